@@ -1,0 +1,29 @@
+import { apiKeyRoutes } from './api-keys/routes';
+import { auditRoutes } from './audit/routes';
+import { authRoutes } from './auth/routes';
+import { mountDocs } from './docs/routes';
+import { healthRoutes } from './health/routes';
+import { createRouter, notFoundHandler, onError } from './lib/create-app';
+import { init, jsonBodyGuard } from './lib/middleware';
+import { unitRoutes } from './org/routes';
+import { userRoutes } from './users/routes';
+
+/** The Hono app: request services, body rules, every feature's routes, one error envelope. */
+export function createApp() {
+  const app = createRouter();
+  app.use('*', init);
+  app.use('/api/*', jsonBodyGuard);
+  app.onError(onError);
+  app.notFound(notFoundHandler);
+
+  app.route('/', healthRoutes);
+  app.route('/', authRoutes);
+  app.route('/', unitRoutes);
+  app.route('/', userRoutes);
+  app.route('/', apiKeyRoutes);
+  app.route('/', auditRoutes);
+  mountDocs(app);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

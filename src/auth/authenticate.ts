@@ -1,0 +1,99 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { getCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { Db } from '../db/client';
+import { apiKeys, roleGrants, sessions, units, users } from '../db/schema';
+import { ApiError } from '../lib/errors';
+import type { AppContext, AppEnv } from '../lib/create-app';
+import { sha256Hex } from '../lib/ids';
+import { verifySession } from './jwt';
+import type { Actor } from './policy';
+
+export const SESSION_COOKIE = 'nps_session';
+export const API_KEY_PREFIX = 'nps_';
+
+const unauthorized = (message = 'a valid session or API key is required') =>
+  new ApiError('UNAUTHORIZED', message, undefined, { 'www-authenticate': 'Bearer' });
+
+/** `nps_<26-char id>_<secret>` → the key's id, or null when the shape is wrong. */
+export function apiKeyId(token: string): string | null {
+  const m = /^nps_([0-9a-z]{26})_[A-Za-z0-9_-]{20,}$/.exec(token);
+  return m ? `key_${m[1]}` : null;
+}
+
+async function sessionActor(c: AppContext, db: Db, token: string): Promise<Actor | null> {
+  const claims = await verifySession(c.get('config'), token);
+  if (!claims) return null;
+  const now = Date.now();
+  // One round trip: the live session with its active user, and the user's grants with unit paths.
+  const [session, grants] = await db.batch([
+    db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.tenantId, sessions.tenantId)))
+      .where(and(eq(sessions.id, claims.sid), eq(sessions.tenantId, claims.tid), eq(sessions.userId, claims.sub), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.status, 'active'))),
+    db
+      .select({ unitId: roleGrants.unitId, unitPath: units.path, role: roleGrants.role })
+      .from(roleGrants)
+      .innerJoin(units, and(eq(units.id, roleGrants.unitId), eq(units.tenantId, roleGrants.tenantId)))
+      .where(and(eq(roleGrants.tenantId, claims.tid), eq(roleGrants.userId, claims.sub))),
+  ]);
+  if (session.length === 0) return null;
+  return { type: 'user', id: claims.sub, tenantId: claims.tid, grants, sessionId: claims.sid };
+}
+
+async function apiKeyActor(c: AppContext, db: Db, token: string): Promise<Actor | null> {
+  const id = apiKeyId(token);
+  if (!id) return null;
+  const [row] = await db
+    .select({ key: apiKeys, unitPath: units.path })
+    .from(apiKeys)
+    .innerJoin(units, and(eq(units.id, apiKeys.unitId), eq(units.tenantId, apiKeys.tenantId)))
+    .where(eq(apiKeys.id, id));
+  if (!row || row.key.revokedAt !== null) return null;
+  if (row.key.expiresAt !== null && row.key.expiresAt <= Date.now()) return null;
+  if ((await sha256Hex(token)) !== row.key.hash) return null;
+  const now = Date.now();
+  if (row.key.lastUsedAt === null || row.key.lastUsedAt < now - 60_000) {
+    // Last use at minute granularity: enough for audits, without a write on every call.
+    c.executionCtx.waitUntil(
+      db
+        .update(apiKeys)
+        .set({ lastUsedAt: now })
+        .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, row.key.tenantId)))
+        .then(() => undefined, () => undefined),
+    );
+  }
+  return {
+    type: 'api_key',
+    id,
+    tenantId: row.key.tenantId,
+    grants: [{ unitId: row.key.unitId, unitPath: row.unitPath, role: row.key.role }],
+    readOnly: !row.key.scopes.includes('write'),
+  };
+}
+
+/**
+ * Who is calling: a Bearer token (session JWT or API key) or the session cookie. The tenant
+ * is the credential's, never the path's or the body's. Anything else answers 401.
+ */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header('authorization');
+  let token: string | undefined;
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw unauthorized('the Authorization header must be "Bearer <token>"');
+    token = m[1];
+  } else {
+    token = getCookie(c, SESSION_COOKIE);
+  }
+  if (!token) throw unauthorized();
+  const db = c.get('db');
+  const actor = token.startsWith(API_KEY_PREFIX) ? await apiKeyActor(c, db, token) : await sessionActor(c, db, token);
+  if (!actor) throw unauthorized('the credential is invalid, expired or revoked');
+  if (actor.readOnly && !['GET', 'HEAD'].includes(c.req.method)) {
+    throw new ApiError('FORBIDDEN', 'this API key has only the read scope');
+  }
+  c.set('actor', actor);
+  await next();
+});

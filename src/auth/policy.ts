@@ -1,0 +1,55 @@
+import type { Role } from '../db/schema';
+
+/**
+ * The one place that decides who may do what (ARCHITECTURE.md "Roles"). A grant of a role on
+ * a unit reaches that unit's whole subtree; tenant-wide actions need the grant on the root.
+ */
+export type Action =
+  | 'unit.read'
+  | 'unit.write'
+  | 'user.manage'
+  | 'apikey.manage'
+  | 'audit.read';
+
+const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
+  admin: new Set<Action>(['unit.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read']),
+  analyst: new Set<Action>(['unit.read']),
+  manager: new Set<Action>(['unit.read']),
+  agent: new Set<Action>(['unit.read']),
+  vendor: new Set<Action>(['unit.read']),
+  viewer: new Set<Action>(['unit.read']),
+};
+
+export interface Grant {
+  unitId: string;
+  /** Materialised path of the granted unit, e.g. `/unit_a/unit_b/`. */
+  unitPath: string;
+  role: Role;
+}
+
+export interface Actor {
+  type: 'user' | 'api_key';
+  /** The user id, or the API key id. */
+  id: string;
+  tenantId: string;
+  grants: Grant[];
+  /** An API key without the `write` scope may only read. */
+  readOnly?: boolean;
+  /** Session id when signed in with a session token. */
+  sessionId?: string;
+}
+
+/** May the actor perform `action` on the unit at `path` (or, for tenant-wide actions, on the root's path)? */
+export function can(actor: Actor, action: Action, path: string): boolean {
+  return actor.grants.some((g) => ROLE_ACTIONS[g.role].has(action) && path.startsWith(g.unitPath));
+}
+
+/** The subtree roots (paths) where the actor may perform `action`; nested ones folded into their ancestor. */
+export function reach(actor: Actor, action: Action): string[] {
+  const paths = actor.grants
+    .filter((g) => ROLE_ACTIONS[g.role].has(action))
+    .map((g) => g.unitPath)
+    .sort();
+  return paths.filter((p, i) => !paths.slice(0, i).some((q) => p.startsWith(q)));
+}
+

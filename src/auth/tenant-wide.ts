@@ -1,0 +1,12 @@
+import { forbidden } from '../lib/errors';
+import type { AppContext } from '../lib/create-app';
+import { getRoot } from '../org/units';
+import { can, type Action } from './policy';
+
+/** Tenant-wide actions (users, API keys, audit) need the role on the root unit; returns the root. */
+export async function requireTenantWide(c: AppContext, action: Action, what: string) {
+  const actor = c.get('actor');
+  const root = await getRoot(c.get('db'), actor.tenantId);
+  if (!root || !can(actor, action, root.path)) throw forbidden(`${what} needs the admin role on the root unit`);
+  return root;
+}

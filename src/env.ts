@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/** Bindings as wrangler gives them (vars, secrets, queues). */
+export interface Env {
+  ENVIRONMENT?: string;
+  LIBSQL_URL?: string;
+  LIBSQL_AUTH_TOKEN?: string;
+  /** `kid:secret` pairs, comma-separated; the first signs, all verify (key rotation). */
+  JWT_KEYS?: string;
+  SESSION_TTL_SECONDS?: string;
+  MAX_BODY_BYTES?: string;
+  DELIVERY_QUEUE?: Queue<unknown>;
+  WORKFLOW_QUEUE?: Queue<unknown>;
+}
+
+const DEV_JWT_KEY = 'dev:insecure-development-key-change-me-0000000000';
+
+const configSchema = z
+  .object({
+    environment: z.enum(['development', 'test', 'production']),
+    libsqlUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }),
+    libsqlAuthToken: z.string().min(1).optional(),
+    jwtKeys: z
+      .array(z.object({ kid: z.string().min(1), secret: z.string().min(32) }))
+      .min(1, 'JWT_KEYS needs at least one kid:secret pair'),
+    sessionTtlSeconds: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(12 * 3600),
+    maxBodyBytes: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024),
+  })
+  .superRefine((c, ctx) => {
+    if (c.environment === 'production' && c.jwtKeys.some((k) => `${k.kid}:${k.secret}` === DEV_JWT_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['jwtKeys'], message: 'the development JWT key must not be used in production' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+function parseKeys(raw: string): { kid: string; secret: string }[] {
+  return raw
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf(':');
+      return { kid: at > 0 ? pair.slice(0, at) : '', secret: at > 0 ? pair.slice(at + 1) : '' };
+    });
+}
+
+const cache = new WeakMap<Env, Config>();
+
+/**
+ * Validates the bindings once per env object; a misconfigured deploy fails loudly on its
+ * first request instead of misbehaving later.
+ */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const environment = env.ENVIRONMENT ?? 'development';
+  const parsed = configSchema.safeParse({
+    environment,
+    libsqlUrl: env.LIBSQL_URL,
+    libsqlAuthToken: env.LIBSQL_AUTH_TOKEN || undefined,
+    jwtKeys: parseKeys(env.JWT_KEYS ?? (environment === 'production' ? '' : DEV_JWT_KEY)),
+    sessionTtlSeconds: env.SESSION_TTL_SECONDS ?? 8 * 3600,
+    maxBodyBytes: env.MAX_BODY_BYTES ?? 64 * 1024,
+  });
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${fields}`);
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

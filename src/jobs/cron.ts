@@ -1,0 +1,33 @@
+import { and, isNotNull, lt, or } from 'drizzle-orm';
+import { openDb } from '../db/client';
+import { rateLimits, sessions } from '../db/schema';
+import { loadConfig, type Env } from '../env';
+import { LOGIN_LIMITS } from '../auth/rate-limit';
+
+/** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
+export const SCHEDULES = {
+  daily: '0 3 * * *',
+} as const;
+
+type Job = (env: Env, scheduledTime: number) => Promise<void>;
+
+/** Daily: forget sessions past their expiry (or revoked over a day ago) and stale login counters. */
+const purgeExpiredCredentials: Job = async (env, now) => {
+  const config = loadConfig(env);
+  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  await db.batch([
+    db.delete(sessions).where(or(lt(sessions.expiresAt, now), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, now - 86_400_000)))),
+    db.delete(rateLimits).where(lt(rateLimits.windowStart, now - LOGIN_LIMITS.windowMs)),
+  ]);
+};
+
+const JOBS: Record<string, Job[]> = {
+  [SCHEDULES.daily]: [purgeExpiredCredentials],
+};
+
+/** Runs the jobs of one cron expression; an unknown expression is a configuration error. */
+export async function runScheduled(cron: string, env: Env, scheduledTime: number): Promise<void> {
+  const jobs = JOBS[cron];
+  if (!jobs) throw new Error(`no jobs for cron "${cron}"`);
+  for (const job of jobs) await job(env, scheduledTime);
+}

@@ -1,0 +1,36 @@
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
+
+/**
+ * A prefixed, time-ordered id (`unit_01j9...`): 48 bits of milliseconds then 80 random bits,
+ * so new rows append to indexes and the kind of an id is visible in logs.
+ */
+export function newId(prefix: string): string {
+  let time = Date.now();
+  const out: string[] = new Array(26);
+  for (let i = 9; i >= 0; i--) {
+    out[i] = ALPHABET[time % 32]!;
+    time = Math.floor(time / 32);
+  }
+  const random = crypto.getRandomValues(new Uint8Array(16));
+  for (let i = 10; i < 26; i++) out[i] = ALPHABET[random[i - 10]! % 32]!;
+  return `${prefix}_${out.join('')}`;
+}
+
+/** A random secret of `bytes` bytes, base64url without padding. */
+export function randomSecret(bytes = 32): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+export function base64url(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function hex(bytes: ArrayBuffer | Uint8Array): string {
+  return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+}

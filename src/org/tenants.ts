@@ -1,0 +1,42 @@
+import { auditStatement } from '../audit/record';
+import { commit, type Db } from '../db/client';
+import { loginEmails, roleGrants, tenants, units, users } from '../db/schema';
+import { hashPassword } from '../auth/password';
+import { newId } from '../lib/ids';
+
+export interface NewTenant {
+  name: string;
+  adminEmail: string;
+  adminPassword: string;
+  /** IANA time zone of the root unit; children inherit it unless they set their own. */
+  timezone?: string;
+}
+
+/**
+ * A tenant is born with its root unit (kind enterprise, named like the tenant) and one admin
+ * granted on that root, in one atomic batch.
+ */
+export async function createTenant(db: Db, input: NewTenant) {
+  const tenantId = newId('ten');
+  const rootId = newId('unit');
+  const userId = newId('usr');
+  const email = input.adminEmail.trim().toLowerCase();
+  const now = Date.now();
+  const root = { id: rootId, tenantId, parentId: null, name: input.name, kind: 'enterprise' as const, path: `/${rootId}/`, timezone: input.timezone ?? 'UTC', createdAt: now, updatedAt: now };
+  await commit(db, [
+    db.insert(tenants).values({ id: tenantId, name: input.name, createdAt: now, updatedAt: now }),
+    db.insert(units).values(root),
+    db.insert(users).values({ id: userId, tenantId, email, name: 'Administrator', passwordHash: await hashPassword(input.adminPassword), createdAt: now, updatedAt: now }),
+    db.insert(loginEmails).values({ email, tenantId, userId }),
+    db.insert(roleGrants).values({ id: newId('grt'), tenantId, userId, unitId: rootId, role: 'admin', createdAt: now }),
+    ...(await auditStatement(db, {
+      tenantId,
+      actor: { type: 'system', id: null },
+      action: 'tenant.create',
+      targetType: 'tenant',
+      targetId: tenantId,
+      after: { id: tenantId, name: input.name, rootUnitId: rootId, adminUserId: userId },
+    })),
+  ]);
+  return { tenantId, rootUnitId: rootId, adminUserId: userId, adminEmail: email };
+}
