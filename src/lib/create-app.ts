@@ -22,8 +22,9 @@ export type AppContext = Context<AppEnv>;
 /** Zod issues as field paths prefixed by where they came from: `body.email`, `query.limit`. */
 const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) return;
+  const where = result.target === 'json' ? 'body' : result.target;
   const details: ErrorDetail[] = result.error.issues.map((issue) => ({
-    path: [result.target, ...issue.path.map(String)].join('.'),
+    path: [where, ...issue.path.map(String)].join('.'),
     message: issue.message,
   }));
   throw new ApiError('VALIDATION_FAILED', 'the request is not valid', details);

@@ -1,3 +1,4 @@
+import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
 import { commit, type Db } from '../db/client';
 import { loginEmails, roleGrants, tenants, units, users } from '../db/schema';
@@ -13,17 +14,17 @@ export interface NewTenant {
 }
 
 /**
- * A tenant is born with its root unit (kind enterprise, named like the tenant) and one admin
- * granted on that root, in one atomic batch.
+ * The statements that create a tenant: its root unit (kind enterprise, named like the tenant)
+ * and one admin granted on that root. Run them in one batch, alone or with more.
  */
-export async function createTenant(db: Db, input: NewTenant) {
+export async function tenantStatements(db: Db, input: NewTenant) {
   const tenantId = newId('ten');
   const rootId = newId('unit');
   const userId = newId('usr');
   const email = input.adminEmail.trim().toLowerCase();
   const now = Date.now();
   const root = { id: rootId, tenantId, parentId: null, name: input.name, kind: 'enterprise' as const, path: `/${rootId}/`, timezone: input.timezone ?? 'UTC', createdAt: now, updatedAt: now };
-  await commit(db, [
+  const statements: BatchItem<'sqlite'>[] = [
     db.insert(tenants).values({ id: tenantId, name: input.name, createdAt: now, updatedAt: now }),
     db.insert(units).values(root),
     db.insert(users).values({ id: userId, tenantId, email, name: 'Administrator', passwordHash: await hashPassword(input.adminPassword), createdAt: now, updatedAt: now }),
@@ -37,6 +38,13 @@ export async function createTenant(db: Db, input: NewTenant) {
       targetId: tenantId,
       after: { id: tenantId, name: input.name, rootUnitId: rootId, adminUserId: userId },
     })),
-  ]);
-  return { tenantId, rootUnitId: rootId, adminUserId: userId, adminEmail: email };
+  ];
+  return { statements, tenantId, rootUnitId: rootId, rootPath: root.path, adminUserId: userId, adminEmail: email };
+}
+
+/** Creates a tenant with its root unit and first admin, atomically. */
+export async function createTenant(db: Db, input: NewTenant) {
+  const { statements, ...created } = await tenantStatements(db, input);
+  await commit(db, statements);
+  return created;
 }

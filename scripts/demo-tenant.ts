@@ -1,0 +1,60 @@
+import { eq } from 'drizzle-orm';
+import { commit, type Db } from '../src/db/client';
+import { loginEmails, roleGrants, units, users, type Role, type UnitKind } from '../src/db/schema';
+import { hashPassword } from '../src/auth/password';
+import { newId } from '../src/lib/ids';
+import { tenantStatements } from '../src/org/tenants';
+
+export const DEMO_PASSWORD = 'demo-pass-1234';
+export const DEMO_TENANT = 'Acme Field Services';
+export const DEMO_LOGINS = [
+  { email: 'admin@acme.test', role: 'admin' as Role, unit: 'Acme Field Services' },
+  { email: 'manager.emea@acme.test', role: 'manager' as Role, unit: 'EMEA' },
+  { email: 'vendor@fastfix.test', role: 'vendor' as Role, unit: 'FastFix' },
+];
+
+const HIERARCHY: { name: string; kind: UnitKind; parent: string; timezone: string }[] = [
+  { name: 'EMEA', kind: 'region', parent: DEMO_TENANT, timezone: 'Europe/Berlin' },
+  { name: 'Americas', kind: 'region', parent: DEMO_TENANT, timezone: 'America/New_York' },
+  { name: 'Berlin', kind: 'site', parent: 'EMEA', timezone: 'Europe/Berlin' },
+  { name: 'Paris', kind: 'site', parent: 'EMEA', timezone: 'Europe/Paris' },
+  { name: 'London', kind: 'site', parent: 'EMEA', timezone: 'Europe/London' },
+  { name: 'New York', kind: 'site', parent: 'Americas', timezone: 'America/New_York' },
+  { name: 'São Paulo', kind: 'site', parent: 'Americas', timezone: 'America/Sao_Paulo' },
+  { name: 'Toronto', kind: 'site', parent: 'Americas', timezone: 'America/Toronto' },
+  { name: 'FastFix', kind: 'vendor', parent: DEMO_TENANT, timezone: 'Europe/Berlin' },
+  { name: 'QuickServe', kind: 'vendor', parent: DEMO_TENANT, timezone: 'America/New_York' },
+];
+
+/**
+ * Seeds the demo tenant "Acme Field Services" (enterprise → EMEA and Americas → three sites
+ * each, vendors FastFix and QuickServe, three demo logins) in one atomic batch. Idempotent:
+ * when the admin login exists it does nothing. Never for production data.
+ */
+export async function seedDemoTenant(db: Db): Promise<{ created: boolean }> {
+  const [existing] = await db.select().from(loginEmails).where(eq(loginEmails.email, DEMO_LOGINS[0]!.email));
+  if (existing) return { created: false };
+
+  const tenant = await tenantStatements(db, { name: DEMO_TENANT, adminEmail: DEMO_LOGINS[0]!.email, adminPassword: DEMO_PASSWORD, timezone: 'UTC' });
+  const statements = [...tenant.statements];
+  const now = Date.now();
+  const byName = new Map<string, { id: string; path: string }>([[DEMO_TENANT, { id: tenant.rootUnitId, path: tenant.rootPath }]]);
+  for (const u of HIERARCHY) {
+    const parent = byName.get(u.parent)!;
+    const id = newId('unit');
+    const path = `${parent.path}${id}/`;
+    byName.set(u.name, { id, path });
+    statements.push(db.insert(units).values({ id, tenantId: tenant.tenantId, parentId: parent.id, name: u.name, kind: u.kind, path, timezone: u.timezone, createdAt: now, updatedAt: now }));
+  }
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  for (const login of DEMO_LOGINS.slice(1)) {
+    const userId = newId('usr');
+    statements.push(
+      db.insert(users).values({ id: userId, tenantId: tenant.tenantId, email: login.email, name: login.email.split('@')[0]!, passwordHash, createdAt: now, updatedAt: now }),
+      db.insert(loginEmails).values({ email: login.email, tenantId: tenant.tenantId, userId }),
+      db.insert(roleGrants).values({ id: newId('grt'), tenantId: tenant.tenantId, userId, unitId: byName.get(login.unit)!.id, role: login.role, createdAt: now }),
+    );
+  }
+  await commit(db, statements);
+  return { created: true };
+}

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Cron } from 'croner';
+import { openDb } from '../src/db/client';
+import { DEMO_LOGINS, DEMO_PASSWORD, seedDemoTenant } from './demo-tenant';
+import { startLibsqlServer } from './libsql-server';
+import { clearState, DATA_DIR, DB_FILE, ROOT, wranglerCrons, writeState } from './local-stack';
+import { applyMigrations } from './migrate';
+
+/**
+ * `npm start`: the whole product on this machine. The local libSQL server on a file in
+ * .data/, migrations, the demo tenant, `wrangler dev` (workerd with local Queues and static
+ * assets) and a cron driver, since wrangler dev never fires Cron Triggers by itself.
+ */
+const port = Number(process.env.PORT ?? 8787);
+const libsqlPort = Number(process.env.LIBSQL_PORT ?? 8790);
+const host = '127.0.0.1';
+
+const db = await startLibsqlServer({ file: DB_FILE, host, port: libsqlPort });
+console.log(`libSQL server: ${db.url} (data in ${DB_FILE})`);
+await applyMigrations(db.url);
+const seeded = await seedDemoTenant(openDb(db.url));
+console.log(seeded.created ? 'demo tenant seeded' : 'demo tenant already present');
+
+const workerUrl = `http://${host}:${port}`;
+const wrangler: ChildProcess = spawn(
+  join(ROOT, 'node_modules/.bin/wrangler'),
+  ['dev', '--ip', host, '--port', String(port), '--var', `LIBSQL_URL:${db.url}`, '--var', 'ENVIRONMENT:development', '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false'],
+  { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+);
+
+// Drive each cron expression of wrangler.toml through wrangler dev's scheduled-handler endpoint.
+const crons = wranglerCrons().map(
+  (expression) =>
+    new Cron(expression, { timezone: 'UTC', protect: true }, async () => {
+      const url = `${workerUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(expression)}`;
+      try {
+        const res = await fetch(url);
+        console.log(`cron ${expression}: ${res.status}`);
+      } catch (err) {
+        console.error(`cron ${expression} failed: ${String(err)}`);
+      }
+    }),
+);
+
+let stopping = false;
+async function stop(code: number) {
+  if (stopping) return;
+  stopping = true;
+  for (const cron of crons) cron.stop();
+  if (wrangler.pid && wrangler.exitCode === null) {
+    try {
+      process.kill(-wrangler.pid, 'SIGTERM'); // the whole group: wrangler and its workerd
+    } catch {
+      /* already gone */
+    }
+  }
+  await db.close();
+  clearState();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+wrangler.on('exit', (code) => {
+  if (!stopping) {
+    console.error(`wrangler dev exited (${code}); stopping`);
+    void stop(code ?? 1);
+  }
+});
+
+// Ready when the Worker answers its health check (which includes a database round trip).
+for (let i = 0; ; i++) {
+  try {
+    const res = await fetch(`${workerUrl}/healthz`);
+    if (res.ok) break;
+  } catch {
+    /* not up yet */
+  }
+  if (i > 600 || stopping) {
+    console.error('the Worker did not become healthy in time');
+    await stop(1);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+writeState({ libsqlUrl: db.url, workerUrl, pid: process.pid });
+
+console.log(`
+  NPS Program Platform is running at ${workerUrl}
+  API reference: ${workerUrl}/api/docs
+  Demo logins (password ${DEMO_PASSWORD}):
+${DEMO_LOGINS.map((l) => `    ${l.email.padEnd(26)} ${l.role} of ${l.unit}`).join('\n')}
+  Cron: ${crons.length ? wranglerCrons().join(', ') : 'none'} (driven by this process)
+  Ctrl-C stops everything.
+`);

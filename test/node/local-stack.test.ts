@@ -1,0 +1,122 @@
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb } from '../../src/db/client';
+import { SCHEDULES } from '../../src/jobs/cron';
+import { DEMO_LOGINS, DEMO_PASSWORD, seedDemoTenant } from '../../scripts/demo-tenant';
+import { startLibsqlServer, type LibsqlServer } from '../../scripts/libsql-server';
+import { ROOT, wranglerCrons } from '../../scripts/local-stack';
+import { applyMigrations } from '../../scripts/migrate';
+
+const run = promisify(execFile);
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+let server: LibsqlServer;
+beforeAll(async () => {
+  server = await startLibsqlServer({ file: ':memory:' });
+  await applyMigrations(server.url);
+});
+afterAll(() => server.close());
+
+async function counts() {
+  const db = openDb(server.url);
+  const row = await db.get<{ tenants: number; units: number; users: number; grants: number }>(
+    sql`select (select count(*) from tenants) as tenants, (select count(*) from units) as units, (select count(*) from users) as users, (select count(*) from role_grants) as grants`,
+  );
+  return row;
+}
+
+describe('demo seed', () => {
+  it('creates the demo tenant once; a second run changes nothing', async () => {
+    const db = openDb(server.url);
+    const before = await counts();
+    expect((await seedDemoTenant(db)).created).toBe(true);
+    const after = await counts();
+    // enterprise + 2 regions + 6 sites + 2 vendors; three logins, one grant each.
+    expect(after).toEqual({ tenants: before.tenants + 1, units: before.units + 11, users: before.users + 3, grants: before.grants + 3 });
+    expect((await seedDemoTenant(db)).created).toBe(false);
+    expect(await counts()).toEqual(after);
+  });
+});
+
+describe('tenant:create', () => {
+  it('prints one JSON line whose one-time password signs in', async () => {
+    const email = `owner.${Date.now()}@newco.test`;
+    const { stdout } = await run(TSX, ['scripts/tenant-create.ts', '--name', 'NewCo', '--admin-email', email, '--json'], { cwd: ROOT, env: { ...process.env, LIBSQL_URL: server.url } });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const out = JSON.parse(lines[0]!);
+    expect(Object.keys(out).sort()).toEqual(['adminEmail', 'password', 'tenantId']);
+    expect(out.adminEmail).toBe(email);
+    const db = openDb(server.url);
+    const row = await db.get<{ name: string; root: string }>(sql`select t.name as name, u.kind as root from tenants t join units u on u.tenant_id = t.id and u.parent_id is null where t.id = ${out.tenantId}`);
+    expect(row).toEqual({ name: 'NewCo', root: 'enterprise' });
+    const { verifyPassword } = await import('../../src/auth/password');
+    const user = await db.get<{ hash: string }>(sql`select password_hash as hash from users where email = ${email}`);
+    expect(await verifyPassword(out.password, user.hash)).toBe(true);
+  });
+
+  it('refuses bad arguments with a usage line and exit code 2', async () => {
+    const failed = await run(TSX, ['scripts/tenant-create.ts', '--name', 'X', '--admin-email', 'not-an-email'], { cwd: ROOT, env: { ...process.env, LIBSQL_URL: server.url } }).catch((e) => e);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toMatch(/usage: npm run tenant:create/);
+  });
+});
+
+describe('cron schedule', () => {
+  it('wrangler.toml names exactly the schedules the Worker has jobs for', () => {
+    expect(wranglerCrons().sort()).toEqual(Object.values(SCHEDULES).sort());
+  });
+});
+
+describe('npm start', () => {
+  it('runs the product on a fresh data folder: healthy, demo logins work, Ctrl-C stops everything', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'nps-start-'));
+    const port = 18_000 + Math.floor(Math.random() * 1000);
+    const child = spawn(TSX, ['scripts/start.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 90_000);
+        child.stdout.on('data', () => {
+          if (output.includes('Ctrl-C stops everything')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on('exit', (code) => reject(new Error(`exited early (${code}):\n${output}`)));
+      });
+      const base = `http://127.0.0.1:${port}`;
+      expect(output).toContain(base);
+      for (const login of DEMO_LOGINS) expect(output).toContain(login.email);
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+      const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'manager.emea@acme.test', password: DEMO_PASSWORD }) });
+      expect(res.status).toBe(200);
+      const { token, tenant } = (await res.json()) as { token: string; tenant: { name: string } };
+      expect(tenant.name).toBe('Acme Field Services');
+      const units = (await (await fetch(`${base}/api/v1/units`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { name: string }[] };
+      expect(units.items.map((u) => u.name)).toEqual(expect.arrayContaining(['EMEA', 'Berlin', 'Paris', 'London']));
+      expect(units.items).toHaveLength(4);
+      const home = await fetch(`${base}/`);
+      expect(home.status).toBe(200);
+      expect(await home.text()).toContain('NPS Program Platform');
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      // Nothing it started still listens.
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

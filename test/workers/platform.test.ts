@@ -1,0 +1,89 @@
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { sessions } from '../../src/db/schema';
+import worker from '../../src/worker';
+import { call, db, makeTenant } from './support';
+
+describe('health', () => {
+  it('answers 200 {"status":"ok"} when the database answers', async () => {
+    const res = await call('GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('answers 503 with the envelope when the database does not', async () => {
+    // The same app with its database pointed at a closed port of this machine.
+    const res = await createApp().request('/healthz', {}, { ...env, LIBSQL_URL: 'http://127.0.0.1:9' }, createExecutionContext());
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as any).error.code).toBe('UNAVAILABLE');
+  });
+});
+
+describe('API documents', () => {
+  it('serves an OpenAPI 3.1 document naming every contract route', async () => {
+    const res = await call('GET', '/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const ops = Object.entries(res.body.paths as Record<string, object>).flatMap(([p, m]) => Object.keys(m).map((verb) => `${verb.toUpperCase()} ${p}`));
+    expect(ops).toEqual(
+      expect.arrayContaining([
+        'GET /healthz',
+        'POST /api/v1/auth/login',
+        'GET /api/v1/me',
+        'GET /api/v1/units',
+        'POST /api/v1/units',
+        'GET /api/v1/units/{id}',
+        'PATCH /api/v1/units/{id}',
+        'DELETE /api/v1/units/{id}',
+        'POST /api/v1/users',
+        'POST /api/v1/api-keys',
+        'DELETE /api/v1/api-keys/{id}',
+      ]),
+    );
+    expect(res.body.components.schemas.Error).toBeDefined();
+  });
+
+  it('serves a readable reference page', async () => {
+    const res = await call('GET', '/api/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(res.body).toContain('/api/v1/units/{id}');
+    expect(res.body).toContain('Sign in with email and password');
+  });
+});
+
+describe('cron', () => {
+  it('the daily job forgets expired sessions and leaves live ones', async () => {
+    const t = await makeTenant('Cron');
+    const d = db();
+    const now = Date.now();
+    await d.insert(sessions).values({ id: `ses_expired_${now}`, tenantId: t.tenantId, userId: t.userIds.viewer!, expiresAt: now - 1000, createdAt: now - 10_000 });
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: '0 3 * * *', scheduledTime: new Date(now) }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const left = await d.select({ id: sessions.id }).from(sessions).where(eq(sessions.tenantId, t.tenantId));
+    expect(left.map((s) => s.id)).not.toContain(`ses_expired_${now}`);
+    expect(left.length).toBeGreaterThanOrEqual(8); // the fixture's live sign-ins
+    expect((await call('GET', '/api/v1/me', { token: t.tokens.viewer })).status).toBe(200);
+  });
+
+  it('an unknown cron expression fails loudly', async () => {
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: '1 2 3 4 5' }), env, ctx);
+    await expect(waitOnExecutionContext(ctx)).rejects.toThrow(/no jobs for cron/);
+  });
+});
+
+describe('queue', () => {
+  it('retries a message it cannot handle instead of acknowledging it', async () => {
+    const batch = createMessageBatch('nps-workflow', [{ id: 'm1', timestamp: new Date(), attempts: 1, body: { type: 'unknown.kind', idempotencyKey: 'k1' } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as never, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages).toEqual([{ msgId: 'm1', delaySeconds: 10 }]);
+  });
+});
