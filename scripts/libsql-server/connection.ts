@@ -116,10 +116,12 @@ const NAME_AT_ERROR = [
 ];
 
 const TIMEOUT = () => new StmtError('Transaction timed out', 'TRANSACTION_TIMEOUT');
+const NO_STATEMENT = () => new StmtError('SQL string does not contain any statement', 'SQL_NO_STATEMENT');
+const MANY_STATEMENTS = () => new StmtError('SQL string contains more than one statement', 'SQL_MANY_STATEMENTS');
 const STATEMENT_CACHE_SIZE = 500;
 
-function isSqliteError(error: unknown): error is Error & { code: string; rawCode?: number } {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+function isSqliteError(error: unknown): error is InstanceType<typeof Database.SqliteError> {
+  return error instanceof Database.SqliteError;
 }
 
 function sqliteError(error: unknown): StmtError {
@@ -191,7 +193,7 @@ function bindValues(info: StatementInfo, args: SqlValue[] | Map<string, SqlValue
   return values;
 }
 
-function resolveSql(sql: string | null, sqlId: number | null, sqls: Map<number, string>): string {
+export function resolveSql(sql: string | null, sqlId: number | null, sqls: Map<number, string>): string {
   if (sql !== null && sqlId !== null) throw new ProtocolError('Either `sql` or `sql_id` are required, but not both');
   if (sql !== null) return sql;
   if (sqlId === null) throw new ProtocolError('Either `sql` or `sql_id` are required');
@@ -304,8 +306,11 @@ export class Connection {
     for (const info of statements) this.run({ info, args: [], wantRows: false });
   }
 
+  // sqld prepares the text directly here, without its parser's checks.
   describe(sql: string): DescribeResult {
-    const info = this.single(sql);
+    const [info, second] = this.analyze(sql);
+    if (info === undefined) throw NO_STATEMENT();
+    if (second !== undefined) throw MANY_STATEMENTS();
     let stmt: Database.Statement;
     try {
       stmt = this.db.prepare(info.text); // uncached: column lists of cached statements may be stale
@@ -329,14 +334,6 @@ export class Connection {
     return statements;
   }
 
-  private single(sql: string): StatementInfo {
-    const [first, second] = this.analyze(sql);
-    if (first === undefined) throw new StmtError('SQL string does not contain any statement', 'SQL_NO_STATEMENT');
-    this.checkParses(first, sql);
-    if (second !== undefined) throw new StmtError('SQL string contains more than one statement', 'SQL_MANY_STATEMENTS');
-    return first;
-  }
-
   // What sqld's parser rejects before anything runs: syntax errors and unsupported statements.
   private checkParses(info: StatementInfo, sql: string): void {
     try {
@@ -350,8 +347,13 @@ export class Connection {
     }
   }
 
+  // stmt.rs proto_stmt_to_query, in its order of checks.
   private toQuery(stmt: Stmt, sqls: Map<number, string>): Query {
-    const info = this.single(resolveSql(stmt.sql, stmt.sqlId, sqls));
+    const sql = resolveSql(stmt.sql, stmt.sqlId, sqls);
+    const [info, second] = this.analyze(sql);
+    if (info === undefined) throw NO_STATEMENT();
+    this.checkParses(info, sql);
+    if (second !== undefined) throw MANY_STATEMENTS();
     if (stmt.args.length > 0 && stmt.namedArgs.size > 0) {
       throw new StmtError(
         'Specifying both positional and named arguments is not supported',

@@ -306,6 +306,8 @@ function analyze(sql: string, tokens: Token[]): StatementInfo {
   };
 }
 
+const MAX_VARIABLE_NUMBER = 32766; // SQLITE_MAX_VARIABLE_NUMBER
+
 // SQLite's numbering: `?` takes the next index, `?NNN` index NNN, a name keeps the index of its
 // first occurrence.
 function numberParams(tokens: Token[]): ParamInfo {
@@ -318,6 +320,7 @@ function numberParams(tokens: Token[]): ParamInfo {
       names[count++] = null;
     } else if (t.text[0] === '?') {
       const index = Number(t.text.slice(1));
+      if (!(index >= 1 && index <= MAX_VARIABLE_NUMBER)) continue; // prepare will reject it
       count = Math.max(count, index);
       names[index - 1] ??= t.text;
     } else if (!byName.has(t.text)) {

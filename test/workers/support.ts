@@ -77,7 +77,7 @@ const GRANTS: { login: Exclude<Login, 'admin'>; role: Role; unit: string }[] = [
 export async function makeTenant(label = 'Tenant') {
   const d = db();
   const tag = uniq();
-  const email = (who: string) => `${who}.${tag}@${label.toLowerCase().replace(/\W/g, '')}.test`;
+  const email = (who: string) => `${who}.${tag}@${label.replace(/\W/g, '')}.test`.toLowerCase();
   const tenant = await createTenant(d, { name: `${label} ${tag}`, adminEmail: email('admin'), adminPassword: PASSWORD });
   const ids: Record<string, { id: string; path: string }> = { root: { id: tenant.rootUnitId, path: tenant.rootPath } };
   const now = Date.now();

@@ -1,0 +1,465 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/lib/ids';
+import { call, PASSWORD, makeTenant, uniq, type CallResult, type Fixture } from './support';
+
+/**
+ * Tenant isolation, route by route: tenant B's admin (with a session and with an API key)
+ * aims every route at tenant A's records. Each answers exactly as for a record that does not
+ * exist (404 NOT_FOUND), nothing changes in A (nor in B), lists never show A, and the
+ * OpenAPI document may not grow a route this table does not cover.
+ */
+
+let A: Fixture;
+let B: Fixture;
+
+/** Ids in A that the cases aim at; the ghost twin has the same shape but exists nowhere. */
+interface Ids {
+  /** The root unit. */
+  root: string;
+  /** A region with children. */
+  unit: string;
+  /** A leaf unit without grants or keys: a delete would succeed if the tenant check failed. */
+  leaf: string;
+  /** A user. */
+  user: string;
+  /** The admin. */
+  admin: string;
+  /** A user with a grant on `unit`. */
+  grantUser: string;
+  /** An API key, live. */
+  key: string;
+  /** A target id with audit rows. */
+  auditTarget: string;
+  /** An audit row id (the pagination cursor). */
+  auditRow: string;
+}
+let aIds: Ids;
+let ghost: Ids;
+
+/** B's credentials: the admin's session and an admin API key (read and write). */
+const CREDS = ['session', 'api key'] as const;
+type Cred = (typeof CREDS)[number];
+const bToken: Record<Cred, string> = { session: '', 'api key': '' };
+let bKeyId: string;
+
+/** Every id and identifying string of A: none may appear in an answer to B unless B sent it. */
+let aSecrets: string[];
+
+interface Snapshot {
+  units: unknown;
+  users: unknown;
+  apiKeys: unknown;
+  auditRows: number;
+}
+let aBaseline: Snapshot;
+
+async function auditCount(token: string): Promise<number> {
+  let n = 0;
+  let cursor: string | null = null;
+  do {
+    const res: CallResult = await call('GET', `/api/v1/audit-log?limit=500${cursor ? `&before=${cursor}` : ''}`, { token });
+    expect(res.status).toBe(200);
+    n += res.body.items.length;
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  return n;
+}
+
+/** What a tenant's admin sees: units, users with grants, API keys, and how many audit rows. */
+async function snapshot(f: Fixture, opts: { ignoreKeyUse?: boolean } = {}): Promise<Snapshot> {
+  const token = f.tokens.admin;
+  const [units, users, keys] = await Promise.all([
+    call('GET', '/api/v1/units', { token }),
+    call('GET', '/api/v1/users', { token }),
+    call('GET', '/api/v1/api-keys', { token }),
+  ]);
+  for (const r of [units, users, keys]) expect(r.status).toBe(200);
+  const apiKeys = opts.ignoreKeyUse ? keys.body.items.map((k: any) => ({ ...k, lastUsedAt: undefined })) : keys.body.items;
+  return { units: units.body.items, users: users.body.items, apiKeys, auditRows: await auditCount(token) };
+}
+
+function expectNotFound(res: CallResult) {
+  expect(res.status, JSON.stringify(res.body)).toBe(404);
+  expect(res.body.error.code).toBe('NOT_FOUND');
+  expect(typeof res.body.error.message).toBe('string');
+  expect(res.body.error.message.length).toBeGreaterThan(0);
+  expect(res.body.error.requestId).toBe(res.headers.get('x-request-id'));
+}
+
+/** The answer with request ids dropped and the aimed-at ids replaced by their role in `Ids`. */
+function normalise(res: CallResult, ids: Ids) {
+  let text = JSON.stringify({ status: res.status, body: res.body }, (k, v) => (k === 'requestId' ? undefined : v));
+  for (const [name, id] of Object.entries(ids)) text = text.split(id).join(`<${name}>`);
+  return JSON.parse(text);
+}
+
+/** No id or name of A in the answer, other than the ones the request itself carried. */
+function expectNoLeak(res: CallResult, sent: string) {
+  const text = JSON.stringify(res.body) + [...res.headers].map(([k, v]) => `${k}:${v}`).join('\n');
+  const leaked = aSecrets.filter((s) => !sent.includes(s) && text.includes(s));
+  expect(leaked, `answer discloses A: ${text}`).toEqual([]);
+}
+
+interface Req {
+  method: string;
+  path: string;
+  body?: unknown;
+}
+
+interface Case {
+  /** The operation as the OpenAPI document names it: `METHOD /path/{param}`. */
+  op: string;
+  name: string;
+  kind: 'foreign-id';
+  request: (ids: Ids) => Req;
+  /**
+   * `not-found`: 404 with the envelope. `empty`: a filter, not a lookup — 200 with no items.
+   * Either way the answer equals the one for ids that exist nowhere.
+   */
+  expect: 'not-found' | 'empty';
+  /** Extra checks on B's side after the call. */
+  after?: (res: CallResult, cred: Cred) => Promise<void>;
+}
+
+interface ListCase {
+  op: string;
+  name: string;
+  kind: 'list';
+  path: string;
+  /** Something of B's the list must contain, so an empty answer cannot pass. */
+  mustContain: () => string[];
+}
+
+interface CustomCase {
+  op: string;
+  name: string;
+  kind: 'custom';
+  /** Whether the call legitimately changes B (so B's snapshot is not compared). */
+  changesB?: boolean;
+  run: (cred: Cred) => Promise<void>;
+}
+
+type IsolationCase = Case | ListCase | CustomCase;
+
+const json = (path: string, method: string, body?: unknown): Req => ({ method, path, body });
+
+const CASES: IsolationCase[] = [
+  // Units
+  { op: 'GET /api/v1/units/{id}', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units/${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/units/{id}', name: "A's root", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units/${x.root}`, 'GET') },
+  { op: 'PATCH /api/v1/units/{id}', name: "rename A's unit", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units/${x.leaf}`, 'PATCH', { name: `pwned ${uniq()}`, timezone: 'Europe/Berlin' }) },
+  {
+    op: 'PATCH /api/v1/units/{id}',
+    name: "move B's unit under A's unit (parentId in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/units/${B.units.paris}`, 'PATCH', { parentId: x.unit }),
+    after: async () => {
+      const paris = await call('GET', `/api/v1/units/${B.units.paris}`, { token: B.tokens.admin });
+      expect(paris.body.parentId).toBe(B.units.emea);
+      expect(paris.body.path).toBe(B.paths.paris!.path);
+    },
+  },
+  { op: 'DELETE /api/v1/units/{id}', name: "A's leaf unit", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units/${x.leaf}`, 'DELETE') },
+  {
+    op: 'POST /api/v1/units',
+    name: "a child of A's unit (parentId in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/units', 'POST', { name: `Implant ${uniq()}`, kind: 'site', parentId: x.unit }),
+  },
+  { op: 'GET /api/v1/units', name: "the subtree of A's unit (?rootId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units?rootId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/units', name: 'list', kind: 'list', path: '/api/v1/units', mustContain: () => Object.values(B.units) },
+
+  // Users and grants
+  { op: 'GET /api/v1/users/{id}', name: "A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/users/${x.user}`, 'GET') },
+  { op: 'GET /api/v1/users/{id}', name: "A's admin", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/users/${x.admin}`, 'GET') },
+  {
+    op: 'PATCH /api/v1/users/{id}',
+    name: "disable, rename and reset the password of A's user",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/users/${x.user}`, 'PATCH', { name: 'pwned', status: 'disabled', password: 'a-new-password-123' }),
+  },
+  {
+    op: 'PUT /api/v1/users/{id}/grants/{unitId}',
+    name: "A's user, A's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/users/${x.user}/grants/${x.unit}`, 'PUT', { role: 'admin' }),
+  },
+  {
+    op: 'PUT /api/v1/users/{id}/grants/{unitId}',
+    name: "B's own user, A's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/users/${B.userIds.viewer}/grants/${x.unit}`, 'PUT', { role: 'admin' }),
+    after: async () => {
+      const viewer = await call('GET', `/api/v1/users/${B.userIds.viewer}`, { token: B.tokens.admin });
+      expect(viewer.body.grants).toEqual([{ unitId: B.units.root, role: 'viewer' }]);
+    },
+  },
+  {
+    op: 'PUT /api/v1/users/{id}/grants/{unitId}',
+    name: "A's user, B's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/users/${x.user}/grants/${B.units.root}`, 'PUT', { role: 'admin' }),
+  },
+  {
+    op: 'DELETE /api/v1/users/{id}/grants/{unitId}',
+    name: "A's user's grant on A's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/users/${x.grantUser}/grants/${x.unit}`, 'DELETE'),
+  },
+  {
+    op: 'DELETE /api/v1/users/{id}/grants/{unitId}',
+    name: "B's own user, A's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/users/${B.userIds.manager}/grants/${x.unit}`, 'DELETE'),
+  },
+  {
+    op: 'POST /api/v1/users',
+    name: "a new user with a grant on A's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/users', 'POST', { email: `mole.${uniq()}@b.test`, password: 'a-long-password-1', grants: [{ unitId: x.unit, role: 'admin' }] }),
+    after: async () => {
+      // Not created in B either, without the grant: the whole request is refused.
+      const users = await call('GET', '/api/v1/users', { token: B.tokens.admin });
+      expect(users.body.items.filter((u: any) => u.email.startsWith('mole.'))).toEqual([]);
+    },
+  },
+  {
+    op: 'POST /api/v1/users',
+    name: "a new user with grants on B's unit and on A's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) =>
+      json('/api/v1/users', 'POST', {
+        email: `mole.${uniq()}@b.test`,
+        password: 'a-long-password-1',
+        grants: [
+          { unitId: B.units.emea, role: 'viewer' },
+          { unitId: x.unit, role: 'admin' },
+        ],
+      }),
+  },
+  { op: 'GET /api/v1/users', name: 'list', kind: 'list', path: '/api/v1/users', mustContain: () => Object.values(B.userIds) },
+
+  // API keys
+  {
+    op: 'POST /api/v1/api-keys',
+    name: "a key on A's unit (unitId in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/api-keys', 'POST', { name: `mole ${uniq()}`, role: 'admin', unitId: x.unit }),
+  },
+  {
+    op: 'POST /api/v1/api-keys',
+    name: "a key on A's leaf unit, read-only",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/api-keys', 'POST', { name: `mole ${uniq()}`, role: 'viewer', unitId: x.leaf, scopes: ['read'] }),
+  },
+  { op: 'DELETE /api/v1/api-keys/{id}', name: "revoke A's key", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/api-keys/${x.key}`, 'DELETE') },
+  { op: 'GET /api/v1/api-keys', name: 'list', kind: 'list', path: '/api/v1/api-keys', mustContain: () => [bKeyId] },
+
+  // Audit log: targetId and the cursor are filters, not lookups. An id of A must answer like
+  // an id that exists nowhere: no rows (a 404 would differ from a deleted record of one's own,
+  // whose audit rows remain listable).
+  { op: 'GET /api/v1/audit-log', name: "filtered by A's unit (targetId)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/audit-log?targetId=${x.auditTarget}`, 'GET') },
+  { op: 'GET /api/v1/audit-log', name: "filtered by A's key (targetType + targetId)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/audit-log?targetType=api_key&targetId=${x.key}`, 'GET') },
+  { op: 'GET /api/v1/audit-log', name: "filtered by A's user", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/audit-log?targetType=user&targetId=${x.user}`, 'GET') },
+  {
+    op: 'GET /api/v1/audit-log',
+    name: "paged with A's row as the cursor (?before)",
+    kind: 'custom',
+    run: async (cred) => {
+      const token = bToken[cred];
+      const withA = await call('GET', `/api/v1/audit-log?limit=500&before=${aIds.auditRow}`, { token });
+      const withGhost = await call('GET', `/api/v1/audit-log?limit=500&before=${ghost.auditRow}`, { token });
+      expect(withA.status).toBe(200);
+      expect(withA.body).toEqual(withGhost.body);
+      expect(withA.body.items.length).toBeGreaterThan(0);
+      expectNoLeak(withA, aIds.auditRow);
+    },
+  },
+  { op: 'GET /api/v1/audit-log', name: 'list', kind: 'list', path: '/api/v1/audit-log?limit=500', mustContain: () => [B.tenantId] },
+
+  // The caller
+  {
+    op: 'GET /api/v1/me',
+    name: 'names B',
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/me', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.tenant).toEqual({ id: B.tenantId, name: B.name });
+      expect(res.body.grants).toEqual([{ unitId: B.units.root, role: 'admin' }]);
+      if (cred === 'session') {
+        expect(res.body.user).toEqual({ id: B.userIds.admin, email: B.email('admin'), name: 'Administrator' });
+      } else {
+        expect(res.body.user).toBeNull();
+        expect(res.body.apiKey).toEqual({ id: bKeyId });
+      }
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'POST /api/v1/auth/logout',
+    name: "ends only B's own session",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      let token = bToken[cred];
+      if (cred === 'session') {
+        // A session of its own, so the shared one stays usable.
+        const login = await call('POST', '/api/v1/auth/login', { body: { email: B.email('admin'), password: PASSWORD }, headers: { 'cf-connecting-ip': B.ip } });
+        expect(login.status).toBe(200);
+        token = login.body.token;
+      }
+      const out = await call('POST', '/api/v1/auth/logout', { token });
+      expect(out.status).toBe(204);
+      expect((await call('GET', '/api/v1/me', { token: A.tokens.admin })).status).toBe(200);
+      if (cred === 'session') expect((await call('GET', '/api/v1/me', { token })).status).toBe(401);
+    },
+  },
+];
+
+/** Operations without tenant data, each with the reason it needs no isolation case. */
+const EXEMPT: Record<string, string> = {
+  'GET /healthz': 'liveness probe: no credential, no tenant data (a database round trip only)',
+  'POST /api/v1/auth/login': 'no credential yet: the tenant is the one of the email that signs in (covered by auth.test.ts)',
+  'GET /api/openapi.json': 'the API description: static, the same for every caller',
+  'GET /api/docs': 'the readable page of the API description: static, the same for every caller',
+};
+
+beforeAll(async () => {
+  [A, B] = await Promise.all([makeTenant('IsoA'), makeTenant('IsoB')]);
+
+  // A gets more to aim at: a leaf unit (deletable), a live API key, and audit rows for both.
+  const leaf = await call('POST', '/api/v1/units', { token: A.tokens.admin, body: { name: `Lyon ${uniq()}`, kind: 'site', parentId: A.units.emea } });
+  expect(leaf.status).toBe(201);
+  const aKey = await call('POST', '/api/v1/api-keys', { token: A.tokens.admin, body: { name: 'a-crm', role: 'admin' } });
+  expect(aKey.status).toBe(201);
+  const touched = await call('PATCH', `/api/v1/users/${A.userIds.viewer}`, { token: A.tokens.admin, body: { name: 'viewer' } });
+  expect(touched.status).toBe(200);
+  const bKey = await call('POST', '/api/v1/api-keys', { token: B.tokens.admin, body: { name: 'b-integration' } });
+  expect(bKey.status).toBe(201);
+  bToken.session = B.tokens.admin;
+  bToken['api key'] = bKey.body.secret;
+  bKeyId = bKey.body.id;
+
+  const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
+  expect(aAudit.body.items).toHaveLength(1);
+  aIds = {
+    root: A.units.root!,
+    unit: A.units.emea!,
+    leaf: leaf.body.id,
+    user: A.userIds.viewer!,
+    admin: A.userIds.admin!,
+    grantUser: A.userIds.manager!,
+    key: aKey.body.id,
+    auditTarget: leaf.body.id,
+    auditRow: aAudit.body.items[0].id,
+  };
+  // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
+  expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
+  expect((await call('GET', `/api/v1/audit-log?targetType=api_key&targetId=${aIds.key}`, { token: A.tokens.admin })).body.items).toHaveLength(1);
+  expect((await call('GET', `/api/v1/audit-log?targetType=user&targetId=${aIds.user}`, { token: A.tokens.admin })).body.items.length).toBeGreaterThan(0);
+
+  // The ghost twin: same prefixes, exists nowhere; ids equal in A stay equal in the twin.
+  const twins = new Map<string, string>();
+  ghost = Object.fromEntries(
+    Object.entries(aIds).map(([k, id]) => {
+      if (!twins.has(id)) twins.set(id, newId(id.slice(0, id.indexOf('_'))));
+      return [k, twins.get(id)!];
+    }),
+  ) as unknown as Ids;
+
+  const [aUnits, aUsers, aKeys, aRows] = await Promise.all([
+    call('GET', '/api/v1/units', { token: A.tokens.admin }),
+    call('GET', '/api/v1/users', { token: A.tokens.admin }),
+    call('GET', '/api/v1/api-keys', { token: A.tokens.admin }),
+    call('GET', '/api/v1/audit-log?limit=500', { token: A.tokens.admin }),
+  ]);
+  aSecrets = [
+    A.tenantId,
+    A.name,
+    ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),
+    ...aUsers.body.items.flatMap((u: any) => [u.id, u.email]),
+    ...aKeys.body.items.flatMap((k: any) => [k.id, k.prefix]),
+    ...aRows.body.items.flatMap((r: any) => [r.id, r.targetId, r.requestId].filter(Boolean)),
+  ];
+  aBaseline = await snapshot(A);
+  expect((aBaseline.units as unknown[]).length).toBe(9);
+  expect(aBaseline.auditRows).toBeGreaterThan(0);
+});
+
+describe.each(CREDS)("tenant B's admin (%s) aims at tenant A", (cred) => {
+  it.each(CASES.map((c) => [`${c.op} — ${c.name}`, c] as const))('%s', async (_, c) => {
+    const token = bToken[cred];
+    const bBefore = c.kind === 'custom' && c.changesB ? null : await snapshot(B, { ignoreKeyUse: true });
+
+    if (c.kind === 'foreign-id') {
+      const req = c.request(aIds);
+      const res = await call(req.method, req.path, { token, body: req.body });
+      if (c.expect === 'not-found') expectNotFound(res);
+      else {
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        expect(res.body.items).toEqual([]);
+      }
+      expectNoLeak(res, JSON.stringify(req));
+      // Exactly like a record that exists nowhere.
+      const missing = c.request(ghost);
+      const twin = await call(missing.method, missing.path, { token, body: missing.body });
+      expect(normalise(res, aIds)).toEqual(normalise(twin, ghost));
+      await c.after?.(res, cred);
+    } else if (c.kind === 'list') {
+      const res = await call('GET', c.path, { token });
+      expect(res.status).toBe(200);
+      const text = JSON.stringify(res.body);
+      for (const id of c.mustContain()) expect(text).toContain(id);
+      expectNoLeak(res, '');
+    } else {
+      await c.run(cred);
+    }
+
+    expect(await snapshot(A)).toEqual(aBaseline);
+    if (bBefore) expect(await snapshot(B, { ignoreKeyUse: true })).toEqual(bBefore);
+  });
+});
+
+describe('the table covers the API', () => {
+  it('every operation of the OpenAPI document has an isolation case or a stated exemption', async () => {
+    const res = await call('GET', '/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\.1/);
+    const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
+    const documented = Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((m) => METHODS.includes(m))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(documented.length).toBeGreaterThan(10);
+    const covered = new Set(CASES.map((c) => c.op));
+    const uncovered = documented.filter((op) => !covered.has(op) && !(op in EXEMPT));
+    expect(uncovered, 'routes without an isolation case: add them to CASES (or to EXEMPT with a reason)').toEqual([]);
+    // And no case names a route that does not exist (a typo would silently cover nothing).
+    const stale = [...covered].filter((op) => !documented.includes(op));
+    expect(stale, 'cases for operations the document does not have').toEqual([]);
+    for (const op of Object.keys(EXEMPT)) expect(covered.has(op), `${op} is both exempt and covered`).toBe(false);
+  });
+
+  it('the exempt routes indeed serve no tenant data', async () => {
+    const health = await call('GET', '/healthz');
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ status: 'ok' });
+    const doc = await call('GET', '/api/openapi.json', { token: B.tokens.admin });
+    expect(JSON.stringify(doc.body)).toBe(JSON.stringify((await call('GET', '/api/openapi.json')).body));
+    expectNoLeak(doc, '');
+  });
+});
