@@ -42,3 +42,6 @@ export function wranglerCrons(): string[] {
 export function clearState() {
   rmSync(STATE_FILE, { force: true });
 }
+
+/** The URL that makes `wrangler dev --test-scheduled` run the scheduled handler for one cron expression. */
+export const scheduledUrl = (workerUrl: string, cron: string) => `${workerUrl}/__scheduled?cron=${encodeURIComponent(cron)}`;

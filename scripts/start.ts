@@ -4,7 +4,7 @@ import { Cron } from 'croner';
 import { openDb } from '../src/db/client';
 import { DEMO_LOGINS, DEMO_PASSWORD, seedDemoTenant } from './demo-tenant';
 import { startLibsqlServer } from './libsql-server';
-import { clearState, DATA_DIR, DB_FILE, ROOT, wranglerCrons, writeState } from './local-stack';
+import { clearState, DATA_DIR, DB_FILE, ROOT, scheduledUrl, wranglerCrons, writeState } from './local-stack';
 import { applyMigrations } from './migrate';
 
 /**
@@ -25,15 +25,17 @@ console.log(seeded.created ? 'demo tenant seeded' : 'demo tenant already present
 const workerUrl = `http://${host}:${port}`;
 const wrangler: ChildProcess = spawn(
   join(ROOT, 'node_modules/.bin/wrangler'),
-  ['dev', '--ip', host, '--port', String(port), '--var', `LIBSQL_URL:${db.url}`, '--var', 'ENVIRONMENT:development', '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false'],
+  ['dev', '--ip', host, '--port', String(port), '--var', `LIBSQL_URL:${db.url}`, '--var', 'ENVIRONMENT:development', '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false', '--test-scheduled'],
   { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
 
-// Drive each cron expression of wrangler.toml through wrangler dev's scheduled-handler endpoint.
+// Drive each cron expression of wrangler.toml through wrangler dev's test endpoint. With static
+// assets configured, wrangler 4.86's /cdn-cgi/handler/scheduled reaches the assets router and
+// answers "exception"; --test-scheduled's /__scheduled runs the Worker's own scheduled handler.
 const crons = wranglerCrons().map(
   (expression) =>
     new Cron(expression, { timezone: 'UTC', protect: true }, async () => {
-      const url = `${workerUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(expression)}`;
+      const url = scheduledUrl(workerUrl, expression);
       try {
         const res = await fetch(url);
         console.log(`cron ${expression}: ${res.status}`);

@@ -8,5 +8,6 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: (batch, env) => runQueueBatch(batch, env),
-  scheduled: (controller, env, ctx) => ctx.waitUntil(runScheduled(controller.cron, env, controller.scheduledTime)),
+  // Awaited, not waitUntil: a failing job marks the cron event failed where monitoring sees it.
+  scheduled: (controller, env) => runScheduled(controller.cron, env, controller.scheduledTime),
 } satisfies ExportedHandler<Env, JobMessage>;

@@ -29,5 +29,12 @@ const JOBS: Record<string, Job[]> = {
 export async function runScheduled(cron: string, env: Env, scheduledTime: number): Promise<void> {
   const jobs = JOBS[cron];
   if (!jobs) throw new Error(`no jobs for cron "${cron}"`);
-  for (const job of jobs) await job(env, scheduledTime);
+  for (const job of jobs) {
+    try {
+      await job(env, scheduledTime);
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', cron, job: job.name, message: String(err), cause: String((err as Error).cause ?? '') }));
+      throw err;
+    }
+  }
 }

@@ -9,7 +9,7 @@ import { openDb } from '../../src/db/client';
 import { SCHEDULES } from '../../src/jobs/cron';
 import { DEMO_LOGINS, DEMO_PASSWORD, seedDemoTenant } from '../../scripts/demo-tenant';
 import { startLibsqlServer, type LibsqlServer } from '../../scripts/libsql-server';
-import { ROOT, wranglerCrons } from '../../scripts/local-stack';
+import { ROOT, scheduledUrl, wranglerCrons } from '../../scripts/local-stack';
 import { applyMigrations } from '../../scripts/migrate';
 
 const run = promisify(execFile);
@@ -107,6 +107,11 @@ describe('npm start', () => {
       const units = (await (await fetch(`${base}/api/v1/units`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { name: string }[] };
       expect(units.items.map((u) => u.name)).toEqual(expect.arrayContaining(['EMEA', 'Berlin', 'Paris', 'London']));
       expect(units.items).toHaveLength(4);
+      // The endpoint the cron driver calls runs the Worker's scheduled handler for each schedule.
+      for (const cron of wranglerCrons()) {
+        const ran = await fetch(scheduledUrl(base, cron));
+        expect(ran.status).toBe(200);
+      }
       const home = await fetch(`${base}/`);
       expect(home.status).toBe(200);
       expect(await home.text()).toContain('NPS Program Platform');

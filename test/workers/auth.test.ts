@@ -177,7 +177,7 @@ describe('API key scopes', () => {
 
 describe('sign-in throttling', () => {
   it('locks an account after 5 failures, even for the right password, with Retry-After', async () => {
-    const email = t.email('viewer');
+    const email = t.email('agent');
     // Each failure from a different address: this is the per-account limit.
     for (let i = 0; i < 5; i++) {
       const res = await call('POST', '/api/v1/auth/login', { body: { email, password: `wrong-${i}` }, headers: { 'cf-connecting-ip': `198.51.100.${i + 1}` } });
