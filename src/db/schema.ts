@@ -26,13 +26,17 @@ export const tenants = sqliteTable('tenants', {
   updatedAt: updatedAt(),
 });
 
+/** The owning tenant: on every tenant table, leading every index. */
+const tenantId = () =>
+  text('tenant_id')
+    .notNull()
+    .references(() => tenants.id);
+
 export const units = sqliteTable(
   'units',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     parentId: text('parent_id'),
     name: text('name').notNull(),
     kind: text('kind', { enum: UNIT_KINDS }).notNull(),
@@ -53,9 +57,7 @@ export const users = sqliteTable(
   'users',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     email: text('email').notNull(),
     name: text('name').notNull().default(''),
     passwordHash: text('password_hash').notNull(),
@@ -74,9 +76,7 @@ export const users = sqliteTable(
  */
 export const loginEmails = sqliteTable('login_emails', {
   email: text('email').primaryKey(),
-  tenantId: text('tenant_id')
-    .notNull()
-    .references(() => tenants.id),
+  tenantId: tenantId(),
   userId: text('user_id')
     .notNull()
     .references(() => users.id),
@@ -86,9 +86,7 @@ export const roleGrants = sqliteTable(
   'role_grants',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     userId: text('user_id')
       .notNull()
       .references(() => users.id),
@@ -109,9 +107,7 @@ export const sessions = sqliteTable(
   'sessions',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     userId: text('user_id')
       .notNull()
       .references(() => users.id),
@@ -130,9 +126,7 @@ export const apiKeys = sqliteTable(
   {
     /** Also the visible part of the key: `nps_<id>_<secret>`; lookup is by primary key. */
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     name: text('name').notNull(),
     prefix: text('prefix').notNull(),
     /** SHA-256 of the whole key, hex. The secret itself is never stored. */
@@ -155,9 +149,7 @@ export const auditLog = sqliteTable(
   'audit_log',
   {
     id: text('id').primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     actorType: text('actor_type', { enum: ['user', 'api_key', 'system'] }).notNull(),
     actorId: text('actor_id'),
     action: text('action').notNull(),
