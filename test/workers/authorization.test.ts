@@ -1,0 +1,439 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, makeTenant, uniq, type CallResult, type Fixture, type Login } from './support';
+
+/**
+ * The role × route matrix of one tenant. Expectations come from the access rules, written out
+ * here, never from what the API answers:
+ *  - a grant reaches the granted unit's whole subtree;
+ *  - every role reads within its reach; only admin writes (units, within its reach);
+ *  - a unit outside the caller's read reach answers 404 (not disclosed), a unit within it
+ *    that the caller may not change answers 403;
+ *  - users, API keys and the audit log are tenant-wide: admin on the root, else 403.
+ */
+
+let t: Fixture;
+
+type UnitKey = 'root' | 'emea' | 'americas' | 'berlin' | 'paris' | 'newYork' | 'fastfix' | 'quickserve';
+const LABEL: Record<UnitKey, string> = {
+  root: 'root',
+  emea: 'EMEA',
+  americas: 'Americas',
+  berlin: 'Berlin',
+  paris: 'Paris',
+  newYork: 'New York',
+  fastfix: 'FastFix',
+  quickserve: 'QuickServe',
+};
+const ALL_UNITS = Object.keys(LABEL) as UnitKey[];
+const LOGINS: Login[] = ['admin', 'analyst', 'manager', 'siteManager', 'agent', 'vendor', 'otherVendor', 'viewer'];
+
+/** Each login's one grant, as the fixture makes it. */
+const GRANT: Record<Login, { role: string; unit: UnitKey }> = {
+  admin: { role: 'admin', unit: 'root' },
+  analyst: { role: 'analyst', unit: 'root' },
+  manager: { role: 'manager', unit: 'emea' },
+  siteManager: { role: 'manager', unit: 'newYork' },
+  agent: { role: 'agent', unit: 'berlin' },
+  vendor: { role: 'vendor', unit: 'fastfix' },
+  otherVendor: { role: 'vendor', unit: 'quickserve' },
+  viewer: { role: 'viewer', unit: 'root' },
+};
+
+/** Which fixture units each login sees: its grant's unit and everything below. */
+const SEES: Record<Login, UnitKey[]> = {
+  admin: ALL_UNITS,
+  analyst: ALL_UNITS,
+  viewer: ALL_UNITS,
+  manager: ['emea', 'berlin', 'paris'],
+  siteManager: ['newYork'],
+  agent: ['berlin'],
+  vendor: ['fastfix'],
+  otherVendor: ['quickserve'],
+};
+/** Where each login may change units: only admin, within its reach (the root's subtree). */
+const WRITES: Record<Login, UnitKey[]> = {
+  admin: ALL_UNITS,
+  analyst: [],
+  viewer: [],
+  manager: [],
+  siteManager: [],
+  agent: [],
+  vendor: [],
+  otherVendor: [],
+};
+/** Tenant-wide management (users, API keys, audit log): admin on the root only. */
+const TENANT_ADMIN = new Set<Login>(['admin']);
+
+const readStatus = (login: Login, unit: UnitKey) => (SEES[login].includes(unit) ? 200 : 404);
+const writeStatus = (login: Login, unit: UnitKey, ok: number) => (WRITES[login].includes(unit) ? ok : SEES[login].includes(unit) ? 403 : 404);
+const tenantStatus = (login: Login, ok: number) => (TENANT_ADMIN.has(login) ? ok : 403);
+
+const CODE: Record<number, string> = { 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
+
+const U = (k: UnitKey) => t.units[k]!;
+const admin = () => t.tokens.admin;
+const tokenOf = (login: Login) => t.tokens[login];
+
+/** The status, and for errors the envelope with the code of that status and the request id. */
+function expectOutcome(res: CallResult, expected: number) {
+  expect(res.status, JSON.stringify(res.body)).toBe(expected);
+  const requestId = res.headers.get('x-request-id');
+  expect(requestId).toBeTruthy();
+  if (expected >= 400) {
+    expect(res.body.error.code).toBe(CODE[expected]);
+    expect(res.body.error.message.length).toBeGreaterThan(0);
+    expect(res.body.error.requestId).toBe(requestId);
+  }
+}
+
+/** Request ids of refused state-changing calls: none may have left an audit row. */
+const refused: { name: string; requestId: string }[] = [];
+
+/** The allowed call wrote exactly one audit row: its action, by the caller, with its request id. */
+async function expectAudited(res: CallResult, login: Login, action: string, targetId: string) {
+  const requestId = res.headers.get('x-request-id');
+  expect(requestId).toBeTruthy();
+  const log = await call('GET', `/api/v1/audit-log?targetId=${targetId}`, { token: admin() });
+  expect(log.status).toBe(200);
+  const rows = log.body.items.filter((r: any) => r.requestId === requestId);
+  expect(rows).toEqual([expect.objectContaining({ action, actorType: 'user', actorId: t.userIds[login], targetId, requestId })]);
+}
+
+const getUnit = (id: string) => call('GET', `/api/v1/units/${id}`, { token: admin() });
+const getUser = (id: string) => call('GET', `/api/v1/users/${id}`, { token: admin() });
+const newUnit = async (parent: UnitKey) => {
+  const res = await call('POST', '/api/v1/units', { token: admin(), body: { name: `Target ${uniq()}`, kind: 'team', parentId: U(parent) } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; name: string };
+};
+const newUser = async (grants: { unitId: string; role: string }[] = []) => {
+  const res = await call('POST', '/api/v1/users', { token: admin(), body: { email: `target.${uniq()}@authz.test`, name: 'Target', password: 'a-long-password-1', grants } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; email: string };
+};
+const newKey = async () => {
+  const res = await call('POST', '/api/v1/api-keys', { token: admin(), body: { name: `target ${uniq()}`, role: 'viewer', unitId: U('paris'), scopes: ['read'] } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; secret: string };
+};
+
+/** A user nobody but an admin may touch: the target of every refused user and grant call. */
+let bystander: { id: string; email: string };
+let bystanderBefore: unknown;
+
+/** One unit per parent that refused calls aim at (allowed calls get a fresh one each), as it was. */
+const sharedUnits = new Map<UnitKey, { id: string; name: string; before: unknown }>();
+async function sharedUnit(parent: UnitKey) {
+  if (!sharedUnits.has(parent)) {
+    const unit = await newUnit(parent);
+    sharedUnits.set(parent, { ...unit, before: (await getUnit(unit.id)).body });
+  }
+  return sharedUnits.get(parent)!;
+}
+/** The live key refused revocations aim at. */
+let sharedKey: { id: string; secret: string } | undefined;
+
+/**
+ * After a refused call on a shared unit: it must be as it was. A shared target that changed
+ * anyway is replaced, so that one wrongly allowed call fails its own case and not the next.
+ */
+async function expectUnitUnchanged(parent: UnitKey, res: CallResult, expected: number, name: string) {
+  refused.push({ name, requestId: res.headers.get('x-request-id')! });
+  const shared = sharedUnits.get(parent)!;
+  const after = await getUnit(shared.id);
+  if (JSON.stringify(after.body) !== JSON.stringify(shared.before)) sharedUnits.delete(parent);
+  expectOutcome(res, expected);
+  expect(after.body).toEqual(shared.before);
+}
+
+/** The same for the bystander user. */
+async function expectBystanderUnchanged(res: CallResult, expected: number, name: string) {
+  refused.push({ name, requestId: res.headers.get('x-request-id')! });
+  const after = await getUser(bystander.id);
+  const before = bystanderBefore;
+  if (JSON.stringify(after.body) !== JSON.stringify(before)) await makeBystander();
+  expectOutcome(res, expected);
+  expect(after.body).toEqual(before);
+}
+
+async function makeBystander() {
+  bystander = await newUser([{ unitId: U('paris'), role: 'viewer' }]);
+  bystanderBefore = (await getUser(bystander.id)).body;
+  expect(bystanderBefore).toMatchObject({ status: 'active', grants: [{ unitId: U('paris'), role: 'viewer' }] });
+}
+
+interface Case {
+  login: Login;
+  route: string;
+  target: string;
+  expected: number;
+  run: (login: Login, expected: number) => Promise<void>;
+}
+const cases: Case[] = [];
+const matrix = (route: string, target: string, expected: (login: Login) => number, run: Case['run']) => {
+  for (const login of LOGINS) cases.push({ login, route, target, expected: expected(login), run });
+};
+
+// ---- Units: reads -------------------------------------------------------------------------
+
+matrix('GET /api/v1/units', 'the tree in reach', () => 200, async (login, expected) => {
+  const res = await call('GET', '/api/v1/units', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  const items = res.body.items as { id: string; path: string }[];
+  const fixtureIds = new Map(ALL_UNITS.map((k) => [U(k), k]));
+  const seen = items.filter((u) => fixtureIds.has(u.id)).map((u) => fixtureIds.get(u.id));
+  expect(seen.sort()).toEqual([...SEES[login]].sort());
+  // Units other cases created lie inside the reach too.
+  const reach = SEES[login].map((k) => t.paths[k]!.path);
+  for (const u of items) expect(reach.some((p) => u.path.startsWith(p)), `${u.id} is outside the reach`).toBe(true);
+});
+
+for (const unit of ['root', 'emea', 'berlin', 'newYork', 'fastfix', 'quickserve'] as UnitKey[]) {
+  matrix('GET /api/v1/units/{id}', LABEL[unit], (login) => readStatus(login, unit), async (login, expected) => {
+    const res = await call('GET', `/api/v1/units/${U(unit)}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) {
+      expect(res.body).toMatchObject({ id: U(unit), path: t.paths[unit]!.path });
+    } else {
+      // Not disclosed: nothing of the unit in the answer.
+      expect(JSON.stringify(res.body)).not.toContain(t.paths[unit]!.path);
+    }
+  });
+}
+
+// ---- Units: writes ------------------------------------------------------------------------
+
+for (const parent of ['emea', 'quickserve'] as UnitKey[]) {
+  matrix('POST /api/v1/units', `under ${LABEL[parent]}`, (login) => writeStatus(login, parent, 201), async (login, expected) => {
+    const name = `New ${uniq()}`;
+    const before = await call('GET', `/api/v1/units?rootId=${U(parent)}`, { token: admin() });
+    const res = await call('POST', '/api/v1/units', { token: tokenOf(login), body: { name, kind: 'team', parentId: U(parent) } });
+    expectOutcome(res, expected);
+    if (expected === 201) {
+      expect(res.body).toMatchObject({ name, parentId: U(parent), path: `${t.paths[parent]!.path}${res.body.id}/` });
+      expect((await getUnit(res.body.id)).status).toBe(200);
+      await expectAudited(res, login, 'unit.create', res.body.id);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/units`, requestId: res.headers.get('x-request-id')! });
+      const after = await call('GET', `/api/v1/units?rootId=${U(parent)}`, { token: admin() });
+      expect(after.body.items).toEqual(before.body.items);
+    }
+  });
+}
+
+for (const parent of ['berlin', 'quickserve'] as UnitKey[]) {
+  matrix('PATCH /api/v1/units/{id}', `a new unit in ${LABEL[parent]}`, (login) => writeStatus(login, parent, 200), async (login, expected) => {
+    const target = expected === 200 ? await newUnit(parent) : await sharedUnit(parent);
+    const res = await call('PATCH', `/api/v1/units/${target.id}`, { token: tokenOf(login), body: { name: `Renamed ${uniq()}`, timezone: 'Europe/Berlin' } });
+    if (expected !== 200) return expectUnitUnchanged(parent, res, expected, `${login} PATCH /api/v1/units/{id}`);
+    expectOutcome(res, expected);
+    const after = await getUnit(target.id);
+    expect(after.body).toMatchObject({ name: res.body.name, timezone: 'Europe/Berlin' });
+    expect(after.body.name).not.toBe(target.name);
+    await expectAudited(res, login, 'unit.update', target.id);
+  });
+
+  matrix('DELETE /api/v1/units/{id}', `a new unit in ${LABEL[parent]}`, (login) => writeStatus(login, parent, 204), async (login, expected) => {
+    const target = expected === 204 ? await newUnit(parent) : await sharedUnit(parent);
+    const res = await call('DELETE', `/api/v1/units/${target.id}`, { token: tokenOf(login) });
+    if (expected !== 204) return expectUnitUnchanged(parent, res, expected, `${login} DELETE /api/v1/units/{id}`);
+    expectOutcome(res, expected);
+    expect((await getUnit(target.id)).status).toBe(404);
+    await expectAudited(res, login, 'unit.delete', target.id);
+  });
+}
+
+// ---- Users and grants (tenant-wide) -------------------------------------------------------
+
+matrix('GET /api/v1/users', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const res = await call('GET', '/api/v1/users', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body.items.map((u: any) => u.id)).toEqual(expect.arrayContaining(LOGINS.map((l) => t.userIds[l])));
+  else expect(JSON.stringify(res.body)).not.toContain(bystander.email);
+});
+
+matrix('POST /api/v1/users', 'an admin on the root', (login) => tenantStatus(login, 201), async (login, expected) => {
+  const email = `new.${uniq()}@authz.test`;
+  const res = await call('POST', '/api/v1/users', { token: tokenOf(login), body: { email, password: 'a-long-password-1', grants: [{ unitId: U('root'), role: 'admin' }] } });
+  expectOutcome(res, expected);
+  const listed = (await call('GET', '/api/v1/users', { token: admin() })).body.items.filter((u: any) => u.email === email);
+  if (expected === 201) {
+    expect(listed).toEqual([expect.objectContaining({ id: res.body.id, grants: [{ unitId: U('root'), role: 'admin' }] })]);
+    await expectAudited(res, login, 'user.create', res.body.id);
+  } else {
+    refused.push({ name: `${login} POST /api/v1/users`, requestId: res.headers.get('x-request-id')! });
+    expect(listed).toEqual([]);
+  }
+});
+
+matrix('GET /api/v1/users/{id}', 'a user', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const res = await call('GET', `/api/v1/users/${bystander.id}`, { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body).toMatchObject({ id: bystander.id, email: bystander.email });
+  else expect(JSON.stringify(res.body)).not.toContain(bystander.email);
+});
+
+matrix('PATCH /api/v1/users/{id}', 'rename and disable a user', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const target = expected === 200 ? await newUser() : bystander;
+  const res = await call('PATCH', `/api/v1/users/${target.id}`, { token: tokenOf(login), body: { name: `Renamed ${uniq()}`, status: 'disabled' } });
+  if (expected !== 200) return expectBystanderUnchanged(res, expected, `${login} PATCH /api/v1/users/{id}`);
+  expectOutcome(res, expected);
+  expect((await getUser(target.id)).body).toMatchObject({ name: res.body.name, status: 'disabled' });
+  await expectAudited(res, login, 'user.update', target.id);
+});
+
+matrix('PUT /api/v1/users/{id}/grants/{unitId}', 'admin on Paris for a user', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const target = expected === 200 ? await newUser() : bystander;
+  const res = await call('PUT', `/api/v1/users/${target.id}/grants/${U('paris')}`, { token: tokenOf(login), body: { role: 'admin' } });
+  if (expected !== 200) return expectBystanderUnchanged(res, expected, `${login} PUT /api/v1/users/{id}/grants/{unitId}`);
+  expectOutcome(res, expected);
+  expect((await getUser(target.id)).body.grants).toEqual([{ unitId: U('paris'), role: 'admin' }]);
+  await expectAudited(res, login, 'grant.set', target.id);
+});
+
+matrix('PUT /api/v1/users/{id}/grants/{unitId}', 'admin on the root for oneself', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const self = t.userIds[login]!;
+  const res = await call('PUT', `/api/v1/users/${self}/grants/${U('root')}`, { token: tokenOf(login), body: { role: 'admin' } });
+  const after = await getUser(self);
+  const own = [{ unitId: U(GRANT[login].unit), role: GRANT[login].role }];
+  if (expected !== 200 && JSON.stringify(after.body.grants) !== JSON.stringify(own)) {
+    // Escalated anyway: undo, so that the login's other cases still test its own role.
+    await call('DELETE', `/api/v1/users/${self}/grants/${U('root')}`, { token: admin() });
+    if (GRANT[login].unit === 'root') await call('PUT', `/api/v1/users/${self}/grants/${U('root')}`, { token: admin(), body: { role: GRANT[login].role } });
+  }
+  expectOutcome(res, expected);
+  if (expected === 200) {
+    // The admin already is one there: the grant is set again, and audited.
+    expect(after.body.grants).toEqual([{ unitId: U('root'), role: 'admin' }]);
+    await expectAudited(res, login, 'grant.set', self);
+  } else {
+    refused.push({ name: `${login} PUT grant (self)`, requestId: res.headers.get('x-request-id')! });
+    expect(after.body.status).toBe('active');
+    expect(after.body.grants).toEqual(own);
+  }
+});
+
+matrix('DELETE /api/v1/users/{id}/grants/{unitId}', "a user's grant on Paris", (login) => tenantStatus(login, 204), async (login, expected) => {
+  const target = expected === 204 ? await newUser([{ unitId: U('paris'), role: 'viewer' }]) : bystander;
+  const res = await call('DELETE', `/api/v1/users/${target.id}/grants/${U('paris')}`, { token: tokenOf(login) });
+  if (expected !== 204) return expectBystanderUnchanged(res, expected, `${login} DELETE /api/v1/users/{id}/grants/{unitId}`);
+  expectOutcome(res, expected);
+  expect((await getUser(target.id)).body.grants).toEqual([]);
+  await expectAudited(res, login, 'grant.revoke', target.id);
+});
+
+// ---- API keys (tenant-wide) ---------------------------------------------------------------
+
+matrix('GET /api/v1/api-keys', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const res = await call('GET', '/api/v1/api-keys', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
+  else expect(res.body.items).toBeUndefined();
+});
+
+matrix('POST /api/v1/api-keys', 'an admin key', (login) => tenantStatus(login, 201), async (login, expected) => {
+  const name = `key ${uniq()}`;
+  const res = await call('POST', '/api/v1/api-keys', { token: tokenOf(login), body: { name } });
+  expectOutcome(res, expected);
+  const listed = (await call('GET', '/api/v1/api-keys', { token: admin() })).body.items.filter((k: any) => k.name === name);
+  if (expected === 201) {
+    expect(listed).toEqual([expect.objectContaining({ id: res.body.id, role: 'admin', unitId: U('root'), revokedAt: null })]);
+    await expectAudited(res, login, 'api_key.create', res.body.id);
+  } else {
+    refused.push({ name: `${login} POST /api/v1/api-keys`, requestId: res.headers.get('x-request-id')! });
+    expect(listed).toEqual([]);
+    expect(res.body.secret).toBeUndefined();
+  }
+});
+
+matrix('DELETE /api/v1/api-keys/{id}', 'a live key', (login) => tenantStatus(login, 204), async (login, expected) => {
+  const key = expected === 204 ? await newKey() : (sharedKey ??= await newKey());
+  const res = await call('DELETE', `/api/v1/api-keys/${key.id}`, { token: tokenOf(login) });
+  if (expected === 204) {
+    expectOutcome(res, expected);
+    const listed = (await call('GET', '/api/v1/api-keys', { token: admin() })).body.items.find((k: any) => k.id === key.id);
+    expect(listed.revokedAt).not.toBeNull();
+    expect((await call('GET', '/api/v1/me', { token: key.secret })).status).toBe(401);
+    await expectAudited(res, login, 'api_key.revoke', key.id);
+  } else {
+    refused.push({ name: `${login} DELETE /api/v1/api-keys/{id}`, requestId: res.headers.get('x-request-id')! });
+    // Still live: it still signs in (else the next case gets a live one).
+    const me = await call('GET', '/api/v1/me', { token: key.secret });
+    if (me.status !== 200) sharedKey = undefined;
+    expectOutcome(res, expected);
+    expect(me.status).toBe(200);
+  }
+});
+
+// ---- Audit log and the caller -------------------------------------------------------------
+
+matrix('GET /api/v1/audit-log', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const res = await call('GET', '/api/v1/audit-log?limit=5', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body.items.length).toBeGreaterThan(0);
+  else expect(res.body.items).toBeUndefined();
+});
+
+matrix('GET /api/v1/me', 'oneself', () => 200, async (login, expected) => {
+  const res = await call('GET', '/api/v1/me', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  expect(res.body.user.id).toBe(t.userIds[login]);
+  expect(res.body.tenant.id).toBe(t.tenantId);
+  expect(res.body.grants).toEqual([{ unitId: U(GRANT[login].unit), role: GRANT[login].role }]);
+});
+
+// -------------------------------------------------------------------------------------------
+
+beforeAll(async () => {
+  t = await makeTenant('Authz');
+  await makeBystander();
+});
+
+describe('role × route', () => {
+  it.each(cases.map((c) => [`${c.login} × ${c.route} (${c.target}) → ${c.expected}`, c] as const))('%s', async (_, c) => {
+    await c.run(c.login, c.expected);
+  });
+
+  it('no refused call left an audit row', async () => {
+    expect(refused.length).toBeGreaterThan(50);
+    const requestIds = new Set(refused.map((r) => r.requestId));
+    const offenders: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: CallResult = await call('GET', `/api/v1/audit-log?limit=500${cursor ? `&before=${cursor}` : ''}`, { token: admin() });
+      expect(page.status).toBe(200);
+      for (const row of page.body.items) if (requestIds.has(row.requestId)) offenders.push({ row, call: refused.find((r) => r.requestId === row.requestId)!.name });
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('an API key acts with its role and unit', () => {
+  let secret: string;
+  beforeAll(async () => {
+    const res = await call('POST', '/api/v1/api-keys', { token: admin(), body: { name: `emea-manager ${uniq()}`, role: 'manager', unitId: U('emea') } });
+    expect(res.status).toBe(201);
+    secret = res.body.secret;
+  });
+
+  it('a manager key on EMEA sees what the EMEA manager sees', async () => {
+    const [key, person] = await Promise.all([call('GET', '/api/v1/units', { token: secret }), call('GET', '/api/v1/units', { token: tokenOf('manager') })]);
+    expect(key.status).toBe(200);
+    const ids = (r: CallResult) => r.body.items.map((u: any) => u.id).sort();
+    expect(ids(key)).toEqual(ids(person));
+    const fixture = new Set(ALL_UNITS.map(U));
+    expect(ids(key).filter((id: string) => fixture.has(id))).toEqual(SEES.manager.map(U).sort());
+  });
+
+  it('… gets 404 for QuickServe, 200 for Berlin, and may not write (403) where it reads', async () => {
+    const quick = await call('GET', `/api/v1/units/${U('quickserve')}`, { token: secret });
+    expectOutcome(quick, 404);
+    expectOutcome(await call('GET', `/api/v1/units/${U('berlin')}`, { token: secret }), 200);
+    const write = await call('POST', '/api/v1/units', { token: secret, body: { name: `Key ${uniq()}`, kind: 'team', parentId: U('berlin') } });
+    expectOutcome(write, 403);
+    expectOutcome(await call('GET', '/api/v1/users', { token: secret }), 403);
+    const me = await call('GET', '/api/v1/me', { token: secret });
+    expect(me.body.grants).toEqual([{ unitId: U('emea'), role: 'manager' }]);
+  });
+});
