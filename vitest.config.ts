@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/node/**/*.test.ts'],
+          include: ['test/node/**/*.test.ts', 'src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
         },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Unit kinds of an organisation hierarchy (BRIEF.md "Reporting"). */
 export const UNIT_KINDS = ['enterprise', 'division', 'region', 'site', 'team', 'vendor'] as const;
@@ -22,6 +22,8 @@ const updatedAt = () =>
 export const tenants = sqliteTable('tenants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
+  /** Program settings (fatigue window, providers, widget keys...), validated by the settings feature. */
+  settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -175,3 +177,259 @@ export const rateLimits = sqliteTable('rate_limits', {
   windowStart: integer('window_start', { mode: 'number' }).notNull(),
   count: integer('count', { mode: 'number' }).notNull(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// The respondent side: surveys and their immutable versions, touchpoints, contacts, operational
+// events with their eligibility decisions, invitations and their delivery, responses.
+
+export const CHANNELS = ['email', 'sms', 'webhook', 'link', 'in_app'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const surveys = sqliteTable(
+  'surveys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    name: text('name').notNull(),
+    defaultLocale: text('default_locale').notNull(),
+    /** The editable draft (questions and translations); publishing copies it into a version. */
+    draft: text('draft', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** The newest published version number; null until the first publish. */
+    publishedVersion: integer('published_version', { mode: 'number' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('surveys_tenant_created').on(t.tenantId, t.createdAt)],
+);
+
+/** A published survey: immutable; every answer names the version it answered. */
+export const surveyVersions = sqliteTable(
+  'survey_versions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    surveyId: text('survey_id')
+      .notNull()
+      .references(() => surveys.id),
+    version: integer('version', { mode: 'number' }).notNull(),
+    definition: text('definition', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    publishedBy: text('published_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('survey_versions_tenant_survey_version').on(t.tenantId, t.surveyId, t.version)],
+);
+
+export const touchpoints = sqliteTable(
+  'touchpoints',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    /** Stable slug used by integrations, e.g. `support-resolution`. */
+    key: text('key').notNull(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(),
+    surveyId: text('survey_id')
+      .notNull()
+      .references(() => surveys.id),
+    channels: text('channels', { mode: 'json' }).$type<Channel[]>().notNull(),
+    delayMinutes: integer('delay_minutes', { mode: 'number' }).notNull().default(0),
+    reminderAfterDays: integer('reminder_after_days', { mode: 'number' }),
+    /** Eligibility rules: suppression after negative interactions, fatigue, sampling, daily cap. */
+    rules: text('rules', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('touchpoints_tenant_key').on(t.tenantId, t.key)],
+);
+
+export const contacts = sqliteTable(
+  'contacts',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    externalId: text('external_id').notNull(),
+    email: text('email'),
+    phone: text('phone'),
+    locale: text('locale'),
+    segment: text('segment'),
+    lifetimeValue: real('lifetime_value'),
+    tenureMonths: integer('tenure_months', { mode: 'number' }),
+    contractSize: text('contract_size'),
+    supportTier: text('support_tier'),
+    accountId: text('account_id'),
+    isEmployee: integer('is_employee', { mode: 'boolean' }).notNull().default(false),
+    isTest: integer('is_test', { mode: 'boolean' }).notNull().default(false),
+    optedOutAt: integer('opted_out_at', { mode: 'number' }),
+    attributes: text('attributes', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('contacts_tenant_external').on(t.tenantId, t.externalId), index('contacts_tenant_account').on(t.tenantId, t.accountId)],
+);
+
+/** An operational event as received, with the eligibility decision and the rule that made it. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    /** The integration's own id: a replay with the same id changes nothing. */
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    occurredAt: integer('occurred_at', { mode: 'number' }).notNull(),
+    contactId: text('contact_id').references(() => contacts.id),
+    unitId: text('unit_id').references(() => units.id),
+    touchpointId: text('touchpoint_id').references(() => touchpoints.id),
+    attributes: text('attributes', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+    decision: text('decision', { enum: ['invite', 'skip'] }).notNull(),
+    reason: text('reason').notNull(),
+    invitationId: text('invitation_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('events_tenant_event').on(t.tenantId, t.eventId), index('events_tenant_contact_occurred').on(t.tenantId, t.contactId, t.occurredAt)],
+);
+
+export const INVITATION_STATUSES = ['scheduled', 'sending', 'sent', 'answered', 'failed', 'dead', 'expired', 'cancelled'] as const;
+
+export const invitations = sqliteTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    contactId: text('contact_id').references(() => contacts.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    touchpointId: text('touchpoint_id')
+      .notNull()
+      .references(() => touchpoints.id),
+    surveyId: text('survey_id')
+      .notNull()
+      .references(() => surveys.id),
+    surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    locale: text('locale'),
+    status: text('status', { enum: INVITATION_STATUSES }).notNull(),
+    /** Where it came from: `event:<eventId>`, `wave:<waveId>:<run>`, `widget:<userId>`. */
+    source: text('source').notNull(),
+    dueAt: integer('due_at', { mode: 'number' }).notNull(),
+    sentAt: integer('sent_at', { mode: 'number' }),
+    attempts: integer('attempts', { mode: 'number' }).notNull().default(0),
+    lastError: text('last_error'),
+    reminderDueAt: integer('reminder_due_at', { mode: 'number' }),
+    remindedAt: integer('reminded_at', { mode: 'number' }),
+    expiresAt: integer('expires_at', { mode: 'number' }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('invitations_tenant_status_due').on(t.tenantId, t.status, t.dueAt),
+    index('invitations_tenant_contact_created').on(t.tenantId, t.contactId, t.createdAt),
+    index('invitations_tenant_touchpoint_created').on(t.tenantId, t.touchpointId, t.createdAt),
+  ],
+);
+
+/** Every try to deliver an invitation or a reminder, failed or not. */
+export const deliveryAttempts = sqliteTable(
+  'delivery_attempts',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    invitationId: text('invitation_id')
+      .notNull()
+      .references(() => invitations.id),
+    kind: text('kind', { enum: ['invitation', 'reminder'] }).notNull(),
+    attempt: integer('attempt', { mode: 'number' }).notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    outcome: text('outcome', { enum: ['sent', 'failed'] }).notNull(),
+    statusCode: integer('status_code', { mode: 'number' }),
+    error: text('error'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('delivery_attempts_tenant_invitation_attempt').on(t.tenantId, t.invitationId, t.kind, t.attempt)],
+);
+
+export const responses = sqliteTable(
+  'responses',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    /** One response per invitation; null for anonymous touchpoint links. */
+    invitationId: text('invitation_id').references(() => invitations.id),
+    touchpointId: text('touchpoint_id')
+      .notNull()
+      .references(() => touchpoints.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    contactId: text('contact_id').references(() => contacts.id),
+    surveyId: text('survey_id')
+      .notNull()
+      .references(() => surveys.id),
+    surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    locale: text('locale').notNull(),
+    /** 0-10, null while only other questions were answered (then not in any denominator). */
+    score: integer('score', { mode: 'number' }),
+    comment: text('comment'),
+    answers: text('answers', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+    /** honeypot, too_fast, duplicate, bulk, test_contact, employee_contact. */
+    qualityFlags: text('quality_flags', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    /** Whether the answer counts in scores: false when flagged, until an admin includes it. */
+    counted: integer('counted', { mode: 'boolean' }).notNull(),
+    /** Fingerprint of the client (hash of address and agent) for duplicate and bulk checks. */
+    clientHash: text('client_hash'),
+    answeredAt: integer('answered_at', { mode: 'number' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('responses_tenant_invitation').on(t.tenantId, t.invitationId),
+    index('responses_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
+    index('responses_tenant_created').on(t.tenantId, t.createdAt),
+    index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt),
+  ],
+);
+
+/** Recurring relationship waves: a touchpoint sent to an audience on a schedule, started by cron. */
+export const waves = sqliteTable(
+  'waves',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    touchpointId: text('touchpoint_id')
+      .notNull()
+      .references(() => touchpoints.id),
+    name: text('name').notNull(),
+    /** A cron expression in the tenant root's time zone, e.g. `0 9 1 1,4,7,10 *` (quarterly). */
+    schedule: text('schedule').notNull(),
+    /** Who receives it: all contacts with an account id (every B2B stakeholder), or a segment. */
+    audience: text('audience', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    nextRunAt: integer('next_run_at', { mode: 'number' }).notNull(),
+    lastRunAt: integer('last_run_at', { mode: 'number' }),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('waves_tenant_next').on(t.tenantId, t.nextRunAt)],
+);
+
+/** Development only: email and SMS that a dev provider "sent", read at GET /dev/outbox. */
+export const devOutbox = sqliteTable(
+  'dev_outbox',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject'),
+    body: text('body').notNull(),
+    invitationId: text('invitation_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('dev_outbox_tenant_created').on(t.tenantId, t.createdAt)],
+);
