@@ -2,6 +2,8 @@ import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Config } from '../env';
 
 const ISSUER = 'nps-platform';
+/** Sessions and survey links share the keys; the audience keeps one from passing as the other. */
+const AUDIENCE = 'session';
 const encoder = new TextEncoder();
 
 export interface SessionClaims {
@@ -17,6 +19,7 @@ export async function signSession(config: Config, claims: SessionClaims, expires
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid })
     .setSubject(claims.sub)
     .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(Math.floor(expiresAt / 1000))
     .sign(encoder.encode(key.secret));
@@ -32,7 +35,7 @@ export async function verifySession(config: Config, token: string): Promise<Sess
         if (!key) throw new Error('unknown kid');
         return encoder.encode(key.secret);
       },
-      { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['exp', 'sub'] },
+      { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'sub'] },
     );
     if (typeof payload.sub !== 'string' || typeof payload.tid !== 'string' || typeof payload.sid !== 'string') return null;
     return { sub: payload.sub, tid: payload.tid, sid: payload.sid };

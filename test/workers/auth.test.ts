@@ -19,6 +19,7 @@ function forge(claims: Record<string, unknown>, key: { kid: string; secret: Uint
     .setProtectedHeader({ alg: 'HS256', kid: key.kid })
     .setSubject(String(claims.sub))
     .setIssuer('nps-platform')
+    .setAudience('session')
     .setIssuedAt()
     .setExpirationTime(exp)
     .sign(key.secret);
@@ -96,7 +97,7 @@ describe('rejected credentials answer 401 with the envelope', () => {
 
   it('alg: none', async () => {
     const claims = decodeJwt(t.tokens.viewer);
-    const token = new UnsecuredJWT({ tid: claims.tid, sid: claims.sid }).setSubject(String(claims.sub)).setIssuer('nps-platform').setExpirationTime('10m').encode();
+    const token = new UnsecuredJWT({ tid: claims.tid, sid: claims.sid }).setSubject(String(claims.sub)).setIssuer('nps-platform').setAudience('session').setExpirationTime('10m').encode();
     expectUnauthorized(await call('GET', '/api/v1/me', { token }));
   });
 

@@ -1,0 +1,36 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../db/client';
+import { tenants } from '../db/schema';
+
+/**
+ * A tenant's program settings, kept as JSON on the tenant row and always read through this
+ * schema, so a missing field takes its default and an old row keeps working.
+ */
+export const SettingsSchema = z.object({
+  /** At most one invitation per contact in this many days (0 turns the rule off). */
+  fatigueDays: z.number().int().min(0).max(3650).default(90),
+  /** Scores from fewer answers are hidden. */
+  minResponses: z.number().int().min(1).max(100_000).default(30),
+  /** Survey links expire after this many days. */
+  linkExpiryDays: z.number().int().min(1).max(365).default(30),
+  /** HTTP JSON mail provider: POST {baseUrl}/messages with a Bearer key. */
+  email: z
+    .object({ baseUrl: z.url(), apiKey: z.string().min(1).max(500), from: z.email() })
+    .optional(),
+  /** Twilio-style SMS: POST {baseUrl}/2010-04-01/Accounts/{accountSid}/Messages.json with Basic auth. */
+  sms: z
+    .object({ baseUrl: z.url(), accountSid: z.string().min(1).max(100), authToken: z.string().min(1).max(500), from: z.string().min(3).max(32) })
+    .optional(),
+  /** The tenant's endpoint for invitations sent by webhook, signed with the secret. */
+  webhook: z.object({ url: z.url(), secret: z.string().min(16).max(500) }).optional(),
+  /** In-app widget: the public key in the script tag; the secret signs user ids (HMAC) on the tenant's backend. */
+  widget: z.object({ publicKey: z.string().min(8).max(100), secret: z.string().min(16).max(500) }).optional(),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** The tenant's settings with defaults applied. */
+export async function getSettings(db: Db, tenantId: string): Promise<Settings> {
+  const [row] = await db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId));
+  return SettingsSchema.parse(row?.settings ?? {});
+}
