@@ -9,6 +9,8 @@ export interface Env {
   JWT_KEYS?: string;
   SESSION_TTL_SECONDS?: string;
   MAX_BODY_BYTES?: string;
+  /** Where respondents reach the Worker: survey links in emails and SMS start with it. */
+  PUBLIC_BASE_URL?: string;
   DELIVERY_QUEUE?: Queue<unknown>;
   WORKFLOW_QUEUE?: Queue<unknown>;
 }
@@ -28,6 +30,7 @@ const configSchema = z
       .int()
       .min(60)
       .max(12 * 3600),
+    publicBaseUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
     maxBodyBytes: z.coerce
       .number()
       .int()
@@ -70,6 +73,7 @@ export function loadConfig(env: Env): Config {
     jwtKeys: parseKeys(env.JWT_KEYS ?? (environment === 'production' ? '' : DEV_JWT_KEY)),
     sessionTtlSeconds: env.SESSION_TTL_SECONDS ?? 8 * 3600,
     maxBodyBytes: env.MAX_BODY_BYTES ?? 64 * 1024,
+    publicBaseUrl: env.PUBLIC_BASE_URL ?? (environment === 'production' ? undefined : 'http://127.0.0.1:8787'),
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -139,6 +139,8 @@ describe('tallies', () => {
     const rest = subtractTallies(all, excluded);
     expect(rest).toEqual({ promoters: 3, passives: 2, detractors: 2, w: 6.25, w2: 6.0625, wPromoters: 3, wDetractors: 1.25 });
     expect(() => subtractTallies(counts(1, 0, 0), counts(0, 0, 1))).toThrow(RangeError);
+    // A zero-weight answer that was never added: its weights are no help in spotting it.
+    expect(() => subtractTallies(counts(1, 0, 0), addAnswer(emptyTally(), 2, 0))).toThrow(RangeError);
     // Same counts but more weight than is there: not contained either.
     expect(() => subtractTallies(counts(2, 0, 0), addAnswer(emptyTally(), 10, 5))).toThrow(RangeError);
   });

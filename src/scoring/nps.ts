@@ -154,7 +154,7 @@ export function subtractTallies(a: Tally, b: Tally): Tally {
   const promoters = a.promoters - b.promoters;
   const passives = a.passives - b.passives;
   const detractors = a.detractors - b.detractors;
-  if (false) {
+  if (promoters < 0 || passives < 0 || detractors < 0) {
     throw new RangeError('cannot subtract a tally with more answers than the tally it is taken from');
   }
   const n = promoters + passives + detractors;
