@@ -15,6 +15,7 @@ import { applyMigrations } from './migrate';
 const port = Number(process.env.PORT ?? 8787);
 const libsqlPort = Number(process.env.LIBSQL_PORT ?? 8790);
 const host = '127.0.0.1';
+const workerUrl = `http://${host}:${port}`;
 
 const db = await startLibsqlServer({ file: DB_FILE, host, port: libsqlPort });
 console.log(`libSQL server: ${db.url} (data in ${DB_FILE})`);
@@ -22,10 +23,9 @@ await applyMigrations(db.url);
 const seeded = await seedDemoTenant(openDb(db.url));
 console.log(seeded.created ? 'demo tenant seeded' : 'demo tenant already present');
 
-const workerUrl = `http://${host}:${port}`;
 const wrangler: ChildProcess = spawn(
   join(ROOT, 'node_modules/.bin/wrangler'),
-  ['dev', '--ip', host, '--port', String(port), '--var', `LIBSQL_URL:${db.url}`, '--var', 'ENVIRONMENT:development', '--var', `PUBLIC_BASE_URL:${`http://${host}:${port}`}`, '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false', '--test-scheduled'],
+  ['dev', '--ip', host, '--port', String(port), '--var', `LIBSQL_URL:${db.url}`, '--var', 'ENVIRONMENT:development', '--var', `PUBLIC_BASE_URL:${workerUrl}`, '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false', '--test-scheduled'],
   { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
 
