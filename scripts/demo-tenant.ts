@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { commit, type Db } from '../src/db/client';
-import { loginEmails, roleGrants, units, users, type Role, type UnitKind } from '../src/db/schema';
+import { loginEmails, roleGrants, surveys, surveyVersions, touchpoints, units, users, type Role, type UnitKind } from '../src/db/schema';
+import { standardSurvey } from '../src/surveys/templates';
 import { hashPassword } from '../src/auth/password';
 import { newId } from '../src/lib/ids';
 import { tenantStatements } from '../src/org/tenants';
@@ -28,7 +29,8 @@ const HIERARCHY: { name: string; kind: UnitKind; parent: string; timezone: strin
 
 /**
  * Seeds the demo tenant "Acme Field Services" (enterprise → EMEA and Americas → three sites
- * each, vendors FastFix and QuickServe, three demo logins) in one atomic batch. Idempotent:
+ * each, vendors FastFix and QuickServe, three demo logins, a published survey in English and
+ * German with the touchpoint `support-resolution`) in one atomic batch. Idempotent:
  * when the admin login exists it does nothing. Never for production data.
  */
 export async function seedDemoTenant(db: Db): Promise<{ created: boolean }> {
@@ -55,6 +57,15 @@ export async function seedDemoTenant(db: Db): Promise<{ created: boolean }> {
       db.insert(roleGrants).values({ id: newId('grt'), tenantId: tenant.tenantId, userId, unitId: byName.get(login.unit)!.id, role: login.role, createdAt: now }),
     );
   }
+  // A published survey in English and German, and the support-resolution touchpoint: email,
+  // 24 hours after the ticket is resolved.
+  const surveyId = newId('srv');
+  const definition = standardSurvey(DEMO_TENANT);
+  statements.push(
+    db.insert(surveys).values({ id: surveyId, tenantId: tenant.tenantId, name: 'Support NPS', defaultLocale: 'en', draft: definition, publishedVersion: 1, createdAt: now, updatedAt: now }),
+    db.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: tenant.tenantId, surveyId, version: 1, definition, publishedBy: tenant.adminUserId, createdAt: now }),
+    db.insert(touchpoints).values({ id: newId('tp'), tenantId: tenant.tenantId, key: 'support-resolution', name: 'Support ticket resolved', kind: 'support_resolution', surveyId, channels: ['email'], delayMinutes: 24 * 60, reminderAfterDays: 3, rules: { suppressAfterNegativeDays: 7 }, active: true, createdAt: now, updatedAt: now }),
+  );
   await commit(db, statements);
   return { created: true };
 }

@@ -3,6 +3,8 @@ import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { mountDocs } from './docs/routes';
 import { healthRoutes } from './health/routes';
+import { surveyRoutes } from './surveys/routes';
+import { touchpointRoutes } from './touchpoints/routes';
 import { createRouter, notFoundHandler, onError } from './lib/create-app';
 import { init, jsonBodyGuard } from './lib/middleware';
 import { unitRoutes } from './org/routes';
@@ -22,6 +24,8 @@ export function createApp() {
   app.route('/', userRoutes);
   app.route('/', apiKeyRoutes);
   app.route('/', auditRoutes);
+  app.route('/', surveyRoutes);
+  app.route('/', touchpointRoutes);
   mountDocs(app);
   return app;
 }

@@ -9,12 +9,21 @@ export type Action =
   | 'unit.write'
   | 'user.manage'
   | 'apikey.manage'
-  | 'audit.read';
+  | 'audit.read'
+  /** Surveys and touchpoints: their design (write) and reading it (read). */
+  | 'program.read'
+  | 'program.write'
+  /** Contacts (tenant-wide): upsert, import, read. */
+  | 'contact.manage'
+  /** Operational events naming a unit within reach (integrations: API keys with the admin role). */
+  | 'event.ingest'
+  /** Recurring relationship waves (tenant-wide). */
+  | 'wave.manage';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read']),
-  analyst: new Set<Action>(['unit.read']),
-  manager: new Set<Action>(['unit.read']),
+  admin: new Set<Action>(['unit.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage']),
+  analyst: new Set<Action>(['unit.read', 'program.read']),
+  manager: new Set<Action>(['unit.read', 'program.read']),
   agent: new Set<Action>(['unit.read']),
   vendor: new Set<Action>(['unit.read']),
   viewer: new Set<Action>(['unit.read']),

@@ -1,7 +1,7 @@
 import { forbidden } from '../lib/errors';
 import type { AppContext } from '../lib/create-app';
 import { getRoot } from '../org/units';
-import { can, type Action } from './policy';
+import { can, reach, type Action } from './policy';
 
 /** Tenant-wide actions (users, API keys, audit) need the role on the root unit; returns the root. */
 export async function requireTenantWide(c: AppContext, action: Action, what: string) {
@@ -9,4 +9,9 @@ export async function requireTenantWide(c: AppContext, action: Action, what: str
   const root = await getRoot(c.get('db'), actor.tenantId);
   if (!root || !can(actor, action, root.path)) throw forbidden(`${what} needs the admin role on the root unit`);
   return root;
+}
+
+/** Tenant-wide reads that any grant with the action allows, wherever it sits (e.g. reading survey designs). */
+export function requireAnywhere(c: AppContext, action: Action, what: string) {
+  if (reach(c.get('actor'), action).length === 0) throw forbidden(`your role does not allow ${what}`);
 }

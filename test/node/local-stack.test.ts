@@ -24,8 +24,9 @@ afterAll(() => server.close());
 
 async function counts() {
   const db = openDb(server.url);
-  const row = await db.get<{ tenants: number; units: number; users: number; grants: number }>(
-    sql`select (select count(*) from tenants) as tenants, (select count(*) from units) as units, (select count(*) from users) as users, (select count(*) from role_grants) as grants`,
+  const row = await db.get<{ tenants: number; units: number; users: number; grants: number; versions: number; touchpoints: number }>(
+    sql`select (select count(*) from tenants) as tenants, (select count(*) from units) as units, (select count(*) from users) as users, (select count(*) from role_grants) as grants,
+        (select count(*) from survey_versions) as versions, (select count(*) from touchpoints) as touchpoints`,
   );
   return row;
 }
@@ -36,8 +37,8 @@ describe('demo seed', () => {
     const before = await counts();
     expect((await seedDemoTenant(db)).created).toBe(true);
     const after = await counts();
-    // enterprise + 2 regions + 6 sites + 2 vendors; three logins, one grant each.
-    expect(after).toEqual({ tenants: before.tenants + 1, units: before.units + 11, users: before.users + 3, grants: before.grants + 3 });
+    // enterprise + 2 regions + 6 sites + 2 vendors; three logins, one grant each; one published survey and its touchpoint.
+    expect(after).toEqual({ tenants: before.tenants + 1, units: before.units + 11, users: before.users + 3, grants: before.grants + 3, versions: before.versions + 1, touchpoints: before.touchpoints + 1 });
     expect((await seedDemoTenant(db)).created).toBe(false);
     expect(await counts()).toEqual(after);
   });
@@ -112,6 +113,12 @@ describe('npm start', () => {
         const ran = await fetch(scheduledUrl(base, cron));
         expect(ran.status).toBe(200);
       }
+      const adminToken = ((await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) })).json()) as { token: string }).token;
+      const tps = (await (await fetch(`${base}/api/v1/touchpoints`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { items: { key: string; channels: string[]; delayMinutes: number; surveyId: string }[] };
+      expect(tps.items).toEqual([expect.objectContaining({ key: 'support-resolution', channels: ['email'], delayMinutes: 1440 })]);
+      const survey = (await (await fetch(`${base}/api/v1/surveys/${tps.items[0]!.surveyId}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { publishedVersion: number; draft: { translations: Record<string, unknown> } };
+      expect(survey.publishedVersion).toBe(1);
+      expect(Object.keys(survey.draft.translations).sort()).toEqual(['de', 'en']);
       const home = await fetch(`${base}/`);
       expect(home.status).toBe(200);
       expect(await home.text()).toContain('NPS Program Platform');

@@ -322,6 +322,120 @@ matrix('DELETE /api/v1/users/{id}/grants/{unitId}', "a user's grant on Paris", (
   await expectAudited(res, login, 'grant.revoke', target.id);
 });
 
+// ---- Surveys and touchpoints (program design) ----------------------------------------------
+
+/** Program design is read by admins, analysts and managers, and written by admins on the root. */
+const PROGRAM_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
+const programRead = (login: Login) => (PROGRAM_READERS.has(login) ? 200 : 403);
+
+let programSurvey: { id: string; name: string } | undefined;
+let programTouchpoint: { id: string; name: string } | undefined;
+async function designTargets() {
+  if (!programSurvey) {
+    const s = await call('POST', '/api/v1/surveys', { token: admin(), body: { name: `Program ${uniq()}` } });
+    expect(s.status).toBe(201);
+    programSurvey = s.body;
+    const tp = await call('POST', '/api/v1/touchpoints', { token: admin(), body: { key: `tp-${uniq()}`, name: 'Visit', kind: 'site_visit', surveyId: s.body.id, channels: ['link'] } });
+    expect(tp.status).toBe(201);
+    programTouchpoint = tp.body;
+  }
+  return { survey: programSurvey!, touchpoint: programTouchpoint! };
+}
+
+for (const [route, path] of [
+  ['GET /api/v1/surveys', () => '/api/v1/surveys'],
+  ['GET /api/v1/surveys/{id}', (x: { survey: { id: string } }) => `/api/v1/surveys/${x.survey.id}`],
+  ['GET /api/v1/touchpoints', () => '/api/v1/touchpoints'],
+  ['GET /api/v1/touchpoints/{id}', (x: { touchpoint: { id: string } }) => `/api/v1/touchpoints/${x.touchpoint.id}`],
+] as const) {
+  matrix(route, 'program design', programRead, async (login, expected) => {
+    const targets = await designTargets();
+    const res = await call('GET', (path as (x: typeof targets) => string)(targets), { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 403) expect(JSON.stringify(res.body)).not.toContain(targets.survey.name);
+  });
+}
+
+matrix('POST /api/v1/surveys', 'a new survey', (login) => tenantStatus(login, 201), async (login, expected) => {
+  const name = `Survey ${uniq()}`;
+  const res = await call('POST', '/api/v1/surveys', { token: tokenOf(login), body: { name } });
+  expectOutcome(res, expected);
+  const listed = (await call('GET', '/api/v1/surveys', { token: admin() })).body.items.filter((x: any) => x.name === name);
+  if (expected === 201) {
+    expect(listed).toHaveLength(1);
+    await expectAudited(res, login, 'survey.create', res.body.id);
+  } else {
+    refused.push({ name: `${login} POST /api/v1/surveys`, requestId: res.headers.get('x-request-id')! });
+    expect(listed).toEqual([]);
+  }
+});
+
+for (const [route, method, path, body, ok, action] of [
+  ['PATCH /api/v1/surveys/{id}', 'PATCH', (id: string) => `/api/v1/surveys/${id}`, { name: 'Renamed' }, 200, 'survey.update'],
+  ['POST /api/v1/surveys/{id}/publish', 'POST', (id: string) => `/api/v1/surveys/${id}/publish`, undefined, 201, 'survey.publish'],
+] as const) {
+  matrix(route, 'a survey', (login) => tenantStatus(login, ok), async (login, expected) => {
+    const target = expected === ok ? (await call('POST', '/api/v1/surveys', { token: admin(), body: { name: `Target ${uniq()}` } })).body : (await designTargets()).survey;
+    const before = (await call('GET', `/api/v1/surveys/${target.id}`, { token: admin() })).body;
+    const res = await call(method, path(target.id), { token: tokenOf(login), body });
+    expectOutcome(res, expected);
+    const after = (await call('GET', `/api/v1/surveys/${target.id}`, { token: admin() })).body;
+    if (expected === ok) {
+      expect(after).not.toEqual(before);
+      await expectAudited(res, login, action, target.id);
+    } else {
+      refused.push({ name: `${login} ${route}`, requestId: res.headers.get('x-request-id')! });
+      expect(after).toEqual(before);
+    }
+  });
+}
+
+matrix('GET /api/v1/surveys/{id}/versions', 'a published survey', programRead, async (login, expected) => {
+  const { survey } = await designTargets();
+  await call('POST', `/api/v1/surveys/${survey.id}/publish`, { token: admin() });
+  const res = await call('GET', `/api/v1/surveys/${survey.id}/versions`, { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body.items.length).toBeGreaterThan(0);
+});
+
+matrix('GET /api/v1/surveys/{id}/versions/{version}', 'version 1', programRead, async (login, expected) => {
+  const { survey } = await designTargets();
+  await call('POST', `/api/v1/surveys/${survey.id}/publish`, { token: admin() });
+  const res = await call('GET', `/api/v1/surveys/${survey.id}/versions/1`, { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body.version).toBe(1);
+});
+
+matrix('POST /api/v1/touchpoints', 'a new touchpoint', (login) => tenantStatus(login, 201), async (login, expected) => {
+  const { survey } = await designTargets();
+  const key = `new-${uniq()}`;
+  const res = await call('POST', '/api/v1/touchpoints', { token: tokenOf(login), body: { key, name: 'New', kind: 'invoice', surveyId: survey.id, channels: ['email'] } });
+  expectOutcome(res, expected);
+  const listed = (await call('GET', '/api/v1/touchpoints', { token: admin() })).body.items.filter((x: any) => x.key === key);
+  if (expected === 201) {
+    expect(listed).toHaveLength(1);
+    await expectAudited(res, login, 'touchpoint.create', res.body.id);
+  } else {
+    refused.push({ name: `${login} POST /api/v1/touchpoints`, requestId: res.headers.get('x-request-id')! });
+    expect(listed).toEqual([]);
+  }
+});
+
+matrix('PATCH /api/v1/touchpoints/{id}', 'a touchpoint', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const { touchpoint } = await designTargets();
+  const before = (await call('GET', `/api/v1/touchpoints/${touchpoint.id}`, { token: admin() })).body;
+  const res = await call('PATCH', `/api/v1/touchpoints/${touchpoint.id}`, { token: tokenOf(login), body: { delayMinutes: before.delayMinutes + 1 } });
+  expectOutcome(res, expected);
+  const after = (await call('GET', `/api/v1/touchpoints/${touchpoint.id}`, { token: admin() })).body;
+  if (expected === 200) {
+    expect(after.delayMinutes).toBe(before.delayMinutes + 1);
+    await expectAudited(res, login, 'touchpoint.update', touchpoint.id);
+  } else {
+    refused.push({ name: `${login} PATCH /api/v1/touchpoints/{id}`, requestId: res.headers.get('x-request-id')! });
+    expect(after).toEqual(before);
+  }
+});
+
 // ---- API keys (tenant-wide) ---------------------------------------------------------------
 
 matrix('GET /api/v1/api-keys', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {

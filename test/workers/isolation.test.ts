@@ -33,6 +33,10 @@ interface Ids {
   auditTarget: string;
   /** An audit row id (the pagination cursor). */
   auditRow: string;
+  /** A survey with one published version. */
+  survey: string;
+  /** A touchpoint on that survey. */
+  touchpoint: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -42,6 +46,8 @@ const CREDS = ['session', 'api key'] as const;
 type Cred = (typeof CREDS)[number];
 const bToken: Record<Cred, string> = { session: '', 'api key': '' };
 let bKeyId: string;
+let bSurveyId: string;
+let bTouchpointId: string;
 
 /** Every id and identifying string of A: none may appear in an answer to B unless B sent it. */
 let aSecrets: string[];
@@ -50,6 +56,8 @@ interface Snapshot {
   units: unknown;
   users: unknown;
   apiKeys: unknown;
+  surveys: unknown;
+  touchpoints: unknown;
   auditRows: number;
 }
 let aBaseline: Snapshot;
@@ -69,14 +77,16 @@ async function auditCount(token: string): Promise<number> {
 /** What a tenant's admin sees: units, users with grants, API keys, and how many audit rows. */
 async function snapshot(f: Fixture, opts: { ignoreKeyUse?: boolean } = {}): Promise<Snapshot> {
   const token = f.tokens.admin;
-  const [units, users, keys] = await Promise.all([
+  const [units, users, keys, surveys, touchpoints] = await Promise.all([
     call('GET', '/api/v1/units', { token }),
     call('GET', '/api/v1/users', { token }),
     call('GET', '/api/v1/api-keys', { token }),
+    call('GET', '/api/v1/surveys', { token }),
+    call('GET', '/api/v1/touchpoints', { token }),
   ]);
-  for (const r of [units, users, keys]) expect(r.status).toBe(200);
+  for (const r of [units, users, keys, surveys, touchpoints]) expect(r.status).toBe(200);
   const apiKeys = opts.ignoreKeyUse ? keys.body.items.map((k: any) => ({ ...k, lastUsedAt: undefined })) : keys.body.items;
-  return { units: units.body.items, users: users.body.items, apiKeys, auditRows: await auditCount(token) };
+  return { units: units.body.items, users: users.body.items, apiKeys, surveys: surveys.body.items, touchpoints: touchpoints.body.items, auditRows: await auditCount(token) };
 }
 
 function expectNotFound(res: CallResult) {
@@ -290,6 +300,45 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/audit-log', name: 'list', kind: 'list', path: '/api/v1/audit-log?limit=500', mustContain: () => [B.tenantId] },
 
+  // Surveys and touchpoints
+  { op: 'GET /api/v1/surveys/{id}', name: "A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}`, 'GET') },
+  { op: 'PATCH /api/v1/surveys/{id}', name: "rename A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}`, 'PATCH', { name: 'pwned' }) },
+  { op: 'POST /api/v1/surveys/{id}/publish', name: "publish A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/publish`, 'POST') },
+  { op: 'GET /api/v1/surveys/{id}/versions', name: "A's survey versions", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/versions`, 'GET') },
+  { op: 'GET /api/v1/surveys/{id}/versions/{version}', name: "A's survey version 1", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/versions/1`, 'GET') },
+  {
+    op: 'POST /api/v1/surveys',
+    name: 'a new survey lands in B only (no tenant in the body)',
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const created = await call('POST', '/api/v1/surveys', { token: bToken[cred], body: { name: `B only ${uniq()}` } });
+      expect(created.status).toBe(201);
+      expect((await call('GET', `/api/v1/surveys/${created.body.id}`, { token: B.tokens.admin })).status).toBe(200);
+      expect((await call('GET', `/api/v1/surveys/${created.body.id}`, { token: A.tokens.admin })).status).toBe(404);
+      const withTenant = await call('POST', '/api/v1/surveys', { token: bToken[cred], body: { name: 'x', tenantId: A.tenantId } });
+      expect(withTenant.status).toBe(400);
+    },
+  },
+  { op: 'GET /api/v1/surveys', name: 'list', kind: 'list', path: '/api/v1/surveys', mustContain: () => [bSurveyId] },
+  { op: 'GET /api/v1/touchpoints/{id}', name: "A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}`, 'GET') },
+  { op: 'PATCH /api/v1/touchpoints/{id}', name: "deactivate A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}`, 'PATCH', { active: false }) },
+  {
+    op: 'POST /api/v1/touchpoints',
+    name: "a touchpoint on A's survey (surveyId in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/touchpoints', 'POST', { key: `mole-${uniq()}`, name: 'Mole', kind: 'site_visit', surveyId: x.survey, channels: ['link'] }),
+  },
+  {
+    op: 'PATCH /api/v1/touchpoints/{id}',
+    name: "point B's touchpoint at A's survey",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/touchpoints/${bTouchpointId}`, 'PATCH', { surveyId: x.survey }),
+  },
+  { op: 'GET /api/v1/touchpoints', name: 'list', kind: 'list', path: '/api/v1/touchpoints', mustContain: () => [bTouchpointId] },
+
   // The caller
   {
     op: 'GET /api/v1/me',
@@ -354,6 +403,18 @@ beforeAll(async () => {
   bToken['api key'] = bKey.body.secret;
   bKeyId = bKey.body.id;
 
+  // A survey (published) and a touchpoint in each tenant.
+  const [aSurvey, bSurvey] = await Promise.all([A, B].map((f) => call('POST', '/api/v1/surveys', { token: f.tokens.admin, body: { name: `Survey ${uniq()}` } })));
+  for (const [f, s] of [[A, aSurvey], [B, bSurvey]] as const) {
+    expect(s!.status).toBe(201);
+    expect((await call('POST', `/api/v1/surveys/${s!.body.id}/publish`, { token: f.tokens.admin })).status).toBe(201);
+  }
+  const tp = (f: Fixture, surveyId: string) => call('POST', '/api/v1/touchpoints', { token: f.tokens.admin, body: { key: `visit-${uniq()}`, name: 'Site visit', kind: 'site_visit', surveyId, channels: ['email', 'link'] } });
+  const [aTouchpoint, bTouchpoint] = await Promise.all([tp(A, aSurvey!.body.id), tp(B, bSurvey!.body.id)]);
+  expect(aTouchpoint.status).toBe(201);
+  bSurveyId = bSurvey!.body.id;
+  bTouchpointId = bTouchpoint.body.id;
+
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);
   aIds = {
@@ -366,6 +427,8 @@ beforeAll(async () => {
     key: aKey.body.id,
     auditTarget: leaf.body.id,
     auditRow: aAudit.body.items[0].id,
+    survey: aSurvey!.body.id,
+    touchpoint: aTouchpoint.body.id,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
