@@ -380,6 +380,9 @@ export const responses = sqliteTable(
     counted: integer('counted', { mode: 'boolean' }).notNull(),
     /** Fingerprint of the client (hash of address and agent) for duplicate and bulk checks. */
     clientHash: text('client_hash'),
+    /** The contact's segment and lifetime value when the answer came, so rollups and the live tail agree. */
+    segment: text('segment'),
+    lifetimeValue: real('lifetime_value'),
     answeredAt: integer('answered_at', { mode: 'number' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -433,3 +436,51 @@ export const devOutbox = sqliteTable(
   },
   (t) => [index('dev_outbox_tenant_created').on(t.tenantId, t.createdAt)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Measurement: additive sufficient statistics per cell, folded from responses by cron.
+
+/**
+ * One cell of answers: a unit's local day for one touchpoint, channel, segment, locale and
+ * survey version. Counts and weighted sums add up, so any range, subtree or cut is a sum.
+ * `w*` are lifetime-value weights (answers without a value weigh 0 there).
+ */
+export const rollups = sqliteTable(
+  'rollups',
+  {
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    /** YYYY-MM-DD in the unit's time zone. */
+    day: text('day').notNull(),
+    touchpointId: text('touchpoint_id').notNull(),
+    channel: text('channel').notNull(),
+    /** '' when the contact had no segment (or there was no contact). */
+    segment: text('segment').notNull(),
+    locale: text('locale').notNull(),
+    surveyId: text('survey_id').notNull(),
+    surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
+    promoters: integer('promoters', { mode: 'number' }).notNull(),
+    passives: integer('passives', { mode: 'number' }).notNull(),
+    detractors: integer('detractors', { mode: 'number' }).notNull(),
+    w: real('w').notNull(),
+    w2: real('w2').notNull(),
+    wPromoters: real('w_promoters').notNull(),
+    wDetractors: real('w_detractors').notNull(),
+  },
+  (t) => [
+    uniqueIndex('rollups_cell').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion),
+    index('rollups_tenant_day').on(t.tenantId, t.day),
+  ],
+);
+
+/** How far each tenant's responses are folded into rollups: by insertion order (rowid), which a late row cannot slip under. */
+export const rollupWatermarks = sqliteTable('rollup_watermarks', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  /** The highest responses.rowid folded. */
+  responseSeq: integer('response_seq', { mode: 'number' }).notNull(),
+  foldedAt: integer('folded_at', { mode: 'number' }).notNull(),
+});
