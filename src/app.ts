@@ -5,6 +5,7 @@ import { mountDocs } from './docs/routes';
 import { healthRoutes } from './health/routes';
 import { surveyRoutes } from './surveys/routes';
 import { touchpointRoutes } from './touchpoints/routes';
+import { scoreRoutes } from './scores/routes';
 import { createRouter, notFoundHandler, onError } from './lib/create-app';
 import { init, jsonBodyGuard } from './lib/middleware';
 import { unitRoutes } from './org/routes';
@@ -26,6 +27,7 @@ export function createApp() {
   app.route('/', auditRoutes);
   app.route('/', surveyRoutes);
   app.route('/', touchpointRoutes);
+  app.route('/', scoreRoutes);
   mountDocs(app);
   return app;
 }

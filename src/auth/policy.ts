@@ -13,20 +13,28 @@ export type Action =
   /** Surveys and touchpoints: their design (write) and reading it (read). */
   | 'program.read'
   | 'program.write'
+  /** Aggregated scores of units in reach (no verbatims). */
+  | 'score.read'
   /** Contacts (tenant-wide): upsert, import, read. */
   | 'contact.manage'
   /** Operational events naming a unit within reach (integrations: API keys with the admin role). */
   | 'event.ingest'
   /** Recurring relationship waves (tenant-wide). */
-  | 'wave.manage';
+  | 'wave.manage'
+  /** Tenant settings: providers, widget keys, program defaults (tenant-wide). */
+  | 'settings.manage'
+  /** An invitation's delivery state, within reach of its unit. */
+  | 'invitation.read'
+  /** An invitation's survey link: whoever holds it can answer as the contact. */
+  | 'invitation.link';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage']),
-  analyst: new Set<Action>(['unit.read', 'program.read']),
-  manager: new Set<Action>(['unit.read', 'program.read']),
+  admin: new Set<Action>(['unit.read', 'score.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link']),
+  analyst: new Set<Action>(['unit.read', 'score.read', 'program.read', 'invitation.read']),
+  manager: new Set<Action>(['unit.read', 'score.read', 'program.read', 'invitation.read']),
   agent: new Set<Action>(['unit.read']),
-  vendor: new Set<Action>(['unit.read']),
-  viewer: new Set<Action>(['unit.read']),
+  vendor: new Set<Action>(['unit.read', 'score.read']),
+  viewer: new Set<Action>(['unit.read', 'score.read']),
 };
 
 export interface Grant {

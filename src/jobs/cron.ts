@@ -3,9 +3,13 @@ import { openDb } from '../db/client';
 import { rateLimits, sessions } from '../db/schema';
 import { loadConfig, type Env } from '../env';
 import { LOGIN_LIMITS } from '../auth/rate-limit';
+import { enqueueDueDeliveries } from '../delivery/scan';
+import { foldAll } from '../scores/fold';
+import { runDueWaves } from '../waves/run';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
+  everyMinute: '* * * * *',
   daily: '0 3 * * *',
 } as const;
 
@@ -21,7 +25,14 @@ const purgeExpiredCredentials: Job = async (env, now) => {
   ]);
 };
 
+/** Every minute: fold new answers into the rollups, tenant by tenant. */
+const foldRollups: Job = async (env, now) => {
+  const config = loadConfig(env);
+  await foldAll(openDb(config.libsqlUrl, config.libsqlAuthToken), now);
+};
+
 const JOBS: Record<string, Job[]> = {
+  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups],
   [SCHEDULES.daily]: [purgeExpiredCredentials],
 };
 
@@ -29,12 +40,16 @@ const JOBS: Record<string, Job[]> = {
 export async function runScheduled(cron: string, env: Env, scheduledTime: number): Promise<void> {
   const jobs = JOBS[cron];
   if (!jobs) throw new Error(`no jobs for cron "${cron}"`);
+  // Each job runs even when another failed; the event fails if any did, so monitoring sees it.
+  const failures: unknown[] = [];
   for (const job of jobs) {
     try {
       await job(env, scheduledTime);
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', cron, job: job.name, message: String(err), cause: String((err as Error).cause ?? '') }));
-      throw err;
+      failures.push(err);
     }
   }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} jobs of cron "${cron}" failed`);
 }

@@ -12,6 +12,8 @@ export const SettingsSchema = z.object({
   fatigueDays: z.number().int().min(0).max(3650).default(90),
   /** Scores from fewer answers are hidden. */
   minResponses: z.number().int().min(1).max(100_000).default(30),
+  /** Population share of each customer segment, for post-stratified scores (non-response correction). */
+  populationShares: z.record(z.string().min(1).max(100), z.number().min(0).max(1)).optional(),
   /** Survey links expire after this many days. */
   linkExpiryDays: z.number().int().min(1).max(365).default(30),
   /** HTTP JSON mail provider: POST {baseUrl}/messages with a Bearer key. */

@@ -339,6 +339,19 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/touchpoints', name: 'list', kind: 'list', path: '/api/v1/touchpoints', mustContain: () => [bTouchpointId] },
 
+  // Scores
+  { op: 'GET /api/v1/scores', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/scores?unitId=${x.unit}`, 'GET') },
+  {
+    op: 'GET /api/v1/scores',
+    name: "B's own scores count nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/scores?groupBy=unit', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expectNoLeak(res, '');
+    },
+  },
+
   // The caller
   {
     op: 'GET /api/v1/me',

@@ -1,0 +1,192 @@
+import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { contacts, responses, rollups, units } from '../db/schema';
+import { addTallies, categorize, emptyTally, type Tally } from '../scoring/nps';
+import { foldRows, watermarkOf, type FoldRow } from './fold';
+import { localDay, periodOf } from './local-day';
+
+export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale'] as const;
+export const CONTACT_GROUPS = ['tenure', 'contractSize', 'supportTier', 'account'] as const;
+export type GroupBy = (typeof ROLLUP_GROUPS)[number] | (typeof CONTACT_GROUPS)[number];
+export type Period = 'day' | 'week' | 'month' | 'quarter';
+export type Weighting = 'none' | 'ltv' | 'poststrat';
+
+export interface ScoresScope {
+  tenantId: string;
+  /** The unit scored: its whole subtree counts. */
+  root: { id: string; path: string };
+  /** Local days, inclusive, YYYY-MM-DD. */
+  from: string;
+  to: string;
+  period?: Period;
+  groupBy?: GroupBy;
+  weight: Weighting;
+}
+
+/** Counts and weighted sums per segment: weighting needs the segment mix of every group. */
+export type Cells = Map<string, Tally>;
+/** group key → period key ('' without a period) → per-segment tallies. */
+export type Grouped = Map<string, Map<string, Cells>>;
+
+function put(into: Grouped, group: string, period: string, segment: string, t: Tally) {
+  let byPeriod = into.get(group);
+  if (!byPeriod) into.set(group, (byPeriod = new Map()));
+  let cells = byPeriod.get(period);
+  if (!cells) byPeriod.set(period, (cells = new Map()));
+  cells.set(segment, addTallies(cells.get(segment) ?? emptyTally(), t));
+}
+
+const subtree = (path: string) => and(gte(units.path, path), lt(units.path, `${path.slice(0, -1)}0`))!;
+
+/** The child of the scored unit an answer's unit lies under (or the scored unit itself). */
+function childOf(rootPath: string, rootId: string, path: string): string {
+  if (path === rootPath) return rootId;
+  const rest = path.slice(rootPath.length);
+  return rest.slice(0, rest.indexOf('/'));
+}
+
+function tenureBucket(months: number | null): string {
+  if (months === null) return 'unknown';
+  if (months < 6) return '<6m';
+  if (months < 12) return '6-12m';
+  if (months < 24) return '1-2y';
+  if (months < 60) return '2-5y';
+  return '5y+';
+}
+
+/** One answer as a tally: counts, and its lifetime-value weight (0 when unknown). */
+function answerTally(score: number, lifetimeValue: number | null): Tally {
+  const w = lifetimeValue !== null && Number.isFinite(lifetimeValue) && lifetimeValue > 0 ? lifetimeValue : 0;
+  const c = categorize(score);
+  return { promoters: c === 'promoter' ? 1 : 0, passives: c === 'passive' ? 1 : 0, detractors: c === 'detractor' ? 1 : 0, w, w2: w * w, wPromoters: c === 'promoter' ? w : 0, wDetractors: c === 'detractor' ? w : 0 };
+}
+
+/**
+ * The answers of a scope, grouped: from the rollups up to the watermark (summed in SQL, so the
+ * cost follows the number of groups, not of answers) plus the live tail of responses after it.
+ * Contact cuts (tenure, contract size, support tier, account) are not rollup dimensions and are
+ * read from the responses themselves.
+ */
+export async function gather(db: Db, q: ScoresScope): Promise<Grouped> {
+  const out: Grouped = new Map();
+  if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q, out);
+
+  const watermark = await watermarkOf(db, q.tenantId);
+  const rootLen = q.root.path.length;
+  const group: SQL =
+    q.groupBy === 'unit'
+      ? sql`case when ${units.path} = ${q.root.path} then ${q.root.id} else substr(${units.path}, ${rootLen + 1}, instr(substr(${units.path}, ${rootLen + 1}), '/') - 1) end`
+      : q.groupBy === 'touchpoint'
+        ? sql`${rollups.touchpointId}`
+        : q.groupBy === 'channel'
+          ? sql`${rollups.channel}`
+          : q.groupBy === 'segment'
+            ? sql`${rollups.segment}`
+            : q.groupBy === 'locale'
+              ? sql`${rollups.locale}`
+              : sql`''`;
+  const period: SQL =
+    q.period === 'day'
+      ? sql`${rollups.day}`
+      : q.period === 'month'
+        ? sql`substr(${rollups.day}, 1, 7)`
+        : q.period === 'quarter'
+          ? sql`substr(${rollups.day}, 1, 4) || '-Q' || ((cast(substr(${rollups.day}, 6, 2) as integer) + 2) / 3)`
+          : q.period === 'week'
+            ? sql`date(${rollups.day}, '-6 days', 'weekday 1')`
+            : sql`''`;
+  const [summed, tail] = await db.batch([
+    db
+      .select({
+        group: sql<string>`${group}`.as('g'),
+        period: sql<string>`${period}`.as('p'),
+        segment: rollups.segment,
+        promoters: sql<number>`sum(${rollups.promoters})`,
+        passives: sql<number>`sum(${rollups.passives})`,
+        detractors: sql<number>`sum(${rollups.detractors})`,
+        w: sql<number>`sum(${rollups.w})`,
+        w2: sql<number>`sum(${rollups.w2})`,
+        wPromoters: sql<number>`sum(${rollups.wPromoters})`,
+        wDetractors: sql<number>`sum(${rollups.wDetractors})`,
+      })
+      .from(rollups)
+      .innerJoin(units, and(eq(units.id, rollups.unitId), eq(units.tenantId, rollups.tenantId)))
+      .where(and(eq(rollups.tenantId, q.tenantId), subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`))
+      .groupBy(sql`g`, sql`p`, rollups.segment),
+    foldRows(db, q.tenantId)
+      .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
+      .orderBy(sql`${responses}.rowid`),
+  ]);
+  for (const r of summed) put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
+
+  const paths = q.groupBy === 'unit' ? await unitPaths(db, q, (tail as FoldRow[]).map((r) => r.unitId)) : undefined;
+  for (const r of tail as FoldRow[]) {
+    const day = localDay(r.createdAt, r.timezone);
+    if (day < q.from || day > q.to) continue;
+    const key =
+      q.groupBy === 'unit' ? childOf(q.root.path, q.root.id, paths!.get(r.unitId)!) : q.groupBy === 'touchpoint' ? r.touchpointId : q.groupBy === 'channel' ? r.channel : q.groupBy === 'segment' ? r.segment : q.groupBy === 'locale' ? r.locale : '';
+    put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
+  }
+  return out;
+}
+
+async function unitPaths(db: Db, q: ScoresScope, ids: string[]) {
+  if (ids.length === 0) return new Map<string, string>();
+  const rows = await db.select({ id: units.id, path: units.path }).from(units).where(and(eq(units.tenantId, q.tenantId), subtree(q.root.path)));
+  return new Map(rows.map((r) => [r.id, r.path]));
+}
+
+/** Contact cuts: every counted answer of the scope with its contact, grouped in memory. */
+async function gatherFromResponses(db: Db, q: ScoresScope, out: Grouped): Promise<Grouped> {
+  // Created at most 14 h either side of the local range: the local day is checked exactly below.
+  const start = Date.parse(`${q.from}T00:00:00Z`) - 14 * 3600_000;
+  const end = Date.parse(`${q.to}T23:59:59.999Z`) + 14 * 3600_000;
+  const rows = await db
+    .select({
+      createdAt: responses.createdAt,
+      timezone: units.timezone,
+      segment: sql<string>`coalesce(${responses.segment}, '')`,
+      score: responses.score,
+      lifetimeValue: responses.lifetimeValue,
+      tenureMonths: contacts.tenureMonths,
+      contractSize: contacts.contractSize,
+      supportTier: contacts.supportTier,
+      accountId: contacts.accountId,
+    })
+    .from(responses)
+    .innerJoin(units, and(eq(units.id, responses.unitId), eq(units.tenantId, responses.tenantId)))
+    .leftJoin(contacts, and(eq(contacts.id, responses.contactId), eq(contacts.tenantId, responses.tenantId)))
+    .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), eq(responses.counted, true), sql`${responses.score} is not null`, sql`${responses.createdAt} between ${start} and ${end}`));
+  for (const r of rows) {
+    const day = localDay(r.createdAt, r.timezone);
+    if (day < q.from || day > q.to) continue;
+    const key = q.groupBy === 'tenure' ? tenureBucket(r.tenureMonths) : ((q.groupBy === 'contractSize' ? r.contractSize : q.groupBy === 'supportTier' ? r.supportTier : r.accountId) ?? 'unknown');
+    put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
+  }
+  return out;
+}
+
+/**
+ * One tally from a group's per-segment cells, weighted as asked: `none` counts answers;
+ * `ltv` uses the lifetime-value sums; `poststrat` weighs each segment to its population share
+ * (shares renormalised over the segments present; answers of segments without a share weigh 0).
+ */
+export function weighTally(cells: Cells, weight: Weighting, shares?: Record<string, number>): Tally {
+  let t = emptyTally();
+  for (const c of cells.values()) t = addTallies(t, c);
+  if (weight === 'ltv') return t;
+  const n = t.promoters + t.passives + t.detractors;
+  if (weight === 'none') return { ...t, w: n, w2: n, wPromoters: t.promoters, wDetractors: t.detractors };
+  const present = [...cells.entries()].filter(([s, c]) => (shares?.[s] ?? 0) > 0 && c.promoters + c.passives + c.detractors > 0);
+  const shareSum = present.reduce((a, [s]) => a + shares![s]!, 0);
+  const out = { ...t, w: 0, w2: 0, wPromoters: 0, wDetractors: 0 };
+  for (const [s, c] of present) {
+    const ns = c.promoters + c.passives + c.detractors;
+    const ws = ((shares![s]! / shareSum) * n) / ns;
+    out.w += ws * ns;
+    out.w2 += ws * ws * ns;
+    out.wPromoters += ws * c.promoters;
+    out.wDetractors += ws * c.detractors;
+  }
+  return out;
+}

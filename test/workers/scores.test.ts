@@ -1,0 +1,238 @@
+import { env } from 'cloudflare:workers';
+import { createScheduledController } from 'cloudflare:test';
+import fc from 'fast-check';
+import { and, eq, sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { commit } from '../../src/db/client';
+import { responses, rollups, surveys, surveyVersions, tenants, touchpoints, units } from '../../src/db/schema';
+import { newId } from '../../src/lib/ids';
+import { recomputeCells, cellOf } from '../../src/scores/fold';
+import { standardSurvey } from '../../src/surveys/templates';
+import worker from '../../src/worker';
+import { call, db, makeTenant, type Fixture } from './support';
+
+/**
+ * The scores API against a brute-force recount over the raw responses, written here without
+ * the scoring module: categories 9–10 / 7–8 / 0–6, NPS = 100·(P − D)/n, local days by Intl.
+ */
+
+let t: Fixture;
+let touchpointIds: string[];
+let surveyId: string;
+const UNIT_KEYS = ['root', 'emea', 'berlin', 'paris', 'americas', 'newYork', 'fastfix'] as const;
+const ZONES: Record<string, string> = { root: 'UTC', emea: 'Europe/Berlin', berlin: 'Europe/Berlin', paris: 'Europe/Paris', americas: 'America/New_York', newYork: 'America/New_York', fastfix: 'Asia/Tokyo' };
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+
+beforeAll(async () => {
+  t = await makeTenant('Scores');
+  const d = db();
+  const now = Date.now();
+  surveyId = newId('srv');
+  touchpointIds = [newId('tp'), newId('tp')];
+  await commit(d, [
+    d.insert(surveys).values({ id: surveyId, tenantId: t.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 2, createdAt: now, updatedAt: now }),
+    d.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: t.tenantId, surveyId, version: 1, definition: standardSurvey('X'), createdAt: now }),
+    ...touchpointIds.map((id, i) => d.insert(touchpoints).values({ id, tenantId: t.tenantId, key: `tp-${i}`, name: `TP ${i}`, kind: 'site_visit', surveyId, channels: ['email'], createdAt: now, updatedAt: now })),
+    ...Object.entries(ZONES).map(([k, tz]) => d.update(units).set({ timezone: tz }).where(and(eq(units.tenantId, t.tenantId), eq(units.id, t.units[k as keyof typeof t.units]!)))),
+    // Show every score: the suppression rule has its own tests.
+    d.update(tenants).set({ settings: { minResponses: 1, populationShares: { smb: 0.7, enterprise: 0.3 } } }).where(eq(tenants.id, t.tenantId)),
+  ]);
+});
+
+interface Answer {
+  unit: (typeof UNIT_KEYS)[number];
+  score: number;
+  at: number;
+  touchpoint: number;
+  channel: 'email' | 'sms';
+  segment: string | null;
+  locale: 'en' | 'de';
+  ltv: number | null;
+  counted: boolean;
+}
+
+const answerArb = fc.record({
+  unit: fc.constantFrom(...UNIT_KEYS),
+  score: fc.integer({ min: 0, max: 10 }),
+  at: fc.integer({ min: T0, max: T0 + 20 * DAY }),
+  touchpoint: fc.integer({ min: 0, max: 1 }),
+  channel: fc.constantFrom('email' as const, 'sms' as const),
+  segment: fc.constantFrom('smb', 'enterprise', null),
+  locale: fc.constantFrom('en' as const, 'de' as const),
+  ltv: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: null }),
+  counted: fc.integer({ min: 0, max: 9 }).map((x) => x < 8),
+});
+
+async function insertAnswers(list: Answer[]) {
+  const d = db();
+  const rows = list.map((a) => ({
+    id: newId('rsp'),
+    tenantId: t.tenantId,
+    touchpointId: touchpointIds[a.touchpoint]!,
+    unitId: t.units[a.unit]!,
+    surveyId,
+    surveyVersion: 1,
+    channel: a.channel,
+    locale: a.locale,
+    score: a.score,
+    counted: a.counted,
+    segment: a.segment,
+    lifetimeValue: a.ltv,
+    answeredAt: a.at,
+    createdAt: a.at,
+    updatedAt: a.at,
+  }));
+  for (let i = 0; i < rows.length; i += 200) await d.insert(responses).values(rows.slice(i, i + 200));
+  return rows.map((r) => r.id);
+}
+
+const fold = () => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date() }), env);
+
+/** What the database holds, recounted by brute force. */
+async function recount(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; ltv?: boolean }) {
+  const rows = await db()
+    .select({ score: responses.score, counted: responses.counted, createdAt: responses.createdAt, path: units.path, tz: units.timezone, touchpointId: responses.touchpointId, channel: responses.channel, segment: responses.segment, locale: responses.locale, ltv: responses.lifetimeValue })
+    .from(responses)
+    .innerJoin(units, eq(units.id, responses.unitId))
+    .where(eq(responses.tenantId, t.tenantId));
+  const rootPath = t.paths[q.unit as keyof typeof t.paths]!.path;
+  const groups = new Map<string, { p: number; a: number; d: number; w: number; wp: number; wd: number }>();
+  for (const r of rows) {
+    if (!r.counted || r.score === null || !r.path.startsWith(rootPath)) continue;
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: r.tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(r.createdAt);
+    if (day < q.from || day > q.to) continue;
+    let key = 'all';
+    if (q.groupBy === 'unit') key = r.path === rootPath ? t.units[q.unit as keyof typeof t.units]! : r.path.slice(rootPath.length).split('/')[0]!;
+    if (q.groupBy === 'channel') key = r.channel;
+    if (q.groupBy === 'segment') key = r.segment ?? '';
+    if (q.groupBy === 'touchpoint') key = r.touchpointId;
+    if (q.period === 'month') key += `|${day.slice(0, 7)}`;
+    const g = groups.get(key) ?? { p: 0, a: 0, d: 0, w: 0, wp: 0, wd: 0 };
+    const w = r.ltv ?? 0;
+    if (r.score >= 9) (g.p++, (g.wp += w));
+    else if (r.score >= 7) g.a++;
+    else (g.d++, (g.wd += w));
+    g.w += w;
+    groups.set(key, g);
+  }
+  return groups;
+}
+
+async function scores(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; weight?: string }) {
+  const params = new URLSearchParams({ unitId: t.units[q.unit as keyof typeof t.units]!, from: q.from, to: q.to });
+  if (q.groupBy) params.set('groupBy', q.groupBy);
+  if (q.period) params.set('period', q.period);
+  if (q.weight) params.set('weight', q.weight);
+  const res = await call('GET', `/api/v1/scores?${params}`, { token: t.tokens.admin });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.items as any[];
+}
+
+function expectMatches(items: any[], truth: Awaited<ReturnType<typeof recount>>, opts: { period?: boolean; ltv?: boolean }) {
+  const seen = items.filter((i) => i.n > 0);
+  expect(seen.length).toBe(truth.size);
+  for (const item of seen) {
+    const key = `${item.key === 'all' ? 'all' : item.key}${opts.period ? `|${item.period}` : ''}`;
+    const g = truth.get(key === 'all' ? 'all' : key) ?? truth.get(key.replace(/^all/, ''));
+    expect(g, `group ${key}`).toBeDefined();
+    expect([item.promoters, item.passives, item.detractors]).toEqual([g!.p, g!.a, g!.d]);
+    expect(item.n).toBe(g!.p + g!.a + g!.d);
+    if (opts.ltv) {
+      if (g!.w > 0) expect(item.nps).toBeCloseTo((100 * (g!.wp - g!.wd)) / g!.w, 9);
+    } else expect(item.nps).toBeCloseTo((100 * (g!.p - g!.d)) / (g!.p + g!.a + g!.d), 9);
+  }
+}
+
+describe('scores against a brute-force recount', () => {
+  it('rollups + live tail equal the raw answers, through folds, late arrivals and exclusions', async () => {
+    const d = db();
+    const stream = fc.sample(answerArb, { numRuns: 400, seed: 4242 });
+    await insertAnswers(stream.slice(0, 250));
+    await fold();
+    // Late arrivals: old answers inserted after the fold (the live tail), then some folded.
+    const late = await insertAnswers(stream.slice(250, 330));
+    await fold();
+    await insertAnswers(stream.slice(330));
+    // Exclusions and inclusions of folded answers, each cell recomputed.
+    const flip = late.slice(0, 15);
+    const changed = await d.select().from(responses).where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
+    await d.update(responses).set({ counted: sql`not ${responses.counted}` }).where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
+    const zones = Object.fromEntries(Object.entries(ZONES).map(([k, z]) => [t.units[k as keyof typeof t.units], z]));
+    await recomputeCells(d, t.tenantId, changed.map((r) => cellOf({ unitId: r.unitId, createdAt: r.createdAt, timezone: zones[r.unitId]!, touchpointId: r.touchpointId, channel: r.channel, segment: r.segment ?? '', locale: r.locale, surveyId: r.surveyId, surveyVersion: r.surveyVersion })));
+
+    const queries = fc.sample(
+      fc.record({
+        unit: fc.constantFrom('root', 'emea', 'americas', 'berlin'),
+        start: fc.integer({ min: -2, max: 15 }),
+        length: fc.integer({ min: 0, max: 12 }),
+        groupBy: fc.constantFrom(undefined, 'unit', 'channel', 'segment', 'touchpoint'),
+        period: fc.constantFrom(undefined, 'month'),
+        ltv: fc.boolean(),
+      }),
+      { numRuns: 25, seed: 7 },
+    );
+    for (const q of queries) {
+      const from = new Date(T0 + q.start * DAY).toISOString().slice(0, 10);
+      const to = new Date(T0 + (q.start + q.length) * DAY).toISOString().slice(0, 10);
+      const spec = { unit: q.unit, from, to, groupBy: q.groupBy, period: q.period };
+      const items = await scores({ ...spec, weight: q.ltv ? 'ltv' : 'none' });
+      expectMatches(items, await recount(spec), { period: !!q.period, ltv: q.ltv });
+    }
+  });
+
+  it('a second fold changes nothing (idempotent)', async () => {
+    await fold();
+    const before = await db().select().from(rollups).where(eq(rollups.tenantId, t.tenantId));
+    await fold();
+    const after = await db().select().from(rollups).where(eq(rollups.tenantId, t.tenantId));
+    expect(after).toEqual(before);
+    expect(before.length).toBeGreaterThan(0);
+  });
+});
+
+describe('suppression, intervals and comparison', () => {
+  it('hides a score below the minimum n, shows n, and compares with the previous period', async () => {
+    const f = await makeTenant('Small');
+    const d = db();
+    const now = Date.now();
+    const sid = newId('srv');
+    const tp = newId('tp');
+    await commit(d, [
+      d.insert(surveys).values({ id: sid, tenantId: f.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 1, createdAt: now, updatedAt: now }),
+      d.insert(touchpoints).values({ id: tp, tenantId: f.tenantId, key: 'tp', name: 'TP', kind: 'site_visit', surveyId: sid, channels: ['email'], createdAt: now, updatedAt: now }),
+      d.update(tenants).set({ settings: { minResponses: 30 } }).where(eq(tenants.id, f.tenantId)),
+    ]);
+    const at = (day: string) => Date.parse(`${day}T12:00:00Z`);
+    const rows = (day: string, counts: [number, number, number]) =>
+      counts.flatMap((n, i) => Array.from({ length: n }, () => ({ id: newId('rsp'), tenantId: f.tenantId, touchpointId: tp, unitId: f.units.berlin!, surveyId: sid, surveyVersion: 1, channel: 'email' as const, locale: 'en', score: [10, 8, 3][i]!, counted: true, createdAt: at(day), updatedAt: at(day) })));
+    // June: 50 promoters, 30 passives, 20 detractors (NPS 30). May: 30, 30, 40 (NPS −10). April: 5 answers.
+    await d.insert(responses).values([...rows('2026-06-10', [50, 30, 20]), ...rows('2026-05-10', [30, 30, 40]), ...rows('2026-04-10', [3, 1, 1])]);
+    const get = async (qs: string) => (await call('GET', `/api/v1/scores?${qs}`, { token: f.tokens.admin })).body.items;
+    const [june] = await get('from=2026-06-01&to=2026-06-30&compare=2026-05-01..2026-05-31');
+    expect(june).toMatchObject({ key: 'all', n: 100, promoters: 50, passives: 30, detractors: 20, suppressed: false });
+    expect(june.nps).toBeCloseTo(30, 12);
+    // Adjusted Wald by hand: n' = 103, p+ = 50.75/103, p− = 20.75/103, centre = 30/103,
+    // var = (71.5/103 − (30/103)²)/103, z(0.975) = 1.959963984540054.
+    const centre = 30 / 103;
+    const half = 1.959963984540054 * Math.sqrt((71.5 / 103 - centre ** 2) / 103);
+    expect(june.ci.low).toBeCloseTo(100 * (centre - half), 9);
+    expect(june.ci.high).toBeCloseTo(100 * (centre + half), 9);
+    // June − May = 40 points; z on proportions: var_j = (0.7 − 0.09)/100, var_m = (0.7 − 0.01)/100.
+    const z = 0.4 / Math.sqrt((0.7 - 0.09) / 100 + (0.7 - 0.01) / 100);
+    expect(june.delta.points).toBeCloseTo(40, 12);
+    expect(z).toBeGreaterThan(3.5);
+    expect(june.delta.p).toBeLessThan(0.001);
+    const [april] = await get('from=2026-04-01&to=2026-04-30');
+    expect(april).toMatchObject({ n: 5, promoters: 3, suppressed: true, suppressedReason: 'below_min_n', nps: null, ci: null });
+    // A suppressed side gives no delta.
+    const [may] = await get('from=2026-05-01&to=2026-05-31&compare=previous');
+    expect(may.delta).toBeUndefined();
+    // Roles: the vendor scores only its own unit; Berlin is outside its reach.
+    expect((await call('GET', `/api/v1/scores?unitId=${f.units.berlin}`, { token: f.tokens.vendor })).status).toBe(404);
+    expect((await call('GET', `/api/v1/scores?unitId=${f.units.fastfix}`, { token: f.tokens.vendor })).status).toBe(200);
+    expect((await call('GET', `/api/v1/scores?unitId=${f.units.berlin}`, { token: f.tokens.agent })).status).toBe(403);
+    expect((await call('GET', '/api/v1/scores?from=2026-06-31', { token: f.tokens.admin })).status).toBe(400);
+    expect((await call('GET', '/api/v1/scores?from=2026-06-02&to=2026-06-01', { token: f.tokens.admin })).status).toBe(400);
+  });
+});
