@@ -436,6 +436,18 @@ matrix('PATCH /api/v1/touchpoints/{id}', 'a touchpoint', (login) => tenantStatus
   }
 });
 
+// ---- Scores --------------------------------------------------------------------------------
+
+/** Aggregated scores: every role but agent, within its reach (agents work cases, not trends). */
+const SCORE_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager', 'vendor', 'otherVendor', 'viewer']);
+for (const unit of ['emea', 'berlin', 'fastfix'] as UnitKey[]) {
+  matrix('GET /api/v1/scores', `${LABEL[unit]} by unit`, (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403), async (login, expected) => {
+    const res = await call('GET', `/api/v1/scores?unitId=${U(unit)}&groupBy=unit`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
+  });
+}
+
 // ---- API keys (tenant-wide) ---------------------------------------------------------------
 
 matrix('GET /api/v1/api-keys', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
