@@ -29,4 +29,5 @@ CREATE TABLE `rollups` (
 CREATE UNIQUE INDEX `rollups_cell` ON `rollups` (`tenant_id`,`unit_id`,`day`,`touchpoint_id`,`channel`,`segment`,`locale`,`survey_id`,`survey_version`);--> statement-breakpoint
 CREATE INDEX `rollups_tenant_day` ON `rollups` (`tenant_id`,`day`);--> statement-breakpoint
 ALTER TABLE `responses` ADD `segment` text;--> statement-breakpoint
-ALTER TABLE `responses` ADD `lifetime_value` real;
+ALTER TABLE `responses` ADD `lifetime_value` real;--> statement-breakpoint
+CREATE INDEX `responses_tenant_seq` ON `responses` (`tenant_id`);

@@ -392,6 +392,9 @@ export const responses = sqliteTable(
     index('responses_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
     index('responses_tenant_created').on(t.tenantId, t.createdAt),
     index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt),
+    // (tenant_id, rowid): every index ends in the rowid, so this one serves the fold's range
+    // `tenant_id = ? and rowid > watermark` without scanning the tenant's history.
+    index('responses_tenant_seq').on(t.tenantId),
   ],
 );
 
