@@ -6,6 +6,7 @@ import { healthRoutes } from './health/routes';
 import { surveyRoutes } from './surveys/routes';
 import { touchpointRoutes } from './touchpoints/routes';
 import { scoreRoutes } from './scores/routes';
+import { exportRoutes } from './exports/routes';
 import { createRouter, notFoundHandler, onError } from './lib/create-app';
 import { init, jsonBodyGuard } from './lib/middleware';
 import { unitRoutes } from './org/routes';
@@ -28,6 +29,7 @@ export function createApp() {
   app.route('/', surveyRoutes);
   app.route('/', touchpointRoutes);
   app.route('/', scoreRoutes);
+  app.route('/', exportRoutes);
   mountDocs(app);
   return app;
 }

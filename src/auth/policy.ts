@@ -15,6 +15,9 @@ export type Action =
   | 'program.write'
   /** Aggregated scores of units in reach (no verbatims). */
   | 'score.read'
+  /** Individual responses (rows) of units in reach; comments need verbatim.read too. */
+  | 'response.read'
+  | 'verbatim.read'
   /** Contacts (tenant-wide): upsert, import, read. */
   | 'contact.manage'
   /** Operational events naming a unit within reach (integrations: API keys with the admin role). */
@@ -26,14 +29,20 @@ export type Action =
   /** An invitation's delivery state, within reach of its unit. */
   | 'invitation.read'
   /** An invitation's survey link: whoever holds it can answer as the contact. */
-  | 'invitation.link';
+  | 'invitation.link'
+  /** An anonymous touchpoint link for a unit in reach: whoever holds it can answer for that unit. */
+  | 'touchpoint.link'
+  /** One response with its comment, answers and quality flags, within reach of its unit. */
+  | 'response.read'
+  /** Include or exclude a response from scores (audited with a reason), within reach of its unit. */
+  | 'response.moderate';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'score.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link']),
-  analyst: new Set<Action>(['unit.read', 'score.read', 'program.read', 'invitation.read']),
-  manager: new Set<Action>(['unit.read', 'score.read', 'program.read', 'invitation.read']),
+  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.read', 'response.moderate']),
+  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'response.read']),
+  manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read']),
   agent: new Set<Action>(['unit.read']),
-  vendor: new Set<Action>(['unit.read', 'score.read']),
+  vendor: new Set<Action>(['unit.read', 'score.read', 'response.read']),
   viewer: new Set<Action>(['unit.read', 'score.read']),
 };
 

@@ -448,6 +448,21 @@ for (const unit of ['emea', 'berlin', 'fastfix'] as UnitKey[]) {
   });
 }
 
+/** Individual responses: admins, analysts, managers and vendors in reach; verbatims not for vendors. */
+const ROW_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager', 'vendor', 'otherVendor']);
+const VERBATIM_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
+for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
+  matrix('GET /api/v1/exports/responses.csv', LABEL[unit], (login) => (!SEES[login].includes(unit) ? 404 : ROW_READERS.has(login) ? 200 : 403), async (login, expected) => {
+    const res = await call('GET', `/api/v1/exports/responses.csv?unitId=${U(unit)}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect((res.body as string).split('\r\n')[0]!.split(',').includes('comment')).toBe(VERBATIM_READERS.has(login));
+  });
+  matrix('GET /api/v1/exports/scores.csv', LABEL[unit], (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403), async (login, expected) => {
+    const res = await call('GET', `/api/v1/exports/scores.csv?unitId=${U(unit)}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+  });
+}
+
 // ---- API keys (tenant-wide) ---------------------------------------------------------------
 
 matrix('GET /api/v1/api-keys', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {

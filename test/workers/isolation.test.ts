@@ -352,6 +352,20 @@ const CASES: IsolationCase[] = [
     },
   },
 
+  // Exports
+  { op: 'GET /api/v1/exports/responses.csv', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/exports/responses.csv?unitId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/exports/scores.csv', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/exports/scores.csv?unitId=${x.unit}`, 'GET') },
+  {
+    op: 'GET /api/v1/exports/responses.csv',
+    name: "B's own export holds nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/exports/responses.csv?includeUncounted=true', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expectNoLeak(res, '');
+    },
+  },
+
   // The caller
   {
     op: 'GET /api/v1/me',

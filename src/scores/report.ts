@@ -1,0 +1,73 @@
+import type { z } from '@hono/zod-openapi';
+import { can } from '../auth/policy';
+import type { AppContext } from '../lib/create-app';
+import { ApiError } from '../lib/errors';
+import { reportUnit } from '../org/scope';
+import { difference, score, type Tally } from '../scoring/nps';
+import { getSettings } from '../settings/settings';
+import { gather, weighTally, type Grouped, type ScoresScope } from './query';
+import type { ScoresQuery as Schema } from './routes';
+
+type ScoresQuery = z.infer<typeof Schema>;
+const DAY_MS = 86_400_000;
+const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * The scores of a query for the caller: the unit must be in reach and the role read scores.
+ * One implementation for the API and the CSV export.
+ */
+export async function scoreReport(c: AppContext, q: ScoresQuery) {
+  const actor = c.get('actor');
+  const db = c.get('db');
+  const [unit, settings] = await Promise.all([reportUnit(c, q.unitId), getSettings(db, actor.tenantId)]);
+  if (!can(actor, 'score.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read scores');
+  if (q.weight === 'poststrat' && !settings.populationShares) throw new ApiError('UNPROCESSABLE', 'post-stratification needs population shares per segment in the settings');
+
+  const to = q.to ?? new Date().toISOString().slice(0, 10);
+  const from = q.from ?? addDays(to, -89);
+  const scope: ScoresScope = { tenantId: actor.tenantId, root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
+  let compareTo: Grouped | undefined;
+  const [current] = await Promise.all([
+    gather(db, scope),
+    (async () => {
+      if (!q.compare) return;
+      const days = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
+      const [cFrom, cTo] = q.compare === 'previous' ? [addDays(from, -days), addDays(from, -1)] : (q.compare.split('..') as [string, string]);
+      compareTo = await gather(db, { ...scope, from: cFrom, to: cTo, period: undefined });
+    })(),
+  ]);
+
+  const weighted = q.weight !== 'none';
+  const tally = (cells: Map<string, Tally>) => weighTally(cells, q.weight, settings.populationShares);
+  const opts = { confidence: q.confidence, weighted, minN: settings.minResponses };
+  const items = [];
+  const groups = current.size > 0 ? current : new Map([['', new Map([['', new Map<string, Tally>()]])]]);
+  for (const [group, byPeriod] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [period, cells] of [...byPeriod.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const t = tally(cells);
+      const s = score(t, opts);
+      let delta: { points: number; p: number } | undefined;
+      const before = compareTo?.get(group)?.get('');
+      if (before && !s.suppressed) {
+        const b = tally(before);
+        const d = score(b, opts).suppressed ? null : difference(t, b, { weighted });
+        if (d) delta = { points: d.points, p: d.p };
+      }
+      items.push({
+        key: group || 'all',
+        ...(q.period ? { period } : {}),
+        nps: s.nps,
+        n: s.n,
+        promoters: s.promoters,
+        passives: s.passives,
+        detractors: s.detractors,
+        ci: s.ci,
+        ...(s.effectiveN !== undefined ? { effectiveN: s.effectiveN } : {}),
+        suppressed: s.suppressed,
+        ...(s.suppressedReason ? { suppressedReason: s.suppressedReason } : {}),
+        ...(delta ? { delta } : {}),
+      });
+    }
+  }
+  return items;
+}
