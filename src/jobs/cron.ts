@@ -3,9 +3,7 @@ import { openDb } from '../db/client';
 import { rateLimits, sessions } from '../db/schema';
 import { loadConfig, type Env } from '../env';
 import { LOGIN_LIMITS } from '../auth/rate-limit';
-import { enqueueDueDeliveries } from '../delivery/scan';
 import { foldAll } from '../scores/fold';
-import { runDueWaves } from '../waves/run';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -32,7 +30,7 @@ const foldRollups: Job = async (env, now) => {
 };
 
 const JOBS: Record<string, Job[]> = {
-  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups],
+  [SCHEDULES.everyMinute]: [foldRollups],
   [SCHEDULES.daily]: [purgeExpiredCredentials],
 };
 
