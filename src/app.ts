@@ -1,7 +1,9 @@
 import { apiKeyRoutes } from './api-keys/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
+import { contactRoutes } from './contacts/routes';
 import { mountDocs } from './docs/routes';
+import { eventRoutes } from './events/routes';
 import { healthRoutes } from './health/routes';
 import { surveyRoutes } from './surveys/routes';
 import { touchpointRoutes } from './touchpoints/routes';
@@ -11,6 +13,7 @@ import { createRouter, notFoundHandler, onError } from './lib/create-app';
 import { init, jsonBodyGuard } from './lib/middleware';
 import { unitRoutes } from './org/routes';
 import { userRoutes } from './users/routes';
+import { waveRoutes } from './waves/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -30,6 +33,9 @@ export function createApp() {
   app.route('/', touchpointRoutes);
   app.route('/', scoreRoutes);
   app.route('/', exportRoutes);
+  app.route('/', contactRoutes);
+  app.route('/', eventRoutes);
+  app.route('/', waveRoutes);
   mountDocs(app);
   return app;
 }

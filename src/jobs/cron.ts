@@ -4,6 +4,7 @@ import { rateLimits, sessions } from '../db/schema';
 import { loadConfig, type Env } from '../env';
 import { LOGIN_LIMITS } from '../auth/rate-limit';
 import { foldAll } from '../scores/fold';
+import { runDueWaves } from '../waves/run';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -30,7 +31,7 @@ const foldRollups: Job = async (env, now) => {
 };
 
 const JOBS: Record<string, Job[]> = {
-  [SCHEDULES.everyMinute]: [foldRollups],
+  [SCHEDULES.everyMinute]: [runDueWaves, foldRollups],
   [SCHEDULES.daily]: [purgeExpiredCredentials],
 };
 

@@ -1,6 +1,8 @@
+import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { events } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { call, PASSWORD, makeTenant, uniq, type CallResult, type Fixture } from './support';
+import { call, db, PASSWORD, makeTenant, uniq, type CallResult, type Fixture } from './support';
 
 /**
  * Tenant isolation, route by route: tenant B's admin (with a session and with an API key)
@@ -37,6 +39,12 @@ interface Ids {
   survey: string;
   /** A touchpoint on that survey. */
   touchpoint: string;
+  /** A contact's external id (contacts are addressed by it). */
+  contact: string;
+  /** Another contact's external id: B upserts and imports one of that id (its own). */
+  contact2: string;
+  /** A recurring wave (yearly, so no cron tick of the suite runs it). */
+  wave: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -48,6 +56,12 @@ const bToken: Record<Cred, string> = { session: '', 'api key': '' };
 let bKeyId: string;
 let bSurveyId: string;
 let bTouchpointId: string;
+/** B's own contact (external id), touchpoint key and wave; A's event id and its second contact as A reads it. */
+let bContact: string;
+let bTouchpointKey: string;
+let bWaveId: string;
+let aEventId: string;
+let aContact2: unknown;
 
 /** Every id and identifying string of A: none may appear in an answer to B unless B sent it. */
 let aSecrets: string[];
@@ -58,6 +72,7 @@ interface Snapshot {
   apiKeys: unknown;
   surveys: unknown;
   touchpoints: unknown;
+  waves: unknown;
   auditRows: number;
 }
 let aBaseline: Snapshot;
@@ -77,16 +92,17 @@ async function auditCount(token: string): Promise<number> {
 /** What a tenant's admin sees: units, users with grants, API keys, and how many audit rows. */
 async function snapshot(f: Fixture, opts: { ignoreKeyUse?: boolean } = {}): Promise<Snapshot> {
   const token = f.tokens.admin;
-  const [units, users, keys, surveys, touchpoints] = await Promise.all([
+  const [units, users, keys, surveys, touchpoints, waves] = await Promise.all([
     call('GET', '/api/v1/units', { token }),
     call('GET', '/api/v1/users', { token }),
     call('GET', '/api/v1/api-keys', { token }),
     call('GET', '/api/v1/surveys', { token }),
     call('GET', '/api/v1/touchpoints', { token }),
+    call('GET', '/api/v1/waves', { token }),
   ]);
-  for (const r of [units, users, keys, surveys, touchpoints]) expect(r.status).toBe(200);
+  for (const r of [units, users, keys, surveys, touchpoints, waves]) expect(r.status).toBe(200);
   const apiKeys = opts.ignoreKeyUse ? keys.body.items.map((k: any) => ({ ...k, lastUsedAt: undefined })) : keys.body.items;
-  return { units: units.body.items, users: users.body.items, apiKeys, surveys: surveys.body.items, touchpoints: touchpoints.body.items, auditRows: await auditCount(token) };
+  return { units: units.body.items, users: users.body.items, apiKeys, surveys: surveys.body.items, touchpoints: touchpoints.body.items, waves: waves.body.items, auditRows: await auditCount(token) };
 }
 
 function expectNotFound(res: CallResult) {
@@ -366,6 +382,65 @@ const CASES: IsolationCase[] = [
     },
   },
 
+  // Contacts, events and waves. External ids, event ids and touchpoint keys are each tenant's
+  // own namespace: B using one of A's makes or finds B's own record, never A's.
+  { op: 'GET /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'GET') },
+  {
+    op: 'PUT /api/v1/contacts/{externalId}',
+    name: "A's external id makes B's own contact; A's is untouched",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('PUT', `/api/v1/contacts/${aIds.contact2}`, { token: bToken[cred], body: { email: `b-${cred.replace(' ', '-')}@b.test`, segment: 'b' } });
+      expect([200, 201]).toContain(res.status);
+      expect(res.body).toMatchObject({ externalId: aIds.contact2, email: `b-${cred.replace(' ', '-')}@b.test` });
+      expectNoLeak(res, aIds.contact2);
+      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: A.tokens.admin })).body).toEqual(aContact2);
+    },
+  },
+  {
+    op: 'POST /api/v1/contacts/import',
+    name: "rows with A's external ids upsert B's own contacts",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('POST', '/api/v1/contacts/import', { token: bToken[cred], rawBody: `externalId,segment\r\n${aIds.contact2},imported\r\n`, headers: { 'content-type': 'text/csv' } });
+      expect(res.body).toEqual({ accepted: 1, rejected: [] });
+      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: A.tokens.admin })).body).toEqual(aContact2);
+      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: bToken[cred] })).body.segment).toBe('imported');
+    },
+  },
+  {
+    op: 'POST /api/v1/events',
+    name: "A's unit answers like a unit that exists nowhere; A's event id is B's own event",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const token = bToken[cred];
+      const event = (unitId: string) => ({ id: `b-${uniq()}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: bContact, unitId, touchpoint: bTouchpointKey });
+      const [viaA, viaGhost] = [await call('POST', '/api/v1/events', { token, body: { events: [event(aIds.unit)] } }), await call('POST', '/api/v1/events', { token, body: { events: [event(ghost.unit)] } })];
+      expect(viaA.status).toBe(422);
+      expect(viaA.body.results[0].error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+      expect(viaA.body.results[0].error.message.replace(aIds.unit, '<unit>')).toBe(viaGhost.body.results[0].error.message.replace(ghost.unit, '<unit>'));
+      const sameId = await call('POST', '/api/v1/events', { token, body: { events: [{ id: aEventId, type: 'note.added', occurredAt: new Date().toISOString(), contactId: bContact }] } });
+      expect(sameId.status).toBe(200);
+      expect(sameId.body.results).toEqual([{ eventId: aEventId, decision: 'skip', reason: 'no_touchpoint' }]); // not A's invitation
+      expectNoLeak(sameId, aEventId);
+      const aRows = await db().select().from(events).where(and(eq(events.tenantId, A.tenantId), eq(events.eventId, aEventId)));
+      expect(aRows.map((r) => r.decision)).toEqual(['invite']);
+    },
+  },
+  { op: 'PATCH /api/v1/waves/{id}', name: "pause and rename A's wave", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/waves/${x.wave}`, 'PATCH', { name: 'pwned', active: false }) },
+  { op: 'DELETE /api/v1/waves/{id}', name: "A's wave", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/waves/${x.wave}`, 'DELETE') },
+  {
+    op: 'POST /api/v1/waves',
+    name: "a wave of B's touchpoint for A's unit (unitId in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/waves', 'POST', { touchpointKey: bTouchpointKey, name: 'Mole', schedule: '0 9 1 1 *', audience: { kind: 'accounts' }, unitId: x.unit }),
+  },
+  { op: 'GET /api/v1/waves', name: 'list', kind: 'list', path: '/api/v1/waves', mustContain: () => [bWaveId] },
+
   // The caller
   {
     op: 'GET /api/v1/me',
@@ -442,6 +517,24 @@ beforeAll(async () => {
   bSurveyId = bSurvey!.body.id;
   bTouchpointId = bTouchpoint.body.id;
 
+  // Contacts, an event with its invitation, and a yearly wave in A; a contact and a wave in B.
+  const [aContact, aContactTwo] = [`crm_${uniq()}${uniq()}`, `crm_${uniq()}${uniq()}`];
+  for (const id of [aContact, aContactTwo]) expect((await call('PUT', `/api/v1/contacts/${id}`, { token: A.tokens.admin, body: { email: `${id}@a.test`, segment: 'a-only' } })).status).toBe(201);
+  aContact2 = (await call('GET', `/api/v1/contacts/${aContactTwo}`, { token: A.tokens.admin })).body;
+  aEventId = `a-event-${uniq()}`;
+  const aEvent = await call('POST', '/api/v1/events', {
+    token: A.tokens.admin,
+    body: { events: [{ id: aEventId, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: aContact, unitId: A.units.berlin, touchpoint: aTouchpoint.body.key }] },
+  });
+  expect(aEvent.body.results[0].decision).toBe('invite');
+  const yearly = (f: Fixture, touchpointKey: string) => call('POST', '/api/v1/waves', { token: f.tokens.admin, body: { touchpointKey, name: `Relationship ${uniq()}`, schedule: '0 9 1 1 *', audience: { kind: 'accounts' }, unitId: f.units.root } });
+  const [aWave, bWave] = await Promise.all([yearly(A, aTouchpoint.body.key), yearly(B, bTouchpoint.body.key)]);
+  expect([aWave.status, bWave.status]).toEqual([201, 201]);
+  bWaveId = bWave.body.id;
+  bTouchpointKey = bTouchpoint.body.key;
+  bContact = `crm_${uniq()}${uniq()}`;
+  expect((await call('PUT', `/api/v1/contacts/${bContact}`, { token: B.tokens.admin, body: { email: 'b@b.test' } })).status).toBe(201);
+
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);
   aIds = {
@@ -456,6 +549,9 @@ beforeAll(async () => {
     auditRow: aAudit.body.items[0].id,
     survey: aSurvey!.body.id,
     touchpoint: aTouchpoint.body.id,
+    contact: aContact,
+    contact2: aContactTwo,
+    wave: aWave.body.id,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -480,6 +576,11 @@ beforeAll(async () => {
   aSecrets = [
     A.tenantId,
     A.name,
+    aEvent.body.results[0].invitationId,
+    aWave.body.id,
+    aWave.body.name,
+    ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
+    (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),
     ...aUsers.body.items.flatMap((u: any) => [u.id, u.email]),
     ...aKeys.body.items.flatMap((k: any) => [k.id, k.prefix]),

@@ -1,0 +1,196 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { auditStatement } from '../audit/record';
+import { can, type Actor } from '../auth/policy';
+import { commit, type Db } from '../db/client';
+import { isUniqueViolation } from '../db/errors';
+import { contacts, events, invitations, surveys, tenants, touchpoints, units } from '../db/schema';
+import { ERROR_STATUS, type ErrorCode } from '../lib/errors';
+import { newId } from '../lib/ids';
+import { SettingsSchema } from '../settings/settings';
+import { decide, historyQueries, NEGATIVE_EVENT_TYPE, readRules, recordInvitation, recordNegative, samplePoint, toHistory, type Reason } from './eligibility';
+import { chunked, scheduledInvitation, type NewInvitation } from './invitation';
+
+/** An event may lie at most this far in the future (clock skew); later is refused per item. */
+export const MAX_FUTURE_MS = 24 * 3600_000;
+
+export interface EventInput {
+  id: string;
+  type: string;
+  occurredAt: string;
+  contactId: string;
+  unitId?: string;
+  touchpoint?: string;
+  attributes?: Record<string, unknown>;
+}
+
+export type EventResult =
+  | { eventId: string; decision: 'invite' | 'skip'; reason: Reason; invitationId?: string }
+  | { eventId: string; error: { code: ErrorCode; message: string; status: number } };
+
+const itemError = (eventId: string, code: ErrorCode, message: string): EventResult => ({ eventId, error: { code, message, status: ERROR_STATUS[code] } });
+
+type NewEvent = typeof events.$inferInsert;
+
+/** Reads everything a batch needs in one round trip: replays, contacts, touchpoints, units, settings, history. */
+function load(db: Db, tenantId: string, batch: EventInput[], now: number) {
+  const ids = [...new Set(batch.map((e) => e.id))];
+  const externalIds = [...new Set(batch.map((e) => e.contactId))];
+  const keys = [...new Set(batch.flatMap((e) => (e.touchpoint ? [e.touchpoint] : [])))];
+  const unitIds = [...new Set(batch.flatMap((e) => (e.unitId ? [e.unitId] : [])))];
+  const times = batch.map((e) => Date.parse(e.occurredAt));
+  const contactScope = db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.tenantId, tenantId), inArray(contacts.externalId, externalIds)));
+  const touchpointScope = db.select({ id: touchpoints.id }).from(touchpoints).where(and(eq(touchpoints.tenantId, tenantId), inArray(touchpoints.key, keys)));
+  return db.batch([
+    db
+      .select({ eventId: events.eventId, decision: events.decision, reason: events.reason, invitationId: events.invitationId })
+      .from(events)
+      .where(and(eq(events.tenantId, tenantId), inArray(events.eventId, ids))),
+    db.select().from(contacts).where(and(eq(contacts.tenantId, tenantId), inArray(contacts.externalId, externalIds))),
+    db
+      .select({ touchpoint: touchpoints, publishedVersion: surveys.publishedVersion })
+      .from(touchpoints)
+      .innerJoin(surveys, and(eq(surveys.id, touchpoints.surveyId), eq(surveys.tenantId, touchpoints.tenantId)))
+      .where(and(eq(touchpoints.tenantId, tenantId), inArray(touchpoints.key, keys))),
+    db.select({ id: units.id, path: units.path }).from(units).where(and(eq(units.tenantId, tenantId), inArray(units.id, unitIds))),
+    db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId)),
+    ...historyQueries(db, tenantId, contactScope, touchpointScope, { from: Math.min(...times), to: Math.max(...times) }, now),
+  ]);
+}
+
+/**
+ * Decides a batch of events: replays answer their stored decision; each new event is checked
+ * (contact, touchpoint, unit within the caller's reach, not too far in the future), decided by
+ * the eligibility rules in batch order, and stored with its decision, together with the
+ * invitations and one audit row, in one commit. An item that fails its checks writes nothing.
+ */
+export async function ingestEvents(db: Db, actor: Actor, requestId: string, batch: EventInput[]): Promise<EventResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ingestOnce(db, actor, requestId, batch);
+    } catch (err) {
+      // A concurrent request stored one of these event ids first: run again, it is a replay now.
+      if (attempt < 3 && isUniqueViolation(err)) continue;
+      throw err;
+    }
+  }
+}
+
+async function ingestOnce(db: Db, actor: Actor, requestId: string, batch: EventInput[]): Promise<EventResult[]> {
+  const tenantId = actor.tenantId;
+  const now = Date.now();
+  const [stored, contactRows, touchpointRows, unitRows, [tenant], ...pastRows] = await load(db, tenantId, batch, now);
+  const settings = SettingsSchema.parse(tenant?.settings ?? {});
+  const history = toHistory(pastRows);
+  const replays = new Map(stored.map((e) => [e.eventId, e]));
+  const contactsByExternal = new Map(contactRows.map((c) => [c.externalId, c]));
+  const programs = new Map(touchpointRows.map(({ touchpoint: t, publishedVersion }) => [t.key, { ...t, rules: readRules(t.id, t.rules), publishedVersion }]));
+  const unitPaths = new Map(unitRows.map((u) => [u.id, u.path]));
+
+  // Checks first: which events are new and valid. Negative interactions of the batch are facts
+  // with their own times, so every one of them counts, whatever its place in the batch.
+  type Valid = { input: EventInput; at: number; contact: (typeof contactRows)[number] };
+  const checked = new Map<string, Valid | EventResult>();
+  for (const e of batch) {
+    if (checked.has(e.id)) continue; // the same id twice in a batch: one event, one answer
+    const replay = replays.get(e.id);
+    if (replay) {
+      checked.set(e.id, { eventId: e.id, decision: replay.decision, reason: replay.reason as Reason, ...(replay.invitationId ? { invitationId: replay.invitationId } : {}) });
+      continue;
+    }
+    const at = Date.parse(e.occurredAt);
+    const contact = contactsByExternal.get(e.contactId);
+    const unitPath = e.unitId === undefined ? undefined : unitPaths.get(e.unitId);
+    if (at > now + MAX_FUTURE_MS) checked.set(e.id, itemError(e.id, 'UNPROCESSABLE', 'occurredAt is more than 24 hours in the future'));
+    else if (!contact) checked.set(e.id, itemError(e.id, 'NOT_FOUND', `contact "${e.contactId}" not found: upsert it first`));
+    else if (e.touchpoint !== undefined && !programs.has(e.touchpoint)) checked.set(e.id, itemError(e.id, 'NOT_FOUND', `touchpoint "${e.touchpoint}" not found`));
+    // A unit outside the caller's reach is not disclosed: it answers like a missing one.
+    else if (e.unitId !== undefined && (unitPath === undefined || !can(actor, 'event.ingest', unitPath))) checked.set(e.id, itemError(e.id, 'NOT_FOUND', `unit "${e.unitId}" not found`));
+    else {
+      checked.set(e.id, { input: e, at, contact });
+      if (e.type === NEGATIVE_EVENT_TYPE) recordNegative(history, contact.id, at);
+    }
+  }
+
+  const eventRows: NewEvent[] = [];
+  const invitationRows: NewInvitation[] = [];
+  const results = new Map<string, EventResult>();
+  for (const [id, item] of checked) {
+    if (!('input' in item)) {
+      results.set(id, item);
+      continue;
+    }
+    const { input: e, at, contact } = item;
+    const program = e.touchpoint === undefined ? undefined : programs.get(e.touchpoint)!;
+    const row: NewEvent = {
+      id: newId('evt'),
+      tenantId,
+      eventId: e.id,
+      type: e.type,
+      occurredAt: at,
+      contactId: contact.id,
+      unitId: e.unitId ?? null,
+      touchpointId: program?.id ?? null,
+      attributes: e.attributes ?? {},
+      decision: 'skip',
+      reason: 'no_touchpoint',
+      invitationId: null,
+      createdAt: now,
+    };
+    if (program) {
+      const decision = decide(
+        { recipient: contact, program, occasion: { at, attributes: e.attributes, samplePoint: await samplePoint(tenantId, contact.id, e.id) } },
+        history,
+        settings,
+        now,
+      );
+      row.reason = decision.reason;
+      if (decision.decision === 'invite') {
+        const invitation = scheduledInvitation({
+          tenantId,
+          contact,
+          touchpoint: program,
+          surveyVersion: program.publishedVersion!,
+          unitId: e.unitId!,
+          channel: decision.channel,
+          at,
+          now,
+          linkExpiryDays: settings.linkExpiryDays,
+          source: `event:${e.id}`,
+        });
+        invitationRows.push(invitation);
+        recordInvitation(history, contact.id, program.id, now);
+        row.decision = 'invite';
+        row.invitationId = invitation.id;
+      }
+    }
+    eventRows.push(row);
+    results.set(id, { eventId: e.id, decision: row.decision!, reason: row.reason as Reason, ...(row.invitationId ? { invitationId: row.invitationId } : {}) });
+  }
+
+  if (eventRows.length > 0) {
+    const list = [...results.values()];
+    const statements: BatchItem<'sqlite'>[] = [
+      ...chunked(invitationRows).map((rows) => db.insert(invitations).values(rows)),
+      ...chunked(eventRows).map((rows) => db.insert(events).values(rows)),
+      ...(await auditStatement(db, {
+        tenantId,
+        actor: { type: actor.type, id: actor.id },
+        action: 'events.ingest',
+        targetType: 'event_batch',
+        targetId: requestId,
+        requestId,
+        details: {
+          received: batch.length,
+          stored: eventRows.length,
+          invited: invitationRows.length,
+          skipped: eventRows.length - invitationRows.length,
+          replayed: list.filter((r) => 'decision' in r).length - eventRows.length,
+          refused: list.filter((r) => 'error' in r).length,
+        },
+      })),
+    ];
+    await commit(db, statements);
+  }
+  return batch.map((e) => results.get(e.id)!);
+}
