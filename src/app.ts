@@ -9,6 +9,7 @@ import { surveyRoutes } from './surveys/routes';
 import { touchpointRoutes } from './touchpoints/routes';
 import { scoreRoutes } from './scores/routes';
 import { exportRoutes } from './exports/routes';
+import { reconciliationRoutes } from './reconciliation/routes';
 import { createRouter, notFoundHandler, onError } from './lib/create-app';
 import { init, jsonBodyGuard } from './lib/middleware';
 import { unitRoutes } from './org/routes';
@@ -33,6 +34,7 @@ export function createApp() {
   app.route('/', touchpointRoutes);
   app.route('/', scoreRoutes);
   app.route('/', exportRoutes);
+  app.route('/', reconciliationRoutes);
   app.route('/', contactRoutes);
   app.route('/', eventRoutes);
   app.route('/', waveRoutes);

@@ -33,6 +33,8 @@ export const BODY_RULES: readonly { method: string; path: string; types: readonl
   { method: 'POST', path: '/api/v1/contacts/import', types: ['text/csv', 'application/x-ndjson'], maxBytes: 5 * 1024 * 1024 },
   // Event batches: up to 500 events with their attributes.
   { method: 'POST', path: '/api/v1/events', types: [JSON_TYPE], maxBytes: 1024 * 1024 },
+  // Another survey vendor's export to reconcile with: CSV, up to 50,000 rows.
+  { method: 'POST', path: '/api/v1/reconciliations', types: ['text/csv'], maxBytes: 5 * 1024 * 1024 },
 ];
 
 const pathPattern = (path: string) => new RegExp(`^${path.split('/').map((s) => (/^\{\w+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}$`);

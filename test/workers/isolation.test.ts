@@ -441,6 +441,109 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/waves', name: 'list', kind: 'list', path: '/api/v1/waves', mustContain: () => [bWaveId] },
 
+  // Reconciliation: an upload naming A's contacts finds none of A's answers.
+  {
+    op: 'POST /api/v1/reconciliations',
+    name: "rows naming A's users as contacts match nothing",
+    kind: 'custom',
+    run: async (cred) => {
+      const today = new Date().toISOString().slice(0, 10);
+      const res = await call('POST', '/api/v1/reconciliations', { token: bToken[cred], rawBody: `external_id,score,date\r\n${aIds.user},9,${today}\r\n`, headers: { 'content-type': 'text/csv' } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ matched: 0, mismatches: [], missingThere: [] });
+      expectNoLeak(res, aIds.user);
+    },
+  },
+
+  // Responses and anonymous links
+  { op: 'GET /api/v1/responses/{id}', name: "A's response", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/responses/${x.response}`, 'GET') },
+  ...(['exclude', 'include'] as const).map(
+    (verb): IsolationCase => ({
+      op: `POST /api/v1/responses/{id}/${verb}`,
+      name: `${verb} A's response`,
+      kind: 'foreign-id',
+      expect: 'not-found',
+      request: (x) => json(`/api/v1/responses/${x.response}/${verb}`, 'POST', { reason: 'cross-tenant attempt' }),
+      after: async () => {
+        const res = await call('GET', `/api/v1/responses/${aIds.response}`, { token: A.tokens.admin });
+        expect(res.body.counted).toBe(true);
+      },
+    }),
+  ),
+  {
+    op: 'POST /api/v1/touchpoints/{id}/links',
+    name: "a link to A's touchpoint for B's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}/links`, 'POST', { unitId: B.units.berlin }),
+  },
+  {
+    op: 'POST /api/v1/touchpoints/{id}/links',
+    name: "a link to B's touchpoint for A's unit (unitId in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/touchpoints/${bTouchpointId}/links`, 'POST', { unitId: x.unit }),
+  },
+
+  // Contacts, events and waves. External ids, event ids and touchpoint keys are each tenant's
+  // own namespace: B using one of A's makes or finds B's own record, never A's.
+  { op: 'GET /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'GET') },
+  {
+    op: 'PUT /api/v1/contacts/{externalId}',
+    name: "A's external id makes B's own contact; A's is untouched",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('PUT', `/api/v1/contacts/${aIds.contact2}`, { token: bToken[cred], body: { email: `b-${cred.replace(' ', '-')}@b.test`, segment: 'b' } });
+      expect([200, 201]).toContain(res.status);
+      expect(res.body).toMatchObject({ externalId: aIds.contact2, email: `b-${cred.replace(' ', '-')}@b.test` });
+      expectNoLeak(res, aIds.contact2);
+      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: A.tokens.admin })).body).toEqual(aContact2);
+    },
+  },
+  {
+    op: 'POST /api/v1/contacts/import',
+    name: "rows with A's external ids upsert B's own contacts",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('POST', '/api/v1/contacts/import', { token: bToken[cred], rawBody: `externalId,segment\r\n${aIds.contact2},imported\r\n`, headers: { 'content-type': 'text/csv' } });
+      expect(res.body).toEqual({ accepted: 1, rejected: [] });
+      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: A.tokens.admin })).body).toEqual(aContact2);
+      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: bToken[cred] })).body.segment).toBe('imported');
+    },
+  },
+  {
+    op: 'POST /api/v1/events',
+    name: "A's unit answers like a unit that exists nowhere; A's event id is B's own event",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const token = bToken[cred];
+      const event = (unitId: string) => ({ id: `b-${uniq()}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: bContact, unitId, touchpoint: bTouchpointKey });
+      const [viaA, viaGhost] = [await call('POST', '/api/v1/events', { token, body: { events: [event(aIds.unit)] } }), await call('POST', '/api/v1/events', { token, body: { events: [event(ghost.unit)] } })];
+      expect(viaA.status).toBe(422);
+      expect(viaA.body.results[0].error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+      expect(viaA.body.results[0].error.message.replace(aIds.unit, '<unit>')).toBe(viaGhost.body.results[0].error.message.replace(ghost.unit, '<unit>'));
+      const sameId = await call('POST', '/api/v1/events', { token, body: { events: [{ id: aEventId, type: 'note.added', occurredAt: new Date().toISOString(), contactId: bContact }] } });
+      expect(sameId.status).toBe(200);
+      expect(sameId.body.results).toEqual([{ eventId: aEventId, decision: 'skip', reason: 'no_touchpoint' }]); // not A's invitation
+      expectNoLeak(sameId, aEventId);
+      const aRows = await db().select().from(events).where(and(eq(events.tenantId, A.tenantId), eq(events.eventId, aEventId)));
+      expect(aRows.map((r) => r.decision)).toEqual(['invite']);
+    },
+  },
+  { op: 'PATCH /api/v1/waves/{id}', name: "pause and rename A's wave", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/waves/${x.wave}`, 'PATCH', { name: 'pwned', active: false }) },
+  { op: 'DELETE /api/v1/waves/{id}', name: "A's wave", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/waves/${x.wave}`, 'DELETE') },
+  {
+    op: 'POST /api/v1/waves',
+    name: "a wave of B's touchpoint for A's unit (unitId in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/waves', 'POST', { touchpointKey: bTouchpointKey, name: 'Mole', schedule: '0 9 1 1 *', audience: { kind: 'accounts' }, unitId: x.unit }),
+  },
+  { op: 'GET /api/v1/waves', name: 'list', kind: 'list', path: '/api/v1/waves', mustContain: () => [bWaveId] },
+
   // The caller
   {
     op: 'GET /api/v1/me',
