@@ -4,7 +4,9 @@ import { authRoutes } from './auth/routes';
 import { contactRoutes } from './contacts/routes';
 import { mountDocs } from './docs/routes';
 import { eventRoutes } from './events/routes';
+import { outboxRoutes } from './delivery/outbox-routes';
 import { healthRoutes } from './health/routes';
+import { invitationRoutes } from './invitations/routes';
 import { surveyRoutes } from './surveys/routes';
 import { touchpointRoutes } from './touchpoints/routes';
 import { scoreRoutes } from './scores/routes';
@@ -13,7 +15,12 @@ import { reconciliationRoutes } from './reconciliation/routes';
 import { createRouter, notFoundHandler, onError } from './lib/create-app';
 import { init, jsonBodyGuard } from './lib/middleware';
 import { unitRoutes } from './org/routes';
+import { settingsRoutes } from './settings/routes';
 import { userRoutes } from './users/routes';
+import { responseRoutes } from './responses/routes';
+import { surveyPageRoutes } from './survey-page/routes';
+import { touchpointLinkRoutes } from './survey-page/link-routes';
+import { widgetRoutes } from './widget/routes';
 import { waveRoutes } from './waves/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
@@ -38,6 +45,13 @@ export function createApp() {
   app.route('/', contactRoutes);
   app.route('/', eventRoutes);
   app.route('/', waveRoutes);
+  app.route('/', settingsRoutes);
+  app.route('/', invitationRoutes);
+  app.route('/', outboxRoutes);
+  app.route('/', touchpointLinkRoutes);
+  app.route('/', responseRoutes);
+  app.route('/', surveyPageRoutes);
+  app.route('/', widgetRoutes);
   mountDocs(app);
   return app;
 }

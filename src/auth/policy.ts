@@ -32,14 +32,12 @@ export type Action =
   | 'invitation.link'
   /** An anonymous touchpoint link for a unit in reach: whoever holds it can answer for that unit. */
   | 'touchpoint.link'
-  /** One response with its comment, answers and quality flags, within reach of its unit. */
-  | 'response.read'
   /** Include or exclude a response from scores (audited with a reason), within reach of its unit. */
   | 'response.moderate';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.read', 'response.moderate']),
-  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'response.read']),
+  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate']),
+  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read']),
   manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read']),
   agent: new Set<Action>(['unit.read']),
   vendor: new Set<Action>(['unit.read', 'score.read', 'response.read']),

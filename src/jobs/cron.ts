@@ -3,6 +3,7 @@ import { openDb } from '../db/client';
 import { rateLimits, sessions } from '../db/schema';
 import { loadConfig, type Env } from '../env';
 import { LOGIN_LIMITS } from '../auth/rate-limit';
+import { enqueueDueDeliveries } from '../delivery/scan';
 import { foldAll } from '../scores/fold';
 import { runDueWaves } from '../waves/run';
 
@@ -31,7 +32,7 @@ const foldRollups: Job = async (env, now) => {
 };
 
 const JOBS: Record<string, Job[]> = {
-  [SCHEDULES.everyMinute]: [runDueWaves, foldRollups],
+  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups],
   [SCHEDULES.daily]: [purgeExpiredCredentials],
 };
 

@@ -1,4 +1,6 @@
+import { deliver } from '../delivery/deliver';
 import type { Env } from '../env';
+import { handleResponseCaptured } from '../responses/follow-up';
 
 /**
  * Messages on the delivery and workflow queues: typed, each with an idempotency key so a
@@ -12,7 +14,11 @@ export interface JobMessage {
 type Handler = (message: JobMessage, env: Env) => Promise<void>;
 
 /** Handlers by message type; features register theirs here. */
-export const HANDLERS: Record<string, Handler> = {};
+export const HANDLERS: Record<string, Handler> = {
+  'invitation.send': deliver,
+  'invitation.remind': deliver,
+  'response.captured': handleResponseCaptured,
+};
 
 /** Delay before the n-th retry: 10 s doubling, at most 15 minutes. */
 export const retryDelaySeconds = (attempts: number) => Math.min(10 * 2 ** Math.max(0, attempts - 1), 900);

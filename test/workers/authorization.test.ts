@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, makeTenant, uniq, type CallResult, type Fixture, type Login } from './support';
+import { makeSentInvitation } from './invitation-fixture';
+import { responses } from '../../src/db/schema';
+import { newId } from '../../src/lib/ids';
+import { call, db, makeTenant, uniq, type CallResult, type Fixture, type Login } from './support';
 
 /**
  * The role × route matrix of one tenant. Expectations come from the access rules, written out
@@ -505,6 +508,153 @@ matrix('DELETE /api/v1/api-keys/{id}', 'a live key', (login) => tenantStatus(log
     expect(me.status).toBe(200);
   }
 });
+
+// ---- Settings (tenant-wide) ---------------------------------------------------------------
+
+const settings = async () => (await call('GET', '/api/v1/settings', { token: admin() })).body;
+
+matrix('GET /api/v1/settings', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const res = await call('GET', '/api/v1/settings', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body).toMatchObject({ fatigueDays: expect.any(Number), email: null });
+  else expect(res.body.fatigueDays).toBeUndefined();
+});
+
+matrix('PATCH /api/v1/settings', 'the fatigue window', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const before = await settings();
+  const days = 100 + Math.floor(Math.random() * 3000);
+  const res = await call('PATCH', '/api/v1/settings', { token: tokenOf(login), body: { fatigueDays: days } });
+  expectOutcome(res, expected);
+  const after = await settings();
+  if (expected === 200) {
+    expect(after.fatigueDays).toBe(days);
+    await expectAudited(res, login, 'settings.update', t.tenantId);
+  } else {
+    refused.push({ name: `${login} PATCH /api/v1/settings`, requestId: res.headers.get('x-request-id')! });
+    expect(after).toEqual(before);
+  }
+});
+
+matrix('POST /api/v1/settings/widget-key', 'a new key pair', (login) => tenantStatus(login, 201), async (login, expected) => {
+  const before = await settings();
+  const res = await call('POST', '/api/v1/settings/widget-key', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  const after = await settings();
+  if (expected === 201) {
+    expect(after.widget.publicKey).toBe(res.body.publicKey);
+    await expectAudited(res, login, 'settings.widget_key', t.tenantId);
+  } else {
+    refused.push({ name: `${login} POST /api/v1/settings/widget-key`, requestId: res.headers.get('x-request-id')! });
+    expect(res.body.secret).toBeUndefined();
+    expect(after).toEqual(before);
+  }
+});
+
+// ---- Invitations ----------------------------------------------------------------------------
+
+/** Who reads an invitation: admin and analyst tenant-wide, managers within their subtree; other roles 403 in reach, 404 outside. */
+const READS_INVITATIONS: Record<Login, UnitKey[]> = {
+  admin: ALL_UNITS,
+  analyst: ALL_UNITS,
+  manager: ['emea', 'berlin', 'paris'],
+  siteManager: ['newYork'],
+  agent: [],
+  vendor: [],
+  otherVendor: [],
+  viewer: [],
+};
+const invitationStatus = (login: Login, unit: UnitKey) => (READS_INVITATIONS[login].includes(unit) ? 200 : SEES[login].includes(unit) ? 403 : 404);
+const invitationIn = new Map<UnitKey, Promise<string>>();
+
+for (const unit of ['berlin', 'newYork', 'fastfix'] as UnitKey[]) {
+  matrix('GET /api/v1/invitations/{id}', `in ${LABEL[unit]}`, (login) => invitationStatus(login, unit), async (login, expected) => {
+    if (!invitationIn.has(unit)) invitationIn.set(unit, makeSentInvitation(t.tenantId, U(unit)));
+    const id = await invitationIn.get(unit)!;
+    const res = await call('GET', `/api/v1/invitations/${id}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) {
+      expect(res.body).toMatchObject({ id, unitId: U(unit), status: 'sent', channel: 'link' });
+      // Whoever holds the link can answer as the contact: admins only.
+      expect('link' in res.body, 'link shown').toBe(login === 'admin');
+    } else {
+      expect(res.body.status).toBeUndefined();
+    }
+  });
+}
+
+// ---- Responses and anonymous links ------------------------------------------------------------
+
+/** Who reads individual responses (within reach), and who reads their verbatims. */
+const RESPONSE_ROLES = new Set(['admin', 'analyst', 'manager', 'vendor']);
+const VERBATIM_ROLES = new Set(['admin', 'analyst', 'manager']);
+const responseRead = (login: Login, unit: UnitKey) => (!SEES[login].includes(unit) ? 404 : RESPONSE_ROLES.has(GRANT[login].role) ? 200 : 403);
+
+let answerProgram: Promise<{ surveyId: string; touchpointId: string }> | undefined;
+/** A published survey and an active touchpoint for responses and links, made once through the API. */
+function answerTargets() {
+  answerProgram ??= (async () => {
+    const s = await call('POST', '/api/v1/surveys', { token: admin(), body: { name: `Answers ${uniq()}` } });
+    expect((await call('POST', `/api/v1/surveys/${s.body.id}/publish`, { token: admin() })).status).toBe(201);
+    const tp = await call('POST', '/api/v1/touchpoints', { token: admin(), body: { key: `answers-${uniq()}`, name: 'Answers', kind: 'site_visit', surveyId: s.body.id, channels: ['link'] } });
+    expect(tp.status).toBe(201);
+    return { surveyId: s.body.id as string, touchpointId: tp.body.id as string };
+  })();
+  return answerProgram;
+}
+
+/** A flagged response with a verbatim in a unit, written straight to the database. */
+async function newResponse(unit: UnitKey, counted = false) {
+  const { surveyId, touchpointId } = await answerTargets();
+  const id = newId('rsp');
+  const comment = `verbatim ${uniq()}`;
+  await db().insert(responses).values({ id, tenantId: t.tenantId, touchpointId, unitId: U(unit), surveyId, surveyVersion: 1, channel: 'link', locale: 'en', score: 4, comment, qualityFlags: counted ? [] : ['duplicate'], counted });
+  return { id, comment };
+}
+
+for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
+  matrix('GET /api/v1/responses/{id}', `a response in ${LABEL[unit]}`, (login) => responseRead(login, unit), async (login, expected) => {
+    const r = await newResponse(unit);
+    const res = await call('GET', `/api/v1/responses/${r.id}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) {
+      expect(res.body).toMatchObject({ id: r.id, score: 4, qualityFlags: ['duplicate'], counted: false });
+      // Verbatims only for the roles that read them.
+      expect(res.body.comment).toBe(VERBATIM_ROLES.has(GRANT[login].role) ? r.comment : null);
+    }
+    if (!(expected === 200 && VERBATIM_ROLES.has(GRANT[login].role))) expect(JSON.stringify(res.body)).not.toContain(r.comment);
+  });
+}
+
+for (const verb of ['include', 'exclude'] as const) {
+  matrix(`POST /api/v1/responses/{id}/${verb}`, 'a response in Berlin', (login) => writeStatus(login, 'berlin', 200), async (login, expected) => {
+    const r = await newResponse('berlin', verb === 'exclude');
+    const res = await call('POST', `/api/v1/responses/${r.id}/${verb}`, { token: tokenOf(login), body: { reason: `checked by ${login}` } });
+    expectOutcome(res, expected);
+    const after = (await call('GET', `/api/v1/responses/${r.id}`, { token: admin() })).body;
+    if (expected === 200) {
+      expect(after.counted).toBe(verb === 'include');
+      await expectAudited(res, login, `response.${verb}`, r.id);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/responses/{id}/${verb}`, requestId: res.headers.get('x-request-id')! });
+      expect(after.counted).toBe(verb === 'exclude');
+    }
+  });
+}
+
+for (const unit of ['emea', 'quickserve'] as UnitKey[]) {
+  matrix('POST /api/v1/touchpoints/{id}/links', `an anonymous link for ${LABEL[unit]}`, (login) => writeStatus(login, unit, 201), async (login, expected) => {
+    const { touchpointId } = await answerTargets();
+    const res = await call('POST', `/api/v1/touchpoints/${touchpointId}/links`, { token: tokenOf(login), body: { unitId: U(unit) } });
+    expectOutcome(res, expected);
+    if (expected === 201) {
+      expect(res.body).toMatchObject({ touchpointId, unitId: U(unit), url: expect.stringContaining('/s/') });
+      await expectAudited(res, login, 'touchpoint.link', touchpointId);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/touchpoints/{id}/links`, requestId: res.headers.get('x-request-id')! });
+      expect(res.body.url).toBeUndefined();
+    }
+  });
+}
 
 // ---- Audit log and the caller -------------------------------------------------------------
 

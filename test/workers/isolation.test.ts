@@ -1,7 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { events } from '../../src/db/schema';
+import { events, responses } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
+import { makeSentInvitation } from './invitation-fixture';
 import { call, db, PASSWORD, makeTenant, uniq, type CallResult, type Fixture } from './support';
 
 /**
@@ -39,6 +40,10 @@ interface Ids {
   survey: string;
   /** A touchpoint on that survey. */
   touchpoint: string;
+  /** An invitation, sent, in Berlin. */
+  invitation: string;
+  /** A response in Berlin, counted (an exclude that leaked would flip it). */
+  response: string;
   /** A contact's external id (contacts are addressed by it). */
   contact: string;
   /** Another contact's external id: B upserts and imports one of that id (its own). */
@@ -65,6 +70,8 @@ let aContact2: unknown;
 
 /** Every id and identifying string of A: none may appear in an answer to B unless B sent it. */
 let aSecrets: string[];
+/** A's settings as its admin reads them (with a webhook URL of its own, one of aSecrets). */
+let aSettings: unknown;
 
 interface Snapshot {
   units: unknown;
@@ -382,64 +389,45 @@ const CASES: IsolationCase[] = [
     },
   },
 
-  // Contacts, events and waves. External ids, event ids and touchpoint keys are each tenant's
-  // own namespace: B using one of A's makes or finds B's own record, never A's.
-  { op: 'GET /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'GET') },
+  // Settings and invitations
+  { op: 'GET /api/v1/invitations/{id}', name: "A's invitation", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/invitations/${x.invitation}`, 'GET') },
   {
-    op: 'PUT /api/v1/contacts/{externalId}',
-    name: "A's external id makes B's own contact; A's is untouched",
+    op: 'GET /api/v1/settings',
+    name: "B's own, nothing of A",
     kind: 'custom',
-    changesB: true,
     run: async (cred) => {
-      const res = await call('PUT', `/api/v1/contacts/${aIds.contact2}`, { token: bToken[cred], body: { email: `b-${cred.replace(' ', '-')}@b.test`, segment: 'b' } });
-      expect([200, 201]).toContain(res.status);
-      expect(res.body).toMatchObject({ externalId: aIds.contact2, email: `b-${cred.replace(' ', '-')}@b.test` });
-      expectNoLeak(res, aIds.contact2);
-      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: A.tokens.admin })).body).toEqual(aContact2);
+      const res = await call('GET', '/api/v1/settings', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.webhook).toBeNull();
+      expectNoLeak(res, '');
     },
   },
   {
-    op: 'POST /api/v1/contacts/import',
-    name: "rows with A's external ids upsert B's own contacts",
+    op: 'PATCH /api/v1/settings',
+    name: "changes B's settings, never A's",
     kind: 'custom',
     changesB: true,
     run: async (cred) => {
-      const res = await call('POST', '/api/v1/contacts/import', { token: bToken[cred], rawBody: `externalId,segment\r\n${aIds.contact2},imported\r\n`, headers: { 'content-type': 'text/csv' } });
-      expect(res.body).toEqual({ accepted: 1, rejected: [] });
-      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: A.tokens.admin })).body).toEqual(aContact2);
-      expect((await call('GET', `/api/v1/contacts/${aIds.contact2}`, { token: bToken[cred] })).body.segment).toBe('imported');
+      const res = await call('PATCH', '/api/v1/settings', { token: bToken[cred], body: { fatigueDays: 11, webhook: null } });
+      expect(res.status).toBe(200);
+      expect(res.body.fatigueDays).toBe(11);
+      expectNoLeak(res, '');
+      expect((await call('GET', '/api/v1/settings', { token: A.tokens.admin })).body).toEqual(aSettings);
     },
   },
   {
-    op: 'POST /api/v1/events',
-    name: "A's unit answers like a unit that exists nowhere; A's event id is B's own event",
+    op: 'POST /api/v1/settings/widget-key',
+    name: "a key naming B; A's settings untouched",
     kind: 'custom',
     changesB: true,
     run: async (cred) => {
-      const token = bToken[cred];
-      const event = (unitId: string) => ({ id: `b-${uniq()}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: bContact, unitId, touchpoint: bTouchpointKey });
-      const [viaA, viaGhost] = [await call('POST', '/api/v1/events', { token, body: { events: [event(aIds.unit)] } }), await call('POST', '/api/v1/events', { token, body: { events: [event(ghost.unit)] } })];
-      expect(viaA.status).toBe(422);
-      expect(viaA.body.results[0].error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
-      expect(viaA.body.results[0].error.message.replace(aIds.unit, '<unit>')).toBe(viaGhost.body.results[0].error.message.replace(ghost.unit, '<unit>'));
-      const sameId = await call('POST', '/api/v1/events', { token, body: { events: [{ id: aEventId, type: 'note.added', occurredAt: new Date().toISOString(), contactId: bContact }] } });
-      expect(sameId.status).toBe(200);
-      expect(sameId.body.results).toEqual([{ eventId: aEventId, decision: 'skip', reason: 'no_touchpoint' }]); // not A's invitation
-      expectNoLeak(sameId, aEventId);
-      const aRows = await db().select().from(events).where(and(eq(events.tenantId, A.tenantId), eq(events.eventId, aEventId)));
-      expect(aRows.map((r) => r.decision)).toEqual(['invite']);
+      const res = await call('POST', '/api/v1/settings/widget-key', { token: bToken[cred] });
+      expect(res.status).toBe(201);
+      expect(res.body.publicKey).toContain(B.tenantId);
+      expectNoLeak(res, '');
+      expect((await call('GET', '/api/v1/settings', { token: A.tokens.admin })).body).toEqual(aSettings);
     },
   },
-  { op: 'PATCH /api/v1/waves/{id}', name: "pause and rename A's wave", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/waves/${x.wave}`, 'PATCH', { name: 'pwned', active: false }) },
-  { op: 'DELETE /api/v1/waves/{id}', name: "A's wave", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/waves/${x.wave}`, 'DELETE') },
-  {
-    op: 'POST /api/v1/waves',
-    name: "a wave of B's touchpoint for A's unit (unitId in the body)",
-    kind: 'foreign-id',
-    expect: 'not-found',
-    request: (x) => json('/api/v1/waves', 'POST', { touchpointKey: bTouchpointKey, name: 'Mole', schedule: '0 9 1 1 *', audience: { kind: 'accounts' }, unitId: x.unit }),
-  },
-  { op: 'GET /api/v1/waves', name: 'list', kind: 'list', path: '/api/v1/waves', mustContain: () => [bWaveId] },
 
   // Reconciliation: an upload naming A's contacts finds none of A's answers.
   {
@@ -590,6 +578,7 @@ const EXEMPT: Record<string, string> = {
   'POST /api/v1/auth/login': 'no credential yet: the tenant is the one of the email that signs in (covered by auth.test.ts)',
   'GET /api/openapi.json': 'the API description: static, the same for every caller',
   'GET /api/docs': 'the readable page of the API description: static, the same for every caller',
+  'GET /dev/outbox': 'a local development tool without credential: 404 unless ENVIRONMENT=development (docs/delivery.md)',
 };
 
 beforeAll(async () => {
@@ -619,6 +608,19 @@ beforeAll(async () => {
   expect(aTouchpoint.status).toBe(201);
   bSurveyId = bSurvey!.body.id;
   bTouchpointId = bTouchpoint.body.id;
+
+  // A's settings with a webhook of its own, and an invitation in Berlin.
+  const aHook = `https://hooks-${uniq()}.a.test/nps`;
+  const aPatched = await call('PATCH', '/api/v1/settings', { token: A.tokens.admin, body: { webhook: { url: aHook, secret: `a-secret-${uniq()}${uniq()}` } } });
+  expect(aPatched.status).toBe(200);
+  aSettings = aPatched.body;
+  const aInvitation = await makeSentInvitation(A.tenantId, A.units.berlin!);
+  expect((await call('GET', `/api/v1/invitations/${aInvitation}`, { token: A.tokens.admin })).status).toBe(200);
+
+  // A response in Berlin, written straight to the database (capture is tested in capture.test.ts).
+  const aResponse = newId('rsp');
+  await db().insert(responses).values({ id: aResponse, tenantId: A.tenantId, touchpointId: aTouchpoint.body.id, unitId: A.units.berlin!, surveyId: aSurvey!.body.id, surveyVersion: 1, channel: 'link', locale: 'en', score: 3, comment: `A's verbatim ${uniq()}`, counted: true });
+  expect((await call('GET', `/api/v1/responses/${aResponse}`, { token: A.tokens.admin })).status).toBe(200);
 
   // Contacts, an event with its invitation, and a yearly wave in A; a contact and a wave in B.
   const [aContact, aContactTwo] = [`crm_${uniq()}${uniq()}`, `crm_${uniq()}${uniq()}`];
@@ -652,6 +654,8 @@ beforeAll(async () => {
     auditRow: aAudit.body.items[0].id,
     survey: aSurvey!.body.id,
     touchpoint: aTouchpoint.body.id,
+    invitation: aInvitation,
+    response: aResponse,
     contact: aContact,
     contact2: aContactTwo,
     wave: aWave.body.id,
@@ -679,6 +683,8 @@ beforeAll(async () => {
   aSecrets = [
     A.tenantId,
     A.name,
+    aHook,
+    aInvitation,
     aEvent.body.results[0].invitationId,
     aWave.body.id,
     aWave.body.name,
@@ -767,5 +773,6 @@ describe('the table covers the API', () => {
     const doc = await call('GET', '/api/openapi.json', { token: B.tokens.admin });
     expect(JSON.stringify(doc.body)).toBe(JSON.stringify((await call('GET', '/api/openapi.json')).body));
     expectNoLeak(doc, '');
+    expect((await call('GET', '/dev/outbox', { token: B.tokens.admin })).status).toBe(404);
   });
 });

@@ -1,0 +1,75 @@
+import { hex } from '../lib/ids';
+import type { Settings } from '../settings/settings';
+
+/** The outcome of one try: sent, or failed either for good or for now (retry with backoff). */
+export type SendResult =
+  | { outcome: 'sent'; statusCode: number | null }
+  | { outcome: 'failed'; retryable: boolean; statusCode: number | null; error: string };
+
+/** A provider that has not answered by then is treated as down (retried). */
+const TIMEOUT_MS = 10_000;
+
+export const sent = (statusCode: number | null = null): SendResult => ({ outcome: 'sent', statusCode });
+export const permanentFailure = (error: string): SendResult => ({ outcome: 'failed', retryable: false, statusCode: null, error });
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+const encoder = new TextEncoder();
+
+/**
+ * POSTs to a provider. 2xx is sent; a network error, a timeout, 408, 429 and 5xx are worth
+ * retrying; any other status is the provider refusing this message (permanent).
+ */
+async function post(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  } catch (err) {
+    return { outcome: 'failed', retryable: true, statusCode: null, error: `no answer from ${new URL(url).host}: ${(err as Error).message}` };
+  }
+  if (res.ok) {
+    await res.body?.cancel();
+    return sent(res.status);
+  }
+  const detail = (await res.text().catch(() => '')).slice(0, 300);
+  const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+  return { outcome: 'failed', retryable, statusCode: res.status, error: `HTTP ${res.status}${detail ? `: ${detail}` : ''}` };
+}
+
+/** HTTP JSON mail API: `POST {baseUrl}/messages` with a Bearer key. */
+export function sendEmail(
+  provider: NonNullable<Settings['email']>,
+  m: { to: string; subject: string; text: string; html: string; invitationId: string; idempotencyKey: string },
+) {
+  return post(
+    `${trimSlash(provider.baseUrl)}/messages`,
+    { authorization: `Bearer ${provider.apiKey}`, 'content-type': 'application/json', 'idempotency-key': m.idempotencyKey },
+    JSON.stringify({ from: provider.from, to: m.to, subject: m.subject, text: m.text, html: m.html, tags: { invitationId: m.invitationId } }),
+  );
+}
+
+/** Twilio-style SMS: form-encoded `To`, `From`, `Body` with Basic auth `accountSid:authToken`. */
+export function sendSms(provider: NonNullable<Settings['sms']>, m: { to: string; body: string; idempotencyKey: string }) {
+  const basic = btoa(String.fromCharCode(...encoder.encode(`${provider.accountSid}:${provider.authToken}`)));
+  return post(
+    `${trimSlash(provider.baseUrl)}/2010-04-01/Accounts/${encodeURIComponent(provider.accountSid)}/Messages.json`,
+    { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', 'i-twilio-idempotency-token': m.idempotencyKey },
+    new URLSearchParams({ To: m.to, From: provider.from, Body: m.body }).toString(),
+  );
+}
+
+/**
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`: the receiver recomputes it
+ * over the raw body and refuses an old `t`, so a captured request cannot be replayed later.
+ */
+export async function webhookSignature(secret: string, unixSeconds: number, body: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(`${unixSeconds}.${body}`));
+  return `t=${unixSeconds},v1=${hex(mac)}`;
+}
+
+/** The tenant's endpoint: a signed JSON POST. */
+export async function sendWebhook(webhook: NonNullable<Settings['webhook']>, payload: unknown, idempotencyKey: string, now: number) {
+  const body = JSON.stringify(payload);
+  const signature = await webhookSignature(webhook.secret, Math.floor(now / 1000), body);
+  return post(webhook.url, { 'content-type': 'application/json', 'x-nps-signature': signature, 'idempotency-key': idempotencyKey }, body);
+}

@@ -1,0 +1,222 @@
+import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { commit, openDb, type Db } from '../db/client';
+import { contacts, deliveryAttempts, devOutbox, invitations, surveys, surveyVersions, tenants, touchpoints } from '../db/schema';
+import { loadConfig, type Config, type Env } from '../env';
+import type { JobMessage } from '../jobs/queue';
+import { newId } from '../lib/ids';
+import { SettingsSchema } from '../settings/settings';
+import { permanentFailure, sendEmail, sendSms, sendWebhook, sent, type SendResult } from './channels';
+import { invitationLink } from './link';
+import { composeMessage, type DeliveryKind } from './message';
+
+/** Tries of one kind (invitation or reminder) before giving up: the invitation ends `dead`. */
+const MAX_TRIES = 5;
+const DAY_MS = 86_400_000;
+/**
+ * How long the due scan leaves a claimed or enqueued delivery alone: a `sending` invitation
+ * untouched this long, or a reminder whose reservation ran out, is enqueued again.
+ */
+export const LEASE_MS = 15 * 60_000;
+
+export type DeliveryType = 'invitation.send' | 'invitation.remind';
+const KIND: Record<DeliveryType, DeliveryKind> = { 'invitation.send': 'invitation', 'invitation.remind': 'reminder' };
+
+export interface DeliveryMessage extends JobMessage {
+  type: DeliveryType;
+  tenantId: string;
+  invitationId: string;
+}
+
+export const deliveryMessage = (type: DeliveryType, tenantId: string, invitationId: string): DeliveryMessage => ({
+  type,
+  tenantId,
+  invitationId,
+  idempotencyKey: `${type}:${invitationId}`,
+});
+
+/** Channels a reminder can go through: link and in-app have nobody to send it to. */
+const REMINDABLE = new Set<string>(['email', 'sms', 'webhook']);
+
+/**
+ * Tries recorded for the invitation being updated. `attempts` equals it when no try is in
+ * progress; a claim makes it one more, and the recorded try makes them equal again.
+ */
+export const recordedTries = sql.raw('(select count(*) from delivery_attempts d where d.tenant_id = invitations.tenant_id and d.invitation_id = invitations.id)');
+
+/**
+ * Claims the next try: only when nothing is in progress (attempts = tries recorded), so a
+ * message delivered twice at once sends once, and only while there is something to send.
+ * A claim whose worker died is released by the due scan after a lease (see scan.ts).
+ */
+function claim(db: Db, kind: DeliveryKind, tenantId: string, id: string, now: number) {
+  const ready =
+    kind === 'invitation'
+      ? eq(invitations.status, 'sending')
+      : and(eq(invitations.status, 'sent'), isNull(invitations.remindedAt), isNotNull(invitations.reminderDueAt));
+  return db
+    .update(invitations)
+    .set({ attempts: sql`${invitations.attempts} + 1`, updatedAt: now, ...(kind === 'reminder' ? { reminderDueAt: now + LEASE_MS } : {}) })
+    .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id), ready, gt(invitations.expiresAt, now), sql`${invitations.attempts} = ${recordedTries}`))
+    .returning({ attempts: invitations.attempts });
+}
+
+/** The invitation with everything a try needs, in one statement. */
+function load(db: Db, kind: DeliveryKind, tenantId: string, id: string) {
+  return db
+    .select({
+      invitation: invitations,
+      contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale },
+      touchpointKey: touchpoints.key,
+      reminderAfterDays: touchpoints.reminderAfterDays,
+      definition: surveyVersions.definition,
+      defaultLocale: surveys.defaultLocale,
+      settings: tenants.settings,
+      tries: sql<number>`(select count(*) from ${deliveryAttempts} where ${deliveryAttempts.tenantId} = ${tenantId} and ${deliveryAttempts.invitationId} = ${id} and ${deliveryAttempts.kind} = ${kind})`,
+    })
+    .from(invitations)
+    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
+    .leftJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
+    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, invitations.tenantId), eq(touchpoints.id, invitations.touchpointId)))
+    .leftJoin(surveys, and(eq(surveys.tenantId, invitations.tenantId), eq(surveys.id, invitations.surveyId)))
+    .leftJoin(
+      surveyVersions,
+      and(eq(surveyVersions.tenantId, invitations.tenantId), eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)),
+    )
+    .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id)))
+    .limit(1);
+}
+type Loaded = Awaited<ReturnType<typeof load>>[number];
+type OutboxRow = typeof devOutbox.$inferInsert;
+
+/** Sends one try through the invitation's channel; in development without a provider, email and SMS go to the dev outbox. */
+async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: string, now: number): Promise<{ result: SendResult; outbox?: OutboxRow }> {
+  const inv = row.invitation;
+  // The API returns the link, the widget shows the survey: nothing to send.
+  if (inv.channel === 'link' || inv.channel === 'in_app') return { result: sent() };
+  if (!row.definition || !row.defaultLocale || !row.touchpointKey) return { result: permanentFailure('the survey version or touchpoint no longer exists') };
+  const settings = SettingsSchema.parse(row.settings);
+  const link = await invitationLink(config, inv);
+  const message = composeMessage({ definition: row.definition, defaultLocale: row.defaultLocale, preferredLocale: inv.locale ?? row.contact?.locale ?? null, link, kind });
+  const development = config.environment === 'development';
+  const outbox = (recipient: string, subject: string | null, body: string): OutboxRow => ({
+    id: newId('out'),
+    tenantId: inv.tenantId,
+    channel: inv.channel,
+    recipient,
+    subject,
+    body,
+    invitationId: inv.id,
+    createdAt: now,
+  });
+
+  switch (inv.channel) {
+    case 'email': {
+      const to = row.contact?.email;
+      if (!to) return { result: permanentFailure('the contact has no email address') };
+      if (settings.email) return { result: await sendEmail(settings.email, { to, ...message, invitationId: inv.id, idempotencyKey: key }) };
+      if (development) return { result: sent(), outbox: outbox(to, message.subject, message.text) };
+      return { result: permanentFailure('no email provider is configured (settings.email)') };
+    }
+    case 'sms': {
+      const to = row.contact?.phone;
+      if (!to) return { result: permanentFailure('the contact has no phone number') };
+      if (settings.sms) return { result: await sendSms(settings.sms, { to, body: message.sms, idempotencyKey: key }) };
+      if (development) return { result: sent(), outbox: outbox(to, null, message.sms) };
+      return { result: permanentFailure('no SMS provider is configured (settings.sms)') };
+    }
+    case 'webhook': {
+      if (!settings.webhook) return { result: permanentFailure('no webhook is configured (settings.webhook)') };
+      const payload = {
+        type: kind === 'invitation' ? 'invitation.created' : 'invitation.reminder',
+        invitation: {
+          id: inv.id,
+          link,
+          contactId: row.contact?.externalId ?? null,
+          touchpoint: row.touchpointKey,
+          unitId: inv.unitId,
+          locale: message.locale,
+          expiresAt: new Date(inv.expiresAt).toISOString(),
+        },
+      };
+      return { result: await sendWebhook(settings.webhook, payload, key, now) };
+    }
+  }
+}
+
+/** The invitation's new state after a recorded try. */
+function nextState(kind: DeliveryKind, result: SendResult, tryNumber: number, row: Loaded, at: number): Partial<typeof invitations.$inferInsert> {
+  if (kind === 'invitation') {
+    if (result.outcome === 'sent') {
+      const days = REMINDABLE.has(row.invitation.channel) ? row.reminderAfterDays : null;
+      return { status: 'sent', sentAt: at, lastError: null, reminderDueAt: days ? at + days * DAY_MS : null, updatedAt: at };
+    }
+    if (!result.retryable) return { status: 'failed', lastError: result.error, updatedAt: at };
+    return tryNumber >= MAX_TRIES ? { status: 'dead', lastError: result.error, updatedAt: at } : { lastError: result.error, updatedAt: at };
+  }
+  if (result.outcome === 'sent') return { remindedAt: at, updatedAt: at };
+  const lastError = `reminder: ${result.error}`;
+  // Given up: no reminder is pending any more; the invitation itself stays sent.
+  if (!result.retryable || tryNumber >= MAX_TRIES) return { reminderDueAt: null, lastError, updatedAt: at };
+  return { lastError, updatedAt: at };
+}
+
+/** Thrown after a recorded failure worth retrying: the queue redelivers the message with backoff. */
+class RetryLater extends Error {}
+
+function parse(message: JobMessage): DeliveryMessage {
+  const m = message as Partial<DeliveryMessage>;
+  if (!(m.type && m.type in KIND) || typeof m.tenantId !== 'string' || typeof m.invitationId !== 'string') throw new Error(`malformed ${message.type} message`);
+  return m as DeliveryMessage;
+}
+
+/**
+ * One try to deliver an invitation or its reminder. Idempotent: a message for an invitation
+ * already sent, answered, cancelled, expired or given up changes nothing and is acknowledged.
+ * Every try is recorded (delivery_attempts, invitations.attempts); a retryable failure throws
+ * so the queue retries with backoff, and after MAX_TRIES the invitation is `dead` (recorded,
+ * acknowledged, visible through the API).
+ */
+export async function deliver(message: JobMessage, env: Env): Promise<void> {
+  const { type, tenantId, invitationId, idempotencyKey } = parse(message);
+  const kind = KIND[type];
+  const config = loadConfig(env);
+  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const now = Date.now();
+  const [claimed, [row]] = await db.batch([claim(db, kind, tenantId, invitationId, now), load(db, kind, tenantId, invitationId)]);
+  const attempts = claimed[0]?.attempts;
+  if (attempts === undefined || !row) return;
+
+  const tryNumber = row.tries + 1;
+  // An unexpected error is a failed try like any other: recorded, retried, at worst dead.
+  const { result, outbox } = await attempt(config, row, kind, idempotencyKey, now).catch(
+    (err: Error): { result: SendResult; outbox?: OutboxRow } => ({ result: { outcome: 'failed', retryable: true, statusCode: null, error: `internal: ${err.message}` } }),
+  );
+  const at = Date.now();
+  const mine = and(
+    eq(invitations.tenantId, tenantId),
+    eq(invitations.id, invitationId),
+    eq(invitations.attempts, attempts),
+    eq(invitations.status, kind === 'invitation' ? 'sending' : 'sent'),
+  );
+  const statements: BatchItem<'sqlite'>[] = [
+    db.insert(deliveryAttempts).values({
+      id: newId('dat'),
+      tenantId,
+      invitationId,
+      kind,
+      attempt: tryNumber,
+      channel: row.invitation.channel,
+      outcome: result.outcome,
+      statusCode: result.statusCode,
+      error: result.outcome === 'failed' ? result.error : null,
+      createdAt: at,
+    }),
+    db.update(invitations).set(nextState(kind, result, tryNumber, row, at)).where(mine),
+  ];
+  if (outbox) statements.push(db.insert(devOutbox).values(outbox));
+  await commit(db, statements);
+  if (result.outcome === 'failed' && result.retryable && tryNumber < MAX_TRIES) {
+    throw new RetryLater(`${kind} ${invitationId}: try ${tryNumber} of ${MAX_TRIES} failed (${result.error})`);
+  }
+}

@@ -1,0 +1,72 @@
+import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { openDb } from '../db/client';
+import { invitations, tenants } from '../db/schema';
+import { loadConfig, type Env } from '../env';
+import { deliveryMessage, LEASE_MS, recordedTries, type DeliveryMessage } from './deliver';
+
+/** Invitations (and, separately, reminders and recoveries) handled per run; the rest wait a minute. */
+const PER_RUN = 500;
+/** Cloudflare Queues take at most 100 messages per sendBatch. */
+const QUEUE_BATCH = 100;
+
+/** Every tenant, one probe each on the (tenant_id, status, due_at) index. */
+const everyTenant = sql`${invitations.tenantId} in (select ${tenants.id} from ${tenants})`;
+
+/**
+ * Every minute: hands what is due to the delivery queue. In one batch (one round trip):
+ *  - invitations past their expiry, not yet answered, become `expired`;
+ *  - due `scheduled` ones become `sending` (oldest first, PER_RUN at most) — only the rows
+ *    this run flipped are enqueued, so two runs never enqueue the same invitation;
+ *  - `sending` ones untouched for LEASE_MS are enqueued again (a crash between the flip and
+ *    the enqueue, or a worker that died mid-try: its unfinished claim is released);
+ *  - reminders due (sent, unanswered, not yet reminded) are reserved for LEASE_MS and enqueued.
+ * The consumer claims each try before sending, so a message enqueued twice still sends once.
+ */
+export async function enqueueDueDeliveries(env: Env, now: number): Promise<void> {
+  const queue = env.DELIVERY_QUEUE;
+  if (!queue) throw new Error('the DELIVERY_QUEUE binding is missing');
+  const config = loadConfig(env);
+  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const status = invitations.status;
+  const pick = (...conditions: Parameters<typeof and>) =>
+    inArray(
+      invitations.id,
+      db
+        .select({ id: invitations.id })
+        .from(invitations)
+        .where(and(everyTenant, ...conditions))
+        .orderBy(asc(invitations.dueAt))
+        .limit(PER_RUN),
+    );
+  const returning = { tenantId: invitations.tenantId, id: invitations.id };
+
+  const [, due, stale, reminders] = await db.batch([
+    db
+      .update(invitations)
+      .set({ status: 'expired', updatedAt: now })
+      .where(and(everyTenant, inArray(status, ['scheduled', 'sending', 'sent']), lte(invitations.expiresAt, now))),
+    db
+      .update(invitations)
+      .set({ status: 'sending', updatedAt: now })
+      .where(and(eq(status, 'scheduled'), pick(eq(status, 'scheduled'), lte(invitations.dueAt, now))))
+      .returning(returning),
+    db
+      .update(invitations)
+      .set({ attempts: recordedTries, updatedAt: now })
+      .where(and(eq(status, 'sending'), pick(eq(status, 'sending'), lte(invitations.updatedAt, now - LEASE_MS))))
+      .returning(returning),
+    db
+      .update(invitations)
+      .set({ attempts: recordedTries, reminderDueAt: now + LEASE_MS })
+      .where(and(eq(status, 'sent'), pick(eq(status, 'sent'), isNull(invitations.remindedAt), lte(invitations.reminderDueAt, now), gt(invitations.expiresAt, now))))
+      .returning(returning),
+  ]);
+
+  const messages: DeliveryMessage[] = [
+    ...[...due, ...stale].map((i) => deliveryMessage('invitation.send', i.tenantId, i.id)),
+    ...reminders.map((i) => deliveryMessage('invitation.remind', i.tenantId, i.id)),
+  ];
+  for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
+    await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((body) => ({ body })));
+  }
+}

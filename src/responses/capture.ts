@@ -1,0 +1,254 @@
+import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { Db } from '../db/client';
+import { invitations, responses } from '../db/schema';
+import type { Config, Env } from '../env';
+import { newId } from '../lib/ids';
+import { categorize, type Category } from '../scoring/nps';
+import { chooseLocale, type Definition } from '../surveys/definition';
+import { checkAnswers, type Issue } from './answers';
+import { signFormState, verifyFormState, type FormState } from './form-state';
+import {
+  addressKey,
+  answersFromClient,
+  anonymousAnswersToTouchpoint,
+  clientHash,
+  countHit,
+  QUALITY,
+  qualityFlags,
+  type QualityFlag,
+} from './quality';
+import {
+  anonymousResponseQuery,
+  invitationTarget,
+  invitationTargetQuery,
+  linkSubject,
+  touchpointTarget,
+  touchpointTargetQuery,
+  type StoredResponse,
+  type SurveyTarget,
+  type VerifiedLink,
+} from './target';
+
+/** A submit as the page's form or a JSON client sent it, already shape-checked. */
+export interface CaptureInput {
+  /** An integer 0..10 when given. */
+  score?: number;
+  comment?: string;
+  /** By question id; a form's fields are read once the survey version is known. */
+  answers?: Record<string, unknown> | ((definition: Definition) => Record<string, unknown>);
+  /** The signed form state the page or widget was given. */
+  state?: string;
+  /** The hidden honeypot field was filled. */
+  honeypot: boolean;
+  /** The page's final submit: required follow-up questions must be answered. */
+  enforceRequired: boolean;
+}
+
+export interface CaptureRequest {
+  db: Db;
+  config: Config;
+  env: Env;
+  ip: string;
+  userAgent: string;
+  acceptLanguage: string | null;
+  now: number;
+}
+
+/** Whether the submit changed the response: created it, added to it, or changed nothing. */
+export type CaptureStatus = 'recorded' | 'updated' | 'unchanged';
+
+export type CaptureOutcome =
+  | { kind: 'invalid-link' }
+  | { kind: 'closed'; target: SurveyTarget; locale: string }
+  | { kind: 'rate-limited'; retryAfterMs: number }
+  | { kind: 'needs-score'; target: SurveyTarget; locale: string; state: string }
+  | { kind: 'invalid'; issues: Issue[]; target: SurveyTarget; locale: string; state: string; category: Category | null; existing: StoredResponse | null }
+  | { kind: 'saved'; status: CaptureStatus; response: StoredResponse & { score: number }; category: Category; target: SurveyTarget; locale: string; state: string };
+
+/** The workflow message of a captured answer; the follow-up (cases, alerts) consumes it. */
+export interface ResponseCapturedMessage {
+  type: 'response.captured';
+  tenantId: string;
+  responseId: string;
+  idempotencyKey: string;
+}
+
+export const capturedMessage = (tenantId: string, responseId: string): ResponseCapturedMessage => ({
+  type: 'response.captured',
+  tenantId,
+  responseId,
+  idempotencyKey: `response.captured:${responseId}`,
+});
+
+const RETURNING = { id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers };
+
+/**
+ * Whether a merge of `comment` and `answers` into the stored row adds anything: the comment
+ * fills an empty one, or an answer names a question not answered yet. `comment` and
+ * `answers` are SQL (the upsert's `excluded` row or bound values).
+ */
+const addsSomething = (comment: SQL, answers: SQL) =>
+  sql`((${responses.comment} is null and ${comment} is not null) or exists (select 1 from json_each(${answers}) as e where json_type(${responses.answers}, '$.' || e.key) is null))`;
+
+/** The locale the response is in: the one the page showed (from its state) if the survey has it, else chosen afresh. */
+function localeOf(target: SurveyTarget, state: FormState | null, acceptLanguage: string | null) {
+  const available = Object.keys(target.definition.translations ?? {});
+  if (state && available.includes(state.l)) return state.l;
+  return chooseLocale(available, target.defaultLocale, target.preferredLocale, acceptLanguage);
+}
+
+/**
+ * Captures one submit of a survey link: one response per invitation, idempotent, the first
+ * score standing; later submits add the comment and answers not given yet. Two database round
+ * trips: one batch reads the link's target with what the quality flags need (and counts the
+ * client address for anonymous links), one batch writes. The first score of a response is
+ * enqueued on the workflow queue once, when the row is created.
+ */
+export async function capture(link: VerifiedLink, input: CaptureInput, req: CaptureRequest): Promise<CaptureOutcome> {
+  const { db, config, now } = req;
+  const tenantId = link.claims.tenantId;
+  const subject = linkSubject(link);
+  const [state, hash] = await Promise.all([verifyFormState(config, subject, input.state), clientHash(tenantId, req.ip, req.userAgent)]);
+  // An anonymous response is continued only within a day of its page.
+  const continues = link.kind === 'touchpoint' && state?.r && now - state.t < QUALITY.duplicateWindowMs ? state.r : undefined;
+
+  // Round trip 1: the target and what the flags need.
+  let target: SurveyTarget | null;
+  let existing: StoredResponse | null;
+  let recent: number;
+  let sameTouchpoint = 0;
+  if (link.kind === 'invitation') {
+    const [rows, [fromClient]] = await db.batch([invitationTargetQuery(db, link.claims), answersFromClient(db, tenantId, hash, now - QUALITY.bulkWindowMs)]);
+    target = invitationTarget(link.claims, rows, now);
+    existing = target?.existing ?? null;
+    recent = fromClient?.n ?? 0;
+  } else {
+    const key = await addressKey(req.ip);
+    const [[hit], rows, [fromClient], [toTouchpoint], continued] = await db.batch([
+      countHit(db, key, now, QUALITY.anonymousWindowMs),
+      touchpointTargetQuery(db, link.claims, state?.v),
+      answersFromClient(db, tenantId, hash, now - QUALITY.bulkWindowMs),
+      anonymousAnswersToTouchpoint(db, tenantId, hash, link.claims.touchpointId, now - QUALITY.duplicateWindowMs),
+      anonymousResponseQuery(db, link.claims, continues ?? ''),
+    ]);
+    if (hit && hit.count > QUALITY.anonymousPerAddress) return { kind: 'rate-limited', retryAfterMs: Math.max(1000, hit.windowStart + QUALITY.anonymousWindowMs - now) };
+    target = touchpointTarget(link.claims, rows);
+    const row = continued[0];
+    existing = row && row.invitationId === null ? { id: row.id, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null;
+    recent = fromClient?.n ?? 0;
+    sameTouchpoint = toTouchpoint?.n ?? 0;
+  }
+  if (!target) return { kind: 'invalid-link' };
+  const locale = localeOf(target, state, req.acceptLanguage);
+  // The state handed back: the render time and version of the page, the response once there is one.
+  const nextState = (responseId?: string) =>
+    signFormState(config, subject, { t: state?.t ?? now, v: target.surveyVersion, l: locale, ...(link.kind === 'touchpoint' && responseId ? { r: responseId } : {}) });
+  if (target.closed) return { kind: 'closed', target, locale };
+
+  const score = existing?.score ?? input.score;
+  if (score === undefined || score === null) return { kind: 'needs-score', target, locale, state: await nextState() };
+  const category = categorize(score);
+  const answers = typeof input.answers === 'function' ? input.answers(target.definition) : input.answers;
+  const checked = checkAnswers(target.definition, category, { comment: input.comment, answers }, { enforceRequired: input.enforceRequired, already: existing ?? undefined });
+  if (checked.issues.length) return { kind: 'invalid', issues: checked.issues, target, locale, state: await nextState(existing?.id), category: existing ? category : null, existing };
+  const answersJson = JSON.stringify(checked.answers);
+  const adds = checked.comment !== null || Object.keys(checked.answers).length > 0;
+
+  const saved = async (status: CaptureStatus, row: StoredResponse) =>
+    ({ kind: 'saved', status, response: { ...row, score: row.score ?? score }, category: categorize(row.score ?? score), target, locale, state: await nextState(row.id) }) as const;
+
+  // A response exists: merge what this submit adds (a different score is ignored: the first stands).
+  if (existing) {
+    if (!adds) return saved('unchanged', existing);
+    const [row] = await db
+      .update(responses)
+      .set({ comment: sql`coalesce(${responses.comment}, ${checked.comment})`, answers: sql`json_patch(${answersJson}, ${responses.answers})`, updatedAt: now })
+      .where(and(eq(responses.tenantId, tenantId), eq(responses.id, existing.id), addsSomething(sql`${checked.comment}`, sql`${answersJson}`)))
+      .returning(RETURNING);
+    return saved(row ? 'updated' : 'unchanged', row ?? existing);
+  }
+
+  // The first answer: flags, then insert (for an invitation: insert or merge, atomically).
+  const flags: QualityFlag[] = qualityFlags({
+    honeypot: input.honeypot,
+    elapsedMs: state ? now - state.t : null,
+    // An invitation's personal token may be answered by an integration without a page; an
+    // anonymous link only through its page, so a missing or forged state counts as too fast.
+    renderRequired: link.kind === 'touchpoint' || input.state !== undefined,
+    anonymous: link.kind === 'touchpoint',
+    sameTouchpoint,
+    recentFromClient: recent,
+    contact: target.contact,
+  });
+  const id = newId('rsp');
+  const values = {
+    id,
+    tenantId,
+    invitationId: target.invitationId,
+    touchpointId: target.touchpointId,
+    unitId: target.unitId,
+    contactId: target.contactId,
+    surveyId: target.surveyId,
+    surveyVersion: target.surveyVersion,
+    channel: target.channel,
+    locale,
+    score,
+    comment: checked.comment,
+    answers: checked.answers,
+    qualityFlags: flags,
+    counted: flags.length === 0,
+    clientHash: hash,
+    segment: target.segment,
+    lifetimeValue: target.lifetimeValue,
+    answeredAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+  let row: StoredResponse | undefined;
+  if (link.kind === 'touchpoint') {
+    [row] = await db.insert(responses).values(values).returning(RETURNING);
+  } else {
+    // Concurrent first submits of one token: the unique (tenant, invitation) index lets one
+    // insert win; the others merge into its row, or change nothing (no row returned).
+    const statements: BatchItem<'sqlite'>[] = [
+      db
+        .insert(responses)
+        .values(values)
+        .onConflictDoUpdate({
+          target: [responses.tenantId, responses.invitationId],
+          set: { comment: sql`coalesce(${responses.comment}, excluded.comment)`, answers: sql`json_patch(excluded.answers, ${responses.answers})`, updatedAt: now },
+          setWhere: addsSomething(sql`excluded.comment`, sql`excluded.answers`),
+        })
+        .returning(RETURNING),
+      db
+        .update(invitations)
+        .set({ status: 'answered', updatedAt: now })
+        .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, target.invitationId!), ne(invitations.status, 'answered'))),
+    ];
+    const [upserted] = (await db.batch(statements as [BatchItem<'sqlite'>, BatchItem<'sqlite'>])) as [StoredResponse[], unknown];
+    row = upserted[0];
+    if (!row) {
+      // Lost the race and added nothing: the winner's row, read back (the rare third trip).
+      const [winner] = await db.select(RETURNING).from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.invitationId, target.invitationId!)));
+      return saved('unchanged', winner!);
+    }
+    if (row.id !== id) return saved('updated', row);
+  }
+  await enqueueCaptured(req.env, tenantId, id);
+  return saved('recorded', row!);
+}
+
+/**
+ * Hands a new answer to the workflow queue. Awaited so a send failure is seen; the answer is
+ * already stored, so a failure is logged, not answered as an error (the respondent's answer
+ * counts either way; a sweep for answers without follow-up belongs to the follow-up issue).
+ */
+async function enqueueCaptured(env: Env, tenantId: string, responseId: string) {
+  try {
+    if (!env.WORKFLOW_QUEUE) throw new Error('WORKFLOW_QUEUE is not bound');
+    await env.WORKFLOW_QUEUE.send(capturedMessage(tenantId, responseId));
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', message: 'response.captured not enqueued', tenantId, responseId, error: String(err) }));
+  }
+}

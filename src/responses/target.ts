@@ -1,0 +1,158 @@
+import { and, eq, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { contacts, invitations, responses, surveys, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
+import type { Definition } from '../surveys/definition';
+import type { SurveyLinkClaims } from '../surveys/token';
+import type { TouchpointLinkClaims } from '../survey-page/touchpoint-token';
+
+/** A verified link: an invitation's, or an anonymous touchpoint link. */
+export type VerifiedLink = { kind: 'invitation'; claims: SurveyLinkClaims } | { kind: 'touchpoint'; claims: TouchpointLinkClaims };
+
+/** What a form state is bound to: the invitation, or the touchpoint and unit of an anonymous link. */
+export const linkSubject = (link: VerifiedLink) => (link.kind === 'invitation' ? `inv:${link.claims.invitationId}` : `tp:${link.claims.touchpointId}:${link.claims.unitId}`);
+
+export interface StoredResponse {
+  id: string;
+  score: number | null;
+  comment: string | null;
+  answers: Record<string, unknown>;
+}
+
+/** Everything the page and the capture need about the survey a link opens. */
+export interface SurveyTarget {
+  tenantId: string;
+  invitationId: string | null;
+  touchpointId: string;
+  unitId: string;
+  contactId: string | null;
+  surveyId: string;
+  surveyVersion: number;
+  channel: Channel;
+  definition: Definition;
+  defaultLocale: string;
+  /** The contact's locale (else the invitation's), first choice for the page. */
+  preferredLocale: string | null;
+  contact: { isTest: boolean; isEmployee: boolean } | null;
+  /** The contact's segment and lifetime value now, kept on the response for the rollups. */
+  segment: string | null;
+  lifetimeValue: number | null;
+  /** Takes no answers: the invitation expired or was cancelled, the touchpoint is inactive or unpublished. */
+  closed: boolean;
+  /** The invitation's response, when there is one. */
+  existing: StoredResponse | null;
+}
+
+/**
+ * The invitation with its survey version, contact and response: one query. The token's
+ * survey version must be the invitation's; another tenant's invitation is simply not found.
+ */
+export function invitationTargetQuery(db: Db, claims: SurveyLinkClaims) {
+  return db
+    .select({
+      status: invitations.status,
+      expiresAt: invitations.expiresAt,
+      contactId: invitations.contactId,
+      unitId: invitations.unitId,
+      touchpointId: invitations.touchpointId,
+      surveyId: invitations.surveyId,
+      channel: invitations.channel,
+      invitationLocale: invitations.locale,
+      definition: surveyVersions.definition,
+      defaultLocale: surveys.defaultLocale,
+      contactLocale: contacts.locale,
+      isTest: contacts.isTest,
+      isEmployee: contacts.isEmployee,
+      segment: contacts.segment,
+      lifetimeValue: contacts.lifetimeValue,
+      responseId: responses.id,
+      score: responses.score,
+      comment: responses.comment,
+      answers: responses.answers,
+    })
+    .from(invitations)
+    .innerJoin(surveys, and(eq(surveys.tenantId, invitations.tenantId), eq(surveys.id, invitations.surveyId)))
+    .innerJoin(surveyVersions, and(eq(surveyVersions.tenantId, invitations.tenantId), eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)))
+    .leftJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
+    .leftJoin(responses, and(eq(responses.tenantId, invitations.tenantId), eq(responses.invitationId, invitations.id)))
+    .where(and(eq(invitations.tenantId, claims.tenantId), eq(invitations.id, claims.invitationId), eq(invitations.surveyVersion, claims.surveyVersion)));
+}
+
+export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number): SurveyTarget | null {
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    tenantId: claims.tenantId,
+    invitationId: claims.invitationId,
+    touchpointId: row.touchpointId,
+    unitId: row.unitId,
+    contactId: row.contactId,
+    surveyId: row.surveyId,
+    surveyVersion: claims.surveyVersion,
+    channel: row.channel,
+    definition: row.definition as unknown as Definition,
+    defaultLocale: row.defaultLocale,
+    preferredLocale: row.contactLocale ?? row.invitationLocale,
+    contact: row.isTest === null ? null : { isTest: row.isTest, isEmployee: row.isEmployee ?? false },
+    segment: row.segment,
+    lifetimeValue: row.lifetimeValue,
+    closed: row.status === 'cancelled' || row.status === 'expired' || row.expiresAt <= now,
+    existing: row.responseId ? { id: row.responseId, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null,
+  };
+}
+
+/**
+ * The touchpoint of an anonymous link with its unit and survey version: one query. The
+ * version is the one the page showed (from the form state) or else the newest published.
+ */
+export function touchpointTargetQuery(db: Db, claims: TouchpointLinkClaims, version?: number) {
+  const versionMatch: SQL = version === undefined ? eq(surveyVersions.version, surveys.publishedVersion) : eq(surveyVersions.version, version);
+  return db
+    .select({
+      active: touchpoints.active,
+      surveyId: touchpoints.surveyId,
+      defaultLocale: surveys.defaultLocale,
+      version: surveyVersions.version,
+      definition: surveyVersions.definition,
+    })
+    .from(touchpoints)
+    .innerJoin(units, and(eq(units.tenantId, touchpoints.tenantId), eq(units.id, claims.unitId)))
+    .innerJoin(surveys, and(eq(surveys.tenantId, touchpoints.tenantId), eq(surveys.id, touchpoints.surveyId)))
+    .leftJoin(surveyVersions, and(eq(surveyVersions.tenantId, touchpoints.tenantId), eq(surveyVersions.surveyId, touchpoints.surveyId), versionMatch))
+    .where(and(eq(touchpoints.tenantId, claims.tenantId), eq(touchpoints.id, claims.touchpointId)));
+}
+
+export function touchpointTarget(claims: TouchpointLinkClaims, rows: Awaited<ReturnType<typeof touchpointTargetQuery>>): SurveyTarget | null {
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    tenantId: claims.tenantId,
+    invitationId: null,
+    touchpointId: claims.touchpointId,
+    unitId: claims.unitId,
+    contactId: null,
+    surveyId: row.surveyId,
+    surveyVersion: row.version ?? 0,
+    channel: 'link',
+    definition: (row.definition ?? { questions: [], translations: {} }) as unknown as Definition,
+    defaultLocale: row.defaultLocale,
+    preferredLocale: null,
+    contact: null,
+    segment: null,
+    lifetimeValue: null,
+    closed: !row.active || row.version === null,
+    existing: null,
+  };
+}
+
+/** An anonymous response continued by a later submit (its id comes from a signed form state). */
+export const anonymousResponseQuery = (db: Db, claims: TouchpointLinkClaims, responseId: string) =>
+  db
+    .select({ id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers, invitationId: responses.invitationId })
+    .from(responses)
+    .where(and(eq(responses.tenantId, claims.tenantId), eq(responses.id, responseId), eq(responses.touchpointId, claims.touchpointId)));
+
+/** Loads the target of a link in one query (the page); null when it names nothing. */
+export async function loadTarget(db: Db, link: VerifiedLink, now: number): Promise<SurveyTarget | null> {
+  if (link.kind === 'invitation') return invitationTarget(link.claims, await invitationTargetQuery(db, link.claims), now);
+  return touchpointTarget(link.claims, await touchpointTargetQuery(db, link.claims));
+}

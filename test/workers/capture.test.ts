@@ -1,0 +1,540 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { and, eq } from 'drizzle-orm';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rateLimits, responses, rollups } from '../../src/db/schema';
+import { foldTenant } from '../../src/scores/fold';
+import { sha256Hex } from '../../src/lib/ids';
+import { QUALITY } from '../../src/responses/quality';
+import worker from '../../src/worker';
+import {
+  anonymousLink,
+  anonymousState,
+  freshIp,
+  fullSurvey,
+  invitationOf,
+  invitationState,
+  makeContact,
+  makeInvitation,
+  makeSurvey,
+  responseById,
+  responseOf,
+  send,
+  sent,
+  type Invite,
+  type SurveySetup,
+} from './capture-fixture';
+import { call, db, makeTenant, type Fixture } from './support';
+
+let t: Fixture;
+let std: SurveySetup;
+let full: SurveySetup;
+beforeAll(async () => {
+  t = await makeTenant('Capture');
+  [std, full] = await Promise.all([makeSurvey(t.tenantId), makeSurvey(t.tenantId, { definition: fullSurvey() })]);
+});
+beforeEach(() => {
+  sent.length = 0;
+});
+
+const capturedFor = (id: string) => sent.filter((m) => m.body.responseId === id);
+
+describe('capture by JSON', () => {
+  it('records the first score: one response, the invitation answered, one message on the workflow queue', async () => {
+    const contact = await makeContact(t.tenantId, { locale: 'de', segment: 'smb', lifetimeValue: 1200 });
+    const inv = await makeInvitation(std, t.units.berlin, { contactId: contact.id });
+    const ip = freshIp();
+    const res = await send('POST', inv.path, { json: { score: 3, state: await invitationState(inv) }, ip, userAgent: 'UA-1' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ status: 'recorded', score: 3, category: 'detractor' });
+    expect(res.body.responseId).toMatch(/^rsp_/);
+    const [row] = await responseOf(t.tenantId, inv.id);
+    expect(row).toMatchObject({
+      id: res.body.responseId,
+      score: 3,
+      comment: null,
+      answers: {},
+      qualityFlags: [],
+      counted: true,
+      channel: 'email',
+      locale: 'en', // the locale the page showed (its state), not re-chosen
+      unitId: t.units.berlin,
+      touchpointId: std.touchpointId,
+      contactId: contact.id,
+      surveyId: std.surveyId,
+      surveyVersion: 1,
+      segment: 'smb',
+      lifetimeValue: 1200,
+    });
+    // The fingerprint is a hash of tenant, address and agent; the address itself is nowhere.
+    expect(row!.clientHash).toBe(await sha256Hex(`${t.tenantId}\n${ip}\nUA-1`));
+    expect(JSON.stringify(row)).not.toContain(ip);
+    expect((await invitationOf(t.tenantId, inv.id)).status).toBe('answered');
+    expect(sent.map((m) => m.body)).toEqual([{ type: 'response.captured', tenantId: t.tenantId, responseId: row!.id, idempotencyKey: `response.captured:${row!.id}` }]);
+  });
+
+  it('a repeated identical submit changes nothing and enqueues nothing', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const first = await send('POST', inv.path, { json: { score: 9 } });
+    expect(first.body.status).toBe('recorded');
+    const [before] = await responseOf(t.tenantId, inv.id);
+    sent.length = 0;
+    const again = await send('POST', inv.path, { json: { score: 9 } });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ responseId: first.body.responseId, status: 'unchanged', score: 9, category: 'promoter' });
+    expect(await responseOf(t.tenantId, inv.id)).toEqual([before]);
+    expect(sent).toEqual([]);
+  });
+
+  it('the comment follows the score; the first score and the first comment stand', async () => {
+    const inv = await makeInvitation(std, t.units.paris);
+    const first = await send('POST', inv.path, { json: { score: 7 } });
+    expect(first.body.status).toBe('recorded');
+    const commented = await send('POST', inv.path, { json: { comment: '  Faster replies please  ' } });
+    expect(commented.body).toEqual({ responseId: first.body.responseId, status: 'updated', score: 7, category: 'passive' });
+    // A later, different score is ignored (not an error): the first stands.
+    const rescored = await send('POST', inv.path, { json: { score: 10 } });
+    expect(rescored.body).toMatchObject({ status: 'unchanged', score: 7, category: 'passive' });
+    const recommented = await send('POST', inv.path, { json: { score: 10, comment: 'Changed my mind' } });
+    expect(recommented.body.status).toBe('unchanged');
+    const [row] = await responseOf(t.tenantId, inv.id);
+    expect(row).toMatchObject({ score: 7, comment: 'Faster replies please' });
+    expect(capturedFor(first.body.responseId)).toHaveLength(1);
+  });
+
+  it.each([
+    ['11', 11],
+    ['-1', -1],
+    ['the string "7"', '7'],
+    ['7.5', 7.5],
+    ['null', null],
+    ['true', true],
+  ])('refuses a score of %s with 400 and the field path, storing nothing', async (_, score) => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const res = await send('POST', inv.path, { json: { score } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(res.body.error.details.map((d: any) => d.path)).toEqual(['body.score']);
+    expect(res.body.error.requestId).toBe(res.headers.get('x-request-id'));
+    expect(await responseOf(t.tenantId, inv.id)).toEqual([]);
+    expect((await invitationOf(t.tenantId, inv.id)).status).toBe('sent');
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses a first submit without a score with 422; once scored, a comment alone is fine', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const res = await send('POST', inv.path, { json: { comment: 'No score yet' } });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'UNPROCESSABLE', details: [{ path: 'body.score', message: expect.any(String) }] });
+    expect(await responseOf(t.tenantId, inv.id)).toEqual([]);
+    expect((await send('POST', inv.path, { json: {} })).status).toBe(422);
+    await send('POST', inv.path, { json: { score: 5 } });
+    expect((await send('POST', inv.path, { json: { comment: 'Now with a score' } })).body.status).toBe('updated');
+  });
+
+  it('refuses unknown fields, malformed JSON, other media types and oversized bodies', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const extra = await send('POST', inv.path, { json: { score: 5, tenantId: 'ten_x' } });
+    expect(extra.status).toBe(400);
+    expect(extra.body.error.code).toBe('VALIDATION_FAILED');
+    const malformed = await send('POST', inv.path, { rawBody: '{"score": 5', headers: { 'content-type': 'application/json' } });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('BAD_REQUEST');
+    const text = await send('POST', inv.path, { rawBody: 'score=5', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    const big = await send('POST', inv.path, { json: { score: 5, comment: 'x'.repeat(20_000) } });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    const long = await send('POST', inv.path, { json: { score: 5, comment: 'x'.repeat(2001) } });
+    expect(long.status).toBe(400);
+    expect(await responseOf(t.tenantId, inv.id)).toEqual([]);
+  });
+
+  it('answers 404 for a link that is not valid and 410 GONE for a closed one, as JSON', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const forged = await send('POST', `/s/${inv.token.slice(0, -3)}abc`, { json: { score: 5 } });
+    expect(forged.status).toBe(404);
+    expect(forged.body.error.code).toBe('NOT_FOUND');
+    const expired = await makeInvitation(std, t.units.berlin, { expiresAt: Date.now() - 1000, tokenExpiresAt: Date.now() + 60_000 });
+    const closed = await send('POST', expired.path, { json: { score: 5 } });
+    expect(closed.status).toBe(410);
+    expect(closed.body.error.code).toBe('GONE');
+    const cancelled = await makeInvitation(std, t.units.berlin, { status: 'cancelled' });
+    expect((await send('POST', cancelled.path, { json: { score: 5 } })).status).toBe(410);
+    expect(await responseOf(t.tenantId, expired.id)).toEqual([]);
+    expect(await responseOf(t.tenantId, cancelled.id)).toEqual([]);
+  });
+});
+
+describe('answers against the survey version', () => {
+  const good = { sat: 4, effort: 6, way: 'chat', fix: ['speed', 'staff'] };
+
+  it('stores valid answers of every type with the score', async () => {
+    const inv = await makeInvitation(full, t.units.berlin);
+    const res = await send('POST', inv.path, { json: { score: 2, comment: 'Slow', answers: { ...good, order: 'A-17' } } });
+    expect(res.body.status).toBe('recorded');
+    const [row] = await responseOf(t.tenantId, inv.id);
+    expect(row).toMatchObject({ score: 2, comment: 'Slow', answers: { ...good, order: 'A-17' } });
+  });
+
+  it.each([
+    ['an unknown question', { nope: 1 }, 'body.answers.nope'],
+    ['a wrong option', { way: 'fax' }, 'body.answers.way'],
+    ['CSAT 6', { sat: 6 }, 'body.answers.sat'],
+    ['CSAT 0', { sat: 0 }, 'body.answers.sat'],
+    ['CSAT as a string', { sat: '4' }, 'body.answers.sat'],
+    ['CES 8', { effort: 8 }, 'body.answers.effort'],
+    ['CES 3.5', { effort: 3.5 }, 'body.answers.effort'],
+    ['an unknown option in a multiple choice', { fix: ['speed', 'weather'] }, 'body.answers.fix'],
+    ['an option twice', { fix: ['speed', 'speed'] }, 'body.answers.fix'],
+    ['the score as an answer', { nps: 5 }, 'body.answers.nps'],
+    ['the main comment as an answer', { reason: 'x' }, 'body.answers.reason'],
+    ['a question not asked of a promoter (showIf)', { fix: ['price'] }, 'body.answers.fix'],
+  ])('refuses %s, and stores nothing of the submit', async (_, bad, path) => {
+    const inv = await makeInvitation(full, t.units.berlin);
+    const score = path === 'body.answers.fix' && (bad as any).fix?.[0] === 'price' ? 10 : 3;
+    const res = await send('POST', inv.path, { json: { score, comment: 'Should not be stored', answers: { sat: 5, ...bad } } });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(res.body.error.details.map((d: any) => d.path)).toEqual([path]);
+    expect(await responseOf(t.tenantId, inv.id)).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
+  it('later answers add the questions not yet answered; an answered question keeps its first answer', async () => {
+    const inv = await makeInvitation(full, t.units.berlin);
+    await send('POST', inv.path, { json: { score: 1, answers: { sat: 2 } } });
+    const more = await send('POST', inv.path, { json: { answers: { sat: 5, way: 'phone' } } });
+    expect(more.body.status).toBe('updated');
+    const same = await send('POST', inv.path, { json: { answers: { sat: 5, way: 'email' } } });
+    expect(same.body.status).toBe('unchanged');
+    const [row] = await responseOf(t.tenantId, inv.id);
+    expect(row!.answers).toEqual({ sat: 2, way: 'phone' });
+  });
+
+  it('a comment for a survey without comment question is refused', async () => {
+    const def = fullSurvey();
+    def.questions = def.questions.filter((q) => q.type !== 'comment');
+    const noComment = await makeSurvey(t.tenantId, { definition: def });
+    const inv = await makeInvitation(noComment, t.units.berlin);
+    const res = await send('POST', inv.path, { json: { score: 5, comment: 'hello' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ path: 'body.comment', message: expect.any(String) }]);
+  });
+});
+
+describe('concurrency', () => {
+  it('20 concurrent submits of one token: one response, one "recorded", no error, one message', async () => {
+    const inv = await makeInvitation(std, t.units.newYork);
+    const results = await Promise.all(Array.from({ length: 20 }, () => send('POST', inv.path, { json: { score: 8 } })));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const statuses = results.map((r) => r.body.status);
+    expect(statuses.filter((s) => s === 'recorded')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'unchanged')).toHaveLength(19);
+    const ids = new Set(results.map((r) => r.body.responseId));
+    expect(ids.size).toBe(1);
+    expect(await responseOf(t.tenantId, inv.id)).toHaveLength(1);
+    expect(capturedFor([...ids][0]!)).toHaveLength(1);
+  });
+
+  it('concurrent submits with different comments: one row, exactly one comment kept', async () => {
+    const inv = await makeInvitation(std, t.units.newYork);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => send('POST', inv.path, { json: { score: 4, comment: `comment ${i}` } })));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(results.filter((r) => r.body.status === 'recorded')).toHaveLength(1);
+    const rows = await responseOf(t.tenantId, inv.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.comment).toMatch(/^comment \d$/);
+    expect(rows[0]!.score).toBe(4);
+  });
+});
+
+describe('quality flags', () => {
+  const flagsOf = async (responseId: string) => {
+    const row = await responseById(t.tenantId, responseId);
+    return { flags: row!.qualityFlags, counted: row!.counted };
+  };
+
+  it('honeypot: a filled hidden field flags the answer and keeps it out of scores; an empty one does not', async () => {
+    const [a, b] = await Promise.all([makeInvitation(std, t.units.berlin), makeInvitation(std, t.units.berlin)]);
+    const bot = await send('POST', a.path, { json: { score: 10, website: 'http://spam.example' } });
+    expect(bot.body.status).toBe('recorded');
+    expect(await flagsOf(bot.body.responseId)).toEqual({ flags: ['honeypot'], counted: false });
+    const human = await send('POST', b.path, { json: { score: 10, website: '' } });
+    expect(await flagsOf(human.body.responseId)).toEqual({ flags: [], counted: true });
+    // Flagged answers still go to the follow-up (the closed loop decides what to do with them).
+    expect(capturedFor(bot.body.responseId)).toHaveLength(1);
+  });
+
+  it(`too fast: under ${QUALITY.minMs / 1000} s after the server rendered the page (signed state), or with a forged state`, async () => {
+    const [a, b, c] = (await Promise.all([1, 2, 3].map(() => makeInvitation(std, t.units.berlin)))) as [Invite, Invite, Invite];
+    const fast = await send('POST', a.path, { json: { score: 6, state: await invitationState(a, { ageMs: 500 }) } });
+    expect(await flagsOf(fast.body.responseId)).toEqual({ flags: ['too_fast'], counted: false });
+    const calm = await send('POST', b.path, { json: { score: 6, state: await invitationState(b, { ageMs: QUALITY.minMs + 500 }) } });
+    expect(await flagsOf(calm.body.responseId)).toEqual({ flags: [], counted: true });
+    // A state signed for another invitation (or altered) proves nothing: too fast.
+    const borrowed = await send('POST', c.path, { json: { score: 6, state: await invitationState(b, { ageMs: 60_000 }) } });
+    expect(await flagsOf(borrowed.body.responseId)).toEqual({ flags: ['too_fast'], counted: false });
+  });
+
+  it('test and employee contacts are flagged; an ordinary contact is not', async () => {
+    const [tester, staff, customer] = await Promise.all([makeContact(t.tenantId, { isTest: true }), makeContact(t.tenantId, { isEmployee: true }), makeContact(t.tenantId)]);
+    const invs = await Promise.all([tester, staff, customer].map((p) => makeInvitation(std, t.units.paris, { contactId: p.id })));
+    const ids = [];
+    for (const inv of invs) ids.push((await send('POST', inv.path, { json: { score: 9 } })).body.responseId);
+    expect(await flagsOf(ids[0])).toEqual({ flags: ['test_contact'], counted: false });
+    expect(await flagsOf(ids[1])).toEqual({ flags: ['employee_contact'], counted: false });
+    expect(await flagsOf(ids[2])).toEqual({ flags: [], counted: true });
+  });
+
+  it(`bulk: past ${QUALITY.bulkMax} answers from one client in 10 minutes the rest are flagged; another client is not`, async () => {
+    const ip = freshIp();
+    const invs = await Promise.all(Array.from({ length: QUALITY.bulkMax + 2 }, () => makeInvitation(std, t.units.americas)));
+    const flags: string[][] = [];
+    for (const inv of invs) {
+      const res = await send('POST', inv.path, { json: { score: 10 }, ip, userAgent: 'bulk-bot/1.0' });
+      flags.push((await responseById(t.tenantId, res.body.responseId))!.qualityFlags);
+    }
+    expect(flags.slice(0, QUALITY.bulkMax)).toEqual(Array(QUALITY.bulkMax).fill([]));
+    expect(flags.slice(QUALITY.bulkMax)).toEqual([['bulk'], ['bulk']]);
+    // Same address, another browser: another client.
+    const other = await makeInvitation(std, t.units.americas);
+    const res = await send('POST', other.path, { json: { score: 10 }, ip, userAgent: 'Mozilla/5.0 other' });
+    expect(await flagsOf(res.body.responseId)).toEqual({ flags: [], counted: true });
+  });
+});
+
+describe('anonymous touchpoint links', () => {
+  it('an admin gets a link whose answers have no invitation; the state continues the same response', async () => {
+    const link = await call('POST', `/api/v1/touchpoints/${std.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: t.units.berlin } });
+    expect(link.status).toBe(201);
+    expect(link.body).toMatchObject({ touchpointId: std.touchpointId, unitId: t.units.berlin });
+    expect(link.body.url).toMatch(/^http:\/\/127\.0\.0\.1:8787\/s\/[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(Date.parse(link.body.expiresAt) - Date.now()).toBeGreaterThan(360 * 86_400_000);
+    const audit = await call('GET', `/api/v1/audit-log?targetType=touchpoint&targetId=${std.touchpointId}`, { token: t.tokens.admin });
+    expect(audit.body.items[0]).toMatchObject({ action: 'touchpoint.link', details: { unitId: t.units.berlin } });
+
+    const path = new URL(link.body.url).pathname;
+    const page = await send('GET', path);
+    expect(page.status).toBe(200);
+    const state = /name="state" value="([^"]+)"/.exec(page.text)![1]!;
+    await new Promise((r) => setTimeout(r, QUALITY.minMs + 100));
+    const ip = freshIp();
+    const first = await send('POST', path, { json: { score: 2, state }, ip });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toMatchObject({ status: 'recorded', score: 2, category: 'detractor', state: expect.any(String) });
+    const row = await responseById(t.tenantId, first.body.responseId);
+    expect(row).toMatchObject({ invitationId: null, contactId: null, channel: 'link', unitId: t.units.berlin, touchpointId: std.touchpointId, qualityFlags: [], counted: true });
+    const more = await send('POST', path, { json: { comment: 'Too slow', state: first.body.state }, ip });
+    expect(more.body).toMatchObject({ responseId: first.body.responseId, status: 'updated' });
+    expect((await responseById(t.tenantId, first.body.responseId))!.comment).toBe('Too slow');
+    expect(capturedFor(first.body.responseId)).toHaveLength(1);
+  }, 15_000);
+
+  it('duplicate: the same client answering the same touchpoint again within 24 h; another client is not one', async () => {
+    const { path } = await anonymousLink(std, t.units.paris);
+    const ip = freshIp();
+    const state = await anonymousState(std, t.units.paris);
+    const a = await send('POST', path, { json: { score: 9, state }, ip, userAgent: 'Phone A' });
+    const b = await send('POST', path, { json: { score: 9, state }, ip, userAgent: 'Phone A' });
+    const c = await send('POST', path, { json: { score: 9, state }, ip, userAgent: 'Phone B' });
+    expect(new Set([a.body.responseId, b.body.responseId, c.body.responseId]).size).toBe(3);
+    expect((await responseById(t.tenantId, a.body.responseId))!.qualityFlags).toEqual([]);
+    expect(await responseById(t.tenantId, b.body.responseId)).toMatchObject({ qualityFlags: ['duplicate'], counted: false });
+    expect(await responseById(t.tenantId, c.body.responseId)).toMatchObject({ qualityFlags: [], counted: true });
+  });
+
+  it('without the page (no signed state) an anonymous answer is too fast; a state cannot continue another touchpoint\'s response', async () => {
+    const { path } = await anonymousLink(std, t.units.paris);
+    const bare = await send('POST', path, { json: { score: 9 } });
+    expect(await responseById(t.tenantId, bare.body.responseId)).toMatchObject({ qualityFlags: ['too_fast'], counted: false });
+    const other = await anonymousLink(full, t.units.paris);
+    const stolen = await anonymousState(std, t.units.paris, { r: bare.body.responseId });
+    // On the other link the state does not verify: no continuation, so a score is needed.
+    const res = await send('POST', other.path, { json: { comment: 'hijack', state: stolen } });
+    expect(res.status).toBe(422);
+    expect((await responseById(t.tenantId, bare.body.responseId))!.comment).toBeNull();
+  });
+
+  it(`rate limit: ${QUALITY.anonymousPerAddress} submits per address in 10 minutes, then 429 with Retry-After; other addresses go on`, async () => {
+    const { path } = await anonymousLink(std, t.units.newYork);
+    const ip = freshIp();
+    const results = [];
+    for (let i = 0; i < QUALITY.anonymousPerAddress; i++) results.push((await send('POST', path, { json: { score: 5 }, ip, userAgent: `agent ${i}` })).status);
+    expect(results).toEqual(Array(QUALITY.anonymousPerAddress).fill(200));
+    const before = await db().select().from(responses).where(eq(responses.tenantId, t.tenantId));
+    const limited = await send('POST', path, { json: { score: 5 }, ip });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await db().select().from(responses).where(eq(responses.tenantId, t.tenantId))).toHaveLength(before.length);
+    // The form gets a page, not JSON.
+    const page = await send('POST', path, { form: { score: '5' }, ip });
+    expect(page.status).toBe(429);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect((await send('POST', path, { json: { score: 5 } })).status).toBe(200);
+    // The counter's key is a hash, never the address.
+    const keys = (await db().select({ key: rateLimits.key }).from(rateLimits)).map((r) => r.key);
+    expect(keys.some((k) => k.includes(ip))).toBe(false);
+  });
+
+  it('the link route refuses an unknown unit, an inactive touchpoint and an unpublished survey', async () => {
+    const unknownUnit = await call('POST', `/api/v1/touchpoints/${std.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: 'unit_nope' } });
+    expect(unknownUnit.status).toBe(404);
+    const unknownTp = await call('POST', '/api/v1/touchpoints/tp_nope/links', { token: t.tokens.admin, body: { unitId: t.units.berlin } });
+    expect(unknownTp.status).toBe(404);
+    const inactive = await makeSurvey(t.tenantId, { active: false });
+    expect((await call('POST', `/api/v1/touchpoints/${inactive.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: t.units.berlin } })).status).toBe(422);
+    const draft = await makeSurvey(t.tenantId, { published: false });
+    expect((await call('POST', `/api/v1/touchpoints/${draft.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: t.units.berlin } })).status).toBe(422);
+    const extra = await call('POST', `/api/v1/touchpoints/${std.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: t.units.berlin, tenantId: 'x' } });
+    expect(extra.status).toBe(400);
+    const days = await call('POST', `/api/v1/touchpoints/${std.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: t.units.berlin, expiresInDays: 7 } });
+    expect(Math.round((Date.parse(days.body.expiresAt) - Date.now()) / 86_400_000)).toBe(7);
+  });
+});
+
+describe('include and exclude', () => {
+  it('GET shows flags and counted; include counts a flagged answer, exclude removes it, each audited with its reason', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const res = await send('POST', inv.path, { json: { score: 0, comment: 'bot?', website: 'filled' } });
+    const id = res.body.responseId;
+    const got = await call('GET', `/api/v1/responses/${id}`, { token: t.tokens.admin });
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ id, score: 0, category: 'detractor', comment: 'bot?', qualityFlags: ['honeypot'], counted: false, invitationId: inv.id });
+
+    const included = await call('POST', `/api/v1/responses/${id}/include`, { token: t.tokens.admin, body: { reason: 'Checked with the customer: a real answer' } });
+    expect(included.status).toBe(200);
+    expect(included.body).toMatchObject({ counted: true, qualityFlags: ['honeypot'] });
+    expect((await responseById(t.tenantId, id))!.counted).toBe(true);
+    const excluded = await call('POST', `/api/v1/responses/${id}/exclude`, { token: t.tokens.admin, body: { reason: 'Duplicate of a phone interview' } });
+    expect(excluded.body.counted).toBe(false);
+    expect((await responseById(t.tenantId, id))!.counted).toBe(false);
+
+    const log = await call('GET', `/api/v1/audit-log?targetType=response&targetId=${id}`, { token: t.tokens.admin });
+    expect(log.body.items.map((r: any) => [r.action, r.details.reason, r.requestId])).toEqual([
+      ['response.exclude', 'Duplicate of a phone interview', excluded.headers.get('x-request-id')],
+      ['response.include', 'Checked with the customer: a real answer', included.headers.get('x-request-id')],
+    ]);
+    expect(log.body.items[1].details).toMatchObject({ counted: true, wasCounted: false, qualityFlags: ['honeypot'] });
+  });
+
+  it('a correction of a folded answer recomputes its rollup cell', async () => {
+    const tenant = await makeTenant('CaptureRollup');
+    const s = await makeSurvey(tenant.tenantId);
+    const [a, b] = await Promise.all([makeInvitation(s, tenant.units.berlin), makeInvitation(s, tenant.units.berlin)]);
+    const kept = (await send('POST', a.path, { json: { score: 10 } })).body.responseId;
+    const flagged = (await send('POST', b.path, { json: { score: 0, website: 'x' } })).body.responseId;
+    expect(kept && flagged).toBeTruthy();
+    await foldTenant(db(), tenant.tenantId, Date.now());
+    const cells = async () => {
+      const rows = await db().select().from(rollups).where(eq(rollups.tenantId, tenant.tenantId));
+      return rows.reduce((t, r) => ({ promoters: t.promoters + r.promoters, detractors: t.detractors + r.detractors }), { promoters: 0, detractors: 0 });
+    };
+    // The flagged detractor is stored but not counted.
+    expect(await cells()).toEqual({ promoters: 1, detractors: 0 });
+    expect((await call('POST', `/api/v1/responses/${flagged}/include`, { token: tenant.tokens.admin, body: { reason: 'A real customer' } })).status).toBe(200);
+    expect(await cells()).toEqual({ promoters: 1, detractors: 1 });
+    expect((await call('POST', `/api/v1/responses/${kept}/exclude`, { token: tenant.tokens.admin, body: { reason: 'Our own staff' } })).status).toBe(200);
+    expect(await cells()).toEqual({ promoters: 0, detractors: 1 });
+  });
+
+  it('needs a reason; an unknown response is 404', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const id = (await send('POST', inv.path, { json: { score: 8 } })).body.responseId;
+    for (const body of [{}, { reason: '' }, { reason: 'ok', extra: 1 }]) {
+      const res = await call('POST', `/api/v1/responses/${id}/exclude`, { token: t.tokens.admin, body });
+      expect(res.status).toBe(400);
+    }
+    expect((await responseById(t.tenantId, id))!.counted).toBe(true);
+    expect((await call('GET', '/api/v1/responses/rsp_nope', { token: t.tokens.admin })).status).toBe(404);
+    expect((await call('POST', '/api/v1/responses/rsp_nope/exclude', { token: t.tokens.admin, body: { reason: 'gone' } })).status).toBe(404);
+  });
+});
+
+describe('the response.captured consumer', () => {
+  it('acknowledges a message whose response exists; retries one whose response is missing or which is malformed', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const id = (await send('POST', inv.path, { json: { score: 9 } })).body.responseId;
+    const message = capturedFor(id)[0]!.body;
+    const batch = createMessageBatch('nps-workflow', [
+      { id: 'ok', timestamp: new Date(), attempts: 1, body: message },
+      { id: 'missing', timestamp: new Date(), attempts: 1, body: { ...message, responseId: 'rsp_missing', idempotencyKey: 'response.captured:rsp_missing' } },
+      { id: 'other-tenant', timestamp: new Date(), attempts: 1, body: { ...message, tenantId: 'ten_other' } },
+      { id: 'malformed', timestamp: new Date(), attempts: 1, body: { type: 'response.captured', idempotencyKey: 'k' } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as never, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(['ok']);
+    expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual(['malformed', 'missing', 'other-tenant']);
+  });
+});
+
+describe('forms (no script)', () => {
+  it('page one posts the score and answers with page two; page two saves the comment and thanks', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const state = await invitationState(inv);
+    const one = await send('POST', inv.path, { form: { score: '4', state, step: '1', website: '' } });
+    expect(one.status).toBe(200);
+    expect(one.headers.get('content-type')).toMatch(/text\/html/);
+    expect(one.text).toContain('We are sorry. What should we have done better?');
+    expect(one.text).not.toContain('What would make us a 10 for you?');
+    const two = await send('POST', inv.path, { form: { comment: 'Call me back', state, step: '2', website: '' } });
+    expect(two.status).toBe(200);
+    expect(two.text).toContain('Thank you for your feedback.');
+    const [row] = await responseOf(t.tenantId, inv.id);
+    expect(row).toMatchObject({ score: 4, comment: 'Call me back', qualityFlags: [], counted: true });
+  });
+
+  it('a bad or missing score shows page one again with the error, storing nothing', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    for (const [score, status] of [
+      ['11', 400],
+      ['7.5', 400],
+      ['seven', 400],
+      ['', 422],
+    ] as const) {
+      const res = await send('POST', inv.path, { form: { score, step: '1' } });
+      expect(res.status, score).toBe(status);
+      expect(res.text).toContain('Please choose a score from 0 to 10.');
+      expect(res.text).toContain('aria-invalid="true"');
+      expect(res.text).not.toContain('"error"');
+    }
+    const missing = await send('POST', inv.path, { form: { step: '1' } });
+    expect(missing.status).toBe(422);
+    expect(await responseOf(t.tenantId, inv.id)).toEqual([]);
+  });
+
+  it('page two enforces required questions of the category and keeps what was typed', async () => {
+    const inv = await makeInvitation(full, t.units.berlin);
+    await send('POST', inv.path, { form: { score: '2', step: '1' } });
+    const res = await send('POST', inv.path, { form: { comment: 'Keep me', 'q.way': 'chat', step: '2' } });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('Please answer this question.');
+    expect(res.text).toContain('>Keep me</textarea>');
+    const [row] = await responseOf(t.tenantId, inv.id);
+    expect(row).toMatchObject({ comment: null, answers: {} });
+    const ok = await send('POST', inv.path, { form: { comment: 'Keep me', 'q.way': 'chat', 'q.sat': '2', 'q.fix': ['price', 'staff'], step: '2' } });
+    expect(ok.status).toBe(200);
+    expect((await responseOf(t.tenantId, inv.id))[0]).toMatchObject({ comment: 'Keep me', answers: { way: 'chat', sat: 2, fix: ['price', 'staff'] } });
+  });
+});
+
+describe('another tenant', () => {
+  it('a token naming another tenant for this invitation is not valid, and its answer lands nowhere', async () => {
+    const other = await makeTenant('CaptureOther');
+    const inv = await makeInvitation(std, t.units.berlin);
+    const { signSurveyLink } = await import('../../src/surveys/token');
+    const { config } = await import('./capture-fixture');
+    const forged = await signSurveyLink(config(), { tenantId: other.tenantId, invitationId: inv.id, surveyVersion: 1 }, Date.now() + 86_400_000);
+    const res = await send('POST', `/s/${forged}`, { json: { score: 0 } });
+    expect(res.status).toBe(404);
+    expect(await responseOf(t.tenantId, inv.id)).toEqual([]);
+    expect(await db().select().from(responses).where(and(eq(responses.tenantId, other.tenantId)))).toEqual([]);
+    // The other tenant's admin cannot read or moderate this tenant's responses.
+    const id = (await send('POST', inv.path, { json: { score: 0 } })).body.responseId;
+    expect((await call('GET', `/api/v1/responses/${id}`, { token: other.tokens.admin })).status).toBe(404);
+    expect((await call('POST', `/api/v1/responses/${id}/include`, { token: other.tokens.admin, body: { reason: 'sneaky' } })).status).toBe(404);
+  });
+});
