@@ -487,3 +487,230 @@ export const rollupWatermarks = sqliteTable('rollup_watermarks', {
   responseSeq: integer('response_seq', { mode: 'number' }).notNull(),
   foldedAt: integer('folded_at', { mode: 'number' }).notNull(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Closing the loop: recovery cases, alerts on significant drops, outgoing webhooks, digests.
+
+export const CASE_STATUSES = ['open', 'contacted', 'resolved', 'closed'] as const;
+
+/** A recovery case opened by a detractor's answer, owned by the manager or vendor who can act. */
+export const cases = sqliteTable(
+  'cases',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    responseId: text('response_id')
+      .notNull()
+      .references(() => responses.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    touchpointId: text('touchpoint_id').notNull(),
+    contactId: text('contact_id'),
+    /** The user accountable now (changes on escalation); null when nobody could be found. */
+    ownerUserId: text('owner_user_id').references(() => users.id),
+    status: text('status', { enum: CASE_STATUSES }).notNull(),
+    score: integer('score', { mode: 'number' }).notNull(),
+    firstContactDueAt: integer('first_contact_due_at', { mode: 'number' }),
+    resolutionDueAt: integer('resolution_due_at', { mode: 'number' }),
+    firstContactAt: integer('first_contact_at', { mode: 'number' }),
+    resolvedAt: integer('resolved_at', { mode: 'number' }),
+    closedAt: integer('closed_at', { mode: 'number' }),
+    /** How many levels up the hierarchy the case has been escalated. */
+    escalationLevel: integer('escalation_level', { mode: 'number' }).notNull().default(0),
+    /** Which target breaches were escalated already (`first_contact`, `resolution`): once per breach. */
+    escalated: text('escalated', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    rootCause: text('root_cause'),
+    tags: text('tags', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('cases_tenant_response').on(t.tenantId, t.responseId),
+    index('cases_tenant_status_due').on(t.tenantId, t.status, t.resolutionDueAt),
+    index('cases_tenant_owner_status').on(t.tenantId, t.ownerUserId, t.status),
+    index('cases_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
+  ],
+);
+
+/** The timeline of a case: every status change, note, notification, escalation, reassignment. */
+export const caseEvents = sqliteTable(
+  'case_events',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    type: text('type').notNull(),
+    actorType: text('actor_type', { enum: ['user', 'api_key', 'system'] }).notNull(),
+    actorId: text('actor_id'),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status'),
+    note: text('note'),
+    reason: text('reason'),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('case_events_tenant_case_created').on(t.tenantId, t.caseId, t.createdAt)],
+);
+
+/** Reply templates per theme and locale, with placeholders such as {contactName} or {score}. */
+export const replyTemplates = sqliteTable(
+  'reply_templates',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    theme: text('theme').notNull(),
+    locale: text('locale').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('reply_templates_tenant_theme_locale').on(t.tenantId, t.theme, t.locale)],
+);
+
+/** A vendor's contract: who owns it on the tenant's side and its case targets. */
+export const vendorContracts = sqliteTable(
+  'vendor_contracts',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    ownerUserId: text('owner_user_id').references(() => users.id),
+    firstContactHours: integer('first_contact_hours', { mode: 'number' }),
+    resolutionHours: integer('resolution_hours', { mode: 'number' }),
+    /** Weights of the vendor scorecard's composite index, set by the admin. */
+    compositeWeights: text('composite_weights', { mode: 'json' }).$type<Record<string, number>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('vendor_contracts_tenant_unit').on(t.tenantId, t.unitId)],
+);
+
+/** Idempotency of multi-step consumers: a step done for a key is never done again. */
+export const jobSteps = sqliteTable(
+  'job_steps',
+  {
+    tenantId: tenantId(),
+    /** e.g. `response.captured:<responseId>:open-case`. */
+    key: text('key').notNull(),
+    result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('job_steps_tenant_key').on(t.tenantId, t.key)],
+);
+
+/** Significant-drop alert rules per unit subtree and touchpoint. */
+export const alertRules = sqliteTable(
+  'alert_rules',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    touchpointId: text('touchpoint_id'),
+    windowDays: integer('window_days', { mode: 'number' }).notNull(),
+    /** The baseline: the days just before the window, or a fixed range. */
+    baselineDays: integer('baseline_days', { mode: 'number' }),
+    baselineFrom: text('baseline_from'),
+    baselineTo: text('baseline_to'),
+    minDropPoints: real('min_drop_points').notNull(),
+    alpha: real('alpha').notNull(),
+    minN: integer('min_n', { mode: 'number' }).notNull(),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('alert_rules_tenant_unit').on(t.tenantId, t.unitId)],
+);
+
+/** A raised alert: one per breach until the score recovers; the exception log of root causes. */
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    ruleId: text('rule_id')
+      .notNull()
+      .references(() => alertRules.id),
+    unitId: text('unit_id').notNull(),
+    status: text('status', { enum: ['open', 'recovered'] }).notNull(),
+    /** The window and baseline scores, the drop and its p value when raised. */
+    evidence: text('evidence', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    rootCause: text('root_cause'),
+    correctiveAction: text('corrective_action'),
+    recoveredAt: integer('recovered_at', { mode: 'number' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // At most one open alert per rule: the breach is raised once until it recovers.
+    uniqueIndex('alerts_tenant_rule_open').on(t.tenantId, t.ruleId).where(sql`status = 'open'`),
+    index('alerts_tenant_created').on(t.tenantId, t.createdAt),
+  ],
+);
+
+/** Outgoing webhook subscriptions, signed per the Standard Webhooks specification. */
+export const webhooks = sqliteTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    url: text('url').notNull(),
+    events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
+    /** `whsec_<base64>`; the previous one still signs (beside the new) until it expires. */
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: integer('previous_secret_expires_at', { mode: 'number' }),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhooks_tenant_created').on(t.tenantId, t.createdAt)],
+);
+
+/** Each message to each endpoint, its tries and outcome: the delivery log, replayable. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    /** The `webhook-id` header: `msg_...`, the same on every retry and replay. */
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    webhookId: text('webhook_id')
+      .notNull()
+      .references(() => webhooks.id),
+    eventType: text('event_type').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull(),
+    attempts: integer('attempts', { mode: 'number' }).notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at', { mode: 'number' }),
+    lastStatusCode: integer('last_status_code', { mode: 'number' }),
+    lastError: text('last_error'),
+    deliveredAt: integer('delivered_at', { mode: 'number' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhook_deliveries_tenant_webhook_created').on(t.tenantId, t.webhookId, t.createdAt), index('webhook_deliveries_tenant_status_next').on(t.tenantId, t.status, t.nextAttemptAt)],
+);
+
+/** Weekly digests sent: one per manager and week, so a rerun sends nothing twice. */
+export const digests = sqliteTable(
+  'digests',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    /** The Monday the digest is for, YYYY-MM-DD in the manager's unit time zone. */
+    week: text('week').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('digests_tenant_user_week').on(t.tenantId, t.userId, t.week)],
+);
