@@ -2,9 +2,42 @@ import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Config } from '../env';
 
 const ISSUER = 'nps-platform';
-/** Sessions and survey links share the keys; the audience keeps one from passing as the other. */
-const AUDIENCE = 'session';
 const encoder = new TextEncoder();
+
+/**
+ * The platform's signed tokens: HS256 with the first configured key, its `kid` in the header so
+ * verification finds the key after a rotation. Each kind has its own audience (session, survey
+ * link, touchpoint link), so no token passes as another kind.
+ */
+export async function signToken(config: Config, audience: string, subject: string, claims: Record<string, unknown>, expiresAt: number, issuedAt = true): Promise<string> {
+  const key = config.jwtKeys[0]!;
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid }).setSubject(subject).setIssuer(ISSUER).setAudience(audience).setExpirationTime(Math.floor(expiresAt / 1000));
+  // Links leave the issue time out, so the same invitation always gets the same link.
+  if (issuedAt) jwt.setIssuedAt();
+  return jwt.sign(encoder.encode(key.secret));
+}
+
+export type TokenCheck = { ok: true; payload: JWTPayload & Record<string, unknown> } | { ok: false; reason: 'expired' | 'invalid' };
+
+/** Verifies signature (HS256 only: `alg: none` and others are refused), issuer, audience and expiry. */
+export async function verifyToken(config: Config, audience: string, token: string): Promise<TokenCheck> {
+  try {
+    const { payload } = await jwtVerify<Record<string, unknown>>(
+      token,
+      async (header) => {
+        const key = config.jwtKeys.find((k) => k.kid === header.kid);
+        if (!key) throw new Error('unknown kid');
+        return encoder.encode(key.secret);
+      },
+      { algorithms: ['HS256'], issuer: ISSUER, audience, requiredClaims: ['exp', 'sub'] },
+    );
+    return { ok: true, payload };
+  } catch (err) {
+    return { ok: false, reason: (err as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid' };
+  }
+}
+
+const SESSION = 'session';
 
 export interface SessionClaims {
   sub: string; // user id
@@ -12,34 +45,12 @@ export interface SessionClaims {
   sid: string; // session id
 }
 
-/** Signs with the first configured key; its `kid` lets verification pick the key after rotation. */
-export async function signSession(config: Config, claims: SessionClaims, expiresAt: number): Promise<string> {
-  const key = config.jwtKeys[0]!;
-  return new SignJWT({ tid: claims.tid, sid: claims.sid })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid })
-    .setSubject(claims.sub)
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(expiresAt / 1000))
-    .sign(encoder.encode(key.secret));
-}
+export const signSession = (config: Config, claims: SessionClaims, expiresAt: number) => signToken(config, SESSION, claims.sub, { tid: claims.tid, sid: claims.sid }, expiresAt);
 
-/** Verifies signature (HS256 only: `alg: none` and others are refused), issuer and expiry; null when invalid. */
+/** The claims of a valid session token, else null. */
 export async function verifySession(config: Config, token: string): Promise<SessionClaims | null> {
-  try {
-    const { payload } = await jwtVerify<JWTPayload & { tid?: unknown; sid?: unknown }>(
-      token,
-      async (header) => {
-        const key = config.jwtKeys.find((k) => k.kid === header.kid);
-        if (!key) throw new Error('unknown kid');
-        return encoder.encode(key.secret);
-      },
-      { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'sub'] },
-    );
-    if (typeof payload.sub !== 'string' || typeof payload.tid !== 'string' || typeof payload.sid !== 'string') return null;
-    return { sub: payload.sub, tid: payload.tid, sid: payload.sid };
-  } catch {
-    return null;
-  }
+  const check = await verifyToken(config, SESSION, token);
+  if (!check.ok) return null;
+  const { sub, tid, sid } = check.payload;
+  return typeof sub === 'string' && typeof tid === 'string' && typeof sid === 'string' ? { sub, tid, sid } : null;
 }

@@ -27,9 +27,12 @@ export async function loginRetryAfter(db: Db, email: string, ip: string, now: nu
   return wait;
 }
 
-/** Counts one failure against a key: a fixed window that restarts once it has passed. */
-export function countFailure(db: Db, key: string, now: number) {
-  const expired = now - LOGIN_LIMITS.windowMs;
+/**
+ * Counts one hit against a key in a fixed window that restarts once it has passed, and
+ * returns the count after it: one atomic upsert, so concurrent hits all count.
+ */
+export function countHit(db: Db, key: string, now: number, windowMs: number) {
+  const expired = now - windowMs;
   return db
     .insert(rateLimits)
     .values({ key, windowStart: now, count: 1 })
@@ -39,5 +42,9 @@ export function countFailure(db: Db, key: string, now: number) {
         count: sql`case when ${rateLimits.windowStart} <= ${expired} then 1 else ${rateLimits.count} + 1 end`,
         windowStart: sql`case when ${rateLimits.windowStart} <= ${expired} then ${now} else ${rateLimits.windowStart} end`,
       },
-    });
+    })
+    .returning({ count: rateLimits.count, windowStart: rateLimits.windowStart });
 }
+
+/** Counts one failed sign-in against a key. */
+export const countFailure = (db: Db, key: string, now: number) => countHit(db, key, now, LOGIN_LIMITS.windowMs);

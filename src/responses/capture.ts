@@ -7,13 +7,13 @@ import { newId } from '../lib/ids';
 import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { checkAnswers, type Issue } from './answers';
+import { countHit } from '../auth/rate-limit';
 import { signFormState, verifyFormState, type FormState } from './form-state';
 import {
   addressKey,
   answersFromClient,
   anonymousAnswersToTouchpoint,
   clientHash,
-  countHit,
   QUALITY,
   qualityFlags,
   type QualityFlag,

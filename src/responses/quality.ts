@@ -1,6 +1,6 @@
-import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { rateLimits, responses } from '../db/schema';
+import { responses } from '../db/schema';
 import { sha256Hex } from '../lib/ids';
 
 /**
@@ -72,21 +72,3 @@ export const anonymousAnswersToTouchpoint = (db: Db, tenantId: string, hash: str
     .from(responses)
     .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, hash), gt(responses.createdAt, since), eq(responses.touchpointId, touchpointId), isNull(responses.invitationId)));
 
-/**
- * Counts one hit against a key in a fixed window (the rate_limits table, as sign-in
- * throttling does) and returns the count after it: atomic, so concurrent hits all count.
- */
-export const countHit = (db: Db, key: string, now: number, windowMs: number) => {
-  const expired = now - windowMs;
-  return db
-    .insert(rateLimits)
-    .values({ key, windowStart: now, count: 1 })
-    .onConflictDoUpdate({
-      target: rateLimits.key,
-      set: {
-        count: sql`case when ${rateLimits.windowStart} <= ${expired} then 1 else ${rateLimits.count} + 1 end`,
-        windowStart: sql`case when ${rateLimits.windowStart} <= ${expired} then ${now} else ${rateLimits.windowStart} end`,
-      },
-    })
-    .returning({ count: rateLimits.count, windowStart: rateLimits.windowStart });
-};

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
 import { responses, rollups, rollupWatermarks, units } from '../db/schema';
-import { categorize } from '../scoring/nps';
+import { categorize, type Tally } from '../scoring/nps';
 import { localDay } from './local-day';
 
 /** How many new responses one fold reads: a tick folds at most this many per tenant. */
@@ -20,15 +20,8 @@ export interface CellKey {
   surveyVersion: number;
 }
 
-interface CellSums {
-  promoters: number;
-  passives: number;
-  detractors: number;
-  w: number;
-  w2: number;
-  wPromoters: number;
-  wDetractors: number;
-}
+/** A cell's sums are a tally of the scoring module, with lifetime values as weights. */
+type CellSums = Tally;
 
 /** An answer as the rollups see it. */
 export interface FoldRow extends Omit<CellKey, 'day'> {
