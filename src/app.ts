@@ -10,6 +10,7 @@ import { invitationRoutes } from './invitations/routes';
 import { surveyRoutes } from './surveys/routes';
 import { touchpointRoutes } from './touchpoints/routes';
 import { scoreRoutes } from './scores/routes';
+import { reweightRoutes } from './scores/reweight';
 import { exportRoutes } from './exports/routes';
 import { reconciliationRoutes } from './reconciliation/routes';
 import { createRouter, notFoundHandler, onError } from './lib/create-app';
@@ -40,6 +41,7 @@ export function createApp() {
   app.route('/', surveyRoutes);
   app.route('/', touchpointRoutes);
   app.route('/', scoreRoutes);
+  app.route('/', reweightRoutes);
   app.route('/', exportRoutes);
   app.route('/', reconciliationRoutes);
   app.route('/', contactRoutes);

@@ -475,6 +475,7 @@ const CASES: IsolationCase[] = [
 
   // Contacts, events and waves. External ids, event ids and touchpoint keys are each tenant's
   // own namespace: B using one of A's makes or finds B's own record, never A's.
+  { op: 'POST /api/v1/contacts/{externalId}/reweight', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}/reweight`, 'POST', { lifetimeValue: 1, reason: 'pwned' }) },
   { op: 'GET /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'GET') },
   {
     op: 'PUT /api/v1/contacts/{externalId}',

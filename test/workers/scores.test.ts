@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { and, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
-import { responses, rollups, surveys, surveyVersions, tenants, touchpoints, units } from '../../src/db/schema';
+import { contacts, responses, rollups, surveys, surveyVersions, tenants, touchpoints, units } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { recomputeCells, cellOf } from '../../src/scores/fold';
 import { standardSurvey } from '../../src/surveys/templates';
@@ -234,5 +234,43 @@ describe('suppression, intervals and comparison', () => {
     expect((await call('GET', `/api/v1/scores?unitId=${f.units.berlin}`, { token: f.tokens.agent })).status).toBe(403);
     expect((await call('GET', '/api/v1/scores?from=2026-06-31', { token: f.tokens.admin })).status).toBe(400);
     expect((await call('GET', '/api/v1/scores?from=2026-06-02&to=2026-06-01', { token: f.tokens.admin })).status).toBe(400);
+  });
+});
+
+describe('reweighting (a correction)', () => {
+  it("changes the lifetime value a contact's folded answers weigh with, recomputes their cells, and is audited", async () => {
+    const f = await makeTenant('Reweight');
+    const d = db();
+    const now = Date.now();
+    const sid = newId('srv');
+    const tp = newId('tp');
+    const big = { id: newId('con'), tenantId: f.tenantId, externalId: 'big-account', createdAt: now, updatedAt: now };
+    const small = { id: newId('con'), tenantId: f.tenantId, externalId: 'small-account', createdAt: now, updatedAt: now };
+    const answer = (contactId: string, score: number, ltv: number) => ({ id: newId('rsp'), tenantId: f.tenantId, touchpointId: tp, unitId: f.units.berlin!, contactId, surveyId: sid, surveyVersion: 1, channel: 'email' as const, locale: 'en', score, lifetimeValue: ltv, counted: true, createdAt: Date.parse('2026-07-01T12:00:00Z'), updatedAt: now });
+    await commit(d, [
+      d.insert(surveys).values({ id: sid, tenantId: f.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 1, createdAt: now, updatedAt: now }),
+      d.insert(touchpoints).values({ id: tp, tenantId: f.tenantId, key: 'tp', name: 'TP', kind: 'site_visit', surveyId: sid, channels: ['email'], createdAt: now, updatedAt: now }),
+      d.update(tenants).set({ settings: { minResponses: 1 } }).where(eq(tenants.id, f.tenantId)),
+      d.insert(contacts).values([big, small]),
+      // The big account: two detractors at 100 each; the small one: one promoter at 100.
+      d.insert(responses).values([answer(big.id, 2, 100), answer(big.id, 4, 100), answer(small.id, 10, 100)]),
+    ]);
+    await fold();
+    const ltv = async () => (await call('GET', '/api/v1/scores?from=2026-07-01&to=2026-07-01&weight=ltv', { token: f.tokens.admin })).body.items[0];
+    // Weighted NPS = 100·(Σw promoters − Σw detractors)/Σw = 100·(100 − 200)/300.
+    expect((await ltv()).nps).toBeCloseTo(-100 / 3, 9);
+    const res = await call('POST', '/api/v1/contacts/small-account/reweight', { token: f.tokens.admin, body: { lifetimeValue: 800, reason: 'CRM correction: renewed contract' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ responses: 1, cells: 1 });
+    // Now 100·(800 − 200)/1000 = 60; Kish n_eff = 1000²/(800² + 2·100²) = 1e6/660,000.
+    const after = await ltv();
+    expect(after.nps).toBeCloseTo(60, 9);
+    expect(after.effectiveN).toBeCloseTo(1_000_000 / 660_000, 9);
+    expect(after.n).toBe(3);
+    const [entry] = (await call('GET', `/api/v1/audit-log?targetType=contact&targetId=${small.id}`, { token: f.tokens.admin })).body.items;
+    expect(entry).toMatchObject({ action: 'responses.reweight', details: { reason: 'CRM correction: renewed contract', lifetimeValue: 800, responses: 1 } });
+    expect((await call('POST', '/api/v1/contacts/nobody/reweight', { token: f.tokens.admin, body: { lifetimeValue: 1, reason: 'test' } })).status).toBe(404);
+    expect((await call('POST', '/api/v1/contacts/small-account/reweight', { token: f.tokens.manager, body: { lifetimeValue: 1, reason: 'test' } })).status).toBe(403);
+    expect((await call('POST', '/api/v1/contacts/small-account/reweight', { token: f.tokens.admin, body: { lifetimeValue: -1, reason: 'test' } })).status).toBe(400);
   });
 });
