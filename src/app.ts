@@ -23,6 +23,8 @@ import { surveyPageRoutes } from './survey-page/routes';
 import { touchpointLinkRoutes } from './survey-page/link-routes';
 import { widgetRoutes } from './widget/routes';
 import { waveRoutes } from './waves/routes';
+import { alertRoutes } from './alerts/routes';
+import { webhookRoutes } from './webhooks/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -54,6 +56,8 @@ export function createApp() {
   app.route('/', responseRoutes);
   app.route('/', surveyPageRoutes);
   app.route('/', widgetRoutes);
+  app.route('/', alertRoutes);
+  app.route('/', webhookRoutes);
   mountDocs(app);
   return app;
 }

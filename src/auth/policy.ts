@@ -33,12 +33,20 @@ export type Action =
   /** An anonymous touchpoint link for a unit in reach: whoever holds it can answer for that unit. */
   | 'touchpoint.link'
   /** Include or exclude a response from scores (audited with a reason), within reach of its unit. */
-  | 'response.moderate';
+  | 'response.moderate'
+  /** Significant-drop alert rules on units within reach (create). */
+  | 'alert.manage'
+  /** Alerts and alert rules of units within reach. */
+  | 'alert.read'
+  /** Root cause and corrective action of an alert within reach (the exception log). */
+  | 'alert.annotate'
+  /** Outgoing webhooks: endpoints, secrets, the delivery log and replays (tenant-wide). */
+  | 'webhook.manage';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate']),
-  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read']),
-  manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read']),
+  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate', 'alert.manage', 'alert.read', 'alert.annotate', 'webhook.manage']),
+  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read']),
+  manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'alert.annotate']),
   agent: new Set<Action>(['unit.read']),
   vendor: new Set<Action>(['unit.read', 'score.read', 'response.read']),
   viewer: new Set<Action>(['unit.read', 'score.read']),

@@ -6,10 +6,14 @@ import { LOGIN_LIMITS } from '../auth/rate-limit';
 import { enqueueDueDeliveries } from '../delivery/scan';
 import { foldAll } from '../scores/fold';
 import { runDueWaves } from '../waves/run';
+import { evaluateAlerts } from '../alerts/evaluate';
+import { sendDigests } from '../digests/run';
+import { enqueueDueWebhooks } from '../webhooks/dispatch';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
   everyMinute: '* * * * *',
+  hourly: '0 * * * *',
   daily: '0 3 * * *',
 } as const;
 
@@ -32,7 +36,8 @@ const foldRollups: Job = async (env, now) => {
 };
 
 const JOBS: Record<string, Job[]> = {
-  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups],
+  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups, enqueueDueWebhooks],
+  [SCHEDULES.hourly]: [evaluateAlerts, sendDigests],
   [SCHEDULES.daily]: [purgeExpiredCredentials],
 };
 

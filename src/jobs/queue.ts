@@ -1,6 +1,7 @@
 import { deliver } from '../delivery/deliver';
 import type { Env } from '../env';
 import { handleResponseCaptured } from '../responses/follow-up';
+import { deliverWebhook } from '../webhooks/dispatch';
 
 /**
  * Messages on the delivery and workflow queues: typed, each with an idempotency key so a
@@ -18,6 +19,7 @@ export const HANDLERS: Record<string, Handler> = {
   'invitation.send': deliver,
   'invitation.remind': deliver,
   'response.captured': handleResponseCaptured,
+  'webhook.deliver': (m, env) => deliverWebhook(m, env),
 };
 
 /** Delay before the n-th retry: 10 s doubling, at most 15 minutes. */

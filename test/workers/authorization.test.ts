@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSentInvitation } from './invitation-fixture';
 import { responses } from '../../src/db/schema';
+import { alerts } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
+import { providerSpace } from './provider';
 import { call, db, makeTenant, uniq, type CallResult, type Fixture, type Login } from './support';
 
 /**
@@ -671,6 +673,87 @@ matrix('GET /api/v1/me', 'oneself', () => 200, async (login, expected) => {
   expect(res.body.user.id).toBe(t.userIds[login]);
   expect(res.body.tenant.id).toBe(t.tenantId);
   expect(res.body.grants).toEqual([{ unitId: U(GRANT[login].unit), role: GRANT[login].role }]);
+});
+
+// ---- Alerts (units in reach) and webhooks (tenant-wide) ---------------------------------------
+
+/** Rules: an admin of the unit or above; reading alerts: admin, analyst, manager; root causes: admin, manager. */
+const ALERT_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
+const ALERT_ANNOTATORS = new Set<Login>(['admin', 'manager', 'siteManager']);
+
+matrix('POST /api/v1/alert-rules', 'a rule on Berlin', (login) => writeStatus(login, 'berlin', 201), async (login, expected) => {
+  const res = await call('POST', '/api/v1/alert-rules', { token: tokenOf(login), body: { unitId: U('berlin') } });
+  expectOutcome(res, expected);
+  if (expected === 201) await expectAudited(res, login, 'alert_rule.create', res.body.id);
+  else refused.push({ name: `${login} POST /api/v1/alert-rules`, requestId: res.headers.get('x-request-id')! });
+});
+for (const route of ['/api/v1/alert-rules', '/api/v1/alerts']) {
+  matrix(`GET ${route}`, 'in reach', (login) => (ALERT_READERS.has(login) ? 200 : 403), async (login, expected) => {
+    expectOutcome(await call('GET', route, { token: tokenOf(login) }), expected);
+  });
+}
+let berlinAlert: string | undefined;
+async function alertInBerlin() {
+  if (!berlinAlert) {
+    const rule = await call('POST', '/api/v1/alert-rules', { token: admin(), body: { unitId: U('berlin') } });
+    berlinAlert = newId('alr');
+    await db().insert(alerts).values({ id: berlinAlert, tenantId: t.tenantId, ruleId: rule.body.id, unitId: U('berlin'), status: 'open', evidence: {} });
+  }
+  return berlinAlert;
+}
+matrix(
+  'PATCH /api/v1/alerts/{id}',
+  'an alert in Berlin',
+  (login) => (!SEES[login].includes('berlin') ? 404 : ALERT_ANNOTATORS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const id = await alertInBerlin();
+    const res = await call('PATCH', `/api/v1/alerts/${id}`, { token: tokenOf(login), body: { rootCause: `cause by ${login}` } });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'alert.annotate', id);
+    else refused.push({ name: `${login} PATCH /api/v1/alerts/{id}`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+
+async function newHook() {
+  const res = await call('POST', '/api/v1/webhooks', { token: admin(), body: { url: `${providerSpace().url}/hook`, events: ['alert.raised'] } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string };
+}
+const hookCalls: [string, number, string, (id: string) => [string, string, unknown?]][] = [
+  ['PATCH /api/v1/webhooks/{id}', 200, 'webhook.update', (id) => ['PATCH', `/api/v1/webhooks/${id}`, { active: false }]],
+  ['DELETE /api/v1/webhooks/{id}', 204, 'webhook.delete', (id) => ['DELETE', `/api/v1/webhooks/${id}`]],
+  ['POST /api/v1/webhooks/{id}/rotate-secret', 200, 'webhook.rotate_secret', (id) => ['POST', `/api/v1/webhooks/${id}/rotate-secret`]],
+  ['GET /api/v1/webhooks/{id}/deliveries', 200, '', (id) => ['GET', `/api/v1/webhooks/${id}/deliveries`]],
+];
+matrix('GET /api/v1/webhooks', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
+  expectOutcome(await call('GET', '/api/v1/webhooks', { token: tokenOf(login) }), expected);
+});
+matrix('POST /api/v1/webhooks', 'a new endpoint', (login) => tenantStatus(login, 201), async (login, expected) => {
+  const res = await call('POST', '/api/v1/webhooks', { token: tokenOf(login), body: { url: 'https://hooks.authz.test/x', events: ['case.opened'] } });
+  expectOutcome(res, expected);
+  if (expected === 201) await expectAudited(res, login, 'webhook.create', res.body.id);
+  else refused.push({ name: `${login} POST /api/v1/webhooks`, requestId: res.headers.get('x-request-id')! });
+});
+for (const [route, ok, action, request] of hookCalls) {
+  matrix(route, 'an endpoint', (login) => tenantStatus(login, ok), async (login, expected) => {
+    const hook = await newHook();
+    const [method, path, body] = request(hook.id);
+    const res = await call(method, path, { token: tokenOf(login), body });
+    expectOutcome(res, expected);
+    if (expected === ok && action) await expectAudited(res, login, action, hook.id);
+    if (expected !== ok) refused.push({ name: `${login} ${route}`, requestId: res.headers.get('x-request-id')! });
+  });
+}
+matrix('POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/replay', 'a logged message', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const hook = await newHook();
+  const { webhookEvent } = await import('../../src/webhooks/emit');
+  await webhookEvent(db(), t.tenantId, 'alert.raised', { n: 1 }, Date.now() + 365 * 86_400_000);
+  const log = await call('GET', `/api/v1/webhooks/${hook.id}/deliveries`, { token: admin() });
+  const deliveryId = log.body.items[0].id as string;
+  const res = await call('POST', `/api/v1/webhooks/${hook.id}/deliveries/${deliveryId}/replay`, { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) await expectAudited(res, login, 'webhook.replay', deliveryId);
+  else refused.push({ name: `${login} replay`, requestId: res.headers.get('x-request-id')! });
 });
 
 // -------------------------------------------------------------------------------------------

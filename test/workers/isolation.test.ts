@@ -1,6 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { events, responses } from '../../src/db/schema';
+import { alerts, webhookDeliveries } from '../../src/db/schema';
+import { webhookEvent } from '../../src/webhooks/emit';
 import { newId } from '../../src/lib/ids';
 import { makeSentInvitation } from './invitation-fixture';
 import { call, db, PASSWORD, makeTenant, uniq, type CallResult, type Fixture } from './support';
@@ -50,6 +52,10 @@ interface Ids {
   contact2: string;
   /** A recurring wave (yearly, so no cron tick of the suite runs it). */
   wave: string;
+  /** A webhook endpoint, a message in its delivery log, and an open alert on the region. */
+  webhook: string;
+  delivery: string;
+  alert: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -72,6 +78,11 @@ let aContact2: unknown;
 let aSecrets: string[];
 /** A's settings as its admin reads them (with a webhook URL of its own, one of aSecrets). */
 let aSettings: unknown;
+/** B's own alert rule and webhook; A's webhooks as A's admin lists them. */
+let bRuleId: string;
+let bHookId: string;
+let aHooks: unknown;
+const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
 interface Snapshot {
   units: unknown;
@@ -533,6 +544,68 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/waves', name: 'list', kind: 'list', path: '/api/v1/waves', mustContain: () => [bWaveId] },
 
+  // Alerts and webhooks
+  { op: 'POST /api/v1/alert-rules', name: "a rule on A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/alert-rules', 'POST', { unitId: x.unit }) },
+  { op: 'POST /api/v1/alert-rules', name: "a rule on B's unit for A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/alert-rules', 'POST', { unitId: B.units.berlin, touchpointId: x.touchpoint }) },
+  { op: 'GET /api/v1/alert-rules', name: 'list', kind: 'list', path: '/api/v1/alert-rules', mustContain: () => [bRuleId] },
+  {
+    op: 'GET /api/v1/alerts',
+    name: "B's own, nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/alerts', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.items).toEqual([]);
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'PATCH /api/v1/alerts/{id}',
+    name: "root cause on A's alert",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/alerts/${x.alert}`, 'PATCH', { rootCause: 'pwned' }),
+    after: async () => {
+      const [a] = await db().select().from(alerts).where(eq(alerts.id, aIds.alert));
+      expect(a!.rootCause).toBeNull();
+    },
+  },
+  {
+    op: 'POST /api/v1/webhooks',
+    name: 'a new endpoint lands in B only',
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('POST', '/api/v1/webhooks', { token: bToken[cred], body: { url: 'https://b.test/hook', events: ['alert.raised'] } });
+      expect(res.status).toBe(201);
+      expectNoLeak(res, '');
+      await aHooksUnchanged();
+    },
+  },
+  { op: 'GET /api/v1/webhooks', name: 'list', kind: 'list', path: '/api/v1/webhooks', mustContain: () => [bHookId] },
+  { op: 'PATCH /api/v1/webhooks/{id}', name: "disable A's endpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/webhooks/${x.webhook}`, 'PATCH', { active: false }), after: aHooksUnchanged },
+  { op: 'DELETE /api/v1/webhooks/{id}', name: "A's endpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/webhooks/${x.webhook}`, 'DELETE'), after: aHooksUnchanged },
+  { op: 'POST /api/v1/webhooks/{id}/rotate-secret', name: "A's endpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/webhooks/${x.webhook}/rotate-secret`, 'POST'), after: aHooksUnchanged },
+  { op: 'GET /api/v1/webhooks/{id}/deliveries', name: "A's delivery log", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/webhooks/${x.webhook}/deliveries`, 'GET') },
+  {
+    op: 'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/replay',
+    name: "A's endpoint and message",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/webhooks/${x.webhook}/deliveries/${x.delivery}/replay`, 'POST'),
+    after: async () => {
+      const [d] = await db().select().from(webhookDeliveries).where(eq(webhookDeliveries.id, aIds.delivery));
+      expect(d).toMatchObject({ status: 'pending', attempts: 0 });
+    },
+  },
+  {
+    op: 'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/replay',
+    name: "B's endpoint, A's message",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/webhooks/${bHookId}/deliveries/${x.delivery}/replay`, 'POST'),
+  },
+
   // The caller
   {
     op: 'GET /api/v1/me',
@@ -637,6 +710,23 @@ beforeAll(async () => {
   const [aWave, bWave] = await Promise.all([yearly(A, aTouchpoint.body.key), yearly(B, bTouchpoint.body.key)]);
   expect([aWave.status, bWave.status]).toEqual([201, 201]);
   bWaveId = bWave.body.id;
+
+  // A webhook with a pending message and an open alert in A; a rule and a webhook in B.
+  const aEndpoint = await call('POST', '/api/v1/webhooks', { token: A.tokens.admin, body: { url: `https://hooks-${uniq()}.a.test/events`, events: ['alert.raised'] } });
+  expect(aEndpoint.status).toBe(201);
+  const aRule = await call('POST', '/api/v1/alert-rules', { token: A.tokens.admin, body: { unitId: A.units.emea } });
+  expect(aRule.status).toBe(201);
+  const aAlert = newId('alr');
+  await db().insert(alerts).values({ id: aAlert, tenantId: A.tenantId, ruleId: aRule.body.id, unitId: A.units.emea!, status: 'open', evidence: { dropPoints: 12 } });
+  await webhookEvent(db(), A.tenantId, 'alert.raised', { alert: { id: aAlert } }, Date.now() + 365 * 86_400_000);
+  const [aDelivery] = await db().select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, aEndpoint.body.id));
+  aHooks = (await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body;
+  const [bRule, bHook] = await Promise.all([
+    call('POST', '/api/v1/alert-rules', { token: B.tokens.admin, body: { unitId: B.units.berlin } }),
+    call('POST', '/api/v1/webhooks', { token: B.tokens.admin, body: { url: 'https://b.test/events', events: ['case.opened'] } }),
+  ]);
+  bRuleId = bRule.body.id;
+  bHookId = bHook.body.id;
   bTouchpointKey = bTouchpoint.body.key;
   bContact = `crm_${uniq()}${uniq()}`;
   expect((await call('PUT', `/api/v1/contacts/${bContact}`, { token: B.tokens.admin, body: { email: 'b@b.test' } })).status).toBe(201);
@@ -660,6 +750,9 @@ beforeAll(async () => {
     contact: aContact,
     contact2: aContactTwo,
     wave: aWave.body.id,
+    webhook: aEndpoint.body.id,
+    delivery: aDelivery!.id,
+    alert: aAlert,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -689,6 +782,12 @@ beforeAll(async () => {
     aEvent.body.results[0].invitationId,
     aWave.body.id,
     aWave.body.name,
+    aEndpoint.body.id,
+    aEndpoint.body.url,
+    aEndpoint.body.secret,
+    aRule.body.id,
+    aAlert,
+    aDelivery!.id,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),

@@ -1,0 +1,160 @@
+import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { sendStaffEmail } from '../alerts/email';
+import { addDays } from '../alerts/evaluate';
+import { openDb, type Db } from '../db/client';
+import { cases, digests, responses, roleGrants, tenants, units, users } from '../db/schema';
+import { loadConfig, type Env } from '../env';
+import { newId } from '../lib/ids';
+import { gather, weighTally } from '../scores/query';
+import { localDay } from '../scores/local-day';
+import { difference, emptyTally, score } from '../scoring/nps';
+import { getSettings, type Settings } from '../settings/settings';
+import { topTerms } from './themes';
+
+/** Managers handled per run; any left over are picked up by the next hourly run the same Monday. */
+const PER_RUN = 200;
+/** Units one digest covers (a manager's topmost grants); more are named, not detailed. */
+const MAX_UNITS = 4;
+/** Detractor comments read per unit and week for the themes. */
+const MAX_COMMENTS = 2000;
+const HOUR_MS = 3600_000;
+
+const clocks = new Map<string, Intl.DateTimeFormat>();
+/** Weekday and hour of an instant in a time zone. */
+function localClock(ms: number, timeZone: string): { weekday: string; hour: number } {
+  let f = clocks.get(timeZone);
+  if (!f) clocks.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', hourCycle: 'h23' })));
+  const parts = f.formatToParts(ms);
+  return { weekday: parts.find((p) => p.type === 'weekday')!.value, hour: Number(parts.find((p) => p.type === 'hour')!.value) };
+}
+
+/** Monday 08:00 or later in the zone: the digest is due (a missed 08:xx run is caught up later that day). */
+export const isDigestTime = (ms: number, timeZone: string) => {
+  const c = localClock(ms, timeZone);
+  return c.weekday === 'Mon' && c.hour >= 8;
+};
+
+type Unit = { id: string; path: string; name: string; timezone: string };
+const subtree = (path: string) => and(gte(units.path, path), lt(units.path, `${path.slice(0, -1)}0`))!;
+const f1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
+
+/** The lines of one unit: NPS of last week with its interval and change, themes, cases, action plans. */
+async function unitSection(db: Db, tenantId: string, unit: Unit, monday: string, settings: Settings, now: number): Promise<string[]> {
+  const last = { from: addDays(monday, -7), to: addDays(monday, -1) };
+  const before = { from: addDays(monday, -14), to: addDays(monday, -8) };
+  const scope = { tenantId, root: { id: unit.id, path: unit.path }, weight: 'none' as const };
+  // Created up to 14 h either side of the local week: the local day is checked exactly below.
+  const start = Date.parse(`${last.from}T00:00:00Z`) - 14 * HOUR_MS;
+  const end = Date.parse(`${last.to}T23:59:59.999Z`) + 14 * HOUR_MS;
+  const [cur, prev, comments, [caseCounts]] = await Promise.all([
+    gather(db, { ...scope, ...last }),
+    gather(db, { ...scope, ...before }),
+    db
+      .select({ comment: responses.comment, locale: responses.locale, createdAt: responses.createdAt, timezone: units.timezone })
+      .from(responses)
+      .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
+      .where(and(eq(responses.tenantId, tenantId), subtree(unit.path), eq(responses.counted, true), sql`${responses.score} <= 6`, sql`${responses.comment} is not null`, sql`${responses.createdAt} between ${start} and ${end}`))
+      .limit(MAX_COMMENTS),
+    db
+      .select({
+        open: sql<number>`count(*)`,
+        overdue: sql<number>`coalesce(sum(case when (${cases.firstContactAt} is null and ${cases.firstContactDueAt} < ${now}) or ${cases.resolutionDueAt} < ${now} then 1 else 0 end), 0)`,
+      })
+      .from(cases)
+      .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
+      .where(and(eq(cases.tenantId, tenantId), subtree(unit.path), inArray(cases.status, ['open', 'contacted']))),
+  ]);
+  const tally = (g: typeof cur) => {
+    const cells = g.get('')?.get('');
+    return cells ? weighTally(cells, 'none') : emptyTally();
+  };
+  const [t, p] = [tally(cur), tally(prev)];
+  const opts = { minN: settings.minResponses };
+  const s = score(t, opts);
+  const sp = score(p, opts);
+  const lines = [`${unit.name}`];
+  if (s.suppressed) lines.push(`  NPS: not shown, ${s.n} answer${s.n === 1 ? '' : 's'} (fewer than ${settings.minResponses})`);
+  else {
+    lines.push(`  NPS ${f1(s.nps!)} (95% CI ${f1(s.ci!.low)} to ${f1(s.ci!.high)}), n = ${s.n}`);
+    const d = sp.suppressed ? null : difference(t, p);
+    lines.push(d ? `  Change vs the week before: ${d.points >= 0 ? '+' : ''}${f1(d.points)} points (p = ${d.p < 0.001 ? '< 0.001' : d.p.toFixed(3)})` : `  Change vs the week before: not enough answers that week (n = ${sp.n})`);
+  }
+  const inWeek = comments.filter((r) => {
+    const d = localDay(r.createdAt, r.timezone);
+    return d >= last.from && d <= last.to;
+  });
+  const themes = topTerms(inWeek.map((r) => ({ comment: r.comment!, locale: r.locale })));
+  if (themes.size === 0) lines.push('  Detractor themes: no detractor comments');
+  else {
+    lines.push('  Detractor themes:');
+    for (const [lang, top] of themes) lines.push(`    ${lang}: ${top.map(([term, n]) => `${term} (${n})`).join(', ')}`);
+  }
+  lines.push(`  Cases: ${caseCounts?.open ?? 0} open, ${caseCounts?.overdue ?? 0} overdue`);
+  lines.push('  Action plans: no action plans yet');
+  return lines;
+}
+
+/** The digest text of a manager for the week starting `monday` (local day). */
+export async function composeDigest(db: Db, tenantId: string, name: string, managed: Unit[], monday: string, settings: Settings, now: number): Promise<string> {
+  const shown = managed.slice(0, MAX_UNITS);
+  const sections = await Promise.all(shown.map((u) => unitSection(db, tenantId, u, monday, settings, now)));
+  const lines = [`Good morning ${name}, your NPS week ${addDays(monday, -7)} to ${addDays(monday, -1)}:`, ''];
+  for (const s of sections) lines.push(...s, '');
+  if (managed.length > shown.length) lines.push(`Also yours: ${managed.slice(shown.length).map((u) => u.name).join(', ')} (see the scores page).`, '');
+  return lines.join('\n').trimEnd();
+}
+
+/**
+ * Hourly: each manager whose unit's local time is Monday 08:00 or later and who has no digest
+ * for that week gets one. The digests row (unique per user and week) is written before the
+ * email goes out, so a second run — or two at once — sends nothing more.
+ */
+export async function sendDigests(env: Env, now: number): Promise<void> {
+  const config = loadConfig(env);
+  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const grants = await db
+    .select({ tenantId: roleGrants.tenantId, userId: users.id, email: users.email, name: users.name, unit: { id: units.id, path: units.path, name: units.name, timezone: units.timezone } })
+    .from(roleGrants)
+    .innerJoin(users, and(eq(users.tenantId, roleGrants.tenantId), eq(users.id, roleGrants.userId)))
+    .innerJoin(units, and(eq(units.tenantId, roleGrants.tenantId), eq(units.id, roleGrants.unitId)))
+    .where(and(sql`${roleGrants.tenantId} in (select ${tenants.id} from ${tenants})`, eq(roleGrants.role, 'manager'), eq(users.status, 'active')))
+    .orderBy(roleGrants.tenantId, users.id, units.path);
+
+  // One digest per manager: their topmost units (nested grants folded), in the first one's time zone.
+  const managers = new Map<string, { tenantId: string; userId: string; email: string; name: string; units: Unit[] }>();
+  for (const g of grants) {
+    const key = `${g.tenantId}/${g.userId}`;
+    let m = managers.get(key);
+    if (!m) managers.set(key, (m = { tenantId: g.tenantId, userId: g.userId, email: g.email, name: g.name, units: [] }));
+    if (!m.units.some((u) => g.unit.path.startsWith(u.path))) m.units.push(g.unit);
+  }
+  const due = [...managers.values()].filter((m) => isDigestTime(now, m.units[0]!.timezone)).map((m) => ({ ...m, week: localDay(now, m.units[0]!.timezone) }));
+  if (due.length === 0) return;
+  const sent = await db
+    .select({ tenantId: digests.tenantId, userId: digests.userId, week: digests.week })
+    .from(digests)
+    .where(and(inArray(digests.tenantId, [...new Set(due.map((m) => m.tenantId))]), inArray(digests.userId, due.map((m) => m.userId)), inArray(digests.week, [...new Set(due.map((m) => m.week))])));
+  const done = new Set(sent.map((d) => `${d.tenantId}/${d.userId}/${d.week}`));
+  const todo = due.filter((m) => !done.has(`${m.tenantId}/${m.userId}/${m.week}`)).slice(0, PER_RUN);
+
+  const settingsOf = new Map<string, Promise<Settings>>();
+  const failures: unknown[] = [];
+  for (const m of todo) {
+    try {
+      if (!settingsOf.has(m.tenantId)) settingsOf.set(m.tenantId, getSettings(db, m.tenantId));
+      const settings = await settingsOf.get(m.tenantId)!;
+      const body = await composeDigest(db, m.tenantId, m.name, m.units, m.week, settings, now);
+      const [claimed] = await db
+        .insert(digests)
+        .values({ id: newId('dig'), tenantId: m.tenantId, userId: m.userId, week: m.week, body, createdAt: now })
+        .onConflictDoNothing()
+        .returning({ id: digests.id });
+      if (!claimed) continue; // another run sent it
+      const out = await sendStaffEmail(db, config, settings, { tenantId: m.tenantId, to: m.email, subject: `Your NPS week to ${addDays(m.week, -1)}`, text: body, key: `digest:${claimed.id}`, now });
+      if (!out.sent) console.error(JSON.stringify({ level: 'error', job: 'digests', digestId: claimed.id, message: out.error }));
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} digests failed`);
+}
