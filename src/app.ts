@@ -23,6 +23,8 @@ import { surveyPageRoutes } from './survey-page/routes';
 import { touchpointLinkRoutes } from './survey-page/link-routes';
 import { widgetRoutes } from './widget/routes';
 import { waveRoutes } from './waves/routes';
+import { caseRoutes } from './cases/routes';
+import { caseSettingsRoutes } from './cases/settings-routes';
 import { alertRoutes } from './alerts/routes';
 import { webhookRoutes } from './webhooks/routes';
 
@@ -49,6 +51,8 @@ export function createApp() {
   app.route('/', contactRoutes);
   app.route('/', eventRoutes);
   app.route('/', waveRoutes);
+  app.route('/', caseRoutes);
+  app.route('/', caseSettingsRoutes);
   app.route('/', settingsRoutes);
   app.route('/', invitationRoutes);
   app.route('/', outboxRoutes);

@@ -41,14 +41,20 @@ export type Action =
   /** Root cause and corrective action of an alert within reach (the exception log). */
   | 'alert.annotate'
   /** Outgoing webhooks: endpoints, secrets, the delivery log and replays (tenant-wide). */
-  | 'webhook.manage';
+  | 'webhook.manage'
+  /** Recovery cases of units in reach: read them (and loop metrics), work them (status, notes), configure (templates, vendor contracts, case settings). */
+  | 'case.read'
+  | 'case.write'
+  | 'case.configure'
+  /** Reply templates: reading them (anyone who works cases). */
+  | 'template.read';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate', 'alert.manage', 'alert.read', 'alert.annotate', 'webhook.manage']),
-  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read']),
-  manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'alert.annotate']),
-  agent: new Set<Action>(['unit.read']),
-  vendor: new Set<Action>(['unit.read', 'score.read', 'response.read']),
+  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate', 'alert.manage', 'alert.read', 'alert.annotate', 'webhook.manage', 'case.read', 'case.write', 'case.configure', 'template.read']),
+  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read']),
+  manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'alert.annotate', 'case.read', 'case.write', 'template.read']),
+  agent: new Set<Action>(['unit.read', 'template.read']),
+  vendor: new Set<Action>(['unit.read', 'score.read', 'response.read', 'case.read', 'case.write', 'template.read']),
   viewer: new Set<Action>(['unit.read', 'score.read']),
 };
 

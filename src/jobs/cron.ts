@@ -9,12 +9,14 @@ import { runDueWaves } from '../waves/run';
 import { evaluateAlerts } from '../alerts/evaluate';
 import { sendDigests } from '../digests/run';
 import { enqueueDueWebhooks } from '../webhooks/dispatch';
+import { escalateLateCases } from '../cases/escalation';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
   everyMinute: '* * * * *',
   hourly: '0 * * * *',
   daily: '0 3 * * *',
+  everyFiveMinutes: '*/5 * * * *',
 } as const;
 
 type Job = (env: Env, scheduledTime: number) => Promise<void>;
@@ -35,10 +37,16 @@ const foldRollups: Job = async (env, now) => {
   await foldAll(openDb(config.libsqlUrl, config.libsqlAuthToken), now);
 };
 
+/** Every five minutes: late recovery cases escalate, once per breach (docs/cases.md). */
+const escalateCases: Job = async (env, now) => {
+  await escalateLateCases(env, now);
+};
+
 const JOBS: Record<string, Job[]> = {
   [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups, enqueueDueWebhooks],
   [SCHEDULES.hourly]: [evaluateAlerts, sendDigests],
   [SCHEDULES.daily]: [purgeExpiredCredentials],
+  [SCHEDULES.everyFiveMinutes]: [escalateCases],
 };
 
 /** Runs the jobs of one cron expression; an unknown expression is a configuration error. */

@@ -1,7 +1,5 @@
-import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { openDb } from '../db/client';
-import { responses } from '../db/schema';
+import { followUp } from '../cases/follow-up';
 import { loadConfig, type Env } from '../env';
 import type { JobMessage } from '../jobs/queue';
 
@@ -13,19 +11,13 @@ const Message = z.object({
 });
 
 /**
- * Consumer of `response.captured` (workflow queue). For now it only checks that the answer it
- * names exists and acknowledges: opening a case for a detractor, alerts and webhooks are the
- * closed-loop issue's, which replaces this body (idempotent by `idempotencyKey`, so a
- * redelivered message never opens a second case). A malformed message or a missing response
- * throws, so the message is retried and ends in the dead-letter queue, never silently dropped.
+ * Consumer of `response.captured` (workflow queue): the closed loop's follow-up of one answer
+ * (src/cases/follow-up.ts, docs/cases.md): `response.created` for webhooks and, for a counted
+ * detractor (or passive when the touchpoint says so), a recovery case routed to its owner, who
+ * is notified. Exactly once in effect (job steps per answer and step). A malformed message or
+ * a missing response throws, so the message is retried and ends in the dead-letter queue.
  */
 export async function handleResponseCaptured(message: JobMessage, env: Env): Promise<void> {
   const body = Message.parse(message);
-  const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
-  const [row] = await db
-    .select({ id: responses.id })
-    .from(responses)
-    .where(and(eq(responses.tenantId, body.tenantId), eq(responses.id, body.responseId)));
-  if (!row) throw new Error(`response ${body.responseId} of tenant ${body.tenantId} not found`);
+  await followUp(loadConfig(env), body.tenantId, body.responseId);
 }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client';
+import { BusinessCalendarSchema, CasePhonesSchema, CaseTargetsSchema, RoutingRulesSchema } from '../cases/config';
 import { tenants } from '../db/schema';
 
 /**
@@ -28,6 +29,11 @@ export const SettingsSchema = z.object({
   webhook: z.object({ url: z.url(), secret: z.string().min(16).max(500) }).optional(),
   /** In-app widget: the public key in the script tag; the secret signs user ids (HMAC) on the tenant's backend. */
   widget: z.object({ publicKey: z.string().min(8).max(100), secret: z.string().min(16).max(500) }).optional(),
+  /** Recovery cases (docs/cases.md): default targets, the business-hours calendar they count in, routing rules, owners' SMS numbers. */
+  caseTargets: CaseTargetsSchema.default({ firstContactHours: 48, resolutionHours: 168 }),
+  businessCalendar: BusinessCalendarSchema.optional(),
+  routingRules: RoutingRulesSchema.optional(),
+  casePhones: CasePhonesSchema.optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -15,5 +15,8 @@ export const TouchpointRulesSchema = z.strictObject({
   dailyCap: z.number().int().min(1).max(10_000_000).optional(),
   /** Passives (7–8) open a recovery case too, not only detractors. */
   includePassives: z.boolean().optional(),
+  /** Case targets of this touchpoint (hours, business hours under a calendar): override the tenant's, a vendor contract overrides these. */
+  firstContactHours: z.number().int().min(1).max(8760).optional(),
+  resolutionHours: z.number().int().min(1).max(8760).optional(),
 });
 export type TouchpointRules = z.infer<typeof TouchpointRulesSchema>;

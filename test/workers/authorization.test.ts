@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSentInvitation } from './invitation-fixture';
-import { responses } from '../../src/db/schema';
+import { cases as caseRows, responses } from '../../src/db/schema';
 import { alerts } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { providerSpace } from './provider';
@@ -657,6 +657,106 @@ for (const unit of ['emea', 'quickserve'] as UnitKey[]) {
     }
   });
 }
+
+// ---- Recovery cases ----------------------------------------------------------------------------
+
+/** Who reads cases of units in reach: admin, analyst, manager, vendor; everyone reads the cases they own; a viewer none. */
+const CASE_READERS = new Set(['admin', 'analyst', 'manager', 'vendor']);
+const CASE_WRITERS = new Set(['admin', 'manager', 'vendor']);
+const caseRead = (login: Login, unit: UnitKey, owner: Login) => (login === owner || (SEES[login].includes(unit) && CASE_READERS.has(GRANT[login].role)) ? 200 : 404);
+const caseWrite = (login: Login, unit: UnitKey, owner: Login) =>
+  caseRead(login, unit, owner) === 404 ? 404 : login === owner || CASE_WRITERS.has(GRANT[login].role) ? 200 : 403;
+
+/** A case in a unit owned by a login, written straight to the database on a response there. */
+async function newCase(unit: UnitKey, owner: Login) {
+  const r = await newResponse(unit, true);
+  const { touchpointId } = await answerTargets();
+  const id = newId('case');
+  await db().insert(caseRows).values({ id, tenantId: t.tenantId, responseId: r.id, unitId: U(unit), touchpointId, ownerUserId: t.userIds[owner], status: 'open', score: 4 });
+  return id;
+}
+
+for (const [unit, owner] of [['berlin', 'manager'], ['berlin', 'agent'], ['fastfix', 'vendor']] as [UnitKey, Login][]) {
+  matrix('GET /api/v1/cases/{id}', `a case in ${LABEL[unit]} owned by ${owner}`, (login) => caseRead(login, unit, owner), async (login, expected) => {
+    const id = await newCase(unit, owner);
+    const res = await call('GET', `/api/v1/cases/${id}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toMatchObject({ id, unitId: U(unit), ownerUserId: t.userIds[owner] });
+    const listed = await call('GET', '/api/v1/cases?limit=500', { token: tokenOf(login) });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.some((c: any) => c.id === id)).toBe(expected === 200);
+  });
+  matrix('PATCH /api/v1/cases/{id}', `a case in ${LABEL[unit]} owned by ${owner}`, (login) => caseWrite(login, unit, owner), async (login, expected) => {
+    const id = await newCase(unit, owner);
+    const res = await call('PATCH', `/api/v1/cases/${id}`, { token: tokenOf(login), body: { status: 'contacted', note: `called by ${login}` } });
+    expectOutcome(res, expected);
+    const after = (await call('GET', `/api/v1/cases/${id}`, { token: admin() })).body;
+    if (expected === 200) {
+      expect(after.status).toBe('contacted');
+      await expectAudited(res, login, 'case.update', id);
+    } else {
+      refused.push({ name: `${login} PATCH /api/v1/cases/{id}`, requestId: res.headers.get('x-request-id')! });
+      expect(after.status).toBe('open');
+    }
+  });
+}
+
+matrix('GET /api/v1/cases/{id}/reply', 'a case in Berlin owned by manager', (login) => caseRead(login, 'berlin', 'manager'), async (login, expected) => {
+  await call('POST', '/api/v1/reply-templates', { token: admin(), body: { theme: 'authz', locale: 'en', subject: 'Hello {contactName}', body: 'Score {score}' } });
+  const id = await newCase('berlin', 'manager');
+  const res = await call('GET', `/api/v1/cases/${id}/reply?theme=authz`, { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body.body).toBe('Score 4');
+});
+
+/** Metrics of the caller's own subtree: needs case.read there. */
+matrix('GET /api/v1/cases/metrics', 'own subtree', (login) => (CASE_READERS.has(GRANT[login].role) ? 200 : 403), async (login, expected) => {
+  const res = await call('GET', '/api/v1/cases/metrics', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body.unitId).toBe(U(GRANT[login].unit));
+});
+
+matrix('POST /api/v1/reply-templates', 'the tenant', (login) => tenantStatus(login, 201), async (login, expected) => {
+  const theme = `t-${uniq()}`;
+  const res = await call('POST', '/api/v1/reply-templates', { token: tokenOf(login), body: { theme, locale: 'en', subject: 's', body: 'b' } });
+  expectOutcome(res, expected);
+  if (expected === 201) await expectAudited(res, login, 'reply_template.create', res.body.id);
+  else refused.push({ name: `${login} POST /api/v1/reply-templates`, requestId: res.headers.get('x-request-id')! });
+  const listed = await call('GET', `/api/v1/reply-templates?theme=${theme}`, { token: admin() });
+  expect(listed.body.items).toHaveLength(expected === 201 ? 1 : 0);
+});
+
+matrix('GET /api/v1/reply-templates', 'the tenant', (login) => (GRANT[login].role === 'viewer' ? 403 : 200), async (login, expected) => {
+  expectOutcome(await call('GET', '/api/v1/reply-templates', { token: tokenOf(login) }), expected);
+});
+
+matrix('PUT /api/v1/vendor-contracts/{unitId}', 'FastFix', (login) => writeStatus(login, 'fastfix', 200), async (login, expected) => {
+  const hours = 1 + Math.floor(Math.random() * 100);
+  const res = await call('PUT', `/api/v1/vendor-contracts/${U('fastfix')}`, { token: tokenOf(login), body: { firstContactHours: hours } });
+  expectOutcome(res, expected);
+  if (expected === 200) {
+    expect(res.body.firstContactHours).toBe(hours);
+    await expectAudited(res, login, 'vendor_contract.update', U('fastfix'));
+  } else refused.push({ name: `${login} PUT /api/v1/vendor-contracts/{unitId}`, requestId: res.headers.get('x-request-id')! });
+});
+
+matrix('GET /api/v1/case-settings', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
+  expectOutcome(await call('GET', '/api/v1/case-settings', { token: tokenOf(login) }), expected);
+});
+
+matrix('PUT /api/v1/case-settings', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
+  const hours = 10 + Math.floor(Math.random() * 1000);
+  const res = await call('PUT', '/api/v1/case-settings', { token: tokenOf(login), body: { caseTargets: { resolutionHours: hours } } });
+  expectOutcome(res, expected);
+  const after = (await call('GET', '/api/v1/case-settings', { token: admin() })).body;
+  if (expected === 200) {
+    expect(after.caseTargets.resolutionHours).toBe(hours);
+    await expectAudited(res, login, 'case_settings.update', t.tenantId);
+  } else {
+    refused.push({ name: `${login} PUT /api/v1/case-settings`, requestId: res.headers.get('x-request-id')! });
+    expect(after.caseTargets.resolutionHours).not.toBe(hours);
+  }
+});
 
 // ---- Audit log and the caller -------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { events, responses } from '../../src/db/schema';
+import { cases, events, replyTemplates, responses } from '../../src/db/schema';
 import { alerts, webhookDeliveries } from '../../src/db/schema';
 import { webhookEvent } from '../../src/webhooks/emit';
 import { newId } from '../../src/lib/ids';
@@ -52,6 +52,8 @@ interface Ids {
   contact2: string;
   /** A recurring wave (yearly, so no cron tick of the suite runs it). */
   wave: string;
+  /** A recovery case on `response`. */
+  case: string;
   /** A webhook endpoint, a message in its delivery log, and an open alert on the region. */
   webhook: string;
   delivery: string;
@@ -73,6 +75,9 @@ let bTouchpointKey: string;
 let bWaveId: string;
 let aEventId: string;
 let aContact2: unknown;
+/** B's own recovery case and reply template. */
+let bCaseId: string;
+let bTemplateId: string;
 
 /** Every id and identifying string of A: none may appear in an answer to B unless B sent it. */
 let aSecrets: string[];
@@ -544,6 +549,49 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/waves', name: 'list', kind: 'list', path: '/api/v1/waves', mustContain: () => [bWaveId] },
 
+  // Recovery cases, reply templates, vendor contracts
+  { op: 'GET /api/v1/cases/{id}', name: "A's case", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}`, 'GET') },
+  { op: 'PATCH /api/v1/cases/{id}', name: "mark A's case contacted", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}`, 'PATCH', { status: 'contacted', note: 'pwned' }) },
+  { op: 'GET /api/v1/cases/{id}/reply', name: "a reply for A's case", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}/reply?theme=iso`, 'GET') },
+  { op: 'GET /api/v1/cases', name: "A's unit as the vendor filter (?vendorId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases?vendorId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/cases', name: 'list', kind: 'list', path: '/api/v1/cases', mustContain: () => [bCaseId] },
+  { op: 'GET /api/v1/cases/metrics', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/metrics?unitId=${x.unit}`, 'GET') },
+  { op: 'PUT /api/v1/vendor-contracts/{unitId}', name: "A's unit", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendor-contracts/${x.leaf}`, 'PUT', { firstContactHours: 1 }) },
+  {
+    op: 'PUT /api/v1/vendor-contracts/{unitId}',
+    name: "B's vendor owned by A's user (ownerUserId in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/vendor-contracts/${B.units.fastfix}`, 'PUT', { ownerUserId: x.user }),
+  },
+  { op: 'GET /api/v1/reply-templates', name: 'list', kind: 'list', path: '/api/v1/reply-templates', mustContain: () => [bTemplateId] },
+  { op: 'PUT /api/v1/case-settings', name: "a routing rule naming A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/case-settings', 'PUT', { routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: x.user }] }) },
+  { op: 'PUT /api/v1/case-settings', name: "an SMS number for A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/case-settings', 'PUT', { casePhones: { [x.admin]: '+49301234567' } }) },
+  {
+    op: 'GET /api/v1/case-settings',
+    name: "B's own, nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/case-settings', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.caseTargets).toEqual({ firstContactHours: 48, resolutionHours: 168 });
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'POST /api/v1/reply-templates',
+    name: "the theme and locale of A's template: a new one in B, A's untouched",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('POST', '/api/v1/reply-templates', { token: bToken[cred], body: { theme: 'iso', locale: 'en', subject: 'B', body: 'B' } });
+      expect([200, 201]).toContain(res.status);
+      const [aTemplate] = await db().select().from(replyTemplates).where(and(eq(replyTemplates.tenantId, A.tenantId), eq(replyTemplates.theme, 'iso')));
+      expect(aTemplate).toMatchObject({ subject: 'A subject', body: 'A body' });
+      expectNoLeak(res, '');
+    },
+  },
+
   // Alerts and webhooks
   { op: 'POST /api/v1/alert-rules', name: "a rule on A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/alert-rules', 'POST', { unitId: x.unit }) },
   { op: 'POST /api/v1/alert-rules', name: "a rule on B's unit for A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/alert-rules', 'POST', { unitId: B.units.berlin, touchpointId: x.touchpoint }) },
@@ -731,6 +779,16 @@ beforeAll(async () => {
   bContact = `crm_${uniq()}${uniq()}`;
   expect((await call('PUT', `/api/v1/contacts/${bContact}`, { token: B.tokens.admin, body: { email: 'b@b.test' } })).status).toBe(201);
 
+  // Recovery cases: one in A (Berlin, on A's response), one in B; a reply template in each, same theme and locale.
+  const aCase = newId('case');
+  await db().insert(cases).values({ id: aCase, tenantId: A.tenantId, responseId: aResponse, unitId: A.units.berlin!, touchpointId: aTouchpoint.body.id, ownerUserId: A.userIds.manager, status: 'open', score: 3, firstContactDueAt: Date.now() + 86_400_000, resolutionDueAt: Date.now() + 7 * 86_400_000 });
+  const bResponse = newId('rsp');
+  await db().insert(responses).values({ id: bResponse, tenantId: B.tenantId, touchpointId: bTouchpoint.body.id, unitId: B.units.berlin!, surveyId: bSurvey!.body.id, surveyVersion: 1, channel: 'link', locale: 'en', score: 2, counted: true });
+  bCaseId = newId('case');
+  await db().insert(cases).values({ id: bCaseId, tenantId: B.tenantId, responseId: bResponse, unitId: B.units.berlin!, touchpointId: bTouchpoint.body.id, ownerUserId: B.userIds.manager, status: 'open', score: 2 });
+  bTemplateId = newId('rtpl');
+  await db().insert(replyTemplates).values([{ id: newId('rtpl'), tenantId: A.tenantId, theme: 'iso', locale: 'en', subject: 'A subject', body: 'A body' }, { id: bTemplateId, tenantId: B.tenantId, theme: 'iso-b', locale: 'en', subject: 'B subject', body: 'B body' }]);
+
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);
   aIds = {
@@ -753,6 +811,7 @@ beforeAll(async () => {
     webhook: aEndpoint.body.id,
     delivery: aDelivery!.id,
     alert: aAlert,
+    case: aCase,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -788,6 +847,7 @@ beforeAll(async () => {
     aRule.body.id,
     aAlert,
     aDelivery!.id,
+    aCase,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),

@@ -1,0 +1,121 @@
+import { and, eq } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { auditStatement } from '../audit/record';
+import { commit, openDb, type Db } from '../db/client';
+import { isUniqueViolation } from '../db/errors';
+import { caseEvents, cases, contacts, jobSteps, responses, tenants, touchpoints, units } from '../db/schema';
+import type { Config } from '../env';
+import { newId } from '../lib/ids';
+import { categorize } from '../scoring/nps';
+import { SettingsSchema } from '../settings/settings';
+import { TouchpointRulesSchema } from '../touchpoints/rules';
+import { webhookEvent } from '../webhooks/emit';
+import { caseLink, caseMessage, notifyOwner } from './notify';
+import { loadChain, routeOwner } from './routing';
+import { caseTargets, dueTimes } from './targets';
+
+/** Whether an answer opens a case: a counted detractor, or a counted passive when the touchpoint says so. */
+export function opensCase(r: { score: number | null; counted: boolean }, includePassives: boolean): boolean {
+  if (r.score === null || !r.counted) return false;
+  const category = categorize(r.score);
+  return category === 'detractor' || (includePassives && category === 'passive');
+}
+
+const load = (db: Db, tenantId: string, responseId: string) =>
+  db
+    .select({
+      r: responses,
+      unit: { id: units.id, name: units.name, path: units.path },
+      contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale, supportTier: contacts.supportTier, segment: contacts.segment, accountId: contacts.accountId, contractSize: contacts.contractSize, attributes: contacts.attributes },
+      rules: touchpoints.rules,
+      settings: tenants.settings,
+    })
+    .from(responses)
+    .innerJoin(tenants, eq(tenants.id, responses.tenantId))
+    .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
+    .leftJoin(contacts, and(eq(contacts.tenantId, responses.tenantId), eq(contacts.id, responses.contactId)))
+    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, responses.tenantId), eq(touchpoints.id, responses.touchpointId)))
+    .where(and(eq(responses.tenantId, tenantId), eq(responses.id, responseId)));
+
+/**
+ * The follow-up of one captured answer, exactly once in effect (docs/cases.md "Idempotency"):
+ *  1. step `response.captured:<id>:case`: `response.created` for webhooks and, for a case-opening
+ *     answer, the case with its `opened` event, audit row and `case.opened`, in one batch that
+ *     also writes the step. A second delivery hits the step's (or the case's) unique key: the
+ *     batch fails whole and nothing is written twice.
+ *  2. step `response.captured:<id>:notify:<channel>`: the owner is told, once per channel.
+ * A failure in 2 throws; the redelivered message skips 1 and retries 2.
+ */
+export async function followUp(config: Config, tenantId: string, responseId: string): Promise<void> {
+  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const [row] = await load(db, tenantId, responseId);
+  if (!row) throw new Error(`response ${responseId} of tenant ${tenantId} not found`);
+  const r = row.r;
+  const settings = SettingsSchema.parse(row.settings ?? {});
+  const rules = TouchpointRulesSchema.safeParse(row.rules ?? {});
+  const touchpointRules = rules.success ? rules.data : {};
+  const openedAt = r.answeredAt ?? r.createdAt;
+  const caseKey = `response.captured:${r.id}:case`;
+  const createdEvent = webhookEvent(db, tenantId, 'response.created', { id: r.id, touchpointId: r.touchpointId, unitId: r.unitId, contactId: r.contactId, score: r.score, counted: r.counted, locale: r.locale, answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null }, Date.now());
+
+  if (!opensCase(r, touchpointRules.includePassives ?? false)) {
+    try {
+      await commit(db, [db.insert(jobSteps).values({ tenantId, key: caseKey, result: { caseId: null }, createdAt: Date.now() }), createdEvent]);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+    return;
+  }
+
+  const chain = await loadChain(db, tenantId, row.unit.path);
+  const { owner, reason } = await routeOwner(db, tenantId, chain, row.contact, settings.routingRules ?? []);
+  const targets = caseTargets(chain, touchpointRules, settings);
+  const due = dueTimes(openedAt, targets, settings);
+  const now = Date.now();
+  const caseId = newId('case');
+  const record = {
+    id: caseId,
+    tenantId,
+    responseId: r.id,
+    unitId: r.unitId,
+    touchpointId: r.touchpointId,
+    contactId: r.contactId,
+    ownerUserId: owner?.id ?? null,
+    status: 'open' as const,
+    score: r.score!,
+    ...due,
+    createdAt: openedAt,
+    updatedAt: now,
+  };
+  const statements: BatchItem<'sqlite'>[] = [
+    db.insert(jobSteps).values({ tenantId, key: caseKey, result: { caseId }, createdAt: now }),
+    db.insert(cases).values(record),
+    db.insert(caseEvents).values({ id: newId('cev'), tenantId, caseId, type: 'opened', actorType: 'system', actorId: null, toStatus: 'open', details: { ownerUserId: owner?.id ?? null, routing: reason, targets }, createdAt: now }),
+    ...(await auditStatement(db, { tenantId, actor: { type: 'system', id: null }, action: 'case.open', targetType: 'case', targetId: caseId, after: record, details: { responseId: r.id, routing: reason } })),
+    createdEvent,
+    webhookEvent(db, tenantId, 'case.opened', { id: caseId, responseId: r.id, unitId: r.unitId, ownerUserId: owner?.id ?? null, score: r.score, status: 'open', firstContactDueAt: new Date(due.firstContactDueAt).toISOString(), resolutionDueAt: new Date(due.resolutionDueAt).toISOString() }, now),
+  ];
+  try {
+    await commit(db, statements);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+  }
+
+  // Step 2 works on the case as stored (this run's or an earlier one's).
+  const [stored] = await db.select().from(cases).where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, r.id)));
+  if (!stored) throw new Error(`case of response ${r.id} missing after opening`);
+  if (!stored.ownerUserId) return;
+  const person = stored.ownerUserId === owner?.id ? owner : (await loadChain(db, tenantId, row.unit.path)).granted.find((g) => g.user.id === stored.ownerUserId)?.user;
+  if (!person) return;
+  const message = caseMessage({
+    heading: 'New recovery case',
+    caseId: stored.id,
+    score: stored.score,
+    comment: r.comment,
+    unitName: row.unit.name,
+    contact: row.contact ? { ...row.contact, name: row.contact.attributes?.name } : null,
+    link: caseLink(config, stored.id),
+    dueAt: stored.firstContactDueAt,
+  });
+  await notifyOwner(db, config, settings, { tenantId, caseId: stored.id, owner: person, message, keyBase: `response.captured:${r.id}:notify`, kind: 'opened', now: Date.now() });
+}

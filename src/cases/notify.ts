@@ -1,0 +1,107 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { commit, type Db } from '../db/client';
+import { caseEvents, devOutbox, jobSteps } from '../db/schema';
+import { permanentFailure, sendEmail, sendSms, type SendResult } from '../delivery/channels';
+import type { Config } from '../env';
+import { newId } from '../lib/ids';
+import type { Settings } from '../settings/settings';
+import type { Person } from './routing';
+
+/** Where a notification links to: the case in the API (a signed-in browser reads it with its session cookie). */
+export const caseLink = (config: Config, caseId: string) => `${config.publicBaseUrl}/api/v1/cases/${caseId}`;
+
+export interface CaseMessage {
+  subject: string;
+  text: string;
+  sms: string;
+}
+
+/** The message to an owner about a case: score, comment, contact, link. */
+export function caseMessage(x: {
+  heading: string;
+  caseId: string;
+  score: number;
+  comment: string | null;
+  unitName: string;
+  contact: { externalId: string; email: string | null; phone: string | null; name?: unknown } | null;
+  link: string;
+  dueAt?: number | null;
+}): CaseMessage {
+  const who = x.contact ? [typeof x.contact.name === 'string' ? x.contact.name : null, x.contact.externalId, x.contact.email, x.contact.phone].filter(Boolean).join(', ') : 'anonymous';
+  const lines = [
+    `${x.heading}: score ${x.score} at ${x.unitName}.`,
+    `Contact: ${who}`,
+    `Comment: ${x.comment?.trim() ? x.comment.trim() : '(none)'}`,
+    ...(x.dueAt ? [`First contact due: ${new Date(x.dueAt).toISOString()}`] : []),
+    `Case: ${x.link}`,
+  ];
+  const sms = `${x.heading}: score ${x.score} at ${x.unitName}. ${x.link}`;
+  return { subject: `${x.heading}: score ${x.score} at ${x.unitName}`, text: lines.join('\n\n'), sms: sms.slice(0, 600) };
+}
+
+/** Thrown when a channel failed in a way worth retrying: the queue redelivers and the step is tried again. */
+export class NotifyRetry extends Error {}
+
+/**
+ * Notifies a case owner by email (always: every user has one) and by SMS (when the tenant's
+ * `casePhones` has a number for them), each channel once: a job step per channel
+ * (`<keyBase>:email`, `<keyBase>:sms`) is written with the case event in one batch after the
+ * send, so a redelivery skips what was sent. The provider gets the step key as its
+ * idempotency key, so a crash between the send and that batch cannot make it deliver twice.
+ * In development without a provider the message goes to the dev outbox. A permanent failure is
+ * recorded and settled; a retryable one throws `NotifyRetry` after the other channel had its turn.
+ */
+export async function notifyOwner(
+  db: Db,
+  config: Config,
+  settings: Settings,
+  x: { tenantId: string; caseId: string; owner: Person; message: CaseMessage; keyBase: string; kind: string; now: number },
+): Promise<{ channel: string; result: SendResult }[]> {
+  const phone = settings.casePhones?.[x.owner.id];
+  const channels: ('email' | 'sms')[] = phone ? ['email', 'sms'] : ['email'];
+  const keys = channels.map((ch) => `${x.keyBase}:${ch}`);
+  const done = await db.select({ key: jobSteps.key }).from(jobSteps).where(and(eq(jobSteps.tenantId, x.tenantId), inArray(jobSteps.key, keys)));
+  const development = config.environment === 'development';
+  const outcomes: { channel: string; result: SendResult }[] = [];
+  let retry: string | null = null;
+  for (const channel of channels) {
+    const key = `${x.keyBase}:${channel}`;
+    if (done.some((d) => d.key === key)) continue;
+    const to = channel === 'email' ? x.owner.email : phone!;
+    let result: SendResult;
+    let outbox: typeof devOutbox.$inferInsert | null = null;
+    if (channel === 'email' && settings.email) {
+      result = await sendEmail(settings.email, { to, subject: x.message.subject, text: x.message.text, html: `<pre>${x.message.text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`, invitationId: x.caseId, idempotencyKey: key });
+    } else if (channel === 'sms' && settings.sms) {
+      result = await sendSms(settings.sms, { to, body: x.message.sms, idempotencyKey: key });
+    } else if (development) {
+      result = { outcome: 'sent', statusCode: null };
+      outbox = { id: newId('out'), tenantId: x.tenantId, channel, recipient: to, subject: channel === 'email' ? x.message.subject : null, body: channel === 'email' ? x.message.text : x.message.sms, invitationId: null, createdAt: x.now };
+    } else {
+      result = permanentFailure(`no ${channel === 'email' ? 'email' : 'SMS'} provider is configured (settings.${channel})`);
+    }
+    outcomes.push({ channel, result });
+    if (result.outcome === 'failed' && result.retryable) {
+      retry = `${channel} to the owner of case ${x.caseId}: ${result.error}`;
+      continue;
+    }
+    const statements: BatchItem<'sqlite'>[] = [
+      db.insert(jobSteps).values({ tenantId: x.tenantId, key, result: { channel, outcome: result.outcome, statusCode: result.statusCode, ...(result.outcome === 'failed' ? { error: result.error } : {}) }, createdAt: x.now }).onConflictDoNothing(),
+      db.insert(caseEvents).values({
+        id: newId('cev'),
+        tenantId: x.tenantId,
+        caseId: x.caseId,
+        type: result.outcome === 'sent' ? 'notified' : 'notify_failed',
+        actorType: 'system',
+        actorId: null,
+        details: { kind: x.kind, channel, to: x.owner.id, ...(result.outcome === 'failed' ? { error: result.error } : {}) },
+        createdAt: x.now,
+      }),
+    ];
+    if (outbox) statements.push(db.insert(devOutbox).values(outbox));
+    await commit(db, statements);
+  }
+  if (retry) throw new NotifyRetry(retry);
+  return outcomes;
+}
