@@ -25,15 +25,20 @@ export function breachOf(c: { status: string; firstContactAt: number | null; fir
   return null;
 }
 
-/** Late cases across tenants: one indexed range per tenant (tenant_id, status, resolution_due_at) or the first-contact condition. */
-function lateCases(db: Db, now: number) {
-  return db
+/** Cases with what escalating and notifying them needs: unit, tenant settings, comment, contact. */
+const casesInContext = (db: Db) =>
+  db
     .select({ c: cases, unitPath: units.path, unitName: units.name, settings: tenants.settings, comment: responses.comment, contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, attributes: contacts.attributes } })
     .from(cases)
     .innerJoin(tenants, eq(tenants.id, cases.tenantId))
     .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
     .leftJoin(responses, and(eq(responses.tenantId, cases.tenantId), eq(responses.id, cases.responseId)))
     .leftJoin(contacts, and(eq(contacts.tenantId, cases.tenantId), eq(contacts.id, cases.contactId)))
+    .$dynamic();
+
+/** Late cases across tenants: one indexed range per tenant (tenant_id, status, resolution_due_at) or the first-contact condition. */
+function lateCases(db: Db, now: number) {
+  return casesInContext(db)
     .where(
       and(
         inArray(cases.status, ['open', 'contacted']),
@@ -56,13 +61,7 @@ const NOTICE_RETRY_MS = 86_400_000;
  * notification failed for now (provider down) and is tried again, once per tick, for a day.
  */
 function unnoticed(db: Db, now: number) {
-  return db
-    .select({ c: cases, unitPath: units.path, unitName: units.name, settings: tenants.settings, comment: responses.comment, contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, attributes: contacts.attributes } })
-    .from(cases)
-    .innerJoin(tenants, eq(tenants.id, cases.tenantId))
-    .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
-    .leftJoin(responses, and(eq(responses.tenantId, cases.tenantId), eq(responses.id, cases.responseId)))
-    .leftJoin(contacts, and(eq(contacts.tenantId, cases.tenantId), eq(contacts.id, cases.contactId)))
+  return casesInContext(db)
     .where(
       and(
         inArray(cases.status, ['open', 'contacted']),
