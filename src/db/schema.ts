@@ -714,3 +714,36 @@ export const digests = sqliteTable(
   },
   (t) => [uniqueIndex('digests_tenant_user_week').on(t.tenantId, t.userId, t.week)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Portals: local action plans of regional and site managers.
+
+export const ACTION_PLAN_STATUSES = ['planned', 'in_progress', 'done', 'cancelled'] as const;
+
+/** A local action plan: from a theme or an alert, with an owner, a due date and before/after windows. */
+export const actionPlans = sqliteTable(
+  'action_plans',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    title: text('title').notNull(),
+    description: text('description'),
+    /** What it answers: a detractor theme (term) or an alert. */
+    theme: text('theme'),
+    alertId: text('alert_id'),
+    ownerUserId: text('owner_user_id').references(() => users.id),
+    status: text('status', { enum: ACTION_PLAN_STATUSES }).notNull(),
+    dueOn: text('due_on'),
+    /** Local-day ranges whose NPS is compared: before the plan and after it. */
+    beforeFrom: text('before_from'),
+    beforeTo: text('before_to'),
+    afterFrom: text('after_from'),
+    afterTo: text('after_to'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('action_plans_tenant_unit').on(t.tenantId, t.unitId), index('action_plans_tenant_owner_status').on(t.tenantId, t.ownerUserId, t.status)],
+);
