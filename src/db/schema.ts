@@ -747,3 +747,29 @@ export const actionPlans = sqliteTable(
   },
   (t) => [index('action_plans_tenant_unit').on(t.tenantId, t.unitId), index('action_plans_tenant_owner_status').on(t.tenantId, t.ownerUserId, t.status)],
 );
+
+/**
+ * Month totals of the day cells per unit and segment: long ranges grouped by unit or segment
+ * (the dashboard's common query) sum these instead of every day cell. Kept by the fold and
+ * recomputed from the day cells on corrections, so the two always agree.
+ */
+export const rollupMonths = sqliteTable(
+  'rollup_months',
+  {
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    /** YYYY-MM of the unit's local days. */
+    month: text('month').notNull(),
+    segment: text('segment').notNull(),
+    promoters: integer('promoters', { mode: 'number' }).notNull(),
+    passives: integer('passives', { mode: 'number' }).notNull(),
+    detractors: integer('detractors', { mode: 'number' }).notNull(),
+    w: real('w').notNull(),
+    w2: real('w2').notNull(),
+    wPromoters: real('w_promoters').notNull(),
+    wDetractors: real('w_detractors').notNull(),
+  },
+  (t) => [uniqueIndex('rollup_months_cell').on(t.tenantId, t.unitId, t.month, t.segment), index('rollup_months_tenant_month').on(t.tenantId, t.month)],
+);

@@ -98,10 +98,42 @@ const addCell = (db: Db, tenantId: string, key: CellKey, s: CellSums, guard: num
   // one this fold started from, so two overlapping folds cannot count the same answers twice.
   db.run(sql`insert into rollups (tenant_id, unit_id, day, touchpoint_id, channel, segment, locale, survey_id, survey_version, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
     select ${tenantId}, ${key.unitId}, ${key.day}, ${key.touchpointId}, ${key.channel}, ${key.segment}, ${key.locale}, ${key.surveyId}, ${key.surveyVersion}, ${s.promoters}, ${s.passives}, ${s.detractors}, ${s.w}, ${s.w2}, ${s.wPromoters}, ${s.wDetractors}
-    where coalesce((select response_seq from rollup_watermarks where tenant_id = ${tenantId}), 0) = ${guard}
+    where ${guarded(tenantId, guard)}
     on conflict (tenant_id, unit_id, day, touchpoint_id, channel, segment, locale, survey_id, survey_version) do update set
       promoters = promoters + excluded.promoters, passives = passives + excluded.passives, detractors = detractors + excluded.detractors,
       w = w + excluded.w, w2 = w2 + excluded.w2, w_promoters = w_promoters + excluded.w_promoters, w_detractors = w_detractors + excluded.w_detractors`);
+
+const guarded = (tenantId: string, guard: number) => sql`coalesce((select response_seq from rollup_watermarks where tenant_id = ${tenantId}), 0) = ${guard}`;
+
+/** Adds sums to a unit's month total for a segment (guarded like the day cells). */
+const addMonth = (db: Db, tenantId: string, unitId: string, month: string, segment: string, s: CellSums, guard: number) =>
+  db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
+    select ${tenantId}, ${unitId}, ${month}, ${segment}, ${s.promoters}, ${s.passives}, ${s.detractors}, ${s.w}, ${s.w2}, ${s.wPromoters}, ${s.wDetractors}
+    where ${guarded(tenantId, guard)}
+    on conflict (tenant_id, unit_id, month, segment) do update set
+      promoters = promoters + excluded.promoters, passives = passives + excluded.passives, detractors = detractors + excluded.detractors,
+      w = w + excluded.w, w2 = w2 + excluded.w2, w_promoters = w_promoters + excluded.w_promoters, w_detractors = w_detractors + excluded.w_detractors`);
+
+/** Rewrites a unit's month total for a segment as the sum of its day cells (after a correction). */
+const rebuildMonth = (db: Db, tenantId: string, unitId: string, month: string, segment: string, guard: number) => [
+  db.run(sql`delete from rollup_months where tenant_id = ${tenantId} and unit_id = ${unitId} and month = ${month} and segment = ${segment} and ${guarded(tenantId, guard)}`),
+  db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
+    select tenant_id, unit_id, ${month}, segment, sum(promoters), sum(passives), sum(detractors), sum(w), sum(w2), sum(w_promoters), sum(w_detractors)
+    from rollups where tenant_id = ${tenantId} and unit_id = ${unitId} and segment = ${segment} and day between ${`${month}-01`} and ${`${month}-31`} and ${guarded(tenantId, guard)}
+    group by tenant_id, unit_id, segment`),
+];
+
+/** The month totals of a set of cells, keyed by unit, month and segment. */
+function monthTotals(cells: Iterable<{ key: CellKey; sums: CellSums }>) {
+  const months = new Map<string, { unitId: string; month: string; segment: string; sums: CellSums }>();
+  for (const { key, sums } of cells) {
+    const id = JSON.stringify([key.unitId, key.day.slice(0, 7), key.segment]);
+    const m = months.get(id);
+    if (!m) months.set(id, { unitId: key.unitId, month: key.day.slice(0, 7), segment: key.segment, sums: { ...sums } });
+    else for (const f of ['promoters', 'passives', 'detractors', 'w', 'w2', 'wPromoters', 'wDetractors'] as const) m.sums[f] += sums[f];
+  }
+  return months.values();
+}
 
 /**
  * Folds a tenant's responses past its watermark into the rollups, in one atomic batch with the
@@ -116,7 +148,9 @@ export async function foldTenant(db: Db, tenantId: string, now: number): Promise
     .limit(FOLD_BATCH)) as FoldRow[];
   if (rows.length === 0) return { folded: 0, watermark: from };
   const to = rows[rows.length - 1]!.seq;
-  const statements: BatchItem<'sqlite'>[] = [...sumCells(rows).values()].map(({ key, sums }) => addCell(db, tenantId, key, sums, from));
+  const cells = sumCells(rows);
+  const statements: BatchItem<'sqlite'>[] = [...cells.values()].map(({ key, sums }) => addCell(db, tenantId, key, sums, from));
+  for (const m of monthTotals(cells.values())) statements.push(addMonth(db, tenantId, m.unitId, m.month, m.segment, m.sums, from));
   statements.push(
     db
       .insert(rollupWatermarks)
@@ -162,10 +196,12 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
     statements.push(
       db.run(sql`delete from rollups where tenant_id = ${tenantId} and unit_id = ${key.unitId} and day = ${key.day} and touchpoint_id = ${key.touchpointId}
         and channel = ${key.channel} and segment = ${key.segment} and locale = ${key.locale} and survey_id = ${key.surveyId} and survey_version = ${key.surveyVersion}
-        and coalesce((select response_seq from rollup_watermarks where tenant_id = ${tenantId}), 0) = ${watermark}`),
+        and ${guarded(tenantId, watermark)}`),
     );
     if (sums) statements.push(addCell(db, tenantId, key, sums, watermark));
   });
+  const months = new Map([...unique.values()].map((k) => [JSON.stringify([k.unitId, k.day.slice(0, 7), k.segment]), k]));
+  for (const k of months.values()) statements.push(...rebuildMonth(db, tenantId, k.unitId, k.day.slice(0, 7), k.segment, watermark));
   await commit(db, statements);
   // Every statement was guarded by the watermark read above: if a fold moved it meanwhile,
   // nothing was written, and the cells are recomputed against the new one.

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { contacts, responses, rollups, units } from '../db/schema';
+import { contacts, responses, rollupMonths, rollups, units } from '../db/schema';
 import { addTallies, categorize, emptyTally, type Tally } from '../scoring/nps';
 import { foldRows, watermarkOf, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
@@ -73,50 +73,64 @@ export async function gather(db: Db, q: ScoresScope): Promise<Grouped> {
 
   const watermark = await watermarkOf(db, q.tenantId);
   const rootLen = q.root.path.length;
-  const group: SQL =
-    q.groupBy === 'unit'
-      ? sql`case when ${units.path} = ${q.root.path} then ${q.root.id} else substr(${units.path}, ${rootLen + 1}, instr(substr(${units.path}, ${rootLen + 1}), '/') - 1) end`
-      : q.groupBy === 'touchpoint'
-        ? sql`${rollups.touchpointId}`
-        : q.groupBy === 'channel'
-          ? sql`${rollups.channel}`
-          : q.groupBy === 'segment'
-            ? sql`${rollups.segment}`
-            : q.groupBy === 'locale'
-              ? sql`${rollups.locale}`
+  const unitGroup = sql`case when ${units.path} = ${q.root.path} then ${q.root.id} else substr(${units.path}, ${rootLen + 1}, instr(substr(${units.path}, ${rootLen + 1}), '/') - 1) end`;
+  const span = usesMonths(q) ? monthSpan(q.from, q.to) : { days: [[q.from, q.to] as [string, string]] };
+
+  /** Day cells of local days in [from, to], summed per group, period and segment. */
+  const daySums = ([from, to]: [string, string]) => {
+    const group: SQL =
+      q.groupBy === 'unit'
+        ? unitGroup
+        : q.groupBy === 'touchpoint'
+          ? sql`${rollups.touchpointId}`
+          : q.groupBy === 'channel'
+            ? sql`${rollups.channel}`
+            : q.groupBy === 'segment'
+              ? sql`${rollups.segment}`
+              : q.groupBy === 'locale'
+                ? sql`${rollups.locale}`
+                : sql`''`;
+    const period: SQL =
+      q.period === 'day'
+        ? sql`${rollups.day}`
+        : q.period === 'month'
+          ? sql`substr(${rollups.day}, 1, 7)`
+          : q.period === 'quarter'
+            ? sql`substr(${rollups.day}, 1, 4) || '-Q' || ((cast(substr(${rollups.day}, 6, 2) as integer) + 2) / 3)`
+            : q.period === 'week'
+              ? sql`date(${rollups.day}, '-6 days', 'weekday 1')`
               : sql`''`;
-  const period: SQL =
-    q.period === 'day'
-      ? sql`${rollups.day}`
-      : q.period === 'month'
-        ? sql`substr(${rollups.day}, 1, 7)`
-        : q.period === 'quarter'
-          ? sql`substr(${rollups.day}, 1, 4) || '-Q' || ((cast(substr(${rollups.day}, 6, 2) as integer) + 2) / 3)`
-          : q.period === 'week'
-            ? sql`date(${rollups.day}, '-6 days', 'weekday 1')`
-            : sql`''`;
-  const [summed, tail] = await db.batch([
-    db
-      .select({
-        group: sql<string>`${group}`.as('g'),
-        period: sql<string>`${period}`.as('p'),
-        segment: rollups.segment,
-        promoters: sql<number>`sum(${rollups.promoters})`,
-        passives: sql<number>`sum(${rollups.passives})`,
-        detractors: sql<number>`sum(${rollups.detractors})`,
-        w: sql<number>`sum(${rollups.w})`,
-        w2: sql<number>`sum(${rollups.w2})`,
-        wPromoters: sql<number>`sum(${rollups.wPromoters})`,
-        wDetractors: sql<number>`sum(${rollups.wDetractors})`,
-      })
+    return db
+      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${period}`.as('p'), segment: rollups.segment, ...sums(rollups) })
       .from(rollups)
       .innerJoin(units, and(eq(units.id, rollups.unitId), eq(units.tenantId, rollups.tenantId)))
-      .where(and(eq(rollups.tenantId, q.tenantId), subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`))
-      .groupBy(sql`g`, sql`p`, rollups.segment),
+      .where(and(eq(rollups.tenantId, q.tenantId), subtree(q.root.path), sql`${rollups.day} between ${from} and ${to}`))
+      .groupBy(sql`g`, sql`p`, rollups.segment);
+  };
+  /** Month totals of whole months in [from, to] (YYYY-MM): far fewer rows than the days. */
+  const monthSums = ([from, to]: [string, string]) => {
+    const group: SQL = q.groupBy === 'unit' ? unitGroup : q.groupBy === 'segment' ? sql`${rollupMonths.segment}` : sql`''`;
+    const period: SQL =
+      q.period === 'month'
+        ? sql`${rollupMonths.month}`
+        : q.period === 'quarter'
+          ? sql`substr(${rollupMonths.month}, 1, 4) || '-Q' || ((cast(substr(${rollupMonths.month}, 6, 2) as integer) + 2) / 3)`
+          : sql`''`;
+    return db
+      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${period}`.as('p'), segment: rollupMonths.segment, ...sums(rollupMonths) })
+      .from(rollupMonths)
+      .innerJoin(units, and(eq(units.id, rollupMonths.unitId), eq(units.tenantId, rollupMonths.tenantId)))
+      .where(and(eq(rollupMonths.tenantId, q.tenantId), subtree(q.root.path), sql`${rollupMonths.month} between ${from} and ${to}`))
+      .groupBy(sql`g`, sql`p`, rollupMonths.segment);
+  };
+  const reads = [...span.days.map(daySums), ...(span.months ? [monthSums(span.months)] : [])];
+  const [tail, ...parts] = await db.batch([
     foldRows(db, q.tenantId)
       .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
       .orderBy(sql`${responses}.rowid`),
+    ...reads,
   ]);
+  const summed = parts.flat() as { group: string; period: string; segment: string; promoters: number; passives: number; detractors: number; w: number; w2: number; wPromoters: number; wDetractors: number }[];
   for (const r of summed) put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
 
   const paths = q.groupBy === 'unit' ? await unitPaths(db, q, (tail as FoldRow[]).map((r) => r.unitId)) : undefined;
@@ -128,6 +142,35 @@ export async function gather(db: Db, q: ScoresScope): Promise<Grouped> {
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
   }
   return out;
+}
+
+/** Sums of a rollup table's counts and weights. */
+const sums = (t: typeof rollups | typeof rollupMonths) => ({
+  promoters: sql<number>`sum(${t.promoters})`,
+  passives: sql<number>`sum(${t.passives})`,
+  detractors: sql<number>`sum(${t.detractors})`,
+  w: sql<number>`sum(${t.w})`,
+  w2: sql<number>`sum(${t.w2})`,
+  wPromoters: sql<number>`sum(${t.wPromoters})`,
+  wDetractors: sql<number>`sum(${t.wDetractors})`,
+});
+
+/** Month totals keep only the unit and the segment: they serve queries grouped by neither or by those, per month or quarter or overall. */
+const usesMonths = (q: ScoresScope) => (q.groupBy === undefined || q.groupBy === 'unit' || q.groupBy === 'segment') && (q.period === undefined || q.period === 'month' || q.period === 'quarter');
+
+const monthOf = (y: number, m: number) => new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
+const shiftMonth = (month: string, by: number) => monthOf(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + by);
+const lastDay = (month: string) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).toISOString().slice(0, 10);
+
+/** A range of local days as the whole months inside it and the leftover days at either end. */
+export function monthSpan(from: string, to: string): { months?: [string, string]; days: [string, string][] } {
+  const first = from.endsWith('-01') ? from.slice(0, 7) : shiftMonth(from.slice(0, 7), 1);
+  const last = to === lastDay(to.slice(0, 7)) ? to.slice(0, 7) : shiftMonth(to.slice(0, 7), -1);
+  if (first > last) return { days: [[from, to]] };
+  const days: [string, string][] = [];
+  if (from < `${first}-01`) days.push([from, lastDay(shiftMonth(first, -1))]);
+  if (to > lastDay(last)) days.push([`${shiftMonth(last, 1)}-01`, to]);
+  return { months: [first, last], days };
 }
 
 async function unitPaths(db: Db, q: ScoresScope, ids: string[]) {

@@ -55,7 +55,7 @@ interface Answer {
 const answerArb = fc.record({
   unit: fc.constantFrom(...UNIT_KEYS),
   score: fc.integer({ min: 0, max: 10 }),
-  at: fc.integer({ min: T0, max: T0 + 20 * DAY }),
+  at: fc.integer({ min: T0, max: T0 + 75 * DAY }),
   touchpoint: fc.integer({ min: 0, max: 1 }),
   channel: fc.constantFrom('email' as const, 'sms' as const),
   segment: fc.constantFrom('smb', 'enterprise', null),
@@ -164,8 +164,8 @@ describe('scores against a brute-force recount', () => {
     const queries = fc.sample(
       fc.record({
         unit: fc.constantFrom('root', 'emea', 'americas', 'berlin'),
-        start: fc.integer({ min: -2, max: 15 }),
-        length: fc.integer({ min: 0, max: 12 }),
+        start: fc.integer({ min: -2, max: 40 }),
+        length: fc.integer({ min: 0, max: 62 }),
         groupBy: fc.constantFrom(undefined, 'unit', 'channel', 'segment', 'touchpoint'),
         period: fc.constantFrom(undefined, 'month'),
         ltv: fc.boolean(),
