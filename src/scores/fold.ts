@@ -93,26 +93,48 @@ export async function watermarkOf(db: Db, tenantId: string): Promise<number> {
   return row?.seq ?? 0;
 }
 
-const addCell = (db: Db, tenantId: string, key: CellKey, s: CellSums, guard: number) =>
-  // INSERT … SELECT … WHERE: every statement of the batch checks that the watermark is still the
-  // one this fold started from, so two overlapping folds cannot count the same answers twice.
-  db.run(sql`insert into rollups (tenant_id, unit_id, day, touchpoint_id, channel, segment, locale, survey_id, survey_version, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
-    select ${tenantId}, ${key.unitId}, ${key.day}, ${key.touchpointId}, ${key.channel}, ${key.segment}, ${key.locale}, ${key.surveyId}, ${key.surveyVersion}, ${s.promoters}, ${s.passives}, ${s.detractors}, ${s.w}, ${s.w2}, ${s.wPromoters}, ${s.wDetractors}
-    where ${guarded(tenantId, guard)}
-    on conflict (tenant_id, unit_id, day, touchpoint_id, channel, segment, locale, survey_id, survey_version) do update set
-      promoters = promoters + excluded.promoters, passives = passives + excluded.passives, detractors = detractors + excluded.detractors,
-      w = w + excluded.w, w2 = w2 + excluded.w2, w_promoters = w_promoters + excluded.w_promoters, w_detractors = w_detractors + excluded.w_detractors`);
+/** Rows per multi-row upsert: 16 values a row stays far below SQLite's 32,766 parameters. */
+const UPSERT_ROWS = 500;
+
+/**
+ * Adds sums to day cells: one multi-row upsert per 500 cells, so a fold costs a few statements,
+ * not one per cell. INSERT … SELECT … WHERE: every statement checks that the watermark is still
+ * the one this fold started from, so two overlapping folds cannot count the same answers twice.
+ */
+function addCells(db: Db, tenantId: string, cells: { key: CellKey; sums: CellSums }[], guard: number) {
+  const statements = [];
+  for (let i = 0; i < cells.length; i += UPSERT_ROWS) {
+    const rows = cells.slice(i, i + UPSERT_ROWS).map(({ key: k, sums: s }) => sql`(${k.unitId}, ${k.day}, ${k.touchpointId}, ${k.channel}, ${k.segment}, ${k.locale}, ${k.surveyId}, ${k.surveyVersion}, ${s.promoters}, ${s.passives}, ${s.detractors}, ${s.w}, ${s.w2}, ${s.wPromoters}, ${s.wDetractors})`);
+    statements.push(
+      db.run(sql`insert into rollups (tenant_id, unit_id, day, touchpoint_id, channel, segment, locale, survey_id, survey_version, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
+        select ${tenantId}, * from (values ${sql.join(rows, sql`, `)})
+        where ${guarded(tenantId, guard)}
+        on conflict (tenant_id, unit_id, day, touchpoint_id, channel, segment, locale, survey_id, survey_version) do update set
+          promoters = promoters + excluded.promoters, passives = passives + excluded.passives, detractors = detractors + excluded.detractors,
+          w = w + excluded.w, w2 = w2 + excluded.w2, w_promoters = w_promoters + excluded.w_promoters, w_detractors = w_detractors + excluded.w_detractors`),
+    );
+  }
+  return statements;
+}
 
 const guarded = (tenantId: string, guard: number) => sql`coalesce((select response_seq from rollup_watermarks where tenant_id = ${tenantId}), 0) = ${guard}`;
 
-/** Adds sums to a unit's month total for a segment (guarded like the day cells). */
-const addMonth = (db: Db, tenantId: string, unitId: string, month: string, segment: string, s: CellSums, guard: number) =>
-  db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
-    select ${tenantId}, ${unitId}, ${month}, ${segment}, ${s.promoters}, ${s.passives}, ${s.detractors}, ${s.w}, ${s.w2}, ${s.wPromoters}, ${s.wDetractors}
-    where ${guarded(tenantId, guard)}
-    on conflict (tenant_id, unit_id, month, segment) do update set
-      promoters = promoters + excluded.promoters, passives = passives + excluded.passives, detractors = detractors + excluded.detractors,
-      w = w + excluded.w, w2 = w2 + excluded.w2, w_promoters = w_promoters + excluded.w_promoters, w_detractors = w_detractors + excluded.w_detractors`);
+/** Adds sums to month totals per unit and segment, in multi-row upserts guarded like the day cells. */
+function addMonths(db: Db, tenantId: string, months: { unitId: string; month: string; segment: string; sums: CellSums }[], guard: number) {
+  const statements = [];
+  for (let i = 0; i < months.length; i += UPSERT_ROWS) {
+    const rows = months.slice(i, i + UPSERT_ROWS).map(({ unitId, month, segment, sums: s }) => sql`(${unitId}, ${month}, ${segment}, ${s.promoters}, ${s.passives}, ${s.detractors}, ${s.w}, ${s.w2}, ${s.wPromoters}, ${s.wDetractors})`);
+    statements.push(
+      db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
+        select ${tenantId}, * from (values ${sql.join(rows, sql`, `)})
+        where ${guarded(tenantId, guard)}
+        on conflict (tenant_id, unit_id, month, segment) do update set
+          promoters = promoters + excluded.promoters, passives = passives + excluded.passives, detractors = detractors + excluded.detractors,
+          w = w + excluded.w, w2 = w2 + excluded.w2, w_promoters = w_promoters + excluded.w_promoters, w_detractors = w_detractors + excluded.w_detractors`),
+    );
+  }
+  return statements;
+}
 
 /** Rewrites a unit's month total for a segment as the sum of its day cells (after a correction). */
 const rebuildMonth = (db: Db, tenantId: string, unitId: string, month: string, segment: string, guard: number) => [
@@ -149,8 +171,7 @@ export async function foldTenant(db: Db, tenantId: string, now: number): Promise
   if (rows.length === 0) return { folded: 0, watermark: from };
   const to = rows[rows.length - 1]!.seq;
   const cells = sumCells(rows);
-  const statements: BatchItem<'sqlite'>[] = [...cells.values()].map(({ key, sums }) => addCell(db, tenantId, key, sums, from));
-  for (const m of monthTotals(cells.values())) statements.push(addMonth(db, tenantId, m.unitId, m.month, m.segment, m.sums, from));
+  const statements: BatchItem<'sqlite'>[] = [...addCells(db, tenantId, [...cells.values()], from), ...addMonths(db, tenantId, [...monthTotals(cells.values())], from)];
   statements.push(
     db
       .insert(rollupWatermarks)
@@ -198,7 +219,7 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
         and channel = ${key.channel} and segment = ${key.segment} and locale = ${key.locale} and survey_id = ${key.surveyId} and survey_version = ${key.surveyVersion}
         and ${guarded(tenantId, watermark)}`),
     );
-    if (sums) statements.push(addCell(db, tenantId, key, sums, watermark));
+    if (sums) statements.push(...addCells(db, tenantId, [{ key, sums }], watermark));
   });
   const months = new Map([...unique.values()].map((k) => [JSON.stringify([k.unitId, k.day.slice(0, 7), k.segment]), k]));
   for (const k of months.values()) statements.push(...rebuildMonth(db, tenantId, k.unitId, k.day.slice(0, 7), k.segment, watermark));
