@@ -27,6 +27,7 @@ import { caseRoutes } from './cases/routes';
 import { caseSettingsRoutes } from './cases/settings-routes';
 import { alertRoutes } from './alerts/routes';
 import { webhookRoutes } from './webhooks/routes';
+import { actionPlanRoutes } from './action-plans/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -62,6 +63,7 @@ export function createApp() {
   app.route('/', widgetRoutes);
   app.route('/', alertRoutes);
   app.route('/', webhookRoutes);
+  app.route('/', actionPlanRoutes);
   mountDocs(app);
   return app;
 }

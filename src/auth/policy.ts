@@ -47,12 +47,15 @@ export type Action =
   | 'case.write'
   | 'case.configure'
   /** Reply templates: reading them (anyone who works cases). */
-  | 'template.read';
+  | 'template.read'
+  /** Action plans of units in reach: read them (with before/after NPS); create and update them. */
+  | 'plan.read'
+  | 'plan.write';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate', 'alert.manage', 'alert.read', 'alert.annotate', 'webhook.manage', 'case.read', 'case.write', 'case.configure', 'template.read']),
-  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read']),
-  manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'alert.annotate', 'case.read', 'case.write', 'template.read']),
+  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate', 'alert.manage', 'alert.read', 'alert.annotate', 'webhook.manage', 'case.read', 'case.write', 'case.configure', 'template.read', 'plan.read', 'plan.write']),
+  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
+  manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'alert.annotate', 'case.read', 'case.write', 'template.read', 'plan.read', 'plan.write']),
   agent: new Set<Action>(['unit.read', 'template.read']),
   vendor: new Set<Action>(['unit.read', 'score.read', 'response.read', 'case.read', 'case.write', 'template.read']),
   viewer: new Set<Action>(['unit.read', 'score.read']),

@@ -856,6 +856,41 @@ matrix('POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/replay', 'a logged me
   else refused.push({ name: `${login} replay`, requestId: res.headers.get('x-request-id')! });
 });
 
+// ---- Action plans (units in reach) -----------------------------------------------------------
+
+/** Reading plans: admin, analyst, manager; creating and changing them: admin, manager. */
+const PLAN_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
+const PLAN_WRITERS = new Set<Login>(['admin', 'manager', 'siteManager']);
+const planStatus = (login: Login, allowed: Set<Login>, ok: number) => (!SEES[login].includes('berlin') ? 404 : allowed.has(login) ? ok : 403);
+async function planInBerlin() {
+  const res = await call('POST', '/api/v1/action-plans', { token: admin(), body: { unitId: U('berlin'), title: `Plan ${uniq()}` } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string };
+}
+matrix('POST /api/v1/action-plans', 'a plan on Berlin', (login) => planStatus(login, PLAN_WRITERS, 201), async (login, expected) => {
+  const res = await call('POST', '/api/v1/action-plans', { token: tokenOf(login), body: { unitId: U('berlin'), title: `Plan by ${login}` } });
+  expectOutcome(res, expected);
+  if (expected === 201) await expectAudited(res, login, 'action_plan.create', res.body.id);
+  else refused.push({ name: `${login} POST /api/v1/action-plans`, requestId: res.headers.get('x-request-id')! });
+});
+matrix('GET /api/v1/action-plans', 'in reach', (login) => (PLAN_READERS.has(login) ? 200 : 403), async (login, expected) => {
+  expectOutcome(await call('GET', '/api/v1/action-plans', { token: tokenOf(login) }), expected);
+});
+matrix('GET /api/v1/action-plans/{id}', 'a plan in Berlin', (login) => planStatus(login, PLAN_READERS, 200), async (login, expected) => {
+  const plan = await planInBerlin();
+  expectOutcome(await call('GET', `/api/v1/action-plans/${plan.id}`, { token: tokenOf(login) }), expected);
+});
+matrix('PATCH /api/v1/action-plans/{id}', 'a plan in Berlin', (login) => planStatus(login, PLAN_WRITERS, 200), async (login, expected) => {
+  const plan = await planInBerlin();
+  const res = await call('PATCH', `/api/v1/action-plans/${plan.id}`, { token: tokenOf(login), body: { status: 'in_progress' } });
+  expectOutcome(res, expected);
+  if (expected === 200) await expectAudited(res, login, 'action_plan.update', plan.id);
+  else {
+    refused.push({ name: `${login} PATCH /api/v1/action-plans/{id}`, requestId: res.headers.get('x-request-id')! });
+    expect((await call('GET', `/api/v1/action-plans/${plan.id}`, { token: admin() })).body.status).toBe('planned');
+  }
+});
+
 // -------------------------------------------------------------------------------------------
 
 beforeAll(async () => {

@@ -58,6 +58,8 @@ interface Ids {
   webhook: string;
   delivery: string;
   alert: string;
+  /** An action plan in Berlin, owned by A's manager, answering A's alert. */
+  plan: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -86,6 +88,8 @@ let aSettings: unknown;
 /** B's own alert rule and webhook; A's webhooks as A's admin lists them. */
 let bRuleId: string;
 let bHookId: string;
+/** B's own action plan. */
+let bPlanId: string;
 let aHooks: unknown;
 const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
@@ -654,6 +658,27 @@ const CASES: IsolationCase[] = [
     request: (x) => json(`/api/v1/webhooks/${bHookId}/deliveries/${x.delivery}/replay`, 'POST'),
   },
 
+  // Action plans
+  { op: 'POST /api/v1/action-plans', name: "a plan on A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/action-plans', 'POST', { unitId: x.unit, title: 'pwned' }) },
+  { op: 'POST /api/v1/action-plans', name: "a plan on B's unit answering A's alert", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/action-plans', 'POST', { unitId: B.units.berlin, title: 'pwned', alertId: x.alert }) },
+  { op: 'POST /api/v1/action-plans', name: "a plan on B's unit owned by A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/action-plans', 'POST', { unitId: B.units.berlin, title: 'pwned', ownerUserId: x.user }) },
+  { op: 'GET /api/v1/action-plans', name: 'list', kind: 'list', path: '/api/v1/action-plans', mustContain: () => [bPlanId] },
+  { op: 'GET /api/v1/action-plans', name: "filtered by A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans?unitId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/action-plans', name: "filtered by A's owner (?ownerUserId)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/action-plans?ownerUserId=${x.grantUser}`, 'GET') },
+  { op: 'GET /api/v1/action-plans/{id}', name: "A's plan", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans/${x.plan}`, 'GET') },
+  {
+    op: 'PATCH /api/v1/action-plans/{id}',
+    name: "close A's plan",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/action-plans/${x.plan}`, 'PATCH', { status: 'cancelled', title: 'pwned' }),
+    after: async () => {
+      const res = await call('GET', `/api/v1/action-plans/${aIds.plan}`, { token: A.tokens.admin });
+      expect(res.body).toMatchObject({ status: 'planned', title: 'A plan' });
+    },
+  },
+  { op: 'PATCH /api/v1/action-plans/{id}', name: "B's plan handed to A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans/${bPlanId}`, 'PATCH', { ownerUserId: x.user }) },
+
   // The caller
   {
     op: 'GET /api/v1/me',
@@ -775,6 +800,12 @@ beforeAll(async () => {
   ]);
   bRuleId = bRule.body.id;
   bHookId = bHook.body.id;
+  const [aPlan, bPlan] = await Promise.all([
+    call('POST', '/api/v1/action-plans', { token: A.tokens.admin, body: { unitId: A.units.berlin, title: 'A plan', alertId: aAlert, ownerUserId: A.userIds.manager } }),
+    call('POST', '/api/v1/action-plans', { token: B.tokens.admin, body: { unitId: B.units.berlin, title: 'B plan' } }),
+  ]);
+  expect([aPlan.status, bPlan.status]).toEqual([201, 201]);
+  bPlanId = bPlan.body.id;
   bTouchpointKey = bTouchpoint.body.key;
   bContact = `crm_${uniq()}${uniq()}`;
   expect((await call('PUT', `/api/v1/contacts/${bContact}`, { token: B.tokens.admin, body: { email: 'b@b.test' } })).status).toBe(201);
@@ -812,6 +843,7 @@ beforeAll(async () => {
     delivery: aDelivery!.id,
     alert: aAlert,
     case: aCase,
+    plan: aPlan.body.id,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -848,6 +880,7 @@ beforeAll(async () => {
     aAlert,
     aDelivery!.id,
     aCase,
+    aPlan.body.id,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),

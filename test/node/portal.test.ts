@@ -1,0 +1,335 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
+import { ROOT } from '../../scripts/local-stack';
+
+/**
+ * The portal (web/) in Debian's Chromium against `npm start` on a temporary data folder, as the
+ * three demo logins: each signs in, sees its own domain only, drills down, works what it may;
+ * axe-core checks every page visited; screenshots stay in test-results/screenshots/portal-*.
+ * The answers behind the numbers come in through the API (events → invitation links → capture).
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'test-results/screenshots');
+const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 };
+const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let child: ChildProcess;
+let output = '';
+let data: string;
+let base: string;
+let browser: Browser;
+let adminToken: string;
+const unitIds: Record<string, string> = {};
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Answers for the demo survey: a contact each, an event each, then the invitation's link answered as JSON. */
+const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
+  Berlin: [{ score: 10 }, { score: 10 }, { score: 9 }, { score: 9 }, { score: 8 }, { score: 3, comment: 'The engineer came a day late.' }, { score: 10 }],
+  Paris: [{ score: 9 }, { score: 4, comment: 'Nobody called back.' }],
+  'New York': [{ score: 10 }, { score: 9 }, { score: 6, comment: 'New York was slow.' }, { score: 8 }],
+  FastFix: [{ score: 10 }, { score: 9 }, { score: 2, comment: 'FastFix broke the door.' }],
+  QuickServe: [{ score: 5, comment: 'QuickServe never showed up.' }, { score: 10 }, { score: 9 }],
+};
+
+async function seedAnswers() {
+  const events: unknown[] = [];
+  const scores: { score: number; comment?: string }[] = [];
+  let i = 0;
+  for (const [unit, list] of Object.entries(ANSWERS)) {
+    for (const a of list) {
+      const contactId = `portal-${i}`;
+      await api('PUT', `/api/v1/contacts/${contactId}`, { email: `${contactId}@example.test` });
+      events.push({ id: `portal-event-${i}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId, unitId: unitIds[unit], touchpoint: 'support-resolution' });
+      scores.push(a);
+      i++;
+    }
+  }
+  const res = await api('POST', '/api/v1/events', { events });
+  await Promise.all(
+    res.results.map(async (r: { decision: string; invitationId?: string }, k: number) => {
+      expect(r.decision, JSON.stringify(r)).toBe('invite');
+      const inv = await api('GET', `/api/v1/invitations/${r.invitationId}`);
+      const answer = await fetch(inv.link, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.0.0.${k + 1}` }, body: JSON.stringify(scores[k]) });
+      expect(answer.status, await answer.clone().text()).toBe(200);
+    }),
+  );
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
+  mkdirSync(SHOTS, { recursive: true });
+  data = mkdtempSync(join(tmpdir(), 'nps-portal-'));
+  const port = 20_000 + Math.floor(Math.random() * 1000);
+  base = `http://127.0.0.1:${port}`;
+  child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 100_000);
+    child.stdout!.on('data', () => {
+      if (output.includes('Ctrl-C stops everything')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`npm start exited early (${code}):\n${output}`)));
+  });
+  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
+  adminToken = ((await login.json()) as { token: string }).token;
+  for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
+  // Small numbers show: Paris (2 answers) stays under the minimum and is suppressed.
+  await api('PATCH', '/api/v1/settings', { minResponses: 3 });
+  await seedAnswers();
+  // The detractors become cases (the follow-up runs on the local queue).
+  await waitFor('the recovery cases', async () => ((await api('GET', '/api/v1/cases')).items.length >= 5 ? true : undefined), 60_000);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    await exited;
+  }
+  if (data) rmSync(data, { recursive: true, force: true });
+}, 30_000);
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `portal-${name}.png`), fullPage: true });
+
+/** axe-core on the page as it is: no serious or critical violation; then a screenshot. */
+async function check(page: Page, name: string) {
+  await page.addScriptTag({ content: axeSource });
+  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown) => Promise<unknown> } }).axe.run(document))) as {
+    violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[];
+  };
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target) }));
+  expect(bad, `${name}: axe violations`).toEqual([]);
+  await shot(page, name);
+}
+
+/** No sideways scrolling at the context's width. */
+async function expectFits(page: Page) {
+  const [scroll, client] = await page.locator('html').evaluate((el) => [el.scrollWidth, el.clientWidth]);
+  expect(scroll).toBeLessThanOrEqual(client);
+}
+
+async function signIn(context: BrowserContext, email: string) {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByLabel('Password').press('Enter');
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return { page, errors };
+}
+
+const heading = (page: Page) => page.locator('h1').textContent();
+const mainText = async (page: Page) => (await page.locator('main').textContent()) ?? '';
+const navLinks = (page: Page) => page.locator('#nav a').allTextContents();
+
+describe('the portal in Chromium', () => {
+  it('ships under the JavaScript budget (150 KB gzipped)', () => {
+    const js = readdirSync(join(ROOT, 'web')).filter((f) => f.endsWith('.js'));
+    const gz = js.reduce((n, f) => n + gzipSync(readFileSync(join(ROOT, 'web', f))).length, 0);
+    expect(gz).toBeLessThan(150 * 1024);
+  });
+
+  it('admin: the sign-in page, the whole tenant, drill-down into EMEA, a case worked to resolved', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const first = await context.newPage();
+    await first.goto(`${base}/`);
+    await first.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await check(first, 'sign-in');
+    await first.close();
+
+    const { page, errors } = await signIn(context, 'admin@acme.test');
+    await page.getByRole('heading', { name: 'Dashboard: Acme Field Services' }).waitFor();
+    expect(await navLinks(page)).toEqual(['Dashboard', 'Cases', 'Action plans']);
+    const byUnit = page.locator('table', { hasText: 'Units under Acme Field Services' });
+    for (const name of ['EMEA', 'Americas', 'FastFix', 'QuickServe']) expect(await byUnit.getByRole('rowheader', { name }).count()).toBe(1);
+    expect(await byUnit.locator('tbody tr').count()).toBe(4);
+    await check(page, 'admin-dashboard');
+
+    // Drill down: EMEA → Berlin and Paris; Paris is under the minimum n and shown as such.
+    await byUnit.getByRole('link', { name: 'EMEA' }).click();
+    await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    const emea = page.locator('table', { hasText: 'Units under EMEA' });
+    const paris = emea.locator('tr', { hasText: 'Paris' });
+    expect(await paris.textContent()).toContain('too few answers');
+    const berlin = emea.locator('tr', { hasText: 'Berlin' });
+    expect(await berlin.locator('td').nth(1).textContent()).toBe('7');
+    // The NPS shown is the API's (Berlin 5 promoters, 1 passive, 1 detractor).
+    const scores = await api('GET', `/api/v1/scores?unitId=${unitIds.EMEA}&groupBy=unit&from=${new Date(Date.now() - 179 * 86_400_000).toISOString().slice(0, 10)}`);
+    const berlinScore = scores.items.find((i: { key: string }) => i.key === unitIds.Berlin);
+    expect(await berlin.locator('td').first().textContent()).toContain((Math.round(berlinScore.nps * 10) / 10).toFixed(1));
+    expect(await page.getByRole('navigation', { name: 'Hierarchy' }).textContent()).toContain('Acme Field Services');
+    await check(page, 'admin-dashboard-emea');
+    await page.getByLabel('Break down by').selectOption('channel');
+    await page.getByRole('heading', { name: 'By channel' }).waitFor();
+    expect(await page.locator('table', { hasText: 'By channel' }).getByRole('rowheader').allTextContents()).toEqual(['email']);
+    await check(page, 'admin-dashboard-emea-channel');
+
+    // A case worked to resolved: contacted, then resolved with a reason.
+    await page.getByRole('link', { name: 'Cases' }).click();
+    await page.getByRole('heading', { name: 'Cases' }).waitFor();
+    await check(page, 'admin-cases');
+    await page.getByRole('link', { name: /broke the door/ }).click();
+    await page.getByRole('heading', { name: 'Case in FastFix' }).waitFor();
+    await page.getByLabel('New status').selectOption('contacted');
+    await page.getByLabel('Note').fill('Called the customer.');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('case-status').filter({ hasText: 'contacted' }).waitFor();
+    await page.getByLabel('New status').selectOption('resolved');
+    await page.getByLabel('Reason (needed to resolve or close)').fill('Door replaced at our cost.');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('case-status').filter({ hasText: 'resolved' }).waitFor();
+    expect(await page.locator('ol.timeline').textContent()).toContain('reason: Door replaced at our cost.');
+    await check(page, 'admin-case-resolved');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it('manager of EMEA at 360 px: only EMEA, drills down to Berlin, creates an action plan by keyboard', async () => {
+    const context = await browser.newContext(PHONE);
+    const { page, errors } = await signIn(context, 'manager.emea@acme.test');
+    await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await expectFits(page);
+    const text = await mainText(page);
+    for (const hidden of ['Americas', 'New York', 'QuickServe', 'FastFix', 'Acme Field Services']) expect(text).not.toContain(hidden);
+    await check(page, 'manager-dashboard');
+    await page.locator('table', { hasText: 'Units under EMEA' }).getByRole('link', { name: 'Berlin' }).click();
+    await page.getByRole('heading', { name: 'Dashboard: Berlin' }).waitFor();
+    await check(page, 'manager-dashboard-berlin');
+
+    await page.getByRole('link', { name: 'Cases' }).click();
+    await page.getByRole('heading', { name: 'Cases' }).waitFor();
+    const cases = await mainText(page);
+    expect(cases).toContain('Berlin');
+    expect(cases).not.toContain('New York');
+    expect(cases).not.toContain('QuickServe');
+    await expectFits(page);
+    await check(page, 'manager-cases');
+
+    await page.getByRole('link', { name: 'Action plans' }).click();
+    await page.getByRole('heading', { name: 'Action plans' }).waitFor();
+    await check(page, 'manager-plans');
+    const options = await page.getByLabel('Unit').locator('option').allTextContents();
+    expect(options[0]).toBe('EMEA');
+    expect(options.slice(1).sort()).toEqual(['· Berlin', '· London', '· Paris']);
+    await page.getByLabel('Unit').selectOption({ label: '· Berlin' });
+    await page.getByLabel('Title').focus();
+    await page.keyboard.type('Call back late visits within a day');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('punctuality');
+    const day = new Date().toISOString().slice(0, 10);
+    for (const field of ['Before: from', 'After: from']) await page.getByLabel(field).fill(day);
+    for (const field of ['to']) for (const el of await page.getByLabel(field, { exact: true }).all()) await el.fill(day);
+    await page.getByRole('button', { name: 'Create plan' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Call back late visits within a day' }).waitFor();
+    expect(await mainText(page)).toContain('Action plan created.');
+    // Before and after come from the API: today's Berlin answers, n = 7.
+    expect(await page.locator('.card', { hasText: 'Before' }).textContent()).toContain('n = 7');
+    const plans = await api('GET', '/api/v1/action-plans');
+    expect(plans.items).toEqual([expect.objectContaining({ title: 'Call back late visits within a day', unitId: unitIds.Berlin, theme: 'punctuality', status: 'planned' })]);
+    await expectFits(page);
+    await check(page, 'manager-plan');
+    await page.getByLabel('Status').selectOption('in_progress');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('plan-status').filter({ hasText: 'in_progress' }).waitFor();
+    await page.getByRole('link', { name: 'All action plans' }).click();
+    await page.getByLabel('View').selectOption('board');
+    await page.getByRole('region', { name: 'in progress' }).getByRole('link', { name: 'Call back late visits within a day' }).waitFor();
+    await expectFits(page);
+    await check(page, 'manager-plans-board');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it('vendor of FastFix: its scorecard and its cases, never QuickServe', async () => {
+    const context = await browser.newContext(PHONE);
+    const { page, errors } = await signIn(context, 'vendor@fastfix.test');
+    await page.getByRole('heading', { name: 'Scorecard: FastFix' }).waitFor();
+    expect(await navLinks(page)).toEqual(['Scorecard', 'Cases']);
+    expect(await page.locator('.card', { hasText: 'Answers (n)' }).textContent()).toContain('3');
+    expect(await page.content()).not.toContain('QuickServe');
+    await expectFits(page);
+    await check(page, 'vendor-scorecard');
+    await page.getByRole('link', { name: 'Cases', exact: true }).click();
+    await page.getByRole('heading', { name: 'Cases' }).waitFor();
+    const text = await mainText(page);
+    expect(text).toContain('FastFix');
+    for (const other of ['QuickServe', 'Berlin', 'Paris', 'New York']) expect(text).not.toContain(other);
+    await check(page, 'vendor-cases');
+    // A typed address of QuickServe's dashboard still shows FastFix only.
+    await page.goto(`${base}/#/dashboard?unit=${unitIds.QuickServe}`);
+    await page.locator('h1').filter({ hasText: 'FastFix' }).waitFor();
+    expect(await page.content()).not.toContain('QuickServe');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('an expired session brings back the sign-in with a message; sign out ends the session', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const { page } = await signIn(context, 'manager.emea@acme.test');
+    await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    expect((await context.cookies()).find((c) => c.name === 'nps_session')?.httpOnly).toBe(true);
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).toBe('{}');
+    await context.clearCookies();
+    await page.getByRole('link', { name: 'Cases' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await mainText(page)).toContain('Your session has expired. Please sign in again.');
+    await check(page, 'session-expired');
+    await page.getByLabel('Email').fill('manager.emea@acme.test');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Cases' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
+    expect(me).toBe(401);
+    await context.close();
+  }, 60_000);
+});
