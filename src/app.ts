@@ -28,6 +28,7 @@ import { caseSettingsRoutes } from './cases/settings-routes';
 import { alertRoutes } from './alerts/routes';
 import { webhookRoutes } from './webhooks/routes';
 import { actionPlanRoutes } from './action-plans/routes';
+import { benchRoutes } from './bench/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -64,6 +65,7 @@ export function createApp() {
   app.route('/', alertRoutes);
   app.route('/', webhookRoutes);
   app.route('/', actionPlanRoutes);
+  app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);
   return app;
 }

@@ -1,0 +1,399 @@
+// The local stack of `npm run bench`, driven piece by piece: the local libSQL server as its own
+// Node process (so its memory is its own, and its counters answer GET /stats), the migrations,
+// and `wrangler dev` (workerd with local Queues) on a frozen copy of the Worker's sources, so
+// that edits to the working tree during a run do not reload the Worker mid-measurement.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ROOT } from './local-stack';
+import { applyMigrations } from './migrate';
+
+export const HOST = '127.0.0.1';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A GET on a new connection each time: the control requests of the bench (counters, cron ticks)
+ * come seconds or minutes apart, and a kept-alive socket the server closed meanwhile would
+ * fail them.
+ */
+export function getOnce(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+export interface DbStats {
+  rowsRead: number;
+  rowsWritten: number;
+  statements: number;
+  requests: number;
+}
+
+export const diffStats = (a: DbStats, b: DbStats): DbStats => ({
+  rowsRead: b.rowsRead - a.rowsRead,
+  rowsWritten: b.rowsWritten - a.rowsWritten,
+  statements: b.statements - a.statements,
+  requests: b.requests - a.requests,
+});
+
+export interface Stack {
+  dataDir: string;
+  workerPort: number;
+  dbFile: string;
+  libsqlUrl: string;
+  workerUrl: string;
+  libsqlPid: number;
+  wranglerPid: number;
+  /** The server's counters (rows read and written, statements, pipeline requests) since it started. */
+  stats(): Promise<DbStats>;
+  /** Waits until the counters stop moving for `quietMs` (queue consumers done). */
+  quiesce(quietMs?: number, maxMs?: number): Promise<DbStats>;
+  /** Runs the Worker's every-minute cron handler through wrangler's --test-scheduled endpoint; ms. */
+  tick(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${what} not ready in ${timeoutMs} ms:\n${seen}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      const m = pattern.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stderr?.off('data', onData);
+        resolve(m[0]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}):\n${seen}`));
+    });
+  });
+}
+
+/** A copy of what `wrangler dev` builds from (sources, config, assets), with node_modules linked. */
+function frozenApp(dataDir: string): string {
+  const app = join(dataDir, 'app');
+  mkdirSync(app, { recursive: true });
+  for (const entry of ['src', 'web', 'wrangler.toml', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, entry), join(app, entry), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
+  return app;
+}
+
+export async function startStack(dataDir: string, log: (line: string) => void): Promise<Stack> {
+  const dbFile = join(dataDir, 'nps.db');
+  const [libsqlPort, workerPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
+  const logFile = createWriteStream(join(dataDir, 'stack.log'));
+
+  const libsql = spawn(process.execPath, ['--import', 'tsx', 'scripts/libsql-server.ts', '--file', dbFile, '--port', String(libsqlPort), '--host', HOST], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let wrangler: ChildProcess | undefined;
+  // A start that fails half-way stops what it had started.
+  const abort = (error: unknown): never => {
+    if (wrangler?.pid && wrangler.exitCode === null) {
+      try {
+        process.kill(-wrangler.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+    if (libsql.exitCode === null) libsql.kill('SIGTERM');
+    throw error;
+  };
+  await waitForLine(libsql, /listening on \S+/, 30_000, 'libSQL server').catch(abort);
+  libsql.stdout!.pipe(logFile);
+  libsql.stderr!.pipe(logFile);
+  const libsqlUrl = `http://${HOST}:${libsqlPort}`;
+  log(`libSQL server ${libsqlUrl} (pid ${libsql.pid}), data ${dbFile}`);
+  await applyMigrations(libsqlUrl).catch(abort);
+
+  const workerUrl = `http://${HOST}:${workerPort}`;
+  const app = frozenApp(dataDir);
+  wrangler = spawn(
+    join(ROOT, 'node_modules/.bin/wrangler'),
+    [
+      'dev',
+      '--ip', HOST,
+      '--port', String(workerPort),
+      '--inspector-port', String(inspectorPort),
+      '--var', `LIBSQL_URL:${libsqlUrl}`,
+      '--var', 'ENVIRONMENT:development',
+      '--var', `PUBLIC_BASE_URL:${workerUrl}`,
+      '--var', 'BENCH:1',
+      '--persist-to', join(dataDir, 'wrangler'),
+      '--show-interactive-dev-session=false',
+      '--test-scheduled',
+      '--log-level', 'warn',
+    ],
+    { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  );
+  wrangler.stdout!.pipe(logFile);
+  wrangler.stderr!.pipe(logFile);
+  let exited = false;
+  wrangler.once('exit', () => (exited = true));
+  for (let i = 0; ; i++) {
+    if (exited) abort(new Error(`wrangler dev exited; see ${join(dataDir, 'stack.log')}`));
+    try {
+      if ((await getOnce(`${workerUrl}/healthz`)).status === 200) break;
+    } catch {
+      /* not up yet */
+    }
+    if (i > 600) abort(new Error(`the Worker did not become healthy; see ${join(dataDir, 'stack.log')}`));
+    await sleep(200);
+  }
+  const wranglerPid = wrangler.pid!;
+  log(`wrangler dev ${workerUrl} (pid ${wrangler.pid}) on a frozen copy of src/ in ${app}`);
+
+  const stats = async (): Promise<DbStats> => JSON.parse((await getOnce(`${libsqlUrl}/stats`)).body) as DbStats;
+  return {
+    dataDir,
+    workerPort,
+    dbFile,
+    libsqlUrl,
+    workerUrl,
+    libsqlPid: libsql.pid!,
+    wranglerPid,
+    stats,
+    async quiesce(quietMs = 3000, maxMs = 300_000) {
+      const started = Date.now();
+      let last = await stats();
+      let since = Date.now();
+      for (;;) {
+        await sleep(250);
+        const now = await stats();
+        if (now.requests !== last.requests || now.statements !== last.statements) {
+          last = now;
+          since = Date.now();
+        } else if (Date.now() - since >= quietMs) return now;
+        if (Date.now() - started > maxMs) throw new Error('the database never went quiet');
+      }
+    },
+    async tick() {
+      const t0 = performance.now();
+      const res = await getOnce(`${workerUrl}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
+      const ms = performance.now() - t0;
+      if (res.status !== 200) throw new Error(`cron tick failed: ${res.status} ${res.body.slice(0, 300)}; see ${join(dataDir, 'stack.log')}`);
+      return ms;
+    },
+    async stop() {
+      if (!exited) {
+        try {
+          process.kill(-wranglerPid, 'SIGTERM'); // its process group: wrangler and its workerd
+        } catch {
+          /* gone */
+        }
+        for (let i = 0; i < 50 && !exited; i++) await sleep(100);
+      }
+      if (libsql.exitCode === null) {
+        libsql.kill('SIGTERM');
+        await new Promise((r) => (libsql.exitCode === null ? libsql.once('exit', r) : r(null)));
+      }
+      logFile.end();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peak memory of each process, from /proc/<pid>/status (VmHWM: the peak resident set).
+
+export interface ProcMemory {
+  pid: number;
+  role: string;
+  command: string;
+  hwmKiB: number;
+  rssKiB: number;
+}
+
+function readStatus(pid: number): { hwm: number; rss: number; ppid: number; name: string } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const num = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
+    return { hwm: num('VmHWM'), rss: num('VmRSS'), ppid: num('PPid'), name: /^Name:\s+(.*)$/m.exec(s)?.[1] ?? '?' };
+  } catch {
+    return null;
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const st = readStatus(Number(entry));
+    if (!st) continue;
+    children.set(st.ppid, [...(children.get(st.ppid) ?? []), Number(entry)]);
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    out.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** Who listens on a port (ss -ltnp), to tell wrangler's proxy workerd from the one running the Worker. */
+function listener(port: number): number | null {
+  try {
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return Number(/pid=(\d+)/.exec(out)?.[1] ?? NaN) || null;
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICK_MS = 10; // USER_HZ = 100 on Linux
+
+/** CPU time (user + system) of a process so far, in ms. */
+function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS; // utime, stime (fields 14 and 15)
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and total CPU time of the whole machine so far, in ms (all cores), from /proc/stat. */
+export function machineCpu(): { busyMs: number; totalMs: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line as [number, number, number, number, number, number, number, number];
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busyMs: busy * CLOCK_TICK_MS, totalMs: (busy + idle + iowait) * CLOCK_TICK_MS };
+}
+
+export type CpuSnapshot = Map<number, { role: string; ms: number }>;
+
+/**
+ * The bench's processes: peak memory sampled every second (VmHWM), CPU time on demand. Roles
+ * are told apart by command line, and the two workerd processes of `wrangler dev` by who
+ * listens on the Worker's port (wrangler's proxy; the other one runs the Worker).
+ */
+export class ProcessWatch {
+  private readonly peak = new Map<number, ProcMemory>();
+  private readonly roles = new Map<number, string>();
+  /** Resident memory (KiB) by role at named moments of the run. */
+  readonly marks: { label: string; rssKiB: Record<string, number> }[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly roots: { pid: number; role: string }[],
+    private readonly workerPort: number,
+  ) {}
+
+  private pids(): { pid: number; role: string }[] {
+    const out: { pid: number; role: string }[] = [];
+    for (const { pid: root, role } of this.roots) {
+      if (role !== 'wrangler') {
+        out.push({ pid: root, role });
+        continue;
+      }
+      for (const pid of descendants(root)) {
+        let r = this.roles.get(pid);
+        if (!r) {
+          const cmd = cmdline(pid);
+          if (/workerd/.test(cmd)) {
+            const proxy = listener(this.workerPort);
+            r = proxy === null ? 'workerd' : proxy === pid ? "workerd (wrangler's proxy)" : 'workerd (runs the Worker)';
+          } else if (/esbuild/.test(cmd)) r = "esbuild (wrangler's bundler)";
+          else if (/wrangler-dist\/cli/.test(cmd)) r = 'wrangler dev (Node)';
+          else if (/wrangler/.test(cmd)) r = 'wrangler launcher (Node)';
+          else r = `wrangler child (${readStatus(pid)?.name ?? '?'})`;
+          this.roles.set(pid, r);
+        }
+        out.push({ pid, role: r });
+      }
+    }
+    return out;
+  }
+
+  sample(): void {
+    for (const { pid, role } of this.pids()) {
+      const st = readStatus(pid);
+      if (!st) continue;
+      const prev = this.peak.get(pid);
+      this.peak.set(pid, { pid, role, command: prev?.command ?? cmdline(pid).slice(0, 160), hwmKiB: Math.max(prev?.hwmKiB ?? 0, st.hwm), rssKiB: Math.max(prev?.rssKiB ?? 0, st.rss) });
+    }
+  }
+
+  mark(label: string): void {
+    const rssKiB: Record<string, number> = {};
+    for (const { pid, role } of this.pids()) rssKiB[role] = (rssKiB[role] ?? 0) + (readStatus(pid)?.rss ?? 0);
+    this.marks.push({ label, rssKiB });
+  }
+
+  cpu(): CpuSnapshot {
+    const out: CpuSnapshot = new Map();
+    for (const { pid, role } of this.pids()) {
+      const ms = cpuMs(pid);
+      if (ms !== null) out.set(pid, { role, ms });
+    }
+    return out;
+  }
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): ProcMemory[] {
+    clearInterval(this.timer);
+    this.sample();
+    return [...this.peak.values()];
+  }
+}
+
+/** CPU ms used between two snapshots, by role (processes of one role added up). */
+export function cpuByRole(a: CpuSnapshot, b: CpuSnapshot): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, { role, ms }] of b) out[role] = (out[role] ?? 0) + ms - (a.get(pid)?.ms ?? 0);
+  return out;
+}
+
+export function machine() {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const meminfo = existsSync('/proc/meminfo') ? readFileSync('/proc/meminfo', 'utf8') : '';
+  return {
+    cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? 'unknown',
+    memTotalGiB: Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0) / 1024 / 1024,
+  };
+}
+
+export const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

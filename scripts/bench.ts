@@ -1,0 +1,875 @@
+// `npm run bench [-- --quick]`: the benchmark of issue 4, item 8 (bench/README.md). A script,
+// not a test: it starts its own local stack on a temporary data folder (loopback only), loads
+// answers, measures, writes bench/RESULTS.md, prints a summary and stops everything it started.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, type Env } from '../src/env';
+import { localDay } from '../src/scores/local-day';
+import { signSurveyLink } from '../src/surveys/token';
+import { createClient, type InStatement, type InValue } from '@libsql/client/web';
+import { drizzle } from 'drizzle-orm/libsql/web';
+import type { Db } from '../src/db/client';
+import * as schema from '../src/db/schema';
+import { gather } from '../src/scores/query';
+import { answerRow, DAY_MS, insertFreshContacts, insertRows, insertSentInvitations, loadAnswers, RESPONSE_COLUMNS, Rng, setupOrg, withWriter, type Org } from './bench-data';
+import { httpClient, summarize, type Latencies } from './bench-http';
+import { cpuByRole, diffStats, loadAverage, machine, machineCpu, ProcessWatch, sleep, startStack, type DbStats, type ProcMemory } from './bench-stack';
+import { ROOT } from './local-stack';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    answers: { type: 'string' },
+    clients: { type: 'string' },
+    seconds: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+  strict: true,
+});
+const QUICK = args.quick!;
+const TOTAL = Number(args.answers ?? (QUICK ? 100_000 : 1_000_000));
+const CHECKPOINTS = [...new Set([...[10_000, 100_000, 1_000_000].filter((c) => c < TOTAL), TOTAL])];
+const CLIENTS = Number(args.clients ?? 16);
+const SECONDS = Number(args.seconds ?? (QUICK ? 10 : 20));
+const CAPTURE_ROUNDS = QUICK ? 1 : 2;
+/** Scores of the captured answers: half promoters, 30 % passives, 20 % detractors (NPS +30). */
+const SCORE_MIX = [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
+const SITES = 500;
+const CONTACTS = QUICK ? 20_000 : 50_000;
+const E2E_ANSWERS = 500; // one POST /api/v1/events batch (its maximum)
+const TAIL = 1000;
+const TAIL_RUNS = 5;
+const SCORE_REQUESTS = 50;
+const SCORE_BUDGET_MS = 60_000;
+const OUT = args.out ?? join(ROOT, 'bench', 'RESULTS.md');
+const COMMAND = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+
+const TARGETS = {
+  captureRatio: 0.5,
+  tailFoldMs: 200,
+  scoresP50Ms: 50,
+  scoresGrowth: 2,
+  writtenPerAnswer: 10,
+  readPerAnswer: 50,
+};
+
+const t00 = Date.now();
+const log = (line: string) => console.log(`[bench ${((Date.now() - t00) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const pass = (ok: boolean) => (ok ? '**PASS**' : '**FAIL**');
+
+interface FoldRun {
+  answers: number;
+  ms: number;
+  ticks: number;
+  cells: number;
+  stats: DbStats;
+}
+interface ScoresRun {
+  answers: number;
+  latency: Latencies;
+  cells: number;
+  monthRows: number;
+  edgeDayCells: number;
+  dayCellsInRange: number;
+  groups: number;
+  nReported: number;
+  nExpected: number;
+  readsPerRequest: number;
+  sqlOnlyMs: number;
+}
+type RouteKey = 'noop' | 'insert' | 'capture';
+interface CaptureRun {
+  route: RouteKey;
+  round: number;
+  latency: Latencies;
+  db: DbStats;
+  /** CPU ms used during the run, by process role. */
+  cpu: Record<string, number>;
+  /** Share of the machine's cores busy with other work during the run. */
+  otherBusy: number;
+  /** The queue work left when the run ended, done before the next run (ms excludes the 3 s of quiet). */
+  drain: { ms: number; db: DbStats; cpu: Record<string, number> };
+}
+interface Step {
+  step: string;
+  stats: DbStats;
+  note: string;
+  /** Rows added per table during the step (inserts only; updates do not show here). */
+  added?: Record<string, number>;
+}
+
+const results: {
+  started: number;
+  load: { answers: number; ms: number }[];
+  folds: FoldRun[];
+  scores: ScoresRun[];
+  tail: { history: number; ms: number; folded: number; stats: DbStats; cpu: Record<string, number> }[];
+  idleTick: { ms: number; stats: DbStats } | null;
+  capture: CaptureRun[] | null;
+  busyTick: { ms: number; openInvitations: number } | null;
+  e2e: { answers: number; steps: Step[]; outbox: number } | null;
+  analysis: string[];
+  memory: ProcMemory[];
+  notes: string[];
+} = { started: t00, load: [], folds: [], scores: [], tail: [], idleTick: null, busyTick: null, capture: null, e2e: null, analysis: [], memory: [], notes: [] };
+
+// ---------------------------------------------------------------------------------------------
+
+
+// ---------------------------------------------------------------------------------------------
+
+async function run() {
+  const rng = new Rng(20_260_401);
+  log(`setting up one tenant: ${SITES} sites in 10 regions, 3 touchpoints, a published survey, ${int(CONTACTS)} contacts`);
+  const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: SITES, contacts: CONTACTS }, rng);
+  const token = await login(org);
+
+  const now = Date.now();
+  const historyFrom = now - 729 * DAY_MS; // a day inside the scores window: every answer counts there
+  const historyTo = now - 5 * 60_000;
+  let loaded = 0;
+  for (const checkpoint of CHECKPOINTS) {
+    loaded = count('select count(*) as n from responses where tenant_id = ?', org.tenantId); // tails included
+    const n = checkpoint - loaded;
+    log(`loading ${int(n)} answers spread over two years (${int(loaded)} → ${int(checkpoint)})`);
+    const t0 = performance.now();
+    let last = 0;
+    loadAnswers(stack.dbFile, org, n, historyFrom, historyTo, rng, (done) => {
+      if (done - last >= 100_000 || done === n) {
+        log(`  ${int(loaded + done)} answers loaded`);
+        last = done;
+      }
+    });
+    loaded = checkpoint;
+    results.load.push({ answers: n, ms: performance.now() - t0 });
+    results.folds.push(await foldWholeHistory(org, checkpoint));
+    results.scores.push(await measureScores(org, token, checkpoint));
+    await measureTail(org, rng, checkpoint, checkpoint === TOTAL ? TAIL_RUNS : 3);
+    sampler.mark(`${int(checkpoint)} answers loaded, folded, scored`);
+  }
+  await sqlAnalysisBefore(org);
+  await measureCapture(org, rng);
+  sampler.mark('after the capture runs');
+  await measureEndToEnd(org, token, rng);
+  sampler.mark('after the end-to-end count');
+  await sqlAnalysisAfter(org);
+}
+
+async function login(org: Org): Promise<string> {
+  const res = await http.send({ method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: org.adminEmail, password: org.adminPassword }) });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.body}`);
+  return (JSON.parse(res.body) as { token: string }).token;
+}
+
+const pendingQuery = 'select count(*) as n from responses where tenant_id = ? and rowid > coalesce((select response_seq from rollup_watermarks where tenant_id = ?), 0)';
+// Every look at the database file goes through a connection of its own (withWriter): a
+// long-lived one can keep a stale read snapshot (see withWriter) and miss the Worker's writes.
+const all = <T>(sql: string, ...params: unknown[]) => withWriter(stack.dbFile, (db) => db.prepare(sql).all(...params) as T[]);
+const first = <T>(sql: string, ...params: unknown[]) => all<T>(sql, ...params)[0]!;
+const pending = (org: Org) => Number(first<{ n: number }>(pendingQuery, org.tenantId, org.tenantId).n);
+const count = (sql: string, ...params: unknown[]) => Number(first<{ n: number }>(sql, ...params).n);
+const ddl = (sql: string) => withWriter(stack.dbFile, (w) => w.exec(sql));
+
+/** Ticks the cron until every answer is folded; returns the ticks' total time. */
+async function foldBacklog(org: Org, progress = false) {
+  let ticks = 0;
+  let ms = 0;
+  for (let left = pending(org); left > 0; left = pending(org)) {
+    ms += await stack.tick();
+    ticks++;
+    if (progress) log(`  tick ${ticks}: ${int(pending(org))} answers still to fold (${fmt(ms / 1000)} s so far)`);
+    if (ticks > 1000) throw new Error('the fold makes no progress');
+  }
+  return { ticks, ms };
+}
+
+/** (b) The whole history folded from an empty watermark, through the Worker's cron handler. */
+async function foldWholeHistory(org: Org, answers: number): Promise<FoldRun> {
+  // Every table the fold keeps (rollups, month totals, the watermark), so nothing is counted twice.
+  const tables = all<{ name: string }>("select name from sqlite_master where type = 'table' and name like 'rollup%'").map((t) => t.name);
+  withWriter(stack.dbFile, (w) => {
+    for (const t of tables) w.prepare(`delete from "${t}" where tenant_id = ?`).run(org.tenantId);
+  });
+  log(`folding the whole history (${int(answers)} answers) from an empty watermark through /__scheduled`);
+  const s0 = await stack.stats();
+  const { ticks, ms } = await foldBacklog(org, true);
+  const stats = diffStats(s0, await stack.stats());
+  const cells = count('select count(*) as n from rollups where tenant_id = ?', org.tenantId);
+  log(`  folded in ${fmt(ms / 1000, 2)} s, ${ticks} ticks, ${int(cells)} rollup cells (${fmt(answers / (ms / 1000), 0)} answers/s)`);
+  return { answers, ms, ticks, cells, stats };
+}
+
+const scoresWindow = () => {
+  const to = iso(Date.now());
+  return { from: iso(Date.parse(`${to}T00:00:00Z`) - 730 * DAY_MS), to };
+};
+
+/** Counted answers with a score whose local day lies in [from, to]: what the scores must sum to. */
+function expectedN(org: Org, from: string, to: string): number {
+  // Every loaded answer is within two years, so only the last hours can fall after `to` locally.
+  const edge = Date.parse(`${to}T00:00:00Z`) + DAY_MS - 15 * 3_600_000;
+  const scored = count('select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null', org.tenantId);
+  const late = all<{ at: number; tz: string }>('select r.created_at as at, u.timezone as tz from responses r join units u on u.id = r.unit_id where r.tenant_id = ? and r.counted = 1 and r.score is not null and r.created_at >= ?', org.tenantId, edge);
+  const early = count('select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null and created_at < ?', org.tenantId, Date.parse(`${from}T00:00:00Z`) + 15 * 3_600_000);
+  if (early > 0) results.notes.push(`${early} answers lie near the start of the scores window; the n check may be off by them.`);
+  return scored - late.filter((r) => localDay(Number(r.at), r.tz) > to).length;
+}
+
+/** The rollup part of GET /api/v1/scores?groupBy=unit, as src/scores/query.ts builds it, run on the file directly. */
+function scoresSql(org: Org) {
+  const len = org.rootPath.length;
+  return {
+    sql: `select case when u.path = ? then ? else substr(u.path, ${len + 1}, instr(substr(u.path, ${len + 1}), '/') - 1) end as g, '' as p, r.segment,
+      sum(r.promoters), sum(r.passives), sum(r.detractors), sum(r.w), sum(r.w2), sum(r.w_promoters), sum(r.w_detractors)
+      from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
+      where r.tenant_id = ? and u.path >= ? and u.path < ? and r.day between ? and ?
+      group by g, p, r.segment`,
+    params: (from: string, to: string) => [org.rootPath, org.rootId, org.tenantId, org.rootPath, `${org.rootPath.slice(0, -1)}0`, from, to],
+  };
+}
+
+const timeSql = (sql: string, params: unknown[], runs = 5) => {
+  return withWriter(stack.dbFile, (db) => {
+    const stmt = db.prepare(sql);
+    const ms: number[] = [];
+    let rows = 0;
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      rows = (stmt.all(...params) as unknown[]).length;
+      ms.push(performance.now() - t0);
+    }
+    return { ms: ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!, rows };
+  });
+};
+
+/** (c) GET /api/v1/scores for the root over two years grouped by region, sequentially. */
+async function measureScores(org: Org, token: string, answers: number): Promise<ScoresRun> {
+  const { from, to } = scoresWindow();
+  const path = `/api/v1/scores?unitId=${org.rootId}&from=${from}&to=${to}&groupBy=unit`;
+  const headers = { authorization: `Bearer ${token}` };
+  const first = await http.send({ method: 'GET', path, headers });
+  if (first.status !== 200) throw new Error(`scores failed: ${first.status} ${first.body}`);
+  const items = (JSON.parse(first.body) as { items: { key: string; n: number }[] }).items;
+  const nReported = items.reduce((a, i) => a + i.n, 0);
+  const nExpected = expectedN(org, from, to);
+  if (nReported !== nExpected) results.notes.push(`Scores at ${int(answers)}: the groups sum to n = ${nReported}, the raw answers to ${nExpected}.`);
+  for (let i = 0; i < 2; i++) await http.send({ method: 'GET', path, headers }); // warm-up
+  const ms: number[] = [];
+  const s0 = await stack.stats();
+  const t0 = performance.now();
+  while (ms.length < SCORE_REQUESTS && (ms.length < 10 || performance.now() - t0 < SCORE_BUDGET_MS)) {
+    const r = await http.send({ method: 'GET', path, headers });
+    if (r.status !== 200) throw new Error(`scores failed: ${r.status}`);
+    ms.push(r.ms);
+  }
+  const stats = diffStats(s0, await stack.stats());
+  const latency = summarize(ms, performance.now() - t0, 0, { 200: ms.length });
+  const cells = count('select count(*) as n from rollups where tenant_id = ?', org.tenantId);
+  const rowsRead = scoreCells(org, from, to);
+  const sqlOnlyMs = await timeScoresNow(org, from, to);
+  log(`  scores at ${int(answers)} answers: p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms over ${ms.length} requests; ${items.length} groups, n = ${int(nReported)}; ${int(rowsRead.monthRows)} month rows + ${int(rowsRead.edgeDayCells)} day cells summed (SQL alone ${fmt(sqlOnlyMs)} ms)`);
+  return { answers, latency, cells, monthRows: rowsRead.monthRows, edgeDayCells: rowsRead.edgeDayCells, dayCellsInRange: rowsRead.dayCellsInRange, groups: items.length, nReported, nExpected, readsPerRequest: stats.rowsRead / ms.length, sqlOnlyMs };
+}
+
+/** Inserts `n` answers created within the last minute, as if captured just now. */
+function insertFreshAnswers(org: Org, n: number, rng: Rng) {
+  const now = Date.now();
+  const times = Array.from({ length: n }, () => now - 60_000 + Math.floor(rng.next() * 60_000)).sort((a, b) => a - b);
+  insertRows(stack.dbFile, 'responses', RESPONSE_COLUMNS, times.map((t) => answerRow(org, t, rng)));
+}
+
+/** (b) A one-minute tail of new answers folded by one cron tick; and a tick with nothing to do. */
+async function measureTail(org: Org, rng: Rng, history: number, runs: number) {
+  log(`tail at ${int(history)} answers: ${runs} × ${TAIL} new answers, each folded by one cron tick`);
+  if (pending(org) > 0) await foldBacklog(org);
+  for (let i = 0; i < 2; i++) await stack.tick(); // warm
+  const s0 = await stack.stats();
+  const idleMs = await stack.tick();
+  results.idleTick = { ms: idleMs, stats: diffStats(s0, await stack.stats()) };
+  for (let i = 0; i < runs; i++) {
+    insertFreshAnswers(org, TAIL, rng);
+    await stack.quiesce(1000);
+    const before = await stack.stats();
+    const c0 = sampler.cpu();
+    const ms = await stack.tick();
+    const cpu = cpuByRole(c0, sampler.cpu());
+    const stats = diffStats(before, await stack.stats());
+    const left = pending(org);
+    results.tail.push({ history, ms, folded: TAIL - left, stats, cpu });
+    log(`  tail ${i + 1}: ${fmt(ms)} ms for ${TAIL - left} answers (idle tick ${fmt(idleMs)} ms); CPU ${Object.entries(cpu).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${int(v)} ms`).join(', ')}`);
+    if (left > 0) await foldBacklog(org);
+  }
+}
+
+/** (a) Capture next to the framework floor and the storage floor, same workerd, same clients. */
+async function measureCapture(org: Org, rng: Rng) {
+  const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: stack.libsqlUrl } as Env);
+  const invitationsNeeded = QUICK ? 15_000 : 40_000;
+  log(`capture: ${int(invitationsNeeded)} sent invitations and their signed links`);
+  const invitations = insertSentInvitations(stack.dbFile, org, invitationsNeeded, rng);
+  const tokens = await Promise.all(invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyVersion: 1 }, i.expiresAt)));
+  const errors: string[] = [];
+  const onError = (status: number, body: string) => {
+    if (errors.length < 5) errors.push(`${status} ${body.slice(0, 200)}`);
+  };
+  const runs: CaptureRun[] = [];
+  const phase = async (route: RouteKey, round: number, next: (i: number) => Parameters<typeof http.send>[0] | null) => {
+    await stack.quiesce(); // the queues of the previous run drained: nothing else runs meanwhile
+    await http.run(CLIENTS, 2000, next, onError); // warm-up
+    const s0 = await stack.stats();
+    const c0 = sampler.cpu();
+    const m0 = machineCpu();
+    log(`  ${route} (round ${round}): ${CLIENTS} clients for ${SECONDS} s`);
+    const latency = await http.run(CLIENTS, SECONDS * 1000, next, onError);
+    const c1 = sampler.cpu();
+    const m1 = machineCpu();
+    const db = diffStats(s0, await stack.stats());
+    const cpu = cpuByRole(c0, c1);
+    const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
+    // Of the machine's CPU in the phase, the part no process of the bench used: other work.
+    const otherBusy = Math.max(0, (m1.busyMs - m0.busyMs - ours) / (m1.totalMs - m0.totalMs));
+    // What the run left to the queue consumers (capture's follow-up), until the database is quiet.
+    const d0 = await stack.stats();
+    const t0 = performance.now();
+    const quiet = await stack.quiesce();
+    const c2 = sampler.cpu();
+    const drain = { ms: performance.now() - t0 - 3000, db: diffStats(d0, quiet), cpu: cpuByRole(c1, c2) };
+    runs.push({ route, round, latency, db, cpu, otherBusy, drain });
+    log(`    ${fmt(latency.rps, 0)} requests/s, p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms, ${latency.errors} errors ${JSON.stringify(latency.statuses)}; other work ${fmt(100 * otherBusy, 0)} % of the cores`);
+  };
+  let used = 0;
+  const answer = () => {
+    if (used >= tokens.length) return null;
+    const i = used++;
+    const score = SCORE_MIX[i % SCORE_MIX.length]!;
+    return {
+      method: 'POST' as const,
+      path: `/s/${tokens[i]}`,
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `bench-respondent/${i}` },
+      body: JSON.stringify(i % 3 === 0 ? { score, comment: 'Quick and friendly service.' } : { score }),
+    };
+  };
+  // Rounds of the three, one after the other: other work on the machine hits them alike.
+  for (let round = 1; round <= CAPTURE_ROUNDS; round++) {
+    await phase('noop', round, () => ({ method: 'GET', path: '/__bench/noop' }));
+    await phase('insert', round, () => ({ method: 'POST', path: '/__bench/insert' }));
+    await phase('capture', round, answer);
+  }
+  if (used >= tokens.length) results.notes.push(`Capture ran out of fresh invitations after ${used}: its last run was shorter than ${SECONDS} s.`);
+  if (errors.length) results.notes.push(`First errors during the load: ${errors.map((e) => `\`${e.replace(/`/g, "'")}\``).join('; ')}`);
+  const recorded = count('select count(*) as n from responses where tenant_id = ? and invitation_id is not null', org.tenantId);
+  log(`  ${int(recorded)} answers recorded through capture; waiting for the follow-up queue, then folding them`);
+  results.capture = runs;
+  await stack.quiesce();
+  await foldBacklog(org);
+  withWriter(stack.dbFile, (w) => w.prepare("delete from rate_limits where key like 'bench:%'").run());
+  // A tick with nothing to fold or send, now that many invitations are open (sent, unanswered).
+  for (let i = 0; i < 2; i++) await stack.tick();
+  const openInvitations = count("select count(*) as n from invitations where tenant_id = ? and status in ('scheduled', 'sending', 'sent')", org.tenantId);
+  const ticks: number[] = [];
+  for (let i = 0; i < 5; i++) ticks.push(await stack.tick());
+  results.busyTick = { ms: ticks.sort((a, b) => a - b)[2]!, openInvitations };
+  log(`  idle cron tick with ${int(openInvitations)} open invitations: ${fmt(results.busyTick.ms)} ms (median of 5)`);
+}
+
+/** (e) Rows written and read per answer, end to end, counted at the libSQL server. */
+async function measureEndToEnd(org: Org, token: string, rng: Rng) {
+  const n = E2E_ANSWERS;
+  log(`end to end: ${n} answers from events to rollups, rows counted at the libSQL server`);
+  const externalIds = insertFreshContacts(stack.dbFile, org, n, 'e2e-', rng);
+  const touchpoint = 'support-resolution';
+  await stack.quiesce();
+  const steps: Step[] = [];
+  const measure = async (step: string, note: string, work: () => Promise<void>) => {
+    const t0 = tableCounts();
+    const s0 = await stack.stats();
+    await work();
+    steps.push({ step, note, stats: diffStats(s0, await stack.stats()), added: addedRows(t0, tableCounts()) });
+  };
+
+  // 1. Events → eligibility → invitations, one API call.
+  let invitationIds: string[] = [];
+  await measure('event ingest (decision + invitation)', `one POST /api/v1/events with ${n} events`, async () => {
+    const occurredAt = new Date(Date.now() - 60_000).toISOString();
+    const events = externalIds.map((contactId, i) => ({ id: `e2e-${i}`, type: 'ticket.resolved', occurredAt, contactId, unitId: org.sites[i % org.sites.length]!.id, touchpoint, attributes: { ticketStatus: 'resolved' } }));
+    const res = await http.send({ method: 'POST', path: '/api/v1/events', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    if (res.status !== 200) throw new Error(`events failed: ${res.status} ${res.body.slice(0, 500)}`);
+    const out = (JSON.parse(res.body) as { results: { invitationId?: string; reason?: string }[] }).results;
+    invitationIds = out.flatMap((r) => (r.invitationId ? [r.invitationId] : []));
+    if (invitationIds.length !== n) throw new Error(`expected ${n} invitations, got ${invitationIds.length}: ${JSON.stringify(out.slice(0, 3))}`);
+  });
+
+  // 2. Delivery: the cron scan enqueues, the queue consumer sends (dev outbox: no provider).
+  const sentCount = () => count(`select count(*) as n from invitations where tenant_id = ? and source like 'event:e2e-%' and status = 'sent'`, org.tenantId);
+  await measure('delivery (cron scan + queue consumer + dev outbox)', 'one cron tick, then the delivery queue drained', async () => {
+    await stack.tick();
+    const t0 = Date.now();
+    while (sentCount() < n) {
+      if (Date.now() - t0 > 120_000) throw new Error(`only ${sentCount()} of ${n} invitations sent after 2 minutes`);
+      await sleep(250);
+    }
+    await stack.quiesce();
+  });
+  const outbox = count(`select count(*) as n from dev_outbox where tenant_id = ? and recipient like 'e2e-%'`, org.tenantId);
+  if (outbox !== n) results.notes.push(`End to end: ${outbox} dev-outbox messages for ${n} invitations.`);
+
+  // 3. Capture, one answer at a time so that each request's own rows are seen; 4. follow-up.
+  const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: stack.libsqlUrl } as Env);
+  const expiresAt = Date.now() + 29 * DAY_MS;
+  const links = await Promise.all(invitationIds.map((id) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: id, surveyVersion: 1 }, expiresAt)));
+  const perCapture: DbStats[] = [];
+  const tablesBefore = tableCounts();
+  const before = await stack.stats();
+  for (const [i, link] of links.entries()) {
+    const s0 = await stack.stats();
+    const res = await http.send({ method: 'POST', path: `/s/${link}`, headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `e2e-respondent/${i}` }, body: JSON.stringify({ score: SCORE_MIX[i % SCORE_MIX.length], ...(i % 2 ? { comment: 'ok' } : {}) }) });
+    perCapture.push(diffStats(s0, await stack.stats()));
+    if (res.status !== 200) throw new Error(`capture failed: ${res.status} ${res.body.slice(0, 300)}`);
+  }
+  const after = await stack.quiesce();
+  const both = diffStats(before, after);
+  const addedBoth = addedRows(tablesBefore, tableCounts());
+  // A capture is a fixed number of pipeline requests; a sample with more also saw follow-up work.
+  const modeRequests = mode(perCapture.map((s) => s.requests));
+  const clean = perCapture.filter((s) => s.requests === modeRequests);
+  const avg = (k: keyof DbStats) => clean.reduce((a, s) => a + s[k], 0) / clean.length;
+  const captureOwn: DbStats = { rowsRead: avg('rowsRead') * n, rowsWritten: avg('rowsWritten') * n, statements: avg('statements') * n, requests: avg('requests') * n };
+  steps.push({ step: 'capture (POST /s/{token})', note: `${n} answers; ${clean.length} of ${n} requests seen alone (${modeRequests} pipeline requests each)`, stats: captureOwn });
+  steps.push({ step: 'follow-up (response.captured consumer)', note: 'the rest of the capture window, until the workflow queue was drained', stats: diffStats(captureOwn, both), added: addedBoth });
+
+  // 5. The rollup fold of these answers: one cron tick.
+  await measure('rollup fold (cron tick)', 'one cron tick folding the new answers (its other jobs included)', async () => {
+    await stack.tick();
+    if (pending(org) > 0) throw new Error(`${pending(org)} answers left unfolded after one tick`);
+  });
+  results.e2e = { answers: n, steps, outbox };
+  const total = steps.reduce((a, s) => ({ w: a.w + s.stats.rowsWritten, r: a.r + s.stats.rowsRead }), { w: 0, r: 0 });
+  log(`  per answer: ${fmt(total.w / n, 2)} rows written, ${fmt(total.r / n, 2)} rows read`);
+}
+
+/** Row counts of every table (straight from the file: not counted by the server). */
+function tableCounts(): Record<string, number> {
+  const tables = all<{ name: string }>("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '\\_\\_%' escape '\\' and name not like 'bench_%'");
+  return Object.fromEntries(tables.map((t) => [t.name, count(`select count(*) as n from "${t.name}"`)]));
+}
+
+function addedRows(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(b).flatMap(([t, n]) => (n - (a[t] ?? 0) !== 0 ? [[t, n - (a[t] ?? 0)]] : [])));
+}
+
+function mode(xs: number[]): number {
+  const counts = new Map<number, number>();
+  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+}
+
+/** The plan of each rollup read of the scores query, as src/scores/query.ts builds it now. */
+async function sqlAnalysisBefore(org: Org) {
+  const { from, to } = scoresWindow();
+  const reads = await scoresStatements(org, from, to);
+  const distinct = [...new Map(reads.map((r) => [r.sql, { ...r, times: reads.filter((x) => x.sql === r.sql).length }])).values()];
+  const plans = distinct.map((r) => all<{ detail: string }>(`explain query plan ${r.sql}`, ...r.args).map((p) => p.detail).join('\n'));
+  results.analysis.push(
+    `The rollup reads of \`GET /api/v1/scores?groupBy=unit\` (root, two years) as src/scores/query.ts builds them (recorded from \`gather()\` run against the server), with their plans, at ${int(TOTAL)} answers:\n\n${distinct
+      .map((r, i) => `${r.times > 1 ? `${r.times} times (different ranges):\n\n` : ''}\`\`\`sql\n${r.sql.replace(/\s+/g, ' ').trim()}\n\`\`\`\n\n\`\`\`\n${plans[i]}\n\`\`\``)
+      .join('\n\n')}`,
+  );
+}
+
+/**
+ * The scores question timed in SQL alone, as built now and on alternative layouts made in this
+ * run's throwaway database only (never in the project's schema): day cells only (before the
+ * month totals), day cells with a covering index, and month totals kept per parent unit too,
+ * so that a unit grouped by its children reads one row per child, month and segment.
+ */
+async function sqlAnalysisAfter(org: Org) {
+  const { from, to } = scoresWindow();
+  const cells = scoreCells(org, from, to);
+  const now = await timeScoresNow(org, from, to);
+  const q = scoresSql(org);
+  const base = timeSql(q.sql, q.params(from, to));
+  // The every-minute due-delivery scan (src/delivery/scan.ts): its expiry update and reminder pick.
+  const at = Date.now();
+  const expirePlan = all<{ detail: string }>(`explain query plan update invitations set status = 'expired', updated_at = ? where tenant_id in (select id from tenants) and status in ('scheduled', 'sending', 'sent') and expires_at <= ?`, at, at).map((p) => p.detail);
+  const open = count("select count(*) as n from invitations where tenant_id = ? and status in ('scheduled', 'sending', 'sent')", org.tenantId);
+  const expireScan = timeSql("select count(*) from invitations where tenant_id in (select id from tenants) and status in ('scheduled', 'sending', 'sent') and expires_at <= ?", [at]);
+  const reminderScan = timeSql("select id from invitations where tenant_id in (select id from tenants) and status = 'sent' and reminded_at is null and reminder_due_at <= ? and expires_at > ? order by due_at limit 500", [at, at]);
+  results.analysis.push(
+    [
+      `The every-minute due-delivery scan reads every open invitation: \`update invitations set status = 'expired' … where tenant_id in (…) and status in ('scheduled', 'sending', 'sent') and expires_at <= ?\` runs as`,
+      '',
+      '```',
+      ...expirePlan,
+      '```',
+      '',
+      `so it walks all ${int(open)} open invitations of the tenant (index prefix tenant_id, status; \`expires_at\` is not in the index) every minute, returning none of them, and the reminder pick walks the \`sent\` ones the same way: ${fmt(expireScan.ms, 1)} ms and ${fmt(reminderScan.ms, 1)} ms in SQL alone here. The server's counters do not see those rows (nothing is returned or changed); Turso bills them as rows read.`,
+    ].join('\n'),
+  );
+  // The indexes those two statements lack, tried on this throwaway database.
+  ddl('create index bench_invitations_expiry on invitations (tenant_id, status, expires_at)');
+  ddl('create index bench_invitations_reminder on invitations (tenant_id, status, reminder_due_at)');
+  const expireSql = "select count(*) from invitations where tenant_id in (select id from tenants) and status in ('scheduled', 'sending', 'sent') and expires_at <= ?";
+  const reminderSql = "select id from invitations where tenant_id in (select id from tenants) and status = 'sent' and reminded_at is null and reminder_due_at <= ? and expires_at > ? order by due_at limit 500";
+  const expireIndexed = timeSql(expireSql, [at]);
+  const reminderIndexed = timeSql(reminderSql, [at, at]);
+  const planOf = (sql: string, ...args: unknown[]) => all<{ detail: string }>(`explain query plan ${sql}`, ...args).map((p) => p.detail).join('; ');
+  results.analysis.push(
+    `With \`create index … on invitations (tenant_id, status, expires_at)\` and \`… on invitations (tenant_id, status, reminder_due_at)\` (tried here only), the two become range seeks: ${fmt(expireIndexed.ms, 2)} ms (\`${planOf(expireSql, at)}\`) and ${fmt(reminderIndexed.ms, 2)} ms (\`${planOf(reminderSql, at, at)}\`), walking only the invitations actually due.`,
+  );
+  // Month totals per (parent, child unit, month, segment): every cell counted in each ancestor.
+  const monthSource = tableExists('rollup_months')
+    ? 'select tenant_id, unit_id, month, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors from rollup_months'
+    : 'select tenant_id, unit_id, substr(day, 1, 7) as month, segment, sum(promoters) as promoters, sum(passives) as passives, sum(detractors) as detractors, sum(w) as w, sum(w2) as w2, sum(w_promoters) as w_promoters, sum(w_detractors) as w_detractors from rollups group by 1, 2, 3, 4';
+  ddl(`create table bench_month_up as select m.tenant_id, a.id as unit_id, a.parent_id as parent_id, m.month, m.segment,
+      sum(m.promoters) as promoters, sum(m.passives) as passives, sum(m.detractors) as detractors, sum(m.w) as w, sum(m.w2) as w2, sum(m.w_promoters) as w_promoters, sum(m.w_detractors) as w_detractors
+    from (${monthSource}) m join units u on u.id = m.unit_id join units a on a.tenant_id = u.tenant_id and u.path >= a.path and u.path < substr(a.path, 1, length(a.path) - 1) || '0'
+    group by 1, 2, 3, 4, 5`);
+  ddl('create index bench_month_up_key on bench_month_up (tenant_id, parent_id, month)');
+  const upSql = `select unit_id, segment, sum(promoters), sum(passives), sum(detractors), sum(w), sum(w2), sum(w_promoters), sum(w_detractors) from bench_month_up
+    where tenant_id = ? and parent_id = ? and month between ? and ? group by unit_id, segment`;
+  const up = timeSql(upSql, [org.tenantId, org.rootId, cells.months[0], cells.months[1]]);
+  const upCells = count('select count(*) as n from bench_month_up where tenant_id = ? and parent_id = ? and month between ? and ?', org.tenantId, org.rootId, cells.months[0], cells.months[1]);
+  ddl('create index bench_rollups_cover on rollups (tenant_id, day, unit_id, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors)');
+  const coveredSql = q.sql.replace('from rollups r join', 'from rollups r indexed by bench_rollups_cover join');
+  const covered = timeSql(coveredSql, q.params(from, to));
+  results.analysis.push(
+    [
+      `The scores question (root, two years, grouped by region) in SQL alone on the database file (median of 5 runs, no HTTP, no JSON), at ${int(TOTAL)} answers:`,
+      '',
+      '| layout | rows read | SQL time |',
+      '| --- | ---: | ---: |',
+      `| as query.ts builds it now: month totals per (unit, month, segment) for whole months, day cells for the edge days | ${int(cells.monthRows)} + ${int(cells.edgeDayCells)} | ${fmt(now, 1)} ms |`,
+      `| day cells only (before the month totals) | ${int(cells.dayCellsInRange)} | ${fmt(base.ms, 1)} ms |`,
+      `| day cells with a covering index (tenant_id, day, unit_id, segment, sums…) | ${int(cells.dayCellsInRange)} | ${fmt(covered.ms, 1)} ms |`,
+      `| month totals kept per parent too (parent, child unit, month, segment): whole months | ${int(upCells)} | ${fmt(up.ms, 1)} ms |`,
+    ].join('\n'),
+  );
+}
+
+const tableExists = (name: string) => count("select count(*) as n from sqlite_master where type = 'table' and name = ?", name) > 0;
+
+/** Whole months inside [from, to] and the rows the scores query reads for them and the edge days. */
+function scoreCells(org: Org, from: string, to: string) {
+  const nextDay = (d: string) => iso(Date.parse(`${d}T00:00:00Z`) + DAY_MS);
+  const monthAfter = (m: string) => new Date(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)), 1)).toISOString().slice(0, 7);
+  const monthBefore = (m: string) => new Date(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)) - 2, 1)).toISOString().slice(0, 7);
+  const firstMonth = from.endsWith('-01') ? from.slice(0, 7) : monthAfter(from.slice(0, 7));
+  const lastMonth = nextDay(to).endsWith('-01') ? to.slice(0, 7) : monthBefore(to.slice(0, 7));
+  const dayCellsInRange = count('select count(*) as n from rollups where tenant_id = ? and day between ? and ?', org.tenantId, from, to);
+  const monthRows = tableExists('rollup_months') ? count('select count(*) as n from rollup_months where tenant_id = ? and month between ? and ?', org.tenantId, firstMonth, lastMonth) : 0;
+  const edgeDayCells = tableExists('rollup_months') ? dayCellsInRange - count('select count(*) as n from rollups where tenant_id = ? and substr(day, 1, 7) between ? and ?', org.tenantId, firstMonth, lastMonth) : dayCellsInRange;
+  return { dayCellsInRange, monthRows, edgeDayCells, months: [firstMonth, lastMonth] as [string, string] };
+}
+
+/** The rollup reads gather() makes for the scores question, recorded on their way to the server. */
+async function scoresStatements(org: Org, from: string, to: string): Promise<{ sql: string; args: InValue[] }[]> {
+  const inner = createClient({ url: stack.libsqlUrl, intMode: 'number' });
+  const recorded: { sql: string; args: InValue[] }[] = [];
+  const note = (s: InStatement) => recorded.push(typeof s === 'string' ? { sql: s, args: [] } : { sql: s.sql, args: (Array.isArray(s.args) ? s.args : []) as InValue[] });
+  const client = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'execute') return (s: InStatement) => (note(s), target.execute(s));
+      if (prop === 'batch') return (stmts: InStatement[], mode?: 'write' | 'read' | 'deferred') => (stmts.forEach(note), target.batch(stmts, mode));
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  try {
+    await gather(drizzle(client, { schema }) as unknown as Db, { tenantId: org.tenantId, root: { id: org.rootId, path: org.rootPath }, from, to, groupBy: 'unit', weight: 'none' });
+  } finally {
+    inner.close();
+  }
+  return recorded.filter((r) => /\bsum\(/i.test(r.sql));
+}
+
+/** The rollup reads of the scores question as built now, timed alone on the file: the sum of their medians. */
+async function timeScoresNow(org: Org, from: string, to: string): Promise<number> {
+  const reads = await scoresStatements(org, from, to);
+  return reads.reduce((a, r) => a + timeSql(r.sql, r.args).ms, 0);
+}
+
+function versionOf(cmd: string, argv: string[]): string {
+  try {
+    return execFileSync(cmd, argv, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function writeReport() {
+  const m = machine();
+  const commit = versionOf('git', ['rev-parse', 'HEAD']);
+  const dirty = versionOf('git', ['status', '--porcelain']) !== '' ? ' (dirty: the working tree has uncommitted changes)' : '';
+  const wranglerVersion = versionOf(join(ROOT, 'node_modules/.bin/wrangler'), ['--version']);
+  const lines: string[] = [];
+  const out = (s = '') => lines.push(s);
+  const verdicts: string[] = [];
+  const verdict = (what: string, ok: boolean | null) => verdicts.push(`- ${what}: ${ok === null ? 'not measured' : ok ? 'PASS' : 'FAIL'}`);
+
+  out('# Benchmark results');
+  out();
+  out(`Generated by \`${COMMAND}\` (scripts/bench.ts; see bench/README.md). ${QUICK ? '**Quick run**: fewer answers than the issue asks for; the 1M figures need the full run.' : 'Full run.'}`);
+  out();
+  out('| | |');
+  out('| --- | --- |');
+  out(`| date | ${new Date(results.started).toISOString()} |`);
+  out(`| commit | \`${commit}\`${dirty} |`);
+  out(`| machine | ${versionOf('nproc', [])} cores (${m.cpuModel}), ${fmt(m.memTotalGiB)} GiB memory |`);
+  out(`| load average | ${loadAtStart} at start, ${loadAverage()} at the end (the cores are shared with other work on this machine) |`);
+  out(`| node | ${process.version} |`);
+  out(`| wrangler | ${wranglerVersion} |`);
+  out(`| run time | ${fmt((Date.now() - results.started) / 60_000)} min |`);
+  out(`| data | one tenant, ${SITES} sites in 10 regions (10 time zones), 3 touchpoints, ${int(CONTACTS)} contacts; ${int(TOTAL)} answers over two years |`);
+  out();
+
+  out('## (c) Scores: `GET /api/v1/scores?unitId=<root>&from=<2 years ago>&to=<today>&groupBy=unit`');
+  out();
+  out('Sequential requests through wrangler dev after the whole history was folded (the live tail is empty), as the tenant admin. Target: p50 under 50 ms at 1M answers and at most 2× the 10k figure.');
+  out();
+  out('| answers | requests | p50 | p90 | p99 | rows summed: month totals + edge-day cells (day cells in the range) | groups | n in the answer = raw count | its SQL alone |');
+  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+  for (const s of results.scores) {
+    out(`| ${int(s.answers)} | ${s.latency.count} | ${fmt(s.latency.p50)} ms | ${fmt(s.latency.p90)} ms | ${fmt(s.latency.p99)} ms | ${int(s.monthRows)} + ${int(s.edgeDayCells)} (${int(s.dayCellsInRange)}) | ${s.groups} | ${s.nReported === s.nExpected ? `yes (${int(s.nReported)})` : `**no**: ${int(s.nReported)} vs ${int(s.nExpected)}`} | ${fmt(s.sqlOnlyMs)} ms |`);
+  }
+  const first = results.scores[0];
+  const lastScores = results.scores[results.scores.length - 1];
+  const at1M = results.scores.find((s) => s.answers === 1_000_000);
+  out();
+  if (at1M && first) {
+    const p50ok = at1M.latency.p50 < TARGETS.scoresP50Ms;
+    const growth = at1M.latency.p50 / first.latency.p50;
+    out(`- p50 at 1M: ${fmt(at1M.latency.p50)} ms, target < ${TARGETS.scoresP50Ms} ms: ${pass(p50ok)}`);
+    out(`- p50 at 1M / p50 at 10k: ${fmt(growth, 2)}×, target ≤ ${TARGETS.scoresGrowth}×: ${pass(growth <= TARGETS.scoresGrowth)}`);
+    verdict(`(c) scores p50 at 1M < ${TARGETS.scoresP50Ms} ms (${fmt(at1M.latency.p50)} ms)`, p50ok);
+    verdict(`(c) scores p50 at 1M within ${TARGETS.scoresGrowth}× of 10k (${fmt(growth, 2)}×)`, growth <= TARGETS.scoresGrowth);
+  } else if (lastScores && first) {
+    const growth = lastScores.latency.p50 / first.latency.p50;
+    out(`- not a 1M run: at ${int(lastScores.answers)} answers p50 is ${fmt(lastScores.latency.p50)} ms (target at 1M: < ${TARGETS.scoresP50Ms} ms), ${fmt(growth, 2)}× the 10k figure.`);
+    verdict(`(c) scores at 1M (quick run: ${fmt(lastScores.latency.p50)} ms p50 at ${int(lastScores.answers)}, ${fmt(growth, 2)}× of 10k)`, null);
+  }
+  out();
+
+  out('## (b) Rollups');
+  out();
+  out("Folded by the Worker's own cron handler (`src/jobs/cron.ts`: due waves, due deliveries, then the fold), called through wrangler's `/__scheduled?cron=*+*+*+*+*` endpoint repeatedly until no answer is left past the watermark. Each tick folds at most 20 × 5,000 answers.");
+  out();
+  out('| whole history from an empty watermark | time | ticks | answers/s | rollup cells | rows written | rows read |');
+  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const f of results.folds) out(`| ${int(f.answers)} answers | ${fmt(f.ms / 1000, 2)} s | ${f.ticks} | ${int(f.answers / (f.ms / 1000))} | ${int(f.cells)} | ${int(f.stats.rowsWritten)} | ${int(f.stats.rowsRead)} |`);
+  out();
+  if (results.tail.length) {
+    out(`Tail: ${TAIL} answers created within the last minute, then one cron tick, repeated at each checkpoint (on top of the folded history). CPU time per tick from /proc/<pid>/stat.`);
+    out();
+    const roles = ['workerd (runs the Worker)', 'libSQL server (Node)', 'wrangler dev (Node)', "workerd (wrangler's proxy)"];
+    out(`| history | ticks | median | CPU per tick: ${roles.join(' / ')} | rows written / read per tick |`);
+    out('| ---: | --- | ---: | --- | --- |');
+    const histories = [...new Set(results.tail.map((t) => t.history))];
+    let lastMedian = NaN;
+    for (const h of histories) {
+      const ts = results.tail.filter((t) => t.history === h);
+      const median = [...ts].map((t) => t.ms).sort((a, b) => a - b)[Math.floor(ts.length / 2)]!;
+      lastMedian = median;
+      const cpu = roles.map((r) => fmt(ts.reduce((a, t) => a + (t.cpu[r] ?? 0), 0) / ts.length, 0)).join(' / ');
+      const rw = `${fmt(ts.reduce((a, t) => a + t.stats.rowsWritten, 0) / ts.length, 0)} / ${fmt(ts.reduce((a, t) => a + t.stats.rowsRead, 0) / ts.length, 0)}`;
+      out(`| ${int(h)} | ${ts.map((t) => `${fmt(t.ms, 0)} ms${t.folded === TAIL ? '' : ` (folded ${t.folded})`}`).join(', ')} | **${fmt(median)} ms** | ${cpu} ms | ${rw} |`);
+    }
+    const largest = histories[histories.length - 1]!;
+    const ok = lastMedian < TARGETS.tailFoldMs;
+    out();
+    out(`- median at ${int(largest)} answers: ${fmt(lastMedian)} ms, target < ${TARGETS.tailFoldMs} ms: ${pass(ok)}`);
+    if (results.idleTick) out(`- a tick with nothing to fold or deliver took ${fmt(results.idleTick.ms)} ms (${results.idleTick.stats.requests} pipeline requests, ${results.idleTick.stats.rowsRead} rows read as counted).`);
+    if (results.busyTick) out(`- after the capture phase, with ${int(results.busyTick.openInvitations)} invitations open (sent, not answered), a tick with nothing to fold or deliver took ${fmt(results.busyTick.ms)} ms (median of 5): see the analysis of the due-delivery scan.`);
+    verdict(`(b) tail fold of ${TAIL} answers at ${int(largest)} < ${TARGETS.tailFoldMs} ms (median ${fmt(lastMedian)} ms)`, ok);
+  }
+  out();
+
+  out('## (a) Capture throughput next to the floors');
+  out();
+  if (results.capture?.length) {
+    const runs = results.capture;
+    const NAMES: Record<RouteKey, string> = { noop: '`GET /__bench/noop`', insert: '`POST /__bench/insert`', capture: '`POST /s/{token}`' };
+    out(`${CLIENTS} concurrent keep-alive clients, ${SECONDS} s a run after a 2 s warm-up, ${CAPTURE_ROUNDS} round(s) of the three routes in turn, same workerd, same wrangler dev: ${NAMES.noop} (a bare Hono route: the framework floor), ${NAMES.insert} (one INSERT through the request's database client: the storage floor), ${NAMES.capture} with JSON \`{score, comment?}\` for a fresh invitation each (links signed in bulk; a distinct user agent per respondent).`);
+    out();
+    out('| route | round | requests/s | p50 | p90 | p99 | errors | per request: pipeline requests / statements / rows written / rows read | other work on the machine |');
+    out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+    for (const r of runs) {
+      const per = (k: keyof DbStats) => fmt(r.db[k] / r.latency.count, 2);
+      out(`| ${NAMES[r.route]} | ${r.round} | ${fmt(r.latency.rps, 0)} | ${fmt(r.latency.p50)} ms | ${fmt(r.latency.p90)} ms | ${fmt(r.latency.p99)} ms | ${r.latency.errors} | ${per('requests')} / ${per('statements')} / ${per('rowsWritten')} / ${per('rowsRead')} | ${fmt(100 * r.otherBusy, 0)} % |`);
+    }
+    const best = (k: RouteKey) => Math.max(...runs.filter((r) => r.route === k).map((r) => r.latency.rps));
+    const ratio = best('capture') / best('insert');
+    out();
+    out(`- capture / storage floor (best run of each): **${fmt(ratio, 2)}**, target ≥ ${TARGETS.captureRatio}: ${pass(ratio >= TARGETS.captureRatio)}`);
+    out(`- capture / framework floor: ${fmt(best('capture') / best('noop'), 2)}; storage floor / framework floor: ${fmt(best('insert') / best('noop'), 2)}`);
+    const captures = runs.filter((r) => r.route === 'capture');
+    const answered = captures.reduce((a, r) => a + r.latency.count, 0);
+    const drainCpu = captures.reduce((a, r) => a + Object.values(r.drain.cpu).reduce((x, y) => x + y, 0), 0) / answered;
+    const drainReq = captures.reduce((a, r) => a + r.drain.db.requests, 0) / answered;
+    out(`- The capture runs include the \`response.captured\` consumer (the follow-up: cases, notifications, webhooks), which runs in the same workerd meanwhile and shares its two cores; what it had not done when a run ended took ${captures.map((r) => `${fmt(r.drain.ms / 1000, 1)} s`).join(' and ')} more (${fmt(drainCpu, 2)} ms CPU and ${fmt(drainReq, 2)} pipeline requests per answer), before the next run started.`);
+    verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor (${fmt(ratio, 2)})`, ratio >= TARGETS.captureRatio);
+    out();
+    out('CPU time per request by process, from /proc/<pid>/stat over the measured runs (all rounds): less sensitive than requests/s to other work on the machine.');
+    out();
+    const roles = [...new Set(runs.flatMap((r) => Object.keys(r.cpu)))].filter((role) => runs.some((r) => (r.cpu[role] ?? 0) / r.latency.count > 0.005));
+    const cpuPer = (k: RouteKey) => {
+      const rs = runs.filter((r) => r.route === k);
+      const n = rs.reduce((a, r) => a + r.latency.count, 0);
+      return Object.fromEntries(roles.map((role) => [role, rs.reduce((a, r) => a + (r.cpu[role] ?? 0), 0) / n]));
+    };
+    out(`| route | ${roles.join(' | ')} | all |`);
+    out(`| --- | ${roles.map(() => '---:').join(' | ')} | ---: |`);
+    const totals: Record<string, number> = {};
+    const worker: Record<string, number> = {};
+    for (const k of ['noop', 'insert', 'capture'] as const) {
+      const c = cpuPer(k);
+      totals[k] = Object.values(c).reduce((a, b) => a + b, 0);
+      worker[k] = c['workerd (runs the Worker)'] ?? NaN;
+      out(`| ${NAMES[k]} | ${roles.map((role) => `${fmt(c[role] ?? 0, 2)} ms`).join(' | ')} | ${fmt(totals[k]!, 2)} ms |`);
+    }
+    out();
+    out(`- By CPU per request: the storage floor costs ${fmt(totals.capture! / totals.insert!, 2)}× less than capture over all processes (a CPU-bound ratio of ${fmt(totals.insert! / totals.capture!, 2)}), and ${fmt(worker.capture! / worker.insert!, 2)}× less in the workerd that runs the Worker (${fmt(worker.insert! / worker.capture!, 2)}).`);
+    // Capture alone: take out the follow-up work done during the runs, priced by the drains after them.
+    const ownRequests = results.e2e ? results.e2e.steps.find((x) => x.step.startsWith('capture'))!.stats.requests / results.e2e.answers : 2;
+    const drainRequests = captures.reduce((a, r) => a + r.drain.db.requests, 0);
+    if (drainRequests > 0) {
+      const perFollowUpRequest = (role?: string) => captures.reduce((a, r) => a + (role ? (r.drain.cpu[role] ?? 0) : Object.values(r.drain.cpu).reduce((x, y) => x + y, 0)), 0) / drainRequests;
+      const duringRun = captures.reduce((a, r) => a + r.db.requests, 0) / answered - ownRequests;
+      const aloneAll = totals.capture! - duringRun * perFollowUpRequest();
+      const aloneWorker = worker.capture! - duringRun * perFollowUpRequest('workerd (runs the Worker)');
+      out(`- Capture without its follow-up: during the runs the consumer made ${fmt(duringRun, 2)} of its pipeline requests per answer; priced at the CPU the drains spent per pipeline request (${fmt(perFollowUpRequest(), 2)} ms over all processes), capture alone costs about ${fmt(aloneAll, 2)} ms of CPU per request over all processes (CPU-bound ratio to the storage floor ${fmt(totals.insert! / aloneAll, 2)}) and ${fmt(aloneWorker, 2)} ms in the Worker's workerd (${fmt(worker.insert! / aloneWorker, 2)}). An estimate: in production the consumer runs in invocations of its own.`);
+    }
+  } else out('Not measured (the run stopped before).');
+  out();
+
+  out('## (e) Database rows per answer, end to end');
+  out();
+  if (results.e2e) {
+    const e = results.e2e;
+    const total = e.steps.reduce((a, s) => ({ w: a.w + s.stats.rowsWritten, r: a.r + s.stats.rowsRead, q: a.q + s.stats.requests, st: a.st + s.stats.statements }), { w: 0, r: 0, q: 0, st: 0 });
+    out(`${e.answers} answers taken from operational events to rollups through the running Worker; the libSQL server's counters (\`GET /stats\`) read before and after each step. The server counts rows returned plus rows changed by UPDATE/DELETE as read, and rows changed as written (scripts/libsql-server/connection.ts); rows a statement scans without returning them are not counted (Turso bills those too: see the notes).`);
+    out();
+    out('| step | written / answer | read / answer | pipeline requests / answer | statements / answer | share of writes | share of reads | rows added, by table | how |');
+    out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+    for (const s of e.steps) {
+      out(`| ${s.step} | ${fmt(s.stats.rowsWritten / e.answers, 3)} | ${fmt(s.stats.rowsRead / e.answers, 3)} | ${fmt(s.stats.requests / e.answers, 2)} | ${fmt(s.stats.statements / e.answers, 2)} | ${fmt((100 * s.stats.rowsWritten) / (total.w || 1), 0)} % | ${fmt((100 * s.stats.rowsRead) / (total.r || 1), 0)} % | ${s.added ? Object.entries(s.added).map(([t, n]) => `${t} ${int(n)}`).join(', ') || 'none' : ''} | ${s.note} |`);
+    }
+    out(`| **total** | **${fmt(total.w / e.answers, 3)}** | **${fmt(total.r / e.answers, 3)}** | ${fmt(total.q / e.answers, 2)} | ${fmt(total.st / e.answers, 2)} | | | | |`);
+    out();
+    out('Rows added are counted per table on the database file around each step (inserts only; the rest of the writes are updates). The capture and follow-up steps share one window: their rows added are listed once, under the follow-up.');
+    out();
+    const wOk = total.w / e.answers <= TARGETS.writtenPerAnswer + 1e-9;
+    const rOk = total.r / e.answers <= TARGETS.readPerAnswer + 1e-9;
+    out(`- rows written per answer ${fmt(total.w / e.answers, 3)}, target ≤ ${TARGETS.writtenPerAnswer}: ${pass(wOk)}`);
+    out(`- rows read per answer ${fmt(total.r / e.answers, 3)}, target ≤ ${TARGETS.readPerAnswer}: ${pass(rOk)}`);
+    out(`- Of the writes, ${fmt(e.outbox / e.answers, 2)} per answer are dev-outbox rows (development without an email provider); in production the email goes to the provider instead: ${fmt((total.w - e.outbox) / e.answers, 3)} written per answer. The batch of ${e.answers} events shares one audit row and the fold one watermark row; an integration sending one event per call writes an audit row per event.`);
+    if (results.idleTick) {
+      const perMonth = 43_200; // cron ticks in 30 days
+      out(`- Not in the table: the every-minute cron itself. An idle tick costs ${results.idleTick.stats.requests} pipeline requests and ${results.idleTick.stats.rowsRead} rows read as counted (${fmt((results.idleTick.stats.rowsRead * perMonth) / 1_000_000, 2)} per answer at a million answers a month), but its due-delivery scan also walks every open invitation twice a tick without returning them, which the counters cannot see${results.busyTick ? `: with the ${int(results.busyTick.openInvitations)} open invitations of this run that is ${fmt((2 * results.busyTick.openInvitations * perMonth) / 1_000_000, 0)} rows scanned per answer at a million answers a month` : ''} (see the analysis).`);
+    }
+    verdict(`(e) rows written per answer ≤ ${TARGETS.writtenPerAnswer} (${fmt(total.w / e.answers, 3)})`, wOk);
+    verdict(`(e) rows read per answer ≤ ${TARGETS.readPerAnswer} (${fmt(total.r / e.answers, 3)})`, rOk);
+  } else out('Not measured (the run stopped before).');
+  out();
+
+  out('## (d) Peak memory per process');
+  out();
+  out('VmHWM (peak resident set) from /proc/<pid>/status, sampled every second during the whole run.');
+  out();
+  out('| process | pid | peak RSS (VmHWM) | command |');
+  out('| --- | ---: | ---: | --- |');
+  for (const p of [...results.memory].sort((a, b) => b.hwmKiB - a.hwmKiB)) out(`| ${p.role} | ${p.pid} | ${fmt(p.hwmKiB / 1024, 0)} MiB | \`${p.command.replace(ROOT, '.').replace(/\|/g, '\\|').slice(0, 110)}\` |`);
+  out();
+  if (sampler.marks.length) {
+    const roles = [...new Set(sampler.marks.flatMap((m) => Object.keys(m.rssKiB)))];
+    out('Resident memory (VmRSS) at moments of the run, MiB:');
+    out();
+    out(`| moment | ${roles.join(' | ')} |`);
+    out(`| --- | ${roles.map(() => '---:').join(' | ')} |`);
+    for (const m of sampler.marks) out(`| ${m.label} | ${roles.map((r) => fmt((m.rssKiB[r] ?? 0) / 1024, 0)).join(' | ')} |`);
+    out();
+  }
+
+  out('## Setup times (not measured as capture)');
+  out();
+  for (const l of results.load) out(`- ${int(l.answers)} answers written straight into the database file in multi-row INSERTs: ${fmt(l.ms / 1000, 1)} s (${int(l.answers / (l.ms / 1000))} rows/s)`);
+  out();
+
+  if (results.analysis.length) {
+    out('## Analysis');
+    out();
+    for (const a of results.analysis) {
+      out(a);
+      out();
+    }
+  }
+
+  out('## Verdicts');
+  out();
+  for (const v of verdicts) out(v);
+  out();
+  if (results.notes.length) {
+    out('## Notes');
+    out();
+    for (const n of results.notes) out(`- ${n}`);
+    out();
+  }
+
+  mkdirSync(join(OUT, '..'), { recursive: true });
+  writeFileSync(OUT, lines.join('\n'));
+  console.log(`\nSummary (${QUICK ? 'quick run' : 'full run'}, ${fmt((Date.now() - results.started) / 60_000)} min)\n${verdicts.join('\n')}${results.notes.length ? `\nnotes:\n${results.notes.map((n) => `  - ${n}`).join('\n')}` : ''}\n\nwritten to ${OUT}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Last, so that every declaration above is initialised before the run starts.
+
+const dataDir = mkdtempSync(join(tmpdir(), 'nps-bench-'));
+const loadAtStart = loadAverage();
+log(`${QUICK ? 'quick run' : 'full run'}: ${int(TOTAL)} answers, checkpoints ${CHECKPOINTS.map(int).join(', ')}; data in ${dataDir}`);
+const stack = await startStack(dataDir, log);
+const sampler = new ProcessWatch(
+  [
+    { pid: process.pid, role: 'bench driver (Node)' },
+    { pid: process.ppid, role: 'tsx launcher of the driver (Node)' },
+    { pid: stack.libsqlPid, role: 'libSQL server (Node)' },
+    { pid: stack.wranglerPid, role: 'wrangler' },
+  ],
+  stack.workerPort,
+);
+sampler.start();
+const http = httpClient(stack.workerUrl, CLIENTS);
+// Ctrl-C (or a kill) stops every process the bench started and leaves the results file alone.
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    log(`${signal}: stopping the stack`);
+    void stack.stop().finally(() => {
+      if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
+let exitCode = 0;
+try {
+  await run();
+} catch (err) {
+  exitCode = 1;
+  console.error(err);
+  results.notes.push(`The run stopped early: ${String((err as Error).message ?? err).split('\n')[0]}`);
+} finally {
+  results.memory = sampler.stop();
+  http.close();
+  await stack.stop();
+  if (!interrupted) writeReport();
+  if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
+  else log(`data kept in ${dataDir}`);
+}
+process.exit(exitCode);
