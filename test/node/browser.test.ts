@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
@@ -14,6 +12,7 @@ import { invitations, responses, touchpoints, units } from '../../src/db/schema'
 import { newId } from '../../src/lib/ids';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
 import { ROOT } from '../../scripts/local-stack';
+import { startStack, type StartedStack } from './started-stack';
 
 /**
  * The survey page and the widget in a real browser: Debian's Chromium driven by playwright-core
@@ -30,9 +29,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 /** The capture flags an answer sooner than this after the page was rendered; a person waits. */
 const READ_MS = 3200;
 
-let child: ChildProcess;
-let output = '';
-let data: string;
+let stack: StartedStack;
 let base: string;
 let db: Db;
 let browser: Browser;
@@ -82,28 +79,9 @@ const MULTI_DEFINITION = {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
   mkdirSync(SHOTS, { recursive: true });
-  data = mkdtempSync(join(tmpdir(), 'nps-browser-'));
-  const port = 19_000 + Math.floor(Math.random() * 1000);
-  base = `http://127.0.0.1:${port}`;
-  child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 100_000);
-    child.stdout!.on('data', () => {
-      if (output.includes('Ctrl-C stops everything')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`npm start exited early (${code}):\n${output}`)));
-  });
-  const state = JSON.parse(readFileSync(join(data, 'local-stack.json'), 'utf8')) as { libsqlUrl: string };
-  db = openDb(state.libsqlUrl);
+  stack = await startStack(19_000);
+  base = stack.base;
+  db = openDb(stack.libsqlUrl);
 
   const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
   const session = (await login.json()) as { token: string; tenant: { id: string } };
@@ -131,12 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    child.kill('SIGINT');
-    await exited;
-  }
-  if (data) rmSync(data, { recursive: true, force: true });
+  await stack?.stop();
 }, 30_000);
 
 /** An email invitation of the demo survey in Berlin, and its link as the API gives it to an admin. */

@@ -1,6 +1,4 @@
-import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
@@ -10,6 +8,7 @@ import { SCHEDULES } from '../../src/jobs/cron';
 import { DEMO_LOGINS, DEMO_PASSWORD, seedDemoTenant } from '../../scripts/demo-tenant';
 import { startLibsqlServer, type LibsqlServer } from '../../scripts/libsql-server';
 import { ROOT, scheduledUrl, wranglerCrons } from '../../scripts/local-stack';
+import { startStack } from './started-stack';
 import { applyMigrations } from '../../scripts/migrate';
 
 const run = promisify(execFile);
@@ -76,28 +75,10 @@ describe('cron schedule', () => {
 
 describe('npm start', () => {
   it('runs the product on a fresh data folder: healthy, demo logins work, Ctrl-C stops everything', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'nps-start-'));
-    const port = 18_000 + Math.floor(Math.random() * 1000);
-    const child = spawn(TSX, ['scripts/start.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    const stack = await startStack(18_000);
+    const output = stack.output();
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 90_000);
-        child.stdout.on('data', () => {
-          if (output.includes('Ctrl-C stops everything')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.on('exit', (code) => reject(new Error(`exited early (${code}):\n${output}`)));
-      });
-      const base = `http://127.0.0.1:${port}`;
+      const base = stack.base;
       expect(output).toContain(base);
       for (const login of DEMO_LOGINS) expect(output).toContain(login.email);
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -123,12 +104,9 @@ describe('npm start', () => {
       expect(home.status).toBe(200);
       expect(await home.text()).toContain('NPS Program Platform');
     } finally {
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await stack.stop()).toBe(0);
       // Nothing it started still listens.
-      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-      rmSync(data, { recursive: true, force: true });
+      await expect(fetch(`${stack.base}/healthz`)).rejects.toThrow();
     }
   }, 120_000);
 });

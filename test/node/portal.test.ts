@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
 import { ROOT } from '../../scripts/local-stack';
+import { startStack, type StartedStack } from './started-stack';
 
 /**
  * The portal (web/) in Debian's Chromium against `npm start` on a temporary data folder, as the
@@ -22,9 +21,7 @@ const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, de
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-let child: ChildProcess;
-let output = '';
-let data: string;
+let stack: StartedStack;
 let base: string;
 let browser: Browser;
 let adminToken: string;
@@ -87,26 +84,8 @@ async function seedAnswers() {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
   mkdirSync(SHOTS, { recursive: true });
-  data = mkdtempSync(join(tmpdir(), 'nps-portal-'));
-  const port = 20_000 + Math.floor(Math.random() * 1000);
-  base = `http://127.0.0.1:${port}`;
-  child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 100_000);
-    child.stdout!.on('data', () => {
-      if (output.includes('Ctrl-C stops everything')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`npm start exited early (${code}):\n${output}`)));
-  });
+  stack = await startStack(20_000);
+  base = stack.base;
   const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
   adminToken = ((await login.json()) as { token: string }).token;
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
@@ -125,12 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    child.kill('SIGINT');
-    await exited;
-  }
-  if (data) rmSync(data, { recursive: true, force: true });
+  await stack?.stop();
 }, 30_000);
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `portal-${name}.png`), fullPage: true });

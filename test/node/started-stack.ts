@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../scripts/local-stack';
+
+export interface StartedStack {
+  /** The Worker, e.g. http://127.0.0.1:19123. */
+  base: string;
+  /** The local libSQL server of this stack. */
+  libsqlUrl: string;
+  /** Everything `npm start` printed so far. */
+  output: () => string;
+  /** Ctrl-C, as a person would; resolves with the exit code once every process is gone. */
+  stop: () => Promise<number | null>;
+}
+
+/**
+ * `npm start` (scripts/start.ts) on a temporary data folder and a random port, as a fresh
+ * machine would run it; resolves once it prints that it is ready.
+ */
+export async function startStack(portBase: number): Promise<StartedStack> {
+  const data = mkdtempSync(join(tmpdir(), 'nps-stack-'));
+  const port = portBase + Math.floor(Math.random() * 1000);
+  const child: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGINT');
+    const code = await exited;
+    rmSync(data, { recursive: true, force: true });
+    return code;
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 100_000);
+      child.stdout!.on('data', () => {
+        if (output.includes('Ctrl-C stops everything')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`npm start exited early (${code}):\n${output}`)));
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const state = JSON.parse(readFileSync(join(data, 'local-stack.json'), 'utf8')) as { libsqlUrl: string };
+  return { base: `http://127.0.0.1:${port}`, libsqlUrl: state.libsqlUrl, output: () => output, stop };
+}
