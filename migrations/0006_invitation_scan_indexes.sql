@@ -1,0 +1,2 @@
+CREATE INDEX `invitations_tenant_status_expires` ON `invitations` (`tenant_id`,`status`,`expires_at`);--> statement-breakpoint
+CREATE INDEX `invitations_tenant_status_reminder` ON `invitations` (`tenant_id`,`status`,`reminder_due_at`);
