@@ -446,6 +446,17 @@ export const devOutbox = sqliteTable(
 // ---------------------------------------------------------------------------------------------
 // Measurement: additive sufficient statistics per cell, folded from responses by cron.
 
+/** The sufficient statistics of a rollup row: a scoring tally (counts, lifetime-value sums). */
+const tallyColumns = () => ({
+  promoters: integer('promoters', { mode: 'number' }).notNull(),
+  passives: integer('passives', { mode: 'number' }).notNull(),
+  detractors: integer('detractors', { mode: 'number' }).notNull(),
+  w: real('w').notNull(),
+  w2: real('w2').notNull(),
+  wPromoters: real('w_promoters').notNull(),
+  wDetractors: real('w_detractors').notNull(),
+});
+
 /**
  * One cell of answers: a unit's local day for one touchpoint, channel, segment, locale and
  * survey version. Counts and weighted sums add up, so any range, subtree or cut is a sum.
@@ -467,13 +478,7 @@ export const rollups = sqliteTable(
     locale: text('locale').notNull(),
     surveyId: text('survey_id').notNull(),
     surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
-    promoters: integer('promoters', { mode: 'number' }).notNull(),
-    passives: integer('passives', { mode: 'number' }).notNull(),
-    detractors: integer('detractors', { mode: 'number' }).notNull(),
-    w: real('w').notNull(),
-    w2: real('w2').notNull(),
-    wPromoters: real('w_promoters').notNull(),
-    wDetractors: real('w_detractors').notNull(),
+    ...tallyColumns(),
   },
   (t) => [
     uniqueIndex('rollups_cell').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion),
@@ -766,13 +771,7 @@ export const rollupMonths = sqliteTable(
     /** YYYY-MM of the unit's local days. */
     month: text('month').notNull(),
     segment: text('segment').notNull(),
-    promoters: integer('promoters', { mode: 'number' }).notNull(),
-    passives: integer('passives', { mode: 'number' }).notNull(),
-    detractors: integer('detractors', { mode: 'number' }).notNull(),
-    w: real('w').notNull(),
-    w2: real('w2').notNull(),
-    wPromoters: real('w_promoters').notNull(),
-    wDetractors: real('w_detractors').notNull(),
+    ...tallyColumns(),
   },
   (t) => [uniqueIndex('rollup_months_cell').on(t.tenantId, t.unitId, t.month, t.segment), index('rollup_months_tenant_month').on(t.tenantId, t.month)],
 );
