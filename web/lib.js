@@ -1,0 +1,133 @@
+// Shared by every page of the portal: the element builder, the API client, the session and the
+// score cells. Every number comes from the API; nothing here computes a score.
+
+export const main = document.getElementById('main');
+
+/** Element builder: h('p', {class: 'x'}, 'text', child). Text is always set as text, never HTML. */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+/** The signed-in user ({ me, units, byId, roles }) and a message for the next page drawn. */
+export const state = { session: null, notice: null, onUnauthorized: () => {} };
+export const session = () => state.session;
+export const setNotice = (text) => (state.notice = text);
+
+export class Unauthorized extends Error {}
+
+/** The API with the session cookie; a 401 ends the session and brings back the sign-in. */
+export async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 401 && path !== '/api/v1/auth/login') {
+    if (state.session) state.notice = 'Your session has expired. Please sign in again.';
+    state.session = null;
+    state.onUnauthorized();
+    throw new Unauthorized();
+  }
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) {
+    const err = new Error(data?.error?.message ?? `HTTP ${res.status}`);
+    err.status = res.status;
+    err.details = data?.error?.details;
+    throw err;
+  }
+  return data;
+}
+
+export const fmtNps = (v) => (v === null || v === undefined ? '—' : (Math.round(v * 10) / 10).toFixed(1));
+export const fmtDate = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+export const today = () => new Date().toISOString().slice(0, 10);
+export const daysAgo = (n) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+export const unitName = (id) => state.session.byId.get(id)?.name ?? id;
+export const hasRole = (...roles) => roles.some((r) => state.session.roles.has(r));
+
+export function setTitle(text) {
+  document.title = `${text} · NPS Program`;
+  const heading = h('h1', {}, text);
+  main.replaceChildren(heading);
+  if (state.notice) main.append(h('p', { class: 'msg', role: 'status' }, state.notice)), (state.notice = null);
+  main.focus();
+  return heading;
+}
+
+export function errorBox(err) {
+  return h('p', { class: 'msg error', role: 'alert' }, err.message + (err.details ? ` (${err.details.map((d) => `${d.path}: ${d.message}`).join('; ')})` : ''));
+}
+
+/** Runs a form action; an API error shows in `out`, an expired session is handled by api(). */
+export async function attempt(out, action) {
+  try {
+    out.replaceChildren();
+    return await action();
+  } catch (err) {
+    if (!(err instanceof Unauthorized)) out.replaceChildren(errorBox(err));
+  }
+}
+
+export const field = (id, label, input) => h('label', { for: id }, label, input);
+
+export function table(caption, head, rows) {
+  return h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col', class: /NPS|n$|Change/.test(c) ? 'num' : undefined }, c)))), h('tbody', {}, rows)));
+}
+
+// ---- Score cells --------------------------------------------------------------------------
+
+/** The interval as a band on the −100..100 scale, with the point estimate as a tick. */
+export function band(item) {
+  if (item.suppressed || !item.ci) return '';
+  const x = (v) => `${((v + 100) / 2).toFixed(1)}%`;
+  return h(
+    'span',
+    { class: 'band', role: 'img', 'aria-label': `interval ${fmtNps(item.ci.low)} to ${fmtNps(item.ci.high)}` },
+    h('span', { style: `left:${x(item.ci.low)};right:${(100 - (item.ci.high + 100) / 2).toFixed(1)}%` }),
+    h('i', { style: `left:${x(item.nps)}` }),
+  );
+}
+
+export function npsCell(item) {
+  if (item.suppressed) return h('td', { class: 'num suppressed' }, item.suppressedReason === 'no_answers' ? 'no answers' : `too few answers`);
+  return h('td', { class: 'num' }, fmtNps(item.nps), ' ', h('small', {}, `[${fmtNps(item.ci.low)}, ${fmtNps(item.ci.high)}]`), band(item));
+}
+
+export function deltaCell(item) {
+  if (!item.delta) return h('td', { class: 'num' }, '—');
+  const sign = item.delta.points > 0 ? '+' : '';
+  const significant = item.delta.p < 0.05;
+  return h('td', { class: 'num' }, `${sign}${fmtNps(item.delta.points)}`, significant ? h('span', { class: 'sig', title: `significant, p = ${item.delta.p.toFixed(3)}` }, ' ★') : '', significant ? h('small', {}, ' significant') : '');
+}
+
+/** The top unit of the caller's reach (the first root of the listed subtrees). */
+export const topUnit = () => state.session.units.find((u) => !state.session.byId.has(u.parentId)) ?? state.session.units[0];
+
+export function crumbs(unit, page = 'dashboard') {
+  const chain = [];
+  for (let u = unit; u; u = state.session.byId.get(u.parentId)) chain.unshift(u);
+  return h('nav', { class: 'crumbs', 'aria-label': 'Hierarchy' }, h('ol', {}, chain.map((u, i) => h('li', {}, i === chain.length - 1 ? h('span', { 'aria-current': 'page' }, u.name) : h('a', { href: `#/${page}?unit=${u.id}` }, u.name)))));
+}
+
+/** Units under an admin or manager grant of the caller (the API still decides). */
+export function managedUnits(roles = ['admin', 'manager']) {
+  const s = state.session;
+  const paths = s.me.grants.filter((g) => roles.includes(g.role)).map((g) => s.byId.get(g.unitId)?.path).filter(Boolean);
+  return s.units.filter((u) => paths.some((p) => u.path.startsWith(p)));
+}
+
+/** A unit picker indented by depth. */
+export function unitSelect(id, units, selected) {
+  const top = Math.min(...units.map((u) => u.depth ?? 0));
+  return h('select', { id, required: true }, units.map((u) => h('option', { value: u.id, selected: u.id === selected }, `${'· '.repeat(Math.max(0, (u.depth ?? 0) - top))}${u.name}`)));
+}

@@ -1,0 +1,52 @@
+// Dashboard: NPS with its interval, the trend, and breakdowns with drill-down through the hierarchy.
+import { api, crumbs, daysAgo, deltaCell, fmtNps, h, main, npsCell, session, setTitle, table, today, topUnit } from '../lib.js';
+
+const RANGES = { 90: 'Last 90 days', 180: 'Last 6 months', 365: 'Last 12 months' };
+
+const GROUPS = { unit: 'Unit', touchpoint: 'Touchpoint', channel: 'Channel', segment: 'Segment' };
+
+export default async function dashboard({ params }) {
+  const unitId = params.get('unit');
+  const by = params.get('by');
+  const unit = (unitId && session().byId.get(unitId)) || topUnit();
+  const group = GROUPS[by] ? by : 'unit';
+  const days = Number(sessionStorage.getItem('range') ?? 180);
+  const from = daysAgo(days - 1);
+  const to = today();
+  const q = `unitId=${unit.id}&from=${from}&to=${to}`;
+  const [total, trend, children, touchpoints] = await Promise.all([
+    api('GET', `/api/v1/scores?${q}&compare=previous`),
+    api('GET', `/api/v1/scores?${q}&period=month`),
+    api('GET', `/api/v1/scores?${q}&groupBy=${group}&compare=previous`),
+    group === 'touchpoint' ? api('GET', '/api/v1/touchpoints').catch(() => ({ items: [] })) : { items: [] },
+  ]);
+  setTitle(`Dashboard: ${unit.name}`);
+  const go = (u, g) => (location.hash = `#/dashboard?unit=${u}${g === 'unit' ? '' : `&by=${g}`}`);
+  const range = h('select', { id: 'range', onchange: (e) => (sessionStorage.setItem('range', e.target.value), dashboard({ params })) }, Object.entries(RANGES).map(([v, l]) => h('option', { value: v, selected: Number(v) === days }, l)));
+  const groupSel = h('select', { id: 'group', onchange: (e) => go(unit.id, e.target.value) }, Object.entries(GROUPS).map(([v, l]) => h('option', { value: v, selected: v === group }, l)));
+  main.append(crumbs(unit), h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)));
+  const all = total.items[0];
+  main.append(
+    h('div', { class: 'cards' },
+      h('div', { class: 'card' }, h('div', {}, 'NPS'), h('div', { class: `big${all.suppressed ? ' suppressed' : ''}`, 'data-testid': 'nps' }, all.suppressed ? 'Too few answers' : fmtNps(all.nps)), all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`) : ''),
+      h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(all.n)), h('div', {}, `${all.promoters} promoters · ${all.passives} passives · ${all.detractors} detractors`)),
+      h('div', { class: 'card' }, h('div', {}, 'Change vs previous period'), h('div', { class: 'big' }, all.delta ? `${all.delta.points > 0 ? '+' : ''}${fmtNps(all.delta.points)}` : '—'), all.delta ? h('div', {}, all.delta.p < 0.05 ? '★ significant' : 'not significant') : h('div', {}, 'not comparable')),
+    ),
+  );
+  main.append(h('h2', {}, 'Over time'), table('NPS per month with its interval and n', ['Month', 'NPS', 'n'], trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n))))));
+  const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
+  const rows = children.items
+    .filter((i) => i.key !== 'all')
+    .map((i) => {
+      let label = i.key || '(none)';
+      let cell = label;
+      if (group === 'unit') {
+        const child = session().byId.get(i.key);
+        label = child ? (child.id === unit.id ? `${child.name} (itself)` : child.name) : i.key;
+        cell = child && child.id !== unit.id ? h('a', { href: `#/dashboard?unit=${child.id}` }, label) : label;
+      } else if (group === 'touchpoint') cell = tpName.get(i.key) ?? i.key;
+      return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i));
+    });
+  const caption = group === 'unit' ? `Units under ${unit.name}` : `By ${GROUPS[group].toLowerCase()}`;
+  main.append(h('h2', {}, `By ${GROUPS[group].toLowerCase()}`), rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change'], rows) : h('p', {}, 'No answers in the period.'));
+}
