@@ -494,6 +494,8 @@ export const rollupWatermarks = sqliteTable('rollup_watermarks', {
   /** The highest responses.rowid folded. */
   responseSeq: integer('response_seq', { mode: 'number' }).notNull(),
   foldedAt: integer('folded_at', { mode: 'number' }).notNull(),
+  /** Bumped by every unit move: branch totals written against an older hierarchy are refused. */
+  treeVersion: integer('tree_version', { mode: 'number' }).notNull().default(0),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -774,4 +776,70 @@ export const rollupMonths = sqliteTable(
     ...tallyColumns(),
   },
   (t) => [uniqueIndex('rollup_months_cell').on(t.tenantId, t.unitId, t.month, t.segment), index('rollup_months_tenant_month').on(t.tenantId, t.month)],
+);
+
+/**
+ * Branch totals: the answers under each child of an ancestor, per local day and per month, for
+ * answers whose unit lies strictly below that child (answers of the child itself are its own
+ * day cells and month totals). A subtree's score grouped by child then sums a few rows per child
+ * instead of every site's cells. Kept by the fold, rebuilt on corrections, shifted on unit moves.
+ */
+export const rollupBranchDays = sqliteTable(
+  'rollup_branch_days',
+  {
+    tenantId: tenantId(),
+    ancestorId: text('ancestor_id').notNull(),
+    childId: text('child_id').notNull(),
+    /** YYYY-MM-DD in the answer's unit's time zone (as its day cell). */
+    day: text('day').notNull(),
+    segment: text('segment').notNull(),
+    ...tallyColumns(),
+  },
+  (t) => [uniqueIndex('rollup_branch_days_cell').on(t.tenantId, t.ancestorId, t.day, t.childId, t.segment)],
+);
+
+export const rollupBranchMonths = sqliteTable(
+  'rollup_branch_months',
+  {
+    tenantId: tenantId(),
+    ancestorId: text('ancestor_id').notNull(),
+    childId: text('child_id').notNull(),
+    month: text('month').notNull(),
+    segment: text('segment').notNull(),
+    ...tallyColumns(),
+  },
+  (t) => [uniqueIndex('rollup_branch_months_cell').on(t.tenantId, t.ancestorId, t.month, t.childId, t.segment)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Reporting: saved reports, each runnable now (CSV) and optionally mailed on a schedule.
+
+/** A saved scores report over a unit's subtree: filters, a relative range and an optional schedule. */
+export const savedReports = sqliteTable(
+  'saved_reports',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    /** Who owns it: a user, or the API key that created it (its id); no FK so both fit. */
+    ownerType: text('owner_type', { enum: ['user', 'api_key'] }).notNull(),
+    ownerId: text('owner_id').notNull(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    name: text('name').notNull(),
+    /** The scores filters and the relative range (`rangeDays`), validated by src/reports. */
+    filters: text('filters', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** `{ weekday | 'daily', hour, timezone, recipients }`; null when only run by hand. */
+    schedule: text('schedule', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** The next local occurrence (epoch ms); the cron claims it with a guarded update. */
+    nextRunAt: integer('next_run_at', { mode: 'number' }),
+    lastSentAt: integer('last_sent_at', { mode: 'number' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('saved_reports_tenant_owner').on(t.tenantId, t.ownerType, t.ownerId),
+    index('saved_reports_tenant_unit').on(t.tenantId, t.unitId),
+    index('saved_reports_tenant_next_run').on(t.tenantId, t.nextRunAt),
+  ],
 );

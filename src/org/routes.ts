@@ -10,6 +10,7 @@ import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, conflict, forbidden, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
+import { moveBranches } from '../scores/fold';
 import { countChildren, depthOf, getUnit, isTimeZone, listSubtrees, rewriteSubtreePaths, type Unit } from './units';
 
 const UnitSchema = z
@@ -200,7 +201,8 @@ export const unitRoutes = createRouter()
         details: { changed: Object.keys(patch), ...(path === unit.path ? {} : { fromParentId: unit.parentId, toParentId: parentId }) },
       })),
     ];
-    if (path !== unit.path) statements.push(rewriteSubtreePaths(db, actor.tenantId, unit.path, path, now));
+    // The subtree's folded answers follow it to its new ancestors' branch totals (src/scores/fold.ts).
+    if (path !== unit.path) statements.push(...moveBranches(db, actor.tenantId, unit, path, now), rewriteSubtreePaths(db, actor.tenantId, unit.path, path, now));
     try {
       await commit(db, statements);
     } catch (err) {

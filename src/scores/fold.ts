@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
 import { responses, rollups, rollupWatermarks, units } from '../db/schema';
@@ -28,6 +28,8 @@ export interface FoldRow extends Omit<CellKey, 'day'> {
   seq: number;
   createdAt: number;
   timezone: string;
+  /** The unit's materialised path now: the branches an answer adds to. */
+  path: string;
   score: number | null;
   counted: boolean;
   lifetimeValue: number | null;
@@ -71,6 +73,7 @@ export function foldRows(db: Db, tenantId: string) {
       unitId: responses.unitId,
       createdAt: responses.createdAt,
       timezone: units.timezone,
+      path: units.path,
       touchpointId: responses.touchpointId,
       channel: responses.channel,
       segment: sql<string>`coalesce(${responses.segment}, '')`.as('segment'),
@@ -89,55 +92,106 @@ export function foldRows(db: Db, tenantId: string) {
 
 /** The fold watermark of a tenant: the highest response rowid already in the rollups. */
 export async function watermarkOf(db: Db, tenantId: string): Promise<number> {
-  const [row] = await db.select({ seq: rollupWatermarks.responseSeq }).from(rollupWatermarks).where(eq(rollupWatermarks.tenantId, tenantId));
-  return row?.seq ?? 0;
+  return (await foldStateOf(db, tenantId)).seq;
 }
 
 /** Rows per multi-row upsert: 16 values a row stays far below SQLite's 32,766 parameters. */
 const UPSERT_ROWS = 500;
 
+/** A rollup table, its key columns in the order of its unique index (after tenant_id). */
+interface Target {
+  table: 'rollups' | 'rollup_months' | 'rollup_branch_days' | 'rollup_branch_months';
+  keys: string[];
+}
+const DAY_CELLS: Target = { table: 'rollups', keys: ['unit_id', 'day', 'touchpoint_id', 'channel', 'segment', 'locale', 'survey_id', 'survey_version'] };
+const MONTHS: Target = { table: 'rollup_months', keys: ['unit_id', 'month', 'segment'] };
+const BRANCH_DAYS: Target = { table: 'rollup_branch_days', keys: ['ancestor_id', 'day', 'child_id', 'segment'] };
+const BRANCH_MONTHS: Target = { table: 'rollup_branch_months', keys: ['ancestor_id', 'month', 'child_id', 'segment'] };
+const SUMS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'w_promoters', 'w_detractors'];
+const TALLY_FIELDS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'wPromoters', 'wDetractors'] as const;
+
+/** Keyed tallies, summed in memory before they are written. */
+type Totals = Map<string, { key: (string | number)[]; sums: CellSums }>;
+
+function addTo(totals: Totals, key: (string | number)[], sums: CellSums) {
+  const id = JSON.stringify(key);
+  const t = totals.get(id);
+  if (!t) totals.set(id, { key, sums: { ...sums } });
+  else for (const f of TALLY_FIELDS) t.sums[f] += sums[f];
+}
+
 /**
- * Adds sums to day cells: one multi-row upsert per 500 cells, so a fold costs a few statements,
- * not one per cell. INSERT … SELECT … WHERE: every statement checks that the watermark is still
- * the one this fold started from, so two overlapping folds cannot count the same answers twice.
+ * Adds tallies to a rollup table: one multi-row upsert per 500 rows, so a fold costs a few
+ * statements, not one per row. INSERT … SELECT … WHERE: every statement checks that the fold
+ * state is still the one this fold started from, so two overlapping folds (or a fold and a unit
+ * move) cannot count the same answers twice.
  */
-function addCells(db: Db, tenantId: string, cells: { key: CellKey; sums: CellSums }[], guard: number) {
+function upsert(db: Db, tenantId: string, target: Target, rows: Iterable<{ key: (string | number)[]; sums: CellSums }>, guard: FoldState) {
+  const list = [...rows];
+  const columns = sql.raw(['tenant_id', ...target.keys, ...SUMS].join(', '));
+  const conflict = sql.raw(['tenant_id', ...target.keys].join(', '));
+  const add = sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '));
   const statements = [];
-  for (let i = 0; i < cells.length; i += UPSERT_ROWS) {
-    const rows = cells.slice(i, i + UPSERT_ROWS).map(({ key: k, sums: s }) => sql`(${k.unitId}, ${k.day}, ${k.touchpointId}, ${k.channel}, ${k.segment}, ${k.locale}, ${k.surveyId}, ${k.surveyVersion}, ${s.promoters}, ${s.passives}, ${s.detractors}, ${s.w}, ${s.w2}, ${s.wPromoters}, ${s.wDetractors})`);
+  for (let i = 0; i < list.length; i += UPSERT_ROWS) {
+    const values = list.slice(i, i + UPSERT_ROWS).map(({ key, sums: s }) => sql`(${sql.join([...key, ...TALLY_FIELDS.map((f) => s[f])].map((v) => sql`${v}`), sql`, `)})`);
     statements.push(
-      db.run(sql`insert into rollups (tenant_id, unit_id, day, touchpoint_id, channel, segment, locale, survey_id, survey_version, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
-        select ${tenantId}, * from (values ${sql.join(rows, sql`, `)})
+      db.run(sql`insert into ${sql.raw(target.table)} (${columns})
+        select ${tenantId}, * from (values ${sql.join(values, sql`, `)})
         where ${guarded(tenantId, guard)}
-        on conflict (tenant_id, unit_id, day, touchpoint_id, channel, segment, locale, survey_id, survey_version) do update set
-          promoters = promoters + excluded.promoters, passives = passives + excluded.passives, detractors = detractors + excluded.detractors,
-          w = w + excluded.w, w2 = w2 + excluded.w2, w_promoters = w_promoters + excluded.w_promoters, w_detractors = w_detractors + excluded.w_detractors`),
+        on conflict (${conflict}) do update set ${add}`),
     );
   }
   return statements;
 }
 
-const guarded = (tenantId: string, guard: number) => sql`coalesce((select response_seq from rollup_watermarks where tenant_id = ${tenantId}), 0) = ${guard}`;
-
-/** Adds sums to month totals per unit and segment, in multi-row upserts guarded like the day cells. */
-function addMonths(db: Db, tenantId: string, months: { unitId: string; month: string; segment: string; sums: CellSums }[], guard: number) {
-  const statements = [];
-  for (let i = 0; i < months.length; i += UPSERT_ROWS) {
-    const rows = months.slice(i, i + UPSERT_ROWS).map(({ unitId, month, segment, sums: s }) => sql`(${unitId}, ${month}, ${segment}, ${s.promoters}, ${s.passives}, ${s.detractors}, ${s.w}, ${s.w2}, ${s.wPromoters}, ${s.wDetractors})`);
-    statements.push(
-      db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
-        select ${tenantId}, * from (values ${sql.join(rows, sql`, `)})
-        where ${guarded(tenantId, guard)}
-        on conflict (tenant_id, unit_id, month, segment) do update set
-          promoters = promoters + excluded.promoters, passives = passives + excluded.passives, detractors = detractors + excluded.detractors,
-          w = w + excluded.w, w2 = w2 + excluded.w2, w_promoters = w_promoters + excluded.w_promoters, w_detractors = w_detractors + excluded.w_detractors`),
-    );
-  }
-  return statements;
+/** Where the fold stands: the highest folded rowid and the hierarchy version it folded against. */
+export interface FoldState {
+  seq: number;
+  tree: number;
 }
+
+export async function foldStateOf(db: Db, tenantId: string): Promise<FoldState> {
+  const [row] = await db.select({ seq: rollupWatermarks.responseSeq, tree: rollupWatermarks.treeVersion }).from(rollupWatermarks).where(eq(rollupWatermarks.tenantId, tenantId));
+  return row ?? { seq: 0, tree: 0 };
+}
+
+const guarded = (tenantId: string, g: FoldState) =>
+  sql`coalesce((select response_seq = ${g.seq} and tree_version = ${g.tree} from rollup_watermarks where tenant_id = ${tenantId}), ${g.seq} = 0 and ${g.tree} = 0)`;
+
+/** The unit ids of a materialised path, root first. */
+const idsOf = (path: string) => path.split('/').filter(Boolean);
+
+/**
+ * The branches an answer at a unit adds to: (ancestor, child) for every child on the way down
+ * that is not the answer's unit itself.
+ */
+export function branchesOf(path: string): [string, string][] {
+  const ids = idsOf(path);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 2 < ids.length; i++) pairs.push([ids[i]!, ids[i + 1]!]);
+  return pairs;
+}
+
+/** Month totals and branch totals (per day and per month) of a set of day cells. */
+function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (unitId: string) => string) {
+  const months: Totals = new Map();
+  const branchDays: Totals = new Map();
+  const branchMonths: Totals = new Map();
+  for (const { key, sums } of cells) {
+    const month = key.day.slice(0, 7);
+    addTo(months, [key.unitId, month, key.segment], sums);
+    for (const [ancestor, child] of branchesOf(pathOf(key.unitId))) {
+      addTo(branchDays, [ancestor, key.day, child, key.segment], sums);
+      addTo(branchMonths, [ancestor, month, child, key.segment], sums);
+    }
+  }
+  return { months: months.values(), branchDays: branchDays.values(), branchMonths: branchMonths.values() };
+}
+
+const cellRow = ({ key: k, sums }: { key: CellKey; sums: CellSums }) => ({ key: [k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion], sums });
 
 /** Rewrites a unit's month total for a segment as the sum of its day cells (after a correction). */
-const rebuildMonth = (db: Db, tenantId: string, unitId: string, month: string, segment: string, guard: number) => [
+const rebuildMonth = (db: Db, tenantId: string, unitId: string, month: string, segment: string, guard: FoldState) => [
   db.run(sql`delete from rollup_months where tenant_id = ${tenantId} and unit_id = ${unitId} and month = ${month} and segment = ${segment} and ${guarded(tenantId, guard)}`),
   db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
     select tenant_id, unit_id, ${month}, segment, sum(promoters), sum(passives), sum(detractors), sum(w), sum(w2), sum(w_promoters), sum(w_detractors)
@@ -145,51 +199,62 @@ const rebuildMonth = (db: Db, tenantId: string, unitId: string, month: string, s
     group by tenant_id, unit_id, segment`),
 ];
 
-/** The month totals of a set of cells, keyed by unit, month and segment. */
-function monthTotals(cells: Iterable<{ key: CellKey; sums: CellSums }>) {
-  const months = new Map<string, { unitId: string; month: string; segment: string; sums: CellSums }>();
-  for (const { key, sums } of cells) {
-    const id = JSON.stringify([key.unitId, key.day.slice(0, 7), key.segment]);
-    const m = months.get(id);
-    if (!m) months.set(id, { unitId: key.unitId, month: key.day.slice(0, 7), segment: key.segment, sums: { ...sums } });
-    else for (const f of ['promoters', 'passives', 'detractors', 'w', 'w2', 'wPromoters', 'wDetractors'] as const) m.sums[f] += sums[f];
-  }
-  return months.values();
-}
-
 /**
  * Folds a tenant's responses past its watermark into the rollups, in one atomic batch with the
  * new watermark. Running it again finds nothing new: idempotent. Answers not counted or not yet
  * scored are passed over; changes to them later are corrections (`recomputeCells`).
  */
 export async function foldTenant(db: Db, tenantId: string, now: number): Promise<{ folded: number; watermark: number }> {
-  const from = await watermarkOf(db, tenantId);
+  const from = await foldStateOf(db, tenantId);
   const rows = (await foldRows(db, tenantId)
-    .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from}`))
+    .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from.seq}`))
     .orderBy(sql`${responses}.rowid`)
     .limit(FOLD_BATCH)) as FoldRow[];
-  if (rows.length === 0) return { folded: 0, watermark: from };
+  if (rows.length === 0) return { folded: 0, watermark: from.seq };
   const to = rows[rows.length - 1]!.seq;
   const cells = sumCells(rows);
-  const statements: BatchItem<'sqlite'>[] = [...addCells(db, tenantId, [...cells.values()], from), ...addMonths(db, tenantId, [...monthTotals(cells.values())], from)];
+  const paths = new Map(rows.map((r) => [r.unitId, r.path]));
+  const { months, branchDays, branchMonths } = aggregates(cells.values(), (id) => paths.get(id)!);
+  const statements: BatchItem<'sqlite'>[] = [
+    ...upsert(db, tenantId, DAY_CELLS, [...cells.values()].map(cellRow), from),
+    ...upsert(db, tenantId, MONTHS, months, from),
+    ...upsert(db, tenantId, BRANCH_DAYS, branchDays, from),
+    ...upsert(db, tenantId, BRANCH_MONTHS, branchMonths, from),
+  ];
   statements.push(
     db
       .insert(rollupWatermarks)
-      .values({ tenantId, responseSeq: to, foldedAt: now })
-      .onConflictDoUpdate({ target: rollupWatermarks.tenantId, set: { responseSeq: to, foldedAt: now }, setWhere: sql`${rollupWatermarks.responseSeq} = ${from}` }),
+      .values({ tenantId, responseSeq: to, foldedAt: now, treeVersion: from.tree })
+      .onConflictDoUpdate({ target: rollupWatermarks.tenantId, set: { responseSeq: to, foldedAt: now }, setWhere: sql`${rollupWatermarks.responseSeq} = ${from.seq} and ${rollupWatermarks.treeVersion} = ${from.tree}` }),
   );
   await commit(db, statements);
   return { folded: rows.length, watermark: to };
 }
 
+/** Rewrites one branch total from the day cells or month totals of the units strictly below its child. */
+function rebuildBranch(db: Db, tenantId: string, level: 'day' | 'month', ancestor: string, child: { id: string; path: string }, at: string, segment: string, guard: FoldState) {
+  const [target, source] = level === 'day' ? ['rollup_branch_days', 'rollups'] : ['rollup_branch_months', 'rollup_months'];
+  const col = sql.raw(level);
+  const end = `${child.path.slice(0, -1)}0`; // '/' + 1: every path below the child sorts before it
+  return [
+    db.run(sql`delete from ${sql.raw(target)} where tenant_id = ${tenantId} and ancestor_id = ${ancestor} and ${col} = ${at} and child_id = ${child.id} and segment = ${segment} and ${guarded(tenantId, guard)}`),
+    db.run(sql`insert into ${sql.raw(target)} (tenant_id, ancestor_id, ${col}, child_id, segment, ${sql.raw(SUMS.join(', '))})
+      select r.tenant_id, ${ancestor}, ${at}, ${child.id}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
+      from ${sql.raw(source)} r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
+      where r.tenant_id = ${tenantId} and r.${col} = ${at} and r.segment = ${segment} and u.path > ${child.path} and u.path < ${end} and ${guarded(tenantId, guard)}
+      group by r.tenant_id`),
+  ];
+}
+
 /**
  * Recomputes rollup cells from the raw responses up to the watermark: after an exclusion, an
- * inclusion, a reweighting or a late import. Exactly the given cells are rewritten.
+ * inclusion, a reweighting or a late import. Exactly the given cells are rewritten, then the
+ * month and branch totals they are part of are rebuilt from them, in the same batch.
  */
 export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], attempts = 3): Promise<void> {
   if (keys.length === 0) return;
   if (attempts === 0) throw new Error('rollup recompute kept racing with folds');
-  const watermark = await watermarkOf(db, tenantId);
+  const state = await foldStateOf(db, tenantId);
   const unique = new Map(keys.map((k) => [cellId(k), k]));
   // Candidates: the same unit, touchpoint, channel, locale and survey version, created within a
   // day and a half of the local day (time zones span ±14 h); the local day is then checked exactly.
@@ -206,31 +271,92 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
         eq(responses.surveyVersion, k.surveyVersion),
         sql`coalesce(${responses.segment}, '') = ${k.segment}`,
         sql`${responses.createdAt} between ${mid - 36 * 3600_000} and ${mid + 36 * 3600_000}`,
-        sql`${responses}.rowid <= ${watermark}`,
+        sql`${responses}.rowid <= ${state.seq}`,
       ),
     );
   });
-  const results = (await db.batch(reads as unknown as [typeof reads[number]])) as unknown as FoldRow[][];
+  const [unitRows, ...results] = (await db.batch([
+    db.select({ id: units.id, path: units.path }).from(units).where(and(eq(units.tenantId, tenantId), inArray(units.id, [...new Set(keys.map((k) => k.unitId))]))),
+    ...reads,
+  ] as unknown as [typeof reads[number]])) as unknown as [{ id: string; path: string }[], ...FoldRow[][]];
+  const pathOf = new Map(unitRows.map((u) => [u.id, u.path]));
   const statements: BatchItem<'sqlite'>[] = [];
   [...unique.entries()].forEach(([id, key], i) => {
     const sums = sumCells(results[i]!).get(id)?.sums;
     statements.push(
       db.run(sql`delete from rollups where tenant_id = ${tenantId} and unit_id = ${key.unitId} and day = ${key.day} and touchpoint_id = ${key.touchpointId}
         and channel = ${key.channel} and segment = ${key.segment} and locale = ${key.locale} and survey_id = ${key.surveyId} and survey_version = ${key.surveyVersion}
-        and ${guarded(tenantId, watermark)}`),
+        and ${guarded(tenantId, state)}`),
     );
-    if (sums) statements.push(...addCells(db, tenantId, [{ key, sums }], watermark));
+    if (sums) statements.push(...upsert(db, tenantId, DAY_CELLS, [cellRow({ key, sums })], state));
   });
-  const months = new Map([...unique.values()].map((k) => [JSON.stringify([k.unitId, k.day.slice(0, 7), k.segment]), k]));
-  for (const k of months.values()) statements.push(...rebuildMonth(db, tenantId, k.unitId, k.day.slice(0, 7), k.segment, watermark));
+  const rebuilt = new Set<string>();
+  const once = (key: unknown[], build: () => BatchItem<'sqlite'>[]) => {
+    const id = JSON.stringify(key);
+    if (!rebuilt.has(id)) rebuilt.add(id), statements.push(...build());
+  };
+  for (const k of unique.values()) {
+    const month = k.day.slice(0, 7);
+    once(['m', k.unitId, month, k.segment], () => rebuildMonth(db, tenantId, k.unitId, month, k.segment, state));
+  }
+  for (const k of unique.values()) {
+    const path = pathOf.get(k.unitId);
+    if (!path) continue;
+    for (const [ancestor, child] of branchesOf(path)) {
+      const node = { id: child, path: path.slice(0, path.indexOf(`/${child}/`) + child.length + 2) };
+      once(['bd', ancestor, child, k.day, k.segment], () => rebuildBranch(db, tenantId, 'day', ancestor, node, k.day, k.segment, state));
+      once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(db, tenantId, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
+    }
+  }
   await commit(db, statements);
-  // Every statement was guarded by the watermark read above: if a fold moved it meanwhile,
-  // nothing was written, and the cells are recomputed against the new one.
-  if ((await watermarkOf(db, tenantId)) !== watermark) return recomputeCells(db, tenantId, keys, attempts - 1);
+  // Every statement was guarded by the fold state read above: if a fold or a unit move changed
+  // it meanwhile, nothing was written, and the cells are recomputed against the new one.
+  const after = await foldStateOf(db, tenantId);
+  if (after.seq !== state.seq || after.tree !== state.tree) return recomputeCells(db, tenantId, keys, attempts - 1);
+}
+
+/**
+ * A unit moving to a new parent takes its subtree's folded answers from the branches of its old
+ * ancestors to those of its new ones: per day and per month, subtracted on the old path and added
+ * on the new, computed from the subtree's own day cells and month totals in the same batch as the
+ * move. The hierarchy version is bumped, so a fold that read the old paths writes nothing.
+ * To run before the subtree's paths are rewritten (it finds the subtree by its old path).
+ */
+export function moveBranches(db: Db, tenantId: string, unit: { id: string; path: string }, newPath: string, now: number): BatchItem<'sqlite'>[] {
+  const end = `${unit.path.slice(0, -1)}0`;
+  const shift = (ids: string[], sign: 1 | -1) =>
+    ids.flatMap((ancestor, i) => {
+      const child = ids[i + 1] ?? unit.id;
+      // Answers of the moving unit itself are not in its parent's branch to it (child = their unit).
+      const own = child === unit.id ? sql`u.path > ${unit.path}` : sql`u.path >= ${unit.path}`;
+      return (['day', 'month'] as const).map((level) => {
+        const [target, source] = level === 'day' ? ['rollup_branch_days', 'rollups'] : ['rollup_branch_months', 'rollup_months'];
+        const col = sql.raw(level);
+        return db.run(sql`insert into ${sql.raw(target)} (tenant_id, ancestor_id, ${col}, child_id, segment, ${sql.raw(SUMS.join(', '))})
+          select r.tenant_id, ${ancestor}, r.${col}, ${child}, r.segment, ${sql.raw(SUMS.map((c) => `${sign} * sum(r.${c})`).join(', '))}
+          from ${sql.raw(source)} r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
+          where r.tenant_id = ${tenantId} and ${own} and u.path < ${end}
+          group by r.tenant_id, r.${col}, r.segment
+          on conflict (tenant_id, ancestor_id, ${col}, child_id, segment) do update set ${sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '))}`);
+      });
+    });
+  const oldChain = idsOf(unit.path).slice(0, -1);
+  const newChain = idsOf(newPath).slice(0, -1);
+  const touched = [...new Set([...oldChain, ...newChain])];
+  return [
+    ...shift(oldChain, -1),
+    ...shift(newChain, 1),
+    // Branches emptied by the move (all counts zero) go; their weights are zero up to rounding.
+    ...['rollup_branch_days', 'rollup_branch_months'].map((t) =>
+      db.run(sql`delete from ${sql.raw(t)} where tenant_id = ${tenantId} and ancestor_id in (${sql.join(touched.map((a) => sql`${a}`), sql`, `)}) and promoters = 0 and passives = 0 and detractors = 0`),
+    ),
+    db.run(sql`insert into rollup_watermarks (tenant_id, response_seq, folded_at, tree_version) values (${tenantId}, 0, ${now}, 1)
+      on conflict (tenant_id) do update set tree_version = tree_version + 1`),
+  ];
 }
 
 /** The cell an answer falls into. */
-export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue'>): CellKey {
+export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue' | 'path'>): CellKey {
   return { unitId: row.unitId, day: localDay(row.createdAt, row.timezone), touchpointId: row.touchpointId, channel: row.channel, segment: row.segment, locale: row.locale, surveyId: row.surveyId, surveyVersion: row.surveyVersion };
 }
 

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { contacts, responses, rollupMonths, rollups, units } from '../db/schema';
+import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupMonths, rollups, units } from '../db/schema';
 import { addTallies, categorize, emptyTally, type Tally } from '../scoring/nps';
 import { foldRows, watermarkOf, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
@@ -72,80 +72,79 @@ export async function gather(db: Db, q: ScoresScope): Promise<Grouped> {
   if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q, out);
 
   const watermark = await watermarkOf(db, q.tenantId);
-  const rootLen = q.root.path.length;
-  const unitGroup = sql`case when ${units.path} = ${q.root.path} then ${q.root.id} else substr(${units.path}, ${rootLen + 1}, instr(substr(${units.path}, ${rootLen + 1}), '/') - 1) end`;
-  const span = usesMonths(q) ? monthSpan(q.from, q.to) : { days: [[q.from, q.to] as [string, string]] };
-
-  /** Day cells of local days in [from, to], summed per group, period and segment. */
-  const daySums = ([from, to]: [string, string]) => {
-    const group: SQL =
-      q.groupBy === 'unit'
-        ? unitGroup
-        : q.groupBy === 'touchpoint'
-          ? sql`${rollups.touchpointId}`
-          : q.groupBy === 'channel'
-            ? sql`${rollups.channel}`
-            : q.groupBy === 'segment'
-              ? sql`${rollups.segment}`
-              : q.groupBy === 'locale'
-                ? sql`${rollups.locale}`
-                : sql`''`;
-    const period: SQL =
-      q.period === 'day'
-        ? sql`${rollups.day}`
-        : q.period === 'month'
-          ? sql`substr(${rollups.day}, 1, 7)`
-          : q.period === 'quarter'
-            ? sql`substr(${rollups.day}, 1, 4) || '-Q' || ((cast(substr(${rollups.day}, 6, 2) as integer) + 2) / 3)`
-            : q.period === 'week'
-              ? sql`date(${rollups.day}, '-6 days', 'weekday 1')`
-              : sql`''`;
-    return db
-      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${period}`.as('p'), segment: rollups.segment, ...sums(rollups) })
-      .from(rollups)
-      .innerJoin(units, and(eq(units.id, rollups.unitId), eq(units.tenantId, rollups.tenantId)))
-      .where(and(eq(rollups.tenantId, q.tenantId), subtree(q.root.path), sql`${rollups.day} between ${from} and ${to}`))
-      .groupBy(sql`g`, sql`p`, rollups.segment);
-  };
-  /** Month totals of whole months in [from, to] (YYYY-MM): far fewer rows than the days. */
-  const monthSums = ([from, to]: [string, string]) => {
-    const group: SQL = q.groupBy === 'unit' ? unitGroup : q.groupBy === 'segment' ? sql`${rollupMonths.segment}` : sql`''`;
-    const period: SQL =
-      q.period === 'month'
-        ? sql`${rollupMonths.month}`
-        : q.period === 'quarter'
-          ? sql`substr(${rollupMonths.month}, 1, 4) || '-Q' || ((cast(substr(${rollupMonths.month}, 6, 2) as integer) + 2) / 3)`
-          : sql`''`;
-    return db
-      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${period}`.as('p'), segment: rollupMonths.segment, ...sums(rollupMonths) })
-      .from(rollupMonths)
-      .innerJoin(units, and(eq(units.id, rollupMonths.unitId), eq(units.tenantId, rollupMonths.tenantId)))
-      .where(and(eq(rollupMonths.tenantId, q.tenantId), subtree(q.root.path), sql`${rollupMonths.month} between ${from} and ${to}`))
-      .groupBy(sql`g`, sql`p`, rollupMonths.segment);
-  };
-  const reads = [...span.days.map(daySums), ...(span.months ? [monthSums(span.months)] : [])];
+  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q) : cellReads(db, q);
   const [tail, ...parts] = await db.batch([
     foldRows(db, q.tenantId)
       .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
       .orderBy(sql`${responses}.rowid`),
     ...reads,
-  ]);
-  const summed = parts.flat() as { group: string; period: string; segment: string; promoters: number; passives: number; detractors: number; w: number; w2: number; wPromoters: number; wDetractors: number }[];
+  ] as unknown as [ReturnType<typeof foldRows>]);
+  const summed = (parts as unknown[]).flat() as ({ group: string; period: string; segment: string } & Tally)[];
   for (const r of summed) put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
 
-  const paths = q.groupBy === 'unit' ? await unitPaths(db, q, (tail as FoldRow[]).map((r) => r.unitId)) : undefined;
   for (const r of tail as FoldRow[]) {
     const day = localDay(r.createdAt, r.timezone);
     if (day < q.from || day > q.to) continue;
     const key =
-      q.groupBy === 'unit' ? childOf(q.root.path, q.root.id, paths!.get(r.unitId)!) : q.groupBy === 'touchpoint' ? r.touchpointId : q.groupBy === 'channel' ? r.channel : q.groupBy === 'segment' ? r.segment : q.groupBy === 'locale' ? r.locale : '';
+      q.groupBy === 'unit' ? childOf(q.root.path, q.root.id, r.path) : q.groupBy === 'touchpoint' ? r.touchpointId : q.groupBy === 'channel' ? r.channel : q.groupBy === 'segment' ? r.segment : q.groupBy === 'locale' ? r.locale : '';
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
   }
   return out;
 }
 
+/** Groupings the branch totals serve: by child unit, by segment, or none. */
+const ROLLUP_GROUPS_BY_BRANCH = [undefined, 'unit', 'segment'] as const;
+
+/** A period key from a local day column (YYYY-MM-DD) or a month column (YYYY-MM). */
+function periodExpr(col: SQL, level: 'day' | 'month', period: Period | undefined): SQL {
+  if (period === 'month') return level === 'day' ? sql`substr(${col}, 1, 7)` : col;
+  if (period === 'quarter') return sql`substr(${col}, 1, 4) || '-Q' || ((cast(substr(${col}, 6, 2) as integer) + 2) / 3)`;
+  if (period === 'day') return col;
+  if (period === 'week') return sql`date(${col}, '-6 days', 'weekday 1')`;
+  return sql`''`;
+}
+
+/**
+ * A subtree by child unit, by segment or in total: the branch totals of the scored unit (answers
+ * below each child) plus the own cells of the unit and of its direct children. Whole months come
+ * from month totals, the days at either end from day totals: a few rows per child and month,
+ * whatever the number of sites or answers below.
+ */
+function branchReads(db: Db, q: ScoresScope) {
+  const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? monthSpan(q.from, q.to) : { days: [[q.from, q.to] as [string, string]] };
+  const group = (unitCol: SQL, segmentCol: SQL) => (q.groupBy === 'unit' ? unitCol : q.groupBy === 'segment' ? segmentCol : sql`''`);
+  const own = (unitCol: SQL) => sql`${unitCol} in (select ${units.id} from ${units} where ${units.tenantId} = ${q.tenantId} and (${units.id} = ${q.root.id} or ${units.parentId} = ${q.root.id}))`;
+  const read = (t: typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollups | typeof rollupMonths, level: 'day' | 'month', [from, to]: [string, string]) => {
+    const at = level === 'day' ? (t as typeof rollups).day : (t as typeof rollupMonths).month;
+    const branch = 'ancestorId' in t;
+    const unitCol = branch ? sql`${(t as typeof rollupBranchDays).childId}` : sql`${(t as typeof rollups).unitId}`;
+    return db
+      .select({ group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'), period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'), segment: t.segment, ...sums(t) })
+      .from(t)
+      .where(and(eq(t.tenantId, q.tenantId), branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), sql`${at} between ${from} and ${to}`))
+      .groupBy(sql`g`, sql`p`, t.segment);
+  };
+  return [
+    ...span.days.flatMap((range) => [read(rollupBranchDays, 'day', range), read(rollups, 'day', range)]),
+    ...(span.months ? [read(rollupBranchMonths, 'month', span.months), read(rollupMonths, 'month', span.months)] : []),
+  ];
+}
+
+/** A subtree by touchpoint, channel or locale: the day cells of every unit in it, summed in SQL. */
+function cellReads(db: Db, q: ScoresScope) {
+  const group: SQL = q.groupBy === 'touchpoint' ? sql`${rollups.touchpointId}` : q.groupBy === 'channel' ? sql`${rollups.channel}` : sql`${rollups.locale}`;
+  return [
+    db
+      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups) })
+      .from(rollups)
+      .innerJoin(units, and(eq(units.id, rollups.unitId), eq(units.tenantId, rollups.tenantId)))
+      .where(and(eq(rollups.tenantId, q.tenantId), subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`))
+      .groupBy(sql`g`, sql`p`, rollups.segment),
+  ];
+}
+
 /** Sums of a rollup table's counts and weights. */
-const sums = (t: typeof rollups | typeof rollupMonths) => ({
+const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths) => ({
   promoters: sql<number>`sum(${t.promoters})`,
   passives: sql<number>`sum(${t.passives})`,
   detractors: sql<number>`sum(${t.detractors})`,
@@ -154,9 +153,6 @@ const sums = (t: typeof rollups | typeof rollupMonths) => ({
   wPromoters: sql<number>`sum(${t.wPromoters})`,
   wDetractors: sql<number>`sum(${t.wDetractors})`,
 });
-
-/** Month totals keep only the unit and the segment: they serve queries grouped by neither or by those, per month or quarter or overall. */
-const usesMonths = (q: ScoresScope) => (q.groupBy === undefined || q.groupBy === 'unit' || q.groupBy === 'segment') && (q.period === undefined || q.period === 'month' || q.period === 'quarter');
 
 const monthOf = (y: number, m: number) => new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
 const shiftMonth = (month: string, by: number) => monthOf(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + by);
@@ -171,12 +167,6 @@ export function monthSpan(from: string, to: string): { months?: [string, string]
   if (from < `${first}-01`) days.push([from, lastDay(shiftMonth(first, -1))]);
   if (to > lastDay(last)) days.push([`${shiftMonth(last, 1)}-01`, to]);
   return { months: [first, last], days };
-}
-
-async function unitPaths(db: Db, q: ScoresScope, ids: string[]) {
-  if (ids.length === 0) return new Map<string, string>();
-  const rows = await db.select({ id: units.id, path: units.path }).from(units).where(and(eq(units.tenantId, q.tenantId), subtree(q.root.path)));
-  return new Map(rows.map((r) => [r.id, r.path]));
 }
 
 /** Contact cuts: every counted answer of the scope with its contact, grouped in memory. */
