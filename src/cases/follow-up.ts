@@ -39,10 +39,11 @@ const load = (db: Db, tenantId: string, responseId: string) =>
 
 /**
  * The follow-up of one captured answer, exactly once in effect (docs/cases.md "Idempotency"):
- *  1. step `response.captured:<id>:case`: `response.created` for webhooks and, for a case-opening
- *     answer, the case with its `opened` event, audit row and `case.opened`, in one batch that
- *     also writes the step. A second delivery hits the step's (or the case's) unique key: the
- *     batch fails whole and nothing is written twice.
+ *  1. `response.created` for webhooks (its message ids derive from the response: idempotent) and,
+ *     for a case-opening answer, step `response.captured:<id>:case`: the case with its `opened`
+ *     event, audit row and `case.opened`, in one batch that also writes the step. A second
+ *     delivery hits the step's (or the case's) unique key: the batch fails whole and nothing is
+ *     written twice.
  *  2. step `response.captured:<id>:notify:<channel>`: the owner is told, once per channel.
  * A failure in 2 throws; the redelivered message skips 1 and retries 2.
  */
@@ -56,16 +57,11 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const touchpointRules = rules.success ? rules.data : {};
   const openedAt = r.answeredAt ?? r.createdAt;
   const caseKey = `response.captured:${r.id}:case`;
-  const createdEvent = webhookEvent(db, tenantId, 'response.created', { id: r.id, touchpointId: r.touchpointId, unitId: r.unitId, contactId: r.contactId, score: r.score, counted: r.counted, locale: r.locale, answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null }, Date.now());
+  // Keyed by the response: emitted again on a redelivery, it adds nothing.
+  const createdEvent = webhookEvent(db, tenantId, 'response.created', { id: r.id, touchpointId: r.touchpointId, unitId: r.unitId, contactId: r.contactId, score: r.score, counted: r.counted, locale: r.locale, answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null }, Date.now(), r.id);
 
-  if (!opensCase(r, touchpointRules.includePassives ?? false)) {
-    try {
-      await commit(db, [db.insert(jobSteps).values({ tenantId, key: caseKey, result: { caseId: null }, createdAt: Date.now() }), createdEvent]);
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-    }
-    return;
-  }
+  // Most answers open no case: their follow-up is the event alone, with no step row to write.
+  if (!opensCase(r, touchpointRules.includePassives ?? false)) return void (await commit(db, [createdEvent]));
 
   const chain = await loadChain(db, tenantId, row.unit.path);
   const { owner, reason } = await routeOwner(db, tenantId, chain, row.contact, settings.routingRules ?? []);
