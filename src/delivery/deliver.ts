@@ -39,10 +39,12 @@ export const deliveryMessage = (type: DeliveryType, tenantId: string, invitation
 const REMINDABLE = new Set<string>(['email', 'sms', 'webhook']);
 
 /**
- * Tries recorded for the invitation being updated. `attempts` equals it when no try is in
- * progress; a claim makes it one more, and the recorded try makes them equal again.
+ * Tries done for the invitation being updated: its failed tries (rows in delivery_attempts) and
+ * its successes, kept on the invitation itself (sent_at, reminded_at) rather than as rows.
+ * `attempts` equals it when no try is in progress; a claim makes it one more, and the try's
+ * outcome makes them equal again.
  */
-export const recordedTries = sql.raw('(select count(*) from delivery_attempts d where d.tenant_id = invitations.tenant_id and d.invitation_id = invitations.id)');
+export const recordedTries = sql.raw('((select count(*) from delivery_attempts d where d.tenant_id = invitations.tenant_id and d.invitation_id = invitations.id) + (invitations.sent_at is not null) + (invitations.reminded_at is not null))');
 
 /**
  * Claims the next try: only when nothing is in progress (attempts = tries recorded), so a
@@ -173,7 +175,8 @@ function parse(message: JobMessage): DeliveryMessage {
 /**
  * One try to deliver an invitation or its reminder. Idempotent: a message for an invitation
  * already sent, answered, cancelled, expired or given up changes nothing and is acknowledged.
- * Every try is recorded (delivery_attempts, invitations.attempts); a retryable failure throws
+ * Every try is counted (invitations.attempts), every failure logged (delivery_attempts), a
+ * success kept as the invitation's sent_at / reminded_at; a retryable failure throws
  * so the queue retries with backoff, and after MAX_TRIES the invitation is `dead` (recorded,
  * acknowledged, visible through the API).
  */
@@ -199,21 +202,14 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
     eq(invitations.attempts, attempts),
     eq(invitations.status, kind === 'invitation' ? 'sending' : 'sent'),
   );
-  const statements: BatchItem<'sqlite'>[] = [
-    db.insert(deliveryAttempts).values({
-      id: newId('dat'),
-      tenantId,
-      invitationId,
-      kind,
-      attempt: tryNumber,
-      channel: row.invitation.channel,
-      outcome: result.outcome,
-      statusCode: result.statusCode,
-      error: result.outcome === 'failed' ? result.error : null,
-      createdAt: at,
-    }),
-    db.update(invitations).set(nextState(kind, result, tryNumber, row, at)).where(mine),
-  ];
+  // A failed try is a row of the delivery log; a success is the invitation's own new state.
+  const statements: BatchItem<'sqlite'>[] = [];
+  if (result.outcome === 'failed') {
+    statements.push(
+      db.insert(deliveryAttempts).values({ id: newId('dat'), tenantId, invitationId, kind, attempt: tryNumber, channel: row.invitation.channel, outcome: result.outcome, statusCode: result.statusCode, error: result.error, createdAt: at }),
+    );
+  }
+  statements.push(db.update(invitations).set(nextState(kind, result, tryNumber, row, at)).where(mine));
   if (outbox) statements.push(db.insert(devOutbox).values(outbox));
   await commit(db, statements);
   if (result.outcome === 'failed' && result.retryable && tryNumber < MAX_TRIES) {

@@ -259,7 +259,9 @@ describe('email, SMS and webhook requests', () => {
     const api = await apiGet(inv.id);
     expect(api.status).toBe(200);
     expect(api.body).toMatchObject({ id: inv.id, status: 'sent', channel: 'email', sentAt: new Date(after.sentAt!).toISOString(), attempts: 1, lastError: null, link });
-    expect(api.body.deliveryAttempts).toEqual([{ attempt: 1, kind: 'invitation', outcome: 'sent', statusCode: 200, error: null, at: new Date(after.sentAt!).toISOString() }]);
+    // The successful try is the invitation's own sentAt (no row of the delivery log is written for it).
+    expect(api.body.deliveryAttempts).toEqual([{ attempt: 1, kind: 'invitation', outcome: 'sent', statusCode: null, error: null, at: new Date(after.sentAt!).toISOString() }]);
+    expect(await triesOf(inv.id)).toEqual([]);
   });
 
   it('SMS: Twilio-style form POST with Basic auth accountSid:authToken', async () => {
@@ -283,7 +285,7 @@ describe('email, SMS and webhook requests', () => {
     const link = linkIn(form.get('Body')!);
     expect(form.get('Body')).toBe(`Acme: rate us at ${link}`);
     await expectValidLink(link, inv);
-    expect(await triesOf(inv.id)).toEqual([expect.objectContaining({ attempt: 1, kind: 'invitation', channel: 'sms', outcome: 'sent', statusCode: 201, error: null })]);
+    expect(await stored(inv.id)).toMatchObject({ status: 'sent', attempts: 1, sentAt: expect.any(Number) });
   });
 
   it('webhook: signed JSON; the signature verifies with WebCrypto over "<t>.<raw body>"', async () => {
@@ -364,7 +366,7 @@ describe('failures, retries and the dead-letter state', () => {
     expect(api.body.deliveryAttempts.map((a: any) => [a.attempt, a.outcome, a.statusCode])).toEqual([
       [1, 'failed', 503],
       [2, 'failed', 503],
-      [3, 'sent', 200],
+      [3, 'sent', null],
     ]);
     expect(api.body.deliveryAttempts[0].error).toMatch(/^HTTP 503/);
   });
@@ -449,7 +451,7 @@ describe('idempotency', () => {
     expect(sentTo.sort()).toEqual([one.id, two.id].sort());
     for (const inv of [one, two]) {
       expect(await stored(inv.id)).toMatchObject({ status: 'sent', attempts: 1 });
-      expect(await triesOf(inv.id)).toHaveLength(1);
+      expect((await apiGet(inv.id)).body.deliveryAttempts).toHaveLength(1);
     }
   });
 
@@ -591,11 +593,11 @@ describe('reminders', () => {
   it('a reminder the provider keeps refusing is given up after five tries; the invitation stays sent', async () => {
     const stub = await useProviders({ email: true });
     // Enqueued already (so reserved ahead): no scan of another suite enqueues it meanwhile.
-    const inv = await makeInvitation('email', { status: 'sent', sentAt: Date.now() - 3 * DAY, reminderDueAt: Date.now() + 10 * MINUTE });
+    const inv = await makeInvitation('email', { status: 'sent', attempts: 1, sentAt: Date.now() - 3 * DAY, reminderDueAt: Date.now() + 10 * MINUTE });
     await stub.failNext(100, 503);
     for (let n = 1; n <= 4; n++) expect((await deliver(remindMessage(inv), { attempts: n })).retried).toBe(true);
     expect((await deliver(remindMessage(inv), { attempts: 5 })).acked).toBe(true);
-    expect(await stored(inv.id)).toMatchObject({ status: 'sent', attempts: 5, reminderDueAt: null, remindedAt: null, lastError: expect.stringMatching(/^reminder: HTTP 503/) });
+    expect(await stored(inv.id)).toMatchObject({ status: 'sent', attempts: 6, reminderDueAt: null, remindedAt: null, lastError: expect.stringMatching(/^reminder: HTTP 503/) });
     expect((await deliver(remindMessage(inv), { attempts: 6 })).acked).toBe(true);
     expect(await stub.requests()).toHaveLength(5);
   });
