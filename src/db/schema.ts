@@ -446,7 +446,12 @@ export const devOutbox = sqliteTable(
 // ---------------------------------------------------------------------------------------------
 // Measurement: additive sufficient statistics per cell, folded from responses by cron.
 
-/** The sufficient statistics of a rollup row: a scoring tally (counts, lifetime-value sums). */
+/** One count column per score 0..10 (`score_0` … `score_10`). */
+export const SCORE_COLUMNS = ['score_0', 'score_1', 'score_2', 'score_3', 'score_4', 'score_5', 'score_6', 'score_7', 'score_8', 'score_9', 'score_10'] as const;
+type ScoreColumn = (typeof SCORE_COLUMNS)[number];
+const scoreColumn = (c: ScoreColumn) => integer(c, { mode: 'number' }).notNull().default(0);
+
+/** The sufficient statistics of a rollup row: a scoring tally (counts, lifetime-value sums) and the 0–10 distribution. */
 const tallyColumns = () => ({
   promoters: integer('promoters', { mode: 'number' }).notNull(),
   passives: integer('passives', { mode: 'number' }).notNull(),
@@ -455,6 +460,8 @@ const tallyColumns = () => ({
   w2: real('w2').notNull(),
   wPromoters: real('w_promoters').notNull(),
   wDetractors: real('w_detractors').notNull(),
+  /** The 0–10 distribution: how many answers gave each score (they sum to the three counts). */
+  ...(Object.fromEntries(SCORE_COLUMNS.map((c) => [c, scoreColumn(c)])) as Record<ScoreColumn, ReturnType<typeof scoreColumn>>),
 });
 
 /**

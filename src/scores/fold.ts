@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
-import { responses, rollups, rollupWatermarks, units } from '../db/schema';
+import { responses, rollups, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
 import { categorize, type Tally } from '../scoring/nps';
 import { localDay } from './local-day';
 
@@ -20,8 +20,8 @@ export interface CellKey {
   surveyVersion: number;
 }
 
-/** A cell's sums are a tally of the scoring module, with lifetime values as weights. */
-type CellSums = Tally;
+/** A cell's sums: a tally of the scoring module (lifetime values as weights) and the count of each score 0..10. */
+export type CellSums = Tally & { scores: number[] };
 
 /** An answer as the rollups see it. */
 export interface FoldRow extends Omit<CellKey, 'day'> {
@@ -48,10 +48,11 @@ export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: Cel
     const key: CellKey = { unitId: r.unitId, day: localDay(r.createdAt, r.timezone), touchpointId: r.touchpointId, channel: r.channel, segment: r.segment, locale: r.locale, surveyId: r.surveyId, surveyVersion: r.surveyVersion };
     const id = cellId(key);
     let cell = cells.get(id);
-    if (!cell) cells.set(id, (cell = { key, sums: { promoters: 0, passives: 0, detractors: 0, w: 0, w2: 0, wPromoters: 0, wDetractors: 0 } }));
+    if (!cell) cells.set(id, (cell = { key, sums: { promoters: 0, passives: 0, detractors: 0, w: 0, w2: 0, wPromoters: 0, wDetractors: 0, scores: new Array<number>(11).fill(0) } }));
     const category = categorize(r.score);
     const w = ltvWeight(r.lifetimeValue);
     const s = cell.sums;
+    s.scores[r.score]!++;
     s.w += w;
     s.w2 += w * w;
     if (category === 'promoter') {
@@ -107,7 +108,7 @@ const DAY_CELLS: Target = { table: 'rollups', keys: ['unit_id', 'day', 'touchpoi
 const MONTHS: Target = { table: 'rollup_months', keys: ['unit_id', 'month', 'segment'] };
 const BRANCH_DAYS: Target = { table: 'rollup_branch_days', keys: ['ancestor_id', 'day', 'child_id', 'segment'] };
 const BRANCH_MONTHS: Target = { table: 'rollup_branch_months', keys: ['ancestor_id', 'month', 'child_id', 'segment'] };
-const SUMS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'w_promoters', 'w_detractors'];
+const SUMS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'w_promoters', 'w_detractors', ...SCORE_COLUMNS];
 const TALLY_FIELDS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'wPromoters', 'wDetractors'] as const;
 
 /** Keyed tallies, summed in memory before they are written. */
@@ -116,8 +117,11 @@ type Totals = Map<string, { key: (string | number)[]; sums: CellSums }>;
 function addTo(totals: Totals, key: (string | number)[], sums: CellSums) {
   const id = JSON.stringify(key);
   const t = totals.get(id);
-  if (!t) totals.set(id, { key, sums: { ...sums } });
-  else for (const f of TALLY_FIELDS) t.sums[f] += sums[f];
+  if (!t) totals.set(id, { key, sums: { ...sums, scores: [...sums.scores] } });
+  else {
+    for (const f of TALLY_FIELDS) t.sums[f] += sums[f];
+    sums.scores.forEach((n, i) => (t.sums.scores[i]! += n));
+  }
 }
 
 /**
@@ -133,7 +137,7 @@ function upsert(db: Db, tenantId: string, target: Target, rows: Iterable<{ key: 
   const add = sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '));
   const statements = [];
   for (let i = 0; i < list.length; i += UPSERT_ROWS) {
-    const values = list.slice(i, i + UPSERT_ROWS).map(({ key, sums: s }) => sql`(${sql.join([...key, ...TALLY_FIELDS.map((f) => s[f])].map((v) => sql`${v}`), sql`, `)})`);
+    const values = list.slice(i, i + UPSERT_ROWS).map(({ key, sums: s }) => sql`(${sql.join([...key, ...TALLY_FIELDS.map((f) => s[f]), ...s.scores].map((v) => sql`${v}`), sql`, `)})`);
     statements.push(
       db.run(sql`insert into ${sql.raw(target.table)} (${columns})
         select ${tenantId}, * from (values ${sql.join(values, sql`, `)})
@@ -193,8 +197,8 @@ const cellRow = ({ key: k, sums }: { key: CellKey; sums: CellSums }) => ({ key: 
 /** Rewrites a unit's month total for a segment as the sum of its day cells (after a correction). */
 const rebuildMonth = (db: Db, tenantId: string, unitId: string, month: string, segment: string, guard: FoldState) => [
   db.run(sql`delete from rollup_months where tenant_id = ${tenantId} and unit_id = ${unitId} and month = ${month} and segment = ${segment} and ${guarded(tenantId, guard)}`),
-  db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, promoters, passives, detractors, w, w2, w_promoters, w_detractors)
-    select tenant_id, unit_id, ${month}, segment, sum(promoters), sum(passives), sum(detractors), sum(w), sum(w2), sum(w_promoters), sum(w_detractors)
+  db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, ${sql.raw(SUMS.join(', '))})
+    select tenant_id, unit_id, ${month}, segment, ${sql.raw(SUMS.map((c) => `sum(${c})`).join(', '))}
     from rollups where tenant_id = ${tenantId} and unit_id = ${unitId} and segment = ${segment} and day between ${`${month}-01`} and ${`${month}-31`} and ${guarded(tenantId, guard)}
     group by tenant_id, unit_id, segment`),
 ];

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupMonths, rollups, units } from '../db/schema';
+import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupMonths, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addTallies, categorize, emptyTally, type Tally } from '../scoring/nps';
 import { foldRows, watermarkOf, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
@@ -27,6 +27,18 @@ export interface ScoresScope {
 export type Cells = Map<string, Tally>;
 /** group key → period key ('' without a period) → per-segment tallies. */
 export type Grouped = Map<string, Map<string, Cells>>;
+/** group key → period key → how many answers gave each score 0..10 (unweighted counts). */
+export type Distribution = Map<string, Map<string, number[]>>;
+
+function tallyScores(into: Distribution, group: string, period: string, counts: number[]) {
+  let byPeriod = into.get(group);
+  if (!byPeriod) into.set(group, (byPeriod = new Map()));
+  const to = byPeriod.get(period) ?? new Array<number>(11).fill(0);
+  counts.forEach((n, i) => (to[i]! += Number(n)));
+  byPeriod.set(period, to);
+}
+
+const oneScore = (score: number) => Array.from({ length: 11 }, (_, i) => (i === score ? 1 : 0));
 
 function put(into: Grouped, group: string, period: string, segment: string, t: Tally) {
   let byPeriod = into.get(group);
@@ -67,9 +79,9 @@ function answerTally(score: number, lifetimeValue: number | null): Tally {
  * Contact cuts (tenure, contract size, support tier, account) are not rollup dimensions and are
  * read from the responses themselves.
  */
-export async function gather(db: Db, q: ScoresScope): Promise<Grouped> {
+export async function gather(db: Db, q: ScoresScope, dist?: Distribution): Promise<Grouped> {
   const out: Grouped = new Map();
-  if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q, out);
+  if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q, out, dist);
 
   const watermark = await watermarkOf(db, q.tenantId);
   const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q) : cellReads(db, q);
@@ -79,8 +91,11 @@ export async function gather(db: Db, q: ScoresScope): Promise<Grouped> {
       .orderBy(sql`${responses}.rowid`),
     ...reads,
   ] as unknown as [ReturnType<typeof foldRows>]);
-  const summed = (parts as unknown[]).flat() as ({ group: string; period: string; segment: string } & Tally)[];
-  for (const r of summed) put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
+  const summed = (parts as unknown[]).flat() as ({ group: string; period: string; segment: string } & Tally & Record<(typeof SCORE_COLUMNS)[number], number>)[];
+  for (const r of summed) {
+    put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
+    if (dist) tallyScores(dist, r.group, r.period, SCORE_COLUMNS.map((c) => r[c]));
+  }
 
   for (const r of tail as FoldRow[]) {
     const day = localDay(r.createdAt, r.timezone);
@@ -88,6 +103,7 @@ export async function gather(db: Db, q: ScoresScope): Promise<Grouped> {
     const key =
       q.groupBy === 'unit' ? childOf(q.root.path, q.root.id, r.path) : q.groupBy === 'touchpoint' ? r.touchpointId : q.groupBy === 'channel' ? r.channel : q.groupBy === 'segment' ? r.segment : q.groupBy === 'locale' ? r.locale : '';
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
+    if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
   return out;
 }
@@ -152,6 +168,7 @@ const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays 
   w2: sql<number>`sum(${t.w2})`,
   wPromoters: sql<number>`sum(${t.wPromoters})`,
   wDetractors: sql<number>`sum(${t.wDetractors})`,
+  ...(Object.fromEntries(SCORE_COLUMNS.map((c) => [c, sql<number>`sum(${t[c]})`])) as Record<(typeof SCORE_COLUMNS)[number], SQL<number>>),
 });
 
 const monthOf = (y: number, m: number) => new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
@@ -170,7 +187,7 @@ export function monthSpan(from: string, to: string): { months?: [string, string]
 }
 
 /** Contact cuts: every counted answer of the scope with its contact, grouped in memory. */
-async function gatherFromResponses(db: Db, q: ScoresScope, out: Grouped): Promise<Grouped> {
+async function gatherFromResponses(db: Db, q: ScoresScope, out: Grouped, dist?: Distribution): Promise<Grouped> {
   // Created at most 14 h either side of the local range: the local day is checked exactly below.
   const start = Date.parse(`${q.from}T00:00:00Z`) - 14 * 3600_000;
   const end = Date.parse(`${q.to}T23:59:59.999Z`) + 14 * 3600_000;
@@ -195,6 +212,7 @@ async function gatherFromResponses(db: Db, q: ScoresScope, out: Grouped): Promis
     if (day < q.from || day > q.to) continue;
     const key = q.groupBy === 'tenure' ? tenureBucket(r.tenureMonths) : ((q.groupBy === 'contractSize' ? r.contractSize : q.groupBy === 'supportTier' ? r.supportTier : r.accountId) ?? 'unknown');
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
+    if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { ApiError } from '../lib/errors';
 import { reportUnit } from '../org/scope';
 import { difference, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
-import { gather, weighTally, type Grouped, type ScoresScope } from './query';
+import { gather, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
 import type { ScoresQuery as Schema } from './routes';
 
 type ScoresQuery = z.infer<typeof Schema>;
@@ -27,8 +27,9 @@ export async function scoreReport(c: AppContext, q: ScoresQuery) {
   const from = q.from ?? addDays(to, -89);
   const scope: ScoresScope = { tenantId: actor.tenantId, root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
   let compareTo: Grouped | undefined;
+  const dist: Distribution | undefined = q.distribution === 'true' ? new Map() : undefined;
   const [current] = await Promise.all([
-    gather(db, scope),
+    gather(db, scope, dist),
     (async () => {
       if (!q.compare) return;
       const days = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
@@ -66,6 +67,7 @@ export async function scoreReport(c: AppContext, q: ScoresQuery) {
         suppressed: s.suppressed,
         ...(s.suppressedReason ? { suppressedReason: s.suppressedReason } : {}),
         ...(delta ? { delta } : {}),
+        ...(dist && !s.suppressed ? { distribution: dist.get(group)?.get(period) ?? new Array<number>(11).fill(0) } : {}),
       });
     }
   }

@@ -22,13 +22,14 @@ export const ScoresQuery = z
       .optional()
       .openapi({ description: '`previous` (the same number of days just before) or `<from>..<to>`: each item gets the change against its group there' }),
     confidence: z.coerce.number().gt(0).lt(1).default(0.95),
+    distribution: z.enum(['true', 'false']).optional().openapi({ description: '`true`: each item not suppressed also gets its 0–10 distribution' }),
   })
   .superRefine((q, ctx) => {
     if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after `to`' });
     if (q.from && q.to && Date.parse(q.to) - Date.parse(q.from) > 3 * 366 * DAY_MS) ctx.addIssue({ code: 'custom', path: ['from'], message: 'at most three years per query' });
   });
 
-const ScoreItem = z
+export const ScoreItem = z
   .object({
     key: z.string().openapi({ description: 'The group (a unit id, touchpoint id, channel, segment, locale, bucket or account), or `all`' }),
     period: z.string().optional().openapi({ description: 'Day, Monday of the week, YYYY-MM or YYYY-Qn' }),
@@ -42,6 +43,7 @@ const ScoreItem = z
     suppressed: z.boolean(),
     suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
     delta: z.object({ points: z.number(), p: z.number() }).optional(),
+    distribution: z.array(z.number().int()).length(11).optional().openapi({ description: 'With `distribution=true`: how many answers gave each score, 0 to 10 (unweighted counts; they sum to n). Absent when suppressed.' }),
   })
   .openapi('Score');
 

@@ -97,7 +97,7 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
     .innerJoin(units, eq(units.id, responses.unitId))
     .where(eq(responses.tenantId, t.tenantId));
   const [{ path: rootPath }] = await db().select({ path: units.path }).from(units).where(eq(units.id, t.units[q.unit as keyof typeof t.units]!));
-  const groups = new Map<string, { p: number; a: number; d: number; w: number; wp: number; wd: number }>();
+  const groups = new Map<string, { p: number; a: number; d: number; w: number; wp: number; wd: number; dist: number[] }>();
   for (const r of rows) {
     if (!r.counted || r.score === null || !r.path.startsWith(rootPath)) continue;
     const day = new Intl.DateTimeFormat('en-CA', { timeZone: r.tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(r.createdAt);
@@ -109,7 +109,8 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
     if (q.groupBy === 'touchpoint') key = r.touchpointId;
     if (q.period === 'month') key += `|${day.slice(0, 7)}`;
     if (q.period === 'day') key += `|${day}`;
-    const g = groups.get(key) ?? { p: 0, a: 0, d: 0, w: 0, wp: 0, wd: 0 };
+    const g = groups.get(key) ?? { p: 0, a: 0, d: 0, w: 0, wp: 0, wd: 0, dist: new Array(11).fill(0) };
+    g.dist[r.score]++;
     const w = r.ltv ?? 0;
     if (r.score >= 9) (g.p++, (g.wp += w));
     else if (r.score >= 7) g.a++;
@@ -125,6 +126,7 @@ async function scores(q: { unit: string; from: string; to: string; groupBy?: str
   if (q.groupBy) params.set('groupBy', q.groupBy);
   if (q.period) params.set('period', q.period);
   if (q.weight) params.set('weight', q.weight);
+  params.set('distribution', 'true');
   const res = await call('GET', `/api/v1/scores?${params}`, { token: t.tokens.admin });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.items as any[];
@@ -139,6 +141,8 @@ function expectMatches(items: any[], truth: Awaited<ReturnType<typeof recount>>,
     expect(g, `group ${key}`).toBeDefined();
     expect([item.promoters, item.passives, item.detractors]).toEqual([g!.p, g!.a, g!.d]);
     expect(item.n).toBe(g!.p + g!.a + g!.d);
+    // The 0–10 distribution of the same answers, hidden with the score when suppressed.
+    expect(item.distribution, `distribution of ${key}`).toEqual(item.suppressed ? undefined : g!.dist);
     if (opts.ltv) {
       if (g!.w > 0) expect(item.nps).toBeCloseTo((100 * (g!.wp - g!.wd)) / g!.w, 9);
     } else expect(item.nps).toBeCloseTo((100 * (g!.p - g!.d)) / (g!.p + g!.a + g!.d), 9);
