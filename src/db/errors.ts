@@ -8,3 +8,6 @@ function sqliteMessage(err: unknown): string {
 
 /** True when the statement broke a UNIQUE or PRIMARY KEY constraint. */
 export const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed|PRIMARY KEY constraint failed/.test(sqliteMessage(err));
+
+/** True when the statement broke a FOREIGN KEY constraint (a row still refers to the one changed). */
+export const isForeignKeyViolation = (err: unknown) => /FOREIGN KEY constraint failed/.test(sqliteMessage(err));

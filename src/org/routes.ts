@@ -4,7 +4,7 @@ import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
 import { can, reach } from '../auth/policy';
 import { commit } from '../db/client';
-import { isUniqueViolation } from '../db/errors';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors';
 import { apiKeys, roleGrants, UNIT_KINDS, units } from '../db/schema';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, conflict, forbidden, notFound } from '../lib/errors';
@@ -226,9 +226,15 @@ export const unitRoutes = createRouter()
     if (blockers.children + blockers.grants + blockers.apiKeys > 0) {
       throw new ApiError('CONFLICT', 'the unit still has children, role grants or API keys; move or remove them first', blockers);
     }
-    await commit(db, [
-      db.delete(units).where(and(eq(units.tenantId, actor.tenantId), eq(units.id, unit.id))),
-      ...(await audit(c, { action: 'unit.delete', targetType: 'unit', targetId: unit.id, before: unit })),
-    ]);
+    try {
+      await commit(db, [
+        db.delete(units).where(and(eq(units.tenantId, actor.tenantId), eq(units.id, unit.id))),
+        ...(await audit(c, { action: 'unit.delete', targetType: 'unit', targetId: unit.id, before: unit })),
+      ]);
+    } catch (err) {
+      // Answers, invitations, cases, plans or reports still name the unit: its history stays.
+      if (isForeignKeyViolation(err)) throw new ApiError('CONFLICT', 'the unit has recorded data (answers, invitations, cases, action plans or reports); it cannot be deleted, only moved or renamed', { records: true });
+      throw err;
+    }
     return c.body(null, 204);
   });

@@ -83,7 +83,7 @@ const UpdateWebhook = z
   .strictObject({ events: events.optional(), active: z.boolean().optional() })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
   .openapi('UpdateWebhook');
-const DeliveryParams = IdParam.extend({ deliveryId: z.string().min(1).max(64).openapi({ param: { name: 'deliveryId', in: 'path' } }) });
+const DeliveryParams = IdParam.extend({ deliveryId: z.string().min(1).max(128).openapi({ param: { name: 'deliveryId', in: 'path' } }) });
 const DeliveriesQuery = z.strictObject({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, makeTenant, uniq, type Fixture } from './support';
+import { savedReports } from '../../src/db/schema';
+import { call, db, makeTenant, uniq, type Fixture } from './support';
 
 let t: Fixture;
 beforeAll(async () => {
@@ -104,6 +105,17 @@ describe('units', () => {
     expect((await call('GET', `/api/v1/units/${leaf.id}`, { token: admin() })).status).toBe(404);
     const [entry] = await auditOf(leaf.id);
     expect(entry).toMatchObject({ action: 'unit.delete', afterDigest: null });
+  });
+
+  it('refuses to delete a unit that data still names (409, nothing changed), never a 500', async () => {
+    const leaf = (await create({ name: `Reported ${uniq()}`, kind: 'site', parentId: t.units.paris })).body;
+    const now = Date.now();
+    await db().insert(savedReports).values({ id: `rep_${uniq()}`, tenantId: t.tenantId, ownerType: 'user', ownerId: t.userIds.admin!, unitId: leaf.id, name: 'Weekly', filters: { rangeDays: 28 }, createdAt: now, updatedAt: now });
+    const res = await call('DELETE', `/api/v1/units/${leaf.id}`, { token: admin() });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('CONFLICT');
+    expect((await call('GET', `/api/v1/units/${leaf.id}`, { token: admin() })).status).toBe(200);
+    expect((await auditOf(leaf.id)).map((e: { action: string }) => e.action)).not.toContain('unit.delete');
   });
 
   it('answers an empty PATCH with 400', async () => {
