@@ -503,6 +503,12 @@ export const rollupWatermarks = sqliteTable('rollup_watermarks', {
   foldedAt: integer('folded_at', { mode: 'number' }).notNull(),
   /** Bumped by every unit move: branch totals written against an older hierarchy are refused. */
   treeVersion: integer('tree_version', { mode: 'number' }).notNull().default(0),
+  /**
+   * The last month (YYYY-MM) whose month totals and branch months are built; '' for none. The
+   * fold writes month rows only for months up to it (late answers); later months are read from
+   * the day rows until they close (`closeMonths`), which keeps the fold to about one row per answer.
+   */
+  monthsClosedThrough: text('months_closed_through').notNull().default(''),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -152,15 +152,17 @@ function upsert(db: Db, tenantId: string, target: Target, rows: Iterable<{ key: 
 export interface FoldState {
   seq: number;
   tree: number;
+  /** Months up to this one (YYYY-MM; '' none) have their month rows built. */
+  closed: string;
 }
 
 export async function foldStateOf(db: Db, tenantId: string): Promise<FoldState> {
-  const [row] = await db.select({ seq: rollupWatermarks.responseSeq, tree: rollupWatermarks.treeVersion }).from(rollupWatermarks).where(eq(rollupWatermarks.tenantId, tenantId));
-  return row ?? { seq: 0, tree: 0 };
+  const [row] = await db.select({ seq: rollupWatermarks.responseSeq, tree: rollupWatermarks.treeVersion, closed: rollupWatermarks.monthsClosedThrough }).from(rollupWatermarks).where(eq(rollupWatermarks.tenantId, tenantId));
+  return row ?? { seq: 0, tree: 0, closed: '' };
 }
 
 const guarded = (tenantId: string, g: FoldState) =>
-  sql`coalesce((select response_seq = ${g.seq} and tree_version = ${g.tree} from rollup_watermarks where tenant_id = ${tenantId}), ${g.seq} = 0 and ${g.tree} = 0)`;
+  sql`coalesce((select response_seq = ${g.seq} and tree_version = ${g.tree} and months_closed_through = ${g.closed} from rollup_watermarks where tenant_id = ${tenantId}), ${g.seq} = 0 and ${g.tree} = 0 and ${g.closed} = '')`;
 
 /** The unit ids of a materialised path, root first. */
 const idsOf = (path: string) => path.split('/').filter(Boolean);
@@ -176,17 +178,19 @@ export function branchesOf(path: string): [string, string][] {
   return pairs;
 }
 
-/** Month totals and branch totals (per day and per month) of a set of day cells. */
-function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (unitId: string) => string) {
+/** Month totals and branch totals (per day, and per month for closed months only) of a set of day cells. */
+function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (unitId: string) => string, closed: string) {
   const months: Totals = new Map();
   const branchDays: Totals = new Map();
   const branchMonths: Totals = new Map();
   for (const { key, sums } of cells) {
     const month = key.day.slice(0, 7);
-    addTo(months, [key.unitId, month, key.segment], sums);
+    // An open month's rows are built when it closes; a late answer for a closed one adds here.
+    const isClosed = month <= closed;
+    if (isClosed) addTo(months, [key.unitId, month, key.segment], sums);
     for (const [ancestor, child] of branchesOf(pathOf(key.unitId))) {
       addTo(branchDays, [ancestor, key.day, child, key.segment], sums);
-      addTo(branchMonths, [ancestor, month, child, key.segment], sums);
+      if (isClosed) addTo(branchMonths, [ancestor, month, child, key.segment], sums);
     }
   }
   return { months: months.values(), branchDays: branchDays.values(), branchMonths: branchMonths.values() };
@@ -218,7 +222,7 @@ export async function foldTenant(db: Db, tenantId: string, now: number): Promise
   const to = rows[rows.length - 1]!.seq;
   const cells = sumCells(rows);
   const paths = new Map(rows.map((r) => [r.unitId, r.path]));
-  const { months, branchDays, branchMonths } = aggregates(cells.values(), (id) => paths.get(id)!);
+  const { months, branchDays, branchMonths } = aggregates(cells.values(), (id) => paths.get(id)!, from.closed);
   const statements: BatchItem<'sqlite'>[] = [
     ...upsert(db, tenantId, DAY_CELLS, [...cells.values()].map(cellRow), from),
     ...upsert(db, tenantId, MONTHS, months, from),
@@ -228,8 +232,8 @@ export async function foldTenant(db: Db, tenantId: string, now: number): Promise
   statements.push(
     db
       .insert(rollupWatermarks)
-      .values({ tenantId, responseSeq: to, foldedAt: now, treeVersion: from.tree })
-      .onConflictDoUpdate({ target: rollupWatermarks.tenantId, set: { responseSeq: to, foldedAt: now }, setWhere: sql`${rollupWatermarks.responseSeq} = ${from.seq} and ${rollupWatermarks.treeVersion} = ${from.tree}` }),
+      .values({ tenantId, responseSeq: to, foldedAt: now, treeVersion: from.tree, monthsClosedThrough: from.closed })
+      .onConflictDoUpdate({ target: rollupWatermarks.tenantId, set: { responseSeq: to, foldedAt: now }, setWhere: guarded(tenantId, from) }),
   );
   await commit(db, statements);
   return { folded: rows.length, watermark: to };
@@ -301,7 +305,7 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
   };
   for (const k of unique.values()) {
     const month = k.day.slice(0, 7);
-    once(['m', k.unitId, month, k.segment], () => rebuildMonth(db, tenantId, k.unitId, month, k.segment, state));
+    if (month <= state.closed) once(['m', k.unitId, month, k.segment], () => rebuildMonth(db, tenantId, k.unitId, month, k.segment, state));
   }
   for (const k of unique.values()) {
     const path = pathOf.get(k.unitId);
@@ -309,14 +313,14 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
     for (const [ancestor, child] of branchesOf(path)) {
       const node = { id: child, path: path.slice(0, path.indexOf(`/${child}/`) + child.length + 2) };
       once(['bd', ancestor, child, k.day, k.segment], () => rebuildBranch(db, tenantId, 'day', ancestor, node, k.day, k.segment, state));
-      once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(db, tenantId, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
+      if (k.day.slice(0, 7) <= state.closed) once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(db, tenantId, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
     }
   }
   await commit(db, statements);
   // Every statement was guarded by the fold state read above: if a fold or a unit move changed
   // it meanwhile, nothing was written, and the cells are recomputed against the new one.
   const after = await foldStateOf(db, tenantId);
-  if (after.seq !== state.seq || after.tree !== state.tree) return recomputeCells(db, tenantId, keys, attempts - 1);
+  if (after.seq !== state.seq || after.tree !== state.tree || after.closed !== state.closed) return recomputeCells(db, tenantId, keys, attempts - 1);
 }
 
 /**
@@ -367,7 +371,44 @@ export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetim
 /** How many folds of one tenant a tick may run (each up to FOLD_BATCH answers). */
 const FOLDS_PER_TICK = 20;
 
-/** Folds every tenant with new answers; a tenant with a large backlog continues next tick. */
+/** The last month every time zone has left (local times run from UTC−12 to UTC+14): a margin of 14 h. */
+export function lastClosedMonth(now: number): string {
+  const d = new Date(now - 14 * 3600_000);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+}
+
+/**
+ * Builds the month totals and branch months of the months that closed since the last call, from
+ * the day cells and branch days, in one batch that also advances the tenant's marker (guarded
+ * like a fold, so a fold that read the old marker writes nothing and runs again). From then on
+ * the fold adds late answers of those months to the month rows itself.
+ */
+export async function closeMonths(db: Db, tenantId: string, now: number): Promise<string | null> {
+  const state = await foldStateOf(db, tenantId);
+  const through = lastClosedMonth(now);
+  if (state.closed >= through) return null;
+  const after = state.closed ? `${state.closed}-31` : '';
+  const last = `${through}-31`;
+  const sums = sql.raw(SUMS.map((c) => `sum(${c})`).join(', '));
+  const cols = sql.raw(SUMS.join(', '));
+  const replace = sql.raw(SUMS.map((c) => `${c} = excluded.${c}`).join(', '));
+  await commit(db, [
+    db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, ${cols})
+      select tenant_id, unit_id, substr(day, 1, 7), segment, ${sums} from rollups
+      where tenant_id = ${tenantId} and day > ${after} and day <= ${last} and ${guarded(tenantId, state)}
+      group by tenant_id, unit_id, substr(day, 1, 7), segment
+      on conflict (tenant_id, unit_id, month, segment) do update set ${replace}`),
+    db.run(sql`insert into rollup_branch_months (tenant_id, ancestor_id, month, child_id, segment, ${cols})
+      select tenant_id, ancestor_id, substr(day, 1, 7), child_id, segment, ${sums} from rollup_branch_days
+      where tenant_id = ${tenantId} and day > ${after} and day <= ${last} and ${guarded(tenantId, state)}
+      group by tenant_id, ancestor_id, substr(day, 1, 7), child_id, segment
+      on conflict (tenant_id, ancestor_id, month, child_id, segment) do update set ${replace}`),
+    db.run(sql`update rollup_watermarks set months_closed_through = ${through} where tenant_id = ${tenantId} and ${guarded(tenantId, state)}`),
+  ]);
+  return through;
+}
+
+/** Folds every tenant with new answers; a tenant with a large backlog continues next tick. Then closes finished months. */
 export async function foldAll(db: Db, now: number): Promise<void> {
   const pending = await db.all<{ tenant_id: string }>(
     sql`select t.id as tenant_id from tenants t where exists (select 1 from responses r where r.tenant_id = t.id and r.rowid > coalesce((select response_seq from rollup_watermarks w where w.tenant_id = t.id), 0))`,
@@ -377,4 +418,6 @@ export async function foldAll(db: Db, now: number): Promise<void> {
       if ((await foldTenant(db, tenantId, now)).folded < FOLD_BATCH) break;
     }
   }
+  const due = await db.select({ tenantId: rollupWatermarks.tenantId }).from(rollupWatermarks).where(sql`${rollupWatermarks.monthsClosedThrough} < ${lastClosedMonth(now)}`);
+  for (const { tenantId } of due) await closeMonths(db, tenantId, now);
 }

@@ -2,7 +2,7 @@ import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupMonths, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addTallies, categorize, emptyTally, type Tally } from '../scoring/nps';
-import { foldRows, watermarkOf, type FoldRow } from './fold';
+import { foldRows, foldStateOf, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
 
 export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale'] as const;
@@ -83,8 +83,8 @@ export async function gather(db: Db, q: ScoresScope, dist?: Distribution): Promi
   const out: Grouped = new Map();
   if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q, out, dist);
 
-  const watermark = await watermarkOf(db, q.tenantId);
-  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q) : cellReads(db, q);
+  const { seq: watermark, closed } = await foldStateOf(db, q.tenantId);
+  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q, closed) : cellReads(db, q);
   const [tail, ...parts] = await db.batch([
     foldRows(db, q.tenantId)
       .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
@@ -126,8 +126,8 @@ function periodExpr(col: SQL, level: 'day' | 'month', period: Period | undefined
  * from month totals, the days at either end from day totals: a few rows per child and month,
  * whatever the number of sites or answers below.
  */
-function branchReads(db: Db, q: ScoresScope) {
-  const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? monthSpan(q.from, q.to) : { days: [[q.from, q.to] as [string, string]] };
+function branchReads(db: Db, q: ScoresScope, closed: string) {
+  const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
   const group = (unitCol: SQL, segmentCol: SQL) => (q.groupBy === 'unit' ? unitCol : q.groupBy === 'segment' ? segmentCol : sql`''`);
   const own = (unitCol: SQL) => sql`${unitCol} in (select ${units.id} from ${units} where ${units.tenantId} = ${q.tenantId} and (${units.id} = ${q.root.id} or ${units.parentId} = ${q.root.id}))`;
   const read = (t: typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollups | typeof rollupMonths, level: 'day' | 'month', [from, to]: [string, string]) => {
@@ -174,6 +174,19 @@ const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays 
 const monthOf = (y: number, m: number) => new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
 const shiftMonth = (month: string, by: number) => monthOf(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + by);
 const lastDay = (month: string) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).toISOString().slice(0, 10);
+
+/**
+ * Like `monthSpan`, but only months whose month rows are built (up to `closed`) are read as
+ * months; the open months after them are read from the day rows.
+ */
+export function closedSpan(from: string, to: string, closed: string): { months?: [string, string]; days: [string, string][] } {
+  const span = monthSpan(from, to);
+  if (!span.months || span.months[1] <= closed) return span;
+  const [first, last] = span.months;
+  const openFrom = first > closed ? first : shiftMonth(closed, 1);
+  const days: [string, string][] = [...span.days, [`${openFrom}-01`, lastDay(last)]];
+  return first > closed ? { days } : { months: [first, closed], days };
+}
 
 /** A range of local days as the whole months inside it and the leftover days at either end. */
 export function monthSpan(from: string, to: string): { months?: [string, string]; days: [string, string][] } {

@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import { and, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
-import { contacts, responses, rollups, surveys, surveyVersions, tenants, touchpoints, units } from '../../src/db/schema';
+import { contacts, responses, rollupMonths, rollups, surveys, surveyVersions, tenants, touchpoints, units } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { recomputeCells, cellOf } from '../../src/scores/fold';
+import { closeMonths, lastClosedMonth, recomputeCells, cellOf } from '../../src/scores/fold';
 import { standardSurvey } from '../../src/surveys/templates';
 import worker from '../../src/worker';
 import { call, db, makeTenant, type Fixture } from './support';
@@ -96,7 +96,8 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
     .from(responses)
     .innerJoin(units, eq(units.id, responses.unitId))
     .where(eq(responses.tenantId, t.tenantId));
-  const [{ path: rootPath }] = await db().select({ path: units.path }).from(units).where(eq(units.id, t.units[q.unit as keyof typeof t.units]!));
+  const [root] = await db().select({ path: units.path }).from(units).where(eq(units.id, t.units[q.unit as keyof typeof t.units]!));
+  const rootPath = root!.path;
   const groups = new Map<string, { p: number; a: number; d: number; w: number; wp: number; wd: number; dist: number[] }>();
   for (const r of rows) {
     if (!r.counted || r.score === null || !r.path.startsWith(rootPath)) continue;
@@ -221,6 +222,39 @@ describe('scores against a brute-force recount', () => {
     await move('paris', 'emea');
     await fold();
     await check(3);
+  });
+
+  it('answers of the open month (read from day rows) and of a month that closes later count the same', async () => {
+    const now = Date.now();
+    const recent = fc.sample(answerArb.map((a) => ({ ...a, at: now - 45 * DAY + Math.floor(((a.at - T0) / (75 * DAY)) * 45 * DAY) })), { numRuns: 120, seed: 5 });
+    const ids = await insertAnswers(recent);
+    await fold(); // closes every month before the current one; the current month stays open
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const month = day(now).slice(0, 7);
+    const monthEnd = day(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0));
+    const monthRows = async () => (await db().select().from(rollupMonths).where(and(eq(rollupMonths.tenantId, t.tenantId), eq(rollupMonths.month, month)))).length;
+    const check = async () => {
+      for (const unit of ['root', 'emea', 'americas'])
+        for (const groupBy of [undefined, 'unit', 'segment'])
+          for (const period of [undefined, 'month']) {
+            // Up to the end of the current month: a whole month in the range, still open until it closes.
+            const spec = { unit, from: day(now - 50 * DAY), to: monthEnd, groupBy, period };
+            expectMatches(await scores(spec), await recount(spec), { period: !!period });
+          }
+    };
+    await check();
+    // A correction in the open month, then the month closes (its month rows built from the days).
+    const d = db();
+    const flip = ids.slice(-10);
+    const changed = await d.select().from(responses).where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
+    await d.update(responses).set({ counted: sql`not ${responses.counted}` }).where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
+    const zones = Object.fromEntries((await d.select({ id: units.id, tz: units.timezone }).from(units).where(eq(units.tenantId, t.tenantId))).map((u) => [u.id, u.tz]));
+    await recomputeCells(d, t.tenantId, changed.map((r) => cellOf({ ...r, segment: r.segment ?? '', timezone: zones[r.unitId]! })));
+    await check();
+    expect(await monthRows()).toBe(0); // the fold writes no month rows for an open month
+    expect(await closeMonths(d, t.tenantId, now + 40 * DAY)).toBe(lastClosedMonth(now + 40 * DAY));
+    expect(await monthRows()).toBeGreaterThan(0);
+    await check();
   });
 
   it('a second fold changes nothing (idempotent)', async () => {
