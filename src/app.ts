@@ -8,6 +8,7 @@ import { outboxRoutes } from './delivery/outbox-routes';
 import { healthRoutes } from './health/routes';
 import { invitationRoutes } from './invitations/routes';
 import { surveyRoutes } from './surveys/routes';
+import { surveyPreviewRoutes } from './surveys/preview';
 import { touchpointRoutes } from './touchpoints/routes';
 import { scoreRoutes } from './scores/routes';
 import { reweightRoutes } from './scores/reweight';
@@ -28,7 +29,10 @@ import { caseSettingsRoutes } from './cases/settings-routes';
 import { alertRoutes } from './alerts/routes';
 import { webhookRoutes } from './webhooks/routes';
 import { actionPlanRoutes } from './action-plans/routes';
+import { themeRoutes } from './digests/themes-routes';
 import { benchRoutes } from './bench/routes';
+import { reportRoutes } from './reports/routes';
+import { vendorRoutes } from './vendors/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -45,6 +49,7 @@ export function createApp() {
   app.route('/', apiKeyRoutes);
   app.route('/', auditRoutes);
   app.route('/', surveyRoutes);
+  app.route('/', surveyPreviewRoutes);
   app.route('/', touchpointRoutes);
   app.route('/', scoreRoutes);
   app.route('/', reweightRoutes);
@@ -65,6 +70,9 @@ export function createApp() {
   app.route('/', alertRoutes);
   app.route('/', webhookRoutes);
   app.route('/', actionPlanRoutes);
+  app.route('/', themeRoutes);
+  app.route('/', reportRoutes);
+  app.route('/', vendorRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);
   return app;

@@ -12,8 +12,11 @@ const who = document.getElementById('who');
 const PAGES = [
   { path: 'dashboard', label: 'Dashboard', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/dashboard.js' },
   { path: 'vendor', label: 'Scorecard', roles: ['vendor'], module: './pages/vendor.js' },
+  { path: 'responses', label: 'Responses', roles: ['admin', 'analyst', 'manager', 'vendor'], module: './pages/responses.js' },
   { path: 'cases', label: 'Cases', roles: ['admin', 'analyst', 'manager', 'vendor', 'agent'], module: './pages/cases.js' },
   { path: 'plans', label: 'Action plans', roles: ['admin', 'analyst', 'manager'], module: './pages/plans.js' },
+  { path: 'reports', label: 'Reports', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/reports.js' },
+  { path: 'admin', label: 'Administration', roles: ['admin'], module: './pages/admin.js' },
 ];
 const allowedPages = () => PAGES.filter((p) => p.roles.some((r) => state.session.roles.has(r)));
 const home = () => `#/${allowedPages()[0]?.path ?? 'cases'}`;
@@ -77,9 +80,11 @@ async function route() {
   const parts = path.split('/').filter(Boolean);
   const page = allowedPages().find((p) => p.path === parts[0]);
   if (!page) return void (location.hash = home());
+  const mine = ++state.route; // answers for an earlier page are dropped (lib.js api)
   renderNav(page.path);
   try {
     const mod = await import(page.module);
+    if (mine !== state.route) return;
     await mod.default({ parts, params });
   } catch (err) {
     if (!(err instanceof Unauthorized)) main.append(errorBox(err));

@@ -17,14 +17,17 @@ export function h(tag, attrs, ...children) {
 }
 
 /** The signed-in user ({ me, units, byId, roles }) and a message for the next page drawn. */
-export const state = { session: null, notice: null, onUnauthorized: () => {} };
+export const state = { session: null, notice: null, onUnauthorized: () => {}, route: 0 };
 export const session = () => state.session;
 export const setNotice = (text) => (state.notice = text);
 
 export class Unauthorized extends Error {}
+/** An answer that arrived after the user went to another page: dropped like an ended session's, so a slow page never draws over the next. */
+export class Stale extends Unauthorized {}
 
 /** The API with the session cookie; a 401 ends the session and brings back the sign-in. */
 export async function api(method, path, body) {
+  const route = state.route;
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
@@ -38,6 +41,7 @@ export async function api(method, path, body) {
     throw new Unauthorized();
   }
   const text = await res.text();
+  if (route !== state.route) throw new Stale();
   const data = text ? JSON.parse(text) : null;
   if (!res.ok) {
     const err = new Error(data?.error?.message ?? `HTTP ${res.status}`);
@@ -80,8 +84,9 @@ export async function attempt(out, action) {
 
 export const field = (id, label, input) => h('label', { for: id }, label, input);
 
+/** A captioned table in a scroll box that keyboard users can reach (focusable, labelled region). */
 export function table(caption, head, rows) {
-  return h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col', class: /NPS|n$|Change/.test(c) ? 'num' : undefined }, c)))), h('tbody', {}, rows)));
+  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption }, h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col', class: /NPS|n$|Change/.test(c) ? 'num' : undefined }, c)))), h('tbody', {}, rows)));
 }
 
 // ---- Score cells --------------------------------------------------------------------------
@@ -130,4 +135,23 @@ export function managedUnits(roles = ['admin', 'manager']) {
 export function unitSelect(id, units, selected) {
   const top = Math.min(...units.map((u) => u.depth ?? 0));
   return h('select', { id, required: true }, units.map((u) => h('option', { value: u.id, selected: u.id === selected }, `${'· '.repeat(Math.max(0, (u.depth ?? 0) - top))}${u.name}`)));
+}
+
+/** A secret shown once (a password, an API key, a signing secret), with a copy button. */
+export function shownOnce(label, value, hint) {
+  const id = `once-${Math.random().toString(36).slice(2, 8)}`;
+  const input = h('input', { id, value, readonly: true, class: 'secret', onfocus: (e) => e.target.select() });
+  const copied = h('span', { 'aria-live': 'polite' });
+  return h('div', { class: 'msg once', role: 'status' },
+    h('label', { for: id }, label, input),
+    h('p', {}, hint),
+    h('button', { type: 'button', class: 'secondary', onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(value);
+        copied.textContent = ' Copied.';
+      } catch {
+        input.select();
+        copied.textContent = ' Selected: press Ctrl+C (or ⌘C) to copy.';
+      }
+    } }, 'Copy'), copied);
 }

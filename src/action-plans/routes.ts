@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
 import { can, reach } from '../auth/policy';
 import { requireAnywhere } from '../auth/tenant-wide';
 import { commit } from '../db/client';
-import { ACTION_PLAN_STATUSES, actionPlans, alerts, units, users } from '../db/schema';
+import { ACTION_PLAN_STATUSES, actionPlans, alerts, roleGrants, units, users } from '../db/schema';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, forbidden, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
@@ -179,7 +179,46 @@ async function windowScore(c: AppContext, unitId: string, from: string | null, t
   return { from, to, nps: item.nps, n: item.n, ci: item.ci, suppressed: item.suppressed, ...(item.suppressedReason ? { suppressedReason: item.suppressedReason } : {}) };
 }
 
+const OwnersQuery = z.strictObject({ unitId: id.openapi({ description: 'The unit the plan is on' }) });
+const Owner = z.object({ id: z.string(), name: z.string(), email: z.string() }).openapi('PlanOwner');
+
+/**
+ * Who can own a plan on a unit: active users of the tenant with an admin or manager grant on the
+ * unit, above it (they reach it) or below it (they run part of it).
+ */
+async function possibleOwners(c: AppContext, unit: Unit) {
+  const ancestors = unit.path
+    .split('/')
+    .filter(Boolean)
+    .map((_, i, parts) => `/${parts.slice(0, i + 1).join('/')}/`);
+  return c
+    .get('db')
+    .selectDistinct({ id: users.id, name: users.name, email: users.email })
+    .from(roleGrants)
+    .innerJoin(units, and(eq(units.tenantId, roleGrants.tenantId), eq(units.id, roleGrants.unitId)))
+    .innerJoin(users, and(eq(users.tenantId, roleGrants.tenantId), eq(users.id, roleGrants.userId)))
+    .where(
+      and(
+        eq(roleGrants.tenantId, unit.tenantId),
+        inArray(roleGrants.role, ['admin', 'manager']),
+        eq(users.status, 'active'),
+        or(inArray(units.path, ancestors), and(gte(units.path, unit.path), lt(units.path, `${unit.path.slice(0, -1)}0`))),
+      ),
+    )
+    .orderBy(asc(users.name), asc(users.email));
+}
+
 const routes = {
+  owners: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/action-plans/owners',
+    summary: 'People who can own a plan on a unit: active admins and managers of the unit, above or below it',
+    request: { query: OwnersQuery },
+    responses: { 200: json(z.object({ items: z.array(Owner) }), 'Possible owners'), ...errors(...AUTHED) },
+  }),
   create: createRoute({
     tags,
     security,
@@ -282,6 +321,12 @@ export const actionPlanRoutes = createRouter()
       .orderBy(desc(actionPlans.id))
       .limit(500);
     return c.json({ items: rows.map((r) => present(r.plan, r.unitName)) }, 200);
+  })
+  // Before `/{id}`: the literal path must win over the parameter.
+  .openapi(routes.owners, async (c) => {
+    const unit = await planUnit(c, c.req.valid('query').unitId);
+    if (!can(c.get('actor'), 'plan.write', unit.path)) throw forbidden('choosing an owner needs the manager or admin role on the unit or above it');
+    return c.json({ items: await possibleOwners(c, unit) }, 200);
   })
   .openapi(routes.get, async (c) => {
     const { plan, unit } = await visiblePlan(c, c.req.valid('param').id);

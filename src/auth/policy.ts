@@ -50,10 +50,12 @@ export type Action =
   | 'template.read'
   /** Action plans of units in reach: read them (with before/after NPS); create and update them. */
   | 'plan.read'
-  | 'plan.write';
+  | 'plan.write'
+  /** Saved reports of other people on units in reach: read, change, delete (owners manage their own). */
+  | 'report.oversee';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate', 'alert.manage', 'alert.read', 'alert.annotate', 'webhook.manage', 'case.read', 'case.write', 'case.configure', 'template.read', 'plan.read', 'plan.write']),
+  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate', 'alert.manage', 'alert.read', 'alert.annotate', 'webhook.manage', 'case.read', 'case.write', 'case.configure', 'template.read', 'plan.read', 'plan.write', 'report.oversee']),
   analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
   manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'alert.annotate', 'case.read', 'case.write', 'template.read', 'plan.read', 'plan.write']),
   agent: new Set<Action>(['unit.read', 'template.read']),

@@ -17,6 +17,7 @@ import { SettingsSchema } from '../settings/settings';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookEvent } from '../webhooks/emit';
 import { loopMetrics, type MetricCase } from './metrics';
+import { checkWeights, weightsOf } from '../vendors/composite';
 import { loadChain } from './routing';
 import { caseTargets, dueTimes } from './targets';
 import { pickLocale, renderTemplate } from './templates';
@@ -132,11 +133,20 @@ const ReplySchema = z.object({ caseId: z.string(), theme: z.string(), locale: z.
 
 const hours = z.number().int().min(1).max(8760).nullable();
 const Contract = z
-  .strictObject({ ownerUserId: z.string().min(1).max(64).nullable().optional(), firstContactHours: hours.optional(), resolutionHours: hours.optional() })
+  .strictObject({
+    ownerUserId: z.string().min(1).max(64).nullable().optional(),
+    firstContactHours: hours.optional(),
+    resolutionHours: hours.optional(),
+    compositeWeights: z
+      .strictObject({ nps: z.number(), contactedWithinTarget: z.number(), resolvedWithinTarget: z.number() })
+      .nullable()
+      .optional()
+      .openapi({ description: "Weights of the scorecard's composite index: non-negative, not all zero (else 422); null: equal weights" }),
+  })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field')
   .openapi('UpdateVendorContract');
 const ContractSchema = z
-  .object({ unitId: z.string(), ownerUserId: z.string().nullable(), firstContactHours: z.number().int().nullable(), resolutionHours: z.number().int().nullable(), updatedAt: z.string() })
+  .object({ unitId: z.string(), ownerUserId: z.string().nullable(), firstContactHours: z.number().int().nullable(), resolutionHours: z.number().int().nullable(), compositeWeights: z.object({ nps: z.number(), contactedWithinTarget: z.number(), resolvedWithinTarget: z.number() }), updatedAt: z.string() })
   .openapi('VendorContract');
 
 // ---- helpers --------------------------------------------------------------------------------
@@ -507,6 +517,7 @@ export const caseRoutes = createRouter()
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
     if (!can(actor, 'case.configure', unit.path)) throw forbidden('only an admin over this vendor may set its contract');
     if (unit.kind !== 'vendor') throw new ApiError('UNPROCESSABLE', 'contracts are for vendor units only');
+    if (body.compositeWeights) checkWeights(body.compositeWeights);
     if (body.ownerUserId) {
       const [u] = await db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, actor.tenantId), eq(users.id, body.ownerUserId)));
       if (!u) throw notFound('user');
@@ -520,16 +531,16 @@ export const caseRoutes = createRouter()
       ownerUserId: body.ownerUserId !== undefined ? body.ownerUserId : (existing?.ownerUserId ?? null),
       firstContactHours: body.firstContactHours !== undefined ? body.firstContactHours : (existing?.firstContactHours ?? null),
       resolutionHours: body.resolutionHours !== undefined ? body.resolutionHours : (existing?.resolutionHours ?? null),
-      compositeWeights: existing?.compositeWeights ?? {},
+      compositeWeights: body.compositeWeights !== undefined ? (body.compositeWeights ?? {}) : (existing?.compositeWeights ?? {}),
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     };
     await commit(db, [
       existing
-        ? db.update(vendorContracts).set({ ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, updatedAt: now }).where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.id, existing.id)))
+        ? db.update(vendorContracts).set({ ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, compositeWeights: record.compositeWeights, updatedAt: now }).where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.id, existing.id)))
         : db.insert(vendorContracts).values(record),
       ...(await audit(c, { action: 'vendor_contract.update', targetType: 'unit', targetId: unit.id, before: existing, after: record, details: { changed: Object.keys(body) } })),
     ]);
-    return c.json({ unitId: unit.id, ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, updatedAt: new Date(now).toISOString() }, 200);
+    return c.json({ unitId: unit.id, ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, compositeWeights: weightsOf(record.compositeWeights), updatedAt: new Date(now).toISOString() }, 200);
   });
 

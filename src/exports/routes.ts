@@ -50,11 +50,16 @@ const SCORE_COLUMNS = ['key', 'period', 'nps', 'n', 'promoters', 'passives', 'de
 
 const COLUMNS = ['id', 'created_at', 'local_day', 'unit_id', 'unit_name', 'touchpoint', 'channel', 'locale', 'survey_id', 'survey_version', 'contact_external_id', 'segment', 'lifetime_value', 'score', 'category', 'counted', 'quality_flags'];
 
+/** The scores CSV of scoreReport's items: this export and saved reports (src/reports) write it here. */
+export function scoresCsvBody(items: Awaited<ReturnType<typeof scoreReport>>): string {
+  let body = csvLine(SCORE_COLUMNS);
+  for (const i of items) body += csvLine([i.key, i.period ?? null, i.nps, i.n, i.promoters, i.passives, i.detractors, i.ci?.low ?? null, i.ci?.high ?? null, i.ci?.level ?? null, i.effectiveN ?? null, i.suppressed, i.suppressedReason ?? null, i.delta?.points ?? null, i.delta?.p ?? null]);
+  return body;
+}
+
 export const exportRoutes = createRouter()
   .openapi(scoresCsv, async (c) => {
-    const items = await scoreReport(c, c.req.valid('query'));
-    let body = csvLine(SCORE_COLUMNS);
-    for (const i of items) body += csvLine([i.key, i.period ?? null, i.nps, i.n, i.promoters, i.passives, i.detractors, i.ci?.low ?? null, i.ci?.high ?? null, i.ci?.level ?? null, i.effectiveN ?? null, i.suppressed, i.suppressedReason ?? null, i.delta?.points ?? null, i.delta?.p ?? null]);
+    const body = scoresCsvBody(await scoreReport(c, c.req.valid('query')));
     return new Response(body, { headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="scores.csv"', 'x-request-id': c.get('requestId') } }) as never;
   })
   .openapi(responsesCsv, async (c) => {

@@ -10,6 +10,8 @@ import { evaluateAlerts } from '../alerts/evaluate';
 import { sendDigests } from '../digests/run';
 import { enqueueDueWebhooks } from '../webhooks/dispatch';
 import { escalateLateCases } from '../cases/escalation';
+import { sendDueReports } from '../reports/send';
+import { purgeExpiredPersonalData } from '../settings/retention';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -42,10 +44,10 @@ const escalateCases: Job = async (env, now) => {
   await escalateLateCases(env, now);
 };
 
-const JOBS: Record<string, Job[]> = {
+export const JOBS: Record<string, Job[]> = {
   [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups, enqueueDueWebhooks],
-  [SCHEDULES.hourly]: [evaluateAlerts, sendDigests],
-  [SCHEDULES.daily]: [purgeExpiredCredentials],
+  [SCHEDULES.hourly]: [evaluateAlerts, sendDigests, sendDueReports],
+  [SCHEDULES.daily]: [purgeExpiredCredentials, purgeExpiredPersonalData],
   [SCHEDULES.everyFiveMinutes]: [escalateCases],
 };
 

@@ -1,16 +1,20 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can, type Action } from '../auth/policy';
+import { can, reach, type Action } from '../auth/policy';
 import { commit } from '../db/client';
-import { CHANNELS, responses, surveyVersions, units } from '../db/schema';
+import { auditLog, CHANNELS, responses, surveyVersions, touchpoints, units } from '../db/schema';
 import { createRouter, type AppContext } from '../lib/create-app';
-import { forbidden, notFound } from '../lib/errors';
+import { ApiError, forbidden, notFound } from '../lib/errors';
+import { base64url } from '../lib/ids';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { categorize } from '../scoring/nps';
+import { getUnit } from '../org/units';
+import { categorize, type Category } from '../scoring/nps';
 import { cellOf, recomputeCells } from '../scores/fold';
+import { ScoresQuery } from '../scores/routes';
 import type { Definition } from '../surveys/definition';
+import { clip, createdOnLocalDays, intersect, underAny } from './local-range';
 import { QUALITY_FLAGS } from './quality';
 
 const ResponseSchema = z
@@ -38,6 +42,179 @@ const ResponseSchema = z
 
 const Reason = z.strictObject({ reason: z.string().trim().min(3).max(500).openapi({ description: 'Why: kept in the audit trail' }) }).openapi('ModerationReason');
 
+const CATEGORIES = ['promoter', 'passive', 'detractor'] as const;
+/** The scores of a category, from the scoring module (the one place that knows 9-10 / 7-8 / 0-6). */
+const scoresOf = (category: Category) => Array.from({ length: 11 }, (_, s) => s).filter((s) => categorize(s) === category);
+
+export const ResponsesQuery = z
+  .strictObject({
+    unitId: z.string().min(1).max(64).optional().openapi({ description: 'The unit with its subtree; default everything in reach' }),
+    from: ScoresQuery.shape.from.openapi({ description: "First local day (the unit's time zone, as scores count), inclusive" }),
+    to: ScoresQuery.shape.to.openapi({ description: 'Last local day, inclusive' }),
+    touchpoint: z.string().min(1).max(64).optional().openapi({ description: 'A touchpoint key or id' }),
+    channel: z.enum(CHANNELS).optional(),
+    category: z.enum(CATEGORIES).optional(),
+    excluded: z.enum(['true', 'false', 'all']).default('all').openapi({ description: '`true`: only answers not counted (excluded or flagged); `false`: only counted ones' }),
+    hasComment: z.enum(['true', 'false']).optional().openapi({ description: 'With (or without) a comment; limits the list to units where the caller reads verbatims' }),
+    cursor: z.string().min(1).max(400).optional().openapi({ description: '`nextCursor` of the previous page, with the same filters' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .superRefine((q, ctx) => {
+    if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after `to`' });
+  });
+
+const ListItem = z
+  .object({
+    id: z.string(),
+    unitId: z.string(),
+    unitName: z.string(),
+    touchpointId: z.string(),
+    touchpoint: z.string().openapi({ description: 'The touchpoint key' }),
+    channel: z.enum(CHANNELS),
+    locale: z.string(),
+    score: z.number().int().nullable(),
+    category: z.enum(CATEGORIES).nullable(),
+    answeredAt: z.string().openapi({ format: 'date-time' }),
+    excluded: z.boolean().openapi({ description: 'Not counted in scores: excluded by an admin, or flagged on capture (see qualityFlags)' }),
+    exclusionReason: z.string().nullable().openapi({ description: "The admin's reason when an admin excluded it" }),
+    qualityFlags: z.array(z.enum(QUALITY_FLAGS)),
+    comment: z.string().nullable().optional().openapi({ description: 'Absent when the role does not read verbatims on the unit' }),
+    answers: z.record(z.string(), z.unknown()).openapi({ description: 'Other answers; free-text ones only with verbatims' }),
+  })
+  .openapi('ResponseListItem');
+
+/** A cursor is (created_at, id) of the last item, signed with the filters it was made for: anything else is refused. */
+async function cursorSignature(c: AppContext, at: number, id: string, filters: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(c.get('config').jwtKeys[0]!.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`responses-cursor|${c.get('actor').tenantId}|${at}|${id}|${filters}`));
+  return base64url(new Uint8Array(mac).slice(0, 16));
+}
+
+async function makeCursor(c: AppContext, at: number, id: string, filters: string): Promise<string> {
+  return base64url(new TextEncoder().encode(JSON.stringify([at, id, await cursorSignature(c, at, id, filters)])));
+}
+
+async function readCursor(c: AppContext, cursor: string, filters: string): Promise<{ at: number; id: string }> {
+  const bad = new ApiError('VALIDATION_FAILED', 'the request is not valid', [{ path: 'query.cursor', message: 'not a cursor of this list with these filters' }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')));
+  } catch {
+    throw bad;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || !Number.isSafeInteger(parsed[0]) || typeof parsed[1] !== 'string' || typeof parsed[2] !== 'string') throw bad;
+  const [at, id, sig] = parsed as [number, string, string];
+  if (sig !== (await cursorSignature(c, at, id, filters))) throw bad;
+  return { at, id };
+}
+
+/**
+ * One page of answers within the caller's `response.read` reach, newest first. Comments and
+ * free-text answers per row only where the caller reads verbatims, as for one response.
+ */
+async function listResponses(c: AppContext, q: z.infer<typeof ResponsesQuery>) {
+  const actor = c.get('actor');
+  const db = c.get('db');
+  let paths = reach(actor, 'response.read');
+  if (q.unitId) {
+    const unit = await getUnit(db, actor.tenantId, q.unitId);
+    if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
+    paths = clip(paths, unit.path);
+  }
+  if (paths.length === 0) throw forbidden('your role does not read individual responses');
+  // Filtering on comments would disclose which answers have one: only where verbatims are read.
+  if (q.hasComment) {
+    paths = intersect(paths, reach(actor, 'verbatim.read'));
+    if (paths.length === 0) throw forbidden('your role does not read verbatims');
+  }
+  const { cursor: _c, limit: _l, ...filterFields } = q;
+  const filters = JSON.stringify(Object.entries(filterFields).sort(([a], [b]) => a.localeCompare(b)));
+  const after = q.cursor ? await readCursor(c, q.cursor, filters) : undefined;
+  const hasText = sql`${responses.comment} is not null and trim(${responses.comment}) <> ''`;
+  const rows = await db
+    .select({
+      id: responses.id,
+      unitId: responses.unitId,
+      unitName: units.name,
+      unitPath: units.path,
+      touchpointId: responses.touchpointId,
+      touchpoint: touchpoints.key,
+      surveyId: responses.surveyId,
+      surveyVersion: responses.surveyVersion,
+      channel: responses.channel,
+      locale: responses.locale,
+      score: responses.score,
+      comment: responses.comment,
+      answers: responses.answers,
+      qualityFlags: responses.qualityFlags,
+      counted: responses.counted,
+      createdAt: responses.createdAt,
+    })
+    .from(responses)
+    .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
+    .innerJoin(touchpoints, and(eq(touchpoints.tenantId, responses.tenantId), eq(touchpoints.id, responses.touchpointId)))
+    .where(
+      and(
+        eq(responses.tenantId, actor.tenantId),
+        underAny(paths),
+        await createdOnLocalDays(db, actor.tenantId, paths, q.from, q.to),
+        q.touchpoint ? or(eq(touchpoints.key, q.touchpoint), eq(touchpoints.id, q.touchpoint)) : undefined,
+        q.channel ? eq(responses.channel, q.channel) : undefined,
+        q.category ? inArray(responses.score, scoresOf(q.category)) : undefined,
+        q.excluded === 'all' ? undefined : eq(responses.counted, q.excluded === 'false'),
+        q.hasComment === 'true' ? hasText : q.hasComment === 'false' ? sql`not (${hasText})` : undefined,
+        after ? or(lt(responses.createdAt, after.at), and(eq(responses.createdAt, after.at), lt(responses.id, after.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(responses.createdAt), desc(responses.id))
+    .limit(q.limit + 1);
+  const page = rows.slice(0, q.limit);
+  const ids = page.map((r) => r.id);
+  const versions = [...new Set(page.map((r) => `${r.surveyId}\u0000${r.surveyVersion}`))].map((k) => k.split('\u0000') as [string, string]);
+  const [definitions, moderations] =
+    page.length === 0
+      ? [[], []]
+      : await db.batch([
+          db
+            .select({ surveyId: surveyVersions.surveyId, version: surveyVersions.version, definition: surveyVersions.definition })
+            .from(surveyVersions)
+            .where(and(eq(surveyVersions.tenantId, actor.tenantId), or(...versions.map(([s, v]) => and(eq(surveyVersions.surveyId, s), eq(surveyVersions.version, Number(v))))))),
+          // The admin's reason lives in the audit row of the exclusion: the latest moderation per answer.
+          db
+            .select({ targetId: auditLog.targetId, action: auditLog.action, details: auditLog.details })
+            .from(auditLog)
+            .where(and(eq(auditLog.tenantId, actor.tenantId), eq(auditLog.targetType, 'response'), inArray(auditLog.targetId, ids), inArray(auditLog.action, ['response.exclude', 'response.include'])))
+            .orderBy(desc(auditLog.createdAt), desc(auditLog.id)),
+        ]);
+  const definitionOf = new Map(definitions.map((d) => [`${d.surveyId}\u0000${d.version}`, d.definition]));
+  const lastModeration = new Map<string, { action: string; details: Record<string, unknown> | null }>();
+  for (const m of moderations) if (!lastModeration.has(m.targetId)) lastModeration.set(m.targetId, m);
+  const items = page.map((r) => {
+    const verbatims = can(actor, 'verbatim.read', r.unitPath);
+    const m = lastModeration.get(r.id);
+    const reason = !r.counted && m?.action === 'response.exclude' && typeof m.details?.reason === 'string' ? m.details.reason : null;
+    return {
+      id: r.id,
+      unitId: r.unitId,
+      unitName: r.unitName,
+      touchpointId: r.touchpointId,
+      touchpoint: r.touchpoint,
+      channel: r.channel,
+      locale: r.locale,
+      score: r.score,
+      category: r.score === null ? null : categorize(r.score),
+      answeredAt: new Date(r.createdAt).toISOString(),
+      excluded: !r.counted,
+      exclusionReason: reason,
+      qualityFlags: r.qualityFlags as (typeof QUALITY_FLAGS)[number][],
+      ...(verbatims ? { comment: r.comment } : {}),
+      answers: visibleAnswers(definitionOf.get(`${r.surveyId}\u0000${r.surveyVersion}`) ?? null, r.answers, verbatims),
+    };
+  });
+  const last = page[page.length - 1];
+  return { items, nextCursor: rows.length > q.limit && last ? await makeCursor(c, last.createdAt, last.id, filters) : null };
+}
+
 const row = (db: AppContext['var']['db'], tenantId: string, id: string) =>
   db
     .select({ r: responses, unitPath: units.path, timezone: units.timezone, definition: surveyVersions.definition })
@@ -50,14 +227,20 @@ type Row = Awaited<ReturnType<typeof row>>[number];
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** The answers a caller may see: free-text ones (the survey's comment questions) only with verbatims. */
+function visibleAnswers(definition: unknown, answers: Record<string, unknown>, verbatims: boolean) {
+  if (verbatims) return answers;
+  const textIds = new Set(((definition as Definition | null)?.questions ?? []).filter((q) => q.type === 'comment').map((q) => q.id));
+  return Object.fromEntries(Object.entries(answers).filter(([id]) => !textIds.has(id)));
+}
+
 /**
  * The response as the caller may see it: verbatims (the comment, and the answers to the
  * survey's other comment questions) only for roles that read verbatims (policy `verbatim.read`).
  */
 function present(found: Row, verbatims = true) {
   const r = found.r;
-  const textIds = new Set(((found.definition as unknown as Definition | null)?.questions ?? []).filter((q) => q.type === 'comment').map((q) => q.id));
-  const answers = verbatims ? r.answers : Object.fromEntries(Object.entries(r.answers).filter(([id]) => !textIds.has(id)));
+  const answers = visibleAnswers(found.definition, r.answers, verbatims);
   return {
     id: r.id,
     invitationId: r.invitationId,
@@ -91,6 +274,18 @@ async function permitted(c: AppContext, id: string, action: Action): Promise<Row
 
 const tags = ['responses'];
 const routes = {
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/responses',
+    tags,
+    summary: 'Answers in reach, newest first, filtered and paged by cursor',
+    description:
+      'Roles that read responses (admin, analyst, manager, vendor) within their reach; a unit outside it answers 404. The comment and free-text answers only where the role reads verbatims (admin, analyst, manager): for others the field is absent. Ordered by the time of the answer, newest first; `nextCursor` continues with the same filters (any other cursor answers 400).',
+    security,
+    middleware: [authenticate] as const,
+    request: { query: ResponsesQuery },
+    responses: { 200: json(z.object({ items: z.array(ListItem), nextCursor: z.string().nullable() }), 'One page'), ...errors(...AUTHED) },
+  }),
   get: createRoute({
     method: 'get',
     path: '/api/v1/responses/{id}',
@@ -154,6 +349,7 @@ async function moderate(c: AppContext, id: string, reason: string, counted: bool
 }
 
 export const responseRoutes = createRouter()
+  .openapi(routes.list, async (c) => c.json(await listResponses(c, c.req.valid('query')), 200))
   .openapi(routes.get, async (c) => {
     const found = await permitted(c, c.req.valid('param').id, 'response.read');
     return c.json(present(found, can(c.get('actor'), 'verbatim.read', found.unitPath)), 200);

@@ -9,6 +9,7 @@ import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, type ErrorDetail } from '../lib/errors';
 import { hex } from '../lib/ids';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
+import { retentionDays } from './retention';
 import { getSettings, SettingsSchema, type Settings } from './settings';
 
 /** Secrets show their last 4 characters when long enough that this gives nothing away. */
@@ -26,6 +27,7 @@ function present(s: Settings) {
     sms: s.sms ? { baseUrl: s.sms.baseUrl, accountSid: s.sms.accountSid, from: s.sms.from, authToken: mask(s.sms.authToken) } : null,
     webhook: s.webhook ? { url: s.webhook.url, secret: mask(s.webhook.secret) } : null,
     widget: s.widget ? { publicKey: s.widget.publicKey, secret: mask(s.widget.secret) } : null,
+    retention: s.retention,
   };
 }
 
@@ -39,6 +41,9 @@ const SettingsView = z
     sms: z.object({ baseUrl: z.string(), accountSid: z.string(), from: z.string(), authToken: masked }).nullable(),
     webhook: z.object({ url: z.string(), secret: masked }).nullable(),
     widget: z.object({ publicKey: z.string(), secret: masked }).nullable(),
+    retention: z
+      .object({ commentDays: z.number().int().nullable(), contactDays: z.number().int().nullable() })
+      .openapi({ description: 'Days after which answers\' free text, and contacts\' personal data without activity, are erased; null keeps forever' }),
   })
   .openapi('Settings');
 
@@ -62,6 +67,10 @@ const UpdateSettings = z
     sms: PROVIDERS.sms.partial().nullable().optional().openapi({ description: 'SMS provider; `null` removes it' }),
     webhook: PROVIDERS.webhook.partial().nullable().optional().openapi({ description: 'Webhook for invitations; `null` removes it' }),
     widget: z.null().optional().openapi({ description: '`null` turns the widget off; keys come from POST /api/v1/settings/widget-key' }),
+    retention: z
+      .strictObject({ commentDays: retentionDays.optional(), contactDays: retentionDays.optional() })
+      .optional()
+      .openapi({ description: 'Retention in days (30..3650, `null` keeps forever); a field not given keeps its value. Erased daily at 03:00 UTC.' }),
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one setting to change')
   .openapi('UpdateSettings');
@@ -141,6 +150,10 @@ export const settingsRoutes = createRouter()
     const changes: Record<string, unknown> = {};
     const problems: ErrorDetail[] = [];
     for (const [key, value] of Object.entries(patch)) {
+      if (key === 'retention') {
+        changes.retention = { ...before.retention, ...(value as object) };
+        continue;
+      }
       if (!(key in PROVIDERS) || value === null) {
         changes[key] = value ?? undefined;
         continue;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { BusinessCalendarSchema, CasePhonesSchema, CaseTargetsSchema, RoutingRulesSchema } from '../cases/config';
 import { tenants } from '../db/schema';
+import { RetentionSchema } from './retention';
 
 /**
  * A tenant's program settings, kept as JSON on the tenant row and always read through this
@@ -34,6 +35,8 @@ export const SettingsSchema = z.object({
   businessCalendar: BusinessCalendarSchema.optional(),
   routingRules: RoutingRulesSchema.optional(),
   casePhones: CasePhonesSchema.optional(),
+  /** How long answers' free text and contacts' personal data are kept (src/settings/retention.ts); null keeps forever. */
+  retention: RetentionSchema.default({ commentDays: null, contactDays: null }),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

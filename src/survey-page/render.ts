@@ -38,6 +38,7 @@ button{display:block;width:100%;min-height:3rem;padding:.75rem 1.5rem;font:inher
 .alert{border:2px solid #b42318;background:#fef3f2;padding:.75rem 1rem;border-radius:.5rem;margin:0 0 1.25rem}
 .saved{font-weight:600}
 .status:empty{display:none}
+.preview{border:2px dashed #5c6370;background:#fff;padding:.5rem .75rem;border-radius:.5rem;margin:0 0 1rem}
 .hp{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 [hidden]{display:none!important}`;
 
@@ -51,6 +52,11 @@ export interface PageView {
   nonce: string;
   /** Hidden-question values carried from the link's query string. */
   hiddenValues?: Record<string, string>;
+  /**
+   * The portal's preview (POST /api/v1/surveys/{id}/preview): this banner on top, every
+   * follow-up shown, and a form that cannot submit (no action, no script, the button disabled).
+   */
+  preview?: { banner: string };
 }
 
 /** The survey's text for a key in the page's locale, else in the survey's default locale. */
@@ -192,15 +198,15 @@ export function scorePage(v: PageView, opts: { issues?: Issue[]; values?: Values
     locale: v.locale,
     title: t('page.title'),
     nonce: v.nonce,
-    script: true,
-    body: html`<h1>${t('page.title')}</h1>
+    script: !v.preview,
+    body: html`${v.preview ? html`<p class="preview" role="note" lang="en" dir="ltr">${v.preview.banner}</p>` : ''}<h1>${t('page.title')}</h1>
 ${errorSummary(issues, s)}
-<form id="f" method="post" action="${v.action}" novalidate>
+<form id="f"${v.preview ? '' : html` method="post" action="${v.action}"`} novalidate>
 ${hiddenInputs(v, 1)}${honeypot}
 ${scale({ name: 'score', id: nps.id, from: 0, to: 10, legend: t(`${nps.id}.label`), low: t(`${nps.id}.low`), high: t(`${nps.id}.high`), checked: opts.values?.score, error: fieldError(issues, 'score', nps.id, s), required: true })}
 <p id="live" class="status saved" role="status" data-saved="${s.saved}"></p>
-<fieldset id="fu" hidden disabled>${later.map((q) => question(q, v, null, {}, [], s, primary))}</fieldset>
-<button type="submit">${t('page.submit')}</button>
+<fieldset id="fu"${v.preview ? '' : raw(' hidden')} disabled>${later.map((q) => question(q, v, null, {}, [], s, primary))}</fieldset>
+<button type="submit"${v.preview ? raw(' disabled') : ''}>${t('page.submit')}</button>
 </form>`,
   });
 }

@@ -10,7 +10,7 @@ import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { DefinitionSchema, missingTexts, type Definition } from './definition';
+import { DefinitionSchema, missingTexts, requiredTexts, type Definition } from './definition';
 import { standardSurvey } from './templates';
 
 const locale = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 language tag such as en, de or pt-BR');
@@ -24,6 +24,8 @@ const SurveySchema = z
     publishedVersion: z.number().int().nullable(),
     /** Texts the draft still lacks per locale; publishing needs none missing. */
     missingTexts: z.record(z.string(), z.array(z.string())),
+    /** The text keys every locale of the draft needs (the editor's rows; other keys are optional). */
+    requiredTexts: z.array(z.string()),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -54,6 +56,7 @@ const present = (s: SurveyRow) => ({
   draft: s.draft,
   publishedVersion: s.publishedVersion,
   missingTexts: missingTexts(s.draft as Definition, s.defaultLocale),
+  requiredTexts: requiredTexts(s.draft as Definition),
   createdAt: new Date(s.createdAt).toISOString(),
   updatedAt: new Date(s.updatedAt).toISOString(),
 });

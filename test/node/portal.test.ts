@@ -161,10 +161,14 @@ describe('the portal in Chromium', () => {
 
     const { page, errors } = await signIn(context, 'admin@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: Acme Field Services' }).waitFor();
-    expect(await navLinks(page)).toEqual(['Dashboard', 'Cases', 'Action plans']);
+    expect(await navLinks(page)).toEqual(['Dashboard', 'Responses', 'Cases', 'Action plans', 'Reports', 'Administration']);
     const byUnit = page.locator('table', { hasText: 'Units under Acme Field Services' });
     for (const name of ['EMEA', 'Americas', 'FastFix', 'QuickServe']) expect(await byUnit.getByRole('rowheader', { name }).count()).toBe(1);
     expect(await byUnit.locator('tbody tr').count()).toBe(4);
+    // The 0–10 distribution: the answers seeded above, counted per score here.
+    const perScore = Array.from({ length: 11 }, (_, score) => Object.values(ANSWERS).flat().filter((a) => a.score === score).length);
+    const dist = page.locator('table', { hasText: 'Answers per score' });
+    expect(await dist.locator('tbody td').allTextContents()).toEqual(perScore.map(String));
     await check(page, 'admin-dashboard');
 
     // Drill down: EMEA → Berlin and Paris; Paris is under the minimum n and shown as such.
@@ -267,7 +271,7 @@ describe('the portal in Chromium', () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'vendor@fastfix.test');
     await page.getByRole('heading', { name: 'Scorecard: FastFix' }).waitFor();
-    expect(await navLinks(page)).toEqual(['Scorecard', 'Cases']);
+    expect(await navLinks(page)).toEqual(['Scorecard', 'Responses', 'Cases']);
     expect(await page.locator('.card', { hasText: 'Answers (n)' }).textContent()).toContain('3');
     expect(await page.content()).not.toContain('QuickServe');
     await expectFits(page);

@@ -411,6 +411,17 @@ matrix('GET /api/v1/surveys/{id}/versions/{version}', 'version 1', programRead, 
   if (expected === 200) expect(res.body.version).toBe(1);
 });
 
+// Previewing renders a draft and stores nothing: whoever reads survey designs may.
+matrix('POST /api/v1/surveys/{id}/preview', 'a survey in German', programRead, async (login, expected) => {
+  const { survey } = await designTargets();
+  const before = (await call('GET', `/api/v1/surveys/${survey.id}`, { token: admin() })).body;
+  const res = await call('POST', `/api/v1/surveys/${survey.id}/preview`, { token: tokenOf(login), body: { locale: 'de' } });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body).toContain('<html lang="de"');
+  else expect(JSON.stringify(res.body)).not.toContain(survey.name);
+  expect((await call('GET', `/api/v1/surveys/${survey.id}`, { token: admin() })).body).toEqual(before);
+});
+
 matrix('POST /api/v1/touchpoints', 'a new touchpoint', (login) => tenantStatus(login, 201), async (login, expected) => {
   const { survey } = await designTargets();
   const key = `new-${uniq()}`;
@@ -622,6 +633,22 @@ for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
       expect(res.body).toMatchObject({ id: r.id, score: 4, qualityFlags: ['duplicate'], counted: false });
       // Verbatims only for the roles that read them.
       expect(res.body.comment).toBe(VERBATIM_ROLES.has(GRANT[login].role) ? r.comment : null);
+    }
+    if (!(expected === 200 && VERBATIM_ROLES.has(GRANT[login].role))) expect(JSON.stringify(res.body)).not.toContain(r.comment);
+  });
+}
+
+for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
+  matrix('GET /api/v1/responses', `answers in ${LABEL[unit]}`, (login) => responseRead(login, unit), async (login, expected) => {
+    const r = await newResponse(unit === 'emea' ? 'paris' : unit);
+    const res = await call('GET', `/api/v1/responses?unitId=${U(unit)}&limit=200`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) {
+      const item = res.body.items.find((i: any) => i.id === r.id);
+      expect(item).toMatchObject({ id: r.id, score: 4, excluded: true });
+      // Verbatims only for the roles that read them; for others the field is absent.
+      if (VERBATIM_ROLES.has(GRANT[login].role)) expect(item.comment).toBe(r.comment);
+      else expect('comment' in item).toBe(false);
     }
     if (!(expected === 200 && VERBATIM_ROLES.has(GRANT[login].role))) expect(JSON.stringify(res.body)).not.toContain(r.comment);
   });
@@ -890,6 +917,90 @@ matrix('PATCH /api/v1/action-plans/{id}', 'a plan in Berlin', (login) => planSta
     expect((await call('GET', `/api/v1/action-plans/${plan.id}`, { token: admin() })).body.status).toBe('planned');
   }
 });
+
+/** Who may pick an owner for a plan on a unit: the plan writers within reach. */
+matrix('GET /api/v1/action-plans/owners', 'owners for Berlin', (login) => planStatus(login, PLAN_WRITERS, 200), async (login, expected) => {
+  const res = await call('GET', `/api/v1/action-plans/owners?unitId=${U('berlin')}`, { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body.items.map((u: any) => u.id)).toContain(t.userIds.admin);
+});
+
+/** Themes come from comments: roles reading scores and verbatims (admin, analyst, manager) within reach. */
+const THEME_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
+for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
+  matrix('GET /api/v1/themes', `themes of ${LABEL[unit]}`, (login) => (!SEES[login].includes(unit) ? 404 : THEME_READERS.has(login) ? 200 : 403), async (login, expected) => {
+    const res = await call('GET', `/api/v1/themes?unitId=${U(unit)}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
+  });
+}
+
+// ---- Saved reports and vendor scorecards ----------------------------------------------------
+
+/** Reports: anyone who reads scores of the unit saves one; its owner and admins over the unit manage it (docs/reports.md). */
+const REPORT_OVERSEERS = new Set<Login>(['admin']);
+const reportStatus = (login: Login, owner: Login, ok: number) => (!SEES[login].includes('berlin') ? 404 : login === owner || REPORT_OVERSEERS.has(login) ? ok : 403);
+const newReport = async () => {
+  const res = await call('POST', '/api/v1/reports', { token: tokenOf('manager'), body: { name: `Berlin ${uniq()}`, unitId: U('berlin'), filters: { rangeDays: 28 } } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; name: string };
+};
+
+matrix('POST /api/v1/reports', 'a report on Berlin', (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 201 : 403), async (login, expected) => {
+  const res = await call('POST', '/api/v1/reports', { token: tokenOf(login), body: { name: `By ${login}`, unitId: U('berlin'), filters: { rangeDays: 7 }, schedule: { weekday: 1, hour: 8, recipients: ['authz@reports.test'] } } });
+  expectOutcome(res, expected);
+  if (expected === 201) await expectAudited(res, login, 'report.create', res.body.id);
+  else refused.push({ name: `${login} POST /api/v1/reports`, requestId: res.headers.get('x-request-id')! });
+});
+matrix('GET /api/v1/reports', "own, and an admin's reach", () => 200, async (login, expected) => {
+  const report = await newReport();
+  const res = await call('GET', '/api/v1/reports', { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  expect(res.body.items.some((r: any) => r.id === report.id)).toBe(login === 'manager' || REPORT_OVERSEERS.has(login));
+});
+matrix('GET /api/v1/reports/{id}', "the EMEA manager's report on Berlin", (login) => reportStatus(login, 'manager', 200), async (login, expected) => {
+  const report = await newReport();
+  expectOutcome(await call('GET', `/api/v1/reports/${report.id}`, { token: tokenOf(login) }), expected);
+});
+matrix('GET /api/v1/reports/{id}/scores.csv', "the EMEA manager's report on Berlin", (login) => reportStatus(login, 'manager', 200), async (login, expected) => {
+  const report = await newReport();
+  const res = await call('GET', `/api/v1/reports/${report.id}/scores.csv`, { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  if (expected === 200) expect(res.body).toMatch(/^key,period,nps,n,/);
+});
+matrix('PATCH /api/v1/reports/{id}', "the EMEA manager's report on Berlin", (login) => reportStatus(login, 'manager', 200), async (login, expected) => {
+  const report = await newReport();
+  const res = await call('PATCH', `/api/v1/reports/${report.id}`, { token: tokenOf(login), body: { name: `Renamed by ${login}` } });
+  expectOutcome(res, expected);
+  const after = await call('GET', `/api/v1/reports/${report.id}`, { token: admin() });
+  if (expected === 200) {
+    expect(after.body.name).toBe(`Renamed by ${login}`);
+    await expectAudited(res, login, 'report.update', report.id);
+  } else {
+    refused.push({ name: `${login} PATCH /api/v1/reports/{id}`, requestId: res.headers.get('x-request-id')! });
+    expect(after.body.name).toBe(report.name);
+  }
+});
+matrix('DELETE /api/v1/reports/{id}', "the EMEA manager's report on Berlin", (login) => reportStatus(login, 'manager', 204), async (login, expected) => {
+  const report = await newReport();
+  const res = await call('DELETE', `/api/v1/reports/${report.id}`, { token: tokenOf(login) });
+  expectOutcome(res, expected);
+  const after = await call('GET', `/api/v1/reports/${report.id}`, { token: admin() });
+  if (expected === 204) {
+    expect(after.status).toBe(404);
+    await expectAudited(res, login, 'report.delete', report.id);
+  } else {
+    refused.push({ name: `${login} DELETE /api/v1/reports/{id}`, requestId: res.headers.get('x-request-id')! });
+    expect(after.status).toBe(200);
+  }
+});
+for (const unit of ['fastfix', 'quickserve'] as UnitKey[]) {
+  matrix('GET /api/v1/vendors/{unitId}/scorecard', LABEL[unit], (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403), async (login, expected) => {
+    const res = await call('GET', `/api/v1/vendors/${U(unit)}/scorecard`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), name: LABEL[unit] });
+  });
+}
 
 // -------------------------------------------------------------------------------------------
 

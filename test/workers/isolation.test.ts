@@ -60,6 +60,9 @@ interface Ids {
   alert: string;
   /** An action plan in Berlin, owned by A's manager, answering A's alert. */
   plan: string;
+  /** A saved report of A's manager on the region, mailed weekly; and A's vendor unit FastFix. */
+  report: string;
+  vendor: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -90,6 +93,8 @@ let bRuleId: string;
 let bHookId: string;
 /** B's own action plan. */
 let bPlanId: string;
+/** B's own saved report. */
+let bReportId: string;
 let aHooks: unknown;
 const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
@@ -347,6 +352,8 @@ const CASES: IsolationCase[] = [
   { op: 'GET /api/v1/surveys/{id}', name: "A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}`, 'GET') },
   { op: 'PATCH /api/v1/surveys/{id}', name: "rename A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}`, 'PATCH', { name: 'pwned' }) },
   { op: 'POST /api/v1/surveys/{id}/publish', name: "publish A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/publish`, 'POST') },
+  { op: 'POST /api/v1/surveys/{id}/preview', name: "preview A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/preview`, 'POST', { locale: 'en' }) },
+  { op: 'POST /api/v1/surveys/{id}/preview', name: "preview A's survey with B's own draft", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/preview`, 'POST', { locale: 'en', draft: { questions: [{ id: 'nps', type: 'nps' }], translations: { en: { 'nps.label': 'Recommend?' } } } }) },
   { op: 'GET /api/v1/surveys/{id}/versions', name: "A's survey versions", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/versions`, 'GET') },
   { op: 'GET /api/v1/surveys/{id}/versions/{version}', name: "A's survey version 1", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/versions/1`, 'GET') },
   {
@@ -465,6 +472,20 @@ const CASES: IsolationCase[] = [
 
   // Responses and anonymous links
   { op: 'GET /api/v1/responses/{id}', name: "A's response", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/responses/${x.response}`, 'GET') },
+  { op: 'GET /api/v1/responses', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/responses?unitId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/responses', name: "filtered by A's touchpoint (?touchpoint)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/responses?touchpoint=${x.touchpoint}`, 'GET') },
+  {
+    op: 'GET /api/v1/responses',
+    name: "B's own list holds nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/responses?limit=200', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeGreaterThan(0);
+      expectNoLeak(res, '');
+    },
+  },
+  { op: 'GET /api/v1/themes', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/themes?unitId=${x.unit}`, 'GET') },
   ...(['exclude', 'include'] as const).map(
     (verb): IsolationCase => ({
       op: `POST /api/v1/responses/{id}/${verb}`,
@@ -666,6 +687,7 @@ const CASES: IsolationCase[] = [
   { op: 'GET /api/v1/action-plans', name: "filtered by A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/action-plans', name: "filtered by A's owner (?ownerUserId)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/action-plans?ownerUserId=${x.grantUser}`, 'GET') },
   { op: 'GET /api/v1/action-plans/{id}', name: "A's plan", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans/${x.plan}`, 'GET') },
+  { op: 'GET /api/v1/action-plans/owners', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans/owners?unitId=${x.unit}`, 'GET') },
   {
     op: 'PATCH /api/v1/action-plans/{id}',
     name: "close A's plan",
@@ -678,6 +700,34 @@ const CASES: IsolationCase[] = [
     },
   },
   { op: 'PATCH /api/v1/action-plans/{id}', name: "B's plan handed to A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans/${bPlanId}`, 'PATCH', { ownerUserId: x.user }) },
+
+  // Saved reports and vendor scorecards
+  { op: 'GET /api/v1/reports', name: 'list', kind: 'list', path: '/api/v1/reports', mustContain: () => [bReportId] },
+  { op: 'POST /api/v1/reports', name: "a report on A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/reports', 'POST', { name: 'pwned', unitId: x.unit, filters: { rangeDays: 7 } }) },
+  { op: 'GET /api/v1/reports/{id}', name: "A's report", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/reports/${x.report}`, 'GET') },
+  { op: 'GET /api/v1/reports/{id}/scores.csv', name: "A's report run now", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/reports/${x.report}/scores.csv`, 'GET') },
+  {
+    op: 'PATCH /api/v1/reports/{id}',
+    name: "A's report redirected to B's mailbox",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/reports/${x.report}`, 'PATCH', { name: 'pwned', schedule: { weekday: 'daily', hour: 1, recipients: ['mole@b.test'] } }),
+    after: async () => {
+      const res = await call('GET', `/api/v1/reports/${aIds.report}`, { token: A.tokens.manager });
+      expect(res.body.schedule.recipients).toEqual(['ops@a.test']);
+      expect(res.body.name).not.toBe('pwned');
+    },
+  },
+  { op: 'PATCH /api/v1/reports/{id}', name: "B's report moved onto A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/reports/${bReportId}`, 'PATCH', { unitId: x.unit }) },
+  {
+    op: 'DELETE /api/v1/reports/{id}',
+    name: "A's report",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/reports/${x.report}`, 'DELETE'),
+    after: async () => expect((await call('GET', `/api/v1/reports/${aIds.report}`, { token: A.tokens.manager })).status).toBe(200),
+  },
+  { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
   // The caller
   {
@@ -806,6 +856,10 @@ beforeAll(async () => {
   ]);
   expect([aPlan.status, bPlan.status]).toEqual([201, 201]);
   bPlanId = bPlan.body.id;
+  const reportOn = (f: Fixture, token: string) => call('POST', '/api/v1/reports', { token, body: { name: `Weekly ${uniq()}`, unitId: f.units.emea, filters: { rangeDays: 28 }, schedule: { weekday: 1, hour: 8, recipients: ['ops@a.test'] } } });
+  const [aReport, bReport] = await Promise.all([reportOn(A, A.tokens.manager), reportOn(B, B.tokens.admin)]);
+  expect([aReport.status, bReport.status]).toEqual([201, 201]);
+  bReportId = bReport.body.id;
   bTouchpointKey = bTouchpoint.body.key;
   bContact = `crm_${uniq()}${uniq()}`;
   expect((await call('PUT', `/api/v1/contacts/${bContact}`, { token: B.tokens.admin, body: { email: 'b@b.test' } })).status).toBe(201);
@@ -844,6 +898,8 @@ beforeAll(async () => {
     alert: aAlert,
     case: aCase,
     plan: aPlan.body.id,
+    report: aReport.body.id,
+    vendor: A.units.fastfix!,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -881,6 +937,7 @@ beforeAll(async () => {
     aDelivery!.id,
     aCase,
     aPlan.body.id,
+    aReport.body.id,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),

@@ -1,5 +1,5 @@
 // Cases inbox (mine, my team, overdue) and the case page with its timeline and status changes.
-import { api, errorBox, fmtDate, h, main, setNotice, setTitle, table, Unauthorized } from '../lib.js';
+import { api, attempt, errorBox, fmtDate, h, main, setNotice, setTitle, table, Unauthorized } from '../lib.js';
 
 const TRANSITIONS = { open: ['contacted', 'closed'], contacted: ['resolved', 'closed'], resolved: ['open'], closed: ['open'] };
 
@@ -61,11 +61,60 @@ async function casePage(id) {
       h('button', { type: 'submit' }, 'Save'),
       out,
     ),
+    await replyForm(k, () => casePage(id)),
     h('h2', {}, 'Timeline'),
     h('ol', { class: 'timeline' }, (k.timeline ?? []).map((ev) => h('li', {}, h('strong', {}, ev.type), ` ${fmtDate(ev.createdAt)}`, ev.fromStatus !== ev.toStatus && ev.toStatus ? ` · ${ev.fromStatus ?? '—'} → ${ev.toStatus}` : '', ev.note ? ` · ${ev.note}` : '', ev.reason ? ` · reason: ${ev.reason}` : ''))),
   );
 }
 
+/**
+ * "Reply to the customer": a template rendered for this case by the API (placeholders filled in
+ * the contact's locale), edited here, then kept in the timeline as a note. The API has no
+ * endpoint that emails the customer, so the reply is also offered as an email draft (mailto).
+ */
+async function replyForm(k, reload) {
+  const templates = await api('GET', '/api/v1/reply-templates').then((r) => r.items, () => []);
+  const themes = [...new Set(templates.map((t) => t.theme))];
+  if (!themes.length) return h('p', {}, 'No reply templates yet: an administrator adds them.');
+  const out = h('div', { 'aria-live': 'polite' });
+  const template = h('select', { id: 'reply-template' }, h('option', { value: '' }, 'Choose a template'), themes.map((t) => h('option', { value: t }, t)));
+  const subject = h('input', { id: 'reply-subject', required: true, maxlength: 300 });
+  const body = h('textarea', { id: 'reply-body', rows: 6, required: true, maxlength: 3500 });
+  const email = k.contact?.email;
+  const draft = h('a', { hidden: !email }, 'Open as an email draft');
+  const syncDraft = () => email && draft.setAttribute('href', `mailto:${email}?subject=${encodeURIComponent(subject.value)}&body=${encodeURIComponent(body.value)}`);
+  syncDraft();
+  subject.addEventListener('input', syncDraft);
+  body.addEventListener('input', syncDraft);
+  template.addEventListener('change', () =>
+    attempt(out, async () => {
+      if (!template.value) return;
+      const r = await api('GET', `/api/v1/cases/${k.id}/reply?theme=${encodeURIComponent(template.value)}`);
+      subject.value = r.subject;
+      body.value = r.body;
+      syncDraft();
+    }),
+  );
+  return h(
+    'section',
+    { 'aria-labelledby': 'reply-heading' },
+    h('h2', { id: 'reply-heading' }, 'Reply to the customer'),
+    h('form', { class: 'stack', onsubmit: (e) => {
+      e.preventDefault();
+      attempt(out, async () => {
+        await api('PATCH', `/api/v1/cases/${k.id}`, { note: `Reply to the customer: ${subject.value.trim()}\n\n${body.value.trim()}` });
+        setNotice('Reply added to the timeline.');
+        await reload();
+      });
+    } },
+      h('label', { for: 'reply-template' }, 'Reply template', template),
+      h('label', { for: 'reply-subject' }, 'Subject', subject),
+      h('label', { for: 'reply-body' }, 'Message', body),
+      h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Add reply to timeline'), draft),
+      out,
+    ),
+  );
+}
 
 export default function cases({ parts, params }) {
   return parts[1] ? casePage(parts[1]) : casesPage(params);

@@ -15,7 +15,7 @@ export default async function dashboard({ params }) {
   const to = today();
   const q = `unitId=${unit.id}&from=${from}&to=${to}`;
   const [total, trend, children, touchpoints] = await Promise.all([
-    api('GET', `/api/v1/scores?${q}&compare=previous`),
+    api('GET', `/api/v1/scores?${q}&compare=previous&distribution=true`),
     api('GET', `/api/v1/scores?${q}&period=month`),
     api('GET', `/api/v1/scores?${q}&groupBy=${group}&compare=previous`),
     group === 'touchpoint' ? api('GET', '/api/v1/touchpoints').catch(() => ({ items: [] })) : { items: [] },
@@ -33,6 +33,7 @@ export default async function dashboard({ params }) {
       h('div', { class: 'card' }, h('div', {}, 'Change vs previous period'), h('div', { class: 'big' }, all.delta ? `${all.delta.points > 0 ? '+' : ''}${fmtNps(all.delta.points)}` : '—'), all.delta ? h('div', {}, all.delta.p < 0.05 ? '★ significant' : 'not significant') : h('div', {}, 'not comparable')),
     ),
   );
+  main.append(h('h2', {}, 'Score distribution'), distribution(all));
   main.append(h('h2', {}, 'Over time'), table('NPS per month with its interval and n', ['Month', 'NPS', 'n'], trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n))))));
   const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
   const rows = children.items
@@ -49,4 +50,17 @@ export default async function dashboard({ params }) {
     });
   const caption = group === 'unit' ? `Units under ${unit.name}` : `By ${GROUPS[group].toLowerCase()}`;
   main.append(h('h2', {}, `By ${GROUPS[group].toLowerCase()}`), rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change'], rows) : h('p', {}, 'No answers in the period.'));
+}
+
+/** The 0–10 distribution from the API as a table; the bars only draw the counts (no scoring here). */
+function distribution(item) {
+  if (!item.distribution) return h('p', { class: 'suppressed' }, item.n ? 'Too few answers to show the distribution.' : 'No answers in the period.');
+  const max = Math.max(1, ...item.distribution);
+  return table(
+    'Answers per score, 0 to 10',
+    ['Score', 'Answers (n)'],
+    item.distribution.map((count, score) =>
+      h('tr', {}, h('th', { scope: 'row' }, String(score)), h('td', { class: 'num' }, String(count), h('span', { class: 'bar', 'aria-hidden': 'true', style: `width:${((count / max) * 8).toFixed(2)}rem` }))),
+    ),
+  );
 }

@@ -1,5 +1,5 @@
 // Action plans: list and board views, a new plan, a plan with its NPS before and after.
-import { api, managedUnits, errorBox, fmtNps, h, main, session, setNotice, setTitle, table, Unauthorized } from '../lib.js';
+import { api, daysAgo, errorBox, fmtDate, fmtNps, h, main, managedUnits, session, setNotice, setTitle, table, today, unitName, Unauthorized } from '../lib.js';
 
 const PLAN_STATUSES = ['planned', 'in_progress', 'done', 'cancelled'];
 async function plansPage(params) {
@@ -20,6 +20,7 @@ async function plansPage(params) {
     unitId: h('select', { id: 'plan-unit', required: true }, units.map((u) => h('option', { value: u.id }, `${'· '.repeat(Math.max(0, u.depth - (units[0].depth ?? 0)))}${u.name}`))),
     title: h('input', { id: 'plan-title', required: true, maxlength: 200 }),
     theme: h('input', { id: 'plan-theme', maxlength: 100 }),
+    ownerUserId: h('select', { id: 'plan-owner' }),
     dueOn: h('input', { id: 'plan-due', type: 'date' }),
     beforeFrom: h('input', { id: 'plan-before-from', type: 'date' }),
     beforeTo: h('input', { id: 'plan-before-to', type: 'date' }),
@@ -27,12 +28,52 @@ async function plansPage(params) {
     afterTo: h('input', { id: 'plan-after-to', type: 'date' }),
   };
   const out = h('div', { 'aria-live': 'polite' });
+  // The alert a plan answers, when started from one (sent as alertId).
+  let alertId = null;
+  const source = h('p', { class: 'help', 'aria-live': 'polite' });
+  const themesBox = h('div', { 'aria-live': 'polite' });
+
+  /** Owners and themes follow the unit chosen in the form. */
+  async function loadOwners() {
+    const me = session().me.user?.id;
+    const unit = f.unitId.value;
+    const owners = await api('GET', `/api/v1/action-plans/owners?unitId=${encodeURIComponent(unit)}`).then((r) => r.items, () => []);
+    if (unit !== f.unitId.value) return; // another unit was chosen meanwhile: its answer wins
+    const list = owners.some((o) => o.id === me) || !me ? owners : [{ id: me, name: session().me.user?.name ?? '', email: session().me.user?.email ?? '' }, ...owners];
+    f.ownerUserId.replaceChildren(...list.map((o) => h('option', { value: o.id, selected: o.id === me }, o.name ? `${o.name} (${o.email})` : o.email)));
+  }
+  async function loadThemes() {
+    const unit = f.unitId.value;
+    const r = await api('GET', `/api/v1/themes?unitId=${encodeURIComponent(unit)}&from=${daysAgo(89)}&to=${today()}`).catch(() => null);
+    if (unit !== f.unitId.value) return;
+    if (!r) return themesBox.replaceChildren(h('p', {}, 'Themes need a role that reads comments.'));
+    const name = f.unitId.selectedOptions[0]?.textContent.replace(/^(· )+/, '') ?? '';
+    if (!r.items.length) return themesBox.replaceChildren(h('p', {}, `No detractor comments in ${name} over the last 90 days.`));
+    themesBox.replaceChildren(
+      table(`Detractor themes in ${name}, last 90 days`, ['Theme', 'Detractors', 'Passives', 'Promoters', 'Action'], r.items.slice(0, 10).map((t) =>
+        h('tr', {}, h('th', { scope: 'row' }, t.theme), h('td', { class: 'num' }, String(t.detractors)), h('td', { class: 'num' }, String(t.passives)), h('td', { class: 'num' }, String(t.promoters)),
+          h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Plan for this theme: ${t.theme}`, onclick: () => {
+            f.theme.value = t.theme;
+            f.title.value = `Fewer detractors mentioning “${t.theme}”`;
+            source.textContent = `Starts from the theme “${t.theme}” (${t.detractors} detractor comments).`;
+            f.title.focus();
+          } }, 'Plan for this theme'))),
+      )),
+    );
+  }
+  f.unitId.addEventListener('change', () => Promise.all([loadOwners(), loadThemes()]));
+
+  // The form is drawn at once; the alerts, owners and themes fill in as they arrive.
+  const alertsBox = h('div', { 'aria-live': 'polite' });
+  main.append(h('h2', {}, 'Start from an alert'), alertsBox, h('h2', {}, 'Start from a theme'), themesBox);
+
   main.append(
     h('h2', {}, 'New action plan'),
-    h('form', { class: 'stack', onsubmit: async (e) => {
+    h('form', { class: 'stack plan-form', onsubmit: async (e) => {
       e.preventDefault();
-      const body = { ownerUserId: session().me.user?.id };
+      const body = {};
       for (const [k, el] of Object.entries(f)) if (el.value.trim()) body[k] = el.value.trim();
+      if (alertId) body.alertId = alertId;
       try {
         const plan = await api('POST', '/api/v1/action-plans', body);
         setNotice('Action plan created.');
@@ -41,9 +82,11 @@ async function plansPage(params) {
         if (!(err instanceof Unauthorized)) out.replaceChildren(errorBox(err));
       }
     } },
+      source,
       field('plan-unit', 'Unit', f.unitId),
       field('plan-title', 'Title', f.title),
       field('plan-theme', 'Theme (optional)', f.theme),
+      field('plan-owner', 'Owner', f.ownerUserId),
       field('plan-due', 'Due on', f.dueOn),
       h('div', { class: 'row' }, field('plan-before-from', 'Before: from', f.beforeFrom), field('plan-before-to', 'to', f.beforeTo)),
       h('div', { class: 'row' }, field('plan-after-from', 'After: from', f.afterFrom), field('plan-after-to', 'to', f.afterTo)),
@@ -51,6 +94,36 @@ async function plansPage(params) {
       out,
     ),
   );
+  await Promise.all([loadOwners(), loadThemes(), showAlerts()]);
+
+  async function showAlerts() {
+    const alerts = await api('GET', '/api/v1/alerts?status=open').then((r) => r.items, () => []);
+    const mine = new Set(units.map((u) => u.id));
+    if (!alerts.length) alertsBox.replaceChildren(h('p', {}, 'No open alerts in your part of the organisation.'));
+    else
+      alertsBox.replaceChildren(h('ul', { class: 'alerts' }, alerts.map((a) => {
+        const w = a.evidence?.window;
+        const b = a.evidence?.baseline;
+        return h('li', {},
+          h('strong', {}, unitName(a.unitId)), ` · raised ${fmtDate(a.createdAt)}`,
+          w ? ` · NPS ${fmtNps(w.nps)} (n = ${w.n}) from ${w.from} to ${w.to}` : '',
+          b ? `, against ${fmtNps(b.nps)} before` : '',
+          typeof a.evidence?.dropPoints === 'number' ? ` · down ${fmtNps(a.evidence.dropPoints)} points` : '',
+          ' ',
+          mine.has(a.unitId)
+            ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Create an action plan for the alert in ${unitName(a.unitId)}`, onclick: async () => {
+              f.unitId.value = a.unitId;
+              await Promise.all([loadOwners(), loadThemes()]);
+              f.title.value = `Recover the NPS drop in ${unitName(a.unitId)}`;
+              if (w?.from && w?.to) [f.beforeFrom.value, f.beforeTo.value] = [w.from, w.to];
+              alertId = a.id;
+              source.textContent = `Answers the alert in ${unitName(a.unitId)} raised ${fmtDate(a.createdAt)}.`;
+              f.title.focus();
+            } }, 'Create an action plan')
+            : '',
+        );
+      })));
+  }
 }
 
 function windowCard(label, w) {

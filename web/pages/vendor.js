@@ -1,26 +1,39 @@
-// The vendor's scorecard: its NPS with interval, n, case targets met, trend.
+// The vendor's scorecard: the composite index with its components and weights, NPS with interval
+// and n, cases within target, the monthly trend. All numbers from GET /api/v1/vendors/{id}/scorecard.
 import { api, daysAgo, fmtNps, h, main, npsCell, setTitle, table, today, topUnit } from '../lib.js';
+
+const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`);
+const COMPONENTS = [
+  ['nps', 'NPS, as (NPS + 100) / 2'],
+  ['contactedWithinTarget', 'Cases contacted within target'],
+  ['resolvedWithinTarget', 'Cases resolved within target'],
+];
+const REASONS = {
+  nps_suppressed: 'Not ranked: too few answers for a reliable NPS.',
+  no_weighted_components: 'Not ranked: no weighted component has data yet.',
+};
 
 export default async function vendor() {
   const unit = topUnit();
-  const q = `unitId=${unit.id}&from=${daysAgo(179)}&to=${today()}`;
-  const [total, trend, metrics] = await Promise.all([
-    api('GET', `/api/v1/scores?${q}&compare=previous`),
-    api('GET', `/api/v1/scores?${q}&period=month`),
-    api('GET', `/api/v1/cases/metrics?unitId=${unit.id}`),
-  ]);
-  setTitle(`Scorecard: ${unit.name}`);
-  const all = total.items[0];
-  const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`);
+  const card = await api('GET', `/api/v1/vendors/${unit.id}/scorecard?from=${daysAgo(179)}&to=${today()}`);
+  setTitle(`Scorecard: ${card.name}`);
+  const { composite, nps } = card;
   main.append(
+    h('p', {}, `${card.from} to ${card.to}`),
     h('div', { class: 'cards' },
-      h('div', { class: 'card' }, h('div', {}, 'NPS (6 months)'), h('div', { class: `big${all.suppressed ? ' suppressed' : ''}` }, all.suppressed ? 'Too few answers' : fmtNps(all.nps)), all.ci ? h('div', {}, `interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`) : ''),
-      h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(all.n))),
-      h('div', { class: 'card' }, h('div', {}, 'Cases contacted within target'), h('div', { class: 'big' }, pct(metrics.total.withinTarget.firstContact))),
-      h('div', { class: 'card' }, h('div', {}, 'Cases resolved within target'), h('div', { class: 'big' }, pct(metrics.total.withinTarget.resolution))),
+      h('div', { class: 'card' }, h('div', {}, 'Composite index (0–100)'), h('div', { class: `big${composite.value === null ? ' suppressed' : ''}`, 'data-testid': 'composite' }, composite.value === null ? 'Not ranked' : fmtNps(composite.value)), composite.reason ? h('div', {}, REASONS[composite.reason] ?? composite.reason) : ''),
+      h('div', { class: 'card' }, h('div', {}, 'NPS (6 months)'), h('div', { class: `big${nps.suppressed ? ' suppressed' : ''}` }, nps.suppressed ? 'Too few answers' : fmtNps(nps.nps)), nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`) : ''),
+      h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(nps.n))),
+      h('div', { class: 'card' }, h('div', {}, 'Cases contacted within target'), h('div', { class: 'big' }, pct(card.contactedWithinTarget))),
+      h('div', { class: 'card' }, h('div', {}, 'Cases resolved within target'), h('div', { class: 'big' }, pct(card.resolvedWithinTarget))),
     ),
+    h('h2', {}, 'How the composite is made'),
+    h('p', {}, 'The weighted mean of the components that have data, each on 0 to 100. The weights are set in your contract.'),
+    table('Composite components', ['Component', 'Value (0–100)', 'Weight'], COMPONENTS.map(([k, label]) =>
+      h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, composite.components[k] === null ? '—' : fmtNps(composite.components[k])), h('td', { class: 'num' }, String(composite.weights[k]))),
+    )),
     h('h2', {}, 'Trend'),
-    table('NPS per month', ['Month', 'NPS', 'n'], trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n))))),
-    h('p', {}, h('a', { href: '#/cases' }, `Cases of ${unit.name} (${metrics.total.cases} in the last 28 days)`)),
+    table('NPS per month', ['Month', 'NPS', 'n'], card.trend.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n))))),
+    h('p', {}, h('a', { href: '#/cases' }, `Cases of ${card.name} (${card.casesInWindow} opened in this period)`)),
   );
 }

@@ -1,0 +1,64 @@
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { sendStaffEmail } from '../alerts/email';
+import { openDb } from '../db/client';
+import { savedReports, tenants, units } from '../db/schema';
+import { loadConfig, type Env } from '../env';
+import { getSettings } from '../settings/settings';
+import { ownerActor, reportCsv, serviceContext } from './run';
+import { nextOccurrence, type ReportSchedule } from './schedule';
+
+/** Reports mailed per run; the rest are due still and go out with the next hourly run. */
+const PER_RUN = 100;
+
+/**
+ * Hourly: each report whose next occurrence has come is mailed to its recipients with its CSV,
+ * run as its owner with the owner's access of now. Moving `next_run_at` to the following local
+ * occurrence with a guarded update (still the value read) is the claim: of two runs, one wins
+ * and the other sends nothing. A run that was missed sends once, then waits for the next one.
+ */
+export async function sendDueReports(env: Env, now: number): Promise<void> {
+  const config = loadConfig(env);
+  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const due = await db
+    .select({ report: savedReports, unit: { name: units.name, timezone: units.timezone } })
+    .from(savedReports)
+    .innerJoin(units, and(eq(units.tenantId, savedReports.tenantId), eq(units.id, savedReports.unitId)))
+    .where(and(sql`${savedReports.tenantId} in (select ${tenants.id} from ${tenants})`, lte(savedReports.nextRunAt, now)))
+    .orderBy(asc(savedReports.nextRunAt))
+    .limit(PER_RUN);
+
+  const failures: unknown[] = [];
+  for (const { report, unit } of due) {
+    try {
+      const schedule = report.schedule as ReportSchedule | null;
+      const next = schedule ? nextOccurrence(schedule, now) : null;
+      const [claimed] = await db
+        .update(savedReports)
+        .set({ nextRunAt: next, lastSentAt: now })
+        .where(and(eq(savedReports.tenantId, report.tenantId), eq(savedReports.id, report.id), eq(savedReports.nextRunAt, report.nextRunAt!)))
+        .returning({ id: savedReports.id });
+      if (!claimed || !schedule) continue; // another run has it
+      const actor = await ownerActor(db, report, now);
+      if (!actor) {
+        console.error(JSON.stringify({ level: 'error', job: 'reports', reportId: report.id, message: 'the owner no longer exists or is disabled: not sent' }));
+        continue;
+      }
+      const { query, csv } = await reportCsv(serviceContext(db, actor, `cron-report-${report.id}`), report, unit.timezone, now);
+      const settings = await getSettings(db, report.tenantId);
+      const text = [
+        `${report.name}: NPS of ${unit.name}, ${query.from} to ${query.to}.`,
+        `Signed in, run it again at ${config.publicBaseUrl}/api/v1/reports/${report.id}/scores.csv`,
+        '',
+        'scores.csv:',
+        csv.replace(/\r\n/g, '\n').trimEnd(),
+      ].join('\n');
+      for (const to of schedule.recipients) {
+        const out = await sendStaffEmail(db, config, settings, { tenantId: report.tenantId, to, subject: `${report.name} (${query.from} to ${query.to})`, text, key: `report:${report.id}:${report.nextRunAt}:${to}`, now });
+        if (!out.sent) console.error(JSON.stringify({ level: 'error', job: 'reports', reportId: report.id, to, message: out.error }));
+      }
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} saved reports failed`);
+}

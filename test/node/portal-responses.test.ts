@@ -1,0 +1,280 @@
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
+import { ROOT } from '../../scripts/local-stack';
+import { startStack, type StartedStack } from './started-stack';
+
+/**
+ * The Responses page, reply templates on the case page and action plans started from a theme
+ * with an owner picked, in Debian's Chromium against `npm start` on a temporary data folder.
+ * Answers come in through the API (events → invitation links → capture), as in portal.test.ts;
+ * expected counts are taken from the answers below, never from the page itself.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'test-results/screenshots');
+const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 };
+const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let stack: StartedStack;
+let base: string;
+let browser: Browser;
+let adminToken: string;
+const unitIds: Record<string, string> = {};
+let leadId: string;
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The answers, by unit; detractors (0-6) are written with their comment. */
+const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
+  Berlin: [{ score: 10, comment: 'Friendly and quick.' }, { score: 9 }, { score: 8 }, { score: 3, comment: 'The engineer came a day late.' }, { score: 10 }],
+  Paris: [{ score: 9 }, { score: 4, comment: 'Nobody called back.' }],
+  'New York': [{ score: 6, comment: 'New York was slow.' }, { score: 9 }],
+  FastFix: [{ score: 10 }, { score: 9 }, { score: 2, comment: 'FastFix broke the door.' }],
+  QuickServe: [{ score: 5, comment: 'QuickServe never showed up.' }],
+};
+const EMEA = [...ANSWERS.Berlin!, ...ANSWERS.Paris!];
+const comments = (list: { comment?: string }[]) => list.flatMap((a) => (a.comment ? [a.comment] : []));
+
+async function seedAnswers() {
+  const events: unknown[] = [];
+  const scores: { score: number; comment?: string }[] = [];
+  let i = 0;
+  for (const [unit, list] of Object.entries(ANSWERS)) {
+    for (const a of list) {
+      const contactId = `responses-${i}`;
+      await api('PUT', `/api/v1/contacts/${contactId}`, { email: `${contactId}@example.test`, attributes: { name: `Customer ${i}` } });
+      events.push({ id: `responses-event-${i}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId, unitId: unitIds[unit], touchpoint: 'support-resolution' });
+      scores.push(a);
+      i++;
+    }
+  }
+  const res = await api('POST', '/api/v1/events', { events });
+  await Promise.all(
+    res.results.map(async (r: { decision: string; invitationId?: string }, k: number) => {
+      expect(r.decision, JSON.stringify(r)).toBe('invite');
+      const inv = await api('GET', `/api/v1/invitations/${r.invitationId}`);
+      const answer = await fetch(inv.link, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.0.1.${k + 1}` }, body: JSON.stringify(scores[k]) });
+      expect(answer.status, await answer.clone().text()).toBe(200);
+    }),
+  );
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
+  mkdirSync(SHOTS, { recursive: true });
+  stack = await startStack(25_000);
+  base = stack.base;
+  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
+  adminToken = ((await login.json()) as { token: string }).token;
+  for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
+  await api('PATCH', '/api/v1/settings', { minResponses: 3 });
+  await seedAnswers();
+  await api('POST', '/api/v1/reply-templates', { theme: 'late-visit', locale: 'en', subject: 'About your visit in {unitName}', body: 'Dear {contactName}, you gave us {score}. We are sorry.' });
+  // Another person who can own a plan in Berlin: its site lead.
+  leadId = (await api('POST', '/api/v1/users', { email: 'lead.berlin@acme.test', name: 'Berlin Lead', password: 'a-long-password-1', grants: [{ unitId: unitIds.Berlin, role: 'manager' }] })).id;
+  await waitFor('the recovery cases', async () => ((await api('GET', '/api/v1/cases')).items.length >= 5 ? true : undefined), 150_000);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+}, 30_000);
+
+async function check(page: Page, name: string) {
+  await page.addScriptTag({ content: axeSource });
+  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown) => Promise<unknown> } }).axe.run(document))) as {
+    violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[];
+  };
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target) }));
+  expect(bad, `${name}: axe violations`).toEqual([]);
+  await page.screenshot({ path: join(SHOTS, `portal-responses-${name}.png`), fullPage: true });
+}
+
+async function expectFits(page: Page) {
+  const [scroll, client] = await page.locator('html').evaluate((el) => [el.scrollWidth, el.clientWidth]);
+  expect(scroll).toBeLessThanOrEqual(client);
+}
+
+async function signIn(context: BrowserContext, email: string) {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByLabel('Password').press('Enter');
+  await page
+    .getByRole('button', { name: 'Sign out' })
+    .waitFor()
+    .catch(async (e) => {
+      throw new Error(`${e}\n${await page.locator('main').textContent()}\n${errors.join('\n')}`);
+    });
+  return { page, errors };
+}
+
+const answers = (page: Page) => page.locator('ol.answers > li');
+const listText = async (page: Page) => (await page.locator('ol.answers').textContent()) ?? '';
+const today = () => new Date().toISOString().slice(0, 10);
+async function berlinN() {
+  const scores = await api('GET', `/api/v1/scores?unitId=${unitIds.Berlin}&from=${today()}&to=${today()}`);
+  return scores.items[0].n as number;
+}
+
+describe('responses, replies and plan sources in Chromium', () => {
+  it('EMEA manager: only EMEA answers with verbatims, detractors; a reply from a template; a plan from a theme for another owner', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signIn(context, 'manager.emea@acme.test');
+    await page.getByRole('link', { name: 'Responses' }).click();
+    await page
+      .getByRole('heading', { name: 'Responses' })
+      .waitFor()
+      .catch(async (e) => {
+        throw new Error(`${e}\n${await page.locator('main').textContent()}\n${errors.join('\n')}`);
+      });
+    await answers(page).first().waitFor();
+    expect(await answers(page).count()).toBe(EMEA.length);
+    const text = await listText(page);
+    for (const c of comments(EMEA)) expect(text).toContain(c);
+    for (const c of [...comments(ANSWERS['New York']!), ...comments(ANSWERS.FastFix!), ...comments(ANSWERS.QuickServe!), 'New York', 'FastFix', 'QuickServe']) expect(text).not.toContain(c);
+    // Managers read answers but do not moderate them (admins do).
+    expect(await page.getByRole('button', { name: 'Exclude' }).count()).toBe(0);
+    await check(page, 'manager');
+
+    await page.getByLabel('Category').selectOption('detractor');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const detractors = EMEA.filter((a) => a.score <= 6);
+    await waitFor('the detractors only', async () => (await answers(page).count()) === detractors.length);
+    for (const c of comments(detractors)) expect(await listText(page)).toContain(c);
+    expect(await listText(page)).not.toContain('Friendly and quick.');
+    await check(page, 'manager-detractors');
+
+    // The Berlin case: a reply from the template, rendered by the API, edited, in the timeline.
+    await page.getByRole('link', { name: 'Cases' }).click();
+    await page.getByRole('link', { name: /came a day late/ }).click();
+    await page.getByRole('heading', { name: 'Case in Berlin' }).waitFor();
+    await page.getByLabel('Reply template').selectOption('late-visit');
+    await waitFor('the rendered template', async () => (await page.getByLabel('Subject').inputValue()) === 'About your visit in Berlin');
+    expect(await page.getByLabel('Message').inputValue()).toMatch(/^Dear Customer \d+, you gave us 3\. We are sorry\.$/);
+    await page.getByLabel('Message').press('End');
+    await page.getByLabel('Message').pressSequentially(' We will call you today.');
+    await page.getByRole('button', { name: 'Add reply to timeline' }).click();
+    await page.locator('ol.timeline', { hasText: 'We will call you today.' }).waitFor();
+    expect(await page.locator('ol.timeline').textContent()).toContain('Reply to the customer: About your visit in Berlin');
+    await check(page, 'case-reply');
+
+    // A plan from a theme of Berlin's detractor comments, owned by Berlin's lead.
+    await page.getByRole('link', { name: 'Action plans' }).click();
+    await page.getByRole('heading', { name: 'Action plans' }).waitFor();
+    await page.getByLabel('Unit').selectOption({ label: '· Berlin' });
+    await page.locator('caption', { hasText: 'Detractor themes in Berlin' }).waitFor();
+    await page.getByLabel('Owner').locator('option', { hasText: 'Berlin Lead' }).waitFor({ state: 'attached' });
+    await page.getByRole('button', { name: 'Plan for this theme: late' }).click();
+    expect(await page.getByLabel('Title').inputValue()).toContain('late');
+    expect(await page.getByLabel('Theme (optional)').inputValue()).toBe('late');
+    await page.getByLabel('Owner').selectOption({ label: 'Berlin Lead (lead.berlin@acme.test)' });
+    await check(page, 'plans-sources');
+    await page.getByRole('button', { name: 'Create plan' }).click();
+    await page.getByRole('heading', { name: /late/ }).waitFor();
+    const plans = await api('GET', `/api/v1/action-plans?ownerUserId=${leadId}`);
+    expect(plans.items).toEqual([expect.objectContaining({ unitId: unitIds.Berlin, theme: 'late', ownerUserId: leadId })]);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('admin: excludes a Berlin detractor with a reason, the scores lose it, then includes it back', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signIn(context, 'admin@acme.test');
+    await page.goto(`${base}/#/responses?unit=${unitIds.Berlin}&category=detractor`);
+    await page.getByRole('heading', { name: 'Responses' }).waitFor();
+    await waitFor('the Berlin detractor', async () => (await answers(page).count()) === ANSWERS.Berlin!.filter((a) => a.score <= 6).length);
+    const item = answers(page).first();
+    await item
+      .getByLabel('Reason to exclude')
+      .waitFor()
+      .catch(async (e) => {
+        throw new Error(`${e}\n${await page.locator('main').innerHTML()}\n${errors.join('\n')}`);
+      });
+    const nBefore = await berlinN();
+    expect(nBefore).toBe(ANSWERS.Berlin!.length);
+    await item.getByLabel('Reason to exclude').fill('Our own test call');
+    await item.getByRole('button', { name: 'Exclude' }).click();
+    await item.getByText('Reason: Our own test call').waitFor();
+    expect(await item.locator('.tag', { hasText: 'excluded' }).count()).toBe(1);
+    expect(await berlinN()).toBe(nBefore - 1);
+    await check(page, 'admin-excluded');
+    await item.getByLabel('Reason to include').fill('A real customer after all');
+    await item.getByRole('button', { name: 'Include' }).click();
+    await item.getByText('Included: the scores follow.').waitFor();
+    expect(await item.locator('.tag', { hasText: 'excluded' }).count()).toBe(0);
+    expect(await berlinN()).toBe(nBefore);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it('FastFix vendor at 360 px by keyboard: its own answers only, no comments', async () => {
+    const context = await browser.newContext(PHONE);
+    const { page, errors } = await signIn(context, 'vendor@fastfix.test');
+    await page.getByRole('link', { name: 'Responses' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Responses' }).waitFor();
+    await answers(page)
+      .first()
+      .waitFor()
+      .catch(async (e) => {
+        throw new Error(`${e}\n${await page.locator('main').innerHTML()}\n${errors.join('\n')}`);
+      });
+    expect(await answers(page).count()).toBe(ANSWERS.FastFix!.length);
+    const content = await page.content();
+    for (const c of comments(ANSWERS.FastFix!)) expect(content).not.toContain(c);
+    for (const other of ['QuickServe', 'Berlin', 'Paris', 'New York']) expect(await listText(page)).not.toContain(other);
+    expect(await listText(page)).not.toMatch(/null|undefined/);
+    expect(await page.getByLabel('With a comment only').count()).toBe(0);
+    await expectFits(page);
+    await check(page, 'vendor');
+
+    // Detractors only, by keyboard: the category by its first letter, then Tab to Apply.
+    await page.getByLabel('Category').focus();
+    await page.keyboard.type('d');
+    expect(await page.getByLabel('Category').inputValue()).toBe('detractor');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Apply filters');
+    await page.keyboard.press('Enter');
+    await waitFor('the FastFix detractor', async () => (await answers(page).count()) === ANSWERS.FastFix!.filter((a) => a.score <= 6).length);
+    expect(await listText(page)).toContain('detractor');
+    await expectFits(page);
+    await check(page, 'vendor-detractors');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
