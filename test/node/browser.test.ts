@@ -1,17 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client';
 import { invitations, responses, touchpoints, units } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
-import { ROOT } from '../../scripts/local-stack';
+import { axeViolations, callApi, launchChromium, shot } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -22,10 +19,7 @@ import { startStack, type StartedStack } from './started-stack';
  * screenshots stay in test-results/screenshots/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/screenshots');
 const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: false, hasTouch: false };
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 /** The capture flags an answer sooner than this after the page was rendered; a person waits. */
 const READ_MS = 3200;
 
@@ -40,16 +34,7 @@ let demo: { touchpointId: string; surveyId: string };
 /** A survey in English, German and Arabic with a touchpoint for links and the widget. */
 let multi: { surveyId: string; touchpointId: string; key: string };
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = (method: string, path: string, body?: unknown) => callApi(base, adminToken, method, path, body);
 
 const texts = (l: Record<string, string>) => ({
   'page.title': l.title!,
@@ -77,8 +62,6 @@ const MULTI_DEFINITION = {
 };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  mkdirSync(SHOTS, { recursive: true });
   stack = await startStack(19_000);
   base = stack.base;
   db = openDb(stack.libsqlUrl);
@@ -100,11 +83,7 @@ beforeAll(async () => {
   multi = { surveyId: survey.id, touchpointId: touchpoint.id, key };
 
   // Playwright starts Chromium with a fresh temporary profile (its own --user-data-dir) each launch.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 150_000);
 
 afterAll(async () => {
@@ -137,16 +116,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | nul
   }
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-
 /** axe-core on the page as it is (its shadow roots included): no serious or critical violation. */
 async function expectAccessible(page: Page, name: string) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown) => Promise<unknown> } }).axe.run(document))) as {
-    violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[];
-  };
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target) }));
-  expect(bad, `${name}: axe violations`).toEqual([]);
+  expect(await axeViolations(page), `${name}: axe violations`).toEqual([]);
 }
 
 /** The page fits 360 px: no horizontal scrolling, every score a tap target of at least 44 × 24 px. */
@@ -337,9 +309,7 @@ describe('the widget in a host page', () => {
     await inWidget(page, 'legend').waitFor();
     expect(await inWidget(page, 'legend').textContent()).toBe('How likely are you to recommend our service?');
     await shot(page, 'widget-1-shown');
-    await page.addScriptTag({ content: axeSource });
-    const axe = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown) => Promise<unknown> } }).axe.run(document))) as { violations: { id: string; impact: string }[] };
-    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     // Tab: the close button, then the scale; arrows to 10; Tab to the button; Enter saves.
     await page.keyboard.press('Tab');

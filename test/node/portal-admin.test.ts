@@ -1,15 +1,11 @@
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
 import { openDb } from '../../src/db/client';
 import { webhookDeliveries } from '../../src/db/schema';
-import { ROOT } from '../../scripts/local-stack';
+import { axeCheck, callApi, DESKTOP, launchChromium, loginToken, PHONE, signInAt, waitFor } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -19,12 +15,6 @@ import { startStack, type StartedStack } from './started-stack';
  * all in the audit viewer. axe-core on every section; screenshots test-results/screenshots/portal-admin-*.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/screenshots');
-const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 };
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 let stack: StartedStack;
 let base: string;
 let browser: Browser;
@@ -33,26 +23,16 @@ const unitIds: Record<string, string> = {};
 /** The tenant's webhook receiver: every request it got, answered 200. */
 let receiver: Server;
 let receiverUrl: string;
+
+const check = axeCheck('portal-admin');
+const signIn = (context: BrowserContext, email: string, password?: string) => signInAt(base, context, email, password);
+const api = (method: string, path: string, body?: unknown, token = adminToken) => callApi(base, token, method, path, body);
 const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 
-async function api(method: string, path: string, body?: unknown, token = adminToken) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  mkdirSync(SHOTS, { recursive: true });
   stack = await startStack(23_000);
   base = stack.base;
-  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
-  adminToken = ((await login.json()) as { token: string }).token;
+  adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
   receiver = createServer((req, res) => {
     let body = '';
@@ -64,11 +44,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/nps-events`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -76,32 +52,6 @@ afterAll(async () => {
   await stack?.stop();
   receiver?.close();
 }, 30_000);
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `portal-admin-${name}.png`), fullPage: true });
-
-/** axe-core on the page as it is: no serious or critical violation; then a screenshot. */
-async function check(page: Page, name: string) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown) => Promise<unknown> } }).axe.run(document))) as {
-    violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[];
-  };
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target) }));
-  expect(bad, `${name}: axe violations`).toEqual([]);
-  await shot(page, name);
-}
-
-async function signIn(context: BrowserContext, email: string, password = DEMO_PASSWORD) {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return { page, errors };
-}
 
 const navLinks = (page: Page) => page.locator('#nav a').allTextContents();
 const section = async (page: Page, label: string, title = label) => {

@@ -1,10 +1,7 @@
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
-import { ROOT } from '../../scripts/local-stack';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, SHOTS, signInAt, shot } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -15,40 +12,21 @@ import { startStack, type StartedStack } from './started-stack';
  * test-results/screenshots/portal-program-*.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/screenshots');
-const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 };
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 let stack: StartedStack;
 let base: string;
 let browser: Browser;
 let adminToken: string;
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+/** The preview frame holds the hosted survey page, which browser.test.ts checks with axe itself; here its frame (title) is checked, not its content. */
+const check = axeCheck('portal-program', { iframes: false });
+const signIn = (context: BrowserContext) => signInAt(base, context, 'admin@acme.test');
+const api = (method: string, path: string, body?: unknown) => callApi(base, adminToken, method, path, body);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  mkdirSync(SHOTS, { recursive: true });
   stack = await startStack(26_000);
   base = stack.base;
-  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
-  adminToken = ((await login.json()) as { token: string }).token;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  adminToken = await loginToken(base, 'admin@acme.test');
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -56,45 +34,9 @@ afterAll(async () => {
   await stack?.stop();
 }, 30_000);
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `portal-program-${name}.png`), fullPage: true });
-
 /**
- * axe-core on the portal page as it is: no serious or critical violation; then a screenshot.
- * The preview frame holds the hosted survey page, which test/node/browser.test.ts checks with
- * axe itself; here its frame (title) is checked, not its content.
- */
-async function check(page: Page, name: string) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<unknown> } }).axe.run(document, { iframes: false }))) as {
-    violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[];
-  };
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target) }));
-  expect(bad, `${name}: axe violations`).toEqual([]);
-  await shot(page, name);
-}
-
-async function expectFits(page: Page) {
-  const [scroll, client] = await page.locator('html').evaluate((el) => [el.scrollWidth, el.clientWidth]);
-  expect(scroll).toBeLessThanOrEqual(client);
-}
-
-async function signIn(context: BrowserContext) {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('Email').fill('admin@acme.test');
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByLabel('Password').press('Enter');
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return { page, errors };
-}
-
-/**
- * Opens an Administration section from the hub. The hub is loaded afresh by its address (the
- * session cookie signs in): a hash change alone would let the landing page's late answers draw
- * over it (app.js does not drop a page's render once another route started).
+ * Opens an Administration section from the hub, loaded afresh by its address (the session cookie
+ * signs in).
  */
 async function openSection(page: Page, link: string, heading: string) {
   await page.goto('about:blank');
@@ -161,7 +103,7 @@ describe('administration of the program in Chromium', () => {
     expect(stored.publishedVersion).toBe(1);
     expect(stored.missingTexts.fr).toEqual(demo.requiredTexts);
     for (const key of stored.missingTexts.fr) expect(await missing.textContent()).toContain(key);
-    await shot(page, 'survey-missing-texts');
+    await shot(page, 'portal-program-survey-missing-texts');
 
     // Filled in, published: version 2 carries the French and the German texts.
     const french = (key: string) => (key === 'nps.label' ? 'Recommanderiez-vous Acme à un collègue ?' : `FR ${key}`);

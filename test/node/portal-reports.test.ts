@@ -1,14 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { and, eq } from 'drizzle-orm';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client';
 import { responses, touchpoints } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
-import { ROOT } from '../../scripts/local-stack';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, waitFor } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -23,33 +20,22 @@ import { startStack, type StartedStack } from './started-stack';
  *   FastFix 10 9 2 → NPS (2 − 1) / 3 = 33.3, no cases → composite = (33.3 + 100) / 2 = 66.7
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/screenshots');
-const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1, acceptDownloads: true };
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ANSWERS: Record<string, number[]> = { Berlin: [10, 10, 9, 3], Paris: [9, 6], 'New York': [10], FastFix: [10, 9, 2], QuickServe: [0, 0, 0] };
 
 let stack: StartedStack;
 let base: string;
 let browser: Browser;
 let adminToken: string;
+
+const check = axeCheck('portal-reports');
+const signIn = (context: BrowserContext, email: string, password?: string) => signInAt(base, context, email, password);
+const api = (method: string, path: string, body?: unknown) => callApi(base, adminToken, method, path, body);
 const unitIds: Record<string, string> = {};
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  mkdirSync(SHOTS, { recursive: true });
   stack = await startStack(24_000);
   base = stack.base;
-  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
-  adminToken = ((await login.json()) as { token: string }).token;
+  adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
   await api('PATCH', '/api/v1/settings', { minResponses: 3 });
   const tenantId = (await api('GET', '/api/v1/me')).tenant.id as string;
@@ -61,47 +47,13 @@ beforeAll(async () => {
   );
   await db.insert(responses).values(rows);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 }, 30_000);
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `portal-reports-${name}.png`), fullPage: true });
-
-async function check(page: Page, name: string) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown) => Promise<unknown> } }).axe.run(document))) as {
-    violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[];
-  };
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target) }));
-  expect(bad, `${name}: axe violations`).toEqual([]);
-  await shot(page, name);
-}
-
-async function expectFits(page: Page) {
-  const [scroll, client] = await page.locator('html').evaluate((el) => [el.scrollWidth, el.clientWidth]);
-  expect(scroll).toBeLessThanOrEqual(client);
-}
-
-async function signIn(context: BrowserContext, email: string) {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByLabel('Password').press('Enter');
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return { page, errors };
-}
 
 /** An API call with the page's session cookie, as the portal makes it. */
 async function asPage(page: Page, path: string) {
@@ -150,7 +102,7 @@ describe('saved reports and vendor scorecards in the portal', () => {
     // The table: one row per site, from GET /api/v1/scores over the resolved range.
     const table = page.locator('table', { hasText: `EMEA, ${report.range.from} to ${report.range.to}` });
     await table.waitFor();
-    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent?.trim())));
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent?.trim())));
     const scores = await (await asPage(page, `/api/v1/scores?unitId=${unitIds.EMEA}&from=${report.range.from}&to=${report.range.to}&groupBy=unit`)).json();
     expect(rows.map((r) => [r[0], r[2]])).toEqual(scores.items.map((i: any) => [Object.entries(unitIds).find(([, id]) => id === i.key)![0], String(i.n)]));
     // Golden: Berlin 4 answers, Paris 2 (under the minimum, so suppressed).
@@ -210,7 +162,7 @@ describe('saved reports and vendor scorecards in the portal', () => {
     // Golden: NPS (2 − 1) / 3 · 100 = 33.3; only the NPS component has data: (33.3 + 100) / 2 = 66.7.
     expect((await page.getByTestId('composite').textContent())?.trim()).toBe('66.7');
     expect(await page.locator('.card', { hasText: 'NPS (6 months)' }).textContent()).toContain('33.3');
-    const components = await page.locator('table', { hasText: 'Composite components' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent?.trim())));
+    const components = await page.locator('table', { hasText: 'Composite components' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent?.trim())));
     expect(components).toEqual([
       ['NPS, as (NPS + 100) / 2', '66.7', '3'],
       ['Cases contacted within target', '—', '1'],

@@ -1,10 +1,7 @@
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
-import { ROOT } from '../../scripts/local-stack';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, waitFor } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -14,12 +11,6 @@ import { startStack, type StartedStack } from './started-stack';
  * expected counts are taken from the answers below, never from the page itself.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/screenshots');
-const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 };
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 let stack: StartedStack;
 let base: string;
 let browser: Browser;
@@ -27,26 +18,9 @@ let adminToken: string;
 const unitIds: Record<string, string> = {};
 let leadId: string;
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const check = axeCheck('portal-responses');
+const signIn = (context: BrowserContext, email: string, password?: string) => signInAt(base, context, email, password);
+const api = (method: string, path: string, body?: unknown) => callApi(base, adminToken, method, path, body);
 
 /** The answers, by unit; detractors (0-6) are written with their comment. */
 const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
@@ -84,12 +58,9 @@ async function seedAnswers() {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  mkdirSync(SHOTS, { recursive: true });
   stack = await startStack(25_000);
   base = stack.base;
-  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
-  adminToken = ((await login.json()) as { token: string }).token;
+  adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
   await api('PATCH', '/api/v1/settings', { minResponses: 3 });
   await seedAnswers();
@@ -97,50 +68,13 @@ beforeAll(async () => {
   // Another person who can own a plan in Berlin: its site lead.
   leadId = (await api('POST', '/api/v1/users', { email: 'lead.berlin@acme.test', name: 'Berlin Lead', password: 'a-long-password-1', grants: [{ unitId: unitIds.Berlin, role: 'manager' }] })).id;
   await waitFor('the recovery cases', async () => ((await api('GET', '/api/v1/cases')).items.length >= 5 ? true : undefined), 150_000);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 }, 30_000);
-
-async function check(page: Page, name: string) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown) => Promise<unknown> } }).axe.run(document))) as {
-    violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[];
-  };
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target) }));
-  expect(bad, `${name}: axe violations`).toEqual([]);
-  await page.screenshot({ path: join(SHOTS, `portal-responses-${name}.png`), fullPage: true });
-}
-
-async function expectFits(page: Page) {
-  const [scroll, client] = await page.locator('html').evaluate((el) => [el.scrollWidth, el.clientWidth]);
-  expect(scroll).toBeLessThanOrEqual(client);
-}
-
-async function signIn(context: BrowserContext, email: string) {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByLabel('Password').press('Enter');
-  await page
-    .getByRole('button', { name: 'Sign out' })
-    .waitFor()
-    .catch(async (e) => {
-      throw new Error(`${e}\n${await page.locator('main').textContent()}\n${errors.join('\n')}`);
-    });
-  return { page, errors };
-}
 
 const answers = (page: Page) => page.locator('ol.answers > li');
 const listText = async (page: Page) => (await page.locator('ol.answers').textContent()) ?? '';

@@ -1,11 +1,11 @@
-import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
 import { ROOT } from '../../scripts/local-stack';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, waitFor } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -15,38 +15,15 @@ import { startStack, type StartedStack } from './started-stack';
  * The answers behind the numbers come in through the API (events → invitation links → capture).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/screenshots');
-const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 };
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 let stack: StartedStack;
 let base: string;
 let browser: Browser;
 let adminToken: string;
+
+const check = axeCheck('portal');
+const signIn = (context: BrowserContext, email: string, password?: string) => signInAt(base, context, email, password);
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => callApi(base, adminToken, method, path, body, headers);
 const unitIds: Record<string, string> = {};
-
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Answers for the demo survey: a contact each, an event each, then the invitation's link answered as JSON. */
 const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
@@ -82,12 +59,9 @@ async function seedAnswers() {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  mkdirSync(SHOTS, { recursive: true });
   stack = await startStack(20_000);
   base = stack.base;
-  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
-  adminToken = ((await login.json()) as { token: string }).token;
+  adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
   // Small numbers show: Paris (2 answers) stays under the minimum and is suppressed.
   await api('PATCH', '/api/v1/settings', { minResponses: 3 });
@@ -95,49 +69,13 @@ beforeAll(async () => {
   // The detractors become cases (the follow-up runs on the local queue).
   await waitFor('the recovery cases', async () => ((await api('GET', '/api/v1/cases')).items.length >= 5 ? true : undefined), 60_000);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 }, 30_000);
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `portal-${name}.png`), fullPage: true });
-
-/** axe-core on the page as it is: no serious or critical violation; then a screenshot. */
-async function check(page: Page, name: string) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (ctx: unknown) => Promise<unknown> } }).axe.run(document))) as {
-    violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[];
-  };
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target) }));
-  expect(bad, `${name}: axe violations`).toEqual([]);
-  await shot(page, name);
-}
-
-/** No sideways scrolling at the context's width. */
-async function expectFits(page: Page) {
-  const [scroll, client] = await page.locator('html').evaluate((el) => [el.scrollWidth, el.clientWidth]);
-  expect(scroll).toBeLessThanOrEqual(client);
-}
-
-async function signIn(context: BrowserContext, email: string) {
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByLabel('Password').press('Enter');
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return { page, errors };
-}
 
 const heading = (page: Page) => page.locator('h1').textContent();
 const mainText = async (page: Page) => (await page.locator('main').textContent()) ?? '';
