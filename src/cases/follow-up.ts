@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
 import { commit, openDb, type Db } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { caseEvents, cases, contacts, jobSteps, responses, tenants, touchpoints, units } from '../db/schema';
+import { caseEvents, cases, contacts, jobSteps, responses, tenants, touchpoints, units, webhooks } from '../db/schema';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
 import { categorize } from '../scoring/nps';
@@ -29,6 +29,8 @@ const load = (db: Db, tenantId: string, responseId: string) =>
       contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale, supportTier: contacts.supportTier, segment: contacts.segment, accountId: contacts.accountId, contractSize: contacts.contractSize, attributes: contacts.attributes },
       rules: touchpoints.rules,
       settings: tenants.settings,
+      // Whether any webhook wants `response.created`: most tenants' answers then need no write at all.
+      hooked: sql<number>`exists (select 1 from ${webhooks} w where w.tenant_id = ${responses.tenantId} and w.active = 1 and exists (select 1 from json_each(w.events) e where e.value = 'response.created'))`,
     })
     .from(responses)
     .innerJoin(tenants, eq(tenants.id, responses.tenantId))
@@ -61,7 +63,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const createdEvent = webhookEvent(db, tenantId, 'response.created', { id: r.id, touchpointId: r.touchpointId, unitId: r.unitId, contactId: r.contactId, score: r.score, counted: r.counted, locale: r.locale, answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null }, Date.now(), r.id);
 
   // Most answers open no case: their follow-up is the event alone, with no step row to write.
-  if (!opensCase(r, touchpointRules.includePassives ?? false)) return void (await commit(db, [createdEvent]));
+  if (!opensCase(r, touchpointRules.includePassives ?? false)) return void (row.hooked ? await commit(db, [createdEvent]) : undefined);
 
   const chain = await loadChain(db, tenantId, row.unit.path);
   const { owner, reason } = await routeOwner(db, tenantId, chain, row.contact, settings.routingRules ?? []);

@@ -43,6 +43,8 @@ export interface CaptureInput {
   honeypot: boolean;
   /** The page's final submit: required follow-up questions must be answered. */
   enforceRequired: boolean;
+  /** The caller shows no next form state (a JSON answer to an invitation): none is signed. */
+  stateless?: boolean;
 }
 
 export interface CaptureRequest {
@@ -142,8 +144,8 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   if (!target) return { kind: 'invalid-link' };
   const locale = localeOf(target, state, req.acceptLanguage);
   // The state handed back: the render time and version of the page, the response once there is one.
-  const nextState = (responseId?: string) =>
-    signFormState(config, subject, { t: state?.t ?? now, v: target.surveyVersion, l: locale, ...(link.kind === 'touchpoint' && responseId ? { r: responseId } : {}) });
+  const nextState = async (responseId?: string) =>
+    input.stateless ? '' : signFormState(config, subject, { t: state?.t ?? now, v: target.surveyVersion, l: locale, ...(link.kind === 'touchpoint' && responseId ? { r: responseId } : {}) });
   if (target.closed) return { kind: 'closed', target, locale };
 
   const score = existing?.score ?? input.score;

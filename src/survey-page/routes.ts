@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -15,7 +16,7 @@ import { verifySurveyLink } from '../surveys/token';
 import type { Config } from '../env';
 import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksPage, type PageView } from './render';
 import { STRINGS, stringsLocale } from './strings';
-import { verifyTouchpointLink } from './touchpoint-token';
+import { TOUCHPOINT_LINK_AUDIENCE, verifyTouchpointLink } from './touchpoint-token';
 
 /** Survey submits are small: a score, a comment of at most 2,000 characters, a few answers. */
 export const SURVEY_BODY_LIMIT = 16 * 1024;
@@ -32,10 +33,19 @@ export const CaptureBody = z.strictObject({
 /** Either link kind: an invitation's, or an anonymous touchpoint link. Tells expired (its signature holds) from invalid. */
 export async function verifyLink(config: Config, token: string): Promise<{ ok: true; link: VerifiedLink } | { ok: false; reason: 'expired' | 'invalid' }> {
   if (token.length > 2048) return { ok: false, reason: 'invalid' };
-  const [inv, tp] = await Promise.all([verifySurveyLink(config, token), verifyTouchpointLink(config, token)]);
-  if (inv.ok) return { ok: true, link: { kind: 'invitation', claims: inv.claims } };
-  if (tp.ok) return { ok: true, link: { kind: 'touchpoint', claims: tp.claims } };
-  return { ok: false, reason: inv.reason === 'expired' || tp.reason === 'expired' ? 'expired' : 'invalid' };
+  // The audience (read before the signature is checked) names the kind: one verification, not two.
+  let audience: unknown;
+  try {
+    audience = decodeJwt(token).aud;
+  } catch {
+    return { ok: false, reason: 'invalid' };
+  }
+  if (audience === TOUCHPOINT_LINK_AUDIENCE) {
+    const tp = await verifyTouchpointLink(config, token);
+    return tp.ok ? { ok: true, link: { kind: 'touchpoint', claims: tp.claims } } : { ok: false, reason: tp.reason === 'expired' ? 'expired' : 'invalid' };
+  }
+  const inv = await verifySurveyLink(config, token);
+  return inv.ok ? { ok: true, link: { kind: 'invitation', claims: inv.claims } } : { ok: false, reason: inv.reason === 'expired' ? 'expired' : 'invalid' };
 }
 
 const nonceOf = () => base64url(crypto.getRandomValues(new Uint8Array(16)));
@@ -151,7 +161,8 @@ async function submit(c: AppContext) {
       return jsonError(c, 400, 'VALIDATION_FAILED', 'the answer is not valid', details);
     }
     const b = parsed.data;
-    input = { score: b.score, comment: b.comment, answers: b.answers, state: b.state, honeypot: !!b.website, enforceRequired: false };
+    // A JSON answer to an invitation gets no form state back (the invitation is the key): none is signed.
+    input = { score: b.score, comment: b.comment, answers: b.answers, state: b.state, honeypot: !!b.website, enforceRequired: false, stateless: checked.link.kind === 'invitation' };
   } else {
     const fields = await formFields(c);
     const rawScore = fields.get('score');
