@@ -3,13 +3,13 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
 import { commit, openDb, type Db } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { caseEvents, cases, contacts, jobSteps, responses, tenants, touchpoints, units, webhooks } from '../db/schema';
+import { caseEvents, cases, contacts, jobSteps, responses, tenants, touchpoints, units } from '../db/schema';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
 import { categorize } from '../scoring/nps';
 import { SettingsSchema } from '../settings/settings';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
-import { webhookEvent } from '../webhooks/emit';
+import { webhookEvent, webhookWants } from '../webhooks/emit';
 import { caseLink, caseMessage, notifyOwner } from './notify';
 import { loadChain, routeOwner } from './routing';
 import { caseTargets, dueTimes } from './targets';
@@ -30,7 +30,7 @@ const load = (db: Db, tenantId: string, responseId: string) =>
       rules: touchpoints.rules,
       settings: tenants.settings,
       // Whether any webhook wants `response.created`: most tenants' answers then need no write at all.
-      hooked: sql<number>`exists (select 1 from ${webhooks} w where w.tenant_id = ${responses.tenantId} and w.active = 1 and exists (select 1 from json_each(w.events) e where e.value = 'response.created'))`,
+      hooked: webhookWants(sql`${responses.tenantId}`, 'response.created'),
     })
     .from(responses)
     .innerJoin(tenants, eq(tenants.id, responses.tenantId))

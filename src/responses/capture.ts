@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import { invitations, responses } from '../db/schema';
 import type { Config, Env } from '../env';
 import { newId } from '../lib/ids';
+import { opensCase } from '../cases/follow-up';
 import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { checkAnswers, type Issue } from './answers';
@@ -105,7 +106,8 @@ function localeOf(target: SurveyTarget, state: FormState | null, acceptLanguage:
  * score standing; later submits add the comment and answers not given yet. Two database round
  * trips: one batch reads the link's target with what the quality flags need (and counts the
  * client address for anonymous links), one batch writes. The first score of a response is
- * enqueued on the workflow queue once, when the row is created.
+ * enqueued on the workflow queue once, when the row is created, if it has a follow-up: it opens
+ * a case, or a webhook wants `response.created`.
  */
 export async function capture(link: VerifiedLink, input: CaptureInput, req: CaptureRequest): Promise<CaptureOutcome> {
   const { db, config, now } = req;
@@ -237,7 +239,8 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     }
     if (row.id !== id) return saved('updated', row);
   }
-  await enqueueCaptured(req.env, tenantId, id);
+  // The follow-up opens a case or tells webhooks; an answer that needs neither is not enqueued.
+  if (target.followUp.webhooks || opensCase({ score, counted: values.counted }, target.followUp.includePassives)) await enqueueCaptured(req.env, tenantId, id);
   return saved('recorded', row!);
 }
 

@@ -1,5 +1,7 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { TouchpointRulesSchema } from '../touchpoints/rules';
+import { webhookWants } from '../webhooks/emit';
 import { contacts, invitations, responses, surveys, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
 import type { Definition } from '../surveys/definition';
 import type { SurveyLinkClaims } from '../surveys/token';
@@ -17,6 +19,8 @@ export interface StoredResponse {
   comment: string | null;
   answers: Record<string, unknown>;
 }
+
+const followUpOf = (rules: unknown, hooked: number | boolean) => ({ includePassives: TouchpointRulesSchema.safeParse(rules ?? {}).data?.includePassives ?? false, webhooks: Boolean(hooked) });
 
 /** Everything the page and the capture need about the survey a link opens. */
 export interface SurveyTarget {
@@ -38,6 +42,8 @@ export interface SurveyTarget {
   lifetimeValue: number | null;
   /** Takes no answers: the invitation expired or was cancelled, the touchpoint is inactive or unpublished. */
   closed: boolean;
+  /** What decides whether a new answer has a follow-up (src/cases/follow-up.ts): passives open cases here; a webhook wants `response.created`. */
+  followUp: { includePassives: boolean; webhooks: boolean };
   /** The invitation's response, when there is one. */
   existing: StoredResponse | null;
 }
@@ -64,6 +70,8 @@ export function invitationTargetQuery(db: Db, claims: SurveyLinkClaims) {
       isEmployee: contacts.isEmployee,
       segment: contacts.segment,
       lifetimeValue: contacts.lifetimeValue,
+      rules: touchpoints.rules,
+      hooked: webhookWants(sql`${invitations.tenantId}`, 'response.created'),
       responseId: responses.id,
       score: responses.score,
       comment: responses.comment,
@@ -74,6 +82,7 @@ export function invitationTargetQuery(db: Db, claims: SurveyLinkClaims) {
     .innerJoin(surveyVersions, and(eq(surveyVersions.tenantId, invitations.tenantId), eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)))
     .leftJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
     .leftJoin(responses, and(eq(responses.tenantId, invitations.tenantId), eq(responses.invitationId, invitations.id)))
+    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, invitations.tenantId), eq(touchpoints.id, invitations.touchpointId)))
     .where(and(eq(invitations.tenantId, claims.tenantId), eq(invitations.id, claims.invitationId), eq(invitations.surveyVersion, claims.surveyVersion)));
 }
 
@@ -96,6 +105,7 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     segment: row.segment,
     lifetimeValue: row.lifetimeValue,
     closed: row.status === 'cancelled' || row.status === 'expired' || row.expiresAt <= now,
+    followUp: followUpOf(row.rules, row.hooked),
     existing: row.responseId ? { id: row.responseId, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null,
   };
 }
@@ -110,6 +120,8 @@ export function touchpointTargetQuery(db: Db, claims: TouchpointLinkClaims, vers
     .select({
       active: touchpoints.active,
       surveyId: touchpoints.surveyId,
+      rules: touchpoints.rules,
+      hooked: webhookWants(sql`${touchpoints.tenantId}`, 'response.created'),
       defaultLocale: surveys.defaultLocale,
       version: surveyVersions.version,
       definition: surveyVersions.definition,
@@ -140,6 +152,7 @@ export function touchpointTarget(claims: TouchpointLinkClaims, rows: Awaited<Ret
     segment: null,
     lifetimeValue: null,
     closed: !row.active || row.version === null,
+    followUp: followUpOf(row.rules, row.hooked),
     existing: null,
   };
 }

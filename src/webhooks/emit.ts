@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 
 /** The event types tenants can subscribe webhooks to. */
@@ -12,6 +12,10 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
  * With a `key` (unique per event, e.g. the response id) the message ids derive from it and a
  * second emit of the same event adds nothing: idempotent without a row of its own.
  */
+/** SQL: whether any active webhook of the tenant (a tenant_id column or value) subscribes to the event type. */
+export const webhookWants = (tenantId: SQL, type: WebhookEvent) =>
+  sql<number>`exists (select 1 from webhooks w where w.tenant_id = ${tenantId} and w.active = 1 and exists (select 1 from json_each(w.events) e where e.value = ${type}))`;
+
 export function webhookEvent(db: Db, tenantId: string, type: WebhookEvent, data: Record<string, unknown>, now: number, key?: string) {
   const payload = JSON.stringify({ type, timestamp: new Date(now).toISOString(), data });
   const id = key === undefined ? sql`'msg_' || lower(hex(randomblob(12)))` : sql`'msg_' || ${key} || '_' || w.id`;

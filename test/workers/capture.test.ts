@@ -2,7 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rateLimits, responses, rollups } from '../../src/db/schema';
+import { rateLimits, responses, rollups, touchpoints } from '../../src/db/schema';
+import { subscribeAll } from './case-fixture';
 import { foldTenant } from '../../src/scores/fold';
 import { sha256Hex } from '../../src/lib/ids';
 import { QUALITY } from '../../src/responses/quality';
@@ -32,6 +33,8 @@ let full: SurveySetup;
 beforeAll(async () => {
   t = await makeTenant('Capture');
   [std, full] = await Promise.all([makeSurvey(t.tenantId), makeSurvey(t.tenantId, { definition: fullSurvey() })]);
+  // A webhook wants every answer here, so each new answer has a follow-up and is enqueued.
+  await subscribeAll(t.tenantId);
 });
 beforeEach(() => {
   sent.length = 0;
@@ -71,6 +74,19 @@ describe('capture by JSON', () => {
     expect(JSON.stringify(row)).not.toContain(ip);
     expect((await invitationOf(t.tenantId, inv.id)).status).toBe('answered');
     expect(sent.map((m) => m.body)).toEqual([{ type: 'response.captured', tenantId: t.tenantId, responseId: row!.id, idempotencyKey: `response.captured:${row!.id}` }]);
+  });
+
+  it('enqueues only answers with a follow-up: a detractor (a case), a passive where passives open cases; never a promoter nobody subscribed to', async () => {
+    const quiet = await makeTenant('Capture quiet');
+    const plain = await makeSurvey(quiet.tenantId);
+    const passives = await makeSurvey(quiet.tenantId);
+    await db().update(touchpoints).set({ rules: { includePassives: true } }).where(eq(touchpoints.id, passives.touchpointId));
+    const answer = async (setup: SurveySetup, score: number) => (await send('POST', (await makeInvitation(setup, quiet.units.berlin)).path, { json: { score } })).body.responseId as string;
+    const [promoter, passive, detractor, passiveHere] = [await answer(plain, 10), await answer(plain, 8), await answer(plain, 4), await answer(passives, 7)];
+    expect([promoter, passive, detractor, passiveHere].map((id) => capturedFor(id).length)).toEqual([0, 0, 1, 1]);
+    // Once a webhook wants response.created, every new answer is followed up.
+    await subscribeAll(quiet.tenantId);
+    expect(capturedFor(await answer(plain, 10))).toHaveLength(1);
   });
 
   it('a repeated identical submit changes nothing and enqueues nothing', async () => {
