@@ -195,7 +195,12 @@ async function measurePortal(org: Org) {
       await page.getByLabel('Password').fill(org.adminPassword);
       const t2 = performance.now();
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.locator('table', { hasText: 'Units under' }).waitFor({ timeout: 60_000 });
+      await page
+        .locator('table', { hasText: 'Units under' })
+        .waitFor({ timeout: 60_000 })
+        .catch(async (err: Error) => {
+          throw new Error(`the dashboard did not draw: ${err.message}\npage: ${(await page.locator('main').textContent().catch(() => '?'))?.slice(0, 500)}`);
+        });
       const t3 = performance.now();
       if (i > 0) (signIn.push(t1 - t0), dashboard.push(t3 - t2)); // the first warms wrangler's bundle
       js = Math.max(js, bytes);
