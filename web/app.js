@@ -24,6 +24,8 @@ const home = () => `#/${allowedPages()[0]?.path ?? 'cases'}`;
 // ---- Sign in / out ------------------------------------------------------------------------
 
 function showSignIn() {
+  // Already showing (two calls of one page both answered 401): keep what the user has typed.
+  if (main.querySelector('#password') && !state.notice) return;
   nav.replaceChildren();
   who.replaceChildren();
   setTitle('Sign in');
