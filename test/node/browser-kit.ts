@@ -94,3 +94,34 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+export type Answer = { score: number; comment?: string };
+type Api = (method: string, path: string, body?: unknown) => Promise<any>;
+
+/**
+ * Answers through the public API, as customers give them: a contact and an event each, then the
+ * invitation's link answered as JSON (each from its own address, so no bulk flag).
+ */
+export async function seedAnswers(api: Api, unitIds: Record<string, string>, answers: Record<string, Answer[]>, opts: { prefix: string; subnet: number; name?: boolean }) {
+  const events: unknown[] = [];
+  const scores: Answer[] = [];
+  let i = 0;
+  for (const [unit, list] of Object.entries(answers)) {
+    for (const a of list) {
+      const contactId = `${opts.prefix}-${i}`;
+      await api('PUT', `/api/v1/contacts/${contactId}`, { email: `${contactId}@example.test`, ...(opts.name ? { attributes: { name: `Customer ${i}` } } : {}) });
+      events.push({ id: `${opts.prefix}-event-${i}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId, unitId: unitIds[unit], touchpoint: 'support-resolution' });
+      scores.push(a);
+      i++;
+    }
+  }
+  const res = await api('POST', '/api/v1/events', { events });
+  await Promise.all(
+    res.results.map(async (r: { decision: string; invitationId?: string }, k: number) => {
+      expect(r.decision, JSON.stringify(r)).toBe('invite');
+      const inv = await api('GET', `/api/v1/invitations/${r.invitationId}`);
+      const answer = await fetch(inv.link, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.0.${opts.subnet}.${k + 1}` }, body: JSON.stringify(scores[k]) });
+      expect(answer.status, await answer.clone().text()).toBe(200);
+    }),
+  );
+}

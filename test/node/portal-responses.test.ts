@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, waitFor } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -33,37 +33,13 @@ const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
 const EMEA = [...ANSWERS.Berlin!, ...ANSWERS.Paris!];
 const comments = (list: { comment?: string }[]) => list.flatMap((a) => (a.comment ? [a.comment] : []));
 
-async function seedAnswers() {
-  const events: unknown[] = [];
-  const scores: { score: number; comment?: string }[] = [];
-  let i = 0;
-  for (const [unit, list] of Object.entries(ANSWERS)) {
-    for (const a of list) {
-      const contactId = `responses-${i}`;
-      await api('PUT', `/api/v1/contacts/${contactId}`, { email: `${contactId}@example.test`, attributes: { name: `Customer ${i}` } });
-      events.push({ id: `responses-event-${i}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId, unitId: unitIds[unit], touchpoint: 'support-resolution' });
-      scores.push(a);
-      i++;
-    }
-  }
-  const res = await api('POST', '/api/v1/events', { events });
-  await Promise.all(
-    res.results.map(async (r: { decision: string; invitationId?: string }, k: number) => {
-      expect(r.decision, JSON.stringify(r)).toBe('invite');
-      const inv = await api('GET', `/api/v1/invitations/${r.invitationId}`);
-      const answer = await fetch(inv.link, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.0.1.${k + 1}` }, body: JSON.stringify(scores[k]) });
-      expect(answer.status, await answer.clone().text()).toBe(200);
-    }),
-  );
-}
-
 beforeAll(async () => {
   stack = await startStack(25_000);
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
   await api('PATCH', '/api/v1/settings', { minResponses: 3 });
-  await seedAnswers();
+  await seedAnswers(api, unitIds, ANSWERS, { prefix: 'responses', subnet: 1, name: true });
   await api('POST', '/api/v1/reply-templates', { theme: 'late-visit', locale: 'en', subject: 'About your visit in {unitName}', body: 'Dear {contactName}, you gave us {score}. We are sorry.' });
   // Another person who can own a plan in Berlin: its site lead.
   leadId = (await api('POST', '/api/v1/users', { email: 'lead.berlin@acme.test', name: 'Berlin Lead', password: 'a-long-password-1', grants: [{ unitId: unitIds.Berlin, role: 'manager' }] })).id;

@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
 import { ROOT } from '../../scripts/local-stack';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, waitFor } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -34,30 +34,6 @@ const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
   QuickServe: [{ score: 5, comment: 'QuickServe never showed up.' }, { score: 10 }, { score: 9 }],
 };
 
-async function seedAnswers() {
-  const events: unknown[] = [];
-  const scores: { score: number; comment?: string }[] = [];
-  let i = 0;
-  for (const [unit, list] of Object.entries(ANSWERS)) {
-    for (const a of list) {
-      const contactId = `portal-${i}`;
-      await api('PUT', `/api/v1/contacts/${contactId}`, { email: `${contactId}@example.test` });
-      events.push({ id: `portal-event-${i}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId, unitId: unitIds[unit], touchpoint: 'support-resolution' });
-      scores.push(a);
-      i++;
-    }
-  }
-  const res = await api('POST', '/api/v1/events', { events });
-  await Promise.all(
-    res.results.map(async (r: { decision: string; invitationId?: string }, k: number) => {
-      expect(r.decision, JSON.stringify(r)).toBe('invite');
-      const inv = await api('GET', `/api/v1/invitations/${r.invitationId}`);
-      const answer = await fetch(inv.link, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.0.0.${k + 1}` }, body: JSON.stringify(scores[k]) });
-      expect(answer.status, await answer.clone().text()).toBe(200);
-    }),
-  );
-}
-
 beforeAll(async () => {
   stack = await startStack(20_000);
   base = stack.base;
@@ -65,7 +41,7 @@ beforeAll(async () => {
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
   // Small numbers show: Paris (2 answers) stays under the minimum and is suppressed.
   await api('PATCH', '/api/v1/settings', { minResponses: 3 });
-  await seedAnswers();
+  await seedAnswers(api, unitIds, ANSWERS, { prefix: 'portal', subnet: 0 });
   // The detractors become cases (the follow-up runs on the local queue).
   await waitFor('the recovery cases', async () => ((await api('GET', '/api/v1/cases')).items.length >= 5 ? true : undefined), 60_000);
 
