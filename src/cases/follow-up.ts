@@ -93,14 +93,16 @@ export async function followUp(config: Config, tenantId: string, responseId: str
     createdEvent,
     webhookEvent(db, tenantId, 'case.opened', { id: caseId, responseId: r.id, unitId: r.unitId, ownerUserId: owner?.id ?? null, score: r.score, status: 'open', firstContactDueAt: new Date(due.firstContactDueAt).toISOString(), resolutionDueAt: new Date(due.resolutionDueAt).toISOString() }, now),
   ];
+  let opened = true;
   try {
     await commit(db, statements);
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
+    opened = false;
   }
 
-  // Step 2 works on the case as stored (this run's or an earlier one's).
-  const [stored] = await db.select().from(cases).where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, r.id)));
+  // Step 2 works on the case as stored: this run's (no read needed) or an earlier run's.
+  const [stored] = opened ? [record] : await db.select().from(cases).where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, r.id)));
   if (!stored) throw new Error(`case of response ${r.id} missing after opening`);
   if (!stored.ownerUserId) return;
   const person = stored.ownerUserId === owner?.id ? owner : (await loadChain(db, tenantId, row.unit.path)).granted.find((g) => g.user.id === stored.ownerUserId)?.user;
@@ -115,5 +117,6 @@ export async function followUp(config: Config, tenantId: string, responseId: str
     link: caseLink(config, stored.id),
     dueAt: stored.firstContactDueAt,
   });
-  await notifyOwner(db, config, settings, { tenantId, caseId: stored.id, owner: person, message, keyBase: `response.captured:${r.id}:notify`, kind: 'opened', now: Date.now() });
+  // A case this run opened has no notification steps yet: no need to look them up.
+  await notifyOwner(db, config, settings, { tenantId, caseId: stored.id, owner: person, message, keyBase: `response.captured:${r.id}:notify`, kind: 'opened', now: Date.now(), fresh: opened });
 }

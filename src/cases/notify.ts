@@ -56,12 +56,13 @@ export async function notifyOwner(
   db: Db,
   config: Config,
   settings: Settings,
-  x: { tenantId: string; caseId: string; owner: Person; message: CaseMessage; keyBase: string; kind: string; now: number },
+  x: { tenantId: string; caseId: string; owner: Person; message: CaseMessage; keyBase: string; kind: string; now: number; fresh?: boolean },
 ): Promise<{ channel: string; result: SendResult }[]> {
   const phone = settings.casePhones?.[x.owner.id];
   const channels: ('email' | 'sms')[] = phone ? ['email', 'sms'] : ['email'];
   const keys = channels.map((ch) => `${x.keyBase}:${ch}`);
-  const done = await db.select({ key: jobSteps.key }).from(jobSteps).where(and(eq(jobSteps.tenantId, x.tenantId), inArray(jobSteps.key, keys)));
+  // `fresh`: the caller just created what is notified about, so no step of these keys can exist.
+  const done = x.fresh ? [] : await db.select({ key: jobSteps.key }).from(jobSteps).where(and(eq(jobSteps.tenantId, x.tenantId), inArray(jobSteps.key, keys)));
   const development = config.environment === 'development';
   const outcomes: { channel: string; result: SendResult }[] = [];
   let retry: string | null = null;
