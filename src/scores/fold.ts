@@ -91,11 +91,6 @@ export function foldRows(db: Db, tenantId: string) {
     .$dynamic();
 }
 
-/** The fold watermark of a tenant: the highest response rowid already in the rollups. */
-export async function watermarkOf(db: Db, tenantId: string): Promise<number> {
-  return (await foldStateOf(db, tenantId)).seq;
-}
-
 /** Rows per upsert statement (they travel as one JSON parameter). */
 const UPSERT_ROWS = 1000;
 

@@ -84,7 +84,7 @@ export async function gather(db: Db, q: ScoresScope, dist?: Distribution): Promi
   if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q, out, dist);
 
   const { seq: watermark, closed } = await foldStateOf(db, q.tenantId);
-  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q, closed) : cellReads(db, q);
+  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q, closed, !!dist) : cellReads(db, q, !!dist);
   const [tail, ...parts] = await db.batch([
     foldRows(db, q.tenantId)
       .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
@@ -126,7 +126,7 @@ function periodExpr(col: SQL, level: 'day' | 'month', period: Period | undefined
  * from month totals, the days at either end from day totals: a few rows per child and month,
  * whatever the number of sites or answers below.
  */
-function branchReads(db: Db, q: ScoresScope, closed: string) {
+function branchReads(db: Db, q: ScoresScope, closed: string, withScores: boolean) {
   const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
   const group = (unitCol: SQL, segmentCol: SQL) => (q.groupBy === 'unit' ? unitCol : q.groupBy === 'segment' ? segmentCol : sql`''`);
   const own = (unitCol: SQL) => sql`${unitCol} in (select ${units.id} from ${units} where ${units.tenantId} = ${q.tenantId} and (${units.id} = ${q.root.id} or ${units.parentId} = ${q.root.id}))`;
@@ -135,7 +135,7 @@ function branchReads(db: Db, q: ScoresScope, closed: string) {
     const branch = 'ancestorId' in t;
     const unitCol = branch ? sql`${(t as typeof rollupBranchDays).childId}` : sql`${(t as typeof rollups).unitId}`;
     return db
-      .select({ group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'), period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'), segment: t.segment, ...sums(t) })
+      .select({ group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'), period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'), segment: t.segment, ...sums(t, withScores) })
       .from(t)
       .where(and(eq(t.tenantId, q.tenantId), branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), sql`${at} between ${from} and ${to}`))
       .groupBy(sql`g`, sql`p`, t.segment);
@@ -147,11 +147,11 @@ function branchReads(db: Db, q: ScoresScope, closed: string) {
 }
 
 /** A subtree by touchpoint, channel or locale: the day cells of every unit in it, summed in SQL. */
-function cellReads(db: Db, q: ScoresScope) {
+function cellReads(db: Db, q: ScoresScope, withScores: boolean) {
   const group: SQL = q.groupBy === 'touchpoint' ? sql`${rollups.touchpointId}` : q.groupBy === 'channel' ? sql`${rollups.channel}` : sql`${rollups.locale}`;
   return [
     db
-      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups) })
+      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
       .from(rollups)
       .innerJoin(units, and(eq(units.id, rollups.unitId), eq(units.tenantId, rollups.tenantId)))
       .where(and(eq(rollups.tenantId, q.tenantId), subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`))
@@ -160,7 +160,7 @@ function cellReads(db: Db, q: ScoresScope) {
 }
 
 /** Sums of a rollup table's counts and weights. */
-const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths) => ({
+const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths, withScores: boolean) => ({
   promoters: sql<number>`sum(${t.promoters})`,
   passives: sql<number>`sum(${t.passives})`,
   detractors: sql<number>`sum(${t.detractors})`,
@@ -168,7 +168,8 @@ const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays 
   w2: sql<number>`sum(${t.w2})`,
   wPromoters: sql<number>`sum(${t.wPromoters})`,
   wDetractors: sql<number>`sum(${t.wDetractors})`,
-  ...(Object.fromEntries(SCORE_COLUMNS.map((c) => [c, sql<number>`sum(${t[c]})`])) as Record<(typeof SCORE_COLUMNS)[number], SQL<number>>),
+  // The 0–10 counts only when a distribution is asked for: the common score query sums seven columns.
+  ...(withScores ? (Object.fromEntries(SCORE_COLUMNS.map((c) => [c, sql<number>`sum(${t[c]})`])) as Record<(typeof SCORE_COLUMNS)[number], SQL<number>>) : {}),
 });
 
 const monthOf = (y: number, m: number) => new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
