@@ -105,9 +105,9 @@ function frozenApp(dataDir: string): string {
   return app;
 }
 
-export async function startStack(dataDir: string, log: (line: string) => void): Promise<Stack> {
+export async function startStack(dataDir: string, log: (line: string) => void, inspectorPort?: number): Promise<Stack> {
   const dbFile = join(dataDir, 'nps.db');
-  const [libsqlPort, workerPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
+  const [libsqlPort, workerPort] = [await freePort(), await freePort()];
   const logFile = createWriteStream(join(dataDir, 'stack.log'));
 
   const libsql = spawn(process.execPath, ['--import', 'tsx', 'scripts/libsql-server.ts', '--file', dbFile, '--port', String(libsqlPort), '--host', HOST], {
@@ -136,24 +136,20 @@ export async function startStack(dataDir: string, log: (line: string) => void): 
 
   const workerUrl = `http://${HOST}:${workerPort}`;
   const app = frozenApp(dataDir);
-  wrangler = spawn(
-    join(ROOT, 'node_modules/.bin/wrangler'),
-    [
-      'dev',
-      '--ip', HOST,
-      '--port', String(workerPort),
-      '--inspector-port', String(inspectorPort),
-      '--var', `LIBSQL_URL:${libsqlUrl}`,
-      '--var', 'ENVIRONMENT:development',
-      '--var', `PUBLIC_BASE_URL:${workerUrl}`,
-      '--var', 'BENCH:1',
-      '--persist-to', join(dataDir, 'wrangler'),
-      '--show-interactive-dev-session=false',
-      '--test-scheduled',
-      '--log-level', 'warn',
-    ],
-    { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-  );
+  // wrangler dev without its DevTools inspector (scripts/worker-dev.ts says why).
+  const options = {
+    ip: HOST,
+    port: workerPort,
+    vars: { LIBSQL_URL: libsqlUrl, ENVIRONMENT: 'development', PUBLIC_BASE_URL: workerUrl, BENCH: '1' },
+    persistTo: join(dataDir, 'wrangler'),
+    inspectorPort,
+  };
+  wrangler = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/worker-dev.ts'), JSON.stringify(options)], {
+    cwd: app,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
   wrangler.stdout!.pipe(logFile);
   wrangler.stderr!.pipe(logFile);
   let exited = false;
@@ -332,7 +328,7 @@ export class ProcessWatch {
             const proxy = listener(this.workerPort);
             r = proxy === null ? 'workerd' : proxy === pid ? "workerd (wrangler's proxy)" : 'workerd (runs the Worker)';
           } else if (/esbuild/.test(cmd)) r = "esbuild (wrangler's bundler)";
-          else if (/wrangler-dist\/cli/.test(cmd)) r = 'wrangler dev (Node)';
+          else if (/wrangler-dist\/cli|worker-dev\.ts/.test(cmd)) r = 'wrangler dev (Node)';
           else if (/wrangler/.test(cmd)) r = 'wrangler launcher (Node)';
           else r = `wrangler child (${readStatus(pid)?.name ?? '?'})`;
           this.roles.set(pid, r);

@@ -248,6 +248,7 @@ export class Connection {
   private readonly statements = new Map<string, Prepared>();
   private readonly analyses = new Map<string, StatementInfo[]>();
   private readonly changes: Database.Statement;
+  private readonly totalChanges: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -255,6 +256,11 @@ export class Connection {
   ) {
     db.defaultSafeIntegers(true); // integers as bigint: INTEGER stays apart from REAL, beyond 2^53 too
     this.changes = db.prepare('SELECT changes(), last_insert_rowid()').raw(true);
+    this.totalChanges = db.prepare('SELECT total_changes()').raw(true);
+  }
+
+  private total(): number {
+    return Number((this.totalChanges.get([]) as [bigint])[0]);
   }
 
   get inTransaction(): boolean {
@@ -396,6 +402,8 @@ export class Connection {
     const values = bindValues(query.info, query.args);
     let rows: unknown[][] = [];
     let returned = 0;
+    // total_changes() also counts the rows a statement's triggers change; changes() does not.
+    const totalBefore = query.info.isIud ? this.total() : 0;
     try {
       if (!prepared.reader) {
         prepared.stmt.run(values);
@@ -411,15 +419,18 @@ export class Connection {
     }
 
     let affected = 0;
+    let triggered = 0;
     let lastInsertRowid: string | null = null;
     if (query.info.isIud) {
       const [changes, rowid] = this.changes.get([]) as [bigint, bigint];
       affected = Number(changes);
+      triggered = this.total() - totalBefore - affected;
       if (query.info.isInsert) lastInsertRowid = rowid.toString();
     }
-    const rowsRead = returned + (query.info.isIud && !query.info.isInsert ? affected : 0);
+    // Rows a trigger changed count as written and as read (it found them), like an UPDATE's own.
+    const rowsRead = returned + (query.info.isIud && !query.info.isInsert ? affected : 0) + triggered;
     this.stats.rowsRead += rowsRead;
-    this.stats.rowsWritten += affected;
+    this.stats.rowsWritten += affected + triggered;
 
     return {
       cols: prepared.reader ? prepared.stmt.columns().map((c) => ({ name: c.name, decltype: c.type })) : [],
@@ -428,7 +439,7 @@ export class Connection {
       last_insert_rowid: lastInsertRowid,
       replication_index: null,
       rows_read: rowsRead,
-      rows_written: affected,
+      rows_written: affected + triggered,
       query_duration_ms: performance.now() - started,
     };
   }

@@ -11,7 +11,7 @@ import { SettingsSchema } from '../settings/settings';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookEvent, webhookWants } from '../webhooks/emit';
 import { caseLink, caseMessage, notifyOwner } from './notify';
-import { loadChain, routeOwner } from './routing';
+import { chainOf, chainQueries, loadChain, routeOwner, type Chain } from './routing';
 import { caseTargets, dueTimes } from './targets';
 
 /** Whether an answer opens a case: a counted detractor, or a counted passive when the touchpoint says so. */
@@ -49,9 +49,15 @@ const load = (db: Db, tenantId: string, responseId: string) =>
  *  2. step `response.captured:<id>:notify:<channel>`: the owner is told, once per channel.
  * A failure in 2 throws; the redelivered message skips 1 and retries 2.
  */
-export async function followUp(config: Config, tenantId: string, responseId: string): Promise<void> {
+export async function followUp(config: Config, tenantId: string, responseId: string, unitPath?: string): Promise<void> {
   const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
-  const [row] = await load(db, tenantId, responseId);
+  // Capture names the unit's path when it expects a case: the answer and its unit's chain then come in one round trip.
+  let row: Awaited<ReturnType<typeof load>>[number] | undefined;
+  let prefetched: Chain | undefined;
+  if (unitPath) {
+    const [rows, ...chainRows] = await db.batch([load(db, tenantId, responseId), ...chainQueries(db, tenantId, unitPath)]);
+    [row, prefetched] = [rows[0], chainOf(chainRows)];
+  } else [row] = await load(db, tenantId, responseId);
   if (!row) throw new Error(`response ${responseId} of tenant ${tenantId} not found`);
   const r = row.r;
   const settings = SettingsSchema.parse(row.settings ?? {});
@@ -65,7 +71,8 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   // Most answers open no case: their follow-up is the event alone, with no step row to write.
   if (!opensCase(r, touchpointRules.includePassives ?? false)) return void (row.hooked ? await commit(db, [createdEvent]) : undefined);
 
-  const chain = await loadChain(db, tenantId, row.unit.path);
+  // A unit moved since capture has another chain: read afresh.
+  const chain = prefetched && row.unit.path === unitPath ? prefetched : await loadChain(db, tenantId, row.unit.path);
   const { owner, reason } = await routeOwner(db, tenantId, chain, row.contact, settings.routingRules ?? []);
   const targets = caseTargets(chain, touchpointRules, settings);
   const due = dueTimes(openedAt, targets, settings);

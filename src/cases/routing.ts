@@ -30,10 +30,10 @@ export interface Chain {
   contract: { unitId: string; owner: Person | null; firstContactHours: number | null; resolutionHours: number | null } | null;
 }
 
-/** The chain of a unit, in one round trip (three statements in one batch). */
-export async function loadChain(db: Db, tenantId: string, unitPath: string): Promise<Chain> {
+/** The three statements that read the chain of a unit: its units, their grants, the vendor contracts on it. */
+export function chainQueries(db: Db, tenantId: string, unitPath: string) {
   const ids = pathIds(unitPath);
-  const [unitRows, grantRows, contractRows] = await db.batch([
+  return [
     db.select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone }).from(units).where(and(eq(units.tenantId, tenantId), inArray(units.id, ids))),
     db
       .select({ unitId: roleGrants.unitId, role: roleGrants.role, id: users.id, email: users.email, name: users.name })
@@ -46,8 +46,15 @@ export async function loadChain(db: Db, tenantId: string, unitPath: string): Pro
       .from(vendorContracts)
       .leftJoin(users, and(eq(users.tenantId, vendorContracts.tenantId), eq(users.id, vendorContracts.ownerUserId), eq(users.status, 'active')))
       .where(and(eq(vendorContracts.tenantId, tenantId), inArray(vendorContracts.unitId, ids))),
-  ]);
-  const chainUnits = unitRows.sort((a, b) => a.path.length - b.path.length);
+  ] as const;
+}
+
+type ChainStatements = ReturnType<typeof chainQueries>;
+type ChainRows = readonly [Awaited<ChainStatements[0]>, Awaited<ChainStatements[1]>, Awaited<ChainStatements[2]>];
+
+/** The chain from the rows of `chainQueries`. */
+export function chainOf([unitRows, grantRows, contractRows]: ChainRows): Chain {
+  const chainUnits = [...unitRows].sort((a, b) => a.path.length - b.path.length);
   const vendor = [...chainUnits].reverse().find((u) => u.kind === 'vendor');
   const c = vendor ? contractRows.find((r) => r.unitId === vendor.id) : undefined;
   return {
@@ -55,6 +62,11 @@ export async function loadChain(db: Db, tenantId: string, unitPath: string): Pro
     granted: grantRows.map((g) => ({ unitId: g.unitId, role: g.role, user: { id: g.id, email: g.email, name: g.name } })),
     contract: c ? { unitId: c.unitId, owner: c.ownerId ? { id: c.ownerId, email: c.ownerEmail!, name: c.ownerName! } : null, firstContactHours: c.firstContactHours, resolutionHours: c.resolutionHours } : null,
   };
+}
+
+/** The chain of a unit, in one round trip (three statements in one batch). */
+export async function loadChain(db: Db, tenantId: string, unitPath: string): Promise<Chain> {
+  return chainOf(await db.batch(chainQueries(db, tenantId, unitPath)));
 }
 
 const first = (chain: Chain, unitId: string, role: Role) => chain.granted.find((g) => g.unitId === unitId && g.role === role)?.user;

@@ -1,7 +1,6 @@
-import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
-import type { BatchItem } from 'drizzle-orm/batch';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { invitations, responses } from '../db/schema';
+import { responses } from '../db/schema';
 import type { Config, Env } from '../env';
 import { newId } from '../lib/ids';
 import { opensCase } from '../cases/follow-up';
@@ -12,8 +11,6 @@ import { countHit } from '../auth/rate-limit';
 import { signFormState, verifyFormState, type FormState } from './form-state';
 import {
   addressKey,
-  answersFromClient,
-  anonymousAnswersToTouchpoint,
   clientHash,
   QUALITY,
   qualityFlags,
@@ -75,13 +72,16 @@ export interface ResponseCapturedMessage {
   tenantId: string;
   responseId: string;
   idempotencyKey: string;
+  /** The answer's unit path, when a case is expected: the follow-up reads the unit's chain with the answer. */
+  unitPath?: string;
 }
 
-export const capturedMessage = (tenantId: string, responseId: string): ResponseCapturedMessage => ({
+export const capturedMessage = (tenantId: string, responseId: string, unitPath?: string): ResponseCapturedMessage => ({
   type: 'response.captured',
   tenantId,
   responseId,
   idempotencyKey: `response.captured:${responseId}`,
+  ...(unitPath ? { unitPath } : {}),
 });
 
 const RETURNING = { id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers };
@@ -104,8 +104,9 @@ function localeOf(target: SurveyTarget, state: FormState | null, acceptLanguage:
 /**
  * Captures one submit of a survey link: one response per invitation, idempotent, the first
  * score standing; later submits add the comment and answers not given yet. Two database round
- * trips: one batch reads the link's target with what the quality flags need (and counts the
- * client address for anonymous links), one batch writes. The first score of a response is
+ * trips: one reads the link's target with what the quality flags need (for an invitation one
+ * statement; for an anonymous link a batch that also counts the client address), one writes
+ * (one statement: the response, and by trigger its invitation's status). The first score of a response is
  * enqueued on the workflow queue once, when the row is created, if it has a follow-up: it opens
  * a case, or a webhook wants `response.created`.
  */
@@ -117,31 +118,31 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   // An anonymous response is continued only within a day of its page.
   const continues = link.kind === 'touchpoint' && state?.r && now - state.t < QUALITY.duplicateWindowMs ? state.r : undefined;
 
-  // Round trip 1: the target and what the flags need.
+  // Round trip 1: the target with what the flags need (for an anonymous link, also the hit on the address's rate limit).
+  const client = { hash, now };
   let target: SurveyTarget | null;
   let existing: StoredResponse | null;
   let recent: number;
   let sameTouchpoint = 0;
   if (link.kind === 'invitation') {
-    const [rows, [fromClient]] = await db.batch([invitationTargetQuery(db, link.claims), answersFromClient(db, tenantId, hash, now - QUALITY.bulkWindowMs)]);
+    // One statement, not a batch: no transaction around a read.
+    const rows = await invitationTargetQuery(db, link.claims, client);
     target = invitationTarget(link.claims, rows, now);
     existing = target?.existing ?? null;
-    recent = fromClient?.n ?? 0;
+    recent = rows[0]?.recentFromClient ?? 0;
   } else {
     const key = await addressKey(req.ip);
-    const [[hit], rows, [fromClient], [toTouchpoint], continued] = await db.batch([
+    const [[hit], rows, continued] = await db.batch([
       countHit(db, key, now, QUALITY.anonymousWindowMs),
-      touchpointTargetQuery(db, link.claims, state?.v),
-      answersFromClient(db, tenantId, hash, now - QUALITY.bulkWindowMs),
-      anonymousAnswersToTouchpoint(db, tenantId, hash, link.claims.touchpointId, now - QUALITY.duplicateWindowMs),
+      touchpointTargetQuery(db, link.claims, state?.v, client),
       anonymousResponseQuery(db, link.claims, continues ?? ''),
     ]);
     if (hit && hit.count > QUALITY.anonymousPerAddress) return { kind: 'rate-limited', retryAfterMs: Math.max(1000, hit.windowStart + QUALITY.anonymousWindowMs - now) };
     target = touchpointTarget(link.claims, rows);
     const row = continued[0];
     existing = row && row.invitationId === null ? { id: row.id, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null;
-    recent = fromClient?.n ?? 0;
-    sameTouchpoint = toTouchpoint?.n ?? 0;
+    recent = rows[0]?.recentFromClient ?? 0;
+    sameTouchpoint = rows[0]?.sameTouchpoint ?? 0;
   }
   if (!target) return { kind: 'invalid-link' };
   const locale = localeOf(target, state, req.acceptLanguage);
@@ -214,24 +215,17 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     [row] = await db.insert(responses).values(values).returning(RETURNING);
   } else {
     // Concurrent first submits of one token: the unique (tenant, invitation) index lets one
-    // insert win; the others merge into its row, or change nothing (no row returned).
-    const statements: BatchItem<'sqlite'>[] = [
-      db
-        .insert(responses)
-        .values(values)
-        .onConflictDoUpdate({
-          target: [responses.tenantId, responses.invitationId],
-          set: { comment: sql`coalesce(${responses.comment}, excluded.comment)`, answers: sql`json_patch(excluded.answers, ${responses.answers})`, updatedAt: now },
-          setWhere: addsSomething(sql`excluded.comment`, sql`excluded.answers`),
-        })
-        .returning(RETURNING),
-      db
-        .update(invitations)
-        .set({ status: 'answered', updatedAt: now })
-        .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, target.invitationId!), ne(invitations.status, 'answered'))),
-    ];
-    const [upserted] = (await db.batch(statements as [BatchItem<'sqlite'>, BatchItem<'sqlite'>])) as [StoredResponse[], unknown];
-    row = upserted[0];
+    // insert win; the others merge into its row, or change nothing (no row returned). The insert
+    // marks the invitation answered (trigger responses_answer_invitation, migration 0011).
+    [row] = await db
+      .insert(responses)
+      .values(values)
+      .onConflictDoUpdate({
+        target: [responses.tenantId, responses.invitationId],
+        set: { comment: sql`coalesce(${responses.comment}, excluded.comment)`, answers: sql`json_patch(excluded.answers, ${responses.answers})`, updatedAt: now },
+        setWhere: addsSomething(sql`excluded.comment`, sql`excluded.answers`),
+      })
+      .returning(RETURNING);
     if (!row) {
       // Lost the race and added nothing: the winner's row, read back (the rare third trip).
       const [winner] = await db.select(RETURNING).from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.invitationId, target.invitationId!)));
@@ -240,7 +234,8 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     if (row.id !== id) return saved('updated', row);
   }
   // The follow-up opens a case or tells webhooks; an answer that needs neither is not enqueued.
-  if (target.followUp.webhooks || opensCase({ score, counted: values.counted }, target.followUp.includePassives)) await enqueueCaptured(req.env, tenantId, id);
+  const expectsCase = opensCase({ score, counted: values.counted }, target.followUp.includePassives);
+  if (expectsCase || target.followUp.webhooks) await enqueueCaptured(req.env, capturedMessage(tenantId, id, expectsCase ? target.unitPath : undefined));
   return saved('recorded', row!);
 }
 
@@ -249,11 +244,11 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
  * already stored, so a failure is logged, not answered as an error (the respondent's answer
  * counts either way; a sweep for answers without follow-up belongs to the follow-up issue).
  */
-async function enqueueCaptured(env: Env, tenantId: string, responseId: string) {
+async function enqueueCaptured(env: Env, message: ResponseCapturedMessage) {
   try {
     if (!env.WORKFLOW_QUEUE) throw new Error('WORKFLOW_QUEUE is not bound');
-    await env.WORKFLOW_QUEUE.send(capturedMessage(tenantId, responseId));
+    await env.WORKFLOW_QUEUE.send(message);
   } catch (err) {
-    console.error(JSON.stringify({ level: 'error', message: 'response.captured not enqueued', tenantId, responseId, error: String(err) }));
+    console.error(JSON.stringify({ level: 'error', message: 'response.captured not enqueued', tenantId: message.tenantId, responseId: message.responseId, error: String(err) }));
   }
 }

@@ -8,6 +8,7 @@ const Message = z.object({
   tenantId: z.string().min(1),
   responseId: z.string().min(1),
   idempotencyKey: z.string().min(1),
+  unitPath: z.string().min(1).optional(),
 });
 
 /**
@@ -19,5 +20,5 @@ const Message = z.object({
  */
 export async function handleResponseCaptured(message: JobMessage, env: Env): Promise<void> {
   const body = Message.parse(message);
-  await followUp(loadConfig(env), body.tenantId, body.responseId);
+  await followUp(loadConfig(env), body.tenantId, body.responseId, body.unitPath);
 }

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, isNull } from 'drizzle-orm';
+import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { responses } from '../db/schema';
 import { sha256Hex } from '../lib/ids';
@@ -58,17 +58,22 @@ export function qualityFlags(q: QualityInput): QualityFlag[] {
   return flags;
 }
 
-/** Answers of this client since `since` (index responses_tenant_client_created). */
-export const answersFromClient = (db: Db, tenantId: string, hash: string, since: number) =>
-  db
+/** What a capture reads with its target to flag a first answer: the client's earlier answers (scalar subqueries). */
+export interface ClientWindow {
+  hash: string;
+  now: number;
+}
+
+/** This client's answers in the bulk window (index responses_tenant_client_created): a scalar subquery. */
+export const answersFromClient = (db: Db, tenantId: string, client: ClientWindow) =>
+  sql<number>`(${db
     .select({ n: count() })
     .from(responses)
-    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, hash), gt(responses.createdAt, since)));
+    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, client.hash), gt(responses.createdAt, client.now - QUALITY.bulkWindowMs)))})`.mapWith(Number);
 
-/** Anonymous answers of this client to this touchpoint since `since`. */
-export const anonymousAnswersToTouchpoint = (db: Db, tenantId: string, hash: string, touchpointId: string, since: number) =>
-  db
+/** This client's anonymous answers to this touchpoint in the duplicate window: a scalar subquery. */
+export const anonymousAnswersToTouchpoint = (db: Db, tenantId: string, touchpointId: string, client: ClientWindow) =>
+  sql<number>`(${db
     .select({ n: count() })
     .from(responses)
-    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, hash), gt(responses.createdAt, since), eq(responses.touchpointId, touchpointId), isNull(responses.invitationId)));
-
+    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, client.hash), gt(responses.createdAt, client.now - QUALITY.duplicateWindowMs), eq(responses.touchpointId, touchpointId), isNull(responses.invitationId)))})`.mapWith(Number);

@@ -6,6 +6,7 @@ import { contacts, invitations, responses, surveys, surveyVersions, touchpoints,
 import type { Definition } from '../surveys/definition';
 import type { SurveyLinkClaims } from '../surveys/token';
 import type { TouchpointLinkClaims } from '../survey-page/touchpoint-token';
+import { anonymousAnswersToTouchpoint, answersFromClient, type ClientWindow } from './quality';
 
 /** A verified link: an invitation's, or an anonymous touchpoint link. */
 export type VerifiedLink = { kind: 'invitation'; claims: SurveyLinkClaims } | { kind: 'touchpoint'; claims: TouchpointLinkClaims };
@@ -28,6 +29,8 @@ export interface SurveyTarget {
   invitationId: string | null;
   touchpointId: string;
   unitId: string;
+  /** The unit's materialised path (the follow-up's routing reads its chain). */
+  unitPath: string;
   contactId: string | null;
   surveyId: string;
   surveyVersion: number;
@@ -48,17 +51,21 @@ export interface SurveyTarget {
   existing: StoredResponse | null;
 }
 
+const none = sql<number>`0`.mapWith(Number);
+
 /**
  * The invitation with its survey version, contact and response: one query. The token's
  * survey version must be the invitation's; another tenant's invitation is simply not found.
+ * With a submit's client, also this client's answers in the bulk window (the quality flags).
  */
-export function invitationTargetQuery(db: Db, claims: SurveyLinkClaims) {
+export function invitationTargetQuery(db: Db, claims: SurveyLinkClaims, client?: ClientWindow) {
   return db
     .select({
       status: invitations.status,
       expiresAt: invitations.expiresAt,
       contactId: invitations.contactId,
       unitId: invitations.unitId,
+      unitPath: units.path,
       touchpointId: invitations.touchpointId,
       surveyId: invitations.surveyId,
       channel: invitations.channel,
@@ -76,8 +83,10 @@ export function invitationTargetQuery(db: Db, claims: SurveyLinkClaims) {
       score: responses.score,
       comment: responses.comment,
       answers: responses.answers,
+      recentFromClient: client ? answersFromClient(db, claims.tenantId, client) : none,
     })
     .from(invitations)
+    .innerJoin(units, and(eq(units.tenantId, invitations.tenantId), eq(units.id, invitations.unitId)))
     .innerJoin(surveys, and(eq(surveys.tenantId, invitations.tenantId), eq(surveys.id, invitations.surveyId)))
     .innerJoin(surveyVersions, and(eq(surveyVersions.tenantId, invitations.tenantId), eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)))
     .leftJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
@@ -94,6 +103,7 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     invitationId: claims.invitationId,
     touchpointId: row.touchpointId,
     unitId: row.unitId,
+    unitPath: row.unitPath,
     contactId: row.contactId,
     surveyId: row.surveyId,
     surveyVersion: claims.surveyVersion,
@@ -113,18 +123,22 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
 /**
  * The touchpoint of an anonymous link with its unit and survey version: one query. The
  * version is the one the page showed (from the form state) or else the newest published.
+ * With a submit's client, also this client's answers in the bulk and duplicate windows.
  */
-export function touchpointTargetQuery(db: Db, claims: TouchpointLinkClaims, version?: number) {
+export function touchpointTargetQuery(db: Db, claims: TouchpointLinkClaims, version?: number, client?: ClientWindow) {
   const versionMatch: SQL = version === undefined ? eq(surveyVersions.version, surveys.publishedVersion) : eq(surveyVersions.version, version);
   return db
     .select({
       active: touchpoints.active,
+      unitPath: units.path,
       surveyId: touchpoints.surveyId,
       rules: touchpoints.rules,
       hooked: webhookWants(sql`${touchpoints.tenantId}`, 'response.created'),
       defaultLocale: surveys.defaultLocale,
       version: surveyVersions.version,
       definition: surveyVersions.definition,
+      recentFromClient: client ? answersFromClient(db, claims.tenantId, client) : none,
+      sameTouchpoint: client ? anonymousAnswersToTouchpoint(db, claims.tenantId, claims.touchpointId, client) : none,
     })
     .from(touchpoints)
     .innerJoin(units, and(eq(units.tenantId, touchpoints.tenantId), eq(units.id, claims.unitId)))
@@ -141,6 +155,7 @@ export function touchpointTarget(claims: TouchpointLinkClaims, rows: Awaited<Ret
     invitationId: null,
     touchpointId: claims.touchpointId,
     unitId: claims.unitId,
+    unitPath: row.unitPath,
     contactId: null,
     surveyId: row.surveyId,
     surveyVersion: row.version ?? 0,

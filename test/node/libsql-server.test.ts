@@ -393,6 +393,18 @@ describe('protocol', () => {
     const viaHttp = (await (await fetch(`${server.url}/stats`)).json()) as { statements: number };
     expect(viaHttp.statements).toBe(3);
   });
+
+  it("counts the rows a statement's triggers change as written and read, and reports its own affected rows alone", async () => {
+    await db.executeMultiple(`CREATE TABLE box (id INTEGER PRIMARY KEY, n INTEGER);
+      CREATE TABLE item (box INTEGER);
+      INSERT INTO box VALUES (1, 0), (2, 0);
+      CREATE TRIGGER item_counts AFTER INSERT ON item BEGIN UPDATE box SET n = n + 1 WHERE id = NEW.box; END;`);
+    server.resetStats();
+    const insert = await db.execute('INSERT INTO item VALUES (1), (2), (2)');
+    // 3 items inserted; the trigger ran three times, changing one box row each time.
+    expect(insert.rowsAffected).toBe(3);
+    expect(server.stats()).toEqual({ rowsRead: 3, rowsWritten: 3 + 3, statements: 1, requests: 1 });
+  });
 });
 
 describe('stream expiry', () => {

@@ -73,7 +73,8 @@ describe('capture by JSON', () => {
     expect(row!.clientHash).toBe(await sha256Hex(`${t.tenantId}\n${ip}\nUA-1`));
     expect(JSON.stringify(row)).not.toContain(ip);
     expect((await invitationOf(t.tenantId, inv.id)).status).toBe('answered');
-    expect(sent.map((m) => m.body)).toEqual([{ type: 'response.captured', tenantId: t.tenantId, responseId: row!.id, idempotencyKey: `response.captured:${row!.id}` }]);
+    // A detractor: the message names the unit's path, so the follow-up reads the unit's chain with the answer.
+    expect(sent.map((m) => m.body)).toEqual([{ type: 'response.captured', tenantId: t.tenantId, responseId: row!.id, idempotencyKey: `response.captured:${row!.id}`, unitPath: t.paths.berlin!.path }]);
   });
 
   it('enqueues only answers with a follow-up: a detractor (a case), a passive where passives open cases; never a promoter nobody subscribed to', async () => {

@@ -57,8 +57,9 @@ export async function makeAnswer(
 }
 
 /** One `response.captured` message through the real queue consumer; answers whether it was acked or retried. */
-export async function deliverCaptured(tenantId: string, responseId: string, attempts = 1) {
-  const batch = createMessageBatch('nps-workflow', [{ id: `m-${uniq()}`, timestamp: new Date(), attempts, body: { type: 'response.captured', tenantId, responseId, idempotencyKey: `response.captured:${responseId}` } }]);
+export async function deliverCaptured(tenantId: string, responseId: string, attempts = 1, unitPath?: string) {
+  const body = { type: 'response.captured', tenantId, responseId, idempotencyKey: `response.captured:${responseId}`, ...(unitPath ? { unitPath } : {}) };
+  const batch = createMessageBatch('nps-workflow', [{ id: `m-${uniq()}`, timestamp: new Date(), attempts, body }]);
   const ctx = createExecutionContext();
   await worker.queue(batch as never, env as never);
   const result = await getQueueResult(batch, ctx);

@@ -52,6 +52,17 @@ describe('the follow-up consumer', () => {
     expect(hooks.map((h) => h.type).sort()).toEqual(['case.opened', 'response.created']);
   });
 
+  it("a message naming the unit's path routes by that chain; a path that is no longer the unit's (moved since capture) is read afresh", async () => {
+    const named = await makeAnswer(t.tenantId, t.units.newYork, { score: 1 });
+    expect(await deliverCaptured(t.tenantId, named.id, 1, t.paths.newYork!.path)).toEqual({ acked: true, retried: false });
+    // New York has its own manager.
+    expect((await caseOf(t.tenantId, named.id))[0]).toMatchObject({ ownerUserId: t.userIds.siteManager, unitId: t.units.newYork });
+    // Berlin's answer with New York's path: the answer's own unit decides (EMEA's manager), not the stale path.
+    const stale = await makeAnswer(t.tenantId, t.units.berlin, { score: 1 });
+    expect(await deliverCaptured(t.tenantId, stale.id, 1, t.paths.newYork!.path)).toEqual({ acked: true, retried: false });
+    expect((await caseOf(t.tenantId, stale.id))[0]).toMatchObject({ ownerUserId: t.userIds.manager, unitId: t.units.berlin });
+  });
+
   it('a notification that fails half-way is retried and completes once, without reopening', async () => {
     const a = await makeAnswer(t.tenantId, t.units.paris, { score: 0 });
     await stub.failNext(1, 503);
