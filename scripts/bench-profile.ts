@@ -4,7 +4,9 @@
  * (the bench's score mix) while the runtime's sampling profiler runs. Prints the functions with
  * the most self time and writes the whole profile (open it in Chrome DevTools).
  *
- *   npx tsx scripts/bench-profile.ts [--seconds 10] [--route capture|insert] [--out /tmp/capture.cpuprofile]
+ *   npx tsx scripts/bench-profile.ts [--seconds 10] [--route capture|insert] [--promoters] [--out /tmp/capture.cpuprofile]
+ *
+ * `--promoters`: every answer a 10, so no follow-up runs (capture's own cost alone).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +19,8 @@ import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient, type Call } from './bench-http';
 import { freePort, getOnce, startStack } from './bench-stack';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, route: { type: 'string', default: 'capture' }, out: { type: 'string', default: join(tmpdir(), 'nps-capture.cpuprofile') } } });
-const SCORE_MIX = [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, route: { type: 'string', default: 'capture' }, out: { type: 'string', default: join(tmpdir(), 'nps-capture.cpuprofile') }, promoters: { type: 'boolean', default: false } } });
+const SCORE_MIX = args.promoters ? [10] : [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
 const log = (line: string) => console.log(`[profile] ${line}`);
 
 interface ProfileNode {
@@ -45,7 +47,7 @@ try {
       method: 'POST',
       path: `/s/${tokens[i]}`,
       headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `bench-respondent/${i}` },
-      body: JSON.stringify(i % 3 === 0 ? { score: SCORE_MIX[i % 10], comment: 'Quick and friendly service.' } : { score: SCORE_MIX[i % 10] }),
+      body: JSON.stringify(i % 3 === 0 ? { score: SCORE_MIX[i % SCORE_MIX.length], comment: 'Quick and friendly service.' } : { score: SCORE_MIX[i % SCORE_MIX.length] }),
     };
   };
   const http = httpClient(stack.workerUrl, 16);

@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import { responses } from '../db/schema';
 import type { Config, Env } from '../env';
 import { newId } from '../lib/ids';
+import { statement } from '../db/prepared';
 import { opensCase } from '../cases/follow-up';
 import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
@@ -19,7 +20,7 @@ import {
 import {
   anonymousResponseQuery,
   invitationTarget,
-  invitationTargetQuery,
+  invitationSubmitTarget,
   linkSubject,
   touchpointTarget,
   touchpointTargetQuery,
@@ -86,6 +87,47 @@ export const capturedMessage = (tenantId: string, responseId: string, unitPath?:
 
 const RETURNING = { id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers };
 
+const p = sql.placeholder;
+
+/**
+ * A first answer's write: insert, or merge into the row a concurrent first submit of the same
+ * invitation inserted (only what it adds). Built once per isolate: src/db/prepared.ts.
+ */
+const insertAnswer = statement((db) =>
+  db
+    .insert(responses)
+    .values({
+      id: p('id'),
+      tenantId: p('tenantId'),
+      invitationId: p('invitationId'),
+      touchpointId: p('touchpointId'),
+      unitId: p('unitId'),
+      contactId: p('contactId'),
+      surveyId: p('surveyId'),
+      surveyVersion: p('surveyVersion'),
+      channel: p('channel'),
+      locale: p('locale'),
+      score: p('score'),
+      comment: p('comment'),
+      answers: p('answers'),
+      qualityFlags: p('qualityFlags'),
+      counted: p('counted'),
+      clientHash: p('clientHash'),
+      segment: p('segment'),
+      lifetimeValue: p('lifetimeValue'),
+      answeredAt: p('answeredAt'),
+      createdAt: p('createdAt'),
+      updatedAt: p('updatedAt'),
+    })
+    .onConflictDoUpdate({
+      target: [responses.tenantId, responses.invitationId],
+      set: { comment: sql`coalesce(${responses.comment}, excluded.comment)`, answers: sql`json_patch(excluded.answers, ${responses.answers})`, updatedAt: sql`excluded.updated_at` },
+      setWhere: addsSomething(sql`excluded.comment`, sql`excluded.answers`),
+    })
+    .returning(RETURNING)
+    .prepare(),
+);
+
 /**
  * Whether a merge of `comment` and `answers` into the stored row adds anything: the comment
  * fills an empty one, or an answer names a question not answered yet. `comment` and
@@ -126,7 +168,8 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   let sameTouchpoint = 0;
   if (link.kind === 'invitation') {
     // One statement, not a batch: no transaction around a read.
-    const rows = await invitationTargetQuery(db, link.claims, client);
+    const { tenantId, invitationId, surveyVersion } = link.claims;
+    const rows = await invitationSubmitTarget(db, { tenantId, invitationId, surveyVersion, ...client });
     target = invitationTarget(link.claims, rows, now);
     existing = target?.existing ?? null;
     recent = rows[0]?.recentFromClient ?? 0;
@@ -210,33 +253,21 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     createdAt: now,
     updatedAt: now,
   };
-  let row: StoredResponse | undefined;
-  if (link.kind === 'touchpoint') {
-    [row] = await db.insert(responses).values(values).returning(RETURNING);
-  } else {
-    // Concurrent first submits of one token: the unique (tenant, invitation) index lets one
-    // insert win; the others merge into its row, or change nothing (no row returned). The insert
-    // marks the invitation answered (trigger responses_answer_invitation, migration 0011).
-    [row] = await db
-      .insert(responses)
-      .values(values)
-      .onConflictDoUpdate({
-        target: [responses.tenantId, responses.invitationId],
-        set: { comment: sql`coalesce(${responses.comment}, excluded.comment)`, answers: sql`json_patch(excluded.answers, ${responses.answers})`, updatedAt: now },
-        setWhere: addsSomething(sql`excluded.comment`, sql`excluded.answers`),
-      })
-      .returning(RETURNING);
-    if (!row) {
-      // Lost the race and added nothing: the winner's row, read back (the rare third trip).
-      const [winner] = await db.select(RETURNING).from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.invitationId, target.invitationId!)));
-      return saved('unchanged', winner!);
-    }
-    if (row.id !== id) return saved('updated', row);
+  // Concurrent first submits of one token: the unique (tenant, invitation) index lets one insert
+  // win; the others merge into its row, or change nothing (no row returned). An anonymous answer
+  // (no invitation) never conflicts. The insert marks the invitation answered (trigger
+  // responses_answer_invitation, migration 0011).
+  const [row] = await insertAnswer(db, values);
+  if (!row) {
+    // Lost the race and added nothing: the winner's row, read back (the rare third trip).
+    const [winner] = await db.select(RETURNING).from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.invitationId, target.invitationId!)));
+    return saved('unchanged', winner!);
   }
+  if (row.id !== id) return saved('updated', row);
   // The follow-up opens a case or tells webhooks; an answer that needs neither is not enqueued.
   const expectsCase = opensCase({ score, counted: values.counted }, target.followUp.includePassives);
   if (expectsCase || target.followUp.webhooks) await enqueueCaptured(req.env, capturedMessage(tenantId, id, expectsCase ? target.unitPath : undefined));
-  return saved('recorded', row!);
+  return saved('recorded', row);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, gt, isNull, sql, type Placeholder } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { responses } from '../db/schema';
 import { sha256Hex } from '../lib/ids';
@@ -58,22 +58,22 @@ export function qualityFlags(q: QualityInput): QualityFlag[] {
   return flags;
 }
 
-/** What a capture reads with its target to flag a first answer: the client's earlier answers (scalar subqueries). */
+/** What a capture reads with its target to flag a first answer: the client's earlier answers (scalar subqueries); values or placeholders. */
 export interface ClientWindow {
-  hash: string;
-  now: number;
+  hash: string | Placeholder;
+  now: number | Placeholder;
 }
 
 /** This client's answers in the bulk window (index responses_tenant_client_created): a scalar subquery. */
-export const answersFromClient = (db: Db, tenantId: string, client: ClientWindow) =>
+export const answersFromClient = (db: Db, tenantId: string | Placeholder, client: ClientWindow) =>
   sql<number>`(${db
     .select({ n: count() })
     .from(responses)
-    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, client.hash), gt(responses.createdAt, client.now - QUALITY.bulkWindowMs)))})`.mapWith(Number);
+    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, client.hash), gt(responses.createdAt, sql`${client.now} - ${QUALITY.bulkWindowMs}`)))})`.mapWith(Number);
 
 /** This client's anonymous answers to this touchpoint in the duplicate window: a scalar subquery. */
 export const anonymousAnswersToTouchpoint = (db: Db, tenantId: string, touchpointId: string, client: ClientWindow) =>
   sql<number>`(${db
     .select({ n: count() })
     .from(responses)
-    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, client.hash), gt(responses.createdAt, client.now - QUALITY.duplicateWindowMs), eq(responses.touchpointId, touchpointId), isNull(responses.invitationId)))})`.mapWith(Number);
+    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, client.hash), gt(responses.createdAt, sql`${client.now} - ${QUALITY.duplicateWindowMs}`), eq(responses.touchpointId, touchpointId), isNull(responses.invitationId)))})`.mapWith(Number);

@@ -1,5 +1,6 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { statement } from '../db/prepared';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookWants } from '../webhooks/emit';
 import { contacts, invitations, responses, surveys, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
@@ -58,7 +59,7 @@ const none = sql<number>`0`.mapWith(Number);
  * survey version must be the invitation's; another tenant's invitation is simply not found.
  * With a submit's client, also this client's answers in the bulk window (the quality flags).
  */
-export function invitationTargetQuery(db: Db, claims: SurveyLinkClaims, client?: ClientWindow) {
+export function invitationTargetQuery(db: Db, claims: { [K in 'tenantId' | 'invitationId' | 'surveyVersion']: SurveyLinkClaims[K] | Placeholder }, client?: ClientWindow) {
   return db
     .select({
       status: invitations.status,
@@ -94,6 +95,11 @@ export function invitationTargetQuery(db: Db, claims: SurveyLinkClaims, client?:
     .leftJoin(touchpoints, and(eq(touchpoints.tenantId, invitations.tenantId), eq(touchpoints.id, invitations.touchpointId)))
     .where(and(eq(invitations.tenantId, claims.tenantId), eq(invitations.id, claims.invitationId), eq(invitations.surveyVersion, claims.surveyVersion)));
 }
+
+/** The target of an invitation's submit with the client's recent answers: capture's first round trip, built once per isolate (src/db/prepared.ts). */
+export const invitationSubmitTarget = statement((db) =>
+  invitationTargetQuery(db, { tenantId: sql.placeholder('tenantId'), invitationId: sql.placeholder('invitationId'), surveyVersion: sql.placeholder('surveyVersion') }, { hash: sql.placeholder('hash'), now: sql.placeholder('now') }).prepare(),
+);
 
 export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number): SurveyTarget | null {
   const row = rows[0];

@@ -1,0 +1,44 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Client } from '@libsql/client/web';
+import { drizzle } from 'drizzle-orm/libsql/web';
+import type { Db } from './client';
+import * as schema from './schema';
+
+/*
+ * Statements whose SQL is built once per isolate. Drizzle builds a statement's SQL text on every
+ * call, and on capture's hot path that was most of the Worker's CPU beside the round trips
+ * (scripts/bench-profile.ts). A drizzle prepared statement keeps its text and binds placeholders
+ * (`sql.placeholder`). But a prepared statement holds the client it was prepared on, and a
+ * Worker may not share a client across requests (cloudflare/workers-sdk#2988: "don't cache the
+ * client object - it must be new each request"). So the statements are prepared once on a
+ * drizzle of their own whose client does no I/O: it forwards each statement to the calling
+ * request's client, which `statement(...)` puts in an AsyncLocalStorage for the call.
+ */
+const requestClient = new AsyncLocalStorage<Client>();
+
+const forwarding = {
+  execute(statement: Parameters<Client['execute']>[0]) {
+    const client = requestClient.getStore();
+    if (!client) throw new Error('a prepared statement ran outside statement(): no request client');
+    return client.execute(statement);
+  },
+} as unknown as Client; // prepared statements call execute alone
+
+let shared: Db | undefined;
+
+interface Executable {
+  execute(values?: Record<string, unknown>): Promise<unknown>;
+}
+
+/**
+ * A statement prepared once per isolate (on first use) and run on the request's own client:
+ * `const answerOf = statement((db) => db.select()…where(eq(t.id, sql.placeholder('id'))).prepare());`
+ * then `await answerOf(db, { id })`. One statement, no batch: a batch builds its statements afresh.
+ */
+export function statement<P extends Executable>(prepare: (db: Db) => P): (db: Db, values: Record<string, unknown>) => ReturnType<P['execute']> {
+  let prepared: P | undefined;
+  return (db, values) => {
+    prepared ??= prepare((shared ??= drizzle(forwarding, { schema })));
+    return requestClient.run(db.$client, () => prepared!.execute(values)) as ReturnType<P['execute']>;
+  };
+}
