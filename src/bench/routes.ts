@@ -7,8 +7,8 @@ import type { AppEnv } from '../lib/create-app';
  *  - `GET /__bench/noop`: a bare Hono route, the framework floor;
  *  - `POST /__bench/insert`: one INSERT through the request's database client, the storage floor.
  * Development only: every path under /__bench answers 404 (the API's not-found envelope)
- * unless the Worker runs with the var BENCH = "1" outside production (`wrangler dev --var BENCH:1`,
- * which the bench passes). A plain Hono router, so nothing here enters the OpenAPI document.
+ * unless the Worker runs with the var BENCH = "1" outside production (only the bench sets it:
+ * scripts/bench-stack.ts). A plain Hono router, so nothing here enters the OpenAPI document.
  */
 export const benchRoutes = new Hono<AppEnv>();
 
