@@ -121,7 +121,7 @@ export const apiKeyRoutes = createRouter()
     const db = c.get('db');
     const tenantId = c.get('actor').tenantId;
     const { id } = c.req.valid('param');
-    const key = await db.query.apiKeys.findFirst({ where: and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id)) });
+    const key = await db.select().from(apiKeys).where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id))).limit(1).get();
     if (!key) throw notFound('API key');
     if (key.revokedAt === null) {
       const now = Date.now();

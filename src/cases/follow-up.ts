@@ -3,7 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
 import { commit, openDb, type Db } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { caseEvents, cases, contacts, jobSteps, responses, tenants, touchpoints, units } from '../db/schema';
+import { caseEvents, cases, contacts, responses, tenants, touchpoints, units } from '../db/schema';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
 import { categorize } from '../scoring/nps';
@@ -42,10 +42,9 @@ const load = (db: Db, tenantId: string, responseId: string) =>
 /**
  * The follow-up of one captured answer, exactly once in effect (docs/cases.md "Idempotency"):
  *  1. `response.created` for webhooks (its message ids derive from the response: idempotent) and,
- *     for a case-opening answer, step `response.captured:<id>:case`: the case with its `opened`
- *     event, audit row and `case.opened`, in one batch that also writes the step. A second
- *     delivery hits the step's (or the case's) unique key: the batch fails whole and nothing is
- *     written twice.
+ *     for a case-opening answer, the case with its `opened` event, audit row and `case.opened`,
+ *     in one batch. The case's unique (tenant, response) key is the step: a second delivery hits
+ *     it, the batch fails whole and nothing is written twice.
  *  2. step `response.captured:<id>:notify:<channel>`: the owner is told, once per channel.
  * A failure in 2 throws; the redelivered message skips 1 and retries 2.
  */
@@ -64,7 +63,6 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const rules = TouchpointRulesSchema.safeParse(row.rules ?? {});
   const touchpointRules = rules.success ? rules.data : {};
   const openedAt = r.answeredAt ?? r.createdAt;
-  const caseKey = `response.captured:${r.id}:case`;
   // Keyed by the response: emitted again on a redelivery, it adds nothing.
   const createdEvent = webhookEvent(db, tenantId, 'response.created', { id: r.id, touchpointId: r.touchpointId, unitId: r.unitId, contactId: r.contactId, score: r.score, counted: r.counted, locale: r.locale, answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null }, Date.now(), r.id);
 
@@ -93,7 +91,6 @@ export async function followUp(config: Config, tenantId: string, responseId: str
     updatedAt: now,
   };
   const statements: BatchItem<'sqlite'>[] = [
-    db.insert(jobSteps).values({ tenantId, key: caseKey, result: { caseId }, createdAt: now }),
     db.insert(cases).values(record),
     db.insert(caseEvents).values({ id: newId('cev'), tenantId, caseId, type: 'opened', actorType: 'system', actorId: null, toStatus: 'open', details: { ownerUserId: owner?.id ?? null, routing: reason, targets }, createdAt: now }),
     ...(await auditStatement(db, { tenantId, actor: { type: 'system', id: null }, action: 'case.open', targetType: 'case', targetId: caseId, after: record, details: { responseId: r.id, routing: reason } })),

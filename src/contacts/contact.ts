@@ -161,5 +161,5 @@ export function upsertStatement(db: Db, tenantId: string, externalId: string, in
 }
 
 export function findContact(db: Db, tenantId: string, externalId: string) {
-  return db.query.contacts.findFirst({ where: and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, externalId)) });
+  return db.select().from(contacts).where(and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, externalId))).limit(1).get();
 }

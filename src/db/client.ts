@@ -2,9 +2,8 @@ import { createClient, type Client } from '@libsql/client/web';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 import { drizzle } from 'drizzle-orm/libsql/web';
-import * as schema from './schema';
 
-export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
+export type Db = LibSQLDatabase & { $client: Client };
 
 /**
  * One client per request: Workers forbid sharing I/O objects across requests, and an HTTP
@@ -12,7 +11,8 @@ export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
  */
 export function openDb(url: string, authToken?: string): Db {
   const client = createClient({ url, authToken, intMode: 'number' });
-  return drizzle(client, { schema });
+  // No schema: drizzle's relational queries would rebuild their config of every table per client.
+  return drizzle(client);
 }
 
 /** Runs the statements as one atomic batch in one round trip (a Turso request crosses the network). */

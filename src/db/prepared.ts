@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Client } from '@libsql/client/web';
 import { drizzle } from 'drizzle-orm/libsql/web';
 import type { Db } from './client';
-import * as schema from './schema';
 
 /*
  * Statements whose SQL is built once per isolate. Drizzle builds a statement's SQL text on every
@@ -38,7 +37,7 @@ interface Executable {
 export function statement<P extends Executable>(prepare: (db: Db) => P): (db: Db, values: Record<string, unknown>) => ReturnType<P['execute']> {
   let prepared: P | undefined;
   return (db, values) => {
-    prepared ??= prepare((shared ??= drizzle(forwarding, { schema })));
+    prepared ??= prepare((shared ??= drizzle(forwarding)));
     return requestClient.run(db.$client, () => prepared!.execute(values)) as ReturnType<P['execute']>;
   };
 }

@@ -63,7 +63,7 @@ const present = (s: SurveyRow) => ({
 
 async function findSurvey(c: AppContext, id: string) {
   const tenantId = c.get('actor').tenantId;
-  const survey = await c.get('db').query.surveys.findFirst({ where: and(eq(surveys.tenantId, tenantId), eq(surveys.id, id)) });
+  const survey = await c.get('db').select().from(surveys).where(and(eq(surveys.tenantId, tenantId), eq(surveys.id, id))).limit(1).get();
   if (!survey) throw notFound('survey');
   return survey;
 }

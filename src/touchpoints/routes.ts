@@ -92,7 +92,7 @@ async function assertSurvey(c: AppContext, surveyId: string) {
 }
 
 async function findTouchpoint(c: AppContext, id: string) {
-  const row = await c.get('db').query.touchpoints.findFirst({ where: and(eq(touchpoints.tenantId, c.get('actor').tenantId), eq(touchpoints.id, id)) });
+  const row = await c.get('db').select().from(touchpoints).where(and(eq(touchpoints.tenantId, c.get('actor').tenantId), eq(touchpoints.id, id))).limit(1).get();
   if (!row) throw notFound('touchpoint');
   return row;
 }

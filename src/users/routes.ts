@@ -69,7 +69,7 @@ const present = (u: UserRow, grants: { unitId: string; role: (typeof ROLES)[numb
 
 async function findUser(c: AppContext, id: string): Promise<UserRow> {
   const tenantId = c.get('actor').tenantId;
-  const user = await c.get('db').query.users.findFirst({ where: and(eq(users.tenantId, tenantId), eq(users.id, id)) });
+  const user = await c.get('db').select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id))).limit(1).get();
   if (!user) throw notFound('user');
   return user;
 }
