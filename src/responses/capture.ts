@@ -148,9 +148,9 @@ function localeOf(target: SurveyTarget, state: FormState | null, acceptLanguage:
  * score standing; later submits add the comment and answers not given yet. Two database round
  * trips: one reads the link's target with what the quality flags need (for an invitation one
  * statement; for an anonymous link a batch that also counts the client address), one writes
- * (one statement: the response, and by trigger its invitation's status). The first score of a response is
- * enqueued on the workflow queue once, when the row is created, if it has a follow-up: it opens
- * a case, or a webhook wants `response.created`.
+ * (one statement: the response, and by trigger its invitation's status). The first score of a
+ * response is enqueued on the workflow queue once, when the row is created, if it has a
+ * follow-up: it opens a case, or a webhook wants `response.created`.
  */
 export async function capture(link: VerifiedLink, input: CaptureInput, req: CaptureRequest): Promise<CaptureOutcome> {
   const { db, config, now } = req;
