@@ -19,6 +19,17 @@ import { call, db, makeTenant, type Fixture } from './support';
 let t: Fixture;
 let touchpointIds: string[];
 let surveyId: string;
+let contactIds: string[];
+/** The contact pool answers draw from: every tenure bucket, unknown attributes included. */
+const CONTACTS = [
+  { tenureMonths: null, contractSize: null, supportTier: null, accountId: null },
+  { tenureMonths: 0, contractSize: 'small', supportTier: 'basic', accountId: 'acct-1' },
+  { tenureMonths: 5, contractSize: 'small', supportTier: 'premium', accountId: 'acct-1' },
+  { tenureMonths: 6, contractSize: 'large', supportTier: 'basic', accountId: 'acct-2' },
+  { tenureMonths: 12, contractSize: 'medium', supportTier: null, accountId: 'acct-3' },
+  { tenureMonths: 30, contractSize: 'large', supportTier: 'premium', accountId: null },
+  { tenureMonths: 60, contractSize: null, supportTier: 'basic', accountId: 'acct-2' },
+];
 const UNIT_KEYS = ['root', 'emea', 'berlin', 'paris', 'americas', 'newYork', 'fastfix'] as const;
 const ZONES: Record<string, string> = { root: 'UTC', emea: 'Europe/Berlin', berlin: 'Europe/Berlin', paris: 'Europe/Paris', americas: 'America/New_York', newYork: 'America/New_York', fastfix: 'Asia/Tokyo' };
 const DAY = 86_400_000;
@@ -30,7 +41,9 @@ beforeAll(async () => {
   const now = Date.now();
   surveyId = newId('srv');
   touchpointIds = [newId('tp'), newId('tp')];
+  contactIds = CONTACTS.map(() => newId('ct'));
   await commit(d, [
+    ...CONTACTS.map((c, i) => d.insert(contacts).values({ id: contactIds[i]!, tenantId: t.tenantId, externalId: `scores-${i}`, ...c, createdAt: now, updatedAt: now })),
     d.insert(surveys).values({ id: surveyId, tenantId: t.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 2, createdAt: now, updatedAt: now }),
     d.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: t.tenantId, surveyId, version: 1, definition: standardSurvey('X'), createdAt: now }),
     ...touchpointIds.map((id, i) => d.insert(touchpoints).values({ id, tenantId: t.tenantId, key: `tp-${i}`, name: `TP ${i}`, kind: 'site_visit', surveyId, channels: ['email'], createdAt: now, updatedAt: now })),
@@ -50,6 +63,7 @@ interface Answer {
   locale: 'en' | 'de';
   ltv: number | null;
   counted: boolean;
+  contact: number | null;
 }
 
 const answerArb = fc.record({
@@ -62,6 +76,7 @@ const answerArb = fc.record({
   locale: fc.constantFrom('en' as const, 'de' as const),
   ltv: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: null }),
   counted: fc.integer({ min: 0, max: 9 }).map((x) => x < 8),
+  contact: fc.option(fc.integer({ min: 0, max: CONTACTS.length - 1 }), { nil: null }),
 });
 
 async function insertAnswers(list: Answer[]) {
@@ -71,6 +86,7 @@ async function insertAnswers(list: Answer[]) {
     tenantId: t.tenantId,
     touchpointId: touchpointIds[a.touchpoint]!,
     unitId: t.units[a.unit]!,
+    contactId: a.contact === null ? null : contactIds[a.contact]!,
     surveyId,
     surveyVersion: 1,
     channel: a.channel,
@@ -92,9 +108,10 @@ const fold = () => worker.scheduled(createScheduledController({ cron: '* * * * *
 /** What the database holds, recounted by brute force. */
 async function recount(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; ltv?: boolean }) {
   const rows = await db()
-    .select({ score: responses.score, counted: responses.counted, createdAt: responses.createdAt, path: units.path, tz: units.timezone, touchpointId: responses.touchpointId, channel: responses.channel, segment: responses.segment, locale: responses.locale, ltv: responses.lifetimeValue })
+    .select({ score: responses.score, counted: responses.counted, createdAt: responses.createdAt, path: units.path, tz: units.timezone, touchpointId: responses.touchpointId, channel: responses.channel, segment: responses.segment, locale: responses.locale, ltv: responses.lifetimeValue, contact: contacts })
     .from(responses)
     .innerJoin(units, eq(units.id, responses.unitId))
+    .leftJoin(contacts, eq(contacts.id, responses.contactId))
     .where(eq(responses.tenantId, t.tenantId));
   const [root] = await db().select({ path: units.path }).from(units).where(eq(units.id, t.units[q.unit as keyof typeof t.units]!));
   const rootPath = root!.path;
@@ -108,7 +125,20 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
     if (q.groupBy === 'channel') key = r.channel;
     if (q.groupBy === 'segment') key = r.segment ?? '';
     if (q.groupBy === 'touchpoint') key = r.touchpointId;
+    // Contact cuts (docs/measurement.md): tenure in buckets <6m, 6-12m, 1-2y, 2-5y, 5y+; a missing attribute is 'unknown'.
+    if (q.groupBy === 'tenure') {
+      const m = r.contact?.tenureMonths ?? null;
+      key = m === null ? 'unknown' : m < 6 ? '<6m' : m < 12 ? '6-12m' : m < 24 ? '1-2y' : m < 60 ? '2-5y' : '5y+';
+    }
+    if (q.groupBy === 'contractSize') key = r.contact?.contractSize ?? 'unknown';
+    if (q.groupBy === 'supportTier') key = r.contact?.supportTier ?? 'unknown';
+    if (q.groupBy === 'account') key = r.contact?.accountId ?? 'unknown';
     if (q.period === 'month') key += `|${day.slice(0, 7)}`;
+    if (q.period === 'week') {
+      const monday = new Date(`${day}T00:00:00Z`);
+      monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7));
+      key += `|${monday.toISOString().slice(0, 10)}`;
+    }
     if (q.period === 'day') key += `|${day}`;
     const g = groups.get(key) ?? { p: 0, a: 0, d: 0, w: 0, wp: 0, wd: 0, dist: new Array(11).fill(0) };
     g.dist[r.score]++;
@@ -172,11 +202,11 @@ describe('scores against a brute-force recount', () => {
         unit: fc.constantFrom('root', 'emea', 'americas', 'berlin'),
         start: fc.integer({ min: -2, max: 40 }),
         length: fc.integer({ min: 0, max: 62 }),
-        groupBy: fc.constantFrom(undefined, 'unit', 'channel', 'segment', 'touchpoint'),
-        period: fc.constantFrom(undefined, 'month'),
+        groupBy: fc.constantFrom(undefined, 'unit', 'channel', 'segment', 'touchpoint', 'tenure', 'contractSize', 'supportTier', 'account'),
+        period: fc.constantFrom(undefined, 'month', 'week', 'day'),
         ltv: fc.boolean(),
       }),
-      { numRuns: 25, seed: 7 },
+      { numRuns: 40, seed: 7 },
     );
     for (const q of queries) {
       const from = new Date(T0 + q.start * DAY).toISOString().slice(0, 10);
