@@ -38,7 +38,8 @@ export interface FoldRow extends Omit<CellKey, 'day'> {
 const cellId = (k: CellKey) => JSON.stringify([k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion]);
 
 /** The lifetime-value weight of an answer: its contact's value then; none (0) when unknown. */
-const ltvWeight = (v: number | null) => (v !== null && Number.isFinite(v) && v > 0 ? v : 0);
+/** An answer's lifetime-value weight: its value when positive, else 0 (unknown values weigh nothing). */
+export const ltvWeight = (v: number | null) => (v !== null && Number.isFinite(v) && v > 0 ? v : 0);
 
 /** Sums answers into cells; only counted answers with a score add anything. */
 export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: CellSums }> {

@@ -1,8 +1,8 @@
-import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupMonths, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addTallies, categorize, emptyTally, type Tally } from '../scoring/nps';
-import { foldRows, foldStateOf, type FoldRow } from './fold';
+import { foldRows, foldStateOf, ltvWeight, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
 
 export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale'] as const;
@@ -57,21 +57,36 @@ function childOf(rootPath: string, rootId: string, path: string): string {
   return rest.slice(0, rest.indexOf('/'));
 }
 
-function tenureBucket(months: number | null): string {
-  if (months === null) return 'unknown';
-  if (months < 6) return '<6m';
-  if (months < 12) return '6-12m';
-  if (months < 24) return '1-2y';
-  if (months < 60) return '2-5y';
-  return '5y+';
+/** Tenure buckets: [months below which, label]; the rest is '5y+', no tenure is 'unknown'. */
+const TENURE_BUCKETS: [number, string][] = [
+  [6, '<6m'],
+  [12, '6-12m'],
+  [24, '1-2y'],
+  [60, '2-5y'],
+];
+
+/** The group of an answer's contact in a contact cut, as SQL (the same rule as `contactKey`). */
+function contactKeySql(groupBy: (typeof CONTACT_GROUPS)[number]): SQL<string> {
+  if (groupBy === 'tenure') {
+    const m = contacts.tenureMonths;
+    return sql<string>`case when ${m} is null then 'unknown' ${sql.join(TENURE_BUCKETS.map(([below, label]) => sql`when ${m} < ${below} then ${label}`), sql` `)} else '5y+' end`;
+  }
+  return sql<string>`coalesce(${groupBy === 'contractSize' ? contacts.contractSize : groupBy === 'supportTier' ? contacts.supportTier : contacts.accountId}, 'unknown')`;
 }
 
-/** One answer as a tally: counts, and its lifetime-value weight (0 when unknown). */
-function answerTally(score: number, lifetimeValue: number | null): Tally {
-  const w = lifetimeValue !== null && Number.isFinite(lifetimeValue) && lifetimeValue > 0 ? lifetimeValue : 0;
-  const c = categorize(score);
-  return { promoters: c === 'promoter' ? 1 : 0, passives: c === 'passive' ? 1 : 0, detractors: c === 'detractor' ? 1 : 0, w, w2: w * w, wPromoters: c === 'promoter' ? w : 0, wDetractors: c === 'detractor' ? w : 0 };
+function contactKey(groupBy: (typeof CONTACT_GROUPS)[number], c: { tenureMonths: number | null; contractSize: string | null; supportTier: string | null; accountId: string | null }): string {
+  if (groupBy === 'tenure') return c.tenureMonths === null ? 'unknown' : (TENURE_BUCKETS.find(([below]) => c.tenureMonths! < below)?.[1] ?? '5y+');
+  return (groupBy === 'contractSize' ? c.contractSize : groupBy === 'supportTier' ? c.supportTier : c.accountId) ?? 'unknown';
 }
+
+/** `n` answers of one score whose lifetime-value weights sum to `w` (their squares to `w2`). */
+function scoreTally(score: number, n: number, w: number, w2: number): Tally {
+  const c = categorize(score);
+  return { promoters: c === 'promoter' ? n : 0, passives: c === 'passive' ? n : 0, detractors: c === 'detractor' ? n : 0, w, w2, wPromoters: c === 'promoter' ? w : 0, wDetractors: c === 'detractor' ? w : 0 };
+}
+
+/** One answer as a tally: counts, and its lifetime-value weight. */
+const answerTally = (score: number, lifetimeValue: number | null) => scoreTally(score, 1, ltvWeight(lifetimeValue), ltvWeight(lifetimeValue) ** 2);
 
 /**
  * The answers of a scope, grouped: from the rollups up to the watermark (summed in SQL, so the
@@ -81,7 +96,7 @@ function answerTally(score: number, lifetimeValue: number | null): Tally {
  */
 export async function gather(db: Db, q: ScoresScope, dist?: Distribution): Promise<Grouped> {
   const out: Grouped = new Map();
-  if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q, out, dist);
+  if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q as ScoresScope & { groupBy: (typeof CONTACT_GROUPS)[number] }, out, dist);
 
   const { seq: watermark, closed } = await foldStateOf(db, q.tenantId);
   const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q, closed, !!dist) : cellReads(db, q, !!dist);
@@ -200,31 +215,83 @@ export function monthSpan(from: string, to: string): { months?: [string, string]
   return { months: [first, last], days };
 }
 
-/** Contact cuts: every counted answer of the scope with its contact, grouped in memory. */
-async function gatherFromResponses(db: Db, q: ScoresScope, out: Grouped, dist?: Distribution): Promise<Grouped> {
-  // Created at most 14 h either side of the local range: the local day is checked exactly below.
-  const start = Date.parse(`${q.from}T00:00:00Z`) - 14 * 3600_000;
-  const end = Date.parse(`${q.to}T23:59:59.999Z`) + 14 * 3600_000;
-  const rows = await db
-    .select({
-      createdAt: responses.createdAt,
-      timezone: units.timezone,
-      segment: sql<string>`coalesce(${responses.segment}, '')`,
-      score: responses.score,
-      lifetimeValue: responses.lifetimeValue,
-      tenureMonths: contacts.tenureMonths,
-      contractSize: contacts.contractSize,
-      supportTier: contacts.supportTier,
-      accountId: contacts.accountId,
-    })
-    .from(responses)
-    .innerJoin(units, and(eq(units.id, responses.unitId), eq(units.tenantId, responses.tenantId)))
-    .leftJoin(contacts, and(eq(contacts.id, responses.contactId), eq(contacts.tenantId, responses.tenantId)))
-    .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), eq(responses.counted, true), sql`${responses.score} is not null`, sql`${responses.createdAt} between ${start} and ${end}`));
-  for (const r of rows) {
+/** A local day is at most 14 hours off its UTC day, in every time zone. */
+const ZONE_MS = 14 * 3600_000;
+const DAY_MS = 86_400_000;
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The UTC spans of a local-day range in which every answer has the same local period whatever
+ * its unit's time zone: at least 14 hours from the range's ends and from every period start
+ * inside it. With `day` periods there are none.
+ */
+export function certainSpans(from: string, to: string, period?: Period): { start: number; end: number; period: string }[] {
+  const first = Date.parse(`${from}T00:00:00Z`);
+  const end = Date.parse(`${to}T00:00:00Z`) + DAY_MS;
+  const starts = [first];
+  if (period) for (let d = first + DAY_MS; d < end; d += DAY_MS) if (periodOf(utcDay(d), period) !== periodOf(utcDay(d - DAY_MS), period)) starts.push(d);
+  return starts.flatMap((s, i) => {
+    const span = { start: s + ZONE_MS, end: (starts[i + 1] ?? end) - ZONE_MS, period: period ? periodOf(utcDay(s), period) : '' };
+    return span.start < span.end ? [span] : [];
+  });
+}
+
+/**
+ * Contact cuts: the answers of the scope joined to their contacts. Those whose local period is
+ * certain (`certainSpans`) are counted in SQL by group, segment, period and score, with their
+ * lifetime-value weights: the cost no longer follows the answers out of the database. Only the
+ * answers within 14 hours of a range end or period start are read raw and placed by their
+ * unit's local day.
+ */
+async function gatherFromResponses(db: Db, q: ScoresScope & { groupBy: (typeof CONTACT_GROUPS)[number] }, out: Grouped, dist?: Distribution): Promise<Grouped> {
+  const spans = certainSpans(q.from, q.to, q.period);
+  const at = responses.createdAt;
+  const certain = or(...spans.map((s) => and(gte(at, s.start), lt(at, s.end)))) ?? sql`0`;
+  const scope = and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), eq(responses.counted, true), sql`${responses.score} is not null`);
+  const unitOf = and(eq(units.id, responses.unitId), eq(units.tenantId, responses.tenantId));
+  const contactOf = and(eq(contacts.id, responses.contactId), eq(contacts.tenantId, responses.tenantId));
+  const segment = sql<string>`coalesce(${responses.segment}, '')`;
+  // The weight rule of ltvWeight, in SQL.
+  const weight = sql`case when ${responses.lifetimeValue} > 0 then ${responses.lifetimeValue} else 0 end`;
+  const periodKey = q.period ? sql<string>`case ${sql.join(spans.map((s) => sql`when ${at} < ${s.end} then ${s.period}`), sql` `)} end` : sql<string>`''`;
+  const [edges, counted = []] = await db.batch([
+    db
+      .select({
+        createdAt: at,
+        timezone: units.timezone,
+        segment,
+        score: responses.score,
+        lifetimeValue: responses.lifetimeValue,
+        tenureMonths: contacts.tenureMonths,
+        contractSize: contacts.contractSize,
+        supportTier: contacts.supportTier,
+        accountId: contacts.accountId,
+      })
+      .from(responses)
+      .innerJoin(units, unitOf)
+      .leftJoin(contacts, contactOf)
+      .where(and(scope, sql`${at} between ${Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS} and ${Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS}`, sql`not (${certain})`)),
+    // With day periods no span is certain: everything is read raw.
+    ...(spans.length === 0
+      ? []
+      : [
+          db
+            .select({ group: contactKeySql(q.groupBy), segment, period: periodKey, score: sql<number>`${responses.score}`, n: sql<number>`count(*)`, w: sql<number>`sum(${weight})`, w2: sql<number>`sum(${weight} * ${weight})` })
+            .from(responses)
+            .innerJoin(units, unitOf)
+            .leftJoin(contacts, contactOf)
+            .where(and(scope, certain))
+            .groupBy(sql`1, 2, 3, 4`),
+        ]),
+  ]);
+  for (const r of counted) {
+    put(out, r.group, r.period, r.segment, scoreTally(r.score, r.n, r.w, r.w2));
+    if (dist) tallyScores(dist, r.group, r.period, oneScore(r.score).map((x) => x * r.n));
+  }
+  for (const r of edges) {
     const day = localDay(r.createdAt, r.timezone);
     if (day < q.from || day > q.to) continue;
-    const key = q.groupBy === 'tenure' ? tenureBucket(r.tenureMonths) : ((q.groupBy === 'contractSize' ? r.contractSize : q.groupBy === 'supportTier' ? r.supportTier : r.accountId) ?? 'unknown');
+    const key = contactKey(q.groupBy, r);
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
     if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
