@@ -3,6 +3,18 @@ import type { Config } from '../env';
 
 const ISSUER = 'nps-platform';
 const encoder = new TextEncoder();
+// Resolved keys only: a pending promise of one request is not awaited by another.
+const keys = new Map<string, CryptoKey>();
+
+/** The HS256 key of a secret, imported once per isolate (jose would import it on every call). */
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    keys.set(secret, key);
+  }
+  return key;
+}
 
 /**
  * The platform's signed tokens: HS256 with the first configured key, its `kid` in the header so
@@ -14,7 +26,7 @@ export async function signToken(config: Config, audience: string, subject: strin
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid }).setSubject(subject).setIssuer(ISSUER).setAudience(audience).setExpirationTime(Math.floor(expiresAt / 1000));
   // Links leave the issue time out, so the same invitation always gets the same link.
   if (issuedAt) jwt.setIssuedAt();
-  return jwt.sign(encoder.encode(key.secret));
+  return jwt.sign(await hmacKey(key.secret));
 }
 
 export type TokenCheck = { ok: true; payload: JWTPayload & Record<string, unknown> } | { ok: false; reason: 'expired' | 'invalid' };
@@ -27,7 +39,7 @@ export async function verifyToken(config: Config, audience: string, token: strin
       async (header) => {
         const key = config.jwtKeys.find((k) => k.kid === header.kid);
         if (!key) throw new Error('unknown kid');
-        return encoder.encode(key.secret);
+        return hmacKey(key.secret);
       },
       { algorithms: ['HS256'], issuer: ISSUER, audience, requiredClaims: ['exp', 'sub'] },
     );

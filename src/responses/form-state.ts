@@ -20,13 +20,14 @@ export interface FormState {
 }
 
 const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
+// Resolved keys only: a pending promise of one request is not awaited by another.
+const keys = new Map<string, CryptoKey>();
 
-function hmacKey(secret: string): Promise<CryptoKey> {
+async function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
     // A key of its own, derived by label, so a form state can never pass for a JWT or back.
-    key = crypto.subtle.importKey('raw', encoder.encode(`form-state:${secret}`), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    key = await crypto.subtle.importKey('raw', encoder.encode(`form-state:${secret}`), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
     keys.set(secret, key);
   }
   return key;
