@@ -215,6 +215,12 @@ describe('scores against a brute-force recount', () => {
       const items = await scores({ ...spec, weight: q.ltv ? 'ltv' : 'none' });
       expectMatches(items, await recount(spec), { period: !!q.period, ltv: q.ltv });
     }
+    // Every contact cut with every period, whatever the sample drew: the part counted in SQL and the raw edges.
+    for (const groupBy of ['tenure', 'contractSize', 'supportTier', 'account'])
+      for (const period of [undefined, 'day', 'week', 'month'] as const) {
+        const spec = { unit: 'root', from: new Date(T0 + 3 * DAY).toISOString().slice(0, 10), to: new Date(T0 + 64 * DAY).toISOString().slice(0, 10), groupBy, period };
+        expectMatches(await scores({ ...spec, weight: 'ltv' }), await recount(spec), { period: !!period, ltv: true });
+      }
   });
 
   it('unit moves carry their folded answers to the new ancestors: every cut still equals the raw answers', async () => {
