@@ -824,6 +824,29 @@ export const rollupBranchMonths = sqliteTable(
   (t) => [uniqueIndex('rollup_branch_months_cell').on(t.tenantId, t.ancestorId, t.month, t.childId, t.segment)],
 );
 
+/** The dimensions that subtree month totals are kept by (rollup_dim_months). */
+export const ROLLUP_DIMS = ['touchpoint', 'channel', 'locale'] as const;
+
+/**
+ * Subtree totals by dimension, per closed month: the answers of the units strictly below
+ * `ancestor_id`, by touchpoint, channel or locale (`dim`, `value`) and segment. Built when a
+ * month closes; a late answer, a correction or a unit move adjusts them. Scores grouped by one of
+ * these dimensions read them instead of every day cell of the subtree.
+ */
+export const rollupDimMonths = sqliteTable(
+  'rollup_dim_months',
+  {
+    tenantId: tenantId(),
+    ancestorId: text('ancestor_id').notNull(),
+    month: text('month').notNull(),
+    dim: text('dim', { enum: ROLLUP_DIMS }).notNull(),
+    value: text('value').notNull(),
+    segment: text('segment').notNull(),
+    ...tallyColumns(),
+  },
+  (t) => [uniqueIndex('rollup_dim_months_cell').on(t.tenantId, t.ancestorId, t.month, t.dim, t.value, t.segment)],
+);
+
 // ---------------------------------------------------------------------------------------------
 // Reporting: saved reports, each runnable now (CSV) and optionally mailed on a schedule.
 

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
-import { responses, rollups, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
+import { responses, ROLLUP_DIMS, rollups, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
 import { categorize, type Tally } from '../scoring/nps';
 import { localDay } from './local-day';
 
@@ -97,13 +97,17 @@ const UPSERT_ROWS = 1000;
 
 /** A rollup table, its key columns in the order of its unique index (after tenant_id). */
 interface Target {
-  table: 'rollups' | 'rollup_months' | 'rollup_branch_days' | 'rollup_branch_months';
+  table: 'rollups' | 'rollup_months' | 'rollup_branch_days' | 'rollup_branch_months' | 'rollup_dim_months';
   keys: string[];
 }
 const DAY_CELLS: Target = { table: 'rollups', keys: ['unit_id', 'day', 'touchpoint_id', 'channel', 'segment', 'locale', 'survey_id', 'survey_version'] };
 const MONTHS: Target = { table: 'rollup_months', keys: ['unit_id', 'month', 'segment'] };
 const BRANCH_DAYS: Target = { table: 'rollup_branch_days', keys: ['ancestor_id', 'day', 'child_id', 'segment'] };
 const BRANCH_MONTHS: Target = { table: 'rollup_branch_months', keys: ['ancestor_id', 'month', 'child_id', 'segment'] };
+const DIM_MONTHS: Target = { table: 'rollup_dim_months', keys: ['ancestor_id', 'month', 'dim', 'value', 'segment'] };
+/** The day-cell column of each dimension of rollup_dim_months, and its value in a cell key. */
+const DIM_COLUMNS = { touchpoint: 'touchpoint_id', channel: 'channel', locale: 'locale' } as const;
+const dimValue = (k: CellKey, dim: (typeof ROLLUP_DIMS)[number]) => (dim === 'touchpoint' ? k.touchpointId : dim === 'channel' ? k.channel : k.locale);
 const SUMS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'w_promoters', 'w_detractors', ...SCORE_COLUMNS];
 const TALLY_FIELDS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'wPromoters', 'wDetractors'] as const;
 
@@ -177,11 +181,15 @@ export function branchesOf(path: string): [string, string][] {
   return pairs;
 }
 
-/** Month totals and branch totals (per day, and per month for closed months only) of a set of day cells. */
+/** The units strictly above the unit of a path, root first. */
+const ancestorsOf = (path: string) => idsOf(path).slice(0, -1);
+
+/** Month totals, branch totals (per day, and per month for closed months only) and dimension month totals of a set of day cells. */
 function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (unitId: string) => string, closed: string) {
   const months: Totals = new Map();
   const branchDays: Totals = new Map();
   const branchMonths: Totals = new Map();
+  const dimMonths: Totals = new Map();
   for (const { key, sums } of cells) {
     const month = key.day.slice(0, 7);
     // An open month's rows are built when it closes; a late answer for a closed one adds here.
@@ -191,8 +199,9 @@ function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (
       addTo(branchDays, [ancestor, key.day, child, key.segment], sums);
       if (isClosed) addTo(branchMonths, [ancestor, month, child, key.segment], sums);
     }
+    if (isClosed) for (const ancestor of ancestorsOf(pathOf(key.unitId))) for (const dim of ROLLUP_DIMS) addTo(dimMonths, [ancestor, month, dim, dimValue(key, dim), key.segment], sums);
   }
-  return { months: months.values(), branchDays: branchDays.values(), branchMonths: branchMonths.values() };
+  return { months: months.values(), branchDays: branchDays.values(), branchMonths: branchMonths.values(), dimMonths: dimMonths.values() };
 }
 
 const cellRow = ({ key: k, sums }: { key: CellKey; sums: CellSums }) => ({ key: [k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion], sums });
@@ -221,12 +230,13 @@ export async function foldTenant(db: Db, tenantId: string, now: number): Promise
   const to = rows[rows.length - 1]!.seq;
   const cells = sumCells(rows);
   const paths = new Map(rows.map((r) => [r.unitId, r.path]));
-  const { months, branchDays, branchMonths } = aggregates(cells.values(), (id) => paths.get(id)!, from.closed);
+  const { months, branchDays, branchMonths, dimMonths } = aggregates(cells.values(), (id) => paths.get(id)!, from.closed);
   const statements: BatchItem<'sqlite'>[] = [
     ...upsert(db, tenantId, DAY_CELLS, [...cells.values()].map(cellRow), from),
     ...upsert(db, tenantId, MONTHS, months, from),
     ...upsert(db, tenantId, BRANCH_DAYS, branchDays, from),
     ...upsert(db, tenantId, BRANCH_MONTHS, branchMonths, from),
+    ...upsert(db, tenantId, DIM_MONTHS, dimMonths, from),
   ];
   statements.push(
     db
@@ -249,6 +259,20 @@ function rebuildBranch(db: Db, tenantId: string, level: 'day' | 'month', ancesto
       select r.tenant_id, ${ancestor}, ${at}, ${child.id}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
       from ${sql.raw(source)} r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
       where r.tenant_id = ${tenantId} and r.${col} = ${at} and r.segment = ${segment} and u.path > ${child.path} and u.path < ${end} and ${guarded(tenantId, guard)}
+      group by r.tenant_id`),
+  ];
+}
+
+/** Rewrites one dimension month total of an ancestor from the day cells of the units strictly below it. */
+function rebuildDim(db: Db, tenantId: string, ancestor: { id: string; path: string }, month: string, dim: (typeof ROLLUP_DIMS)[number], value: string, segment: string, guard: FoldState) {
+  const col = sql.raw(`r.${DIM_COLUMNS[dim]}`);
+  return [
+    db.run(sql`delete from rollup_dim_months where tenant_id = ${tenantId} and ancestor_id = ${ancestor.id} and month = ${month} and dim = ${dim} and value = ${value} and segment = ${segment} and ${guarded(tenantId, guard)}`),
+    db.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
+      select r.tenant_id, ${ancestor.id}, ${month}, ${dim}, ${value}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
+      from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
+      where r.tenant_id = ${tenantId} and r.day between ${`${month}-01`} and ${`${month}-31`} and ${col} = ${value} and r.segment = ${segment}
+        and u.path > ${ancestor.path} and u.path < ${`${ancestor.path.slice(0, -1)}0`} and ${guarded(tenantId, guard)}
       group by r.tenant_id`),
   ];
 }
@@ -314,6 +338,12 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
       once(['bd', ancestor, child, k.day, k.segment], () => rebuildBranch(db, tenantId, 'day', ancestor, node, k.day, k.segment, state));
       if (k.day.slice(0, 7) <= state.closed) once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(db, tenantId, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
     }
+    const month = k.day.slice(0, 7);
+    if (month > state.closed) continue;
+    for (const ancestor of ancestorsOf(path)) {
+      const node = { id: ancestor, path: path.slice(0, path.indexOf(`/${ancestor}/`) + ancestor.length + 2) };
+      for (const dim of ROLLUP_DIMS) once(['dm', ancestor, month, dim, dimValue(k, dim), k.segment], () => rebuildDim(db, tenantId, node, month, dim, dimValue(k, dim), k.segment, state));
+    }
   }
   await commit(db, statements);
   // Every statement was guarded by the fold state read above: if a fold or a unit move changed
@@ -347,14 +377,28 @@ export function moveBranches(db: Db, tenantId: string, unit: { id: string; path:
           on conflict (tenant_id, ancestor_id, ${col}, child_id, segment) do update set ${sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '))}`);
       });
     });
+  // The subtree's answers of closed months, by dimension, leave every old ancestor's totals and join every new one's.
+  const shiftDims = (ids: string[], sign: 1 | -1) =>
+    ids.map((ancestor) =>
+      db.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
+        select r.tenant_id, ${ancestor}, substr(r.day, 1, 7), d.dim, case d.dim when 'touchpoint' then r.touchpoint_id when 'channel' then r.channel else r.locale end, r.segment,
+          ${sql.raw(SUMS.map((c) => `${sign} * sum(r.${c})`).join(', '))}
+        from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id cross join (${sql.raw(ROLLUP_DIMS.map((d) => `select '${d}' as dim`).join(' union all '))}) d
+        where r.tenant_id = ${tenantId} and u.path >= ${unit.path} and u.path < ${end}
+          and substr(r.day, 1, 7) <= (select months_closed_through from rollup_watermarks where tenant_id = ${tenantId})
+        group by r.tenant_id, 3, 4, 5, r.segment
+        on conflict (tenant_id, ancestor_id, month, dim, value, segment) do update set ${sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '))}`),
+    );
   const oldChain = idsOf(unit.path).slice(0, -1);
   const newChain = idsOf(newPath).slice(0, -1);
   const touched = [...new Set([...oldChain, ...newChain])];
   return [
     ...shift(oldChain, -1),
     ...shift(newChain, 1),
-    // Branches emptied by the move (all counts zero) go; their weights are zero up to rounding.
-    ...['rollup_branch_days', 'rollup_branch_months'].map((t) =>
+    ...shiftDims(oldChain, -1),
+    ...shiftDims(newChain, 1),
+    // Totals emptied by the move (all counts zero) go; their weights are zero up to rounding.
+    ...['rollup_branch_days', 'rollup_branch_months', 'rollup_dim_months'].map((t) =>
       db.run(sql`delete from ${sql.raw(t)} where tenant_id = ${tenantId} and ancestor_id in (${sql.join(touched.map((a) => sql`${a}`), sql`, `)}) and promoters = 0 and passives = 0 and detractors = 0`),
     ),
     db.run(sql`insert into rollup_watermarks (tenant_id, response_seq, folded_at, tree_version) values (${tenantId}, 0, ${now}, 1)
@@ -391,6 +435,7 @@ export async function closeMonths(db: Db, tenantId: string, now: number): Promis
   const sums = sql.raw(SUMS.map((c) => `sum(${c})`).join(', '));
   const cols = sql.raw(SUMS.join(', '));
   const replace = sql.raw(SUMS.map((c) => `${c} = excluded.${c}`).join(', '));
+  const dimSums = sql.raw(SUMS.map((c) => `sum(c.${c})`).join(', '));
   await commit(db, [
     db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, ${cols})
       select tenant_id, unit_id, substr(day, 1, 7), segment, ${sums} from rollups
@@ -402,6 +447,22 @@ export async function closeMonths(db: Db, tenantId: string, now: number): Promis
       where tenant_id = ${tenantId} and day > ${after} and day <= ${last} and ${guarded(tenantId, state)}
       group by tenant_id, ancestor_id, substr(day, 1, 7), child_id, segment
       on conflict (tenant_id, ancestor_id, month, child_id, segment) do update set ${replace}`),
+    db.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${cols})
+      with recursive above (unit_id, ancestor_id) as (
+        select id, parent_id from units where tenant_id = ${tenantId} and parent_id is not null
+        union all
+        select a.unit_id, u.parent_id from above a join units u on u.tenant_id = ${tenantId} and u.id = a.ancestor_id where u.parent_id is not null
+      ),
+      cells as (
+        select unit_id, substr(day, 1, 7) as month, touchpoint_id, channel, locale, segment, ${sql.raw(SUMS.map((c) => `sum(${c}) as ${c}`).join(', '))} from rollups
+        where tenant_id = ${tenantId} and day > ${after} and day <= ${last}
+        group by unit_id, substr(day, 1, 7), touchpoint_id, channel, locale, segment
+      )
+      select ${tenantId}, a.ancestor_id, c.month, d.dim, case d.dim when 'touchpoint' then c.touchpoint_id when 'channel' then c.channel else c.locale end, c.segment, ${dimSums}
+      from cells c join above a on a.unit_id = c.unit_id cross join (${sql.raw(ROLLUP_DIMS.map((d) => `select '${d}' as dim`).join(' union all '))}) d
+      where ${guarded(tenantId, state)}
+      group by a.ancestor_id, c.month, d.dim, 5, c.segment
+      on conflict (tenant_id, ancestor_id, month, dim, value, segment) do update set ${replace}`),
     db.run(sql`update rollup_watermarks set months_closed_through = ${through} where tenant_id = ${tenantId} and ${guarded(tenantId, state)}`),
   ]);
   return through;

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupMonths, rollups, SCORE_COLUMNS, units } from '../db/schema';
+import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimMonths, rollupMonths, ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addTallies, categorize, emptyTally, type Tally } from '../scoring/nps';
 import { foldRows, foldStateOf, ltvWeight, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
@@ -99,7 +99,7 @@ export async function gather(db: Db, q: ScoresScope, dist?: Distribution): Promi
   if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q as ScoresScope & { groupBy: (typeof CONTACT_GROUPS)[number] }, out, dist);
 
   const { seq: watermark, closed } = await foldStateOf(db, q.tenantId);
-  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q, closed, !!dist) : cellReads(db, q, !!dist);
+  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q, closed, !!dist) : cellReads(db, q, closed, !!dist);
   const [tail, ...parts] = await db.batch([
     foldRows(db, q.tenantId)
       .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
@@ -162,20 +162,40 @@ function branchReads(db: Db, q: ScoresScope, closed: string, withScores: boolean
 }
 
 /** A subtree by touchpoint, channel or locale: the day cells of every unit in it, summed in SQL. */
-function cellReads(db: Db, q: ScoresScope, withScores: boolean) {
-  const group: SQL = q.groupBy === 'touchpoint' ? sql`${rollups.touchpointId}` : q.groupBy === 'channel' ? sql`${rollups.channel}` : sql`${rollups.locale}`;
-  return [
+/**
+ * Reads for a touchpoint, channel or locale cut: closed whole months from the scored unit's
+ * dimension totals (rollup_dim_months: the units strictly below it) plus its own day cells in
+ * those months; the other days (edges, open months, day and week periods) from the subtree's
+ * day cells.
+ */
+function cellReads(db: Db, q: ScoresScope, closed: string, withScores: boolean) {
+  const dim = q.groupBy as (typeof ROLLUP_DIMS)[number];
+  const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
+  const cellGroup = sql`${dim === 'touchpoint' ? rollups.touchpointId : dim === 'channel' ? rollups.channel : rollups.locale}`;
+  const cells = (from: string, to: string, ownOnly: boolean) =>
     db
-      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
+      .select({ group: sql<string>`${cellGroup}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
       .from(rollups)
       .innerJoin(units, and(eq(units.id, rollups.unitId), eq(units.tenantId, rollups.tenantId)))
-      .where(and(eq(rollups.tenantId, q.tenantId), subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`))
-      .groupBy(sql`g`, sql`p`, rollups.segment),
+      .where(and(eq(rollups.tenantId, q.tenantId), ownOnly ? eq(rollups.unitId, q.root.id) : subtree(q.root.path), sql`${rollups.day} between ${from} and ${to}`))
+      .groupBy(sql`g`, sql`p`, rollups.segment);
+  const t = rollupDimMonths;
+  return [
+    ...span.days.map(([from, to]) => cells(from, to, false)),
+    ...(span.months
+      ? [
+          db
+            .select({ group: sql<string>`${t.value}`.as('g'), period: sql<string>`${periodExpr(sql`${t.month}`, 'month', q.period)}`.as('p'), segment: t.segment, ...sums(t, withScores) })
+            .from(t)
+            .where(and(eq(t.tenantId, q.tenantId), eq(t.ancestorId, q.root.id), eq(t.dim, dim), sql`${t.month} between ${span.months[0]} and ${span.months[1]}`))
+            .groupBy(sql`g`, sql`p`, t.segment),
+          cells(`${span.months[0]}-01`, `${span.months[1]}-31`, true),
+        ]
+      : []),
   ];
 }
 
-/** Sums of a rollup table's counts and weights. */
-const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths, withScores: boolean) => ({
+const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimMonths, withScores: boolean) => ({
   promoters: sql<number>`sum(${t.promoters})`,
   passives: sql<number>`sum(${t.passives})`,
   detractors: sql<number>`sum(${t.detractors})`,
