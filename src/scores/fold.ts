@@ -108,6 +108,9 @@ const DIM_MONTHS: Target = { table: 'rollup_dim_months', keys: ['ancestor_id', '
 /** The day-cell column of each dimension of rollup_dim_months, and its value in a cell key. */
 const DIM_COLUMNS = { touchpoint: 'touchpoint_id', channel: 'channel', locale: 'locale' } as const;
 const dimValue = (k: CellKey, dim: (typeof ROLLUP_DIMS)[number]) => (dim === 'touchpoint' ? k.touchpointId : dim === 'channel' ? k.channel : k.locale);
+/** SQL: one row per dimension (`d.dim`), to cross join with day cells; and a day cell's value of `d.dim`. */
+const EACH_DIM = sql.raw(`(${ROLLUP_DIMS.map((d) => `select '${d}' as dim`).join(' union all ')}) d`);
+const dimValueOf = (cell: string) => sql.raw(`case d.dim ${ROLLUP_DIMS.map((d) => `when '${d}' then ${cell}.${DIM_COLUMNS[d]}`).join(' ')} end`);
 const SUMS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'w_promoters', 'w_detractors', ...SCORE_COLUMNS];
 const TALLY_FIELDS = ['promoters', 'passives', 'detractors', 'w', 'w2', 'wPromoters', 'wDetractors'] as const;
 
@@ -381,9 +384,8 @@ export function moveBranches(db: Db, tenantId: string, unit: { id: string; path:
   const shiftDims = (ids: string[], sign: 1 | -1) =>
     ids.map((ancestor) =>
       db.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
-        select r.tenant_id, ${ancestor}, substr(r.day, 1, 7), d.dim, case d.dim when 'touchpoint' then r.touchpoint_id when 'channel' then r.channel else r.locale end, r.segment,
-          ${sql.raw(SUMS.map((c) => `${sign} * sum(r.${c})`).join(', '))}
-        from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id cross join (${sql.raw(ROLLUP_DIMS.map((d) => `select '${d}' as dim`).join(' union all '))}) d
+        select r.tenant_id, ${ancestor}, substr(r.day, 1, 7), d.dim, ${dimValueOf('r')}, r.segment, ${sql.raw(SUMS.map((c) => `${sign} * sum(r.${c})`).join(', '))}
+        from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id cross join ${EACH_DIM}
         where r.tenant_id = ${tenantId} and u.path >= ${unit.path} and u.path < ${end}
           and substr(r.day, 1, 7) <= (select months_closed_through from rollup_watermarks where tenant_id = ${tenantId})
         group by r.tenant_id, 3, 4, 5, r.segment
@@ -458,8 +460,8 @@ export async function closeMonths(db: Db, tenantId: string, now: number): Promis
         where tenant_id = ${tenantId} and day > ${after} and day <= ${last}
         group by unit_id, substr(day, 1, 7), touchpoint_id, channel, locale, segment
       )
-      select ${tenantId}, a.ancestor_id, c.month, d.dim, case d.dim when 'touchpoint' then c.touchpoint_id when 'channel' then c.channel else c.locale end, c.segment, ${dimSums}
-      from cells c join above a on a.unit_id = c.unit_id cross join (${sql.raw(ROLLUP_DIMS.map((d) => `select '${d}' as dim`).join(' union all '))}) d
+      select ${tenantId}, a.ancestor_id, c.month, d.dim, ${dimValueOf('c')}, c.segment, ${dimSums}
+      from cells c join above a on a.unit_id = c.unit_id cross join ${EACH_DIM}
       where ${guarded(tenantId, state)}
       group by a.ancestor_id, c.month, d.dim, 5, c.segment
       on conflict (tenant_id, ancestor_id, month, dim, value, segment) do update set ${replace}`),
