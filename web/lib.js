@@ -64,7 +64,10 @@ export function setTitle(text) {
   const heading = h('h1', {}, text);
   main.replaceChildren(heading);
   if (state.notice) main.append(h('p', { class: 'msg', role: 'status' }, state.notice)), (state.notice = null);
-  main.focus();
+  // The new page takes the focus (a screen reader announces it), unless the user has already put
+  // it somewhere else while the page loaded, e.g. on a link of the navigation: never snatch it.
+  const active = document.activeElement;
+  if (!active || active === document.body || active === main) main.focus();
   return heading;
 }
 

@@ -204,6 +204,31 @@ describe('the portal in Chromium', () => {
     await context.close();
   }, 60_000);
 
+  it('a page that finishes loading never takes the focus from a link the user has moved to meanwhile', async () => {
+    const context = await browser.newContext(PHONE);
+    // A slow network for the scorecard (the vendor's home page): held until the link has focus.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await context.route('**/api/v1/vendors/**', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const { page, errors } = await signIn(context, 'vendor@fastfix.test');
+    const responses = page.getByRole('link', { name: 'Responses' });
+    await responses.focus();
+    const focused = () => page.evaluate(() => document.activeElement?.textContent ?? null);
+    expect(await focused()).toBe('Responses');
+    release();
+    await page.getByRole('heading', { name: 'Scorecard: FastFix' }).waitFor();
+    expect(await focused()).toBe('Responses');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Responses' }).waitFor();
+    // A navigation the user made still moves the focus to the new page.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('every page of the navigation and of Administration, at 360 px: axe-core finds nothing serious, nothing scrolls sideways', async () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'admin@acme.test');
