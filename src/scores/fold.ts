@@ -184,6 +184,9 @@ export function branchesOf(path: string): [string, string][] {
   return pairs;
 }
 
+/** The path of the unit `id` on a path: the path up to and including it. */
+const pathTo = (path: string, id: string) => path.slice(0, path.indexOf(`/${id}/`) + id.length + 2);
+
 /** The units strictly above the unit of a path, root first. */
 const ancestorsOf = (path: string) => idsOf(path).slice(0, -1);
 
@@ -337,14 +340,14 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
     const path = pathOf.get(k.unitId);
     if (!path) continue;
     for (const [ancestor, child] of branchesOf(path)) {
-      const node = { id: child, path: path.slice(0, path.indexOf(`/${child}/`) + child.length + 2) };
+      const node = { id: child, path: pathTo(path, child) };
       once(['bd', ancestor, child, k.day, k.segment], () => rebuildBranch(db, tenantId, 'day', ancestor, node, k.day, k.segment, state));
       if (k.day.slice(0, 7) <= state.closed) once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(db, tenantId, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
     }
     const month = k.day.slice(0, 7);
     if (month > state.closed) continue;
     for (const ancestor of ancestorsOf(path)) {
-      const node = { id: ancestor, path: path.slice(0, path.indexOf(`/${ancestor}/`) + ancestor.length + 2) };
+      const node = { id: ancestor, path: pathTo(path, ancestor) };
       for (const dim of ROLLUP_DIMS) once(['dm', ancestor, month, dim, dimValue(k, dim), k.segment], () => rebuildDim(db, tenantId, node, month, dim, dimValue(k, dim), k.segment, state));
     }
   }

@@ -161,7 +161,6 @@ function branchReads(db: Db, q: ScoresScope, closed: string, withScores: boolean
   ];
 }
 
-/** A subtree by touchpoint, channel or locale: the day cells of every unit in it, summed in SQL. */
 /**
  * Reads for a touchpoint, channel or locale cut: closed whole months from the scored unit's
  * dimension totals (rollup_dim_months: the units strictly below it) plus its own day cells in
@@ -195,6 +194,7 @@ function cellReads(db: Db, q: ScoresScope, closed: string, withScores: boolean) 
   ];
 }
 
+/** Sums of a rollup table's counts and weights. */
 const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimMonths, withScores: boolean) => ({
   promoters: sql<number>`sum(${t.promoters})`,
   passives: sql<number>`sum(${t.passives})`,
@@ -245,7 +245,7 @@ const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  * its unit's time zone: at least 14 hours from the range's ends and from every period start
  * inside it. With `day` periods there are none.
  */
-export function certainSpans(from: string, to: string, period?: Period): { start: number; end: number; period: string }[] {
+function certainSpans(from: string, to: string, period?: Period): { start: number; end: number; period: string }[] {
   const first = Date.parse(`${from}T00:00:00Z`);
   const end = Date.parse(`${to}T00:00:00Z`) + DAY_MS;
   const starts = [first];
