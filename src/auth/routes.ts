@@ -42,6 +42,7 @@ const login = createRoute({
   path: '/api/v1/auth/login',
   tags: ['auth'],
   summary: 'Sign in with email and password',
+  security: [],
   description: 'Returns a session JWT and sets it as an HttpOnly, SameSite=Lax cookie. Failed attempts are limited per account and per client address (429 with Retry-After).',
   request: { body: jsonBody(LoginBody) },
   responses: { 200: json(LoginResponse, 'Signed in'), ...errors(400, 401, 413, 415, 429) },

@@ -35,6 +35,7 @@ const route = createRoute({
   path: '/dev/outbox',
   tags: ['development'],
   summary: 'Development only: email and SMS that would have gone out, newest first',
+  security: [],
   description:
     'With ENVIRONMENT=development and no provider configured for a channel, email and SMS land here instead of being sent. No credential: it is a local tool and answers 404 in any other environment.',
   middleware: [developmentOnly] as const,

@@ -9,6 +9,7 @@ const healthz = createRoute({
   path: '/healthz',
   tags: ['health'],
   summary: 'Liveness with a database round trip',
+  security: [],
   responses: { 200: json(z.object({ status: z.literal('ok') }), 'The Worker and its database answer'), ...errors(503) },
 });
 
