@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import Database from 'libsql';
 import { Connection, resolveSql, StmtError, type Stats } from './libsql-server/connection';
 import { decodePipeline, ProtocolError, type StreamRequest } from './libsql-server/protocol';
+import { ScanWatch, SMALL_TABLES, type TableScan } from './libsql-server/scans';
 
 export interface LibsqlServerOptions {
   file?: string; // path of the database file; ':memory:' or undefined = in-memory
@@ -28,15 +29,21 @@ export interface LibsqlServerOptions {
   port?: number; // default 0 = pick a free port
   streamIdleTimeoutMs?: number; // idle stream expiry, default 10_000 as sqld
   log?: (line: string) => void;
+  /** Report statements whose query plan scans a whole table (libsql-server/scans.ts), except
+   *  scans of the tables in `allow`: `GET /scans` and `scans()` list them. */
+  flagScans?: { allow?: readonly string[] };
 }
 
 export interface LibsqlServer {
   url: string; // e.g. 'http://127.0.0.1:43123'
   port: number;
   /** Since start or the last reset: rows read and written (see Connection.run for how they are
-   *  estimated), statements executed and Hrana pipeline requests served. */
+   *  estimated), statements executed and Hrana pipeline requests served. A reset also clears
+   *  the table scans found. */
   stats(): { rowsRead: number; rowsWritten: number; statements: number; requests: number };
   resetStats(): void;
+  /** With `flagScans`, since start or the last reset: each distinct statement whose plan scans a table. */
+  scans(): TableScan[];
   close(): Promise<void>;
 }
 
@@ -113,6 +120,7 @@ const ROUTES: Record<string, string> = {
   '/v3/pipeline': 'POST',
   '/health': 'GET',
   '/stats': 'GET',
+  '/scans': 'GET',
 };
 
 class HranaServer {
@@ -132,8 +140,9 @@ class HranaServer {
     private readonly db: Database.Database,
     private readonly idleMs: number,
     private readonly log: (line: string) => void,
+    readonly scanWatch?: ScanWatch,
   ) {
-    this.connection = new Connection(db, this.counters);
+    this.connection = new Connection(db, this.counters, scanWatch);
   }
 
   stats(): Stats {
@@ -142,6 +151,7 @@ class HranaServer {
 
   resetStats(): void {
     Object.assign(this.counters, { rowsRead: 0, rowsWritten: 0, statements: 0, requests: 0 });
+    this.scanWatch?.reset();
   }
 
   async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -158,6 +168,8 @@ class HranaServer {
           return send(res, 200);
         case '/stats':
           return sendJson(res, 200, this.stats());
+        case '/scans':
+          return sendJson(res, 200, { scans: this.scanWatch?.found ?? null });
       }
       this.counters.requests++;
       const body = await readBody(req);
@@ -410,7 +422,9 @@ export async function startLibsqlServer(opts: LibsqlServerOptions = {}): Promise
   db.exec('PRAGMA synchronous = NORMAL'); // durable across crashes of this process in WAL mode
   db.exec('PRAGMA foreign_keys = ON'); // as sqld
 
-  const hrana = new HranaServer(db, opts.streamIdleTimeoutMs ?? 10_000, opts.log ?? (() => {}));
+  const log = opts.log ?? (() => {});
+  const scanWatch = opts.flagScans && new ScanWatch(db, new Set(opts.flagScans.allow), log);
+  const hrana = new HranaServer(db, opts.streamIdleTimeoutMs ?? 10_000, log, scanWatch);
   const http = createServer((req, res) => void hrana.handleHttp(req, res));
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolveListen, reject) => {
@@ -426,6 +440,7 @@ export async function startLibsqlServer(opts: LibsqlServerOptions = {}): Promise
     port,
     stats: () => hrana.stats(),
     resetStats: () => hrana.resetStats(),
+    scans: () => [...(scanWatch?.found ?? [])],
     close: () =>
       (closed ??= new Promise<void>((resolveClose) => {
         hrana.close();
@@ -442,6 +457,7 @@ async function main(): Promise<void> {
       memory: { type: 'boolean' },
       host: { type: 'string' },
       port: { type: 'string' },
+      'flag-scans': { type: 'boolean' },
     },
   });
   const server = await startLibsqlServer({
@@ -449,6 +465,7 @@ async function main(): Promise<void> {
     host: values.host,
     port: values.port === undefined ? 8080 : Number(values.port),
     log: (line) => process.stderr.write(`${line}\n`),
+    flagScans: values['flag-scans'] ? { allow: SMALL_TABLES } : undefined,
   });
   console.log(`libsql server listening on ${server.url}`);
   const stop = () => void server.close().then(() => process.exit(0));

@@ -1,26 +1,36 @@
 import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../scripts/migrate';
 import { startLibsqlServer } from '../scripts/libsql-server';
+import { SMALL_TABLES } from '../scripts/libsql-server/scans';
 import { startProviderStub } from './provider-stub';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     libsqlUrl: string;
+    /** A second server that reports statements whose plan scans a table (test/workers/scans.test.ts). */
+    libsqlScanUrl: string;
     /** The provider stand-in (test/provider-stub.ts): mail, SMS and webhook endpoints that record requests. */
     providerUrl: string;
   }
 }
 
 /**
- * One in-memory local libSQL server for the workerd suites, migrated like production, and the
+ * One in-memory local libSQL server for the workerd suites, migrated like production; a second
+ * one of its own for the table-scan suite, whose statements no other suite's mix with; and the
  * HTTP stand-in for the mail and SMS providers and tenant webhooks.
  */
 export default async function setup(project: TestProject) {
-  const [server, stub] = await Promise.all([startLibsqlServer({ file: ':memory:' }), startProviderStub()]);
-  await applyMigrations(server.url);
+  const [server, scanServer, stub] = await Promise.all([
+    startLibsqlServer({ file: ':memory:' }),
+    startLibsqlServer({ file: ':memory:', flagScans: { allow: SMALL_TABLES } }),
+    startProviderStub(),
+  ]);
+  await Promise.all([applyMigrations(server.url), applyMigrations(scanServer.url)]);
+  scanServer.resetStats(); // the migrations' own statements are not a request path
   project.provide('libsqlUrl', server.url);
+  project.provide('libsqlScanUrl', scanServer.url);
   project.provide('providerUrl', stub.url);
   return async () => {
-    await Promise.all([server.close(), stub.close()]);
+    await Promise.all([server.close(), scanServer.close(), stub.close()]);
   };
 }

@@ -11,6 +11,7 @@
 // - libsql-server/src/hrana/result_builder.rs and libsql-hrana/src/proto.rs: result shapes.
 import Database from 'libsql';
 import { encodeValue, ProtocolError, type BatchCond, type BatchStep, type ProtoValue, type SqlValue, type Stmt } from './protocol';
+import type { ScanWatch } from './scans';
 import { parseSql, tokenIndex, type StatementInfo } from './sql-text';
 
 /** An error returned inside a Hrana result, `{message, code}`. */
@@ -253,6 +254,7 @@ export class Connection {
   constructor(
     private readonly db: Database.Database,
     private readonly stats: Stats,
+    private readonly scans?: ScanWatch,
   ) {
     db.defaultSafeIntegers(true); // integers as bigint: INTEGER stays apart from REAL, beyond 2^53 too
     this.changes = db.prepare('SELECT changes(), last_insert_rowid()').raw(true);
@@ -389,7 +391,8 @@ export class Connection {
   // One step, as program.rs Vm::execute_query. rows_read / rows_written stand in for libsql's
   // per-statement counters, which the `libsql` package does not expose: rows returned, plus the
   // rows an UPDATE or DELETE changed (it had to read them); rows written are the changed rows.
-  // Rows scanned to find them (a full-table scan, an aggregate's input) are not counted.
+  // Rows scanned to find them (a full-table scan, an aggregate's input) are not counted; the
+  // optional ScanWatch (./scans.ts) reports statements whose plan scans a table instead.
   private run(query: Query): StmtResult {
     const started = performance.now();
     this.stats.statements++;
@@ -400,6 +403,7 @@ export class Connection {
       throw prepareError(error, query.info.text);
     }
     const values = bindValues(query.info, query.args);
+    this.scans?.check(query.info, values);
     let rows: unknown[][] = [];
     let returned = 0;
     // total_changes() also counts the rows a statement's triggers change; changes() does not.

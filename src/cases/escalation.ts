@@ -42,13 +42,15 @@ function lateCases(db: Db, now: number) {
     .where(
       and(
         inArray(cases.status, ['open', 'contacted']),
+        // Each branch names its status, so each is read through its own (status, due) index;
+        // `+` keeps the sort from walking the resolution index in order instead.
         or(
           and(eq(cases.status, 'open'), isNull(cases.firstContactAt), lte(cases.firstContactDueAt, now), hasNot('first_contact')),
-          and(lte(cases.resolutionDueAt, now), hasNot('resolution')),
+          and(inArray(cases.status, ['open', 'contacted']), lte(cases.resolutionDueAt, now), hasNot('resolution')),
         ),
       ),
     )
-    .orderBy(cases.resolutionDueAt)
+    .orderBy(sql`+${cases.resolutionDueAt}`)
     .limit(ESCALATIONS_PER_TICK);
 }
 

@@ -120,6 +120,9 @@ export const sessions = sqliteTable(
   (t) => [
     index('sessions_tenant_user').on(t.tenantId, t.userId),
     index('sessions_tenant_expires').on(t.tenantId, t.expiresAt),
+    // The daily purge finds expired and long-revoked sessions of every tenant through these.
+    index('sessions_expires').on(t.expiresAt),
+    index('sessions_revoked').on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
   ],
 );
 
@@ -172,11 +175,16 @@ export const auditLog = sqliteTable(
 );
 
 /** Fixed-window counters for login throttling, keyed by account or client address. */
-export const rateLimits = sqliteTable('rate_limits', {
-  key: text('key').primaryKey(),
-  windowStart: integer('window_start', { mode: 'number' }).notNull(),
-  count: integer('count', { mode: 'number' }).notNull(),
-});
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    windowStart: integer('window_start', { mode: 'number' }).notNull(),
+    count: integer('count', { mode: 'number' }).notNull(),
+  },
+  // The daily purge of stale counters.
+  (t) => [index('rate_limits_window').on(t.windowStart)],
+);
 
 // ---------------------------------------------------------------------------------------------
 // The respondent side: surveys and their immutable versions, touchpoints, contacts, operational
@@ -424,7 +432,8 @@ export const waves = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('waves_tenant_next').on(t.tenantId, t.nextRunAt)],
+  // waves_active_next: the minute's cron finds due waves of every tenant.
+  (t) => [index('waves_tenant_next').on(t.tenantId, t.nextRunAt), index('waves_active_next').on(t.active, t.nextRunAt)],
 );
 
 /** Development only: email and SMS that a dev provider "sent", read at GET /dev/outbox. */
@@ -553,6 +562,12 @@ export const cases = sqliteTable(
     index('cases_tenant_status_due').on(t.tenantId, t.status, t.resolutionDueAt),
     index('cases_tenant_owner_status').on(t.tenantId, t.ownerUserId, t.status),
     index('cases_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
+    // The escalation cron (src/cases/escalation.ts) across tenants: late first contacts, late
+    // resolutions, escalated cases whose mail is still owed; and the foreign key from responses.
+    index('cases_status_first_contact_due').on(t.status, t.firstContactDueAt),
+    index('cases_status_resolution_due').on(t.status, t.resolutionDueAt),
+    index('cases_escalated_status_updated').on(t.status, t.updatedAt).where(sql`${t.escalationLevel} > 0`),
+    index('cases_response').on(t.responseId),
   ],
 );
 

@@ -448,3 +448,34 @@ describe('file-backed database', () => {
     }
   });
 });
+
+describe('table scans (flagScans)', () => {
+  it('reports statements whose plan scans a table, by table, and leaves index searches, CTEs, json_each and allowed tables alone', async () => {
+    const watched = await startLibsqlServer({ flagScans: { allow: ['tiny'] } });
+    const client = createClient({ url: watched.url });
+    try {
+      await client.batch(['create table t (id text primary key, tenant_id text, due integer)', 'create index t_tenant_due on t (tenant_id, due)', 'create table tiny (id text)'], 'write');
+      // Writes explained inside a transaction: it still commits.
+      await client.batch([
+        { sql: 'insert into t values (?, ?, ?)', args: ['a', 'ten', 1] },
+        { sql: 'update t set due = ? where due < ?', args: [2, 5] },
+        { sql: 'delete from t where tenant_id = ? and due < ?', args: ['x', 0] },
+      ], 'write');
+      await client.execute({ sql: 'select r.id from t r where r.due < ?', args: [3] });
+      await client.execute({ sql: 'with c as (select id from t where tenant_id = ?) select c.id from c', args: ['ten'] });
+      await client.execute({ sql: "select value from json_each(?)", args: ['[1,2]'] });
+      await client.execute('select id from tiny');
+      const res = (await (await fetch(`${watched.url}/scans`)).json()) as { scans: { sql: string; tables: string[] }[] };
+      expect(res.scans.map((s) => [s.tables, s.sql])).toEqual([
+        [['t'], 'update t set due = ? where due < ?'],
+        [['t'], 'select r.id from t r where r.due < ?'],
+      ]);
+      expect(watched.scans()).toEqual(res.scans);
+      watched.resetStats();
+      expect(watched.scans()).toEqual([]);
+    } finally {
+      client.close();
+      await watched.close();
+    }
+  });
+});

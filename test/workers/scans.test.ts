@@ -1,0 +1,101 @@
+import './scan-env';
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Env } from '../../src/env';
+import { SCHEDULES } from '../../src/jobs/cron';
+import worker from '../../src/worker';
+import { anonymousLink, anonymousState, invitationState, makeContact, makeInvitation, makeSurvey, send, sent, type SurveySetup } from './capture-fixture';
+import { makeKey } from './program-fixture';
+import { call, makeTenant, type Fixture } from './support';
+
+/**
+ * Turso bills the rows a statement scans. Every statement the request and cron paths run here
+ * goes to a libSQL server of its own that explains each one (scripts/libsql-server/scans.ts);
+ * none may scan a whole table: due rows, answers and rollups are read through an index.
+ */
+
+interface TableScan {
+  sql: string;
+  tables: string[];
+  plan: string[];
+}
+
+const scans = async () => ((await (await fetch(`${env.LIBSQL_URL}/scans`)).json()) as { scans: TableScan[] }).scans;
+
+/** Queue producers that keep what the Worker sends, for this file to consume itself. */
+const queued: { queue: string; body: { type: string } }[] = [];
+const producer = (queue: string) => ({
+  send: async (body: { type: string }) => void queued.push({ queue, body }),
+  sendBatch: async (batch: Iterable<{ body: { type: string } }>) => {
+    for (const m of batch) queued.push({ queue, body: m.body });
+  },
+});
+const jobEnv = { ...(env as unknown as Env), DELIVERY_QUEUE: producer('nps-delivery'), WORKFLOW_QUEUE: producer('nps-workflow') } as unknown as Env;
+
+async function consumeQueued() {
+  const messages = queued.splice(0).concat(sent.splice(0).map((m) => ({ queue: 'nps-workflow', body: m.body })));
+  for (const [i, m] of messages.entries()) {
+    const batch = createMessageBatch(m.queue, [{ id: `scan-${i}-${Date.now()}`, timestamp: new Date(), attempts: 1, body: m.body }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as never, jobEnv as never);
+    await getQueueResult(batch, ctx);
+  }
+}
+
+const tick = (cron: string, at = Date.now()) => worker.scheduled(createScheduledController({ cron, scheduledTime: new Date(at) }), jobEnv as never);
+
+let t: Fixture;
+let s: SurveySetup;
+beforeAll(async () => {
+  t = await makeTenant('Scans');
+  s = await makeSurvey(t.tenantId);
+});
+
+describe('no statement on a request or cron path scans a whole table', () => {
+  it('events, delivery, the survey page, capture, follow-up, the scores API and every cron tick read through indexes', async () => {
+    // Events become invitations; the minute's scan hands them to the delivery queue.
+    const key = await makeKey(t.tokens.admin, { scopes: ['read', 'write'] });
+    const contact = await makeContact(t.tenantId, { locale: 'en' });
+    await call('PUT', `/api/v1/contacts/${contact.externalId}`, { token: key, body: { email: `${contact.externalId}@example.test` } });
+    const events = await call('POST', '/api/v1/events', {
+      token: key,
+      body: { events: [{ id: `ev-${Date.now()}`, type: 'ticket.resolved', occurredAt: new Date(Date.now() - 60_000).toISOString(), contactId: contact.externalId, unitId: t.units.berlin, touchpoint: s.touchpointKey }] },
+    });
+    expect(events.status, JSON.stringify(events.body)).toBe(200);
+
+    // The survey page and capture, by invitation and by anonymous link; a detractor's follow-up.
+    const inv = await makeInvitation(s, t.units.berlin, { contactId: contact.id });
+    expect((await send('GET', inv.path)).status).toBe(200);
+    const captured = await send('POST', inv.path, { json: { score: 2, state: await invitationState(inv) } });
+    expect(captured.status, captured.text).toBe(200);
+    await send('POST', inv.path, { json: { score: 2, comment: 'slow and rude', state: await invitationState(inv) } });
+    const link = await anonymousLink(s, t.units.paris);
+    expect((await send('GET', link.path)).status).toBe(200);
+    expect((await send('POST', link.path, { json: { score: 9, state: await anonymousState(s, t.units.paris) } })).status).toBe(200);
+
+    // Every cron expression of wrangler.toml, and what they and capture put on the queues.
+    for (const cron of Object.values(SCHEDULES)) await tick(cron);
+    await consumeQueued();
+    for (const cron of Object.values(SCHEDULES)) await tick(cron);
+    await consumeQueued();
+
+    // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations.
+    const reads = [
+      `/api/v1/scores?unitId=${t.units.root}`,
+      `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&period=day`,
+      `/api/v1/scores?unitId=${t.units.root}&groupBy=touchpoint&compare=previous`,
+      `/api/v1/scores?unitId=${t.units.root}&weight=ltv&distribution=true`,
+      `/api/v1/responses?unitId=${t.units.emea}`,
+      `/api/v1/cases`,
+      `/api/v1/invitations/${inv.id}`,
+    ];
+    for (const path of reads) {
+      const res = await call('GET', path, { token: t.tokens.admin });
+      expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
+    }
+
+    const found = await scans();
+    expect(found, found.map((f) => `${f.tables.join(', ')}: ${f.sql}\n  ${f.plan.join('\n  ')}`).join('\n\n')).toEqual([]);
+  });
+});
