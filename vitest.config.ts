@@ -1,7 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
-// Two layers (STYLE.md): Node tests for the scripts (the local libSQL server, seeding, the
+// Two layers (docs/architecture.md, "Tests"): Node tests for the scripts (the local libSQL server, seeding, the
 // local stack), and integration tests inside workerd against a local libSQL server that the
 // global setup starts in memory.
 export const TEST_JWT_KEYS = 'test-2:test-signing-key-two-000000000000000000,test-1:test-signing-key-one-000000000000000000';

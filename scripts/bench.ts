@@ -574,7 +574,6 @@ async function sqlAnalysisAfter(org: Org) {
   );
 }
 
-const tableExists = (name: string) => count("select count(*) as n from sqlite_master where type = 'table' and name = ?", name) > 0;
 
 /** Whole months inside [from, to] and the rows the scores query reads for them and the edge days (src/scores/query.ts branchReads). */
 function scoreCells(org: Org, from: string, to: string) {

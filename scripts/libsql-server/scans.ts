@@ -26,7 +26,7 @@ const QUERY = /^\s*(?:select|insert|update|delete|replace|with)\b/i;
 const SCAN = /^SCAN (\S+)(.*)$/;
 const QUOTE = '["`\\[]?';
 const UNQUOTE = '["`\\]]?';
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export class ScanWatch {
   private readonly checked = new Set<string>();
@@ -105,8 +105,8 @@ export class ScanWatch {
   private tableOf(name: string, sql: string, tables: Set<string>): string | null {
     if (tables.has(name)) return name;
     const isCte = (cte: string) =>
-      new RegExp(`(?:with|,)\\s*(?:recursive\\s+)?${QUOTE}${escape(cte)}${UNQUOTE}\\s*(?:\\([^)]*\\))?\\s*as\\s*(?:not\\s+)?(?:materialized\\s*)?\\(`, 'i').test(sql);
-    const n = escape(name);
+      new RegExp(`(?:with|,)\\s*(?:recursive\\s+)?${QUOTE}${escapeRegExp(cte)}${UNQUOTE}\\s*(?:\\([^)]*\\))?\\s*as\\s*(?:not\\s+)?(?:materialized\\s*)?\\(`, 'i').test(sql);
+    const n = escapeRegExp(name);
     for (const m of sql.matchAll(new RegExp(`${QUOTE}(\\w+)${UNQUOTE}\\s+(?:as\\s+)?${QUOTE}${n}${UNQUOTE}(?![\\w"\`\\]])`, 'gi'))) {
       if (tables.has(m[1]!)) return m[1]!;
       if (isCte(m[1]!)) return null;

@@ -36,7 +36,7 @@ export interface StatementInfo {
   params: ParamInfo;
 }
 
-const enum Tok {
+enum Tok {
   Word,
   Quoted,
   String,

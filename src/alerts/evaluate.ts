@@ -82,9 +82,9 @@ function managersOf(db: Db, tenantId: string, unitPath: string) {
     .where(and(eq(roleGrants.tenantId, tenantId), eq(roleGrants.role, 'manager'), eq(users.status, 'active'), sql`substr(${unitPath}, 1, length(${units.path})) = ${units.path}`));
 }
 
-async function notify(db: Db, config: Config, alert: { id: string; tenantId: string; unitName: string; touchpointId: string | null; evidence: Record<string, any> }, unitPath: string, now: number) {
+async function notify(db: Db, config: Config, alert: { id: string; tenantId: string; unitName: string; touchpointId: string | null; evidence: Verdict['evidence'] }, unitPath: string, now: number) {
   const [recipients, settings] = await Promise.all([managersOf(db, alert.tenantId, unitPath), getSettings(db, alert.tenantId)]);
-  const e = alert.evidence;
+  const e = alert.evidence as Record<string, unknown> & { window: Record<string, unknown>; baseline: Record<string, unknown> };
   const subject = `NPS alert: ${alert.unitName} dropped ${fmt(e.dropPoints)} points`;
   const text = [
     `NPS of ${alert.unitName}${alert.touchpointId ? ` (touchpoint ${alert.touchpointId})` : ''} dropped significantly.`,
@@ -137,7 +137,7 @@ export async function evaluateAlerts(env: Env, now: number): Promise<void> {
         if (isUniqueViolation(err)) return; // another run raised it first
         throw err;
       }
-      await notify(db, config, { id, tenantId: rule.tenantId, unitName: unit.name, touchpointId: rule.touchpointId, evidence: verdict.evidence as Record<string, any> }, unit.path, now);
+      await notify(db, config, { id, tenantId: rule.tenantId, unitName: unit.name, touchpointId: rule.touchpointId, evidence: verdict.evidence }, unit.path, now);
     } else if (openId && verdict.recovered) {
       await commit(db, [
         db

@@ -1,7 +1,7 @@
 import type { Role } from '../db/schema';
 
 /**
- * The one place that decides who may do what (ARCHITECTURE.md "Roles"). A grant of a role on
+ * The one place that decides who may do what (docs/access.md, "Roles"). A grant of a role on
  * a unit reaches that unit's whole subtree; tenant-wide actions need the grant on the root.
  */
 export type Action =

@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-/** Unit kinds of an organisation hierarchy (BRIEF.md "Reporting"). */
+/** Unit kinds of an organisation hierarchy (docs/access.md, "Hierarchy"). */
 export const UNIT_KINDS = ['enterprise', 'division', 'region', 'site', 'team', 'vendor'] as const;
 export type UnitKind = (typeof UNIT_KINDS)[number];
 
-/** Roles as in ARCHITECTURE.md "Roles"; a grant reaches the unit's whole subtree. */
+/** Roles as in docs/access.md, "Roles"; a grant reaches the unit's whole subtree. */
 export const ROLES = ['admin', 'analyst', 'manager', 'agent', 'vendor', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 

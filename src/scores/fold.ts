@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
-import { responses, ROLLUP_DIMS, rollups, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
+import { responses, ROLLUP_DIMS, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
 import { categorize, type Tally } from '../scoring/nps';
 import { localDay } from './local-day';
 
@@ -123,7 +123,9 @@ function addTo(totals: Totals, key: (string | number)[], sums: CellSums) {
   if (!t) totals.set(id, { key, sums: { ...sums, scores: [...sums.scores] } });
   else {
     for (const f of TALLY_FIELDS) t.sums[f] += sums[f];
-    sums.scores.forEach((n, i) => (t.sums.scores[i]! += n));
+    sums.scores.forEach((n, i) => {
+      t.sums.scores[i]! += n;
+    });
   }
 }
 

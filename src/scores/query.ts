@@ -34,7 +34,9 @@ function tallyScores(into: Distribution, group: string, period: string, counts: 
   let byPeriod = into.get(group);
   if (!byPeriod) into.set(group, (byPeriod = new Map()));
   const to = byPeriod.get(period) ?? new Array<number>(11).fill(0);
-  counts.forEach((n, i) => (to[i]! += Number(n)));
+  counts.forEach((n, i) => {
+    to[i]! += Number(n);
+  });
   byPeriod.set(period, to);
 }
 

@@ -198,11 +198,11 @@ function zFor(confidence: number): number {
 }
 
 function clampUnit(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return Math.min(1, Math.max(0, x));
 }
 
 function clampScale(x: number): number {
-  return x < -100 ? -100 : x > 100 ? 100 : x;
+  return Math.min(100, Math.max(-100, x));
 }
 
 /** Unrounded NPS; the caller has checked that the tally has answers (weight, when weighted). */

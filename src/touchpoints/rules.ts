@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Touchpoint kinds: the service moments a program surveys after (BRIEF.md "Who uses it"). */
+/** Touchpoint kinds: the service moments a program surveys after (docs/architecture.md, "The flow of one answer"). */
 export const TOUCHPOINT_KINDS = ['order_fulfilment', 'support_resolution', 'site_visit', 'invoice', 'contract_milestone', 'relationship'] as const;
 
 /** A touchpoint's eligibility rules; each absent rule is off (fatigue falls back to the tenant's window). */

@@ -288,7 +288,7 @@ describe('the widget in a host page', () => {
 <body><main><h1>Your tickets</h1><p>Ticket 4711 was resolved yesterday.</p></main>
 <script src="${base}/widget.js" data-key="${widget.publicKey}" data-user="${userId}" data-signature="${signature}" data-touchpoint="${multi.key}" data-unit="${berlin}"></script>
 </body></html>`;
-    host = createServer((req, res) => {
+    host = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(html);
     });

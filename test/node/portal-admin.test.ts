@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client';
 import { webhookDeliveries } from '../../src/db/schema';
-import { axeCheck, callApi, DESKTOP, launchChromium, loginToken, PHONE, signInAt, waitFor } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, launchChromium, loginToken, PHONE, signInAt } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**

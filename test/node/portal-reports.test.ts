@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client';
 import { responses, touchpoints } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, waitFor } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**

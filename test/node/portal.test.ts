@@ -53,7 +53,6 @@ afterAll(async () => {
   await stack?.stop();
 }, 30_000);
 
-const heading = (page: Page) => page.locator('h1').textContent();
 const mainText = async (page: Page) => (await page.locator('main').textContent()) ?? '';
 const navLinks = (page: Page) => page.locator('#nav a').allTextContents();
 

@@ -16,7 +16,6 @@ import { call, db, makeTenant, type Fixture } from './support';
  * out by hand from that calendar: 2001-03-02 is a Friday.
  */
 
-const H = 3_600_000;
 const at = (s: string) => Date.parse(`${s}Z`);
 const tick = (time: number) => worker.scheduled(createScheduledController({ cron: SCHEDULES.everyFiveMinutes, scheduledTime: new Date(time) }), env);
 
