@@ -71,6 +71,9 @@ export const externalId = z
   .max(128)
   .regex(/^[^\s/\\]+$/, 'no spaces or slashes');
 
+/** The path parameter of the routes that address one contact. */
+export const ExternalIdParam = z.object({ externalId: externalId.openapi({ param: { name: 'externalId', in: 'path' }, description: "The contact's id in the caller's systems" }) });
+
 /** One row of an import: the external id and the same fields as the upsert. */
 export const ImportRow = ContactInput.extend({ externalId });
 
