@@ -241,3 +241,54 @@ describe('sign-in throttling', () => {
     expect(elsewhere.status).toBe(200);
   });
 });
+
+describe('cross-site requests with the session cookie', () => {
+  /** A fresh session of the analyst as the portal holds it: the cookie, no Authorization header. */
+  async function cookieSession() {
+    const login = await call('POST', '/api/v1/auth/login', { body: { email: t.email('analyst'), password: PASSWORD }, headers: { 'cf-connecting-ip': t.ip } });
+    expect(login.status).toBe(200);
+    return { cookie: login.headers.get('set-cookie')!.split(';')[0]!, token: login.body.token as string };
+  }
+  const stillSignedIn = async (cookie: string) => expect((await call('GET', '/api/v1/me', { headers: { cookie } })).status).toBe(200);
+
+  it('a body-less POST from another site (Fetch metadata), or with a form content type, is refused with 403 and changes nothing', async () => {
+    const { cookie } = await cookieSession();
+    const forms: Record<string, string>[] = [
+      // A cross-site form: the browser says so, whatever the type.
+      { 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' },
+      { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+      // Another origin of the same site (another port or subdomain): SameSite=Lax sends the cookie.
+      { 'sec-fetch-site': 'same-site', 'content-type': 'text/plain' },
+      // A browser without Fetch metadata: only a type a form or a no-cors fetch can send.
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'multipart/form-data; boundary=x' },
+      {},
+    ];
+    for (const headers of forms) {
+      const res = await call('POST', '/api/v1/auth/logout', { headers: { ...headers, cookie } });
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
+      expect(typeof res.body.error.requestId).toBe('string');
+      await stillSignedIn(cookie);
+    }
+    // Another body-less state change: the widget key stays as it was.
+    const before = (await call('GET', '/api/v1/settings', { token: t.tokens.admin })).body;
+    const admin = (await call('POST', '/api/v1/auth/login', { body: { email: t.email('admin'), password: PASSWORD }, headers: { 'cf-connecting-ip': t.ip } })).headers.get('set-cookie')!.split(';')[0]!;
+    const rotate = await call('POST', '/api/v1/settings/widget-key', { headers: { cookie: admin, 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(rotate.status).toBe(403);
+    expect((await call('GET', '/api/v1/settings', { token: t.tokens.admin })).body).toEqual(before);
+  });
+
+  it("the portal's way (same origin, JSON type, no body) works, and Bearer credentials are not ambient", async () => {
+    const { cookie } = await cookieSession();
+    const out = await call('POST', '/api/v1/auth/logout', { headers: { cookie, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' } });
+    expect(out.status).toBe(204);
+    expectUnauthorized(await call('GET', '/api/v1/me', { headers: { cookie } }));
+    // A browser without Fetch metadata, JSON type: works too.
+    const second = await cookieSession();
+    expect((await call('POST', '/api/v1/auth/logout', { headers: { cookie: second.cookie, 'content-type': 'application/json' } })).status).toBe(204);
+    // A Bearer token is sent only by code that holds it: no rule on type or site.
+    const third = await cookieSession();
+    expect((await call('POST', '/api/v1/auth/logout', { token: third.token, headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(204);
+  });
+});
