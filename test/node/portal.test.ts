@@ -288,7 +288,7 @@ describe('the portal in Chromium', () => {
     await check(page, 'tenant-choice');
     await page.getByRole('button', { name: 'Globex Services' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
-    const tenant = await page.evaluate(async () => (await (await fetch('/api/v1/me')).json()).tenant.id);
+    const tenant = await page.evaluate(async () => ((await (await fetch('/api/v1/me')).json()) as { tenant: { id: string } }).tenant.id);
     expect(tenant).toBe(other.tenantId);
     await context.close();
   }, 60_000);
