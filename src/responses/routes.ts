@@ -3,6 +3,7 @@ import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
 import { can, reach, seesRespondent, type Action } from '../auth/policy';
+import { purposeKey } from '../auth/purpose-key';
 import { commit } from '../db/client';
 import { auditLog, CHANNELS, responses, surveyVersions, touchpoints, units } from '../db/schema';
 import { createRouter, type AppContext } from '../lib/create-app';
@@ -85,7 +86,7 @@ const ListItem = z
 
 /** A cursor is (created_at, id) of the last item, signed with the filters it was made for: anything else is refused. */
 async function cursorSignature(c: AppContext, at: number, id: string, filters: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(c.get('config').jwtKeys[0]!.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await purposeKey(c.get('config').jwtKeys[0]!.secret, 'responses-cursor');
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`responses-cursor|${c.get('actor').tenantId}|${at}|${id}|${filters}`));
   return base64url(new Uint8Array(mac).slice(0, 16));
 }
