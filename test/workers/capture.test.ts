@@ -464,6 +464,64 @@ describe('anonymous touchpoint links', () => {
     expect(keys.some((k) => k.includes(ip))).toBe(false);
   });
 
+  it('one anonymous link is revoked: its page and submits answer 410 Gone, another link of the same touchpoint and unit keeps working', async () => {
+    const s = await makeSurvey(t.tenantId);
+    const issue = async () => (await call('POST', `/api/v1/touchpoints/${s.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: t.units.paris } })).body.url as string;
+    const [doomed, kept] = [await issue(), await issue()];
+    expect(doomed).not.toBe(kept);
+    const [doomedPath, keptPath] = [new URL(doomed).pathname, new URL(kept).pathname];
+    const first = await send('POST', doomedPath, { json: { score: 4, state: await anonymousState(s, t.units.paris) } });
+    expect(first.status).toBe(200);
+
+    // A manager of the unit may not; the admin may, by the link's URL.
+    const byManager = await call('POST', `/api/v1/touchpoints/${s.touchpointId}/links/revoke`, { token: t.tokens.manager, body: { url: doomed } });
+    expect(byManager.status).toBe(403);
+    const revoked = await call('POST', `/api/v1/touchpoints/${s.touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url: doomed } });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body).toMatchObject({ touchpointId: s.touchpointId, unitId: t.units.paris, revokedAt: expect.any(String), expiresAt: expect.any(String) });
+    const audit = await call('GET', `/api/v1/audit-log?targetType=touchpoint&targetId=${s.touchpointId}`, { token: t.tokens.admin });
+    expect(audit.body.items[0]).toMatchObject({ action: 'touchpoint.link_revoke', requestId: revoked.headers.get('x-request-id'), details: { unitId: t.units.paris } });
+    // Again (by the bare token): the same answer, nothing more written.
+    const again = await call('POST', `/api/v1/touchpoints/${s.touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url: doomedPath.slice(3) } });
+    expect(again.body).toEqual(revoked.body);
+    expect((await call('GET', `/api/v1/audit-log?targetType=touchpoint&targetId=${s.touchpointId}`, { token: t.tokens.admin })).body.items).toHaveLength(audit.body.items.length);
+
+    const page = await send('GET', doomedPath, { headers: { 'accept-language': 'en' } });
+    expect(page.status).toBe(410);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.text).toContain('This survey has closed.');
+    const submit = await send('POST', doomedPath, { json: { score: 9, state: await anonymousState(s, t.units.paris) } });
+    expect(submit.status).toBe(410);
+    expect(submit.body.error.code).toBe('GONE');
+    const form = await send('POST', doomedPath, { form: { score: '9', state: await anonymousState(s, t.units.paris) } });
+    expect(form.status).toBe(410);
+    // The answer already given cannot be continued through the revoked link either; it stays.
+    const more = await send('POST', doomedPath, { json: { comment: 'late', state: first.body.state } });
+    expect(more.status).toBe(410);
+    expect(await responseById(t.tenantId, first.body.responseId)).toMatchObject({ score: 4, comment: null });
+
+    expect((await send('GET', keptPath)).status).toBe(200);
+    const other = await send('POST', keptPath, { json: { score: 9, state: await anonymousState(s, t.units.paris) } });
+    expect(other.body).toMatchObject({ status: 'recorded' });
+  });
+
+  it('revoking refuses what is not one of the touchpoint\'s links', async () => {
+    const s = await makeSurvey(t.tenantId);
+    const revoke = (touchpointId: string, url: string) => call('POST', `/api/v1/touchpoints/${touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url } });
+    const link = (await anonymousLink(std, t.units.berlin)).token;
+    expect((await revoke(s.touchpointId, link)).status).toBe(404);
+    const invitation = await makeInvitation(std, t.units.berlin);
+    const asLink = await revoke(std.touchpointId, invitation.token);
+    expect(asLink.status).toBe(422);
+    expect(asLink.body.error.details).toEqual([{ path: 'body.url', message: 'not an anonymous survey link' }]);
+    expect((await revoke(std.touchpointId, 'https://example.test/s/garbage')).status).toBe(422);
+    const expired = (await anonymousLink(std, t.units.berlin, Date.now() - 60_000)).token;
+    expect((await revoke(std.touchpointId, expired)).status).toBe(422);
+    expect((await call('POST', `/api/v1/touchpoints/${std.touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url: link, extra: 1 } })).status).toBe(400);
+    // Nothing of it was revoked.
+    expect((await send('GET', `/s/${link}`)).status).toBe(200);
+  });
+
   it('the link route refuses an unknown unit, an inactive touchpoint and an unpublished survey', async () => {
     const unknownUnit = await call('POST', `/api/v1/touchpoints/${std.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: 'unit_nope' } });
     expect(unknownUnit.status).toBe(404);
