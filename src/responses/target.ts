@@ -188,7 +188,7 @@ export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<Retur
  */
 export const anonymousResponseQuery = (db: Db, link: TouchpointLink, state: { r?: string; n?: string } | null) =>
   db
-    .select({ id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers, invitationId: responses.invitationId, createdAt: responses.createdAt })
+    .select({ id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers })
     .from(responses)
     .where(
       and(
