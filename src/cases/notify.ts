@@ -5,6 +5,7 @@ import { caseEvents, devOutbox, jobSteps } from '../db/schema';
 import { permanentFailure, sendEmail, sendSms, type SendResult } from '../delivery/channels';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
+import { outboundPolicy } from '../lib/outbound';
 import type { Settings } from '../settings/settings';
 import type { Person } from './routing';
 
@@ -73,9 +74,9 @@ export async function notifyOwner(
     let result: SendResult;
     let outbox: typeof devOutbox.$inferInsert | null = null;
     if (channel === 'email' && settings.email) {
-      result = await sendEmail(settings.email, { to, subject: x.message.subject, text: x.message.text, html: `<pre>${x.message.text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`, invitationId: x.caseId, idempotencyKey: key });
+      result = await sendEmail(outboundPolicy(config), settings.email, { to, subject: x.message.subject, text: x.message.text, html: `<pre>${x.message.text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`, invitationId: x.caseId, idempotencyKey: key });
     } else if (channel === 'sms' && settings.sms) {
-      result = await sendSms(settings.sms, { to, body: x.message.sms, idempotencyKey: key });
+      result = await sendSms(outboundPolicy(config), settings.sms, { to, body: x.message.sms, idempotencyKey: key });
     } else if (development) {
       result = { outcome: 'sent', statusCode: null };
       outbox = { id: newId('out'), tenantId: x.tenantId, channel, recipient: to, subject: channel === 'email' ? x.message.subject : null, body: channel === 'email' ? x.message.text : x.message.sms, invitationId: null, createdAt: x.now };
