@@ -76,15 +76,15 @@ const DEFINITION = {
   },
 };
 
-async function makeProgram(tenantId: string) {
+async function makeProgram(tenantId: string, definition: Record<string, unknown> = DEFINITION) {
   const d = db();
   const now = Date.now();
   const surveyId = newId('srv');
   const touchpointId = newId('tp');
   const touchpointKey = `support-${uniq()}`;
   await commit(d, [
-    d.insert(surveys).values({ id: surveyId, tenantId, name: 'Delivery', defaultLocale: 'en', draft: DEFINITION, publishedVersion: 1, createdAt: now, updatedAt: now }),
-    d.insert(surveyVersions).values({ id: newId('srvv'), tenantId, surveyId, version: 1, definition: DEFINITION, createdAt: now }),
+    d.insert(surveys).values({ id: surveyId, tenantId, name: 'Delivery', defaultLocale: 'en', draft: definition, publishedVersion: 1, createdAt: now, updatedAt: now }),
+    d.insert(surveyVersions).values({ id: newId('srvv'), tenantId, surveyId, version: 1, definition, createdAt: now }),
     d.insert(touchpoints).values({
       id: touchpointId,
       tenantId,
@@ -639,5 +639,49 @@ describe('dev outbox', () => {
         expect(body.error.requestId).toBe(res.headers.get('x-request-id'));
       }
     }
+  });
+});
+
+describe('outbound requests (docs/delivery.md "Outbound requests")', () => {
+  it('a provider answering 302 is not followed, on any channel: one request, a permanent failure recorded by status only', async () => {
+    for (const channel of ['email', 'sms', 'webhook'] as const) {
+      const stub = await useProviders({ [channel]: true });
+      await stub.failNext(1, 302, `${stub.url}/landed`);
+      const inv = await makeInvitation(channel);
+      expect((await deliver(sendMessage(inv))).acked, channel).toBe(true);
+      expect(await stored(inv.id), channel).toMatchObject({ status: 'failed', attempts: 1, lastError: 'HTTP 302 (redirects are not followed)' });
+      const requests = await stub.requests();
+      // The redirect's target never saw the tenant's key: no second request.
+      expect(requests, channel).toHaveLength(1);
+      expect(requests[0]!.path).not.toBe('/landed');
+    }
+  });
+
+  it("a provider's answer to a failed call is not kept or shown: the status only", async () => {
+    const stub = await useProviders({ email: true });
+    await stub.failNext(1, 400);
+    const inv = await makeInvitation('email');
+    await deliver(sendMessage(inv));
+    expect(await stored(inv.id)).toMatchObject({ status: 'failed', lastError: 'HTTP 400' });
+    expect((await apiGet(inv.id)).body.lastError).toBe('HTTP 400');
+  });
+
+  it('CR and LF never reach a mail header: a subject stored with a line break is sent on one line', async () => {
+    const injected = { ...DEFINITION, translations: { en: { ...DEFINITION.translations.en, 'invite.subject': 'A question\r\nBcc: victim@example.test\r\n' } } };
+    const other = await makeProgram(t.tenantId, injected);
+    const stub = await useProviders({ email: true });
+    const inv = await makeInvitation('email', { touchpointId: other.touchpointId, surveyId: other.surveyId });
+    expect((await deliver(sendMessage(inv))).acked).toBe(true);
+    const [request] = await stub.requests();
+    const sent = JSON.parse(request!.body) as { subject: string; from: string; to: string };
+    expect(sent.subject).toBe('A question Bcc: victim@example.test');
+    for (const field of [sent.subject, sent.from, sent.to]) expect(field).not.toMatch(/[\r\n]/);
+  });
+
+  it('the door refuses a survey subject with a line break', async () => {
+    const definition = { ...DEFINITION, translations: { en: { ...DEFINITION.translations.en, 'invite.subject': 'Hi\r\nBcc: x@example.test' } } };
+    const res = await call('POST', '/api/v1/surveys', { token: t.tokens.admin, body: { name: `Injected ${uniq()}`, defaultLocale: 'en', definition } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'body.definition.translations.en.invite.subject' })]));
   });
 });
