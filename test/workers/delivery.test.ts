@@ -605,10 +605,15 @@ describe('reminders', () => {
 
 describe('dev outbox', () => {
   const devEnv = () => ({ ...(env as Env), ENVIRONMENT: 'development' }) as Env;
-  const outbox = (query: string, environment: string) =>
-    createApp().request(`/dev/outbox${query}`, {}, { ...(env as Env), ENVIRONMENT: environment }, createExecutionContext());
+  const outbox = (query: string, environment: string, token?: string) =>
+    createApp().request(
+      `/dev/outbox${query}`,
+      { headers: token ? { authorization: `Bearer ${token}` } : {} },
+      { ...(env as Env), ENVIRONMENT: environment, ...(environment === 'production' ? { PUBLIC_BASE_URL: 'https://nps.example.com', OUTBOUND_ALLOW: undefined } : {}) },
+      createExecutionContext(),
+    );
 
-  it('in development, email and SMS without a provider land in the outbox, newest first, filtered by ?to=', async () => {
+  it("in development, email and SMS without a provider land in the outbox, newest first, filtered by ?to=; the tenant's admin reads it", async () => {
     const cleared = await call('PATCH', '/api/v1/settings', { token: t.tokens.admin, body: { email: null, sms: null } });
     expect(cleared.status).toBe(200);
     const contact = await makeContact();
@@ -618,22 +623,44 @@ describe('dev outbox', () => {
     for (const inv of [first, second, text]) expect((await deliver(sendMessage(inv), { env: devEnv() })).acked).toBe(true);
     for (const inv of [first, second, text]) expect(await stored(inv.id)).toMatchObject({ status: 'sent', attempts: 1 });
 
-    const res = await outbox(`?to=${encodeURIComponent(contact.email!)}`, 'development');
+    const res = await outbox(`?to=${encodeURIComponent(contact.email!)}`, 'development', t.tokens.admin);
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: any[] };
     expect(items.map((i) => i.invitationId)).toEqual([second.id, first.id]);
     expect(items[0]).toMatchObject({ tenantId: t.tenantId, channel: 'email', to: contact.email, subject: 'A quick question from Acme' });
     await expectValidLink(linkIn(items[0].body), second);
 
-    const sms = (await (await outbox(`?to=${encodeURIComponent(contact.phone!)}`, 'development')).json()) as { items: any[] };
+    const sms = (await (await outbox(`?to=${encodeURIComponent(contact.phone!)}`, 'development', t.tokens.admin)).json()) as { items: any[] };
     expect(sms.items).toEqual([expect.objectContaining({ channel: 'sms', to: contact.phone, subject: null, invitationId: text.id })]);
   });
 
-  it('answers 404 with the envelope in production (and in tests), whatever the query', async () => {
-    for (const environment of ['production', 'test']) {
+  it("needs a credential (401) of the tenant's admin (403 for a manager); another tenant's admin never sees these messages", async () => {
+    const contact = await makeContact();
+    await db().insert(devOutbox).values({ id: newId('out'), tenantId: t.tenantId, channel: 'email', recipient: contact.email!, subject: 'Survey', body: 'a survey link and a verbatim', invitationId: null, createdAt: Date.now() });
+    for (const environment of ['development', 'test']) {
+      const anonymous = await outbox('', environment);
+      expect(anonymous.status, environment).toBe(401);
+      expect(((await anonymous.json()) as any).error.code).toBe('UNAUTHORIZED');
+      expect((await outbox('', environment, t.tokens.manager)).status, environment).toBe(403);
+      const mine = (await (await outbox('?limit=500', environment, t.tokens.admin)).json()) as { items: any[] };
+      expect(mine.items.some((i) => i.to === contact.email)).toBe(true);
+      expect(mine.items.every((i) => i.tenantId === t.tenantId)).toBe(true);
+    }
+    const other = await makeTenant('Outbox');
+    for (const query of ['?limit=500', `?to=${encodeURIComponent(contact.email!)}`]) {
+      const res = await outbox(query, 'development', other.tokens.admin);
+      expect(res.status).toBe(200);
+      const { items } = (await res.json()) as { items: any[] };
+      expect(items.filter((i) => i.tenantId !== other.tenantId)).toEqual([]);
+      expect(JSON.stringify(items)).not.toContain(contact.email!);
+    }
+  });
+
+  it('answers 404 with the envelope in production, credential or not, whatever the query', async () => {
+    for (const token of [undefined, t.tokens.admin]) {
       for (const query of ['', '?limit=0']) {
-        const res = await outbox(query, environment);
-        expect(res.status, `${environment} ${query}`).toBe(404);
+        const res = await outbox(query, 'production', token);
+        expect(res.status, `${token ? 'admin' : 'anonymous'} ${query}`).toBe(404);
         const body = (await res.json()) as any;
         expect(body.error.code).toBe('NOT_FOUND');
         expect(body.error.requestId).toBe(res.headers.get('x-request-id'));
