@@ -1,6 +1,6 @@
 import { and, eq, like } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { contacts, jobSteps } from '../../src/db/schema';
+import { contacts, jobSteps, units } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { env } from 'cloudflare:workers';
 import { notifyDueCases } from '../../src/cases/notify-due';
@@ -369,6 +369,19 @@ describe('the owner hears about a new case with its comment (score first, commen
     await tick(k.notifyDueAt! + 60 * MINUTE);
     expect(await mailsAbout(k.id)).toHaveLength(1);
     expect((await eventsOf(n.tenantId, k.id)).map((e) => e.type)).toEqual(['opened', 'notified']);
+  });
+
+  it('CR and LF never reach the subject: refused in a unit name at the door, dropped by the sender from one stored earlier', async () => {
+    const rename = await call('PATCH', `/api/v1/units/${n.units.newYork}`, { token: n.tokens.admin, body: { name: 'New York\r\nBcc: victim@example.test' } });
+    expect(rename.status).toBe(400);
+    expect(rename.body.error.details).toEqual([expect.objectContaining({ path: 'body.name' })]);
+    await db().update(units).set({ name: 'New York\r\nBcc: victim@example.test' }).where(and(eq(units.tenantId, n.tenantId), eq(units.id, n.units.newYork!)));
+    const a = await makeAnswer(n.tenantId, n.units.newYork, { score: 2 });
+    expect(await deliverCaptured(n.tenantId, a.id)).toEqual({ acked: true, retried: false });
+    const [k] = await caseOf(n.tenantId, a.id);
+    const [m] = await mailsAbout(k!.id);
+    expect(m!.subject).toBe('New recovery case: score 2 at New York Bcc: victim@example.test');
+    expect(m!.subject).not.toMatch(/[\r\n]/);
   });
 
   it('the grace is a tenant setting; a provider down at the grace is retried after the lease, once', async () => {
