@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Unit kinds of an organisation hierarchy (docs/access.md, "Hierarchy"). */
 export const UNIT_KINDS = ['enterprise', 'division', 'region', 'site', 'team', 'vendor'] as const;
@@ -73,16 +73,21 @@ export const users = sqliteTable(
 );
 
 /**
- * The sign-in directory: an email names exactly one account platform-wide, so login can
- * find the tenant from the email alone. Its key is the email, not a tenant-owned index.
+ * The sign-in directory: the accounts an email has, at most one per tenant, so login finds
+ * them from the email alone. One person may belong to several tenants (docs/access.md); its
+ * key starts with the email, not with a tenant.
  */
-export const loginEmails = sqliteTable('login_emails', {
-  email: text('email').primaryKey(),
-  tenantId: tenantId(),
-  userId: text('user_id')
-    .notNull()
-    .references(() => users.id),
-});
+export const loginEmails = sqliteTable(
+  'login_emails',
+  {
+    email: text('email').notNull(),
+    tenantId: tenantId(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+  },
+  (t) => [primaryKey({ columns: [t.email, t.tenantId] })],
+);
 
 export const roleGrants = sqliteTable(
   'role_grants',
@@ -389,8 +394,10 @@ export const responses = sqliteTable(
     qualityFlags: text('quality_flags', { mode: 'json' }).$type<string[]>().notNull().default([]),
     /** Whether the answer counts in scores: false when flagged, until an admin includes it. */
     counted: integer('counted', { mode: 'boolean' }).notNull(),
-    /** Fingerprint of the client (hash of address and agent) for duplicate and bulk checks. */
+    /** Anonymous answers: keyed hash of tenant and client address for the duplicate and bulk rules (src/responses/quality.ts); null on invitations. */
     clientHash: text('client_hash'),
+    /** Anonymous answers: the nonce of the page's form state that created it, so one page's state makes one answer. */
+    formNonce: text('form_nonce'),
     /** The contact's segment and lifetime value when the answer came, so rollups and the live tail agree. */
     segment: text('segment'),
     lifetimeValue: real('lifetime_value'),
@@ -403,10 +410,36 @@ export const responses = sqliteTable(
     index('responses_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
     index('responses_tenant_created').on(t.tenantId, t.createdAt),
     index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt),
+    // Partial: invitation answers (no nonce) add no entry on capture's hot path.
+    uniqueIndex('responses_tenant_form_nonce')
+      .on(t.tenantId, t.formNonce)
+      .where(sql`form_nonce is not null`),
     // (tenant_id, rowid): every index ends in the rowid, so this one serves the fold's range
     // `tenant_id = ? and rowid > watermark` without scanning the tenant's history.
     index('responses_tenant_seq').on(t.tenantId),
   ],
+);
+
+/**
+ * Anonymous touchpoint links revoked one by one (docs/capture.md). The links themselves are not
+ * stored; a revoked one is known by the hash of its token, read with the link's target.
+ */
+export const revokedLinks = sqliteTable(
+  'revoked_links',
+  {
+    /** base64url SHA-256 of the link's token. */
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    touchpointId: text('touchpoint_id')
+      .notNull()
+      .references(() => touchpoints.id),
+    /** The link's unit (no foreign key: a revoked link does not keep its unit from being deleted). */
+    unitId: text('unit_id').notNull(),
+    /** When the link would have expired. */
+    expiresAt: integer('expires_at', { mode: 'number' }).notNull(),
+    revokedAt: integer('revoked_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('revoked_links_tenant_touchpoint').on(t.tenantId, t.touchpointId)],
 );
 
 /** Recurring relationship waves: a touchpoint sent to an audience on a schedule, started by cron. */
@@ -554,11 +587,18 @@ export const cases = sqliteTable(
     escalated: text('escalated', { mode: 'json' }).$type<string[]>().notNull().default([]),
     rootCause: text('root_cause'),
     tags: text('tags', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    /**
+     * When the owner is told about the new case, while that is still to come: opened without a
+     * comment, the case waits for it (the grace); the comment's arrival makes it due at once
+     * (trigger responses_comment_case_due). Null once notified, or when notified at opening.
+     */
+    notifyDueAt: integer('notify_due_at', { mode: 'number' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('cases_tenant_response').on(t.tenantId, t.responseId),
+    index('cases_tenant_notify_due').on(t.tenantId, t.notifyDueAt),
     index('cases_tenant_status_due').on(t.tenantId, t.status, t.resolutionDueAt),
     index('cases_tenant_owner_status').on(t.tenantId, t.ownerUserId, t.status),
     index('cases_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),

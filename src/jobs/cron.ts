@@ -2,7 +2,7 @@ import { and, isNotNull, lt, or } from 'drizzle-orm';
 import { openDb } from '../db/client';
 import { rateLimits, sessions } from '../db/schema';
 import { loadConfig, type Env } from '../env';
-import { LOGIN_LIMITS } from '../auth/rate-limit';
+import { LOGIN_COUNTER_TTL_MS } from '../auth/rate-limit';
 import { enqueueDueDeliveries } from '../delivery/scan';
 import { foldAll } from '../scores/fold';
 import { runDueWaves } from '../waves/run';
@@ -10,6 +10,7 @@ import { evaluateAlerts } from '../alerts/evaluate';
 import { sendDigests } from '../digests/run';
 import { enqueueDueWebhooks } from '../webhooks/dispatch';
 import { escalateLateCases } from '../cases/escalation';
+import { notifyDueCases } from '../cases/notify-due';
 import { sendDueReports } from '../reports/send';
 import { purgeExpiredPersonalData } from '../settings/retention';
 
@@ -29,7 +30,7 @@ const purgeExpiredCredentials: Job = async (env, now) => {
   const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   await db.batch([
     db.delete(sessions).where(or(lt(sessions.expiresAt, now), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, now - 86_400_000)))),
-    db.delete(rateLimits).where(lt(rateLimits.windowStart, now - LOGIN_LIMITS.windowMs)),
+    db.delete(rateLimits).where(lt(rateLimits.windowStart, now - LOGIN_COUNTER_TTL_MS)),
   ]);
 };
 
@@ -45,7 +46,7 @@ const escalateCases: Job = async (env, now) => {
 };
 
 export const JOBS: Record<string, Job[]> = {
-  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups, enqueueDueWebhooks],
+  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups, enqueueDueWebhooks, notifyDueCases],
   [SCHEDULES.hourly]: [evaluateAlerts, sendDigests, sendDueReports],
   [SCHEDULES.daily]: [purgeExpiredCredentials, purgeExpiredPersonalData],
   [SCHEDULES.everyFiveMinutes]: [escalateCases],

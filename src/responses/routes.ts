@@ -2,9 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can, reach, type Action } from '../auth/policy';
+import { can, reach, seesRespondent, type Action } from '../auth/policy';
+import { purposeKey } from '../auth/purpose-key';
 import { commit } from '../db/client';
 import { auditLog, CHANNELS, responses, surveyVersions, touchpoints, units } from '../db/schema';
+import { opensCase } from '../cases/follow-up';
+import { TouchpointRulesSchema } from '../touchpoints/rules';
+import { capturedMessage, enqueueCaptured } from './capture';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, forbidden, notFound } from '../lib/errors';
 import { base64url } from '../lib/ids';
@@ -23,7 +27,7 @@ const ResponseSchema = z
     invitationId: z.string().nullable().openapi({ description: 'null for answers through an anonymous touchpoint link' }),
     touchpointId: z.string(),
     unitId: z.string(),
-    contactId: z.string().nullable(),
+    contactId: z.string().nullable().openapi({ description: 'null for anonymous answers, erased contacts, and when the role does not read verbatims' }),
     surveyId: z.string(),
     surveyVersion: z.number().int(),
     channel: z.enum(CHANNELS),
@@ -85,7 +89,7 @@ const ListItem = z
 
 /** A cursor is (created_at, id) of the last item, signed with the filters it was made for: anything else is refused. */
 async function cursorSignature(c: AppContext, at: number, id: string, filters: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(c.get('config').jwtKeys[0]!.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await purposeKey(c.get('config').jwtKeys[0]!.secret, 'responses-cursor');
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`responses-cursor|${c.get('actor').tenantId}|${at}|${id}|${filters}`));
   return base64url(new Uint8Array(mac).slice(0, 16));
 }
@@ -190,7 +194,7 @@ async function listResponses(c: AppContext, q: z.infer<typeof ResponsesQuery>) {
   const lastModeration = new Map<string, { action: string; details: Record<string, unknown> | null }>();
   for (const m of moderations) if (!lastModeration.has(m.targetId)) lastModeration.set(m.targetId, m);
   const items = page.map((r) => {
-    const verbatims = can(actor, 'verbatim.read', r.unitPath);
+    const verbatims = seesRespondent(actor, r.unitPath);
     const m = lastModeration.get(r.id);
     const reason = !r.counted && m?.action === 'response.exclude' && typeof m.details?.reason === 'string' ? m.details.reason : null;
     return {
@@ -217,9 +221,10 @@ async function listResponses(c: AppContext, q: z.infer<typeof ResponsesQuery>) {
 
 const row = (db: AppContext['var']['db'], tenantId: string, id: string) =>
   db
-    .select({ r: responses, unitPath: units.path, timezone: units.timezone, definition: surveyVersions.definition })
+    .select({ r: responses, unitPath: units.path, timezone: units.timezone, definition: surveyVersions.definition, rules: touchpoints.rules })
     .from(responses)
     .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
+    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, responses.tenantId), eq(touchpoints.id, responses.touchpointId)))
     .leftJoin(surveyVersions, and(eq(surveyVersions.tenantId, responses.tenantId), eq(surveyVersions.surveyId, responses.surveyId), eq(surveyVersions.version, responses.surveyVersion)))
     .where(and(eq(responses.tenantId, tenantId), eq(responses.id, id)));
 
@@ -236,7 +241,8 @@ function visibleAnswers(definition: unknown, answers: Record<string, unknown>, v
 
 /**
  * The response as the caller may see it: verbatims (the comment, and the answers to the
- * survey's other comment questions) only for roles that read verbatims (policy `verbatim.read`).
+ * survey's other comment questions) and the contact only for those who see the respondent
+ * (policy `seesRespondent`).
  */
 function present(found: Row, verbatims = true) {
   const r = found.r;
@@ -246,7 +252,7 @@ function present(found: Row, verbatims = true) {
     invitationId: r.invitationId,
     touchpointId: r.touchpointId,
     unitId: r.unitId,
-    contactId: r.contactId,
+    contactId: verbatims ? r.contactId : null,
     surveyId: r.surveyId,
     surveyVersion: r.surveyVersion,
     channel: r.channel,
@@ -313,7 +319,8 @@ const routes = {
     path: '/api/v1/responses/{id}/include',
     tags,
     summary: 'Include a response in scores (counted = true) even when flagged, with a reason',
-    description: 'Audited with the reason and the flags the admin overrode; the affected rollups are recomputed.',
+    description:
+      'Audited with the reason and the flags the admin overrode; the affected rollups are recomputed. An answer that now counts gets the follow-up it would have had on capture: a detractor (or a passive where the touchpoint says so) opens its recovery case, once.',
     security,
     middleware: [authenticate] as const,
     request: { params: IdParam, body: jsonBody(Reason) },
@@ -345,6 +352,12 @@ async function moderate(c: AppContext, id: string, reason: string, counted: bool
   if (found.r.score !== null) {
     await recomputeCells(db, found.r.tenantId, [cellOf({ ...found.r, segment: found.r.segment ?? '', timezone: found.timezone })]);
   }
+  // Counted now, it gets the follow-up capture gave it none of: its case, through the normal
+  // message (the follow-up opens one case per answer, however often this runs).
+  const includePassives = TouchpointRulesSchema.safeParse(found.rules ?? {}).data?.includePassives ?? false;
+  if (counted && !found.r.counted && opensCase({ score: found.r.score, counted }, includePassives)) {
+    await enqueueCaptured(c.env, capturedMessage(found.r.tenantId, id, found.unitPath));
+  }
   return after;
 }
 
@@ -352,7 +365,7 @@ export const responseRoutes = createRouter()
   .openapi(routes.list, async (c) => c.json(await listResponses(c, c.req.valid('query')), 200))
   .openapi(routes.get, async (c) => {
     const found = await permitted(c, c.req.valid('param').id, 'response.read');
-    return c.json(present(found, can(c.get('actor'), 'verbatim.read', found.unitPath)), 200);
+    return c.json(present(found, seesRespondent(c.get('actor'), found.unitPath)), 200);
   })
   .openapi(routes.exclude, async (c) => c.json(await moderate(c, c.req.valid('param').id, c.req.valid('json').reason, false), 200))
   .openapi(routes.include, async (c) => c.json(await moderate(c, c.req.valid('param').id, c.req.valid('json').reason, true), 200));

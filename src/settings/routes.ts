@@ -8,6 +8,7 @@ import { tenants } from '../db/schema';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, type ErrorDetail } from '../lib/errors';
 import { hex } from '../lib/ids';
+import { assertOutbound, outboundPolicy } from '../lib/outbound';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
 import { retentionDays } from './retention';
 import { getSettings, SettingsSchema, type Settings } from './settings';
@@ -28,6 +29,7 @@ function present(s: Settings) {
     webhook: s.webhook ? { url: s.webhook.url, secret: mask(s.webhook.secret) } : null,
     widget: s.widget ? { publicKey: s.widget.publicKey, secret: mask(s.widget.secret) } : null,
     retention: s.retention,
+    populationShares: s.populationShares ?? null,
   };
 }
 
@@ -44,6 +46,7 @@ const SettingsView = z
     retention: z
       .object({ commentDays: z.number().int().nullable(), contactDays: z.number().int().nullable() })
       .openapi({ description: 'Days after which answers\' free text, and contacts\' personal data without activity, are erased; null keeps forever' }),
+    populationShares: z.record(z.string(), z.number()).nullable().openapi({ description: 'Population share of each segment, for `weight=poststrat` (docs/measurement.md); null: none set' }),
   })
   .openapi('Settings');
 
@@ -67,6 +70,13 @@ const UpdateSettings = z
     sms: PROVIDERS.sms.partial().nullable().optional().openapi({ description: 'SMS provider; `null` removes it' }),
     webhook: PROVIDERS.webhook.partial().nullable().optional().openapi({ description: 'Webhook for invitations; `null` removes it' }),
     widget: z.null().optional().openapi({ description: '`null` turns the widget off; keys come from POST /api/v1/settings/widget-key' }),
+    populationShares: shape.populationShares
+      .unwrap()
+      .refine((shares) => Object.keys(shares).length <= 200, 'at most 200 segments')
+      .refine((shares) => Object.values(shares).some((v) => v > 0), 'at least one share above 0')
+      .nullable()
+      .optional()
+      .openapi({ description: 'Share of each customer segment in the population (0..1; renormalised over the segments present) for `weight=poststrat`; replaces the stored shares; `null` removes them' }),
     retention: z
       .strictObject({ commentDays: retentionDays.optional(), contactDays: retentionDays.optional() })
       .optional()
@@ -122,7 +132,7 @@ const routes = {
     security,
     middleware: [authenticate] as const,
     request: { body: jsonBody(UpdateSettings) },
-    responses: { 200: json(SettingsView, 'The settings after the change'), ...errors(...AUTHED) },
+    responses: { 200: json(SettingsView, 'The settings after the change'), ...errors(...AUTHED, 422) },
   }),
   widgetKey: createRoute({
     method: 'post',
@@ -145,10 +155,11 @@ export const settingsRoutes = createRouter()
     await requireSettingsAdmin(c);
     const db = c.get('db');
     const { tenantId } = c.get('actor');
-    const production = c.get('config').environment === 'production';
     const before = await getSettings(db, tenantId);
     const changes: Record<string, unknown> = {};
     const problems: ErrorDetail[] = [];
+    // Provider addresses the Worker will call: checked now (422) and again at every call.
+    const addresses: Record<string, string> = {};
     for (const [key, value] of Object.entries(patch)) {
       if (key === 'retention') {
         changes.retention = { ...before.retention, ...(value as object) };
@@ -162,14 +173,13 @@ export const settingsRoutes = createRouter()
       const merged = PROVIDERS[name].safeParse({ ...before[name], ...(value as object) });
       if (!merged.success) {
         problems.push(...merged.error.issues.map((i) => ({ path: ['body', name, ...i.path.map(String)].join('.'), message: i.message })));
-      } else if (production && !(merged.data as Record<string, string>)[URL_FIELD[name]]!.startsWith('https:')) {
-        // Keys travel in these requests: in production only over TLS.
-        problems.push({ path: `body.${name}.${URL_FIELD[name]}`, message: 'must be an https URL in production' });
       } else {
+        addresses[`body.${name}.${URL_FIELD[name]}`] = (merged.data as Record<string, string>)[URL_FIELD[name]]!;
         changes[name] = merged.data;
       }
     }
     if (problems.length) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', problems);
+    assertOutbound(addresses, outboundPolicy(c.get('config')));
 
     const after = SettingsSchema.parse(Object.fromEntries(Object.entries({ ...before, ...changes }).filter(([, v]) => v !== undefined)));
     const changed = diff(before, after);

@@ -35,6 +35,8 @@ export const SettingsSchema = z.object({
   businessCalendar: BusinessCalendarSchema.optional(),
   routingRules: RoutingRulesSchema.optional(),
   casePhones: CasePhonesSchema.optional(),
+  /** A case opened by a score without a comment tells its owner once the comment comes, or after this many minutes (0: at once). */
+  caseNotifyGraceMinutes: z.number().int().min(0).max(1440).default(10),
   /** How long answers' free text and contacts' personal data are kept (src/settings/retention.ts); null keeps forever. */
   retention: RetentionSchema.default({ commentDays: null, contactDays: null }),
 });

@@ -32,7 +32,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Returns a session JWT and sets it as an HttpOnly, SameSite=Lax cookie. Failed attempts are limited per account and per client address (429 with Retry-After).
+         * @description Returns a session JWT and sets it as an HttpOnly, SameSite=Lax cookie. When the email and password open accounts in several tenants and no `tenantId` is given, answers 409 `TENANT_CHOICE_REQUIRED` with `details.tenants` ({id, name} of those tenants only); sign in again with one `tenantId`. Attempts are limited per account and client address, per address and per account (429 with Retry-After; docs/access.md).
          */
         post: operations["login"];
         delete?: never;
@@ -440,7 +440,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every response in reach as CSV, streamed; the comment column only for roles that read verbatims */
+        /** Every response in reach as CSV, streamed; the comment column, and the contact's external id and lifetime value, only for roles that read verbatims */
         get: operations["getExportsResponsesCsv"];
         put?: never;
         post?: never;
@@ -485,7 +485,11 @@ export interface paths {
          */
         put: operations["setContact"];
         post?: never;
-        delete?: never;
+        /**
+         * Erase one contact (right to erasure); their scores stay counted, anonymously
+         * @description Deletes the contact and their invitations (their survey links answer 404), and removes from their answers the comment, free-text and hidden answers and every link to them; the case notes and reasons of their cases go too. Scores and rollups do not change. Audited (`contact.erase`, with a keyed hash of the external id) in the same batch; webhook subscribers get `contact.erased`. A contact created later with the same external id is a new contact with no link to the erased answers. Root admin. docs/privacy.md.
+         */
+        delete: operations["deleteContact"];
         options?: never;
         head?: never;
         patch?: never;
@@ -505,6 +509,26 @@ export interface paths {
          * @description CSV (`text/csv`, RFC 4180, a header row with `externalId` and the upsert's field names; `attributes` holds a JSON object; an empty cell leaves the field as it is) or JSON lines (`application/x-ndjson`, one upsert body with `externalId` per line). At most 10000 rows and 5 MiB; more is refused whole (413). Each valid row is upserted whole; each other row is listed with its line and reason.
          */
         post: operations["importContacts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{externalId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about one contact (right of access), as JSON
+         * @description The contact, the events and invitations naming them, their answers with comments, and the cases opened from them with their timelines. Root admin; audited (`contact.export`). docs/privacy.md.
+         */
+        get: operations["getContactExport"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -770,8 +794,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Development only: email and SMS that would have gone out, newest first
-         * @description With ENVIRONMENT=development and no provider configured for a channel, email and SMS land here instead of being sent. No credential: it is a local tool and answers 404 in any other environment.
+         * Local stack only: the tenant's email and SMS that would have gone out, newest first
+         * @description With ENVIRONMENT=development and no provider configured for a channel, email and SMS land here instead of being sent. The local stack's tool (development and test): the tenant's admin reads the tenant's own messages; production answers 404.
          */
         get: operations["getDevOutbox"];
         put?: never;
@@ -796,6 +820,26 @@ export interface paths {
          * @description The link names no invitation: answers through it carry no contact, are rate-limited per client address and flagged as duplicates when one client answers the same touchpoint twice within 24 hours. Needs the admin role on the unit. The link itself is not stored; its issue is audited.
          */
         post: operations["createTouchpointLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/touchpoints/{id}/links/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke one anonymous link of a touchpoint; its other links keep working
+         * @description After this, the link's page and its submits answer 410 Gone ("This survey has closed"); answers already given stay. Revoking a revoked link changes nothing and answers as the first time. Needs the admin role on the link's unit; audited as `touchpoint.link_revoke`. A link that is not one of this touchpoint's (another touchpoint's, another tenant's) answers 404; one that is not a valid anonymous link, or has expired already, 422.
+         */
+        post: operations["createTouchpointLinksRevoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -873,7 +917,7 @@ export interface paths {
         put?: never;
         /**
          * Include a response in scores (counted = true) even when flagged, with a reason
-         * @description Audited with the reason and the flags the admin overrode; the affected rollups are recomputed.
+         * @description Audited with the reason and the flags the admin overrode; the affected rollups are recomputed. An answer that now counts gets the follow-up it would have had on capture: a detractor (or a passive where the touchpoint says so) opens its recovery case, once.
          */
         post: operations["includeResponse"];
         delete?: never;
@@ -1204,6 +1248,8 @@ export interface components {
             /** @example admin@acme.test */
             email: string;
             password: string;
+            /** @description Which tenant to sign in to, when the email and password open several (answered 409 `TENANT_CHOICE_REQUIRED` with the list) */
+            tenantId?: string;
         };
         Me: {
             /** @description null when the caller is an API key */
@@ -1536,7 +1582,7 @@ export interface components {
             distribution?: number[];
         };
         Reweight: {
-            /** @description The weight the answers should carry in `weight=ltv`; null: none (weight 0) */
+            /** @description The weight the answers should carry in `weight=ltv` (0, or from 0.000001 to 10^12); null: none (weight 0) */
             lifetimeValue: number | null;
             reason: string;
             /**
@@ -1613,7 +1659,7 @@ export interface components {
             phone?: string | null;
             locale?: string | null;
             segment?: string | null;
-            /** @description Finite, at least 0 */
+            /** @description 0, or from 0.000001 to 1000000000000 (the weight bounds of docs/scoring.md) */
             lifetimeValue?: number | null;
             tenureMonths?: number | null;
             contractSize?: string | null;
@@ -1637,6 +1683,86 @@ export interface components {
                 externalId?: string;
                 reason: string;
             }[];
+        };
+        ContactHoldings: {
+            contact: components["schemas"]["Contact"];
+            events: {
+                eventId: string;
+                type: string;
+                /** Format: date-time */
+                occurredAt: string;
+                unitId: string | null;
+                touchpointId: string | null;
+                attributes: {
+                    [key: string]: unknown;
+                };
+                /** @enum {string} */
+                decision: "invite" | "skip";
+                reason: string;
+                invitationId: string | null;
+            }[];
+            invitations: {
+                id: string;
+                unitId: string;
+                touchpointId: string;
+                /** @enum {string} */
+                channel: "email" | "sms" | "webhook" | "link" | "in_app";
+                locale: string | null;
+                /** @enum {string} */
+                status: "scheduled" | "sending" | "sent" | "answered" | "failed" | "dead" | "expired" | "cancelled";
+                /** Format: date-time */
+                sentAt: string | null;
+                /** Format: date-time */
+                expiresAt: string;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+            responses: {
+                id: string;
+                invitationId: string | null;
+                unitId: string;
+                touchpointId: string;
+                surveyId: string;
+                surveyVersion: number;
+                /** @enum {string} */
+                channel: "email" | "sms" | "webhook" | "link" | "in_app";
+                locale: string;
+                score: number | null;
+                comment: string | null;
+                answers: {
+                    [key: string]: unknown;
+                };
+                counted: boolean;
+                segment: string | null;
+                lifetimeValue: number | null;
+                /** Format: date-time */
+                answeredAt: string | null;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+            cases: {
+                id: string;
+                responseId: string;
+                unitId: string;
+                /** @enum {string} */
+                status: "open" | "contacted" | "resolved" | "closed";
+                score: number;
+                rootCause: string | null;
+                tags: string[];
+                /** Format: date-time */
+                createdAt: string;
+                timeline: {
+                    type: string;
+                    fromStatus: string | null;
+                    toStatus: string | null;
+                    note: string | null;
+                    reason: string | null;
+                    /** Format: date-time */
+                    createdAt: string;
+                }[];
+            }[];
+            /** Format: date-time */
+            exportedAt: string;
         };
         EventResults: {
             /** @description One per event, in the order sent */
@@ -1927,6 +2053,8 @@ export interface components {
             casePhones: {
                 [key: string]: string;
             };
+            /** @description A case opened by a score alone tells its owner when the comment comes, or after this many minutes */
+            caseNotifyGraceMinutes: number;
         };
         UpdateCaseSettings: {
             caseTargets?: {
@@ -1952,6 +2080,8 @@ export interface components {
             casePhones?: {
                 [key: string]: string;
             };
+            /** @description Minutes a new case waits for the comment before its owner is told (default 10; 0: at once) */
+            caseNotifyGraceMinutes?: number;
         };
         Settings: {
             fatigueDays: number;
@@ -1997,6 +2127,10 @@ export interface components {
                 commentDays: number | null;
                 contactDays: number | null;
             };
+            /** @description Population share of each segment, for `weight=poststrat` (docs/measurement.md); null: none set */
+            populationShares: {
+                [key: string]: number;
+            } | null;
         };
         UpdateSettings: {
             fatigueDays?: number;
@@ -2026,6 +2160,10 @@ export interface components {
             } | null;
             /** @description `null` turns the widget off; keys come from POST /api/v1/settings/widget-key */
             widget?: null;
+            /** @description Share of each customer segment in the population (0..1; renormalised over the segments present) for `weight=poststrat`; replaces the stored shares; `null` removes them */
+            populationShares?: {
+                [key: string]: number;
+            } | null;
             /** @description Retention in days (30..3650, `null` keeps forever); a field not given keeps its value. Erased daily at 03:00 UTC. */
             retention?: {
                 commentDays?: number | null;
@@ -2111,6 +2249,24 @@ export interface components {
             /** @description Lifetime of the link, default 365 days */
             expiresInDays?: number;
         };
+        RevokedTouchpointLink: {
+            touchpointId: string;
+            unitId: string;
+            /**
+             * Format: date-time
+             * @description When the link would have expired
+             */
+            expiresAt: string;
+            /**
+             * Format: date-time
+             * @description When it was revoked (the first time, when revoked again)
+             */
+            revokedAt: string;
+        };
+        RevokeTouchpointLink: {
+            /** @description The link to revoke: its URL as issued (`<PUBLIC_BASE_URL>/s/<token>`), or the token alone */
+            url: string;
+        };
         ResponseListItem: {
             id: string;
             unitId: string;
@@ -2144,6 +2300,7 @@ export interface components {
             invitationId: string | null;
             touchpointId: string;
             unitId: string;
+            /** @description null for anonymous answers, erased contacts, and when the role does not read verbatims */
             contactId: string | null;
             surveyId: string;
             surveyVersion: number;
@@ -2238,7 +2395,7 @@ export interface components {
         Webhook: {
             id: string;
             url: string;
-            events: ("response.created" | "case.opened" | "case.escalated" | "case.resolved" | "alert.raised")[];
+            events: ("response.created" | "case.opened" | "case.escalated" | "case.resolved" | "alert.raised" | "contact.erased")[];
             active: boolean;
             /** @description While in the future, the previous secret signs beside the current one */
             previousSecretExpiresAt: string | null;
@@ -2248,10 +2405,10 @@ export interface components {
         CreateWebhook: {
             /** Format: uri */
             url: string;
-            events: ("response.created" | "case.opened" | "case.escalated" | "case.resolved" | "alert.raised")[];
+            events: ("response.created" | "case.opened" | "case.escalated" | "case.resolved" | "alert.raised" | "contact.erased")[];
         };
         UpdateWebhook: {
-            events?: ("response.created" | "case.opened" | "case.escalated" | "case.resolved" | "alert.raised")[];
+            events?: ("response.created" | "case.opened" | "case.escalated" | "case.resolved" | "alert.raised" | "contact.erased")[];
             active?: boolean;
         };
         WebhookDelivery: {
@@ -2544,6 +2701,15 @@ export interface operations {
             };
             /** @description Missing, invalid, expired or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4866,12 +5032,12 @@ export interface operations {
                 unitId?: string;
                 /** @description First local day, inclusive; default 90 days before `to` */
                 from?: string;
-                /** @description Last local day, inclusive; default today (UTC) */
+                /** @description Last local day, inclusive; default the scored unit's local today */
                 to?: string;
                 period?: "day" | "week" | "month" | "quarter";
                 groupBy?: "unit" | "touchpoint" | "channel" | "segment" | "locale" | "tenure" | "contractSize" | "supportTier" | "account";
                 weight?: "none" | "ltv" | "poststrat";
-                /** @description `previous` (the same number of days just before) or `<from>..<to>`: each item gets the change against its group there */
+                /** @description `previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there */
                 compare?: string;
                 confidence?: number;
                 /** @description `true`: each item not suppressed also gets its 0–10 distribution */
@@ -5040,12 +5206,12 @@ export interface operations {
                 unitId?: string;
                 /** @description First local day, inclusive; default 90 days before `to` */
                 from?: string;
-                /** @description Last local day, inclusive; default today (UTC) */
+                /** @description Last local day, inclusive; default the scored unit's local today */
                 to?: string;
                 period?: "day" | "week" | "month" | "quarter";
                 groupBy?: "unit" | "touchpoint" | "channel" | "segment" | "locale" | "tenure" | "contractSize" | "supportTier" | "account";
                 weight?: "none" | "ltv" | "poststrat";
-                /** @description `previous` (the same number of days just before) or `<from>..<to>`: each item gets the change against its group there */
+                /** @description `previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there */
                 compare?: string;
                 confidence?: number;
                 /** @description `true`: each item not suppressed also gets its 0–10 distribution */
@@ -5456,6 +5622,81 @@ export interface operations {
             };
         };
     };
+    deleteContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The contact's id in the caller's systems */
+                externalId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     importContacts: {
         parameters: {
             query?: never;
@@ -5477,6 +5718,83 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContactImportResult"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getContactExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The contact's id in the caller's systems */
+                externalId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is held about the contact */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactHoldings"];
                 };
             };
             /** @description Malformed or invalid input; `details` lists field paths */
@@ -6908,6 +7226,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createSettingsWidgetKey: {
@@ -7093,8 +7420,44 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not found (also for records of other tenants) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7126,6 +7489,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TouchpointLink"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTouchpointLinksRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeTouchpointLink"];
+            };
+        };
+        responses: {
+            /** @description The link is revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedTouchpointLink"];
                 };
             };
             /** @description Malformed or invalid input; `details` lists field paths */
@@ -7989,6 +8441,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     deleteWebhook: {
@@ -8794,7 +9255,7 @@ export interface operations {
                 unitId?: string;
                 /** @description First local day, inclusive; default 90 days before `to` */
                 from?: string;
-                /** @description Last local day, inclusive; default today (UTC) */
+                /** @description Last local day, inclusive; default the scored unit's local today */
                 to?: string;
                 limit?: number;
             };

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cases, events, replyTemplates, responses } from '../../src/db/schema';
-import { alerts, webhookDeliveries } from '../../src/db/schema';
+import { alerts, devOutbox, webhookDeliveries } from '../../src/db/schema';
 import { webhookEvent } from '../../src/webhooks/emit';
 import { newId } from '../../src/lib/ids';
 import { makeSentInvitation } from './invitation-fixture';
@@ -74,6 +74,8 @@ const bToken: Record<Cred, string> = { session: '', 'api key': '' };
 let bKeyId: string;
 let bSurveyId: string;
 let bTouchpointId: string;
+/** An anonymous link of A's touchpoint for Berlin. */
+let aLinkUrl: string;
 /** B's own contact (external id), touchpoint key and wave; A's event id and its second contact as A reads it. */
 let bContact: string;
 let bTouchpointKey: string;
@@ -513,11 +515,29 @@ const CASES: IsolationCase[] = [
     expect: 'not-found',
     request: (x) => json(`/api/v1/touchpoints/${bTouchpointId}/links`, 'POST', { unitId: x.unit }),
   },
+  {
+    op: 'POST /api/v1/touchpoints/{id}/links/revoke',
+    name: "revoke A's anonymous link",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}/links/revoke`, 'POST', { url: aLinkUrl }),
+    after: async () => expect((await call('GET', new URL(aLinkUrl).pathname)).status).toBe(200),
+  },
+  {
+    op: 'POST /api/v1/touchpoints/{id}/links/revoke',
+    name: "revoke A's anonymous link through B's touchpoint (the link in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: () => json(`/api/v1/touchpoints/${bTouchpointId}/links/revoke`, 'POST', { url: aLinkUrl }),
+    after: async () => expect((await call('GET', new URL(aLinkUrl).pathname)).status).toBe(200),
+  },
 
   // Contacts, events and waves. External ids, event ids and touchpoint keys are each tenant's
   // own namespace: B using one of A's makes or finds B's own record, never A's.
   { op: 'POST /api/v1/contacts/{externalId}/reweight', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}/reweight`, 'POST', { lifetimeValue: 1, reason: 'pwned' }) },
   { op: 'GET /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'GET') },
+  { op: 'GET /api/v1/contacts/{externalId}/export', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}/export`, 'GET') },
+  { op: 'DELETE /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'DELETE') },
   {
     op: 'PUT /api/v1/contacts/{externalId}',
     name: "A's external id makes B's own contact; A's is untouched",
@@ -749,6 +769,24 @@ const CASES: IsolationCase[] = [
     },
   },
   {
+    op: 'GET /dev/outbox',
+    name: "the local stack's outbox shows B's own messages only (never A's survey links)",
+    kind: 'custom',
+    run: async (cred) => {
+      const [aTo, bTo] = [`a-${uniq()}@outbox.test`, `b-${uniq()}@outbox.test`];
+      const row = (tenantId: string, recipient: string) => ({ id: newId('out'), tenantId, channel: 'email' as const, recipient, subject: 'Survey', body: `link for ${tenantId}`, invitationId: null, createdAt: Date.now() });
+      await db().insert(devOutbox).values([row(A.tenantId, aTo), row(B.tenantId, bTo)]);
+      for (const query of ['?limit=500', `?to=${encodeURIComponent(aTo)}`]) {
+        const res = await call('GET', `/dev/outbox${query}`, { token: bToken[cred] });
+        expect(res.status).toBe(200);
+        expect(res.body.items.every((i: any) => i.tenantId === B.tenantId)).toBe(true);
+        expect(JSON.stringify(res.body)).not.toContain(aTo);
+        expectNoLeak(res, query);
+      }
+      expect((await call('GET', '/dev/outbox?limit=500', { token: bToken[cred] })).body.items.map((i: any) => i.to)).toContain(bTo);
+    },
+  },
+  {
     op: 'POST /api/v1/auth/logout',
     name: "ends only B's own session",
     kind: 'custom',
@@ -775,7 +813,6 @@ const EXEMPT: Record<string, string> = {
   'POST /api/v1/auth/login': 'no credential yet: the tenant is the one of the email that signs in (covered by auth.test.ts)',
   'GET /api/openapi.json': 'the API description: static, the same for every caller',
   'GET /api/docs': 'the readable page of the API description: static, the same for every caller',
-  'GET /dev/outbox': 'a local development tool without credential: 404 unless ENVIRONMENT=development (docs/delivery.md)',
 };
 
 beforeAll(async () => {
@@ -805,6 +842,9 @@ beforeAll(async () => {
   expect(aTouchpoint.status).toBe(201);
   bSurveyId = bSurvey!.body.id;
   bTouchpointId = bTouchpoint.body.id;
+  const aLink = await call('POST', `/api/v1/touchpoints/${aTouchpoint.body.id}/links`, { token: A.tokens.admin, body: { unitId: A.units.berlin } });
+  expect(aLink.status).toBe(201);
+  aLinkUrl = aLink.body.url;
 
   // A's settings with a webhook of its own, and an invitation in Berlin.
   const aHook = `https://hooks-${uniq()}.a.test/nps`;
@@ -1023,6 +1063,5 @@ describe('the table covers the API', () => {
     const doc = await call('GET', '/api/openapi.json', { token: B.tokens.admin });
     expect(JSON.stringify(doc.body)).toBe(JSON.stringify((await call('GET', '/api/openapi.json')).body));
     expectNoLeak(doc, '');
-    expect((await call('GET', '/dev/outbox', { token: B.tokens.admin })).status).toBe(404);
   });
 });

@@ -29,7 +29,7 @@ describe('GET and PATCH /api/v1/settings', () => {
   it('a new tenant has the defaults and no providers', async () => {
     const res = await read();
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ fatigueDays: 90, minResponses: 30, linkExpiryDays: 30, email: null, sms: null, webhook: null, widget: null, retention: { commentDays: null, contactDays: null } });
+    expect(res.body).toEqual({ fatigueDays: 90, minResponses: 30, linkExpiryDays: 30, email: null, sms: null, webhook: null, widget: null, retention: { commentDays: null, contactDays: null }, populationShares: null });
   });
 
   it('sets providers; every answer masks the secrets; the database keeps them; the audit row names fields, not values', async () => {
@@ -53,6 +53,7 @@ describe('GET and PATCH /api/v1/settings', () => {
       webhook: { url: 'https://hooks.acme.test/nps', secret: `****${hook.slice(-4)}` },
       widget: null,
       retention: { commentDays: null, contactDays: null },
+      populationShares: null,
     };
     expect(res.body).toEqual(expected);
     expect((await read()).body).toEqual(expected);
@@ -127,11 +128,11 @@ describe('GET and PATCH /api/v1/settings', () => {
     const res = await createApp().request(
       '/api/v1/settings',
       { method: 'PATCH', headers: { authorization: `Bearer ${admin()}`, 'content-type': 'application/json' }, body: JSON.stringify({ webhook: { url: 'http://hooks.acme.test/nps', secret: secret('hook') } }) },
-      { ...(env as Env), ENVIRONMENT: 'production' },
+      { ...(env as Env), ENVIRONMENT: 'production', PUBLIC_BASE_URL: 'https://nps.example.com', OUTBOUND_ALLOW: undefined },
       createExecutionContext(),
     );
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as any).error.details).toEqual([{ path: 'body.webhook.url', message: 'must be an https URL in production' }]);
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).error.details).toEqual([{ path: 'body.webhook.url', message: 'https required in production' }]);
   });
 
   it('only an admin on the root may read or change settings', async () => {
