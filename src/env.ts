@@ -5,6 +5,13 @@ export interface Env {
   ENVIRONMENT?: string;
   LIBSQL_URL?: string;
   LIBSQL_AUTH_TOKEN?: string;
+  /** The directory database (docs/architecture.md); unset: one data database, LIBSQL_URL, holds every tenant. */
+  DIRECTORY_URL?: string;
+  DIRECTORY_AUTH_TOKEN?: string;
+  /** Data database tokens per region, `eu:TOKEN,us:TOKEN` (Turso group tokens). */
+  LIBSQL_TOKENS?: string;
+  /** The region of the single database when there is no directory. */
+  DEFAULT_REGION?: string;
   /** `kid:secret` pairs, comma-separated; the first signs, all verify (key rotation). */
   JWT_KEYS?: string;
   SESSION_TTL_SECONDS?: string;
@@ -22,6 +29,10 @@ const configSchema = z
     environment: z.enum(['development', 'test', 'production']),
     libsqlUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }),
     libsqlAuthToken: z.string().min(1).optional(),
+    directoryUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }).optional(),
+    directoryAuthToken: z.string().min(1).optional(),
+    regionTokens: z.record(z.string().regex(/^[a-z]{2,8}$/), z.string().min(1)),
+    defaultRegion: z.string().regex(/^[a-z]{2,8}$/),
     jwtKeys: z
       .array(z.object({ kid: z.string().min(1), secret: z.string().min(32) }))
       .min(1, 'JWT_KEYS needs at least one kid:secret pair'),
@@ -70,6 +81,10 @@ export function loadConfig(env: Env): Config {
     environment,
     libsqlUrl: env.LIBSQL_URL,
     libsqlAuthToken: env.LIBSQL_AUTH_TOKEN || undefined,
+    directoryUrl: env.DIRECTORY_URL || undefined,
+    directoryAuthToken: env.DIRECTORY_AUTH_TOKEN || undefined,
+    regionTokens: Object.fromEntries(parseKeys(env.LIBSQL_TOKENS ?? '').map((k) => [k.kid, k.secret])),
+    defaultRegion: env.DEFAULT_REGION ?? 'eu',
     jwtKeys: parseKeys(env.JWT_KEYS ?? (environment === 'production' ? '' : DEV_JWT_KEY)),
     sessionTtlSeconds: env.SESSION_TTL_SECONDS ?? 8 * 3600,
     maxBodyBytes: env.MAX_BODY_BYTES ?? 64 * 1024,

@@ -1,12 +1,13 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { createClient } from '@libsql/client/web';
+import type { Client } from '@libsql/client/web';
 import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 import { drizzle } from 'drizzle-orm/libsql/web';
 import { dataDatabases, directoryTenants, type Region } from './directory-schema';
 import { newId } from '../lib/ids';
 
 /** The directory database: the control plane (src/db/directory-schema.ts). */
-export type Directory = LibSQLDatabase;
+export type Directory = LibSQLDatabase & { $client: Client };
 
 export function openDirectory(url: string, authToken?: string): Directory {
   return drizzle(createClient({ url, authToken, intMode: 'number' }));
