@@ -2,6 +2,7 @@ import { apiKeyRoutes } from './api-keys/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { contactRoutes } from './contacts/routes';
+import { privacyRoutes } from './privacy/routes';
 import { mountDocs } from './docs/routes';
 import { eventRoutes } from './events/routes';
 import { outboxRoutes } from './delivery/outbox-routes';
@@ -56,6 +57,7 @@ export function createApp() {
   app.route('/', exportRoutes);
   app.route('/', reconciliationRoutes);
   app.route('/', contactRoutes);
+  app.route('/', privacyRoutes);
   app.route('/', eventRoutes);
   app.route('/', waveRoutes);
   app.route('/', caseRoutes);

@@ -37,12 +37,16 @@ function showSignIn() {
     { class: 'stack', onsubmit: async (e) => {
       e.preventDefault();
       out.replaceChildren();
-      try {
-        await api('POST', '/api/v1/auth/login', { email: email.value, password: password.value });
-        await start();
-      } catch (err) {
-        out.replaceChildren(errorBox(err.status === 401 ? new Error('Email or password is wrong.') : err));
-      }
+      const signIn = async (tenantId) => {
+        try {
+          await api('POST', '/api/v1/auth/login', { email: email.value, password: password.value, ...(tenantId ? { tenantId } : {}) });
+          await start();
+        } catch (err) {
+          if (err.code === 'TENANT_CHOICE_REQUIRED') out.replaceChildren(tenantChoice(err.details.tenants, signIn));
+          else out.replaceChildren(errorBox(err.status === 401 ? new Error('Email or password is wrong.') : err));
+        }
+      };
+      await signIn();
     } },
     field('email', 'Email', email),
     field('password', 'Password', password),
@@ -52,6 +56,16 @@ function showSignIn() {
   main.append(form);
 }
 state.onUnauthorized = showSignIn;
+
+/** The email and password open accounts in several organisations: the user picks one, and the sign-in is repeated with it. */
+function tenantChoice(tenants, signIn) {
+  return h(
+    'fieldset',
+    { class: 'stack' },
+    h('legend', {}, 'This sign-in opens several organisations. Which one?'),
+    ...tenants.map((t) => h('button', { type: 'button', onclick: () => signIn(t.id) }, t.name)),
+  );
+}
 
 async function signOut() {
   await attempt(h('div'), () => api('POST', '/api/v1/auth/logout'));

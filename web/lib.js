@@ -25,13 +25,17 @@ export class Unauthorized extends Error {}
 /** An answer that arrived after the user went to another page: dropped like an ended session's, so a slow page never draws over the next. */
 export class Stale extends Unauthorized {}
 
-/** The API with the session cookie; a 401 ends the session and brings back the sign-in. */
+/**
+ * The API with the session cookie; a 401 ends the session and brings back the sign-in. Calls
+ * that change state say JSON even without a body: the API refuses the cookie on any other type
+ * (a cross-site form could send those).
+ */
 export async function api(method, path, body) {
   const route = state.route;
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined && (method === 'GET' || method === 'HEAD') ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (res.status === 401 && path !== '/api/v1/auth/login') {
@@ -46,6 +50,7 @@ export async function api(method, path, body) {
   if (!res.ok) {
     const err = new Error(data?.error?.message ?? `HTTP ${res.status}`);
     err.status = res.status;
+    err.code = data?.error?.code;
     err.details = data?.error?.details;
     throw err;
   }
@@ -72,7 +77,9 @@ export function setTitle(text) {
 }
 
 export function errorBox(err) {
-  return h('p', { class: 'msg error', role: 'alert' }, err.message + (err.details ? ` (${err.details.map((d) => `${d.path}: ${d.message}`).join('; ')})` : ''));
+  // Field errors are a list; other details (e.g. retryAfterSeconds) are not shown.
+  const fields = Array.isArray(err.details) ? ` (${err.details.map((d) => `${d.path}: ${d.message}`).join('; ')})` : '';
+  return h('p', { class: 'msg error', role: 'alert' }, err.message + fields);
 }
 
 /** Runs a form action; an API error shows in `out`, an expired session is handled by api(). */

@@ -6,6 +6,7 @@ import { apiKeys, roleGrants, sessions, units, users } from '../db/schema';
 import { ApiError } from '../lib/errors';
 import type { AppContext, AppEnv } from '../lib/create-app';
 import { sha256Hex } from '../lib/ids';
+import { mediaTypeOf } from '../lib/middleware';
 import { verifySession } from './jwt';
 import type { Actor } from './policy';
 
@@ -73,9 +74,31 @@ async function apiKeyActor(c: AppContext, db: Db, token: string): Promise<Actor 
   };
 }
 
+/** Media types a cross-site form or a no-cors fetch sends without a CORS preflight, and none at all. */
+const FORM_TYPES = new Set(['', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+
 /**
- * Who is calling: a Bearer token (session JWT or API key) or the session cookie. The tenant
- * is the credential's, never the path's or the body's. Anything else answers 401.
+ * The session cookie is ambient: the browser adds it to requests other pages make, and
+ * SameSite=Lax still does so from another origin of the same site (another port or
+ * subdomain). A state-changing call on the cookie must come from the portal's own pages:
+ * Fetch metadata, where the browser sends it, must not name another origin, and the content
+ * type must be one that only a same-origin script can set (JSON, or a route's CSV), body or not.
+ */
+function refuseCrossSite(c: AppContext) {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return;
+  const site = c.req.header('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new ApiError('FORBIDDEN', 'a request with the session cookie must come from this site\'s own pages');
+  }
+  if (FORM_TYPES.has(mediaTypeOf(c.req.header('content-type')))) {
+    throw new ApiError('FORBIDDEN', 'a state-changing request with the session cookie needs content-type application/json, even without a body');
+  }
+}
+
+/**
+ * Who is calling: a Bearer token (session JWT or API key) or the session cookie (same-origin
+ * calls only when they change state). The tenant is the credential's, never the path's or
+ * the body's. Anything else answers 401.
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization');
@@ -86,6 +109,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     token = m[1];
   } else {
     token = getCookie(c, SESSION_COOKIE);
+    if (token) refuseCrossSite(c);
   }
   if (!token) throw unauthorized();
   const db = c.get('db');

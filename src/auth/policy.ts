@@ -96,3 +96,13 @@ export function reach(actor: Actor, action: Action): string[] {
   return paths.filter((p, i) => !paths.slice(0, i).some((q) => p.startsWith(q)));
 }
 
+
+/**
+ * Whether the actor sees the person behind an answer on the unit at `path`: the comment and
+ * free-text answers, who the contact is (ids, email, phone, name) and their lifetime value.
+ * Roles that read verbatims there do, and the owner of a case sees its own case's person.
+ * The one gate for cases, case replies, the responses API and the responses CSV.
+ */
+export function seesRespondent(actor: Actor, path: string, ownerUserId: string | null = null): boolean {
+  return can(actor, 'verbatim.read', path) || (actor.type === 'user' && ownerUserId !== null && ownerUserId === actor.id);
+}

@@ -1,31 +1,30 @@
-import { inArray, sql } from 'drizzle-orm';
+import { inArray, eq, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from '../db/client';
 import { rateLimits } from '../db/schema';
 
-/** Failed sign-ins allowed per window: few per account (guessing), more per address (shared NATs). */
+/**
+ * Sign-in attempts allowed per window. One account from one address is limited tightly
+ * (guessing); one address across accounts more loosely (shared NATs); one account from
+ * everywhere slowly and much higher, so that no single address, which gets at most
+ * 4 × 5 = 20 tries an hour, can lock a colleague out from elsewhere.
+ */
 export const LOGIN_LIMITS = {
-  windowMs: 15 * 60 * 1000,
-  perAccount: 5,
-  perAddress: 30,
+  accountAddress: { max: 5, windowMs: 15 * 60 * 1000 },
+  address: { max: 30, windowMs: 15 * 60 * 1000 },
+  account: { max: 50, windowMs: 60 * 60 * 1000 },
 } as const;
 
-export const accountKey = (email: string) => `login:account:${email}`;
-export const addressKey = (ip: string) => `login:ip:${ip}`;
+type Limit = keyof typeof LOGIN_LIMITS;
 
-/** Milliseconds until the caller may try again, or 0 when neither counter is exhausted. */
-export async function loginRetryAfter(db: Db, email: string, ip: string, now: number): Promise<number> {
-  const rows = await db
-    .select()
-    .from(rateLimits)
-    .where(inArray(rateLimits.key, [accountKey(email), addressKey(ip)]));
-  let wait = 0;
-  for (const row of rows) {
-    const limit = row.key.startsWith('login:account:') ? LOGIN_LIMITS.perAccount : LOGIN_LIMITS.perAddress;
-    const windowEnd = row.windowStart + LOGIN_LIMITS.windowMs;
-    if (row.count >= limit && windowEnd > now) wait = Math.max(wait, windowEnd - now);
-  }
-  return wait;
-}
+/** Counters older than this are stale for every limit (the daily purge). */
+export const LOGIN_COUNTER_TTL_MS = Math.max(...Object.values(LOGIN_LIMITS).map((l) => l.windowMs));
+
+const loginKeys = (email: string, ip: string): Record<Limit, string> => ({
+  accountAddress: `login:account-ip:${email}|${ip}`,
+  address: `login:ip:${ip}`,
+  account: `login:account:${email}`,
+});
 
 /**
  * Counts one hit against a key in a fixed window that restarts once it has passed, and
@@ -46,5 +45,35 @@ export function countHit(db: Db, key: string, now: number, windowMs: number) {
     .returning({ count: rateLimits.count, windowStart: rateLimits.windowStart });
 }
 
-/** Counts one failed sign-in against a key. */
-export const countFailure = (db: Db, key: string, now: number) => countHit(db, key, now, LOGIN_LIMITS.windowMs);
+/**
+ * Counts a sign-in attempt against every limit before its password is checked, so parallel
+ * attempts cannot all read a counter with room left: each gets its own place in the count.
+ * Answers the milliseconds until the caller may try again, or 0 when every limit still has
+ * room for this attempt.
+ */
+export async function countLoginAttempt(db: Db, email: string, ip: string, now: number): Promise<number> {
+  const keys = loginKeys(email, ip);
+  const limits = Object.keys(LOGIN_LIMITS) as Limit[];
+  const counted = await db.batch(limits.map((l) => countHit(db, keys[l], now, LOGIN_LIMITS[l].windowMs)) as [ReturnType<typeof countHit>]);
+  let wait = 0;
+  limits.forEach((l, i) => {
+    const row = counted[i]![0]!;
+    if (row.count > LOGIN_LIMITS[l].max) wait = Math.max(wait, row.windowStart + LOGIN_LIMITS[l].windowMs - now);
+  });
+  return wait;
+}
+
+/**
+ * A right password: the account starts over at this address, and the attempt is taken back
+ * from the shared counters (a busy office's own sign-ins never use up its allowance).
+ */
+export function forgiveLoginAttempt(db: Db, email: string, ip: string): BatchItem<'sqlite'>[] {
+  const keys = loginKeys(email, ip);
+  return [
+    db.delete(rateLimits).where(eq(rateLimits.key, keys.accountAddress)),
+    db
+      .update(rateLimits)
+      .set({ count: sql`max(${rateLimits.count} - 1, 0)` })
+      .where(inArray(rateLimits.key, [keys.address, keys.account])),
+  ];
+}

@@ -1,23 +1,24 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { auditStatement } from '../audit/record';
 import { commit } from '../db/client';
-import { loginEmails, rateLimits, sessions, tenants, users } from '../db/schema';
-import { createRouter } from '../lib/create-app';
+import { loginEmails, sessions, tenants, users } from '../db/schema';
+import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { errors, json, jsonBody, security } from '../lib/openapi';
 import { authenticate, SESSION_COOKIE } from './authenticate';
 import { signSession } from './jwt';
 import { DECOY_HASH, verifyPassword } from './password';
-import { accountKey, addressKey, countFailure, loginRetryAfter } from './rate-limit';
+import { countLoginAttempt, forgiveLoginAttempt } from './rate-limit';
 
 const LoginBody = z
   .strictObject({
     email: z.string().trim().toLowerCase().pipe(z.email()).openapi({ example: 'admin@acme.test' }),
     password: z.string().min(1).max(1024),
+    tenantId: z.string().min(1).max(64).optional().openapi({ description: 'Which tenant to sign in to, when the email and password open several (answered 409 `TENANT_CHOICE_REQUIRED` with the list)' }),
   })
   .openapi('LoginRequest');
 
@@ -42,9 +43,10 @@ const login = createRoute({
   path: '/api/v1/auth/login',
   tags: ['auth'],
   summary: 'Sign in with email and password',
-  description: 'Returns a session JWT and sets it as an HttpOnly, SameSite=Lax cookie. Failed attempts are limited per account and per client address (429 with Retry-After).',
+  description:
+    'Returns a session JWT and sets it as an HttpOnly, SameSite=Lax cookie. When the email and password open accounts in several tenants and no `tenantId` is given, answers 409 `TENANT_CHOICE_REQUIRED` with `details.tenants` ({id, name} of those tenants only); sign in again with one `tenantId`. Attempts are limited per account and client address, per address and per account (429 with Retry-After; docs/access.md).',
   request: { body: jsonBody(LoginBody) },
-  responses: { 200: json(LoginResponse, 'Signed in'), ...errors(400, 401, 413, 415, 429) },
+  responses: { 200: json(LoginResponse, 'Signed in'), ...errors(400, 401, 409, 413, 415, 429) },
 });
 
 const logout = createRoute({
@@ -69,54 +71,81 @@ const me = createRoute({
 
 const invalidCredentials = () => new ApiError('UNAUTHORIZED', 'the email or password is not correct');
 
+/** The client's address as Cloudflare gives it; requests without one (tests, tools) share one bucket. */
+const clientAddress = (c: AppContext) => c.req.header('cf-connecting-ip') ?? 'unknown';
+
+type Account = { user: typeof users.$inferSelect; tenant: { id: string; name: string } };
+
+/**
+ * The accounts of an email whose password this is (and that are active), in tenant-name
+ * order, with the audit rows of a failed attempt when there is none. Every account is
+ * hashed, and an unknown email against a decoy, so the answer time does not reveal whether
+ * the email exists.
+ */
+async function matchingAccounts(c: AppContext, email: string, password: string, tenantId: string | undefined) {
+  const db = c.get('db');
+  const rows: Account[] = await db
+    .select({ user: users, tenant: { id: tenants.id, name: tenants.name } })
+    .from(loginEmails)
+    .innerJoin(users, and(eq(users.id, loginEmails.userId), eq(users.tenantId, loginEmails.tenantId)))
+    .innerJoin(tenants, eq(tenants.id, loginEmails.tenantId))
+    .where(tenantId === undefined ? eq(loginEmails.email, email) : and(eq(loginEmails.email, email), eq(loginEmails.tenantId, tenantId)))
+    .orderBy(asc(tenants.name), asc(tenants.id));
+  if (rows.length === 0) await verifyPassword(password, DECOY_HASH);
+  const checked = await Promise.all(rows.map(async (row) => ({ row, ok: await verifyPassword(password, row.user.passwordHash) })));
+  const matches = checked.filter((x) => x.ok && x.row.user.status === 'active').map((x) => x.row);
+  const failures: BatchItem<'sqlite'>[] = [];
+  if (matches.length === 0) {
+    for (const { row, ok } of checked) {
+      failures.push(
+        ...(await auditStatement(db, {
+          tenantId: row.tenant.id,
+          actor: { type: 'user', id: row.user.id },
+          action: 'auth.login_failed',
+          targetType: 'user',
+          targetId: row.user.id,
+          details: { reason: ok ? 'disabled' : 'password' },
+          requestId: c.get('requestId'),
+        })),
+      );
+    }
+  }
+  return { matches, failures };
+}
+
 export const authRoutes = createRouter()
   .openapi(login, async (c) => {
-    const { email, password } = c.req.valid('json');
+    const { email, password, tenantId } = c.req.valid('json');
     const db = c.get('db');
     const config = c.get('config');
-    const ip = c.req.header('cf-connecting-ip') ?? 'local';
+    const ip = clientAddress(c);
     const now = Date.now();
 
-    const wait = await loginRetryAfter(db, email, ip, now);
+    // Counted before the password is checked: parallel guesses cannot share one free slot.
+    const wait = await countLoginAttempt(db, email, ip, now);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
-      throw new ApiError('RATE_LIMITED', 'too many failed sign-in attempts; try again later', { retryAfterSeconds: seconds }, { 'retry-after': String(seconds) });
+      throw new ApiError('RATE_LIMITED', 'too many sign-in attempts; try again later', { retryAfterSeconds: seconds }, { 'retry-after': String(seconds) });
     }
 
-    const [row] = await db
-      .select({ user: users, tenant: { id: tenants.id, name: tenants.name } })
-      .from(loginEmails)
-      .innerJoin(users, eq(users.id, loginEmails.userId))
-      .innerJoin(tenants, eq(tenants.id, loginEmails.tenantId))
-      .where(eq(loginEmails.email, email));
-
-    // Hash even for unknown accounts so the answer time does not reveal which emails exist.
-    const ok = await verifyPassword(password, row?.user.passwordHash ?? DECOY_HASH);
-    if (!row || !ok || row.user.status !== 'active') {
-      const failures: BatchItem<'sqlite'>[] = [countFailure(db, accountKey(email), now), countFailure(db, addressKey(ip), now)];
-      if (row) {
-        failures.push(
-          ...(await auditStatement(db, {
-            tenantId: row.tenant.id,
-            actor: { type: 'user', id: row.user.id },
-            action: 'auth.login_failed',
-            targetType: 'user',
-            targetId: row.user.id,
-            details: { reason: ok ? 'disabled' : 'password' },
-            requestId: c.get('requestId'),
-          })),
-        );
-      }
-      await commit(db, failures);
+    const { matches, failures } = await matchingAccounts(c, email, password, tenantId);
+    if (matches.length === 0) {
+      if (failures.length > 0) await commit(db, failures);
       throw invalidCredentials();
     }
+    if (matches.length > 1) {
+      // Only the tenants this password opens are named: nothing without the right password.
+      await commit(db, forgiveLoginAttempt(db, email, ip));
+      throw new ApiError('TENANT_CHOICE_REQUIRED', 'this sign-in opens several tenants; sign in again with the tenantId of one', { tenants: matches.map((m) => m.tenant) });
+    }
+    const row = matches[0]!;
 
     const sessionId = newId('ses');
     const expiresAt = now + config.sessionTtlSeconds * 1000;
     const token = await signSession(config, { sub: row.user.id, tid: row.tenant.id, sid: sessionId }, expiresAt);
     await commit(db, [
       db.insert(sessions).values({ id: sessionId, tenantId: row.tenant.id, userId: row.user.id, expiresAt, createdAt: now }),
-      db.delete(rateLimits).where(eq(rateLimits.key, accountKey(email))),
+      ...forgiveLoginAttempt(db, email, ip),
       ...(await auditStatement(db, {
         tenantId: row.tenant.id,
         actor: { type: 'user', id: row.user.id },

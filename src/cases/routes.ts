@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can, reach, type Actor } from '../auth/policy';
+import { can, reach, seesRespondent, type Actor } from '../auth/policy';
 import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
 import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
@@ -190,7 +190,7 @@ const isOverdue = (x: { status: string; firstContactAt: number | null; firstCont
 
 function present(actor: Actor, row: Pick<Loaded, 'c' | 'unitPath' | 'unitName' | 'comment' | 'contact'>, now = Date.now()) {
   const k = row.c;
-  const verbatim = can(actor, 'verbatim.read', row.unitPath) || isOwner(actor, k.ownerUserId);
+  const verbatim = seesRespondent(actor, row.unitPath, k.ownerUserId);
   return {
     id: k.id,
     responseId: k.responseId,
@@ -469,12 +469,14 @@ export const caseRoutes = createRouter()
     const locale = pickLocale(templates.map((t) => t.locale), row.contact?.locale ?? row.responseLocale ?? null, row.responseLocale ?? 'en');
     const template = templates.find((t) => t.locale === locale);
     if (!template) throw notFound(`reply template "${theme}"`);
+    // The person behind the answer only for those who see them on the case itself.
+    const person = seesRespondent(actor, row.unitPath, row.c.ownerUserId);
     const attrs = row.contact?.attributes ?? {};
     const values = {
-      contactName: typeof attrs.name === 'string' ? attrs.name : (row.contact?.externalId ?? ''),
+      contactName: !person ? '' : typeof attrs.name === 'string' ? attrs.name : (row.contact?.externalId ?? ''),
       score: String(row.c.score),
       unitName: row.unitName,
-      comment: row.comment ?? '',
+      comment: person ? (row.comment ?? '') : '',
       caseId: row.c.id,
       ownerName: owner[0]?.name ?? '',
       touchpointName: row.touchpointName ?? '',

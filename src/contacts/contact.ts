@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { contacts } from '../db/schema';
 import { newId } from '../lib/ids';
+import { WEIGHT_MAX, WEIGHT_MIN } from '../scoring/nps';
 
 export type ContactRow = typeof contacts.$inferSelect;
 
@@ -24,6 +25,17 @@ const locale = z
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
+/**
+ * A lifetime value: it weighs the contact's answers in `weight=ltv`, so it takes the scoring
+ * module's weight bounds (docs/scoring.md "Weights"): 0, or from 0.000001 to 10^12.
+ */
+export const LifetimeValue = z
+  .number()
+  .min(0)
+  .max(WEIGHT_MAX, `at most ${WEIGHT_MAX.toExponential()}`)
+  .refine((v) => v === 0 || v >= WEIGHT_MIN, `0, or at least ${WEIGHT_MIN}`)
+  .openapi({ description: `0, or from ${WEIGHT_MIN} to ${WEIGHT_MAX} (the weight bounds of docs/scoring.md)` });
+
 /** The data of a contact, every field optional: `null` clears a field, an absent one keeps its value. */
 export const ContactInput = z
   .strictObject({
@@ -35,7 +47,7 @@ export const ContactInput = z
       .optional(),
     locale: locale.nullable().optional(),
     segment: text(100).nullable().optional(),
-    lifetimeValue: z.number().min(0).nullable().optional().openapi({ description: 'Finite, at least 0' }),
+    lifetimeValue: LifetimeValue.nullable().optional(),
     tenureMonths: z.number().int().min(0).max(1200).nullable().optional(),
     contractSize: text(100).nullable().optional(),
     supportTier: text(100).nullable().optional(),
@@ -58,6 +70,9 @@ export const externalId = z
   .min(1)
   .max(128)
   .regex(/^[^\s/\\]+$/, 'no spaces or slashes');
+
+/** The path parameter of the routes that address one contact. */
+export const ExternalIdParam = z.object({ externalId: externalId.openapi({ param: { name: 'externalId', in: 'path' }, description: "The contact's id in the caller's systems" }) });
 
 /** One row of an import: the external id and the same fields as the upsert. */
 export const ImportRow = ContactInput.extend({ externalId });

@@ -6,13 +6,11 @@ import { commit } from '../db/client';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { notFound } from '../lib/errors';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
-import { applyInput, ContactInput, ContactSchema, externalId, findContact, presentContact, upsertStatement } from './contact';
+import { applyInput, ContactInput, ContactSchema, ExternalIdParam, findContact, presentContact, upsertStatement } from './contact';
 import { MAX_IMPORT_ROWS, readImport, type ImportType } from './import';
 
 /** Upserts per commit of an import: each commit is one transaction with its audit row. */
 const IMPORT_CHUNK = 500;
-
-const ExternalIdParam = z.object({ externalId: externalId.openapi({ param: { name: 'externalId', in: 'path' }, description: "The contact's id in the caller's systems" }) });
 
 const ImportResult = z
   .object({

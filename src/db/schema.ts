@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Unit kinds of an organisation hierarchy (BRIEF.md "Reporting"). */
 export const UNIT_KINDS = ['enterprise', 'division', 'region', 'site', 'team', 'vendor'] as const;
@@ -73,16 +73,21 @@ export const users = sqliteTable(
 );
 
 /**
- * The sign-in directory: an email names exactly one account platform-wide, so login can
- * find the tenant from the email alone. Its key is the email, not a tenant-owned index.
+ * The sign-in directory: the accounts an email has, at most one per tenant, so login finds
+ * them from the email alone. One person may belong to several tenants (docs/access.md); its
+ * key starts with the email, not with a tenant.
  */
-export const loginEmails = sqliteTable('login_emails', {
-  email: text('email').primaryKey(),
-  tenantId: tenantId(),
-  userId: text('user_id')
-    .notNull()
-    .references(() => users.id),
-});
+export const loginEmails = sqliteTable(
+  'login_emails',
+  {
+    email: text('email').notNull(),
+    tenantId: tenantId(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+  },
+  (t) => [primaryKey({ columns: [t.email, t.tenantId] })],
+);
 
 export const roleGrants = sqliteTable(
   'role_grants',

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { authenticate } from '../auth/authenticate';
-import { can } from '../auth/policy';
+import { can, seesRespondent } from '../auth/policy';
 import { contacts, responses, touchpoints, units } from '../db/schema';
 import { createRouter } from '../lib/create-app';
 import { ApiError } from '../lib/errors';
@@ -28,7 +28,7 @@ const responsesCsv = createRoute({
   method: 'get',
   path: '/api/v1/exports/responses.csv',
   tags: ['exports'],
-  summary: 'Every response in reach as CSV, streamed; the comment column only for roles that read verbatims',
+  summary: 'Every response in reach as CSV, streamed; the comment column, and the contact\'s external id and lifetime value, only for roles that read verbatims',
   security,
   middleware: [authenticate] as const,
   request: { query: Query },
@@ -68,7 +68,7 @@ export const exportRoutes = createRouter()
   const db = c.get('db');
   const unit = await reportUnit(c, q.unitId);
   if (!can(actor, 'response.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read individual responses');
-  const verbatims = can(actor, 'verbatim.read', unit.path);
+  const verbatims = seesRespondent(actor, unit.path);
   const header = csvLine(verbatims ? [...COLUMNS, 'comment'] : COLUMNS);
   // Created within 14 h of the local range; the unit's local day is checked exactly per row.
   const start = q.from ? Date.parse(`${q.from}T00:00:00Z`) - 14 * 3600_000 : 0;
@@ -90,6 +90,7 @@ export const exportRoutes = createRouter()
           id: responses.id,
           createdAt: responses.createdAt,
           timezone: units.timezone,
+          unitPath: units.path,
           unitId: responses.unitId,
           unitName: units.name,
           touchpoint: touchpoints.key,
@@ -124,8 +125,10 @@ export const exportRoutes = createRouter()
       for (const r of rows) {
         const local = localDay(r.createdAt, r.timezone);
         if ((q.from && local < q.from) || (q.to && local > q.to)) continue;
-        const fields = [r.id, new Date(r.createdAt).toISOString(), local, r.unitId, r.unitName, r.touchpoint, r.channel, r.locale, r.surveyId, r.surveyVersion, r.contact, r.segment, r.lifetimeValue, r.score, r.score === null ? null : categorize(r.score), r.counted, r.flags.join(' ')];
-        chunk += csvLine(verbatims ? [...fields, r.comment] : fields);
+        // Who answered (external id, lifetime value) and what they wrote: behind the same gate as the responses API.
+        const person = seesRespondent(actor, r.unitPath);
+        const fields = [r.id, new Date(r.createdAt).toISOString(), local, r.unitId, r.unitName, r.touchpoint, r.channel, r.locale, r.surveyId, r.surveyVersion, person ? r.contact : null, r.segment, person ? r.lifetimeValue : null, r.score, r.score === null ? null : categorize(r.score), r.counted, r.flags.join(' ')];
+        chunk += csvLine(verbatims ? [...fields, person ? r.comment : null] : fields);
       }
       if (chunk) controller.enqueue(encoder.encode(chunk));
       if (rows.length < PAGE) controller.close();

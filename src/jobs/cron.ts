@@ -2,7 +2,7 @@ import { and, isNotNull, lt, or } from 'drizzle-orm';
 import { dataPlane, type DatabaseRun } from '../db/plane';
 import { rateLimits, sessions } from '../db/schema';
 import { loadConfig, type Env } from '../env';
-import { LOGIN_LIMITS } from '../auth/rate-limit';
+import { LOGIN_COUNTER_TTL_MS } from '../auth/rate-limit';
 import { enqueueDueDeliveries } from '../delivery/scan';
 import { foldAll } from '../scores/fold';
 import { runDueWaves } from '../waves/run';
@@ -27,7 +27,7 @@ type Job = (run: DatabaseRun, scheduledTime: number) => Promise<void>;
 const purgeExpiredCredentials: Job = async ({ db }, now) => {
   await db.batch([
     db.delete(sessions).where(or(lt(sessions.expiresAt, now), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, now - 86_400_000)))),
-    db.delete(rateLimits).where(lt(rateLimits.windowStart, now - LOGIN_LIMITS.windowMs)),
+    db.delete(rateLimits).where(lt(rateLimits.windowStart, now - LOGIN_COUNTER_TTL_MS)),
   ]);
 };
 

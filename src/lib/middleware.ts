@@ -40,6 +40,9 @@ export const BODY_RULES: readonly { method: string; path: string; types: readonl
 const pathPattern = (path: string) => new RegExp(`^${path.split('/').map((s) => (/^\{\w+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}$`);
 const RULES = BODY_RULES.map((r) => ({ ...r, pattern: pathPattern(r.path) }));
 
+/** The media type of a content-type header, lower case without parameters; '' when absent. */
+export const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';')[0]!.trim().toLowerCase();
+
 /** The body rule of a request: its entry in BODY_RULES, else JSON up to MAX_BODY_BYTES. */
 function bodyRule(method: string, path: string, defaultLimit: number) {
   const rule = RULES.find((r) => r.method === method && r.pattern.test(path));
@@ -57,7 +60,7 @@ export const jsonBodyGuard = createMiddleware<AppEnv>(async (c, next) => {
   const length = c.req.header('content-length');
   // Without a length header (e.g. a Request built in the Worker itself), the body stream tells.
   const hasBody = (length !== undefined ? length !== '0' : c.req.raw.body !== null) || c.req.header('transfer-encoding') !== undefined;
-  const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(c.req.header('content-type'));
   if (hasBody && !rule.types.some((t) => (typeof t === 'string' ? t === mediaType : t.test(mediaType)))) {
     const names = rule.types.map((t) => (typeof t === 'string' ? t : 'application/json'));
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `the request body must be ${names.join(' or ')} (content-type)`);

@@ -1,4 +1,5 @@
 import type { Config } from '../env';
+import { purposeKey } from '../auth/purpose-key';
 import { base64url } from '../lib/ids';
 
 /**
@@ -20,18 +21,9 @@ export interface FormState {
 }
 
 const encoder = new TextEncoder();
-// Resolved keys only: a pending promise of one request is not awaited by another.
-const keys = new Map<string, CryptoKey>();
 
-async function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    // A key of its own, derived by label, so a form state can never pass for a JWT or back.
-    key = await crypto.subtle.importKey('raw', encoder.encode(`form-state:${secret}`), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    keys.set(secret, key);
-  }
-  return key;
-}
+// A key of its own, so a form state can never pass for a JWT or a cursor, or back.
+const hmacKey = (secret: string) => purposeKey(secret, 'form-state');
 
 const fromBase64url = (s: string) => {
   const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can, reach, type Action } from '../auth/policy';
+import { can, reach, seesRespondent, type Action } from '../auth/policy';
+import { purposeKey } from '../auth/purpose-key';
 import { commit } from '../db/client';
 import { auditLog, CHANNELS, responses, surveyVersions, touchpoints, units } from '../db/schema';
 import { createRouter, type AppContext } from '../lib/create-app';
@@ -23,7 +24,7 @@ const ResponseSchema = z
     invitationId: z.string().nullable().openapi({ description: 'null for answers through an anonymous touchpoint link' }),
     touchpointId: z.string(),
     unitId: z.string(),
-    contactId: z.string().nullable(),
+    contactId: z.string().nullable().openapi({ description: 'null for anonymous answers, erased contacts, and when the role does not read verbatims' }),
     surveyId: z.string(),
     surveyVersion: z.number().int(),
     channel: z.enum(CHANNELS),
@@ -85,7 +86,7 @@ const ListItem = z
 
 /** A cursor is (created_at, id) of the last item, signed with the filters it was made for: anything else is refused. */
 async function cursorSignature(c: AppContext, at: number, id: string, filters: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(c.get('config').jwtKeys[0]!.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await purposeKey(c.get('config').jwtKeys[0]!.secret, 'responses-cursor');
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`responses-cursor|${c.get('actor').tenantId}|${at}|${id}|${filters}`));
   return base64url(new Uint8Array(mac).slice(0, 16));
 }
@@ -190,7 +191,7 @@ async function listResponses(c: AppContext, q: z.infer<typeof ResponsesQuery>) {
   const lastModeration = new Map<string, { action: string; details: Record<string, unknown> | null }>();
   for (const m of moderations) if (!lastModeration.has(m.targetId)) lastModeration.set(m.targetId, m);
   const items = page.map((r) => {
-    const verbatims = can(actor, 'verbatim.read', r.unitPath);
+    const verbatims = seesRespondent(actor, r.unitPath);
     const m = lastModeration.get(r.id);
     const reason = !r.counted && m?.action === 'response.exclude' && typeof m.details?.reason === 'string' ? m.details.reason : null;
     return {
@@ -236,7 +237,8 @@ function visibleAnswers(definition: unknown, answers: Record<string, unknown>, v
 
 /**
  * The response as the caller may see it: verbatims (the comment, and the answers to the
- * survey's other comment questions) only for roles that read verbatims (policy `verbatim.read`).
+ * survey's other comment questions) and the contact only for those who see the respondent
+ * (policy `seesRespondent`).
  */
 function present(found: Row, verbatims = true) {
   const r = found.r;
@@ -246,7 +248,7 @@ function present(found: Row, verbatims = true) {
     invitationId: r.invitationId,
     touchpointId: r.touchpointId,
     unitId: r.unitId,
-    contactId: r.contactId,
+    contactId: verbatims ? r.contactId : null,
     surveyId: r.surveyId,
     surveyVersion: r.surveyVersion,
     channel: r.channel,
@@ -352,7 +354,7 @@ export const responseRoutes = createRouter()
   .openapi(routes.list, async (c) => c.json(await listResponses(c, c.req.valid('query')), 200))
   .openapi(routes.get, async (c) => {
     const found = await permitted(c, c.req.valid('param').id, 'response.read');
-    return c.json(present(found, can(c.get('actor'), 'verbatim.read', found.unitPath)), 200);
+    return c.json(present(found, seesRespondent(c.get('actor'), found.unitPath)), 200);
   })
   .openapi(routes.exclude, async (c) => c.json(await moderate(c, c.req.valid('param').id, c.req.valid('json').reason, false), 200))
   .openapi(routes.include, async (c) => c.json(await moderate(c, c.req.valid('param').id, c.req.valid('json').reason, true), 200));

@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
 import { responses, ROLLUP_DIMS, rollups, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
-import { categorize, type Tally } from '../scoring/nps';
+import { answerWeight, categorize, type Tally } from '../scoring/nps';
 import { localDay } from './local-day';
 
 /** How many new responses one fold reads: a tick folds at most this many per tenant. */
@@ -37,10 +37,6 @@ export interface FoldRow extends Omit<CellKey, 'day'> {
 
 const cellId = (k: CellKey) => JSON.stringify([k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion]);
 
-/** The lifetime-value weight of an answer: its contact's value then; none (0) when unknown. */
-/** An answer's lifetime-value weight: its value when positive, else 0 (unknown values weigh nothing). */
-export const ltvWeight = (v: number | null) => (v !== null && Number.isFinite(v) && v > 0 ? v : 0);
-
 /** Sums answers into cells; only counted answers with a score add anything. */
 export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: CellSums }> {
   const cells = new Map<string, { key: CellKey; sums: CellSums }>();
@@ -51,7 +47,8 @@ export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: Cel
     let cell = cells.get(id);
     if (!cell) cells.set(id, (cell = { key, sums: { promoters: 0, passives: 0, detractors: 0, w: 0, w2: 0, wPromoters: 0, wDetractors: 0, scores: new Array<number>(11).fill(0) } }));
     const category = categorize(r.score);
-    const w = ltvWeight(r.lifetimeValue);
+    // The lifetime value the answer came with; unknown or out of bounds weighs 0.
+    const w = answerWeight(r.lifetimeValue);
     const s = cell.sums;
     s.scores[r.score]!++;
     s.w += w;

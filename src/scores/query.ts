@@ -1,13 +1,16 @@
 import { and, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimMonths, rollupMonths, ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
-import { addTallies, categorize, emptyTally, type Tally } from '../scoring/nps';
-import { foldRows, foldStateOf, ltvWeight, type FoldRow } from './fold';
+import { addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
+import { foldRows, foldStateOf, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
 
 export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale'] as const;
 export const CONTACT_GROUPS = ['tenure', 'contractSize', 'supportTier', 'account'] as const;
 export type GroupBy = (typeof ROLLUP_GROUPS)[number] | (typeof CONTACT_GROUPS)[number];
+export const isContactCut = (g: GroupBy | undefined): g is (typeof CONTACT_GROUPS)[number] => (CONTACT_GROUPS as readonly (string | undefined)[]).includes(g);
+/** Contact cuts by day read every answer of the range into the Worker: at most this many days (docs/measurement.md). */
+export const MAX_CONTACT_CUT_DAYS = 31;
 export type Period = 'day' | 'week' | 'month' | 'quarter';
 export type Weighting = 'none' | 'ltv' | 'poststrat';
 
@@ -86,7 +89,7 @@ function scoreTally(score: number, n: number, w: number, w2: number): Tally {
 }
 
 /** One answer as a tally: counts, and its lifetime-value weight. */
-const answerTally = (score: number, lifetimeValue: number | null) => scoreTally(score, 1, ltvWeight(lifetimeValue), ltvWeight(lifetimeValue) ** 2);
+const answerTally = (score: number, lifetimeValue: number | null) => scoreTally(score, 1, answerWeight(lifetimeValue), answerWeight(lifetimeValue) ** 2);
 
 /**
  * The answers of a scope, grouped: from the rollups up to the watermark (summed in SQL, so the
@@ -96,7 +99,7 @@ const answerTally = (score: number, lifetimeValue: number | null) => scoreTally(
  */
 export async function gather(db: Db, q: ScoresScope, dist?: Distribution): Promise<Grouped> {
   const out: Grouped = new Map();
-  if (q.groupBy && (CONTACT_GROUPS as readonly string[]).includes(q.groupBy)) return gatherFromResponses(db, q as ScoresScope & { groupBy: (typeof CONTACT_GROUPS)[number] }, out, dist);
+  if (isContactCut(q.groupBy)) return gatherFromResponses(db, { ...q, groupBy: q.groupBy }, out, dist);
 
   const { seq: watermark, closed } = await foldStateOf(db, q.tenantId);
   const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q, closed, !!dist) : cellReads(db, q, closed, !!dist);
@@ -271,8 +274,8 @@ async function gatherFromResponses(db: Db, q: ScoresScope & { groupBy: (typeof C
   const unitOf = and(eq(units.id, responses.unitId), eq(units.tenantId, responses.tenantId));
   const contactOf = and(eq(contacts.id, responses.contactId), eq(contacts.tenantId, responses.tenantId));
   const segment = sql<string>`coalesce(${responses.segment}, '')`;
-  // The weight rule of ltvWeight, in SQL.
-  const weight = sql`case when ${responses.lifetimeValue} > 0 then ${responses.lifetimeValue} else 0 end`;
+  // The scoring module's answerWeight, in SQL: a value within the weight bounds, else 0.
+  const weight = sql`case when ${responses.lifetimeValue} between ${WEIGHT_MIN} and ${WEIGHT_MAX} then ${responses.lifetimeValue} else 0 end`;
   const periodKey = q.period ? sql<string>`case ${sql.join(spans.map((s) => sql`when ${at} < ${s.end} then ${s.period}`), sql` `)} end` : sql<string>`''`;
   const [edges, counted = []] = await db.batch([
     db

@@ -5,7 +5,8 @@ import { ApiError } from '../lib/errors';
 import { reportUnit } from '../org/scope';
 import { difference, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
-import { gather, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
+import { localDay } from './local-day';
+import { gather, isContactCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
 import type { ScoresQuery as Schema } from './routes';
 
 type ScoresQuery = z.infer<typeof Schema>;
@@ -23,8 +24,13 @@ export async function scoreReport(c: AppContext, q: ScoresQuery) {
   if (!can(actor, 'score.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read scores');
   if (q.weight === 'poststrat' && !settings.populationShares) throw new ApiError('UNPROCESSABLE', 'post-stratification needs population shares per segment in the settings');
 
-  const to = q.to ?? new Date().toISOString().slice(0, 10);
+  // Today where the unit is: a unit east of UTC has its own today before UTC has.
+  const to = q.to ?? localDay(Date.now(), unit.timezone);
   const from = q.from ?? addDays(to, -89);
+  if (q.period === 'day' && q.groupBy && isContactCut(q.groupBy) && Date.parse(to) - Date.parse(from) >= MAX_CONTACT_CUT_DAYS * DAY_MS) {
+    // Every such answer is placed by its unit's local day in the Worker: the range bounds the work.
+    throw new ApiError('UNPROCESSABLE', `a contact cut (${q.groupBy}) by day covers at most ${MAX_CONTACT_CUT_DAYS} days; use a shorter range or a week, month or quarter period`, [{ path: 'query.period', message: `day periods with groupBy=${q.groupBy}: at most ${MAX_CONTACT_CUT_DAYS} days` }]);
+  }
   const scope: ScoresScope = { tenantId: actor.tenantId, root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
   let compareTo: Grouped | undefined;
   const dist: Distribution | undefined = q.distribution === 'true' ? new Map() : undefined;

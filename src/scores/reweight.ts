@@ -8,11 +8,12 @@ import { contacts, responses, units } from '../db/schema';
 import { createRouter } from '../lib/create-app';
 import { notFound } from '../lib/errors';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
+import { LifetimeValue } from '../contacts/contact';
 import { cellOf, recomputeCells } from './fold';
 
 const Body = z
   .strictObject({
-    lifetimeValue: z.number().finite().min(0).nullable().openapi({ description: 'The weight the answers should carry in `weight=ltv`; null: none (weight 0)' }),
+    lifetimeValue: LifetimeValue.nullable().openapi({ description: 'The weight the answers should carry in `weight=ltv` (0, or from 0.000001 to 10^12); null: none (weight 0)' }),
     reason: z.string().trim().min(3).max(500),
     from: z.iso.datetime().optional().openapi({ description: 'Only answers created at or after this time' }),
     to: z.iso.datetime().optional().openapi({ description: 'Only answers created before this time' }),

@@ -7,12 +7,21 @@ import { scoreReport } from './report';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
 const DAY_MS = 86_400_000;
+/** The longest range one query reads: the same cap for the range and for `compare`. */
+const MAX_RANGE_MS = 3 * 366 * DAY_MS;
+
+/** Why a range of days is not acceptable (`from` after `to`, longer than the cap), or null. */
+function rangeProblem(from: string, to: string): string | null {
+  if (from > to) return 'the first day must not be after the last';
+  if (Date.parse(to) - Date.parse(from) > MAX_RANGE_MS) return 'at most three years per query';
+  return null;
+}
 
 export const ScoresQuery = z
   .object({
     unitId: z.string().min(1).max(64).optional().openapi({ description: 'The unit scored with its whole subtree; default the root' }),
     from: day.optional().openapi({ description: 'First local day, inclusive; default 90 days before `to`' }),
-    to: day.optional().openapi({ description: 'Last local day, inclusive; default today (UTC)' }),
+    to: day.optional().openapi({ description: "Last local day, inclusive; default the scored unit's local today" }),
     period: z.enum(['day', 'week', 'month', 'quarter']).optional(),
     groupBy: z.enum([...ROLLUP_GROUPS, ...CONTACT_GROUPS]).optional(),
     weight: z.enum(['none', 'ltv', 'poststrat']).default('none'),
@@ -20,13 +29,19 @@ export const ScoresQuery = z
       .string()
       .regex(/^(previous|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$/, '`previous` or `<from>..<to>`')
       .optional()
-      .openapi({ description: '`previous` (the same number of days just before) or `<from>..<to>`: each item gets the change against its group there' }),
+      .openapi({ description: '`previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there' }),
     confidence: z.coerce.number().gt(0).lt(1).default(0.95),
     distribution: z.enum(['true', 'false']).optional().openapi({ description: '`true`: each item not suppressed also gets its 0–10 distribution' }),
   })
   .superRefine((q, ctx) => {
     if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after `to`' });
-    if (q.from && q.to && Date.parse(q.to) - Date.parse(q.from) > 3 * 366 * DAY_MS) ctx.addIssue({ code: 'custom', path: ['from'], message: 'at most three years per query' });
+    else if (q.from && q.to && rangeProblem(q.from, q.to)) ctx.addIssue({ code: 'custom', path: ['from'], message: rangeProblem(q.from, q.to)! });
+    // A compared range follows the rules of from/to: calendar days, in order, within the cap.
+    if (q.compare && q.compare !== 'previous') {
+      const [from, to] = q.compare.split('..') as [string, string];
+      const problem = !day.safeParse(from).success || !day.safeParse(to).success ? 'not a calendar date' : rangeProblem(from, to);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['compare'], message: problem });
+    }
   });
 
 export const ScoreItem = z

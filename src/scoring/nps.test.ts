@@ -6,12 +6,15 @@ import { describe, expect, it } from 'vitest';
 import {
   addAnswer,
   addTallies,
+  answerWeight,
   categorize,
   difference,
   emptyTally,
   score,
   subtractTallies,
   type Tally,
+  WEIGHT_MAX,
+  WEIGHT_MIN,
 } from './nps';
 
 // Two-sided standard normal quantiles Φ⁻¹((1 + c)/2), from published tables.
@@ -106,6 +109,21 @@ describe('tallies', () => {
       expect(() => addAnswer(t, 9, w), String(w)).toThrow(RangeError);
     }
     expect(() => addAnswer(t, 9, null as unknown as number)).toThrow(RangeError);
+  });
+
+  it('takes a stored value as a weight only within the bounds, else as 0', () => {
+    for (const v of [0, WEIGHT_MIN, 1, 4321.5, WEIGHT_MAX]) expect(answerWeight(v), String(v)).toBe(v);
+    for (const v of [null, undefined, -1, NaN, Infinity, 1e200, 1e-200, WEIGHT_MAX * 2, WEIGHT_MIN / 2]) expect(answerWeight(v), String(v)).toBe(0);
+    expect(() => addAnswer(emptyTally(), 9, WEIGHT_MAX)).not.toThrow();
+    expect(() => addAnswer(emptyTally(), 9, WEIGHT_MIN)).not.toThrow();
+  });
+
+  it('suppresses a weighted score whose effective n is not finite (fails closed), even with minN 0', () => {
+    // A tally whose square sums underflowed: w > 0, w2 = 0.
+    const underflow: Tally = { promoters: 1, passives: 0, detractors: 0, w: 1e-200, w2: 0, wPromoters: 1e-200, wDetractors: 0 };
+    for (const minN of [0, 1]) {
+      expect(score(underflow, { weighted: true, minN })).toEqual({ nps: null, n: 1, promoters: 1, passives: 0, detractors: 0, ci: null, effectiveN: 0, suppressed: true, suppressedReason: 'below_min_n' });
+    }
   });
 
   it('counts a zero-weight answer but keeps it out of the weighted sums', () => {

@@ -100,22 +100,36 @@ function assertTally(t: Tally, name: string): void {
 }
 
 /**
- * Adds one answer. Returns a new tally; `t` is not changed. The weight (default 1) must be finite
- * and ≥ 0, with a square that neither overflows nor underflows; a zero-weight answer is counted in
- * the counts but contributes nothing to the weighted sums, so weighted scores exclude it.
+ * The bounds of an answer's weight: 0, or from WEIGHT_MIN to WEIGHT_MAX. Within them a weight's
+ * square neither underflows nor overflows, and sums over billions of answers stay finite.
+ * Inputs that become weights (a contact's lifetime value) are validated against them at the door.
+ */
+export const WEIGHT_MIN = 1e-6;
+export const WEIGHT_MAX = 1e12;
+
+const isWeight = (w: unknown): w is number => w === 0 || (typeof w === 'number' && w >= WEIGHT_MIN && w <= WEIGHT_MAX);
+
+/**
+ * The weight a stored value gives an answer: the value when it is a weight within the bounds,
+ * else 0, as for an unknown value (the answer stays in the counts). So no stored value, however
+ * it got there, can fail a score.
+ */
+export function answerWeight(value: number | null | undefined): number {
+  return isWeight(value) ? value : 0;
+}
+
+/**
+ * Adds one answer. Returns a new tally; `t` is not changed. The weight (default 1) must be 0 or
+ * within WEIGHT_MIN..WEIGHT_MAX; a zero-weight answer is counted in the counts but contributes
+ * nothing to the weighted sums, so weighted scores exclude it.
  */
 export function addAnswer(t: Tally, score: number, weight = 1): Tally {
   assertTally(t, 'tally');
   const category = categorize(score);
-  const weight2 = weight * weight;
-  if (
-    typeof weight !== 'number' ||
-    !(weight >= 0) ||
-    !Number.isFinite(weight2) ||
-    (weight > 0 && weight2 === 0)
-  ) {
-    throw new RangeError(`answer weight must be finite and >= 0, got ${describe(weight)}`);
+  if (!isWeight(weight)) {
+    throw new RangeError(`answer weight must be 0 or from ${WEIGHT_MIN} to ${WEIGHT_MAX}, got ${describe(weight)}`);
   }
+  const weight2 = weight * weight;
   const isPromoter = category === 'promoter';
   const isDetractor = category === 'detractor';
   return {
@@ -228,9 +242,12 @@ export function score(t: Tally, opts?: ScoreOptions): Score {
   const { promoters, passives, detractors } = t;
   const n = promoters + passives + detractors;
   const hasAnswers = weighted ? n > 0 && t.w > 0 : n > 0;
-  const effectiveN = weighted && hasAnswers ? (t.w * t.w) / t.w2 : 0;
+  // Fails closed: sums whose effective n is not a finite number (a square that underflowed or
+  // overflowed) suppress the score and show an effective n of 0.
+  const kish = weighted && hasAnswers ? (t.w * t.w) / t.w2 : 0;
+  const effectiveN = Number.isFinite(kish) ? kish : 0;
   const size = weighted ? effectiveN : n;
-  const reason = !hasAnswers ? 'no_answers' : size < minN ? 'below_min_n' : undefined;
+  const reason = !hasAnswers ? 'no_answers' : !Number.isFinite(kish) || !(size >= minN) ? 'below_min_n' : undefined;
   if (reason !== undefined) {
     return weighted
       ? { nps: null, n, promoters, passives, detractors, ci: null, effectiveN, suppressed: true, suppressedReason: reason }

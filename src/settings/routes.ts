@@ -28,6 +28,7 @@ function present(s: Settings) {
     webhook: s.webhook ? { url: s.webhook.url, secret: mask(s.webhook.secret) } : null,
     widget: s.widget ? { publicKey: s.widget.publicKey, secret: mask(s.widget.secret) } : null,
     retention: s.retention,
+    populationShares: s.populationShares ?? null,
   };
 }
 
@@ -44,6 +45,7 @@ const SettingsView = z
     retention: z
       .object({ commentDays: z.number().int().nullable(), contactDays: z.number().int().nullable() })
       .openapi({ description: 'Days after which answers\' free text, and contacts\' personal data without activity, are erased; null keeps forever' }),
+    populationShares: z.record(z.string(), z.number()).nullable().openapi({ description: 'Population share of each segment, for `weight=poststrat` (docs/measurement.md); null: none set' }),
   })
   .openapi('Settings');
 
@@ -67,6 +69,13 @@ const UpdateSettings = z
     sms: PROVIDERS.sms.partial().nullable().optional().openapi({ description: 'SMS provider; `null` removes it' }),
     webhook: PROVIDERS.webhook.partial().nullable().optional().openapi({ description: 'Webhook for invitations; `null` removes it' }),
     widget: z.null().optional().openapi({ description: '`null` turns the widget off; keys come from POST /api/v1/settings/widget-key' }),
+    populationShares: shape.populationShares
+      .unwrap()
+      .refine((shares) => Object.keys(shares).length <= 200, 'at most 200 segments')
+      .refine((shares) => Object.values(shares).some((v) => v > 0), 'at least one share above 0')
+      .nullable()
+      .optional()
+      .openapi({ description: 'Share of each customer segment in the population (0..1; renormalised over the segments present) for `weight=poststrat`; replaces the stored shares; `null` removes them' }),
     retention: z
       .strictObject({ commentDays: retentionDays.optional(), contactDays: retentionDays.optional() })
       .optional()

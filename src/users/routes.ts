@@ -140,7 +140,7 @@ export const userRoutes = createRouter()
         ...(await audit(c, { action: 'user.create', targetType: 'user', targetId: user.id, after: { ...visible, grants }, details: { email: user.email, grants } })),
       ]);
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('a user with this email already exists');
+      if (isUniqueViolation(err)) throw conflict('a user with this email already exists in this tenant');
       throw err;
     }
     return c.json({ ...present(user, grants), ...(generated ? { password: generated } : {}) }, 201);

@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 
 /** The event types tenants can subscribe webhooks to. */
-export const WEBHOOK_EVENTS = ['response.created', 'case.opened', 'case.escalated', 'case.resolved', 'alert.raised'] as const;
+export const WEBHOOK_EVENTS = ['response.created', 'case.opened', 'case.escalated', 'case.resolved', 'alert.raised', 'contact.erased'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /**

@@ -4,6 +4,8 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
+import { openDb } from '../../src/db/client';
+import { createTenant } from '../../src/org/tenants';
 import { ROOT } from '../../scripts/local-stack';
 import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
@@ -269,6 +271,25 @@ describe('the portal in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
     expect(me).toBe(401);
+    await context.close();
+  }, 60_000);
+
+  it('a person with the same password in two tenants picks one after signing in', async () => {
+    // FastFix's engineer also works for another customer of the platform, with the same password.
+    const other = await createTenant(openDb(stack.libsqlUrl), { name: 'Globex Services', adminEmail: 'vendor@fastfix.test', adminPassword: DEMO_PASSWORD });
+    const context = await browser.newContext(DESKTOP);
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.getByLabel('Email').fill('vendor@fastfix.test');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByLabel('Password').press('Enter');
+    await page.getByRole('group', { name: 'This sign-in opens several organisations. Which one?' }).waitFor();
+    expect(await page.getByRole('group').getByRole('button').allTextContents()).toEqual(['Acme Field Services', 'Globex Services']);
+    await check(page, 'tenant-choice');
+    await page.getByRole('button', { name: 'Globex Services' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    const tenant = await page.evaluate(async () => ((await (await fetch('/api/v1/me')).json()) as { tenant: { id: string } }).tenant.id);
+    expect(tenant).toBe(other.tenantId);
     await context.close();
   }, 60_000);
 });

@@ -177,19 +177,54 @@ describe('API key scopes', () => {
 });
 
 describe('sign-in throttling', () => {
-  it('locks an account after 5 failures, even for the right password, with Retry-After', async () => {
-    const email = t.email('agent');
-    // Each failure from a different address: this is the per-account limit.
-    for (let i = 0; i < 5; i++) {
-      const res = await call('POST', '/api/v1/auth/login', { body: { email, password: `wrong-${i}` }, headers: { 'cf-connecting-ip': `198.51.100.${i + 1}` } });
-      expect(res.status).toBe(401);
-    }
-    const locked = await call('POST', '/api/v1/auth/login', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': '198.51.100.99' } });
+  /** A user of its own, so no other test's attempts count against it. */
+  async function freshUser() {
+    const email = `throttle.${uniq()}@auth.test`;
+    const res = await call('POST', '/api/v1/users', { token: t.tokens.admin, body: { email, password: PASSWORD } });
+    expect(res.status).toBe(201);
+    return { email, id: res.body.id as string };
+  }
+  const address = () => `198.51.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+  const signIn = (email: string, password: string, ip: string) => call('POST', '/api/v1/auth/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
+
+  it('counts before it checks: of 20 parallel sign-ins (19 wrong, the right one last) at most 5 reach the password', async () => {
+    const user = await freshUser();
+    const ip = address();
+    const attempts = Array.from({ length: 20 }, (_, i) => (i === 19 ? PASSWORD : `wrong-${i}`));
+    const results = await Promise.all(attempts.map((password) => signIn(user.email, password, ip)));
+    const statuses = results.map((r) => r.status);
+    // 401 and 200 are the answers of a password check; every other attempt was refused before it.
+    const checked = statuses.filter((s) => s === 401 || s === 200);
+    expect(checked.length, statuses.join(',')).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBe(20 - checked.length);
+    for (const r of results.filter((r) => r.status === 429)) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    const failed = (await call('GET', `/api/v1/audit-log?targetType=user&targetId=${user.id}`, { token: t.tokens.admin })).body.items.filter((e: any) => e.action === 'auth.login_failed');
+    expect(failed.length).toBe(statuses.filter((s) => s === 401).length);
+  });
+
+  it('5 failures lock the account at that address only: the right password still works from another one', async () => {
+    const user = await freshUser();
+    const [here, elsewhere] = [address(), address()];
+    for (let i = 0; i < 5; i++) expect((await signIn(user.email, `wrong-${i}`, here)).status).toBe(401);
+    const locked = await signIn(user.email, PASSWORD, here);
     expect(locked.status).toBe(429);
     expect(locked.body.error.code).toBe('RATE_LIMITED');
     const retry = Number(locked.headers.get('retry-after'));
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(15 * 60);
+    const other = await signIn(user.email, PASSWORD, elsewhere);
+    expect(other.status).toBe(200);
+    expect(other.body.user.id).toBe(user.id);
+  });
+
+  it('50 failures from many addresses lock the account everywhere, for at most an hour', async () => {
+    const user = await freshUser();
+    for (let i = 0; i < 50; i++) expect((await signIn(user.email, `wrong-${i}`, `192.0.2.${i}`)).status).toBe(401);
+    const locked = await signIn(user.email, PASSWORD, address());
+    expect(locked.status).toBe(429);
+    const retry = Number(locked.headers.get('retry-after'));
+    expect(retry).toBeGreaterThan(15 * 60);
+    expect(retry).toBeLessThanOrEqual(60 * 60);
   });
 
   it('limits one client address after 30 failures across accounts', async () => {
@@ -204,5 +239,56 @@ describe('sign-in throttling', () => {
     // Another address is not affected.
     const elsewhere = await call('POST', '/api/v1/auth/login', { body: { email: t.email('analyst'), password: PASSWORD }, headers: { 'cf-connecting-ip': `${ip}1` } });
     expect(elsewhere.status).toBe(200);
+  });
+});
+
+describe('cross-site requests with the session cookie', () => {
+  /** A fresh session of the analyst as the portal holds it: the cookie, no Authorization header. */
+  async function cookieSession() {
+    const login = await call('POST', '/api/v1/auth/login', { body: { email: t.email('analyst'), password: PASSWORD }, headers: { 'cf-connecting-ip': t.ip } });
+    expect(login.status).toBe(200);
+    return { cookie: login.headers.get('set-cookie')!.split(';')[0]!, token: login.body.token as string };
+  }
+  const stillSignedIn = async (cookie: string) => expect((await call('GET', '/api/v1/me', { headers: { cookie } })).status).toBe(200);
+
+  it('a body-less POST from another site (Fetch metadata), or with a form content type, is refused with 403 and changes nothing', async () => {
+    const { cookie } = await cookieSession();
+    const forms: Record<string, string>[] = [
+      // A cross-site form: the browser says so, whatever the type.
+      { 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' },
+      { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+      // Another origin of the same site (another port or subdomain): SameSite=Lax sends the cookie.
+      { 'sec-fetch-site': 'same-site', 'content-type': 'text/plain' },
+      // A browser without Fetch metadata: only a type a form or a no-cors fetch can send.
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'multipart/form-data; boundary=x' },
+      {},
+    ];
+    for (const headers of forms) {
+      const res = await call('POST', '/api/v1/auth/logout', { headers: { ...headers, cookie } });
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
+      expect(typeof res.body.error.requestId).toBe('string');
+      await stillSignedIn(cookie);
+    }
+    // Another body-less state change: the widget key stays as it was.
+    const before = (await call('GET', '/api/v1/settings', { token: t.tokens.admin })).body;
+    const admin = (await call('POST', '/api/v1/auth/login', { body: { email: t.email('admin'), password: PASSWORD }, headers: { 'cf-connecting-ip': t.ip } })).headers.get('set-cookie')!.split(';')[0]!;
+    const rotate = await call('POST', '/api/v1/settings/widget-key', { headers: { cookie: admin, 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(rotate.status).toBe(403);
+    expect((await call('GET', '/api/v1/settings', { token: t.tokens.admin })).body).toEqual(before);
+  });
+
+  it("the portal's way (same origin, JSON type, no body) works, and Bearer credentials are not ambient", async () => {
+    const { cookie } = await cookieSession();
+    const out = await call('POST', '/api/v1/auth/logout', { headers: { cookie, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' } });
+    expect(out.status).toBe(204);
+    expectUnauthorized(await call('GET', '/api/v1/me', { headers: { cookie } }));
+    // A browser without Fetch metadata, JSON type: works too.
+    const second = await cookieSession();
+    expect((await call('POST', '/api/v1/auth/logout', { headers: { cookie: second.cookie, 'content-type': 'application/json' } })).status).toBe(204);
+    // A Bearer token is sent only by code that holds it: no rule on type or site.
+    const third = await cookieSession();
+    expect((await call('POST', '/api/v1/auth/logout', { token: third.token, headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(204);
   });
 });

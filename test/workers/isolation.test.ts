@@ -518,6 +518,8 @@ const CASES: IsolationCase[] = [
   // own namespace: B using one of A's makes or finds B's own record, never A's.
   { op: 'POST /api/v1/contacts/{externalId}/reweight', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}/reweight`, 'POST', { lifetimeValue: 1, reason: 'pwned' }) },
   { op: 'GET /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'GET') },
+  { op: 'GET /api/v1/contacts/{externalId}/export', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}/export`, 'GET') },
+  { op: 'DELETE /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'DELETE') },
   {
     op: 'PUT /api/v1/contacts/{externalId}',
     name: "A's external id makes B's own contact; A's is untouched",

@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
@@ -201,6 +202,22 @@ describe('GET /api/v1/responses', () => {
     }
     // Another user's cursor of the same tenant and filters is just a position: still valid.
     expect((await call('GET', `/api/v1/responses?limit=2&cursor=${cursor}`, { token: t.tokens.analyst })).status).toBe(200);
+  });
+
+  it('a cursor MAC made with the session signing key is refused: cursors have a key of their own', async () => {
+    const first = await list(t.tokens.admin, 'limit=2');
+    const [at, id] = JSON.parse(atob(first.nextCursor!.replace(/-/g, '+').replace(/_/g, '/')));
+    const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    // The session key (the first of JWT_KEYS), as one who learnt it or a MAC made with it would use it.
+    const pair = env.JWT_KEYS!.split(',')[0]!;
+    const sessionKey = await crypto.subtle.importKey('raw', new TextEncoder().encode(pair.slice(pair.indexOf(':') + 1)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const filters = JSON.stringify([['excluded', 'all']]);
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', sessionKey, new TextEncoder().encode(`responses-cursor|${t.tenantId}|${at + 1}|${id}|${filters}`)));
+    const forged = b64url(new TextEncoder().encode(JSON.stringify([at + 1, id, b64url(mac.slice(0, 16))])));
+    const res = await call('GET', `/api/v1/responses?limit=2&cursor=${forged}`, { token: t.tokens.admin });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].path).toBe('query.cursor');
+    expect((await call('GET', `/api/v1/responses?limit=2&cursor=${first.nextCursor}`, { token: t.tokens.admin })).status).toBe(200);
   });
 
   it('bad filters answer 400 with the field', async () => {

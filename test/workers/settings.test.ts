@@ -29,7 +29,7 @@ describe('GET and PATCH /api/v1/settings', () => {
   it('a new tenant has the defaults and no providers', async () => {
     const res = await read();
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ fatigueDays: 90, minResponses: 30, linkExpiryDays: 30, email: null, sms: null, webhook: null, widget: null, retention: { commentDays: null, contactDays: null } });
+    expect(res.body).toEqual({ fatigueDays: 90, minResponses: 30, linkExpiryDays: 30, email: null, sms: null, webhook: null, widget: null, retention: { commentDays: null, contactDays: null }, populationShares: null });
   });
 
   it('sets providers; every answer masks the secrets; the database keeps them; the audit row names fields, not values', async () => {
@@ -53,6 +53,7 @@ describe('GET and PATCH /api/v1/settings', () => {
       webhook: { url: 'https://hooks.acme.test/nps', secret: `****${hook.slice(-4)}` },
       widget: null,
       retention: { commentDays: null, contactDays: null },
+      populationShares: null,
     };
     expect(res.body).toEqual(expected);
     expect((await read()).body).toEqual(expected);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, makeTenant, PASSWORD, uniq, type Fixture } from './support';
+import { createTenant } from '../../src/org/tenants';
+import { call, db, makeTenant, PASSWORD, uniq, type Fixture } from './support';
 
 let t: Fixture;
 beforeAll(async () => {
@@ -35,9 +36,8 @@ describe('users and grants', () => {
     expect(JSON.stringify(listed)).not.toContain('pbkdf2');
   });
 
-  it('refuses an email that any tenant already uses (409), and short passwords (400)', async () => {
-    const other = await makeTenant('Elsewhere');
-    const taken = await call('POST', '/api/v1/users', { token: admin(), body: { email: other.email('viewer') } });
+  it('refuses an email the same tenant already uses (409), and short passwords (400)', async () => {
+    const taken = await call('POST', '/api/v1/users', { token: admin(), body: { email: t.email('viewer') } });
     expect(taken.status).toBe(409);
     const short = await call('POST', '/api/v1/users', { token: admin(), body: { email: `s.${uniq()}@users.test`, password: 'short' } });
     expect(short.status).toBe(400);
@@ -77,5 +77,78 @@ describe('users and grants', () => {
     expect((await call('GET', '/api/v1/me', { token })).status).toBe(401);
     expect((await login(email, PASSWORD)).status).toBe(401);
     expect((await login(email, 'an-entirely-new-one')).status).toBe(200);
+  });
+});
+
+describe('one person in several tenants', () => {
+  let other: Fixture;
+  beforeAll(async () => {
+    other = await makeTenant('Elsewhere');
+  });
+  const signIn = (body: Record<string, string>) => call('POST', '/api/v1/auth/login', { body, headers: { 'cf-connecting-ip': t.ip } });
+
+  it('each tenant adds the address on its own: the second learns nothing of the first, and neither blocks the other', async () => {
+    const email = `shared.${uniq()}@partner.test`;
+    const first = await call('POST', '/api/v1/users', { token: admin(), body: { email, name: 'Pat', password: 'first-tenant-pass' } });
+    expect(first.status).toBe(201);
+    const second = await call('POST', '/api/v1/users', { token: other.tokens.admin, body: { email, name: 'Pat', password: 'second-tenant-pass' } });
+    expect(second.status).toBe(201);
+    // The same answer as for an address nobody uses.
+    const fresh = await call('POST', '/api/v1/users', { token: other.tokens.admin, body: { email: `fresh.${uniq()}@partner.test`, name: 'Pat', password: 'second-tenant-pass' } });
+    expect(Object.keys(second.body).sort()).toEqual(Object.keys(fresh.body).sort());
+    expect(second.body).toMatchObject({ email, name: 'Pat', status: 'active', grants: [] });
+    expect(JSON.stringify(second.body)).not.toContain(t.tenantId);
+    expect(JSON.stringify((await call('GET', `/api/v1/audit-log?targetType=user&targetId=${second.body.id}`, { token: other.tokens.admin })).body)).not.toContain(t.tenantId);
+    // Each tenant lists its own account only; a duplicate within one tenant is still refused.
+    expect((await call('GET', '/api/v1/users', { token: other.tokens.admin })).body.items.filter((u: any) => u.email === email).map((u: any) => u.id)).toEqual([second.body.id]);
+    expect((await call('POST', '/api/v1/users', { token: other.tokens.admin, body: { email } })).status).toBe(409);
+    // Each password signs in to its own tenant, without a choice and without naming the other.
+    const a = await signIn({ email, password: 'first-tenant-pass' });
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual({ token: expect.any(String), expiresAt: expect.any(String), user: { id: first.body.id, email }, tenant: { id: t.tenantId, name: t.name } });
+    const b = await signIn({ email, password: 'second-tenant-pass' });
+    expect(b.status).toBe(200);
+    expect(b.body.tenant).toEqual({ id: other.tenantId, name: other.name });
+    expect(JSON.stringify(b.body)).not.toContain(t.tenantId);
+    // A new tenant's first admin may be such a person too.
+    const third = await createTenant(db(), { name: `Third ${uniq()}`, adminEmail: email, adminPassword: 'third-tenant-pass' });
+    expect((await signIn({ email, password: 'third-tenant-pass' })).body.tenant.id).toBe(third.tenantId);
+  });
+
+  it('one password for several tenants: the answer lists only those, and the sign-in repeated with tenantId picks each', async () => {
+    const email = `both.${uniq()}@partner.test`;
+    const password = 'same-pass-in-both';
+    const ids: Record<string, string> = {};
+    for (const f of [t, other]) {
+      const res = await call('POST', '/api/v1/users', { token: f.tokens.admin, body: { email, password } });
+      expect(res.status).toBe(201);
+      ids[f.tenantId] = res.body.id;
+    }
+    // A third tenant where the person has another password is not listed.
+    const third = await createTenant(db(), { name: `Third ${uniq()}`, adminEmail: email, adminPassword: 'another-password' });
+    const choice = await signIn({ email, password });
+    expect(choice.status).toBe(409);
+    expect(choice.body.error.code).toBe('TENANT_CHOICE_REQUIRED');
+    expect(choice.headers.get('set-cookie')).toBeNull();
+    const listed = [{ id: t.tenantId, name: t.name }, { id: other.tenantId, name: other.name }].sort((x, y) => x.name.localeCompare(y.name));
+    expect(choice.body.error.details).toEqual({ tenants: listed });
+    expect(JSON.stringify(choice.body)).not.toContain(third.tenantId);
+    for (const f of [t, other]) {
+      const res = await signIn({ email, password, tenantId: f.tenantId });
+      expect(res.status).toBe(200);
+      expect(res.body.tenant).toEqual({ id: f.tenantId, name: f.name });
+      expect(res.body.user).toEqual({ id: ids[f.tenantId], email });
+      expect((await call('GET', '/api/v1/me', { token: res.body.token })).body.tenant.id).toBe(f.tenantId);
+    }
+    // The right password with a tenant it is not the password of, or a tenant without this person: 401.
+    expect((await signIn({ email, password, tenantId: third.tenantId })).status).toBe(401);
+    const stranger = await makeTenant('Stranger');
+    expect((await signIn({ email, password, tenantId: stranger.tenantId })).status).toBe(401);
+    // A wrong password lists nothing.
+    const wrong = await signIn({ email, password: 'not-the-password' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe('UNAUTHORIZED');
+    expect(wrong.body.error.details).toBeUndefined();
+    for (const id of [t.tenantId, other.tenantId, third.tenantId]) expect(JSON.stringify(wrong.body)).not.toContain(id);
   });
 });

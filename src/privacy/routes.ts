@@ -1,0 +1,113 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { audit } from '../audit/record';
+import { authenticate } from '../auth/authenticate';
+import { requireTenantWide } from '../auth/tenant-wide';
+import { ContactSchema, ExternalIdParam, findContact, presentContact } from '../contacts/contact';
+import { commit } from '../db/client';
+import { CASE_STATUSES, CHANNELS, INVITATION_STATUSES } from '../db/schema';
+import { createRouter, type AppContext } from '../lib/create-app';
+import { notFound } from '../lib/errors';
+import { AUTHED, errors, json, security } from '../lib/openapi';
+import { contactHoldings, erasureStatements, externalIdHash } from './erasure';
+
+const at = z.string().openapi({ format: 'date-time' });
+const Holdings = z
+  .object({
+    contact: ContactSchema,
+    events: z.array(z.object({ eventId: z.string(), type: z.string(), occurredAt: at, unitId: z.string().nullable(), touchpointId: z.string().nullable(), attributes: z.record(z.string(), z.unknown()), decision: z.enum(['invite', 'skip']), reason: z.string(), invitationId: z.string().nullable() })),
+    invitations: z.array(z.object({ id: z.string(), unitId: z.string(), touchpointId: z.string(), channel: z.enum(CHANNELS), locale: z.string().nullable(), status: z.enum(INVITATION_STATUSES), sentAt: at.nullable(), expiresAt: at, createdAt: at })),
+    responses: z.array(
+      z.object({
+        id: z.string(),
+        invitationId: z.string().nullable(),
+        unitId: z.string(),
+        touchpointId: z.string(),
+        surveyId: z.string(),
+        surveyVersion: z.number().int(),
+        channel: z.enum(CHANNELS),
+        locale: z.string(),
+        score: z.number().int().nullable(),
+        comment: z.string().nullable(),
+        answers: z.record(z.string(), z.unknown()),
+        counted: z.boolean(),
+        segment: z.string().nullable(),
+        lifetimeValue: z.number().nullable(),
+        answeredAt: at.nullable(),
+        createdAt: at,
+      }),
+    ),
+    cases: z.array(
+      z.object({
+        id: z.string(),
+        responseId: z.string(),
+        unitId: z.string(),
+        status: z.enum(CASE_STATUSES),
+        score: z.number().int(),
+        rootCause: z.string().nullable(),
+        tags: z.array(z.string()),
+        createdAt: at,
+        timeline: z.array(z.object({ type: z.string(), fromStatus: z.string().nullable(), toStatus: z.string().nullable(), note: z.string().nullable(), reason: z.string().nullable(), createdAt: at })),
+      }),
+    ),
+    exportedAt: at,
+  })
+  .openapi('ContactHoldings');
+
+const tags = ['contacts'];
+const routes = {
+  export: createRoute({
+    method: 'get',
+    path: '/api/v1/contacts/{externalId}/export',
+    tags,
+    summary: 'Everything held about one contact (right of access), as JSON',
+    description: 'The contact, the events and invitations naming them, their answers with comments, and the cases opened from them with their timelines. Root admin; audited (`contact.export`). docs/privacy.md.',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: ExternalIdParam },
+    responses: { 200: json(Holdings, 'What is held about the contact'), ...errors(...AUTHED) },
+  }),
+  erase: createRoute({
+    method: 'delete',
+    path: '/api/v1/contacts/{externalId}',
+    tags,
+    summary: 'Erase one contact (right to erasure); their scores stay counted, anonymously',
+    description:
+      'Deletes the contact and their invitations (their survey links answer 404), and removes from their answers the comment, free-text and hidden answers and every link to them; the case notes and reasons of their cases go too. ' +
+      'Scores and rollups do not change. Audited (`contact.erase`, with a keyed hash of the external id) in the same batch; webhook subscribers get `contact.erased`. ' +
+      'A contact created later with the same external id is a new contact with no link to the erased answers. Root admin. docs/privacy.md.',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: ExternalIdParam },
+    responses: { 204: { description: 'Erased' }, ...errors(...AUTHED) },
+  }),
+};
+
+const requireContactAdmin = (c: AppContext) => requireTenantWide(c, 'contact.manage', 'erasing or exporting a contact');
+
+export const privacyRoutes = createRouter()
+  .openapi(routes.export, async (c) => {
+    await requireContactAdmin(c);
+    const db = c.get('db');
+    const { tenantId } = c.get('actor');
+    const contact = await findContact(db, tenantId, c.req.valid('param').externalId);
+    if (!contact) throw notFound('contact');
+    const holdings = await contactHoldings(db, tenantId, contact);
+    // Who read a person's data is itself kept: the audit row names the contact, not the data.
+    await commit(db, await audit(c, { action: 'contact.export', targetType: 'contact', targetId: contact.id, details: { responses: holdings.responses.length, invitations: holdings.invitations.length, cases: holdings.cases.length } }));
+    return c.json({ contact: presentContact(contact), ...holdings, exportedAt: new Date().toISOString() }, 200);
+  })
+  .openapi(routes.erase, async (c) => {
+    await requireContactAdmin(c);
+    const db = c.get('db');
+    const { tenantId } = c.get('actor');
+    const { externalId } = c.req.valid('param');
+    const contact = await findContact(db, tenantId, externalId);
+    if (!contact) throw notFound('contact');
+    const now = Date.now();
+    const { statements, counts } = await erasureStatements(db, tenantId, contact, now);
+    await commit(db, [
+      ...statements,
+      ...(await audit(c, { action: 'contact.erase', targetType: 'contact', targetId: contact.id, details: { externalIdHash: await externalIdHash(c.get('config'), tenantId, externalId), ...counts } })),
+    ]);
+    return c.body(null, 204);
+  });
