@@ -26,6 +26,12 @@ CREATE TABLE `directory_audit` (
 );
 --> statement-breakpoint
 CREATE INDEX `directory_audit_tenant` ON `directory_audit` (`tenant_id`,`created_at`);--> statement-breakpoint
+CREATE TABLE `rate_limits` (
+	`key` text PRIMARY KEY NOT NULL,
+	`window_start` integer NOT NULL,
+	`count` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `tenants` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
@@ -41,7 +47,6 @@ CREATE INDEX `tenants_database` ON `tenants` (`database_id`);--> statement-break
 CREATE TABLE `identities` (
 	`email` text NOT NULL,
 	`tenant_id` text NOT NULL,
-	`user_id` text NOT NULL,
 	PRIMARY KEY(`email`, `tenant_id`),
 	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE cascade
 );

@@ -47,7 +47,7 @@ export const directoryTenants = sqliteTable(
   (t) => [index('tenants_database').on(t.databaseId)],
 );
 
-/** Sign-in identities: one email may belong to several tenants (the person chooses). */
+/** Sign-in identities: which tenants have an account for an email (one email may have several; the person chooses). */
 export const identities = sqliteTable(
   'identities',
   {
@@ -55,7 +55,6 @@ export const identities = sqliteTable(
     tenantId: text('tenant_id')
       .notNull()
       .references(() => directoryTenants.id, { onDelete: 'cascade' }),
-    userId: text('user_id').notNull(),
   },
   (t) => [primaryKey({ columns: [t.email, t.tenantId] }), index('identities_tenant').on(t.tenantId)],
 );
@@ -99,3 +98,10 @@ export const directoryAudit = sqliteTable(
   },
   (t) => [index('directory_audit_tenant').on(t.tenantId, t.at)],
 );
+
+/** Sign-in counters (src/auth/rate-limit.ts): counted before the tenant is known, so here. Same shape as the data databases' table. */
+export const directoryRateLimits = sqliteTable('rate_limits', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start', { mode: 'number' }).notNull(),
+  count: integer('count').notNull(),
+});

@@ -41,6 +41,7 @@ export const PLACEMENT_CACHE_MS = 30_000;
 const RETRY_AFTER_SECONDS = 30;
 
 const placements = new Map<string, { placement: Placement | null; until: number }>();
+const apiKeyTenants = new Map<string, { tenantId: string | null; until: number }>();
 let catalogCache: { key: string; databases: DataDatabaseRef[]; until: number } | undefined;
 
 /** Forgets what this isolate knows of a tenant (after a move, a delete or a revocation). */
@@ -97,6 +98,52 @@ export class DataPlane {
     if (p.schemaVersion < DATA_SCHEMA_VERSION) throw unavailable('this organisation’s database is being upgraded; try again shortly');
     if (p.status === 'moving' && opts.write) throw unavailable('this organisation’s data is being moved; changes are paused for a few minutes');
     return this.open(p);
+  }
+
+  /** The database of the single-database mode (no directory): every tenant's. */
+  single(): Db | null {
+    return this.directory ? null : openDb(this.config.libsqlUrl, this.config.libsqlAuthToken);
+  }
+
+  /**
+   * Where sign-in counters live: counted before the tenant is known, so in the directory (or the
+   * single database). The table has the same shape in both.
+   */
+  counters(): Db {
+    return (this.directory as Db | null) ?? this.single()!;
+  }
+
+  /** The tenants that have an account for this email (directory mode); null: look in the single database. */
+  async tenantsOfEmail(email: string): Promise<string[] | null> {
+    if (!this.directory) return null;
+    const rs = await this.directory.$client.execute({ sql: 'select tenant_id from identities where email = ? order by tenant_id', args: [email] });
+    return rs.rows.map((r) => String(r.tenant_id));
+  }
+
+  /** Records that a tenant has an account for an email (before the account is written: a stray row only costs a lookup). */
+  async registerIdentity(email: string, tenantId: string): Promise<void> {
+    await this.directory?.$client.execute({ sql: 'insert into identities (email, tenant_id) values (?, ?) on conflict do nothing', args: [email, tenantId] });
+  }
+
+  /** The tenant of an API key id (directory mode), kept per isolate; null: unknown; undefined: look in the single database. */
+  async tenantOfApiKey(keyId: string): Promise<string | null | undefined> {
+    if (!this.directory) return undefined;
+    const hit = apiKeyTenants.get(keyId);
+    if (hit && hit.until > Date.now()) return hit.tenantId;
+    const rs = await this.directory.$client.execute({ sql: 'select tenant_id from api_key_ids where key_id = ? and revoked_at is null', args: [keyId] });
+    const tenantId = rs.rows[0] ? String(rs.rows[0].tenant_id) : null;
+    apiKeyTenants.set(keyId, { tenantId, until: Date.now() + PLACEMENT_CACHE_MS });
+    return tenantId;
+  }
+
+  async registerApiKey(keyId: string, tenantId: string): Promise<void> {
+    await this.directory?.$client.execute({ sql: 'insert into api_key_ids (key_id, tenant_id) values (?, ?)', args: [keyId, tenantId] });
+  }
+
+  /** A revoked key stops resolving here at once, and everywhere when the data database says so (checked on every call). */
+  async revokeApiKey(keyId: string, now: number): Promise<void> {
+    apiKeyTenants.delete(keyId);
+    await this.directory?.$client.execute({ sql: 'update api_key_ids set revoked_at = ? where key_id = ? and revoked_at is null', args: [now, keyId] });
   }
 
   /** Every data database, for the cron fan-out and migrations. */
