@@ -386,8 +386,10 @@ export const responses = sqliteTable(
     qualityFlags: text('quality_flags', { mode: 'json' }).$type<string[]>().notNull().default([]),
     /** Whether the answer counts in scores: false when flagged, until an admin includes it. */
     counted: integer('counted', { mode: 'boolean' }).notNull(),
-    /** Fingerprint of the client (hash of address and agent) for duplicate and bulk checks. */
+    /** Anonymous answers: keyed hash of tenant and client address for the duplicate and bulk rules (src/responses/quality.ts); null on invitations. */
     clientHash: text('client_hash'),
+    /** Anonymous answers: the nonce of the page's form state that created it, so one page's state makes one answer. */
+    formNonce: text('form_nonce'),
     /** The contact's segment and lifetime value when the answer came, so rollups and the live tail agree. */
     segment: text('segment'),
     lifetimeValue: real('lifetime_value'),
@@ -400,10 +402,36 @@ export const responses = sqliteTable(
     index('responses_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
     index('responses_tenant_created').on(t.tenantId, t.createdAt),
     index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt),
+    // Partial: invitation answers (no nonce) add no entry on capture's hot path.
+    uniqueIndex('responses_tenant_form_nonce')
+      .on(t.tenantId, t.formNonce)
+      .where(sql`form_nonce is not null`),
     // (tenant_id, rowid): every index ends in the rowid, so this one serves the fold's range
     // `tenant_id = ? and rowid > watermark` without scanning the tenant's history.
     index('responses_tenant_seq').on(t.tenantId),
   ],
+);
+
+/**
+ * Anonymous touchpoint links revoked one by one (docs/capture.md). The links themselves are not
+ * stored; a revoked one is known by the hash of its token, read with the link's target.
+ */
+export const revokedLinks = sqliteTable(
+  'revoked_links',
+  {
+    /** base64url SHA-256 of the link's token. */
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    touchpointId: text('touchpoint_id')
+      .notNull()
+      .references(() => touchpoints.id),
+    /** The link's unit (no foreign key: a revoked link does not keep its unit from being deleted). */
+    unitId: text('unit_id').notNull(),
+    /** When the link would have expired. */
+    expiresAt: integer('expires_at', { mode: 'number' }).notNull(),
+    revokedAt: integer('revoked_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('revoked_links_tenant_touchpoint').on(t.tenantId, t.touchpointId)],
 );
 
 /** Recurring relationship waves: a touchpoint sent to an audience on a schedule, started by cron. */

@@ -1,3 +1,4 @@
+import { purposeKey } from '../auth/purpose-key';
 import { and, asc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from '../db/client';
@@ -56,9 +57,8 @@ export async function contactHoldings(db: Db, tenantId: string, contact: Contact
  * erased (whoever knows the id can recompute it) without keeping the id.
  */
 export async function externalIdHash(config: Config, tenantId: string, externalId: string): Promise<string> {
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', encoder.encode(`contact-erasure:${config.jwtKeys[0]!.secret}`), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${tenantId}\u0000${externalId}`))));
+  const key = await purposeKey(config.jwtKeys[0]!.secret, 'contact-erasure');
+  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${tenantId}\u0000${externalId}`))));
 }
 
 /**

@@ -9,14 +9,8 @@ import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { checkAnswers, type Issue } from './answers';
 import { countHit } from '../auth/rate-limit';
-import { signFormState, verifyFormState, type FormState } from './form-state';
-import {
-  addressKey,
-  clientHash,
-  QUALITY,
-  qualityFlags,
-  type QualityFlag,
-} from './quality';
+import { formNonce, signFormState, verifyFormState, type FormState } from './form-state';
+import { addressKey, clientHash, QUALITY, qualityFlags, type AnonymousSignals, type QualityFlag } from './quality';
 import {
   anonymousResponseQuery,
   invitationTarget,
@@ -50,8 +44,8 @@ export interface CaptureRequest {
   db: Db;
   config: Config;
   env: Env;
+  /** The client address (`cf-connecting-ip`): anonymous links' rate limit and rules key on its hash. */
   ip: string;
-  userAgent: string;
   acceptLanguage: string | null;
   now: number;
 }
@@ -85,45 +79,69 @@ export const capturedMessage = (tenantId: string, responseId: string, unitPath?:
   ...(unitPath ? { unitPath } : {}),
 });
 
+/** What an anonymous submit knows about itself: the client's hash, its page's nonce, and the signals of its flags. */
+interface AnonymousAnswer {
+  hash: string;
+  nonce: string;
+  stale: boolean;
+  signals: AnonymousSignals;
+}
+
 const RETURNING = { id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers };
 
 const p = sql.placeholder;
 
 /**
  * A first answer's write: insert, or merge into the row a concurrent first submit of the same
- * invitation inserted (only what it adds). Built once per isolate: src/db/prepared.ts.
+ * invitation (or anonymous page) inserted (only what it adds). Built once per isolate:
+ * src/db/prepared.ts.
  */
+const answerValues = {
+  id: p('id'),
+  tenantId: p('tenantId'),
+  invitationId: p('invitationId'),
+  touchpointId: p('touchpointId'),
+  unitId: p('unitId'),
+  contactId: p('contactId'),
+  surveyId: p('surveyId'),
+  surveyVersion: p('surveyVersion'),
+  channel: p('channel'),
+  locale: p('locale'),
+  score: p('score'),
+  comment: p('comment'),
+  answers: p('answers'),
+  qualityFlags: p('qualityFlags'),
+  counted: p('counted'),
+  clientHash: p('clientHash'),
+  formNonce: p('formNonce'),
+  segment: p('segment'),
+  lifetimeValue: p('lifetimeValue'),
+  answeredAt: p('answeredAt'),
+  createdAt: p('createdAt'),
+  updatedAt: p('updatedAt'),
+};
+
+/** What a merge into the winner's row sets: the comment if none yet, the answers not given yet; only when it adds something. */
+const mergeExcluded = () => ({
+  set: { comment: sql`coalesce(${responses.comment}, excluded.comment)`, answers: sql`json_patch(excluded.answers, ${responses.answers})`, updatedAt: sql`excluded.updated_at` },
+  setWhere: addsSomething(sql`excluded.comment`, sql`excluded.answers`),
+});
+
 const insertAnswer = statement((db) =>
   db
     .insert(responses)
-    .values({
-      id: p('id'),
-      tenantId: p('tenantId'),
-      invitationId: p('invitationId'),
-      touchpointId: p('touchpointId'),
-      unitId: p('unitId'),
-      contactId: p('contactId'),
-      surveyId: p('surveyId'),
-      surveyVersion: p('surveyVersion'),
-      channel: p('channel'),
-      locale: p('locale'),
-      score: p('score'),
-      comment: p('comment'),
-      answers: p('answers'),
-      qualityFlags: p('qualityFlags'),
-      counted: p('counted'),
-      clientHash: p('clientHash'),
-      segment: p('segment'),
-      lifetimeValue: p('lifetimeValue'),
-      answeredAt: p('answeredAt'),
-      createdAt: p('createdAt'),
-      updatedAt: p('updatedAt'),
-    })
-    .onConflictDoUpdate({
-      target: [responses.tenantId, responses.invitationId],
-      set: { comment: sql`coalesce(${responses.comment}, excluded.comment)`, answers: sql`json_patch(excluded.answers, ${responses.answers})`, updatedAt: sql`excluded.updated_at` },
-      setWhere: addsSomething(sql`excluded.comment`, sql`excluded.answers`),
-    })
+    .values(answerValues)
+    .onConflictDoUpdate({ target: [responses.tenantId, responses.invitationId], ...mergeExcluded() })
+    .returning(RETURNING)
+    .prepare(),
+);
+
+/** An anonymous first answer: one page's state (its nonce) makes one response, concurrent posts of it included. */
+const insertAnonymousAnswer = statement((db) =>
+  db
+    .insert(responses)
+    .values(answerValues)
+    .onConflictDoUpdate({ target: [responses.tenantId, responses.formNonce], targetWhere: sql`form_nonce is not null`, ...mergeExcluded() })
     .returning(RETURNING)
     .prepare(),
 );
@@ -147,7 +165,8 @@ function localeOf(target: SurveyTarget, state: FormState | null, acceptLanguage:
  * Captures one submit of a survey link: one response per invitation, idempotent, the first
  * score standing; later submits add the comment and answers not given yet. Two database round
  * trips: one reads the link's target with what the quality flags need (for an invitation one
- * statement; for an anonymous link a batch that also counts the client address), one writes
+ * statement; for an anonymous link a batch that also counts the client address and finds the
+ * response its page's state already made), one writes
  * (one statement: the response, and by trigger its invitation's status). The first score of a
  * response is enqueued on the workflow queue once, when the row is created, if it has a
  * follow-up: it opens a case, or a webhook wants `response.created`.
@@ -156,42 +175,51 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   const { db, config, now } = req;
   const tenantId = link.claims.tenantId;
   const subject = linkSubject(link);
-  const [state, hash] = await Promise.all([verifyFormState(config, subject, input.state), clientHash(tenantId, req.ip, req.userAgent)]);
-  // An anonymous response is continued only within a day of its page.
-  const continues = link.kind === 'touchpoint' && state?.r && now - state.t < QUALITY.duplicateWindowMs ? state.r : undefined;
+  const state = await verifyFormState(config, subject, input.state);
 
   // Round trip 1: the target with what the flags need (for an anonymous link, also the hit on the address's rate limit).
-  const client = { hash, now };
   let target: SurveyTarget | null;
   let existing: StoredResponse | null;
-  let recent: number;
-  let sameTouchpoint = 0;
+  let anonymous: AnonymousAnswer | null = null;
   if (link.kind === 'invitation') {
     // One statement, not a batch: no transaction around a read.
     const { tenantId, invitationId, surveyVersion } = link.claims;
-    const rows = await invitationSubmitTarget(db, { tenantId, invitationId, surveyVersion, ...client });
+    const rows = await invitationSubmitTarget(db, { tenantId, invitationId, surveyVersion });
     target = invitationTarget(link.claims, rows, now);
     existing = target?.existing ?? null;
-    recent = rows[0]?.recentFromClient ?? 0;
   } else {
-    const key = await addressKey(req.ip);
+    const [key, hash] = await Promise.all([addressKey(config, req.ip), clientHash(config, tenantId, req.ip)]);
     const [[hit], rows, continued] = await db.batch([
       countHit(db, key, now, QUALITY.anonymousWindowMs),
-      touchpointTargetQuery(db, link.claims, state?.v, client),
-      anonymousResponseQuery(db, link.claims, continues ?? ''),
+      touchpointTargetQuery(db, link, state?.v, { hash, now }),
+      anonymousResponseQuery(db, link, state),
     ]);
     if (hit && hit.count > QUALITY.anonymousPerAddress) return { kind: 'rate-limited', retryAfterMs: Math.max(1000, hit.windowStart + QUALITY.anonymousWindowMs - now) };
-    target = touchpointTarget(link.claims, rows);
+    target = touchpointTarget(link, rows);
     const row = continued[0];
-    existing = row && row.invitationId === null ? { id: row.id, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null;
-    recent = rows[0]?.recentFromClient ?? 0;
-    sameTouchpoint = rows[0]?.sameTouchpoint ?? 0;
+    existing = row ? { id: row.id, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null;
+    anonymous = {
+      hash,
+      // A submit without a page's state (uncounted: too fast) gets a nonce of its own.
+      nonce: state?.n ?? formNonce(),
+      // A state older than a day no longer adds to its response.
+      stale: state !== null && now - state.t >= QUALITY.duplicateWindowMs,
+      signals: { elapsedMs: state ? now - state.t : null, sameTouchpoint: rows[0]?.sameTouchpoint ?? 0, recentFromClient: rows[0]?.recentFromClient ?? 0 },
+    };
   }
   if (!target) return { kind: 'invalid-link' };
   const locale = localeOf(target, state, req.acceptLanguage);
   // The state handed back: the render time and version of the page, the response once there is one.
   const nextState = async (responseId?: string) =>
-    input.stateless ? '' : signFormState(config, subject, { t: state?.t ?? now, v: target.surveyVersion, l: locale, ...(link.kind === 'touchpoint' && responseId ? { r: responseId } : {}) });
+    input.stateless
+      ? ''
+      : signFormState(config, subject, {
+          t: state?.t ?? now,
+          v: target.surveyVersion,
+          l: locale,
+          // An anonymous page keeps its nonce (one page, one answer); a submit without one gets one now.
+          ...(anonymous ? { n: anonymous.nonce, ...(responseId ? { r: responseId } : {}) } : {}),
+        });
   if (target.closed) return { kind: 'closed', target, locale };
 
   const score = existing?.score ?? input.score;
@@ -208,7 +236,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
 
   // A response exists: merge what this submit adds (a different score is ignored: the first stands).
   if (existing) {
-    if (!adds) return saved('unchanged', existing);
+    if (!adds || anonymous?.stale) return saved('unchanged', existing);
     const [row] = await db
       .update(responses)
       .set({ comment: sql`coalesce(${responses.comment}, ${checked.comment})`, answers: sql`json_patch(${answersJson}, ${responses.answers})`, updatedAt: now })
@@ -218,17 +246,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   }
 
   // The first answer: flags, then insert (for an invitation: insert or merge, atomically).
-  const flags: QualityFlag[] = qualityFlags({
-    honeypot: input.honeypot,
-    elapsedMs: state ? now - state.t : null,
-    // An invitation's personal token may be answered by an integration without a page; an
-    // anonymous link only through its page, so a missing or forged state counts as too fast.
-    renderRequired: link.kind === 'touchpoint' || input.state !== undefined,
-    anonymous: link.kind === 'touchpoint',
-    sameTouchpoint,
-    recentFromClient: recent,
-    contact: target.contact,
-  });
+  const flags: QualityFlag[] = qualityFlags({ honeypot: input.honeypot, anonymous: anonymous?.signals ?? null, contact: target.contact });
   const id = newId('rsp');
   const values = {
     id,
@@ -246,21 +264,23 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     answers: checked.answers,
     qualityFlags: flags,
     counted: flags.length === 0,
-    clientHash: hash,
+    clientHash: anonymous?.hash ?? null,
+    formNonce: anonymous?.nonce ?? null,
     segment: target.segment,
     lifetimeValue: target.lifetimeValue,
     answeredAt: now,
     createdAt: now,
     updatedAt: now,
   };
-  // Concurrent first submits of one token: the unique (tenant, invitation) index lets one insert
-  // win; the others merge into its row, or change nothing (no row returned). An anonymous answer
-  // (no invitation) never conflicts. The insert marks the invitation answered (trigger
-  // responses_answer_invitation, migration 0011).
-  const [row] = await insertAnswer(db, values);
+  // Concurrent first submits of one token (or of one anonymous page's state): the unique
+  // (tenant, invitation) or (tenant, form nonce) index lets one insert win; the others merge into
+  // its row, or change nothing (no row returned). The insert marks the invitation answered
+  // (trigger responses_answer_invitation, migration 0011).
+  const [row] = anonymous ? await insertAnonymousAnswer(db, values) : await insertAnswer(db, values);
   if (!row) {
     // Lost the race and added nothing: the winner's row, read back (the rare third trip).
-    const [winner] = await db.select(RETURNING).from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.invitationId, target.invitationId!)));
+    const winnerOf = anonymous ? eq(responses.formNonce, anonymous.nonce) : eq(responses.invitationId, target.invitationId!);
+    const [winner] = await db.select(RETURNING).from(responses).where(and(eq(responses.tenantId, tenantId), winnerOf));
     return saved('unchanged', winner!);
   }
   if (row.id !== id) return saved('updated', row);
@@ -271,11 +291,12 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
 }
 
 /**
- * Hands a new answer to the workflow queue. Awaited so a send failure is seen; the answer is
- * already stored, so a failure is logged, not answered as an error (the respondent's answer
- * counts either way; a sweep for answers without follow-up belongs to the follow-up issue).
+ * Hands an answer to the workflow queue (a new one, or one an admin included later). Awaited
+ * so a send failure is seen; the answer is already stored, so a failure is logged, not
+ * answered as an error (the respondent's answer counts either way; a sweep for answers without
+ * follow-up belongs to the follow-up issue).
  */
-async function enqueueCaptured(env: Env, message: ResponseCapturedMessage) {
+export async function enqueueCaptured(env: Env, message: ResponseCapturedMessage) {
   try {
     if (!env.WORKFLOW_QUEUE) throw new Error('WORKFLOW_QUEUE is not bound');
     await env.WORKFLOW_QUEUE.send(message);

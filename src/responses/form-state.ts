@@ -4,10 +4,11 @@ import { base64url } from '../lib/ids';
 
 /**
  * The signed state a survey page (or the widget) hands back with each submit: when the
- * server rendered it, which version and locale it showed, and, for anonymous links after the
- * first answer, which response later submits continue. The server signs it (HMAC-SHA256 with
- * a key derived from the JWT keys), so the render time is the server's clock, never the
- * client's, and a continued response id cannot be guessed or swapped.
+ * server rendered it, which version and locale it showed, and, for anonymous links, the
+ * page's single-use nonce and (after the first answer) which response later submits continue.
+ * The server signs it (HMAC-SHA256 with a key derived from the JWT keys), so the render time
+ * is the server's clock, never the client's, and a continued response id cannot be guessed or
+ * swapped.
  */
 export interface FormState {
   /** Render time, epoch ms (server clock). */
@@ -18,7 +19,16 @@ export interface FormState {
   l: string;
   /** Anonymous links: the response later submits continue. */
   r?: string;
+  /**
+   * Anonymous links: the page's nonce, random per rendered page. The first answer records it
+   * (`responses.form_nonce`, unique per tenant), so posting one page's state again continues
+   * that answer instead of adding another.
+   */
+  n?: string;
 }
+
+/** A fresh nonce for an anonymous page's state. */
+export const formNonce = () => base64url(crypto.getRandomValues(new Uint8Array(16)));
 
 const encoder = new TextEncoder();
 
@@ -56,6 +66,7 @@ export async function verifyFormState(config: Config, subject: string, value: st
         const s = JSON.parse(new TextDecoder().decode(fromBase64url(m[1]!))) as FormState;
         if (typeof s.t !== 'number' || typeof s.v !== 'number' || typeof s.l !== 'string') return null;
         if (s.r !== undefined && typeof s.r !== 'string') return null;
+        if (s.n !== undefined && typeof s.n !== 'string') return null;
         return s;
       } catch {
         return null;

@@ -1,7 +1,9 @@
-import { and, count, eq, gt, isNull, sql, type Placeholder } from 'drizzle-orm';
+import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { responses } from '../db/schema';
-import { sha256Hex } from '../lib/ids';
+import type { Config } from '../env';
+import { hex } from '../lib/ids';
+import { purposeKey } from '../auth/purpose-key';
 
 /**
  * Quality flags kept on a response (docs/capture.md). A flagged answer is stored but not
@@ -11,38 +13,52 @@ export const QUALITY_FLAGS = ['honeypot', 'too_fast', 'duplicate', 'bulk', 'test
 export type QualityFlag = (typeof QUALITY_FLAGS)[number];
 
 export const QUALITY = {
-  /** A submit sooner than this after the server rendered the page is `too_fast`. */
+  /** Anonymous links: a submit sooner than this after the server rendered the page is `too_fast`. */
   minMs: 3000,
-  /** More than `bulkMax` answers from one client in `bulkWindowMs`: the rest are `bulk`. */
+  /** Anonymous links: more than `bulkMax` answers from one client address in `bulkWindowMs`: the rest are `bulk`. */
   bulkWindowMs: 10 * 60 * 1000,
   bulkMax: 10,
-  /** Anonymous links: a second answer of one client to one touchpoint within this is a `duplicate`. */
+  /** Anonymous links: a second answer from one client address to one touchpoint within this is a `duplicate`. */
   duplicateWindowMs: 24 * 60 * 60 * 1000,
   /** Anonymous links: submits per client address per window before 429. */
   anonymousPerAddress: 20,
   anonymousWindowMs: 10 * 60 * 1000,
 } as const;
 
+const encoder = new TextEncoder();
+
+/** Keyed hash of a client address (HMAC, src/responses/keys.ts): no raw address is stored, and none can be recovered by hashing every address. */
+async function addressHash(config: Config, text: string) {
+  return hex(await crypto.subtle.sign('HMAC', await purposeKey(config.jwtKeys[0]!.secret, 'client-address'), encoder.encode(text)));
+}
+
 /**
- * The client's fingerprint: SHA-256 of tenant, address and user agent. The raw address is
- * never stored; the tenant in the hash keeps fingerprints from linking across tenants.
+ * The client of an anonymous answer, as the duplicate and bulk rules see it: the keyed hash of
+ * tenant and client address (`cf-connecting-ip`, set by Cloudflare). Never the user agent or
+ * anything else the client chooses. The tenant in it keeps hashes from linking across tenants.
  */
-export const clientHash = (tenantId: string, ip: string, userAgent: string) => sha256Hex(`${tenantId}\n${ip}\n${userAgent}`);
+export const clientHash = (config: Config, tenantId: string, ip: string) => addressHash(config, `client\n${tenantId}\n${ip}`);
 
 /** The rate-limit key of a client address (hashed: rate_limits never holds a raw address). */
-export const addressKey = async (ip: string) => `capture:ip:${await sha256Hex(`capture\n${ip}`)}`;
+export const addressKey = async (config: Config, ip: string) => `capture:ip:${await addressHash(config, `capture\n${ip}`)}`;
+
+/** What decides an anonymous answer's own flags: its page's age and the client address's earlier answers. */
+export interface AnonymousSignals {
+  /** Milliseconds between render and submit; null when there is no trustworthy render time (no page seen). */
+  elapsedMs: number | null;
+  /** This address's earlier anonymous answers to this touchpoint in the duplicate window. */
+  sameTouchpoint: number;
+  /** This address's earlier anonymous answers in the bulk window. */
+  recentFromClient: number;
+}
 
 export interface QualityInput {
   honeypot: boolean;
-  /** Milliseconds between render and submit; null when there is no trustworthy render time. */
-  elapsedMs: number | null;
-  /** Whether a missing render time counts as too fast (anonymous links: the page must be rendered). */
-  renderRequired: boolean;
-  anonymous: boolean;
-  /** This client's earlier answers to this touchpoint in the duplicate window (anonymous links). */
-  sameTouchpoint: number;
-  /** This client's earlier answers in the bulk window (any link). */
-  recentFromClient: number;
+  /**
+   * Anonymous links only. A personal invitation's answer is never dropped for its timing or
+   * its network: a customer may tap 0 at once, and colleagues answer from one office address.
+   */
+  anonymous: AnonymousSignals | null;
   contact: { isTest: boolean; isEmployee: boolean } | null;
 }
 
@@ -50,22 +66,23 @@ export interface QualityInput {
 export function qualityFlags(q: QualityInput): QualityFlag[] {
   const flags: QualityFlag[] = [];
   if (q.honeypot) flags.push('honeypot');
-  if (q.elapsedMs === null ? q.renderRequired : q.elapsedMs < QUALITY.minMs) flags.push('too_fast');
-  if (q.anonymous && q.sameTouchpoint > 0) flags.push('duplicate');
-  if (q.recentFromClient >= QUALITY.bulkMax) flags.push('bulk');
+  const a = q.anonymous;
+  if (a && (a.elapsedMs === null || a.elapsedMs < QUALITY.minMs)) flags.push('too_fast');
+  if (a && a.sameTouchpoint > 0) flags.push('duplicate');
+  if (a && a.recentFromClient >= QUALITY.bulkMax) flags.push('bulk');
   if (q.contact?.isTest) flags.push('test_contact');
   if (q.contact?.isEmployee) flags.push('employee_contact');
   return flags;
 }
 
-/** What a capture reads with its target to flag a first answer: the client's earlier answers (scalar subqueries); values or placeholders. */
+/** What an anonymous capture reads with its target to flag a first answer: the client's earlier answers (scalar subqueries). */
 export interface ClientWindow {
-  hash: string | Placeholder;
-  now: number | Placeholder;
+  hash: string;
+  now: number;
 }
 
-/** This client's answers in the bulk window (index responses_tenant_client_created): a scalar subquery. */
-export const answersFromClient = (db: Db, tenantId: string | Placeholder, client: ClientWindow) =>
+/** This client's answers in the bulk window (index responses_tenant_client_created; only anonymous answers carry a client hash): a scalar subquery. */
+export const answersFromClient = (db: Db, tenantId: string, client: ClientWindow) =>
   sql<number>`(${db
     .select({ n: count() })
     .from(responses)

@@ -6,6 +6,9 @@ import { can, reach, seesRespondent, type Action } from '../auth/policy';
 import { purposeKey } from '../auth/purpose-key';
 import { commit } from '../db/client';
 import { auditLog, CHANNELS, responses, surveyVersions, touchpoints, units } from '../db/schema';
+import { opensCase } from '../cases/follow-up';
+import { TouchpointRulesSchema } from '../touchpoints/rules';
+import { capturedMessage, enqueueCaptured } from './capture';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, forbidden, notFound } from '../lib/errors';
 import { base64url } from '../lib/ids';
@@ -218,9 +221,10 @@ async function listResponses(c: AppContext, q: z.infer<typeof ResponsesQuery>) {
 
 const row = (db: AppContext['var']['db'], tenantId: string, id: string) =>
   db
-    .select({ r: responses, unitPath: units.path, timezone: units.timezone, definition: surveyVersions.definition })
+    .select({ r: responses, unitPath: units.path, timezone: units.timezone, definition: surveyVersions.definition, rules: touchpoints.rules })
     .from(responses)
     .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
+    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, responses.tenantId), eq(touchpoints.id, responses.touchpointId)))
     .leftJoin(surveyVersions, and(eq(surveyVersions.tenantId, responses.tenantId), eq(surveyVersions.surveyId, responses.surveyId), eq(surveyVersions.version, responses.surveyVersion)))
     .where(and(eq(responses.tenantId, tenantId), eq(responses.id, id)));
 
@@ -315,7 +319,8 @@ const routes = {
     path: '/api/v1/responses/{id}/include',
     tags,
     summary: 'Include a response in scores (counted = true) even when flagged, with a reason',
-    description: 'Audited with the reason and the flags the admin overrode; the affected rollups are recomputed.',
+    description:
+      'Audited with the reason and the flags the admin overrode; the affected rollups are recomputed. An answer that now counts gets the follow-up it would have had on capture: a detractor (or a passive where the touchpoint says so) opens its recovery case, once.',
     security,
     middleware: [authenticate] as const,
     request: { params: IdParam, body: jsonBody(Reason) },
@@ -346,6 +351,12 @@ async function moderate(c: AppContext, id: string, reason: string, counted: bool
   // The answer's rollup cell, if already folded, is rebuilt from the raw answers.
   if (found.r.score !== null) {
     await recomputeCells(db, found.r.tenantId, [cellOf({ ...found.r, segment: found.r.segment ?? '', timezone: found.timezone })]);
+  }
+  // Counted now, it gets the follow-up capture gave it none of: its case, through the normal
+  // message (the follow-up opens one case per answer, however often this runs).
+  const includePassives = TouchpointRulesSchema.safeParse(found.rules ?? {}).data?.includePassives ?? false;
+  if (counted && !found.r.counted && opensCase({ score: found.r.score, counted }, includePassives)) {
+    await enqueueCaptured(c.env, capturedMessage(found.r.tenantId, id, found.unitPath));
   }
   return after;
 }

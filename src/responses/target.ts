@@ -1,16 +1,16 @@
-import { and, eq, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { statement } from '../db/prepared';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookWants } from '../webhooks/emit';
-import { contacts, invitations, responses, surveys, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
+import { contacts, invitations, responses, revokedLinks, surveys, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
 import type { Definition } from '../surveys/definition';
 import type { SurveyLinkClaims } from '../surveys/token';
-import type { TouchpointLinkClaims } from '../survey-page/touchpoint-token';
+import type { TouchpointLink } from '../survey-page/touchpoint-token';
 import { anonymousAnswersToTouchpoint, answersFromClient, type ClientWindow } from './quality';
 
-/** A verified link: an invitation's, or an anonymous touchpoint link. */
-export type VerifiedLink = { kind: 'invitation'; claims: SurveyLinkClaims } | { kind: 'touchpoint'; claims: TouchpointLinkClaims };
+/** A verified link: an invitation's, or an anonymous touchpoint link (with its id, for revocation). */
+export type VerifiedLink = { kind: 'invitation'; claims: SurveyLinkClaims } | ({ kind: 'touchpoint' } & TouchpointLink);
 
 /** What a form state is bound to: the invitation, or the touchpoint and unit of an anonymous link. */
 export const linkSubject = (link: VerifiedLink) => (link.kind === 'invitation' ? `inv:${link.claims.invitationId}` : `tp:${link.claims.touchpointId}:${link.claims.unitId}`);
@@ -44,7 +44,7 @@ export interface SurveyTarget {
   /** The contact's segment and lifetime value now, kept on the response for the rollups. */
   segment: string | null;
   lifetimeValue: number | null;
-  /** Takes no answers: the invitation expired or was cancelled, the touchpoint is inactive or unpublished. */
+  /** Takes no answers: the invitation expired or was cancelled, the touchpoint is inactive or unpublished, the anonymous link revoked. */
   closed: boolean;
   /** What decides whether a new answer has a follow-up (src/cases/follow-up.ts): passives open cases here; a webhook wants `response.created`. */
   followUp: { includePassives: boolean; webhooks: boolean };
@@ -57,9 +57,8 @@ const none = sql<number>`0`.mapWith(Number);
 /**
  * The invitation with its survey version, contact and response: one query. The token's
  * survey version must be the invitation's; another tenant's invitation is simply not found.
- * With a submit's client, also this client's answers in the bulk window (the quality flags).
  */
-export function invitationTargetQuery(db: Db, claims: { [K in 'tenantId' | 'invitationId' | 'surveyVersion']: SurveyLinkClaims[K] | Placeholder }, client?: ClientWindow) {
+export function invitationTargetQuery(db: Db, claims: { [K in 'tenantId' | 'invitationId' | 'surveyVersion']: SurveyLinkClaims[K] | Placeholder }) {
   return db
     .select({
       status: invitations.status,
@@ -84,7 +83,6 @@ export function invitationTargetQuery(db: Db, claims: { [K in 'tenantId' | 'invi
       score: responses.score,
       comment: responses.comment,
       answers: responses.answers,
-      recentFromClient: client ? answersFromClient(db, claims.tenantId, client) : none,
     })
     .from(invitations)
     .innerJoin(units, and(eq(units.tenantId, invitations.tenantId), eq(units.id, invitations.unitId)))
@@ -96,9 +94,9 @@ export function invitationTargetQuery(db: Db, claims: { [K in 'tenantId' | 'invi
     .where(and(eq(invitations.tenantId, claims.tenantId), eq(invitations.id, claims.invitationId), eq(invitations.surveyVersion, claims.surveyVersion)));
 }
 
-/** The target of an invitation's submit with the client's recent answers: capture's first round trip, built once per isolate (src/db/prepared.ts). */
+/** The target of an invitation's submit: capture's first round trip, built once per isolate (src/db/prepared.ts). */
 export const invitationSubmitTarget = statement((db) =>
-  invitationTargetQuery(db, { tenantId: sql.placeholder('tenantId'), invitationId: sql.placeholder('invitationId'), surveyVersion: sql.placeholder('surveyVersion') }, { hash: sql.placeholder('hash'), now: sql.placeholder('now') }).prepare(),
+  invitationTargetQuery(db, { tenantId: sql.placeholder('tenantId'), invitationId: sql.placeholder('invitationId'), surveyVersion: sql.placeholder('surveyVersion') }).prepare(),
 );
 
 export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number): SurveyTarget | null {
@@ -127,11 +125,13 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
 }
 
 /**
- * The touchpoint of an anonymous link with its unit and survey version: one query. The
- * version is the one the page showed (from the form state) or else the newest published.
- * With a submit's client, also this client's answers in the bulk and duplicate windows.
+ * The touchpoint of an anonymous link with its unit and survey version, and whether the link
+ * was revoked: one query. The version is the one the page showed (from the form state) or
+ * else the newest published. With a submit's client, also this client's answers in the bulk
+ * and duplicate windows.
  */
-export function touchpointTargetQuery(db: Db, claims: TouchpointLinkClaims, version?: number, client?: ClientWindow) {
+export function touchpointTargetQuery(db: Db, link: TouchpointLink, version?: number, client?: ClientWindow) {
+  const { claims } = link;
   const versionMatch: SQL = version === undefined ? eq(surveyVersions.version, surveys.publishedVersion) : eq(surveyVersions.version, version);
   return db
     .select({
@@ -145,6 +145,10 @@ export function touchpointTargetQuery(db: Db, claims: TouchpointLinkClaims, vers
       definition: surveyVersions.definition,
       recentFromClient: client ? answersFromClient(db, claims.tenantId, client) : none,
       sameTouchpoint: client ? anonymousAnswersToTouchpoint(db, claims.tenantId, claims.touchpointId, client) : none,
+      revoked: sql<number>`exists ${db
+        .select({ one: sql`1` })
+        .from(revokedLinks)
+        .where(and(eq(revokedLinks.id, link.linkId), eq(revokedLinks.tenantId, claims.tenantId)))}`.mapWith(Number),
     })
     .from(touchpoints)
     .innerJoin(units, and(eq(units.tenantId, touchpoints.tenantId), eq(units.id, claims.unitId)))
@@ -153,7 +157,7 @@ export function touchpointTargetQuery(db: Db, claims: TouchpointLinkClaims, vers
     .where(and(eq(touchpoints.tenantId, claims.tenantId), eq(touchpoints.id, claims.touchpointId)));
 }
 
-export function touchpointTarget(claims: TouchpointLinkClaims, rows: Awaited<ReturnType<typeof touchpointTargetQuery>>): SurveyTarget | null {
+export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<ReturnType<typeof touchpointTargetQuery>>): SurveyTarget | null {
   const row = rows[0];
   if (!row) return null;
   return {
@@ -172,21 +176,32 @@ export function touchpointTarget(claims: TouchpointLinkClaims, rows: Awaited<Ret
     contact: null,
     segment: null,
     lifetimeValue: null,
-    closed: !row.active || row.version === null,
+    closed: !row.active || row.version === null || row.revoked === 1,
     followUp: followUpOf(row.rules, row.hooked),
     existing: null,
   };
 }
 
-/** An anonymous response continued by a later submit (its id comes from a signed form state). */
-export const anonymousResponseQuery = (db: Db, claims: TouchpointLinkClaims, responseId: string) =>
+/**
+ * The anonymous response a submit continues: the one its signed form state names (`r`), or the
+ * one an earlier submit of the same page's state created (its nonce `n`).
+ */
+export const anonymousResponseQuery = (db: Db, link: TouchpointLink, state: { r?: string; n?: string } | null) =>
   db
-    .select({ id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers, invitationId: responses.invitationId })
+    .select({ id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers })
     .from(responses)
-    .where(and(eq(responses.tenantId, claims.tenantId), eq(responses.id, responseId), eq(responses.touchpointId, claims.touchpointId)));
+    .where(
+      and(
+        eq(responses.tenantId, link.claims.tenantId),
+        or(eq(responses.id, state?.r ?? ''), eq(responses.formNonce, state?.n ?? '')),
+        eq(responses.touchpointId, link.claims.touchpointId),
+        isNull(responses.invitationId),
+      ),
+    )
+    .limit(1);
 
 /** Loads the target of a link in one query (the page); null when it names nothing. */
 export async function loadTarget(db: Db, link: VerifiedLink, now: number): Promise<SurveyTarget | null> {
   if (link.kind === 'invitation') return invitationTarget(link.claims, await invitationTargetQuery(db, link.claims), now);
-  return touchpointTarget(link.claims, await touchpointTargetQuery(db, link.claims));
+  return touchpointTarget(link, await touchpointTargetQuery(db, link));
 }

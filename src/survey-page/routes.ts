@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { answersFromForm, followUps, commentQuestion, asked, type Issue } from '../responses/answers';
 import { capture, type CaptureInput, type CaptureOutcome } from '../responses/capture';
-import { signFormState } from '../responses/form-state';
+import { formNonce, signFormState } from '../responses/form-state';
 import { linkSubject, loadTarget, type SurveyTarget, type VerifiedLink } from '../responses/target';
 import { createRouter, type AppContext, type AppEnv } from '../lib/create-app';
 import { base64url } from '../lib/ids';
@@ -42,13 +42,17 @@ export async function verifyLink(config: Config, token: string): Promise<{ ok: t
   }
   if (audience === TOUCHPOINT_LINK_AUDIENCE) {
     const tp = await verifyTouchpointLink(config, token);
-    return tp.ok ? { ok: true, link: { kind: 'touchpoint', claims: tp.claims } } : { ok: false, reason: tp.reason === 'expired' ? 'expired' : 'invalid' };
+    return tp.ok ? { ok: true, link: { kind: 'touchpoint', claims: tp.claims, linkId: tp.linkId, expiresAt: tp.expiresAt } } : { ok: false, reason: tp.reason === 'expired' ? 'expired' : 'invalid' };
   }
   const inv = await verifySurveyLink(config, token);
   return inv.ok ? { ok: true, link: { kind: 'invitation', claims: inv.claims } } : { ok: false, reason: inv.reason === 'expired' ? 'expired' : 'invalid' };
 }
 
 const nonceOf = () => base64url(crypto.getRandomValues(new Uint8Array(16)));
+
+/** A rendered page's signed state; an anonymous link's carries a fresh single-use nonce (docs/capture.md). */
+const pageState = (config: Config, link: VerifiedLink, target: SurveyTarget, locale: string, now: number) =>
+  signFormState(config, linkSubject(link), { t: now, v: target.surveyVersion, l: locale, ...(link.kind === 'touchpoint' ? { n: formNonce() } : {}) });
 
 /** An HTML answer with the page's headers: no caching, no referrer (the token is in the URL), a strict CSP. */
 function page(c: AppContext, body: string | Promise<string>, status: ContentfulStatusCode, nonce: string) {
@@ -110,7 +114,7 @@ async function showPage(c: AppContext) {
   const nonce = nonceOf();
   const existing = target.existing;
   if (existing && existing.score !== null) {
-    const state = await signFormState(config, linkSubject(checked.link), { t: now, v: target.surveyVersion, l: locale });
+    const state = await pageState(config, checked.link, target, locale, now);
     const v = view(c, target, locale, state, nonce, hiddenValues(c, target));
     if (!target.closed && wantsFollowUp(target, existing.score, existing.comment)) {
       return page(c, followUpPage(v, { score: existing.score, category: categorize(existing.score), values: existing }), 200, nonce);
@@ -118,7 +122,7 @@ async function showPage(c: AppContext) {
     return page(c, thanksPage(v, existing.score), 200, nonce);
   }
   if (target.closed) return linkFailure(c, 'expired', false, { target, locale });
-  const state = await signFormState(config, linkSubject(checked.link), { t: now, v: target.surveyVersion, l: locale });
+  const state = await pageState(config, checked.link, target, locale, now);
   return page(c, scorePage(view(c, target, locale, state, nonce, hiddenValues(c, target))), 200, nonce);
 }
 
@@ -187,7 +191,7 @@ async function submit(c: AppContext) {
     if (!target) return linkFailure(c, 'invalid', false);
     const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
     const nonce = nonceOf();
-    const state = await signFormState(config, linkSubject(checked.link), { t: now, v: target.surveyVersion, l: locale });
+    const state = await pageState(config, checked.link, target, locale, now);
     return page(c, scorePage(view(c, target, locale, state, nonce), { issues: [formIssue] }), 400, nonce);
   }
 
@@ -196,7 +200,6 @@ async function submit(c: AppContext) {
     config,
     env: c.env,
     ip: c.req.header('cf-connecting-ip') ?? '',
-    userAgent: c.req.header('user-agent') ?? '',
     acceptLanguage: c.req.header('accept-language') ?? null,
     now,
   });

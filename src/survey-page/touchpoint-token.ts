@@ -1,5 +1,6 @@
 import { signToken, verifyToken } from '../auth/jwt';
 import type { Config } from '../env';
+import { base64url, randomSecret } from '../lib/ids';
 
 /**
  * The second kind of survey link: an anonymous touchpoint link (a QR code at a site, a link
@@ -18,17 +19,32 @@ export interface TouchpointLinkClaims {
   unitId: string;
 }
 
-export type TouchpointLinkCheck = { ok: true; claims: TouchpointLinkClaims } | { ok: false; reason: 'expired' | 'invalid' };
+/** A verified anonymous link: its claims, and its id for revocation (`revoked_links`). */
+export interface TouchpointLink {
+  claims: TouchpointLinkClaims;
+  linkId: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+export type TouchpointLinkCheck = ({ ok: true } & TouchpointLink) | { ok: false; reason: 'expired' | 'invalid' };
+
+/**
+ * The id of an anonymous link: the base64url SHA-256 of its token. Links are not stored, so
+ * any link ever issued (older ones too) can be revoked by its URL.
+ */
+export const linkIdOf = async (token: string) => base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
 
 /** A signed anonymous link token valid until `expiresAt` (ms). */
 export const signTouchpointLink = (config: Config, claims: TouchpointLinkClaims, expiresAt: number) =>
-  signToken(config, TOUCHPOINT_LINK_AUDIENCE, claims.touchpointId, { tid: claims.tenantId, unit: claims.unitId }, expiresAt, false);
+  // `jti`: every link differs, so revoking one never revokes another issued in the same second.
+  signToken(config, TOUCHPOINT_LINK_AUDIENCE, claims.touchpointId, { tid: claims.tenantId, unit: claims.unitId, jti: randomSecret(9) }, expiresAt, false);
 
 /** Verifies an anonymous link token: expired (signature fine, past its time) or invalid (anything else). */
 export async function verifyTouchpointLink(config: Config, token: string): Promise<TouchpointLinkCheck> {
   const check = await verifyToken(config, TOUCHPOINT_LINK_AUDIENCE, token);
   if (!check.ok) return check;
-  const { tid, unit, sub } = check.payload;
-  if (typeof tid !== 'string' || typeof unit !== 'string' || typeof sub !== 'string') return { ok: false, reason: 'invalid' };
-  return { ok: true, claims: { tenantId: tid, touchpointId: sub, unitId: unit } };
+  const { tid, unit, sub, exp } = check.payload;
+  if (typeof tid !== 'string' || typeof unit !== 'string' || typeof sub !== 'string' || typeof exp !== 'number') return { ok: false, reason: 'invalid' };
+  return { ok: true, claims: { tenantId: tid, touchpointId: sub, unitId: unit }, linkId: await linkIdOf(token), expiresAt: exp * 1000 };
 }

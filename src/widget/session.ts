@@ -17,12 +17,15 @@ const DAY = 24 * 60 * 60 * 1000;
 /** An unanswered in-app invitation is shown again (a page change, a reload) for this long; then fatigue applies. */
 export const RESUME_MS = 60 * 60 * 1000;
 
+// No line breaks: the signed message joins the fields with them (widgetMessage).
+const field = (max: number) => z.string().min(1).max(max).regex(/^[^\r\n]*$/, 'no line breaks');
+
 export const SessionBody = z.strictObject({
   publicKey: z.string().min(1).max(200),
-  userId: z.string().min(1).max(200),
-  signature: z.string().regex(/^[0-9a-fA-F]{64}$/, 'hex HMAC-SHA256 of the user id (64 hex digits)'),
-  touchpoint: z.string().min(1).max(100),
-  unitId: z.string().min(1).max(64).optional(),
+  userId: field(200),
+  signature: z.string().regex(/^[0-9a-fA-F]{64}$/, 'hex HMAC-SHA256 of the user id, touchpoint and unit (64 hex digits)'),
+  touchpoint: field(100),
+  unitId: field(64).optional(),
 });
 export type SessionRequest = z.infer<typeof SessionBody>;
 
@@ -36,20 +39,30 @@ export type SessionOutcome =
 const encoder = new TextEncoder();
 const hexBytes = (h: string) => Uint8Array.from(h.match(/../g)!, (b) => parseInt(b, 16));
 
-/** Whether `signature` is HMAC-SHA256(secret, userId); subtle.verify compares in constant time. */
-export async function validSignature(secret: string, userId: string, signature: string): Promise<boolean> {
+/**
+ * What the tenant's backend signs: the user id, the touchpoint key and the unit id (empty when
+ * the widget names none: the root unit), joined by line feeds. So a user's signature files
+ * answers under the touchpoint and unit the tenant chose, never another (docs/widget.md).
+ */
+export const widgetMessage = (b: Pick<SessionRequest, 'userId' | 'touchpoint' | 'unitId'>) => `${b.userId}\n${b.touchpoint}\n${b.unitId ?? ''}`;
+
+/** Whether `signature` is HMAC-SHA256(secret, message); subtle.verify compares in constant time. */
+export async function validSignature(secret: string, message: string, signature: string): Promise<boolean> {
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-  return crypto.subtle.verify('HMAC', key, hexBytes(signature), encoder.encode(userId));
+  return crypto.subtle.verify('HMAC', key, hexBytes(signature), encoder.encode(message));
 }
 
-/** The tenant of a widget key with its settings: by the id the key names, else by the stored key. */
+/**
+ * The tenant of a widget key with its settings. The key names its tenant (`wpk_<tenant id>_…`),
+ * so this is one read by primary key; a key of any other shape is unknown without a read (no
+ * walk through every tenant's settings).
+ */
+export const widgetKeyLookup = (db: Db, tenantId: string) => db.select({ id: tenants.id, settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId));
+
 async function tenantOfKey(db: Db, publicKey: string) {
   const tenantId = widgetKeyTenant(publicKey);
-  const [row] = await db
-    .select({ id: tenants.id, settings: tenants.settings })
-    .from(tenants)
-    .where(tenantId ? eq(tenants.id, tenantId) : sql`json_extract(${tenants.settings}, '$.widget.publicKey') = ${publicKey}`)
-    .limit(1);
+  if (!tenantId) return null;
+  const [row] = await widgetKeyLookup(db, tenantId);
   if (!row) return null;
   const settings = SettingsSchema.safeParse(row.settings ?? {});
   if (!settings.success || settings.data.widget?.publicKey !== publicKey) return null;
@@ -58,14 +71,14 @@ async function tenantOfKey(db: Db, publicKey: string) {
 
 /**
  * `POST /w/session`: whether the widget shows, and if so a new in-app invitation (or the
- * unanswered one of the last hour) with its link token and texts. The user id must carry the
- * tenant's HMAC; the contact is the one whose external id is the user id (created when new).
+ * unanswered one of the last hour) with its link token and texts. The user id, touchpoint and
+ * unit must carry the tenant's HMAC; the contact is the one whose external id is the user id (created when new).
  * Fatigue as for every channel: no invitation to this contact, and no answer from it, within
  * the tenant's fatigueDays. Three round trips: the tenant, one batch of reads, one of writes.
  */
 export async function widgetSession(db: Db, config: Config, body: SessionRequest, acceptLanguage: string | null, now: number): Promise<SessionOutcome> {
   const tenant = await tenantOfKey(db, body.publicKey);
-  if (!tenant || !(await validSignature(tenant.secret, body.userId, body.signature))) return { kind: 'unauthorized' };
+  if (!tenant || !(await validSignature(tenant.secret, widgetMessage(body), body.signature))) return { kind: 'unauthorized' };
   const { tenantId, settings } = tenant;
   const fatigueCutoff = now - settings.fatigueDays * DAY;
   const ofContact = and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, body.userId));

@@ -283,7 +283,8 @@ describe('the widget in a host page', () => {
 
   beforeAll(async () => {
     widget = await api('POST', '/api/v1/settings/widget-key');
-    const signature = createHmac('sha256', widget.secret).update(userId).digest('hex');
+    // The tenant's backend signs user, touchpoint and unit (docs/widget.md).
+    const signature = createHmac('sha256', widget.secret).update(`${userId}\n${multi.key}\n${berlin}`).digest('hex');
     const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Acme customer portal</title></head>
 <body><main><h1>Your tickets</h1><p>Ticket 4711 was resolved yesterday.</p></main>
 <script src="${base}/widget.js" data-key="${widget.publicKey}" data-user="${userId}" data-signature="${signature}" data-touchpoint="${multi.key}" data-unit="${berlin}"></script>

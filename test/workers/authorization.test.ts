@@ -685,6 +685,17 @@ for (const unit of ['emea', 'quickserve'] as UnitKey[]) {
   });
 }
 
+for (const unit of ['emea', 'quickserve'] as UnitKey[]) {
+  matrix('POST /api/v1/touchpoints/{id}/links/revoke', `revoke an anonymous link for ${LABEL[unit]}`, (login) => writeStatus(login, unit, 200), async (login, expected) => {
+    const { touchpointId } = await answerTargets();
+    const url = (await call('POST', `/api/v1/touchpoints/${touchpointId}/links`, { token: admin(), body: { unitId: U(unit) } })).body.url;
+    const res = await call('POST', `/api/v1/touchpoints/${touchpointId}/links/revoke`, { token: tokenOf(login), body: { url } });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'touchpoint.link_revoke', touchpointId);
+    else refused.push({ name: `${login} POST /api/v1/touchpoints/{id}/links/revoke`, requestId: res.headers.get('x-request-id')! });
+  });
+}
+
 // ---- Recovery cases ----------------------------------------------------------------------------
 
 /** Who reads cases of units in reach: admin, analyst, manager, vendor; everyone reads the cases they own; a viewer none. */

@@ -196,10 +196,12 @@ export async function anonymousLink(s: SurveySetup, unitId: string | undefined, 
 
 /** A form state as a page rendered `ageMs` ago would carry (old enough not to be too fast by default). */
 export const stateFor = (subject: string, opts: Partial<FormState> & { ageMs?: number } = {}) =>
-  signFormState(config(), subject, { t: Date.now() - (opts.ageMs ?? 10_000), v: opts.v ?? 1, l: opts.l ?? 'en', ...(opts.r ? { r: opts.r } : {}) });
+  signFormState(config(), subject, { t: Date.now() - (opts.ageMs ?? 10_000), v: opts.v ?? 1, l: opts.l ?? 'en', ...(opts.r ? { r: opts.r } : {}), ...(opts.n ? { n: opts.n } : {}) });
 
 export const invitationState = (inv: Invite, opts: Partial<FormState> & { ageMs?: number } = {}) => stateFor(`inv:${inv.id}`, opts);
-export const anonymousState = (s: SurveySetup, unitId: string | undefined, opts: Partial<FormState> & { ageMs?: number } = {}) => stateFor(`tp:${s.touchpointId}:${unitId}`, opts);
+/** An anonymous page's state: a page of its own (a fresh nonce) unless `n` is given. */
+export const anonymousState = (s: SurveySetup, unitId: string | undefined, opts: Partial<FormState> & { ageMs?: number } = {}) =>
+  stateFor(`tp:${s.touchpointId}:${unitId}`, { n: `page-${uniq()}${uniq()}`, ...opts });
 
 /** A client address of its own (every call gets one unless told), so rate limits and bulk counts of tests never meet. */
 export const freshIp = () => `198.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;

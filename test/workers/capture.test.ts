@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rateLimits, responses, rollups, touchpoints } from '../../src/db/schema';
-import { subscribeAll } from './case-fixture';
+import { caseOf, deliverCaptured, subscribeAll } from './case-fixture';
 import { foldTenant } from '../../src/scores/fold';
 import { sha256Hex } from '../../src/lib/ids';
 import { QUALITY } from '../../src/responses/quality';
@@ -23,6 +23,7 @@ import {
   send,
   sent,
   type Invite,
+  type SendResult,
   type SurveySetup,
 } from './capture-fixture';
 import { call, db, makeTenant, type Fixture } from './support';
@@ -69,8 +70,8 @@ describe('capture by JSON', () => {
       segment: 'smb',
       lifetimeValue: 1200,
     });
-    // The fingerprint is a hash of tenant, address and agent; the address itself is nowhere.
-    expect(row!.clientHash).toBe(await sha256Hex(`${t.tenantId}\n${ip}\nUA-1`));
+    // A personal invitation's answer keeps no client fingerprint; the address itself is nowhere.
+    expect(row!.clientHash).toBeNull();
     expect(JSON.stringify(row)).not.toContain(ip);
     expect((await invitationOf(t.tenantId, inv.id)).status).toBe('answered');
     // A detractor: the message names the unit's path, so the follow-up reads the unit's chain with the answer.
@@ -283,15 +284,26 @@ describe('quality flags', () => {
     expect(capturedFor(bot.body.responseId)).toHaveLength(1);
   });
 
-  it(`too fast: under ${QUALITY.minMs / 1000} s after the server rendered the page (signed state), or with a forged state`, async () => {
-    const [a, b, c] = (await Promise.all([1, 2, 3].map(() => makeInvitation(std, t.units.berlin)))) as [Invite, Invite, Invite];
-    const fast = await send('POST', a.path, { json: { score: 6, state: await invitationState(a, { ageMs: 500 }) } });
+  it(`too fast (anonymous links): under ${QUALITY.minMs / 1000} s after the server rendered the page (signed state), or with a forged state`, async () => {
+    const { path } = await anonymousLink(std, t.units.berlin);
+    const fast = await send('POST', path, { json: { score: 6, state: await anonymousState(std, t.units.berlin, { ageMs: 500 }) } });
     expect(await flagsOf(fast.body.responseId)).toEqual({ flags: ['too_fast'], counted: false });
-    const calm = await send('POST', b.path, { json: { score: 6, state: await invitationState(b, { ageMs: QUALITY.minMs + 500 }) } });
+    const calm = await send('POST', path, { json: { score: 6, state: await anonymousState(std, t.units.berlin, { ageMs: QUALITY.minMs + 500 }) } });
     expect(await flagsOf(calm.body.responseId)).toEqual({ flags: [], counted: true });
-    // A state signed for another invitation (or altered) proves nothing: too fast.
-    const borrowed = await send('POST', c.path, { json: { score: 6, state: await invitationState(b, { ageMs: 60_000 }) } });
+    // A state signed for another link (or altered) proves nothing: too fast.
+    const borrowed = await send('POST', path, { json: { score: 6, state: await anonymousState(std, t.units.paris, { ageMs: 60_000 }) } });
     expect(await flagsOf(borrowed.body.responseId)).toEqual({ flags: ['too_fast'], counted: false });
+  });
+
+  it('a personal invitation answered within a second of its page counts, and its detractor gets a case', async () => {
+    const inv = await makeInvitation(std, t.units.berlin);
+    const res = await send('POST', inv.path, { json: { score: 0, state: await invitationState(inv, { ageMs: 200 }) } });
+    expect(res.status, res.text).toBe(200);
+    expect(await flagsOf(res.body.responseId)).toEqual({ flags: [], counted: true });
+    const [message] = capturedFor(res.body.responseId);
+    expect(message!.body.unitPath).toBe(t.paths.berlin!.path);
+    expect(await deliverCaptured(t.tenantId, res.body.responseId, 1, message!.body.unitPath)).toMatchObject({ acked: true });
+    expect(await caseOf(t.tenantId, res.body.responseId)).toHaveLength(1);
   });
 
   it('test and employee contacts are flagged; an ordinary contact is not', async () => {
@@ -304,20 +316,33 @@ describe('quality flags', () => {
     expect(await flagsOf(ids[2])).toEqual({ flags: [], counted: true });
   });
 
-  it(`bulk: past ${QUALITY.bulkMax} answers from one client in 10 minutes the rest are flagged; another client is not`, async () => {
+  it(`bulk (anonymous links): past ${QUALITY.bulkMax} answers from one address in 10 minutes the rest are flagged, whatever the user agent; another address is not`, async () => {
     const ip = freshIp();
-    const invs = await Promise.all(Array.from({ length: QUALITY.bulkMax + 2 }, () => makeInvitation(std, t.units.americas)));
+    const links = await Promise.all(Array.from({ length: QUALITY.bulkMax + 2 }, () => makeSurvey(t.tenantId)));
     const flags: string[][] = [];
-    for (const inv of invs) {
-      const res = await send('POST', inv.path, { json: { score: 10 }, ip, userAgent: 'bulk-bot/1.0' });
+    for (const [i, s] of links.entries()) {
+      const res = await send('POST', (await anonymousLink(s, t.units.americas)).path, { json: { score: 10, state: await anonymousState(s, t.units.americas) }, ip, userAgent: `browser ${i}` });
       flags.push((await responseById(t.tenantId, res.body.responseId))!.qualityFlags);
     }
     expect(flags.slice(0, QUALITY.bulkMax)).toEqual(Array(QUALITY.bulkMax).fill([]));
     expect(flags.slice(QUALITY.bulkMax)).toEqual([['bulk'], ['bulk']]);
-    // Same address, another browser: another client.
-    const other = await makeInvitation(std, t.units.americas);
-    const res = await send('POST', other.path, { json: { score: 10 }, ip, userAgent: 'Mozilla/5.0 other' });
-    expect(await flagsOf(res.body.responseId)).toEqual({ flags: [], counted: true });
+    const other = await send('POST', (await anonymousLink(std, t.units.americas)).path, { json: { score: 10, state: await anonymousState(std, t.units.americas) } });
+    expect(await flagsOf(other.body.responseId)).toEqual({ flags: [], counted: true });
+  });
+
+  it('15 colleagues answering their own invitations from one office address and browser build: all 15 count in the scores', async () => {
+    const office = await makeTenant('Office');
+    const s = await makeSurvey(office.tenantId);
+    const ip = freshIp();
+    const invs = await Promise.all(Array.from({ length: 15 }, () => makeInvitation(s, office.units.paris)));
+    for (const inv of invs) {
+      const res = await send('POST', inv.path, { json: { score: 9, state: await invitationState(inv) }, ip, userAgent: 'Mozilla/5.0 (Windows NT 10.0) Chrome/126 office build' });
+      expect(res.body.status).toBe('recorded');
+      expect(await responseById(office.tenantId, res.body.responseId)).toMatchObject({ qualityFlags: [], counted: true });
+    }
+    const scores = await call('GET', `/api/v1/scores?unitId=${office.units.paris}`, { token: office.tokens.admin });
+    expect(scores.status, JSON.stringify(scores.body)).toBe(200);
+    expect(scores.body.items[0]).toMatchObject({ n: 15, promoters: 15 });
   });
 });
 
@@ -348,17 +373,61 @@ describe('anonymous touchpoint links', () => {
     expect(capturedFor(first.body.responseId)).toHaveLength(1);
   }, 15_000);
 
-  it('duplicate: the same client answering the same touchpoint again within 24 h; another client is not one', async () => {
+  it('duplicate: the same address answering the same touchpoint again within 24 h, whatever its user agent; another address is not one', async () => {
     const { path } = await anonymousLink(std, t.units.paris);
     const ip = freshIp();
-    const state = await anonymousState(std, t.units.paris);
-    const a = await send('POST', path, { json: { score: 9, state }, ip, userAgent: 'Phone A' });
-    const b = await send('POST', path, { json: { score: 9, state }, ip, userAgent: 'Phone A' });
-    const c = await send('POST', path, { json: { score: 9, state }, ip, userAgent: 'Phone B' });
-    expect(new Set([a.body.responseId, b.body.responseId, c.body.responseId]).size).toBe(3);
+    const page = () => anonymousState(std, t.units.paris);
+    const a = await send('POST', path, { json: { score: 9, state: await page() }, ip, userAgent: 'Phone A' });
+    const b = await send('POST', path, { json: { score: 9, state: await page() }, ip, userAgent: 'Phone A' });
+    const c = await send('POST', path, { json: { score: 9, state: await page() }, ip, userAgent: 'Phone B' });
+    const d = await send('POST', path, { json: { score: 9, state: await page() }, userAgent: 'Phone A' });
+    expect(new Set([a, b, c, d].map((r) => r.body.responseId)).size).toBe(4);
     expect((await responseById(t.tenantId, a.body.responseId))!.qualityFlags).toEqual([]);
     expect(await responseById(t.tenantId, b.body.responseId)).toMatchObject({ qualityFlags: ['duplicate'], counted: false });
-    expect(await responseById(t.tenantId, c.body.responseId)).toMatchObject({ qualityFlags: [], counted: true });
+    expect(await responseById(t.tenantId, c.body.responseId)).toMatchObject({ qualityFlags: ['duplicate'], counted: false });
+    expect(await responseById(t.tenantId, d.body.responseId)).toMatchObject({ qualityFlags: [], counted: true });
+  });
+
+  it('one page, one answer: its state posted again (12 user agents, one address) continues the same response and counts once', async () => {
+    const s = await makeSurvey(t.tenantId);
+    const { path } = await anonymousLink(s, t.units.newYork);
+    const ip = freshIp();
+    const state = await anonymousState(s, t.units.newYork);
+    const results: SendResult[] = [];
+    for (let i = 0; i < 12; i++) results.push(await send('POST', path, { json: { score: 10, state }, ip, userAgent: `stuffer ${i}` }));
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
+    const ids = new Set(results.map((r) => r.body.responseId));
+    expect(ids.size).toBe(1);
+    expect(results.map((r) => r.body.status)).toEqual(['recorded', ...Array(11).fill('unchanged')]);
+    // A later post of the page's state may still add the comment, to the same response.
+    const more = await send('POST', path, { json: { score: 0, comment: 'Quick service', state }, ip });
+    expect(more.body).toMatchObject({ responseId: results[0]!.body.responseId, status: 'updated', score: 10 });
+    const rows = await db().select().from(responses).where(and(eq(responses.tenantId, t.tenantId), eq(responses.touchpointId, s.touchpointId)));
+    expect(rows.filter((r) => r.counted)).toHaveLength(1);
+    // The client's key is a keyed hash of the address: neither the address nor its plain SHA-256.
+    const row = rows.find((r) => r.id === results[0]!.body.responseId)!;
+    expect(row.clientHash).toMatch(/^[0-9a-f]{64}$/);
+    expect([await sha256Hex(ip), await sha256Hex(`${t.tenantId}\n${ip}`), await sha256Hex(`${t.tenantId}\n${ip}\nstuffer 0`)]).not.toContain(row.clientHash);
+    expect(JSON.stringify(row)).not.toContain(ip);
+  });
+
+  it('one page\'s state posted 10 times at once makes one response', async () => {
+    const { path } = await anonymousLink(full, t.units.newYork);
+    const state = await anonymousState(full, t.units.newYork);
+    const ip = freshIp();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => send('POST', path, { json: { score: 3, state }, ip, userAgent: `racer ${i}` })));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(new Set(results.map((r) => r.body.responseId)).size).toBe(1);
+    expect(results.filter((r) => r.body.status === 'recorded')).toHaveLength(1);
+  });
+
+  it('each rendered page carries a nonce of its own', async () => {
+    const { path } = await anonymousLink(std, t.units.berlin);
+    const stateOf = async () => /name="state" value="([^"]+)"/.exec((await send('GET', path)).text)![1]!;
+    const nonceOf = (state: string) => JSON.parse(atob(state.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/'))).n;
+    const [one, two] = [nonceOf(await stateOf()), nonceOf(await stateOf())];
+    expect(one).toMatch(/^[\w-]{20,}$/);
+    expect(two).not.toBe(one);
   });
 
   it('without the page (no signed state) an anonymous answer is too fast; a state cannot continue another touchpoint\'s response', async () => {
@@ -393,6 +462,64 @@ describe('anonymous touchpoint links', () => {
     // The counter's key is a hash, never the address.
     const keys = (await db().select({ key: rateLimits.key }).from(rateLimits)).map((r) => r.key);
     expect(keys.some((k) => k.includes(ip))).toBe(false);
+  });
+
+  it('one anonymous link is revoked: its page and submits answer 410 Gone, another link of the same touchpoint and unit keeps working', async () => {
+    const s = await makeSurvey(t.tenantId);
+    const issue = async () => (await call('POST', `/api/v1/touchpoints/${s.touchpointId}/links`, { token: t.tokens.admin, body: { unitId: t.units.paris } })).body.url as string;
+    const [doomed, kept] = [await issue(), await issue()];
+    expect(doomed).not.toBe(kept);
+    const [doomedPath, keptPath] = [new URL(doomed).pathname, new URL(kept).pathname];
+    const first = await send('POST', doomedPath, { json: { score: 4, state: await anonymousState(s, t.units.paris) } });
+    expect(first.status).toBe(200);
+
+    // A manager of the unit may not; the admin may, by the link's URL.
+    const byManager = await call('POST', `/api/v1/touchpoints/${s.touchpointId}/links/revoke`, { token: t.tokens.manager, body: { url: doomed } });
+    expect(byManager.status).toBe(403);
+    const revoked = await call('POST', `/api/v1/touchpoints/${s.touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url: doomed } });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body).toMatchObject({ touchpointId: s.touchpointId, unitId: t.units.paris, revokedAt: expect.any(String), expiresAt: expect.any(String) });
+    const audit = await call('GET', `/api/v1/audit-log?targetType=touchpoint&targetId=${s.touchpointId}`, { token: t.tokens.admin });
+    expect(audit.body.items[0]).toMatchObject({ action: 'touchpoint.link_revoke', requestId: revoked.headers.get('x-request-id'), details: { unitId: t.units.paris } });
+    // Again (by the bare token): the same answer, nothing more written.
+    const again = await call('POST', `/api/v1/touchpoints/${s.touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url: doomedPath.slice(3) } });
+    expect(again.body).toEqual(revoked.body);
+    expect((await call('GET', `/api/v1/audit-log?targetType=touchpoint&targetId=${s.touchpointId}`, { token: t.tokens.admin })).body.items).toHaveLength(audit.body.items.length);
+
+    const page = await send('GET', doomedPath, { headers: { 'accept-language': 'en' } });
+    expect(page.status).toBe(410);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.text).toContain('This survey has closed.');
+    const submit = await send('POST', doomedPath, { json: { score: 9, state: await anonymousState(s, t.units.paris) } });
+    expect(submit.status).toBe(410);
+    expect(submit.body.error.code).toBe('GONE');
+    const form = await send('POST', doomedPath, { form: { score: '9', state: await anonymousState(s, t.units.paris) } });
+    expect(form.status).toBe(410);
+    // The answer already given cannot be continued through the revoked link either; it stays.
+    const more = await send('POST', doomedPath, { json: { comment: 'late', state: first.body.state } });
+    expect(more.status).toBe(410);
+    expect(await responseById(t.tenantId, first.body.responseId)).toMatchObject({ score: 4, comment: null });
+
+    expect((await send('GET', keptPath)).status).toBe(200);
+    const other = await send('POST', keptPath, { json: { score: 9, state: await anonymousState(s, t.units.paris) } });
+    expect(other.body).toMatchObject({ status: 'recorded' });
+  });
+
+  it('revoking refuses what is not one of the touchpoint\'s links', async () => {
+    const s = await makeSurvey(t.tenantId);
+    const revoke = (touchpointId: string, url: string) => call('POST', `/api/v1/touchpoints/${touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url } });
+    const link = (await anonymousLink(std, t.units.berlin)).token;
+    expect((await revoke(s.touchpointId, link)).status).toBe(404);
+    const invitation = await makeInvitation(std, t.units.berlin);
+    const asLink = await revoke(std.touchpointId, invitation.token);
+    expect(asLink.status).toBe(422);
+    expect(asLink.body.error.details).toEqual([{ path: 'body.url', message: 'not an anonymous survey link' }]);
+    expect((await revoke(std.touchpointId, 'https://example.test/s/garbage')).status).toBe(422);
+    const expired = (await anonymousLink(std, t.units.berlin, Date.now() - 60_000)).token;
+    expect((await revoke(std.touchpointId, expired)).status).toBe(422);
+    expect((await call('POST', `/api/v1/touchpoints/${std.touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url: link, extra: 1 } })).status).toBe(400);
+    // Nothing of it was revoked.
+    expect((await send('GET', `/s/${link}`)).status).toBe(200);
   });
 
   it('the link route refuses an unknown unit, an inactive touchpoint and an unpublished survey', async () => {
@@ -434,6 +561,31 @@ describe('include and exclude', () => {
       ['response.include', 'Checked with the customer: a real answer', included.headers.get('x-request-id')],
     ]);
     expect(log.body.items[1].details).toMatchObject({ counted: true, wasCounted: false, qualityFlags: ['honeypot'] });
+  });
+
+  it('an anonymous detractor flagged on capture and included later by an admin gets its case, exactly once', async () => {
+    const { path } = await anonymousLink(std, t.units.berlin);
+    // Without the page: too fast, not counted, so the follow-up opens no case.
+    const id = (await send('POST', path, { json: { score: 1, comment: 'Nobody came' } })).body.responseId;
+    expect(await responseById(t.tenantId, id)).toMatchObject({ qualityFlags: ['too_fast'], counted: false });
+    for (const m of capturedFor(id)) expect((await deliverCaptured(t.tenantId, id, 1, m.body.unitPath)).acked).toBe(true);
+    expect(await caseOf(t.tenantId, id)).toHaveLength(0);
+
+    sent.length = 0;
+    const admin = { authorization: `Bearer ${t.tokens.admin}` };
+    const moderate = (action: 'include' | 'exclude') => send('POST', `/api/v1/responses/${id}/${action}`, { json: { reason: 'Checked with the site: a real visit' }, headers: admin });
+    expect((await moderate('include')).status).toBe(200);
+    // The include hands the answer to the normal follow-up path: the message of a new answer.
+    expect(capturedFor(id).map((m) => m.body)).toEqual([{ type: 'response.captured', tenantId: t.tenantId, responseId: id, idempotencyKey: `response.captured:${id}`, unitPath: t.paths.berlin!.path }]);
+    expect((await deliverCaptured(t.tenantId, id, 1, t.paths.berlin!.path)).acked).toBe(true);
+    const [opened] = await caseOf(t.tenantId, id);
+    expect(opened).toMatchObject({ status: 'open', score: 1 });
+
+    // Excluded and included again, the message redelivered: still the one case.
+    expect((await moderate('exclude')).status).toBe(200);
+    expect((await moderate('include')).status).toBe(200);
+    for (const m of capturedFor(id)) expect((await deliverCaptured(t.tenantId, id, 1, m.body.unitPath)).acked).toBe(true);
+    expect((await caseOf(t.tenantId, id)).map((c) => c.id)).toEqual([opened!.id]);
   });
 
   it('a correction of a folded answer recomputes its rollup cell', async () => {

@@ -74,6 +74,8 @@ const bToken: Record<Cred, string> = { session: '', 'api key': '' };
 let bKeyId: string;
 let bSurveyId: string;
 let bTouchpointId: string;
+/** An anonymous link of A's touchpoint for Berlin. */
+let aLinkUrl: string;
 /** B's own contact (external id), touchpoint key and wave; A's event id and its second contact as A reads it. */
 let bContact: string;
 let bTouchpointKey: string;
@@ -513,6 +515,22 @@ const CASES: IsolationCase[] = [
     expect: 'not-found',
     request: (x) => json(`/api/v1/touchpoints/${bTouchpointId}/links`, 'POST', { unitId: x.unit }),
   },
+  {
+    op: 'POST /api/v1/touchpoints/{id}/links/revoke',
+    name: "revoke A's anonymous link",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}/links/revoke`, 'POST', { url: aLinkUrl }),
+    after: async () => expect((await call('GET', new URL(aLinkUrl).pathname)).status).toBe(200),
+  },
+  {
+    op: 'POST /api/v1/touchpoints/{id}/links/revoke',
+    name: "revoke A's anonymous link through B's touchpoint (the link in the body)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: () => json(`/api/v1/touchpoints/${bTouchpointId}/links/revoke`, 'POST', { url: aLinkUrl }),
+    after: async () => expect((await call('GET', new URL(aLinkUrl).pathname)).status).toBe(200),
+  },
 
   // Contacts, events and waves. External ids, event ids and touchpoint keys are each tenant's
   // own namespace: B using one of A's makes or finds B's own record, never A's.
@@ -807,6 +825,9 @@ beforeAll(async () => {
   expect(aTouchpoint.status).toBe(201);
   bSurveyId = bSurvey!.body.id;
   bTouchpointId = bTouchpoint.body.id;
+  const aLink = await call('POST', `/api/v1/touchpoints/${aTouchpoint.body.id}/links`, { token: A.tokens.admin, body: { unitId: A.units.berlin } });
+  expect(aLink.status).toBe(201);
+  aLinkUrl = aLink.body.url;
 
   // A's settings with a webhook of its own, and an invitation in Berlin.
   const aHook = `https://hooks-${uniq()}.a.test/nps`;

@@ -5,6 +5,7 @@ import { hex } from '../../src/lib/ids';
 import { signSurveyLink } from '../../src/surveys/token';
 import { signTouchpointLink } from '../../src/survey-page/touchpoint-token';
 import { WIDGET_SCRIPT } from '../../src/widget/script';
+import { widgetKeyLookup } from '../../src/widget/session';
 import {
   anonymousLink,
   config,
@@ -225,12 +226,16 @@ describe('widget', () => {
   let secret: string;
   let publicKey: string;
   let inApp: SurveySetup;
-  const sign = async (userId: string, key = secret) => {
+  /** What the tenant's backend signs (docs/widget.md): user id, touchpoint key and unit id (empty for none), one a line. */
+  const sign = async (userId: string, touchpoint = inApp.touchpointKey, unitId = '', key = secret) => {
     const k = await crypto.subtle.importKey('raw', new TextEncoder().encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    return hex(await crypto.subtle.sign('HMAC', k, new TextEncoder().encode(userId)));
+    return hex(await crypto.subtle.sign('HMAC', k, new TextEncoder().encode(`${userId}\n${touchpoint}\n${unitId}`)));
   };
-  const session = async (userId: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-    send('POST', '/w/session', { json: { publicKey, userId, signature: await sign(userId), touchpoint: inApp.touchpointKey, ...extra }, headers });
+  /** A session whose signature covers what it sends. */
+  const session = async (userId: string, extra: { touchpoint?: string; unitId?: string } = {}, headers: Record<string, string> = {}) => {
+    const body = { publicKey, userId, touchpoint: inApp.touchpointKey, ...extra };
+    return send('POST', '/w/session', { json: { ...body, signature: await sign(userId, body.touchpoint, body.unitId) }, headers });
+  };
 
   beforeAll(async () => {
     secret = hex(crypto.getRandomValues(new Uint8Array(32)));
@@ -277,8 +282,8 @@ describe('widget', () => {
     const answer = await send('POST', `/s/${first.body.token}`, { json: { score: 8, state: first.body.state } });
     expect(answer.body.status).toBe('recorded');
     const [row] = await responseOf(t.tenantId, inv!.id);
-    // The session was just now: the state says so, and a score this fast is flagged.
-    expect(row).toMatchObject({ channel: 'in_app', score: 8, locale: 'de', qualityFlags: ['too_fast'] });
+    // A signed user's in-app invitation is personal: a score right after the prompt counts.
+    expect(row).toMatchObject({ channel: 'in_app', score: 8, locale: 'de', qualityFlags: [], counted: true });
     expect(await session(userId)).toMatchObject({ status: 200, body: { show: false, reason: 'fatigue' } });
   });
 
@@ -318,7 +323,7 @@ describe('widget', () => {
     const wrongSig = await send('POST', '/w/session', { json: { publicKey, userId, signature: await sign(`${userId}x`), touchpoint: inApp.touchpointKey } });
     expect(wrongSig.status).toBe(401);
     expect(wrongSig.body.error.code).toBe('UNAUTHORIZED');
-    const otherSecret = await send('POST', '/w/session', { json: { publicKey, userId, signature: await sign(userId, 'another-secret-0000000000000000'), touchpoint: inApp.touchpointKey } });
+    const otherSecret = await send('POST', '/w/session', { json: { publicKey, userId, signature: await sign(userId, inApp.touchpointKey, '', 'another-secret-0000000000000000'), touchpoint: inApp.touchpointKey } });
     expect(otherSecret.status).toBe(401);
     const wrongKey = await send('POST', '/w/session', { json: { publicKey: `wpk_${t.tenantId}_0000000000000000`, userId, signature: await sign(userId), touchpoint: inApp.touchpointKey } });
     expect(wrongKey.status).toBe(401);
@@ -339,5 +344,48 @@ describe('widget', () => {
     expect(res.body.show).toBe(true);
     const [inv] = await db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, `widget:${userId}`)));
     expect(inv!.unitId).toBe(t.units.paris);
+  });
+
+  it('the signature covers the touchpoint and the unit: a user signed for one cannot answer under another, and nothing is created', async () => {
+    const userId = `user-${uniq()}`;
+    const other = await makeSurvey(t.tenantId, { channels: ['in_app'] });
+    const signed = { publicKey, userId, touchpoint: inApp.touchpointKey, unitId: t.units.paris, signature: await sign(userId, inApp.touchpointKey, t.units.paris) };
+    const attempts = [
+      { ...signed, unitId: t.units.newYork },
+      { ...signed, unitId: undefined },
+      { ...signed, touchpoint: other.touchpointKey },
+      // The old form, a signature of the user id alone, no longer passes.
+      { ...signed, unitId: undefined, signature: hex(await crypto.subtle.sign('HMAC', await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']), new TextEncoder().encode(userId))) },
+    ];
+    for (const json of attempts) {
+      const res = await send('POST', '/w/session', { json });
+      expect(res.status, JSON.stringify(json)).toBe(401);
+      expect(res.body.error.code).toBe('UNAUTHORIZED');
+    }
+    const bySource = () => db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, `widget:${userId}`)));
+    expect(await bySource()).toEqual([]);
+    // Line breaks would make the signed message ambiguous: refused.
+    expect((await send('POST', '/w/session', { json: { ...signed, userId: `${userId}\nx` } })).status).toBe(400);
+    // As signed, it works, and the invitation is the signed unit's.
+    const ok = await send('POST', '/w/session', { json: signed });
+    expect(ok.body.show).toBe(true);
+    expect((await bySource()).map((i) => [i.unitId, i.touchpointId])).toEqual([[t.units.paris, inApp.touchpointId]]);
+  });
+
+  it('an unknown key is 401 without looking through tenants: a key not of the issued shape is not found even when some settings hold it', async () => {
+    const userId = `user-${uniq()}`;
+    const odd = await makeTenant('Widget odd key');
+    const oddKey = `legacy-${uniq()}${uniq()}`;
+    await db().update(tenants).set({ settings: { widget: { publicKey: oddKey, secret } } }).where(eq(tenants.id, odd.tenantId));
+    const oddTp = await makeSurvey(odd.tenantId, { channels: ['in_app'] });
+    const res = await send('POST', '/w/session', { json: { publicKey: oddKey, userId, touchpoint: oddTp.touchpointKey, signature: await sign(userId, oddTp.touchpointKey) } });
+    expect(res.status).toBe(401);
+    expect((await send('POST', '/w/session', { json: { publicKey: `wpk_${odd.tenantId}_0123456789abcdef`, userId, touchpoint: oddTp.touchpointKey, signature: await sign(userId, oddTp.touchpointKey) } })).status).toBe(401);
+    // The lookup of an issued key reads the tenant by its primary key: no table scan.
+    const { sql: text, params } = widgetKeyLookup(db(), odd.tenantId).toSQL();
+    const plan = await db().$client.execute({ sql: `explain query plan ${text}`, args: params as never });
+    const details = plan.rows.map((r) => String(r.detail));
+    expect(details.length).toBeGreaterThan(0);
+    expect(details.every((d) => /^SEARCH tenants USING INDEX/.test(d)), details.join('; ')).toBe(true);
   });
 });
