@@ -23,7 +23,8 @@ export default defineConfig({
             main: './src/worker.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { LIBSQL_URL: inject('libsqlUrl'), ENVIRONMENT: 'test', JWT_KEYS: TEST_JWT_KEYS },
+              // The provider stand-in is on 127.0.0.1: outbound calls may reach it (and nothing else internal).
+              bindings: { LIBSQL_URL: inject('libsqlUrl'), ENVIRONMENT: 'test', JWT_KEYS: TEST_JWT_KEYS, OUTBOUND_ALLOW: inject('providerUrl') },
             },
           })),
         ],

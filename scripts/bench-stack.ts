@@ -105,7 +105,8 @@ function frozenApp(dataDir: string): string {
   return app;
 }
 
-export async function startStack(dataDir: string, log: (line: string) => void, inspectorPort?: number): Promise<Stack> {
+/** `vars`: more Worker vars, e.g. OUTBOUND_ALLOW for the bench's provider stand-in. */
+export async function startStack(dataDir: string, log: (line: string) => void, inspectorPort?: number, vars: Record<string, string> = {}): Promise<Stack> {
   const dbFile = join(dataDir, 'nps.db');
   const [libsqlPort, workerPort] = [await freePort(), await freePort()];
   const logFile = createWriteStream(join(dataDir, 'stack.log'));
@@ -140,7 +141,7 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
   const options = {
     ip: HOST,
     port: workerPort,
-    vars: { LIBSQL_URL: libsqlUrl, ENVIRONMENT: 'development', PUBLIC_BASE_URL: workerUrl, BENCH: '1' },
+    vars: { LIBSQL_URL: libsqlUrl, ENVIRONMENT: 'development', PUBLIC_BASE_URL: workerUrl, BENCH: '1', ...vars },
     persistTo: join(dataDir, 'wrangler'),
     inspectorPort,
   };

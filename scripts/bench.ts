@@ -437,8 +437,7 @@ async function measureEndToEnd(org: Org, token: string, rng: Rng) {
   log(`end to end: ${n} answers from events to rollups, rows counted at the libSQL server`);
   const externalIds = insertFreshContacts(stack.dbFile, org, n, 'e2e-', rng);
   const touchpoint = 'support-resolution';
-  // Email through a real HTTP stand-in for the mail provider, as in production: no dev-outbox rows.
-  const provider = await startProviderStub();
+  // Email through a real HTTP stand-in for the mail provider (started with the stack), as in production: no dev-outbox rows.
   const configured = await http.send({ method: 'PATCH', path: '/api/v1/settings', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email: { baseUrl: `${provider.url}/t/bench`, from: 'nps@bench.test', apiKey: 'bench-key' } }) });
   if (configured.status !== 200) throw new Error(`settings failed: ${configured.status} ${configured.body.slice(0, 300)}`);
   await stack.quiesce();
@@ -505,7 +504,6 @@ async function measureEndToEnd(org: Org, token: string, rng: Rng) {
     await stack.tick();
     if (pending(org) > 0) throw new Error(`${pending(org)} answers left unfolded after one tick`);
   });
-  await provider.close();
   results.e2e = { answers: n, steps, outbox };
   const total = steps.reduce((a, s) => ({ w: a.w + s.stats.rowsWritten, r: a.r + s.stats.rowsRead }), { w: 0, r: 0 });
   log(`  per answer: ${fmt(total.w / n, 2)} rows written, ${fmt(total.r / n, 2)} rows read`);
@@ -874,7 +872,9 @@ function writeReport() {
 const dataDir = mkdtempSync(join(tmpdir(), 'nps-bench-'));
 const loadAtStart = loadAverage();
 log(`${QUICK ? 'quick run' : 'full run'}: ${int(TOTAL)} answers, checkpoints ${CHECKPOINTS.map(int).join(', ')}; data in ${dataDir}`);
-const stack = await startStack(dataDir, log);
+// The mail provider's stand-in, on 127.0.0.1: the Worker may call it because the stack allows its origin.
+const provider = await startProviderStub();
+const stack = await startStack(dataDir, log, undefined, { OUTBOUND_ALLOW: provider.url });
 const sampler = new ProcessWatch(
   [
     { pid: process.pid, role: 'bench driver (Node)' },
@@ -910,6 +910,7 @@ try {
   results.memory = sampler.stop();
   http.close();
   await stack.stop();
+  await provider.close();
   if (!interrupted) writeReport();
   if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
   else log(`data kept in ${dataDir}`);

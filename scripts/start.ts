@@ -23,9 +23,12 @@ await applyMigrations(db.url);
 const seeded = await seedDemoTenant(openDb(db.url));
 console.log(seeded.created ? 'demo tenant seeded' : 'demo tenant already present');
 
+// Local receivers a test runs on 127.0.0.1 (a webhook endpoint, a provider stand-in) are allowed
+// only when named (docs/delivery.md "Outbound requests"); nothing internal is reachable by default.
+const outboundAllow = process.env.OUTBOUND_ALLOW ? ['--var', `OUTBOUND_ALLOW:${process.env.OUTBOUND_ALLOW}`] : [];
 const wrangler: ChildProcess = spawn(
   join(ROOT, 'node_modules/.bin/wrangler'),
-  ['dev', '--ip', host, '--port', String(port), '--var', `LIBSQL_URL:${db.url}`, '--var', 'ENVIRONMENT:development', '--var', `PUBLIC_BASE_URL:${workerUrl}`, '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false', '--test-scheduled', ...(process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : [])],
+  ['dev', '--ip', host, '--port', String(port), '--var', `LIBSQL_URL:${db.url}`, '--var', 'ENVIRONMENT:development', '--var', `PUBLIC_BASE_URL:${workerUrl}`, ...outboundAllow, '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false', '--test-scheduled', ...(process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : [])],
   { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
 

@@ -18,16 +18,22 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   /** Where respondents reach the Worker: survey links in emails and SMS start with it. */
   PUBLIC_BASE_URL?: string;
+  /**
+   * Local stack and tests only: origins (`http://127.0.0.1:8799`, comma-separated) that outbound
+   * calls may reach although they are internal: the provider stand-ins. Refused in production.
+   */
+  OUTBOUND_ALLOW?: string;
   DELIVERY_QUEUE?: Queue<unknown>;
   WORKFLOW_QUEUE?: Queue<unknown>;
 }
 
+/** The published key of the local stack and tests; production refuses it. */
 const DEV_JWT_KEY = 'dev:insecure-development-key-change-me-0000000000';
 
 const configSchema = z
   .object({
     environment: z.enum(['development', 'test', 'production']),
-    libsqlUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }),
+    libsqlUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }).optional(),
     libsqlAuthToken: z.string().min(1).optional(),
     directoryUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }).optional(),
     directoryAuthToken: z.string().min(1).optional(),
@@ -47,11 +53,17 @@ const configSchema = z
       .int()
       .min(1024)
       .max(10 * 1024 * 1024),
+    /** Origins outbound calls may reach although internal (src/lib/outbound.ts): the local stand-ins. */
+    outboundAllow: z.array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)),
   })
   .superRefine((c, ctx) => {
-    if (c.environment === 'production' && c.jwtKeys.some((k) => `${k.kid}:${k.secret}` === DEV_JWT_KEY)) {
+    // The directory finds every tenant's database; without one, LIBSQL_URL is the one database.
+    if (!c.directoryUrl && !c.libsqlUrl) ctx.addIssue({ code: 'custom', path: ['libsqlUrl'], message: 'set DIRECTORY_URL (a directory of data databases) or LIBSQL_URL (one database for every tenant)' });
+    if (c.environment !== 'production') return;
+    if (c.jwtKeys.some((k) => `${k.kid}:${k.secret}` === DEV_JWT_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['jwtKeys'], message: 'the development JWT key must not be used in production' });
     }
+    if (c.outboundAllow.length) ctx.addIssue({ code: 'custom', path: ['outboundAllow'], message: 'OUTBOUND_ALLOW is for the local stack and tests only' });
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -71,12 +83,15 @@ const cache = new WeakMap<Env, Config>();
 
 /**
  * Validates the bindings once per env object; a misconfigured deploy fails loudly on its
- * first request instead of misbehaving later.
+ * first request instead of misbehaving later. Fail closed: a deploy that does not say otherwise
+ * is production, which has no defaults for its keys, database and public URL (README "Deploy");
+ * the development key and URL are defaults of the local stack and tests only.
  */
 export function loadConfig(env: Env): Config {
   const hit = cache.get(env);
   if (hit) return hit;
-  const environment = env.ENVIRONMENT ?? 'development';
+  const environment = env.ENVIRONMENT ?? 'production';
+  const local = environment === 'development' || environment === 'test';
   const parsed = configSchema.safeParse({
     environment,
     libsqlUrl: env.LIBSQL_URL,
@@ -85,10 +100,14 @@ export function loadConfig(env: Env): Config {
     directoryAuthToken: env.DIRECTORY_AUTH_TOKEN || undefined,
     regionTokens: Object.fromEntries(parseKeys(env.LIBSQL_TOKENS ?? '').map((k) => [k.kid, k.secret])),
     defaultRegion: env.DEFAULT_REGION ?? 'eu',
-    jwtKeys: parseKeys(env.JWT_KEYS ?? (environment === 'production' ? '' : DEV_JWT_KEY)),
+    jwtKeys: parseKeys(env.JWT_KEYS ?? (local ? DEV_JWT_KEY : '')),
     sessionTtlSeconds: env.SESSION_TTL_SECONDS ?? 8 * 3600,
     maxBodyBytes: env.MAX_BODY_BYTES ?? 64 * 1024,
-    publicBaseUrl: env.PUBLIC_BASE_URL ?? (environment === 'production' ? undefined : 'http://127.0.0.1:8787'),
+    publicBaseUrl: env.PUBLIC_BASE_URL ?? (local ? 'http://127.0.0.1:8787' : undefined),
+    outboundAllow: (env.OUTBOUND_ALLOW ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

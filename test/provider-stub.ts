@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
  *  - `ANY /t/<ns>/<path>` is recorded exactly (method, path, query, headers, raw body) and
  *    answered 201 `{"sid"}` for a Twilio `Messages.json`, else 200 `{"id"}` — or with a failure;
  *  - `POST /__control/<ns>` `{"failNext": n, "status": 503}` makes the next n requests fail
- *    with that status (`"status": 0` drops the connection instead: a network error);
+ *    with that status (`"status": 0` drops the connection instead: a network error; with
+ *    `"location"` the failure carries that Location header, e.g. a 302 redirect);
  *  - `GET /__requests/<ns>` answers the recorded requests, oldest first.
  */
 export interface RecordedRequest {
@@ -26,6 +27,7 @@ interface Namespace {
   requests: RecordedRequest[];
   failNext: number;
   status: number;
+  location?: string;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -37,8 +39,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 
@@ -56,13 +58,13 @@ export async function startProviderStub(): Promise<{ url: string; close: () => P
     const body = await readBody(req);
     let m: RegExpExecArray | null;
     if ((m = /^\/__control\/([\w-]+)$/.exec(url.pathname)) && req.method === 'POST') {
-      let control: { failNext?: number; status?: number };
+      let control: { failNext?: number; status?: number; location?: string };
       try {
         control = JSON.parse(body || '{}');
       } catch {
         return send(res, 400, { error: 'control body must be JSON' });
       }
-      Object.assign(space(m[1]!), { failNext: control.failNext ?? 0, status: control.status ?? 503 });
+      Object.assign(space(m[1]!), { failNext: control.failNext ?? 0, status: control.status ?? 503, location: control.location });
       return send(res, 200, { ok: true });
     }
     if ((m = /^\/__requests\/([\w-]+)$/.exec(url.pathname)) && req.method === 'GET') {
@@ -77,7 +79,7 @@ export async function startProviderStub(): Promise<{ url: string; close: () => P
       const answered = failing ? s.status : path.endsWith('/Messages.json') ? 201 : 200;
       s.requests.push({ method: req.method ?? '', path, query: url.search, headers, body, answered });
       if (answered === 0) return req.socket.destroy();
-      if (failing) return send(res, answered, { error: { message: `stub failure ${answered}` } });
+      if (failing) return send(res, answered, { error: { message: `stub failure ${answered}` } }, s.location ? { location: s.location } : {});
       counter++;
       return send(res, answered, path.endsWith('/Messages.json') ? { sid: `SM${counter}` } : { id: `msg_${counter}` });
     }

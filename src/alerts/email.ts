@@ -3,6 +3,7 @@ import { devOutbox } from '../db/schema';
 import { sendEmail } from '../delivery/channels';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
+import { outboundPolicy } from '../lib/outbound';
 import type { Settings } from '../settings/settings';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -20,7 +21,7 @@ export async function sendStaffEmail(
 ): Promise<{ sent: boolean; error?: string }> {
   if (settings.email) {
     const html = `<!doctype html><html><body><pre style="font-family:inherit;white-space:pre-wrap">${escapeHtml(m.text)}</pre></body></html>`;
-    const result = await sendEmail(settings.email, { to: m.to, subject: m.subject, text: m.text, html, invitationId: m.key, idempotencyKey: m.key });
+    const result = await sendEmail(outboundPolicy(config), settings.email, { to: m.to, subject: m.subject, text: m.text, html, invitationId: m.key, idempotencyKey: m.key });
     return result.outcome === 'sent' ? { sent: true } : { sent: false, error: result.error };
   }
   if (config.environment === 'development') {

@@ -29,7 +29,7 @@ export function breachOf(c: { status: string; firstContactAt: number | null; fir
 /** Cases with what escalating and notifying them needs: unit, tenant settings, comment, contact. */
 const casesInContext = (db: Db) =>
   db
-    .select({ c: cases, unitPath: units.path, unitName: units.name, settings: tenants.settings, comment: responses.comment, contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, attributes: contacts.attributes } })
+    .select({ c: cases, unitPath: units.path, unitName: units.name, unitTimezone: units.timezone, settings: tenants.settings, comment: responses.comment, contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, attributes: contacts.attributes } })
     .from(cases)
     .innerJoin(tenants, eq(tenants.id, cases.tenantId))
     .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
@@ -121,6 +121,7 @@ async function notifyEscalation(db: Db, config: Config, late: Late, owner: Perso
     score: c.score,
     comment: late.comment,
     unitName: late.unitName,
+    timeZone: late.unitTimezone,
     contact: late.contact?.externalId ? { ...late.contact, name: late.contact.attributes?.name } : null,
     link: caseLink(config, c.id),
     dueAt,

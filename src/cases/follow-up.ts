@@ -26,7 +26,7 @@ const load = (db: Db, tenantId: string, responseId: string) =>
   db
     .select({
       r: responses,
-      unit: { id: units.id, name: units.name, path: units.path },
+      unit: { id: units.id, name: units.name, path: units.path, timezone: units.timezone },
       contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale, supportTier: contacts.supportTier, segment: contacts.segment, accountId: contacts.accountId, contractSize: contacts.contractSize, attributes: contacts.attributes },
       rules: touchpoints.rules,
       settings: tenants.settings,
@@ -46,7 +46,9 @@ const load = (db: Db, tenantId: string, responseId: string) =>
  *     for a case-opening answer, the case with its `opened` event, audit row and `case.opened`,
  *     in one batch. The case's unique (tenant, response) key is the step: a second delivery hits
  *     it, the batch fails whole and nothing is written twice.
- *  2. step `response.captured:<id>:notify:<channel>`: the owner is told, once per channel.
+ *  2. step `response.captured:<id>:notify:<channel>`: the owner is told, once per channel, now
+ *     when the answer has its comment; else the case waits (`notify_due_at`, the tenant's grace)
+ *     and `notifyDueCases` tells the owner once the comment comes or the grace ends.
  * A failure in 2 throws; the redelivered message skips 1 and retries 2.
  */
 export async function followUp(config: Config, tenantId: string, responseId: string, unitPath?: string): Promise<void> {
@@ -78,6 +80,9 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const due = dueTimes(openedAt, targets, settings);
   const now = Date.now();
   const caseId = newId('case');
+  // Score first, comment later (capture): without the comment yet, the owner hears once it comes, or after the grace.
+  const grace = settings.caseNotifyGraceMinutes * 60_000;
+  const waits = owner !== null && !r.comment?.trim() && grace > 0;
   const record = {
     id: caseId,
     tenantId,
@@ -89,6 +94,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
     status: 'open' as const,
     score: r.score!,
     ...due,
+    notifyDueAt: waits ? now + grace : null,
     createdAt: openedAt,
     updatedAt: now,
   };
@@ -110,19 +116,32 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   // Step 2 works on the case as stored: this run's (no read needed) or an earlier run's.
   const [stored] = opened ? [record] : await db.select().from(cases).where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, r.id)));
   if (!stored) throw new Error(`case of response ${r.id} missing after opening`);
-  if (!stored.ownerUserId) return;
+  if (!stored.ownerUserId || stored.notifyDueAt !== null) return; // no owner, or waiting for the comment (notifyDueCases)
   const person = stored.ownerUserId === owner?.id ? owner : (await loadChain(db, tenantId, row.unit.path)).granted.find((g) => g.user.id === stored.ownerUserId)?.user;
   if (!person) return;
-  const message = caseMessage({
-    heading: 'New recovery case',
-    caseId: stored.id,
-    score: stored.score,
-    comment: r.comment,
-    unitName: row.unit.name,
-    contact: row.contact ? { ...row.contact, name: row.contact.attributes?.name } : null,
-    link: caseLink(config, stored.id),
-    dueAt: stored.firstContactDueAt,
-  });
+  const message = openedMessage(config, { c: stored, comment: r.comment, answeredAt: r.answeredAt, unit: row.unit, contact: row.contact });
   // A case this run opened has no notification steps yet: no need to look them up.
-  await notifyOwner(db, config, settings, { tenantId, caseId: stored.id, owner: person, message, keyBase: `response.captured:${r.id}:notify`, kind: 'opened', now: Date.now(), fresh: opened });
+  await notifyOwner(db, config, settings, { tenantId, caseId: stored.id, owner: person, message, keyBase: openedKey(r.id), kind: 'opened', now: Date.now(), fresh: opened });
+}
+
+/** The step key base of a case's opening notification: one per answer, whoever sends it (follow-up or `notifyDueCases`). */
+export const openedKey = (responseId: string) => `response.captured:${responseId}:notify`;
+
+/** The message telling an owner about a new case. */
+export function openedMessage(
+  config: Config,
+  x: { c: { id: string; score: number; firstContactDueAt: number | null }; comment: string | null; answeredAt: number | null; unit: { name: string; timezone: string }; contact: { externalId: string; email: string | null; phone: string | null; attributes: Record<string, unknown> | null } | null },
+) {
+  return caseMessage({
+    heading: 'New recovery case',
+    caseId: x.c.id,
+    score: x.c.score,
+    comment: x.comment,
+    unitName: x.unit.name,
+    timeZone: x.unit.timezone,
+    contact: x.contact ? { ...x.contact, name: x.contact.attributes?.name } : null,
+    link: caseLink(config, x.c.id),
+    answeredAt: x.answeredAt,
+    dueAt: x.c.firstContactDueAt,
+  });
 }

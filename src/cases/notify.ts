@@ -5,11 +5,23 @@ import { caseEvents, devOutbox, jobSteps } from '../db/schema';
 import { permanentFailure, sendEmail, sendSms, type SendResult } from '../delivery/channels';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
+import { outboundPolicy } from '../lib/outbound';
 import type { Settings } from '../settings/settings';
 import type { Person } from './routing';
 
-/** Where a notification links to: the case in the API (a signed-in browser reads it with its session cookie). */
-export const caseLink = (config: Config, caseId: string) => `${config.publicBaseUrl}/api/v1/cases/${caseId}`;
+/** Where a notification links to: the case's page in the portal (web/pages/cases.js, hash route `#/cases/<id>`). */
+export const caseLink = (config: Config, caseId: string) => `${config.publicBaseUrl}/#/cases/${caseId}`;
+
+const clocks = new Map<string, Intl.DateTimeFormat>();
+/**
+ * An instant as the reader's wall clock, with the zone named: `Fri, 4 Dec 2026, 17:30 (Europe/Berlin)`.
+ * Users keep no time zone of their own, so messages use the case's unit's (docs/cases.md).
+ */
+export function localTime(ms: number, timeZone: string): string {
+  let f = clocks.get(timeZone);
+  if (!f) clocks.set(timeZone, (f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })));
+  return `${f.format(ms)} (${timeZone})`;
+}
 
 export interface CaseMessage {
   subject: string;
@@ -17,15 +29,18 @@ export interface CaseMessage {
   sms: string;
 }
 
-/** The message to an owner about a case: score, comment, contact, link. */
+/** The message to an owner about a case: score, comment, contact, times in the unit's zone, the portal link. */
 export function caseMessage(x: {
   heading: string;
   caseId: string;
   score: number;
   comment: string | null;
   unitName: string;
+  /** The unit's time zone: times are shown in it. */
+  timeZone: string;
   contact: { externalId: string; email: string | null; phone: string | null; name?: unknown } | null;
   link: string;
+  answeredAt?: number | null;
   dueAt?: number | null;
 }): CaseMessage {
   const who = x.contact ? [typeof x.contact.name === 'string' ? x.contact.name : null, x.contact.externalId, x.contact.email, x.contact.phone].filter(Boolean).join(', ') : 'anonymous';
@@ -33,7 +48,8 @@ export function caseMessage(x: {
     `${x.heading}: score ${x.score} at ${x.unitName}.`,
     `Contact: ${who}`,
     `Comment: ${x.comment?.trim() ? x.comment.trim() : '(none)'}`,
-    ...(x.dueAt ? [`First contact due: ${new Date(x.dueAt).toISOString()}`] : []),
+    ...(x.answeredAt ? [`Answered: ${localTime(x.answeredAt, x.timeZone)}`] : []),
+    ...(x.dueAt ? [`First contact due: ${localTime(x.dueAt, x.timeZone)}`] : []),
     `Case: ${x.link}`,
   ];
   const sms = `${x.heading}: score ${x.score} at ${x.unitName}. ${x.link}`;
@@ -73,9 +89,9 @@ export async function notifyOwner(
     let result: SendResult;
     let outbox: typeof devOutbox.$inferInsert | null = null;
     if (channel === 'email' && settings.email) {
-      result = await sendEmail(settings.email, { to, subject: x.message.subject, text: x.message.text, html: `<pre>${x.message.text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`, invitationId: x.caseId, idempotencyKey: key });
+      result = await sendEmail(outboundPolicy(config), settings.email, { to, subject: x.message.subject, text: x.message.text, html: `<pre>${x.message.text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`, invitationId: x.caseId, idempotencyKey: key });
     } else if (channel === 'sms' && settings.sms) {
-      result = await sendSms(settings.sms, { to, body: x.message.sms, idempotencyKey: key });
+      result = await sendSms(outboundPolicy(config), settings.sms, { to, body: x.message.sms, idempotencyKey: key });
     } else if (development) {
       result = { outcome: 'sent', statusCode: null };
       outbox = { id: newId('out'), tenantId: x.tenantId, channel, recipient: to, subject: channel === 'email' ? x.message.subject : null, body: channel === 'email' ? x.message.text : x.message.sms, invitationId: null, createdAt: x.now };

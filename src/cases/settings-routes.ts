@@ -18,6 +18,7 @@ const View = z
     businessCalendar: z.object({ timezone: z.string(), days: z.array(z.number().int()), start: z.string(), end: z.string(), holidays: z.array(z.string()) }).nullable(),
     routingRules: z.array(z.object({ attribute: z.string(), equals: z.union([z.string(), z.number(), z.boolean()]), ownerUserId: z.string() })),
     casePhones: z.record(z.string(), z.string()),
+    caseNotifyGraceMinutes: z.number().int().openapi({ description: 'A case opened by a score alone tells its owner when the comment comes, or after this many minutes' }),
   })
   .openapi('CaseSettings');
 
@@ -27,11 +28,12 @@ const Update = z
     businessCalendar: BusinessCalendarSchema.nullable().optional().openapi({ description: '`null`: targets count plain hours' }),
     routingRules: RoutingRulesSchema.optional(),
     casePhones: CasePhonesSchema.optional(),
+    caseNotifyGraceMinutes: z.number().int().min(0).max(1440).optional().openapi({ description: 'Minutes a new case waits for the comment before its owner is told (default 10; 0: at once)' }),
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one setting to change')
   .openapi('UpdateCaseSettings');
 
-const present = (s: Settings) => ({ caseTargets: s.caseTargets, businessCalendar: s.businessCalendar ?? null, routingRules: s.routingRules ?? [], casePhones: s.casePhones ?? {} });
+const present = (s: Settings) => ({ caseTargets: s.caseTargets, businessCalendar: s.businessCalendar ?? null, routingRules: s.routingRules ?? [], casePhones: s.casePhones ?? {}, caseNotifyGraceMinutes: s.caseNotifyGraceMinutes });
 
 const tags = ['cases'];
 const routes = {
@@ -70,6 +72,7 @@ export const caseSettingsRoutes = createRouter()
     if (body.businessCalendar !== undefined) changes.businessCalendar = body.businessCalendar ?? undefined;
     if (body.routingRules) changes.routingRules = body.routingRules;
     if (body.casePhones) changes.casePhones = body.casePhones;
+    if (body.caseNotifyGraceMinutes !== undefined) changes.caseNotifyGraceMinutes = body.caseNotifyGraceMinutes;
     let expr: SQL = sql`${tenants.settings}`;
     for (const [key, value] of Object.entries(changes)) expr = value === undefined ? sql`json_remove(${expr}, ${`$.${key}`})` : sql`json_set(${expr}, ${`$.${key}`}, json(${JSON.stringify(value)}))`;
     const after = { ...before, ...changes } as Settings;

@@ -71,7 +71,7 @@ export class DataPlane {
   /** Where a tenant's data lives, or null for a tenant the directory does not know. */
   async placement(tenantId: string): Promise<Placement | null> {
     if (!this.directory) {
-      return { tenantId, databaseId: DEFAULT_DATABASE, url: this.config.libsqlUrl, region: this.config.defaultRegion, status: 'active', schemaVersion: DATA_SCHEMA_VERSION };
+      return { tenantId, databaseId: DEFAULT_DATABASE, url: this.config.libsqlUrl!, region: this.config.defaultRegion, status: 'active', schemaVersion: DATA_SCHEMA_VERSION };
     }
     const hit = placements.get(tenantId);
     if (hit && hit.until > Date.now()) return hit.placement;
@@ -102,7 +102,7 @@ export class DataPlane {
 
   /** The database of the single-database mode (no directory): every tenant's. */
   single(): Db | null {
-    return this.directory ? null : openDb(this.config.libsqlUrl, this.config.libsqlAuthToken);
+    return this.directory ? null : openDb(this.config.libsqlUrl!, this.config.libsqlAuthToken);
   }
 
   /**
@@ -148,7 +148,7 @@ export class DataPlane {
 
   /** Every data database, for the cron fan-out and migrations. */
   async databases(): Promise<DataDatabaseRef[]> {
-    if (!this.directory) return [{ id: DEFAULT_DATABASE, url: this.config.libsqlUrl, region: this.config.defaultRegion, schemaVersion: DATA_SCHEMA_VERSION }];
+    if (!this.directory) return [{ id: DEFAULT_DATABASE, url: this.config.libsqlUrl!, region: this.config.defaultRegion, schemaVersion: DATA_SCHEMA_VERSION }];
     const key = this.config.directoryUrl!;
     if (catalogCache && catalogCache.key === key && catalogCache.until > Date.now()) return catalogCache.databases;
     const rs = await this.directory.$client.execute('select id, url, region, schema_version from data_databases order by id');

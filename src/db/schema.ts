@@ -578,11 +578,18 @@ export const cases = sqliteTable(
     escalated: text('escalated', { mode: 'json' }).$type<string[]>().notNull().default([]),
     rootCause: text('root_cause'),
     tags: text('tags', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    /**
+     * When the owner is told about the new case, while that is still to come: opened without a
+     * comment, the case waits for it (the grace); the comment's arrival makes it due at once
+     * (trigger responses_comment_case_due). Null once notified, or when notified at opening.
+     */
+    notifyDueAt: integer('notify_due_at', { mode: 'number' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('cases_tenant_response').on(t.tenantId, t.responseId),
+    index('cases_tenant_notify_due').on(t.tenantId, t.notifyDueAt),
     index('cases_tenant_status_due').on(t.tenantId, t.status, t.resolutionDueAt),
     index('cases_tenant_owner_status').on(t.tenantId, t.ownerUserId, t.status),
     index('cases_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),

@@ -6,6 +6,7 @@ import { contacts, deliveryAttempts, devOutbox, invitations, surveys, surveyVers
 import { loadConfig, type Config, type Env } from '../env';
 import type { JobMessage } from '../jobs/queue';
 import { newId } from '../lib/ids';
+import { outboundPolicy } from '../lib/outbound';
 import { SettingsSchema } from '../settings/settings';
 import { permanentFailure, sendEmail, sendSms, sendWebhook, sent, type SendResult } from './channels';
 import { invitationLink } from './link';
@@ -117,14 +118,14 @@ async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: str
     case 'email': {
       const to = row.contact?.email;
       if (!to) return { result: permanentFailure('the contact has no email address') };
-      if (settings.email) return { result: await sendEmail(settings.email, { to, ...message, invitationId: inv.id, idempotencyKey: key }) };
+      if (settings.email) return { result: await sendEmail(outboundPolicy(config), settings.email, { to, ...message, invitationId: inv.id, idempotencyKey: key }) };
       if (development) return { result: sent(), outbox: outbox(to, message.subject, message.text) };
       return { result: permanentFailure('no email provider is configured (settings.email)') };
     }
     case 'sms': {
       const to = row.contact?.phone;
       if (!to) return { result: permanentFailure('the contact has no phone number') };
-      if (settings.sms) return { result: await sendSms(settings.sms, { to, body: message.sms, idempotencyKey: key }) };
+      if (settings.sms) return { result: await sendSms(outboundPolicy(config), settings.sms, { to, body: message.sms, idempotencyKey: key }) };
       if (development) return { result: sent(), outbox: outbox(to, null, message.sms) };
       return { result: permanentFailure('no SMS provider is configured (settings.sms)') };
     }
@@ -142,7 +143,7 @@ async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: str
           expiresAt: new Date(inv.expiresAt).toISOString(),
         },
       };
-      return { result: await sendWebhook(settings.webhook, payload, key, now) };
+      return { result: await sendWebhook(outboundPolicy(config), settings.webhook, payload, key, now) };
     }
   }
 }

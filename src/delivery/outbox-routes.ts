@@ -1,10 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
+import { authenticate } from '../auth/authenticate';
+import { requireTenantWide } from '../auth/tenant-wide';
 import { CHANNELS, devOutbox } from '../db/schema';
 import { createRouter, type AppEnv } from '../lib/create-app';
 import { notFound } from '../lib/errors';
-import { errors, json } from '../lib/openapi';
+import { AUTHED, errors, json, security } from '../lib/openapi';
 
 const OutboxMessage = z
   .object({
@@ -24,9 +26,9 @@ const Query = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-/** Before anything else, so any other environment answers 404 whatever the query. */
-const developmentOnly = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.get('config').environment !== 'development') throw notFound('the dev outbox (development only)');
+/** Before anything else, credential included, so production answers 404 whatever is sent: the outbox exists only in the local stack. */
+const localStackOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get('config').environment === 'production') throw notFound('the dev outbox (local stack only)');
   await next();
 });
 
@@ -34,21 +36,24 @@ const route = createRoute({
   method: 'get',
   path: '/dev/outbox',
   tags: ['development'],
-  summary: 'Development only: email and SMS that would have gone out, newest first',
+  summary: "Local stack only: the tenant's email and SMS that would have gone out, newest first",
   description:
-    'With ENVIRONMENT=development and no provider configured for a channel, email and SMS land here instead of being sent. No credential: it is a local tool and answers 404 in any other environment.',
-  middleware: [developmentOnly] as const,
+    "With ENVIRONMENT=development and no provider configured for a channel, email and SMS land here instead of being sent. The local stack's tool (development and test): the tenant's admin reads the tenant's own messages; production answers 404.",
+  security,
+  middleware: [localStackOnly, authenticate] as const,
   request: { query: Query },
-  responses: { 200: json(z.object({ items: z.array(OutboxMessage) }), 'Captured messages'), ...errors(400, 404) },
+  responses: { 200: json(z.object({ items: z.array(OutboxMessage) }), 'Captured messages'), ...errors(...AUTHED) },
 });
 
 export const outboxRoutes = createRouter().openapi(route, async (c) => {
   const { to, limit } = c.req.valid('query');
+  // Survey links and verbatims are in these messages: the tenant's admin only, the tenant's own only.
+  await requireTenantWide(c, 'settings.manage', 'the dev outbox');
   const rows = await c
     .get('db')
     .select()
     .from(devOutbox)
-    .where(to === undefined ? undefined : eq(devOutbox.recipient, to))
+    .where(and(eq(devOutbox.tenantId, c.get('actor').tenantId), to === undefined ? undefined : eq(devOutbox.recipient, to)))
     .orderBy(desc(devOutbox.createdAt), desc(devOutbox.id))
     .limit(limit);
   return c.json(

@@ -10,6 +10,7 @@ import { evaluateAlerts } from '../alerts/evaluate';
 import { sendDigests } from '../digests/run';
 import { enqueueDueWebhooks } from '../webhooks/dispatch';
 import { escalateLateCases } from '../cases/escalation';
+import { notifyDueCases } from '../cases/notify-due';
 import { sendDueReports } from '../reports/send';
 import { purgeExpiredPersonalData } from '../settings/retention';
 
@@ -42,7 +43,7 @@ const escalateCases: Job = async (run, now) => {
 };
 
 export const JOBS: Record<string, Job[]> = {
-  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups, enqueueDueWebhooks],
+  [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups, enqueueDueWebhooks, notifyDueCases],
   [SCHEDULES.hourly]: [evaluateAlerts, sendDigests, sendDueReports],
   [SCHEDULES.daily]: [purgeExpiredCredentials, purgeExpiredPersonalData],
   [SCHEDULES.everyFiveMinutes]: [escalateCases],

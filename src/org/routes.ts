@@ -27,7 +27,8 @@ const UnitSchema = z
   })
   .openapi('Unit');
 
-const name = z.string().trim().min(1).max(200);
+// Names go into email subjects (case, alert and report mail): no line breaks, which would start another header.
+const name = z.string().trim().min(1).max(200).regex(/^[^\r\n]*$/, 'no line breaks');
 const timezone = z.string().min(1).max(64).refine(isTimeZone, 'not a known IANA time zone');
 const childKind = z.enum(UNIT_KINDS).exclude(['enterprise']).openapi({ description: 'enterprise is reserved for the root' });
 

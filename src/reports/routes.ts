@@ -38,7 +38,8 @@ const Schedule = z
   })
   .openapi('ReportSchedule');
 
-const name = z.string().trim().min(1).max(200);
+// Names go into email subjects (case, alert and report mail): no line breaks, which would start another header.
+const name = z.string().trim().min(1).max(200).regex(/^[^\r\n]*$/, 'no line breaks');
 const id = z.string().min(1).max(64);
 
 const CreateReport = z.strictObject({ name, unitId: id, filters: Filters, schedule: Schedule.nullable().optional() }).openapi('CreateReport');

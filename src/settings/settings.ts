@@ -35,6 +35,8 @@ export const SettingsSchema = z.object({
   businessCalendar: BusinessCalendarSchema.optional(),
   routingRules: RoutingRulesSchema.optional(),
   casePhones: CasePhonesSchema.optional(),
+  /** A case opened by a score without a comment tells its owner once the comment comes, or after this many minutes (0: at once). */
+  caseNotifyGraceMinutes: z.number().int().min(0).max(1440).default(10),
   /** How long answers' free text and contacts' personal data are kept (src/settings/retention.ts); null keeps forever. */
   retention: RetentionSchema.default({ commentDays: null, contactDays: null }),
 });
@@ -44,4 +46,12 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export async function getSettings(db: Db, tenantId: string): Promise<Settings> {
   const [row] = await db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId));
   return SettingsSchema.parse(row?.settings ?? {});
+}
+
+/**
+ * The widget's public key names its tenant (`wpk_<tenant id>_<random>`), so the widget finds
+ * the tenant by primary key; the secret is what proves a signed user id.
+ */
+export function widgetKeyTenant(publicKey: string): string | null {
+  return /^wpk_(ten_[0-9a-z]{26})_[0-9a-f]{16}$/.exec(publicKey)?.[1] ?? null;
 }

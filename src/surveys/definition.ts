@@ -28,6 +28,9 @@ export const QuestionSchema = z
   });
 export type Question = z.infer<typeof QuestionSchema>;
 
+/** Texts that become an email subject (the page title is the subject's fallback). */
+const SUBJECT_TEXTS = ['invite.subject', 'reminder.subject', 'page.title'];
+
 export const DefinitionSchema = z
   .strictObject({
     questions: z.array(QuestionSchema).min(1).max(30),
@@ -42,6 +45,10 @@ export const DefinitionSchema = z
     const nps = d.questions.filter((q) => q.type === 'nps');
     if (nps.length !== 1) ctx.addIssue({ code: 'custom', path: ['questions'], message: 'a survey has exactly one nps question' });
     else if (d.questions[0]!.type !== 'nps') ctx.addIssue({ code: 'custom', path: ['questions', 0], message: 'the nps question comes first' });
+    // These become an email's Subject header: CR and LF would start another header.
+    for (const [l, texts] of Object.entries(d.translations)) {
+      for (const key of SUBJECT_TEXTS) if (/[\r\n]/.test(texts[key] ?? '')) ctx.addIssue({ code: 'custom', path: ['translations', l, key], message: 'a mail subject cannot contain line breaks' });
+    }
   });
 export type Definition = z.infer<typeof DefinitionSchema>;
 

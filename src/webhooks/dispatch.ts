@@ -5,6 +5,7 @@ import { openDb, type Db } from '../db/client';
 import { tenants, webhookDeliveries, webhooks } from '../db/schema';
 import { loadConfig, type Env } from '../env';
 import type { JobMessage } from '../jobs/queue';
+import { outboundPolicy, outboundPost, type OutboundPolicy } from '../lib/outbound';
 import { signedHeaders } from './sign';
 
 /**
@@ -81,19 +82,17 @@ export function liveSecrets(hook: { secret: string; previousSecret: string | nul
   return hook.previousSecret && (hook.previousSecretExpiresAt ?? 0) > now ? [hook.secret, hook.previousSecret] : [hook.secret];
 }
 
-/** One signed POST of a delivery's message to its endpoint: 2xx is success, anything else (or no answer) a failure. */
-export async function postMessage(hook: { url: string; secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null }, delivery: { id: string; payload: unknown }, now: number): Promise<AttemptResult> {
+/**
+ * One signed POST of a delivery's message to its endpoint (src/lib/outbound.ts: internal
+ * addresses refused, redirects not followed): 2xx is success, anything else (or no answer) a
+ * failure, recorded with its status only, never the endpoint's answer.
+ */
+export async function postMessage(policy: OutboundPolicy, hook: { url: string; secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null }, delivery: { id: string; payload: unknown }, now: number): Promise<AttemptResult> {
   const body = JSON.stringify(delivery.payload);
   const headers = await signedHeaders(liveSecrets(hook, now), delivery.id, Math.floor(now / 1000), body);
-  let res: Response;
-  try {
-    res = await fetch(hook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'nps-platform-webhooks/1', ...headers }, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
-  } catch (err) {
-    return { ok: false, statusCode: null, error: `no answer from ${new URL(hook.url).host}: ${(err as Error).message}`.slice(0, 500) };
-  }
-  const text = res.ok ? '' : (await res.text().catch(() => '')).slice(0, 300);
-  if (res.ok) await res.body?.cancel();
-  return { ok: res.ok, statusCode: res.status, error: res.ok ? null : `HTTP ${res.status}${text ? `: ${text}` : ''}` };
+  const res = await outboundPost(hook.url, { headers: { 'content-type': 'application/json', 'user-agent': 'nps-platform-webhooks/1', ...headers }, body, timeoutMs: TIMEOUT_MS }, policy);
+  if (res.kind !== 'answered') return { ok: false, statusCode: null, error: res.error };
+  return { ok: res.ok, statusCode: res.status, error: res.error };
 }
 
 /** A delivery with its endpoint, in one statement. */
@@ -130,7 +129,7 @@ export async function deliverWebhook(m: JobMessage, env: Env, now = Date.now()):
   if (!claimed || !row) return; // delivered, failed, or this attempt was taken already
   const attempt = claimed.attempts;
   // A disabled endpoint gets nothing more: its pending messages end failed (replayable).
-  const result: AttemptResult = row.hook.active ? await postMessage(row.hook, row.delivery, now) : { ok: false, statusCode: null, error: 'the endpoint is disabled' };
+  const result: AttemptResult = row.hook.active ? await postMessage(outboundPolicy(config), row.hook, row.delivery, now) : { ok: false, statusCode: null, error: 'the endpoint is disabled' };
   const last = attempt >= MAX_ATTEMPTS || !row.hook.active;
   await db
     .update(webhookDeliveries)

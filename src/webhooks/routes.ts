@@ -8,6 +8,7 @@ import { webhookDeliveries, webhooks } from '../db/schema';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
+import { assertOutbound, outboundPolicy } from '../lib/outbound';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
 import { loadDelivery, postMessage } from './dispatch';
 import { WEBHOOK_EVENTS } from './emit';
@@ -89,13 +90,6 @@ const DeliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-/** Production endpoints must use https; development and tests may use http (local receivers). */
-function assertUrlAllowed(c: AppContext, raw: string) {
-  if (c.get('config').environment === 'production' && new URL(raw).protocol !== 'https:') {
-    throw new ApiError('VALIDATION_FAILED', 'the endpoint must use https', [{ path: 'body.url', message: 'https required in production' }]);
-  }
-}
-
 async function ownHook(c: AppContext, id: string): Promise<Hook> {
   await requireTenantWide(c, 'webhook.manage', 'managing webhooks');
   const tenantId = c.get('actor').tenantId;
@@ -114,7 +108,7 @@ const routes = {
     path: '/api/v1/webhooks',
     summary: 'Subscribe an endpoint to events; answers its signing secret once',
     request: { body: jsonBody(CreateWebhook) },
-    responses: { 201: json(WithSecret, 'Created'), ...errors(...AUTHED) },
+    responses: { 201: json(WithSecret, 'Created'), ...errors(...AUTHED, 422) },
   }),
   list: createRoute({ tags, security, middleware: [authenticate] as const, method: 'get', path: '/api/v1/webhooks', summary: 'The endpoints (without secrets)', responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), 'Endpoints'), ...errors(...AUTHED) } }),
   update: createRoute({
@@ -177,7 +171,7 @@ export const webhookRoutes = createRouter()
   .openapi(routes.create, async (c) => {
     const body = c.req.valid('json');
     await requireTenantWide(c, 'webhook.manage', 'managing webhooks');
-    assertUrlAllowed(c, body.url);
+    assertOutbound({ 'body.url': body.url }, outboundPolicy(c.get('config')));
     const db = c.get('db');
     const now = Date.now();
     const hook: Hook = { id: newId('whk'), tenantId: c.get('actor').tenantId, url: body.url, events: body.events, secret: newWebhookSecret(), previousSecret: null, previousSecretExpiresAt: null, active: true, createdAt: now, updatedAt: now };
@@ -246,7 +240,7 @@ export const webhookRoutes = createRouter()
     if (!row || row.delivery.webhookId !== hook.id) throw notFound('delivery');
     if (!row.hook.active) throw new ApiError('UNPROCESSABLE', 'the endpoint is disabled; activate it before replaying');
     const now = Date.now();
-    const result = await postMessage(row.hook, row.delivery, now);
+    const result = await postMessage(outboundPolicy(c.get('config')), row.hook, row.delivery, now);
     const where = and(eq(webhookDeliveries.tenantId, hook.tenantId), eq(webhookDeliveries.id, deliveryId));
     const change = result.ok
       ? { status: 'delivered' as const, deliveredAt: now, nextAttemptAt: null, lastStatusCode: result.statusCode, lastError: null }

@@ -30,10 +30,7 @@ const api = (method: string, path: string, body?: unknown, token = adminToken) =
 const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 
 beforeAll(async () => {
-  stack = await startStack(23_000);
-  base = stack.base;
-  adminToken = await loginToken(base, 'admin@acme.test');
-  for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
+  // The tenant's webhook receiver, on this machine: the stack is told to allow its origin.
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
@@ -44,6 +41,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/nps-events`;
+  stack = await startStack(23_000, { OUTBOUND_ALLOW: new URL(receiverUrl).origin });
+  base = stack.base;
+  adminToken = await loginToken(base, 'admin@acme.test');
+  for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
   browser = await launchChromium();
 }, 180_000);
 

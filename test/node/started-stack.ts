@@ -18,15 +18,16 @@ export interface StartedStack {
 
 /**
  * `npm start` (scripts/start.ts) on a temporary data folder and a random port, as a fresh
- * machine would run it; resolves once it prints that it is ready.
+ * machine would run it; resolves once it prints that it is ready. `env`: more of its
+ * environment, e.g. OUTBOUND_ALLOW for a test's own receiver on 127.0.0.1.
  */
-export async function startStack(portBase: number): Promise<StartedStack> {
+export async function startStack(portBase: number, env: Record<string, string> = {}): Promise<StartedStack> {
   const data = mkdtempSync(join(tmpdir(), 'nps-stack-'));
   const port = portBase + Math.floor(Math.random() * 1000);
   const child: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
     cwd: ROOT,
     // Its own debugger port: stacks of test files running side by side would all want 9229.
-    env: { ...process.env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data, INSPECTOR_PORT: String(await freePort()) },
+    env: { ...process.env, ...env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data, INSPECTOR_PORT: String(await freePort()) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,10 +1,15 @@
 import { and, eq, like } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { contacts, jobSteps } from '../../src/db/schema';
+import { contacts, jobSteps, units } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
+import { env } from 'cloudflare:workers';
+import { notifyDueCases } from '../../src/cases/notify-due';
+import type { Env } from '../../src/env';
+import { loadConfig } from '../../src/env';
+import { makeInvitation, makeSurvey, send } from './capture-fixture';
 import { caseOf, deliverCaptured, deliveriesOf, eventsOf, makeAnswer, mergeSettings, subscribeAll, withProviders } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { call, db, makeTenant, uniq, type Fixture, jobRun } from './support';
 
 /**
  * Recovery cases through the real queue consumer, the real API and the stub providers. The
@@ -44,7 +49,7 @@ describe('the follow-up consumer', () => {
     const text = JSON.parse(mine[0]!.body).text as string;
     expect(text).toContain('score 2');
     expect(text).toContain(a.comment);
-    expect(text).toContain(`/api/v1/cases/${k.id}`);
+    expect(text).toContain(`/#/cases/${k.id}`);
     expect(mine[0]!.headers['idempotency-key']).toBe(`response.captured:${a.id}:notify:email`);
     const events = await eventsOf(t.tenantId, k.id);
     expect(events.map((e) => e.type)).toEqual(['opened', 'notified']);
@@ -251,11 +256,11 @@ describe('the cases API', () => {
   it('case settings: targets, calendar, routing rules and phones, validated; admins only', async () => {
     const f = await makeTenant('CaseSettings');
     const put = (body: unknown, token = f.tokens.admin) => call('PUT', '/api/v1/case-settings', { token, body });
-    expect((await call('GET', '/api/v1/case-settings', { token: f.tokens.admin })).body).toEqual({ caseTargets: { firstContactHours: 48, resolutionHours: 168 }, businessCalendar: null, routingRules: [], casePhones: {} });
+    expect((await call('GET', '/api/v1/case-settings', { token: f.tokens.admin })).body).toEqual({ caseTargets: { firstContactHours: 48, resolutionHours: 168 }, businessCalendar: null, routingRules: [], casePhones: {}, caseNotifyGraceMinutes: 10 });
     const calendar = { timezone: 'Europe/Berlin', days: [1, 2, 3, 4, 5], start: '08:00', end: '16:30', holidays: ['2026-12-25'] };
     const ok = await put({ caseTargets: { firstContactHours: 8 }, businessCalendar: calendar, routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: f.userIds.analyst }] });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-    expect(ok.body).toEqual({ caseTargets: { firstContactHours: 8, resolutionHours: 168 }, businessCalendar: calendar, routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: f.userIds.analyst }], casePhones: {} });
+    expect(ok.body).toEqual({ caseTargets: { firstContactHours: 8, resolutionHours: 168 }, businessCalendar: calendar, routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: f.userIds.analyst }], casePhones: {}, caseNotifyGraceMinutes: 10 });
     expect((await put({ businessCalendar: { ...calendar, end: '07:00' } })).status).toBe(400);
     expect((await put({ businessCalendar: { ...calendar, timezone: 'Nowhere/Land' } })).status).toBe(400);
     expect((await put({ caseTargets: { firstContactHours: 0 } })).status).toBe(400);
@@ -293,5 +298,108 @@ describe('the cases API', () => {
     expect((await call('GET', '/api/v1/cases/metrics', { token: f.tokens.viewer })).status).toBe(403);
     expect((await call('GET', `/api/v1/cases/metrics?unitId=${f.units.emea}&from=2026-02-01&to=2026-02-28`, { token: f.tokens.manager })).body.total.cases).toBe(2);
     expect((await call('GET', '/api/v1/cases/metrics?from=2026-03-01&to=2026-02-01', { token: f.tokens.admin })).status).toBe(400);
+  });
+});
+
+describe('the owner hears about a new case with its comment (score first, comment later)', () => {
+  const MINUTE = 60_000;
+  let n: Fixture;
+  let mail: Awaited<ReturnType<typeof withProviders>>;
+  beforeAll(async () => {
+    n = await makeTenant('Notify');
+    mail = await withProviders(n);
+    expect((await call('PATCH', `/api/v1/units/${n.units.berlin}`, { token: n.tokens.admin, body: { timezone: 'Europe/Berlin' } })).status).toBe(200);
+  });
+  /** The every-minute job at `now` (the cron runs it with the tick's time). */
+  const tick = (now: number) => notifyDueCases(jobRun(), now);
+  const mailsAbout = async (caseId: string) => (await mail.requests()).filter((r) => r.path === '/messages' && r.body.includes(caseId)).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string });
+
+  /** A detractor's score through the survey link, and its follow-up through the real consumer: the case is open. */
+  async function scoreOnly(score: number) {
+    const survey = await makeSurvey(n.tenantId);
+    const inv = await makeInvitation(survey, n.units.berlin);
+    const res = await send('POST', inv.path, { json: { score } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const responseId = res.body.responseId as string;
+    expect(await deliverCaptured(n.tenantId, responseId)).toEqual({ acked: true, retried: false });
+    const [k] = await caseOf(n.tenantId, responseId);
+    expect(k).toMatchObject({ status: 'open', ownerUserId: n.userIds.manager });
+    return { inv, responseId, k: k! };
+  }
+
+  it('the comment within the grace: one email, with the comment, the portal link and local times, never a second', async () => {
+    const { inv, responseId, k } = await scoreOnly(2);
+    // Opened without its comment: nobody told yet, by the follow-up or by a tick within the grace.
+    expect(await mailsAbout(k.id)).toEqual([]);
+    await tick(Date.now());
+    expect(await mailsAbout(k.id)).toEqual([]);
+
+    const comment = `The engineer never came ${uniq()}`;
+    expect((await send('POST', inv.path, { json: { comment } })).body.status).toBe('updated');
+    await tick(Date.now());
+    const mails = await mailsAbout(k.id);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.to).toBe(n.email('manager'));
+    expect(mails[0]!.text).toContain(`Comment: ${comment}`);
+    expect(mails[0]!.text).toContain(`Case: ${loadConfig(env as Env).publicBaseUrl}/#/cases/${k.id}`);
+    expect(mails[0]!.text).toMatch(/First contact due: .+ \d{2}:\d{2} \(Europe\/Berlin\)/);
+    expect(mails[0]!.text).not.toContain('/api/v1/cases/');
+
+    // Redelivered follow-up, later ticks, the grace's end: nothing more.
+    expect(await deliverCaptured(n.tenantId, responseId, 2)).toEqual({ acked: true, retried: false });
+    await tick(Date.now() + 11 * MINUTE);
+    await tick(Date.now() + 60 * MINUTE);
+    expect(await mailsAbout(k.id)).toHaveLength(1);
+    expect((await eventsOf(n.tenantId, k.id)).map((e) => e.type)).toEqual(['opened', 'notified']);
+    expect((await caseOf(n.tenantId, responseId))[0]!.notifyDueAt).toBeNull();
+  });
+
+  it('no comment: one email once the grace (10 minutes by default) has passed, never a second', async () => {
+    const { responseId, k } = await scoreOnly(1);
+    expect(k.notifyDueAt! - Date.now()).toBeGreaterThan(9 * MINUTE);
+    await tick(Date.now() + 9 * MINUTE);
+    expect(await mailsAbout(k.id)).toEqual([]);
+    await tick(k.notifyDueAt!);
+    const mails = await mailsAbout(k.id);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.text).toContain('Comment: (none)');
+    expect(mails[0]!.text).toContain(`/#/cases/${k.id}`);
+    // A comment after the notification, a redelivery, later ticks: still one.
+    expect(await deliverCaptured(n.tenantId, responseId, 2)).toEqual({ acked: true, retried: false });
+    await tick(k.notifyDueAt! + 60 * MINUTE);
+    expect(await mailsAbout(k.id)).toHaveLength(1);
+    expect((await eventsOf(n.tenantId, k.id)).map((e) => e.type)).toEqual(['opened', 'notified']);
+  });
+
+  it('CR and LF never reach the subject: refused in a unit name at the door, dropped by the sender from one stored earlier', async () => {
+    const rename = await call('PATCH', `/api/v1/units/${n.units.newYork}`, { token: n.tokens.admin, body: { name: 'New York\r\nBcc: victim@example.test' } });
+    expect(rename.status).toBe(400);
+    expect(rename.body.error.details).toEqual([expect.objectContaining({ path: 'body.name' })]);
+    await db().update(units).set({ name: 'New York\r\nBcc: victim@example.test' }).where(and(eq(units.tenantId, n.tenantId), eq(units.id, n.units.newYork!)));
+    const a = await makeAnswer(n.tenantId, n.units.newYork, { score: 2 });
+    expect(await deliverCaptured(n.tenantId, a.id)).toEqual({ acked: true, retried: false });
+    const [k] = await caseOf(n.tenantId, a.id);
+    const [m] = await mailsAbout(k!.id);
+    expect(m!.subject).toBe('New recovery case: score 2 at New York Bcc: victim@example.test');
+    expect(m!.subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('the grace is a tenant setting; a provider down at the grace is retried after the lease, once', async () => {
+    expect((await call('PUT', '/api/v1/case-settings', { token: n.tokens.admin, body: { caseNotifyGraceMinutes: 30 } })).body.caseNotifyGraceMinutes).toBe(30);
+    try {
+      const { k } = await scoreOnly(0);
+      expect(k.notifyDueAt! - Date.now()).toBeGreaterThan(29 * MINUTE);
+      await tick(Date.now() + 11 * MINUTE);
+      expect(await mailsAbout(k.id)).toEqual([]);
+      await mail.failNext(1, 503);
+      await expect(tick(k.notifyDueAt!)).rejects.toThrow(/failed for now/);
+      await tick(k.notifyDueAt! + MINUTE); // within the lease: left alone
+      await tick(k.notifyDueAt! + 6 * MINUTE);
+      const tries = (await mail.requests()).filter((r) => r.path === '/messages' && r.body.includes(k.id));
+      expect(tries.map((r) => r.answered)).toEqual([503, 200]);
+      expect((await eventsOf(n.tenantId, k.id)).map((e) => e.type)).toEqual(['opened', 'notified']);
+    } finally {
+      await call('PUT', '/api/v1/case-settings', { token: n.tokens.admin, body: { caseNotifyGraceMinutes: 10 } });
+    }
   });
 });

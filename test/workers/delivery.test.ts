@@ -76,15 +76,15 @@ const DEFINITION = {
   },
 };
 
-async function makeProgram(tenantId: string) {
+async function makeProgram(tenantId: string, definition: Record<string, unknown> = DEFINITION) {
   const d = db();
   const now = Date.now();
   const surveyId = newId('srv');
   const touchpointId = newId('tp');
   const touchpointKey = `support-${uniq()}`;
   await commit(d, [
-    d.insert(surveys).values({ id: surveyId, tenantId, name: 'Delivery', defaultLocale: 'en', draft: DEFINITION, publishedVersion: 1, createdAt: now, updatedAt: now }),
-    d.insert(surveyVersions).values({ id: newId('srvv'), tenantId, surveyId, version: 1, definition: DEFINITION, createdAt: now }),
+    d.insert(surveys).values({ id: surveyId, tenantId, name: 'Delivery', defaultLocale: 'en', draft: definition, publishedVersion: 1, createdAt: now, updatedAt: now }),
+    d.insert(surveyVersions).values({ id: newId('srvv'), tenantId, surveyId, version: 1, definition, createdAt: now }),
     d.insert(touchpoints).values({
       id: touchpointId,
       tenantId,
@@ -605,10 +605,15 @@ describe('reminders', () => {
 
 describe('dev outbox', () => {
   const devEnv = () => ({ ...(env as Env), ENVIRONMENT: 'development' }) as Env;
-  const outbox = (query: string, environment: string) =>
-    createApp().request(`/dev/outbox${query}`, {}, { ...(env as Env), ENVIRONMENT: environment }, createExecutionContext());
+  const outbox = (query: string, environment: string, token?: string) =>
+    createApp().request(
+      `/dev/outbox${query}`,
+      { headers: token ? { authorization: `Bearer ${token}` } : {} },
+      { ...(env as Env), ENVIRONMENT: environment, ...(environment === 'production' ? { PUBLIC_BASE_URL: 'https://nps.example.com', OUTBOUND_ALLOW: undefined } : {}) },
+      createExecutionContext(),
+    );
 
-  it('in development, email and SMS without a provider land in the outbox, newest first, filtered by ?to=', async () => {
+  it("in development, email and SMS without a provider land in the outbox, newest first, filtered by ?to=; the tenant's admin reads it", async () => {
     const cleared = await call('PATCH', '/api/v1/settings', { token: t.tokens.admin, body: { email: null, sms: null } });
     expect(cleared.status).toBe(200);
     const contact = await makeContact();
@@ -618,26 +623,92 @@ describe('dev outbox', () => {
     for (const inv of [first, second, text]) expect((await deliver(sendMessage(inv), { env: devEnv() })).acked).toBe(true);
     for (const inv of [first, second, text]) expect(await stored(inv.id)).toMatchObject({ status: 'sent', attempts: 1 });
 
-    const res = await outbox(`?to=${encodeURIComponent(contact.email!)}`, 'development');
+    const res = await outbox(`?to=${encodeURIComponent(contact.email!)}`, 'development', t.tokens.admin);
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: any[] };
     expect(items.map((i) => i.invitationId)).toEqual([second.id, first.id]);
     expect(items[0]).toMatchObject({ tenantId: t.tenantId, channel: 'email', to: contact.email, subject: 'A quick question from Acme' });
     await expectValidLink(linkIn(items[0].body), second);
 
-    const sms = (await (await outbox(`?to=${encodeURIComponent(contact.phone!)}`, 'development')).json()) as { items: any[] };
+    const sms = (await (await outbox(`?to=${encodeURIComponent(contact.phone!)}`, 'development', t.tokens.admin)).json()) as { items: any[] };
     expect(sms.items).toEqual([expect.objectContaining({ channel: 'sms', to: contact.phone, subject: null, invitationId: text.id })]);
   });
 
-  it('answers 404 with the envelope in production (and in tests), whatever the query', async () => {
-    for (const environment of ['production', 'test']) {
+  it("needs a credential (401) of the tenant's admin (403 for a manager); another tenant's admin never sees these messages", async () => {
+    const contact = await makeContact();
+    await db().insert(devOutbox).values({ id: newId('out'), tenantId: t.tenantId, channel: 'email', recipient: contact.email!, subject: 'Survey', body: 'a survey link and a verbatim', invitationId: null, createdAt: Date.now() });
+    for (const environment of ['development', 'test']) {
+      const anonymous = await outbox('', environment);
+      expect(anonymous.status, environment).toBe(401);
+      expect(((await anonymous.json()) as any).error.code).toBe('UNAUTHORIZED');
+      expect((await outbox('', environment, t.tokens.manager)).status, environment).toBe(403);
+      const mine = (await (await outbox('?limit=500', environment, t.tokens.admin)).json()) as { items: any[] };
+      expect(mine.items.some((i) => i.to === contact.email)).toBe(true);
+      expect(mine.items.every((i) => i.tenantId === t.tenantId)).toBe(true);
+    }
+    const other = await makeTenant('Outbox');
+    for (const query of ['?limit=500', `?to=${encodeURIComponent(contact.email!)}`]) {
+      const res = await outbox(query, 'development', other.tokens.admin);
+      expect(res.status).toBe(200);
+      const { items } = (await res.json()) as { items: any[] };
+      expect(items.filter((i) => i.tenantId !== other.tenantId)).toEqual([]);
+      expect(JSON.stringify(items)).not.toContain(contact.email!);
+    }
+  });
+
+  it('answers 404 with the envelope in production, credential or not, whatever the query', async () => {
+    for (const token of [undefined, t.tokens.admin]) {
       for (const query of ['', '?limit=0']) {
-        const res = await outbox(query, environment);
-        expect(res.status, `${environment} ${query}`).toBe(404);
+        const res = await outbox(query, 'production', token);
+        expect(res.status, `${token ? 'admin' : 'anonymous'} ${query}`).toBe(404);
         const body = (await res.json()) as any;
         expect(body.error.code).toBe('NOT_FOUND');
         expect(body.error.requestId).toBe(res.headers.get('x-request-id'));
       }
     }
+  });
+});
+
+describe('outbound requests (docs/delivery.md "Outbound requests")', () => {
+  it('a provider answering 302 is not followed, on any channel: one request, a permanent failure recorded by status only', async () => {
+    for (const channel of ['email', 'sms', 'webhook'] as const) {
+      const stub = await useProviders({ [channel]: true });
+      await stub.failNext(1, 302, `${stub.url}/landed`);
+      const inv = await makeInvitation(channel);
+      expect((await deliver(sendMessage(inv))).acked, channel).toBe(true);
+      expect(await stored(inv.id), channel).toMatchObject({ status: 'failed', attempts: 1, lastError: 'HTTP 302 (redirects are not followed)' });
+      const requests = await stub.requests();
+      // The redirect's target never saw the tenant's key: no second request.
+      expect(requests, channel).toHaveLength(1);
+      expect(requests[0]!.path).not.toBe('/landed');
+    }
+  });
+
+  it("a provider's answer to a failed call is not kept or shown: the status only", async () => {
+    const stub = await useProviders({ email: true });
+    await stub.failNext(1, 400);
+    const inv = await makeInvitation('email');
+    await deliver(sendMessage(inv));
+    expect(await stored(inv.id)).toMatchObject({ status: 'failed', lastError: 'HTTP 400' });
+    expect((await apiGet(inv.id)).body.lastError).toBe('HTTP 400');
+  });
+
+  it('CR and LF never reach a mail header: a subject stored with a line break is sent on one line', async () => {
+    const injected = { ...DEFINITION, translations: { en: { ...DEFINITION.translations.en, 'invite.subject': 'A question\r\nBcc: victim@example.test\r\n' } } };
+    const other = await makeProgram(t.tenantId, injected);
+    const stub = await useProviders({ email: true });
+    const inv = await makeInvitation('email', { touchpointId: other.touchpointId, surveyId: other.surveyId });
+    expect((await deliver(sendMessage(inv))).acked).toBe(true);
+    const [request] = await stub.requests();
+    const sent = JSON.parse(request!.body) as { subject: string; from: string; to: string };
+    expect(sent.subject).toBe('A question Bcc: victim@example.test');
+    for (const field of [sent.subject, sent.from, sent.to]) expect(field).not.toMatch(/[\r\n]/);
+  });
+
+  it('the door refuses a survey subject with a line break', async () => {
+    const definition = { ...DEFINITION, translations: { en: { ...DEFINITION.translations.en, 'invite.subject': 'Hi\r\nBcc: x@example.test' } } };
+    const res = await call('POST', '/api/v1/surveys', { token: t.tokens.admin, body: { name: `Injected ${uniq()}`, defaultLocale: 'en', definition } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'body.definition.translations.en.invite.subject' })]));
   });
 });

@@ -6,5 +6,6 @@ declare namespace Cloudflare {
     LIBSQL_URL?: string;
     ENVIRONMENT?: string;
     JWT_KEYS?: string;
+    OUTBOUND_ALLOW?: string;
   }
 }

@@ -22,6 +22,20 @@ describe('health', () => {
   });
 });
 
+describe('fail-closed configuration', () => {
+  it('a Worker whose env names no environment is production: without its own JWT_KEYS it refuses to serve', async () => {
+    // The test env less what marks it as the local stack; the database and public URL stay.
+    const { ENVIRONMENT: _e, JWT_KEYS: _k, OUTBOUND_ALLOW: _o, ...rest } = env as Record<string, unknown>;
+    const unnamed = { ...rest, PUBLIC_BASE_URL: 'https://nps.example.com' };
+    const refused = await worker.fetch(new Request('https://nps.example.com/healthz'), unnamed as never, createExecutionContext());
+    expect(refused.status).toBe(500);
+    expect(((await refused.json()) as any).error.code).toBe('INTERNAL');
+    // Its own key is all it lacked.
+    const keyed = { ...unnamed, JWT_KEYS: 'prod-1:a-production-signing-key-000000000000000' };
+    expect((await worker.fetch(new Request('https://nps.example.com/healthz'), keyed as never, createExecutionContext())).status).toBe(200);
+  });
+});
+
 describe('API documents', () => {
   it('serves an OpenAPI 3.1 document naming every contract route', async () => {
     const res = await call('GET', '/api/openapi.json');

@@ -20,9 +20,9 @@ export function providerSpace() {
   return {
     /** Base URL for provider settings: requests land under it and are recorded. */
     url: `${root}/t/${ns}`,
-    /** The next `count` requests fail with `status` (0: the connection drops). */
-    async failNext(count: number, status = 503) {
-      const res = await fetch(`${root}/__control/${ns}`, { method: 'POST', body: JSON.stringify({ failNext: count, status }) });
+    /** The next `count` requests fail with `status` (0: the connection drops), with a Location header when given. */
+    async failNext(count: number, status = 503, location?: string) {
+      const res = await fetch(`${root}/__control/${ns}`, { method: 'POST', body: JSON.stringify({ failNext: count, status, location }) });
       if (!res.ok) throw new Error(`stub control failed: ${res.status}`);
     },
     async requests(): Promise<RecordedRequest[]> {

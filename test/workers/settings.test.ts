@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import type { Env } from '../../src/env';
 import { getSettings } from '../../src/settings/settings';
-import { widgetKeyTenant } from '../../src/settings/routes';
+import { widgetKeyTenant } from '../../src/settings/settings';
 import { call, db, makeTenant, uniq, type Fixture } from './support';
 
 /**
@@ -128,11 +128,11 @@ describe('GET and PATCH /api/v1/settings', () => {
     const res = await createApp().request(
       '/api/v1/settings',
       { method: 'PATCH', headers: { authorization: `Bearer ${admin()}`, 'content-type': 'application/json' }, body: JSON.stringify({ webhook: { url: 'http://hooks.acme.test/nps', secret: secret('hook') } }) },
-      { ...(env as Env), ENVIRONMENT: 'production' },
+      { ...(env as Env), ENVIRONMENT: 'production', PUBLIC_BASE_URL: 'https://nps.example.com', OUTBOUND_ALLOW: undefined },
       createExecutionContext(),
     );
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as any).error.details).toEqual([{ path: 'body.webhook.url', message: 'must be an https URL in production' }]);
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).error.details).toEqual([{ path: 'body.webhook.url', message: 'https required in production' }]);
   });
 
   it('only an admin on the root may read or change settings', async () => {

@@ -122,14 +122,14 @@ describe('the webhooks API', () => {
   });
 
   it('production takes https endpoints only', async () => {
-    const prod = { ...(env as Env), ENVIRONMENT: 'production', PUBLIC_BASE_URL: 'https://nps.example.com' } as Env;
+    const prod = { ...(env as Env), ENVIRONMENT: 'production', PUBLIC_BASE_URL: 'https://nps.example.com', OUTBOUND_ALLOW: undefined } as Env;
     const post = async (url: string) => {
       const ctx = createExecutionContext();
       const res = await worker.fetch(new Request('https://nps.example.com/api/v1/webhooks', { method: 'POST', headers: { authorization: `Bearer ${admin()}`, 'content-type': 'application/json' }, body: JSON.stringify({ url, events: ['alert.raised'] }) }), prod, ctx);
       return { status: res.status, body: (await res.json()) as any };
     };
     const http = await post('http://example.test/hook');
-    expect(http.status).toBe(400);
+    expect(http.status).toBe(422);
     expect(http.body.error.details).toEqual([{ path: 'body.url', message: 'https required in production' }]);
     expect((await post('https://example.test/hook')).status).toBe(201);
   });
