@@ -11,7 +11,11 @@ const STATE_FILE = join(DATA_DIR, 'local-stack.json');
 
 /** What a running `npm start` tells the other scripts: where its database server listens. */
 export interface LocalStackState {
+  /** The demo tenant's data database (the `eu` shared one). */
   libsqlUrl: string;
+  /** The directory, and the local cluster's endpoint that creates databases. */
+  directoryUrl?: string;
+  adminUrl?: string;
   workerUrl: string;
   pid: number;
 }

@@ -49,7 +49,7 @@ export async function migrateAll(opts: MigrateAllOptions): Promise<DataDatabase[
 }
 
 /** Production tokens per region: `LIBSQL_TOKENS=eu:TOKEN,us:TOKEN` (Turso group tokens). */
-export function regionTokens(raw: string | undefined): (db: DataDatabase) => string | undefined {
+export function regionTokens(raw: string | undefined): (db: Pick<DataDatabase, 'region'>) => string | undefined {
   const tokens = new Map(
     (raw ?? '')
       .split(',')
