@@ -10,6 +10,8 @@ export interface Env {
   DIRECTORY_AUTH_TOKEN?: string;
   /** Data database tokens per region, `eu:TOKEN,us:TOKEN` (Turso group tokens). */
   LIBSQL_TOKENS?: string;
+  /** How long an isolate keeps a tenant's placement read from the directory (default 30). */
+  PLACEMENT_CACHE_SECONDS?: string;
   /** The region of the single database when there is no directory. */
   DEFAULT_REGION?: string;
   /** `kid:secret` pairs, comma-separated; the first signs, all verify (key rotation). */
@@ -39,6 +41,7 @@ const configSchema = z
     directoryAuthToken: z.string().min(1).optional(),
     regionTokens: z.record(z.string().regex(/^[a-z]{2,8}$/), z.string().min(1)),
     defaultRegion: z.string().regex(/^[a-z]{2,8}$/),
+    placementCacheMs: z.coerce.number().int().min(0).max(300).transform((s) => s * 1000),
     jwtKeys: z
       .array(z.object({ kid: z.string().min(1), secret: z.string().min(32) }))
       .min(1, 'JWT_KEYS needs at least one kid:secret pair'),
@@ -100,6 +103,7 @@ export function loadConfig(env: Env): Config {
     directoryAuthToken: env.DIRECTORY_AUTH_TOKEN || undefined,
     regionTokens: Object.fromEntries(parseKeys(env.LIBSQL_TOKENS ?? '').map((k) => [k.kid, k.secret])),
     defaultRegion: env.DEFAULT_REGION ?? 'eu',
+    placementCacheMs: env.PLACEMENT_CACHE_SECONDS ?? 30,
     jwtKeys: parseKeys(env.JWT_KEYS ?? (local ? DEV_JWT_KEY : '')),
     sessionTtlSeconds: env.SESSION_TTL_SECONDS ?? 8 * 3600,
     maxBodyBytes: env.MAX_BODY_BYTES ?? 64 * 1024,

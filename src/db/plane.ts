@@ -36,7 +36,7 @@ export interface DataDatabaseRef {
 }
 
 export const DEFAULT_DATABASE = 'default';
-/** How long an isolate trusts a placement it read: a move waits this long before copying. */
+/** How long an isolate trusts a placement it read, by default (PLACEMENT_CACHE_SECONDS): a move waits this long at each step. */
 export const PLACEMENT_CACHE_MS = 30_000;
 const RETRY_AFTER_SECONDS = 30;
 
@@ -83,7 +83,7 @@ export class DataPlane {
     const placement: Placement | null = row
       ? { tenantId, databaseId: String(row.database_id), url: String(row.url), region: String(row.region), status: row.status as Placement['status'], schemaVersion: Number(row.schema_version) }
       : null;
-    placements.set(tenantId, { placement, until: Date.now() + PLACEMENT_CACHE_MS });
+    placements.set(tenantId, { placement, until: Date.now() + this.config.placementCacheMs });
     return placement;
   }
 
@@ -132,7 +132,7 @@ export class DataPlane {
     if (hit && hit.until > Date.now()) return hit.tenantId;
     const rs = await this.directory.$client.execute({ sql: 'select tenant_id from api_key_ids where key_id = ? and revoked_at is null', args: [keyId] });
     const tenantId = rs.rows[0] ? String(rs.rows[0].tenant_id) : null;
-    apiKeyTenants.set(keyId, { tenantId, until: Date.now() + PLACEMENT_CACHE_MS });
+    apiKeyTenants.set(keyId, { tenantId, until: Date.now() + this.config.placementCacheMs });
     return tenantId;
   }
 
@@ -153,7 +153,7 @@ export class DataPlane {
     if (catalogCache && catalogCache.key === key && catalogCache.until > Date.now()) return catalogCache.databases;
     const rs = await this.directory.$client.execute('select id, url, region, schema_version from data_databases order by id');
     const databases = rs.rows.map((r) => ({ id: String(r.id), url: String(r.url), region: String(r.region), schemaVersion: Number(r.schema_version) }));
-    catalogCache = { key, databases, until: Date.now() + PLACEMENT_CACHE_MS };
+    catalogCache = { key, databases, until: Date.now() + this.config.placementCacheMs };
     return databases;
   }
 

@@ -49,7 +49,7 @@ export async function setTenantStatus(directory: Directory, tenantId: string, st
 export async function completeMove(directory: Directory, tenantId: string, databaseId: string, actor: string, details: Record<string, unknown>) {
   await directory.$client.batch(
     [
-      { sql: "update tenants set database_id = ?, status = 'active', updated_at = ? where id = ?", args: [databaseId, Date.now(), tenantId] },
+      { sql: "update tenants set database_id = ?1, region = (select region from data_databases where id = ?1), status = 'active', updated_at = ?2 where id = ?3", args: [databaseId, Date.now(), tenantId] },
       auditRow(actor, 'tenant.move', tenantId, databaseId, details),
     ],
     'write',

@@ -12,8 +12,9 @@ import { completeMove, removeTenant, setTenantStatus } from './directory-entry';
 export interface MoveOptions {
   actor: string;
   /**
-   * How long to wait after pausing writes before copying: every isolate must have seen the
-   * `moving` status (placements are kept PLACEMENT_CACHE_MS). Tests that clear the cache pass 0.
+   * How long to wait after pausing writes before copying, and after the switch before deleting
+   * the old rows: every isolate must have seen each change (placements are kept
+   * PLACEMENT_CACHE_SECONDS). Tests that clear the cache themselves pass 0.
    */
   settleMs: number;
 }
@@ -45,6 +46,9 @@ export async function moveTenant(directory: Directory, tenantId: string, from: {
   }
   const rows = Object.values(manifest.tables).reduce((n, t) => n + t.rows, 0);
   await completeMove(directory, tenantId, to.id, opts.actor, { from: from.id, rows, tables: manifest.tables });
+  // Isolates that still hold the old placement read the old copy (identical: writes were paused)
+  // until it expires; only then do the old rows go.
+  if (opts.settleMs > 0) await new Promise((r) => setTimeout(r, opts.settleMs));
   await deleteTenantRows(from.db, tenantId);
   return manifest;
 }
