@@ -65,13 +65,26 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
     return port;
   };
 
+  // A known database takes its recorded port; a new one the next free port after the admin's.
+  async function listen(name: string): Promise<LibsqlServer> {
+    const file = dir ? join(dir, `${name}.db`) : ':memory:';
+    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log });
+    for (let port = nextPort(), tries = 0; ; port++, tries++) {
+      try {
+        return await startLibsqlServer({ file, host, port, log: opts.log });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 50) throw err;
+      }
+    }
+  }
+
   function create(name: string): Promise<string> {
     if (!DATABASE_NAME.test(name)) return Promise.reject(new Error(`invalid database name ${JSON.stringify(name)}`));
     const running = servers.get(name);
     if (running) return Promise.resolve(running.url);
     let pending = starting.get(name);
     if (!pending) {
-      pending = startLibsqlServer({ file: dir ? join(dir, `${name}.db`) : ':memory:', host, port: book.ports[name] ?? nextPort(), log: opts.log });
+      pending = listen(name);
       starting.set(name, pending);
       void pending.then(
         (server) => {

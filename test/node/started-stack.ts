@@ -10,6 +10,8 @@ export interface StartedStack {
   base: string;
   /** The demo tenant's data database (eu) of this stack. */
   libsqlUrl: string;
+  /** Its directory database. */
+  directoryUrl: string;
   /** Its data folder (NPS_DATA_DIR): scripts run with it reach this stack. */
   dataDir: string;
   /** Everything `npm start` printed so far. */
@@ -57,6 +59,6 @@ export async function startStack(portBase: number, env: Record<string, string> =
     await stop();
     throw err;
   }
-  const state = JSON.parse(readFileSync(join(data, 'local-stack.json'), 'utf8')) as { libsqlUrl: string };
-  return { base: `http://127.0.0.1:${port}`, libsqlUrl: state.libsqlUrl, dataDir: data, output: () => output, stop };
+  const state = JSON.parse(readFileSync(join(data, 'local-stack.json'), 'utf8')) as { libsqlUrl: string; directoryUrl: string };
+  return { base: `http://127.0.0.1:${port}`, libsqlUrl: state.libsqlUrl, directoryUrl: state.directoryUrl, dataDir: data, output: () => output, stop };
 }
