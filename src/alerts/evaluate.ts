@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, eq, sql } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
 import { commit, openDb, type Db } from '../db/client';
@@ -108,9 +109,8 @@ async function notify(db: Db, config: Config, alert: { id: string; tenantId: str
  * the unit's managers. An open alert whose drop fell below the minimum is marked recovered;
  * the next breach raises a new one.
  */
-export async function evaluateAlerts(env: Env, now: number): Promise<void> {
+export async function evaluateAlerts({ env, db }: DatabaseRun, now: number): Promise<void> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const rows = await db
     .select({ rule: alertRules, unit: { id: units.id, path: units.path, timezone: units.timezone, name: units.name }, openId: alerts.id })
     .from(alertRules)

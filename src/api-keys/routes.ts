@@ -113,6 +113,7 @@ export const apiKeyRoutes = createRouter()
       createdAt: now,
     };
     const { hash: _hash, ...visible } = key;
+    await c.get('plane').registerApiKey(id, actor.tenantId);
     await commit(db, [db.insert(apiKeys).values(key), ...(await audit(c, { action: 'api_key.create', targetType: 'api_key', targetId: id, after: visible }))]);
     return c.json({ ...present(key), secret }, 201);
   })
@@ -125,6 +126,7 @@ export const apiKeyRoutes = createRouter()
     if (!key) throw notFound('API key');
     if (key.revokedAt === null) {
       const now = Date.now();
+      await c.get('plane').revokeApiKey(id, now);
       await commit(db, [
         db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id), sql`${apiKeys.revokedAt} is null`)),
         ...(await audit(c, { action: 'api_key.revoke', targetType: 'api_key', targetId: id, before: { ...key, hash: undefined }, after: { ...key, hash: undefined, revokedAt: now } })),

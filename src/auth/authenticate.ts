@@ -1,9 +1,9 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import type { Db } from '../db/client';
 import { apiKeys, roleGrants, sessions, units, users } from '../db/schema';
 import { ApiError } from '../lib/errors';
+import { bindTenant } from '../lib/tenant-db';
 import type { AppContext, AppEnv } from '../lib/create-app';
 import { sha256Hex } from '../lib/ids';
 import { mediaTypeOf } from '../lib/middleware';
@@ -22,9 +22,11 @@ export function apiKeyId(token: string): string | null {
   return m ? `key_${m[1]}` : null;
 }
 
-async function sessionActor(c: AppContext, db: Db, token: string): Promise<Actor | null> {
+async function sessionActor(c: AppContext, token: string): Promise<Actor | null> {
   const claims = await verifySession(c.get('config'), token);
   if (!claims) return null;
+  const db = await bindTenant(c, claims.tid);
+  if (!db) return null;
   const now = Date.now();
   // One round trip: the live session with its active user, and the user's grants with unit paths.
   const [session, grants] = await db.batch([
@@ -43,9 +45,14 @@ async function sessionActor(c: AppContext, db: Db, token: string): Promise<Actor
   return { type: 'user', id: claims.sub, tenantId: claims.tid, grants, sessionId: claims.sid };
 }
 
-async function apiKeyActor(c: AppContext, db: Db, token: string): Promise<Actor | null> {
+async function apiKeyActor(c: AppContext, token: string): Promise<Actor | null> {
   const id = apiKeyId(token);
   if (!id) return null;
+  // With a directory the key's tenant is found there (kept per isolate); without one, every key is in the one database.
+  const tenantId = await c.get('plane').tenantOfApiKey(id);
+  if (tenantId === null) return null;
+  const db = tenantId === undefined ? c.get('db') : await bindTenant(c, tenantId);
+  if (!db) return null;
   const [row] = await db
     .select({ key: apiKeys, unitPath: units.path })
     .from(apiKeys)
@@ -112,8 +119,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     if (token) refuseCrossSite(c);
   }
   if (!token) throw unauthorized();
-  const db = c.get('db');
-  const actor = token.startsWith(API_KEY_PREFIX) ? await apiKeyActor(c, db, token) : await sessionActor(c, db, token);
+  const actor = token.startsWith(API_KEY_PREFIX) ? await apiKeyActor(c, token) : await sessionActor(c, token);
   if (!actor) throw unauthorized('the credential is invalid, expired or revoked');
   if (actor.readOnly && !['GET', 'HEAD'].includes(c.req.method)) {
     throw new ApiError('FORBIDDEN', 'this API key has only the read scope');

@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
 import { commit, openDb, type Db } from '../db/client';
@@ -142,9 +143,8 @@ function ownerIn(chain: Chain, userId: string | null): Person | null {
  * Every five minutes: each case past a target escalates, once per breach. Bounded per tick;
  * one case failing does not stop the others (the tick fails at the end so monitoring sees it).
  */
-export async function escalateLateCases(env: Env, scheduledTime: number): Promise<number> {
+export async function escalateLateCases({ env, db }: DatabaseRun, scheduledTime: number): Promise<number> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const late = await lateCases(db, scheduledTime);
   let escalatedCount = 0;
   const failures: unknown[] = [];

@@ -1,3 +1,4 @@
+import { dataPlane } from '../db/plane';
 import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
@@ -51,7 +52,8 @@ const load = (db: Db, tenantId: string, responseId: string) =>
  * A failure in 2 throws; the redelivered message skips 1 and retries 2.
  */
 export async function followUp(config: Config, tenantId: string, responseId: string, unitPath?: string): Promise<void> {
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const db = await dataPlane(config).forTenant(tenantId, { write: true });
+  if (!db) return; // the tenant is gone: nothing to follow up
   // Capture names the unit's path when it expects a case: the answer and its unit's chain then come in one round trip.
   let row: Awaited<ReturnType<typeof load>>[number] | undefined;
   let prefetched: Chain | undefined;

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
+import type { DatabaseRun } from '../db/plane';
 import { cases, contacts, responses, tenants, units, users } from '../db/schema';
 import { loadConfig, type Config, type Env } from '../env';
 import { SettingsSchema } from '../settings/settings';
@@ -20,9 +21,8 @@ const PER_TICK = 200;
  * owner gets one email. Done is `notify_due_at` null; a retryable failure keeps the lease, so
  * the case is tried again after it.
  */
-export async function notifyDueCases(env: Env, now: number): Promise<void> {
+export async function notifyDueCases({ env, db }: DatabaseRun, now: number): Promise<void> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const leaseUntil = now + NOTIFY_LEASE_MS;
   const claimed = await db
     .update(cases)

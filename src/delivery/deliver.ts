@@ -1,3 +1,4 @@
+import { dataPlane } from '../db/plane';
 import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, openDb, type Db } from '../db/client';
@@ -185,7 +186,8 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
   const { type, tenantId, invitationId, idempotencyKey } = parse(message);
   const kind = KIND[type];
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const db = await dataPlane(config).forTenant(tenantId, { write: true });
+  if (!db) return; // the tenant is gone: nothing left to send
   const now = Date.now();
   const [claimed, [row]] = await db.batch([claim(db, kind, tenantId, invitationId, now), load(db, kind, tenantId, invitationId)]);
   const attempts = claimed[0]?.attempts;

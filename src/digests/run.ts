@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { sendStaffEmail } from '../alerts/email';
 import { addDays } from '../alerts/evaluate';
@@ -109,9 +110,8 @@ export async function composeDigest(db: Db, tenantId: string, name: string, mana
  * for that week gets one. The digests row (unique per user and week) is written before the
  * email goes out, so a second run — or two at once — sends nothing more.
  */
-export async function sendDigests(env: Env, now: number): Promise<void> {
+export async function sendDigests({ env, db }: DatabaseRun, now: number): Promise<void> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const grants = await db
     .select({ tenantId: roleGrants.tenantId, userId: users.id, email: users.email, name: users.name, unit: { id: units.id, path: units.path, name: units.name, timezone: units.timezone } })
     .from(roleGrants)

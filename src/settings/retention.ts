@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { openDb, type Db } from '../db/client';
@@ -104,9 +105,7 @@ export async function purgeTenant(db: Db, tenantId: string, retention: Retention
 }
 
 /** Daily: every tenant with a retention set has what is past it erased (idempotent). */
-export async function purgeExpiredPersonalData(env: Env, now: number): Promise<void> {
-  const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+export async function purgeExpiredPersonalData({ env, db }: DatabaseRun, now: number): Promise<void> {
   const rows = await db
     .select({ id: tenants.id, settings: tenants.settings })
     .from(tenants)

@@ -92,14 +92,6 @@ const WidgetKey = z
   })
   .openapi('WidgetKey');
 
-/**
- * The widget's public key names its tenant (`wpk_<tenant id>_<random>`), so the widget finds
- * the tenant by primary key; the secret is what proves a signed user id.
- */
-export function widgetKeyTenant(publicKey: string): string | null {
-  return /^wpk_(ten_[0-9a-z]{26})_[0-9a-f]{16}$/.exec(publicKey)?.[1] ?? null;
-}
-
 const requireSettingsAdmin = (c: AppContext) => requireTenantWide(c, 'settings.manage', 'tenant settings');
 
 /** `settings` with the given top-level keys set (JSON) or removed (undefined), in one SQL expression. */

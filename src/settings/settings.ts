@@ -47,3 +47,11 @@ export async function getSettings(db: Db, tenantId: string): Promise<Settings> {
   const [row] = await db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId));
   return SettingsSchema.parse(row?.settings ?? {});
 }
+
+/**
+ * The widget's public key names its tenant (`wpk_<tenant id>_<random>`), so the widget finds
+ * the tenant by primary key; the secret is what proves a signed user id.
+ */
+export function widgetKeyTenant(publicKey: string): string | null {
+  return /^wpk_(ten_[0-9a-z]{26})_[0-9a-f]{16}$/.exec(publicKey)?.[1] ?? null;
+}

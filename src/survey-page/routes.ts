@@ -14,6 +14,7 @@ import { categorize } from '../scoring/nps';
 import { chooseLocale } from '../surveys/definition';
 import { verifySurveyLink } from '../surveys/token';
 import type { Config } from '../env';
+import { bindTenant } from '../lib/tenant-db';
 import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksPage, type PageView } from './render';
 import { STRINGS, stringsLocale } from './strings';
 import { TOUCHPOINT_LINK_AUDIENCE, verifyTouchpointLink } from './touchpoint-token';
@@ -107,8 +108,10 @@ async function showPage(c: AppContext) {
   const config = c.get('config');
   const checked = await verifyLink(config, c.req.param('token')!);
   if (!checked.ok) return linkFailure(c, checked.reason, false);
+  const db = await bindTenant(c, checked.link.claims.tenantId);
+  if (!db) return linkFailure(c, 'invalid', false);
   const now = Date.now();
-  const target = await loadTarget(c.get('db'), checked.link, now);
+  const target = await loadTarget(db, checked.link, now);
   if (!target) return linkFailure(c, 'invalid', false);
   const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
   const nonce = nonceOf();
@@ -183,7 +186,8 @@ async function submit(c: AppContext) {
     };
   }
 
-  const db = c.get('db');
+  const db = await bindTenant(c, checked.link.claims.tenantId);
+  if (!db) return linkFailure(c, 'invalid', false);
   const now = Date.now();
   if (formIssue) {
     // A malformed form (a tampered score): the page again with the error, nothing stored.

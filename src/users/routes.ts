@@ -132,6 +132,8 @@ export const userRoutes = createRouter()
     const now = Date.now();
     const user: UserRow = { id: newId('usr'), tenantId, email: body.email, name: body.name ?? '', passwordHash: await hashPassword(body.password ?? generated!), status: 'active', createdAt: now, updatedAt: now };
     const { passwordHash: _secret, ...visible } = user;
+    // The directory learns the identity first: a stray entry (the insert below failing) costs a lookup, never a login.
+    await c.get('plane').registerIdentity(user.email, tenantId);
     try {
       await commit(db, [
         db.insert(users).values(user),

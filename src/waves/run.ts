@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, isNotNull, isNull, lte, notExists, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
@@ -160,9 +161,7 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
  * deciding at most `contactsPerTick` contacts in all; what is left waits for the next tick.
  * A wave that fails is logged and the others still run; the job fails afterwards.
  */
-export async function runDueWaves(env: Env, scheduledTime: number, contactsPerTick = WAVE_CONTACTS_PER_TICK): Promise<void> {
-  const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+export async function runDueWaves({ env, db }: DatabaseRun, scheduledTime: number, contactsPerTick = WAVE_CONTACTS_PER_TICK): Promise<void> {
   let budget = contactsPerTick;
   const failures: unknown[] = [];
   for (const due of await dueWaves(db, scheduledTime)) {

@@ -7,7 +7,7 @@ import { newId } from '../lib/ids';
 import { commentQuestion } from '../responses/answers';
 import { signFormState } from '../responses/form-state';
 import { SettingsSchema } from '../settings/settings';
-import { widgetKeyTenant } from '../settings/routes';
+import { widgetKeyTenant } from '../settings/settings';
 import { surveyText } from '../survey-page/render';
 import { STRINGS, stringsLocale } from '../survey-page/strings';
 import { CATEGORIES, chooseLocale, direction, type Definition } from '../surveys/definition';

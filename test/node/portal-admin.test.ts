@@ -192,7 +192,7 @@ describe('administration in Chromium', () => {
     await check(page, 'webhook');
     const hook = (await api('GET', '/api/v1/webhooks')).items[0];
     expect(hook).toMatchObject({ url: receiverUrl, active: false });
-    expect(hook.events).toEqual(['case.opened', 'case.escalated', 'case.resolved', 'alert.raised']);
+    expect(hook.events).toEqual(['case.opened', 'case.escalated', 'case.resolved', 'alert.raised', 'contact.erased']);
 
     // 5. Retention: days set in the page, read back through the API.
     await section(page, 'Retention');

@@ -5,6 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
 import { openDb } from '../../src/db/client';
+import { openDirectory } from '../../src/db/directory';
+import { registerTenant } from '../../src/tenancy/directory-entry';
 import { createTenant } from '../../src/org/tenants';
 import { ROOT } from '../../scripts/local-stack';
 import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor } from './browser-kit';
@@ -276,6 +278,7 @@ describe('the portal in Chromium', () => {
   it('a person with the same password in two tenants picks one after signing in', async () => {
     // FastFix's engineer also works for another customer of the platform, with the same password.
     const other = await createTenant(openDb(stack.libsqlUrl), { name: 'Globex Services', adminEmail: 'vendor@fastfix.test', adminPassword: DEMO_PASSWORD });
+    await registerTenant(openDirectory(stack.directoryUrl), { id: other.tenantId, name: 'Globex Services', region: 'eu', databaseId: 'eu-shared-1', emails: [other.adminEmail] });
     const context = await browser.newContext(DESKTOP);
     const page = await context.newPage();
     await page.goto(`${base}/`);

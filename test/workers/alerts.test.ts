@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { newId } from '../../src/lib/ids';
 import worker from '../../src/worker';
 import { makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Significant-drop alerts through the real hourly cron. Rule (docs/alerts.md): the window is the
@@ -36,7 +35,7 @@ async function answers(unit: keyof Fixture['units'], tp: { id: string; surveyId:
 }
 
 const quiet = { send: async () => undefined, sendBatch: async () => undefined };
-const hourly = (at: number) => worker.scheduled(createScheduledController({ cron: '0 * * * *', scheduledTime: new Date(at) }), { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
+const hourly = (at: number) => runCron('0 * * * *', at, { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
 const alertsOf = (ruleId: string) => db().select().from(alerts).where(and(eq(alerts.tenantId, t.tenantId), eq(alerts.ruleId, ruleId))).orderBy(alerts.createdAt);
 
 async function rule(body: Record<string, unknown>, token = t.tokens.admin) {

@@ -68,7 +68,7 @@ describe('sign-in', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       user: { id: t.userIds.manager, email: t.email('manager'), name: 'manager' },
-      tenant: { id: t.tenantId, name: t.name },
+      tenant: { id: t.tenantId, name: t.name, region: 'eu' },
       grants: [{ unitId: t.units.emea, role: 'manager' }],
     });
   });

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/env';
 import { makeInvitation, makeSurvey, send } from './capture-fixture';
 import { caseOf, deliverCaptured, deliveriesOf, eventsOf, makeAnswer, mergeSettings, subscribeAll, withProviders } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { call, db, makeTenant, uniq, type Fixture, jobRun } from './support';
 
 /**
  * Recovery cases through the real queue consumer, the real API and the stub providers. The
@@ -311,7 +311,7 @@ describe('the owner hears about a new case with its comment (score first, commen
     expect((await call('PATCH', `/api/v1/units/${n.units.berlin}`, { token: n.tokens.admin, body: { timezone: 'Europe/Berlin' } })).status).toBe(200);
   });
   /** The every-minute job at `now` (the cron runs it with the tick's time). */
-  const tick = (now: number) => notifyDueCases(env as Env, now);
+  const tick = (now: number) => notifyDueCases(jobRun(), now);
   const mailsAbout = async (caseId: string) => (await mail.requests()).filter((r) => r.path === '/messages' && r.body.includes(caseId)).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string });
 
   /** A detractor's score through the survey link, and its follow-up through the real consumer: the case is open. */

@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { newId } from '../../src/lib/ids';
 import worker from '../../src/worker';
 import { makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
-import { db, makeTenant, type Fixture } from './support';
+import { db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Weekly digests through the real hourly cron, for two time zones: the EMEA manager's units are
@@ -24,7 +23,7 @@ let t: Fixture;
 let mail: ReturnType<typeof providerSpace>;
 
 const quiet = { send: async () => undefined, sendBatch: async () => undefined };
-const hourly = (at: number) => worker.scheduled(createScheduledController({ cron: '0 * * * *', scheduledTime: new Date(at) }), { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
+const hourly = (at: number) => runCron('0 * * * *', at, { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
 const mine = () => db().select().from(digests).where(eq(digests.tenantId, t.tenantId));
 const mailTo = async () => (await mail.requests()).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string });
 

@@ -9,7 +9,7 @@ import worker from '../../src/worker';
 import { caseOf, deliverCaptured, mergeSettings } from './case-fixture';
 import { makeInvitation, makeSurvey, send, type Invite, type SurveySetup } from './capture-fixture';
 import { providerSpace } from './provider';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { call, db, makeTenant, uniq, type Fixture, runCron } from './support';
 
 /**
  * The rights of one person: a root admin exports what is held about a contact and erases it.
@@ -30,7 +30,7 @@ const comment = `the technician was rude to me ${uniq()}`;
 const note = `called ${email}, she will think about it`;
 const stub = providerSpace();
 
-const fold = () => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date() }), env);
+const fold = () => runCron('* * * * *');
 const QUERIES = ['', '&weight=ltv', '&groupBy=segment', '&groupBy=touchpoint&weight=ltv', '&period=day&groupBy=unit'];
 /** The scores API's answers for the unit, its region and the root, several cuts each. */
 async function allScores() {

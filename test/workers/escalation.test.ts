@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { SCHEDULES } from '../../src/jobs/cron';
 import worker from '../../src/worker';
 import { caseOf, deliverCaptured, deliveriesOf, eventsOf, makeAnswer, mergeSettings, subscribeAll, withProviders } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Escalation under a controlled clock: answers given in March 2001 and cron ticks at chosen
@@ -17,7 +16,7 @@ import { call, db, makeTenant, type Fixture } from './support';
  */
 
 const at = (s: string) => Date.parse(`${s}Z`);
-const tick = (time: number) => worker.scheduled(createScheduledController({ cron: SCHEDULES.everyFiveMinutes, scheduledTime: new Date(time) }), env);
+const tick = (time: number) => runCron(SCHEDULES.everyFiveMinutes, time);
 
 let t: Fixture;
 let stub: Awaited<ReturnType<typeof withProviders>>;

@@ -749,6 +749,23 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
+  // The whole tenant: B's archive is B's, with nothing of A.
+  {
+    op: 'GET /api/v1/tenant/export',
+    name: "B's archive holds B's rows only",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/tenant/export', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expectNoLeak(res, '');
+      const lines = String(res.body).trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines[0]).toMatchObject({ archive: 'nps-tenant', tenantId: B.tenantId });
+      expect(lines.at(-1).manifest.tenantId).toBe(B.tenantId);
+      expect(lines.filter((l) => l.table === 'tenants').map((l) => l.row.id)).toEqual([B.tenantId]);
+      expect(lines.filter((l) => l.row).every((l) => (l.table === 'tenants' ? l.row.id : l.row.tenant_id) === B.tenantId)).toBe(true);
+    },
+  },
+
   // The caller
   {
     op: 'GET /api/v1/me',
@@ -757,7 +774,7 @@ const CASES: IsolationCase[] = [
     run: async (cred) => {
       const res = await call('GET', '/api/v1/me', { token: bToken[cred] });
       expect(res.status).toBe(200);
-      expect(res.body.tenant).toEqual({ id: B.tenantId, name: B.name });
+      expect(res.body.tenant).toEqual({ id: B.tenantId, name: B.name, region: 'eu' });
       expect(res.body.grants).toEqual([{ unitId: B.units.root, role: 'admin' }]);
       if (cred === 'session') {
         expect(res.body.user).toEqual({ id: B.userIds.admin, email: B.email('admin'), name: 'Administrator' });

@@ -10,7 +10,7 @@ import { newId } from '../../src/lib/ids';
 import { nextOccurrence } from '../../src/reports/schedule';
 import { makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, jobRun } from './support';
 
 /**
  * Saved reports: CRUD with its access rules and validation, the CSV against the exports CSV for
@@ -30,7 +30,7 @@ const ANSWERS: [number, number][] = [
 
 // The hourly cron's reports job alone: the cron's other jobs (alerts, digests) at these times
 // would act on other test files' tenants running at the same time.
-const hourly = (at: number) => sendDueReports(env as Env, at);
+const hourly = (at: number) => sendDueReports(jobRun(), at);
 const mailTo = async (to: string) => (await mail.requests()).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string }).filter((m) => m.to === to);
 const berlinDay = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 const shift = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);

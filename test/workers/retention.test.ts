@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, asc, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { foldTenant } from '../../src/scores/fold';
 import { PURGE_BATCH } from '../../src/settings/retention';
 import worker from '../../src/worker';
 import { fullSurvey, makeSurvey, need, type SurveySetup } from './capture-fixture';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Retention: the settings (30..3650 days or null) and the daily purge at 03:00. Rows are
@@ -17,7 +16,7 @@ import { call, db, makeTenant, type Fixture } from './support';
  */
 const DAY = 86_400_000;
 const NOW = Date.now();
-const daily = (at = NOW) => worker.scheduled(createScheduledController({ cron: '0 3 * * *', scheduledTime: new Date(at) }), env as unknown as Env);
+const daily = (at = NOW) => runCron('0 3 * * *', at);
 
 let t: Fixture;
 let keep: Fixture; // retention left unset: nothing of it may change

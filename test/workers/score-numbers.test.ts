@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -8,7 +7,7 @@ import { newId } from '../../src/lib/ids';
 import worker from '../../src/worker';
 import { mergeSettings } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, PASSWORD, type Fixture } from './support';
+import { call, db, makeTenant, PASSWORD, type Fixture, runCron } from './support';
 
 /**
  * Numbers that must not break: weights out of bounds (refused at the door, ignored when read),
@@ -18,7 +17,7 @@ import { call, db, makeTenant, PASSWORD, type Fixture } from './support';
 let t: Fixture;
 let tp: { id: string; surveyId: string };
 const DAY = 86_400_000;
-const fold = () => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date() }), env);
+const fold = () => runCron('* * * * *');
 const scores = (qs: string, token = t.tokens.admin) => call('GET', `/api/v1/scores?${qs}`, { token });
 const today = () => new Date().toISOString().slice(0, 10);
 

@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:workers';
-import { createScheduledController } from 'cloudflare:test';
 import fc from 'fast-check';
 import { and, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { newId } from '../../src/lib/ids';
 import { closeMonths, lastClosedMonth, recomputeCells, cellOf } from '../../src/scores/fold';
 import { standardSurvey } from '../../src/surveys/templates';
 import worker from '../../src/worker';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * The scores API against a brute-force recount over the raw responses, written here without
@@ -103,7 +102,7 @@ async function insertAnswers(list: Answer[]) {
   return rows.map((r) => r.id);
 }
 
-const fold = () => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date() }), env);
+const fold = () => runCron('* * * * *');
 
 /** What the database holds, recounted by brute force. */
 async function recount(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; ltv?: boolean }) {

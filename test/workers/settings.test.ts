@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import type { Env } from '../../src/env';
 import { getSettings } from '../../src/settings/settings';
-import { widgetKeyTenant } from '../../src/settings/routes';
+import { widgetKeyTenant } from '../../src/settings/settings';
 import { call, db, makeTenant, uniq, type Fixture } from './support';
 
 /**

@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq, inArray, like } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { newId } from '../../src/lib/ids';
 import { runDueWaves, runKey } from '../../src/waves/run';
 import worker from '../../src/worker';
 import { makeContact, makeKey, makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, uniq, type Fixture, type Login } from './support';
+import { call, db, makeTenant, uniq, type Fixture, type Login, runCron, jobRun } from './support';
 
 /**
  * Waves run at times long past (1999): the every-minute scan of due invitations, which runs
@@ -29,7 +28,7 @@ const quietEnv = () =>
     ...(env as Env),
     DELIVERY_QUEUE: { send: async () => undefined, sendBatch: async () => undefined } as unknown as Queue<unknown>,
   }) as Env;
-const tick = (scheduledTime: number) => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date(scheduledTime) }), quietEnv());
+const tick = (scheduledTime: number) => runCron('* * * * *', scheduledTime, quietEnv());
 
 const created: string[] = [];
 async function createWave(body: Record<string, unknown>, token = admin()) {
@@ -229,7 +228,7 @@ describe('a wave run (cron)', () => {
     await dueAt(w.id, runAt);
     const counts: number[] = [];
     for (let i = 0; i < 3; i++) {
-      await runDueWaves(quietEnv(), runAt, 2);
+      await runDueWaves(jobRun(quietEnv()), runAt, 2);
       counts.push((await decisionsOf(w.id, runAt)).length);
       if (i < 2) expect((await waveRow(w.id)).nextRunAt).toBe(runAt); // still due: the run is not over
     }

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
@@ -8,7 +8,7 @@ import type { Env } from '../../src/env';
 import { webhookEvent } from '../../src/webhooks/emit';
 import worker from '../../src/worker';
 import { providerSpace, type RecordedRequest } from './provider';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Outgoing webhooks through the real cron dispatcher and queue consumer, to a real HTTP server
@@ -54,7 +54,7 @@ async function tick(now: number, webhookId: string) {
   };
   const quiet = { send: async () => undefined, sendBatch: async () => undefined };
   const e = { ...(env as Env), WORKFLOW_QUEUE: queue, DELIVERY_QUEUE: quiet } as unknown as Env;
-  await worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date(now) }), e);
+  await runCron('* * * * *', now, e as never);
   const mine = new Set((await deliveriesOf(webhookId)).map((d) => d.id));
   return sent.filter((m) => m.tenantId === t.tenantId && mine.has(m.deliveryId));
 }
