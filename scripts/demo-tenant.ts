@@ -69,7 +69,21 @@ export async function seedDemoTenant(db: Db): Promise<{ created: boolean; tenant
   statements.push(
     db.insert(surveys).values({ id: surveyId, tenantId: tenant.tenantId, name: 'Support NPS', defaultLocale: 'en', draft: definition, publishedVersion: 1, createdAt: now, updatedAt: now }),
     db.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: tenant.tenantId, surveyId, version: 1, definition, publishedBy: tenant.adminUserId, createdAt: now }),
-    db.insert(touchpoints).values({ id: newId('tp'), tenantId: tenant.tenantId, key: 'support-resolution', name: 'Support ticket resolved', kind: 'support_resolution', surveyId, channels: ['email'], delayMinutes: 24 * 60, reminderAfterDays: 3, rules: { suppressAfterNegativeDays: 7 }, active: true, createdAt: now, updatedAt: now }),
+    db.insert(touchpoints).values({
+      id: newId('tp'),
+      tenantId: tenant.tenantId,
+      key: 'support-resolution',
+      name: 'Support ticket resolved',
+      kind: 'support_resolution',
+      surveyId,
+      channels: ['email'],
+      delayMinutes: 24 * 60,
+      reminderAfterDays: 3,
+      rules: { suppressAfterNegativeDays: 7 },
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    }),
   );
   await commit(db, statements);
   return { created: true, tenantId: tenant.tenantId };

@@ -155,4 +155,3 @@ export async function createRemoteDatabase(adminUrl: string, name: string): Prom
   if (!res.ok || !body.database) throw new Error(`creating database ${name}: ${res.status} ${body.error ?? ''}`);
   return body.database.url;
 }
-

@@ -48,12 +48,22 @@ export async function withPlane<T>(work: (plane: ScriptPlane) => Promise<T>): Pr
     await migrateAll({ directoryUrl, directoryToken: process.env.DIRECTORY_AUTH_TOKEN, tokenFor: regionTokens(process.env.LIBSQL_TOKENS) });
     // LIBSQL_ADMIN_URL: a local cluster's endpoint (tests); production databases are created with Turso.
     const adminUrl = process.env.LIBSQL_ADMIN_URL;
-    return work({ directory: openDirectory(directoryUrl, process.env.DIRECTORY_AUTH_TOKEN), directoryUrl, createDatabase: adminUrl ? (name) => createRemoteDatabase(adminUrl, name) : undefined, tokenFor: regionTokens(process.env.LIBSQL_TOKENS) });
+    return work({
+      directory: openDirectory(directoryUrl, process.env.DIRECTORY_AUTH_TOKEN),
+      directoryUrl,
+      createDatabase: adminUrl ? (name) => createRemoteDatabase(adminUrl, name) : undefined,
+      tokenFor: regionTokens(process.env.LIBSQL_TOKENS),
+    });
   }
   const state = readState();
   if (state?.directoryUrl) {
     const adminUrl = state.adminUrl;
-    return work({ directory: openDirectory(state.directoryUrl), directoryUrl: state.directoryUrl, createDatabase: adminUrl ? (name) => createRemoteDatabase(adminUrl, name) : undefined, tokenFor: () => undefined });
+    return work({
+      directory: openDirectory(state.directoryUrl),
+      directoryUrl: state.directoryUrl,
+      createDatabase: adminUrl ? (name) => createRemoteDatabase(adminUrl, name) : undefined,
+      tokenFor: () => undefined,
+    });
   }
   const cluster = await startLibsqlCluster({ dir: DATA_DIR });
   try {

@@ -19,7 +19,13 @@ const workerUrl = `http://${host}:${port}`;
 // The directory and one shared data database per region (eu, us), each at its own URL.
 const cluster = await startLibsqlCluster({ dir: DATA_DIR, host, adminPort: libsqlPort });
 const plane = await bootLocalPlane(cluster);
-console.log(`libSQL: directory ${plane.directoryUrl}; ${cluster.list().filter((d) => d.name !== 'directory').map((d) => `${d.name} ${d.url}`).join('; ')} (data in ${DATA_DIR})`);
+console.log(
+  `libSQL: directory ${plane.directoryUrl}; ${cluster
+    .list()
+    .filter((d) => d.name !== 'directory')
+    .map((d) => `${d.name} ${d.url}`)
+    .join('; ')} (data in ${DATA_DIR})`,
+);
 const seeded = await seedDemoPlane(plane);
 console.log(seeded.created ? 'demo tenant seeded (region eu)' : 'demo tenant already present');
 
@@ -30,7 +36,26 @@ const outboundAllow = process.env.OUTBOUND_ALLOW ? ['--var', `OUTBOUND_ALLOW:${p
 const placementCache = process.env.PLACEMENT_CACHE_SECONDS ? ['--var', `PLACEMENT_CACHE_SECONDS:${process.env.PLACEMENT_CACHE_SECONDS}`] : [];
 const wrangler: ChildProcess = spawn(
   join(ROOT, 'node_modules/.bin/wrangler'),
-  ['dev', '--ip', host, '--port', String(port), '--var', `DIRECTORY_URL:${plane.directoryUrl}`, '--var', 'ENVIRONMENT:development', '--var', `PUBLIC_BASE_URL:${workerUrl}`, ...outboundAllow, ...placementCache, '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false', '--test-scheduled', ...(process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : [])],
+  [
+    'dev',
+    '--ip',
+    host,
+    '--port',
+    String(port),
+    '--var',
+    `DIRECTORY_URL:${plane.directoryUrl}`,
+    '--var',
+    'ENVIRONMENT:development',
+    '--var',
+    `PUBLIC_BASE_URL:${workerUrl}`,
+    ...outboundAllow,
+    ...placementCache,
+    '--persist-to',
+    join(DATA_DIR, 'wrangler'),
+    '--show-interactive-dev-session=false',
+    '--test-scheduled',
+    ...(process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : []),
+  ],
   { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
 

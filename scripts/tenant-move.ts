@@ -22,7 +22,13 @@ try {
     if (!placement) throw new Error(`no tenant ${tenantId} in the directory`);
     const settleMs = values['settle-ms'] === undefined ? PLACEMENT_CACHE_MS : Number(values['settle-ms']);
     console.log(`pausing writes of ${tenantId} for ${settleMs} ms before copying from ${placement.databaseId} to ${to}`);
-    return moveTenant(plane.directory, tenantId, { id: placement.databaseId, db: await dataDb(plane, placement.databaseId) }, { id: to, db: await dataDb(plane, to) }, { actor: 'tenant:move', settleMs });
+    return moveTenant(
+      plane.directory,
+      tenantId,
+      { id: placement.databaseId, db: await dataDb(plane, placement.databaseId) },
+      { id: to, db: await dataDb(plane, to) },
+      { actor: 'tenant:move', settleMs },
+    );
   });
   const rows = Object.values(manifest.tables).reduce((n, t) => n + t.rows, 0);
   console.log(`tenant ${tenantId} moved to ${to}: ${rows} rows, counts and checksums verified`);

@@ -41,10 +41,13 @@ const configSchema = z
     directoryAuthToken: z.string().min(1).optional(),
     regionTokens: z.record(z.string().regex(/^[a-z]{2,8}$/), z.string().min(1)),
     defaultRegion: z.string().regex(/^[a-z]{2,8}$/),
-    placementCacheMs: z.coerce.number().int().min(0).max(300).transform((s) => s * 1000),
-    jwtKeys: z
-      .array(z.object({ kid: z.string().min(1), secret: z.string().min(32) }))
-      .min(1, 'JWT_KEYS needs at least one kid:secret pair'),
+    placementCacheMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .transform((s) => s * 1000),
+    jwtKeys: z.array(z.object({ kid: z.string().min(1), secret: z.string().min(32) })).min(1, 'JWT_KEYS needs at least one kid:secret pair'),
     sessionTtlSeconds: z.coerce
       .number()
       .int()
@@ -61,7 +64,8 @@ const configSchema = z
   })
   .superRefine((c, ctx) => {
     // The directory finds every tenant's database; without one, LIBSQL_URL is the one database.
-    if (!c.directoryUrl && !c.libsqlUrl) ctx.addIssue({ code: 'custom', path: ['libsqlUrl'], message: 'set DIRECTORY_URL (a directory of data databases) or LIBSQL_URL (one database for every tenant)' });
+    if (!c.directoryUrl && !c.libsqlUrl)
+      ctx.addIssue({ code: 'custom', path: ['libsqlUrl'], message: 'set DIRECTORY_URL (a directory of data databases) or LIBSQL_URL (one database for every tenant)' });
     if (c.environment !== 'production') return;
     if (c.jwtKeys.some((k) => `${k.kid}:${k.secret}` === DEV_JWT_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['jwtKeys'], message: 'the development JWT key must not be used in production' });

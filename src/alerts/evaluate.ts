@@ -27,8 +27,7 @@ type Rule = typeof alertRules.$inferSelect;
 export function periodsOf(rule: Pick<Rule, 'windowDays' | 'baselineDays' | 'baselineFrom' | 'baselineTo'>, timezone: string, now: number) {
   const to = localDay(now, timezone);
   const from = addDays(to, -(rule.windowDays - 1));
-  const baseline =
-    rule.baselineFrom && rule.baselineTo ? { from: rule.baselineFrom, to: rule.baselineTo } : { from: addDays(from, -(rule.baselineDays ?? 28)), to: addDays(from, -1) };
+  const baseline = rule.baselineFrom && rule.baselineTo ? { from: rule.baselineFrom, to: rule.baselineTo } : { from: addDays(from, -(rule.baselineDays ?? 28)), to: addDays(from, -1) };
   return { window: { from, to }, baseline };
 }
 
@@ -130,7 +129,13 @@ export async function evaluateAlerts({ env, db }: DatabaseRun, now: number): Pro
       try {
         await commit(db, [
           db.insert(alerts).values(alert),
-          webhookEvent(db, rule.tenantId, 'alert.raised', { alert: { id, ruleId: rule.id, unitId: rule.unitId, touchpointId: rule.touchpointId, evidence: verdict.evidence, createdAt: new Date(now).toISOString() } }, now),
+          webhookEvent(
+            db,
+            rule.tenantId,
+            'alert.raised',
+            { alert: { id, ruleId: rule.id, unitId: rule.unitId, touchpointId: rule.touchpointId, evidence: verdict.evidence, createdAt: new Date(now).toISOString() } },
+            now,
+          ),
           ...(await auditStatement(db, { tenantId: rule.tenantId, actor: system, action: 'alert.raise', targetType: 'alert', targetId: id, after: alert })),
         ]);
       } catch (err) {

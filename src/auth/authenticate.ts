@@ -13,8 +13,7 @@ import type { Actor } from './policy';
 export const SESSION_COOKIE = 'nps_session';
 export const API_KEY_PREFIX = 'nps_';
 
-const unauthorized = (message = 'a valid session or API key is required') =>
-  new ApiError('UNAUTHORIZED', message, undefined, { 'www-authenticate': 'Bearer' });
+const unauthorized = (message = 'a valid session or API key is required') => new ApiError('UNAUTHORIZED', message, undefined, { 'www-authenticate': 'Bearer' });
 
 /** `nps_<26-char id>_<secret>` → the key's id, or null when the shape is wrong. */
 export function apiKeyId(token: string): string | null {
@@ -69,7 +68,10 @@ async function apiKeyActor(c: AppContext, token: string): Promise<Actor | null> 
         .update(apiKeys)
         .set({ lastUsedAt: now })
         .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, row.key.tenantId)))
-        .then(() => undefined, () => undefined),
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
     );
   }
   return {
@@ -95,7 +97,7 @@ function refuseCrossSite(c: AppContext) {
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return;
   const site = c.req.header('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    throw new ApiError('FORBIDDEN', 'a request with the session cookie must come from this site\'s own pages');
+    throw new ApiError('FORBIDDEN', "a request with the session cookie must come from this site's own pages");
   }
   if (FORM_TYPES.has(mediaTypeOf(c.req.header('content-type')))) {
     throw new ApiError('FORBIDDEN', 'a state-changing request with the session cookie needs content-type application/json, even without a body');

@@ -18,16 +18,19 @@ const LoginBody = z
   .strictObject({
     email: z.string().trim().toLowerCase().pipe(z.email()).openapi({ example: 'admin@acme.test' }),
     password: z.string().min(1).max(1024),
-    tenantId: z.string().min(1).max(64).optional().openapi({ description: 'Which tenant to sign in to, when the email and password open several (answered 409 `TENANT_CHOICE_REQUIRED` with the list)' }),
+    tenantId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: 'Which tenant to sign in to, when the email and password open several (answered 409 `TENANT_CHOICE_REQUIRED` with the list)' }),
   })
   .openapi('LoginRequest');
 
 const UserRef = z.object({ id: z.string(), email: z.string() });
 const TenantRef = z.object({ id: z.string(), name: z.string() });
 
-const LoginResponse = z
-  .object({ token: z.string(), expiresAt: z.string().openapi({ format: 'date-time' }), user: UserRef, tenant: TenantRef })
-  .openapi('LoginResponse');
+const LoginResponse = z.object({ token: z.string(), expiresAt: z.string().openapi({ format: 'date-time' }), user: UserRef, tenant: TenantRef }).openapi('LoginResponse');
 
 const MeResponse = z
   .object({
@@ -217,13 +220,16 @@ export const authRoutes = createRouter()
   .openapi(me, async (c) => {
     const actor = c.get('actor');
     const db = c.get('db');
-    const [placement, [[tenant], user]] = await Promise.all([c.get('plane').placement(actor.tenantId), db.batch([
-      db.select({ id: tenants.id, name: tenants.name }).from(tenants).where(eq(tenants.id, actor.tenantId)),
-      db
-        .select({ id: users.id, email: users.email, name: users.name })
-        .from(users)
-        .where(and(eq(users.tenantId, actor.tenantId), eq(users.id, actor.id))),
-    ])]);
+    const [placement, [[tenant], user]] = await Promise.all([
+      c.get('plane').placement(actor.tenantId),
+      db.batch([
+        db.select({ id: tenants.id, name: tenants.name }).from(tenants).where(eq(tenants.id, actor.tenantId)),
+        db
+          .select({ id: users.id, email: users.email, name: users.name })
+          .from(users)
+          .where(and(eq(users.tenantId, actor.tenantId), eq(users.id, actor.id))),
+      ]),
+    ]);
     return c.json(
       {
         user: actor.type === 'user' ? (user[0] ?? null) : null,

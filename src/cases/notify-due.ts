@@ -77,7 +77,15 @@ async function notifyCase(db: Db, config: Config, claim: { tenantId: string; id:
   const live = (row.c.status === 'open' || row.c.status === 'contacted') && row.owner?.status === 'active';
   if (live) {
     const message = openedMessage(config, { c: row.c, comment: row.comment, answeredAt: row.answeredAt, unit: row.unit, contact: row.contact?.externalId ? row.contact : null });
-    await notifyOwner(db, config, SettingsSchema.parse(row.settings ?? {}), { tenantId: claim.tenantId, caseId: claim.id, owner: row.owner!, message, keyBase: openedKey(row.c.responseId), kind: 'opened', now });
+    await notifyOwner(db, config, SettingsSchema.parse(row.settings ?? {}), {
+      tenantId: claim.tenantId,
+      caseId: claim.id,
+      owner: row.owner!,
+      message,
+      keyBase: openedKey(row.c.responseId),
+      kind: 'opened',
+      now,
+    });
   }
   await db
     .update(cases)

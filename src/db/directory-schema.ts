@@ -12,10 +12,7 @@ import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlit
 export const REGIONS = ['eu', 'us'] as const;
 export type Region = (typeof REGIONS)[number];
 
-const createdAt = () =>
-  integer('created_at', { mode: 'number' })
-    .notNull()
-    .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
+const createdAt = () => integer('created_at', { mode: 'number' }).notNull().default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
 
 /** The catalog of data databases. `schemaVersion` is the number of data migrations applied. */
 export const dataDatabases = sqliteTable('data_databases', {

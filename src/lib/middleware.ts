@@ -42,7 +42,13 @@ export const BODY_RULES: readonly { method: string; path: string; types: readonl
   { method: 'POST', path: '/api/v1/reconciliations', types: ['text/csv'], maxBytes: 5 * 1024 * 1024 },
 ];
 
-const pathPattern = (path: string) => new RegExp(`^${path.split('/').map((s) => (/^\{\w+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}$`);
+const pathPattern = (path: string) =>
+  new RegExp(
+    `^${path
+      .split('/')
+      .map((s) => (/^\{\w+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+      .join('/')}$`,
+  );
 const RULES = BODY_RULES.map((r) => ({ ...r, pattern: pathPattern(r.path) }));
 
 /** The media type of a content-type header, lower case without parameters; '' when absent. */

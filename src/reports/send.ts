@@ -53,7 +53,14 @@ export async function sendDueReports({ env, db }: DatabaseRun, now: number): Pro
         csv.replace(/\r\n/g, '\n').trimEnd(),
       ].join('\n');
       for (const to of schedule.recipients) {
-        const out = await sendStaffEmail(db, config, settings, { tenantId: report.tenantId, to, subject: `${report.name} (${query.from} to ${query.to})`, text, key: `report:${report.id}:${report.nextRunAt}:${to}`, now });
+        const out = await sendStaffEmail(db, config, settings, {
+          tenantId: report.tenantId,
+          to,
+          subject: `${report.name} (${query.from} to ${query.to})`,
+          text,
+          key: `report:${report.id}:${report.nextRunAt}:${to}`,
+          now,
+        });
         if (!out.sent) console.error(JSON.stringify({ level: 'error', job: 'reports', reportId: report.id, to, message: out.error }));
       }
     } catch (err) {

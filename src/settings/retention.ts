@@ -66,13 +66,19 @@ export async function purgeTenant(db: Db, tenantId: string, retention: Retention
       'comments',
     );
     // Text answers besides the main comment: the comment questions of each published version.
-    const versions = await db.select({ surveyId: surveyVersions.surveyId, version: surveyVersions.version, definition: surveyVersions.definition }).from(surveyVersions).where(eq(surveyVersions.tenantId, tenantId));
+    const versions = await db
+      .select({ surveyId: surveyVersions.surveyId, version: surveyVersions.version, definition: surveyVersions.definition })
+      .from(surveyVersions)
+      .where(eq(surveyVersions.tenantId, tenantId));
     for (const v of versions) {
       const questions = (v.definition as { questions?: { id: string; type: string }[] }).questions ?? [];
       const paths = questions.filter((q) => q.type === 'comment').map((q) => `$."${q.id}"`);
       if (!paths.length) continue;
       const removed = paths.reduce<SQL>((expr, p) => sql`json_remove(${expr}, ${p})`, sql`answers`);
-      const present = sql.join(paths.map((p) => sql`json_type(answers, ${p}) is not null`), sql` or `);
+      const present = sql.join(
+        paths.map((p) => sql`json_type(answers, ${p}) is not null`),
+        sql` or `,
+      );
       counts.textAnswers += await eraseInSteps(
         db,
         sql`update responses set answers = ${removed}, updated_at = ${now} where rowid in (

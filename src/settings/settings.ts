@@ -19,13 +19,9 @@ export const SettingsSchema = z.object({
   /** Survey links expire after this many days. */
   linkExpiryDays: z.number().int().min(1).max(365).default(30),
   /** HTTP JSON mail provider: POST {baseUrl}/messages with a Bearer key. */
-  email: z
-    .object({ baseUrl: z.url(), apiKey: z.string().min(1).max(500), from: z.email() })
-    .optional(),
+  email: z.object({ baseUrl: z.url(), apiKey: z.string().min(1).max(500), from: z.email() }).optional(),
   /** Twilio-style SMS: POST {baseUrl}/2010-04-01/Accounts/{accountSid}/Messages.json with Basic auth. */
-  sms: z
-    .object({ baseUrl: z.url(), accountSid: z.string().min(1).max(100), authToken: z.string().min(1).max(500), from: z.string().min(3).max(32) })
-    .optional(),
+  sms: z.object({ baseUrl: z.url(), accountSid: z.string().min(1).max(100), authToken: z.string().min(1).max(500), from: z.string().min(3).max(32) }).optional(),
   /** The tenant's endpoint for invitations sent by webhook, signed with the secret. */
   webhook: z.object({ url: z.url(), secret: z.string().min(16).max(500) }).optional(),
   /** In-app widget: the public key in the script tag; the secret signs user ids (HMAC) on the tenant's backend. */

@@ -79,7 +79,12 @@ function linkFailure(c: AppContext, reason: 'expired' | 'invalid', asJson: boole
   if (asJson) return reason === 'expired' ? jsonError(c, 410, 'GONE', 'this survey has closed') : jsonError(c, 404, 'NOT_FOUND', 'this link is not valid');
   const nonce = nonceOf();
   const closedText = target ? surveyText(target.target.definition, target.locale, target.target.defaultLocale, 'page.expired') : undefined;
-  return page(c, messagePage(reason === 'expired' ? 'closed' : 'invalid', { locale: target?.locale ?? null, acceptLanguage: c.req.header('accept-language') ?? null, nonce, closedText }), linkStatus(reason), nonce);
+  return page(
+    c,
+    messagePage(reason === 'expired' ? 'closed' : 'invalid', { locale: target?.locale ?? null, acceptLanguage: c.req.header('accept-language') ?? null, nonce, closedText }),
+    linkStatus(reason),
+    nonce,
+  );
 }
 
 /** Hidden-question values carried in the link's query string (`?order=123`), for the page to post back. */
@@ -221,7 +226,13 @@ function answerJson(c: AppContext, o: CaptureOutcome) {
     case 'needs-score':
       return jsonError(c, 422, 'UNPROCESSABLE', 'the first answer must give the score', [{ path: 'body.score', message: 'required on the first answer' }]);
     case 'invalid':
-      return jsonError(c, 400, 'VALIDATION_FAILED', 'the answer is not valid', o.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })));
+      return jsonError(
+        c,
+        400,
+        'VALIDATION_FAILED',
+        'the answer is not valid',
+        o.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })),
+      );
     case 'saved':
       return c.json({ responseId: o.response.id, status: o.status, score: o.response.score, category: o.category, ...(o.target.invitationId ? {} : { state: o.state }) }, 200);
   }

@@ -26,7 +26,10 @@ export async function registerTenant(directory: Directory, entry: TenantEntry, a
   const now = Date.now();
   await directory.$client.batch(
     [
-      { sql: 'insert into tenants (id, name, region, status, database_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)', args: [entry.id, entry.name, entry.region, 'active', entry.databaseId, now, now] },
+      {
+        sql: 'insert into tenants (id, name, region, status, database_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)',
+        args: [entry.id, entry.name, entry.region, 'active', entry.databaseId, now, now],
+      },
       ...entry.emails.map((email) => ({ sql: 'insert into identities (email, tenant_id) values (?, ?) on conflict do nothing', args: [email, entry.id] })),
       auditRow(actor, 'tenant.create', entry.id, entry.databaseId, { name: entry.name, region: entry.region }),
     ],
@@ -49,7 +52,10 @@ export async function setTenantStatus(directory: Directory, tenantId: string, st
 export async function completeMove(directory: Directory, tenantId: string, databaseId: string, actor: string, details: Record<string, unknown>) {
   await directory.$client.batch(
     [
-      { sql: "update tenants set database_id = ?1, region = (select region from data_databases where id = ?1), status = 'active', updated_at = ?2 where id = ?3", args: [databaseId, Date.now(), tenantId] },
+      {
+        sql: "update tenants set database_id = ?1, region = (select region from data_databases where id = ?1), status = 'active', updated_at = ?2 where id = ?3",
+        args: [databaseId, Date.now(), tenantId],
+      },
       auditRow(actor, 'tenant.move', tenantId, databaseId, details),
     ],
     'write',

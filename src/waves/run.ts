@@ -73,7 +73,14 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
   const eventRows: (typeof events.$inferInsert)[] = [];
   const invitationRows: NewInvitation[] = [];
   if (pending.length > 0) {
-    const [last, negatives, today] = historyQueries(db, tenantId, pending.map((c) => c.id), [touchpoint.id], { from: runAt, to: runAt }, now);
+    const [last, negatives, today] = historyQueries(
+      db,
+      tenantId,
+      pending.map((c) => c.id),
+      [touchpoint.id],
+      { from: runAt, to: runAt },
+      now,
+    );
     const history = toHistory(await db.batch([last, negatives, today]));
     for (const contact of pending) {
       // No event, so `unresolved` never applies; `recent_negative` looks back from the run's time.
@@ -114,10 +121,7 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
     }
   }
 
-  const statements: BatchItem<'sqlite'>[] = [
-    ...chunked(invitationRows).map((rows) => db.insert(invitations).values(rows)),
-    ...chunked(eventRows).map((rows) => db.insert(events).values(rows)),
-  ];
+  const statements: BatchItem<'sqlite'>[] = [...chunked(invitationRows).map((rows) => db.insert(invitations).values(rows)), ...chunked(eventRows).map((rows) => db.insert(events).values(rows))];
   let nextRunAt: number | null = null;
   if (complete) {
     // Runs missed while the job was down are not caught up: the next one is after now.

@@ -87,7 +87,12 @@ export function liveSecrets(hook: { secret: string; previousSecret: string | nul
  * addresses refused, redirects not followed): 2xx is success, anything else (or no answer) a
  * failure, recorded with its status only, never the endpoint's answer.
  */
-export async function postMessage(policy: OutboundPolicy, hook: { url: string; secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null }, delivery: { id: string; payload: unknown }, now: number): Promise<AttemptResult> {
+export async function postMessage(
+  policy: OutboundPolicy,
+  hook: { url: string; secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
+  delivery: { id: string; payload: unknown },
+  now: number,
+): Promise<AttemptResult> {
   const body = JSON.stringify(delivery.payload);
   const headers = await signedHeaders(liveSecrets(hook, now), delivery.id, Math.floor(now / 1000), body);
   const res = await outboundPost(hook.url, { headers: { 'content-type': 'application/json', 'user-agent': 'nps-platform-webhooks/1', ...headers }, body, timeoutMs: TIMEOUT_MS }, policy);

@@ -28,10 +28,7 @@ widgetRoutes.get('/widget.js', (c) => {
 });
 
 widgetRoutes.use('/w/*', cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['content-type'], maxAge: 600 }));
-widgetRoutes.use(
-  '/w/*',
-  bodyLimit({ maxSize: 4096, onError: (c: Context<AppEnv>) => jsonError(c, 413, 'PAYLOAD_TOO_LARGE', 'the request body exceeds 4096 bytes') }),
-);
+widgetRoutes.use('/w/*', bodyLimit({ maxSize: 4096, onError: (c: Context<AppEnv>) => jsonError(c, 413, 'PAYLOAD_TOO_LARGE', 'the request body exceeds 4096 bytes') }));
 
 widgetRoutes.post('/w/session', async (c) => {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
@@ -44,7 +41,13 @@ widgetRoutes.post('/w/session', async (c) => {
   }
   const parsed = SessionBody.safeParse(raw);
   if (!parsed.success) {
-    return jsonError(c, 400, 'VALIDATION_FAILED', 'the request is not valid', parsed.error.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })));
+    return jsonError(
+      c,
+      400,
+      'VALIDATION_FAILED',
+      'the request is not valid',
+      parsed.error.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })),
+    );
   }
   c.header('cache-control', 'no-store');
   // The key names its tenant (wpk_<tenant>_…), and so its database: no directory read, no scan.

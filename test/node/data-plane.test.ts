@@ -24,8 +24,7 @@ async function cluster(dir?: string, adminPort?: number) {
   return c;
 }
 
-const tablesOf = async (url: string) =>
-  (await createClient({ url }).execute("select name from sqlite_master where type = 'table' order by name")).rows.map((r) => r.name);
+const tablesOf = async (url: string) => (await createClient({ url }).execute("select name from sqlite_master where type = 'table' order by name")).rows.map((r) => r.name);
 
 describe('local libSQL cluster', () => {
   it('serves each database at its own URL, with nothing shared between them', async () => {

@@ -42,7 +42,14 @@ describe('demo seed', () => {
     expect((await seedDemoTenant(db)).created).toBe(true);
     const after = await counts();
     // enterprise + 2 regions + 6 sites + 2 vendors; three logins, one grant each; one published survey and its touchpoint.
-    expect(after).toEqual({ tenants: before.tenants + 1, units: before.units + 11, users: before.users + 3, grants: before.grants + 3, versions: before.versions + 1, touchpoints: before.touchpoints + 1 });
+    expect(after).toEqual({
+      tenants: before.tenants + 1,
+      units: before.units + 11,
+      users: before.users + 3,
+      grants: before.grants + 3,
+      versions: before.versions + 1,
+      touchpoints: before.touchpoints + 1,
+    });
     expect((await seedDemoTenant(db)).created).toBe(false);
     expect(await counts()).toEqual(after);
   });
@@ -87,20 +94,22 @@ describe('tenant:create and the tenant lifecycle on the data plane', () => {
     }
   };
 
-  it('prints one JSON line whose one-time password signs in; the tenant is in its region\'s shared database', async () => {
+  it("prints one JSON line whose one-time password signs in; the tenant is in its region's shared database", async () => {
     const email = `owner.${Date.now()}@newco.test`;
     const out = await create('--name', 'NewCo', '--admin-email', email);
     expect(Object.keys(out).sort()).toEqual(['adminEmail', 'databaseId', 'password', 'region', 'tenantId']);
     expect(out).toMatchObject({ adminEmail: email, region: 'eu', databaseId: 'eu-shared-1' });
     const db = openDb(cluster.server('eu-shared-1')!.url);
-    const row = await db.get<{ name: string; root: string }>(sql`select t.name as name, u.kind as root from tenants t join units u on u.tenant_id = t.id and u.parent_id is null where t.id = ${out.tenantId}`);
+    const row = await db.get<{ name: string; root: string }>(
+      sql`select t.name as name, u.kind as root from tenants t join units u on u.tenant_id = t.id and u.parent_id is null where t.id = ${out.tenantId}`,
+    );
     expect(row).toEqual({ name: 'NewCo', root: 'enterprise' });
     const { verifyPassword } = await import('../../src/auth/password');
     const user = await db.get<{ hash: string }>(sql`select password_hash as hash from users where email = ${email}`);
     expect(await verifyPassword(out.password, user.hash)).toBe(true);
   });
 
-  it('keeps an eu tenant\'s rows in the eu database file only, a us tenant\'s in the us one, a dedicated tenant\'s in its own', async () => {
+  it("keeps an eu tenant's rows in the eu database file only, a us tenant's in the us one, a dedicated tenant's in its own", async () => {
     const eu = await create('--name', 'Euro GmbH', '--admin-email', `a.${Date.now()}@euro.test`, '--region', 'eu');
     const us = await create('--name', 'US Inc', '--admin-email', `a.${Date.now()}@us.test`, '--region', 'us');
     const own = await create('--name', 'Big Corp', '--admin-email', `a.${Date.now()}@big.test`, '--region', 'us', '--dedicated');
@@ -127,7 +136,10 @@ describe('tenant:create and the tenant lifecycle on the data plane', () => {
     const t = await create('--name', 'Short Lived', '--admin-email', `a.${Date.now()}@short.test`, '--region', 'us');
     const out = join(dir, 'short.ndjson');
     await run(TSX, ['scripts/tenant-export.ts', '--tenant', t.tenantId, '--out', out], { cwd: ROOT, env });
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ archive: 'nps-tenant', tenantId: t.tenantId });
     const manifest = lines.at(-1).manifest;
     expect(manifest.tables.users.rows).toBe(1);
@@ -139,7 +151,12 @@ describe('tenant:create and the tenant lifecycle on the data plane', () => {
     const directory = new Database(join(dir, 'directory.db'), { readonly: true });
     expect((directory.prepare('select count(*) as n from tenants where id = ?').get(t.tenantId) as { n: number }).n).toBe(0);
     expect((directory.prepare('select count(*) as n from identities where tenant_id = ?').get(t.tenantId) as { n: number }).n).toBe(0);
-    expect(directory.prepare("select action from directory_audit where tenant_id = ? order by rowid").all(t.tenantId).map((r) => (r as { action: string }).action)).toEqual(['tenant.create', 'tenant.export', 'tenant.delete_start', 'tenant.delete']);
+    expect(
+      directory
+        .prepare('select action from directory_audit where tenant_id = ? order by rowid')
+        .all(t.tenantId)
+        .map((r) => (r as { action: string }).action),
+    ).toEqual(['tenant.create', 'tenant.export', 'tenant.delete_start', 'tenant.delete']);
     directory.close();
   });
 
@@ -167,7 +184,11 @@ describe('npm start', () => {
       expect(output).toContain(base);
       for (const login of DEMO_LOGINS) expect(output).toContain(login.email);
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
-      const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'manager.emea@acme.test', password: DEMO_PASSWORD }) });
+      const res = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'manager.emea@acme.test', password: DEMO_PASSWORD }),
+      });
       expect(res.status).toBe(200);
       const { token, tenant } = (await res.json()) as { token: string; tenant: { name: string } };
       expect(tenant.name).toBe('Acme Field Services');
@@ -179,10 +200,19 @@ describe('npm start', () => {
         const ran = await fetch(scheduledUrl(base, cron));
         expect(ran.status).toBe(200);
       }
-      const adminToken = ((await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) })).json()) as { token: string }).token;
-      const tps = (await (await fetch(`${base}/api/v1/touchpoints`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { items: { key: string; channels: string[]; delayMinutes: number; surveyId: string }[] };
+      const adminToken = (
+        (await (
+          await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) })
+        ).json()) as { token: string }
+      ).token;
+      const tps = (await (await fetch(`${base}/api/v1/touchpoints`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as {
+        items: { key: string; channels: string[]; delayMinutes: number; surveyId: string }[];
+      };
       expect(tps.items).toEqual([expect.objectContaining({ key: 'support-resolution', channels: ['email'], delayMinutes: 1440 })]);
-      const survey = (await (await fetch(`${base}/api/v1/surveys/${tps.items[0]!.surveyId}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { publishedVersion: number; draft: { translations: Record<string, unknown> } };
+      const survey = (await (await fetch(`${base}/api/v1/surveys/${tps.items[0]!.surveyId}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as {
+        publishedVersion: number;
+        draft: { translations: Record<string, unknown> };
+      };
       expect(survey.publishedVersion).toBe(1);
       expect(Object.keys(survey.draft.translations).sort()).toEqual(['de', 'en']);
       const home = await fetch(`${base}/`);

@@ -83,7 +83,13 @@ describe('the portal in Chromium', () => {
     for (const name of ['EMEA', 'Americas', 'FastFix', 'QuickServe']) expect(await byUnit.getByRole('rowheader', { name }).count()).toBe(1);
     expect(await byUnit.locator('tbody tr').count()).toBe(4);
     // The 0–10 distribution: the answers seeded above, counted per score here.
-    const perScore = Array.from({ length: 11 }, (_, score) => Object.values(ANSWERS).flat().filter((a) => a.score === score).length);
+    const perScore = Array.from(
+      { length: 11 },
+      (_, score) =>
+        Object.values(ANSWERS)
+          .flat()
+          .filter((a) => a.score === score).length,
+    );
     const dist = page.locator('table', { hasText: 'Answers per score' });
     expect(await dist.locator('tbody td').allTextContents()).toEqual(perScore.map(String));
     await check(page, 'admin-dashboard');

@@ -47,9 +47,15 @@ async function collect(lines: AsyncIterable<ArchiveLine>) {
 
 describe('tenant archive', () => {
   it('covers every table that has a tenant_id column, parents before children', async () => {
-    const rs = await shared.$client.execute("select m.name from sqlite_master m where m.type = 'table' and exists (select 1 from pragma_table_info(m.name) c where c.name = 'tenant_id') order by m.name");
+    const rs = await shared.$client.execute(
+      "select m.name from sqlite_master m where m.type = 'table' and exists (select 1 from pragma_table_info(m.name) c where c.name = 'tenant_id') order by m.name",
+    );
     const withTenant = rs.rows.map((r) => String(r.name));
-    expect(TENANT_TABLES.map((t) => t.name).filter((n) => n !== 'tenants').sort()).toEqual(withTenant);
+    expect(
+      TENANT_TABLES.map((t) => t.name)
+        .filter((n) => n !== 'tenants')
+        .sort(),
+    ).toEqual(withTenant);
     const position = new Map(TENANT_TABLES.map((t, i) => [t.name, i]));
     for (const { name } of TENANT_TABLES) {
       const fks = await shared.$client.execute(`select "table" from pragma_foreign_key_list('${name}')`);
@@ -71,9 +77,12 @@ describe('tenant archive', () => {
     // Nothing of the neighbour is in it.
     expect(lines.some((l) => 'table' in l && JSON.stringify(l.row).includes(otherTenant))).toBe(false);
 
-    const carried = await importArchive(dedicated, (async function* () {
-      yield* lines;
-    })());
+    const carried = await importArchive(
+      dedicated,
+      (async function* () {
+        yield* lines;
+      })(),
+    );
     expect(carried).toEqual(manifest);
     expect(await tenantDigest(dedicated, org.tenantId)).toEqual(manifest.tables);
 
@@ -89,8 +98,13 @@ describe('tenant archive', () => {
     const url = await cluster.create('eu-dedicated-2');
     await applyMigrations(url);
     const target = openDb(url);
-    await expect(importArchive(target, (async function* () {
-      yield* lines.slice(0, -1);
-    })())).rejects.toThrow(/cut short/);
+    await expect(
+      importArchive(
+        target,
+        (async function* () {
+          yield* lines.slice(0, -1);
+        })(),
+      ),
+    ).rejects.toThrow(/cut short/);
   });
 });

@@ -55,10 +55,19 @@ afterAll(async () => {
 describe('a tenant on the data plane', () => {
   it('moves from the shared eu database to a dedicated one with everything intact', async () => {
     const units = Object.fromEntries(((await api('GET', '/api/v1/units')).items as { id: string; name: string }[]).map((u) => [u.name, u.id]));
-    await seedAnswers(api, units, { Berlin: [{ score: 2, comment: 'waited two weeks' }, { score: 9 }, { score: 10 }], Paris: [{ score: 0, comment: 'nobody came' }, { score: 8 }] }, { prefix: 'move', subnet: 41 });
+    await seedAnswers(
+      api,
+      units,
+      { Berlin: [{ score: 2, comment: 'waited two weeks' }, { score: 9 }, { score: 10 }], Paris: [{ score: 0, comment: 'nobody came' }, { score: 8 }] },
+      { prefix: 'move', subnet: 41 },
+    );
     // An invitation whose link goes out before the move and is answered after it.
     await api('PUT', '/api/v1/contacts/late-answer', { email: 'late@example.test' });
-    const [late] = (await api('POST', '/api/v1/events', { events: [{ id: 'move-late', type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: 'late-answer', unitId: units.Berlin, touchpoint: 'support-resolution' }] })).results;
+    const [late] = (
+      await api('POST', '/api/v1/events', {
+        events: [{ id: 'move-late', type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: 'late-answer', unitId: units.Berlin, touchpoint: 'support-resolution' }],
+      })
+    ).results;
     const oldLink = (await api('GET', `/api/v1/invitations/${late.invitationId}`)).link as string;
     await api('POST', '/api/v1/action-plans', { unitId: units.Berlin, title: 'Call back within a day', theme: 'waiting' });
     // Both detractors' cases open (the follow-up queue), and the fold runs (cron fans out per database).
@@ -97,14 +106,21 @@ describe('a tenant on the data plane', () => {
     const setStatus = (status: string) => plane.directory.$client.execute({ sql: 'update tenants set status = ? where id = ?', args: [status, tenantId] });
     await setStatus('moving');
     await sleep(1_300); // the Worker keeps placements 1 s in this stack
-    const res = await fetch(`${stack.base}/api/v1/contacts/during-move2`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email: 'y@example.test' }) });
+    const res = await fetch(`${stack.base}/api/v1/contacts/during-move2`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'y@example.test' }),
+    });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNAVAILABLE');
     expect((await fetch(`${stack.base}/api/v1/units`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     await setStatus('active');
 
-    const other = JSON.parse((await run(TSX, ['scripts/tenant-create.ts', '--name', 'Neighbour', '--admin-email', 'owner@neighbour.test', '--json'], { cwd: ROOT, env: { ...process.env, NPS_DATA_DIR: stack.dataDir } })).stdout) as { password: string; databaseId: string };
+    const other = JSON.parse(
+      (await run(TSX, ['scripts/tenant-create.ts', '--name', 'Neighbour', '--admin-email', 'owner@neighbour.test', '--json'], { cwd: ROOT, env: { ...process.env, NPS_DATA_DIR: stack.dataDir } }))
+        .stdout,
+    ) as { password: string; databaseId: string };
     const otherToken = await loginToken(stack.base, 'owner@neighbour.test', other.password);
     const databaseId = String((await plane.directory.$client.execute({ sql: 'select database_id from tenants where id = ?', args: [tenantId] })).rows[0]!.database_id);
     expect(databaseId).not.toBe(other.databaseId);
@@ -125,7 +141,11 @@ describe('a tenant on the data plane', () => {
     await run(TSX, ['scripts/tenant-delete.ts', '--tenant', tenantId, '--confirm', tenantId], { cwd: ROOT, env: { ...process.env, NPS_DATA_DIR: stack.dataDir } });
     expect(await rowsOf(url, tenantId)).toEqual({});
     expect(await rowsOf(stack.libsqlUrl, tenantId)).toEqual({});
-    const login = await fetch(`${stack.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: 'demo-pass-1234' }) });
+    const login = await fetch(`${stack.base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@acme.test', password: 'demo-pass-1234' }),
+    });
     expect(login.status).toBe(401);
   }, 60_000);
 });

@@ -146,8 +146,18 @@ async function makeInvitation(channel: Channel, opts: Partial<typeof invitations
   return row;
 }
 
-const stored = async (id: string) => (await db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.id, id))))[0]!;
-const triesOf = (id: string) => db().select().from(deliveryAttempts).where(and(eq(deliveryAttempts.tenantId, t.tenantId), eq(deliveryAttempts.invitationId, id)));
+const stored = async (id: string) =>
+  (
+    await db()
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.id, id)))
+  )[0]!;
+const triesOf = (id: string) =>
+  db()
+    .select()
+    .from(deliveryAttempts)
+    .where(and(eq(deliveryAttempts.tenantId, t.tenantId), eq(deliveryAttempts.invitationId, id)));
 const apiGet = (id: string, token = t.tokens.admin) => call('GET', `/api/v1/invitations/${id}`, { token });
 
 /** Delivers the message as the queue does (the Worker's queue handler) and tells what became of it. */
@@ -557,7 +567,10 @@ describe('reminders', () => {
 
     const now = PAST + 40 * DAY;
     const answered = await makeInvitation('email', { status: 'answered', reminderDueAt: now - MINUTE });
-    await db().update(invitations).set({ reminderDueAt: now - MINUTE }).where(eq(invitations.id, inv.id));
+    await db()
+      .update(invitations)
+      .set({ reminderDueAt: now - MINUTE })
+      .where(eq(invitations.id, inv.id));
     const first = recordingQueue();
     await enqueueDueDeliveries(jobRun(first.env as never), now);
     const mine = enqueuedFor(first, inv, answered);
@@ -636,7 +649,18 @@ describe('dev outbox', () => {
 
   it("needs a credential (401) of the tenant's admin (403 for a manager); another tenant's admin never sees these messages", async () => {
     const contact = await makeContact();
-    await db().insert(devOutbox).values({ id: newId('out'), tenantId: t.tenantId, channel: 'email', recipient: contact.email!, subject: 'Survey', body: 'a survey link and a verbatim', invitationId: null, createdAt: Date.now() });
+    await db()
+      .insert(devOutbox)
+      .values({
+        id: newId('out'),
+        tenantId: t.tenantId,
+        channel: 'email',
+        recipient: contact.email!,
+        subject: 'Survey',
+        body: 'a survey link and a verbatim',
+        invitationId: null,
+        createdAt: Date.now(),
+      });
     for (const environment of ['development', 'test']) {
       const anonymous = await outbox('', environment);
       expect(anonymous.status, environment).toBe(401);

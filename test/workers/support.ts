@@ -95,7 +95,9 @@ export async function makeTenant(label = 'Tenant') {
     const parent = ids[u.parent]!;
     const id = newId('unit');
     ids[u.key] = { id, path: `${parent.path}${id}/` };
-    statements.push(d.insert(units).values({ id, tenantId: tenant.tenantId, parentId: parent.id, name: u.name, kind: u.kind, path: ids[u.key]!.path, timezone: 'UTC', createdAt: now, updatedAt: now }));
+    statements.push(
+      d.insert(units).values({ id, tenantId: tenant.tenantId, parentId: parent.id, name: u.name, kind: u.kind, path: ids[u.key]!.path, timezone: 'UTC', createdAt: now, updatedAt: now }),
+    );
   }
   const passwordHash = await hashPassword(PASSWORD);
   const userIds: Record<string, string> = { admin: tenant.adminUserId };
