@@ -11,7 +11,6 @@ const RUNTIME = { dependencyTypesNot: ['type-only'] };
  */
 const EXCEPTIONS = {
   'routes-only-from-app': [
-    ['src/widget/session.ts', 'src/settings/routes.ts', 'widgetKeyTenant belongs in src/settings/settings.ts'],
     ['src/vendors/routes.ts', 'src/scores/routes.ts', 'ScoreItem belongs in a scores schema module'],
     ['src/responses/routes.ts', 'src/scores/routes.ts', 'ScoresQuery belongs in a scores schema module'],
     ['src/exports/routes.ts', 'src/scores/routes.ts', 'ScoresQuery belongs in a scores schema module'],

@@ -67,7 +67,10 @@ export function idAt(prefix: string, ms: number, rng: Rng): string {
 
 const hex64 = (rng: Rng) => {
   let s = '';
-  for (let i = 0; i < 8; i++) s += Math.floor(rng.next() * 0x100000000).toString(16).padStart(8, '0');
+  for (let i = 0; i < 8; i++)
+    s += Math.floor(rng.next() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return s;
 };
 
@@ -92,9 +95,37 @@ const SEGMENT_LTV: Record<string, number> = { smb: 1_200, mid_market: 9_000, ent
 
 /** Touchpoints: share of answers, and the channels answers come through with their shares. */
 export const TOUCHPOINTS = [
-  { key: 'support-resolution', name: 'Support ticket resolved', kind: 'support_resolution', share: 50, channels: [['email', 75], ['sms', 25]] },
-  { key: 'site-visit', name: 'Technician site visit', kind: 'site_visit', share: 35, channels: [['sms', 50], ['link', 30], ['email', 20]] },
-  { key: 'invoice', name: 'Invoice paid', kind: 'invoice', share: 15, channels: [['email', 85], ['link', 15]] },
+  {
+    key: 'support-resolution',
+    name: 'Support ticket resolved',
+    kind: 'support_resolution',
+    share: 50,
+    channels: [
+      ['email', 75],
+      ['sms', 25],
+    ],
+  },
+  {
+    key: 'site-visit',
+    name: 'Technician site visit',
+    kind: 'site_visit',
+    share: 35,
+    channels: [
+      ['sms', 50],
+      ['link', 30],
+      ['email', 20],
+    ],
+  },
+  {
+    key: 'invoice',
+    name: 'Invoice paid',
+    kind: 'invoice',
+    share: 15,
+    channels: [
+      ['email', 85],
+      ['link', 15],
+    ],
+  },
 ] as const;
 
 const COMMENTS = {
@@ -135,15 +166,35 @@ export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: n
   const regions = REGIONS.map((r) => ({ ...r, id: idAt('unit', now, rng) }));
   const sites = Array.from({ length: opts.sites }, (_, i) => ({ id: idAt('unit', now, rng), region: i % regions.length, quality: Math.max(-0.25, Math.min(0.25, rng.normal() * 0.1)) }));
   // Busy and quiet sites: Zipf-like volumes, shuffled across regions by the site order above.
-  const siteWeights = cumulative(sites.map((_, i) => 1 / Math.pow(1 + ((i * 7919) % sites.length), 0.6)));
+  const siteWeights = cumulative(sites.map((_, i) => 1 / (1 + ((i * 7919) % sites.length)) ** 0.6));
   const surveyId = idAt('srv', now, rng);
   const definition = benchSurvey() as unknown as Record<string, unknown>;
   const tps = TOUCHPOINTS.map((t) => ({ id: idAt('tp', now, rng), key: t.key }));
   const unitRows = [
-    ...regions.map((r) => ({ id: r.id, tenantId: tenant.tenantId, parentId: tenant.rootUnitId, name: r.name, kind: 'region' as const, path: `${tenant.rootPath}${r.id}/`, timezone: r.tz, createdAt: now, updatedAt: now })),
+    ...regions.map((r) => ({
+      id: r.id,
+      tenantId: tenant.tenantId,
+      parentId: tenant.rootUnitId,
+      name: r.name,
+      kind: 'region' as const,
+      path: `${tenant.rootPath}${r.id}/`,
+      timezone: r.tz,
+      createdAt: now,
+      updatedAt: now,
+    })),
     ...sites.map((s, i) => {
       const r = regions[s.region]!;
-      return { id: s.id, tenantId: tenant.tenantId, parentId: r.id, name: `${r.name} site ${String(i + 1).padStart(3, '0')}`, kind: 'site' as const, path: `${tenant.rootPath}${r.id}/${s.id}/`, timezone: r.tz, createdAt: now, updatedAt: now };
+      return {
+        id: s.id,
+        tenantId: tenant.tenantId,
+        parentId: r.id,
+        name: `${r.name} site ${String(i + 1).padStart(3, '0')}`,
+        kind: 'site' as const,
+        path: `${tenant.rootPath}${r.id}/${s.id}/`,
+        timezone: r.tz,
+        createdAt: now,
+        updatedAt: now,
+      };
     }),
   ];
   const statements = [];
@@ -152,9 +203,26 @@ export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: n
     db.insert(surveys).values({ id: surveyId, tenantId: tenant.tenantId, name: 'Service NPS', defaultLocale: 'en', draft: definition, publishedVersion: 1, createdAt: now, updatedAt: now }),
     db.insert(surveyVersions).values({ id: idAt('srv_v', now, rng), tenantId: tenant.tenantId, surveyId, version: 1, definition, publishedBy: tenant.adminUserId, createdAt: now }),
     ...TOUCHPOINTS.map((t, i) =>
-      db.insert(touchpoints).values({ id: tps[i]!.id, tenantId: tenant.tenantId, key: t.key, name: t.name, kind: t.kind, surveyId, channels: t.channels.map(([c]) => c).filter((c) => c !== 'link') as ('email' | 'sms')[], delayMinutes: 0, reminderAfterDays: null, rules: {}, active: true, createdAt: now, updatedAt: now }),
+      db.insert(touchpoints).values({
+        id: tps[i]!.id,
+        tenantId: tenant.tenantId,
+        key: t.key,
+        name: t.name,
+        kind: t.kind,
+        surveyId,
+        channels: t.channels.map(([c]) => c).filter((c) => c !== 'link') as ('email' | 'sms')[],
+        delayMinutes: 0,
+        reminderAfterDays: null,
+        rules: {},
+        active: true,
+        createdAt: now,
+        updatedAt: now,
+      }),
     ),
-    db.update(tenants).set({ settings: { minResponses: 30, populationShares: { smb: 0.55, mid_market: 0.25, enterprise: 0.12, public_sector: 0.08 } } }).where(eq(tenants.id, tenant.tenantId)),
+    db
+      .update(tenants)
+      .set({ settings: { minResponses: 30, populationShares: { smb: 0.55, mid_market: 0.25, enterprise: 0.12, public_sector: 0.08 } } })
+      .where(eq(tenants.id, tenant.tenantId)),
   );
   await commit(db, statements);
 
@@ -172,11 +240,49 @@ export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: n
   return { tenantId: tenant.tenantId, rootId: tenant.rootUnitId, rootPath: tenant.rootPath, adminEmail, adminPassword, regions, sites, siteWeights, surveyId, touchpoints: tps, contacts };
 }
 
-const CONTACT_COLUMNS = ['id', 'tenant_id', 'external_id', 'email', 'phone', 'locale', 'segment', 'lifetime_value', 'tenure_months', 'contract_size', 'support_tier', 'account_id', 'is_employee', 'is_test', 'opted_out_at', 'attributes', 'created_at', 'updated_at'];
+const CONTACT_COLUMNS = [
+  'id',
+  'tenant_id',
+  'external_id',
+  'email',
+  'phone',
+  'locale',
+  'segment',
+  'lifetime_value',
+  'tenure_months',
+  'contract_size',
+  'support_tier',
+  'account_id',
+  'is_employee',
+  'is_test',
+  'opted_out_at',
+  'attributes',
+  'created_at',
+  'updated_at',
+];
 
 function contactRow(tenantId: string, c: Org['contacts'][number], externalId: string, now: number, rng: Rng): unknown[] {
   const tiers = ['basic', 'standard', 'premium'];
-  return [c.id, tenantId, externalId, c.email, `+4930${String(1_000_000 + rng.int(8_999_999))}`, c.lang, c.segment, c.ltv, rng.int(120), c.ltv > 20_000 ? 'large' : c.ltv > 5_000 ? 'medium' : 'small', rng.pick(tiers), `acct-${rng.int(20_000)}`, 0, 0, null, '{}', now, now];
+  return [
+    c.id,
+    tenantId,
+    externalId,
+    c.email,
+    `+4930${String(1_000_000 + rng.int(8_999_999))}`,
+    c.lang,
+    c.segment,
+    c.ltv,
+    rng.int(120),
+    c.ltv > 20_000 ? 'large' : c.ltv > 5_000 ? 'medium' : 'small',
+    rng.pick(tiers),
+    `acct-${rng.int(20_000)}`,
+    0,
+    0,
+    null,
+    '{}',
+    now,
+    now,
+  ];
 }
 
 /** Contacts for the end-to-end count: never invited, reachable by email. */
@@ -232,7 +338,29 @@ function insertWith(file: Database.Database, table: string, columns: string[], r
   }
 }
 
-export const RESPONSE_COLUMNS = ['id', 'tenant_id', 'invitation_id', 'touchpoint_id', 'unit_id', 'contact_id', 'survey_id', 'survey_version', 'channel', 'locale', 'score', 'comment', 'answers', 'quality_flags', 'counted', 'client_hash', 'segment', 'lifetime_value', 'answered_at', 'created_at', 'updated_at'];
+export const RESPONSE_COLUMNS = [
+  'id',
+  'tenant_id',
+  'invitation_id',
+  'touchpoint_id',
+  'unit_id',
+  'contact_id',
+  'survey_id',
+  'survey_version',
+  'channel',
+  'locale',
+  'score',
+  'comment',
+  'answers',
+  'quality_flags',
+  'counted',
+  'client_hash',
+  'segment',
+  'lifetime_value',
+  'answered_at',
+  'created_at',
+  'updated_at',
+];
 
 const TP_WEIGHTS = cumulative(TOUCHPOINTS.map((t) => t.share));
 const TP_CHANNELS = TOUCHPOINTS.map((t) => ({ names: t.channels.map(([c]) => c), weights: cumulative(t.channels.map(([, w]) => w)) }));
@@ -323,7 +451,28 @@ export function loadAnswers(file: string, org: Org, n: number, from: number, to:
   }
 }
 
-const INVITATION_COLUMNS = ['id', 'tenant_id', 'contact_id', 'unit_id', 'touchpoint_id', 'survey_id', 'survey_version', 'channel', 'locale', 'status', 'source', 'due_at', 'sent_at', 'attempts', 'last_error', 'reminder_due_at', 'reminded_at', 'expires_at', 'created_at', 'updated_at'];
+const INVITATION_COLUMNS = [
+  'id',
+  'tenant_id',
+  'contact_id',
+  'unit_id',
+  'touchpoint_id',
+  'survey_id',
+  'survey_version',
+  'channel',
+  'locale',
+  'status',
+  'source',
+  'due_at',
+  'sent_at',
+  'attempts',
+  'last_error',
+  'reminder_due_at',
+  'reminded_at',
+  'expires_at',
+  'created_at',
+  'updated_at',
+];
 
 /** Invitations already sent by email (delivery is not what the capture phase measures). */
 export function insertSentInvitations(file: string, org: Org, n: number, rng: Rng): { id: string; expiresAt: number }[] {

@@ -19,7 +19,14 @@ import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient, type Call } from './bench-http';
 import { freePort, getOnce, startStack } from './bench-stack';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, route: { type: 'string', default: 'capture' }, out: { type: 'string', default: join(tmpdir(), 'nps-capture.cpuprofile') }, promoters: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    route: { type: 'string', default: 'capture' },
+    out: { type: 'string', default: join(tmpdir(), 'nps-capture.cpuprofile') },
+    promoters: { type: 'boolean', default: false },
+  },
+});
 const SCORE_MIX = args.promoters ? [10] : [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
 const log = (line: string) => console.log(`[profile] ${line}`);
 
@@ -89,7 +96,11 @@ try {
   }
   const idle = [...self].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
   log(`${total} samples, ${idle} idle; busy by function (self):`);
-  for (const [key, hits] of [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 45)) console.log(`${((100 * hits) / (total - idle)).toFixed(1).padStart(5)} %  ${key}`);
+  for (const [key, hits] of [...self]
+    .filter(([k]) => !k.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 45))
+    console.log(`${((100 * hits) / (total - idle)).toFixed(1).padStart(5)} %  ${key}`);
 } finally {
   await stack.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -124,7 +124,6 @@ const results: {
 
 // ---------------------------------------------------------------------------------------------
 
-
 // ---------------------------------------------------------------------------------------------
 
 async function run() {
@@ -199,10 +198,17 @@ async function measurePortal(org: Org) {
         .locator('table', { hasText: 'Units under' })
         .waitFor({ timeout: 60_000 })
         .catch(async (err: Error) => {
-          throw new Error(`the dashboard did not draw: ${err.message}\npage: ${(await page.locator('main').textContent().catch(() => '?'))?.slice(0, 500)}`);
+          throw new Error(
+            `the dashboard did not draw: ${err.message}\npage: ${(
+              await page
+                .locator('main')
+                .textContent()
+                .catch(() => '?')
+            )?.slice(0, 500)}`,
+          );
         });
       const t3 = performance.now();
-      if (i > 0) (signIn.push(t1 - t0), dashboard.push(t3 - t2)); // the first warms wrangler's bundle
+      if (i > 0) signIn.push(t1 - t0), dashboard.push(t3 - t2); // the first warms wrangler's bundle
       js = Math.max(js, bytes);
       await context.close();
     }
@@ -216,7 +222,12 @@ async function measurePortal(org: Org) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function login(org: Org): Promise<string> {
-  const res = await http.send({ method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: org.adminEmail, password: org.adminPassword }) });
+  const res = await http.send({
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: org.adminEmail, password: org.adminPassword }),
+  });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.body}`);
   return (JSON.parse(res.body) as { token: string }).token;
 }
@@ -268,8 +279,16 @@ function expectedN(org: Org, from: string, to: string): number {
   // Every loaded answer is within two years, so only the last hours can fall after `to` locally.
   const edge = Date.parse(`${to}T00:00:00Z`) + DAY_MS - 15 * 3_600_000;
   const scored = count('select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null', org.tenantId);
-  const late = all<{ at: number; tz: string }>('select r.created_at as at, u.timezone as tz from responses r join units u on u.id = r.unit_id where r.tenant_id = ? and r.counted = 1 and r.score is not null and r.created_at >= ?', org.tenantId, edge);
-  const early = count('select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null and created_at < ?', org.tenantId, Date.parse(`${from}T00:00:00Z`) + 15 * 3_600_000);
+  const late = all<{ at: number; tz: string }>(
+    'select r.created_at as at, u.timezone as tz from responses r join units u on u.id = r.unit_id where r.tenant_id = ? and r.counted = 1 and r.score is not null and r.created_at >= ?',
+    org.tenantId,
+    edge,
+  );
+  const early = count(
+    'select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null and created_at < ?',
+    org.tenantId,
+    Date.parse(`${from}T00:00:00Z`) + 15 * 3_600_000,
+  );
   if (early > 0) results.notes.push(`${early} answers lie near the start of the scores window; the n check may be off by them.`);
   return scored - late.filter((r) => localDay(Number(r.at), r.tz) > to).length;
 }
@@ -326,15 +345,34 @@ async function measureScores(org: Org, token: string, answers: number): Promise<
   const cells = count('select count(*) as n from rollups where tenant_id = ?', org.tenantId);
   const rowsRead = scoreCells(org, from, to);
   const sqlOnlyMs = await timeScoresNow(org, from, to);
-  log(`  scores at ${int(answers)} answers: p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms over ${ms.length} requests; ${items.length} groups, n = ${int(nReported)}; ${int(rowsRead.monthRows)} month rows + ${int(rowsRead.edgeDayCells)} day cells summed (SQL alone ${fmt(sqlOnlyMs)} ms)`);
-  return { answers, latency, cells, monthRows: rowsRead.monthRows, edgeDayCells: rowsRead.edgeDayCells, dayCellsInRange: rowsRead.dayCellsInRange, groups: items.length, nReported, nExpected, readsPerRequest: stats.rowsRead / ms.length, sqlOnlyMs };
+  log(
+    `  scores at ${int(answers)} answers: p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms over ${ms.length} requests; ${items.length} groups, n = ${int(nReported)}; ${int(rowsRead.monthRows)} month rows + ${int(rowsRead.edgeDayCells)} day cells summed (SQL alone ${fmt(sqlOnlyMs)} ms)`,
+  );
+  return {
+    answers,
+    latency,
+    cells,
+    monthRows: rowsRead.monthRows,
+    edgeDayCells: rowsRead.edgeDayCells,
+    dayCellsInRange: rowsRead.dayCellsInRange,
+    groups: items.length,
+    nReported,
+    nExpected,
+    readsPerRequest: stats.rowsRead / ms.length,
+    sqlOnlyMs,
+  };
 }
 
 /** Inserts `n` answers created within the last minute, as if captured just now. */
 function insertFreshAnswers(org: Org, n: number, rng: Rng) {
   const now = Date.now();
   const times = Array.from({ length: n }, () => now - 60_000 + Math.floor(rng.next() * 60_000)).sort((a, b) => a - b);
-  insertRows(stack.dbFile, 'responses', RESPONSE_COLUMNS, times.map((t) => answerRow(org, t, rng)));
+  insertRows(
+    stack.dbFile,
+    'responses',
+    RESPONSE_COLUMNS,
+    times.map((t) => answerRow(org, t, rng)),
+  );
 }
 
 /** (b) A one-minute tail of new answers folded by one cron tick; and a tick with nothing to do. */
@@ -355,7 +393,12 @@ async function measureTail(org: Org, rng: Rng, history: number, runs: number) {
     const stats = diffStats(before, await stack.stats());
     const left = pending(org);
     results.tail.push({ history, ms, folded: TAIL - left, stats, cpu });
-    log(`  tail ${i + 1}: ${fmt(ms)} ms for ${TAIL - left} answers (idle tick ${fmt(idleMs)} ms); CPU ${Object.entries(cpu).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${int(v)} ms`).join(', ')}`);
+    log(
+      `  tail ${i + 1}: ${fmt(ms)} ms for ${TAIL - left} answers (idle tick ${fmt(idleMs)} ms); CPU ${Object.entries(cpu)
+        .filter(([, v]) => v > 0)
+        .map(([k, v]) => `${k} ${int(v)} ms`)
+        .join(', ')}`,
+    );
     if (left > 0) await foldBacklog(org);
   }
 }
@@ -394,7 +437,9 @@ async function measureCapture(org: Org, rng: Rng) {
     const c2 = sampler.cpu();
     const drain = { ms: performance.now() - t0 - 3000, db: diffStats(d0, quiet), cpu: cpuByRole(c1, c2) };
     runs.push({ route, round, latency, db, cpu, otherBusy, drain });
-    log(`    ${fmt(latency.rps, 0)} requests/s, p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms, ${latency.errors} errors ${JSON.stringify(latency.statuses)}; other work ${fmt(100 * otherBusy, 0)} % of the cores`);
+    log(
+      `    ${fmt(latency.rps, 0)} requests/s, p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms, ${latency.errors} errors ${JSON.stringify(latency.statuses)}; other work ${fmt(100 * otherBusy, 0)} % of the cores`,
+    );
   };
   let used = 0;
   const answer = () => {
@@ -438,7 +483,12 @@ async function measureEndToEnd(org: Org, token: string, rng: Rng) {
   const externalIds = insertFreshContacts(stack.dbFile, org, n, 'e2e-', rng);
   const touchpoint = 'support-resolution';
   // Email through a real HTTP stand-in for the mail provider (started with the stack), as in production: no dev-outbox rows.
-  const configured = await http.send({ method: 'PATCH', path: '/api/v1/settings', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email: { baseUrl: `${provider.url}/t/bench`, from: 'nps@bench.test', apiKey: 'bench-key' } }) });
+  const configured = await http.send({
+    method: 'PATCH',
+    path: '/api/v1/settings',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: { baseUrl: `${provider.url}/t/bench`, from: 'nps@bench.test', apiKey: 'bench-key' } }),
+  });
   if (configured.status !== 200) throw new Error(`settings failed: ${configured.status} ${configured.body.slice(0, 300)}`);
   await stack.quiesce();
   const steps: Step[] = [];
@@ -453,7 +503,15 @@ async function measureEndToEnd(org: Org, token: string, rng: Rng) {
   let invitationIds: string[] = [];
   await measure('event ingest (decision + invitation)', `one POST /api/v1/events with ${n} events`, async () => {
     const occurredAt = new Date(Date.now() - 60_000).toISOString();
-    const events = externalIds.map((contactId, i) => ({ id: `e2e-${i}`, type: 'ticket.resolved', occurredAt, contactId, unitId: org.sites[i % org.sites.length]!.id, touchpoint, attributes: { ticketStatus: 'resolved' } }));
+    const events = externalIds.map((contactId, i) => ({
+      id: `e2e-${i}`,
+      type: 'ticket.resolved',
+      occurredAt,
+      contactId,
+      unitId: org.sites[i % org.sites.length]!.id,
+      touchpoint,
+      attributes: { ticketStatus: 'resolved' },
+    }));
     const res = await http.send({ method: 'POST', path: '/api/v1/events', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
     if (res.status !== 200) throw new Error(`events failed: ${res.status} ${res.body.slice(0, 500)}`);
     const out = (JSON.parse(res.body) as { results: { invitationId?: string; reason?: string }[] }).results;
@@ -484,7 +542,12 @@ async function measureEndToEnd(org: Org, token: string, rng: Rng) {
   const before = await stack.stats();
   for (const [i, link] of links.entries()) {
     const s0 = await stack.stats();
-    const res = await http.send({ method: 'POST', path: `/s/${link}`, headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `e2e-respondent/${i}` }, body: JSON.stringify({ score: SCORE_MIX[i % SCORE_MIX.length], ...(i % 2 ? { comment: 'ok' } : {}) }) });
+    const res = await http.send({
+      method: 'POST',
+      path: `/s/${link}`,
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `e2e-respondent/${i}` },
+      body: JSON.stringify({ score: SCORE_MIX[i % SCORE_MIX.length], ...(i % 2 ? { comment: 'ok' } : {}) }),
+    });
     perCapture.push(diffStats(s0, await stack.stats()));
     if (res.status !== 200) throw new Error(`capture failed: ${res.status} ${res.body.slice(0, 300)}`);
   }
@@ -530,7 +593,11 @@ async function sqlAnalysisBefore(org: Org) {
   const { from, to } = scoresWindow();
   const reads = await scoresStatements(org, from, to);
   const distinct = [...new Map(reads.map((r) => [r.sql, { ...r, times: reads.filter((x) => x.sql === r.sql).length }])).values()];
-  const plans = distinct.map((r) => all<{ detail: string }>(`explain query plan ${r.sql}`, ...r.args).map((p) => p.detail).join('\n'));
+  const plans = distinct.map((r) =>
+    all<{ detail: string }>(`explain query plan ${r.sql}`, ...r.args)
+      .map((p) => p.detail)
+      .join('\n'),
+  );
   results.analysis.push(
     `The rollup reads of \`GET /api/v1/scores?groupBy=unit\` (root, two years) as src/scores/query.ts builds them (recorded from \`gather()\` run against the server), with their plans, at ${int(TOTAL)} answers:\n\n${distinct
       .map((r, i) => `${r.times > 1 ? `${r.times} times (different ranges):\n\n` : ''}\`\`\`sql\n${r.sql.replace(/\s+/g, ' ').trim()}\n\`\`\`\n\n\`\`\`\n${plans[i]}\n\`\`\``)
@@ -553,10 +620,14 @@ async function sqlAnalysisAfter(org: Org) {
   const at = Date.now();
   const open = count("select count(*) as n from invitations where tenant_id = ? and status in ('scheduled', 'sending', 'sent')", org.tenantId);
   const expireSql = "select count(*) from invitations where tenant_id in (select id from tenants) and status in ('scheduled', 'sending', 'sent') and expires_at <= ?";
-  const reminderSql = "select id from invitations where tenant_id in (select id from tenants) and status = 'sent' and reminded_at is null and reminder_due_at <= ? and expires_at > ? order by due_at limit 500";
+  const reminderSql =
+    "select id from invitations where tenant_id in (select id from tenants) and status = 'sent' and reminded_at is null and reminder_due_at <= ? and expires_at > ? order by due_at limit 500";
   const expireScan = timeSql(expireSql, [at]);
   const reminderScan = timeSql(reminderSql, [at, at]);
-  const planOf = (sql: string, ...args: unknown[]) => all<{ detail: string }>(`explain query plan ${sql}`, ...args).map((p) => p.detail).join('; ');
+  const planOf = (sql: string, ...args: unknown[]) =>
+    all<{ detail: string }>(`explain query plan ${sql}`, ...args)
+      .map((p) => p.detail)
+      .join('; ');
   results.analysis.push(
     `The every-minute due-delivery scan with ${int(open)} invitations open: the expiry pick ${fmt(expireScan.ms, 2)} ms (\`${planOf(expireSql, at)}\`) and the reminder pick ${fmt(reminderScan.ms, 2)} ms (\`${planOf(reminderSql, at, at)}\`) in SQL alone: range seeks on (tenant_id, status, expires_at) and (tenant_id, status, reminder_due_at), walking only what is due.`,
   );
@@ -572,7 +643,6 @@ async function sqlAnalysisAfter(org: Org) {
   );
 }
 
-
 /** Whole months inside [from, to] and the rows the scores query reads for them and the edge days (src/scores/query.ts branchReads). */
 function scoreCells(org: Org, from: string, to: string) {
   const nextDay = (d: string) => iso(Date.parse(`${d}T00:00:00Z`) + DAY_MS);
@@ -582,14 +652,32 @@ function scoreCells(org: Org, from: string, to: string) {
   const lastMonth = nextDay(to).endsWith('-01') ? to.slice(0, 7) : monthBefore(to.slice(0, 7));
   const dayCellsInRange = count('select count(*) as n from rollups where tenant_id = ? and day between ? and ?', org.tenantId, from, to);
   const inMonths = 'substr(day, 1, 7) between ? and ?';
-  const own = "(select id from units where tenant_id = ? and (id = ? or parent_id = ?))";
+  const own = '(select id from units where tenant_id = ? and (id = ? or parent_id = ?))';
   // Branch totals of the root (per child region) and the own cells of the root and its direct children.
   const monthRows =
     count('select count(*) as n from rollup_branch_months where tenant_id = ? and ancestor_id = ? and month between ? and ?', org.tenantId, org.rootId, firstMonth, lastMonth) +
     count(`select count(*) as n from rollup_months where tenant_id = ? and unit_id in ${own} and month between ? and ?`, org.tenantId, org.tenantId, org.rootId, org.rootId, firstMonth, lastMonth);
   const edgeDayCells =
-    count(`select count(*) as n from rollup_branch_days where tenant_id = ? and ancestor_id = ? and day between ? and ? and not ${inMonths}`, org.tenantId, org.rootId, from, to, firstMonth, lastMonth) +
-    count(`select count(*) as n from rollups where tenant_id = ? and unit_id in ${own} and day between ? and ? and not ${inMonths}`, org.tenantId, org.tenantId, org.rootId, org.rootId, from, to, firstMonth, lastMonth);
+    count(
+      `select count(*) as n from rollup_branch_days where tenant_id = ? and ancestor_id = ? and day between ? and ? and not ${inMonths}`,
+      org.tenantId,
+      org.rootId,
+      from,
+      to,
+      firstMonth,
+      lastMonth,
+    ) +
+    count(
+      `select count(*) as n from rollups where tenant_id = ? and unit_id in ${own} and day between ? and ? and not ${inMonths}`,
+      org.tenantId,
+      org.tenantId,
+      org.rootId,
+      org.rootId,
+      from,
+      to,
+      firstMonth,
+      lastMonth,
+    );
   return { dayCellsInRange, monthRows, edgeDayCells, months: [firstMonth, lastMonth] as [string, string] };
 }
 
@@ -622,7 +710,10 @@ async function timeScoresNow(org: Org, from: string, to: string): Promise<number
 
 function versionOf(cmd: string, argv: string[]): string {
   try {
-    return execFileSync(cmd, argv, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!;
+    return execFileSync(cmd, argv, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split('\n')
+      .pop()!;
   } catch {
     return 'unknown';
   }
@@ -656,12 +747,16 @@ function writeReport() {
 
   out('## (c) Scores: `GET /api/v1/scores?unitId=<root>&from=<2 years ago>&to=<today>&groupBy=unit`');
   out();
-  out('Sequential requests through wrangler dev after the whole history was folded (the live tail is empty), as the tenant admin. Target: p50 under 50 ms at 1M answers and at most 2× the 10k figure.');
+  out(
+    'Sequential requests through wrangler dev after the whole history was folded (the live tail is empty), as the tenant admin. Target: p50 under 50 ms at 1M answers and at most 2× the 10k figure.',
+  );
   out();
   out('| answers | requests | p50 | p90 | p99 | rows summed: month rows + edge-day rows (day cells in the range) | groups | n in the answer = raw count | its SQL alone |');
   out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
   for (const s of results.scores) {
-    out(`| ${int(s.answers)} | ${s.latency.count} | ${fmt(s.latency.p50)} ms | ${fmt(s.latency.p90)} ms | ${fmt(s.latency.p99)} ms | ${int(s.monthRows)} + ${int(s.edgeDayCells)} (${int(s.dayCellsInRange)}) | ${s.groups} | ${s.nReported === s.nExpected ? `yes (${int(s.nReported)})` : `**no**: ${int(s.nReported)} vs ${int(s.nExpected)}`} | ${fmt(s.sqlOnlyMs)} ms |`);
+    out(
+      `| ${int(s.answers)} | ${s.latency.count} | ${fmt(s.latency.p50)} ms | ${fmt(s.latency.p90)} ms | ${fmt(s.latency.p99)} ms | ${int(s.monthRows)} + ${int(s.edgeDayCells)} (${int(s.dayCellsInRange)}) | ${s.groups} | ${s.nReported === s.nExpected ? `yes (${int(s.nReported)})` : `**no**: ${int(s.nReported)} vs ${int(s.nExpected)}`} | ${fmt(s.sqlOnlyMs)} ms |`,
+    );
   }
   const first = results.scores[0];
   const lastScores = results.scores[results.scores.length - 1];
@@ -683,11 +778,14 @@ function writeReport() {
 
   out('## (b) Rollups');
   out();
-  out("Folded by the Worker's own cron handler (`src/jobs/cron.ts`: due waves, due deliveries, then the fold), called through wrangler's `/__scheduled?cron=*+*+*+*+*` endpoint repeatedly until no answer is left past the watermark. Each tick folds at most 20 × 5,000 answers.");
+  out(
+    "Folded by the Worker's own cron handler (`src/jobs/cron.ts`: due waves, due deliveries, then the fold), called through wrangler's `/__scheduled?cron=*+*+*+*+*` endpoint repeatedly until no answer is left past the watermark. Each tick folds at most 20 × 5,000 answers.",
+  );
   out();
   out('| whole history from an empty watermark | time | ticks | answers/s | rollup cells | rows written | rows read |');
   out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const f of results.folds) out(`| ${int(f.answers)} answers | ${fmt(f.ms / 1000, 2)} s | ${f.ticks} | ${int(f.answers / (f.ms / 1000))} | ${int(f.cells)} | ${int(f.stats.rowsWritten)} | ${int(f.stats.rowsRead)} |`);
+  for (const f of results.folds)
+    out(`| ${int(f.answers)} answers | ${fmt(f.ms / 1000, 2)} s | ${f.ticks} | ${int(f.answers / (f.ms / 1000))} | ${int(f.cells)} | ${int(f.stats.rowsWritten)} | ${int(f.stats.rowsRead)} |`);
   out();
   if (results.tail.length) {
     out(`Tail: ${TAIL} answers created within the last minute, then one cron tick, repeated at each checkpoint (on top of the folded history). CPU time per tick from /proc/<pid>/stat.`);
@@ -709,8 +807,14 @@ function writeReport() {
     const ok = lastMedian < TARGETS.tailFoldMs;
     out();
     out(`- median at ${int(largest)} answers: ${fmt(lastMedian)} ms, target < ${TARGETS.tailFoldMs} ms: ${pass(ok)}`);
-    if (results.idleTick) out(`- a tick with nothing to fold or deliver took ${fmt(results.idleTick.ms)} ms (${results.idleTick.stats.requests} pipeline requests, ${results.idleTick.stats.rowsRead} rows read as counted).`);
-    if (results.busyTick) out(`- after the capture phase, with ${int(results.busyTick.openInvitations)} invitations open (sent, not answered), a tick with nothing to fold or deliver took ${fmt(results.busyTick.ms)} ms (median of 5): see the analysis of the due-delivery scan.`);
+    if (results.idleTick)
+      out(
+        `- a tick with nothing to fold or deliver took ${fmt(results.idleTick.ms)} ms (${results.idleTick.stats.requests} pipeline requests, ${results.idleTick.stats.rowsRead} rows read as counted).`,
+      );
+    if (results.busyTick)
+      out(
+        `- after the capture phase, with ${int(results.busyTick.openInvitations)} invitations open (sent, not answered), a tick with nothing to fold or deliver took ${fmt(results.busyTick.ms)} ms (median of 5): see the analysis of the due-delivery scan.`,
+      );
     verdict(`(b) tail fold of ${TAIL} answers at ${int(largest)} < ${TARGETS.tailFoldMs} ms (median ${fmt(lastMedian)} ms)`, ok);
   }
   out();
@@ -720,13 +824,17 @@ function writeReport() {
   if (results.capture?.length) {
     const runs = results.capture;
     const NAMES: Record<RouteKey, string> = { noop: '`GET /__bench/noop`', insert: '`POST /__bench/insert`', capture: '`POST /s/{token}`' };
-    out(`${CLIENTS} concurrent keep-alive clients, ${SECONDS} s a run after a 2 s warm-up, ${CAPTURE_ROUNDS} round(s) of the three routes in turn, same workerd, same wrangler dev: ${NAMES.noop} (a bare Hono route: the framework floor), ${NAMES.insert} (one INSERT through the request's database client: the storage floor), ${NAMES.capture} with JSON \`{score, comment?}\` for a fresh invitation each (links signed in bulk; a distinct user agent per respondent).`);
+    out(
+      `${CLIENTS} concurrent keep-alive clients, ${SECONDS} s a run after a 2 s warm-up, ${CAPTURE_ROUNDS} round(s) of the three routes in turn, same workerd, same wrangler dev: ${NAMES.noop} (a bare Hono route: the framework floor), ${NAMES.insert} (one INSERT through the request's database client: the storage floor), ${NAMES.capture} with JSON \`{score, comment?}\` for a fresh invitation each (links signed in bulk; a distinct user agent per respondent).`,
+    );
     out();
     out('| route | round | requests/s | p50 | p90 | p99 | errors | per request: pipeline requests / statements / rows written / rows read | other work on the machine |');
     out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
     for (const r of runs) {
       const per = (k: keyof DbStats) => fmt(r.db[k] / r.latency.count, 2);
-      out(`| ${NAMES[r.route]} | ${r.round} | ${fmt(r.latency.rps, 0)} | ${fmt(r.latency.p50)} ms | ${fmt(r.latency.p90)} ms | ${fmt(r.latency.p99)} ms | ${r.latency.errors} | ${per('requests')} / ${per('statements')} / ${per('rowsWritten')} / ${per('rowsRead')} | ${fmt(100 * r.otherBusy, 0)} % |`);
+      out(
+        `| ${NAMES[r.route]} | ${r.round} | ${fmt(r.latency.rps, 0)} | ${fmt(r.latency.p50)} ms | ${fmt(r.latency.p90)} ms | ${fmt(r.latency.p99)} ms | ${r.latency.errors} | ${per('requests')} / ${per('statements')} / ${per('rowsWritten')} / ${per('rowsRead')} | ${fmt(100 * r.otherBusy, 0)} % |`,
+      );
     }
     const best = (k: RouteKey) => Math.max(...runs.filter((r) => r.route === k).map((r) => r.latency.rps));
     const ratio = best('capture') / best('insert');
@@ -737,7 +845,9 @@ function writeReport() {
     const answered = captures.reduce((a, r) => a + r.latency.count, 0);
     const drainCpu = captures.reduce((a, r) => a + Object.values(r.drain.cpu).reduce((x, y) => x + y, 0), 0) / answered;
     const drainReq = captures.reduce((a, r) => a + r.drain.db.requests, 0) / answered;
-    out(`- The capture runs include the \`response.captured\` consumer (the follow-up: cases, notifications, webhooks), which runs in the same workerd meanwhile and shares its two cores; what it had not done when a run ended took ${captures.map((r) => `${fmt(r.drain.ms / 1000, 1)} s`).join(' and ')} more (${fmt(drainCpu, 2)} ms CPU and ${fmt(drainReq, 2)} pipeline requests per answer), before the next run started.`);
+    out(
+      `- The capture runs include the \`response.captured\` consumer (the follow-up: cases, notifications, webhooks), which runs in the same workerd meanwhile and shares its two cores; what it had not done when a run ended took ${captures.map((r) => `${fmt(r.drain.ms / 1000, 1)} s`).join(' and ')} more (${fmt(drainCpu, 2)} ms CPU and ${fmt(drainReq, 2)} pipeline requests per answer), before the next run started.`,
+    );
     verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor (${fmt(ratio, 2)})`, ratio >= TARGETS.captureRatio);
     out();
     out('CPU time per request by process, from /proc/<pid>/stat over the measured runs (all rounds): less sensitive than requests/s to other work on the machine.');
@@ -759,7 +869,9 @@ function writeReport() {
       out(`| ${NAMES[k]} | ${roles.map((role) => `${fmt(c[role] ?? 0, 2)} ms`).join(' | ')} | ${fmt(totals[k]!, 2)} ms |`);
     }
     out();
-    out(`- By CPU per request: the storage floor costs ${fmt(totals.capture! / totals.insert!, 2)}× less than capture over all processes (a CPU-bound ratio of ${fmt(totals.insert! / totals.capture!, 2)}), and ${fmt(worker.capture! / worker.insert!, 2)}× less in the workerd that runs the Worker (${fmt(worker.insert! / worker.capture!, 2)}).`);
+    out(
+      `- By CPU per request: the storage floor costs ${fmt(totals.capture! / totals.insert!, 2)}× less than capture over all processes (a CPU-bound ratio of ${fmt(totals.insert! / totals.capture!, 2)}), and ${fmt(worker.capture! / worker.insert!, 2)}× less in the workerd that runs the Worker (${fmt(worker.insert! / worker.capture!, 2)}).`,
+    );
     // Capture alone: take out the follow-up work done during the runs, priced by the drains after them.
     const ownRequests = results.e2e ? results.e2e.steps.find((x) => x.step.startsWith('capture'))!.stats.requests / results.e2e.answers : 2;
     const drainRequests = captures.reduce((a, r) => a + r.drain.db.requests, 0);
@@ -768,7 +880,9 @@ function writeReport() {
       const duringRun = captures.reduce((a, r) => a + r.db.requests, 0) / answered - ownRequests;
       const aloneAll = totals.capture! - duringRun * perFollowUpRequest();
       const aloneWorker = worker.capture! - duringRun * perFollowUpRequest('workerd (runs the Worker)');
-      out(`- Capture without its follow-up: during the runs the consumer made ${fmt(duringRun, 2)} of its pipeline requests per answer; priced at the CPU the drains spent per pipeline request (${fmt(perFollowUpRequest(), 2)} ms over all processes), capture alone costs about ${fmt(aloneAll, 2)} ms of CPU per request over all processes (CPU-bound ratio to the storage floor ${fmt(totals.insert! / aloneAll, 2)}) and ${fmt(aloneWorker, 2)} ms in the Worker's workerd (${fmt(worker.insert! / aloneWorker, 2)}). An estimate: in production the consumer runs in invocations of its own.`);
+      out(
+        `- Capture without its follow-up: during the runs the consumer made ${fmt(duringRun, 2)} of its pipeline requests per answer; priced at the CPU the drains spent per pipeline request (${fmt(perFollowUpRequest(), 2)} ms over all processes), capture alone costs about ${fmt(aloneAll, 2)} ms of CPU per request over all processes (CPU-bound ratio to the storage floor ${fmt(totals.insert! / aloneAll, 2)}) and ${fmt(aloneWorker, 2)} ms in the Worker's workerd (${fmt(worker.insert! / aloneWorker, 2)}). An estimate: in production the consumer runs in invocations of its own.`,
+      );
     }
   } else out('Not measured (the run stopped before).');
   out();
@@ -778,25 +892,41 @@ function writeReport() {
   if (results.e2e) {
     const e = results.e2e;
     const total = e.steps.reduce((a, s) => ({ w: a.w + s.stats.rowsWritten, r: a.r + s.stats.rowsRead, q: a.q + s.stats.requests, st: a.st + s.stats.statements }), { w: 0, r: 0, q: 0, st: 0 });
-    out(`${e.answers} answers taken from operational events to rollups through the running Worker; the libSQL server's counters (\`GET /stats\`) read before and after each step. The server counts rows returned plus rows changed by UPDATE/DELETE as read, and rows changed as written (scripts/libsql-server/connection.ts); rows a statement scans without returning them are not counted (Turso bills those too: see the notes).`);
+    out(
+      `${e.answers} answers taken from operational events to rollups through the running Worker; the libSQL server's counters (\`GET /stats\`) read before and after each step. The server counts rows returned plus rows changed by UPDATE/DELETE as read, and rows changed as written (scripts/libsql-server/connection.ts); rows a statement scans without returning them are not counted (Turso bills those too: see the notes).`,
+    );
     out();
     out('| step | written / answer | read / answer | pipeline requests / answer | statements / answer | share of writes | share of reads | rows added, by table | how |');
     out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
     for (const s of e.steps) {
-      out(`| ${s.step} | ${fmt(s.stats.rowsWritten / e.answers, 3)} | ${fmt(s.stats.rowsRead / e.answers, 3)} | ${fmt(s.stats.requests / e.answers, 2)} | ${fmt(s.stats.statements / e.answers, 2)} | ${fmt((100 * s.stats.rowsWritten) / (total.w || 1), 0)} % | ${fmt((100 * s.stats.rowsRead) / (total.r || 1), 0)} % | ${s.added ? Object.entries(s.added).map(([t, n]) => `${t} ${int(n)}`).join(', ') || 'none' : ''} | ${s.note} |`);
+      out(
+        `| ${s.step} | ${fmt(s.stats.rowsWritten / e.answers, 3)} | ${fmt(s.stats.rowsRead / e.answers, 3)} | ${fmt(s.stats.requests / e.answers, 2)} | ${fmt(s.stats.statements / e.answers, 2)} | ${fmt((100 * s.stats.rowsWritten) / (total.w || 1), 0)} % | ${fmt((100 * s.stats.rowsRead) / (total.r || 1), 0)} % | ${
+          s.added
+            ? Object.entries(s.added)
+                .map(([t, n]) => `${t} ${int(n)}`)
+                .join(', ') || 'none'
+            : ''
+        } | ${s.note} |`,
+      );
     }
     out(`| **total** | **${fmt(total.w / e.answers, 3)}** | **${fmt(total.r / e.answers, 3)}** | ${fmt(total.q / e.answers, 2)} | ${fmt(total.st / e.answers, 2)} | | | | |`);
     out();
-    out('Rows added are counted per table on the database file around each step (inserts only; the rest of the writes are updates). The capture and follow-up steps share one window: their rows added are listed once, under the follow-up.');
+    out(
+      'Rows added are counted per table on the database file around each step (inserts only; the rest of the writes are updates). The capture and follow-up steps share one window: their rows added are listed once, under the follow-up.',
+    );
     out();
     const wOk = total.w / e.answers <= TARGETS.writtenPerAnswer + 1e-9;
     const rOk = total.r / e.answers <= TARGETS.readPerAnswer + 1e-9;
     out(`- rows written per answer ${fmt(total.w / e.answers, 3)}, target ≤ ${TARGETS.writtenPerAnswer}: ${pass(wOk)}`);
     out(`- rows read per answer ${fmt(total.r / e.answers, 3)}, target ≤ ${TARGETS.readPerAnswer}: ${pass(rOk)}`);
-    out(`- Invitations and case notifications went by email to a real HTTP stand-in for the mail provider (test/provider-stub.ts), as in production: ${e.outbox} dev-outbox rows. The batch of ${e.answers} events shares one audit row and the fold one watermark row; an integration sending one event per call writes an audit row per event.`);
+    out(
+      `- Invitations and case notifications went by email to a real HTTP stand-in for the mail provider (test/provider-stub.ts), as in production: ${e.outbox} dev-outbox rows. The batch of ${e.answers} events shares one audit row and the fold one watermark row; an integration sending one event per call writes an audit row per event.`,
+    );
     if (results.idleTick) {
       const perMonth = 43_200; // cron ticks in 30 days
-      out(`- Not in the table: the every-minute cron itself. An idle tick costs ${results.idleTick.stats.requests} pipeline requests and ${results.idleTick.stats.rowsRead} rows read as counted (${fmt((results.idleTick.stats.rowsRead * perMonth) / 1_000_000, 2)} per answer at a million answers a month), but its due-delivery scan also walks every open invitation twice a tick without returning them, which the counters cannot see${results.busyTick ? `: with the ${int(results.busyTick.openInvitations)} open invitations of this run that is ${fmt((2 * results.busyTick.openInvitations * perMonth) / 1_000_000, 0)} rows scanned per answer at a million answers a month` : ''} (see the analysis).`);
+      out(
+        `- Not in the table: the every-minute cron itself. An idle tick costs ${results.idleTick.stats.requests} pipeline requests and ${results.idleTick.stats.rowsRead} rows read as counted (${fmt((results.idleTick.stats.rowsRead * perMonth) / 1_000_000, 2)} per answer at a million answers a month), but its due-delivery scan also walks every open invitation twice a tick without returning them, which the counters cannot see${results.busyTick ? `: with the ${int(results.busyTick.openInvitations)} open invitations of this run that is ${fmt((2 * results.busyTick.openInvitations * perMonth) / 1_000_000, 0)} rows scanned per answer at a million answers a month` : ''} (see the analysis).`,
+      );
     }
     verdict(`(e) rows written per answer ≤ ${TARGETS.writtenPerAnswer} (${fmt(total.w / e.answers, 3)})`, wOk);
     verdict(`(e) rows read per answer ≤ ${TARGETS.readPerAnswer} (${fmt(total.r / e.answers, 3)})`, rOk);
@@ -807,12 +937,16 @@ function writeReport() {
     const p = results.portal;
     out('## (f) Portal first load (issue 6: under 1 s on the local stack)');
     out();
-    out(`Debian's Chromium, headless, a fresh context (empty cache) each run, against the same wrangler dev at ${int(TOTAL)} answers; the first of 7 runs warms the Worker and is left out. The scripts the sign-in page loads: ${int(p.js)} bytes as sent (the portal's modules load on first visit of each page).`);
+    out(
+      `Debian's Chromium, headless, a fresh context (empty cache) each run, against the same wrangler dev at ${int(TOTAL)} answers; the first of 7 runs warms the Worker and is left out. The scripts the sign-in page loads: ${int(p.js)} bytes as sent (the portal's modules load on first visit of each page).`,
+    );
     out();
     out('| | runs | median | max |');
     out('| --- | ---: | ---: | ---: |');
     out(`| navigation to the sign-in form, ready to type | ${p.signIn.length} | ${fmt(median(p.signIn))} ms | ${fmt(Math.max(...p.signIn))} ms |`);
-    out(`| submit to the admin's dashboard drawn (root over 180 days: total with comparison and distribution, trend, regions) | ${p.dashboard.length} | ${fmt(median(p.dashboard))} ms | ${fmt(Math.max(...p.dashboard))} ms |`);
+    out(
+      `| submit to the admin's dashboard drawn (root over 180 days: total with comparison and distribution, trend, regions) | ${p.dashboard.length} | ${fmt(median(p.dashboard))} ms | ${fmt(Math.max(...p.dashboard))} ms |`,
+    );
     out();
     verdict(`(f) portal first load < 1000 ms (sign-in form ${fmt(median(p.signIn))} ms, dashboard ${fmt(median(p.dashboard))} ms)`, median(p.signIn) < 1000 && median(p.dashboard) < 1000);
     out();
@@ -823,7 +957,8 @@ function writeReport() {
   out();
   out('| process | pid | peak RSS (VmHWM) | command |');
   out('| --- | ---: | ---: | --- |');
-  for (const p of [...results.memory].sort((a, b) => b.hwmKiB - a.hwmKiB)) out(`| ${p.role} | ${p.pid} | ${fmt(p.hwmKiB / 1024, 0)} MiB | \`${p.command.replace(ROOT, '.').replace(/\|/g, '\\|').slice(0, 110)}\` |`);
+  for (const p of [...results.memory].sort((a, b) => b.hwmKiB - a.hwmKiB))
+    out(`| ${p.role} | ${p.pid} | ${fmt(p.hwmKiB / 1024, 0)} MiB | \`${p.command.replace(ROOT, '.').replace(/\|/g, '\\|').slice(0, 110)}\` |`);
   out();
   if (sampler.marks.length) {
     const roles = [...new Set(sampler.marks.flatMap((m) => Object.keys(m.rssKiB)))];
@@ -862,7 +997,9 @@ function writeReport() {
 
   mkdirSync(join(OUT, '..'), { recursive: true });
   writeFileSync(OUT, lines.join('\n'));
-  console.log(`\nSummary (${QUICK ? 'quick run' : 'full run'}, ${fmt((Date.now() - results.started) / 60_000)} min)\n${verdicts.join('\n')}${results.notes.length ? `\nnotes:\n${results.notes.map((n) => `  - ${n}`).join('\n')}` : ''}\n\nwritten to ${OUT}`);
+  console.log(
+    `\nSummary (${QUICK ? 'quick run' : 'full run'}, ${fmt((Date.now() - results.started) / 60_000)} min)\n${verdicts.join('\n')}${results.notes.length ? `\nnotes:\n${results.notes.map((n) => `  - ${n}`).join('\n')}` : ''}\n\nwritten to ${OUT}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { commit, type Db } from '../src/db/client';
+import { openDb } from '../src/db/client';
+import { listDatabases } from '../src/db/directory';
+import { deleteTenantRows } from '../src/tenancy/archive';
+import { registerTenant } from '../src/tenancy/directory-entry';
+import type { ScriptPlane } from './plane';
 import { loginEmails, roleGrants, surveys, surveyVersions, touchpoints, units, users, type Role, type UnitKind } from '../src/db/schema';
 import { standardSurvey } from '../src/surveys/templates';
 import { hashPassword } from '../src/auth/password';
@@ -33,7 +38,7 @@ const HIERARCHY: { name: string; kind: UnitKind; parent: string; timezone: strin
  * German with the touchpoint `support-resolution`) in one atomic batch. Idempotent:
  * when the admin login exists it does nothing. Never for production data.
  */
-export async function seedDemoTenant(db: Db): Promise<{ created: boolean }> {
+export async function seedDemoTenant(db: Db): Promise<{ created: boolean; tenantId?: string }> {
   const [existing] = await db.select().from(loginEmails).where(eq(loginEmails.email, DEMO_LOGINS[0]!.email));
   if (existing) return { created: false };
 
@@ -64,8 +69,42 @@ export async function seedDemoTenant(db: Db): Promise<{ created: boolean }> {
   statements.push(
     db.insert(surveys).values({ id: surveyId, tenantId: tenant.tenantId, name: 'Support NPS', defaultLocale: 'en', draft: definition, publishedVersion: 1, createdAt: now, updatedAt: now }),
     db.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: tenant.tenantId, surveyId, version: 1, definition, publishedBy: tenant.adminUserId, createdAt: now }),
-    db.insert(touchpoints).values({ id: newId('tp'), tenantId: tenant.tenantId, key: 'support-resolution', name: 'Support ticket resolved', kind: 'support_resolution', surveyId, channels: ['email'], delayMinutes: 24 * 60, reminderAfterDays: 3, rules: { suppressAfterNegativeDays: 7 }, active: true, createdAt: now, updatedAt: now }),
+    db.insert(touchpoints).values({
+      id: newId('tp'),
+      tenantId: tenant.tenantId,
+      key: 'support-resolution',
+      name: 'Support ticket resolved',
+      kind: 'support_resolution',
+      surveyId,
+      channels: ['email'],
+      delayMinutes: 24 * 60,
+      reminderAfterDays: 3,
+      rules: { suppressAfterNegativeDays: 7 },
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    }),
   );
   await commit(db, statements);
-  return { created: true };
+  return { created: true, tenantId: tenant.tenantId };
+}
+
+/**
+ * The demo tenant on the local data plane: in the `eu` shared database, entered in the directory
+ * with its three logins. Idempotent like seedDemoTenant.
+ */
+export async function seedDemoPlane(plane: ScriptPlane): Promise<{ created: boolean; databaseUrl: string }> {
+  const eu = (await listDatabases(plane.directory)).find((d) => d.id === 'eu-shared-1');
+  if (!eu) throw new Error('the local plane has no eu-shared-1 database');
+  const db = openDb(eu.url);
+  const seeded = await seedDemoTenant(db);
+  if (seeded.tenantId) {
+    try {
+      await registerTenant(plane.directory, { id: seeded.tenantId, name: DEMO_TENANT, region: 'eu', databaseId: eu.id, emails: DEMO_LOGINS.map((l) => l.email) }, 'seed');
+    } catch (err) {
+      await deleteTenantRows(db, seeded.tenantId);
+      throw err;
+    }
+  }
+  return { created: seeded.created, databaseUrl: eu.url };
 }

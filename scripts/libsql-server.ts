@@ -75,8 +75,7 @@ interface Waiter {
   fail: (error: Error) => void;
 }
 
-const needsConnection = (r: StreamRequest) =>
-  r.type === 'execute' || r.type === 'batch' || r.type === 'sequence' || r.type === 'describe';
+const needsConnection = (r: StreamRequest) => r.type === 'execute' || r.type === 'batch' || r.type === 'sequence' || r.type === 'describe';
 
 // bytesize's Display, as in sqld's SQL_STORE_TOO_LARGE message.
 function formatBytes(n: number): string {
@@ -95,9 +94,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    req.on('end', () =>
-      size > MAX_BODY_BYTES ? reject(new BodyTooLarge()) : resolveBody(Buffer.concat(chunks).toString('utf8')),
-    );
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLarge()) : resolveBody(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }
@@ -109,8 +106,7 @@ function send(res: ServerResponse, status: number, contentType?: string, body = 
 }
 
 // Exactly `application/json`: @libsql/hrana-client only parses error bodies with that type.
-const sendJson = (res: ServerResponse, status: number, value: unknown) =>
-  send(res, status, 'application/json', JSON.stringify(value));
+const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, 'application/json', JSON.stringify(value));
 
 // Known paths and their method (others answer 404, a wrong method 405, as axum does).
 const ROUTES: Record<string, string> = {
@@ -177,12 +173,9 @@ class HranaServer {
     } catch (error) {
       this.log(`hrana server: ${(error as Error).message}`);
       if (error instanceof ProtocolError) send(res, 400, 'text/plain', error.message);
-      else if (error instanceof StreamExpired)
-        sendJson(res, 400, { message: 'The stream has expired due to inactivity', code: 'STREAM_EXPIRED' });
-      else if (error instanceof BodyTooLarge)
-        sendJson(res, 413, { message: `Request body exceeds ${MAX_BODY_BYTES} bytes`, code: 'PAYLOAD_TOO_LARGE' });
-      else if (error instanceof ServerClosing)
-        sendJson(res, 503, { message: 'The server is shutting down', code: 'SERVER_CLOSING' });
+      else if (error instanceof StreamExpired) sendJson(res, 400, { message: 'The stream has expired due to inactivity', code: 'STREAM_EXPIRED' });
+      else if (error instanceof BodyTooLarge) sendJson(res, 413, { message: `Request body exceeds ${MAX_BODY_BYTES} bytes`, code: 'PAYLOAD_TOO_LARGE' });
+      else if (error instanceof ServerClosing) sendJson(res, 503, { message: 'The server is shutting down', code: 'SERVER_CLOSING' });
       else sendJson(res, 500, { message: String((error as Error).message), code: 'INTERNAL_ERROR' });
     }
   }
@@ -260,10 +253,7 @@ class HranaServer {
         }
         const size = Buffer.byteLength(request.sql);
         if (size > MAX_STORED_SQL_BYTES) {
-          throw new StmtError(
-            `The statement is too large to be stored: ${formatBytes(size)}/${formatBytes(MAX_STORED_SQL_BYTES)}`,
-            'SQL_STORE_TOO_LARGE',
-          );
+          throw new StmtError(`The statement is too large to be stored: ${formatBytes(size)}/${formatBytes(MAX_STORED_SQL_BYTES)}`, 'SQL_STORE_TOO_LARGE');
         }
         sqls.set(request.sqlId, request.sql);
         return { type: 'store_sql' };

@@ -6,12 +6,15 @@ import { parse } from 'smol-toml';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Local data: the database file, wrangler's local state. NPS_DATA_DIR moves it (tests use a temporary one). */
 export const DATA_DIR = process.env.NPS_DATA_DIR ?? join(ROOT, '.data');
-export const DB_FILE = join(DATA_DIR, 'nps.db');
 const STATE_FILE = join(DATA_DIR, 'local-stack.json');
 
 /** What a running `npm start` tells the other scripts: where its database server listens. */
 export interface LocalStackState {
+  /** The demo tenant's data database (the `eu` shared one). */
   libsqlUrl: string;
+  /** The directory, and the local cluster's endpoint that creates databases. */
+  directoryUrl?: string;
+  adminUrl?: string;
   workerUrl: string;
   pid: number;
 }

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Cron } from 'croner';
-import { openDb } from '../src/db/client';
-import { DEMO_LOGINS, DEMO_PASSWORD, seedDemoTenant } from './demo-tenant';
-import { startLibsqlServer } from './libsql-server';
-import { clearState, DATA_DIR, DB_FILE, ROOT, scheduledUrl, wranglerCrons, writeState } from './local-stack';
-import { applyMigrations } from './migrate';
+import { DEMO_LOGINS, DEMO_PASSWORD, seedDemoPlane } from './demo-tenant';
+import { startLibsqlCluster } from './libsql-cluster';
+import { clearState, DATA_DIR, ROOT, scheduledUrl, wranglerCrons, writeState } from './local-stack';
+import { bootLocalPlane } from './plane';
 
 /**
  * `npm start`: the whole product on this machine. The local libSQL server on a file in
@@ -17,18 +16,46 @@ const libsqlPort = Number(process.env.LIBSQL_PORT ?? 8790);
 const host = '127.0.0.1';
 const workerUrl = `http://${host}:${port}`;
 
-const db = await startLibsqlServer({ file: DB_FILE, host, port: libsqlPort });
-console.log(`libSQL server: ${db.url} (data in ${DB_FILE})`);
-await applyMigrations(db.url);
-const seeded = await seedDemoTenant(openDb(db.url));
-console.log(seeded.created ? 'demo tenant seeded' : 'demo tenant already present');
+// The directory and one shared data database per region (eu, us), each at its own URL.
+const cluster = await startLibsqlCluster({ dir: DATA_DIR, host, adminPort: libsqlPort });
+const plane = await bootLocalPlane(cluster);
+console.log(
+  `libSQL: directory ${plane.directoryUrl}; ${cluster
+    .list()
+    .filter((d) => d.name !== 'directory')
+    .map((d) => `${d.name} ${d.url}`)
+    .join('; ')} (data in ${DATA_DIR})`,
+);
+const seeded = await seedDemoPlane(plane);
+console.log(seeded.created ? 'demo tenant seeded (region eu)' : 'demo tenant already present');
 
 // Local receivers a test runs on 127.0.0.1 (a webhook endpoint, a provider stand-in) are allowed
 // only when named (docs/delivery.md "Outbound requests"); nothing internal is reachable by default.
 const outboundAllow = process.env.OUTBOUND_ALLOW ? ['--var', `OUTBOUND_ALLOW:${process.env.OUTBOUND_ALLOW}`] : [];
+// A test that moves a tenant shortens how long the Worker keeps placements.
+const placementCache = process.env.PLACEMENT_CACHE_SECONDS ? ['--var', `PLACEMENT_CACHE_SECONDS:${process.env.PLACEMENT_CACHE_SECONDS}`] : [];
 const wrangler: ChildProcess = spawn(
   join(ROOT, 'node_modules/.bin/wrangler'),
-  ['dev', '--ip', host, '--port', String(port), '--var', `LIBSQL_URL:${db.url}`, '--var', 'ENVIRONMENT:development', '--var', `PUBLIC_BASE_URL:${workerUrl}`, ...outboundAllow, '--persist-to', join(DATA_DIR, 'wrangler'), '--show-interactive-dev-session=false', '--test-scheduled', ...(process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : [])],
+  [
+    'dev',
+    '--ip',
+    host,
+    '--port',
+    String(port),
+    '--var',
+    `DIRECTORY_URL:${plane.directoryUrl}`,
+    '--var',
+    'ENVIRONMENT:development',
+    '--var',
+    `PUBLIC_BASE_URL:${workerUrl}`,
+    ...outboundAllow,
+    ...placementCache,
+    '--persist-to',
+    join(DATA_DIR, 'wrangler'),
+    '--show-interactive-dev-session=false',
+    '--test-scheduled',
+    ...(process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : []),
+  ],
   { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
 
@@ -60,7 +87,7 @@ async function stop(code: number) {
       /* already gone */
     }
   }
-  await db.close();
+  await cluster.close();
   clearState();
   process.exit(code);
 }
@@ -87,7 +114,7 @@ for (let i = 0; ; i++) {
   }
   await new Promise((r) => setTimeout(r, 200));
 }
-writeState({ libsqlUrl: db.url, workerUrl, pid: process.pid });
+writeState({ libsqlUrl: seeded.databaseUrl, directoryUrl: plane.directoryUrl, adminUrl: cluster.adminUrl, workerUrl, pid: process.pid });
 
 console.log(`
   NPS Program Platform is running at ${workerUrl}

@@ -34,6 +34,7 @@ import { themeRoutes } from './digests/themes-routes';
 import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
 import { vendorRoutes } from './vendors/routes';
+import { tenantRoutes } from './tenancy/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -75,6 +76,7 @@ export function createApp() {
   app.route('/', themeRoutes);
   app.route('/', reportRoutes);
   app.route('/', vendorRoutes);
+  app.route('/', tenantRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);
   return app;

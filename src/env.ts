@@ -5,6 +5,15 @@ export interface Env {
   ENVIRONMENT?: string;
   LIBSQL_URL?: string;
   LIBSQL_AUTH_TOKEN?: string;
+  /** The directory database (docs/architecture.md); unset: one data database, LIBSQL_URL, holds every tenant. */
+  DIRECTORY_URL?: string;
+  DIRECTORY_AUTH_TOKEN?: string;
+  /** Data database tokens per region, `eu:TOKEN,us:TOKEN` (Turso group tokens). */
+  LIBSQL_TOKENS?: string;
+  /** How long an isolate keeps a tenant's placement read from the directory (default 30). */
+  PLACEMENT_CACHE_SECONDS?: string;
+  /** The region of the single database when there is no directory. */
+  DEFAULT_REGION?: string;
   /** `kid:secret` pairs, comma-separated; the first signs, all verify (key rotation). */
   JWT_KEYS?: string;
   SESSION_TTL_SECONDS?: string;
@@ -26,11 +35,19 @@ const DEV_JWT_KEY = 'dev:insecure-development-key-change-me-0000000000';
 const configSchema = z
   .object({
     environment: z.enum(['development', 'test', 'production']),
-    libsqlUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }),
+    libsqlUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }).optional(),
     libsqlAuthToken: z.string().min(1).optional(),
-    jwtKeys: z
-      .array(z.object({ kid: z.string().min(1), secret: z.string().min(32) }))
-      .min(1, 'JWT_KEYS needs at least one kid:secret pair'),
+    directoryUrl: z.url({ protocol: /^(https?|libsql|wss?)$/ }).optional(),
+    directoryAuthToken: z.string().min(1).optional(),
+    regionTokens: z.record(z.string().regex(/^[a-z]{2,8}$/), z.string().min(1)),
+    defaultRegion: z.string().regex(/^[a-z]{2,8}$/),
+    placementCacheMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .transform((s) => s * 1000),
+    jwtKeys: z.array(z.object({ kid: z.string().min(1), secret: z.string().min(32) })).min(1, 'JWT_KEYS needs at least one kid:secret pair'),
     sessionTtlSeconds: z.coerce
       .number()
       .int()
@@ -46,6 +63,9 @@ const configSchema = z
     outboundAllow: z.array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)),
   })
   .superRefine((c, ctx) => {
+    // The directory finds every tenant's database; without one, LIBSQL_URL is the one database.
+    if (!c.directoryUrl && !c.libsqlUrl)
+      ctx.addIssue({ code: 'custom', path: ['libsqlUrl'], message: 'set DIRECTORY_URL (a directory of data databases) or LIBSQL_URL (one database for every tenant)' });
     if (c.environment !== 'production') return;
     if (c.jwtKeys.some((k) => `${k.kid}:${k.secret}` === DEV_JWT_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['jwtKeys'], message: 'the development JWT key must not be used in production' });
@@ -83,6 +103,11 @@ export function loadConfig(env: Env): Config {
     environment,
     libsqlUrl: env.LIBSQL_URL,
     libsqlAuthToken: env.LIBSQL_AUTH_TOKEN || undefined,
+    directoryUrl: env.DIRECTORY_URL || undefined,
+    directoryAuthToken: env.DIRECTORY_AUTH_TOKEN || undefined,
+    regionTokens: Object.fromEntries(parseKeys(env.LIBSQL_TOKENS ?? '').map((k) => [k.kid, k.secret])),
+    defaultRegion: env.DEFAULT_REGION ?? 'eu',
+    placementCacheMs: env.PLACEMENT_CACHE_SECONDS ?? 30,
     jwtKeys: parseKeys(env.JWT_KEYS ?? (local ? DEV_JWT_KEY : '')),
     sessionTtlSeconds: env.SESSION_TTL_SECONDS ?? 8 * 3600,
     maxBodyBytes: env.MAX_BODY_BYTES ?? 64 * 1024,

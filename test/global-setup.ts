@@ -20,11 +20,7 @@ declare module 'vitest' {
  * HTTP stand-in for the mail and SMS providers and tenant webhooks.
  */
 export default async function setup(project: TestProject) {
-  const [server, scanServer, stub] = await Promise.all([
-    startLibsqlServer({ file: ':memory:' }),
-    startLibsqlServer({ file: ':memory:', flagScans: { allow: SMALL_TABLES } }),
-    startProviderStub(),
-  ]);
+  const [server, scanServer, stub] = await Promise.all([startLibsqlServer({ file: ':memory:' }), startLibsqlServer({ file: ':memory:', flagScans: { allow: SMALL_TABLES } }), startProviderStub()]);
   await Promise.all([applyMigrations(server.url), applyMigrations(scanServer.url)]);
   scanServer.resetStats(); // the migrations' own statements are not a request path
   project.provide('libsqlUrl', server.url);

@@ -34,20 +34,23 @@ function showSignIn() {
   const out = h('div', { 'aria-live': 'polite' });
   const form = h(
     'form',
-    { class: 'stack', onsubmit: async (e) => {
-      e.preventDefault();
-      out.replaceChildren();
-      const signIn = async (tenantId) => {
-        try {
-          await api('POST', '/api/v1/auth/login', { email: email.value, password: password.value, ...(tenantId ? { tenantId } : {}) });
-          await start();
-        } catch (err) {
-          if (err.code === 'TENANT_CHOICE_REQUIRED') out.replaceChildren(tenantChoice(err.details.tenants, signIn));
-          else out.replaceChildren(errorBox(err.status === 401 ? new Error('Email or password is wrong.') : err));
-        }
-      };
-      await signIn();
-    } },
+    {
+      class: 'stack',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        out.replaceChildren();
+        const signIn = async (tenantId) => {
+          try {
+            await api('POST', '/api/v1/auth/login', { email: email.value, password: password.value, ...(tenantId ? { tenantId } : {}) });
+            await start();
+          } catch (err) {
+            if (err.code === 'TENANT_CHOICE_REQUIRED') out.replaceChildren(tenantChoice(err.details.tenants, signIn));
+            else out.replaceChildren(errorBox(err.status === 401 ? new Error('Email or password is wrong.') : err));
+          }
+        };
+        await signIn();
+      },
+    },
     field('email', 'Email', email),
     field('password', 'Password', password),
     h('button', { type: 'submit' }, 'Sign in'),

@@ -96,7 +96,25 @@ export const field = (id, label, input) => h('label', { for: id }, label, input)
 
 /** A captioned table in a scroll box that keyboard users can reach (focusable, labelled region). */
 export function table(caption, head, rows) {
-  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption }, h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col', class: /NPS|n$|Change/.test(c) ? 'num' : undefined }, c)))), h('tbody', {}, rows)));
+  return h(
+    'div',
+    { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
+    h(
+      'table',
+      {},
+      h('caption', {}, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          head.map((c) => h('th', { scope: 'col', class: /NPS|n$|Change/.test(c) ? 'num' : undefined }, c)),
+        ),
+      ),
+      h('tbody', {}, rows),
+    ),
+  );
 }
 
 // ---- Score cells --------------------------------------------------------------------------
@@ -122,7 +140,13 @@ export function deltaCell(item) {
   if (!item.delta) return h('td', { class: 'num' }, '—');
   const sign = item.delta.points > 0 ? '+' : '';
   const significant = item.delta.p < 0.05;
-  return h('td', { class: 'num' }, `${sign}${fmtNps(item.delta.points)}`, significant ? h('span', { class: 'sig', title: `significant, p = ${item.delta.p.toFixed(3)}` }, ' ★') : '', significant ? h('small', {}, ' significant') : '');
+  return h(
+    'td',
+    { class: 'num' },
+    `${sign}${fmtNps(item.delta.points)}`,
+    significant ? h('span', { class: 'sig', title: `significant, p = ${item.delta.p.toFixed(3)}` }, ' ★') : '',
+    significant ? h('small', {}, ' significant') : '',
+  );
 }
 
 /** The top unit of the caller's reach (the first root of the listed subtrees). */
@@ -131,20 +155,35 @@ export const topUnit = () => state.session.units.find((u) => !state.session.byId
 export function crumbs(unit, page = 'dashboard') {
   const chain = [];
   for (let u = unit; u; u = state.session.byId.get(u.parentId)) chain.unshift(u);
-  return h('nav', { class: 'crumbs', 'aria-label': 'Hierarchy' }, h('ol', {}, chain.map((u, i) => h('li', {}, i === chain.length - 1 ? h('span', { 'aria-current': 'page' }, u.name) : h('a', { href: `#/${page}?unit=${u.id}` }, u.name)))));
+  return h(
+    'nav',
+    { class: 'crumbs', 'aria-label': 'Hierarchy' },
+    h(
+      'ol',
+      {},
+      chain.map((u, i) => h('li', {}, i === chain.length - 1 ? h('span', { 'aria-current': 'page' }, u.name) : h('a', { href: `#/${page}?unit=${u.id}` }, u.name))),
+    ),
+  );
 }
 
 /** Units under an admin or manager grant of the caller (the API still decides). */
 export function managedUnits(roles = ['admin', 'manager']) {
   const s = state.session;
-  const paths = s.me.grants.filter((g) => roles.includes(g.role)).map((g) => s.byId.get(g.unitId)?.path).filter(Boolean);
+  const paths = s.me.grants
+    .filter((g) => roles.includes(g.role))
+    .map((g) => s.byId.get(g.unitId)?.path)
+    .filter(Boolean);
   return s.units.filter((u) => paths.some((p) => u.path.startsWith(p)));
 }
 
 /** A unit picker indented by depth. */
 export function unitSelect(id, units, selected) {
   const top = Math.min(...units.map((u) => u.depth ?? 0));
-  return h('select', { id, required: true }, units.map((u) => h('option', { value: u.id, selected: u.id === selected }, `${'· '.repeat(Math.max(0, (u.depth ?? 0) - top))}${u.name}`)));
+  return h(
+    'select',
+    { id, required: true },
+    units.map((u) => h('option', { value: u.id, selected: u.id === selected }, `${'· '.repeat(Math.max(0, (u.depth ?? 0) - top))}${u.name}`)),
+  );
 }
 
 /** A secret shown once (a password, an API key, a signing secret), with a copy button. */
@@ -152,16 +191,28 @@ export function shownOnce(label, value, hint) {
   const id = `once-${Math.random().toString(36).slice(2, 8)}`;
   const input = h('input', { id, value, readonly: true, class: 'secret', onfocus: (e) => e.target.select() });
   const copied = h('span', { 'aria-live': 'polite' });
-  return h('div', { class: 'msg once', role: 'status' },
+  return h(
+    'div',
+    { class: 'msg once', role: 'status' },
     h('label', { for: id }, label, input),
     h('p', {}, hint),
-    h('button', { type: 'button', class: 'secondary', onclick: async () => {
-      try {
-        await navigator.clipboard.writeText(value);
-        copied.textContent = ' Copied.';
-      } catch {
-        input.select();
-        copied.textContent = ' Selected: press Ctrl+C (or ⌘C) to copy.';
-      }
-    } }, 'Copy'), copied);
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: async () => {
+          try {
+            await navigator.clipboard.writeText(value);
+            copied.textContent = ' Copied.';
+          } catch {
+            input.select();
+            copied.textContent = ' Selected: press Ctrl+C (or ⌘C) to copy.';
+          }
+        },
+      },
+      'Copy',
+    ),
+    copied,
+  );
 }

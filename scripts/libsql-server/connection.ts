@@ -158,9 +158,7 @@ function syntaxError(error: unknown, sql: string): string | null {
   const index = Math.max(sql.indexOf(token), 0);
   const line = sql.slice(0, index).split('\n').length;
   const col = index + token.length - (sql.lastIndexOf('\n', index - 1) + 1) + 1;
-  return near !== undefined
-    ? `syntax error around L${line}:${col}: \`${token}\``
-    : `unrecognized token at (${line}, ${col})`;
+  return near !== undefined ? `syntax error around L${line}:${col}: \`${token}\`` : `unrecognized token at (${line}, ${col})`;
 }
 
 function argsInvalid(detail: string): StmtError {
@@ -219,9 +217,7 @@ function checkCond(cond: BatchCond, stepIndex: number, version: number): BatchCo
       break;
     case 'is_autocommit':
       if (version < 3) {
-        throw new ProtocolError(
-          'BatchCond of type `is_autocommit` is only supported in protocol version hrana3 and higher',
-        );
+        throw new ProtocolError('BatchCond of type `is_autocommit` is only supported in protocol version hrana3 and higher');
       }
   }
   return cond;
@@ -363,10 +359,7 @@ export class Connection {
     this.checkParses(info, sql);
     if (second !== undefined) throw MANY_STATEMENTS();
     if (stmt.args.length > 0 && stmt.namedArgs.size > 0) {
-      throw new StmtError(
-        'Specifying both positional and named arguments is not supported',
-        'ARGS_BOTH_POSITIONAL_AND_NAMED',
-      );
+      throw new StmtError('Specifying both positional and named arguments is not supported', 'ARGS_BOTH_POSITIONAL_AND_NAMED');
     }
     return { info, args: stmt.namedArgs.size > 0 ? stmt.namedArgs : stmt.args, wantRows: stmt.wantRows };
   }

@@ -8,12 +8,7 @@ export class ProtocolError extends Error {}
 /** A value as bound to or read from the `libsql` driver. */
 export type SqlValue = null | bigint | number | string | Buffer;
 
-export type ProtoValue =
-  | { type: 'null' }
-  | { type: 'integer'; value: string }
-  | { type: 'float'; value: number }
-  | { type: 'text'; value: string }
-  | { type: 'blob'; base64: string };
+export type ProtoValue = { type: 'null' } | { type: 'integer'; value: string } | { type: 'float'; value: number } | { type: 'text'; value: string } | { type: 'blob'; base64: string };
 
 export interface Stmt {
   sql: string | null;
@@ -23,11 +18,7 @@ export interface Stmt {
   wantRows: boolean;
 }
 
-export type BatchCond =
-  | { type: 'ok' | 'error'; step: number }
-  | { type: 'not'; cond: BatchCond }
-  | { type: 'and' | 'or'; conds: BatchCond[] }
-  | { type: 'is_autocommit' };
+export type BatchCond = { type: 'ok' | 'error'; step: number } | { type: 'not'; cond: BatchCond } | { type: 'and' | 'or'; conds: BatchCond[] } | { type: 'is_autocommit' };
 
 export interface BatchStep {
   condition: BatchCond | null;

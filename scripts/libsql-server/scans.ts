@@ -80,10 +80,11 @@ export class ScanWatch {
   private plannerDb() {
     const version = (this.db.prepare('PRAGMA schema_version').raw(true).get([]) as [bigint])[0];
     if (this.planner?.version !== version) {
-      const schema = this.db
-        .prepare("SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type <> 'table', rowid")
-        .raw(true)
-        .all([]) as [string, string, string][];
+      const schema = this.db.prepare("SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type <> 'table', rowid").raw(true).all([]) as [
+        string,
+        string,
+        string,
+      ][];
       const db = new Database(':memory:');
       for (const [, , sql] of schema) {
         try {

@@ -5,16 +5,7 @@
 // sqlite3_bind_parameter_count nor sqlite3_bind_parameter_name.
 
 /** sqld's StmtKind; `null` stands for a statement sqld refuses ("unsupported statement"). */
-export type StmtKind =
-  | 'read'
-  | 'write'
-  | 'ddl'
-  | 'txn_begin'
-  | 'txn_end'
-  | 'savepoint'
-  | 'release'
-  | 'detach'
-  | 'unknown'; // not a statement keyword: SQLite's prepare reports the syntax error
+export type StmtKind = 'read' | 'write' | 'ddl' | 'txn_begin' | 'txn_end' | 'savepoint' | 'release' | 'detach' | 'unknown'; // not a statement keyword: SQLite's prepare reports the syntax error
 
 /** Parameters of a statement: names[i] is the name of parameter i + 1, null for a bare `?`. */
 export interface ParamInfo {
@@ -167,10 +158,7 @@ export function parseSql(sql: string): StatementInfo[] {
   const statements: StatementInfo[] = [];
   let current: Token[] = [];
   for (const token of tokenize(sql)) {
-    const terminates =
-      token.type === Tok.Punct &&
-      token.text === ';' &&
-      (!isTrigger(current) || word(current[current.length - 1]) === 'END');
+    const terminates = token.type === Tok.Punct && token.text === ';' && (!isTrigger(current) || word(current[current.length - 1]) === 'END');
     if (!terminates) {
       current.push(token);
     } else if (current.length > 0) {
@@ -183,11 +171,7 @@ export function parseSql(sql: string): StatementInfo[] {
 }
 
 // Pragma classes from query_analysis.rs (StmtKind::pragma_kind).
-const READ_PRAGMAS = new Set(
-  'table_list index_list table_info table_xinfo index_info index_xinfo pragma_list compile_options database_list function_list module_list encoding'.split(
-    ' ',
-  ),
-);
+const READ_PRAGMAS = new Set('table_list index_list table_info table_xinfo index_info index_xinfo pragma_list compile_options database_list function_list module_list encoding'.split(' '));
 const WRITE_PRAGMAS = new Set(
   'defer_foreign_keys foreign_keys foreign_key_list foreign_key_check collation_list data_version freelist_count integrity_check legacy_file_format page_count quick_check stats user_version'.split(
     ' ',
@@ -288,12 +272,7 @@ function analyze(sql: string, tokens: Token[]): StatementInfo {
 
   const isIud = !isExplain && ['INSERT', 'REPLACE', 'UPDATE', 'DELETE'].includes(head);
   const beginWrites = head === 'BEGIN' && ['IMMEDIATE', 'EXCLUSIVE'].includes(word(tokens[i + 1]));
-  const readonly =
-    (kind === 'read' && head !== 'PRAGMA') ||
-    (kind === 'txn_begin' && !beginWrites) ||
-    kind === 'txn_end' ||
-    kind === 'savepoint' ||
-    kind === 'release';
+  const readonly = (kind === 'read' && head !== 'PRAGMA') || (kind === 'txn_begin' && !beginWrites) || kind === 'txn_end' || kind === 'savepoint' || kind === 'release';
 
   return {
     text: sql.slice(tokens[0]!.start, tokens[tokens.length - 1]!.end),
@@ -338,8 +317,7 @@ function numberParams(tokens: Token[]): ParamInfo {
  */
 export function tokenIndex(sql: string, name: string): number {
   const tokens = tokenize(sql);
-  const unquote = (t: Token) =>
-    t.type === Tok.Quoted ? t.text.slice(1, -1).toLowerCase() : t.text.toLowerCase();
+  const unquote = (t: Token) => (t.type === Tok.Quoted ? t.text.slice(1, -1).toLowerCase() : t.text.toLowerCase());
   const parts = name.toLowerCase().split('.');
   const matchesAt = (i: number) =>
     parts.every((part, k) => {

@@ -112,7 +112,7 @@ const WindowScore = z
     suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
   })
   .nullable()
-  .openapi({ description: 'The NPS of the unit\'s subtree over the window (null without a window); suppressed under the minimum n' });
+  .openapi({ description: "The NPS of the unit's subtree over the window (null without a window); suppressed under the minimum n" });
 
 const PlanWithScores = PlanSchema.extend({ before: WindowScore, after: WindowScore }).openapi('ActionPlanWithScores');
 
@@ -331,9 +331,7 @@ export const actionPlanRoutes = createRouter()
   .openapi(routes.get, async (c) => {
     const { plan, unit } = await visiblePlan(c, c.req.valid('param').id);
     const canScore = can(c.get('actor'), 'score.read', unit.path);
-    const [before, after] = canScore
-      ? await Promise.all([windowScore(c, unit.id, plan.beforeFrom, plan.beforeTo), windowScore(c, unit.id, plan.afterFrom, plan.afterTo)])
-      : [null, null];
+    const [before, after] = canScore ? await Promise.all([windowScore(c, unit.id, plan.beforeFrom, plan.beforeTo), windowScore(c, unit.id, plan.afterFrom, plan.afterTo)]) : [null, null];
     return c.json({ ...present(plan, unit.name), before, after }, 200);
   })
   .openapi(routes.update, async (c) => {

@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, eq, sql } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
 import { commit, openDb, type Db } from '../db/client';
@@ -26,8 +27,7 @@ type Rule = typeof alertRules.$inferSelect;
 export function periodsOf(rule: Pick<Rule, 'windowDays' | 'baselineDays' | 'baselineFrom' | 'baselineTo'>, timezone: string, now: number) {
   const to = localDay(now, timezone);
   const from = addDays(to, -(rule.windowDays - 1));
-  const baseline =
-    rule.baselineFrom && rule.baselineTo ? { from: rule.baselineFrom, to: rule.baselineTo } : { from: addDays(from, -(rule.baselineDays ?? 28)), to: addDays(from, -1) };
+  const baseline = rule.baselineFrom && rule.baselineTo ? { from: rule.baselineFrom, to: rule.baselineTo } : { from: addDays(from, -(rule.baselineDays ?? 28)), to: addDays(from, -1) };
   return { window: { from, to }, baseline };
 }
 
@@ -108,9 +108,8 @@ async function notify(db: Db, config: Config, alert: { id: string; tenantId: str
  * the unit's managers. An open alert whose drop fell below the minimum is marked recovered;
  * the next breach raises a new one.
  */
-export async function evaluateAlerts(env: Env, now: number): Promise<void> {
+export async function evaluateAlerts({ env, db }: DatabaseRun, now: number): Promise<void> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const rows = await db
     .select({ rule: alertRules, unit: { id: units.id, path: units.path, timezone: units.timezone, name: units.name }, openId: alerts.id })
     .from(alertRules)
@@ -130,7 +129,13 @@ export async function evaluateAlerts(env: Env, now: number): Promise<void> {
       try {
         await commit(db, [
           db.insert(alerts).values(alert),
-          webhookEvent(db, rule.tenantId, 'alert.raised', { alert: { id, ruleId: rule.id, unitId: rule.unitId, touchpointId: rule.touchpointId, evidence: verdict.evidence, createdAt: new Date(now).toISOString() } }, now),
+          webhookEvent(
+            db,
+            rule.tenantId,
+            'alert.raised',
+            { alert: { id, ruleId: rule.id, unitId: rule.unitId, touchpointId: rule.touchpointId, evidence: verdict.evidence, createdAt: new Date(now).toISOString() } },
+            now,
+          ),
           ...(await auditStatement(db, { tenantId: rule.tenantId, actor: system, action: 'alert.raise', targetType: 'alert', targetId: id, after: alert })),
         ]);
       } catch (err) {

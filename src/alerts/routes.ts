@@ -36,7 +36,8 @@ const CreateRule = z
   .superRefine((b, ctx) => {
     const fixed = b.baselineFrom !== undefined || b.baselineTo !== undefined;
     if (fixed && b.baselineDays !== undefined) ctx.addIssue({ code: 'custom', path: ['baselineDays'], message: 'give baselineDays or baselineFrom and baselineTo, not both' });
-    if (fixed && (b.baselineFrom === undefined || b.baselineTo === undefined)) ctx.addIssue({ code: 'custom', path: [b.baselineFrom === undefined ? 'baselineFrom' : 'baselineTo'], message: 'a fixed baseline needs both ends' });
+    if (fixed && (b.baselineFrom === undefined || b.baselineTo === undefined))
+      ctx.addIssue({ code: 'custom', path: [b.baselineFrom === undefined ? 'baselineFrom' : 'baselineTo'], message: 'a fixed baseline needs both ends' });
     if (b.baselineFrom && b.baselineTo && b.baselineFrom > b.baselineTo) ctx.addIssue({ code: 'custom', path: ['baselineTo'], message: 'must not be before baselineFrom' });
   })
   .openapi('CreateAlertRule');
@@ -122,11 +123,20 @@ const routes = {
     method: 'post',
     path: '/api/v1/alert-rules',
     summary: 'A significant-drop rule on a unit subtree (optionally one touchpoint)',
-    description: 'Evaluated hourly: raises an alert when the window NPS is lower than the baseline by at least minDropPoints, with p < alpha (two-sided) and at least minN answers on both sides (docs/alerts.md).',
+    description:
+      'Evaluated hourly: raises an alert when the window NPS is lower than the baseline by at least minDropPoints, with p < alpha (two-sided) and at least minN answers on both sides (docs/alerts.md).',
     request: { body: jsonBody(CreateRule) },
     responses: { 201: json(RuleSchema, 'Created'), ...errors(...AUTHED) },
   }),
-  listRules: createRoute({ tags, security, middleware: [authenticate] as const, method: 'get', path: '/api/v1/alert-rules', summary: 'Alert rules of units in reach', responses: { 200: json(z.object({ items: z.array(RuleSchema) }), 'Rules'), ...errors(...AUTHED) } }),
+  listRules: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/alert-rules',
+    summary: 'Alert rules of units in reach',
+    responses: { 200: json(z.object({ items: z.array(RuleSchema) }), 'Rules'), ...errors(...AUTHED) },
+  }),
   list: createRoute({
     tags,
     security,
@@ -158,7 +168,10 @@ export const alertRoutes = createRouter()
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
     if (!can(actor, 'alert.manage', unit.path)) throw forbidden('alert rules need the admin role on the unit or above it');
     if (body.touchpointId) {
-      const [tp] = await db.select({ id: touchpoints.id }).from(touchpoints).where(and(eq(touchpoints.tenantId, actor.tenantId), eq(touchpoints.id, body.touchpointId)));
+      const [tp] = await db
+        .select({ id: touchpoints.id })
+        .from(touchpoints)
+        .where(and(eq(touchpoints.tenantId, actor.tenantId), eq(touchpoints.id, body.touchpointId)));
       if (!tp) throw notFound('touchpoint');
     }
     const now = Date.now();
@@ -229,7 +242,14 @@ export const alertRoutes = createRouter()
         .update(alerts)
         .set({ rootCause: after.rootCause, correctiveAction: after.correctiveAction, updatedAt: now })
         .where(and(eq(alerts.tenantId, actor.tenantId), eq(alerts.id, row.alert.id))),
-      ...(await audit(c, { action: 'alert.annotate', targetType: 'alert', targetId: row.alert.id, before: presentAlert(row.alert), after: presentAlert(after), details: { changed: Object.keys(patch) } })),
+      ...(await audit(c, {
+        action: 'alert.annotate',
+        targetType: 'alert',
+        targetId: row.alert.id,
+        before: presentAlert(row.alert),
+        after: presentAlert(after),
+        details: { changed: Object.keys(patch) },
+      })),
     ]);
     return c.json(presentAlert(after), 200);
   });

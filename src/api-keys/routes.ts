@@ -33,7 +33,10 @@ const CreateApiKey = z
     role: z.enum(ROLES).default('admin').openapi({ description: 'The role the key acts with; default admin' }),
     unitId: z.string().min(1).max(64).optional().openapi({ description: 'Where the role applies; default the root unit' }),
     scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).default(['read', 'write']),
-    expiresAt: z.iso.datetime().optional().refine((v) => v === undefined || Date.parse(v) > Date.now(), 'must be in the future'),
+    expiresAt: z.iso
+      .datetime()
+      .optional()
+      .refine((v) => v === undefined || Date.parse(v) > Date.now(), 'must be in the future'),
   })
   .openapi('CreateApiKey');
 
@@ -56,7 +59,15 @@ const requireKeyAdmin = (c: AppContext) => requireTenantWide(c, 'apikey.manage',
 
 const tags = ['api-keys'];
 const routes = {
-  list: createRoute({ method: 'get', path: '/api/v1/api-keys', tags, summary: 'API keys of the tenant (never their secrets)', security, middleware: [authenticate] as const, responses: { 200: json(z.object({ items: z.array(ApiKeySchema) }), 'Keys, newest first'), ...errors(...AUTHED) } }),
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/api-keys',
+    tags,
+    summary: 'API keys of the tenant (never their secrets)',
+    security,
+    middleware: [authenticate] as const,
+    responses: { 200: json(z.object({ items: z.array(ApiKeySchema) }), 'Keys, newest first'), ...errors(...AUTHED) },
+  }),
   create: createRoute({
     method: 'post',
     path: '/api/v1/api-keys',
@@ -68,7 +79,16 @@ const routes = {
     request: { body: jsonBody(CreateApiKey) },
     responses: { 201: json(ApiKeySchema.extend({ secret: z.string() }), 'Created'), ...errors(...AUTHED) },
   }),
-  revoke: createRoute({ method: 'delete', path: '/api/v1/api-keys/{id}', tags, summary: 'Revoke an API key at once', security, middleware: [authenticate] as const, request: { params: IdParam }, responses: { 204: { description: 'Revoked (also when it already was)' }, ...errors(...AUTHED) } }),
+  revoke: createRoute({
+    method: 'delete',
+    path: '/api/v1/api-keys/{id}',
+    tags,
+    summary: 'Revoke an API key at once',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: IdParam },
+    responses: { 204: { description: 'Revoked (also when it already was)' }, ...errors(...AUTHED) },
+  }),
 };
 
 export const apiKeyRoutes = createRouter()
@@ -89,7 +109,10 @@ export const apiKeyRoutes = createRouter()
     const actor = c.get('actor');
     let unitId = root.id;
     if (body.unitId !== undefined) {
-      const [unit] = await db.select({ id: units.id }).from(units).where(and(eq(units.tenantId, actor.tenantId), eq(units.id, body.unitId)));
+      const [unit] = await db
+        .select({ id: units.id })
+        .from(units)
+        .where(and(eq(units.tenantId, actor.tenantId), eq(units.id, body.unitId)));
       if (!unit) throw notFound('unit');
       unitId = unit.id;
     }
@@ -113,6 +136,7 @@ export const apiKeyRoutes = createRouter()
       createdAt: now,
     };
     const { hash: _hash, ...visible } = key;
+    await c.get('plane').registerApiKey(id, actor.tenantId);
     await commit(db, [db.insert(apiKeys).values(key), ...(await audit(c, { action: 'api_key.create', targetType: 'api_key', targetId: id, after: visible }))]);
     return c.json({ ...present(key), secret }, 201);
   })
@@ -121,12 +145,21 @@ export const apiKeyRoutes = createRouter()
     const db = c.get('db');
     const tenantId = c.get('actor').tenantId;
     const { id } = c.req.valid('param');
-    const key = await db.select().from(apiKeys).where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id))).limit(1).get();
+    const key = await db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id)))
+      .limit(1)
+      .get();
     if (!key) throw notFound('API key');
     if (key.revokedAt === null) {
       const now = Date.now();
+      await c.get('plane').revokeApiKey(id, now);
       await commit(db, [
-        db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id), sql`${apiKeys.revokedAt} is null`)),
+        db
+          .update(apiKeys)
+          .set({ revokedAt: now })
+          .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id), sql`${apiKeys.revokedAt} is null`)),
         ...(await audit(c, { action: 'api_key.revoke', targetType: 'api_key', targetId: id, before: { ...key, hash: undefined }, after: { ...key, hash: undefined, revokedAt: now } })),
       ]);
     }

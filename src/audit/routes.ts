@@ -49,7 +49,10 @@ export const auditRoutes = createRouter().openapi(list, async (c) => {
   if (q.targetId) filters.push(eq(auditLog.targetId, q.targetId));
   const db = c.get('db');
   if (q.before) {
-    const [cursor] = await db.select({ createdAt: auditLog.createdAt }).from(auditLog).where(and(eq(auditLog.tenantId, tenantId), eq(auditLog.id, q.before)));
+    const [cursor] = await db
+      .select({ createdAt: auditLog.createdAt })
+      .from(auditLog)
+      .where(and(eq(auditLog.tenantId, tenantId), eq(auditLog.id, q.before)));
     if (cursor) filters.push(or(lt(auditLog.createdAt, cursor.createdAt), and(eq(auditLog.createdAt, cursor.createdAt), lt(auditLog.id, q.before))));
   }
   const rows = await db

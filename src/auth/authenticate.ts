@@ -1,9 +1,9 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import type { Db } from '../db/client';
 import { apiKeys, roleGrants, sessions, units, users } from '../db/schema';
 import { ApiError } from '../lib/errors';
+import { bindTenant } from '../lib/tenant-db';
 import type { AppContext, AppEnv } from '../lib/create-app';
 import { sha256Hex } from '../lib/ids';
 import { mediaTypeOf } from '../lib/middleware';
@@ -13,8 +13,7 @@ import type { Actor } from './policy';
 export const SESSION_COOKIE = 'nps_session';
 export const API_KEY_PREFIX = 'nps_';
 
-const unauthorized = (message = 'a valid session or API key is required') =>
-  new ApiError('UNAUTHORIZED', message, undefined, { 'www-authenticate': 'Bearer' });
+const unauthorized = (message = 'a valid session or API key is required') => new ApiError('UNAUTHORIZED', message, undefined, { 'www-authenticate': 'Bearer' });
 
 /** `nps_<26-char id>_<secret>` → the key's id, or null when the shape is wrong. */
 export function apiKeyId(token: string): string | null {
@@ -22,9 +21,11 @@ export function apiKeyId(token: string): string | null {
   return m ? `key_${m[1]}` : null;
 }
 
-async function sessionActor(c: AppContext, db: Db, token: string): Promise<Actor | null> {
+async function sessionActor(c: AppContext, token: string): Promise<Actor | null> {
   const claims = await verifySession(c.get('config'), token);
   if (!claims) return null;
+  const db = await bindTenant(c, claims.tid);
+  if (!db) return null;
   const now = Date.now();
   // One round trip: the live session with its active user, and the user's grants with unit paths.
   const [session, grants] = await db.batch([
@@ -43,9 +44,14 @@ async function sessionActor(c: AppContext, db: Db, token: string): Promise<Actor
   return { type: 'user', id: claims.sub, tenantId: claims.tid, grants, sessionId: claims.sid };
 }
 
-async function apiKeyActor(c: AppContext, db: Db, token: string): Promise<Actor | null> {
+async function apiKeyActor(c: AppContext, token: string): Promise<Actor | null> {
   const id = apiKeyId(token);
   if (!id) return null;
+  // With a directory the key's tenant is found there (kept per isolate); without one, every key is in the one database.
+  const tenantId = await c.get('plane').tenantOfApiKey(id);
+  if (tenantId === null) return null;
+  const db = tenantId === undefined ? c.get('db') : await bindTenant(c, tenantId);
+  if (!db) return null;
   const [row] = await db
     .select({ key: apiKeys, unitPath: units.path })
     .from(apiKeys)
@@ -62,7 +68,10 @@ async function apiKeyActor(c: AppContext, db: Db, token: string): Promise<Actor 
         .update(apiKeys)
         .set({ lastUsedAt: now })
         .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, row.key.tenantId)))
-        .then(() => undefined, () => undefined),
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
     );
   }
   return {
@@ -88,7 +97,7 @@ function refuseCrossSite(c: AppContext) {
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return;
   const site = c.req.header('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    throw new ApiError('FORBIDDEN', 'a request with the session cookie must come from this site\'s own pages');
+    throw new ApiError('FORBIDDEN', "a request with the session cookie must come from this site's own pages");
   }
   if (FORM_TYPES.has(mediaTypeOf(c.req.header('content-type')))) {
     throw new ApiError('FORBIDDEN', 'a state-changing request with the session cookie needs content-type application/json, even without a body');
@@ -112,8 +121,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     if (token) refuseCrossSite(c);
   }
   if (!token) throw unauthorized();
-  const db = c.get('db');
-  const actor = token.startsWith(API_KEY_PREFIX) ? await apiKeyActor(c, db, token) : await sessionActor(c, db, token);
+  const actor = token.startsWith(API_KEY_PREFIX) ? await apiKeyActor(c, token) : await sessionActor(c, token);
   if (!actor) throw unauthorized('the credential is invalid, expired or revoked');
   if (actor.readOnly && !['GET', 'HEAD'].includes(c.req.method)) {
     throw new ApiError('FORBIDDEN', 'this API key has only the read scope');

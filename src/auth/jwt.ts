@@ -23,7 +23,12 @@ async function hmacKey(secret: string): Promise<CryptoKey> {
  */
 export async function signToken(config: Config, audience: string, subject: string, claims: Record<string, unknown>, expiresAt: number, issuedAt = true): Promise<string> {
   const key = config.jwtKeys[0]!;
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid }).setSubject(subject).setIssuer(ISSUER).setAudience(audience).setExpirationTime(Math.floor(expiresAt / 1000));
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid })
+    .setSubject(subject)
+    .setIssuer(ISSUER)
+    .setAudience(audience)
+    .setExpirationTime(Math.floor(expiresAt / 1000));
   // Links leave the issue time out, so the same invitation always gets the same link.
   if (issuedAt) jwt.setIssuedAt();
   return jwt.sign(await hmacKey(key.secret));

@@ -55,9 +55,53 @@ export type Action =
   | 'report.oversee';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
-  admin: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'unit.write', 'user.manage', 'apikey.manage', 'audit.read', 'program.read', 'program.write', 'contact.manage', 'event.ingest', 'wave.manage', 'settings.manage', 'invitation.read', 'invitation.link', 'touchpoint.link', 'response.moderate', 'alert.manage', 'alert.read', 'alert.annotate', 'webhook.manage', 'case.read', 'case.write', 'case.configure', 'template.read', 'plan.read', 'plan.write', 'report.oversee']),
+  admin: new Set<Action>([
+    'unit.read',
+    'score.read',
+    'response.read',
+    'verbatim.read',
+    'unit.write',
+    'user.manage',
+    'apikey.manage',
+    'audit.read',
+    'program.read',
+    'program.write',
+    'contact.manage',
+    'event.ingest',
+    'wave.manage',
+    'settings.manage',
+    'invitation.read',
+    'invitation.link',
+    'touchpoint.link',
+    'response.moderate',
+    'alert.manage',
+    'alert.read',
+    'alert.annotate',
+    'webhook.manage',
+    'case.read',
+    'case.write',
+    'case.configure',
+    'template.read',
+    'plan.read',
+    'plan.write',
+    'report.oversee',
+  ]),
   analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
-  manager: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'alert.annotate', 'case.read', 'case.write', 'template.read', 'plan.read', 'plan.write']),
+  manager: new Set<Action>([
+    'unit.read',
+    'score.read',
+    'response.read',
+    'verbatim.read',
+    'program.read',
+    'invitation.read',
+    'alert.read',
+    'alert.annotate',
+    'case.read',
+    'case.write',
+    'template.read',
+    'plan.read',
+    'plan.write',
+  ]),
   agent: new Set<Action>(['unit.read', 'template.read']),
   vendor: new Set<Action>(['unit.read', 'score.read', 'response.read', 'case.read', 'case.write', 'template.read']),
   viewer: new Set<Action>(['unit.read', 'score.read']),
@@ -95,7 +139,6 @@ export function reach(actor: Actor, action: Action): string[] {
     .sort();
   return paths.filter((p, i) => !paths.slice(0, i).some((q) => p.startsWith(q)));
 }
-
 
 /**
  * Whether the actor sees the person behind an answer on the unit at `path`: the comment and

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { auditStatement } from '../audit/record';
-import { commit } from '../db/client';
+import { commit, type Db } from '../db/client';
 import { loginEmails, sessions, tenants, users } from '../db/schema';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { ApiError } from '../lib/errors';
@@ -18,22 +18,25 @@ const LoginBody = z
   .strictObject({
     email: z.string().trim().toLowerCase().pipe(z.email()).openapi({ example: 'admin@acme.test' }),
     password: z.string().min(1).max(1024),
-    tenantId: z.string().min(1).max(64).optional().openapi({ description: 'Which tenant to sign in to, when the email and password open several (answered 409 `TENANT_CHOICE_REQUIRED` with the list)' }),
+    tenantId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: 'Which tenant to sign in to, when the email and password open several (answered 409 `TENANT_CHOICE_REQUIRED` with the list)' }),
   })
   .openapi('LoginRequest');
 
 const UserRef = z.object({ id: z.string(), email: z.string() });
 const TenantRef = z.object({ id: z.string(), name: z.string() });
 
-const LoginResponse = z
-  .object({ token: z.string(), expiresAt: z.string().openapi({ format: 'date-time' }), user: UserRef, tenant: TenantRef })
-  .openapi('LoginResponse');
+const LoginResponse = z.object({ token: z.string(), expiresAt: z.string().openapi({ format: 'date-time' }), user: UserRef, tenant: TenantRef }).openapi('LoginResponse');
 
 const MeResponse = z
   .object({
     user: UserRef.extend({ name: z.string() }).nullable().openapi({ description: 'null when the caller is an API key' }),
     apiKey: z.object({ id: z.string() }).optional(),
-    tenant: TenantRef,
+    tenant: TenantRef.extend({ region: z.string().openapi({ description: 'Where the tenant’s data lives (`eu`, `us`, ...)' }) }),
     grants: z.array(z.object({ unitId: z.string(), role: z.string() })),
   })
   .openapi('Me');
@@ -75,31 +78,46 @@ const invalidCredentials = () => new ApiError('UNAUTHORIZED', 'the email or pass
 /** The client's address as Cloudflare gives it; requests without one (tests, tools) share one bucket. */
 const clientAddress = (c: AppContext) => c.req.header('cf-connecting-ip') ?? 'unknown';
 
-type Account = { user: typeof users.$inferSelect; tenant: { id: string; name: string } };
+type Account = { user: typeof users.$inferSelect; tenant: { id: string; name: string }; db: Db };
 
-/**
- * The accounts of an email whose password this is (and that are active), in tenant-name
- * order, with the audit rows of a failed attempt when there is none. Every account is
- * hashed, and an unknown email against a decoy, so the answer time does not reveal whether
- * the email exists.
- */
-async function matchingAccounts(c: AppContext, email: string, password: string, tenantId: string | undefined) {
-  const db = c.get('db');
-  const rows: Account[] = await db
+/** The accounts of an email in one data database (all its tenants, or just `tenantId`). */
+async function accountsIn(db: Db, email: string, tenantId: string | undefined): Promise<Account[]> {
+  const rows = await db
     .select({ user: users, tenant: { id: tenants.id, name: tenants.name } })
     .from(loginEmails)
     .innerJoin(users, and(eq(users.id, loginEmails.userId), eq(users.tenantId, loginEmails.tenantId)))
     .innerJoin(tenants, eq(tenants.id, loginEmails.tenantId))
-    .where(tenantId === undefined ? eq(loginEmails.email, email) : and(eq(loginEmails.email, email), eq(loginEmails.tenantId, tenantId)))
-    .orderBy(asc(tenants.name), asc(tenants.id));
+    .where(tenantId === undefined ? eq(loginEmails.email, email) : and(eq(loginEmails.email, email), eq(loginEmails.tenantId, tenantId)));
+  return rows.map((r) => ({ ...r, db }));
+}
+
+/**
+ * The accounts of an email whose password this is (and that are active), in tenant-name
+ * order, with the audit rows of a failed attempt (each for its tenant's database) when there is
+ * none. With a directory, its identities name the tenants to look in; each account is read from
+ * its tenant's own database. Every account is hashed, and an unknown email against a decoy, so
+ * the answer time does not reveal whether the email exists.
+ */
+async function matchingAccounts(c: AppContext, email: string, password: string, tenantId: string | undefined) {
+  const plane = c.get('plane');
+  const tenantIds = await plane.tenantsOfEmail(email);
+  let rows: Account[];
+  if (tenantIds === null) rows = await accountsIn(c.get('db'), email, tenantId);
+  else {
+    const wanted = tenantIds.filter((id) => tenantId === undefined || id === tenantId);
+    const dbs = await Promise.all(wanted.map((id) => plane.forTenant(id, { write: true })));
+    rows = (await Promise.all(wanted.map((id, i) => (dbs[i] ? accountsIn(dbs[i], email, id) : [])))).flat();
+  }
+  rows.sort((a, b) => a.tenant.name.localeCompare(b.tenant.name) || a.tenant.id.localeCompare(b.tenant.id));
   if (rows.length === 0) await verifyPassword(password, DECOY_HASH);
   const checked = await Promise.all(rows.map(async (row) => ({ row, ok: await verifyPassword(password, row.user.passwordHash) })));
   const matches = checked.filter((x) => x.ok && x.row.user.status === 'active').map((x) => x.row);
-  const failures: BatchItem<'sqlite'>[] = [];
+  const failures: { db: Db; statements: BatchItem<'sqlite'>[] }[] = [];
   if (matches.length === 0) {
     for (const { row, ok } of checked) {
-      failures.push(
-        ...(await auditStatement(db, {
+      failures.push({
+        db: row.db,
+        statements: await auditStatement(row.db, {
           tenantId: row.tenant.id,
           actor: { type: 'user', id: row.user.id },
           action: 'auth.login_failed',
@@ -107,8 +125,8 @@ async function matchingAccounts(c: AppContext, email: string, password: string, 
           targetId: row.user.id,
           details: { reason: ok ? 'disabled' : 'password' },
           requestId: c.get('requestId'),
-        })),
-      );
+        }),
+      });
     }
   }
   return { matches, failures };
@@ -117,13 +135,13 @@ async function matchingAccounts(c: AppContext, email: string, password: string, 
 export const authRoutes = createRouter()
   .openapi(login, async (c) => {
     const { email, password, tenantId } = c.req.valid('json');
-    const db = c.get('db');
+    const counters = c.get('plane').counters();
     const config = c.get('config');
     const ip = clientAddress(c);
     const now = Date.now();
 
     // Counted before the password is checked: parallel guesses cannot share one free slot.
-    const wait = await countLoginAttempt(db, email, ip, now);
+    const wait = await countLoginAttempt(counters, email, ip, now);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       throw new ApiError('RATE_LIMITED', 'too many sign-in attempts; try again later', { retryAfterSeconds: seconds }, { 'retry-after': String(seconds) });
@@ -131,22 +149,24 @@ export const authRoutes = createRouter()
 
     const { matches, failures } = await matchingAccounts(c, email, password, tenantId);
     if (matches.length === 0) {
-      if (failures.length > 0) await commit(db, failures);
+      await Promise.all(failures.map((f) => commit(f.db, f.statements)));
       throw invalidCredentials();
     }
     if (matches.length > 1) {
       // Only the tenants this password opens are named: nothing without the right password.
-      await commit(db, forgiveLoginAttempt(db, email, ip));
+      await commit(counters, forgiveLoginAttempt(counters, email, ip));
       throw new ApiError('TENANT_CHOICE_REQUIRED', 'this sign-in opens several tenants; sign in again with the tenantId of one', { tenants: matches.map((m) => m.tenant) });
     }
     const row = matches[0]!;
+    const db = row.db;
 
     const sessionId = newId('ses');
     const expiresAt = now + config.sessionTtlSeconds * 1000;
     const token = await signSession(config, { sub: row.user.id, tid: row.tenant.id, sid: sessionId }, expiresAt);
     await commit(db, [
       db.insert(sessions).values({ id: sessionId, tenantId: row.tenant.id, userId: row.user.id, expiresAt, createdAt: now }),
-      ...forgiveLoginAttempt(db, email, ip),
+      // Without a directory the counters share the tenant's database and this one batch.
+      ...(c.get('plane').directory ? [] : forgiveLoginAttempt(db, email, ip)),
       ...(await auditStatement(db, {
         tenantId: row.tenant.id,
         actor: { type: 'user', id: row.user.id },
@@ -157,6 +177,7 @@ export const authRoutes = createRouter()
         requestId: c.get('requestId'),
       })),
     ]);
+    if (c.get('plane').directory) await commit(counters, forgiveLoginAttempt(counters, email, ip));
     setCookie(c, SESSION_COOKIE, token, {
       httpOnly: true,
       sameSite: 'Lax',
@@ -199,18 +220,21 @@ export const authRoutes = createRouter()
   .openapi(me, async (c) => {
     const actor = c.get('actor');
     const db = c.get('db');
-    const [[tenant], user] = await db.batch([
-      db.select({ id: tenants.id, name: tenants.name }).from(tenants).where(eq(tenants.id, actor.tenantId)),
-      db
-        .select({ id: users.id, email: users.email, name: users.name })
-        .from(users)
-        .where(and(eq(users.tenantId, actor.tenantId), eq(users.id, actor.id))),
+    const [placement, [[tenant], user]] = await Promise.all([
+      c.get('plane').placement(actor.tenantId),
+      db.batch([
+        db.select({ id: tenants.id, name: tenants.name }).from(tenants).where(eq(tenants.id, actor.tenantId)),
+        db
+          .select({ id: users.id, email: users.email, name: users.name })
+          .from(users)
+          .where(and(eq(users.tenantId, actor.tenantId), eq(users.id, actor.id))),
+      ]),
     ]);
     return c.json(
       {
         user: actor.type === 'user' ? (user[0] ?? null) : null,
         ...(actor.type === 'api_key' ? { apiKey: { id: actor.id } } : {}),
-        tenant: tenant!,
+        tenant: { ...tenant!, region: placement!.region },
         grants: actor.grants.map((g) => ({ unitId: g.unitId, role: g.role })),
       },
       200,

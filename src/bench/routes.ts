@@ -21,6 +21,9 @@ benchRoutes.get('/__bench/noop', (c) => c.text('ok'));
 
 // rate_limits: a small table keyed by text with no foreign keys; the bench deletes its `bench:` rows afterwards.
 benchRoutes.post('/__bench/insert', async (c) => {
-  await c.get('db').insert(rateLimits).values({ key: `bench:${crypto.randomUUID()}`, windowStart: Date.now(), count: 1 });
+  await c
+    .get('db')
+    .insert(rateLimits)
+    .values({ key: `bench:${crypto.randomUUID()}`, windowStart: Date.now(), count: 1 });
   return c.text('ok');
 });

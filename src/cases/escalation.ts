@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
 import { commit, openDb, type Db } from '../db/client';
@@ -28,7 +29,15 @@ export function breachOf(c: { status: string; firstContactAt: number | null; fir
 /** Cases with what escalating and notifying them needs: unit, tenant settings, comment, contact. */
 const casesInContext = (db: Db) =>
   db
-    .select({ c: cases, unitPath: units.path, unitName: units.name, unitTimezone: units.timezone, settings: tenants.settings, comment: responses.comment, contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, attributes: contacts.attributes } })
+    .select({
+      c: cases,
+      unitPath: units.path,
+      unitName: units.name,
+      unitTimezone: units.timezone,
+      settings: tenants.settings,
+      comment: responses.comment,
+      contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, attributes: contacts.attributes },
+    })
     .from(cases)
     .innerJoin(tenants, eq(tenants.id, cases.tenantId))
     .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
@@ -98,9 +107,35 @@ async function escalate(db: Db, config: Config, late: Late, breach: Breach, now:
         .update(cases)
         .set({ ownerUserId, escalationLevel: level, escalated, updatedAt: now })
         .where(and(eq(cases.tenantId, c.tenantId), eq(cases.id, c.id), hasNot(breach))),
-      db.insert(caseEvents).values({ id: newId('cev'), tenantId: c.tenantId, caseId: c.id, type: 'escalated', actorType: 'system', actorId: null, fromStatus: c.status, toStatus: c.status, details: { breach, dueAt, level, fromUserId: c.ownerUserId, toUserId: ownerUserId }, createdAt: now }),
-      ...(await auditStatement(db, { tenantId: c.tenantId, actor: { type: 'system', id: null }, action: 'case.escalate', targetType: 'case', targetId: c.id, before: c, after: { ...c, ownerUserId, escalationLevel: level, escalated, updatedAt: now }, details: { breach, level, toUserId: ownerUserId } })),
-      webhookEvent(db, c.tenantId, 'case.escalated', { id: c.id, breach, level, ownerUserId, previousOwnerUserId: c.ownerUserId, unitId: c.unitId, dueAt: dueAt === null ? null : new Date(dueAt).toISOString() }, now),
+      db.insert(caseEvents).values({
+        id: newId('cev'),
+        tenantId: c.tenantId,
+        caseId: c.id,
+        type: 'escalated',
+        actorType: 'system',
+        actorId: null,
+        fromStatus: c.status,
+        toStatus: c.status,
+        details: { breach, dueAt, level, fromUserId: c.ownerUserId, toUserId: ownerUserId },
+        createdAt: now,
+      }),
+      ...(await auditStatement(db, {
+        tenantId: c.tenantId,
+        actor: { type: 'system', id: null },
+        action: 'case.escalate',
+        targetType: 'case',
+        targetId: c.id,
+        before: c,
+        after: { ...c, ownerUserId, escalationLevel: level, escalated, updatedAt: now },
+        details: { breach, level, toUserId: ownerUserId },
+      })),
+      webhookEvent(
+        db,
+        c.tenantId,
+        'case.escalated',
+        { id: c.id, breach, level, ownerUserId, previousOwnerUserId: c.ownerUserId, unitId: c.unitId, dueAt: dueAt === null ? null : new Date(dueAt).toISOString() },
+        now,
+      ),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) return false;
@@ -127,9 +162,11 @@ async function notifyEscalation(db: Db, config: Config, late: Late, owner: Perso
     link: caseLink(config, c.id),
     dueAt,
   });
-  await notifyOwner(db, config, settings, { tenantId: c.tenantId, caseId: c.id, owner, message, keyBase: `case.escalated:${c.id}:${breach}:${level}`, kind: `escalated:${breach}`, now }).catch((err: Error) => {
-    console.error(JSON.stringify({ level: 'error', job: 'escalateLateCases', caseId: c.id, message: String(err) }));
-  });
+  await notifyOwner(db, config, settings, { tenantId: c.tenantId, caseId: c.id, owner, message, keyBase: `case.escalated:${c.id}:${breach}:${level}`, kind: `escalated:${breach}`, now }).catch(
+    (err: Error) => {
+      console.error(JSON.stringify({ level: 'error', job: 'escalateLateCases', caseId: c.id, message: String(err) }));
+    },
+  );
 }
 
 /** The person a case is owned by now, from its chain (a manager, vendor, admin or the contract's owner). */
@@ -142,9 +179,8 @@ function ownerIn(chain: Chain, userId: string | null): Person | null {
  * Every five minutes: each case past a target escalates, once per breach. Bounded per tick;
  * one case failing does not stop the others (the tick fails at the end so monitoring sees it).
  */
-export async function escalateLateCases(env: Env, scheduledTime: number): Promise<number> {
+export async function escalateLateCases({ env, db }: DatabaseRun, scheduledTime: number): Promise<number> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const late = await lateCases(db, scheduledTime);
   let escalatedCount = 0;
   const failures: unknown[] = [];

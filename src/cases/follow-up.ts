@@ -1,3 +1,4 @@
+import { dataPlane } from '../db/plane';
 import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
@@ -26,7 +27,17 @@ const load = (db: Db, tenantId: string, responseId: string) =>
     .select({
       r: responses,
       unit: { id: units.id, name: units.name, path: units.path, timezone: units.timezone },
-      contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale, supportTier: contacts.supportTier, segment: contacts.segment, accountId: contacts.accountId, contractSize: contacts.contractSize, attributes: contacts.attributes },
+      contact: {
+        externalId: contacts.externalId,
+        email: contacts.email,
+        phone: contacts.phone,
+        locale: contacts.locale,
+        supportTier: contacts.supportTier,
+        segment: contacts.segment,
+        accountId: contacts.accountId,
+        contractSize: contacts.contractSize,
+        attributes: contacts.attributes,
+      },
       rules: touchpoints.rules,
       settings: tenants.settings,
       // Whether any webhook wants `response.created`: most tenants' answers then need no write at all.
@@ -51,7 +62,8 @@ const load = (db: Db, tenantId: string, responseId: string) =>
  * A failure in 2 throws; the redelivered message skips 1 and retries 2.
  */
 export async function followUp(config: Config, tenantId: string, responseId: string, unitPath?: string): Promise<void> {
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const db = await dataPlane(config).forTenant(tenantId, { write: true });
+  if (!db) return; // the tenant is gone: nothing to follow up
   // Capture names the unit's path when it expects a case: the answer and its unit's chain then come in one round trip.
   let row: Awaited<ReturnType<typeof load>>[number] | undefined;
   let prefetched: Chain | undefined;
@@ -66,7 +78,23 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const touchpointRules = rules.success ? rules.data : {};
   const openedAt = r.answeredAt ?? r.createdAt;
   // Keyed by the response: emitted again on a redelivery, it adds nothing.
-  const createdEvent = webhookEvent(db, tenantId, 'response.created', { id: r.id, touchpointId: r.touchpointId, unitId: r.unitId, contactId: r.contactId, score: r.score, counted: r.counted, locale: r.locale, answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null }, Date.now(), r.id);
+  const createdEvent = webhookEvent(
+    db,
+    tenantId,
+    'response.created',
+    {
+      id: r.id,
+      touchpointId: r.touchpointId,
+      unitId: r.unitId,
+      contactId: r.contactId,
+      score: r.score,
+      counted: r.counted,
+      locale: r.locale,
+      answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null,
+    },
+    Date.now(),
+    r.id,
+  );
 
   // Most answers open no case: their follow-up is the event alone, with no step row to write.
   if (!opensCase(r, touchpointRules.includePassives ?? false)) return void (row.hooked ? await commit(db, [createdEvent]) : undefined);
@@ -98,10 +126,43 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   };
   const statements: BatchItem<'sqlite'>[] = [
     db.insert(cases).values(record),
-    db.insert(caseEvents).values({ id: newId('cev'), tenantId, caseId, type: 'opened', actorType: 'system', actorId: null, toStatus: 'open', details: { ownerUserId: owner?.id ?? null, routing: reason, targets }, createdAt: now }),
-    ...(await auditStatement(db, { tenantId, actor: { type: 'system', id: null }, action: 'case.open', targetType: 'case', targetId: caseId, after: record, details: { responseId: r.id, routing: reason } })),
+    db.insert(caseEvents).values({
+      id: newId('cev'),
+      tenantId,
+      caseId,
+      type: 'opened',
+      actorType: 'system',
+      actorId: null,
+      toStatus: 'open',
+      details: { ownerUserId: owner?.id ?? null, routing: reason, targets },
+      createdAt: now,
+    }),
+    ...(await auditStatement(db, {
+      tenantId,
+      actor: { type: 'system', id: null },
+      action: 'case.open',
+      targetType: 'case',
+      targetId: caseId,
+      after: record,
+      details: { responseId: r.id, routing: reason },
+    })),
     createdEvent,
-    webhookEvent(db, tenantId, 'case.opened', { id: caseId, responseId: r.id, unitId: r.unitId, ownerUserId: owner?.id ?? null, score: r.score, status: 'open', firstContactDueAt: new Date(due.firstContactDueAt).toISOString(), resolutionDueAt: new Date(due.resolutionDueAt).toISOString() }, now),
+    webhookEvent(
+      db,
+      tenantId,
+      'case.opened',
+      {
+        id: caseId,
+        responseId: r.id,
+        unitId: r.unitId,
+        ownerUserId: owner?.id ?? null,
+        score: r.score,
+        status: 'open',
+        firstContactDueAt: new Date(due.firstContactDueAt).toISOString(),
+        resolutionDueAt: new Date(due.resolutionDueAt).toISOString(),
+      },
+      now,
+    ),
   ];
   let opened = true;
   try {
@@ -112,7 +173,12 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   }
 
   // Step 2 works on the case as stored: this run's (no read needed) or an earlier run's.
-  const [stored] = opened ? [record] : await db.select().from(cases).where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, r.id)));
+  const [stored] = opened
+    ? [record]
+    : await db
+        .select()
+        .from(cases)
+        .where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, r.id)));
   if (!stored) throw new Error(`case of response ${r.id} missing after opening`);
   if (!stored.ownerUserId || stored.notifyDueAt !== null) return; // no owner, or waiting for the comment (notifyDueCases)
   const person = stored.ownerUserId === owner?.id ? owner : (await loadChain(db, tenantId, row.unit.path)).granted.find((g) => g.user.id === stored.ownerUserId)?.user;
@@ -128,7 +194,13 @@ export const openedKey = (responseId: string) => `response.captured:${responseId
 /** The message telling an owner about a new case. */
 export function openedMessage(
   config: Config,
-  x: { c: { id: string; score: number; firstContactDueAt: number | null }; comment: string | null; answeredAt: number | null; unit: { name: string; timezone: string }; contact: { externalId: string; email: string | null; phone: string | null; attributes: Record<string, unknown> | null } | null },
+  x: {
+    c: { id: string; score: number; firstContactDueAt: number | null };
+    comment: string | null;
+    answeredAt: number | null;
+    unit: { name: string; timezone: string };
+    contact: { externalId: string; email: string | null; phone: string | null; attributes: Record<string, unknown> | null } | null;
+  },
 ) {
   return caseMessage({
     heading: 'New recovery case',

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
+import type { DatabaseRun } from '../db/plane';
 import { cases, contacts, responses, tenants, units, users } from '../db/schema';
 import { loadConfig, type Config, type Env } from '../env';
 import { SettingsSchema } from '../settings/settings';
@@ -20,9 +21,8 @@ const PER_TICK = 200;
  * owner gets one email. Done is `notify_due_at` null; a retryable failure keeps the lease, so
  * the case is tried again after it.
  */
-export async function notifyDueCases(env: Env, now: number): Promise<void> {
+export async function notifyDueCases({ env, db }: DatabaseRun, now: number): Promise<void> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const leaseUntil = now + NOTIFY_LEASE_MS;
   const claimed = await db
     .update(cases)
@@ -77,7 +77,15 @@ async function notifyCase(db: Db, config: Config, claim: { tenantId: string; id:
   const live = (row.c.status === 'open' || row.c.status === 'contacted') && row.owner?.status === 'active';
   if (live) {
     const message = openedMessage(config, { c: row.c, comment: row.comment, answeredAt: row.answeredAt, unit: row.unit, contact: row.contact?.externalId ? row.contact : null });
-    await notifyOwner(db, config, SettingsSchema.parse(row.settings ?? {}), { tenantId: claim.tenantId, caseId: claim.id, owner: row.owner!, message, keyBase: openedKey(row.c.responseId), kind: 'opened', now });
+    await notifyOwner(db, config, SettingsSchema.parse(row.settings ?? {}), {
+      tenantId: claim.tenantId,
+      caseId: claim.id,
+      owner: row.owner!,
+      message,
+      keyBase: openedKey(row.c.responseId),
+      kind: 'opened',
+      now,
+    });
   }
   await db
     .update(cases)

@@ -19,7 +19,8 @@ const clocks = new Map<string, Intl.DateTimeFormat>();
  */
 export function localTime(ms: number, timeZone: string): string {
   let f = clocks.get(timeZone);
-  if (!f) clocks.set(timeZone, (f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })));
+  if (!f)
+    clocks.set(timeZone, (f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })));
   return `${f.format(ms)} (${timeZone})`;
 }
 
@@ -78,7 +79,12 @@ export async function notifyOwner(
   const channels: ('email' | 'sms')[] = phone ? ['email', 'sms'] : ['email'];
   const keys = channels.map((ch) => `${x.keyBase}:${ch}`);
   // `fresh`: the caller just created what is notified about, so no step of these keys can exist.
-  const done = x.fresh ? [] : await db.select({ key: jobSteps.key }).from(jobSteps).where(and(eq(jobSteps.tenantId, x.tenantId), inArray(jobSteps.key, keys)));
+  const done = x.fresh
+    ? []
+    : await db
+        .select({ key: jobSteps.key })
+        .from(jobSteps)
+        .where(and(eq(jobSteps.tenantId, x.tenantId), inArray(jobSteps.key, keys)));
   const development = config.environment === 'development';
   const outcomes: { channel: string; result: SendResult }[] = [];
   let retry: string | null = null;
@@ -89,12 +95,28 @@ export async function notifyOwner(
     let result: SendResult;
     let outbox: typeof devOutbox.$inferInsert | null = null;
     if (channel === 'email' && settings.email) {
-      result = await sendEmail(outboundPolicy(config), settings.email, { to, subject: x.message.subject, text: x.message.text, html: `<pre>${x.message.text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`, invitationId: x.caseId, idempotencyKey: key });
+      result = await sendEmail(outboundPolicy(config), settings.email, {
+        to,
+        subject: x.message.subject,
+        text: x.message.text,
+        html: `<pre>${x.message.text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`,
+        invitationId: x.caseId,
+        idempotencyKey: key,
+      });
     } else if (channel === 'sms' && settings.sms) {
       result = await sendSms(outboundPolicy(config), settings.sms, { to, body: x.message.sms, idempotencyKey: key });
     } else if (development) {
       result = { outcome: 'sent', statusCode: null };
-      outbox = { id: newId('out'), tenantId: x.tenantId, channel, recipient: to, subject: channel === 'email' ? x.message.subject : null, body: channel === 'email' ? x.message.text : x.message.sms, invitationId: null, createdAt: x.now };
+      outbox = {
+        id: newId('out'),
+        tenantId: x.tenantId,
+        channel,
+        recipient: to,
+        subject: channel === 'email' ? x.message.subject : null,
+        body: channel === 'email' ? x.message.text : x.message.sms,
+        invitationId: null,
+        createdAt: x.now,
+      };
     } else {
       result = permanentFailure(`no ${channel === 'email' ? 'email' : 'SMS'} provider is configured (settings.${channel})`);
     }
@@ -104,7 +126,15 @@ export async function notifyOwner(
       continue;
     }
     const statements: BatchItem<'sqlite'>[] = [
-      db.insert(jobSteps).values({ tenantId: x.tenantId, key, result: { channel, outcome: result.outcome, statusCode: result.statusCode, ...(result.outcome === 'failed' ? { error: result.error } : {}) }, createdAt: x.now }).onConflictDoNothing(),
+      db
+        .insert(jobSteps)
+        .values({
+          tenantId: x.tenantId,
+          key,
+          result: { channel, outcome: result.outcome, statusCode: result.statusCode, ...(result.outcome === 'failed' ? { error: result.error } : {}) },
+          createdAt: x.now,
+        })
+        .onConflictDoNothing(),
       db.insert(caseEvents).values({
         id: newId('cev'),
         tenantId: x.tenantId,

@@ -45,7 +45,10 @@ const CaseSchema = z
     status: z.enum(CASE_STATUSES),
     score: z.number().int(),
     comment: z.string().nullable().openapi({ description: 'The verbatim: for roles that read verbatims and for the owner, else null' }),
-    contact: z.object({ id: z.string(), externalId: z.string(), email: z.string().nullable(), phone: z.string().nullable(), locale: z.string().nullable() }).nullable().openapi({ description: 'Like the comment: null without access or for an anonymous answer' }),
+    contact: z
+      .object({ id: z.string(), externalId: z.string(), email: z.string().nullable(), phone: z.string().nullable(), locale: z.string().nullable() })
+      .nullable()
+      .openapi({ description: 'Like the comment: null without access or for an anonymous answer' }),
     firstContactDueAt: z.string().nullable(),
     resolutionDueAt: z.string().nullable(),
     firstContactAt: z.string().nullable(),
@@ -123,7 +126,12 @@ const MetricsSchema = z
   .openapi('CaseMetrics');
 
 const Template = z.strictObject({
-  theme: z.string().trim().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, _ . -'),
+  theme: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[\w.-]+$/, 'letters, digits, _ . -'),
   locale: z.string().trim().min(2).max(35),
   subject: z.string().min(1).max(300),
   body: z.string().min(1).max(10_000),
@@ -146,7 +154,14 @@ const Contract = z
   .refine((b) => Object.keys(b).length > 0, 'give at least one field')
   .openapi('UpdateVendorContract');
 const ContractSchema = z
-  .object({ unitId: z.string(), ownerUserId: z.string().nullable(), firstContactHours: z.number().int().nullable(), resolutionHours: z.number().int().nullable(), compositeWeights: z.object({ nps: z.number(), contactedWithinTarget: z.number(), resolvedWithinTarget: z.number() }), updatedAt: z.string() })
+  .object({
+    unitId: z.string(),
+    ownerUserId: z.string().nullable(),
+    firstContactHours: z.number().int().nullable(),
+    resolutionHours: z.number().int().nullable(),
+    compositeWeights: z.object({ nps: z.number(), contactedWithinTarget: z.number(), resolvedWithinTarget: z.number() }),
+    updatedAt: z.string(),
+  })
   .openapi('VendorContract');
 
 // ---- helpers --------------------------------------------------------------------------------
@@ -217,9 +232,28 @@ function present(actor: Actor, row: Pick<Loaded, 'c' | 'unitPath' | 'unitName' |
   };
 }
 
-const presentEvent = (e: typeof caseEvents.$inferSelect) => ({ id: e.id, type: e.type, actorType: e.actorType, actorId: e.actorId, fromStatus: e.fromStatus, toStatus: e.toStatus, note: e.note, reason: e.reason, details: e.details, createdAt: new Date(e.createdAt).toISOString() });
+const presentEvent = (e: typeof caseEvents.$inferSelect) => ({
+  id: e.id,
+  type: e.type,
+  actorType: e.actorType,
+  actorId: e.actorId,
+  fromStatus: e.fromStatus,
+  toStatus: e.toStatus,
+  note: e.note,
+  reason: e.reason,
+  details: e.details,
+  createdAt: new Date(e.createdAt).toISOString(),
+});
 
-const presentTemplate = (t: typeof replyTemplates.$inferSelect) => ({ id: t.id, theme: t.theme, locale: t.locale, subject: t.subject, body: t.body, createdAt: new Date(t.createdAt).toISOString(), updatedAt: new Date(t.updatedAt).toISOString() });
+const presentTemplate = (t: typeof replyTemplates.$inferSelect) => ({
+  id: t.id,
+  theme: t.theme,
+  locale: t.locale,
+  subject: t.subject,
+  body: t.body,
+  createdAt: new Date(t.createdAt).toISOString(),
+  updatedAt: new Date(t.updatedAt).toISOString(),
+});
 
 const DAY = 86_400_000;
 
@@ -306,7 +340,16 @@ const routes = {
     summary: "A vendor unit's contract: its owner on the tenant's side and its case targets (admin)",
     security,
     middleware: [authenticate] as const,
-    request: { params: z.object({ unitId: z.string().min(1).max(64).openapi({ param: { name: 'unitId', in: 'path' } }) }), body: jsonBody(Contract) },
+    request: {
+      params: z.object({
+        unitId: z
+          .string()
+          .min(1)
+          .max(64)
+          .openapi({ param: { name: 'unitId', in: 'path' } }),
+      }),
+      body: jsonBody(Contract),
+    },
     responses: { 200: json(ContractSchema, 'The contract'), ...errors(...AUTHED, 422) },
   }),
 };
@@ -340,7 +383,13 @@ export const caseRoutes = createRouter()
     }
     if (q.before) conditions.push(lt(cases.id, q.before));
     const rows = await db
-      .select({ c: cases, unitPath: units.path, unitName: units.name, comment: responses.comment, contact: { id: contacts.id, externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale } })
+      .select({
+        c: cases,
+        unitPath: units.path,
+        unitName: units.name,
+        comment: responses.comment,
+        contact: { id: contacts.id, externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale },
+      })
       .from(cases)
       .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
       .leftJoin(responses, and(eq(responses.tenantId, cases.tenantId), eq(responses.id, cases.responseId)))
@@ -366,13 +415,27 @@ export const caseRoutes = createRouter()
     if (end - start > 366 * DAY) throw new ApiError('VALIDATION_FAILED', 'at most 366 days', [{ path: 'query.from', message: 'period longer than 366 days' }]);
     const [rows, below] = await db.batch([
       db
-        .select({ unitPath: units.path, ownerUserId: cases.ownerUserId, createdAt: cases.createdAt, firstContactAt: cases.firstContactAt, firstContactDueAt: cases.firstContactDueAt, resolvedAt: cases.resolvedAt, resolutionDueAt: cases.resolutionDueAt, closedAt: cases.closedAt, ownerName: users.name })
+        .select({
+          unitPath: units.path,
+          ownerUserId: cases.ownerUserId,
+          createdAt: cases.createdAt,
+          firstContactAt: cases.firstContactAt,
+          firstContactDueAt: cases.firstContactDueAt,
+          resolvedAt: cases.resolvedAt,
+          resolutionDueAt: cases.resolutionDueAt,
+          closedAt: cases.closedAt,
+          ownerName: users.name,
+        })
         .from(cases)
         .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
         .leftJoin(users, and(eq(users.tenantId, cases.tenantId), eq(users.id, cases.ownerUserId)))
         .where(and(eq(cases.tenantId, actor.tenantId), inSubtree(unit.path), gte(cases.createdAt, start), lt(cases.createdAt, end)))
         .limit(200_000),
-      db.select({ id: units.id, name: units.name, kind: units.kind, path: units.path, parentId: units.parentId }).from(units).where(and(eq(units.tenantId, actor.tenantId), inSubtree(unit.path))).orderBy(asc(units.path)),
+      db
+        .select({ id: units.id, name: units.name, kind: units.kind, path: units.path, parentId: units.parentId })
+        .from(units)
+        .where(and(eq(units.tenantId, actor.tenantId), inSubtree(unit.path)))
+        .orderBy(asc(units.path)),
     ]);
     const of = (pred: (r: MetricCase) => boolean) => loopMetrics(rows.filter(pred), now);
     const children = below.filter((u) => u.parentId === unit.id);
@@ -395,7 +458,11 @@ export const caseRoutes = createRouter()
     const actor = c.get('actor');
     const db = c.get('db');
     const row = await visibleCase(c, c.req.valid('param').id);
-    const timeline = await db.select().from(caseEvents).where(and(eq(caseEvents.tenantId, actor.tenantId), eq(caseEvents.caseId, row.c.id))).orderBy(asc(caseEvents.createdAt), asc(caseEvents.id));
+    const timeline = await db
+      .select()
+      .from(caseEvents)
+      .where(and(eq(caseEvents.tenantId, actor.tenantId), eq(caseEvents.caseId, row.c.id)))
+      .orderBy(asc(caseEvents.createdAt), asc(caseEvents.id));
     return c.json({ ...present(actor, row), timeline: timeline.map(presentEvent) }, 200);
   })
   .openapi(routes.update, async (c) => {
@@ -433,7 +500,10 @@ export const caseRoutes = createRouter()
       await commit(db, [
         // An optimistic lock: two changes made from the same read collide on this key, the second answers 409.
         db.insert(jobSteps).values({ tenantId: actor.tenantId, key: `case:${k.id}:change:${k.updatedAt}`, result: { by: actor.id }, createdAt: now }),
-        db.update(cases).set(set).where(and(eq(cases.tenantId, actor.tenantId), eq(cases.id, k.id), eq(cases.updatedAt, k.updatedAt))),
+        db
+          .update(cases)
+          .set(set)
+          .where(and(eq(cases.tenantId, actor.tenantId), eq(cases.id, k.id), eq(cases.updatedAt, k.updatedAt))),
         db.insert(caseEvents).values({
           id: newId('cev'),
           tenantId: actor.tenantId,
@@ -448,8 +518,25 @@ export const caseRoutes = createRouter()
           details: { ...(body.rootCause !== undefined ? { rootCause: body.rootCause } : {}), ...(body.tags !== undefined ? { tags: set.tags } : {}) },
           createdAt: now,
         }),
-        ...(await audit(c, { action: 'case.update', targetType: 'case', targetId: k.id, before: k, after, details: { changed: Object.keys(body), fromStatus: k.status, toStatus: after.status, ...(body.reason ? { reason: body.reason } : {}) } })),
-        ...(to === 'resolved' ? [webhookEvent(db, actor.tenantId, 'case.resolved', { id: k.id, responseId: k.responseId, unitId: k.unitId, ownerUserId: k.ownerUserId, resolvedAt: iso(now), rootCause: after.rootCause, tags: after.tags, reason: body.reason }, now)] : []),
+        ...(await audit(c, {
+          action: 'case.update',
+          targetType: 'case',
+          targetId: k.id,
+          before: k,
+          after,
+          details: { changed: Object.keys(body), fromStatus: k.status, toStatus: after.status, ...(body.reason ? { reason: body.reason } : {}) },
+        })),
+        ...(to === 'resolved'
+          ? [
+              webhookEvent(
+                db,
+                actor.tenantId,
+                'case.resolved',
+                { id: k.id, responseId: k.responseId, unitId: k.unitId, ownerUserId: k.ownerUserId, resolvedAt: iso(now), rootCause: after.rootCause, tags: after.tags, reason: body.reason },
+                now,
+              ),
+            ]
+          : []),
       ]);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('the case changed meanwhile; read it again');
@@ -463,10 +550,20 @@ export const caseRoutes = createRouter()
     const row = await visibleCase(c, c.req.valid('param').id);
     const theme = c.req.valid('query').theme;
     const [templates, owner] = await db.batch([
-      db.select().from(replyTemplates).where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.theme, theme))),
-      db.select({ name: users.name }).from(users).where(and(eq(users.tenantId, actor.tenantId), eq(users.id, row.c.ownerUserId ?? ''))),
+      db
+        .select()
+        .from(replyTemplates)
+        .where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.theme, theme))),
+      db
+        .select({ name: users.name })
+        .from(users)
+        .where(and(eq(users.tenantId, actor.tenantId), eq(users.id, row.c.ownerUserId ?? ''))),
     ]);
-    const locale = pickLocale(templates.map((t) => t.locale), row.contact?.locale ?? row.responseLocale ?? null, row.responseLocale ?? 'en');
+    const locale = pickLocale(
+      templates.map((t) => t.locale),
+      row.contact?.locale ?? row.responseLocale ?? null,
+      row.responseLocale ?? 'en',
+    );
     const template = templates.find((t) => t.locale === locale);
     if (!template) throw notFound(`reply template "${theme}"`);
     // The person behind the answer only for those who see them on the case itself.
@@ -489,11 +586,17 @@ export const caseRoutes = createRouter()
     const db = c.get('db');
     const body = c.req.valid('json');
     const now = Date.now();
-    const [existing] = await db.select().from(replyTemplates).where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.theme, body.theme), eq(replyTemplates.locale, body.locale)));
+    const [existing] = await db
+      .select()
+      .from(replyTemplates)
+      .where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.theme, body.theme), eq(replyTemplates.locale, body.locale)));
     const record = { id: existing?.id ?? newId('rtpl'), tenantId: actor.tenantId, ...body, createdAt: existing?.createdAt ?? now, updatedAt: now };
     await commit(db, [
       existing
-        ? db.update(replyTemplates).set({ subject: body.subject, body: body.body, updatedAt: now }).where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.id, existing.id)))
+        ? db
+            .update(replyTemplates)
+            .set({ subject: body.subject, body: body.body, updatedAt: now })
+            .where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.id, existing.id)))
         : db.insert(replyTemplates).values(record),
       ...(await audit(c, { action: existing ? 'reply_template.update' : 'reply_template.create', targetType: 'reply_template', targetId: record.id, before: existing, after: record })),
     ]);
@@ -521,11 +624,17 @@ export const caseRoutes = createRouter()
     if (unit.kind !== 'vendor') throw new ApiError('UNPROCESSABLE', 'contracts are for vendor units only');
     if (body.compositeWeights) checkWeights(body.compositeWeights);
     if (body.ownerUserId) {
-      const [u] = await db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, actor.tenantId), eq(users.id, body.ownerUserId)));
+      const [u] = await db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.tenantId, actor.tenantId), eq(users.id, body.ownerUserId)));
       if (!u) throw notFound('user');
     }
     const now = Date.now();
-    const [existing] = await db.select().from(vendorContracts).where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.unitId, unit.id)));
+    const [existing] = await db
+      .select()
+      .from(vendorContracts)
+      .where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.unitId, unit.id)));
     const record = {
       id: existing?.id ?? newId('vct'),
       tenantId: actor.tenantId,
@@ -539,10 +648,22 @@ export const caseRoutes = createRouter()
     };
     await commit(db, [
       existing
-        ? db.update(vendorContracts).set({ ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, compositeWeights: record.compositeWeights, updatedAt: now }).where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.id, existing.id)))
+        ? db
+            .update(vendorContracts)
+            .set({ ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, compositeWeights: record.compositeWeights, updatedAt: now })
+            .where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.id, existing.id)))
         : db.insert(vendorContracts).values(record),
       ...(await audit(c, { action: 'vendor_contract.update', targetType: 'unit', targetId: unit.id, before: existing, after: record, details: { changed: Object.keys(body) } })),
     ]);
-    return c.json({ unitId: unit.id, ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, compositeWeights: weightsOf(record.compositeWeights), updatedAt: new Date(now).toISOString() }, 200);
+    return c.json(
+      {
+        unitId: unit.id,
+        ownerUserId: record.ownerUserId,
+        firstContactHours: record.firstContactHours,
+        resolutionHours: record.resolutionHours,
+        compositeWeights: weightsOf(record.compositeWeights),
+        updatedAt: new Date(now).toISOString(),
+      },
+      200,
+    );
   });
-

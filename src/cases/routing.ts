@@ -34,7 +34,10 @@ export interface Chain {
 export function chainQueries(db: Db, tenantId: string, unitPath: string) {
   const ids = pathIds(unitPath);
   return [
-    db.select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone }).from(units).where(and(eq(units.tenantId, tenantId), inArray(units.id, ids))),
+    db
+      .select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone })
+      .from(units)
+      .where(and(eq(units.tenantId, tenantId), inArray(units.id, ids))),
     db
       .select({ unitId: roleGrants.unitId, role: roleGrants.role, id: users.id, email: users.email, name: users.name })
       .from(roleGrants)
@@ -42,7 +45,14 @@ export function chainQueries(db: Db, tenantId: string, unitPath: string) {
       .where(and(eq(roleGrants.tenantId, tenantId), inArray(roleGrants.unitId, ids), inArray(roleGrants.role, ['admin', 'manager', 'vendor']), eq(users.status, 'active')))
       .orderBy(asc(roleGrants.createdAt), asc(roleGrants.id)),
     db
-      .select({ unitId: vendorContracts.unitId, firstContactHours: vendorContracts.firstContactHours, resolutionHours: vendorContracts.resolutionHours, ownerId: users.id, ownerEmail: users.email, ownerName: users.name })
+      .select({
+        unitId: vendorContracts.unitId,
+        firstContactHours: vendorContracts.firstContactHours,
+        resolutionHours: vendorContracts.resolutionHours,
+        ownerId: users.id,
+        ownerEmail: users.email,
+        ownerName: users.name,
+      })
       .from(vendorContracts)
       .leftJoin(users, and(eq(users.tenantId, vendorContracts.tenantId), eq(users.id, vendorContracts.ownerUserId), eq(users.status, 'active')))
       .where(and(eq(vendorContracts.tenantId, tenantId), inArray(vendorContracts.unitId, ids))),
@@ -60,7 +70,9 @@ export function chainOf([unitRows, grantRows, contractRows]: ChainRows): Chain {
   return {
     units: chainUnits,
     granted: grantRows.map((g) => ({ unitId: g.unitId, role: g.role, user: { id: g.id, email: g.email, name: g.name } })),
-    contract: c ? { unitId: c.unitId, owner: c.ownerId ? { id: c.ownerId, email: c.ownerEmail!, name: c.ownerName! } : null, firstContactHours: c.firstContactHours, resolutionHours: c.resolutionHours } : null,
+    contract: c
+      ? { unitId: c.unitId, owner: c.ownerId ? { id: c.ownerId, email: c.ownerEmail!, name: c.ownerName! } : null, firstContactHours: c.firstContactHours, resolutionHours: c.resolutionHours }
+      : null,
   };
 }
 

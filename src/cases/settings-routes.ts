@@ -33,11 +33,25 @@ const Update = z
   .refine((b) => Object.keys(b).length > 0, 'give at least one setting to change')
   .openapi('UpdateCaseSettings');
 
-const present = (s: Settings) => ({ caseTargets: s.caseTargets, businessCalendar: s.businessCalendar ?? null, routingRules: s.routingRules ?? [], casePhones: s.casePhones ?? {}, caseNotifyGraceMinutes: s.caseNotifyGraceMinutes });
+const present = (s: Settings) => ({
+  caseTargets: s.caseTargets,
+  businessCalendar: s.businessCalendar ?? null,
+  routingRules: s.routingRules ?? [],
+  casePhones: s.casePhones ?? {},
+  caseNotifyGraceMinutes: s.caseNotifyGraceMinutes,
+});
 
 const tags = ['cases'];
 const routes = {
-  get: createRoute({ method: 'get', path: '/api/v1/case-settings', tags, summary: 'Case targets, business-hours calendar, routing rules, owners\u2019 SMS numbers (admin)', security, middleware: [authenticate] as const, responses: { 200: json(View, 'The case settings'), ...errors(...AUTHED) } }),
+  get: createRoute({
+    method: 'get',
+    path: '/api/v1/case-settings',
+    tags,
+    summary: 'Case targets, business-hours calendar, routing rules, owners\u2019 SMS numbers (admin)',
+    security,
+    middleware: [authenticate] as const,
+    responses: { 200: json(View, 'The case settings'), ...errors(...AUTHED) },
+  }),
   put: createRoute({
     method: 'put',
     path: '/api/v1/case-settings',
@@ -64,7 +78,10 @@ export const caseSettingsRoutes = createRouter()
     // Owners named by rules and phones must be users of this tenant (another tenant's id is as unknown as a made-up one).
     const named = [...new Set([...(body.routingRules ?? []).map((r) => r.ownerUserId), ...Object.keys(body.casePhones ?? {})])];
     if (named.length) {
-      const found = await db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tenantId), inArray(users.id, named)));
+      const found = await db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), inArray(users.id, named)));
       if (found.length !== named.length) throw notFound('user');
     }
     const changes: Record<string, unknown> = {};

@@ -176,5 +176,10 @@ export function upsertStatement(db: Db, tenantId: string, externalId: string, in
 }
 
 export function findContact(db: Db, tenantId: string, externalId: string) {
-  return db.select().from(contacts).where(and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, externalId))).limit(1).get();
+  return db
+    .select()
+    .from(contacts)
+    .where(and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, externalId)))
+    .limit(1)
+    .get();
 }

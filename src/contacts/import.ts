@@ -79,12 +79,14 @@ function csvRows(body: string): RawRow[] {
   const [header, ...rest] = records;
   if (!header) return [];
   const columns = header.record.map((c) => c.trim());
-  const problems = columns.flatMap((c, i) =>
-    !COLUMNS.includes(c) ? [`unknown column "${c}"`] : columns.indexOf(c) !== i ? [`column "${c}" appears twice`] : [],
-  );
+  const problems = columns.flatMap((c, i) => (!COLUMNS.includes(c) ? [`unknown column "${c}"`] : columns.indexOf(c) !== i ? [`column "${c}" appears twice`] : []));
   if (!columns.includes('externalId')) problems.push('the header needs an externalId column');
   if (problems.length) {
-    throw new ApiError('VALIDATION_FAILED', 'the CSV header is not valid', problems.map((message) => ({ path: 'body.header', message })));
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      'the CSV header is not valid',
+      problems.map((message) => ({ path: 'body.header', message })),
+    );
   }
   // info.bytes: where the record ends (UTF-8 bytes of the input).
   const lines = new Lines(new TextEncoder().encode(text));

@@ -15,7 +15,9 @@ const IMPORT_CHUNK = 500;
 const ImportResult = z
   .object({
     accepted: z.number().int(),
-    rejected: z.array(z.object({ row: z.number().int().openapi({ description: '1-based line of the upload (the header is line 1 of a CSV)' }), externalId: z.string().optional(), reason: z.string() })),
+    rejected: z.array(
+      z.object({ row: z.number().int().openapi({ description: '1-based line of the upload (the header is line 1 of a CSV)' }), externalId: z.string().optional(), reason: z.string() }),
+    ),
   })
   .openapi('ContactImportResult');
 
@@ -50,7 +52,7 @@ const routes = {
     tags,
     summary: `Upsert up to ${MAX_IMPORT_ROWS} contacts from CSV or JSON lines`,
     description:
-      'CSV (`text/csv`, RFC 4180, a header row with `externalId` and the upsert\'s field names; `attributes` holds a JSON object; ' +
+      "CSV (`text/csv`, RFC 4180, a header row with `externalId` and the upsert's field names; `attributes` holds a JSON object; " +
       'an empty cell leaves the field as it is) or JSON lines (`application/x-ndjson`, one upsert body with `externalId` per line). ' +
       `At most ${MAX_IMPORT_ROWS} rows and 5 MiB; more is refused whole (413). Each valid row is upserted whole; each other row is ` +
       'listed with its line and reason.',

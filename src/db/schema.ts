@@ -10,14 +10,8 @@ export const ROLES = ['admin', 'analyst', 'manager', 'agent', 'vendor', 'viewer'
 export type Role = (typeof ROLES)[number];
 
 // Epoch milliseconds; integers compare and index cheaply and cross the Hrana wire exactly.
-const createdAt = () =>
-  integer('created_at', { mode: 'number' })
-    .notNull()
-    .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
-const updatedAt = () =>
-  integer('updated_at', { mode: 'number' })
-    .notNull()
-    .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
+const createdAt = () => integer('created_at', { mode: 'number' }).notNull().default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
+const updatedAt = () => integer('updated_at', { mode: 'number' }).notNull().default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
 
 export const tenants = sqliteTable('tenants', {
   id: text('id').primaryKey(),
@@ -103,10 +97,7 @@ export const roleGrants = sqliteTable(
     role: text('role', { enum: ROLES }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex('role_grants_tenant_user_unit').on(t.tenantId, t.userId, t.unitId),
-    index('role_grants_tenant_unit').on(t.tenantId, t.unitId),
-  ],
+  (t) => [uniqueIndex('role_grants_tenant_user_unit').on(t.tenantId, t.userId, t.unitId), index('role_grants_tenant_unit').on(t.tenantId, t.unitId)],
 );
 
 /** Server-side record of a session JWT (`sid`), so logout and disabling a user take effect at once. */
@@ -173,10 +164,7 @@ export const auditLog = sqliteTable(
     requestId: text('request_id'),
     createdAt: createdAt(),
   },
-  (t) => [
-    index('audit_log_tenant_created').on(t.tenantId, t.createdAt),
-    index('audit_log_tenant_target').on(t.tenantId, t.targetType, t.targetId),
-  ],
+  (t) => [index('audit_log_tenant_created').on(t.tenantId, t.createdAt), index('audit_log_tenant_target').on(t.tenantId, t.targetType, t.targetId)],
 );
 
 /** Fixed-window counters for login throttling, keyed by account or client address. */
@@ -411,9 +399,7 @@ export const responses = sqliteTable(
     index('responses_tenant_created').on(t.tenantId, t.createdAt),
     index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt),
     // Partial: invitation answers (no nonce) add no entry on capture's hot path.
-    uniqueIndex('responses_tenant_form_nonce')
-      .on(t.tenantId, t.formNonce)
-      .where(sql`form_nonce is not null`),
+    uniqueIndex('responses_tenant_form_nonce').on(t.tenantId, t.formNonce).where(sql`form_nonce is not null`),
     // (tenant_id, rowid): every index ends in the rowid, so this one serves the fold's range
     // `tenant_id = ? and rowid > watermark` without scanning the tenant's history.
     index('responses_tenant_seq').on(t.tenantId),
@@ -529,10 +515,7 @@ export const rollups = sqliteTable(
     surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
     ...tallyColumns(),
   },
-  (t) => [
-    uniqueIndex('rollups_cell').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion),
-    index('rollups_tenant_day').on(t.tenantId, t.day),
-  ],
+  (t) => [uniqueIndex('rollups_cell').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion), index('rollups_tenant_day').on(t.tenantId, t.day)],
 );
 
 /** How far each tenant's responses are folded into rollups: by insertion order (rowid), which a late row cannot slip under. */

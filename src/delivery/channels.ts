@@ -3,9 +3,7 @@ import { outboundPost, type OutboundPolicy } from '../lib/outbound';
 import type { Settings } from '../settings/settings';
 
 /** The outcome of one try: sent, or failed either for good or for now (retry with backoff). */
-export type SendResult =
-  | { outcome: 'sent'; statusCode: number | null }
-  | { outcome: 'failed'; retryable: boolean; statusCode: number | null; error: string };
+export type SendResult = { outcome: 'sent'; statusCode: number | null } | { outcome: 'failed'; retryable: boolean; statusCode: number | null; error: string };
 
 /** A provider that has not answered by then is treated as down (retried). */
 const TIMEOUT_MS = 10_000;

@@ -1,3 +1,4 @@
+import { dataPlane } from '../db/plane';
 import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, openDb, type Db } from '../db/client';
@@ -45,7 +46,9 @@ const REMINDABLE = new Set<string>(['email', 'sms', 'webhook']);
  * `attempts` equals it when no try is in progress; a claim makes it one more, and the try's
  * outcome makes them equal again.
  */
-export const recordedTries = sql.raw('((select count(*) from delivery_attempts d where d.tenant_id = invitations.tenant_id and d.invitation_id = invitations.id) + (invitations.sent_at is not null) + (invitations.reminded_at is not null))');
+export const recordedTries = sql.raw(
+  '((select count(*) from delivery_attempts d where d.tenant_id = invitations.tenant_id and d.invitation_id = invitations.id) + (invitations.sent_at is not null) + (invitations.reminded_at is not null))',
+);
 
 /**
  * Claims the next try: only when nothing is in progress (attempts = tries recorded), so a
@@ -53,10 +56,7 @@ export const recordedTries = sql.raw('((select count(*) from delivery_attempts d
  * A claim whose worker died is released by the due scan after a lease (see scan.ts).
  */
 function claim(db: Db, kind: DeliveryKind, tenantId: string, id: string, now: number) {
-  const ready =
-    kind === 'invitation'
-      ? eq(invitations.status, 'sending')
-      : and(eq(invitations.status, 'sent'), isNull(invitations.remindedAt), isNotNull(invitations.reminderDueAt));
+  const ready = kind === 'invitation' ? eq(invitations.status, 'sending') : and(eq(invitations.status, 'sent'), isNull(invitations.remindedAt), isNotNull(invitations.reminderDueAt));
   return db
     .update(invitations)
     .set({ attempts: sql`${invitations.attempts} + 1`, updatedAt: now, ...(kind === 'reminder' ? { reminderDueAt: now + LEASE_MS } : {}) })
@@ -82,10 +82,7 @@ function load(db: Db, kind: DeliveryKind, tenantId: string, id: string) {
     .leftJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
     .leftJoin(touchpoints, and(eq(touchpoints.tenantId, invitations.tenantId), eq(touchpoints.id, invitations.touchpointId)))
     .leftJoin(surveys, and(eq(surveys.tenantId, invitations.tenantId), eq(surveys.id, invitations.surveyId)))
-    .leftJoin(
-      surveyVersions,
-      and(eq(surveyVersions.tenantId, invitations.tenantId), eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)),
-    )
+    .leftJoin(surveyVersions, and(eq(surveyVersions.tenantId, invitations.tenantId), eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)))
     .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id)))
     .limit(1);
 }
@@ -185,7 +182,8 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
   const { type, tenantId, invitationId, idempotencyKey } = parse(message);
   const kind = KIND[type];
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const db = await dataPlane(config).forTenant(tenantId, { write: true });
+  if (!db) return; // the tenant is gone: nothing left to send
   const now = Date.now();
   const [claimed, [row]] = await db.batch([claim(db, kind, tenantId, invitationId, now), load(db, kind, tenantId, invitationId)]);
   const attempts = claimed[0]?.attempts;
@@ -193,24 +191,35 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
 
   const tryNumber = row.tries + 1;
   // An unexpected error is a failed try like any other: recorded, retried, at worst dead.
-  const { result, outbox } = await attempt(config, row, kind, idempotencyKey, now).catch(
-    (err: Error): { result: SendResult; outbox?: OutboxRow } => ({ result: { outcome: 'failed', retryable: true, statusCode: null, error: `internal: ${err.message}` } }),
-  );
+  const { result, outbox } = await attempt(config, row, kind, idempotencyKey, now).catch((err: Error): { result: SendResult; outbox?: OutboxRow } => ({
+    result: { outcome: 'failed', retryable: true, statusCode: null, error: `internal: ${err.message}` },
+  }));
   const at = Date.now();
-  const mine = and(
-    eq(invitations.tenantId, tenantId),
-    eq(invitations.id, invitationId),
-    eq(invitations.attempts, attempts),
-    eq(invitations.status, kind === 'invitation' ? 'sending' : 'sent'),
-  );
+  const mine = and(eq(invitations.tenantId, tenantId), eq(invitations.id, invitationId), eq(invitations.attempts, attempts), eq(invitations.status, kind === 'invitation' ? 'sending' : 'sent'));
   // A failed try is a row of the delivery log; a success is the invitation's own new state.
   const statements: BatchItem<'sqlite'>[] = [];
   if (result.outcome === 'failed') {
     statements.push(
-      db.insert(deliveryAttempts).values({ id: newId('dat'), tenantId, invitationId, kind, attempt: tryNumber, channel: row.invitation.channel, outcome: result.outcome, statusCode: result.statusCode, error: result.error, createdAt: at }),
+      db.insert(deliveryAttempts).values({
+        id: newId('dat'),
+        tenantId,
+        invitationId,
+        kind,
+        attempt: tryNumber,
+        channel: row.invitation.channel,
+        outcome: result.outcome,
+        statusCode: result.statusCode,
+        error: result.error,
+        createdAt: at,
+      }),
     );
   }
-  statements.push(db.update(invitations).set(nextState(kind, result, tryNumber, row, at)).where(mine));
+  statements.push(
+    db
+      .update(invitations)
+      .set(nextState(kind, result, tryNumber, row, at))
+      .where(mine),
+  );
   if (outbox) statements.push(db.insert(devOutbox).values(outbox));
   await commit(db, statements);
   if (result.outcome === 'failed' && result.retryable && tryNumber < MAX_TRIES) {

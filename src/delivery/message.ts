@@ -43,13 +43,7 @@ function html(text: string, link: string, locale: string): string {
  * link (appended when a text lacks it). Without invite texts the subject is the page title
  * and the body the NPS question, so the message is still in the respondent's language.
  */
-export function composeMessage(x: {
-  definition: Record<string, unknown>;
-  defaultLocale: string;
-  preferredLocale: string | null;
-  link: string;
-  kind: DeliveryKind;
-}): Message {
+export function composeMessage(x: { definition: Record<string, unknown>; defaultLocale: string; preferredLocale: string | null; link: string; kind: DeliveryKind }): Message {
   const translations = (x.definition.translations ?? {}) as Record<string, Record<string, string> | undefined>;
   const locale = chooseLocale(Object.keys(translations), x.defaultLocale, x.preferredLocale);
   const texts = translations[locale] ?? {};

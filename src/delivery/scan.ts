@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { openDb } from '../db/client';
 import { invitations, tenants } from '../db/schema';
@@ -22,11 +23,9 @@ const everyTenant = sql`${invitations.tenantId} in (select ${tenants.id} from ${
  *  - reminders due (sent, unanswered, not yet reminded) are reserved for LEASE_MS and enqueued.
  * The consumer claims each try before sending, so a message enqueued twice still sends once.
  */
-export async function enqueueDueDeliveries(env: Env, now: number): Promise<void> {
+export async function enqueueDueDeliveries({ env, db }: DatabaseRun, now: number): Promise<void> {
   const queue = env.DELIVERY_QUEUE;
   if (!queue) throw new Error('the DELIVERY_QUEUE binding is missing');
-  const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const status = invitations.status;
   const pick = (...conditions: Parameters<typeof and>) =>
     inArray(

@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { sendStaffEmail } from '../alerts/email';
 import { addDays } from '../alerts/evaluate';
@@ -53,7 +54,16 @@ async function unitSection(db: Db, tenantId: string, unit: Unit, monday: string,
       .select({ comment: responses.comment, locale: responses.locale, createdAt: responses.createdAt, timezone: units.timezone })
       .from(responses)
       .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
-      .where(and(eq(responses.tenantId, tenantId), subtree(unit.path), eq(responses.counted, true), sql`${responses.score} <= 6`, sql`${responses.comment} is not null`, sql`${responses.createdAt} between ${start} and ${end}`))
+      .where(
+        and(
+          eq(responses.tenantId, tenantId),
+          subtree(unit.path),
+          eq(responses.counted, true),
+          sql`${responses.score} <= 6`,
+          sql`${responses.comment} is not null`,
+          sql`${responses.createdAt} between ${start} and ${end}`,
+        ),
+      )
       .limit(MAX_COMMENTS),
     db
       .select({
@@ -77,7 +87,11 @@ async function unitSection(db: Db, tenantId: string, unit: Unit, monday: string,
   else {
     lines.push(`  NPS ${f1(s.nps!)} (95% CI ${f1(s.ci!.low)} to ${f1(s.ci!.high)}), n = ${s.n}`);
     const d = sp.suppressed ? null : difference(t, p);
-    lines.push(d ? `  Change vs the week before: ${d.points >= 0 ? '+' : ''}${f1(d.points)} points (p = ${d.p < 0.001 ? '< 0.001' : d.p.toFixed(3)})` : `  Change vs the week before: not enough answers that week (n = ${sp.n})`);
+    lines.push(
+      d
+        ? `  Change vs the week before: ${d.points >= 0 ? '+' : ''}${f1(d.points)} points (p = ${d.p < 0.001 ? '< 0.001' : d.p.toFixed(3)})`
+        : `  Change vs the week before: not enough answers that week (n = ${sp.n})`,
+    );
   }
   const inWeek = comments.filter((r) => {
     const d = localDay(r.createdAt, r.timezone);
@@ -100,7 +114,14 @@ export async function composeDigest(db: Db, tenantId: string, name: string, mana
   const sections = await Promise.all(shown.map((u) => unitSection(db, tenantId, u, monday, settings, now)));
   const lines = [`Good morning ${name}, your NPS week ${addDays(monday, -7)} to ${addDays(monday, -1)}:`, ''];
   for (const s of sections) lines.push(...s, '');
-  if (managed.length > shown.length) lines.push(`Also yours: ${managed.slice(shown.length).map((u) => u.name).join(', ')} (see the scores page).`, '');
+  if (managed.length > shown.length)
+    lines.push(
+      `Also yours: ${managed
+        .slice(shown.length)
+        .map((u) => u.name)
+        .join(', ')} (see the scores page).`,
+      '',
+    );
   return lines.join('\n').trimEnd();
 }
 
@@ -109,9 +130,8 @@ export async function composeDigest(db: Db, tenantId: string, name: string, mana
  * for that week gets one. The digests row (unique per user and week) is written before the
  * email goes out, so a second run — or two at once — sends nothing more.
  */
-export async function sendDigests(env: Env, now: number): Promise<void> {
+export async function sendDigests({ env, db }: DatabaseRun, now: number): Promise<void> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const grants = await db
     .select({ tenantId: roleGrants.tenantId, userId: users.id, email: users.email, name: users.name, unit: { id: units.id, path: units.path, name: units.name, timezone: units.timezone } })
     .from(roleGrants)
@@ -133,7 +153,16 @@ export async function sendDigests(env: Env, now: number): Promise<void> {
   const sent = await db
     .select({ tenantId: digests.tenantId, userId: digests.userId, week: digests.week })
     .from(digests)
-    .where(and(inArray(digests.tenantId, [...new Set(due.map((m) => m.tenantId))]), inArray(digests.userId, due.map((m) => m.userId)), inArray(digests.week, [...new Set(due.map((m) => m.week))])));
+    .where(
+      and(
+        inArray(digests.tenantId, [...new Set(due.map((m) => m.tenantId))]),
+        inArray(
+          digests.userId,
+          due.map((m) => m.userId),
+        ),
+        inArray(digests.week, [...new Set(due.map((m) => m.week))]),
+      ),
+    );
   const done = new Set(sent.map((d) => `${d.tenantId}/${d.userId}/${d.week}`));
   const todo = due.filter((m) => !done.has(`${m.tenantId}/${m.userId}/${m.week}`)).slice(0, PER_RUN);
 

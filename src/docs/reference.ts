@@ -1,8 +1,31 @@
 import { html } from 'hono/html';
 
-type Schema = { $ref?: string; type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; enum?: unknown[]; description?: string; format?: string; anyOf?: Schema[]; default?: unknown };
-interface Operation { summary?: string; description?: string; tags?: string[]; parameters?: { name: string; in: string; required?: boolean; schema?: Schema; description?: string }[]; requestBody?: { content: Record<string, { schema: Schema }> }; responses?: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>; security?: unknown[] }
-export interface OpenApiDocument { info: { title: string; version: string; description?: string }; paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, Schema> } }
+type Schema = {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: unknown[];
+  description?: string;
+  format?: string;
+  anyOf?: Schema[];
+  default?: unknown;
+};
+interface Operation {
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  parameters?: { name: string; in: string; required?: boolean; schema?: Schema; description?: string }[];
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses?: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
+  security?: unknown[];
+}
+export interface OpenApiDocument {
+  info: { title: string; version: string; description?: string };
+  paths: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, Schema> };
+}
 
 const refName = (ref: string) => ref.split('/').pop() ?? ref;
 

@@ -175,7 +175,15 @@ export function historyQueries(db: Db, tenantId: string, contactIds: string[] | 
     db
       .select({ contactId: events.contactId, at: events.occurredAt })
       .from(events)
-      .where(and(eq(events.tenantId, tenantId), inArray(events.contactId, contactIds), eq(events.type, NEGATIVE_EVENT_TYPE), gte(events.occurredAt, span.from - MAX_NEGATIVE_DAYS * DAY_MS), lte(events.occurredAt, span.to))),
+      .where(
+        and(
+          eq(events.tenantId, tenantId),
+          inArray(events.contactId, contactIds),
+          eq(events.type, NEGATIVE_EVENT_TYPE),
+          gte(events.occurredAt, span.from - MAX_NEGATIVE_DAYS * DAY_MS),
+          lte(events.occurredAt, span.to),
+        ),
+      ),
     db
       .select({ touchpointId: invitations.touchpointId, n: count() })
       .from(invitations)

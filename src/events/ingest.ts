@@ -24,9 +24,7 @@ export interface EventInput {
   attributes?: Record<string, unknown>;
 }
 
-export type EventResult =
-  | { eventId: string; decision: 'invite' | 'skip'; reason: Reason; invitationId?: string }
-  | { eventId: string; error: { code: ErrorCode; message: string; status: number } };
+export type EventResult = { eventId: string; decision: 'invite' | 'skip'; reason: Reason; invitationId?: string } | { eventId: string; error: { code: ErrorCode; message: string; status: number } };
 
 const itemError = (eventId: string, code: ErrorCode, message: string): EventResult => ({ eventId, error: { code, message, status: ERROR_STATUS[code] } });
 
@@ -39,20 +37,32 @@ function load(db: Db, tenantId: string, batch: EventInput[], now: number) {
   const keys = [...new Set(batch.flatMap((e) => (e.touchpoint ? [e.touchpoint] : [])))];
   const unitIds = [...new Set(batch.flatMap((e) => (e.unitId ? [e.unitId] : [])))];
   const times = batch.map((e) => Date.parse(e.occurredAt));
-  const contactScope = db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.tenantId, tenantId), inArray(contacts.externalId, externalIds)));
-  const touchpointScope = db.select({ id: touchpoints.id }).from(touchpoints).where(and(eq(touchpoints.tenantId, tenantId), inArray(touchpoints.key, keys)));
+  const contactScope = db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.tenantId, tenantId), inArray(contacts.externalId, externalIds)));
+  const touchpointScope = db
+    .select({ id: touchpoints.id })
+    .from(touchpoints)
+    .where(and(eq(touchpoints.tenantId, tenantId), inArray(touchpoints.key, keys)));
   return db.batch([
     db
       .select({ eventId: events.eventId, decision: events.decision, reason: events.reason, invitationId: events.invitationId })
       .from(events)
       .where(and(eq(events.tenantId, tenantId), inArray(events.eventId, ids))),
-    db.select().from(contacts).where(and(eq(contacts.tenantId, tenantId), inArray(contacts.externalId, externalIds))),
+    db
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.tenantId, tenantId), inArray(contacts.externalId, externalIds))),
     db
       .select({ touchpoint: touchpoints, publishedVersion: surveys.publishedVersion })
       .from(touchpoints)
       .innerJoin(surveys, and(eq(surveys.id, touchpoints.surveyId), eq(surveys.tenantId, touchpoints.tenantId)))
       .where(and(eq(touchpoints.tenantId, tenantId), inArray(touchpoints.key, keys))),
-    db.select({ id: units.id, path: units.path }).from(units).where(and(eq(units.tenantId, tenantId), inArray(units.id, unitIds))),
+    db
+      .select({ id: units.id, path: units.path })
+      .from(units)
+      .where(and(eq(units.tenantId, tenantId), inArray(units.id, unitIds))),
     db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId)),
     ...historyQueries(db, tenantId, contactScope, touchpointScope, { from: Math.min(...times), to: Math.max(...times) }, now),
   ]);
@@ -138,12 +148,7 @@ async function ingestOnce(db: Db, actor: Actor, requestId: string, batch: EventI
       createdAt: now,
     };
     if (program) {
-      const decision = decide(
-        { recipient: contact, program, occasion: { at, attributes: e.attributes, samplePoint: await samplePoint(tenantId, contact.id, e.id) } },
-        history,
-        settings,
-        now,
-      );
+      const decision = decide({ recipient: contact, program, occasion: { at, attributes: e.attributes, samplePoint: await samplePoint(tenantId, contact.id, e.id) } }, history, settings, now);
       row.reason = decision.reason;
       if (decision.decision === 'invite') {
         const invitation = scheduledInvitation({

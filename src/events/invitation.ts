@@ -1,5 +1,5 @@
 import type { Channel } from '../db/schema';
-import { invitations } from '../db/schema';
+import type { invitations } from '../db/schema';
 import { newId } from '../lib/ids';
 import { DAY_MS } from './eligibility';
 

@@ -15,7 +15,9 @@ const healthz = createRoute({
 
 export const healthRoutes = createRouter().openapi(healthz, async (c) => {
   try {
-    await c.get('db').run(sql`select 1`);
+    // The directory when there is one (every request starts there), else the one database.
+    const plane = c.get('plane');
+    await (plane.directory ?? plane.single()!).run(sql`select 1`);
   } catch (err) {
     console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), message: 'database unreachable', cause: String(err) }));
     throw new ApiError('UNAVAILABLE', 'the database does not answer');

@@ -13,7 +13,11 @@ const DeliveryAttemptSchema = z
     attempt: z.number().int().openapi({ description: 'Counts from 1 per kind' }),
     kind: z.enum(['invitation', 'reminder']),
     outcome: z.enum(['sent', 'failed']),
-    statusCode: z.number().int().nullable().openapi({ description: "The provider's HTTP status of a failed try; null when none answered, and for the successful try (kept on the invitation as sentAt / remindedAt, without its status)" }),
+    statusCode: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "The provider's HTTP status of a failed try; null when none answered, and for the successful try (kept on the invitation as sentAt / remindedAt, without its status)" }),
     error: z.string().nullable(),
     at: z.string().openapi({ format: 'date-time' }),
   })
@@ -64,7 +68,8 @@ const routes = {
  */
 function deliveryLog(inv: typeof invitations.$inferSelect, failures: (typeof deliveryAttempts.$inferSelect)[]) {
   const log = failures.map((t) => ({ attempt: t.attempt, kind: t.kind, outcome: t.outcome, statusCode: t.statusCode, error: t.error, at: t.createdAt }));
-  const success = (kind: 'invitation' | 'reminder', at: number | null) => at !== null && log.push({ attempt: failures.filter((t) => t.kind === kind).length + 1, kind, outcome: 'sent', statusCode: null, error: null, at });
+  const success = (kind: 'invitation' | 'reminder', at: number | null) =>
+    at !== null && log.push({ attempt: failures.filter((t) => t.kind === kind).length + 1, kind, outcome: 'sent', statusCode: null, error: null, at });
   success('invitation', inv.sentAt);
   success('reminder', inv.remindedAt);
   return log.sort((a, b) => a.at - b.at || a.attempt - b.attempt).map((t) => ({ ...t, at: iso(t.at) }));

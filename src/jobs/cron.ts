@@ -1,5 +1,5 @@
 import { and, isNotNull, lt, or } from 'drizzle-orm';
-import { openDb } from '../db/client';
+import { dataPlane, type DatabaseRun } from '../db/plane';
 import { rateLimits, sessions } from '../db/schema';
 import { loadConfig, type Env } from '../env';
 import { LOGIN_COUNTER_TTL_MS } from '../auth/rate-limit';
@@ -22,12 +22,10 @@ export const SCHEDULES = {
   everyFiveMinutes: '*/5 * * * *',
 } as const;
 
-type Job = (env: Env, scheduledTime: number) => Promise<void>;
+type Job = (run: DatabaseRun, scheduledTime: number) => Promise<void>;
 
 /** Daily: forget sessions past their expiry (or revoked over a day ago) and stale login counters. */
-const purgeExpiredCredentials: Job = async (env, now) => {
-  const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+const purgeExpiredCredentials: Job = async ({ db }, now) => {
   await db.batch([
     db.delete(sessions).where(or(lt(sessions.expiresAt, now), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, now - 86_400_000)))),
     db.delete(rateLimits).where(lt(rateLimits.windowStart, now - LOGIN_COUNTER_TTL_MS)),
@@ -35,14 +33,13 @@ const purgeExpiredCredentials: Job = async (env, now) => {
 };
 
 /** Every minute: fold new answers into the rollups, tenant by tenant. */
-const foldRollups: Job = async (env, now) => {
-  const config = loadConfig(env);
-  await foldAll(openDb(config.libsqlUrl, config.libsqlAuthToken), now);
+const foldRollups: Job = async ({ db }, now) => {
+  await foldAll(db, now);
 };
 
 /** Every five minutes: late recovery cases escalate, once per breach (docs/cases.md). */
-const escalateCases: Job = async (env, now) => {
-  await escalateLateCases(env, now);
+const escalateCases: Job = async (run, now) => {
+  await escalateLateCases(run, now);
 };
 
 export const JOBS: Record<string, Job[]> = {
@@ -52,20 +49,45 @@ export const JOBS: Record<string, Job[]> = {
   [SCHEDULES.everyFiveMinutes]: [escalateCases],
 };
 
-/** Runs the jobs of one cron expression; an unknown expression is a configuration error. */
+/** The message that runs one cron expression's jobs on one data database. */
+export interface CronTick {
+  type: 'cron.tick';
+  idempotencyKey: string;
+  cron: string;
+  databaseId: string;
+  scheduledTime: number;
+}
+
+/**
+ * A Cron Trigger fans out: one `cron.tick` message per data database on the workflow queue, so
+ * each database's jobs run in their own invocation (their own CPU and subrequest budget) and a
+ * failing database is retried alone. An unknown expression is a configuration error.
+ */
 export async function runScheduled(cron: string, env: Env, scheduledTime: number): Promise<void> {
-  const jobs = JOBS[cron];
-  if (!jobs) throw new Error(`no jobs for cron "${cron}"`);
-  // Each job runs even when another failed; the event fails if any did, so monitoring sees it.
+  if (!JOBS[cron]) throw new Error(`no jobs for cron "${cron}"`);
+  const queue = env.WORKFLOW_QUEUE;
+  if (!queue) throw new Error('the WORKFLOW_QUEUE binding is missing');
+  const databases = await dataPlane(loadConfig(env)).databases();
+  const ticks: CronTick[] = databases.map((d) => ({ type: 'cron.tick', idempotencyKey: `cron:${cron}:${d.id}:${scheduledTime}`, cron, databaseId: d.id, scheduledTime }));
+  for (let i = 0; i < ticks.length; i += 100) await queue.sendBatch(ticks.slice(i, i + 100).map((body) => ({ body })));
+}
+
+/** Runs the jobs of one cron expression on one data database; every job is idempotent. */
+export async function runDatabaseJobs(tick: CronTick, env: Env): Promise<void> {
+  const jobs = JOBS[tick.cron];
+  if (!jobs) throw new Error(`no jobs for cron "${tick.cron}"`);
+  const plane = dataPlane(loadConfig(env));
+  const run: DatabaseRun = { env, db: await plane.byId(tick.databaseId), databaseId: tick.databaseId };
+  // Each job runs even when another failed; the message is retried if any did, so monitoring sees it.
   const failures: unknown[] = [];
   for (const job of jobs) {
     try {
-      await job(env, scheduledTime);
+      await job(run, tick.scheduledTime);
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', cron, job: job.name, message: String(err), cause: String((err as Error).cause ?? '') }));
+      console.error(JSON.stringify({ level: 'error', cron: tick.cron, databaseId: tick.databaseId, job: job.name, message: String(err), cause: String((err as Error).cause ?? '') }));
       failures.push(err);
     }
   }
   if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} jobs of cron "${cron}" failed`);
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} jobs of cron "${tick.cron}" failed on ${tick.databaseId}`);
 }

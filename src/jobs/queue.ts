@@ -1,5 +1,6 @@
 import { deliver } from '../delivery/deliver';
 import type { Env } from '../env';
+import { runDatabaseJobs, type CronTick } from './cron';
 import { handleResponseCaptured } from '../responses/follow-up';
 import { deliverWebhook } from '../webhooks/dispatch';
 
@@ -20,6 +21,7 @@ export const HANDLERS: Record<string, Handler> = {
   'invitation.remind': deliver,
   'response.captured': handleResponseCaptured,
   'webhook.deliver': (m, env) => deliverWebhook(m, env),
+  'cron.tick': (m, env) => runDatabaseJobs(m as CronTick, env),
 };
 
 /** Delay before the n-th retry: 10 s doubling, at most 15 minutes. */

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Actor } from '../auth/policy';
 import type { Db } from '../db/client';
+import type { DataPlane } from '../db/plane';
 import type { Config, Env } from '../env';
 import { ApiError, errorBody, type ErrorCode, type ErrorDetail } from './errors';
 
@@ -11,6 +12,9 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     config: Config;
+    /** Finds each tenant's data database (src/db/plane.ts). */
+    plane: DataPlane;
+    /** The tenant's data database: set once the tenant is known (credential, survey link, widget key). */
     db: Db;
     /** Set by `authenticate`; routes that need a caller mount it. */
     actor: Actor;

@@ -1,11 +1,11 @@
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import { openDb } from '../db/client';
+import { dataPlane } from '../db/plane';
 import { loadConfig } from '../env';
 import { ApiError } from './errors';
 import type { AppEnv } from './create-app';
 
-/** Request-scoped services in `c.var`: request id, validated config, database. */
+/** Request-scoped services in `c.var`: request id, validated config, the data plane. */
 export const init = createMiddleware<AppEnv>(async (c, next) => {
   const incoming = c.req.header('x-request-id');
   const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
@@ -13,7 +13,12 @@ export const init = createMiddleware<AppEnv>(async (c, next) => {
   c.header('x-request-id', requestId);
   const config = loadConfig(c.env);
   c.set('config', config);
-  c.set('db', openDb(config.libsqlUrl, config.libsqlAuthToken));
+  const plane = dataPlane(config);
+  c.set('plane', plane);
+  // One database for every tenant: known before the credential. With a directory, the
+  // credential, survey link or widget key names the tenant and bindTenant sets it.
+  const single = plane.single();
+  if (single) c.set('db', single);
   await next();
 });
 
@@ -37,7 +42,13 @@ export const BODY_RULES: readonly { method: string; path: string; types: readonl
   { method: 'POST', path: '/api/v1/reconciliations', types: ['text/csv'], maxBytes: 5 * 1024 * 1024 },
 ];
 
-const pathPattern = (path: string) => new RegExp(`^${path.split('/').map((s) => (/^\{\w+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}$`);
+const pathPattern = (path: string) =>
+  new RegExp(
+    `^${path
+      .split('/')
+      .map((s) => (/^\{\w+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+      .join('/')}$`,
+  );
 const RULES = BODY_RULES.map((r) => ({ ...r, pattern: pathPattern(r.path) }));
 
 /** The media type of a content-type header, lower case without parameters; '' when absent. */

@@ -27,9 +27,10 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** The error responses a route can give, each with the envelope schema. */
 export function errors(...statuses: (keyof typeof DESCRIPTIONS)[]) {
-  return Object.fromEntries(
-    statuses.map((s) => [s, { description: DESCRIPTIONS[s]!, content: { 'application/json': { schema: ErrorSchema } } }]),
-  ) as Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }>;
+  return Object.fromEntries(statuses.map((s) => [s, { description: DESCRIPTIONS[s]!, content: { 'application/json': { schema: ErrorSchema } } }])) as Record<
+    number,
+    { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }
+  >;
 }
 
 export const json = <T extends ZodType>(schema: T, description: string) => ({
@@ -45,7 +46,13 @@ export const jsonBody = <T extends ZodType>(schema: T) => ({
 /** The errors every authenticated route can answer. */
 export const AUTHED = [400, 401, 403, 404, 413, 415] as const;
 
-export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+export const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
 export const security: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }];
 
@@ -66,10 +73,16 @@ const ACTIONS = new Set(['login', 'logout', 'import', 'publish', 'preview', 'exc
  * reading one lists it, reading anything else gets it. A route's own `operationId` wins.
  */
 export function operationIdOf(method: string, path: string, paths: Operations): string {
-  const segments = path.replace(/^\/api\/v1\//, '/').split('/').filter(Boolean);
+  const segments = path
+    .replace(/^\/api\/v1\//, '/')
+    .split('/')
+    .filter(Boolean);
   // Nouns of the path: a collection followed by a parameter names one of its items.
   const nouns = (upTo: number) =>
-    segments.slice(0, upTo).flatMap((s, i) => (isParam(s) ? [] : isParam(segments[i + 1] ?? '') ? [singular(s)] : [s])).flatMap(words);
+    segments
+      .slice(0, upTo)
+      .flatMap((s, i) => (isParam(s) ? [] : isParam(segments[i + 1] ?? '') ? [singular(s)] : [s]))
+      .flatMap(words);
   const last = segments.at(-1)!;
   if (isParam(last)) {
     const verb = { get: 'get', patch: 'update', put: 'set', delete: 'delete' }[method] ?? method;

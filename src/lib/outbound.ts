@@ -113,10 +113,7 @@ export function assertOutbound(urls: Record<string, string>, policy: OutboundPol
 }
 
 /** The outcome of one outbound call. Bodies of failed answers are never kept: they are not the tenant's to read. */
-export type OutboundResult =
-  | { kind: 'answered'; status: number; ok: boolean; error: string | null }
-  | { kind: 'refused'; error: string }
-  | { kind: 'unreachable'; error: string };
+export type OutboundResult = { kind: 'answered'; status: number; ok: boolean; error: string | null } | { kind: 'refused'; error: string } | { kind: 'unreachable'; error: string };
 
 /**
  * POSTs once: the address checked first, redirects not followed (a 3xx is a failure, never

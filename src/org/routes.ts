@@ -28,7 +28,12 @@ const UnitSchema = z
   .openapi('Unit');
 
 // Names go into email subjects (case, alert and report mail): no line breaks, which would start another header.
-const name = z.string().trim().min(1).max(200).regex(/^[^\r\n]*$/, 'no line breaks');
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[^\r\n]*$/, 'no line breaks');
 const timezone = z.string().min(1).max(64).refine(isTimeZone, 'not a known IANA time zone');
 const childKind = z.enum(UNIT_KINDS).exclude(['enterprise']).openapi({ description: 'enterprise is reserved for the root' });
 
@@ -72,7 +77,7 @@ const routes = {
     method: 'get',
     path: '/api/v1/units',
     tags,
-    summary: 'The hierarchy within the caller\'s reach, in tree order',
+    summary: "The hierarchy within the caller's reach, in tree order",
     security,
     middleware: [authenticate] as const,
     request: { query: ListQuery },
@@ -149,10 +154,7 @@ export const unitRoutes = createRouter()
       updatedAt: now,
     };
     try {
-      await commit(db, [
-        db.insert(units).values(unit),
-        ...(await audit(c, { action: 'unit.create', targetType: 'unit', targetId: id, after: unit })),
-      ]);
+      await commit(db, [db.insert(units).values(unit), ...(await audit(c, { action: 'unit.create', targetType: 'unit', targetId: id, after: unit }))]);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`a unit named "${body.name}" already exists under this parent`);
       throw err;
@@ -220,8 +222,14 @@ export const unitRoutes = createRouter()
     if (unit.parentId === null) throw new ApiError('UNPROCESSABLE', 'the root unit cannot be deleted');
     const [[children], [grants], [keys]] = await db.batch([
       countChildren(db, actor.tenantId, unit.id),
-      db.select({ n: sql<number>`count(*)` }).from(roleGrants).where(and(eq(roleGrants.tenantId, actor.tenantId), eq(roleGrants.unitId, unit.id))),
-      db.select({ n: sql<number>`count(*)` }).from(apiKeys).where(and(eq(apiKeys.tenantId, actor.tenantId), eq(apiKeys.unitId, unit.id))),
+      db
+        .select({ n: sql<number>`count(*)` })
+        .from(roleGrants)
+        .where(and(eq(roleGrants.tenantId, actor.tenantId), eq(roleGrants.unitId, unit.id))),
+      db
+        .select({ n: sql<number>`count(*)` })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.tenantId, actor.tenantId), eq(apiKeys.unitId, unit.id))),
     ]);
     const blockers = { children: children?.n ?? 0, grants: grants?.n ?? 0, apiKeys: keys?.n ?? 0 };
     if (blockers.children + blockers.grants + blockers.apiKeys > 0) {
@@ -234,7 +242,8 @@ export const unitRoutes = createRouter()
       ]);
     } catch (err) {
       // Answers, invitations, cases, plans or reports still name the unit: its history stays.
-      if (isForeignKeyViolation(err)) throw new ApiError('CONFLICT', 'the unit has recorded data (answers, invitations, cases, action plans or reports); it cannot be deleted, only moved or renamed', { records: true });
+      if (isForeignKeyViolation(err))
+        throw new ApiError('CONFLICT', 'the unit has recorded data (answers, invitations, cases, action plans or reports); it cannot be deleted, only moved or renamed', { records: true });
       throw err;
     }
     return c.body(null, 204);

@@ -22,7 +22,10 @@ export async function reportUnit(c: AppContext, unitId: string | undefined): Pro
   if (root && can(actor, 'unit.read', root.path)) return root;
   const paths = reach(actor, 'unit.read');
   if (paths.length !== 1) throw new ApiError('VALIDATION_FAILED', 'name the unit to report on', [{ path: 'query.unitId', message: 'required: you have access to several parts of the hierarchy' }]);
-  const [unit] = await db.select().from(units).where(and(eq(units.tenantId, actor.tenantId), eq(units.path, paths[0]!)));
+  const [unit] = await db
+    .select()
+    .from(units)
+    .where(and(eq(units.tenantId, actor.tenantId), eq(units.path, paths[0]!)));
   if (!unit) throw notFound('unit');
   return unit;
 }

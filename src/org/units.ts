@@ -16,7 +16,12 @@ export const depthOf = (path: string) => path.split('/').length - 3;
 
 /** Tenant-scoped reads of the hierarchy; every one takes the tenant id. */
 export function getUnit(db: Db, tenantId: string, id: string) {
-  return db.select().from(units).where(and(eq(units.tenantId, tenantId), eq(units.id, id))).limit(1).get();
+  return db
+    .select()
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.id, id)))
+    .limit(1)
+    .get();
 }
 
 /** All units under any of `prefixes`, in path order (a parent before its children). */

@@ -12,9 +12,9 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** The answers of the contact, the cases opened from them or naming the contact. */
 const theirResponses = (tenantId: string, contactId: string) => sql`(select ${responses.id} from ${responses} where ${responses.tenantId} = ${tenantId} and ${responses.contactId} = ${contactId})`;
-const theirCases = (tenantId: string, contactId: string) =>
-  and(eq(cases.tenantId, tenantId), or(eq(cases.contactId, contactId), sql`${cases.responseId} in ${theirResponses(tenantId, contactId)}`));
-const theirInvitations = (tenantId: string, contactId: string) => sql`(select ${invitations.id} from ${invitations} where ${invitations.tenantId} = ${tenantId} and ${invitations.contactId} = ${contactId})`;
+const theirCases = (tenantId: string, contactId: string) => and(eq(cases.tenantId, tenantId), or(eq(cases.contactId, contactId), sql`${cases.responseId} in ${theirResponses(tenantId, contactId)}`));
+const theirInvitations = (tenantId: string, contactId: string) =>
+  sql`(select ${invitations.id} from ${invitations} where ${invitations.tenantId} = ${tenantId} and ${invitations.contactId} = ${contactId})`;
 
 /**
  * Everything held about one contact (the right of access): the contact, the events and
@@ -23,9 +23,21 @@ const theirInvitations = (tenantId: string, contactId: string) => sql`(select ${
  */
 export async function contactHoldings(db: Db, tenantId: string, contact: Contact) {
   const [invitationRows, eventRows, responseRows, caseRows, caseEventRows] = await db.batch([
-    db.select().from(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.contactId, contact.id))).orderBy(asc(invitations.createdAt)),
-    db.select().from(events).where(and(eq(events.tenantId, tenantId), eq(events.contactId, contact.id))).orderBy(asc(events.occurredAt)),
-    db.select().from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.contactId, contact.id))).orderBy(asc(responses.createdAt)),
+    db
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, tenantId), eq(invitations.contactId, contact.id)))
+      .orderBy(asc(invitations.createdAt)),
+    db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenantId, tenantId), eq(events.contactId, contact.id)))
+      .orderBy(asc(events.occurredAt)),
+    db
+      .select()
+      .from(responses)
+      .where(and(eq(responses.tenantId, tenantId), eq(responses.contactId, contact.id)))
+      .orderBy(asc(responses.createdAt)),
     db.select().from(cases).where(theirCases(tenantId, contact.id)).orderBy(asc(cases.createdAt)),
     db
       .select()
@@ -34,9 +46,46 @@ export async function contactHoldings(db: Db, tenantId: string, contact: Contact
       .orderBy(asc(caseEvents.createdAt), asc(caseEvents.id)),
   ]);
   return {
-    invitations: invitationRows.map((i) => ({ id: i.id, unitId: i.unitId, touchpointId: i.touchpointId, channel: i.channel, locale: i.locale, status: i.status, sentAt: iso(i.sentAt), expiresAt: iso(i.expiresAt)!, createdAt: iso(i.createdAt)! })),
-    events: eventRows.map((e) => ({ eventId: e.eventId, type: e.type, occurredAt: iso(e.occurredAt)!, unitId: e.unitId, touchpointId: e.touchpointId, attributes: e.attributes, decision: e.decision, reason: e.reason, invitationId: e.invitationId })),
-    responses: responseRows.map((r) => ({ id: r.id, invitationId: r.invitationId, unitId: r.unitId, touchpointId: r.touchpointId, surveyId: r.surveyId, surveyVersion: r.surveyVersion, channel: r.channel, locale: r.locale, score: r.score, comment: r.comment, answers: r.answers, counted: r.counted, segment: r.segment, lifetimeValue: r.lifetimeValue, answeredAt: iso(r.answeredAt), createdAt: iso(r.createdAt)! })),
+    invitations: invitationRows.map((i) => ({
+      id: i.id,
+      unitId: i.unitId,
+      touchpointId: i.touchpointId,
+      channel: i.channel,
+      locale: i.locale,
+      status: i.status,
+      sentAt: iso(i.sentAt),
+      expiresAt: iso(i.expiresAt)!,
+      createdAt: iso(i.createdAt)!,
+    })),
+    events: eventRows.map((e) => ({
+      eventId: e.eventId,
+      type: e.type,
+      occurredAt: iso(e.occurredAt)!,
+      unitId: e.unitId,
+      touchpointId: e.touchpointId,
+      attributes: e.attributes,
+      decision: e.decision,
+      reason: e.reason,
+      invitationId: e.invitationId,
+    })),
+    responses: responseRows.map((r) => ({
+      id: r.id,
+      invitationId: r.invitationId,
+      unitId: r.unitId,
+      touchpointId: r.touchpointId,
+      surveyId: r.surveyId,
+      surveyVersion: r.surveyVersion,
+      channel: r.channel,
+      locale: r.locale,
+      score: r.score,
+      comment: r.comment,
+      answers: r.answers,
+      counted: r.counted,
+      segment: r.segment,
+      lifetimeValue: r.lifetimeValue,
+      answeredAt: iso(r.answeredAt),
+      createdAt: iso(r.createdAt)!,
+    })),
     cases: caseRows.map((k) => ({
       id: k.id,
       responseId: k.responseId,
@@ -46,7 +95,9 @@ export async function contactHoldings(db: Db, tenantId: string, contact: Contact
       rootCause: k.rootCause,
       tags: k.tags,
       createdAt: iso(k.createdAt)!,
-      timeline: caseEventRows.filter((e) => e.caseId === k.id).map((e) => ({ type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, note: e.note, reason: e.reason, createdAt: iso(e.createdAt)! })),
+      timeline: caseEventRows
+        .filter((e) => e.caseId === k.id)
+        .map((e) => ({ type: e.type, fromStatus: e.fromStatus, toStatus: e.toStatus, note: e.note, reason: e.reason, createdAt: iso(e.createdAt)! })),
     })),
   };
 }
@@ -71,7 +122,12 @@ export async function externalIdHash(config: Config, tenantId: string, externalI
  * score and rollup is the same before and after. Subscribers get `contact.erased`. In order:
  * nothing still refers to a row when it is deleted (foreign keys are on).
  */
-export async function erasureStatements(db: Db, tenantId: string, contact: Contact, now: number): Promise<{ statements: BatchItem<'sqlite'>[]; counts: { responses: number; invitations: number; cases: number; events: number } }> {
+export async function erasureStatements(
+  db: Db,
+  tenantId: string,
+  contact: Contact,
+  now: number,
+): Promise<{ statements: BatchItem<'sqlite'>[]; counts: { responses: number; invitations: number; cases: number; events: number } }> {
   const [versions, [counts]] = await db.batch([
     db
       .selectDistinct({ surveyId: responses.surveyId, version: responses.surveyVersion, definition: surveyVersions.definition })
@@ -92,17 +148,37 @@ export async function erasureStatements(db: Db, tenantId: string, contact: Conta
     const paths = questions.filter((q) => q.type === 'comment' || q.type === 'hidden').map((q) => `$."${q.id}"`);
     if (!paths.length) continue;
     const removed = paths.reduce<SQL>((expr, p) => sql`json_remove(${expr}, ${p})`, sql`${responses.answers}`);
-    statements.push(db.update(responses).set({ answers: removed }).where(and(mine, eq(responses.surveyId, v.surveyId), eq(responses.surveyVersion, v.version))));
+    statements.push(
+      db
+        .update(responses)
+        .set({ answers: removed })
+        .where(and(mine, eq(responses.surveyId, v.surveyId), eq(responses.surveyVersion, v.version))),
+    );
   }
   const theirCaseIds = sql`(select ${cases.id} from ${cases} where ${theirCases(tenantId, contact.id)})`;
   const invitationIds = theirInvitations(tenantId, contact.id);
   const recipients = [contact.email, contact.phone].filter((x): x is string => x !== null);
   statements.push(
-    db.update(caseEvents).set({ note: null, reason: null }).where(and(eq(caseEvents.tenantId, tenantId), sql`${caseEvents.caseId} in ${theirCaseIds}`)),
+    db
+      .update(caseEvents)
+      .set({ note: null, reason: null })
+      .where(and(eq(caseEvents.tenantId, tenantId), sql`${caseEvents.caseId} in ${theirCaseIds}`)),
     db.update(cases).set({ contactId: null }).where(theirCases(tenantId, contact.id)),
     db.run(sql`delete from delivery_attempts where tenant_id = ${tenantId} and invitation_id in ${invitationIds}`),
-    db.run(sql`delete from dev_outbox where tenant_id = ${tenantId} and (invitation_id in ${invitationIds}${recipients.length ? sql` or recipient in (${sql.join(recipients.map((r) => sql`${r}`), sql`, `)})` : sql``})`),
-    db.update(events).set({ contactId: null, attributes: {}, invitationId: null }).where(and(eq(events.tenantId, tenantId), eq(events.contactId, contact.id))),
+    db.run(
+      sql`delete from dev_outbox where tenant_id = ${tenantId} and (invitation_id in ${invitationIds}${
+        recipients.length
+          ? sql` or recipient in (${sql.join(
+              recipients.map((r) => sql`${r}`),
+              sql`, `,
+            )})`
+          : sql``
+      })`,
+    ),
+    db
+      .update(events)
+      .set({ contactId: null, attributes: {}, invitationId: null })
+      .where(and(eq(events.tenantId, tenantId), eq(events.contactId, contact.id))),
     db.update(responses).set({ contactId: null, invitationId: null, comment: null, clientHash: null, updatedAt: now }).where(mine),
     db.delete(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.contactId, contact.id))),
     // Earlier audit rows about the contact keep their action and time, not the external id.

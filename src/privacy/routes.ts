@@ -14,8 +14,32 @@ const at = z.string().openapi({ format: 'date-time' });
 const Holdings = z
   .object({
     contact: ContactSchema,
-    events: z.array(z.object({ eventId: z.string(), type: z.string(), occurredAt: at, unitId: z.string().nullable(), touchpointId: z.string().nullable(), attributes: z.record(z.string(), z.unknown()), decision: z.enum(['invite', 'skip']), reason: z.string(), invitationId: z.string().nullable() })),
-    invitations: z.array(z.object({ id: z.string(), unitId: z.string(), touchpointId: z.string(), channel: z.enum(CHANNELS), locale: z.string().nullable(), status: z.enum(INVITATION_STATUSES), sentAt: at.nullable(), expiresAt: at, createdAt: at })),
+    events: z.array(
+      z.object({
+        eventId: z.string(),
+        type: z.string(),
+        occurredAt: at,
+        unitId: z.string().nullable(),
+        touchpointId: z.string().nullable(),
+        attributes: z.record(z.string(), z.unknown()),
+        decision: z.enum(['invite', 'skip']),
+        reason: z.string(),
+        invitationId: z.string().nullable(),
+      }),
+    ),
+    invitations: z.array(
+      z.object({
+        id: z.string(),
+        unitId: z.string(),
+        touchpointId: z.string(),
+        channel: z.enum(CHANNELS),
+        locale: z.string().nullable(),
+        status: z.enum(INVITATION_STATUSES),
+        sentAt: at.nullable(),
+        expiresAt: at,
+        createdAt: at,
+      }),
+    ),
     responses: z.array(
       z.object({
         id: z.string(),
@@ -46,7 +70,9 @@ const Holdings = z
         rootCause: z.string().nullable(),
         tags: z.array(z.string()),
         createdAt: at,
-        timeline: z.array(z.object({ type: z.string(), fromStatus: z.string().nullable(), toStatus: z.string().nullable(), note: z.string().nullable(), reason: z.string().nullable(), createdAt: at })),
+        timeline: z.array(
+          z.object({ type: z.string(), fromStatus: z.string().nullable(), toStatus: z.string().nullable(), note: z.string().nullable(), reason: z.string().nullable(), createdAt: at }),
+        ),
       }),
     ),
     exportedAt: at,
@@ -60,7 +86,8 @@ const routes = {
     path: '/api/v1/contacts/{externalId}/export',
     tags,
     summary: 'Everything held about one contact (right of access), as JSON',
-    description: 'The contact, the events and invitations naming them, their answers with comments, and the cases opened from them with their timelines. Root admin; audited (`contact.export`). docs/privacy.md.',
+    description:
+      'The contact, the events and invitations naming them, their answers with comments, and the cases opened from them with their timelines. Root admin; audited (`contact.export`). docs/privacy.md.',
     security,
     middleware: [authenticate] as const,
     request: { params: ExternalIdParam },
@@ -93,7 +120,15 @@ export const privacyRoutes = createRouter()
     if (!contact) throw notFound('contact');
     const holdings = await contactHoldings(db, tenantId, contact);
     // Who read a person's data is itself kept: the audit row names the contact, not the data.
-    await commit(db, await audit(c, { action: 'contact.export', targetType: 'contact', targetId: contact.id, details: { responses: holdings.responses.length, invitations: holdings.invitations.length, cases: holdings.cases.length } }));
+    await commit(
+      db,
+      await audit(c, {
+        action: 'contact.export',
+        targetType: 'contact',
+        targetId: contact.id,
+        details: { responses: holdings.responses.length, invitations: holdings.invitations.length, cases: holdings.cases.length },
+      }),
+    );
     return c.json({ contact: presentContact(contact), ...holdings, exportedAt: new Date().toISOString() }, 200);
   })
   .openapi(routes.erase, async (c) => {
@@ -107,7 +142,12 @@ export const privacyRoutes = createRouter()
     const { statements, counts } = await erasureStatements(db, tenantId, contact, now);
     await commit(db, [
       ...statements,
-      ...(await audit(c, { action: 'contact.erase', targetType: 'contact', targetId: contact.id, details: { externalIdHash: await externalIdHash(c.get('config'), tenantId, externalId), ...counts } })),
+      ...(await audit(c, {
+        action: 'contact.erase',
+        targetType: 'contact',
+        targetId: contact.id,
+        details: { externalIdHash: await externalIdHash(c.get('config'), tenantId, externalId), ...counts },
+      })),
     ]);
     return c.body(null, 204);
   });

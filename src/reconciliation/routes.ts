@@ -17,7 +17,10 @@ export const MAX_RECONCILIATION_ROWS = 50_000;
 
 const Row = z.object({
   external_id: z.string().trim().min(1).max(200),
-  score: z.string().regex(/^(10|[0-9])$/, 'an integer 0..10').transform(Number),
+  score: z
+    .string()
+    .regex(/^(10|[0-9])$/, 'an integer 0..10')
+    .transform(Number),
   date: z
     .string()
     .trim()
@@ -118,6 +121,14 @@ export const reconciliationRoutes = createRouter().openapi(reconcile, async (c) 
   }
   const missingThere = [...pool.values()].flat().map((o) => ({ externalId: o.externalId, date: o.date, score: o.score, responseId: o.responseId }));
   const report = { id: newId('rec'), rows: records.length, matched, mismatches, missingHere, missingThere, rejected };
-  await commit(db, await audit(c, { action: 'reconciliation.run', targetType: 'reconciliation', targetId: report.id, details: { rows: report.rows, matched, mismatches: mismatches.length, missingHere: missingHere.length, missingThere: missingThere.length, rejected: rejected.length } }));
+  await commit(
+    db,
+    await audit(c, {
+      action: 'reconciliation.run',
+      targetType: 'reconciliation',
+      targetId: report.id,
+      details: { rows: report.rows, matched, mismatches: mismatches.length, missingHere: missingHere.length, missingThere: missingThere.length, rejected: rejected.length },
+    }),
+  );
   return c.json(report, 200);
 });

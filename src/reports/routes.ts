@@ -39,7 +39,12 @@ const Schedule = z
   .openapi('ReportSchedule');
 
 // Names go into email subjects (case, alert and report mail): no line breaks, which would start another header.
-const name = z.string().trim().min(1).max(200).regex(/^[^\r\n]*$/, 'no line breaks');
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[^\r\n]*$/, 'no line breaks');
 const id = z.string().min(1).max(64);
 
 const CreateReport = z.strictObject({ name, unitId: id, filters: Filters, schedule: Schedule.nullable().optional() }).openapi('CreateReport');
@@ -182,7 +187,7 @@ const routes = {
     middleware: [authenticate] as const,
     method: 'get',
     path: '/api/v1/reports/{id}/scores.csv',
-    summary: "Run the report now: the CSV of GET /api/v1/exports/scores.csv for its filters and resolved range",
+    summary: 'Run the report now: the CSV of GET /api/v1/exports/scores.csv for its filters and resolved range',
     request: { params: IdParam },
     responses: { 200: { description: 'CSV (RFC 4180, UTF-8)', content: { 'text/csv': { schema: z.string() } } }, ...errors(...AUTHED, 422) },
   }),

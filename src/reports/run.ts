@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Actor } from '../auth/policy';
 import type { Db } from '../db/client';
-import { apiKeys, roleGrants, savedReports, units, users } from '../db/schema';
+import { apiKeys, roleGrants, type savedReports, units, users } from '../db/schema';
 import { scoresCsvBody } from '../exports/routes';
 import type { AppContext } from '../lib/create-app';
 import { scoreReport } from '../scores/report';
@@ -58,7 +58,10 @@ export async function ownerActor(db: Db, report: Pick<SavedReport, 'tenantId' | 
   const { tenantId, ownerId } = report;
   if (report.ownerType === 'user') {
     const [user, grants] = await db.batch([
-      db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, ownerId), eq(users.status, 'active'))),
+      db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, ownerId), eq(users.status, 'active'))),
       db
         .select({ unitId: roleGrants.unitId, unitPath: units.path, role: roleGrants.role })
         .from(roleGrants)

@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, lte, sql } from 'drizzle-orm';
 import { sendStaffEmail } from '../alerts/email';
 import { openDb } from '../db/client';
@@ -16,9 +17,8 @@ const PER_RUN = 100;
  * occurrence with a guarded update (still the value read) is the claim: of two runs, one wins
  * and the other sends nothing. A run that was missed sends once, then waits for the next one.
  */
-export async function sendDueReports(env: Env, now: number): Promise<void> {
+export async function sendDueReports({ env, db }: DatabaseRun, now: number): Promise<void> {
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const due = await db
     .select({ report: savedReports, unit: { name: units.name, timezone: units.timezone } })
     .from(savedReports)
@@ -53,7 +53,14 @@ export async function sendDueReports(env: Env, now: number): Promise<void> {
         csv.replace(/\r\n/g, '\n').trimEnd(),
       ].join('\n');
       for (const to of schedule.recipients) {
-        const out = await sendStaffEmail(db, config, settings, { tenantId: report.tenantId, to, subject: `${report.name} (${query.from} to ${query.to})`, text, key: `report:${report.id}:${report.nextRunAt}:${to}`, now });
+        const out = await sendStaffEmail(db, config, settings, {
+          tenantId: report.tenantId,
+          to,
+          subject: `${report.name} (${query.from} to ${query.to})`,
+          text,
+          key: `report:${report.id}:${report.nextRunAt}:${to}`,
+          now,
+        });
         if (!out.sent) console.error(JSON.stringify({ level: 'error', job: 'reports', reportId: report.id, to, message: out.error }));
       }
     } catch (err) {

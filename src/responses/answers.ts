@@ -106,7 +106,7 @@ export function checkAnswers(
   if (opts.enforceRequired) {
     for (const q of followUps(def, category)) {
       if (!q.required) continue;
-      const given = q === primary ? comment ?? opts.already?.comment : answers[q.id] ?? opts.already?.answers[q.id];
+      const given = q === primary ? (comment ?? opts.already?.comment) : (answers[q.id] ?? opts.already?.answers[q.id]);
       if (given === undefined || given === null || given === '') issues.push({ path: q === primary ? 'comment' : `answers.${q.id}`, message: 'required' });
     }
   }

@@ -280,7 +280,10 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   if (!row) {
     // Lost the race and added nothing: the winner's row, read back (the rare third trip).
     const winnerOf = anonymous ? eq(responses.formNonce, anonymous.nonce) : eq(responses.invitationId, target.invitationId!);
-    const [winner] = await db.select(RETURNING).from(responses).where(and(eq(responses.tenantId, tenantId), winnerOf));
+    const [winner] = await db
+      .select(RETURNING)
+      .from(responses)
+      .where(and(eq(responses.tenantId, tenantId), winnerOf));
     return saved('unchanged', winner!);
   }
   if (row.id !== id) return saved('updated', row);

@@ -29,13 +29,12 @@ export const underAny = (paths: string[]): SQL => or(...paths.map(inSubtree))!;
  */
 export async function createdOnLocalDays(db: Db, tenantId: string, paths: string[], from?: string, to?: string): Promise<SQL | undefined> {
   if (!from && !to) return undefined;
-  const zones = await db.selectDistinct({ tz: units.timezone }).from(units).where(and(eq(units.tenantId, tenantId), underAny(paths)));
+  const zones = await db
+    .selectDistinct({ tz: units.timezone })
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), underAny(paths)));
   if (zones.length === 0) return undefined;
-  return or(
-    ...zones.map(({ tz }) =>
-      and(eq(units.timezone, tz), from ? gte(responses.createdAt, dayStart(from, tz)) : undefined, to ? lt(responses.createdAt, dayStart(addDay(to), tz)) : undefined),
-    ),
-  );
+  return or(...zones.map(({ tz }) => and(eq(units.timezone, tz), from ? gte(responses.createdAt, dayStart(from, tz)) : undefined, to ? lt(responses.createdAt, dayStart(addDay(to), tz)) : undefined)));
 }
 
 /** The part of each subtree in `paths` that lies under `unitPath` (a reach clipped to one unit). */

@@ -93,4 +93,12 @@ export const anonymousAnswersToTouchpoint = (db: Db, tenantId: string, touchpoin
   sql<number>`(${db
     .select({ n: count() })
     .from(responses)
-    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, client.hash), gt(responses.createdAt, sql`${client.now} - ${QUALITY.duplicateWindowMs}`), eq(responses.touchpointId, touchpointId), isNull(responses.invitationId)))})`.mapWith(Number);
+    .where(
+      and(
+        eq(responses.tenantId, tenantId),
+        eq(responses.clientHash, client.hash),
+        gt(responses.createdAt, sql`${client.now} - ${QUALITY.duplicateWindowMs}`),
+        eq(responses.touchpointId, touchpointId),
+        isNull(responses.invitationId),
+      ),
+    )})`.mapWith(Number);

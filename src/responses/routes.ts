@@ -297,7 +297,8 @@ const routes = {
     path: '/api/v1/responses/{id}',
     tags,
     summary: 'One response: score, comment, answers, quality flags, whether it counts',
-    description: 'Roles that read responses (admin, analyst, manager, vendor) within reach of its unit; the comment and free-text answers only for roles that read verbatims (admin, analyst, manager).',
+    description:
+      'Roles that read responses (admin, analyst, manager, vendor) within reach of its unit; the comment and free-text answers only for roles that read verbatims (admin, analyst, manager).',
     security,
     middleware: [authenticate] as const,
     request: { params: IdParam },

@@ -42,7 +42,16 @@ export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: Cel
   const cells = new Map<string, { key: CellKey; sums: CellSums }>();
   for (const r of rows) {
     if (!r.counted || r.score === null) continue;
-    const key: CellKey = { unitId: r.unitId, day: localDay(r.createdAt, r.timezone), touchpointId: r.touchpointId, channel: r.channel, segment: r.segment, locale: r.locale, surveyId: r.surveyId, surveyVersion: r.surveyVersion };
+    const key: CellKey = {
+      unitId: r.unitId,
+      day: localDay(r.createdAt, r.timezone),
+      touchpointId: r.touchpointId,
+      channel: r.channel,
+      segment: r.segment,
+      locale: r.locale,
+      surveyId: r.surveyId,
+      surveyVersion: r.surveyVersion,
+    };
     const id = cellId(key);
     let cell = cells.get(id);
     if (!cell) cells.set(id, (cell = { key, sums: { promoters: 0, passives: 0, detractors: 0, w: 0, w2: 0, wPromoters: 0, wDetractors: 0, scores: new Array<number>(11).fill(0) } }));
@@ -162,7 +171,10 @@ export interface FoldState {
 }
 
 export async function foldStateOf(db: Db, tenantId: string): Promise<FoldState> {
-  const [row] = await db.select({ seq: rollupWatermarks.responseSeq, tree: rollupWatermarks.treeVersion, closed: rollupWatermarks.monthsClosedThrough }).from(rollupWatermarks).where(eq(rollupWatermarks.tenantId, tenantId));
+  const [row] = await db
+    .select({ seq: rollupWatermarks.responseSeq, tree: rollupWatermarks.treeVersion, closed: rollupWatermarks.monthsClosedThrough })
+    .from(rollupWatermarks)
+    .where(eq(rollupWatermarks.tenantId, tenantId));
   return row ?? { seq: 0, tree: 0, closed: '' };
 }
 
@@ -259,7 +271,9 @@ function rebuildBranch(db: Db, tenantId: string, level: 'day' | 'month', ancesto
   const col = sql.raw(level);
   const end = `${child.path.slice(0, -1)}0`; // '/' + 1: every path below the child sorts before it
   return [
-    db.run(sql`delete from ${sql.raw(target)} where tenant_id = ${tenantId} and ancestor_id = ${ancestor} and ${col} = ${at} and child_id = ${child.id} and segment = ${segment} and ${guarded(tenantId, guard)}`),
+    db.run(
+      sql`delete from ${sql.raw(target)} where tenant_id = ${tenantId} and ancestor_id = ${ancestor} and ${col} = ${at} and child_id = ${child.id} and segment = ${segment} and ${guarded(tenantId, guard)}`,
+    ),
     db.run(sql`insert into ${sql.raw(target)} (tenant_id, ancestor_id, ${col}, child_id, segment, ${sql.raw(SUMS.join(', '))})
       select r.tenant_id, ${ancestor}, ${at}, ${child.id}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
       from ${sql.raw(source)} r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
@@ -272,7 +286,9 @@ function rebuildBranch(db: Db, tenantId: string, level: 'day' | 'month', ancesto
 function rebuildDim(db: Db, tenantId: string, ancestor: { id: string; path: string }, month: string, dim: (typeof ROLLUP_DIMS)[number], value: string, segment: string, guard: FoldState) {
   const col = sql.raw(`r.${DIM_COLUMNS[dim]}`);
   return [
-    db.run(sql`delete from rollup_dim_months where tenant_id = ${tenantId} and ancestor_id = ${ancestor.id} and month = ${month} and dim = ${dim} and value = ${value} and segment = ${segment} and ${guarded(tenantId, guard)}`),
+    db.run(
+      sql`delete from rollup_dim_months where tenant_id = ${tenantId} and ancestor_id = ${ancestor.id} and month = ${month} and dim = ${dim} and value = ${value} and segment = ${segment} and ${guarded(tenantId, guard)}`,
+    ),
     db.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
       select r.tenant_id, ${ancestor.id}, ${month}, ${dim}, ${value}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
       from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
@@ -312,9 +328,12 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
     );
   });
   const [unitRows, ...results] = (await db.batch([
-    db.select({ id: units.id, path: units.path }).from(units).where(and(eq(units.tenantId, tenantId), inArray(units.id, [...new Set(keys.map((k) => k.unitId))]))),
+    db
+      .select({ id: units.id, path: units.path })
+      .from(units)
+      .where(and(eq(units.tenantId, tenantId), inArray(units.id, [...new Set(keys.map((k) => k.unitId))]))),
     ...reads,
-  ] as unknown as [typeof reads[number]])) as unknown as [{ id: string; path: string }[], ...FoldRow[][]];
+  ] as unknown as [(typeof reads)[number]])) as unknown as [{ id: string; path: string }[], ...FoldRow[][]];
   const pathOf = new Map(unitRows.map((u) => [u.id, u.path]));
   const statements: BatchItem<'sqlite'>[] = [];
   [...unique.entries()].forEach(([id, key], i) => {
@@ -341,7 +360,8 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
     for (const [ancestor, child] of branchesOf(path)) {
       const node = { id: child, path: pathTo(path, child) };
       once(['bd', ancestor, child, k.day, k.segment], () => rebuildBranch(db, tenantId, 'day', ancestor, node, k.day, k.segment, state));
-      if (k.day.slice(0, 7) <= state.closed) once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(db, tenantId, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
+      if (k.day.slice(0, 7) <= state.closed)
+        once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(db, tenantId, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
     }
     const month = k.day.slice(0, 7);
     if (month > state.closed) continue;
@@ -403,7 +423,12 @@ export function moveBranches(db: Db, tenantId: string, unit: { id: string; path:
     ...shiftDims(newChain, 1),
     // Totals emptied by the move (all counts zero) go; their weights are zero up to rounding.
     ...['rollup_branch_days', 'rollup_branch_months', 'rollup_dim_months'].map((t) =>
-      db.run(sql`delete from ${sql.raw(t)} where tenant_id = ${tenantId} and ancestor_id in (${sql.join(touched.map((a) => sql`${a}`), sql`, `)}) and promoters = 0 and passives = 0 and detractors = 0`),
+      db.run(
+        sql`delete from ${sql.raw(t)} where tenant_id = ${tenantId} and ancestor_id in (${sql.join(
+          touched.map((a) => sql`${a}`),
+          sql`, `,
+        )}) and promoters = 0 and passives = 0 and detractors = 0`,
+      ),
     ),
     db.run(sql`insert into rollup_watermarks (tenant_id, response_seq, folded_at, tree_version) values (${tenantId}, 0, ${now}, 1)
       on conflict (tenant_id) do update set tree_version = tree_version + 1`),
@@ -412,7 +437,16 @@ export function moveBranches(db: Db, tenantId: string, unit: { id: string; path:
 
 /** The cell an answer falls into. */
 export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue' | 'path'>): CellKey {
-  return { unitId: row.unitId, day: localDay(row.createdAt, row.timezone), touchpointId: row.touchpointId, channel: row.channel, segment: row.segment, locale: row.locale, surveyId: row.surveyId, surveyVersion: row.surveyVersion };
+  return {
+    unitId: row.unitId,
+    day: localDay(row.createdAt, row.timezone),
+    touchpointId: row.touchpointId,
+    channel: row.channel,
+    segment: row.segment,
+    locale: row.locale,
+    surveyId: row.surveyId,
+    surveyVersion: row.surveyVersion,
+  };
 }
 
 /** How many folds of one tenant a tick may run (each up to FOLD_BATCH answers). */
@@ -482,6 +516,9 @@ export async function foldAll(db: Db, now: number): Promise<void> {
       if ((await foldTenant(db, tenantId, now)).folded < FOLD_BATCH) break;
     }
   }
-  const due = await db.select({ tenantId: rollupWatermarks.tenantId }).from(rollupWatermarks).where(sql`${rollupWatermarks.monthsClosedThrough} < ${lastClosedMonth(now)}`);
+  const due = await db
+    .select({ tenantId: rollupWatermarks.tenantId })
+    .from(rollupWatermarks)
+    .where(sql`${rollupWatermarks.monthsClosedThrough} < ${lastClosedMonth(now)}`);
   for (const { tenantId } of due) await closeMonths(db, tenantId, now);
 }

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimMonths, rollupMonths, ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
+import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
 import { foldRows, foldStateOf, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
@@ -74,7 +74,10 @@ const TENURE_BUCKETS: [number, string][] = [
 function contactKeySql(groupBy: (typeof CONTACT_GROUPS)[number]): SQL<string> {
   if (groupBy === 'tenure') {
     const m = contacts.tenureMonths;
-    return sql<string>`case when ${m} is null then 'unknown' ${sql.join(TENURE_BUCKETS.map(([below, label]) => sql`when ${m} < ${below} then ${label}`), sql` `)} else '5y+' end`;
+    return sql<string>`case when ${m} is null then 'unknown' ${sql.join(
+      TENURE_BUCKETS.map(([below, label]) => sql`when ${m} < ${below} then ${label}`),
+      sql` `,
+    )} else '5y+' end`;
   }
   return sql<string>`coalesce(${groupBy === 'contractSize' ? contacts.contractSize : groupBy === 'supportTier' ? contacts.supportTier : contacts.accountId}, 'unknown')`;
 }
@@ -87,7 +90,15 @@ function contactKey(groupBy: (typeof CONTACT_GROUPS)[number], c: { tenureMonths:
 /** `n` answers of one score whose lifetime-value weights sum to `w` (their squares to `w2`). */
 function scoreTally(score: number, n: number, w: number, w2: number): Tally {
   const c = categorize(score);
-  return { promoters: c === 'promoter' ? n : 0, passives: c === 'passive' ? n : 0, detractors: c === 'detractor' ? n : 0, w, w2, wPromoters: c === 'promoter' ? w : 0, wDetractors: c === 'detractor' ? w : 0 };
+  return {
+    promoters: c === 'promoter' ? n : 0,
+    passives: c === 'passive' ? n : 0,
+    detractors: c === 'detractor' ? n : 0,
+    w,
+    w2,
+    wPromoters: c === 'promoter' ? w : 0,
+    wDetractors: c === 'detractor' ? w : 0,
+  };
 }
 
 /** One answer as a tally: counts, and its lifetime-value weight. */
@@ -114,14 +125,30 @@ export async function gather(db: Db, q: ScoresScope, dist?: Distribution): Promi
   const summed = (parts as unknown[]).flat() as ({ group: string; period: string; segment: string } & Tally & Record<(typeof SCORE_COLUMNS)[number], number>)[];
   for (const r of summed) {
     put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
-    if (dist) tallyScores(dist, r.group, r.period, SCORE_COLUMNS.map((c) => r[c]));
+    if (dist)
+      tallyScores(
+        dist,
+        r.group,
+        r.period,
+        SCORE_COLUMNS.map((c) => r[c]),
+      );
   }
 
   for (const r of tail as FoldRow[]) {
     const day = localDay(r.createdAt, r.timezone);
     if (day < q.from || day > q.to) continue;
     const key =
-      q.groupBy === 'unit' ? childOf(q.root.path, q.root.id, r.path) : q.groupBy === 'touchpoint' ? r.touchpointId : q.groupBy === 'channel' ? r.channel : q.groupBy === 'segment' ? r.segment : q.groupBy === 'locale' ? r.locale : '';
+      q.groupBy === 'unit'
+        ? childOf(q.root.path, q.root.id, r.path)
+        : q.groupBy === 'touchpoint'
+          ? r.touchpointId
+          : q.groupBy === 'channel'
+            ? r.channel
+            : q.groupBy === 'segment'
+              ? r.segment
+              : q.groupBy === 'locale'
+                ? r.locale
+                : '';
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
     if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
@@ -278,7 +305,12 @@ async function gatherFromResponses(db: Db, q: ScoresScope & { groupBy: (typeof C
   const segment = sql<string>`coalesce(${responses.segment}, '')`;
   // The scoring module's answerWeight, in SQL: a value within the weight bounds, else 0.
   const weight = sql`case when ${responses.lifetimeValue} between ${WEIGHT_MIN} and ${WEIGHT_MAX} then ${responses.lifetimeValue} else 0 end`;
-  const periodKey = q.period ? sql<string>`case ${sql.join(spans.map((s) => sql`when ${at} < ${s.end} then ${s.period}`), sql` `)} end` : sql<string>`''`;
+  const periodKey = q.period
+    ? sql<string>`case ${sql.join(
+        spans.map((s) => sql`when ${at} < ${s.end} then ${s.period}`),
+        sql` `,
+      )} end`
+    : sql<string>`''`;
   const [edges, counted = []] = await db.batch([
     db
       .select({
@@ -301,7 +333,15 @@ async function gatherFromResponses(db: Db, q: ScoresScope & { groupBy: (typeof C
       ? []
       : [
           db
-            .select({ group: contactKeySql(q.groupBy), segment, period: periodKey, score: sql<number>`${responses.score}`, n: sql<number>`count(*)`, w: sql<number>`sum(${weight})`, w2: sql<number>`sum(${weight} * ${weight})` })
+            .select({
+              group: contactKeySql(q.groupBy),
+              segment,
+              period: periodKey,
+              score: sql<number>`${responses.score}`,
+              n: sql<number>`count(*)`,
+              w: sql<number>`sum(${weight})`,
+              w2: sql<number>`sum(${weight} * ${weight})`,
+            })
             .from(responses)
             .innerJoin(units, unitOf)
             .leftJoin(contacts, contactOf)
@@ -311,7 +351,13 @@ async function gatherFromResponses(db: Db, q: ScoresScope & { groupBy: (typeof C
   ]);
   for (const r of counted) {
     put(out, r.group, r.period, r.segment, scoreTally(r.score, r.n, r.w, r.w2));
-    if (dist) tallyScores(dist, r.group, r.period, oneScore(r.score).map((x) => x * r.n));
+    if (dist)
+      tallyScores(
+        dist,
+        r.group,
+        r.period,
+        oneScore(r.score).map((x) => x * r.n),
+      );
   }
   for (const r of edges) {
     const day = localDay(r.createdAt, r.timezone);

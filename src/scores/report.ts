@@ -29,7 +29,9 @@ export async function scoreReport(c: AppContext, q: ScoresQuery) {
   const from = q.from ?? addDays(to, -89);
   if (q.period === 'day' && q.groupBy && isContactCut(q.groupBy) && Date.parse(to) - Date.parse(from) >= MAX_CONTACT_CUT_DAYS * DAY_MS) {
     // Every such answer is placed by its unit's local day in the Worker: the range bounds the work.
-    throw new ApiError('UNPROCESSABLE', `a contact cut (${q.groupBy}) by day covers at most ${MAX_CONTACT_CUT_DAYS} days; use a shorter range or a week, month or quarter period`, [{ path: 'query.period', message: `day periods with groupBy=${q.groupBy}: at most ${MAX_CONTACT_CUT_DAYS} days` }]);
+    throw new ApiError('UNPROCESSABLE', `a contact cut (${q.groupBy}) by day covers at most ${MAX_CONTACT_CUT_DAYS} days; use a shorter range or a week, month or quarter period`, [
+      { path: 'query.period', message: `day periods with groupBy=${q.groupBy}: at most ${MAX_CONTACT_CUT_DAYS} days` },
+    ]);
   }
   const scope: ScoresScope = { tenantId: actor.tenantId, root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
   let compareTo: Grouped | undefined;

@@ -28,7 +28,16 @@ const reweight = createRoute({
   description: 'Answers keep the value their contact had when they came; this changes it for the answers in the range (all by default). Audited with the reason.',
   security,
   middleware: [authenticate] as const,
-  request: { params: z.object({ externalId: z.string().min(1).max(200).openapi({ param: { name: 'externalId', in: 'path' } }) }), body: jsonBody(Body) },
+  request: {
+    params: z.object({
+      externalId: z
+        .string()
+        .min(1)
+        .max(200)
+        .openapi({ param: { name: 'externalId', in: 'path' } }),
+    }),
+    body: jsonBody(Body),
+  },
   responses: { 200: json(z.object({ responses: z.number().int(), cells: z.number().int() }), 'How many answers and rollup cells changed'), ...errors(...AUTHED) },
 });
 
@@ -38,7 +47,10 @@ export const reweightRoutes = createRouter().openapi(reweight, async (c) => {
   const body = c.req.valid('json');
   const tenantId = c.get('actor').tenantId;
   const db = c.get('db');
-  const [contact] = await db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, externalId)));
+  const [contact] = await db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, externalId)));
   if (!contact) throw notFound('contact');
   const inRange = and(
     eq(responses.tenantId, tenantId),
@@ -47,16 +59,38 @@ export const reweightRoutes = createRouter().openapi(reweight, async (c) => {
     body.to ? sql`${responses.createdAt} < ${Date.parse(body.to)}` : undefined,
   );
   const affected = await db
-    .select({ unitId: responses.unitId, createdAt: responses.createdAt, timezone: units.timezone, touchpointId: responses.touchpointId, channel: responses.channel, segment: sql<string>`coalesce(${responses.segment}, '')`, locale: responses.locale, surveyId: responses.surveyId, surveyVersion: responses.surveyVersion })
+    .select({
+      unitId: responses.unitId,
+      createdAt: responses.createdAt,
+      timezone: units.timezone,
+      touchpointId: responses.touchpointId,
+      channel: responses.channel,
+      segment: sql<string>`coalesce(${responses.segment}, '')`,
+      locale: responses.locale,
+      surveyId: responses.surveyId,
+      surveyVersion: responses.surveyVersion,
+    })
     .from(responses)
     .innerJoin(units, and(eq(units.id, responses.unitId), eq(units.tenantId, responses.tenantId)))
     .where(inRange);
   const now = Date.now();
   await commit(db, [
     db.update(responses).set({ lifetimeValue: body.lifetimeValue, updatedAt: now }).where(inRange),
-    ...(await audit(c, { action: 'responses.reweight', targetType: 'contact', targetId: contact.id, details: { externalId, lifetimeValue: body.lifetimeValue, reason: body.reason, from: body.from ?? null, to: body.to ?? null, responses: affected.length } })),
+    ...(await audit(c, {
+      action: 'responses.reweight',
+      targetType: 'contact',
+      targetId: contact.id,
+      details: { externalId, lifetimeValue: body.lifetimeValue, reason: body.reason, from: body.from ?? null, to: body.to ?? null, responses: affected.length },
+    })),
   ]);
-  const cells = [...new Map(affected.map((r) => { const k = cellOf(r); return [JSON.stringify(k), k]; })).values()];
+  const cells = [
+    ...new Map(
+      affected.map((r) => {
+        const k = cellOf(r);
+        return [JSON.stringify(k), k];
+      }),
+    ).values(),
+  ];
   await recomputeCells(db, tenantId, cells);
   return c.json({ responses: affected.length, cells: cells.length }, 200);
 });

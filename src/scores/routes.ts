@@ -5,7 +5,10 @@ import { AUTHED, errors, json, security } from '../lib/openapi';
 import { CONTACT_GROUPS, ROLLUP_GROUPS } from './query';
 import { scoreReport } from './report';
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
 const DAY_MS = 86_400_000;
 /** The longest range one query reads: the same cap for the range and for `compare`. */
 const MAX_RANGE_MS = 3 * 366 * DAY_MS;
@@ -58,7 +61,11 @@ export const ScoreItem = z
     suppressed: z.boolean(),
     suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
     delta: z.object({ points: z.number(), p: z.number() }).optional(),
-    distribution: z.array(z.number().int()).length(11).optional().openapi({ description: 'With `distribution=true`: how many answers gave each score, 0 to 10 (unweighted counts; they sum to n). Absent when suppressed.' }),
+    distribution: z
+      .array(z.number().int())
+      .length(11)
+      .optional()
+      .openapi({ description: 'With `distribution=true`: how many answers gave each score, 0 to 10 (unweighted counts; they sum to n). Absent when suppressed.' }),
   })
   .openapi('Score');
 

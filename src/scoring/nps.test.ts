@@ -3,19 +3,7 @@
 // module; docs/scoring.md gives the formulas and their sources.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  addAnswer,
-  addTallies,
-  answerWeight,
-  categorize,
-  difference,
-  emptyTally,
-  score,
-  subtractTallies,
-  type Tally,
-  WEIGHT_MAX,
-  WEIGHT_MIN,
-} from './nps';
+import { addAnswer, addTallies, answerWeight, categorize, difference, emptyTally, score, subtractTallies, type Tally, WEIGHT_MAX, WEIGHT_MIN } from './nps';
 
 // Two-sided standard normal quantiles Φ⁻¹((1 + c)/2), from published tables.
 const Z95 = 1.959963984540054; // Φ⁻¹(0.975) = 1.95996 39845 40054 2...
@@ -122,7 +110,17 @@ describe('tallies', () => {
     // A tally whose square sums underflowed: w > 0, w2 = 0.
     const underflow: Tally = { promoters: 1, passives: 0, detractors: 0, w: 1e-200, w2: 0, wPromoters: 1e-200, wDetractors: 0 };
     for (const minN of [0, 1]) {
-      expect(score(underflow, { weighted: true, minN })).toEqual({ nps: null, n: 1, promoters: 1, passives: 0, detractors: 0, ci: null, effectiveN: 0, suppressed: true, suppressedReason: 'below_min_n' });
+      expect(score(underflow, { weighted: true, minN })).toEqual({
+        nps: null,
+        n: 1,
+        promoters: 1,
+        passives: 0,
+        detractors: 0,
+        ci: null,
+        effectiveN: 0,
+        suppressed: true,
+        suppressedReason: 'below_min_n',
+      });
     }
   });
 
@@ -300,8 +298,15 @@ describe('score: weighted', () => {
     const zero = addAnswer(addAnswer(emptyTally(), 10, 0), 2, 0);
     const s = score(zero, { weighted: true, minN: 0 });
     expect(s).toEqual({
-      nps: null, n: 2, promoters: 1, passives: 0, detractors: 1, ci: null, effectiveN: 0,
-      suppressed: true, suppressedReason: 'no_answers',
+      nps: null,
+      n: 2,
+      promoters: 1,
+      passives: 0,
+      detractors: 1,
+      ci: null,
+      effectiveN: 0,
+      suppressed: true,
+      suppressedReason: 'no_answers',
     });
     expect(score(zero, { minN: 0 }).nps).toBe(0);
   });
@@ -328,7 +333,14 @@ describe('score: suppression', () => {
   it('no answers', () => {
     const s = score(emptyTally());
     expect(s).toEqual({
-      nps: null, n: 0, promoters: 0, passives: 0, detractors: 0, ci: null, suppressed: true, suppressedReason: 'no_answers',
+      nps: null,
+      n: 0,
+      promoters: 0,
+      passives: 0,
+      detractors: 0,
+      ci: null,
+      suppressed: true,
+      suppressedReason: 'no_answers',
     });
     // Even with minN 0: there is nothing to score.
     expect(score(emptyTally(), { minN: 0 }).suppressedReason).toBe('no_answers');
@@ -338,7 +350,14 @@ describe('score: suppression', () => {
   it('at the default minN (30) boundary: 29 hidden, 30 shown', () => {
     const below = score(counts(20, 5, 4)); // n = 29
     expect(below).toEqual({
-      nps: null, n: 29, promoters: 20, passives: 5, detractors: 4, ci: null, suppressed: true, suppressedReason: 'below_min_n',
+      nps: null,
+      n: 29,
+      promoters: 20,
+      passives: 5,
+      detractors: 4,
+      ci: null,
+      suppressed: true,
+      suppressedReason: 'below_min_n',
     });
     const at = score(counts(20, 5, 5)); // n = 30: 100·(20 − 5)/30 = 50
     expect(at.suppressed).toBe(false);
@@ -355,9 +374,7 @@ describe('score: suppression', () => {
 
   it('a suppressed score leaks no number in any field', () => {
     const s = score(counts(10, 0, 0));
-    expect(Object.keys(s).sort()).toEqual(
-      ['ci', 'detractors', 'n', 'nps', 'passives', 'promoters', 'suppressed', 'suppressedReason'].sort(),
-    );
+    expect(Object.keys(s).sort()).toEqual(['ci', 'detractors', 'n', 'nps', 'passives', 'promoters', 'suppressed', 'suppressedReason'].sort());
     expect(s.nps).toBeNull();
     expect(s.ci).toBeNull();
   });
@@ -409,8 +426,18 @@ describe('difference', () => {
     // Each side's weights are constant, so n_eff = n and the weighted shares equal the counts'.
     let a = emptyTally();
     let b = emptyTally();
-    for (const [s, k] of [[10, 50], [8, 40], [3, 10]] as const) for (let i = 0; i < k; i++) a = addAnswer(a, s, 2);
-    for (const [s, k] of [[10, 40], [8, 40], [3, 20]] as const) for (let i = 0; i < k; i++) b = addAnswer(b, s, 0.5);
+    for (const [s, k] of [
+      [10, 50],
+      [8, 40],
+      [3, 10],
+    ] as const)
+      for (let i = 0; i < k; i++) a = addAnswer(a, s, 2);
+    for (const [s, k] of [
+      [10, 40],
+      [8, 40],
+      [3, 20],
+    ] as const)
+      for (let i = 0; i < k; i++) b = addAnswer(b, s, 0.5);
     const d = difference(a, b, { weighted: true })!;
     expect(d.points).toBeCloseTo(20, 12);
     expect(d.z).toBeCloseTo(2, 12);
@@ -436,11 +463,7 @@ describe('difference', () => {
 // Properties
 
 const arbScore = fc.integer({ min: 0, max: 10 });
-const arbWeight = fc.oneof(
-  fc.constant(1),
-  fc.constant(0),
-  fc.double({ min: 0.01, max: 100, noNaN: true, noDefaultInfinity: true }),
-);
+const arbWeight = fc.oneof(fc.constant(1), fc.constant(0), fc.double({ min: 0.01, max: 100, noNaN: true, noDefaultInfinity: true }));
 const arbAnswer = fc.record({ score: arbScore, weight: arbWeight });
 const arbAnswers = fc.array(arbAnswer, { maxLength: 200 });
 const arbUnitAnswers = fc.array(fc.record({ score: arbScore, weight: fc.constant(1) }), { maxLength: 200 });
@@ -486,45 +509,37 @@ describe('properties', () => {
 
   it('the same holds weighted, for any positive weight of the added answer', () => {
     fc.assert(
-      fc.property(
-        arbAnswers,
-        fc.double({ min: 0.01, max: 100, noNaN: true }),
-        (answers, w) => {
-          const t = tallyOf(answers);
-          const before = score(t, { weighted: true, minN: 0 }).nps;
-          const up = score(addAnswer(t, 10, w), { weighted: true, minN: 0 }).nps!;
-          const down = score(addAnswer(t, 0, w), { weighted: true, minN: 0 }).nps!;
-          if (before === null) return;
-          expect(up).toBeGreaterThanOrEqual(before - 1e-9);
-          expect(down).toBeLessThanOrEqual(before + 1e-9);
-        },
-      ),
+      fc.property(arbAnswers, fc.double({ min: 0.01, max: 100, noNaN: true }), (answers, w) => {
+        const t = tallyOf(answers);
+        const before = score(t, { weighted: true, minN: 0 }).nps;
+        const up = score(addAnswer(t, 10, w), { weighted: true, minN: 0 }).nps!;
+        const down = score(addAnswer(t, 0, w), { weighted: true, minN: 0 }).nps!;
+        if (before === null) return;
+        expect(up).toBeGreaterThanOrEqual(before - 1e-9);
+        expect(down).toBeLessThanOrEqual(before + 1e-9);
+      }),
     );
   });
 
   it('tallies of any partition sum to the tally of the whole, and score the same', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(arbAnswer, fc.integer({ min: 0, max: 4 })), { maxLength: 200 }),
-        arbConfidence,
-        (tagged, confidence) => {
-          const whole = tallyOf(tagged.map(([a]) => a));
-          const parts = [0, 1, 2, 3, 4].map((k) => tallyOf(tagged.filter(([, p]) => p === k).map(([a]) => a)));
-          const summed = parts.reduce(addTallies, emptyTally());
-          expectTallyClose(summed, whole);
-          // Unweighted scores depend on the counts alone, which are exact.
-          expect(score(summed, { confidence })).toEqual(score(whole, { confidence }));
-          const ws = score(summed, { confidence, weighted: true, minN: 0 });
-          const ww = score(whole, { confidence, weighted: true, minN: 0 });
-          expect(ws.suppressed).toBe(ww.suppressed);
-          if (!ww.suppressed) {
-            expect(close(ws.nps!, ww.nps!)).toBe(true);
-            expect(close(ws.effectiveN!, ww.effectiveN!)).toBe(true);
-            expect(close(ws.ci!.low, ww.ci!.low)).toBe(true);
-            expect(close(ws.ci!.high, ww.ci!.high)).toBe(true);
-          }
-        },
-      ),
+      fc.property(fc.array(fc.tuple(arbAnswer, fc.integer({ min: 0, max: 4 })), { maxLength: 200 }), arbConfidence, (tagged, confidence) => {
+        const whole = tallyOf(tagged.map(([a]) => a));
+        const parts = [0, 1, 2, 3, 4].map((k) => tallyOf(tagged.filter(([, p]) => p === k).map(([a]) => a)));
+        const summed = parts.reduce(addTallies, emptyTally());
+        expectTallyClose(summed, whole);
+        // Unweighted scores depend on the counts alone, which are exact.
+        expect(score(summed, { confidence })).toEqual(score(whole, { confidence }));
+        const ws = score(summed, { confidence, weighted: true, minN: 0 });
+        const ww = score(whole, { confidence, weighted: true, minN: 0 });
+        expect(ws.suppressed).toBe(ww.suppressed);
+        if (!ww.suppressed) {
+          expect(close(ws.nps!, ww.nps!)).toBe(true);
+          expect(close(ws.effectiveN!, ww.effectiveN!)).toBe(true);
+          expect(close(ws.ci!.low, ww.ci!.low)).toBe(true);
+          expect(close(ws.ci!.high, ww.ci!.high)).toBe(true);
+        }
+      }),
     );
   });
 

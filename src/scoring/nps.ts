@@ -82,20 +82,8 @@ function isSum(x: unknown): boolean {
 }
 
 function assertTally(t: Tally, name: string): void {
-  if (
-    t === null ||
-    typeof t !== 'object' ||
-    !isCount(t.promoters) ||
-    !isCount(t.passives) ||
-    !isCount(t.detractors) ||
-    !isSum(t.w) ||
-    !isSum(t.w2) ||
-    !isSum(t.wPromoters) ||
-    !isSum(t.wDetractors)
-  ) {
-    throw new RangeError(
-      `${name} is not a valid tally: counts must be non-negative integers and weighted sums finite and non-negative`,
-    );
+  if (t === null || typeof t !== 'object' || !isCount(t.promoters) || !isCount(t.passives) || !isCount(t.detractors) || !isSum(t.w) || !isSum(t.w2) || !isSum(t.wPromoters) || !isSum(t.wDetractors)) {
+    throw new RangeError(`${name} is not a valid tally: counts must be non-negative integers and weighted sums finite and non-negative`);
   }
 }
 
@@ -223,9 +211,7 @@ function clampScale(x: number): number {
 function npsOf(t: Tally, n: number, weighted: boolean): number {
   // The exact value is within ±100; the clamp removes only representation error from weighted
   // sums that went through corrections (e.g. wPromoters a few ulps above w).
-  return weighted
-    ? clampScale((100 * (t.wPromoters - t.wDetractors)) / t.w)
-    : (100 * (t.promoters - t.detractors)) / n;
+  return weighted ? clampScale((100 * (t.wPromoters - t.wDetractors)) / t.w) : (100 * (t.promoters - t.detractors)) / n;
 }
 
 export function score(t: Tally, opts?: ScoreOptions): Score {
@@ -275,9 +261,7 @@ export function score(t: Tally, opts?: ScoreOptions): Score {
     level: confidence,
   };
   const nps = npsOf(t, n, weighted);
-  return weighted
-    ? { nps, n, promoters, passives, detractors, ci, effectiveN, suppressed: false }
-    : { nps, n, promoters, passives, detractors, ci, suppressed: false };
+  return weighted ? { nps, n, promoters, passives, detractors, ci, effectiveN, suppressed: false } : { nps, n, promoters, passives, detractors, ci, suppressed: false };
 }
 
 /** Variance of the NPS estimate on the proportion scale: (p⁺ + p⁻ − (p⁺ − p⁻)²)/n, unadjusted. */

@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { openDb, type Db } from '../db/client';
@@ -65,13 +66,19 @@ export async function purgeTenant(db: Db, tenantId: string, retention: Retention
       'comments',
     );
     // Text answers besides the main comment: the comment questions of each published version.
-    const versions = await db.select({ surveyId: surveyVersions.surveyId, version: surveyVersions.version, definition: surveyVersions.definition }).from(surveyVersions).where(eq(surveyVersions.tenantId, tenantId));
+    const versions = await db
+      .select({ surveyId: surveyVersions.surveyId, version: surveyVersions.version, definition: surveyVersions.definition })
+      .from(surveyVersions)
+      .where(eq(surveyVersions.tenantId, tenantId));
     for (const v of versions) {
       const questions = (v.definition as { questions?: { id: string; type: string }[] }).questions ?? [];
       const paths = questions.filter((q) => q.type === 'comment').map((q) => `$."${q.id}"`);
       if (!paths.length) continue;
       const removed = paths.reduce<SQL>((expr, p) => sql`json_remove(${expr}, ${p})`, sql`answers`);
-      const present = sql.join(paths.map((p) => sql`json_type(answers, ${p}) is not null`), sql` or `);
+      const present = sql.join(
+        paths.map((p) => sql`json_type(answers, ${p}) is not null`),
+        sql` or `,
+      );
       counts.textAnswers += await eraseInSteps(
         db,
         sql`update responses set answers = ${removed}, updated_at = ${now} where rowid in (
@@ -104,9 +111,7 @@ export async function purgeTenant(db: Db, tenantId: string, retention: Retention
 }
 
 /** Daily: every tenant with a retention set has what is past it erased (idempotent). */
-export async function purgeExpiredPersonalData(env: Env, now: number): Promise<void> {
-  const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+export async function purgeExpiredPersonalData({ env, db }: DatabaseRun, now: number): Promise<void> {
   const rows = await db
     .select({ id: tenants.id, settings: tenants.settings })
     .from(tenants)

@@ -45,7 +45,7 @@ const SettingsView = z
     widget: z.object({ publicKey: z.string(), secret: masked }).nullable(),
     retention: z
       .object({ commentDays: z.number().int().nullable(), contactDays: z.number().int().nullable() })
-      .openapi({ description: 'Days after which answers\' free text, and contacts\' personal data without activity, are erased; null keeps forever' }),
+      .openapi({ description: "Days after which answers' free text, and contacts' personal data without activity, are erased; null keeps forever" }),
     populationShares: z.record(z.string(), z.number()).nullable().openapi({ description: 'Population share of each segment, for `weight=poststrat` (docs/measurement.md); null: none set' }),
   })
   .openapi('Settings');
@@ -76,7 +76,9 @@ const UpdateSettings = z
       .refine((shares) => Object.values(shares).some((v) => v > 0), 'at least one share above 0')
       .nullable()
       .optional()
-      .openapi({ description: 'Share of each customer segment in the population (0..1; renormalised over the segments present) for `weight=poststrat`; replaces the stored shares; `null` removes them' }),
+      .openapi({
+        description: 'Share of each customer segment in the population (0..1; renormalised over the segments present) for `weight=poststrat`; replaces the stored shares; `null` removes them',
+      }),
     retention: z
       .strictObject({ commentDays: retentionDays.optional(), contactDays: retentionDays.optional() })
       .optional()
@@ -91,14 +93,6 @@ const WidgetKey = z
     secret: z.string().openapi({ description: "Signs user ids (HMAC) on the tenant's backend; shown only in this answer" }),
   })
   .openapi('WidgetKey');
-
-/**
- * The widget's public key names its tenant (`wpk_<tenant id>_<random>`), so the widget finds
- * the tenant by primary key; the secret is what proves a signed user id.
- */
-export function widgetKeyTenant(publicKey: string): string | null {
-  return /^wpk_(ten_[0-9a-z]{26})_[0-9a-f]{16}$/.exec(publicKey)?.[1] ?? null;
-}
 
 const requireSettingsAdmin = (c: AppContext) => requireTenantWide(c, 'settings.manage', 'tenant settings');
 
@@ -184,7 +178,10 @@ export const settingsRoutes = createRouter()
     const after = SettingsSchema.parse(Object.fromEntries(Object.entries({ ...before, ...changes }).filter(([, v]) => v !== undefined)));
     const changed = diff(before, after);
     await commit(db, [
-      db.update(tenants).set({ settings: settingsUpdate(changes), updatedAt: Date.now() }).where(eq(tenants.id, tenantId)),
+      db
+        .update(tenants)
+        .set({ settings: settingsUpdate(changes), updatedAt: Date.now() })
+        .where(eq(tenants.id, tenantId)),
       ...(await audit(c, { action: 'settings.update', targetType: 'tenant', targetId: tenantId, before: present(before), after: present(after), details: { changed } })),
     ]);
     return c.json(present(after), 200);
@@ -196,7 +193,10 @@ export const settingsRoutes = createRouter()
     const random = (bytes: number) => hex(crypto.getRandomValues(new Uint8Array(bytes)));
     const widget = { publicKey: `wpk_${tenantId}_${random(8)}`, secret: random(32) };
     await commit(db, [
-      db.update(tenants).set({ settings: settingsUpdate({ widget }), updatedAt: Date.now() }).where(eq(tenants.id, tenantId)),
+      db
+        .update(tenants)
+        .set({ settings: settingsUpdate({ widget }), updatedAt: Date.now() })
+        .where(eq(tenants.id, tenantId)),
       ...(await audit(c, { action: 'settings.widget_key', targetType: 'tenant', targetId: tenantId, details: { publicKey: widget.publicKey } })),
     ]);
     return c.json(widget, 201);

@@ -19,13 +19,9 @@ export const SettingsSchema = z.object({
   /** Survey links expire after this many days. */
   linkExpiryDays: z.number().int().min(1).max(365).default(30),
   /** HTTP JSON mail provider: POST {baseUrl}/messages with a Bearer key. */
-  email: z
-    .object({ baseUrl: z.url(), apiKey: z.string().min(1).max(500), from: z.email() })
-    .optional(),
+  email: z.object({ baseUrl: z.url(), apiKey: z.string().min(1).max(500), from: z.email() }).optional(),
   /** Twilio-style SMS: POST {baseUrl}/2010-04-01/Accounts/{accountSid}/Messages.json with Basic auth. */
-  sms: z
-    .object({ baseUrl: z.url(), accountSid: z.string().min(1).max(100), authToken: z.string().min(1).max(500), from: z.string().min(3).max(32) })
-    .optional(),
+  sms: z.object({ baseUrl: z.url(), accountSid: z.string().min(1).max(100), authToken: z.string().min(1).max(500), from: z.string().min(3).max(32) }).optional(),
   /** The tenant's endpoint for invitations sent by webhook, signed with the secret. */
   webhook: z.object({ url: z.url(), secret: z.string().min(16).max(500) }).optional(),
   /** In-app widget: the public key in the script tag; the secret signs user ids (HMAC) on the tenant's backend. */
@@ -46,4 +42,12 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export async function getSettings(db: Db, tenantId: string): Promise<Settings> {
   const [row] = await db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId));
   return SettingsSchema.parse(row?.settings ?? {});
+}
+
+/**
+ * The widget's public key names its tenant (`wpk_<tenant id>_<random>`), so the widget finds
+ * the tenant by primary key; the secret is what proves a signed user id.
+ */
+export function widgetKeyTenant(publicKey: string): string | null {
+  return /^wpk_(ten_[0-9a-z]{26})_[0-9a-f]{16}$/.exec(publicKey)?.[1] ?? null;
 }

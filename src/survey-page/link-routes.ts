@@ -15,7 +15,13 @@ const DAY = 24 * 60 * 60 * 1000;
 const CreateLink = z
   .strictObject({
     unitId: z.string().min(1).max(64).openapi({ description: 'The unit the answers count for' }),
-    expiresInDays: z.number().int().min(1).max(730).optional().openapi({ description: `Lifetime of the link, default ${TOUCHPOINT_LINK_DAYS} days` }),
+    expiresInDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(730)
+      .optional()
+      .openapi({ description: `Lifetime of the link, default ${TOUCHPOINT_LINK_DAYS} days` }),
   })
   .openapi('CreateTouchpointLink');
 
@@ -62,7 +68,7 @@ const revoke = createRoute({
   tags: ['touchpoints'],
   summary: 'Revoke one anonymous link of a touchpoint; its other links keep working',
   description:
-    'After this, the link\'s page and its submits answer 410 Gone ("This survey has closed"); answers already given stay. Revoking a revoked link changes nothing and answers as the first time. Needs the admin role on the link\'s unit; audited as `touchpoint.link_revoke`. A link that is not one of this touchpoint\'s (another touchpoint\'s, another tenant\'s) answers 404; one that is not a valid anonymous link, or has expired already, 422.',
+    "After this, the link's page and its submits answer 410 Gone (\"This survey has closed\"); answers already given stay. Revoking a revoked link changes nothing and answers as the first time. Needs the admin role on the link's unit; audited as `touchpoint.link_revoke`. A link that is not one of this touchpoint's (another touchpoint's, another tenant's) answers 404; one that is not a valid anonymous link, or has expired already, 422.",
   security,
   middleware: [authenticate] as const,
   request: { params: IdParam, body: jsonBody(RevokeLink) },
@@ -70,7 +76,12 @@ const revoke = createRoute({
 });
 
 /** The token of a link as an admin pastes it: the whole URL (query and fragment ignored) or the token. */
-const tokenOf = (url: string) => url.trim().replace(/[?#].*$/, '').split('/s/').pop()!;
+const tokenOf = (url: string) =>
+  url
+    .trim()
+    .replace(/[?#].*$/, '')
+    .split('/s/')
+    .pop()!;
 
 export const touchpointLinkRoutes = createRouter()
   .openapi(create, async (c) => {
@@ -84,7 +95,10 @@ export const touchpointLinkRoutes = createRouter()
         .from(touchpoints)
         .innerJoin(surveys, and(eq(surveys.tenantId, touchpoints.tenantId), eq(surveys.id, touchpoints.surveyId)))
         .where(and(eq(touchpoints.tenantId, actor.tenantId), eq(touchpoints.id, id))),
-      db.select({ id: units.id, path: units.path }).from(units).where(and(eq(units.tenantId, actor.tenantId), eq(units.id, body.unitId))),
+      db
+        .select({ id: units.id, path: units.path })
+        .from(units)
+        .where(and(eq(units.tenantId, actor.tenantId), eq(units.id, body.unitId))),
     ]);
     // A unit outside the caller's reach is not disclosed; the touchpoint is tenant-wide.
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
@@ -112,17 +126,29 @@ export const touchpointLinkRoutes = createRouter()
     // Another tenant's link, or another touchpoint's, is simply not found here.
     if (claims.tenantId !== actor.tenantId || claims.touchpointId !== id) throw notFound('link');
     const [[unit], [revoked]] = await db.batch([
-      db.select({ path: units.path }).from(units).where(and(eq(units.tenantId, actor.tenantId), eq(units.id, claims.unitId))),
-      db.select({ revokedAt: revokedLinks.revokedAt }).from(revokedLinks).where(and(eq(revokedLinks.tenantId, actor.tenantId), eq(revokedLinks.id, linkId))),
+      db
+        .select({ path: units.path })
+        .from(units)
+        .where(and(eq(units.tenantId, actor.tenantId), eq(units.id, claims.unitId))),
+      db
+        .select({ revokedAt: revokedLinks.revokedAt })
+        .from(revokedLinks)
+        .where(and(eq(revokedLinks.tenantId, actor.tenantId), eq(revokedLinks.id, linkId))),
     ]);
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('link');
     if (!can(actor, 'touchpoint.link', unit.path)) throw forbidden('revoking an anonymous link needs the admin role on its unit');
-    const answer = (revokedAt: number) => c.json({ touchpointId: claims.touchpointId, unitId: claims.unitId, expiresAt: new Date(expiresAt).toISOString(), revokedAt: new Date(revokedAt).toISOString() }, 200);
+    const answer = (revokedAt: number) =>
+      c.json({ touchpointId: claims.touchpointId, unitId: claims.unitId, expiresAt: new Date(expiresAt).toISOString(), revokedAt: new Date(revokedAt).toISOString() }, 200);
     if (revoked) return answer(revoked.revokedAt);
     const now = Date.now();
     await commit(db, [
       db.insert(revokedLinks).values({ id: linkId, tenantId: actor.tenantId, touchpointId: claims.touchpointId, unitId: claims.unitId, expiresAt, revokedAt: now }).onConflictDoNothing(),
-      ...(await audit(c, { action: 'touchpoint.link_revoke', targetType: 'touchpoint', targetId: claims.touchpointId, details: { unitId: claims.unitId, linkId, expiresAt: new Date(expiresAt).toISOString() } })),
+      ...(await audit(c, {
+        action: 'touchpoint.link_revoke',
+        targetType: 'touchpoint',
+        targetId: claims.touchpointId,
+        details: { unitId: claims.unitId, linkId, expiresAt: new Date(expiresAt).toISOString() },
+      })),
     ]);
     return answer(now);
   });

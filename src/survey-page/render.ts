@@ -107,7 +107,18 @@ function fieldError(issues: Issue[], path: string, id: string, s: PageStrings) {
   return { id: `e-${id}`, text: issue.message === 'required' ? s.required : path === 'score' ? s.chooseScore : s.invalidAnswer };
 }
 
-function scale(opts: { name: string; id: string; from: number; to: number; legend: string; low: string; high: string; checked?: number; error: { id: string; text: string } | null; required?: boolean }) {
+function scale(opts: {
+  name: string;
+  id: string;
+  from: number;
+  to: number;
+  legend: string;
+  low: string;
+  high: string;
+  checked?: number;
+  error: { id: string; text: string } | null;
+  required?: boolean;
+}) {
   const count = opts.to - opts.from + 1;
   const items = [];
   for (let v = opts.from; v <= opts.to; v++) {
@@ -155,7 +166,18 @@ ${error ? html`<p class="err" id="${error.id}">${error.text}</p>` : ''}`,
     case 'csat':
     case 'ces':
       return wrap(
-        scale({ name: `q.${q.id}`, id, from: 1, to: q.type === 'csat' ? 5 : 7, legend: t(`${q.id}.label`), low: t(`${q.id}.low`), high: t(`${q.id}.high`), checked: typeof value === 'number' ? value : undefined, error, required: q.required }),
+        scale({
+          name: `q.${q.id}`,
+          id,
+          from: 1,
+          to: q.type === 'csat' ? 5 : 7,
+          legend: t(`${q.id}.label`),
+          low: t(`${q.id}.low`),
+          high: t(`${q.id}.high`),
+          checked: typeof value === 'number' ? value : undefined,
+          error,
+          required: q.required,
+        }),
       );
     case 'single':
     case 'multi': {
@@ -165,9 +187,7 @@ ${error ? html`<p class="err" id="${error.id}">${error.text}</p>` : ''}`,
         (o) =>
           html`<div class="choice"><input type="${type}" id="${id}-${o}" name="q.${q.id}" value="${o}"${chosen.has(o) ? raw(' checked') : ''}${error ? html` aria-describedby="${error.id}"` : ''}><label for="${id}-${o}">${t(`${q.id}.option.${o}`)}</label></div>`,
       );
-      return wrap(
-        html`<fieldset id="${id}"><legend>${t(`${q.id}.label`)}</legend>${options}${error ? html`<p class="err" id="${error.id}">${error.text}</p>` : ''}</fieldset>`,
-      );
+      return wrap(html`<fieldset id="${id}"><legend>${t(`${q.id}.label`)}</legend>${options}${error ? html`<p class="err" id="${error.id}">${error.text}</p>` : ''}</fieldset>`);
     }
     default:
       return '';
@@ -239,8 +259,12 @@ export function thanksPage(v: Pick<PageView, 'definition' | 'defaultLocale' | 'l
     locale: v.locale,
     title: t('page.thanks'),
     nonce: v.nonce,
-    body: html`<h1>${t('page.thanks')}</h1>${score === null ? '' : html`
-<p>${s.yourScore.replace('{score}', String(score))}</p>`}`,
+    body: html`<h1>${t('page.thanks')}</h1>${
+      score === null
+        ? ''
+        : html`
+<p>${s.yourScore.replace('{score}', String(score))}</p>`
+    }`,
   });
 }
 

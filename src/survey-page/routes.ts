@@ -14,6 +14,7 @@ import { categorize } from '../scoring/nps';
 import { chooseLocale } from '../surveys/definition';
 import { verifySurveyLink } from '../surveys/token';
 import type { Config } from '../env';
+import { bindTenant } from '../lib/tenant-db';
 import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksPage, type PageView } from './render';
 import { STRINGS, stringsLocale } from './strings';
 import { TOUCHPOINT_LINK_AUDIENCE, verifyTouchpointLink } from './touchpoint-token';
@@ -78,7 +79,12 @@ function linkFailure(c: AppContext, reason: 'expired' | 'invalid', asJson: boole
   if (asJson) return reason === 'expired' ? jsonError(c, 410, 'GONE', 'this survey has closed') : jsonError(c, 404, 'NOT_FOUND', 'this link is not valid');
   const nonce = nonceOf();
   const closedText = target ? surveyText(target.target.definition, target.locale, target.target.defaultLocale, 'page.expired') : undefined;
-  return page(c, messagePage(reason === 'expired' ? 'closed' : 'invalid', { locale: target?.locale ?? null, acceptLanguage: c.req.header('accept-language') ?? null, nonce, closedText }), linkStatus(reason), nonce);
+  return page(
+    c,
+    messagePage(reason === 'expired' ? 'closed' : 'invalid', { locale: target?.locale ?? null, acceptLanguage: c.req.header('accept-language') ?? null, nonce, closedText }),
+    linkStatus(reason),
+    nonce,
+  );
 }
 
 /** Hidden-question values carried in the link's query string (`?order=123`), for the page to post back. */
@@ -107,8 +113,10 @@ async function showPage(c: AppContext) {
   const config = c.get('config');
   const checked = await verifyLink(config, c.req.param('token')!);
   if (!checked.ok) return linkFailure(c, checked.reason, false);
+  const db = await bindTenant(c, checked.link.claims.tenantId);
+  if (!db) return linkFailure(c, 'invalid', false);
   const now = Date.now();
-  const target = await loadTarget(c.get('db'), checked.link, now);
+  const target = await loadTarget(db, checked.link, now);
   if (!target) return linkFailure(c, 'invalid', false);
   const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
   const nonce = nonceOf();
@@ -183,7 +191,8 @@ async function submit(c: AppContext) {
     };
   }
 
-  const db = c.get('db');
+  const db = await bindTenant(c, checked.link.claims.tenantId);
+  if (!db) return linkFailure(c, 'invalid', false);
   const now = Date.now();
   if (formIssue) {
     // A malformed form (a tampered score): the page again with the error, nothing stored.
@@ -217,7 +226,13 @@ function answerJson(c: AppContext, o: CaptureOutcome) {
     case 'needs-score':
       return jsonError(c, 422, 'UNPROCESSABLE', 'the first answer must give the score', [{ path: 'body.score', message: 'required on the first answer' }]);
     case 'invalid':
-      return jsonError(c, 400, 'VALIDATION_FAILED', 'the answer is not valid', o.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })));
+      return jsonError(
+        c,
+        400,
+        'VALIDATION_FAILED',
+        'the answer is not valid',
+        o.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })),
+      );
     case 'saved':
       return c.json({ responseId: o.response.id, status: o.status, score: o.response.score, category: o.category, ...(o.target.invitationId ? {} : { state: o.state }) }, 200);
   }

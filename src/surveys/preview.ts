@@ -38,7 +38,13 @@ const route = createRoute({
 export const surveyPreviewRoutes = createRouter().openapi(route, async (c) => {
   requireAnywhere(c, 'program.read', 'previewing surveys');
   const { locale, draft } = c.req.valid('json');
-  const survey = await c.get('db').select().from(surveys).where(and(eq(surveys.tenantId, c.get('actor').tenantId), eq(surveys.id, c.req.valid('param').id))).limit(1).get();
+  const survey = await c
+    .get('db')
+    .select()
+    .from(surveys)
+    .where(and(eq(surveys.tenantId, c.get('actor').tenantId), eq(surveys.id, c.req.valid('param').id)))
+    .limit(1)
+    .get();
   if (!survey) throw notFound('survey');
   const definition = draft ?? (survey.draft as Definition);
   const locales = [...new Set([survey.defaultLocale, ...Object.keys(definition.translations)])];

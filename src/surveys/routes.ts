@@ -31,9 +31,7 @@ const SurveySchema = z
   })
   .openapi('Survey');
 
-const VersionSchema = z
-  .object({ surveyId: z.string(), version: z.number().int(), definition: z.unknown(), publishedBy: z.string().nullable(), publishedAt: z.string() })
-  .openapi('SurveyVersion');
+const VersionSchema = z.object({ surveyId: z.string(), version: z.number().int(), definition: z.unknown(), publishedBy: z.string().nullable(), publishedAt: z.string() }).openapi('SurveyVersion');
 
 const CreateSurvey = z
   .strictObject({
@@ -46,7 +44,13 @@ const UpdateSurvey = z
   .strictObject({ name: z.string().trim().min(1).max(200).optional(), defaultLocale: locale.optional(), definition: DefinitionSchema.optional() })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
   .openapi('UpdateSurvey');
-const VersionParams = IdParam.extend({ version: z.coerce.number().int().min(1).openapi({ param: { name: 'version', in: 'path' } }) });
+const VersionParams = IdParam.extend({
+  version: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .openapi({ param: { name: 'version', in: 'path' } }),
+});
 
 type SurveyRow = typeof surveys.$inferSelect;
 const present = (s: SurveyRow) => ({
@@ -63,7 +67,13 @@ const present = (s: SurveyRow) => ({
 
 async function findSurvey(c: AppContext, id: string) {
   const tenantId = c.get('actor').tenantId;
-  const survey = await c.get('db').select().from(surveys).where(and(eq(surveys.tenantId, tenantId), eq(surveys.id, id))).limit(1).get();
+  const survey = await c
+    .get('db')
+    .select()
+    .from(surveys)
+    .where(and(eq(surveys.tenantId, tenantId), eq(surveys.id, id)))
+    .limit(1)
+    .get();
   if (!survey) throw notFound('survey');
   return survey;
 }
@@ -72,10 +82,46 @@ const canonical = (d: unknown) => JSON.stringify(d);
 
 const tags = ['surveys'];
 const routes = {
-  list: createRoute({ method: 'get', path: '/api/v1/surveys', tags, summary: 'Surveys of the tenant', security, middleware: [authenticate] as const, responses: { 200: json(z.object({ items: z.array(SurveySchema) }), 'Surveys'), ...errors(...AUTHED) } }),
-  create: createRoute({ method: 'post', path: '/api/v1/surveys', tags, summary: 'Create a survey (a draft)', security, middleware: [authenticate] as const, request: { body: jsonBody(CreateSurvey) }, responses: { 201: json(SurveySchema, 'Created'), ...errors(...AUTHED) } }),
-  get: createRoute({ method: 'get', path: '/api/v1/surveys/{id}', tags, summary: 'A survey with its draft', security, middleware: [authenticate] as const, request: { params: IdParam }, responses: { 200: json(SurveySchema, 'The survey'), ...errors(...AUTHED) } }),
-  update: createRoute({ method: 'patch', path: '/api/v1/surveys/{id}', tags, summary: 'Edit the draft, the name or the default locale', description: 'Published versions never change; publish again to make the draft live.', security, middleware: [authenticate] as const, request: { params: IdParam, body: jsonBody(UpdateSurvey) }, responses: { 200: json(SurveySchema, 'Updated'), ...errors(...AUTHED) } }),
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/surveys',
+    tags,
+    summary: 'Surveys of the tenant',
+    security,
+    middleware: [authenticate] as const,
+    responses: { 200: json(z.object({ items: z.array(SurveySchema) }), 'Surveys'), ...errors(...AUTHED) },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/api/v1/surveys',
+    tags,
+    summary: 'Create a survey (a draft)',
+    security,
+    middleware: [authenticate] as const,
+    request: { body: jsonBody(CreateSurvey) },
+    responses: { 201: json(SurveySchema, 'Created'), ...errors(...AUTHED) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/api/v1/surveys/{id}',
+    tags,
+    summary: 'A survey with its draft',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: IdParam },
+    responses: { 200: json(SurveySchema, 'The survey'), ...errors(...AUTHED) },
+  }),
+  update: createRoute({
+    method: 'patch',
+    path: '/api/v1/surveys/{id}',
+    tags,
+    summary: 'Edit the draft, the name or the default locale',
+    description: 'Published versions never change; publish again to make the draft live.',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: IdParam, body: jsonBody(UpdateSurvey) },
+    responses: { 200: json(SurveySchema, 'Updated'), ...errors(...AUTHED) },
+  }),
   publish: createRoute({
     method: 'post',
     path: '/api/v1/surveys/{id}/publish',
@@ -85,18 +131,51 @@ const routes = {
     security,
     middleware: [authenticate] as const,
     request: { params: IdParam },
-    responses: { 201: json(z.object({ version: z.number().int() }), 'Published'), 200: json(z.object({ version: z.number().int(), unchanged: z.literal(true) }), 'Nothing changed since the last version'), ...errors(...AUTHED, 422) },
+    responses: {
+      201: json(z.object({ version: z.number().int() }), 'Published'),
+      200: json(z.object({ version: z.number().int(), unchanged: z.literal(true) }), 'Nothing changed since the last version'),
+      ...errors(...AUTHED, 422),
+    },
   }),
-  versions: createRoute({ method: 'get', path: '/api/v1/surveys/{id}/versions', tags, summary: 'Every published version, newest first', security, middleware: [authenticate] as const, request: { params: IdParam }, responses: { 200: json(z.object({ items: z.array(VersionSchema) }), 'Versions'), ...errors(...AUTHED) } }),
-  version: createRoute({ method: 'get', path: '/api/v1/surveys/{id}/versions/{version}', tags, summary: 'One published version, as answered (retired questions stay readable here)', security, middleware: [authenticate] as const, request: { params: VersionParams }, responses: { 200: json(VersionSchema, 'The version'), ...errors(...AUTHED) } }),
+  versions: createRoute({
+    method: 'get',
+    path: '/api/v1/surveys/{id}/versions',
+    tags,
+    summary: 'Every published version, newest first',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: IdParam },
+    responses: { 200: json(z.object({ items: z.array(VersionSchema) }), 'Versions'), ...errors(...AUTHED) },
+  }),
+  version: createRoute({
+    method: 'get',
+    path: '/api/v1/surveys/{id}/versions/{version}',
+    tags,
+    summary: 'One published version, as answered (retired questions stay readable here)',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: VersionParams },
+    responses: { 200: json(VersionSchema, 'The version'), ...errors(...AUTHED) },
+  }),
 };
 
-const presentVersion = (v: typeof surveyVersions.$inferSelect) => ({ surveyId: v.surveyId, version: v.version, definition: v.definition, publishedBy: v.publishedBy, publishedAt: new Date(v.createdAt).toISOString() });
+const presentVersion = (v: typeof surveyVersions.$inferSelect) => ({
+  surveyId: v.surveyId,
+  version: v.version,
+  definition: v.definition,
+  publishedBy: v.publishedBy,
+  publishedAt: new Date(v.createdAt).toISOString(),
+});
 
 export const surveyRoutes = createRouter()
   .openapi(routes.list, async (c) => {
     requireAnywhere(c, 'program.read', 'reading surveys');
-    const rows = await c.get('db').select().from(surveys).where(eq(surveys.tenantId, c.get('actor').tenantId)).orderBy(asc(surveys.createdAt));
+    const rows = await c
+      .get('db')
+      .select()
+      .from(surveys)
+      .where(eq(surveys.tenantId, c.get('actor').tenantId))
+      .orderBy(asc(surveys.createdAt));
     return c.json({ items: rows.map(present) }, 200);
   })
   .openapi(routes.create, async (c) => {
@@ -104,7 +183,16 @@ export const surveyRoutes = createRouter()
     const body = c.req.valid('json');
     const db = c.get('db');
     const now = Date.now();
-    const survey: SurveyRow = { id: newId('srv'), tenantId: c.get('actor').tenantId, name: body.name, defaultLocale: body.defaultLocale, draft: body.definition ?? standardSurvey(body.name), publishedVersion: null, createdAt: now, updatedAt: now };
+    const survey: SurveyRow = {
+      id: newId('srv'),
+      tenantId: c.get('actor').tenantId,
+      name: body.name,
+      defaultLocale: body.defaultLocale,
+      draft: body.definition ?? standardSurvey(body.name),
+      publishedVersion: null,
+      createdAt: now,
+      updatedAt: now,
+    };
     await commit(db, [db.insert(surveys).values(survey), ...(await audit(c, { action: 'survey.create', targetType: 'survey', targetId: survey.id, after: survey }))]);
     return c.json(present(survey), 201);
   })
@@ -119,7 +207,10 @@ export const surveyRoutes = createRouter()
     const survey = await findSurvey(c, c.req.valid('param').id);
     const after: SurveyRow = { ...survey, name: patch.name ?? survey.name, defaultLocale: patch.defaultLocale ?? survey.defaultLocale, draft: patch.definition ?? survey.draft, updatedAt: Date.now() };
     await commit(db, [
-      db.update(surveys).set({ name: after.name, defaultLocale: after.defaultLocale, draft: after.draft, updatedAt: after.updatedAt }).where(and(eq(surveys.tenantId, survey.tenantId), eq(surveys.id, survey.id))),
+      db
+        .update(surveys)
+        .set({ name: after.name, defaultLocale: after.defaultLocale, draft: after.draft, updatedAt: after.updatedAt })
+        .where(and(eq(surveys.tenantId, survey.tenantId), eq(surveys.id, survey.id))),
       ...(await audit(c, { action: 'survey.update', targetType: 'survey', targetId: survey.id, before: survey, after, details: { changed: Object.keys(patch) } })),
     ]);
     return c.json(present(after), 200);
@@ -132,7 +223,10 @@ export const surveyRoutes = createRouter()
     const missing = missingTexts(draft, survey.defaultLocale);
     if (Object.keys(missing).length > 0) throw new ApiError('UNPROCESSABLE', 'the draft lacks texts; add them before publishing', { missing });
     if (survey.publishedVersion !== null) {
-      const [latest] = await db.select({ definition: surveyVersions.definition }).from(surveyVersions).where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id), eq(surveyVersions.version, survey.publishedVersion)));
+      const [latest] = await db
+        .select({ definition: surveyVersions.definition })
+        .from(surveyVersions)
+        .where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id), eq(surveyVersions.version, survey.publishedVersion)));
       if (latest && canonical(latest.definition) === canonical(draft)) return c.json({ version: survey.publishedVersion, unchanged: true as const }, 200);
     }
     const version = (survey.publishedVersion ?? 0) + 1;
@@ -142,7 +236,10 @@ export const surveyRoutes = createRouter()
       await commit(db, [
         db.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: survey.tenantId, surveyId: survey.id, version, definition: draft, publishedBy: actor.id, createdAt: now }),
         // Guarded by the version read above: a concurrent publish of the same version fails the unique index instead.
-        db.update(surveys).set({ publishedVersion: version, updatedAt: now }).where(and(eq(surveys.tenantId, survey.tenantId), eq(surveys.id, survey.id))),
+        db
+          .update(surveys)
+          .set({ publishedVersion: version, updatedAt: now })
+          .where(and(eq(surveys.tenantId, survey.tenantId), eq(surveys.id, survey.id))),
         ...(await audit(c, { action: 'survey.publish', targetType: 'survey', targetId: survey.id, after: { version, definition: draft }, details: { version } })),
       ]);
     } catch (err) {
@@ -154,14 +251,23 @@ export const surveyRoutes = createRouter()
   .openapi(routes.versions, async (c) => {
     requireAnywhere(c, 'program.read', 'reading surveys');
     const survey = await findSurvey(c, c.req.valid('param').id);
-    const rows = await c.get('db').select().from(surveyVersions).where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id))).orderBy(desc(surveyVersions.version));
+    const rows = await c
+      .get('db')
+      .select()
+      .from(surveyVersions)
+      .where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id)))
+      .orderBy(desc(surveyVersions.version));
     return c.json({ items: rows.map(presentVersion) }, 200);
   })
   .openapi(routes.version, async (c) => {
     requireAnywhere(c, 'program.read', 'reading surveys');
     const { id, version } = c.req.valid('param');
     const survey = await findSurvey(c, id);
-    const [row] = await c.get('db').select().from(surveyVersions).where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id), eq(surveyVersions.version, version)));
+    const [row] = await c
+      .get('db')
+      .select()
+      .from(surveyVersions)
+      .where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id), eq(surveyVersions.version, version)));
     if (!row) throw notFound('survey version');
     return c.json(presentVersion(row), 200);
   });

@@ -40,7 +40,11 @@ const fields = {
     .refine((c) => new Set(c).size === c.length, 'each channel once')
     .openapi({ description: 'In order of preference: the first one that reaches the contact is used' }),
   /** After the event: e.g. 1440 for 24 h after a ticket is resolved. */
-  delayMinutes: z.number().int().min(0).max(60 * 24 * 60),
+  delayMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(60 * 24 * 60),
   reminderAfterDays: z.number().int().min(1).max(60).nullable(),
   rules: TouchpointRulesSchema,
   active: z.boolean(),
@@ -48,7 +52,10 @@ const fields = {
 
 const CreateTouchpoint = z
   .strictObject({
-    key: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case words joined by -, e.g. support-resolution').max(60),
+    key: z
+      .string()
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case words joined by -, e.g. support-resolution')
+      .max(60),
     ...fields,
     delayMinutes: fields.delayMinutes.default(0),
     reminderAfterDays: fields.reminderAfterDays.optional(),
@@ -87,28 +94,78 @@ const present = (t: TouchpointRow) => ({
 });
 
 async function assertSurvey(c: AppContext, surveyId: string) {
-  const [row] = await c.get('db').select({ id: surveys.id }).from(surveys).where(and(eq(surveys.tenantId, c.get('actor').tenantId), eq(surveys.id, surveyId)));
+  const [row] = await c
+    .get('db')
+    .select({ id: surveys.id })
+    .from(surveys)
+    .where(and(eq(surveys.tenantId, c.get('actor').tenantId), eq(surveys.id, surveyId)));
   if (!row) throw notFound('survey');
 }
 
 async function findTouchpoint(c: AppContext, id: string) {
-  const row = await c.get('db').select().from(touchpoints).where(and(eq(touchpoints.tenantId, c.get('actor').tenantId), eq(touchpoints.id, id))).limit(1).get();
+  const row = await c
+    .get('db')
+    .select()
+    .from(touchpoints)
+    .where(and(eq(touchpoints.tenantId, c.get('actor').tenantId), eq(touchpoints.id, id)))
+    .limit(1)
+    .get();
   if (!row) throw notFound('touchpoint');
   return row;
 }
 
 const tags = ['touchpoints'];
 const routes = {
-  list: createRoute({ method: 'get', path: '/api/v1/touchpoints', tags, summary: 'Touchpoints: the service moments surveyed, with survey, channels, delay and rules', security, middleware: [authenticate] as const, responses: { 200: json(z.object({ items: z.array(TouchpointSchema) }), 'Touchpoints'), ...errors(...AUTHED) } }),
-  create: createRoute({ method: 'post', path: '/api/v1/touchpoints', tags, summary: 'Create a touchpoint', security, middleware: [authenticate] as const, request: { body: jsonBody(CreateTouchpoint) }, responses: { 201: json(TouchpointSchema, 'Created'), ...errors(...AUTHED, 409) } }),
-  get: createRoute({ method: 'get', path: '/api/v1/touchpoints/{id}', tags, summary: 'One touchpoint', security, middleware: [authenticate] as const, request: { params: IdParam }, responses: { 200: json(TouchpointSchema, 'The touchpoint'), ...errors(...AUTHED) } }),
-  update: createRoute({ method: 'patch', path: '/api/v1/touchpoints/{id}', tags, summary: 'Change a touchpoint (its key is fixed)', security, middleware: [authenticate] as const, request: { params: IdParam, body: jsonBody(UpdateTouchpoint) }, responses: { 200: json(TouchpointSchema, 'Updated'), ...errors(...AUTHED) } }),
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/touchpoints',
+    tags,
+    summary: 'Touchpoints: the service moments surveyed, with survey, channels, delay and rules',
+    security,
+    middleware: [authenticate] as const,
+    responses: { 200: json(z.object({ items: z.array(TouchpointSchema) }), 'Touchpoints'), ...errors(...AUTHED) },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/api/v1/touchpoints',
+    tags,
+    summary: 'Create a touchpoint',
+    security,
+    middleware: [authenticate] as const,
+    request: { body: jsonBody(CreateTouchpoint) },
+    responses: { 201: json(TouchpointSchema, 'Created'), ...errors(...AUTHED, 409) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/api/v1/touchpoints/{id}',
+    tags,
+    summary: 'One touchpoint',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: IdParam },
+    responses: { 200: json(TouchpointSchema, 'The touchpoint'), ...errors(...AUTHED) },
+  }),
+  update: createRoute({
+    method: 'patch',
+    path: '/api/v1/touchpoints/{id}',
+    tags,
+    summary: 'Change a touchpoint (its key is fixed)',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: IdParam, body: jsonBody(UpdateTouchpoint) },
+    responses: { 200: json(TouchpointSchema, 'Updated'), ...errors(...AUTHED) },
+  }),
 };
 
 export const touchpointRoutes = createRouter()
   .openapi(routes.list, async (c) => {
     requireAnywhere(c, 'program.read', 'reading touchpoints');
-    const rows = await c.get('db').select().from(touchpoints).where(eq(touchpoints.tenantId, c.get('actor').tenantId)).orderBy(asc(touchpoints.key));
+    const rows = await c
+      .get('db')
+      .select()
+      .from(touchpoints)
+      .where(eq(touchpoints.tenantId, c.get('actor').tenantId))
+      .orderBy(asc(touchpoints.key));
     return c.json({ items: rows.map(present) }, 200);
   })
   .openapi(routes.create, async (c) => {
@@ -117,7 +174,21 @@ export const touchpointRoutes = createRouter()
     await assertSurvey(c, body.surveyId);
     const db = c.get('db');
     const now = Date.now();
-    const row: TouchpointRow = { id: newId('tp'), tenantId: c.get('actor').tenantId, key: body.key, name: body.name, kind: body.kind, surveyId: body.surveyId, channels: body.channels, delayMinutes: body.delayMinutes, reminderAfterDays: body.reminderAfterDays ?? null, rules: body.rules, active: body.active, createdAt: now, updatedAt: now };
+    const row: TouchpointRow = {
+      id: newId('tp'),
+      tenantId: c.get('actor').tenantId,
+      key: body.key,
+      name: body.name,
+      kind: body.kind,
+      surveyId: body.surveyId,
+      channels: body.channels,
+      delayMinutes: body.delayMinutes,
+      reminderAfterDays: body.reminderAfterDays ?? null,
+      rules: body.rules,
+      active: body.active,
+      createdAt: now,
+      updatedAt: now,
+    };
     try {
       await commit(db, [db.insert(touchpoints).values(row), ...(await audit(c, { action: 'touchpoint.create', targetType: 'touchpoint', targetId: row.id, after: row }))]);
     } catch (err) {
@@ -141,7 +212,17 @@ export const touchpointRoutes = createRouter()
     await commit(db, [
       db
         .update(touchpoints)
-        .set({ name: after.name, kind: after.kind, surveyId: after.surveyId, channels: after.channels, delayMinutes: after.delayMinutes, reminderAfterDays: after.reminderAfterDays, rules: after.rules, active: after.active, updatedAt: after.updatedAt })
+        .set({
+          name: after.name,
+          kind: after.kind,
+          surveyId: after.surveyId,
+          channels: after.channels,
+          delayMinutes: after.delayMinutes,
+          reminderAfterDays: after.reminderAfterDays,
+          rules: after.rules,
+          active: after.active,
+          updatedAt: after.updatedAt,
+        })
         .where(and(eq(touchpoints.tenantId, row.tenantId), eq(touchpoints.id, row.id))),
       ...(await audit(c, { action: 'touchpoint.update', targetType: 'touchpoint', targetId: row.id, before: row, after, details: { changed: Object.keys(patch) } })),
     ]);

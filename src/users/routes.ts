@@ -30,7 +30,10 @@ const CreateUser = z
     email: z.string().trim().toLowerCase().pipe(z.email()),
     name: z.string().trim().max(200).optional(),
     password: password.optional().openapi({ description: 'Omit to have a one-time password generated and returned once' }),
-    grants: z.array(z.strictObject({ unitId: z.string().min(1).max(64), role: z.enum(ROLES) })).max(100).optional(),
+    grants: z
+      .array(z.strictObject({ unitId: z.string().min(1).max(64), role: z.enum(ROLES) }))
+      .max(100)
+      .optional(),
   })
   .openapi('CreateUser');
 const UpdateUser = z
@@ -38,8 +41,20 @@ const UpdateUser = z
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
   .openapi('UpdateUser');
 
-const UserParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
-const GrantParams = UserParam.extend({ unitId: z.string().min(1).max(64).openapi({ param: { name: 'unitId', in: 'path' } }) });
+const UserParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+const GrantParams = UserParam.extend({
+  unitId: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'unitId', in: 'path' } }),
+});
 
 type UserRow = typeof users.$inferSelect;
 
@@ -69,7 +84,13 @@ const present = (u: UserRow, grants: { unitId: string; role: (typeof ROLES)[numb
 
 async function findUser(c: AppContext, id: string): Promise<UserRow> {
   const tenantId = c.get('actor').tenantId;
-  const user = await c.get('db').select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, id))).limit(1).get();
+  const user = await c
+    .get('db')
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, id)))
+    .limit(1)
+    .get();
   if (!user) throw notFound('user');
   return user;
 }
@@ -100,12 +121,66 @@ async function unitsById(c: AppContext, ids: string[]) {
 
 const tags = ['users'];
 const routes = {
-  list: createRoute({ method: 'get', path: '/api/v1/users', tags, summary: 'Users of the tenant with their grants', security, middleware: [authenticate] as const, responses: { 200: json(z.object({ items: z.array(UserSchema) }), 'Users'), ...errors(...AUTHED) } }),
-  create: createRoute({ method: 'post', path: '/api/v1/users', tags, summary: 'Create a user, optionally with role grants', security, middleware: [authenticate] as const, request: { body: jsonBody(CreateUser) }, responses: { 201: json(UserSchema.extend({ password: z.string().optional().openapi({ description: 'The generated one-time password, shown only here' }) }), 'Created'), ...errors(...AUTHED, 409) } }),
-  get: createRoute({ method: 'get', path: '/api/v1/users/{id}', tags, summary: 'One user', security, middleware: [authenticate] as const, request: { params: UserParam }, responses: { 200: json(UserSchema, 'The user'), ...errors(...AUTHED) } }),
-  update: createRoute({ method: 'patch', path: '/api/v1/users/{id}', tags, summary: 'Rename, disable or re-enable a user, or set a new password', description: 'Disabling or a new password ends the user\'s sessions.', security, middleware: [authenticate] as const, request: { params: UserParam, body: jsonBody(UpdateUser) }, responses: { 200: json(UserSchema, 'Updated'), ...errors(...AUTHED, 409) } }),
-  grant: createRoute({ method: 'put', path: '/api/v1/users/{id}/grants/{unitId}', tags, summary: 'Grant a role on a unit (replaces the role the user had there)', security, middleware: [authenticate] as const, request: { params: GrantParams, body: jsonBody(z.strictObject({ role: z.enum(ROLES) }).openapi('GrantRole')) }, responses: { 200: json(UserSchema, 'The user with the new grant'), ...errors(...AUTHED, 409) } }),
-  revoke: createRoute({ method: 'delete', path: '/api/v1/users/{id}/grants/{unitId}', tags, summary: 'Revoke the user\'s role on a unit', security, middleware: [authenticate] as const, request: { params: GrantParams }, responses: { 204: { description: 'Revoked' }, ...errors(...AUTHED, 409) } }),
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/users',
+    tags,
+    summary: 'Users of the tenant with their grants',
+    security,
+    middleware: [authenticate] as const,
+    responses: { 200: json(z.object({ items: z.array(UserSchema) }), 'Users'), ...errors(...AUTHED) },
+  }),
+  create: createRoute({
+    method: 'post',
+    path: '/api/v1/users',
+    tags,
+    summary: 'Create a user, optionally with role grants',
+    security,
+    middleware: [authenticate] as const,
+    request: { body: jsonBody(CreateUser) },
+    responses: { 201: json(UserSchema.extend({ password: z.string().optional().openapi({ description: 'The generated one-time password, shown only here' }) }), 'Created'), ...errors(...AUTHED, 409) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/api/v1/users/{id}',
+    tags,
+    summary: 'One user',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: UserParam },
+    responses: { 200: json(UserSchema, 'The user'), ...errors(...AUTHED) },
+  }),
+  update: createRoute({
+    method: 'patch',
+    path: '/api/v1/users/{id}',
+    tags,
+    summary: 'Rename, disable or re-enable a user, or set a new password',
+    description: "Disabling or a new password ends the user's sessions.",
+    security,
+    middleware: [authenticate] as const,
+    request: { params: UserParam, body: jsonBody(UpdateUser) },
+    responses: { 200: json(UserSchema, 'Updated'), ...errors(...AUTHED, 409) },
+  }),
+  grant: createRoute({
+    method: 'put',
+    path: '/api/v1/users/{id}/grants/{unitId}',
+    tags,
+    summary: 'Grant a role on a unit (replaces the role the user had there)',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: GrantParams, body: jsonBody(z.strictObject({ role: z.enum(ROLES) }).openapi('GrantRole')) },
+    responses: { 200: json(UserSchema, 'The user with the new grant'), ...errors(...AUTHED, 409) },
+  }),
+  revoke: createRoute({
+    method: 'delete',
+    path: '/api/v1/users/{id}/grants/{unitId}',
+    tags,
+    summary: "Revoke the user's role on a unit",
+    security,
+    middleware: [authenticate] as const,
+    request: { params: GrantParams },
+    responses: { 204: { description: 'Revoked' }, ...errors(...AUTHED, 409) },
+  }),
 };
 
 export const userRoutes = createRouter()
@@ -114,7 +189,11 @@ export const userRoutes = createRouter()
     const db = c.get('db');
     const tenantId = c.get('actor').tenantId;
     const rows = await db.select().from(users).where(eq(users.tenantId, tenantId)).orderBy(asc(users.email));
-    const grants = await grantsOf(db, tenantId, rows.map((u) => u.id));
+    const grants = await grantsOf(
+      db,
+      tenantId,
+      rows.map((u) => u.id),
+    );
     return c.json({ items: rows.map((u) => present(u, grants.get(u.id) ?? [])) }, 200);
   })
   .openapi(routes.create, async (c) => {
@@ -130,8 +209,19 @@ export const userRoutes = createRouter()
     if (missing.length > 0) throw new ApiError('NOT_FOUND', 'unit not found', { unitIds: missing });
     const generated = body.password === undefined ? randomSecret(12) : undefined;
     const now = Date.now();
-    const user: UserRow = { id: newId('usr'), tenantId, email: body.email, name: body.name ?? '', passwordHash: await hashPassword(body.password ?? generated!), status: 'active', createdAt: now, updatedAt: now };
+    const user: UserRow = {
+      id: newId('usr'),
+      tenantId,
+      email: body.email,
+      name: body.name ?? '',
+      passwordHash: await hashPassword(body.password ?? generated!),
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+    };
     const { passwordHash: _secret, ...visible } = user;
+    // The directory learns the identity first: a stray entry (the insert below failing) costs a lookup, never a login.
+    await c.get('plane').registerIdentity(user.email, tenantId);
     try {
       await commit(db, [
         db.insert(users).values(user),
@@ -165,7 +255,14 @@ export const userRoutes = createRouter()
         .update(users)
         .set({ name: after.name, status: after.status, updatedAt: now, ...(patch.password ? { passwordHash: await hashPassword(patch.password) } : {}) })
         .where(and(eq(users.tenantId, user.tenantId), eq(users.id, user.id))),
-      ...(endSessions ? [db.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.tenantId, user.tenantId), eq(sessions.userId, user.id), sql`${sessions.revokedAt} is null`))] : []),
+      ...(endSessions
+        ? [
+            db
+              .update(sessions)
+              .set({ revokedAt: now })
+              .where(and(eq(sessions.tenantId, user.tenantId), eq(sessions.userId, user.id), sql`${sessions.revokedAt} is null`)),
+          ]
+        : []),
       ...(await audit(c, {
         action: 'user.update',
         targetType: 'user',
@@ -194,7 +291,14 @@ export const userRoutes = createRouter()
         .insert(roleGrants)
         .values({ id: newId('grt'), tenantId: user.tenantId, userId: user.id, unitId, role, createdAt: Date.now() })
         .onConflictDoUpdate({ target: [roleGrants.tenantId, roleGrants.userId, roleGrants.unitId], set: { role } }),
-      ...(await audit(c, { action: 'grant.set', targetType: 'user', targetId: user.id, before: before ?? null, after: { unitId, role }, details: { unitId, role, previousRole: before?.role ?? null } })),
+      ...(await audit(c, {
+        action: 'grant.set',
+        targetType: 'user',
+        targetId: user.id,
+        before: before ?? null,
+        after: { unitId, role },
+        details: { unitId, role, previousRole: before?.role ?? null },
+      })),
     ]);
     const grants = [...existing.filter((g) => g.unitId !== unitId), { unitId, role }];
     return c.json(present(user, grants), 200);

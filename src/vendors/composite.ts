@@ -16,7 +16,12 @@ export function weightsOf(stored: Record<string, number> | null | undefined): We
 /** Weights an admin may set: finite, non-negative, not all zero (else 422). */
 export function checkWeights(w: Weights): void {
   const bad = COMPONENTS.filter((k) => !Number.isFinite(w[k]) || w[k] < 0);
-  if (bad.length) throw new ApiError('UNPROCESSABLE', 'composite weights must be non-negative numbers', bad.map((k) => ({ path: `body.compositeWeights.${k}`, message: 'negative' })));
+  if (bad.length)
+    throw new ApiError(
+      'UNPROCESSABLE',
+      'composite weights must be non-negative numbers',
+      bad.map((k) => ({ path: `body.compositeWeights.${k}`, message: 'negative' })),
+    );
   if (COMPONENTS.every((k) => w[k] === 0)) throw new ApiError('UNPROCESSABLE', 'at least one composite weight must be above zero', [{ path: 'body.compositeWeights', message: 'all zero' }]);
 }
 

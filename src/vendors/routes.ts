@@ -34,7 +34,9 @@ const Scorecard = z
       components: z.object({ nps: component, contactedWithinTarget: component, resolvedWithinTarget: component }),
       reason: z.enum(['nps_suppressed', 'no_weighted_components']).optional(),
     }),
-    targets: z.object({ firstContactHours: z.number().int().nullable(), resolutionHours: z.number().int().nullable() }).openapi({ description: "The contract's case targets (null: the tenant's defaults apply)" }),
+    targets: z
+      .object({ firstContactHours: z.number().int().nullable(), resolutionHours: z.number().int().nullable() })
+      .openapi({ description: "The contract's case targets (null: the tenant's defaults apply)" }),
     trend: z.array(ScoreItem).openapi({ description: 'Monthly scores over the range, as GET /api/v1/scores?period=month' }),
   })
   .openapi('VendorScorecard');
@@ -48,9 +50,18 @@ const scorecard = createRoute({
   security,
   middleware: [authenticate] as const,
   request: {
-    params: z.object({ unitId: z.string().min(1).max(64).openapi({ param: { name: 'unitId', in: 'path' } }) }),
+    params: z.object({
+      unitId: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'unitId', in: 'path' } }),
+    }),
     query: z
-      .strictObject({ from: day.optional().openapi({ description: 'First day; default 90 days before `to`' }), to: day.optional().openapi({ description: 'Last day, inclusive; default today (UTC)' }) })
+      .strictObject({
+        from: day.optional().openapi({ description: 'First day; default 90 days before `to`' }),
+        to: day.optional().openapi({ description: 'Last day, inclusive; default today (UTC)' }),
+      })
       .refine((q) => !(q.from && q.to && q.from > q.to), { path: ['from'], message: 'must not be after `to`' })
       .refine((q) => !(q.from && q.to && Date.parse(q.to) - Date.parse(q.from) > 366 * DAY), { path: ['from'], message: 'at most 366 days' }),
   },
@@ -76,12 +87,24 @@ export const vendorRoutes = createRouter().openapi(scorecard, async (c) => {
     scoreReport(c, base),
     scoreReport(c, { ...base, period: 'month' }),
     db
-      .select({ unitPath: units.path, ownerUserId: cases.ownerUserId, createdAt: cases.createdAt, firstContactAt: cases.firstContactAt, firstContactDueAt: cases.firstContactDueAt, resolvedAt: cases.resolvedAt, resolutionDueAt: cases.resolutionDueAt, closedAt: cases.closedAt })
+      .select({
+        unitPath: units.path,
+        ownerUserId: cases.ownerUserId,
+        createdAt: cases.createdAt,
+        firstContactAt: cases.firstContactAt,
+        firstContactDueAt: cases.firstContactDueAt,
+        resolvedAt: cases.resolvedAt,
+        resolutionDueAt: cases.resolutionDueAt,
+        closedAt: cases.closedAt,
+      })
       .from(cases)
       .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
       .where(and(eq(cases.tenantId, actor.tenantId), subtree, gte(cases.createdAt, Date.parse(`${from}T00:00:00Z`)), lt(cases.createdAt, Date.parse(`${to}T00:00:00Z`) + DAY)))
       .limit(200_000),
-    db.select().from(vendorContracts).where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.unitId, unit.id))),
+    db
+      .select()
+      .from(vendorContracts)
+      .where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.unitId, unit.id))),
   ]);
   const metrics = loopMetrics(rows, now);
   const contacted = metrics.withinTarget.firstContact;

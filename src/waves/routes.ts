@@ -37,7 +37,7 @@ const WaveSchema = z
   .openapi('Wave');
 
 const name = z.string().trim().min(1).max(200);
-const schedule = z.string().trim().min(1).max(100).openapi({ description: 'Five-part cron expression in the root unit\'s time zone, e.g. `0 9 1 1,4,7,10 *` (quarterly)' });
+const schedule = z.string().trim().min(1).max(100).openapi({ description: "Five-part cron expression in the root unit's time zone, e.g. `0 9 1 1,4,7,10 *` (quarterly)" });
 
 const CreateWave = z
   .strictObject({
@@ -92,7 +92,15 @@ async function findWave(c: AppContext, id: string) {
 
 const tags = ['waves'];
 const routes = {
-  list: createRoute({ method: 'get', path: '/api/v1/waves', tags, summary: 'Recurring relationship waves of the tenant', security, middleware: [authenticate] as const, responses: { 200: json(z.object({ items: z.array(WaveSchema) }), 'Waves, oldest first'), ...errors(...AUTHED) } }),
+  list: createRoute({
+    method: 'get',
+    path: '/api/v1/waves',
+    tags,
+    summary: 'Recurring relationship waves of the tenant',
+    security,
+    middleware: [authenticate] as const,
+    responses: { 200: json(z.object({ items: z.array(WaveSchema) }), 'Waves, oldest first'), ...errors(...AUTHED) },
+  }),
   create: createRoute({
     method: 'post',
     path: '/api/v1/waves',
@@ -115,7 +123,16 @@ const routes = {
     request: { params: IdParam, body: jsonBody(UpdateWave) },
     responses: { 200: json(WaveSchema, 'Updated'), ...errors(...AUTHED) },
   }),
-  delete: createRoute({ method: 'delete', path: '/api/v1/waves/{id}', tags, summary: 'Delete a wave (its invitations stay)', security, middleware: [authenticate] as const, request: { params: IdParam }, responses: { 204: { description: 'Deleted' }, ...errors(...AUTHED) } }),
+  delete: createRoute({
+    method: 'delete',
+    path: '/api/v1/waves/{id}',
+    tags,
+    summary: 'Delete a wave (its invitations stay)',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: IdParam },
+    responses: { 204: { description: 'Deleted' }, ...errors(...AUTHED) },
+  }),
 };
 
 export const waveRoutes = createRouter()
@@ -137,8 +154,14 @@ export const waveRoutes = createRouter()
     const tenantId = root.tenantId;
     const expression = validSchedule(body.schedule, root.timezone);
     const [[touchpoint], [unit]] = await db.batch([
-      db.select({ id: touchpoints.id }).from(touchpoints).where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, body.touchpointKey))),
-      db.select({ id: units.id }).from(units).where(and(eq(units.tenantId, tenantId), eq(units.id, body.unitId))),
+      db
+        .select({ id: touchpoints.id })
+        .from(touchpoints)
+        .where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, body.touchpointKey))),
+      db
+        .select({ id: units.id })
+        .from(units)
+        .where(and(eq(units.tenantId, tenantId), eq(units.id, body.unitId))),
     ]);
     if (!touchpoint) throw notFound('touchpoint');
     if (!unit) throw notFound('unit');

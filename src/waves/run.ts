@@ -1,3 +1,4 @@
+import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, isNotNull, isNull, lte, notExists, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
@@ -72,7 +73,14 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
   const eventRows: (typeof events.$inferInsert)[] = [];
   const invitationRows: NewInvitation[] = [];
   if (pending.length > 0) {
-    const [last, negatives, today] = historyQueries(db, tenantId, pending.map((c) => c.id), [touchpoint.id], { from: runAt, to: runAt }, now);
+    const [last, negatives, today] = historyQueries(
+      db,
+      tenantId,
+      pending.map((c) => c.id),
+      [touchpoint.id],
+      { from: runAt, to: runAt },
+      now,
+    );
     const history = toHistory(await db.batch([last, negatives, today]));
     for (const contact of pending) {
       // No event, so `unresolved` never applies; `recent_negative` looks back from the run's time.
@@ -113,10 +121,7 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
     }
   }
 
-  const statements: BatchItem<'sqlite'>[] = [
-    ...chunked(invitationRows).map((rows) => db.insert(invitations).values(rows)),
-    ...chunked(eventRows).map((rows) => db.insert(events).values(rows)),
-  ];
+  const statements: BatchItem<'sqlite'>[] = [...chunked(invitationRows).map((rows) => db.insert(invitations).values(rows)), ...chunked(eventRows).map((rows) => db.insert(events).values(rows))];
   let nextRunAt: number | null = null;
   if (complete) {
     // Runs missed while the job was down are not caught up: the next one is after now.
@@ -160,9 +165,7 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
  * deciding at most `contactsPerTick` contacts in all; what is left waits for the next tick.
  * A wave that fails is logged and the others still run; the job fails afterwards.
  */
-export async function runDueWaves(env: Env, scheduledTime: number, contactsPerTick = WAVE_CONTACTS_PER_TICK): Promise<void> {
-  const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+export async function runDueWaves({ env, db }: DatabaseRun, scheduledTime: number, contactsPerTick = WAVE_CONTACTS_PER_TICK): Promise<void> {
   let budget = contactsPerTick;
   const failures: unknown[] = [];
   for (const due of await dueWaves(db, scheduledTime)) {

@@ -1,3 +1,5 @@
+import { dataPlane } from '../db/plane';
+import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { openDb, type Db } from '../db/client';
 import { tenants, webhookDeliveries, webhooks } from '../db/schema';
@@ -42,11 +44,9 @@ const message = (r: { tenantId: string; id: string; attempts: number }): Webhook
  * leased for LEASE_MS and handed to the workflow queue, in one statement; only the rows this
  * run leased are enqueued, so two runs never enqueue the same attempt.
  */
-export async function enqueueDueWebhooks(env: Env, now: number): Promise<void> {
+export async function enqueueDueWebhooks({ env, db }: DatabaseRun, now: number): Promise<void> {
   const queue = env.WORKFLOW_QUEUE;
   if (!queue) throw new Error('the WORKFLOW_QUEUE binding is missing');
-  const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
   const due = await db
     .update(webhookDeliveries)
     .set({ nextAttemptAt: now + LEASE_MS, updatedAt: now })
@@ -87,7 +87,12 @@ export function liveSecrets(hook: { secret: string; previousSecret: string | nul
  * addresses refused, redirects not followed): 2xx is success, anything else (or no answer) a
  * failure, recorded with its status only, never the endpoint's answer.
  */
-export async function postMessage(policy: OutboundPolicy, hook: { url: string; secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null }, delivery: { id: string; payload: unknown }, now: number): Promise<AttemptResult> {
+export async function postMessage(
+  policy: OutboundPolicy,
+  hook: { url: string; secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
+  delivery: { id: string; payload: unknown },
+  now: number,
+): Promise<AttemptResult> {
   const body = JSON.stringify(delivery.payload);
   const headers = await signedHeaders(liveSecrets(hook, now), delivery.id, Math.floor(now / 1000), body);
   const res = await outboundPost(hook.url, { headers: { 'content-type': 'application/json', 'user-agent': 'nps-platform-webhooks/1', ...headers }, body, timeoutMs: TIMEOUT_MS }, policy);
@@ -115,7 +120,8 @@ export async function deliverWebhook(m: JobMessage, env: Env, now = Date.now()):
   const msg = m as WebhookMessage;
   if (typeof msg.tenantId !== 'string' || typeof msg.deliveryId !== 'string' || !Number.isInteger(msg.attempts)) throw new Error('malformed webhook.deliver message');
   const config = loadConfig(env);
-  const db = openDb(config.libsqlUrl, config.libsqlAuthToken);
+  const db = await dataPlane(config).forTenant(msg.tenantId, { write: true });
+  if (!db) return; // the tenant is gone: nothing left to deliver
   const where = and(eq(webhookDeliveries.tenantId, msg.tenantId), eq(webhookDeliveries.id, msg.deliveryId));
   const [[claimed], [row]] = await db.batch([
     db

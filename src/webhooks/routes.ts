@@ -84,7 +84,13 @@ const UpdateWebhook = z
   .strictObject({ events: events.optional(), active: z.boolean().optional() })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
   .openapi('UpdateWebhook');
-const DeliveryParams = IdParam.extend({ deliveryId: z.string().min(1).max(128).openapi({ param: { name: 'deliveryId', in: 'path' } }) });
+const DeliveryParams = IdParam.extend({
+  deliveryId: z
+    .string()
+    .min(1)
+    .max(128)
+    .openapi({ param: { name: 'deliveryId', in: 'path' } }),
+});
 const DeliveriesQuery = z.strictObject({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -93,7 +99,11 @@ const DeliveriesQuery = z.strictObject({
 async function ownHook(c: AppContext, id: string): Promise<Hook> {
   await requireTenantWide(c, 'webhook.manage', 'managing webhooks');
   const tenantId = c.get('actor').tenantId;
-  const [hook] = await c.get('db').select().from(webhooks).where(and(eq(webhooks.tenantId, tenantId), eq(webhooks.id, id)));
+  const [hook] = await c
+    .get('db')
+    .select()
+    .from(webhooks)
+    .where(and(eq(webhooks.tenantId, tenantId), eq(webhooks.id, id)));
   if (!hook) throw notFound('webhook');
   return hook;
 }
@@ -110,7 +120,15 @@ const routes = {
     request: { body: jsonBody(CreateWebhook) },
     responses: { 201: json(WithSecret, 'Created'), ...errors(...AUTHED, 422) },
   }),
-  list: createRoute({ tags, security, middleware: [authenticate] as const, method: 'get', path: '/api/v1/webhooks', summary: 'The endpoints (without secrets)', responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), 'Endpoints'), ...errors(...AUTHED) } }),
+  list: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/webhooks',
+    summary: 'The endpoints (without secrets)',
+    responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), 'Endpoints'), ...errors(...AUTHED) },
+  }),
   update: createRoute({
     tags,
     security,
@@ -174,13 +192,29 @@ export const webhookRoutes = createRouter()
     assertOutbound({ 'body.url': body.url }, outboundPolicy(c.get('config')));
     const db = c.get('db');
     const now = Date.now();
-    const hook: Hook = { id: newId('whk'), tenantId: c.get('actor').tenantId, url: body.url, events: body.events, secret: newWebhookSecret(), previousSecret: null, previousSecretExpiresAt: null, active: true, createdAt: now, updatedAt: now };
+    const hook: Hook = {
+      id: newId('whk'),
+      tenantId: c.get('actor').tenantId,
+      url: body.url,
+      events: body.events,
+      secret: newWebhookSecret(),
+      previousSecret: null,
+      previousSecretExpiresAt: null,
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    };
     await commit(db, [db.insert(webhooks).values(hook), ...(await audit(c, { action: 'webhook.create', targetType: 'webhook', targetId: hook.id, after: presentHook(hook) }))]);
     return c.json({ ...presentHook(hook), secret: hook.secret }, 201);
   })
   .openapi(routes.list, async (c) => {
     await requireTenantWide(c, 'webhook.manage', 'managing webhooks');
-    const rows = await c.get('db').select().from(webhooks).where(eq(webhooks.tenantId, c.get('actor').tenantId)).orderBy(webhooks.createdAt, webhooks.id);
+    const rows = await c
+      .get('db')
+      .select()
+      .from(webhooks)
+      .where(eq(webhooks.tenantId, c.get('actor').tenantId))
+      .orderBy(webhooks.createdAt, webhooks.id);
     return c.json({ items: rows.map(presentHook) }, 200);
   })
   .openapi(routes.update, async (c) => {
@@ -190,7 +224,10 @@ export const webhookRoutes = createRouter()
     const now = Date.now();
     const after: Hook = { ...hook, events: patch.events ?? hook.events, active: patch.active ?? hook.active, updatedAt: now };
     await commit(db, [
-      db.update(webhooks).set({ events: after.events, active: after.active, updatedAt: now }).where(and(eq(webhooks.tenantId, hook.tenantId), eq(webhooks.id, hook.id))),
+      db
+        .update(webhooks)
+        .set({ events: after.events, active: after.active, updatedAt: now })
+        .where(and(eq(webhooks.tenantId, hook.tenantId), eq(webhooks.id, hook.id))),
       ...(await audit(c, { action: 'webhook.update', targetType: 'webhook', targetId: hook.id, before: presentHook(hook), after: presentHook(after), details: { changed: Object.keys(patch) } })),
     ]);
     return c.json(presentHook(after), 200);

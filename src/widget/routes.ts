@@ -4,6 +4,8 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createRouter, type AppContext, type AppEnv } from '../lib/create-app';
 import { WIDGET_SCRIPT } from './script';
+import { bindTenant } from '../lib/tenant-db';
+import { widgetKeyTenant } from '../settings/settings';
 import { SessionBody, widgetSession } from './session';
 
 function jsonError(c: AppContext, status: ContentfulStatusCode, code: string, message: string, details?: unknown) {
@@ -26,10 +28,7 @@ widgetRoutes.get('/widget.js', (c) => {
 });
 
 widgetRoutes.use('/w/*', cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['content-type'], maxAge: 600 }));
-widgetRoutes.use(
-  '/w/*',
-  bodyLimit({ maxSize: 4096, onError: (c: Context<AppEnv>) => jsonError(c, 413, 'PAYLOAD_TOO_LARGE', 'the request body exceeds 4096 bytes') }),
-);
+widgetRoutes.use('/w/*', bodyLimit({ maxSize: 4096, onError: (c: Context<AppEnv>) => jsonError(c, 413, 'PAYLOAD_TOO_LARGE', 'the request body exceeds 4096 bytes') }));
 
 widgetRoutes.post('/w/session', async (c) => {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
@@ -42,10 +41,20 @@ widgetRoutes.post('/w/session', async (c) => {
   }
   const parsed = SessionBody.safeParse(raw);
   if (!parsed.success) {
-    return jsonError(c, 400, 'VALIDATION_FAILED', 'the request is not valid', parsed.error.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })));
+    return jsonError(
+      c,
+      400,
+      'VALIDATION_FAILED',
+      'the request is not valid',
+      parsed.error.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })),
+    );
   }
   c.header('cache-control', 'no-store');
-  const out = await widgetSession(c.get('db'), c.get('config'), parsed.data, c.req.header('accept-language') ?? null, Date.now());
+  // The key names its tenant (wpk_<tenant>_…), and so its database: no directory read, no scan.
+  const keyTenant = widgetKeyTenant(parsed.data.publicKey);
+  const db = keyTenant ? await bindTenant(c, keyTenant) : null;
+  if (!db) return jsonError(c, 401, 'UNAUTHORIZED', 'the widget key or the user signature is not valid');
+  const out = await widgetSession(db, c.get('config'), parsed.data, c.req.header('accept-language') ?? null, Date.now());
   switch (out.kind) {
     case 'unauthorized':
       return jsonError(c, 401, 'UNAUTHORIZED', 'the widget key or the user signature is not valid');

@@ -7,7 +7,7 @@ import { newId } from '../lib/ids';
 import { commentQuestion } from '../responses/answers';
 import { signFormState } from '../responses/form-state';
 import { SettingsSchema } from '../settings/settings';
-import { widgetKeyTenant } from '../settings/routes';
+import { widgetKeyTenant } from '../settings/settings';
 import { surveyText } from '../survey-page/render';
 import { STRINGS, stringsLocale } from '../survey-page/strings';
 import { CATEGORIES, chooseLocale, direction, type Definition } from '../surveys/definition';
@@ -18,7 +18,12 @@ const DAY = 24 * 60 * 60 * 1000;
 export const RESUME_MS = 60 * 60 * 1000;
 
 // No line breaks: the signed message joins the fields with them (widgetMessage).
-const field = (max: number) => z.string().min(1).max(max).regex(/^[^\r\n]*$/, 'no line breaks');
+const field = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\r\n]*$/, 'no line breaks');
 
 export const SessionBody = z.strictObject({
   publicKey: z.string().min(1).max(200),
@@ -85,7 +90,15 @@ export async function widgetSession(db: Db, config: Config, body: SessionRequest
 
   const [[tp], [contact], [unit], [resumable], [recentInvitation], [recentAnswer]] = await db.batch([
     db
-      .select({ id: touchpoints.id, active: touchpoints.active, channels: touchpoints.channels, surveyId: touchpoints.surveyId, defaultLocale: surveys.defaultLocale, version: surveyVersions.version, definition: surveyVersions.definition })
+      .select({
+        id: touchpoints.id,
+        active: touchpoints.active,
+        channels: touchpoints.channels,
+        surveyId: touchpoints.surveyId,
+        defaultLocale: surveys.defaultLocale,
+        version: surveyVersions.version,
+        definition: surveyVersions.definition,
+      })
       .from(touchpoints)
       .innerJoin(surveys, and(eq(surveys.tenantId, touchpoints.tenantId), eq(surveys.id, touchpoints.surveyId)))
       .leftJoin(surveyVersions, and(eq(surveyVersions.tenantId, touchpoints.tenantId), eq(surveyVersions.surveyId, touchpoints.surveyId), eq(surveyVersions.version, surveys.publishedVersion)))
@@ -154,7 +167,9 @@ export async function widgetSession(db: Db, config: Config, body: SessionRequest
       .insert(contacts)
       .values({ id: newId('con'), tenantId, externalId: body.userId, createdAt: now, updatedAt: now })
       .onConflictDoNothing({ target: [contacts.tenantId, contacts.externalId] }),
-    db.all<{ id: string }>(sql`insert into invitations (id, tenant_id, contact_id, unit_id, touchpoint_id, survey_id, survey_version, channel, locale, status, source, due_at, sent_at, attempts, expires_at, created_at, updated_at)
+    db.all<{
+      id: string;
+    }>(sql`insert into invitations (id, tenant_id, contact_id, unit_id, touchpoint_id, survey_id, survey_version, channel, locale, status, source, due_at, sent_at, attempts, expires_at, created_at, updated_at)
       select ${id}, c.tenant_id, c.id, ${unit.id}, ${tp.id}, ${tp.surveyId}, ${tp.version}, 'in_app', ${locale}, 'sent', ${`widget:${body.userId}`}, ${now}, ${now}, 0, ${expiresAt}, ${now}, ${now}
       from contacts c
       where c.tenant_id = ${tenantId} and c.external_id = ${body.userId} and c.opted_out_at is null
@@ -180,8 +195,6 @@ function texts(def: Definition, defaultLocale: string, locale: string) {
     thanks: t('page.thanks'),
     saved: s.saved,
     close: s.close,
-    comment: comment
-      ? Object.fromEntries(CATEGORIES.filter((c) => !comment.showIf || comment.showIf.categories.includes(c)).map((c) => [c, t(`${comment.id}.label.${c}`)]))
-      : null,
+    comment: comment ? Object.fromEntries(CATEGORIES.filter((c) => !comment.showIf || comment.showIf.categories.includes(c)).map((c) => [c, t(`${comment.id}.label.${c}`)])) : null,
   };
 }

@@ -40,10 +40,12 @@ export async function axeViolations(page: Page, options: { iframes?: boolean } =
 }
 
 /** A suite's check: axe-core finds no serious or critical violation, then a screenshot `<prefix>-<name>.png`. */
-export const axeCheck = (prefix: string, options: { iframes?: boolean } = {}) => async (page: Page, name: string) => {
-  expect(await axeViolations(page, options), `${name}: axe violations`).toEqual([]);
-  await shot(page, `${prefix}-${name}`);
-};
+export const axeCheck =
+  (prefix: string, options: { iframes?: boolean } = {}) =>
+  async (page: Page, name: string) => {
+    expect(await axeViolations(page, options), `${name}: axe violations`).toEqual([]);
+    await shot(page, `${prefix}-${name}`);
+  };
 
 /** No sideways scrolling at the context's width. */
 export async function expectFits(page: Page) {

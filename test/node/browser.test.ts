@@ -55,9 +55,42 @@ const MULTI_DEFINITION = {
     { id: 'reason', type: 'comment' },
   ],
   translations: {
-    en: texts({ title: 'Your visit', submit: 'Send', thanks: 'Thank you!', expired: 'Closed.', question: 'How likely are you to recommend our service?', low: 'Not at all likely', high: 'Extremely likely', detractor: 'What went wrong?', passive: 'What would make it a 10?', promoter: 'What did you like most?' }),
-    de: texts({ title: 'Ihr Besuch', submit: 'Senden', thanks: 'Vielen Dank!', expired: 'Beendet.', question: 'Wie wahrscheinlich empfehlen Sie unseren Service weiter?', low: 'Überhaupt nicht wahrscheinlich', high: 'Äußerst wahrscheinlich', detractor: 'Was ist schiefgelaufen?', passive: 'Was fehlt zur 10?', promoter: 'Was hat Ihnen gefallen?' }),
-    ar: texts({ title: 'زيارتك', submit: 'إرسال', thanks: 'شكرًا لك!', expired: 'مغلق.', question: 'ما مدى احتمال أن توصي بخدمتنا؟', low: 'غير محتمل على الإطلاق', high: 'محتمل للغاية', detractor: 'ما الذي حدث بشكل خاطئ؟', passive: 'ما الذي يجعلها 10؟', promoter: 'ما الذي أعجبك أكثر؟' }),
+    en: texts({
+      title: 'Your visit',
+      submit: 'Send',
+      thanks: 'Thank you!',
+      expired: 'Closed.',
+      question: 'How likely are you to recommend our service?',
+      low: 'Not at all likely',
+      high: 'Extremely likely',
+      detractor: 'What went wrong?',
+      passive: 'What would make it a 10?',
+      promoter: 'What did you like most?',
+    }),
+    de: texts({
+      title: 'Ihr Besuch',
+      submit: 'Senden',
+      thanks: 'Vielen Dank!',
+      expired: 'Beendet.',
+      question: 'Wie wahrscheinlich empfehlen Sie unseren Service weiter?',
+      low: 'Überhaupt nicht wahrscheinlich',
+      high: 'Äußerst wahrscheinlich',
+      detractor: 'Was ist schiefgelaufen?',
+      passive: 'Was fehlt zur 10?',
+      promoter: 'Was hat Ihnen gefallen?',
+    }),
+    ar: texts({
+      title: 'زيارتك',
+      submit: 'إرسال',
+      thanks: 'شكرًا لك!',
+      expired: 'مغلق.',
+      question: 'ما مدى احتمال أن توصي بخدمتنا؟',
+      low: 'غير محتمل على الإطلاق',
+      high: 'محتمل للغاية',
+      detractor: 'ما الذي حدث بشكل خاطئ؟',
+      passive: 'ما الذي يجعلها 10؟',
+      promoter: 'ما الذي أعجبك أكثر؟',
+    }),
   },
 };
 
@@ -66,13 +99,23 @@ beforeAll(async () => {
   base = stack.base;
   db = openDb(stack.libsqlUrl);
 
-  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }) });
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@acme.test', password: DEMO_PASSWORD }),
+  });
   const session = (await login.json()) as { token: string; tenant: { id: string } };
   adminToken = session.token;
   tenantId = session.tenant.id;
-  const [unit] = await db.select({ id: units.id }).from(units).where(and(eq(units.tenantId, tenantId), eq(units.name, 'Berlin')));
+  const [unit] = await db
+    .select({ id: units.id })
+    .from(units)
+    .where(and(eq(units.tenantId, tenantId), eq(units.name, 'Berlin')));
   berlin = unit!.id;
-  const [tp] = await db.select({ id: touchpoints.id, surveyId: touchpoints.surveyId }).from(touchpoints).where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, 'support-resolution')));
+  const [tp] = await db
+    .select({ id: touchpoints.id, surveyId: touchpoints.surveyId })
+    .from(touchpoints)
+    .where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, 'support-resolution')));
   demo = { touchpointId: tp!.id, surveyId: tp!.surveyId };
 
   // The three-language survey and its touchpoint, through the API as an admin would.
@@ -95,14 +138,32 @@ afterAll(async () => {
 async function invitationLink(): Promise<{ id: string; url: string }> {
   const id = newId('inv');
   const now = Date.now();
-  await db.insert(invitations).values({ id, tenantId, unitId: berlin, touchpointId: demo.touchpointId, surveyId: demo.surveyId, surveyVersion: 1, channel: 'email', status: 'sent', source: `browser-test:${id}`, dueAt: now, sentAt: now, expiresAt: now + 7 * 86_400_000, createdAt: now, updatedAt: now });
+  await db.insert(invitations).values({
+    id,
+    tenantId,
+    unitId: berlin,
+    touchpointId: demo.touchpointId,
+    surveyId: demo.surveyId,
+    surveyVersion: 1,
+    channel: 'email',
+    status: 'sent',
+    source: `browser-test:${id}`,
+    dueAt: now,
+    sentAt: now,
+    expiresAt: now + 7 * 86_400_000,
+    createdAt: now,
+    updatedAt: now,
+  });
   const inv = await api('GET', `/api/v1/invitations/${id}`);
   expect(inv.link).toMatch(new RegExp(`^${base}/s/`));
   return { id, url: inv.link };
 }
 
 async function responseOfInvitation(invitationId: string) {
-  const [row] = await db.select().from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.invitationId, invitationId)));
+  const [row] = await db
+    .select()
+    .from(responses)
+    .where(and(eq(responses.tenantId, tenantId), eq(responses.invitationId, invitationId)));
   return row;
 }
 
@@ -217,7 +278,14 @@ describe('the hosted survey page in Chromium', () => {
     await page.getByRole('heading', { name: 'Vielen Dank für Ihr Feedback.' }).waitFor();
     await shot(page, 'de-nojs-3-thanks');
     const row = await responseOfInvitation(inv.id);
-    expect(await api('GET', `/api/v1/responses/${row!.id}`)).toMatchObject({ score: 3, category: 'detractor', comment: 'Der Techniker kam zwei Tage zu spät.', locale: 'de', qualityFlags: [], counted: true });
+    expect(await api('GET', `/api/v1/responses/${row!.id}`)).toMatchObject({
+      score: 3,
+      category: 'detractor',
+      comment: 'Der Techniker kam zwei Tage zu spät.',
+      locale: 'de',
+      qualityFlags: [],
+      counted: true,
+    });
     await context.close();
 
     // The same pages with scripts on, for axe: page two (the comment is missing) and the thank-you.
@@ -257,12 +325,15 @@ describe('the hosted survey page in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'شكرًا لك!' }).waitFor();
     await shot(page, 'ar-rtl-2-thanks');
-    const [row] = await db.select().from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.touchpointId, multi.touchpointId), eq(responses.channel, 'link')));
+    const [row] = await db
+      .select()
+      .from(responses)
+      .where(and(eq(responses.tenantId, tenantId), eq(responses.touchpointId, multi.touchpointId), eq(responses.channel, 'link')));
     expect(row).toMatchObject({ invitationId: null, score: 7, comment: 'أسرع من فضلك', locale: 'ar', qualityFlags: [], counted: true, unitId: berlin });
     await context.close();
   }, 60_000);
 
-  it('a link that was tampered with gets a friendly page, in the browser\'s language', async () => {
+  it("a link that was tampered with gets a friendly page, in the browser's language", async () => {
     const inv = await invitationLink();
     const context = await browser.newContext({ ...PHONE, locale: 'de-DE', bypassCSP: true });
     const page = await context.newPage();
@@ -299,7 +370,10 @@ describe('the widget in a host page', () => {
   afterAll(() => new Promise<void>((resolve) => (host ? host.close(() => resolve()) : resolve())));
 
   const inWidget = (page: Page, selector: string) => page.locator('[data-nps-widget]').locator(selector);
-  const widgetFocus = (page: Page) => page.evaluate(() => document.querySelector('[data-nps-widget]')?.shadowRoot?.activeElement?.getAttribute('id') ?? document.querySelector('[data-nps-widget]')?.shadowRoot?.activeElement?.className ?? null);
+  const widgetFocus = (page: Page) =>
+    page.evaluate(
+      () => document.querySelector('[data-nps-widget]')?.shadowRoot?.activeElement?.getAttribute('id') ?? document.querySelector('[data-nps-widget]')?.shadowRoot?.activeElement?.className ?? null,
+    );
 
   it('shows once, is answered by keyboard from another origin, then the fatigue rule hides it', async () => {
     const context = await browser.newContext({ ...PHONE, locale: 'en-GB' });
@@ -333,7 +407,10 @@ describe('the widget in a host page', () => {
     await inWidget(page, 'p[role="status"]').getByText('Thank you!', { exact: true }).waitFor();
     await shot(page, 'widget-3-thanks');
 
-    const [inv] = await db.select().from(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.source, `widget:${userId}`)));
+    const [inv] = await db
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, tenantId), eq(invitations.source, `widget:${userId}`)));
     expect(inv).toMatchObject({ channel: 'in_app', unitId: berlin, touchpointId: multi.touchpointId, status: 'answered' });
     expect(await responseOfInvitation(inv!.id)).toMatchObject({ channel: 'in_app', score: 10, comment: 'Booking a visit in the portal', qualityFlags: [], counted: true });
     await context.close();
@@ -348,6 +425,11 @@ describe('the widget in a host page', () => {
     expect(await next.locator('[data-nps-widget]').count()).toBe(0);
     await shot(next, 'widget-4-fatigue');
     await later.close();
-    expect(await db.select().from(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.source, `widget:${userId}`)))).toHaveLength(1);
+    expect(
+      await db
+        .select()
+        .from(invitations)
+        .where(and(eq(invitations.tenantId, tenantId), eq(invitations.source, `widget:${userId}`))),
+    ).toHaveLength(1);
   }, 60_000);
 });

@@ -105,10 +105,7 @@ describe('statements', () => {
   it('round-trips blobs given as Uint8Array or ArrayBuffer', async () => {
     await db.execute('CREATE TABLE bin (b BLOB)');
     const blobs = [new Uint8Array([0]), new Uint8Array([255, 0]), new Uint8Array([1, 2, 3]), new Uint8Array(0)];
-    await db.batch([
-      ...blobs.map((b) => ({ sql: 'INSERT INTO bin VALUES (?)', args: [b] })),
-      { sql: 'INSERT INTO bin VALUES (?)', args: [new Uint8Array([9, 8, 7, 6]).buffer] },
-    ]);
+    await db.batch([...blobs.map((b) => ({ sql: 'INSERT INTO bin VALUES (?)', args: [b] })), { sql: 'INSERT INTO bin VALUES (?)', args: [new Uint8Array([9, 8, 7, 6]).buffer] }]);
     const rs = await db.execute('SELECT b, typeof(b) AS t, hex(b) AS h FROM bin ORDER BY rowid');
     expect(rs.rows.map((r) => r.t)).toEqual(['blob', 'blob', 'blob', 'blob', 'blob']);
     expect(rs.rows.map((r) => r.h)).toEqual(['00', 'FF00', '010203', '', '09080706']);
@@ -184,11 +181,7 @@ describe('errors', () => {
   });
 
   it('reports constraint violations with the primary code SQLITE_CONSTRAINT', async () => {
-    await expectCode(
-      db.execute("INSERT INTO child (email) VALUES ('taken@example.com')"),
-      'SQLITE_CONSTRAINT',
-      /SQLite error: UNIQUE constraint failed: child\.email/,
-    );
+    await expectCode(db.execute("INSERT INTO child (email) VALUES ('taken@example.com')"), 'SQLITE_CONSTRAINT', /SQLite error: UNIQUE constraint failed: child\.email/);
     await expectCode(db.execute('INSERT INTO child (name) VALUES (NULL)'), 'SQLITE_CONSTRAINT', /NOT NULL constraint failed: child\.name/);
     await expectCode(db.execute('INSERT INTO child (parent_id) VALUES (42)'), 'SQLITE_CONSTRAINT', /FOREIGN KEY constraint failed/);
     await expectCode(db.execute('INSERT INTO child (age) VALUES (-1)'), 'SQLITE_CONSTRAINT', /CHECK constraint failed: age >= 0/);
@@ -216,14 +209,7 @@ describe('batches and transactions', () => {
   });
 
   it('applies a successful batch and returns each result', async () => {
-    const results = await db.batch(
-      [
-        "INSERT INTO account VALUES ('alice', 10)",
-        "INSERT INTO account VALUES ('bob', 20)",
-        'SELECT sum(balance) AS total FROM account',
-      ],
-      'write',
-    );
+    const results = await db.batch(["INSERT INTO account VALUES ('alice', 10)", "INSERT INTO account VALUES ('bob', 20)", 'SELECT sum(balance) AS total FROM account'], 'write');
     expect(results.map((r) => r.rowsAffected)).toEqual([1, 1, 0]);
     expect(results[2]!.rows[0]!.total).toBe(30);
   });
@@ -456,14 +442,17 @@ describe('table scans (flagScans)', () => {
     try {
       await client.batch(['create table t (id text primary key, tenant_id text, due integer)', 'create index t_tenant_due on t (tenant_id, due)', 'create table tiny (id text)'], 'write');
       // Writes explained inside a transaction: it still commits.
-      await client.batch([
-        { sql: 'insert into t values (?, ?, ?)', args: ['a', 'ten', 1] },
-        { sql: 'update t set due = ? where due < ?', args: [2, 5] },
-        { sql: 'delete from t where tenant_id = ? and due < ?', args: ['x', 0] },
-      ], 'write');
+      await client.batch(
+        [
+          { sql: 'insert into t values (?, ?, ?)', args: ['a', 'ten', 1] },
+          { sql: 'update t set due = ? where due < ?', args: [2, 5] },
+          { sql: 'delete from t where tenant_id = ? and due < ?', args: ['x', 0] },
+        ],
+        'write',
+      );
       await client.execute({ sql: 'select r.id from t r where r.due < ?', args: [3] });
       await client.execute({ sql: 'with c as (select id from t where tenant_id = ?) select c.id from c', args: ['ten'] });
-      await client.execute({ sql: "select value from json_each(?)", args: ['[1,2]'] });
+      await client.execute({ sql: 'select value from json_each(?)', args: ['[1,2]'] });
       await client.execute('select id from tiny');
       const res = (await (await fetch(`${watched.url}/scans`)).json()) as { scans: { sql: string; tables: string[] }[] };
       expect(res.scans.map((s) => [s.tables, s.sql])).toEqual([

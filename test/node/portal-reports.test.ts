@@ -40,10 +40,26 @@ beforeAll(async () => {
   await api('PATCH', '/api/v1/settings', { minResponses: 3 });
   const tenantId = (await api('GET', '/api/v1/me')).tenant.id as string;
   const db = openDb(stack.libsqlUrl);
-  const [tp] = await db.select().from(touchpoints).where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, 'support-resolution')));
+  const [tp] = await db
+    .select()
+    .from(touchpoints)
+    .where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, 'support-resolution')));
   const at = Date.now() - 2 * 86_400_000;
   const rows = Object.entries(ANSWERS).flatMap(([unit, scores]) =>
-    scores.map((score) => ({ id: newId('rsp'), tenantId, touchpointId: tp!.id, unitId: unitIds[unit]!, surveyId: tp!.surveyId, surveyVersion: 1, channel: 'link' as const, locale: 'en', score, counted: true, createdAt: at, updatedAt: at })),
+    scores.map((score) => ({
+      id: newId('rsp'),
+      tenantId,
+      touchpointId: tp!.id,
+      unitId: unitIds[unit]!,
+      surveyId: tp!.surveyId,
+      surveyVersion: 1,
+      channel: 'link' as const,
+      locale: 'en',
+      score,
+      counted: true,
+      createdAt: at,
+      updatedAt: at,
+    })),
   );
   await db.insert(responses).values(rows);
 
@@ -120,7 +136,12 @@ describe('saved reports and vendor scorecards in the portal', () => {
     expect(csv).toBe(exported);
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe('key,period,nps,n,promoters,passives,detractors,ci_low,ci_high,ci_level,effective_n,suppressed,suppressed_reason,delta_points,delta_p');
-    const byKey = Object.fromEntries(lines.slice(1).map((l) => l.split(',')).map((f) => [f[0], { n: f[3], promoters: f[4], detractors: f[6], suppressed: f[11] }]));
+    const byKey = Object.fromEntries(
+      lines
+        .slice(1)
+        .map((l) => l.split(','))
+        .map((f) => [f[0], { n: f[3], promoters: f[4], detractors: f[6], suppressed: f[11] }]),
+    );
     expect(byKey).toEqual({ [unitIds.Berlin!]: { n: '4', promoters: '3', detractors: '1', suppressed: 'false' }, [unitIds.Paris!]: { n: '2', promoters: '1', detractors: '1', suppressed: 'true' } });
     expect(errors).toEqual([]);
     await context.close();
@@ -162,7 +183,10 @@ describe('saved reports and vendor scorecards in the portal', () => {
     // Golden: NPS (2 − 1) / 3 · 100 = 33.3; only the NPS component has data: (33.3 + 100) / 2 = 66.7.
     expect((await page.getByTestId('composite').textContent())?.trim()).toBe('66.7');
     expect(await page.locator('.card', { hasText: 'NPS (6 months)' }).textContent()).toContain('33.3');
-    const components = await page.locator('table', { hasText: 'Composite components' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent?.trim())));
+    const components = await page
+      .locator('table', { hasText: 'Composite components' })
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent?.trim())));
     expect(components).toEqual([
       ['NPS, as (NPS + 100) / 2', '66.7', '3'],
       ['Cases contacted within target', '—', '1'],

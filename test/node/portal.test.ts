@@ -5,6 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
 import { openDb } from '../../src/db/client';
+import { openDirectory } from '../../src/db/directory';
+import { registerTenant } from '../../src/tenancy/directory-entry';
 import { createTenant } from '../../src/org/tenants';
 import { ROOT } from '../../scripts/local-stack';
 import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor } from './browser-kit';
@@ -81,7 +83,13 @@ describe('the portal in Chromium', () => {
     for (const name of ['EMEA', 'Americas', 'FastFix', 'QuickServe']) expect(await byUnit.getByRole('rowheader', { name }).count()).toBe(1);
     expect(await byUnit.locator('tbody tr').count()).toBe(4);
     // The 0–10 distribution: the answers seeded above, counted per score here.
-    const perScore = Array.from({ length: 11 }, (_, score) => Object.values(ANSWERS).flat().filter((a) => a.score === score).length);
+    const perScore = Array.from(
+      { length: 11 },
+      (_, score) =>
+        Object.values(ANSWERS)
+          .flat()
+          .filter((a) => a.score === score).length,
+    );
     const dist = page.locator('table', { hasText: 'Answers per score' });
     expect(await dist.locator('tbody td').allTextContents()).toEqual(perScore.map(String));
     await check(page, 'admin-dashboard');
@@ -276,6 +284,7 @@ describe('the portal in Chromium', () => {
   it('a person with the same password in two tenants picks one after signing in', async () => {
     // FastFix's engineer also works for another customer of the platform, with the same password.
     const other = await createTenant(openDb(stack.libsqlUrl), { name: 'Globex Services', adminEmail: 'vendor@fastfix.test', adminPassword: DEMO_PASSWORD });
+    await registerTenant(openDirectory(stack.directoryUrl), { id: other.tenantId, name: 'Globex Services', region: 'eu', databaseId: 'eu-shared-1', emails: [other.adminEmail] });
     const context = await browser.newContext(DESKTOP);
     const page = await context.newPage();
     await page.goto(`${base}/`);

@@ -8,8 +8,12 @@ import { ROOT } from '../../scripts/local-stack';
 export interface StartedStack {
   /** The Worker, e.g. http://127.0.0.1:19123. */
   base: string;
-  /** The local libSQL server of this stack. */
+  /** The demo tenant's data database (eu) of this stack. */
   libsqlUrl: string;
+  /** Its directory database. */
+  directoryUrl: string;
+  /** Its data folder (NPS_DATA_DIR): scripts run with it reach this stack. */
+  dataDir: string;
   /** Everything `npm start` printed so far. */
   output: () => string;
   /** Ctrl-C, as a person would; resolves with the exit code once every process is gone. */
@@ -55,6 +59,6 @@ export async function startStack(portBase: number, env: Record<string, string> =
     await stop();
     throw err;
   }
-  const state = JSON.parse(readFileSync(join(data, 'local-stack.json'), 'utf8')) as { libsqlUrl: string };
-  return { base: `http://127.0.0.1:${port}`, libsqlUrl: state.libsqlUrl, output: () => output, stop };
+  const state = JSON.parse(readFileSync(join(data, 'local-stack.json'), 'utf8')) as { libsqlUrl: string; directoryUrl: string };
+  return { base: `http://127.0.0.1:${port}`, libsqlUrl: state.libsqlUrl, directoryUrl: state.directoryUrl, dataDir: data, output: () => output, stop };
 }

@@ -20,7 +20,21 @@ async function answers(on: string, scores: number[]) {
   const [tp] = await d.select().from(touchpoints).where(eq(touchpoints.tenantId, t.tenantId));
   const at = Date.parse(`${on}T12:00:00Z`);
   await d.insert(responses).values(
-    scores.map((score, i) => ({ id: newId('rsp'), tenantId: t.tenantId, touchpointId: tp!.id, unitId: t.units.berlin!, surveyId: tp!.surveyId, surveyVersion: 1, channel: 'email' as const, locale: 'en', score, counted: true, answeredAt: at + i, createdAt: at + i, updatedAt: at + i })),
+    scores.map((score, i) => ({
+      id: newId('rsp'),
+      tenantId: t.tenantId,
+      touchpointId: tp!.id,
+      unitId: t.units.berlin!,
+      surveyId: tp!.surveyId,
+      surveyVersion: 1,
+      channel: 'email' as const,
+      locale: 'en',
+      score,
+      counted: true,
+      answeredAt: at + i,
+      createdAt: at + i,
+      updatedAt: at + i,
+    })),
   );
 }
 
@@ -33,7 +47,10 @@ beforeAll(async () => {
     d.insert(surveys).values({ id: surveyId, tenantId: t.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 1, createdAt: now, updatedAt: now }),
     d.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: t.tenantId, surveyId, version: 1, definition: standardSurvey('X'), createdAt: now }),
     d.insert(touchpoints).values({ id: newId('tp'), tenantId: t.tenantId, key: 'visit', name: 'Visit', kind: 'site_visit', surveyId, channels: ['email'], createdAt: now, updatedAt: now }),
-    d.update(tenants).set({ settings: { minResponses: 4 } }).where(eq(tenants.id, t.tenantId)),
+    d
+      .update(tenants)
+      .set({ settings: { minResponses: 4 } })
+      .where(eq(tenants.id, t.tenantId)),
   ]);
   // Before: 2 promoters, 2 detractors (NPS 0). After: 4 promoters, 1 passive (NPS 80). Another window: 2 answers (suppressed).
   await answers('2026-01-10', [10, 9, 3, 5]);

@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { newId } from '../../src/lib/ids';
 import worker from '../../src/worker';
 import { makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Significant-drop alerts through the real hourly cron. Rule (docs/alerts.md): the window is the
@@ -31,13 +30,31 @@ let tp2: { id: string; surveyId: string };
 let mail: ReturnType<typeof providerSpace>;
 
 async function answers(unit: keyof Fixture['units'], tp: { id: string; surveyId: string }, score: number, count: number, at: number) {
-  const rows = Array.from({ length: count }, (_, i) => ({ id: newId('rsp'), tenantId: t.tenantId, touchpointId: tp.id, unitId: t.units[unit]!, surveyId: tp.surveyId, surveyVersion: 1, channel: 'link' as const, locale: 'en', score, counted: true, createdAt: at + i * 1000, updatedAt: at }));
+  const rows = Array.from({ length: count }, (_, i) => ({
+    id: newId('rsp'),
+    tenantId: t.tenantId,
+    touchpointId: tp.id,
+    unitId: t.units[unit]!,
+    surveyId: tp.surveyId,
+    surveyVersion: 1,
+    channel: 'link' as const,
+    locale: 'en',
+    score,
+    counted: true,
+    createdAt: at + i * 1000,
+    updatedAt: at,
+  }));
   await db().insert(responses).values(rows);
 }
 
 const quiet = { send: async () => undefined, sendBatch: async () => undefined };
-const hourly = (at: number) => worker.scheduled(createScheduledController({ cron: '0 * * * *', scheduledTime: new Date(at) }), { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
-const alertsOf = (ruleId: string) => db().select().from(alerts).where(and(eq(alerts.tenantId, t.tenantId), eq(alerts.ruleId, ruleId))).orderBy(alerts.createdAt);
+const hourly = (at: number) => runCron('0 * * * *', at, { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
+const alertsOf = (ruleId: string) =>
+  db()
+    .select()
+    .from(alerts)
+    .where(and(eq(alerts.tenantId, t.tenantId), eq(alerts.ruleId, ruleId)))
+    .orderBy(alerts.createdAt);
 
 async function rule(body: Record<string, unknown>, token = t.tokens.admin) {
   const res = await call('POST', '/api/v1/alert-rules', { token, body });
@@ -49,14 +66,28 @@ beforeAll(async () => {
   t = await makeTenant('Alerts');
   [tp1, tp2] = [await makeTouchpoint(t.tenantId), await makeTouchpoint(t.tenantId)];
   mail = providerSpace();
-  await db().update(tenants).set({ settings: { email: { baseUrl: mail.url, apiKey: 'mail-key-alerts-0000', from: 'alerts@acme.test' } } }).where(eq(tenants.id, t.tenantId));
+  await db()
+    .update(tenants)
+    .set({ settings: { email: { baseUrl: mail.url, apiKey: 'mail-key-alerts-0000', from: 'alerts@acme.test' } } })
+    .where(eq(tenants.id, t.tenantId));
 });
 
 describe('alert rules API', () => {
   it('creates a rule with the defaults and lists it in reach', async () => {
     const res = await call('POST', '/api/v1/alert-rules', { token: t.tokens.admin, body: { unitId: t.units.americas } });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ unitId: t.units.americas, touchpointId: null, windowDays: 7, baselineDays: 28, baselineFrom: null, baselineTo: null, minDropPoints: 10, alpha: 0.05, minN: 30, active: true });
+    expect(res.body).toMatchObject({
+      unitId: t.units.americas,
+      touchpointId: null,
+      windowDays: 7,
+      baselineDays: 28,
+      baselineFrom: null,
+      baselineTo: null,
+      minDropPoints: 10,
+      alpha: 0.05,
+      minN: 30,
+      active: true,
+    });
     const fixed = await rule({ unitId: t.units.americas, baselineFrom: '2024-01-01', baselineTo: '2024-12-31', windowDays: 14 });
     expect((await call('GET', '/api/v1/alert-rules', { token: t.tokens.admin })).body.items.map((r: any) => r.id)).toEqual(expect.arrayContaining([res.body.id, fixed.id]));
     // The EMEA manager does not see Americas' rules; the New York manager does not either (a sibling's parent).
@@ -135,7 +166,10 @@ describe('evaluation (hourly cron)', () => {
     expect(e.p).toBeLessThan(0.0024);
 
     // The alert.raised event, queued in the same batch.
-    const events = await db().select().from(webhookDeliveries).where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.webhookId, hook.body.id)));
+    const events = await db()
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.webhookId, hook.body.id)));
     expect(events).toHaveLength(1);
     expect(events[0]!.payload).toMatchObject({ type: 'alert.raised', data: { alert: { id: a.id, ruleId: r.id, unitId: t.units.berlin, touchpointId: tp1.id } } });
     // Berlin's managers: the EMEA manager (a grant above Berlin), by email; nobody else.

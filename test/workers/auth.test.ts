@@ -68,7 +68,7 @@ describe('sign-in', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       user: { id: t.userIds.manager, email: t.email('manager'), name: 'manager' },
-      tenant: { id: t.tenantId, name: t.name },
+      tenant: { id: t.tenantId, name: t.name, region: 'eu' },
       grants: [{ unitId: t.units.emea, role: 'manager' }],
     });
   });
@@ -273,7 +273,9 @@ describe('cross-site requests with the session cookie', () => {
     }
     // Another body-less state change: the widget key stays as it was.
     const before = (await call('GET', '/api/v1/settings', { token: t.tokens.admin })).body;
-    const admin = (await call('POST', '/api/v1/auth/login', { body: { email: t.email('admin'), password: PASSWORD }, headers: { 'cf-connecting-ip': t.ip } })).headers.get('set-cookie')!.split(';')[0]!;
+    const admin = (await call('POST', '/api/v1/auth/login', { body: { email: t.email('admin'), password: PASSWORD }, headers: { 'cf-connecting-ip': t.ip } })).headers
+      .get('set-cookie')!
+      .split(';')[0]!;
     const rotate = await call('POST', '/api/v1/settings/widget-key', { headers: { cookie: admin, 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' } });
     expect(rotate.status).toBe(403);
     expect((await call('GET', '/api/v1/settings', { token: t.tokens.admin })).body).toEqual(before);

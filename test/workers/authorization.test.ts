@@ -181,151 +181,215 @@ const matrix = (route: string, target: string, expected: (login: Login) => numbe
 
 // ---- Units: reads -------------------------------------------------------------------------
 
-matrix('GET /api/v1/units', 'the tree in reach', () => 200, async (login, expected) => {
-  const res = await call('GET', '/api/v1/units', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  const items = res.body.items as { id: string; path: string }[];
-  const fixtureIds = new Map(ALL_UNITS.map((k) => [U(k), k]));
-  const seen = items.filter((u) => fixtureIds.has(u.id)).map((u) => fixtureIds.get(u.id));
-  expect(seen.sort()).toEqual([...SEES[login]].sort());
-  // Units other cases created lie inside the reach too.
-  const reach = SEES[login].map((k) => t.paths[k]!.path);
-  for (const u of items) expect(reach.some((p) => u.path.startsWith(p)), `${u.id} is outside the reach`).toBe(true);
-});
+matrix(
+  'GET /api/v1/units',
+  'the tree in reach',
+  () => 200,
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/units', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    const items = res.body.items as { id: string; path: string }[];
+    const fixtureIds = new Map(ALL_UNITS.map((k) => [U(k), k]));
+    const seen = items.filter((u) => fixtureIds.has(u.id)).map((u) => fixtureIds.get(u.id));
+    expect(seen.sort()).toEqual([...SEES[login]].sort());
+    // Units other cases created lie inside the reach too.
+    const reach = SEES[login].map((k) => t.paths[k]!.path);
+    for (const u of items)
+      expect(
+        reach.some((p) => u.path.startsWith(p)),
+        `${u.id} is outside the reach`,
+      ).toBe(true);
+  },
+);
 
 for (const unit of ['root', 'emea', 'berlin', 'newYork', 'fastfix', 'quickserve'] as UnitKey[]) {
-  matrix('GET /api/v1/units/{id}', LABEL[unit], (login) => readStatus(login, unit), async (login, expected) => {
-    const res = await call('GET', `/api/v1/units/${U(unit)}`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-    if (expected === 200) {
-      expect(res.body).toMatchObject({ id: U(unit), path: t.paths[unit]!.path });
-    } else {
-      // Not disclosed: nothing of the unit in the answer.
-      expect(JSON.stringify(res.body)).not.toContain(t.paths[unit]!.path);
-    }
-  });
+  matrix(
+    'GET /api/v1/units/{id}',
+    LABEL[unit],
+    (login) => readStatus(login, unit),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/units/${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) {
+        expect(res.body).toMatchObject({ id: U(unit), path: t.paths[unit]!.path });
+      } else {
+        // Not disclosed: nothing of the unit in the answer.
+        expect(JSON.stringify(res.body)).not.toContain(t.paths[unit]!.path);
+      }
+    },
+  );
 }
 
 // ---- Units: writes ------------------------------------------------------------------------
 
 for (const parent of ['emea', 'quickserve'] as UnitKey[]) {
-  matrix('POST /api/v1/units', `under ${LABEL[parent]}`, (login) => writeStatus(login, parent, 201), async (login, expected) => {
-    const name = `New ${uniq()}`;
-    const before = await call('GET', `/api/v1/units?rootId=${U(parent)}`, { token: admin() });
-    const res = await call('POST', '/api/v1/units', { token: tokenOf(login), body: { name, kind: 'team', parentId: U(parent) } });
-    expectOutcome(res, expected);
-    if (expected === 201) {
-      expect(res.body).toMatchObject({ name, parentId: U(parent), path: `${t.paths[parent]!.path}${res.body.id}/` });
-      expect((await getUnit(res.body.id)).status).toBe(200);
-      await expectAudited(res, login, 'unit.create', res.body.id);
-    } else {
-      refused.push({ name: `${login} POST /api/v1/units`, requestId: res.headers.get('x-request-id')! });
-      const after = await call('GET', `/api/v1/units?rootId=${U(parent)}`, { token: admin() });
-      expect(after.body.items).toEqual(before.body.items);
-    }
-  });
+  matrix(
+    'POST /api/v1/units',
+    `under ${LABEL[parent]}`,
+    (login) => writeStatus(login, parent, 201),
+    async (login, expected) => {
+      const name = `New ${uniq()}`;
+      const before = await call('GET', `/api/v1/units?rootId=${U(parent)}`, { token: admin() });
+      const res = await call('POST', '/api/v1/units', { token: tokenOf(login), body: { name, kind: 'team', parentId: U(parent) } });
+      expectOutcome(res, expected);
+      if (expected === 201) {
+        expect(res.body).toMatchObject({ name, parentId: U(parent), path: `${t.paths[parent]!.path}${res.body.id}/` });
+        expect((await getUnit(res.body.id)).status).toBe(200);
+        await expectAudited(res, login, 'unit.create', res.body.id);
+      } else {
+        refused.push({ name: `${login} POST /api/v1/units`, requestId: res.headers.get('x-request-id')! });
+        const after = await call('GET', `/api/v1/units?rootId=${U(parent)}`, { token: admin() });
+        expect(after.body.items).toEqual(before.body.items);
+      }
+    },
+  );
 }
 
 for (const parent of ['berlin', 'quickserve'] as UnitKey[]) {
-  matrix('PATCH /api/v1/units/{id}', `a new unit in ${LABEL[parent]}`, (login) => writeStatus(login, parent, 200), async (login, expected) => {
-    const target = expected === 200 ? await newUnit(parent) : await sharedUnit(parent);
-    const res = await call('PATCH', `/api/v1/units/${target.id}`, { token: tokenOf(login), body: { name: `Renamed ${uniq()}`, timezone: 'Europe/Berlin' } });
-    if (expected !== 200) return expectUnitUnchanged(parent, res, expected, `${login} PATCH /api/v1/units/{id}`);
-    expectOutcome(res, expected);
-    const after = await getUnit(target.id);
-    expect(after.body).toMatchObject({ name: res.body.name, timezone: 'Europe/Berlin' });
-    expect(after.body.name).not.toBe(target.name);
-    await expectAudited(res, login, 'unit.update', target.id);
-  });
+  matrix(
+    'PATCH /api/v1/units/{id}',
+    `a new unit in ${LABEL[parent]}`,
+    (login) => writeStatus(login, parent, 200),
+    async (login, expected) => {
+      const target = expected === 200 ? await newUnit(parent) : await sharedUnit(parent);
+      const res = await call('PATCH', `/api/v1/units/${target.id}`, { token: tokenOf(login), body: { name: `Renamed ${uniq()}`, timezone: 'Europe/Berlin' } });
+      if (expected !== 200) return expectUnitUnchanged(parent, res, expected, `${login} PATCH /api/v1/units/{id}`);
+      expectOutcome(res, expected);
+      const after = await getUnit(target.id);
+      expect(after.body).toMatchObject({ name: res.body.name, timezone: 'Europe/Berlin' });
+      expect(after.body.name).not.toBe(target.name);
+      await expectAudited(res, login, 'unit.update', target.id);
+    },
+  );
 
-  matrix('DELETE /api/v1/units/{id}', `a new unit in ${LABEL[parent]}`, (login) => writeStatus(login, parent, 204), async (login, expected) => {
-    const target = expected === 204 ? await newUnit(parent) : await sharedUnit(parent);
-    const res = await call('DELETE', `/api/v1/units/${target.id}`, { token: tokenOf(login) });
-    if (expected !== 204) return expectUnitUnchanged(parent, res, expected, `${login} DELETE /api/v1/units/{id}`);
-    expectOutcome(res, expected);
-    expect((await getUnit(target.id)).status).toBe(404);
-    await expectAudited(res, login, 'unit.delete', target.id);
-  });
+  matrix(
+    'DELETE /api/v1/units/{id}',
+    `a new unit in ${LABEL[parent]}`,
+    (login) => writeStatus(login, parent, 204),
+    async (login, expected) => {
+      const target = expected === 204 ? await newUnit(parent) : await sharedUnit(parent);
+      const res = await call('DELETE', `/api/v1/units/${target.id}`, { token: tokenOf(login) });
+      if (expected !== 204) return expectUnitUnchanged(parent, res, expected, `${login} DELETE /api/v1/units/{id}`);
+      expectOutcome(res, expected);
+      expect((await getUnit(target.id)).status).toBe(404);
+      await expectAudited(res, login, 'unit.delete', target.id);
+    },
+  );
 }
 
 // ---- Users and grants (tenant-wide) -------------------------------------------------------
 
-matrix('GET /api/v1/users', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const res = await call('GET', '/api/v1/users', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(res.body.items.map((u: any) => u.id)).toEqual(expect.arrayContaining(LOGINS.map((l) => t.userIds[l])));
-  else expect(JSON.stringify(res.body)).not.toContain(bystander.email);
-});
+matrix(
+  'GET /api/v1/users',
+  'the tenant',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/users', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body.items.map((u: any) => u.id)).toEqual(expect.arrayContaining(LOGINS.map((l) => t.userIds[l])));
+    else expect(JSON.stringify(res.body)).not.toContain(bystander.email);
+  },
+);
 
-matrix('POST /api/v1/users', 'an admin on the root', (login) => tenantStatus(login, 201), async (login, expected) => {
-  const email = `new.${uniq()}@authz.test`;
-  const res = await call('POST', '/api/v1/users', { token: tokenOf(login), body: { email, password: 'a-long-password-1', grants: [{ unitId: U('root'), role: 'admin' }] } });
-  expectOutcome(res, expected);
-  const listed = (await call('GET', '/api/v1/users', { token: admin() })).body.items.filter((u: any) => u.email === email);
-  if (expected === 201) {
-    expect(listed).toEqual([expect.objectContaining({ id: res.body.id, grants: [{ unitId: U('root'), role: 'admin' }] })]);
-    await expectAudited(res, login, 'user.create', res.body.id);
-  } else {
-    refused.push({ name: `${login} POST /api/v1/users`, requestId: res.headers.get('x-request-id')! });
-    expect(listed).toEqual([]);
-  }
-});
+matrix(
+  'POST /api/v1/users',
+  'an admin on the root',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const email = `new.${uniq()}@authz.test`;
+    const res = await call('POST', '/api/v1/users', { token: tokenOf(login), body: { email, password: 'a-long-password-1', grants: [{ unitId: U('root'), role: 'admin' }] } });
+    expectOutcome(res, expected);
+    const listed = (await call('GET', '/api/v1/users', { token: admin() })).body.items.filter((u: any) => u.email === email);
+    if (expected === 201) {
+      expect(listed).toEqual([expect.objectContaining({ id: res.body.id, grants: [{ unitId: U('root'), role: 'admin' }] })]);
+      await expectAudited(res, login, 'user.create', res.body.id);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/users`, requestId: res.headers.get('x-request-id')! });
+      expect(listed).toEqual([]);
+    }
+  },
+);
 
-matrix('GET /api/v1/users/{id}', 'a user', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const res = await call('GET', `/api/v1/users/${bystander.id}`, { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(res.body).toMatchObject({ id: bystander.id, email: bystander.email });
-  else expect(JSON.stringify(res.body)).not.toContain(bystander.email);
-});
+matrix(
+  'GET /api/v1/users/{id}',
+  'a user',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/users/${bystander.id}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toMatchObject({ id: bystander.id, email: bystander.email });
+    else expect(JSON.stringify(res.body)).not.toContain(bystander.email);
+  },
+);
 
-matrix('PATCH /api/v1/users/{id}', 'rename and disable a user', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const target = expected === 200 ? await newUser() : bystander;
-  const res = await call('PATCH', `/api/v1/users/${target.id}`, { token: tokenOf(login), body: { name: `Renamed ${uniq()}`, status: 'disabled' } });
-  if (expected !== 200) return expectBystanderUnchanged(res, expected, `${login} PATCH /api/v1/users/{id}`);
-  expectOutcome(res, expected);
-  expect((await getUser(target.id)).body).toMatchObject({ name: res.body.name, status: 'disabled' });
-  await expectAudited(res, login, 'user.update', target.id);
-});
+matrix(
+  'PATCH /api/v1/users/{id}',
+  'rename and disable a user',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const target = expected === 200 ? await newUser() : bystander;
+    const res = await call('PATCH', `/api/v1/users/${target.id}`, { token: tokenOf(login), body: { name: `Renamed ${uniq()}`, status: 'disabled' } });
+    if (expected !== 200) return expectBystanderUnchanged(res, expected, `${login} PATCH /api/v1/users/{id}`);
+    expectOutcome(res, expected);
+    expect((await getUser(target.id)).body).toMatchObject({ name: res.body.name, status: 'disabled' });
+    await expectAudited(res, login, 'user.update', target.id);
+  },
+);
 
-matrix('PUT /api/v1/users/{id}/grants/{unitId}', 'admin on Paris for a user', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const target = expected === 200 ? await newUser() : bystander;
-  const res = await call('PUT', `/api/v1/users/${target.id}/grants/${U('paris')}`, { token: tokenOf(login), body: { role: 'admin' } });
-  if (expected !== 200) return expectBystanderUnchanged(res, expected, `${login} PUT /api/v1/users/{id}/grants/{unitId}`);
-  expectOutcome(res, expected);
-  expect((await getUser(target.id)).body.grants).toEqual([{ unitId: U('paris'), role: 'admin' }]);
-  await expectAudited(res, login, 'grant.set', target.id);
-});
+matrix(
+  'PUT /api/v1/users/{id}/grants/{unitId}',
+  'admin on Paris for a user',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const target = expected === 200 ? await newUser() : bystander;
+    const res = await call('PUT', `/api/v1/users/${target.id}/grants/${U('paris')}`, { token: tokenOf(login), body: { role: 'admin' } });
+    if (expected !== 200) return expectBystanderUnchanged(res, expected, `${login} PUT /api/v1/users/{id}/grants/{unitId}`);
+    expectOutcome(res, expected);
+    expect((await getUser(target.id)).body.grants).toEqual([{ unitId: U('paris'), role: 'admin' }]);
+    await expectAudited(res, login, 'grant.set', target.id);
+  },
+);
 
-matrix('PUT /api/v1/users/{id}/grants/{unitId}', 'admin on the root for oneself', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const self = t.userIds[login]!;
-  const res = await call('PUT', `/api/v1/users/${self}/grants/${U('root')}`, { token: tokenOf(login), body: { role: 'admin' } });
-  const after = await getUser(self);
-  const own = [{ unitId: U(GRANT[login].unit), role: GRANT[login].role }];
-  if (expected !== 200 && JSON.stringify(after.body.grants) !== JSON.stringify(own)) {
-    // Escalated anyway: undo, so that the login's other cases still test its own role.
-    await call('DELETE', `/api/v1/users/${self}/grants/${U('root')}`, { token: admin() });
-    if (GRANT[login].unit === 'root') await call('PUT', `/api/v1/users/${self}/grants/${U('root')}`, { token: admin(), body: { role: GRANT[login].role } });
-  }
-  expectOutcome(res, expected);
-  if (expected === 200) {
-    // The admin already is one there: the grant is set again, and audited.
-    expect(after.body.grants).toEqual([{ unitId: U('root'), role: 'admin' }]);
-    await expectAudited(res, login, 'grant.set', self);
-  } else {
-    refused.push({ name: `${login} PUT grant (self)`, requestId: res.headers.get('x-request-id')! });
-    expect(after.body.status).toBe('active');
-    expect(after.body.grants).toEqual(own);
-  }
-});
+matrix(
+  'PUT /api/v1/users/{id}/grants/{unitId}',
+  'admin on the root for oneself',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const self = t.userIds[login]!;
+    const res = await call('PUT', `/api/v1/users/${self}/grants/${U('root')}`, { token: tokenOf(login), body: { role: 'admin' } });
+    const after = await getUser(self);
+    const own = [{ unitId: U(GRANT[login].unit), role: GRANT[login].role }];
+    if (expected !== 200 && JSON.stringify(after.body.grants) !== JSON.stringify(own)) {
+      // Escalated anyway: undo, so that the login's other cases still test its own role.
+      await call('DELETE', `/api/v1/users/${self}/grants/${U('root')}`, { token: admin() });
+      if (GRANT[login].unit === 'root') await call('PUT', `/api/v1/users/${self}/grants/${U('root')}`, { token: admin(), body: { role: GRANT[login].role } });
+    }
+    expectOutcome(res, expected);
+    if (expected === 200) {
+      // The admin already is one there: the grant is set again, and audited.
+      expect(after.body.grants).toEqual([{ unitId: U('root'), role: 'admin' }]);
+      await expectAudited(res, login, 'grant.set', self);
+    } else {
+      refused.push({ name: `${login} PUT grant (self)`, requestId: res.headers.get('x-request-id')! });
+      expect(after.body.status).toBe('active');
+      expect(after.body.grants).toEqual(own);
+    }
+  },
+);
 
-matrix('DELETE /api/v1/users/{id}/grants/{unitId}', "a user's grant on Paris", (login) => tenantStatus(login, 204), async (login, expected) => {
-  const target = expected === 204 ? await newUser([{ unitId: U('paris'), role: 'viewer' }]) : bystander;
-  const res = await call('DELETE', `/api/v1/users/${target.id}/grants/${U('paris')}`, { token: tokenOf(login) });
-  if (expected !== 204) return expectBystanderUnchanged(res, expected, `${login} DELETE /api/v1/users/{id}/grants/{unitId}`);
-  expectOutcome(res, expected);
-  expect((await getUser(target.id)).body.grants).toEqual([]);
-  await expectAudited(res, login, 'grant.revoke', target.id);
-});
+matrix(
+  'DELETE /api/v1/users/{id}/grants/{unitId}',
+  "a user's grant on Paris",
+  (login) => tenantStatus(login, 204),
+  async (login, expected) => {
+    const target = expected === 204 ? await newUser([{ unitId: U('paris'), role: 'viewer' }]) : bystander;
+    const res = await call('DELETE', `/api/v1/users/${target.id}/grants/${U('paris')}`, { token: tokenOf(login) });
+    if (expected !== 204) return expectBystanderUnchanged(res, expected, `${login} DELETE /api/v1/users/{id}/grants/{unitId}`);
+    expectOutcome(res, expected);
+    expect((await getUser(target.id)).body.grants).toEqual([]);
+    await expectAudited(res, login, 'grant.revoke', target.id);
+  },
+);
 
 // ---- Surveys and touchpoints (program design) ----------------------------------------------
 
@@ -361,38 +425,48 @@ for (const [route, path] of [
   });
 }
 
-matrix('POST /api/v1/surveys', 'a new survey', (login) => tenantStatus(login, 201), async (login, expected) => {
-  const name = `Survey ${uniq()}`;
-  const res = await call('POST', '/api/v1/surveys', { token: tokenOf(login), body: { name } });
-  expectOutcome(res, expected);
-  const listed = (await call('GET', '/api/v1/surveys', { token: admin() })).body.items.filter((x: any) => x.name === name);
-  if (expected === 201) {
-    expect(listed).toHaveLength(1);
-    await expectAudited(res, login, 'survey.create', res.body.id);
-  } else {
-    refused.push({ name: `${login} POST /api/v1/surveys`, requestId: res.headers.get('x-request-id')! });
-    expect(listed).toEqual([]);
-  }
-});
+matrix(
+  'POST /api/v1/surveys',
+  'a new survey',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const name = `Survey ${uniq()}`;
+    const res = await call('POST', '/api/v1/surveys', { token: tokenOf(login), body: { name } });
+    expectOutcome(res, expected);
+    const listed = (await call('GET', '/api/v1/surveys', { token: admin() })).body.items.filter((x: any) => x.name === name);
+    if (expected === 201) {
+      expect(listed).toHaveLength(1);
+      await expectAudited(res, login, 'survey.create', res.body.id);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/surveys`, requestId: res.headers.get('x-request-id')! });
+      expect(listed).toEqual([]);
+    }
+  },
+);
 
 for (const [route, method, path, body, ok, action] of [
   ['PATCH /api/v1/surveys/{id}', 'PATCH', (id: string) => `/api/v1/surveys/${id}`, { name: 'Renamed' }, 200, 'survey.update'],
   ['POST /api/v1/surveys/{id}/publish', 'POST', (id: string) => `/api/v1/surveys/${id}/publish`, undefined, 201, 'survey.publish'],
 ] as const) {
-  matrix(route, 'a survey', (login) => tenantStatus(login, ok), async (login, expected) => {
-    const target = expected === ok ? (await call('POST', '/api/v1/surveys', { token: admin(), body: { name: `Target ${uniq()}` } })).body : (await designTargets()).survey;
-    const before = (await call('GET', `/api/v1/surveys/${target.id}`, { token: admin() })).body;
-    const res = await call(method, path(target.id), { token: tokenOf(login), body });
-    expectOutcome(res, expected);
-    const after = (await call('GET', `/api/v1/surveys/${target.id}`, { token: admin() })).body;
-    if (expected === ok) {
-      expect(after).not.toEqual(before);
-      await expectAudited(res, login, action, target.id);
-    } else {
-      refused.push({ name: `${login} ${route}`, requestId: res.headers.get('x-request-id')! });
-      expect(after).toEqual(before);
-    }
-  });
+  matrix(
+    route,
+    'a survey',
+    (login) => tenantStatus(login, ok),
+    async (login, expected) => {
+      const target = expected === ok ? (await call('POST', '/api/v1/surveys', { token: admin(), body: { name: `Target ${uniq()}` } })).body : (await designTargets()).survey;
+      const before = (await call('GET', `/api/v1/surveys/${target.id}`, { token: admin() })).body;
+      const res = await call(method, path(target.id), { token: tokenOf(login), body });
+      expectOutcome(res, expected);
+      const after = (await call('GET', `/api/v1/surveys/${target.id}`, { token: admin() })).body;
+      if (expected === ok) {
+        expect(after).not.toEqual(before);
+        await expectAudited(res, login, action, target.id);
+      } else {
+        refused.push({ name: `${login} ${route}`, requestId: res.headers.get('x-request-id')! });
+        expect(after).toEqual(before);
+      }
+    },
+  );
 }
 
 matrix('GET /api/v1/surveys/{id}/versions', 'a published survey', programRead, async (login, expected) => {
@@ -422,146 +496,201 @@ matrix('POST /api/v1/surveys/{id}/preview', 'a survey in German', programRead, a
   expect((await call('GET', `/api/v1/surveys/${survey.id}`, { token: admin() })).body).toEqual(before);
 });
 
-matrix('POST /api/v1/touchpoints', 'a new touchpoint', (login) => tenantStatus(login, 201), async (login, expected) => {
-  const { survey } = await designTargets();
-  const key = `new-${uniq()}`;
-  const res = await call('POST', '/api/v1/touchpoints', { token: tokenOf(login), body: { key, name: 'New', kind: 'invoice', surveyId: survey.id, channels: ['email'] } });
-  expectOutcome(res, expected);
-  const listed = (await call('GET', '/api/v1/touchpoints', { token: admin() })).body.items.filter((x: any) => x.key === key);
-  if (expected === 201) {
-    expect(listed).toHaveLength(1);
-    await expectAudited(res, login, 'touchpoint.create', res.body.id);
-  } else {
-    refused.push({ name: `${login} POST /api/v1/touchpoints`, requestId: res.headers.get('x-request-id')! });
-    expect(listed).toEqual([]);
-  }
-});
+matrix(
+  'POST /api/v1/touchpoints',
+  'a new touchpoint',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const { survey } = await designTargets();
+    const key = `new-${uniq()}`;
+    const res = await call('POST', '/api/v1/touchpoints', { token: tokenOf(login), body: { key, name: 'New', kind: 'invoice', surveyId: survey.id, channels: ['email'] } });
+    expectOutcome(res, expected);
+    const listed = (await call('GET', '/api/v1/touchpoints', { token: admin() })).body.items.filter((x: any) => x.key === key);
+    if (expected === 201) {
+      expect(listed).toHaveLength(1);
+      await expectAudited(res, login, 'touchpoint.create', res.body.id);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/touchpoints`, requestId: res.headers.get('x-request-id')! });
+      expect(listed).toEqual([]);
+    }
+  },
+);
 
-matrix('PATCH /api/v1/touchpoints/{id}', 'a touchpoint', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const { touchpoint } = await designTargets();
-  const before = (await call('GET', `/api/v1/touchpoints/${touchpoint.id}`, { token: admin() })).body;
-  const res = await call('PATCH', `/api/v1/touchpoints/${touchpoint.id}`, { token: tokenOf(login), body: { delayMinutes: before.delayMinutes + 1 } });
-  expectOutcome(res, expected);
-  const after = (await call('GET', `/api/v1/touchpoints/${touchpoint.id}`, { token: admin() })).body;
-  if (expected === 200) {
-    expect(after.delayMinutes).toBe(before.delayMinutes + 1);
-    await expectAudited(res, login, 'touchpoint.update', touchpoint.id);
-  } else {
-    refused.push({ name: `${login} PATCH /api/v1/touchpoints/{id}`, requestId: res.headers.get('x-request-id')! });
-    expect(after).toEqual(before);
-  }
-});
+matrix(
+  'PATCH /api/v1/touchpoints/{id}',
+  'a touchpoint',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const { touchpoint } = await designTargets();
+    const before = (await call('GET', `/api/v1/touchpoints/${touchpoint.id}`, { token: admin() })).body;
+    const res = await call('PATCH', `/api/v1/touchpoints/${touchpoint.id}`, { token: tokenOf(login), body: { delayMinutes: before.delayMinutes + 1 } });
+    expectOutcome(res, expected);
+    const after = (await call('GET', `/api/v1/touchpoints/${touchpoint.id}`, { token: admin() })).body;
+    if (expected === 200) {
+      expect(after.delayMinutes).toBe(before.delayMinutes + 1);
+      await expectAudited(res, login, 'touchpoint.update', touchpoint.id);
+    } else {
+      refused.push({ name: `${login} PATCH /api/v1/touchpoints/{id}`, requestId: res.headers.get('x-request-id')! });
+      expect(after).toEqual(before);
+    }
+  },
+);
 
 // ---- Scores --------------------------------------------------------------------------------
 
 /** Aggregated scores: every role but agent, within its reach (agents work cases, not trends). */
 const SCORE_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager', 'vendor', 'otherVendor', 'viewer']);
 for (const unit of ['emea', 'berlin', 'fastfix'] as UnitKey[]) {
-  matrix('GET /api/v1/scores', `${LABEL[unit]} by unit`, (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403), async (login, expected) => {
-    const res = await call('GET', `/api/v1/scores?unitId=${U(unit)}&groupBy=unit`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-    if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
-  });
+  matrix(
+    'GET /api/v1/scores',
+    `${LABEL[unit]} by unit`,
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/scores?unitId=${U(unit)}&groupBy=unit`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
+    },
+  );
 }
 
 /** Individual responses: admins, analysts, managers and vendors in reach; verbatims not for vendors. */
 const ROW_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager', 'vendor', 'otherVendor']);
 const VERBATIM_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
 for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
-  matrix('GET /api/v1/exports/responses.csv', LABEL[unit], (login) => (!SEES[login].includes(unit) ? 404 : ROW_READERS.has(login) ? 200 : 403), async (login, expected) => {
-    const res = await call('GET', `/api/v1/exports/responses.csv?unitId=${U(unit)}`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-    if (expected === 200) expect((res.body as string).split('\r\n')[0]!.split(',').includes('comment')).toBe(VERBATIM_READERS.has(login));
-  });
-  matrix('GET /api/v1/exports/scores.csv', LABEL[unit], (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403), async (login, expected) => {
-    const res = await call('GET', `/api/v1/exports/scores.csv?unitId=${U(unit)}`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-  });
+  matrix(
+    'GET /api/v1/exports/responses.csv',
+    LABEL[unit],
+    (login) => (!SEES[login].includes(unit) ? 404 : ROW_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/exports/responses.csv?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect((res.body as string).split('\r\n')[0]!.split(',').includes('comment')).toBe(VERBATIM_READERS.has(login));
+    },
+  );
+  matrix(
+    'GET /api/v1/exports/scores.csv',
+    LABEL[unit],
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/exports/scores.csv?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+    },
+  );
 }
 
 // ---- API keys (tenant-wide) ---------------------------------------------------------------
 
-matrix('GET /api/v1/api-keys', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const res = await call('GET', '/api/v1/api-keys', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
-  else expect(res.body.items).toBeUndefined();
-});
-
-matrix('POST /api/v1/api-keys', 'an admin key', (login) => tenantStatus(login, 201), async (login, expected) => {
-  const name = `key ${uniq()}`;
-  const res = await call('POST', '/api/v1/api-keys', { token: tokenOf(login), body: { name } });
-  expectOutcome(res, expected);
-  const listed = (await call('GET', '/api/v1/api-keys', { token: admin() })).body.items.filter((k: any) => k.name === name);
-  if (expected === 201) {
-    expect(listed).toEqual([expect.objectContaining({ id: res.body.id, role: 'admin', unitId: U('root'), revokedAt: null })]);
-    await expectAudited(res, login, 'api_key.create', res.body.id);
-  } else {
-    refused.push({ name: `${login} POST /api/v1/api-keys`, requestId: res.headers.get('x-request-id')! });
-    expect(listed).toEqual([]);
-    expect(res.body.secret).toBeUndefined();
-  }
-});
-
-matrix('DELETE /api/v1/api-keys/{id}', 'a live key', (login) => tenantStatus(login, 204), async (login, expected) => {
-  const key = expected === 204 ? await newKey() : (sharedKey ??= await newKey());
-  const res = await call('DELETE', `/api/v1/api-keys/${key.id}`, { token: tokenOf(login) });
-  if (expected === 204) {
+matrix(
+  'GET /api/v1/api-keys',
+  'the tenant',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/api-keys', { token: tokenOf(login) });
     expectOutcome(res, expected);
-    const listed = (await call('GET', '/api/v1/api-keys', { token: admin() })).body.items.find((k: any) => k.id === key.id);
-    expect(listed.revokedAt).not.toBeNull();
-    expect((await call('GET', '/api/v1/me', { token: key.secret })).status).toBe(401);
-    await expectAudited(res, login, 'api_key.revoke', key.id);
-  } else {
-    refused.push({ name: `${login} DELETE /api/v1/api-keys/{id}`, requestId: res.headers.get('x-request-id')! });
-    // Still live: it still signs in (else the next case gets a live one).
-    const me = await call('GET', '/api/v1/me', { token: key.secret });
-    if (me.status !== 200) sharedKey = undefined;
+    if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
+    else expect(res.body.items).toBeUndefined();
+  },
+);
+
+matrix(
+  'POST /api/v1/api-keys',
+  'an admin key',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const name = `key ${uniq()}`;
+    const res = await call('POST', '/api/v1/api-keys', { token: tokenOf(login), body: { name } });
     expectOutcome(res, expected);
-    expect(me.status).toBe(200);
-  }
-});
+    const listed = (await call('GET', '/api/v1/api-keys', { token: admin() })).body.items.filter((k: any) => k.name === name);
+    if (expected === 201) {
+      expect(listed).toEqual([expect.objectContaining({ id: res.body.id, role: 'admin', unitId: U('root'), revokedAt: null })]);
+      await expectAudited(res, login, 'api_key.create', res.body.id);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/api-keys`, requestId: res.headers.get('x-request-id')! });
+      expect(listed).toEqual([]);
+      expect(res.body.secret).toBeUndefined();
+    }
+  },
+);
+
+matrix(
+  'DELETE /api/v1/api-keys/{id}',
+  'a live key',
+  (login) => tenantStatus(login, 204),
+  async (login, expected) => {
+    const key = expected === 204 ? await newKey() : (sharedKey ??= await newKey());
+    const res = await call('DELETE', `/api/v1/api-keys/${key.id}`, { token: tokenOf(login) });
+    if (expected === 204) {
+      expectOutcome(res, expected);
+      const listed = (await call('GET', '/api/v1/api-keys', { token: admin() })).body.items.find((k: any) => k.id === key.id);
+      expect(listed.revokedAt).not.toBeNull();
+      expect((await call('GET', '/api/v1/me', { token: key.secret })).status).toBe(401);
+      await expectAudited(res, login, 'api_key.revoke', key.id);
+    } else {
+      refused.push({ name: `${login} DELETE /api/v1/api-keys/{id}`, requestId: res.headers.get('x-request-id')! });
+      // Still live: it still signs in (else the next case gets a live one).
+      const me = await call('GET', '/api/v1/me', { token: key.secret });
+      if (me.status !== 200) sharedKey = undefined;
+      expectOutcome(res, expected);
+      expect(me.status).toBe(200);
+    }
+  },
+);
 
 // ---- Settings (tenant-wide) ---------------------------------------------------------------
 
 const settings = async () => (await call('GET', '/api/v1/settings', { token: admin() })).body;
 
-matrix('GET /api/v1/settings', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const res = await call('GET', '/api/v1/settings', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(res.body).toMatchObject({ fatigueDays: expect.any(Number), email: null });
-  else expect(res.body.fatigueDays).toBeUndefined();
-});
+matrix(
+  'GET /api/v1/settings',
+  'the tenant',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/settings', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toMatchObject({ fatigueDays: expect.any(Number), email: null });
+    else expect(res.body.fatigueDays).toBeUndefined();
+  },
+);
 
-matrix('PATCH /api/v1/settings', 'the fatigue window', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const before = await settings();
-  const days = 100 + Math.floor(Math.random() * 3000);
-  const res = await call('PATCH', '/api/v1/settings', { token: tokenOf(login), body: { fatigueDays: days } });
-  expectOutcome(res, expected);
-  const after = await settings();
-  if (expected === 200) {
-    expect(after.fatigueDays).toBe(days);
-    await expectAudited(res, login, 'settings.update', t.tenantId);
-  } else {
-    refused.push({ name: `${login} PATCH /api/v1/settings`, requestId: res.headers.get('x-request-id')! });
-    expect(after).toEqual(before);
-  }
-});
+matrix(
+  'PATCH /api/v1/settings',
+  'the fatigue window',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const before = await settings();
+    const days = 100 + Math.floor(Math.random() * 3000);
+    const res = await call('PATCH', '/api/v1/settings', { token: tokenOf(login), body: { fatigueDays: days } });
+    expectOutcome(res, expected);
+    const after = await settings();
+    if (expected === 200) {
+      expect(after.fatigueDays).toBe(days);
+      await expectAudited(res, login, 'settings.update', t.tenantId);
+    } else {
+      refused.push({ name: `${login} PATCH /api/v1/settings`, requestId: res.headers.get('x-request-id')! });
+      expect(after).toEqual(before);
+    }
+  },
+);
 
-matrix('POST /api/v1/settings/widget-key', 'a new key pair', (login) => tenantStatus(login, 201), async (login, expected) => {
-  const before = await settings();
-  const res = await call('POST', '/api/v1/settings/widget-key', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  const after = await settings();
-  if (expected === 201) {
-    expect(after.widget.publicKey).toBe(res.body.publicKey);
-    await expectAudited(res, login, 'settings.widget_key', t.tenantId);
-  } else {
-    refused.push({ name: `${login} POST /api/v1/settings/widget-key`, requestId: res.headers.get('x-request-id')! });
-    expect(res.body.secret).toBeUndefined();
-    expect(after).toEqual(before);
-  }
-});
+matrix(
+  'POST /api/v1/settings/widget-key',
+  'a new key pair',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const before = await settings();
+    const res = await call('POST', '/api/v1/settings/widget-key', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    const after = await settings();
+    if (expected === 201) {
+      expect(after.widget.publicKey).toBe(res.body.publicKey);
+      await expectAudited(res, login, 'settings.widget_key', t.tenantId);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/settings/widget-key`, requestId: res.headers.get('x-request-id')! });
+      expect(res.body.secret).toBeUndefined();
+      expect(after).toEqual(before);
+    }
+  },
+);
 
 // ---- Invitations ----------------------------------------------------------------------------
 
@@ -580,19 +709,24 @@ const invitationStatus = (login: Login, unit: UnitKey) => (READS_INVITATIONS[log
 const invitationIn = new Map<UnitKey, Promise<string>>();
 
 for (const unit of ['berlin', 'newYork', 'fastfix'] as UnitKey[]) {
-  matrix('GET /api/v1/invitations/{id}', `in ${LABEL[unit]}`, (login) => invitationStatus(login, unit), async (login, expected) => {
-    if (!invitationIn.has(unit)) invitationIn.set(unit, makeSentInvitation(t.tenantId, U(unit)));
-    const id = await invitationIn.get(unit)!;
-    const res = await call('GET', `/api/v1/invitations/${id}`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-    if (expected === 200) {
-      expect(res.body).toMatchObject({ id, unitId: U(unit), status: 'sent', channel: 'link' });
-      // Whoever holds the link can answer as the contact: admins only.
-      expect('link' in res.body, 'link shown').toBe(login === 'admin');
-    } else {
-      expect(res.body.status).toBeUndefined();
-    }
-  });
+  matrix(
+    'GET /api/v1/invitations/{id}',
+    `in ${LABEL[unit]}`,
+    (login) => invitationStatus(login, unit),
+    async (login, expected) => {
+      if (!invitationIn.has(unit)) invitationIn.set(unit, makeSentInvitation(t.tenantId, U(unit)));
+      const id = await invitationIn.get(unit)!;
+      const res = await call('GET', `/api/v1/invitations/${id}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) {
+        expect(res.body).toMatchObject({ id, unitId: U(unit), status: 'sent', channel: 'link' });
+        // Whoever holds the link can answer as the contact: admins only.
+        expect('link' in res.body, 'link shown').toBe(login === 'admin');
+      } else {
+        expect(res.body.status).toBeUndefined();
+      }
+    },
+  );
 }
 
 // ---- Responses and anonymous links ------------------------------------------------------------
@@ -620,80 +754,120 @@ async function newResponse(unit: UnitKey, counted = false) {
   const { surveyId, touchpointId } = await answerTargets();
   const id = newId('rsp');
   const comment = `verbatim ${uniq()}`;
-  await db().insert(responses).values({ id, tenantId: t.tenantId, touchpointId, unitId: U(unit), surveyId, surveyVersion: 1, channel: 'link', locale: 'en', score: 4, comment, qualityFlags: counted ? [] : ['duplicate'], counted });
+  await db()
+    .insert(responses)
+    .values({
+      id,
+      tenantId: t.tenantId,
+      touchpointId,
+      unitId: U(unit),
+      surveyId,
+      surveyVersion: 1,
+      channel: 'link',
+      locale: 'en',
+      score: 4,
+      comment,
+      qualityFlags: counted ? [] : ['duplicate'],
+      counted,
+    });
   return { id, comment };
 }
 
 for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
-  matrix('GET /api/v1/responses/{id}', `a response in ${LABEL[unit]}`, (login) => responseRead(login, unit), async (login, expected) => {
-    const r = await newResponse(unit);
-    const res = await call('GET', `/api/v1/responses/${r.id}`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-    if (expected === 200) {
-      expect(res.body).toMatchObject({ id: r.id, score: 4, qualityFlags: ['duplicate'], counted: false });
-      // Verbatims only for the roles that read them.
-      expect(res.body.comment).toBe(VERBATIM_ROLES.has(GRANT[login].role) ? r.comment : null);
-    }
-    if (!(expected === 200 && VERBATIM_ROLES.has(GRANT[login].role))) expect(JSON.stringify(res.body)).not.toContain(r.comment);
-  });
+  matrix(
+    'GET /api/v1/responses/{id}',
+    `a response in ${LABEL[unit]}`,
+    (login) => responseRead(login, unit),
+    async (login, expected) => {
+      const r = await newResponse(unit);
+      const res = await call('GET', `/api/v1/responses/${r.id}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) {
+        expect(res.body).toMatchObject({ id: r.id, score: 4, qualityFlags: ['duplicate'], counted: false });
+        // Verbatims only for the roles that read them.
+        expect(res.body.comment).toBe(VERBATIM_ROLES.has(GRANT[login].role) ? r.comment : null);
+      }
+      if (!(expected === 200 && VERBATIM_ROLES.has(GRANT[login].role))) expect(JSON.stringify(res.body)).not.toContain(r.comment);
+    },
+  );
 }
 
 for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
-  matrix('GET /api/v1/responses', `answers in ${LABEL[unit]}`, (login) => responseRead(login, unit), async (login, expected) => {
-    const r = await newResponse(unit === 'emea' ? 'paris' : unit);
-    const res = await call('GET', `/api/v1/responses?unitId=${U(unit)}&limit=200`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-    if (expected === 200) {
-      const item = res.body.items.find((i: any) => i.id === r.id);
-      expect(item).toMatchObject({ id: r.id, score: 4, excluded: true });
-      // Verbatims only for the roles that read them; for others the field is absent.
-      if (VERBATIM_ROLES.has(GRANT[login].role)) expect(item.comment).toBe(r.comment);
-      else expect('comment' in item).toBe(false);
-    }
-    if (!(expected === 200 && VERBATIM_ROLES.has(GRANT[login].role))) expect(JSON.stringify(res.body)).not.toContain(r.comment);
-  });
+  matrix(
+    'GET /api/v1/responses',
+    `answers in ${LABEL[unit]}`,
+    (login) => responseRead(login, unit),
+    async (login, expected) => {
+      const r = await newResponse(unit === 'emea' ? 'paris' : unit);
+      const res = await call('GET', `/api/v1/responses?unitId=${U(unit)}&limit=200`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) {
+        const item = res.body.items.find((i: any) => i.id === r.id);
+        expect(item).toMatchObject({ id: r.id, score: 4, excluded: true });
+        // Verbatims only for the roles that read them; for others the field is absent.
+        if (VERBATIM_ROLES.has(GRANT[login].role)) expect(item.comment).toBe(r.comment);
+        else expect('comment' in item).toBe(false);
+      }
+      if (!(expected === 200 && VERBATIM_ROLES.has(GRANT[login].role))) expect(JSON.stringify(res.body)).not.toContain(r.comment);
+    },
+  );
 }
 
 for (const verb of ['include', 'exclude'] as const) {
-  matrix(`POST /api/v1/responses/{id}/${verb}`, 'a response in Berlin', (login) => writeStatus(login, 'berlin', 200), async (login, expected) => {
-    const r = await newResponse('berlin', verb === 'exclude');
-    const res = await call('POST', `/api/v1/responses/${r.id}/${verb}`, { token: tokenOf(login), body: { reason: `checked by ${login}` } });
-    expectOutcome(res, expected);
-    const after = (await call('GET', `/api/v1/responses/${r.id}`, { token: admin() })).body;
-    if (expected === 200) {
-      expect(after.counted).toBe(verb === 'include');
-      await expectAudited(res, login, `response.${verb}`, r.id);
-    } else {
-      refused.push({ name: `${login} POST /api/v1/responses/{id}/${verb}`, requestId: res.headers.get('x-request-id')! });
-      expect(after.counted).toBe(verb === 'exclude');
-    }
-  });
+  matrix(
+    `POST /api/v1/responses/{id}/${verb}`,
+    'a response in Berlin',
+    (login) => writeStatus(login, 'berlin', 200),
+    async (login, expected) => {
+      const r = await newResponse('berlin', verb === 'exclude');
+      const res = await call('POST', `/api/v1/responses/${r.id}/${verb}`, { token: tokenOf(login), body: { reason: `checked by ${login}` } });
+      expectOutcome(res, expected);
+      const after = (await call('GET', `/api/v1/responses/${r.id}`, { token: admin() })).body;
+      if (expected === 200) {
+        expect(after.counted).toBe(verb === 'include');
+        await expectAudited(res, login, `response.${verb}`, r.id);
+      } else {
+        refused.push({ name: `${login} POST /api/v1/responses/{id}/${verb}`, requestId: res.headers.get('x-request-id')! });
+        expect(after.counted).toBe(verb === 'exclude');
+      }
+    },
+  );
 }
 
 for (const unit of ['emea', 'quickserve'] as UnitKey[]) {
-  matrix('POST /api/v1/touchpoints/{id}/links', `an anonymous link for ${LABEL[unit]}`, (login) => writeStatus(login, unit, 201), async (login, expected) => {
-    const { touchpointId } = await answerTargets();
-    const res = await call('POST', `/api/v1/touchpoints/${touchpointId}/links`, { token: tokenOf(login), body: { unitId: U(unit) } });
-    expectOutcome(res, expected);
-    if (expected === 201) {
-      expect(res.body).toMatchObject({ touchpointId, unitId: U(unit), url: expect.stringContaining('/s/') });
-      await expectAudited(res, login, 'touchpoint.link', touchpointId);
-    } else {
-      refused.push({ name: `${login} POST /api/v1/touchpoints/{id}/links`, requestId: res.headers.get('x-request-id')! });
-      expect(res.body.url).toBeUndefined();
-    }
-  });
+  matrix(
+    'POST /api/v1/touchpoints/{id}/links',
+    `an anonymous link for ${LABEL[unit]}`,
+    (login) => writeStatus(login, unit, 201),
+    async (login, expected) => {
+      const { touchpointId } = await answerTargets();
+      const res = await call('POST', `/api/v1/touchpoints/${touchpointId}/links`, { token: tokenOf(login), body: { unitId: U(unit) } });
+      expectOutcome(res, expected);
+      if (expected === 201) {
+        expect(res.body).toMatchObject({ touchpointId, unitId: U(unit), url: expect.stringContaining('/s/') });
+        await expectAudited(res, login, 'touchpoint.link', touchpointId);
+      } else {
+        refused.push({ name: `${login} POST /api/v1/touchpoints/{id}/links`, requestId: res.headers.get('x-request-id')! });
+        expect(res.body.url).toBeUndefined();
+      }
+    },
+  );
 }
 
 for (const unit of ['emea', 'quickserve'] as UnitKey[]) {
-  matrix('POST /api/v1/touchpoints/{id}/links/revoke', `revoke an anonymous link for ${LABEL[unit]}`, (login) => writeStatus(login, unit, 200), async (login, expected) => {
-    const { touchpointId } = await answerTargets();
-    const url = (await call('POST', `/api/v1/touchpoints/${touchpointId}/links`, { token: admin(), body: { unitId: U(unit) } })).body.url;
-    const res = await call('POST', `/api/v1/touchpoints/${touchpointId}/links/revoke`, { token: tokenOf(login), body: { url } });
-    expectOutcome(res, expected);
-    if (expected === 200) await expectAudited(res, login, 'touchpoint.link_revoke', touchpointId);
-    else refused.push({ name: `${login} POST /api/v1/touchpoints/{id}/links/revoke`, requestId: res.headers.get('x-request-id')! });
-  });
+  matrix(
+    'POST /api/v1/touchpoints/{id}/links/revoke',
+    `revoke an anonymous link for ${LABEL[unit]}`,
+    (login) => writeStatus(login, unit, 200),
+    async (login, expected) => {
+      const { touchpointId } = await answerTargets();
+      const url = (await call('POST', `/api/v1/touchpoints/${touchpointId}/links`, { token: admin(), body: { unitId: U(unit) } })).body.url;
+      const res = await call('POST', `/api/v1/touchpoints/${touchpointId}/links/revoke`, { token: tokenOf(login), body: { url } });
+      expectOutcome(res, expected);
+      if (expected === 200) await expectAudited(res, login, 'touchpoint.link_revoke', touchpointId);
+      else refused.push({ name: `${login} POST /api/v1/touchpoints/{id}/links/revoke`, requestId: res.headers.get('x-request-id')! });
+    },
+  );
 }
 
 // ---- Recovery cases ----------------------------------------------------------------------------
@@ -702,116 +876,176 @@ for (const unit of ['emea', 'quickserve'] as UnitKey[]) {
 const CASE_READERS = new Set(['admin', 'analyst', 'manager', 'vendor']);
 const CASE_WRITERS = new Set(['admin', 'manager', 'vendor']);
 const caseRead = (login: Login, unit: UnitKey, owner: Login) => (login === owner || (SEES[login].includes(unit) && CASE_READERS.has(GRANT[login].role)) ? 200 : 404);
-const caseWrite = (login: Login, unit: UnitKey, owner: Login) =>
-  caseRead(login, unit, owner) === 404 ? 404 : login === owner || CASE_WRITERS.has(GRANT[login].role) ? 200 : 403;
+const caseWrite = (login: Login, unit: UnitKey, owner: Login) => (caseRead(login, unit, owner) === 404 ? 404 : login === owner || CASE_WRITERS.has(GRANT[login].role) ? 200 : 403);
 
 /** A case in a unit owned by a login, written straight to the database on a response there. */
 async function newCase(unit: UnitKey, owner: Login) {
   const r = await newResponse(unit, true);
   const { touchpointId } = await answerTargets();
   const id = newId('case');
-  await db().insert(caseRows).values({ id, tenantId: t.tenantId, responseId: r.id, unitId: U(unit), touchpointId, ownerUserId: t.userIds[owner], status: 'open', score: 4 });
+  await db()
+    .insert(caseRows)
+    .values({ id, tenantId: t.tenantId, responseId: r.id, unitId: U(unit), touchpointId, ownerUserId: t.userIds[owner], status: 'open', score: 4 });
   return id;
 }
 
-for (const [unit, owner] of [['berlin', 'manager'], ['berlin', 'agent'], ['fastfix', 'vendor']] as [UnitKey, Login][]) {
-  matrix('GET /api/v1/cases/{id}', `a case in ${LABEL[unit]} owned by ${owner}`, (login) => caseRead(login, unit, owner), async (login, expected) => {
-    const id = await newCase(unit, owner);
-    const res = await call('GET', `/api/v1/cases/${id}`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-    if (expected === 200) expect(res.body).toMatchObject({ id, unitId: U(unit), ownerUserId: t.userIds[owner] });
-    const listed = await call('GET', '/api/v1/cases?limit=500', { token: tokenOf(login) });
-    expect(listed.status).toBe(200);
-    expect(listed.body.items.some((c: any) => c.id === id)).toBe(expected === 200);
-  });
-  matrix('PATCH /api/v1/cases/{id}', `a case in ${LABEL[unit]} owned by ${owner}`, (login) => caseWrite(login, unit, owner), async (login, expected) => {
-    const id = await newCase(unit, owner);
-    const res = await call('PATCH', `/api/v1/cases/${id}`, { token: tokenOf(login), body: { status: 'contacted', note: `called by ${login}` } });
-    expectOutcome(res, expected);
-    const after = (await call('GET', `/api/v1/cases/${id}`, { token: admin() })).body;
-    if (expected === 200) {
-      expect(after.status).toBe('contacted');
-      await expectAudited(res, login, 'case.update', id);
-    } else {
-      refused.push({ name: `${login} PATCH /api/v1/cases/{id}`, requestId: res.headers.get('x-request-id')! });
-      expect(after.status).toBe('open');
-    }
-  });
+for (const [unit, owner] of [
+  ['berlin', 'manager'],
+  ['berlin', 'agent'],
+  ['fastfix', 'vendor'],
+] as [UnitKey, Login][]) {
+  matrix(
+    'GET /api/v1/cases/{id}',
+    `a case in ${LABEL[unit]} owned by ${owner}`,
+    (login) => caseRead(login, unit, owner),
+    async (login, expected) => {
+      const id = await newCase(unit, owner);
+      const res = await call('GET', `/api/v1/cases/${id}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ id, unitId: U(unit), ownerUserId: t.userIds[owner] });
+      const listed = await call('GET', '/api/v1/cases?limit=500', { token: tokenOf(login) });
+      expect(listed.status).toBe(200);
+      expect(listed.body.items.some((c: any) => c.id === id)).toBe(expected === 200);
+    },
+  );
+  matrix(
+    'PATCH /api/v1/cases/{id}',
+    `a case in ${LABEL[unit]} owned by ${owner}`,
+    (login) => caseWrite(login, unit, owner),
+    async (login, expected) => {
+      const id = await newCase(unit, owner);
+      const res = await call('PATCH', `/api/v1/cases/${id}`, { token: tokenOf(login), body: { status: 'contacted', note: `called by ${login}` } });
+      expectOutcome(res, expected);
+      const after = (await call('GET', `/api/v1/cases/${id}`, { token: admin() })).body;
+      if (expected === 200) {
+        expect(after.status).toBe('contacted');
+        await expectAudited(res, login, 'case.update', id);
+      } else {
+        refused.push({ name: `${login} PATCH /api/v1/cases/{id}`, requestId: res.headers.get('x-request-id')! });
+        expect(after.status).toBe('open');
+      }
+    },
+  );
 }
 
-matrix('GET /api/v1/cases/{id}/reply', 'a case in Berlin owned by manager', (login) => caseRead(login, 'berlin', 'manager'), async (login, expected) => {
-  await call('POST', '/api/v1/reply-templates', { token: admin(), body: { theme: 'authz', locale: 'en', subject: 'Hello {contactName}', body: 'Score {score}' } });
-  const id = await newCase('berlin', 'manager');
-  const res = await call('GET', `/api/v1/cases/${id}/reply?theme=authz`, { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(res.body.body).toBe('Score 4');
-});
+matrix(
+  'GET /api/v1/cases/{id}/reply',
+  'a case in Berlin owned by manager',
+  (login) => caseRead(login, 'berlin', 'manager'),
+  async (login, expected) => {
+    await call('POST', '/api/v1/reply-templates', { token: admin(), body: { theme: 'authz', locale: 'en', subject: 'Hello {contactName}', body: 'Score {score}' } });
+    const id = await newCase('berlin', 'manager');
+    const res = await call('GET', `/api/v1/cases/${id}/reply?theme=authz`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body.body).toBe('Score 4');
+  },
+);
 
 /** Metrics of the caller's own subtree: needs case.read there. */
-matrix('GET /api/v1/cases/metrics', 'own subtree', (login) => (CASE_READERS.has(GRANT[login].role) ? 200 : 403), async (login, expected) => {
-  const res = await call('GET', '/api/v1/cases/metrics', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(res.body.unitId).toBe(U(GRANT[login].unit));
-});
+matrix(
+  'GET /api/v1/cases/metrics',
+  'own subtree',
+  (login) => (CASE_READERS.has(GRANT[login].role) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/cases/metrics', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body.unitId).toBe(U(GRANT[login].unit));
+  },
+);
 
-matrix('POST /api/v1/reply-templates', 'the tenant', (login) => tenantStatus(login, 201), async (login, expected) => {
-  const theme = `t-${uniq()}`;
-  const res = await call('POST', '/api/v1/reply-templates', { token: tokenOf(login), body: { theme, locale: 'en', subject: 's', body: 'b' } });
-  expectOutcome(res, expected);
-  if (expected === 201) await expectAudited(res, login, 'reply_template.create', res.body.id);
-  else refused.push({ name: `${login} POST /api/v1/reply-templates`, requestId: res.headers.get('x-request-id')! });
-  const listed = await call('GET', `/api/v1/reply-templates?theme=${theme}`, { token: admin() });
-  expect(listed.body.items).toHaveLength(expected === 201 ? 1 : 0);
-});
+matrix(
+  'POST /api/v1/reply-templates',
+  'the tenant',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const theme = `t-${uniq()}`;
+    const res = await call('POST', '/api/v1/reply-templates', { token: tokenOf(login), body: { theme, locale: 'en', subject: 's', body: 'b' } });
+    expectOutcome(res, expected);
+    if (expected === 201) await expectAudited(res, login, 'reply_template.create', res.body.id);
+    else refused.push({ name: `${login} POST /api/v1/reply-templates`, requestId: res.headers.get('x-request-id')! });
+    const listed = await call('GET', `/api/v1/reply-templates?theme=${theme}`, { token: admin() });
+    expect(listed.body.items).toHaveLength(expected === 201 ? 1 : 0);
+  },
+);
 
-matrix('GET /api/v1/reply-templates', 'the tenant', (login) => (GRANT[login].role === 'viewer' ? 403 : 200), async (login, expected) => {
-  expectOutcome(await call('GET', '/api/v1/reply-templates', { token: tokenOf(login) }), expected);
-});
+matrix(
+  'GET /api/v1/reply-templates',
+  'the tenant',
+  (login) => (GRANT[login].role === 'viewer' ? 403 : 200),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/reply-templates', { token: tokenOf(login) }), expected);
+  },
+);
 
-matrix('PUT /api/v1/vendor-contracts/{unitId}', 'FastFix', (login) => writeStatus(login, 'fastfix', 200), async (login, expected) => {
-  const hours = 1 + Math.floor(Math.random() * 100);
-  const res = await call('PUT', `/api/v1/vendor-contracts/${U('fastfix')}`, { token: tokenOf(login), body: { firstContactHours: hours } });
-  expectOutcome(res, expected);
-  if (expected === 200) {
-    expect(res.body.firstContactHours).toBe(hours);
-    await expectAudited(res, login, 'vendor_contract.update', U('fastfix'));
-  } else refused.push({ name: `${login} PUT /api/v1/vendor-contracts/{unitId}`, requestId: res.headers.get('x-request-id')! });
-});
+matrix(
+  'PUT /api/v1/vendor-contracts/{unitId}',
+  'FastFix',
+  (login) => writeStatus(login, 'fastfix', 200),
+  async (login, expected) => {
+    const hours = 1 + Math.floor(Math.random() * 100);
+    const res = await call('PUT', `/api/v1/vendor-contracts/${U('fastfix')}`, { token: tokenOf(login), body: { firstContactHours: hours } });
+    expectOutcome(res, expected);
+    if (expected === 200) {
+      expect(res.body.firstContactHours).toBe(hours);
+      await expectAudited(res, login, 'vendor_contract.update', U('fastfix'));
+    } else refused.push({ name: `${login} PUT /api/v1/vendor-contracts/{unitId}`, requestId: res.headers.get('x-request-id')! });
+  },
+);
 
-matrix('GET /api/v1/case-settings', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
-  expectOutcome(await call('GET', '/api/v1/case-settings', { token: tokenOf(login) }), expected);
-});
+matrix(
+  'GET /api/v1/case-settings',
+  'the tenant',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/case-settings', { token: tokenOf(login) }), expected);
+  },
+);
 
-matrix('PUT /api/v1/case-settings', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const hours = 10 + Math.floor(Math.random() * 1000);
-  const res = await call('PUT', '/api/v1/case-settings', { token: tokenOf(login), body: { caseTargets: { resolutionHours: hours } } });
-  expectOutcome(res, expected);
-  const after = (await call('GET', '/api/v1/case-settings', { token: admin() })).body;
-  if (expected === 200) {
-    expect(after.caseTargets.resolutionHours).toBe(hours);
-    await expectAudited(res, login, 'case_settings.update', t.tenantId);
-  } else {
-    refused.push({ name: `${login} PUT /api/v1/case-settings`, requestId: res.headers.get('x-request-id')! });
-    expect(after.caseTargets.resolutionHours).not.toBe(hours);
-  }
-});
+matrix(
+  'PUT /api/v1/case-settings',
+  'the tenant',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const hours = 10 + Math.floor(Math.random() * 1000);
+    const res = await call('PUT', '/api/v1/case-settings', { token: tokenOf(login), body: { caseTargets: { resolutionHours: hours } } });
+    expectOutcome(res, expected);
+    const after = (await call('GET', '/api/v1/case-settings', { token: admin() })).body;
+    if (expected === 200) {
+      expect(after.caseTargets.resolutionHours).toBe(hours);
+      await expectAudited(res, login, 'case_settings.update', t.tenantId);
+    } else {
+      refused.push({ name: `${login} PUT /api/v1/case-settings`, requestId: res.headers.get('x-request-id')! });
+      expect(after.caseTargets.resolutionHours).not.toBe(hours);
+    }
+  },
+);
 
 // ---- Audit log and the caller -------------------------------------------------------------
 
-matrix('GET /api/v1/audit-log', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const res = await call('GET', '/api/v1/audit-log?limit=5', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(res.body.items.length).toBeGreaterThan(0);
-  else expect(res.body.items).toBeUndefined();
-});
+matrix(
+  'GET /api/v1/audit-log',
+  'the tenant',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/audit-log?limit=5', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body.items.length).toBeGreaterThan(0);
+    else expect(res.body.items).toBeUndefined();
+  },
+);
 
-matrix('GET /api/v1/me', 'oneself', () => 200, async (login, expected) => {
-  const res = await call('GET', '/api/v1/me', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  expect(res.body.user.id).toBe(t.userIds[login]);
-  expect(res.body.tenant.id).toBe(t.tenantId);
-  expect(res.body.grants).toEqual([{ unitId: U(GRANT[login].unit), role: GRANT[login].role }]);
-});
+matrix(
+  'GET /api/v1/me',
+  'oneself',
+  () => 200,
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/me', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    expect(res.body.user.id).toBe(t.userIds[login]);
+    expect(res.body.tenant.id).toBe(t.tenantId);
+    expect(res.body.grants).toEqual([{ unitId: U(GRANT[login].unit), role: GRANT[login].role }]);
+  },
+);
 
 // ---- Alerts (units in reach) and webhooks (tenant-wide) ---------------------------------------
 
@@ -819,23 +1053,35 @@ matrix('GET /api/v1/me', 'oneself', () => 200, async (login, expected) => {
 const ALERT_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
 const ALERT_ANNOTATORS = new Set<Login>(['admin', 'manager', 'siteManager']);
 
-matrix('POST /api/v1/alert-rules', 'a rule on Berlin', (login) => writeStatus(login, 'berlin', 201), async (login, expected) => {
-  const res = await call('POST', '/api/v1/alert-rules', { token: tokenOf(login), body: { unitId: U('berlin') } });
-  expectOutcome(res, expected);
-  if (expected === 201) await expectAudited(res, login, 'alert_rule.create', res.body.id);
-  else refused.push({ name: `${login} POST /api/v1/alert-rules`, requestId: res.headers.get('x-request-id')! });
-});
+matrix(
+  'POST /api/v1/alert-rules',
+  'a rule on Berlin',
+  (login) => writeStatus(login, 'berlin', 201),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/alert-rules', { token: tokenOf(login), body: { unitId: U('berlin') } });
+    expectOutcome(res, expected);
+    if (expected === 201) await expectAudited(res, login, 'alert_rule.create', res.body.id);
+    else refused.push({ name: `${login} POST /api/v1/alert-rules`, requestId: res.headers.get('x-request-id')! });
+  },
+);
 for (const route of ['/api/v1/alert-rules', '/api/v1/alerts']) {
-  matrix(`GET ${route}`, 'in reach', (login) => (ALERT_READERS.has(login) ? 200 : 403), async (login, expected) => {
-    expectOutcome(await call('GET', route, { token: tokenOf(login) }), expected);
-  });
+  matrix(
+    `GET ${route}`,
+    'in reach',
+    (login) => (ALERT_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      expectOutcome(await call('GET', route, { token: tokenOf(login) }), expected);
+    },
+  );
 }
 let berlinAlert: string | undefined;
 async function alertInBerlin() {
   if (!berlinAlert) {
     const rule = await call('POST', '/api/v1/alert-rules', { token: admin(), body: { unitId: U('berlin') } });
     berlinAlert = newId('alr');
-    await db().insert(alerts).values({ id: berlinAlert, tenantId: t.tenantId, ruleId: rule.body.id, unitId: U('berlin'), status: 'open', evidence: {} });
+    await db()
+      .insert(alerts)
+      .values({ id: berlinAlert, tenantId: t.tenantId, ruleId: rule.body.id, unitId: U('berlin'), status: 'open', evidence: {} });
   }
   return berlinAlert;
 }
@@ -863,36 +1109,56 @@ const hookCalls: [string, number, string, (id: string) => [string, string, unkno
   ['POST /api/v1/webhooks/{id}/rotate-secret', 200, 'webhook.rotate_secret', (id) => ['POST', `/api/v1/webhooks/${id}/rotate-secret`]],
   ['GET /api/v1/webhooks/{id}/deliveries', 200, '', (id) => ['GET', `/api/v1/webhooks/${id}/deliveries`]],
 ];
-matrix('GET /api/v1/webhooks', 'the tenant', (login) => tenantStatus(login, 200), async (login, expected) => {
-  expectOutcome(await call('GET', '/api/v1/webhooks', { token: tokenOf(login) }), expected);
-});
-matrix('POST /api/v1/webhooks', 'a new endpoint', (login) => tenantStatus(login, 201), async (login, expected) => {
-  const res = await call('POST', '/api/v1/webhooks', { token: tokenOf(login), body: { url: 'https://hooks.authz.test/x', events: ['case.opened'] } });
-  expectOutcome(res, expected);
-  if (expected === 201) await expectAudited(res, login, 'webhook.create', res.body.id);
-  else refused.push({ name: `${login} POST /api/v1/webhooks`, requestId: res.headers.get('x-request-id')! });
-});
-for (const [route, ok, action, request] of hookCalls) {
-  matrix(route, 'an endpoint', (login) => tenantStatus(login, ok), async (login, expected) => {
-    const hook = await newHook();
-    const [method, path, body] = request(hook.id);
-    const res = await call(method, path, { token: tokenOf(login), body });
+matrix(
+  'GET /api/v1/webhooks',
+  'the tenant',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/webhooks', { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'POST /api/v1/webhooks',
+  'a new endpoint',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/webhooks', { token: tokenOf(login), body: { url: 'https://hooks.authz.test/x', events: ['case.opened'] } });
     expectOutcome(res, expected);
-    if (expected === ok && action) await expectAudited(res, login, action, hook.id);
-    if (expected !== ok) refused.push({ name: `${login} ${route}`, requestId: res.headers.get('x-request-id')! });
-  });
+    if (expected === 201) await expectAudited(res, login, 'webhook.create', res.body.id);
+    else refused.push({ name: `${login} POST /api/v1/webhooks`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+for (const [route, ok, action, request] of hookCalls) {
+  matrix(
+    route,
+    'an endpoint',
+    (login) => tenantStatus(login, ok),
+    async (login, expected) => {
+      const hook = await newHook();
+      const [method, path, body] = request(hook.id);
+      const res = await call(method, path, { token: tokenOf(login), body });
+      expectOutcome(res, expected);
+      if (expected === ok && action) await expectAudited(res, login, action, hook.id);
+      if (expected !== ok) refused.push({ name: `${login} ${route}`, requestId: res.headers.get('x-request-id')! });
+    },
+  );
 }
-matrix('POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/replay', 'a logged message', (login) => tenantStatus(login, 200), async (login, expected) => {
-  const hook = await newHook();
-  const { webhookEvent } = await import('../../src/webhooks/emit');
-  await webhookEvent(db(), t.tenantId, 'alert.raised', { n: 1 }, Date.now() + 365 * 86_400_000);
-  const log = await call('GET', `/api/v1/webhooks/${hook.id}/deliveries`, { token: admin() });
-  const deliveryId = log.body.items[0].id as string;
-  const res = await call('POST', `/api/v1/webhooks/${hook.id}/deliveries/${deliveryId}/replay`, { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) await expectAudited(res, login, 'webhook.replay', deliveryId);
-  else refused.push({ name: `${login} replay`, requestId: res.headers.get('x-request-id')! });
-});
+matrix(
+  'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/replay',
+  'a logged message',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const hook = await newHook();
+    const { webhookEvent } = await import('../../src/webhooks/emit');
+    await webhookEvent(db(), t.tenantId, 'alert.raised', { n: 1 }, Date.now() + 365 * 86_400_000);
+    const log = await call('GET', `/api/v1/webhooks/${hook.id}/deliveries`, { token: admin() });
+    const deliveryId = log.body.items[0].id as string;
+    const res = await call('POST', `/api/v1/webhooks/${hook.id}/deliveries/${deliveryId}/replay`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'webhook.replay', deliveryId);
+    else refused.push({ name: `${login} replay`, requestId: res.headers.get('x-request-id')! });
+  },
+);
 
 // ---- Action plans (units in reach) -----------------------------------------------------------
 
@@ -905,45 +1171,75 @@ async function planInBerlin() {
   expect(res.status).toBe(201);
   return res.body as { id: string };
 }
-matrix('POST /api/v1/action-plans', 'a plan on Berlin', (login) => planStatus(login, PLAN_WRITERS, 201), async (login, expected) => {
-  const res = await call('POST', '/api/v1/action-plans', { token: tokenOf(login), body: { unitId: U('berlin'), title: `Plan by ${login}` } });
-  expectOutcome(res, expected);
-  if (expected === 201) await expectAudited(res, login, 'action_plan.create', res.body.id);
-  else refused.push({ name: `${login} POST /api/v1/action-plans`, requestId: res.headers.get('x-request-id')! });
-});
-matrix('GET /api/v1/action-plans', 'in reach', (login) => (PLAN_READERS.has(login) ? 200 : 403), async (login, expected) => {
-  expectOutcome(await call('GET', '/api/v1/action-plans', { token: tokenOf(login) }), expected);
-});
-matrix('GET /api/v1/action-plans/{id}', 'a plan in Berlin', (login) => planStatus(login, PLAN_READERS, 200), async (login, expected) => {
-  const plan = await planInBerlin();
-  expectOutcome(await call('GET', `/api/v1/action-plans/${plan.id}`, { token: tokenOf(login) }), expected);
-});
-matrix('PATCH /api/v1/action-plans/{id}', 'a plan in Berlin', (login) => planStatus(login, PLAN_WRITERS, 200), async (login, expected) => {
-  const plan = await planInBerlin();
-  const res = await call('PATCH', `/api/v1/action-plans/${plan.id}`, { token: tokenOf(login), body: { status: 'in_progress' } });
-  expectOutcome(res, expected);
-  if (expected === 200) await expectAudited(res, login, 'action_plan.update', plan.id);
-  else {
-    refused.push({ name: `${login} PATCH /api/v1/action-plans/{id}`, requestId: res.headers.get('x-request-id')! });
-    expect((await call('GET', `/api/v1/action-plans/${plan.id}`, { token: admin() })).body.status).toBe('planned');
-  }
-});
+matrix(
+  'POST /api/v1/action-plans',
+  'a plan on Berlin',
+  (login) => planStatus(login, PLAN_WRITERS, 201),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/action-plans', { token: tokenOf(login), body: { unitId: U('berlin'), title: `Plan by ${login}` } });
+    expectOutcome(res, expected);
+    if (expected === 201) await expectAudited(res, login, 'action_plan.create', res.body.id);
+    else refused.push({ name: `${login} POST /api/v1/action-plans`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/action-plans',
+  'in reach',
+  (login) => (PLAN_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/action-plans', { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'GET /api/v1/action-plans/{id}',
+  'a plan in Berlin',
+  (login) => planStatus(login, PLAN_READERS, 200),
+  async (login, expected) => {
+    const plan = await planInBerlin();
+    expectOutcome(await call('GET', `/api/v1/action-plans/${plan.id}`, { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'PATCH /api/v1/action-plans/{id}',
+  'a plan in Berlin',
+  (login) => planStatus(login, PLAN_WRITERS, 200),
+  async (login, expected) => {
+    const plan = await planInBerlin();
+    const res = await call('PATCH', `/api/v1/action-plans/${plan.id}`, { token: tokenOf(login), body: { status: 'in_progress' } });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'action_plan.update', plan.id);
+    else {
+      refused.push({ name: `${login} PATCH /api/v1/action-plans/{id}`, requestId: res.headers.get('x-request-id')! });
+      expect((await call('GET', `/api/v1/action-plans/${plan.id}`, { token: admin() })).body.status).toBe('planned');
+    }
+  },
+);
 
 /** Who may pick an owner for a plan on a unit: the plan writers within reach. */
-matrix('GET /api/v1/action-plans/owners', 'owners for Berlin', (login) => planStatus(login, PLAN_WRITERS, 200), async (login, expected) => {
-  const res = await call('GET', `/api/v1/action-plans/owners?unitId=${U('berlin')}`, { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(res.body.items.map((u: any) => u.id)).toContain(t.userIds.admin);
-});
+matrix(
+  'GET /api/v1/action-plans/owners',
+  'owners for Berlin',
+  (login) => planStatus(login, PLAN_WRITERS, 200),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/action-plans/owners?unitId=${U('berlin')}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body.items.map((u: any) => u.id)).toContain(t.userIds.admin);
+  },
+);
 
 /** Themes come from comments: roles reading scores and verbatims (admin, analyst, manager) within reach. */
 const THEME_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
 for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
-  matrix('GET /api/v1/themes', `themes of ${LABEL[unit]}`, (login) => (!SEES[login].includes(unit) ? 404 : THEME_READERS.has(login) ? 200 : 403), async (login, expected) => {
-    const res = await call('GET', `/api/v1/themes?unitId=${U(unit)}`, { token: tokenOf(login) });
-    expectOutcome(res, expected);
-    if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
-  });
+  matrix(
+    'GET /api/v1/themes',
+    `themes of ${LABEL[unit]}`,
+    (login) => (!SEES[login].includes(unit) ? 404 : THEME_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/themes?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
+    },
+  );
 }
 
 // ---- Saved reports and vendor scorecards ----------------------------------------------------
@@ -957,60 +1253,98 @@ const newReport = async () => {
   return res.body as { id: string; name: string };
 };
 
-matrix('POST /api/v1/reports', 'a report on Berlin', (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 201 : 403), async (login, expected) => {
-  const res = await call('POST', '/api/v1/reports', { token: tokenOf(login), body: { name: `By ${login}`, unitId: U('berlin'), filters: { rangeDays: 7 }, schedule: { weekday: 1, hour: 8, recipients: ['authz@reports.test'] } } });
-  expectOutcome(res, expected);
-  if (expected === 201) await expectAudited(res, login, 'report.create', res.body.id);
-  else refused.push({ name: `${login} POST /api/v1/reports`, requestId: res.headers.get('x-request-id')! });
-});
-matrix('GET /api/v1/reports', "own, and an admin's reach", () => 200, async (login, expected) => {
-  const report = await newReport();
-  const res = await call('GET', '/api/v1/reports', { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  expect(res.body.items.some((r: any) => r.id === report.id)).toBe(login === 'manager' || REPORT_OVERSEERS.has(login));
-});
-matrix('GET /api/v1/reports/{id}', "the EMEA manager's report on Berlin", (login) => reportStatus(login, 'manager', 200), async (login, expected) => {
-  const report = await newReport();
-  expectOutcome(await call('GET', `/api/v1/reports/${report.id}`, { token: tokenOf(login) }), expected);
-});
-matrix('GET /api/v1/reports/{id}/scores.csv', "the EMEA manager's report on Berlin", (login) => reportStatus(login, 'manager', 200), async (login, expected) => {
-  const report = await newReport();
-  const res = await call('GET', `/api/v1/reports/${report.id}/scores.csv`, { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  if (expected === 200) expect(res.body).toMatch(/^key,period,nps,n,/);
-});
-matrix('PATCH /api/v1/reports/{id}', "the EMEA manager's report on Berlin", (login) => reportStatus(login, 'manager', 200), async (login, expected) => {
-  const report = await newReport();
-  const res = await call('PATCH', `/api/v1/reports/${report.id}`, { token: tokenOf(login), body: { name: `Renamed by ${login}` } });
-  expectOutcome(res, expected);
-  const after = await call('GET', `/api/v1/reports/${report.id}`, { token: admin() });
-  if (expected === 200) {
-    expect(after.body.name).toBe(`Renamed by ${login}`);
-    await expectAudited(res, login, 'report.update', report.id);
-  } else {
-    refused.push({ name: `${login} PATCH /api/v1/reports/{id}`, requestId: res.headers.get('x-request-id')! });
-    expect(after.body.name).toBe(report.name);
-  }
-});
-matrix('DELETE /api/v1/reports/{id}', "the EMEA manager's report on Berlin", (login) => reportStatus(login, 'manager', 204), async (login, expected) => {
-  const report = await newReport();
-  const res = await call('DELETE', `/api/v1/reports/${report.id}`, { token: tokenOf(login) });
-  expectOutcome(res, expected);
-  const after = await call('GET', `/api/v1/reports/${report.id}`, { token: admin() });
-  if (expected === 204) {
-    expect(after.status).toBe(404);
-    await expectAudited(res, login, 'report.delete', report.id);
-  } else {
-    refused.push({ name: `${login} DELETE /api/v1/reports/{id}`, requestId: res.headers.get('x-request-id')! });
-    expect(after.status).toBe(200);
-  }
-});
-for (const unit of ['fastfix', 'quickserve'] as UnitKey[]) {
-  matrix('GET /api/v1/vendors/{unitId}/scorecard', LABEL[unit], (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403), async (login, expected) => {
-    const res = await call('GET', `/api/v1/vendors/${U(unit)}/scorecard`, { token: tokenOf(login) });
+matrix(
+  'POST /api/v1/reports',
+  'a report on Berlin',
+  (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 201 : 403),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/reports', {
+      token: tokenOf(login),
+      body: { name: `By ${login}`, unitId: U('berlin'), filters: { rangeDays: 7 }, schedule: { weekday: 1, hour: 8, recipients: ['authz@reports.test'] } },
+    });
     expectOutcome(res, expected);
-    if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), name: LABEL[unit] });
-  });
+    if (expected === 201) await expectAudited(res, login, 'report.create', res.body.id);
+    else refused.push({ name: `${login} POST /api/v1/reports`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/reports',
+  "own, and an admin's reach",
+  () => 200,
+  async (login, expected) => {
+    const report = await newReport();
+    const res = await call('GET', '/api/v1/reports', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    expect(res.body.items.some((r: any) => r.id === report.id)).toBe(login === 'manager' || REPORT_OVERSEERS.has(login));
+  },
+);
+matrix(
+  'GET /api/v1/reports/{id}',
+  "the EMEA manager's report on Berlin",
+  (login) => reportStatus(login, 'manager', 200),
+  async (login, expected) => {
+    const report = await newReport();
+    expectOutcome(await call('GET', `/api/v1/reports/${report.id}`, { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'GET /api/v1/reports/{id}/scores.csv',
+  "the EMEA manager's report on Berlin",
+  (login) => reportStatus(login, 'manager', 200),
+  async (login, expected) => {
+    const report = await newReport();
+    const res = await call('GET', `/api/v1/reports/${report.id}/scores.csv`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toMatch(/^key,period,nps,n,/);
+  },
+);
+matrix(
+  'PATCH /api/v1/reports/{id}',
+  "the EMEA manager's report on Berlin",
+  (login) => reportStatus(login, 'manager', 200),
+  async (login, expected) => {
+    const report = await newReport();
+    const res = await call('PATCH', `/api/v1/reports/${report.id}`, { token: tokenOf(login), body: { name: `Renamed by ${login}` } });
+    expectOutcome(res, expected);
+    const after = await call('GET', `/api/v1/reports/${report.id}`, { token: admin() });
+    if (expected === 200) {
+      expect(after.body.name).toBe(`Renamed by ${login}`);
+      await expectAudited(res, login, 'report.update', report.id);
+    } else {
+      refused.push({ name: `${login} PATCH /api/v1/reports/{id}`, requestId: res.headers.get('x-request-id')! });
+      expect(after.body.name).toBe(report.name);
+    }
+  },
+);
+matrix(
+  'DELETE /api/v1/reports/{id}',
+  "the EMEA manager's report on Berlin",
+  (login) => reportStatus(login, 'manager', 204),
+  async (login, expected) => {
+    const report = await newReport();
+    const res = await call('DELETE', `/api/v1/reports/${report.id}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    const after = await call('GET', `/api/v1/reports/${report.id}`, { token: admin() });
+    if (expected === 204) {
+      expect(after.status).toBe(404);
+      await expectAudited(res, login, 'report.delete', report.id);
+    } else {
+      refused.push({ name: `${login} DELETE /api/v1/reports/{id}`, requestId: res.headers.get('x-request-id')! });
+      expect(after.status).toBe(200);
+    }
+  },
+);
+for (const unit of ['fastfix', 'quickserve'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/vendors/{unitId}/scorecard',
+    LABEL[unit],
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/vendors/${U(unit)}/scorecard`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), name: LABEL[unit] });
+    },
+  );
 }
 
 // -------------------------------------------------------------------------------------------

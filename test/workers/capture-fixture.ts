@@ -105,10 +105,7 @@ export interface SurveySetup {
 }
 
 /** A survey with one published version (the standard one unless given) and a touchpoint on it. */
-export async function makeSurvey(
-  tenantId: string,
-  opts: { definition?: Definition; defaultLocale?: string; channels?: Channel[]; active?: boolean; published?: boolean } = {},
-): Promise<SurveySetup> {
+export async function makeSurvey(tenantId: string, opts: { definition?: Definition; defaultLocale?: string; channels?: Channel[]; active?: boolean; published?: boolean } = {}): Promise<SurveySetup> {
   const d = db();
   const now = Date.now();
   const surveyId = newId('srv');
@@ -117,14 +114,37 @@ export async function makeSurvey(
   const definition = (opts.definition ?? standardSurvey('Acme')) as unknown as Record<string, unknown>;
   const published = opts.published ?? true;
   await commit(d, [
-    d.insert(surveys).values({ id: surveyId, tenantId, name: `Survey ${touchpointKey}`, defaultLocale: opts.defaultLocale ?? 'en', draft: definition, publishedVersion: published ? 1 : null, createdAt: now, updatedAt: now }),
+    d.insert(surveys).values({
+      id: surveyId,
+      tenantId,
+      name: `Survey ${touchpointKey}`,
+      defaultLocale: opts.defaultLocale ?? 'en',
+      draft: definition,
+      publishedVersion: published ? 1 : null,
+      createdAt: now,
+      updatedAt: now,
+    }),
     ...(published ? [d.insert(surveyVersions).values({ id: newId('srvv'), tenantId, surveyId, version: 1, definition, createdAt: now })] : []),
-    d.insert(touchpoints).values({ id: touchpointId, tenantId, key: touchpointKey, name: touchpointKey, kind: 'support_resolution', surveyId, channels: opts.channels ?? ['email', 'link', 'in_app'], active: opts.active ?? true, createdAt: now, updatedAt: now }),
+    d.insert(touchpoints).values({
+      id: touchpointId,
+      tenantId,
+      key: touchpointKey,
+      name: touchpointKey,
+      kind: 'support_resolution',
+      surveyId,
+      channels: opts.channels ?? ['email', 'link', 'in_app'],
+      active: opts.active ?? true,
+      createdAt: now,
+      updatedAt: now,
+    }),
   ]);
   return { tenantId, touchpointId, touchpointKey, surveyId };
 }
 
-export async function makeContact(tenantId: string, opts: { locale?: string; isTest?: boolean; isEmployee?: boolean; externalId?: string; optedOut?: boolean; segment?: string; lifetimeValue?: number } = {}) {
+export async function makeContact(
+  tenantId: string,
+  opts: { locale?: string; isTest?: boolean; isEmployee?: boolean; externalId?: string; optedOut?: boolean; segment?: string; lifetimeValue?: number } = {},
+) {
   const id = newId('con');
   const now = Date.now();
   const externalId = opts.externalId ?? `crm-${uniq()}${uniq()}`;
@@ -261,7 +281,6 @@ export async function send(method: string, path: string, opts: SendOptions = {})
   return { status: res.status, headers: res.headers, body: parsed, text, bytes: buf.byteLength };
 }
 
-
 export async function responseOf(tenantId: string, invitationId: string) {
   return db()
     .select()
@@ -270,11 +289,17 @@ export async function responseOf(tenantId: string, invitationId: string) {
 }
 
 export async function responseById(tenantId: string, id: string) {
-  const [row] = await db().select().from(responses).where(and(eq(responses.tenantId, tenantId), eq(responses.id, id)));
+  const [row] = await db()
+    .select()
+    .from(responses)
+    .where(and(eq(responses.tenantId, tenantId), eq(responses.id, id)));
   return row;
 }
 
 export async function invitationOf(tenantId: string, id: string) {
-  const [row] = await db().select().from(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id)));
+  const [row] = await db()
+    .select()
+    .from(invitations)
+    .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id)));
   return row!;
 }

@@ -81,7 +81,10 @@ describe('capture by JSON', () => {
     const quiet = await makeTenant('Capture quiet');
     const plain = await makeSurvey(quiet.tenantId);
     const passives = await makeSurvey(quiet.tenantId);
-    await db().update(touchpoints).set({ rules: { includePassives: true } }).where(eq(touchpoints.id, passives.touchpointId));
+    await db()
+      .update(touchpoints)
+      .set({ rules: { includePassives: true } })
+      .where(eq(touchpoints.id, passives.touchpointId));
     const answer = async (setup: SurveySetup, score: number) => (await send('POST', (await makeInvitation(setup, quiet.units.berlin)).path, { json: { score } })).body.responseId as string;
     const [promoter, passive, detractor, passiveHere] = [await answer(plain, 10), await answer(plain, 8), await answer(plain, 4), await answer(passives, 7)];
     expect([promoter, passive, detractor, passiveHere].map((id) => capturedFor(id).length)).toEqual([0, 0, 1, 1]);
@@ -401,7 +404,10 @@ describe('anonymous touchpoint links', () => {
     // A later post of the page's state may still add the comment, to the same response.
     const more = await send('POST', path, { json: { score: 0, comment: 'Quick service', state }, ip });
     expect(more.body).toMatchObject({ responseId: results[0]!.body.responseId, status: 'updated', score: 10 });
-    const rows = await db().select().from(responses).where(and(eq(responses.tenantId, t.tenantId), eq(responses.touchpointId, s.touchpointId)));
+    const rows = await db()
+      .select()
+      .from(responses)
+      .where(and(eq(responses.tenantId, t.tenantId), eq(responses.touchpointId, s.touchpointId)));
     expect(rows.filter((r) => r.counted)).toHaveLength(1);
     // The client's key is a keyed hash of the address: neither the address nor its plain SHA-256.
     const row = rows.find((r) => r.id === results[0]!.body.responseId)!;
@@ -410,7 +416,7 @@ describe('anonymous touchpoint links', () => {
     expect(JSON.stringify(row)).not.toContain(ip);
   });
 
-  it('one page\'s state posted 10 times at once makes one response', async () => {
+  it("one page's state posted 10 times at once makes one response", async () => {
     const { path } = await anonymousLink(full, t.units.newYork);
     const state = await anonymousState(full, t.units.newYork);
     const ip = freshIp();
@@ -429,7 +435,7 @@ describe('anonymous touchpoint links', () => {
     expect(two).not.toBe(one);
   });
 
-  it('without the page (no signed state) an anonymous answer is too fast; a state cannot continue another touchpoint\'s response', async () => {
+  it("without the page (no signed state) an anonymous answer is too fast; a state cannot continue another touchpoint's response", async () => {
     const { path } = await anonymousLink(std, t.units.paris);
     const bare = await send('POST', path, { json: { score: 9 } });
     expect(await responseById(t.tenantId, bare.body.responseId)).toMatchObject({ qualityFlags: ['too_fast'], counted: false });
@@ -504,7 +510,7 @@ describe('anonymous touchpoint links', () => {
     expect(other.body).toMatchObject({ status: 'recorded' });
   });
 
-  it('revoking refuses what is not one of the touchpoint\'s links', async () => {
+  it("revoking refuses what is not one of the touchpoint's links", async () => {
     const s = await makeSurvey(t.tenantId);
     const revoke = (touchpointId: string, url: string) => call('POST', `/api/v1/touchpoints/${touchpointId}/links/revoke`, { token: t.tokens.admin, body: { url } });
     const link = (await anonymousLink(std, t.units.berlin)).token;
@@ -575,7 +581,9 @@ describe('include and exclude', () => {
     const moderate = (action: 'include' | 'exclude') => send('POST', `/api/v1/responses/${id}/${action}`, { json: { reason: 'Checked with the site: a real visit' }, headers: admin });
     expect((await moderate('include')).status).toBe(200);
     // The include hands the answer to the normal follow-up path: the message of a new answer.
-    expect(capturedFor(id).map((m) => m.body)).toEqual([{ type: 'response.captured', tenantId: t.tenantId, responseId: id, idempotencyKey: `response.captured:${id}`, unitPath: t.paths.berlin!.path }]);
+    expect(capturedFor(id).map((m) => m.body)).toEqual([
+      { type: 'response.captured', tenantId: t.tenantId, responseId: id, idempotencyKey: `response.captured:${id}`, unitPath: t.paths.berlin!.path },
+    ]);
     expect((await deliverCaptured(t.tenantId, id, 1, t.paths.berlin!.path)).acked).toBe(true);
     const [opened] = await caseOf(t.tenantId, id);
     expect(opened).toMatchObject({ status: 'open', score: 1 });
@@ -699,7 +707,12 @@ describe('another tenant', () => {
     const res = await send('POST', `/s/${forged}`, { json: { score: 0 } });
     expect(res.status).toBe(404);
     expect(await responseOf(t.tenantId, inv.id)).toEqual([]);
-    expect(await db().select().from(responses).where(and(eq(responses.tenantId, other.tenantId)))).toEqual([]);
+    expect(
+      await db()
+        .select()
+        .from(responses)
+        .where(and(eq(responses.tenantId, other.tenantId))),
+    ).toEqual([]);
     // The other tenant's admin cannot read or moderate this tenant's responses.
     const id = (await send('POST', inv.path, { json: { score: 0 } })).body.responseId;
     expect((await call('GET', `/api/v1/responses/${id}`, { token: other.tokens.admin })).status).toBe(404);

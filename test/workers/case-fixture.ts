@@ -12,7 +12,10 @@ import { call, db, uniq, type Fixture } from './support';
 export async function mergeSettings(tenantId: string, patch: Record<string, unknown>) {
   const d = db();
   const [row] = await d.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId));
-  await d.update(tenants).set({ settings: { ...(row?.settings ?? {}), ...patch } }).where(eq(tenants.id, tenantId));
+  await d
+    .update(tenants)
+    .set({ settings: { ...(row?.settings ?? {}), ...patch } })
+    .where(eq(tenants.id, tenantId));
 }
 
 /** The tenant's mail and SMS providers point at a namespace of the stub server. */
@@ -29,7 +32,9 @@ export async function withProviders(t: Fixture) {
 /** A webhook endpoint of the tenant subscribed to every event, written straight to the table. */
 export async function subscribeAll(tenantId: string) {
   const id = newId('wh');
-  await db().insert(webhooks).values({ id, tenantId, url: `https://hooks-${uniq()}.test/x`, events: ['response.created', 'case.opened', 'case.escalated', 'case.resolved'], secret: `whsec_${btoa(uniq() + uniq())}` });
+  await db()
+    .insert(webhooks)
+    .values({ id, tenantId, url: `https://hooks-${uniq()}.test/x`, events: ['response.created', 'case.opened', 'case.escalated', 'case.resolved'], secret: `whsec_${btoa(uniq() + uniq())}` });
   return id;
 }
 
@@ -52,7 +57,21 @@ export async function makeAnswer(
   const comment = opts.comment ?? `the repair took three weeks ${uniq()}`;
   await db()
     .insert(responses)
-    .values({ id, tenantId, touchpointId: tp.id, unitId, contactId: opts.contactId ?? null, surveyId, surveyVersion: 1, channel: 'email', locale: opts.locale ?? 'en', score: opts.score === undefined ? 3 : opts.score, comment, counted: opts.counted ?? true, answeredAt: opts.answeredAt ?? Date.now() });
+    .values({
+      id,
+      tenantId,
+      touchpointId: tp.id,
+      unitId,
+      contactId: opts.contactId ?? null,
+      surveyId,
+      surveyVersion: 1,
+      channel: 'email',
+      locale: opts.locale ?? 'en',
+      score: opts.score === undefined ? 3 : opts.score,
+      comment,
+      counted: opts.counted ?? true,
+      answeredAt: opts.answeredAt ?? Date.now(),
+    });
   return { id, comment, touchpointId: tp.id };
 }
 
@@ -67,9 +86,16 @@ export async function deliverCaptured(tenantId: string, responseId: string, atte
 }
 
 export async function caseOf(tenantId: string, responseId: string) {
-  return db().select().from(cases).where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, responseId)));
+  return db()
+    .select()
+    .from(cases)
+    .where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, responseId)));
 }
 
 export async function eventsOf(tenantId: string, caseId: string) {
-  return db().select().from(caseEvents).where(and(eq(caseEvents.tenantId, tenantId), eq(caseEvents.caseId, caseId))).orderBy(asc(caseEvents.createdAt), asc(caseEvents.id));
+  return db()
+    .select()
+    .from(caseEvents)
+    .where(and(eq(caseEvents.tenantId, tenantId), eq(caseEvents.caseId, caseId)))
+    .orderBy(asc(caseEvents.createdAt), asc(caseEvents.id));
 }

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/env';
 import { makeInvitation, makeSurvey, send } from './capture-fixture';
 import { caseOf, deliverCaptured, deliveriesOf, eventsOf, makeAnswer, mergeSettings, subscribeAll, withProviders } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { call, db, makeTenant, uniq, type Fixture, jobRun } from './support';
 
 /**
  * Recovery cases through the real queue consumer, the real API and the stub providers. The
@@ -84,7 +84,10 @@ describe('the follow-up consumer', () => {
     const hooks = (await deliveriesOf(t.tenantId)).filter((d) => d.data.id === k!.id);
     expect(hooks.map((h) => h.type)).toEqual(['case.opened']);
     // The case is the open step (its unique key); only the notification keeps a step row.
-    const steps = await db().select().from(jobSteps).where(and(eq(jobSteps.tenantId, t.tenantId), like(jobSteps.key, `response.captured:${a.id}:%`)));
+    const steps = await db()
+      .select()
+      .from(jobSteps)
+      .where(and(eq(jobSteps.tenantId, t.tenantId), like(jobSteps.key, `response.captured:${a.id}:%`)));
     expect(steps.map((s) => s.key)).toEqual([`response.captured:${a.id}:notify:email`]);
   });
 
@@ -134,7 +137,9 @@ describe('routing', () => {
     await mergeSettings(f.tenantId, { routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: f.userIds.analyst }], casePhones: { [f.userIds.analyst!]: '+49301234567' } });
     const contact = async (fields: Record<string, unknown>) => {
       const id = newId('con');
-      await db().insert(contacts).values({ id, tenantId: f.tenantId, externalId: `crm-${uniq()}`, email: 'x@y.test', ...fields });
+      await db()
+        .insert(contacts)
+        .values({ id, tenantId: f.tenantId, externalId: `crm-${uniq()}`, email: 'x@y.test', ...fields });
       return id;
     };
     const gold = await makeAnswer(f.tenantId, f.units.berlin, { score: 1, contactId: await contact({ supportTier: 'gold', attributes: { accountOwner: f.email('siteManager') } }) });
@@ -225,7 +230,9 @@ describe('the cases API', () => {
     expect((await post({ theme: 'delay', locale: 'en', subject: 'x', body: 'y' }, t.tokens.manager)).status).toBe(403);
     expect((await call('GET', '/api/v1/reply-templates?theme=delay', { token: t.tokens.agent })).body.items).toHaveLength(2);
     const contactId = newId('con');
-    await db().insert(contacts).values({ id: contactId, tenantId: t.tenantId, externalId: `crm-${uniq()}`, locale: 'de-AT', attributes: { name: 'Frau Berg' } });
+    await db()
+      .insert(contacts)
+      .values({ id: contactId, tenantId: t.tenantId, externalId: `crm-${uniq()}`, locale: 'de-AT', attributes: { name: 'Frau Berg' } });
     const a = await makeAnswer(t.tenantId, t.units.berlin, { score: 4, contactId });
     await deliverCaptured(t.tenantId, a.id);
     const k = (await caseOf(t.tenantId, a.id))[0]!;
@@ -256,11 +263,23 @@ describe('the cases API', () => {
   it('case settings: targets, calendar, routing rules and phones, validated; admins only', async () => {
     const f = await makeTenant('CaseSettings');
     const put = (body: unknown, token = f.tokens.admin) => call('PUT', '/api/v1/case-settings', { token, body });
-    expect((await call('GET', '/api/v1/case-settings', { token: f.tokens.admin })).body).toEqual({ caseTargets: { firstContactHours: 48, resolutionHours: 168 }, businessCalendar: null, routingRules: [], casePhones: {}, caseNotifyGraceMinutes: 10 });
+    expect((await call('GET', '/api/v1/case-settings', { token: f.tokens.admin })).body).toEqual({
+      caseTargets: { firstContactHours: 48, resolutionHours: 168 },
+      businessCalendar: null,
+      routingRules: [],
+      casePhones: {},
+      caseNotifyGraceMinutes: 10,
+    });
     const calendar = { timezone: 'Europe/Berlin', days: [1, 2, 3, 4, 5], start: '08:00', end: '16:30', holidays: ['2026-12-25'] };
     const ok = await put({ caseTargets: { firstContactHours: 8 }, businessCalendar: calendar, routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: f.userIds.analyst }] });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-    expect(ok.body).toEqual({ caseTargets: { firstContactHours: 8, resolutionHours: 168 }, businessCalendar: calendar, routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: f.userIds.analyst }], casePhones: {}, caseNotifyGraceMinutes: 10 });
+    expect(ok.body).toEqual({
+      caseTargets: { firstContactHours: 8, resolutionHours: 168 },
+      businessCalendar: calendar,
+      routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: f.userIds.analyst }],
+      casePhones: {},
+      caseNotifyGraceMinutes: 10,
+    });
     expect((await put({ businessCalendar: { ...calendar, end: '07:00' } })).status).toBe(400);
     expect((await put({ businessCalendar: { ...calendar, timezone: 'Nowhere/Land' } })).status).toBe(400);
     expect((await put({ caseTargets: { firstContactHours: 0 } })).status).toBe(400);
@@ -286,11 +305,34 @@ describe('the cases API', () => {
     const { cases: casesTable } = await import('../../src/db/schema');
     for (const r of rows) {
       const a = await makeAnswer(f.tenantId, r.unit, { score: 2, touchpoint: tp });
-      await db().insert(casesTable).values({ id: newId('case'), tenantId: f.tenantId, responseId: a.id, unitId: r.unit!, touchpointId: tp.id, ownerUserId: r.owner ?? null, status: r.resolve ? 'resolved' : r.contact ? 'contacted' : 'open', score: 2, createdAt: day, firstContactDueAt: day + 4 * H, resolutionDueAt: day + 24 * H, firstContactAt: r.contact ? day + r.contact * H : null, resolvedAt: r.resolve ? day + r.resolve * H : null });
+      await db()
+        .insert(casesTable)
+        .values({
+          id: newId('case'),
+          tenantId: f.tenantId,
+          responseId: a.id,
+          unitId: r.unit!,
+          touchpointId: tp.id,
+          ownerUserId: r.owner ?? null,
+          status: r.resolve ? 'resolved' : r.contact ? 'contacted' : 'open',
+          score: 2,
+          createdAt: day,
+          firstContactDueAt: day + 4 * H,
+          resolutionDueAt: day + 24 * H,
+          firstContactAt: r.contact ? day + r.contact * H : null,
+          resolvedAt: r.resolve ? day + r.resolve * H : null,
+        });
     }
     const res = await call('GET', '/api/v1/cases/metrics?from=2026-02-01&to=2026-02-28', { token: f.tokens.admin });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.total).toMatchObject({ cases: 3, contacted: 2, resolved: 1, hoursToFirstContact: { median: 4, mean: 4 }, hoursToResolve: { median: 10, mean: 10 }, withinTarget: { firstContact: 0.33, resolution: 0.33 } }); // both unresolved cases are past their resolution due time: missed
+    expect(res.body.total).toMatchObject({
+      cases: 3,
+      contacted: 2,
+      resolved: 1,
+      hoursToFirstContact: { median: 4, mean: 4 },
+      hoursToResolve: { median: 10, mean: 10 },
+      withinTarget: { firstContact: 0.33, resolution: 0.33 },
+    }); // both unresolved cases are past their resolution due time: missed
     const emea = res.body.units.find((u: any) => u.unitId === f.units.emea);
     expect(emea).toMatchObject({ cases: 2, withinTarget: { firstContact: 0.5 } });
     expect(res.body.vendors.find((u: any) => u.unitId === f.units.fastfix)).toMatchObject({ cases: 1, contacted: 0, withinTarget: { firstContact: 0 } });
@@ -311,8 +353,9 @@ describe('the owner hears about a new case with its comment (score first, commen
     expect((await call('PATCH', `/api/v1/units/${n.units.berlin}`, { token: n.tokens.admin, body: { timezone: 'Europe/Berlin' } })).status).toBe(200);
   });
   /** The every-minute job at `now` (the cron runs it with the tick's time). */
-  const tick = (now: number) => notifyDueCases(env as Env, now);
-  const mailsAbout = async (caseId: string) => (await mail.requests()).filter((r) => r.path === '/messages' && r.body.includes(caseId)).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string });
+  const tick = (now: number) => notifyDueCases(jobRun(), now);
+  const mailsAbout = async (caseId: string) =>
+    (await mail.requests()).filter((r) => r.path === '/messages' && r.body.includes(caseId)).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string });
 
   /** A detractor's score through the survey link, and its follow-up through the real consumer: the case is open. */
   async function scoreOnly(score: number) {
@@ -375,7 +418,10 @@ describe('the owner hears about a new case with its comment (score first, commen
     const rename = await call('PATCH', `/api/v1/units/${n.units.newYork}`, { token: n.tokens.admin, body: { name: 'New York\r\nBcc: victim@example.test' } });
     expect(rename.status).toBe(400);
     expect(rename.body.error.details).toEqual([expect.objectContaining({ path: 'body.name' })]);
-    await db().update(units).set({ name: 'New York\r\nBcc: victim@example.test' }).where(and(eq(units.tenantId, n.tenantId), eq(units.id, n.units.newYork!)));
+    await db()
+      .update(units)
+      .set({ name: 'New York\r\nBcc: victim@example.test' })
+      .where(and(eq(units.tenantId, n.tenantId), eq(units.id, n.units.newYork!)));
     const a = await makeAnswer(n.tenantId, n.units.newYork, { score: 2 });
     expect(await deliverCaptured(n.tenantId, a.id)).toEqual({ acked: true, retried: false });
     const [k] = await caseOf(n.tenantId, a.id);

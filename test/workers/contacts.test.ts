@@ -20,7 +20,18 @@ describe('PUT /api/v1/contacts/{externalId}', () => {
     const id = ext();
     const created = await call('PUT', `/api/v1/contacts/${id}`, {
       token: admin(),
-      body: { email: 'ada@example.test', phone: '+4930123456', locale: 'de-de', segment: 'enterprise', lifetimeValue: 1200.5, attributes: { plan: 'gold' }, tenureMonths: 26, contractSize: 'large', supportTier: 'premium', accountId: 'acct-1' },
+      body: {
+        email: 'ada@example.test',
+        phone: '+4930123456',
+        locale: 'de-de',
+        segment: 'enterprise',
+        lifetimeValue: 1200.5,
+        attributes: { plan: 'gold' },
+        tenureMonths: 26,
+        contractSize: 'large',
+        supportTier: 'premium',
+        accountId: 'acct-1',
+      },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body).toMatchObject({
@@ -151,7 +162,17 @@ describe('POST /api/v1/contacts/import', () => {
     expect(reasons[11]).toMatch(/^externalId: /);
     expect(reasons[12]).toMatch(/attributes: not valid JSON/);
 
-    expect((await get(a)).body).toMatchObject({ email: 'a@example.test', phone: '+4930111111', locale: 'en-GB', segment: 'Smith, Jones & Co', lifetimeValue: 10.5, isEmployee: false, optedOut: false, attributes: { region: 'north', tags: ['x', 'y'] }, accountId: 'acct-9' });
+    expect((await get(a)).body).toMatchObject({
+      email: 'a@example.test',
+      phone: '+4930111111',
+      locale: 'en-GB',
+      segment: 'Smith, Jones & Co',
+      lifetimeValue: 10.5,
+      isEmployee: false,
+      optedOut: false,
+      attributes: { region: 'north', tags: ['x', 'y'] },
+      accountId: 'acct-9',
+    });
     expect((await get(c)).body).toMatchObject({ email: 'c@example.test', segment: 'multi\r\nline segment', isEmployee: true });
     for (const id of [b, d, e, f, g]) expect((await get(id)).status).toBe(404);
   });
@@ -201,7 +222,10 @@ describe('POST /api/v1/contacts/import', () => {
     expect(over.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     expect((await get(`bulk-${tag}-10001-0`)).status).toBe(404);
     expect((await get(`bulk-${tag}-10001-10000`)).status).toBe(404);
-    const overLines = await call('POST', '/api/v1/contacts/import', { token: admin(), ...ndjson(Array.from({ length: 10_001 }, (_, i) => JSON.stringify({ externalId: `nd-${tag}-${i}` })).join('\n')) });
+    const overLines = await call('POST', '/api/v1/contacts/import', {
+      token: admin(),
+      ...ndjson(Array.from({ length: 10_001 }, (_, i) => JSON.stringify({ externalId: `nd-${tag}-${i}` })).join('\n')),
+    });
     expect(overLines.status).toBe(413);
     expect((await get(`nd-${tag}-0`)).status).toBe(404);
 
@@ -219,7 +243,12 @@ describe('POST /api/v1/contacts/import', () => {
 
   it('refuses an upload it cannot read at all with 400 and writes nothing', async () => {
     const id = ext();
-    for (const text of [`externalId,email,colour\n${id},x@example.test,blue\n`, `email\nx@example.test\n`, `externalId,email,email\n${id},a@b.test,c@d.test\n`, `externalId,segment\n${id},"never closed\n`]) {
+    for (const text of [
+      `externalId,email,colour\n${id},x@example.test,blue\n`,
+      `email\nx@example.test\n`,
+      `externalId,email,email\n${id},a@b.test,c@d.test\n`,
+      `externalId,segment\n${id},"never closed\n`,
+    ]) {
       const res = await call('POST', '/api/v1/contacts/import', { token: admin(), ...csv(text) });
       expect(res.status, text).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_FAILED');

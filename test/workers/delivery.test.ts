@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { newId } from '../../src/lib/ids';
 import { verifySurveyLink } from '../../src/surveys/token';
 import worker from '../../src/worker';
 import { providerSpace } from './provider';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { call, db, makeTenant, uniq, type Fixture, runCron, jobRun } from './support';
 
 /**
  * Delivery through the real queue consumer and due scan, to real HTTP servers standing in for
@@ -146,8 +146,18 @@ async function makeInvitation(channel: Channel, opts: Partial<typeof invitations
   return row;
 }
 
-const stored = async (id: string) => (await db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.id, id))))[0]!;
-const triesOf = (id: string) => db().select().from(deliveryAttempts).where(and(eq(deliveryAttempts.tenantId, t.tenantId), eq(deliveryAttempts.invitationId, id)));
+const stored = async (id: string) =>
+  (
+    await db()
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.id, id)))
+  )[0]!;
+const triesOf = (id: string) =>
+  db()
+    .select()
+    .from(deliveryAttempts)
+    .where(and(eq(deliveryAttempts.tenantId, t.tenantId), eq(deliveryAttempts.invitationId, id)));
 const apiGet = (id: string, token = t.tokens.admin) => call('GET', `/api/v1/invitations/${id}`, { token });
 
 /** Delivers the message as the queue does (the Worker's queue handler) and tells what became of it. */
@@ -477,7 +487,7 @@ describe('the due scan (cron)', () => {
   it('the every-minute cron hands due invitations to the delivery queue', async () => {
     const q = recordingQueue();
     const inv = await makeInvitation('email', { status: 'scheduled', dueAt: Date.now() - MINUTE });
-    await worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date() }), q.env as never);
+    await runCron('* * * * *', Date.now(), q.env as never);
     expect(enqueuedFor(q, inv)).toEqual([{ type: 'invitation.send', tenantId: t.tenantId, invitationId: inv.id, idempotencyKey: `invitation.send:${inv.id}` }]);
     expect((await stored(inv.id)).status).toBe('sending');
   });
@@ -490,14 +500,14 @@ describe('the due scan (cron)', () => {
     const later = await makeInvitation('email', { status: 'scheduled', dueAt: now + MINUTE });
 
     const first = recordingQueue();
-    await enqueueDueDeliveries(first.env, now);
+    await enqueueDueDeliveries(jobRun(first.env as never), now);
     const mine = (q: { sent: any[] }) => enqueuedFor(q, due, dueExactly, later).map((m) => `${m.type} ${m.invitationId}`);
     expect(mine(first).sort()).toEqual([`invitation.send ${due.id}`, `invitation.send ${dueExactly.id}`].sort());
     expect(await stored(due.id)).toMatchObject({ status: 'sending', updatedAt: now });
     expect((await stored(later.id)).status).toBe('scheduled');
 
     const second = recordingQueue();
-    await enqueueDueDeliveries(second.env, now + 30_000);
+    await enqueueDueDeliveries(jobRun(second.env as never), now + 30_000);
     expect(mine(second)).toEqual([]);
 
     for (const body of enqueuedFor(first, due, dueExactly)) expect((await deliver(body)).acked).toBe(true);
@@ -516,7 +526,7 @@ describe('the due scan (cron)', () => {
     const busy = await makeInvitation('email', { status: 'sending', attempts: 1, dueAt: now - 20 * MINUTE, updatedAt: now - 14 * MINUTE });
 
     const q = recordingQueue();
-    await enqueueDueDeliveries(q.env, now);
+    await enqueueDueDeliveries(jobRun(q.env as never), now);
     const mine = enqueuedFor(q, lost, interrupted, busy);
     expect(mine.map((m) => m.invitationId).sort()).toEqual([lost.id, interrupted.id].sort());
     expect(await stored(interrupted.id)).toMatchObject({ status: 'sending', attempts: 0, updatedAt: now });
@@ -536,7 +546,7 @@ describe('the due scan (cron)', () => {
     const answered = await makeInvitation('email', { status: 'answered', sentAt: now - 20 * DAY, expiresAt: now - DAY });
     const open = await makeInvitation('email', { status: 'sent', sentAt: now - 20 * DAY, expiresAt: now + 1 });
     const q = recordingQueue();
-    await enqueueDueDeliveries(q.env, now);
+    await enqueueDueDeliveries(jobRun(q.env as never), now);
     expect(enqueuedFor(q, scheduled, sent, answered, open)).toEqual([]);
     expect((await stored(scheduled.id)).status).toBe('expired');
     expect((await stored(sent.id)).status).toBe('expired');
@@ -557,14 +567,17 @@ describe('reminders', () => {
 
     const now = PAST + 40 * DAY;
     const answered = await makeInvitation('email', { status: 'answered', reminderDueAt: now - MINUTE });
-    await db().update(invitations).set({ reminderDueAt: now - MINUTE }).where(eq(invitations.id, inv.id));
+    await db()
+      .update(invitations)
+      .set({ reminderDueAt: now - MINUTE })
+      .where(eq(invitations.id, inv.id));
     const first = recordingQueue();
-    await enqueueDueDeliveries(first.env, now);
+    await enqueueDueDeliveries(jobRun(first.env as never), now);
     const mine = enqueuedFor(first, inv, answered);
     expect(mine).toEqual([{ type: 'invitation.remind', tenantId: t.tenantId, invitationId: inv.id, idempotencyKey: `invitation.remind:${inv.id}` }]);
     // Reserved: the next minute does not enqueue it again.
     const second = recordingQueue();
-    await enqueueDueDeliveries(second.env, now + MINUTE);
+    await enqueueDueDeliveries(jobRun(second.env as never), now + MINUTE);
     expect(enqueuedFor(second, inv)).toEqual([]);
 
     expect((await deliver(mine[0])).acked).toBe(true);
@@ -585,7 +598,7 @@ describe('reminders', () => {
     // Once reminded, never again, even with its reminder due.
     await db().update(invitations).set({ reminderDueAt: now }).where(eq(invitations.id, inv.id));
     const later = recordingQueue();
-    await enqueueDueDeliveries(later.env, now + 20 * MINUTE);
+    await enqueueDueDeliveries(jobRun(later.env as never), now + 20 * MINUTE);
     expect(enqueuedFor(later, inv)).toEqual([]);
     expect((await stored(answered.id)).remindedAt).toBeNull();
   });
@@ -636,7 +649,18 @@ describe('dev outbox', () => {
 
   it("needs a credential (401) of the tenant's admin (403 for a manager); another tenant's admin never sees these messages", async () => {
     const contact = await makeContact();
-    await db().insert(devOutbox).values({ id: newId('out'), tenantId: t.tenantId, channel: 'email', recipient: contact.email!, subject: 'Survey', body: 'a survey link and a verbatim', invitationId: null, createdAt: Date.now() });
+    await db()
+      .insert(devOutbox)
+      .values({
+        id: newId('out'),
+        tenantId: t.tenantId,
+        channel: 'email',
+        recipient: contact.email!,
+        subject: 'Survey',
+        body: 'a survey link and a verbatim',
+        invitationId: null,
+        createdAt: Date.now(),
+      });
     for (const environment of ['development', 'test']) {
       const anonymous = await outbox('', environment);
       expect(anonymous.status, environment).toBe(401);

@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { newId } from '../../src/lib/ids';
 import worker from '../../src/worker';
 import { makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
-import { db, makeTenant, type Fixture } from './support';
+import { db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Weekly digests through the real hourly cron, for two time zones: the EMEA manager's units are
@@ -24,7 +23,7 @@ let t: Fixture;
 let mail: ReturnType<typeof providerSpace>;
 
 const quiet = { send: async () => undefined, sendBatch: async () => undefined };
-const hourly = (at: number) => worker.scheduled(createScheduledController({ cron: '0 * * * *', scheduledTime: new Date(at) }), { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
+const hourly = (at: number) => runCron('0 * * * *', at, { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
 const mine = () => db().select().from(digests).where(eq(digests.tenantId, t.tenantId));
 const mailTo = async () => (await mail.requests()).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string });
 
@@ -34,7 +33,19 @@ beforeAll(async () => {
   const tp = await makeTouchpoint(t.tenantId);
   const d = db();
   const answer = (score: number, at: number, comment: string | null = null, locale = 'en') => ({
-    id: newId('rsp'), tenantId: t.tenantId, touchpointId: tp.id, unitId: t.units.berlin!, surveyId: tp.surveyId, surveyVersion: 1, channel: 'link' as const, locale, score, comment, counted: true, createdAt: at, updatedAt: at,
+    id: newId('rsp'),
+    tenantId: t.tenantId,
+    touchpointId: tp.id,
+    unitId: t.units.berlin!,
+    surveyId: tp.surveyId,
+    surveyVersion: 1,
+    channel: 'link' as const,
+    locale,
+    score,
+    comment,
+    counted: true,
+    createdAt: at,
+    updatedAt: at,
   });
   const lastWeek = Date.UTC(2025, 2, 12, 10);
   const weekBefore = Date.UTC(2025, 2, 5, 10);
@@ -56,12 +67,51 @@ beforeAll(async () => {
     d.insert(responses).values(rows),
     ...(['emea', 'berlin', 'paris'] as const).map((k) => d.update(units).set({ timezone: 'Europe/Berlin' }).where(eq(units.id, t.units[k]!))),
     d.update(units).set({ timezone: 'America/New_York' }).where(eq(units.id, t.units.newYork!)),
-    d.update(tenants).set({ settings: { minResponses: 5, email: { baseUrl: mail.url, apiKey: 'mail-key-digests-00', from: 'digest@acme.test' } } }).where(eq(tenants.id, t.tenantId)),
+    d
+      .update(tenants)
+      .set({ settings: { minResponses: 5, email: { baseUrl: mail.url, apiKey: 'mail-key-digests-00', from: 'digest@acme.test' } } })
+      .where(eq(tenants.id, t.tenantId)),
     // Cases in Berlin: open and overdue, contacted and on time, resolved (not counted).
     d.insert(cases).values([
-      { id: newId('case'), tenantId: t.tenantId, responseId: rows[5]!.id, unitId: t.units.berlin!, touchpointId: tp.id, status: 'open', score: 2, firstContactDueAt: MON_0700Z - 3600_000, resolutionDueAt: MON_0700Z + 86_400_000, createdAt: now, updatedAt: now },
-      { id: newId('case'), tenantId: t.tenantId, responseId: rows[6]!.id, unitId: t.units.berlin!, touchpointId: tp.id, status: 'contacted', score: 4, firstContactAt: lastWeek, firstContactDueAt: lastWeek + 3600_000, resolutionDueAt: MON_0700Z + 86_400_000, createdAt: now, updatedAt: now },
-      { id: newId('case'), tenantId: t.tenantId, responseId: rows[7]!.id, unitId: t.units.berlin!, touchpointId: tp.id, status: 'resolved', score: 5, resolutionDueAt: MON_0700Z - 86_400_000, createdAt: now, updatedAt: now },
+      {
+        id: newId('case'),
+        tenantId: t.tenantId,
+        responseId: rows[5]!.id,
+        unitId: t.units.berlin!,
+        touchpointId: tp.id,
+        status: 'open',
+        score: 2,
+        firstContactDueAt: MON_0700Z - 3600_000,
+        resolutionDueAt: MON_0700Z + 86_400_000,
+        createdAt: now,
+        updatedAt: now,
+      },
+      {
+        id: newId('case'),
+        tenantId: t.tenantId,
+        responseId: rows[6]!.id,
+        unitId: t.units.berlin!,
+        touchpointId: tp.id,
+        status: 'contacted',
+        score: 4,
+        firstContactAt: lastWeek,
+        firstContactDueAt: lastWeek + 3600_000,
+        resolutionDueAt: MON_0700Z + 86_400_000,
+        createdAt: now,
+        updatedAt: now,
+      },
+      {
+        id: newId('case'),
+        tenantId: t.tenantId,
+        responseId: rows[7]!.id,
+        unitId: t.units.berlin!,
+        touchpointId: tp.id,
+        status: 'resolved',
+        score: 5,
+        resolutionDueAt: MON_0700Z - 86_400_000,
+        createdAt: now,
+        updatedAt: now,
+      },
     ]),
   ]);
 });

@@ -9,7 +9,7 @@ import worker from '../../src/worker';
 import { caseOf, deliverCaptured, mergeSettings } from './case-fixture';
 import { makeInvitation, makeSurvey, send, type Invite, type SurveySetup } from './capture-fixture';
 import { providerSpace } from './provider';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { call, db, makeTenant, uniq, type Fixture, runCron } from './support';
 
 /**
  * The rights of one person: a root admin exports what is held about a contact and erases it.
@@ -30,7 +30,7 @@ const comment = `the technician was rude to me ${uniq()}`;
 const note = `called ${email}, she will think about it`;
 const stub = providerSpace();
 
-const fold = () => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date() }), env);
+const fold = () => runCron('* * * * *');
 const QUERIES = ['', '&weight=ltv', '&groupBy=segment', '&groupBy=touchpoint&weight=ltv', '&period=day&groupBy=unit'];
 /** The scores API's answers for the unit, its region and the root, several cuts each. */
 async function allScores() {
@@ -48,15 +48,52 @@ beforeAll(async () => {
   [t, other] = await Promise.all([makeTenant('Erasure'), makeTenant('ErasureOther')]);
   await mergeSettings(t.tenantId, { minResponses: 1 });
   survey = await makeSurvey(t.tenantId);
-  const put = await call('PUT', `/api/v1/contacts/${externalId}`, { token: t.tokens.admin, body: { email, phone: '+4930123456', segment: 'smb', lifetimeValue: 500, attributes: { name: 'Ada Berg' } } });
+  const put = await call('PUT', `/api/v1/contacts/${externalId}`, {
+    token: t.tokens.admin,
+    body: { email, phone: '+4930123456', segment: 'smb', lifetimeValue: 500, attributes: { name: 'Ada Berg' } },
+  });
   expect(put.status).toBe(201);
   contactId = put.body.id;
   answered = await makeInvitation(survey, t.units.berlin, { contactId, status: 'answered' });
   open = await makeInvitation(survey, t.units.berlin, { contactId });
   responseId = newId('rsp');
-  await db().insert(responses).values({ id: responseId, tenantId: t.tenantId, invitationId: answered.id, touchpointId: survey.touchpointId, unitId: t.units.berlin!, contactId, surveyId: survey.surveyId, surveyVersion: 1, channel: 'email', locale: 'en', score: 2, comment, counted: true, clientHash: 'abc', segment: 'smb', lifetimeValue: 500, answeredAt: Date.now() });
+  await db().insert(responses).values({
+    id: responseId,
+    tenantId: t.tenantId,
+    invitationId: answered.id,
+    touchpointId: survey.touchpointId,
+    unitId: t.units.berlin!,
+    contactId,
+    surveyId: survey.surveyId,
+    surveyVersion: 1,
+    channel: 'email',
+    locale: 'en',
+    score: 2,
+    comment,
+    counted: true,
+    clientHash: 'abc',
+    segment: 'smb',
+    lifetimeValue: 500,
+    answeredAt: Date.now(),
+  });
   // Someone else's answers beside it, so the scores have more than one answer.
-  for (const score of [9, 10, 7]) await db().insert(responses).values({ id: newId('rsp'), tenantId: t.tenantId, touchpointId: survey.touchpointId, unitId: t.units.berlin!, surveyId: survey.surveyId, surveyVersion: 1, channel: 'email', locale: 'en', score, counted: true, segment: 'smb', lifetimeValue: 100 });
+  for (const score of [9, 10, 7])
+    await db()
+      .insert(responses)
+      .values({
+        id: newId('rsp'),
+        tenantId: t.tenantId,
+        touchpointId: survey.touchpointId,
+        unitId: t.units.berlin!,
+        surveyId: survey.surveyId,
+        surveyVersion: 1,
+        channel: 'email',
+        locale: 'en',
+        score,
+        counted: true,
+        segment: 'smb',
+        lifetimeValue: 100,
+      });
   await deliverCaptured(t.tenantId, responseId);
   caseId = (await caseOf(t.tenantId, responseId))[0]!.id;
   expect((await call('PATCH', `/api/v1/cases/${caseId}`, { token: t.tokens.admin, body: { status: 'contacted', note } })).status).toBe(200);
@@ -108,7 +145,12 @@ describe('DELETE /api/v1/contacts/{externalId}', () => {
 
     const d = db();
     expect(await d.select().from(contacts).where(eq(contacts.id, contactId))).toEqual([]);
-    expect(await d.select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.contactId, contactId)))).toEqual([]);
+    expect(
+      await d
+        .select()
+        .from(invitations)
+        .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.contactId, contactId))),
+    ).toEqual([]);
     const [row] = await d.select().from(responses).where(eq(responses.id, responseId));
     expect(row).toMatchObject({ score: 2, counted: true, unitId: t.units.berlin, segment: 'smb', lifetimeValue: 500, contactId: null, invitationId: null, comment: null, clientHash: null });
     const [k] = await d.select().from(cases).where(eq(cases.id, caseId));
@@ -124,11 +166,19 @@ describe('DELETE /api/v1/contacts/{externalId}', () => {
     expect(erased).toBeDefined();
     expect(erased.details).toMatchObject({ externalIdHash: expect.any(String), responses: 1, invitations: 2, cases: 1 });
     expect(JSON.stringify(audit.body.items)).not.toContain(externalId);
-    expect(await d.select().from(auditLog).where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.action, 'contact.erase')))).toHaveLength(1);
+    expect(
+      await d
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.action, 'contact.erase'))),
+    ).toHaveLength(1);
   });
 
   it('tells webhook subscribers: the stand-in receives contact.erased', async () => {
-    const [delivery] = await db().select().from(webhookDeliveries).where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.eventType, 'contact.erased')));
+    const [delivery] = await db()
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.eventType, 'contact.erased')));
     expect(delivery).toBeDefined();
     const body = { type: 'webhook.deliver', tenantId: t.tenantId, deliveryId: delivery!.id, attempts: 0, idempotencyKey: `webhook.deliver:${delivery!.id}:0` };
     const batch = createMessageBatch('nps-workflow', [{ id: `m-${uniq()}`, timestamp: new Date(), attempts: 1, body }]);

@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { SCHEDULES } from '../../src/jobs/cron';
 import worker from '../../src/worker';
 import { caseOf, deliverCaptured, deliveriesOf, eventsOf, makeAnswer, mergeSettings, subscribeAll, withProviders } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Escalation under a controlled clock: answers given in March 2001 and cron ticks at chosen
@@ -17,7 +16,7 @@ import { call, db, makeTenant, type Fixture } from './support';
  */
 
 const at = (s: string) => Date.parse(`${s}Z`);
-const tick = (time: number) => worker.scheduled(createScheduledController({ cron: SCHEDULES.everyFiveMinutes, scheduledTime: new Date(time) }), env);
+const tick = (time: number) => runCron(SCHEDULES.everyFiveMinutes, time);
 
 let t: Fixture;
 let stub: Awaited<ReturnType<typeof withProviders>>;
@@ -31,7 +30,13 @@ beforeAll(async () => {
   touchpoint = await makeTouchpoint(t.tenantId, { rules: { firstContactHours: 8, resolutionHours: 16 } });
 });
 
-const caseRow = async (id: string) => (await db().select().from(cases).where(and(eq(cases.tenantId, t.tenantId), eq(cases.id, id))))[0]!;
+const caseRow = async (id: string) =>
+  (
+    await db()
+      .select()
+      .from(cases)
+      .where(and(eq(cases.tenantId, t.tenantId), eq(cases.id, id)))
+  )[0]!;
 const mailsAbout = async (caseId: string) => (await stub.requests()).filter((r) => r.path === '/messages' && r.body.includes(caseId)).map((r) => JSON.parse(r.body) as { to: string; subject: string });
 
 describe('escalation', () => {
@@ -86,7 +91,10 @@ describe('escalation', () => {
     await deliverCaptured(t.tenantId, a.id);
     const [k] = await caseOf(t.tenantId, a.id);
     expect(k!.firstContactDueAt).toBe(at('2001-03-08T15:00:00'));
-    await db().update(cases).set({ status: 'contacted', firstContactAt: at('2001-03-08T14:00:00') }).where(eq(cases.id, k!.id));
+    await db()
+      .update(cases)
+      .set({ status: 'contacted', firstContactAt: at('2001-03-08T14:00:00') })
+      .where(eq(cases.id, k!.id));
     await tick(at('2001-03-08T15:00:00'));
     expect(await caseRow(k!.id)).toMatchObject({ escalationLevel: 0, escalated: [] });
   });
@@ -125,7 +133,12 @@ describe('escalation', () => {
     expect(await answered()).toEqual([503, 200]);
     await tick(at('2001-03-12T17:10:00'));
     expect(await answered()).toEqual([503, 200]);
-    expect((await eventsOf(t.tenantId, k!.id)).filter((e) => e.type === 'notified').map((e) => (e.details as any).kind).sort()).toEqual(['escalated:first_contact', 'opened']);
+    expect(
+      (await eventsOf(t.tenantId, k!.id))
+        .filter((e) => e.type === 'notified')
+        .map((e) => (e.details as any).kind)
+        .sort(),
+    ).toEqual(['escalated:first_contact', 'opened']);
   });
 
   it('a closed or resolved case never escalates', async () => {

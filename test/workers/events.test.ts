@@ -62,14 +62,28 @@ describe('an invitation from an eligible event', () => {
       expiresAt: occurredAt + 24 * 3600_000 + 30 * DAY,
       attempts: 0,
     });
-    const [row] = await db().select().from(events).where(and(eq(events.tenantId, t.tenantId), eq(events.eventId, e.id)));
-    expect(row).toMatchObject({ decision: 'invite', reason: 'eligible', invitationId: inv!.id, contactId: c.id, touchpointId: tp.id, occurredAt, attributes: { ticketStatus: 'resolved', ticket: 'T-1' } });
+    const [row] = await db()
+      .select()
+      .from(events)
+      .where(and(eq(events.tenantId, t.tenantId), eq(events.eventId, e.id)));
+    expect(row).toMatchObject({
+      decision: 'invite',
+      reason: 'eligible',
+      invitationId: inv!.id,
+      contactId: c.id,
+      touchpointId: tp.id,
+      occurredAt,
+      attributes: { ticketStatus: 'resolved', ticket: 'T-1' },
+    });
     expect(row!.createdAt).toBeGreaterThanOrEqual(before);
   });
 
   it('is due now when the delay has already passed; expiry follows the tenant setting', async () => {
     const T = await makeTenant('EventsExpiry');
-    await db().update(tenants).set({ settings: { linkExpiryDays: 7 } }).where(eq(tenants.id, T.tenantId));
+    await db()
+      .update(tenants)
+      .set({ settings: { linkExpiryDays: 7 } })
+      .where(eq(tenants.id, T.tenantId));
     const tp = await makeTouchpoint(T.tenantId, { delayMinutes: 60 });
     const c = await makeContact(T.tokens.admin);
     const before = Date.now();
@@ -162,7 +176,24 @@ describe('the rules, each allowing and refusing', () => {
     ] as const) {
       const c = await makeContact(t.tokens.admin);
       const at = Date.now() - ago;
-      await db().insert(invitations).values({ id: newId('inv'), tenantId: t.tenantId, contactId: c.id, unitId: t.units.root!, touchpointId: first.id, surveyId: first.surveyId, surveyVersion: 1, channel: 'email', status: 'sent', source: 'test', dueAt: at, expiresAt: at + 30 * DAY, createdAt: at, updatedAt: at });
+      await db()
+        .insert(invitations)
+        .values({
+          id: newId('inv'),
+          tenantId: t.tenantId,
+          contactId: c.id,
+          unitId: t.units.root!,
+          touchpointId: first.id,
+          surveyId: first.surveyId,
+          surveyVersion: 1,
+          channel: 'email',
+          status: 'sent',
+          source: 'test',
+          dueAt: at,
+          expiresAt: at + 30 * DAY,
+          createdAt: at,
+          updatedAt: at,
+        });
       const res = await send([ev({ contactId: c.externalId, touchpoint: ten.key })]);
       expect([ago / DAY, res.body.results[0].decision]).toEqual([ago / DAY, expected]);
       if (expected === 'skip') expect(res.body.results[0].reason).toBe('fatigue');
@@ -181,7 +212,10 @@ describe('the rules, each allowing and refusing', () => {
     const pair = () => [ev({ contactId: c.externalId, touchpoint: tp.key, unitId: T.units.root }), ev({ contactId: c.externalId, touchpoint: tp.key, unitId: T.units.root })];
     const res = await send(pair(), tKey);
     expect(res.body.results.map((x: any) => `${x.decision}/${x.reason}`)).toEqual(['invite/eligible', 'skip/fatigue']);
-    await db().update(tenants).set({ settings: { fatigueDays: 0 } }).where(eq(tenants.id, T.tenantId));
+    await db()
+      .update(tenants)
+      .set({ settings: { fatigueDays: 0 } })
+      .where(eq(tenants.id, T.tenantId));
     const off = await send(pair(), tKey);
     expect(off.body.results.map((x: any) => x.decision)).toEqual(['invite', 'invite']);
   });
@@ -228,10 +262,7 @@ describe('the rules, each allowing and refusing', () => {
     const viaLink = await decideOne(await makeTouchpoint(t.tenantId, { channels: ['email', 'sms', 'link'] }), { email: null });
     const viaWebhook = await decideOne(await makeTouchpoint(t.tenantId, { channels: ['webhook'] }), { email: null });
     const viaWidget = await decideOne(await makeTouchpoint(t.tenantId, { channels: ['in_app'] }), { email: null });
-    const channels = await db()
-      .select({ id: invitations.id, channel: invitations.channel })
-      .from(invitations)
-      .where(eq(invitations.tenantId, t.tenantId));
+    const channels = await db().select({ id: invitations.id, channel: invitations.channel }).from(invitations).where(eq(invitations.tenantId, t.tenantId));
     const channelOf = (r: { invitationId: string }) => channels.find((x) => x.id === r.invitationId)?.channel;
     expect([viaSms, viaEmail, viaLink, viaWebhook, viaWidget].map(channelOf)).toEqual(['sms', 'email', 'link', 'webhook', 'in_app']);
   });
@@ -250,7 +281,19 @@ describe('the rules, each allowing and refusing', () => {
     expect((await decideOne(tp, { ...everything, optedOut: false, isEmployee: false })).reason).toBe('test_contact');
     expect((await decideOne(tp, { email: null })).reason).toBe('sampled_out');
     expect((await decideOne(await makeTouchpoint(t.tenantId, { channels: ['email'], published: false }), { email: null })).reason).toBe('no_channel');
-    expect(SKIP_REASONS).toEqual(['touchpoint_inactive', 'unresolved', 'opted_out', 'employee', 'test_contact', 'recent_negative', 'fatigue', 'sampled_out', 'daily_cap', 'no_channel', 'no_published_survey']);
+    expect(SKIP_REASONS).toEqual([
+      'touchpoint_inactive',
+      'unresolved',
+      'opted_out',
+      'employee',
+      'test_contact',
+      'recent_negative',
+      'fatigue',
+      'sampled_out',
+      'daily_cap',
+      'no_channel',
+      'no_published_survey',
+    ]);
   });
 });
 
@@ -262,7 +305,13 @@ describe('idempotency by event id', () => {
     const first = await send(list);
     expect(first.status).toBe(200);
     const before = await stored(t.tenantId);
-    const audits = async () => (await db().select().from(auditLog).where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.action, 'events.ingest')))).length;
+    const audits = async () =>
+      (
+        await db()
+          .select()
+          .from(auditLog)
+          .where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.action, 'events.ingest')))
+      ).length;
     const auditBefore = await audits();
     const replay = await send(list);
     expect(replay.status).toBe(200);
@@ -284,7 +333,10 @@ describe('idempotency by event id', () => {
     const e = ev({ contactId: c.externalId, touchpoint: tp.key });
     const res = await send([e, { ...e, occurredAt: iso(Date.now() - DAY) }]);
     expect(res.body.results[0]).toEqual(res.body.results[1]);
-    const rows = await db().select().from(events).where(and(eq(events.tenantId, t.tenantId), eq(events.eventId, e.id)));
+    const rows = await db()
+      .select()
+      .from(events)
+      .where(and(eq(events.tenantId, t.tenantId), eq(events.eventId, e.id)));
     expect(rows).toHaveLength(1);
   });
 
@@ -292,7 +344,10 @@ describe('idempotency by event id', () => {
     const tp = await makeTouchpoint(t.tenantId);
     const [a, b] = [await makeContact(t.tokens.admin), await makeContact(t.tokens.admin, { isTest: true })];
     const res = await send([ev({ contactId: a.externalId, touchpoint: tp.key }), ev({ contactId: b.externalId, touchpoint: tp.key }), ev({ contactId: 'nobody', touchpoint: tp.key })]);
-    const rows = await db().select().from(auditLog).where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.requestId, res.headers.get('x-request-id')!)));
+    const rows = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.requestId, res.headers.get('x-request-id')!)));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: 'events.ingest', actorType: 'api_key', targetType: 'event_batch', details: { received: 3, stored: 2, invited: 1, skipped: 1, replayed: 0, refused: 1 } });
   });
@@ -384,7 +439,10 @@ describe('who may send events', () => {
     const c = await makeContact(t.tokens.admin);
     const e = ev({ contactId: c.externalId, touchpoint: tp.key });
     const res = await send([e], t.tokens[login]);
-    const rows = await db().select().from(events).where(and(eq(events.tenantId, t.tenantId), eq(events.eventId, e.id)));
+    const rows = await db()
+      .select()
+      .from(events)
+      .where(and(eq(events.tenantId, t.tenantId), eq(events.eventId, e.id)));
     if (login === 'admin') {
       expect(res.status).toBe(200);
       expect(rows).toHaveLength(1);
@@ -399,7 +457,11 @@ describe('who may send events', () => {
     const emea = await makeKey(t.tokens.admin, { unitId: t.units.emea });
     const c = await makeContact(t.tokens.admin);
     const res = await send(
-      [ev({ contactId: c.externalId, touchpoint: tp.key, unitId: t.units.berlin }), ev({ contactId: c.externalId, touchpoint: tp.key, unitId: t.units.newYork }), ev({ contactId: c.externalId, touchpoint: tp.key, unitId: t.units.root })],
+      [
+        ev({ contactId: c.externalId, touchpoint: tp.key, unitId: t.units.berlin }),
+        ev({ contactId: c.externalId, touchpoint: tp.key, unitId: t.units.newYork }),
+        ev({ contactId: c.externalId, touchpoint: tp.key, unitId: t.units.root }),
+      ],
       emea,
     );
     expect(res.status).toBe(200);

@@ -19,7 +19,10 @@ beforeAll(async () => {
   await commit(d, [
     d.insert(surveys).values({ id: surveyId, tenantId: t.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 1, createdAt: now, updatedAt: now }),
     d.insert(touchpoints).values({ id: tp, tenantId: t.tenantId, key: 'visit', name: 'Visit', kind: 'site_visit', surveyId, channels: ['email'], createdAt: now, updatedAt: now }),
-    d.update(tenants).set({ settings: { minResponses: 1 } }).where(eq(tenants.id, t.tenantId)),
+    d
+      .update(tenants)
+      .set({ settings: { minResponses: 1 } })
+      .where(eq(tenants.id, t.tenantId)),
   ]);
   // 4,500 answers in Berlin (more than two pages of the stream), 4 with tricky comments in FastFix, one not counted.
   const base = { tenantId: t.tenantId, touchpointId: tp, surveyId, surveyVersion: 1, channel: 'email' as const, locale: 'en', counted: true };

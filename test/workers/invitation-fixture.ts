@@ -33,22 +33,24 @@ export async function makeSentInvitation(tenantId: string, unitId: string, chann
   const { surveyId, touchpointId } = await programOf(tenantId);
   const now = Date.now();
   const id = newId('inv');
-  await db().insert(invitations).values({
-    id,
-    tenantId,
-    unitId,
-    touchpointId,
-    surveyId,
-    surveyVersion: 1,
-    channel,
-    status: 'sent',
-    source: 'test',
-    dueAt: now,
-    sentAt: now,
-    attempts: 0,
-    expiresAt: now + 30 * 86_400_000,
-    createdAt: now,
-    updatedAt: now,
-  });
+  await db()
+    .insert(invitations)
+    .values({
+      id,
+      tenantId,
+      unitId,
+      touchpointId,
+      surveyId,
+      surveyVersion: 1,
+      channel,
+      status: 'sent',
+      source: 'test',
+      dueAt: now,
+      sentAt: now,
+      attempts: 0,
+      expiresAt: now + 30 * 86_400_000,
+      createdAt: now,
+      updatedAt: now,
+    });
   return id;
 }

@@ -208,7 +208,13 @@ const CASES: IsolationCase[] = [
   // Units
   { op: 'GET /api/v1/units/{id}', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units/${x.unit}`, 'GET') },
   { op: 'GET /api/v1/units/{id}', name: "A's root", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units/${x.root}`, 'GET') },
-  { op: 'PATCH /api/v1/units/{id}', name: "rename A's unit", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units/${x.leaf}`, 'PATCH', { name: `pwned ${uniq()}`, timezone: 'Europe/Berlin' }) },
+  {
+    op: 'PATCH /api/v1/units/{id}',
+    name: "rename A's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/units/${x.leaf}`, 'PATCH', { name: `pwned ${uniq()}`, timezone: 'Europe/Berlin' }),
+  },
   {
     op: 'PATCH /api/v1/units/{id}',
     name: "move B's unit under A's unit (parentId in the body)",
@@ -332,7 +338,13 @@ const CASES: IsolationCase[] = [
   // an id that exists nowhere: no rows (a 404 would differ from a deleted record of one's own,
   // whose audit rows remain listable).
   { op: 'GET /api/v1/audit-log', name: "filtered by A's unit (targetId)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/audit-log?targetId=${x.auditTarget}`, 'GET') },
-  { op: 'GET /api/v1/audit-log', name: "filtered by A's key (targetType + targetId)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/audit-log?targetType=api_key&targetId=${x.key}`, 'GET') },
+  {
+    op: 'GET /api/v1/audit-log',
+    name: "filtered by A's key (targetType + targetId)",
+    kind: 'foreign-id',
+    expect: 'empty',
+    request: (x) => json(`/api/v1/audit-log?targetType=api_key&targetId=${x.key}`, 'GET'),
+  },
   { op: 'GET /api/v1/audit-log', name: "filtered by A's user", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/audit-log?targetType=user&targetId=${x.user}`, 'GET') },
   {
     op: 'GET /api/v1/audit-log',
@@ -354,8 +366,20 @@ const CASES: IsolationCase[] = [
   { op: 'GET /api/v1/surveys/{id}', name: "A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}`, 'GET') },
   { op: 'PATCH /api/v1/surveys/{id}', name: "rename A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}`, 'PATCH', { name: 'pwned' }) },
   { op: 'POST /api/v1/surveys/{id}/publish', name: "publish A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/publish`, 'POST') },
-  { op: 'POST /api/v1/surveys/{id}/preview', name: "preview A's survey", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/preview`, 'POST', { locale: 'en' }) },
-  { op: 'POST /api/v1/surveys/{id}/preview', name: "preview A's survey with B's own draft", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/preview`, 'POST', { locale: 'en', draft: { questions: [{ id: 'nps', type: 'nps' }], translations: { en: { 'nps.label': 'Recommend?' } } } }) },
+  {
+    op: 'POST /api/v1/surveys/{id}/preview',
+    name: "preview A's survey",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/surveys/${x.survey}/preview`, 'POST', { locale: 'en' }),
+  },
+  {
+    op: 'POST /api/v1/surveys/{id}/preview',
+    name: "preview A's survey with B's own draft",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/surveys/${x.survey}/preview`, 'POST', { locale: 'en', draft: { questions: [{ id: 'nps', type: 'nps' }], translations: { en: { 'nps.label': 'Recommend?' } } } }),
+  },
   { op: 'GET /api/v1/surveys/{id}/versions', name: "A's survey versions", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/versions`, 'GET') },
   { op: 'GET /api/v1/surveys/{id}/versions/{version}', name: "A's survey version 1", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/surveys/${x.survey}/versions/1`, 'GET') },
   {
@@ -374,7 +398,13 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/surveys', name: 'list', kind: 'list', path: '/api/v1/surveys', mustContain: () => [bSurveyId] },
   { op: 'GET /api/v1/touchpoints/{id}', name: "A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}`, 'GET') },
-  { op: 'PATCH /api/v1/touchpoints/{id}', name: "deactivate A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}`, 'PATCH', { active: false }) },
+  {
+    op: 'PATCH /api/v1/touchpoints/{id}',
+    name: "deactivate A's touchpoint",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}`, 'PATCH', { active: false }),
+  },
   {
     op: 'POST /api/v1/touchpoints',
     name: "a touchpoint on A's survey (surveyId in the body)",
@@ -534,7 +564,13 @@ const CASES: IsolationCase[] = [
 
   // Contacts, events and waves. External ids, event ids and touchpoint keys are each tenant's
   // own namespace: B using one of A's makes or finds B's own record, never A's.
-  { op: 'POST /api/v1/contacts/{externalId}/reweight', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}/reweight`, 'POST', { lifetimeValue: 1, reason: 'pwned' }) },
+  {
+    op: 'POST /api/v1/contacts/{externalId}/reweight',
+    name: "A's contact",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/contacts/${x.contact}/reweight`, 'POST', { lifetimeValue: 1, reason: 'pwned' }),
+  },
   { op: 'GET /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'GET') },
   { op: 'GET /api/v1/contacts/{externalId}/export', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}/export`, 'GET') },
   { op: 'DELETE /api/v1/contacts/{externalId}', name: "A's contact", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/contacts/${x.contact}`, 'DELETE') },
@@ -571,7 +607,10 @@ const CASES: IsolationCase[] = [
     run: async (cred) => {
       const token = bToken[cred];
       const event = (unitId: string) => ({ id: `b-${uniq()}`, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: bContact, unitId, touchpoint: bTouchpointKey });
-      const [viaA, viaGhost] = [await call('POST', '/api/v1/events', { token, body: { events: [event(aIds.unit)] } }), await call('POST', '/api/v1/events', { token, body: { events: [event(ghost.unit)] } })];
+      const [viaA, viaGhost] = [
+        await call('POST', '/api/v1/events', { token, body: { events: [event(aIds.unit)] } }),
+        await call('POST', '/api/v1/events', { token, body: { events: [event(ghost.unit)] } }),
+      ];
       expect(viaA.status).toBe(422);
       expect(viaA.body.results[0].error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
       expect(viaA.body.results[0].error.message.replace(aIds.unit, '<unit>')).toBe(viaGhost.body.results[0].error.message.replace(ghost.unit, '<unit>'));
@@ -579,11 +618,20 @@ const CASES: IsolationCase[] = [
       expect(sameId.status).toBe(200);
       expect(sameId.body.results).toEqual([{ eventId: aEventId, decision: 'skip', reason: 'no_touchpoint' }]); // not A's invitation
       expectNoLeak(sameId, aEventId);
-      const aRows = await db().select().from(events).where(and(eq(events.tenantId, A.tenantId), eq(events.eventId, aEventId)));
+      const aRows = await db()
+        .select()
+        .from(events)
+        .where(and(eq(events.tenantId, A.tenantId), eq(events.eventId, aEventId)));
       expect(aRows.map((r) => r.decision)).toEqual(['invite']);
     },
   },
-  { op: 'PATCH /api/v1/waves/{id}', name: "pause and rename A's wave", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/waves/${x.wave}`, 'PATCH', { name: 'pwned', active: false }) },
+  {
+    op: 'PATCH /api/v1/waves/{id}',
+    name: "pause and rename A's wave",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/waves/${x.wave}`, 'PATCH', { name: 'pwned', active: false }),
+  },
   { op: 'DELETE /api/v1/waves/{id}', name: "A's wave", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/waves/${x.wave}`, 'DELETE') },
   {
     op: 'POST /api/v1/waves',
@@ -596,12 +644,24 @@ const CASES: IsolationCase[] = [
 
   // Recovery cases, reply templates, vendor contracts
   { op: 'GET /api/v1/cases/{id}', name: "A's case", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}`, 'GET') },
-  { op: 'PATCH /api/v1/cases/{id}', name: "mark A's case contacted", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}`, 'PATCH', { status: 'contacted', note: 'pwned' }) },
+  {
+    op: 'PATCH /api/v1/cases/{id}',
+    name: "mark A's case contacted",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/cases/${x.case}`, 'PATCH', { status: 'contacted', note: 'pwned' }),
+  },
   { op: 'GET /api/v1/cases/{id}/reply', name: "a reply for A's case", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}/reply?theme=iso`, 'GET') },
   { op: 'GET /api/v1/cases', name: "A's unit as the vendor filter (?vendorId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases?vendorId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/cases', name: 'list', kind: 'list', path: '/api/v1/cases', mustContain: () => [bCaseId] },
   { op: 'GET /api/v1/cases/metrics', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/metrics?unitId=${x.unit}`, 'GET') },
-  { op: 'PUT /api/v1/vendor-contracts/{unitId}', name: "A's unit", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendor-contracts/${x.leaf}`, 'PUT', { firstContactHours: 1 }) },
+  {
+    op: 'PUT /api/v1/vendor-contracts/{unitId}',
+    name: "A's unit",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/vendor-contracts/${x.leaf}`, 'PUT', { firstContactHours: 1 }),
+  },
   {
     op: 'PUT /api/v1/vendor-contracts/{unitId}',
     name: "B's vendor owned by A's user (ownerUserId in the body)",
@@ -610,8 +670,20 @@ const CASES: IsolationCase[] = [
     request: (x) => json(`/api/v1/vendor-contracts/${B.units.fastfix}`, 'PUT', { ownerUserId: x.user }),
   },
   { op: 'GET /api/v1/reply-templates', name: 'list', kind: 'list', path: '/api/v1/reply-templates', mustContain: () => [bTemplateId] },
-  { op: 'PUT /api/v1/case-settings', name: "a routing rule naming A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/case-settings', 'PUT', { routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: x.user }] }) },
-  { op: 'PUT /api/v1/case-settings', name: "an SMS number for A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/case-settings', 'PUT', { casePhones: { [x.admin]: '+49301234567' } }) },
+  {
+    op: 'PUT /api/v1/case-settings',
+    name: "a routing rule naming A's user",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/case-settings', 'PUT', { routingRules: [{ attribute: 'supportTier', equals: 'gold', ownerUserId: x.user }] }),
+  },
+  {
+    op: 'PUT /api/v1/case-settings',
+    name: "an SMS number for A's user",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/case-settings', 'PUT', { casePhones: { [x.admin]: '+49301234567' } }),
+  },
   {
     op: 'GET /api/v1/case-settings',
     name: "B's own, nothing of A",
@@ -631,7 +703,10 @@ const CASES: IsolationCase[] = [
     run: async (cred) => {
       const res = await call('POST', '/api/v1/reply-templates', { token: bToken[cred], body: { theme: 'iso', locale: 'en', subject: 'B', body: 'B' } });
       expect([200, 201]).toContain(res.status);
-      const [aTemplate] = await db().select().from(replyTemplates).where(and(eq(replyTemplates.tenantId, A.tenantId), eq(replyTemplates.theme, 'iso')));
+      const [aTemplate] = await db()
+        .select()
+        .from(replyTemplates)
+        .where(and(eq(replyTemplates.tenantId, A.tenantId), eq(replyTemplates.theme, 'iso')));
       expect(aTemplate).toMatchObject({ subject: 'A subject', body: 'A body' });
       expectNoLeak(res, '');
     },
@@ -639,7 +714,13 @@ const CASES: IsolationCase[] = [
 
   // Alerts and webhooks
   { op: 'POST /api/v1/alert-rules', name: "a rule on A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/alert-rules', 'POST', { unitId: x.unit }) },
-  { op: 'POST /api/v1/alert-rules', name: "a rule on B's unit for A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/alert-rules', 'POST', { unitId: B.units.berlin, touchpointId: x.touchpoint }) },
+  {
+    op: 'POST /api/v1/alert-rules',
+    name: "a rule on B's unit for A's touchpoint",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/alert-rules', 'POST', { unitId: B.units.berlin, touchpointId: x.touchpoint }),
+  },
   { op: 'GET /api/v1/alert-rules', name: 'list', kind: 'list', path: '/api/v1/alert-rules', mustContain: () => [bRuleId] },
   {
     op: 'GET /api/v1/alerts',
@@ -676,9 +757,23 @@ const CASES: IsolationCase[] = [
     },
   },
   { op: 'GET /api/v1/webhooks', name: 'list', kind: 'list', path: '/api/v1/webhooks', mustContain: () => [bHookId] },
-  { op: 'PATCH /api/v1/webhooks/{id}', name: "disable A's endpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/webhooks/${x.webhook}`, 'PATCH', { active: false }), after: aHooksUnchanged },
+  {
+    op: 'PATCH /api/v1/webhooks/{id}',
+    name: "disable A's endpoint",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/webhooks/${x.webhook}`, 'PATCH', { active: false }),
+    after: aHooksUnchanged,
+  },
   { op: 'DELETE /api/v1/webhooks/{id}', name: "A's endpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/webhooks/${x.webhook}`, 'DELETE'), after: aHooksUnchanged },
-  { op: 'POST /api/v1/webhooks/{id}/rotate-secret', name: "A's endpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/webhooks/${x.webhook}/rotate-secret`, 'POST'), after: aHooksUnchanged },
+  {
+    op: 'POST /api/v1/webhooks/{id}/rotate-secret',
+    name: "A's endpoint",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/webhooks/${x.webhook}/rotate-secret`, 'POST'),
+    after: aHooksUnchanged,
+  },
   { op: 'GET /api/v1/webhooks/{id}/deliveries', name: "A's delivery log", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/webhooks/${x.webhook}/deliveries`, 'GET') },
   {
     op: 'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/replay',
@@ -701,8 +796,20 @@ const CASES: IsolationCase[] = [
 
   // Action plans
   { op: 'POST /api/v1/action-plans', name: "a plan on A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/action-plans', 'POST', { unitId: x.unit, title: 'pwned' }) },
-  { op: 'POST /api/v1/action-plans', name: "a plan on B's unit answering A's alert", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/action-plans', 'POST', { unitId: B.units.berlin, title: 'pwned', alertId: x.alert }) },
-  { op: 'POST /api/v1/action-plans', name: "a plan on B's unit owned by A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/action-plans', 'POST', { unitId: B.units.berlin, title: 'pwned', ownerUserId: x.user }) },
+  {
+    op: 'POST /api/v1/action-plans',
+    name: "a plan on B's unit answering A's alert",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/action-plans', 'POST', { unitId: B.units.berlin, title: 'pwned', alertId: x.alert }),
+  },
+  {
+    op: 'POST /api/v1/action-plans',
+    name: "a plan on B's unit owned by A's user",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/action-plans', 'POST', { unitId: B.units.berlin, title: 'pwned', ownerUserId: x.user }),
+  },
   { op: 'GET /api/v1/action-plans', name: 'list', kind: 'list', path: '/api/v1/action-plans', mustContain: () => [bPlanId] },
   { op: 'GET /api/v1/action-plans', name: "filtered by A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/action-plans', name: "filtered by A's owner (?ownerUserId)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/action-plans?ownerUserId=${x.grantUser}`, 'GET') },
@@ -719,11 +826,23 @@ const CASES: IsolationCase[] = [
       expect(res.body).toMatchObject({ status: 'planned', title: 'A plan' });
     },
   },
-  { op: 'PATCH /api/v1/action-plans/{id}', name: "B's plan handed to A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans/${bPlanId}`, 'PATCH', { ownerUserId: x.user }) },
+  {
+    op: 'PATCH /api/v1/action-plans/{id}',
+    name: "B's plan handed to A's user",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/action-plans/${bPlanId}`, 'PATCH', { ownerUserId: x.user }),
+  },
 
   // Saved reports and vendor scorecards
   { op: 'GET /api/v1/reports', name: 'list', kind: 'list', path: '/api/v1/reports', mustContain: () => [bReportId] },
-  { op: 'POST /api/v1/reports', name: "a report on A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/reports', 'POST', { name: 'pwned', unitId: x.unit, filters: { rangeDays: 7 } }) },
+  {
+    op: 'POST /api/v1/reports',
+    name: "a report on A's region",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/reports', 'POST', { name: 'pwned', unitId: x.unit, filters: { rangeDays: 7 } }),
+  },
   { op: 'GET /api/v1/reports/{id}', name: "A's report", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/reports/${x.report}`, 'GET') },
   { op: 'GET /api/v1/reports/{id}/scores.csv', name: "A's report run now", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/reports/${x.report}/scores.csv`, 'GET') },
   {
@@ -738,7 +857,13 @@ const CASES: IsolationCase[] = [
       expect(res.body.name).not.toBe('pwned');
     },
   },
-  { op: 'PATCH /api/v1/reports/{id}', name: "B's report moved onto A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/reports/${bReportId}`, 'PATCH', { unitId: x.unit }) },
+  {
+    op: 'PATCH /api/v1/reports/{id}',
+    name: "B's report moved onto A's region",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/reports/${bReportId}`, 'PATCH', { unitId: x.unit }),
+  },
   {
     op: 'DELETE /api/v1/reports/{id}',
     name: "A's report",
@@ -749,6 +874,26 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
+  // The whole tenant: B's archive is B's, with nothing of A.
+  {
+    op: 'GET /api/v1/tenant/export',
+    name: "B's archive holds B's rows only",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/tenant/export', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expectNoLeak(res, '');
+      const lines = String(res.body)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines[0]).toMatchObject({ archive: 'nps-tenant', tenantId: B.tenantId });
+      expect(lines.at(-1).manifest.tenantId).toBe(B.tenantId);
+      expect(lines.filter((l) => l.table === 'tenants').map((l) => l.row.id)).toEqual([B.tenantId]);
+      expect(lines.filter((l) => l.row).every((l) => (l.table === 'tenants' ? l.row.id : l.row.tenant_id) === B.tenantId)).toBe(true);
+    },
+  },
+
   // The caller
   {
     op: 'GET /api/v1/me',
@@ -757,7 +902,7 @@ const CASES: IsolationCase[] = [
     run: async (cred) => {
       const res = await call('GET', '/api/v1/me', { token: bToken[cred] });
       expect(res.status).toBe(200);
-      expect(res.body.tenant).toEqual({ id: B.tenantId, name: B.name });
+      expect(res.body.tenant).toEqual({ id: B.tenantId, name: B.name, region: 'eu' });
       expect(res.body.grants).toEqual([{ unitId: B.units.root, role: 'admin' }]);
       if (cred === 'session') {
         expect(res.body.user).toEqual({ id: B.userIds.admin, email: B.email('admin'), name: 'Administrator' });
@@ -774,8 +919,19 @@ const CASES: IsolationCase[] = [
     kind: 'custom',
     run: async (cred) => {
       const [aTo, bTo] = [`a-${uniq()}@outbox.test`, `b-${uniq()}@outbox.test`];
-      const row = (tenantId: string, recipient: string) => ({ id: newId('out'), tenantId, channel: 'email' as const, recipient, subject: 'Survey', body: `link for ${tenantId}`, invitationId: null, createdAt: Date.now() });
-      await db().insert(devOutbox).values([row(A.tenantId, aTo), row(B.tenantId, bTo)]);
+      const row = (tenantId: string, recipient: string) => ({
+        id: newId('out'),
+        tenantId,
+        channel: 'email' as const,
+        recipient,
+        subject: 'Survey',
+        body: `link for ${tenantId}`,
+        invitationId: null,
+        createdAt: Date.now(),
+      });
+      await db()
+        .insert(devOutbox)
+        .values([row(A.tenantId, aTo), row(B.tenantId, bTo)]);
       for (const query of ['?limit=500', `?to=${encodeURIComponent(aTo)}`]) {
         const res = await call('GET', `/dev/outbox${query}`, { token: bToken[cred] });
         expect(res.status).toBe(200);
@@ -833,11 +989,15 @@ beforeAll(async () => {
 
   // A survey (published) and a touchpoint in each tenant.
   const [aSurvey, bSurvey] = await Promise.all([A, B].map((f) => call('POST', '/api/v1/surveys', { token: f.tokens.admin, body: { name: `Survey ${uniq()}` } })));
-  for (const [f, s] of [[A, aSurvey], [B, bSurvey]] as const) {
+  for (const [f, s] of [
+    [A, aSurvey],
+    [B, bSurvey],
+  ] as const) {
     expect(s!.status).toBe(201);
     expect((await call('POST', `/api/v1/surveys/${s!.body.id}/publish`, { token: f.tokens.admin })).status).toBe(201);
   }
-  const tp = (f: Fixture, surveyId: string) => call('POST', '/api/v1/touchpoints', { token: f.tokens.admin, body: { key: `visit-${uniq()}`, name: 'Site visit', kind: 'site_visit', surveyId, channels: ['email', 'link'] } });
+  const tp = (f: Fixture, surveyId: string) =>
+    call('POST', '/api/v1/touchpoints', { token: f.tokens.admin, body: { key: `visit-${uniq()}`, name: 'Site visit', kind: 'site_visit', surveyId, channels: ['email', 'link'] } });
   const [aTouchpoint, bTouchpoint] = await Promise.all([tp(A, aSurvey!.body.id), tp(B, bSurvey!.body.id)]);
   expect(aTouchpoint.status).toBe(201);
   bSurveyId = bSurvey!.body.id;
@@ -856,7 +1016,21 @@ beforeAll(async () => {
 
   // A response in Berlin, written straight to the database (capture is tested in capture.test.ts).
   const aResponse = newId('rsp');
-  await db().insert(responses).values({ id: aResponse, tenantId: A.tenantId, touchpointId: aTouchpoint.body.id, unitId: A.units.berlin!, surveyId: aSurvey!.body.id, surveyVersion: 1, channel: 'link', locale: 'en', score: 3, comment: `A's verbatim ${uniq()}`, counted: true });
+  await db()
+    .insert(responses)
+    .values({
+      id: aResponse,
+      tenantId: A.tenantId,
+      touchpointId: aTouchpoint.body.id,
+      unitId: A.units.berlin!,
+      surveyId: aSurvey!.body.id,
+      surveyVersion: 1,
+      channel: 'link',
+      locale: 'en',
+      score: 3,
+      comment: `A's verbatim ${uniq()}`,
+      counted: true,
+    });
   expect((await call('GET', `/api/v1/responses/${aResponse}`, { token: A.tokens.admin })).status).toBe(200);
 
   // Contacts, an event with its invitation, and a yearly wave in A; a contact and a wave in B.
@@ -869,7 +1043,8 @@ beforeAll(async () => {
     body: { events: [{ id: aEventId, type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: aContact, unitId: A.units.berlin, touchpoint: aTouchpoint.body.key }] },
   });
   expect(aEvent.body.results[0].decision).toBe('invite');
-  const yearly = (f: Fixture, touchpointKey: string) => call('POST', '/api/v1/waves', { token: f.tokens.admin, body: { touchpointKey, name: `Relationship ${uniq()}`, schedule: '0 9 1 1 *', audience: { kind: 'accounts' }, unitId: f.units.root } });
+  const yearly = (f: Fixture, touchpointKey: string) =>
+    call('POST', '/api/v1/waves', { token: f.tokens.admin, body: { touchpointKey, name: `Relationship ${uniq()}`, schedule: '0 9 1 1 *', audience: { kind: 'accounts' }, unitId: f.units.root } });
   const [aWave, bWave] = await Promise.all([yearly(A, aTouchpoint.body.key), yearly(B, bTouchpoint.body.key)]);
   expect([aWave.status, bWave.status]).toEqual([201, 201]);
   bWaveId = bWave.body.id;
@@ -880,7 +1055,9 @@ beforeAll(async () => {
   const aRule = await call('POST', '/api/v1/alert-rules', { token: A.tokens.admin, body: { unitId: A.units.emea } });
   expect(aRule.status).toBe(201);
   const aAlert = newId('alr');
-  await db().insert(alerts).values({ id: aAlert, tenantId: A.tenantId, ruleId: aRule.body.id, unitId: A.units.emea!, status: 'open', evidence: { dropPoints: 12 } });
+  await db()
+    .insert(alerts)
+    .values({ id: aAlert, tenantId: A.tenantId, ruleId: aRule.body.id, unitId: A.units.emea!, status: 'open', evidence: { dropPoints: 12 } });
   await webhookEvent(db(), A.tenantId, 'alert.raised', { alert: { id: aAlert } }, Date.now() + 365 * 86_400_000);
   const [aDelivery] = await db().select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, aEndpoint.body.id));
   aHooks = (await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body;
@@ -896,7 +1073,8 @@ beforeAll(async () => {
   ]);
   expect([aPlan.status, bPlan.status]).toEqual([201, 201]);
   bPlanId = bPlan.body.id;
-  const reportOn = (f: Fixture, token: string) => call('POST', '/api/v1/reports', { token, body: { name: `Weekly ${uniq()}`, unitId: f.units.emea, filters: { rangeDays: 28 }, schedule: { weekday: 1, hour: 8, recipients: ['ops@a.test'] } } });
+  const reportOn = (f: Fixture, token: string) =>
+    call('POST', '/api/v1/reports', { token, body: { name: `Weekly ${uniq()}`, unitId: f.units.emea, filters: { rangeDays: 28 }, schedule: { weekday: 1, hour: 8, recipients: ['ops@a.test'] } } });
   const [aReport, bReport] = await Promise.all([reportOn(A, A.tokens.manager), reportOn(B, B.tokens.admin)]);
   expect([aReport.status, bReport.status]).toEqual([201, 201]);
   bReportId = bReport.body.id;
@@ -906,13 +1084,44 @@ beforeAll(async () => {
 
   // Recovery cases: one in A (Berlin, on A's response), one in B; a reply template in each, same theme and locale.
   const aCase = newId('case');
-  await db().insert(cases).values({ id: aCase, tenantId: A.tenantId, responseId: aResponse, unitId: A.units.berlin!, touchpointId: aTouchpoint.body.id, ownerUserId: A.userIds.manager, status: 'open', score: 3, firstContactDueAt: Date.now() + 86_400_000, resolutionDueAt: Date.now() + 7 * 86_400_000 });
+  await db()
+    .insert(cases)
+    .values({
+      id: aCase,
+      tenantId: A.tenantId,
+      responseId: aResponse,
+      unitId: A.units.berlin!,
+      touchpointId: aTouchpoint.body.id,
+      ownerUserId: A.userIds.manager,
+      status: 'open',
+      score: 3,
+      firstContactDueAt: Date.now() + 86_400_000,
+      resolutionDueAt: Date.now() + 7 * 86_400_000,
+    });
   const bResponse = newId('rsp');
-  await db().insert(responses).values({ id: bResponse, tenantId: B.tenantId, touchpointId: bTouchpoint.body.id, unitId: B.units.berlin!, surveyId: bSurvey!.body.id, surveyVersion: 1, channel: 'link', locale: 'en', score: 2, counted: true });
+  await db().insert(responses).values({
+    id: bResponse,
+    tenantId: B.tenantId,
+    touchpointId: bTouchpoint.body.id,
+    unitId: B.units.berlin!,
+    surveyId: bSurvey!.body.id,
+    surveyVersion: 1,
+    channel: 'link',
+    locale: 'en',
+    score: 2,
+    counted: true,
+  });
   bCaseId = newId('case');
-  await db().insert(cases).values({ id: bCaseId, tenantId: B.tenantId, responseId: bResponse, unitId: B.units.berlin!, touchpointId: bTouchpoint.body.id, ownerUserId: B.userIds.manager, status: 'open', score: 2 });
+  await db()
+    .insert(cases)
+    .values({ id: bCaseId, tenantId: B.tenantId, responseId: bResponse, unitId: B.units.berlin!, touchpointId: bTouchpoint.body.id, ownerUserId: B.userIds.manager, status: 'open', score: 2 });
   bTemplateId = newId('rtpl');
-  await db().insert(replyTemplates).values([{ id: newId('rtpl'), tenantId: A.tenantId, theme: 'iso', locale: 'en', subject: 'A subject', body: 'A body' }, { id: bTemplateId, tenantId: B.tenantId, theme: 'iso-b', locale: 'en', subject: 'B subject', body: 'B body' }]);
+  await db()
+    .insert(replyTemplates)
+    .values([
+      { id: newId('rtpl'), tenantId: A.tenantId, theme: 'iso', locale: 'en', subject: 'A subject', body: 'A body' },
+      { id: bTemplateId, tenantId: B.tenantId, theme: 'iso-b', locale: 'en', subject: 'B subject', body: 'B body' },
+    ]);
 
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);

@@ -81,13 +81,34 @@ describe('addresses are checked again when called', () => {
   it('an endpoint stored on the database server (before the check existed) is never reached, by delivery or replay', async () => {
     const d = db();
     const now = Date.now();
-    const hook = { id: newId('whk'), tenantId: t.tenantId, url: internal(), events: ['alert.raised'], secret: 'whsec_dGVzdC1zZWNyZXQtb2YtZW5vdWdoLWxlbmd0aA==', previousSecret: null, previousSecretExpiresAt: null, active: true, createdAt: now, updatedAt: now };
+    const hook = {
+      id: newId('whk'),
+      tenantId: t.tenantId,
+      url: internal(),
+      events: ['alert.raised'],
+      secret: 'whsec_dGVzdC1zZWNyZXQtb2YtZW5vdWdoLWxlbmd0aA==',
+      previousSecret: null,
+      previousSecretExpiresAt: null,
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    };
     await d.insert(webhooks).values(hook);
     await webhookEvent(d, t.tenantId, 'alert.raised', { n: 1 }, now);
-    const [delivery] = await d.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.webhookId, hook.id)));
+    const [delivery] = await d
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.webhookId, hook.id)));
     expect(delivery).toBeDefined();
 
-    const batch = createMessageBatch('nps-workflow', [{ id: `m-${now}`, timestamp: new Date(), attempts: 1, body: { type: 'webhook.deliver', tenantId: t.tenantId, deliveryId: delivery!.id, attempts: 0, idempotencyKey: `webhook.deliver:${delivery!.id}:0` } }]);
+    const batch = createMessageBatch('nps-workflow', [
+      {
+        id: `m-${now}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: { type: 'webhook.deliver', tenantId: t.tenantId, deliveryId: delivery!.id, attempts: 0, idempotencyKey: `webhook.deliver:${delivery!.id}:0` },
+      },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch as never, env as never);
     await getQueueResult(batch, ctx);

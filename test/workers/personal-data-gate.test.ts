@@ -22,11 +22,17 @@ beforeAll(async () => {
   await d.insert(contacts).values({ id: contactId, tenantId: t.tenantId, externalId, lifetimeValue: 4321.5, attributes: { name: 'Frau Berg' } });
   const a = await makeAnswer(t.tenantId, t.units.fastfix, { score: 2, contactId });
   comment = a.comment;
-  await d.update(responses).set({ lifetimeValue: 4321.5 }).where(and(eq(responses.tenantId, t.tenantId), eq(responses.id, a.id)));
+  await d
+    .update(responses)
+    .set({ lifetimeValue: 4321.5 })
+    .where(and(eq(responses.tenantId, t.tenantId), eq(responses.id, a.id)));
   await deliverCaptured(t.tenantId, a.id);
   caseId = (await caseOf(t.tenantId, a.id))[0]!.id;
   // The vendor user works the case but does not own it and does not read verbatims.
-  await d.update(cases).set({ ownerUserId: t.userIds.admin! }).where(and(eq(cases.tenantId, t.tenantId), eq(cases.id, caseId)));
+  await d
+    .update(cases)
+    .set({ ownerUserId: t.userIds.admin! })
+    .where(and(eq(cases.tenantId, t.tenantId), eq(cases.id, caseId)));
   const template = await call('POST', '/api/v1/reply-templates', { token: t.tokens.admin, body: { theme: 'sorry', locale: 'en', subject: 'Sorry, {contactName}', body: 'You wrote: {comment}' } });
   expect(template.status).toBe(201);
 });

@@ -40,7 +40,23 @@ beforeAll(async () => {
     d.insert(touchpoints).values({ id: tp, tenantId: t.tenantId, key: 'visit', name: 'Visit', kind: 'site_visit', surveyId, channels: ['email'], createdAt: now, updatedAt: now }),
   ]);
   await d.insert(responses).values(
-    COMMENTS.map((c) => ({ id: newId('rsp'), tenantId: t.tenantId, touchpointId: tp, unitId: t.units[c.unit]!, surveyId, surveyVersion: 1, channel: 'email' as const, locale: 'en', score: c.score, comment: c.comment, counted: c.counted ?? true, qualityFlags: c.counted === false ? ['bulk'] : [], answeredAt: Date.parse(c.at), createdAt: Date.parse(c.at), updatedAt: Date.parse(c.at) })),
+    COMMENTS.map((c) => ({
+      id: newId('rsp'),
+      tenantId: t.tenantId,
+      touchpointId: tp,
+      unitId: t.units[c.unit]!,
+      surveyId,
+      surveyVersion: 1,
+      channel: 'email' as const,
+      locale: 'en',
+      score: c.score,
+      comment: c.comment,
+      counted: c.counted ?? true,
+      qualityFlags: c.counted === false ? ['bulk'] : [],
+      answeredAt: Date.parse(c.at),
+      createdAt: Date.parse(c.at),
+      updatedAt: Date.parse(c.at),
+    })),
   );
 });
 
@@ -97,7 +113,10 @@ describe('GET /api/v1/action-plans/owners', () => {
     const team = await call('POST', '/api/v1/units', { token: t.tokens.admin, body: { name: 'Berlin North', kind: 'team', parentId: t.units.berlin } });
     expect(team.status).toBe(201);
     const user = async (name: string, grants: { unitId: string; role: string }[]) => {
-      const res = await call('POST', '/api/v1/users', { token: t.tokens.admin, body: { email: `${name.toLowerCase().replace(/\W+/g, '.')}.${uniq()}@sources.test`, name, password: 'a-long-password-1', grants } });
+      const res = await call('POST', '/api/v1/users', {
+        token: t.tokens.admin,
+        body: { email: `${name.toLowerCase().replace(/\W+/g, '.')}.${uniq()}@sources.test`, name, password: 'a-long-password-1', grants },
+      });
       expect(res.status).toBe(201);
       return res.body.id as string;
     };

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { sessions } from '../../src/db/schema';
 import worker from '../../src/worker';
-import { call, db, makeTenant } from './support';
+import { call, db, makeTenant, runCron } from './support';
 
 describe('health', () => {
   it('answers 200 {"status":"ok"} when the database answers', async () => {
@@ -75,7 +75,7 @@ describe('cron', () => {
     const d = db();
     const now = Date.now();
     await d.insert(sessions).values({ id: `ses_expired_${now}`, tenantId: t.tenantId, userId: t.userIds.viewer!, expiresAt: now - 1000, createdAt: now - 10_000 });
-    await worker.scheduled(createScheduledController({ cron: '0 3 * * *', scheduledTime: new Date(now) }), env);
+    await runCron('0 3 * * *', now);
     const left = await d.select({ id: sessions.id }).from(sessions).where(eq(sessions.tenantId, t.tenantId));
     expect(left.map((s) => s.id)).not.toContain(`ses_expired_${now}`);
     expect(left.length).toBeGreaterThanOrEqual(8); // the fixture's live sign-ins

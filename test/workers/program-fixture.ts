@@ -10,10 +10,7 @@ import { call, db, uniq } from './support';
  * Surveys and touchpoints written straight to the database (a published version unless told
  * otherwise), so the event and wave suites do not depend on the survey API.
  */
-export async function makeTouchpoint(
-  tenantId: string,
-  opts: { channels?: Channel[]; delayMinutes?: number; rules?: TouchpointRules; published?: boolean; active?: boolean; key?: string } = {},
-) {
+export async function makeTouchpoint(tenantId: string, opts: { channels?: Channel[]; delayMinutes?: number; rules?: TouchpointRules; published?: boolean; active?: boolean; key?: string } = {}) {
   const d = db();
   const now = Date.now();
   const surveyId = newId('srv');

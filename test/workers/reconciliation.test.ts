@@ -17,7 +17,21 @@ beforeAll(async () => {
   const contact = (ext: string) => ({ id: newId('con'), tenantId: t.tenantId, externalId: ext, createdAt: now, updatedAt: now });
   const people = ['c-1', 'c-2', 'c-3', 'c-4'].map(contact);
   const at = (day: string) => Date.parse(`${day}T12:00:00Z`);
-  const answer = (c: { id: string }, day: string, score: number) => ({ id: newId('rsp'), tenantId: t.tenantId, touchpointId: tp, unitId: t.units.berlin!, contactId: c.id, surveyId, surveyVersion: 1, channel: 'email' as const, locale: 'en', score, counted: true, createdAt: at(day), updatedAt: now });
+  const answer = (c: { id: string }, day: string, score: number) => ({
+    id: newId('rsp'),
+    tenantId: t.tenantId,
+    touchpointId: tp,
+    unitId: t.units.berlin!,
+    contactId: c.id,
+    surveyId,
+    surveyVersion: 1,
+    channel: 'email' as const,
+    locale: 'en',
+    score,
+    counted: true,
+    createdAt: at(day),
+    updatedAt: now,
+  });
   const ours = [answer(people[0]!, '2026-05-01', 9), answer(people[1]!, '2026-05-01', 3), answer(people[2]!, '2026-05-02', 7), answer(people[3]!, '2026-06-20', 10)];
   ids = { mismatch: ours[1]!.id, onlyOurs: ours[2]!.id };
   await commit(d, [

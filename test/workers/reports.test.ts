@@ -10,7 +10,7 @@ import { newId } from '../../src/lib/ids';
 import { nextOccurrence } from '../../src/reports/schedule';
 import { makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, jobRun } from './support';
 
 /**
  * Saved reports: CRUD with its access rules and validation, the CSV against the exports CSV for
@@ -24,18 +24,29 @@ let t: Fixture;
 let mail: ReturnType<typeof providerSpace>;
 /** Answers in the last days, by how many Berlin days before today: [daysAgo, score]. */
 const ANSWERS: [number, number][] = [
-  [1, 10], [1, 9], [2, 0], [5, 8], [10, 10], [27, 3], [28, 9], // within the last 28 complete days
-  [29, 0], [40, 10], // before it
+  [1, 10],
+  [1, 9],
+  [2, 0],
+  [5, 8],
+  [10, 10],
+  [27, 3],
+  [28, 9], // within the last 28 complete days
+  [29, 0],
+  [40, 10], // before it
 ];
 
 // The hourly cron's reports job alone: the cron's other jobs (alerts, digests) at these times
 // would act on other test files' tenants running at the same time.
-const hourly = (at: number) => sendDueReports(env as Env, at);
+const hourly = (at: number) => sendDueReports(jobRun(), at);
 const mailTo = async (to: string) => (await mail.requests()).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string }).filter((m) => m.to === to);
 const berlinDay = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 const shift = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
 const myReports = () => db().select().from(savedReports).where(eq(savedReports.tenantId, t.tenantId));
-const reportAudits = () => db().select().from(auditLog).where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.targetType, 'saved_report')));
+const reportAudits = () =>
+  db()
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.targetType, 'saved_report')));
 
 /** Brute force, independent of the code: the first whole hour after `after` whose Berlin clock reads the weekday and hour. */
 function firstBerlinHour(after: number, weekday: string, hour: number): number {
@@ -59,7 +70,20 @@ beforeAll(async () => {
   // 10:00 UTC is 11:00 or 12:00 in Berlin: the same local day.
   const rows = ANSWERS.map(([ago, score], i) => {
     const at = Date.parse(`${shift(today, -ago)}T10:00:00Z`);
-    return { id: newId('rsp'), tenantId: t.tenantId, touchpointId: tp.id, unitId: i % 2 ? t.units.paris! : t.units.berlin!, surveyId: tp.surveyId, surveyVersion: 1, channel: 'link' as const, locale: 'en', score, counted: true, createdAt: at, updatedAt: at };
+    return {
+      id: newId('rsp'),
+      tenantId: t.tenantId,
+      touchpointId: tp.id,
+      unitId: i % 2 ? t.units.paris! : t.units.berlin!,
+      surveyId: tp.surveyId,
+      surveyVersion: 1,
+      channel: 'link' as const,
+      locale: 'en',
+      score,
+      counted: true,
+      createdAt: at,
+      updatedAt: at,
+    };
   });
   // Today's answer (a minute ago, Berlin's today): in no report, as today is not complete.
   const justNow = Date.now() - 60_000;
@@ -67,7 +91,10 @@ beforeAll(async () => {
   await commit(d, [
     d.insert(responses).values(rows),
     ...(['emea', 'berlin', 'paris'] as const).map((k) => d.update(units).set({ timezone: 'Europe/Berlin' }).where(eq(units.id, t.units[k]!))),
-    d.update(tenants).set({ settings: { minResponses: 2, email: { baseUrl: mail.url, apiKey: 'mail-key-reports-00', from: 'reports@acme.test' } } }).where(eq(tenants.id, t.tenantId)),
+    d
+      .update(tenants)
+      .set({ settings: { minResponses: 2, email: { baseUrl: mail.url, apiKey: 'mail-key-reports-00', from: 'reports@acme.test' } } })
+      .where(eq(tenants.id, t.tenantId)),
   ]);
 });
 
@@ -128,7 +155,12 @@ describe('saved reports: create, read, change, delete', () => {
   });
 
   it('the owner changes and deletes; others are refused and nothing changes; every change is audited', async () => {
-    const made = await create(t.tokens.manager, { name: 'Berlin monthly', unitId: t.units.berlin, filters: { rangeDays: 90, period: 'month' }, schedule: { weekday: 'daily', hour: 7, recipients: ['a@reports.test'] } });
+    const made = await create(t.tokens.manager, {
+      name: 'Berlin monthly',
+      unitId: t.units.berlin,
+      filters: { rangeDays: 90, period: 'month' },
+      schedule: { weekday: 'daily', hour: 7, recipients: ['a@reports.test'] },
+    });
     expect(made.status).toBe(201);
     const id = made.body.id;
     expect((await call('PATCH', `/api/v1/reports/${id}`, { token: t.tokens.analyst, body: { name: 'hijacked' } })).status).toBe(403);
@@ -172,7 +204,12 @@ describe('the CSV of a saved report', () => {
     const inRange = ANSWERS.map(([ago, score], i) => ({ ago, score, unit: i % 2 ? t.units.paris : t.units.berlin })).filter((a) => a.ago >= 1 && a.ago <= 28);
     const lines = (res.body as string).trim().split('\r\n');
     expect(lines[0]).toBe('key,period,nps,n,promoters,passives,detractors,ci_low,ci_high,ci_level,effective_n,suppressed,suppressed_reason,delta_points,delta_p');
-    const byKey = Object.fromEntries(lines.slice(1).map((l) => l.split(',')).map((f) => [f[0], { n: Number(f[3]), promoters: Number(f[4]), detractors: Number(f[6]) }]));
+    const byKey = Object.fromEntries(
+      lines
+        .slice(1)
+        .map((l) => l.split(','))
+        .map((f) => [f[0], { n: Number(f[3]), promoters: Number(f[4]), detractors: Number(f[6]) }]),
+    );
     for (const unit of [t.units.berlin, t.units.paris]) {
       const mine = inRange.filter((a) => a.unit === unit);
       expect(byKey[unit!]).toEqual({ n: mine.length, promoters: mine.filter((a) => a.score >= 9).length, detractors: mine.filter((a) => a.score <= 6).length });
@@ -220,7 +257,12 @@ describe('scheduled reports through the hourly cron', () => {
 
   it('across the spring DST change in Berlin: Sunday 09:00 is 08:00 UTC, a week later 07:00 UTC', async () => {
     const recipient = 'dst.reader@reports.test';
-    const made = await create(t.tokens.manager, { name: 'Sunday', unitId: t.units.emea, filters: { rangeDays: 7 }, schedule: { weekday: 0, hour: 9, timezone: 'Europe/Berlin', recipients: [recipient] } });
+    const made = await create(t.tokens.manager, {
+      name: 'Sunday',
+      unitId: t.units.emea,
+      filters: { rangeDays: 7 },
+      schedule: { weekday: 0, hour: 9, timezone: 'Europe/Berlin', recipients: [recipient] },
+    });
     const sunday = Date.UTC(2025, 2, 23, 8); // Sunday 23 March 2025, 09:00 CET
     await db().update(savedReports).set({ nextRunAt: sunday }).where(eq(savedReports.id, made.body.id));
     await hourly(sunday);
@@ -233,7 +275,12 @@ describe('scheduled reports through the hourly cron', () => {
 
   it("runs as its owner: a disabled owner's report sends nothing (the occurrence still passes)", async () => {
     const recipient = 'disabled.owner@reports.test';
-    const made = await create(t.tokens.viewer, { name: 'Viewer daily', unitId: t.units.emea, filters: { rangeDays: 7 }, schedule: { weekday: 'daily', hour: 6, timezone: 'UTC', recipients: [recipient] } });
+    const made = await create(t.tokens.viewer, {
+      name: 'Viewer daily',
+      unitId: t.units.emea,
+      filters: { rangeDays: 7 },
+      schedule: { weekday: 'daily', hour: 6, timezone: 'UTC', recipients: [recipient] },
+    });
     expect(made.status).toBe(201);
     expect((await call('PATCH', `/api/v1/users/${t.userIds.viewer}`, { token: t.tokens.admin, body: { status: 'disabled' } })).status).toBe(200);
     const due = Date.UTC(2025, 5, 2, 6); // Monday 2 June 2025, 06:00 UTC

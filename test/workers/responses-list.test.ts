@@ -184,7 +184,10 @@ describe('GET /api/v1/responses', () => {
     const first = await list(t.tokens.admin, 'limit=2');
     const cursor = first.nextCursor!;
     const decoded = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')));
-    const moved = btoa(JSON.stringify([decoded[0] + 1, decoded[1], decoded[2]])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const moved = btoa(JSON.stringify([decoded[0] + 1, decoded[1], decoded[2]]))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
     const attempts = [
       `limit=2&cursor=${moved}`,
       `limit=2&cursor=${cursor.slice(0, -2)}AA`,
@@ -207,7 +210,11 @@ describe('GET /api/v1/responses', () => {
   it('a cursor MAC made with the session signing key is refused: cursors have a key of their own', async () => {
     const first = await list(t.tokens.admin, 'limit=2');
     const [at, id] = JSON.parse(atob(first.nextCursor!.replace(/-/g, '+').replace(/_/g, '/')));
-    const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const b64url = (bytes: Uint8Array) =>
+      btoa(String.fromCharCode(...bytes))
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, '');
     // The session key (the first of JWT_KEYS), as one who learnt it or a MAC made with it would use it.
     const pair = env.JWT_KEYS!.split(',')[0]!;
     const sessionKey = await crypto.subtle.importKey('raw', new TextEncoder().encode(pair.slice(pair.indexOf(':') + 1)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);

@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, asc, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { foldTenant } from '../../src/scores/fold';
 import { PURGE_BATCH } from '../../src/settings/retention';
 import worker from '../../src/worker';
 import { fullSurvey, makeSurvey, need, type SurveySetup } from './capture-fixture';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Retention: the settings (30..3650 days or null) and the daily purge at 03:00. Rows are
@@ -17,7 +16,7 @@ import { call, db, makeTenant, type Fixture } from './support';
  */
 const DAY = 86_400_000;
 const NOW = Date.now();
-const daily = (at = NOW) => worker.scheduled(createScheduledController({ cron: '0 3 * * *', scheduledTime: new Date(at) }), env as unknown as Env);
+const daily = (at = NOW) => runCron('0 3 * * *', at);
 
 let t: Fixture;
 let keep: Fixture; // retention left unset: nothing of it may change
@@ -54,27 +53,69 @@ async function insertResponses(setup: SurveySetup, unit: string | undefined, n: 
       updatedAt: at + i,
     };
   });
-  for (let i = 0; i < rows.length; i += 250) await db().insert(responses).values(rows.slice(i, i + 250));
+  for (let i = 0; i < rows.length; i += 250)
+    await db()
+      .insert(responses)
+      .values(rows.slice(i, i + 250));
   return ids;
 }
 
 async function insertContact(tenantId: string, ageDays: number) {
   const id = newId('con');
   const at = NOW - ageDays * DAY;
-  await db().insert(contacts).values({ id, tenantId, externalId: `crm-${id}`, email: `${id}@example.test`, phone: '+15550001234', locale: 'de', segment: 'smb', attributes: { name: `Person ${id}` }, createdAt: at, updatedAt: at });
+  await db()
+    .insert(contacts)
+    .values({
+      id,
+      tenantId,
+      externalId: `crm-${id}`,
+      email: `${id}@example.test`,
+      phone: '+15550001234',
+      locale: 'de',
+      segment: 'smb',
+      attributes: { name: `Person ${id}` },
+      createdAt: at,
+      updatedAt: at,
+    });
   return id;
 }
 
 async function insertInvitation(setup: SurveySetup, unit: string | undefined, contactId: string, ageDays: number) {
   const unitId = need(unit);
   const at = NOW - ageDays * DAY;
-  await db().insert(invitations).values({ id: newId('inv'), tenantId: setup.tenantId, contactId, unitId, touchpointId: setup.touchpointId, surveyId: setup.surveyId, surveyVersion: 1, channel: 'email', status: 'sent', source: `test:${contactId}`, dueAt: at, sentAt: at, expiresAt: at + 30 * DAY, createdAt: at, updatedAt: at });
+  await db()
+    .insert(invitations)
+    .values({
+      id: newId('inv'),
+      tenantId: setup.tenantId,
+      contactId,
+      unitId,
+      touchpointId: setup.touchpointId,
+      surveyId: setup.surveyId,
+      surveyVersion: 1,
+      channel: 'email',
+      status: 'sent',
+      source: `test:${contactId}`,
+      dueAt: at,
+      sentAt: at,
+      expiresAt: at + 30 * DAY,
+      createdAt: at,
+      updatedAt: at,
+    });
 }
 
 const responseRows = (tenantId: string) => db().select().from(responses).where(eq(responses.tenantId, tenantId)).orderBy(asc(responses.id));
 const contactRows = (tenantId: string) => db().select().from(contacts).where(eq(contacts.tenantId, tenantId)).orderBy(asc(contacts.id));
-const purgeAudits = (tenantId: string) => db().select().from(auditLog).where(and(eq(auditLog.tenantId, tenantId), eq(auditLog.action, 'retention.purge')));
-const settingsAudits = (tenantId: string) => db().select().from(auditLog).where(and(eq(auditLog.tenantId, tenantId), eq(auditLog.action, 'settings.update')));
+const purgeAudits = (tenantId: string) =>
+  db()
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.tenantId, tenantId), eq(auditLog.action, 'retention.purge')));
+const settingsAudits = (tenantId: string) =>
+  db()
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.tenantId, tenantId), eq(auditLog.action, 'settings.update')));
 async function rollupState(tenantId: string) {
   const cells = await db().select().from(rollups).where(eq(rollups.tenantId, tenantId));
   const months = await db().select().from(rollupMonths).where(eq(rollupMonths.tenantId, tenantId));
@@ -102,7 +143,19 @@ beforeAll(async () => {
   await insertInvitation(s, t.units.berlin, c.recentInvite, 20);
   c.recentAnswer = await insertContact(t.tenantId, 500);
   c.recentEvent = await insertContact(t.tenantId, 500);
-  await db().insert(events).values({ id: newId('evt'), tenantId: t.tenantId, eventId: `e-${c.recentEvent}`, type: 'ticket.resolved', occurredAt: NOW - 5 * DAY, contactId: c.recentEvent, decision: 'skip', reason: 'test', createdAt: NOW - 5 * DAY });
+  await db()
+    .insert(events)
+    .values({
+      id: newId('evt'),
+      tenantId: t.tenantId,
+      eventId: `e-${c.recentEvent}`,
+      type: 'ticket.resolved',
+      occurredAt: NOW - 5 * DAY,
+      contactId: c.recentEvent,
+      decision: 'skip',
+      reason: 'test',
+      createdAt: NOW - 5 * DAY,
+    });
   c.fresh = await insertContact(t.tenantId, 100); // updated within the year
   c.answeredInYear = await insertContact(t.tenantId, 500); // answered 200 days ago (below)
 
@@ -142,7 +195,10 @@ describe('retention settings', () => {
       const res = await patch(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', requestId: expect.any(String) });
-      expect(res.body.error.details.map((d: { path: string }) => d.path), JSON.stringify(body)).toContain(path);
+      expect(
+        res.body.error.details.map((d: { path: string }) => d.path),
+        JSON.stringify(body),
+      ).toContain(path);
     }
     expect(await read()).toEqual(before);
     expect((await settingsAudits(t.tenantId)).length).toBe(audits);
@@ -217,7 +273,10 @@ describe('the daily purge', () => {
       }
     }
     // The links stay: the erased contact's invitation still names it.
-    const linked = await db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.contactId, c.oldInvite)));
+    const linked = await db()
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.contactId, c.oldInvite)));
     expect(linked.length).toBe(1);
   });
 

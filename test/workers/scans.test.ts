@@ -60,7 +60,18 @@ describe('no statement on a request or cron path scans a whole table', () => {
     await call('PUT', `/api/v1/contacts/${contact.externalId}`, { token: key, body: { email: `${contact.externalId}@example.test` } });
     const events = await call('POST', '/api/v1/events', {
       token: key,
-      body: { events: [{ id: `ev-${Date.now()}`, type: 'ticket.resolved', occurredAt: new Date(Date.now() - 60_000).toISOString(), contactId: contact.externalId, unitId: t.units.berlin, touchpoint: s.touchpointKey }] },
+      body: {
+        events: [
+          {
+            id: `ev-${Date.now()}`,
+            type: 'ticket.resolved',
+            occurredAt: new Date(Date.now() - 60_000).toISOString(),
+            contactId: contact.externalId,
+            unitId: t.units.berlin,
+            touchpoint: s.touchpointKey,
+          },
+        ],
+      },
     });
     expect(events.status, JSON.stringify(events.body)).toBe(200);
 

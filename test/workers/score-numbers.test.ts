@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -8,7 +7,7 @@ import { newId } from '../../src/lib/ids';
 import worker from '../../src/worker';
 import { mergeSettings } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, PASSWORD, type Fixture } from './support';
+import { call, db, makeTenant, PASSWORD, type Fixture, runCron } from './support';
 
 /**
  * Numbers that must not break: weights out of bounds (refused at the door, ignored when read),
@@ -18,7 +17,7 @@ import { call, db, makeTenant, PASSWORD, type Fixture } from './support';
 let t: Fixture;
 let tp: { id: string; surveyId: string };
 const DAY = 86_400_000;
-const fold = () => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date() }), env);
+const fold = () => runCron('* * * * *');
 const scores = (qs: string, token = t.tokens.admin) => call('GET', `/api/v1/scores?${qs}`, { token });
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -51,14 +50,25 @@ describe('lifetime values at the door', () => {
     }
     for (const good of [0, 0.01, 1e12]) expect((await put(good)).status, String(good)).toBe(201);
 
-    const csv = await call('POST', '/api/v1/contacts/import', { token: t.tokens.admin, rawBody: 'externalId,lifetimeValue\nimp-1,1e200\nimp-2,1e-200\nimp-3,250\n', headers: { 'content-type': 'text/csv' } });
+    const csv = await call('POST', '/api/v1/contacts/import', {
+      token: t.tokens.admin,
+      rawBody: 'externalId,lifetimeValue\nimp-1,1e200\nimp-2,1e-200\nimp-3,250\n',
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(csv.status).toBe(200);
     expect(csv.body.accepted).toBe(1);
     expect(csv.body.rejected.map((r: any) => r.externalId)).toEqual(['imp-1', 'imp-2']);
     expect(csv.body.rejected[0].reason).toMatch(/lifetimeValue/);
-    const lines = await call('POST', '/api/v1/contacts/import', { token: t.tokens.admin, rawBody: '{"externalId":"imp-4","lifetimeValue":1e200}\n{"externalId":"imp-5","lifetimeValue":7}\n', headers: { 'content-type': 'application/x-ndjson' } });
+    const lines = await call('POST', '/api/v1/contacts/import', {
+      token: t.tokens.admin,
+      rawBody: '{"externalId":"imp-4","lifetimeValue":1e200}\n{"externalId":"imp-5","lifetimeValue":7}\n',
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(lines.body).toMatchObject({ accepted: 1, rejected: [{ row: 1, externalId: 'imp-4' }] });
-    const stored = await db().select({ externalId: contacts.externalId }).from(contacts).where(and(eq(contacts.tenantId, t.tenantId), sql`${contacts.externalId} in ('imp-1', 'imp-2', 'imp-4')`));
+    const stored = await db()
+      .select({ externalId: contacts.externalId })
+      .from(contacts)
+      .where(and(eq(contacts.tenantId, t.tenantId), sql`${contacts.externalId} in ('imp-1', 'imp-2', 'imp-4')`));
     expect(stored).toEqual([]);
 
     const reweight = await call('POST', '/api/v1/contacts/imp-3/reweight', { token: t.tokens.admin, body: { lifetimeValue: 1e200, reason: 'typo in the CRM' } });
@@ -70,7 +80,9 @@ describe('a stored weight out of bounds', () => {
   it('never fails the scores of its unit, region or root, weighted or not, folded or live, by cell or by contact cut', async () => {
     const berlin = t.units.berlin!;
     const contactId = newId('con');
-    await db().insert(contacts).values({ id: contactId, tenantId: t.tenantId, externalId: `huge-${newId('x')}`, tenureMonths: 3 });
+    await db()
+      .insert(contacts)
+      .values({ id: contactId, tenantId: t.tenantId, externalId: `huge-${newId('x')}`, tenureMonths: 3 });
     // Written through SQL: the API refuses both values now.
     await rawAnswer(berlin, 10, { ltv: 1e200, contactId });
     await rawAnswer(berlin, 9, { ltv: 100, contactId });
@@ -112,7 +124,14 @@ describe('post-stratification', () => {
   it('population shares are set through the settings API and weigh each segment to its share', async () => {
     const unit = t.units.newYork!;
     // smb: 10, 10, 0 (NPS 33.3); enterprise: 0 (NPS −100); an answer without a segment weighs 0.
-    for (const [score, segment] of [[10, 'smb'], [10, 'smb'], [0, 'smb'], [0, 'enterprise'], [10, null]] as const) await rawAnswer(unit, score, { segment });
+    for (const [score, segment] of [
+      [10, 'smb'],
+      [10, 'smb'],
+      [0, 'smb'],
+      [0, 'enterprise'],
+      [10, null],
+    ] as const)
+      await rawAnswer(unit, score, { segment });
     expect((await scores(`unitId=${unit}&weight=poststrat`)).status).toBe(422);
 
     const bad = await call('PATCH', '/api/v1/settings', { token: t.tokens.admin, body: { populationShares: { smb: 1.5 } } });
@@ -142,7 +161,21 @@ describe('the default end of the range', () => {
     vi.setSystemTime(at);
     const unitId = newId('unit');
     const root = t.paths.root!;
-    await commit(db(), [db().insert(units).values({ id: unitId, tenantId: t.tenantId, parentId: root.id, name: 'Kiritimati', kind: 'site', path: `${root.path}${unitId}/`, timezone: 'Pacific/Kiritimati', createdAt: at, updatedAt: at })]);
+    await commit(db(), [
+      db()
+        .insert(units)
+        .values({
+          id: unitId,
+          tenantId: t.tenantId,
+          parentId: root.id,
+          name: 'Kiritimati',
+          kind: 'site',
+          path: `${root.path}${unitId}/`,
+          timezone: 'Pacific/Kiritimati',
+          createdAt: at,
+          updatedAt: at,
+        }),
+    ]);
     await rawAnswer(unitId, 9, { at });
     const login = await call('POST', '/api/v1/auth/login', { body: { email: t.email('admin'), password: PASSWORD }, headers: { 'cf-connecting-ip': t.ip } });
     const res = await scores(`unitId=${unitId}`, login.body.token);

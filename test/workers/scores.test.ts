@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:workers';
-import { createScheduledController } from 'cloudflare:test';
 import fc from 'fast-check';
 import { and, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { newId } from '../../src/lib/ids';
 import { closeMonths, lastClosedMonth, recomputeCells, cellOf } from '../../src/scores/fold';
 import { standardSurvey } from '../../src/surveys/templates';
 import worker from '../../src/worker';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * The scores API against a brute-force recount over the raw responses, written here without
@@ -31,7 +30,15 @@ const CONTACTS = [
   { tenureMonths: 60, contractSize: null, supportTier: 'basic', accountId: 'acct-2' },
 ];
 const UNIT_KEYS = ['root', 'emea', 'berlin', 'paris', 'americas', 'newYork', 'fastfix'] as const;
-const ZONES: Record<string, string> = { root: 'UTC', emea: 'Europe/Berlin', berlin: 'Europe/Berlin', paris: 'Europe/Paris', americas: 'America/New_York', newYork: 'America/New_York', fastfix: 'Asia/Tokyo' };
+const ZONES: Record<string, string> = {
+  root: 'UTC',
+  emea: 'Europe/Berlin',
+  berlin: 'Europe/Berlin',
+  paris: 'Europe/Paris',
+  americas: 'America/New_York',
+  newYork: 'America/New_York',
+  fastfix: 'Asia/Tokyo',
+};
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 
@@ -46,10 +53,20 @@ beforeAll(async () => {
     ...CONTACTS.map((c, i) => d.insert(contacts).values({ id: contactIds[i]!, tenantId: t.tenantId, externalId: `scores-${i}`, ...c, createdAt: now, updatedAt: now })),
     d.insert(surveys).values({ id: surveyId, tenantId: t.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 2, createdAt: now, updatedAt: now }),
     d.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: t.tenantId, surveyId, version: 1, definition: standardSurvey('X'), createdAt: now }),
-    ...touchpointIds.map((id, i) => d.insert(touchpoints).values({ id, tenantId: t.tenantId, key: `tp-${i}`, name: `TP ${i}`, kind: 'site_visit', surveyId, channels: ['email'], createdAt: now, updatedAt: now })),
-    ...Object.entries(ZONES).map(([k, tz]) => d.update(units).set({ timezone: tz }).where(and(eq(units.tenantId, t.tenantId), eq(units.id, t.units[k as keyof typeof t.units]!)))),
+    ...touchpointIds.map((id, i) =>
+      d.insert(touchpoints).values({ id, tenantId: t.tenantId, key: `tp-${i}`, name: `TP ${i}`, kind: 'site_visit', surveyId, channels: ['email'], createdAt: now, updatedAt: now }),
+    ),
+    ...Object.entries(ZONES).map(([k, tz]) =>
+      d
+        .update(units)
+        .set({ timezone: tz })
+        .where(and(eq(units.tenantId, t.tenantId), eq(units.id, t.units[k as keyof typeof t.units]!))),
+    ),
     // Show every score: the suppression rule has its own tests.
-    d.update(tenants).set({ settings: { minResponses: 1, populationShares: { smb: 0.7, enterprise: 0.3 } } }).where(eq(tenants.id, t.tenantId)),
+    d
+      .update(tenants)
+      .set({ settings: { minResponses: 1, populationShares: { smb: 0.7, enterprise: 0.3 } } })
+      .where(eq(tenants.id, t.tenantId)),
   ]);
 });
 
@@ -103,17 +120,32 @@ async function insertAnswers(list: Answer[]) {
   return rows.map((r) => r.id);
 }
 
-const fold = () => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date() }), env);
+const fold = () => runCron('* * * * *');
 
 /** What the database holds, recounted by brute force. */
 async function recount(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; ltv?: boolean }) {
   const rows = await db()
-    .select({ score: responses.score, counted: responses.counted, createdAt: responses.createdAt, path: units.path, tz: units.timezone, touchpointId: responses.touchpointId, channel: responses.channel, segment: responses.segment, locale: responses.locale, ltv: responses.lifetimeValue, contact: contacts })
+    .select({
+      score: responses.score,
+      counted: responses.counted,
+      createdAt: responses.createdAt,
+      path: units.path,
+      tz: units.timezone,
+      touchpointId: responses.touchpointId,
+      channel: responses.channel,
+      segment: responses.segment,
+      locale: responses.locale,
+      ltv: responses.lifetimeValue,
+      contact: contacts,
+    })
     .from(responses)
     .innerJoin(units, eq(units.id, responses.unitId))
     .leftJoin(contacts, eq(contacts.id, responses.contactId))
     .where(eq(responses.tenantId, t.tenantId));
-  const [root] = await db().select({ path: units.path }).from(units).where(eq(units.id, t.units[q.unit as keyof typeof t.units]!));
+  const [root] = await db()
+    .select({ path: units.path })
+    .from(units)
+    .where(eq(units.id, t.units[q.unit as keyof typeof t.units]!));
   const rootPath = root!.path;
   const groups = new Map<string, { p: number; a: number; d: number; w: number; wp: number; wd: number; dist: number[] }>();
   for (const r of rows) {
@@ -143,9 +175,9 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
     const g = groups.get(key) ?? { p: 0, a: 0, d: 0, w: 0, wp: 0, wd: 0, dist: new Array(11).fill(0) };
     g.dist[r.score]++;
     const w = r.ltv ?? 0;
-    if (r.score >= 9) (g.p++, (g.wp += w));
+    if (r.score >= 9) g.p++, (g.wp += w);
     else if (r.score >= 7) g.a++;
-    else (g.d++, (g.wd += w));
+    else g.d++, (g.wd += w);
     g.w += w;
     groups.set(key, g);
   }
@@ -192,10 +224,32 @@ describe('scores against a brute-force recount', () => {
     await insertAnswers(stream.slice(330));
     // Exclusions and inclusions of folded answers, each cell recomputed.
     const flip = late.slice(0, 15);
-    const changed = await d.select().from(responses).where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
-    await d.update(responses).set({ counted: sql`not ${responses.counted}` }).where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
+    const changed = await d
+      .select()
+      .from(responses)
+      .where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
+    await d
+      .update(responses)
+      .set({ counted: sql`not ${responses.counted}` })
+      .where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
     const zones = Object.fromEntries(Object.entries(ZONES).map(([k, z]) => [t.units[k as keyof typeof t.units], z]));
-    await recomputeCells(d, t.tenantId, changed.map((r) => cellOf({ unitId: r.unitId, createdAt: r.createdAt, timezone: zones[r.unitId]!, touchpointId: r.touchpointId, channel: r.channel, segment: r.segment ?? '', locale: r.locale, surveyId: r.surveyId, surveyVersion: r.surveyVersion })));
+    await recomputeCells(
+      d,
+      t.tenantId,
+      changed.map((r) =>
+        cellOf({
+          unitId: r.unitId,
+          createdAt: r.createdAt,
+          timezone: zones[r.unitId]!,
+          touchpointId: r.touchpointId,
+          channel: r.channel,
+          segment: r.segment ?? '',
+          locale: r.locale,
+          surveyId: r.surveyId,
+          surveyVersion: r.surveyVersion,
+        }),
+      ),
+    );
 
     const queries = fc.sample(
       fc.record({
@@ -244,7 +298,13 @@ describe('scores against a brute-force recount', () => {
         { numRuns: 12, seed },
       );
       for (const q of queries) {
-        const spec = { unit: q.unit, from: new Date(T0 + q.start * DAY).toISOString().slice(0, 10), to: new Date(T0 + (q.start + q.length) * DAY).toISOString().slice(0, 10), groupBy: q.groupBy, period: q.period };
+        const spec = {
+          unit: q.unit,
+          from: new Date(T0 + q.start * DAY).toISOString().slice(0, 10),
+          to: new Date(T0 + (q.start + q.length) * DAY).toISOString().slice(0, 10),
+          groupBy: q.groupBy,
+          period: q.period,
+        };
         expectMatches(await scores(spec), await recount(spec), { period: !!q.period });
       }
     };
@@ -265,13 +325,22 @@ describe('scores against a brute-force recount', () => {
 
   it('answers of the open month (read from day rows) and of a month that closes later count the same', async () => {
     const now = Date.now();
-    const recent = fc.sample(answerArb.map((a) => ({ ...a, at: now - 45 * DAY + Math.floor(((a.at - T0) / (75 * DAY)) * 45 * DAY) })), { numRuns: 120, seed: 5 });
+    const recent = fc.sample(
+      answerArb.map((a) => ({ ...a, at: now - 45 * DAY + Math.floor(((a.at - T0) / (75 * DAY)) * 45 * DAY) })),
+      { numRuns: 120, seed: 5 },
+    );
     const ids = await insertAnswers(recent);
     await fold(); // closes every month before the current one; the current month stays open
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const month = day(now).slice(0, 7);
     const monthEnd = day(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0));
-    const monthRows = async () => (await db().select().from(rollupMonths).where(and(eq(rollupMonths.tenantId, t.tenantId), eq(rollupMonths.month, month)))).length;
+    const monthRows = async () =>
+      (
+        await db()
+          .select()
+          .from(rollupMonths)
+          .where(and(eq(rollupMonths.tenantId, t.tenantId), eq(rollupMonths.month, month)))
+      ).length;
     const check = async () => {
       for (const unit of ['root', 'emea', 'americas'])
         for (const groupBy of [undefined, 'unit', 'segment'])
@@ -285,10 +354,20 @@ describe('scores against a brute-force recount', () => {
     // A correction in the open month, then the month closes (its month rows built from the days).
     const d = db();
     const flip = ids.slice(-10);
-    const changed = await d.select().from(responses).where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
-    await d.update(responses).set({ counted: sql`not ${responses.counted}` }).where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
+    const changed = await d
+      .select()
+      .from(responses)
+      .where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
+    await d
+      .update(responses)
+      .set({ counted: sql`not ${responses.counted}` })
+      .where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
     const zones = Object.fromEntries((await d.select({ id: units.id, tz: units.timezone }).from(units).where(eq(units.tenantId, t.tenantId))).map((u) => [u.id, u.tz]));
-    await recomputeCells(d, t.tenantId, changed.map((r) => cellOf({ ...r, segment: r.segment ?? '', timezone: zones[r.unitId]! })));
+    await recomputeCells(
+      d,
+      t.tenantId,
+      changed.map((r) => cellOf({ ...r, segment: r.segment ?? '', timezone: zones[r.unitId]! })),
+    );
     await check();
     expect(await monthRows()).toBe(0); // the fold writes no month rows for an open month
     expect(await closeMonths(d, t.tenantId, now + 40 * DAY)).toBe(lastClosedMonth(now + 40 * DAY));
@@ -316,11 +395,29 @@ describe('suppression, intervals and comparison', () => {
     await commit(d, [
       d.insert(surveys).values({ id: sid, tenantId: f.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 1, createdAt: now, updatedAt: now }),
       d.insert(touchpoints).values({ id: tp, tenantId: f.tenantId, key: 'tp', name: 'TP', kind: 'site_visit', surveyId: sid, channels: ['email'], createdAt: now, updatedAt: now }),
-      d.update(tenants).set({ settings: { minResponses: 30 } }).where(eq(tenants.id, f.tenantId)),
+      d
+        .update(tenants)
+        .set({ settings: { minResponses: 30 } })
+        .where(eq(tenants.id, f.tenantId)),
     ]);
     const at = (day: string) => Date.parse(`${day}T12:00:00Z`);
     const rows = (day: string, counts: [number, number, number]) =>
-      counts.flatMap((n, i) => Array.from({ length: n }, () => ({ id: newId('rsp'), tenantId: f.tenantId, touchpointId: tp, unitId: f.units.berlin!, surveyId: sid, surveyVersion: 1, channel: 'email' as const, locale: 'en', score: [10, 8, 3][i]!, counted: true, createdAt: at(day), updatedAt: at(day) })));
+      counts.flatMap((n, i) =>
+        Array.from({ length: n }, () => ({
+          id: newId('rsp'),
+          tenantId: f.tenantId,
+          touchpointId: tp,
+          unitId: f.units.berlin!,
+          surveyId: sid,
+          surveyVersion: 1,
+          channel: 'email' as const,
+          locale: 'en',
+          score: [10, 8, 3][i]!,
+          counted: true,
+          createdAt: at(day),
+          updatedAt: at(day),
+        })),
+      );
     // June: 50 promoters, 30 passives, 20 detractors (NPS 30). May: 30, 30, 40 (NPS −10). April: 5 answers.
     await d.insert(responses).values([...rows('2026-06-10', [50, 30, 20]), ...rows('2026-05-10', [30, 30, 40]), ...rows('2026-04-10', [3, 1, 1])]);
     const get = async (qs: string) => (await call('GET', `/api/v1/scores?${qs}`, { token: f.tokens.admin })).body.items;
@@ -361,11 +458,29 @@ describe('reweighting (a correction)', () => {
     const tp = newId('tp');
     const big = { id: newId('con'), tenantId: f.tenantId, externalId: 'big-account', createdAt: now, updatedAt: now };
     const small = { id: newId('con'), tenantId: f.tenantId, externalId: 'small-account', createdAt: now, updatedAt: now };
-    const answer = (contactId: string, score: number, ltv: number) => ({ id: newId('rsp'), tenantId: f.tenantId, touchpointId: tp, unitId: f.units.berlin!, contactId, surveyId: sid, surveyVersion: 1, channel: 'email' as const, locale: 'en', score, lifetimeValue: ltv, counted: true, createdAt: Date.parse('2026-07-01T12:00:00Z'), updatedAt: now });
+    const answer = (contactId: string, score: number, ltv: number) => ({
+      id: newId('rsp'),
+      tenantId: f.tenantId,
+      touchpointId: tp,
+      unitId: f.units.berlin!,
+      contactId,
+      surveyId: sid,
+      surveyVersion: 1,
+      channel: 'email' as const,
+      locale: 'en',
+      score,
+      lifetimeValue: ltv,
+      counted: true,
+      createdAt: Date.parse('2026-07-01T12:00:00Z'),
+      updatedAt: now,
+    });
     await commit(d, [
       d.insert(surveys).values({ id: sid, tenantId: f.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 1, createdAt: now, updatedAt: now }),
       d.insert(touchpoints).values({ id: tp, tenantId: f.tenantId, key: 'tp', name: 'TP', kind: 'site_visit', surveyId: sid, channels: ['email'], createdAt: now, updatedAt: now }),
-      d.update(tenants).set({ settings: { minResponses: 1 } }).where(eq(tenants.id, f.tenantId)),
+      d
+        .update(tenants)
+        .set({ settings: { minResponses: 1 } })
+        .where(eq(tenants.id, f.tenantId)),
       d.insert(contacts).values([big, small]),
       // The big account: two detractors at 100 each; the small one: one promoter at 100.
       d.insert(responses).values([answer(big.id, 2, 100), answer(big.id, 4, 100), answer(small.id, 10, 100)]),

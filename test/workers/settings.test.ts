@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import type { Env } from '../../src/env';
 import { getSettings } from '../../src/settings/settings';
-import { widgetKeyTenant } from '../../src/settings/routes';
+import { widgetKeyTenant } from '../../src/settings/settings';
 import { call, db, makeTenant, uniq, type Fixture } from './support';
 
 /**
@@ -29,7 +29,17 @@ describe('GET and PATCH /api/v1/settings', () => {
   it('a new tenant has the defaults and no providers', async () => {
     const res = await read();
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ fatigueDays: 90, minResponses: 30, linkExpiryDays: 30, email: null, sms: null, webhook: null, widget: null, retention: { commentDays: null, contactDays: null }, populationShares: null });
+    expect(res.body).toEqual({
+      fatigueDays: 90,
+      minResponses: 30,
+      linkExpiryDays: 30,
+      email: null,
+      sms: null,
+      webhook: null,
+      widget: null,
+      retention: { commentDays: null, contactDays: null },
+      populationShares: null,
+    });
   });
 
   it('sets providers; every answer masks the secrets; the database keeps them; the audit row names fields, not values', async () => {
@@ -118,7 +128,11 @@ describe('GET and PATCH /api/v1/settings', () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_FAILED');
       const got = (res.body.error.details as { path: string }[]).map((d) => d.path);
-      for (const p of paths) expect(got.some((g) => g === p || g.startsWith(`${p}.`)), `${JSON.stringify(body)} → ${got}`).toBe(true);
+      for (const p of paths)
+        expect(
+          got.some((g) => g === p || g.startsWith(`${p}.`)),
+          `${JSON.stringify(body)} → ${got}`,
+        ).toBe(true);
     }
     expect(await stored()).toEqual({ ...before, sms: undefined });
     expect((await auditRows()).length).toBe(rowsBefore + 1); // only the valid `sms: null`
@@ -127,7 +141,11 @@ describe('GET and PATCH /api/v1/settings', () => {
   it('in production a provider URL must be https', async () => {
     const res = await createApp().request(
       '/api/v1/settings',
-      { method: 'PATCH', headers: { authorization: `Bearer ${admin()}`, 'content-type': 'application/json' }, body: JSON.stringify({ webhook: { url: 'http://hooks.acme.test/nps', secret: secret('hook') } }) },
+      {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${admin()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ webhook: { url: 'http://hooks.acme.test/nps', secret: secret('hook') } }),
+      },
       { ...(env as Env), ENVIRONMENT: 'production', PUBLIC_BASE_URL: 'https://nps.example.com', OUTBOUND_ALLOW: undefined },
       createExecutionContext(),
     );

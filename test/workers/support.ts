@@ -1,4 +1,4 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import worker from '../../src/worker';
 import { commit, openDb } from '../../src/db/client';
@@ -6,6 +6,9 @@ import { loginEmails, roleGrants, units, users, type Role, type UnitKind } from 
 import { hashPassword } from '../../src/auth/password';
 import { newId } from '../../src/lib/ids';
 import { createTenant } from '../../src/org/tenants';
+import { DEFAULT_DATABASE, type DatabaseRun } from '../../src/db/plane';
+import type { Env } from '../../src/env';
+import { runDatabaseJobs, type CronTick } from '../../src/jobs/cron';
 
 export const PASSWORD = 'correct-horse-battery';
 
@@ -92,7 +95,9 @@ export async function makeTenant(label = 'Tenant') {
     const parent = ids[u.parent]!;
     const id = newId('unit');
     ids[u.key] = { id, path: `${parent.path}${id}/` };
-    statements.push(d.insert(units).values({ id, tenantId: tenant.tenantId, parentId: parent.id, name: u.name, kind: u.kind, path: ids[u.key]!.path, timezone: 'UTC', createdAt: now, updatedAt: now }));
+    statements.push(
+      d.insert(units).values({ id, tenantId: tenant.tenantId, parentId: parent.id, name: u.name, kind: u.kind, path: ids[u.key]!.path, timezone: 'UTC', createdAt: now, updatedAt: now }),
+    );
   }
   const passwordHash = await hashPassword(PASSWORD);
   const userIds: Record<string, string> = { admin: tenant.adminUserId };
@@ -116,3 +121,25 @@ export async function makeTenant(label = 'Tenant') {
   const unitIds = Object.fromEntries(Object.entries(ids).map(([k, v]) => [k, v.id])) as Record<'root' | (typeof TREE)[number]['key'], string>;
   return { tenantId: tenant.tenantId, name: `${label} ${tag}`, units: unitIds, paths: ids, userIds, tokens, email, ip };
 }
+
+/**
+ * A Cron Trigger as production runs it: the scheduled handler fans out one `cron.tick` per data
+ * database on the workflow queue (recorded here), then each tick's jobs run as the consumer runs
+ * them, with `e` as their environment (a test may give quiet or recording queues).
+ */
+export async function runCron(cron: string, at: number | Date = Date.now(), e: Env = env as Env): Promise<void> {
+  const ticks: CronTick[] = [];
+  const recorder = {
+    send: async (body: CronTick) => void ticks.push(body),
+    sendBatch: async (messages: { body: CronTick }[]) => void ticks.push(...messages.map((m) => m.body)),
+  };
+  const scheduledTime = typeof at === 'number' ? new Date(at) : at;
+  await worker.scheduled!(createScheduledController({ cron, scheduledTime }), { ...e, WORKFLOW_QUEUE: recorder } as unknown as Env);
+  const failures: unknown[] = [];
+  for (const tick of ticks) await runDatabaseJobs(tick, e).catch((err: unknown) => failures.push(err));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} database ticks failed`);
+}
+
+/** One scheduled job's input for the test database. */
+export const jobRun = (e: Env = env as Env): DatabaseRun => ({ env: e, db: db(), databaseId: DEFAULT_DATABASE });

@@ -6,20 +6,7 @@ import { signSurveyLink } from '../../src/surveys/token';
 import { signTouchpointLink } from '../../src/survey-page/touchpoint-token';
 import { WIDGET_SCRIPT } from '../../src/widget/script';
 import { widgetKeyLookup } from '../../src/widget/session';
-import {
-  anonymousLink,
-  config,
-  fullSurvey,
-  invitationOf,
-  invitationState,
-  makeContact,
-  makeInvitation,
-  makeSurvey,
-  responseOf,
-  send,
-  sent,
-  type SurveySetup,
-} from './capture-fixture';
+import { anonymousLink, config, fullSurvey, invitationOf, invitationState, makeContact, makeInvitation, makeSurvey, responseOf, send, sent, type SurveySetup } from './capture-fixture';
 import { db, makeTenant, uniq, type Fixture } from './support';
 
 let t: Fixture;
@@ -69,7 +56,7 @@ describe('GET /s/:token', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
-  it('chooses the locale: the contact\'s, then Accept-Language, then the survey default', async () => {
+  it("chooses the locale: the contact's, then Accept-Language, then the survey default", async () => {
     const plain = await makeInvitation(std, t.units.berlin);
     const de = await send('GET', plain.path, { headers: { 'accept-language': 'fr;q=0.9, de-AT;q=0.8' } });
     expect(htmlAttr(de.text, 'html', 'lang')).toBe('de');
@@ -92,7 +79,7 @@ describe('GET /s/:token', () => {
     expect(res.bytes).toBeLessThan(30 * 1024);
   });
 
-  it('carries hidden-question values from the link\'s query string into the form', async () => {
+  it("carries hidden-question values from the link's query string into the form", async () => {
     const inv = await makeInvitation(full, t.units.berlin);
     const res = await send('GET', `${inv.path}?order=A-42&nope=1`);
     expect(res.text).toContain('<input type="hidden" name="q.order" value="A-42">');
@@ -162,7 +149,7 @@ describe('links that do not work get a friendly page', () => {
     expectFriendly(await send('GET', lapsed.path), 410, 'This survey has closed.');
   });
 
-  it("a token naming another tenant, a missing invitation or a wrong version is not valid", async () => {
+  it('a token naming another tenant, a missing invitation or a wrong version is not valid', async () => {
     const other = await makeTenant('PageOther');
     const inv = await makeInvitation(std, t.units.berlin);
     const wrongTenant = await signSurveyLink(config(), { tenantId: other.tenantId, invitationId: inv.id, surveyVersion: 1 }, Date.now() + 60_000);
@@ -240,7 +227,10 @@ describe('widget', () => {
   beforeAll(async () => {
     secret = hex(crypto.getRandomValues(new Uint8Array(32)));
     publicKey = `wpk_${t.tenantId}_${hex(crypto.getRandomValues(new Uint8Array(8)))}`;
-    await db().update(tenants).set({ settings: { widget: { publicKey, secret }, fatigueDays: 90 } }).where(eq(tenants.id, t.tenantId));
+    await db()
+      .update(tenants)
+      .set({ settings: { widget: { publicKey, secret }, fatigueDays: 90 } })
+      .where(eq(tenants.id, t.tenantId));
     inApp = await makeSurvey(t.tenantId, { channels: ['in_app'] });
   });
 
@@ -259,7 +249,9 @@ describe('widget', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
-    const capture = await send('OPTIONS', '/s/anything', { headers: { origin: 'https://app.customer.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const capture = await send('OPTIONS', '/s/anything', {
+      headers: { origin: 'https://app.customer.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
     expect(capture.status).toBe(204);
     expect(capture.headers.get('access-control-allow-origin')).toBe('*');
   });
@@ -268,7 +260,12 @@ describe('widget', () => {
     const userId = `user-${uniq()}`;
     const first = await session(userId, {}, { 'accept-language': 'de' });
     expect(first.status, first.text).toBe(200);
-    expect(first.body).toMatchObject({ show: true, locale: 'de', dir: 'ltr', texts: { question: expect.stringContaining('Wie wahrscheinlich'), comment: { detractor: expect.any(String), passive: expect.any(String), promoter: expect.any(String) }, close: 'Schließen' } });
+    expect(first.body).toMatchObject({
+      show: true,
+      locale: 'de',
+      dir: 'ltr',
+      texts: { question: expect.stringContaining('Wie wahrscheinlich'), comment: { detractor: expect.any(String), passive: expect.any(String), promoter: expect.any(String) }, close: 'Schließen' },
+    });
     const [inv] = await db()
       .select()
       .from(invitations)
@@ -303,7 +300,15 @@ describe('widget', () => {
     const s = await session(tester.externalId);
     expect(s.body.show).toBe(true);
     const res = await send('POST', `/s/${s.body.token}`, { json: { score: 10 } });
-    const [row] = await responseOf(t.tenantId, (await db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.contactId, tester.id))))[0]!.id);
+    const [row] = await responseOf(
+      t.tenantId,
+      (
+        await db()
+          .select()
+          .from(invitations)
+          .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.contactId, tester.id)))
+      )[0]!.id,
+    );
     expect(row).toMatchObject({ id: res.body.responseId, qualityFlags: ['test_contact'], counted: false });
   });
 
@@ -323,7 +328,9 @@ describe('widget', () => {
     const wrongSig = await send('POST', '/w/session', { json: { publicKey, userId, signature: await sign(`${userId}x`), touchpoint: inApp.touchpointKey } });
     expect(wrongSig.status).toBe(401);
     expect(wrongSig.body.error.code).toBe('UNAUTHORIZED');
-    const otherSecret = await send('POST', '/w/session', { json: { publicKey, userId, signature: await sign(userId, inApp.touchpointKey, '', 'another-secret-0000000000000000'), touchpoint: inApp.touchpointKey } });
+    const otherSecret = await send('POST', '/w/session', {
+      json: { publicKey, userId, signature: await sign(userId, inApp.touchpointKey, '', 'another-secret-0000000000000000'), touchpoint: inApp.touchpointKey },
+    });
     expect(otherSecret.status).toBe(401);
     const wrongKey = await send('POST', '/w/session', { json: { publicKey: `wpk_${t.tenantId}_0000000000000000`, userId, signature: await sign(userId), touchpoint: inApp.touchpointKey } });
     expect(wrongKey.status).toBe(401);
@@ -334,7 +341,10 @@ describe('widget', () => {
     const emailOnly = await makeSurvey(t.tenantId, { channels: ['email'] });
     expect((await session(userId, { touchpoint: emailOnly.touchpointKey })).status).toBe(422);
     // None of these created anything.
-    const rows = await db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, `widget:${userId}`)));
+    const rows = await db()
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, `widget:${userId}`)));
     expect(rows).toEqual([]);
   });
 
@@ -342,7 +352,10 @@ describe('widget', () => {
     const userId = `user-${uniq()}`;
     const res = await session(userId, { unitId: t.units.paris });
     expect(res.body.show).toBe(true);
-    const [inv] = await db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, `widget:${userId}`)));
+    const [inv] = await db()
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, `widget:${userId}`)));
     expect(inv!.unitId).toBe(t.units.paris);
   });
 
@@ -355,14 +368,28 @@ describe('widget', () => {
       { ...signed, unitId: undefined },
       { ...signed, touchpoint: other.touchpointKey },
       // The old form, a signature of the user id alone, no longer passes.
-      { ...signed, unitId: undefined, signature: hex(await crypto.subtle.sign('HMAC', await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']), new TextEncoder().encode(userId))) },
+      {
+        ...signed,
+        unitId: undefined,
+        signature: hex(
+          await crypto.subtle.sign(
+            'HMAC',
+            await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
+            new TextEncoder().encode(userId),
+          ),
+        ),
+      },
     ];
     for (const json of attempts) {
       const res = await send('POST', '/w/session', { json });
       expect(res.status, JSON.stringify(json)).toBe(401);
       expect(res.body.error.code).toBe('UNAUTHORIZED');
     }
-    const bySource = () => db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, `widget:${userId}`)));
+    const bySource = () =>
+      db()
+        .select()
+        .from(invitations)
+        .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, `widget:${userId}`)));
     expect(await bySource()).toEqual([]);
     // Line breaks would make the signed message ambiguous: refused.
     expect((await send('POST', '/w/session', { json: { ...signed, userId: `${userId}\nx` } })).status).toBe(400);
@@ -376,16 +403,25 @@ describe('widget', () => {
     const userId = `user-${uniq()}`;
     const odd = await makeTenant('Widget odd key');
     const oddKey = `legacy-${uniq()}${uniq()}`;
-    await db().update(tenants).set({ settings: { widget: { publicKey: oddKey, secret } } }).where(eq(tenants.id, odd.tenantId));
+    await db()
+      .update(tenants)
+      .set({ settings: { widget: { publicKey: oddKey, secret } } })
+      .where(eq(tenants.id, odd.tenantId));
     const oddTp = await makeSurvey(odd.tenantId, { channels: ['in_app'] });
     const res = await send('POST', '/w/session', { json: { publicKey: oddKey, userId, touchpoint: oddTp.touchpointKey, signature: await sign(userId, oddTp.touchpointKey) } });
     expect(res.status).toBe(401);
-    expect((await send('POST', '/w/session', { json: { publicKey: `wpk_${odd.tenantId}_0123456789abcdef`, userId, touchpoint: oddTp.touchpointKey, signature: await sign(userId, oddTp.touchpointKey) } })).status).toBe(401);
+    expect(
+      (await send('POST', '/w/session', { json: { publicKey: `wpk_${odd.tenantId}_0123456789abcdef`, userId, touchpoint: oddTp.touchpointKey, signature: await sign(userId, oddTp.touchpointKey) } }))
+        .status,
+    ).toBe(401);
     // The lookup of an issued key reads the tenant by its primary key: no table scan.
     const { sql: text, params } = widgetKeyLookup(db(), odd.tenantId).toSQL();
     const plan = await db().$client.execute({ sql: `explain query plan ${text}`, args: params as never });
     const details = plan.rows.map((r) => String(r.detail));
     expect(details.length).toBeGreaterThan(0);
-    expect(details.every((d) => /^SEARCH tenants USING INDEX/.test(d)), details.join('; ')).toBe(true);
+    expect(
+      details.every((d) => /^SEARCH tenants USING INDEX/.test(d)),
+      details.join('; '),
+    ).toBe(true);
   });
 });

@@ -102,7 +102,18 @@ describe('survey preview', () => {
     // The standard survey needs 10 texts per locale (4 page texts, nps label and two ends, three
     // comment prompts), as the survey's requiredTexts (the editor's rows) says; fr has one. The
     // others fall back to English, as on the hosted page.
-    expect(survey.requiredTexts).toEqual(['page.title', 'page.submit', 'page.thanks', 'page.expired', 'nps.label', 'nps.low', 'nps.high', 'reason.label.detractor', 'reason.label.passive', 'reason.label.promoter']);
+    expect(survey.requiredTexts).toEqual([
+      'page.title',
+      'page.submit',
+      'page.thanks',
+      'page.expired',
+      'nps.label',
+      'nps.low',
+      'nps.high',
+      'reason.label.detractor',
+      'reason.label.passive',
+      'reason.label.promoter',
+    ]);
     expect(partial.body).toContain('9 texts missing in fr, shown in en');
     expect(partial.body).toContain(survey.draft.translations.en['nps.label']);
   });

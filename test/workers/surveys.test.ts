@@ -90,7 +90,16 @@ describe('touchpoints', () => {
   it('creates one with its survey, channels, delay and rules; the key is unique per tenant', async () => {
     const survey = await newSurvey();
     const key = `support-resolution-${uniq()}`;
-    const body = { key, name: 'Support resolution', kind: 'support_resolution', surveyId: survey.id, channels: ['email', 'sms'], delayMinutes: 1440, reminderAfterDays: 3, rules: { fatigueDays: 30, dailyCap: 500, sampling: { enterprise: 1, '*': 0.2 } } };
+    const body = {
+      key,
+      name: 'Support resolution',
+      kind: 'support_resolution',
+      surveyId: survey.id,
+      channels: ['email', 'sms'],
+      delayMinutes: 1440,
+      reminderAfterDays: 3,
+      rules: { fatigueDays: 30, dailyCap: 500, sampling: { enterprise: 1, '*': 0.2 } },
+    };
     const res = await call('POST', '/api/v1/touchpoints', { token: admin(), body });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ ...body, active: true });

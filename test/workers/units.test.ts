@@ -12,7 +12,7 @@ const create = (body: Record<string, unknown>) => call('POST', '/api/v1/units', 
 const auditOf = async (id: string) => (await call('GET', `/api/v1/audit-log?targetType=unit&targetId=${id}`, { token: admin() })).body.items;
 
 describe('units', () => {
-  it('creates a child whose path extends its parent\'s and whose time zone it inherits', async () => {
+  it("creates a child whose path extends its parent's and whose time zone it inherits", async () => {
     const res = await create({ name: `Lyon ${uniq()}`, kind: 'site', parentId: t.units.emea });
     expect(res.status).toBe(201);
     expect(res.body.parentId).toBe(t.units.emea);
@@ -110,7 +110,9 @@ describe('units', () => {
   it('refuses to delete a unit that data still names (409, nothing changed), never a 500', async () => {
     const leaf = (await create({ name: `Reported ${uniq()}`, kind: 'site', parentId: t.units.paris })).body;
     const now = Date.now();
-    await db().insert(savedReports).values({ id: `rep_${uniq()}`, tenantId: t.tenantId, ownerType: 'user', ownerId: t.userIds.admin!, unitId: leaf.id, name: 'Weekly', filters: { rangeDays: 28 }, createdAt: now, updatedAt: now });
+    await db()
+      .insert(savedReports)
+      .values({ id: `rep_${uniq()}`, tenantId: t.tenantId, ownerType: 'user', ownerId: t.userIds.admin!, unitId: leaf.id, name: 'Weekly', filters: { rangeDays: 28 }, createdAt: now, updatedAt: now });
     const res = await call('DELETE', `/api/v1/units/${leaf.id}`, { token: admin() });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('CONFLICT');

@@ -13,7 +13,10 @@ const login = (email: string, password: string) => call('POST', '/api/v1/auth/lo
 describe('users and grants', () => {
   it('creates a user with grants who can then sign in and sees them in /me', async () => {
     const email = `site.lead.${uniq()}@users.test`;
-    const res = await call('POST', '/api/v1/users', { token: admin(), body: { email: email.toUpperCase(), name: 'Site Lead', password: 'a-long-password-1', grants: [{ unitId: t.units.paris, role: 'manager' }] } });
+    const res = await call('POST', '/api/v1/users', {
+      token: admin(),
+      body: { email: email.toUpperCase(), name: 'Site Lead', password: 'a-long-password-1', grants: [{ unitId: t.units.paris, role: 'manager' }] },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ email, name: 'Site Lead', status: 'active', grants: [{ unitId: t.units.paris, role: 'manager' }] });
     expect(res.body.password).toBeUndefined();
@@ -69,7 +72,7 @@ describe('users and grants', () => {
     expect((await call('GET', '/api/v1/me', { token: admin() })).body.grants).toEqual([{ unitId: t.units.root, role: 'admin' }]);
   });
 
-  it('a new password ends the user\'s sessions', async () => {
+  it("a new password ends the user's sessions", async () => {
     const email = `pw.${uniq()}@users.test`;
     const user = (await call('POST', '/api/v1/users', { token: admin(), body: { email, password: PASSWORD } })).body;
     const token = (await login(email, PASSWORD)).body.token;
@@ -130,7 +133,10 @@ describe('one person in several tenants', () => {
     expect(choice.status).toBe(409);
     expect(choice.body.error.code).toBe('TENANT_CHOICE_REQUIRED');
     expect(choice.headers.get('set-cookie')).toBeNull();
-    const listed = [{ id: t.tenantId, name: t.name }, { id: other.tenantId, name: other.name }].sort((x, y) => x.name.localeCompare(y.name));
+    const listed = [
+      { id: t.tenantId, name: t.name },
+      { id: other.tenantId, name: other.name },
+    ].sort((x, y) => x.name.localeCompare(y.name));
     expect(choice.body.error.details).toEqual({ tenants: listed });
     expect(JSON.stringify(choice.body)).not.toContain(third.tenantId);
     for (const f of [t, other]) {

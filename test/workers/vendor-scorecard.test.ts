@@ -36,7 +36,20 @@ beforeAll(async () => {
   t = await makeTenant('Scorecard');
   const tp = await makeTouchpoint(t.tenantId);
   const d = db();
-  const answer = (unitId: string, score: number, when: string) => ({ id: newId('rsp'), tenantId: t.tenantId, touchpointId: tp.id, unitId, surveyId: tp.surveyId, surveyVersion: 1, channel: 'link' as const, locale: 'en', score, counted: true, createdAt: at(when), updatedAt: at(when) });
+  const answer = (unitId: string, score: number, when: string) => ({
+    id: newId('rsp'),
+    tenantId: t.tenantId,
+    touchpointId: tp.id,
+    unitId,
+    surveyId: tp.surveyId,
+    surveyVersion: 1,
+    channel: 'link' as const,
+    locale: 'en',
+    score,
+    counted: true,
+    createdAt: at(when),
+    updatedAt: at(when),
+  });
   const ff = t.units.fastfix!;
   const rows = [
     ...[10, 10, 9, 8, 3].map((s) => answer(ff, s, '2025-01-15T12:00:00Z')),
@@ -48,11 +61,25 @@ beforeAll(async () => {
   ];
   const opened = at('2025-02-10T12:00:00Z');
   const kase = (unitId: string, responseId: string, k: Partial<typeof cases.$inferInsert>) => ({
-    id: newId('case'), tenantId: t.tenantId, responseId, unitId, touchpointId: tp.id, status: 'open' as const, score: 3, firstContactDueAt: opened + 4 * H, resolutionDueAt: opened + 48 * H, createdAt: opened, updatedAt: opened, ...k,
+    id: newId('case'),
+    tenantId: t.tenantId,
+    responseId,
+    unitId,
+    touchpointId: tp.id,
+    status: 'open' as const,
+    score: 3,
+    firstContactDueAt: opened + 4 * H,
+    resolutionDueAt: opened + 48 * H,
+    createdAt: opened,
+    updatedAt: opened,
+    ...k,
   });
   await commit(d, [
     d.insert(responses).values(rows),
-    d.update(tenants).set({ settings: { minResponses: 5 } }).where(eq(tenants.id, t.tenantId)),
+    d
+      .update(tenants)
+      .set({ settings: { minResponses: 5 } })
+      .where(eq(tenants.id, t.tenantId)),
     d.insert(cases).values([
       kase(ff, rows[4]!.id, { status: 'resolved', firstContactAt: opened + 1 * H, resolvedAt: opened + 24 * H }),
       kase(ff, rows[7]!.id, { status: 'resolved', firstContactAt: opened + 6 * H, resolvedAt: opened + 30 * H }),
@@ -92,7 +119,10 @@ describe('vendor scorecard', () => {
 
   it('the admin sets weights (validated: 422 for negative or all zero, nothing changes), the targets stay', async () => {
     expect((await put({ firstContactHours: 4, resolutionHours: 48 })).status).toBe(200);
-    for (const bad of [{ nps: -1, contactedWithinTarget: 1, resolvedWithinTarget: 1 }, { nps: 0, contactedWithinTarget: 0, resolvedWithinTarget: 0 }]) {
+    for (const bad of [
+      { nps: -1, contactedWithinTarget: 1, resolvedWithinTarget: 1 },
+      { nps: 0, contactedWithinTarget: 0, resolvedWithinTarget: 0 },
+    ]) {
       const res = await put({ compositeWeights: bad });
       expect([res.status, res.body.error.code]).toEqual([422, 'UNPROCESSABLE']);
     }
@@ -112,7 +142,11 @@ describe('vendor scorecard', () => {
     expect(b.composite.value).toBeCloseTo(60.2564102564, 8);
     expect(b.targets).toEqual({ firstContactHours: 4, resolutionHours: 72 });
     const audits = await db().select().from(auditLog).where(eq(auditLog.targetId, t.units.fastfix!));
-    expect(audits.filter((a) => a.action === 'vendor_contract.update').map((a) => (a.details as any).changed)).toEqual([['firstContactHours', 'resolutionHours'], ['compositeWeights'], ['resolutionHours']]);
+    expect(audits.filter((a) => a.action === 'vendor_contract.update').map((a) => (a.details as any).changed)).toEqual([
+      ['firstContactHours', 'resolutionHours'],
+      ['compositeWeights'],
+      ['resolutionHours'],
+    ]);
     // null goes back to equal weights.
     expect((await put({ compositeWeights: null })).body.compositeWeights).toEqual({ nps: 1, contactedWithinTarget: 1, resolvedWithinTarget: 1 });
   });
@@ -122,7 +156,12 @@ describe('vendor scorecard', () => {
     expect(res.status).toBe(200);
     expect(res.body.nps).toMatchObject({ n: 2, nps: null, suppressed: true, suppressedReason: 'below_min_n' });
     expect([res.body.contactedWithinTarget, res.body.resolvedWithinTarget, res.body.casesInWindow]).toEqual([null, null, 0]);
-    expect(res.body.composite).toEqual({ value: null, weights: { nps: 1, contactedWithinTarget: 1, resolvedWithinTarget: 1 }, components: { nps: null, contactedWithinTarget: null, resolvedWithinTarget: null }, reason: 'nps_suppressed' });
+    expect(res.body.composite).toEqual({
+      value: null,
+      weights: { nps: 1, contactedWithinTarget: 1, resolvedWithinTarget: 1 },
+      components: { nps: null, contactedWithinTarget: null, resolvedWithinTarget: null },
+      reason: 'nps_suppressed',
+    });
   });
 
   it('who sees which scorecard: a vendor its own only, others in reach; bad input', async () => {

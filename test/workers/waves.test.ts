@@ -1,4 +1,3 @@
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq, inArray, like } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { newId } from '../../src/lib/ids';
 import { runDueWaves, runKey } from '../../src/waves/run';
 import worker from '../../src/worker';
 import { makeContact, makeKey, makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, uniq, type Fixture, type Login } from './support';
+import { call, db, makeTenant, uniq, type Fixture, type Login, runCron, jobRun } from './support';
 
 /**
  * Waves run at times long past (1999): the every-minute scan of due invitations, which runs
@@ -29,7 +28,7 @@ const quietEnv = () =>
     ...(env as Env),
     DELIVERY_QUEUE: { send: async () => undefined, sendBatch: async () => undefined } as unknown as Queue<unknown>,
   }) as Env;
-const tick = (scheduledTime: number) => worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date(scheduledTime) }), quietEnv());
+const tick = (scheduledTime: number) => runCron('* * * * *', scheduledTime, quietEnv());
 
 const created: string[] = [];
 async function createWave(body: Record<string, unknown>, token = admin()) {
@@ -41,15 +40,27 @@ async function createWave(body: Record<string, unknown>, token = admin()) {
 /** Makes the wave due at `runAt` (a time long past). */
 const dueAt = (waveId: string, runAt: number) => db().update(waves).set({ nextRunAt: runAt }).where(eq(waves.id, waveId));
 const waveRow = async (id: string) => (await db().select().from(waves).where(eq(waves.id, id)))[0]!;
-const invitationsOf = (source: string) => db().select().from(invitations).where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, source)));
-const decisionsOf = (waveId: string, runAt: number) => db().select().from(events).where(and(eq(events.tenantId, t.tenantId), like(events.eventId, `${runKey(waveId, runAt)}:%`)));
+const invitationsOf = (source: string) =>
+  db()
+    .select()
+    .from(invitations)
+    .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.source, source)));
+const decisionsOf = (waveId: string, runAt: number) =>
+  db()
+    .select()
+    .from(events)
+    .where(and(eq(events.tenantId, t.tenantId), like(events.eventId, `${runKey(waveId, runAt)}:%`)));
 
 beforeAll(async () => {
   t = await makeTenant('Waves');
 });
 // Due waves are taken oldest first by every tick: a test's waves are paused once it is done.
 afterEach(async () => {
-  if (created.length) await db().update(waves).set({ active: false }).where(inArray(waves.id, created.splice(0)));
+  if (created.length)
+    await db()
+      .update(waves)
+      .set({ active: false })
+      .where(inArray(waves.id, created.splice(0)));
 });
 
 describe('the wave API', () => {
@@ -57,7 +68,16 @@ describe('the wave API', () => {
     const tp = await makeTouchpoint(t.tenantId);
     const before = Date.now();
     const w = await createWave({ touchpointKey: tp.key, name: 'Quarterly relationship', schedule: '0 9 1 1,4,7,10 *', audience: { kind: 'segment', segment: 'enterprise' } });
-    expect(w).toMatchObject({ name: 'Quarterly relationship', touchpointKey: tp.key, schedule: '0 9 1 1,4,7,10 *', timezone: 'UTC', audience: { kind: 'segment', segment: 'enterprise' }, unitId: t.units.root, active: true, lastRunAt: null });
+    expect(w).toMatchObject({
+      name: 'Quarterly relationship',
+      touchpointKey: tp.key,
+      schedule: '0 9 1 1,4,7,10 *',
+      timezone: 'UTC',
+      audience: { kind: 'segment', segment: 'enterprise' },
+      unitId: t.units.root,
+      active: true,
+      lastRunAt: null,
+    });
     const next = new Date(w.nextRunAt);
     expect(next.getTime()).toBeGreaterThan(before);
     expect([0, 3, 6, 9]).toContain(next.getUTCMonth());
@@ -89,7 +109,10 @@ describe('the wave API', () => {
     const T = await makeTenant('WavesTz');
     await call('PATCH', `/api/v1/units/${T.units.root}`, { token: T.tokens.admin, body: { timezone: 'America/New_York' } });
     const tp = await makeTouchpoint(T.tenantId);
-    const res = await call('POST', '/api/v1/waves', { token: T.tokens.admin, body: { touchpointKey: tp.key, name: 'NY', schedule: '0 9 * * *', audience: { kind: 'accounts' }, unitId: T.units.root } });
+    const res = await call('POST', '/api/v1/waves', {
+      token: T.tokens.admin,
+      body: { touchpointKey: tp.key, name: 'NY', schedule: '0 9 * * *', audience: { kind: 'accounts' }, unitId: T.units.root },
+    });
     expect(res.status).toBe(201);
     created.push(res.body.id);
     expect(res.body.timezone).toBe('America/New_York');
@@ -107,7 +130,10 @@ describe('the wave API', () => {
   ])('refuses %s with 400', async (_, patch, path) => {
     const tp = await makeTouchpoint(t.tenantId);
     const before = (await call('GET', '/api/v1/waves', { token: admin() })).body.items.length;
-    const res = await call('POST', '/api/v1/waves', { token: admin(), body: { touchpointKey: tp.key, name: 'Bad', schedule: '0 9 * * 1', audience: { kind: 'accounts' }, unitId: t.units.root, ...patch } });
+    const res = await call('POST', '/api/v1/waves', {
+      token: admin(),
+      body: { touchpointKey: tp.key, name: 'Bad', schedule: '0 9 * * 1', audience: { kind: 'accounts' }, unitId: t.units.root, ...patch },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.details.map((d: any) => d.path)).toContain(path);
     expect((await call('GET', '/api/v1/waves', { token: admin() })).body.items.length).toBe(before);
@@ -141,7 +167,24 @@ describe('a wave run (cron)', () => {
     // Invited by an event yesterday: fatigue.
     const tired = await makeContact(admin(), { accountId: account });
     const yesterday = Date.now() - DAY;
-    await db().insert(invitations).values({ id: newId('inv'), tenantId: t.tenantId, contactId: tired.id, unitId: t.units.root!, touchpointId: tp.id, surveyId: tp.surveyId, surveyVersion: 1, channel: 'email', status: 'sent', source: 'event:x', dueAt: yesterday, expiresAt: yesterday + 30 * DAY, createdAt: yesterday, updatedAt: yesterday });
+    await db()
+      .insert(invitations)
+      .values({
+        id: newId('inv'),
+        tenantId: t.tenantId,
+        contactId: tired.id,
+        unitId: t.units.root!,
+        touchpointId: tp.id,
+        surveyId: tp.surveyId,
+        surveyVersion: 1,
+        channel: 'email',
+        status: 'sent',
+        source: 'event:x',
+        dueAt: yesterday,
+        expiresAt: yesterday + 30 * DAY,
+        createdAt: yesterday,
+        updatedAt: yesterday,
+      });
 
     const w = await createWave({ touchpointKey: tp.key, audience: { kind: 'accounts' }, unitId: t.units.emea });
     const runAt = nextPastRun();
@@ -178,7 +221,10 @@ describe('a wave run (cron)', () => {
     const row = await waveRow(w.id);
     expect(row.lastRunAt).toBe(runAt);
     expect(row.nextRunAt).toBe(runAt + 7 * DAY); // the next Monday 09:00
-    const audit = await db().select().from(auditLog).where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.targetId, w.id), eq(auditLog.action, 'wave.run')));
+    const audit = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.targetId, w.id), eq(auditLog.action, 'wave.run')));
     expect(audit).toEqual([expect.objectContaining({ actorType: 'system', details: expect.objectContaining({ decided: 7, invited: 3, complete: true }) })]);
 
     // The same scheduled time again: the wave is not due any more.
@@ -229,14 +275,17 @@ describe('a wave run (cron)', () => {
     await dueAt(w.id, runAt);
     const counts: number[] = [];
     for (let i = 0; i < 3; i++) {
-      await runDueWaves(quietEnv(), runAt, 2);
+      await runDueWaves(jobRun(quietEnv()), runAt, 2);
       counts.push((await decisionsOf(w.id, runAt)).length);
       if (i < 2) expect((await waveRow(w.id)).nextRunAt).toBe(runAt); // still due: the run is not over
     }
     expect(counts).toEqual([2, 4, 5]);
     expect((await invitationsOf(runKey(w.id, runAt))).map((i) => i.contactId).sort()).toEqual(people.map((p) => p.id).sort());
     expect(await waveRow(w.id)).toMatchObject({ lastRunAt: runAt, nextRunAt: runAt + 7 * DAY });
-    const steps = await db().select().from(auditLog).where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.targetId, w.id), eq(auditLog.action, 'wave.run')));
+    const steps = await db()
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.tenantId, t.tenantId), eq(auditLog.targetId, w.id), eq(auditLog.action, 'wave.run')));
     expect(steps.map((s) => (s.details as any).complete).sort()).toEqual([false, false, true]);
   });
 

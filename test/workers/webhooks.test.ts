@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
@@ -8,7 +8,7 @@ import type { Env } from '../../src/env';
 import { webhookEvent } from '../../src/webhooks/emit';
 import worker from '../../src/worker';
 import { providerSpace, type RecordedRequest } from './provider';
-import { call, db, makeTenant, type Fixture } from './support';
+import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
  * Outgoing webhooks through the real cron dispatcher and queue consumer, to a real HTTP server
@@ -54,14 +54,17 @@ async function tick(now: number, webhookId: string) {
   };
   const quiet = { send: async () => undefined, sendBatch: async () => undefined };
   const e = { ...(env as Env), WORKFLOW_QUEUE: queue, DELIVERY_QUEUE: quiet } as unknown as Env;
-  await worker.scheduled(createScheduledController({ cron: '* * * * *', scheduledTime: new Date(now) }), e);
+  await runCron('* * * * *', now, e as never);
   const mine = new Set((await deliveriesOf(webhookId)).map((d) => d.id));
   return sent.filter((m) => m.tenantId === t.tenantId && mine.has(m.deliveryId));
 }
 
 /** Delivers messages through the Worker's queue handler at `now`; tells which were acknowledged. */
 async function consume(bodies: unknown[], now: number) {
-  const batch = createMessageBatch('nps-workflow', bodies.map((body, i) => ({ id: `m${i}-${Math.random()}`, timestamp: new Date(now), attempts: 1, body })));
+  const batch = createMessageBatch(
+    'nps-workflow',
+    bodies.map((body, i) => ({ id: `m${i}-${Math.random()}`, timestamp: new Date(now), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await at(now, () => worker.queue(batch as never, env));
   const result = await getQueueResult(batch, ctx);
@@ -74,11 +77,16 @@ async function createHook(url: string, events = ['alert.raised', 'case.opened'])
   return res.body as { id: string; secret: string };
 }
 
-const deliveriesOf = (webhookId: string) => db().select().from(webhookDeliveries).where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.webhookId, webhookId)));
+const deliveriesOf = (webhookId: string) =>
+  db()
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.webhookId, webhookId)));
 const emit = (data: Record<string, unknown>, now: number) => webhookEvent(db(), t.tenantId, 'alert.raised', data, now);
 
 /** The stand-in's request as the package wants it. */
-const verify = (secret: string, r: RecordedRequest) => new Webhook(secret).verify(r.body, { 'webhook-id': r.headers['webhook-id']!, 'webhook-timestamp': r.headers['webhook-timestamp']!, 'webhook-signature': r.headers['webhook-signature']! });
+const verify = (secret: string, r: RecordedRequest) =>
+  new Webhook(secret).verify(r.body, { 'webhook-id': r.headers['webhook-id']!, 'webhook-timestamp': r.headers['webhook-timestamp']!, 'webhook-signature': r.headers['webhook-signature']! });
 
 beforeAll(async () => {
   t = await makeTenant('Hooks');
@@ -125,7 +133,15 @@ describe('the webhooks API', () => {
     const prod = { ...(env as Env), ENVIRONMENT: 'production', PUBLIC_BASE_URL: 'https://nps.example.com', OUTBOUND_ALLOW: undefined } as Env;
     const post = async (url: string) => {
       const ctx = createExecutionContext();
-      const res = await worker.fetch(new Request('https://nps.example.com/api/v1/webhooks', { method: 'POST', headers: { authorization: `Bearer ${admin()}`, 'content-type': 'application/json' }, body: JSON.stringify({ url, events: ['alert.raised'] }) }), prod, ctx);
+      const res = await worker.fetch(
+        new Request('https://nps.example.com/api/v1/webhooks', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin()}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url, events: ['alert.raised'] }),
+        }),
+        prod,
+        ctx,
+      );
       return { status: res.status, body: (await res.json()) as any };
     };
     const http = await post('http://example.test/hook');
@@ -215,7 +231,16 @@ describe('delivery', () => {
     const log = await call('GET', `/api/v1/webhooks/${hook.id}/deliveries`, { token: admin() });
     expect(log.status).toBe(200);
     expect(log.body.items).toEqual([
-      expect.objectContaining({ id: row!.id, eventType: 'alert.raised', status: 'failed', attempts: 8, lastStatusCode: 503, nextAttemptAt: null, deliveredAt: null, createdAt: new Date(start).toISOString() }),
+      expect.objectContaining({
+        id: row!.id,
+        eventType: 'alert.raised',
+        status: 'failed',
+        attempts: 8,
+        lastStatusCode: 503,
+        nextAttemptAt: null,
+        deliveredAt: null,
+        createdAt: new Date(start).toISOString(),
+      }),
     ]);
     expect((await call('GET', `/api/v1/webhooks/${hook.id}/deliveries?status=delivered`, { token: admin() })).body.items).toEqual([]);
 

@@ -18,7 +18,13 @@ export default async function admin({ parts, params }) {
   const section = SECTIONS.find((s) => s.path === parts[1]);
   if (!section) {
     setTitle('Administration');
-    main.append(h('ul', { class: 'sections' }, SECTIONS.map((s) => h('li', {}, h('a', { href: `#/admin/${s.path}` }, s.label), h('p', {}, s.about)))));
+    main.append(
+      h(
+        'ul',
+        { class: 'sections' },
+        SECTIONS.map((s) => h('li', {}, h('a', { href: `#/admin/${s.path}` }, s.label), h('p', {}, s.about))),
+      ),
+    );
     return;
   }
   const mod = await import(`./admin/${section.path}.js`);

@@ -22,19 +22,54 @@ export default async function dashboard({ params }) {
   ]);
   setTitle(`Dashboard: ${unit.name}`);
   const go = (u, g) => (location.hash = `#/dashboard?unit=${u}${g === 'unit' ? '' : `&by=${g}`}`);
-  const range = h('select', { id: 'range', onchange: (e) => (sessionStorage.setItem('range', e.target.value), dashboard({ params })) }, Object.entries(RANGES).map(([v, l]) => h('option', { value: v, selected: Number(v) === days }, l)));
-  const groupSel = h('select', { id: 'group', onchange: (e) => go(unit.id, e.target.value) }, Object.entries(GROUPS).map(([v, l]) => h('option', { value: v, selected: v === group }, l)));
+  const range = h(
+    'select',
+    { id: 'range', onchange: (e) => (sessionStorage.setItem('range', e.target.value), dashboard({ params })) },
+    Object.entries(RANGES).map(([v, l]) => h('option', { value: v, selected: Number(v) === days }, l)),
+  );
+  const groupSel = h(
+    'select',
+    { id: 'group', onchange: (e) => go(unit.id, e.target.value) },
+    Object.entries(GROUPS).map(([v, l]) => h('option', { value: v, selected: v === group }, l)),
+  );
   main.append(crumbs(unit), h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)));
   const all = total.items[0];
   main.append(
-    h('div', { class: 'cards' },
-      h('div', { class: 'card' }, h('div', {}, 'NPS'), h('div', { class: `big${all.suppressed ? ' suppressed' : ''}`, 'data-testid': 'nps' }, all.suppressed ? 'Too few answers' : fmtNps(all.nps)), all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`) : ''),
-      h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(all.n)), h('div', {}, `${all.promoters} promoters · ${all.passives} passives · ${all.detractors} detractors`)),
-      h('div', { class: 'card' }, h('div', {}, 'Change vs previous period'), h('div', { class: 'big' }, all.delta ? `${all.delta.points > 0 ? '+' : ''}${fmtNps(all.delta.points)}` : '—'), all.delta ? h('div', {}, all.delta.p < 0.05 ? '★ significant' : 'not significant') : h('div', {}, 'not comparable')),
+    h(
+      'div',
+      { class: 'cards' },
+      h(
+        'div',
+        { class: 'card' },
+        h('div', {}, 'NPS'),
+        h('div', { class: `big${all.suppressed ? ' suppressed' : ''}`, 'data-testid': 'nps' }, all.suppressed ? 'Too few answers' : fmtNps(all.nps)),
+        all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`) : '',
+      ),
+      h(
+        'div',
+        { class: 'card' },
+        h('div', {}, 'Answers (n)'),
+        h('div', { class: 'big' }, String(all.n)),
+        h('div', {}, `${all.promoters} promoters · ${all.passives} passives · ${all.detractors} detractors`),
+      ),
+      h(
+        'div',
+        { class: 'card' },
+        h('div', {}, 'Change vs previous period'),
+        h('div', { class: 'big' }, all.delta ? `${all.delta.points > 0 ? '+' : ''}${fmtNps(all.delta.points)}` : '—'),
+        all.delta ? h('div', {}, all.delta.p < 0.05 ? '★ significant' : 'not significant') : h('div', {}, 'not comparable'),
+      ),
     ),
   );
   main.append(h('h2', {}, 'Score distribution'), distribution(all));
-  main.append(h('h2', {}, 'Over time'), table('NPS per month with its interval and n', ['Month', 'NPS', 'n'], trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n))))));
+  main.append(
+    h('h2', {}, 'Over time'),
+    table(
+      'NPS per month with its interval and n',
+      ['Month', 'NPS', 'n'],
+      trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)))),
+    ),
+  );
   const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
   const rows = children.items
     .filter((i) => i.key !== 'all')
@@ -49,7 +84,10 @@ export default async function dashboard({ params }) {
       return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i));
     });
   const caption = group === 'unit' ? `Units under ${unit.name}` : `By ${GROUPS[group].toLowerCase()}`;
-  main.append(h('h2', {}, `By ${GROUPS[group].toLowerCase()}`), rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change'], rows) : h('p', {}, 'No answers in the period.'));
+  main.append(
+    h('h2', {}, `By ${GROUPS[group].toLowerCase()}`),
+    rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change'], rows) : h('p', {}, 'No answers in the period.'),
+  );
 }
 
 /** The 0–10 distribution from the API as a table; the bars only draw the counts (no scoring here). */
@@ -60,7 +98,12 @@ function distribution(item) {
     'Answers per score, 0 to 10',
     ['Score', 'Answers (n)'],
     item.distribution.map((count, score) =>
-      h('tr', {}, h('th', { scope: 'row' }, String(score)), h('td', { class: 'num' }, String(count), h('span', { class: 'bar', 'aria-hidden': 'true', style: `width:${((count / max) * 8).toFixed(2)}rem` }))),
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, String(score)),
+        h('td', { class: 'num' }, String(count), h('span', { class: 'bar', 'aria-hidden': 'true', style: `width:${((count / max) * 8).toFixed(2)}rem` })),
+      ),
     ),
   );
 }

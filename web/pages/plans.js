@@ -6,18 +6,51 @@ async function plansPage(params) {
   const list = await api('GET', '/api/v1/action-plans');
   setTitle('Action plans');
   const board = params.get('view') === 'board';
-  const view = h('select', { id: 'view', onchange: (e) => (location.hash = e.target.value === 'board' ? '#/plans?view=board' : '#/plans') }, h('option', { value: 'list', selected: !board }, 'List'), h('option', { value: 'board', selected: board }, 'Board'));
+  const view = h(
+    'select',
+    { id: 'view', onchange: (e) => (location.hash = e.target.value === 'board' ? '#/plans?view=board' : '#/plans') },
+    h('option', { value: 'list', selected: !board }, 'List'),
+    h('option', { value: 'board', selected: board }, 'Board'),
+  );
   main.append(h('div', { class: 'row' }, h('label', { for: 'view' }, 'View', view)));
   const link = (p) => h('a', { href: `#/plans/${p.id}` }, p.title);
   if (!list.items.length) main.append(h('p', {}, 'No action plans yet.'));
   else if (board)
-    main.append(h('div', { class: 'cards' }, PLAN_STATUSES.map((st) => h('section', { class: 'card', 'aria-label': st.replace('_', ' ') }, h('h2', {}, st.replace('_', ' ')), h('ul', {}, list.items.filter((p) => p.status === st).map((p) => h('li', {}, link(p), ` · ${p.unitName}${p.dueOn ? ` · due ${p.dueOn}` : ''}`)))))));
-  else main.append(table(`${list.items.length} plans`, ['Plan', 'Unit', 'Status', 'Due'], list.items.map((p) => h('tr', {}, h('th', { scope: 'row' }, link(p)), h('td', {}, p.unitName), h('td', {}, h('span', { class: 'tag' }, p.status)), h('td', {}, p.dueOn ?? '—')))));
+    main.append(
+      h(
+        'div',
+        { class: 'cards' },
+        PLAN_STATUSES.map((st) =>
+          h(
+            'section',
+            { class: 'card', 'aria-label': st.replace('_', ' ') },
+            h('h2', {}, st.replace('_', ' ')),
+            h(
+              'ul',
+              {},
+              list.items.filter((p) => p.status === st).map((p) => h('li', {}, link(p), ` · ${p.unitName}${p.dueOn ? ` · due ${p.dueOn}` : ''}`)),
+            ),
+          ),
+        ),
+      ),
+    );
+  else
+    main.append(
+      table(
+        `${list.items.length} plans`,
+        ['Plan', 'Unit', 'Status', 'Due'],
+        list.items.map((p) => h('tr', {}, h('th', { scope: 'row' }, link(p)), h('td', {}, p.unitName), h('td', {}, h('span', { class: 'tag' }, p.status)), h('td', {}, p.dueOn ?? '—'))),
+      ),
+    );
   const units = managedUnits();
   if (!units.length) return;
   const field = (id, label, input) => h('label', { for: id }, label, input);
   const f = {
-    unitId: h('select', { id: 'plan-unit', required: true }, units.map((u) => h('option', { value: u.id }, `${'· '.repeat(Math.max(0, u.depth - (units[0].depth ?? 0)))}${u.name}`))),
+    unitId: h(
+      'select',
+      { id: 'plan-unit', required: true },
+      units.map((u) => h('option', { value: u.id }, `${'· '.repeat(Math.max(0, u.depth - (units[0].depth ?? 0)))}${u.name}`)),
+    ),
     title: h('input', { id: 'plan-title', required: true, maxlength: 200 }),
     theme: h('input', { id: 'plan-theme', maxlength: 100 }),
     ownerUserId: h('select', { id: 'plan-owner' }),
@@ -37,7 +70,10 @@ async function plansPage(params) {
   async function loadOwners() {
     const me = session().me.user?.id;
     const unit = f.unitId.value;
-    const owners = await api('GET', `/api/v1/action-plans/owners?unitId=${encodeURIComponent(unit)}`).then((r) => r.items, () => []);
+    const owners = await api('GET', `/api/v1/action-plans/owners?unitId=${encodeURIComponent(unit)}`).then(
+      (r) => r.items,
+      () => [],
+    );
     if (unit !== f.unitId.value) return; // another unit was chosen meanwhile: its answer wins
     const list = owners.some((o) => o.id === me) || !me ? owners : [{ id: me, name: session().me.user?.name ?? '', email: session().me.user?.email ?? '' }, ...owners];
     f.ownerUserId.replaceChildren(...list.map((o) => h('option', { value: o.id, selected: o.id === me }, o.name ? `${o.name} (${o.email})` : o.email)));
@@ -50,15 +86,39 @@ async function plansPage(params) {
     const name = f.unitId.selectedOptions[0]?.textContent.replace(/^(· )+/, '') ?? '';
     if (!r.items.length) return themesBox.replaceChildren(h('p', {}, `No detractor comments in ${name} over the last 90 days.`));
     themesBox.replaceChildren(
-      table(`Detractor themes in ${name}, last 90 days`, ['Theme', 'Detractors', 'Passives', 'Promoters', 'Action'], r.items.slice(0, 10).map((t) =>
-        h('tr', {}, h('th', { scope: 'row' }, t.theme), h('td', { class: 'num' }, String(t.detractors)), h('td', { class: 'num' }, String(t.passives)), h('td', { class: 'num' }, String(t.promoters)),
-          h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Plan for this theme: ${t.theme}`, onclick: () => {
-            f.theme.value = t.theme;
-            f.title.value = `Fewer detractors mentioning “${t.theme}”`;
-            source.textContent = `Starts from the theme “${t.theme}” (${t.detractors} detractor comments).`;
-            f.title.focus();
-          } }, 'Plan for this theme'))),
-      )),
+      table(
+        `Detractor themes in ${name}, last 90 days`,
+        ['Theme', 'Detractors', 'Passives', 'Promoters', 'Action'],
+        r.items.slice(0, 10).map((t) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, t.theme),
+            h('td', { class: 'num' }, String(t.detractors)),
+            h('td', { class: 'num' }, String(t.passives)),
+            h('td', { class: 'num' }, String(t.promoters)),
+            h(
+              'td',
+              {},
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  'aria-label': `Plan for this theme: ${t.theme}`,
+                  onclick: () => {
+                    f.theme.value = t.theme;
+                    f.title.value = `Fewer detractors mentioning “${t.theme}”`;
+                    source.textContent = `Starts from the theme “${t.theme}” (${t.detractors} detractor comments).`;
+                    f.title.focus();
+                  },
+                },
+                'Plan for this theme',
+              ),
+            ),
+          ),
+        ),
+      ),
     );
   }
   f.unitId.addEventListener('change', () => Promise.all([loadOwners(), loadThemes()]));
@@ -69,19 +129,24 @@ async function plansPage(params) {
 
   main.append(
     h('h2', {}, 'New action plan'),
-    h('form', { class: 'stack plan-form', onsubmit: async (e) => {
-      e.preventDefault();
-      const body = {};
-      for (const [k, el] of Object.entries(f)) if (el.value.trim()) body[k] = el.value.trim();
-      if (alertId) body.alertId = alertId;
-      try {
-        const plan = await api('POST', '/api/v1/action-plans', body);
-        setNotice('Action plan created.');
-        location.hash = `#/plans/${plan.id}`;
-      } catch (err) {
-        if (!(err instanceof Unauthorized)) out.replaceChildren(errorBox(err));
-      }
-    } },
+    h(
+      'form',
+      {
+        class: 'stack plan-form',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const body = {};
+          for (const [k, el] of Object.entries(f)) if (el.value.trim()) body[k] = el.value.trim();
+          if (alertId) body.alertId = alertId;
+          try {
+            const plan = await api('POST', '/api/v1/action-plans', body);
+            setNotice('Action plan created.');
+            location.hash = `#/plans/${plan.id}`;
+          } catch (err) {
+            if (!(err instanceof Unauthorized)) out.replaceChildren(errorBox(err));
+          }
+        },
+      },
       source,
       field('plan-unit', 'Unit', f.unitId),
       field('plan-title', 'Title', f.title),
@@ -97,70 +162,116 @@ async function plansPage(params) {
   await Promise.all([loadOwners(), loadThemes(), showAlerts()]);
 
   async function showAlerts() {
-    const alerts = await api('GET', '/api/v1/alerts?status=open').then((r) => r.items, () => []);
+    const alerts = await api('GET', '/api/v1/alerts?status=open').then(
+      (r) => r.items,
+      () => [],
+    );
     const mine = new Set(units.map((u) => u.id));
     if (!alerts.length) alertsBox.replaceChildren(h('p', {}, 'No open alerts in your part of the organisation.'));
     else
-      alertsBox.replaceChildren(h('ul', { class: 'alerts' }, alerts.map((a) => {
-        const w = a.evidence?.window;
-        const b = a.evidence?.baseline;
-        return h('li', {},
-          h('strong', {}, unitName(a.unitId)), ` · raised ${fmtDate(a.createdAt)}`,
-          w ? ` · NPS ${fmtNps(w.nps)} (n = ${w.n}) from ${w.from} to ${w.to}` : '',
-          b ? `, against ${fmtNps(b.nps)} before` : '',
-          typeof a.evidence?.dropPoints === 'number' ? ` · down ${fmtNps(a.evidence.dropPoints)} points` : '',
-          ' ',
-          mine.has(a.unitId)
-            ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Create an action plan for the alert in ${unitName(a.unitId)}`, onclick: async () => {
-              f.unitId.value = a.unitId;
-              await Promise.all([loadOwners(), loadThemes()]);
-              f.title.value = `Recover the NPS drop in ${unitName(a.unitId)}`;
-              if (w?.from && w?.to) [f.beforeFrom.value, f.beforeTo.value] = [w.from, w.to];
-              alertId = a.id;
-              source.textContent = `Answers the alert in ${unitName(a.unitId)} raised ${fmtDate(a.createdAt)}.`;
-              f.title.focus();
-            } }, 'Create an action plan')
-            : '',
-        );
-      })));
+      alertsBox.replaceChildren(
+        h(
+          'ul',
+          { class: 'alerts' },
+          alerts.map((a) => {
+            const w = a.evidence?.window;
+            const b = a.evidence?.baseline;
+            return h(
+              'li',
+              {},
+              h('strong', {}, unitName(a.unitId)),
+              ` · raised ${fmtDate(a.createdAt)}`,
+              w ? ` · NPS ${fmtNps(w.nps)} (n = ${w.n}) from ${w.from} to ${w.to}` : '',
+              b ? `, against ${fmtNps(b.nps)} before` : '',
+              typeof a.evidence?.dropPoints === 'number' ? ` · down ${fmtNps(a.evidence.dropPoints)} points` : '',
+              ' ',
+              mine.has(a.unitId)
+                ? h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'secondary',
+                      'aria-label': `Create an action plan for the alert in ${unitName(a.unitId)}`,
+                      onclick: async () => {
+                        f.unitId.value = a.unitId;
+                        await Promise.all([loadOwners(), loadThemes()]);
+                        f.title.value = `Recover the NPS drop in ${unitName(a.unitId)}`;
+                        if (w?.from && w?.to) [f.beforeFrom.value, f.beforeTo.value] = [w.from, w.to];
+                        alertId = a.id;
+                        source.textContent = `Answers the alert in ${unitName(a.unitId)} raised ${fmtDate(a.createdAt)}.`;
+                        f.title.focus();
+                      },
+                    },
+                    'Create an action plan',
+                  )
+                : '',
+            );
+          }),
+        ),
+      );
   }
 }
 
 function windowCard(label, w) {
   if (!w) return h('div', { class: 'card' }, h('div', {}, label), h('div', { class: 'big' }, '—'), h('div', {}, 'no window set'));
-  return h('div', { class: 'card' }, h('div', {}, `${label}: ${w.from} to ${w.to}`), h('div', { class: `big${w.suppressed ? ' suppressed' : ''}` }, w.suppressed ? 'Too few answers' : fmtNps(w.nps)), h('div', {}, `n = ${w.n}`, w.ci ? `, interval ${fmtNps(w.ci.low)} to ${fmtNps(w.ci.high)}` : ''));
+  return h(
+    'div',
+    { class: 'card' },
+    h('div', {}, `${label}: ${w.from} to ${w.to}`),
+    h('div', { class: `big${w.suppressed ? ' suppressed' : ''}` }, w.suppressed ? 'Too few answers' : fmtNps(w.nps)),
+    h('div', {}, `n = ${w.n}`, w.ci ? `, interval ${fmtNps(w.ci.low)} to ${fmtNps(w.ci.high)}` : ''),
+  );
 }
 
 async function planPage(id) {
   const p = await api('GET', `/api/v1/action-plans/${id}`);
   setTitle(p.title);
-  const status = h('select', { id: 'plan-status' }, PLAN_STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, s.replace('_', ' '))));
+  const status = h(
+    'select',
+    { id: 'plan-status' },
+    PLAN_STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, s.replace('_', ' '))),
+  );
   const out = h('div', { 'aria-live': 'polite' });
   main.append(
     h('p', {}, h('a', { href: '#/plans' }, '← All action plans')),
-    h('dl', { class: 'facts' },
-      h('dt', {}, 'Unit'), h('dd', {}, p.unitName),
-      h('dt', {}, 'Status'), h('dd', { 'data-testid': 'plan-status' }, p.status),
-      h('dt', {}, 'Theme'), h('dd', {}, p.theme ?? '—'),
-      h('dt', {}, 'Due on'), h('dd', {}, p.dueOn ?? '—'),
-      h('dt', {}, 'Description'), h('dd', {}, p.description ?? '—'),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'Unit'),
+      h('dd', {}, p.unitName),
+      h('dt', {}, 'Status'),
+      h('dd', { 'data-testid': 'plan-status' }, p.status),
+      h('dt', {}, 'Theme'),
+      h('dd', {}, p.theme ?? '—'),
+      h('dt', {}, 'Due on'),
+      h('dd', {}, p.dueOn ?? '—'),
+      h('dt', {}, 'Description'),
+      h('dd', {}, p.description ?? '—'),
     ),
     h('h2', {}, 'NPS before and after'),
     h('div', { class: 'cards' }, windowCard('Before', p.before), windowCard('After', p.after)),
     h('h2', {}, 'Update'),
-    h('form', { class: 'stack', onsubmit: async (e) => {
-      e.preventDefault();
-      try {
-        await api('PATCH', `/api/v1/action-plans/${p.id}`, { status: status.value });
-        setNotice('Saved.');
-        await planPage(id);
-      } catch (err) {
-        if (!(err instanceof Unauthorized)) out.replaceChildren(errorBox(err));
-      }
-    } }, h('label', { for: 'plan-status' }, 'Status', status), h('button', { type: 'submit' }, 'Save'), out),
+    h(
+      'form',
+      {
+        class: 'stack',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          try {
+            await api('PATCH', `/api/v1/action-plans/${p.id}`, { status: status.value });
+            setNotice('Saved.');
+            await planPage(id);
+          } catch (err) {
+            if (!(err instanceof Unauthorized)) out.replaceChildren(errorBox(err));
+          }
+        },
+      },
+      h('label', { for: 'plan-status' }, 'Status', status),
+      h('button', { type: 'submit' }, 'Save'),
+      out,
+    ),
   );
 }
-
 
 export default function plans({ parts, params }) {
   return parts[1] ? planPage(parts[1]) : plansPage(params);

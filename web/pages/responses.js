@@ -20,14 +20,28 @@ function filters(params, touchpoints) {
   unit.prepend(h('option', { value: '', selected: !params.get('unit') }, 'Everything in reach'));
   const from = h('input', { id: 'f-from', type: 'date', value: params.get('from') ?? '' });
   const to = h('input', { id: 'f-to', type: 'date', value: params.get('to') ?? '' });
-  const category = h('select', { id: 'f-category' }, h('option', { value: '' }, 'Any'), CATEGORIES.map((c) => h('option', { value: c, selected: params.get('category') === c }, c)));
+  const category = h(
+    'select',
+    { id: 'f-category' },
+    h('option', { value: '' }, 'Any'),
+    CATEGORIES.map((c) => h('option', { value: c, selected: params.get('category') === c }, c)),
+  );
   const excluded = h(
     'select',
     { id: 'f-excluded' },
-    [['all', 'Counted and not counted'], ['false', 'Counted only'], ['true', 'Not counted only']].map(([v, label]) => h('option', { value: v, selected: (params.get('excluded') ?? 'all') === v }, label)),
+    [
+      ['all', 'Counted and not counted'],
+      ['false', 'Counted only'],
+      ['true', 'Not counted only'],
+    ].map(([v, label]) => h('option', { value: v, selected: (params.get('excluded') ?? 'all') === v }, label)),
   );
   const touchpoint = touchpoints
-    ? h('select', { id: 'f-touchpoint' }, h('option', { value: '' }, 'Any'), touchpoints.map((t) => h('option', { value: t.key, selected: params.get('touchpoint') === t.key }, t.name)))
+    ? h(
+        'select',
+        { id: 'f-touchpoint' },
+        h('option', { value: '' }, 'Any'),
+        touchpoints.map((t) => h('option', { value: t.key, selected: params.get('touchpoint') === t.key }, t.name)),
+      )
     : null;
   // Only roles that read verbatims may filter on them (the API refuses the others).
   const comment = hasRole('admin', 'analyst', 'manager') ? h('input', { id: 'f-comment', type: 'checkbox', checked: params.get('comment') === '1' }) : null;
@@ -91,27 +105,29 @@ function answerItem(item, moderatable) {
   const li = h('li', { class: 'answer', 'data-id': item.id });
   const draw = (notice) => {
     // replaceChildren would write a null as text: leave the absent parts out.
-    li.replaceChildren(...[
-      h(
-        'p',
-        { class: 'answer-head' },
-        h('strong', { class: 'score' }, item.score === null ? '—' : String(item.score)),
-        ' ',
-        item.category ? h('span', { class: `tag ${item.category}` }, item.category) : '',
-        ' ',
-        h('span', {}, item.unitName),
-        ' · ',
-        h('span', {}, item.touchpoint),
-        ' · ',
-        h('time', { datetime: item.answeredAt }, fmtDate(item.answeredAt)),
-        item.excluded ? [' ', h('span', { class: 'tag overdue' }, 'excluded')] : '',
-      ),
-      item.excluded && item.exclusionReason ? h('p', { class: 'help' }, `Reason: ${item.exclusionReason}`) : '',
-      item.excluded && !item.exclusionReason && item.qualityFlags.length ? h('p', { class: 'help' }, `Flagged: ${item.qualityFlags.join(', ')}`) : '',
-      item.comment ? h('blockquote', {}, item.comment) : '',
-      moderation(item, moderatable, draw),
-      notice ? h('p', { class: 'msg', role: 'status' }, notice) : '',
-    ].filter(Boolean));
+    li.replaceChildren(
+      ...[
+        h(
+          'p',
+          { class: 'answer-head' },
+          h('strong', { class: 'score' }, item.score === null ? '—' : String(item.score)),
+          ' ',
+          item.category ? h('span', { class: `tag ${item.category}` }, item.category) : '',
+          ' ',
+          h('span', {}, item.unitName),
+          ' · ',
+          h('span', {}, item.touchpoint),
+          ' · ',
+          h('time', { datetime: item.answeredAt }, fmtDate(item.answeredAt)),
+          item.excluded ? [' ', h('span', { class: 'tag overdue' }, 'excluded')] : '',
+        ),
+        item.excluded && item.exclusionReason ? h('p', { class: 'help' }, `Reason: ${item.exclusionReason}`) : '',
+        item.excluded && !item.exclusionReason && item.qualityFlags.length ? h('p', { class: 'help' }, `Flagged: ${item.qualityFlags.join(', ')}`) : '',
+        item.comment ? h('blockquote', {}, item.comment) : '',
+        moderation(item, moderatable, draw),
+        notice ? h('p', { class: 'msg', role: 'status' }, notice) : '',
+      ].filter(Boolean),
+    );
   };
   draw();
   return li;
@@ -122,7 +138,10 @@ export default async function responses({ params }) {
   const [first, touchpoints] = await Promise.all([
     api('GET', `/api/v1/responses?${q}`),
     // Touchpoint names need the program read (not vendors): without it the filter is left out.
-    api('GET', '/api/v1/touchpoints').then((r) => r.items, () => null),
+    api('GET', '/api/v1/touchpoints').then(
+      (r) => r.items,
+      () => null,
+    ),
   ]);
   setTitle('Responses');
   const moderatable = new Set(managedUnits(['admin']).map((u) => u.id));

@@ -20,20 +20,48 @@ export default async function vendor() {
   const { composite, nps } = card;
   main.append(
     h('p', {}, `${card.from} to ${card.to}`),
-    h('div', { class: 'cards' },
-      h('div', { class: 'card' }, h('div', {}, 'Composite index (0–100)'), h('div', { class: `big${composite.value === null ? ' suppressed' : ''}`, 'data-testid': 'composite' }, composite.value === null ? 'Not ranked' : fmtNps(composite.value)), composite.reason ? h('div', {}, REASONS[composite.reason] ?? composite.reason) : ''),
-      h('div', { class: 'card' }, h('div', {}, 'NPS (6 months)'), h('div', { class: `big${nps.suppressed ? ' suppressed' : ''}` }, nps.suppressed ? 'Too few answers' : fmtNps(nps.nps)), nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`) : ''),
+    h(
+      'div',
+      { class: 'cards' },
+      h(
+        'div',
+        { class: 'card' },
+        h('div', {}, 'Composite index (0–100)'),
+        h('div', { class: `big${composite.value === null ? ' suppressed' : ''}`, 'data-testid': 'composite' }, composite.value === null ? 'Not ranked' : fmtNps(composite.value)),
+        composite.reason ? h('div', {}, REASONS[composite.reason] ?? composite.reason) : '',
+      ),
+      h(
+        'div',
+        { class: 'card' },
+        h('div', {}, 'NPS (6 months)'),
+        h('div', { class: `big${nps.suppressed ? ' suppressed' : ''}` }, nps.suppressed ? 'Too few answers' : fmtNps(nps.nps)),
+        nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`) : '',
+      ),
       h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(nps.n))),
       h('div', { class: 'card' }, h('div', {}, 'Cases contacted within target'), h('div', { class: 'big' }, pct(card.contactedWithinTarget))),
       h('div', { class: 'card' }, h('div', {}, 'Cases resolved within target'), h('div', { class: 'big' }, pct(card.resolvedWithinTarget))),
     ),
     h('h2', {}, 'How the composite is made'),
     h('p', {}, 'The weighted mean of the components that have data, each on 0 to 100. The weights are set in your contract.'),
-    table('Composite components', ['Component', 'Value (0–100)', 'Weight'], COMPONENTS.map(([k, label]) =>
-      h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, composite.components[k] === null ? '—' : fmtNps(composite.components[k])), h('td', { class: 'num' }, String(composite.weights[k]))),
-    )),
+    table(
+      'Composite components',
+      ['Component', 'Value (0–100)', 'Weight'],
+      COMPONENTS.map(([k, label]) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, label),
+          h('td', { class: 'num' }, composite.components[k] === null ? '—' : fmtNps(composite.components[k])),
+          h('td', { class: 'num' }, String(composite.weights[k])),
+        ),
+      ),
+    ),
     h('h2', {}, 'Trend'),
-    table('NPS per month', ['Month', 'NPS', 'n'], card.trend.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n))))),
+    table(
+      'NPS per month',
+      ['Month', 'NPS', 'n'],
+      card.trend.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)))),
+    ),
     h('p', {}, h('a', { href: '#/cases' }, `Cases of ${card.name} (${card.casesInWindow} opened in this period)`)),
   );
 }

@@ -7,7 +7,11 @@ const TARGET_TYPES = ['unit', 'user', 'grant', 'api_key', 'tenant', 'survey', 't
 function detailsList(details) {
   const entries = Object.entries(details ?? {});
   if (!entries.length) return '—';
-  return h('ul', { class: 'details' }, entries.map(([k, v]) => h('li', {}, h('span', {}, `${k}: `), h('code', {}, typeof v === 'string' ? v : JSON.stringify(v)))));
+  return h(
+    'ul',
+    { class: 'details' },
+    entries.map(([k, v]) => h('li', {}, h('span', {}, `${k}: `), h('code', {}, typeof v === 'string' ? v : JSON.stringify(v)))),
+  );
 }
 
 const hashFor = (q) => `#/admin/audit${q.toString() ? `?${q}` : ''}`;
@@ -36,24 +40,46 @@ export default async function audit({ params, back }) {
   const type = h('input', { id: 'audit-type', list: 'audit-types', value: params.get('targetType') ?? '', autocomplete: 'off' });
   const id = h('input', { id: 'audit-target', value: params.get('targetId') ?? '', autocomplete: 'off' });
   const perPage = params.get('limit') ?? '100';
-  const limit = h('select', { id: 'audit-limit' }, [...new Set(['25', '100', '500', perPage])].map((n) => h('option', { value: n, selected: n === perPage }, n)));
+  const limit = h(
+    'select',
+    { id: 'audit-limit' },
+    [...new Set(['25', '100', '500', perPage])].map((n) => h('option', { value: n, selected: n === perPage }, n)),
+  );
   main.append(
     back,
-    h('form', { class: 'row filters', 'aria-label': 'Filters', onsubmit: (e) => {
-      e.preventDefault();
-      const next = new URLSearchParams();
-      if (type.value.trim()) next.set('targetType', type.value.trim());
-      if (id.value.trim()) next.set('targetId', id.value.trim());
-      if (limit.value !== '100') next.set('limit', limit.value);
-      location.hash = hashFor(next);
-    } }, field('audit-type', 'Target type', type), h('datalist', { id: 'audit-types' }, TARGET_TYPES.map((t) => h('option', { value: t }))), field('audit-target', 'Target id', id), field('audit-limit', 'Per page', limit), h('button', { type: 'submit' }, 'Filter')),
+    h(
+      'form',
+      {
+        class: 'row filters',
+        'aria-label': 'Filters',
+        onsubmit: (e) => {
+          e.preventDefault();
+          const next = new URLSearchParams();
+          if (type.value.trim()) next.set('targetType', type.value.trim());
+          if (id.value.trim()) next.set('targetId', id.value.trim());
+          if (limit.value !== '100') next.set('limit', limit.value);
+          location.hash = hashFor(next);
+        },
+      },
+      field('audit-type', 'Target type', type),
+      h(
+        'datalist',
+        { id: 'audit-types' },
+        TARGET_TYPES.map((t) => h('option', { value: t })),
+      ),
+      field('audit-target', 'Target id', id),
+      field('audit-limit', 'Per page', limit),
+      h('button', { type: 'submit' }, 'Filter'),
+    ),
   );
   if (!page.items.length) main.append(h('p', {}, q.get('before') ? 'No older entries.' : 'No entries.'));
   else {
     const caption = `${page.items.length} ${page.items.length === 1 ? 'entry' : 'entries'}${q.get('before') ? ' (older page)' : ', newest first'}`;
-    const wrap = table(caption, ['Time', 'Who', 'What', 'Target', 'Details'], page.items.map((e) =>
-      h('tr', {}, h('td', {}, fmtDate(e.createdAt)), h('td', {}, who(e)), h('th', { scope: 'row' }, e.action), h('td', {}, target(e)),
-        h('td', {}, detailsList(e.details)))));
+    const wrap = table(
+      caption,
+      ['Time', 'Who', 'What', 'Target', 'Details'],
+      page.items.map((e) => h('tr', {}, h('td', {}, fmtDate(e.createdAt)), h('td', {}, who(e)), h('th', { scope: 'row' }, e.action), h('td', {}, target(e)), h('td', {}, detailsList(e.details)))),
+    );
     // Wide on a phone: the scrolling box takes keyboard focus so it can be scrolled without a mouse.
     wrap.setAttribute('tabindex', '0');
     wrap.setAttribute('role', 'region');

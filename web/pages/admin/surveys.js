@@ -20,15 +20,21 @@ async function listPage(back) {
   if (!list.items.length) main.append(h('p', {}, 'No surveys yet.'));
   else
     main.append(
-      table(`${list.items.length} survey${list.items.length === 1 ? '' : 's'}`, ['Survey', 'Default locale', 'Published version', 'Draft'], list.items.map((s) => {
-        const missing = Object.values(s.missingTexts).reduce((n, keys) => n + keys.length, 0);
-        return h('tr', {},
-          h('th', { scope: 'row' }, h('a', { href: `#/admin/surveys/${s.id}` }, s.name)),
-          h('td', {}, s.defaultLocale),
-          h('td', {}, s.publishedVersion === null ? 'not published' : `version ${s.publishedVersion}`),
-          h('td', {}, missing ? h('span', { class: 'tag overdue' }, `${missing} texts missing`) : 'complete'),
-        );
-      })),
+      table(
+        `${list.items.length} survey${list.items.length === 1 ? '' : 's'}`,
+        ['Survey', 'Default locale', 'Published version', 'Draft'],
+        list.items.map((s) => {
+          const missing = Object.values(s.missingTexts).reduce((n, keys) => n + keys.length, 0);
+          return h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, h('a', { href: `#/admin/surveys/${s.id}` }, s.name)),
+            h('td', {}, s.defaultLocale),
+            h('td', {}, s.publishedVersion === null ? 'not published' : `version ${s.publishedVersion}`),
+            h('td', {}, missing ? h('span', { class: 'tag overdue' }, `${missing} texts missing`) : 'complete'),
+          );
+        }),
+      ),
     );
   const name = h('input', { id: 'survey-name', required: true, maxlength: 200 });
   const locale = h('input', { id: 'survey-locale', value: 'en', required: true, pattern: LOCALE.source, maxlength: 35 });
@@ -36,14 +42,24 @@ async function listPage(back) {
   main.append(
     h('h2', {}, 'New survey'),
     h('p', {}, 'Starts as the standard NPS survey (the recommend question and a comment worded per answer) in English and German.'),
-    h('form', { class: 'stack', onsubmit: (e) => {
-      e.preventDefault();
-      attempt(out, async () => {
-        const survey = await api('POST', '/api/v1/surveys', { name: name.value.trim(), defaultLocale: locale.value.trim() });
-        setNotice('Survey created.');
-        location.hash = `#/admin/surveys/${survey.id}`;
-      });
-    } }, field('survey-name', 'Name', name), field('survey-locale', 'Default locale (e.g. en)', locale), h('button', { type: 'submit' }, 'Create survey'), out),
+    h(
+      'form',
+      {
+        class: 'stack',
+        onsubmit: (e) => {
+          e.preventDefault();
+          attempt(out, async () => {
+            const survey = await api('POST', '/api/v1/surveys', { name: name.value.trim(), defaultLocale: locale.value.trim() });
+            setNotice('Survey created.');
+            location.hash = `#/admin/surveys/${survey.id}`;
+          });
+        },
+      },
+      field('survey-name', 'Name', name),
+      field('survey-locale', 'Default locale (e.g. en)', locale),
+      h('button', { type: 'submit' }, 'Create survey'),
+      out,
+    ),
   );
 }
 
@@ -90,37 +106,67 @@ async function editorPage(id, back) {
   // ---- Questions: structural changes save the draft at once, so the API lists the texts they need.
   function drawQuestions() {
     const rows = draft.questions.map((q, i) =>
-      h('tr', {},
+      h(
+        'tr',
+        {},
         h('th', { scope: 'row' }, h('code', {}, q.id)),
         h('td', {}, q.type),
         h('td', {}, q.required ? 'yes' : 'no'),
         h('td', {}, q.options?.join(', ') ?? '—'),
         h('td', {}, q.showIf ? q.showIf.categories.join(', ') : 'everyone'),
-        h('td', {}, q.type === 'nps' ? '—' : h('button', { type: 'button', class: 'secondary', 'aria-label': `Remove question ${q.id}`, onclick: () => {
-          draft.questions.splice(i, 1);
-          for (const texts of Object.values(draft.translations)) for (const k of Object.keys(texts)) if (k.startsWith(`${q.id}.`)) delete texts[k];
-          saveDraft(`Question ${q.id} removed; draft saved.`);
-        } }, 'Remove')),
+        h(
+          'td',
+          {},
+          q.type === 'nps'
+            ? '—'
+            : h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  'aria-label': `Remove question ${q.id}`,
+                  onclick: () => {
+                    draft.questions.splice(i, 1);
+                    for (const texts of Object.values(draft.translations)) for (const k of Object.keys(texts)) if (k.startsWith(`${q.id}.`)) delete texts[k];
+                    saveDraft(`Question ${q.id} removed; draft saved.`);
+                  },
+                },
+                'Remove',
+              ),
+        ),
       ),
     );
     questionsBox.replaceChildren(table('Questions, in order', ['Id', 'Type', 'Required', 'Options', 'Asked of', 'Actions'], rows));
   }
 
   const qId = h('input', { id: 'q-id', required: true, pattern: '[a-z][a-z0-9_]{0,39}', maxlength: 40 });
-  const qType = h('select', { id: 'q-type' }, QUESTION_TYPES.map((t) => h('option', { value: t }, t)));
+  const qType = h(
+    'select',
+    { id: 'q-type' },
+    QUESTION_TYPES.map((t) => h('option', { value: t }, t)),
+  );
   const qOptions = h('input', { id: 'q-options', placeholder: 'e.g. price, speed, staff' });
   const qRequired = h('input', { id: 'q-required', type: 'checkbox' });
-  const addQuestion = h('form', { class: 'stack', onsubmit: (e) => {
-    e.preventDefault();
-    const q = { id: qId.value.trim(), type: qType.value };
-    if (qRequired.checked) q.required = true;
-    if (q.type === 'single' || q.type === 'multi') q.options = qOptions.value.split(',').map((o) => o.trim()).filter(Boolean);
-    draft.questions.push(q);
-    saveDraft(`Question ${q.id} added; draft saved. Its texts are now rows of the table.`).then((ok) => {
-      if (ok) (qId.value = ''), (qOptions.value = ''), (qRequired.checked = false);
-      else draft.questions = draft.questions.filter((x) => x !== q);
-    });
-  } },
+  const addQuestion = h(
+    'form',
+    {
+      class: 'stack',
+      onsubmit: (e) => {
+        e.preventDefault();
+        const q = { id: qId.value.trim(), type: qType.value };
+        if (qRequired.checked) q.required = true;
+        if (q.type === 'single' || q.type === 'multi')
+          q.options = qOptions.value
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean);
+        draft.questions.push(q);
+        saveDraft(`Question ${q.id} added; draft saved. Its texts are now rows of the table.`).then((ok) => {
+          if (ok) (qId.value = ''), (qOptions.value = ''), (qRequired.checked = false);
+          else draft.questions = draft.questions.filter((x) => x !== q);
+        });
+      },
+    },
     h('h3', {}, 'Add a question'),
     field('q-id', 'Question id (lower-case letters, digits, _)', qId),
     field('q-type', 'Type', qType),
@@ -139,22 +185,43 @@ async function editorPage(id, back) {
     const count = (l) => saved.requiredTexts.filter((k) => !draft.translations[l]?.[k]?.trim()).length;
     const heads = ls.map((l) => {
       const n = count(l);
-      const remove = l === (nameLocale.value || saved.defaultLocale) ? '' : h('button', { type: 'button', class: 'link', onclick: () => {
-        delete draft.translations[l];
-        dirty = true;
-        out.replaceChildren(h('p', { class: 'msg', role: 'status' }, `Column ${l} removed; save the draft to keep the change.`));
-        drawTable();
-        schedulePreview(0);
-      } }, `Remove ${l}`);
+      const remove =
+        l === (nameLocale.value || saved.defaultLocale)
+          ? ''
+          : h(
+              'button',
+              {
+                type: 'button',
+                class: 'link',
+                onclick: () => {
+                  delete draft.translations[l];
+                  dirty = true;
+                  out.replaceChildren(h('p', { class: 'msg', role: 'status' }, `Column ${l} removed; save the draft to keep the change.`));
+                  drawTable();
+                  schedulePreview(0);
+                },
+              },
+              `Remove ${l}`,
+            );
       return h('th', { scope: 'col', 'data-locale': l }, `${l} · ${localeName(l)}`, h('br'), h('small', { class: n ? 'missing-count' : undefined }, n ? `${n} missing` : 'complete'), h('br'), remove);
     });
     const rows = keys.map((k) =>
-      h('tr', {},
+      h(
+        'tr',
+        {},
         h('th', { scope: 'row' }, h('code', {}, k), required.has(k) ? '' : h('small', {}, ' optional')),
         ls.map((l) => {
           const value = draft.translations[l]?.[k] ?? '';
           const missing = required.has(k) && !value.trim();
-          const input = h('input', { value, 'aria-label': `${k} in ${localeName(l)} (${l})`, 'aria-invalid': missing ? 'true' : undefined, placeholder: missing ? 'missing' : undefined, maxlength: 2000, 'data-key': k, 'data-locale': l });
+          const input = h('input', {
+            value,
+            'aria-label': `${k} in ${localeName(l)} (${l})`,
+            'aria-invalid': missing ? 'true' : undefined,
+            placeholder: missing ? 'missing' : undefined,
+            maxlength: 2000,
+            'data-key': k,
+            'data-locale': l,
+          });
           input.addEventListener('input', () => {
             draft.translations[l] ??= {};
             if (input.value) draft.translations[l][k] = input.value;
@@ -174,25 +241,45 @@ async function editorPage(id, back) {
         }),
       ),
     );
-    tableBox.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'translations' }, h('caption', {}, 'Texts per locale (empty required cells are marked missing)'), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Text key'), heads)), h('tbody', {}, rows))));
+    tableBox.replaceChildren(
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'translations' },
+          h('caption', {}, 'Texts per locale (empty required cells are marked missing)'),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Text key'), heads)),
+          h('tbody', {}, rows),
+        ),
+      ),
+    );
     fillLocaleSelects();
   }
 
   const newLocale = h('input', { id: 'new-locale', maxlength: 35, pattern: LOCALE.source, placeholder: 'fr' });
-  const addLocale = h('form', { class: 'row', onsubmit: (e) => {
-    e.preventDefault();
-    const l = newLocale.value.trim();
-    if (!LOCALE.test(l)) return void out.replaceChildren(errorBox(new Error(`"${l}" is not a language tag such as fr or pt-BR.`)));
-    if (draft.translations[l]) return void out.replaceChildren(errorBox(new Error(`The table already has ${l}.`)));
-    draft.translations[l] = {};
-    dirty = true;
-    newLocale.value = '';
-    out.replaceChildren(h('p', { class: 'msg', role: 'status' }, `Column ${l} (${localeName(l)}) added: fill its texts, then save.`));
-    drawTable();
-    previewLocale.value = l;
-    schedulePreview(0);
-    tableBox.querySelector(`input[data-locale="${l}"]`)?.focus();
-  } }, field('new-locale', 'Add a locale', newLocale), h('button', { type: 'submit', class: 'secondary' }, 'Add locale'));
+  const addLocale = h(
+    'form',
+    {
+      class: 'row',
+      onsubmit: (e) => {
+        e.preventDefault();
+        const l = newLocale.value.trim();
+        if (!LOCALE.test(l)) return void out.replaceChildren(errorBox(new Error(`"${l}" is not a language tag such as fr or pt-BR.`)));
+        if (draft.translations[l]) return void out.replaceChildren(errorBox(new Error(`The table already has ${l}.`)));
+        draft.translations[l] = {};
+        dirty = true;
+        newLocale.value = '';
+        out.replaceChildren(h('p', { class: 'msg', role: 'status' }, `Column ${l} (${localeName(l)}) added: fill its texts, then save.`));
+        drawTable();
+        previewLocale.value = l;
+        schedulePreview(0);
+        tableBox.querySelector(`input[data-locale="${l}"]`)?.focus();
+      },
+    },
+    field('new-locale', 'Add a locale', newLocale),
+    h('button', { type: 'submit', class: 'secondary' }, 'Add locale'),
+  );
 
   // ---- Live preview: the API renders the unsaved draft with the hosted page's own renderer.
   let timer = 0;
@@ -232,9 +319,15 @@ async function editorPage(id, back) {
   function showMissing(missing) {
     const entries = Object.entries(missing);
     missingBox.replaceChildren(
-      h('div', { class: 'msg error', role: 'alert' },
+      h(
+        'div',
+        { class: 'msg error', role: 'alert' },
         h('p', {}, 'Not published: the draft lacks these texts.'),
-        h('ul', {}, entries.map(([l, keys]) => h('li', {}, h('strong', {}, `${l} (${localeName(l)}): `), keys.join(', ')))),
+        h(
+          'ul',
+          {},
+          entries.map(([l, keys]) => h('li', {}, h('strong', {}, `${l} (${localeName(l)}): `), keys.join(', '))),
+        ),
       ),
     );
   }
@@ -253,30 +346,44 @@ async function editorPage(id, back) {
     }
   }
 
-  const versionRows = versions.items.map((v) => h('tr', {}, h('th', { scope: 'row' }, `version ${v.version}`), h('td', {}, fmtDate(v.publishedAt)), h('td', {}, v.definition.questions.map((q) => q.id).join(', ')), h('td', {}, Object.keys(v.definition.translations).join(', '))));
+  const versionRows = versions.items.map((v) =>
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, `version ${v.version}`),
+      h('td', {}, fmtDate(v.publishedAt)),
+      h('td', {}, v.definition.questions.map((q) => q.id).join(', ')),
+      h('td', {}, Object.keys(v.definition.translations).join(', ')),
+    ),
+  );
 
   main.append(
-    h('div', { class: 'row' },
-      field('edit-name', 'Name', name),
-      field('edit-default-locale', 'Default locale', nameLocale),
-    ),
+    h('div', { class: 'row' }, field('edit-name', 'Name', name), field('edit-default-locale', 'Default locale', nameLocale)),
     h('p', {}, saved.publishedVersion === null ? 'Not published yet.' : `Live: version ${saved.publishedVersion}. Answers keep the version they answered; publishing makes a new one.`),
     h('h2', {}, 'Questions'),
     questionsBox,
     addQuestion,
-    h('div', { class: 'survey-editor' },
-      h('section', { 'aria-labelledby': 'texts-heading' },
+    h(
+      'div',
+      { class: 'survey-editor' },
+      h(
+        'section',
+        { 'aria-labelledby': 'texts-heading' },
         h('h2', { id: 'texts-heading' }, 'Translations'),
         addLocale,
         tableBox,
         missingBox,
-        h('div', { class: 'row actions' },
+        h(
+          'div',
+          { class: 'row actions' },
           h('button', { type: 'button', onclick: () => saveDraft('Draft saved.') }, 'Save draft'),
           h('button', { type: 'button', class: 'secondary', onclick: publish }, 'Publish'),
         ),
         out,
       ),
-      h('section', { 'aria-labelledby': 'preview-heading', class: 'preview-pane' },
+      h(
+        'section',
+        { 'aria-labelledby': 'preview-heading', class: 'preview-pane' },
         h('h2', { id: 'preview-heading' }, 'Preview'),
         field('preview-locale', 'Show the page in', previewLocale),
         previewStatus,
@@ -284,7 +391,9 @@ async function editorPage(id, back) {
       ),
     ),
     h('h2', {}, 'Published versions'),
-    versions.items.length ? table(`${versions.items.length} version${versions.items.length === 1 ? '' : 's'}, newest first`, ['Version', 'Published', 'Questions', 'Locales'], versionRows) : h('p', {}, 'None yet.'),
+    versions.items.length
+      ? table(`${versions.items.length} version${versions.items.length === 1 ? '' : 's'}, newest first`, ['Version', 'Published', 'Questions', 'Locales'], versionRows)
+      : h('p', {}, 'None yet.'),
   );
   nameLocale.value = saved.defaultLocale;
   drawQuestions();

@@ -14,22 +14,32 @@ export default async function vendors({ parts, back }) {
   if (!units.length) return void main.append(h('p', {}, 'No vendor units yet: add one under Hierarchy.'));
   const w = (c) => `${c.composite.weights.nps} : ${c.composite.weights.contactedWithinTarget} : ${c.composite.weights.resolvedWithinTarget}`;
   main.append(
-    table(`${units.length} vendors`, ['Vendor', 'Composite', 'NPS', 'Contacted in time', 'Resolved in time', 'Weights (NPS : contacted : resolved)', 'Targets (h)'], cards.map((c) =>
-      h('tr', {},
-        h('th', { scope: 'row' }, h('a', { href: `#/admin/vendors/${c.unitId}` }, c.name)),
-        h('td', { class: 'num' }, c.composite.value === null ? (c.composite.reason === 'nps_suppressed' ? 'too few answers' : '—') : fmtNps(c.composite.value)),
-        h('td', { class: 'num' }, c.nps.suppressed ? 'too few answers' : fmtNps(c.nps.nps)),
-        h('td', { class: 'num' }, pct(c.contactedWithinTarget)),
-        h('td', { class: 'num' }, pct(c.resolvedWithinTarget)),
-        h('td', { class: 'num' }, w(c)),
-        h('td', {}, `${c.targets.firstContactHours ?? 'default'} / ${c.targets.resolutionHours ?? 'default'}`),
+    table(
+      `${units.length} vendors`,
+      ['Vendor', 'Composite', 'NPS', 'Contacted in time', 'Resolved in time', 'Weights (NPS : contacted : resolved)', 'Targets (h)'],
+      cards.map((c) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, h('a', { href: `#/admin/vendors/${c.unitId}` }, c.name)),
+          h('td', { class: 'num' }, c.composite.value === null ? (c.composite.reason === 'nps_suppressed' ? 'too few answers' : '—') : fmtNps(c.composite.value)),
+          h('td', { class: 'num' }, c.nps.suppressed ? 'too few answers' : fmtNps(c.nps.nps)),
+          h('td', { class: 'num' }, pct(c.contactedWithinTarget)),
+          h('td', { class: 'num' }, pct(c.resolvedWithinTarget)),
+          h('td', { class: 'num' }, w(c)),
+          h('td', {}, `${c.targets.firstContactHours ?? 'default'} / ${c.targets.resolutionHours ?? 'default'}`),
+        ),
       ),
-    )),
+    ),
   );
 
   const chosen = cards.find((c) => c.unitId === parts[1]) ?? cards[0];
   const f = {
-    unit: h('select', { id: 'vendor-unit', onchange: (e) => (location.hash = `#/admin/vendors/${e.target.value}`) }, cards.map((c) => h('option', { value: c.unitId, selected: c.unitId === chosen.unitId }, c.name))),
+    unit: h(
+      'select',
+      { id: 'vendor-unit', onchange: (e) => (location.hash = `#/admin/vendors/${e.target.value}`) },
+      cards.map((c) => h('option', { value: c.unitId, selected: c.unitId === chosen.unitId }, c.name)),
+    ),
     firstContactHours: num('vendor-first-contact', chosen.targets.firstContactHours, { min: 1, max: 8760, step: 1 }),
     resolutionHours: num('vendor-resolution', chosen.targets.resolutionHours, { min: 1, max: 8760, step: 1 }),
     nps: num('weight-nps', chosen.composite.weights.nps, { min: 0, step: 'any', required: true }),
@@ -40,21 +50,28 @@ export default async function vendors({ parts, back }) {
   const hours = (el) => (el.value.trim() === '' ? null : Number(el.value));
   main.append(
     h('h2', {}, `Contract of ${chosen.name}`),
-    h('form', { class: 'stack', onsubmit: (e) => {
-      e.preventDefault();
-      attempt(out, async () => {
-        await api('PUT', `/api/v1/vendor-contracts/${chosen.unitId}`, {
-          firstContactHours: hours(f.firstContactHours),
-          resolutionHours: hours(f.resolutionHours),
-          compositeWeights: { nps: Number(f.nps.value), contactedWithinTarget: Number(f.contactedWithinTarget.value), resolvedWithinTarget: Number(f.resolvedWithinTarget.value) },
-        });
-        setNotice(`Contract of ${chosen.name} saved.`);
-        await vendors({ parts, back });
-      });
-    } },
+    h(
+      'form',
+      {
+        class: 'stack',
+        onsubmit: (e) => {
+          e.preventDefault();
+          attempt(out, async () => {
+            await api('PUT', `/api/v1/vendor-contracts/${chosen.unitId}`, {
+              firstContactHours: hours(f.firstContactHours),
+              resolutionHours: hours(f.resolutionHours),
+              compositeWeights: { nps: Number(f.nps.value), contactedWithinTarget: Number(f.contactedWithinTarget.value), resolvedWithinTarget: Number(f.resolvedWithinTarget.value) },
+            });
+            setNotice(`Contract of ${chosen.name} saved.`);
+            await vendors({ parts, back });
+          });
+        },
+      },
       field('vendor-unit', 'Vendor', f.unit),
       h('div', { class: 'row' }, field('vendor-first-contact', 'First contact within (hours)', f.firstContactHours), field('vendor-resolution', 'Resolved within (hours)', f.resolutionHours)),
-      h('fieldset', { class: 'choices' },
+      h(
+        'fieldset',
+        { class: 'choices' },
         h('legend', {}, 'Composite weights (non-negative, not all zero)'),
         field('weight-nps', 'NPS', f.nps),
         field('weight-contacted', 'Contacted within target', f.contactedWithinTarget),

@@ -1,0 +1,176 @@
+import { openDb, type Db } from './client';
+import { openDirectory, type Directory } from './directory';
+import { DATA_SCHEMA_VERSION } from './schema-version';
+import { ApiError } from '../lib/errors';
+import type { Config, Env } from '../env';
+
+/*
+ * How a request finds its tenant's data database (docs/architecture.md, "Data plane"). With a
+ * directory (DIRECTORY_URL), the tenant's placement is read from it once and kept per isolate
+ * for PLACEMENT_CACHE_MS; without one (the single-database mode of a small install), every
+ * tenant lives in the one database LIBSQL_URL, called `default`.
+ */
+
+export interface Placement {
+  tenantId: string;
+  databaseId: string;
+  url: string;
+  region: string;
+  /** `moving`: reads are served, writes answered 503 until the move ends. */
+  status: 'active' | 'moving' | 'deleting';
+  schemaVersion: number;
+}
+
+/** What a scheduled job works on: one data database (the cron fans out one message per database). */
+export interface DatabaseRun {
+  env: Env;
+  db: Db;
+  databaseId: string;
+}
+
+export interface DataDatabaseRef {
+  id: string;
+  url: string;
+  region: string;
+  schemaVersion: number;
+}
+
+export const DEFAULT_DATABASE = 'default';
+/** How long an isolate trusts a placement it read, by default (PLACEMENT_CACHE_SECONDS): a move waits this long at each step. */
+export const PLACEMENT_CACHE_MS = 30_000;
+const RETRY_AFTER_SECONDS = 30;
+
+const placements = new Map<string, { placement: Placement | null; until: number }>();
+const apiKeyTenants = new Map<string, { tenantId: string | null; until: number }>();
+let catalogCache: { key: string; databases: DataDatabaseRef[]; until: number } | undefined;
+
+/** Forgets what this isolate knows of a tenant (after a move, a delete or a revocation). */
+export function forgetPlacement(tenantId: string) {
+  placements.delete(tenantId);
+  catalogCache = undefined;
+}
+
+const unavailable = (message: string) => new ApiError('UNAVAILABLE', message, undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+
+export class DataPlane {
+  readonly directory: Directory | null;
+
+  constructor(private readonly config: Config) {
+    this.directory = config.directoryUrl ? openDirectory(config.directoryUrl, config.directoryAuthToken) : null;
+  }
+
+  /** The token of a data database: its region's (Turso group tokens), else the single database's. */
+  private tokenOf(region: string): string | undefined {
+    return this.config.regionTokens[region] ?? this.config.libsqlAuthToken;
+  }
+
+  open(ref: { url: string; region: string }): Db {
+    return openDb(ref.url, this.tokenOf(ref.region));
+  }
+
+  /** Where a tenant's data lives, or null for a tenant the directory does not know. */
+  async placement(tenantId: string): Promise<Placement | null> {
+    if (!this.directory) {
+      return { tenantId, databaseId: DEFAULT_DATABASE, url: this.config.libsqlUrl!, region: this.config.defaultRegion, status: 'active', schemaVersion: DATA_SCHEMA_VERSION };
+    }
+    const hit = placements.get(tenantId);
+    if (hit && hit.until > Date.now()) return hit.placement;
+    const rs = await this.directory.$client.execute({
+      sql: 'select t.status, t.region, d.id as database_id, d.url, d.schema_version from tenants t join data_databases d on d.id = t.database_id where t.id = ?',
+      args: [tenantId],
+    });
+    const row = rs.rows[0];
+    const placement: Placement | null = row
+      ? { tenantId, databaseId: String(row.database_id), url: String(row.url), region: String(row.region), status: row.status as Placement['status'], schemaVersion: Number(row.schema_version) }
+      : null;
+    placements.set(tenantId, { placement, until: Date.now() + this.config.placementCacheMs });
+    return placement;
+  }
+
+  /**
+   * The tenant's database for a request. Answers 503 with Retry-After, for this tenant only, while
+   * its database is behind this code's schema or, for a write, while the tenant is being moved.
+   * Null for a tenant that is unknown or being deleted: its credentials are as good as none.
+   */
+  async forTenant(tenantId: string, opts: { write: boolean }): Promise<Db | null> {
+    const p = await this.placement(tenantId);
+    if (!p || p.status === 'deleting') return null;
+    if (p.schemaVersion < DATA_SCHEMA_VERSION) throw unavailable('this organisation’s database is being upgraded; try again shortly');
+    if (p.status === 'moving' && opts.write) throw unavailable('this organisation’s data is being moved; changes are paused for a few minutes');
+    return this.open(p);
+  }
+
+  /** The database of the single-database mode (no directory): every tenant's. */
+  single(): Db | null {
+    return this.directory ? null : openDb(this.config.libsqlUrl!, this.config.libsqlAuthToken);
+  }
+
+  /**
+   * Where sign-in counters live: counted before the tenant is known, so in the directory (or the
+   * single database). The table has the same shape in both.
+   */
+  counters(): Db {
+    return (this.directory as Db | null) ?? this.single()!;
+  }
+
+  /** The tenants that have an account for this email (directory mode); null: look in the single database. */
+  async tenantsOfEmail(email: string): Promise<string[] | null> {
+    if (!this.directory) return null;
+    const rs = await this.directory.$client.execute({ sql: 'select tenant_id from identities where email = ? order by tenant_id', args: [email] });
+    return rs.rows.map((r) => String(r.tenant_id));
+  }
+
+  /** Records that a tenant has an account for an email (before the account is written: a stray row only costs a lookup). */
+  async registerIdentity(email: string, tenantId: string): Promise<void> {
+    await this.directory?.$client.execute({ sql: 'insert into identities (email, tenant_id) values (?, ?) on conflict do nothing', args: [email, tenantId] });
+  }
+
+  /** The tenant of an API key id (directory mode), kept per isolate; null: unknown; undefined: look in the single database. */
+  async tenantOfApiKey(keyId: string): Promise<string | null | undefined> {
+    if (!this.directory) return undefined;
+    const hit = apiKeyTenants.get(keyId);
+    if (hit && hit.until > Date.now()) return hit.tenantId;
+    const rs = await this.directory.$client.execute({ sql: 'select tenant_id from api_key_ids where key_id = ? and revoked_at is null', args: [keyId] });
+    const tenantId = rs.rows[0] ? String(rs.rows[0].tenant_id) : null;
+    apiKeyTenants.set(keyId, { tenantId, until: Date.now() + this.config.placementCacheMs });
+    return tenantId;
+  }
+
+  async registerApiKey(keyId: string, tenantId: string): Promise<void> {
+    await this.directory?.$client.execute({ sql: 'insert into api_key_ids (key_id, tenant_id) values (?, ?)', args: [keyId, tenantId] });
+  }
+
+  /** A revoked key stops resolving here at once, and everywhere when the data database says so (checked on every call). */
+  async revokeApiKey(keyId: string, now: number): Promise<void> {
+    apiKeyTenants.delete(keyId);
+    await this.directory?.$client.execute({ sql: 'update api_key_ids set revoked_at = ? where key_id = ? and revoked_at is null', args: [now, keyId] });
+  }
+
+  /** Every data database, for the cron fan-out and migrations. */
+  async databases(): Promise<DataDatabaseRef[]> {
+    if (!this.directory) return [{ id: DEFAULT_DATABASE, url: this.config.libsqlUrl!, region: this.config.defaultRegion, schemaVersion: DATA_SCHEMA_VERSION }];
+    const key = this.config.directoryUrl!;
+    if (catalogCache && catalogCache.key === key && catalogCache.until > Date.now()) return catalogCache.databases;
+    const rs = await this.directory.$client.execute('select id, url, region, schema_version from data_databases order by id');
+    const databases = rs.rows.map((r) => ({ id: String(r.id), url: String(r.url), region: String(r.region), schemaVersion: Number(r.schema_version) }));
+    catalogCache = { key, databases, until: Date.now() + this.config.placementCacheMs };
+    return databases;
+  }
+
+  /** One data database by its catalog id (queue messages carry it). */
+  async byId(databaseId: string | undefined): Promise<Db> {
+    const all = await this.databases();
+    const ref = databaseId === undefined && all.length === 1 ? all[0] : all.find((d) => d.id === databaseId);
+    if (!ref) throw new Error(`no data database ${String(databaseId)} in the catalog`);
+    return this.open(ref);
+  }
+}
+
+const planes = new WeakMap<Config, DataPlane>();
+
+/** The data plane of a configuration, one per isolate. */
+export function dataPlane(config: Config): DataPlane {
+  let plane = planes.get(config);
+  if (!plane) planes.set(config, (plane = new DataPlane(config)));
+  return plane;
+}

@@ -1,0 +1,14 @@
+import type { Db } from '../db/client';
+import type { AppContext } from './create-app';
+
+/**
+ * Binds the request to the data database of a tenant named by its credential (session, API key,
+ * survey link, widget key) and returns it; null for a tenant that does not exist (any more). A
+ * database behind this code's schema, or a write while the tenant moves, answers 503 with
+ * Retry-After (src/db/plane.ts).
+ */
+export async function bindTenant(c: AppContext, tenantId: string): Promise<Db | null> {
+  const db = await c.get('plane').forTenant(tenantId, { write: c.req.method !== 'GET' && c.req.method !== 'HEAD' });
+  if (db) c.set('db', db);
+  return db;
+}
