@@ -260,7 +260,7 @@ async function foldWholeHistory(org: Org, answers: number): Promise<FoldRun> {
   withWriter(stack.dbFile, (w) => {
     for (const t of tables) w.prepare(`delete from "${t}" where tenant_id = ?`).run(org.tenantId);
   });
-  log(`folding the whole history (${int(answers)} answers) from an empty watermark through /__scheduled`);
+  log(`folding the whole history (${int(answers)} answers) from an empty watermark through /__bench/cron`);
   const s0 = await stack.stats();
   const { ticks, ms } = await foldBacklog(org, true);
   const stats = diffStats(s0, await stack.stats());
@@ -779,7 +779,7 @@ function writeReport() {
   out('## (b) Rollups');
   out();
   out(
-    "Folded by the Worker's own cron handler (`src/jobs/cron.ts`: due waves, due deliveries, then the fold), called through wrangler's `/__scheduled?cron=*+*+*+*+*` endpoint repeatedly until no answer is left past the watermark. Each tick folds at most 20 × 5,000 answers.",
+    "Folded by the Worker's every-minute jobs (`src/jobs/cron.ts`: due waves, due deliveries, the fold, webhooks, case notifications) as the queue consumer runs one database's `cron.tick`, called through the bench route `/__bench/cron?cron=*+*+*+*+*` (the scheduled handler itself only fans the ticks out) repeatedly until no answer is left past the watermark. Each tick folds at most 20 × 5,000 answers.",
   );
   out();
   out('| whole history from an empty watermark | time | ticks | answers/s | rollup cells | rows written | rows read |');
