@@ -100,7 +100,8 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, wh
 function frozenApp(dataDir: string): string {
   const app = join(dataDir, 'app');
   mkdirSync(app, { recursive: true });
-  for (const entry of ['src', 'web', 'wrangler.toml', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, entry), join(app, entry), { recursive: true });
+  // migrations/meta: the Worker reads its schema version from the journal (src/db/schema-version.ts).
+  for (const entry of ['src', 'web', 'migrations/meta', 'wrangler.toml', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, entry), join(app, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
   return app;
 }
