@@ -3,6 +3,7 @@ import { migrate } from 'drizzle-orm/libsql/migrator';
 import { openDb } from '../src/db/client';
 import { listDatabases, openDirectory, recordSchemaVersion, type DataDatabase } from '../src/db/directory';
 import { DATA_SCHEMA_VERSION } from '../src/db/schema-version';
+import { parseKeys } from '../src/env';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations', import.meta.url));
 export const DIRECTORY_MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations/directory', import.meta.url));
@@ -50,13 +51,7 @@ export async function migrateAll(opts: MigrateAllOptions): Promise<DataDatabase[
 
 /** Production tokens per region: `LIBSQL_TOKENS=eu:TOKEN,us:TOKEN` (Turso group tokens). */
 export function regionTokens(raw: string | undefined): (db: Pick<DataDatabase, 'region'>) => string | undefined {
-  const tokens = new Map(
-    (raw ?? '')
-      .split(',')
-      .map((pair) => pair.trim())
-      .filter(Boolean)
-      .map((pair) => [pair.slice(0, pair.indexOf(':')), pair.slice(pair.indexOf(':') + 1)] as const),
-  );
+  const tokens = new Map(parseKeys(raw ?? '').map((k) => [k.kid, k.secret]));
   return (db) => tokens.get(db.region);
 }
 

@@ -75,7 +75,8 @@ const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
-function parseKeys(raw: string): { kid: string; secret: string }[] {
+/** `name:value` pairs separated by commas (JWT_KEYS, LIBSQL_TOKENS). */
+export function parseKeys(raw: string): { kid: string; secret: string }[] {
   return raw
     .split(',')
     .map((pair) => pair.trim())

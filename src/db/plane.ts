@@ -44,12 +44,6 @@ const placements = new Map<string, { placement: Placement | null; until: number 
 const apiKeyTenants = new Map<string, { tenantId: string | null; until: number }>();
 let catalogCache: { key: string; databases: DataDatabaseRef[]; until: number } | undefined;
 
-/** Forgets what this isolate knows of a tenant (after a move, a delete or a revocation). */
-export function forgetPlacement(tenantId: string) {
-  placements.delete(tenantId);
-  catalogCache = undefined;
-}
-
 const unavailable = (message: string) => new ApiError('UNAVAILABLE', message, undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
 export class DataPlane {

@@ -8,6 +8,8 @@ import type { AppContext } from './create-app';
  * Retry-After (src/db/plane.ts).
  */
 export async function bindTenant(c: AppContext, tenantId: string): Promise<Db | null> {
+  // One database for every tenant: init bound it already (no second client on capture's path).
+  if (!c.get('plane').directory) return c.get('db');
   const db = await c.get('plane').forTenant(tenantId, { write: c.req.method !== 'GET' && c.req.method !== 'HEAD' });
   if (db) c.set('db', db);
   return db;

@@ -54,10 +54,10 @@ export async function moveTenant(directory: Directory, tenantId: string, from: {
 }
 
 /** Deletes a tenant everywhere: hidden first (its credentials stop working), then its rows, then its directory entry. */
-export async function deleteTenant(directory: Directory | null, tenantId: string, data: Db, actor: string): Promise<Manifest['tables']> {
+export async function deleteTenant(directory: Directory, tenantId: string, data: Db, actor: string): Promise<Manifest['tables']> {
   const held = await tenantDigest(data, tenantId);
-  if (directory) await setTenantStatus(directory, tenantId, 'deleting', actor);
+  await setTenantStatus(directory, tenantId, 'deleting', actor);
   await deleteTenantRows(data, tenantId);
-  if (directory) await removeTenant(directory, tenantId, actor, { rows: Object.fromEntries(Object.entries(held).map(([t, d]) => [t, d.rows])) });
+  await removeTenant(directory, tenantId, actor, { rows: Object.fromEntries(Object.entries(held).map(([t, d]) => [t, d.rows])) });
   return held;
 }
