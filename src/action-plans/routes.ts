@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -144,7 +145,7 @@ function inReach(c: AppContext): SQL {
 /** A unit the caller reads plans of, else 404 (not disclosed). */
 async function planUnit(c: AppContext, unitId: string): Promise<Unit> {
   const actor = c.get('actor');
-  const unit = await getUnit(c.get('db'), actor.tenantId, unitId);
+  const unit = await getUnit(c.get('tdb'), unitId);
   if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
   return unit;
 }
@@ -174,7 +175,7 @@ async function assertOwner(c: AppContext, userId: string) {
 
 async function windowScore(c: AppContext, unitId: string, from: string | null, to: string | null) {
   if (!from || !to) return null;
-  const [item] = await scoreReport(c, { unitId, from, to, weight: 'none', confidence: 0.95 });
+  const [item] = await scoreReport(deps(c), { unitId, from, to, weight: 'none', confidence: 0.95 });
   if (!item) return null;
   return { from, to, nps: item.nps, n: item.n, ci: item.ci, suppressed: item.suppressed, ...(item.suppressedReason ? { suppressedReason: item.suppressedReason } : {}) };
 }
@@ -298,11 +299,11 @@ export const actionPlanRoutes = createRouter()
       createdAt: now,
       updatedAt: now,
     };
-    await commit(db, [db.insert(actionPlans).values(plan), ...(await audit(c, { action: 'action_plan.create', targetType: 'action_plan', targetId: plan.id, after: plan }))]);
+    await commit(db, [db.insert(actionPlans).values(plan), ...(await audit(deps(c), { action: 'action_plan.create', targetType: 'action_plan', targetId: plan.id, after: plan }))]);
     return c.json(present(plan, unit.name), 201);
   })
   .openapi(routes.list, async (c) => {
-    requireAnywhere(c, 'plan.read', 'reading action plans');
+    requireAnywhere(deps(c), 'plan.read', 'reading action plans');
     const actor = c.get('actor');
     const q = c.req.valid('query');
     const where: SQL[] = [eq(actionPlans.tenantId, actor.tenantId), inReach(c)];
@@ -352,7 +353,7 @@ export const actionPlanRoutes = createRouter()
         .update(actionPlans)
         .set(changes)
         .where(and(eq(actionPlans.tenantId, actor.tenantId), eq(actionPlans.id, plan.id))),
-      ...(await audit(c, {
+      ...(await audit(deps(c), {
         action: 'action_plan.update',
         targetType: 'action_plan',
         targetId: plan.id,

@@ -1,10 +1,11 @@
+import { TenantDb } from '../db/tenant-db';
 import type { DatabaseRun } from '../db/plane';
 import { and, eq, sql } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
-import { commit, openDb, type Db } from '../db/client';
+import { commit, type Db } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { alertRules, alerts, roleGrants, tenants, units, users } from '../db/schema';
-import { loadConfig, type Config, type Env } from '../env';
+import { loadConfig, type Config } from '../env';
 import { newId } from '../lib/ids';
 import { gather, weighTally } from '../scores/query';
 import { localDay } from '../scores/local-day';
@@ -43,8 +44,9 @@ export interface Verdict {
 export async function checkRule(db: Db, rule: Rule, unit: { id: string; path: string; timezone: string }, now: number): Promise<Verdict> {
   const { window, baseline } = periodsOf(rule, unit.timezone, now);
   const groupBy = rule.touchpointId ? ('touchpoint' as const) : undefined;
-  const scope = { tenantId: rule.tenantId, root: { id: unit.id, path: unit.path }, groupBy, weight: 'none' as const };
-  const [w, b] = await Promise.all([gather(db, { ...scope, ...window }), gather(db, { ...scope, ...baseline })]);
+  const scope = { root: { id: unit.id, path: unit.path }, groupBy, weight: 'none' as const };
+  const t = new TenantDb(db, rule.tenantId);
+  const [w, b] = await Promise.all([gather(t, { ...scope, ...window }), gather(t, { ...scope, ...baseline })]);
   const tally = (g: typeof w): Tally => {
     const cells = g.get(rule.touchpointId ?? '')?.get('');
     return cells ? weighTally(cells, 'none') : emptyTally();
@@ -83,7 +85,7 @@ function managersOf(db: Db, tenantId: string, unitPath: string) {
 }
 
 async function notify(db: Db, config: Config, alert: { id: string; tenantId: string; unitName: string; touchpointId: string | null; evidence: Verdict['evidence'] }, unitPath: string, now: number) {
-  const [recipients, settings] = await Promise.all([managersOf(db, alert.tenantId, unitPath), getSettings(db, alert.tenantId)]);
+  const [recipients, settings] = await Promise.all([managersOf(db, alert.tenantId, unitPath), getSettings(new TenantDb(db, alert.tenantId))]);
   const e = alert.evidence as Record<string, unknown> & { window: Record<string, unknown>; baseline: Record<string, unknown> };
   const subject = `NPS alert: ${alert.unitName} dropped ${fmt(e.dropPoints)} points`;
   const text = [
@@ -130,13 +132,12 @@ export async function evaluateAlerts({ env, db }: DatabaseRun, now: number): Pro
         await commit(db, [
           db.insert(alerts).values(alert),
           webhookEvent(
-            db,
-            rule.tenantId,
+            new TenantDb(db, rule.tenantId),
             'alert.raised',
             { alert: { id, ruleId: rule.id, unitId: rule.unitId, touchpointId: rule.touchpointId, evidence: verdict.evidence, createdAt: new Date(now).toISOString() } },
             now,
           ),
-          ...(await auditStatement(db, { tenantId: rule.tenantId, actor: system, action: 'alert.raise', targetType: 'alert', targetId: id, after: alert })),
+          ...(await auditStatement(new TenantDb(db, rule.tenantId), { actor: system, action: 'alert.raise', targetType: 'alert', targetId: id, after: alert })),
         ]);
       } catch (err) {
         if (isUniqueViolation(err)) return; // another run raised it first
@@ -149,7 +150,7 @@ export async function evaluateAlerts({ env, db }: DatabaseRun, now: number): Pro
           .update(alerts)
           .set({ status: 'recovered', recoveredAt: now, updatedAt: now })
           .where(and(eq(alerts.tenantId, rule.tenantId), eq(alerts.id, openId), eq(alerts.status, 'open'))),
-        ...(await auditStatement(db, { tenantId: rule.tenantId, actor: system, action: 'alert.recover', targetType: 'alert', targetId: openId, details: { evidence: verdict.evidence } })),
+        ...(await auditStatement(new TenantDb(db, rule.tenantId), { actor: system, action: 'alert.recover', targetType: 'alert', targetId: openId, details: { evidence: verdict.evidence } })),
       ]);
     }
   };

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -164,7 +165,7 @@ export const alertRoutes = createRouter()
     const body = c.req.valid('json');
     const actor = c.get('actor');
     const db = c.get('db');
-    const unit = await getUnit(db, actor.tenantId, body.unitId);
+    const unit = await getUnit(c.get('tdb'), body.unitId);
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
     if (!can(actor, 'alert.manage', unit.path)) throw forbidden('alert rules need the admin role on the unit or above it');
     if (body.touchpointId) {
@@ -192,11 +193,11 @@ export const alertRoutes = createRouter()
       createdAt: now,
       updatedAt: now,
     };
-    await commit(db, [db.insert(alertRules).values(rule), ...(await audit(c, { action: 'alert_rule.create', targetType: 'alert_rule', targetId: rule.id, after: presentRule(rule) }))]);
+    await commit(db, [db.insert(alertRules).values(rule), ...(await audit(deps(c), { action: 'alert_rule.create', targetType: 'alert_rule', targetId: rule.id, after: presentRule(rule) }))]);
     return c.json(presentRule(rule), 201);
   })
   .openapi(routes.listRules, async (c) => {
-    requireAnywhere(c, 'alert.read', 'reading alerts');
+    requireAnywhere(deps(c), 'alert.read', 'reading alerts');
     const rows = await c
       .get('db')
       .select({ rule: alertRules })
@@ -207,7 +208,7 @@ export const alertRoutes = createRouter()
     return c.json({ items: rows.map((r) => presentRule(r.rule)) }, 200);
   })
   .openapi(routes.list, async (c) => {
-    requireAnywhere(c, 'alert.read', 'reading alerts');
+    requireAnywhere(deps(c), 'alert.read', 'reading alerts');
     const { status, limit } = c.req.valid('query');
     const rows = await c
       .get('db')
@@ -242,7 +243,7 @@ export const alertRoutes = createRouter()
         .update(alerts)
         .set({ rootCause: after.rootCause, correctiveAction: after.correctiveAction, updatedAt: now })
         .where(and(eq(alerts.tenantId, actor.tenantId), eq(alerts.id, row.alert.id))),
-      ...(await audit(c, {
+      ...(await audit(deps(c), {
         action: 'alert.annotate',
         targetType: 'alert',
         targetId: row.alert.id,

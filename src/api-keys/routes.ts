@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -55,7 +56,7 @@ const present = (k: ApiKeyRow) => ({
   revokedAt: iso(k.revokedAt),
 });
 
-const requireKeyAdmin = (c: AppContext) => requireTenantWide(c, 'apikey.manage', 'managing API keys');
+const requireKeyAdmin = (c: AppContext) => requireTenantWide(deps(c), 'apikey.manage', 'managing API keys');
 
 const tags = ['api-keys'];
 const routes = {
@@ -137,7 +138,7 @@ export const apiKeyRoutes = createRouter()
     };
     const { hash: _hash, ...visible } = key;
     await c.get('plane').registerApiKey(id, actor.tenantId);
-    await commit(db, [db.insert(apiKeys).values(key), ...(await audit(c, { action: 'api_key.create', targetType: 'api_key', targetId: id, after: visible }))]);
+    await commit(db, [db.insert(apiKeys).values(key), ...(await audit(deps(c), { action: 'api_key.create', targetType: 'api_key', targetId: id, after: visible }))]);
     return c.json({ ...present(key), secret }, 201);
   })
   .openapi(routes.revoke, async (c) => {
@@ -160,7 +161,7 @@ export const apiKeyRoutes = createRouter()
           .update(apiKeys)
           .set({ revokedAt: now })
           .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id), sql`${apiKeys.revokedAt} is null`)),
-        ...(await audit(c, { action: 'api_key.revoke', targetType: 'api_key', targetId: id, before: { ...key, hash: undefined }, after: { ...key, hash: undefined, revokedAt: now } })),
+        ...(await audit(deps(c), { action: 'api_key.revoke', targetType: 'api_key', targetId: id, before: { ...key, hash: undefined }, after: { ...key, hash: undefined, revokedAt: now } })),
       ]);
     }
     return c.body(null, 204);

@@ -1,7 +1,7 @@
 import type { BatchItem } from 'drizzle-orm/batch';
-import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { auditLog } from '../db/schema';
-import type { AppContext } from '../lib/create-app';
+import type { Deps } from '../lib/deps';
 import { newId, sha256Hex } from '../lib/ids';
 
 export interface AuditActor {
@@ -10,7 +10,6 @@ export interface AuditActor {
 }
 
 export interface AuditEntry {
-  tenantId: string;
   actor: AuditActor;
   action: string;
   targetType: string;
@@ -40,11 +39,10 @@ export const digest = (record: unknown) => (record == null ? Promise.resolve(nul
  * the change and its record commit together or not at all. Wrapped in an array because a
  * drizzle query is thenable: returned bare from an async function it would run at once.
  */
-export async function auditStatement(db: Db, entry: AuditEntry): Promise<[BatchItem<'sqlite'>]> {
+export async function auditStatement(t: TenantDb, entry: AuditEntry): Promise<[BatchItem<'sqlite'>]> {
   const [beforeDigest, afterDigest] = await Promise.all([digest(entry.before), digest(entry.after)]);
-  const insert = db.insert(auditLog).values({
+  const insert = t.insert(auditLog).values({
     id: newId('aud'),
-    tenantId: entry.tenantId,
     actorType: entry.actor.type,
     actorId: entry.actor.id,
     action: entry.action,
@@ -60,12 +58,6 @@ export async function auditStatement(db: Db, entry: AuditEntry): Promise<[BatchI
 }
 
 /** The audit row for a change made by the request's actor. */
-export function audit(c: AppContext, entry: Omit<AuditEntry, 'tenantId' | 'actor' | 'requestId'>) {
-  const actor = c.get('actor');
-  return auditStatement(c.get('db'), {
-    ...entry,
-    tenantId: actor.tenantId,
-    actor: { type: actor.type, id: actor.id },
-    requestId: c.get('requestId'),
-  });
+export function audit({ t, actor, requestId }: Deps, entry: Omit<AuditEntry, 'tenantId' | 'actor' | 'requestId'>) {
+  return auditStatement(t, { ...entry, actor: { type: actor.type, id: actor.id }, requestId });
 }

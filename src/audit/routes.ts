@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { requireTenantWide } from '../auth/tenant-wide';
@@ -41,7 +42,7 @@ const list = createRoute({
 });
 
 export const auditRoutes = createRouter().openapi(list, async (c) => {
-  await requireTenantWide(c, 'audit.read', 'reading the audit log');
+  await requireTenantWide(deps(c), 'audit.read', 'reading the audit log');
   const q = c.req.valid('query');
   const tenantId = c.get('actor').tenantId;
   const filters: (SQL | undefined)[] = [eq(auditLog.tenantId, tenantId)];

@@ -3,7 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { apiKeys, roleGrants, sessions, units, users } from '../db/schema';
 import { ApiError } from '../lib/errors';
-import { bindTenant } from '../lib/tenant-db';
+import { bindTenant } from '../lib/bind-tenant';
 import type { AppContext, AppEnv } from '../lib/create-app';
 import { sha256Hex } from '../lib/ids';
 import { mediaTypeOf } from '../lib/middleware';

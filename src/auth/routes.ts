@@ -1,3 +1,4 @@
+import { TenantDb } from '../db/tenant-db';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
@@ -117,8 +118,7 @@ async function matchingAccounts(c: AppContext, email: string, password: string, 
     for (const { row, ok } of checked) {
       failures.push({
         db: row.db,
-        statements: await auditStatement(row.db, {
-          tenantId: row.tenant.id,
+        statements: await auditStatement(new TenantDb(row.db, row.tenant.id), {
           actor: { type: 'user', id: row.user.id },
           action: 'auth.login_failed',
           targetType: 'user',
@@ -167,8 +167,7 @@ export const authRoutes = createRouter()
       db.insert(sessions).values({ id: sessionId, tenantId: row.tenant.id, userId: row.user.id, expiresAt, createdAt: now }),
       // Without a directory the counters share the tenant's database and this one batch.
       ...(c.get('plane').directory ? [] : forgiveLoginAttempt(db, email, ip)),
-      ...(await auditStatement(db, {
-        tenantId: row.tenant.id,
+      ...(await auditStatement(new TenantDb(db, row.tenant.id), {
         actor: { type: 'user', id: row.user.id },
         action: 'auth.login',
         targetType: 'session',
@@ -204,8 +203,7 @@ export const authRoutes = createRouter()
           .update(sessions)
           .set({ revokedAt: Date.now() })
           .where(and(eq(sessions.tenantId, actor.tenantId), eq(sessions.id, actor.sessionId))),
-        ...(await auditStatement(db, {
-          tenantId: actor.tenantId,
+        ...(await auditStatement(c.get('tdb'), {
           actor: { type: actor.type, id: actor.id },
           action: 'auth.logout',
           targetType: 'session',

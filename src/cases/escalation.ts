@@ -1,10 +1,11 @@
+import { TenantDb } from '../db/tenant-db';
 import type { DatabaseRun } from '../db/plane';
 import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
-import { commit, openDb, type Db } from '../db/client';
+import { commit, type Db } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { caseEvents, cases, contacts, jobSteps, responses, tenants, units } from '../db/schema';
-import { loadConfig, type Config, type Env } from '../env';
+import { loadConfig, type Config } from '../env';
 import { newId } from '../lib/ids';
 import { SettingsSchema } from '../settings/settings';
 import { webhookEvent } from '../webhooks/emit';
@@ -119,8 +120,7 @@ async function escalate(db: Db, config: Config, late: Late, breach: Breach, now:
         details: { breach, dueAt, level, fromUserId: c.ownerUserId, toUserId: ownerUserId },
         createdAt: now,
       }),
-      ...(await auditStatement(db, {
-        tenantId: c.tenantId,
+      ...(await auditStatement(new TenantDb(db, c.tenantId), {
         actor: { type: 'system', id: null },
         action: 'case.escalate',
         targetType: 'case',
@@ -130,8 +130,7 @@ async function escalate(db: Db, config: Config, late: Late, breach: Breach, now:
         details: { breach, level, toUserId: ownerUserId },
       })),
       webhookEvent(
-        db,
-        c.tenantId,
+        new TenantDb(db, c.tenantId),
         'case.escalated',
         { id: c.id, breach, level, ownerUserId, previousOwnerUserId: c.ownerUserId, unitId: c.unitId, dueAt: dueAt === null ? null : new Date(dueAt).toISOString() },
         now,

@@ -1,8 +1,9 @@
+import { TenantDb } from '../db/tenant-db';
 import { dataPlane } from '../db/plane';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
-import { commit, openDb, type Db } from '../db/client';
+import { commit, type Db } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { caseEvents, cases, contacts, responses, tenants, touchpoints, units } from '../db/schema';
 import type { Config } from '../env';
@@ -41,7 +42,7 @@ const load = (db: Db, tenantId: string, responseId: string) =>
       rules: touchpoints.rules,
       settings: tenants.settings,
       // Whether any webhook wants `response.created`: most tenants' answers then need no write at all.
-      hooked: webhookWants(sql`${responses.tenantId}`, 'response.created'),
+      hooked: webhookWants(new TenantDb(db, tenantId), 'response.created'),
     })
     .from(responses)
     .innerJoin(tenants, eq(tenants.id, responses.tenantId))
@@ -79,8 +80,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const openedAt = r.answeredAt ?? r.createdAt;
   // Keyed by the response: emitted again on a redelivery, it adds nothing.
   const createdEvent = webhookEvent(
-    db,
-    tenantId,
+    new TenantDb(db, tenantId),
     'response.created',
     {
       id: r.id,
@@ -137,8 +137,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
       details: { ownerUserId: owner?.id ?? null, routing: reason, targets },
       createdAt: now,
     }),
-    ...(await auditStatement(db, {
-      tenantId,
+    ...(await auditStatement(new TenantDb(db, tenantId), {
       actor: { type: 'system', id: null },
       action: 'case.open',
       targetType: 'case',
@@ -148,8 +147,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
     })),
     createdEvent,
     webhookEvent(
-      db,
-      tenantId,
+      new TenantDb(db, tenantId),
       'case.opened',
       {
         id: caseId,

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { DatabaseRun } from '../db/plane';
 import { cases, contacts, responses, tenants, units, users } from '../db/schema';
-import { loadConfig, type Config, type Env } from '../env';
+import { loadConfig, type Config } from '../env';
 import { SettingsSchema } from '../settings/settings';
 import { openedKey, openedMessage } from './follow-up';
 import { notifyOwner } from './notify';

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -376,7 +377,7 @@ export const caseRoutes = createRouter()
     if (q.overdue === 'true') conditions.push(overdue);
     if (q.overdue === 'false') conditions.push(sql`not (${overdue})`);
     if (q.vendorId) {
-      const vendor = await getUnit(db, actor.tenantId, q.vendorId);
+      const vendor = await getUnit(c.get('tdb'), q.vendorId);
       if (!vendor || !can(actor, 'unit.read', vendor.path)) throw notFound('vendor unit');
       if (vendor.kind !== 'vendor') throw new ApiError('VALIDATION_FAILED', 'vendorId names a unit that is not a vendor', [{ path: 'query.vendorId', message: 'not a vendor unit' }]);
       conditions.push(inSubtree(vendor.path));
@@ -404,7 +405,7 @@ export const caseRoutes = createRouter()
     const actor = c.get('actor');
     const db = c.get('db');
     const q = c.req.valid('query');
-    const unit = await reportUnit(c, q.unitId);
+    const unit = await reportUnit(deps(c), q.unitId);
     if (!can(actor, 'case.read', unit.path)) throw forbidden('your role does not allow reading cases here');
     const now = Date.now();
     const to = q.to ?? new Date(now).toISOString().slice(0, 10);
@@ -518,7 +519,7 @@ export const caseRoutes = createRouter()
           details: { ...(body.rootCause !== undefined ? { rootCause: body.rootCause } : {}), ...(body.tags !== undefined ? { tags: set.tags } : {}) },
           createdAt: now,
         }),
-        ...(await audit(c, {
+        ...(await audit(deps(c), {
           action: 'case.update',
           targetType: 'case',
           targetId: k.id,
@@ -529,8 +530,7 @@ export const caseRoutes = createRouter()
         ...(to === 'resolved'
           ? [
               webhookEvent(
-                db,
-                actor.tenantId,
+                c.get('tdb'),
                 'case.resolved',
                 { id: k.id, responseId: k.responseId, unitId: k.unitId, ownerUserId: k.ownerUserId, resolvedAt: iso(now), rootCause: after.rootCause, tags: after.tags, reason: body.reason },
                 now,
@@ -581,7 +581,7 @@ export const caseRoutes = createRouter()
     return c.json({ caseId: row.c.id, theme, locale: template.locale, subject: renderTemplate(template.subject, values), body: renderTemplate(template.body, values) }, 200);
   })
   .openapi(routes.createTemplate, async (c) => {
-    await requireTenantWide(c, 'case.configure', 'reply templates');
+    await requireTenantWide(deps(c), 'case.configure', 'reply templates');
     const actor = c.get('actor');
     const db = c.get('db');
     const body = c.req.valid('json');
@@ -598,12 +598,12 @@ export const caseRoutes = createRouter()
             .set({ subject: body.subject, body: body.body, updatedAt: now })
             .where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.id, existing.id)))
         : db.insert(replyTemplates).values(record),
-      ...(await audit(c, { action: existing ? 'reply_template.update' : 'reply_template.create', targetType: 'reply_template', targetId: record.id, before: existing, after: record })),
+      ...(await audit(deps(c), { action: existing ? 'reply_template.update' : 'reply_template.create', targetType: 'reply_template', targetId: record.id, before: existing, after: record })),
     ]);
     return existing ? c.json(presentTemplate(record), 200) : c.json(presentTemplate(record), 201);
   })
   .openapi(routes.listTemplates, async (c) => {
-    requireAnywhere(c, 'template.read', 'reading reply templates');
+    requireAnywhere(deps(c), 'template.read', 'reading reply templates');
     const actor = c.get('actor');
     const theme = c.req.valid('query').theme;
     const rows = await c
@@ -618,7 +618,7 @@ export const caseRoutes = createRouter()
     const actor = c.get('actor');
     const db = c.get('db');
     const body = c.req.valid('json');
-    const unit = await getUnit(db, actor.tenantId, c.req.valid('param').unitId);
+    const unit = await getUnit(c.get('tdb'), c.req.valid('param').unitId);
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
     if (!can(actor, 'case.configure', unit.path)) throw forbidden('only an admin over this vendor may set its contract');
     if (unit.kind !== 'vendor') throw new ApiError('UNPROCESSABLE', 'contracts are for vendor units only');
@@ -653,7 +653,7 @@ export const caseRoutes = createRouter()
             .set({ ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, compositeWeights: record.compositeWeights, updatedAt: now })
             .where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.id, existing.id)))
         : db.insert(vendorContracts).values(record),
-      ...(await audit(c, { action: 'vendor_contract.update', targetType: 'unit', targetId: unit.id, before: existing, after: record, details: { changed: Object.keys(body) } })),
+      ...(await audit(deps(c), { action: 'vendor_contract.update', targetType: 'unit', targetId: unit.id, before: existing, after: record, details: { changed: Object.keys(body) } })),
     ]);
     return c.json(
       {

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -66,15 +67,15 @@ const routes = {
 
 export const caseSettingsRoutes = createRouter()
   .openapi(routes.get, async (c) => {
-    await requireTenantWide(c, 'case.configure', 'case settings');
-    return c.json(present(await getSettings(c.get('db'), c.get('actor').tenantId)), 200);
+    await requireTenantWide(deps(c), 'case.configure', 'case settings');
+    return c.json(present(await getSettings(c.get('tdb'))), 200);
   })
   .openapi(routes.put, async (c) => {
-    await requireTenantWide(c, 'case.configure', 'case settings');
+    await requireTenantWide(deps(c), 'case.configure', 'case settings');
     const db = c.get('db');
     const tenantId = c.get('actor').tenantId;
     const body = c.req.valid('json');
-    const before = await getSettings(db, tenantId);
+    const before = await getSettings(c.get('tdb'));
     // Owners named by rules and phones must be users of this tenant (another tenant's id is as unknown as a made-up one).
     const named = [...new Set([...(body.routingRules ?? []).map((r) => r.ownerUserId), ...Object.keys(body.casePhones ?? {})])];
     if (named.length) {
@@ -95,7 +96,7 @@ export const caseSettingsRoutes = createRouter()
     const after = { ...before, ...changes } as Settings;
     await commit(db, [
       db.update(tenants).set({ settings: expr, updatedAt: Date.now() }).where(eq(tenants.id, tenantId)),
-      ...(await audit(c, { action: 'case_settings.update', targetType: 'tenant', targetId: tenantId, before: present(before), after: present(after), details: { changed: Object.keys(body) } })),
+      ...(await audit(deps(c), { action: 'case_settings.update', targetType: 'tenant', targetId: tenantId, before: present(before), after: present(after), details: { changed: Object.keys(body) } })),
     ]);
-    return c.json(present(await getSettings(db, tenantId)), 200);
+    return c.json(present(await getSettings(c.get('tdb'))), 200);
   });

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { contacts } from '../db/schema';
 import { newId } from '../lib/ids';
 import { WEIGHT_MAX, WEIGHT_MIN } from '../scoring/nps';
@@ -175,11 +176,6 @@ export function upsertStatement(db: Db, tenantId: string, externalId: string, in
     .onConflictDoUpdate({ target: [contacts.tenantId, contacts.externalId], set });
 }
 
-export function findContact(db: Db, tenantId: string, externalId: string) {
-  return db
-    .select()
-    .from(contacts)
-    .where(and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, externalId)))
-    .limit(1)
-    .get();
+export function findContact(t: TenantDb, externalId: string) {
+  return t.select().from(contacts).where(eq(contacts.externalId, externalId)).limit(1).get();
 }

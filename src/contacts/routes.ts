@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
@@ -21,7 +22,7 @@ const ImportResult = z
   })
   .openapi('ContactImportResult');
 
-const requireContactAdmin = (c: AppContext) => requireTenantWide(c, 'contact.manage', 'managing contacts');
+const requireContactAdmin = (c: AppContext) => requireTenantWide(deps(c), 'contact.manage', 'managing contacts');
 
 const tags = ['contacts'];
 const routes = {
@@ -75,18 +76,25 @@ export const contactRoutes = createRouter()
     const tenantId = c.get('actor').tenantId;
     const { externalId } = c.req.valid('param');
     const input = c.req.valid('json');
-    const before = await findContact(db, tenantId, externalId);
+    const before = await findContact(c.get('tdb'), externalId);
     const now = Date.now();
     const after = applyInput(tenantId, externalId, before, input, now);
     await commit(db, [
       upsertStatement(db, tenantId, externalId, input, now, after.id),
-      ...(await audit(c, { action: before ? 'contact.update' : 'contact.create', targetType: 'contact', targetId: after.id, before, after, details: { externalId, changed: Object.keys(input) } })),
+      ...(await audit(deps(c), {
+        action: before ? 'contact.update' : 'contact.create',
+        targetType: 'contact',
+        targetId: after.id,
+        before,
+        after,
+        details: { externalId, changed: Object.keys(input) },
+      })),
     ]);
     return before ? c.json(presentContact(after), 200) : c.json(presentContact(after), 201);
   })
   .openapi(routes.get, async (c) => {
     await requireContactAdmin(c);
-    const contact = await findContact(c.get('db'), c.get('actor').tenantId, c.req.valid('param').externalId);
+    const contact = await findContact(c.get('tdb'), c.req.valid('param').externalId);
     if (!contact) throw notFound('contact');
     return c.json(presentContact(contact), 200);
   })
@@ -104,7 +112,7 @@ export const contactRoutes = createRouter()
       try {
         await commit(db, [
           ...chunk.map((r) => upsertStatement(db, tenantId, r.externalId, r.input, now)),
-          ...(await audit(c, {
+          ...(await audit(deps(c), {
             action: 'contact.import',
             targetType: 'contact_import',
             targetId: c.get('requestId'),

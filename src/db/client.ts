@@ -16,6 +16,6 @@ export function openDb(url: string, authToken?: string): Db {
 }
 
 /** Runs the statements as one atomic batch in one round trip (a Turso request crosses the network). */
-export function commit(db: Db, statements: BatchItem<'sqlite'>[]) {
+export function commit(db: Pick<Db, 'batch'>, statements: BatchItem<'sqlite'>[]) {
   return db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
 }

@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Client } from '@libsql/client/web';
 import { drizzle } from 'drizzle-orm/libsql/web';
+import { sql } from 'drizzle-orm';
 import type { Db } from './client';
+import { TenantDb } from './tenant-db';
 
 /*
  * Statements whose SQL is built once per isolate. Drizzle builds a statement's SQL text on every
@@ -39,5 +41,19 @@ export function statement<P extends Executable>(prepare: (db: Db) => P): (db: Db
   return (db, values) => {
     prepared ??= prepare((shared ??= drizzle(forwarding)));
     return requestClient.run(db.$client, () => prepared!.execute(values)) as ReturnType<P['execute']>;
+  };
+}
+
+/**
+ * A statement of tenant data prepared once per isolate through a TenantDb whose tenant is the
+ * placeholder `tenant`, bound to the calling handle's tenant on every run:
+ * `const q = tenantStatement((t) => t.select()…where(eq(x.id, sql.placeholder('id'))).prepare());`
+ * then `await q(t, { id })`.
+ */
+export function tenantStatement<P extends Executable>(prepare: (t: TenantDb) => P): (t: TenantDb, values: Record<string, unknown>) => ReturnType<P['execute']> {
+  let prepared: P | undefined;
+  return (t, values) => {
+    prepared ??= prepare(new TenantDb((shared ??= drizzle(forwarding)), sql.placeholder('tenant')));
+    return requestClient.run(t.client, () => prepared!.execute({ ...values, tenant: t.tenantId })) as ReturnType<P['execute']>;
   };
 }

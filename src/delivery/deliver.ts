@@ -1,7 +1,7 @@
 import { dataPlane } from '../db/plane';
 import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { commit, openDb, type Db } from '../db/client';
+import { commit, type Db } from '../db/client';
 import { contacts, deliveryAttempts, devOutbox, invitations, surveys, surveyVersions, tenants, touchpoints } from '../db/schema';
 import { loadConfig, type Config, type Env } from '../env';
 import type { JobMessage } from '../jobs/queue';

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
@@ -48,7 +49,7 @@ const route = createRoute({
 export const outboxRoutes = createRouter().openapi(route, async (c) => {
   const { to, limit } = c.req.valid('query');
   // Survey links and verbatims are in these messages: the tenant's admin only, the tenant's own only.
-  await requireTenantWide(c, 'settings.manage', 'the dev outbox');
+  await requireTenantWide(deps(c), 'settings.manage', 'the dev outbox');
   const rows = await c
     .get('db')
     .select()

@@ -1,8 +1,6 @@
 import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
-import { openDb } from '../db/client';
 import { invitations, tenants } from '../db/schema';
-import { loadConfig, type Env } from '../env';
 import { deliveryMessage, LEASE_MS, recordedTries, type DeliveryMessage } from './deliver';
 
 /** Invitations (and, separately, reminders and recoveries) handled per run; the rest wait a minute. */

@@ -1,10 +1,11 @@
+import { TenantDb } from '../db/tenant-db';
 import type { DatabaseRun } from '../db/plane';
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { sendStaffEmail } from '../alerts/email';
 import { addDays } from '../alerts/evaluate';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
 import { cases, digests, responses, roleGrants, tenants, units, users } from '../db/schema';
-import { loadConfig, type Env } from '../env';
+import { loadConfig } from '../env';
 import { newId } from '../lib/ids';
 import { gather, weighTally } from '../scores/query';
 import { localDay } from '../scores/local-day';
@@ -43,13 +44,14 @@ const f1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
 async function unitSection(db: Db, tenantId: string, unit: Unit, monday: string, settings: Settings, now: number): Promise<string[]> {
   const last = { from: addDays(monday, -7), to: addDays(monday, -1) };
   const before = { from: addDays(monday, -14), to: addDays(monday, -8) };
-  const scope = { tenantId, root: { id: unit.id, path: unit.path }, weight: 'none' as const };
+  const scope = { root: { id: unit.id, path: unit.path }, weight: 'none' as const };
+  const tdb = new TenantDb(db, tenantId);
   // Created up to 14 h either side of the local week: the local day is checked exactly below.
   const start = Date.parse(`${last.from}T00:00:00Z`) - 14 * HOUR_MS;
   const end = Date.parse(`${last.to}T23:59:59.999Z`) + 14 * HOUR_MS;
   const [cur, prev, comments, [caseCounts]] = await Promise.all([
-    gather(db, { ...scope, ...last }),
-    gather(db, { ...scope, ...before }),
+    gather(tdb, { ...scope, ...last }),
+    gather(tdb, { ...scope, ...before }),
     db
       .select({ comment: responses.comment, locale: responses.locale, createdAt: responses.createdAt, timezone: units.timezone })
       .from(responses)
@@ -170,7 +172,7 @@ export async function sendDigests({ env, db }: DatabaseRun, now: number): Promis
   const failures: unknown[] = [];
   for (const m of todo) {
     try {
-      if (!settingsOf.has(m.tenantId)) settingsOf.set(m.tenantId, getSettings(db, m.tenantId));
+      if (!settingsOf.has(m.tenantId)) settingsOf.set(m.tenantId, getSettings(new TenantDb(db, m.tenantId)));
       const settings = await settingsOf.get(m.tenantId)!;
       const body = await composeDigest(db, m.tenantId, m.name, m.units, m.week, settings, now);
       const [claimed] = await db

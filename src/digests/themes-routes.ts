@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import { authenticate } from '../auth/authenticate';
@@ -54,7 +55,7 @@ export const themeRoutes = createRouter().openapi(themes, async (c) => {
   const q = c.req.valid('query');
   const actor = c.get('actor');
   const db = c.get('db');
-  const unit = await reportUnit(c, q.unitId);
+  const unit = await reportUnit(deps(c), q.unitId);
   if (!can(actor, 'score.read', unit.path) || !can(actor, 'verbatim.read', unit.path)) throw forbidden('themes come from comments: your role does not read them');
   const to = q.to ?? new Date().toISOString().slice(0, 10);
   const from = q.from ?? new Date(Date.parse(to) - 89 * DAY_MS).toISOString().slice(0, 10);
@@ -66,7 +67,7 @@ export const themeRoutes = createRouter().openapi(themes, async (c) => {
       and(
         eq(responses.tenantId, actor.tenantId),
         underAny([unit.path]),
-        await createdOnLocalDays(db, actor.tenantId, [unit.path], from, to),
+        await createdOnLocalDays(c.get('tdb'), [unit.path], from, to),
         eq(responses.counted, true),
         isNotNull(responses.score),
         sql`${responses.comment} is not null and trim(${responses.comment}) <> ''`,

@@ -1,5 +1,5 @@
 import { and, count, eq, gte, inArray, lte, max, ne, type SQLWrapper } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { events, invitations, type Channel } from '../db/schema';
 import { hex } from '../lib/ids';
 import type { Settings } from '../settings/settings';
@@ -165,29 +165,21 @@ const MAX_NEGATIVE_DAYS = 365;
  * and `to` bound the occasions decided (negative interactions are loaded from the longest
  * suppression window before `from`).
  */
-export function historyQueries(db: Db, tenantId: string, contactIds: string[] | SQLWrapper, touchpointIds: string[] | SQLWrapper, span: { from: number; to: number }, now: number) {
+export function historyQueries(t: TenantDb, contactIds: string[] | SQLWrapper, touchpointIds: string[] | SQLWrapper, span: { from: number; to: number }, now: number) {
   return [
-    db
+    t
       .select({ contactId: invitations.contactId, at: max(invitations.createdAt) })
       .from(invitations)
-      .where(and(eq(invitations.tenantId, tenantId), inArray(invitations.contactId, contactIds), ne(invitations.status, 'cancelled')))
+      .where(and(inArray(invitations.contactId, contactIds), ne(invitations.status, 'cancelled')))
       .groupBy(invitations.contactId),
-    db
+    t
       .select({ contactId: events.contactId, at: events.occurredAt })
       .from(events)
-      .where(
-        and(
-          eq(events.tenantId, tenantId),
-          inArray(events.contactId, contactIds),
-          eq(events.type, NEGATIVE_EVENT_TYPE),
-          gte(events.occurredAt, span.from - MAX_NEGATIVE_DAYS * DAY_MS),
-          lte(events.occurredAt, span.to),
-        ),
-      ),
-    db
+      .where(and(inArray(events.contactId, contactIds), eq(events.type, NEGATIVE_EVENT_TYPE), gte(events.occurredAt, span.from - MAX_NEGATIVE_DAYS * DAY_MS), lte(events.occurredAt, span.to))),
+    t
       .select({ touchpointId: invitations.touchpointId, n: count() })
       .from(invitations)
-      .where(and(eq(invitations.tenantId, tenantId), inArray(invitations.touchpointId, touchpointIds), gte(invitations.createdAt, utcDayStart(now)), ne(invitations.status, 'cancelled')))
+      .where(and(inArray(invitations.touchpointId, touchpointIds), gte(invitations.createdAt, utcDayStart(now)), ne(invitations.status, 'cancelled')))
       .groupBy(invitations.touchpointId),
   ] as const;
 }

@@ -1,3 +1,4 @@
+import { TenantDb } from '../db/tenant-db';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
@@ -64,7 +65,7 @@ function load(db: Db, tenantId: string, batch: EventInput[], now: number) {
       .from(units)
       .where(and(eq(units.tenantId, tenantId), inArray(units.id, unitIds))),
     db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId)),
-    ...historyQueries(db, tenantId, contactScope, touchpointScope, { from: Math.min(...times), to: Math.max(...times) }, now),
+    ...historyQueries(new TenantDb(db, tenantId), contactScope, touchpointScope, { from: Math.min(...times), to: Math.max(...times) }, now),
   ]);
 }
 
@@ -178,8 +179,7 @@ async function ingestOnce(db: Db, actor: Actor, requestId: string, batch: EventI
     const statements: BatchItem<'sqlite'>[] = [
       ...chunked(invitationRows).map((rows) => db.insert(invitations).values(rows)),
       ...chunked(eventRows).map((rows) => db.insert(events).values(rows)),
-      ...(await auditStatement(db, {
-        tenantId,
+      ...(await auditStatement(new TenantDb(db, tenantId), {
         actor: { type: actor.type, id: actor.id },
         action: 'events.ingest',
         targetType: 'event_batch',

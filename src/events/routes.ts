@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { requireAnywhere } from '../auth/tenant-wide';
@@ -61,7 +62,7 @@ const ingest = createRoute({
 });
 
 export const eventRoutes = createRouter().openapi(ingest, async (c) => {
-  requireAnywhere(c, 'event.ingest', 'sending events');
+  requireAnywhere(deps(c), 'event.ingest', 'sending events');
   const results = await ingestEvents(c.get('db'), c.get('actor'), c.get('requestId'), c.req.valid('json').events);
   return c.json({ results }, results.some((r) => 'decision' in r) ? 200 : 422);
 });

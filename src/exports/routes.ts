@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { authenticate } from '../auth/authenticate';
@@ -110,14 +111,14 @@ export function scoresCsvBody(items: Awaited<ReturnType<typeof scoreReport>>): s
 
 export const exportRoutes = createRouter()
   .openapi(scoresCsv, async (c) => {
-    const body = scoresCsvBody(await scoreReport(c, c.req.valid('query')));
+    const body = scoresCsvBody(await scoreReport(deps(c), c.req.valid('query')));
     return new Response(body, { headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="scores.csv"', 'x-request-id': c.get('requestId') } }) as never;
   })
   .openapi(responsesCsv, async (c) => {
     const q = c.req.valid('query');
     const actor = c.get('actor');
     const db = c.get('db');
-    const unit = await reportUnit(c, q.unitId);
+    const unit = await reportUnit(deps(c), q.unitId);
     if (!can(actor, 'response.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read individual responses');
     const verbatims = seesRespondent(actor, unit.path);
     const header = csvLine(verbatims ? [...COLUMNS, 'comment'] : COLUMNS);

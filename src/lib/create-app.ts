@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Actor } from '../auth/policy';
 import type { Db } from '../db/client';
 import type { DataPlane } from '../db/plane';
+import type { TenantDb } from '../db/tenant-db';
 import type { Config, Env } from '../env';
 import { ApiError, errorBody, type ErrorCode, type ErrorDetail } from './errors';
 
@@ -14,8 +15,13 @@ export interface AppEnv {
     config: Config;
     /** Finds each tenant's data database (src/db/plane.ts). */
     plane: DataPlane;
-    /** The tenant's data database: set once the tenant is known (credential, survey link, widget key). */
+    /**
+     * The data database itself, unscoped: for the directory's work and named cross-tenant
+     * sweeps only (test/node/data-layer.test.ts keeps everything else off it).
+     */
     db: Db;
+    /** The tenant-scoped handle (src/db/tenant-db.ts): set once the tenant is known (credential, survey link, widget key). */
+    tdb: TenantDb;
     /** Set by `authenticate`; routes that need a caller mount it. */
     actor: Actor;
   };

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -62,7 +63,7 @@ const present = (u: Unit) => ({
 /** A unit the caller may see, else 404: units outside one's reach are not disclosed. */
 async function visibleUnit(c: AppContext, id: string): Promise<Unit> {
   const actor = c.get('actor');
-  const unit = await getUnit(c.get('db'), actor.tenantId, id);
+  const unit = await getUnit(c.get('tdb'), id);
   if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
   return unit;
 }
@@ -131,7 +132,7 @@ export const unitRoutes = createRouter()
     const actor = c.get('actor');
     const { rootId } = c.req.valid('query');
     const prefixes = rootId ? [(await visibleUnit(c, rootId)).path] : reach(actor, 'unit.read');
-    const rows = await listSubtrees(c.get('db'), actor.tenantId, prefixes);
+    const rows = await listSubtrees(c.get('tdb'), prefixes);
     return c.json({ items: rows.map(present) }, 200);
   })
   .openapi(routes.create, async (c) => {
@@ -154,7 +155,7 @@ export const unitRoutes = createRouter()
       updatedAt: now,
     };
     try {
-      await commit(db, [db.insert(units).values(unit), ...(await audit(c, { action: 'unit.create', targetType: 'unit', targetId: id, after: unit }))]);
+      await commit(db, [db.insert(units).values(unit), ...(await audit(deps(c), { action: 'unit.create', targetType: 'unit', targetId: id, after: unit }))]);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`a unit named "${body.name}" already exists under this parent`);
       throw err;
@@ -195,7 +196,7 @@ export const unitRoutes = createRouter()
         .update(units)
         .set({ name: after.name, kind: after.kind, timezone: after.timezone, parentId, updatedAt: now })
         .where(and(eq(units.tenantId, actor.tenantId), eq(units.id, unit.id))),
-      ...(await audit(c, {
+      ...(await audit(deps(c), {
         action: path === unit.path ? 'unit.update' : 'unit.move',
         targetType: 'unit',
         targetId: unit.id,
@@ -205,7 +206,7 @@ export const unitRoutes = createRouter()
       })),
     ];
     // The subtree's folded answers follow it to its new ancestors' branch totals (src/scores/fold.ts).
-    if (path !== unit.path) statements.push(...moveBranches(db, actor.tenantId, unit, path, now), rewriteSubtreePaths(db, actor.tenantId, unit.path, path, now));
+    if (path !== unit.path) statements.push(...moveBranches(c.get('tdb'), unit, path, now), rewriteSubtreePaths(c.get('tdb'), unit.path, path, now));
     try {
       await commit(db, statements);
     } catch (err) {
@@ -221,7 +222,7 @@ export const unitRoutes = createRouter()
     assertCanWrite(c, unit);
     if (unit.parentId === null) throw new ApiError('UNPROCESSABLE', 'the root unit cannot be deleted');
     const [[children], [grants], [keys]] = await db.batch([
-      countChildren(db, actor.tenantId, unit.id),
+      countChildren(c.get('tdb'), unit.id),
       db
         .select({ n: sql<number>`count(*)` })
         .from(roleGrants)
@@ -238,7 +239,7 @@ export const unitRoutes = createRouter()
     try {
       await commit(db, [
         db.delete(units).where(and(eq(units.tenantId, actor.tenantId), eq(units.id, unit.id))),
-        ...(await audit(c, { action: 'unit.delete', targetType: 'unit', targetId: unit.id, before: unit })),
+        ...(await audit(deps(c), { action: 'unit.delete', targetType: 'unit', targetId: unit.id, before: unit })),
       ]);
     } catch (err) {
       // Answers, invitations, cases, plans or reports still name the unit: its history stays.

@@ -1,7 +1,7 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { can, reach } from '../auth/policy';
 import { units } from '../db/schema';
-import type { AppContext } from '../lib/create-app';
+import type { Deps } from '../lib/deps';
 import { ApiError, notFound } from '../lib/errors';
 import { getRoot, getUnit, type Unit } from './units';
 
@@ -10,22 +10,17 @@ import { getRoot, getUnit, type Unit } from './units';
  * one, the root for callers who see it all, else the caller's single subtree (a site manager's
  * site, a vendor's vendor unit). Callers with several subtrees must name one.
  */
-export async function reportUnit(c: AppContext, unitId: string | undefined): Promise<Unit> {
-  const actor = c.get('actor');
-  const db = c.get('db');
+export async function reportUnit({ t, actor }: Pick<Deps, 't' | 'actor'>, unitId: string | undefined): Promise<Unit> {
   if (unitId) {
-    const unit = await getUnit(db, actor.tenantId, unitId);
+    const unit = await getUnit(t, unitId);
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
     return unit;
   }
-  const root = await getRoot(db, actor.tenantId);
+  const root = await getRoot(t);
   if (root && can(actor, 'unit.read', root.path)) return root;
   const paths = reach(actor, 'unit.read');
   if (paths.length !== 1) throw new ApiError('VALIDATION_FAILED', 'name the unit to report on', [{ path: 'query.unitId', message: 'required: you have access to several parts of the hierarchy' }]);
-  const [unit] = await db
-    .select()
-    .from(units)
-    .where(and(eq(units.tenantId, actor.tenantId), eq(units.path, paths[0]!)));
+  const [unit] = await t.select().from(units).where(eq(units.path, paths[0]!));
   if (!unit) throw notFound('unit');
   return unit;
 }

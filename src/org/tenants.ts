@@ -1,3 +1,4 @@
+import { TenantDb } from '../db/tenant-db';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
 import { commit, type Db } from '../db/client';
@@ -30,8 +31,7 @@ export async function tenantStatements(db: Db, input: NewTenant) {
     db.insert(users).values({ id: userId, tenantId, email, name: 'Administrator', passwordHash: await hashPassword(input.adminPassword), createdAt: now, updatedAt: now }),
     db.insert(loginEmails).values({ email, tenantId, userId }),
     db.insert(roleGrants).values({ id: newId('grt'), tenantId, userId, unitId: rootId, role: 'admin', createdAt: now }),
-    ...(await auditStatement(db, {
-      tenantId,
+    ...(await auditStatement(new TenantDb(db, tenantId), {
       actor: { type: 'system', id: null },
       action: 'tenant.create',
       targetType: 'tenant',

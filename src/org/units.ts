@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { units } from '../db/schema';
 
 export type Unit = typeof units.$inferSelect;
@@ -14,39 +14,31 @@ export function inSubtree(prefix: string): SQL {
 
 export const depthOf = (path: string) => path.split('/').length - 3;
 
-/** Tenant-scoped reads of the hierarchy; every one takes the tenant id. */
-export function getUnit(db: Db, tenantId: string, id: string) {
-  return db
-    .select()
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.id, id)))
-    .limit(1)
-    .get();
+/** Reads of the hierarchy, through the tenant-scoped handle. */
+export function getUnit(t: TenantDb, id: string) {
+  return t.select().from(units).where(eq(units.id, id)).limit(1).get();
 }
 
 /** All units under any of `prefixes`, in path order (a parent before its children). */
-export function listSubtrees(db: Db, tenantId: string, prefixes: string[]) {
+export function listSubtrees(t: TenantDb, prefixes: string[]) {
   if (prefixes.length === 0) return Promise.resolve([] as Unit[]);
-  return db
+  return t
     .select()
     .from(units)
-    .where(and(eq(units.tenantId, tenantId), or(...prefixes.map(inSubtree))))
+    .where(or(...prefixes.map(inSubtree)))
     .orderBy(asc(units.path));
 }
 
-export function countChildren(db: Db, tenantId: string, id: string) {
-  return db
-    .select({ n: sql<number>`count(*)` })
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), eq(units.parentId, id)));
+export function countChildren(t: TenantDb, id: string) {
+  return t.select({ n: sql<number>`count(*)` }).from(units).where(eq(units.parentId, id));
 }
 
 /** Rewrites the paths of a whole subtree from `from` to `to` in one statement. */
-export function rewriteSubtreePaths(db: Db, tenantId: string, from: string, to: string, now: number) {
-  return db
+export function rewriteSubtreePaths(t: TenantDb, from: string, to: string, now: number) {
+  return t
     .update(units)
     .set({ path: sql`${to} || substr(${units.path}, ${from.length + 1})`, updatedAt: now })
-    .where(and(eq(units.tenantId, tenantId), inSubtree(from)));
+    .where(inSubtree(from));
 }
 
 /** Whether a time zone name is one the runtime knows (IANA), e.g. `Europe/Berlin`. */
@@ -60,10 +52,7 @@ export function isTimeZone(tz: string): boolean {
 }
 
 /** The tenant's root unit (kind enterprise), created with the tenant. */
-export async function getRoot(db: Db, tenantId: string) {
-  const [root] = await db
-    .select()
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), isNull(units.parentId)));
+export async function getRoot(t: TenantDb) {
+  const [root] = await t.select().from(units).where(isNull(units.parentId));
   return root;
 }

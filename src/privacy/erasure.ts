@@ -1,3 +1,4 @@
+import { TenantDb } from '../db/tenant-db';
 import { purposeKey } from '../auth/purpose-key';
 import { and, asc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
@@ -184,7 +185,7 @@ export async function erasureStatements(
     // Earlier audit rows about the contact keep their action and time, not the external id.
     db.run(sql`update audit_log set details = json_remove(details, '$.externalId') where tenant_id = ${tenantId} and target_type = 'contact' and target_id = ${contact.id} and details is not null`),
     db.delete(contacts).where(and(eq(contacts.tenantId, tenantId), eq(contacts.id, contact.id))),
-    webhookEvent(db, tenantId, 'contact.erased', { contactId: contact.id, externalId: contact.externalId, erasedAt: iso(now) }, now),
+    webhookEvent(new TenantDb(db, tenantId), 'contact.erased', { contactId: contact.id, externalId: contact.externalId, erasedAt: iso(now) }, now),
   );
   return { statements, counts: counts ?? { responses: 0, invitations: 0, cases: 0, events: 0 } };
 }

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
@@ -109,20 +110,20 @@ const routes = {
   }),
 };
 
-const requireContactAdmin = (c: AppContext) => requireTenantWide(c, 'contact.manage', 'erasing or exporting a contact');
+const requireContactAdmin = (c: AppContext) => requireTenantWide(deps(c), 'contact.manage', 'erasing or exporting a contact');
 
 export const privacyRoutes = createRouter()
   .openapi(routes.export, async (c) => {
     await requireContactAdmin(c);
     const db = c.get('db');
     const { tenantId } = c.get('actor');
-    const contact = await findContact(db, tenantId, c.req.valid('param').externalId);
+    const contact = await findContact(c.get('tdb'), c.req.valid('param').externalId);
     if (!contact) throw notFound('contact');
     const holdings = await contactHoldings(db, tenantId, contact);
     // Who read a person's data is itself kept: the audit row names the contact, not the data.
     await commit(
       db,
-      await audit(c, {
+      await audit(deps(c), {
         action: 'contact.export',
         targetType: 'contact',
         targetId: contact.id,
@@ -136,13 +137,13 @@ export const privacyRoutes = createRouter()
     const db = c.get('db');
     const { tenantId } = c.get('actor');
     const { externalId } = c.req.valid('param');
-    const contact = await findContact(db, tenantId, externalId);
+    const contact = await findContact(c.get('tdb'), externalId);
     if (!contact) throw notFound('contact');
     const now = Date.now();
     const { statements, counts } = await erasureStatements(db, tenantId, contact, now);
     await commit(db, [
       ...statements,
-      ...(await audit(c, {
+      ...(await audit(deps(c), {
         action: 'contact.erase',
         targetType: 'contact',
         targetId: contact.id,

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, sql } from 'drizzle-orm';
 import { parse } from 'csv-parse/sync';
@@ -57,7 +58,7 @@ const reconcile = createRoute({
 type Theirs = { row: number; externalId: string; date: string; score: number };
 
 export const reconciliationRoutes = createRouter().openapi(reconcile, async (c) => {
-  await requireTenantWide(c, 'program.write', 'reconciling survey data');
+  await requireTenantWide(deps(c), 'program.write', 'reconciling survey data');
   const tenantId = c.get('actor').tenantId;
   const db = c.get('db');
   let records: Record<string, string>[];
@@ -123,7 +124,7 @@ export const reconciliationRoutes = createRouter().openapi(reconcile, async (c) 
   const report = { id: newId('rec'), rows: records.length, matched, mismatches, missingHere, missingThere, rejected };
   await commit(
     db,
-    await audit(c, {
+    await audit(deps(c), {
       action: 'reconciliation.run',
       targetType: 'reconciliation',
       targetId: report.id,

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -96,7 +97,7 @@ const isOwner = (c: AppContext, r: SavedReport) => {
 /** A unit a report may be on: in the caller's reach (else 404) and its scores readable (else 403). */
 async function reportableUnit(c: AppContext, unitId: string): Promise<Unit> {
   const actor = c.get('actor');
-  const unit = await getUnit(c.get('db'), actor.tenantId, unitId);
+  const unit = await getUnit(c.get('tdb'), unitId);
   if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
   if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
   return unit;
@@ -119,7 +120,7 @@ async function visibleReport(c: AppContext, reportId: string) {
 /** Post-stratified reports need the population shares, as the scores API does. */
 async function checkWeight(c: AppContext, filters: z.infer<typeof Filters>) {
   if (filters.weight !== 'poststrat') return;
-  const settings = await getSettings(c.get('db'), c.get('actor').tenantId);
+  const settings = await getSettings(c.get('tdb'));
   if (!settings.populationShares) throw new ApiError('UNPROCESSABLE', 'post-stratification needs population shares per segment in the settings');
 }
 
@@ -232,7 +233,7 @@ export const reportRoutes = createRouter()
       createdAt: now,
       updatedAt: now,
     };
-    await commit(db, [db.insert(savedReports).values(report), ...(await audit(c, { action: 'report.create', targetType: 'saved_report', targetId: report.id, after: report }))]);
+    await commit(db, [db.insert(savedReports).values(report), ...(await audit(deps(c), { action: 'report.create', targetType: 'saved_report', targetId: report.id, after: report }))]);
     return c.json(present(report, unit, now), 201);
   })
   .openapi(routes.get, async (c) => {
@@ -255,7 +256,7 @@ export const reportRoutes = createRouter()
         .update(savedReports)
         .set({ name: after.name, unitId: after.unitId, filters: after.filters, schedule: after.schedule, nextRunAt: after.nextRunAt, updatedAt: now })
         .where(and(eq(savedReports.tenantId, actor.tenantId), eq(savedReports.id, report.id))),
-      ...(await audit(c, { action: 'report.update', targetType: 'saved_report', targetId: report.id, before: report, after, details: { changed: Object.keys(patch) } })),
+      ...(await audit(deps(c), { action: 'report.update', targetType: 'saved_report', targetId: report.id, before: report, after, details: { changed: Object.keys(patch) } })),
     ]);
     return c.json(present(after, unit, now), 200);
   })
@@ -266,7 +267,7 @@ export const reportRoutes = createRouter()
     if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
     await commit(db, [
       db.delete(savedReports).where(and(eq(savedReports.tenantId, actor.tenantId), eq(savedReports.id, report.id))),
-      ...(await audit(c, { action: 'report.delete', targetType: 'saved_report', targetId: report.id, before: report })),
+      ...(await audit(deps(c), { action: 'report.delete', targetType: 'saved_report', targetId: report.id, before: report })),
     ]);
     return c.body(null, 204);
   })

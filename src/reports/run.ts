@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Actor } from '../auth/policy';
 import type { Db } from '../db/client';
@@ -41,7 +42,7 @@ export function reportQuery(report: Pick<SavedReport, 'unitId' | 'filters'>, tim
  */
 export async function reportCsv(c: AppContext, report: Pick<SavedReport, 'unitId' | 'filters'>, timeZone: string, now: number) {
   const query = reportQuery(report, timeZone, now);
-  return { query, csv: scoresCsvBody(await scoreReport(c, query)) };
+  return { query, csv: scoresCsvBody(await scoreReport(deps(c), query)) };
 }
 
 /** A stand-in for a request context carrying the services scoreReport uses (db, actor, request id). */

@@ -1,9 +1,9 @@
+import { TenantDb } from '../db/tenant-db';
 import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, lte, sql } from 'drizzle-orm';
 import { sendStaffEmail } from '../alerts/email';
-import { openDb } from '../db/client';
 import { savedReports, tenants, units } from '../db/schema';
-import { loadConfig, type Env } from '../env';
+import { loadConfig } from '../env';
 import { getSettings } from '../settings/settings';
 import { ownerActor, reportCsv, serviceContext } from './run';
 import { nextOccurrence, type ReportSchedule } from './schedule';
@@ -44,7 +44,7 @@ export async function sendDueReports({ env, db }: DatabaseRun, now: number): Pro
         continue;
       }
       const { query, csv } = await reportCsv(serviceContext(db, actor, `cron-report-${report.id}`), report, unit.timezone, now);
-      const settings = await getSettings(db, report.tenantId);
+      const settings = await getSettings(new TenantDb(db, report.tenantId));
       const text = [
         `${report.name}: NPS of ${unit.name}, ${query.from} to ${query.to}.`,
         `Signed in, run it again at ${config.publicBaseUrl}/api/v1/reports/${report.id}/scores.csv`,

@@ -1,5 +1,5 @@
 import { and, eq, gte, lt, or, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { responses, units } from '../db/schema';
 import { inSubtree } from '../org/units';
 import { localDay } from '../scores/local-day';
@@ -27,12 +27,9 @@ export const underAny = (paths: string[]): SQL => or(...paths.map(inSubtree))!;
  * count them on (docs/measurement.md), as exact bounds per time zone present in the subtrees:
  * the database filters and pages precisely, nothing is re-checked row by row.
  */
-export async function createdOnLocalDays(db: Db, tenantId: string, paths: string[], from?: string, to?: string): Promise<SQL | undefined> {
+export async function createdOnLocalDays(t: TenantDb, paths: string[], from?: string, to?: string): Promise<SQL | undefined> {
   if (!from && !to) return undefined;
-  const zones = await db
-    .selectDistinct({ tz: units.timezone })
-    .from(units)
-    .where(and(eq(units.tenantId, tenantId), underAny(paths)));
+  const zones = await t.selectDistinct({ tz: units.timezone }).from(units).where(underAny(paths));
   if (zones.length === 0) return undefined;
   return or(...zones.map(({ tz }) => and(eq(units.timezone, tz), from ? gte(responses.createdAt, dayStart(from, tz)) : undefined, to ? lt(responses.createdAt, dayStart(addDay(to), tz)) : undefined)));
 }

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -121,7 +122,7 @@ async function listResponses(c: AppContext, q: z.infer<typeof ResponsesQuery>) {
   const db = c.get('db');
   let paths = reach(actor, 'response.read');
   if (q.unitId) {
-    const unit = await getUnit(db, actor.tenantId, q.unitId);
+    const unit = await getUnit(c.get('tdb'), q.unitId);
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
     paths = clip(paths, unit.path);
   }
@@ -161,7 +162,7 @@ async function listResponses(c: AppContext, q: z.infer<typeof ResponsesQuery>) {
       and(
         eq(responses.tenantId, actor.tenantId),
         underAny(paths),
-        await createdOnLocalDays(db, actor.tenantId, paths, q.from, q.to),
+        await createdOnLocalDays(c.get('tdb'), paths, q.from, q.to),
         q.touchpoint ? or(eq(touchpoints.key, q.touchpoint), eq(touchpoints.id, q.touchpoint)) : undefined,
         q.channel ? eq(responses.channel, q.channel) : undefined,
         q.category ? inArray(responses.score, scoresOf(q.category)) : undefined,
@@ -340,7 +341,7 @@ async function moderate(c: AppContext, id: string, reason: string, counted: bool
       .update(responses)
       .set({ counted, updatedAt: now })
       .where(and(eq(responses.tenantId, found.r.tenantId), eq(responses.id, id))),
-    ...(await audit(c, {
+    ...(await audit(deps(c), {
       action: counted ? 'response.include' : 'response.exclude',
       targetType: 'response',
       targetId: id,
@@ -351,7 +352,7 @@ async function moderate(c: AppContext, id: string, reason: string, counted: bool
   ]);
   // The answer's rollup cell, if already folded, is rebuilt from the raw answers.
   if (found.r.score !== null) {
-    await recomputeCells(db, found.r.tenantId, [cellOf({ ...found.r, segment: found.r.segment ?? '', timezone: found.timezone })]);
+    await recomputeCells(c.get('tdb'), [cellOf({ ...found.r, segment: found.r.segment ?? '', timezone: found.timezone })]);
   }
   // Counted now, it gets the follow-up capture gave it none of: its case, through the normal
   // message (the follow-up opens one case per answer, however often this runs).

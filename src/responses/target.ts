@@ -1,6 +1,7 @@
 import { and, eq, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { statement } from '../db/prepared';
+import { TenantDb } from '../db/tenant-db';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookWants } from '../webhooks/emit';
 import { contacts, invitations, responses, revokedLinks, surveys, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
@@ -78,7 +79,7 @@ export function invitationTargetQuery(db: Db, claims: { [K in 'tenantId' | 'invi
       segment: contacts.segment,
       lifetimeValue: contacts.lifetimeValue,
       rules: touchpoints.rules,
-      hooked: webhookWants(sql`${invitations.tenantId}`, 'response.created'),
+      hooked: webhookWants(new TenantDb(db, claims.tenantId), 'response.created'),
       responseId: responses.id,
       score: responses.score,
       comment: responses.comment,
@@ -139,7 +140,7 @@ export function touchpointTargetQuery(db: Db, link: TouchpointLink, version?: nu
       unitPath: units.path,
       surveyId: touchpoints.surveyId,
       rules: touchpoints.rules,
-      hooked: webhookWants(sql`${touchpoints.tenantId}`, 'response.created'),
+      hooked: webhookWants(new TenantDb(db, claims.tenantId), 'response.created'),
       defaultLocale: surveys.defaultLocale,
       version: surveyVersions.version,
       definition: surveyVersions.definition,

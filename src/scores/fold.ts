@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
+import { TenantDb } from '../db/tenant-db';
 import { responses, ROLLUP_DIMS, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
 import { answerWeight, categorize, type Tally } from '../scoring/nps';
 import { localDay } from './local-day';
@@ -74,8 +75,9 @@ export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: Cel
 }
 
 /** Responses of a tenant as fold rows, in insertion order, with their unit's time zone. */
-export function foldRows(db: Db, tenantId: string) {
-  return db
+export function foldRows(t: TenantDb) {
+  const tenantId = t.tenantId;
+  return t
     .select({
       seq: sql<number>`${responses}.rowid`.as('seq'),
       unitId: responses.unitId,
@@ -142,7 +144,8 @@ function addTo(totals: Totals, key: (string | number)[], sums: CellSums) {
  * one this fold started from, so two overlapping folds (or a fold and a unit move or a month
  * closing) cannot count the same answers twice.
  */
-function upsert(db: Db, tenantId: string, target: Target, rows: Iterable<{ key: (string | number)[]; sums: CellSums }>, guard: FoldState) {
+function upsert(t: TenantDb, target: Target, rows: Iterable<{ key: (string | number)[]; sums: CellSums }>, guard: FoldState) {
+  const tenantId = t.tenantId;
   const list = [...rows];
   const names = [...target.keys, ...SUMS];
   const columns = sql.raw(['tenant_id', ...names].join(', '));
@@ -153,7 +156,7 @@ function upsert(db: Db, tenantId: string, target: Target, rows: Iterable<{ key: 
   for (let i = 0; i < list.length; i += UPSERT_ROWS) {
     const json = JSON.stringify(list.slice(i, i + UPSERT_ROWS).map(({ key, sums: s }) => [...key, ...TALLY_FIELDS.map((f) => s[f]), ...s.scores]));
     statements.push(
-      db.run(sql`insert into ${sql.raw(target.table)} (${columns})
+      t.run(sql`insert into ${sql.raw(target.table)} (${columns})
         select ${tenantId}, ${picks} from json_each(${json})
         where ${guarded(tenantId, guard)}
         on conflict (${conflict}) do update set ${add}`),
@@ -170,15 +173,16 @@ export interface FoldState {
   closed: string;
 }
 
-export async function foldStateOf(db: Db, tenantId: string): Promise<FoldState> {
-  const [row] = await db
+export async function foldStateOf(t: TenantDb): Promise<FoldState> {
+  const tenantId = t.tenantId;
+  const [row] = await t
     .select({ seq: rollupWatermarks.responseSeq, tree: rollupWatermarks.treeVersion, closed: rollupWatermarks.monthsClosedThrough })
     .from(rollupWatermarks)
     .where(eq(rollupWatermarks.tenantId, tenantId));
   return row ?? { seq: 0, tree: 0, closed: '' };
 }
 
-const guarded = (tenantId: string, g: FoldState) =>
+const guarded = (tenantId: TenantDb['tenantId'], g: FoldState) =>
   sql`coalesce((select response_seq = ${g.seq} and tree_version = ${g.tree} and months_closed_through = ${g.closed} from rollup_watermarks where tenant_id = ${tenantId}), ${g.seq} = 0 and ${g.tree} = 0 and ${g.closed} = '')`;
 
 /** The unit ids of a materialised path, root first. */
@@ -224,9 +228,9 @@ function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (
 const cellRow = ({ key: k, sums }: { key: CellKey; sums: CellSums }) => ({ key: [k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion], sums });
 
 /** Rewrites a unit's month total for a segment as the sum of its day cells (after a correction). */
-const rebuildMonth = (db: Db, tenantId: string, unitId: string, month: string, segment: string, guard: FoldState) => [
-  db.run(sql`delete from rollup_months where tenant_id = ${tenantId} and unit_id = ${unitId} and month = ${month} and segment = ${segment} and ${guarded(tenantId, guard)}`),
-  db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, ${sql.raw(SUMS.join(', '))})
+const rebuildMonth = (t: TenantDb, unitId: string, month: string, segment: string, guard: FoldState, tenantId = t.tenantId) => [
+  t.run(sql`delete from rollup_months where tenant_id = ${tenantId} and unit_id = ${unitId} and month = ${month} and segment = ${segment} and ${guarded(tenantId, guard)}`),
+  t.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, ${sql.raw(SUMS.join(', '))})
     select tenant_id, unit_id, ${month}, segment, ${sql.raw(SUMS.map((c) => `sum(${c})`).join(', '))}
     from rollups where tenant_id = ${tenantId} and unit_id = ${unitId} and segment = ${segment} and day between ${`${month}-01`} and ${`${month}-31`} and ${guarded(tenantId, guard)}
     group by tenant_id, unit_id, segment`),
@@ -237,9 +241,10 @@ const rebuildMonth = (db: Db, tenantId: string, unitId: string, month: string, s
  * new watermark. Running it again finds nothing new: idempotent. Answers not counted or not yet
  * scored are passed over; changes to them later are corrections (`recomputeCells`).
  */
-export async function foldTenant(db: Db, tenantId: string, now: number): Promise<{ folded: number; watermark: number }> {
-  const from = await foldStateOf(db, tenantId);
-  const rows = (await foldRows(db, tenantId)
+export async function foldTenant(t: TenantDb, now: number): Promise<{ folded: number; watermark: number }> {
+  const tenantId = t.tenantId;
+  const from = await foldStateOf(t);
+  const rows = (await foldRows(t)
     .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from.seq}`))
     .orderBy(sql`${responses}.rowid`)
     .limit(FOLD_BATCH)) as FoldRow[];
@@ -249,32 +254,33 @@ export async function foldTenant(db: Db, tenantId: string, now: number): Promise
   const paths = new Map(rows.map((r) => [r.unitId, r.path]));
   const { months, branchDays, branchMonths, dimMonths } = aggregates(cells.values(), (id) => paths.get(id)!, from.closed);
   const statements: BatchItem<'sqlite'>[] = [
-    ...upsert(db, tenantId, DAY_CELLS, [...cells.values()].map(cellRow), from),
-    ...upsert(db, tenantId, MONTHS, months, from),
-    ...upsert(db, tenantId, BRANCH_DAYS, branchDays, from),
-    ...upsert(db, tenantId, BRANCH_MONTHS, branchMonths, from),
-    ...upsert(db, tenantId, DIM_MONTHS, dimMonths, from),
+    ...upsert(t, DAY_CELLS, [...cells.values()].map(cellRow), from),
+    ...upsert(t, MONTHS, months, from),
+    ...upsert(t, BRANCH_DAYS, branchDays, from),
+    ...upsert(t, BRANCH_MONTHS, branchMonths, from),
+    ...upsert(t, DIM_MONTHS, dimMonths, from),
   ];
   statements.push(
-    db
+    t
       .insert(rollupWatermarks)
-      .values({ tenantId, responseSeq: to, foldedAt: now, treeVersion: from.tree, monthsClosedThrough: from.closed })
+      .values({ responseSeq: to, foldedAt: now, treeVersion: from.tree, monthsClosedThrough: from.closed })
       .onConflictDoUpdate({ target: rollupWatermarks.tenantId, set: { responseSeq: to, foldedAt: now }, setWhere: guarded(tenantId, from) }),
   );
-  await commit(db, statements);
+  await commit(t, statements);
   return { folded: rows.length, watermark: to };
 }
 
 /** Rewrites one branch total from the day cells or month totals of the units strictly below its child. */
-function rebuildBranch(db: Db, tenantId: string, level: 'day' | 'month', ancestor: string, child: { id: string; path: string }, at: string, segment: string, guard: FoldState) {
+function rebuildBranch(t: TenantDb, level: 'day' | 'month', ancestor: string, child: { id: string; path: string }, at: string, segment: string, guard: FoldState) {
+  const tenantId = t.tenantId;
   const [target, source] = level === 'day' ? ['rollup_branch_days', 'rollups'] : ['rollup_branch_months', 'rollup_months'];
   const col = sql.raw(level);
   const end = `${child.path.slice(0, -1)}0`; // '/' + 1: every path below the child sorts before it
   return [
-    db.run(
+    t.run(
       sql`delete from ${sql.raw(target)} where tenant_id = ${tenantId} and ancestor_id = ${ancestor} and ${col} = ${at} and child_id = ${child.id} and segment = ${segment} and ${guarded(tenantId, guard)}`,
     ),
-    db.run(sql`insert into ${sql.raw(target)} (tenant_id, ancestor_id, ${col}, child_id, segment, ${sql.raw(SUMS.join(', '))})
+    t.run(sql`insert into ${sql.raw(target)} (tenant_id, ancestor_id, ${col}, child_id, segment, ${sql.raw(SUMS.join(', '))})
       select r.tenant_id, ${ancestor}, ${at}, ${child.id}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
       from ${sql.raw(source)} r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
       where r.tenant_id = ${tenantId} and r.${col} = ${at} and r.segment = ${segment} and u.path > ${child.path} and u.path < ${end} and ${guarded(tenantId, guard)}
@@ -283,13 +289,14 @@ function rebuildBranch(db: Db, tenantId: string, level: 'day' | 'month', ancesto
 }
 
 /** Rewrites one dimension month total of an ancestor from the day cells of the units strictly below it. */
-function rebuildDim(db: Db, tenantId: string, ancestor: { id: string; path: string }, month: string, dim: (typeof ROLLUP_DIMS)[number], value: string, segment: string, guard: FoldState) {
+function rebuildDim(t: TenantDb, ancestor: { id: string; path: string }, month: string, dim: (typeof ROLLUP_DIMS)[number], value: string, segment: string, guard: FoldState) {
+  const tenantId = t.tenantId;
   const col = sql.raw(`r.${DIM_COLUMNS[dim]}`);
   return [
-    db.run(
+    t.run(
       sql`delete from rollup_dim_months where tenant_id = ${tenantId} and ancestor_id = ${ancestor.id} and month = ${month} and dim = ${dim} and value = ${value} and segment = ${segment} and ${guarded(tenantId, guard)}`,
     ),
-    db.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
+    t.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
       select r.tenant_id, ${ancestor.id}, ${month}, ${dim}, ${value}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
       from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
       where r.tenant_id = ${tenantId} and r.day between ${`${month}-01`} and ${`${month}-31`} and ${col} = ${value} and r.segment = ${segment}
@@ -303,16 +310,17 @@ function rebuildDim(db: Db, tenantId: string, ancestor: { id: string; path: stri
  * inclusion, a reweighting or a late import. Exactly the given cells are rewritten, then the
  * month and branch totals they are part of are rebuilt from them, in the same batch.
  */
-export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], attempts = 3): Promise<void> {
+export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3): Promise<void> {
+  const tenantId = t.tenantId;
   if (keys.length === 0) return;
   if (attempts === 0) throw new Error('rollup recompute kept racing with folds');
-  const state = await foldStateOf(db, tenantId);
+  const state = await foldStateOf(t);
   const unique = new Map(keys.map((k) => [cellId(k), k]));
   // Candidates: the same unit, touchpoint, channel, locale and survey version, created within a
   // day and a half of the local day (time zones span ±14 h); the local day is then checked exactly.
   const reads = [...unique.values()].map((k) => {
     const mid = Date.parse(`${k.day}T12:00:00Z`);
-    return foldRows(db, tenantId).where(
+    return foldRows(t).where(
       and(
         eq(responses.tenantId, tenantId),
         eq(responses.unitId, k.unitId),
@@ -327,8 +335,8 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
       ),
     );
   });
-  const [unitRows, ...results] = (await db.batch([
-    db
+  const [unitRows, ...results] = (await t.batch([
+    t
       .select({ id: units.id, path: units.path })
       .from(units)
       .where(and(eq(units.tenantId, tenantId), inArray(units.id, [...new Set(keys.map((k) => k.unitId))]))),
@@ -339,11 +347,11 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
   [...unique.entries()].forEach(([id, key], i) => {
     const sums = sumCells(results[i]!).get(id)?.sums;
     statements.push(
-      db.run(sql`delete from rollups where tenant_id = ${tenantId} and unit_id = ${key.unitId} and day = ${key.day} and touchpoint_id = ${key.touchpointId}
+      t.run(sql`delete from rollups where tenant_id = ${tenantId} and unit_id = ${key.unitId} and day = ${key.day} and touchpoint_id = ${key.touchpointId}
         and channel = ${key.channel} and segment = ${key.segment} and locale = ${key.locale} and survey_id = ${key.surveyId} and survey_version = ${key.surveyVersion}
         and ${guarded(tenantId, state)}`),
     );
-    if (sums) statements.push(...upsert(db, tenantId, DAY_CELLS, [cellRow({ key, sums })], state));
+    if (sums) statements.push(...upsert(t, DAY_CELLS, [cellRow({ key, sums })], state));
   });
   const rebuilt = new Set<string>();
   const once = (key: unknown[], build: () => BatchItem<'sqlite'>[]) => {
@@ -352,29 +360,28 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
   };
   for (const k of unique.values()) {
     const month = k.day.slice(0, 7);
-    if (month <= state.closed) once(['m', k.unitId, month, k.segment], () => rebuildMonth(db, tenantId, k.unitId, month, k.segment, state));
+    if (month <= state.closed) once(['m', k.unitId, month, k.segment], () => rebuildMonth(t, k.unitId, month, k.segment, state));
   }
   for (const k of unique.values()) {
     const path = pathOf.get(k.unitId);
     if (!path) continue;
     for (const [ancestor, child] of branchesOf(path)) {
       const node = { id: child, path: pathTo(path, child) };
-      once(['bd', ancestor, child, k.day, k.segment], () => rebuildBranch(db, tenantId, 'day', ancestor, node, k.day, k.segment, state));
-      if (k.day.slice(0, 7) <= state.closed)
-        once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(db, tenantId, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
+      once(['bd', ancestor, child, k.day, k.segment], () => rebuildBranch(t, 'day', ancestor, node, k.day, k.segment, state));
+      if (k.day.slice(0, 7) <= state.closed) once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(t, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
     }
     const month = k.day.slice(0, 7);
     if (month > state.closed) continue;
     for (const ancestor of ancestorsOf(path)) {
       const node = { id: ancestor, path: pathTo(path, ancestor) };
-      for (const dim of ROLLUP_DIMS) once(['dm', ancestor, month, dim, dimValue(k, dim), k.segment], () => rebuildDim(db, tenantId, node, month, dim, dimValue(k, dim), k.segment, state));
+      for (const dim of ROLLUP_DIMS) once(['dm', ancestor, month, dim, dimValue(k, dim), k.segment], () => rebuildDim(t, node, month, dim, dimValue(k, dim), k.segment, state));
     }
   }
-  await commit(db, statements);
+  await commit(t, statements);
   // Every statement was guarded by the fold state read above: if a fold or a unit move changed
   // it meanwhile, nothing was written, and the cells are recomputed against the new one.
-  const after = await foldStateOf(db, tenantId);
-  if (after.seq !== state.seq || after.tree !== state.tree || after.closed !== state.closed) return recomputeCells(db, tenantId, keys, attempts - 1);
+  const after = await foldStateOf(t);
+  if (after.seq !== state.seq || after.tree !== state.tree || after.closed !== state.closed) return recomputeCells(t, keys, attempts - 1);
 }
 
 /**
@@ -384,7 +391,8 @@ export async function recomputeCells(db: Db, tenantId: string, keys: CellKey[], 
  * move. The hierarchy version is bumped, so a fold that read the old paths writes nothing.
  * To run before the subtree's paths are rewritten (it finds the subtree by its old path).
  */
-export function moveBranches(db: Db, tenantId: string, unit: { id: string; path: string }, newPath: string, now: number): BatchItem<'sqlite'>[] {
+export function moveBranches(t: TenantDb, unit: { id: string; path: string }, newPath: string, now: number): BatchItem<'sqlite'>[] {
+  const tenantId = t.tenantId;
   const end = `${unit.path.slice(0, -1)}0`;
   const shift = (ids: string[], sign: 1 | -1) =>
     ids.flatMap((ancestor, i) => {
@@ -394,7 +402,7 @@ export function moveBranches(db: Db, tenantId: string, unit: { id: string; path:
       return (['day', 'month'] as const).map((level) => {
         const [target, source] = level === 'day' ? ['rollup_branch_days', 'rollups'] : ['rollup_branch_months', 'rollup_months'];
         const col = sql.raw(level);
-        return db.run(sql`insert into ${sql.raw(target)} (tenant_id, ancestor_id, ${col}, child_id, segment, ${sql.raw(SUMS.join(', '))})
+        return t.run(sql`insert into ${sql.raw(target)} (tenant_id, ancestor_id, ${col}, child_id, segment, ${sql.raw(SUMS.join(', '))})
           select r.tenant_id, ${ancestor}, r.${col}, ${child}, r.segment, ${sql.raw(SUMS.map((c) => `${sign} * sum(r.${c})`).join(', '))}
           from ${sql.raw(source)} r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
           where r.tenant_id = ${tenantId} and ${own} and u.path < ${end}
@@ -405,7 +413,7 @@ export function moveBranches(db: Db, tenantId: string, unit: { id: string; path:
   // The subtree's answers of closed months, by dimension, leave every old ancestor's totals and join every new one's.
   const shiftDims = (ids: string[], sign: 1 | -1) =>
     ids.map((ancestor) =>
-      db.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
+      t.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
         select r.tenant_id, ${ancestor}, substr(r.day, 1, 7), d.dim, ${dimValueOf('r')}, r.segment, ${sql.raw(SUMS.map((c) => `${sign} * sum(r.${c})`).join(', '))}
         from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id cross join ${EACH_DIM}
         where r.tenant_id = ${tenantId} and u.path >= ${unit.path} and u.path < ${end}
@@ -422,15 +430,15 @@ export function moveBranches(db: Db, tenantId: string, unit: { id: string; path:
     ...shiftDims(oldChain, -1),
     ...shiftDims(newChain, 1),
     // Totals emptied by the move (all counts zero) go; their weights are zero up to rounding.
-    ...['rollup_branch_days', 'rollup_branch_months', 'rollup_dim_months'].map((t) =>
-      db.run(
-        sql`delete from ${sql.raw(t)} where tenant_id = ${tenantId} and ancestor_id in (${sql.join(
+    ...['rollup_branch_days', 'rollup_branch_months', 'rollup_dim_months'].map((table) =>
+      t.run(
+        sql`delete from ${sql.raw(table)} where tenant_id = ${tenantId} and ancestor_id in (${sql.join(
           touched.map((a) => sql`${a}`),
           sql`, `,
         )}) and promoters = 0 and passives = 0 and detractors = 0`,
       ),
     ),
-    db.run(sql`insert into rollup_watermarks (tenant_id, response_seq, folded_at, tree_version) values (${tenantId}, 0, ${now}, 1)
+    t.run(sql`insert into rollup_watermarks (tenant_id, response_seq, folded_at, tree_version) values (${tenantId}, 0, ${now}, 1)
       on conflict (tenant_id) do update set tree_version = tree_version + 1`),
   ];
 }
@@ -464,8 +472,9 @@ export function lastClosedMonth(now: number): string {
  * like a fold, so a fold that read the old marker writes nothing and runs again). From then on
  * the fold adds late answers of those months to the month rows itself.
  */
-export async function closeMonths(db: Db, tenantId: string, now: number): Promise<string | null> {
-  const state = await foldStateOf(db, tenantId);
+export async function closeMonths(t: TenantDb, now: number): Promise<string | null> {
+  const tenantId = t.tenantId;
+  const state = await foldStateOf(t);
   const through = lastClosedMonth(now);
   if (state.closed >= through) return null;
   const after = state.closed ? `${state.closed}-31` : '';
@@ -474,18 +483,18 @@ export async function closeMonths(db: Db, tenantId: string, now: number): Promis
   const cols = sql.raw(SUMS.join(', '));
   const replace = sql.raw(SUMS.map((c) => `${c} = excluded.${c}`).join(', '));
   const dimSums = sql.raw(SUMS.map((c) => `sum(c.${c})`).join(', '));
-  await commit(db, [
-    db.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, ${cols})
+  await commit(t, [
+    t.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, ${cols})
       select tenant_id, unit_id, substr(day, 1, 7), segment, ${sums} from rollups
       where tenant_id = ${tenantId} and day > ${after} and day <= ${last} and ${guarded(tenantId, state)}
       group by tenant_id, unit_id, substr(day, 1, 7), segment
       on conflict (tenant_id, unit_id, month, segment) do update set ${replace}`),
-    db.run(sql`insert into rollup_branch_months (tenant_id, ancestor_id, month, child_id, segment, ${cols})
+    t.run(sql`insert into rollup_branch_months (tenant_id, ancestor_id, month, child_id, segment, ${cols})
       select tenant_id, ancestor_id, substr(day, 1, 7), child_id, segment, ${sums} from rollup_branch_days
       where tenant_id = ${tenantId} and day > ${after} and day <= ${last} and ${guarded(tenantId, state)}
       group by tenant_id, ancestor_id, substr(day, 1, 7), child_id, segment
       on conflict (tenant_id, ancestor_id, month, child_id, segment) do update set ${replace}`),
-    db.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${cols})
+    t.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${cols})
       with recursive above (unit_id, ancestor_id) as (
         select id, parent_id from units where tenant_id = ${tenantId} and parent_id is not null
         union all
@@ -501,7 +510,7 @@ export async function closeMonths(db: Db, tenantId: string, now: number): Promis
       where ${guarded(tenantId, state)}
       group by a.ancestor_id, c.month, d.dim, 5, c.segment
       on conflict (tenant_id, ancestor_id, month, dim, value, segment) do update set ${replace}`),
-    db.run(sql`update rollup_watermarks set months_closed_through = ${through} where tenant_id = ${tenantId} and ${guarded(tenantId, state)}`),
+    t.run(sql`update rollup_watermarks set months_closed_through = ${through} where tenant_id = ${tenantId} and ${guarded(tenantId, state)}`),
   ]);
   return through;
 }
@@ -513,12 +522,12 @@ export async function foldAll(db: Db, now: number): Promise<void> {
   );
   for (const { tenant_id: tenantId } of pending) {
     for (let i = 0; i < FOLDS_PER_TICK; i++) {
-      if ((await foldTenant(db, tenantId, now)).folded < FOLD_BATCH) break;
+      if ((await foldTenant(new TenantDb(db, tenantId), now)).folded < FOLD_BATCH) break;
     }
   }
   const due = await db
     .select({ tenantId: rollupWatermarks.tenantId })
     .from(rollupWatermarks)
     .where(sql`${rollupWatermarks.monthsClosedThrough} < ${lastClosedMonth(now)}`);
-  for (const { tenantId } of due) await closeMonths(db, tenantId, now);
+  for (const { tenantId } of due) await closeMonths(new TenantDb(db, tenantId), now);
 }

@@ -1,5 +1,5 @@
-import { and, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import { and, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { TenantDb } from '../db/tenant-db';
 import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
 import { foldRows, foldStateOf, type FoldRow } from './fold';
@@ -15,7 +15,6 @@ export type Period = 'day' | 'week' | 'month' | 'quarter';
 export type Weighting = 'none' | 'ltv' | 'poststrat';
 
 export interface ScoresScope {
-  tenantId: string;
   /** The unit scored: its whole subtree counts. */
   root: { id: string; path: string };
   /** Local days, inclusive, YYYY-MM-DD. */
@@ -110,15 +109,15 @@ const answerTally = (score: number, lifetimeValue: number | null) => scoreTally(
  * Contact cuts (tenure, contract size, support tier, account) are not rollup dimensions and are
  * read from the responses themselves.
  */
-export async function gather(db: Db, q: ScoresScope, dist?: Distribution): Promise<Grouped> {
+export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): Promise<Grouped> {
   const out: Grouped = new Map();
-  if (isContactCut(q.groupBy)) return gatherFromResponses(db, { ...q, groupBy: q.groupBy }, out, dist);
+  if (isContactCut(q.groupBy)) return gatherFromResponses(t, { ...q, groupBy: q.groupBy }, out, dist);
 
-  const { seq: watermark, closed } = await foldStateOf(db, q.tenantId);
-  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(db, q, closed, !!dist) : cellReads(db, q, closed, !!dist);
-  const [tail, ...parts] = await db.batch([
-    foldRows(db, q.tenantId)
-      .where(and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
+  const { seq: watermark, closed } = await foldStateOf(t);
+  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(t, q, closed, !!dist) : cellReads(t, q, closed, !!dist);
+  const [tail, ...parts] = await t.batch([
+    foldRows(t)
+      .where(and(subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
       .orderBy(sql`${responses}.rowid`),
     ...reads,
   ] as unknown as [ReturnType<typeof foldRows>]);
@@ -173,10 +172,17 @@ function periodExpr(col: SQL, level: 'day' | 'month', period: Period | undefined
  * from month totals, the days at either end from day totals: a few rows per child and month,
  * whatever the number of sites or answers below.
  */
-function branchReads(db: Db, q: ScoresScope, closed: string, withScores: boolean) {
+function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean) {
   const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
   const group = (unitCol: SQL, segmentCol: SQL) => (q.groupBy === 'unit' ? unitCol : q.groupBy === 'segment' ? segmentCol : sql`''`);
-  const own = (unitCol: SQL) => sql`${unitCol} in (select ${units.id} from ${units} where ${units.tenantId} = ${q.tenantId} and (${units.id} = ${q.root.id} or ${units.parentId} = ${q.root.id}))`;
+  const own = (unitCol: SQL) =>
+    inArray(
+      unitCol,
+      db
+        .select({ id: units.id })
+        .from(units)
+        .where(or(eq(units.id, q.root.id), eq(units.parentId, q.root.id))),
+    );
   const read = (t: typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollups | typeof rollupMonths, level: 'day' | 'month', [from, to]: [string, string]) => {
     const at = level === 'day' ? (t as typeof rollups).day : (t as typeof rollupMonths).month;
     const branch = 'ancestorId' in t;
@@ -184,7 +190,7 @@ function branchReads(db: Db, q: ScoresScope, closed: string, withScores: boolean
     return db
       .select({ group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'), period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'), segment: t.segment, ...sums(t, withScores) })
       .from(t)
-      .where(and(eq(t.tenantId, q.tenantId), branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), sql`${at} between ${from} and ${to}`))
+      .where(and(branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), sql`${at} between ${from} and ${to}`))
       .groupBy(sql`g`, sql`p`, t.segment);
   };
   return [
@@ -199,7 +205,7 @@ function branchReads(db: Db, q: ScoresScope, closed: string, withScores: boolean
  * those months; the other days (edges, open months, day and week periods) from the subtree's
  * day cells.
  */
-function cellReads(db: Db, q: ScoresScope, closed: string, withScores: boolean) {
+function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean) {
   const dim = q.groupBy as (typeof ROLLUP_DIMS)[number];
   const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
   const cellGroup = sql`${dim === 'touchpoint' ? rollups.touchpointId : dim === 'channel' ? rollups.channel : rollups.locale}`;
@@ -207,8 +213,8 @@ function cellReads(db: Db, q: ScoresScope, closed: string, withScores: boolean) 
     db
       .select({ group: sql<string>`${cellGroup}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
       .from(rollups)
-      .innerJoin(units, and(eq(units.id, rollups.unitId), eq(units.tenantId, rollups.tenantId)))
-      .where(and(eq(rollups.tenantId, q.tenantId), ownOnly ? eq(rollups.unitId, q.root.id) : subtree(q.root.path), sql`${rollups.day} between ${from} and ${to}`))
+      .innerJoin(units, eq(units.id, rollups.unitId))
+      .where(and(ownOnly ? eq(rollups.unitId, q.root.id) : subtree(q.root.path), sql`${rollups.day} between ${from} and ${to}`))
       .groupBy(sql`g`, sql`p`, rollups.segment);
   const t = rollupDimMonths;
   return [
@@ -218,7 +224,7 @@ function cellReads(db: Db, q: ScoresScope, closed: string, withScores: boolean) 
           db
             .select({ group: sql<string>`${t.value}`.as('g'), period: sql<string>`${periodExpr(sql`${t.month}`, 'month', q.period)}`.as('p'), segment: t.segment, ...sums(t, withScores) })
             .from(t)
-            .where(and(eq(t.tenantId, q.tenantId), eq(t.ancestorId, q.root.id), eq(t.dim, dim), sql`${t.month} between ${span.months[0]} and ${span.months[1]}`))
+            .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), sql`${t.month} between ${span.months[0]} and ${span.months[1]}`))
             .groupBy(sql`g`, sql`p`, t.segment),
           cells(`${span.months[0]}-01`, `${span.months[1]}-31`, true),
         ]
@@ -295,13 +301,13 @@ function certainSpans(from: string, to: string, period?: Period): { start: numbe
  * answers within 14 hours of a range end or period start are read raw and placed by their
  * unit's local day.
  */
-async function gatherFromResponses(db: Db, q: ScoresScope & { groupBy: (typeof CONTACT_GROUPS)[number] }, out: Grouped, dist?: Distribution): Promise<Grouped> {
+async function gatherFromResponses(db: TenantDb, q: ScoresScope & { groupBy: (typeof CONTACT_GROUPS)[number] }, out: Grouped, dist?: Distribution): Promise<Grouped> {
   const spans = certainSpans(q.from, q.to, q.period);
   const at = responses.createdAt;
   const certain = or(...spans.map((s) => and(gte(at, s.start), lt(at, s.end)))) ?? sql`0`;
-  const scope = and(eq(responses.tenantId, q.tenantId), subtree(q.root.path), eq(responses.counted, true), sql`${responses.score} is not null`);
-  const unitOf = and(eq(units.id, responses.unitId), eq(units.tenantId, responses.tenantId));
-  const contactOf = and(eq(contacts.id, responses.contactId), eq(contacts.tenantId, responses.tenantId));
+  const scope = and(subtree(q.root.path), eq(responses.counted, true), sql`${responses.score} is not null`);
+  const unitOf = eq(units.id, responses.unitId);
+  const contactOf = eq(contacts.id, responses.contactId);
   const segment = sql<string>`coalesce(${responses.segment}, '')`;
   // The scoring module's answerWeight, in SQL: a value within the weight bounds, else 0.
   const weight = sql`case when ${responses.lifetimeValue} between ${WEIGHT_MIN} and ${WEIGHT_MAX} then ${responses.lifetimeValue} else 0 end`;

@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import { can } from '../auth/policy';
-import type { AppContext } from '../lib/create-app';
+import type { Deps } from '../lib/deps';
 import { ApiError } from '../lib/errors';
 import { reportUnit } from '../org/scope';
 import { difference, score, type Tally } from '../scoring/nps';
@@ -17,10 +17,9 @@ const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) 
  * The scores of a query for the caller: the unit must be in reach and the role read scores.
  * One implementation for the API and the CSV export.
  */
-export async function scoreReport(c: AppContext, q: ScoresQuery) {
-  const actor = c.get('actor');
-  const db = c.get('db');
-  const [unit, settings] = await Promise.all([reportUnit(c, q.unitId), getSettings(db, actor.tenantId)]);
+export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) {
+  const { t, actor } = d;
+  const [unit, settings] = await Promise.all([reportUnit(d, q.unitId), getSettings(t)]);
   if (!can(actor, 'score.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read scores');
   if (q.weight === 'poststrat' && !settings.populationShares) throw new ApiError('UNPROCESSABLE', 'post-stratification needs population shares per segment in the settings');
 
@@ -33,16 +32,16 @@ export async function scoreReport(c: AppContext, q: ScoresQuery) {
       { path: 'query.period', message: `day periods with groupBy=${q.groupBy}: at most ${MAX_CONTACT_CUT_DAYS} days` },
     ]);
   }
-  const scope: ScoresScope = { tenantId: actor.tenantId, root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
+  const scope: ScoresScope = { root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
   let compareTo: Grouped | undefined;
   const dist: Distribution | undefined = q.distribution === 'true' ? new Map() : undefined;
   const [current] = await Promise.all([
-    gather(db, scope, dist),
+    gather(t, scope, dist),
     (async () => {
       if (!q.compare) return;
       const days = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
       const [cFrom, cTo] = q.compare === 'previous' ? [addDays(from, -days), addDays(from, -1)] : (q.compare.split('..') as [string, string]);
-      compareTo = await gather(db, { ...scope, from: cFrom, to: cTo, period: undefined });
+      compareTo = await gather(t, { ...scope, from: cFrom, to: cTo, period: undefined });
     })(),
   ]);
 

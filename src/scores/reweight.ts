@@ -1,3 +1,5 @@
+import { TenantDb } from '../db/tenant-db';
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -42,7 +44,7 @@ const reweight = createRoute({
 });
 
 export const reweightRoutes = createRouter().openapi(reweight, async (c) => {
-  await requireTenantWide(c, 'response.moderate', 'reweighting answers');
+  await requireTenantWide(deps(c), 'response.moderate', 'reweighting answers');
   const { externalId } = c.req.valid('param');
   const body = c.req.valid('json');
   const tenantId = c.get('actor').tenantId;
@@ -76,7 +78,7 @@ export const reweightRoutes = createRouter().openapi(reweight, async (c) => {
   const now = Date.now();
   await commit(db, [
     db.update(responses).set({ lifetimeValue: body.lifetimeValue, updatedAt: now }).where(inRange),
-    ...(await audit(c, {
+    ...(await audit(deps(c), {
       action: 'responses.reweight',
       targetType: 'contact',
       targetId: contact.id,
@@ -91,6 +93,6 @@ export const reweightRoutes = createRouter().openapi(reweight, async (c) => {
       }),
     ).values(),
   ];
-  await recomputeCells(db, tenantId, cells);
+  await recomputeCells(new TenantDb(db, tenantId), cells);
   return c.json({ responses: affected.length, cells: cells.length }, 200);
 });

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { createRouter } from '../lib/create-app';
@@ -81,4 +82,4 @@ const scores = createRoute({
   responses: { 200: json(z.object({ items: z.array(ScoreItem) }), 'Scores'), ...errors(...AUTHED) },
 });
 
-export const scoreRoutes = createRouter().openapi(scores, async (c) => c.json({ items: await scoreReport(c, c.req.valid('query')) }, 200));
+export const scoreRoutes = createRouter().openapi(scores, async (c) => c.json({ items: await scoreReport(deps(c), c.req.valid('query')) }, 200));

@@ -1,9 +1,8 @@
 import type { DatabaseRun } from '../db/plane';
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
 import { surveyVersions, tenants } from '../db/schema';
-import { loadConfig, type Env } from '../env';
 import { newId } from '../lib/ids';
 
 /**
@@ -111,7 +110,7 @@ export async function purgeTenant(db: Db, tenantId: string, retention: Retention
 }
 
 /** Daily: every tenant with a retention set has what is past it erased (idempotent). */
-export async function purgeExpiredPersonalData({ env, db }: DatabaseRun, now: number): Promise<void> {
+export async function purgeExpiredPersonalData({ db }: DatabaseRun, now: number): Promise<void> {
   const rows = await db
     .select({ id: tenants.id, settings: tenants.settings })
     .from(tenants)

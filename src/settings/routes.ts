@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -94,7 +95,7 @@ const WidgetKey = z
   })
   .openapi('WidgetKey');
 
-const requireSettingsAdmin = (c: AppContext) => requireTenantWide(c, 'settings.manage', 'tenant settings');
+const requireSettingsAdmin = (c: AppContext) => requireTenantWide(deps(c), 'settings.manage', 'tenant settings');
 
 /** `settings` with the given top-level keys set (JSON) or removed (undefined), in one SQL expression. */
 function settingsUpdate(changes: Record<string, unknown>): SQL {
@@ -142,14 +143,14 @@ const routes = {
 export const settingsRoutes = createRouter()
   .openapi(routes.get, async (c) => {
     await requireSettingsAdmin(c);
-    return c.json(present(await getSettings(c.get('db'), c.get('actor').tenantId)), 200);
+    return c.json(present(await getSettings(c.get('tdb'))), 200);
   })
   .openapi(routes.update, async (c) => {
     const patch = c.req.valid('json');
     await requireSettingsAdmin(c);
     const db = c.get('db');
     const { tenantId } = c.get('actor');
-    const before = await getSettings(db, tenantId);
+    const before = await getSettings(c.get('tdb'));
     const changes: Record<string, unknown> = {};
     const problems: ErrorDetail[] = [];
     // Provider addresses the Worker will call: checked now (422) and again at every call.
@@ -182,7 +183,7 @@ export const settingsRoutes = createRouter()
         .update(tenants)
         .set({ settings: settingsUpdate(changes), updatedAt: Date.now() })
         .where(eq(tenants.id, tenantId)),
-      ...(await audit(c, { action: 'settings.update', targetType: 'tenant', targetId: tenantId, before: present(before), after: present(after), details: { changed } })),
+      ...(await audit(deps(c), { action: 'settings.update', targetType: 'tenant', targetId: tenantId, before: present(before), after: present(after), details: { changed } })),
     ]);
     return c.json(present(after), 200);
   })
@@ -197,7 +198,7 @@ export const settingsRoutes = createRouter()
         .update(tenants)
         .set({ settings: settingsUpdate({ widget }), updatedAt: Date.now() })
         .where(eq(tenants.id, tenantId)),
-      ...(await audit(c, { action: 'settings.widget_key', targetType: 'tenant', targetId: tenantId, details: { publicKey: widget.publicKey } })),
+      ...(await audit(deps(c), { action: 'settings.widget_key', targetType: 'tenant', targetId: tenantId, details: { publicKey: widget.publicKey } })),
     ]);
     return c.json(widget, 201);
   });

@@ -1,6 +1,5 @@
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { BusinessCalendarSchema, CasePhonesSchema, CaseTargetsSchema, RoutingRulesSchema } from '../cases/config';
 import { tenants } from '../db/schema';
 import { RetentionSchema } from './retention';
@@ -39,8 +38,8 @@ export const SettingsSchema = z.object({
 export type Settings = z.infer<typeof SettingsSchema>;
 
 /** The tenant's settings with defaults applied. */
-export async function getSettings(db: Db, tenantId: string): Promise<Settings> {
-  const [row] = await db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId));
+export async function getSettings(t: TenantDb): Promise<Settings> {
+  const [row] = await t.select({ settings: tenants.settings }).from(tenants);
   return SettingsSchema.parse(row?.settings ?? {});
 }
 

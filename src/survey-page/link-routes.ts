@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -110,7 +111,7 @@ export const touchpointLinkRoutes = createRouter()
     const config = c.get('config');
     const token = await signTouchpointLink(config, { tenantId: actor.tenantId, touchpointId: tp.id, unitId: unit.id }, expiresAt);
     const link = { url: `${config.publicBaseUrl}/s/${token}`, touchpointId: tp.id, unitId: unit.id, expiresAt: new Date(expiresAt).toISOString() };
-    await commit(db, await audit(c, { action: 'touchpoint.link', targetType: 'touchpoint', targetId: tp.id, details: { unitId: unit.id, expiresAt: link.expiresAt } }));
+    await commit(db, await audit(deps(c), { action: 'touchpoint.link', targetType: 'touchpoint', targetId: tp.id, details: { unitId: unit.id, expiresAt: link.expiresAt } }));
     return c.json(link, 201);
   })
   .openapi(revoke, async (c) => {
@@ -143,7 +144,7 @@ export const touchpointLinkRoutes = createRouter()
     const now = Date.now();
     await commit(db, [
       db.insert(revokedLinks).values({ id: linkId, tenantId: actor.tenantId, touchpointId: claims.touchpointId, unitId: claims.unitId, expiresAt, revokedAt: now }).onConflictDoNothing(),
-      ...(await audit(c, {
+      ...(await audit(deps(c), {
         action: 'touchpoint.link_revoke',
         targetType: 'touchpoint',
         targetId: claims.touchpointId,

@@ -14,7 +14,7 @@ import { categorize } from '../scoring/nps';
 import { chooseLocale } from '../surveys/definition';
 import { verifySurveyLink } from '../surveys/token';
 import type { Config } from '../env';
-import { bindTenant } from '../lib/tenant-db';
+import { bindTenant } from '../lib/bind-tenant';
 import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksPage, type PageView } from './render';
 import { STRINGS, stringsLocale } from './strings';
 import { TOUCHPOINT_LINK_AUDIENCE, verifyTouchpointLink } from './touchpoint-token';
@@ -113,7 +113,7 @@ async function showPage(c: AppContext) {
   const config = c.get('config');
   const checked = await verifyLink(config, c.req.param('token')!);
   if (!checked.ok) return linkFailure(c, checked.reason, false);
-  const db = await bindTenant(c, checked.link.claims.tenantId);
+  const db = (await bindTenant(c, checked.link.claims.tenantId)) && c.get('db');
   if (!db) return linkFailure(c, 'invalid', false);
   const now = Date.now();
   const target = await loadTarget(db, checked.link, now);
@@ -191,7 +191,7 @@ async function submit(c: AppContext) {
     };
   }
 
-  const db = await bindTenant(c, checked.link.claims.tenantId);
+  const db = (await bindTenant(c, checked.link.claims.tenantId)) && c.get('db');
   if (!db) return linkFailure(c, 'invalid', false);
   const now = Date.now();
   if (formIssue) {

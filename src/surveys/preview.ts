@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { authenticate } from '../auth/authenticate';
@@ -36,7 +37,7 @@ const route = createRoute({
  * readable through GET /api/v1/surveys/{id} anyway.
  */
 export const surveyPreviewRoutes = createRouter().openapi(route, async (c) => {
-  requireAnywhere(c, 'program.read', 'previewing surveys');
+  requireAnywhere(deps(c), 'program.read', 'previewing surveys');
   const { locale, draft } = c.req.valid('json');
   const survey = await c
     .get('db')

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -169,7 +170,7 @@ const presentVersion = (v: typeof surveyVersions.$inferSelect) => ({
 
 export const surveyRoutes = createRouter()
   .openapi(routes.list, async (c) => {
-    requireAnywhere(c, 'program.read', 'reading surveys');
+    requireAnywhere(deps(c), 'program.read', 'reading surveys');
     const rows = await c
       .get('db')
       .select()
@@ -179,7 +180,7 @@ export const surveyRoutes = createRouter()
     return c.json({ items: rows.map(present) }, 200);
   })
   .openapi(routes.create, async (c) => {
-    await requireTenantWide(c, 'program.write', 'designing surveys');
+    await requireTenantWide(deps(c), 'program.write', 'designing surveys');
     const body = c.req.valid('json');
     const db = c.get('db');
     const now = Date.now();
@@ -193,15 +194,15 @@ export const surveyRoutes = createRouter()
       createdAt: now,
       updatedAt: now,
     };
-    await commit(db, [db.insert(surveys).values(survey), ...(await audit(c, { action: 'survey.create', targetType: 'survey', targetId: survey.id, after: survey }))]);
+    await commit(db, [db.insert(surveys).values(survey), ...(await audit(deps(c), { action: 'survey.create', targetType: 'survey', targetId: survey.id, after: survey }))]);
     return c.json(present(survey), 201);
   })
   .openapi(routes.get, async (c) => {
-    requireAnywhere(c, 'program.read', 'reading surveys');
+    requireAnywhere(deps(c), 'program.read', 'reading surveys');
     return c.json(present(await findSurvey(c, c.req.valid('param').id)), 200);
   })
   .openapi(routes.update, async (c) => {
-    await requireTenantWide(c, 'program.write', 'designing surveys');
+    await requireTenantWide(deps(c), 'program.write', 'designing surveys');
     const patch = c.req.valid('json');
     const db = c.get('db');
     const survey = await findSurvey(c, c.req.valid('param').id);
@@ -211,12 +212,12 @@ export const surveyRoutes = createRouter()
         .update(surveys)
         .set({ name: after.name, defaultLocale: after.defaultLocale, draft: after.draft, updatedAt: after.updatedAt })
         .where(and(eq(surveys.tenantId, survey.tenantId), eq(surveys.id, survey.id))),
-      ...(await audit(c, { action: 'survey.update', targetType: 'survey', targetId: survey.id, before: survey, after, details: { changed: Object.keys(patch) } })),
+      ...(await audit(deps(c), { action: 'survey.update', targetType: 'survey', targetId: survey.id, before: survey, after, details: { changed: Object.keys(patch) } })),
     ]);
     return c.json(present(after), 200);
   })
   .openapi(routes.publish, async (c) => {
-    await requireTenantWide(c, 'program.write', 'publishing surveys');
+    await requireTenantWide(deps(c), 'program.write', 'publishing surveys');
     const db = c.get('db');
     const survey = await findSurvey(c, c.req.valid('param').id);
     const draft = survey.draft as Definition;
@@ -240,7 +241,7 @@ export const surveyRoutes = createRouter()
           .update(surveys)
           .set({ publishedVersion: version, updatedAt: now })
           .where(and(eq(surveys.tenantId, survey.tenantId), eq(surveys.id, survey.id))),
-        ...(await audit(c, { action: 'survey.publish', targetType: 'survey', targetId: survey.id, after: { version, definition: draft }, details: { version } })),
+        ...(await audit(deps(c), { action: 'survey.publish', targetType: 'survey', targetId: survey.id, after: { version, definition: draft }, details: { version } })),
       ]);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'another publish of this survey happened at the same time; try again');
@@ -249,7 +250,7 @@ export const surveyRoutes = createRouter()
     return c.json({ version }, 201);
   })
   .openapi(routes.versions, async (c) => {
-    requireAnywhere(c, 'program.read', 'reading surveys');
+    requireAnywhere(deps(c), 'program.read', 'reading surveys');
     const survey = await findSurvey(c, c.req.valid('param').id);
     const rows = await c
       .get('db')
@@ -260,7 +261,7 @@ export const surveyRoutes = createRouter()
     return c.json({ items: rows.map(presentVersion) }, 200);
   })
   .openapi(routes.version, async (c) => {
-    requireAnywhere(c, 'program.read', 'reading surveys');
+    requireAnywhere(deps(c), 'program.read', 'reading surveys');
     const { id, version } = c.req.valid('param');
     const survey = await findSurvey(c, id);
     const [row] = await c

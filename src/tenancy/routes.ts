@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
@@ -24,10 +25,10 @@ const routes = {
 };
 
 export const tenantRoutes = createRouter().openapi(routes.export, async (c) => {
-  await requireTenantWide(c, 'settings.manage', 'exporting the tenant');
+  await requireTenantWide(deps(c), 'settings.manage', 'exporting the tenant');
   const db = c.get('db');
   const { tenantId } = c.get('actor');
-  await commit(db, await audit(c, { action: 'tenant.export', targetType: 'tenant', targetId: tenantId }));
+  await commit(db, await audit(deps(c), { action: 'tenant.export', targetType: 'tenant', targetId: tenantId }));
   return new Response(archiveStream(db, tenantId), {
     status: 200,
     headers: { 'content-type': 'application/x-ndjson', 'content-disposition': `attachment; filename="tenant-${tenantId}.ndjson"`, 'cache-control': 'no-store', 'x-request-id': c.get('requestId') },

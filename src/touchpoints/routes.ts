@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -159,7 +160,7 @@ const routes = {
 
 export const touchpointRoutes = createRouter()
   .openapi(routes.list, async (c) => {
-    requireAnywhere(c, 'program.read', 'reading touchpoints');
+    requireAnywhere(deps(c), 'program.read', 'reading touchpoints');
     const rows = await c
       .get('db')
       .select()
@@ -169,7 +170,7 @@ export const touchpointRoutes = createRouter()
     return c.json({ items: rows.map(present) }, 200);
   })
   .openapi(routes.create, async (c) => {
-    await requireTenantWide(c, 'program.write', 'designing touchpoints');
+    await requireTenantWide(deps(c), 'program.write', 'designing touchpoints');
     const body = c.req.valid('json');
     await assertSurvey(c, body.surveyId);
     const db = c.get('db');
@@ -190,7 +191,7 @@ export const touchpointRoutes = createRouter()
       updatedAt: now,
     };
     try {
-      await commit(db, [db.insert(touchpoints).values(row), ...(await audit(c, { action: 'touchpoint.create', targetType: 'touchpoint', targetId: row.id, after: row }))]);
+      await commit(db, [db.insert(touchpoints).values(row), ...(await audit(deps(c), { action: 'touchpoint.create', targetType: 'touchpoint', targetId: row.id, after: row }))]);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`a touchpoint with key "${body.key}" already exists`);
       throw err;
@@ -198,11 +199,11 @@ export const touchpointRoutes = createRouter()
     return c.json(present(row), 201);
   })
   .openapi(routes.get, async (c) => {
-    requireAnywhere(c, 'program.read', 'reading touchpoints');
+    requireAnywhere(deps(c), 'program.read', 'reading touchpoints');
     return c.json(present(await findTouchpoint(c, c.req.valid('param').id)), 200);
   })
   .openapi(routes.update, async (c) => {
-    await requireTenantWide(c, 'program.write', 'designing touchpoints');
+    await requireTenantWide(deps(c), 'program.write', 'designing touchpoints');
     const patch = c.req.valid('json');
     const db = c.get('db');
     const row = await findTouchpoint(c, c.req.valid('param').id);
@@ -224,7 +225,7 @@ export const touchpointRoutes = createRouter()
           updatedAt: after.updatedAt,
         })
         .where(and(eq(touchpoints.tenantId, row.tenantId), eq(touchpoints.id, row.id))),
-      ...(await audit(c, { action: 'touchpoint.update', targetType: 'touchpoint', targetId: row.id, before: row, after, details: { changed: Object.keys(patch) } })),
+      ...(await audit(deps(c), { action: 'touchpoint.update', targetType: 'touchpoint', targetId: row.id, before: row, after, details: { changed: Object.keys(patch) } })),
     ]);
     return c.json(present(after), 200);
   });

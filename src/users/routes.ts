@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -59,7 +60,7 @@ const GrantParams = UserParam.extend({
 type UserRow = typeof users.$inferSelect;
 
 /** User management is tenant-wide; answers the root unit's path. */
-const requireUserAdmin = async (c: AppContext) => (await requireTenantWide(c, 'user.manage', 'managing users')).path;
+const requireUserAdmin = async (c: AppContext) => (await requireTenantWide(deps(c), 'user.manage', 'managing users')).path;
 
 async function grantsOf(db: Db, tenantId: string, userIds: string[]) {
   if (userIds.length === 0) return new Map<string, { unitId: string; role: (typeof ROLES)[number] }[]>();
@@ -227,7 +228,7 @@ export const userRoutes = createRouter()
         db.insert(users).values(user),
         db.insert(loginEmails).values({ email: user.email, tenantId, userId: user.id }),
         ...grants.map((g) => db.insert(roleGrants).values({ id: newId('grt'), tenantId, userId: user.id, unitId: g.unitId, role: g.role, createdAt: now })),
-        ...(await audit(c, { action: 'user.create', targetType: 'user', targetId: user.id, after: { ...visible, grants }, details: { email: user.email, grants } })),
+        ...(await audit(deps(c), { action: 'user.create', targetType: 'user', targetId: user.id, after: { ...visible, grants }, details: { email: user.email, grants } })),
       ]);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('a user with this email already exists in this tenant');
@@ -263,7 +264,7 @@ export const userRoutes = createRouter()
               .where(and(eq(sessions.tenantId, user.tenantId), eq(sessions.userId, user.id), sql`${sessions.revokedAt} is null`)),
           ]
         : []),
-      ...(await audit(c, {
+      ...(await audit(deps(c), {
         action: 'user.update',
         targetType: 'user',
         targetId: user.id,
@@ -291,7 +292,7 @@ export const userRoutes = createRouter()
         .insert(roleGrants)
         .values({ id: newId('grt'), tenantId: user.tenantId, userId: user.id, unitId, role, createdAt: Date.now() })
         .onConflictDoUpdate({ target: [roleGrants.tenantId, roleGrants.userId, roleGrants.unitId], set: { role } }),
-      ...(await audit(c, {
+      ...(await audit(deps(c), {
         action: 'grant.set',
         targetType: 'user',
         targetId: user.id,
@@ -313,7 +314,7 @@ export const userRoutes = createRouter()
     if (existing.role === 'admin' && (await unitsById(c, [unitId])).get(unitId) === rootPath) await keepOneRootAdmin(c, rootPath, user.id);
     await commit(db, [
       db.delete(roleGrants).where(and(eq(roleGrants.tenantId, user.tenantId), eq(roleGrants.userId, user.id), eq(roleGrants.unitId, unitId))),
-      ...(await audit(c, { action: 'grant.revoke', targetType: 'user', targetId: user.id, before: existing, details: { unitId, role: existing.role } })),
+      ...(await audit(deps(c), { action: 'grant.revoke', targetType: 'user', targetId: user.id, before: existing, details: { unitId, role: existing.role } })),
     ]);
     return c.body(null, 204);
   });

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, eq, gte, lt } from 'drizzle-orm';
 import { authenticate } from '../auth/authenticate';
@@ -72,7 +73,7 @@ export const vendorRoutes = createRouter().openapi(scorecard, async (c) => {
   const actor = c.get('actor');
   const db = c.get('db');
   const q = c.req.valid('query');
-  const unit = await getUnit(db, actor.tenantId, c.req.valid('param').unitId);
+  const unit = await getUnit(c.get('tdb'), c.req.valid('param').unitId);
   if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
   if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
   if (unit.kind !== 'vendor') throw new ApiError('UNPROCESSABLE', 'scorecards are for vendor units only');
@@ -84,8 +85,8 @@ export const vendorRoutes = createRouter().openapi(scorecard, async (c) => {
   const base = { unitId: unit.id, from, to, weight: 'none' as const, confidence: 0.95 };
   const subtree = and(gte(units.path, unit.path), lt(units.path, `${unit.path.slice(0, -1)}0`));
   const [[nps], trend, rows, [contract]] = await Promise.all([
-    scoreReport(c, base),
-    scoreReport(c, { ...base, period: 'month' }),
+    scoreReport(deps(c), base),
+    scoreReport(deps(c), { ...base, period: 'month' }),
     db
       .select({
         unitPath: units.path,

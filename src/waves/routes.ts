@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -70,7 +71,7 @@ const present = (w: WaveRow, touchpointKey: string, timezone: string) => ({
   updatedAt: iso(w.updatedAt),
 });
 
-const requireWaveAdmin = (c: AppContext) => requireTenantWide(c, 'wave.manage', 'managing waves');
+const requireWaveAdmin = (c: AppContext) => requireTenantWide(deps(c), 'wave.manage', 'managing waves');
 
 function validSchedule(expression: string, timezone: string) {
   const problem = scheduleError(expression, timezone);
@@ -180,7 +181,7 @@ export const waveRoutes = createRouter()
       createdAt: now,
       updatedAt: now,
     };
-    await commit(db, [db.insert(waves).values(wave), ...(await audit(c, { action: 'wave.create', targetType: 'wave', targetId: wave.id, after: wave }))]);
+    await commit(db, [db.insert(waves).values(wave), ...(await audit(deps(c), { action: 'wave.create', targetType: 'wave', targetId: wave.id, after: wave }))]);
     return c.json(present(wave, body.touchpointKey, root.timezone), 201);
   })
   .openapi(routes.update, async (c) => {
@@ -205,7 +206,7 @@ export const waveRoutes = createRouter()
         .update(waves)
         .set({ name: after.name, schedule: after.schedule, active: after.active, nextRunAt: after.nextRunAt, updatedAt: now })
         .where(and(eq(waves.tenantId, root.tenantId), eq(waves.id, wave.id))),
-      ...(await audit(c, { action: 'wave.update', targetType: 'wave', targetId: wave.id, before: wave, after, details: { changed: Object.keys(patch) } })),
+      ...(await audit(deps(c), { action: 'wave.update', targetType: 'wave', targetId: wave.id, before: wave, after, details: { changed: Object.keys(patch) } })),
     ]);
     return c.json(present(after, touchpointKey, root.timezone), 200);
   })
@@ -215,7 +216,7 @@ export const waveRoutes = createRouter()
     const { wave } = await findWave(c, c.req.valid('param').id);
     await commit(db, [
       db.delete(waves).where(and(eq(waves.tenantId, root.tenantId), eq(waves.id, wave.id))),
-      ...(await audit(c, { action: 'wave.delete', targetType: 'wave', targetId: wave.id, before: wave })),
+      ...(await audit(deps(c), { action: 'wave.delete', targetType: 'wave', targetId: wave.id, before: wave })),
     ]);
     return c.body(null, 204);
   });

@@ -1,11 +1,11 @@
+import { TenantDb } from '../db/tenant-db';
 import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, isNotNull, isNull, lte, notExists, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
-import { commit, openDb, type Db } from '../db/client';
+import { commit, type Db } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { contacts, events, invitations, surveys, tenants, touchpoints, units, waves } from '../db/schema';
-import { loadConfig, type Env } from '../env';
 import { decide, historyQueries, readRules, recordInvitation, samplePoint, toHistory } from '../events/eligibility';
 import { chunked, scheduledInvitation, type NewInvitation } from '../events/invitation';
 import { newId } from '../lib/ids';
@@ -74,8 +74,7 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
   const invitationRows: NewInvitation[] = [];
   if (pending.length > 0) {
     const [last, negatives, today] = historyQueries(
-      db,
-      tenantId,
+      new TenantDb(db, tenantId),
       pending.map((c) => c.id),
       [touchpoint.id],
       { from: runAt, to: runAt },
@@ -135,8 +134,7 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
   }
   if (statements.length === 0) return 0;
   statements.push(
-    ...(await auditStatement(db, {
-      tenantId,
+    ...(await auditStatement(new TenantDb(db, tenantId), {
       actor: { type: 'system', id: null },
       action: 'wave.run',
       targetType: 'wave',
@@ -165,7 +163,7 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
  * deciding at most `contactsPerTick` contacts in all; what is left waits for the next tick.
  * A wave that fails is logged and the others still run; the job fails afterwards.
  */
-export async function runDueWaves({ env, db }: DatabaseRun, scheduledTime: number, contactsPerTick = WAVE_CONTACTS_PER_TICK): Promise<void> {
+export async function runDueWaves({ db }: DatabaseRun, scheduledTime: number, contactsPerTick = WAVE_CONTACTS_PER_TICK): Promise<void> {
   let budget = contactsPerTick;
   const failures: unknown[] = [];
   for (const due of await dueWaves(db, scheduledTime)) {

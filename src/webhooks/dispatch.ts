@@ -1,7 +1,7 @@
 import { dataPlane } from '../db/plane';
 import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
 import { tenants, webhookDeliveries, webhooks } from '../db/schema';
 import { loadConfig, type Env } from '../env';
 import type { JobMessage } from '../jobs/queue';

@@ -1,3 +1,4 @@
+import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { audit } from '../audit/record';
@@ -97,7 +98,7 @@ const DeliveriesQuery = z.strictObject({
 });
 
 async function ownHook(c: AppContext, id: string): Promise<Hook> {
-  await requireTenantWide(c, 'webhook.manage', 'managing webhooks');
+  await requireTenantWide(deps(c), 'webhook.manage', 'managing webhooks');
   const tenantId = c.get('actor').tenantId;
   const [hook] = await c
     .get('db')
@@ -188,7 +189,7 @@ const routes = {
 export const webhookRoutes = createRouter()
   .openapi(routes.create, async (c) => {
     const body = c.req.valid('json');
-    await requireTenantWide(c, 'webhook.manage', 'managing webhooks');
+    await requireTenantWide(deps(c), 'webhook.manage', 'managing webhooks');
     assertOutbound({ 'body.url': body.url }, outboundPolicy(c.get('config')));
     const db = c.get('db');
     const now = Date.now();
@@ -204,11 +205,11 @@ export const webhookRoutes = createRouter()
       createdAt: now,
       updatedAt: now,
     };
-    await commit(db, [db.insert(webhooks).values(hook), ...(await audit(c, { action: 'webhook.create', targetType: 'webhook', targetId: hook.id, after: presentHook(hook) }))]);
+    await commit(db, [db.insert(webhooks).values(hook), ...(await audit(deps(c), { action: 'webhook.create', targetType: 'webhook', targetId: hook.id, after: presentHook(hook) }))]);
     return c.json({ ...presentHook(hook), secret: hook.secret }, 201);
   })
   .openapi(routes.list, async (c) => {
-    await requireTenantWide(c, 'webhook.manage', 'managing webhooks');
+    await requireTenantWide(deps(c), 'webhook.manage', 'managing webhooks');
     const rows = await c
       .get('db')
       .select()
@@ -228,7 +229,7 @@ export const webhookRoutes = createRouter()
         .update(webhooks)
         .set({ events: after.events, active: after.active, updatedAt: now })
         .where(and(eq(webhooks.tenantId, hook.tenantId), eq(webhooks.id, hook.id))),
-      ...(await audit(c, { action: 'webhook.update', targetType: 'webhook', targetId: hook.id, before: presentHook(hook), after: presentHook(after), details: { changed: Object.keys(patch) } })),
+      ...(await audit(deps(c), { action: 'webhook.update', targetType: 'webhook', targetId: hook.id, before: presentHook(hook), after: presentHook(after), details: { changed: Object.keys(patch) } })),
     ]);
     return c.json(presentHook(after), 200);
   })
@@ -238,7 +239,7 @@ export const webhookRoutes = createRouter()
     await commit(db, [
       db.delete(webhookDeliveries).where(and(eq(webhookDeliveries.tenantId, hook.tenantId), eq(webhookDeliveries.webhookId, hook.id))),
       db.delete(webhooks).where(and(eq(webhooks.tenantId, hook.tenantId), eq(webhooks.id, hook.id))),
-      ...(await audit(c, { action: 'webhook.delete', targetType: 'webhook', targetId: hook.id, before: presentHook(hook) })),
+      ...(await audit(deps(c), { action: 'webhook.delete', targetType: 'webhook', targetId: hook.id, before: presentHook(hook) })),
     ]);
     return c.body(null, 204);
   })
@@ -253,7 +254,7 @@ export const webhookRoutes = createRouter()
         .update(webhooks)
         .set({ secret: after.secret, previousSecret: after.previousSecret, previousSecretExpiresAt: after.previousSecretExpiresAt, updatedAt: now })
         .where(and(eq(webhooks.tenantId, hook.tenantId), eq(webhooks.id, hook.id))),
-      ...(await audit(c, { action: 'webhook.rotate_secret', targetType: 'webhook', targetId: hook.id, details: { previousSecretExpiresAt: iso(after.previousSecretExpiresAt) } })),
+      ...(await audit(deps(c), { action: 'webhook.rotate_secret', targetType: 'webhook', targetId: hook.id, details: { previousSecretExpiresAt: iso(after.previousSecretExpiresAt) } })),
     ]);
     return c.json({ ...presentHook(after), secret: after.secret }, 200);
   })
@@ -288,7 +289,7 @@ export const webhookRoutes = createRouter()
         .set({ ...change, attempts: sql`${webhookDeliveries.attempts} + 1`, updatedAt: now })
         .where(where)
         .returning(),
-      ...(await audit(c, { action: 'webhook.replay', targetType: 'webhook_delivery', targetId: deliveryId, details: { webhookId: hook.id, ok: result.ok, statusCode: result.statusCode } })),
+      ...(await audit(deps(c), { action: 'webhook.replay', targetType: 'webhook_delivery', targetId: deliveryId, details: { webhookId: hook.id, ok: result.ok, statusCode: result.statusCode } })),
     ]);
     return c.json({ ...result, delivery: presentDelivery(updated as Delivery) }, 200);
   });

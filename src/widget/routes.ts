@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createRouter, type AppContext, type AppEnv } from '../lib/create-app';
 import { WIDGET_SCRIPT } from './script';
-import { bindTenant } from '../lib/tenant-db';
+import { bindTenant } from '../lib/bind-tenant';
 import { widgetKeyTenant } from '../settings/settings';
 import { SessionBody, widgetSession } from './session';
 
@@ -52,7 +52,7 @@ widgetRoutes.post('/w/session', async (c) => {
   c.header('cache-control', 'no-store');
   // The key names its tenant (wpk_<tenant>_…), and so its database: no directory read, no scan.
   const keyTenant = widgetKeyTenant(parsed.data.publicKey);
-  const db = keyTenant ? await bindTenant(c, keyTenant) : null;
+  const db = keyTenant && (await bindTenant(c, keyTenant)) ? c.get('db') : null;
   if (!db) return jsonError(c, 401, 'UNAUTHORIZED', 'the widget key or the user signature is not valid');
   const out = await widgetSession(db, c.get('config'), parsed.data, c.req.header('accept-language') ?? null, Date.now());
   switch (out.kind) {

@@ -4,7 +4,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { alerts, responses, tenants, webhookDeliveries } from '../../src/db/schema';
 import type { Env } from '../../src/env';
 import { newId } from '../../src/lib/ids';
-import worker from '../../src/worker';
 import { makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
 import { call, db, makeTenant, type Fixture, runCron } from './support';

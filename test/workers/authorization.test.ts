@@ -1,3 +1,4 @@
+import { TenantDb } from '../../src/db/tenant-db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSentInvitation } from './invitation-fixture';
 import { cases as caseRows, responses } from '../../src/db/schema';
@@ -1150,7 +1151,7 @@ matrix(
   async (login, expected) => {
     const hook = await newHook();
     const { webhookEvent } = await import('../../src/webhooks/emit');
-    await webhookEvent(db(), t.tenantId, 'alert.raised', { n: 1 }, Date.now() + 365 * 86_400_000);
+    await webhookEvent(new TenantDb(db(), t.tenantId), 'alert.raised', { n: 1 }, Date.now() + 365 * 86_400_000);
     const log = await call('GET', `/api/v1/webhooks/${hook.id}/deliveries`, { token: admin() });
     const deliveryId = log.body.items[0].id as string;
     const res = await call('POST', `/api/v1/webhooks/${hook.id}/deliveries/${deliveryId}/replay`, { token: tokenOf(login) });

@@ -1,3 +1,4 @@
+import { TenantDb } from '../../src/db/tenant-db';
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
@@ -602,7 +603,7 @@ describe('include and exclude', () => {
     const kept = (await send('POST', a.path, { json: { score: 10 } })).body.responseId;
     const flagged = (await send('POST', b.path, { json: { score: 0, website: 'x' } })).body.responseId;
     expect(kept && flagged).toBeTruthy();
-    await foldTenant(db(), tenant.tenantId, Date.now());
+    await foldTenant(new TenantDb(db(), tenant.tenantId), Date.now());
     const cells = async () => {
       const rows = await db().select().from(rollups).where(eq(rollups.tenantId, tenant.tenantId));
       return rows.reduce((t, r) => ({ promoters: t.promoters + r.promoters, detractors: t.detractors + r.detractors }), { promoters: 0, detractors: 0 });

@@ -5,7 +5,6 @@ import { commit } from '../../src/db/client';
 import { cases, digests, responses, tenants, units } from '../../src/db/schema';
 import type { Env } from '../../src/env';
 import { newId } from '../../src/lib/ids';
-import worker from '../../src/worker';
 import { makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
 import { db, makeTenant, type Fixture, runCron } from './support';

@@ -1,9 +1,7 @@
-import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cases } from '../../src/db/schema';
 import { SCHEDULES } from '../../src/jobs/cron';
-import worker from '../../src/worker';
 import { caseOf, deliverCaptured, deliveriesOf, eventsOf, makeAnswer, mergeSettings, subscribeAll, withProviders } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, type Fixture, runCron } from './support';

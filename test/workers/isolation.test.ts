@@ -1,3 +1,4 @@
+import { TenantDb } from '../../src/db/tenant-db';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cases, events, replyTemplates, responses } from '../../src/db/schema';
@@ -1058,7 +1059,7 @@ beforeAll(async () => {
   await db()
     .insert(alerts)
     .values({ id: aAlert, tenantId: A.tenantId, ruleId: aRule.body.id, unitId: A.units.emea!, status: 'open', evidence: { dropPoints: 12 } });
-  await webhookEvent(db(), A.tenantId, 'alert.raised', { alert: { id: aAlert } }, Date.now() + 365 * 86_400_000);
+  await webhookEvent(new TenantDb(db(), A.tenantId), 'alert.raised', { alert: { id: aAlert } }, Date.now() + 365 * 86_400_000);
   const [aDelivery] = await db().select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, aEndpoint.body.id));
   aHooks = (await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body;
   const [bRule, bHook] = await Promise.all([

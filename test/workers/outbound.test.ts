@@ -1,3 +1,4 @@
+import { TenantDb } from '../../src/db/tenant-db';
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
@@ -94,7 +95,7 @@ describe('addresses are checked again when called', () => {
       updatedAt: now,
     };
     await d.insert(webhooks).values(hook);
-    await webhookEvent(d, t.tenantId, 'alert.raised', { n: 1 }, now);
+    await webhookEvent(new TenantDb(d, t.tenantId), 'alert.raised', { n: 1 }, now);
     const [delivery] = await d
       .select()
       .from(webhookDeliveries)

@@ -1,9 +1,7 @@
-import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
 import { auditLog, responses, savedReports, tenants, units } from '../../src/db/schema';
-import type { Env } from '../../src/env';
 import { JOBS, SCHEDULES } from '../../src/jobs/cron';
 import { sendDueReports } from '../../src/reports/send';
 import { newId } from '../../src/lib/ids';

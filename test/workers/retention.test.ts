@@ -1,12 +1,10 @@
-import { env } from 'cloudflare:workers';
+import { TenantDb } from '../../src/db/tenant-db';
 import { and, asc, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, contacts, events, invitations, responses, rollupMonths, rollups, tenants } from '../../src/db/schema';
-import type { Env } from '../../src/env';
 import { newId } from '../../src/lib/ids';
 import { foldTenant } from '../../src/scores/fold';
 import { PURGE_BATCH } from '../../src/settings/retention';
-import worker from '../../src/worker';
 import { fullSurvey, makeSurvey, need, type SurveySetup } from './capture-fixture';
 import { call, db, makeTenant, type Fixture, runCron } from './support';
 
@@ -168,7 +166,7 @@ beforeAll(async () => {
   await insertContact(keep.tenantId, 2000);
   await insertResponses(sKeep, keep.units.berlin, 4, 2000);
 
-  for (const tenant of [t, keep]) await foldTenant(db(), tenant.tenantId, NOW);
+  for (const tenant of [t, keep]) await foldTenant(new TenantDb(db(), tenant.tenantId), NOW);
 }, 60_000);
 
 describe('retention settings', () => {

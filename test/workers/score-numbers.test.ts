@@ -1,10 +1,8 @@
-import { env } from 'cloudflare:workers';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { commit } from '../../src/db/client';
 import { contacts, units } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import worker from '../../src/worker';
 import { mergeSettings } from './case-fixture';
 import { makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, PASSWORD, type Fixture, runCron } from './support';

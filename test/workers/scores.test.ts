@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:workers';
+import { TenantDb } from '../../src/db/tenant-db';
 import fc from 'fast-check';
 import { and, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,6 @@ import { contacts, responses, rollupMonths, rollups, surveys, surveyVersions, te
 import { newId } from '../../src/lib/ids';
 import { closeMonths, lastClosedMonth, recomputeCells, cellOf } from '../../src/scores/fold';
 import { standardSurvey } from '../../src/surveys/templates';
-import worker from '../../src/worker';
 import { call, db, makeTenant, type Fixture, runCron } from './support';
 
 /**
@@ -234,8 +233,7 @@ describe('scores against a brute-force recount', () => {
       .where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
     const zones = Object.fromEntries(Object.entries(ZONES).map(([k, z]) => [t.units[k as keyof typeof t.units], z]));
     await recomputeCells(
-      d,
-      t.tenantId,
+      new TenantDb(d, t.tenantId),
       changed.map((r) =>
         cellOf({
           unitId: r.unitId,
@@ -364,13 +362,12 @@ describe('scores against a brute-force recount', () => {
       .where(and(eq(responses.tenantId, t.tenantId), sql`${responses.id} in ${flip}`));
     const zones = Object.fromEntries((await d.select({ id: units.id, tz: units.timezone }).from(units).where(eq(units.tenantId, t.tenantId))).map((u) => [u.id, u.tz]));
     await recomputeCells(
-      d,
-      t.tenantId,
+      new TenantDb(d, t.tenantId),
       changed.map((r) => cellOf({ ...r, segment: r.segment ?? '', timezone: zones[r.unitId]! })),
     );
     await check();
     expect(await monthRows()).toBe(0); // the fold writes no month rows for an open month
-    expect(await closeMonths(d, t.tenantId, now + 40 * DAY)).toBe(lastClosedMonth(now + 40 * DAY));
+    expect(await closeMonths(new TenantDb(d, t.tenantId), now + 40 * DAY)).toBe(lastClosedMonth(now + 40 * DAY));
     expect(await monthRows()).toBeGreaterThan(0);
     await check();
   });

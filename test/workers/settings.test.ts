@@ -1,3 +1,4 @@
+import { TenantDb } from '../../src/db/tenant-db';
 import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ let t: Fixture;
 const admin = () => t.tokens.admin;
 const patch = (body: unknown, token = admin()) => call('PATCH', '/api/v1/settings', { token, body });
 const read = () => call('GET', '/api/v1/settings', { token: admin() });
-const stored = () => getSettings(db(), t.tenantId);
+const stored = () => getSettings(new TenantDb(db(), t.tenantId));
 const auditRows = async () => (await call('GET', `/api/v1/audit-log?targetType=tenant&targetId=${t.tenantId}&limit=500`, { token: admin() })).body.items as any[];
 
 const secret = (label: string) => `${label}-${uniq()}${uniq()}${uniq()}`;

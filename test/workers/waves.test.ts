@@ -6,7 +6,6 @@ import type { Env } from '../../src/env';
 import { samplePoint } from '../../src/events/eligibility';
 import { newId } from '../../src/lib/ids';
 import { runDueWaves, runKey } from '../../src/waves/run';
-import worker from '../../src/worker';
 import { makeContact, makeKey, makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, uniq, type Fixture, type Login, runCron, jobRun } from './support';
 

@@ -1,3 +1,4 @@
+import { TenantDb } from '../../src/db/tenant-db';
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
@@ -82,7 +83,7 @@ const deliveriesOf = (webhookId: string) =>
     .select()
     .from(webhookDeliveries)
     .where(and(eq(webhookDeliveries.tenantId, t.tenantId), eq(webhookDeliveries.webhookId, webhookId)));
-const emit = (data: Record<string, unknown>, now: number) => webhookEvent(db(), t.tenantId, 'alert.raised', data, now);
+const emit = (data: Record<string, unknown>, now: number) => webhookEvent(new TenantDb(db(), t.tenantId), 'alert.raised', data, now);
 
 /** The stand-in's request as the package wants it. */
 const verify = (secret: string, r: RecordedRequest) =>
