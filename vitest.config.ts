@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config';
 // global setup starts in memory.
 export const TEST_JWT_KEYS = 'test-2:test-signing-key-two-000000000000000000,test-1:test-signing-key-one-000000000000000000';
 
+/** The suites run a second time with their tenants in different data databases (issue 11). */
+const PLANE_SUITES = ['test/workers/isolation.test.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -31,6 +34,33 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/workers/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        // The same Worker on the data plane: a directory and one data database per region, the
+        // tenants of a suite placed in turn in each (test/workers/support.ts `makeTenant`). The
+        // suites here run again with tenants in different databases; `workers` runs them with
+        // every tenant in one shared database.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: './src/worker.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                DIRECTORY_URL: inject('directoryUrl'),
+                PLANE_DATABASES: inject('planeDatabases'),
+                ENVIRONMENT: 'test',
+                JWT_KEYS: TEST_JWT_KEYS,
+                OUTBOUND_ALLOW: inject('providerUrl'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers-plane',
+          include: PLANE_SUITES,
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 30_000,
         },

@@ -1,5 +1,8 @@
 import type { TestProject } from 'vitest/node';
+import { startLibsqlCluster } from '../scripts/libsql-cluster';
 import { applyMigrations } from '../scripts/migrate';
+import { bootLocalPlane, LOCAL_DATABASES } from '../scripts/plane';
+import { listDatabases } from '../src/db/directory';
 import { startLibsqlServer } from '../scripts/libsql-server';
 import { SMALL_TABLES } from '../scripts/libsql-server/scans';
 import { startProviderStub } from './provider-stub';
@@ -11,22 +14,37 @@ declare module 'vitest' {
     libsqlScanUrl: string;
     /** The provider stand-in (test/provider-stub.ts): mail, SMS and webhook endpoints that record requests. */
     providerUrl: string;
+    /** The directory of an in-memory data plane (the `workers-plane` project: tenants in different databases). */
+    directoryUrl: string;
+    /** Its data databases, JSON `[{id, region, url}]`, one per region of the local stack. */
+    planeDatabases: string;
   }
 }
 
 /**
  * One in-memory local libSQL server for the workerd suites, migrated like production; a second
- * one of its own for the table-scan suite, whose statements no other suite's mix with; and the
- * HTTP stand-in for the mail and SMS providers and tenant webhooks.
+ * one of its own for the table-scan suite, whose statements no other suite's mix with; a data
+ * plane in memory (a directory and one data database per region) for the suites that run with
+ * tenants in different databases; and the HTTP stand-in for the mail and SMS providers and
+ * tenant webhooks.
  */
 export default async function setup(project: TestProject) {
-  const [server, scanServer, stub] = await Promise.all([startLibsqlServer({ file: ':memory:' }), startLibsqlServer({ file: ':memory:', flagScans: { allow: SMALL_TABLES } }), startProviderStub()]);
+  const [server, scanServer, stub, cluster] = await Promise.all([
+    startLibsqlServer({ file: ':memory:' }),
+    startLibsqlServer({ file: ':memory:', flagScans: { allow: SMALL_TABLES } }),
+    startProviderStub(),
+    startLibsqlCluster({}),
+  ]);
+  const plane = await bootLocalPlane(cluster);
+  const databases = (await listDatabases(plane.directory)).filter((d) => LOCAL_DATABASES.some((l) => l.id === d.id));
+  project.provide('directoryUrl', plane.directoryUrl);
+  project.provide('planeDatabases', JSON.stringify(databases.map((d) => ({ id: d.id, region: d.region, url: d.url }))));
   await Promise.all([applyMigrations(server.url), applyMigrations(scanServer.url)]);
   scanServer.resetStats(); // the migrations' own statements are not a request path
   project.provide('libsqlUrl', server.url);
   project.provide('libsqlScanUrl', scanServer.url);
   project.provide('providerUrl', stub.url);
   return async () => {
-    await Promise.all([server.close(), scanServer.close(), stub.close()]);
+    await Promise.all([server.close(), scanServer.close(), stub.close(), cluster.close()]);
   };
 }

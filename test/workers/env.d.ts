@@ -4,6 +4,9 @@ declare namespace Cloudflare {
   }
   interface Env {
     LIBSQL_URL?: string;
+    DIRECTORY_URL?: string;
+    /** The data databases of the `workers-plane` project, JSON `[{id, region, url}]`. */
+    PLANE_DATABASES?: string;
     ENVIRONMENT?: string;
     JWT_KEYS?: string;
     OUTBOUND_ALLOW?: string;

@@ -12,7 +12,7 @@ function programOf(tenantId: string) {
     programs.set(
       tenantId,
       (async () => {
-        const d = db();
+        const d = db(tenantId);
         const now = Date.now();
         const surveyId = newId('srv');
         const touchpointId = newId('tp');
@@ -33,7 +33,7 @@ export async function makeSentInvitation(tenantId: string, unitId: string, chann
   const { surveyId, touchpointId } = await programOf(tenantId);
   const now = Date.now();
   const id = newId('inv');
-  await db()
+  await db(tenantId)
     .insert(invitations)
     .values({
       id,

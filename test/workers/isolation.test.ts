@@ -1,7 +1,8 @@
 import { TenantDb } from '../../src/db/tenant-db';
-import { and, eq } from 'drizzle-orm';
+import { env } from 'cloudflare:workers';
+import { and, count, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cases, events, replyTemplates, responses } from '../../src/db/schema';
+import { cases, events, replyTemplates, responses, units } from '../../src/db/schema';
 import { alerts, devOutbox, webhookDeliveries } from '../../src/db/schema';
 import { webhookEvent } from '../../src/webhooks/emit';
 import { newId } from '../../src/lib/ids';
@@ -619,7 +620,7 @@ const CASES: IsolationCase[] = [
       expect(sameId.status).toBe(200);
       expect(sameId.body.results).toEqual([{ eventId: aEventId, decision: 'skip', reason: 'no_touchpoint' }]); // not A's invitation
       expectNoLeak(sameId, aEventId);
-      const aRows = await db()
+      const aRows = await db(A.tenantId)
         .select()
         .from(events)
         .where(and(eq(events.tenantId, A.tenantId), eq(events.eventId, aEventId)));
@@ -704,7 +705,7 @@ const CASES: IsolationCase[] = [
     run: async (cred) => {
       const res = await call('POST', '/api/v1/reply-templates', { token: bToken[cred], body: { theme: 'iso', locale: 'en', subject: 'B', body: 'B' } });
       expect([200, 201]).toContain(res.status);
-      const [aTemplate] = await db()
+      const [aTemplate] = await db(A.tenantId)
         .select()
         .from(replyTemplates)
         .where(and(eq(replyTemplates.tenantId, A.tenantId), eq(replyTemplates.theme, 'iso')));
@@ -741,7 +742,7 @@ const CASES: IsolationCase[] = [
     expect: 'not-found',
     request: (x) => json(`/api/v1/alerts/${x.alert}`, 'PATCH', { rootCause: 'pwned' }),
     after: async () => {
-      const [a] = await db().select().from(alerts).where(eq(alerts.id, aIds.alert));
+      const [a] = await db(A.tenantId).select().from(alerts).where(eq(alerts.id, aIds.alert));
       expect(a!.rootCause).toBeNull();
     },
   },
@@ -783,7 +784,7 @@ const CASES: IsolationCase[] = [
     expect: 'not-found',
     request: (x) => json(`/api/v1/webhooks/${x.webhook}/deliveries/${x.delivery}/replay`, 'POST'),
     after: async () => {
-      const [d] = await db().select().from(webhookDeliveries).where(eq(webhookDeliveries.id, aIds.delivery));
+      const [d] = await db(A.tenantId).select().from(webhookDeliveries).where(eq(webhookDeliveries.id, aIds.delivery));
       expect(d).toMatchObject({ status: 'pending', attempts: 0 });
     },
   },
@@ -903,7 +904,7 @@ const CASES: IsolationCase[] = [
     run: async (cred) => {
       const res = await call('GET', '/api/v1/me', { token: bToken[cred] });
       expect(res.status).toBe(200);
-      expect(res.body.tenant).toEqual({ id: B.tenantId, name: B.name, region: 'eu' });
+      expect(res.body.tenant).toEqual({ id: B.tenantId, name: B.name, region: B.region });
       expect(res.body.grants).toEqual([{ unitId: B.units.root, role: 'admin' }]);
       if (cred === 'session') {
         expect(res.body.user).toEqual({ id: B.userIds.admin, email: B.email('admin'), name: 'Administrator' });
@@ -930,9 +931,8 @@ const CASES: IsolationCase[] = [
         invitationId: null,
         createdAt: Date.now(),
       });
-      await db()
-        .insert(devOutbox)
-        .values([row(A.tenantId, aTo), row(B.tenantId, bTo)]);
+      await db(A.tenantId).insert(devOutbox).values(row(A.tenantId, aTo));
+      await db(B.tenantId).insert(devOutbox).values(row(B.tenantId, bTo));
       for (const query of ['?limit=500', `?to=${encodeURIComponent(aTo)}`]) {
         const res = await call('GET', `/dev/outbox${query}`, { token: bToken[cred] });
         expect(res.status).toBe(200);
@@ -1017,7 +1017,7 @@ beforeAll(async () => {
 
   // A response in Berlin, written straight to the database (capture is tested in capture.test.ts).
   const aResponse = newId('rsp');
-  await db()
+  await db(A.tenantId)
     .insert(responses)
     .values({
       id: aResponse,
@@ -1056,11 +1056,11 @@ beforeAll(async () => {
   const aRule = await call('POST', '/api/v1/alert-rules', { token: A.tokens.admin, body: { unitId: A.units.emea } });
   expect(aRule.status).toBe(201);
   const aAlert = newId('alr');
-  await db()
+  await db(A.tenantId)
     .insert(alerts)
     .values({ id: aAlert, tenantId: A.tenantId, ruleId: aRule.body.id, unitId: A.units.emea!, status: 'open', evidence: { dropPoints: 12 } });
-  await webhookEvent(new TenantDb(db(), A.tenantId), 'alert.raised', { alert: { id: aAlert } }, Date.now() + 365 * 86_400_000);
-  const [aDelivery] = await db().select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, aEndpoint.body.id));
+  await webhookEvent(new TenantDb(db(A.tenantId), A.tenantId), 'alert.raised', { alert: { id: aAlert } }, Date.now() + 365 * 86_400_000);
+  const [aDelivery] = await db(A.tenantId).select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, aEndpoint.body.id));
   aHooks = (await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body;
   const [bRule, bHook] = await Promise.all([
     call('POST', '/api/v1/alert-rules', { token: B.tokens.admin, body: { unitId: B.units.berlin } }),
@@ -1085,7 +1085,7 @@ beforeAll(async () => {
 
   // Recovery cases: one in A (Berlin, on A's response), one in B; a reply template in each, same theme and locale.
   const aCase = newId('case');
-  await db()
+  await db(A.tenantId)
     .insert(cases)
     .values({
       id: aCase,
@@ -1100,7 +1100,7 @@ beforeAll(async () => {
       resolutionDueAt: Date.now() + 7 * 86_400_000,
     });
   const bResponse = newId('rsp');
-  await db().insert(responses).values({
+  await db(B.tenantId).insert(responses).values({
     id: bResponse,
     tenantId: B.tenantId,
     touchpointId: bTouchpoint.body.id,
@@ -1113,16 +1113,14 @@ beforeAll(async () => {
     counted: true,
   });
   bCaseId = newId('case');
-  await db()
+  await db(B.tenantId)
     .insert(cases)
     .values({ id: bCaseId, tenantId: B.tenantId, responseId: bResponse, unitId: B.units.berlin!, touchpointId: bTouchpoint.body.id, ownerUserId: B.userIds.manager, status: 'open', score: 2 });
   bTemplateId = newId('rtpl');
-  await db()
+  await db(A.tenantId)
     .insert(replyTemplates)
-    .values([
-      { id: newId('rtpl'), tenantId: A.tenantId, theme: 'iso', locale: 'en', subject: 'A subject', body: 'A body' },
-      { id: bTemplateId, tenantId: B.tenantId, theme: 'iso-b', locale: 'en', subject: 'B subject', body: 'B body' },
-    ]);
+    .values({ id: newId('rtpl'), tenantId: A.tenantId, theme: 'iso', locale: 'en', subject: 'A subject', body: 'A body' });
+  await db(B.tenantId).insert(replyTemplates).values({ id: bTemplateId, tenantId: B.tenantId, theme: 'iso-b', locale: 'en', subject: 'B subject', body: 'B body' });
 
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);
@@ -1242,6 +1240,19 @@ describe.each(CREDS)("tenant B's admin (%s) aims at tenant A", (cred) => {
   it('afterwards, A is exactly as before the table, and B too (no refused request changed it)', async () => {
     expect(await snapshot(A)).toEqual(aBaseline);
     expect(await snapshot(B, { ignoreKeyUse: true })).toEqual(bBaseline);
+  });
+});
+
+describe('where the two tenants live', () => {
+  // The workers project keeps every tenant in one shared database; workers-plane (vitest.config.ts)
+  // places A and B in different data databases of a directory: the same table runs in both.
+  it('in different data databases on the plane, in one shared database without it', async () => {
+    const [seenFromA] = await db(A.tenantId).select({ n: count() }).from(units).where(eq(units.tenantId, B.tenantId));
+    const [seenFromB] = await db(B.tenantId).select({ n: count() }).from(units).where(eq(units.tenantId, A.tenantId));
+    const apart = !!env.DIRECTORY_URL;
+    expect(seenFromA!.n === 0).toBe(apart);
+    expect(seenFromB!.n === 0).toBe(apart);
+    expect(A.region === B.region).toBe(!apart);
   });
 });
 

@@ -6,6 +6,8 @@ import { loginEmails, roleGrants, units, users, type Role, type UnitKind } from 
 import { hashPassword } from '../../src/auth/password';
 import { newId } from '../../src/lib/ids';
 import { createTenant } from '../../src/org/tenants';
+import { openDirectory } from '../../src/db/directory';
+import { registerTenant } from '../../src/tenancy/directory-entry';
 import { DEFAULT_DATABASE, type DatabaseRun } from '../../src/db/plane';
 import type { Env } from '../../src/env';
 import { runDatabaseJobs, type CronTick } from '../../src/jobs/cron';
@@ -50,7 +52,19 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
-export const db = () => openDb(env.LIBSQL_URL!);
+/**
+ * The data databases of the `workers-plane` project (vitest.config.ts), else none: every tenant
+ * then lives in the one database LIBSQL_URL.
+ */
+const PLANE: { id: string; region: string; url: string }[] | null = env.DIRECTORY_URL ? JSON.parse(env.PLANE_DATABASES!) : null;
+/** Where each tenant made here lives, on the plane. */
+const homes = new Map<string, { id: string; region: string; url: string }>();
+
+/**
+ * The database of a tenant's data, for tests that write or read it straight. Without a tenant:
+ * the one database (or the plane's first).
+ */
+export const db = (tenantId?: string) => openDb((tenantId && homes.get(tenantId)?.url) || env.LIBSQL_URL || PLANE![0]!.url);
 
 /** A unique tag so tenants, emails and client addresses of different tests never collide. */
 export const uniq = () => Math.random().toString(36).slice(2, 10);
@@ -83,11 +97,16 @@ const GRANTS: { login: Exclude<Login, 'admin'>; role: Role; unit: string }[] = [
  * Americas (New York), vendors FastFix and QuickServe; one user per role; each signed in
  * through the API so the tokens are real session JWTs.
  */
+let placed = 0;
+
 export async function makeTenant(label = 'Tenant') {
-  const d = db();
+  // On the plane, tenants go to its databases in turn: two tenants made one after the other live apart.
+  const home = PLANE ? PLANE[placed++ % PLANE.length]! : undefined;
+  const d = home ? openDb(home.url) : db();
   const tag = uniq();
   const email = (who: string) => `${who}.${tag}@${label.replace(/\W/g, '')}.test`.toLowerCase();
   const tenant = await createTenant(d, { name: `${label} ${tag}`, adminEmail: email('admin'), adminPassword: PASSWORD });
+  if (home) homes.set(tenant.tenantId, home);
   const ids: Record<string, { id: string; path: string }> = { root: { id: tenant.rootUnitId, path: tenant.rootPath } };
   const now = Date.now();
   const statements = [];
@@ -111,6 +130,10 @@ export async function makeTenant(label = 'Tenant') {
     );
   }
   await commit(d, statements);
+  if (home) {
+    const emails = ['admin', ...GRANTS.map((g) => g.login)].map(email);
+    await registerTenant(openDirectory(env.DIRECTORY_URL!), { id: tenant.tenantId, name: `${label} ${tag}`, region: home.region, databaseId: home.id, emails }, 'test');
+  }
   const ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
   const tokens = {} as Record<Login, string>;
   for (const login of ['admin', ...GRANTS.map((g) => g.login)] as Login[]) {
@@ -119,7 +142,8 @@ export async function makeTenant(label = 'Tenant') {
     tokens[login] = res.body.token;
   }
   const unitIds = Object.fromEntries(Object.entries(ids).map(([k, v]) => [k, v.id])) as Record<'root' | (typeof TREE)[number]['key'], string>;
-  return { tenantId: tenant.tenantId, name: `${label} ${tag}`, units: unitIds, paths: ids, userIds, tokens, email, ip };
+  // Without a plane every tenant is in the one database, in the default region (DEFAULT_REGION unset: eu).
+  return { tenantId: tenant.tenantId, region: home?.region ?? 'eu', name: `${label} ${tag}`, units: unitIds, paths: ids, userIds, tokens, email, ip };
 }
 
 /**
