@@ -11,13 +11,14 @@ import { deleteTenantRows } from '../src/tenancy/archive';
 import { registerTenant } from '../src/tenancy/directory-entry';
 import { createRemoteDatabase, startLibsqlCluster, type LibsqlCluster } from './libsql-cluster';
 import { DATA_DIR, readState } from './local-stack';
+import { createTursoDatabase, tursoFromEnv } from './turso';
 import { applyDirectoryMigrations, applyMigrations, migrateAll, regionTokens } from './migrate';
 
 export interface ScriptPlane {
   directory: Directory;
   directoryUrl: string;
-  /** Creates a data database on the local cluster; production databases are created with Turso first. */
-  createDatabase?: (name: string) => Promise<string>;
+  /** Creates a data database in a region: on the local cluster, or with Turso's Platform API in the region's group. */
+  createDatabase?: (name: string, region: Region) => Promise<string>;
   tokenFor: (db: Pick<DataDatabase, 'region'>) => string | undefined;
 }
 
@@ -46,12 +47,13 @@ export async function withPlane<T>(work: (plane: ScriptPlane) => Promise<T>): Pr
   if (process.env.DIRECTORY_URL) {
     const directoryUrl = process.env.DIRECTORY_URL;
     await migrateAll({ directoryUrl, directoryToken: process.env.DIRECTORY_AUTH_TOKEN, tokenFor: regionTokens(process.env.LIBSQL_TOKENS) });
-    // LIBSQL_ADMIN_URL: a local cluster's endpoint (tests); production databases are created with Turso.
+    // LIBSQL_ADMIN_URL: a local cluster's endpoint (tests); in production, TURSO_ORG and TURSO_API_TOKEN.
     const adminUrl = process.env.LIBSQL_ADMIN_URL;
+    const turso = tursoFromEnv();
     return work({
       directory: openDirectory(directoryUrl, process.env.DIRECTORY_AUTH_TOKEN),
       directoryUrl,
-      createDatabase: adminUrl ? (name) => createRemoteDatabase(adminUrl, name) : undefined,
+      createDatabase: adminUrl ? (name) => createRemoteDatabase(adminUrl, name) : turso ? (name, region) => createTursoDatabase(turso, name, region) : undefined,
       tokenFor: regionTokens(process.env.LIBSQL_TOKENS),
     });
   }
@@ -97,8 +99,9 @@ export async function chooseDatabase(plane: ScriptPlane, region: Region, dedicat
     if (shared) return shared;
   }
   const id = dedicated ? `${region}-${newId('ded').replace('_', '-')}` : `${region}-shared-1`;
-  if (!plane.createDatabase) throw new Error(`create the data database ${id} in region ${region} (turso db create ${id} --group ${region}) and register it in the directory first`);
-  const url = await plane.createDatabase(id);
+  if (!plane.createDatabase)
+    throw new Error(`set TURSO_ORG and TURSO_API_TOKEN, or create the data database ${id} in region ${region} (turso db create ${id} --group ${region}) and register it in the directory first`);
+  const url = await plane.createDatabase(id, region);
   await applyMigrations(url, plane.tokenFor({ region }));
   await registerDatabase(plane.directory, { id, region, url, placement: dedicated ? 'dedicated' : 'shared' });
   await recordSchemaVersion(plane.directory, id, DATA_SCHEMA_VERSION);
