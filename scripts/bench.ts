@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick]`: the benchmark of issue 4, item 8 (bench/README.md). A script,
 // not a test: it starts its own local stack on a temporary data folder (loopback only), loads
 // answers, measures, writes bench/RESULTS.md, prints a summary and stops everything it started.
+import { TenantDb } from '../src/db/tenant-db';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -695,7 +696,7 @@ async function scoresStatements(org: Org, from: string, to: string): Promise<{ s
     },
   });
   try {
-    await gather(drizzle(client, { schema }) as unknown as Db, { tenantId: org.tenantId, root: { id: org.rootId, path: org.rootPath }, from, to, groupBy: 'unit', weight: 'none' });
+    await gather(new TenantDb(drizzle(client, { schema }) as unknown as Db, org.tenantId), { root: { id: org.rootId, path: org.rootPath }, from, to, groupBy: 'unit', weight: 'none' });
   } finally {
     inner.close();
   }
