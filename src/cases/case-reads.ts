@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { can, reach, type Actor } from '../auth/policy';
-import { CASE_STATUSES, caseEvents, cases, contacts, responses, touchpoints, units } from '../db/schema';
+import { type CASE_STATUSES, caseEvents, cases, contacts, responses, touchpoints, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
 import { ApiError, notFound } from '../lib/errors';
@@ -42,11 +42,7 @@ export async function visibleCase({ t, actor }: Pick<Deps, 't' | 'actor'>, id: s
 /** A visible case with its timeline, oldest event first. */
 export async function caseWithTimeline(d: Pick<Deps, 't' | 'actor'>, id: string) {
   const row = await visibleCase(d, id);
-  const timeline = await d.t
-    .select()
-    .from(caseEvents)
-    .where(eq(caseEvents.caseId, row.c.id))
-    .orderBy(asc(caseEvents.createdAt), asc(caseEvents.id));
+  const timeline = await d.t.select().from(caseEvents).where(eq(caseEvents.caseId, row.c.id)).orderBy(asc(caseEvents.createdAt), asc(caseEvents.id));
   return { row, timeline };
 }
 
@@ -74,10 +70,7 @@ export async function listCases({ t, actor }: Pick<Deps, 't' | 'actor'>, q: Case
     conditions.push(any.length ? or(...any) : sql`0`);
   }
   if (q.status) conditions.push(eq(cases.status, q.status));
-  const overdue = and(
-    inArray(cases.status, ['open', 'contacted']),
-    or(and(eq(cases.status, 'open'), isNull(cases.firstContactAt), lt(cases.firstContactDueAt, now)), lt(cases.resolutionDueAt, now)),
-  )!;
+  const overdue = and(inArray(cases.status, ['open', 'contacted']), or(and(eq(cases.status, 'open'), isNull(cases.firstContactAt), lt(cases.firstContactDueAt, now)), lt(cases.resolutionDueAt, now)))!;
   if (q.overdue === 'true') conditions.push(overdue);
   if (q.overdue === 'false') conditions.push(sql`not (${overdue})`);
   if (q.vendorId) {

@@ -95,11 +95,9 @@ async function notifyEscalation(t: TenantDb, config: Config, late: LateCase, own
     link: caseLink(config, c.id),
     dueAt,
   });
-  await notifyOwner(t, config, settings, { caseId: c.id, owner, message, keyBase: `case.escalated:${c.id}:${breach}:${level}`, kind: `escalated:${breach}`, now }).catch(
-    (err: Error) => {
-      console.error(JSON.stringify({ level: 'error', job: 'escalateLateCases', caseId: c.id, message: String(err) }));
-    },
-  );
+  await notifyOwner(t, config, settings, { caseId: c.id, owner, message, keyBase: `case.escalated:${c.id}:${breach}:${level}`, kind: `escalated:${breach}`, now }).catch((err: Error) => {
+    console.error(JSON.stringify({ level: 'error', job: 'escalateLateCases', caseId: c.id, message: String(err) }));
+  });
 }
 
 /** The person a case is owned by now, from its chain (a manager, vendor, admin or the contract's owner). */

@@ -171,9 +171,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   }
 
   // Step 2 works on the case as stored: this run's (no read needed) or an earlier run's.
-  const [stored] = opened
-    ? [record]
-    : await t.select().from(cases).where(eq(cases.responseId, r.id));
+  const [stored] = opened ? [record] : await t.select().from(cases).where(eq(cases.responseId, r.id));
   if (!stored) throw new Error(`case of response ${r.id} missing after opening`);
   if (!stored.ownerUserId || stored.notifyDueAt !== null) return; // no owner, or waiting for the comment (notifyDueCases)
   const person = stored.ownerUserId === owner?.id ? owner : (await loadChain(t, row.unit.path)).granted.find((g) => g.user.id === stored.ownerUserId)?.user;

@@ -99,11 +99,7 @@ export async function caseMetrics(d: Pick<Deps, 't' | 'actor'>, q: MetricsQuery)
       .leftJoin(users, eq(users.id, cases.ownerUserId))
       .where(and(inSubtree(unit.path), gte(cases.createdAt, start), lt(cases.createdAt, end)))
       .limit(200_000),
-    t
-      .select({ id: units.id, name: units.name, kind: units.kind, path: units.path, parentId: units.parentId })
-      .from(units)
-      .where(inSubtree(unit.path))
-      .orderBy(asc(units.path)),
+    t.select({ id: units.id, name: units.name, kind: units.kind, path: units.path, parentId: units.parentId }).from(units).where(inSubtree(unit.path)).orderBy(asc(units.path)),
   ]);
   const of = (pred: (r: MetricCase) => boolean) => loopMetrics(rows.filter(pred), now);
   const children = below.filter((u) => u.parentId === unit.id);

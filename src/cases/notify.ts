@@ -80,9 +80,7 @@ export async function notifyOwner(
   const channels: ('email' | 'sms')[] = phone ? ['email', 'sms'] : ['email'];
   const keys = channels.map((ch) => `${x.keyBase}:${ch}`);
   // `fresh`: the caller just created what is notified about, so no step of these keys can exist.
-  const done = x.fresh
-    ? []
-    : await t.select({ key: jobSteps.key }).from(jobSteps).where(inArray(jobSteps.key, keys));
+  const done = x.fresh ? [] : await t.select({ key: jobSteps.key }).from(jobSteps).where(inArray(jobSteps.key, keys));
   const development = config.environment === 'development';
   const outcomes: { channel: string; result: SendResult }[] = [];
   let retry: string | null = null;

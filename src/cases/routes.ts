@@ -151,7 +151,11 @@ const isOverdue = (x: { status: string; firstContactAt: number | null; firstCont
   (x.status === 'open' || x.status === 'contacted') &&
   ((x.status === 'open' && x.firstContactAt === null && x.firstContactDueAt !== null && x.firstContactDueAt < now) || (x.resolutionDueAt !== null && x.resolutionDueAt < now));
 
-function present(actor: Actor, row: Pick<LoadedCase, 'c' | 'unitPath' | 'unitName' | 'comment'> & { contact: Pick<NonNullable<LoadedCase['contact']>, 'id' | 'externalId' | 'email' | 'phone' | 'locale'> | null }, now = Date.now()) {
+function present(
+  actor: Actor,
+  row: Pick<LoadedCase, 'c' | 'unitPath' | 'unitName' | 'comment'> & { contact: Pick<NonNullable<LoadedCase['contact']>, 'id' | 'externalId' | 'email' | 'phone' | 'locale'> | null },
+  now = Date.now(),
+) {
   const k = row.c;
   const verbatim = seesRespondent(actor, row.unitPath, k.ownerUserId);
   return {

@@ -34,10 +34,7 @@ export interface Chain {
 export function chainQueries(t: TenantDb, unitPath: string) {
   const ids = pathIds(unitPath);
   return [
-    t
-      .select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone })
-      .from(units)
-      .where(inArray(units.id, ids)),
+    t.select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone }).from(units).where(inArray(units.id, ids)),
     t
       .select({ unitId: roleGrants.unitId, role: roleGrants.role, id: users.id, email: users.email, name: users.name })
       .from(roleGrants)

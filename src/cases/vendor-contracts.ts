@@ -52,7 +52,14 @@ export async function setVendorContract(d: Deps, unitId: string, body: ContractC
           .where(eq(vendorContracts.id, existing.id))
       : t.insert(vendorContracts).values(record),
     // The record as stored, with its tenant.
-    ...(await audit(d, { action: 'vendor_contract.update', targetType: 'unit', targetId: unit.id, before: existing, after: { ...record, tenantId: actor.tenantId }, details: { changed: Object.keys(body) } })),
+    ...(await audit(d, {
+      action: 'vendor_contract.update',
+      targetType: 'unit',
+      targetId: unit.id,
+      before: existing,
+      after: { ...record, tenantId: actor.tenantId },
+      details: { changed: Object.keys(body) },
+    })),
   ]);
   return record;
 }
