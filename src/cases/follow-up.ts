@@ -1,9 +1,9 @@
 import { TenantDb } from '../db/tenant-db';
 import { dataPlane } from '../db/plane';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
-import { commit, type Db } from '../db/client';
+import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { caseEvents, cases, contacts, responses, tenants, touchpoints, units } from '../db/schema';
 import type { Config } from '../env';
@@ -23,8 +23,8 @@ export function opensCase(r: { score: number | null; counted: boolean }, include
   return category === 'detractor' || (includePassives && category === 'passive');
 }
 
-const load = (db: Db, tenantId: string, responseId: string) =>
-  db
+const load = (t: TenantDb, responseId: string) =>
+  t
     .select({
       r: responses,
       unit: { id: units.id, name: units.name, path: units.path, timezone: units.timezone },
@@ -42,14 +42,15 @@ const load = (db: Db, tenantId: string, responseId: string) =>
       rules: touchpoints.rules,
       settings: tenants.settings,
       // Whether any webhook wants `response.created`: most tenants' answers then need no write at all.
-      hooked: webhookWants(new TenantDb(db, tenantId), 'response.created'),
+      hooked: webhookWants(t, 'response.created'),
     })
     .from(responses)
-    .innerJoin(tenants, eq(tenants.id, responses.tenantId))
-    .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
-    .leftJoin(contacts, and(eq(contacts.tenantId, responses.tenantId), eq(contacts.id, responses.contactId)))
-    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, responses.tenantId), eq(touchpoints.id, responses.touchpointId)))
-    .where(and(eq(responses.tenantId, tenantId), eq(responses.id, responseId)));
+    // The handle joins the tenant's own row (its settings) and scopes every other table.
+    .innerJoin(tenants, undefined)
+    .innerJoin(units, eq(units.id, responses.unitId))
+    .leftJoin(contacts, eq(contacts.id, responses.contactId))
+    .leftJoin(touchpoints, eq(touchpoints.id, responses.touchpointId))
+    .where(eq(responses.id, responseId));
 
 /**
  * The follow-up of one captured answer, exactly once in effect (docs/cases.md "Idempotency"):
@@ -65,13 +66,14 @@ const load = (db: Db, tenantId: string, responseId: string) =>
 export async function followUp(config: Config, tenantId: string, responseId: string, unitPath?: string): Promise<void> {
   const db = await dataPlane(config).forTenant(tenantId, { write: true });
   if (!db) return; // the tenant is gone: nothing to follow up
+  const t = new TenantDb(db, tenantId);
   // Capture names the unit's path when it expects a case: the answer and its unit's chain then come in one round trip.
   let row: Awaited<ReturnType<typeof load>>[number] | undefined;
   let prefetched: Chain | undefined;
   if (unitPath) {
-    const [rows, ...chainRows] = await db.batch([load(db, tenantId, responseId), ...chainQueries(db, tenantId, unitPath)]);
+    const [rows, ...chainRows] = await t.batch([load(t, responseId), ...chainQueries(t, unitPath)]);
     [row, prefetched] = [rows[0], chainOf(chainRows)];
-  } else [row] = await load(db, tenantId, responseId);
+  } else [row] = await load(t, responseId);
   if (!row) throw new Error(`response ${responseId} of tenant ${tenantId} not found`);
   const r = row.r;
   const settings = SettingsSchema.parse(row.settings ?? {});
@@ -80,7 +82,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const openedAt = r.answeredAt ?? r.createdAt;
   // Keyed by the response: emitted again on a redelivery, it adds nothing.
   const createdEvent = webhookEvent(
-    new TenantDb(db, tenantId),
+    t,
     'response.created',
     {
       id: r.id,
@@ -97,11 +99,11 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   );
 
   // Most answers open no case: their follow-up is the event alone, with no step row to write.
-  if (!opensCase(r, touchpointRules.includePassives ?? false)) return void (row.hooked ? await commit(db, [createdEvent]) : undefined);
+  if (!opensCase(r, touchpointRules.includePassives ?? false)) return void (row.hooked ? await commit(t, [createdEvent]) : undefined);
 
   // A unit moved since capture has another chain: read afresh.
-  const chain = prefetched && row.unit.path === unitPath ? prefetched : await loadChain(db, tenantId, row.unit.path);
-  const { owner, reason } = await routeOwner(db, tenantId, chain, row.contact, settings.routingRules ?? []);
+  const chain = prefetched && row.unit.path === unitPath ? prefetched : await loadChain(t, row.unit.path);
+  const { owner, reason } = await routeOwner(t, chain, row.contact, settings.routingRules ?? []);
   const targets = caseTargets(chain, touchpointRules, settings);
   const due = dueTimes(openedAt, targets, settings);
   const now = Date.now();
@@ -111,7 +113,6 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const waits = owner !== null && !r.comment?.trim() && grace > 0;
   const record = {
     id: caseId,
-    tenantId,
     responseId: r.id,
     unitId: r.unitId,
     touchpointId: r.touchpointId,
@@ -125,10 +126,9 @@ export async function followUp(config: Config, tenantId: string, responseId: str
     updatedAt: now,
   };
   const statements: BatchItem<'sqlite'>[] = [
-    db.insert(cases).values(record),
-    db.insert(caseEvents).values({
+    t.insert(cases).values(record),
+    t.insert(caseEvents).values({
       id: newId('cev'),
-      tenantId,
       caseId,
       type: 'opened',
       actorType: 'system',
@@ -137,17 +137,17 @@ export async function followUp(config: Config, tenantId: string, responseId: str
       details: { ownerUserId: owner?.id ?? null, routing: reason, targets },
       createdAt: now,
     }),
-    ...(await auditStatement(new TenantDb(db, tenantId), {
+    ...(await auditStatement(t, {
       actor: { type: 'system', id: null },
       action: 'case.open',
       targetType: 'case',
       targetId: caseId,
-      after: record,
+      after: { ...record, tenantId }, // the row as stored
       details: { responseId: r.id, routing: reason },
     })),
     createdEvent,
     webhookEvent(
-      new TenantDb(db, tenantId),
+      t,
       'case.opened',
       {
         id: caseId,
@@ -164,26 +164,21 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   ];
   let opened = true;
   try {
-    await commit(db, statements);
+    await commit(t, statements);
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     opened = false;
   }
 
   // Step 2 works on the case as stored: this run's (no read needed) or an earlier run's.
-  const [stored] = opened
-    ? [record]
-    : await db
-        .select()
-        .from(cases)
-        .where(and(eq(cases.tenantId, tenantId), eq(cases.responseId, r.id)));
+  const [stored] = opened ? [record] : await t.select().from(cases).where(eq(cases.responseId, r.id));
   if (!stored) throw new Error(`case of response ${r.id} missing after opening`);
   if (!stored.ownerUserId || stored.notifyDueAt !== null) return; // no owner, or waiting for the comment (notifyDueCases)
-  const person = stored.ownerUserId === owner?.id ? owner : (await loadChain(db, tenantId, row.unit.path)).granted.find((g) => g.user.id === stored.ownerUserId)?.user;
+  const person = stored.ownerUserId === owner?.id ? owner : (await loadChain(t, row.unit.path)).granted.find((g) => g.user.id === stored.ownerUserId)?.user;
   if (!person) return;
   const message = openedMessage(config, { c: stored, comment: r.comment, answeredAt: r.answeredAt, unit: row.unit, contact: row.contact });
   // A case this run opened has no notification steps yet: no need to look them up.
-  await notifyOwner(db, config, settings, { tenantId, caseId: stored.id, owner: person, message, keyBase: openedKey(r.id), kind: 'opened', now: Date.now(), fresh: opened });
+  await notifyOwner(t, config, settings, { caseId: stored.id, owner: person, message, keyBase: openedKey(r.id), kind: 'opened', now: Date.now(), fresh: opened });
 }
 
 /** The step key base of a case's opening notification: one per answer, whoever sends it (follow-up or `notifyDueCases`). */

@@ -1,7 +1,8 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { commit, type Db } from '../db/client';
+import { commit } from '../db/client';
 import { caseEvents, devOutbox, jobSteps } from '../db/schema';
+import type { TenantDb, TenantInsert } from '../db/tenant-db';
 import { permanentFailure, sendEmail, sendSms, type SendResult } from '../delivery/channels';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
@@ -70,21 +71,16 @@ export class NotifyRetry extends Error {}
  * recorded and settled; a retryable one throws `NotifyRetry` after the other channel had its turn.
  */
 export async function notifyOwner(
-  db: Db,
+  t: TenantDb,
   config: Config,
   settings: Settings,
-  x: { tenantId: string; caseId: string; owner: Person; message: CaseMessage; keyBase: string; kind: string; now: number; fresh?: boolean },
+  x: { caseId: string; owner: Person; message: CaseMessage; keyBase: string; kind: string; now: number; fresh?: boolean },
 ): Promise<{ channel: string; result: SendResult }[]> {
   const phone = settings.casePhones?.[x.owner.id];
   const channels: ('email' | 'sms')[] = phone ? ['email', 'sms'] : ['email'];
   const keys = channels.map((ch) => `${x.keyBase}:${ch}`);
   // `fresh`: the caller just created what is notified about, so no step of these keys can exist.
-  const done = x.fresh
-    ? []
-    : await db
-        .select({ key: jobSteps.key })
-        .from(jobSteps)
-        .where(and(eq(jobSteps.tenantId, x.tenantId), inArray(jobSteps.key, keys)));
+  const done = x.fresh ? [] : await t.select({ key: jobSteps.key }).from(jobSteps).where(inArray(jobSteps.key, keys));
   const development = config.environment === 'development';
   const outcomes: { channel: string; result: SendResult }[] = [];
   let retry: string | null = null;
@@ -93,7 +89,7 @@ export async function notifyOwner(
     if (done.some((d) => d.key === key)) continue;
     const to = channel === 'email' ? x.owner.email : phone!;
     let result: SendResult;
-    let outbox: typeof devOutbox.$inferInsert | null = null;
+    let outbox: TenantInsert<typeof devOutbox> | null = null;
     if (channel === 'email' && settings.email) {
       result = await sendEmail(outboundPolicy(config), settings.email, {
         to,
@@ -109,7 +105,6 @@ export async function notifyOwner(
       result = { outcome: 'sent', statusCode: null };
       outbox = {
         id: newId('out'),
-        tenantId: x.tenantId,
         channel,
         recipient: to,
         subject: channel === 'email' ? x.message.subject : null,
@@ -126,18 +121,16 @@ export async function notifyOwner(
       continue;
     }
     const statements: BatchItem<'sqlite'>[] = [
-      db
+      t
         .insert(jobSteps)
         .values({
-          tenantId: x.tenantId,
           key,
           result: { channel, outcome: result.outcome, statusCode: result.statusCode, ...(result.outcome === 'failed' ? { error: result.error } : {}) },
           createdAt: x.now,
         })
         .onConflictDoNothing(),
-      db.insert(caseEvents).values({
+      t.insert(caseEvents).values({
         id: newId('cev'),
-        tenantId: x.tenantId,
         caseId: x.caseId,
         type: result.outcome === 'sent' ? 'notified' : 'notify_failed',
         actorType: 'system',
@@ -146,8 +139,8 @@ export async function notifyOwner(
         createdAt: x.now,
       }),
     ];
-    if (outbox) statements.push(db.insert(devOutbox).values(outbox));
-    await commit(db, statements);
+    if (outbox) statements.push(t.insert(devOutbox).values(outbox));
+    await commit(t, statements);
   }
   if (retry) throw new NotifyRetry(retry);
   return outcomes;

@@ -1,39 +1,19 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can, reach, seesRespondent, type Actor } from '../auth/policy';
-import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { isUniqueViolation } from '../db/errors';
-import { CASE_STATUSES, caseEvents, cases, contacts, jobSteps, replyTemplates, responses, tenants, touchpoints, units, users, vendorContracts } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { ApiError, conflict, forbidden, notFound } from '../lib/errors';
-import { newId } from '../lib/ids';
+import { seesRespondent, type Actor } from '../auth/policy';
+import { CASE_STATUSES, type caseEvents, type replyTemplates } from '../db/schema';
+import { createRouter } from '../lib/create-app';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { reportUnit } from '../org/scope';
-import { getUnit, inSubtree } from '../org/units';
-import { SettingsSchema } from '../settings/settings';
-import { TouchpointRulesSchema } from '../touchpoints/rules';
-import { webhookEvent } from '../webhooks/emit';
-import { loopMetrics, type MetricCase } from './metrics';
-import { checkWeights, weightsOf } from '../vendors/composite';
-import { loadChain } from './routing';
-import { caseTargets, dueTimes } from './targets';
-import { pickLocale, renderTemplate } from './templates';
+import { weightsOf } from '../vendors/composite';
+import { changeCase } from './case-changes';
+import { caseWithTimeline, listCases, type LoadedCase } from './case-reads';
+import { caseMetrics } from './metrics';
+import { caseReply, listTemplates, saveTemplate } from './templates';
+import { setVendorContract } from './vendor-contracts';
 
-type CaseStatus = (typeof CASE_STATUSES)[number];
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const tags = ['cases'];
-
-/** Allowed status changes: open → contacted → resolved, or closed without action; reopen. */
-export const TRANSITIONS: Record<CaseStatus, CaseStatus[]> = {
-  open: ['contacted', 'closed'],
-  contacted: ['resolved', 'closed'],
-  resolved: ['open'],
-  closed: ['open'],
-};
 
 const CaseSchema = z
   .object({
@@ -167,44 +147,15 @@ const ContractSchema = z
 
 // ---- helpers --------------------------------------------------------------------------------
 
-const isOwner = (actor: Actor, ownerUserId: string | null) => actor.type === 'user' && ownerUserId !== null && ownerUserId === actor.id;
-
-function loadCase(c: AppContext, id: string) {
-  const db = c.get('db');
-  const tenantId = c.get('actor').tenantId;
-  return db
-    .select({
-      c: cases,
-      unitPath: units.path,
-      unitName: units.name,
-      comment: responses.comment,
-      responseLocale: responses.locale,
-      contact: { id: contacts.id, externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale, attributes: contacts.attributes },
-      touchpointName: touchpoints.name,
-      touchpointRules: touchpoints.rules,
-    })
-    .from(cases)
-    .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
-    .leftJoin(responses, and(eq(responses.tenantId, cases.tenantId), eq(responses.id, cases.responseId)))
-    .leftJoin(contacts, and(eq(contacts.tenantId, cases.tenantId), eq(contacts.id, cases.contactId)))
-    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, cases.tenantId), eq(touchpoints.id, cases.touchpointId)))
-    .where(and(eq(cases.tenantId, tenantId), eq(cases.id, id)));
-}
-type Loaded = Awaited<ReturnType<typeof loadCase>>[number];
-
-/** The case if the caller may read it (in reach of `case.read`, or their own), else 404. */
-async function visibleCase(c: AppContext, id: string): Promise<Loaded> {
-  const actor = c.get('actor');
-  const [row] = await loadCase(c, id);
-  if (!row || !(can(actor, 'case.read', row.unitPath) || isOwner(actor, row.c.ownerUserId))) throw notFound('case');
-  return row;
-}
-
 const isOverdue = (x: { status: string; firstContactAt: number | null; firstContactDueAt: number | null; resolutionDueAt: number | null }, now: number) =>
   (x.status === 'open' || x.status === 'contacted') &&
   ((x.status === 'open' && x.firstContactAt === null && x.firstContactDueAt !== null && x.firstContactDueAt < now) || (x.resolutionDueAt !== null && x.resolutionDueAt < now));
 
-function present(actor: Actor, row: Pick<Loaded, 'c' | 'unitPath' | 'unitName' | 'comment' | 'contact'>, now = Date.now()) {
+function present(
+  actor: Actor,
+  row: Pick<LoadedCase, 'c' | 'unitPath' | 'unitName' | 'comment'> & { contact: Pick<NonNullable<LoadedCase['contact']>, 'id' | 'externalId' | 'email' | 'phone' | 'locale'> | null },
+  now = Date.now(),
+) {
   const k = row.c;
   const verbatim = seesRespondent(actor, row.unitPath, k.ownerUserId);
   return {
@@ -246,7 +197,7 @@ const presentEvent = (e: typeof caseEvents.$inferSelect) => ({
   createdAt: new Date(e.createdAt).toISOString(),
 });
 
-const presentTemplate = (t: typeof replyTemplates.$inferSelect) => ({
+const presentTemplate = (t: Omit<typeof replyTemplates.$inferSelect, 'tenantId'>) => ({
   id: t.id,
   theme: t.theme,
   locale: t.locale,
@@ -255,8 +206,6 @@ const presentTemplate = (t: typeof replyTemplates.$inferSelect) => ({
   createdAt: new Date(t.createdAt).toISOString(),
   updatedAt: new Date(t.updatedAt).toISOString(),
 });
-
-const DAY = 86_400_000;
 
 // ---- routes ---------------------------------------------------------------------------------
 
@@ -357,312 +306,37 @@ const routes = {
 
 export const caseRoutes = createRouter()
   .openapi(routes.list, async (c) => {
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const q = c.req.valid('query');
-    const now = Date.now();
-    const mine = actor.type === 'user' ? eq(cases.ownerUserId, actor.id) : undefined;
-    const conditions: (SQL | undefined)[] = [eq(cases.tenantId, actor.tenantId)];
-    if (q.scope === 'mine') conditions.push(mine ?? sql`0`);
-    else {
-      const prefixes = reach(actor, 'case.read');
-      const any = [...prefixes.map(inSubtree), ...(mine ? [mine] : [])];
-      conditions.push(any.length ? or(...any) : sql`0`);
-    }
-    if (q.status) conditions.push(eq(cases.status, q.status));
-    const overdue = and(
-      inArray(cases.status, ['open', 'contacted']),
-      or(and(eq(cases.status, 'open'), isNull(cases.firstContactAt), lt(cases.firstContactDueAt, now)), lt(cases.resolutionDueAt, now)),
-    )!;
-    if (q.overdue === 'true') conditions.push(overdue);
-    if (q.overdue === 'false') conditions.push(sql`not (${overdue})`);
-    if (q.vendorId) {
-      const vendor = await getUnit(c.get('tdb'), q.vendorId);
-      if (!vendor || !can(actor, 'unit.read', vendor.path)) throw notFound('vendor unit');
-      if (vendor.kind !== 'vendor') throw new ApiError('VALIDATION_FAILED', 'vendorId names a unit that is not a vendor', [{ path: 'query.vendorId', message: 'not a vendor unit' }]);
-      conditions.push(inSubtree(vendor.path));
-    }
-    if (q.before) conditions.push(lt(cases.id, q.before));
-    const rows = await db
-      .select({
-        c: cases,
-        unitPath: units.path,
-        unitName: units.name,
-        comment: responses.comment,
-        contact: { id: contacts.id, externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale },
-      })
-      .from(cases)
-      .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
-      .leftJoin(responses, and(eq(responses.tenantId, cases.tenantId), eq(responses.id, cases.responseId)))
-      .leftJoin(contacts, and(eq(contacts.tenantId, cases.tenantId), eq(contacts.id, cases.contactId)))
-      .where(and(...conditions))
-      .orderBy(desc(cases.id))
-      .limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    return c.json({ items: page.map((r) => present(actor, r as never, now)), nextCursor: rows.length > q.limit ? page[page.length - 1]!.c.id : null }, 200);
+    const { page, nextCursor, now } = await listCases(deps(c), c.req.valid('query'));
+    return c.json({ items: page.map((r) => present(c.get('actor'), r, now)), nextCursor }, 200);
   })
-  .openapi(routes.metrics, async (c) => {
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const q = c.req.valid('query');
-    const unit = await reportUnit(deps(c), q.unitId);
-    if (!can(actor, 'case.read', unit.path)) throw forbidden('your role does not allow reading cases here');
-    const now = Date.now();
-    const to = q.to ?? new Date(now).toISOString().slice(0, 10);
-    const from = q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 27 * DAY).toISOString().slice(0, 10);
-    const start = Date.parse(`${from}T00:00:00Z`);
-    const end = Date.parse(`${to}T00:00:00Z`) + DAY;
-    if (end <= start) throw new ApiError('VALIDATION_FAILED', 'from must not be after to', [{ path: 'query.from', message: 'after to' }]);
-    if (end - start > 366 * DAY) throw new ApiError('VALIDATION_FAILED', 'at most 366 days', [{ path: 'query.from', message: 'period longer than 366 days' }]);
-    const [rows, below] = await db.batch([
-      db
-        .select({
-          unitPath: units.path,
-          ownerUserId: cases.ownerUserId,
-          createdAt: cases.createdAt,
-          firstContactAt: cases.firstContactAt,
-          firstContactDueAt: cases.firstContactDueAt,
-          resolvedAt: cases.resolvedAt,
-          resolutionDueAt: cases.resolutionDueAt,
-          closedAt: cases.closedAt,
-          ownerName: users.name,
-        })
-        .from(cases)
-        .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
-        .leftJoin(users, and(eq(users.tenantId, cases.tenantId), eq(users.id, cases.ownerUserId)))
-        .where(and(eq(cases.tenantId, actor.tenantId), inSubtree(unit.path), gte(cases.createdAt, start), lt(cases.createdAt, end)))
-        .limit(200_000),
-      db
-        .select({ id: units.id, name: units.name, kind: units.kind, path: units.path, parentId: units.parentId })
-        .from(units)
-        .where(and(eq(units.tenantId, actor.tenantId), inSubtree(unit.path)))
-        .orderBy(asc(units.path)),
-    ]);
-    const of = (pred: (r: MetricCase) => boolean) => loopMetrics(rows.filter(pred), now);
-    const children = below.filter((u) => u.parentId === unit.id);
-    const vendors = below.filter((u) => u.kind === 'vendor');
-    const owners = [...new Map(rows.map((r) => [r.ownerUserId, r.ownerName])).entries()];
-    return c.json(
-      {
-        unitId: unit.id,
-        from,
-        to,
-        total: loopMetrics(rows, now),
-        units: children.map((u) => ({ unitId: u.id, name: u.name, ...of((r) => r.unitPath.startsWith(u.path)) })),
-        vendors: vendors.map((u) => ({ unitId: u.id, name: u.name, ...of((r) => r.unitPath.startsWith(u.path)) })),
-        owners: owners.map(([userId, name]) => ({ userId, name: name ?? null, ...of((r) => r.ownerUserId === userId) })),
-      },
-      200,
-    );
-  })
+  .openapi(routes.metrics, async (c) => c.json(await caseMetrics(deps(c), c.req.valid('query')), 200))
   .openapi(routes.get, async (c) => {
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const row = await visibleCase(c, c.req.valid('param').id);
-    const timeline = await db
-      .select()
-      .from(caseEvents)
-      .where(and(eq(caseEvents.tenantId, actor.tenantId), eq(caseEvents.caseId, row.c.id)))
-      .orderBy(asc(caseEvents.createdAt), asc(caseEvents.id));
-    return c.json({ ...present(actor, row), timeline: timeline.map(presentEvent) }, 200);
+    const { row, timeline } = await caseWithTimeline(deps(c), c.req.valid('param').id);
+    return c.json({ ...present(c.get('actor'), row), timeline: timeline.map(presentEvent) }, 200);
   })
   .openapi(routes.update, async (c) => {
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const body = c.req.valid('json');
-    const row = await visibleCase(c, c.req.valid('param').id);
-    const k = row.c;
-    if (!(can(actor, 'case.write', row.unitPath) || isOwner(actor, k.ownerUserId))) throw forbidden('only the owner, or an admin, manager or vendor over this unit, may change the case');
-    const to = body.status !== undefined && body.status !== k.status ? body.status : null;
-    if (body.status !== undefined && to === null && body.note === undefined && body.rootCause === undefined && body.tags === undefined) throw conflict(`the case is already ${k.status}`);
-    if (to && !TRANSITIONS[k.status].includes(to)) throw conflict(`a case that is ${k.status} cannot become ${to} (allowed: ${TRANSITIONS[k.status].join(', ')})`);
-    if ((to === 'resolved' || to === 'closed') && !body.reason) throw new ApiError('UNPROCESSABLE', `marking a case ${to} needs a reason`, [{ path: 'body.reason', message: 'required' }]);
-    const now = Date.now();
-    const set: Partial<typeof cases.$inferInsert> = { updatedAt: now };
-    if (to) set.status = to;
-    if (to === 'contacted') set.firstContactAt = k.firstContactAt ?? now;
-    if (to === 'resolved') set.resolvedAt = now;
-    if (to === 'closed') set.closedAt = now;
-    if (to === 'open') {
-      // Reopened: the resolution clock starts again, and a new breach may escalate again.
-      const [tenant] = await db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, actor.tenantId));
-      const settings = SettingsSchema.parse(tenant?.settings ?? {});
-      const rules = TouchpointRulesSchema.safeParse(row.touchpointRules ?? {});
-      const chain = await loadChain(db, actor.tenantId, row.unitPath);
-      const due = dueTimes(now, caseTargets(chain, rules.success ? rules.data : {}, settings), settings);
-      Object.assign(set, { resolvedAt: null, closedAt: null, resolutionDueAt: due.resolutionDueAt, escalated: k.escalated.filter((b) => b !== 'resolution') });
-      if (k.firstContactAt === null) Object.assign(set, { firstContactDueAt: due.firstContactDueAt, escalated: [] });
-    }
-    if (body.rootCause !== undefined) set.rootCause = body.rootCause;
-    if (body.tags !== undefined) set.tags = [...new Set(body.tags)];
-    const after = { ...k, ...set };
-    const eventType = to === null ? 'note' : to === 'open' ? 'reopened' : to;
-    try {
-      await commit(db, [
-        // An optimistic lock: two changes made from the same read collide on this key, the second answers 409.
-        db.insert(jobSteps).values({ tenantId: actor.tenantId, key: `case:${k.id}:change:${k.updatedAt}`, result: { by: actor.id }, createdAt: now }),
-        db
-          .update(cases)
-          .set(set)
-          .where(and(eq(cases.tenantId, actor.tenantId), eq(cases.id, k.id), eq(cases.updatedAt, k.updatedAt))),
-        db.insert(caseEvents).values({
-          id: newId('cev'),
-          tenantId: actor.tenantId,
-          caseId: k.id,
-          type: eventType,
-          actorType: actor.type,
-          actorId: actor.id,
-          fromStatus: k.status,
-          toStatus: after.status,
-          note: body.note ?? null,
-          reason: body.reason ?? null,
-          details: { ...(body.rootCause !== undefined ? { rootCause: body.rootCause } : {}), ...(body.tags !== undefined ? { tags: set.tags } : {}) },
-          createdAt: now,
-        }),
-        ...(await audit(deps(c), {
-          action: 'case.update',
-          targetType: 'case',
-          targetId: k.id,
-          before: k,
-          after,
-          details: { changed: Object.keys(body), fromStatus: k.status, toStatus: after.status, ...(body.reason ? { reason: body.reason } : {}) },
-        })),
-        ...(to === 'resolved'
-          ? [
-              webhookEvent(
-                c.get('tdb'),
-                'case.resolved',
-                { id: k.id, responseId: k.responseId, unitId: k.unitId, ownerUserId: k.ownerUserId, resolvedAt: iso(now), rootCause: after.rootCause, tags: after.tags, reason: body.reason },
-                now,
-              ),
-            ]
-          : []),
-      ]);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('the case changed meanwhile; read it again');
-      throw err;
-    }
-    return c.json(present(actor, { ...row, c: after as typeof k }), 200);
+    const { row, after } = await changeCase(deps(c), c.req.valid('param').id, c.req.valid('json'));
+    return c.json(present(c.get('actor'), { ...row, c: after }), 200);
   })
-  .openapi(routes.reply, async (c) => {
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const row = await visibleCase(c, c.req.valid('param').id);
-    const theme = c.req.valid('query').theme;
-    const [templates, owner] = await db.batch([
-      db
-        .select()
-        .from(replyTemplates)
-        .where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.theme, theme))),
-      db
-        .select({ name: users.name })
-        .from(users)
-        .where(and(eq(users.tenantId, actor.tenantId), eq(users.id, row.c.ownerUserId ?? ''))),
-    ]);
-    const locale = pickLocale(
-      templates.map((t) => t.locale),
-      row.contact?.locale ?? row.responseLocale ?? null,
-      row.responseLocale ?? 'en',
-    );
-    const template = templates.find((t) => t.locale === locale);
-    if (!template) throw notFound(`reply template "${theme}"`);
-    // The person behind the answer only for those who see them on the case itself.
-    const person = seesRespondent(actor, row.unitPath, row.c.ownerUserId);
-    const attrs = row.contact?.attributes ?? {};
-    const values = {
-      contactName: !person ? '' : typeof attrs.name === 'string' ? attrs.name : (row.contact?.externalId ?? ''),
-      score: String(row.c.score),
-      unitName: row.unitName,
-      comment: person ? (row.comment ?? '') : '',
-      caseId: row.c.id,
-      ownerName: owner[0]?.name ?? '',
-      touchpointName: row.touchpointName ?? '',
-    };
-    return c.json({ caseId: row.c.id, theme, locale: template.locale, subject: renderTemplate(template.subject, values), body: renderTemplate(template.body, values) }, 200);
-  })
+  .openapi(routes.reply, async (c) => c.json(await caseReply(deps(c), c.req.valid('param').id, c.req.valid('query').theme), 200))
   .openapi(routes.createTemplate, async (c) => {
-    await requireTenantWide(deps(c), 'case.configure', 'reply templates');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const body = c.req.valid('json');
-    const now = Date.now();
-    const [existing] = await db
-      .select()
-      .from(replyTemplates)
-      .where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.theme, body.theme), eq(replyTemplates.locale, body.locale)));
-    const record = { id: existing?.id ?? newId('rtpl'), tenantId: actor.tenantId, ...body, createdAt: existing?.createdAt ?? now, updatedAt: now };
-    await commit(db, [
-      existing
-        ? db
-            .update(replyTemplates)
-            .set({ subject: body.subject, body: body.body, updatedAt: now })
-            .where(and(eq(replyTemplates.tenantId, actor.tenantId), eq(replyTemplates.id, existing.id)))
-        : db.insert(replyTemplates).values(record),
-      ...(await audit(deps(c), { action: existing ? 'reply_template.update' : 'reply_template.create', targetType: 'reply_template', targetId: record.id, before: existing, after: record })),
-    ]);
-    return existing ? c.json(presentTemplate(record), 200) : c.json(presentTemplate(record), 201);
+    const { template, created } = await saveTemplate(deps(c), c.req.valid('json'));
+    return created ? c.json(presentTemplate(template), 201) : c.json(presentTemplate(template), 200);
   })
   .openapi(routes.listTemplates, async (c) => {
-    requireAnywhere(deps(c), 'template.read', 'reading reply templates');
-    const actor = c.get('actor');
-    const theme = c.req.valid('query').theme;
-    const rows = await c
-      .get('db')
-      .select()
-      .from(replyTemplates)
-      .where(and(eq(replyTemplates.tenantId, actor.tenantId), theme ? eq(replyTemplates.theme, theme) : undefined))
-      .orderBy(asc(replyTemplates.theme), asc(replyTemplates.locale));
+    const rows = await listTemplates(deps(c), c.req.valid('query').theme);
     return c.json({ items: rows.map(presentTemplate) }, 200);
   })
   .openapi(routes.putContract, async (c) => {
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const body = c.req.valid('json');
-    const unit = await getUnit(c.get('tdb'), c.req.valid('param').unitId);
-    if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
-    if (!can(actor, 'case.configure', unit.path)) throw forbidden('only an admin over this vendor may set its contract');
-    if (unit.kind !== 'vendor') throw new ApiError('UNPROCESSABLE', 'contracts are for vendor units only');
-    if (body.compositeWeights) checkWeights(body.compositeWeights);
-    if (body.ownerUserId) {
-      const [u] = await db
-        .select({ id: users.id })
-        .from(users)
-        .where(and(eq(users.tenantId, actor.tenantId), eq(users.id, body.ownerUserId)));
-      if (!u) throw notFound('user');
-    }
-    const now = Date.now();
-    const [existing] = await db
-      .select()
-      .from(vendorContracts)
-      .where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.unitId, unit.id)));
-    const record = {
-      id: existing?.id ?? newId('vct'),
-      tenantId: actor.tenantId,
-      unitId: unit.id,
-      ownerUserId: body.ownerUserId !== undefined ? body.ownerUserId : (existing?.ownerUserId ?? null),
-      firstContactHours: body.firstContactHours !== undefined ? body.firstContactHours : (existing?.firstContactHours ?? null),
-      resolutionHours: body.resolutionHours !== undefined ? body.resolutionHours : (existing?.resolutionHours ?? null),
-      compositeWeights: body.compositeWeights !== undefined ? (body.compositeWeights ?? {}) : (existing?.compositeWeights ?? {}),
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    };
-    await commit(db, [
-      existing
-        ? db
-            .update(vendorContracts)
-            .set({ ownerUserId: record.ownerUserId, firstContactHours: record.firstContactHours, resolutionHours: record.resolutionHours, compositeWeights: record.compositeWeights, updatedAt: now })
-            .where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.id, existing.id)))
-        : db.insert(vendorContracts).values(record),
-      ...(await audit(deps(c), { action: 'vendor_contract.update', targetType: 'unit', targetId: unit.id, before: existing, after: record, details: { changed: Object.keys(body) } })),
-    ]);
+    const record = await setVendorContract(deps(c), c.req.valid('param').unitId, c.req.valid('json'));
     return c.json(
       {
-        unitId: unit.id,
+        unitId: record.unitId,
         ownerUserId: record.ownerUserId,
         firstContactHours: record.firstContactHours,
         resolutionHours: record.resolutionHours,
         compositeWeights: weightsOf(record.compositeWeights),
-        updatedAt: new Date(now).toISOString(),
+        updatedAt: new Date(record.updatedAt).toISOString(),
       },
       200,
     );

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, or } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { roleGrants, units, users, vendorContracts, type Role } from '../db/schema';
 import type { RoutingRule } from './config';
 
@@ -31,20 +31,17 @@ export interface Chain {
 }
 
 /** The three statements that read the chain of a unit: its units, their grants, the vendor contracts on it. */
-export function chainQueries(db: Db, tenantId: string, unitPath: string) {
+export function chainQueries(t: TenantDb, unitPath: string) {
   const ids = pathIds(unitPath);
   return [
-    db
-      .select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone })
-      .from(units)
-      .where(and(eq(units.tenantId, tenantId), inArray(units.id, ids))),
-    db
+    t.select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone }).from(units).where(inArray(units.id, ids)),
+    t
       .select({ unitId: roleGrants.unitId, role: roleGrants.role, id: users.id, email: users.email, name: users.name })
       .from(roleGrants)
-      .innerJoin(users, and(eq(users.tenantId, roleGrants.tenantId), eq(users.id, roleGrants.userId)))
-      .where(and(eq(roleGrants.tenantId, tenantId), inArray(roleGrants.unitId, ids), inArray(roleGrants.role, ['admin', 'manager', 'vendor']), eq(users.status, 'active')))
+      .innerJoin(users, eq(users.id, roleGrants.userId))
+      .where(and(inArray(roleGrants.unitId, ids), inArray(roleGrants.role, ['admin', 'manager', 'vendor']), eq(users.status, 'active')))
       .orderBy(asc(roleGrants.createdAt), asc(roleGrants.id)),
-    db
+    t
       .select({
         unitId: vendorContracts.unitId,
         firstContactHours: vendorContracts.firstContactHours,
@@ -54,8 +51,8 @@ export function chainQueries(db: Db, tenantId: string, unitPath: string) {
         ownerName: users.name,
       })
       .from(vendorContracts)
-      .leftJoin(users, and(eq(users.tenantId, vendorContracts.tenantId), eq(users.id, vendorContracts.ownerUserId), eq(users.status, 'active')))
-      .where(and(eq(vendorContracts.tenantId, tenantId), inArray(vendorContracts.unitId, ids))),
+      .leftJoin(users, and(eq(users.id, vendorContracts.ownerUserId), eq(users.status, 'active')))
+      .where(inArray(vendorContracts.unitId, ids)),
   ] as const;
 }
 
@@ -77,8 +74,8 @@ export function chainOf([unitRows, grantRows, contractRows]: ChainRows): Chain {
 }
 
 /** The chain of a unit, in one round trip (three statements in one batch). */
-export async function loadChain(db: Db, tenantId: string, unitPath: string): Promise<Chain> {
-  return chainOf(await db.batch(chainQueries(db, tenantId, unitPath)));
+export async function loadChain(t: TenantDb, unitPath: string): Promise<Chain> {
+  return chainOf(await t.batch(chainQueries(t, unitPath)));
 }
 
 const first = (chain: Chain, unitId: string, role: Role) => chain.granted.find((g) => g.unitId === unitId && g.role === role)?.user;
@@ -124,7 +121,7 @@ export interface ContactForRouting {
  * a rule naming a user who is gone or disabled is skipped), then the contact's `accountOwner`
  * attribute (a user's email), then the hierarchy (`hierarchyOwner`).
  */
-export async function routeOwner(db: Db, tenantId: string, chain: Chain, contact: ContactForRouting | null, rules: RoutingRule[]): Promise<{ owner: Person | null; reason: string }> {
+export async function routeOwner(t: TenantDb, chain: Chain, contact: ContactForRouting | null, rules: RoutingRule[]): Promise<{ owner: Person | null; reason: string }> {
   const matching = rules.filter((r) => {
     const v = contactAttribute(contact, r.attribute);
     return v !== undefined && v !== null && (v === r.equals || String(v) === String(r.equals));
@@ -133,10 +130,10 @@ export async function routeOwner(db: Db, tenantId: string, chain: Chain, contact
   const email = typeof accountOwner === 'string' && accountOwner.includes('@') ? accountOwner.trim().toLowerCase() : null;
   if (matching.length > 0 || email) {
     const ids = matching.map((r) => r.ownerUserId);
-    const found = await db
+    const found = await t
       .select({ id: users.id, email: users.email, name: users.name })
       .from(users)
-      .where(and(eq(users.tenantId, tenantId), eq(users.status, 'active'), or(...(ids.length ? [inArray(users.id, ids)] : []), ...(email ? [eq(users.email, email)] : []))));
+      .where(and(eq(users.status, 'active'), or(...(ids.length ? [inArray(users.id, ids)] : []), ...(email ? [eq(users.email, email)] : []))));
     for (const r of matching) {
       const u = found.find((f) => f.id === r.ownerUserId);
       if (u) return { owner: u, reason: `rule:${r.attribute}` };

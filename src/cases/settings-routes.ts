@@ -1,15 +1,9 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { tenants, users } from '../db/schema';
 import { createRouter } from '../lib/create-app';
-import { notFound } from '../lib/errors';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
-import { getSettings, type Settings } from '../settings/settings';
+import { changeCaseSettings, readCaseSettings } from './case-settings';
 import { BusinessCalendarSchema, CasePhonesSchema, CaseTargetsSchema, RoutingRulesSchema } from './config';
 
 /** The case settings of the tenant (docs/cases.md): kept in the tenant settings, changed here by an admin on the root. */
@@ -33,14 +27,6 @@ const Update = z
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one setting to change')
   .openapi('UpdateCaseSettings');
-
-const present = (s: Settings) => ({
-  caseTargets: s.caseTargets,
-  businessCalendar: s.businessCalendar ?? null,
-  routingRules: s.routingRules ?? [],
-  casePhones: s.casePhones ?? {},
-  caseNotifyGraceMinutes: s.caseNotifyGraceMinutes,
-});
 
 const tags = ['cases'];
 const routes = {
@@ -66,37 +52,5 @@ const routes = {
 };
 
 export const caseSettingsRoutes = createRouter()
-  .openapi(routes.get, async (c) => {
-    await requireTenantWide(deps(c), 'case.configure', 'case settings');
-    return c.json(present(await getSettings(c.get('tdb'))), 200);
-  })
-  .openapi(routes.put, async (c) => {
-    await requireTenantWide(deps(c), 'case.configure', 'case settings');
-    const db = c.get('db');
-    const tenantId = c.get('actor').tenantId;
-    const body = c.req.valid('json');
-    const before = await getSettings(c.get('tdb'));
-    // Owners named by rules and phones must be users of this tenant (another tenant's id is as unknown as a made-up one).
-    const named = [...new Set([...(body.routingRules ?? []).map((r) => r.ownerUserId), ...Object.keys(body.casePhones ?? {})])];
-    if (named.length) {
-      const found = await db
-        .select({ id: users.id })
-        .from(users)
-        .where(and(eq(users.tenantId, tenantId), inArray(users.id, named)));
-      if (found.length !== named.length) throw notFound('user');
-    }
-    const changes: Record<string, unknown> = {};
-    if (body.caseTargets) changes.caseTargets = { ...before.caseTargets, ...body.caseTargets };
-    if (body.businessCalendar !== undefined) changes.businessCalendar = body.businessCalendar ?? undefined;
-    if (body.routingRules) changes.routingRules = body.routingRules;
-    if (body.casePhones) changes.casePhones = body.casePhones;
-    if (body.caseNotifyGraceMinutes !== undefined) changes.caseNotifyGraceMinutes = body.caseNotifyGraceMinutes;
-    let expr: SQL = sql`${tenants.settings}`;
-    for (const [key, value] of Object.entries(changes)) expr = value === undefined ? sql`json_remove(${expr}, ${`$.${key}`})` : sql`json_set(${expr}, ${`$.${key}`}, json(${JSON.stringify(value)}))`;
-    const after = { ...before, ...changes } as Settings;
-    await commit(db, [
-      db.update(tenants).set({ settings: expr, updatedAt: Date.now() }).where(eq(tenants.id, tenantId)),
-      ...(await audit(deps(c), { action: 'case_settings.update', targetType: 'tenant', targetId: tenantId, before: present(before), after: present(after), details: { changed: Object.keys(body) } })),
-    ]);
-    return c.json(present(await getSettings(c.get('tdb'))), 200);
-  });
+  .openapi(routes.get, async (c) => c.json(await readCaseSettings(deps(c)), 200))
+  .openapi(routes.put, async (c) => c.json(await changeCaseSettings(deps(c), c.req.valid('json')), 200));
