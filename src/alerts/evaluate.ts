@@ -4,7 +4,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
 import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { alertRules, alerts, roleGrants, units, users } from '../db/schema';
+import { type alertRules, alerts, roleGrants, units, users } from '../db/schema';
 import { loadConfig, type Config } from '../env';
 import { newId } from '../lib/ids';
 import { gather, weighTally } from '../scores/query';

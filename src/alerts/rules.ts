@@ -84,11 +84,6 @@ export async function createRule(d: Deps, body: NewRule) {
 /** The rules of units in the caller's alert.read reach. */
 export async function listRules(d: Deps) {
   requireAnywhere(d, 'alert.read', 'reading alerts');
-  const rows = await d.t
-    .select({ rule: alertRules })
-    .from(alertRules)
-    .innerJoin(units, eq(units.id, alertRules.unitId))
-    .where(unitsInReach(d.actor, 'alert.read'))
-    .orderBy(alertRules.id);
+  const rows = await d.t.select({ rule: alertRules }).from(alertRules).innerJoin(units, eq(units.id, alertRules.unitId)).where(unitsInReach(d.actor, 'alert.read')).orderBy(alertRules.id);
   return rows.map((r) => presentRule(r.rule));
 }

@@ -55,15 +55,7 @@ async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Se
       .select({ comment: responses.comment, locale: responses.locale, createdAt: responses.createdAt, timezone: units.timezone })
       .from(responses)
       .innerJoin(units, eq(units.id, responses.unitId))
-      .where(
-        and(
-          subtree(unit.path),
-          eq(responses.counted, true),
-          sql`${responses.score} <= 6`,
-          sql`${responses.comment} is not null`,
-          sql`${responses.createdAt} between ${start} and ${end}`,
-        ),
-      )
+      .where(and(subtree(unit.path), eq(responses.counted, true), sql`${responses.score} <= 6`, sql`${responses.comment} is not null`, sql`${responses.createdAt} between ${start} and ${end}`))
       .limit(MAX_COMMENTS),
     t
       .select({

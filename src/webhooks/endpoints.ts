@@ -113,10 +113,7 @@ export async function rotateWebhookSecret(d: Deps, id: string) {
   const now = Date.now();
   const after: Hook = { ...hook, secret: newWebhookSecret(), previousSecret: hook.secret, previousSecretExpiresAt: now + ROTATION_OVERLAP_MS, updatedAt: now };
   await commit(d.t, [
-    d.t
-      .update(webhooks)
-      .set({ secret: after.secret, previousSecret: after.previousSecret, previousSecretExpiresAt: after.previousSecretExpiresAt, updatedAt: now })
-      .where(eq(webhooks.id, hook.id)),
+    d.t.update(webhooks).set({ secret: after.secret, previousSecret: after.previousSecret, previousSecretExpiresAt: after.previousSecretExpiresAt, updatedAt: now }).where(eq(webhooks.id, hook.id)),
     ...(await audit(d, { action: 'webhook.rotate_secret', targetType: 'webhook', targetId: hook.id, details: { previousSecretExpiresAt: iso(after.previousSecretExpiresAt) } })),
   ]);
   return { ...presentHook(after), secret: after.secret };
