@@ -1,21 +1,11 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can, reach } from '../auth/policy';
-import { requireAnywhere } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { ACTION_PLAN_STATUSES, actionPlans, alerts, roleGrants, units, users } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { ApiError, forbidden, notFound } from '../lib/errors';
-import { newId } from '../lib/ids';
+import { ACTION_PLAN_STATUSES } from '../db/schema';
+import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { getUnit, type Unit } from '../org/units';
-import { scoreReport } from '../scores/report';
+import { createPlan, getPlan, listPlans, planOwners, updatePlan } from './plans';
 
-type Plan = typeof actionPlans.$inferSelect;
-const iso = (ms: number) => new Date(ms).toISOString();
 const tags = ['action plans'];
 
 const day = z
@@ -24,24 +14,6 @@ const day = z
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar day');
 const id = z.string().min(1).max(64);
 const text = z.string().trim().min(1).max(4000);
-
-const WINDOWS = [
-  ['beforeFrom', 'beforeTo'],
-  ['afterFrom', 'afterTo'],
-] as const;
-type Windows = Partial<Record<'beforeFrom' | 'beforeTo' | 'afterFrom' | 'afterTo', string | null>>;
-
-/** Each window has both ends or none, in order. Checked on the merged record for a PATCH. */
-function windowIssues(w: Windows): { path: string; message: string }[] {
-  const issues: { path: string; message: string }[] = [];
-  for (const [from, to] of WINDOWS) {
-    const a = w[from] ?? null;
-    const b = w[to] ?? null;
-    if ((a === null) !== (b === null)) issues.push({ path: `body.${a === null ? from : to}`, message: 'a window needs both ends' });
-    else if (a !== null && b !== null && a > b) issues.push({ path: `body.${to}`, message: `must not be before ${from}` });
-  }
-  return issues;
-}
 
 const CreatePlan = z
   .strictObject({
@@ -117,97 +89,8 @@ const WindowScore = z
 
 const PlanWithScores = PlanSchema.extend({ before: WindowScore, after: WindowScore }).openapi('ActionPlanWithScores');
 
-const present = (p: Plan, unitName: string) => ({
-  id: p.id,
-  unitId: p.unitId,
-  unitName,
-  title: p.title,
-  description: p.description,
-  theme: p.theme,
-  alertId: p.alertId,
-  ownerUserId: p.ownerUserId,
-  status: p.status,
-  dueOn: p.dueOn,
-  beforeFrom: p.beforeFrom,
-  beforeTo: p.beforeTo,
-  afterFrom: p.afterFrom,
-  afterTo: p.afterTo,
-  createdAt: iso(p.createdAt),
-  updatedAt: iso(p.updatedAt),
-});
-
-/** Units under any of the actor's subtrees where it may read plans. */
-function inReach(c: AppContext): SQL {
-  const paths = reach(c.get('actor'), 'plan.read');
-  return or(...paths.map((p) => and(gte(units.path, p), lt(units.path, `${p.slice(0, -1)}0`))))!;
-}
-
-/** A unit the caller reads plans of, else 404 (not disclosed). */
-async function planUnit(c: AppContext, unitId: string): Promise<Unit> {
-  const actor = c.get('actor');
-  const unit = await getUnit(c.get('tdb'), unitId);
-  if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
-  return unit;
-}
-
-/** A plan whose unit is in the caller's read reach, with its unit; else 404. */
-async function visiblePlan(c: AppContext, planId: string) {
-  const actor = c.get('actor');
-  const [row] = await c
-    .get('db')
-    .select({ plan: actionPlans, unit: units })
-    .from(actionPlans)
-    .innerJoin(units, and(eq(units.tenantId, actionPlans.tenantId), eq(units.id, actionPlans.unitId)))
-    .where(and(eq(actionPlans.tenantId, actor.tenantId), eq(actionPlans.id, planId)));
-  if (!row || !can(actor, 'unit.read', row.unit.path)) throw notFound('action plan');
-  if (!can(actor, 'plan.read', row.unit.path)) throw forbidden('your role does not read action plans');
-  return row;
-}
-
-async function assertOwner(c: AppContext, userId: string) {
-  const [u] = await c
-    .get('db')
-    .select({ id: users.id })
-    .from(users)
-    .where(and(eq(users.tenantId, c.get('actor').tenantId), eq(users.id, userId)));
-  if (!u) throw notFound('user');
-}
-
-async function windowScore(c: AppContext, unitId: string, from: string | null, to: string | null) {
-  if (!from || !to) return null;
-  const [item] = await scoreReport(deps(c), { unitId, from, to, weight: 'none', confidence: 0.95 });
-  if (!item) return null;
-  return { from, to, nps: item.nps, n: item.n, ci: item.ci, suppressed: item.suppressed, ...(item.suppressedReason ? { suppressedReason: item.suppressedReason } : {}) };
-}
-
 const OwnersQuery = z.strictObject({ unitId: id.openapi({ description: 'The unit the plan is on' }) });
 const Owner = z.object({ id: z.string(), name: z.string(), email: z.string() }).openapi('PlanOwner');
-
-/**
- * Who can own a plan on a unit: active users of the tenant with an admin or manager grant on the
- * unit, above it (they reach it) or below it (they run part of it).
- */
-async function possibleOwners(c: AppContext, unit: Unit) {
-  const ancestors = unit.path
-    .split('/')
-    .filter(Boolean)
-    .map((_, i, parts) => `/${parts.slice(0, i + 1).join('/')}/`);
-  return c
-    .get('db')
-    .selectDistinct({ id: users.id, name: users.name, email: users.email })
-    .from(roleGrants)
-    .innerJoin(units, and(eq(units.tenantId, roleGrants.tenantId), eq(units.id, roleGrants.unitId)))
-    .innerJoin(users, and(eq(users.tenantId, roleGrants.tenantId), eq(users.id, roleGrants.userId)))
-    .where(
-      and(
-        eq(roleGrants.tenantId, unit.tenantId),
-        inArray(roleGrants.role, ['admin', 'manager']),
-        eq(users.status, 'active'),
-        or(inArray(units.path, ancestors), and(gte(units.path, unit.path), lt(units.path, `${unit.path.slice(0, -1)}0`))),
-      ),
-    )
-    .orderBy(asc(users.name), asc(users.email));
-}
 
 const routes = {
   owners: createRoute({
@@ -263,104 +146,12 @@ const routes = {
 };
 
 export const actionPlanRoutes = createRouter()
-  .openapi(routes.create, async (c) => {
-    const body = c.req.valid('json');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const unit = await planUnit(c, body.unitId);
-    if (!can(actor, 'plan.write', unit.path)) throw forbidden('action plans need the manager or admin role on the unit or above it');
-    const issues = windowIssues(body);
-    if (issues.length) throw new ApiError('VALIDATION_FAILED', 'invalid windows', issues);
-    if (body.ownerUserId) await assertOwner(c, body.ownerUserId);
-    if (body.alertId) {
-      const [a] = await db
-        .select({ path: units.path })
-        .from(alerts)
-        .innerJoin(units, and(eq(units.tenantId, alerts.tenantId), eq(units.id, alerts.unitId)))
-        .where(and(eq(alerts.tenantId, actor.tenantId), eq(alerts.id, body.alertId)));
-      if (!a || !can(actor, 'alert.read', a.path)) throw notFound('alert');
-    }
-    const now = Date.now();
-    const plan: Plan = {
-      id: newId('apl'),
-      tenantId: actor.tenantId,
-      unitId: unit.id,
-      title: body.title,
-      description: body.description ?? null,
-      theme: body.theme ?? null,
-      alertId: body.alertId ?? null,
-      ownerUserId: body.ownerUserId ?? null,
-      status: body.status,
-      dueOn: body.dueOn ?? null,
-      beforeFrom: body.beforeFrom ?? null,
-      beforeTo: body.beforeTo ?? null,
-      afterFrom: body.afterFrom ?? null,
-      afterTo: body.afterTo ?? null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await commit(db, [db.insert(actionPlans).values(plan), ...(await audit(deps(c), { action: 'action_plan.create', targetType: 'action_plan', targetId: plan.id, after: plan }))]);
-    return c.json(present(plan, unit.name), 201);
-  })
-  .openapi(routes.list, async (c) => {
-    requireAnywhere(deps(c), 'plan.read', 'reading action plans');
-    const actor = c.get('actor');
-    const q = c.req.valid('query');
-    const where: SQL[] = [eq(actionPlans.tenantId, actor.tenantId), inReach(c)];
-    if (q.unitId) {
-      const unit = await planUnit(c, q.unitId);
-      where.push(gte(units.path, unit.path), lt(units.path, `${unit.path.slice(0, -1)}0`));
-    }
-    if (q.status) where.push(eq(actionPlans.status, q.status));
-    if (q.ownerUserId) where.push(eq(actionPlans.ownerUserId, q.ownerUserId));
-    const rows = await c
-      .get('db')
-      .select({ plan: actionPlans, unitName: units.name })
-      .from(actionPlans)
-      .innerJoin(units, and(eq(units.tenantId, actionPlans.tenantId), eq(units.id, actionPlans.unitId)))
-      .where(and(...where))
-      .orderBy(desc(actionPlans.id))
-      .limit(500);
-    return c.json({ items: rows.map((r) => present(r.plan, r.unitName)) }, 200);
-  })
+  .openapi(routes.create, async (c) => c.json(await createPlan(deps(c), c.req.valid('json')), 201))
+  .openapi(routes.list, async (c) => c.json({ items: await listPlans(deps(c), c.req.valid('query')) }, 200))
   // Before `/{id}`: the literal path must win over the parameter.
-  .openapi(routes.owners, async (c) => {
-    const unit = await planUnit(c, c.req.valid('query').unitId);
-    if (!can(c.get('actor'), 'plan.write', unit.path)) throw forbidden('choosing an owner needs the manager or admin role on the unit or above it');
-    return c.json({ items: await possibleOwners(c, unit) }, 200);
-  })
-  .openapi(routes.get, async (c) => {
-    const { plan, unit } = await visiblePlan(c, c.req.valid('param').id);
-    const canScore = can(c.get('actor'), 'score.read', unit.path);
-    const [before, after] = canScore ? await Promise.all([windowScore(c, unit.id, plan.beforeFrom, plan.beforeTo), windowScore(c, unit.id, plan.afterFrom, plan.afterTo)]) : [null, null];
-    return c.json({ ...present(plan, unit.name), before, after }, 200);
-  })
+  .openapi(routes.owners, async (c) => c.json({ items: await planOwners(deps(c), c.req.valid('query').unitId) }, 200))
+  .openapi(routes.get, async (c) => c.json(await getPlan(deps(c), c.req.valid('param').id), 200))
   .openapi(routes.update, async (c) => {
     const patch = c.req.valid('json');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const { plan, unit } = await visiblePlan(c, c.req.valid('param').id);
-    if (!can(actor, 'plan.write', unit.path)) throw forbidden('action plans need the manager or admin role on the unit or above it');
-    if (patch.ownerUserId) await assertOwner(c, patch.ownerUserId);
-    const after: Plan = { ...plan };
-    for (const [k, v] of Object.entries(patch)) if (v !== undefined) (after as Record<string, unknown>)[k] = v;
-    const issues = windowIssues(after);
-    if (issues.length) throw new ApiError('VALIDATION_FAILED', 'invalid windows', issues);
-    after.updatedAt = Date.now();
-    const { id: _id, tenantId: _t, createdAt: _c, unitId: _u, theme: _th, alertId: _a, ...changes } = after;
-    await commit(db, [
-      db
-        .update(actionPlans)
-        .set(changes)
-        .where(and(eq(actionPlans.tenantId, actor.tenantId), eq(actionPlans.id, plan.id))),
-      ...(await audit(deps(c), {
-        action: 'action_plan.update',
-        targetType: 'action_plan',
-        targetId: plan.id,
-        before: plan,
-        after,
-        details: { changed: Object.keys(patch), ...(patch.status && patch.status !== plan.status ? { fromStatus: plan.status, toStatus: patch.status } : {}) },
-      })),
-    ]);
-    return c.json(present(after, unit.name), 200);
+    return c.json(await updatePlan(deps(c), c.req.valid('param').id, patch), 200);
   });

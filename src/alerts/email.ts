@@ -1,5 +1,5 @@
-import type { Db } from '../db/client';
 import { devOutbox } from '../db/schema';
+import type { TenantDb } from '../db/tenant-db';
 import { sendEmail } from '../delivery/channels';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
@@ -14,10 +14,10 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCode
  * Answers whether it went out; a failure is logged by the caller, never thrown.
  */
 export async function sendStaffEmail(
-  db: Db,
+  t: TenantDb,
   config: Config,
   settings: Settings,
-  m: { tenantId: string; to: string; subject: string; text: string; key: string; now: number },
+  m: { to: string; subject: string; text: string; key: string; now: number },
 ): Promise<{ sent: boolean; error?: string }> {
   if (settings.email) {
     const html = `<!doctype html><html><body><pre style="font-family:inherit;white-space:pre-wrap">${escapeHtml(m.text)}</pre></body></html>`;
@@ -25,7 +25,7 @@ export async function sendStaffEmail(
     return result.outcome === 'sent' ? { sent: true } : { sent: false, error: result.error };
   }
   if (config.environment === 'development') {
-    await db.insert(devOutbox).values({ id: newId('out'), tenantId: m.tenantId, channel: 'email', recipient: m.to, subject: m.subject, body: m.text, invitationId: null, createdAt: m.now });
+    await t.insert(devOutbox).values({ id: newId('out'), channel: 'email', recipient: m.to, subject: m.subject, body: m.text, invitationId: null, createdAt: m.now });
     return { sent: true };
   }
   return { sent: false, error: 'no email provider is configured (settings.email)' };

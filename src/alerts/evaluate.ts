@@ -2,9 +2,9 @@ import { TenantDb } from '../db/tenant-db';
 import type { DatabaseRun } from '../db/plane';
 import { and, eq, sql } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
-import { commit, type Db } from '../db/client';
+import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { alertRules, alerts, roleGrants, tenants, units, users } from '../db/schema';
+import { type alertRules, alerts, roleGrants, units, users } from '../db/schema';
 import { loadConfig, type Config } from '../env';
 import { newId } from '../lib/ids';
 import { gather, weighTally } from '../scores/query';
@@ -12,6 +12,7 @@ import { localDay } from '../scores/local-day';
 import { difference, emptyTally, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
 import { webhookEvent } from '../webhooks/emit';
+import { activeRules } from './due-rules';
 import { sendStaffEmail } from './email';
 
 const DAY_MS = 86_400_000;
@@ -41,11 +42,10 @@ export interface Verdict {
 }
 
 /** Scores the window against the baseline (the scoring module's `difference`, two-sided). */
-export async function checkRule(db: Db, rule: Rule, unit: { id: string; path: string; timezone: string }, now: number): Promise<Verdict> {
+export async function checkRule(t: TenantDb, rule: Rule, unit: { id: string; path: string; timezone: string }, now: number): Promise<Verdict> {
   const { window, baseline } = periodsOf(rule, unit.timezone, now);
   const groupBy = rule.touchpointId ? ('touchpoint' as const) : undefined;
   const scope = { root: { id: unit.id, path: unit.path }, groupBy, weight: 'none' as const };
-  const t = new TenantDb(db, rule.tenantId);
   const [w, b] = await Promise.all([gather(t, { ...scope, ...window }), gather(t, { ...scope, ...baseline })]);
   const tally = (g: typeof w): Tally => {
     const cells = g.get(rule.touchpointId ?? '')?.get('');
@@ -75,17 +75,17 @@ export async function checkRule(db: Db, rule: Rule, unit: { id: string; path: st
 const fmt = (x: unknown) => (typeof x === 'number' ? x.toFixed(1) : 'n/a');
 
 /** The managers accountable for a unit: active users with a manager grant on it or an ancestor. */
-function managersOf(db: Db, tenantId: string, unitPath: string) {
-  return db
+function managersOf(t: TenantDb, unitPath: string) {
+  return t
     .selectDistinct({ id: users.id, email: users.email })
     .from(roleGrants)
-    .innerJoin(units, and(eq(units.tenantId, roleGrants.tenantId), eq(units.id, roleGrants.unitId)))
-    .innerJoin(users, and(eq(users.tenantId, roleGrants.tenantId), eq(users.id, roleGrants.userId)))
-    .where(and(eq(roleGrants.tenantId, tenantId), eq(roleGrants.role, 'manager'), eq(users.status, 'active'), sql`substr(${unitPath}, 1, length(${units.path})) = ${units.path}`));
+    .innerJoin(units, eq(units.id, roleGrants.unitId))
+    .innerJoin(users, eq(users.id, roleGrants.userId))
+    .where(and(eq(roleGrants.role, 'manager'), eq(users.status, 'active'), sql`substr(${unitPath}, 1, length(${units.path})) = ${units.path}`));
 }
 
-async function notify(db: Db, config: Config, alert: { id: string; tenantId: string; unitName: string; touchpointId: string | null; evidence: Verdict['evidence'] }, unitPath: string, now: number) {
-  const [recipients, settings] = await Promise.all([managersOf(db, alert.tenantId, unitPath), getSettings(new TenantDb(db, alert.tenantId))]);
+async function notify(t: TenantDb, config: Config, alert: { id: string; unitName: string; touchpointId: string | null; evidence: Verdict['evidence'] }, unitPath: string, now: number) {
+  const [recipients, settings] = await Promise.all([managersOf(t, unitPath), getSettings(t)]);
   const e = alert.evidence as Record<string, unknown> & { window: Record<string, unknown>; baseline: Record<string, unknown> };
   const subject = `NPS alert: ${alert.unitName} dropped ${fmt(e.dropPoints)} points`;
   const text = [
@@ -98,7 +98,7 @@ async function notify(db: Db, config: Config, alert: { id: string; tenantId: str
     `Record the root cause and the corrective action: PATCH ${config.publicBaseUrl}/api/v1/alerts/${alert.id}`,
   ].join('\n');
   for (const r of recipients) {
-    const out = await sendStaffEmail(db, config, settings, { tenantId: alert.tenantId, to: r.email, subject, text, key: `alert:${alert.id}:${r.id}`, now });
+    const out = await sendStaffEmail(t, config, settings, { to: r.email, subject, text, key: `alert:${alert.id}:${r.id}`, now });
     if (!out.sent) console.error(JSON.stringify({ level: 'error', job: 'alerts', alertId: alert.id, to: r.id, message: out.error }));
   }
 }
@@ -110,47 +110,42 @@ async function notify(db: Db, config: Config, alert: { id: string; tenantId: str
  * the unit's managers. An open alert whose drop fell below the minimum is marked recovered;
  * the next breach raises a new one.
  */
-export async function evaluateAlerts({ env, db }: DatabaseRun, now: number): Promise<void> {
-  const config = loadConfig(env);
-  const rows = await db
-    .select({ rule: alertRules, unit: { id: units.id, path: units.path, timezone: units.timezone, name: units.name }, openId: alerts.id })
-    .from(alertRules)
-    .innerJoin(units, and(eq(units.tenantId, alertRules.tenantId), eq(units.id, alertRules.unitId)))
-    .leftJoin(alerts, and(eq(alerts.tenantId, alertRules.tenantId), eq(alerts.ruleId, alertRules.id), eq(alerts.status, 'open')))
-    .where(and(sql`${alertRules.tenantId} in (select ${tenants.id} from ${tenants})`, eq(alertRules.active, true)))
-    .orderBy(alertRules.id)
-    .limit(MAX_RULES);
+export async function evaluateAlerts(run: DatabaseRun, now: number): Promise<void> {
+  const config = loadConfig(run.env);
+  const rows = await activeRules(run, MAX_RULES);
 
   const failures: unknown[] = [];
   const one = async ({ rule, unit, openId }: (typeof rows)[number]) => {
-    const verdict = await checkRule(db, rule, unit, now);
+    const t = new TenantDb(run.db, rule.tenantId);
+    const verdict = await checkRule(t, rule, unit, now);
     const system = { type: 'system' as const, id: null };
     if (!openId && verdict.breach) {
       const id = newId('alr');
-      const alert = { id, tenantId: rule.tenantId, ruleId: rule.id, unitId: rule.unitId, status: 'open' as const, evidence: verdict.evidence, createdAt: now, updatedAt: now };
+      const alert = { id, ruleId: rule.id, unitId: rule.unitId, status: 'open' as const, evidence: verdict.evidence, createdAt: now, updatedAt: now };
       try {
-        await commit(db, [
-          db.insert(alerts).values(alert),
+        await commit(t, [
+          t.insert(alerts).values(alert),
           webhookEvent(
-            new TenantDb(db, rule.tenantId),
+            t,
             'alert.raised',
             { alert: { id, ruleId: rule.id, unitId: rule.unitId, touchpointId: rule.touchpointId, evidence: verdict.evidence, createdAt: new Date(now).toISOString() } },
             now,
           ),
-          ...(await auditStatement(new TenantDb(db, rule.tenantId), { actor: system, action: 'alert.raise', targetType: 'alert', targetId: id, after: alert })),
+          // The audit record is the row as stored, its tenant included.
+          ...(await auditStatement(t, { actor: system, action: 'alert.raise', targetType: 'alert', targetId: id, after: { ...alert, tenantId: rule.tenantId } })),
         ]);
       } catch (err) {
         if (isUniqueViolation(err)) return; // another run raised it first
         throw err;
       }
-      await notify(db, config, { id, tenantId: rule.tenantId, unitName: unit.name, touchpointId: rule.touchpointId, evidence: verdict.evidence }, unit.path, now);
+      await notify(t, config, { id, unitName: unit.name, touchpointId: rule.touchpointId, evidence: verdict.evidence }, unit.path, now);
     } else if (openId && verdict.recovered) {
-      await commit(db, [
-        db
+      await commit(t, [
+        t
           .update(alerts)
           .set({ status: 'recovered', recoveredAt: now, updatedAt: now })
-          .where(and(eq(alerts.tenantId, rule.tenantId), eq(alerts.id, openId), eq(alerts.status, 'open'))),
-        ...(await auditStatement(new TenantDb(db, rule.tenantId), { actor: system, action: 'alert.recover', targetType: 'alert', targetId: openId, details: { evidence: verdict.evidence } })),
+          .where(and(eq(alerts.id, openId), eq(alerts.status, 'open'))),
+        ...(await auditStatement(t, { actor: system, action: 'alert.recover', targetType: 'alert', targetId: openId, details: { evidence: verdict.evidence } })),
       ]);
     }
   };

@@ -1,21 +1,10 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can, reach } from '../auth/policy';
-import { requireAnywhere } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { alertRules, alerts, touchpoints, units } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { forbidden, notFound } from '../lib/errors';
-import { newId } from '../lib/ids';
+import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { getUnit } from '../org/units';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-type Rule = typeof alertRules.$inferSelect;
-type Alert = typeof alerts.$inferSelect;
+import { annotateAlert, listAlerts } from './log';
+import { createRule, listRules } from './rules';
 
 const day = z
   .string()
@@ -82,39 +71,6 @@ const UpdateAlert = z
   .openapi('UpdateAlert');
 const AlertsQuery = z.strictObject({ status: z.enum(['open', 'recovered']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
 
-const presentRule = (r: Rule) => ({
-  id: r.id,
-  unitId: r.unitId,
-  touchpointId: r.touchpointId,
-  windowDays: r.windowDays,
-  baselineDays: r.baselineDays,
-  baselineFrom: r.baselineFrom,
-  baselineTo: r.baselineTo,
-  minDropPoints: r.minDropPoints,
-  alpha: r.alpha,
-  minN: r.minN,
-  active: r.active,
-  createdAt: iso(r.createdAt)!,
-});
-const presentAlert = (a: Alert) => ({
-  id: a.id,
-  ruleId: a.ruleId,
-  unitId: a.unitId,
-  status: a.status,
-  evidence: a.evidence,
-  rootCause: a.rootCause,
-  correctiveAction: a.correctiveAction,
-  recoveredAt: iso(a.recoveredAt),
-  createdAt: iso(a.createdAt)!,
-  updatedAt: iso(a.updatedAt)!,
-});
-
-/** Units under any of the actor's subtrees where it may read alerts. */
-function inReach(c: AppContext): SQL {
-  const paths = reach(c.get('actor'), 'alert.read');
-  return or(...paths.map((p) => and(gte(units.path, p), lt(units.path, `${p.slice(0, -1)}0`))))!;
-}
-
 const tags = ['alerts'];
 const routes = {
   createRule: createRoute({
@@ -161,96 +117,10 @@ const routes = {
 };
 
 export const alertRoutes = createRouter()
-  .openapi(routes.createRule, async (c) => {
-    const body = c.req.valid('json');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const unit = await getUnit(c.get('tdb'), body.unitId);
-    if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
-    if (!can(actor, 'alert.manage', unit.path)) throw forbidden('alert rules need the admin role on the unit or above it');
-    if (body.touchpointId) {
-      const [tp] = await db
-        .select({ id: touchpoints.id })
-        .from(touchpoints)
-        .where(and(eq(touchpoints.tenantId, actor.tenantId), eq(touchpoints.id, body.touchpointId)));
-      if (!tp) throw notFound('touchpoint');
-    }
-    const now = Date.now();
-    const fixed = body.baselineFrom !== undefined;
-    const rule: Rule = {
-      id: newId('arl'),
-      tenantId: actor.tenantId,
-      unitId: unit.id,
-      touchpointId: body.touchpointId ?? null,
-      windowDays: body.windowDays,
-      baselineDays: fixed ? null : (body.baselineDays ?? 28),
-      baselineFrom: body.baselineFrom ?? null,
-      baselineTo: body.baselineTo ?? null,
-      minDropPoints: body.minDropPoints,
-      alpha: body.alpha,
-      minN: body.minN,
-      active: true,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await commit(db, [db.insert(alertRules).values(rule), ...(await audit(deps(c), { action: 'alert_rule.create', targetType: 'alert_rule', targetId: rule.id, after: presentRule(rule) }))]);
-    return c.json(presentRule(rule), 201);
-  })
-  .openapi(routes.listRules, async (c) => {
-    requireAnywhere(deps(c), 'alert.read', 'reading alerts');
-    const rows = await c
-      .get('db')
-      .select({ rule: alertRules })
-      .from(alertRules)
-      .innerJoin(units, and(eq(units.tenantId, alertRules.tenantId), eq(units.id, alertRules.unitId)))
-      .where(and(eq(alertRules.tenantId, c.get('actor').tenantId), inReach(c)))
-      .orderBy(alertRules.id);
-    return c.json({ items: rows.map((r) => presentRule(r.rule)) }, 200);
-  })
-  .openapi(routes.list, async (c) => {
-    requireAnywhere(deps(c), 'alert.read', 'reading alerts');
-    const { status, limit } = c.req.valid('query');
-    const rows = await c
-      .get('db')
-      .select({ alert: alerts })
-      .from(alerts)
-      .innerJoin(units, and(eq(units.tenantId, alerts.tenantId), eq(units.id, alerts.unitId)))
-      .where(and(eq(alerts.tenantId, c.get('actor').tenantId), inReach(c), status ? eq(alerts.status, status) : undefined))
-      .orderBy(desc(alerts.createdAt), desc(alerts.id))
-      .limit(limit);
-    return c.json({ items: rows.map((r) => presentAlert(r.alert)) }, 200);
-  })
+  .openapi(routes.createRule, async (c) => c.json(await createRule(deps(c), c.req.valid('json')), 201))
+  .openapi(routes.listRules, async (c) => c.json({ items: await listRules(deps(c)) }, 200))
+  .openapi(routes.list, async (c) => c.json({ items: await listAlerts(deps(c), c.req.valid('query')) }, 200))
   .openapi(routes.update, async (c) => {
     const patch = c.req.valid('json');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const [row] = await db
-      .select({ alert: alerts, path: units.path })
-      .from(alerts)
-      .innerJoin(units, and(eq(units.tenantId, alerts.tenantId), eq(units.id, alerts.unitId)))
-      .where(and(eq(alerts.tenantId, actor.tenantId), eq(alerts.id, c.req.valid('param').id)));
-    if (!row || !can(actor, 'unit.read', row.path)) throw notFound('alert');
-    if (!can(actor, 'alert.annotate', row.path)) throw forbidden('recording root causes needs the manager or admin role on the unit');
-    const now = Date.now();
-    const after: Alert = {
-      ...row.alert,
-      rootCause: patch.rootCause === undefined ? row.alert.rootCause : patch.rootCause,
-      correctiveAction: patch.correctiveAction === undefined ? row.alert.correctiveAction : patch.correctiveAction,
-      updatedAt: now,
-    };
-    await commit(db, [
-      db
-        .update(alerts)
-        .set({ rootCause: after.rootCause, correctiveAction: after.correctiveAction, updatedAt: now })
-        .where(and(eq(alerts.tenantId, actor.tenantId), eq(alerts.id, row.alert.id))),
-      ...(await audit(deps(c), {
-        action: 'alert.annotate',
-        targetType: 'alert',
-        targetId: row.alert.id,
-        before: presentAlert(row.alert),
-        after: presentAlert(after),
-        details: { changed: Object.keys(patch) },
-      })),
-    ]);
-    return c.json(presentAlert(after), 200);
+    return c.json(await annotateAlert(deps(c), c.req.valid('param').id, patch), 200);
   });

@@ -3,14 +3,14 @@ import type { DatabaseRun } from '../db/plane';
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { sendStaffEmail } from '../alerts/email';
 import { addDays } from '../alerts/evaluate';
-import type { Db } from '../db/client';
-import { cases, digests, responses, roleGrants, tenants, units, users } from '../db/schema';
+import { cases, digests, responses, units } from '../db/schema';
 import { loadConfig } from '../env';
 import { newId } from '../lib/ids';
 import { gather, weighTally } from '../scores/query';
 import { localDay } from '../scores/local-day';
 import { difference, emptyTally, score } from '../scoring/nps';
 import { getSettings, type Settings } from '../settings/settings';
+import { managerGrants, writtenDigests } from './due-managers';
 import { topTerms } from './themes';
 
 /** Managers handled per run; any left over are picked up by the next hourly run the same Monday. */
@@ -41,54 +41,44 @@ const subtree = (path: string) => and(gte(units.path, path), lt(units.path, `${p
 const f1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
 
 /** The lines of one unit: NPS of last week with its interval and change, themes, cases, action plans. */
-async function unitSection(db: Db, tenantId: string, unit: Unit, monday: string, settings: Settings, now: number): Promise<string[]> {
+async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Settings, now: number): Promise<string[]> {
   const last = { from: addDays(monday, -7), to: addDays(monday, -1) };
   const before = { from: addDays(monday, -14), to: addDays(monday, -8) };
   const scope = { root: { id: unit.id, path: unit.path }, weight: 'none' as const };
-  const tdb = new TenantDb(db, tenantId);
   // Created up to 14 h either side of the local week: the local day is checked exactly below.
   const start = Date.parse(`${last.from}T00:00:00Z`) - 14 * HOUR_MS;
   const end = Date.parse(`${last.to}T23:59:59.999Z`) + 14 * HOUR_MS;
   const [cur, prev, comments, [caseCounts]] = await Promise.all([
-    gather(tdb, { ...scope, ...last }),
-    gather(tdb, { ...scope, ...before }),
-    db
+    gather(t, { ...scope, ...last }),
+    gather(t, { ...scope, ...before }),
+    t
       .select({ comment: responses.comment, locale: responses.locale, createdAt: responses.createdAt, timezone: units.timezone })
       .from(responses)
-      .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
-      .where(
-        and(
-          eq(responses.tenantId, tenantId),
-          subtree(unit.path),
-          eq(responses.counted, true),
-          sql`${responses.score} <= 6`,
-          sql`${responses.comment} is not null`,
-          sql`${responses.createdAt} between ${start} and ${end}`,
-        ),
-      )
+      .innerJoin(units, eq(units.id, responses.unitId))
+      .where(and(subtree(unit.path), eq(responses.counted, true), sql`${responses.score} <= 6`, sql`${responses.comment} is not null`, sql`${responses.createdAt} between ${start} and ${end}`))
       .limit(MAX_COMMENTS),
-    db
+    t
       .select({
         open: sql<number>`count(*)`,
         overdue: sql<number>`coalesce(sum(case when (${cases.firstContactAt} is null and ${cases.firstContactDueAt} < ${now}) or ${cases.resolutionDueAt} < ${now} then 1 else 0 end), 0)`,
       })
       .from(cases)
-      .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
-      .where(and(eq(cases.tenantId, tenantId), subtree(unit.path), inArray(cases.status, ['open', 'contacted']))),
+      .innerJoin(units, eq(units.id, cases.unitId))
+      .where(and(subtree(unit.path), inArray(cases.status, ['open', 'contacted']))),
   ]);
   const tally = (g: typeof cur) => {
     const cells = g.get('')?.get('');
     return cells ? weighTally(cells, 'none') : emptyTally();
   };
-  const [t, p] = [tally(cur), tally(prev)];
+  const [tc, tp] = [tally(cur), tally(prev)];
   const opts = { minN: settings.minResponses };
-  const s = score(t, opts);
-  const sp = score(p, opts);
+  const s = score(tc, opts);
+  const sp = score(tp, opts);
   const lines = [`${unit.name}`];
   if (s.suppressed) lines.push(`  NPS: not shown, ${s.n} answer${s.n === 1 ? '' : 's'} (fewer than ${settings.minResponses})`);
   else {
     lines.push(`  NPS ${f1(s.nps!)} (95% CI ${f1(s.ci!.low)} to ${f1(s.ci!.high)}), n = ${s.n}`);
-    const d = sp.suppressed ? null : difference(t, p);
+    const d = sp.suppressed ? null : difference(tc, tp);
     lines.push(
       d
         ? `  Change vs the week before: ${d.points >= 0 ? '+' : ''}${f1(d.points)} points (p = ${d.p < 0.001 ? '< 0.001' : d.p.toFixed(3)})`
@@ -111,9 +101,9 @@ async function unitSection(db: Db, tenantId: string, unit: Unit, monday: string,
 }
 
 /** The digest text of a manager for the week starting `monday` (local day). */
-export async function composeDigest(db: Db, tenantId: string, name: string, managed: Unit[], monday: string, settings: Settings, now: number): Promise<string> {
+export async function composeDigest(t: TenantDb, name: string, managed: Unit[], monday: string, settings: Settings, now: number): Promise<string> {
   const shown = managed.slice(0, MAX_UNITS);
-  const sections = await Promise.all(shown.map((u) => unitSection(db, tenantId, u, monday, settings, now)));
+  const sections = await Promise.all(shown.map((u) => unitSection(t, u, monday, settings, now)));
   const lines = [`Good morning ${name}, your NPS week ${addDays(monday, -7)} to ${addDays(monday, -1)}:`, ''];
   for (const s of sections) lines.push(...s, '');
   if (managed.length > shown.length)
@@ -132,15 +122,9 @@ export async function composeDigest(db: Db, tenantId: string, name: string, mana
  * for that week gets one. The digests row (unique per user and week) is written before the
  * email goes out, so a second run — or two at once — sends nothing more.
  */
-export async function sendDigests({ env, db }: DatabaseRun, now: number): Promise<void> {
-  const config = loadConfig(env);
-  const grants = await db
-    .select({ tenantId: roleGrants.tenantId, userId: users.id, email: users.email, name: users.name, unit: { id: units.id, path: units.path, name: units.name, timezone: units.timezone } })
-    .from(roleGrants)
-    .innerJoin(users, and(eq(users.tenantId, roleGrants.tenantId), eq(users.id, roleGrants.userId)))
-    .innerJoin(units, and(eq(units.tenantId, roleGrants.tenantId), eq(units.id, roleGrants.unitId)))
-    .where(and(sql`${roleGrants.tenantId} in (select ${tenants.id} from ${tenants})`, eq(roleGrants.role, 'manager'), eq(users.status, 'active')))
-    .orderBy(roleGrants.tenantId, users.id, units.path);
+export async function sendDigests(run: DatabaseRun, now: number): Promise<void> {
+  const config = loadConfig(run.env);
+  const grants = await managerGrants(run);
 
   // One digest per manager: their topmost units (nested grants folded), in the first one's time zone.
   const managers = new Map<string, { tenantId: string; userId: string; email: string; name: string; units: Unit[] }>();
@@ -152,19 +136,7 @@ export async function sendDigests({ env, db }: DatabaseRun, now: number): Promis
   }
   const due = [...managers.values()].filter((m) => isDigestTime(now, m.units[0]!.timezone)).map((m) => ({ ...m, week: localDay(now, m.units[0]!.timezone) }));
   if (due.length === 0) return;
-  const sent = await db
-    .select({ tenantId: digests.tenantId, userId: digests.userId, week: digests.week })
-    .from(digests)
-    .where(
-      and(
-        inArray(digests.tenantId, [...new Set(due.map((m) => m.tenantId))]),
-        inArray(
-          digests.userId,
-          due.map((m) => m.userId),
-        ),
-        inArray(digests.week, [...new Set(due.map((m) => m.week))]),
-      ),
-    );
+  const sent = await writtenDigests(run, due);
   const done = new Set(sent.map((d) => `${d.tenantId}/${d.userId}/${d.week}`));
   const todo = due.filter((m) => !done.has(`${m.tenantId}/${m.userId}/${m.week}`)).slice(0, PER_RUN);
 
@@ -172,16 +144,17 @@ export async function sendDigests({ env, db }: DatabaseRun, now: number): Promis
   const failures: unknown[] = [];
   for (const m of todo) {
     try {
-      if (!settingsOf.has(m.tenantId)) settingsOf.set(m.tenantId, getSettings(new TenantDb(db, m.tenantId)));
+      const t = new TenantDb(run.db, m.tenantId);
+      if (!settingsOf.has(m.tenantId)) settingsOf.set(m.tenantId, getSettings(t));
       const settings = await settingsOf.get(m.tenantId)!;
-      const body = await composeDigest(db, m.tenantId, m.name, m.units, m.week, settings, now);
-      const [claimed] = await db
+      const body = await composeDigest(t, m.name, m.units, m.week, settings, now);
+      const [claimed] = await t
         .insert(digests)
-        .values({ id: newId('dig'), tenantId: m.tenantId, userId: m.userId, week: m.week, body, createdAt: now })
+        .values({ id: newId('dig'), userId: m.userId, week: m.week, body, createdAt: now })
         .onConflictDoNothing()
         .returning({ id: digests.id });
       if (!claimed) continue; // another run sent it
-      const out = await sendStaffEmail(db, config, settings, { tenantId: m.tenantId, to: m.email, subject: `Your NPS week to ${addDays(m.week, -1)}`, text: body, key: `digest:${claimed.id}`, now });
+      const out = await sendStaffEmail(t, config, settings, { to: m.email, subject: `Your NPS week to ${addDays(m.week, -1)}`, text: body, key: `digest:${claimed.id}`, now });
       if (!out.sent) console.error(JSON.stringify({ level: 'error', job: 'digests', digestId: claimed.id, message: out.error }));
     } catch (err) {
       failures.push(err);

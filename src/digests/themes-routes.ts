@@ -1,20 +1,11 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import { authenticate } from '../auth/authenticate';
-import { can } from '../auth/policy';
-import { responses, units } from '../db/schema';
 import { createRouter } from '../lib/create-app';
-import { forbidden } from '../lib/errors';
 import { AUTHED, errors, json, security } from '../lib/openapi';
-import { reportUnit } from '../org/scope';
-import { createdOnLocalDays, underAny } from '../responses/local-range';
-import { categorize } from '../scoring/nps';
 import { ScoresQuery } from '../scores/routes';
-import { languageOf, terms } from './themes';
+import { themeReport } from './theme-report';
 
-/** Comments read per request, newest first: a theme list is a prompt for action, not a census. */
-const MAX_COMMENTS = 10_000;
 const DAY_MS = 86_400_000;
 
 const ThemesQuery = z
@@ -51,43 +42,4 @@ const themes = createRoute({
   responses: { 200: json(z.object({ from: z.string(), to: z.string(), comments: z.number().int(), items: z.array(Theme) }), 'Themes'), ...errors(...AUTHED) },
 });
 
-export const themeRoutes = createRouter().openapi(themes, async (c) => {
-  const q = c.req.valid('query');
-  const actor = c.get('actor');
-  const db = c.get('db');
-  const unit = await reportUnit(deps(c), q.unitId);
-  if (!can(actor, 'score.read', unit.path) || !can(actor, 'verbatim.read', unit.path)) throw forbidden('themes come from comments: your role does not read them');
-  const to = q.to ?? new Date().toISOString().slice(0, 10);
-  const from = q.from ?? new Date(Date.parse(to) - 89 * DAY_MS).toISOString().slice(0, 10);
-  const rows = await db
-    .select({ score: responses.score, comment: responses.comment, locale: responses.locale })
-    .from(responses)
-    .innerJoin(units, and(eq(units.tenantId, responses.tenantId), eq(units.id, responses.unitId)))
-    .where(
-      and(
-        eq(responses.tenantId, actor.tenantId),
-        underAny([unit.path]),
-        await createdOnLocalDays(c.get('tdb'), [unit.path], from, to),
-        eq(responses.counted, true),
-        isNotNull(responses.score),
-        sql`${responses.comment} is not null and trim(${responses.comment}) <> ''`,
-      ),
-    )
-    .orderBy(desc(responses.createdAt))
-    .limit(MAX_COMMENTS);
-  // Each comment's terms once; a theme is a term of at least one detractor comment.
-  const counts = new Map<string, { detractors: number; passives: number; promoters: number }>();
-  const mentions = rows.map((r) => ({ category: categorize(r.score!), terms: terms(r.comment!, languageOf(r.locale)) }));
-  for (const m of mentions) if (m.category === 'detractor') for (const t of m.terms) counts.set(t, { detractors: 0, passives: 0, promoters: 0 });
-  for (const m of mentions) {
-    for (const t of m.terms) {
-      const n = counts.get(t);
-      if (n) n[m.category === 'detractor' ? 'detractors' : m.category === 'passive' ? 'passives' : 'promoters']++;
-    }
-  }
-  const items = [...counts.entries()]
-    .map(([theme, n]) => ({ theme, ...n }))
-    .sort((a, b) => b.detractors - a.detractors || a.theme.localeCompare(b.theme))
-    .slice(0, q.limit);
-  return c.json({ from, to, comments: rows.length, items }, 200);
-});
+export const themeRoutes = createRouter().openapi(themes, async (c) => c.json(await themeReport(deps(c), c.req.valid('query')), 200));

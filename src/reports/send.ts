@@ -53,8 +53,7 @@ export async function sendDueReports({ env, db }: DatabaseRun, now: number): Pro
         csv.replace(/\r\n/g, '\n').trimEnd(),
       ].join('\n');
       for (const to of schedule.recipients) {
-        const out = await sendStaffEmail(db, config, settings, {
-          tenantId: report.tenantId,
+        const out = await sendStaffEmail(new TenantDb(db, report.tenantId), config, settings, {
           to,
           subject: `${report.name} (${query.from} to ${query.to})`,
           text,

@@ -1,17 +1,10 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, gte, lt } from 'drizzle-orm';
 import { authenticate } from '../auth/authenticate';
-import { can } from '../auth/policy';
-import { cases, units, vendorContracts } from '../db/schema';
-import { loopMetrics } from '../cases/metrics';
 import { createRouter } from '../lib/create-app';
-import { ApiError, forbidden, notFound } from '../lib/errors';
 import { AUTHED, errors, json, security } from '../lib/openapi';
-import { getUnit } from '../org/units';
-import { scoreReport } from '../scores/report';
 import { ScoreItem } from '../scores/routes';
-import { composite, weightsOf } from './composite';
+import { vendorScorecard } from './scorecard';
 
 const DAY = 86_400_000;
 const day = z.iso.date();
@@ -69,61 +62,4 @@ const scorecard = createRoute({
   responses: { 200: json(Scorecard, 'The scorecard'), ...errors(...AUTHED, 422) },
 });
 
-export const vendorRoutes = createRouter().openapi(scorecard, async (c) => {
-  const actor = c.get('actor');
-  const db = c.get('db');
-  const q = c.req.valid('query');
-  const unit = await getUnit(c.get('tdb'), c.req.valid('param').unitId);
-  if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
-  if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
-  if (unit.kind !== 'vendor') throw new ApiError('UNPROCESSABLE', 'scorecards are for vendor units only');
-  const now = Date.now();
-  const to = q.to ?? new Date(now).toISOString().slice(0, 10);
-  const from = q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 89 * DAY).toISOString().slice(0, 10);
-  if (from > to) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', [{ path: 'query.from', message: 'must not be after `to`' }]);
-
-  const base = { unitId: unit.id, from, to, weight: 'none' as const, confidence: 0.95 };
-  const subtree = and(gte(units.path, unit.path), lt(units.path, `${unit.path.slice(0, -1)}0`));
-  const [[nps], trend, rows, [contract]] = await Promise.all([
-    scoreReport(deps(c), base),
-    scoreReport(deps(c), { ...base, period: 'month' }),
-    db
-      .select({
-        unitPath: units.path,
-        ownerUserId: cases.ownerUserId,
-        createdAt: cases.createdAt,
-        firstContactAt: cases.firstContactAt,
-        firstContactDueAt: cases.firstContactDueAt,
-        resolvedAt: cases.resolvedAt,
-        resolutionDueAt: cases.resolutionDueAt,
-        closedAt: cases.closedAt,
-      })
-      .from(cases)
-      .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
-      .where(and(eq(cases.tenantId, actor.tenantId), subtree, gte(cases.createdAt, Date.parse(`${from}T00:00:00Z`)), lt(cases.createdAt, Date.parse(`${to}T00:00:00Z`) + DAY)))
-      .limit(200_000),
-    db
-      .select()
-      .from(vendorContracts)
-      .where(and(eq(vendorContracts.tenantId, actor.tenantId), eq(vendorContracts.unitId, unit.id))),
-  ]);
-  const metrics = loopMetrics(rows, now);
-  const contacted = metrics.withinTarget.firstContact;
-  const resolved = metrics.withinTarget.resolution;
-  return c.json(
-    {
-      unitId: unit.id,
-      name: unit.name,
-      from,
-      to,
-      nps: nps!,
-      contactedWithinTarget: contacted,
-      resolvedWithinTarget: resolved,
-      casesInWindow: rows.length,
-      composite: composite({ nps: nps!.nps, npsSuppressed: nps!.suppressed, contactedWithinTarget: contacted, resolvedWithinTarget: resolved }, weightsOf(contract?.compositeWeights)),
-      targets: { firstContactHours: contract?.firstContactHours ?? null, resolutionHours: contract?.resolutionHours ?? null },
-      trend,
-    },
-    200,
-  );
-});
+export const vendorRoutes = createRouter().openapi(scorecard, async (c) => c.json(await vendorScorecard(deps(c), c.req.valid('param').unitId, c.req.valid('query')), 200));

@@ -1,11 +1,12 @@
 import { dataPlane } from '../db/plane';
 import type { DatabaseRun } from '../db/plane';
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { tenants, webhookDeliveries, webhooks } from '../db/schema';
+import { and, eq, sql } from 'drizzle-orm';
+import { webhookDeliveries, webhooks } from '../db/schema';
+import { TenantDb } from '../db/tenant-db';
 import { loadConfig, type Env } from '../env';
 import type { JobMessage } from '../jobs/queue';
 import { outboundPolicy, outboundPost, type OutboundPolicy } from '../lib/outbound';
+import { leaseDueDeliveries } from './due-deliveries';
 import { signedHeaders } from './sign';
 
 /**
@@ -44,29 +45,10 @@ const message = (r: { tenantId: string; id: string; attempts: number }): Webhook
  * leased for LEASE_MS and handed to the workflow queue, in one statement; only the rows this
  * run leased are enqueued, so two runs never enqueue the same attempt.
  */
-export async function enqueueDueWebhooks({ env, db }: DatabaseRun, now: number): Promise<void> {
-  const queue = env.WORKFLOW_QUEUE;
+export async function enqueueDueWebhooks(run: DatabaseRun, now: number): Promise<void> {
+  const queue = run.env.WORKFLOW_QUEUE;
   if (!queue) throw new Error('the WORKFLOW_QUEUE binding is missing');
-  const due = await db
-    .update(webhookDeliveries)
-    .set({ nextAttemptAt: now + LEASE_MS, updatedAt: now })
-    .where(
-      and(
-        eq(webhookDeliveries.status, 'pending'),
-        lte(webhookDeliveries.nextAttemptAt, now),
-        inArray(
-          webhookDeliveries.id,
-          db
-            .select({ id: webhookDeliveries.id })
-            .from(webhookDeliveries)
-            // Every tenant, one probe each on the (tenant_id, status, next_attempt_at) index.
-            .where(and(sql`${webhookDeliveries.tenantId} in (select ${tenants.id} from ${tenants})`, eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, now)))
-            .orderBy(asc(webhookDeliveries.nextAttemptAt))
-            .limit(PER_RUN),
-        ),
-      ),
-    )
-    .returning({ tenantId: webhookDeliveries.tenantId, id: webhookDeliveries.id, attempts: webhookDeliveries.attempts });
+  const due = await leaseDueDeliveries(run, now, now + LEASE_MS, PER_RUN);
   const messages = due.map(message);
   for (let i = 0; i < messages.length; i += QUEUE_BATCH) await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((body) => ({ body })));
 }
@@ -101,12 +83,12 @@ export async function postMessage(
 }
 
 /** A delivery with its endpoint, in one statement. */
-export function loadDelivery(db: Db, tenantId: string, deliveryId: string) {
-  return db
+export function loadDelivery(t: TenantDb, deliveryId: string) {
+  return t
     .select({ delivery: webhookDeliveries, hook: webhooks })
     .from(webhookDeliveries)
-    .innerJoin(webhooks, and(eq(webhooks.tenantId, webhookDeliveries.tenantId), eq(webhooks.id, webhookDeliveries.webhookId)))
-    .where(and(eq(webhookDeliveries.tenantId, tenantId), eq(webhookDeliveries.id, deliveryId)))
+    .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+    .where(eq(webhookDeliveries.id, deliveryId))
     .limit(1);
 }
 
@@ -122,21 +104,22 @@ export async function deliverWebhook(m: JobMessage, env: Env, now = Date.now()):
   const config = loadConfig(env);
   const db = await dataPlane(config).forTenant(msg.tenantId, { write: true });
   if (!db) return; // the tenant is gone: nothing left to deliver
-  const where = and(eq(webhookDeliveries.tenantId, msg.tenantId), eq(webhookDeliveries.id, msg.deliveryId));
-  const [[claimed], [row]] = await db.batch([
-    db
+  const t = new TenantDb(db, msg.tenantId);
+  const where = eq(webhookDeliveries.id, msg.deliveryId);
+  const [[claimed], [row]] = await t.batch([
+    t
       .update(webhookDeliveries)
       .set({ attempts: sql`${webhookDeliveries.attempts} + 1`, nextAttemptAt: now + LEASE_MS, updatedAt: now })
       .where(and(where, eq(webhookDeliveries.status, 'pending'), eq(webhookDeliveries.attempts, msg.attempts)))
       .returning({ attempts: webhookDeliveries.attempts }),
-    loadDelivery(db, msg.tenantId, msg.deliveryId),
+    loadDelivery(t, msg.deliveryId),
   ]);
   if (!claimed || !row) return; // delivered, failed, or this attempt was taken already
   const attempt = claimed.attempts;
   // A disabled endpoint gets nothing more: its pending messages end failed (replayable).
   const result: AttemptResult = row.hook.active ? await postMessage(outboundPolicy(config), row.hook, row.delivery, now) : { ok: false, statusCode: null, error: 'the endpoint is disabled' };
   const last = attempt >= MAX_ATTEMPTS || !row.hook.active;
-  await db
+  await t
     .update(webhookDeliveries)
     .set(
       result.ok

@@ -1,26 +1,10 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, sql } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { webhookDeliveries, webhooks } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { ApiError, notFound } from '../lib/errors';
-import { newId } from '../lib/ids';
-import { assertOutbound, outboundPolicy } from '../lib/outbound';
+import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { loadDelivery, postMessage } from './dispatch';
 import { WEBHOOK_EVENTS } from './emit';
-import { newWebhookSecret } from './sign';
-
-/** How long the previous secret keeps signing beside the new one after a rotation. */
-export const ROTATION_OVERLAP_MS = 24 * 3600_000;
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-type Hook = typeof webhooks.$inferSelect;
-type Delivery = typeof webhookDeliveries.$inferSelect;
+import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, replayDelivery, rotateWebhookSecret, updateWebhook } from './endpoints';
 
 const WebhookSchema = z
   .object({
@@ -51,29 +35,6 @@ const DeliverySchema = z
   })
   .openapi('WebhookDelivery');
 
-const presentHook = (h: Hook) => ({
-  id: h.id,
-  url: h.url,
-  events: h.events as (typeof WEBHOOK_EVENTS)[number][],
-  active: h.active,
-  previousSecretExpiresAt: h.previousSecret ? iso(h.previousSecretExpiresAt) : null,
-  createdAt: iso(h.createdAt)!,
-  updatedAt: iso(h.updatedAt)!,
-});
-const presentDelivery = (d: Delivery) => ({
-  id: d.id,
-  eventType: d.eventType,
-  status: d.status,
-  attempts: d.attempts,
-  nextAttemptAt: iso(d.nextAttemptAt),
-  lastStatusCode: d.lastStatusCode,
-  lastError: d.lastError,
-  deliveredAt: iso(d.deliveredAt),
-  createdAt: iso(d.createdAt)!,
-  updatedAt: iso(d.updatedAt)!,
-  payload: d.payload,
-});
-
 const url = z.url({ protocol: /^https?$/ }).max(2000);
 const events = z
   .array(z.enum(WEBHOOK_EVENTS))
@@ -96,18 +57,6 @@ const DeliveriesQuery = z.strictObject({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-
-async function ownHook(c: AppContext, id: string): Promise<Hook> {
-  await requireTenantWide(deps(c), 'webhook.manage', 'managing webhooks');
-  const tenantId = c.get('actor').tenantId;
-  const [hook] = await c
-    .get('db')
-    .select()
-    .from(webhooks)
-    .where(and(eq(webhooks.tenantId, tenantId), eq(webhooks.id, id)));
-  if (!hook) throw notFound('webhook');
-  return hook;
-}
 
 const tags = ['webhooks'];
 const routes = {
@@ -187,109 +136,22 @@ const routes = {
 };
 
 export const webhookRoutes = createRouter()
-  .openapi(routes.create, async (c) => {
-    const body = c.req.valid('json');
-    await requireTenantWide(deps(c), 'webhook.manage', 'managing webhooks');
-    assertOutbound({ 'body.url': body.url }, outboundPolicy(c.get('config')));
-    const db = c.get('db');
-    const now = Date.now();
-    const hook: Hook = {
-      id: newId('whk'),
-      tenantId: c.get('actor').tenantId,
-      url: body.url,
-      events: body.events,
-      secret: newWebhookSecret(),
-      previousSecret: null,
-      previousSecretExpiresAt: null,
-      active: true,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await commit(db, [db.insert(webhooks).values(hook), ...(await audit(deps(c), { action: 'webhook.create', targetType: 'webhook', targetId: hook.id, after: presentHook(hook) }))]);
-    return c.json({ ...presentHook(hook), secret: hook.secret }, 201);
-  })
-  .openapi(routes.list, async (c) => {
-    await requireTenantWide(deps(c), 'webhook.manage', 'managing webhooks');
-    const rows = await c
-      .get('db')
-      .select()
-      .from(webhooks)
-      .where(eq(webhooks.tenantId, c.get('actor').tenantId))
-      .orderBy(webhooks.createdAt, webhooks.id);
-    return c.json({ items: rows.map(presentHook) }, 200);
-  })
+  .openapi(routes.create, async (c) => c.json(await createWebhook(deps(c), c.req.valid('json')), 201))
+  .openapi(routes.list, async (c) => c.json({ items: await listWebhooks(deps(c)) }, 200))
   .openapi(routes.update, async (c) => {
     const patch = c.req.valid('json');
-    const hook = await ownHook(c, c.req.valid('param').id);
-    const db = c.get('db');
-    const now = Date.now();
-    const after: Hook = { ...hook, events: patch.events ?? hook.events, active: patch.active ?? hook.active, updatedAt: now };
-    await commit(db, [
-      db
-        .update(webhooks)
-        .set({ events: after.events, active: after.active, updatedAt: now })
-        .where(and(eq(webhooks.tenantId, hook.tenantId), eq(webhooks.id, hook.id))),
-      ...(await audit(deps(c), { action: 'webhook.update', targetType: 'webhook', targetId: hook.id, before: presentHook(hook), after: presentHook(after), details: { changed: Object.keys(patch) } })),
-    ]);
-    return c.json(presentHook(after), 200);
+    return c.json(await updateWebhook(deps(c), c.req.valid('param').id, patch), 200);
   })
   .openapi(routes.delete, async (c) => {
-    const hook = await ownHook(c, c.req.valid('param').id);
-    const db = c.get('db');
-    await commit(db, [
-      db.delete(webhookDeliveries).where(and(eq(webhookDeliveries.tenantId, hook.tenantId), eq(webhookDeliveries.webhookId, hook.id))),
-      db.delete(webhooks).where(and(eq(webhooks.tenantId, hook.tenantId), eq(webhooks.id, hook.id))),
-      ...(await audit(deps(c), { action: 'webhook.delete', targetType: 'webhook', targetId: hook.id, before: presentHook(hook) })),
-    ]);
+    await deleteWebhook(deps(c), c.req.valid('param').id);
     return c.body(null, 204);
   })
-  .openapi(routes.rotate, async (c) => {
-    const hook = await ownHook(c, c.req.valid('param').id);
-    const db = c.get('db');
-    const now = Date.now();
-    // The secret being replaced signs beside the new one for the overlap; an older one is dropped.
-    const after: Hook = { ...hook, secret: newWebhookSecret(), previousSecret: hook.secret, previousSecretExpiresAt: now + ROTATION_OVERLAP_MS, updatedAt: now };
-    await commit(db, [
-      db
-        .update(webhooks)
-        .set({ secret: after.secret, previousSecret: after.previousSecret, previousSecretExpiresAt: after.previousSecretExpiresAt, updatedAt: now })
-        .where(and(eq(webhooks.tenantId, hook.tenantId), eq(webhooks.id, hook.id))),
-      ...(await audit(deps(c), { action: 'webhook.rotate_secret', targetType: 'webhook', targetId: hook.id, details: { previousSecretExpiresAt: iso(after.previousSecretExpiresAt) } })),
-    ]);
-    return c.json({ ...presentHook(after), secret: after.secret }, 200);
-  })
+  .openapi(routes.rotate, async (c) => c.json(await rotateWebhookSecret(deps(c), c.req.valid('param').id), 200))
   .openapi(routes.deliveries, async (c) => {
-    const hook = await ownHook(c, c.req.valid('param').id);
-    const { status, limit } = c.req.valid('query');
-    const rows = await c
-      .get('db')
-      .select()
-      .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.tenantId, hook.tenantId), eq(webhookDeliveries.webhookId, hook.id), status ? eq(webhookDeliveries.status, status) : undefined))
-      .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
-      .limit(limit);
-    return c.json({ items: rows.map(presentDelivery) }, 200);
+    const q = c.req.valid('query');
+    return c.json({ items: await listDeliveries(deps(c), c.req.valid('param').id, q) }, 200);
   })
   .openapi(routes.replay, async (c) => {
     const { id, deliveryId } = c.req.valid('param');
-    const hook = await ownHook(c, id);
-    const db = c.get('db');
-    const [row] = await loadDelivery(db, hook.tenantId, deliveryId);
-    if (!row || row.delivery.webhookId !== hook.id) throw notFound('delivery');
-    if (!row.hook.active) throw new ApiError('UNPROCESSABLE', 'the endpoint is disabled; activate it before replaying');
-    const now = Date.now();
-    const result = await postMessage(outboundPolicy(c.get('config')), row.hook, row.delivery, now);
-    const where = and(eq(webhookDeliveries.tenantId, hook.tenantId), eq(webhookDeliveries.id, deliveryId));
-    const change = result.ok
-      ? { status: 'delivered' as const, deliveredAt: now, nextAttemptAt: null, lastStatusCode: result.statusCode, lastError: null }
-      : { lastStatusCode: result.statusCode, lastError: result.error };
-    const [[updated]] = await commit(db, [
-      db
-        .update(webhookDeliveries)
-        .set({ ...change, attempts: sql`${webhookDeliveries.attempts} + 1`, updatedAt: now })
-        .where(where)
-        .returning(),
-      ...(await audit(deps(c), { action: 'webhook.replay', targetType: 'webhook_delivery', targetId: deliveryId, details: { webhookId: hook.id, ok: result.ok, statusCode: result.statusCode } })),
-    ]);
-    return c.json({ ...result, delivery: presentDelivery(updated as Delivery) }, 200);
+    return c.json(await replayDelivery(deps(c), id, deliveryId), 200);
   });

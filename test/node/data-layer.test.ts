@@ -23,10 +23,13 @@ const DATA_LAYER = new Set(['src/db/client.ts', 'src/db/directory.ts', 'src/db/p
  * a sweep still goes through a TenantDb it builds for the tenant.
  */
 const NAMED_SWEEPS: Record<string, string> = {
+  'src/alerts/due-rules.ts': 'the hourly alert evaluation: finds the active rules of every tenant of a data database',
+  'src/digests/due-managers.ts': 'the weekly digests: finds the managers of every tenant of a data database and the digests they already have',
   'src/cases/due-cases.ts': 'the case sweeps find late cases and due owner notifications across the tenants of a data database',
   'src/scores/fold.ts': 'the rollup fold: finds tenants with new answers in a data database, and its tuned SQL keys every rollup by tenant_id',
   'src/jobs/cron.ts': 'fans one message out per data database',
   'src/jobs/queue.ts': 'the queue consumer opens the database a message names',
+  'src/webhooks/due-deliveries.ts': 'the webhook dispatcher: leases the due deliveries of every tenant of a data database in one statement',
 };
 
 /** Where code reaches the unscoped handle. */
