@@ -10,7 +10,7 @@ import { AUTHED, errors, json, security } from '../lib/openapi';
 import { reportUnit } from '../org/scope';
 import { createdOnLocalDays, underAny } from '../responses/local-range';
 import { categorize } from '../scoring/nps';
-import { ScoresQuery } from '../scores/routes';
+import { ScoresQuery } from '../scores/scores-query';
 import { languageOf, terms } from './themes';
 
 /** Comments read per request, newest first: a theme list is a prompt for action, not a census. */

@@ -10,7 +10,7 @@ import { ApiError, forbidden, notFound } from '../lib/errors';
 import { AUTHED, errors, json, security } from '../lib/openapi';
 import { getUnit } from '../org/units';
 import { scoreReport } from '../scores/report';
-import { ScoreItem } from '../scores/routes';
+import { ScoreItem } from '../scores/scores-query';
 import { composite, weightsOf } from './composite';
 
 const DAY = 86_400_000;
