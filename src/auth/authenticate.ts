@@ -60,6 +60,7 @@ async function apiKeyActor(c: AppContext, token: string): Promise<Actor | null> 
   if (!row || row.key.revokedAt !== null) return null;
   if (row.key.expiresAt !== null && row.key.expiresAt <= Date.now()) return null;
   if ((await sha256Hex(token)) !== row.key.hash) return null;
+  if (tenantId === undefined) await bindTenant(c, row.key.tenantId);
   const now = Date.now();
   if (row.key.lastUsedAt === null || row.key.lastUsedAt < now - 60_000) {
     // Last use at minute granularity: enough for audits, without a write on every call.
