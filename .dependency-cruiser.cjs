@@ -1,7 +1,7 @@
 // Dependency rules of src/ (docs/architecture.md, "Layers"), checked by `npm run lint`.
 const PLATFORM = '(^src/(db|lib|auth|org|audit|settings)/)|(^src/env[.]ts$)';
 // Route modules: what only the app mounts.
-const ROUTES = '(^src/[a-z-]+/[a-z-]*routes[.]ts$)|(^src/surveys/preview[.]ts$)|(^src/scores/reweight[.]ts$)';
+const ROUTES = '(^src/[a-z-]+/[a-z-]*routes[.]ts$)|(^src/surveys/preview[.]ts$)';
 // Type-only imports are erased when compiled: they order no module and run nothing.
 const RUNTIME = { dependencyTypesNot: ['type-only'] };
 
@@ -10,13 +10,6 @@ const RUNTIME = { dependencyTypesNot: ['type-only'] };
  * moved where the rule says (a shared domain module), not a pattern to follow.
  */
 const EXCEPTIONS = {
-  'routes-only-from-app': [
-    ['src/vendors/routes.ts', 'src/scores/routes.ts', 'ScoreItem belongs in a scores schema module'],
-    ['src/responses/routes.ts', 'src/scores/routes.ts', 'ScoresQuery belongs in a scores schema module'],
-    ['src/exports/routes.ts', 'src/scores/routes.ts', 'ScoresQuery belongs in a scores schema module'],
-    ['src/digests/themes-routes.ts', 'src/scores/routes.ts', 'ScoresQuery belongs in a scores schema module'],
-    ['src/reports/run.ts', 'src/exports/routes.ts', 'scoresCsvBody belongs in src/exports/csv.ts'],
-  ],
   'platform-imports-no-feature': [
     ['src/settings/settings.ts', 'src/cases/config.ts', 'the case settings schemas belong to settings, which cases would import'],
     ['src/org/routes.ts', 'src/scores/fold.ts', 'a unit move shifts its rollups (moveBranches); the move could publish it instead'],

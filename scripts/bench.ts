@@ -1,7 +1,6 @@
 // `npm run bench [-- --quick]`: the benchmark of issue 4, item 8 (bench/README.md). A script,
 // not a test: it starts its own local stack on a temporary data folder (loopback only), loads
 // answers, measures, writes bench/RESULTS.md, prints a summary and stops everything it started.
-import { TenantDb } from '../src/db/tenant-db';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { signSurveyLink } from '../src/surveys/token';
 import { createClient, type InStatement, type InValue } from '@libsql/client/web';
 import { drizzle } from 'drizzle-orm/libsql/web';
 import type { Db } from '../src/db/client';
+import { TenantDb } from '../src/db/tenant-db';
 import * as schema from '../src/db/schema';
 import { gather } from '../src/scores/query';
 import { answerRow, DAY_MS, insertFreshContacts, insertRows, insertSentInvitations, loadAnswers, RESPONSE_COLUMNS, Rng, setupOrg, withWriter, type Org } from './bench-data';

@@ -12,7 +12,7 @@ import { surveyRoutes } from './surveys/routes';
 import { surveyPreviewRoutes } from './surveys/preview';
 import { touchpointRoutes } from './touchpoints/routes';
 import { scoreRoutes } from './scores/routes';
-import { reweightRoutes } from './scores/reweight';
+import { reweightRoutes } from './scores/reweight-routes';
 import { exportRoutes } from './exports/routes';
 import { reconciliationRoutes } from './reconciliation/routes';
 import { createRouter, notFoundHandler, onError } from './lib/create-app';

@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, json, security } from '../lib/openapi';
-import { ScoresQuery } from '../scores/routes';
+import { ScoresQuery } from '../scores/scores-query';
 import { themeReport } from './theme-report';
 
 const DAY_MS = 86_400_000;

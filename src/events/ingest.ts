@@ -1,11 +1,12 @@
-import { TenantDb } from '../db/tenant-db';
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { auditStatement } from '../audit/record';
-import { can, type Actor } from '../auth/policy';
-import { commit, type Db } from '../db/client';
+import { audit } from '../audit/record';
+import { can } from '../auth/policy';
+import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { contacts, events, invitations, surveys, tenants, touchpoints, units } from '../db/schema';
+import type { TenantDb, TenantInsert } from '../db/tenant-db';
+import type { Deps } from '../lib/deps';
 import { ERROR_STATUS, type ErrorCode } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { SettingsSchema } from '../settings/settings';
@@ -29,43 +30,24 @@ export type EventResult = { eventId: string; decision: 'invite' | 'skip'; reason
 
 const itemError = (eventId: string, code: ErrorCode, message: string): EventResult => ({ eventId, error: { code, message, status: ERROR_STATUS[code] } });
 
-type NewEvent = typeof events.$inferInsert;
+type NewEvent = TenantInsert<typeof events>;
 
 /** Reads everything a batch needs in one round trip: replays, contacts, touchpoints, units, settings, history. */
-function load(db: Db, tenantId: string, batch: EventInput[], now: number) {
+function load(t: TenantDb, batch: EventInput[], now: number) {
   const ids = [...new Set(batch.map((e) => e.id))];
   const externalIds = [...new Set(batch.map((e) => e.contactId))];
   const keys = [...new Set(batch.flatMap((e) => (e.touchpoint ? [e.touchpoint] : [])))];
   const unitIds = [...new Set(batch.flatMap((e) => (e.unitId ? [e.unitId] : [])))];
   const times = batch.map((e) => Date.parse(e.occurredAt));
-  const contactScope = db
-    .select({ id: contacts.id })
-    .from(contacts)
-    .where(and(eq(contacts.tenantId, tenantId), inArray(contacts.externalId, externalIds)));
-  const touchpointScope = db
-    .select({ id: touchpoints.id })
-    .from(touchpoints)
-    .where(and(eq(touchpoints.tenantId, tenantId), inArray(touchpoints.key, keys)));
-  return db.batch([
-    db
-      .select({ eventId: events.eventId, decision: events.decision, reason: events.reason, invitationId: events.invitationId })
-      .from(events)
-      .where(and(eq(events.tenantId, tenantId), inArray(events.eventId, ids))),
-    db
-      .select()
-      .from(contacts)
-      .where(and(eq(contacts.tenantId, tenantId), inArray(contacts.externalId, externalIds))),
-    db
-      .select({ touchpoint: touchpoints, publishedVersion: surveys.publishedVersion })
-      .from(touchpoints)
-      .innerJoin(surveys, and(eq(surveys.id, touchpoints.surveyId), eq(surveys.tenantId, touchpoints.tenantId)))
-      .where(and(eq(touchpoints.tenantId, tenantId), inArray(touchpoints.key, keys))),
-    db
-      .select({ id: units.id, path: units.path })
-      .from(units)
-      .where(and(eq(units.tenantId, tenantId), inArray(units.id, unitIds))),
-    db.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId)),
-    ...historyQueries(new TenantDb(db, tenantId), contactScope, touchpointScope, { from: Math.min(...times), to: Math.max(...times) }, now),
+  const contactScope = t.select({ id: contacts.id }).from(contacts).where(inArray(contacts.externalId, externalIds));
+  const touchpointScope = t.select({ id: touchpoints.id }).from(touchpoints).where(inArray(touchpoints.key, keys));
+  return t.batch([
+    t.select({ eventId: events.eventId, decision: events.decision, reason: events.reason, invitationId: events.invitationId }).from(events).where(inArray(events.eventId, ids)),
+    t.select().from(contacts).where(inArray(contacts.externalId, externalIds)),
+    t.select({ touchpoint: touchpoints, publishedVersion: surveys.publishedVersion }).from(touchpoints).innerJoin(surveys, eq(surveys.id, touchpoints.surveyId)).where(inArray(touchpoints.key, keys)),
+    t.select({ id: units.id, path: units.path }).from(units).where(inArray(units.id, unitIds)),
+    t.select({ settings: tenants.settings }).from(tenants),
+    ...historyQueries(t, contactScope, touchpointScope, { from: Math.min(...times), to: Math.max(...times) }, now),
   ]);
 }
 
@@ -75,10 +57,10 @@ function load(db: Db, tenantId: string, batch: EventInput[], now: number) {
  * the eligibility rules in batch order, and stored with its decision, together with the
  * invitations and one audit row, in one commit. An item that fails its checks writes nothing.
  */
-export async function ingestEvents(db: Db, actor: Actor, requestId: string, batch: EventInput[]): Promise<EventResult[]> {
+export async function ingestEvents(d: Deps, batch: EventInput[]): Promise<EventResult[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ingestOnce(db, actor, requestId, batch);
+      return await ingestOnce(d, batch);
     } catch (err) {
       // A concurrent request stored one of these event ids first: run again, it is a replay now.
       if (attempt < 3 && isUniqueViolation(err)) continue;
@@ -87,10 +69,11 @@ export async function ingestEvents(db: Db, actor: Actor, requestId: string, batc
   }
 }
 
-async function ingestOnce(db: Db, actor: Actor, requestId: string, batch: EventInput[]): Promise<EventResult[]> {
+async function ingestOnce(d: Deps, batch: EventInput[]): Promise<EventResult[]> {
+  const { t, actor } = d;
   const tenantId = actor.tenantId;
   const now = Date.now();
-  const [stored, contactRows, touchpointRows, unitRows, [tenant], ...pastRows] = await load(db, tenantId, batch, now);
+  const [stored, contactRows, touchpointRows, unitRows, [tenant], ...pastRows] = await load(t, batch, now);
   const settings = SettingsSchema.parse(tenant?.settings ?? {});
   const history = toHistory(pastRows);
   const replays = new Map(stored.map((e) => [e.eventId, e]));
@@ -135,7 +118,6 @@ async function ingestOnce(db: Db, actor: Actor, requestId: string, batch: EventI
     const program = e.touchpoint === undefined ? undefined : programs.get(e.touchpoint)!;
     const row: NewEvent = {
       id: newId('evt'),
-      tenantId,
       eventId: e.id,
       type: e.type,
       occurredAt: at,
@@ -177,14 +159,12 @@ async function ingestOnce(db: Db, actor: Actor, requestId: string, batch: EventI
   if (eventRows.length > 0) {
     const list = [...results.values()];
     const statements: BatchItem<'sqlite'>[] = [
-      ...chunked(invitationRows).map((rows) => db.insert(invitations).values(rows)),
-      ...chunked(eventRows).map((rows) => db.insert(events).values(rows)),
-      ...(await auditStatement(new TenantDb(db, tenantId), {
-        actor: { type: actor.type, id: actor.id },
+      ...chunked(invitationRows).map((rows) => t.insert(invitations).values(rows)),
+      ...chunked(eventRows).map((rows) => t.insert(events).values(rows)),
+      ...(await audit(d, {
         action: 'events.ingest',
         targetType: 'event_batch',
-        targetId: requestId,
-        requestId,
+        targetId: d.requestId ?? '',
         details: {
           received: batch.length,
           stored: eventRows.length,
@@ -195,7 +175,7 @@ async function ingestOnce(db: Db, actor: Actor, requestId: string, batch: EventI
         },
       })),
     ];
-    await commit(db, statements);
+    await commit(t, statements);
   }
   return batch.map((e) => results.get(e.id)!);
 }

@@ -63,6 +63,6 @@ const ingest = createRoute({
 
 export const eventRoutes = createRouter().openapi(ingest, async (c) => {
   requireAnywhere(deps(c), 'event.ingest', 'sending events');
-  const results = await ingestEvents(c.get('db'), c.get('actor'), c.get('requestId'), c.req.valid('json').events);
+  const results = await ingestEvents(deps(c), c.req.valid('json').events);
   return c.json({ results }, results.some((r) => 'decision' in r) ? 200 : 422);
 });

@@ -1,20 +1,13 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can, reach } from '../auth/policy';
-import { commit } from '../db/client';
-import { savedReports, units } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { ApiError, forbidden, notFound } from '../lib/errors';
-import { newId } from '../lib/ids';
+import { createRouter } from '../lib/create-app';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { getUnit, type Unit } from '../org/units';
+import type { Unit } from '../org/units';
 import { CONTACT_GROUPS, ROLLUP_GROUPS } from '../scores/query';
-import { getSettings } from '../settings/settings';
-import { reportCsv, reportQuery, type SavedReport } from './run';
-import { isTimeZone, nextOccurrence, type ReportSchedule } from './schedule';
+import { reportQuery, type SavedReport } from './run';
+import { createReport, deleteReport, getReport, listReports, runReport, updateReport } from './saved-reports';
+import { isTimeZone, type ReportSchedule } from './schedule';
 
 const tags = ['reports'];
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -89,48 +82,6 @@ function present(r: SavedReport, unit: Pick<Unit, 'name' | 'timezone'>, now: num
   };
 }
 
-const isOwner = (c: AppContext, r: SavedReport) => {
-  const actor = c.get('actor');
-  return r.ownerType === actor.type && r.ownerId === actor.id;
-};
-
-/** A unit a report may be on: in the caller's reach (else 404) and its scores readable (else 403). */
-async function reportableUnit(c: AppContext, unitId: string): Promise<Unit> {
-  const actor = c.get('actor');
-  const unit = await getUnit(c.get('tdb'), unitId);
-  if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
-  if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
-  return unit;
-}
-
-/** A report the caller may see: its unit in reach (else 404), and theirs or overseen by them as admin (else 403). */
-async function visibleReport(c: AppContext, reportId: string) {
-  const actor = c.get('actor');
-  const [row] = await c
-    .get('db')
-    .select({ report: savedReports, unit: units })
-    .from(savedReports)
-    .innerJoin(units, and(eq(units.tenantId, savedReports.tenantId), eq(units.id, savedReports.unitId)))
-    .where(and(eq(savedReports.tenantId, actor.tenantId), eq(savedReports.id, reportId)));
-  if (!row || !can(actor, 'unit.read', row.unit.path)) throw notFound('report');
-  if (!isOwner(c, row.report) && !can(actor, 'report.oversee', row.unit.path)) throw forbidden('a saved report is for its owner (and admins over its unit)');
-  return row;
-}
-
-/** Post-stratified reports need the population shares, as the scores API does. */
-async function checkWeight(c: AppContext, filters: z.infer<typeof Filters>) {
-  if (filters.weight !== 'poststrat') return;
-  const settings = await getSettings(c.get('tdb'));
-  if (!settings.populationShares) throw new ApiError('UNPROCESSABLE', 'post-stratification needs population shares per segment in the settings');
-}
-
-/** The stored schedule: the time zone made explicit (the unit's by default), and its next occurrence. */
-function scheduleOf(s: z.infer<typeof Schedule> | null | undefined, unit: Unit, now: number) {
-  if (!s) return { schedule: null, nextRunAt: null };
-  const schedule: ReportSchedule = { weekday: s.weekday, hour: s.hour, timezone: s.timezone ?? unit.timezone, recipients: [...new Set(s.recipients.map((r) => r.toLowerCase()))] };
-  return { schedule, nextRunAt: nextOccurrence(schedule, now) };
-}
-
 const routes = {
   list: createRoute({
     tags,
@@ -196,84 +147,30 @@ const routes = {
 
 export const reportRoutes = createRouter()
   .openapi(routes.list, async (c) => {
-    const actor = c.get('actor');
     const now = Date.now();
-    const mine = and(eq(savedReports.ownerType, actor.type), eq(savedReports.ownerId, actor.id))!;
-    const overseen = c.req.valid('query').scope === 'all' ? reach(actor, 'report.oversee').map((p) => and(gte(units.path, p), lt(units.path, `${p.slice(0, -1)}0`))!) : [];
-    const where: SQL[] = [eq(savedReports.tenantId, actor.tenantId), or(mine, ...overseen)!];
-    const rows = await c
-      .get('db')
-      .select({ report: savedReports, unit: units })
-      .from(savedReports)
-      .innerJoin(units, and(eq(units.tenantId, savedReports.tenantId), eq(units.id, savedReports.unitId)))
-      .where(and(...where))
-      .orderBy(desc(savedReports.createdAt), desc(savedReports.id))
-      .limit(500);
-    // An owner who lost the unit no longer sees the report (nor is it mailed: src/reports/send.ts).
-    const items = rows.filter((r) => can(actor, 'unit.read', r.unit.path)).map((r) => present(r.report, r.unit, now));
-    return c.json({ items }, 200);
+    const rows = await listReports(deps(c), c.req.valid('query').scope);
+    return c.json({ items: rows.map((r) => present(r.report, r.unit, now)) }, 200);
   })
   .openapi(routes.create, async (c) => {
-    const body = c.req.valid('json');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const unit = await reportableUnit(c, body.unitId);
-    await checkWeight(c, body.filters);
     const now = Date.now();
-    const report: SavedReport = {
-      id: newId('rpt'),
-      tenantId: actor.tenantId,
-      ownerType: actor.type,
-      ownerId: actor.id,
-      unitId: unit.id,
-      name: body.name,
-      filters: body.filters,
-      ...scheduleOf(body.schedule, unit, now),
-      lastSentAt: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await commit(db, [db.insert(savedReports).values(report), ...(await audit(deps(c), { action: 'report.create', targetType: 'saved_report', targetId: report.id, after: report }))]);
+    const { report, unit } = await createReport(deps(c), c.req.valid('json'), now);
     return c.json(present(report, unit, now), 201);
   })
   .openapi(routes.get, async (c) => {
-    const { report, unit } = await visibleReport(c, c.req.valid('param').id);
+    const { report, unit } = await getReport(deps(c), c.req.valid('param').id);
     return c.json(present(report, unit, Date.now()), 200);
   })
   .openapi(routes.update, async (c) => {
-    const patch = c.req.valid('json');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const { report, unit: oldUnit } = await visibleReport(c, c.req.valid('param').id);
-    // Changing it needs the scores of its unit (and of the new one, when moved).
-    const unit = await reportableUnit(c, patch.unitId ?? oldUnit.id);
-    if (patch.filters) await checkWeight(c, patch.filters);
     const now = Date.now();
-    const after: SavedReport = { ...report, name: patch.name ?? report.name, unitId: unit.id, filters: patch.filters ?? report.filters, updatedAt: now };
-    if (patch.schedule !== undefined) Object.assign(after, scheduleOf(patch.schedule, unit, now));
-    await commit(db, [
-      db
-        .update(savedReports)
-        .set({ name: after.name, unitId: after.unitId, filters: after.filters, schedule: after.schedule, nextRunAt: after.nextRunAt, updatedAt: now })
-        .where(and(eq(savedReports.tenantId, actor.tenantId), eq(savedReports.id, report.id))),
-      ...(await audit(deps(c), { action: 'report.update', targetType: 'saved_report', targetId: report.id, before: report, after, details: { changed: Object.keys(patch) } })),
-    ]);
-    return c.json(present(after, unit, now), 200);
+    const { report, unit } = await updateReport(deps(c), c.req.valid('param').id, c.req.valid('json'), now);
+    return c.json(present(report, unit, now), 200);
   })
   .openapi(routes.remove, async (c) => {
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const { report, unit } = await visibleReport(c, c.req.valid('param').id);
-    if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
-    await commit(db, [
-      db.delete(savedReports).where(and(eq(savedReports.tenantId, actor.tenantId), eq(savedReports.id, report.id))),
-      ...(await audit(deps(c), { action: 'report.delete', targetType: 'saved_report', targetId: report.id, before: report })),
-    ]);
+    await deleteReport(deps(c), c.req.valid('param').id);
     return c.body(null, 204);
   })
   .openapi(routes.csv, async (c) => {
-    const { report, unit } = await visibleReport(c, c.req.valid('param').id);
-    const { query, csv } = await reportCsv(c, report, unit.timezone, Date.now());
+    const { report, query, csv } = await runReport(deps(c), c.req.valid('param').id, Date.now());
     return new Response(csv, {
       headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="report-${report.id}-${query.from}-${query.to}.csv"`, 'x-request-id': c.get('requestId') },
     }) as never;

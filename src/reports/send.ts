@@ -1,11 +1,12 @@
-import { TenantDb } from '../db/tenant-db';
-import type { DatabaseRun } from '../db/plane';
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { sendStaffEmail } from '../alerts/email';
-import { savedReports, tenants, units } from '../db/schema';
+import type { DatabaseRun } from '../db/plane';
+import { savedReports } from '../db/schema';
+import { TenantDb } from '../db/tenant-db';
 import { loadConfig } from '../env';
 import { getSettings } from '../settings/settings';
-import { ownerActor, reportCsv, serviceContext } from './run';
+import { dueReports } from './due-reports';
+import { ownerActor, reportCsv } from './run';
 import { nextOccurrence, type ReportSchedule } from './schedule';
 
 /** Reports mailed per run; the rest are due still and go out with the next hourly run. */
@@ -19,32 +20,27 @@ const PER_RUN = 100;
  */
 export async function sendDueReports({ env, db }: DatabaseRun, now: number): Promise<void> {
   const config = loadConfig(env);
-  const due = await db
-    .select({ report: savedReports, unit: { name: units.name, timezone: units.timezone } })
-    .from(savedReports)
-    .innerJoin(units, and(eq(units.tenantId, savedReports.tenantId), eq(units.id, savedReports.unitId)))
-    .where(and(sql`${savedReports.tenantId} in (select ${tenants.id} from ${tenants})`, lte(savedReports.nextRunAt, now)))
-    .orderBy(asc(savedReports.nextRunAt))
-    .limit(PER_RUN);
+  const due = await dueReports(db, now, PER_RUN);
 
   const failures: unknown[] = [];
   for (const { report, unit } of due) {
     try {
+      const t = new TenantDb(db, report.tenantId);
       const schedule = report.schedule as ReportSchedule | null;
       const next = schedule ? nextOccurrence(schedule, now) : null;
-      const [claimed] = await db
+      const [claimed] = await t
         .update(savedReports)
         .set({ nextRunAt: next, lastSentAt: now })
-        .where(and(eq(savedReports.tenantId, report.tenantId), eq(savedReports.id, report.id), eq(savedReports.nextRunAt, report.nextRunAt!)))
+        .where(and(eq(savedReports.id, report.id), eq(savedReports.nextRunAt, report.nextRunAt!)))
         .returning({ id: savedReports.id });
       if (!claimed || !schedule) continue; // another run has it
-      const actor = await ownerActor(db, report, now);
+      const actor = await ownerActor(t, report, now);
       if (!actor) {
         console.error(JSON.stringify({ level: 'error', job: 'reports', reportId: report.id, message: 'the owner no longer exists or is disabled: not sent' }));
         continue;
       }
-      const { query, csv } = await reportCsv(serviceContext(db, actor, `cron-report-${report.id}`), report, unit.timezone, now);
-      const settings = await getSettings(new TenantDb(db, report.tenantId));
+      const { query, csv } = await reportCsv({ t, actor }, report, unit.timezone, now);
+      const settings = await getSettings(t);
       const text = [
         `${report.name}: NPS of ${unit.name}, ${query.from} to ${query.to}.`,
         `Signed in, run it again at ${config.publicBaseUrl}/api/v1/reports/${report.id}/scores.csv`,

@@ -17,7 +17,7 @@ import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openap
 import { getUnit } from '../org/units';
 import { categorize, type Category } from '../scoring/nps';
 import { cellOf, recomputeCells } from '../scores/fold';
-import { ScoresQuery } from '../scores/routes';
+import { ScoresQuery } from '../scores/scores-query';
 import type { Definition } from '../surveys/definition';
 import { clip, createdOnLocalDays, intersect, underAny } from './local-range';
 import { QUALITY_FLAGS } from './quality';

@@ -1,4 +1,3 @@
-import type { z } from '@hono/zod-openapi';
 import { can } from '../auth/policy';
 import type { Deps } from '../lib/deps';
 import { ApiError } from '../lib/errors';
@@ -7,9 +6,8 @@ import { difference, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
 import { localDay } from './local-day';
 import { gather, isContactCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
-import type { ScoresQuery as Schema } from './routes';
+import type { ScoresQuery } from './scores-query';
 
-type ScoresQuery = z.infer<typeof Schema>;
 const DAY_MS = 86_400_000;
 const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 

@@ -3,72 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, json, security } from '../lib/openapi';
-import { CONTACT_GROUPS, ROLLUP_GROUPS } from './query';
 import { scoreReport } from './report';
-
-const day = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
-const DAY_MS = 86_400_000;
-/** The longest range one query reads: the same cap for the range and for `compare`. */
-const MAX_RANGE_MS = 3 * 366 * DAY_MS;
-
-/** Why a range of days is not acceptable (`from` after `to`, longer than the cap), or null. */
-function rangeProblem(from: string, to: string): string | null {
-  if (from > to) return 'the first day must not be after the last';
-  if (Date.parse(to) - Date.parse(from) > MAX_RANGE_MS) return 'at most three years per query';
-  return null;
-}
-
-export const ScoresQuery = z
-  .object({
-    unitId: z.string().min(1).max(64).optional().openapi({ description: 'The unit scored with its whole subtree; default the root' }),
-    from: day.optional().openapi({ description: 'First local day, inclusive; default 90 days before `to`' }),
-    to: day.optional().openapi({ description: "Last local day, inclusive; default the scored unit's local today" }),
-    period: z.enum(['day', 'week', 'month', 'quarter']).optional(),
-    groupBy: z.enum([...ROLLUP_GROUPS, ...CONTACT_GROUPS]).optional(),
-    weight: z.enum(['none', 'ltv', 'poststrat']).default('none'),
-    compare: z
-      .string()
-      .regex(/^(previous|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$/, '`previous` or `<from>..<to>`')
-      .optional()
-      .openapi({ description: '`previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there' }),
-    confidence: z.coerce.number().gt(0).lt(1).default(0.95),
-    distribution: z.enum(['true', 'false']).optional().openapi({ description: '`true`: each item not suppressed also gets its 0–10 distribution' }),
-  })
-  .superRefine((q, ctx) => {
-    if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after `to`' });
-    else if (q.from && q.to && rangeProblem(q.from, q.to)) ctx.addIssue({ code: 'custom', path: ['from'], message: rangeProblem(q.from, q.to)! });
-    // A compared range follows the rules of from/to: calendar days, in order, within the cap.
-    if (q.compare && q.compare !== 'previous') {
-      const [from, to] = q.compare.split('..') as [string, string];
-      const problem = !day.safeParse(from).success || !day.safeParse(to).success ? 'not a calendar date' : rangeProblem(from, to);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['compare'], message: problem });
-    }
-  });
-
-export const ScoreItem = z
-  .object({
-    key: z.string().openapi({ description: 'The group (a unit id, touchpoint id, channel, segment, locale, bucket or account), or `all`' }),
-    period: z.string().optional().openapi({ description: 'Day, Monday of the week, YYYY-MM or YYYY-Qn' }),
-    nps: z.number().nullable().openapi({ description: '−100..100, unrounded; null when suppressed' }),
-    n: z.number().int(),
-    promoters: z.number().int(),
-    passives: z.number().int(),
-    detractors: z.number().int(),
-    ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
-    effectiveN: z.number().optional(),
-    suppressed: z.boolean(),
-    suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
-    delta: z.object({ points: z.number(), p: z.number() }).optional(),
-    distribution: z
-      .array(z.number().int())
-      .length(11)
-      .optional()
-      .openapi({ description: 'With `distribution=true`: how many answers gave each score, 0 to 10 (unweighted counts; they sum to n). Absent when suppressed.' }),
-  })
-  .openapi('Score');
+import { ScoreItem, ScoresQuery } from './scores-query';
 
 const scores = createRoute({
   method: 'get',

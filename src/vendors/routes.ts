@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, json, security } from '../lib/openapi';
-import { ScoreItem } from '../scores/routes';
+import { ScoreItem } from '../scores/scores-query';
 import { vendorScorecard } from './scorecard';
 
 const DAY = 86_400_000;

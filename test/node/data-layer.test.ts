@@ -29,6 +29,7 @@ const NAMED_SWEEPS: Record<string, string> = {
   'src/scores/fold.ts': 'the rollup fold: finds tenants with new answers in a data database, and its tuned SQL keys every rollup by tenant_id',
   'src/jobs/cron.ts': 'fans one message out per data database',
   'src/jobs/queue.ts': 'the queue consumer opens the database a message names',
+  'src/reports/due-reports.ts': 'the hourly report mailer: finds the saved reports due across the tenants of a data database',
   'src/webhooks/due-deliveries.ts': 'the webhook dispatcher: leases the due deliveries of every tenant of a data database in one statement',
 };
 
