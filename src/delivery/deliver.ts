@@ -1,8 +1,9 @@
 import { dataPlane } from '../db/plane';
-import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { commit, type Db } from '../db/client';
+import { commit } from '../db/client';
 import { contacts, deliveryAttempts, devOutbox, invitations, surveys, surveyVersions, tenants, touchpoints } from '../db/schema';
+import { TenantDb, type TenantInsert } from '../db/tenant-db';
 import { loadConfig, type Config, type Env } from '../env';
 import type { JobMessage } from '../jobs/queue';
 import { newId } from '../lib/ids';
@@ -44,50 +45,54 @@ const REMINDABLE = new Set<string>(['email', 'sms', 'webhook']);
  * Tries done for the invitation being updated: its failed tries (rows in delivery_attempts) and
  * its successes, kept on the invitation itself (sent_at, reminded_at) rather than as rows.
  * `attempts` equals it when no try is in progress; a claim makes it one more, and the try's
- * outcome makes them equal again.
+ * outcome makes them equal again. `ownAttempts` puts the delivery_attempts rows in the
+ * invitation's tenant: the handle's `owns(deliveryAttempts)` for one tenant's invitation, the
+ * invitation's own tenant in the cross-tenant scan.
  */
-export const recordedTries = sql.raw(
-  '((select count(*) from delivery_attempts d where d.tenant_id = invitations.tenant_id and d.invitation_id = invitations.id) + (invitations.sent_at is not null) + (invitations.reminded_at is not null))',
-);
+export const recordedTries = (ownAttempts: SQL) =>
+  sql`((select count(*) from ${deliveryAttempts} where ${ownAttempts} and ${deliveryAttempts.invitationId} = ${invitations.id}) + (${invitations.sentAt} is not null) + (${invitations.remindedAt} is not null))`;
 
 /**
  * Claims the next try: only when nothing is in progress (attempts = tries recorded), so a
  * message delivered twice at once sends once, and only while there is something to send.
  * A claim whose worker died is released by the due scan after a lease (see scan.ts).
  */
-function claim(db: Db, kind: DeliveryKind, tenantId: string, id: string, now: number) {
+function claim(t: TenantDb, kind: DeliveryKind, id: string, now: number) {
   const ready = kind === 'invitation' ? eq(invitations.status, 'sending') : and(eq(invitations.status, 'sent'), isNull(invitations.remindedAt), isNotNull(invitations.reminderDueAt));
-  return db
+  return t
     .update(invitations)
     .set({ attempts: sql`${invitations.attempts} + 1`, updatedAt: now, ...(kind === 'reminder' ? { reminderDueAt: now + LEASE_MS } : {}) })
-    .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id), ready, gt(invitations.expiresAt, now), sql`${invitations.attempts} = ${recordedTries}`))
+    .where(and(eq(invitations.id, id), ready, gt(invitations.expiresAt, now), sql`${invitations.attempts} = ${recordedTries(t.owns(deliveryAttempts))}`))
     .returning({ attempts: invitations.attempts });
 }
 
 /** The invitation with everything a try needs, in one statement. */
-function load(db: Db, kind: DeliveryKind, tenantId: string, id: string) {
-  return db
-    .select({
-      invitation: invitations,
-      contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale },
-      touchpointKey: touchpoints.key,
-      reminderAfterDays: touchpoints.reminderAfterDays,
-      definition: surveyVersions.definition,
-      defaultLocale: surveys.defaultLocale,
-      settings: tenants.settings,
-      tries: sql<number>`(select count(*) from ${deliveryAttempts} where ${deliveryAttempts.tenantId} = ${tenantId} and ${deliveryAttempts.invitationId} = ${id} and ${deliveryAttempts.kind} = ${kind})`,
-    })
-    .from(invitations)
-    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
-    .leftJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
-    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, invitations.tenantId), eq(touchpoints.id, invitations.touchpointId)))
-    .leftJoin(surveys, and(eq(surveys.tenantId, invitations.tenantId), eq(surveys.id, invitations.surveyId)))
-    .leftJoin(surveyVersions, and(eq(surveyVersions.tenantId, invitations.tenantId), eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)))
-    .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id)))
-    .limit(1);
+function load(t: TenantDb, kind: DeliveryKind, id: string) {
+  return (
+    t
+      .select({
+        invitation: invitations,
+        contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale },
+        touchpointKey: touchpoints.key,
+        reminderAfterDays: touchpoints.reminderAfterDays,
+        definition: surveyVersions.definition,
+        defaultLocale: surveys.defaultLocale,
+        settings: tenants.settings,
+        tries: sql<number>`(select count(*) from ${deliveryAttempts} where ${t.owns(deliveryAttempts)} and ${deliveryAttempts.invitationId} = ${id} and ${deliveryAttempts.kind} = ${kind})`,
+      })
+      .from(invitations)
+      // The tenant's own row (its settings): the handle joins it on the tenant.
+      .innerJoin(tenants, undefined)
+      .leftJoin(contacts, eq(contacts.id, invitations.contactId))
+      .leftJoin(touchpoints, eq(touchpoints.id, invitations.touchpointId))
+      .leftJoin(surveys, eq(surveys.id, invitations.surveyId))
+      .leftJoin(surveyVersions, and(eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)))
+      .where(eq(invitations.id, id))
+      .limit(1)
+  );
 }
 type Loaded = Awaited<ReturnType<typeof load>>[number];
-type OutboxRow = typeof devOutbox.$inferInsert;
+type OutboxRow = TenantInsert<typeof devOutbox>;
 
 /** Sends one try through the invitation's channel; in development without a provider, email and SMS go to the dev outbox. */
 async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: string, now: number): Promise<{ result: SendResult; outbox?: OutboxRow }> {
@@ -101,7 +106,6 @@ async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: str
   const development = config.environment === 'development';
   const outbox = (recipient: string, subject: string | null, body: string): OutboxRow => ({
     id: newId('out'),
-    tenantId: inv.tenantId,
     channel: inv.channel,
     recipient,
     subject,
@@ -184,8 +188,9 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
   const config = loadConfig(env);
   const db = await dataPlane(config).forTenant(tenantId, { write: true });
   if (!db) return; // the tenant is gone: nothing left to send
+  const t = new TenantDb(db, tenantId);
   const now = Date.now();
-  const [claimed, [row]] = await db.batch([claim(db, kind, tenantId, invitationId, now), load(db, kind, tenantId, invitationId)]);
+  const [claimed, [row]] = await t.batch([claim(t, kind, invitationId, now), load(t, kind, invitationId)]);
   const attempts = claimed[0]?.attempts;
   if (attempts === undefined || !row) return;
 
@@ -195,14 +200,13 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
     result: { outcome: 'failed', retryable: true, statusCode: null, error: `internal: ${err.message}` },
   }));
   const at = Date.now();
-  const mine = and(eq(invitations.tenantId, tenantId), eq(invitations.id, invitationId), eq(invitations.attempts, attempts), eq(invitations.status, kind === 'invitation' ? 'sending' : 'sent'));
+  const mine = and(eq(invitations.id, invitationId), eq(invitations.attempts, attempts), eq(invitations.status, kind === 'invitation' ? 'sending' : 'sent'));
   // A failed try is a row of the delivery log; a success is the invitation's own new state.
   const statements: BatchItem<'sqlite'>[] = [];
   if (result.outcome === 'failed') {
     statements.push(
-      db.insert(deliveryAttempts).values({
+      t.insert(deliveryAttempts).values({
         id: newId('dat'),
-        tenantId,
         invitationId,
         kind,
         attempt: tryNumber,
@@ -215,13 +219,13 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
     );
   }
   statements.push(
-    db
+    t
       .update(invitations)
       .set(nextState(kind, result, tryNumber, row, at))
       .where(mine),
   );
-  if (outbox) statements.push(db.insert(devOutbox).values(outbox));
-  await commit(db, statements);
+  if (outbox) statements.push(t.insert(devOutbox).values(outbox));
+  await commit(t, statements);
   if (result.outcome === 'failed' && result.retryable && tryNumber < MAX_TRIES) {
     throw new RetryLater(`${kind} ${invitationId}: try ${tryNumber} of ${MAX_TRIES} failed (${result.error})`);
   }

@@ -1,13 +1,12 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { CHANNELS, devOutbox } from '../db/schema';
+import { CHANNELS } from '../db/schema';
 import { createRouter, type AppEnv } from '../lib/create-app';
 import { notFound } from '../lib/errors';
 import { AUTHED, errors, json, security } from '../lib/openapi';
+import { outboxMessages } from './outbox';
 
 const OutboxMessage = z
   .object({
@@ -47,16 +46,7 @@ const route = createRoute({
 });
 
 export const outboxRoutes = createRouter().openapi(route, async (c) => {
-  const { to, limit } = c.req.valid('query');
-  // Survey links and verbatims are in these messages: the tenant's admin only, the tenant's own only.
-  await requireTenantWide(deps(c), 'settings.manage', 'the dev outbox');
-  const rows = await c
-    .get('db')
-    .select()
-    .from(devOutbox)
-    .where(and(eq(devOutbox.tenantId, c.get('actor').tenantId), to === undefined ? undefined : eq(devOutbox.recipient, to)))
-    .orderBy(desc(devOutbox.createdAt), desc(devOutbox.id))
-    .limit(limit);
+  const rows = await outboxMessages(deps(c), c.req.valid('query'));
   return c.json(
     {
       items: rows.map((r) => ({

@@ -1,6 +1,6 @@
 import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
-import { invitations, tenants } from '../db/schema';
+import { deliveryAttempts, invitations, tenants } from '../db/schema';
 import { deliveryMessage, LEASE_MS, recordedTries, type DeliveryMessage } from './deliver';
 
 /** Invitations (and, separately, reminders and recoveries) handled per run; the rest wait a minute. */
@@ -10,6 +10,14 @@ const QUEUE_BATCH = 100;
 
 /** Every tenant, one probe each on the (tenant_id, status, due_at) index. */
 const everyTenant = sql`${invitations.tenantId} in (select ${tenants.id} from ${tenants})`;
+/** The tries recorded for each invitation, counted in the invitation's own tenant. */
+const triesOfEach = recordedTries(sql`${deliveryAttempts.tenantId} = ${invitations.tenantId}`);
+
+/*
+ * The delivery scan is a named cross-tenant sweep (test/node/data-layer.test.ts): it finds and
+ * claims the due work of every tenant of a data database in one batch; each message it enqueues
+ * is then delivered through a handle bound to its tenant (deliver.ts).
+ */
 
 /**
  * Every minute: hands what is due to the delivery queue. In one batch (one round trip):
@@ -49,12 +57,12 @@ export async function enqueueDueDeliveries({ env, db }: DatabaseRun, now: number
       .returning(returning),
     db
       .update(invitations)
-      .set({ attempts: recordedTries, updatedAt: now })
+      .set({ attempts: triesOfEach, updatedAt: now })
       .where(and(eq(status, 'sending'), pick(eq(status, 'sending'), lte(invitations.updatedAt, now - LEASE_MS))))
       .returning(returning),
     db
       .update(invitations)
-      .set({ attempts: recordedTries, reminderDueAt: now + LEASE_MS })
+      .set({ attempts: triesOfEach, reminderDueAt: now + LEASE_MS })
       .where(and(eq(status, 'sent'), pick(eq(status, 'sent'), isNull(invitations.remindedAt), lte(invitations.reminderDueAt, now), gt(invitations.expiresAt, now))))
       .returning(returning),
   ]);

@@ -1,49 +1,42 @@
-import { TenantDb } from '../db/tenant-db';
 import { purposeKey } from '../auth/purpose-key';
-import { and, asc, eq, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import type { Db } from '../db/client';
-import { caseEvents, cases, contacts, events, invitations, responses, surveyVersions } from '../db/schema';
+import { audit } from '../audit/record';
+import { requireTenantWide } from '../auth/tenant-wide';
+import { findContact } from '../contacts/contact';
+import { commit } from '../db/client';
+import { auditLog, caseEvents, cases, contacts, deliveryAttempts, devOutbox, events, invitations, responses, surveyVersions } from '../db/schema';
+import type { TenantDb } from '../db/tenant-db';
 import type { Config } from '../env';
+import type { Deps } from '../lib/deps';
+import { notFound } from '../lib/errors';
 import { base64url } from '../lib/ids';
 import { webhookEvent } from '../webhooks/emit';
 
 type Contact = typeof contacts.$inferSelect;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The answers of the contact, the cases opened from them or naming the contact. */
-const theirResponses = (tenantId: string, contactId: string) => sql`(select ${responses.id} from ${responses} where ${responses.tenantId} = ${tenantId} and ${responses.contactId} = ${contactId})`;
-const theirCases = (tenantId: string, contactId: string) => and(eq(cases.tenantId, tenantId), or(eq(cases.contactId, contactId), sql`${cases.responseId} in ${theirResponses(tenantId, contactId)}`));
-const theirInvitations = (tenantId: string, contactId: string) =>
-  sql`(select ${invitations.id} from ${invitations} where ${invitations.tenantId} = ${tenantId} and ${invitations.contactId} = ${contactId})`;
+/** The ids of the contact's answers, of the cases opened from them or naming the contact, of their invitations (subqueries). */
+const theirResponses = (t: TenantDb, contactId: string) => t.select({ id: responses.id }).from(responses).where(eq(responses.contactId, contactId));
+const theirCases = (t: TenantDb, contactId: string) => or(eq(cases.contactId, contactId), inArray(cases.responseId, theirResponses(t, contactId)));
+const theirCaseIds = (t: TenantDb, contactId: string) => t.select({ id: cases.id }).from(cases).where(theirCases(t, contactId));
+const theirInvitations = (t: TenantDb, contactId: string) => t.select({ id: invitations.id }).from(invitations).where(eq(invitations.contactId, contactId));
 
 /**
  * Everything held about one contact (the right of access): the contact, the events and
  * invitations naming them, their answers with comments and every answer, and the cases opened
  * from those answers with their timelines.
  */
-export async function contactHoldings(db: Db, tenantId: string, contact: Contact) {
-  const [invitationRows, eventRows, responseRows, caseRows, caseEventRows] = await db.batch([
-    db
-      .select()
-      .from(invitations)
-      .where(and(eq(invitations.tenantId, tenantId), eq(invitations.contactId, contact.id)))
-      .orderBy(asc(invitations.createdAt)),
-    db
-      .select()
-      .from(events)
-      .where(and(eq(events.tenantId, tenantId), eq(events.contactId, contact.id)))
-      .orderBy(asc(events.occurredAt)),
-    db
-      .select()
-      .from(responses)
-      .where(and(eq(responses.tenantId, tenantId), eq(responses.contactId, contact.id)))
-      .orderBy(asc(responses.createdAt)),
-    db.select().from(cases).where(theirCases(tenantId, contact.id)).orderBy(asc(cases.createdAt)),
-    db
+export async function contactHoldings(t: TenantDb, contact: Contact) {
+  const [invitationRows, eventRows, responseRows, caseRows, caseEventRows] = await t.batch([
+    t.select().from(invitations).where(eq(invitations.contactId, contact.id)).orderBy(asc(invitations.createdAt)),
+    t.select().from(events).where(eq(events.contactId, contact.id)).orderBy(asc(events.occurredAt)),
+    t.select().from(responses).where(eq(responses.contactId, contact.id)).orderBy(asc(responses.createdAt)),
+    t.select().from(cases).where(theirCases(t, contact.id)).orderBy(asc(cases.createdAt)),
+    t
       .select()
       .from(caseEvents)
-      .where(and(eq(caseEvents.tenantId, tenantId), sql`${caseEvents.caseId} in (select ${cases.id} from ${cases} where ${theirCases(tenantId, contact.id)})`))
+      .where(inArray(caseEvents.caseId, theirCaseIds(t, contact.id)))
       .orderBy(asc(caseEvents.createdAt), asc(caseEvents.id)),
   ]);
   return {
@@ -124,24 +117,23 @@ export async function externalIdHash(config: Config, tenantId: string, externalI
  * nothing still refers to a row when it is deleted (foreign keys are on).
  */
 export async function erasureStatements(
-  db: Db,
-  tenantId: string,
+  t: TenantDb,
   contact: Contact,
   now: number,
 ): Promise<{ statements: BatchItem<'sqlite'>[]; counts: { responses: number; invitations: number; cases: number; events: number } }> {
-  const [versions, [counts]] = await db.batch([
-    db
+  const [versions, [counts]] = await t.batch([
+    t
       .selectDistinct({ surveyId: responses.surveyId, version: responses.surveyVersion, definition: surveyVersions.definition })
       .from(responses)
-      .innerJoin(surveyVersions, and(eq(surveyVersions.tenantId, responses.tenantId), eq(surveyVersions.surveyId, responses.surveyId), eq(surveyVersions.version, responses.surveyVersion)))
-      .where(and(eq(responses.tenantId, tenantId), eq(responses.contactId, contact.id))),
-    db.all<{ responses: number; invitations: number; cases: number; events: number }>(sql`select
-      (select count(*) from ${responses} where ${responses.tenantId} = ${tenantId} and ${responses.contactId} = ${contact.id}) as responses,
-      (select count(*) from ${invitations} where ${invitations.tenantId} = ${tenantId} and ${invitations.contactId} = ${contact.id}) as invitations,
-      (select count(*) from ${cases} where ${theirCases(tenantId, contact.id)}) as cases,
-      (select count(*) from ${events} where ${events.tenantId} = ${tenantId} and ${events.contactId} = ${contact.id}) as events`),
+      .innerJoin(surveyVersions, and(eq(surveyVersions.surveyId, responses.surveyId), eq(surveyVersions.version, responses.surveyVersion)))
+      .where(eq(responses.contactId, contact.id)),
+    t.all<{ responses: number; invitations: number; cases: number; events: number }>(sql`select
+      (select count(*) from ${responses} where ${t.owns(responses)} and ${responses.contactId} = ${contact.id}) as responses,
+      (select count(*) from ${invitations} where ${t.owns(invitations)} and ${invitations.contactId} = ${contact.id}) as invitations,
+      (select count(*) from ${cases} where ${t.owns(cases)} and ${theirCases(t, contact.id)}) as cases,
+      (select count(*) from ${events} where ${t.owns(events)} and ${events.contactId} = ${contact.id}) as events`),
   ]);
-  const mine = and(eq(responses.tenantId, tenantId), eq(responses.contactId, contact.id));
+  const mine = eq(responses.contactId, contact.id);
   const statements: BatchItem<'sqlite'>[] = [];
   // Free-text and hidden answers (the comment questions, and what the link carried) of each version answered.
   for (const v of versions) {
@@ -150,42 +142,74 @@ export async function erasureStatements(
     if (!paths.length) continue;
     const removed = paths.reduce<SQL>((expr, p) => sql`json_remove(${expr}, ${p})`, sql`${responses.answers}`);
     statements.push(
-      db
+      t
         .update(responses)
         .set({ answers: removed })
         .where(and(mine, eq(responses.surveyId, v.surveyId), eq(responses.surveyVersion, v.version))),
     );
   }
-  const theirCaseIds = sql`(select ${cases.id} from ${cases} where ${theirCases(tenantId, contact.id)})`;
-  const invitationIds = theirInvitations(tenantId, contact.id);
+  const invitationIds = theirInvitations(t, contact.id);
   const recipients = [contact.email, contact.phone].filter((x): x is string => x !== null);
   statements.push(
-    db
+    t
       .update(caseEvents)
       .set({ note: null, reason: null })
-      .where(and(eq(caseEvents.tenantId, tenantId), sql`${caseEvents.caseId} in ${theirCaseIds}`)),
-    db.update(cases).set({ contactId: null }).where(theirCases(tenantId, contact.id)),
-    db.run(sql`delete from delivery_attempts where tenant_id = ${tenantId} and invitation_id in ${invitationIds}`),
-    db.run(
-      sql`delete from dev_outbox where tenant_id = ${tenantId} and (invitation_id in ${invitationIds}${
-        recipients.length
-          ? sql` or recipient in (${sql.join(
-              recipients.map((r) => sql`${r}`),
-              sql`, `,
-            )})`
-          : sql``
-      })`,
-    ),
-    db
-      .update(events)
-      .set({ contactId: null, attributes: {}, invitationId: null })
-      .where(and(eq(events.tenantId, tenantId), eq(events.contactId, contact.id))),
-    db.update(responses).set({ contactId: null, invitationId: null, comment: null, clientHash: null, updatedAt: now }).where(mine),
-    db.delete(invitations).where(and(eq(invitations.tenantId, tenantId), eq(invitations.contactId, contact.id))),
+      .where(inArray(caseEvents.caseId, theirCaseIds(t, contact.id))),
+    t.update(cases).set({ contactId: null }).where(theirCases(t, contact.id)),
+    t.delete(deliveryAttempts).where(inArray(deliveryAttempts.invitationId, invitationIds)),
+    t.delete(devOutbox).where(or(inArray(devOutbox.invitationId, invitationIds), recipients.length ? inArray(devOutbox.recipient, recipients) : undefined)),
+    t.update(events).set({ contactId: null, attributes: {}, invitationId: null }).where(eq(events.contactId, contact.id)),
+    t.update(responses).set({ contactId: null, invitationId: null, comment: null, clientHash: null, updatedAt: now }).where(mine),
+    t.delete(invitations).where(eq(invitations.contactId, contact.id)),
     // Earlier audit rows about the contact keep their action and time, not the external id.
-    db.run(sql`update audit_log set details = json_remove(details, '$.externalId') where tenant_id = ${tenantId} and target_type = 'contact' and target_id = ${contact.id} and details is not null`),
-    db.delete(contacts).where(and(eq(contacts.tenantId, tenantId), eq(contacts.id, contact.id))),
-    webhookEvent(new TenantDb(db, tenantId), 'contact.erased', { contactId: contact.id, externalId: contact.externalId, erasedAt: iso(now) }, now),
+    t
+      .update(auditLog)
+      .set({ details: sql`json_remove(${auditLog.details}, '$.externalId')` })
+      .where(and(eq(auditLog.targetType, 'contact'), eq(auditLog.targetId, contact.id), isNotNull(auditLog.details))),
+    t.delete(contacts).where(eq(contacts.id, contact.id)),
+    webhookEvent(t, 'contact.erased', { contactId: contact.id, externalId: contact.externalId, erasedAt: iso(now) }, now),
   );
   return { statements, counts: counts ?? { responses: 0, invitations: 0, cases: 0, events: 0 } };
+}
+
+const requireContactAdmin = (d: Deps) => requireTenantWide(d, 'contact.manage', 'erasing or exporting a contact');
+
+/**
+ * The right of access: everything held about the contact named by its external id (404 when
+ * none), with the contact itself. Who read a person's data is itself kept: the audit row names
+ * the contact, not the data.
+ */
+export async function exportContact(d: Deps, externalId: string) {
+  await requireContactAdmin(d);
+  const contact = await findContact(d.t, externalId);
+  if (!contact) throw notFound('contact');
+  const holdings = await contactHoldings(d.t, contact);
+  await commit(
+    d.t,
+    await audit(d, {
+      action: 'contact.export',
+      targetType: 'contact',
+      targetId: contact.id,
+      details: { responses: holdings.responses.length, invitations: holdings.invitations.length, cases: holdings.cases.length },
+    }),
+  );
+  return { contact, holdings };
+}
+
+/** The right to erasure: erases the contact named by its external id (404 when none), audited with a keyed hash of the id in the same batch. */
+export async function eraseContact(d: Deps, externalId: string): Promise<void> {
+  await requireContactAdmin(d);
+  const contact = await findContact(d.t, externalId);
+  if (!contact) throw notFound('contact');
+  const now = Date.now();
+  const { statements, counts } = await erasureStatements(d.t, contact, now);
+  await commit(d.t, [
+    ...statements,
+    ...(await audit(d, {
+      action: 'contact.erase',
+      targetType: 'contact',
+      targetId: contact.id,
+      details: { externalIdHash: await externalIdHash(d.config, d.actor.tenantId, externalId), ...counts },
+    })),
+  ]);
 }

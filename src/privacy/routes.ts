@@ -1,15 +1,11 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { ContactSchema, ExternalIdParam, findContact, presentContact } from '../contacts/contact';
-import { commit } from '../db/client';
+import { ContactSchema, ExternalIdParam, presentContact } from '../contacts/contact';
 import { CASE_STATUSES, CHANNELS, INVITATION_STATUSES } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { notFound } from '../lib/errors';
+import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, json, security } from '../lib/openapi';
-import { contactHoldings, erasureStatements, externalIdHash } from './erasure';
+import { eraseContact, exportContact } from './erasure';
 
 const at = z.string().openapi({ format: 'date-time' });
 const Holdings = z
@@ -110,45 +106,12 @@ const routes = {
   }),
 };
 
-const requireContactAdmin = (c: AppContext) => requireTenantWide(deps(c), 'contact.manage', 'erasing or exporting a contact');
-
 export const privacyRoutes = createRouter()
   .openapi(routes.export, async (c) => {
-    await requireContactAdmin(c);
-    const db = c.get('db');
-    const { tenantId } = c.get('actor');
-    const contact = await findContact(c.get('tdb'), c.req.valid('param').externalId);
-    if (!contact) throw notFound('contact');
-    const holdings = await contactHoldings(db, tenantId, contact);
-    // Who read a person's data is itself kept: the audit row names the contact, not the data.
-    await commit(
-      db,
-      await audit(deps(c), {
-        action: 'contact.export',
-        targetType: 'contact',
-        targetId: contact.id,
-        details: { responses: holdings.responses.length, invitations: holdings.invitations.length, cases: holdings.cases.length },
-      }),
-    );
+    const { contact, holdings } = await exportContact(deps(c), c.req.valid('param').externalId);
     return c.json({ contact: presentContact(contact), ...holdings, exportedAt: new Date().toISOString() }, 200);
   })
   .openapi(routes.erase, async (c) => {
-    await requireContactAdmin(c);
-    const db = c.get('db');
-    const { tenantId } = c.get('actor');
-    const { externalId } = c.req.valid('param');
-    const contact = await findContact(c.get('tdb'), externalId);
-    if (!contact) throw notFound('contact');
-    const now = Date.now();
-    const { statements, counts } = await erasureStatements(db, tenantId, contact, now);
-    await commit(db, [
-      ...statements,
-      ...(await audit(deps(c), {
-        action: 'contact.erase',
-        targetType: 'contact',
-        targetId: contact.id,
-        details: { externalIdHash: await externalIdHash(c.get('config'), tenantId, externalId), ...counts },
-      })),
-    ]);
+    await eraseContact(deps(c), c.req.valid('param').externalId);
     return c.body(null, 204);
   });

@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
 import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import type { InStatement } from '@libsql/client/web';
+import type { Client, InStatement } from '@libsql/client/web';
 import type { Db } from '../db/client';
 import * as schema from '../db/schema';
 import { DATA_SCHEMA_VERSION } from '../db/schema-version';
+import type { TenantDb } from '../db/tenant-db';
 
 /*
  * A whole tenant as data: every row of every tenant table, as JSON lines, in an order that
  * satisfies the foreign keys (parents first). The same walk exports a tenant, copies it to
  * another database (a move) and deletes it (children first), so no table can be forgotten by
  * one of the three: a new table in src/db/schema.ts with a tenant_id column is part of all of them.
+ * Generic over every table, it reads and writes rows as stored, through the database's own
+ * client: a named exemption of the tenant-scoped data layer (test/node/data-layer.test.ts).
  */
 
 interface TenantTable {
@@ -62,10 +65,10 @@ const MOD = 1n << 256n;
 const rowJson = (row: Record<string, unknown>) => JSON.stringify(row);
 
 /** Every row of the tenant in one table, page by page (keyset on rowid: no OFFSET rescans). */
-async function* tableRows(db: Db, table: TenantTable, tenantId: string): AsyncGenerator<Record<string, unknown>> {
+async function* tableRows(client: Client, table: TenantTable, tenantId: string): AsyncGenerator<Record<string, unknown>> {
   let after = -1;
   for (;;) {
-    const rs = await db.$client.execute({
+    const rs = await client.execute({
       sql: `select rowid as __rowid, * from "${table.name}" where "${table.tenantColumn}" = ? and rowid > ? order by rowid limit ${PAGE}`,
       args: [tenantId, after],
     });
@@ -94,12 +97,16 @@ class Digest {
 }
 
 /** The archive of a tenant: a header line, one line per row, and the manifest last. */
-export async function* tenantArchive(db: Db, tenantId: string): AsyncGenerator<ArchiveLine> {
+export function tenantArchive(db: Db, tenantId: string): AsyncGenerator<ArchiveLine> {
+  return archiveLines(db.$client, tenantId);
+}
+
+async function* archiveLines(client: Client, tenantId: string): AsyncGenerator<ArchiveLine> {
   yield { archive: 'nps-tenant', version: 1, tenantId, schemaVersion: DATA_SCHEMA_VERSION };
   const tables: Record<string, TableDigest> = {};
   for (const table of TENANT_TABLES) {
     const digest = new Digest();
-    for await (const row of tableRows(db, table, tenantId)) {
+    for await (const row of tableRows(client, table, tenantId)) {
       digest.add(rowJson(row));
       yield { table: table.name, row };
     }
@@ -108,9 +115,18 @@ export async function* tenantArchive(db: Db, tenantId: string): AsyncGenerator<A
   yield { manifest: { tenantId, schemaVersion: DATA_SCHEMA_VERSION, exportedAt: new Date().toISOString(), tables } };
 }
 
-/** The archive as JSON lines, for a file or an HTTP response. */
+/** The archive as JSON lines, for a file. */
 export function archiveStream(db: Db, tenantId: string): ReadableStream<Uint8Array> {
-  const lines = tenantArchive(db, tenantId);
+  return linesStream(tenantArchive(db, tenantId));
+}
+
+/** The archive of the handle's own tenant as JSON lines, for an HTTP response, read on the handle's database. */
+export function ownArchiveStream(t: TenantDb): ReadableStream<Uint8Array> {
+  if (typeof t.tenantId !== 'string') throw new Error('the archive needs a handle bound to a tenant');
+  return linesStream(archiveLines(t.client, t.tenantId));
+}
+
+function linesStream(lines: AsyncGenerator<ArchiveLine>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   return new ReadableStream({
     async pull(controller) {
@@ -129,7 +145,7 @@ export async function tenantDigest(db: Db, tenantId: string): Promise<Record<str
   const tables: Record<string, TableDigest> = {};
   for (const table of TENANT_TABLES) {
     const digest = new Digest();
-    for await (const row of tableRows(db, table, tenantId)) digest.add(rowJson(row));
+    for await (const row of tableRows(db.$client, table, tenantId)) digest.add(rowJson(row));
     tables[table.name] = digest.value();
   }
   return tables;

@@ -1,12 +1,9 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
 import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, security } from '../lib/openapi';
-import { archiveStream } from './archive';
+import { exportTenant } from './tenant-export';
 
 const routes = {
   export: createRoute({
@@ -25,11 +22,9 @@ const routes = {
 };
 
 export const tenantRoutes = createRouter().openapi(routes.export, async (c) => {
-  await requireTenantWide(deps(c), 'settings.manage', 'exporting the tenant');
-  const db = c.get('db');
+  const archive = await exportTenant(deps(c));
   const { tenantId } = c.get('actor');
-  await commit(db, await audit(deps(c), { action: 'tenant.export', targetType: 'tenant', targetId: tenantId }));
-  return new Response(archiveStream(db, tenantId), {
+  return new Response(archive, {
     status: 200,
     headers: { 'content-type': 'application/x-ndjson', 'content-disposition': `attachment; filename="tenant-${tenantId}.ndjson"`, 'cache-control': 'no-store', 'x-request-id': c.get('requestId') },
   }) as never;

@@ -1,17 +1,11 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { isUniqueViolation } from '../db/errors';
-import { CHANNELS, surveys, touchpoints } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { conflict, notFound } from '../lib/errors';
-import { newId } from '../lib/ids';
+import { CHANNELS } from '../db/schema';
+import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
 import { TOUCHPOINT_KINDS, TouchpointRulesSchema } from './rules';
+import { createTouchpoint, getTouchpoint, listTouchpoints, type TouchpointRow, updateTouchpoint } from './touchpoints';
 
 const TouchpointSchema = z
   .object({
@@ -78,7 +72,6 @@ const UpdateTouchpoint = z
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
   .openapi('UpdateTouchpoint');
 
-type TouchpointRow = typeof touchpoints.$inferSelect;
 const present = (t: TouchpointRow) => ({
   id: t.id,
   key: t.key,
@@ -93,27 +86,6 @@ const present = (t: TouchpointRow) => ({
   createdAt: new Date(t.createdAt).toISOString(),
   updatedAt: new Date(t.updatedAt).toISOString(),
 });
-
-async function assertSurvey(c: AppContext, surveyId: string) {
-  const [row] = await c
-    .get('db')
-    .select({ id: surveys.id })
-    .from(surveys)
-    .where(and(eq(surveys.tenantId, c.get('actor').tenantId), eq(surveys.id, surveyId)));
-  if (!row) throw notFound('survey');
-}
-
-async function findTouchpoint(c: AppContext, id: string) {
-  const row = await c
-    .get('db')
-    .select()
-    .from(touchpoints)
-    .where(and(eq(touchpoints.tenantId, c.get('actor').tenantId), eq(touchpoints.id, id)))
-    .limit(1)
-    .get();
-  if (!row) throw notFound('touchpoint');
-  return row;
-}
 
 const tags = ['touchpoints'];
 const routes = {
@@ -159,73 +131,7 @@ const routes = {
 };
 
 export const touchpointRoutes = createRouter()
-  .openapi(routes.list, async (c) => {
-    requireAnywhere(deps(c), 'program.read', 'reading touchpoints');
-    const rows = await c
-      .get('db')
-      .select()
-      .from(touchpoints)
-      .where(eq(touchpoints.tenantId, c.get('actor').tenantId))
-      .orderBy(asc(touchpoints.key));
-    return c.json({ items: rows.map(present) }, 200);
-  })
-  .openapi(routes.create, async (c) => {
-    await requireTenantWide(deps(c), 'program.write', 'designing touchpoints');
-    const body = c.req.valid('json');
-    await assertSurvey(c, body.surveyId);
-    const db = c.get('db');
-    const now = Date.now();
-    const row: TouchpointRow = {
-      id: newId('tp'),
-      tenantId: c.get('actor').tenantId,
-      key: body.key,
-      name: body.name,
-      kind: body.kind,
-      surveyId: body.surveyId,
-      channels: body.channels,
-      delayMinutes: body.delayMinutes,
-      reminderAfterDays: body.reminderAfterDays ?? null,
-      rules: body.rules,
-      active: body.active,
-      createdAt: now,
-      updatedAt: now,
-    };
-    try {
-      await commit(db, [db.insert(touchpoints).values(row), ...(await audit(deps(c), { action: 'touchpoint.create', targetType: 'touchpoint', targetId: row.id, after: row }))]);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`a touchpoint with key "${body.key}" already exists`);
-      throw err;
-    }
-    return c.json(present(row), 201);
-  })
-  .openapi(routes.get, async (c) => {
-    requireAnywhere(deps(c), 'program.read', 'reading touchpoints');
-    return c.json(present(await findTouchpoint(c, c.req.valid('param').id)), 200);
-  })
-  .openapi(routes.update, async (c) => {
-    await requireTenantWide(deps(c), 'program.write', 'designing touchpoints');
-    const patch = c.req.valid('json');
-    const db = c.get('db');
-    const row = await findTouchpoint(c, c.req.valid('param').id);
-    if (patch.surveyId !== undefined) await assertSurvey(c, patch.surveyId);
-    const { reminderAfterDays, ...rest } = patch;
-    const after: TouchpointRow = { ...row, ...rest, ...(reminderAfterDays !== undefined ? { reminderAfterDays } : {}), updatedAt: Date.now() };
-    await commit(db, [
-      db
-        .update(touchpoints)
-        .set({
-          name: after.name,
-          kind: after.kind,
-          surveyId: after.surveyId,
-          channels: after.channels,
-          delayMinutes: after.delayMinutes,
-          reminderAfterDays: after.reminderAfterDays,
-          rules: after.rules,
-          active: after.active,
-          updatedAt: after.updatedAt,
-        })
-        .where(and(eq(touchpoints.tenantId, row.tenantId), eq(touchpoints.id, row.id))),
-      ...(await audit(deps(c), { action: 'touchpoint.update', targetType: 'touchpoint', targetId: row.id, before: row, after, details: { changed: Object.keys(patch) } })),
-    ]);
-    return c.json(present(after), 200);
-  });
+  .openapi(routes.list, async (c) => c.json({ items: (await listTouchpoints(deps(c))).map(present) }, 200))
+  .openapi(routes.create, async (c) => c.json(present(await createTouchpoint(deps(c), c.req.valid('json'))), 201))
+  .openapi(routes.get, async (c) => c.json(present(await getTouchpoint(deps(c), c.req.valid('param').id)), 200))
+  .openapi(routes.update, async (c) => c.json(present(await updateTouchpoint(deps(c), c.req.valid('param').id, c.req.valid('json'))), 200));

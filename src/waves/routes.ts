@@ -1,24 +1,9 @@
 import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { touchpoints, units, waves } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { ApiError, notFound } from '../lib/errors';
-import { newId } from '../lib/ids';
+import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { nextRunAfter, scheduleError } from './schedule';
-
-export const Audience = z
-  .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('accounts') }).openapi({ description: 'Every contact with an accountId: each stakeholder of each B2B account' }),
-    z.strictObject({ kind: z.literal('segment'), segment: z.string().trim().min(1).max(100) }).openapi({ description: 'Every contact of the segment' }),
-  ])
-  .openapi('WaveAudience');
-export type Audience = z.infer<typeof Audience>;
+import { Audience, createWave, deleteWave, listWaves, updateWave, type WaveView } from './waves';
 
 const WaveSchema = z
   .object({
@@ -54,9 +39,8 @@ const UpdateWave = z
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
   .openapi('UpdateWave');
 
-type WaveRow = typeof waves.$inferSelect;
 const iso = (ms: number) => new Date(ms).toISOString();
-const present = (w: WaveRow, touchpointKey: string, timezone: string) => ({
+const present = ({ wave: w, touchpointKey, timezone }: WaveView) => ({
   id: w.id,
   name: w.name,
   touchpointKey,
@@ -70,26 +54,6 @@ const present = (w: WaveRow, touchpointKey: string, timezone: string) => ({
   createdAt: iso(w.createdAt),
   updatedAt: iso(w.updatedAt),
 });
-
-const requireWaveAdmin = (c: AppContext) => requireTenantWide(deps(c), 'wave.manage', 'managing waves');
-
-function validSchedule(expression: string, timezone: string) {
-  const problem = scheduleError(expression, timezone);
-  if (problem) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', [{ path: 'body.schedule', message: problem }]);
-  return expression;
-}
-
-async function findWave(c: AppContext, id: string) {
-  const tenantId = c.get('actor').tenantId;
-  const [row] = await c
-    .get('db')
-    .select({ wave: waves, touchpointKey: touchpoints.key })
-    .from(waves)
-    .innerJoin(touchpoints, and(eq(touchpoints.id, waves.touchpointId), eq(touchpoints.tenantId, waves.tenantId)))
-    .where(and(eq(waves.tenantId, tenantId), eq(waves.id, id)));
-  if (!row) throw notFound('wave');
-  return row;
-}
 
 const tags = ['waves'];
 const routes = {
@@ -137,86 +101,10 @@ const routes = {
 };
 
 export const waveRoutes = createRouter()
-  .openapi(routes.list, async (c) => {
-    const root = await requireWaveAdmin(c);
-    const rows = await c
-      .get('db')
-      .select({ wave: waves, touchpointKey: touchpoints.key })
-      .from(waves)
-      .innerJoin(touchpoints, and(eq(touchpoints.id, waves.touchpointId), eq(touchpoints.tenantId, waves.tenantId)))
-      .where(eq(waves.tenantId, root.tenantId))
-      .orderBy(asc(waves.createdAt), asc(waves.id));
-    return c.json({ items: rows.map((r) => present(r.wave, r.touchpointKey, root.timezone)) }, 200);
-  })
-  .openapi(routes.create, async (c) => {
-    const root = await requireWaveAdmin(c);
-    const body = c.req.valid('json');
-    const db = c.get('db');
-    const tenantId = root.tenantId;
-    const expression = validSchedule(body.schedule, root.timezone);
-    const [[touchpoint], [unit]] = await db.batch([
-      db
-        .select({ id: touchpoints.id })
-        .from(touchpoints)
-        .where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, body.touchpointKey))),
-      db
-        .select({ id: units.id })
-        .from(units)
-        .where(and(eq(units.tenantId, tenantId), eq(units.id, body.unitId))),
-    ]);
-    if (!touchpoint) throw notFound('touchpoint');
-    if (!unit) throw notFound('unit');
-    const now = Date.now();
-    const wave: WaveRow = {
-      id: newId('wave'),
-      tenantId,
-      touchpointId: touchpoint.id,
-      name: body.name,
-      schedule: expression,
-      audience: body.audience,
-      unitId: unit.id,
-      nextRunAt: nextRunAfter(expression, root.timezone, now)!,
-      lastRunAt: null,
-      active: true,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await commit(db, [db.insert(waves).values(wave), ...(await audit(deps(c), { action: 'wave.create', targetType: 'wave', targetId: wave.id, after: wave }))]);
-    return c.json(present(wave, body.touchpointKey, root.timezone), 201);
-  })
-  .openapi(routes.update, async (c) => {
-    const root = await requireWaveAdmin(c);
-    const patch = c.req.valid('json');
-    const db = c.get('db');
-    const { wave, touchpointKey } = await findWave(c, c.req.valid('param').id);
-    const now = Date.now();
-    const scheduleChanged = patch.schedule !== undefined && patch.schedule !== wave.schedule;
-    const resumed = patch.active === true && !wave.active;
-    const after: WaveRow = {
-      ...wave,
-      name: patch.name ?? wave.name,
-      schedule: patch.schedule === undefined ? wave.schedule : validSchedule(patch.schedule, root.timezone),
-      active: patch.active ?? wave.active,
-      updatedAt: now,
-    };
-    // A new schedule or a resumed wave starts from now: runs missed while paused are not caught up.
-    if (scheduleChanged || resumed) after.nextRunAt = nextRunAfter(after.schedule, root.timezone, now)!;
-    await commit(db, [
-      db
-        .update(waves)
-        .set({ name: after.name, schedule: after.schedule, active: after.active, nextRunAt: after.nextRunAt, updatedAt: now })
-        .where(and(eq(waves.tenantId, root.tenantId), eq(waves.id, wave.id))),
-      ...(await audit(deps(c), { action: 'wave.update', targetType: 'wave', targetId: wave.id, before: wave, after, details: { changed: Object.keys(patch) } })),
-    ]);
-    return c.json(present(after, touchpointKey, root.timezone), 200);
-  })
+  .openapi(routes.list, async (c) => c.json({ items: (await listWaves(deps(c))).map(present) }, 200))
+  .openapi(routes.create, async (c) => c.json(present(await createWave(deps(c), c.req.valid('json'))), 201))
+  .openapi(routes.update, async (c) => c.json(present(await updateWave(deps(c), c.req.valid('param').id, c.req.valid('json'))), 200))
   .openapi(routes.delete, async (c) => {
-    const root = await requireWaveAdmin(c);
-    const db = c.get('db');
-    const { wave } = await findWave(c, c.req.valid('param').id);
-    await commit(db, [
-      db.delete(waves).where(and(eq(waves.tenantId, root.tenantId), eq(waves.id, wave.id))),
-      ...(await audit(deps(c), { action: 'wave.delete', targetType: 'wave', targetId: wave.id, before: wave })),
-    ]);
+    await deleteWave(deps(c), c.req.valid('param').id);
     return c.body(null, 204);
   });

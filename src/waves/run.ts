@@ -1,43 +1,27 @@
-import { TenantDb } from '../db/tenant-db';
+import { TenantDb, type TenantInsert } from '../db/tenant-db';
 import type { DatabaseRun } from '../db/plane';
-import { and, asc, eq, isNotNull, isNull, lte, notExists, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, notExists, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
-import { commit, type Db } from '../db/client';
+import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { contacts, events, invitations, surveys, tenants, touchpoints, units, waves } from '../db/schema';
+import { contacts, events, invitations, waves } from '../db/schema';
 import { decide, historyQueries, readRules, recordInvitation, samplePoint, toHistory } from '../events/eligibility';
 import { chunked, scheduledInvitation, type NewInvitation } from '../events/invitation';
 import { newId } from '../lib/ids';
 import { SettingsSchema } from '../settings/settings';
-import type { Audience } from './routes';
+import { dueWaves, type DueWave } from './due';
 import { nextRunAfter } from './schedule';
+import type { Audience } from './waves';
 
 /** Contacts decided per cron tick, over all waves: a larger run goes on at the next tick. */
 export const WAVE_CONTACTS_PER_TICK = 1000;
-/** Due waves looked at per tick, the longest overdue first. */
-const WAVES_PER_TICK = 50;
 
 /** The event type of a wave run's decisions in the events table. */
 export const WAVE_EVENT_TYPE = 'wave.run';
 
 /** `wave:<waveId>:<runAt>`: the invitations' source and the sampling key of one run. */
 export const runKey = (waveId: string, runAt: number) => `wave:${waveId}:${new Date(runAt).toISOString()}`;
-
-type DueWave = Awaited<ReturnType<typeof dueWaves>>[number];
-
-function dueWaves(db: Db, scheduledTime: number) {
-  return db
-    .select({ wave: waves, touchpoint: touchpoints, publishedVersion: surveys.publishedVersion, timezone: units.timezone, settings: tenants.settings })
-    .from(waves)
-    .innerJoin(touchpoints, and(eq(touchpoints.id, waves.touchpointId), eq(touchpoints.tenantId, waves.tenantId)))
-    .innerJoin(surveys, and(eq(surveys.id, touchpoints.surveyId), eq(surveys.tenantId, touchpoints.tenantId)))
-    .innerJoin(units, and(eq(units.tenantId, waves.tenantId), isNull(units.parentId)))
-    .innerJoin(tenants, eq(tenants.id, waves.tenantId))
-    .where(and(eq(waves.active, true), lte(waves.nextRunAt, scheduledTime)))
-    .orderBy(asc(waves.nextRunAt))
-    .limit(WAVES_PER_TICK);
-}
 
 const audienceFilter = (a: Audience) => (a.kind === 'accounts' ? isNotNull(contacts.accountId) : eq(contacts.segment, a.segment));
 
@@ -50,19 +34,19 @@ const audienceFilter = (a: Audience) => (a.kind === 'accounts' ? isNotNull(conta
  * is closed: lastRunAt is set and nextRunAt moves to the schedule's next time after now.
  * Answers how many contacts it decided.
  */
-async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: number): Promise<number> {
+async function stepWave(t: TenantDb, due: DueWave, scheduledTime: number, budget: number): Promise<number> {
   const { wave, touchpoint } = due;
   const tenantId = wave.tenantId;
   const runAt = wave.nextRunAt;
   const key = runKey(wave.id, runAt);
-  const decided = db
+  const decided = t
     .select({ one: sql`1` })
     .from(events)
-    .where(and(eq(events.tenantId, tenantId), eq(events.eventId, sql`${`${key}:`} || ${contacts.id}`)));
-  const pending = await db
+    .where(eq(events.eventId, sql`${`${key}:`} || ${contacts.id}`));
+  const pending = await t
     .select()
     .from(contacts)
-    .where(and(eq(contacts.tenantId, tenantId), audienceFilter(wave.audience as Audience), notExists(decided)))
+    .where(and(audienceFilter(wave.audience as Audience), notExists(decided)))
     .orderBy(asc(contacts.id))
     .limit(budget);
   const complete = pending.length < budget;
@@ -70,17 +54,17 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
   const settings = SettingsSchema.parse(due.settings ?? {});
   const program = { ...touchpoint, rules: readRules(touchpoint.id, touchpoint.rules), publishedVersion: due.publishedVersion };
 
-  const eventRows: (typeof events.$inferInsert)[] = [];
+  const eventRows: TenantInsert<typeof events>[] = [];
   const invitationRows: NewInvitation[] = [];
   if (pending.length > 0) {
     const [last, negatives, today] = historyQueries(
-      new TenantDb(db, tenantId),
+      t,
       pending.map((c) => c.id),
       [touchpoint.id],
       { from: runAt, to: runAt },
       now,
     );
-    const history = toHistory(await db.batch([last, negatives, today]));
+    const history = toHistory(await t.batch([last, negatives, today]));
     for (const contact of pending) {
       // No event, so `unresolved` never applies; `recent_negative` looks back from the run's time.
       const decision = decide({ recipient: contact, program, occasion: { at: runAt, samplePoint: await samplePoint(tenantId, contact.id, key) } }, history, settings, now);
@@ -104,7 +88,6 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
       }
       eventRows.push({
         id: newId('evt'),
-        tenantId,
         eventId: `${key}:${contact.id}`,
         type: WAVE_EVENT_TYPE,
         occurredAt: runAt,
@@ -120,21 +103,21 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
     }
   }
 
-  const statements: BatchItem<'sqlite'>[] = [...chunked(invitationRows).map((rows) => db.insert(invitations).values(rows)), ...chunked(eventRows).map((rows) => db.insert(events).values(rows))];
+  const statements: BatchItem<'sqlite'>[] = [...chunked(invitationRows).map((rows) => t.insert(invitations).values(rows)), ...chunked(eventRows).map((rows) => t.insert(events).values(rows))];
   let nextRunAt: number | null = null;
   if (complete) {
     // Runs missed while the job was down are not caught up: the next one is after now.
     nextRunAt = nextRunAfter(wave.schedule, due.timezone, Math.max(scheduledTime, runAt));
     statements.push(
-      db
+      t
         .update(waves)
         .set({ lastRunAt: runAt, nextRunAt: nextRunAt ?? runAt, active: nextRunAt !== null, updatedAt: now })
-        .where(and(eq(waves.tenantId, tenantId), eq(waves.id, wave.id), eq(waves.nextRunAt, runAt))),
+        .where(and(eq(waves.id, wave.id), eq(waves.nextRunAt, runAt))),
     );
   }
   if (statements.length === 0) return 0;
   statements.push(
-    ...(await auditStatement(new TenantDb(db, tenantId), {
+    ...(await auditStatement(t, {
       actor: { type: 'system', id: null },
       action: 'wave.run',
       targetType: 'wave',
@@ -149,7 +132,7 @@ async function stepWave(db: Db, due: DueWave, scheduledTime: number, budget: num
     })),
   );
   try {
-    await commit(db, statements);
+    await commit(t, statements);
   } catch (err) {
     // Another run of the job decided some of these contacts first: nothing of this step stays.
     if (isUniqueViolation(err)) return 0;
@@ -169,7 +152,7 @@ export async function runDueWaves({ db }: DatabaseRun, scheduledTime: number, co
   for (const due of await dueWaves(db, scheduledTime)) {
     if (budget <= 0) break;
     try {
-      budget -= await stepWave(db, due, scheduledTime, budget);
+      budget -= await stepWave(new TenantDb(db, due.wave.tenantId), due, scheduledTime, budget);
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', job: 'runDueWaves', waveId: due.wave.id, message: String(err), cause: String((err as Error).cause ?? '') }));
       failures.push(err);
