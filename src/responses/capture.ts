@@ -190,11 +190,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     existing = target?.existing ?? null;
   } else {
     const [key, hash] = await Promise.all([addressKey(config, req.ip), clientHash(config, tenantId, req.ip)]);
-    const [[hit], rows, continued] = await t.batch([
-      countHit(t, key, now, QUALITY.anonymousWindowMs),
-      touchpointTargetQuery(t, link, state?.v, { hash, now }),
-      anonymousResponseQuery(t, link, state),
-    ]);
+    const [[hit], rows, continued] = await t.batch([countHit(t, key, now, QUALITY.anonymousWindowMs), touchpointTargetQuery(t, link, state?.v, { hash, now }), anonymousResponseQuery(t, link, state)]);
     if (hit && hit.count > QUALITY.anonymousPerAddress) return { kind: 'rate-limited', retryAfterMs: Math.max(1000, hit.windowStart + QUALITY.anonymousWindowMs - now) };
     target = touchpointTarget(link, rows);
     const row = continued[0];

@@ -94,10 +94,5 @@ export const anonymousAnswersToTouchpoint = (t: TenantDb, touchpointId: string, 
     .select({ n: count() })
     .from(responses)
     .where(
-      and(
-        eq(responses.clientHash, client.hash),
-        gt(responses.createdAt, sql`${client.now} - ${QUALITY.duplicateWindowMs}`),
-        eq(responses.touchpointId, touchpointId),
-        isNull(responses.invitationId),
-      ),
+      and(eq(responses.clientHash, client.hash), gt(responses.createdAt, sql`${client.now} - ${QUALITY.duplicateWindowMs}`), eq(responses.touchpointId, touchpointId), isNull(responses.invitationId)),
     )})`.mapWith(Number);

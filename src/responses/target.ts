@@ -98,9 +98,7 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
  * The target of an invitation's submit: capture's first round trip, built once per isolate
  * with the tenant a placeholder bound per call (src/db/prepared.ts).
  */
-export const invitationSubmitTarget = tenantStatement((t) =>
-  invitationTargetQuery(t, { invitationId: sql.placeholder('invitationId'), surveyVersion: sql.placeholder('surveyVersion') }).prepare(),
-);
+export const invitationSubmitTarget = tenantStatement((t) => invitationTargetQuery(t, { invitationId: sql.placeholder('invitationId'), surveyVersion: sql.placeholder('surveyVersion') }).prepare());
 
 export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number): SurveyTarget | null {
   const row = rows[0];
@@ -148,10 +146,7 @@ export function touchpointTargetQuery(t: TenantDb, link: TouchpointLink, version
       definition: surveyVersions.definition,
       recentFromClient: client ? answersFromClient(t, client) : none,
       sameTouchpoint: client ? anonymousAnswersToTouchpoint(t, claims.touchpointId, client) : none,
-      revoked: sql<number>`exists ${t
-        .select({ one: sql`1` })
-        .from(revokedLinks)
-        .where(eq(revokedLinks.id, link.linkId))}`.mapWith(Number),
+      revoked: sql<number>`exists ${t.select({ one: sql`1` }).from(revokedLinks).where(eq(revokedLinks.id, link.linkId))}`.mapWith(Number),
     })
     .from(touchpoints)
     .innerJoin(units, eq(units.id, claims.unitId))
@@ -193,13 +188,7 @@ export const anonymousResponseQuery = (t: TenantDb, link: TouchpointLink, state:
   t
     .select({ id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers })
     .from(responses)
-    .where(
-      and(
-        or(eq(responses.id, state?.r ?? ''), eq(responses.formNonce, state?.n ?? '')),
-        eq(responses.touchpointId, link.claims.touchpointId),
-        isNull(responses.invitationId),
-      ),
-    )
+    .where(and(or(eq(responses.id, state?.r ?? ''), eq(responses.formNonce, state?.n ?? '')), eq(responses.touchpointId, link.claims.touchpointId), isNull(responses.invitationId)))
     .limit(1);
 
 /** Loads the target of a link in one query (the page); null when it names nothing. */
