@@ -1,6 +1,7 @@
 import { inArray, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { rateLimits } from '../db/schema';
 
 /**
@@ -26,11 +27,14 @@ const loginKeys = (email: string, ip: string): Record<Limit, string> => ({
   account: `login:account:${email}`,
 });
 
+/** What writes a counter: the database (sign-in) or a tenant's handle (capture: rate_limits holds no tenant data, written as given). */
+type CounterWriter = Pick<Db, 'insert'> | Pick<TenantDb, 'insert'>;
+
 /**
  * Counts one hit against a key in a fixed window that restarts once it has passed, and
  * returns the count after it: one atomic upsert, so concurrent hits all count.
  */
-export function countHit(db: Db, key: string, now: number, windowMs: number) {
+export function countHit(db: CounterWriter, key: string, now: number, windowMs: number) {
   const expired = now - windowMs;
   return db
     .insert(rateLimits)

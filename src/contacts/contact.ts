@@ -1,8 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import { audit } from '../audit/record';
+import { requireTenantWide } from '../auth/tenant-wide';
+import { commit } from '../db/client';
 import type { TenantDb } from '../db/tenant-db';
 import { contacts } from '../db/schema';
+import type { Deps } from '../lib/deps';
+import { notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { WEIGHT_MAX, WEIGHT_MIN } from '../scoring/nps';
 
@@ -166,16 +170,51 @@ export function applyInput(tenantId: string, externalId: string, before: Contact
  * the input names are changed (in SQL, so it needs no read first and a row is whole or not at
  * all). A repeated opt-out keeps its first time.
  */
-export function upsertStatement(db: Db, tenantId: string, externalId: string, input: ContactInput, now: number, id = newId('con')) {
+export function upsertStatement(t: TenantDb, externalId: string, input: ContactInput, now: number, id = newId('con')) {
   const cols = columnsOf(input, now);
   const set: Record<string, unknown> = { ...cols, updatedAt: now };
   if (cols.optedOutAt) set.optedOutAt = sql`coalesce(${contacts.optedOutAt}, ${now})`;
-  return db
+  return t
     .insert(contacts)
-    .values({ id, tenantId, externalId, ...cols, createdAt: now, updatedAt: now })
+    .values({ id, externalId, ...cols, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({ target: [contacts.tenantId, contacts.externalId], set });
 }
 
 export function findContact(t: TenantDb, externalId: string) {
   return t.select().from(contacts).where(eq(contacts.externalId, externalId)).limit(1).get();
+}
+
+/** Managing contacts is tenant-wide: the admin role on the root unit. */
+export const requireContactAdmin = (d: Deps) => requireTenantWide(d, 'contact.manage', 'managing contacts');
+
+/** One contact by its external id, for a contact admin. */
+export async function readContact(d: Deps, externalId: string) {
+  await requireContactAdmin(d);
+  const contact = await findContact(d.t, externalId);
+  if (!contact) throw notFound('contact');
+  return presentContact(contact);
+}
+
+/**
+ * Creates or updates a contact by its external id (the fields given are set, `null` clears
+ * one, the others keep their value), audited in the same commit; `created` when it is new.
+ */
+export async function putContact(d: Deps, externalId: string, input: ContactInput) {
+  await requireContactAdmin(d);
+  const { t, actor } = d;
+  const before = await findContact(t, externalId);
+  const now = Date.now();
+  const after = applyInput(actor.tenantId, externalId, before, input, now);
+  await commit(t, [
+    upsertStatement(t, externalId, input, now, after.id),
+    ...(await audit(d, {
+      action: before ? 'contact.update' : 'contact.create',
+      targetType: 'contact',
+      targetId: after.id,
+      before,
+      after,
+      details: { externalId, changed: Object.keys(input) },
+    })),
+  ]);
+  return { contact: presentContact(after), created: !before };
 }

@@ -1,17 +1,10 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { notFound } from '../lib/errors';
+import { createRouter } from '../lib/create-app';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
-import { applyInput, ContactInput, ContactSchema, ExternalIdParam, findContact, presentContact, upsertStatement } from './contact';
-import { MAX_IMPORT_ROWS, readImport, type ImportType } from './import';
-
-/** Upserts per commit of an import: each commit is one transaction with its audit row. */
-const IMPORT_CHUNK = 500;
+import { ContactInput, ContactSchema, ExternalIdParam, putContact, readContact } from './contact';
+import { importContacts, MAX_IMPORT_ROWS, type ImportType } from './import';
 
 const ImportResult = z
   .object({
@@ -21,8 +14,6 @@ const ImportResult = z
     ),
   })
   .openapi('ContactImportResult');
-
-const requireContactAdmin = (c: AppContext) => requireTenantWide(deps(c), 'contact.manage', 'managing contacts');
 
 const tags = ['contacts'];
 const routes = {
@@ -71,62 +62,12 @@ const routes = {
 
 export const contactRoutes = createRouter()
   .openapi(routes.put, async (c) => {
-    await requireContactAdmin(c);
-    const db = c.get('db');
-    const tenantId = c.get('actor').tenantId;
-    const { externalId } = c.req.valid('param');
-    const input = c.req.valid('json');
-    const before = await findContact(c.get('tdb'), externalId);
-    const now = Date.now();
-    const after = applyInput(tenantId, externalId, before, input, now);
-    await commit(db, [
-      upsertStatement(db, tenantId, externalId, input, now, after.id),
-      ...(await audit(deps(c), {
-        action: before ? 'contact.update' : 'contact.create',
-        targetType: 'contact',
-        targetId: after.id,
-        before,
-        after,
-        details: { externalId, changed: Object.keys(input) },
-      })),
-    ]);
-    return before ? c.json(presentContact(after), 200) : c.json(presentContact(after), 201);
+    const { contact, created } = await putContact(deps(c), c.req.valid('param').externalId, c.req.valid('json'));
+    return created ? c.json(contact, 201) : c.json(contact, 200);
   })
-  .openapi(routes.get, async (c) => {
-    await requireContactAdmin(c);
-    const contact = await findContact(c.get('tdb'), c.req.valid('param').externalId);
-    if (!contact) throw notFound('contact');
-    return c.json(presentContact(contact), 200);
-  })
+  .openapi(routes.get, async (c) => c.json(await readContact(deps(c), c.req.valid('param').externalId), 200))
   .openapi(routes.import, async (c) => {
-    await requireContactAdmin(c);
     // The body guard has checked the type against its table (CSV or JSON lines).
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() as ImportType;
-    const { candidates, rejected } = readImport(await c.req.text(), type);
-    const db = c.get('db');
-    const tenantId = c.get('actor').tenantId;
-    let accepted = 0;
-    for (let start = 0; start < candidates.length; start += IMPORT_CHUNK) {
-      const chunk = candidates.slice(start, start + IMPORT_CHUNK);
-      const now = Date.now();
-      try {
-        await commit(db, [
-          ...chunk.map((r) => upsertStatement(db, tenantId, r.externalId, r.input, now)),
-          ...(await audit(deps(c), {
-            action: 'contact.import',
-            targetType: 'contact_import',
-            targetId: c.get('requestId'),
-            details: { type, rows: chunk.length, firstRow: chunk[0]!.row, lastRow: chunk.at(-1)!.row },
-          })),
-        ]);
-        accepted += chunk.length;
-      } catch (err) {
-        // Committed chunks stay; this one and the rest are reported, not guessed at.
-        console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), message: 'contact import chunk failed', error: String(err) }));
-        for (const r of candidates.slice(start)) rejected.push({ row: r.row, externalId: r.externalId, reason: 'not stored: the database refused the write; send this row again' });
-        break;
-      }
-    }
-    rejected.sort((a, b) => a.row - b.row);
-    return c.json({ accepted, rejected }, 200);
+    return c.json(await importContacts(deps(c), type, await c.req.text()), 200);
   });

@@ -1,9 +1,9 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
 import { responses } from '../db/schema';
+import type { TenantDb, TenantInsert } from '../db/tenant-db';
 import type { Config, Env } from '../env';
 import { newId } from '../lib/ids';
-import { statement } from '../db/prepared';
+import { tenantStatement } from '../db/prepared';
 import { opensCase } from '../cases/follow-up';
 import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
@@ -41,7 +41,8 @@ export interface CaptureInput {
 }
 
 export interface CaptureRequest {
-  db: Db;
+  /** The handle of the link's tenant (bindTenant). */
+  t: TenantDb;
   config: Config;
   env: Env;
   /** The client address (`cf-connecting-ip`): anonymous links' rate limit and rules key on its hash. */
@@ -94,11 +95,11 @@ const p = sql.placeholder;
 /**
  * A first answer's write: insert, or merge into the row a concurrent first submit of the same
  * invitation (or anonymous page) inserted (only what it adds). Built once per isolate:
- * src/db/prepared.ts.
+ * src/db/prepared.ts; the handle adds the tenant (a placeholder bound per call). Placeholders
+ * stand for the values, which the handle's row type does not name: hence the cast.
  */
 const answerValues = {
   id: p('id'),
-  tenantId: p('tenantId'),
   invitationId: p('invitationId'),
   touchpointId: p('touchpointId'),
   unitId: p('unitId'),
@@ -119,7 +120,7 @@ const answerValues = {
   answeredAt: p('answeredAt'),
   createdAt: p('createdAt'),
   updatedAt: p('updatedAt'),
-};
+} as unknown as TenantInsert<typeof responses>;
 
 /** What a merge into the winner's row sets: the comment if none yet, the answers not given yet; only when it adds something. */
 const mergeExcluded = () => ({
@@ -127,8 +128,8 @@ const mergeExcluded = () => ({
   setWhere: addsSomething(sql`excluded.comment`, sql`excluded.answers`),
 });
 
-const insertAnswer = statement((db) =>
-  db
+const insertAnswer = tenantStatement((t) =>
+  t
     .insert(responses)
     .values(answerValues)
     .onConflictDoUpdate({ target: [responses.tenantId, responses.invitationId], ...mergeExcluded() })
@@ -137,8 +138,8 @@ const insertAnswer = statement((db) =>
 );
 
 /** An anonymous first answer: one page's state (its nonce) makes one response, concurrent posts of it included. */
-const insertAnonymousAnswer = statement((db) =>
-  db
+const insertAnonymousAnswer = tenantStatement((t) =>
+  t
     .insert(responses)
     .values(answerValues)
     .onConflictDoUpdate({ target: [responses.tenantId, responses.formNonce], targetWhere: sql`form_nonce is not null`, ...mergeExcluded() })
@@ -172,7 +173,7 @@ function localeOf(target: SurveyTarget, state: FormState | null, acceptLanguage:
  * follow-up: it opens a case, or a webhook wants `response.created`.
  */
 export async function capture(link: VerifiedLink, input: CaptureInput, req: CaptureRequest): Promise<CaptureOutcome> {
-  const { db, config, now } = req;
+  const { t, config, now } = req;
   const tenantId = link.claims.tenantId;
   const subject = linkSubject(link);
   const state = await verifyFormState(config, subject, input.state);
@@ -183,17 +184,13 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   let anonymous: AnonymousAnswer | null = null;
   if (link.kind === 'invitation') {
     // One statement, not a batch: no transaction around a read.
-    const { tenantId, invitationId, surveyVersion } = link.claims;
-    const rows = await invitationSubmitTarget(db, { tenantId, invitationId, surveyVersion });
+    const { invitationId, surveyVersion } = link.claims;
+    const rows = await invitationSubmitTarget(t, { invitationId, surveyVersion });
     target = invitationTarget(link.claims, rows, now);
     existing = target?.existing ?? null;
   } else {
     const [key, hash] = await Promise.all([addressKey(config, req.ip), clientHash(config, tenantId, req.ip)]);
-    const [[hit], rows, continued] = await db.batch([
-      countHit(db, key, now, QUALITY.anonymousWindowMs),
-      touchpointTargetQuery(db, link, state?.v, { hash, now }),
-      anonymousResponseQuery(db, link, state),
-    ]);
+    const [[hit], rows, continued] = await t.batch([countHit(t, key, now, QUALITY.anonymousWindowMs), touchpointTargetQuery(t, link, state?.v, { hash, now }), anonymousResponseQuery(t, link, state)]);
     if (hit && hit.count > QUALITY.anonymousPerAddress) return { kind: 'rate-limited', retryAfterMs: Math.max(1000, hit.windowStart + QUALITY.anonymousWindowMs - now) };
     target = touchpointTarget(link, rows);
     const row = continued[0];
@@ -237,10 +234,10 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   // A response exists: merge what this submit adds (a different score is ignored: the first stands).
   if (existing) {
     if (!adds || anonymous?.stale) return saved('unchanged', existing);
-    const [row] = await db
+    const [row] = await t
       .update(responses)
       .set({ comment: sql`coalesce(${responses.comment}, ${checked.comment})`, answers: sql`json_patch(${answersJson}, ${responses.answers})`, updatedAt: now })
-      .where(and(eq(responses.tenantId, tenantId), eq(responses.id, existing.id), addsSomething(sql`${checked.comment}`, sql`${answersJson}`)))
+      .where(and(eq(responses.id, existing.id), addsSomething(sql`${checked.comment}`, sql`${answersJson}`)))
       .returning(RETURNING);
     return saved(row ? 'updated' : 'unchanged', row ?? existing);
   }
@@ -250,7 +247,6 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   const id = newId('rsp');
   const values = {
     id,
-    tenantId,
     invitationId: target.invitationId,
     touchpointId: target.touchpointId,
     unitId: target.unitId,
@@ -276,14 +272,11 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   // (tenant, invitation) or (tenant, form nonce) index lets one insert win; the others merge into
   // its row, or change nothing (no row returned). The insert marks the invitation answered
   // (trigger responses_answer_invitation, migration 0011).
-  const [row] = anonymous ? await insertAnonymousAnswer(db, values) : await insertAnswer(db, values);
+  const [row] = anonymous ? await insertAnonymousAnswer(t, values) : await insertAnswer(t, values);
   if (!row) {
     // Lost the race and added nothing: the winner's row, read back (the rare third trip).
     const winnerOf = anonymous ? eq(responses.formNonce, anonymous.nonce) : eq(responses.invitationId, target.invitationId!);
-    const [winner] = await db
-      .select(RETURNING)
-      .from(responses)
-      .where(and(eq(responses.tenantId, tenantId), winnerOf));
+    const [winner] = await t.select(RETURNING).from(responses).where(winnerOf);
     return saved('unchanged', winner!);
   }
   if (row.id !== id) return saved('updated', row);

@@ -1,6 +1,6 @@
 import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
 import { responses } from '../db/schema';
+import type { TenantDb } from '../db/tenant-db';
 import type { Config } from '../env';
 import { hex } from '../lib/ids';
 import { purposeKey } from '../auth/purpose-key';
@@ -82,23 +82,17 @@ export interface ClientWindow {
 }
 
 /** This client's answers in the bulk window (index responses_tenant_client_created; only anonymous answers carry a client hash): a scalar subquery. */
-export const answersFromClient = (db: Db, tenantId: string, client: ClientWindow) =>
-  sql<number>`(${db
+export const answersFromClient = (t: TenantDb, client: ClientWindow) =>
+  sql<number>`(${t
     .select({ n: count() })
     .from(responses)
-    .where(and(eq(responses.tenantId, tenantId), eq(responses.clientHash, client.hash), gt(responses.createdAt, sql`${client.now} - ${QUALITY.bulkWindowMs}`)))})`.mapWith(Number);
+    .where(and(eq(responses.clientHash, client.hash), gt(responses.createdAt, sql`${client.now} - ${QUALITY.bulkWindowMs}`)))})`.mapWith(Number);
 
 /** This client's anonymous answers to this touchpoint in the duplicate window: a scalar subquery. */
-export const anonymousAnswersToTouchpoint = (db: Db, tenantId: string, touchpointId: string, client: ClientWindow) =>
-  sql<number>`(${db
+export const anonymousAnswersToTouchpoint = (t: TenantDb, touchpointId: string, client: ClientWindow) =>
+  sql<number>`(${t
     .select({ n: count() })
     .from(responses)
     .where(
-      and(
-        eq(responses.tenantId, tenantId),
-        eq(responses.clientHash, client.hash),
-        gt(responses.createdAt, sql`${client.now} - ${QUALITY.duplicateWindowMs}`),
-        eq(responses.touchpointId, touchpointId),
-        isNull(responses.invitationId),
-      ),
+      and(eq(responses.clientHash, client.hash), gt(responses.createdAt, sql`${client.now} - ${QUALITY.duplicateWindowMs}`), eq(responses.touchpointId, touchpointId), isNull(responses.invitationId)),
     )})`.mapWith(Number);

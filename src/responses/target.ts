@@ -1,7 +1,6 @@
 import { and, eq, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { statement } from '../db/prepared';
-import { TenantDb } from '../db/tenant-db';
+import { tenantStatement } from '../db/prepared';
+import type { TenantDb } from '../db/tenant-db';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookWants } from '../webhooks/emit';
 import { contacts, invitations, responses, revokedLinks, surveys, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
@@ -59,8 +58,8 @@ const none = sql<number>`0`.mapWith(Number);
  * The invitation with its survey version, contact and response: one query. The token's
  * survey version must be the invitation's; another tenant's invitation is simply not found.
  */
-export function invitationTargetQuery(db: Db, claims: { [K in 'tenantId' | 'invitationId' | 'surveyVersion']: SurveyLinkClaims[K] | Placeholder }) {
-  return db
+export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId' | 'surveyVersion']: SurveyLinkClaims[K] | Placeholder }) {
+  return t
     .select({
       status: invitations.status,
       expiresAt: invitations.expiresAt,
@@ -79,26 +78,27 @@ export function invitationTargetQuery(db: Db, claims: { [K in 'tenantId' | 'invi
       segment: contacts.segment,
       lifetimeValue: contacts.lifetimeValue,
       rules: touchpoints.rules,
-      hooked: webhookWants(new TenantDb(db, claims.tenantId), 'response.created'),
+      hooked: webhookWants(t, 'response.created'),
       responseId: responses.id,
       score: responses.score,
       comment: responses.comment,
       answers: responses.answers,
     })
     .from(invitations)
-    .innerJoin(units, and(eq(units.tenantId, invitations.tenantId), eq(units.id, invitations.unitId)))
-    .innerJoin(surveys, and(eq(surveys.tenantId, invitations.tenantId), eq(surveys.id, invitations.surveyId)))
-    .innerJoin(surveyVersions, and(eq(surveyVersions.tenantId, invitations.tenantId), eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)))
-    .leftJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
-    .leftJoin(responses, and(eq(responses.tenantId, invitations.tenantId), eq(responses.invitationId, invitations.id)))
-    .leftJoin(touchpoints, and(eq(touchpoints.tenantId, invitations.tenantId), eq(touchpoints.id, invitations.touchpointId)))
-    .where(and(eq(invitations.tenantId, claims.tenantId), eq(invitations.id, claims.invitationId), eq(invitations.surveyVersion, claims.surveyVersion)));
+    .innerJoin(units, eq(units.id, invitations.unitId))
+    .innerJoin(surveys, eq(surveys.id, invitations.surveyId))
+    .innerJoin(surveyVersions, and(eq(surveyVersions.surveyId, invitations.surveyId), eq(surveyVersions.version, invitations.surveyVersion)))
+    .leftJoin(contacts, eq(contacts.id, invitations.contactId))
+    .leftJoin(responses, eq(responses.invitationId, invitations.id))
+    .leftJoin(touchpoints, eq(touchpoints.id, invitations.touchpointId))
+    .where(and(eq(invitations.id, claims.invitationId), eq(invitations.surveyVersion, claims.surveyVersion)));
 }
 
-/** The target of an invitation's submit: capture's first round trip, built once per isolate (src/db/prepared.ts). */
-export const invitationSubmitTarget = statement((db) =>
-  invitationTargetQuery(db, { tenantId: sql.placeholder('tenantId'), invitationId: sql.placeholder('invitationId'), surveyVersion: sql.placeholder('surveyVersion') }).prepare(),
-);
+/**
+ * The target of an invitation's submit: capture's first round trip, built once per isolate
+ * with the tenant a placeholder bound per call (src/db/prepared.ts).
+ */
+export const invitationSubmitTarget = tenantStatement((t) => invitationTargetQuery(t, { invitationId: sql.placeholder('invitationId'), surveyVersion: sql.placeholder('surveyVersion') }).prepare());
 
 export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number): SurveyTarget | null {
   const row = rows[0];
@@ -131,31 +131,28 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
  * else the newest published. With a submit's client, also this client's answers in the bulk
  * and duplicate windows.
  */
-export function touchpointTargetQuery(db: Db, link: TouchpointLink, version?: number, client?: ClientWindow) {
+export function touchpointTargetQuery(t: TenantDb, link: TouchpointLink, version?: number, client?: ClientWindow) {
   const { claims } = link;
   const versionMatch: SQL = version === undefined ? eq(surveyVersions.version, surveys.publishedVersion) : eq(surveyVersions.version, version);
-  return db
+  return t
     .select({
       active: touchpoints.active,
       unitPath: units.path,
       surveyId: touchpoints.surveyId,
       rules: touchpoints.rules,
-      hooked: webhookWants(new TenantDb(db, claims.tenantId), 'response.created'),
+      hooked: webhookWants(t, 'response.created'),
       defaultLocale: surveys.defaultLocale,
       version: surveyVersions.version,
       definition: surveyVersions.definition,
-      recentFromClient: client ? answersFromClient(db, claims.tenantId, client) : none,
-      sameTouchpoint: client ? anonymousAnswersToTouchpoint(db, claims.tenantId, claims.touchpointId, client) : none,
-      revoked: sql<number>`exists ${db
-        .select({ one: sql`1` })
-        .from(revokedLinks)
-        .where(and(eq(revokedLinks.id, link.linkId), eq(revokedLinks.tenantId, claims.tenantId)))}`.mapWith(Number),
+      recentFromClient: client ? answersFromClient(t, client) : none,
+      sameTouchpoint: client ? anonymousAnswersToTouchpoint(t, claims.touchpointId, client) : none,
+      revoked: sql<number>`exists ${t.select({ one: sql`1` }).from(revokedLinks).where(eq(revokedLinks.id, link.linkId))}`.mapWith(Number),
     })
     .from(touchpoints)
-    .innerJoin(units, and(eq(units.tenantId, touchpoints.tenantId), eq(units.id, claims.unitId)))
-    .innerJoin(surveys, and(eq(surveys.tenantId, touchpoints.tenantId), eq(surveys.id, touchpoints.surveyId)))
-    .leftJoin(surveyVersions, and(eq(surveyVersions.tenantId, touchpoints.tenantId), eq(surveyVersions.surveyId, touchpoints.surveyId), versionMatch))
-    .where(and(eq(touchpoints.tenantId, claims.tenantId), eq(touchpoints.id, claims.touchpointId)));
+    .innerJoin(units, eq(units.id, claims.unitId))
+    .innerJoin(surveys, eq(surveys.id, touchpoints.surveyId))
+    .leftJoin(surveyVersions, and(eq(surveyVersions.surveyId, touchpoints.surveyId), versionMatch))
+    .where(eq(touchpoints.id, claims.touchpointId));
 }
 
 export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<ReturnType<typeof touchpointTargetQuery>>): SurveyTarget | null {
@@ -187,22 +184,15 @@ export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<Retur
  * The anonymous response a submit continues: the one its signed form state names (`r`), or the
  * one an earlier submit of the same page's state created (its nonce `n`).
  */
-export const anonymousResponseQuery = (db: Db, link: TouchpointLink, state: { r?: string; n?: string } | null) =>
-  db
+export const anonymousResponseQuery = (t: TenantDb, link: TouchpointLink, state: { r?: string; n?: string } | null) =>
+  t
     .select({ id: responses.id, score: responses.score, comment: responses.comment, answers: responses.answers })
     .from(responses)
-    .where(
-      and(
-        eq(responses.tenantId, link.claims.tenantId),
-        or(eq(responses.id, state?.r ?? ''), eq(responses.formNonce, state?.n ?? '')),
-        eq(responses.touchpointId, link.claims.touchpointId),
-        isNull(responses.invitationId),
-      ),
-    )
+    .where(and(or(eq(responses.id, state?.r ?? ''), eq(responses.formNonce, state?.n ?? '')), eq(responses.touchpointId, link.claims.touchpointId), isNull(responses.invitationId)))
     .limit(1);
 
 /** Loads the target of a link in one query (the page); null when it names nothing. */
-export async function loadTarget(db: Db, link: VerifiedLink, now: number): Promise<SurveyTarget | null> {
-  if (link.kind === 'invitation') return invitationTarget(link.claims, await invitationTargetQuery(db, link.claims), now);
-  return touchpointTarget(link, await touchpointTargetQuery(db, link));
+export async function loadTarget(t: TenantDb, link: VerifiedLink, now: number): Promise<SurveyTarget | null> {
+  if (link.kind === 'invitation') return invitationTarget(link.claims, await invitationTargetQuery(t, link.claims), now);
+  return touchpointTarget(link, await touchpointTargetQuery(t, link));
 }

@@ -1,17 +1,10 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { can } from '../auth/policy';
-import { commit } from '../db/client';
-import { revokedLinks, surveys, touchpoints, units } from '../db/schema';
 import { createRouter } from '../lib/create-app';
-import { ApiError, forbidden, notFound } from '../lib/errors';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { signTouchpointLink, TOUCHPOINT_LINK_DAYS, verifyTouchpointLink } from './touchpoint-token';
-
-const DAY = 24 * 60 * 60 * 1000;
+import { issueLink, revokeLink } from './links';
+import { TOUCHPOINT_LINK_DAYS } from './touchpoint-token';
 
 const CreateLink = z
   .strictObject({
@@ -76,80 +69,6 @@ const revoke = createRoute({
   responses: { 200: json(RevokedSchema, 'The link is revoked'), ...errors(...AUTHED, 422) },
 });
 
-/** The token of a link as an admin pastes it: the whole URL (query and fragment ignored) or the token. */
-const tokenOf = (url: string) =>
-  url
-    .trim()
-    .replace(/[?#].*$/, '')
-    .split('/s/')
-    .pop()!;
-
 export const touchpointLinkRoutes = createRouter()
-  .openapi(create, async (c) => {
-    const { id } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const [[tp], [unit]] = await db.batch([
-      db
-        .select({ id: touchpoints.id, active: touchpoints.active, publishedVersion: surveys.publishedVersion })
-        .from(touchpoints)
-        .innerJoin(surveys, and(eq(surveys.tenantId, touchpoints.tenantId), eq(surveys.id, touchpoints.surveyId)))
-        .where(and(eq(touchpoints.tenantId, actor.tenantId), eq(touchpoints.id, id))),
-      db
-        .select({ id: units.id, path: units.path })
-        .from(units)
-        .where(and(eq(units.tenantId, actor.tenantId), eq(units.id, body.unitId))),
-    ]);
-    // A unit outside the caller's reach is not disclosed; the touchpoint is tenant-wide.
-    if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
-    if (!can(actor, 'touchpoint.link', unit.path)) throw forbidden('an anonymous link needs the admin role on its unit');
-    if (!tp) throw notFound('touchpoint');
-    if (!tp.active) throw new ApiError('UNPROCESSABLE', 'the touchpoint is inactive');
-    if (tp.publishedVersion === null) throw new ApiError('UNPROCESSABLE', "the touchpoint's survey has no published version");
-    const expiresAt = Date.now() + (body.expiresInDays ?? TOUCHPOINT_LINK_DAYS) * DAY;
-    const config = c.get('config');
-    const token = await signTouchpointLink(config, { tenantId: actor.tenantId, touchpointId: tp.id, unitId: unit.id }, expiresAt);
-    const link = { url: `${config.publicBaseUrl}/s/${token}`, touchpointId: tp.id, unitId: unit.id, expiresAt: new Date(expiresAt).toISOString() };
-    await commit(db, await audit(deps(c), { action: 'touchpoint.link', targetType: 'touchpoint', targetId: tp.id, details: { unitId: unit.id, expiresAt: link.expiresAt } }));
-    return c.json(link, 201);
-  })
-  .openapi(revoke, async (c) => {
-    const { id } = c.req.valid('param');
-    const actor = c.get('actor');
-    const db = c.get('db');
-    const check = await verifyTouchpointLink(c.get('config'), tokenOf(c.req.valid('json').url));
-    if (!check.ok) {
-      const message = check.reason === 'expired' ? 'the link has expired: it takes no answers already' : 'not an anonymous survey link';
-      throw new ApiError('UNPROCESSABLE', message, [{ path: 'body.url', message }]);
-    }
-    const { claims, linkId, expiresAt } = check;
-    // Another tenant's link, or another touchpoint's, is simply not found here.
-    if (claims.tenantId !== actor.tenantId || claims.touchpointId !== id) throw notFound('link');
-    const [[unit], [revoked]] = await db.batch([
-      db
-        .select({ path: units.path })
-        .from(units)
-        .where(and(eq(units.tenantId, actor.tenantId), eq(units.id, claims.unitId))),
-      db
-        .select({ revokedAt: revokedLinks.revokedAt })
-        .from(revokedLinks)
-        .where(and(eq(revokedLinks.tenantId, actor.tenantId), eq(revokedLinks.id, linkId))),
-    ]);
-    if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('link');
-    if (!can(actor, 'touchpoint.link', unit.path)) throw forbidden('revoking an anonymous link needs the admin role on its unit');
-    const answer = (revokedAt: number) =>
-      c.json({ touchpointId: claims.touchpointId, unitId: claims.unitId, expiresAt: new Date(expiresAt).toISOString(), revokedAt: new Date(revokedAt).toISOString() }, 200);
-    if (revoked) return answer(revoked.revokedAt);
-    const now = Date.now();
-    await commit(db, [
-      db.insert(revokedLinks).values({ id: linkId, tenantId: actor.tenantId, touchpointId: claims.touchpointId, unitId: claims.unitId, expiresAt, revokedAt: now }).onConflictDoNothing(),
-      ...(await audit(deps(c), {
-        action: 'touchpoint.link_revoke',
-        targetType: 'touchpoint',
-        targetId: claims.touchpointId,
-        details: { unitId: claims.unitId, linkId, expiresAt: new Date(expiresAt).toISOString() },
-      })),
-    ]);
-    return answer(now);
-  });
+  .openapi(create, async (c) => c.json(await issueLink(deps(c), c.req.valid('param').id, c.req.valid('json')), 201))
+  .openapi(revoke, async (c) => c.json(await revokeLink(deps(c), c.req.valid('param').id, c.req.valid('json').url), 200));

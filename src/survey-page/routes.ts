@@ -113,10 +113,10 @@ async function showPage(c: AppContext) {
   const config = c.get('config');
   const checked = await verifyLink(config, c.req.param('token')!);
   if (!checked.ok) return linkFailure(c, checked.reason, false);
-  const db = (await bindTenant(c, checked.link.claims.tenantId)) && c.get('db');
-  if (!db) return linkFailure(c, 'invalid', false);
+  const t = await bindTenant(c, checked.link.claims.tenantId);
+  if (!t) return linkFailure(c, 'invalid', false);
   const now = Date.now();
-  const target = await loadTarget(db, checked.link, now);
+  const target = await loadTarget(t, checked.link, now);
   if (!target) return linkFailure(c, 'invalid', false);
   const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
   const nonce = nonceOf();
@@ -191,12 +191,12 @@ async function submit(c: AppContext) {
     };
   }
 
-  const db = (await bindTenant(c, checked.link.claims.tenantId)) && c.get('db');
-  if (!db) return linkFailure(c, 'invalid', false);
+  const t = await bindTenant(c, checked.link.claims.tenantId);
+  if (!t) return linkFailure(c, 'invalid', false);
   const now = Date.now();
   if (formIssue) {
     // A malformed form (a tampered score): the page again with the error, nothing stored.
-    const target = await loadTarget(db, checked.link, now);
+    const target = await loadTarget(t, checked.link, now);
     if (!target) return linkFailure(c, 'invalid', false);
     const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
     const nonce = nonceOf();
@@ -205,7 +205,7 @@ async function submit(c: AppContext) {
   }
 
   const outcome = await capture(checked.link, input, {
-    db,
+    t,
     config,
     env: c.env,
     ip: c.req.header('cf-connecting-ip') ?? '',

@@ -1,15 +1,10 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
 import { authenticate } from '../auth/authenticate';
-import { requireAnywhere } from '../auth/tenant-wide';
-import { surveys } from '../db/schema';
 import { createRouter } from '../lib/create-app';
-import { ApiError, notFound } from '../lib/errors';
-import { base64url } from '../lib/ids';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, jsonBody, security } from '../lib/openapi';
-import { scorePage } from '../survey-page/render';
-import { DefinitionSchema, missingTexts, type Definition } from './definition';
+import { DefinitionSchema } from './definition';
+import { previewSurvey } from './design';
 
 const PreviewBody = z
   .strictObject({
@@ -37,25 +32,7 @@ const route = createRoute({
  * readable through GET /api/v1/surveys/{id} anyway.
  */
 export const surveyPreviewRoutes = createRouter().openapi(route, async (c) => {
-  requireAnywhere(deps(c), 'program.read', 'previewing surveys');
-  const { locale, draft } = c.req.valid('json');
-  const survey = await c
-    .get('db')
-    .select()
-    .from(surveys)
-    .where(and(eq(surveys.tenantId, c.get('actor').tenantId), eq(surveys.id, c.req.valid('param').id)))
-    .limit(1)
-    .get();
-  if (!survey) throw notFound('survey');
-  const definition = draft ?? (survey.draft as Definition);
-  const locales = [...new Set([survey.defaultLocale, ...Object.keys(definition.translations)])];
-  if (!locales.includes(locale)) throw new ApiError('UNPROCESSABLE', `the draft has no texts in "${locale}"; add the locale first`, { locales });
-  const missing = missingTexts(definition, survey.defaultLocale)[locale]?.length ?? 0;
-  const banner =
-    `Preview (${locale}): this form cannot be sent — it has no survey link.` +
-    (missing ? ` ${missing} text${missing === 1 ? '' : 's'} missing in ${locale}${locale === survey.defaultLocale ? '' : `, shown in ${survey.defaultLocale} where it has them`}.` : '');
-  const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
-  const page = await scorePage({ definition, defaultLocale: survey.defaultLocale, locale, action: '', state: '', nonce, preview: { banner } });
+  const { page, nonce } = await previewSurvey(deps(c), c.req.valid('param').id, c.req.valid('json'));
   c.header('cache-control', 'no-store');
   c.header('x-content-type-options', 'nosniff');
   // Opened on its own, the page stays inert: no script, no form target, sandboxed.

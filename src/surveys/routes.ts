@@ -1,18 +1,10 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, desc, eq } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { isUniqueViolation } from '../db/errors';
-import { surveys, surveyVersions } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { ApiError, notFound } from '../lib/errors';
-import { newId } from '../lib/ids';
+import { createRouter } from '../lib/create-app';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-import { DefinitionSchema, missingTexts, requiredTexts, type Definition } from './definition';
-import { standardSurvey } from './templates';
+import { DefinitionSchema } from './definition';
+import { createSurvey, listSurveys, listVersions, publishSurvey, readSurvey, readVersion, updateSurvey } from './design';
 
 const locale = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 language tag such as en, de or pt-BR');
 
@@ -52,34 +44,6 @@ const VersionParams = IdParam.extend({
     .min(1)
     .openapi({ param: { name: 'version', in: 'path' } }),
 });
-
-type SurveyRow = typeof surveys.$inferSelect;
-const present = (s: SurveyRow) => ({
-  id: s.id,
-  name: s.name,
-  defaultLocale: s.defaultLocale,
-  draft: s.draft,
-  publishedVersion: s.publishedVersion,
-  missingTexts: missingTexts(s.draft as Definition, s.defaultLocale),
-  requiredTexts: requiredTexts(s.draft as Definition),
-  createdAt: new Date(s.createdAt).toISOString(),
-  updatedAt: new Date(s.updatedAt).toISOString(),
-});
-
-async function findSurvey(c: AppContext, id: string) {
-  const tenantId = c.get('actor').tenantId;
-  const survey = await c
-    .get('db')
-    .select()
-    .from(surveys)
-    .where(and(eq(surveys.tenantId, tenantId), eq(surveys.id, id)))
-    .limit(1)
-    .get();
-  if (!survey) throw notFound('survey');
-  return survey;
-}
-
-const canonical = (d: unknown) => JSON.stringify(d);
 
 const tags = ['surveys'];
 const routes = {
@@ -160,115 +124,17 @@ const routes = {
   }),
 };
 
-const presentVersion = (v: typeof surveyVersions.$inferSelect) => ({
-  surveyId: v.surveyId,
-  version: v.version,
-  definition: v.definition,
-  publishedBy: v.publishedBy,
-  publishedAt: new Date(v.createdAt).toISOString(),
-});
-
 export const surveyRoutes = createRouter()
-  .openapi(routes.list, async (c) => {
-    requireAnywhere(deps(c), 'program.read', 'reading surveys');
-    const rows = await c
-      .get('db')
-      .select()
-      .from(surveys)
-      .where(eq(surveys.tenantId, c.get('actor').tenantId))
-      .orderBy(asc(surveys.createdAt));
-    return c.json({ items: rows.map(present) }, 200);
-  })
-  .openapi(routes.create, async (c) => {
-    await requireTenantWide(deps(c), 'program.write', 'designing surveys');
-    const body = c.req.valid('json');
-    const db = c.get('db');
-    const now = Date.now();
-    const survey: SurveyRow = {
-      id: newId('srv'),
-      tenantId: c.get('actor').tenantId,
-      name: body.name,
-      defaultLocale: body.defaultLocale,
-      draft: body.definition ?? standardSurvey(body.name),
-      publishedVersion: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await commit(db, [db.insert(surveys).values(survey), ...(await audit(deps(c), { action: 'survey.create', targetType: 'survey', targetId: survey.id, after: survey }))]);
-    return c.json(present(survey), 201);
-  })
-  .openapi(routes.get, async (c) => {
-    requireAnywhere(deps(c), 'program.read', 'reading surveys');
-    return c.json(present(await findSurvey(c, c.req.valid('param').id)), 200);
-  })
-  .openapi(routes.update, async (c) => {
-    await requireTenantWide(deps(c), 'program.write', 'designing surveys');
-    const patch = c.req.valid('json');
-    const db = c.get('db');
-    const survey = await findSurvey(c, c.req.valid('param').id);
-    const after: SurveyRow = { ...survey, name: patch.name ?? survey.name, defaultLocale: patch.defaultLocale ?? survey.defaultLocale, draft: patch.definition ?? survey.draft, updatedAt: Date.now() };
-    await commit(db, [
-      db
-        .update(surveys)
-        .set({ name: after.name, defaultLocale: after.defaultLocale, draft: after.draft, updatedAt: after.updatedAt })
-        .where(and(eq(surveys.tenantId, survey.tenantId), eq(surveys.id, survey.id))),
-      ...(await audit(deps(c), { action: 'survey.update', targetType: 'survey', targetId: survey.id, before: survey, after, details: { changed: Object.keys(patch) } })),
-    ]);
-    return c.json(present(after), 200);
-  })
+  .openapi(routes.list, async (c) => c.json(await listSurveys(deps(c)), 200))
+  .openapi(routes.create, async (c) => c.json(await createSurvey(deps(c), c.req.valid('json')), 201))
+  .openapi(routes.get, async (c) => c.json(await readSurvey(deps(c), c.req.valid('param').id), 200))
+  .openapi(routes.update, async (c) => c.json(await updateSurvey(deps(c), c.req.valid('param').id, c.req.valid('json')), 200))
   .openapi(routes.publish, async (c) => {
-    await requireTenantWide(deps(c), 'program.write', 'publishing surveys');
-    const db = c.get('db');
-    const survey = await findSurvey(c, c.req.valid('param').id);
-    const draft = survey.draft as Definition;
-    const missing = missingTexts(draft, survey.defaultLocale);
-    if (Object.keys(missing).length > 0) throw new ApiError('UNPROCESSABLE', 'the draft lacks texts; add them before publishing', { missing });
-    if (survey.publishedVersion !== null) {
-      const [latest] = await db
-        .select({ definition: surveyVersions.definition })
-        .from(surveyVersions)
-        .where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id), eq(surveyVersions.version, survey.publishedVersion)));
-      if (latest && canonical(latest.definition) === canonical(draft)) return c.json({ version: survey.publishedVersion, unchanged: true as const }, 200);
-    }
-    const version = (survey.publishedVersion ?? 0) + 1;
-    const now = Date.now();
-    const actor = c.get('actor');
-    try {
-      await commit(db, [
-        db.insert(surveyVersions).values({ id: newId('srv_v'), tenantId: survey.tenantId, surveyId: survey.id, version, definition: draft, publishedBy: actor.id, createdAt: now }),
-        // Guarded by the version read above: a concurrent publish of the same version fails the unique index instead.
-        db
-          .update(surveys)
-          .set({ publishedVersion: version, updatedAt: now })
-          .where(and(eq(surveys.tenantId, survey.tenantId), eq(surveys.id, survey.id))),
-        ...(await audit(deps(c), { action: 'survey.publish', targetType: 'survey', targetId: survey.id, after: { version, definition: draft }, details: { version } })),
-      ]);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'another publish of this survey happened at the same time; try again');
-      throw err;
-    }
-    return c.json({ version }, 201);
+    const { version, unchanged } = await publishSurvey(deps(c), c.req.valid('param').id);
+    return unchanged ? c.json({ version, unchanged }, 200) : c.json({ version }, 201);
   })
-  .openapi(routes.versions, async (c) => {
-    requireAnywhere(deps(c), 'program.read', 'reading surveys');
-    const survey = await findSurvey(c, c.req.valid('param').id);
-    const rows = await c
-      .get('db')
-      .select()
-      .from(surveyVersions)
-      .where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id)))
-      .orderBy(desc(surveyVersions.version));
-    return c.json({ items: rows.map(presentVersion) }, 200);
-  })
+  .openapi(routes.versions, async (c) => c.json(await listVersions(deps(c), c.req.valid('param').id), 200))
   .openapi(routes.version, async (c) => {
-    requireAnywhere(deps(c), 'program.read', 'reading surveys');
     const { id, version } = c.req.valid('param');
-    const survey = await findSurvey(c, id);
-    const [row] = await c
-      .get('db')
-      .select()
-      .from(surveyVersions)
-      .where(and(eq(surveyVersions.tenantId, survey.tenantId), eq(surveyVersions.surveyId, survey.id), eq(surveyVersions.version, version)));
-    if (!row) throw notFound('survey version');
-    return c.json(presentVersion(row), 200);
+    return c.json(await readVersion(deps(c), id, version), 200);
   });

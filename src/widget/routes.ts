@@ -52,9 +52,9 @@ widgetRoutes.post('/w/session', async (c) => {
   c.header('cache-control', 'no-store');
   // The key names its tenant (wpk_<tenant>_…), and so its database: no directory read, no scan.
   const keyTenant = widgetKeyTenant(parsed.data.publicKey);
-  const db = keyTenant && (await bindTenant(c, keyTenant)) ? c.get('db') : null;
-  if (!db) return jsonError(c, 401, 'UNAUTHORIZED', 'the widget key or the user signature is not valid');
-  const out = await widgetSession(db, c.get('config'), parsed.data, c.req.header('accept-language') ?? null, Date.now());
+  const t = keyTenant ? await bindTenant(c, keyTenant) : null;
+  if (!t) return jsonError(c, 401, 'UNAUTHORIZED', 'the widget key or the user signature is not valid');
+  const out = await widgetSession(t, c.get('config'), parsed.data, c.req.header('accept-language') ?? null, Date.now());
   switch (out.kind) {
     case 'unauthorized':
       return jsonError(c, 401, 'UNAUTHORIZED', 'the widget key or the user signature is not valid');

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/client';
+import type { TenantDb } from '../db/tenant-db';
 import { contacts, invitations, responses, surveys, surveyVersions, tenants, touchpoints, units } from '../db/schema';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
@@ -59,15 +59,15 @@ export async function validSignature(secret: string, message: string, signature:
 
 /**
  * The tenant of a widget key with its settings. The key names its tenant (`wpk_<tenant id>_…`),
- * so this is one read by primary key; a key of any other shape is unknown without a read (no
- * walk through every tenant's settings).
+ * whose handle the request holds, so this is one read by primary key (the handle's condition
+ * on its own `tenants` row); a key of any other shape is unknown without a read (no walk
+ * through every tenant's settings).
  */
-export const widgetKeyLookup = (db: Db, tenantId: string) => db.select({ id: tenants.id, settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId));
+export const widgetKeyLookup = (t: TenantDb) => t.select({ id: tenants.id, settings: tenants.settings }).from(tenants);
 
-async function tenantOfKey(db: Db, publicKey: string) {
-  const tenantId = widgetKeyTenant(publicKey);
-  if (!tenantId) return null;
-  const [row] = await widgetKeyLookup(db, tenantId);
+async function tenantOfKey(t: TenantDb, publicKey: string) {
+  if (widgetKeyTenant(publicKey) !== t.tenantId) return null;
+  const [row] = await widgetKeyLookup(t);
   if (!row) return null;
   const settings = SettingsSchema.safeParse(row.settings ?? {});
   if (!settings.success || settings.data.widget?.publicKey !== publicKey) return null;
@@ -81,15 +81,15 @@ async function tenantOfKey(db: Db, publicKey: string) {
  * Fatigue as for every channel: no invitation to this contact, and no answer from it, within
  * the tenant's fatigueDays. Three round trips: the tenant, one batch of reads, one of writes.
  */
-export async function widgetSession(db: Db, config: Config, body: SessionRequest, acceptLanguage: string | null, now: number): Promise<SessionOutcome> {
-  const tenant = await tenantOfKey(db, body.publicKey);
+export async function widgetSession(t: TenantDb, config: Config, body: SessionRequest, acceptLanguage: string | null, now: number): Promise<SessionOutcome> {
+  const tenant = await tenantOfKey(t, body.publicKey);
   if (!tenant || !(await validSignature(tenant.secret, widgetMessage(body), body.signature))) return { kind: 'unauthorized' };
   const { tenantId, settings } = tenant;
   const fatigueCutoff = now - settings.fatigueDays * DAY;
-  const ofContact = and(eq(contacts.tenantId, tenantId), eq(contacts.externalId, body.userId));
+  const ofContact = eq(contacts.externalId, body.userId);
 
-  const [[tp], [contact], [unit], [resumable], [recentInvitation], [recentAnswer]] = await db.batch([
-    db
+  const [[tp], [contact], [unit], [resumable], [recentInvitation], [recentAnswer]] = await t.batch([
+    t
       .select({
         id: touchpoints.id,
         active: touchpoints.active,
@@ -100,20 +100,20 @@ export async function widgetSession(db: Db, config: Config, body: SessionRequest
         definition: surveyVersions.definition,
       })
       .from(touchpoints)
-      .innerJoin(surveys, and(eq(surveys.tenantId, touchpoints.tenantId), eq(surveys.id, touchpoints.surveyId)))
-      .leftJoin(surveyVersions, and(eq(surveyVersions.tenantId, touchpoints.tenantId), eq(surveyVersions.surveyId, touchpoints.surveyId), eq(surveyVersions.version, surveys.publishedVersion)))
-      .where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, body.touchpoint))),
-    db.select({ id: contacts.id, locale: contacts.locale, optedOutAt: contacts.optedOutAt }).from(contacts).where(ofContact),
-    db
+      .innerJoin(surveys, eq(surveys.id, touchpoints.surveyId))
+      .leftJoin(surveyVersions, and(eq(surveyVersions.surveyId, touchpoints.surveyId), eq(surveyVersions.version, surveys.publishedVersion)))
+      .where(eq(touchpoints.key, body.touchpoint)),
+    t.select({ id: contacts.id, locale: contacts.locale, optedOutAt: contacts.optedOutAt }).from(contacts).where(ofContact),
+    t
       .select({ id: units.id })
       .from(units)
-      .where(and(eq(units.tenantId, tenantId), body.unitId ? eq(units.id, body.unitId) : isNull(units.parentId))),
-    db
+      .where(body.unitId ? eq(units.id, body.unitId) : isNull(units.parentId)),
+    t
       .select({ id: invitations.id, surveyVersion: invitations.surveyVersion, expiresAt: invitations.expiresAt, locale: invitations.locale })
       .from(invitations)
-      .innerJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
-      .innerJoin(touchpoints, and(eq(touchpoints.tenantId, invitations.tenantId), eq(touchpoints.id, invitations.touchpointId)))
-      .leftJoin(responses, and(eq(responses.tenantId, invitations.tenantId), eq(responses.invitationId, invitations.id)))
+      .innerJoin(contacts, eq(contacts.id, invitations.contactId))
+      .innerJoin(touchpoints, eq(touchpoints.id, invitations.touchpointId))
+      .leftJoin(responses, eq(responses.invitationId, invitations.id))
       .where(
         and(
           ofContact,
@@ -127,18 +127,18 @@ export async function widgetSession(db: Db, config: Config, body: SessionRequest
       )
       .orderBy(desc(invitations.createdAt))
       .limit(1),
-    db
+    t
       .select({ id: invitations.id })
       .from(invitations)
-      .innerJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
+      .innerJoin(contacts, eq(contacts.id, invitations.contactId))
       .where(and(ofContact, gt(invitations.createdAt, fatigueCutoff), ne(invitations.status, 'cancelled')))
       .limit(1),
     // Answers reach a contact through its invitations (index on contact, then one per invitation).
-    db
+    t
       .select({ id: responses.id })
       .from(responses)
-      .innerJoin(invitations, and(eq(invitations.tenantId, responses.tenantId), eq(invitations.id, responses.invitationId)))
-      .innerJoin(contacts, and(eq(contacts.tenantId, invitations.tenantId), eq(contacts.id, invitations.contactId)))
+      .innerJoin(invitations, eq(invitations.id, responses.invitationId))
+      .innerJoin(contacts, eq(contacts.id, invitations.contactId))
       .where(and(ofContact, gt(responses.createdAt, fatigueCutoff)))
       .limit(1),
   ]);
@@ -162,18 +162,18 @@ export async function widgetSession(db: Db, config: Config, body: SessionRequest
   const id = newId('inv');
   const expiresAt = now + settings.linkExpiryDays * DAY;
   const guardFrom = Math.min(fatigueCutoff, now - RESUME_MS);
-  const [, created] = await db.batch([
-    db
+  const [, created] = await t.batch([
+    t
       .insert(contacts)
-      .values({ id: newId('con'), tenantId, externalId: body.userId, createdAt: now, updatedAt: now })
+      .values({ id: newId('con'), externalId: body.userId, createdAt: now, updatedAt: now })
       .onConflictDoNothing({ target: [contacts.tenantId, contacts.externalId] }),
-    db.all<{
+    t.all<{
       id: string;
     }>(sql`insert into invitations (id, tenant_id, contact_id, unit_id, touchpoint_id, survey_id, survey_version, channel, locale, status, source, due_at, sent_at, attempts, expires_at, created_at, updated_at)
-      select ${id}, c.tenant_id, c.id, ${unit.id}, ${tp.id}, ${tp.surveyId}, ${tp.version}, 'in_app', ${locale}, 'sent', ${`widget:${body.userId}`}, ${now}, ${now}, 0, ${expiresAt}, ${now}, ${now}
-      from contacts c
-      where c.tenant_id = ${tenantId} and c.external_id = ${body.userId} and c.opted_out_at is null
-        and not exists (select 1 from invitations i where i.tenant_id = c.tenant_id and i.contact_id = c.id and i.created_at > ${guardFrom} and i.status <> 'cancelled')
+      select ${id}, ${contacts.tenantId}, ${contacts.id}, ${unit.id}, ${tp.id}, ${tp.surveyId}, ${tp.version}, 'in_app', ${locale}, 'sent', ${`widget:${body.userId}`}, ${now}, ${now}, 0, ${expiresAt}, ${now}, ${now}
+      from ${contacts}
+      where ${t.owns(contacts)} and ${contacts.externalId} = ${body.userId} and ${contacts.optedOutAt} is null
+        and not exists (select 1 from ${invitations} where ${t.owns(invitations)} and ${invitations.contactId} = ${contacts.id} and ${invitations.createdAt} > ${guardFrom} and ${invitations.status} <> 'cancelled')
       returning id`),
   ]);
   if (created.length === 0) return { kind: 'hide', reason: 'fatigue' };

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { invitations, tenants } from '../../src/db/schema';
+import { TenantDb } from '../../src/db/tenant-db';
 import { hex } from '../../src/lib/ids';
 import { signSurveyLink } from '../../src/surveys/token';
 import { signTouchpointLink } from '../../src/survey-page/touchpoint-token';
@@ -415,7 +416,7 @@ describe('widget', () => {
         .status,
     ).toBe(401);
     // The lookup of an issued key reads the tenant by its primary key: no table scan.
-    const { sql: text, params } = widgetKeyLookup(db(), odd.tenantId).toSQL();
+    const { sql: text, params } = widgetKeyLookup(new TenantDb(db(), odd.tenantId)).toSQL();
     const plan = await db().$client.execute({ sql: `explain query plan ${text}`, args: params as never });
     const details = plan.rows.map((r) => String(r.detail));
     expect(details.length).toBeGreaterThan(0);
