@@ -9,6 +9,7 @@ import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { checkAnswers, type Issue } from './answers';
 import { countHit } from '../auth/rate-limit';
+import { TenantDb } from '../db/tenant-db';
 import { formNonce, signFormState, verifyFormState, type FormState } from './form-state';
 import { addressKey, clientHash, QUALITY, qualityFlags, type AnonymousSignals, type QualityFlag } from './quality';
 import {
@@ -190,7 +191,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   } else {
     const [key, hash] = await Promise.all([addressKey(config, req.ip), clientHash(config, tenantId, req.ip)]);
     const [[hit], rows, continued] = await db.batch([
-      countHit(db, key, now, QUALITY.anonymousWindowMs),
+      countHit(new TenantDb(db, tenantId), key, now, QUALITY.anonymousWindowMs),
       touchpointTargetQuery(db, link, state?.v, { hash, now }),
       anonymousResponseQuery(db, link, state),
     ]);
