@@ -145,14 +145,8 @@ export async function deleteUnit(d: Deps, id: string) {
   if (unit.parentId === null) throw new ApiError('UNPROCESSABLE', 'the root unit cannot be deleted');
   const [[children], [grants], [keys]] = await t.batch([
     countChildren(t, unit.id),
-    t
-      .select({ n: sql<number>`count(*)` })
-      .from(roleGrants)
-      .where(eq(roleGrants.unitId, unit.id)),
-    t
-      .select({ n: sql<number>`count(*)` })
-      .from(apiKeys)
-      .where(eq(apiKeys.unitId, unit.id)),
+    t.select({ n: sql<number>`count(*)` }).from(roleGrants).where(eq(roleGrants.unitId, unit.id)),
+    t.select({ n: sql<number>`count(*)` }).from(apiKeys).where(eq(apiKeys.unitId, unit.id)),
   ]);
   const blockers = { children: children?.n ?? 0, grants: grants?.n ?? 0, apiKeys: keys?.n ?? 0 };
   if (blockers.children + blockers.grants + blockers.apiKeys > 0) {

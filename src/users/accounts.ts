@@ -150,7 +150,14 @@ export async function updateUser(d: Deps, id: string, patch: UserPatch) {
       .update(users)
       .set({ name: after.name, status: after.status, updatedAt: now, ...(patch.password ? { passwordHash: await hashPassword(patch.password) } : {}) })
       .where(eq(users.id, user.id)),
-    ...(endSessions ? [t.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, user.id), sql`${sessions.revokedAt} is null`))] : []),
+    ...(endSessions
+      ? [
+          t
+            .update(sessions)
+            .set({ revokedAt: now })
+            .where(and(eq(sessions.userId, user.id), sql`${sessions.revokedAt} is null`)),
+        ]
+      : []),
     ...(await audit(d, {
       action: 'user.update',
       targetType: 'user',

@@ -23,7 +23,7 @@ const DATA_LAYER = new Set(['src/db/client.ts', 'src/db/directory.ts', 'src/db/p
  * a sweep still goes through a TenantDb it builds for the tenant.
  */
 const NAMED_SWEEPS: Record<string, string> = {
-  'src/auth/sign-in.ts': "lookups before the tenant is known: accounts by email at sign-in (login_emails, the directory's identities), the sign-in counters (rate_limits, no tenant column), an API key by id in the single-database mode",
+  'src/auth/sign-in.ts': "before the tenant is known: accounts by email (login_emails, the directory's identities), sign-in counters (rate_limits), an API key by id (single database)",
   'src/org/tenants.ts': 'provisioning: creates a tenant, before any handle of it can exist; its rows go through a TenantDb of the new tenant',
   'src/scores/fold.ts': 'the rollup fold: finds tenants with new answers in a data database, and its tuned SQL keys every rollup by tenant_id',
   'src/settings/retention-sweep.ts': 'the daily retention purge: finds the tenants with a retention set in a data database; each is purged through its own TenantDb',
