@@ -1,17 +1,10 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, sql } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { apiKeys, ROLES, units } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { notFound } from '../lib/errors';
-import { newId, randomSecret, sha256Hex } from '../lib/ids';
+import { ROLES } from '../db/schema';
+import { createRouter } from '../lib/create-app';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
-
-export const API_KEY_SCOPES = ['read', 'write'] as const;
+import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from './keys';
 
 const ApiKeySchema = z
   .object({
@@ -40,23 +33,6 @@ const CreateApiKey = z
       .refine((v) => v === undefined || Date.parse(v) > Date.now(), 'must be in the future'),
   })
   .openapi('CreateApiKey');
-
-type ApiKeyRow = typeof apiKeys.$inferSelect;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const present = (k: ApiKeyRow) => ({
-  id: k.id,
-  name: k.name,
-  prefix: k.prefix,
-  role: k.role,
-  unitId: k.unitId,
-  scopes: k.scopes as (typeof API_KEY_SCOPES)[number][],
-  createdAt: new Date(k.createdAt).toISOString(),
-  expiresAt: iso(k.expiresAt),
-  lastUsedAt: iso(k.lastUsedAt),
-  revokedAt: iso(k.revokedAt),
-});
-
-const requireKeyAdmin = (c: AppContext) => requireTenantWide(deps(c), 'apikey.manage', 'managing API keys');
 
 const tags = ['api-keys'];
 const routes = {
@@ -93,76 +69,9 @@ const routes = {
 };
 
 export const apiKeyRoutes = createRouter()
-  .openapi(routes.list, async (c) => {
-    await requireKeyAdmin(c);
-    const rows = await c
-      .get('db')
-      .select()
-      .from(apiKeys)
-      .where(eq(apiKeys.tenantId, c.get('actor').tenantId))
-      .orderBy(desc(apiKeys.createdAt));
-    return c.json({ items: rows.map(present) }, 200);
-  })
-  .openapi(routes.create, async (c) => {
-    const root = await requireKeyAdmin(c);
-    const body = c.req.valid('json');
-    const db = c.get('db');
-    const actor = c.get('actor');
-    let unitId = root.id;
-    if (body.unitId !== undefined) {
-      const [unit] = await db
-        .select({ id: units.id })
-        .from(units)
-        .where(and(eq(units.tenantId, actor.tenantId), eq(units.id, body.unitId)));
-      if (!unit) throw notFound('unit');
-      unitId = unit.id;
-    }
-    const id = newId('key');
-    const body26 = id.slice('key_'.length);
-    const secret = `nps_${body26}_${randomSecret(32)}`;
-    const now = Date.now();
-    const key: ApiKeyRow = {
-      id,
-      tenantId: actor.tenantId,
-      name: body.name,
-      prefix: `nps_${body26}`,
-      hash: await sha256Hex(secret),
-      role: body.role,
-      unitId,
-      scopes: body.scopes,
-      createdBy: actor.id,
-      expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
-      lastUsedAt: null,
-      revokedAt: null,
-      createdAt: now,
-    };
-    const { hash: _hash, ...visible } = key;
-    await c.get('plane').registerApiKey(id, actor.tenantId);
-    await commit(db, [db.insert(apiKeys).values(key), ...(await audit(deps(c), { action: 'api_key.create', targetType: 'api_key', targetId: id, after: visible }))]);
-    return c.json({ ...present(key), secret }, 201);
-  })
+  .openapi(routes.list, async (c) => c.json({ items: await listApiKeys(deps(c)) }, 200))
+  .openapi(routes.create, async (c) => c.json(await createApiKey(deps(c), c.get('plane'), c.req.valid('json')), 201))
   .openapi(routes.revoke, async (c) => {
-    await requireKeyAdmin(c);
-    const db = c.get('db');
-    const tenantId = c.get('actor').tenantId;
-    const { id } = c.req.valid('param');
-    const key = await db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id)))
-      .limit(1)
-      .get();
-    if (!key) throw notFound('API key');
-    if (key.revokedAt === null) {
-      const now = Date.now();
-      await c.get('plane').revokeApiKey(id, now);
-      await commit(db, [
-        db
-          .update(apiKeys)
-          .set({ revokedAt: now })
-          .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id), sql`${apiKeys.revokedAt} is null`)),
-        ...(await audit(deps(c), { action: 'api_key.revoke', targetType: 'api_key', targetId: id, before: { ...key, hash: undefined }, after: { ...key, hash: undefined, revokedAt: now } })),
-      ]);
-    }
+    await revokeApiKey(deps(c), c.get('plane'), c.req.valid('param').id);
     return c.body(null, 204);
   });

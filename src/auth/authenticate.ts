@@ -4,10 +4,12 @@ import { createMiddleware } from 'hono/factory';
 import { apiKeys, roleGrants, sessions, units, users } from '../db/schema';
 import { ApiError } from '../lib/errors';
 import { bindTenant } from '../lib/bind-tenant';
+import type { TenantDb } from '../db/tenant-db';
 import type { AppContext, AppEnv } from '../lib/create-app';
 import { sha256Hex } from '../lib/ids';
 import { mediaTypeOf } from '../lib/middleware';
 import { verifySession } from './jwt';
+import { apiKeyOfSingleDatabase } from './sign-in';
 import type { Actor } from './policy';
 
 export const SESSION_COOKIE = 'nps_session';
@@ -24,40 +26,45 @@ export function apiKeyId(token: string): string | null {
 async function sessionActor(c: AppContext, token: string): Promise<Actor | null> {
   const claims = await verifySession(c.get('config'), token);
   if (!claims) return null;
-  const db = await bindTenant(c, claims.tid);
-  if (!db) return null;
+  const t = await bindTenant(c, claims.tid);
+  if (!t) return null;
   const now = Date.now();
   // One round trip: the live session with its active user, and the user's grants with unit paths.
-  const [session, grants] = await db.batch([
-    db
+  const [session, grants] = await t.batch([
+    t
       .select({ id: sessions.id })
       .from(sessions)
-      .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.tenantId, sessions.tenantId)))
-      .where(and(eq(sessions.id, claims.sid), eq(sessions.tenantId, claims.tid), eq(sessions.userId, claims.sub), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.status, 'active'))),
-    db
-      .select({ unitId: roleGrants.unitId, unitPath: units.path, role: roleGrants.role })
-      .from(roleGrants)
-      .innerJoin(units, and(eq(units.id, roleGrants.unitId), eq(units.tenantId, roleGrants.tenantId)))
-      .where(and(eq(roleGrants.tenantId, claims.tid), eq(roleGrants.userId, claims.sub))),
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, claims.sid), eq(sessions.userId, claims.sub), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.status, 'active'))),
+    t.select({ unitId: roleGrants.unitId, unitPath: units.path, role: roleGrants.role }).from(roleGrants).innerJoin(units, eq(units.id, roleGrants.unitId)).where(eq(roleGrants.userId, claims.sub)),
   ]);
   if (session.length === 0) return null;
   return { type: 'user', id: claims.sub, tenantId: claims.tid, grants, sessionId: claims.sid };
 }
 
+/** An API key with the path of its unit, read through its tenant's handle. */
+async function apiKeyIn(t: TenantDb, id: string) {
+  const [row] = await t.select({ key: apiKeys, unitPath: units.path }).from(apiKeys).innerJoin(units, eq(units.id, apiKeys.unitId)).where(eq(apiKeys.id, id));
+  return row;
+}
+
 async function apiKeyActor(c: AppContext, token: string): Promise<Actor | null> {
   const id = apiKeyId(token);
   if (!id) return null;
-  // With a directory the key's tenant is found there (kept per isolate); without one, every key is in the one database.
+  // With a directory the key's tenant is found there (kept per isolate); without one, every key is in the one database and its row names the tenant.
   const tenantId = await c.get('plane').tenantOfApiKey(id);
   if (tenantId === null) return null;
-  const db = tenantId === undefined ? c.get('db') : await bindTenant(c, tenantId);
-  if (!db) return null;
-  const [row] = await db
-    .select({ key: apiKeys, unitPath: units.path })
-    .from(apiKeys)
-    .innerJoin(units, and(eq(units.id, apiKeys.unitId), eq(units.tenantId, apiKeys.tenantId)))
-    .where(eq(apiKeys.id, id));
-  if (!row || row.key.revokedAt !== null) return null;
+  let t: TenantDb | null;
+  let row: Awaited<ReturnType<typeof apiKeyIn>>;
+  if (tenantId === undefined) {
+    row = await apiKeyOfSingleDatabase(c, id);
+    if (!row) return null;
+    t = await bindTenant(c, row.key.tenantId);
+  } else {
+    t = await bindTenant(c, tenantId);
+    row = t ? await apiKeyIn(t, id) : undefined;
+  }
+  if (!t || !row || row.key.revokedAt !== null) return null;
   if (row.key.expiresAt !== null && row.key.expiresAt <= Date.now()) return null;
   if ((await sha256Hex(token)) !== row.key.hash) return null;
   if (tenantId === undefined) await bindTenant(c, row.key.tenantId);
@@ -65,10 +72,10 @@ async function apiKeyActor(c: AppContext, token: string): Promise<Actor | null> 
   if (row.key.lastUsedAt === null || row.key.lastUsedAt < now - 60_000) {
     // Last use at minute granularity: enough for audits, without a write on every call.
     c.executionCtx.waitUntil(
-      db
+      t
         .update(apiKeys)
         .set({ lastUsedAt: now })
-        .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, row.key.tenantId)))
+        .where(eq(apiKeys.id, id))
         .then(
           () => undefined,
           () => undefined,

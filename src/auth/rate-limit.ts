@@ -1,8 +1,8 @@
-import { inArray, eq, sql } from 'drizzle-orm';
-import type { BatchItem } from 'drizzle-orm/batch';
-import type { Db } from '../db/client';
-import type { TenantDb } from '../db/tenant-db';
+import { sql } from 'drizzle-orm';
+import type { ResultSet } from '@libsql/client/web';
+import type { SQLiteInsertBase } from 'drizzle-orm/sqlite-core';
 import { rateLimits } from '../db/schema';
+import type { TenantDb } from '../db/tenant-db';
 
 /**
  * Sign-in attempts allowed per window. One account from one address is limited tightly
@@ -16,28 +16,29 @@ export const LOGIN_LIMITS = {
   account: { max: 50, windowMs: 60 * 60 * 1000 },
 } as const;
 
-type Limit = keyof typeof LOGIN_LIMITS;
+export type LoginLimit = keyof typeof LOGIN_LIMITS;
 
 /** Counters older than this are stale for every limit (the daily purge). */
 export const LOGIN_COUNTER_TTL_MS = Math.max(...Object.values(LOGIN_LIMITS).map((l) => l.windowMs));
 
-const loginKeys = (email: string, ip: string): Record<Limit, string> => ({
+export const loginKeys = (email: string, ip: string): Record<LoginLimit, string> => ({
   accountAddress: `login:account-ip:${email}|${ip}`,
   address: `login:ip:${ip}`,
   account: `login:account:${email}`,
 });
 
-/** What writes a counter: the database (sign-in) or a tenant's handle (capture: rate_limits holds no tenant data, written as given). */
-type CounterWriter = Pick<Db, 'insert'> | Pick<TenantDb, 'insert'>;
+/** An insert into rate_limits, from whichever handle holds the counters. */
+export interface CounterInsert {
+  values(row: typeof rateLimits.$inferInsert): SQLiteInsertBase<typeof rateLimits, 'async', ResultSet>;
+}
 
 /**
  * Counts one hit against a key in a fixed window that restarts once it has passed, and
  * returns the count after it: one atomic upsert, so concurrent hits all count.
  */
-export function countHit(db: CounterWriter, key: string, now: number, windowMs: number) {
+export function hitUpsert(insert: CounterInsert, key: string, now: number, windowMs: number) {
   const expired = now - windowMs;
-  return db
-    .insert(rateLimits)
+  return insert
     .values({ key, windowStart: now, count: 1 })
     .onConflictDoUpdate({
       target: rateLimits.key,
@@ -50,34 +51,9 @@ export function countHit(db: CounterWriter, key: string, now: number, windowMs: 
 }
 
 /**
- * Counts a sign-in attempt against every limit before its password is checked, so parallel
- * attempts cannot all read a counter with room left: each gets its own place in the count.
- * Answers the milliseconds until the caller may try again, or 0 when every limit still has
- * room for this attempt.
+ * A hit on a counter of a tenant's database (rate_limits has no tenant column: the handle writes
+ * the row as given, keyed by the caller).
  */
-export async function countLoginAttempt(db: Db, email: string, ip: string, now: number): Promise<number> {
-  const keys = loginKeys(email, ip);
-  const limits = Object.keys(LOGIN_LIMITS) as Limit[];
-  const counted = await db.batch(limits.map((l) => countHit(db, keys[l], now, LOGIN_LIMITS[l].windowMs)) as [ReturnType<typeof countHit>]);
-  let wait = 0;
-  limits.forEach((l, i) => {
-    const row = counted[i]![0]!;
-    if (row.count > LOGIN_LIMITS[l].max) wait = Math.max(wait, row.windowStart + LOGIN_LIMITS[l].windowMs - now);
-  });
-  return wait;
-}
-
-/**
- * A right password: the account starts over at this address, and the attempt is taken back
- * from the shared counters (a busy office's own sign-ins never use up its allowance).
- */
-export function forgiveLoginAttempt(db: Db, email: string, ip: string): BatchItem<'sqlite'>[] {
-  const keys = loginKeys(email, ip);
-  return [
-    db.delete(rateLimits).where(eq(rateLimits.key, keys.accountAddress)),
-    db
-      .update(rateLimits)
-      .set({ count: sql`max(${rateLimits.count} - 1, 0)` })
-      .where(inArray(rateLimits.key, [keys.address, keys.account])),
-  ];
+export function countHit(t: TenantDb, key: string, now: number, windowMs: number) {
+  return hitUpsert(t.insert(rateLimits), key, now, windowMs);
 }

@@ -12,7 +12,7 @@ import { enqueueDueWebhooks } from '../webhooks/dispatch';
 import { escalateLateCases } from '../cases/escalation';
 import { notifyDueCases } from '../cases/notify-due';
 import { sendDueReports } from '../reports/send';
-import { purgeExpiredPersonalData } from '../settings/retention';
+import { purgeExpiredPersonalData } from '../settings/retention-sweep';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {

@@ -1,8 +1,7 @@
-import type { DatabaseRun } from '../db/plane';
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/client';
-import { surveyVersions, tenants } from '../db/schema';
+import { contacts, events, invitations, responses, surveyVersions } from '../db/schema';
+import type { TenantDb } from '../db/tenant-db';
 import { newId } from '../lib/ids';
 
 /**
@@ -30,10 +29,10 @@ export interface PurgeCounts {
  * count raised by the later ones (`changes()` is the UPDATE's row count on the same connection),
  * so no erasure is ever committed without its audit record.
  */
-async function eraseInSteps(db: Db, erase: SQL, auditRow: (counter: keyof PurgeCounts) => SQL, counter: keyof PurgeCounts): Promise<number> {
+async function eraseInSteps(t: TenantDb, erase: SQL, auditRow: (counter: keyof PurgeCounts) => SQL, counter: keyof PurgeCounts): Promise<number> {
   let total = 0;
   for (;;) {
-    const [result] = await db.batch([db.run(erase), db.run(auditRow(counter))]);
+    const [result] = await t.batch([t.run(erase), t.run(auditRow(counter))]);
     const changed = result.rowsAffected;
     total += changed;
     if (changed < PURGE_BATCH) return total;
@@ -41,7 +40,8 @@ async function eraseInSteps(db: Db, erase: SQL, auditRow: (counter: keyof PurgeC
 }
 
 /** Erases what one tenant's retention says is too old; returns the counts (0s on a second run). */
-export async function purgeTenant(db: Db, tenantId: string, retention: Retention, now: number): Promise<PurgeCounts> {
+export async function purgeTenant(t: TenantDb, retention: Retention, now: number): Promise<PurgeCounts> {
+  const tenantId = t.tenantId;
   const counts: PurgeCounts = { comments: 0, textAnswers: 0, contacts: 0 };
   if (retention.commentDays === null && retention.contactDays === null) return counts;
   const auditId = newId('aud');
@@ -58,17 +58,14 @@ export async function purgeTenant(db: Db, tenantId: string, retention: Retention
   if (retention.commentDays !== null) {
     const cutoff = now - retention.commentDays * DAY_MS;
     counts.comments = await eraseInSteps(
-      db,
+      t,
       sql`update responses set comment = null, updated_at = ${now} where rowid in (
-        select rowid from responses where tenant_id = ${tenantId} and created_at < ${cutoff} and comment is not null limit ${PURGE_BATCH})`,
+        select rowid from ${responses} where ${t.owns(responses)} and created_at < ${cutoff} and comment is not null limit ${PURGE_BATCH})`,
       auditRow,
       'comments',
     );
     // Text answers besides the main comment: the comment questions of each published version.
-    const versions = await db
-      .select({ surveyId: surveyVersions.surveyId, version: surveyVersions.version, definition: surveyVersions.definition })
-      .from(surveyVersions)
-      .where(eq(surveyVersions.tenantId, tenantId));
+    const versions = await t.select({ surveyId: surveyVersions.surveyId, version: surveyVersions.version, definition: surveyVersions.definition }).from(surveyVersions);
     for (const v of versions) {
       const questions = (v.definition as { questions?: { id: string; type: string }[] }).questions ?? [];
       const paths = questions.filter((q) => q.type === 'comment').map((q) => `$."${q.id}"`);
@@ -79,9 +76,9 @@ export async function purgeTenant(db: Db, tenantId: string, retention: Retention
         sql` or `,
       );
       counts.textAnswers += await eraseInSteps(
-        db,
+        t,
         sql`update responses set answers = ${removed}, updated_at = ${now} where rowid in (
-          select rowid from responses where tenant_id = ${tenantId} and created_at < ${cutoff}
+          select rowid from ${responses} where ${t.owns(responses)} and created_at < ${cutoff}
             and survey_id = ${v.surveyId} and survey_version = ${v.version} and (${present}) limit ${PURGE_BATCH})`,
         auditRow,
         'textAnswers',
@@ -93,30 +90,18 @@ export async function purgeTenant(db: Db, tenantId: string, retention: Retention
     const cutoff = now - retention.contactDays * DAY_MS;
     // Last activity: the contact row's own update, its newest invitation, event or answer.
     counts.contacts = await eraseInSteps(
-      db,
+      t,
       sql`update contacts set email = null, phone = null, attributes = '{}', updated_at = ${now} where rowid in (
-        select c.rowid from contacts c
-        where c.tenant_id = ${tenantId} and c.updated_at < ${cutoff}
-          and (c.email is not null or c.phone is not null or c.attributes <> '{}')
-          and not exists (select 1 from invitations i where i.tenant_id = ${tenantId} and i.contact_id = c.id and i.created_at >= ${cutoff})
-          and not exists (select 1 from events e where e.tenant_id = ${tenantId} and e.contact_id = c.id and e.occurred_at >= ${cutoff})
-          and c.id not in (select r.contact_id from responses r where r.tenant_id = ${tenantId} and r.created_at >= ${cutoff} and r.contact_id is not null)
+        select ${contacts}.rowid from ${contacts}
+        where ${t.owns(contacts)} and ${contacts.updatedAt} < ${cutoff}
+          and (${contacts.email} is not null or ${contacts.phone} is not null or ${contacts.attributes} <> '{}')
+          and not exists (select 1 from ${invitations} where ${t.owns(invitations)} and ${invitations.contactId} = ${contacts.id} and ${invitations.createdAt} >= ${cutoff})
+          and not exists (select 1 from ${events} where ${t.owns(events)} and ${events.contactId} = ${contacts.id} and ${events.occurredAt} >= ${cutoff})
+          and ${contacts.id} not in (select ${responses.contactId} from ${responses} where ${t.owns(responses)} and ${responses.createdAt} >= ${cutoff} and ${responses.contactId} is not null)
         limit ${PURGE_BATCH})`,
       auditRow,
       'contacts',
     );
   }
   return counts;
-}
-
-/** Daily: every tenant with a retention set has what is past it erased (idempotent). */
-export async function purgeExpiredPersonalData({ db }: DatabaseRun, now: number): Promise<void> {
-  const rows = await db
-    .select({ id: tenants.id, settings: tenants.settings })
-    .from(tenants)
-    .where(sql`json_extract(${tenants.settings}, '$.retention.commentDays') is not null or json_extract(${tenants.settings}, '$.retention.contactDays') is not null`);
-  for (const row of rows) {
-    const retention = RetentionSchema.safeParse((row.settings as { retention?: unknown }).retention);
-    if (retention.success) await purgeTenant(db, row.id, retention.data, now);
-  }
 }

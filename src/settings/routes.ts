@@ -1,38 +1,11 @@
-import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq, sql, type SQL } from 'drizzle-orm';
-import { audit } from '../audit/record';
 import { authenticate } from '../auth/authenticate';
-import { requireTenantWide } from '../auth/tenant-wide';
-import { commit } from '../db/client';
-import { tenants } from '../db/schema';
-import { createRouter, type AppContext } from '../lib/create-app';
-import { ApiError, type ErrorDetail } from '../lib/errors';
-import { hex } from '../lib/ids';
-import { assertOutbound, outboundPolicy } from '../lib/outbound';
+import { createRouter } from '../lib/create-app';
+import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
 import { retentionDays } from './retention';
-import { getSettings, SettingsSchema, type Settings } from './settings';
-
-/** Secrets show their last 4 characters when long enough that this gives nothing away. */
-function mask(secret: string): string {
-  return secret.length >= 12 ? `****${secret.slice(-4)}` : '****';
-}
-
-/** The settings as every answer shows them: defaults applied, providers null when unset, secrets masked. */
-function present(s: Settings) {
-  return {
-    fatigueDays: s.fatigueDays,
-    minResponses: s.minResponses,
-    linkExpiryDays: s.linkExpiryDays,
-    email: s.email ? { baseUrl: s.email.baseUrl, from: s.email.from, apiKey: mask(s.email.apiKey) } : null,
-    sms: s.sms ? { baseUrl: s.sms.baseUrl, accountSid: s.sms.accountSid, from: s.sms.from, authToken: mask(s.sms.authToken) } : null,
-    webhook: s.webhook ? { url: s.webhook.url, secret: mask(s.webhook.secret) } : null,
-    widget: s.widget ? { publicKey: s.widget.publicKey, secret: mask(s.widget.secret) } : null,
-    retention: s.retention,
-    populationShares: s.populationShares ?? null,
-  };
-}
+import { SettingsSchema } from './settings';
+import { changeSettings, newWidgetKey, PROVIDERS, readSettings } from './settings-changes';
 
 const masked = z.string().openapi({ description: 'Masked: `****` and the last 4 characters', example: '****f00d' });
 const SettingsView = z
@@ -52,16 +25,6 @@ const SettingsView = z
   .openapi('Settings');
 
 const shape = SettingsSchema.shape;
-const httpUrl = z.url({ protocol: /^https?$/, message: 'an http(s) URL' });
-/** Each provider as the tenant sets it: whole, or some fields merged onto the stored ones. */
-const PROVIDERS = {
-  email: z.strictObject({ ...shape.email.unwrap().shape, baseUrl: httpUrl }),
-  sms: z.strictObject({ ...shape.sms.unwrap().shape, baseUrl: httpUrl }),
-  webhook: z.strictObject({ ...shape.webhook.unwrap().shape, url: httpUrl }),
-};
-type Provider = keyof typeof PROVIDERS;
-const URL_FIELD: Record<Provider, string> = { email: 'baseUrl', sms: 'baseUrl', webhook: 'url' };
-
 const UpdateSettings = z
   .strictObject({
     fatigueDays: shape.fatigueDays.unwrap().optional(),
@@ -94,17 +57,6 @@ const WidgetKey = z
     secret: z.string().openapi({ description: "Signs user ids (HMAC) on the tenant's backend; shown only in this answer" }),
   })
   .openapi('WidgetKey');
-
-const requireSettingsAdmin = (c: AppContext) => requireTenantWide(deps(c), 'settings.manage', 'tenant settings');
-
-/** `settings` with the given top-level keys set (JSON) or removed (undefined), in one SQL expression. */
-function settingsUpdate(changes: Record<string, unknown>): SQL {
-  let expr: SQL = sql`${tenants.settings}`;
-  for (const [key, value] of Object.entries(changes)) {
-    expr = value === undefined ? sql`json_remove(${expr}, ${`$.${key}`})` : sql`json_set(${expr}, ${`$.${key}`}, json(${JSON.stringify(value)}))`;
-  }
-  return expr;
-}
 
 const tags = ['settings'];
 const routes = {
@@ -141,79 +93,6 @@ const routes = {
 };
 
 export const settingsRoutes = createRouter()
-  .openapi(routes.get, async (c) => {
-    await requireSettingsAdmin(c);
-    return c.json(present(await getSettings(c.get('tdb'))), 200);
-  })
-  .openapi(routes.update, async (c) => {
-    const patch = c.req.valid('json');
-    await requireSettingsAdmin(c);
-    const db = c.get('db');
-    const { tenantId } = c.get('actor');
-    const before = await getSettings(c.get('tdb'));
-    const changes: Record<string, unknown> = {};
-    const problems: ErrorDetail[] = [];
-    // Provider addresses the Worker will call: checked now (422) and again at every call.
-    const addresses: Record<string, string> = {};
-    for (const [key, value] of Object.entries(patch)) {
-      if (key === 'retention') {
-        changes.retention = { ...before.retention, ...(value as object) };
-        continue;
-      }
-      if (!(key in PROVIDERS) || value === null) {
-        changes[key] = value ?? undefined;
-        continue;
-      }
-      const name = key as Provider;
-      const merged = PROVIDERS[name].safeParse({ ...before[name], ...(value as object) });
-      if (!merged.success) {
-        problems.push(...merged.error.issues.map((i) => ({ path: ['body', name, ...i.path.map(String)].join('.'), message: i.message })));
-      } else {
-        addresses[`body.${name}.${URL_FIELD[name]}`] = (merged.data as Record<string, string>)[URL_FIELD[name]]!;
-        changes[name] = merged.data;
-      }
-    }
-    if (problems.length) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', problems);
-    assertOutbound(addresses, outboundPolicy(c.get('config')));
-
-    const after = SettingsSchema.parse(Object.fromEntries(Object.entries({ ...before, ...changes }).filter(([, v]) => v !== undefined)));
-    const changed = diff(before, after);
-    await commit(db, [
-      db
-        .update(tenants)
-        .set({ settings: settingsUpdate(changes), updatedAt: Date.now() })
-        .where(eq(tenants.id, tenantId)),
-      ...(await audit(deps(c), { action: 'settings.update', targetType: 'tenant', targetId: tenantId, before: present(before), after: present(after), details: { changed } })),
-    ]);
-    return c.json(present(after), 200);
-  })
-  .openapi(routes.widgetKey, async (c) => {
-    await requireSettingsAdmin(c);
-    const db = c.get('db');
-    const { tenantId } = c.get('actor');
-    const random = (bytes: number) => hex(crypto.getRandomValues(new Uint8Array(bytes)));
-    const widget = { publicKey: `wpk_${tenantId}_${random(8)}`, secret: random(32) };
-    await commit(db, [
-      db
-        .update(tenants)
-        .set({ settings: settingsUpdate({ widget }), updatedAt: Date.now() })
-        .where(eq(tenants.id, tenantId)),
-      ...(await audit(deps(c), { action: 'settings.widget_key', targetType: 'tenant', targetId: tenantId, details: { publicKey: widget.publicKey } })),
-    ]);
-    return c.json(widget, 201);
-  });
-
-/** Field paths that differ (`email.apiKey`, `sms` when added or removed), values left out: some are secrets. */
-function diff(before: Settings, after: Settings): string[] {
-  const out: string[] = [];
-  for (const key of Object.keys(SettingsSchema.shape) as (keyof Settings)[]) {
-    const a = before[key];
-    const b = after[key];
-    if (typeof a === 'object' && typeof b === 'object') {
-      for (const field of new Set([...Object.keys(a), ...Object.keys(b)])) {
-        if ((a as Record<string, unknown>)[field] !== (b as Record<string, unknown>)[field]) out.push(`${key}.${field}`);
-      }
-    } else if (a !== b) out.push(key);
-  }
-  return out;
-}
+  .openapi(routes.get, async (c) => c.json(await readSettings(deps(c)), 200))
+  .openapi(routes.update, async (c) => c.json(await changeSettings(deps(c), c.req.valid('json')), 200))
+  .openapi(routes.widgetKey, async (c) => c.json(await newWidgetKey(deps(c)), 201));

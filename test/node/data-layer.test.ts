@@ -28,13 +28,16 @@ const DATA_LAYER = new Set(['src/db/client.ts', 'src/db/directory.ts', 'src/db/p
  */
 const NAMED_SWEEPS: Record<string, string> = {
   'src/alerts/due-rules.ts': 'the hourly alert evaluation: finds the active rules of every tenant of a data database',
+  'src/auth/sign-in.ts': "before the tenant is known: accounts by email (login_emails, the directory's identities), sign-in counters (rate_limits), an API key by id (single database)",
   'src/cases/due-cases.ts': 'the case sweeps find late cases and due owner notifications across the tenants of a data database',
   'src/delivery/scan.ts': 'the delivery scan: flips and enqueues the due invitations and reminders of every tenant of a data database in one batch',
   'src/digests/due-managers.ts': 'the weekly digests: finds the managers of every tenant of a data database and the digests they already have',
   'src/jobs/cron.ts': 'fans one message out per data database',
   'src/jobs/queue.ts': 'the queue consumer opens the database a message names',
+  'src/org/tenants.ts': 'provisioning: creates a tenant, before any handle of it can exist; its rows go through a TenantDb of the new tenant',
   'src/reports/due-reports.ts': 'the hourly report mailer: finds the saved reports due across the tenants of a data database',
   'src/scores/fold.ts': 'the rollup fold: finds tenants with new answers in a data database, and its tuned SQL keys every rollup by tenant_id',
+  'src/settings/retention-sweep.ts': 'the daily retention purge: finds the tenants with a retention set in a data database; each is purged through its own TenantDb',
   'src/tenancy/archive.ts': 'exports, copies and deletes a whole tenant table by table, generic over every table, rows as stored',
   'src/tenancy/lifecycle.ts': 'moves and deletes a whole tenant between data databases (operator scripts), handing each database to archive.ts',
   'src/waves/due.ts': 'finds the due waves of every tenant of a data database (each is run through its tenant handle)',
