@@ -85,6 +85,12 @@ export class TenantDb {
           return original(joined, own ? (on ? and(eq(own, this.tenantId), on) : eq(own, this.tenantId)) : on);
         };
       }
+      // A right, full or cross join would bring rows in without a tenant condition of their own.
+      for (const join of ['rightJoin', 'fullJoin', 'crossJoin'] as const) {
+        (query as unknown as Record<string, unknown>)[join] = () => {
+          throw new Error(`TenantDb: ${join} is not scoped; use innerJoin or leftJoin`);
+        };
+      }
       return query;
     }) as B['from'];
     return builder;
