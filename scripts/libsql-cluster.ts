@@ -22,6 +22,8 @@ export interface LibsqlClusterOptions {
   /** Port of the admin endpoint; databases take the ports after it. 0 (default) = free ports. */
   adminPort?: number;
   log?: (line: string) => void;
+  /** Every database reports the statements whose plan scans a table (scripts/libsql-server.ts `flagScans`). */
+  flagScans?: { allow?: readonly string[] };
 }
 
 export interface LibsqlCluster {
@@ -68,10 +70,11 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
   // A known database takes its recorded port; a new one the next free port after the admin's.
   async function listen(name: string): Promise<LibsqlServer> {
     const file = dir ? join(dir, `${name}.db`) : ':memory:';
-    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log });
+    const flagScans = opts.flagScans;
+    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log, flagScans });
     for (let port = nextPort(), tries = 0; ; port++, tries++) {
       try {
-        return await startLibsqlServer({ file, host, port, log: opts.log });
+        return await startLibsqlServer({ file, host, port, log: opts.log, flagScans });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 50) throw err;
       }
