@@ -12,6 +12,7 @@ import { signSurveyLink } from '../src/surveys/token';
 import { createClient, type InStatement, type InValue } from '@libsql/client/web';
 import { drizzle } from 'drizzle-orm/libsql/web';
 import type { Db } from '../src/db/client';
+import { TenantDb } from '../src/db/tenant-db';
 import * as schema from '../src/db/schema';
 import { gather } from '../src/scores/query';
 import { answerRow, DAY_MS, insertFreshContacts, insertRows, insertSentInvitations, loadAnswers, RESPONSE_COLUMNS, Rng, setupOrg, withWriter, type Org } from './bench-data';
@@ -695,7 +696,7 @@ async function scoresStatements(org: Org, from: string, to: string): Promise<{ s
     },
   });
   try {
-    await gather(drizzle(client, { schema }) as unknown as Db, { tenantId: org.tenantId, root: { id: org.rootId, path: org.rootPath }, from, to, groupBy: 'unit', weight: 'none' });
+    await gather(new TenantDb(drizzle(client, { schema }) as unknown as Db, org.tenantId), { root: { id: org.rootId, path: org.rootPath }, from, to, groupBy: 'unit', weight: 'none' });
   } finally {
     inner.close();
   }

@@ -6,10 +6,15 @@
 // Databases are created on demand, as Turso's Platform API creates them: in-process with
 // `create(name)`, or by another process (tenant:create --dedicated while `npm start` runs) with
 // `POST <adminUrl>/v1/databases {"name"}` → 200 `{"database":{"name","url"}}` (idempotent).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//
+// As a process of its own (the bench's stack): `tsx scripts/libsql-cluster.ts --dir DIR [--host H]
+// [--admin-port P]` prints `libsql cluster listening on <adminUrl>`.
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { startLibsqlServer, type LibsqlServer } from './libsql-server';
 
 /** A database name as Turso allows it: lowercase letters, digits and dashes. */
@@ -157,4 +162,34 @@ export async function createRemoteDatabase(adminUrl: string, name: string): Prom
   const body = (await res.json()) as { database?: { url: string }; error?: string };
   if (!res.ok || !body.database) throw new Error(`creating database ${name}: ${res.status} ${body.error ?? ''}`);
   return body.database.url;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { dir: { type: 'string' }, host: { type: 'string' }, 'admin-port': { type: 'string' } } });
+  const cluster = await startLibsqlCluster({
+    dir: values.dir,
+    host: values.host,
+    adminPort: values['admin-port'] === undefined ? 0 : Number(values['admin-port']),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  console.log(`libsql cluster listening on ${cluster.adminUrl}`);
+  const stop = () => void cluster.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  try {
+    return entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }
