@@ -16,7 +16,9 @@ const MIGRATIONS = join(import.meta.dirname, '..', '..', 'migrations');
 
 function migrated(): Database.Database {
   const db = new Database(':memory:');
-  for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(MIGRATIONS)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     for (const statement of readFileSync(join(MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) if (statement.trim()) db.exec(statement);
   }
   return db;
