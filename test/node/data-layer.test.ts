@@ -25,6 +25,7 @@ const DATA_LAYER = new Set(['src/db/client.ts', 'src/db/directory.ts', 'src/db/p
 const NAMED_SWEEPS: Record<string, string> = {
   'src/scores/fold.ts': 'the rollup fold: finds tenants with new answers in a data database, and its tuned SQL keys every rollup by tenant_id',
   'src/jobs/cron.ts': 'fans one message out per data database',
+  'src/jobs/due-work.ts': "the due-work probes: one statement over every tenant of a data database, and the fold's mark (checks every tenant's watermark)",
   'src/jobs/queue.ts': 'the queue consumer opens the database a message names',
 };
 
