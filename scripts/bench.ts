@@ -115,10 +115,11 @@ interface PlaneTick {
 }
 interface PlaneResults {
   tenants: number;
-  answersBefore: number;
   idle: PlaneTick[];
   busy: { tick: PlaneTick; answers: number; tenants: number; databases: string[]; after: PlaneTick };
   others: { cron: string; tick: PlaneTick }[];
+  /** Answers of the small tenants before the measured ticks. */
+  answersBefore: number;
   /** The every-minute probe run on a database file in the driver: VM steps and full-scan steps per run (sqlite_stmt). */
   steps: { database: string; what: string; nstep: number; nscan: number; plan: string[] }[];
 }
@@ -191,7 +192,7 @@ async function run() {
   await measureEndToEnd(org, token, rng);
   sampler.mark('after the end-to-end count');
   await sqlAnalysisAfter(org);
-  await measurePlane(small, new Rng(20_260_403));
+  await measurePlane(org, small, new Rng(20_260_403));
   sampler.mark('after the data plane ticks');
 }
 
@@ -732,9 +733,12 @@ async function planeTick(cron: string): Promise<PlaneTick> {
  * fold mark), then: idle every-minute ticks, one tick after new answers in three databases, the
  * other expressions idle; and the probe's own work on a database file, small and large.
  */
-async function measurePlane(small: SmallTenant[], rng: Rng) {
+async function measurePlane(org: Org, small: SmallTenant[], rng: Rng) {
   log(`plane: ${int(small.length + 1)} tenants over ${stack.databases.length} databases; settling the cron (every expression until no database has work)`);
-  const answersBefore = stack.databases.reduce((a, d) => a + withWriter(d.file, (w) => Number((w.prepare('select count(*) as n from responses').get() as { n: number }).n)), 0);
+  const answersBefore = stack.databases.reduce(
+    (a, d) => a + withWriter(d.file, (w) => Number((w.prepare('select count(*) as n from responses where tenant_id <> ?').get(org.tenantId) as { n: number }).n)),
+    0,
+  );
   for (let i = 0; ; i++) {
     const { result } = await stack.probeTick(EVERY_MINUTE);
     if (result.ticks.length === 0) break;
@@ -1152,7 +1156,7 @@ function writeReport() {
     const range = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? fmt(xs[0]!, 0) : `${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)}`);
     const per = (t: PlaneTick, k: keyof DbStats) => range(ids.map((id) => t.byDatabase[id]![k]));
     out(
-      `${int(p.tenants)} tenants over ${ids.length} local data databases of one cluster (\`${ids.join('`, `')}\`), each entered in the directory: the bench's own tenant in \`${ids[0]}\` and ${int(p.tenants - 1)} small ones (a root unit, a published survey, a touchpoint; one in ten with three answers of the last two months: ${int(p.answersBefore)} answers in all besides new ones). A Cron Trigger through \`/__bench/cron?cron=…&probe=1\`: the scheduled handler's fan-out (src/jobs/cron.ts \`planTicks\`: the catalog, then one due-work statement per database, ${PROBE_CONCURRENCY} at a time), then each tick's jobs run to the end in the same request, one database after the other (in production each tick is a queue message of its own, run in parallel). Counters per database from each one's \`GET /stats\`; the first ticks (not counted) folded the seeded answers and wrote each database's fold mark.`,
+      `${int(p.tenants)} tenants over ${ids.length} local data databases of one cluster (\`${ids.join('`, `')}\`), each entered in the directory: the bench's own tenant in \`${ids[0]}\` and ${int(p.tenants - 1)} small ones (a root unit, a published survey, a touchpoint; one in ten with three answers of the last two months, ${int(p.answersBefore)} in all). A Cron Trigger through \`/__bench/cron?cron=…&probe=1\`: the scheduled handler's fan-out (src/jobs/cron.ts \`planTicks\`: the catalog, then one due-work statement per database, ${PROBE_CONCURRENCY} at a time), then each tick's jobs run to the end in the same request, one database after the other (in production each tick is a queue message of its own, run in parallel). Counters per database from each one's \`GET /stats\`; the first ticks (not counted) folded the seeded answers and wrote each database's fold mark.`,
     );
     out();
     out('| tick | wall time | fan-out (probes) | jobs | ticks sent | per database: statements / pipeline requests / rows read / rows written | directory statements |');
