@@ -27,7 +27,7 @@ export const tenants = sqliteTable(
     updatedAt: updatedAt(),
   },
   // The daily due-work probe (src/jobs/due-work.ts): is there a tenant with a retention period?
-  (t) => [index('tenants_retention').on(sql.raw(RETENTION_SET))],
+  () => [index('tenants_retention').on(sql.raw(RETENTION_SET))],
 );
 
 /** The owning tenant: on every tenant table, leading every index. */
