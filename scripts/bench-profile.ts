@@ -17,7 +17,7 @@ import { loadConfig, type Env } from '../src/env';
 import { signSurveyLink } from '../src/surveys/token';
 import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient, type Call } from './bench-http';
-import { freePort, getOnce, startStack } from './bench-stack';
+import { freePort, getOnce, PLANE_DATABASES, startStack } from './bench-stack';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,15 +39,16 @@ interface ProfileNode {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'nps-profile-'));
 const inspectorPort = await freePort();
-const stack = await startStack(dataDir, log, inspectorPort);
+const stack = await startStack(dataDir, log, inspectorPort, {}, PLANE_DATABASES.slice(0, 1));
 try {
   const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: 50, contacts: 2000 }, new Rng(7));
+  await stack.register({ id: org.tenantId, name: 'Bench Field Services', emails: [org.adminEmail] });
   const invitations = insertSentInvitations(stack.dbFile, org, 8000, new Rng(8));
   const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: stack.libsqlUrl } as Env);
   const tokens = await Promise.all(invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyVersion: 1 }, i.expiresAt)));
   let used = 0;
   const next = (): Call | null => {
-    if (args.route === 'insert') return { method: 'POST', path: '/__bench/insert' };
+    if (args.route === 'insert') return { method: 'POST', path: `/__bench/insert?tenant=${org.tenantId}` };
     if (used >= tokens.length) return null;
     const i = used++;
     return {

@@ -1,14 +1,20 @@
-// The local stack of `npm run bench`, driven piece by piece: the local libSQL server as its own
-// Node process (so its memory is its own, and its counters answer GET /stats), the migrations,
-// and `wrangler dev` (workerd with local Queues) on a frozen copy of the Worker's sources, so
-// that edits to the working tree during a run do not reload the Worker mid-measurement.
+// The local stack of `npm run bench`, driven piece by piece: the data plane as production has
+// it (docs/architecture.md, "Data plane"), a directory and ten data databases in one local libSQL
+// cluster (scripts/libsql-cluster.ts) as its own Node process (so its memory is its own, and each
+// database's counters answer GET <url>/stats), the migrations, and `wrangler dev` (workerd with
+// local Queues) with DIRECTORY_URL on a frozen copy of the Worker's sources, so that edits to the
+// working tree during a run do not reload the Worker mid-measurement.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { openDirectory, registerDatabase } from '../src/db/directory';
+import type { Region } from '../src/db/directory-schema';
+import { registerTenant } from '../src/tenancy/directory-entry';
+import { createRemoteDatabase } from './libsql-cluster';
 import { ROOT } from './local-stack';
-import { applyMigrations } from './migrate';
+import { applyDirectoryMigrations, migrateAll } from './migrate';
 
 export const HOST = '127.0.0.1';
 
@@ -56,21 +62,54 @@ export const diffStats = (a: DbStats, b: DbStats): DbStats => ({
   requests: b.requests - a.requests,
 });
 
+/** A data database of the bench's plane: its catalog id, region, URL and file. */
+export interface PlaneDatabase {
+  id: string;
+  region: Region;
+  url: string;
+  file: string;
+}
+
+/** The plane of the bench: ten data databases, five per region; the bench's own tenant lives in the first. */
+export const PLANE_DATABASES: { id: string; region: Region }[] = [1, 2, 3, 4, 5].flatMap((n) => [
+  { id: `eu-shared-${n}`, region: 'eu' as const },
+  { id: `us-shared-${n}`, region: 'us' as const },
+]);
+
 export interface Stack {
   dataDir: string;
   workerPort: number;
+  /** The bench tenant's data database (the first of the plane): its file, URL and catalog id. */
   dbFile: string;
   libsqlUrl: string;
+  databaseId: string;
+  directoryUrl: string;
+  databases: PlaneDatabase[];
   workerUrl: string;
+  /** The libSQL cluster: every database of the plane, the directory included, in one process. */
   libsqlPid: number;
   wranglerPid: number;
-  /** The server's counters (rows read and written, statements, pipeline requests) since it started. */
+  /** The counters of the bench tenant's database (rows read and written, statements, pipeline requests) since it started. */
   stats(): Promise<DbStats>;
+  /** The counters of any database of the cluster (the directory's, another data database's). */
+  statsOf(url: string): Promise<DbStats>;
+  /** Enters a tenant written straight into a data database in the directory (placement, sign-in identities). */
+  register(tenant: { id: string; name: string; emails: string[] }, databaseId?: string): Promise<void>;
   /** Waits until the counters stop moving for `quietMs` (queue consumers done). */
   quiesce(quietMs?: number, maxMs?: number): Promise<DbStats>;
-  /** Runs the Worker's every-minute cron handler through wrangler's --test-scheduled endpoint; ms. */
+  /** Runs the every-minute jobs on the bench tenant's database to the end (src/bench/routes.ts); ms. */
   tick(): Promise<number>;
+  /** A Cron Trigger of `cron` as the scheduled handler fans it out (a probe per database), with each due tick's jobs run to the end. */
+  probeTick(cron: string, at?: number): Promise<{ ms: number; result: ProbeTickResult }>;
   stop(): Promise<void>;
+}
+
+/** What /__bench/cron?probe=1 answers (src/bench/routes.ts). */
+export interface ProbeTickResult {
+  databases: number;
+  ticks: { databaseId: string; jobs: string[] }[];
+  probeMs: number;
+  jobsMs: number;
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<string> {
@@ -107,12 +146,12 @@ function frozenApp(dataDir: string): string {
 }
 
 /** `vars`: more Worker vars, e.g. OUTBOUND_ALLOW for the bench's provider stand-in. */
-export async function startStack(dataDir: string, log: (line: string) => void, inspectorPort?: number, vars: Record<string, string> = {}): Promise<Stack> {
-  const dbFile = join(dataDir, 'nps.db');
-  const [libsqlPort, workerPort] = [await freePort(), await freePort()];
+export async function startStack(dataDir: string, log: (line: string) => void, inspectorPort?: number, vars: Record<string, string> = {}, plane = PLANE_DATABASES): Promise<Stack> {
+  const clusterDir = join(dataDir, 'plane');
+  const workerPort = await freePort();
   const logFile = createWriteStream(join(dataDir, 'stack.log'));
 
-  const libsql = spawn(process.execPath, ['--import', 'tsx', 'scripts/libsql-server.ts', '--file', dbFile, '--port', String(libsqlPort), '--host', HOST], {
+  const libsql = spawn(process.execPath, ['--import', 'tsx', 'scripts/libsql-cluster.ts', '--dir', clusterDir, '--host', HOST], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -129,12 +168,26 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
     if (libsql.exitCode === null) libsql.kill('SIGTERM');
     throw error;
   };
-  await waitForLine(libsql, /listening on \S+/, 30_000, 'libSQL server').catch(abort);
+  const adminUrl = (await waitForLine(libsql, /listening on \S+/, 30_000, 'libSQL cluster').catch(abort)).replace('listening on ', '');
   libsql.stdout!.pipe(logFile);
   libsql.stderr!.pipe(logFile);
-  const libsqlUrl = `http://${HOST}:${libsqlPort}`;
-  log(`libSQL server ${libsqlUrl} (pid ${libsql.pid}), data ${dbFile}`);
-  await applyMigrations(libsqlUrl).catch(abort);
+  // The directory, then the data databases registered in its catalog and migrated (as tenant:create and db:migrate do).
+  const setUp = async () => {
+    const directoryUrl = await createRemoteDatabase(adminUrl, 'directory');
+    await applyDirectoryMigrations(directoryUrl);
+    const directory = openDirectory(directoryUrl);
+    const databases: PlaneDatabase[] = [];
+    for (const d of plane) {
+      const url = await createRemoteDatabase(adminUrl, d.id);
+      await registerDatabase(directory, { id: d.id, region: d.region, url, placement: 'shared' });
+      databases.push({ ...d, url, file: join(clusterDir, `${d.id}.db`) });
+    }
+    await migrateAll({ directoryUrl });
+    return { directoryUrl, directory, databases };
+  };
+  const { directoryUrl, directory, databases } = await setUp().catch(abort);
+  const home = databases[0]!;
+  log(`libSQL cluster ${adminUrl} (pid ${libsql.pid}): the directory and ${databases.length} data databases (${databases.map((d) => d.id).join(', ')}) in ${clusterDir}`);
 
   const workerUrl = `http://${HOST}:${workerPort}`;
   const app = frozenApp(dataDir);
@@ -142,7 +195,7 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
   const options = {
     ip: HOST,
     port: workerPort,
-    vars: { LIBSQL_URL: libsqlUrl, ENVIRONMENT: 'development', PUBLIC_BASE_URL: workerUrl, BENCH: '1', ...vars },
+    vars: { DIRECTORY_URL: directoryUrl, ENVIRONMENT: 'development', PUBLIC_BASE_URL: workerUrl, BENCH: '1', ...vars },
     persistTo: join(dataDir, 'wrangler'),
     inspectorPort,
   };
@@ -167,18 +220,35 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
     await sleep(200);
   }
   const wranglerPid = wrangler.pid!;
-  log(`wrangler dev ${workerUrl} (pid ${wrangler.pid}) on a frozen copy of src/ in ${app}`);
+  log(`wrangler dev ${workerUrl} (pid ${wrangler.pid}) with DIRECTORY_URL ${directoryUrl}, on a frozen copy of src/ in ${app}`);
 
-  const stats = async (): Promise<DbStats> => JSON.parse((await getOnce(`${libsqlUrl}/stats`)).body) as DbStats;
+  const statsOf = async (url: string): Promise<DbStats> => JSON.parse((await getOnce(`${url}/stats`)).body) as DbStats;
+  const stats = () => statsOf(home.url);
+  const cron = async (query: string) => {
+    const t0 = performance.now();
+    // The jobs themselves, run to the end (src/bench/routes.ts): the scheduled handler only fans the ticks out to the queue.
+    const res = await getOnce(`${workerUrl}/__bench/cron?${query}`);
+    const ms = performance.now() - t0;
+    if (res.status !== 200) throw new Error(`cron tick failed: ${res.status} ${res.body.slice(0, 300)}; see ${join(dataDir, 'stack.log')}`);
+    return { ms, body: res.body };
+  };
   return {
     dataDir,
     workerPort,
-    dbFile,
-    libsqlUrl,
+    dbFile: home.file,
+    libsqlUrl: home.url,
+    databaseId: home.id,
+    directoryUrl,
+    databases,
     workerUrl,
     libsqlPid: libsql.pid!,
     wranglerPid,
     stats,
+    statsOf,
+    async register(tenant, databaseId = home.id) {
+      const region = databases.find((d) => d.id === databaseId)!.region;
+      await registerTenant(directory, { id: tenant.id, name: tenant.name, region, databaseId, emails: tenant.emails }, 'bench');
+    },
     async quiesce(quietMs = 3000, maxMs = 300_000) {
       const started = Date.now();
       let last = await stats();
@@ -194,12 +264,11 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
       }
     },
     async tick() {
-      const t0 = performance.now();
-      // The jobs themselves, run to the end (src/bench/routes.ts): /__scheduled only fans the ticks out to the queue.
-      const res = await getOnce(`${workerUrl}/__bench/cron?cron=${encodeURIComponent('* * * * *')}`);
-      const ms = performance.now() - t0;
-      if (res.status !== 200) throw new Error(`cron tick failed: ${res.status} ${res.body.slice(0, 300)}; see ${join(dataDir, 'stack.log')}`);
-      return ms;
+      return (await cron(`cron=${encodeURIComponent('* * * * *')}&database=${home.id}`)).ms;
+    },
+    async probeTick(expression, at = Date.now()) {
+      const { ms, body } = await cron(`cron=${encodeURIComponent(expression)}&probe=1&at=${at}`);
+      return { ms, result: JSON.parse(body) as ProbeTickResult };
     },
     async stop() {
       if (!exited) {

@@ -15,9 +15,12 @@ import type { Db } from '../src/db/client';
 import { TenantDb } from '../src/db/tenant-db';
 import * as schema from '../src/db/schema';
 import { gather } from '../src/scores/query';
-import { answerRow, DAY_MS, insertFreshContacts, insertRows, insertSentInvitations, loadAnswers, RESPONSE_COLUMNS, Rng, setupOrg, withWriter, type Org } from './bench-data';
+import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
+import { PROBE_CONCURRENCY, SCHEDULED } from '../src/jobs/cron';
+import { dueWorkStatement } from '../src/jobs/due-work';
+import { answerRow, DAY_MS, idAt, insertFreshContacts, insertRows, insertSentInvitations, loadAnswers, RESPONSE_COLUMNS, Rng, setupOrg, withWriter, type Org } from './bench-data';
 import { httpClient, summarize, type Latencies } from './bench-http';
-import { cpuByRole, diffStats, loadAverage, machine, machineCpu, ProcessWatch, sleep, startStack, type DbStats, type ProcMemory } from './bench-stack';
+import { cpuByRole, diffStats, loadAverage, machine, machineCpu, ProcessWatch, sleep, startStack, type DbStats, type PlaneDatabase, type ProbeTickResult, type ProcMemory } from './bench-stack';
 import { ROOT } from './local-stack';
 import { startProviderStub } from '../test/provider-stub';
 
@@ -42,6 +45,8 @@ const CAPTURE_ROUNDS = QUICK ? 1 : 2;
 const SCORE_MIX = [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
 const SITES = 500;
 const CONTACTS = QUICK ? 20_000 : 50_000;
+/** Small tenants of the plane besides the bench's own: 1,000 tenants over the 10 data databases. */
+const SMALL_TENANTS = 999;
 const E2E_ANSWERS = 500; // one POST /api/v1/events batch (its maximum)
 const TAIL = 1000;
 const TAIL_RUNS = 5;
@@ -51,7 +56,7 @@ const OUT = args.out ?? join(ROOT, 'bench', 'RESULTS.md');
 const COMMAND = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
 const TARGETS = {
-  captureRatio: 0.5,
+  captureRatio: 0.55, // issue 11: with the directory in place
   tailFoldMs: 200,
   scoresP50Ms: 50,
   scoresGrowth: 2,
@@ -98,7 +103,27 @@ interface CaptureRun {
   otherBusy: number;
   /** The queue work left when the run ended, done before the next run (ms excludes the 3 s of quiet). */
   drain: { ms: number; db: DbStats; cpu: Record<string, number> };
+  /** The directory's counters over the run: placements are cached per isolate, so capture reads it at most every PLACEMENT_CACHE_SECONDS. */
+  directory: DbStats;
 }
+/** One Cron Trigger on the plane: the driver's wall time, the route's halves, the ticks sent, each database's counters. */
+interface PlaneTick {
+  ms: number;
+  result: ProbeTickResult;
+  byDatabase: Record<string, DbStats>;
+  directory: DbStats;
+}
+interface PlaneResults {
+  tenants: number;
+  idle: PlaneTick[];
+  busy: { tick: PlaneTick; answers: number; tenants: number; databases: string[]; after: PlaneTick };
+  others: { cron: string; tick: PlaneTick }[];
+  /** Answers of the small tenants before the measured ticks. */
+  answersBefore: number;
+  /** The every-minute probe run on a database file in the driver: VM steps and full-scan steps per run (sqlite_stmt). */
+  steps: { database: string; what: string; nstep: number; nscan: number; plan: string[] }[];
+}
+
 interface Step {
   step: string;
   stats: DbStats;
@@ -121,7 +146,8 @@ const results: {
   analysis: string[];
   memory: ProcMemory[];
   notes: string[];
-} = { started: t00, load: [], folds: [], scores: [], tail: [], idleTick: null, busyTick: null, capture: null, e2e: null, portal: null, analysis: [], memory: [], notes: [] };
+  plane: PlaneResults | null;
+} = { plane: null, started: t00, load: [], folds: [], scores: [], tail: [], idleTick: null, busyTick: null, capture: null, e2e: null, portal: null, analysis: [], memory: [], notes: [] };
 
 // ---------------------------------------------------------------------------------------------
 
@@ -131,7 +157,10 @@ async function run() {
   const rng = new Rng(20_260_401);
   log(`setting up one tenant: ${SITES} sites in 10 regions, 3 touchpoints, a published survey, ${int(CONTACTS)} contacts`);
   const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: SITES, contacts: CONTACTS }, rng);
+  await stack.register({ id: org.tenantId, name: 'Bench Field Services', emails: [org.adminEmail] });
   const token = await login(org);
+  log(`the data plane: ${int(SMALL_TENANTS)} small tenants more over the ${stack.databases.length} data databases, entered in the directory`);
+  const small = await seedPlane(new Rng(20_260_402));
 
   const now = Date.now();
   const historyFrom = now - 729 * DAY_MS; // a day inside the scores window: every answer counts there
@@ -163,6 +192,8 @@ async function run() {
   await measureEndToEnd(org, token, rng);
   sampler.mark('after the end-to-end count');
   await sqlAnalysisAfter(org);
+  await measurePlane(org, small, new Rng(20_260_403));
+  sampler.mark('after the data plane ticks');
 }
 
 /**
@@ -420,6 +451,7 @@ async function measureCapture(org: Org, rng: Rng) {
     await stack.quiesce(); // the queues of the previous run drained: nothing else runs meanwhile
     await http.run(CLIENTS, 2000, next, onError); // warm-up
     const s0 = await stack.stats();
+    const d0 = await stack.statsOf(stack.directoryUrl);
     const c0 = sampler.cpu();
     const m0 = machineCpu();
     log(`  ${route} (round ${round}): ${CLIENTS} clients for ${SECONDS} s`);
@@ -427,17 +459,18 @@ async function measureCapture(org: Org, rng: Rng) {
     const c1 = sampler.cpu();
     const m1 = machineCpu();
     const db = diffStats(s0, await stack.stats());
+    const directory = diffStats(d0, await stack.statsOf(stack.directoryUrl));
     const cpu = cpuByRole(c0, c1);
     const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
     // Of the machine's CPU in the phase, the part no process of the bench used: other work.
     const otherBusy = Math.max(0, (m1.busyMs - m0.busyMs - ours) / (m1.totalMs - m0.totalMs));
     // What the run left to the queue consumers (capture's follow-up), until the database is quiet.
-    const d0 = await stack.stats();
+    const q0 = await stack.stats();
     const t0 = performance.now();
     const quiet = await stack.quiesce();
     const c2 = sampler.cpu();
-    const drain = { ms: performance.now() - t0 - 3000, db: diffStats(d0, quiet), cpu: cpuByRole(c1, c2) };
-    runs.push({ route, round, latency, db, cpu, otherBusy, drain });
+    const drain = { ms: performance.now() - t0 - 3000, db: diffStats(q0, quiet), cpu: cpuByRole(c1, c2) };
+    runs.push({ route, round, latency, db, cpu, otherBusy, drain, directory });
     log(
       `    ${fmt(latency.rps, 0)} requests/s, p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms, ${latency.errors} errors ${JSON.stringify(latency.statuses)}; other work ${fmt(100 * otherBusy, 0)} % of the cores`,
     );
@@ -457,7 +490,7 @@ async function measureCapture(org: Org, rng: Rng) {
   // Rounds of the three, one after the other: other work on the machine hits them alike.
   for (let round = 1; round <= CAPTURE_ROUNDS; round++) {
     await phase('noop', round, () => ({ method: 'GET', path: '/__bench/noop' }));
-    await phase('insert', round, () => ({ method: 'POST', path: '/__bench/insert' }));
+    await phase('insert', round, () => ({ method: 'POST', path: `/__bench/insert?tenant=${org.tenantId}` }));
     await phase('capture', round, answer);
   }
   if (used >= tokens.length) results.notes.push(`Capture ran out of fresh invitations after ${used}: its last run was shorter than ${SECONDS} s.`);
@@ -587,6 +620,183 @@ function mode(xs: number[]): number {
   const counts = new Map<number, number>();
   for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// (g) The data plane: 1,000 tenants over 10 data databases, and what one Cron Trigger costs.
+
+interface SmallTenant {
+  id: string;
+  rootId: string;
+  surveyId: string;
+  touchpointId: string;
+  database: PlaneDatabase;
+}
+
+/**
+ * The small tenants of the plane, spread over its databases (the bench's own tenant makes the
+ * thousandth): a root unit, a published survey and a touchpoint each, and for one in ten a few
+ * answers of the last two months. Written straight into the database files and the directory:
+ * setup, not a measurement.
+ */
+async function seedPlane(rng: Rng): Promise<SmallTenant[]> {
+  const now = Date.now();
+  const tenants: SmallTenant[] = Array.from({ length: SMALL_TENANTS }, (_, i) => ({
+    id: idAt('ten', now, rng),
+    rootId: idAt('unit', now, rng),
+    surveyId: idAt('srv', now, rng),
+    touchpointId: idAt('tp', now, rng),
+    // The bench's own tenant is the first database's first: the others fill up to 100 each.
+    database: stack.databases[(i + 1) % stack.databases.length]!,
+  }));
+  for (const d of stack.databases) {
+    const here = tenants.filter((t) => t.database.id === d.id);
+    insertRows(
+      d.file,
+      'tenants',
+      ['id', 'name', 'settings', 'created_at', 'updated_at'],
+      here.map((t, i) => [t.id, `Small ${d.id} ${i + 1}`, '{}', now, now]),
+    );
+    insertRows(
+      d.file,
+      'units',
+      ['id', 'tenant_id', 'parent_id', 'name', 'kind', 'path', 'timezone', 'created_at', 'updated_at'],
+      here.map((t, i) => [t.rootId, t.id, null, `Small ${i + 1}`, 'enterprise', `/${t.rootId}/`, 'Europe/Berlin', now, now]),
+    );
+    insertRows(
+      d.file,
+      'surveys',
+      ['id', 'tenant_id', 'name', 'default_locale', 'draft', 'published_version', 'created_at', 'updated_at'],
+      here.map((t) => [t.surveyId, t.id, 'NPS', 'en', '{}', 1, now, now]),
+    );
+    insertRows(
+      d.file,
+      'touchpoints',
+      ['id', 'tenant_id', 'key', 'name', 'kind', 'survey_id', 'channels', 'created_at', 'updated_at'],
+      here.map((t) => [t.touchpointId, t.id, 'support', 'Support', 'support_resolution', t.surveyId, '["email"]', now, now]),
+    );
+    const answered = here.filter((_, i) => i % 10 === 0);
+    insertRows(
+      d.file,
+      'responses',
+      RESPONSE_COLUMNS,
+      answered.flatMap((t) => [1, 2, 3].map(() => smallAnswer(t, now - rng.int(60) * DAY_MS - rng.int(DAY_MS), rng))),
+    );
+  }
+  const directory = createClient({ url: stack.directoryUrl });
+  try {
+    for (let i = 0; i < tenants.length; i += 200) {
+      await directory.batch(
+        tenants.slice(i, i + 200).map((t, j) => ({
+          sql: 'insert into tenants (id, name, region, status, database_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)',
+          args: [t.id, `Small ${i + j + 1}`, t.database.region, 'active', t.database.id, now, now],
+        })),
+        'write',
+      );
+    }
+  } finally {
+    directory.close();
+  }
+  return tenants;
+}
+
+/** One answer of a small tenant at `at`, as a responses row (RESPONSE_COLUMNS). */
+function smallAnswer(t: SmallTenant, at: number, rng: Rng): unknown[] {
+  const score = SCORE_MIX[rng.int(SCORE_MIX.length)]!;
+  return [idAt('rsp', at, rng), t.id, null, t.touchpointId, t.rootId, null, t.surveyId, 1, 'link', 'en', score, null, '{}', '[]', 1, null, null, null, at, at, at];
+}
+
+const EVERY_MINUTE = '* * * * *';
+
+/** Each database's counters (and the directory's) at once. */
+async function planeStats(): Promise<{ byDatabase: Record<string, DbStats>; directory: DbStats }> {
+  const all = await Promise.all(stack.databases.map(async (d) => [d.id, await stack.statsOf(d.url)] as const));
+  return { byDatabase: Object.fromEntries(all), directory: await stack.statsOf(stack.directoryUrl) };
+}
+
+/** One Cron Trigger through the bench route: the fan-out with its probes, then each due tick's jobs. */
+async function planeTick(cron: string): Promise<PlaneTick> {
+  const s0 = await planeStats();
+  const { ms, result } = await stack.probeTick(cron);
+  const s1 = await planeStats();
+  return {
+    ms,
+    result,
+    byDatabase: Object.fromEntries(stack.databases.map((d) => [d.id, diffStats(s0.byDatabase[d.id]!, s1.byDatabase[d.id]!)])),
+    directory: diffStats(s0.directory, s1.directory),
+  };
+}
+
+/**
+ * (g) The cron on the plane: every database probed in one statement each, ticks only where a
+ * job has work. Settled first (the first ticks fold the seeded answers and write each database's
+ * fold mark), then: idle every-minute ticks, one tick after new answers in three databases, the
+ * other expressions idle; and the probe's own work on a database file, small and large.
+ */
+async function measurePlane(org: Org, small: SmallTenant[], rng: Rng) {
+  log(`plane: ${int(small.length + 1)} tenants over ${stack.databases.length} databases; settling the cron (every expression until no database has work)`);
+  const answersBefore = stack.databases.reduce(
+    (a, d) => a + withWriter(d.file, (w) => Number((w.prepare('select count(*) as n from responses where tenant_id <> ?').get(org.tenantId) as { n: number }).n)),
+    0,
+  );
+  for (let i = 0; ; i++) {
+    const { result } = await stack.probeTick(EVERY_MINUTE);
+    if (result.ticks.length === 0) break;
+    if (i >= 10) throw new Error(`the plane never went idle: ${JSON.stringify(result.ticks)}`);
+  }
+  // The other expressions once (an hourly job with standing work, active alert rules say, stays due).
+  for (const cron of ['*/5 * * * *', '0 * * * *', '0 3 * * *']) await stack.probeTick(cron);
+  const idle: PlaneTick[] = [];
+  for (let i = 0; i < 5; i++) idle.push(await planeTick(EVERY_MINUTE));
+  const dirty = idle.filter((t) => t.result.ticks.length > 0);
+  if (dirty.length) results.notes.push(`(g) ${dirty.length} of the idle ticks sent ticks: ${JSON.stringify(dirty.map((t) => t.result.ticks))}`);
+  log(`  idle every-minute tick: ${fmt(median(idle.map((t) => t.ms)))} ms (median of 5), ${idle[0]!.byDatabase[stack.databases[1]!.id]!.statements} statement per database`);
+
+  // New answers on two tenants in each of three databases: the fold is due there, nowhere else.
+  const busyDatabases = [stack.databases[1]!, stack.databases[4]!, stack.databases[7]!];
+  const now = Date.now();
+  let answers = 0;
+  let tenants = 0;
+  for (const d of busyDatabases) {
+    const here = small.filter((t) => t.database.id === d.id).slice(0, 2);
+    insertRows(
+      d.file,
+      'responses',
+      RESPONSE_COLUMNS,
+      here.flatMap((t) => [1, 2, 3].map(() => smallAnswer(t, now - rng.int(60_000), rng))),
+    );
+    answers += here.length * 3;
+    tenants += here.length;
+  }
+  const busy = await planeTick(EVERY_MINUTE);
+  const after = await planeTick(EVERY_MINUTE);
+  log(
+    `  tick with new answers in ${busyDatabases.length} databases: ${fmt(busy.ms)} ms, ticks to ${busy.result.ticks.map((t) => `${t.databaseId} (${t.jobs.join(', ')})`).join(', ')}; the next one: ${after.result.ticks.length} ticks`,
+  );
+  const others: PlaneResults['others'] = [];
+  for (const cron of ['*/5 * * * *', '0 * * * *', '0 3 * * *']) others.push({ cron, tick: await planeTick(cron) });
+
+  // The probe statement itself, on the files: VM steps and full-scan steps of one run (sqlite_stmt).
+  const probes = Object.fromEntries(Object.entries(SCHEDULED[EVERY_MINUTE]!).map(([name, job]) => [name, job.due(Date.now())]));
+  const q = new SQLiteAsyncDialect().sqlToQuery(dueWorkStatement(probes));
+  const steps = [
+    { database: stack.databases[2]!, what: `${int(small.filter((t) => t.database.id === stack.databases[2]!.id).length)} small tenants` },
+    {
+      database: stack.databases[0]!,
+      what: `the bench tenant (${int(count('select count(*) as n from responses'))} answers, ${int(count("select count(*) as n from invitations where status in ('scheduled', 'sending', 'sent')"))} open invitations) and ${int(small.filter((t) => t.database.id === stack.databases[0]!.id).length)} small tenants`,
+    },
+  ].map(({ database, what }) =>
+    withWriter(database.file, (w) => {
+      const statement = w.prepare(q.sql);
+      for (let i = 0; i < 3; i++) statement.all(q.params);
+      const row = w.prepare('select nstep, nscan, run from sqlite_stmt where sql = ?').get(q.sql) as { nstep: number; nscan: number; run: number };
+      const plan = (w.prepare(`explain query plan ${q.sql}`).all(q.params) as { detail: string }[])
+        .map((r) => r.detail)
+        .filter((l) => !/^(SCAN CONSTANT ROW|(CORRELATED )?SCALAR SUBQUERY \d+)$/.test(l));
+      return { database: database.id, what, nstep: row.nstep / row.run, nscan: row.nscan / row.run, plan };
+    }),
+  );
+  results.plane = { tenants: small.length + 1, answersBefore, idle, busy: { tick: busy, answers, tenants, databases: busyDatabases.map((d) => d.id), after }, others, steps };
 }
 
 /** The plan of each rollup read of the scores query, as src/scores/query.ts builds it now. */
@@ -732,7 +942,9 @@ function writeReport() {
 
   out('# Benchmark results');
   out();
-  out(`Generated by \`${COMMAND}\` (scripts/bench.ts; see bench/README.md). ${QUICK ? '**Quick run**: fewer answers than the issue asks for; the 1M figures need the full run.' : 'Full run.'}`);
+  out(
+    `Generated by \`${COMMAND}\` (scripts/bench.ts; see bench/README.md). ${QUICK ? '**Quick run**: fewer answers than the issue asks for; the 1M figures need the full run (on a quiet machine: see the load average below). The last full run is in the git history of this file.' : 'Full run.'}`,
+  );
   out();
   out('| | |');
   out('| --- | --- |');
@@ -780,7 +992,7 @@ function writeReport() {
   out('## (b) Rollups');
   out();
   out(
-    "Folded by the Worker's every-minute jobs (`src/jobs/cron.ts`: due waves, due deliveries, the fold, webhooks, case notifications) as the queue consumer runs one database's `cron.tick`, called through the bench route `/__bench/cron?cron=*+*+*+*+*` (the scheduled handler itself only fans the ticks out) repeatedly until no answer is left past the watermark. Each tick folds at most 20 × 5,000 answers.",
+    "Folded by the Worker's every-minute jobs (`src/jobs/cron.ts`: due waves, due deliveries, the fold, webhooks, case notifications) as the queue consumer runs one database's `cron.tick`, called through the bench route `/__bench/cron?cron=*+*+*+*+*&database=eu-shared-1` on the bench tenant's database (the scheduled handler itself only fans the ticks out; section g times it) repeatedly until no answer is left past the watermark. Each tick folds at most 20 × 5,000 answers.",
   );
   out();
   out('| whole history from an empty watermark | time | ticks | answers/s | rollup cells | rows written | rows read |');
@@ -849,6 +1061,10 @@ function writeReport() {
     out(
       `- The capture runs include the \`response.captured\` consumer (the follow-up: cases, notifications, webhooks), which runs in the same workerd meanwhile and shares its two cores; what it had not done when a run ended took ${captures.map((r) => `${fmt(r.drain.ms / 1000, 1)} s`).join(' and ')} more (${fmt(drainCpu, 2)} ms CPU and ${fmt(drainReq, 2)} pipeline requests per answer), before the next run started.`,
     );
+    const dirStatements = captures.reduce((a, r) => a + r.directory.statements, 0);
+    out(
+      `- With the directory in place (DIRECTORY_URL; the tenant in \`${stack.databaseId}\`, one of ${stack.databases.length} data databases): the survey link names its tenant and the Worker keeps the tenant's placement per isolate (PLACEMENT_CACHE_SECONDS, 30 s), so the capture runs read the directory ${dirStatements} time(s) for ${int(answered)} answers (${captures.map((r) => r.directory.statements).join(' and ')} statements in the runs); the storage floor's INSERT goes to the tenant's database found the same way.`,
+    );
     verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor (${fmt(ratio, 2)})`, ratio >= TARGETS.captureRatio);
     out();
     out('CPU time per request by process, from /proc/<pid>/stat over the measured runs (all rounds): less sensitive than requests/s to other work on the machine.');
@@ -894,7 +1110,7 @@ function writeReport() {
     const e = results.e2e;
     const total = e.steps.reduce((a, s) => ({ w: a.w + s.stats.rowsWritten, r: a.r + s.stats.rowsRead, q: a.q + s.stats.requests, st: a.st + s.stats.statements }), { w: 0, r: 0, q: 0, st: 0 });
     out(
-      `${e.answers} answers taken from operational events to rollups through the running Worker; the libSQL server's counters (\`GET /stats\`) read before and after each step. The server counts rows returned plus rows changed by UPDATE/DELETE as read, and rows changed as written (scripts/libsql-server/connection.ts); rows a statement scans without returning them are not counted (Turso bills those too: see the notes).`,
+      `${e.answers} answers taken from operational events to rollups through the running Worker; the counters of the bench tenant's database (\`GET /stats\`) read before and after each step. The server counts rows returned plus rows changed by UPDATE/DELETE as read, and rows changed as written (scripts/libsql-server/connection.ts); rows a statement scans without returning them are not counted (Turso bills those too: see the notes).`,
     );
     out();
     out('| step | written / answer | read / answer | pipeline requests / answer | statements / answer | share of writes | share of reads | rows added, by table | how |');
@@ -924,13 +1140,61 @@ function writeReport() {
       `- Invitations and case notifications went by email to a real HTTP stand-in for the mail provider (test/provider-stub.ts), as in production: ${e.outbox} dev-outbox rows. The batch of ${e.answers} events shares one audit row and the fold one watermark row; an integration sending one event per call writes an audit row per event.`,
     );
     if (results.idleTick) {
-      const perMonth = 43_200; // cron ticks in 30 days
       out(
-        `- Not in the table: the every-minute cron itself. An idle tick costs ${results.idleTick.stats.requests} pipeline requests and ${results.idleTick.stats.rowsRead} rows read as counted (${fmt((results.idleTick.stats.rowsRead * perMonth) / 1_000_000, 2)} per answer at a million answers a month), but its due-delivery scan also walks every open invitation twice a tick without returning them, which the counters cannot see${results.busyTick ? `: with the ${int(results.busyTick.openInvitations)} open invitations of this run that is ${fmt((2 * results.busyTick.openInvitations * perMonth) / 1_000_000, 0)} rows scanned per answer at a million answers a month` : ''} (see the analysis).`,
+        `- Not in the table: the every-minute cron itself. A tick that runs every job on a database where none has work (through \`/__bench/cron\`) costs ${results.idleTick.stats.requests} pipeline requests and ${results.idleTick.stats.rowsRead} rows read as counted; the scheduled handler sends no tick there: such a database costs its due-work probe alone, one statement (section g), and a job runs only on a tick where its probe found work.`,
       );
     }
     verdict(`(e) rows written per answer ≤ ${TARGETS.writtenPerAnswer} (${fmt(total.w / e.answers, 3)})`, wOk);
     verdict(`(e) rows read per answer ≤ ${TARGETS.readPerAnswer} (${fmt(total.r / e.answers, 3)})`, rOk);
+  } else out('Not measured (the run stopped before).');
+  out();
+
+  out('## (g) The data plane: 1,000 tenants over 10 databases, one cron tick');
+  out();
+  if (results.plane) {
+    const p = results.plane;
+    const ids = stack.databases.map((d) => d.id);
+    const range = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? fmt(xs[0]!, 0) : `${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)}`);
+    const per = (t: PlaneTick, k: keyof DbStats) => range(ids.map((id) => t.byDatabase[id]![k]));
+    out(
+      `${int(p.tenants)} tenants over ${ids.length} local data databases of one cluster (\`${ids.join('`, `')}\`), each entered in the directory: the bench's own tenant in \`${ids[0]}\` and ${int(p.tenants - 1)} small ones (a root unit, a published survey, a touchpoint; one in ten with three answers of the last two months, ${int(p.answersBefore)} in all). A Cron Trigger through \`/__bench/cron?cron=…&probe=1\`: the scheduled handler's fan-out (src/jobs/cron.ts \`planTicks\`: the catalog, then one due-work statement per database, ${PROBE_CONCURRENCY} at a time), then each tick's jobs run to the end in the same request, one database after the other (in production each tick is a queue message of its own, run in parallel). Counters per database from each one's \`GET /stats\`; the first ticks (not counted) folded the seeded answers and wrote each database's fold mark.`,
+    );
+    out();
+    out('| tick | wall time | fan-out (probes) | jobs | ticks sent | per database: statements / pipeline requests / rows read / rows written | directory statements |');
+    out('| --- | ---: | ---: | ---: | --- | --- | ---: |');
+    const row = (label: string, t: PlaneTick) =>
+      out(
+        `| ${label} | ${fmt(t.ms)} ms | ${fmt(t.result.probeMs)} ms | ${fmt(t.result.jobsMs)} ms | ${t.result.ticks.length ? t.result.ticks.map((x) => `\`${x.databaseId}\`: ${x.jobs.join(', ')}`).join('; ') : 'none'} | ${per(t, 'statements')} / ${per(t, 'requests')} / ${per(t, 'rowsRead')} / ${per(t, 'rowsWritten')} | ${t.directory.statements} |`,
+      );
+    const idleMedian = [...p.idle].sort((x, y) => x.ms - y.ms)[Math.floor(p.idle.length / 2)]!;
+    row(`every minute, every database idle (the median of ${p.idle.length} by wall time)`, idleMedian);
+    row(`every minute, after ${p.busy.answers} new answers of ${p.busy.tenants} tenants in ${p.busy.databases.length} databases`, p.busy.tick);
+    row('every minute, the next one', p.busy.after);
+    for (const o of p.others) row(`\`${o.cron}\``, o.tick);
+    out();
+    const busyIds = new Set(p.busy.tick.result.ticks.map((t) => t.databaseId));
+    out('The tick with new answers, database by database:');
+    out();
+    out('| database | tick | statements | rows read | rows written |');
+    out('| --- | --- | ---: | ---: | ---: |');
+    for (const id of ids) {
+      const st = p.busy.tick.byDatabase[id]!;
+      const tick = p.busy.tick.result.ticks.find((t) => t.databaseId === id);
+      out(`| \`${id}\` | ${tick ? tick.jobs.join(', ') : 'none (idle)'} | ${st.statements} | ${int(st.rowsRead)} | ${int(st.rowsWritten)} |`);
+    }
+    out();
+    const idleIds = ids.filter((id) => !busyIds.has(id));
+    const idleCost = (k: keyof DbStats) => range(p.idle.flatMap((t) => idleIds.map((id) => t.byDatabase[id]![k])));
+    out(
+      `- **An idle database costs one statement per tick** (${idleCost('statements')} statement, ${idleCost('requests')} pipeline request, ${idleCost('rowsRead')} row read as counted: the row of flags, ${idleCost('rowsWritten')} written), for every cron expression; a database with work gets one tick naming the jobs that have it, and only those run.`,
+    );
+    for (const [i, st] of p.steps.entries())
+      out(
+        `- The every-minute probe statement on \`${st.database}\` (${st.what}), run on its file in the driver: ${fmt(st.nstep, 0)} VM steps and ${fmt(st.nscan, 0)} full-scan steps per run (sqlite_stmt); its reads: ${i > 0 && st.plan.join() === p.steps[0]!.plan.join() ? 'the same' : st.plan.map((l) => `\`${l}\``).join(', ')}.`,
+      );
+    out(
+      `- Per month (43,200 every-minute ticks, 8,640 five-minute, 720 hourly, 30 daily): ${int(43_200 + 8_640 + 720 + 30)} probe statements per idle database, each reading no index entry when there is nothing to do (the fold's mark reads its one row and the answer it names).`,
+    );
   } else out('Not measured (the run stopped before).');
   out();
 

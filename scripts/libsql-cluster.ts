@@ -6,10 +6,15 @@
 // Databases are created on demand, as Turso's Platform API creates them: in-process with
 // `create(name)`, or by another process (tenant:create --dedicated while `npm start` runs) with
 // `POST <adminUrl>/v1/databases {"name"}` → 200 `{"database":{"name","url"}}` (idempotent).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//
+// As a process of its own (the bench's stack): `tsx scripts/libsql-cluster.ts --dir DIR [--host H]
+// [--admin-port P]` prints `libsql cluster listening on <adminUrl>`.
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { startLibsqlServer, type LibsqlServer } from './libsql-server';
 
 /** A database name as Turso allows it: lowercase letters, digits and dashes. */
@@ -22,6 +27,8 @@ export interface LibsqlClusterOptions {
   /** Port of the admin endpoint; databases take the ports after it. 0 (default) = free ports. */
   adminPort?: number;
   log?: (line: string) => void;
+  /** Every database reports the statements whose plan scans a table (scripts/libsql-server.ts `flagScans`). */
+  flagScans?: { allow?: readonly string[] };
 }
 
 export interface LibsqlCluster {
@@ -68,10 +75,11 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
   // A known database takes its recorded port; a new one the next free port after the admin's.
   async function listen(name: string): Promise<LibsqlServer> {
     const file = dir ? join(dir, `${name}.db`) : ':memory:';
-    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log });
+    const flagScans = opts.flagScans;
+    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log, flagScans });
     for (let port = nextPort(), tries = 0; ; port++, tries++) {
       try {
-        return await startLibsqlServer({ file, host, port, log: opts.log });
+        return await startLibsqlServer({ file, host, port, log: opts.log, flagScans });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 50) throw err;
       }
@@ -154,4 +162,34 @@ export async function createRemoteDatabase(adminUrl: string, name: string): Prom
   const body = (await res.json()) as { database?: { url: string }; error?: string };
   if (!res.ok || !body.database) throw new Error(`creating database ${name}: ${res.status} ${body.error ?? ''}`);
   return body.database.url;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { dir: { type: 'string' }, host: { type: 'string' }, 'admin-port': { type: 'string' } } });
+  const cluster = await startLibsqlCluster({
+    dir: values.dir,
+    host: values.host,
+    adminPort: values['admin-port'] === undefined ? 0 : Number(values['admin-port']),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  console.log(`libsql cluster listening on ${cluster.adminUrl}`);
+  const stop = () => void cluster.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  try {
+    return entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }

@@ -1,8 +1,8 @@
 import type { TestProject } from 'vitest/node';
 import { startLibsqlCluster } from '../scripts/libsql-cluster';
-import { applyMigrations } from '../scripts/migrate';
+import { applyDirectoryMigrations, applyMigrations, migrateAll } from '../scripts/migrate';
 import { bootLocalPlane, LOCAL_DATABASES } from '../scripts/plane';
-import { listDatabases } from '../src/db/directory';
+import { listDatabases, openDirectory, registerDatabase } from '../src/db/directory';
 import { startLibsqlServer } from '../scripts/libsql-server';
 import { SMALL_TABLES } from '../scripts/libsql-server/scans';
 import { startProviderStub } from './provider-stub';
@@ -18,6 +18,10 @@ declare module 'vitest' {
     directoryUrl: string;
     /** Its data databases, JSON `[{id, region, url}]`, one per region of the local stack. */
     planeDatabases: string;
+    /** A directory and two data databases of test/workers/due-work.test.ts alone (idle unless it makes work). */
+    probeDirectoryUrl: string;
+    /** Their ids and URLs, JSON `[{id, url}]`. */
+    probeDatabases: string;
   }
 }
 
@@ -29,22 +33,42 @@ declare module 'vitest' {
  * tenant webhooks.
  */
 export default async function setup(project: TestProject) {
-  const [server, scanServer, stub, cluster] = await Promise.all([
+  const [server, scanServer, stub, cluster, probeCluster] = await Promise.all([
     startLibsqlServer({ file: ':memory:' }),
     startLibsqlServer({ file: ':memory:', flagScans: { allow: SMALL_TABLES } }),
     startProviderStub(),
     startLibsqlCluster({}),
+    // The due-work probes may not scan even the small tables.
+    startLibsqlCluster({ flagScans: { allow: [] } }),
   ]);
   const plane = await bootLocalPlane(cluster);
   const databases = (await listDatabases(plane.directory)).filter((d) => LOCAL_DATABASES.some((l) => l.id === d.id));
   project.provide('directoryUrl', plane.directoryUrl);
   project.provide('planeDatabases', JSON.stringify(databases.map((d) => ({ id: d.id, region: d.region, url: d.url }))));
+  const probe = await probePlane(probeCluster);
+  project.provide('probeDirectoryUrl', probe.directoryUrl);
+  project.provide('probeDatabases', JSON.stringify(probe.databases));
   await Promise.all([applyMigrations(server.url), applyMigrations(scanServer.url)]);
   scanServer.resetStats(); // the migrations' own statements are not a request path
   project.provide('libsqlUrl', server.url);
   project.provide('libsqlScanUrl', scanServer.url);
   project.provide('providerUrl', stub.url);
   return async () => {
-    await Promise.all([server.close(), scanServer.close(), stub.close(), cluster.close()]);
+    await Promise.all([server.close(), scanServer.close(), stub.close(), cluster.close(), probeCluster.close()]);
   };
+}
+
+/** A small plane of its own for the due-work probes: no other suite's work may show in it. */
+async function probePlane(cluster: Awaited<ReturnType<typeof startLibsqlCluster>>) {
+  const directoryUrl = await cluster.create('directory');
+  await applyDirectoryMigrations(directoryUrl);
+  const databases: { id: string; url: string }[] = [];
+  for (const id of ['probe-a', 'probe-b']) {
+    const url = await cluster.create(id);
+    await registerDatabase(openDirectory(directoryUrl), { id, region: 'eu', url, placement: 'shared' });
+    databases.push({ id, url });
+  }
+  await migrateAll({ directoryUrl });
+  for (const d of databases) cluster.server(d.id)!.resetStats(); // the migrations are no probe
+  return { directoryUrl, databases };
 }

@@ -57,7 +57,7 @@ export function lateCases(db: Db, now: number) {
 
 export type LateCase = Awaited<ReturnType<typeof lateCases>>[number];
 
-const NOTICE_RETRY_MS = 86_400_000;
+export const NOTICE_RETRY_MS = 86_400_000;
 
 /**
  * Cases escalated within the last day whose latest escalation's email step is missing: the

@@ -9,18 +9,26 @@ export type UnitKind = (typeof UNIT_KINDS)[number];
 export const ROLES = ['admin', 'analyst', 'manager', 'agent', 'vendor', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** A tenant's settings name a retention period (src/settings/retention.ts): the expression of the index tenants_retention. */
+export const RETENTION_SET = "((settings ->> '$.retention.commentDays') is not null or (settings ->> '$.retention.contactDays') is not null)";
+
 // Epoch milliseconds; integers compare and index cheaply and cross the Hrana wire exactly.
 const createdAt = () => integer('created_at', { mode: 'number' }).notNull().default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
 const updatedAt = () => integer('updated_at', { mode: 'number' }).notNull().default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
 
-export const tenants = sqliteTable('tenants', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  /** Program settings (fatigue window, providers, widget keys...), validated by the settings feature. */
-  settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
+export const tenants = sqliteTable(
+  'tenants',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** Program settings (fatigue window, providers, widget keys...), validated by the settings feature. */
+    settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // The daily due-work probe (src/jobs/due-work.ts): is there a tenant with a retention period?
+  () => [index('tenants_retention').on(sql.raw(RETENTION_SET))],
+);
 
 /** The owning tenant: on every tenant table, leading every index. */
 const tenantId = () =>
@@ -97,7 +105,12 @@ export const roleGrants = sqliteTable(
     role: text('role', { enum: ROLES }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('role_grants_tenant_user_unit').on(t.tenantId, t.userId, t.unitId), index('role_grants_tenant_unit').on(t.tenantId, t.unitId)],
+  (t) => [
+    uniqueIndex('role_grants_tenant_user_unit').on(t.tenantId, t.userId, t.unitId),
+    index('role_grants_tenant_unit').on(t.tenantId, t.unitId),
+    // The hourly due-work probe: managers (digests) in any tenant.
+    index('role_grants_role').on(t.role),
+  ],
 );
 
 /** Server-side record of a session JWT (`sid`), so logout and disabling a user take effect at once. */
@@ -331,6 +344,11 @@ export const invitations = sqliteTable(
     // The every-minute scan's expiry and reminder picks: without them it walks every open invitation.
     index('invitations_tenant_status_expires').on(t.tenantId, t.status, t.expiresAt),
     index('invitations_tenant_status_reminder').on(t.tenantId, t.status, t.reminderDueAt),
+    // The every-minute due-work probe (src/jobs/due-work.ts), across tenants: open invitations only.
+    index('invitations_open_expires').on(t.expiresAt).where(sql`${t.status} in ('scheduled', 'sending', 'sent')`),
+    index('invitations_scheduled_due').on(t.dueAt).where(sql`${t.status} = 'scheduled'`),
+    index('invitations_sending_updated').on(t.updatedAt).where(sql`${t.status} = 'sending'`),
+    index('invitations_reminder_due').on(t.reminderDueAt).where(sql`${t.status} = 'sent' and ${t.remindedAt} is null`),
   ],
 );
 
@@ -519,21 +537,39 @@ export const rollups = sqliteTable(
 );
 
 /** How far each tenant's responses are folded into rollups: by insertion order (rowid), which a late row cannot slip under. */
-export const rollupWatermarks = sqliteTable('rollup_watermarks', {
-  tenantId: text('tenant_id')
-    .primaryKey()
-    .references(() => tenants.id),
-  /** The highest responses.rowid folded. */
-  responseSeq: integer('response_seq', { mode: 'number' }).notNull(),
-  foldedAt: integer('folded_at', { mode: 'number' }).notNull(),
-  /** Bumped by every unit move: branch totals written against an older hierarchy are refused. */
-  treeVersion: integer('tree_version', { mode: 'number' }).notNull().default(0),
-  /**
-   * The last month (YYYY-MM) whose month totals and branch months are built; '' for none. The
-   * fold writes month rows only for months up to it (late answers); later months are read from
-   * the day rows until they close (`closeMonths`), which keeps the fold to about one row per answer.
-   */
-  monthsClosedThrough: text('months_closed_through').notNull().default(''),
+export const rollupWatermarks = sqliteTable(
+  'rollup_watermarks',
+  {
+    tenantId: text('tenant_id')
+      .primaryKey()
+      .references(() => tenants.id),
+    /** The highest responses.rowid folded. */
+    responseSeq: integer('response_seq', { mode: 'number' }).notNull(),
+    foldedAt: integer('folded_at', { mode: 'number' }).notNull(),
+    /** Bumped by every unit move: branch totals written against an older hierarchy are refused. */
+    treeVersion: integer('tree_version', { mode: 'number' }).notNull().default(0),
+    /**
+     * The last month (YYYY-MM) whose month totals and branch months are built; '' for none. The
+     * fold writes month rows only for months up to it (late answers); later months are read from
+     * the day rows until they close (`closeMonths`), which keeps the fold to about one row per answer.
+     */
+    monthsClosedThrough: text('months_closed_through').notNull().default(''),
+  },
+  // The every-minute due-work probe (src/jobs/due-work.ts): a tenant with months to close.
+  (t) => [index('rollup_watermarks_months_closed').on(t.monthsClosedThrough)],
+);
+
+/**
+ * Per data database, not per tenant: how far a cron job's work is known to be done, so that the
+ * due-work probe (src/jobs/due-work.ts) decides "nothing to do" with one seek. `fold`: every
+ * answer up to responses.rowid `seq` is folded, and `ref` is the id of the answer at that rowid
+ * then (a rowid reused after a delete no longer matches it, and the probe says due).
+ */
+export const cronMarks = sqliteTable('cron_marks', {
+  job: text('job').primaryKey(),
+  seq: integer('seq', { mode: 'number' }).notNull(),
+  ref: text('ref').notNull(),
+  at: integer('at', { mode: 'number' }).notNull(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -591,6 +627,10 @@ export const cases = sqliteTable(
     index('cases_status_resolution_due').on(t.status, t.resolutionDueAt),
     index('cases_escalated_status_updated').on(t.status, t.updatedAt).where(sql`${t.escalationLevel} > 0`),
     index('cases_response').on(t.responseId),
+    // The due-work probes (src/jobs/due-work.ts): notifications due, and cases late for a breach not yet escalated.
+    index('cases_notify_due').on(t.notifyDueAt).where(sql`${t.notifyDueAt} is not null`),
+    index('cases_first_contact_late').on(t.firstContactDueAt).where(sql`${t.status} = 'open' and ${t.firstContactAt} is null and instr(${t.escalated}, '"first_contact"') = 0`),
+    index('cases_resolution_late').on(t.resolutionDueAt).where(sql`${t.status} in ('open', 'contacted') and instr(${t.escalated}, '"resolution"') = 0`),
   ],
 );
 
@@ -687,7 +727,8 @@ export const alertRules = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('alert_rules_tenant_unit').on(t.tenantId, t.unitId)],
+  // alert_rules_active: the hourly due-work probe (src/jobs/due-work.ts).
+  (t) => [index('alert_rules_tenant_unit').on(t.tenantId, t.unitId), index('alert_rules_active').on(t.active)],
 );
 
 /** A raised alert: one per breach until the score recovers; the exception log of root causes. */
@@ -756,7 +797,12 @@ export const webhookDeliveries = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('webhook_deliveries_tenant_webhook_created').on(t.tenantId, t.webhookId, t.createdAt), index('webhook_deliveries_tenant_status_next').on(t.tenantId, t.status, t.nextAttemptAt)],
+  (t) => [
+    index('webhook_deliveries_tenant_webhook_created').on(t.tenantId, t.webhookId, t.createdAt),
+    index('webhook_deliveries_tenant_status_next').on(t.tenantId, t.status, t.nextAttemptAt),
+    // The every-minute due-work probe (src/jobs/due-work.ts): pending deliveries of any tenant.
+    index('webhook_deliveries_pending_next').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+  ],
 );
 
 /** Weekly digests sent: one per manager and week, so a rerun sends nothing twice. */
@@ -915,5 +961,7 @@ export const savedReports = sqliteTable(
     index('saved_reports_tenant_owner').on(t.tenantId, t.ownerType, t.ownerId),
     index('saved_reports_tenant_unit').on(t.tenantId, t.unitId),
     index('saved_reports_tenant_next_run').on(t.tenantId, t.nextRunAt),
+    // The hourly due-work probe (src/jobs/due-work.ts): scheduled reports of any tenant.
+    index('saved_reports_next_run').on(t.nextRunAt).where(sql`${t.nextRunAt} is not null`),
   ],
 );

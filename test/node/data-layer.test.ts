@@ -33,6 +33,7 @@ const NAMED_SWEEPS: Record<string, string> = {
   'src/delivery/scan.ts': 'the delivery scan: flips and enqueues the due invitations and reminders of every tenant of a data database in one batch',
   'src/digests/due-managers.ts': 'the weekly digests: finds the managers of every tenant of a data database and the digests they already have',
   'src/jobs/cron.ts': 'fans one message out per data database',
+  'src/jobs/due-work.ts': "the due-work probes: one statement over every tenant of a data database, and the fold's mark (checks every tenant's watermark)",
   'src/jobs/queue.ts': 'the queue consumer opens the database a message names',
   'src/org/tenants.ts': 'provisioning: creates a tenant, before any handle of it can exist; its rows go through a TenantDb of the new tenant',
   'src/reports/due-reports.ts': 'the hourly report mailer: finds the saved reports due across the tenants of a data database',
