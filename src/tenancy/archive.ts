@@ -191,6 +191,25 @@ export async function importArchive(db: Db, lines: AsyncIterable<ArchiveLine>): 
   return manifest;
 }
 
+/**
+ * The fold's watermark (rollup_watermarks.response_seq) is a rowid of the database it was written
+ * in; a copy gives the same answers other rowids, in the same order (exported and inserted by
+ * rowid). Rewritten in the copy to the rowid of the last answer the source had folded: otherwise
+ * a copy into a database with fewer rows would hide every new answer under the old watermark.
+ */
+export async function carryFoldWatermark(from: Db, to: Db, tenantId: string): Promise<void> {
+  // The watermark as copied (the source's at export time: a fold since then is not in the copy's rollups).
+  const copied = await to.$client.execute({ sql: 'select response_seq from rollup_watermarks where tenant_id = ?', args: [tenantId] });
+  if (copied.rows.length === 0) return;
+  const rs = await from.$client.execute({ sql: 'select count(*) as n from responses where tenant_id = ? and rowid <= ?', args: [tenantId, Number(copied.rows[0]!.response_seq)] });
+  const folded = Number(rs.rows[0]!.n);
+  await to.$client.execute({
+    sql: 'update rollup_watermarks set response_seq = coalesce((select rowid from responses where tenant_id = ? order by rowid limit 1 offset ?), 0) where tenant_id = ?',
+    args: [tenantId, Math.max(folded - 1, 0), tenantId],
+  });
+  if (folded === 0) await to.$client.execute({ sql: 'update rollup_watermarks set response_seq = 0 where tenant_id = ?', args: [tenantId] });
+}
+
 /** Deletes every row of the tenant from every table, children first, in one atomic batch. */
 export async function deleteTenantRows(db: Db, tenantId: string): Promise<void> {
   const statements: InStatement[] = [...TENANT_TABLES].reverse().map((t) => ({ sql: `delete from "${t.name}" where "${t.tenantColumn}" = ?`, args: [tenantId] }));

@@ -1,6 +1,6 @@
 import type { Db } from '../db/client';
 import type { Directory } from '../db/directory';
-import { deleteTenantRows, importArchive, tenantArchive, tenantDigest, type Manifest } from './archive';
+import { carryFoldWatermark, deleteTenantRows, importArchive, tenantArchive, tenantDigest, type Manifest } from './archive';
 import { completeMove, removeTenant, setTenantStatus } from './directory-entry';
 
 /*
@@ -39,6 +39,7 @@ export async function moveTenant(directory: Directory, tenantId: string, from: {
     manifest = await importArchive(to.db, tenantArchive(from.db, tenantId));
     const copied = await tenantDigest(to.db, tenantId);
     if (!sameTables(manifest.tables, copied)) throw new Error('the copy differs from the source: counts or checksums do not match');
+    await carryFoldWatermark(from.db, to.db, tenantId);
   } catch (err) {
     await deleteTenantRows(to.db, tenantId);
     await setTenantStatus(directory, tenantId, 'active', opts.actor, { moveFailed: String(err) });

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/client';
 import { createTenant } from '../../src/org/tenants';
-import { foldAll } from '../../src/scores/fold';
-import { deleteTenantRows, importArchive, TENANT_TABLES, tenantArchive, tenantDigest, type ArchiveLine } from '../../src/tenancy/archive';
+import { foldAll, foldTenant } from '../../src/scores/fold';
+import { TenantDb } from '../../src/db/tenant-db';
+import { carryFoldWatermark, deleteTenantRows, importArchive, TENANT_TABLES, tenantArchive, tenantDigest, type ArchiveLine } from '../../src/tenancy/archive';
 import { DAY_MS, loadAnswers, Rng, setupOrg, type Org } from '../../scripts/bench-data';
 import { startLibsqlCluster, type LibsqlCluster } from '../../scripts/libsql-cluster';
 import { applyMigrations } from '../../scripts/migrate';
@@ -91,6 +92,40 @@ describe('tenant archive', () => {
     expect(Object.values(left).every((d) => d.rows === 0)).toBe(true);
     expect(await tenantDigest(shared, otherTenant)).toEqual(neighbourBefore);
     expect(neighbourBefore.users!.rows).toBe(1);
+  });
+
+  it('carries the fold watermark: a tenant copied below other rows still folds its new answers', async () => {
+    // Source: another tenant's answers first (rowids 1..400), then B's (401..700), all folded: B's
+    // watermark is 700. Into an empty database B's answers land on rowids 1..300, so a watermark
+    // kept at 700 would hide B's next 400 answers from the fold.
+    const [srcUrl, dstUrl] = await Promise.all([cluster.create('eu-carry-src'), cluster.create('eu-carry-dst')]);
+    await Promise.all([applyMigrations(srcUrl), applyMigrations(dstUrl)]);
+    const src = openDb(srcUrl);
+    const dst = openDb(dstUrl);
+    const rng = new Rng(11);
+    const now = Date.now();
+    const first = await setupOrg(srcUrl, join(dir, 'eu-carry-src.db'), { sites: 2, contacts: 50 }, rng);
+    loadAnswers(join(dir, 'eu-carry-src.db'), first, 400, now - 30 * DAY_MS, now - DAY_MS, rng, () => {});
+    const b = await setupOrg(srcUrl, join(dir, 'eu-carry-src.db'), { sites: 2, contacts: 50 }, rng);
+    loadAnswers(join(dir, 'eu-carry-src.db'), b, 300, now - 30 * DAY_MS, now - DAY_MS, rng, () => {});
+    await foldAll(src, now);
+    const seq = async (d: Db) => Number((await d.$client.execute({ sql: 'select response_seq as s from rollup_watermarks where tenant_id = ?', args: [b.tenantId] })).rows[0]!.s);
+    expect(await seq(src)).toBe(700);
+
+    await importArchive(dst, tenantArchive(src, b.tenantId));
+    await carryFoldWatermark(src, dst, b.tenantId);
+    // Every copied answer was folded in the source: the watermark is the copy's last answer.
+    expect(await seq(dst)).toBe(300);
+
+    // A new answer in the copy (one of B's, under a new id) is folded by the next fold, once.
+    const cols = (await dst.$client.execute("select name from pragma_table_info('responses')")).rows.map((r) => String(r.name));
+    const picked = cols.map((c) => (c === 'id' ? "'rsp_after_move'" : c === 'created_at' ? String(now) : `"${c}"`)).join(', ');
+    await dst.$client.execute({
+      sql: `insert into responses (${cols.map((c) => `"${c}"`).join(', ')}) select ${picked} from responses where tenant_id = ? and score is not null and counted = 1 limit 1`,
+      args: [b.tenantId],
+    });
+    expect((await foldTenant(new TenantDb(dst, b.tenantId), now)).folded).toBe(1);
+    expect((await foldTenant(new TenantDb(dst, b.tenantId), now)).folded).toBe(0);
   });
 
   it('refuses an archive cut short', async () => {
