@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 export const TEST_JWT_KEYS = 'test-2:test-signing-key-two-000000000000000000,test-1:test-signing-key-one-000000000000000000';
 
 /** The suites run a second time with their tenants in different data databases (issue 11). */
-const PLANE_SUITES = ['test/workers/isolation.test.ts', 'test/workers/tenant-db.test.ts'];
+const PLANE_SUITES = ['test/workers/isolation.test.ts', 'test/workers/sign-in-counters.test.ts', 'test/workers/tenant-db.test.ts'];
 
 export default defineConfig({
   test: {

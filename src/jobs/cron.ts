@@ -162,6 +162,17 @@ export async function runScheduled(cron: string, env: Env, scheduledTime: number
   if (!queue) throw new Error('the WORKFLOW_QUEUE binding is missing');
   const ticks = await planTicks(cron, env, scheduledTime);
   for (let i = 0; i < ticks.length; i += 100) await queue.sendBatch(ticks.slice(i, i + 100).map((body) => ({ body })));
+  if (cron === SCHEDULES.daily) await purgeDirectoryCounters(env, scheduledTime);
+}
+
+/**
+ * Daily, with a directory: the sign-in counters it keeps (counted before a tenant is known) are
+ * forgotten once stale for every limit, as each data database's are by purgeExpiredCredentials.
+ */
+async function purgeDirectoryCounters(env: Env, now: number): Promise<void> {
+  const directory = dataPlane(loadConfig(env)).directory;
+  if (!directory) return;
+  await directory.$client.execute({ sql: 'delete from rate_limits where window_start < ?', args: [now - LOGIN_COUNTER_TTL_MS] });
 }
 
 /** Runs the jobs of one cron expression on one data database (those the tick names, or all); every job is idempotent. */
