@@ -6,6 +6,11 @@
 // Databases are created on demand, as Turso's Platform API creates them: in-process with
 // `create(name)`, or by another process (tenant:create --dedicated while `npm start` runs) with
 // `POST <adminUrl>/v1/databases {"name"}` → 200 `{"database":{"name","url"}}` (idempotent).
+//
+// With `faults` (development and tests only), every database can be made slow, paused,
+// refusing or failing on command: `POST <adminUrl>/v1/databases/<name>/fault
+// {"mode","delayMs"?,"status"?,"after"?}`, `GET` the same path for its state
+// (./libsql-server/faults.ts, docs/outage.md). Without it those paths answer 404.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +27,8 @@ export interface LibsqlClusterOptions {
   /** Port of the admin endpoint; databases take the ports after it. 0 (default) = free ports. */
   adminPort?: number;
   log?: (line: string) => void;
+  /** Fault injection on every database, through the admin endpoint (development and tests only). */
+  faults?: boolean;
 }
 
 export interface LibsqlCluster {
@@ -68,10 +75,10 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
   // A known database takes its recorded port; a new one the next free port after the admin's.
   async function listen(name: string): Promise<LibsqlServer> {
     const file = dir ? join(dir, `${name}.db`) : ':memory:';
-    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log });
+    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log, faults: opts.faults });
     for (let port = nextPort(), tries = 0; ; port++, tries++) {
       try {
-        return await startLibsqlServer({ file, host, port, log: opts.log });
+        return await startLibsqlServer({ file, host, port, log: opts.log, faults: opts.faults });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 50) throw err;
       }
@@ -106,8 +113,10 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/v1/databases' && req.method === 'GET') return reply(200, { databases: list() });
+    const fault = /^\/v1\/databases\/([a-z0-9-]+)\/fault$/.exec(path);
+    if (fault && opts.faults) return handleFault(req, servers.get(fault[1]!), reply);
     if (path !== '/v1/databases' || req.method !== 'POST') return reply(404, { error: 'not found' });
     let raw = '';
     for await (const chunk of req) raw += chunk;
@@ -122,6 +131,19 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
       return reply(200, { database: { name, url: await create(name) } });
     } catch (err) {
       return reply(500, { error: String(err) });
+    }
+  }
+
+  async function handleFault(req: IncomingMessage, server: LibsqlServer | undefined, reply: (status: number, body: unknown) => void) {
+    if (!server?.setFault || !server.controlUrl) return reply(404, { error: 'no such database' });
+    if (req.method === 'GET') return reply(200, await (await fetch(`${server.controlUrl}/fault`)).json());
+    if (req.method !== 'POST') return reply(405, { error: 'GET or POST' });
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    try {
+      return reply(200, await server.setFault(JSON.parse(raw || '{}')));
+    } catch (err) {
+      return reply(400, { error: (err as Error).message });
     }
   }
 
