@@ -163,7 +163,8 @@ class HranaServer {
     this.scanWatch?.reset();
   }
 
-  async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `body`: the request's body when it was read already (a request held by a fault). */
+  async handleHttp(req: IncomingMessage, res: ServerResponse, body?: Promise<string>): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = ROUTES[path];
     if (method === undefined) return send(res, 404);
@@ -181,8 +182,7 @@ class HranaServer {
           return sendJson(res, 200, { scans: this.scanWatch?.found ?? null });
       }
       this.counters.requests++;
-      const body = await readBody(req);
-      sendJson(res, 200, await this.pipeline(body, path === '/v3/pipeline' ? 3 : 2));
+      sendJson(res, 200, await this.pipeline(await (body ?? readBody(req)), path === '/v3/pipeline' ? 3 : 2));
     } catch (error) {
       this.log(`hrana server: ${(error as Error).message}`);
       if (error instanceof ProtocolError) send(res, 400, 'text/plain', error.message);
@@ -454,8 +454,11 @@ export async function startLibsqlServer(opts: LibsqlServerOptions = {}): Promise
   const faults = opts.faults ? new Faults(refuse) : undefined;
   const http = createServer((req, res) => {
     if (!faults || !DATABASE_PATHS.test((req.url ?? '/').split('?')[0]!)) return void hrana.handleHttp(req, res);
+    // The body is read first, as a paused process's socket buffers it: a request held while its client gives up still runs.
+    const body = readBody(req);
+    body.catch(() => {});
     void faults.gate().then((gate) => {
-      if (gate.kind === 'serve') return hrana.handleHttp(req, res);
+      if (gate.kind === 'serve') return hrana.handleHttp(req, res, body);
       if (gate.kind === 'drop') return void req.socket.destroy();
       log(`libsql server ${port}: answered ${gate.status} (injected fault)`);
       sendJson(res, gate.status, { message: 'injected fault: the database is failing', code: 'INJECTED_FAULT' });

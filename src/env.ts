@@ -84,7 +84,8 @@ const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['jwtKeys'], message: 'the development JWT key must not be used in production' });
     }
     if (c.outboundAllow.length) ctx.addIssue({ code: 'custom', path: ['outboundAllow'], message: 'OUTBOUND_ALLOW is for the local stack and tests only' });
-    if (c.storageDeadlineMs < 100) ctx.addIssue({ code: 'custom', path: ['storageDeadlineMs'], message: 'STORAGE_DEADLINE_MS is at least 100 in production (0, no deadline, is for measurements on the local stack)' });
+    if (c.storageDeadlineMs < 100)
+      ctx.addIssue({ code: 'custom', path: ['storageDeadlineMs'], message: 'STORAGE_DEADLINE_MS is at least 100 in production (0, no deadline, is for measurements on the local stack)' });
   });
 
 export type Config = z.infer<typeof configSchema>;

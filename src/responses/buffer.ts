@@ -128,10 +128,7 @@ export async function bufferAnswer(link: VerifiedLink, input: CaptureInput, cx: 
   const locale = state?.l ?? (survey ? chooseLocale(Object.keys(survey.definition.translations ?? {}), survey.defaultLocale, null, cx.acceptLanguage) : '');
   const version = state?.v ?? survey?.version ?? (link.kind === 'invitation' ? link.claims.surveyVersion : undefined);
   // The state handed back: an anonymous page keeps its nonce, so the answer's later parts meet it.
-  const next =
-    input.stateless || version === undefined
-      ? ''
-      : await signFormState(config, linkSubject(link), { t: state?.t ?? cx.now, v: version, l: locale || 'en', ...(nonce ? { n: nonce } : {}) });
+  const next = input.stateless || version === undefined ? '' : await signFormState(config, linkSubject(link), { t: state?.t ?? cx.now, v: version, l: locale || 'en', ...(nonce ? { n: nonce } : {}) });
   const score = input.score ?? null;
   return { kind: 'buffered', score, category: score === null ? null : categorize(score), locale, state: next, survey };
 }

@@ -270,8 +270,17 @@ export function thanksPage(v: Pick<PageView, 'definition' | 'defaultLocale' | 'l
 
 /** The thank-you in the page's own words, when the survey's are not at hand (an answer buffered in an outage). */
 export function thanksNotice(locale: string, nonce: string, thanks: string, yourScore: string | null) {
-  return layout({ locale, title: thanks, nonce, body: html`<h1>${thanks}</h1>${yourScore === null ? '' : html`
-<p>${yourScore}</p>`}` });
+  return layout({
+    locale,
+    title: thanks,
+    nonce,
+    body: html`<h1>${thanks}</h1>${
+      yourScore === null
+        ? ''
+        : html`
+<p>${yourScore}</p>`
+    }`,
+  });
 }
 
 /** A page with just a message (too many answers, a failure), in the page's locale. */

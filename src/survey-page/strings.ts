@@ -78,7 +78,7 @@ export const STRINGS: Record<string, PageStrings> = {
     failed: "Une erreur s'est produite. Veuillez réessayer.",
     close: 'Fermer',
     busyTitle: 'Veuillez réessayer dans une minute',
-    busyBody: 'Nous ne pouvons pas ouvrir cette enquête pour le moment. Votre lien est correct : veuillez l\'ouvrir à nouveau dans une minute.',
+    busyBody: "Nous ne pouvons pas ouvrir cette enquête pour le moment. Votre lien est correct : veuillez l'ouvrir à nouveau dans une minute.",
     thanks: 'Merci pour votre avis.',
   },
   es: {

@@ -42,10 +42,7 @@ export function rememberSurvey(tenantId: string, survey: CachedSurvey, touchpoin
  * survey and version), or the newest of an anonymous link's touchpoint (or the version its
  * page's state names).
  */
-export function cachedSurvey(
-  tenantId: string,
-  link: { surveyId?: string; surveyVersion: number } | { touchpointId: string; surveyVersion?: number },
-): CachedSurvey | undefined {
+export function cachedSurvey(tenantId: string, link: { surveyId?: string; surveyVersion: number } | { touchpointId: string; surveyVersion?: number }): CachedSurvey | undefined {
   let key: string | undefined;
   if ('touchpointId' in link) {
     key = newest.get(`${tenantId}|${link.touchpointId}`);

@@ -966,7 +966,7 @@ const CASES: IsolationCase[] = [
 
 /** Operations without tenant data, each with the reason it needs no isolation case. */
 const EXEMPT: Record<string, string> = {
-  'GET /healthz': 'liveness probe: no credential, no tenant data (each database reachable or not, the queues\' backlogs)',
+  'GET /healthz': "liveness probe: no credential, no tenant data (each database reachable or not, the queues' backlogs)",
   'POST /api/v1/auth/login': 'no credential yet: the tenant is the one of the email that signs in (covered by auth.test.ts)',
   'GET /api/openapi.json': 'the API description: static, the same for every caller',
   'GET /api/docs': 'the readable page of the API description: static, the same for every caller',

@@ -48,7 +48,7 @@ const pending: Queued[] = [];
 const everBuffered: Queued[] = [];
 let sequence = 0;
 const push = (body: unknown) => {
-  const m = { id: `q${++sequence}`, body: structuredClone(body), at: Date.now(), attempts: 1 };
+  const m: Queued = { id: `q${++sequence}`, body: structuredClone(body), at: Date.now(), attempts: 1 };
   pending.push(m);
   if (m.body.type === 'response.buffered') everBuffered.push({ ...m });
 };
@@ -147,9 +147,12 @@ const casesOf = (tenantId: string, touchpointId: string) =>
     .from(cases)
     .where(and(eq(cases.tenantId, tenantId), eq(cases.touchpointId, touchpointId)));
 const createdEvents = async (tenantId: string, responseIds: string[]) =>
-  (await db().select().from(webhookDeliveries).where(and(eq(webhookDeliveries.tenantId, tenantId), eq(webhookDeliveries.eventType, 'response.created')))).filter((d) =>
-    responseIds.includes((d.payload as { data: { id: string } }).data.id),
-  );
+  (
+    await db()
+      .select()
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.tenantId, tenantId), eq(webhookDeliveries.eventType, 'response.created')))
+  ).filter((d) => responseIds.includes((d.payload as { data: { id: string } }).data.id));
 
 async function invitations(s: SurveySetup, unit: string, n: number) {
   const out: Invite[] = [];
@@ -240,11 +243,19 @@ describe('capture during an outage', () => {
     expect(everBuffered.filter((m) => invites.some((inv) => inv.id === m.body.link.claims.invitationId))).toHaveLength(100);
     // Nothing reached the database meanwhile.
     await fault({ mode: 'off' });
-    expect(await responsesOf(t.tenantId, invites.map((i) => i.id))).toEqual([]);
+    expect(
+      await responsesOf(
+        t.tenantId,
+        invites.map((i) => i.id),
+      ),
+    ).toEqual([]);
 
     // Recovery: the queue delivers the buffered answers and their follow-ups.
     await drain();
-    const rows = await responsesOf(t.tenantId, invites.map((i) => i.id));
+    const rows = await responsesOf(
+      t.tenantId,
+      invites.map((i) => i.id),
+    );
     expect(rows).toHaveLength(100);
     const byInvitation = new Map(rows.map((r) => [r.invitationId, r]));
     for (const [i, inv] of invites.entries()) {
@@ -263,15 +274,30 @@ describe('capture during an outage', () => {
     const detractorIds = rows.filter((r) => categoryOf(r.score!) === 'detractor').map((r) => r.id);
     const opened = await casesOf(t.tenantId, s.touchpointId);
     expect(opened.map((c) => c.responseId).sort()).toEqual(detractorIds.sort());
-    expect(await createdEvents(t.tenantId, rows.map((r) => r.id))).toHaveLength(100);
+    expect(
+      await createdEvents(
+        t.tenantId,
+        rows.map((r) => r.id),
+      ),
+    ).toHaveLength(100);
 
     // The queue delivers them all again (at least once, it may): nothing is done twice.
     const again = everBuffered.filter((m) => invites.some((inv) => inv.id === m.body.link.claims.invitationId));
     for (let i = 0; i < again.length; i += 25) expect((await deliver(again.slice(i, i + 25))).retried).toEqual([]);
     await drain();
-    expect(await responsesOf(t.tenantId, invites.map((i) => i.id))).toHaveLength(100);
+    expect(
+      await responsesOf(
+        t.tenantId,
+        invites.map((i) => i.id),
+      ),
+    ).toHaveLength(100);
     expect(await casesOf(t.tenantId, s.touchpointId)).toHaveLength(tally.detractor);
-    expect(await createdEvents(t.tenantId, rows.map((r) => r.id))).toHaveLength(100);
+    expect(
+      await createdEvents(
+        t.tenantId,
+        rows.map((r) => r.id),
+      ),
+    ).toHaveLength(100);
 
     // Healthy again: 200, nothing waiting but the webhook deliveries the fold's tick queued (their consumer is webhooks.test.ts's).
     expect(pending.every((m) => m.body.type === 'webhook.deliver')).toBe(true);
@@ -406,19 +432,30 @@ describe('the buffer consumer under faults', () => {
     expect(first.acked.filter((id) => first.retried.includes(id))).toEqual([]);
     // Recovered: what was acknowledged is written, nothing else yet.
     await fault({ mode: 'off' });
-    const written = await responsesOf(t.tenantId, invites.map((i) => i.id));
+    const written = await responsesOf(
+      t.tenantId,
+      invites.map((i) => i.id),
+    );
     expect(written).toHaveLength(first.acked.length);
 
     // The queue redelivers what was retried, and (at least once) what was acknowledged.
     for (const m of pending) if (first.retried.includes(m.id)) m.attempts++;
     pending.push(...buffered.filter((m) => first.acked.includes(m.id)).map((m) => ({ ...m, id: `${m.id}-again` })));
     await drain();
-    const rows = await responsesOf(t.tenantId, invites.map((i) => i.id));
+    const rows = await responsesOf(
+      t.tenantId,
+      invites.map((i) => i.id),
+    );
     expect(rows.map((r) => [r.invitationId, r.score]).sort()).toEqual(invites.map((inv, i) => [inv.id, scores[i]]).sort());
     const detractors = rows.filter((r) => categoryOf(r.score!) === 'detractor').map((r) => r.id);
     expect(detractors).toHaveLength(3);
     expect((await casesOf(t.tenantId, s.touchpointId)).map((c) => c.responseId).sort()).toEqual(detractors.sort());
-    expect(await createdEvents(t.tenantId, rows.map((r) => r.id))).toHaveLength(6);
+    expect(
+      await createdEvents(
+        t.tenantId,
+        rows.map((r) => r.id),
+      ),
+    ).toHaveLength(6);
   });
 
   it('an answer without its score waits for the one that carries it; an invalid part is dropped, the rest written', async () => {
