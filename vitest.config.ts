@@ -27,7 +27,8 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               // The provider stand-in is on 127.0.0.1: outbound calls may reach it (and nothing else internal).
-              bindings: { LIBSQL_URL: inject('libsqlUrl'), ENVIRONMENT: 'test', JWT_KEYS: TEST_JWT_KEYS, OUTBOUND_ALLOW: inject('providerUrl') },
+              // A storage deadline well above any healthy call of the suites on a busy machine (the outage suite sets its own).
+              bindings: { LIBSQL_URL: inject('libsqlUrl'), ENVIRONMENT: 'test', JWT_KEYS: TEST_JWT_KEYS, OUTBOUND_ALLOW: inject('providerUrl'), STORAGE_DEADLINE_MS: '10000' },
             },
           })),
         ],
@@ -54,6 +55,7 @@ export default defineConfig({
                 ENVIRONMENT: 'test',
                 JWT_KEYS: TEST_JWT_KEYS,
                 OUTBOUND_ALLOW: inject('providerUrl'),
+                STORAGE_DEADLINE_MS: '10000',
               },
             },
           })),

@@ -9,6 +9,10 @@
 //
 // As a process of its own (the bench's stack): `tsx scripts/libsql-cluster.ts --dir DIR [--host H]
 // [--admin-port P]` prints `libsql cluster listening on <adminUrl>`.
+// With `faults` (development and tests only), every database can be made slow, paused,
+// refusing or failing on command: `POST <adminUrl>/v1/databases/<name>/fault
+// {"mode","delayMs"?,"status"?,"after"?}`, `GET` the same path for its state
+// (./libsql-server/faults.ts, docs/outage.md). Without it those paths answer 404.
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +33,8 @@ export interface LibsqlClusterOptions {
   log?: (line: string) => void;
   /** Every database reports the statements whose plan scans a table (scripts/libsql-server.ts `flagScans`). */
   flagScans?: { allow?: readonly string[] };
+  /** Fault injection on every database, through the admin endpoint (development and tests only). */
+  faults?: boolean;
 }
 
 export interface LibsqlCluster {
@@ -76,10 +82,10 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
   async function listen(name: string): Promise<LibsqlServer> {
     const file = dir ? join(dir, `${name}.db`) : ':memory:';
     const flagScans = opts.flagScans;
-    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log, flagScans });
+    if (book.ports[name] !== undefined || !opts.adminPort) return startLibsqlServer({ file, host, port: book.ports[name] ?? 0, log: opts.log, flagScans, faults: opts.faults });
     for (let port = nextPort(), tries = 0; ; port++, tries++) {
       try {
-        return await startLibsqlServer({ file, host, port, log: opts.log, flagScans });
+        return await startLibsqlServer({ file, host, port, log: opts.log, flagScans, faults: opts.faults });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 50) throw err;
       }
@@ -114,8 +120,10 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/v1/databases' && req.method === 'GET') return reply(200, { databases: list() });
+    const fault = /^\/v1\/databases\/([a-z0-9-]+)\/fault$/.exec(path);
+    if (fault && opts.faults) return handleFault(req, servers.get(fault[1]!), reply);
     if (path !== '/v1/databases' || req.method !== 'POST') return reply(404, { error: 'not found' });
     let raw = '';
     for await (const chunk of req) raw += chunk;
@@ -130,6 +138,19 @@ export async function startLibsqlCluster(opts: LibsqlClusterOptions = {}): Promi
       return reply(200, { database: { name, url: await create(name) } });
     } catch (err) {
       return reply(500, { error: String(err) });
+    }
+  }
+
+  async function handleFault(req: IncomingMessage, server: LibsqlServer | undefined, reply: (status: number, body: unknown) => void) {
+    if (!server?.setFault || !server.controlUrl) return reply(404, { error: 'no such database' });
+    if (req.method === 'GET') return reply(200, await (await fetch(`${server.controlUrl}/fault`)).json());
+    if (req.method !== 'POST') return reply(405, { error: 'GET or POST' });
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    try {
+      return reply(200, await server.setFault(JSON.parse(raw || '{}')));
+    } catch (err) {
+      return reply(400, { error: (err as Error).message });
     }
   }
 

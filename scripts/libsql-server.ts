@@ -10,7 +10,11 @@
 // sqld (connection_manager.rs), a transaction open for TXN_TIMEOUT while others wait is rolled
 // back and its stream's next program fails with TRANSACTION_TIMEOUT.
 //
-// CLI: tsx scripts/libsql-server.ts --file .data/nps.db --port 8080   (or --memory)
+// Fault injection (development and tests only, `faults: true` / `--faults`): a control endpoint
+// of its own makes the database slow, paused, refusing or failing on command
+// (./libsql-server/faults.ts, docs/outage.md).
+//
+// CLI: tsx scripts/libsql-server.ts --file .data/nps.db --port 8080   (or --memory) [--faults]
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -22,6 +26,7 @@ import Database from 'libsql';
 import { Connection, resolveSql, StmtError, type Stats } from './libsql-server/connection';
 import { decodePipeline, ProtocolError, type StreamRequest } from './libsql-server/protocol';
 import { ScanWatch, SMALL_TABLES, type TableScan } from './libsql-server/scans';
+import { Faults, type Fault, type FaultReport } from './libsql-server/faults';
 
 export interface LibsqlServerOptions {
   file?: string; // path of the database file; ':memory:' or undefined = in-memory
@@ -32,6 +37,10 @@ export interface LibsqlServerOptions {
   /** Report statements whose query plan scans a whole table (libsql-server/scans.ts), except
    *  scans of the tables in `allow`: `GET /scans` and `scans()` list them. */
   flagScans?: { allow?: readonly string[] };
+  /** Development and tests only: fault injection on command, through `setFault` and a control
+   *  endpoint on a port of its own (`controlUrl`): `POST /fault {"mode","delayMs"?,"status"?,"after"?}`,
+   *  `GET /fault` (libsql-server/faults.ts). Without it the server has no fault control at all. */
+  faults?: boolean;
 }
 
 export interface LibsqlServer {
@@ -44,6 +53,10 @@ export interface LibsqlServer {
   resetStats(): void;
   /** With `flagScans`, since start or the last reset: each distinct statement whose plan scans a table. */
   scans(): TableScan[];
+  /** With `faults`: where the fault control listens (`POST {controlUrl}/fault`). */
+  controlUrl?: string;
+  /** With `faults`: sets the fault (`{mode: 'off'}` ends it). */
+  setFault?(fault: Fault): Promise<FaultReport>;
   close(): Promise<void>;
 }
 
@@ -150,7 +163,8 @@ class HranaServer {
     this.scanWatch?.reset();
   }
 
-  async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `body`: the request's body when it was read already (a request held by a fault). */
+  async handleHttp(req: IncomingMessage, res: ServerResponse, body?: Promise<string>): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = ROUTES[path];
     if (method === undefined) return send(res, 404);
@@ -168,8 +182,7 @@ class HranaServer {
           return sendJson(res, 200, { scans: this.scanWatch?.found ?? null });
       }
       this.counters.requests++;
-      const body = await readBody(req);
-      sendJson(res, 200, await this.pipeline(body, path === '/v3/pipeline' ? 3 : 2));
+      sendJson(res, 200, await this.pipeline(await (body ?? readBody(req)), path === '/v3/pipeline' ? 3 : 2));
     } catch (error) {
       this.log(`hrana server: ${(error as Error).message}`);
       if (error instanceof ProtocolError) send(res, 400, 'text/plain', error.message);
@@ -415,14 +428,46 @@ export async function startLibsqlServer(opts: LibsqlServerOptions = {}): Promise
   const log = opts.log ?? (() => {});
   const scanWatch = opts.flagScans && new ScanWatch(db, new Set(opts.flagScans.allow), log);
   const hrana = new HranaServer(db, opts.streamIdleTimeoutMs ?? 10_000, log, scanWatch);
-  const http = createServer((req, res) => void hrana.handleHttp(req, res));
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolveListen, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port ?? 0, host, () => resolveListen());
+  const listen = (port: number) =>
+    new Promise<void>((resolveListen, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => {
+        http.off('error', reject);
+        resolveListen();
+      });
+    });
+  // Refusing: the port is closed and open connections are cut; then it listens again on the same port.
+  let refusing = false;
+  const refuse = async (on: boolean) => {
+    if (on === refusing) return;
+    refusing = on;
+    if (on) {
+      http.close();
+      http.closeAllConnections();
+      log(`libsql server ${port}: refusing connections (injected fault)`);
+    } else {
+      await listen(port);
+      log(`libsql server ${port}: accepting connections again`);
+    }
+  };
+  const faults = opts.faults ? new Faults(refuse) : undefined;
+  const http = createServer((req, res) => {
+    if (!faults || !DATABASE_PATHS.test((req.url ?? '/').split('?')[0]!)) return void hrana.handleHttp(req, res);
+    // The body is read first, as a paused process's socket buffers it: a request held while its client gives up still runs.
+    const body = readBody(req);
+    body.catch(() => {});
+    void faults.gate().then((gate) => {
+      if (gate.kind === 'serve') return hrana.handleHttp(req, res, body);
+      if (gate.kind === 'drop') return void req.socket.destroy();
+      log(`libsql server ${port}: answered ${gate.status} (injected fault)`);
+      sendJson(res, gate.status, { message: 'injected fault: the database is failing', code: 'INJECTED_FAULT' });
+    });
   });
+  await listen(opts.port ?? 0);
   const { port } = http.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const control = faults ? await startFaultControl(faults, host) : undefined;
 
   let closed: Promise<void> | undefined;
   return {
@@ -431,12 +476,49 @@ export async function startLibsqlServer(opts: LibsqlServerOptions = {}): Promise
     stats: () => hrana.stats(),
     resetStats: () => hrana.resetStats(),
     scans: () => [...(scanWatch?.found ?? [])],
+    ...(faults && control ? { controlUrl: control.url, setFault: (fault: Fault) => faults.set(fault) } : {}),
     close: () =>
-      (closed ??= new Promise<void>((resolveClose) => {
+      (closed ??= (async () => {
+        faults?.release();
+        await control?.close();
         hrana.close();
-        http.close(() => resolveClose());
-        http.closeAllConnections();
-      })),
+        await new Promise<void>((resolveClose) => {
+          if (!http.listening) return resolveClose();
+          http.close(() => resolveClose());
+          http.closeAllConnections();
+        });
+      })()),
+  };
+}
+
+/** The paths of database requests: Hrana pipelines, cursors and version probes, and `/health` (as sqld's). */
+const DATABASE_PATHS = /^\/(v[23](\/pipeline|\/cursor)?|health)$/;
+
+/** The fault control of one server, on a loopback port of its own: `GET /fault`, `POST /fault {…}`. */
+async function startFaultControl(faults: Faults, host: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    if ((req.url ?? '/').split('?')[0] !== '/fault') return send(res, 404);
+    if (req.method === 'GET') return sendJson(res, 200, faults.report());
+    if (req.method !== 'POST') return send(res, 405);
+    void readBody(req)
+      .then((body) => faults.set(JSON.parse(body || '{}') as Fault))
+      .then(
+        (report) => sendJson(res, 200, report),
+        (err: unknown) => sendJson(res, 400, { error: (err as Error).message }),
+      );
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(0, host, () => ok());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -448,6 +530,7 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       port: { type: 'string' },
       'flag-scans': { type: 'boolean' },
+      faults: { type: 'boolean' },
     },
   });
   const server = await startLibsqlServer({
@@ -456,8 +539,10 @@ async function main(): Promise<void> {
     port: values.port === undefined ? 8080 : Number(values.port),
     log: (line) => process.stderr.write(`${line}\n`),
     flagScans: values['flag-scans'] ? { allow: SMALL_TABLES } : undefined,
+    faults: values.faults,
   });
   console.log(`libsql server listening on ${server.url}`);
+  if (server.controlUrl) console.log(`fault control: POST ${server.controlUrl}/fault {"mode":"refuse"|"pause"|"slow"|"error"|"off"}`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -16,15 +16,17 @@ const libsqlPort = Number(process.env.LIBSQL_PORT ?? 8790);
 const host = '127.0.0.1';
 const workerUrl = `http://${host}:${port}`;
 
-// The directory and one shared data database per region (eu, us), each at its own URL.
-const cluster = await startLibsqlCluster({ dir: DATA_DIR, host, adminPort: libsqlPort });
+// The directory and one shared data database per region (eu, us), each at its own URL. Development
+// only, on loopback: any database can be made slow, paused, refusing or failing on command
+// (`POST <admin>/v1/databases/<name>/fault`, docs/outage.md) to see what an outage does.
+const cluster = await startLibsqlCluster({ dir: DATA_DIR, host, adminPort: libsqlPort, faults: true });
 const plane = await bootLocalPlane(cluster);
 console.log(
   `libSQL: directory ${plane.directoryUrl}; ${cluster
     .list()
     .filter((d) => d.name !== 'directory')
     .map((d) => `${d.name} ${d.url}`)
-    .join('; ')} (data in ${DATA_DIR})`,
+    .join('; ')} (data in ${DATA_DIR}; faults on command: POST ${cluster.adminUrl}/v1/databases/<name>/fault)`,
 );
 const seeded = await seedDemoPlane(plane);
 console.log(seeded.created ? 'demo tenant seeded (region eu)' : 'demo tenant already present');

@@ -25,8 +25,17 @@ export interface Env {
    * calls may reach although they are internal: the provider stand-ins. Refused in production.
    */
   OUTBOUND_ALLOW?: string;
+  /**
+   * The deadline of one storage call on a request path, in ms (default 3000): past it the call
+   * fails fast (docs/outage.md). `0` turns it off, outside production only (to measure its cost).
+   */
+  STORAGE_DEADLINE_MS?: string;
+  /** The deadline of one storage call of a cron job or queue consumer, in ms (default 30000). */
+  JOB_STORAGE_DEADLINE_MS?: string;
   DELIVERY_QUEUE?: Queue<unknown>;
   WORKFLOW_QUEUE?: Queue<unknown>;
+  /** The workflow queue's dead-letter queue, bound as a producer only to read its backlog (/healthz). */
+  WORKFLOW_DLQ?: Queue<unknown>;
 }
 
 /** The published key of the local stack and tests; production refuses it. */
@@ -61,6 +70,10 @@ const configSchema = z
       .max(10 * 1024 * 1024),
     /** Origins outbound calls may reach although internal (src/lib/outbound.ts): the local stand-ins. */
     outboundAllow: z.array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)),
+    /** One storage call on a request path fails past this (ms); 0: no deadline (outside production only). */
+    storageDeadlineMs: z.coerce.number().int().min(0).max(30_000),
+    /** One storage call of a job (cron, queue consumer) fails past this (ms). */
+    jobStorageDeadlineMs: z.coerce.number().int().min(1000).max(600_000),
   })
   .superRefine((c, ctx) => {
     // The directory finds every tenant's database; without one, LIBSQL_URL is the one database.
@@ -71,6 +84,8 @@ const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['jwtKeys'], message: 'the development JWT key must not be used in production' });
     }
     if (c.outboundAllow.length) ctx.addIssue({ code: 'custom', path: ['outboundAllow'], message: 'OUTBOUND_ALLOW is for the local stack and tests only' });
+    if (c.storageDeadlineMs < 100)
+      ctx.addIssue({ code: 'custom', path: ['storageDeadlineMs'], message: 'STORAGE_DEADLINE_MS is at least 100 in production (0, no deadline, is for measurements on the local stack)' });
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -117,6 +132,8 @@ export function loadConfig(env: Env): Config {
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean),
+    storageDeadlineMs: env.STORAGE_DEADLINE_MS ?? 3000,
+    jobStorageDeadlineMs: env.JOB_STORAGE_DEADLINE_MS ?? 30_000,
   });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -12,6 +12,9 @@ declare module 'vitest' {
     libsqlUrl: string;
     /** A second server that reports statements whose plan scans a table (test/workers/scans.test.ts). */
     libsqlScanUrl: string;
+    /** A third server whose faults tests cause on command (test/workers/outage.test.ts): its URL and its fault control. */
+    libsqlFaultUrl: string;
+    libsqlFaultControl: string;
     /** The provider stand-in (test/provider-stub.ts): mail, SMS and webhook endpoints that record requests. */
     providerUrl: string;
     /** The directory of an in-memory data plane (the `workers-plane` project: tenants in different databases). */
@@ -27,15 +30,17 @@ declare module 'vitest' {
 
 /**
  * One in-memory local libSQL server for the workerd suites, migrated like production; a second
- * one of its own for the table-scan suite, whose statements no other suite's mix with; a data
+ * one of its own for the table-scan suite, whose statements no other suite's mix with; a third
+ * for the outage suite, whose faults (refused, paused, failing) no other suite suffers; a data
  * plane in memory (a directory and one data database per region) for the suites that run with
  * tenants in different databases; and the HTTP stand-in for the mail and SMS providers and
  * tenant webhooks.
  */
 export default async function setup(project: TestProject) {
-  const [server, scanServer, stub, cluster, probeCluster] = await Promise.all([
+  const [server, scanServer, faultServer, stub, cluster, probeCluster] = await Promise.all([
     startLibsqlServer({ file: ':memory:' }),
     startLibsqlServer({ file: ':memory:', flagScans: { allow: SMALL_TABLES } }),
+    startLibsqlServer({ file: ':memory:', faults: true }),
     startProviderStub(),
     startLibsqlCluster({}),
     // The due-work probes may not scan even the small tables.
@@ -48,13 +53,15 @@ export default async function setup(project: TestProject) {
   const probe = await probePlane(probeCluster);
   project.provide('probeDirectoryUrl', probe.directoryUrl);
   project.provide('probeDatabases', JSON.stringify(probe.databases));
-  await Promise.all([applyMigrations(server.url), applyMigrations(scanServer.url)]);
+  await Promise.all([applyMigrations(server.url), applyMigrations(scanServer.url), applyMigrations(faultServer.url)]);
   scanServer.resetStats(); // the migrations' own statements are not a request path
   project.provide('libsqlUrl', server.url);
   project.provide('libsqlScanUrl', scanServer.url);
+  project.provide('libsqlFaultUrl', faultServer.url);
+  project.provide('libsqlFaultControl', faultServer.controlUrl!);
   project.provide('providerUrl', stub.url);
   return async () => {
-    await Promise.all([server.close(), scanServer.close(), stub.close(), cluster.close(), probeCluster.close()]);
+    await Promise.all([server.close(), scanServer.close(), faultServer.close(), stub.close(), cluster.close(), probeCluster.close()]);
   };
 }
 

@@ -64,7 +64,7 @@ const load = (t: TenantDb, responseId: string) =>
  * A failure in 2 throws; the redelivered message skips 1 and retries 2.
  */
 export async function followUp(config: Config, tenantId: string, responseId: string, unitPath?: string): Promise<void> {
-  const db = await dataPlane(config).forTenant(tenantId, { write: true });
+  const db = await dataPlane(config).forTenant(tenantId, { write: true, job: true });
   if (!db) return; // the tenant is gone: nothing to follow up
   const t = new TenantDb(db, tenantId);
   // Capture names the unit's path when it expects a case: the answer and its unit's chain then come in one round trip.

@@ -5,11 +5,14 @@ import type { LibSQLDatabase } from 'drizzle-orm/libsql';
 import { drizzle } from 'drizzle-orm/libsql/web';
 import { dataDatabases, directoryTenants, type Region } from './directory-schema';
 import { newId } from '../lib/ids';
+import { openDb } from './client';
 
 /** The directory database: the control plane (src/db/directory-schema.ts). */
 export type Directory = LibSQLDatabase & { $client: Client };
 
-export function openDirectory(url: string, authToken?: string): Directory {
+export function openDirectory(url: string, authToken?: string, deadlineMs?: number): Directory {
+  // The Worker's directory has the request deadline (src/db/client.ts); scripts wait as long as a call takes.
+  if (deadlineMs) return openDb(url, authToken, deadlineMs);
   return drizzle(createClient({ url, authToken, intMode: 'number' }));
 }
 

@@ -1,4 +1,5 @@
-import { openDb, type Db } from './client';
+import { sql } from 'drizzle-orm';
+import { isStorageUnavailable, openDb, StorageUnavailable, type Db } from './client';
 import { openDirectory, type Directory } from './directory';
 import { DATA_SCHEMA_VERSION } from './schema-version';
 import { ApiError } from '../lib/errors';
@@ -50,7 +51,7 @@ export class DataPlane {
   readonly directory: Directory | null;
 
   constructor(private readonly config: Config) {
-    this.directory = config.directoryUrl ? openDirectory(config.directoryUrl, config.directoryAuthToken) : null;
+    this.directory = config.directoryUrl ? openDirectory(config.directoryUrl, config.directoryAuthToken, config.storageDeadlineMs) : null;
   }
 
   /** The token of a data database: its region's (Turso group tokens), else the single database's. */
@@ -58,8 +59,13 @@ export class DataPlane {
     return this.config.regionTokens[region] ?? this.config.libsqlAuthToken;
   }
 
-  open(ref: { url: string; region: string }): Db {
-    return openDb(ref.url, this.tokenOf(ref.region));
+  /**
+   * A client of a data database. Each storage call through it fails past `deadlineMs`: the
+   * request deadline by default (STORAGE_DEADLINE_MS), the job deadline for cron jobs and queue
+   * consumers (docs/outage.md).
+   */
+  open(ref: { url: string; region: string }, deadlineMs = this.config.storageDeadlineMs): Db {
+    return openDb(ref.url, this.tokenOf(ref.region), deadlineMs);
   }
 
   /** Where a tenant's data lives, or null for a tenant the directory does not know. */
@@ -86,17 +92,17 @@ export class DataPlane {
    * its database is behind this code's schema or, for a write, while the tenant is being moved.
    * Null for a tenant that is unknown or being deleted: its credentials are as good as none.
    */
-  async forTenant(tenantId: string, opts: { write: boolean }): Promise<Db | null> {
+  async forTenant(tenantId: string, opts: { write: boolean; job?: boolean }): Promise<Db | null> {
     const p = await this.placement(tenantId);
     if (!p || p.status === 'deleting') return null;
     if (p.schemaVersion < DATA_SCHEMA_VERSION) throw unavailable('this organisation’s database is being upgraded; try again shortly');
     if (p.status === 'moving' && opts.write) throw unavailable('this organisation’s data is being moved; changes are paused for a few minutes');
-    return this.open(p);
+    return this.open(p, opts.job ? this.config.jobStorageDeadlineMs : this.config.storageDeadlineMs);
   }
 
   /** The database of the single-database mode (no directory): every tenant's. */
   single(): Db | null {
-    return this.directory ? null : openDb(this.config.libsqlUrl!, this.config.libsqlAuthToken);
+    return this.directory ? null : openDb(this.config.libsqlUrl!, this.config.libsqlAuthToken, this.config.storageDeadlineMs);
   }
 
   /**
@@ -151,14 +157,58 @@ export class DataPlane {
     return databases;
   }
 
-  /** One data database by its catalog id (queue messages carry it). */
+  /** One data database by its catalog id (queue messages carry it), for a job: with the job deadline. */
   async byId(databaseId: string | undefined): Promise<Db> {
     const all = await this.databases();
     const ref = databaseId === undefined && all.length === 1 ? all[0] : all.find((d) => d.id === databaseId);
     if (!ref) throw new Error(`no data database ${String(databaseId)} in the catalog`);
-    return this.open(ref);
+    return this.open(ref, this.config.jobStorageDeadlineMs);
+  }
+
+  /**
+   * Whether each database answers `select 1` within the request deadline, for monitoring
+   * (GET /healthz): the directory and every data database of its catalog, or the one database.
+   * A catalog the directory cannot give lists the directory alone.
+   */
+  async probe(): Promise<DatabaseProbe[]> {
+    const ping = async (id: string, kind: DatabaseProbe['kind'], region: string | null, db: { run: Db['run'] }): Promise<DatabaseProbe> => {
+      const started = Date.now();
+      try {
+        await db.run(sql`select 1`);
+        return { id, kind, region, reachable: true, latencyMs: Date.now() - started };
+      } catch (err) {
+        return { id, kind, region, reachable: false, latencyMs: null, error: failureOf(err) };
+      }
+    };
+    if (!this.directory) return [await ping(DEFAULT_DATABASE, 'data', this.config.defaultRegion, this.single()!)];
+    const directory = await ping('directory', 'directory', null, this.directory);
+    let catalog: DataDatabaseRef[];
+    try {
+      catalog = await this.databases();
+    } catch {
+      return [directory];
+    }
+    return [directory, ...(await Promise.all(catalog.map((d) => ping(d.id, 'data', d.region, this.open(d)))))];
   }
 }
+
+/** One database as GET /healthz reports it. */
+export interface DatabaseProbe {
+  id: string;
+  kind: 'directory' | 'data';
+  region: string | null;
+  reachable: boolean;
+  latencyMs: number | null;
+  /** Why it is not reachable: past the deadline, refused or lost, a server error, or another failure. */
+  error?: 'timeout' | 'unreachable' | 'server-error' | 'failed';
+}
+
+const failureOf = (err: unknown): NonNullable<DatabaseProbe['error']> => {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 6; depth++, e = (e as { cause?: unknown }).cause) {
+    if (e instanceof StorageUnavailable) return e.reason;
+  }
+  return isStorageUnavailable(err) ? 'timeout' : 'failed';
+};
 
 const planes = new WeakMap<Config, DataPlane>();
 

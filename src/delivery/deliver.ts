@@ -186,7 +186,7 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
   const { type, tenantId, invitationId, idempotencyKey } = parse(message);
   const kind = KIND[type];
   const config = loadConfig(env);
-  const db = await dataPlane(config).forTenant(tenantId, { write: true });
+  const db = await dataPlane(config).forTenant(tenantId, { write: true, job: true });
   if (!db) return; // the tenant is gone: nothing left to send
   const t = new TenantDb(db, tenantId);
   const now = Date.now();

@@ -5,7 +5,7 @@ import { signSurveyLink } from '../surveys/token';
  * The survey link of an invitation. The token is deterministic for the same claims and
  * expiry, so the link sent, the link of a reminder and the link the API shows are one link.
  */
-export async function invitationLink(config: Config, inv: { tenantId: string; id: string; surveyVersion: number; expiresAt: number }): Promise<string> {
-  const token = await signSurveyLink(config, { tenantId: inv.tenantId, invitationId: inv.id, surveyVersion: inv.surveyVersion }, inv.expiresAt);
+export async function invitationLink(config: Config, inv: { tenantId: string; id: string; surveyId: string; surveyVersion: number; expiresAt: number }): Promise<string> {
+  const token = await signSurveyLink(config, { tenantId: inv.tenantId, invitationId: inv.id, surveyId: inv.surveyId, surveyVersion: inv.surveyVersion }, inv.expiresAt);
   return `${config.publicBaseUrl}/s/${token}`;
 }

@@ -2,6 +2,8 @@ import { deliver } from '../delivery/deliver';
 import type { Env } from '../env';
 import { runDatabaseJobs, type CronTick } from './cron';
 import { handleResponseCaptured } from '../responses/follow-up';
+import { handleResponseBuffered } from '../responses/replay';
+import { isStorageUnavailable } from '../db/client';
 import { deliverWebhook } from '../webhooks/dispatch';
 
 /**
@@ -20,6 +22,7 @@ export const HANDLERS: Record<string, Handler> = {
   'invitation.send': deliver,
   'invitation.remind': deliver,
   'response.captured': handleResponseCaptured,
+  'response.buffered': handleResponseBuffered,
   'webhook.deliver': (m, env) => deliverWebhook(m, env),
   'cron.tick': (m, env) => runDatabaseJobs(m as CronTick, env),
 };
@@ -28,19 +31,36 @@ export const HANDLERS: Record<string, Handler> = {
 export const retryDelaySeconds = (attempts: number) => Math.min(10 * 2 ** Math.max(0, attempts - 1), 900);
 
 /**
+ * Delay before the n-th retry of a buffered answer (docs/outage.md): 30 s doubling, at most an
+ * hour, so the queue's 8 retries span about two hours of outage before the dead-letter queue.
+ */
+export const bufferedRetryDelaySeconds = (attempts: number) => Math.min(30 * 2 ** Math.max(0, attempts - 1), 3600);
+
+const delayOf = (type: unknown, attempts: number) => (type === 'response.buffered' ? bufferedRetryDelaySeconds(attempts) : retryDelaySeconds(attempts));
+
+/**
  * Acks a message only when its handler succeeded; anything else is retried with backoff and,
  * after the queue's max_retries, lands in its dead-letter queue. Never acknowledged on failure.
+ * Once a storage call of the batch could not be served (past its deadline, refused, failing),
+ * the rest of the batch is retried without being tried: the database is down, and each try
+ * would wait for its deadline in turn.
  */
 export async function runQueueBatch(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
+  let storageDown = false;
   for (const message of batch.messages) {
     const handler = HANDLERS[message.body?.type];
+    if (storageDown) {
+      message.retry({ delaySeconds: delayOf(message.body?.type, message.attempts) });
+      continue;
+    }
     try {
       if (!handler) throw new Error(`no handler for message type "${String(message.body?.type)}"`);
       await handler(message.body, env);
       message.ack();
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', queue: batch.queue, messageId: message.id, attempts: message.attempts, message: String(err) }));
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      storageDown = isStorageUnavailable(err);
+      console.error(JSON.stringify({ level: 'error', queue: batch.queue, messageId: message.id, type: message.body?.type, attempts: message.attempts, storageDown, message: String(err) }));
+      message.retry({ delaySeconds: delayOf(message.body?.type, message.attempts) });
     }
   }
 }

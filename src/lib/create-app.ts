@@ -2,7 +2,7 @@ import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Actor } from '../auth/policy';
-import type { Db } from '../db/client';
+import { isStorageUnavailable, StorageUnavailable, type Db } from '../db/client';
 import type { DataPlane } from '../db/plane';
 import type { TenantDb } from '../db/tenant-db';
 import type { Config, Env } from '../env';
@@ -65,6 +65,11 @@ export function onError(err: Error, c: AppContext): Response {
   if (err instanceof ApiError) {
     return c.json(errorBody(err.code, err.message, requestId, err.details), err.status, err.headers);
   }
+  // A storage call past its deadline, refused, or failing on the server's side: fail fast and say when to come back.
+  if (isStorageUnavailable(err)) {
+    console.error(JSON.stringify({ level: 'error', requestId, message: 'storage unavailable', cause: String(err), reason: storageReason(err) }));
+    return c.json(errorBody('UNAVAILABLE', STORAGE_UNAVAILABLE_MESSAGE, requestId), 503, { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) });
+  }
   if (err instanceof HTTPException && err.status < 500) {
     const code = HTTP_CODES[err.status] ?? 'BAD_REQUEST';
     const message = err.message || 'the request could not be processed';
@@ -72,6 +77,17 @@ export function onError(err: Error, c: AppContext): Response {
   }
   console.error(JSON.stringify({ level: 'error', requestId, message: err.message, stack: err.stack }));
   return c.json(errorBody('INTERNAL', 'an unexpected error occurred', requestId), 500);
+}
+
+/** What a request whose storage call failed is told (503), and when to try again. */
+export const STORAGE_UNAVAILABLE_MESSAGE = 'the database did not answer in time; try again in a minute';
+export const STORAGE_RETRY_AFTER_SECONDS = 60;
+
+function storageReason(err: unknown): string {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 6; depth++, e = (e as { cause?: unknown }).cause) {
+    if (e instanceof StorageUnavailable) return e.reason;
+  }
+  return 'timeout';
 }
 
 export function notFoundHandler(c: AppContext): Response {

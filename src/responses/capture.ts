@@ -8,6 +8,7 @@ import { opensCase } from '../cases/follow-up';
 import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { checkAnswers, type Issue } from './answers';
+import { bufferAnswer, cannotWriteNow, type BufferContext, type BufferedOutcome } from './buffer';
 import { countHit } from '../auth/rate-limit';
 import { formNonce, signFormState, verifyFormState, type FormState } from './form-state';
 import { addressKey, clientHash, QUALITY, qualityFlags, type AnonymousSignals, type QualityFlag } from './quality';
@@ -38,6 +39,8 @@ export interface CaptureInput {
   enforceRequired: boolean;
   /** The caller shows no next form state (a JSON answer to an invitation): none is signed. */
   stateless?: boolean;
+  /** A form's raw fields, for the buffer when the survey version is not at hand to read `answers` (docs/outage.md). */
+  form?: Record<string, string[]>;
 }
 
 export interface CaptureRequest {
@@ -49,6 +52,12 @@ export interface CaptureRequest {
   ip: string;
   acceptLanguage: string | null;
   now: number;
+  /**
+   * A buffered answer written later (src/responses/replay.ts): the keyed hashes of the client
+   * address and the nonce chosen when it came, and `now` is when it came. Storage failures then
+   * throw (the queue retries the message) instead of buffering again.
+   */
+  replay?: { client?: { key: string; hash: string }; nonce?: string };
 }
 
 /** Whether the submit changed the response: created it, added to it, or changed nothing. */
@@ -60,7 +69,8 @@ export type CaptureOutcome =
   | { kind: 'rate-limited'; retryAfterMs: number }
   | { kind: 'needs-score'; target: SurveyTarget; locale: string; state: string }
   | { kind: 'invalid'; issues: Issue[]; target: SurveyTarget; locale: string; state: string; category: Category | null; existing: StoredResponse | null }
-  | { kind: 'saved'; status: CaptureStatus; response: StoredResponse & { score: number }; category: Category; target: SurveyTarget; locale: string; state: string };
+  | { kind: 'saved'; status: CaptureStatus; response: StoredResponse & { score: number }; category: Category; target: SurveyTarget; locale: string; state: string }
+  | BufferedOutcome;
 
 /** The workflow message of a captured answer; the follow-up (cases, alerts) consumes it. */
 export interface ResponseCapturedMessage {
@@ -83,6 +93,8 @@ export const capturedMessage = (tenantId: string, responseId: string, unitPath?:
 /** What an anonymous submit knows about itself: the client's hash, its page's nonce, and the signals of its flags. */
 interface AnonymousAnswer {
   hash: string;
+  /** The address's rate-limit key (a keyed hash). */
+  key: string;
   nonce: string;
   stale: boolean;
   signals: AnonymousSignals;
@@ -155,6 +167,9 @@ const insertAnonymousAnswer = tenantStatement((t) =>
 const addsSomething = (comment: SQL, answers: SQL) =>
   sql`((${responses.comment} is null and ${comment} is not null) or exists (select 1 from json_each(${answers}) as e where json_type(${responses.answers}, '$.' || e.key) is null))`;
 
+/** What the buffer carries of an anonymous answer: the address's keyed hashes and the page's nonce. */
+const clientOf = (a: AnonymousAnswer | null) => (a ? { client: { key: a.key, hash: a.hash }, nonce: a.nonce } : {});
+
 /** The locale the response is in: the one the page showed (from its state) if the survey has it, else chosen afresh. */
 function localeOf(target: SurveyTarget, state: FormState | null, acceptLanguage: string | null) {
   const available = Object.keys(target.definition.translations ?? {});
@@ -182,23 +197,40 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   let target: SurveyTarget | null;
   let existing: StoredResponse | null;
   let anonymous: AnonymousAnswer | null = null;
+  // Past the deadline (or refused, failing): the answer goes to the buffer, unless this is the buffer's own replay.
+  const buffer = (err: unknown, cx: Pick<BufferContext, 'client' | 'nonce' | 'maybeWritten'>) => {
+    if (req.replay || !cannotWriteNow(err)) throw err;
+    return bufferAnswer(link, input, { config, env: req.env, acceptLanguage: req.acceptLanguage, now, state, ...cx });
+  };
   if (link.kind === 'invitation') {
     // One statement, not a batch: no transaction around a read.
     const { invitationId, surveyVersion } = link.claims;
-    const rows = await invitationSubmitTarget(t, { invitationId, surveyVersion });
-    target = invitationTarget(link.claims, rows, now);
+    let rows: Awaited<ReturnType<typeof invitationSubmitTarget>>;
+    try {
+      rows = await invitationSubmitTarget(t, { invitationId, surveyVersion });
+    } catch (err) {
+      return buffer(err, { maybeWritten: false });
+    }
+    target = invitationTarget(link.claims, rows, now, { replay: req.replay !== undefined });
     existing = target?.existing ?? null;
   } else {
-    const [key, hash] = await Promise.all([addressKey(config, req.ip), clientHash(config, tenantId, req.ip)]);
-    const [[hit], rows, continued] = await t.batch([countHit(t, key, now, QUALITY.anonymousWindowMs), touchpointTargetQuery(t, link, state?.v, { hash, now }), anonymousResponseQuery(t, link, state)]);
+    const [key, hash] = req.replay?.client ? [req.replay.client.key, req.replay.client.hash] : await Promise.all([addressKey(config, req.ip), clientHash(config, tenantId, req.ip)]);
+    let read: [{ count: number; windowStart: number }[], Awaited<ReturnType<typeof touchpointTargetQuery>>, Awaited<ReturnType<typeof anonymousResponseQuery>>];
+    try {
+      read = await t.batch([countHit(t, key, now, QUALITY.anonymousWindowMs), touchpointTargetQuery(t, link, state?.v, { hash, now }), anonymousResponseQuery(t, link, state)]);
+    } catch (err) {
+      return buffer(err, { client: { key, hash }, maybeWritten: false });
+    }
+    const [[hit], rows, continued] = read;
     if (hit && hit.count > QUALITY.anonymousPerAddress) return { kind: 'rate-limited', retryAfterMs: Math.max(1000, hit.windowStart + QUALITY.anonymousWindowMs - now) };
     target = touchpointTarget(link, rows);
     const row = continued[0];
     existing = row ? { id: row.id, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null;
     anonymous = {
       hash,
-      // A submit without a page's state (uncounted: too fast) gets a nonce of its own.
-      nonce: state?.n ?? formNonce(),
+      key,
+      // A submit without a page's state (uncounted: too fast) gets a nonce of its own (a replay: the one chosen when it came).
+      nonce: req.replay?.nonce ?? state?.n ?? formNonce(),
       // A state older than a day no longer adds to its response.
       stale: state !== null && now - state.t >= QUALITY.duplicateWindowMs,
       signals: { elapsedMs: state ? now - state.t : null, sameTouchpoint: rows[0]?.sameTouchpoint ?? 0, recentFromClient: rows[0]?.recentFromClient ?? 0 },
@@ -234,11 +266,16 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   // A response exists: merge what this submit adds (a different score is ignored: the first stands).
   if (existing) {
     if (!adds || anonymous?.stale) return saved('unchanged', existing);
-    const [row] = await t
-      .update(responses)
-      .set({ comment: sql`coalesce(${responses.comment}, ${checked.comment})`, answers: sql`json_patch(${answersJson}, ${responses.answers})`, updatedAt: now })
-      .where(and(eq(responses.id, existing.id), addsSomething(sql`${checked.comment}`, sql`${answersJson}`)))
-      .returning(RETURNING);
+    let row: StoredResponse | undefined;
+    try {
+      [row] = await t
+        .update(responses)
+        .set({ comment: sql`coalesce(${responses.comment}, ${checked.comment})`, answers: sql`json_patch(${answersJson}, ${responses.answers})`, updatedAt: now })
+        .where(and(eq(responses.id, existing.id), addsSomething(sql`${checked.comment}`, sql`${answersJson}`)))
+        .returning(RETURNING);
+    } catch (err) {
+      return buffer(err, { ...clientOf(anonymous), maybeWritten: true });
+    }
     return saved(row ? 'updated' : 'unchanged', row ?? existing);
   }
 
@@ -272,12 +309,17 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   // (tenant, invitation) or (tenant, form nonce) index lets one insert win; the others merge into
   // its row, or change nothing (no row returned). The insert marks the invitation answered
   // (trigger responses_answer_invitation, migration 0011).
-  const [row] = anonymous ? await insertAnonymousAnswer(t, values) : await insertAnswer(t, values);
-  if (!row) {
-    // Lost the race and added nothing: the winner's row, read back (the rare third trip).
-    const winnerOf = anonymous ? eq(responses.formNonce, anonymous.nonce) : eq(responses.invitationId, target.invitationId!);
-    const [winner] = await t.select(RETURNING).from(responses).where(winnerOf);
-    return saved('unchanged', winner!);
+  let row: StoredResponse | undefined;
+  try {
+    [row] = anonymous ? await insertAnonymousAnswer(t, values) : await insertAnswer(t, values);
+    if (!row) {
+      // Lost the race and added nothing: the winner's row, read back (the rare third trip).
+      const winnerOf = anonymous ? eq(responses.formNonce, anonymous.nonce) : eq(responses.invitationId, target.invitationId!);
+      const [winner] = await t.select(RETURNING).from(responses).where(winnerOf);
+      return saved('unchanged', winner!);
+    }
+  } catch (err) {
+    return buffer(err, { ...clientOf(anonymous), maybeWritten: true });
   }
   if (row.id !== id) return saved('updated', row);
   // The follow-up opens a case or tells webhooks; an answer that needs neither is not enqueued.

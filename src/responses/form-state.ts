@@ -53,7 +53,7 @@ export async function verifyFormState(config: Config, subject: string, value: st
   const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/.exec(value);
   if (!m) return null;
   const data = encoder.encode(`${subject}|${m[1]}`);
-  let sig: Uint8Array;
+  let sig: Uint8Array<ArrayBuffer>;
   try {
     sig = fromBase64url(m[2]!);
   } catch {

@@ -100,7 +100,12 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
  */
 export const invitationSubmitTarget = tenantStatement((t) => invitationTargetQuery(t, { invitationId: sql.placeholder('invitationId'), surveyVersion: sql.placeholder('surveyVersion') }).prepare());
 
-export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number): SurveyTarget | null {
+/**
+ * The target of an invitation's link at `now`. A buffered answer written later (`replay`: `now`
+ * is when it came) is closed only if the invitation was cancelled or had expired when it came,
+ * not because the expiry sweep has marked it expired since.
+ */
+export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number, opts: { replay?: boolean } = {}): SurveyTarget | null {
   const row = rows[0];
   if (!row) return null;
   return {
@@ -119,7 +124,7 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     contact: row.isTest === null ? null : { isTest: row.isTest, isEmployee: row.isEmployee ?? false },
     segment: row.segment,
     lifetimeValue: row.lifetimeValue,
-    closed: row.status === 'cancelled' || row.status === 'expired' || row.expiresAt <= now,
+    closed: row.status === 'cancelled' || (row.status === 'expired' && !opts.replay) || row.expiresAt <= now,
     followUp: followUpOf(row.rules, row.hooked),
     existing: row.responseId ? { id: row.responseId, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null,
   };

@@ -268,6 +268,21 @@ export function thanksPage(v: Pick<PageView, 'definition' | 'defaultLocale' | 'l
   });
 }
 
+/** The thank-you in the page's own words, when the survey's are not at hand (an answer buffered in an outage). */
+export function thanksNotice(locale: string, nonce: string, thanks: string, yourScore: string | null) {
+  return layout({
+    locale,
+    title: thanks,
+    nonce,
+    body: html`<h1>${thanks}</h1>${
+      yourScore === null
+        ? ''
+        : html`
+<p>${yourScore}</p>`
+    }`,
+  });
+}
+
 /** A page with just a message (too many answers, a failure), in the page's locale. */
 export function noticePage(opts: { locale: string; nonce: string; title: string; text: string }) {
   return layout({ locale: opts.locale, title: opts.title, nonce: opts.nonce, body: html`<h1>${opts.title}</h1><p role="alert">${opts.text}</p>` });

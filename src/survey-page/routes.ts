@@ -6,16 +6,19 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { answersFromForm, followUps, commentQuestion, asked, type Issue } from '../responses/answers';
 import { capture, type CaptureInput, type CaptureOutcome } from '../responses/capture';
-import { formNonce, signFormState } from '../responses/form-state';
+import { bufferAnswer, cannotWriteNow, surveyOf, type BufferedOutcome } from '../responses/buffer';
+import { formNonce, signFormState, verifyFormState } from '../responses/form-state';
 import { linkSubject, loadTarget, type SurveyTarget, type VerifiedLink } from '../responses/target';
 import { createRouter, type AppContext, type AppEnv } from '../lib/create-app';
 import { base64url } from '../lib/ids';
 import { categorize } from '../scoring/nps';
-import { chooseLocale } from '../surveys/definition';
+import { chooseLocale, type Definition } from '../surveys/definition';
+import { rememberSurvey, type CachedSurvey } from '../surveys/published-cache';
 import { verifySurveyLink } from '../surveys/token';
 import type { Config } from '../env';
+import { STORAGE_RETRY_AFTER_SECONDS } from '../lib/create-app';
 import { bindTenant } from '../lib/bind-tenant';
-import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksPage, type PageView } from './render';
+import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksNotice, thanksPage, type PageView } from './render';
 import { STRINGS, stringsLocale } from './strings';
 import { TOUCHPOINT_LINK_AUDIENCE, verifyTouchpointLink } from './touchpoint-token';
 
@@ -52,7 +55,7 @@ export async function verifyLink(config: Config, token: string): Promise<{ ok: t
 const nonceOf = () => base64url(crypto.getRandomValues(new Uint8Array(16)));
 
 /** A rendered page's signed state; an anonymous link's carries a fresh single-use nonce (docs/capture.md). */
-const pageState = (config: Config, link: VerifiedLink, target: SurveyTarget, locale: string, now: number) =>
+const pageState = (config: Config, link: VerifiedLink, target: { surveyVersion: number }, locale: string, now: number) =>
   signFormState(config, linkSubject(link), { t: now, v: target.surveyVersion, l: locale, ...(link.kind === 'touchpoint' ? { n: formNonce() } : {}) });
 
 /** An HTML answer with the page's headers: no caching, no referrer (the token is in the URL), a strict CSP. */
@@ -88,7 +91,7 @@ function linkFailure(c: AppContext, reason: 'expired' | 'invalid', asJson: boole
 }
 
 /** Hidden-question values carried in the link's query string (`?order=123`), for the page to post back. */
-function hiddenValues(c: AppContext, target: SurveyTarget) {
+function hiddenValues(c: AppContext, target: { definition: Definition }) {
   const out: Record<string, string> = {};
   for (const q of target.definition.questions) {
     const v = q.type === 'hidden' ? c.req.query(q.id) : undefined;
@@ -102,22 +105,65 @@ function view(c: AppContext, target: SurveyTarget, locale: string, state: string
 }
 
 /** Whether page two still has something to ask: follow-ups exist for the category and the comment is still missing. */
-function wantsFollowUp(target: SurveyTarget, score: number, comment: string | null) {
+function wantsFollowUp(target: { definition: Definition }, score: number, comment: string | null) {
   const category = categorize(score);
   if (followUps(target.definition, category).length === 0) return false;
   const primary = commentQuestion(target.definition);
   return !primary || !asked(primary, category) ? false : comment === null;
 }
 
+/**
+ * The page while the database does not answer: friendly, localized, "try again in a minute"
+ * (503 with Retry-After), or the JSON envelope for a JSON client.
+ */
+function busy(c: AppContext, asJson: boolean) {
+  c.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
+  if (asJson) return jsonError(c, 503, 'UNAVAILABLE', 'the survey cannot be reached right now; try again in a minute');
+  const locale = stringsLocale(null, c.req.header('accept-language'));
+  const s = STRINGS[locale]!;
+  const nonce = nonceOf();
+  return page(c, noticePage({ locale, nonce, title: s.busyTitle, text: s.busyBody }), 503, nonce);
+}
+
+/**
+ * A page opened while the database does not answer: rendered from what the Worker already
+ * knows (the link's claims and this isolate's cache of published versions), page one as for a
+ * first visit; else the friendly "try again in a minute" page. Whether the link was answered
+ * or has closed is not known: a submit is buffered and written (or refused) later.
+ */
+async function pageFromCache(c: AppContext, link: VerifiedLink, now: number) {
+  const survey = surveyOf(link, null);
+  if (!survey) return busy(c, false);
+  const locale = chooseLocale(Object.keys(survey.definition.translations ?? {}), survey.defaultLocale, null, c.req.header('accept-language'));
+  const nonce = nonceOf();
+  const state = await pageState(c.get('config'), link, { surveyVersion: survey.version }, locale, now);
+  const v = { definition: survey.definition, defaultLocale: survey.defaultLocale, locale, action: `/s/${c.req.param('token')}`, state, nonce, hiddenValues: hiddenValues(c, survey) };
+  return page(c, scorePage(v), 200, nonce);
+}
+
+/** A page rendered from the database: its version is remembered for pages opened during an outage. */
+function remember(link: VerifiedLink, target: SurveyTarget) {
+  if (target.closed || !target.definition.questions.length) return;
+  const survey: CachedSurvey = { surveyId: target.surveyId, version: target.surveyVersion, definition: target.definition, defaultLocale: target.defaultLocale };
+  rememberSurvey(target.tenantId, survey, link.kind === 'touchpoint' ? link.claims.touchpointId : undefined);
+}
+
 async function showPage(c: AppContext) {
   const config = c.get('config');
   const checked = await verifyLink(config, c.req.param('token')!);
   if (!checked.ok) return linkFailure(c, checked.reason, false);
-  const t = await bindTenant(c, checked.link.claims.tenantId);
-  if (!t) return linkFailure(c, 'invalid', false);
   const now = Date.now();
-  const target = await loadTarget(t, checked.link, now);
+  let target: SurveyTarget | null;
+  try {
+    const t = await bindTenant(c, checked.link.claims.tenantId);
+    if (!t) return linkFailure(c, 'invalid', false);
+    target = await loadTarget(t, checked.link, now);
+  } catch (err) {
+    if (!cannotWriteNow(err)) throw err;
+    return pageFromCache(c, checked.link, now);
+  }
   if (!target) return linkFailure(c, 'invalid', false);
+  remember(checked.link, target);
   const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
   const nonce = nonceOf();
   const existing = target.existing;
@@ -136,13 +182,15 @@ async function showPage(c: AppContext) {
 
 type Fields = { get(name: string): string | undefined; getAll(name: string): string[] };
 
-async function formFields(c: AppContext): Promise<Fields> {
+async function formFields(c: AppContext): Promise<Fields & { record(): Record<string, string[]> }> {
   const body = await c.req.parseBody({ all: true });
   const list = (name: string) => {
     const v = body[name];
     return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
   };
-  return { get: (name) => list(name)[0], getAll: list };
+  // The question fields (`q.<id>`) as a plain record: what the buffer carries of a form (docs/outage.md).
+  const record = () => Object.fromEntries(Object.keys(body).flatMap((name) => (name.startsWith('q.') ? [[name, list(name)]] : [])));
+  return { get: (name) => list(name)[0], getAll: list, record };
 }
 
 const isJson = (type: string) => /^application\/([\w.+-]+\+)?json$/i.test(type);
@@ -185,34 +233,55 @@ async function submit(c: AppContext) {
       score: rawScore && !formIssue ? Number(rawScore) : undefined,
       comment,
       answers: (def) => answersFromForm(def, fields),
+      form: fields.record(),
       state: fields.get('state'),
       honeypot: !!fields.get('website'),
       enforceRequired: fields.get('step') === '2',
     };
   }
 
-  const t = await bindTenant(c, checked.link.claims.tenantId);
-  if (!t) return linkFailure(c, 'invalid', false);
   const now = Date.now();
-  if (formIssue) {
-    // A malformed form (a tampered score): the page again with the error, nothing stored.
-    const target = await loadTarget(t, checked.link, now);
-    if (!target) return linkFailure(c, 'invalid', false);
-    const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
-    const nonce = nonceOf();
-    const state = await pageState(config, checked.link, target, locale, now);
-    return page(c, scorePage(view(c, target, locale, state, nonce), { issues: [formIssue] }), 400, nonce);
+  const acceptLanguage = c.req.header('accept-language') ?? null;
+  let outcome: CaptureOutcome;
+  try {
+    const t = await bindTenant(c, checked.link.claims.tenantId);
+    if (!t) return linkFailure(c, 'invalid', false);
+    if (formIssue) {
+      // A malformed form (a tampered score): the page again with the error, nothing stored.
+      const target = await loadTarget(t, checked.link, now);
+      if (!target) return linkFailure(c, 'invalid', false);
+      const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
+      const nonce = nonceOf();
+      const state = await pageState(config, checked.link, target, locale, now);
+      return page(c, scorePage(view(c, target, locale, state, nonce), { issues: [formIssue] }), 400, nonce);
+    }
+    outcome = await capture(checked.link, input, { t, config, env: c.env, ip: c.req.header('cf-connecting-ip') ?? '', acceptLanguage, now });
+  } catch (err) {
+    // The tenant's placement could not be read in time (or it is being moved): the answer goes to the buffer.
+    if (formIssue || !cannotWriteNow(err)) throw err;
+    const state = await verifyFormState(config, linkSubject(checked.link), input.state);
+    outcome = await bufferAnswer(checked.link, input, { config, env: c.env, acceptLanguage, now, state, maybeWritten: false });
   }
-
-  const outcome = await capture(checked.link, input, {
-    t,
-    config,
-    env: c.env,
-    ip: c.req.header('cf-connecting-ip') ?? '',
-    acceptLanguage: c.req.header('accept-language') ?? null,
-    now,
-  });
   return asJson ? answerJson(c, outcome) : answerPage(c, outcome, input);
+}
+
+/** A buffered answer as JSON: 202, the score and category as given (the page's script reveals page two from them). */
+const bufferedJson = (c: AppContext, o: BufferedOutcome) =>
+  c.json({ responseId: null, status: 'accepted' as const, score: o.score, category: o.category, ...(o.state ? { state: o.state } : {}) }, 202);
+
+/** A buffered answer's page: page two when the survey is at hand and still asks something, else the thank-you. */
+function bufferedPage(c: AppContext, o: BufferedOutcome, input: CaptureInput, nonce: string) {
+  const survey = o.survey;
+  if (!survey) {
+    const locale = stringsLocale(o.locale || null, c.req.header('accept-language'));
+    const s = STRINGS[locale]!;
+    return page(c, thanksNotice(locale, nonce, s.thanks, o.score === null ? null : s.yourScore.replace('{score}', String(o.score))), 200, nonce);
+  }
+  const v = { definition: survey.definition, defaultLocale: survey.defaultLocale, locale: o.locale, action: `/s/${c.req.param('token')}`, state: o.state, nonce };
+  if (o.score !== null && o.category && !input.enforceRequired && o.state && wantsFollowUp(survey, o.score, input.comment?.trim() ? input.comment : null)) {
+    return page(c, followUpPage(v, { score: o.score, category: o.category }), 200, nonce);
+  }
+  return page(c, thanksPage(v, o.score), 200, nonce);
 }
 
 function answerJson(c: AppContext, o: CaptureOutcome) {
@@ -235,6 +304,8 @@ function answerJson(c: AppContext, o: CaptureOutcome) {
       );
     case 'saved':
       return c.json({ responseId: o.response.id, status: o.status, score: o.response.score, category: o.category, ...(o.target.invitationId ? {} : { state: o.state }) }, 200);
+    case 'buffered':
+      return bufferedJson(c, o);
   }
 }
 
@@ -267,6 +338,8 @@ function answerPage(c: AppContext, o: CaptureOutcome, input: CaptureInput) {
       }
       return page(c, thanksPage(v, o.response.score), 200, nonce);
     }
+    case 'buffered':
+      return bufferedPage(c, o, input, nonce);
   }
 }
 
@@ -276,8 +349,13 @@ async function guarded(c: AppContext, run: (c: AppContext) => Promise<Response>)
     return await run(c);
   } catch (err) {
     const requestId = c.get('requestId');
+    const asJson = isJson((c.req.header('content-type') ?? '').split(';')[0]!.trim());
+    if (cannotWriteNow(err)) {
+      console.error(JSON.stringify({ level: 'error', requestId, message: 'survey page: storage unavailable', cause: String(err) }));
+      return busy(c, asJson);
+    }
     console.error(JSON.stringify({ level: 'error', requestId, message: (err as Error).message, stack: (err as Error).stack }));
-    if (isJson((c.req.header('content-type') ?? '').split(';')[0]!.trim())) return jsonError(c, 500, 'INTERNAL', 'an unexpected error occurred');
+    if (asJson) return jsonError(c, 500, 'INTERNAL', 'an unexpected error occurred');
     const locale = stringsLocale(null, c.req.header('accept-language'));
     const s = STRINGS[locale]!;
     const nonce = nonceOf();

@@ -19,6 +19,11 @@ export interface PageStrings {
   rateLimited: string;
   failed: string;
   close: string;
+  /** The page while the database does not answer and the survey is not at hand (docs/outage.md). */
+  busyTitle: string;
+  busyBody: string;
+  /** The thank-you when the survey's own words are not at hand (an answer buffered in an outage). */
+  thanks: string;
 }
 
 export const STRINGS: Record<string, PageStrings> = {
@@ -36,6 +41,9 @@ export const STRINGS: Record<string, PageStrings> = {
     rateLimited: 'Too many answers were sent from your network. Please try again later.',
     failed: 'Something went wrong. Please try again.',
     close: 'Close',
+    busyTitle: 'Please try again in a minute',
+    busyBody: 'We cannot open this survey right now. Your link is fine: please open it again in a minute.',
+    thanks: 'Thank you for your feedback.',
   },
   de: {
     invalidTitle: 'Dieser Link ist ungültig',
@@ -51,6 +59,9 @@ export const STRINGS: Record<string, PageStrings> = {
     rateLimited: 'Aus Ihrem Netzwerk wurden zu viele Antworten gesendet. Bitte versuchen Sie es später erneut.',
     failed: 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.',
     close: 'Schließen',
+    busyTitle: 'Bitte versuchen Sie es in einer Minute erneut',
+    busyBody: 'Wir können diese Umfrage gerade nicht öffnen. Ihr Link ist in Ordnung: Bitte öffnen Sie ihn in einer Minute erneut.',
+    thanks: 'Vielen Dank für Ihr Feedback.',
   },
   fr: {
     invalidTitle: "Ce lien n'est pas valide",
@@ -66,6 +77,9 @@ export const STRINGS: Record<string, PageStrings> = {
     rateLimited: 'Trop de réponses ont été envoyées depuis votre réseau. Veuillez réessayer plus tard.',
     failed: "Une erreur s'est produite. Veuillez réessayer.",
     close: 'Fermer',
+    busyTitle: 'Veuillez réessayer dans une minute',
+    busyBody: "Nous ne pouvons pas ouvrir cette enquête pour le moment. Votre lien est correct : veuillez l'ouvrir à nouveau dans une minute.",
+    thanks: 'Merci pour votre avis.',
   },
   es: {
     invalidTitle: 'Este enlace no es válido',
@@ -81,6 +95,9 @@ export const STRINGS: Record<string, PageStrings> = {
     rateLimited: 'Se han enviado demasiadas respuestas desde su red. Inténtelo de nuevo más tarde.',
     failed: 'Algo salió mal. Inténtelo de nuevo.',
     close: 'Cerrar',
+    busyTitle: 'Inténtelo de nuevo en un minuto',
+    busyBody: 'No podemos abrir esta encuesta en este momento. Su enlace es correcto: vuelva a abrirlo en un minuto.',
+    thanks: 'Gracias por su opinión.',
   },
   ar: {
     invalidTitle: 'هذا الرابط غير صالح',
@@ -96,6 +113,9 @@ export const STRINGS: Record<string, PageStrings> = {
     rateLimited: 'تم إرسال عدد كبير جدًا من الإجابات من شبكتك. يُرجى المحاولة لاحقًا.',
     failed: 'حدث خطأ ما. يُرجى المحاولة مرة أخرى.',
     close: 'إغلاق',
+    busyTitle: 'يُرجى المحاولة مرة أخرى بعد دقيقة',
+    busyBody: 'لا يمكننا فتح هذا الاستطلاع الآن. رابطك سليم: يُرجى فتحه مرة أخرى بعد دقيقة.',
+    thanks: 'شكرًا لملاحظاتك.',
   },
   he: {
     invalidTitle: 'הקישור אינו תקין',
@@ -111,6 +131,9 @@ export const STRINGS: Record<string, PageStrings> = {
     rateLimited: 'נשלחו יותר מדי תשובות מהרשת שלך. יש לנסות שוב מאוחר יותר.',
     failed: 'משהו השתבש. יש לנסות שוב.',
     close: 'סגירה',
+    busyTitle: 'יש לנסות שוב בעוד דקה',
+    busyBody: 'לא ניתן לפתוח את הסקר כרגע. הקישור תקין: יש לפתוח אותו שוב בעוד דקה.',
+    thanks: 'תודה על המשוב.',
   },
 };
 

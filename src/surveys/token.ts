@@ -8,19 +8,25 @@ export interface SurveyLinkClaims {
   tenantId: string;
   invitationId: string;
   surveyVersion: number;
+  /**
+   * The survey (claim `sid`): with the version, what the page shows, so that a page opened while
+   * the database does not answer can render from the isolate's cache of published versions
+   * (src/surveys/published-cache.ts). Links signed before it was added lack it.
+   */
+  surveyId?: string;
 }
 
 export type SurveyLinkCheck = { ok: true; claims: SurveyLinkClaims } | { ok: false; reason: 'expired' | 'invalid' };
 
 /** A signed link token (audience `survey`) valid until `expiresAt` (ms); the same invitation always gets the same token. */
 export const signSurveyLink = (config: Config, claims: SurveyLinkClaims, expiresAt: number) =>
-  signToken(config, AUDIENCE, claims.invitationId, { tid: claims.tenantId, sv: claims.surveyVersion }, expiresAt, false);
+  signToken(config, AUDIENCE, claims.invitationId, { tid: claims.tenantId, sv: claims.surveyVersion, ...(claims.surveyId ? { sid: claims.surveyId } : {}) }, expiresAt, false);
 
 /** Verifies a link token; tells an expired one (a friendly "this survey has closed") from a forged or altered one. */
 export async function verifySurveyLink(config: Config, token: string): Promise<SurveyLinkCheck> {
   const check = await verifyToken(config, AUDIENCE, token);
   if (!check.ok) return check;
-  const { tid, sv, sub } = check.payload;
-  if (typeof tid !== 'string' || typeof sv !== 'number' || typeof sub !== 'string') return { ok: false, reason: 'invalid' };
-  return { ok: true, claims: { tenantId: tid, invitationId: sub, surveyVersion: sv } };
+  const { tid, sv, sub, sid } = check.payload;
+  if (typeof tid !== 'string' || typeof sv !== 'number' || typeof sub !== 'string' || (sid !== undefined && typeof sid !== 'string')) return { ok: false, reason: 'invalid' };
+  return { ok: true, claims: { tenantId: tid, invitationId: sub, surveyVersion: sv, ...(sid ? { surveyId: sid } : {}) } };
 }

@@ -102,7 +102,7 @@ export async function deliverWebhook(m: JobMessage, env: Env, now = Date.now()):
   const msg = m as WebhookMessage;
   if (typeof msg.tenantId !== 'string' || typeof msg.deliveryId !== 'string' || !Number.isInteger(msg.attempts)) throw new Error('malformed webhook.deliver message');
   const config = loadConfig(env);
-  const db = await dataPlane(config).forTenant(msg.tenantId, { write: true });
+  const db = await dataPlane(config).forTenant(msg.tenantId, { write: true, job: true });
   if (!db) return; // the tenant is gone: nothing left to deliver
   const t = new TenantDb(db, msg.tenantId);
   const where = eq(webhookDeliveries.id, msg.deliveryId);

@@ -151,7 +151,7 @@ export async function widgetSession(t: TenantDb, config: Config, body: SessionRe
   const definition = tp.definition as unknown as Definition;
   const locale = chooseLocale(Object.keys(definition.translations ?? {}), tp.defaultLocale, contact?.locale, acceptLanguage);
   const show = async (invitationId: string, version: number, expiresAt: number, def: Definition, loc: string) => {
-    const token = await signSurveyLink(config, { tenantId, invitationId, surveyVersion: version }, expiresAt);
+    const token = await signSurveyLink(config, { tenantId, invitationId, surveyId: tp.surveyId, surveyVersion: version }, expiresAt);
     const state = await signFormState(config, `inv:${invitationId}`, { t: now, v: version, l: loc });
     return { kind: 'show', body: { show: true, token, url: `${config.publicBaseUrl}/s/${token}`, locale: loc, dir: direction(loc), state, texts: texts(def, tp.defaultLocale, loc) } } as const;
   };

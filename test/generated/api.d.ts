@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness with a database round trip */
+        /**
+         * Liveness: each database reachable or not, and the durable buffer
+         * @description Probes every database (the directory and each data database, or the one database) within the request deadline and reads the workflow queue and its dead-letter queue. 200 when every database answers; 503 with the same report in `error.details` when one does not (docs/outage.md).
+         */
         get: operations["getHealthz"];
         put?: never;
         post?: never;
@@ -1242,6 +1245,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        HealthReport: {
+            /** @enum {string} */
+            status: "ok" | "degraded";
+            databases: {
+                /** @description `directory`, a data database of the catalog, or `default` (the one database without a directory) */
+                id: string;
+                /** @enum {string} */
+                kind: "directory" | "data";
+                region: string | null;
+                /** @description Answered `select 1` within the request deadline (STORAGE_DEADLINE_MS) */
+                reachable: boolean;
+                latencyMs: number | null;
+                /** @enum {string} */
+                error?: "timeout" | "unreachable" | "server-error" | "failed";
+            }[];
+            buffer: {
+                queue: components["schemas"]["QueueBacklog"];
+                deadLetter: components["schemas"]["QueueBacklog"] & unknown;
+            };
+        };
+        /** @description The workflow queue: answers buffered during an outage and the follow-up work behind them */
+        QueueBacklog: {
+            backlog: number;
+            oldestAgeSeconds: number | null;
+        } | null;
         Error: {
             error: {
                 /** @example NOT_FOUND */
@@ -2667,16 +2695,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The Worker and its database answer */
+            /** @description Every database answers */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
-                    };
+                    "application/json": components["schemas"]["HealthReport"];
                 };
             };
             /** @description The database does not answer */

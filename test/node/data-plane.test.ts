@@ -106,3 +106,24 @@ describe('migration runner', () => {
     expect((await listDatabases(directory)).map((d) => d.schemaVersion)).toEqual([DATA_SCHEMA_VERSION, DATA_SCHEMA_VERSION]);
   });
 });
+
+describe('fault injection in the cluster (development and tests only)', () => {
+  it('makes one database fail on command through the admin endpoint; the others go on; without `faults` there is no such endpoint', async () => {
+    const c = await startLibsqlCluster({ faults: true });
+    clusters.push(c);
+    const [a, b] = await Promise.all([c.create('data-a'), c.create('data-b')]);
+    const set = (name: string, body: unknown) => fetch(`${c.adminUrl}/v1/databases/${name}/fault`, { method: 'POST', body: JSON.stringify(body) });
+    expect((await set('data-a', { mode: 'error' })).status).toBe(200);
+    await expect(createClient({ url: a }).execute('select 1')).rejects.toThrow();
+    expect((await createClient({ url: b }).execute('select 1 as one')).rows[0]!.one).toBe(1);
+    expect(((await (await fetch(`${c.adminUrl}/v1/databases/data-a/fault`)).json()) as { fault: { mode: string } }).fault.mode).toBe('error');
+    expect((await set('data-a', { mode: 'nonsense' })).status).toBe(400);
+    expect((await set('nowhere', { mode: 'error' })).status).toBe(404);
+    expect((await set('data-a', { mode: 'off' })).status).toBe(200);
+    expect((await createClient({ url: a }).execute('select 1 as one')).rows[0]!.one).toBe(1);
+
+    const plain = await cluster();
+    await plain.create('data-c');
+    expect((await fetch(`${plain.adminUrl}/v1/databases/data-c/fault`, { method: 'POST', body: '{"mode":"error"}' })).status).toBe(404);
+  });
+});

@@ -468,3 +468,103 @@ describe('table scans (flagScans)', () => {
     }
   });
 });
+
+describe('fault injection (faults: true, development and tests only)', () => {
+  const control = async (s: LibsqlServer, body: unknown) => {
+    const res = await fetch(`${s.controlUrl}/fault`, { method: 'POST', body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { fault: { mode: string }; passed: number; faulted: number; held: number; error?: string } };
+  };
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: { message: string; cause?: { code?: string } }) => `${e.message} ${e.cause?.code ?? ''}`,
+    );
+
+  it('a server started without faults has no control at all', () => {
+    expect(server.controlUrl).toBeUndefined();
+    expect(server.setFault).toBeUndefined();
+  });
+
+  it('refuses connections, fails with server errors, runs slowly, and serves again on the same URL', async () => {
+    const s = await startLibsqlServer({ faults: true });
+    const client = createClient({ url: s.url });
+    try {
+      await client.execute('create table t (x)');
+      expect((await control(s, { mode: 'refuse' })).status).toBe(200);
+      expect(await failure(client.execute('select 1'))).toMatch(/ECONNREFUSED/);
+      expect((await control(s, { mode: 'error', status: 502 })).body.fault).toMatchObject({ mode: 'error', status: 502 });
+      const raw = await fetch(`${s.url}/v2/pipeline`, { method: 'POST', body: JSON.stringify({ baton: null, requests: [{ type: 'execute', stmt: { sql: 'insert into t values (1)' } }] }) });
+      expect(raw.status).toBe(502);
+      await control(s, { mode: 'slow', delayMs: 300 });
+      const started = Date.now();
+      await client.execute('insert into t values (2)');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      await control(s, { mode: 'off' });
+      // The failed insert never ran; the slow one did.
+      expect((await client.execute('select x from t')).rows.map((r) => r.x)).toEqual([2]);
+      // The server's own counters are not subject to faults.
+      await control(s, { mode: 'error' });
+      expect((await fetch(`${s.url}/stats`)).status).toBe(200);
+    } finally {
+      client.close();
+      await s.close();
+    }
+  });
+
+  it('pause holds requests until the fault changes, then runs them: a write whose client gave up still lands', async () => {
+    const s = await startLibsqlServer({ faults: true });
+    const client = createClient({ url: s.url });
+    try {
+      await client.execute('create table t (x)');
+      await control(s, { mode: 'pause' });
+      const gaveUp = fetch(`${s.url}/v2/pipeline`, {
+        method: 'POST',
+        body: JSON.stringify({ baton: null, requests: [{ type: 'execute', stmt: { sql: 'insert into t values (7)' } }, { type: 'close' }] }),
+        signal: AbortSignal.timeout(200),
+      });
+      expect(await failure(gaveUp)).toMatch(/aborted|timeout/i);
+      expect(((await (await fetch(`${s.controlUrl}/fault`)).json()) as { held: number }).held).toBe(1);
+      await control(s, { mode: 'off' });
+      await sleep(50);
+      expect((await client.execute('select x from t')).rows.map((r) => r.x)).toEqual([7]);
+    } finally {
+      client.close();
+      await s.close();
+    }
+  });
+
+  it('`after` lets that many requests through first: a failure in the middle of a batch', async () => {
+    const s = await startLibsqlServer({ faults: true });
+    const client = createClient({ url: s.url });
+    try {
+      await control(s, { mode: 'error', after: 2 });
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await failure(client.execute('select 1')));
+      expect(results.map((r) => r === 'ok')).toEqual([true, true, false, false]);
+      expect((await (await fetch(`${s.controlUrl}/fault`)).json()) as object).toMatchObject({ passed: 2, faulted: 2 });
+      // Refusing after one request: the port closes once it is used up, and opens again when the fault ends.
+      await control(s, { mode: 'refuse', after: 1 });
+      expect(await failure(client.execute('select 1'))).toBe('ok');
+      expect(await failure(client.execute('select 1'))).not.toBe('ok');
+      expect(await failure(client.execute('select 1'))).toMatch(/ECONNREFUSED/);
+      await control(s, { mode: 'off' });
+      expect(await failure(client.execute('select 1'))).toBe('ok');
+    } finally {
+      client.close();
+      await s.close();
+    }
+  });
+
+  it('refuses a fault it does not know', async () => {
+    const s = await startLibsqlServer({ faults: true });
+    try {
+      for (const bad of [{ mode: 'explode' }, { mode: 'slow', delayMs: -1 }, { mode: 'error', status: 404 }, { mode: 'error', after: 1.5 }]) {
+        const res = await control(s, bad);
+        expect(res.status, JSON.stringify(bad)).toBe(400);
+      }
+      expect(((await (await fetch(`${s.controlUrl}/fault`)).json()) as { fault: { mode: string } }).fault.mode).toBe('off');
+    } finally {
+      await s.close();
+    }
+  });
+});

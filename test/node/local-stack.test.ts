@@ -183,7 +183,14 @@ describe('npm start', () => {
       const base = stack.base;
       expect(output).toContain(base);
       for (const login of DEMO_LOGINS) expect(output).toContain(login.email);
-      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({
+        status: 'ok',
+        databases: [
+          { id: 'directory', reachable: true },
+          { id: 'eu-shared-1', reachable: true },
+          { id: 'us-shared-1', reachable: true },
+        ],
+      });
       const res = await fetch(`${base}/api/v1/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -204,7 +204,7 @@ export async function makeInvitation(
       createdAt: now,
       updatedAt: now,
     });
-  const token = await signSurveyLink(config(), { tenantId: s.tenantId, invitationId: id, surveyVersion: 1 }, opts.tokenExpiresAt ?? expiresAt);
+  const token = await signSurveyLink(config(), { tenantId: s.tenantId, invitationId: id, surveyId: s.surveyId, surveyVersion: 1 }, opts.tokenExpiresAt ?? expiresAt);
   return { id, token, path: `/s/${token}`, unitId };
 }
 

@@ -10,5 +10,6 @@ declare namespace Cloudflare {
     ENVIRONMENT?: string;
     JWT_KEYS?: string;
     OUTBOUND_ALLOW?: string;
+    STORAGE_DEADLINE_MS?: string;
   }
 }

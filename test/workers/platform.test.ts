@@ -8,17 +8,24 @@ import worker from '../../src/worker';
 import { call, db, makeTenant, runCron } from './support';
 
 describe('health', () => {
-  it('answers 200 {"status":"ok"} when the database answers', async () => {
+  it('answers 200 when the database answers: each database reachable, and the buffer', async () => {
     const res = await call('GET', '/healthz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.body).toEqual({
+      status: 'ok',
+      databases: [{ id: 'default', kind: 'data', region: 'eu', reachable: true, latencyMs: expect.any(Number) }],
+      // The local queues give their backlog; none is asserted here (other suites' messages come and go).
+      buffer: { queue: { backlog: expect.any(Number), oldestAgeSeconds: expect.toBeOneOf([null, expect.any(Number)]) }, deadLetter: expect.objectContaining({ backlog: expect.any(Number) }) },
+    });
   });
 
-  it('answers 503 with the envelope when the database does not', async () => {
+  it('answers 503 with the envelope when the database does not, the report in its details', async () => {
     // The same app with its database pointed at a closed port of this machine.
     const res = await createApp().request('/healthz', {}, { ...env, LIBSQL_URL: 'http://127.0.0.1:9' }, createExecutionContext());
     expect(res.status).toBe(503);
-    expect(((await res.json()) as any).error.code).toBe('UNAVAILABLE');
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe('UNAVAILABLE');
+    expect(body.error.details.databases).toEqual([{ id: 'default', kind: 'data', region: 'eu', reachable: false, latencyMs: null, error: 'unreachable' }]);
   });
 });
 
