@@ -3,6 +3,7 @@ import type { Env } from '../env';
 import { runDatabaseJobs, type CronTick } from './cron';
 import { handleResponseCaptured } from '../responses/follow-up';
 import { deliverWebhook } from '../webhooks/dispatch';
+import { handleLateComment, handleRetag } from '../comments/retag';
 
 /**
  * Messages on the delivery and workflow queues: typed, each with an idempotency key so a
@@ -20,6 +21,8 @@ export const HANDLERS: Record<string, Handler> = {
   'invitation.send': deliver,
   'invitation.remind': deliver,
   'response.captured': handleResponseCaptured,
+  'comment.analyse': handleLateComment,
+  'themes.retag': handleRetag,
   'webhook.deliver': (m, env) => deliverWebhook(m, env),
   'cron.tick': (m, env) => runDatabaseJobs(m as CronTick, env),
 };
