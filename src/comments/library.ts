@@ -144,11 +144,20 @@ async function nameTaken(t: TenantDb, name: string, except?: string) {
   return !!row;
 }
 
-/** Sends the re-tag message; a send failure is logged, the cron sweep re-tags what is left. */
-export type Retag = () => Promise<void>;
+export const retagMessage = (tenantId: string, version: number) => ({ type: 'themes.retag', tenantId, version, idempotencyKey: `themes.retag:${tenantId}:${version}` });
+
+/** Asks the workflow to re-tag the tenant's analyses (src/comments/retag.ts); a failed send is logged, the next edit's message re-tags all that is stale. */
+async function requestRetag(d: Pick<Deps, 'env' | 'actor'>, version: number) {
+  try {
+    if (!d.env.WORKFLOW_QUEUE) throw new Error('WORKFLOW_QUEUE is not bound');
+    await d.env.WORKFLOW_QUEUE.send(retagMessage(d.actor.tenantId, version));
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', message: 'themes.retag not enqueued', tenantId: d.actor.tenantId, error: String(err) }));
+  }
+}
 
 /** Creates a theme (admin on the root); answers it with the new library version. */
-export async function createTheme(d: Deps, input: ThemeInput & { origin?: 'admin' | 'discovered' }, retag: Retag) {
+export async function createTheme(d: Deps, input: ThemeInput & { origin?: 'admin' | 'discovered' }) {
   await requireTenantWide(d, 'settings.manage', 'editing the theme library');
   const terms = checkTerms(input.terms);
   const { t } = d;
@@ -158,7 +167,7 @@ export async function createTheme(d: Deps, input: ThemeInput & { origin?: 'admin
   const row: ThemeRow = { id: newId('thm'), tenantId: d.actor.tenantId, name: input.name, terms, origin: input.origin ?? 'admin', createdAt: now, updatedAt: now };
   const { tenantId: _t, ...values } = row;
   await commit(t, [t.insert(themeLibrary).values(values), bump(t, now), ...(await audit(d, { action: 'theme.create', targetType: 'theme', targetId: row.id, after: row, details: { version: lib.version + 1 } }))]);
-  await retag();
+  await requestRetag(d, lib.version + 1);
   return { ...presentTheme(row), version: lib.version + 1 };
 }
 
@@ -169,7 +178,7 @@ async function ownTheme(t: TenantDb, id: string) {
 }
 
 /** Renames a theme or replaces its terms (admin on the root). */
-export async function updateTheme(d: Deps, id: string, input: Partial<ThemeInput>, retag: Retag) {
+export async function updateTheme(d: Deps, id: string, input: Partial<ThemeInput>) {
   await requireTenantWide(d, 'settings.manage', 'editing the theme library');
   const terms = input.terms ? checkTerms(input.terms) : undefined;
   const { t } = d;
@@ -185,18 +194,18 @@ export async function updateTheme(d: Deps, id: string, input: Partial<ThemeInput
   // A new name changes no tag: only new terms re-tag.
   if (terms) statements.push(bump(t, now));
   await commit(t, statements);
-  if (terms) await retag();
+  if (terms) await requestRetag(d, lib.version + 1);
   return { ...presentTheme(after), version: terms ? lib.version + 1 : lib.version };
 }
 
 /** Deletes a theme (admin on the root); its tags go with the re-tag. */
-export async function deleteTheme(d: Deps, id: string, retag: Retag) {
+export async function deleteTheme(d: Deps, id: string) {
   await requireTenantWide(d, 'settings.manage', 'editing the theme library');
   const { t } = d;
   const lib = await ensureLibrary(t, d.actor.tenantId);
   const before = await ownTheme(t, id);
   const now = Date.now();
   await commit(t, [t.delete(themeLibrary).where(eq(themeLibrary.id, id)), bump(t, now), ...(await audit(d, { action: 'theme.delete', targetType: 'theme', targetId: id, before, details: { version: lib.version + 1 } }))]);
-  await retag();
+  await requestRetag(d, lib.version + 1);
   return { version: lib.version + 1 };
 }

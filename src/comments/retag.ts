@@ -6,7 +6,7 @@ import { commentAnalyses } from '../db/schema';
 import { TenantDb } from '../db/tenant-db';
 import { loadConfig, type Env } from '../env';
 import type { JobMessage } from '../jobs/queue';
-import { ensureLibrary } from './library';
+import { ensureLibrary, retagMessage } from './library';
 import { matchThemes } from './match';
 import { analyseLateComment } from './tags';
 
@@ -21,7 +21,6 @@ const CHUNK = 1000;
 /** Rows one message re-tags before handing the rest to the next message. */
 const PER_MESSAGE = 20_000;
 
-export const retagMessage = (tenantId: string, version: number) => ({ type: 'themes.retag', tenantId, version, idempotencyKey: `themes.retag:${tenantId}:${version}` });
 
 /** Re-tags up to `limit` stale analyses of the tenant; answers how many it re-tagged and whether any are left. */
 export async function retagTenant(t: TenantDb, tenantId: string, limit = PER_MESSAGE): Promise<{ retagged: number; more: boolean; version: number }> {
@@ -71,16 +70,6 @@ export async function handleRetag(message: JobMessage, env: Env): Promise<void> 
   if (done.more) {
     if (!env.WORKFLOW_QUEUE) throw new Error('WORKFLOW_QUEUE is not bound');
     await env.WORKFLOW_QUEUE.send({ ...retagMessage(body.tenantId, done.version), idempotencyKey: `themes.retag:${body.tenantId}:${done.version}:${Date.now()}` });
-  }
-}
-
-/** Asks the workflow to re-tag a tenant; a failed send is logged (the next edit or the hourly sweep catches up). */
-export async function requestRetag(env: Env, tenantId: string, version: number) {
-  try {
-    if (!env.WORKFLOW_QUEUE) throw new Error('WORKFLOW_QUEUE is not bound');
-    await env.WORKFLOW_QUEUE.send(retagMessage(tenantId, version));
-  } catch (err) {
-    console.error(JSON.stringify({ level: 'error', message: 'themes.retag not enqueued', tenantId, error: String(err) }));
   }
 }
 
