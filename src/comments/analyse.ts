@@ -54,7 +54,10 @@ interface Token {
 
 /** Words by Intl.Segmenter in the language's rules, lower-cased; punctuation (not spaces) marks a break. */
 export function tokenize(text: string, language: string): Token[] {
-  const lower = text.normalize('NFC').replace(/[’`´]/g, "'").toLocaleLowerCase(language === 'und' ? undefined : language);
+  const lower = text
+    .normalize('NFC')
+    .replace(/[’`´]/g, "'")
+    .toLocaleLowerCase(language === 'und' ? undefined : language);
   const tokens: Token[] = [];
   for (const seg of segmenter(language).segment(lower)) {
     if (seg.isWordLike) {

@@ -126,4 +126,3 @@ export async function periodScope(t: TenantDb, path: string, from: string, to: s
     previousTo: addDays(from, -1),
   };
 }
-

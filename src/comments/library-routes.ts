@@ -60,7 +60,7 @@ const routes = {
     middleware: [authenticate] as const,
     method: 'patch',
     path: '/api/v1/theme-library/{id}',
-    summary: "Rename a theme or replace its terms (admin); new terms re-tag stored comments",
+    summary: 'Rename a theme or replace its terms (admin); new terms re-tag stored comments',
     request: { params: IdParam, body: jsonBody(UpdateTheme) },
     responses: { 200: json(Versioned, 'Changed'), ...errors(...AUTHED, 409) },
   }),

@@ -83,7 +83,13 @@ export async function ensureLibrary(t: TenantDb, tenantId: string, known?: Libra
   await commit(t, [
     t.insert(themeLibraryState).values({ version: 1, languages, updatedAt: now }).onConflictDoNothing(),
     ...rows.map((r) => t.insert(themeLibrary).values(r).onConflictDoNothing()),
-    ...(await auditStatement(t, { actor: { type: 'system', id: null }, action: 'theme_library.seed', targetType: 'theme_library', targetId: tenantId, after: { languages, themes: rows.map((r) => r.name) } })),
+    ...(await auditStatement(t, {
+      actor: { type: 'system', id: null },
+      action: 'theme_library.seed',
+      targetType: 'theme_library',
+      targetId: tenantId,
+      after: { languages, themes: rows.map((r) => r.name) },
+    })),
   ]);
   const [state2, themes2] = await t.batch([...libraryQueries(t)]);
   return libraryFrom(tenantId, state2, themes2)!;
@@ -166,7 +172,11 @@ export async function createTheme(d: Deps, input: ThemeInput & { origin?: 'admin
   const now = Date.now();
   const row: ThemeRow = { id: newId('thm'), tenantId: d.actor.tenantId, name: input.name, terms, origin: input.origin ?? 'admin', createdAt: now, updatedAt: now };
   const { tenantId: _t, ...values } = row;
-  await commit(t, [t.insert(themeLibrary).values(values), bump(t, now), ...(await audit(d, { action: 'theme.create', targetType: 'theme', targetId: row.id, after: row, details: { version: lib.version + 1 } }))]);
+  await commit(t, [
+    t.insert(themeLibrary).values(values),
+    bump(t, now),
+    ...(await audit(d, { action: 'theme.create', targetType: 'theme', targetId: row.id, after: row, details: { version: lib.version + 1 } })),
+  ]);
   await requestRetag(d, lib.version + 1);
   return { ...presentTheme(row), version: lib.version + 1 };
 }
@@ -205,7 +215,11 @@ export async function deleteTheme(d: Deps, id: string) {
   const lib = await ensureLibrary(t, d.actor.tenantId);
   const before = await ownTheme(t, id);
   const now = Date.now();
-  await commit(t, [t.delete(themeLibrary).where(eq(themeLibrary.id, id)), bump(t, now), ...(await audit(d, { action: 'theme.delete', targetType: 'theme', targetId: id, before, details: { version: lib.version + 1 } }))]);
+  await commit(t, [
+    t.delete(themeLibrary).where(eq(themeLibrary.id, id)),
+    bump(t, now),
+    ...(await audit(d, { action: 'theme.delete', targetType: 'theme', targetId: id, before, details: { version: lib.version + 1 } })),
+  ]);
   await requestRetag(d, lib.version + 1);
   return { version: lib.version + 1 };
 }

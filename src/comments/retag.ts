@@ -21,7 +21,6 @@ const CHUNK = 1000;
 /** Rows one message re-tags before handing the rest to the next message. */
 const PER_MESSAGE = 20_000;
 
-
 /** Re-tags up to `limit` stale analyses of the tenant; answers how many it re-tagged and whether any are left. */
 export async function retagTenant(t: TenantDb, tenantId: string, limit = PER_MESSAGE): Promise<{ retagged: number; more: boolean; version: number }> {
   const lib = await ensureLibrary(t, tenantId);
@@ -80,4 +79,3 @@ export async function handleLateComment(message: JobMessage, env: Env): Promise<
   const body = Late.parse(message);
   await analyseLateComment(loadConfig(env), body.tenantId, body.responseId);
 }
-

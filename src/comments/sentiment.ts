@@ -126,7 +126,7 @@ export function sentimentOf(words: Word[], language: string): number | null {
       continue;
     }
     // Elided negators ("n'était"): the French and Italian apostrophe forms.
-    const elided = w.word.includes("'") || w.word.includes('’') ? w.word.split(/['’]/)[0] + "'" : null;
+    const elided = w.word.includes("'") || w.word.includes('’') ? `${w.word.split(/['’]/)[0]}'` : null;
     if (r.negators.has(w.word) || (elided && r.negators.has(elided)) || (language === 'en' && w.word.endsWith("n't"))) {
       negatedFor = NEGATION_WINDOW;
       if (!elided || r.negators.has(w.word)) {

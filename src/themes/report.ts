@@ -58,7 +58,10 @@ export async function themesReport(d: Deps, q: ThemesQuery) {
   const byId = new Map(themes.map((c) => [c.theme, c]));
 
   const item = (id: string, name: string, source: 'library' | 'discovered', terms: Record<string, string[]>, c: ThemeCount) => {
-    const s = score({ ...emptyTally(), promoters: c.promoters, passives: c.passives, detractors: c.detractors, w: c.comments, w2: c.comments, wPromoters: c.promoters, wDetractors: c.detractors }, { minN: settings.minResponses });
+    const s = score(
+      { ...emptyTally(), promoters: c.promoters, passives: c.passives, detractors: c.detractors, w: c.comments, w2: c.comments, wPromoters: c.promoters, wDetractors: c.detractors },
+      { minN: settings.minResponses },
+    );
     return {
       id,
       name,

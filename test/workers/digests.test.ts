@@ -117,7 +117,9 @@ beforeAll(async () => {
   ]);
   // Each comment analysed as the workflow does when a comment comes (docs/themes.md): the digest names its themes from the stored tags.
   for (const r of rows.filter((x) => x.comment)) {
-    const batch = createMessageBatch('nps-workflow', [{ id: r.id, timestamp: new Date(), attempts: 1, body: { type: 'comment.analyse', tenantId: t.tenantId, responseId: r.id, idempotencyKey: `comment.analyse:${r.id}` } }]);
+    const batch = createMessageBatch('nps-workflow', [
+      { id: r.id, timestamp: new Date(), attempts: 1, body: { type: 'comment.analyse', tenantId: t.tenantId, responseId: r.id, idempotencyKey: `comment.analyse:${r.id}` } },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch as never, env as never);
     if ((await getQueueResult(batch, ctx)).explicitAcks.length !== 1) throw new Error(`analysis of ${r.id} failed`);

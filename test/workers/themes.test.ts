@@ -125,7 +125,7 @@ beforeAll(async () => {
       id,
       tenantId: t.tenantId,
       touchpointId: tp,
-      unitId: t.units[c.unit],
+      unitId: t.units[c.unit]!,
       surveyId,
       surveyVersion: 1,
       channel: 'email',
@@ -143,7 +143,13 @@ beforeAll(async () => {
   for (const id of ids) expect((await deliverCaptured(t.tenantId, id)).acked).toBe(true);
 });
 
-const analysisOf = async (i: number) => (await db().select().from(commentAnalyses).where(and(eq(commentAnalyses.tenantId, t.tenantId), eq(commentAnalyses.id, ids[i]!))))[0];
+const analysisOf = async (i: number) =>
+  (
+    await db()
+      .select()
+      .from(commentAnalyses)
+      .where(and(eq(commentAnalyses.tenantId, t.tenantId), eq(commentAnalyses.id, ids[i]!)))
+  )[0];
 
 describe('analysis at follow-up time', () => {
   it('stores one analysis per comment, none for answers without one; a redelivery adds nothing', async () => {
