@@ -18,7 +18,7 @@ CREATE TABLE `comment_analyses` (
 	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE INDEX `comment_analyses_tenant_kind_created` ON `comment_analyses` (`tenant_id`,`kind`,`created_at`);--> statement-breakpoint
+CREATE INDEX `comment_analyses_tenant_kind_created` ON `comment_analyses` (`tenant_id`,`kind`,`created_at`,`counted`,`score`,`unit_id`,`sentiment`,`themes`);--> statement-breakpoint
 CREATE INDEX `comment_analyses_tenant_version` ON `comment_analyses` (`tenant_id`,`library_version`);--> statement-breakpoint
 CREATE INDEX `comment_analyses_tenant_response` ON `comment_analyses` (`tenant_id`,`response_id`);--> statement-breakpoint
 CREATE TABLE `theme_library` (

@@ -48,35 +48,40 @@ export interface CountScope {
   zones?: { tz: string; start: number; split: number; end: number }[];
 }
 
+/** Units of the subtree (of one time zone): a set the scan probes per row, no join. */
+const subtreeUnits = (t: TenantDb, path: string, tz?: string) =>
+  sql`(select ${units.id} from ${units} where ${t.owns(units)} and ${units.path} >= ${path} and ${units.path} < ${`${path.slice(0, -1)}0`}${tz === undefined ? sql`` : sql` and ${units.timezone} = ${tz}`})`;
+
 /** Analyses of counted, scored answers of the subtree in the scope's range (both periods). */
 export function inScope(t: TenantDb, s: CountScope): SQL {
-  const zoneCheck = s.zones?.length
+  // One time zone (the common case): one range. Several: each zone's units with their own local-day bounds.
+  const zones = s.zones && s.zones.length > 1 ? s.zones : null;
+  const where = zones
     ? sql.join(
-        s.zones.map((z) => sql`(${units.timezone} = ${z.tz} and ${ca.createdAt} >= ${z.start} and ${ca.createdAt} < ${z.end})`),
+        zones.map((z) => sql`(${ca.unitId} in ${subtreeUnits(t, s.path, z.tz)} and ${ca.createdAt} >= ${z.start} and ${ca.createdAt} < ${z.end})`),
         sql` or `,
       )
-    : sql`1`;
-  return sql`${t.owns(ca)} and ${t.owns(units)} and ${ca.kind} = 'response' and ${ca.createdAt} >= ${s.start} and ${ca.createdAt} < ${s.end}
-    and ${ca.counted} = 1 and ${ca.score} is not null ${s.category ? sql`and ${categorySql(s.category)}` : sql``}
-    and ${units.path} >= ${s.path} and ${units.path} < ${`${s.path.slice(0, -1)}0`} and (${zoneCheck})`;
+    : sql`${ca.unitId} in ${subtreeUnits(t, s.path)}`;
+  return sql`${t.owns(ca)} and ${ca.kind} = 'response' and ${ca.createdAt} >= ${s.start} and ${ca.createdAt} < ${s.end}
+    and ${ca.counted} = 1 and ${ca.score} is not null ${s.category ? sql`and ${categorySql(s.category)}` : sql``} and (${where})`;
 }
 
 /** Whether an analysis falls in the current period (its unit's own split where zones are given). */
-export function currentPeriod(s: CountScope): SQL {
-  if (!s.zones?.length) return sql`(${ca.createdAt} >= ${s.split})`;
+export function currentPeriod(t: TenantDb, s: CountScope): SQL {
+  if (!s.zones || s.zones.length <= 1) return sql`(${ca.createdAt} >= ${s.split})`;
   return sql`(case ${sql.join(
-    s.zones.map((z) => sql`when ${units.timezone} = ${z.tz} then ${ca.createdAt} >= ${z.split}`),
+    s.zones.map((z) => sql`when ${ca.unitId} in ${subtreeUnits(t, s.path, z.tz)} then ${ca.createdAt} >= ${z.split}`),
     sql` `,
   )} else 0 end)`;
 }
 
-export const FROM = sql`${ca} join ${units} on ${units.id} = ${ca.unitId}`;
+export const FROM = sql`${ca}`;
 
 type ThemeRow = { theme: string; comments: number; promoters: number; passives: number; detractors: number; sentimentSum: number | null; sentimentN: number; previous: number };
 
 /** The two reads (per-theme counts, totals), to run in one batch. */
 export function countQueries(t: TenantDb, s: CountScope) {
-  const now = currentPeriod(s);
+  const now = currentPeriod(t, s);
   const perTheme = t.all<ThemeRow>(sql`
     select j.value as theme,
       sum(${now}) as comments,

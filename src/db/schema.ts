@@ -952,7 +952,8 @@ export const commentAnalyses = sqliteTable(
     analysedAt: integer('analysed_at', { mode: 'number' }).notNull(),
   },
   (t) => [
-    index('comment_analyses_tenant_kind_created').on(t.tenantId, t.kind, t.createdAt),
+    // Covers the themes query (src/comments/counts.ts): its scan never reads the rows' stems and phrases.
+    index('comment_analyses_tenant_kind_created').on(t.tenantId, t.kind, t.createdAt, t.counted, t.score, t.unitId, t.sentiment, t.themes),
     index('comment_analyses_tenant_version').on(t.tenantId, t.libraryVersion),
     index('comment_analyses_tenant_response').on(t.tenantId, t.responseId),
   ],

@@ -30,7 +30,6 @@ const examplesOf = (t: TenantDb, s: CountScope, themeId: string) =>
   t
     .select({ comment: responses.comment })
     .from(commentAnalyses)
-    .innerJoin(units, eq(units.id, commentAnalyses.unitId))
     .innerJoin(responses, eq(responses.id, commentAnalyses.responseId))
     .where(and(inScope(t, { ...s, start: s.split, zones: s.zones?.map((z) => ({ ...z, start: z.split })) }), sql`exists (select 1 from json_each(${commentAnalyses.themes}) where value = ${themeId})`))
     .orderBy(desc(commentAnalyses.createdAt))
