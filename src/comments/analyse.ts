@@ -39,10 +39,23 @@ function segmenter(language: string) {
   return s;
 }
 
+/** Stems already computed, per language: comments repeat their words, and some stemmers build regular expressions per call. */
+const stemCache = new Map<string, Map<string, string>>();
+const STEM_CACHE_MAX = 50_000;
+
 /** The stem of a lower-cased word in a language (the word itself where no Snowball stemmer exists). */
 export function stemWord(word: string, language: string): string {
   const stem = STEMMERS[language];
-  return stem ? stem(word) : word;
+  if (!stem) return word;
+  let cache = stemCache.get(language);
+  if (!cache) stemCache.set(language, (cache = new Map()));
+  let s = cache.get(word);
+  if (s === undefined) {
+    if (cache.size >= STEM_CACHE_MAX) cache.clear();
+    s = stem(word);
+    cache.set(word, s);
+  }
+  return s;
 }
 
 /** A token of text: lower-cased word, the word without an elided article, whether punctuation follows it. */
