@@ -30,7 +30,8 @@ import { caseSettingsRoutes } from './cases/settings-routes';
 import { alertRoutes } from './alerts/routes';
 import { webhookRoutes } from './webhooks/routes';
 import { actionPlanRoutes } from './action-plans/routes';
-import { themeRoutes } from './digests/themes-routes';
+import { themeRoutes } from './themes/routes';
+import { themeLibraryRoutes } from './comments/library-routes';
 import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
 import { vendorRoutes } from './vendors/routes';
@@ -74,6 +75,7 @@ export function createApp() {
   app.route('/', webhookRoutes);
   app.route('/', actionPlanRoutes);
   app.route('/', themeRoutes);
+  app.route('/', themeLibraryRoutes);
   app.route('/', reportRoutes);
   app.route('/', vendorRoutes);
   app.route('/', tenantRoutes);

@@ -5,7 +5,9 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
 import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { caseEvents, cases, contacts, responses, tenants, touchpoints, units } from '../db/schema';
+import { caseEvents, cases, commentAnalyses, contacts, responses, tenants, touchpoints, units } from '../db/schema';
+import { ensureLibrary, libraryFrom, libraryQueries } from '../comments/library';
+import { insertAnalysis, responseAnalysis } from '../comments/tags';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
 import { categorize } from '../scoring/nps';
@@ -43,6 +45,8 @@ const load = (t: TenantDb, responseId: string) =>
       settings: tenants.settings,
       // Whether any webhook wants `response.created`: most tenants' answers then need no write at all.
       hooked: webhookWants(t, 'response.created'),
+      // Whether the comment is analysed already (a redelivery, or `comment.analyse` came first).
+      analysed: commentAnalyses.id,
     })
     .from(responses)
     // The handle joins the tenant's own row (its settings) and scopes every other table.
@@ -50,6 +54,7 @@ const load = (t: TenantDb, responseId: string) =>
     .innerJoin(units, eq(units.id, responses.unitId))
     .leftJoin(contacts, eq(contacts.id, responses.contactId))
     .leftJoin(touchpoints, eq(touchpoints.id, responses.touchpointId))
+    .leftJoin(commentAnalyses, eq(commentAnalyses.id, responses.id))
     .where(eq(responses.id, responseId));
 
 /**
@@ -68,14 +73,22 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   if (!db) return; // the tenant is gone: nothing to follow up
   const t = new TenantDb(db, tenantId);
   // Capture names the unit's path when it expects a case: the answer and its unit's chain then come in one round trip.
+  // The theme library comes in the same round trip: the comment is analysed and tagged here (docs/themes.md).
   let row: Awaited<ReturnType<typeof load>>[number] | undefined;
   let prefetched: Chain | undefined;
+  let libraryRows: [Awaited<ReturnType<typeof libraryQueries>[0]>, Awaited<ReturnType<typeof libraryQueries>[1]>];
   if (unitPath) {
-    const [rows, ...chainRows] = await t.batch([load(t, responseId), ...chainQueries(t, unitPath)]);
-    [row, prefetched] = [rows[0], chainOf(chainRows)];
-  } else [row] = await load(t, responseId);
+    const [rows, state, themes, ...chainRows] = await t.batch([load(t, responseId), ...libraryQueries(t), ...chainQueries(t, unitPath)]);
+    [row, prefetched, libraryRows] = [rows[0], chainOf(chainRows), [state, themes]];
+  } else {
+    const [rows, state, themes] = await t.batch([load(t, responseId), ...libraryQueries(t)]);
+    [row, libraryRows] = [rows[0], [state, themes]];
+  }
   if (!row) throw new Error(`response ${responseId} of tenant ${tenantId} not found`);
   const r = row.r;
+  // The comment's analysis, stored with the answer (one row), in the batch below.
+  const analysis = r.comment?.trim() && !row.analysed ? responseAnalysis(await ensureLibrary(t, tenantId, libraryFrom(tenantId, ...libraryRows)), { ...r, comment: r.comment }, Date.now()) : null;
+  const analysisStatements = analysis ? [insertAnalysis(t, analysis)] : [];
   const settings = SettingsSchema.parse(row.settings ?? {});
   const rules = TouchpointRulesSchema.safeParse(row.rules ?? {});
   const touchpointRules = rules.success ? rules.data : {};
@@ -99,7 +112,10 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   );
 
   // Most answers open no case: their follow-up is the event alone, with no step row to write.
-  if (!opensCase(r, touchpointRules.includePassives ?? false)) return void (row.hooked ? await commit(t, [createdEvent]) : undefined);
+  if (!opensCase(r, touchpointRules.includePassives ?? false)) {
+    const statements = [...(row.hooked ? [createdEvent] : []), ...analysisStatements];
+    return void (statements.length ? await commit(t, statements) : undefined);
+  }
 
   // A unit moved since capture has another chain: read afresh.
   const chain = prefetched && row.unit.path === unitPath ? prefetched : await loadChain(t, row.unit.path);
@@ -146,6 +162,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
       details: { responseId: r.id, routing: reason },
     })),
     createdEvent,
+    ...analysisStatements,
     webhookEvent(
       t,
       'case.opened',

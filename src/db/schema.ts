@@ -965,3 +965,69 @@ export const savedReports = sqliteTable(
     index('saved_reports_next_run').on(t.nextRunAt).where(sql`${t.nextRunAt} is not null`),
   ],
 );
+
+// Comment analysis and themes (docs/themes.md).
+
+/**
+ * The analysis of one comment or case note, written at follow-up time (never at query time):
+ * its language, content stems in runs, key phrases, sentiment, and the library themes it
+ * mentions as of `library_version`. A response's row copies what the themes query filters on
+ * (unit, score, counted, created_at) so the query reads this table alone; moderation keeps
+ * `counted` in step. Erasure and retention delete it with the comment.
+ */
+export const commentAnalyses = sqliteTable(
+  'comment_analyses',
+  {
+    /** The response's id, or the case note's (its case event's) id. */
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    kind: text('kind', { enum: ['response', 'note'] }).notNull(),
+    /** The response commented on (for a note: its case's response). */
+    responseId: text('response_id').notNull(),
+    caseId: text('case_id'),
+    unitId: text('unit_id').notNull(),
+    score: integer('score', { mode: 'number' }),
+    counted: integer('counted', { mode: 'boolean' }).notNull(),
+    language: text('language').notNull(),
+    sentiment: real('sentiment'),
+    stems: text('stems').notNull(),
+    phrases: text('phrases', { mode: 'json' }).$type<[string, string][]>().notNull(),
+    /** Ids of the library themes mentioned, as of library_version. */
+    themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),
+    libraryVersion: integer('library_version', { mode: 'number' }).notNull(),
+    /** The response's created_at (a note's own time): what date ranges select on. */
+    createdAt: integer('created_at', { mode: 'number' }).notNull(),
+    analysedAt: integer('analysed_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    // Covers the themes query (src/comments/counts.ts): its scan never reads the rows' stems and phrases.
+    index('comment_analyses_tenant_kind_created').on(t.tenantId, t.kind, t.createdAt, t.counted, t.score, t.unitId, t.sentiment, t.themes),
+    index('comment_analyses_tenant_version').on(t.tenantId, t.libraryVersion),
+    index('comment_analyses_tenant_response').on(t.tenantId, t.responseId),
+  ],
+);
+
+/** A named theme of the tenant's library with its terms per language (ISO 639-1), matched by stem. */
+export const themeLibrary = sqliteTable(
+  'theme_library',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    name: text('name').notNull(),
+    terms: text('terms', { mode: 'json' }).$type<Record<string, string[]>>().notNull(),
+    /** `starter` for the starter library's themes, `admin` for those an admin made, `discovered` when named from a discovered theme. */
+    origin: text('origin', { enum: ['starter', 'admin', 'discovered'] }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('theme_library_tenant_name').on(t.tenantId, t.name)],
+);
+
+/** The version of a tenant's theme library: every edit bumps it; analyses older than it are re-tagged. */
+export const themeLibraryState = sqliteTable('theme_library_state', {
+  tenantId: tenantId().primaryKey(),
+  version: integer('version', { mode: 'number' }).notNull(),
+  /** The languages the starter library was made in. */
+  languages: text('languages', { mode: 'json' }).$type<string[]>().notNull(),
+  updatedAt: updatedAt(),
+});

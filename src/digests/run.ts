@@ -3,7 +3,7 @@ import type { DatabaseRun } from '../db/plane';
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { sendStaffEmail } from '../alerts/email';
 import { addDays } from '../alerts/evaluate';
-import { cases, digests, responses, units } from '../db/schema';
+import { cases, digests, units } from '../db/schema';
 import { loadConfig } from '../env';
 import { newId } from '../lib/ids';
 import { gather, weighTally } from '../scores/query';
@@ -11,15 +11,15 @@ import { localDay } from '../scores/local-day';
 import { difference, emptyTally, score } from '../scoring/nps';
 import { getSettings, type Settings } from '../settings/settings';
 import { managerGrants, writtenDigests } from './due-managers';
-import { topTerms } from './themes';
+import { countQueries, countsFrom, periodScope } from '../comments/counts';
+import { libraryFrom, libraryQueries } from '../comments/library';
 
 /** Managers handled per run; any left over are picked up by the next hourly run the same Monday. */
 const PER_RUN = 200;
 /** Units one digest covers (a manager's topmost grants); more are named, not detailed. */
 const MAX_UNITS = 4;
-/** Detractor comments read per unit and week for the themes. */
-const MAX_COMMENTS = 2000;
-const HOUR_MS = 3600_000;
+/** Themes named per unit and week. */
+const TOP_THEMES = 5;
 
 const clocks = new Map<string, Intl.DateTimeFormat>();
 /** Weekday and hour of an instant in a time zone. */
@@ -45,18 +45,11 @@ async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Se
   const last = { from: addDays(monday, -7), to: addDays(monday, -1) };
   const before = { from: addDays(monday, -14), to: addDays(monday, -8) };
   const scope = { root: { id: unit.id, path: unit.path }, weight: 'none' as const };
-  // Created up to 14 h either side of the local week: the local day is checked exactly below.
-  const start = Date.parse(`${last.from}T00:00:00Z`) - 14 * HOUR_MS;
-  const end = Date.parse(`${last.to}T23:59:59.999Z`) + 14 * HOUR_MS;
   const [cur, prev, comments, [caseCounts]] = await Promise.all([
     gather(t, { ...scope, ...last }),
     gather(t, { ...scope, ...before }),
-    t
-      .select({ comment: responses.comment, locale: responses.locale, createdAt: responses.createdAt, timezone: units.timezone })
-      .from(responses)
-      .innerJoin(units, eq(units.id, responses.unitId))
-      .where(and(subtree(unit.path), eq(responses.counted, true), sql`${responses.score} <= 6`, sql`${responses.comment} is not null`, sql`${responses.createdAt} between ${start} and ${end}`))
-      .limit(MAX_COMMENTS),
+    // The week's detractor themes from stored tags (docs/themes.md), with the library's names.
+    periodScope(t, unit.path, last.from, last.to, 'detractor').then((scope) => t.batch([...countQueries(t, scope), ...libraryQueries(t)])),
     t
       .select({
         open: sql<number>`count(*)`,
@@ -85,16 +78,16 @@ async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Se
         : `  Change vs the week before: not enough answers that week (n = ${sp.n})`,
     );
   }
-  const inWeek = comments.filter((r) => {
-    const d = localDay(r.createdAt, r.timezone);
-    return d >= last.from && d <= last.to;
-  });
-  const themes = topTerms(inWeek.map((r) => ({ comment: r.comment!, locale: r.locale })));
-  if (themes.size === 0) lines.push('  Detractor themes: no detractor comments');
-  else {
-    lines.push('  Detractor themes:');
-    for (const [lang, top] of themes) lines.push(`    ${lang}: ${top.map(([term, n]) => `${term} (${n})`).join(', ')}`);
-  }
+  const [rows, totalRows, state, library] = comments;
+  const { themes, totals } = countsFrom(rows, totalRows);
+  const names = new Map((libraryFrom(String(t.tenantId), state, library)?.themes ?? []).map((th) => [th.id, th.name]));
+  const top = themes
+    .filter((th) => th.comments > 0 && names.has(th.theme))
+    .sort((a, b) => b.comments - a.comments || names.get(a.theme)!.localeCompare(names.get(b.theme)!))
+    .slice(0, TOP_THEMES);
+  if (totals.comments === 0) lines.push('  Detractor themes: no detractor comments');
+  else if (!top.length) lines.push(`  Detractor themes: none of the library's themes in ${totals.comments} detractor comments`);
+  else lines.push(`  Detractor themes (of ${totals.comments} detractor comments): ${top.map((th) => `${names.get(th.theme)} (${th.comments})`).join(', ')}`);
   lines.push(`  Cases: ${caseCounts?.open ?? 0} open, ${caseCounts?.overdue ?? 0} overdue`);
   lines.push('  Action plans: no action plans yet');
   return lines;

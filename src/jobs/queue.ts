@@ -5,6 +5,7 @@ import { handleResponseCaptured } from '../responses/follow-up';
 import { handleResponseBuffered } from '../responses/replay';
 import { isStorageUnavailable } from '../db/client';
 import { deliverWebhook } from '../webhooks/dispatch';
+import { handleLateComment, handleRetag } from '../comments/retag';
 
 /**
  * Messages on the delivery and workflow queues: typed, each with an idempotency key so a
@@ -23,6 +24,8 @@ export const HANDLERS: Record<string, Handler> = {
   'invitation.remind': deliver,
   'response.captured': handleResponseCaptured,
   'response.buffered': handleResponseBuffered,
+  'comment.analyse': handleLateComment,
+  'themes.retag': handleRetag,
   'webhook.deliver': (m, env) => deliverWebhook(m, env),
   'cron.tick': (m, env) => runDatabaseJobs(m as CronTick, env),
 };

@@ -5,7 +5,7 @@ import { audit } from '../audit/record';
 import { requireTenantWide } from '../auth/tenant-wide';
 import { findContact } from '../contacts/contact';
 import { commit } from '../db/client';
-import { auditLog, caseEvents, cases, contacts, deliveryAttempts, devOutbox, events, invitations, responses, surveyVersions } from '../db/schema';
+import { auditLog, caseEvents, cases, commentAnalyses, contacts, deliveryAttempts, devOutbox, events, invitations, responses, surveyVersions } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Config } from '../env';
 import type { Deps } from '../lib/deps';
@@ -156,6 +156,8 @@ export async function erasureStatements(
       .set({ note: null, reason: null })
       .where(inArray(caseEvents.caseId, theirCaseIds(t, contact.id))),
     t.update(cases).set({ contactId: null }).where(theirCases(t, contact.id)),
+    // The analyses of their comments and of notes on their cases: derived from what is erased.
+    t.delete(commentAnalyses).where(inArray(commentAnalyses.responseId, theirResponses(t, contact.id))),
     t.delete(deliveryAttempts).where(inArray(deliveryAttempts.invitationId, invitationIds)),
     t.delete(devOutbox).where(or(inArray(devOutbox.invitationId, invitationIds), recipients.length ? inArray(devOutbox.recipient, recipients) : undefined)),
     t.update(events).set({ contactId: null, attributes: {}, invitationId: null }).where(eq(events.contactId, contact.id)),

@@ -90,6 +90,21 @@ export const capturedMessage = (tenantId: string, responseId: string, unitPath?:
   ...(unitPath ? { unitPath } : {}),
 });
 
+/** A comment that came after its answer's follow-up: the workflow analyses it (docs/themes.md). */
+export interface CommentMessage {
+  type: 'comment.analyse';
+  tenantId: string;
+  responseId: string;
+  idempotencyKey: string;
+}
+
+export const commentMessage = (tenantId: string, responseId: string): CommentMessage => ({
+  type: 'comment.analyse',
+  tenantId,
+  responseId,
+  idempotencyKey: `comment.analyse:${responseId}`,
+});
+
 /** What an anonymous submit knows about itself: the client's hash, its page's nonce, and the signals of its flags. */
 interface AnonymousAnswer {
   hash: string;
@@ -276,6 +291,8 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     } catch (err) {
       return buffer(err, { ...clientOf(anonymous), maybeWritten: true });
     }
+    // A comment after the score: analysed by the workflow (the answer's follow-up may have run).
+    if (row && !existing.comment && row.comment) await enqueueCaptured(req.env, commentMessage(tenantId, row.id));
     return saved(row ? 'updated' : 'unchanged', row ?? existing);
   }
 
@@ -321,10 +338,13 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   } catch (err) {
     return buffer(err, { ...clientOf(anonymous), maybeWritten: true });
   }
-  if (row.id !== id) return saved('updated', row);
-  // The follow-up opens a case or tells webhooks; an answer that needs neither is not enqueued.
+  if (row.id !== id) {
+    if (checked.comment !== null) await enqueueCaptured(req.env, commentMessage(tenantId, row.id));
+    return saved('updated', row);
+  }
+  // The follow-up opens a case, tells webhooks or analyses the comment; an answer that needs none of these is not enqueued.
   const expectsCase = opensCase({ score, counted: values.counted }, target.followUp.includePassives);
-  if (expectsCase || target.followUp.webhooks) await enqueueCaptured(req.env, capturedMessage(tenantId, id, expectsCase ? target.unitPath : undefined));
+  if (expectsCase || target.followUp.webhooks || checked.comment !== null) await enqueueCaptured(req.env, capturedMessage(tenantId, id, expectsCase ? target.unitPath : undefined));
   return saved('recorded', row);
 }
 
@@ -334,7 +354,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
  * answered as an error (the respondent's answer counts either way; a sweep for answers without
  * follow-up belongs to the follow-up issue).
  */
-export async function enqueueCaptured(env: Env, message: ResponseCapturedMessage) {
+export async function enqueueCaptured(env: Env, message: ResponseCapturedMessage | CommentMessage) {
   try {
     if (!env.WORKFLOW_QUEUE) throw new Error('WORKFLOW_QUEUE is not bound');
     await env.WORKFLOW_QUEUE.send(message);

@@ -3,7 +3,7 @@ import { audit } from '../audit/record';
 import { can, seesRespondent, type Action } from '../auth/policy';
 import { opensCase } from '../cases/follow-up';
 import { commit } from '../db/client';
-import { responses, surveyVersions, touchpoints, units } from '../db/schema';
+import { commentAnalyses, responses, surveyVersions, touchpoints, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
 import { forbidden, notFound } from '../lib/errors';
@@ -92,6 +92,8 @@ export async function moderate(d: Deps, id: string, reason: string, counted: boo
   const after = { ...before, counted, updatedAt: new Date(now).toISOString() };
   await commit(t, [
     t.update(responses).set({ counted, updatedAt: now }).where(eq(responses.id, id)),
+    // The stored analysis of its comment follows, so themes count what scores count.
+    t.update(commentAnalyses).set({ counted }).where(eq(commentAnalyses.id, id)),
     ...(await audit(d, {
       action: counted ? 'response.include' : 'response.exclude',
       targetType: 'response',

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { contacts, events, invitations, responses, surveyVersions } from '../db/schema';
+import { commentAnalyses, contacts, events, invitations, responses, surveyVersions } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import { newId } from '../lib/ids';
 
@@ -64,6 +64,12 @@ export async function purgeTenant(t: TenantDb, retention: Retention, now: number
       auditRow,
       'comments',
     );
+    // The stored analyses of those comments (docs/themes.md): derived from them, they go too.
+    for (;;) {
+      const result = await t.run(sql`delete from comment_analyses where rowid in (
+        select rowid from ${commentAnalyses} where ${t.owns(commentAnalyses)} and kind = 'response' and created_at < ${cutoff} limit ${PURGE_BATCH})`);
+      if (result.rowsAffected < PURGE_BATCH) break;
+    }
     // Text answers besides the main comment: the comment questions of each published version.
     const versions = await t.select({ surveyId: surveyVersions.surveyId, version: surveyVersions.version, definition: surveyVersions.definition }).from(surveyVersions);
     for (const v of versions) {

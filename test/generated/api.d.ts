@@ -1135,8 +1135,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Themes of detractor comments with how many detractor, passive and promoter answers mention each
-         * @description The digest's theme terms (the same extractor) over counted answers of the unit's subtree on the local days [from, to] (default the 90 days up to today), most detractor mentions first. Needs score and verbatim reading on the unit: admin, analyst, manager.
+         * Themes of the comments of a unit's subtree, from stored analyses, ranked by impact
+         * @description Library and discovered themes over counted answers of the unit's subtree on the local days [from, to] (default the 90 days up to today): mentions, share, NPS among them, impact, sentiment, emerging (docs/themes.md). Needs score reading on the unit; examples need verbatim reading.
          */
         get: operations["getThemes"];
         put?: never;
@@ -1145,6 +1145,42 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/theme-library": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's theme library (the starter library the first time), by name */
+        get: operations["listThemeLibrary"];
+        put?: never;
+        /** Add a theme with its terms per language (admin); stored comments are re-tagged */
+        post: operations["createThemeLibrary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/theme-library/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a theme (admin); its tags go with the re-tag */
+        delete: operations["deleteThemeLibrary"];
+        options?: never;
+        head?: never;
+        /** Rename a theme or replace its terms (admin); new terms re-tag stored comments */
+        patch: operations["updateThemeLibrary"];
         trace?: never;
     };
     "/api/v1/reports": {
@@ -2568,12 +2604,81 @@ export interface components {
             afterTo?: string | null;
         };
         Theme: {
-            /** @description A term of detractor comments (docs/digests.md) */
-            theme: string;
-            /** @description Detractor answers whose comment mentions it */
-            detractors: number;
-            passives: number;
-            promoters: number;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            source: "library" | "discovered";
+            /** @description Terms per language (ISO 639-1) */
+            terms: {
+                [key: string]: string[];
+            };
+            /** @description Counted answers in range whose comment mentions it */
+            comments: number;
+            /** @description comments / analysed comments of counted answers in range (same category filter), 0..1 */
+            share: number;
+            /** @description NPS among those answers; null under the minimum n */
+            nps: number | null;
+            /** @description Points the unit's NPS would change if those answers had been passives: 100·(detractors − promoters)/n of the unit */
+            impact: number;
+            /** @description Mean sentiment of those comments, -1..1; null when none has one */
+            sentiment: number | null;
+            /** @description At least 25 mentions and significantly more per comment than the period before of the same length (one-sided p < 0.05) */
+            emerging: boolean;
+            /** @description The latest comments mentioning it; empty for callers who do not read verbatims */
+            examples: string[];
+        };
+        LibraryTheme: {
+            id: string;
+            name: string;
+            terms: {
+                [key: string]: string[];
+            };
+            /** @enum {string} */
+            origin: "starter" | "admin" | "discovered";
+            createdAt: string;
+            updatedAt: string;
+        };
+        LibraryThemeChange: components["schemas"]["LibraryTheme"] & {
+            /** @description The library version after the change */
+            version: number;
+        };
+        CreateTheme: {
+            name: string;
+            /**
+             * @description Terms per language (ISO 639-1), each one to three content words; matched by stem
+             * @example {
+             *       "en": [
+             *         "wait",
+             *         "waiting time"
+             *       ],
+             *       "de": [
+             *         "warten",
+             *         "Wartezeit"
+             *       ]
+             *     }
+             */
+            terms: {
+                [key: string]: string[];
+            };
+        };
+        UpdateTheme: {
+            name?: string;
+            /**
+             * @description Terms per language (ISO 639-1), each one to three content words; matched by stem
+             * @example {
+             *       "en": [
+             *         "wait",
+             *         "waiting time"
+             *       ],
+             *       "de": [
+             *         "warten",
+             *         "Wartezeit"
+             *       ]
+             *     }
+             */
+            terms?: {
+                [key: string]: string[];
+            };
         };
         SavedReport: {
             id: string;
@@ -9304,7 +9409,8 @@ export interface operations {
                 from?: string;
                 /** @description Last local day, inclusive; default the scored unit's local today */
                 to?: string;
-                limit?: number;
+                /** @description Only answers of this category */
+                category?: "detractor" | "passive" | "promoter";
             };
             header?: never;
             path?: never;
@@ -9319,9 +9425,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        from: string;
-                        to: string;
-                        comments: number;
                         items: components["schemas"]["Theme"][];
                     };
                 };
@@ -9355,6 +9458,337 @@ export interface operations {
             };
             /** @description Not found (also for records of other tenants) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listThemeLibrary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The library */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        version: number;
+                        items: components["schemas"]["LibraryTheme"][];
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createThemeLibrary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTheme"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryThemeChange"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteThemeLibrary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        version: number;
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateThemeLibrary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTheme"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryThemeChange"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1228,13 +1228,12 @@ matrix(
   },
 );
 
-/** Themes come from comments: roles reading scores and verbatims (admin, analyst, manager) within reach. */
-const THEME_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
+/** Themes are aggregates of stored analyses: every role reading scores within reach (examples only with verbatims, themes.test.ts). */
 for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
   matrix(
     'GET /api/v1/themes',
     `themes of ${LABEL[unit]}`,
-    (login) => (!SEES[login].includes(unit) ? 404 : THEME_READERS.has(login) ? 200 : 403),
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
     async (login, expected) => {
       const res = await call('GET', `/api/v1/themes?unitId=${U(unit)}`, { token: tokenOf(login) });
       expectOutcome(res, expected);
@@ -1242,6 +1241,62 @@ for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
     },
   );
 }
+
+/** The theme library: read by every role that reads scores somewhere; edited by the admin on the root only. */
+const libraryItems = async () => (await call('GET', '/api/v1/theme-library', { token: admin() })).body.items as { id: string; name: string }[];
+matrix(
+  'GET /api/v1/theme-library',
+  'the library',
+  (login) => (SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/theme-library', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body.items.length).toBeGreaterThan(0);
+  },
+);
+matrix(
+  'POST /api/v1/theme-library',
+  'a new theme',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const name = `Authz ${uniq()}`;
+    const res = await call('POST', '/api/v1/theme-library', { token: tokenOf(login), body: { name, terms: { en: ['parking'] } } });
+    expectOutcome(res, expected);
+    if (expected === 201) await expectAudited(res, login, 'theme.create', res.body.id);
+    else refused.push({ name: `${login} POST /api/v1/theme-library`, requestId: res.headers.get('x-request-id')! });
+    expect((await libraryItems()).some((x) => x.name === name)).toBe(expected === 201);
+  },
+);
+const newLibraryTheme = async () => {
+  const res = await call('POST', '/api/v1/theme-library', { token: admin(), body: { name: `Target ${uniq()}`, terms: { en: ['garage'] } } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; name: string };
+};
+matrix(
+  'PATCH /api/v1/theme-library/{id}',
+  'a theme',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const theme = await newLibraryTheme();
+    const res = await call('PATCH', `/api/v1/theme-library/${theme.id}`, { token: tokenOf(login), body: { name: `${theme.name} renamed` } });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'theme.update', theme.id);
+    else refused.push({ name: `${login} PATCH /api/v1/theme-library/{id}`, requestId: res.headers.get('x-request-id')! });
+    expect((await libraryItems()).find((x) => x.id === theme.id)?.name).toBe(expected === 200 ? `${theme.name} renamed` : theme.name);
+  },
+);
+matrix(
+  'DELETE /api/v1/theme-library/{id}',
+  'a theme',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const theme = await newLibraryTheme();
+    const res = await call('DELETE', `/api/v1/theme-library/${theme.id}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected !== 200) refused.push({ name: `${login} DELETE /api/v1/theme-library/{id}`, requestId: res.headers.get('x-request-id')! });
+    expect((await libraryItems()).some((x) => x.id === theme.id)).toBe(expected !== 200);
+  },
+);
 
 // ---- Saved reports and vendor scorecards ----------------------------------------------------
 

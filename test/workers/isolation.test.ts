@@ -520,6 +520,48 @@ const CASES: IsolationCase[] = [
     },
   },
   { op: 'GET /api/v1/themes', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/themes?unitId=${x.unit}`, 'GET') },
+  {
+    op: 'GET /api/v1/theme-library',
+    name: "B's library holds none of A's themes",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const a = (await call('GET', '/api/v1/theme-library', { token: A.tokens.admin })).body.items.map((x: { id: string }) => x.id);
+      const res = await call('GET', '/api/v1/theme-library', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeGreaterThan(0);
+      for (const x of res.body.items) expect(a).not.toContain(x.id);
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'POST /api/v1/theme-library',
+    name: "a theme named as one of A's goes to B only",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const before = (await call('GET', '/api/v1/theme-library', { token: A.tokens.admin })).body;
+      const name = `${before.items[0].name} ${cred} ${uniq()}`;
+      const res = await call('POST', '/api/v1/theme-library', { token: bToken[cred], body: { name, terms: { en: ['parking'] } } });
+      expect(res.status).toBe(201);
+      expect((await call('GET', '/api/v1/theme-library', { token: A.tokens.admin })).body).toEqual(before);
+    },
+  },
+  ...(['PATCH', 'DELETE'] as const).map(
+    (method): IsolationCase => ({
+      op: `${method} /api/v1/theme-library/{id}`,
+      name: `${method.toLowerCase()} A's theme`,
+      kind: 'custom',
+      run: async (cred) => {
+        const before = (await call('GET', '/api/v1/theme-library', { token: A.tokens.admin })).body;
+        const res = await call(method, `/api/v1/theme-library/${before.items[0].id}`, { token: bToken[cred], ...(method === 'PATCH' ? { body: { name: 'pwned' } } : {}) });
+        expect(res.status).toBe(404);
+        expect(res.body.error.code).toBe('NOT_FOUND');
+        expectNoLeak(res, before.items[0].id);
+        expect((await call('GET', '/api/v1/theme-library', { token: A.tokens.admin })).body).toEqual(before);
+      },
+    }),
+  ),
   ...(['exclude', 'include'] as const).map(
     (verb): IsolationCase => ({
       op: `POST /api/v1/responses/{id}/${verb}`,
@@ -1193,6 +1235,10 @@ beforeAll(async () => {
     ...aKeys.body.items.flatMap((k: any) => [k.id, k.prefix]),
     ...aRows.body.items.flatMap((r: any) => [r.id, r.targetId, r.requestId].filter(Boolean)),
   ];
+  // Both theme libraries laid now (the starter library, audited), so the table's reads of them change neither tenant.
+  const aThemes = await call('GET', '/api/v1/theme-library', { token: A.tokens.admin });
+  expect((await call('GET', '/api/v1/theme-library', { token: B.tokens.admin })).status).toBe(200);
+  aSecrets.push(...aThemes.body.items.map((x: { id: string }) => x.id));
   aBaseline = await snapshot(A);
   expect((aBaseline.units as unknown[]).length).toBe(9);
   expect(aBaseline.auditRows).toBeGreaterThan(0);

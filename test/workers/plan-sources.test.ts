@@ -6,8 +6,8 @@ import { standardSurvey } from '../../src/surveys/templates';
 import { call, db, makeTenant, uniq, type Fixture } from './support';
 
 /**
- * Where action plans start: GET /api/v1/themes (the digest's theme terms with mentions per
- * category) and GET /api/v1/action-plans/owners (who can own a plan on a unit).
+ * Where action plans start: GET /api/v1/action-plans/owners (who can own a plan on a unit). The
+ * themes a plan can start from are tested in themes.test.ts.
  */
 
 let t: Fixture;
@@ -58,51 +58,6 @@ beforeAll(async () => {
       updatedAt: Date.parse(c.at),
     })),
   );
-});
-
-describe('GET /api/v1/themes', () => {
-  const MARCH = 'from=2026-03-01&to=2026-03-31';
-
-  it('terms of detractor comments, with detractor, passive and promoter mentions, most detractors first', async () => {
-    const res = await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.manager });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    // Detractors (counted, EMEA, March): "engineer late twice", "engineer late arrival", "rude engineer".
-    expect(res.body.items).toEqual([
-      { theme: 'engineer', detractors: 3, passives: 1, promoters: 1 },
-      { theme: 'late', detractors: 2, passives: 1, promoters: 0 },
-      { theme: 'arrival', detractors: 1, passives: 0, promoters: 0 },
-      { theme: 'rude', detractors: 1, passives: 0, promoters: 0 },
-      { theme: 'twice', detractors: 1, passives: 0, promoters: 0 },
-    ]);
-    expect(res.body).toMatchObject({ from: '2026-03-01', to: '2026-03-31', comments: 6 });
-  });
-
-  it('a site, a window and a limit narrow it; the manager without a unit gets EMEA', async () => {
-    const paris = await call('GET', `/api/v1/themes?unitId=${t.units.paris}&${MARCH}&limit=1`, { token: t.tokens.admin });
-    expect(paris.body.items).toEqual([{ theme: 'arrival', detractors: 1, passives: 0, promoters: 0 }]);
-    const feb = await call('GET', `/api/v1/themes?unitId=${t.units.berlin}&from=2026-02-01&to=2026-02-28`, { token: t.tokens.admin });
-    expect(feb.body.items).toEqual([
-      { theme: 'invoice', detractors: 1, passives: 0, promoters: 0 },
-      { theme: 'wrong', detractors: 1, passives: 0, promoters: 0 },
-    ]);
-    const mine = await call('GET', `/api/v1/themes?${MARCH}`, { token: t.tokens.manager });
-    expect(mine.status).toBe(200);
-    expect(mine.body.items.map((i: { theme: string }) => i.theme)).not.toContain('dispatcher');
-    const all = await call('GET', `/api/v1/themes?${MARCH}`, { token: t.tokens.admin });
-    expect(all.body.items.find((i: { theme: string }) => i.theme === 'dispatcher')).toEqual({ theme: 'dispatcher', detractors: 1, passives: 0, promoters: 0 });
-  });
-
-  it('needs scores and verbatims within reach: 404 outside, 403 for vendors, viewers, agents', async () => {
-    expect((await call('GET', `/api/v1/themes?unitId=${t.units.americas}`, { token: t.tokens.manager })).status).toBe(404);
-    expect((await call('GET', `/api/v1/themes?unitId=${t.units.emea}`, { token: other.tokens.admin })).status).toBe(404);
-    for (const login of ['vendor', 'viewer', 'agent'] as const) {
-      const res = await call('GET', `/api/v1/themes?unitId=${t.units[login === 'vendor' ? 'fastfix' : 'berlin']}`, { token: t.tokens[login] });
-      expect(res.status, login).toBe(403);
-      expect(res.body.error.code).toBe('FORBIDDEN');
-    }
-    expect((await call('GET', `/api/v1/themes?${MARCH}`, { token: t.tokens.analyst })).status).toBe(200);
-    for (const q of ['from=2026-03-05&to=2026-03-01', 'limit=101', 'to=yesterday', 'x=1']) expect((await call('GET', `/api/v1/themes?${q}`, { token: t.tokens.admin })).status, q).toBe(400);
-  });
 });
 
 describe('GET /api/v1/action-plans/owners', () => {

@@ -100,11 +100,22 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/responses?unitId=${t.units.emea}`,
       `/api/v1/cases`,
       `/api/v1/invitations/${inv.id}`,
+      // Themes from stored analyses (the comment above was analysed by its workflow message), for a region and by category.
+      `/api/v1/themes?unitId=${t.units.root}`,
+      `/api/v1/themes?unitId=${t.units.emea}&category=detractor`,
+      `/api/v1/theme-library`,
     ];
     for (const path of reads) {
       const res = await call('GET', path, { token: t.tokens.admin });
       expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
     }
+    // A library edit and the re-tag it asks the workflow for.
+    const theme = await call('POST', '/api/v1/theme-library', { token: t.tokens.admin, body: { name: 'Rudeness', terms: { en: ['rude'] } } });
+    expect(theme.status, JSON.stringify(theme.body)).toBe(201);
+    // The request sent it to the real queue; this file runs its consumer itself.
+    queued.push({ queue: 'nps-workflow', body: { type: 'themes.retag', tenantId: t.tenantId, idempotencyKey: `themes.retag:${t.tenantId}:scan` } as { type: string } });
+    await consumeQueued();
+    expect((await call('GET', `/api/v1/themes?unitId=${t.units.root}`, { token: t.tokens.admin })).body.items.map((i: { name: string }) => i.name)).toContain('Rudeness');
 
     const found = await scans();
     expect(found, found.map((f) => `${f.tables.join(', ')}: ${f.sql}\n  ${f.plan.join('\n  ')}`).join('\n\n')).toEqual([]);
