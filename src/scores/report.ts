@@ -5,6 +5,7 @@ import { reportUnit } from '../org/scope';
 import { difference, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
 import { localDay } from './local-day';
+import { assertShrinkable, readPeers, shrinker } from './peers';
 import { gather, isContactCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
 import type { ScoresQuery } from './scores-query';
 
@@ -30,11 +31,16 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
       { path: 'query.period', message: `day periods with groupBy=${q.groupBy}: at most ${MAX_CONTACT_CUT_DAYS} days` },
     ]);
   }
+  const shrunk = q.estimate === 'shrunk';
+  if (shrunk) assertShrinkable(q);
   const scope: ScoresScope = { root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
   let compareTo: Grouped | undefined;
   const dist: Distribution | undefined = q.distribution === 'true' ? new Map() : undefined;
-  const [current] = await Promise.all([
-    gather(t, scope, dist),
+  const gathering = gather(t, scope, dist);
+  const [current, peers] = await Promise.all([
+    gathering,
+    // Only with estimate=shrunk: the peers' tallies (the common query reads nothing more).
+    shrunk ? readPeers(t, unit, scope, gathering) : null,
     (async () => {
       if (!q.compare) return;
       const days = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
@@ -45,7 +51,8 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
 
   const weighted = q.weight !== 'none';
   const tally = (cells: Map<string, Tally>) => weighTally(cells, q.weight, settings.populationShares);
-  const opts = { confidence: q.confidence, weighted, minN: settings.minResponses };
+  const opts = { confidence: q.confidence, weighted, minN: settings.minResponses, reliableN: settings.reliabilityThreshold };
+  const shrink = shrunk ? shrinker(peers, q.confidence) : null;
   const items = [];
   const groups = current.size > 0 ? current : new Map([['', new Map([['', new Map<string, Tally>()]])]]);
   for (const [group, byPeriod] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
@@ -71,6 +78,8 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
         ...(s.effectiveN !== undefined ? { effectiveN: s.effectiveN } : {}),
         suppressed: s.suppressed,
         ...(s.suppressedReason ? { suppressedReason: s.suppressedReason } : {}),
+        ...(s.lowSample ? { lowSample: true as const } : {}),
+        ...(shrink ? { shrunk: s.suppressed ? null : shrink(q.groupBy === 'unit' ? group : unit.id, period, t) } : {}),
         ...(delta ? { delta } : {}),
         ...(dist && !s.suppressed ? { distribution: dist.get(group)?.get(period) ?? new Array<number>(11).fill(0) } : {}),
       });

@@ -37,6 +37,10 @@ export const ScoresQuery = z
       .openapi({ description: '`previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there' }),
     confidence: z.coerce.number().gt(0).lt(1).default(0.95),
     distribution: z.enum(['true', 'false']).optional().openapi({ description: '`true`: each item not suppressed also gets its 0–10 distribution' }),
+    estimate: z.enum(['raw', 'shrunk']).optional().openapi({
+      description:
+        '`shrunk`: each item also gets `shrunk`, its empirical-Bayes estimate shrunk toward its peers (sibling units of the same kind under one parent; docs/scoring.md §10). Without `groupBy` the scored unit is shrunk toward its siblings; with `groupBy=unit` each child toward the other children. Unweighted only; other cuts answer 422',
+    }),
   })
   .superRefine((q, ctx) => {
     if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after `to`' });
@@ -63,7 +67,22 @@ export const ScoreItem = z
     ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
     effectiveN: z.number().optional(),
     suppressed: z.boolean(),
-    suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
+    suppressedReason: z.enum(['no_answers', 'below_min_n']).optional().openapi({ description: '`below_min_n`: fewer answers than the anonymity threshold (settings `minResponses`)' }),
+    lowSample: z
+      .literal(true)
+      .optional()
+      .openapi({ description: 'Shown, but from fewer answers (effective n when weighted) than the reliability threshold (settings `reliabilityThreshold`): read with care' }),
+    shrunk: z
+      .object({
+        nps: z.number().openapi({ description: 'Posterior mean NPS, between the raw score and the peer mean' }),
+        ci: z.object({ low: z.number(), high: z.number(), level: z.number() }),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "With `estimate=shrunk`: the score shrunk toward its peers, with its interval; null when the item is suppressed, is not a unit with siblings (the root, a unit's own answers), or fewer than three peers have answers",
+      }),
     delta: z.object({ points: z.number(), p: z.number() }).optional(),
     distribution: z
       .array(z.number().int())

@@ -1594,8 +1594,26 @@ export interface components {
             } | null;
             effectiveN?: number;
             suppressed: boolean;
-            /** @enum {string} */
+            /**
+             * @description `below_min_n`: fewer answers than the anonymity threshold (settings `minResponses`)
+             * @enum {string}
+             */
             suppressedReason?: "no_answers" | "below_min_n";
+            /**
+             * @description Shown, but from fewer answers (effective n when weighted) than the reliability threshold (settings `reliabilityThreshold`): read with care
+             * @enum {boolean}
+             */
+            lowSample?: true;
+            /** @description With `estimate=shrunk`: the score shrunk toward its peers, with its interval; null when the item is suppressed, is not a unit with siblings (the root, a unit's own answers), or fewer than three peers have answers */
+            shrunk?: {
+                /** @description Posterior mean NPS, between the raw score and the peer mean */
+                nps: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                };
+            } | null;
             delta?: {
                 points: number;
                 p: number;
@@ -2107,7 +2125,10 @@ export interface components {
         };
         Settings: {
             fatigueDays: number;
+            /** @description The anonymity threshold: below this many answers (effective n when weighted) a score is not shown (`suppressed`) */
             minResponses: number;
+            /** @description The reliability threshold: a score shown from fewer answers carries `lowSample: true` */
+            reliabilityThreshold: number;
             linkExpiryDays: number;
             email: {
                 baseUrl: string;
@@ -2156,7 +2177,10 @@ export interface components {
         };
         UpdateSettings: {
             fatigueDays?: number;
+            /** @description The anonymity threshold (default 5) */
             minResponses?: number;
+            /** @description The reliability threshold (default 30); not below `minResponses` */
+            reliabilityThreshold?: number;
             linkExpiryDays?: number;
             /** @description Mail provider; `null` removes it. Fields not given keep their stored value. */
             email?: {
@@ -2510,6 +2534,11 @@ export interface components {
                 suppressed: boolean;
                 /** @enum {string} */
                 suppressedReason?: "no_answers" | "below_min_n";
+                /**
+                 * @description Shown from fewer answers than the reliability threshold
+                 * @enum {boolean}
+                 */
+                lowSample?: true;
             } | null;
             /** @description The NPS of the unit's subtree over the window (null without a window); suppressed under the minimum n */
             after: {
@@ -2525,6 +2554,11 @@ export interface components {
                 suppressed: boolean;
                 /** @enum {string} */
                 suppressedReason?: "no_answers" | "below_min_n";
+                /**
+                 * @description Shown from fewer answers than the reliability threshold
+                 * @enum {boolean}
+                 */
+                lowSample?: true;
             } | null;
         };
         UpdateActionPlan: {
@@ -5064,6 +5098,8 @@ export interface operations {
                 confidence?: number;
                 /** @description `true`: each item not suppressed also gets its 0–10 distribution */
                 distribution?: "true" | "false";
+                /** @description `shrunk`: each item also gets `shrunk`, its empirical-Bayes estimate shrunk toward its peers (sibling units of the same kind under one parent; docs/scoring.md §10). Without `groupBy` the scored unit is shrunk toward its siblings; with `groupBy=unit` each child toward the other children. Unweighted only; other cuts answer 422 */
+                estimate?: "raw" | "shrunk";
             };
             header?: never;
             path?: never;
@@ -5238,6 +5274,8 @@ export interface operations {
                 confidence?: number;
                 /** @description `true`: each item not suppressed also gets its 0–10 distribution */
                 distribution?: "true" | "false";
+                /** @description `shrunk`: each item also gets `shrunk`, its empirical-Bayes estimate shrunk toward its peers (sibling units of the same kind under one parent; docs/scoring.md §10). Without `groupBy` the scored unit is shrunk toward its siblings; with `groupBy=unit` each child toward the other children. Unweighted only; other cuts answer 422 */
+                estimate?: "raw" | "shrunk";
             };
             header?: never;
             path?: never;
