@@ -131,9 +131,14 @@ export function band(item) {
   );
 }
 
+/** The mark of a score shown from fewer answers than the tenant's reliability threshold (`lowSample` from the API). */
+export function lowSampleMark(item) {
+  return item.lowSample ? h('small', { class: 'low-sample', title: 'Fewer answers than the reliability threshold: read with care' }, ' low sample') : '';
+}
+
 export function npsCell(item) {
   if (item.suppressed) return h('td', { class: 'num suppressed' }, item.suppressedReason === 'no_answers' ? 'no answers' : `too few answers`);
-  return h('td', { class: 'num' }, fmtNps(item.nps), ' ', h('small', {}, `[${fmtNps(item.ci.low)}, ${fmtNps(item.ci.high)}]`), band(item));
+  return h('td', { class: 'num' }, fmtNps(item.nps), ' ', h('small', {}, `[${fmtNps(item.ci.low)}, ${fmtNps(item.ci.high)}]`), lowSampleMark(item), band(item));
 }
 
 export function deltaCell(item) {

@@ -97,6 +97,8 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&period=day`,
       `/api/v1/scores?unitId=${t.units.root}&groupBy=touchpoint&compare=previous`,
       `/api/v1/scores?unitId=${t.units.root}&weight=ltv&distribution=true`,
+      `/api/v1/scores?unitId=${t.units.berlin}&period=month&estimate=shrunk`,
+      `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&estimate=shrunk`,
       `/api/v1/responses?unitId=${t.units.emea}`,
       `/api/v1/cases`,
       `/api/v1/invitations/${inv.id}`,

@@ -1,7 +1,10 @@
 // Dashboard: NPS with its interval, the trend, and breakdowns with drill-down through the hierarchy.
-import { api, crumbs, daysAgo, deltaCell, fmtNps, h, main, npsCell, session, setTitle, table, today, topUnit } from '../lib.js';
+import { api, crumbs, daysAgo, deltaCell, fmtNps, h, lowSampleMark, main, npsCell, session, setTitle, table, today, topUnit } from '../lib.js';
 
 const RANGES = { 90: 'Last 90 days', 180: 'Last 6 months', 365: 'Last 12 months' };
+
+/** Pages of the same unit reached from here (they are not in the main navigation). */
+const COMPARE = [['league', 'League table']];
 
 const GROUPS = { unit: 'Unit', touchpoint: 'Touchpoint', channel: 'Channel', segment: 'Segment' };
 
@@ -32,7 +35,11 @@ export default async function dashboard({ params }) {
     { id: 'group', onchange: (e) => go(unit.id, e.target.value) },
     Object.entries(GROUPS).map(([v, l]) => h('option', { value: v, selected: v === group }, l)),
   );
-  main.append(crumbs(unit), h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)));
+  main.append(
+    crumbs(unit),
+    h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)),
+    h('nav', { class: 'more', 'aria-label': 'Compare and targets' }, h('ul', {}, COMPARE.map(([page, label]) => h('li', {}, h('a', { href: `#/${page}?unit=${unit.id}` }, label))))),
+  );
   const all = total.items[0];
   main.append(
     h(
@@ -43,7 +50,7 @@ export default async function dashboard({ params }) {
         { class: 'card' },
         h('div', {}, 'NPS'),
         h('div', { class: `big${all.suppressed ? ' suppressed' : ''}`, 'data-testid': 'nps' }, all.suppressed ? 'Too few answers' : fmtNps(all.nps)),
-        all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`) : '',
+        all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`, lowSampleMark(all)) : '',
       ),
       h(
         'div',

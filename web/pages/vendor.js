@@ -1,6 +1,6 @@
 // The vendor's scorecard: the composite index with its components and weights, NPS with interval
 // and n, cases within target, the monthly trend. All numbers from GET /api/v1/vendors/{id}/scorecard.
-import { api, daysAgo, fmtNps, h, main, npsCell, setTitle, table, today, topUnit } from '../lib.js';
+import { api, daysAgo, fmtNps, h, lowSampleMark, main, npsCell, setTitle, table, today, topUnit } from '../lib.js';
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`);
 const COMPONENTS = [
@@ -35,7 +35,7 @@ export default async function vendor() {
         { class: 'card' },
         h('div', {}, 'NPS (6 months)'),
         h('div', { class: `big${nps.suppressed ? ' suppressed' : ''}` }, nps.suppressed ? 'Too few answers' : fmtNps(nps.nps)),
-        nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`) : '',
+        nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`, lowSampleMark(nps)) : '',
       ),
       h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(nps.n))),
       h('div', { class: 'card' }, h('div', {}, 'Cases contacted within target'), h('div', { class: 'big' }, pct(card.contactedWithinTarget))),
