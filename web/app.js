@@ -82,7 +82,11 @@ async function signOut() {
 // ---- Navigation ---------------------------------------------------------------------------
 
 function renderNav(current) {
-  nav.replaceChildren(...allowedPages().filter((p) => p.nav !== false).map((p) => h('a', { href: `#/${p.path}`, 'aria-current': current === p.path ? 'page' : undefined }, p.label)));
+  nav.replaceChildren(
+    ...allowedPages()
+      .filter((p) => p.nav !== false)
+      .map((p) => h('a', { href: `#/${p.path}`, 'aria-current': current === p.path ? 'page' : undefined }, p.label)),
+  );
   who.replaceChildren(h('span', {}, state.session.me.user?.email ?? ''), h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'));
 }
 

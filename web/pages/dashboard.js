@@ -38,7 +38,15 @@ export default async function dashboard({ params }) {
   main.append(
     crumbs(unit),
     h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)),
-    h('nav', { class: 'more', 'aria-label': 'Compare and targets' }, h('ul', {}, COMPARE.map(([page, label]) => h('li', {}, h('a', { href: `#/${page}?unit=${unit.id}` }, label))))),
+    h(
+      'nav',
+      { class: 'more', 'aria-label': 'Compare and targets' },
+      h(
+        'ul',
+        {},
+        COMPARE.map(([page, label]) => h('li', {}, h('a', { href: `#/${page}?unit=${unit.id}` }, label))),
+      ),
+    ),
   );
   const all = total.items[0];
   main.append(

@@ -38,11 +38,7 @@ export default async function league({ params }) {
       'Ranked by the fair score: each unit\u2019s NPS shrunk toward its peers (the units of its kind beside it), so a unit with few answers is not ranked on noise. A unit with more answers keeps more of its own score. Units without a fair score (too few answers, or too few peers) are listed last.',
     ),
     items.length
-      ? table(
-          `Units under ${unit.name}, ranked by fair score`,
-          ['Rank', 'Unit', 'Fair NPS', 'Raw NPS', 'n'],
-          [...ranked.map((i, k) => row(i, k + 1)), ...unranked.map((i) => row(i, 0))],
-        )
+      ? table(`Units under ${unit.name}, ranked by fair score`, ['Rank', 'Unit', 'Fair NPS', 'Raw NPS', 'n'], [...ranked.map((i, k) => row(i, k + 1)), ...unranked.map((i) => row(i, 0))])
       : h('p', {}, 'No units with answers in the period.'),
   );
 }
