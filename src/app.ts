@@ -30,6 +30,7 @@ import { caseSettingsRoutes } from './cases/settings-routes';
 import { alertRoutes } from './alerts/routes';
 import { webhookRoutes } from './webhooks/routes';
 import { actionPlanRoutes } from './action-plans/routes';
+import { annotationRoutes } from './annotations/routes';
 import { themeRoutes } from './digests/themes-routes';
 import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
@@ -76,6 +77,7 @@ export function createApp() {
   app.route('/', themeRoutes);
   app.route('/', reportRoutes);
   app.route('/', vendorRoutes);
+  app.route('/', annotationRoutes);
   app.route('/', tenantRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);

@@ -917,3 +917,33 @@ export const savedReports = sqliteTable(
     index('saved_reports_tenant_next_run').on(t.tenantId, t.nextRunAt),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Targets, peers and change (issue 17): annotations of what happened to a unit on a day.
+
+export const ANNOTATION_KINDS = ['process_change', 'release', 'outage', 'merger', 'other'] as const;
+
+/**
+ * What happened to a unit on a local day (a process change, a release, an outage, a merger),
+ * drawn on its trends and compared before and after (`GET /api/v1/scores?around=`). With
+ * `appliesToSubtree` it also belongs to every unit below.
+ */
+export const annotations = sqliteTable(
+  'annotations',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    /** A local day of the unit, YYYY-MM-DD. */
+    day: text('day').notNull(),
+    kind: text('kind', { enum: ANNOTATION_KINDS }).notNull(),
+    title: text('title').notNull(),
+    appliesToSubtree: integer('applies_to_subtree', { mode: 'boolean' }).notNull().default(false),
+    /** The user or API key that wrote it (no FK: either fits). */
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('annotations_tenant_unit_day').on(t.tenantId, t.unitId, t.day)],
+);

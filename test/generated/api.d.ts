@@ -1218,6 +1218,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/annotations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The annotations of a unit's trend, by date */
+        get: operations["listAnnotations"];
+        put?: never;
+        /** Annotate a unit: a process change, release, outage, merger on a day; audited */
+        post: operations["createAnnotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenant/export": {
         parameters: {
             query?: never;
@@ -1618,8 +1636,42 @@ export interface components {
                 points: number;
                 p: number;
             };
+            /** @description With `around`: the same group in the weeks before the annotation (the item itself is the weeks from it on) */
+            before?: {
+                nps: number | null;
+                n: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                } | null;
+                suppressed: boolean;
+                /** @enum {string} */
+                suppressedReason?: "no_answers" | "below_min_n";
+                /** @enum {boolean} */
+                lowSample?: true;
+            };
             /** @description With `distribution=true`: how many answers gave each score, 0 to 10 (unweighted counts; they sum to n). Absent when suppressed. */
             distribution?: number[];
+        };
+        /** @description With `around`: the annotation and the two windows compared */
+        ScoresAround: {
+            annotation: {
+                id: string;
+                unitId: string;
+                date: string;
+                kind: string;
+                title: string;
+            };
+            weeks: number;
+            before: {
+                from: string;
+                to: string;
+            };
+            after: {
+                from: string;
+                to: string;
+            };
         };
         Reweight: {
             /** @description The weight the answers should carry in `weight=ltv` (0, or from 0.000001 to 10^12); null: none (weight 0) */
@@ -2682,6 +2734,31 @@ export interface components {
             nps: number;
             contactedWithinTarget: number;
             resolvedWithinTarget: number;
+        };
+        Annotation: {
+            id: string;
+            unitId: string;
+            unitName: string;
+            date: string;
+            /** @enum {string} */
+            kind: "process_change" | "release" | "outage" | "merger" | "other";
+            title: string;
+            appliesToSubtree: boolean;
+            /** @description On an ancestor of the unit asked for, applying to its subtree */
+            inherited: boolean;
+            createdBy: string | null;
+            createdAt: string;
+        };
+        NewAnnotation: {
+            /** @description The unit it happened to */
+            unitId: string;
+            /** @description The local day it happened (a process change: the day it took effect) */
+            date: string;
+            /** @enum {string} */
+            kind: "process_change" | "release" | "outage" | "merger" | "other";
+            title: string;
+            /** @description It also belongs to every unit below (a company-wide merger); default false */
+            appliesToSubtree?: boolean;
         };
     };
     responses: never;
@@ -5098,6 +5175,10 @@ export interface operations {
                 confidence?: number;
                 /** @description `true`: each item not suppressed also gets its 0–10 distribution */
                 distribution?: "true" | "false";
+                /** @description An annotation id: the items are the weeks from its day on, each compared (`delta`, with p) with the same number of weeks before it (`before`). Sets the range itself: not with from, to, compare or period. `unitId` defaults to the annotated unit */
+                around?: string;
+                /** @description With `around`: weeks on each side, default 4 */
+                aroundWeeks?: number;
                 /** @description `shrunk`: each item also gets `shrunk`, its empirical-Bayes estimate shrunk toward its peers (sibling units of the same kind under one parent; docs/scoring.md §10). Without `groupBy` the scored unit is shrunk toward its siblings; with `groupBy=unit` each child toward the other children. Unweighted only; other cuts answer 422 */
                 estimate?: "raw" | "shrunk";
             };
@@ -5115,6 +5196,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Score"][];
+                        around?: components["schemas"]["ScoresAround"];
                     };
                 };
             };
@@ -5274,6 +5356,10 @@ export interface operations {
                 confidence?: number;
                 /** @description `true`: each item not suppressed also gets its 0–10 distribution */
                 distribution?: "true" | "false";
+                /** @description An annotation id: the items are the weeks from its day on, each compared (`delta`, with p) with the same number of weeks before it (`before`). Sets the range itself: not with from, to, compare or period. `unitId` defaults to the annotated unit */
+                around?: string;
+                /** @description With `around`: weeks on each side, default 4 */
+                aroundWeeks?: number;
                 /** @description `shrunk`: each item also gets `shrunk`, its empirical-Bayes estimate shrunk toward its peers (sibling units of the same kind under one parent; docs/scoring.md §10). Without `groupBy` the scored unit is shrunk toward its siblings; with `groupBy=unit` each child toward the other children. Unweighted only; other cuts answer 422 */
                 estimate?: "raw" | "shrunk";
             };
@@ -9966,6 +10052,165 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAnnotations: {
+        parameters: {
+            query?: {
+                /** @description The unit whose trend they annotate (its subtree, and ancestors applying to it); default the root or your one subtree */
+                unitId?: string;
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Annotations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Annotation"][];
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAnnotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAnnotation"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Annotation"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

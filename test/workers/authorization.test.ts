@@ -1228,6 +1228,32 @@ matrix(
   },
 );
 
+// ---- Annotations (units in reach) -----------------------------------------------------------
+
+/** Writing annotations: admin, manager within reach; reading them: whoever reads the unit's scores. */
+const ANNOTATION_WRITERS = new Set<Login>(['admin', 'manager', 'siteManager']);
+matrix(
+  'POST /api/v1/annotations',
+  'a release in Berlin',
+  (login) => (!SEES[login].includes('berlin') ? 404 : ANNOTATION_WRITERS.has(login) ? 201 : 403),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/annotations', { token: tokenOf(login), body: { unitId: U('berlin'), date: '2026-03-02', kind: 'release', title: `Release by ${login}` } });
+    expectOutcome(res, expected);
+    if (expected === 201) await expectAudited(res, login, 'annotation.create', res.body.id);
+    else refused.push({ name: `${login} POST /api/v1/annotations`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/annotations',
+  "Berlin's trend",
+  (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/annotations?unitId=${U('berlin')}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
+  },
+);
+
 /** Themes come from comments: roles reading scores and verbatims (admin, analyst, manager) within reach. */
 const THEME_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
 for (const unit of ['emea', 'fastfix'] as UnitKey[]) {

@@ -65,6 +65,8 @@ interface Ids {
   /** A saved report of A's manager on the region, mailed weekly; and A's vendor unit FastFix. */
   report: string;
   vendor: string;
+  /** An annotation on Berlin (a release). */
+  annotation: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -99,6 +101,8 @@ let bHookId: string;
 let bPlanId: string;
 /** B's own saved report. */
 let bReportId: string;
+/** B's own annotation. */
+let bAnnotationId: string;
 let aHooks: unknown;
 const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
@@ -874,6 +878,16 @@ const CASES: IsolationCase[] = [
     request: (x) => json(`/api/v1/reports/${x.report}`, 'DELETE'),
     after: async () => expect((await call('GET', `/api/v1/reports/${aIds.report}`, { token: A.tokens.manager })).status).toBe(200),
   },
+  { op: 'GET /api/v1/annotations', name: 'list', kind: 'list', path: '/api/v1/annotations', mustContain: () => [bAnnotationId] },
+  { op: 'GET /api/v1/annotations', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/annotations?unitId=${x.unit}`, 'GET') },
+  {
+    op: 'POST /api/v1/annotations',
+    name: "an annotation on A's region",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/annotations', 'POST', { unitId: x.unit, date: '2026-03-02', kind: 'outage', title: 'pwned' }),
+  },
+  { op: 'GET /api/v1/scores', name: "around A's annotation (?around)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/scores?around=${x.annotation}`, 'GET') },
   { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
   // The whole tenant: B's archive is B's, with nothing of A.
@@ -1079,6 +1093,10 @@ beforeAll(async () => {
   const [aReport, bReport] = await Promise.all([reportOn(A, A.tokens.manager), reportOn(B, B.tokens.admin)]);
   expect([aReport.status, bReport.status]).toEqual([201, 201]);
   bReportId = bReport.body.id;
+  const annotate = (f: Fixture) => call('POST', '/api/v1/annotations', { token: f.tokens.admin, body: { unitId: f.units.berlin, date: '2026-03-02', kind: 'release', title: `Release ${uniq()}` } });
+  const [aAnnotation, bAnnotation] = await Promise.all([annotate(A), annotate(B)]);
+  expect([aAnnotation.status, bAnnotation.status]).toEqual([201, 201]);
+  bAnnotationId = bAnnotation.body.id;
   bTouchpointKey = bTouchpoint.body.key;
   bContact = `crm_${uniq()}${uniq()}`;
   expect((await call('PUT', `/api/v1/contacts/${bContact}`, { token: B.tokens.admin, body: { email: 'b@b.test' } })).status).toBe(201);
@@ -1148,6 +1166,7 @@ beforeAll(async () => {
     plan: aPlan.body.id,
     report: aReport.body.id,
     vendor: A.units.fastfix!,
+    annotation: aAnnotation.body.id,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -1186,6 +1205,8 @@ beforeAll(async () => {
     aCase,
     aPlan.body.id,
     aReport.body.id,
+    aAnnotation.body.id,
+    aAnnotation.body.title,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),

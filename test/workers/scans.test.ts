@@ -92,6 +92,7 @@ describe('no statement on a request or cron path scans a whole table', () => {
     await consumeQueued();
 
     // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations.
+    const annotation = (await call('POST', '/api/v1/annotations', { token: t.tokens.admin, body: { unitId: t.units.berlin, date: '2026-03-02', kind: 'release', title: 'Scan release' } })).body;
     const reads = [
       `/api/v1/scores?unitId=${t.units.root}`,
       `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&period=day`,
@@ -99,6 +100,8 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/scores?unitId=${t.units.root}&weight=ltv&distribution=true`,
       `/api/v1/scores?unitId=${t.units.berlin}&period=month&estimate=shrunk`,
       `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&estimate=shrunk`,
+      `/api/v1/annotations?unitId=${t.units.berlin}&from=2026-01-01&to=2026-12-31`,
+      `/api/v1/scores?around=${annotation.id}&groupBy=unit&unitId=${t.units.emea}`,
       `/api/v1/responses?unitId=${t.units.emea}`,
       `/api/v1/cases`,
       `/api/v1/invitations/${inv.id}`,
