@@ -141,6 +141,26 @@ export function npsCell(item) {
   return h('td', { class: 'num' }, fmtNps(item.nps), ' ', h('small', {}, `[${fmtNps(item.ci.low)}, ${fmtNps(item.ci.high)}]`), lowSampleMark(item), band(item));
 }
 
+// ---- Annotations on trends ------------------------------------------------------------------
+
+export const ANNOTATION_KINDS = { process_change: 'Process change', release: 'Release', outage: 'Outage', merger: 'Merger', other: 'Other' };
+
+/** The annotations whose day falls in a trend's period (`YYYY-MM`, or a day), each a link to its before-and-after comparison. */
+export function eventsCell(notes, period) {
+  const mine = period ? notes.filter((a) => a.date.startsWith(period)) : [];
+  return h(
+    'td',
+    {},
+    mine.length
+      ? h(
+          'ul',
+          { class: 'events' },
+          mine.map((a) => h('li', {}, h('a', { href: `#/around?id=${a.id}` }, `${a.date} ${ANNOTATION_KINDS[a.kind] ?? a.kind}: ${a.title}`))),
+        )
+      : '',
+  );
+}
+
 export function deltaCell(item) {
   if (!item.delta) return h('td', { class: 'num' }, '—');
   const sign = item.delta.points > 0 ? '+' : '';

@@ -65,6 +65,9 @@ beforeAll(async () => {
     .where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, 'support-resolution')));
   touchpoint = { id: tp!.id, surveyId: tp!.surveyId };
   await plant(PLANTED, Date.now() - 2 * 86_400_000);
+  // New York: 2/2/8 twenty days back (before a change 14 days back), 9/2/1 two days back (after it).
+  await plant({ 'New York': [2, 2, 8] }, Date.now() - 20 * 86_400_000);
+  await plant({ 'New York': [9, 2, 1] }, Date.now() - 2 * 86_400_000);
   browser = await launchChromium();
 }, 180_000);
 
@@ -156,6 +159,48 @@ describe('fair small-n scores in the portal', () => {
     expect(raw.Berlin).not.toContain('low sample');
     expect(raw.London).toContain('low sample');
     await api('PATCH', '/api/v1/settings', { reliabilityThreshold: 30 });
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
+
+describe('annotations in the portal', () => {
+  it('the admin annotates New York on its dashboard; the trend shows it; before and after compares the weeks with the test', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signInAt(base, context, 'admin@acme.test');
+    await page.waitForLoadState('networkidle');
+    await page.goto(`${base}/#/dashboard?unit=${unitIds['New York']}`);
+    await page.getByRole('heading', { name: 'Dashboard: New York' }).waitFor();
+    const day = new Date(Date.now() - 14 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('Day', { exact: true }).fill(day);
+    await page.locator('#ann-kind').selectOption({ label: 'Process change' });
+    await page.getByLabel('Title', { exact: true }).fill('New scheduling');
+    await page.getByRole('button', { name: 'Add annotation' }).click();
+    await page.getByText('Annotated New York.').waitFor();
+    const [note] = (await api('GET', `/api/v1/annotations?unitId=${unitIds['New York']}`)).items;
+    expect(note).toMatchObject({ date: day, kind: 'process_change', title: 'New scheduling' });
+    // The trend's month of that day carries it.
+    const trend = Object.fromEntries((await rowsOf(page, 'NPS per month')).map((r) => [r[0], r[3]]));
+    expect(trend[day.slice(0, 7)]).toContain('Process change: New scheduling');
+    await check(page, 'dashboard-annotated');
+
+    await page
+      .getByRole('link', { name: `${day} Process change: New scheduling` })
+      .first()
+      .click();
+    await page.getByRole('heading', { name: 'Before and after: New scheduling' }).waitFor();
+    const cards = await page.locator('.card').allTextContents();
+    // Before: 2/2/8, n 12, NPS 100·(2 − 8)/12 = −50; after: 9/2/1, n 12, NPS 100·(9 − 1)/12 = 66.7.
+    expect(cards[0]).toContain('-50.0');
+    expect(cards[0]).toContain('n = 12');
+    expect(cards[1]).toContain('66.7');
+    expect(cards[1]).toContain('n = 12');
+    // z = (2/3 + 1/2)/√(var after + var before): var after = (10/12 − (8/12)²)/12, var before = (10/12 − (6/12)²)/12.
+    const z = (8 / 12 + 6 / 12) / Math.sqrt((10 / 12 - (8 / 12) ** 2) / 12 + (10 / 12 - (6 / 12) ** 2) / 12);
+    expect(z).toBeGreaterThan(3.2905); // so p < 0.001
+    expect(await page.getByTestId('around-verdict').textContent()).toContain('A significant change of +116.7 points (p < 0.001)');
+    await expectFits(page);
+    await check(page, 'around');
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);
