@@ -164,7 +164,12 @@ export const auditLog = sqliteTable(
     requestId: text('request_id'),
     createdAt: createdAt(),
   },
-  (t) => [index('audit_log_tenant_created').on(t.tenantId, t.createdAt), index('audit_log_tenant_target').on(t.tenantId, t.targetType, t.targetId)],
+  (t) => [
+    index('audit_log_tenant_created').on(t.tenantId, t.createdAt),
+    index('audit_log_tenant_target').on(t.tenantId, t.targetType, t.targetId),
+    // The corrections listed beside a closed target period: exclusions and inclusions since it closed.
+    index('audit_log_tenant_action_created').on(t.tenantId, t.action, t.createdAt),
+  ],
 );
 
 /** Fixed-window counters for login throttling, keyed by account or client address. */
@@ -946,4 +951,59 @@ export const annotations = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [index('annotations_tenant_unit_day').on(t.tenantId, t.unitId, t.day)],
+);
+
+export const TARGET_BASES = ['nps', 'composite'] as const;
+
+/**
+ * A unit's target for a period (a year `2027`, a quarter `2027-Q1` or a month `2027-03`) with its
+ * performance bands: threshold ≤ target ≤ stretch, on the NPS scale or, for a vendor, on the
+ * composite index's 0–100. `closesAt` is when the period closes (its last local day plus a grace
+ * for late answers); the daily sweep then freezes its attainment and clears it.
+ */
+export const targets = sqliteTable(
+  'targets',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    period: text('period').notNull(),
+    basis: text('basis', { enum: TARGET_BASES }).notNull(),
+    threshold: real('threshold').notNull(),
+    target: real('target').notNull(),
+    stretch: real('stretch').notNull(),
+    /** The NPS the bands stand against after a rebaseline; null until one. */
+    baseline: real('baseline'),
+    /** The process-change annotation of the last rebaseline, and the admin's reason. */
+    rebaselinedFrom: text('rebaselined_from'),
+    rebaselineReason: text('rebaseline_reason'),
+    /** Epoch ms when the period closes; null once its attainment is frozen. */
+    closesAt: integer('closes_at', { mode: 'number' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('targets_tenant_unit_period').on(t.tenantId, t.unitId, t.period), index('targets_tenant_closes').on(t.tenantId, t.closesAt)],
+);
+
+/** The attainment of a closed target period as recorded when it closed: never changed afterwards. */
+export const targetAttainments = sqliteTable(
+  'target_attainments',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    targetId: text('target_id')
+      .notNull()
+      .references(() => targets.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    period: text('period').notNull(),
+    closedAt: integer('closed_at', { mode: 'number' }).notNull(),
+    /** The attainment as it was shown at closing (score, interval, n, band, confidence, bands). */
+    record: text('record', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('target_attainments_tenant_target').on(t.tenantId, t.targetId), index('target_attainments_tenant_unit_period').on(t.tenantId, t.unitId, t.period)],
 );

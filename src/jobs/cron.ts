@@ -13,6 +13,7 @@ import { escalateLateCases } from '../cases/escalation';
 import { notifyDueCases } from '../cases/notify-due';
 import { sendDueReports } from '../reports/send';
 import { purgeExpiredPersonalData } from '../settings/retention-sweep';
+import { closeDueTargets } from '../targets/close';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -45,7 +46,7 @@ const escalateCases: Job = async (run, now) => {
 export const JOBS: Record<string, Job[]> = {
   [SCHEDULES.everyMinute]: [runDueWaves, enqueueDueDeliveries, foldRollups, enqueueDueWebhooks, notifyDueCases],
   [SCHEDULES.hourly]: [evaluateAlerts, sendDigests, sendDueReports],
-  [SCHEDULES.daily]: [purgeExpiredCredentials, purgeExpiredPersonalData],
+  [SCHEDULES.daily]: [purgeExpiredCredentials, purgeExpiredPersonalData, closeDueTargets],
   [SCHEDULES.everyFiveMinutes]: [escalateCases],
 };
 
