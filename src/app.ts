@@ -32,6 +32,8 @@ import { webhookRoutes } from './webhooks/routes';
 import { actionPlanRoutes } from './action-plans/routes';
 import { themeRoutes } from './themes/routes';
 import { themeLibraryRoutes } from './comments/library-routes';
+import { annotationRoutes } from './annotations/routes';
+import { targetRoutes } from './targets/routes';
 import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
 import { vendorRoutes } from './vendors/routes';
@@ -78,6 +80,8 @@ export function createApp() {
   app.route('/', themeLibraryRoutes);
   app.route('/', reportRoutes);
   app.route('/', vendorRoutes);
+  app.route('/', annotationRoutes);
+  app.route('/', targetRoutes);
   app.route('/', tenantRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);

@@ -17,6 +17,9 @@ const PAGES = [
   { path: 'plans', label: 'Action plans', roles: ['admin', 'analyst', 'manager'], module: './pages/plans.js' },
   { path: 'reports', label: 'Reports', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/reports.js' },
   { path: 'admin', label: 'Administration', roles: ['admin'], module: './pages/admin.js' },
+  // Reached from the dashboard's "Compare and targets" links, not from the navigation (it stays short at 360 px).
+  { path: 'league', label: 'League table', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/league.js', nav: false },
+  { path: 'around', label: 'Before and after', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/around.js', nav: false },
 ];
 const allowedPages = () => PAGES.filter((p) => p.roles.some((r) => state.session.roles.has(r)));
 const home = () => `#/${allowedPages()[0]?.path ?? 'cases'}`;
@@ -80,7 +83,11 @@ async function signOut() {
 // ---- Navigation ---------------------------------------------------------------------------
 
 function renderNav(current) {
-  nav.replaceChildren(...allowedPages().map((p) => h('a', { href: `#/${p.path}`, 'aria-current': current === p.path ? 'page' : undefined }, p.label)));
+  nav.replaceChildren(
+    ...allowedPages()
+      .filter((p) => p.nav !== false)
+      .map((p) => h('a', { href: `#/${p.path}`, 'aria-current': current === p.path ? 'page' : undefined }, p.label)),
+  );
   who.replaceChildren(h('span', {}, state.session.me.user?.email ?? ''), h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'));
 }
 

@@ -131,9 +131,34 @@ export function band(item) {
   );
 }
 
+/** The mark of a score shown from fewer answers than the tenant's reliability threshold (`lowSample` from the API). */
+export function lowSampleMark(item) {
+  return item.lowSample ? h('small', { class: 'low-sample', title: 'Fewer answers than the reliability threshold: read with care' }, ' low sample') : '';
+}
+
 export function npsCell(item) {
   if (item.suppressed) return h('td', { class: 'num suppressed' }, item.suppressedReason === 'no_answers' ? 'no answers' : `too few answers`);
-  return h('td', { class: 'num' }, fmtNps(item.nps), ' ', h('small', {}, `[${fmtNps(item.ci.low)}, ${fmtNps(item.ci.high)}]`), band(item));
+  return h('td', { class: 'num' }, fmtNps(item.nps), ' ', h('small', {}, `[${fmtNps(item.ci.low)}, ${fmtNps(item.ci.high)}]`), lowSampleMark(item), band(item));
+}
+
+// ---- Annotations on trends ------------------------------------------------------------------
+
+export const ANNOTATION_KINDS = { process_change: 'Process change', release: 'Release', outage: 'Outage', merger: 'Merger', other: 'Other' };
+
+/** The annotations whose day falls in a trend's period (`YYYY-MM`, or a day), each a link to its before-and-after comparison. */
+export function eventsCell(notes, period) {
+  const mine = period ? notes.filter((a) => a.date.startsWith(period)) : [];
+  return h(
+    'td',
+    {},
+    mine.length
+      ? h(
+          'ul',
+          { class: 'events' },
+          mine.map((a) => h('li', {}, h('a', { href: `#/around?id=${a.id}` }, `${a.date} ${ANNOTATION_KINDS[a.kind] ?? a.kind}: ${a.title}`))),
+        )
+      : '',
+  );
 }
 
 export function deltaCell(item) {

@@ -108,7 +108,16 @@ async function windowScore(d: Pick<Deps, 't' | 'actor'>, unitId: string, from: s
   if (!from || !to) return null;
   const [item] = await scoreReport(d, { unitId, from, to, weight: 'none', confidence: 0.95 });
   if (!item) return null;
-  return { from, to, nps: item.nps, n: item.n, ci: item.ci, suppressed: item.suppressed, ...(item.suppressedReason ? { suppressedReason: item.suppressedReason } : {}) };
+  return {
+    from,
+    to,
+    nps: item.nps,
+    n: item.n,
+    ci: item.ci,
+    suppressed: item.suppressed,
+    ...(item.suppressedReason ? { suppressedReason: item.suppressedReason } : {}),
+    ...(item.lowSample ? { lowSample: item.lowSample } : {}),
+  };
 }
 
 /**

@@ -83,6 +83,7 @@ const WindowScore = z
     ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
     suppressed: z.boolean(),
     suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
+    lowSample: z.literal(true).optional().openapi({ description: 'Shown from fewer answers than the reliability threshold' }),
   })
   .nullable()
   .openapi({ description: "The NPS of the unit's subtree over the window (null without a window); suppressed under the minimum n" });

@@ -52,7 +52,11 @@ export type Action =
   | 'plan.read'
   | 'plan.write'
   /** Saved reports of other people on units in reach: read, change, delete (owners manage their own). */
-  | 'report.oversee';
+  | 'report.oversee'
+  /** Annotations (releases, outages, process changes) on units in reach; reading them needs score.read. */
+  | 'annotation.write'
+  /** Targets of units in reach: set bands, rebaseline (reading attainment needs score.read). */
+  | 'target.write';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -85,6 +89,8 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'plan.read',
     'plan.write',
     'report.oversee',
+    'annotation.write',
+    'target.write',
   ]),
   analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
   manager: new Set<Action>([
@@ -101,6 +107,7 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'template.read',
     'plan.read',
     'plan.write',
+    'annotation.write',
   ]),
   agent: new Set<Action>(['unit.read', 'template.read']),
   vendor: new Set<Action>(['unit.read', 'score.read', 'response.read', 'case.read', 'case.write', 'template.read']),

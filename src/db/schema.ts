@@ -177,7 +177,12 @@ export const auditLog = sqliteTable(
     requestId: text('request_id'),
     createdAt: createdAt(),
   },
-  (t) => [index('audit_log_tenant_created').on(t.tenantId, t.createdAt), index('audit_log_tenant_target').on(t.tenantId, t.targetType, t.targetId)],
+  (t) => [
+    index('audit_log_tenant_created').on(t.tenantId, t.createdAt),
+    index('audit_log_tenant_target').on(t.tenantId, t.targetType, t.targetId),
+    // The corrections listed beside a closed target period: exclusions and inclusions since it closed.
+    index('audit_log_tenant_action_created').on(t.tenantId, t.action, t.createdAt),
+  ],
 );
 
 /** Fixed-window counters for login throttling, keyed by account or client address. */
@@ -1031,3 +1036,93 @@ export const themeLibraryState = sqliteTable('theme_library_state', {
   languages: text('languages', { mode: 'json' }).$type<string[]>().notNull(),
   updatedAt: updatedAt(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Targets, peers and change (issue 17): annotations of what happened to a unit on a day.
+
+export const ANNOTATION_KINDS = ['process_change', 'release', 'outage', 'merger', 'other'] as const;
+
+/**
+ * What happened to a unit on a local day (a process change, a release, an outage, a merger),
+ * drawn on its trends and compared before and after (`GET /api/v1/scores?around=`). With
+ * `appliesToSubtree` it also belongs to every unit below.
+ */
+export const annotations = sqliteTable(
+  'annotations',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    /** A local day of the unit, YYYY-MM-DD. */
+    day: text('day').notNull(),
+    kind: text('kind', { enum: ANNOTATION_KINDS }).notNull(),
+    title: text('title').notNull(),
+    appliesToSubtree: integer('applies_to_subtree', { mode: 'boolean' }).notNull().default(false),
+    /** The user or API key that wrote it (no FK: either fits). */
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('annotations_tenant_unit_day').on(t.tenantId, t.unitId, t.day)],
+);
+
+export const TARGET_BASES = ['nps', 'composite'] as const;
+
+/**
+ * A unit's target for a period (a year `2027`, a quarter `2027-Q1` or a month `2027-03`) with its
+ * performance bands: threshold ≤ target ≤ stretch, on the NPS scale or, for a vendor, on the
+ * composite index's 0–100. `closesAt` is when the period closes (its last local day plus a grace
+ * for late answers); the daily sweep then freezes its attainment and clears it.
+ */
+export const targets = sqliteTable(
+  'targets',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    period: text('period').notNull(),
+    basis: text('basis', { enum: TARGET_BASES }).notNull(),
+    threshold: real('threshold').notNull(),
+    target: real('target').notNull(),
+    stretch: real('stretch').notNull(),
+    /** The NPS the bands stand against after a rebaseline; null until one. */
+    baseline: real('baseline'),
+    /** The process-change annotation of the last rebaseline, and the admin's reason. */
+    rebaselinedFrom: text('rebaselined_from'),
+    rebaselineReason: text('rebaseline_reason'),
+    /** Epoch ms when the period closes; null once its attainment is frozen. */
+    closesAt: integer('closes_at', { mode: 'number' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('targets_tenant_unit_period').on(t.tenantId, t.unitId, t.period),
+    index('targets_tenant_closes').on(t.tenantId, t.closesAt),
+    // The daily cron's probe across tenants (src/jobs/due-work.ts): only periods still open.
+    index('targets_closing').on(t.closesAt).where(sql`closes_at is not null`),
+  ],
+);
+
+/** The attainment of a closed target period as recorded when it closed: never changed afterwards. */
+export const targetAttainments = sqliteTable(
+  'target_attainments',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    targetId: text('target_id')
+      .notNull()
+      .references(() => targets.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    period: text('period').notNull(),
+    closedAt: integer('closed_at', { mode: 'number' }).notNull(),
+    /** The attainment as it was shown at closing (score, interval, n, band, confidence, bands). */
+    record: text('record', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('target_attainments_tenant_target').on(t.tenantId, t.targetId), index('target_attainments_tenant_unit_period').on(t.tenantId, t.unitId, t.period)],
+);

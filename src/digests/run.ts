@@ -64,13 +64,14 @@ async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Se
     return cells ? weighTally(cells, 'none') : emptyTally();
   };
   const [tc, tp] = [tally(cur), tally(prev)];
-  const opts = { minN: settings.minResponses };
+  const opts = { minN: settings.minResponses, reliableN: settings.reliabilityThreshold };
   const s = score(tc, opts);
   const sp = score(tp, opts);
   const lines = [`${unit.name}`];
   if (s.suppressed) lines.push(`  NPS: not shown, ${s.n} answer${s.n === 1 ? '' : 's'} (fewer than ${settings.minResponses})`);
   else {
     lines.push(`  NPS ${f1(s.nps!)} (95% CI ${f1(s.ci!.low)} to ${f1(s.ci!.high)}), n = ${s.n}`);
+    if (s.lowSample) lines.push(`  Low sample: fewer than ${settings.reliabilityThreshold} answers, read with care`);
     const d = sp.suppressed ? null : difference(tc, tp);
     lines.push(
       d

@@ -32,6 +32,10 @@ const SCORE_COLUMNS = [
   'suppressed_reason',
   'delta_points',
   'delta_p',
+  'low_sample',
+  'shrunk_nps',
+  'shrunk_ci_low',
+  'shrunk_ci_high',
 ];
 
 /** The scores CSV of scoreReport's items: the scores export and saved reports (src/reports) write it here. */
@@ -54,6 +58,10 @@ export function scoresCsvBody(items: Awaited<ReturnType<typeof scoreReport>>): s
       i.suppressedReason ?? null,
       i.delta?.points ?? null,
       i.delta?.p ?? null,
+      i.lowSample ?? false,
+      i.shrunk?.nps ?? null,
+      i.shrunk?.ci.low ?? null,
+      i.shrunk?.ci.high ?? null,
     ]);
   return body;
 }

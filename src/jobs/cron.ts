@@ -29,9 +29,11 @@ import {
   type Probe,
   reportsDue,
   retentionDue,
+  targetsClosingDue,
   wavesDue,
   webhooksDue,
 } from './due-work';
+import { closeDueTargets } from '../targets/close';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -85,6 +87,7 @@ export const SCHEDULED: Record<string, Record<string, ScheduledJob>> = {
   [SCHEDULES.daily]: {
     credentials: { run: purgeExpiredCredentials, due: (now) => credentialsDue(now, LOGIN_COUNTER_TTL_MS) },
     retention: { run: purgeExpiredPersonalData, due: retentionDue },
+    targets: { run: closeDueTargets, due: targetsClosingDue },
   },
   [SCHEDULES.everyFiveMinutes]: {
     escalation: { run: escalateCases, due: (now) => escalationDue(now, NOTICE_RETRY_MS) },

@@ -1,6 +1,22 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { alertRules, cases, cronMarks, invitations, RETENTION_SET, rateLimits, responses, roleGrants, rollupWatermarks, savedReports, sessions, tenants, waves, webhookDeliveries } from '../db/schema';
+import {
+  alertRules,
+  cases,
+  cronMarks,
+  invitations,
+  RETENTION_SET,
+  rateLimits,
+  responses,
+  roleGrants,
+  rollupWatermarks,
+  savedReports,
+  sessions,
+  targets,
+  tenants,
+  waves,
+  webhookDeliveries,
+} from '../db/schema';
 
 /*
  * Does a data database have work for a cron expression? (docs/architecture.md, "Jobs per
@@ -140,6 +156,9 @@ export const credentialsDue = (now: number, counterTtlMs: number): Probe =>
  * job runs (and erases nothing when nothing is past it).
  */
 export const retentionDue = (): Probe => sql`exists (select 1 from ${tenants} where ${sql.raw(RETENTION_SET)} = 1)`;
+
+/** Daily, src/targets/close.ts: a target period past its close, its attainment not yet frozen (targets_closing). */
+export const targetsClosingDue = (now: number): Probe => sql`exists (select 1 from ${targets} where ${targets.closesAt} is not null and ${targets.closesAt} <= ${now})`;
 
 /** The one statement that asks a database every probe of an expression: a row of 0/1 by job name. */
 export function dueWorkStatement(probes: Record<string, Probe>): SQL {

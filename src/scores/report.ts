@@ -2,21 +2,45 @@ import { can } from '../auth/policy';
 import type { Deps } from '../lib/deps';
 import { ApiError } from '../lib/errors';
 import { reportUnit } from '../org/scope';
-import { difference, score, type Tally } from '../scoring/nps';
+import { difference, emptyTally, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
+import { visibleAnnotation } from '../annotations/annotations';
 import { localDay } from './local-day';
+import { assertShrinkable, readPeers, shrinker } from './peers';
 import { gather, isContactCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
 import type { ScoresQuery } from './scores-query';
 
 const DAY_MS = 86_400_000;
 const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
+/** The windows of `around=<annotation>`: `weeks` weeks before its day, and as many from its day on. */
+async function aroundWindows(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) {
+  const a = await visibleAnnotation(d, q.around!);
+  const weeks = q.aroundWeeks ?? 4;
+  const before = { from: addDays(a.date, -7 * weeks), to: addDays(a.date, -1) };
+  const after = { from: a.date, to: addDays(a.date, 7 * weeks - 1) };
+  return {
+    around: { annotation: { id: a.id, unitId: a.unitId, date: a.date, kind: a.kind, title: a.title }, weeks, before, after },
+    // The annotated unit, when the caller reads it (an inherited annotation may sit above the caller's reach).
+    unitId: q.unitId ?? (can(d.actor, 'unit.read', a.unitPath) ? a.unitId : undefined),
+  };
+}
+
 /**
  * The scores of a query for the caller: the unit must be in reach and the role read scores.
  * One implementation for the API and the CSV export.
  */
 export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) {
+  return (await scoresAnswer(d, q)).items;
+}
+
+/** The scores answer: its items, and with `around` the annotation and the windows compared. */
+export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQuery) {
   const { t, actor } = d;
+  const windows = query.around ? await aroundWindows(d, query) : undefined;
+  const q: ScoresQuery = windows
+    ? { ...query, unitId: windows.unitId, from: windows.around.after.from, to: windows.around.after.to, compare: `${windows.around.before.from}..${windows.around.before.to}` }
+    : query;
   const [unit, settings] = await Promise.all([reportUnit(d, q.unitId), getSettings(t)]);
   if (!can(actor, 'score.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read scores');
   if (q.weight === 'poststrat' && !settings.populationShares) throw new ApiError('UNPROCESSABLE', 'post-stratification needs population shares per segment in the settings');
@@ -30,11 +54,16 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
       { path: 'query.period', message: `day periods with groupBy=${q.groupBy}: at most ${MAX_CONTACT_CUT_DAYS} days` },
     ]);
   }
+  const shrunk = q.estimate === 'shrunk';
+  if (shrunk) assertShrinkable(q);
   const scope: ScoresScope = { root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
   let compareTo: Grouped | undefined;
   const dist: Distribution | undefined = q.distribution === 'true' ? new Map() : undefined;
-  const [current] = await Promise.all([
-    gather(t, scope, dist),
+  const gathering = gather(t, scope, dist);
+  const [current, peers] = await Promise.all([
+    gathering,
+    // Only with estimate=shrunk: the peers' tallies (the common query reads nothing more).
+    shrunk ? readPeers(t, unit, scope, gathering) : null,
     (async () => {
       if (!q.compare) return;
       const days = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
@@ -45,7 +74,8 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
 
   const weighted = q.weight !== 'none';
   const tally = (cells: Map<string, Tally>) => weighTally(cells, q.weight, settings.populationShares);
-  const opts = { confidence: q.confidence, weighted, minN: settings.minResponses };
+  const opts = { confidence: q.confidence, weighted, minN: settings.minResponses, reliableN: settings.reliabilityThreshold };
+  const shrink = shrunk ? shrinker(peers, q.confidence) : null;
   const items = [];
   const groups = current.size > 0 ? current : new Map([['', new Map([['', new Map<string, Tally>()]])]]);
   for (const [group, byPeriod] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
@@ -54,11 +84,13 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
       const s = score(t, opts);
       let delta: { points: number; p: number } | undefined;
       const before = compareTo?.get(group)?.get('');
-      if (before && !s.suppressed) {
-        const b = tally(before);
-        const d = score(b, opts).suppressed ? null : difference(t, b, { weighted });
+      const sb = before ? score(tally(before), opts) : undefined;
+      if (before && sb && !s.suppressed) {
+        const d = sb.suppressed ? null : difference(t, tally(before), { weighted });
         if (d) delta = { points: d.points, p: d.p };
       }
+      // With `around`: the same group before the annotation, whatever the suppression of either side.
+      const beforeScore = windows ? (sb ?? score(emptyTally(), opts)) : undefined;
       items.push({
         key: group || 'all',
         ...(q.period ? { period } : {}),
@@ -71,10 +103,24 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
         ...(s.effectiveN !== undefined ? { effectiveN: s.effectiveN } : {}),
         suppressed: s.suppressed,
         ...(s.suppressedReason ? { suppressedReason: s.suppressedReason } : {}),
+        ...(s.lowSample ? { lowSample: true as const } : {}),
+        ...(shrink ? { shrunk: s.suppressed ? null : shrink(q.groupBy === 'unit' ? group : unit.id, period, t) } : {}),
         ...(delta ? { delta } : {}),
+        ...(beforeScore
+          ? {
+              before: {
+                nps: beforeScore.nps,
+                n: beforeScore.n,
+                ci: beforeScore.ci,
+                suppressed: beforeScore.suppressed,
+                ...(beforeScore.suppressedReason ? { suppressedReason: beforeScore.suppressedReason } : {}),
+                ...(beforeScore.lowSample ? { lowSample: true as const } : {}),
+              },
+            }
+          : {}),
         ...(dist && !s.suppressed ? { distribution: dist.get(group)?.get(period) ?? new Array<number>(11).fill(0) } : {}),
       });
     }
   }
-  return items;
+  return { items, ...(windows ? { around: windows.around } : {}) };
 }

@@ -3,8 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, json, security } from '../lib/openapi';
-import { scoreReport } from './report';
-import { ScoreItem, ScoresQuery } from './scores-query';
+import { scoresAnswer } from './report';
+import { AroundSchema, ScoreItem, ScoresQuery } from './scores-query';
 
 const scores = createRoute({
   method: 'get',
@@ -15,7 +15,7 @@ const scores = createRoute({
   security,
   middleware: [authenticate] as const,
   request: { query: ScoresQuery },
-  responses: { 200: json(z.object({ items: z.array(ScoreItem) }), 'Scores'), ...errors(...AUTHED) },
+  responses: { 200: json(z.object({ items: z.array(ScoreItem), around: AroundSchema.optional() }), 'Scores'), ...errors(...AUTHED) },
 });
 
-export const scoreRoutes = createRouter().openapi(scores, async (c) => c.json({ items: await scoreReport(deps(c), c.req.valid('query')) }, 200));
+export const scoreRoutes = createRouter().openapi(scores, async (c) => c.json(await scoresAnswer(deps(c), c.req.valid('query')), 200));

@@ -37,8 +37,21 @@ export const ScoresQuery = z
       .openapi({ description: '`previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there' }),
     confidence: z.coerce.number().gt(0).lt(1).default(0.95),
     distribution: z.enum(['true', 'false']).optional().openapi({ description: '`true`: each item not suppressed also gets its 0–10 distribution' }),
+    around: z.string().min(1).max(64).optional().openapi({
+      description:
+        'An annotation id: the items are the weeks from its day on, each compared (`delta`, with p) with the same number of weeks before it (`before`). Sets the range itself: not with from, to, compare or period. `unitId` defaults to the annotated unit',
+    }),
+    aroundWeeks: z.coerce.number().int().min(1).max(26).optional().openapi({ description: 'With `around`: weeks on each side, default 4' }),
+    estimate: z.enum(['raw', 'shrunk']).optional().openapi({
+      description:
+        '`shrunk`: each item also gets `shrunk`, its empirical-Bayes estimate shrunk toward its peers (sibling units of the same kind under one parent; docs/scoring.md §10). Without `groupBy` the scored unit is shrunk toward its siblings; with `groupBy=unit` each child toward the other children. Unweighted only; other cuts answer 422',
+    }),
   })
   .superRefine((q, ctx) => {
+    if (q.around) {
+      const clash = (['from', 'to', 'compare', 'period'] as const).filter((k) => q[k] !== undefined);
+      if (clash.length) ctx.addIssue({ code: 'custom', path: ['around'], message: `sets the range itself: not with ${clash.join(', ')}` });
+    } else if (q.aroundWeeks !== undefined) ctx.addIssue({ code: 'custom', path: ['aroundWeeks'], message: 'only with `around`' });
     if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after `to`' });
     else if (q.from && q.to && rangeProblem(q.from, q.to)) ctx.addIssue({ code: 'custom', path: ['from'], message: rangeProblem(q.from, q.to)! });
     // A compared range follows the rules of from/to: calendar days, in order, within the cap.
@@ -63,8 +76,34 @@ export const ScoreItem = z
     ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
     effectiveN: z.number().optional(),
     suppressed: z.boolean(),
-    suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
+    suppressedReason: z.enum(['no_answers', 'below_min_n']).optional().openapi({ description: '`below_min_n`: fewer answers than the anonymity threshold (settings `minResponses`)' }),
+    lowSample: z
+      .literal(true)
+      .optional()
+      .openapi({ description: 'Shown, but from fewer answers (effective n when weighted) than the reliability threshold (settings `reliabilityThreshold`): read with care' }),
+    shrunk: z
+      .object({
+        nps: z.number().openapi({ description: 'Posterior mean NPS, between the raw score and the peer mean' }),
+        ci: z.object({ low: z.number(), high: z.number(), level: z.number() }),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "With `estimate=shrunk`: the score shrunk toward its peers, with its interval; null when the item is suppressed, is not a unit with siblings (the root, a unit's own answers), or fewer than three peers have answers",
+      }),
     delta: z.object({ points: z.number(), p: z.number() }).optional(),
+    before: z
+      .object({
+        nps: z.number().nullable(),
+        n: z.number().int(),
+        ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
+        suppressed: z.boolean(),
+        suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
+        lowSample: z.literal(true).optional(),
+      })
+      .optional()
+      .openapi({ description: 'With `around`: the same group in the weeks before the annotation (the item itself is the weeks from it on)' }),
     distribution: z
       .array(z.number().int())
       .length(11)
@@ -72,3 +111,12 @@ export const ScoreItem = z
       .openapi({ description: 'With `distribution=true`: how many answers gave each score, 0 to 10 (unweighted counts; they sum to n). Absent when suppressed.' }),
   })
   .openapi('Score');
+
+export const AroundSchema = z
+  .object({
+    annotation: z.object({ id: z.string(), unitId: z.string(), date: z.string(), kind: z.string(), title: z.string() }),
+    weeks: z.number().int(),
+    before: z.object({ from: z.string(), to: z.string() }),
+    after: z.object({ from: z.string(), to: z.string() }),
+  })
+  .openapi('ScoresAround', { description: 'With `around`: the annotation and the two windows compared' });

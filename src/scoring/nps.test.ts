@@ -612,3 +612,33 @@ describe('properties', () => {
     );
   });
 });
+
+describe('score: the reliability threshold (lowSample)', () => {
+  it('marks a score shown from fewer answers than reliableN, not one at or above it, never a suppressed one', () => {
+    // 21 answers with minN 5, reliableN 30: shown, marked. 30 answers: shown, not marked (inclusive).
+    expect(score(counts(10, 6, 5), { minN: 5, reliableN: 30 })).toMatchObject({ n: 21, suppressed: false, lowSample: true });
+    expect(score(counts(15, 10, 5), { minN: 5, reliableN: 30 }).lowSample).toBeUndefined();
+    // 4 answers: below minN, suppressed and not marked.
+    const hidden = score(counts(2, 1, 1), { minN: 5, reliableN: 30 });
+    expect(hidden).toMatchObject({ suppressed: true, suppressedReason: 'below_min_n', nps: null });
+    expect(hidden.lowSample).toBeUndefined();
+    // Without reliableN nothing is marked (the default is 0).
+    expect(score(counts(1, 0, 0), { minN: 1 }).lowSample).toBeUndefined();
+  });
+
+  it('compares the effective n when weighted', () => {
+    // Weights 3, 1, 1, 1: n = 4, n_eff = 36/12 = 3. reliableN 4: marked although n = 4.
+    const t = tallyOf([
+      { score: 10, weight: 3 },
+      { score: 10, weight: 1 },
+      { score: 8, weight: 1 },
+      { score: 2, weight: 1 },
+    ]);
+    expect(score(t, { minN: 1, reliableN: 4, weighted: true })).toMatchObject({ effectiveN: 3, lowSample: true });
+    expect(score(t, { minN: 1, reliableN: 4 }).lowSample).toBeUndefined();
+  });
+
+  it('rejects a reliableN that is not a finite number >= 0', () => {
+    for (const bad of [-1, NaN, Infinity]) expect(() => score(counts(1, 0, 0), { reliableN: bad }), String(bad)).toThrow(RangeError);
+  });
+});

@@ -27,6 +27,11 @@ export interface ScoreOptions {
   weighted?: boolean;
   /** Smallest n (effective n when weighted) shown; below it the score is suppressed. Default 30. */
   minN?: number;
+  /**
+   * Smallest n (effective n when weighted) read as reliable: a score shown from fewer answers is
+   * marked `lowSample`. Default 0 (no mark). At or below `minN` it has no effect.
+   */
+  reliableN?: number;
 }
 
 export interface Score {
@@ -43,6 +48,8 @@ export interface Score {
   effectiveN?: number;
   suppressed: boolean;
   suppressedReason?: 'no_answers' | 'below_min_n';
+  /** Present (true) when the score is shown from fewer answers than `reliableN`. */
+  lowSample?: true;
 }
 
 /** a minus b on the −100..100 scale; z on the proportion scale; two-sided p. */
@@ -191,6 +198,17 @@ function twoSidedZ(confidence: number): number {
   return Math.SQRT2 * erfcinv(1 - confidence);
 }
 
+/**
+ * The two-sided standard normal quantile Φ⁻¹((1 + c)/2) of a confidence level strictly between 0
+ * and 1 (RangeError otherwise): 1.959963984540054 at 0.95.
+ */
+export function confidenceZ(confidence: number): number {
+  if (typeof confidence !== 'number' || !(confidence > 0 && confidence < 1)) {
+    throw new RangeError(`confidence must be strictly between 0 and 1, got ${describe(confidence)}`);
+  }
+  return zFor(confidence);
+}
+
 function zFor(confidence: number): number {
   if (confidence !== cachedConfidence) {
     cachedZ = twoSidedZ(confidence);
@@ -218,11 +236,15 @@ export function score(t: Tally, opts?: ScoreOptions): Score {
   const confidence = opts?.confidence ?? DEFAULT_CONFIDENCE;
   const weighted = opts?.weighted ?? false;
   const minN = opts?.minN ?? DEFAULT_MIN_N;
+  const reliableN = opts?.reliableN ?? 0;
   if (typeof confidence !== 'number' || !(confidence > 0 && confidence < 1)) {
     throw new RangeError(`confidence must be strictly between 0 and 1, got ${describe(confidence)}`);
   }
   if (typeof minN !== 'number' || !(minN >= 0) || !Number.isFinite(minN)) {
     throw new RangeError(`minN must be a finite number >= 0, got ${describe(minN)}`);
+  }
+  if (typeof reliableN !== 'number' || !(reliableN >= 0) || !Number.isFinite(reliableN)) {
+    throw new RangeError(`reliableN must be a finite number >= 0, got ${describe(reliableN)}`);
   }
   assertTally(t, 'tally');
   const { promoters, passives, detractors } = t;
@@ -261,7 +283,8 @@ export function score(t: Tally, opts?: ScoreOptions): Score {
     level: confidence,
   };
   const nps = npsOf(t, n, weighted);
-  return weighted ? { nps, n, promoters, passives, detractors, ci, effectiveN, suppressed: false } : { nps, n, promoters, passives, detractors, ci, suppressed: false };
+  const low = size < reliableN ? ({ lowSample: true } as const) : {};
+  return weighted ? { nps, n, promoters, passives, detractors, ci, effectiveN, suppressed: false, ...low } : { nps, n, promoters, passives, detractors, ci, suppressed: false, ...low };
 }
 
 /** Variance of the NPS estimate on the proportion scale: (p⁺ + p⁻ − (p⁺ − p⁻)²)/n, unadjusted. */

@@ -11,7 +11,8 @@ const masked = z.string().openapi({ description: 'Masked: `****` and the last 4 
 const SettingsView = z
   .object({
     fatigueDays: z.number().int(),
-    minResponses: z.number().int(),
+    minResponses: z.number().int().openapi({ description: 'The anonymity threshold: below this many answers (effective n when weighted) a score is not shown (`suppressed`)' }),
+    reliabilityThreshold: z.number().int().openapi({ description: 'The reliability threshold: a score shown from fewer answers carries `lowSample: true`' }),
     linkExpiryDays: z.number().int(),
     email: z.object({ baseUrl: z.string(), from: z.string(), apiKey: masked }).nullable(),
     sms: z.object({ baseUrl: z.string(), accountSid: z.string(), from: z.string(), authToken: masked }).nullable(),
@@ -28,7 +29,8 @@ const shape = SettingsSchema.shape;
 const UpdateSettings = z
   .strictObject({
     fatigueDays: shape.fatigueDays.unwrap().optional(),
-    minResponses: shape.minResponses.unwrap().optional(),
+    minResponses: shape.minResponses.unwrap().optional().openapi({ description: 'The anonymity threshold (default 5)' }),
+    reliabilityThreshold: shape.reliabilityThreshold.unwrap().optional().openapi({ description: 'The reliability threshold (default 30); not below `minResponses`' }),
     linkExpiryDays: shape.linkExpiryDays.unwrap().optional(),
     email: PROVIDERS.email.partial().nullable().optional().openapi({ description: 'Mail provider; `null` removes it. Fields not given keep their stored value.' }),
     sms: PROVIDERS.sms.partial().nullable().optional().openapi({ description: 'SMS provider; `null` removes it' }),

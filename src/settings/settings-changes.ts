@@ -20,6 +20,7 @@ function present(s: Settings) {
   return {
     fatigueDays: s.fatigueDays,
     minResponses: s.minResponses,
+    reliabilityThreshold: s.reliabilityThreshold,
     linkExpiryDays: s.linkExpiryDays,
     email: s.email ? { baseUrl: s.email.baseUrl, from: s.email.from, apiKey: mask(s.email.apiKey) } : null,
     sms: s.sms ? { baseUrl: s.sms.baseUrl, accountSid: s.sms.accountSid, from: s.sms.from, authToken: mask(s.sms.authToken) } : null,
@@ -98,6 +99,13 @@ export async function changeSettings(d: Deps, patch: SettingsPatch) {
   assertOutbound(addresses, outboundPolicy(d.config));
 
   const after = SettingsSchema.parse(Object.fromEntries(Object.entries({ ...before, ...changes }).filter(([, v]) => v !== undefined)));
+  // A reliability threshold given below the anonymity threshold would mark nothing: refused. (A
+  // raised anonymity threshold alone leaves no low-sample band, which needs no refusal.)
+  if ('reliabilityThreshold' in patch && after.reliabilityThreshold < after.minResponses) {
+    throw new ApiError('UNPROCESSABLE', 'the reliability threshold must not be below the anonymity threshold (minResponses)', [
+      { path: 'body.reliabilityThreshold', message: `must be at least minResponses (${after.minResponses})` },
+    ]);
+  }
   const changed = diff(before, after);
   await commit(t, [
     t.update(tenants).set({ settings: settingsUpdate(changes), updatedAt: Date.now() }),

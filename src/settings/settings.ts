@@ -11,8 +11,13 @@ import { RetentionSchema } from './retention';
 export const SettingsSchema = z.object({
   /** At most one invitation per contact in this many days (0 turns the rule off). */
   fatigueDays: z.number().int().min(0).max(3650).default(90),
-  /** Scores from fewer answers are hidden. */
-  minResponses: z.number().int().min(1).max(100_000).default(30),
+  /**
+   * The anonymity threshold: scores from fewer answers (effective n when weighted) are hidden,
+   * nothing but the counts shown (docs/measurement.md "Small samples").
+   */
+  minResponses: z.number().int().min(1).max(100_000).default(5),
+  /** The reliability threshold: scores shown from fewer answers carry `lowSample: true`. */
+  reliabilityThreshold: z.number().int().min(1).max(100_000).default(30),
   /** Population share of each customer segment, for post-stratified scores (non-response correction). */
   populationShares: z.record(z.string().min(1).max(100), z.number().min(0).max(1)).optional(),
   /** Survey links expire after this many days. */

@@ -16,7 +16,7 @@ const DAY = 86_400_000;
  * index (src/vendors/composite.ts) and the monthly trend. score.read on the vendor unit; a unit
  * the caller does not read answers 404.
  */
-export async function vendorScorecard(d: Deps, unitId: string, q: { from?: string; to?: string }) {
+export async function vendorScorecard(d: Pick<Deps, 't' | 'actor'>, unitId: string, q: { from?: string; to?: string }) {
   const { t, actor } = d;
   const unit = await getUnit(t, unitId);
   if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');

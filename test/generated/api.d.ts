@@ -1257,6 +1257,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/annotations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The annotations of a unit's trend, by date */
+        get: operations["listAnnotations"];
+        put?: never;
+        /** Annotate a unit: a process change, release, outage, merger on a day; audited */
+        post: operations["createAnnotation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/{id}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's targets, by period */
+        get: operations["getUnitTargets"];
+        /** Set a unit's target for a period with its bands (threshold ≤ target ≤ stretch); audited */
+        put: operations["setUnitTargets"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/{id}/targets/rebaseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rebaseline a unit's open NPS targets from the weeks after a process change; audited with the reason */
+        post: operations["rebaselineUnitTargets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/targets/attainment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Attainment per unit with a target for the period: NPS with interval and n, the band reached, with confidence or within noise; frozen once closed */
+        get: operations["getTargetsAttainment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenant/export": {
         parameters: {
             query?: never;
@@ -1658,14 +1728,66 @@ export interface components {
             } | null;
             effectiveN?: number;
             suppressed: boolean;
-            /** @enum {string} */
+            /**
+             * @description `below_min_n`: fewer answers than the anonymity threshold (settings `minResponses`)
+             * @enum {string}
+             */
             suppressedReason?: "no_answers" | "below_min_n";
+            /**
+             * @description Shown, but from fewer answers (effective n when weighted) than the reliability threshold (settings `reliabilityThreshold`): read with care
+             * @enum {boolean}
+             */
+            lowSample?: true;
+            /** @description With `estimate=shrunk`: the score shrunk toward its peers, with its interval; null when the item is suppressed, is not a unit with siblings (the root, a unit's own answers), or fewer than three peers have answers */
+            shrunk?: {
+                /** @description Posterior mean NPS, between the raw score and the peer mean */
+                nps: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                };
+            } | null;
             delta?: {
                 points: number;
                 p: number;
             };
+            /** @description With `around`: the same group in the weeks before the annotation (the item itself is the weeks from it on) */
+            before?: {
+                nps: number | null;
+                n: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                } | null;
+                suppressed: boolean;
+                /** @enum {string} */
+                suppressedReason?: "no_answers" | "below_min_n";
+                /** @enum {boolean} */
+                lowSample?: true;
+            };
             /** @description With `distribution=true`: how many answers gave each score, 0 to 10 (unweighted counts; they sum to n). Absent when suppressed. */
             distribution?: number[];
+        };
+        /** @description With `around`: the annotation and the two windows compared */
+        ScoresAround: {
+            annotation: {
+                id: string;
+                unitId: string;
+                date: string;
+                kind: string;
+                title: string;
+            };
+            weeks: number;
+            before: {
+                from: string;
+                to: string;
+            };
+            after: {
+                from: string;
+                to: string;
+            };
         };
         Reweight: {
             /** @description The weight the answers should carry in `weight=ltv` (0, or from 0.000001 to 10^12); null: none (weight 0) */
@@ -2171,7 +2293,10 @@ export interface components {
         };
         Settings: {
             fatigueDays: number;
+            /** @description The anonymity threshold: below this many answers (effective n when weighted) a score is not shown (`suppressed`) */
             minResponses: number;
+            /** @description The reliability threshold: a score shown from fewer answers carries `lowSample: true` */
+            reliabilityThreshold: number;
             linkExpiryDays: number;
             email: {
                 baseUrl: string;
@@ -2220,7 +2345,10 @@ export interface components {
         };
         UpdateSettings: {
             fatigueDays?: number;
+            /** @description The anonymity threshold (default 5) */
             minResponses?: number;
+            /** @description The reliability threshold (default 30); not below `minResponses` */
+            reliabilityThreshold?: number;
             linkExpiryDays?: number;
             /** @description Mail provider; `null` removes it. Fields not given keep their stored value. */
             email?: {
@@ -2574,6 +2702,11 @@ export interface components {
                 suppressed: boolean;
                 /** @enum {string} */
                 suppressedReason?: "no_answers" | "below_min_n";
+                /**
+                 * @description Shown from fewer answers than the reliability threshold
+                 * @enum {boolean}
+                 */
+                lowSample?: true;
             } | null;
             /** @description The NPS of the unit's subtree over the window (null without a window); suppressed under the minimum n */
             after: {
@@ -2589,6 +2722,11 @@ export interface components {
                 suppressed: boolean;
                 /** @enum {string} */
                 suppressedReason?: "no_answers" | "below_min_n";
+                /**
+                 * @description Shown from fewer answers than the reliability threshold
+                 * @enum {boolean}
+                 */
+                lowSample?: true;
             } | null;
         };
         UpdateActionPlan: {
@@ -2781,6 +2919,254 @@ export interface components {
             nps: number;
             contactedWithinTarget: number;
             resolvedWithinTarget: number;
+        };
+        Annotation: {
+            id: string;
+            unitId: string;
+            unitName: string;
+            date: string;
+            /** @enum {string} */
+            kind: "process_change" | "release" | "outage" | "merger" | "other";
+            title: string;
+            appliesToSubtree: boolean;
+            /** @description On an ancestor of the unit asked for, applying to its subtree */
+            inherited: boolean;
+            createdBy: string | null;
+            createdAt: string;
+        };
+        NewAnnotation: {
+            /** @description The unit it happened to */
+            unitId: string;
+            /** @description The local day it happened (a process change: the day it took effect) */
+            date: string;
+            /** @enum {string} */
+            kind: "process_change" | "release" | "outage" | "merger" | "other";
+            title: string;
+            /** @description It also belongs to every unit below (a company-wide merger); default false */
+            appliesToSubtree?: boolean;
+        };
+        Target: {
+            id: string;
+            unitId: string;
+            unitName: string;
+            period: string;
+            from: string;
+            to: string;
+            /** @enum {string} */
+            basis: "nps" | "composite";
+            threshold: number;
+            target: number;
+            stretch: number;
+            /** @description The NPS the bands stand against since a rebaseline */
+            baseline: number | null;
+            /** @description The process-change annotation of the last rebaseline */
+            rebaselinedFrom: string | null;
+            rebaselineReason: string | null;
+            /** @description The period closed: its attainment is frozen, the target no longer changes */
+            closed: boolean;
+            closesAt: string | null;
+            updatedAt: string;
+        };
+        TargetBody: {
+            /** @example 2027-Q1 */
+            period: string;
+            /** @description The lowest band: below it the target is missed */
+            threshold: number;
+            target: number;
+            stretch: number;
+            /**
+             * @description `nps` (−100..100) or, for a vendor unit, `composite` (its scorecard index, 0..100)
+             * @default nps
+             * @enum {string}
+             */
+            basis: "nps" | "composite";
+        };
+        RebaselineResult: {
+            annotation: {
+                id: string;
+                date: string;
+                kind: string;
+                title: string;
+            };
+            before: {
+                from: string;
+                to: string;
+                nps: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                };
+                n: number;
+            };
+            after: {
+                from: string;
+                to: string;
+                nps: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                };
+                n: number;
+            };
+            change: {
+                points: number;
+                p: number;
+            } | null;
+            targets: (components["schemas"]["Target"] & {
+                shift: number;
+            })[];
+        };
+        RebaselineBody: {
+            /** @description A process-change annotation on the unit (or on an ancestor, applying to its subtree) */
+            annotationId: string;
+            reason: string;
+            /** @description Weeks after the change left out while it settles (default 2) */
+            graceWeeks?: number;
+            /** @description Weeks measured before the change and after the grace (default 8) */
+            weeks?: number;
+        };
+        AttainmentItem: {
+            unitId: string;
+            unitName: string;
+            target: components["schemas"]["Target"];
+            /**
+             * @description `closing`: ended, within the grace for late answers; `closed`: frozen
+             * @enum {string}
+             */
+            status: "upcoming" | "open" | "closing" | "closed";
+            closedAt: string | null;
+            from: string;
+            to: string;
+            nps: number | null;
+            ci: {
+                low: number;
+                high: number;
+                level: number;
+            } | null;
+            n: number;
+            promoters: number;
+            passives: number;
+            detractors: number;
+            suppressed: boolean;
+            /** @enum {string} */
+            suppressedReason?: "no_answers" | "below_min_n";
+            /** @enum {boolean} */
+            lowSample?: true;
+            /** @description On the basis scale: the NPS, or the composite index */
+            value: number | null;
+            valueCi: {
+                low: number;
+                high: number;
+                level: number;
+            } | null;
+            /**
+             * @description The band the point estimate reaches
+             * @enum {string|null}
+             */
+            band: "below_threshold" | "threshold" | "target" | "stretch" | null;
+            /**
+             * @description `with_confidence`: the interval's lower bound is at or above the band (below the threshold: its upper bound under it)
+             * @enum {string|null}
+             */
+            reached: "with_confidence" | "within_noise" | null;
+            /**
+             * @description The band the interval's lower bound reaches
+             * @enum {string|null}
+             */
+            bandWithConfidence: "below_threshold" | "threshold" | "target" | "stretch" | null;
+            /** @description Closed periods: exclusions and inclusions of its answers since it closed (they never change the record) */
+            corrections?: components["schemas"]["AttainmentCorrection"][];
+            /** @description Closed periods: the attainment recomputed now, when it differs from the record */
+            current?: {
+                from: string;
+                to: string;
+                nps: number | null;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                } | null;
+                n: number;
+                promoters: number;
+                passives: number;
+                detractors: number;
+                suppressed: boolean;
+                /** @enum {string} */
+                suppressedReason?: "no_answers" | "below_min_n";
+                /** @enum {boolean} */
+                lowSample?: true;
+                /** @description On the basis scale: the NPS, or the composite index */
+                value: number | null;
+                valueCi: {
+                    low: number;
+                    high: number;
+                    level: number;
+                } | null;
+                /**
+                 * @description The band the point estimate reaches
+                 * @enum {string|null}
+                 */
+                band: "below_threshold" | "threshold" | "target" | "stretch" | null;
+                /**
+                 * @description `with_confidence`: the interval's lower bound is at or above the band (below the threshold: its upper bound under it)
+                 * @enum {string|null}
+                 */
+                reached: "with_confidence" | "within_noise" | null;
+                /**
+                 * @description The band the interval's lower bound reaches
+                 * @enum {string|null}
+                 */
+                bandWithConfidence: "below_threshold" | "threshold" | "target" | "stretch" | null;
+            } | null;
+            sustained: components["schemas"]["SustainedImprovement"];
+        };
+        AttainmentCorrection: {
+            at: string;
+            /** @enum {string} */
+            change: "excluded" | "included";
+            responseId: string;
+            score: number | null;
+            reason: string | null;
+            actorId: string | null;
+        };
+        /** @description The last periods up to this one, each against the baseline, and the weighted trend (docs/scoring.md §11) */
+        SustainedImprovement: {
+            from: string;
+            periods: {
+                period: string;
+                nps: number | null;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                } | null;
+                n: number;
+                suppressed: boolean;
+                /** @enum {boolean} */
+                lowSample?: true;
+                aboveBaseline: boolean | null;
+                aboveBaselineWithConfidence: boolean | null;
+            }[];
+            baseline: {
+                nps: number;
+                /** @enum {string} */
+                source: "rebaseline" | "previous_period";
+                period: string | null;
+            } | null;
+            trend: {
+                slopePerPeriod: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                };
+                p: number;
+                periods: number;
+            } | null;
+            shareAboveBaseline: number | null;
+            shareAboveBaselineWithConfidence: number | null;
         };
     };
     responses: never;
@@ -5194,6 +5580,12 @@ export interface operations {
                 confidence?: number;
                 /** @description `true`: each item not suppressed also gets its 0–10 distribution */
                 distribution?: "true" | "false";
+                /** @description An annotation id: the items are the weeks from its day on, each compared (`delta`, with p) with the same number of weeks before it (`before`). Sets the range itself: not with from, to, compare or period. `unitId` defaults to the annotated unit */
+                around?: string;
+                /** @description With `around`: weeks on each side, default 4 */
+                aroundWeeks?: number;
+                /** @description `shrunk`: each item also gets `shrunk`, its empirical-Bayes estimate shrunk toward its peers (sibling units of the same kind under one parent; docs/scoring.md §10). Without `groupBy` the scored unit is shrunk toward its siblings; with `groupBy=unit` each child toward the other children. Unweighted only; other cuts answer 422 */
+                estimate?: "raw" | "shrunk";
             };
             header?: never;
             path?: never;
@@ -5209,6 +5601,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Score"][];
+                        around?: components["schemas"]["ScoresAround"];
                     };
                 };
             };
@@ -5368,6 +5761,12 @@ export interface operations {
                 confidence?: number;
                 /** @description `true`: each item not suppressed also gets its 0–10 distribution */
                 distribution?: "true" | "false";
+                /** @description An annotation id: the items are the weeks from its day on, each compared (`delta`, with p) with the same number of weeks before it (`before`). Sets the range itself: not with from, to, compare or period. `unitId` defaults to the annotated unit */
+                around?: string;
+                /** @description With `around`: weeks on each side, default 4 */
+                aroundWeeks?: number;
+                /** @description `shrunk`: each item also gets `shrunk`, its empirical-Bayes estimate shrunk toward its peers (sibling units of the same kind under one parent; docs/scoring.md §10). Without `groupBy` the scored unit is shrunk toward its siblings; with `groupBy=unit` each child toward the other children. Unweighted only; other cuts answer 422 */
+                estimate?: "raw" | "shrunk";
             };
             header?: never;
             path?: never;
@@ -10387,6 +10786,515 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAnnotations: {
+        parameters: {
+            query?: {
+                /** @description The unit whose trend they annotate (its subtree, and ancestors applying to it); default the root or your one subtree */
+                unitId?: string;
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Annotations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Annotation"][];
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAnnotation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAnnotation"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Annotation"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUnitTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Targets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Target"][];
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setUnitTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetBody"];
+            };
+        };
+        responses: {
+            /** @description The target as set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rebaselineUnitTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RebaselineBody"];
+            };
+        };
+        responses: {
+            /** @description The windows compared and the targets moved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RebaselineResult"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTargetsAttainment: {
+        parameters: {
+            query: {
+                /** @description Targets on this unit and below; default the root or your one subtree */
+                unitId?: string;
+                period: string;
+                /** @description How many periods the sustained improvement looks back over, this one included (default 4) */
+                periods?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attainment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        period: string;
+                        from: string;
+                        to: string;
+                        items: components["schemas"]["AttainmentItem"][];
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

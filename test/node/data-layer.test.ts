@@ -39,6 +39,7 @@ const NAMED_SWEEPS: Record<string, string> = {
   'src/reports/due-reports.ts': 'the hourly report mailer: finds the saved reports due across the tenants of a data database',
   'src/scores/fold.ts': 'the rollup fold: finds tenants with new answers in a data database, and its tuned SQL keys every rollup by tenant_id',
   'src/settings/retention-sweep.ts': 'the daily retention purge: finds the tenants with a retention set in a data database; each is purged through its own TenantDb',
+  'src/targets/due-targets.ts': 'the daily close of target periods: finds the targets due to close across the tenants of a data database (each is frozen through its TenantDb)',
   'src/tenancy/archive.ts': 'exports, copies and deletes a whole tenant table by table, generic over every table, rows as stored',
   'src/tenancy/lifecycle.ts': 'moves and deletes a whole tenant between data databases (operator scripts), handing each database to archive.ts',
   'src/waves/due.ts': 'finds the due waves of every tenant of a data database (each is run through its tenant handle)',

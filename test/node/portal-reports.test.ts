@@ -135,7 +135,9 @@ describe('saved reports and vendor scorecards in the portal', () => {
     const exported = await (await asPage(page, `/api/v1/exports/scores.csv?unitId=${unitIds.EMEA}&from=${report.range.from}&to=${report.range.to}&groupBy=unit`)).text();
     expect(csv).toBe(exported);
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('key,period,nps,n,promoters,passives,detractors,ci_low,ci_high,ci_level,effective_n,suppressed,suppressed_reason,delta_points,delta_p');
+    expect(lines[0]).toBe(
+      'key,period,nps,n,promoters,passives,detractors,ci_low,ci_high,ci_level,effective_n,suppressed,suppressed_reason,delta_points,delta_p,low_sample,shrunk_nps,shrunk_ci_low,shrunk_ci_high',
+    );
     const byKey = Object.fromEntries(
       lines
         .slice(1)

@@ -74,7 +74,7 @@ const readStatus = (login: Login, unit: UnitKey) => (SEES[login].includes(unit) 
 const writeStatus = (login: Login, unit: UnitKey, ok: number) => (WRITES[login].includes(unit) ? ok : SEES[login].includes(unit) ? 403 : 404);
 const tenantStatus = (login: Login, ok: number) => (TENANT_ADMIN.has(login) ? ok : 403);
 
-const CODE: Record<number, string> = { 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
+const CODE: Record<number, string> = { 403: 'FORBIDDEN', 404: 'NOT_FOUND', 422: 'UNPROCESSABLE' };
 
 const U = (k: UnitKey) => t.units[k]!;
 const admin = () => t.tokens.admin;
@@ -1225,6 +1225,77 @@ matrix(
     const res = await call('GET', `/api/v1/action-plans/owners?unitId=${U('berlin')}`, { token: tokenOf(login) });
     expectOutcome(res, expected);
     if (expected === 200) expect(res.body.items.map((u: any) => u.id)).toContain(t.userIds.admin);
+  },
+);
+
+// ---- Annotations (units in reach) -----------------------------------------------------------
+
+/** Writing annotations: admin, manager within reach; reading them: whoever reads the unit's scores. */
+const ANNOTATION_WRITERS = new Set<Login>(['admin', 'manager', 'siteManager']);
+matrix(
+  'POST /api/v1/annotations',
+  'a release in Berlin',
+  (login) => (!SEES[login].includes('berlin') ? 404 : ANNOTATION_WRITERS.has(login) ? 201 : 403),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/annotations', { token: tokenOf(login), body: { unitId: U('berlin'), date: '2026-03-02', kind: 'release', title: `Release by ${login}` } });
+    expectOutcome(res, expected);
+    if (expected === 201) await expectAudited(res, login, 'annotation.create', res.body.id);
+    else refused.push({ name: `${login} POST /api/v1/annotations`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/annotations',
+  "Berlin's trend",
+  (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/annotations?unitId=${U('berlin')}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
+  },
+);
+
+// ---- Targets (units in reach) ---------------------------------------------------------------
+
+/** Setting targets and rebaselining: admins of the unit; reading targets and attainment: score readers. */
+const TARGET_WRITERS = new Set<Login>(['admin']);
+matrix(
+  'PUT /api/v1/units/{id}/targets',
+  "Berlin's April",
+  (login) => (!SEES[login].includes('berlin') ? 404 : TARGET_WRITERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('PUT', `/api/v1/units/${U('berlin')}/targets`, { token: tokenOf(login), body: { period: '2026-04', threshold: 0, target: 10, stretch: 20 } });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'target.set', res.body.id);
+    else refused.push({ name: `${login} PUT /api/v1/units/{id}/targets`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/units/{id}/targets',
+  "Berlin's",
+  (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', `/api/v1/units/${U('berlin')}/targets`, { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'POST /api/v1/units/{id}/targets/rebaseline',
+  'Berlin after a release (not a process change: 422 for the admin)',
+  (login) => (!SEES[login].includes('berlin') ? 404 : TARGET_WRITERS.has(login) ? 422 : 403),
+  async (login, expected) => {
+    const note = await call('POST', '/api/v1/annotations', { token: admin(), body: { unitId: U('berlin'), date: '2026-01-05', kind: 'release', title: `Release ${uniq()}` } });
+    const res = await call('POST', `/api/v1/units/${U('berlin')}/targets/rebaseline`, { token: tokenOf(login), body: { annotationId: note.body.id, reason: 'authz' } });
+    expectOutcome(res, expected);
+    refused.push({ name: `${login} POST /api/v1/units/{id}/targets/rebaseline`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/targets/attainment',
+  "Berlin's April",
+  (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/targets/attainment?unitId=${U('berlin')}&period=2026-04`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(Array.isArray(res.body.items)).toBe(true);
   },
 );
 

@@ -146,6 +146,8 @@ describe('weekly digests', () => {
     expect(lines[0]).toBe('Good morning manager, your NPS week 2025-03-10 to 2025-03-16:');
     expect(lines).toContain('EMEA');
     expect(text).toMatch(/^ {2}NPS 12\.5 \(95% CI -?\d+\.\d to \d+\.\d\), n = 8$/m);
+    // 8 answers: at least the anonymity threshold (5), below the default reliability threshold (30).
+    expect(lines).toContain('  Low sample: fewer than 30 answers, read with care');
     expect(text).toMatch(/^ {2}Change vs the week before: \+72\.5 points \(p = /m);
     // The starter library's themes in last week's three detractor comments, by hand: "Waited two hours, the
     // technician was rude" (waiting, technician, friendliness), "Rude staff and long wait" (friendliness,

@@ -65,6 +65,11 @@ interface Ids {
   /** A saved report of A's manager on the region, mailed weekly; and A's vendor unit FastFix. */
   report: string;
   vendor: string;
+  /** An annotation on Berlin (a release). */
+  annotation: string;
+  /** A process change on Berlin, and a target of Berlin for March 2026. */
+  change: string;
+  target: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -99,6 +104,9 @@ let bHookId: string;
 let bPlanId: string;
 /** B's own saved report. */
 let bReportId: string;
+/** B's own annotation and target. */
+let bAnnotationId: string;
+let bTargetId: string;
 let aHooks: unknown;
 const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
@@ -916,6 +924,46 @@ const CASES: IsolationCase[] = [
     request: (x) => json(`/api/v1/reports/${x.report}`, 'DELETE'),
     after: async () => expect((await call('GET', `/api/v1/reports/${aIds.report}`, { token: A.tokens.manager })).status).toBe(200),
   },
+  { op: 'GET /api/v1/annotations', name: 'list', kind: 'list', path: '/api/v1/annotations', mustContain: () => [bAnnotationId] },
+  { op: 'GET /api/v1/annotations', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/annotations?unitId=${x.unit}`, 'GET') },
+  {
+    op: 'POST /api/v1/annotations',
+    name: "an annotation on A's region",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json('/api/v1/annotations', 'POST', { unitId: x.unit, date: '2026-03-02', kind: 'outage', title: 'pwned' }),
+  },
+  { op: 'GET /api/v1/scores', name: "around A's annotation (?around)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/scores?around=${x.annotation}`, 'GET') },
+  {
+    op: 'PUT /api/v1/units/{id}/targets',
+    name: "A's region",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/units/${x.unit}/targets`, 'PUT', { period: '2026-04', threshold: 0, target: 10, stretch: 20 }),
+  },
+  { op: 'GET /api/v1/units/{id}/targets', name: "A's Berlin", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/units/${x.leaf}/targets`, 'GET') },
+  {
+    op: 'POST /api/v1/units/{id}/targets/rebaseline',
+    name: "A's region",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/units/${x.unit}/targets/rebaseline`, 'POST', { annotationId: x.change, reason: 'pwned' }),
+  },
+  {
+    op: 'POST /api/v1/units/{id}/targets/rebaseline',
+    name: "B's Berlin from A's process change",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/units/${B.units.berlin}/targets/rebaseline`, 'POST', { annotationId: x.change, reason: 'pwned' }),
+  },
+  { op: 'GET /api/v1/targets/attainment', name: 'list', kind: 'list', path: '/api/v1/targets/attainment?period=2026-03', mustContain: () => [bTargetId] },
+  {
+    op: 'GET /api/v1/targets/attainment',
+    name: "A's region (?unitId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/targets/attainment?unitId=${x.unit}&period=2026-03`, 'GET'),
+  },
   { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
   // The whole tenant: B's archive is B's, with nothing of A.
@@ -1121,6 +1169,15 @@ beforeAll(async () => {
   const [aReport, bReport] = await Promise.all([reportOn(A, A.tokens.manager), reportOn(B, B.tokens.admin)]);
   expect([aReport.status, bReport.status]).toEqual([201, 201]);
   bReportId = bReport.body.id;
+  const annotate = (f: Fixture) => call('POST', '/api/v1/annotations', { token: f.tokens.admin, body: { unitId: f.units.berlin, date: '2026-03-02', kind: 'release', title: `Release ${uniq()}` } });
+  const [aAnnotation, bAnnotation] = await Promise.all([annotate(A), annotate(B)]);
+  expect([aAnnotation.status, bAnnotation.status]).toEqual([201, 201]);
+  bAnnotationId = bAnnotation.body.id;
+  const aChange = await call('POST', '/api/v1/annotations', { token: A.tokens.admin, body: { unitId: A.units.berlin, date: '2026-01-05', kind: 'process_change', title: `Change ${uniq()}` } });
+  const aim = (f: Fixture) => call('PUT', `/api/v1/units/${f.units.berlin}/targets`, { token: f.tokens.admin, body: { period: '2026-03', threshold: 0, target: 20, stretch: 40 } });
+  const [aTarget, bTarget] = await Promise.all([aim(A), aim(B)]);
+  expect([aChange.status, aTarget.status, bTarget.status]).toEqual([201, 200, 200]);
+  bTargetId = bTarget.body.id;
   bTouchpointKey = bTouchpoint.body.key;
   bContact = `crm_${uniq()}${uniq()}`;
   expect((await call('PUT', `/api/v1/contacts/${bContact}`, { token: B.tokens.admin, body: { email: 'b@b.test' } })).status).toBe(201);
@@ -1190,6 +1247,9 @@ beforeAll(async () => {
     plan: aPlan.body.id,
     report: aReport.body.id,
     vendor: A.units.fastfix!,
+    annotation: aAnnotation.body.id,
+    change: aChange.body.id,
+    target: aTarget.body.id,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -1228,6 +1288,11 @@ beforeAll(async () => {
     aCase,
     aPlan.body.id,
     aReport.body.id,
+    aAnnotation.body.id,
+    aAnnotation.body.title,
+    aChange.body.id,
+    aChange.body.title,
+    aTarget.body.id,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),

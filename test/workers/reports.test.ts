@@ -201,7 +201,9 @@ describe('the CSV of a saved report', () => {
     // Golden: the answers 1..28 days back, Berlin on even positions, Paris on odd ones.
     const inRange = ANSWERS.map(([ago, score], i) => ({ ago, score, unit: i % 2 ? t.units.paris : t.units.berlin })).filter((a) => a.ago >= 1 && a.ago <= 28);
     const lines = (res.body as string).trim().split('\r\n');
-    expect(lines[0]).toBe('key,period,nps,n,promoters,passives,detractors,ci_low,ci_high,ci_level,effective_n,suppressed,suppressed_reason,delta_points,delta_p');
+    expect(lines[0]).toBe(
+      'key,period,nps,n,promoters,passives,detractors,ci_low,ci_high,ci_level,effective_n,suppressed,suppressed_reason,delta_points,delta_p,low_sample,shrunk_nps,shrunk_ci_low,shrunk_ci_high',
+    );
     const byKey = Object.fromEntries(
       lines
         .slice(1)

@@ -85,6 +85,10 @@ describe('no statement on a request or cron path scans a whole table', () => {
     expect((await send('GET', link.path)).status).toBe(200);
     expect((await send('POST', link.path, { json: { score: 9, state: await anonymousState(s, t.units.paris) } })).status).toBe(200);
 
+    // A target of a closed period: the daily tick freezes it, the attainment then lists corrections.
+    const target = await call('PUT', `/api/v1/units/${t.units.berlin}/targets`, { token: t.tokens.admin, body: { period: '2025-03', threshold: 0, target: 20, stretch: 40 } });
+    expect(target.status).toBe(200);
+
     // Every cron expression of wrangler.toml, and what they and capture put on the queues.
     for (const cron of Object.values(SCHEDULES)) await tick(cron);
     await consumeQueued();
@@ -92,11 +96,19 @@ describe('no statement on a request or cron path scans a whole table', () => {
     await consumeQueued();
 
     // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations.
+    const annotation = (await call('POST', '/api/v1/annotations', { token: t.tokens.admin, body: { unitId: t.units.berlin, date: '2026-03-02', kind: 'release', title: 'Scan release' } })).body;
     const reads = [
       `/api/v1/scores?unitId=${t.units.root}`,
       `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&period=day`,
       `/api/v1/scores?unitId=${t.units.root}&groupBy=touchpoint&compare=previous`,
       `/api/v1/scores?unitId=${t.units.root}&weight=ltv&distribution=true`,
+      `/api/v1/scores?unitId=${t.units.berlin}&period=month&estimate=shrunk`,
+      `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&estimate=shrunk`,
+      `/api/v1/annotations?unitId=${t.units.berlin}&from=2026-01-01&to=2026-12-31`,
+      `/api/v1/units/${t.units.berlin}/targets`,
+      `/api/v1/targets/attainment?period=2025-03`,
+      `/api/v1/targets/attainment?unitId=${t.units.emea}&period=2025&periods=3`,
+      `/api/v1/scores?around=${annotation.id}&groupBy=unit&unitId=${t.units.emea}`,
       `/api/v1/responses?unitId=${t.units.emea}`,
       `/api/v1/cases`,
       `/api/v1/invitations/${inv.id}`,
@@ -116,6 +128,9 @@ describe('no statement on a request or cron path scans a whole table', () => {
     queued.push({ queue: 'nps-workflow', body: { type: 'themes.retag', tenantId: t.tenantId, idempotencyKey: `themes.retag:${t.tenantId}:scan` } as { type: string } });
     await consumeQueued();
     expect((await call('GET', `/api/v1/themes?unitId=${t.units.root}`, { token: t.tokens.admin })).body.items.map((i: { name: string }) => i.name)).toContain('Rudeness');
+
+    const closed = await call('GET', `/api/v1/targets/attainment?unitId=${t.units.berlin}&period=2025-03`, { token: t.tokens.admin });
+    expect(closed.body.items[0].status).toBe('closed');
 
     const found = await scans();
     expect(found, found.map((f) => `${f.tables.join(', ')}: ${f.sql}\n  ${f.plan.join('\n  ')}`).join('\n\n')).toEqual([]);

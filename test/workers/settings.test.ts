@@ -32,7 +32,8 @@ describe('GET and PATCH /api/v1/settings', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       fatigueDays: 90,
-      minResponses: 30,
+      minResponses: 5,
+      reliabilityThreshold: 30,
       linkExpiryDays: 30,
       email: null,
       sms: null,
@@ -57,7 +58,8 @@ describe('GET and PATCH /api/v1/settings', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const expected = {
       fatigueDays: 60,
-      minResponses: 30,
+      minResponses: 5,
+      reliabilityThreshold: 30,
       linkExpiryDays: 30,
       email: { baseUrl: 'https://mail.example.test/v1', from: 'surveys@acme.test', apiKey: `****${apiKey.slice(-4)}` },
       sms: { baseUrl: 'https://sms.example.test', accountSid: 'AC123', from: '+15550001111', authToken: `****${authToken.slice(-4)}` },

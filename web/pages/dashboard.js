@@ -1,7 +1,31 @@
 // Dashboard: NPS with its interval, the trend, and breakdowns with drill-down through the hierarchy.
-import { api, crumbs, daysAgo, deltaCell, fmtNps, h, main, npsCell, session, setTitle, table, today, topUnit } from '../lib.js';
+import {
+  ANNOTATION_KINDS,
+  api,
+  attempt,
+  crumbs,
+  daysAgo,
+  deltaCell,
+  eventsCell,
+  field,
+  fmtNps,
+  h,
+  hasRole,
+  lowSampleMark,
+  main,
+  npsCell,
+  session,
+  setNotice,
+  setTitle,
+  table,
+  today,
+  topUnit,
+} from '../lib.js';
 
 const RANGES = { 90: 'Last 90 days', 180: 'Last 6 months', 365: 'Last 12 months' };
+
+/** Pages of the same unit reached from here (they are not in the main navigation). */
+const COMPARE = [['league', 'League table']];
 
 const GROUPS = { unit: 'Unit', touchpoint: 'Touchpoint', channel: 'Channel', segment: 'Segment' };
 
@@ -14,11 +38,12 @@ export default async function dashboard({ params }) {
   const from = daysAgo(days - 1);
   const to = today();
   const q = `unitId=${unit.id}&from=${from}&to=${to}`;
-  const [total, trend, children, touchpoints] = await Promise.all([
+  const [total, trend, children, touchpoints, notes] = await Promise.all([
     api('GET', `/api/v1/scores?${q}&compare=previous&distribution=true`),
     api('GET', `/api/v1/scores?${q}&period=month`),
     api('GET', `/api/v1/scores?${q}&groupBy=${group}&compare=previous`),
     group === 'touchpoint' ? api('GET', '/api/v1/touchpoints').catch(() => ({ items: [] })) : { items: [] },
+    api('GET', `/api/v1/annotations?${q}`),
   ]);
   setTitle(`Dashboard: ${unit.name}`);
   const go = (u, g) => (location.hash = `#/dashboard?unit=${u}${g === 'unit' ? '' : `&by=${g}`}`);
@@ -32,7 +57,19 @@ export default async function dashboard({ params }) {
     { id: 'group', onchange: (e) => go(unit.id, e.target.value) },
     Object.entries(GROUPS).map(([v, l]) => h('option', { value: v, selected: v === group }, l)),
   );
-  main.append(crumbs(unit), h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)));
+  main.append(
+    crumbs(unit),
+    h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)),
+    h(
+      'nav',
+      { class: 'more', 'aria-label': 'Compare and targets' },
+      h(
+        'ul',
+        {},
+        COMPARE.map(([page, label]) => h('li', {}, h('a', { href: `#/${page}?unit=${unit.id}` }, label))),
+      ),
+    ),
+  );
   const all = total.items[0];
   main.append(
     h(
@@ -43,7 +80,7 @@ export default async function dashboard({ params }) {
         { class: 'card' },
         h('div', {}, 'NPS'),
         h('div', { class: `big${all.suppressed ? ' suppressed' : ''}`, 'data-testid': 'nps' }, all.suppressed ? 'Too few answers' : fmtNps(all.nps)),
-        all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`) : '',
+        all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`, lowSampleMark(all)) : '',
       ),
       h(
         'div',
@@ -65,11 +102,12 @@ export default async function dashboard({ params }) {
   main.append(
     h('h2', {}, 'Over time'),
     table(
-      'NPS per month with its interval and n',
-      ['Month', 'NPS', 'n'],
-      trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)))),
+      'NPS per month with its interval and n, and what happened',
+      ['Month', 'NPS', 'n', 'Events'],
+      trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)), eventsCell(notes.items, i.period))),
     ),
   );
+  if (hasRole('admin', 'manager')) main.append(annotateForm(unit, params));
   const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
   const rows = children.items
     .filter((i) => i.key !== 'all')
@@ -87,6 +125,41 @@ export default async function dashboard({ params }) {
   main.append(
     h('h2', {}, `By ${GROUPS[group].toLowerCase()}`),
     rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change'], rows) : h('p', {}, 'No answers in the period.'),
+  );
+}
+
+/** Annotating the unit: a release, an outage, a process change on a day (the API checks the role on the unit). */
+function annotateForm(unit, params) {
+  const date = h('input', { id: 'ann-date', type: 'date', required: true, value: today() });
+  const kind = h(
+    'select',
+    { id: 'ann-kind' },
+    Object.entries(ANNOTATION_KINDS).map(([v, l]) => h('option', { value: v }, l)),
+  );
+  const title = h('input', { id: 'ann-title', required: true, maxlength: 200 });
+  const subtree = h('input', { id: 'ann-subtree', type: 'checkbox' });
+  const out = h('div', { 'aria-live': 'polite' });
+  return h(
+    'form',
+    {
+      class: 'stack',
+      'aria-labelledby': 'ann-heading',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const body = { unitId: unit.id, date: date.value, kind: kind.value, title: title.value, appliesToSubtree: subtree.checked };
+        if (await attempt(out, () => api('POST', '/api/v1/annotations', body))) {
+          setNotice(`Annotated ${unit.name}.`);
+          await dashboard({ params });
+        }
+      },
+    },
+    h('h2', { id: 'ann-heading' }, `Annotate ${unit.name}`),
+    field('ann-date', 'Day', date),
+    field('ann-kind', 'What happened', kind),
+    field('ann-title', 'Title', title),
+    h('label', { for: 'ann-subtree', class: 'check' }, subtree, ' Also for every unit below'),
+    h('button', { type: 'submit' }, 'Add annotation'),
+    out,
   );
 }
 

@@ -1,5 +1,5 @@
 // Action plans: list and board views, a new plan, a plan with its NPS before and after.
-import { api, daysAgo, errorBox, fmtDate, fmtNps, h, main, managedUnits, session, setNotice, setTitle, table, today, unitName, Unauthorized } from '../lib.js';
+import { api, daysAgo, errorBox, fmtDate, fmtNps, h, lowSampleMark, main, managedUnits, session, setNotice, setTitle, table, today, unitName, Unauthorized } from '../lib.js';
 
 const PLAN_STATUSES = ['planned', 'in_progress', 'done', 'cancelled'];
 async function plansPage(params) {
@@ -219,7 +219,7 @@ function windowCard(label, w) {
     { class: 'card' },
     h('div', {}, `${label}: ${w.from} to ${w.to}`),
     h('div', { class: `big${w.suppressed ? ' suppressed' : ''}` }, w.suppressed ? 'Too few answers' : fmtNps(w.nps)),
-    h('div', {}, `n = ${w.n}`, w.ci ? `, interval ${fmtNps(w.ci.low)} to ${fmtNps(w.ci.high)}` : ''),
+    h('div', {}, `n = ${w.n}`, w.ci ? `, interval ${fmtNps(w.ci.low)} to ${fmtNps(w.ci.high)}` : '', lowSampleMark(w)),
   );
 }
 

@@ -1,6 +1,6 @@
 // The vendor's scorecard: the composite index with its components and weights, NPS with interval
 // and n, cases within target, the monthly trend. All numbers from GET /api/v1/vendors/{id}/scorecard.
-import { api, daysAgo, fmtNps, h, main, npsCell, setTitle, table, today, topUnit } from '../lib.js';
+import { api, daysAgo, eventsCell, fmtNps, h, lowSampleMark, main, npsCell, setTitle, table, today, topUnit } from '../lib.js';
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`);
 const COMPONENTS = [
@@ -15,7 +15,10 @@ const REASONS = {
 
 export default async function vendor() {
   const unit = topUnit();
-  const card = await api('GET', `/api/v1/vendors/${unit.id}/scorecard?from=${daysAgo(179)}&to=${today()}`);
+  const [card, notes] = await Promise.all([
+    api('GET', `/api/v1/vendors/${unit.id}/scorecard?from=${daysAgo(179)}&to=${today()}`),
+    api('GET', `/api/v1/annotations?unitId=${unit.id}&from=${daysAgo(179)}&to=${today()}`),
+  ]);
   setTitle(`Scorecard: ${card.name}`);
   const { composite, nps } = card;
   main.append(
@@ -35,7 +38,7 @@ export default async function vendor() {
         { class: 'card' },
         h('div', {}, 'NPS (6 months)'),
         h('div', { class: `big${nps.suppressed ? ' suppressed' : ''}` }, nps.suppressed ? 'Too few answers' : fmtNps(nps.nps)),
-        nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`) : '',
+        nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`, lowSampleMark(nps)) : '',
       ),
       h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(nps.n))),
       h('div', { class: 'card' }, h('div', {}, 'Cases contacted within target'), h('div', { class: 'big' }, pct(card.contactedWithinTarget))),
@@ -58,9 +61,9 @@ export default async function vendor() {
     ),
     h('h2', {}, 'Trend'),
     table(
-      'NPS per month',
-      ['Month', 'NPS', 'n'],
-      card.trend.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)))),
+      'NPS per month, and what happened',
+      ['Month', 'NPS', 'n', 'Events'],
+      card.trend.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)), eventsCell(notes.items, i.period))),
     ),
     h('p', {}, h('a', { href: '#/cases' }, `Cases of ${card.name} (${card.casesInWindow} opened in this period)`)),
   );

@@ -1,6 +1,6 @@
 // Administration › Vendor contracts: each vendor's scorecard at a glance, and its case targets
 // and composite weights (PUT /api/v1/vendor-contracts/{unitId}). The API computes every number.
-import { api, attempt, field, fmtNps, h, main, setNotice, setTitle, state, table } from '../../lib.js';
+import { api, attempt, field, fmtNps, h, lowSampleMark, main, setNotice, setTitle, state, table } from '../../lib.js';
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`);
 const num = (id, value, attrs = {}) => h('input', { id, type: 'number', value: value ?? '', inputmode: 'decimal', ...attrs });
@@ -23,7 +23,7 @@ export default async function vendors({ parts, back }) {
           {},
           h('th', { scope: 'row' }, h('a', { href: `#/admin/vendors/${c.unitId}` }, c.name)),
           h('td', { class: 'num' }, c.composite.value === null ? (c.composite.reason === 'nps_suppressed' ? 'too few answers' : '—') : fmtNps(c.composite.value)),
-          h('td', { class: 'num' }, c.nps.suppressed ? 'too few answers' : fmtNps(c.nps.nps)),
+          h('td', { class: 'num' }, c.nps.suppressed ? 'too few answers' : fmtNps(c.nps.nps), lowSampleMark(c.nps)),
           h('td', { class: 'num' }, pct(c.contactedWithinTarget)),
           h('td', { class: 'num' }, pct(c.resolvedWithinTarget)),
           h('td', { class: 'num' }, w(c)),
