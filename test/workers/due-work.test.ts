@@ -16,6 +16,7 @@ import {
   roleGrants,
   rollupWatermarks,
   savedReports,
+  targets,
   sessions,
   surveys,
   tenants,
@@ -116,6 +117,7 @@ afterEach(async () => {
     a.delete(waves),
     a.delete(alertRules),
     a.delete(savedReports),
+    a.delete(targets),
     a.delete(sessions),
     a.delete(rateLimits),
     a.delete(roleGrants).where(eq(roleGrants.role, 'manager')),
@@ -310,6 +312,14 @@ describe('each job has a probe: its work alone makes it due, when the job would 
     await a.insert(rateLimits).values({ key: `login:${newId('x')}`, windowStart: T0 - LOGIN_COUNTER_TTL_MS, count: 1 });
     expect(await allDue(T0)).toEqual([]);
     expect(await allDue(T0 + 1)).toEqual([`${EVERY.day} credentials`]);
+  });
+
+  it('targets: a target period past its close, its attainment not yet frozen', async () => {
+    const target = { tenantId, unitId: rootId, basis: 'nps' as const, threshold: 0, target: 10, stretch: 20 };
+    await a.insert(targets).values({ id: newId('tgt'), ...target, period: '2026-01', closesAt: T0 + MINUTE });
+    await a.insert(targets).values({ id: newId('tgt'), ...target, period: '2025', closesAt: null }); // frozen already
+    expect(await allDue(T0)).toEqual([]);
+    expect(await allDue(T0 + MINUTE)).toEqual([`${EVERY.day} targets`]);
   });
 
   it('retention: a tenant with a retention period', async () => {
