@@ -52,7 +52,10 @@ export type Action =
   | 'plan.read'
   | 'plan.write'
   /** Saved reports of other people on units in reach: read, change, delete (owners manage their own). */
-  | 'report.oversee';
+  | 'report.oversee'
+  /** Operational measures: define them (tenant-wide) and load the daily values of units in reach. */
+  | 'measure.manage'
+  | 'measure.write';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -85,6 +88,8 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'plan.read',
     'plan.write',
     'report.oversee',
+    'measure.manage',
+    'measure.write',
   ]),
   analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
   manager: new Set<Action>([
