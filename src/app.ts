@@ -35,6 +35,8 @@ import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
 import { vendorRoutes } from './vendors/routes';
 import { tenantRoutes } from './tenancy/routes';
+import { measureRoutes } from './measures/routes';
+import { driverRoutes } from './drivers/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -77,6 +79,8 @@ export function createApp() {
   app.route('/', reportRoutes);
   app.route('/', vendorRoutes);
   app.route('/', tenantRoutes);
+  app.route('/', measureRoutes);
+  app.route('/', driverRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);
   return app;

@@ -25,6 +25,8 @@ export interface Env {
    * calls may reach although they are internal: the provider stand-ins. Refused in production.
    */
   OUTBOUND_ALLOW?: string;
+  /** Key drivers: scopes with more answers than this are computed by a queue job (default 50,000; the tests lower it). */
+  DRIVERS_INLINE_MAX?: string;
   DELIVERY_QUEUE?: Queue<unknown>;
   WORKFLOW_QUEUE?: Queue<unknown>;
 }

@@ -3,6 +3,7 @@ import type { Env } from '../env';
 import { runDatabaseJobs, type CronTick } from './cron';
 import { handleResponseCaptured } from '../responses/follow-up';
 import { deliverWebhook } from '../webhooks/dispatch';
+import { handleDriversCompute } from '../drivers/job';
 
 /**
  * Messages on the delivery and workflow queues: typed, each with an idempotency key so a
@@ -22,6 +23,7 @@ export const HANDLERS: Record<string, Handler> = {
   'response.captured': handleResponseCaptured,
   'webhook.deliver': (m, env) => deliverWebhook(m, env),
   'cron.tick': (m, env) => runDatabaseJobs(m as CronTick, env),
+  'drivers.compute': handleDriversCompute,
 };
 
 /** Delay before the n-th retry: 10 s doubling, at most 15 minutes. */
