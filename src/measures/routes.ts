@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { MEASURE_DIRECTIONS, MEASURE_SOURCES } from '../db/schema';
 import { createRouter } from '../lib/create-app';
+import { ApiError } from '../lib/errors';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
 import { createMeasure, listMeasures, MEASURE_KEY } from './measures';
@@ -41,10 +42,13 @@ export const KeyParam = z.object({
     .openapi({ param: { name: 'key', in: 'path' } }),
 });
 
+// Loose on purpose: each row is checked on its own, and one that is not right is reported, not the whole call refused.
 const ValueRow = z
-  .object({ unitId: z.string(), date: z.string().openapi({ description: 'YYYY-MM-DD, the local day' }), value: z.number() })
-  .partial()
-  .passthrough()
+  .object({
+    unitId: z.unknown().openapi({ type: 'string' }),
+    date: z.unknown().openapi({ type: 'string', description: 'YYYY-MM-DD, the local day' }),
+    value: z.unknown().openapi({ type: 'number' }),
+  })
   .openapi('MeasureValue', { description: 'Checked row by row: a row that is not right is reported in `rejected`, the others are loaded' });
 const Values = z.strictObject({ values: z.array(ValueRow) }).openapi('MeasureValues');
 
@@ -96,7 +100,8 @@ const routes = {
       `is listed with its reason; the others commit together, audited. Over ${MAX_VALUES} rows: 413, nothing loaded. An event measure answers 422.`,
     request: {
       params: KeyParam,
-      body: { required: true, content: { 'application/json': { schema: Values }, 'text/csv': { schema: z.string() } } },
+      // Not `required`: the JSON validator then leaves a CSV body alone (the body guard has checked the type).
+      body: { required: false, content: { 'application/json': { schema: Values }, 'text/csv': { schema: z.string() } } },
     },
     responses: { 200: json(ValuesResult, 'What was loaded and what was refused'), ...errors(...AUTHED, 422) },
   }),
@@ -109,6 +114,8 @@ export const measureRoutes = createRouter()
     const { key } = c.req.valid('param');
     // The body guard has checked the type against its table (JSON or CSV).
     const csv = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() === 'text/csv';
-    const input = csv ? { type: 'csv' as const, body: await c.req.text() } : { type: 'json' as const, values: (c.req.valid('json') as { values: unknown[] }).values };
+    const body = csv ? undefined : (c.req.valid('json') as { values: unknown[] } | undefined);
+    if (!csv && !body) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', [{ path: 'body', message: 'a JSON body with `values`, or CSV' }]);
+    const input = csv ? { type: 'csv' as const, body: await c.req.text() } : { type: 'json' as const, values: body!.values };
     return c.json(await putValues(deps(c), key, input), 200);
   });
