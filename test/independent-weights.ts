@@ -6,7 +6,7 @@
  */
 
 const matmul = (a: number[][], b: number[][]) => a.map((row) => b[0]!.map((_, j) => row.reduce((s, v, m) => s + v * b[m]![j]!, 0)));
-export const identity = (p: number) => Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j ? 1 : 0)));
+export const identity = (p: number): number[][] => Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j ? 1 : 0)));
 
 /** The inverse by Gauss–Jordan elimination with partial pivoting. */
 function inverse(a: number[][]): number[][] {

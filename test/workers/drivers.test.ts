@@ -126,7 +126,7 @@ function plantedAnswers(n: number, seed: number, start: number): PlantedAnswer[]
     const score = Math.min(10, Math.max(0, Math.round(10 - hours / 12 - (reopened ? 2 : 0) + sat / 2 + (next() - 0.5) * 4)));
     // CES on one answer in five: under half the answers, so it does not enter.
     const answers: Record<string, unknown> = { sat, ...(i % 5 === 0 ? { effort: 1 + Math.floor(next() * 7) } : {}) };
-    return { unitId: i % 2 ? t.units.berlin : t.units.paris, at: start + i * 60_000, score, attributes: { resolutionHours: hours, reopened, channel: 'phone' }, answers };
+    return { unitId: (i % 2 ? t.units.berlin : t.units.paris)!, at: start + i * 60_000, score, attributes: { resolutionHours: hours, reopened, channel: 'phone' }, answers };
   });
 }
 
@@ -172,9 +172,9 @@ describe('key drivers', () => {
     const b = await call('GET', q, { token: admin() });
     expect(b.body).toEqual(a.body);
     // An answer elsewhere (New York) does not touch this scope.
-    await plantAnswers(t.tenantId, s, [{ unitId: t.units.newYork, at: start, score: 3, attributes: { resolutionHours: 5, reopened: false }, answers: { sat: 2 } }]);
+    await plantAnswers(t.tenantId, s, [{ unitId: t.units.newYork!, at: start, score: 3, attributes: { resolutionHours: 5, reopened: false }, answers: { sat: 2 } }]);
     expect((await call('GET', q, { token: admin() })).body.computedAt).toBe(a.body.computedAt);
-    await plantAnswers(t.tenantId, s, [{ unitId: t.units.berlin, at: start + 3600_000, score: 9, attributes: { resolutionHours: 2, reopened: false }, answers: { sat: 5 } }]);
+    await plantAnswers(t.tenantId, s, [{ unitId: t.units.berlin!, at: start + 3600_000, score: 9, attributes: { resolutionHours: 2, reopened: false }, answers: { sat: 5 } }]);
     const c = await call('GET', q, { token: admin() });
     expect(c.body.n).toBe(161);
     expect(c.body.computedAt).not.toBe(a.body.computedAt);
