@@ -6,6 +6,7 @@ import { ApiError } from '../lib/errors';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
 import { createMeasure, listMeasures, MEASURE_KEY } from './measures';
+import { efficiencyQuadrant, kpiCorrelation, measureSeries } from './correlation';
 import { MAX_VALUES, putValues } from './values';
 
 const tags = ['measures'];
@@ -66,6 +67,71 @@ const ValuesResult = z
   })
   .openapi('MeasureValuesResult');
 
+const DAY = 86_400_000;
+const day = z.iso.date();
+const rangeQuery = {
+  unitId: z.string().min(1).max(64).optional().openapi({ description: "The unit whose children are compared; default the root" }),
+  from: day.optional().openapi({ description: 'First local day, inclusive' }),
+  to: day.optional().openapi({ description: "Last local day, inclusive; default the unit's local today" }),
+};
+const inOrder = (q: { from?: string; to?: string }) => !(q.from && q.to && q.from > q.to);
+const withinCap = (q: { from?: string; to?: string }) => !(q.from && q.to && Date.parse(q.to) - Date.parse(q.from) > 3 * 366 * DAY);
+const PeriodQuery = z
+  .strictObject({ ...rangeQuery, period: z.enum(['week', 'month']).default('month') })
+  .refine(inOrder, { path: ['from'], message: 'must not be after `to`' })
+  .refine(withinCap, { path: ['from'], message: 'at most three years per query' });
+const RangeQuery = z
+  .strictObject(rangeQuery)
+  .refine(inOrder, { path: ['from'], message: 'must not be after `to`' })
+  .refine(withinCap, { path: ['from'], message: 'at most three years per query' });
+
+const Correlation = z
+  .object({
+    measure: z.string(),
+    unitId: z.string(),
+    from: z.string(),
+    to: z.string(),
+    period: z.enum(['week', 'month']),
+    rho: z.number().nullable().openapi({ description: "Spearman's ρ between the period's NPS and the measure's mean in the same period, over the children × periods" }),
+    p: z.number().nullable().openapi({ description: 'Two-sided p of ρ' }),
+    pairs: z.number().int().openapi({ description: '(child, period) pairs with both an NPS (not suppressed) and the measure' }),
+    lags: z
+      .array(z.object({ lag: z.number().int(), rho: z.number().nullable(), p: z.number().nullable() }))
+      .openapi({ description: 'lag > 0: the measure leading NPS by that many periods; lag < 0: lagging it' }),
+    relation: z.enum(['leading', 'lagging', 'concurrent']).nullable().openapi({ description: 'By the strongest lag significant at 0.05/7 (Bonferroni over the seven lags) with at least 20 pairs; null for none' }),
+    lag: z.number().int().nullable().openapi({ description: 'The lag the relation is named by' }),
+  })
+  .openapi('KpiCorrelation');
+
+const SeriesPoint = z.object({ unitId: z.string(), period: z.string(), nps: z.number().nullable(), n: z.number().int(), measure: z.number().nullable() });
+const Series = z
+  .object({ measure: z.string(), unitId: z.string(), from: z.string(), to: z.string(), period: z.enum(['week', 'month']), items: z.array(SeriesPoint) })
+  .openapi('MeasureSeries');
+
+const QuadrantSchema = z
+  .object({
+    measure: z.string(),
+    direction: z.enum(MEASURE_DIRECTIONS),
+    unitId: z.string(),
+    from: z.string(),
+    to: z.string(),
+    minN: z.number().int(),
+    medians: z.object({ nps: z.number().nullable(), measure: z.number().nullable() }),
+    items: z.array(
+      z.object({
+        unitId: z.string(),
+        name: z.string(),
+        nps: z.number().nullable(),
+        ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
+        n: z.number().int(),
+        suppressed: z.boolean(),
+        measure: z.number().nullable(),
+        quadrant: z.enum(['high_nps_efficient', 'high_nps_inefficient', 'low_nps_efficient', 'low_nps_inefficient']).nullable(),
+      }),
+    ),
+  })
+  .openapi('EfficiencyQuadrant');
+
 const routes = {
   create: createRoute({
     tags,
@@ -105,6 +171,38 @@ const routes = {
     },
     responses: { 200: json(ValuesResult, 'What was loaded and what was refused'), ...errors(...AUTHED, 422) },
   }),
+  correlation: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/measures/{key}/correlation',
+    summary: "Spearman's ρ of NPS and a measure over the unit's children × periods, with leads and lags of 1–3 periods",
+    description: 'score.read on the unit (a manager: its subtree). Default range: the 365 days to today. docs/drivers.md "KPI correlation".',
+    request: { params: KeyParam, query: PeriodQuery },
+    responses: { 200: json(Correlation, 'The correlation and its lag profile'), ...errors(...AUTHED) },
+  }),
+  series: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/measures/{key}/series',
+    summary: "NPS and the measure's mean per child unit and period",
+    request: { params: KeyParam, query: PeriodQuery },
+    responses: { 200: json(Series, 'Both series'), ...errors(...AUTHED) },
+  }),
+  quadrant: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/measures/{key}/quadrant',
+    summary: 'The efficiency quadrant: each child unit by its NPS and the measure, against the medians',
+    description: 'Default range: the 90 days to today. docs/drivers.md "Efficiency quadrant".',
+    request: { params: KeyParam, query: RangeQuery },
+    responses: { 200: json(QuadrantSchema, 'The quadrant'), ...errors(...AUTHED) },
+  }),
 };
 
 export const measureRoutes = createRouter()
@@ -118,4 +216,7 @@ export const measureRoutes = createRouter()
     if (!csv && !body) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', [{ path: 'body', message: 'a JSON body with `values`, or CSV' }]);
     const input = csv ? { type: 'csv' as const, body: await c.req.text() } : { type: 'json' as const, values: body!.values };
     return c.json(await putValues(deps(c), key, input), 200);
-  });
+  })
+  .openapi(routes.correlation, async (c) => c.json(await kpiCorrelation(deps(c), c.req.valid('param').key, c.req.valid('query')), 200))
+  .openapi(routes.series, async (c) => c.json(await measureSeries(deps(c), c.req.valid('param').key, c.req.valid('query')), 200))
+  .openapi(routes.quadrant, async (c) => c.json(await efficiencyQuadrant(deps(c), c.req.valid('param').key, c.req.valid('query')), 200));
