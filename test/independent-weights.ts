@@ -53,7 +53,10 @@ export function independentWeights(columns: number[][]) {
   const rxx = r.slice(0, p).map((row) => row.slice(0, p));
   const rxy = r.slice(0, p).map((row) => row[p]!);
   const lambda = sqrtm(rxx);
-  const beta = matmul(inverse(lambda), rxy.map((v) => [v])).map((row) => row[0]!);
+  const beta = matmul(
+    inverse(lambda),
+    rxy.map((v) => [v]),
+  ).map((row) => row[0]!);
   return lambda.map((row) => row.reduce((s, l, k) => s + l * l * beta[k]! ** 2, 0));
 }
 
@@ -65,11 +68,13 @@ export function leastSquaresR2(columns: number[][]): number {
   const x = Array.from({ length: n }, (_, i) => [1, ...columns.slice(0, p).map((c) => c[i]!)]);
   const xtx = x[0]!.map((_, a) => x[0]!.map((_, b) => x.reduce((s, row) => s + row[a]! * row[b]!, 0)));
   const xty = x[0]!.map((_, a) => x.reduce((s, row, i) => s + row[a]! * y[i]!, 0));
-  const coef = matmul(inverse(xtx), xty.map((v) => [v])).map((r) => r[0]!);
+  const coef = matmul(
+    inverse(xtx),
+    xty.map((v) => [v]),
+  ).map((r) => r[0]!);
   const mean = y.reduce((a, b) => a + b, 0) / n;
   const fitted = x.map((row) => row.reduce((s, v, j) => s + v * coef[j]!, 0));
   const ssRes = y.reduce((s, v, i) => s + (v - fitted[i]!) ** 2, 0);
   const ssTot = y.reduce((s, v) => s + (v - mean) ** 2, 0);
   return 1 - ssRes / ssTot;
 }
-

@@ -165,7 +165,10 @@ function keep(t: TenantDb, key: string, stamp: string, result: DriversResult) {
     t
       .insert(driverResults)
       .values({ key, status: 'ready', stamp, result: result as unknown as Record<string, unknown>, computedAt: Date.parse(result.computedAt), updatedAt: now })
-      .onConflictDoUpdate({ target: [driverResults.tenantId, driverResults.key], set: { status: 'ready', stamp, result: result as unknown as Record<string, unknown>, computedAt: Date.parse(result.computedAt), updatedAt: now } }),
+      .onConflictDoUpdate({
+        target: [driverResults.tenantId, driverResults.key],
+        set: { status: 'ready', stamp, result: result as unknown as Record<string, unknown>, computedAt: Date.parse(result.computedAt), updatedAt: now },
+      }),
   ]);
 }
 

@@ -19,7 +19,9 @@ const importedWith = alias(events, 'imported_with');
 
 /** A JSON value as a number: integers and reals as they are, true as 1 and false as 0, anything else null. */
 function numeric(json: SQL, path: string): SQL<number | null> {
-  return sql<number | null>`case json_type(${json}, ${path}) when 'integer' then json_extract(${json}, ${path}) when 'real' then json_extract(${json}, ${path}) when 'true' then 1 when 'false' then 0 end`;
+  return sql<
+    number | null
+  >`case json_type(${json}, ${path}) when 'integer' then json_extract(${json}, ${path}) when 'real' then json_extract(${json}, ${path}) when 'true' then 1 when 'false' then 0 end`;
 }
 
 /** An event measure's value on an answer: from the event that invited it, else from the answer's imported event. */

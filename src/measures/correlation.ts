@@ -87,7 +87,11 @@ async function measureSums(t: TenantDb, s: Scope, period: Period | undefined): P
     return out;
   }
   // An event measure: its mean over the answers whose events carry it, by the answer's local day.
-  const { query } = await answersWithFacts(t, { path: s.unit.path, from: s.from, to: s.to }, { path: sql`${units.path}`, tz: sql`${units.timezone}`, at: sql`${responses.createdAt}`, value: eventFact(s.measure.key) });
+  const { query } = await answersWithFacts(
+    t,
+    { path: s.unit.path, from: s.from, to: s.to },
+    { path: sql`${units.path}`, tz: sql`${units.timezone}`, at: sql`${responses.createdAt}`, value: eventFact(s.measure.key) },
+  );
   const rows = (await query) as { path: string; tz: string; at: number; value: number | null }[];
   for (const r of rows) {
     if (r.value === null) continue;
@@ -106,10 +110,7 @@ export interface SeriesPoint {
 
 /** NPS (suppressed under the tenant's minimum n) and the measure's mean per child and period. */
 async function series(d: Deps, s: Scope, period: Period): Promise<SeriesPoint[]> {
-  const [scores, sums] = await Promise.all([
-    scoreReport(d, { unitId: s.unit.id, from: s.from, to: s.to, period, groupBy: 'unit', weight: 'none', confidence: 0.95 }),
-    measureSums(d.t, s, period),
-  ]);
+  const [scores, sums] = await Promise.all([scoreReport(d, { unitId: s.unit.id, from: s.from, to: s.to, period, groupBy: 'unit', weight: 'none', confidence: 0.95 }), measureSums(d.t, s, period)]);
   const points = new Map<string, SeriesPoint>();
   const at = (unitId: string, p: string) => {
     const id = `${unitId}|${p}`;
@@ -227,10 +228,7 @@ export async function efficiencyQuadrant(d: Deps, key: string, q: SeriesQuery) {
     scoreReport(d, { unitId: s.unit.id, from: s.from, to: s.to, groupBy: 'unit', weight: 'none', confidence: 0.95 }),
     measureSums(d.t, s, undefined),
     getSettings(d.t),
-    d.t
-      .select({ id: units.id, name: units.name })
-      .from(units)
-      .where(sql`${units.parentId} = ${s.unit.id} or ${units.id} = ${s.unit.id}`),
+    d.t.select({ id: units.id, name: units.name }).from(units).where(sql`${units.parentId} = ${s.unit.id} or ${units.id} = ${s.unit.id}`),
   ]);
   const names = new Map(children.map((c) => [c.id, c.name]));
   const byUnit = new Map(scores.filter((i) => i.key !== 'all').map((i) => [i.key, i]));

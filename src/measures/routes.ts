@@ -70,7 +70,7 @@ const ValuesResult = z
 const DAY = 86_400_000;
 const day = z.iso.date();
 const rangeQuery = {
-  unitId: z.string().min(1).max(64).optional().openapi({ description: "The unit whose children are compared; default the root" }),
+  unitId: z.string().min(1).max(64).optional().openapi({ description: 'The unit whose children are compared; default the root' }),
   from: day.optional().openapi({ description: 'First local day, inclusive' }),
   to: day.optional().openapi({ description: "Last local day, inclusive; default the unit's local today" }),
 };
@@ -98,15 +98,16 @@ const Correlation = z
     lags: z
       .array(z.object({ lag: z.number().int(), rho: z.number().nullable(), p: z.number().nullable() }))
       .openapi({ description: 'lag > 0: the measure leading NPS by that many periods; lag < 0: lagging it' }),
-    relation: z.enum(['leading', 'lagging', 'concurrent']).nullable().openapi({ description: 'By the strongest lag significant at 0.05/7 (Bonferroni over the seven lags) with at least 20 pairs; null for none' }),
+    relation: z
+      .enum(['leading', 'lagging', 'concurrent'])
+      .nullable()
+      .openapi({ description: 'By the strongest lag significant at 0.05/7 (Bonferroni over the seven lags) with at least 20 pairs; null for none' }),
     lag: z.number().int().nullable().openapi({ description: 'The lag the relation is named by' }),
   })
   .openapi('KpiCorrelation');
 
 const SeriesPoint = z.object({ unitId: z.string(), period: z.string(), nps: z.number().nullable(), n: z.number().int(), measure: z.number().nullable() });
-const Series = z
-  .object({ measure: z.string(), unitId: z.string(), from: z.string(), to: z.string(), period: z.enum(['week', 'month']), items: z.array(SeriesPoint) })
-  .openapi('MeasureSeries');
+const Series = z.object({ measure: z.string(), unitId: z.string(), from: z.string(), to: z.string(), period: z.enum(['week', 'month']), items: z.array(SeriesPoint) }).openapi('MeasureSeries');
 
 const QuadrantSchema = z
   .object({

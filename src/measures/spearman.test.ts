@@ -5,7 +5,9 @@ import { ranks, spearman } from './spearman';
 function tTail(t: number, nu: number): number {
   const lgamma = (x: number): number => {
     // Lanczos (g = 7), enough for the check.
-    const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+    const c = [
+      0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    ];
     if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lgamma(1 - x);
     x -= 1;
     let a = c[0]!;
@@ -42,8 +44,18 @@ describe("Spearman's rank correlation", () => {
 
   it('a monotone relation is 1 whatever its shape; reversed −1; constant sides have none', () => {
     const x = [1, 2, 3, 4, 5];
-    expect(spearman(x, x.map((v) => v ** 3))!.rho).toBe(1);
-    expect(spearman(x, x.map((v) => -Math.exp(v)))!.rho).toBe(-1);
+    expect(
+      spearman(
+        x,
+        x.map((v) => v ** 3),
+      )!.rho,
+    ).toBe(1);
+    expect(
+      spearman(
+        x,
+        x.map((v) => -Math.exp(v)),
+      )!.rho,
+    ).toBe(-1);
     expect(spearman(x, [1, 1, 1, 1, 1])).toBeNull();
     expect(spearman([1, 2], [2, 1])).toBeNull();
   });

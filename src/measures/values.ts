@@ -3,6 +3,7 @@ import { inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { audit } from '../audit/record';
 import { can } from '../auth/policy';
+import { requireAnywhere } from '../auth/tenant-wide';
 import { commit } from '../db/client';
 import { measureValues, units } from '../db/schema';
 import type { Deps } from '../lib/deps';
@@ -47,7 +48,8 @@ function csvValues(body: string): RawValue[] {
   if (!header) return [];
   const columns = header.record.map((c) => c.trim());
   const missing = ['unitId', 'date', 'value'].filter((c) => !columns.includes(c));
-  if (missing.length) throw new ApiError('VALIDATION_FAILED', 'the CSV header is not valid', [{ path: 'body.header', message: `needs the columns unitId, date and value; missing ${missing.join(', ')}` }]);
+  if (missing.length)
+    throw new ApiError('VALIDATION_FAILED', 'the CSV header is not valid', [{ path: 'body.header', message: `needs the columns unitId, date and value; missing ${missing.join(', ')}` }]);
   const at = (name: string) => columns.indexOf(name);
   return rest.map(({ record, info }) => {
     const cell = (name: string) => record[at(name)];
@@ -66,6 +68,7 @@ function csvValues(body: string): RawValue[] {
  */
 export async function putValues(d: Deps, key: string, input: { type: 'json'; values: unknown[] } | { type: 'csv'; body: string }) {
   const { t, actor } = d;
+  requireAnywhere(d, 'measure.write', 'loading measure values');
   const raw: RawValue[] =
     input.type === 'csv'
       ? csvValues(input.body)

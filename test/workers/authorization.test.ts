@@ -1348,6 +1348,69 @@ for (const unit of ['fastfix', 'quickserve'] as UnitKey[]) {
   );
 }
 
+// ---- Measures, KPI correlation, key drivers ---------------------------------------------------
+
+/** Defining measures: admin on the root. Loading values: admins (each row within reach). Reading them: score readers within reach. */
+matrix(
+  'POST /api/v1/measures',
+  'a unit measure',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/measures', { token: tokenOf(login), body: { key: `m_${login}_${uniq()}`, name: 'SLA', unit: '%', direction: 'higher_is_better', source: 'unit' } });
+    expectOutcome(res, expected);
+    if (expected !== 201) refused.push({ name: `${login} POST /api/v1/measures`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/measures',
+  'definitions',
+  (login) => (SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/measures', { token: tokenOf(login) }), expected);
+  },
+);
+let sharedMeasure: Promise<string> | undefined;
+const measureKey = () =>
+  (sharedMeasure ??= (async () => {
+    const key = `authz_${uniq()}`;
+    const res = await call('POST', '/api/v1/measures', { token: admin(), body: { key, name: 'SLA', unit: '%', direction: 'higher_is_better', source: 'unit' } });
+    expect(res.status).toBe(201);
+    return key;
+  })());
+matrix(
+  'PUT /api/v1/measures/{key}/values',
+  'a value for Berlin',
+  (login) => (login === 'admin' ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('PUT', `/api/v1/measures/${await measureKey()}/values`, { token: tokenOf(login), body: { values: [{ unitId: U('berlin'), date: '2025-01-01', value: 1 }] } });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toEqual({ accepted: 1, rejected: [] });
+    else refused.push({ name: `${login} PUT /api/v1/measures/{key}/values`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+for (const what of ['correlation', 'series', 'quadrant'] as const) {
+  matrix(
+    `GET /api/v1/measures/{key}/${what}`,
+    'children of EMEA',
+    (login) => (!SEES[login].includes('emea') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      expectOutcome(await call('GET', `/api/v1/measures/${await measureKey()}/${what}?unitId=${U('emea')}`, { token: tokenOf(login) }), expected);
+    },
+  );
+}
+for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/drivers',
+    LABEL[unit],
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/drivers?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ method: 'johnson-relative-weights', suppressed: true });
+    },
+  );
+}
+
 // -------------------------------------------------------------------------------------------
 
 beforeAll(async () => {

@@ -40,12 +40,18 @@ beforeAll(async () => {
     promoters.set(c, k);
     MONTHS.forEach((month, i) => {
       values.push({ unitId: t.units[c]!, date: `${month}-15`, value: m[i]! });
-      for (let a = 0; a < 10; a++) planted.push({ unitId: t.units[c]!, at: Date.parse(`${month}-10T10:00:00Z`) + a * 60_000, score: a < k[i]! ? 10 : 0, attributes: { firstResponseMinutes: 100 - 5 * m[i]! } });
+      for (let a = 0; a < 10; a++)
+        planted.push({ unitId: t.units[c]!, at: Date.parse(`${month}-10T10:00:00Z`) + a * 60_000, score: a < k[i]! ? 10 : 0, attributes: { firstResponseMinutes: 100 - 5 * m[i]! } });
     });
   }
   await plantAnswers(t.tenantId, s, planted);
-  expect((await call('POST', '/api/v1/measures', { token: t.tokens.admin, body: { key: 'slaAdherence', name: 'SLA adherence', unit: '%', direction: 'higher_is_better', source: 'unit' } })).status).toBe(201);
-  expect((await call('POST', '/api/v1/measures', { token: t.tokens.admin, body: { key: 'firstResponseMinutes', name: 'First response', unit: 'minutes', direction: 'lower_is_better', source: 'event' } })).status).toBe(201);
+  expect(
+    (await call('POST', '/api/v1/measures', { token: t.tokens.admin, body: { key: 'slaAdherence', name: 'SLA adherence', unit: '%', direction: 'higher_is_better', source: 'unit' } })).status,
+  ).toBe(201);
+  expect(
+    (await call('POST', '/api/v1/measures', { token: t.tokens.admin, body: { key: 'firstResponseMinutes', name: 'First response', unit: 'minutes', direction: 'lower_is_better', source: 'event' } }))
+      .status,
+  ).toBe(201);
   const put = await call('PUT', '/api/v1/measures/slaAdherence/values', { token: t.tokens.admin, body: { values } });
   expect(put.body).toEqual({ accepted: 48, rejected: [] });
 });

@@ -65,6 +65,8 @@ interface Ids {
   /** A saved report of A's manager on the region, mailed weekly; and A's vendor unit FastFix. */
   report: string;
   vendor: string;
+  /** A unit measure of A (addressed by its key, which B does not have). */
+  measure: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -99,6 +101,8 @@ let bHookId: string;
 let bPlanId: string;
 /** B's own saved report. */
 let bReportId: string;
+/** B's own unit measure. */
+let bMeasure: string;
 let aHooks: unknown;
 const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
@@ -876,6 +880,59 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
+  // Measures, KPI correlation, the quadrant and key drivers
+  {
+    op: 'PUT /api/v1/measures/{key}/values',
+    name: "A's measure",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/measures/${x.measure}/values`, 'PUT', { values: [{ unitId: B.units.berlin, date: '2025-01-02', value: 1 }] }),
+  },
+  {
+    op: 'PUT /api/v1/measures/{key}/values',
+    name: "B's measure, A's unit in a row: that row not found, nothing of A written",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('PUT', `/api/v1/measures/${bMeasure}/values`, { token: bToken[cred], body: { values: [{ unitId: aIds.unit, date: '2025-01-02', value: 1 }] } });
+      const ghostly = await call('PUT', `/api/v1/measures/${bMeasure}/values`, { token: bToken[cred], body: { values: [{ unitId: ghost.unit, date: '2025-01-02', value: 1 }] } });
+      expect(res.status).toBe(200);
+      expect(normalise(res, aIds)).toEqual(normalise(ghostly, ghost));
+      expect(res.body).toEqual({ accepted: 0, rejected: [{ row: 1, unitId: aIds.unit, date: '2025-01-02', reason: `unit "${aIds.unit}" not found` }] });
+      expectNoLeak(res, aIds.unit);
+    },
+  },
+  ...(['correlation', 'series', 'quadrant'] as const).flatMap((what): IsolationCase[] => [
+    {
+      op: `GET /api/v1/measures/{key}/${what}`,
+      name: "B's measure over A's region",
+      kind: 'foreign-id',
+      expect: 'not-found',
+      request: (x) => json(`/api/v1/measures/${bMeasure}/${what}?unitId=${x.unit}`, 'GET'),
+    },
+    {
+      op: `GET /api/v1/measures/{key}/${what}`,
+      name: "A's measure",
+      kind: 'foreign-id',
+      expect: 'not-found',
+      request: (x) => json(`/api/v1/measures/${x.measure}/${what}?unitId=${B.units.root}`, 'GET'),
+    },
+  ]),
+  {
+    op: 'POST /api/v1/measures',
+    name: 'a new measure lands in B only (no tenant in the body)',
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('POST', '/api/v1/measures', { token: bToken[cred], body: { key: `bnew_${uniq()}`, name: 'B', unit: 'h', direction: 'lower_is_better', source: 'event' } });
+      expect(res.status).toBe(201);
+      const aList = await call('GET', '/api/v1/measures', { token: A.tokens.admin });
+      expect(aList.body.items.map((m: any) => m.key)).toEqual([aIds.measure]);
+    },
+  },
+  { op: 'GET /api/v1/measures', name: 'list', kind: 'list', path: '/api/v1/measures', mustContain: () => [bMeasure] },
+  { op: 'GET /api/v1/drivers', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/drivers', name: "A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${B.units.root}&touchpointId=${x.touchpoint}`, 'GET') },
+
   // The whole tenant: B's archive is B's, with nothing of A.
   {
     op: 'GET /api/v1/tenant/export',
@@ -1122,6 +1179,17 @@ beforeAll(async () => {
     .values({ id: newId('rtpl'), tenantId: A.tenantId, theme: 'iso', locale: 'en', subject: 'A subject', body: 'A body' });
   await db(B.tenantId).insert(replyTemplates).values({ id: bTemplateId, tenantId: B.tenantId, theme: 'iso-b', locale: 'en', subject: 'B subject', body: 'B body' });
 
+  // A unit measure in each tenant, each with a value; A's key is A's alone.
+  const aMeasure = `aonly_${uniq()}${uniq()}`;
+  bMeasure = `bonly_${uniq()}${uniq()}`;
+  for (const [f, key] of [
+    [A, aMeasure],
+    [B, bMeasure],
+  ] as const) {
+    expect((await call('POST', '/api/v1/measures', { token: f.tokens.admin, body: { key, name: 'SLA', unit: '%', direction: 'higher_is_better', source: 'unit' } })).status).toBe(201);
+    expect((await call('PUT', `/api/v1/measures/${key}/values`, { token: f.tokens.admin, body: { values: [{ unitId: f.units.berlin, date: '2025-01-01', value: 90 }] } })).body.accepted).toBe(1);
+  }
+
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);
   aIds = {
@@ -1148,6 +1216,7 @@ beforeAll(async () => {
     plan: aPlan.body.id,
     report: aReport.body.id,
     vendor: A.units.fastfix!,
+    measure: aMeasure,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -1186,6 +1255,7 @@ beforeAll(async () => {
     aCase,
     aPlan.body.id,
     aReport.body.id,
+    aMeasure,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),
