@@ -21,6 +21,7 @@ import { unitRoutes } from './org/routes';
 import { settingsRoutes } from './settings/routes';
 import { userRoutes } from './users/routes';
 import { responseRoutes } from './responses/routes';
+import { responseImportRoutes } from './responses/import-routes';
 import { surveyPageRoutes } from './survey-page/routes';
 import { touchpointLinkRoutes } from './survey-page/link-routes';
 import { widgetRoutes } from './widget/routes';
@@ -69,6 +70,7 @@ export function createApp() {
   app.route('/', invitationRoutes);
   app.route('/', outboxRoutes);
   app.route('/', touchpointLinkRoutes);
+  app.route('/', responseImportRoutes);
   app.route('/', responseRoutes);
   app.route('/', surveyPageRoutes);
   app.route('/', widgetRoutes);

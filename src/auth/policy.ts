@@ -55,7 +55,9 @@ export type Action =
   | 'report.oversee'
   /** Operational measures: define them (tenant-wide) and load the daily values of units in reach. */
   | 'measure.manage'
-  | 'measure.write';
+  | 'measure.write'
+  /** Answers collected elsewhere (a previous vendor, IVR, paper) for units in reach. */
+  | 'response.import';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -90,6 +92,7 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'report.oversee',
     'measure.manage',
     'measure.write',
+    'response.import',
   ]),
   analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
   manager: new Set<Action>([

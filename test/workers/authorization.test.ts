@@ -5,6 +5,7 @@ import { cases as caseRows, responses } from '../../src/db/schema';
 import { alerts } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { providerSpace } from './provider';
+import { makeSurvey } from './capture-fixture';
 import { call, db, makeTenant, uniq, type CallResult, type Fixture, type Login } from './support';
 
 /**
@@ -1398,6 +1399,21 @@ for (const what of ['correlation', 'series', 'quadrant'] as const) {
     },
   );
 }
+/** Importing answers collected elsewhere: admins (each answer's unit within reach). */
+let importTouchpoint: Promise<string> | undefined;
+matrix(
+  'POST /api/v1/responses/import',
+  'an IVR answer in Berlin',
+  (login) => (login === 'admin' ? 200 : 403),
+  async (login, expected) => {
+    importTouchpoint ??= makeSurvey(t.tenantId).then((s) => s.touchpointKey);
+    const body = { responses: [{ externalId: `ivr-${uniq()}`, answeredAt: new Date().toISOString(), unitId: U('berlin'), touchpoint: await importTouchpoint, channel: 'ivr', score: 8 }] };
+    const res = await call('POST', '/api/v1/responses/import', { token: tokenOf(login), body });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toMatchObject({ imported: 1, rejected: 0 });
+    else refused.push({ name: `${login} POST /api/v1/responses/import`, requestId: res.headers.get('x-request-id')! });
+  },
+);
 for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
   matrix(
     'GET /api/v1/drivers',

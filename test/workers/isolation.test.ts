@@ -930,6 +930,21 @@ const CASES: IsolationCase[] = [
     },
   },
   { op: 'GET /api/v1/measures', name: 'list', kind: 'list', path: '/api/v1/measures', mustContain: () => [bMeasure] },
+  {
+    op: 'POST /api/v1/responses/import',
+    name: "answers for A's unit, and on A's touchpoint key: each row not found, nothing written",
+    kind: 'custom',
+    run: async (cred) => {
+      const row = (unitId: string, touchpoint: string) => ({ externalId: `x-${uniq()}`, answeredAt: new Date().toISOString(), unitId, touchpoint, channel: 'ivr', score: 9 });
+      const aTouchpointKey = (await call('GET', `/api/v1/touchpoints/${aIds.touchpoint}`, { token: A.tokens.admin })).body.key as string;
+      const res = await call('POST', '/api/v1/responses/import', { token: bToken[cred], body: { responses: [row(aIds.unit, bTouchpointKey), row(B.units.berlin!, aTouchpointKey)] } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ imported: 0, rejected: 2 });
+      expect(res.body.results.map((r: any) => r.error.status)).toEqual([404, 404]);
+      expect(res.body.results[0].error.message).toBe(`unit "${aIds.unit}" not found`);
+      expectNoLeak(res, `${aIds.unit} ${aTouchpointKey}`);
+    },
+  },
   { op: 'GET /api/v1/drivers', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/drivers', name: "A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${B.units.root}&touchpointId=${x.touchpoint}`, 'GET') },
 

@@ -101,6 +101,23 @@ describe('no statement on a request or cron path scans a whole table', () => {
     const values = await call('PUT', '/api/v1/measures/scanSla/values', { token: t.tokens.admin, body: { values: [{ unitId: t.units.berlin, date: '2025-01-01', value: 1 }] } });
     expect(values.body.accepted).toBe(1);
 
+    // Answers collected elsewhere, with an event's facts; then the same again (a replay).
+    const imported = {
+      responses: [
+        {
+          externalId: `scan-${Date.now()}`,
+          answeredAt: new Date(Date.now() - 86_400_000).toISOString(),
+          unitId: t.units.berlin,
+          touchpoint: s.touchpointKey,
+          channel: 'ivr',
+          contactId: contact.externalId,
+          score: 4,
+          event: { attributes: { scanHours: 3 } },
+        },
+      ],
+    };
+    for (let i = 0; i < 2; i++) expect((await call('POST', '/api/v1/responses/import', { token: t.tokens.admin, body: imported })).body.rejected).toBe(0);
+
     // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations; drivers, KPI correlation, the quadrant.
     const reads = [
       `/api/v1/drivers?unitId=${t.units.root}`,
