@@ -38,6 +38,7 @@ import { vendorRoutes } from './vendors/routes';
 import { tenantRoutes } from './tenancy/routes';
 import { measureRoutes } from './measures/routes';
 import { driverRoutes } from './drivers/routes';
+import { compositeRoutes } from './composites/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -83,6 +84,7 @@ export function createApp() {
   app.route('/', tenantRoutes);
   app.route('/', measureRoutes);
   app.route('/', driverRoutes);
+  app.route('/', compositeRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);
   return app;

@@ -997,3 +997,23 @@ export const driverResults = sqliteTable(
   },
   (t) => [uniqueIndex('driver_results_tenant_key').on(t.tenantId, t.key)],
 );
+
+/**
+ * The weights of a unit's composite index (docs/drivers.md "Composite index"): NPS and measures,
+ * each measure with the values that score 0 and 100. They apply to the unit and its subtree
+ * until a unit below sets its own.
+ */
+export const compositeIndices = sqliteTable(
+  'composite_indices',
+  {
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    /** `{ nps, measures: [{ key, weight, worst, target }] }`, validated by src/composites. */
+    weights: text('weights', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('composite_indices_tenant_unit').on(t.tenantId, t.unitId)],
+);

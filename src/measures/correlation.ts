@@ -100,6 +100,19 @@ async function measureSums(t: TenantDb, s: Scope, period: Period | undefined): P
   return out;
 }
 
+/** A measure's mean over a unit's whole subtree and the local days [from, to]; null without values. */
+export async function subtreeMean(t: TenantDb, unit: Unit, measure: Measure, from: string, to: string): Promise<number | null> {
+  const sums = await measureSums(t, { unit, measure, from, to }, undefined);
+  let sum = 0;
+  let n = 0;
+  for (const byPeriod of sums.values())
+    for (const c of byPeriod.values()) {
+      sum += c.sum;
+      n += c.n;
+    }
+  return n === 0 ? null : sum / n;
+}
+
 export interface SeriesPoint {
   unitId: string;
   period: string;

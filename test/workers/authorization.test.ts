@@ -1399,6 +1399,27 @@ for (const what of ['correlation', 'series', 'quadrant'] as const) {
     },
   );
 }
+/** Composite indices: admins set them on units in reach; score readers read them. */
+matrix(
+  'PUT /api/v1/composites/{unitId}',
+  'weights on Berlin',
+  (login) => (!SEES[login].includes('berlin') ? 404 : login === 'admin' ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('PUT', `/api/v1/composites/${U('berlin')}`, { token: tokenOf(login), body: { nps: 1, measures: [] } });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'composite.set', U('berlin'));
+    else refused.push({ name: `${login} PUT /api/v1/composites/{unitId}`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/composites/{unitId}',
+  'Berlin',
+  (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', `/api/v1/composites/${U('berlin')}`, { token: tokenOf(login) }), expected);
+  },
+);
+
 /** Importing answers collected elsewhere: admins (each answer's unit within reach). */
 let importTouchpoint: Promise<string> | undefined;
 matrix(

@@ -945,6 +945,19 @@ const CASES: IsolationCase[] = [
       expectNoLeak(res, `${aIds.unit} ${aTouchpointKey}`);
     },
   },
+  { op: 'GET /api/v1/composites/{unitId}', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/composites/${x.unit}`, 'GET') },
+  { op: 'PUT /api/v1/composites/{unitId}', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/composites/${x.unit}`, 'PUT', { nps: 1, measures: [] }) },
+  {
+    op: 'PUT /api/v1/composites/{unitId}',
+    name: "B's region weighting A's measure: no such measure (422), nothing set",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('PUT', `/api/v1/composites/${B.units.emea}`, { token: bToken[cred], body: { nps: 1, measures: [{ key: aIds.measure, weight: 1, worst: 0, target: 100 }] } });
+      expect(res.status).toBe(422);
+      expect(res.body.error.details).toEqual([{ path: 'body.measures.0.key', message: `no measure "${aIds.measure}"` }]);
+      expect((await call('GET', `/api/v1/composites/${B.units.emea}`, { token: B.tokens.admin })).body.weightsFrom).toBeNull();
+    },
+  },
   { op: 'GET /api/v1/drivers', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/drivers', name: "A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${B.units.root}&touchpointId=${x.touchpoint}`, 'GET') },
 

@@ -119,7 +119,22 @@ describe('no statement on a request or cron path scans a whole table', () => {
     for (let i = 0; i < 2; i++) expect((await call('POST', '/api/v1/responses/import', { token: t.tokens.admin, body: imported })).body.rejected).toBe(0);
 
     // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations; drivers, KPI correlation, the quadrant.
+    expect(
+      (
+        await call('PUT', `/api/v1/composites/${t.units.emea}`, {
+          token: t.tokens.admin,
+          body: {
+            nps: 1,
+            measures: [
+              { key: 'scanSla', weight: 1, worst: 0, target: 2 },
+              { key: 'scanHours', weight: 1, worst: 9, target: 1 },
+            ],
+          },
+        })
+      ).status,
+    ).toBe(200);
     const reads = [
+      `/api/v1/composites/${t.units.berlin}`,
       `/api/v1/drivers?unitId=${t.units.root}`,
       `/api/v1/drivers?unitId=${t.units.emea}&touchpointId=${s.touchpointId}`,
       `/api/v1/measures/scanSla/correlation?unitId=${t.units.root}&period=month`,
