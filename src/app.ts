@@ -21,6 +21,7 @@ import { unitRoutes } from './org/routes';
 import { settingsRoutes } from './settings/routes';
 import { userRoutes } from './users/routes';
 import { responseRoutes } from './responses/routes';
+import { responseImportRoutes } from './responses/import-routes';
 import { surveyPageRoutes } from './survey-page/routes';
 import { touchpointLinkRoutes } from './survey-page/link-routes';
 import { widgetRoutes } from './widget/routes';
@@ -38,6 +39,9 @@ import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
 import { vendorRoutes } from './vendors/routes';
 import { tenantRoutes } from './tenancy/routes';
+import { measureRoutes } from './measures/routes';
+import { driverRoutes } from './drivers/routes';
+import { compositeRoutes } from './composites/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -70,6 +74,7 @@ export function createApp() {
   app.route('/', invitationRoutes);
   app.route('/', outboxRoutes);
   app.route('/', touchpointLinkRoutes);
+  app.route('/', responseImportRoutes);
   app.route('/', responseRoutes);
   app.route('/', surveyPageRoutes);
   app.route('/', widgetRoutes);
@@ -83,6 +88,9 @@ export function createApp() {
   app.route('/', annotationRoutes);
   app.route('/', targetRoutes);
   app.route('/', tenantRoutes);
+  app.route('/', measureRoutes);
+  app.route('/', driverRoutes);
+  app.route('/', compositeRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);
   return app;

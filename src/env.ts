@@ -32,6 +32,8 @@ export interface Env {
   STORAGE_DEADLINE_MS?: string;
   /** The deadline of one storage call of a cron job or queue consumer, in ms (default 30000). */
   JOB_STORAGE_DEADLINE_MS?: string;
+  /** Key drivers: scopes with more answers than this are computed by a queue job (default 50,000; the tests lower it). */
+  DRIVERS_INLINE_MAX?: string;
   DELIVERY_QUEUE?: Queue<unknown>;
   WORKFLOW_QUEUE?: Queue<unknown>;
   /** The workflow queue's dead-letter queue, bound as a producer only to read its backlog (/healthz). */

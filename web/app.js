@@ -15,6 +15,8 @@ const PAGES = [
   { path: 'responses', label: 'Responses', roles: ['admin', 'analyst', 'manager', 'vendor'], module: './pages/responses.js' },
   { path: 'cases', label: 'Cases', roles: ['admin', 'analyst', 'manager', 'vendor', 'agent'], module: './pages/cases.js' },
   { path: 'plans', label: 'Action plans', roles: ['admin', 'analyst', 'manager'], module: './pages/plans.js' },
+  { path: 'drivers', label: 'Drivers', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/drivers.js' },
+  { path: 'measures', label: 'Measures', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/measures.js' },
   { path: 'reports', label: 'Reports', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/reports.js' },
   { path: 'admin', label: 'Administration', roles: ['admin'], module: './pages/admin.js' },
   // Reached from the dashboard's "Compare and targets" links, not from the navigation (it stays short at 360 px).

@@ -56,7 +56,12 @@ export type Action =
   /** Annotations (releases, outages, process changes) on units in reach; reading them needs score.read. */
   | 'annotation.write'
   /** Targets of units in reach: set bands, rebaseline (reading attainment needs score.read). */
-  | 'target.write';
+  | 'target.write'
+  /** Operational measures: define them (tenant-wide) and load the daily values of units in reach. */
+  | 'measure.manage'
+  | 'measure.write'
+  /** Answers collected elsewhere (a previous vendor, IVR, paper) for units in reach. */
+  | 'response.import';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -91,6 +96,9 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'report.oversee',
     'annotation.write',
     'target.write',
+    'measure.manage',
+    'measure.write',
+    'response.import',
   ]),
   analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
   manager: new Set<Action>([

@@ -203,6 +203,12 @@ export const rateLimits = sqliteTable(
 
 export const CHANNELS = ['email', 'sms', 'webhook', 'link', 'in_app'] as const;
 export type Channel = (typeof CHANNELS)[number];
+/**
+ * Where an answer came in: a delivery channel, or a channel of answers collected elsewhere and
+ * imported (POST /api/v1/responses/import): an IVR system, paper, a phone interview, in person.
+ */
+export const RESPONSE_CHANNELS = [...CHANNELS, 'ivr', 'paper', 'phone', 'in_person'] as const;
+export type ResponseChannel = (typeof RESPONSE_CHANNELS)[number];
 
 export const surveys = sqliteTable(
   'surveys',
@@ -395,7 +401,7 @@ export const responses = sqliteTable(
       .notNull()
       .references(() => surveys.id),
     surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
-    channel: text('channel', { enum: CHANNELS }).notNull(),
+    channel: text('channel', { enum: RESPONSE_CHANNELS }).notNull(),
     locale: text('locale').notNull(),
     /** 0-10, null while only other questions were answered (then not in any denominator). */
     score: integer('score', { mode: 'number' }),
@@ -413,11 +419,17 @@ export const responses = sqliteTable(
     segment: text('segment'),
     lifetimeValue: real('lifetime_value'),
     answeredAt: integer('answered_at', { mode: 'number' }),
+    /** Answers collected elsewhere and imported: the other system's id (a replay of it changes nothing). Null for captured answers. */
+    externalId: text('external_id'),
+    /** An imported answer's own event (its operational facts); captured answers reach theirs through the invitation. */
+    eventId: text('event_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('responses_tenant_invitation').on(t.tenantId, t.invitationId),
+    // Partial: captured answers (no external id) add no entry.
+    uniqueIndex('responses_tenant_external').on(t.tenantId, t.externalId).where(sql`external_id is not null`),
     index('responses_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
     index('responses_tenant_created').on(t.tenantId, t.createdAt),
     index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt),
@@ -1125,4 +1137,92 @@ export const targetAttainments = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('target_attainments_tenant_target').on(t.tenantId, t.targetId), index('target_attainments_tenant_unit_period').on(t.tenantId, t.unitId, t.period)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Operational measures beside NPS (docs/drivers.md): measures, their daily values per unit, and
+// the key-driver results kept until new answers arrive.
+
+export const MEASURE_DIRECTIONS = ['higher_is_better', 'lower_is_better'] as const;
+export const MEASURE_SOURCES = ['event', 'unit'] as const;
+
+/**
+ * An operational measure: an event attribute (`source = event`: the numeric attribute of that key
+ * on the event that invited an answer) or a daily series per unit (`source = unit`).
+ */
+export const measures = sqliteTable(
+  'measures',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    /** The event attribute's name for event measures; the series' name in the API otherwise. */
+    key: text('key').notNull(),
+    name: text('name').notNull(),
+    /** What the numbers are in: `hours`, `minutes`, `%`, `0/1`... */
+    unit: text('unit').notNull(),
+    direction: text('direction', { enum: MEASURE_DIRECTIONS }).notNull(),
+    source: text('source', { enum: MEASURE_SOURCES }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('measures_tenant_key').on(t.tenantId, t.key)],
+);
+
+/** One day's value of a unit measure for one unit: idempotent per (measure, unit, day). */
+export const measureValues = sqliteTable(
+  'measure_values',
+  {
+    tenantId: tenantId(),
+    measureId: text('measure_id')
+      .notNull()
+      .references(() => measures.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    /** YYYY-MM-DD, the unit's local day the value is for. */
+    day: text('day').notNull(),
+    value: real('value').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('measure_values_cell').on(t.tenantId, t.measureId, t.unitId, t.day)],
+);
+
+/**
+ * Key-driver results per query (unit, range, touchpoint), kept until new answers arrive in its
+ * scope (`stamp`). `pending` while a queue job computes a large range.
+ */
+export const driverResults = sqliteTable(
+  'driver_results',
+  {
+    tenantId: tenantId(),
+    /** The query, as `unitId|from|to|touchpointId`. */
+    key: text('key').notNull(),
+    status: text('status', { enum: ['pending', 'ready'] }).notNull(),
+    /** `<answers>:<highest rowid>` of the query's answers when computed: new or imported answers change it. */
+    stamp: text('stamp').notNull(),
+    result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
+    computedAt: integer('computed_at', { mode: 'number' }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('driver_results_tenant_key').on(t.tenantId, t.key)],
+);
+
+/**
+ * The weights of a unit's composite index (docs/drivers.md "Composite index"): NPS and measures,
+ * each measure with the values that score 0 and 100. They apply to the unit and its subtree
+ * until a unit below sets its own.
+ */
+export const compositeIndices = sqliteTable(
+  'composite_indices',
+  {
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    /** `{ nps, measures: [{ key, weight, worst, target }] }`, validated by src/composites. */
+    weights: text('weights', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('composite_indices_tenant_unit').on(t.tenantId, t.unitId)],
 );

@@ -6,6 +6,7 @@ import { handleResponseBuffered } from '../responses/replay';
 import { isStorageUnavailable } from '../db/client';
 import { deliverWebhook } from '../webhooks/dispatch';
 import { handleLateComment, handleRetag } from '../comments/retag';
+import { handleDriversCompute } from '../drivers/job';
 
 /**
  * Messages on the delivery and workflow queues: typed, each with an idempotency key so a
@@ -28,6 +29,7 @@ export const HANDLERS: Record<string, Handler> = {
   'themes.retag': handleRetag,
   'webhook.deliver': (m, env) => deliverWebhook(m, env),
   'cron.tick': (m, env) => runDatabaseJobs(m as CronTick, env),
+  'drivers.compute': handleDriversCompute,
 };
 
 /** Delay before the n-th retry: 10 s doubling, at most 15 minutes. */

@@ -2,7 +2,7 @@ import { deps } from '../lib/deps';
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { ContactSchema, ExternalIdParam, presentContact } from '../contacts/contact';
-import { CASE_STATUSES, CHANNELS, INVITATION_STATUSES } from '../db/schema';
+import { CASE_STATUSES, CHANNELS, INVITATION_STATUSES, RESPONSE_CHANNELS } from '../db/schema';
 import { createRouter } from '../lib/create-app';
 import { AUTHED, errors, json, security } from '../lib/openapi';
 import { eraseContact, exportContact } from './erasure';
@@ -45,7 +45,7 @@ const Holdings = z
         touchpointId: z.string(),
         surveyId: z.string(),
         surveyVersion: z.number().int(),
-        channel: z.enum(CHANNELS),
+        channel: z.enum(RESPONSE_CHANNELS),
         locale: z.string(),
         score: z.number().int().nullable(),
         comment: z.string().nullable(),

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { can, reach, seesRespondent } from '../auth/policy';
 import { purposeKey } from '../auth/purpose-key';
-import { auditLog, responses, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
+import { auditLog, responses, surveyVersions, touchpoints, units, type ResponseChannel } from '../db/schema';
 import type { Deps } from '../lib/deps';
 import { ApiError, forbidden, notFound } from '../lib/errors';
 import { base64url } from '../lib/ids';
@@ -21,7 +21,7 @@ export interface ResponseFilters {
   from?: string;
   to?: string;
   touchpoint?: string;
-  channel?: Channel;
+  channel?: ResponseChannel;
   category?: (typeof CATEGORIES)[number];
   excluded: 'true' | 'false' | 'all';
   hasComment?: 'true' | 'false';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
-import { CHANNELS } from '../db/schema';
+import { RESPONSE_CHANNELS } from '../db/schema';
 import { createRouter } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
@@ -18,7 +18,7 @@ const ResponseSchema = z
     contactId: z.string().nullable().openapi({ description: 'null for anonymous answers, erased contacts, and when the role does not read verbatims' }),
     surveyId: z.string(),
     surveyVersion: z.number().int(),
-    channel: z.enum(CHANNELS),
+    channel: z.enum(RESPONSE_CHANNELS),
     locale: z.string(),
     score: z.number().int().nullable(),
     category: z.enum(['detractor', 'passive', 'promoter']).nullable(),
@@ -40,7 +40,7 @@ export const ResponsesQuery = z
     from: ScoresQuery.shape.from.openapi({ description: "First local day (the unit's time zone, as scores count), inclusive" }),
     to: ScoresQuery.shape.to.openapi({ description: 'Last local day, inclusive' }),
     touchpoint: z.string().min(1).max(64).optional().openapi({ description: 'A touchpoint key or id' }),
-    channel: z.enum(CHANNELS).optional(),
+    channel: z.enum(RESPONSE_CHANNELS).optional(),
     category: z.enum(CATEGORIES).optional(),
     excluded: z.enum(['true', 'false', 'all']).default('all').openapi({ description: '`true`: only answers not counted (excluded or flagged); `false`: only counted ones' }),
     hasComment: z.enum(['true', 'false']).optional().openapi({ description: 'With (or without) a comment; limits the list to units where the caller reads verbatims' }),
@@ -58,7 +58,7 @@ const ListItem = z
     unitName: z.string(),
     touchpointId: z.string(),
     touchpoint: z.string().openapi({ description: 'The touchpoint key' }),
-    channel: z.enum(CHANNELS),
+    channel: z.enum(RESPONSE_CHANNELS),
     locale: z.string(),
     score: z.number().int().nullable(),
     category: z.enum(CATEGORIES).nullable(),

@@ -849,6 +849,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/responses/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import up to 5000 answers collected elsewhere: a previous survey vendor, an IVR system, paper
+         * @description Admin of the units. Each answer becomes a response of the touchpoint’s published survey dated `answeredAt`, folded into that day’s rollups as a late answer; checked like a captured one (score 0–10, answers against the survey, the contact’s test and employee flags). Idempotent by `externalId`. Each answer that is not right gets its own 4xx in `results`; the others commit together, audited. Over 5000: 413, nothing imported. No recovery case is opened for imported answers (docs/capture.md).
+         */
+        post: operations["importResponses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/responses": {
         parameters: {
             query?: never;
@@ -1340,6 +1360,145 @@ export interface paths {
          */
         get: operations["getTenantExport"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/measures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's measures */
+        get: operations["listMeasures"];
+        put?: never;
+        /**
+         * Define an operational measure: an event attribute or a daily series per unit
+         * @description Root admin. A key already defined answers 409. Audited.
+         */
+        post: operations["createMeasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/measures/{key}/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Load up to 10000 daily values of a unit measure
+         * @description JSON `{"values":[{"unitId","date","value"}]}` or CSV (`text/csv`, a header with `unitId`, `date` and `value`). Idempotent per (unit, date): a repeat replaces the value. Each row that is not right (a unit not found or outside your reach, a date that is not a calendar day or out of range, a value that is not a number, a repeat of a unit and date of the call) is listed with its reason; the others commit together, audited. Over 10000 rows: 413, nothing loaded. An event measure answers 422.
+         */
+        put: operations["setMeasureValues"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/measures/{key}/correlation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spearman's ρ of NPS and a measure over the unit's children × periods, with leads and lags of 1–3 periods
+         * @description score.read on the unit (a manager: its subtree). Default range: the 365 days to today. docs/drivers.md "KPI correlation".
+         */
+        get: operations["getMeasureCorrelation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/measures/{key}/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** NPS and the measure's mean per child unit and period */
+        get: operations["getMeasureSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/measures/{key}/quadrant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The efficiency quadrant: each child unit by its NPS and the measure, against the medians
+         * @description Default range: the 90 days to today. docs/drivers.md "Efficiency quadrant".
+         */
+        get: operations["getMeasureQuadrant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/drivers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Key drivers of the 0–10 score: Johnson's relative weights of the event measures and numeric follow-up questions
+         * @description score.read on the unit. On the answers where every predictor is present (predictors on at least half of the answers enter); suppressed below 100 such answers, or when a predictor or the score is constant, or predictors are collinear. Kept until new answers arrive in the scope; a scope over the inline limit answers 202 while a queue job computes it (docs/drivers.md).
+         */
+        get: operations["getDrivers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/composites/{unitId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's composite index beside its NPS */
+        get: operations["getComposite"];
+        /**
+         * Set a unit's composite index: weights of NPS and measures, for it and its subtree
+         * @description Admin of the unit. 422 for an unknown measure, a measure twice, equal `worst` and `target`, or all weights zero. Audited. docs/drivers.md "Composite index".
+         */
+        put: operations["setComposite"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1933,7 +2092,7 @@ export interface components {
                 surveyId: string;
                 surveyVersion: number;
                 /** @enum {string} */
-                channel: "email" | "sms" | "webhook" | "link" | "in_app";
+                channel: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
                 locale: string;
                 score: number | null;
                 comment: string | null;
@@ -2481,6 +2640,50 @@ export interface components {
             /** @description The link to revoke: its URL as issued (`<PUBLIC_BASE_URL>/s/<token>`), or the token alone */
             url: string;
         };
+        ResponseImportResult: {
+            imported: number;
+            unchanged: number;
+            rejected: number;
+            results: ({
+                row: number;
+                externalId: string;
+                /** @enum {string} */
+                status: "imported" | "unchanged";
+                responseId: string;
+                counted: boolean;
+                qualityFlags: string[];
+            } | {
+                row: number;
+                externalId?: string;
+                error: {
+                    code: string;
+                    message: string;
+                    status: number;
+                };
+            })[];
+        };
+        ResponseImport: {
+            responses: components["schemas"]["ImportedAnswer"][];
+        };
+        ImportedAnswer: {
+            /** @description The other system's id: a replay of it changes nothing */
+            externalId?: string;
+            /** Format: date-time */
+            answeredAt?: string;
+            unitId?: string;
+            /** @description The touchpoint key */
+            touchpoint?: string;
+            /** @enum {string} */
+            channel?: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
+            /** @description The contact's external id (upserted before) */
+            contactId?: string;
+            score?: number;
+            comment?: string;
+            /** @description By question id of the touchpoint's published survey */
+            answers?: Record<string, never>;
+            /** @description `{"attributes":{…}}`: the operational facts of the service moment (event measures) */
+            event?: Record<string, never>;
+        };
         ResponseListItem: {
             id: string;
             unitId: string;
@@ -2489,7 +2692,7 @@ export interface components {
             /** @description The touchpoint key */
             touchpoint: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "webhook" | "link" | "in_app";
+            channel: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
             locale: string;
             score: number | null;
             /** @enum {string|null} */
@@ -2519,7 +2722,7 @@ export interface components {
             surveyId: string;
             surveyVersion: number;
             /** @enum {string} */
-            channel: "email" | "sms" | "webhook" | "link" | "in_app";
+            channel: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
             locale: string;
             score: number | null;
             /** @enum {string|null} */
@@ -3167,6 +3370,198 @@ export interface components {
             } | null;
             shareAboveBaseline: number | null;
             shareAboveBaselineWithConfidence: number | null;
+        };
+        Measure: {
+            key: string;
+            name: string;
+            unit: string;
+            /** @enum {string} */
+            direction: "higher_is_better" | "lower_is_better";
+            /** @enum {string} */
+            source: "event" | "unit";
+            createdAt: string;
+        };
+        NewMeasure: {
+            /**
+             * @description For an event measure: the event attribute of that name (e.g. `resolutionHours`)
+             * @example resolutionHours
+             */
+            key: string;
+            name: string;
+            /** @description What the numbers are in: hours, minutes, %, 0/1… */
+            unit: string;
+            /** @enum {string} */
+            direction: "higher_is_better" | "lower_is_better";
+            /**
+             * @description `event`: a numeric event attribute, linked to the answer its event invited; `unit`: a daily series per unit
+             * @enum {string}
+             */
+            source: "event" | "unit";
+        };
+        MeasureValuesResult: {
+            accepted: number;
+            rejected: {
+                /** @description The index in `values` from 1, or the CSV line (the header is line 1) */
+                row: number;
+                unitId?: string;
+                date?: string;
+                reason: string;
+            }[];
+        };
+        MeasureValues: {
+            values: components["schemas"]["MeasureValue"][];
+        };
+        /** @description Checked row by row: a row that is not right is reported in `rejected`, the others are loaded */
+        MeasureValue: {
+            unitId?: string;
+            /** @description YYYY-MM-DD, the local day */
+            date?: string;
+            value?: number;
+        };
+        KpiCorrelation: {
+            measure: string;
+            unitId: string;
+            from: string;
+            to: string;
+            /** @enum {string} */
+            period: "week" | "month";
+            /** @description Spearman's ρ between the period's NPS and the measure's mean in the same period, over the children × periods */
+            rho: number | null;
+            /** @description Two-sided p of ρ */
+            p: number | null;
+            /** @description (child, period) pairs with both an NPS (not suppressed) and the measure */
+            pairs: number;
+            /** @description lag > 0: the measure leading NPS by that many periods; lag < 0: lagging it */
+            lags: {
+                lag: number;
+                rho: number | null;
+                p: number | null;
+            }[];
+            /**
+             * @description By the strongest lag significant at 0.05/7 (Bonferroni over the seven lags) with at least 20 pairs; null for none
+             * @enum {string|null}
+             */
+            relation: "leading" | "lagging" | "concurrent" | null;
+            /** @description The lag the relation is named by */
+            lag: number | null;
+        };
+        MeasureSeries: {
+            measure: string;
+            unitId: string;
+            from: string;
+            to: string;
+            /** @enum {string} */
+            period: "week" | "month";
+            items: {
+                unitId: string;
+                period: string;
+                nps: number | null;
+                n: number;
+                measure: number | null;
+            }[];
+        };
+        EfficiencyQuadrant: {
+            measure: string;
+            /** @enum {string} */
+            direction: "higher_is_better" | "lower_is_better";
+            unitId: string;
+            from: string;
+            to: string;
+            minN: number;
+            medians: {
+                nps: number | null;
+                measure: number | null;
+            };
+            items: {
+                unitId: string;
+                name: string;
+                nps: number | null;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                } | null;
+                n: number;
+                suppressed: boolean;
+                measure: number | null;
+                /** @enum {string|null} */
+                quadrant: "high_nps_efficient" | "high_nps_inefficient" | "low_nps_efficient" | "low_nps_inefficient" | null;
+            }[];
+        };
+        KeyDrivers: {
+            /** @description Answers where every predictor is present */
+            n: number;
+            /** @description R² of the score on all drivers; null when suppressed */
+            r2: number | null;
+            /** @enum {string} */
+            method: "johnson-relative-weights";
+            /** @description Largest weight first; empty when suppressed */
+            items: components["schemas"]["DriverItem"][];
+            suppressed: boolean;
+            /** @enum {string} */
+            suppressedReason?: "below_min_n" | "no_predictors" | "constant_predictor" | "constant_outcome" | "collinear_predictors";
+            /** @description When the result was computed: it is kept until new answers arrive in its scope */
+            computedAt: string;
+        };
+        DriverItem: {
+            /** @description The measure key, or the question id */
+            driver: string;
+            /** @enum {string} */
+            kind: "measure" | "question" | "theme";
+            /** @description Johnson's relative weight: the part of R² due to the driver (the weights sum to r2) */
+            weight: number;
+            /** @description weight / r2 */
+            share: number;
+            /** @description 95% percentile bootstrap interval of the weight (seeded: a repeat gives the same) */
+            ci: {
+                low: number;
+                high: number;
+            };
+            /** @description False when the 95% bootstrap interval of the weight minus a random predictor's weight includes 0 (docs/drivers.md) */
+            significant: boolean;
+            /** @description Pearson correlation of the driver with the 0–10 score */
+            correlation: number;
+        };
+        /** @description A large scope is being computed by a queue job: ask again after Retry-After */
+        KeyDriversPending: {
+            /** @enum {string} */
+            status: "computing";
+            retryAfterSeconds: number;
+        };
+        CompositeIndexWeights: {
+            /** @description The weight of NPS, mapped to 0..100 as (nps + 100) / 2 */
+            nps: number;
+            /** @default [] */
+            measures: {
+                key: string;
+                weight: number;
+                /** @description The measure's value that scores 0 */
+                worst: number;
+                /** @description The measure's value that scores 100 (below `worst` where lower is better) */
+                target: number;
+            }[];
+        };
+        CompositeIndex: {
+            unitId: string;
+            from: string;
+            to: string;
+            nps: components["schemas"]["Score"];
+            /** @description The unit whose weights apply (itself or its nearest ancestor with weights); null: none set */
+            weightsFrom: string | null;
+            weights: components["schemas"]["CompositeIndexWeights"] & (Record<string, never> | null);
+            /** @description Each weighted measure's mean over the subtree and range */
+            measures: {
+                [key: string]: number | null;
+            };
+            value: number | null;
+            components: {
+                nps: number | null;
+                measures: {
+                    [key: string]: number | null;
+                };
+            } | null;
+            /** @enum {string} */
+            reason?: "no_weights" | "nps_suppressed" | "no_weighted_components";
         };
     };
     responses: never;
@@ -8196,6 +8591,84 @@ export interface operations {
             };
         };
     };
+    importResponses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResponseImport"];
+            };
+        };
+        responses: {
+            /** @description What was imported, replayed and refused, answer by answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseImportResult"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listResponses: {
         parameters: {
             query?: {
@@ -8207,7 +8680,7 @@ export interface operations {
                 to?: string;
                 /** @description A touchpoint key or id */
                 touchpoint?: string;
-                channel?: "email" | "sms" | "webhook" | "link" | "in_app";
+                channel?: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
                 category?: "promoter" | "passive" | "detractor";
                 /** @description `true`: only answers not counted (excluded or flagged); `false`: only counted ones */
                 excluded?: "true" | "false" | "all";
@@ -11369,6 +11842,773 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listMeasures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Measures, by key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Measure"][];
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createMeasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMeasure"];
+            };
+        };
+        responses: {
+            /** @description Defined */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Measure"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setMeasureValues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MeasureValues"];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description What was loaded and what was refused */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasureValuesResult"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMeasureCorrelation: {
+        parameters: {
+            query?: {
+                /** @description The unit whose children are compared; default the root */
+                unitId?: string;
+                /** @description First local day, inclusive */
+                from?: string;
+                /** @description Last local day, inclusive; default the unit's local today */
+                to?: string;
+                period?: "week" | "month";
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The correlation and its lag profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KpiCorrelation"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMeasureSeries: {
+        parameters: {
+            query?: {
+                /** @description The unit whose children are compared; default the root */
+                unitId?: string;
+                /** @description First local day, inclusive */
+                from?: string;
+                /** @description Last local day, inclusive; default the unit's local today */
+                to?: string;
+                period?: "week" | "month";
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Both series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasureSeries"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMeasureQuadrant: {
+        parameters: {
+            query?: {
+                /** @description The unit whose children are compared; default the root */
+                unitId?: string;
+                /** @description First local day, inclusive */
+                from?: string;
+                /** @description Last local day, inclusive; default the unit's local today */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The quadrant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EfficiencyQuadrant"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getDrivers: {
+        parameters: {
+            query?: {
+                /** @description The unit analysed with its whole subtree; default the root */
+                unitId?: string;
+                /** @description First local day, inclusive; default 90 days before `to` */
+                from?: string;
+                /** @description Last local day, inclusive; default the unit's local today */
+                to?: string;
+                /** @description Only this touchpoint's answers (and its survey's questions) */
+                touchpointId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key drivers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyDrivers"];
+                };
+            };
+            /** @description Being computed */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyDriversPending"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getComposite: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The index */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompositeIndex"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setComposite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompositeIndexWeights"];
+            };
+        };
+        responses: {
+            /** @description Set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        unitId: string;
+                        weights: components["schemas"]["CompositeIndexWeights"];
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

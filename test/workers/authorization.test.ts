@@ -5,6 +5,7 @@ import { cases as caseRows, responses } from '../../src/db/schema';
 import { alerts } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { providerSpace } from './provider';
+import { makeSurvey } from './capture-fixture';
 import { call, db, makeTenant, uniq, type CallResult, type Fixture, type Login } from './support';
 
 /**
@@ -1470,6 +1471,105 @@ for (const unit of ['fastfix', 'quickserve'] as UnitKey[]) {
       const res = await call('GET', `/api/v1/vendors/${U(unit)}/scorecard`, { token: tokenOf(login) });
       expectOutcome(res, expected);
       if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), name: LABEL[unit] });
+    },
+  );
+}
+
+// ---- Measures, KPI correlation, key drivers ---------------------------------------------------
+
+/** Defining measures: admin on the root. Loading values: admins (each row within reach). Reading them: score readers within reach. */
+matrix(
+  'POST /api/v1/measures',
+  'a unit measure',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/measures', { token: tokenOf(login), body: { key: `m_${login}_${uniq()}`, name: 'SLA', unit: '%', direction: 'higher_is_better', source: 'unit' } });
+    expectOutcome(res, expected);
+    if (expected !== 201) refused.push({ name: `${login} POST /api/v1/measures`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/measures',
+  'definitions',
+  (login) => (SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/measures', { token: tokenOf(login) }), expected);
+  },
+);
+let sharedMeasure: Promise<string> | undefined;
+const measureKey = () =>
+  (sharedMeasure ??= (async () => {
+    const key = `authz_${uniq()}`;
+    const res = await call('POST', '/api/v1/measures', { token: admin(), body: { key, name: 'SLA', unit: '%', direction: 'higher_is_better', source: 'unit' } });
+    expect(res.status).toBe(201);
+    return key;
+  })());
+matrix(
+  'PUT /api/v1/measures/{key}/values',
+  'a value for Berlin',
+  (login) => (login === 'admin' ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('PUT', `/api/v1/measures/${await measureKey()}/values`, { token: tokenOf(login), body: { values: [{ unitId: U('berlin'), date: '2025-01-01', value: 1 }] } });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toEqual({ accepted: 1, rejected: [] });
+    else refused.push({ name: `${login} PUT /api/v1/measures/{key}/values`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+for (const what of ['correlation', 'series', 'quadrant'] as const) {
+  matrix(
+    `GET /api/v1/measures/{key}/${what}`,
+    'children of EMEA',
+    (login) => (!SEES[login].includes('emea') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      expectOutcome(await call('GET', `/api/v1/measures/${await measureKey()}/${what}?unitId=${U('emea')}`, { token: tokenOf(login) }), expected);
+    },
+  );
+}
+/** Composite indices: admins set them on units in reach; score readers read them. */
+matrix(
+  'PUT /api/v1/composites/{unitId}',
+  'weights on Berlin',
+  (login) => (!SEES[login].includes('berlin') ? 404 : login === 'admin' ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('PUT', `/api/v1/composites/${U('berlin')}`, { token: tokenOf(login), body: { nps: 1, measures: [] } });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'composite.set', U('berlin'));
+    else refused.push({ name: `${login} PUT /api/v1/composites/{unitId}`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/composites/{unitId}',
+  'Berlin',
+  (login) => (!SEES[login].includes('berlin') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', `/api/v1/composites/${U('berlin')}`, { token: tokenOf(login) }), expected);
+  },
+);
+
+/** Importing answers collected elsewhere: admins (each answer's unit within reach). */
+let importTouchpoint: Promise<string> | undefined;
+matrix(
+  'POST /api/v1/responses/import',
+  'an IVR answer in Berlin',
+  (login) => (login === 'admin' ? 200 : 403),
+  async (login, expected) => {
+    importTouchpoint ??= makeSurvey(t.tenantId).then((s) => s.touchpointKey);
+    const body = { responses: [{ externalId: `ivr-${uniq()}`, answeredAt: new Date().toISOString(), unitId: U('berlin'), touchpoint: await importTouchpoint, channel: 'ivr', score: 8 }] };
+    const res = await call('POST', '/api/v1/responses/import', { token: tokenOf(login), body });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toMatchObject({ imported: 1, rejected: 0 });
+    else refused.push({ name: `${login} POST /api/v1/responses/import`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/drivers',
+    LABEL[unit],
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/drivers?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ method: 'johnson-relative-weights', suppressed: true });
     },
   );
 }

@@ -70,6 +70,8 @@ interface Ids {
   /** A process change on Berlin, and a target of Berlin for March 2026. */
   change: string;
   target: string;
+  /** A unit measure of A (addressed by its key, which B does not have). */
+  measure: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -107,6 +109,8 @@ let bReportId: string;
 /** B's own annotation and target. */
 let bAnnotationId: string;
 let bTargetId: string;
+/** B's own unit measure. */
+let bMeasure: string;
 let aHooks: unknown;
 const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
@@ -966,6 +970,87 @@ const CASES: IsolationCase[] = [
   },
   { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
+  // Measures, KPI correlation, the quadrant and key drivers
+  {
+    op: 'PUT /api/v1/measures/{key}/values',
+    name: "A's measure",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/measures/${x.measure}/values`, 'PUT', { values: [{ unitId: B.units.berlin, date: '2025-01-02', value: 1 }] }),
+  },
+  {
+    op: 'PUT /api/v1/measures/{key}/values',
+    name: "B's measure, A's unit in a row: that row not found, nothing of A written",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('PUT', `/api/v1/measures/${bMeasure}/values`, { token: bToken[cred], body: { values: [{ unitId: aIds.unit, date: '2025-01-02', value: 1 }] } });
+      const ghostly = await call('PUT', `/api/v1/measures/${bMeasure}/values`, { token: bToken[cred], body: { values: [{ unitId: ghost.unit, date: '2025-01-02', value: 1 }] } });
+      expect(res.status).toBe(200);
+      expect(normalise(res, aIds)).toEqual(normalise(ghostly, ghost));
+      expect(res.body).toEqual({ accepted: 0, rejected: [{ row: 1, unitId: aIds.unit, date: '2025-01-02', reason: `unit "${aIds.unit}" not found` }] });
+      expectNoLeak(res, aIds.unit);
+    },
+  },
+  ...(['correlation', 'series', 'quadrant'] as const).flatMap((what): IsolationCase[] => [
+    {
+      op: `GET /api/v1/measures/{key}/${what}`,
+      name: "B's measure over A's region",
+      kind: 'foreign-id',
+      expect: 'not-found',
+      request: (x) => json(`/api/v1/measures/${bMeasure}/${what}?unitId=${x.unit}`, 'GET'),
+    },
+    {
+      op: `GET /api/v1/measures/{key}/${what}`,
+      name: "A's measure",
+      kind: 'foreign-id',
+      expect: 'not-found',
+      request: (x) => json(`/api/v1/measures/${x.measure}/${what}?unitId=${B.units.root}`, 'GET'),
+    },
+  ]),
+  {
+    op: 'POST /api/v1/measures',
+    name: 'a new measure lands in B only (no tenant in the body)',
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('POST', '/api/v1/measures', { token: bToken[cred], body: { key: `bnew_${uniq()}`, name: 'B', unit: 'h', direction: 'lower_is_better', source: 'event' } });
+      expect(res.status).toBe(201);
+      const aList = await call('GET', '/api/v1/measures', { token: A.tokens.admin });
+      expect(aList.body.items.map((m: any) => m.key)).toEqual([aIds.measure]);
+    },
+  },
+  { op: 'GET /api/v1/measures', name: 'list', kind: 'list', path: '/api/v1/measures', mustContain: () => [bMeasure] },
+  {
+    op: 'POST /api/v1/responses/import',
+    name: "answers for A's unit, and on A's touchpoint key: each row not found, nothing written",
+    kind: 'custom',
+    run: async (cred) => {
+      const row = (unitId: string, touchpoint: string) => ({ externalId: `x-${uniq()}`, answeredAt: new Date().toISOString(), unitId, touchpoint, channel: 'ivr', score: 9 });
+      const aTouchpointKey = (await call('GET', `/api/v1/touchpoints/${aIds.touchpoint}`, { token: A.tokens.admin })).body.key as string;
+      const res = await call('POST', '/api/v1/responses/import', { token: bToken[cred], body: { responses: [row(aIds.unit, bTouchpointKey), row(B.units.berlin!, aTouchpointKey)] } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ imported: 0, rejected: 2 });
+      expect(res.body.results.map((r: any) => r.error.status)).toEqual([404, 404]);
+      expect(res.body.results[0].error.message).toBe(`unit "${aIds.unit}" not found`);
+      expectNoLeak(res, `${aIds.unit} ${aTouchpointKey}`);
+    },
+  },
+  { op: 'GET /api/v1/composites/{unitId}', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/composites/${x.unit}`, 'GET') },
+  { op: 'PUT /api/v1/composites/{unitId}', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/composites/${x.unit}`, 'PUT', { nps: 1, measures: [] }) },
+  {
+    op: 'PUT /api/v1/composites/{unitId}',
+    name: "B's region weighting A's measure: no such measure (422), nothing set",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('PUT', `/api/v1/composites/${B.units.emea}`, { token: bToken[cred], body: { nps: 1, measures: [{ key: aIds.measure, weight: 1, worst: 0, target: 100 }] } });
+      expect(res.status).toBe(422);
+      expect(res.body.error.details).toEqual([{ path: 'body.measures.0.key', message: `no measure "${aIds.measure}"` }]);
+      expect((await call('GET', `/api/v1/composites/${B.units.emea}`, { token: B.tokens.admin })).body.weightsFrom).toBeNull();
+    },
+  },
+  { op: 'GET /api/v1/drivers', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/drivers', name: "A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${B.units.root}&touchpointId=${x.touchpoint}`, 'GET') },
+
   // The whole tenant: B's archive is B's, with nothing of A.
   {
     op: 'GET /api/v1/tenant/export',
@@ -1221,6 +1306,17 @@ beforeAll(async () => {
     .values({ id: newId('rtpl'), tenantId: A.tenantId, theme: 'iso', locale: 'en', subject: 'A subject', body: 'A body' });
   await db(B.tenantId).insert(replyTemplates).values({ id: bTemplateId, tenantId: B.tenantId, theme: 'iso-b', locale: 'en', subject: 'B subject', body: 'B body' });
 
+  // A unit measure in each tenant, each with a value; A's key is A's alone.
+  const aMeasure = `aonly_${uniq()}${uniq()}`;
+  bMeasure = `bonly_${uniq()}${uniq()}`;
+  for (const [f, key] of [
+    [A, aMeasure],
+    [B, bMeasure],
+  ] as const) {
+    expect((await call('POST', '/api/v1/measures', { token: f.tokens.admin, body: { key, name: 'SLA', unit: '%', direction: 'higher_is_better', source: 'unit' } })).status).toBe(201);
+    expect((await call('PUT', `/api/v1/measures/${key}/values`, { token: f.tokens.admin, body: { values: [{ unitId: f.units.berlin, date: '2025-01-01', value: 90 }] } })).body.accepted).toBe(1);
+  }
+
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);
   aIds = {
@@ -1250,6 +1346,7 @@ beforeAll(async () => {
     annotation: aAnnotation.body.id,
     change: aChange.body.id,
     target: aTarget.body.id,
+    measure: aMeasure,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -1293,6 +1390,7 @@ beforeAll(async () => {
     aChange.body.id,
     aChange.body.title,
     aTarget.body.id,
+    aMeasure,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),

@@ -95,9 +95,58 @@ describe('no statement on a request or cron path scans a whole table', () => {
     for (const cron of Object.values(SCHEDULES)) await tick(cron);
     await consumeQueued();
 
-    // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations.
+    // Measures: a definition of each kind and a unit measure's daily values.
+    for (const [key, source] of [
+      ['scanHours', 'event'],
+      ['scanSla', 'unit'],
+    ] as const) {
+      expect((await call('POST', '/api/v1/measures', { token: t.tokens.admin, body: { key, name: key, unit: 'h', direction: 'lower_is_better', source } })).status).toBe(201);
+    }
+    const values = await call('PUT', '/api/v1/measures/scanSla/values', { token: t.tokens.admin, body: { values: [{ unitId: t.units.berlin, date: '2025-01-01', value: 1 }] } });
+    expect(values.body.accepted).toBe(1);
+
+    // Answers collected elsewhere, with an event's facts; then the same again (a replay).
+    const imported = {
+      responses: [
+        {
+          externalId: `scan-${Date.now()}`,
+          answeredAt: new Date(Date.now() - 86_400_000).toISOString(),
+          unitId: t.units.berlin,
+          touchpoint: s.touchpointKey,
+          channel: 'ivr',
+          contactId: contact.externalId,
+          score: 4,
+          event: { attributes: { scanHours: 3 } },
+        },
+      ],
+    };
+    for (let i = 0; i < 2; i++) expect((await call('POST', '/api/v1/responses/import', { token: t.tokens.admin, body: imported })).body.rejected).toBe(0);
+
+    // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations; drivers, KPI correlation, the quadrant.
+    expect(
+      (
+        await call('PUT', `/api/v1/composites/${t.units.emea}`, {
+          token: t.tokens.admin,
+          body: {
+            nps: 1,
+            measures: [
+              { key: 'scanSla', weight: 1, worst: 0, target: 2 },
+              { key: 'scanHours', weight: 1, worst: 9, target: 1 },
+            ],
+          },
+        })
+      ).status,
+    ).toBe(200);
     const annotation = (await call('POST', '/api/v1/annotations', { token: t.tokens.admin, body: { unitId: t.units.berlin, date: '2026-03-02', kind: 'release', title: 'Scan release' } })).body;
     const reads = [
+      `/api/v1/composites/${t.units.berlin}`,
+      `/api/v1/drivers?unitId=${t.units.root}`,
+      `/api/v1/drivers?unitId=${t.units.emea}&touchpointId=${s.touchpointId}`,
+      `/api/v1/measures/scanSla/correlation?unitId=${t.units.root}&period=month`,
+      `/api/v1/measures/scanHours/correlation?unitId=${t.units.root}&period=week`,
+      `/api/v1/measures/scanSla/series?unitId=${t.units.emea}&period=month`,
+      `/api/v1/measures/scanSla/quadrant?unitId=${t.units.root}`,
+      `/api/v1/measures/scanHours/quadrant?unitId=${t.units.root}`,
       `/api/v1/scores?unitId=${t.units.root}`,
       `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&period=day`,
       `/api/v1/scores?unitId=${t.units.root}&groupBy=touchpoint&compare=previous`,

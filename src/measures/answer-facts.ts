@@ -1,0 +1,71 @@
+import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
+import { events, invitations, responses, surveyVersions, units } from '../db/schema';
+import type { TenantDb } from '../db/tenant-db';
+import { inSubtree } from '../org/units';
+import { createdOnLocalDays } from '../responses/local-range';
+
+/*
+ * The operational facts of each answer: the numeric attributes of the event that invited it (an
+ * invitation's source is `event:<eventId>`; an imported answer names its own event) and its
+ * numeric follow-up answers (CSAT 1–5, CES 1–7). Nothing is copied at capture: the link is read
+ * through the invitation's primary key and the events' (tenant, event id) index, so keeping event
+ * measures costs no row written per answer (docs/drivers.md).
+ */
+
+/** The event that invited an answer, and an imported answer's own event. */
+const invitedBy = alias(events, 'invited_by');
+const importedWith = alias(events, 'imported_with');
+
+/** A JSON value as a number: integers and reals as they are, true as 1 and false as 0, anything else null. */
+function numeric(json: SQL, path: string): SQL<number | null> {
+  return sql<
+    number | null
+  >`case json_type(${json}, ${path}) when 'integer' then json_extract(${json}, ${path}) when 'real' then json_extract(${json}, ${path}) when 'true' then 1 when 'false' then 0 end`;
+}
+
+/** An event measure's value on an answer: from the event that invited it, else from the answer's imported event. */
+export const eventFact = (key: string) => sql<number | null>`coalesce(${numeric(sql`${invitedBy.attributes}`, `$.${key}`)}, ${numeric(sql`${importedWith.attributes}`, `$.${key}`)})`;
+
+/** A numeric follow-up question's answer. */
+export const questionFact = (id: string) => sql<number | null>`case json_type(${responses.answers}, ${`$.${id}`}) when 'integer' then json_extract(${responses.answers}, ${`$.${id}`}) end`;
+
+export interface AnswerScope {
+  path: string;
+  from: string;
+  to: string;
+  touchpointId?: string;
+}
+
+/**
+ * A select over the counted, scored answers of a subtree on the local days [from, to], joined
+ * to their unit and to the events that carry their facts; `fields` picks what to read. Wrapped
+ * (`{ query }`): a drizzle query is thenable and would run if returned bare from an async function.
+ */
+export async function answersWithFacts(t: TenantDb, scope: AnswerScope, fields: Record<string, SQL>) {
+  const days = await createdOnLocalDays(t, [scope.path], scope.from, scope.to);
+  const query = t
+    .select(fields)
+    .from(responses)
+    .innerJoin(units, eq(units.id, responses.unitId))
+    .leftJoin(invitations, eq(invitations.id, responses.invitationId))
+    .leftJoin(invitedBy, eq(invitedBy.eventId, sql`case when ${invitations.source} like 'event:%' then substr(${invitations.source}, 7) end`))
+    .leftJoin(importedWith, eq(importedWith.id, responses.eventId))
+    .where(and(inSubtree(scope.path), days, eq(responses.counted, true), sql`${responses.score} is not null`, scope.touchpointId ? eq(responses.touchpointId, scope.touchpointId) : undefined))
+    .$dynamic();
+  return { query };
+}
+
+/** The ids of the numeric follow-up questions (CSAT, CES) of the tenant's published surveys (of one survey when given). */
+export async function numericQuestions(t: TenantDb, surveyId?: string): Promise<string[]> {
+  const rows = await t
+    .select({ definition: surveyVersions.definition })
+    .from(surveyVersions)
+    .where(surveyId ? eq(surveyVersions.surveyId, surveyId) : undefined);
+  const ids = new Set<string>();
+  for (const r of rows) {
+    const questions = (r.definition as { questions?: { id: string; type: string }[] }).questions ?? [];
+    for (const q of questions) if (q.type === 'csat' || q.type === 'ces') ids.add(q.id);
+  }
+  return [...ids].sort();
+}
