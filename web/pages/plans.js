@@ -80,7 +80,7 @@ async function plansPage(params) {
   }
   async function loadThemes() {
     const unit = f.unitId.value;
-    const r = await api('GET', `/api/v1/themes?unitId=${encodeURIComponent(unit)}&from=${daysAgo(89)}&to=${today()}`).catch(() => null);
+    const r = await api('GET', `/api/v1/themes?unitId=${encodeURIComponent(unit)}&from=${daysAgo(89)}&to=${today()}&category=detractor`).catch(() => null);
     if (unit !== f.unitId.value) return;
     if (!r) return themesBox.replaceChildren(h('p', {}, 'Themes need a role that reads comments.'));
     const name = f.unitId.selectedOptions[0]?.textContent.replace(/^(· )+/, '') ?? '';
@@ -88,15 +88,14 @@ async function plansPage(params) {
     themesBox.replaceChildren(
       table(
         `Detractor themes in ${name}, last 90 days`,
-        ['Theme', 'Detractors', 'Passives', 'Promoters', 'Action'],
+        ['Theme', 'Detractor comments', 'Share', 'Action'],
         r.items.slice(0, 10).map((t) =>
           h(
             'tr',
             {},
-            h('th', { scope: 'row' }, t.theme),
-            h('td', { class: 'num' }, String(t.detractors)),
-            h('td', { class: 'num' }, String(t.passives)),
-            h('td', { class: 'num' }, String(t.promoters)),
+            h('th', { scope: 'row' }, t.name),
+            h('td', { class: 'num' }, String(t.comments)),
+            h('td', { class: 'num' }, `${Math.round(t.share * 100)} %`),
             h(
               'td',
               {},
@@ -105,11 +104,11 @@ async function plansPage(params) {
                 {
                   type: 'button',
                   class: 'secondary',
-                  'aria-label': `Plan for this theme: ${t.theme}`,
+                  'aria-label': `Plan for this theme: ${t.name}`,
                   onclick: () => {
-                    f.theme.value = t.theme;
-                    f.title.value = `Fewer detractors mentioning “${t.theme}”`;
-                    source.textContent = `Starts from the theme “${t.theme}” (${t.detractors} detractor comments).`;
+                    f.theme.value = t.name;
+                    f.title.value = `Fewer detractors mentioning “${t.name}”`;
+                    source.textContent = `Starts from the theme “${t.name}” (${t.comments} detractor comments).`;
                     f.title.focus();
                   },
                 },
