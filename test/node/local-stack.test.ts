@@ -158,7 +158,7 @@ describe('tenant:create and the tenant lifecycle on the data plane', () => {
         .map((r) => (r as { action: string }).action),
     ).toEqual(['tenant.create', 'tenant.export', 'tenant.delete_start', 'tenant.delete']);
     directory.close();
-  });
+  }, 120_000);
 
   it('refuses bad arguments with a usage line and exit code 2', async () => {
     const failed = await run(TSX, ['scripts/tenant-create.ts', '--name', 'X', '--admin-email', 'not-an-email'], { cwd: ROOT, env }).catch((e) => e);
