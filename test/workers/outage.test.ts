@@ -172,6 +172,26 @@ afterEach(async () => {
   pending.length = 0;
 });
 
+describe('capture on a healthy database', () => {
+  it('makes the same two storage calls as before the buffer existed: the target read and the write', async () => {
+    const s = await makeSurvey(t.tenantId);
+    const [inv, anon] = [(await invitations(s, t.units.berlin!, 1))[0]!, await anonymousLink(s, t.units.paris)];
+    const requests = async () => ((await (await fetch(`${env.LIBSQL_URL}/stats`)).json()) as { requests: number }).requests;
+    const before = await requests();
+    const res = await hit('POST', inv.path, { json: { score: 9 } });
+    expect(res.status).toBe(200);
+    // One pipeline request per storage call (docs/capture.md: two round trips of one statement each).
+    expect((await requests()) - before).toBe(2);
+    const page = await hit('GET', anon.path);
+    const state = /name="state" value="([^"]+)"/.exec(page.text)![1]!;
+    const between = await requests();
+    expect((await hit('POST', anon.path, { json: { score: 9, state } })).status).toBe(200);
+    // An anonymous link: the read batch (rate limit, target, the page's response) and the write.
+    expect((await requests()) - between).toBe(2);
+    expect(pending.filter((m) => m.body.type === 'response.buffered')).toEqual([]);
+  });
+});
+
 describe('capture during an outage', () => {
   it('100 answers submitted during a 10 s outage (refusing, failing, hanging): each answered within the deadline, all counted once after recovery, each detractor one case', async () => {
     const s = await makeSurvey(t.tenantId);
