@@ -48,9 +48,7 @@ async function round(mode: Sample['mode'], rng: Rng): Promise<Sample[]> {
     const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: 20, contacts: 2000 }, rng);
     const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: stack.libsqlUrl } as Env);
     const invitations = insertSentInvitations(stack.dbFile, org, 12_000, rng);
-    const tokens = await Promise.all(
-      invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyId: org.surveyId, surveyVersion: 1 }, i.expiresAt)),
-    );
+    const tokens = await Promise.all(invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyId: org.surveyId, surveyVersion: 1 }, i.expiresAt)));
     const watch = new ProcessWatch(
       [
         { pid: stack.libsqlPid, role: 'libsql' },
@@ -83,7 +81,9 @@ async function round(mode: Sample['mode'], rng: Rng): Promise<Sample[]> {
       const cpu = cpuByRole(c0, watch.cpu())[WORKER] ?? Number.NaN;
       const done = latency.count;
       out.push({ mode, route, rps: latency.rps, p50: latency.p50, p99: latency.p99, errors: latency.errors, cpuPerRequestMs: cpu / done });
-      log(`${mode.padEnd(8)} ${route.padEnd(7)} ${latency.rps.toFixed(0)} req/s, p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, ${(cpu / done).toFixed(2)} ms CPU/request in the Worker, ${latency.errors} errors`);
+      log(
+        `${mode.padEnd(8)} ${route.padEnd(7)} ${latency.rps.toFixed(0)} req/s, p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, ${(cpu / done).toFixed(2)} ms CPU/request in the Worker, ${latency.errors} errors`,
+      );
     }
     http.close();
     return out;
