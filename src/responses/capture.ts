@@ -39,8 +39,8 @@ export interface CaptureInput {
   enforceRequired: boolean;
   /** The caller shows no next form state (a JSON answer to an invitation): none is signed. */
   stateless?: boolean;
-  /** A form's raw fields, for the buffer when the survey version is not at hand to read `answers` (docs/outage.md). */
-  form?: Record<string, string[]>;
+  /** A form's question fields, read only by the buffer when the survey version is not at hand to read `answers` (docs/outage.md). */
+  form?: () => Record<string, string[]>;
 }
 
 export interface CaptureRequest {
