@@ -26,6 +26,16 @@ describe('configuration fails closed', () => {
     expect(loadConfig({ ENVIRONMENT: 'test', LIBSQL_URL: 'http://127.0.0.1:8790', OUTBOUND_ALLOW: 'http://127.0.0.1:8799/t/x' }).outboundAllow).toEqual(['http://127.0.0.1:8799']);
   });
 
+  it('storage deadlines: 3 s on request paths and 30 s for jobs by default; production keeps one of at least 100 ms', () => {
+    expect(loadConfig({ ...production })).toMatchObject({ storageDeadlineMs: 3000, jobStorageDeadlineMs: 30_000 });
+    expect(loadConfig({ ...production, STORAGE_DEADLINE_MS: '1500', JOB_STORAGE_DEADLINE_MS: '60000' })).toMatchObject({ storageDeadlineMs: 1500, jobStorageDeadlineMs: 60_000 });
+    expect(() => loadConfig({ ...production, STORAGE_DEADLINE_MS: '0' })).toThrow(/STORAGE_DEADLINE_MS/);
+    expect(() => loadConfig({ ...production, STORAGE_DEADLINE_MS: '50' })).toThrow(/storageDeadlineMs/);
+    expect(() => loadConfig({ ...production, STORAGE_DEADLINE_MS: 'soon' })).toThrow(/storageDeadlineMs/);
+    // Off only on the local stack, to measure what the deadline costs (scripts/bench-deadline.ts).
+    expect(loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: 'http://127.0.0.1:8790', STORAGE_DEADLINE_MS: '0' }).storageDeadlineMs).toBe(0);
+  });
+
   it('the local stack keeps its development defaults when it says so', () => {
     const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: 'http://127.0.0.1:8790' });
     expect(config.jwtKeys[0]!.kid).toBe('dev');

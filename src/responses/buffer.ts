@@ -108,7 +108,7 @@ export async function bufferAnswer(link: VerifiedLink, input: CaptureInput, cx: 
     answer: {
       ...(input.score === undefined ? {} : { score: input.score }),
       ...(input.comment === undefined ? {} : { comment: input.comment }),
-      ...(answers ? { answers } : input.form ? { form: input.form } : {}),
+      ...(answers ? { answers } : input.form ? { form: input.form() } : {}),
       ...(input.state ? { state: input.state } : {}),
       honeypot: input.honeypot,
       ...(input.stateless ? { stateless: true } : {}),

@@ -39,8 +39,8 @@ export interface CaptureInput {
   enforceRequired: boolean;
   /** The caller shows no next form state (a JSON answer to an invitation): none is signed. */
   stateless?: boolean;
-  /** A form's raw fields, for the buffer when the survey version is not at hand to read `answers` (docs/outage.md). */
-  form?: Record<string, string[]>;
+  /** A form's question fields, read only by the buffer when the survey version is not at hand to read `answers` (docs/outage.md). */
+  form?: () => Record<string, string[]>;
 }
 
 export interface CaptureRequest {
@@ -182,6 +182,17 @@ const insertAnonymousAnswer = tenantStatement((t) =>
 const addsSomething = (comment: SQL, answers: SQL) =>
   sql`((${responses.comment} is null and ${comment} is not null) or exists (select 1 from json_each(${answers}) as e where json_type(${responses.answers}, '$.' || e.key) is null))`;
 
+/**
+ * A storage call of capture failed: past its deadline, refused or failing (or the tenant's
+ * database answering 503 for a while), the answer goes to the buffer (docs/outage.md); anything
+ * else, or a failure of the buffer's own replay (the queue retries it), is thrown. Only ever
+ * called on a failure: capture's healthy path does no work for the buffer.
+ */
+function buffer(err: unknown, link: VerifiedLink, input: CaptureInput, req: CaptureRequest, state: FormState | null, cx: Pick<BufferContext, 'client' | 'nonce' | 'maybeWritten'>) {
+  if (req.replay || !cannotWriteNow(err)) throw err;
+  return bufferAnswer(link, input, { config: req.config, env: req.env, acceptLanguage: req.acceptLanguage, now: req.now, state, ...cx });
+}
+
 /** What the buffer carries of an anonymous answer: the address's keyed hashes and the page's nonce. */
 const clientOf = (a: AnonymousAnswer | null) => (a ? { client: { key: a.key, hash: a.hash }, nonce: a.nonce } : {});
 
@@ -212,11 +223,6 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   let target: SurveyTarget | null;
   let existing: StoredResponse | null;
   let anonymous: AnonymousAnswer | null = null;
-  // Past the deadline (or refused, failing): the answer goes to the buffer, unless this is the buffer's own replay.
-  const buffer = (err: unknown, cx: Pick<BufferContext, 'client' | 'nonce' | 'maybeWritten'>) => {
-    if (req.replay || !cannotWriteNow(err)) throw err;
-    return bufferAnswer(link, input, { config, env: req.env, acceptLanguage: req.acceptLanguage, now, state, ...cx });
-  };
   if (link.kind === 'invitation') {
     // One statement, not a batch: no transaction around a read.
     const { invitationId, surveyVersion } = link.claims;
@@ -224,9 +230,9 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     try {
       rows = await invitationSubmitTarget(t, { invitationId, surveyVersion });
     } catch (err) {
-      return buffer(err, { maybeWritten: false });
+      return buffer(err, link, input, req, state, { maybeWritten: false });
     }
-    target = invitationTarget(link.claims, rows, now, { replay: req.replay !== undefined });
+    target = invitationTarget(link.claims, rows, now, req.replay !== undefined);
     existing = target?.existing ?? null;
   } else {
     const [key, hash] = req.replay?.client ? [req.replay.client.key, req.replay.client.hash] : await Promise.all([addressKey(config, req.ip), clientHash(config, tenantId, req.ip)]);
@@ -234,7 +240,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     try {
       read = await t.batch([countHit(t, key, now, QUALITY.anonymousWindowMs), touchpointTargetQuery(t, link, state?.v, { hash, now }), anonymousResponseQuery(t, link, state)]);
     } catch (err) {
-      return buffer(err, { client: { key, hash }, maybeWritten: false });
+      return buffer(err, link, input, req, state, { client: { key, hash }, maybeWritten: false });
     }
     const [[hit], rows, continued] = read;
     if (hit && hit.count > QUALITY.anonymousPerAddress) return { kind: 'rate-limited', retryAfterMs: Math.max(1000, hit.windowStart + QUALITY.anonymousWindowMs - now) };
@@ -289,7 +295,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
         .where(and(eq(responses.id, existing.id), addsSomething(sql`${checked.comment}`, sql`${answersJson}`)))
         .returning(RETURNING);
     } catch (err) {
-      return buffer(err, { ...clientOf(anonymous), maybeWritten: true });
+      return buffer(err, link, input, req, state, { ...clientOf(anonymous), maybeWritten: true });
     }
     // A comment after the score: analysed by the workflow (the answer's follow-up may have run).
     if (row && !existing.comment && row.comment) await enqueueCaptured(req.env, commentMessage(tenantId, row.id));
@@ -336,7 +342,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
       return saved('unchanged', winner!);
     }
   } catch (err) {
-    return buffer(err, { ...clientOf(anonymous), maybeWritten: true });
+    return buffer(err, link, input, req, state, { ...clientOf(anonymous), maybeWritten: true });
   }
   if (row.id !== id) {
     if (checked.comment !== null) await enqueueCaptured(req.env, commentMessage(tenantId, row.id));

@@ -105,7 +105,7 @@ export const invitationSubmitTarget = tenantStatement((t) => invitationTargetQue
  * is when it came) is closed only if the invitation was cancelled or had expired when it came,
  * not because the expiry sweep has marked it expired since.
  */
-export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number, opts: { replay?: boolean } = {}): SurveyTarget | null {
+export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnType<typeof invitationTargetQuery>>, now: number, replay = false): SurveyTarget | null {
   const row = rows[0];
   if (!row) return null;
   return {
@@ -124,7 +124,7 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     contact: row.isTest === null ? null : { isTest: row.isTest, isEmployee: row.isEmployee ?? false },
     segment: row.segment,
     lifetimeValue: row.lifetimeValue,
-    closed: row.status === 'cancelled' || (row.status === 'expired' && !opts.replay) || row.expiresAt <= now,
+    closed: row.status === 'cancelled' || (row.status === 'expired' && !replay) || row.expiresAt <= now,
     followUp: followUpOf(row.rules, row.hooked),
     existing: row.responseId ? { id: row.responseId, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null,
   };

@@ -182,7 +182,7 @@ async function showPage(c: AppContext) {
 
 type Fields = { get(name: string): string | undefined; getAll(name: string): string[] };
 
-async function formFields(c: AppContext): Promise<Fields & { record(): Record<string, string[]> }> {
+async function formFields(c: AppContext): Promise<Fields & { record: () => Record<string, string[]> }> {
   const body = await c.req.parseBody({ all: true });
   const list = (name: string) => {
     const v = body[name];
@@ -233,7 +233,7 @@ async function submit(c: AppContext) {
       score: rawScore && !formIssue ? Number(rawScore) : undefined,
       comment,
       answers: (def) => answersFromForm(def, fields),
-      form: fields.record(),
+      form: fields.record,
       state: fields.get('state'),
       honeypot: !!fields.get('website'),
       enforceRequired: fields.get('step') === '2',

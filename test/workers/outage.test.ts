@@ -10,7 +10,7 @@ import { forgetSurveys } from '../../src/surveys/published-cache';
 import { signSurveyLink } from '../../src/surveys/token';
 import worker from '../../src/worker';
 import { subscribeAll } from './case-fixture';
-import { anonymousLink, config, freshIp, makeInvitation, makeSurvey, type Invite, type SurveySetup } from './capture-fixture';
+import { anonymousLink, anonymousState, config, freshIp, makeInvitation, makeSurvey, type Invite, type SurveySetup } from './capture-fixture';
 import { db, makeTenant, runCron, type Fixture } from './support';
 
 /*
@@ -108,7 +108,7 @@ interface Hit {
 /** A request through the Worker with this file's env; `ms` is the time until the whole answer was read. */
 async function hit(method: string, path: string, opts: { json?: unknown; form?: Record<string, string>; token?: string; headers?: Record<string, string> } = {}): Promise<Hit> {
   const headers = new Headers(opts.headers);
-  headers.set('cf-connecting-ip', freshIp());
+  if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', freshIp());
   if (opts.token) headers.set('authorization', `Bearer ${opts.token}`);
   let body: string | undefined;
   if (opts.json !== undefined) {
@@ -170,6 +170,26 @@ afterEach(async () => {
   // Whatever a test left, the next one starts on a healthy database with nothing waiting.
   await fault({ mode: 'off' });
   pending.length = 0;
+});
+
+describe('capture on a healthy database', () => {
+  it('makes the same two storage calls as before the buffer existed: the target read and the write', async () => {
+    const s = await makeSurvey(t.tenantId);
+    const [inv, anon] = [(await invitations(s, t.units.berlin!, 1))[0]!, await anonymousLink(s, t.units.paris)];
+    const requests = async () => ((await (await fetch(`${env.LIBSQL_URL}/stats`)).json()) as { requests: number }).requests;
+    const before = await requests();
+    const res = await hit('POST', inv.path, { json: { score: 9 } });
+    expect(res.status).toBe(200);
+    // One pipeline request per storage call (docs/capture.md: two round trips of one statement each).
+    expect((await requests()) - before).toBe(2);
+    const page = await hit('GET', anon.path);
+    const state = /name="state" value="([^"]+)"/.exec(page.text)![1]!;
+    const between = await requests();
+    expect((await hit('POST', anon.path, { json: { score: 9, state } })).status).toBe(200);
+    // An anonymous link: the read batch (rate limit, target, the page's response) and the write.
+    expect((await requests()) - between).toBe(2);
+    expect(pending.filter((m) => m.body.type === 'response.buffered')).toEqual([]);
+  });
 });
 
 describe('capture during an outage', () => {
@@ -332,6 +352,33 @@ describe('capture during an outage', () => {
       expect(rows[0]).toMatchObject({ score: 3, comment: 'Please call me back' });
       expect(await caseOf(rows[0]!.id)).toHaveLength(1);
     }
+  });
+
+  it('an anonymous link answered during an outage: the tap and page two make one response; the address travels only as keyed hashes', async () => {
+    const s = await makeSurvey(t.tenantId);
+    const link = await anonymousLink(s, t.units.paris);
+    const state = await anonymousState(s, t.units.paris);
+    const ip = '203.0.113.77';
+    await fault({ mode: 'refuse' });
+    const tap = await hit('POST', link.path, { json: { score: 2, state }, headers: { 'cf-connecting-ip': ip } });
+    expect(tap.status, tap.text).toBe(202);
+    expect(tap.body.state).toEqual(expect.any(String));
+    // Page two as the script posts it, with the state the tap gave back.
+    const two = await hit('POST', link.path, { form: { score: '2', comment: 'Dirty floors', state: tap.body.state, step: '2', website: '' }, headers: { 'cf-connecting-ip': ip } });
+    expect(two.status).toBe(200);
+    const messages = pending.map((m) => m.body);
+    expect(messages).toHaveLength(2);
+    expect(messages[0].nonce).toEqual(messages[1].nonce);
+    expect(messages[0].client).toEqual({ key: expect.any(String), hash: expect.any(String) });
+    expect(JSON.stringify(messages)).not.toContain(ip);
+    await fault({ mode: 'off' });
+    await drain();
+    const rows = await db()
+      .select()
+      .from(responses)
+      .where(and(eq(responses.tenantId, t.tenantId), eq(responses.touchpointId, s.touchpointId)));
+    expect(rows).toEqual([expect.objectContaining({ score: 2, comment: 'Dirty floors', invitationId: null, counted: true, qualityFlags: [], formNonce: messages[0].nonce })]);
+    expect(await caseOf(rows[0]!.id)).toHaveLength(1);
   });
 
   it('a write that did not answer in time but landed later: written once, its case opened once', async () => {
