@@ -43,7 +43,11 @@ async function main() {
   try {
     const rng = new Rng(1313);
     const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: SITES, contacts: 2000 }, rng);
-    const login = await fetch(`${stack.workerUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: org.adminEmail, password: org.adminPassword }) });
+    const login = await fetch(`${stack.workerUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: org.adminEmail, password: org.adminPassword }),
+    });
     const token = ((await login.json()) as { token: string }).token;
     await json(stack, token, 'PATCH', '/api/v1/settings', { minResponses: PER_UNIT_MONTH });
     for (const [key, source, direction] of [
@@ -71,11 +75,34 @@ async function main() {
       const invitationId = idAt('inv', at, rng);
       const eventId = `bench-${i}`;
       invitationRows.push([invitationId, org.tenantId, site.id, tp.id, org.surveyId, 1, 'email', 'sent', `event:${eventId}`, at, at + 30 * DAY_MS, at, at]);
-      eventRows.push([idAt('evt', at, rng), org.tenantId, eventId, 'ticket.resolved', at, site.id, tp.id, JSON.stringify({ resolutionHours: hours, reopened }), 'invite', 'eligible', invitationId, at]);
+      eventRows.push([
+        idAt('evt', at, rng),
+        org.tenantId,
+        eventId,
+        'ticket.resolved',
+        at,
+        site.id,
+        tp.id,
+        JSON.stringify({ resolutionHours: hours, reopened }),
+        'invite',
+        'eligible',
+        invitationId,
+        at,
+      ]);
       answerRows.push([idAt('rsp', at, rng), org.tenantId, invitationId, tp.id, site.id, null, org.surveyId, 1, 'email', 'en', score, null, '{}', '[]', 1, null, null, null, at, at, at]);
     }
-    insertRows(stack.dbFile, 'invitations', ['id', 'tenant_id', 'unit_id', 'touchpoint_id', 'survey_id', 'survey_version', 'channel', 'status', 'source', 'due_at', 'expires_at', 'created_at', 'updated_at'], invitationRows);
-    insertRows(stack.dbFile, 'events', ['id', 'tenant_id', 'event_id', 'type', 'occurred_at', 'unit_id', 'touchpoint_id', 'attributes', 'decision', 'reason', 'invitation_id', 'created_at'], eventRows);
+    insertRows(
+      stack.dbFile,
+      'invitations',
+      ['id', 'tenant_id', 'unit_id', 'touchpoint_id', 'survey_id', 'survey_version', 'channel', 'status', 'source', 'due_at', 'expires_at', 'created_at', 'updated_at'],
+      invitationRows,
+    );
+    insertRows(
+      stack.dbFile,
+      'events',
+      ['id', 'tenant_id', 'event_id', 'type', 'occurred_at', 'unit_id', 'touchpoint_id', 'attributes', 'decision', 'reason', 'invitation_id', 'created_at'],
+      eventRows,
+    );
     insertRows(stack.dbFile, 'responses', RESPONSE_COLUMNS, answerRows);
 
     // (2) 500 units × 24 months: answers per unit and month and the unit measure's daily values.
@@ -111,7 +138,10 @@ async function main() {
     log('folding');
     for (let i = 0; i < 10; i++) {
       await stack.tick();
-      const pending = await db.execute({ sql: 'select count(*) as n from responses where tenant_id = ? and rowid > coalesce((select response_seq from rollup_watermarks where tenant_id = ?), 0)', args: [org.tenantId, org.tenantId] });
+      const pending = await db.execute({
+        sql: 'select count(*) as n from responses where tenant_id = ? and rowid > coalesce((select response_seq from rollup_watermarks where tenant_id = ?), 0)',
+        args: [org.tenantId, org.tenantId],
+      });
       if (Number(pending.rows[0]!.n) === 0) break;
     }
 

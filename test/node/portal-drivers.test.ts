@@ -106,7 +106,22 @@ beforeAll(async () => {
         invitationId,
         createdAt: at,
       }),
-      db.insert(responses).values({ id: newId('rsp'), tenantId, invitationId, touchpointId: tp!.id, unitId, contactId, surveyId: tp!.surveyId, surveyVersion: 1, channel: 'email', locale: 'en', score, counted: true, createdAt: at, updatedAt: at }),
+      db.insert(responses).values({
+        id: newId('rsp'),
+        tenantId,
+        invitationId,
+        touchpointId: tp!.id,
+        unitId,
+        contactId,
+        surveyId: tp!.surveyId,
+        surveyVersion: 1,
+        channel: 'email',
+        locale: 'en',
+        score,
+        counted: true,
+        createdAt: at,
+        updatedAt: at,
+      }),
     );
   }
   for (let i = 0; i < statements.length; i += 200) await db.batch(statements.slice(i, i + 200) as never);
@@ -188,7 +203,9 @@ describe('drivers and measures in the portal', () => {
     expect(corr.relation).toBeNull();
     expect(await page.getByTestId('relation').textContent()).toContain('No lead or lag stands out');
     // The composite beside NPS, as the API computes it.
-    expect(await page.getByTestId('composite').textContent()).toBe(`Composite ${(Math.round(composite.value * 10) / 10).toFixed(1)} of 100, beside NPS ${(Math.round(composite.nps.nps * 10) / 10).toFixed(1)}.`);
+    expect(await page.getByTestId('composite').textContent()).toBe(
+      `Composite ${(Math.round(composite.value * 10) / 10).toFixed(1)} of 100, beside NPS ${(Math.round(composite.nps.nps * 10) / 10).toFixed(1)}.`,
+    );
     await expectFits(page);
     await check(page, 'measures');
     expect(errors).toEqual([]);
