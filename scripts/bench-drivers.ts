@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client/web';
 import { DAY_MS, idAt, insertRows, RESPONSE_COLUMNS, Rng, setupOrg } from './bench-data';
-import { diffStats, machine, startStack, type Stack } from './bench-stack';
+import { diffStats, loadAverage, machine, startStack, type Stack } from './bench-stack';
 import { ROOT } from './local-stack';
 
 const t00 = Date.now();
@@ -206,10 +206,11 @@ async function main() {
     const importWritten = diffStats(s1, await stack.stats()).rowsWritten;
 
     const m = machine();
+    const load = loadAverage();
     const lines = [
       '# Key drivers and KPI correlation: benchmark',
       '',
-      `\`npm run bench:drivers\` on ${new Date().toISOString().slice(0, 10)}; ${m.cpuModel}, ${fmt(m.memTotalGiB, 1)} GiB; Node ${process.version}. One tenant on the local stack (libSQL server + wrangler dev), data written straight into the file, then timed HTTP calls (wall time at the client).`,
+      `\`npm run bench:drivers\` on ${new Date().toISOString().slice(0, 10)}; ${m.cpuModel}, ${fmt(m.memTotalGiB, 1)} GiB; Node ${process.version}. One tenant on the local stack (libSQL server + wrangler dev), data written straight into the file, then timed HTTP calls (wall time at the client). Load average at the end: ${load} (other work on the machine slows every figure).`,
       '',
       '| figure | measured | target |',
       '| --- | --- | --- |',

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { can } from '../auth/policy';
 import { commit } from '../db/client';
 import { driverResults, responses, touchpoints, units } from '../db/schema';
@@ -206,26 +206,33 @@ export async function computeDrivers(t: TenantDb, scope: DriversScope): Promise<
   candidates.forEach((c, i) => {
     fields[`p${i}`] = c.kind === 'measure' ? eventFact(c.driver) : questionFact(c.driver);
   });
-  const { query } = await answersWithFacts(t, scope, { score: sql<number>`${responses.score}`, ...fields });
-  // Ordered by id: the same answers always make the same table, so the seeded bootstrap repeats exactly.
-  const rows = (await query.orderBy(asc(responses.id))) as Record<string, number | null>[];
+  const { query } = await answersWithFacts(t, scope, { score: sql<number>`${responses.score}`, ...fields, count: sql<number>`count(*)` });
+  // Answers with the same score and facts come as one row with their count: what leaves the
+  // database follows the distinct combinations, not the answers (relative weights and their
+  // resampling depend on the multiset of answers only). Ordered, so the table is the same every time.
+  const columns = sql.raw(Array.from({ length: candidates.length + 1 }, (_, i) => i + 1).join(', '));
+  const groups = (await query.groupBy(columns).orderBy(columns)) as Record<string, number | null>[];
 
   // Predictors present on enough answers enter; the analysis uses the answers that have all of them.
-  const present = candidates.map((_, i) => rows.reduce((n, r) => n + (r[`p${i}`] === null ? 0 : 1), 0));
-  const chosen = candidates.flatMap((c, i) => (rows.length > 0 && present[i]! / rows.length >= MIN_COVERAGE ? [{ ...c, column: `p${i}` }] : []));
+  const answers = groups.reduce((a, g) => a + Number(g.count), 0);
+  const present = candidates.map((_, i) => groups.reduce((a, g) => a + (g[`p${i}`] === null ? 0 : Number(g.count)), 0));
+  const chosen = candidates.flatMap((c, i) => (answers > 0 && present[i]! / answers >= MIN_COVERAGE ? [{ ...c, column: `p${i}` }] : []));
   if (chosen.length === 0) return suppressed('no_predictors', 0);
-  const complete = rows.filter((r) => chosen.every((c) => r[c.column] !== null));
-  const n = complete.length;
+  const complete = groups.filter((g) => chosen.every((c) => g[c.column] !== null));
+  const n = complete.reduce((a, g) => a + Number(g.count), 0);
   if (n < MIN_COMPLETE) return suppressed('below_min_n', n);
 
   const k = chosen.length + 1;
   const data = new Float64Array(k * n);
-  complete.forEach((r, i) => {
-    chosen.forEach((c, j) => {
-      data[j * n + i] = Number(r[c.column]);
-    });
-    data[chosen.length * n + i] = Number(r.score);
-  });
+  let row = 0;
+  for (const g of complete) {
+    for (let c = 0; c < Number(g.count); c++, row++) {
+      chosen.forEach((p, j) => {
+        data[j * n + row] = Number(g[p.column]);
+      });
+      data[chosen.length * n + row] = Number(g.score);
+    }
+  }
   const table = { n, k, data };
   const constant = constantColumns(table);
   if (constant.includes(chosen.length)) return suppressed('constant_outcome', n);
