@@ -32,6 +32,7 @@ import { webhookRoutes } from './webhooks/routes';
 import { actionPlanRoutes } from './action-plans/routes';
 import { annotationRoutes } from './annotations/routes';
 import { targetRoutes } from './targets/routes';
+import { clusterRoutes } from './clusters/routes';
 import { themeRoutes } from './digests/themes-routes';
 import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
@@ -80,6 +81,7 @@ export function createApp() {
   app.route('/', vendorRoutes);
   app.route('/', annotationRoutes);
   app.route('/', targetRoutes);
+  app.route('/', clusterRoutes);
   app.route('/', tenantRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);

@@ -1299,6 +1299,18 @@ matrix(
   },
 );
 
+/** Peer clusters: whoever reads the unit's scores. */
+matrix(
+  'GET /api/v1/clusters',
+  'the sites under EMEA',
+  (login) => (!SEES[login].includes('emea') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/clusters?unitId=${U('emea')}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(Array.isArray(res.body.clusters)).toBe(true);
+  },
+);
+
 /** Themes come from comments: roles reading scores and verbatims (admin, analyst, manager) within reach. */
 const THEME_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
 for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
