@@ -71,21 +71,19 @@ beforeAll(async () => {
   add('Stab B', '2024-10-15', [8, 6, 6]);
   add('Stab B', '2024-11-15', [8, 6, 6]);
   await commit(d, [
-    d
-      .insert(units)
-      .values(
-        Object.entries(sites).map(([name, id]) => ({
-          id,
-          tenantId: t.tenantId,
-          parentId: emea.id,
-          name,
-          kind: 'site' as const,
-          path: `${emea.path}${id}/`,
-          timezone: 'UTC',
-          createdAt: now,
-          updatedAt: now,
-        })),
-      ),
+    d.insert(units).values(
+      Object.entries(sites).map(([name, id]) => ({
+        id,
+        tenantId: t.tenantId,
+        parentId: emea.id,
+        name,
+        kind: 'site' as const,
+        path: `${emea.path}${id}/`,
+        timezone: 'UTC',
+        createdAt: now,
+        updatedAt: now,
+      })),
+    ),
     d.insert(surveys).values({ id: sid, tenantId: t.tenantId, name: 'S', defaultLocale: 'en', draft: standardSurvey('X'), publishedVersion: 1, createdAt: now, updatedAt: now }),
     d.insert(touchpoints).values({ id: tp, tenantId: t.tenantId, key: 'tp', name: 'TP', kind: 'site_visit', surveyId: sid, channels: ['email'], createdAt: now, updatedAt: now }),
   ]);
