@@ -258,3 +258,36 @@ describe('targets in the portal', () => {
     await context.close();
   }, 60_000);
 });
+
+describe('peer clusters in the portal', () => {
+  it('the admin reads the clusters of the sites at 360 px: each cluster in words with its sites and percentiles, as the API has them', async () => {
+    // Five months back to one: São Paulo declining (6/2/2 → 2/2/6), Toronto and London steady (6/2/2).
+    for (let m = 1; m <= 5; m++) {
+      const at = Date.now() - m * 30 * 86_400_000;
+      const down = 5 - m; // 0 five months back, 4 one month back
+      await plant({ 'São Paulo': [6 - down, 2, 2 + down], Toronto: [6, 2, 2], London: [6, 2, 2] }, at);
+    }
+    const api180 = await callApi(base, adminToken, 'GET', `/api/v1/clusters?unitId=${unitIds['Acme Field Services']}&from=${new Date(Date.now() - 179 * 86_400_000).toISOString().slice(0, 10)}`);
+    expect(api180.k).toBeGreaterThanOrEqual(2);
+    const context = await browser.newContext(PHONE);
+    const { page, errors } = await signInAt(base, context, 'admin@acme.test');
+    await page.waitForLoadState('networkidle');
+    await page.getByRole('navigation', { name: 'Compare and targets' }).getByRole('link', { name: 'Peer clusters' }).click();
+    await page.getByRole('heading', { name: 'Peer clusters: Acme Field Services' }).waitFor();
+    const headings = await page.locator('main h2').allTextContents();
+    expect(headings.filter((x) => x.startsWith('Cluster '))).toEqual(api180.clusters.map((c: any) => `Cluster ${c.id}: ${c.description}`));
+    for (const c of api180.clusters) {
+      const rows = await rowsOf(page, `Cluster ${c.id}: ${c.size} site`);
+      expect(rows.map((r) => r[0])).toEqual(c.sites.map((x: any) => x.name));
+      expect(rows.map((r) => r[5])).toEqual(c.sites.map((x: any) => String(Math.round(x.percentile))));
+    }
+    // São Paulo (declining) is not with the steady Toronto.
+    const clusterOf = (name: string) => api180.clusters.find((c: any) => c.sites.some((x: any) => x.name === name))?.id;
+    expect(clusterOf('São Paulo')).not.toBe(clusterOf('Toronto'));
+    expect(await page.locator('main').textContent()).toContain('Not grouped');
+    await expectFits(page);
+    await check(page, 'clusters');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 90_000);
+});

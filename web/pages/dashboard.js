@@ -28,6 +28,7 @@ const RANGES = { 90: 'Last 90 days', 180: 'Last 6 months', 365: 'Last 12 months'
 const COMPARE = [
   ['league', 'League table'],
   ['targets', 'Targets'],
+  ['clusters', 'Peer clusters'],
 ];
 
 const GROUPS = { unit: 'Unit', touchpoint: 'Touchpoint', channel: 'Channel', segment: 'Segment' };
