@@ -35,6 +35,7 @@ import { themeRoutes } from './themes/routes';
 import { themeLibraryRoutes } from './comments/library-routes';
 import { annotationRoutes } from './annotations/routes';
 import { targetRoutes } from './targets/routes';
+import { clusterRoutes } from './clusters/routes';
 import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
 import { vendorRoutes } from './vendors/routes';
@@ -87,6 +88,7 @@ export function createApp() {
   app.route('/', vendorRoutes);
   app.route('/', annotationRoutes);
   app.route('/', targetRoutes);
+  app.route('/', clusterRoutes);
   app.route('/', tenantRoutes);
   app.route('/', measureRoutes);
   app.route('/', driverRoutes);

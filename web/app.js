@@ -21,6 +21,8 @@ const PAGES = [
   { path: 'admin', label: 'Administration', roles: ['admin'], module: './pages/admin.js' },
   // Reached from the dashboard's "Compare and targets" links, not from the navigation (it stays short at 360 px).
   { path: 'league', label: 'League table', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/league.js', nav: false },
+  { path: 'targets', label: 'Targets', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/targets.js', nav: false },
+  { path: 'clusters', label: 'Peer clusters', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/clusters.js', nav: false },
   { path: 'around', label: 'Before and after', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/around.js', nav: false },
 ];
 const allowedPages = () => PAGES.filter((p) => p.roles.some((r) => state.session.roles.has(r)));

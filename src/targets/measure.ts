@@ -75,6 +75,11 @@ export function measuredRange(period: Period, unit: Unit, now: number) {
 
 /** The attainment of a target over [from, to] for an actor who reads the unit's scores. */
 export async function measure(d: Pick<Deps, 't' | 'actor'>, unit: Unit, target: Bands & { basis: 'nps' | 'composite' }, range: { from: string; to: string }): Promise<Measured> {
+  // A composite target whose unit is no longer a vendor (its kind changed) has no index: no value, no band.
+  if (target.basis === 'composite' && unit.kind !== 'vendor') {
+    const [item] = await scoreReport(d, { unitId: unit.id, from: range.from, to: range.to, weight: 'none', confidence: 0.95 });
+    return { ...range, ...scoreFields(item!), value: null, valueCi: null, band: null, reached: null, bandWithConfidence: null };
+  }
   if (target.basis === 'composite') {
     const card = await vendorScorecard(d, unit.id, range);
     const item = card.nps;

@@ -205,3 +205,89 @@ describe('annotations in the portal', () => {
     await context.close();
   }, 60_000);
 });
+
+describe('targets in the portal', () => {
+  it('the admin sets a target on EMEA; the attainment shows the band, within noise, and what is reached with confidence', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signInAt(base, context, 'admin@acme.test');
+    await page.waitForLoadState('networkidle');
+    // The quarter of the answers planted two days back.
+    const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const quarter = `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) + 2) / 3)}`;
+    await page.goto(`${base}/#/dashboard?unit=${unitIds.EMEA}`);
+    await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await page.getByRole('navigation', { name: 'Compare and targets' }).getByRole('link', { name: 'Targets' }).click();
+    await page.getByRole('heading', { name: /^Targets: EMEA/ }).waitFor();
+    // The page opens on the current quarter; two days back may be the quarter before.
+    if (!(await page.locator('h1').textContent())?.endsWith(quarter)) {
+      await page.getByLabel('Period', { exact: true }).fill(quarter);
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.getByRole('heading', { name: `Targets: EMEA, ${quarter}` }).waitFor();
+    }
+    expect(await page.locator('main').textContent()).toContain('No targets for this period under this unit.');
+
+    // Bands out of order: refused next to the form, nothing saved.
+    await page.getByLabel('Period of the target').fill(quarter);
+    await page.getByLabel('Threshold', { exact: true }).fill('-20');
+    await page.getByLabel('Target', { exact: true }).fill('40');
+    await page.getByLabel('Stretch', { exact: true }).fill('20');
+    await page.getByRole('button', { name: 'Save target' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('body.stretch: must not be below target');
+    expect((await api('GET', `/api/v1/units/${unitIds.EMEA}/targets`)).items).toEqual([]);
+
+    await page.getByLabel('Target', { exact: true }).fill('20');
+    await page.getByLabel('Stretch', { exact: true }).fill('40');
+    await page.getByRole('button', { name: 'Save target' }).click();
+    await page.getByText(`Target for ${quarter} saved.`).waitFor();
+    const rows = await rowsOf(page, `Attainment for ${quarter}`);
+    expect(rows).toHaveLength(1);
+    // EMEA: 29 promoters, 13 passives, 16 detractors → NPS 100·13/58 = 22.4, n 58; the adjusted-Wald
+    // lower bound ≈ 0.1 (n' = 61, p⁺ = 29.75/61, p⁻ = 16.75/61): the target (20) by point estimate,
+    // within noise; the threshold (−20) with confidence.
+    expect(rows[0]![0]).toContain('EMEA');
+    expect(rows[0]![1]).toMatch(/^22\.4 /);
+    expect(rows[0]![2]).toBe('58');
+    expect(rows[0]![4]).toContain('Target within noise');
+    expect(rows[0]![4]).toContain('(with confidence: Threshold)');
+    const [item] = (await api('GET', `/api/v1/targets/attainment?unitId=${unitIds.EMEA}&period=${quarter}`)).items;
+    expect(item).toMatchObject({ band: 'target', reached: 'within_noise', bandWithConfidence: 'threshold', n: 58 });
+    await expectFits(page);
+    await check(page, 'targets');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
+
+describe('peer clusters in the portal', () => {
+  it('the admin reads the clusters of the sites at 360 px: each cluster in words with its sites and percentiles, as the API has them', async () => {
+    // Five months back to one: São Paulo declining (6/2/2 → 2/2/6), Toronto and London steady (6/2/2).
+    for (let m = 1; m <= 5; m++) {
+      const at = Date.now() - m * 30 * 86_400_000;
+      const down = 5 - m; // 0 five months back, 4 one month back
+      await plant({ 'São Paulo': [6 - down, 2, 2 + down], Toronto: [6, 2, 2], London: [6, 2, 2] }, at);
+    }
+    const api180 = await callApi(base, adminToken, 'GET', `/api/v1/clusters?unitId=${unitIds['Acme Field Services']}&from=${new Date(Date.now() - 179 * 86_400_000).toISOString().slice(0, 10)}`);
+    expect(api180.k).toBeGreaterThanOrEqual(2);
+    const context = await browser.newContext(PHONE);
+    const { page, errors } = await signInAt(base, context, 'admin@acme.test');
+    await page.waitForLoadState('networkidle');
+    await page.getByRole('navigation', { name: 'Compare and targets' }).getByRole('link', { name: 'Peer clusters' }).click();
+    await page.getByRole('heading', { name: 'Peer clusters: Acme Field Services' }).waitFor();
+    const headings = await page.locator('main h2').allTextContents();
+    expect(headings.filter((x) => x.startsWith('Cluster '))).toEqual(api180.clusters.map((c: any) => `Cluster ${c.id}: ${c.description}`));
+    for (const c of api180.clusters) {
+      const rows = await rowsOf(page, `Cluster ${c.id}: ${c.size} site`);
+      expect(rows.map((r) => r[0])).toEqual(c.sites.map((x: any) => x.name));
+      expect(rows.map((r) => r[5])).toEqual(c.sites.map((x: any) => String(Math.round(x.percentile))));
+    }
+    // São Paulo (declining) is not with the steady Toronto.
+    const clusterOf = (name: string) => api180.clusters.find((c: any) => c.sites.some((x: any) => x.name === name))?.id;
+    expect(clusterOf('São Paulo')).not.toBe(clusterOf('Toronto'));
+    expect(await page.locator('main').textContent()).toContain('Not grouped');
+    await expectFits(page);
+    await check(page, 'clusters');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 90_000);
+});

@@ -1300,6 +1300,18 @@ matrix(
   },
 );
 
+/** Peer clusters: whoever reads the unit's scores. */
+matrix(
+  'GET /api/v1/clusters',
+  'the sites under EMEA',
+  (login) => (!SEES[login].includes('emea') ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/clusters?unitId=${U('emea')}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(Array.isArray(res.body.clusters)).toBe(true);
+  },
+);
+
 /** Themes are aggregates of stored analyses: every role reading scores within reach (examples only with verbatims, themes.test.ts). */
 for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
   matrix(

@@ -968,6 +968,8 @@ const CASES: IsolationCase[] = [
     expect: 'not-found',
     request: (x) => json(`/api/v1/targets/attainment?unitId=${x.unit}&period=2026-03`, 'GET'),
   },
+  { op: 'GET /api/v1/clusters', name: "B's own sites", kind: 'list', path: '/api/v1/clusters', mustContain: () => [B.units.root!] },
+  { op: 'GET /api/v1/clusters', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/clusters?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
   // Measures, KPI correlation, the quadrant and key drivers

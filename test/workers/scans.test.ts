@@ -155,6 +155,7 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/scores?unitId=${t.units.emea}&groupBy=unit&estimate=shrunk`,
       `/api/v1/annotations?unitId=${t.units.berlin}&from=2026-01-01&to=2026-12-31`,
       `/api/v1/units/${t.units.berlin}/targets`,
+      `/api/v1/clusters?unitId=${t.units.root}`,
       `/api/v1/targets/attainment?period=2025-03`,
       `/api/v1/targets/attainment?unitId=${t.units.emea}&period=2025&periods=3`,
       `/api/v1/scores?around=${annotation.id}&groupBy=unit&unitId=${t.units.emea}`,

@@ -25,7 +25,11 @@ import {
 const RANGES = { 90: 'Last 90 days', 180: 'Last 6 months', 365: 'Last 12 months' };
 
 /** Pages of the same unit reached from here (they are not in the main navigation). */
-const COMPARE = [['league', 'League table']];
+const COMPARE = [
+  ['league', 'League table'],
+  ['targets', 'Targets'],
+  ['clusters', 'Peer clusters'],
+];
 
 const GROUPS = { unit: 'Unit', touchpoint: 'Touchpoint', channel: 'Channel', segment: 'Segment' };
 

@@ -66,5 +66,6 @@ export default async function vendor() {
       card.trend.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)), eventsCell(notes.items, i.period))),
     ),
     h('p', {}, h('a', { href: '#/cases' }, `Cases of ${card.name} (${card.casesInWindow} opened in this period)`)),
+    h('p', {}, h('a', { href: `#/targets?unit=${unit.id}` }, `Targets of ${card.name}`)),
   );
 }
