@@ -185,6 +185,21 @@ describe('analysis at follow-up time', () => {
     }
   });
 
+  it('analyses a case note the same way: its own language, stems and themes', async () => {
+    const list = await call('GET', '/api/v1/cases?scope=subtree&limit=5', { token: t.tokens.admin });
+    const k = list.body.items[0];
+    const res = await call('PATCH', `/api/v1/cases/${k.id}`, { token: t.tokens.admin, body: { note: 'Der Kunde wartete drei Wochen auf eine korrigierte Rechnung' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const [note] = await db()
+      .select()
+      .from(commentAnalyses)
+      .where(and(eq(commentAnalyses.tenantId, t.tenantId), eq(commentAnalyses.kind, 'note'), eq(commentAnalyses.caseId, k.id)));
+    expect(note).toMatchObject({ language: 'de', responseId: k.responseId, counted: false });
+    const lib = (await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body.items as { id: string; name: string }[];
+    // By hand: "wartete" is waiting, "Rechnung" is billing.
+    expect(note!.themes.map((id) => lib.find((x) => x.id === id)?.name).sort()).toEqual(['Billing', 'Waiting time']);
+  });
+
   it('lays the starter library in the languages of the surveys', async () => {
     const lib = (await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body;
     expect(lib.items.map((x: { name: string }) => x.name)).toEqual(['Billing', 'Communication', 'Friendliness', 'Product quality', 'Scheduling', 'Technician skill', 'Waiting time']);
