@@ -10,6 +10,7 @@ CREATE TABLE `comment_analyses` (
 	`language` text NOT NULL,
 	`sentiment` real,
 	`stems` text NOT NULL,
+	`words` text NOT NULL,
 	`phrases` text NOT NULL,
 	`themes` text NOT NULL,
 	`library_version` integer NOT NULL,

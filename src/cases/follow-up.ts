@@ -89,7 +89,8 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   if (!row) throw new Error(`response ${responseId} of tenant ${tenantId} not found`);
   const r = row.r;
   // The comment's analysis, stored with the answer (one row), in the batch below.
-  const analysis = r.comment?.trim() && !row.analysed ? responseAnalysis(await ensureLibrary(t, tenantId, libraryFrom(tenantId, ...libraryRows, libraryReads.known)), { ...r, comment: r.comment }, Date.now()) : null;
+  const analysis =
+    r.comment?.trim() && !row.analysed ? responseAnalysis(await ensureLibrary(t, tenantId, libraryFrom(tenantId, ...libraryRows, libraryReads.known)), { ...r, comment: r.comment }, Date.now()) : null;
   const analysisStatements = analysis ? [insertAnalysis(t, analysis)] : [];
   const settings = SettingsSchema.parse(row.settings ?? {});
   const rules = TouchpointRulesSchema.safeParse(row.rules ?? {});

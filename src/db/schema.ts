@@ -943,6 +943,8 @@ export const commentAnalyses = sqliteTable(
     language: text('language').notNull(),
     sentiment: real('sentiment'),
     stems: text('stems').notNull(),
+    /** The content words as written, in the places of `stems` (names for discovered themes). */
+    words: text('words').notNull(),
     phrases: text('phrases', { mode: 'json' }).$type<[string, string][]>().notNull(),
     /** Ids of the library themes mentioned, as of library_version. */
     themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),

@@ -26,10 +26,10 @@ async function library(f: Fixture, into: Record<string, string>) {
 async function plant(f: Fixture, version: number, start: number, spacing: number, count: number, themes: string, score: string, prefix: string) {
   await db().run(sql`
     with recursive n(i) as (select 0 union all select i + 1 from n where i < ${count - 1})
-    insert into comment_analyses (id, tenant_id, kind, response_id, unit_id, score, counted, language, sentiment, stems, phrases, themes, library_version, created_at, analysed_at)
+    insert into comment_analyses (id, tenant_id, kind, response_id, unit_id, score, counted, language, sentiment, stems, words, phrases, themes, library_version, created_at, analysed_at)
     select ${prefix} || i, ${f.tenantId}, 'response', ${prefix} || i,
       case i % 3 when 0 then ${f.units.berlin} when 1 then ${f.units.paris} else ${f.units.newYork} end,
-      ${sql.raw(score)}, 1, 'en', case when i % 2 = 0 then -0.5 else 0.5 end, 'wait', '[]', ${sql.raw(themes)}, ${version}, ${start} + i * ${spacing}, ${start}
+      ${sql.raw(score)}, 1, 'en', case when i % 2 = 0 then -0.5 else 0.5 end, 'wait', 'waiting', '[]', ${sql.raw(themes)}, ${version}, ${start} + i * ${spacing}, ${start}
     from n`);
 }
 

@@ -17,7 +17,7 @@ import { call, db, makeTenant, uniq, type Fixture } from './support';
  * recounted by brute force in the test, never from the code's output.
  */
 
-type Label = 'Waiting time' | 'Technician skill' | 'Communication' | 'Billing' | 'Scheduling' | 'Product quality' | 'Friendliness' | 'Parking';
+type Label = 'Waiting time' | 'Technician skill' | 'Communication' | 'Billing' | 'Scheduling' | 'Product quality' | 'Friendliness' | 'Parking' | 'Hotline';
 interface Planted {
   unit: 'berlin' | 'paris' | 'newYork';
   locale: string;
@@ -62,6 +62,11 @@ const CORPUS: Planted[] = [
   { unit: 'paris', locale: 'es', score: 3, comment: 'El técnico no fue amable', at: '2026-03-22T10:00:00Z', themes: ['Technician skill', 'Friendliness'], language: 'es', tone: '-' },
   { unit: 'paris', locale: 'es', score: 9, comment: 'El técnico fue muy amable', at: '2026-03-23T10:00:00Z', themes: ['Technician skill', 'Friendliness'], language: 'es', tone: '+' },
   { unit: 'berlin', locale: 'es', score: 6, comment: 'La factura estaba mal', at: '2026-03-24T10:00:00Z', themes: ['Billing'], language: 'es' },
+  // A recurring complaint no starter theme knows: offered as a discovered theme.
+  { unit: 'berlin', locale: 'en', score: 2, comment: 'The hotline never answered', at: '2026-03-24T11:00:00Z', themes: [] },
+  { unit: 'berlin', locale: 'en', score: 1, comment: 'Hotline always busy', at: '2026-03-24T12:00:00Z', themes: [] },
+  { unit: 'paris', locale: 'en', score: 3, comment: 'Nobody at the hotline picked up', at: '2026-03-24T13:00:00Z', themes: [] },
+  { unit: 'berlin', locale: 'en', score: 4, comment: 'The hotline menu is a maze', at: '2026-03-24T14:00:00Z', themes: [] },
   // Not counted; outside EMEA; the month before; no theme; no comment.
   { unit: 'berlin', locale: 'en', score: 0, comment: 'We waited forever', at: '2026-03-25T10:00:00Z', themes: ['Waiting time'], counted: false },
   { unit: 'newYork', locale: 'en', score: 2, comment: 'Waiting time was awful', at: '2026-03-26T10:00:00Z', themes: ['Waiting time'] },
@@ -209,7 +214,8 @@ describe('analysis at follow-up time', () => {
 
 type Item = { id: string; name: string; source: string; comments: number; share: number; nps: number | null; impact: number; sentiment: number | null; emerging: boolean; examples: string[] };
 
-function checkAgainst(items: Item[], e: ReturnType<typeof expected>) {
+function checkAgainst(all: Item[], e: ReturnType<typeof expected>) {
+  const items = all.filter((i) => i.source === 'library');
   const got = new Map(items.map((i) => [i.name, i]));
   expect([...got.keys()].sort()).toEqual([...e.themes.keys()].sort());
   for (const [name, x] of e.themes) {
@@ -255,6 +261,20 @@ describe('GET /api/v1/themes', () => {
     expect((await call('GET', `/api/v1/themes?unitId=${t.units.berlin}`, { token: t.tokens.agent })).status).toBe(403);
   });
 
+  it('offers recurring detractor words no library theme matches as a discovered theme', async () => {
+    const res = await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin });
+    const found = res.body.items.filter((i: Item) => i.source === 'discovered');
+    // By hand: "hotline" in four detractor comments, every other untagged word in fewer than three.
+    expect(found.map((i: Item) => i.name)).toEqual(['hotline']);
+    const e = expected(CORPUS, ['berlin', 'paris']);
+    expect(found[0]).toMatchObject({ comments: 4, nps: -100, terms: { en: ['hotline'] }, emerging: false });
+    expect(found[0].share).toBeCloseTo(4 / e.commented, 4);
+    expect(found[0].impact).toBeCloseTo((100 * 4) / e.unitN, 1);
+    expect(found[0].examples).toEqual(['The hotline menu is a maze', 'Nobody at the hotline picked up', 'Hotline always busy']);
+    const viewer = await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.viewer });
+    expect(viewer.body.items.find((i: Item) => i.source === 'discovered').examples).toEqual([]);
+  });
+
   it('answers 400 to bad queries', async () => {
     for (const q of ['from=2026-03-05&to=2026-03-01', 'category=angry', 'to=yesterday', 'x=1']) expect((await call('GET', `/api/v1/themes?${q}`, { token: t.tokens.admin })).status, q).toBe(400);
   });
@@ -271,6 +291,9 @@ describe('the theme library', () => {
     // Billing without "invoice": the English invoice comment leaves it.
     const patched = await call('PATCH', `/api/v1/theme-library/${id('Billing')}`, { token: t.tokens.admin, body: { terms: { en: ['bill'], fr: ['facture'], es: ['factura'], de: ['Rechnung'] } } });
     expect(patched.status).toBe(200);
+    // The discovered theme named and added as it is offered: the hotline comments meet in it, and it is no longer discovered.
+    const offered = (await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin })).body.items.find((i: Item) => i.source === 'discovered');
+    expect((await call('POST', '/api/v1/theme-library', { token: t.tokens.admin, body: { name: 'Hotline', terms: offered.terms } })).status).toBe(201);
     // Communication deleted: its one comment keeps its other theme.
     expect((await call('DELETE', `/api/v1/theme-library/${id('Communication')}`, { token: t.tokens.admin })).status).toBe(200);
     await retag(t.tenantId);
@@ -278,13 +301,15 @@ describe('the theme library', () => {
       let themes = c.themes.filter((x) => x !== 'Communication');
       if (c.comment === 'The invoice was wrong') themes = themes.filter((x) => x !== 'Billing');
       if (c.comment?.includes('Parking') || c.comment?.includes('Parkplatz')) themes = [...themes, 'Parking'];
+      if (c.comment?.toLowerCase().includes('hotline')) themes = [...themes, 'Hotline'];
       return { ...c, themes };
     });
     const res = await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin });
     checkAgainst(res.body.items, expected(edited, ['berlin', 'paris']));
+    expect(res.body.items.filter((i: Item) => i.source === 'discovered')).toEqual([]);
     // Every stored analysis is at the new version.
     const rows = await db().select().from(commentAnalyses).where(eq(commentAnalyses.tenantId, t.tenantId));
-    expect(new Set(rows.map((r) => r.libraryVersion))).toEqual(new Set([before.version + 3]));
+    expect(new Set(rows.map((r) => r.libraryVersion))).toEqual(new Set([before.version + 4]));
   });
 
   it('refuses bad themes with a clear 400 and changes nothing', async () => {
