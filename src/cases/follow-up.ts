@@ -122,7 +122,8 @@ export async function followUp(config: Config, tenantId: string, responseId: str
 
   // A unit moved since capture has another chain: read afresh.
   const chain = prefetched && row.unit.path === unitPath ? prefetched : await loadChain(t, row.unit.path);
-  const { owner, reason } = await routeOwner(t, chain, row.contact, settings.routingRules ?? []);
+  // Rules by theme see the themes of the comment analysed above (a comment that comes later does not reroute).
+  const { owner, reason } = await routeOwner(t, chain, row.contact, settings.routingRules ?? [], analysis?.themes ?? []);
   const targets = caseTargets(chain, touchpointRules, settings);
   const due = dueTimes(openedAt, targets, settings);
   const now = Date.now();

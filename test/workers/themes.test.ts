@@ -280,6 +280,51 @@ describe('GET /api/v1/themes', () => {
   });
 });
 
+describe('themes in use', () => {
+  it('routes a case by the theme of its comment and shows the themes on the case for template suggestions', async () => {
+    const lib = (await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body.items as { id: string; name: string }[];
+    const billing = lib.find((x) => x.name === 'Billing')!.id;
+    // Billing complaints to the billing team (here: the analyst's user).
+    const set = await call('PUT', '/api/v1/case-settings', { token: t.tokens.admin, body: { routingRules: [{ theme: billing, ownerUserId: t.userIds.analyst }] } });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect((await call('PUT', '/api/v1/case-settings', { token: t.tokens.admin, body: { routingRules: [{ theme: 'thm_nope', ownerUserId: t.userIds.analyst }] } })).status).toBe(404);
+    const [tp] = await db().select().from(touchpoints).where(eq(touchpoints.tenantId, t.tenantId));
+    const answer = async (comment: string) => {
+      const id = newId('rsp');
+      const at = Date.parse('2026-03-30T10:00:00Z');
+      await db()
+        .insert(responses)
+        .values({
+          id,
+          tenantId: t.tenantId,
+          touchpointId: tp!.id,
+          unitId: t.units.newYork!,
+          surveyId: tp!.surveyId,
+          surveyVersion: 1,
+          channel: 'email',
+          locale: 'en',
+          score: 2,
+          comment,
+          counted: true,
+          answeredAt: at,
+          createdAt: at,
+          updatedAt: at,
+        });
+      expect((await deliverCaptured(t.tenantId, id)).acked).toBe(true);
+      const cases = await call('GET', '/api/v1/cases?scope=subtree&limit=100', { token: t.tokens.admin });
+      return cases.body.items.find((k: { responseId: string }) => k.responseId === id);
+    };
+    const billed = await answer('They charged me twice on the invoice');
+    expect(billed.ownerUserId).toBe(t.userIds.analyst);
+    const other = await answer('Nobody came at all');
+    expect(other.ownerUserId).not.toBe(t.userIds.analyst);
+    const detail = await call('GET', `/api/v1/cases/${billed.id}`, { token: t.tokens.admin });
+    expect(detail.body.themes.map((x: { name: string }) => x.name)).toEqual(['Billing']);
+    expect(detail.body.timeline[0].details.routing).toBe(`rule:theme:${billing}`);
+    await call('PUT', '/api/v1/case-settings', { token: t.tokens.admin, body: { routingRules: [] } });
+  });
+});
+
 describe('the theme library', () => {
   it('re-tags after edits and recounts exactly as a brute-force recount', async () => {
     const before = (await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body;
