@@ -27,8 +27,6 @@ export interface Discovered {
 export const SAMPLE = 1000;
 /** A key must recur in at least this many detractor comments. */
 export const MIN_SUPPORT = 3;
-/** And be at least this much more frequent among detractors than among all comments. */
-export const MIN_LIFT = 1.2;
 /** A key joins a cluster when at least this share of its comments also hold the cluster's first key. */
 export const JOIN = 0.5;
 const MAX_CLUSTERS = 10;
@@ -109,7 +107,8 @@ export async function discoveredThemes(d: Deps, scope: CountScope, library: Libr
   const detractors = cur.filter((r) => r.score <= 6).length;
   if (!detractors) return [];
   const candidates = [...det.entries()]
-    .filter(([key, n]) => n >= MIN_SUPPORT && n / detractors >= (MIN_LIFT * all.get(key)!) / cur.length)
+    // More frequent among detractors than among the other comments: not just a common word.
+    .filter(([key, n]) => n >= MIN_SUPPORT && n / detractors > (all.get(key)! - n) / Math.max(1, cur.length - detractors))
     // Phrases before single stems at equal support: "wait time" names a theme better than "time".
     .sort(([a, x], [b, y]) => y - x || b.split(' ').length - a.split(' ').length || a.localeCompare(b));
 

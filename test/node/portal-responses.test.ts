@@ -105,17 +105,18 @@ describe('responses, replies and plan sources in Chromium', () => {
     await page.getByRole('link', { name: 'Action plans' }).click();
     await page.getByRole('heading', { name: 'Action plans' }).waitFor();
     await page.getByLabel('Unit').selectOption({ label: '· Berlin' });
-    await page.locator('caption', { hasText: 'Detractor themes in Berlin' }).waitFor();
+    // "The engineer came a day late." is Berlin's one detractor comment: the starter library's Scheduling ("late") and Technician skill ("engineer").
+    await page.locator('caption', { hasText: 'Themes in Berlin' }).waitFor();
     await page.getByLabel('Owner').locator('option', { hasText: 'Berlin Lead' }).waitFor({ state: 'attached' });
-    await page.getByRole('button', { name: 'Plan for this theme: late' }).click();
-    expect(await page.getByLabel('Title').inputValue()).toContain('late');
-    expect(await page.getByLabel('Theme (optional)').inputValue()).toBe('late');
+    await page.getByRole('button', { name: 'Plan for this theme: Scheduling' }).click();
+    expect(await page.getByLabel('Title').inputValue()).toContain('Scheduling');
+    expect(await page.getByLabel('Theme (optional)').inputValue()).toBe('Scheduling');
     await page.getByLabel('Owner').selectOption({ label: 'Berlin Lead (lead.berlin@acme.test)' });
     await check(page, 'plans-sources');
     await page.getByRole('button', { name: 'Create plan' }).click();
-    await page.getByRole('heading', { name: /late/ }).waitFor();
+    await page.getByRole('heading', { name: /Scheduling/ }).waitFor();
     const plans = await api('GET', `/api/v1/action-plans?ownerUserId=${leadId}`);
-    expect(plans.items).toEqual([expect.objectContaining({ unitId: unitIds.Berlin, theme: 'late', ownerUserId: leadId })]);
+    expect(plans.items).toEqual([expect.objectContaining({ unitId: unitIds.Berlin, theme: 'Scheduling', ownerUserId: leadId })]);
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);

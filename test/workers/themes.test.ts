@@ -292,24 +292,22 @@ describe('themes in use', () => {
     const answer = async (comment: string) => {
       const id = newId('rsp');
       const at = Date.parse('2026-03-30T10:00:00Z');
-      await db()
-        .insert(responses)
-        .values({
-          id,
-          tenantId: t.tenantId,
-          touchpointId: tp!.id,
-          unitId: t.units.newYork!,
-          surveyId: tp!.surveyId,
-          surveyVersion: 1,
-          channel: 'email',
-          locale: 'en',
-          score: 2,
-          comment,
-          counted: true,
-          answeredAt: at,
-          createdAt: at,
-          updatedAt: at,
-        });
+      await db().insert(responses).values({
+        id,
+        tenantId: t.tenantId,
+        touchpointId: tp!.id,
+        unitId: t.units.newYork!,
+        surveyId: tp!.surveyId,
+        surveyVersion: 1,
+        channel: 'email',
+        locale: 'en',
+        score: 2,
+        comment,
+        counted: true,
+        answeredAt: at,
+        createdAt: at,
+        updatedAt: at,
+      });
       expect((await deliverCaptured(t.tenantId, id)).acked).toBe(true);
       const cases = await call('GET', '/api/v1/cases?scope=subtree&limit=100', { token: t.tokens.admin });
       return cases.body.items.find((k: { responseId: string }) => k.responseId === id);

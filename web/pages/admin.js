@@ -10,6 +10,7 @@ const SECTIONS = [
   { path: 'alert-rules', label: 'Alert rules', about: 'Significant drops that raise an alert, per unit.' },
   { path: 'vendors', label: 'Vendor contracts', about: 'Case targets and the weights of each vendor\u2019s composite index.' },
   { path: 'webhooks', label: 'Webhooks', about: 'Signed events out: endpoints, secrets, the delivery log and replays.' },
+  { path: 'themes', label: 'Theme library', about: 'Comment themes and their terms per language; starts from the service-operations library.' },
   { path: 'retention', label: 'Retention', about: 'How long answers\u2019 personal data and comments are kept.' },
   { path: 'audit', label: 'Audit log', about: 'Every change: who, what, when.' },
 ];

@@ -82,21 +82,22 @@ async function plansPage(params) {
     const unit = f.unitId.value;
     const r = await api('GET', `/api/v1/themes?unitId=${encodeURIComponent(unit)}&from=${daysAgo(89)}&to=${today()}`).catch(() => null);
     if (unit !== f.unitId.value) return;
-    if (!r) return themesBox.replaceChildren(h('p', {}, 'Themes need a role that reads comments.'));
+    if (!r) return themesBox.replaceChildren(h('p', {}, 'Themes need a role that reads scores.'));
     const name = f.unitId.selectedOptions[0]?.textContent.replace(/^(· )+/, '') ?? '';
-    if (!r.items.length) return themesBox.replaceChildren(h('p', {}, `No detractor comments in ${name} over the last 90 days.`));
+    if (!r.items.length) return themesBox.replaceChildren(h('p', {}, `No themes in the comments of ${name} over the last 90 days.`));
+    // Themes ranked by impact (docs/themes.md): what the unit's NPS would gain if those answers had been passives.
     themesBox.replaceChildren(
       table(
-        `Detractor themes in ${name}, last 90 days`,
-        ['Theme', 'Detractors', 'Passives', 'Promoters', 'Action'],
+        `Themes in ${name}, last 90 days`,
+        ['Theme', 'Mentions', 'NPS among them', 'Impact (points)', 'Action'],
         r.items.slice(0, 10).map((t) =>
           h(
             'tr',
             {},
-            h('th', { scope: 'row' }, t.theme),
-            h('td', { class: 'num' }, String(t.detractors)),
-            h('td', { class: 'num' }, String(t.passives)),
-            h('td', { class: 'num' }, String(t.promoters)),
+            h('th', { scope: 'row' }, t.source === 'discovered' ? `${t.name} (discovered)` : t.name),
+            h('td', { class: 'num' }, String(t.comments)),
+            h('td', { class: 'num' }, t.nps === null ? '—' : String(t.nps)),
+            h('td', { class: 'num' }, t.impact.toFixed(1)),
             h(
               'td',
               {},
@@ -105,11 +106,11 @@ async function plansPage(params) {
                 {
                   type: 'button',
                   class: 'secondary',
-                  'aria-label': `Plan for this theme: ${t.theme}`,
+                  'aria-label': `Plan for this theme: ${t.name}`,
                   onclick: () => {
-                    f.theme.value = t.theme;
-                    f.title.value = `Fewer detractors mentioning “${t.theme}”`;
-                    source.textContent = `Starts from the theme “${t.theme}” (${t.detractors} detractor comments).`;
+                    f.theme.value = t.name;
+                    f.title.value = `Fewer detractors mentioning “${t.name}”`;
+                    source.textContent = `Starts from the theme “${t.name}” (${t.comments} comments, impact ${t.impact.toFixed(1)} points).`;
                     f.title.focus();
                   },
                 },
