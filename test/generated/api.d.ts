@@ -2103,11 +2103,14 @@ export interface components {
                 end: string;
                 holidays: string[];
             } | null;
-            routingRules: {
+            routingRules: ({
                 attribute: string;
                 equals: string | number | boolean;
                 ownerUserId: string;
-            }[];
+            } | {
+                theme: string;
+                ownerUserId: string;
+            })[];
             casePhones: {
                 [key: string]: string;
             };
@@ -2130,11 +2133,15 @@ export interface components {
                 /** @default [] */
                 holidays: string[];
             } | null;
-            routingRules?: {
+            routingRules?: ({
                 attribute: string;
                 equals: string | number | boolean;
                 ownerUserId: string;
-            }[];
+            } | {
+                /** @description A theme of the library (its id): billing complaints to the billing team */
+                theme: string;
+                ownerUserId: string;
+            })[];
             casePhones?: {
                 [key: string]: string;
             };
@@ -6562,6 +6569,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Case"] & {
                         timeline: components["schemas"]["CaseEvent"][];
+                        /** @description Library themes of the answer's comment: their reply templates are suggested (docs/themes.md) */
+                        themes: {
+                            id: string;
+                            name: string;
+                        }[];
                     };
                 };
             };

@@ -91,7 +91,7 @@ export default async function themes({ params }) {
               : '',
           ),
           h('td', { class: 'num' }, String(t.comments)),
-          h('td', { class: 'num' }, `${(t.share * 100).toFixed(1)} %`),
+          h('td', { class: 'num' }, `${(t.share * 100).toFixed(1)}\u00a0%`),
           h('td', { class: 'num' }, t.nps === null ? 'too few' : fmtNps(t.nps)),
           h('td', { class: 'num' }, t.impact.toFixed(1)),
           h('td', { class: 'num' }, t.sentiment === null ? '—' : t.sentiment.toFixed(2)),
