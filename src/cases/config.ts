@@ -48,7 +48,8 @@ export const RoutingRulesSchema = z
         ownerUserId: z.string().min(1).max(64),
       }),
       z.strictObject({
-        theme: z.string().min(1).max(64).openapi({ description: 'A theme of the library (its id): billing complaints to the billing team' }),
+        // A theme of the library (its id): billing complaints to the billing team.
+        theme: z.string().min(1).max(64),
         ownerUserId: z.string().min(1).max(64),
       }),
     ]),

@@ -8,7 +8,7 @@ import { newId } from '../../src/lib/ids';
 import { standardSurvey } from '../../src/surveys/templates';
 import worker from '../../src/worker';
 import { deliverCaptured, mergeSettings } from './case-fixture';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { call, db, makeTenant, runCron, uniq, type Fixture } from './support';
 
 /**
  * Comment themes (issue 14, docs/themes.md): each comment analysed once at follow-up time by the
@@ -379,5 +379,29 @@ describe('the theme library', () => {
     expect((await call('PATCH', '/api/v1/theme-library/thm_nope', { token: t.tokens.admin, body: { name: 'X' } })).status).toBe(404);
     expect((await call('POST', '/api/v1/theme-library', { token: t.tokens.manager, body: { name: 'Mine', terms: { en: ['mine'] } } })).status).toBe(403);
     expect((await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body).toEqual(before);
+  });
+});
+
+describe('stored analyses follow their answers', () => {
+  it('an excluded answer leaves the counts; included again, it is back', async () => {
+    const i = CORPUS.findIndex((c) => c.comment === 'La facture était fausse');
+    const billing = async () => (await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin })).body.items.find((x: Item) => x.name === 'Billing')?.comments ?? 0;
+    const before = await billing();
+    expect((await call('POST', `/api/v1/responses/${ids[i]}/exclude`, { token: t.tokens.admin, body: { reason: 'test answer' } })).status).toBe(200);
+    expect(await billing()).toBe(before - 1);
+    expect((await call('POST', `/api/v1/responses/${ids[i]}/include`, { token: t.tokens.admin, body: { reason: 'real after all' } })).status).toBe(200);
+    expect(await billing()).toBe(before);
+  });
+
+  it('the retention purge deletes the analyses of the comments it erases', async () => {
+    expect((await call('PATCH', '/api/v1/settings', { token: t.tokens.admin, body: { retention: { commentDays: 30 } } })).status).toBe(200);
+    // Every planted comment is from early 2026, more than 30 days before this run's now... as long as the clock is past May 2026.
+    await runCron('0 3 * * *', Math.max(Date.now(), Date.parse('2026-06-01T03:00:00Z')));
+    const left = await db()
+      .select()
+      .from(commentAnalyses)
+      .where(and(eq(commentAnalyses.tenantId, t.tenantId), eq(commentAnalyses.kind, 'response')));
+    expect(left).toEqual([]);
+    expect((await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin })).body.items).toEqual([]);
   });
 });
