@@ -53,11 +53,11 @@ function keysOf(r: Row, library: Library): Map<string, string> {
   const out = new Map<string, string>();
   for (const [key, text] of r.phrases) if (!key.split(' ').some(matched)) out.set(`${r.language}:${key}`, text);
   const written = runsOf(r.words);
-  runsOf(r.stems).forEach((run, i) =>
-    run.forEach((stem, j) => {
+  for (const [i, run] of runsOf(r.stems).entries()) {
+    for (const [j, stem] of run.entries()) {
       if (stem.length >= 3 && !matched(stem) && !out.has(`${r.language}:${stem}`)) out.set(`${r.language}:${stem}`, written[i]?.[j] ?? stem);
-    }),
-  );
+    }
+  }
   return out;
 }
 

@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { can, seesRespondent } from '../auth/policy';
 import { ensureLibrary } from '../comments/library';
 import { countQueries, countsFrom, inScope, periodScope, type CountScope, type ThemeCount } from '../comments/counts';
-import { commentAnalyses, responses, units } from '../db/schema';
+import { commentAnalyses, responses } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
 import { forbidden } from '../lib/errors';

@@ -2138,7 +2138,6 @@ export interface components {
                 equals: string | number | boolean;
                 ownerUserId: string;
             } | {
-                /** @description A theme of the library (its id): billing complaints to the billing team */
                 theme: string;
                 ownerUserId: string;
             })[];
