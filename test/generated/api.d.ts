@@ -2552,6 +2552,11 @@ export interface components {
                 suppressed: boolean;
                 /** @enum {string} */
                 suppressedReason?: "no_answers" | "below_min_n";
+                /** @description When the plan's theme is a library theme: the window's analysed comments mentioning it and their share (docs/themes.md) */
+                theme?: {
+                    comments: number;
+                    share: number;
+                };
             } | null;
             /** @description The NPS of the unit's subtree over the window (null without a window); suppressed under the minimum n */
             after: {
@@ -2567,6 +2572,11 @@ export interface components {
                 suppressed: boolean;
                 /** @enum {string} */
                 suppressedReason?: "no_answers" | "below_min_n";
+                /** @description When the plan's theme is a library theme: the window's analysed comments mentioning it and their share (docs/themes.md) */
+                theme?: {
+                    comments: number;
+                    share: number;
+                };
             } | null;
         };
         UpdateActionPlan: {

@@ -323,6 +323,23 @@ describe('themes in use', () => {
   });
 });
 
+describe('an action plan from a theme', () => {
+  it("shows the theme's mentions in its before and after windows", async () => {
+    // Before: February (one Berlin comment mentions waiting: "We waited again"); after: March in EMEA, by hand from the labels.
+    const plan = await call('POST', '/api/v1/action-plans', {
+      token: t.tokens.admin,
+      body: { unitId: t.units.emea, title: 'Shorter waits', theme: 'Waiting time', beforeFrom: '2026-02-01', beforeTo: '2026-02-28', afterFrom: '2026-03-01', afterTo: '2026-03-31' },
+    });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(201);
+    const got = await call('GET', `/api/v1/action-plans/${plan.body.id}`, { token: t.tokens.admin });
+    const march = expected(CORPUS, ['berlin', 'paris']);
+    const feb = CORPUS.filter((c) => ['berlin', 'paris'].includes(c.unit) && c.at.startsWith('2026-02') && c.comment && c.counted !== false);
+    expect(got.body.before.theme).toEqual({ comments: feb.filter((c) => c.themes.includes('Waiting time')).length, share: 1 });
+    expect(got.body.after.theme.comments).toBe(march.themes.get('Waiting time')!.comments);
+    expect(got.body.after.theme.share).toBeCloseTo(march.themes.get('Waiting time')!.comments / march.commented, 4);
+  });
+});
+
 describe('the theme library', () => {
   it('re-tags after edits and recounts exactly as a brute-force recount', async () => {
     const before = (await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body;

@@ -221,6 +221,7 @@ function windowCard(label, w) {
     h('div', {}, `${label}: ${w.from} to ${w.to}`),
     h('div', { class: `big${w.suppressed ? ' suppressed' : ''}` }, w.suppressed ? 'Too few answers' : fmtNps(w.nps)),
     h('div', {}, `n = ${w.n}`, w.ci ? `, interval ${fmtNps(w.ci.low)} to ${fmtNps(w.ci.high)}` : ''),
+    w.theme ? h('div', {}, `Theme: ${w.theme.comments} comments mention it (${(w.theme.share * 100).toFixed(1)}\u00a0% of comments)`) : '',
   );
 }
 
