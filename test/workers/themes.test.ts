@@ -289,7 +289,7 @@ describe('themes in use', () => {
     expect(set.status, JSON.stringify(set.body)).toBe(200);
     expect((await call('PUT', '/api/v1/case-settings', { token: t.tokens.admin, body: { routingRules: [{ theme: 'thm_nope', ownerUserId: t.userIds.analyst }] } })).status).toBe(404);
     const [tp] = await db().select().from(touchpoints).where(eq(touchpoints.tenantId, t.tenantId));
-    const answer = async (comment: string) => {
+    const answer = async (comment: string | null) => {
       const id = newId('rsp');
       const at = Date.parse('2026-03-30T10:00:00Z');
       await db().insert(responses).values({
@@ -319,6 +319,21 @@ describe('themes in use', () => {
     const detail = await call('GET', `/api/v1/cases/${billed.id}`, { token: t.tokens.admin });
     expect(detail.body.themes.map((x: { name: string }) => x.name)).toEqual(['Billing']);
     expect(detail.body.timeline[0].details.routing).toBe(`rule:theme:${billing}`);
+
+    // Score first, comment later (the survey page's two steps): the case opens on the score, waits for the comment, then follows its theme.
+    const late = await answer(null);
+    expect(late.ownerUserId).not.toBe(t.userIds.analyst);
+    await db()
+      .update(responses)
+      .set({ comment: 'The bill is twice what was quoted' })
+      .where(and(eq(responses.tenantId, t.tenantId), eq(responses.id, late.responseId)));
+    await consume({ type: 'comment.analyse', tenantId: t.tenantId, responseId: late.responseId, idempotencyKey: `comment.analyse:${late.responseId}` });
+    const rerouted = await call('GET', `/api/v1/cases/${late.id}`, { token: t.tokens.admin });
+    expect(rerouted.body.ownerUserId).toBe(t.userIds.analyst);
+    expect(rerouted.body.timeline.map((e: { type: string }) => e.type)).toContain('rerouted');
+    // Delivered again: nothing more.
+    await consume({ type: 'comment.analyse', tenantId: t.tenantId, responseId: late.responseId, idempotencyKey: `comment.analyse:${late.responseId}` });
+    expect((await call('GET', `/api/v1/cases/${late.id}`, { token: t.tokens.admin })).body.timeline.filter((e: { type: string }) => e.type === 'rerouted')).toHaveLength(1);
     await call('PUT', '/api/v1/case-settings', { token: t.tokens.admin, body: { routingRules: [] } });
   });
 });
