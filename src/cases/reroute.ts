@@ -20,7 +20,7 @@ export async function rerouteByTheme(t: TenantDb, responseId: string, themes: re
   const rules = (settings.routingRules ?? []).filter((r) => 'theme' in r);
   if (!rules.length) return false;
   const [row] = await t.select({ c: cases, unitPath: units.path }).from(cases).innerJoin(units, eq(units.id, cases.unitId)).where(eq(cases.responseId, responseId));
-  if (!row || row.c.status !== 'open' || row.c.notifyDueAt === null) return false;
+  if (row?.c.status !== 'open' || row.c.notifyDueAt === null) return false;
   const { owner, reason } = await routeOwner(t, await loadChain(t, row.unitPath), null, rules, themes);
   if (!owner || !reason.startsWith('rule:theme:') || owner.id === row.c.ownerUserId) return false;
   const c = row.c;
