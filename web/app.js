@@ -14,6 +14,7 @@ const PAGES = [
   { path: 'vendor', label: 'Scorecard', roles: ['vendor'], module: './pages/vendor.js' },
   { path: 'responses', label: 'Responses', roles: ['admin', 'analyst', 'manager', 'vendor'], module: './pages/responses.js' },
   { path: 'cases', label: 'Cases', roles: ['admin', 'analyst', 'manager', 'vendor', 'agent'], module: './pages/cases.js' },
+  { path: 'themes', label: 'Themes', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/themes.js' },
   { path: 'plans', label: 'Action plans', roles: ['admin', 'analyst', 'manager'], module: './pages/plans.js' },
   { path: 'drivers', label: 'Drivers', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/drivers.js' },
   { path: 'measures', label: 'Measures', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/measures.js' },

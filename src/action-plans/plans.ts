@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { can, reach } from '../auth/policy';
 import { requireAnywhere } from '../auth/tenant-wide';
 import { commit } from '../db/client';
-import { type ACTION_PLAN_STATUSES, actionPlans, alerts, roleGrants, units, users } from '../db/schema';
+import { type ACTION_PLAN_STATUSES, actionPlans, alerts, roleGrants, themeLibrary, units, users } from '../db/schema';
+import { countQueries, countsFrom, periodScope } from '../comments/counts';
 import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
 import { ApiError, forbidden, notFound } from '../lib/errors';
@@ -104,9 +105,9 @@ async function assertOwner(t: TenantDb, userId: string) {
   if (!u) throw notFound('user');
 }
 
-async function windowScore(d: Pick<Deps, 't' | 'actor'>, unitId: string, from: string | null, to: string | null) {
+async function windowScore(d: Pick<Deps, 't' | 'actor'>, unit: { id: string; path: string }, from: string | null, to: string | null, themeId: string | null) {
   if (!from || !to) return null;
-  const [item] = await scoreReport(d, { unitId, from, to, weight: 'none', confidence: 0.95 });
+  const [[item], mentions] = await Promise.all([scoreReport(d, { unitId: unit.id, from, to, weight: 'none', confidence: 0.95 }), themeId ? themeMentions(d, unit.path, from, to, themeId) : null]);
   if (!item) return null;
   return {
     from,
@@ -117,7 +118,24 @@ async function windowScore(d: Pick<Deps, 't' | 'actor'>, unitId: string, from: s
     suppressed: item.suppressed,
     ...(item.suppressedReason ? { suppressedReason: item.suppressedReason } : {}),
     ...(item.lowSample ? { lowSample: item.lowSample } : {}),
+    ...(mentions ? { theme: mentions } : {}),
   };
+}
+
+/** How many analysed comments of the window mention the plan's theme, and their share of the window's analysed comments (docs/themes.md). */
+async function themeMentions(d: Pick<Deps, 't'>, path: string, from: string, to: string, themeId: string) {
+  const scope = await periodScope(d.t, path, from, to);
+  const [rows, totals] = await d.t.batch([...countQueries(d.t, scope)]);
+  const { themes, totals: all } = countsFrom(rows, totals);
+  const comments = themes.find((x) => x.theme === themeId)?.comments ?? 0;
+  return { comments, share: all.comments ? Math.round((comments / all.comments) * 10_000) / 10_000 : 0 };
+}
+
+/** The library theme a plan answers, by its name (plans started from a theme carry its name). */
+async function planTheme(d: Pick<Deps, 't'>, name: string | null) {
+  if (!name) return null;
+  const [row] = await d.t.select({ id: themeLibrary.id }).from(themeLibrary).where(sql`lower(${themeLibrary.name}) = lower(${name})`);
+  return row?.id ?? null;
 }
 
 /**
@@ -207,7 +225,8 @@ export async function listPlans(d: Deps, q: { unitId?: string; status?: PlanStat
 export async function getPlan(d: Deps, id: string) {
   const { plan, unit } = await visiblePlan(d, id);
   const canScore = can(d.actor, 'score.read', unit.path);
-  const [before, after] = canScore ? await Promise.all([windowScore(d, unit.id, plan.beforeFrom, plan.beforeTo), windowScore(d, unit.id, plan.afterFrom, plan.afterTo)]) : [null, null];
+  const themeId = canScore ? await planTheme(d, plan.theme) : null;
+  const [before, after] = canScore ? await Promise.all([windowScore(d, unit, plan.beforeFrom, plan.beforeTo, themeId), windowScore(d, unit, plan.afterFrom, plan.afterTo, themeId)]) : [null, null];
   return { ...present(plan, unit.name), before, after };
 }
 

@@ -84,6 +84,10 @@ const WindowScore = z
     suppressed: z.boolean(),
     suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
     lowSample: z.literal(true).optional().openapi({ description: 'Shown from fewer answers than the reliability threshold' }),
+    theme: z
+      .object({ comments: z.number().int(), share: z.number() })
+      .optional()
+      .openapi({ description: "When the plan's theme is a library theme: the window's analysed comments mentioning it and their share (docs/themes.md)" }),
   })
   .nullable()
   .openapi({ description: "The NPS of the unit's subtree over the window (null without a window); suppressed under the minimum n" });

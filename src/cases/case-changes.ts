@@ -3,7 +3,9 @@ import { audit } from '../audit/record';
 import { can } from '../auth/policy';
 import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { caseEvents, cases, jobSteps } from '../db/schema';
+import { caseEvents, cases, commentAnalyses, jobSteps } from '../db/schema';
+import { ensureLibrary } from '../comments/library';
+import { noteAnalysis } from '../comments/tags';
 import type { Deps } from '../lib/deps';
 import { ApiError, conflict, forbidden } from '../lib/errors';
 import { newId } from '../lib/ids';
@@ -66,6 +68,19 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
   if (body.tags !== undefined) set.tags = [...new Set(body.tags)];
   const after = { ...k, ...set } as typeof k;
   const eventType = to === null ? 'note' : to === 'open' ? 'reopened' : to;
+  const eventId = newId('cev');
+  // A note is analysed as comments are (docs/themes.md), in the language of the case's answer when its own is unsure.
+  const note = body.note?.trim()
+    ? noteAnalysis(await ensureLibrary(t, actor.tenantId), {
+        id: eventId,
+        caseId: k.id,
+        responseId: k.responseId,
+        unitId: k.unitId,
+        note: body.note,
+        locale: row.responseLocale ?? 'en',
+        createdAt: now,
+      })
+    : null;
   try {
     await commit(t, [
       // An optimistic lock: two changes made from the same read collide on this key, the second answers 409.
@@ -75,7 +90,7 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
         .set(set)
         .where(and(eq(cases.id, k.id), eq(cases.updatedAt, k.updatedAt))),
       t.insert(caseEvents).values({
-        id: newId('cev'),
+        id: eventId,
         caseId: k.id,
         type: eventType,
         actorType: actor.type,
@@ -87,6 +102,7 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
         details: { ...(body.rootCause !== undefined ? { rootCause: body.rootCause } : {}), ...(body.tags !== undefined ? { tags: set.tags } : {}) },
         createdAt: now,
       }),
+      ...(note ? [t.insert(commentAnalyses).values(note)] : []),
       ...(await audit(d, {
         action: 'case.update',
         targetType: 'case',

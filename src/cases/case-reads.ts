@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { can, reach, type Actor } from '../auth/policy';
-import { type CASE_STATUSES, caseEvents, cases, contacts, responses, touchpoints, units } from '../db/schema';
+import { can, reach, seesRespondent, type Actor } from '../auth/policy';
+import { type CASE_STATUSES, caseEvents, cases, commentAnalyses, contacts, responses, themeLibrary, touchpoints, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
 import { ApiError, notFound } from '../lib/errors';
@@ -39,11 +39,24 @@ export async function visibleCase({ t, actor }: Pick<Deps, 't' | 'actor'>, id: s
   return row;
 }
 
-/** A visible case with its timeline, oldest event first. */
+/**
+ * A visible case with its timeline, oldest event first, and the library themes its answer's
+ * comment mentions (docs/themes.md), for those who see the comment: the case page suggests the
+ * reply templates of those themes.
+ */
 export async function caseWithTimeline(d: Pick<Deps, 't' | 'actor'>, id: string) {
   const row = await visibleCase(d, id);
-  const timeline = await d.t.select().from(caseEvents).where(eq(caseEvents.caseId, row.c.id)).orderBy(asc(caseEvents.createdAt), asc(caseEvents.id));
-  return { row, timeline };
+  const [timeline, tagged] = await d.t.batch([
+    d.t.select().from(caseEvents).where(eq(caseEvents.caseId, row.c.id)).orderBy(asc(caseEvents.createdAt), asc(caseEvents.id)),
+    d.t
+      .select({ id: themeLibrary.id, name: themeLibrary.name })
+      .from(commentAnalyses)
+      .innerJoin(themeLibrary, sql`${themeLibrary.id} in (select value from json_each(${commentAnalyses.themes}))`)
+      .where(eq(commentAnalyses.id, row.c.responseId))
+      .orderBy(asc(themeLibrary.name)),
+  ]);
+  // The themes say what the comment is about: shown to those who see the comment.
+  return { row, timeline, themes: seesRespondent(d.actor, row.unitPath, row.c.ownerUserId) ? tagged : [] };
 }
 
 export interface CaseListQuery {

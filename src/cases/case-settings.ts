@@ -2,7 +2,7 @@ import { inArray, sql, type SQL } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { requireTenantWide } from '../auth/tenant-wide';
 import { commit } from '../db/client';
-import { tenants, users } from '../db/schema';
+import { tenants, users, themeLibrary } from '../db/schema';
 import type { Deps } from '../lib/deps';
 import { notFound } from '../lib/errors';
 import { getSettings, type Settings } from '../settings/settings';
@@ -42,6 +42,12 @@ export async function changeCaseSettings(d: Deps, body: CaseSettingsChange) {
   if (named.length) {
     const found = await t.select({ id: users.id }).from(users).where(inArray(users.id, named));
     if (found.length !== named.length) throw notFound('user');
+  }
+  // Rules by theme name a theme of this tenant's library (another tenant's id is as unknown as a made-up one).
+  const themeIds = [...new Set((body.routingRules ?? []).flatMap((r) => ('theme' in r ? [r.theme] : [])))];
+  if (themeIds.length) {
+    const found = await t.select({ id: themeLibrary.id }).from(themeLibrary).where(inArray(themeLibrary.id, themeIds));
+    if (found.length !== themeIds.length) throw notFound('theme');
   }
   const changes: Record<string, unknown> = {};
   if (body.caseTargets) changes.caseTargets = { ...before.caseTargets, ...body.caseTargets };

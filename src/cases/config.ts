@@ -34,14 +34,25 @@ export const BusinessCalendarSchema = z
   .refine((c) => minutesOf(c.end) > minutesOf(c.start), { message: 'end must be after start', path: ['end'] });
 export type BusinessCalendar = z.infer<typeof BusinessCalendarSchema>;
 
-/** `{attribute, equals, ownerUserId}`: the first rule whose contact attribute matches names the owner. */
+/**
+ * `{attribute, equals, ownerUserId}` or `{theme, ownerUserId}`: the first rule whose contact
+ * attribute matches, or whose library theme (its id) the answer's comment mentions
+ * (docs/themes.md), names the owner.
+ */
 export const RoutingRulesSchema = z
   .array(
-    z.strictObject({
-      attribute: z.string().min(1).max(100),
-      equals: z.union([z.string().max(500), z.number(), z.boolean()]),
-      ownerUserId: z.string().min(1).max(64),
-    }),
+    z.union([
+      z.strictObject({
+        attribute: z.string().min(1).max(100),
+        equals: z.union([z.string().max(500), z.number(), z.boolean()]),
+        ownerUserId: z.string().min(1).max(64),
+      }),
+      z.strictObject({
+        // A theme of the library (its id): billing complaints to the billing team.
+        theme: z.string().min(1).max(64),
+        ownerUserId: z.string().min(1).max(64),
+      }),
+    ]),
   )
   .max(200);
 export type RoutingRule = z.infer<typeof RoutingRulesSchema>[number];

@@ -77,17 +77,20 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   let row: Awaited<ReturnType<typeof load>>[number] | undefined;
   let prefetched: Chain | undefined;
   let libraryRows: [Awaited<ReturnType<typeof libraryQueries>[0]>, Awaited<ReturnType<typeof libraryQueries>[1]>];
+  const libraryReads = libraryQueries(t);
+  const [stateRead, themesRead] = libraryReads;
   if (unitPath) {
-    const [rows, state, themes, ...chainRows] = await t.batch([load(t, responseId), ...libraryQueries(t), ...chainQueries(t, unitPath)]);
+    const [rows, state, themes, ...chainRows] = await t.batch([load(t, responseId), stateRead, themesRead, ...chainQueries(t, unitPath)]);
     [row, prefetched, libraryRows] = [rows[0], chainOf(chainRows), [state, themes]];
   } else {
-    const [rows, state, themes] = await t.batch([load(t, responseId), ...libraryQueries(t)]);
+    const [rows, state, themes] = await t.batch([load(t, responseId), stateRead, themesRead]);
     [row, libraryRows] = [rows[0], [state, themes]];
   }
   if (!row) throw new Error(`response ${responseId} of tenant ${tenantId} not found`);
   const r = row.r;
   // The comment's analysis, stored with the answer (one row), in the batch below.
-  const analysis = r.comment?.trim() && !row.analysed ? responseAnalysis(await ensureLibrary(t, tenantId, libraryFrom(tenantId, ...libraryRows)), { ...r, comment: r.comment }, Date.now()) : null;
+  const analysis =
+    r.comment?.trim() && !row.analysed ? responseAnalysis(await ensureLibrary(t, tenantId, libraryFrom(tenantId, ...libraryRows, libraryReads.known)), { ...r, comment: r.comment }, Date.now()) : null;
   const analysisStatements = analysis ? [insertAnalysis(t, analysis)] : [];
   const settings = SettingsSchema.parse(row.settings ?? {});
   const rules = TouchpointRulesSchema.safeParse(row.rules ?? {});
@@ -119,7 +122,8 @@ export async function followUp(config: Config, tenantId: string, responseId: str
 
   // A unit moved since capture has another chain: read afresh.
   const chain = prefetched && row.unit.path === unitPath ? prefetched : await loadChain(t, row.unit.path);
-  const { owner, reason } = await routeOwner(t, chain, row.contact, settings.routingRules ?? []);
+  // Rules by theme see the themes of the comment analysed above (a comment that comes later does not reroute).
+  const { owner, reason } = await routeOwner(t, chain, row.contact, settings.routingRules ?? [], analysis?.themes ?? []);
   const targets = caseTargets(chain, touchpointRules, settings);
   const due = dueTimes(openedAt, targets, settings);
   const now = Date.now();

@@ -239,7 +239,16 @@ const routes = {
     security,
     middleware: [authenticate] as const,
     request: { params: IdParam },
-    responses: { 200: json(CaseSchema.extend({ timeline: z.array(EventSchema) }), 'The case'), ...errors(...AUTHED) },
+    responses: {
+      200: json(
+        CaseSchema.extend({
+          timeline: z.array(EventSchema),
+          themes: z.array(z.object({ id: z.string(), name: z.string() })).openapi({ description: "Library themes of the answer's comment: their reply templates are suggested (docs/themes.md)" }),
+        }),
+        'The case',
+      ),
+      ...errors(...AUTHED),
+    },
   }),
   update: createRoute({
     method: 'patch',
@@ -311,8 +320,8 @@ export const caseRoutes = createRouter()
   })
   .openapi(routes.metrics, async (c) => c.json(await caseMetrics(deps(c), c.req.valid('query')), 200))
   .openapi(routes.get, async (c) => {
-    const { row, timeline } = await caseWithTimeline(deps(c), c.req.valid('param').id);
-    return c.json({ ...present(c.get('actor'), row), timeline: timeline.map(presentEvent) }, 200);
+    const { row, timeline, themes } = await caseWithTimeline(deps(c), c.req.valid('param').id);
+    return c.json({ ...present(c.get('actor'), row), timeline: timeline.map(presentEvent), themes }, 200);
   })
   .openapi(routes.update, async (c) => {
     const { row, after } = await changeCase(deps(c), c.req.valid('param').id, c.req.valid('json'));

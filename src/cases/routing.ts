@@ -117,12 +117,20 @@ export interface ContactForRouting {
 }
 
 /**
- * The owner of a new case: the tenant's routing rules on contact attributes first (in order;
+ * The owner of a new case: the tenant's routing rules on contact attributes and on the themes of
+ * the answer's comment first (in order;
  * a rule naming a user who is gone or disabled is skipped), then the contact's `accountOwner`
  * attribute (a user's email), then the hierarchy (`hierarchyOwner`).
  */
-export async function routeOwner(t: TenantDb, chain: Chain, contact: ContactForRouting | null, rules: RoutingRule[]): Promise<{ owner: Person | null; reason: string }> {
+export async function routeOwner(
+  t: TenantDb,
+  chain: Chain,
+  contact: ContactForRouting | null,
+  rules: RoutingRule[],
+  themes: readonly string[] = [],
+): Promise<{ owner: Person | null; reason: string }> {
   const matching = rules.filter((r) => {
+    if ('theme' in r) return themes.includes(r.theme);
     const v = contactAttribute(contact, r.attribute);
     return v !== undefined && v !== null && (v === r.equals || String(v) === String(r.equals));
   });
@@ -136,7 +144,7 @@ export async function routeOwner(t: TenantDb, chain: Chain, contact: ContactForR
       .where(and(eq(users.status, 'active'), or(...(ids.length ? [inArray(users.id, ids)] : []), ...(email ? [eq(users.email, email)] : []))));
     for (const r of matching) {
       const u = found.find((f) => f.id === r.ownerUserId);
-      if (u) return { owner: u, reason: `rule:${r.attribute}` };
+      if (u) return { owner: u, reason: 'theme' in r ? `rule:theme:${r.theme}` : `rule:${r.attribute}` };
     }
     const u = email ? found.find((f) => f.email.toLowerCase() === email) : undefined;
     if (u) return { owner: u, reason: 'account_owner' };

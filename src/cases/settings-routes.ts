@@ -11,7 +11,9 @@ const View = z
   .object({
     caseTargets: z.object({ firstContactHours: z.number().int(), resolutionHours: z.number().int() }),
     businessCalendar: z.object({ timezone: z.string(), days: z.array(z.number().int()), start: z.string(), end: z.string(), holidays: z.array(z.string()) }).nullable(),
-    routingRules: z.array(z.object({ attribute: z.string(), equals: z.union([z.string(), z.number(), z.boolean()]), ownerUserId: z.string() })),
+    routingRules: z.array(
+      z.union([z.object({ attribute: z.string(), equals: z.union([z.string(), z.number(), z.boolean()]), ownerUserId: z.string() }), z.object({ theme: z.string(), ownerUserId: z.string() })]),
+    ),
     casePhones: z.record(z.string(), z.string()),
     caseNotifyGraceMinutes: z.number().int().openapi({ description: 'A case opened by a score alone tells its owner when the comment comes, or after this many minutes' }),
   })

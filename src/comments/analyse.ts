@@ -12,6 +12,8 @@ export interface Analysis {
   language: string;
   /** Content stems, space separated, runs separated by `|`. */
   stems: string;
+  /** The same content words as written (lower case), in the same places. */
+  words: string;
   /** Up to MAX_PHRASES two- and three-word key phrases: [stem key, words as written (lower case)]. */
   phrases: [string, string][];
   /** -1 (negative) to 1 (positive); null where the language has no sentiment lexicon. */
@@ -82,26 +84,37 @@ export function tokenize(text: string, language: string): Token[] {
 }
 
 /**
- * Content stems in runs for a term or a comment: stopwords, numbers and one-letter words are
- * dropped and end a run, as punctuation does.
+ * Content words in runs for a term or a comment, as stems and as written (lower case): stopwords,
+ * numbers and one-letter words are dropped and end a run, as punctuation does.
  */
-export function stemRuns(tokens: Token[], language: string): string[][] {
+export function contentRuns(tokens: Token[], language: string): { stems: string[][]; words: string[][] } {
   const stop = stopwordsOf(language);
-  const runs: string[][] = [];
+  const stems: string[][] = [];
+  const words: string[][] = [];
   let run: string[] = [];
+  let written: string[] = [];
   const end = () => {
-    if (run.length) runs.push(run);
+    if (run.length) {
+      stems.push(run);
+      words.push(written);
+    }
     run = [];
+    written = [];
   };
   for (const t of tokens) {
     const content = t.bare.length > 1 && !stop.has(t.bare) && !stop.has(t.word) && !/^\p{N}+$/u.test(t.bare);
-    if (content) run.push(stemWord(t.bare, language));
-    else end();
+    if (content) {
+      run.push(stemWord(t.bare, language));
+      written.push(t.bare);
+    } else end();
     if (t.breakAfter) end();
   }
   end();
-  return runs;
+  return { stems, words };
 }
+
+/** Content stems in runs (see contentRuns). */
+export const stemRuns = (tokens: Token[], language: string) => contentRuns(tokens, language).stems;
 
 /** Two- and three-word phrases of content words next to each other, first seen first, at most MAX_PHRASES. */
 function keyPhrases(tokens: Token[], language: string): [string, string][] {
@@ -133,7 +146,8 @@ export function analyse(text: string, fallback: string): Analysis {
   const cut = text.slice(0, MAX_ANALYSED);
   const { language } = detectLanguage(cut, fallback);
   const tokens = tokenize(cut, language);
-  const runs = stemRuns(tokens, language);
+  const runs = contentRuns(tokens, language);
   const words: Word[] = tokens.map((t) => ({ word: t.word, stem: stemWord(t.bare, language), breakAfter: t.breakAfter }));
-  return { language, stems: runs.map((r) => r.join(' ')).join('|'), phrases: keyPhrases(tokens, language), sentiment: sentimentOf(words, language) };
+  const join = (r: string[][]) => r.map((x) => x.join(' ')).join('|');
+  return { language, stems: join(runs.stems), words: join(runs.words), phrases: keyPhrases(tokens, language), sentiment: sentimentOf(words, language) };
 }

@@ -23,28 +23,43 @@ export type ThemeRow = typeof themeLibrary.$inferSelect;
 
 export interface Library {
   version: number;
+  /** The state row's updated_at: every edit moves it, a rename too. */
+  stamp: number;
   themes: ThemeRow[];
   compiled: CompiledLibrary;
 }
 
-/** The two reads of a library, to run in a caller's batch. */
-export const libraryQueries = (t: TenantDb) => [t.select().from(themeLibraryState), t.select().from(themeLibrary).orderBy(asc(themeLibrary.name))] as const;
+/** The latest library seen per tenant in this isolate: a follow-up then reads one row (the version), not the themes. */
+const libraryCache = new Map<string, Library>();
+const LIBRARY_CACHE_MAX = 1000;
 
-/** Compiled libraries per tenant and version: compiling stems every term, once per isolate and version. */
-const compiledCache = new Map<string, CompiledLibrary>();
+/**
+ * The two reads of a library, to run in a caller's batch: the state row, and the themes only when
+ * the version differs from the one this isolate knows (`known`, handed back to libraryFrom).
+ */
+export function libraryQueries(t: TenantDb) {
+  const known = libraryCache.get(String(t.tenantId)) ?? null;
+  // A rename changes no version (no tag moves) but the state's updated_at: either makes the themes read again.
+  const changed = known
+    ? sql`(select ${themeLibraryState.version} || ':' || ${themeLibraryState.updatedAt} from ${themeLibraryState} where ${t.owns(themeLibraryState)}) is not ${`${known.version}:${known.stamp}`}`
+    : undefined;
+  const statements = [t.select().from(themeLibraryState), t.select().from(themeLibrary).where(changed).orderBy(asc(themeLibrary.name))] as const;
+  return Object.assign(statements, { known });
+}
 
 /** The library from its two reads; null when the tenant has none yet (see ensureLibrary). */
-export function libraryFrom(tenantId: string, state: (typeof themeLibraryState.$inferSelect)[], themes: ThemeRow[]): Library | null {
+export function libraryFrom(tenantId: string, state: (typeof themeLibraryState.$inferSelect)[], themes: ThemeRow[], known: Library | null): Library | null {
   const s = state[0];
   if (!s) return null;
-  const key = `${tenantId}:${s.version}:${themes.length}`;
-  let compiled = compiledCache.get(key);
-  if (!compiled) {
-    compiled = compileLibrary(themes);
-    if (compiledCache.size > 500) compiledCache.clear();
-    compiledCache.set(key, compiled);
+  // The themes were not read: the library is the one known.
+  if (known && known.version === s.version && known.stamp === s.updatedAt) return known;
+  const lib = { version: s.version, stamp: s.updatedAt, themes, compiled: compileLibrary(themes) };
+  const cached = libraryCache.get(tenantId);
+  if (!cached || cached.version < lib.version || (cached.version === lib.version && cached.stamp < lib.stamp)) {
+    if (libraryCache.size >= LIBRARY_CACHE_MAX) libraryCache.clear();
+    libraryCache.set(tenantId, lib);
   }
-  return { version: s.version, themes, compiled };
+  return lib;
 }
 
 /** The languages of the tenant's surveys: each survey's default locale and its translations. */
@@ -66,8 +81,9 @@ async function surveyLanguages(t: TenantDb): Promise<string[]> {
  */
 export async function ensureLibrary(t: TenantDb, tenantId: string, known?: Library | null): Promise<Library> {
   if (known) return known;
-  const [state, themes] = await t.batch([...libraryQueries(t)]);
-  const found = libraryFrom(tenantId, state, themes);
+  const reads = libraryQueries(t);
+  const [state, themes] = await t.batch([reads[0], reads[1]]);
+  const found = libraryFrom(tenantId, state, themes, reads.known);
   if (found) return found;
   const wanted = (await surveyLanguages(t)).filter((l) => STARTER_LANGUAGES.includes(l));
   const languages = wanted.length ? wanted : ['en'];
@@ -91,8 +107,9 @@ export async function ensureLibrary(t: TenantDb, tenantId: string, known?: Libra
       after: { languages, themes: rows.map((r) => r.name) },
     })),
   ]);
-  const [state2, themes2] = await t.batch([...libraryQueries(t)]);
-  return libraryFrom(tenantId, state2, themes2)!;
+  const again = libraryQueries(t);
+  const [state2, themes2] = await t.batch([again[0], again[1]]);
+  return libraryFrom(tenantId, state2, themes2, again.known)!;
 }
 
 export interface ThemeInput {
@@ -201,8 +218,8 @@ export async function updateTheme(d: Deps, id: string, input: Partial<ThemeInput
     t.update(themeLibrary).set({ name: after.name, terms: after.terms, updatedAt: now }).where(eq(themeLibrary.id, id)),
     ...(await audit(d, { action: 'theme.update', targetType: 'theme', targetId: id, before, after, details: { version: terms ? lib.version + 1 : lib.version } })),
   ];
-  // A new name changes no tag: only new terms re-tag.
-  if (terms) statements.push(bump(t, now));
+  // A new name changes no tag: only new terms re-tag (a rename still moves the state's stamp).
+  statements.push(terms ? bump(t, now) : t.update(themeLibraryState).set({ updatedAt: now }));
   await commit(t, statements);
   if (terms) await requestRetag(d, lib.version + 1);
   return { ...presentTheme(after), version: terms ? lib.version + 1 : lib.version };

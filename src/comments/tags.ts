@@ -8,6 +8,7 @@ import { analyse } from './analyse';
 import { ensureLibrary, type Library } from './library';
 import { languageOf } from './languages';
 import { matchThemes } from './match';
+import { rerouteByTheme } from '../cases/reroute';
 
 /**
  * Stored analyses (docs/themes.md "Storage"): one row per comment or case note, written in the
@@ -39,6 +40,7 @@ export function responseAnalysis(lib: Library, r: Commented, now = Date.now()) {
     language: a.language,
     sentiment: a.sentiment,
     stems: a.stems,
+    words: a.words,
     phrases: a.phrases,
     themes: matchThemes(lib.compiled, a.language, a.stems),
     libraryVersion: lib.version,
@@ -64,6 +66,7 @@ export function noteAnalysis(lib: Library, n: { id: string; caseId: string; resp
     language: a.language,
     sentiment: a.sentiment,
     stems: a.stems,
+    words: a.words,
     phrases: a.phrases,
     themes: matchThemes(lib.compiled, a.language, a.stems),
     libraryVersion: lib.version,
@@ -85,10 +88,15 @@ export async function analyseLateComment(config: Config, tenantId: string, respo
       .select({ id: responses.id, unitId: responses.unitId, score: responses.score, counted: responses.counted, comment: responses.comment, locale: responses.locale, createdAt: responses.createdAt })
       .from(responses)
       .where(eq(responses.id, responseId)),
-    t.select({ id: commentAnalyses.id }).from(commentAnalyses).where(eq(commentAnalyses.id, responseId)),
+    t.select({ id: commentAnalyses.id, themes: commentAnalyses.themes }).from(commentAnalyses).where(eq(commentAnalyses.id, responseId)),
   ]);
   if (!row) throw new Error(`response ${responseId} of tenant ${tenantId} not found`);
-  if (done || !row.comment?.trim()) return;
+  // Analysed already (a redelivery, or the follow-up came later): the reroute is retried, it changes nothing twice.
+  if (done) return void (await rerouteByTheme(t, responseId, done.themes));
+  if (!row.comment?.trim()) return;
   const lib = await ensureLibrary(t, tenantId);
-  await commit(t, [insertAnalysis(t, responseAnalysis(lib, { ...row, comment: row.comment }))]);
+  const analysis = responseAnalysis(lib, { ...row, comment: row.comment });
+  await commit(t, [insertAnalysis(t, analysis)]);
+  // A routing rule by theme may now send the case (opened by the score alone) elsewhere.
+  await rerouteByTheme(t, responseId, analysis.themes);
 }

@@ -1008,6 +1008,8 @@ export const commentAnalyses = sqliteTable(
     language: text('language').notNull(),
     sentiment: real('sentiment'),
     stems: text('stems').notNull(),
+    /** The content words as written, in the places of `stems` (names for discovered themes); '' for analyses stored before it (names fall back to stems). */
+    words: text('words').notNull().default(''),
     phrases: text('phrases', { mode: 'json' }).$type<[string, string][]>().notNull(),
     /** Ids of the library themes mentioned, as of library_version. */
     themes: text('themes', { mode: 'json' }).$type<string[]>().notNull(),

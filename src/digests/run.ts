@@ -45,11 +45,12 @@ async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Se
   const last = { from: addDays(monday, -7), to: addDays(monday, -1) };
   const before = { from: addDays(monday, -14), to: addDays(monday, -8) };
   const scope = { root: { id: unit.id, path: unit.path }, weight: 'none' as const };
+  const libraryReads = libraryQueries(t);
   const [cur, prev, comments, [caseCounts]] = await Promise.all([
     gather(t, { ...scope, ...last }),
     gather(t, { ...scope, ...before }),
     // The week's detractor themes from stored tags (docs/themes.md), with the library's names.
-    periodScope(t, unit.path, last.from, last.to, 'detractor').then((scope) => t.batch([...countQueries(t, scope), ...libraryQueries(t)])),
+    periodScope(t, unit.path, last.from, last.to, 'detractor').then((scope) => t.batch([...countQueries(t, scope), libraryReads[0], libraryReads[1]])),
     t
       .select({
         open: sql<number>`count(*)`,
@@ -81,7 +82,7 @@ async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Se
   }
   const [rows, totalRows, state, library] = comments;
   const { themes, totals } = countsFrom(rows, totalRows);
-  const names = new Map((libraryFrom(String(t.tenantId), state, library)?.themes ?? []).map((th) => [th.id, th.name]));
+  const names = new Map((libraryFrom(String(t.tenantId), state, library, libraryReads.known)?.themes ?? []).map((th) => [th.id, th.name]));
   const top = themes
     .filter((th) => th.comments > 0 && names.has(th.theme))
     .sort((a, b) => b.comments - a.comments || names.get(a.theme)!.localeCompare(names.get(b.theme)!))

@@ -49,14 +49,19 @@ export async function themesReport(d: Deps, q: ThemesQuery) {
   const to = q.to ?? new Date().toISOString().slice(0, 10);
   const from = q.from ?? addDays(to, -89);
   const [lib, settings, scope] = await Promise.all([ensureLibrary(t, actor.tenantId), getSettings(t), periodScope(t, unit.path, from, to, q.category)]);
-  const [[rows, totalRows], grouped] = await Promise.all([t.batch([...countQueries(t, scope)]), gather(t, { root: { id: unit.id, path: unit.path }, from, to, weight: 'none' })]);
+  // The counts, the unit's n (for impact) and the discovered themes' sample, at once.
+  const [[rows, totalRows], grouped, found] = await Promise.all([
+    t.batch([...countQueries(t, scope)]),
+    gather(t, { root: { id: unit.id, path: unit.path }, from, to, weight: 'none' }),
+    discoveredThemes(d, scope, lib, verbatims),
+  ]);
   const { themes, totals } = countsFrom(rows, totalRows);
   const cells = grouped.get('')?.get('');
   const unitTally = cells ? weighTally(cells, 'none') : emptyTally();
   const unitN = unitTally.promoters + unitTally.passives + unitTally.detractors;
   const byId = new Map(themes.map((c) => [c.theme, c]));
 
-  const item = (id: string, name: string, source: 'library' | 'discovered', terms: Record<string, string[]>, c: ThemeCount) => {
+  const item = (id: string, name: string, source: 'library' | 'discovered', terms: Record<string, string[]>, c: ThemeCount, of = totals) => {
     const s = score(
       { ...emptyTally(), promoters: c.promoters, passives: c.passives, detractors: c.detractors, w: c.comments, w2: c.comments, wPromoters: c.promoters, wDetractors: c.detractors },
       { minN: settings.minResponses },
@@ -67,12 +72,12 @@ export async function themesReport(d: Deps, q: ThemesQuery) {
       source,
       terms,
       comments: c.comments,
-      share: totals.comments ? round(c.comments / totals.comments, 4) : 0,
+      share: of.comments ? round(c.comments / of.comments, 4) : 0,
       nps: s.nps === null ? null : round(s.nps, 1),
       // The unit's NPS with these answers counted as passives, minus its NPS: (detractors − promoters) / n.
       impact: unitN ? round((100 * (c.detractors - c.promoters)) / unitN, 1) : 0,
       sentiment: c.sentimentN ? round(c.sentimentSum / c.sentimentN, 3) : null,
-      emerging: isEmerging(c.comments, totals.comments, c.previous, totals.previous),
+      emerging: isEmerging(c.comments, of.comments, c.previous, of.previous),
       examples: [] as string[],
     };
   };
@@ -86,7 +91,8 @@ export async function themesReport(d: Deps, q: ThemesQuery) {
       i.examples = (found[n] ?? []).flatMap((r) => (r.comment ? [r.comment] : []));
     });
   }
-  const discovered = (await discoveredThemes(d, scope, lib)).map((x) => ({ ...item(x.id, x.name, 'discovered', x.terms, x.count), examples: verbatims ? x.examples : [] }));
+  // Discovered themes are counted over the sampled comments of each period (src/themes/discovered.ts).
+  const discovered = found.map((x) => ({ ...item(x.id, x.name, 'discovered', x.terms, x.count, x.sampled), examples: x.examples }));
   const items = [...library, ...discovered].sort((a, b) => b.impact - a.impact || b.comments - a.comments || a.name.localeCompare(b.name));
   return { items };
 }

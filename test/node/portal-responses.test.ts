@@ -105,7 +105,8 @@ describe('responses, replies and plan sources in Chromium', () => {
     await page.getByRole('link', { name: 'Action plans' }).click();
     await page.getByRole('heading', { name: 'Action plans' }).waitFor();
     await page.getByLabel('Unit').selectOption({ label: '· Berlin' });
-    await page.locator('caption', { hasText: 'Detractor themes in Berlin' }).waitFor();
+    // "The engineer came a day late." is Berlin's one detractor comment: the starter library's Scheduling ("late") and Technician skill ("engineer").
+    await page.locator('caption', { hasText: 'Themes in Berlin' }).waitFor();
     await page.getByLabel('Owner').locator('option', { hasText: 'Berlin Lead' }).waitFor({ state: 'attached' });
     // The themes of Berlin's detractor comments as the API names them (the library's, by stem: docs/themes.md).
     const [theme] = (await api('GET', `/api/v1/themes?unitId=${unitIds.Berlin}&category=detractor`)).items as { name: string }[];

@@ -8,7 +8,7 @@ import { newId } from '../../src/lib/ids';
 import { standardSurvey } from '../../src/surveys/templates';
 import worker from '../../src/worker';
 import { deliverCaptured, mergeSettings } from './case-fixture';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { call, db, makeTenant, runCron, uniq, type Fixture } from './support';
 
 /**
  * Comment themes (issue 14, docs/themes.md): each comment analysed once at follow-up time by the
@@ -17,7 +17,7 @@ import { call, db, makeTenant, uniq, type Fixture } from './support';
  * recounted by brute force in the test, never from the code's output.
  */
 
-type Label = 'Waiting time' | 'Technician skill' | 'Communication' | 'Billing' | 'Scheduling' | 'Product quality' | 'Friendliness' | 'Parking';
+type Label = 'Waiting time' | 'Technician skill' | 'Communication' | 'Billing' | 'Scheduling' | 'Product quality' | 'Friendliness' | 'Parking' | 'Hotline';
 interface Planted {
   unit: 'berlin' | 'paris' | 'newYork';
   locale: string;
@@ -62,6 +62,11 @@ const CORPUS: Planted[] = [
   { unit: 'paris', locale: 'es', score: 3, comment: 'El técnico no fue amable', at: '2026-03-22T10:00:00Z', themes: ['Technician skill', 'Friendliness'], language: 'es', tone: '-' },
   { unit: 'paris', locale: 'es', score: 9, comment: 'El técnico fue muy amable', at: '2026-03-23T10:00:00Z', themes: ['Technician skill', 'Friendliness'], language: 'es', tone: '+' },
   { unit: 'berlin', locale: 'es', score: 6, comment: 'La factura estaba mal', at: '2026-03-24T10:00:00Z', themes: ['Billing'], language: 'es' },
+  // A recurring complaint no starter theme knows: offered as a discovered theme.
+  { unit: 'berlin', locale: 'en', score: 2, comment: 'The hotline never answered', at: '2026-03-24T11:00:00Z', themes: [] },
+  { unit: 'berlin', locale: 'en', score: 1, comment: 'Hotline always busy', at: '2026-03-24T12:00:00Z', themes: [] },
+  { unit: 'paris', locale: 'en', score: 3, comment: 'Nobody at the hotline picked up', at: '2026-03-24T13:00:00Z', themes: [] },
+  { unit: 'berlin', locale: 'en', score: 4, comment: 'The hotline menu is a maze', at: '2026-03-24T14:00:00Z', themes: [] },
   // Not counted; outside EMEA; the month before; no theme; no comment.
   { unit: 'berlin', locale: 'en', score: 0, comment: 'We waited forever', at: '2026-03-25T10:00:00Z', themes: ['Waiting time'], counted: false },
   { unit: 'newYork', locale: 'en', score: 2, comment: 'Waiting time was awful', at: '2026-03-26T10:00:00Z', themes: ['Waiting time'] },
@@ -185,6 +190,21 @@ describe('analysis at follow-up time', () => {
     }
   });
 
+  it('analyses a case note the same way: its own language, stems and themes', async () => {
+    const list = await call('GET', '/api/v1/cases?scope=subtree&limit=5', { token: t.tokens.admin });
+    const k = list.body.items[0];
+    const res = await call('PATCH', `/api/v1/cases/${k.id}`, { token: t.tokens.admin, body: { note: 'Der Kunde wartete drei Wochen auf eine korrigierte Rechnung' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const [note] = await db()
+      .select()
+      .from(commentAnalyses)
+      .where(and(eq(commentAnalyses.tenantId, t.tenantId), eq(commentAnalyses.kind, 'note'), eq(commentAnalyses.caseId, k.id)));
+    expect(note).toMatchObject({ language: 'de', responseId: k.responseId, counted: false });
+    const lib = (await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body.items as { id: string; name: string }[];
+    // By hand: "wartete" is waiting, "Rechnung" is billing.
+    expect(note!.themes.map((id) => lib.find((x) => x.id === id)?.name).sort()).toEqual(['Billing', 'Waiting time']);
+  });
+
   it('lays the starter library in the languages of the surveys', async () => {
     const lib = (await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body;
     expect(lib.items.map((x: { name: string }) => x.name)).toEqual(['Billing', 'Communication', 'Friendliness', 'Product quality', 'Scheduling', 'Technician skill', 'Waiting time']);
@@ -194,7 +214,8 @@ describe('analysis at follow-up time', () => {
 
 type Item = { id: string; name: string; source: string; comments: number; share: number; nps: number | null; impact: number; sentiment: number | null; emerging: boolean; examples: string[] };
 
-function checkAgainst(items: Item[], e: ReturnType<typeof expected>) {
+function checkAgainst(all: Item[], e: ReturnType<typeof expected>) {
+  const items = all.filter((i) => i.source === 'library');
   const got = new Map(items.map((i) => [i.name, i]));
   expect([...got.keys()].sort()).toEqual([...e.themes.keys()].sort());
   for (const [name, x] of e.themes) {
@@ -240,8 +261,97 @@ describe('GET /api/v1/themes', () => {
     expect((await call('GET', `/api/v1/themes?unitId=${t.units.berlin}`, { token: t.tokens.agent })).status).toBe(403);
   });
 
+  it('offers recurring detractor words no library theme matches as a discovered theme', async () => {
+    const res = await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin });
+    const found = res.body.items.filter((i: Item) => i.source === 'discovered');
+    // By hand: "hotline" in four detractor comments, every other untagged word in fewer than three.
+    expect(found.map((i: Item) => i.name)).toEqual(['hotline']);
+    const e = expected(CORPUS, ['berlin', 'paris']);
+    expect(found[0]).toMatchObject({ comments: 4, nps: -100, terms: { en: ['hotline'] }, emerging: false });
+    expect(found[0].share).toBeCloseTo(4 / e.commented, 4);
+    expect(found[0].impact).toBeCloseTo((100 * 4) / e.unitN, 1);
+    expect(found[0].examples).toEqual(['The hotline menu is a maze', 'Nobody at the hotline picked up', 'Hotline always busy']);
+    const viewer = await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.viewer });
+    expect(viewer.body.items.find((i: Item) => i.source === 'discovered').examples).toEqual([]);
+  });
+
   it('answers 400 to bad queries', async () => {
     for (const q of ['from=2026-03-05&to=2026-03-01', 'category=angry', 'to=yesterday', 'x=1']) expect((await call('GET', `/api/v1/themes?${q}`, { token: t.tokens.admin })).status, q).toBe(400);
+  });
+});
+
+describe('themes in use', () => {
+  it('routes a case by the theme of its comment and shows the themes on the case for template suggestions', async () => {
+    const lib = (await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body.items as { id: string; name: string }[];
+    const billing = lib.find((x) => x.name === 'Billing')!.id;
+    // Billing complaints to the billing team (here: the analyst's user).
+    const set = await call('PUT', '/api/v1/case-settings', { token: t.tokens.admin, body: { routingRules: [{ theme: billing, ownerUserId: t.userIds.analyst }] } });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect((await call('PUT', '/api/v1/case-settings', { token: t.tokens.admin, body: { routingRules: [{ theme: 'thm_nope', ownerUserId: t.userIds.analyst }] } })).status).toBe(404);
+    const [tp] = await db().select().from(touchpoints).where(eq(touchpoints.tenantId, t.tenantId));
+    const answer = async (comment: string | null) => {
+      const id = newId('rsp');
+      const at = Date.parse('2026-03-30T10:00:00Z');
+      await db().insert(responses).values({
+        id,
+        tenantId: t.tenantId,
+        touchpointId: tp!.id,
+        unitId: t.units.newYork!,
+        surveyId: tp!.surveyId,
+        surveyVersion: 1,
+        channel: 'email',
+        locale: 'en',
+        score: 2,
+        comment,
+        counted: true,
+        answeredAt: at,
+        createdAt: at,
+        updatedAt: at,
+      });
+      expect((await deliverCaptured(t.tenantId, id)).acked).toBe(true);
+      const cases = await call('GET', '/api/v1/cases?scope=subtree&limit=100', { token: t.tokens.admin });
+      return cases.body.items.find((k: { responseId: string }) => k.responseId === id);
+    };
+    const billed = await answer('They charged me twice on the invoice');
+    expect(billed.ownerUserId).toBe(t.userIds.analyst);
+    const other = await answer('Nobody came at all');
+    expect(other.ownerUserId).not.toBe(t.userIds.analyst);
+    const detail = await call('GET', `/api/v1/cases/${billed.id}`, { token: t.tokens.admin });
+    expect(detail.body.themes.map((x: { name: string }) => x.name)).toEqual(['Billing']);
+    expect(detail.body.timeline[0].details.routing).toBe(`rule:theme:${billing}`);
+
+    // Score first, comment later (the survey page's two steps): the case opens on the score, waits for the comment, then follows its theme.
+    const late = await answer(null);
+    expect(late.ownerUserId).not.toBe(t.userIds.analyst);
+    await db()
+      .update(responses)
+      .set({ comment: 'The bill is twice what was quoted' })
+      .where(and(eq(responses.tenantId, t.tenantId), eq(responses.id, late.responseId)));
+    await consume({ type: 'comment.analyse', tenantId: t.tenantId, responseId: late.responseId, idempotencyKey: `comment.analyse:${late.responseId}` });
+    const rerouted = await call('GET', `/api/v1/cases/${late.id}`, { token: t.tokens.admin });
+    expect(rerouted.body.ownerUserId).toBe(t.userIds.analyst);
+    expect(rerouted.body.timeline.map((e: { type: string }) => e.type)).toContain('rerouted');
+    // Delivered again: nothing more.
+    await consume({ type: 'comment.analyse', tenantId: t.tenantId, responseId: late.responseId, idempotencyKey: `comment.analyse:${late.responseId}` });
+    expect((await call('GET', `/api/v1/cases/${late.id}`, { token: t.tokens.admin })).body.timeline.filter((e: { type: string }) => e.type === 'rerouted')).toHaveLength(1);
+    await call('PUT', '/api/v1/case-settings', { token: t.tokens.admin, body: { routingRules: [] } });
+  });
+});
+
+describe('an action plan from a theme', () => {
+  it("shows the theme's mentions in its before and after windows", async () => {
+    // Before: February (one Berlin comment mentions waiting: "We waited again"); after: March in EMEA, by hand from the labels.
+    const plan = await call('POST', '/api/v1/action-plans', {
+      token: t.tokens.admin,
+      body: { unitId: t.units.emea, title: 'Shorter waits', theme: 'Waiting time', beforeFrom: '2026-02-01', beforeTo: '2026-02-28', afterFrom: '2026-03-01', afterTo: '2026-03-31' },
+    });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(201);
+    const got = await call('GET', `/api/v1/action-plans/${plan.body.id}`, { token: t.tokens.admin });
+    const march = expected(CORPUS, ['berlin', 'paris']);
+    const feb = CORPUS.filter((c) => ['berlin', 'paris'].includes(c.unit) && c.at.startsWith('2026-02') && c.comment && c.counted !== false);
+    expect(got.body.before.theme).toEqual({ comments: feb.filter((c) => c.themes.includes('Waiting time')).length, share: 1 });
+    expect(got.body.after.theme.comments).toBe(march.themes.get('Waiting time')!.comments);
+    expect(got.body.after.theme.share).toBeCloseTo(march.themes.get('Waiting time')!.comments / march.commented, 4);
   });
 });
 
@@ -256,6 +366,9 @@ describe('the theme library', () => {
     // Billing without "invoice": the English invoice comment leaves it.
     const patched = await call('PATCH', `/api/v1/theme-library/${id('Billing')}`, { token: t.tokens.admin, body: { terms: { en: ['bill'], fr: ['facture'], es: ['factura'], de: ['Rechnung'] } } });
     expect(patched.status).toBe(200);
+    // The discovered theme named and added as it is offered: the hotline comments meet in it, and it is no longer discovered.
+    const offered = (await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin })).body.items.find((i: Item) => i.source === 'discovered');
+    expect((await call('POST', '/api/v1/theme-library', { token: t.tokens.admin, body: { name: 'Hotline', terms: offered.terms } })).status).toBe(201);
     // Communication deleted: its one comment keeps its other theme.
     expect((await call('DELETE', `/api/v1/theme-library/${id('Communication')}`, { token: t.tokens.admin })).status).toBe(200);
     await retag(t.tenantId);
@@ -263,13 +376,15 @@ describe('the theme library', () => {
       let themes = c.themes.filter((x) => x !== 'Communication');
       if (c.comment === 'The invoice was wrong') themes = themes.filter((x) => x !== 'Billing');
       if (c.comment?.includes('Parking') || c.comment?.includes('Parkplatz')) themes = [...themes, 'Parking'];
+      if (c.comment?.toLowerCase().includes('hotline')) themes = [...themes, 'Hotline'];
       return { ...c, themes };
     });
     const res = await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin });
     checkAgainst(res.body.items, expected(edited, ['berlin', 'paris']));
+    expect(res.body.items.filter((i: Item) => i.source === 'discovered')).toEqual([]);
     // Every stored analysis is at the new version.
     const rows = await db().select().from(commentAnalyses).where(eq(commentAnalyses.tenantId, t.tenantId));
-    expect(new Set(rows.map((r) => r.libraryVersion))).toEqual(new Set([before.version + 3]));
+    expect(new Set(rows.map((r) => r.libraryVersion))).toEqual(new Set([before.version + 4]));
   });
 
   it('refuses bad themes with a clear 400 and changes nothing', async () => {
@@ -296,5 +411,29 @@ describe('the theme library', () => {
     expect((await call('PATCH', '/api/v1/theme-library/thm_nope', { token: t.tokens.admin, body: { name: 'X' } })).status).toBe(404);
     expect((await call('POST', '/api/v1/theme-library', { token: t.tokens.manager, body: { name: 'Mine', terms: { en: ['mine'] } } })).status).toBe(403);
     expect((await call('GET', '/api/v1/theme-library', { token: t.tokens.admin })).body).toEqual(before);
+  });
+});
+
+describe('stored analyses follow their answers', () => {
+  it('an excluded answer leaves the counts; included again, it is back', async () => {
+    const i = CORPUS.findIndex((c) => c.comment === 'La facture était fausse');
+    const billing = async () => (await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin })).body.items.find((x: Item) => x.name === 'Billing')?.comments ?? 0;
+    const before = await billing();
+    expect((await call('POST', `/api/v1/responses/${ids[i]}/exclude`, { token: t.tokens.admin, body: { reason: 'test answer' } })).status).toBe(200);
+    expect(await billing()).toBe(before - 1);
+    expect((await call('POST', `/api/v1/responses/${ids[i]}/include`, { token: t.tokens.admin, body: { reason: 'real after all' } })).status).toBe(200);
+    expect(await billing()).toBe(before);
+  });
+
+  it('the retention purge deletes the analyses of the comments it erases', async () => {
+    expect((await call('PATCH', '/api/v1/settings', { token: t.tokens.admin, body: { retention: { commentDays: 30 } } })).status).toBe(200);
+    // Every planted comment is from early 2026, more than 30 days before this run's now... as long as the clock is past May 2026.
+    await runCron('0 3 * * *', Math.max(Date.now(), Date.parse('2026-06-01T03:00:00Z')));
+    const left = await db()
+      .select()
+      .from(commentAnalyses)
+      .where(and(eq(commentAnalyses.tenantId, t.tenantId), eq(commentAnalyses.kind, 'response')));
+    expect(left).toEqual([]);
+    expect((await call('GET', `/api/v1/themes?unitId=${t.units.emea}&${MARCH}`, { token: t.tokens.admin })).body.items).toEqual([]);
   });
 });

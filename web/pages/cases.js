@@ -128,14 +128,17 @@ async function replyForm(k, reload) {
     (r) => r.items,
     () => [],
   );
-  const themes = [...new Set(templates.map((t) => t.theme))];
+  // Templates of the themes the comment mentions (docs/themes.md) come first, marked as suggested.
+  const mentioned = new Set((k.themes ?? []).map((t) => t.name.toLowerCase()));
+  const suggested = (theme) => mentioned.has(theme.toLowerCase());
+  const themes = [...new Set(templates.map((t) => t.theme))].sort((a, b) => Number(suggested(b)) - Number(suggested(a)));
   if (!themes.length) return h('p', {}, 'No reply templates yet: an administrator adds them.');
   const out = h('div', { 'aria-live': 'polite' });
   const template = h(
     'select',
     { id: 'reply-template' },
     h('option', { value: '' }, 'Choose a template'),
-    themes.map((t) => h('option', { value: t }, t)),
+    themes.map((t) => h('option', { value: t }, suggested(t) ? `${t} (suggested)` : t)),
   );
   const subject = h('input', { id: 'reply-subject', required: true, maxlength: 300 });
   const body = h('textarea', { id: 'reply-body', rows: 6, required: true, maxlength: 3500 });
@@ -158,6 +161,7 @@ async function replyForm(k, reload) {
     'section',
     { 'aria-labelledby': 'reply-heading' },
     h('h2', { id: 'reply-heading' }, 'Reply to the customer'),
+    mentioned.size ? h('p', {}, `The comment mentions: ${(k.themes ?? []).map((t) => t.name).join(', ')}.`) : null,
     h(
       'form',
       {

@@ -82,20 +82,22 @@ async function plansPage(params) {
     const unit = f.unitId.value;
     const r = await api('GET', `/api/v1/themes?unitId=${encodeURIComponent(unit)}&from=${daysAgo(89)}&to=${today()}&category=detractor`).catch(() => null);
     if (unit !== f.unitId.value) return;
-    if (!r) return themesBox.replaceChildren(h('p', {}, 'Themes need a role that reads comments.'));
+    if (!r) return themesBox.replaceChildren(h('p', {}, 'Themes need a role that reads scores.'));
     const name = f.unitId.selectedOptions[0]?.textContent.replace(/^(· )+/, '') ?? '';
-    if (!r.items.length) return themesBox.replaceChildren(h('p', {}, `No detractor comments in ${name} over the last 90 days.`));
+    if (!r.items.length) return themesBox.replaceChildren(h('p', {}, `No themes in the comments of ${name} over the last 90 days.`));
+    // Themes ranked by impact (docs/themes.md): what the unit's NPS would gain if those answers had been passives.
     themesBox.replaceChildren(
       table(
-        `Detractor themes in ${name}, last 90 days`,
-        ['Theme', 'Detractor comments', 'Share', 'Action'],
+        `Themes in ${name}, last 90 days`,
+        ['Theme', 'Mentions', 'NPS among them', 'Impact (points)', 'Action'],
         r.items.slice(0, 10).map((t) =>
           h(
             'tr',
             {},
-            h('th', { scope: 'row' }, t.name),
+            h('th', { scope: 'row' }, t.source === 'discovered' ? `${t.name} (discovered)` : t.name),
             h('td', { class: 'num' }, String(t.comments)),
-            h('td', { class: 'num' }, `${Math.round(t.share * 100)} %`),
+            h('td', { class: 'num' }, t.nps === null ? '—' : String(t.nps)),
+            h('td', { class: 'num' }, t.impact.toFixed(1)),
             h(
               'td',
               {},
@@ -108,7 +110,7 @@ async function plansPage(params) {
                   onclick: () => {
                     f.theme.value = t.name;
                     f.title.value = `Fewer detractors mentioning “${t.name}”`;
-                    source.textContent = `Starts from the theme “${t.name}” (${t.comments} detractor comments).`;
+                    source.textContent = `Starts from the theme “${t.name}” (${t.comments} comments, impact ${t.impact.toFixed(1)} points).`;
                     f.title.focus();
                   },
                 },
@@ -219,6 +221,7 @@ function windowCard(label, w) {
     h('div', {}, `${label}: ${w.from} to ${w.to}`),
     h('div', { class: `big${w.suppressed ? ' suppressed' : ''}` }, w.suppressed ? 'Too few answers' : fmtNps(w.nps)),
     h('div', {}, `n = ${w.n}`, w.ci ? `, interval ${fmtNps(w.ci.low)} to ${fmtNps(w.ci.high)}` : '', lowSampleMark(w)),
+    w.theme ? h('div', {}, `Theme: ${w.theme.comments} comments mention it (${(w.theme.share * 100).toFixed(1)}\u00a0% of comments)`) : '',
   );
 }
 

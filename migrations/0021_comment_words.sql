@@ -1,0 +1,1 @@
+ALTER TABLE `comment_analyses` ADD `words` text DEFAULT '' NOT NULL;
