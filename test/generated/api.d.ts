@@ -1347,6 +1347,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share), k by silhouette, with percentiles and what worked at peers */
+        get: operations["getClusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenant/export": {
         parameters: {
             query?: never;
@@ -2412,11 +2429,14 @@ export interface components {
                 end: string;
                 holidays: string[];
             } | null;
-            routingRules: {
+            routingRules: ({
                 attribute: string;
                 equals: string | number | boolean;
                 ownerUserId: string;
-            }[];
+            } | {
+                theme: string;
+                ownerUserId: string;
+            })[];
             casePhones: {
                 [key: string]: string;
             };
@@ -2439,11 +2459,14 @@ export interface components {
                 /** @default [] */
                 holidays: string[];
             } | null;
-            routingRules?: {
+            routingRules?: ({
                 attribute: string;
                 equals: string | number | boolean;
                 ownerUserId: string;
-            }[];
+            } | {
+                theme: string;
+                ownerUserId: string;
+            })[];
             casePhones?: {
                 [key: string]: string;
             };
@@ -2910,6 +2933,11 @@ export interface components {
                  * @enum {boolean}
                  */
                 lowSample?: true;
+                /** @description When the plan's theme is a library theme: the window's analysed comments mentioning it and their share (docs/themes.md) */
+                theme?: {
+                    comments: number;
+                    share: number;
+                };
             } | null;
             /** @description The NPS of the unit's subtree over the window (null without a window); suppressed under the minimum n */
             after: {
@@ -2930,6 +2958,11 @@ export interface components {
                  * @enum {boolean}
                  */
                 lowSample?: true;
+                /** @description When the plan's theme is a library theme: the window's analysed comments mentioning it and their share (docs/themes.md) */
+                theme?: {
+                    comments: number;
+                    share: number;
+                };
             } | null;
         };
         UpdateActionPlan: {
@@ -3370,6 +3403,82 @@ export interface components {
             } | null;
             shareAboveBaseline: number | null;
             shareAboveBaselineWithConfidence: number | null;
+        };
+        PeerClusters: {
+            unitId: string;
+            from: string;
+            to: string;
+            k: number | null;
+            silhouette: number | null;
+            candidates: {
+                k: number;
+                silhouette: number;
+            }[];
+            clusters: components["schemas"]["PeerCluster"][];
+            unclustered: {
+                unitId: string;
+                name: string;
+                n: number;
+                /** @enum {string} */
+                reason: "too_few_answers" | "too_few_sites";
+            }[];
+        };
+        PeerCluster: {
+            /** @description 1 for the highest-scoring cluster, and so on */
+            id: number;
+            /** @example declining and volatile, low-scoring, with many detractors */
+            description: string;
+            size: number;
+            centre: {
+                /** @description NPS over the range */
+                level: number;
+                /** @description NPS points per month (weighted trend) */
+                trend: number;
+                /** @description Standard deviation of the monthly NPS */
+                volatility: number;
+                /** @description Detractors per 100 answers */
+                detractorShare: number;
+            };
+            sites: {
+                unitId: string;
+                name: string;
+                n: number;
+                /** @description NPS over the range */
+                level: number;
+                /** @description NPS points per month (weighted trend) */
+                trend: number;
+                /** @description Standard deviation of the monthly NPS */
+                volatility: number;
+                /** @description Detractors per 100 answers */
+                detractorShare: number;
+                /** @description The site's NPS as a percentile within its cluster (mid-rank) */
+                percentile: number;
+            }[];
+            /** @description Action plans at these sites with a significant improvement from before to after (p < 0.05); null for roles that do not read plans */
+            whatWorked: {
+                planId: string;
+                unitId: string;
+                unitName: string;
+                title: string;
+                theme: string | null;
+                status: string;
+                before: {
+                    from: string;
+                    to: string;
+                    nps: number;
+                    n: number;
+                };
+                after: {
+                    from: string;
+                    to: string;
+                    nps: number;
+                    n: number;
+                };
+                change: {
+                    points: number;
+                    p: number;
+                };
+            }[] | null;
         };
         Measure: {
             key: string;
@@ -7381,6 +7490,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Case"] & {
                         timeline: components["schemas"]["CaseEvent"][];
+                        /** @description Library themes of the answer's comment: their reply templates are suggested (docs/themes.md) */
+                        themes: {
+                            id: string;
+                            name: string;
+                        }[];
                     };
                 };
             };
@@ -11719,6 +11833,87 @@ export interface operations {
                         to: string;
                         items: components["schemas"]["AttainmentItem"][];
                     };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getClusters: {
+        parameters: {
+            query?: {
+                /** @description The sites under this unit; default the root or your one subtree */
+                unitId?: string;
+                /** @description First local day; default 179 days before `to` */
+                from?: string;
+                /** @description Last local day; default the unit's local today */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Peer clusters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeerClusters"];
                 };
             };
             /** @description Malformed or invalid input; `details` lists field paths */
