@@ -1,5 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two layers (docs/architecture.md, "Tests"): Node tests for the scripts (the local libSQL server, seeding, the
 // local stack), and integration tests inside workerd against a local libSQL server that the
@@ -8,6 +8,8 @@ export const TEST_JWT_KEYS = 'test-2:test-signing-key-two-000000000000000000,tes
 
 /** The suites run a second time with their tenants in different data databases (issue 11). */
 const PLANE_SUITES = ['test/workers/isolation.test.ts', 'test/workers/sign-in-counters.test.ts', 'test/workers/tenant-db.test.ts'];
+/** Suites about the data plane itself (a directory and several databases): run on the plane only. */
+const PLANE_ONLY = ['test/workers/respondent-plane.test.ts'];
 
 export default defineConfig({
   test: {
@@ -35,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/workers/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...PLANE_ONLY],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 30_000,
         },
@@ -62,7 +65,7 @@ export default defineConfig({
         ],
         test: {
           name: 'workers-plane',
-          include: PLANE_SUITES,
+          include: [...PLANE_SUITES, ...PLANE_ONLY],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 30_000,
         },

@@ -42,10 +42,19 @@ export const PLACEMENT_CACHE_MS = 30_000;
 const RETRY_AFTER_SECONDS = 30;
 
 const placements = new Map<string, { placement: Placement | null; until: number }>();
+/**
+ * Data databases by directory and id, as the links and widget keys name them: an id's URL and region never
+ * change, so an entry is kept for the isolate's life and the catalog is read again only for an
+ * id not seen yet, or while a database is behind this code's schema (to see its upgrade).
+ */
+const knownDatabases = new Map<string, { ref: DataDatabaseRef; readAt: number }>();
 const apiKeyTenants = new Map<string, { tenantId: string | null; until: number }>();
 let catalogCache: { key: string; databases: DataDatabaseRef[]; until: number } | undefined;
 
 const unavailable = (message: string) => new ApiError('UNAVAILABLE', message, undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+const upgrading = () => unavailable('this organisation’s database is being upgraded; try again shortly');
+/** A write while the tenant moves (or is being deleted): the directory, or the data database's own `tenants` row, says so. */
+export const moving = () => unavailable('this organisation’s data is being moved; changes are paused for a few minutes');
 
 export class DataPlane {
   readonly directory: Directory | null;
@@ -87,17 +96,49 @@ export class DataPlane {
     return placement;
   }
 
+  /** Forgets what the isolate keeps of a tenant's placement (a move or a deletion run in this process, and tests). */
+  forget(tenantId: string): void {
+    placements.delete(tenantId);
+  }
+
   /**
-   * The tenant's database for a request. Answers 503 with Retry-After, for this tenant only, while
+   * The tenant's database for a request, with its catalog id (links signed on it carry the id).
+   * Answers 503 with Retry-After, for this tenant only, while
    * its database is behind this code's schema or, for a write, while the tenant is being moved.
    * Null for a tenant that is unknown or being deleted: its credentials are as good as none.
    */
-  async forTenant(tenantId: string, opts: { write: boolean; job?: boolean }): Promise<Db | null> {
+  async bind(tenantId: string, opts: { write: boolean; job?: boolean }): Promise<{ db: Db; databaseId?: string } | null> {
     const p = await this.placement(tenantId);
     if (!p || p.status === 'deleting') return null;
-    if (p.schemaVersion < DATA_SCHEMA_VERSION) throw unavailable('this organisation’s database is being upgraded; try again shortly');
-    if (p.status === 'moving' && opts.write) throw unavailable('this organisation’s data is being moved; changes are paused for a few minutes');
-    return this.open(p, opts.job ? this.config.jobStorageDeadlineMs : this.config.storageDeadlineMs);
+    if (p.schemaVersion < DATA_SCHEMA_VERSION) throw upgrading();
+    if (p.status === 'moving' && opts.write) throw moving();
+    // The single-database mode names no database: its links carry none.
+    return { db: this.open(p, opts.job ? this.config.jobStorageDeadlineMs : this.config.storageDeadlineMs), ...(this.directory ? { databaseId: p.databaseId } : {}) };
+  }
+
+  async forTenant(tenantId: string, opts: { write: boolean; job?: boolean }): Promise<Db | null> {
+    return (await this.bind(tenantId, opts))?.db ?? null;
+  }
+
+  /**
+   * The data database a survey link or widget key names, by catalog id, without reading the
+   * tenant's placement: answering a survey does not wait on the directory (docs/architecture.md,
+   * "Survey links carry their database"). The catalog is read at most once per isolate for an
+   * id (see `knownDatabases`); null for an id the catalog does not have. Whether the tenant is
+   * still there, or its writes paused for a move, the data database itself says (`tenants`).
+   */
+  async forDatabase(databaseId: string): Promise<Db | null> {
+    const ref = await this.catalogEntry(databaseId);
+    if (!ref) return null;
+    if (ref.schemaVersion < DATA_SCHEMA_VERSION) throw upgrading();
+    return this.open(ref);
+  }
+
+  private async catalogEntry(databaseId: string): Promise<DataDatabaseRef | null> {
+    const known = knownDatabases.get(`${this.config.directoryUrl}|${databaseId}`);
+    if (known && (known.ref.schemaVersion >= DATA_SCHEMA_VERSION || known.readAt + this.config.placementCacheMs > Date.now())) return known.ref;
+    const all = await this.databases(true);
+    return all.find((d) => d.id === databaseId) ?? null;
   }
 
   /** The database of the single-database mode (no directory): every tenant's. */
@@ -147,13 +188,15 @@ export class DataPlane {
   }
 
   /** Every data database, for the cron fan-out and migrations. */
-  async databases(): Promise<DataDatabaseRef[]> {
+  async databases(fresh = false): Promise<DataDatabaseRef[]> {
     if (!this.directory) return [{ id: DEFAULT_DATABASE, url: this.config.libsqlUrl!, region: this.config.defaultRegion, schemaVersion: DATA_SCHEMA_VERSION }];
     const key = this.config.directoryUrl!;
-    if (catalogCache && catalogCache.key === key && catalogCache.until > Date.now()) return catalogCache.databases;
+    if (!fresh && catalogCache && catalogCache.key === key && catalogCache.until > Date.now()) return catalogCache.databases;
     const rs = await this.directory.$client.execute('select id, url, region, schema_version from data_databases order by id');
     const databases = rs.rows.map((r) => ({ id: String(r.id), url: String(r.url), region: String(r.region), schemaVersion: Number(r.schema_version) }));
-    catalogCache = { key, databases, until: Date.now() + this.config.placementCacheMs };
+    const now = Date.now();
+    catalogCache = { key, databases, until: now + this.config.placementCacheMs };
+    for (const ref of databases) knownDatabases.set(`${key}|${ref.id}`, { ref, readAt: now });
     return databases;
   }
 

@@ -23,6 +23,11 @@ export const tenants = sqliteTable(
     name: text('name').notNull(),
     /** Program settings (fatigue window, providers, widget keys...), validated by the settings feature. */
     settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * Set while the tenant is moved to another database or deleted (src/tenancy/lifecycle.ts):
+     * respondents' writes bound by a link's database id, not the directory, are buffered meanwhile.
+     */
+    writesPausedAt: integer('writes_paused_at', { mode: 'number' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

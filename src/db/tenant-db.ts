@@ -59,6 +59,8 @@ export class TenantDb {
   constructor(
     db: Db,
     readonly tenantId: Tenant,
+    /** The data database's catalog id, when bound through the data plane: links signed on this handle carry it. */
+    readonly databaseId?: string,
   ) {
     this.#db = db;
   }

@@ -95,13 +95,13 @@ type Loaded = Awaited<ReturnType<typeof load>>[number];
 type OutboxRow = TenantInsert<typeof devOutbox>;
 
 /** Sends one try through the invitation's channel; in development without a provider, email and SMS go to the dev outbox. */
-async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: string, now: number): Promise<{ result: SendResult; outbox?: OutboxRow }> {
+async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: string, now: number, databaseId: string | undefined): Promise<{ result: SendResult; outbox?: OutboxRow }> {
   const inv = row.invitation;
   // The API returns the link, the widget shows the survey: nothing to send.
   if (inv.channel === 'link' || inv.channel === 'in_app') return { result: sent() };
   if (!row.definition || !row.defaultLocale || !row.touchpointKey) return { result: permanentFailure('the survey version or touchpoint no longer exists') };
   const settings = SettingsSchema.parse(row.settings);
-  const link = await invitationLink(config, inv);
+  const link = await invitationLink(config, inv, databaseId);
   const message = composeMessage({ definition: row.definition, defaultLocale: row.defaultLocale, preferredLocale: inv.locale ?? row.contact?.locale ?? null, link, kind });
   const development = config.environment === 'development';
   const outbox = (recipient: string, subject: string | null, body: string): OutboxRow => ({
@@ -186,9 +186,9 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
   const { type, tenantId, invitationId, idempotencyKey } = parse(message);
   const kind = KIND[type];
   const config = loadConfig(env);
-  const db = await dataPlane(config).forTenant(tenantId, { write: true, job: true });
-  if (!db) return; // the tenant is gone: nothing left to send
-  const t = new TenantDb(db, tenantId);
+  const home = await dataPlane(config).bind(tenantId, { write: true, job: true });
+  if (!home) return; // the tenant is gone: nothing left to send
+  const t = new TenantDb(home.db, tenantId, home.databaseId);
   const now = Date.now();
   const [claimed, [row]] = await t.batch([claim(t, kind, invitationId, now), load(t, kind, invitationId)]);
   const attempts = claimed[0]?.attempts;
@@ -196,7 +196,7 @@ export async function deliver(message: JobMessage, env: Env): Promise<void> {
 
   const tryNumber = row.tries + 1;
   // An unexpected error is a failed try like any other: recorded, retried, at worst dead.
-  const { result, outbox } = await attempt(config, row, kind, idempotencyKey, now).catch((err: Error): { result: SendResult; outbox?: OutboxRow } => ({
+  const { result, outbox } = await attempt(config, row, kind, idempotencyKey, now, t.databaseId).catch((err: Error): { result: SendResult; outbox?: OutboxRow } => ({
     result: { outcome: 'failed', retryable: true, statusCode: null, error: `internal: ${err.message}` },
   }));
   const at = Date.now();

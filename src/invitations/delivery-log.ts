@@ -49,7 +49,7 @@ export async function invitationDelivery({ t, actor, config }: Pick<Deps, 't' | 
     expiresAt: iso(inv.expiresAt),
     attempts: inv.attempts,
     lastError: inv.lastError,
-    ...(showLink ? { link: await invitationLink(config, inv) } : {}),
+    ...(showLink ? { link: await invitationLink(config, inv, t.databaseId) } : {}),
     deliveryAttempts: deliveryLog(inv, tries),
   };
 }

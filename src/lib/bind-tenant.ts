@@ -1,3 +1,4 @@
+import type { Db } from '../db/client';
 import { TenantDb } from '../db/tenant-db';
 import type { AppContext } from './create-app';
 
@@ -8,11 +9,44 @@ import type { AppContext } from './create-app';
  * Retry-After (src/db/plane.ts).
  */
 export async function bindTenant(c: AppContext, tenantId: string): Promise<TenantDb | null> {
+  const plane = c.get('plane');
   // One database for every tenant: init opened it already (no second client on capture's path).
-  const db = c.get('plane').directory ? await c.get('plane').forTenant(tenantId, { write: c.req.method !== 'GET' && c.req.method !== 'HEAD' }) : c.get('db');
-  if (!db) return null;
+  if (!plane.directory) return bound(c, c.get('db'), new TenantDb(c.get('db'), tenantId));
+  const home = await plane.bind(tenantId, { write: c.req.method !== 'GET' && c.req.method !== 'HEAD' });
+  return home ? bound(c, home.db, new TenantDb(home.db, tenantId, home.databaseId)) : null;
+}
+
+/**
+ * Binds a respondent's request (a survey link, a widget key) to the database its credential
+ * names, without reading the directory (docs/architecture.md, "Survey links carry their
+ * database"); a credential that names none (signed before), or a database the catalog does not
+ * have, is bound through the directory. The caller asks `onLinkDatabase` whether a miss there
+ * should be looked up again through the directory (the tenant moved since the link was signed).
+ */
+export async function bindRespondent(c: AppContext, tenantId: string, databaseId: string | undefined): Promise<TenantDb | null> {
+  const plane = c.get('plane');
+  if (!plane.directory || !databaseId) return bindTenant(c, tenantId);
+  const db = await plane.forDatabase(databaseId);
+  return db ? bound(c, db, new TenantDb(db, tenantId, databaseId), true) : bindTenant(c, tenantId);
+}
+
+/** Whether the handle came from the credential's database id rather than the directory: a miss there may only mean the tenant moved. */
+export const onLinkDatabase = (c: AppContext) => c.get('boundByLink') === true;
+
+function bound(c: AppContext, db: Db, t: TenantDb, byLink = false): TenantDb {
   c.set('db', db);
-  const t = new TenantDb(db, tenantId);
   c.set('tdb', t);
+  c.set('boundByLink', byLink);
   return t;
+}
+
+/**
+ * After a miss in the database a credential names (the tenant not found there): the tenant's
+ * handle through the directory when it now lives elsewhere (moved since the link was signed),
+ * else null (the miss stands).
+ */
+export async function rebindMoved(c: AppContext, tenantId: string, databaseId: string | undefined): Promise<TenantDb | null> {
+  if (!onLinkDatabase(c)) return null;
+  const t = await bindTenant(c, tenantId);
+  return t && t.databaseId !== databaseId ? t : null;
 }

@@ -22,6 +22,8 @@ export interface AppEnv {
     db: Db;
     /** The tenant-scoped handle (src/db/tenant-db.ts): set once the tenant is known (credential, survey link, widget key). */
     tdb: TenantDb;
+    /** The handle was bound by the database id a survey link or widget key carries, not by the directory (src/lib/bind-tenant.ts). */
+    boundByLink: boolean;
     /** Set by `authenticate`; routes that need a caller mount it. */
     actor: Actor;
   };

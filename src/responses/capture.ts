@@ -8,6 +8,7 @@ import { opensCase } from '../cases/follow-up';
 import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { checkAnswers, type Issue } from './answers';
+import { moving } from '../db/plane';
 import { bufferAnswer, cannotWriteNow, type BufferContext, type BufferedOutcome } from './buffer';
 import { countHit } from '../auth/rate-limit';
 import { formNonce, signFormState, verifyFormState, type FormState } from './form-state';
@@ -258,6 +259,8 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     };
   }
   if (!target) return { kind: 'invalid-link' };
+  // The tenant is being moved or deleted (its database says so): nothing is written here now.
+  if (target.writesPaused) return buffer(moving(), link, input, req, state, { ...clientOf(anonymous), maybeWritten: false });
   const locale = localeOf(target, state, req.acceptLanguage);
   // The state handed back: the render time and version of the page, the response once there is one.
   const nextState = async (responseId?: string) =>

@@ -1,9 +1,9 @@
-import { and, eq, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { tenantStatement } from '../db/prepared';
 import type { TenantDb } from '../db/tenant-db';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookWants } from '../webhooks/emit';
-import { contacts, invitations, responses, revokedLinks, surveys, surveyVersions, touchpoints, units, type Channel } from '../db/schema';
+import { contacts, invitations, responses, revokedLinks, surveys, surveyVersions, tenants, touchpoints, units, type Channel } from '../db/schema';
 import type { Definition } from '../surveys/definition';
 import type { SurveyLinkClaims } from '../surveys/token';
 import type { TouchpointLink } from '../survey-page/touchpoint-token';
@@ -50,9 +50,17 @@ export interface SurveyTarget {
   followUp: { includePassives: boolean; webhooks: boolean };
   /** The invitation's response, when there is one. */
   existing: StoredResponse | null;
+  /** The tenant's writes are paused (moved or deleted meanwhile): an answer waits in the buffer. */
+  writesPaused: boolean;
 }
 
 const none = sql<number>`0`.mapWith(Number);
+
+/**
+ * Whether the tenant's writes are paused in this database (a move or a deletion under way): a
+ * respondent bound by the link's database id, not the directory, learns it here (src/lib/bind-tenant.ts).
+ */
+const writesPaused = (t: TenantDb) => sql<number>`exists ${t.select({ one: sql`1` }).from(tenants).where(isNotNull(tenants.writesPausedAt))}`.mapWith(Number);
 
 /**
  * The invitation with its survey version, contact and response: one query. The token's
@@ -79,6 +87,7 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
       lifetimeValue: contacts.lifetimeValue,
       rules: touchpoints.rules,
       hooked: webhookWants(t, 'response.created'),
+      paused: writesPaused(t),
       responseId: responses.id,
       score: responses.score,
       comment: responses.comment,
@@ -127,6 +136,7 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     closed: row.status === 'cancelled' || (row.status === 'expired' && !replay) || row.expiresAt <= now,
     followUp: followUpOf(row.rules, row.hooked),
     existing: row.responseId ? { id: row.responseId, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null,
+    writesPaused: row.paused === 1,
   };
 }
 
@@ -152,6 +162,7 @@ export function touchpointTargetQuery(t: TenantDb, link: TouchpointLink, version
       recentFromClient: client ? answersFromClient(t, client) : none,
       sameTouchpoint: client ? anonymousAnswersToTouchpoint(t, claims.touchpointId, client) : none,
       revoked: sql<number>`exists ${t.select({ one: sql`1` }).from(revokedLinks).where(eq(revokedLinks.id, link.linkId))}`.mapWith(Number),
+      paused: writesPaused(t),
     })
     .from(touchpoints)
     .innerJoin(units, eq(units.id, claims.unitId))
@@ -182,6 +193,7 @@ export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<Retur
     closed: !row.active || row.version === null || row.revoked === 1,
     followUp: followUpOf(row.rules, row.hooked),
     existing: null,
+    writesPaused: row.paused === 1,
   };
 }
 

@@ -119,7 +119,7 @@ export async function newWidgetKey(d: Deps) {
   await requireSettingsAdmin(d);
   const { t, actor } = d;
   const random = (bytes: number) => hex(crypto.getRandomValues(new Uint8Array(bytes)));
-  const widget = { publicKey: `wpk_${actor.tenantId}_${random(8)}`, secret: random(32) };
+  const widget = { publicKey: `wpk_${actor.tenantId}_${random(8)}${t.databaseId ? `_${t.databaseId}` : ''}`, secret: random(32) };
   await commit(t, [
     t.update(tenants).set({ settings: settingsUpdate({ widget }), updatedAt: Date.now() }),
     ...(await audit(d, { action: 'settings.widget_key', targetType: 'tenant', targetId: actor.tenantId, details: { publicKey: widget.publicKey } })),

@@ -49,9 +49,17 @@ export async function getSettings(t: TenantDb): Promise<Settings> {
 }
 
 /**
- * The widget's public key names its tenant (`wpk_<tenant id>_<random>`), so the widget finds
- * the tenant by primary key; the secret is what proves a signed user id.
+ * The widget's public key names its tenant and, on the data plane, the data database it was
+ * made in (`wpk_<tenant id>_<random>[_<database id>]`), so the widget finds the tenant by primary
+ * key without reading the directory; the secret is what proves a signed user id.
  */
+const WIDGET_KEY = /^wpk_(ten_[0-9a-z]{26})_[0-9a-f]{16}(?:_([a-z0-9][a-z0-9-]{0,62}))?$/;
+
 export function widgetKeyTenant(publicKey: string): string | null {
-  return /^wpk_(ten_[0-9a-z]{26})_[0-9a-f]{16}$/.exec(publicKey)?.[1] ?? null;
+  return WIDGET_KEY.exec(publicKey)?.[1] ?? null;
+}
+
+/** The data database a widget key names (keys made before the data plane, or in the single-database mode, name none). */
+export function widgetKeyDatabase(publicKey: string): string | undefined {
+  return WIDGET_KEY.exec(publicKey)?.[2];
 }

@@ -38,7 +38,7 @@ export async function issueLink(d: Deps, touchpointId: string, body: { unitId: s
   if (!tp.active) throw new ApiError('UNPROCESSABLE', 'the touchpoint is inactive');
   if (tp.publishedVersion === null) throw new ApiError('UNPROCESSABLE', "the touchpoint's survey has no published version");
   const expiresAt = Date.now() + (body.expiresInDays ?? TOUCHPOINT_LINK_DAYS) * DAY;
-  const token = await signTouchpointLink(config, { tenantId: actor.tenantId, touchpointId: tp.id, unitId: unit.id }, expiresAt);
+  const token = await signTouchpointLink(config, { tenantId: actor.tenantId, touchpointId: tp.id, unitId: unit.id, databaseId: t.databaseId }, expiresAt);
   const link = { url: `${config.publicBaseUrl}/s/${token}`, touchpointId: tp.id, unitId: unit.id, expiresAt: new Date(expiresAt).toISOString() };
   await commit(t, await audit(d, { action: 'touchpoint.link', targetType: 'touchpoint', targetId: tp.id, details: { unitId: unit.id, expiresAt: link.expiresAt } }));
   return link;

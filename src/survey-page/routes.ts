@@ -17,7 +17,7 @@ import { rememberSurvey, type CachedSurvey } from '../surveys/published-cache';
 import { verifySurveyLink } from '../surveys/token';
 import type { Config } from '../env';
 import { STORAGE_RETRY_AFTER_SECONDS } from '../lib/create-app';
-import { bindTenant } from '../lib/bind-tenant';
+import { bindRespondent, rebindMoved } from '../lib/bind-tenant';
 import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksNotice, thanksPage, type PageView } from './render';
 import { STRINGS, stringsLocale } from './strings';
 import { TOUCHPOINT_LINK_AUDIENCE, verifyTouchpointLink } from './touchpoint-token';
@@ -155,9 +155,14 @@ async function showPage(c: AppContext) {
   const now = Date.now();
   let target: SurveyTarget | null;
   try {
-    const t = await bindTenant(c, checked.link.claims.tenantId);
+    const { tenantId, databaseId } = checked.link.claims;
+    const t = await bindRespondent(c, tenantId, databaseId);
     if (!t) return linkFailure(c, 'invalid', false);
     target = await loadTarget(t, checked.link, now);
+    if (!target) {
+      const moved = await rebindMoved(c, tenantId, databaseId);
+      if (moved) target = await loadTarget(moved, checked.link, now);
+    }
   } catch (err) {
     if (!cannotWriteNow(err)) throw err;
     return pageFromCache(c, checked.link, now);
@@ -244,7 +249,8 @@ async function submit(c: AppContext) {
   const acceptLanguage = c.req.header('accept-language') ?? null;
   let outcome: CaptureOutcome;
   try {
-    const t = await bindTenant(c, checked.link.claims.tenantId);
+    const { tenantId, databaseId } = checked.link.claims;
+    let t = await bindRespondent(c, tenantId, databaseId);
     if (!t) return linkFailure(c, 'invalid', false);
     if (formIssue) {
       // A malformed form (a tampered score): the page again with the error, nothing stored.
@@ -255,7 +261,9 @@ async function submit(c: AppContext) {
       const state = await pageState(config, checked.link, target, locale, now);
       return page(c, scorePage(view(c, target, locale, state, nonce), { issues: [formIssue] }), 400, nonce);
     }
-    outcome = await capture(checked.link, input, { t, config, env: c.env, ip: c.req.header('cf-connecting-ip') ?? '', acceptLanguage, now });
+    const req = { config, env: c.env, ip: c.req.header('cf-connecting-ip') ?? '', acceptLanguage, now };
+    outcome = await capture(checked.link, input, { ...req, t });
+    if (outcome.kind === 'invalid-link' && (t = await rebindMoved(c, tenantId, databaseId))) outcome = await capture(checked.link, input, { ...req, t });
   } catch (err) {
     // The tenant's placement could not be read in time (or it is being moved): the answer goes to the buffer.
     if (formIssue || !cannotWriteNow(err)) throw err;

@@ -17,6 +17,8 @@ export interface TouchpointLinkClaims {
   tenantId: string;
   touchpointId: string;
   unitId: string;
+  /** The tenant's data database when the link was issued (claim `db`, as on invitation links: src/surveys/token.ts). */
+  databaseId?: string;
 }
 
 /** A verified anonymous link: its claims, and its id for revocation (`revoked_links`). */
@@ -38,13 +40,21 @@ export const linkIdOf = async (token: string) => base64url(new Uint8Array(await 
 /** A signed anonymous link token valid until `expiresAt` (ms). */
 export const signTouchpointLink = (config: Config, claims: TouchpointLinkClaims, expiresAt: number) =>
   // `jti`: every link differs, so revoking one never revokes another issued in the same second.
-  signToken(config, TOUCHPOINT_LINK_AUDIENCE, claims.touchpointId, { tid: claims.tenantId, unit: claims.unitId, jti: randomSecret(9) }, expiresAt, false);
+  signToken(
+    config,
+    TOUCHPOINT_LINK_AUDIENCE,
+    claims.touchpointId,
+    { tid: claims.tenantId, unit: claims.unitId, jti: randomSecret(9), ...(claims.databaseId ? { db: claims.databaseId } : {}) },
+    expiresAt,
+    false,
+  );
 
 /** Verifies an anonymous link token: expired (signature fine, past its time) or invalid (anything else). */
 export async function verifyTouchpointLink(config: Config, token: string): Promise<TouchpointLinkCheck> {
   const check = await verifyToken(config, TOUCHPOINT_LINK_AUDIENCE, token);
   if (!check.ok) return check;
-  const { tid, unit, sub, exp } = check.payload;
-  if (typeof tid !== 'string' || typeof unit !== 'string' || typeof sub !== 'string' || typeof exp !== 'number') return { ok: false, reason: 'invalid' };
-  return { ok: true, claims: { tenantId: tid, touchpointId: sub, unitId: unit }, linkId: await linkIdOf(token), expiresAt: exp * 1000 };
+  const { tid, unit, sub, exp, db } = check.payload;
+  if (typeof tid !== 'string' || typeof unit !== 'string' || typeof sub !== 'string' || typeof exp !== 'number' || (db !== undefined && typeof db !== 'string'))
+    return { ok: false, reason: 'invalid' };
+  return { ok: true, claims: { tenantId: tid, touchpointId: sub, unitId: unit, ...(db ? { databaseId: db } : {}) }, linkId: await linkIdOf(token), expiresAt: exp * 1000 };
 }

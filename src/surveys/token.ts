@@ -14,19 +14,34 @@ export interface SurveyLinkClaims {
    * (src/surveys/published-cache.ts). Links signed before it was added lack it.
    */
   surveyId?: string;
+  /**
+   * The tenant's data database when the link was signed (claim `db`): capture goes there without
+   * reading the directory (src/lib/bind-tenant.ts). Absent on links signed before it, and in the
+   * single-database mode.
+   */
+  databaseId?: string;
 }
 
 export type SurveyLinkCheck = { ok: true; claims: SurveyLinkClaims } | { ok: false; reason: 'expired' | 'invalid' };
 
 /** A signed link token (audience `survey`) valid until `expiresAt` (ms); the same invitation always gets the same token. */
 export const signSurveyLink = (config: Config, claims: SurveyLinkClaims, expiresAt: number) =>
-  signToken(config, AUDIENCE, claims.invitationId, { tid: claims.tenantId, sv: claims.surveyVersion, ...(claims.surveyId ? { sid: claims.surveyId } : {}) }, expiresAt, false);
+  signToken(
+    config,
+    AUDIENCE,
+    claims.invitationId,
+    { tid: claims.tenantId, sv: claims.surveyVersion, ...(claims.surveyId ? { sid: claims.surveyId } : {}), ...(claims.databaseId ? { db: claims.databaseId } : {}) },
+    expiresAt,
+    false,
+  );
 
 /** Verifies a link token; tells an expired one (a friendly "this survey has closed") from a forged or altered one. */
 export async function verifySurveyLink(config: Config, token: string): Promise<SurveyLinkCheck> {
   const check = await verifyToken(config, AUDIENCE, token);
   if (!check.ok) return check;
-  const { tid, sv, sub, sid } = check.payload;
-  if (typeof tid !== 'string' || typeof sv !== 'number' || typeof sub !== 'string' || (sid !== undefined && typeof sid !== 'string')) return { ok: false, reason: 'invalid' };
-  return { ok: true, claims: { tenantId: tid, invitationId: sub, surveyVersion: sv, ...(sid ? { surveyId: sid } : {}) } };
+  const { tid, sv, sub, sid, db } = check.payload;
+  if (typeof tid !== 'string' || typeof sv !== 'number' || typeof sub !== 'string' || (sid !== undefined && typeof sid !== 'string') || (db !== undefined && typeof db !== 'string')) {
+    return { ok: false, reason: 'invalid' };
+  }
+  return { ok: true, claims: { tenantId: tid, invitationId: sub, surveyVersion: sv, ...(sid ? { surveyId: sid } : {}), ...(db ? { databaseId: db } : {}) } };
 }

@@ -215,3 +215,12 @@ export async function deleteTenantRows(db: Db, tenantId: string): Promise<void> 
   const statements: InStatement[] = [...TENANT_TABLES].reverse().map((t) => ({ sql: `delete from "${t.name}" where "${t.tenantColumn}" = ?`, args: [tenantId] }));
   await db.$client.batch(statements, 'write');
 }
+
+/**
+ * Pauses (or resumes) a tenant's writes in one data database: respondents bound by the database
+ * id their link or widget key carries read it there, not the directory (src/lib/bind-tenant.ts),
+ * and their answers wait in the buffer meanwhile.
+ */
+export async function pauseTenantWrites(db: Db, tenantId: string, paused: boolean): Promise<void> {
+  await db.$client.execute({ sql: 'update tenants set writes_paused_at = ? where id = ?', args: [paused ? Date.now() : null, tenantId] });
+}

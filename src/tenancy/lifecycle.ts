@@ -1,6 +1,6 @@
 import type { Db } from '../db/client';
 import type { Directory } from '../db/directory';
-import { carryFoldWatermark, deleteTenantRows, importArchive, tenantArchive, tenantDigest, type Manifest } from './archive';
+import { carryFoldWatermark, deleteTenantRows, pauseTenantWrites, importArchive, tenantArchive, tenantDigest, type Manifest } from './archive';
 import { completeMove, removeTenant, setTenantStatus } from './directory-entry';
 
 /*
@@ -35,6 +35,8 @@ export async function moveTenant(directory: Directory, tenantId: string, from: {
   await setTenantStatus(directory, tenantId, 'moving', opts.actor, { from: from.id, to: to.id });
   let manifest: Manifest;
   try {
+    // Requests that found the tenant through the directory see `moving`; respondents whose link names the database see this.
+    await pauseTenantWrites(from.db, tenantId, true);
     if (opts.settleMs > 0) await new Promise((r) => setTimeout(r, opts.settleMs));
     manifest = await importArchive(to.db, tenantArchive(from.db, tenantId));
     const copied = await tenantDigest(to.db, tenantId);
@@ -42,10 +44,13 @@ export async function moveTenant(directory: Directory, tenantId: string, from: {
     await carryFoldWatermark(from.db, to.db, tenantId);
   } catch (err) {
     await deleteTenantRows(to.db, tenantId);
+    await pauseTenantWrites(from.db, tenantId, false);
     await setTenantStatus(directory, tenantId, 'active', opts.actor, { moveFailed: String(err) });
     throw err;
   }
   const rows = Object.values(manifest.tables).reduce((n, t) => n + t.rows, 0);
+  // The copy came paused with its source; it takes writes from the switch on.
+  await pauseTenantWrites(to.db, tenantId, false);
   await completeMove(directory, tenantId, to.id, opts.actor, { from: from.id, rows, tables: manifest.tables });
   // Isolates that still hold the old placement read the old copy (identical: writes were paused)
   // until it expires; only then do the old rows go.
@@ -58,6 +63,7 @@ export async function moveTenant(directory: Directory, tenantId: string, from: {
 export async function deleteTenant(directory: Directory, tenantId: string, data: Db, actor: string): Promise<Manifest['tables']> {
   const held = await tenantDigest(data, tenantId);
   await setTenantStatus(directory, tenantId, 'deleting', actor);
+  await pauseTenantWrites(data, tenantId, true);
   await deleteTenantRows(data, tenantId);
   await removeTenant(directory, tenantId, actor, { rows: Object.fromEntries(Object.entries(held).map(([t, d]) => [t, d.rows])) });
   return held;

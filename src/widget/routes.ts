@@ -4,8 +4,9 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createRouter, type AppContext, type AppEnv } from '../lib/create-app';
 import { WIDGET_SCRIPT } from './script';
-import { bindTenant } from '../lib/bind-tenant';
-import { widgetKeyTenant } from '../settings/settings';
+import { bindRespondent, rebindMoved } from '../lib/bind-tenant';
+import type { TenantDb } from '../db/tenant-db';
+import { widgetKeyDatabase, widgetKeyTenant } from '../settings/settings';
 import { SessionBody, widgetSession } from './session';
 
 function jsonError(c: AppContext, status: ContentfulStatusCode, code: string, message: string, details?: unknown) {
@@ -50,12 +51,17 @@ widgetRoutes.post('/w/session', async (c) => {
     );
   }
   c.header('cache-control', 'no-store');
-  // The key names its tenant (wpk_<tenant>_…), and so its database: no directory read, no scan.
-  const keyTenant = widgetKeyTenant(parsed.data.publicKey);
-  const t = keyTenant ? await bindTenant(c, keyTenant) : null;
+  // The key names its tenant and its database (wpk_<tenant>_…_<database>): no directory read, no scan.
+  const { publicKey } = parsed.data;
+  const keyTenant = widgetKeyTenant(publicKey);
+  let t = keyTenant ? await bindRespondent(c, keyTenant, widgetKeyDatabase(publicKey)) : null;
   if (!t) return jsonError(c, 401, 'UNAUTHORIZED', 'the widget key or the user signature is not valid');
-  const out = await widgetSession(t, c.get('config'), parsed.data, c.req.header('accept-language') ?? null, Date.now());
+  const session = (handle: TenantDb) => widgetSession(handle, c.get('config'), parsed.data, c.req.header('accept-language') ?? null, Date.now());
+  let out = await session(t);
+  // The tenant moved since the key was made: once more where the directory places it.
+  if (out.kind === 'elsewhere' && (t = await rebindMoved(c, keyTenant!, widgetKeyDatabase(publicKey)))) out = await session(t);
   switch (out.kind) {
+    case 'elsewhere':
     case 'unauthorized':
       return jsonError(c, 401, 'UNAUTHORIZED', 'the widget key or the user signature is not valid');
     case 'not-found':

@@ -36,6 +36,8 @@ export type SessionRequest = z.infer<typeof SessionBody>;
 
 export type SessionOutcome =
   | { kind: 'unauthorized' }
+  /** The key's tenant is not in this database (moved since the key was made): look it up through the directory. */
+  | { kind: 'elsewhere' }
   | { kind: 'not-found'; what: 'touchpoint' | 'unit' }
   | { kind: 'wrong-channel' }
   | { kind: 'hide'; reason: 'fatigue' | 'opted_out' | 'unavailable' }
@@ -63,15 +65,15 @@ export async function validSignature(secret: string, message: string, signature:
  * on its own `tenants` row); a key of any other shape is unknown without a read (no walk
  * through every tenant's settings).
  */
-export const widgetKeyLookup = (t: TenantDb) => t.select({ id: tenants.id, settings: tenants.settings }).from(tenants);
+export const widgetKeyLookup = (t: TenantDb) => t.select({ id: tenants.id, settings: tenants.settings, writesPausedAt: tenants.writesPausedAt }).from(tenants);
 
 async function tenantOfKey(t: TenantDb, publicKey: string) {
   if (widgetKeyTenant(publicKey) !== t.tenantId) return null;
   const [row] = await widgetKeyLookup(t);
-  if (!row) return null;
+  if (!row) return 'elsewhere' as const;
   const settings = SettingsSchema.safeParse(row.settings ?? {});
   if (!settings.success || settings.data.widget?.publicKey !== publicKey) return null;
-  return { tenantId: row.id, settings: settings.data, secret: settings.data.widget.secret };
+  return { tenantId: row.id, settings: settings.data, secret: settings.data.widget.secret, paused: row.writesPausedAt !== null };
 }
 
 /**
@@ -83,7 +85,10 @@ async function tenantOfKey(t: TenantDb, publicKey: string) {
  */
 export async function widgetSession(t: TenantDb, config: Config, body: SessionRequest, acceptLanguage: string | null, now: number): Promise<SessionOutcome> {
   const tenant = await tenantOfKey(t, body.publicKey);
+  if (tenant === 'elsewhere') return { kind: 'elsewhere' };
   if (!tenant || !(await validSignature(tenant.secret, widgetMessage(body), body.signature))) return { kind: 'unauthorized' };
+  // A move or a deletion is under way: no invitation is written now; the widget stays hidden.
+  if (tenant.paused) return { kind: 'hide', reason: 'unavailable' };
   const { tenantId, settings } = tenant;
   const fatigueCutoff = now - settings.fatigueDays * DAY;
   const ofContact = eq(contacts.externalId, body.userId);
@@ -151,7 +156,7 @@ export async function widgetSession(t: TenantDb, config: Config, body: SessionRe
   const definition = tp.definition as unknown as Definition;
   const locale = chooseLocale(Object.keys(definition.translations ?? {}), tp.defaultLocale, contact?.locale, acceptLanguage);
   const show = async (invitationId: string, version: number, expiresAt: number, def: Definition, loc: string) => {
-    const token = await signSurveyLink(config, { tenantId, invitationId, surveyId: tp.surveyId, surveyVersion: version }, expiresAt);
+    const token = await signSurveyLink(config, { tenantId, invitationId, surveyId: tp.surveyId, surveyVersion: version, databaseId: t.databaseId }, expiresAt);
     const state = await signFormState(config, `inv:${invitationId}`, { t: now, v: version, l: loc });
     return { kind: 'show', body: { show: true, token, url: `${config.publicBaseUrl}/s/${token}`, locale: loc, dir: direction(loc), state, texts: texts(def, tp.defaultLocale, loc) } } as const;
   };

@@ -106,7 +106,7 @@ export interface SurveySetup {
 
 /** A survey with one published version (the standard one unless given) and a touchpoint on it. */
 export async function makeSurvey(tenantId: string, opts: { definition?: Definition; defaultLocale?: string; channels?: Channel[]; active?: boolean; published?: boolean } = {}): Promise<SurveySetup> {
-  const d = db();
+  const d = db(tenantId);
   const now = Date.now();
   const surveyId = newId('srv');
   const touchpointId = newId('tp');
@@ -148,7 +148,7 @@ export async function makeContact(
   const id = newId('con');
   const now = Date.now();
   const externalId = opts.externalId ?? `crm-${uniq()}${uniq()}`;
-  await db()
+  await db(tenantId)
     .insert(contacts)
     .values({
       id,
@@ -178,13 +178,23 @@ export interface Invite {
 export async function makeInvitation(
   s: SurveySetup,
   unit: string | undefined,
-  opts: { contactId?: string | null; status?: 'sent' | 'cancelled' | 'expired' | 'answered'; expiresAt?: number; tokenExpiresAt?: number; channel?: Channel; createdAt?: number; locale?: string } = {},
+  opts: {
+    contactId?: string | null;
+    status?: 'sent' | 'cancelled' | 'expired' | 'answered';
+    expiresAt?: number;
+    tokenExpiresAt?: number;
+    channel?: Channel;
+    createdAt?: number;
+    locale?: string;
+    /** The data database the link names (claim `db`); none: found through the directory. */
+    databaseId?: string;
+  } = {},
 ): Promise<Invite> {
   const unitId = need(unit);
   const id = newId('inv');
   const now = opts.createdAt ?? Date.now();
   const expiresAt = opts.expiresAt ?? now + 30 * DAY;
-  await db()
+  await db(s.tenantId)
     .insert(invitations)
     .values({
       id,
@@ -204,7 +214,7 @@ export async function makeInvitation(
       createdAt: now,
       updatedAt: now,
     });
-  const token = await signSurveyLink(config(), { tenantId: s.tenantId, invitationId: id, surveyId: s.surveyId, surveyVersion: 1 }, opts.tokenExpiresAt ?? expiresAt);
+  const token = await signSurveyLink(config(), { tenantId: s.tenantId, invitationId: id, surveyId: s.surveyId, surveyVersion: 1, databaseId: opts.databaseId }, opts.tokenExpiresAt ?? expiresAt);
   return { id, token, path: `/s/${token}`, unitId };
 }
 
@@ -282,14 +292,14 @@ export async function send(method: string, path: string, opts: SendOptions = {})
 }
 
 export async function responseOf(tenantId: string, invitationId: string) {
-  return db()
+  return db(tenantId)
     .select()
     .from(responses)
     .where(and(eq(responses.tenantId, tenantId), eq(responses.invitationId, invitationId)));
 }
 
 export async function responseById(tenantId: string, id: string) {
-  const [row] = await db()
+  const [row] = await db(tenantId)
     .select()
     .from(responses)
     .where(and(eq(responses.tenantId, tenantId), eq(responses.id, id)));
@@ -297,7 +307,7 @@ export async function responseById(tenantId: string, id: string) {
 }
 
 export async function invitationOf(tenantId: string, id: string) {
-  const [row] = await db()
+  const [row] = await db(tenantId)
     .select()
     .from(invitations)
     .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id)));

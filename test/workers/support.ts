@@ -143,7 +143,7 @@ export async function makeTenant(label = 'Tenant') {
   }
   const unitIds = Object.fromEntries(Object.entries(ids).map(([k, v]) => [k, v.id])) as Record<'root' | (typeof TREE)[number]['key'], string>;
   // Without a plane every tenant is in the one database, in the default region (DEFAULT_REGION unset: eu).
-  return { tenantId: tenant.tenantId, region: home?.region ?? 'eu', name: `${label} ${tag}`, units: unitIds, paths: ids, userIds, tokens, email, ip };
+  return { tenantId: tenant.tenantId, databaseId: home?.id, region: home?.region ?? 'eu', name: `${label} ${tag}`, units: unitIds, paths: ids, userIds, tokens, email, ip };
 }
 
 /**

@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `writes_paused_at` integer;
