@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Client } from '@libsql/client/web';
+import type { Client, InValue } from '@libsql/client/web';
 import { drizzle } from 'drizzle-orm/libsql/web';
-import { sql } from 'drizzle-orm';
+import { fillPlaceholders, sql, type SQL } from 'drizzle-orm';
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from './client';
 import { TenantDb } from './tenant-db';
 
@@ -55,5 +56,20 @@ export function tenantStatement<P extends Executable>(prepare: (t: TenantDb) => 
   return (t, values) => {
     prepared ??= prepare(new TenantDb((shared ??= drizzle(forwarding)), sql.placeholder('tenant')));
     return requestClient.run(t.client, () => prepared!.execute({ ...values, tenant: t.tenantId })) as ReturnType<P['execute']>;
+  };
+}
+
+/**
+ * Raw SQL of tenant data whose text is built once per isolate, placeholders (and the tenant)
+ * bound per call, run on the calling handle's client: for a statement drizzle's builders cannot
+ * say, such as capture's insert from a select with subqueries in RETURNING. Rows come back as the
+ * driver gives them, by column name.
+ */
+export function tenantSqlStatement<R>(build: (t: TenantDb) => SQL): (t: TenantDb, values: Record<string, unknown>) => Promise<R[]> {
+  let query: { sql: string; params: unknown[] } | undefined;
+  return async (t, values) => {
+    query ??= new SQLiteSyncDialect().sqlToQuery(build(new TenantDb((shared ??= drizzle(forwarding)), sql.placeholder('tenant'))));
+    const rs = await t.client.execute({ sql: query.sql, args: fillPlaceholders(query.params, { ...values, tenant: t.tenantId }) as InValue[] });
+    return rs.rows as unknown as R[];
   };
 }

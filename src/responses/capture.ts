@@ -9,12 +9,15 @@ import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { checkAnswers, type Issue } from './answers';
 import { moving } from '../db/plane';
+import { insertFirstAnswer, localeValues, type FirstAnswerRow } from './first-answer';
+import { cachedSurvey, rememberSurvey } from '../surveys/published-cache';
 import { bufferAnswer, cannotWriteNow, type BufferContext, type BufferedOutcome } from './buffer';
 import { countHit } from '../auth/rate-limit';
 import { formNonce, signFormState, verifyFormState, type FormState } from './form-state';
 import { addressKey, clientHash, QUALITY, qualityFlags, type AnonymousSignals, type QualityFlag } from './quality';
 import {
   anonymousResponseQuery,
+  followUpOf,
   invitationTarget,
   invitationSubmitTarget,
   linkSubject,
@@ -220,6 +223,12 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   const subject = linkSubject(link);
   const state = await verifyFormState(config, subject, input.state);
 
+  // The first answer to an invitation whose survey version this isolate holds: one round trip.
+  if (link.kind === 'invitation' && !req.replay) {
+    const first = await captureFirst(link, input, req, state);
+    if (first) return first;
+  }
+
   // Round trip 1: the target with what the flags need (for an anonymous link, also the hit on the address's rate limit).
   let target: SurveyTarget | null;
   let existing: StoredResponse | null;
@@ -235,6 +244,8 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     }
     target = invitationTarget(link.claims, rows, now, req.replay !== undefined);
     existing = target?.existing ?? null;
+    // The next first answer of this version in this isolate takes one round trip.
+    if (target && !target.closed) rememberSurvey(tenantId, { surveyId: target.surveyId, version: target.surveyVersion, definition: target.definition, defaultLocale: target.defaultLocale });
   } else {
     const [key, hash] = req.replay?.client ? [req.replay.client.key, req.replay.client.hash] : await Promise.all([addressKey(config, req.ip), clientHash(config, tenantId, req.ip)]);
     let read: [{ count: number; windowStart: number }[], Awaited<ReturnType<typeof touchpointTargetQuery>>, Awaited<ReturnType<typeof anonymousResponseQuery>>];
@@ -355,6 +366,70 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   const expectsCase = opensCase({ score, counted: values.counted }, target.followUp.includePassives);
   if (expectsCase || target.followUp.webhooks || checked.comment !== null) await enqueueCaptured(req.env, capturedMessage(tenantId, id, expectsCase ? target.unitPath : undefined));
   return saved('recorded', row);
+}
+
+/**
+ * The first answer to an invitation in one statement (src/responses/first-answer.ts), when the
+ * isolate holds the link's survey version and the answer is complete and valid on its own; null
+ * sends the submit down the two-trip path (no version at hand, no score, an issue to report, or
+ * no row written: answered already, closed, unknown, paused), which tells those cases apart.
+ */
+async function captureFirst(link: Extract<VerifiedLink, { kind: 'invitation' }>, input: CaptureInput, req: CaptureRequest, state: FormState | null): Promise<CaptureOutcome | null> {
+  const { t, config, now } = req;
+  const { claims } = link;
+  const survey = cachedSurvey(claims.tenantId, claims);
+  if (!survey || input.score === undefined || input.score === null) return null;
+  const score = input.score;
+  const category = categorize(score);
+  const answers = typeof input.answers === 'function' ? input.answers(survey.definition) : input.answers;
+  const checked = checkAnswers(survey.definition, category, { comment: input.comment, answers }, { enforceRequired: input.enforceRequired });
+  if (checked.issues.length) return null;
+  const id = newId('rsp');
+  let row: FirstAnswerRow | undefined;
+  try {
+    [row] = await insertFirstAnswer(t, {
+      id,
+      invitationId: claims.invitationId,
+      surveyId: survey.surveyId,
+      surveyVersion: survey.version,
+      score,
+      comment: checked.comment,
+      answers: JSON.stringify(checked.answers),
+      honeypot: input.honeypot ? 1 : 0,
+      now,
+      ...localeValues(survey, state?.l, req.acceptLanguage),
+    });
+  } catch (err) {
+    return buffer(err, link, input, req, state, { maybeWritten: true });
+  }
+  if (!row) return null;
+  const target: SurveyTarget = {
+    tenantId: claims.tenantId,
+    invitationId: claims.invitationId,
+    touchpointId: row.touchpoint_id,
+    unitId: row.unit_id,
+    unitPath: row.unit_path,
+    contactId: row.contact_id,
+    surveyId: survey.surveyId,
+    surveyVersion: survey.version,
+    channel: row.channel,
+    definition: survey.definition,
+    defaultLocale: survey.defaultLocale,
+    preferredLocale: null,
+    contact: null,
+    segment: row.segment,
+    lifetimeValue: row.lifetime_value,
+    closed: false,
+    followUp: followUpOf(row.rules === null ? null : JSON.parse(row.rules), row.hooked),
+    existing: null,
+    writesPaused: false,
+  };
+  const counted = row.counted === 1;
+  const expectsCase = opensCase({ score, counted }, target.followUp.includePassives);
+  if (expectsCase || target.followUp.webhooks || checked.comment !== null) await enqueueCaptured(req.env, capturedMessage(claims.tenantId, id, expectsCase ? target.unitPath : undefined));
+  const response = { id, score, comment: checked.comment, answers: checked.answers };
+  const nextState = input.stateless ? '' : await signFormState(config, linkSubject(link), { t: state?.t ?? now, v: survey.version, l: row.locale });
+  return { kind: 'saved', status: 'recorded', response, category, target, locale: row.locale, state: nextState };
 }
 
 /**

@@ -22,7 +22,7 @@ export interface StoredResponse {
   answers: Record<string, unknown>;
 }
 
-const followUpOf = (rules: unknown, hooked: number | boolean) => ({ includePassives: TouchpointRulesSchema.safeParse(rules ?? {}).data?.includePassives ?? false, webhooks: Boolean(hooked) });
+export const followUpOf = (rules: unknown, hooked: number | boolean) => ({ includePassives: TouchpointRulesSchema.safeParse(rules ?? {}).data?.includePassives ?? false, webhooks: Boolean(hooked) });
 
 /** Everything the page and the capture need about the survey a link opens. */
 export interface SurveyTarget {

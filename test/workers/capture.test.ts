@@ -8,6 +8,7 @@ import { caseOf, deliverCaptured, subscribeAll } from './case-fixture';
 import { foldTenant } from '../../src/scores/fold';
 import { sha256Hex } from '../../src/lib/ids';
 import { QUALITY } from '../../src/responses/quality';
+import { forgetSurveys } from '../../src/surveys/published-cache';
 import worker from '../../src/worker';
 import {
   anonymousLink,
@@ -719,5 +720,96 @@ describe('another tenant', () => {
     const id = (await send('POST', inv.path, { json: { score: 0 } })).body.responseId;
     expect((await call('GET', `/api/v1/responses/${id}`, { token: other.tokens.admin })).status).toBe(404);
     expect((await call('POST', `/api/v1/responses/${id}/include`, { token: other.tokens.admin, body: { reason: 'sneaky' } })).status).toBe(404);
+  });
+});
+
+describe('the first answer in one round trip', () => {
+  /*
+   * Once the isolate holds a survey version (a page rendered, or an answer captured the long
+   * way), a first answer to an invitation of it is one statement (src/responses/first-answer.ts).
+   * What it writes and enqueues is checked against the two-trip path on twin invitations: the
+   * same contact, locale, flags and answer, the first captured with a cold cache.
+   */
+  const statementsOf = async () => ((await (await fetch(`${env.LIBSQL_URL}/stats`)).json()) as { requests: number }).requests;
+  const comparable = (row: Record<string, unknown>) => {
+    // The twins differ in their ids, times and contacts (each its own, with the same attributes).
+    const { id, invitationId, createdAt, updatedAt, answeredAt, contactId, ...rest } = row;
+    return rest;
+  };
+
+  interface Twin {
+    label: string;
+    contact?: Parameters<typeof makeContact>[1];
+    invitationLocale?: string;
+    body: (inv: Awaited<ReturnType<typeof makeInvitation>>) => Promise<Record<string, unknown>>;
+    acceptLanguage?: string;
+    form?: boolean;
+  }
+  const twins: Twin[] = [
+    {
+      label: "a contact's regional locale (de-AT → de), a detractor with a comment",
+      contact: { locale: 'de-AT', segment: 'smb', lifetimeValue: 900 },
+      body: async () => ({ score: 2, comment: 'zu langsam' }),
+    },
+    { label: "the invitation's locale without a contact, a promoter", invitationLocale: 'ar', body: async () => ({ score: 10 }) },
+    { label: 'a locale the survey lacks: Accept-Language decides', contact: { locale: 'fr' }, acceptLanguage: 'it, de;q=0.8', body: async () => ({ score: 7 }) },
+    { label: 'a test contact: flagged and not counted', contact: { isTest: true, locale: 'en' }, body: async () => ({ score: 4 }) },
+    { label: 'an employee who filled the honeypot, by the page form', contact: { isEmployee: true }, form: true, body: async () => ({ score: '5', step: '1', website: 'x' }) },
+    { label: "the page's own locale from its state", contact: { locale: 'de' }, body: async (inv) => ({ score: 8, state: await invitationState(inv, { l: 'ar' }) }) },
+    { label: 'follow-up answers given with the score', contact: { locale: 'en' }, body: async () => ({ score: 9, answers: { sat: 5, way: 'chat' } }) },
+  ];
+
+  for (const twin of twins) {
+    it(`writes and enqueues what the two-trip path does: ${twin.label}`, async () => {
+      const u = await makeTenant('OneTrip');
+      const s = await makeSurvey(u.tenantId, { definition: fullSurvey() });
+      const make = async () => {
+        const contact = twin.contact ? await makeContact(u.tenantId, twin.contact) : null;
+        return makeInvitation(s, u.units.paris, { contactId: contact?.id ?? null, locale: twin.invitationLocale });
+      };
+      const [cold, warm] = [await make(), await make()];
+      const submit = async (inv: typeof cold) => {
+        const body = await twin.body(inv);
+        const headers = twin.acceptLanguage ? { 'accept-language': twin.acceptLanguage } : undefined;
+        return twin.form ? send('POST', inv.path, { form: body as Record<string, string>, headers }) : send('POST', inv.path, { json: body, headers });
+      };
+      forgetSurveys();
+      sent.length = 0;
+      const a = await submit(cold);
+      expect(a.status, a.text).toBe(200);
+      const messagesA = sent.map((m) => ({ ...m.body, responseId: 'r', idempotencyKey: 'k' }));
+      sent.length = 0;
+      const before = await statementsOf();
+      const b = await submit(warm);
+      // One pipeline request: the statement that reads the invitation and writes the answer.
+      expect((await statementsOf()) - before).toBe(1);
+      expect(b.status, b.text).toBe(200);
+      const [rowA] = await responseOf(u.tenantId, cold.id);
+      const [rowB] = await responseOf(u.tenantId, warm.id);
+      expect(comparable(rowB!)).toEqual(comparable(rowA!));
+      expect(rowB!.contactId).toBe((await invitationOf(u.tenantId, warm.id)).contactId);
+      expect(sent.map((m) => ({ ...m.body, responseId: 'r', idempotencyKey: 'k' }))).toEqual(messagesA);
+      expect((await invitationOf(u.tenantId, warm.id)).status).toBe('answered');
+      // The page or JSON answer itself: the same apart from the response's id and signed state.
+      const own = /rsp_\w+|"state":"[^"]+"|name="state" value="[^"]+"|nonce-[\w+/=-]+|nonce="[^"]+"|\/s\/[\w.-]+/g;
+      expect(b.text.replace(own, '')).toBe(a.text.replace(own, ''));
+    });
+  }
+
+  it('an answered, expired or cancelled invitation takes the two-trip path and answers as before', async () => {
+    const u = await makeTenant('OneTrip');
+    const s = await makeSurvey(u.tenantId);
+    const warmUp = await makeInvitation(s, u.units.paris);
+    expect((await send('POST', warmUp.path, { json: { score: 9 } })).status).toBe(200);
+    const expired = await makeInvitation(s, u.units.paris, { expiresAt: Date.now() - 1000, tokenExpiresAt: Date.now() + 60_000 });
+    const cancelled = await makeInvitation(s, u.units.paris, { status: 'cancelled' });
+    expect((await send('POST', expired.path, { json: { score: 9 } })).status).toBe(410);
+    expect((await send('POST', cancelled.path, { json: { score: 9 } })).status).toBe(410);
+    expect(await responseOf(u.tenantId, expired.id)).toEqual([]);
+    expect(await responseOf(u.tenantId, cancelled.id)).toEqual([]);
+    // Answered already: the first score stands, the comment is added.
+    const again = await send('POST', warmUp.path, { json: { score: 1, comment: 'later' } });
+    expect(again.body).toMatchObject({ status: 'updated', score: 9 });
+    expect((await responseOf(u.tenantId, warmUp.id))[0]).toMatchObject({ score: 9, comment: 'later' });
   });
 });
