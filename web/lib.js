@@ -59,8 +59,21 @@ export async function api(method, path, body) {
 
 export const fmtNps = (v) => (v === null || v === undefined ? '—' : (Math.round(v * 10) / 10).toFixed(1));
 export const fmtDate = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
-export const today = () => new Date().toISOString().slice(0, 10);
-export const daysAgo = (n) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+/**
+ * Today as the scores mean it: the newest local day among the units in reach (a unit east of the
+ * browser may already be a day ahead, and a range ending on the browser's day would miss its
+ * answers of today); the browser's UTC day without a session.
+ */
+export function today() {
+  const now = new Date();
+  let day = now.toISOString().slice(0, 10);
+  for (const tz of new Set((state.session?.units ?? []).map((u) => u.timezone).filter(Boolean))) {
+    const local = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+    if (local > day) day = local;
+  }
+  return day;
+}
+export const daysAgo = (n) => new Date(Date.parse(`${today()}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
 export const unitName = (id) => state.session.byId.get(id)?.name ?? id;
 export const hasRole = (...roles) => roles.some((r) => state.session.roles.has(r));
 

@@ -7,6 +7,7 @@ import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
 import { forbidden } from '../lib/errors';
 import { reportUnit } from '../org/scope';
+import { localDay } from '../scores/local-day';
 import { gather, weighTally } from '../scores/query';
 import { emptyTally, score, type Category } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
@@ -46,7 +47,8 @@ export async function themesReport(d: Deps, q: ThemesQuery) {
   const unit = await reportUnit(d, q.unitId);
   if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores on this unit');
   const verbatims = seesRespondent(actor, unit.path);
-  const to = q.to ?? new Date().toISOString().slice(0, 10);
+  // The unit's local today, as the scores' default: past midnight in Berlin, today's answers are of the new day.
+  const to = q.to ?? localDay(Date.now(), unit.timezone);
   const from = q.from ?? addDays(to, -89);
   const [lib, settings, scope] = await Promise.all([ensureLibrary(t, actor.tenantId), getSettings(t), periodScope(t, unit.path, from, to, q.category)]);
   // The counts, the unit's n (for impact) and the discovered themes' sample, at once.

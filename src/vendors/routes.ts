@@ -54,7 +54,7 @@ const scorecard = createRoute({
     query: z
       .strictObject({
         from: day.optional().openapi({ description: 'First day; default 90 days before `to`' }),
-        to: day.optional().openapi({ description: 'Last day, inclusive; default today (UTC)' }),
+        to: day.optional().openapi({ description: "Last local day, inclusive; default the vendor unit's local today" }),
       })
       .refine((q) => !(q.from && q.to && q.from > q.to), { path: ['from'], message: 'must not be after `to`' })
       .refine((q) => !(q.from && q.to && Date.parse(q.to) - Date.parse(q.from) > 366 * DAY), { path: ['from'], message: 'at most 366 days' }),

@@ -1,3 +1,4 @@
+import { localDay } from '../scores/local-day';
 import { and, eq, gte, lt } from 'drizzle-orm';
 import { can } from '../auth/policy';
 import { loopMetrics } from '../cases/metrics';
@@ -23,7 +24,7 @@ export async function vendorScorecard(d: Pick<Deps, 't' | 'actor'>, unitId: stri
   if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
   if (unit.kind !== 'vendor') throw new ApiError('UNPROCESSABLE', 'scorecards are for vendor units only');
   const now = Date.now();
-  const to = q.to ?? new Date(now).toISOString().slice(0, 10);
+  const to = q.to ?? localDay(now, unit.timezone);
   const from = q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 89 * DAY).toISOString().slice(0, 10);
   if (from > to) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', [{ path: 'query.from', message: 'must not be after `to`' }]);
 

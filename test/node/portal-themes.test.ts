@@ -61,7 +61,14 @@ beforeAll(async () => {
     },
     150_000,
   ).catch((err) => {
-    throw new Error(`${err}\nlast answer: ${JSON.stringify(last)}\n${stack.output().slice(-4000)}`);
+    throw new Error(
+      `${err}\nlast answer: ${JSON.stringify(last)}\n${stack
+        .output()
+        .split('\n')
+        .filter((l) => !l.includes('GET /api/v1/themes'))
+        .join('\n')
+        .slice(-6000)}`,
+    );
   });
   browser = await launchChromium();
 }, 300_000);
