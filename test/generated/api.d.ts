@@ -1490,8 +1490,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Key drivers of the 0–10 score: Johnson's relative weights of the event measures and numeric follow-up questions
-         * @description score.read on the unit. On the answers where every predictor is present (predictors on at least half of the answers enter); suppressed below 100 such answers, or when a predictor or the score is constant, or predictors are collinear. Kept until new answers arrive in the scope; a scope over the inline limit answers 202 while a queue job computes it (docs/drivers.md).
+         * Key drivers of the 0–10 score: Johnson's relative weights of the event measures, numeric follow-up questions and theme presence
+         * @description score.read on the unit. On the answers where every predictor is present (predictors on at least half of the answers enter); suppressed below 100 such answers, or when a predictor or the score is constant, or predictors are collinear. Theme presence enters when at least half of the answers have an analysed comment and the theme has at least 20 mentions and 20 non-mentions; the model then runs on the answers with an analysed comment. Kept until new answers or analyses arrive in the scope; a scope over the inline limit answers 202 while a queue job computes it (docs/drivers.md).
          */
         get: operations["getDrivers"];
         put?: never;
@@ -3613,10 +3613,15 @@ export interface components {
             computedAt: string;
         };
         DriverItem: {
-            /** @description The measure key, or the question id */
+            /** @description The measure key, the question id, or the library theme id */
             driver: string;
-            /** @enum {string} */
+            /**
+             * @description `theme`: 0/1, the answer's analysed comment mentions the library theme (on the answers with an analysed comment)
+             * @enum {string}
+             */
             kind: "measure" | "question" | "theme";
+            /** @description A theme's name in the library (theme items only) */
+            name?: string;
             /** @description Johnson's relative weight: the part of R² due to the driver (the weights sum to r2) */
             weight: number;
             /** @description weight / r2 */
