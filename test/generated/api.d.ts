@@ -1354,7 +1354,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share), k by silhouette, with percentiles and what worked at peers */
+        /** The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share) and their detractors' top themes, k by silhouette, with percentiles and what worked at peers */
         get: operations["getClusters"];
         put?: never;
         post?: never;
@@ -3414,6 +3414,11 @@ export interface components {
                 k: number;
                 silhouette: number;
             }[];
+            /** @description The library themes used as features: at most 3, the most mentioned by detractors across the sites (at least 10 mentions) */
+            themes: {
+                id: string;
+                name: string;
+            }[];
             clusters: components["schemas"]["PeerCluster"][];
             unclustered: {
                 unitId: string;
@@ -3438,6 +3443,11 @@ export interface components {
                 volatility: number;
                 /** @description Detractors per 100 answers */
                 detractorShare: number;
+                /** @description Per theme feature (`themes`): detractor comments mentioning it per 100 analysed comments; null for a site with fewer than 10 analysed comments (clustered at the sites' mean) */
+                themes: {
+                    id: string;
+                    detractorShare: number | null;
+                }[];
             };
             sites: {
                 unitId: string;
@@ -3451,6 +3461,11 @@ export interface components {
                 volatility: number;
                 /** @description Detractors per 100 answers */
                 detractorShare: number;
+                /** @description Per theme feature (`themes`): detractor comments mentioning it per 100 analysed comments; null for a site with fewer than 10 analysed comments (clustered at the sites' mean) */
+                themes: {
+                    id: string;
+                    detractorShare: number | null;
+                }[];
                 /** @description The site's NPS as a percentile within its cluster (mid-rank) */
                 percentile: number;
             }[];
