@@ -7,4 +7,5 @@ CREATE TABLE `comment_backfill` (
 	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE INDEX `comment_backfill_due` ON `comment_backfill` (`due_at`) WHERE "comment_backfill"."due_at" is not null;
+CREATE INDEX `comment_backfill_due` ON `comment_backfill` (`due_at`) WHERE "comment_backfill"."due_at" is not null;--> statement-breakpoint
+CREATE INDEX `comment_analyses_tenant` ON `comment_analyses` (`tenant_id`);

@@ -1023,6 +1023,8 @@ export const commentAnalyses = sqliteTable(
     index('comment_analyses_tenant_kind_created').on(t.tenantId, t.kind, t.createdAt, t.counted, t.score, t.unitId, t.sentiment, t.themes),
     index('comment_analyses_tenant_version').on(t.tenantId, t.libraryVersion),
     index('comment_analyses_tenant_response').on(t.tenantId, t.responseId),
+    // The newest analysis of a tenant in one seek (max(rowid)): part of the key drivers' result stamp.
+    index('comment_analyses_tenant').on(t.tenantId),
   ],
 );
 

@@ -94,38 +94,36 @@ export interface DriversComputeMessage {
 const cacheKey = (s: Pick<DriversScope, 'unitId' | 'from' | 'to' | 'touchpointId'>) => `${s.unitId}|${s.from}|${s.to}|${s.touchpointId ?? ''}`;
 
 /**
- * The stamp of a scope's inputs, read from indexes without reading answers: how many answers it
- * has and the highest rowid among them (new or imported answers change it); how many analysed
- * comments of counted answers its units have in its range (a comment analysed after its answer,
- * the backfill, a moderation change); the theme library's version and how many analyses of the
- * tenant still wait for their re-tag (an edit, then the re-tag's progress and end).
+ * The stamp of a scope's inputs, read by index seeks without reading answers or analyses: how many
+ * answers it has and the highest rowid among them (new or imported answers change it); the
+ * tenant's newest comment analysis (a comment analysed after its answer, the backfill); the theme
+ * library's version and how many analyses of the tenant still wait for their re-tag (an edit, then
+ * the re-tag's progress and end).
  */
-async function scopeStamp(t: TenantDb, s: DriversScope): Promise<ScopeStamp> {
-  const [days, period] = await Promise.all([createdOnLocalDays(t, [s.path], s.from, s.to), periodScope(t, s.path, s.from, s.to)]);
-  // The analyses of the range alone (the "period before" of the themes query is left out).
-  const current = { ...period, start: period.split, zones: period.zones?.map((z) => ({ ...z, start: z.split })) };
-  const [[row], [analysed], [state]] = await t.batch([
+async function scopeStamp(t: TenantDb, s: DriversScope): Promise<{ count: number; stamp: string }> {
+  const days = await createdOnLocalDays(t, [s.path], s.from, s.to);
+  const [[row], [analyses], [state]] = await t.batch([
     t
       .select({ n: sql<number>`count(*)`, seq: sql<number | null>`max(${responses}.rowid)` })
       .from(responses)
       .innerJoin(units, eq(units.id, responses.unitId))
       .where(and(inSubtree(s.path), days, s.touchpointId ? eq(responses.touchpointId, s.touchpointId) : undefined)),
-    t.select({ n: sql<number>`count(*)` }).from(commentAnalyses).where(inScope(t, current)),
+    t.select({ top: sql<number | null>`max(${commentAnalyses}.rowid)` }).from(commentAnalyses),
     t.select({ version: themeLibraryState.version }).from(themeLibraryState),
   ]);
   const version = state?.version ?? 0;
   const [stale] = await t.select({ n: sql<number>`count(*)` }).from(commentAnalyses).where(sql`${commentAnalyses.libraryVersion} < ${version}`);
   const count = Number(row?.n ?? 0);
-  const comments = Number(analysed?.n ?? 0);
-  return { count, analysed: comments, stamp: `${count}:${row?.seq ?? 0}:${comments}:${version}:${Number(stale?.n ?? 0)}` };
+  return { count, stamp: `${count}:${row?.seq ?? 0}:${analyses?.top ?? 0}:${version}:${Number(stale?.n ?? 0)}` };
 }
 
-interface ScopeStamp {
-  /** Answers of the scope (counted or not). */
-  count: number;
-  /** Analysed comments of counted, scored answers of the scope's units and range (any touchpoint): at least those of the scope. */
-  analysed: number;
-  stamp: string;
+/** Analysed comments of counted, scored answers of the scope's units and range (any touchpoint: at least those of the scope), from the analyses' covering index. */
+async function analysedInScope(t: TenantDb, s: DriversScope): Promise<number> {
+  const period = await periodScope(t, s.path, s.from, s.to);
+  // The range alone (the "period before" of the themes query is left out).
+  const current = { ...period, start: period.split, zones: period.zones?.map((z) => ({ ...z, start: z.split })) };
+  const [row] = await t.select({ n: sql<number>`count(*)` }).from(commentAnalyses).where(inScope(t, current));
+  return Number(row?.n ?? 0);
 }
 
 /** The scope of a query the caller may read: its unit in reach with score.read, an existing touchpoint; default the 90 days to the unit's today. */
@@ -154,8 +152,7 @@ export async function keyDrivers(d: Deps, q: DriversQuery): Promise<{ pending: f
   const { t } = d;
   const scope = await resolveScope(d, q);
   const key = cacheKey(scope);
-  const [scoped, [kept]] = await Promise.all([scopeStamp(t, scope), t.select().from(driverResults).where(eq(driverResults.key, key))]);
-  const { count, stamp } = scoped;
+  const [{ count, stamp }, [kept]] = await Promise.all([scopeStamp(t, scope), t.select().from(driverResults).where(eq(driverResults.key, key))]);
   if (kept && kept.stamp === stamp) {
     if (kept.status === 'ready' && kept.result) return { pending: false, result: kept.result as unknown as DriversResult };
     if (kept.status === 'pending' && Date.now() - kept.updatedAt < PENDING_MS) return { pending: true, retryAfterSeconds: 5 };
@@ -165,7 +162,7 @@ export async function keyDrivers(d: Deps, q: DriversQuery): Promise<{ pending: f
     await enqueueCompute(d.env, t, { ...scope, stamp, tenantId: d.actor.tenantId });
     return { pending: true, retryAfterSeconds: 5 };
   }
-  const result = await computeDrivers(t, scope, scoped);
+  const result = await computeDrivers(t, scope, count);
   await keep(t, key, stamp, result);
   return { pending: false, result };
 }
@@ -217,9 +214,9 @@ export async function computeDriversJob(t: TenantDb, m: DriversComputeMessage): 
   const scope: DriversScope = { unitId: unit.id, path: unit.path, from: m.from, to: m.to, touchpointId: m.touchpointId, surveyId };
   const key = cacheKey(scope);
   const [kept] = await t.select().from(driverResults).where(eq(driverResults.key, key));
-  const scoped = await scopeStamp(t, scope);
-  if (kept?.status === 'ready' && kept.stamp === scoped.stamp) return;
-  await keep(t, key, scoped.stamp, await computeDrivers(t, scope, scoped));
+  const { count, stamp } = await scopeStamp(t, scope);
+  if (kept?.status === 'ready' && kept.stamp === stamp) return;
+  await keep(t, key, stamp, await computeDrivers(t, scope, count));
 }
 
 interface Predictor {
@@ -229,9 +226,8 @@ interface Predictor {
 }
 
 /** Reads the scope's answers with their facts and computes the relative weights. */
-export async function computeDrivers(t: TenantDb, scope: DriversScope, known?: ScopeStamp): Promise<DriversResult> {
+export async function computeDrivers(t: TenantDb, scope: DriversScope, answersInScope?: number): Promise<DriversResult> {
   const computedAt = new Date().toISOString();
-  const stamp = known ?? (await scopeStamp(t, scope));
   const [measureRows, questionIds, themeRows] = await Promise.all([
     eventMeasures(t),
     numericQuestions(t, scope.surveyId),
@@ -264,9 +260,11 @@ export async function computeDrivers(t: TenantDb, scope: DriversScope, known?: S
   // cannot reach the coverage (fewer than half of the scope's answers, counted or not); read
   // again with them in the rare case where the counted answers turn out few enough.
   const themed = themeRows.length > 0;
-  let withThemes = themed && stamp.analysed >= MIN_COVERAGE * stamp.count;
+  const analysed = themed ? await analysedInScope(t, scope) : 0;
+  const total = answersInScope ?? (await scopeStamp(t, scope)).count;
+  let withThemes = themed && analysed >= MIN_COVERAGE * total;
   let groups = await read(withThemes);
-  if (themed && !withThemes && stamp.analysed >= MIN_COVERAGE * groups.reduce((a, g) => a + Number(g.count), 0)) {
+  if (themed && !withThemes && analysed >= MIN_COVERAGE * groups.reduce((a, g) => a + Number(g.count), 0)) {
     withThemes = true;
     groups = await read(true);
   }
