@@ -9,7 +9,7 @@ import { insertAnalysis, responseAnalysis } from './tags';
 
 /*
  * Backfill of comment analyses (docs/themes.md "Backfill"): answers with a comment and no
- * analysis — stored before comments were analysed, imported, or whose follow-up was lost — are
+ * analysis — stored before comments were analysed, or imported — are
  * analysed by the every-minute job, a chunk at a time in rowid order, each chunk's analyses and
  * the tenant's cursor (`comment_backfill.seq`) in one batch. Resumable (the cursor is stored),
  * idempotent (an answer with an analysis is skipped, an analysis insert of an analysed comment
