@@ -12,6 +12,7 @@ import { addTallies, emptyTally, score, type Tally } from '../scoring/nps';
 import { npsTrend } from '../scoring/trend';
 import { getSettings } from '../settings/settings';
 import { cluster } from './kmeans';
+import { siteThemes } from './site-themes';
 
 /*
  * Peer clusters (docs/targets.md "Peer clusters"): the sites under a unit grouped by their NPS
@@ -64,14 +65,14 @@ function monthsOf(from: string, to: string): string[] {
  * Words for a cluster from where its mean sits among all sites (z-scores) and, for the trend,
  * its sign: "declining and volatile, low-scoring, with many detractors".
  */
-function describe(z: SitePattern, raw: SitePattern): string {
+function describe(z: SitePattern, raw: SitePattern, theme?: string): string {
   const motion = [
     z.trend <= -0.5 && raw.trend < -1 ? 'declining' : z.trend >= 0.5 && raw.trend > 1 ? 'improving' : 'steady',
     z.volatility >= 0.5 ? 'volatile' : z.volatility <= -0.5 ? 'consistent' : null,
   ].filter(Boolean);
   const level = z.level >= 0.5 ? 'high-scoring' : z.level <= -0.5 ? 'low-scoring' : 'mid-level';
   const detractors = z.detractorShare >= 0.5 ? 'with many detractors' : z.detractorShare <= -0.5 ? 'with few detractors' : null;
-  return [motion.join(' and '), level, detractors].filter(Boolean).join(', ');
+  return [motion.join(' and '), level, detractors, theme ? `detractors often mention ${theme}` : null].filter(Boolean).join(', ');
 }
 
 /** Mid-rank percentile of `value` among `values` (itself included): 100·(below + ½·equal)/n. */
@@ -123,17 +124,42 @@ export async function peerClusters(d: Deps, q: ClustersQuery) {
     else clusterable.push({ site, ...p });
   }
 
-  const points = clusterable.map((c) => FEATURES.map((f) => c.pattern[f]));
+  // Themes as further features: the top library themes by detractor mentions, each site's
+  // detractor mentions per 100 analysed comments; a site with too few comments sits at the mean.
+  const found =
+    clusterable.length >= 3
+      ? await siteThemes(
+          t,
+          unit.path,
+          from,
+          to,
+          clusterable.map((c) => c.site.id),
+        )
+      : { themes: [], shares: new Map<string, (number | null)[]>() };
+  const themeCols = found.themes
+    .map((th, j) => {
+      const known = clusterable.map((c) => found.shares.get(c.site.id)?.[j]).filter((v): v is number => v != null);
+      return { ...th, j, mean: known.length ? known.reduce((a, b) => a + b, 0) / known.length : null };
+    })
+    .filter((c): c is typeof c & { mean: number } => c.mean !== null);
+  const themeShares = (siteId: string) => themeCols.map((c) => ({ id: c.id, detractorShare: found.shares.get(siteId)?.[c.j] ?? null }));
+  const points = clusterable.map((c) => [...FEATURES.map((f) => c.pattern[f]), ...themeCols.map((col) => found.shares.get(c.site.id)?.[col.j] ?? col.mean)]);
+  const themes = themeCols.map(({ id, name }) => ({ id, name }));
   const result = cluster(points);
   if (!result) {
     for (const c of clusterable) unclustered.push({ unitId: c.site.id, name: c.site.name, n: c.n, reason: 'too_few_sites' });
-    return { unitId: unit.id, from, to, k: null, silhouette: null, candidates: [], clusters: [], unclustered };
+    return { unitId: unit.id, from, to, k: null, silhouette: null, candidates: [], themes, clusters: [], unclustered };
   }
 
   // Standardised means per cluster for the words; clusters numbered by level, highest first.
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
   const stats = FEATURES.map((f, j) => ({ f, mean: mean(points.map((p) => p[j]!)), sd: sd(points.map((p) => p[j]!)) }));
+  const themeStats = themeCols.map((_, c) => {
+    const col = points.map((p) => p[FEATURES.length + c]!);
+    return { mean: mean(col), sd: sd(col) };
+  });
+  const rowOf = new Map(clusterable.map((c, i) => [c.site.id, points[i]!]));
   const groups = [...new Set(result.assignment)].map((label) => clusterable.filter((_, i) => result.assignment[i] === label));
   const centreOf = (members: typeof clusterable) => Object.fromEntries(FEATURES.map((f) => [f, mean(members.map((m) => m.pattern[f]))])) as unknown as SitePattern;
   groups.sort((a, b) => centreOf(b).level - centreOf(a).level || a[0]!.site.id.localeCompare(b[0]!.site.id));
@@ -144,12 +170,26 @@ export async function peerClusters(d: Deps, q: ClustersQuery) {
     const centre = centreOf(members);
     const z = Object.fromEntries(stats.map((s) => [s.f, s.sd > 1e-12 ? (centre[s.f] - s.mean) / s.sd : 0])) as unknown as SitePattern;
     const levels = members.map((m) => m.pattern.level);
+    // Each theme's mean share over the members (a site without a value at the sites' mean), its z among all sites.
+    const themeCentre = themeCols.map((col, c) => {
+      const value = mean(members.map((m) => rowOf.get(m.site.id)![FEATURES.length + c]!));
+      const st = themeStats[c]!;
+      return { id: col.id, name: col.name, detractorShare: value, z: st.sd > 1e-12 ? (value - st.mean) / st.sd : 0 };
+    });
+    const named = themeCentre.filter((c) => c.z >= 0.5 && c.detractorShare > 0).sort((a, b) => b.z - a.z || a.id.localeCompare(b.id))[0];
     clusters.push({
       id: index + 1,
-      description: describe(z, centre),
+      description: describe(z, centre, named?.name),
       size: members.length,
-      centre,
-      sites: members.map((m) => ({ unitId: m.site.id, name: m.site.name, n: m.n, ...m.pattern, percentile: percentile(m.pattern.level, levels) })),
+      centre: { ...centre, themes: themeCentre.map(({ id, detractorShare }) => ({ id, detractorShare })) },
+      sites: members.map((m) => ({
+        unitId: m.site.id,
+        name: m.site.name,
+        n: m.n,
+        ...m.pattern,
+        themes: themeShares(m.site.id),
+        percentile: percentile(m.pattern.level, levels),
+      })),
       whatWorked: readsPlans
         ? await whatWorked(
             d,
@@ -158,7 +198,7 @@ export async function peerClusters(d: Deps, q: ClustersQuery) {
         : null,
     });
   }
-  return { unitId: unit.id, from, to, k: groups.length, silhouette: result.silhouette, candidates: result.candidates, clusters, unclustered };
+  return { unitId: unit.id, from, to, k: groups.length, silhouette: result.silhouette, candidates: result.candidates, themes, clusters, unclustered };
 }
 
 /**

@@ -27,6 +27,9 @@ const Pattern = {
   volatility: z.number().openapi({ description: 'Standard deviation of the monthly NPS' }),
   detractorShare: z.number().openapi({ description: 'Detractors per 100 answers' }),
 };
+const ThemeShares = z.array(z.object({ id: z.string(), detractorShare: z.number().nullable() })).openapi({
+  description: "Per theme feature (`themes`): detractor comments mentioning it per 100 analysed comments; null for a site with fewer than 10 analysed comments (clustered at the sites' mean)",
+});
 const Window = z.object({ from: z.string(), to: z.string(), nps: z.number(), n: z.number().int() });
 
 const Cluster = z
@@ -34,13 +37,14 @@ const Cluster = z
     id: z.number().int().openapi({ description: '1 for the highest-scoring cluster, and so on' }),
     description: z.string().openapi({ example: 'declining and volatile, low-scoring, with many detractors' }),
     size: z.number().int(),
-    centre: z.object(Pattern),
+    centre: z.object({ ...Pattern, themes: ThemeShares }),
     sites: z.array(
       z.object({
         unitId: z.string(),
         name: z.string(),
         n: z.number().int(),
         ...Pattern,
+        themes: ThemeShares,
         percentile: z.number().openapi({ description: "The site's NPS as a percentile within its cluster (mid-rank)" }),
       }),
     ),
@@ -71,6 +75,9 @@ const Clusters = z
     k: z.number().int().nullable(),
     silhouette: z.number().nullable(),
     candidates: z.array(z.object({ k: z.number().int(), silhouette: z.number() })),
+    themes: z
+      .array(z.object({ id: z.string(), name: z.string() }))
+      .openapi({ description: 'The library themes used as features: at most 3, the most mentioned by detractors across the sites (at least 10 mentions)' }),
     clusters: z.array(Cluster),
     unclustered: z.array(z.object({ unitId: z.string(), name: z.string(), n: z.number().int(), reason: z.enum(['too_few_answers', 'too_few_sites']) })),
   })
@@ -80,7 +87,8 @@ const clusters = createRoute({
   method: 'get',
   path: '/api/v1/clusters',
   tags: ['clusters'],
-  summary: 'The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share), k by silhouette, with percentiles and what worked at peers',
+  summary:
+    "The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share) and their detractors' top themes, k by silhouette, with percentiles and what worked at peers",
   security,
   middleware: [authenticate] as const,
   request: { query: ClustersQuery },

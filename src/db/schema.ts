@@ -1028,7 +1028,31 @@ export const commentAnalyses = sqliteTable(
     index('comment_analyses_tenant_kind_created').on(t.tenantId, t.kind, t.createdAt, t.counted, t.score, t.unitId, t.sentiment, t.themes),
     index('comment_analyses_tenant_version').on(t.tenantId, t.libraryVersion),
     index('comment_analyses_tenant_response').on(t.tenantId, t.responseId),
+    // The newest analysis of a tenant in one seek (max(rowid)): part of the key drivers' result stamp.
+    index('comment_analyses_tenant').on(t.tenantId),
   ],
+);
+
+/**
+ * The backfill of comment analyses (docs/themes.md "Backfill"): the answers of the tenant with
+ * rowid in (seq, through] may hold a comment without an analysis (stored before the analysis
+ * existed, or imported); the every-minute job analyses them in chunks, moving `seq` up to
+ * `through`, and clears `due_at` when it gets there.
+ */
+export const commentBackfill = sqliteTable(
+  'comment_backfill',
+  {
+    tenantId: tenantId().primaryKey(),
+    /** Every answer up to this rowid has been considered. */
+    seq: integer('seq', { mode: 'number' }).notNull(),
+    /** Answers up to this rowid are to be considered. */
+    through: integer('through', { mode: 'number' }).notNull(),
+    /** Since when answers wait in the range; null when seq has reached through. */
+    dueAt: integer('due_at', { mode: 'number' }),
+    updatedAt: updatedAt(),
+  },
+  // The due probe's seek (src/jobs/due-work.ts): empty while nothing is to do.
+  (t) => [index('comment_backfill_due').on(t.dueAt).where(sql`${t.dueAt} is not null`)],
 );
 
 /** A named theme of the tenant's library with its terms per language (ISO 639-1), matched by stem. */

@@ -1,12 +1,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { can } from '../auth/policy';
 import { commit } from '../db/client';
-import { driverResults, responses, touchpoints, units } from '../db/schema';
+import { commentAnalyses, driverResults, responses, themeLibrary, themeLibraryState, touchpoints, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Env } from '../env';
 import type { Deps } from '../lib/deps';
 import { ApiError, forbidden, notFound } from '../lib/errors';
-import { answersWithFacts, eventFact, numericQuestions, questionFact } from '../measures/answer-facts';
+import { inScope, periodScope } from '../comments/counts';
+import { answersWithFacts, eventFact, numericQuestions, questionFact, themeFact } from '../measures/answer-facts';
 import { eventMeasures } from '../measures/measures';
 import { inSubtree } from '../org/units';
 import { createdOnLocalDays } from '../responses/local-range';
@@ -24,6 +25,12 @@ import { analyseDrivers, constantColumns } from './relative-weights';
 export const MIN_COMPLETE = 100;
 /** A predictor enters when at least this share of the scope's answers has it. */
 export const MIN_COVERAGE = 0.5;
+/**
+ * A theme enters when at least this many of the complete answers' comments mention it and at least
+ * this many do not: a 0/1 predictor with a smaller group has an unstable correlation, and a
+ * bootstrap resample could leave it constant.
+ */
+export const MIN_THEME_GROUP = 20;
 /** Scopes with more answers than this are computed by a queue job (DRIVERS_INLINE_MAX overrides). */
 export const INLINE_MAX = 50_000;
 /** A pending job older than this is presumed lost and enqueued again. */
@@ -37,6 +44,8 @@ export type SuppressedReason = 'below_min_n' | 'no_predictors' | 'constant_predi
 export interface DriverItem {
   driver: string;
   kind: 'measure' | 'question' | 'theme';
+  /** A theme's name in the library (theme items only; `driver` is its id). */
+  name?: string;
   weight: number;
   share: number;
   ci: { low: number; high: number };
@@ -84,16 +93,37 @@ export interface DriversComputeMessage {
 
 const cacheKey = (s: Pick<DriversScope, 'unitId' | 'from' | 'to' | 'touchpointId'>) => `${s.unitId}|${s.from}|${s.to}|${s.touchpointId ?? ''}`;
 
-/** How many answers the scope has and the highest rowid among them: new or imported answers change it (index only). */
+/**
+ * The stamp of a scope's inputs, read by index seeks without reading answers or analyses: how many
+ * answers it has and the highest rowid among them (new or imported answers change it); the
+ * tenant's newest comment analysis (a comment analysed after its answer, the backfill); the theme
+ * library's version and how many analyses of the tenant still wait for their re-tag (an edit, then
+ * the re-tag's progress and end).
+ */
 async function scopeStamp(t: TenantDb, s: DriversScope): Promise<{ count: number; stamp: string }> {
   const days = await createdOnLocalDays(t, [s.path], s.from, s.to);
-  const [row] = await t
-    .select({ n: sql<number>`count(*)`, seq: sql<number | null>`max(${responses}.rowid)` })
-    .from(responses)
-    .innerJoin(units, eq(units.id, responses.unitId))
-    .where(and(inSubtree(s.path), days, s.touchpointId ? eq(responses.touchpointId, s.touchpointId) : undefined));
+  const [[row], [analyses], [state]] = await t.batch([
+    t
+      .select({ n: sql<number>`count(*)`, seq: sql<number | null>`max(${responses}.rowid)` })
+      .from(responses)
+      .innerJoin(units, eq(units.id, responses.unitId))
+      .where(and(inSubtree(s.path), days, s.touchpointId ? eq(responses.touchpointId, s.touchpointId) : undefined)),
+    t.select({ top: sql<number | null>`max(${commentAnalyses}.rowid)` }).from(commentAnalyses),
+    t.select({ version: themeLibraryState.version }).from(themeLibraryState),
+  ]);
+  const version = state?.version ?? 0;
+  const [stale] = await t.select({ n: sql<number>`count(*)` }).from(commentAnalyses).where(sql`${commentAnalyses.libraryVersion} < ${version}`);
   const count = Number(row?.n ?? 0);
-  return { count, stamp: `${count}:${row?.seq ?? 0}` };
+  return { count, stamp: `${count}:${row?.seq ?? 0}:${analyses?.top ?? 0}:${version}:${Number(stale?.n ?? 0)}` };
+}
+
+/** Analysed comments of counted, scored answers of the scope's units and range (any touchpoint: at least those of the scope), from the analyses' covering index. */
+async function analysedInScope(t: TenantDb, s: DriversScope): Promise<number> {
+  const period = await periodScope(t, s.path, s.from, s.to);
+  // The range alone (the "period before" of the themes query is left out).
+  const current = { ...period, start: period.split, zones: period.zones?.map((z) => ({ ...z, start: z.split })) };
+  const [row] = await t.select({ n: sql<number>`count(*)` }).from(commentAnalyses).where(inScope(t, current));
+  return Number(row?.n ?? 0);
 }
 
 /** The scope of a query the caller may read: its unit in reach with score.read, an existing touchpoint; default the 90 days to the unit's today. */
@@ -132,7 +162,7 @@ export async function keyDrivers(d: Deps, q: DriversQuery): Promise<{ pending: f
     await enqueueCompute(d.env, t, { ...scope, stamp, tenantId: d.actor.tenantId });
     return { pending: true, retryAfterSeconds: 5 };
   }
-  const result = await computeDrivers(t, scope);
+  const result = await computeDrivers(t, scope, count);
   await keep(t, key, stamp, result);
   return { pending: false, result };
 }
@@ -184,41 +214,86 @@ export async function computeDriversJob(t: TenantDb, m: DriversComputeMessage): 
   const scope: DriversScope = { unitId: unit.id, path: unit.path, from: m.from, to: m.to, touchpointId: m.touchpointId, surveyId };
   const key = cacheKey(scope);
   const [kept] = await t.select().from(driverResults).where(eq(driverResults.key, key));
-  const { stamp } = await scopeStamp(t, scope);
+  const { count, stamp } = await scopeStamp(t, scope);
   if (kept?.status === 'ready' && kept.stamp === stamp) return;
-  await keep(t, key, stamp, await computeDrivers(t, scope));
+  await keep(t, key, stamp, await computeDrivers(t, scope, count));
 }
 
 interface Predictor {
   driver: string;
-  kind: 'measure' | 'question';
+  kind: 'measure' | 'question' | 'theme';
+  name?: string;
 }
 
 /** Reads the scope's answers with their facts and computes the relative weights. */
-export async function computeDrivers(t: TenantDb, scope: DriversScope): Promise<DriversResult> {
+export async function computeDrivers(t: TenantDb, scope: DriversScope, answersInScope?: number): Promise<DriversResult> {
   const computedAt = new Date().toISOString();
-  const [measureRows, questionIds] = await Promise.all([eventMeasures(t), numericQuestions(t, scope.surveyId)]);
-  const candidates: Predictor[] = [...measureRows.map((m) => ({ driver: m.key, kind: 'measure' as const })), ...questionIds.map((id) => ({ driver: id, kind: 'question' as const }))];
+  const [measureRows, questionIds, themeRows] = await Promise.all([
+    eventMeasures(t),
+    numericQuestions(t, scope.surveyId),
+    t.select({ id: themeLibrary.id, name: themeLibrary.name }).from(themeLibrary).orderBy(themeLibrary.id),
+  ]);
+  const candidates: Predictor[] = [
+    ...measureRows.map((m) => ({ driver: m.key, kind: 'measure' as const })),
+    ...questionIds.map((id) => ({ driver: id, kind: 'question' as const })),
+    ...themeRows.map((th) => ({ driver: th.id, kind: 'theme' as const, name: th.name })),
+  ];
   const suppressed = (reason: SuppressedReason, n: number): DriversResult => ({ n, r2: null, method: 'johnson-relative-weights', items: [], suppressed: true, suppressedReason: reason, computedAt });
   if (candidates.length === 0) return suppressed('no_predictors', 0);
 
   const fields: Record<string, ReturnType<typeof eventFact>> = {};
   candidates.forEach((c, i) => {
-    fields[`p${i}`] = c.kind === 'measure' ? eventFact(c.driver) : questionFact(c.driver);
+    fields[`p${i}`] = c.kind === 'measure' ? eventFact(c.driver) : c.kind === 'question' ? questionFact(c.driver) : themeFact(c.driver);
   });
-  const { query } = await answersWithFacts(t, scope, { score: sql<number>`${responses.score}`, ...fields, count: sql<number>`count(*)` });
   // Answers with the same score and facts come as one row with their count: what leaves the
   // database follows the distinct combinations, not the answers (relative weights and their
   // resampling depend on the multiset of answers only). Ordered, so the table is the same every time.
-  const columns = sql.raw(Array.from({ length: candidates.length + 1 }, (_, i) => i + 1).join(', '));
-  const groups = (await query.groupBy(columns).orderBy(columns)) as Record<string, number | null>[];
+  const read = async (withThemes: boolean) => {
+    const used = withThemes ? candidates : candidates.filter((c) => c.kind !== 'theme');
+    const picked: Record<string, ReturnType<typeof eventFact>> = {};
+    for (const [i, c] of candidates.entries()) if (used.includes(c)) picked[`p${i}`] = fields[`p${i}`]!;
+    const { query } = await answersWithFacts(t, scope, { score: sql<number>`${responses.score}`, ...picked, count: sql<number>`count(*)` }, { analyses: withThemes });
+    const columns = sql.raw(Array.from({ length: used.length + 1 }, (_, i) => i + 1).join(', '));
+    return (await query.groupBy(columns).orderBy(columns)) as Record<string, number | null>[];
+  };
+  // Theme presence costs a probe of the analyses per answer: skipped when the analysed comments
+  // cannot reach the coverage (fewer than half of the scope's answers, counted or not); read
+  // again with them in the rare case where the counted answers turn out few enough.
+  const themed = themeRows.length > 0;
+  const analysed = themed ? await analysedInScope(t, scope) : 0;
+  const total = answersInScope ?? (await scopeStamp(t, scope)).count;
+  let withThemes = themed && analysed >= MIN_COVERAGE * total;
+  let groups = await read(withThemes);
+  if (themed && !withThemes && analysed >= MIN_COVERAGE * groups.reduce((a, g) => a + Number(g.count), 0)) {
+    withThemes = true;
+    groups = await read(true);
+  }
+  // A theme column not read is absent on every answer: it does not enter.
 
   // Predictors present on enough answers enter; the analysis uses the answers that have all of them.
+  // A theme is present on the answers with an analysed comment (docs/drivers.md "Theme presence").
   const answers = groups.reduce((a, g) => a + Number(g.count), 0);
-  const present = candidates.map((_, i) => groups.reduce((a, g) => a + (g[`p${i}`] === null ? 0 : Number(g.count)), 0));
-  const chosen = candidates.flatMap((c, i) => (answers > 0 && present[i]! / answers >= MIN_COVERAGE ? [{ ...c, column: `p${i}` }] : []));
+  const present = candidates.map((_, i) => groups.reduce((a, g) => a + (g[`p${i}`] == null ? 0 : Number(g.count)), 0));
+  const covered = candidates.flatMap((c, i) => (answers > 0 && present[i]! / answers >= MIN_COVERAGE ? [{ ...c, column: `p${i}` }] : []));
+  let chosen = covered.filter((c) => c.kind !== 'theme');
+  let complete = groups.filter((g) => chosen.every((c) => g[c.column] != null));
+  const themes = covered.filter((c) => c.kind === 'theme');
+  if (themes.length > 0) {
+    // Every theme is present on the same answers (those with an analysed comment).
+    const commented = complete.filter((g) => g[themes[0]!.column] != null);
+    const mentions = (c: (typeof themes)[number]) => commented.reduce((a, g) => a + (g[c.column] === 1 ? Number(g.count) : 0), 0);
+    const total = commented.reduce((a, g) => a + Number(g.count), 0);
+    const entering = themes.filter((c) => {
+      const m = mentions(c);
+      return m >= MIN_THEME_GROUP && total - m >= MIN_THEME_GROUP;
+    });
+    // No theme mentioned often enough: the model keeps the answers without a comment.
+    if (entering.length > 0) {
+      chosen = [...chosen, ...entering];
+      complete = commented;
+    }
+  }
   if (chosen.length === 0) return suppressed('no_predictors', 0);
-  const complete = groups.filter((g) => chosen.every((c) => g[c.column] !== null));
   const n = complete.reduce((a, g) => a + Number(g.count), 0);
   if (n < MIN_COMPLETE) return suppressed('below_min_n', n);
 
@@ -242,7 +317,16 @@ export async function computeDrivers(t: TenantDb, scope: DriversScope): Promise<
   const items = chosen
     .map((c, j) => {
       const e = analysis.drivers[j]!;
-      return { driver: c.driver, kind: c.kind, weight: e.weight, share: e.share, ci: e.ci, significant: e.significant, correlation: e.correlation };
+      return {
+        driver: c.driver,
+        kind: c.kind,
+        ...(c.name === undefined ? {} : { name: c.name }),
+        weight: e.weight,
+        share: e.share,
+        ci: e.ci,
+        significant: e.significant,
+        correlation: e.correlation,
+      };
     })
     .sort((a, b) => b.weight - a.weight || a.driver.localeCompare(b.driver));
   return { n, r2: analysis.r2, method: 'johnson-relative-weights', items, suppressed: false, computedAt };

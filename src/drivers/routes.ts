@@ -21,8 +21,9 @@ const DriversQuery = z
 
 const DriverItem = z
   .object({
-    driver: z.string().openapi({ description: 'The measure key, or the question id' }),
-    kind: z.enum(['measure', 'question', 'theme']),
+    driver: z.string().openapi({ description: 'The measure key, the question id, or the library theme id' }),
+    kind: z.enum(['measure', 'question', 'theme']).openapi({ description: "`theme`: 0/1, the answer's analysed comment mentions the library theme (on the answers with an analysed comment)" }),
+    name: z.string().optional().openapi({ description: "A theme's name in the library (theme items only)" }),
     weight: z.number().openapi({ description: "Johnson's relative weight: the part of R² due to the driver (the weights sum to r2)" }),
     share: z.number().openapi({ description: 'weight / r2' }),
     ci: z.object({ low: z.number(), high: z.number() }).openapi({ description: '95% percentile bootstrap interval of the weight (seeded: a repeat gives the same)' }),
@@ -51,10 +52,11 @@ const drivers = createRoute({
   method: 'get',
   path: '/api/v1/drivers',
   tags: ['drivers'],
-  summary: "Key drivers of the 0–10 score: Johnson's relative weights of the event measures and numeric follow-up questions",
+  summary: "Key drivers of the 0–10 score: Johnson's relative weights of the event measures, numeric follow-up questions and theme presence",
   description:
     'score.read on the unit. On the answers where every predictor is present (predictors on at least half of the answers enter); suppressed below 100 such answers, ' +
-    'or when a predictor or the score is constant, or predictors are collinear. Kept until new answers arrive in the scope; a scope over the inline limit answers 202 while a queue job computes it (docs/drivers.md).',
+    'or when a predictor or the score is constant, or predictors are collinear. Theme presence enters when at least half of the answers have an analysed comment and the theme has at least 20 mentions and 20 non-mentions; ' +
+    'the model then runs on the answers with an analysed comment. Kept until new answers or analyses arrive in the scope; a scope over the inline limit answers 202 while a queue job computes it (docs/drivers.md).',
   security,
   middleware: [authenticate] as const,
   request: { query: DriversQuery },

@@ -19,6 +19,7 @@ import { NOTICE_RETRY_MS } from '../cases/due-cases';
 import {
   alertsDue,
   caseNotificationsDue,
+  commentBackfillDue,
   credentialsDue,
   deliveriesDue,
   digestsDue,
@@ -34,6 +35,7 @@ import {
   webhooksDue,
 } from './due-work';
 import { closeDueTargets } from '../targets/close';
+import { backfillComments } from '../comments/backfill';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -78,6 +80,7 @@ export const SCHEDULED: Record<string, Record<string, ScheduledJob>> = {
     fold: { run: foldRollups, due: (now) => foldDue(lastClosedMonth(now)) },
     webhooks: { run: enqueueDueWebhooks, due: webhooksDue },
     caseNotifications: { run: notifyDueCases, due: caseNotificationsDue },
+    commentBackfill: { run: backfillComments, due: commentBackfillDue },
   },
   [SCHEDULES.hourly]: {
     alerts: { run: evaluateAlerts, due: alertsDue },

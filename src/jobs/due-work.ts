@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import {
   alertRules,
   cases,
+  commentBackfill,
   cronMarks,
   invitations,
   RETENTION_SET,
@@ -159,6 +160,9 @@ export const retentionDue = (): Probe => sql`exists (select 1 from ${tenants} wh
 
 /** Daily, src/targets/close.ts: a target period past its close, its attainment not yet frozen (targets_closing). */
 export const targetsClosingDue = (now: number): Probe => sql`exists (select 1 from ${targets} where ${targets.closesAt} is not null and ${targets.closesAt} <= ${now})`;
+
+/** Every minute, src/comments/backfill.ts: a tenant with answers left in its backfill range (comment_backfill_due). */
+export const commentBackfillDue = (now: number): Probe => sql`exists (select 1 from ${commentBackfill} where ${commentBackfill.dueAt} <= ${now})`;
 
 /** The one statement that asks a database every probe of an expression: a row of 0/1 by job name. */
 export function dueWorkStatement(probes: Record<string, Probe>): SQL {

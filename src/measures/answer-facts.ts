@@ -1,6 +1,6 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
-import { events, invitations, responses, surveyVersions, units } from '../db/schema';
+import { commentAnalyses, events, invitations, responses, surveyVersions, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import { inSubtree } from '../org/units';
 import { createdOnLocalDays } from '../responses/local-range';
@@ -27,6 +27,15 @@ function numeric(json: SQL, path: string): SQL<number | null> {
 /** An event measure's value on an answer: from the event that invited it, else from the answer's imported event. */
 export const eventFact = (key: string) => sql<number | null>`coalesce(${numeric(sql`${invitedBy.attributes}`, `$.${key}`)}, ${numeric(sql`${importedWith.attributes}`, `$.${key}`)})`;
 
+/**
+ * Whether the answer's analysed comment mentions a library theme: 1 or 0, and null for an answer
+ * without an analysed comment (no comment, or not analysed yet). Needs `{ analyses: true }`.
+ * The stored tags are a JSON array of theme ids (ids have no quote), so a quoted id found in
+ * the text is a tag.
+ */
+export const themeFact = (themeId: string) =>
+  sql<number | null>`case when ${commentAnalyses.id} is null then null when instr(${commentAnalyses.themes}, ${JSON.stringify(themeId)}) > 0 then 1 else 0 end`;
+
 /** A numeric follow-up question's answer. */
 export const questionFact = (id: string) => sql<number | null>`case json_type(${responses.answers}, ${`$.${id}`}) when 'integer' then json_extract(${responses.answers}, ${`$.${id}`}) end`;
 
@@ -42,17 +51,20 @@ export interface AnswerScope {
  * to their unit and to the events that carry their facts; `fields` picks what to read. Wrapped
  * (`{ query }`): a drizzle query is thenable and would run if returned bare from an async function.
  */
-export async function answersWithFacts(t: TenantDb, scope: AnswerScope, fields: Record<string, SQL>) {
+export async function answersWithFacts(t: TenantDb, scope: AnswerScope, fields: Record<string, SQL>, opts: { analyses?: boolean } = {}) {
   const days = await createdOnLocalDays(t, [scope.path], scope.from, scope.to);
-  const query = t
+  const joined = t
     .select(fields)
     .from(responses)
     .innerJoin(units, eq(units.id, responses.unitId))
     .leftJoin(invitations, eq(invitations.id, responses.invitationId))
     .leftJoin(invitedBy, eq(invitedBy.eventId, sql`case when ${invitations.source} like 'event:%' then substr(${invitations.source}, 7) end`))
     .leftJoin(importedWith, eq(importedWith.id, responses.eventId))
-    .where(and(inSubtree(scope.path), days, eq(responses.counted, true), sql`${responses.score} is not null`, scope.touchpointId ? eq(responses.touchpointId, scope.touchpointId) : undefined))
     .$dynamic();
+  // The stored analysis of the answer's comment (its id is the response's): one primary-key probe per answer.
+  const query = (opts.analyses ? joined.leftJoin(commentAnalyses, and(eq(commentAnalyses.id, responses.id), eq(commentAnalyses.kind, 'response'))) : joined).where(
+    and(inSubtree(scope.path), days, eq(responses.counted, true), sql`${responses.score} is not null`, scope.touchpointId ? eq(responses.touchpointId, scope.touchpointId) : undefined),
+  );
   return { query };
 }
 

@@ -1,3 +1,4 @@
+import { backfillMarks } from '../comments/backfill-mark';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { z } from 'zod';
@@ -210,9 +211,13 @@ async function importOnce(d: Deps, rows: unknown[]) {
   };
   if (responseRows.length > 0) {
     const dates = responseRows.map((r) => r.createdAt!).sort((x, y) => x - y);
+    // Imported comments have no follow-up: the backfill job analyses them (docs/themes.md "Backfill").
+    const marks = responseRows.some((r) => r.comment) ? await backfillMarks(t) : null;
     const statements: BatchItem<'sqlite'>[] = [
+      ...(marks ? [marks.before] : []),
       ...chunked(eventRows).map((chunk) => t.insert(events).values(chunk)),
       ...chunked(responseRows).map((chunk) => t.insert(responses).values(chunk)),
+      ...(marks ? [marks.after] : []),
       ...(await audit(d, {
         action: 'responses.import',
         targetType: 'response_batch',

@@ -1354,7 +1354,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share), k by silhouette, with percentiles and what worked at peers */
+        /** The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share) and their detractors' top themes, k by silhouette, with percentiles and what worked at peers */
         get: operations["getClusters"];
         put?: never;
         post?: never;
@@ -1490,8 +1490,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Key drivers of the 0–10 score: Johnson's relative weights of the event measures and numeric follow-up questions
-         * @description score.read on the unit. On the answers where every predictor is present (predictors on at least half of the answers enter); suppressed below 100 such answers, or when a predictor or the score is constant, or predictors are collinear. Kept until new answers arrive in the scope; a scope over the inline limit answers 202 while a queue job computes it (docs/drivers.md).
+         * Key drivers of the 0–10 score: Johnson's relative weights of the event measures, numeric follow-up questions and theme presence
+         * @description score.read on the unit. On the answers where every predictor is present (predictors on at least half of the answers enter); suppressed below 100 such answers, or when a predictor or the score is constant, or predictors are collinear. Theme presence enters when at least half of the answers have an analysed comment and the theme has at least 20 mentions and 20 non-mentions; the model then runs on the answers with an analysed comment. Kept until new answers or analyses arrive in the scope; a scope over the inline limit answers 202 while a queue job computes it (docs/drivers.md).
          */
         get: operations["getDrivers"];
         put?: never;
@@ -3414,6 +3414,11 @@ export interface components {
                 k: number;
                 silhouette: number;
             }[];
+            /** @description The library themes used as features: at most 3, the most mentioned by detractors across the sites (at least 10 mentions) */
+            themes: {
+                id: string;
+                name: string;
+            }[];
             clusters: components["schemas"]["PeerCluster"][];
             unclustered: {
                 unitId: string;
@@ -3438,6 +3443,11 @@ export interface components {
                 volatility: number;
                 /** @description Detractors per 100 answers */
                 detractorShare: number;
+                /** @description Per theme feature (`themes`): detractor comments mentioning it per 100 analysed comments; null for a site with fewer than 10 analysed comments (clustered at the sites' mean) */
+                themes: {
+                    id: string;
+                    detractorShare: number | null;
+                }[];
             };
             sites: {
                 unitId: string;
@@ -3451,6 +3461,11 @@ export interface components {
                 volatility: number;
                 /** @description Detractors per 100 answers */
                 detractorShare: number;
+                /** @description Per theme feature (`themes`): detractor comments mentioning it per 100 analysed comments; null for a site with fewer than 10 analysed comments (clustered at the sites' mean) */
+                themes: {
+                    id: string;
+                    detractorShare: number | null;
+                }[];
                 /** @description The site's NPS as a percentile within its cluster (mid-rank) */
                 percentile: number;
             }[];
@@ -3613,10 +3628,15 @@ export interface components {
             computedAt: string;
         };
         DriverItem: {
-            /** @description The measure key, or the question id */
+            /** @description The measure key, the question id, or the library theme id */
             driver: string;
-            /** @enum {string} */
+            /**
+             * @description `theme`: 0/1, the answer's analysed comment mentions the library theme (on the answers with an analysed comment)
+             * @enum {string}
+             */
             kind: "measure" | "question" | "theme";
+            /** @description A theme's name in the library (theme items only) */
+            name?: string;
             /** @description Johnson's relative weight: the part of R² due to the driver (the weights sum to r2) */
             weight: number;
             /** @description weight / r2 */

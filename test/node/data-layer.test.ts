@@ -30,6 +30,7 @@ const NAMED_SWEEPS: Record<string, string> = {
   'src/alerts/due-rules.ts': 'the hourly alert evaluation: finds the active rules of every tenant of a data database',
   'src/auth/sign-in.ts': "before the tenant is known: accounts by email (login_emails, the directory's identities), sign-in counters (rate_limits), an API key by id (single database)",
   'src/cases/due-cases.ts': 'the case sweeps find late cases and due owner notifications across the tenants of a data database',
+  'src/comments/due-backfill.ts': 'the comment backfill: finds the tenants of a data database with answers left to analyse (each is worked through its TenantDb)',
   'src/delivery/scan.ts': 'the delivery scan: flips and enqueues the due invitations and reminders of every tenant of a data database in one batch',
   'src/digests/due-managers.ts': 'the weekly digests: finds the managers of every tenant of a data database and the digests they already have',
   'src/jobs/cron.ts': 'fans one message out per data database',

@@ -8,6 +8,7 @@ import { openDb } from '../../src/db/client';
 import {
   alertRules,
   cases,
+  commentBackfill,
   contacts,
   invitations,
   jobSteps,
@@ -118,6 +119,7 @@ afterEach(async () => {
     a.delete(alertRules),
     a.delete(savedReports),
     a.delete(targets),
+    a.delete(commentBackfill),
     a.delete(sessions),
     a.delete(rateLimits),
     a.delete(roleGrants).where(eq(roleGrants.role, 'manager')),
@@ -320,6 +322,19 @@ describe('each job has a probe: its work alone makes it due, when the job would 
     await a.insert(targets).values({ id: newId('tgt'), ...target, period: '2025', closesAt: null }); // frozen already
     expect(await allDue(T0)).toEqual([]);
     expect(await allDue(T0 + MINUTE)).toEqual([`${EVERY.day} targets`]);
+  });
+
+  it('comment backfill: a tenant with answers left in its backfill range; the job walks it to the end', async () => {
+    const [top] = (await a.all(sql`select max(rowid) as seq from responses where tenant_id = ${tenantId}`)) as { seq: number }[];
+    const seq = top!.seq;
+    await a.insert(commentBackfill).values({ tenantId, seq, through: seq, dueAt: null });
+    expect(await allDue(T0)).toEqual([]);
+    await a.update(commentBackfill).set({ seq: seq - 1, dueAt: T0 + MINUTE });
+    expect(await allDue(T0)).toEqual([]);
+    expect(await allDue(T0 + MINUTE)).toEqual([`${EVERY.minute} commentBackfill`]);
+    await runJob(EVERY.minute, 'commentBackfill', T0 + MINUTE);
+    expect(await a.select().from(commentBackfill)).toMatchObject([{ seq, through: seq, dueAt: null }]);
+    expect(await allDue(T0 + MINUTE)).toEqual([]);
   });
 
   it('retention: a tenant with a retention period', async () => {

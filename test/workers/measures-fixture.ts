@@ -15,6 +15,7 @@ export interface PlantedAnswer {
   attributes?: Record<string, unknown>;
   answers?: Record<string, unknown>;
   counted?: boolean;
+  comment?: string;
 }
 
 export async function plantAnswers(tenantId: string, s: SurveySetup, planted: PlantedAnswer[]) {
@@ -74,6 +75,7 @@ export async function plantAnswers(tenantId: string, s: SurveySetup, planted: Pl
         channel: 'email',
         locale: 'en',
         score: a.score,
+        comment: a.comment ?? null,
         answers: a.answers ?? {},
         qualityFlags: [],
         counted: a.counted ?? true,

@@ -14,7 +14,8 @@ export default async function clusters({ params }) {
     h(
       'p',
       {},
-      `Sites under ${unit.name} from ${res.from} to ${res.to}, grouped by their NPS pattern: level, trend, volatility and share of detractors. `,
+      `Sites under ${unit.name} from ${res.from} to ${res.to}, grouped by their NPS pattern: level, trend, volatility and share of detractors`,
+      res.themes?.length ? `, and what their detractors write about (${res.themes.map((t) => t.name).join(', ')}: detractor comments per 100 comments). ` : '. ',
       res.k ? `${res.k} clusters fit best (silhouette ${res.silhouette.toFixed(2)}; near 1: clearly apart, under 0.25: little structure).` : 'Not enough sites to group.',
     ),
   );
@@ -23,7 +24,7 @@ export default async function clusters({ params }) {
       h('h2', {}, `Cluster ${c.id}: ${c.description}`),
       table(
         `Cluster ${c.id}: ${c.size} site${c.size === 1 ? '' : 's'}; percentile of each site's NPS within the cluster`,
-        ['Site', 'NPS', 'Trend per month', 'Volatility', 'Detractors per 100', 'Percentile', 'n'],
+        ['Site', 'NPS', 'Trend per month', 'Volatility', 'Detractors per 100', ...(res.themes ?? []).map((t) => t.name), 'Percentile', 'n'],
         c.sites.map((s) =>
           h(
             'tr',
@@ -33,6 +34,10 @@ export default async function clusters({ params }) {
             h('td', { class: 'num' }, signed(s.trend)),
             h('td', { class: 'num' }, fmtNps(s.volatility)),
             h('td', { class: 'num' }, fmtNps(s.detractorShare)),
+            ...(res.themes ?? []).map((t) => {
+              const v = s.themes?.find((x) => x.id === t.id)?.detractorShare;
+              return h('td', { class: 'num' }, v == null ? '–' : fmtNps(v));
+            }),
             h('td', { class: 'num' }, `${Math.round(s.percentile)}`),
             h('td', { class: 'num' }, String(s.n)),
           ),

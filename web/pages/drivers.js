@@ -55,7 +55,7 @@ export default async function drivers({ params }) {
             h(
               'tr',
               { 'data-driver': i.driver },
-              h('th', { scope: 'row' }, i.driver),
+              h('th', { scope: 'row' }, i.kind === 'theme' && i.name ? `Mentions ${i.name}` : i.driver),
               h('td', {}, i.kind),
               h('td', { class: 'num' }, fmt(i.weight), ' ', h('small', {}, `[${fmt(i.ci.low)}, ${fmt(i.ci.high)}]`), weightBar(i, max)),
               h('td', { class: 'num' }, pct(i.share)),
