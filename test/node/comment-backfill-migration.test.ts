@@ -4,7 +4,7 @@ import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
 
 /*
- * Migration 0023 opens the comment backfill's range for the answers stored before comments were
+ * Migration 0024 opens the comment backfill's range for the answers stored before comments were
  * analysed (docs/themes.md "Backfill"): applied here on a database holding such answers, the
  * expected ranges recounted from the rows written.
  */
@@ -16,7 +16,7 @@ function apply(db: Database.Database, file: string) {
   for (const statement of readFileSync(join(MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) if (statement.trim()) db.exec(statement);
 }
 
-describe('migration 0023: the backfill range of the answers stored before the analysis', () => {
+describe('migration 0024: the backfill range of the answers stored before the analysis', () => {
   it('each tenant with a comment gets (first commented rowid − 1, newest commented rowid], due; a tenant without comments gets none', () => {
     const db = new Database(':memory:');
     const files = readdirSync(MIGRATIONS)
