@@ -1,0 +1,1 @@
+CREATE INDEX `invitations_tenant_unit_created` ON `invitations` (`tenant_id`,`unit_id`,`created_at`);

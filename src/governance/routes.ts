@@ -1,0 +1,122 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { authenticate } from '../auth/authenticate';
+import { createRouter } from '../lib/create-app';
+import { deps } from '../lib/deps';
+import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
+import { GovernancePeriod } from './period';
+import { applySampling, DIMENSIONS, representativeness } from './representativeness';
+
+const tags = ['governance'];
+const id = z.string().min(1).max(64);
+const Interval = z.object({ low: z.number(), high: z.number(), level: z.number() });
+
+const RepresentativenessQuery = z.strictObject({
+  unitId: id.optional().openapi({ description: "The unit reviewed with its subtree; default the root (or the caller's one subtree)" }),
+  period: GovernancePeriod,
+  touchpointId: id.optional().openapi({ description: 'Only invitations of this touchpoint; also yields the sampling suggestion for its rules' }),
+  confidence: z.coerce.number().gt(0).lt(1).default(0.95).openapi({ description: 'Confidence of the intervals; 1 − confidence is the significance level of the tests' }),
+});
+
+const Group = z
+  .object({
+    dimension: z.enum(DIMENSIONS),
+    key: z.string().openapi({ description: 'The group: a segment, tenure bucket, contract size, support tier, region unit id, channel or locale; `unknown` when absent' }),
+    label: z.string().optional().openapi({ description: "Regions: the region unit's name" }),
+    invited: z.number().int().openapi({ description: 'Invitations delivered in the period (sent, answered or expired)' }),
+    responded: z.number().int().openapi({ description: 'Of them, answered with a score' }),
+    rate: z.number().openapi({ description: 'Response rate, responded / invited' }),
+    ci: Interval.nullable().openapi({ description: 'Wilson score interval of the rate; null without invitations' }),
+    invitedShare: z.number(),
+    respondentShare: z.number(),
+    test: z
+      .object({ z: z.number(), p: z.number(), pAdjusted: z.number().openapi({ description: "Holm-adjusted over every group tested in this answer" }) })
+      .nullable()
+      .openapi({ description: "The group's rate against the rest of its dimension (pooled two-proportion z test); null when not tested" }),
+    untestedReason: z.enum(['below_min_n']).optional().openapi({ description: 'Fewer than `minInvited` invitations in the group or in the rest' }),
+    underRepresented: z.boolean().openapi({ description: 'Answers significantly less than the rest (z < 0, adjusted p below 1 − confidence)' }),
+  })
+  .openapi('RepresentativenessGroup');
+
+const Representativeness = z
+  .object({
+    unitId: z.string(),
+    period: z.string(),
+    from: z.string(),
+    to: z.string(),
+    touchpointId: z.string().nullable(),
+    confidence: z.number(),
+    minInvited: z.number().int(),
+    invited: z.number().int(),
+    responded: z.number().int(),
+    rate: z.number(),
+    ci: Interval.nullable(),
+    groups: z.array(Group),
+    underRepresented: z.array(z.object({ dimension: z.enum(DIMENSIONS), key: z.string() })),
+    poststratification: z
+      .object({
+        shares: z.enum(['settings', 'invited']).openapi({ description: "`settings`: the tenant's population shares; `invited`: none set, the period's invited mix by segment" }),
+        n: z.number().int().openapi({ description: 'Counted answers with a score in the period' }),
+        effectiveN: z.number().openapi({ description: 'Kish effective n of the post-stratified weights' }),
+        designEffect: z.number().nullable().openapi({ description: 'n / effective n: how many answers weighting costs per effective answer' }),
+        segments: z.array(z.object({ segment: z.string(), respondents: z.number().int(), share: z.number(), weight: z.number() })),
+      })
+      .openapi({ description: 'The weights `weight=poststrat` of the scores API applies to these answers, and what they cost' }),
+    suggestion: z
+      .object({
+        sampling: z.record(z.string(), z.number()).openapi({ description: "The touchpoint's sampling rule after the change (to POST to its `/sampling`)" }),
+        segments: z.array(
+          z.object({
+            segment: z.string(),
+            currentRate: z.number(),
+            suggestedRate: z.number(),
+            responseRate: z.number(),
+            eligibleShare: z.number(),
+            expectedRespondentShare: z.number(),
+          }),
+        ),
+        invitationsRatio: z.number().openapi({ description: "Expected invitations of a wave under the suggested rates, over today's" }),
+      })
+      .nullable()
+      .openapi({ description: 'With `touchpointId`: sampling rates per segment that would restore the balance; null without a touchpoint or with fewer than two segments to balance' }),
+  })
+  .openapi('Representativeness');
+
+const Sampling = z
+  .strictObject({
+    sampling: z
+      .record(z.string().min(1).max(100), z.number().min(0).max(1))
+      .refine((s) => Object.keys(s).length >= 1 && Object.keys(s).length <= 200, 'from 1 to 200 segments')
+      .openapi({ description: 'Share of eligible contacts invited per segment (`*`: any other segment); replaces the rule' }),
+    reason: z.string().trim().min(3).max(500),
+  })
+  .openapi('ApplySampling');
+
+const routes = {
+  representativeness: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/governance/representativeness',
+    summary: 'Invited against respondents per group in a period: response rates with intervals, under-represented groups, post-stratification weights and a sampling suggestion',
+    request: { query: RepresentativenessQuery },
+    responses: { 200: json(Representativeness, 'The review of representativeness'), ...errors(...AUTHED) },
+  }),
+  sampling: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'post',
+    path: '/api/v1/touchpoints/{id}/sampling',
+    summary: "Sets a touchpoint's sampling rates per segment (e.g. the review's suggestion); audited with the reason",
+    request: { params: IdParam, body: jsonBody(Sampling) },
+    responses: {
+      200: json(z.object({ touchpointId: z.string(), sampling: z.record(z.string(), z.number()), previous: z.record(z.string(), z.number()).nullable() }), 'Applied'),
+      ...errors(...AUTHED),
+    },
+  }),
+};
+
+export const governanceRoutes = createRouter()
+  .openapi(routes.representativeness, async (c) => c.json(await representativeness(deps(c), c.req.valid('query')), 200))
+  .openapi(routes.sampling, async (c) => c.json(await applySampling(deps(c), c.req.valid('param').id, c.req.valid('json')), 200));
