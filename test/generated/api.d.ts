@@ -1523,6 +1523,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/governance/representativeness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invited against respondents per group in a period: response rates with intervals, under-represented groups, post-stratification weights and a sampling suggestion */
+        get: operations["getGovernanceRepresentativeness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/touchpoints/{id}/sampling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sets a touchpoint's sampling rates per segment (e.g. the review's suggestion); audited with the reason */
+        post: operations["createTouchpointSampling"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3671,6 +3705,109 @@ export interface components {
             } | null;
             /** @enum {string} */
             reason?: "no_weights" | "nps_suppressed" | "no_weighted_components";
+        };
+        Representativeness: {
+            unitId: string;
+            period: string;
+            from: string;
+            to: string;
+            touchpointId: string | null;
+            confidence: number;
+            minInvited: number;
+            invited: number;
+            responded: number;
+            rate: number;
+            ci: {
+                low: number;
+                high: number;
+                level: number;
+            } | null;
+            groups: components["schemas"]["RepresentativenessGroup"][];
+            underRepresented: {
+                /** @enum {string} */
+                dimension: "segment" | "tenure" | "contractSize" | "supportTier" | "region" | "channel" | "locale";
+                key: string;
+            }[];
+            /** @description The weights `weight=poststrat` of the scores API applies to these answers, and what they cost */
+            poststratification: {
+                /**
+                 * @description `settings`: the tenant's population shares; `invited`: none set, the period's invited mix by segment
+                 * @enum {string}
+                 */
+                shares: "settings" | "invited";
+                /** @description Counted answers with a score in the period */
+                n: number;
+                /** @description Kish effective n of the post-stratified weights */
+                effectiveN: number;
+                /** @description n / effective n: how many answers weighting costs per effective answer */
+                designEffect: number | null;
+                segments: {
+                    segment: string;
+                    respondents: number;
+                    share: number;
+                    weight: number;
+                }[];
+            };
+            /** @description With `touchpointId`: sampling rates per segment that would restore the balance; null without a touchpoint or with fewer than two segments to balance */
+            suggestion: {
+                /** @description The touchpoint's sampling rule after the change (to POST to its `/sampling`) */
+                sampling: {
+                    [key: string]: number;
+                };
+                segments: {
+                    segment: string;
+                    currentRate: number;
+                    suggestedRate: number;
+                    responseRate: number;
+                    eligibleShare: number;
+                    expectedRespondentShare: number;
+                }[];
+                /** @description Expected invitations of a wave under the suggested rates, over today's */
+                invitationsRatio: number;
+            } | null;
+        };
+        RepresentativenessGroup: {
+            /** @enum {string} */
+            dimension: "segment" | "tenure" | "contractSize" | "supportTier" | "region" | "channel" | "locale";
+            /** @description The group: a segment, tenure bucket, contract size, support tier, region unit id, channel or locale; `unknown` when absent */
+            key: string;
+            /** @description Regions: the region unit's name */
+            label?: string;
+            /** @description Invitations delivered in the period (sent, answered or expired) */
+            invited: number;
+            /** @description Of them, answered with a score */
+            responded: number;
+            /** @description Response rate, responded / invited */
+            rate: number;
+            /** @description Wilson score interval of the rate; null without invitations */
+            ci: {
+                low: number;
+                high: number;
+                level: number;
+            } | null;
+            invitedShare: number;
+            respondentShare: number;
+            /** @description The group's rate against the rest of its dimension (pooled two-proportion z test); null when not tested */
+            test: {
+                z: number;
+                p: number;
+                /** @description Holm-adjusted over every group tested in this answer */
+                pAdjusted: number;
+            } | null;
+            /**
+             * @description Fewer than `minInvited` invitations in the group or in the rest
+             * @enum {string}
+             */
+            untestedReason?: "below_min_n";
+            /** @description Answers significantly less than the rest (z < 0, adjusted p below 1 − confidence) */
+            underRepresented: boolean;
+        };
+        ApplySampling: {
+            /** @description Share of eligible contacts invited per segment (`*`: any other segment); replaces the rule */
+            sampling: {
+                [key: string]: number;
+            };
+            reason: string;
         };
     };
     responses: never;
@@ -12804,6 +12941,177 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGovernanceRepresentativeness: {
+        parameters: {
+            query: {
+                /** @description The unit reviewed with its subtree; default the root (or the caller's one subtree) */
+                unitId?: string;
+                /** @description A quarter `YYYY-Qn` or a month `YYYY-MM` */
+                period: string;
+                /** @description Only invitations of this touchpoint; also yields the sampling suggestion for its rules */
+                touchpointId?: string;
+                /** @description Confidence of the intervals; 1 − confidence is the significance level of the tests */
+                confidence?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review of representativeness */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Representativeness"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTouchpointSampling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplySampling"];
+            };
+        };
+        responses: {
+            /** @description Applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        touchpointId: string;
+                        sampling: {
+                            [key: string]: number;
+                        };
+                        previous: {
+                            [key: string]: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
