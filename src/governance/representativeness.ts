@@ -216,9 +216,7 @@ export async function representativeness(d: Deps, q: RepresentativenessQuery) {
   // Post-stratification, as the scores API weighs (settings' shares; else the invited mix).
   const grouped = await gather(t, { root: { id: unit.id, path: unit.path }, from, to, weight: 'poststrat', ...(touchpoint ? { groupBy: 'touchpoint' as const } : {}) });
   const cells: Cells = grouped.get(touchpoint ? touchpoint.id : '')?.get('') ?? new Map();
-  const invitedShares = Object.fromEntries(
-    groups.filter((g) => g.dimension === 'segment' && g.invited > 0).map((g) => [g.key === UNKNOWN ? '' : g.key, g.invitedShare]),
-  );
+  const invitedShares = Object.fromEntries(groups.filter((g) => g.dimension === 'segment' && g.invited > 0).map((g) => [g.key === UNKNOWN ? '' : g.key, g.invitedShare]));
   const shares = settings.populationShares ?? invitedShares;
   const weights = poststratWeights(cells, shares);
   const weightedScore = score(weighTally(cells, 'poststrat', shares), { weighted: true, minN: 0, confidence: q.confidence });

@@ -29,7 +29,7 @@ const Group = z
     invitedShare: z.number(),
     respondentShare: z.number(),
     test: z
-      .object({ z: z.number(), p: z.number(), pAdjusted: z.number().openapi({ description: "Holm-adjusted over every group tested in this answer" }) })
+      .object({ z: z.number(), p: z.number(), pAdjusted: z.number().openapi({ description: 'Holm-adjusted over every group tested in this answer' }) })
       .nullable()
       .openapi({ description: "The group's rate against the rest of its dimension (pooled two-proportion z test); null when not tested" }),
     untestedReason: z.enum(['below_min_n']).optional().openapi({ description: 'Fewer than `minInvited` invitations in the group or in the rest' }),

@@ -258,7 +258,7 @@ describe('bad input and reach', () => {
     expect(res.status).toBe(404);
     expect((await get(`period=2026-Q3&touchpointId=tp_nope`)).status).toBe(404);
   });
-  it("the EMEA manager reviews EMEA; roles that do not read invitations get 403", async () => {
+  it('the EMEA manager reviews EMEA; roles that do not read invitations get 403', async () => {
     const res = await get(`period=2026-Q3&unitId=${t.units.emea}`, t.tokens.manager);
     expect(res.status).toBe(200);
     expect(res.body.invited).toBe(360);
