@@ -312,7 +312,12 @@ export const events = sqliteTable(
     invitationId: text('invitation_id'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('events_tenant_event').on(t.tenantId, t.eventId), index('events_tenant_contact_occurred').on(t.tenantId, t.contactId, t.occurredAt)],
+  (t) => [
+    uniqueIndex('events_tenant_event').on(t.tenantId, t.eventId),
+    index('events_tenant_contact_occurred').on(t.tenantId, t.contactId, t.occurredAt),
+    // The governance review's decisions of a subtree in a period (src/governance/quality.ts).
+    index('events_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
+  ],
 );
 
 export const INVITATION_STATUSES = ['scheduled', 'sending', 'sent', 'answered', 'failed', 'dead', 'expired', 'cancelled'] as const;

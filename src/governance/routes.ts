@@ -4,6 +4,7 @@ import { createRouter } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
 import { GovernancePeriod } from './period';
+import { BASES, dataQuality } from './quality';
 import { applySampling, DIMENSIONS, representativeness } from './representativeness';
 
 const tags = ['governance'];
@@ -91,7 +92,49 @@ const Sampling = z
   })
   .openapi('ApplySampling');
 
+const QualityQuery = z.strictObject({
+  unitId: id.optional().openapi({ description: "The unit reviewed with its subtree; default the root (or the caller's one subtree)" }),
+  period: GovernancePeriod.openapi({ description: 'The last period of the series: a quarter `YYYY-Qn` or a month `YYYY-MM`' }),
+  periods: z.coerce.number().int().min(2).max(12).default(4).openapi({ description: 'How many periods of the same kind, ending with `period`' }),
+  confidence: z.coerce.number().gt(0).lt(1).default(0.95).openapi({ description: 'A trend is `up` or `down` when its change is significant at 1 − confidence' }),
+});
+
+const Quality = z
+  .object({
+    unitId: z.string(),
+    period: z.string(),
+    periods: z.array(z.string()),
+    confidence: z.number(),
+    fatigueDays: z.number().int().openapi({ description: "The tenant's fatigue window that `overSurveyed` is measured against" }),
+    metrics: z.array(
+      z.object({
+        key: z
+          .string()
+          .openapi({ description: '`flagged.<rule>`, `excludedByRule`, `includedByAdmin`, `excludedByAdmin`, `skipped.<reason>`, `bounced`, `dead`, `overSurveyed`, `firstContactLate`, `dropped`' }),
+        base: z.enum(BASES).openapi({ description: 'What the rate is taken over: answers, eligibility decisions, invitations (not cancelled) or recovery cases, created in the period' }),
+        label: z.string(),
+        series: z.array(z.object({ period: z.string(), count: z.number().int(), base: z.number().int(), rate: z.number().nullable() })),
+        trend: z
+          .object({ points: z.number(), z: z.number(), p: z.number(), direction: z.enum(['up', 'down', 'flat']) })
+          .nullable()
+          .openapi({ description: 'The last period against the one before (pooled two-proportion z test); null when either has no base' }),
+      }),
+    ),
+  })
+  .openapi('DataQuality');
+
 const routes = {
+  quality: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/governance/quality',
+    summary:
+      'Data quality and fatigue per period: flagged, excluded and included answers, skips by delivery rule, bounces and dead deliveries, over-surveyed contacts, late and dropped follow-ups, each with its trend',
+    request: { query: QualityQuery },
+    responses: { 200: json(Quality, 'The series and trends'), ...errors(...AUTHED) },
+  }),
   representativeness: createRoute({
     tags,
     security,
@@ -118,5 +161,6 @@ const routes = {
 };
 
 export const governanceRoutes = createRouter()
+  .openapi(routes.quality, async (c) => c.json(await dataQuality(deps(c), c.req.valid('query')), 200))
   .openapi(routes.representativeness, async (c) => c.json(await representativeness(deps(c), c.req.valid('query')), 200))
   .openapi(routes.sampling, async (c) => c.json(await applySampling(deps(c), c.req.valid('param').id, c.req.valid('json')), 200));

@@ -1523,6 +1523,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/governance/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data quality and fatigue per period: flagged, excluded and included answers, skips by delivery rule, bounces and dead deliveries, over-surveyed contacts, late and dropped follow-ups, each with its trend */
+        get: operations["getGovernanceQuality"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/governance/representativeness": {
         parameters: {
             query?: never;
@@ -3705,6 +3722,38 @@ export interface components {
             } | null;
             /** @enum {string} */
             reason?: "no_weights" | "nps_suppressed" | "no_weighted_components";
+        };
+        DataQuality: {
+            unitId: string;
+            period: string;
+            periods: string[];
+            confidence: number;
+            /** @description The tenant's fatigue window that `overSurveyed` is measured against */
+            fatigueDays: number;
+            metrics: {
+                /** @description `flagged.<rule>`, `excludedByRule`, `includedByAdmin`, `excludedByAdmin`, `skipped.<reason>`, `bounced`, `dead`, `overSurveyed`, `firstContactLate`, `dropped` */
+                key: string;
+                /**
+                 * @description What the rate is taken over: answers, eligibility decisions, invitations (not cancelled) or recovery cases, created in the period
+                 * @enum {string}
+                 */
+                base: "answers" | "decisions" | "invitations" | "cases";
+                label: string;
+                series: {
+                    period: string;
+                    count: number;
+                    base: number;
+                    rate: number | null;
+                }[];
+                /** @description The last period against the one before (pooled two-proportion z test); null when either has no base */
+                trend: {
+                    points: number;
+                    z: number;
+                    p: number;
+                    /** @enum {string} */
+                    direction: "up" | "down" | "flat";
+                } | null;
+            }[];
         };
         Representativeness: {
             unitId: string;
@@ -12941,6 +12990,89 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGovernanceQuality: {
+        parameters: {
+            query: {
+                /** @description The unit reviewed with its subtree; default the root (or the caller's one subtree) */
+                unitId?: string;
+                /** @description The last period of the series: a quarter `YYYY-Qn` or a month `YYYY-MM` */
+                period: string;
+                /** @description How many periods of the same kind, ending with `period` */
+                periods?: number;
+                /** @description A trend is `up` or `down` when its change is significant at 1 − confidence */
+                confidence?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series and trends */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuality"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1601,6 +1601,19 @@ for (const unit of ['berlin', 'newYork', 'fastfix'] as UnitKey[]) {
     },
   );
 }
+/** Data quality reads answers, decisions and invitations: the invitation readers, within their reach. */
+for (const unit of ['emea', 'newYork', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/governance/quality',
+    `${LABEL[unit]}'s quarters`,
+    (login) => invitationStatus(login, unit),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/governance/quality?unitId=${U(unit)}&period=2026-Q1&periods=2`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), periods: ['2025-Q4', '2026-Q1'] });
+    },
+  );
+}
 /** Sampling rates are program design: admins on the root. */
 matrix(
   'POST /api/v1/touchpoints/{id}/sampling',

@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, contacts, invitations, responses, touchpoints } from '../../src/db/schema';
+import { auditLog, cases, contacts, events, invitations, responses, touchpoints } from '../../src/db/schema';
 import { decide, samplePoint, type History } from '../../src/events/eligibility';
 import { newId } from '../../src/lib/ids';
+import type { TouchpointRules } from '../../src/touchpoints/rules';
 import { makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, uniq, type Fixture } from './support';
 
@@ -28,7 +29,7 @@ async function plant() {
     for (let k = 0; k < p.invited; k++, i++) {
       const contactId = newId('con');
       const invitationId = newId('inv');
-      const unitId = k % 2 ? t.units.berlin : t.units.paris;
+      const unitId = (k % 2 ? t.units.berlin : t.units.paris)!;
       const answered = k < p.answered;
       // Support tier alternates within every segment and within answered and not: gold and silver answer alike.
       const supportTier = k % 4 < 2 ? 'gold' : 'silver';
@@ -89,7 +90,7 @@ async function plant() {
         id: newId('inv'),
         tenantId: t.tenantId,
         contactId: other,
-        unitId: t.units.berlin,
+        unitId: t.units.berlin!,
         touchpointId: tp.id,
         surveyId: tp.surveyId,
         surveyVersion: 1,
@@ -211,7 +212,7 @@ describe('representativeness of a planted quarter', () => {
     // The next wave, simulated through the eligibility rules themselves: 600 eligible contacts
     // per segment, each decided with its real sample point; the invited answer at the planted
     // rates (1/2, 1/6, 1/2: the first invited of each segment, in order).
-    const rules = stored!.rules as never;
+    const rules = stored!.rules as TouchpointRules;
     const history: History = { lastInvitedAt: new Map(), negativesAt: new Map(), invitedToday: new Map() };
     const rate = { smb: 1 / 2, mid: 1 / 6, ent: 1 / 2 } as const;
     const respondents: Record<string, number> = {};
@@ -273,5 +274,189 @@ describe('bad input and reach', () => {
     expect((await call('POST', `/api/v1/touchpoints/${tp.id}/sampling`, { token: t.tokens.manager, body: { sampling: { smb: 0.5 }, reason: 'not mine' } })).status).toBe(403);
     expect((await call('POST', '/api/v1/touchpoints/tp_nope/sampling', { token: t.tokens.admin, body: { sampling: { smb: 0.5 }, reason: 'nowhere' } })).status).toBe(404);
     expect((await db(t.tenantId).select().from(touchpoints).where(eq(touchpoints.id, tp.id)))[0]!.rules).toEqual(before);
+  });
+});
+
+describe('data quality and fatigue per period', () => {
+  let q: Fixture;
+  let qtp: { id: string; key: string; surveyId: string };
+  const JUL = Date.parse('2026-07-15T10:00:00Z');
+  const MAY = Date.parse('2026-05-15T10:00:00Z');
+  /** Planted per quarter (Q2, Q3), each count written out: the expectations below are these numbers. */
+  beforeAll(async () => {
+    q = await makeTenant('Quality');
+    qtp = await makeTouchpoint(q.tenantId);
+    const d = db(q.tenantId);
+    const berlin = q.units.berlin!;
+    const rows: unknown[] = [];
+    const contact = (id = newId('con')) => {
+      rows.push(d.insert(contacts).values({ id, tenantId: q.tenantId, externalId: `q-${uniq()}${uniq()}`, email: 'q@example.test' }));
+      return id;
+    };
+    const invitation = (at: number, status: (typeof invitations.$inferInsert)['status'], contactId: string | null = null) => {
+      const id = newId('inv');
+      rows.push(
+        d
+          .insert(invitations)
+          .values({
+            id,
+            tenantId: q.tenantId,
+            contactId,
+            unitId: berlin,
+            touchpointId: qtp.id,
+            surveyId: qtp.surveyId,
+            surveyVersion: 1,
+            channel: 'email',
+            status,
+            source: 'test',
+            dueAt: at,
+            expiresAt: at + 1,
+            createdAt: at,
+            updatedAt: at,
+          }),
+      );
+      return id;
+    };
+    const answer = (at: number, flags: string[], counted: boolean) => {
+      const id = newId('rsp');
+      rows.push(
+        d
+          .insert(responses)
+          .values({
+            id,
+            tenantId: q.tenantId,
+            touchpointId: qtp.id,
+            unitId: berlin,
+            surveyId: qtp.surveyId,
+            surveyVersion: 1,
+            channel: 'link',
+            locale: 'en',
+            score: 3,
+            qualityFlags: flags,
+            counted,
+            createdAt: at,
+            updatedAt: at,
+          }),
+      );
+      return id;
+    };
+    const decision = (at: number, reason: string) =>
+      rows.push(
+        d.insert(events).values({
+          id: newId('evt'),
+          tenantId: q.tenantId,
+          eventId: `e-${uniq()}${uniq()}`,
+          type: reason === 'no_touchpoint' ? 'interaction.negative' : 'ticket.closed',
+          occurredAt: at,
+          unitId: berlin,
+          touchpointId: reason === 'no_touchpoint' ? null : qtp.id,
+          decision: reason === 'eligible' ? 'invite' : 'skip',
+          reason,
+          createdAt: at,
+        }),
+      );
+    // Answers. Q3: 40 = 4 too_fast (left out) + 2 duplicate (an admin included them) + 3 unflagged excluded by an admin + 31 plain. Q2: 40 = 1 too_fast + 39 plain.
+    const q3Answers: string[] = [];
+    for (let k = 0; k < 40; k++) q3Answers.push(answer(JUL + k * 1000, k < 4 ? ['too_fast'] : k < 6 ? ['duplicate'] : [], !(k < 4 || (k >= 6 && k < 9))));
+    for (let k = 0; k < 40; k++) answer(MAY + k * 1000, k < 1 ? ['too_fast'] : [], k >= 1);
+    // Decisions. Q3: 100 = 20 fatigue + 5 daily_cap + 10 unresolved + 65 eligible, and 3 negative interactions (no touchpoint: not decisions). Q2: 100 = 5 fatigue + 95 eligible.
+    for (let k = 0; k < 100; k++) decision(JUL + k, k < 20 ? 'fatigue' : k < 25 ? 'daily_cap' : k < 35 ? 'unresolved' : 'eligible');
+    for (let k = 0; k < 3; k++) decision(JUL + k, 'no_touchpoint');
+    for (let k = 0; k < 100; k++) decision(MAY + k, k < 5 ? 'fatigue' : 'eligible');
+    // Invitations. Q3: 50 not cancelled = 3 failed + 2 dead + 45 expired, one cancelled. Of them, contact a has two 10 days apart
+    // (the second within the 90-day window), contact b one on 10 July after one on 20 June (Q2): two over-surveyed in Q3.
+    // Q2: 10 expired (one of them b's), none within a window.
+    const a = contact();
+    const b = contact();
+    for (let k = 0; k < 50; k++) invitation(JUL + k * 60_000, k < 3 ? 'failed' : k < 5 ? 'dead' : 'expired', k === 10 ? a : null);
+    invitation(JUL + 10 * 86_400_000, 'expired', a);
+    invitation(JUL + 20_000, 'cancelled', a);
+    invitation(Date.parse('2026-07-10T10:00:00Z'), 'expired', b);
+    // …so Q3 holds 52 invitations not cancelled (50 + a's second + b's).
+    for (let k = 0; k < 9; k++) invitation(MAY + k * 60_000, 'expired');
+    invitation(Date.parse('2026-06-20T10:00:00Z'), 'expired', b);
+    // Cases (Q3): 10 = 2 contacted after due + 1 not contacted and past due + 1 closed without contact (no due) + 6 contacted in time.
+    const past = Date.parse('2026-07-16T10:00:00Z');
+    for (let k = 0; k < 10; k++) {
+      const late = k < 2;
+      const open = k === 2;
+      const dropped = k === 3;
+      rows.push(
+        d.insert(cases).values({
+          id: newId('case'),
+          tenantId: q.tenantId,
+          responseId: q3Answers[10 + k]!,
+          unitId: berlin,
+          touchpointId: qtp.id,
+          status: dropped ? 'closed' : open ? 'open' : 'contacted',
+          score: 3,
+          firstContactDueAt: dropped ? null : past,
+          firstContactAt: dropped || open ? null : late ? past + 3_600_000 : past - 3_600_000,
+          createdAt: JUL + k,
+          updatedAt: JUL + k,
+        }),
+      );
+    }
+    for (let k = 0; k < rows.length; k += 200) await d.batch(rows.slice(k, k + 200) as never);
+  });
+
+  const quality = (query: string, token = q.tokens.admin) => call('GET', `/api/v1/governance/quality?${query}`, { token });
+  const metric = (body: { metrics: { key: string }[] }, key: string) =>
+    body.metrics.find((m) => m.key === key) as unknown as {
+      series: { period: string; count: number; base: number; rate: number | null }[];
+      trend: { points: number; z: number; p: number; direction: string } | null;
+    };
+
+  it('counts every rule per period, on its own base', async () => {
+    const res = await quality('period=2026-Q3&periods=2');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const r = res.body;
+    expect(r.periods).toEqual(['2026-Q2', '2026-Q3']);
+    expect(r.fatigueDays).toBe(90);
+    const last = (key: string) => metric(r, key).series[1];
+    const first = (key: string) => metric(r, key).series[0];
+    expect(last('flagged.too_fast')).toEqual({ period: '2026-Q3', count: 4, base: 40, rate: 4 / 40 });
+    expect(last('flagged.duplicate')).toMatchObject({ count: 2, base: 40 });
+    expect(last('excludedByRule')).toMatchObject({ count: 4 });
+    expect(last('includedByAdmin')).toMatchObject({ count: 2 });
+    expect(last('excludedByAdmin')).toMatchObject({ count: 3 });
+    expect(first('flagged.too_fast')).toEqual({ period: '2026-Q2', count: 1, base: 40, rate: 1 / 40 });
+    expect(last('skipped.fatigue')).toMatchObject({ count: 20, base: 100 });
+    expect(last('skipped.daily_cap')).toMatchObject({ count: 5, base: 100 });
+    expect(last('skipped.unresolved')).toMatchObject({ count: 10, base: 100 });
+    expect(last('skipped.recent_negative')).toMatchObject({ count: 0, base: 100 });
+    expect(last('bounced')).toMatchObject({ count: 3, base: 52 });
+    expect(last('dead')).toMatchObject({ count: 2, base: 52 });
+    expect(last('overSurveyed')).toMatchObject({ count: 2, base: 52 });
+    expect(first('overSurveyed')).toMatchObject({ count: 0, base: 10 });
+    expect(last('firstContactLate')).toMatchObject({ count: 3, base: 10 });
+    expect(last('dropped')).toMatchObject({ count: 1, base: 10 });
+  });
+
+  it('gives each rate its trend: the last period against the one before', async () => {
+    const r = (await quality('period=2026-Q3&periods=2')).body;
+    // Fatigue skips 20/100 against 5/100: pooled 25/200 = 1/8; se = √(1/8·7/8·(1/100 + 1/100)); z = 0.15/se ≈ 3.21 → up.
+    const fatigue = metric(r, 'skipped.fatigue').trend!;
+    expect(fatigue.points).toBeCloseTo(15, 10);
+    expect(fatigue.z).toBeCloseTo(0.15 / Math.sqrt((1 / 8) * (7 / 8) * (2 / 100)), 10);
+    expect(fatigue.direction).toBe('up');
+    // too_fast 4/40 against 1/40: pooled 5/80; z = 0.075/√(5/80·75/80·2/40) ≈ 1.39: not significant → flat.
+    const tooFast = metric(r, 'flagged.too_fast').trend!;
+    expect(tooFast.z).toBeCloseTo(0.075 / Math.sqrt((5 / 80) * (75 / 80) * (2 / 40)), 10);
+    expect(tooFast.direction).toBe('flat');
+    // Cases: none in Q2, so no trend.
+    expect(metric(r, 'dropped').trend).toBeNull();
+  });
+
+  it('bad input 400, out of reach 404, roles without invitations 403', async () => {
+    for (const query of ['period=2026-Q0', 'period=2026-Q3&periods=1', 'period=2026-Q3&periods=13', 'periods=4']) expect((await quality(query)).status, query).toBe(400);
+    expect((await quality(`period=2026-Q3&unitId=${q.units.americas}`, q.tokens.manager)).status).toBe(404);
+    expect((await quality(`period=2026-Q3&unitId=${q.units.emea}`, q.tokens.manager)).status).toBe(200);
+    expect((await quality('period=2026-Q3', q.tokens.viewer)).status).toBe(403);
+  });
+
+  it('series of months cross the year', async () => {
+    const r = (await quality('period=2027-02&periods=4')).body;
+    expect(r.periods).toEqual(['2026-11', '2026-12', '2027-01', '2027-02']);
   });
 });

@@ -1080,6 +1080,24 @@ const CASES: IsolationCase[] = [
     },
   },
   {
+    op: 'GET /api/v1/governance/quality',
+    name: "A's region (?unitId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/governance/quality?unitId=${x.unit}&period=2026-Q1`, 'GET'),
+  },
+  {
+    op: 'GET /api/v1/governance/quality',
+    name: "B's own root: nothing of A's answers, decisions, invitations or cases",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/governance/quality?period=2026-Q1', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.unitId).toBe(B.units.root);
+      expectNoLeak(res, '');
+    },
+  },
+  {
     op: 'POST /api/v1/touchpoints/{id}/sampling',
     name: "A's touchpoint",
     kind: 'foreign-id',

@@ -171,6 +171,8 @@ describe('no statement on a request or cron path scans a whole table', () => {
       // Governance: the quarter of the invitations above, by every dimension, and for one touchpoint (its sampling suggestion).
       `/api/v1/governance/representativeness?unitId=${t.units.root}&period=${quarterNow}`,
       `/api/v1/governance/representativeness?unitId=${t.units.emea}&period=${quarterNow}&touchpointId=${s.touchpointId}`,
+      `/api/v1/governance/quality?unitId=${t.units.root}&period=${quarterNow}`,
+      `/api/v1/governance/quality?unitId=${t.units.emea}&period=${quarterNow.slice(0, 4)}-${String(new Date().getUTCMonth() + 1).padStart(2, '0')}&periods=3`,
     ];
     for (const path of reads) {
       const res = await call('GET', path, { token: t.tokens.admin });
