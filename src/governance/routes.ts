@@ -4,6 +4,7 @@ import { createRouter } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
 import { GovernancePeriod } from './period';
+import { EXCEPTION_KINDS, exceptionsLog } from './exceptions';
 import { BASES, dataQuality } from './quality';
 import { applySampling, DIMENSIONS, representativeness } from './representativeness';
 
@@ -123,7 +124,49 @@ const Quality = z
   })
   .openapi('DataQuality');
 
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a local day, YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar day');
+
+const ExceptionsQuery = z
+  .strictObject({
+    unitId: id.optional().openapi({ description: "The unit reviewed with its subtree; default the root (or the caller's one subtree). Tenant-wide changes are listed for the root only" }),
+    from: day.optional().openapi({ description: "First local day (the unit's time zone), inclusive" }),
+    to: day.optional().openapi({ description: 'Last local day, inclusive' }),
+    kind: z.enum(EXCEPTION_KINDS).optional(),
+    recordedBy: id.optional().openapi({ description: 'Only items whose trail holds this user (or API key) id' }),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['from'], message: 'must not be after `to`' });
+
+const Trail = z.object({ action: z.string(), at: z.string(), actorType: z.string(), actorId: z.string().nullable(), actorName: z.string().nullable() });
+const ExceptionItem = z
+  .object({
+    kind: z.enum(EXCEPTION_KINDS),
+    id: z.string().openapi({ description: 'The alert id, or the audit row id of the change' }),
+    unitId: z.string().nullable().openapi({ description: 'null: a tenant-wide change' }),
+    occurredAt: z.string(),
+    summary: z.string(),
+    status: z.enum(['open', 'recovered']).nullable().openapi({ description: 'Drops: whether the score recovered' }),
+    rootCause: z.string().nullable().openapi({ description: 'Drops: the recorded root cause; changes: the reason given with them' }),
+    correctiveAction: z.string().nullable(),
+    plans: z.array(z.object({ id: z.string(), title: z.string(), status: z.string() })).openapi({ description: 'Action plans answering the alert' }),
+    trail: z.array(Trail).openapi({ description: 'Who recorded what: the audit rows behind the item, oldest first' }),
+  })
+  .openapi('GovernanceException');
+
 const routes = {
+  exceptions: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/governance/exceptions',
+    summary: 'The exceptions log: significant drops, reconciliation mismatches, recalculations, survey and sampling changes and rebaselines, with root causes, plans and the audit trail',
+    request: { query: ExceptionsQuery },
+    responses: { 200: json(z.object({ unitId: z.string(), items: z.array(ExceptionItem), truncated: z.boolean() }).openapi('GovernanceExceptions'), 'Newest first'), ...errors(...AUTHED) },
+  }),
   quality: createRoute({
     tags,
     security,
@@ -161,6 +204,7 @@ const routes = {
 };
 
 export const governanceRoutes = createRouter()
+  .openapi(routes.exceptions, async (c) => c.json(await exceptionsLog(deps(c), c.req.valid('query')), 200))
   .openapi(routes.quality, async (c) => c.json(await dataQuality(deps(c), c.req.valid('query')), 200))
   .openapi(routes.representativeness, async (c) => c.json(await representativeness(deps(c), c.req.valid('query')), 200))
   .openapi(routes.sampling, async (c) => c.json(await applySampling(deps(c), c.req.valid('param').id, c.req.valid('json')), 200));

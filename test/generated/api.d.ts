@@ -1523,6 +1523,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/governance/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The exceptions log: significant drops, reconciliation mismatches, recalculations, survey and sampling changes and rebaselines, with root causes, plans and the audit trail */
+        get: operations["getGovernanceExceptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/governance/quality": {
         parameters: {
             query?: never;
@@ -3722,6 +3739,43 @@ export interface components {
             } | null;
             /** @enum {string} */
             reason?: "no_weights" | "nps_suppressed" | "no_weighted_components";
+        };
+        GovernanceExceptions: {
+            unitId: string;
+            items: components["schemas"]["GovernanceException"][];
+            truncated: boolean;
+        };
+        GovernanceException: {
+            /** @enum {string} */
+            kind: "drop" | "reconciliation" | "recalculation" | "survey_change" | "rebaseline";
+            /** @description The alert id, or the audit row id of the change */
+            id: string;
+            /** @description null: a tenant-wide change */
+            unitId: string | null;
+            occurredAt: string;
+            summary: string;
+            /**
+             * @description Drops: whether the score recovered
+             * @enum {string|null}
+             */
+            status: "open" | "recovered" | null;
+            /** @description Drops: the recorded root cause; changes: the reason given with them */
+            rootCause: string | null;
+            correctiveAction: string | null;
+            /** @description Action plans answering the alert */
+            plans: {
+                id: string;
+                title: string;
+                status: string;
+            }[];
+            /** @description Who recorded what: the audit rows behind the item, oldest first */
+            trail: {
+                action: string;
+                at: string;
+                actorType: string;
+                actorId: string | null;
+                actorName: string | null;
+            }[];
         };
         DataQuality: {
             unitId: string;
@@ -12990,6 +13044,91 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGovernanceExceptions: {
+        parameters: {
+            query?: {
+                /** @description The unit reviewed with its subtree; default the root (or the caller's one subtree). Tenant-wide changes are listed for the root only */
+                unitId?: string;
+                /** @description First local day (the unit's time zone), inclusive */
+                from?: string;
+                /** @description Last local day, inclusive */
+                to?: string;
+                kind?: "drop" | "reconciliation" | "recalculation" | "survey_change" | "rebaseline";
+                /** @description Only items whose trail holds this user (or API key) id */
+                recordedBy?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GovernanceExceptions"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1614,6 +1614,19 @@ for (const unit of ['emea', 'newYork', 'fastfix'] as UnitKey[]) {
     },
   );
 }
+/** The exceptions log: whoever reads alerts, within reach. */
+for (const unit of ['emea', 'newYork', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/governance/exceptions',
+    `${LABEL[unit]}'s exceptions`,
+    (login) => (!SEES[login].includes(unit) ? 404 : ALERT_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/governance/exceptions?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), truncated: false });
+    },
+  );
+}
 /** Sampling rates are program design: admins on the root. */
 matrix(
   'POST /api/v1/touchpoints/{id}/sampling',

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, cases, contacts, events, invitations, responses, touchpoints } from '../../src/db/schema';
+import { alertRules, alerts, auditLog, cases, contacts, events, invitations, responses, touchpoints } from '../../src/db/schema';
 import { decide, samplePoint, type History } from '../../src/events/eligibility';
 import { newId } from '../../src/lib/ids';
 import type { TouchpointRules } from '../../src/touchpoints/rules';
@@ -296,47 +296,43 @@ describe('data quality and fatigue per period', () => {
     const invitation = (at: number, status: (typeof invitations.$inferInsert)['status'], contactId: string | null = null) => {
       const id = newId('inv');
       rows.push(
-        d
-          .insert(invitations)
-          .values({
-            id,
-            tenantId: q.tenantId,
-            contactId,
-            unitId: berlin,
-            touchpointId: qtp.id,
-            surveyId: qtp.surveyId,
-            surveyVersion: 1,
-            channel: 'email',
-            status,
-            source: 'test',
-            dueAt: at,
-            expiresAt: at + 1,
-            createdAt: at,
-            updatedAt: at,
-          }),
+        d.insert(invitations).values({
+          id,
+          tenantId: q.tenantId,
+          contactId,
+          unitId: berlin,
+          touchpointId: qtp.id,
+          surveyId: qtp.surveyId,
+          surveyVersion: 1,
+          channel: 'email',
+          status,
+          source: 'test',
+          dueAt: at,
+          expiresAt: at + 1,
+          createdAt: at,
+          updatedAt: at,
+        }),
       );
       return id;
     };
     const answer = (at: number, flags: string[], counted: boolean) => {
       const id = newId('rsp');
       rows.push(
-        d
-          .insert(responses)
-          .values({
-            id,
-            tenantId: q.tenantId,
-            touchpointId: qtp.id,
-            unitId: berlin,
-            surveyId: qtp.surveyId,
-            surveyVersion: 1,
-            channel: 'link',
-            locale: 'en',
-            score: 3,
-            qualityFlags: flags,
-            counted,
-            createdAt: at,
-            updatedAt: at,
-          }),
+        d.insert(responses).values({
+          id,
+          tenantId: q.tenantId,
+          touchpointId: qtp.id,
+          unitId: berlin,
+          surveyId: qtp.surveyId,
+          surveyVersion: 1,
+          channel: 'link',
+          locale: 'en',
+          score: 3,
+          qualityFlags: flags,
+          counted,
+          createdAt: at,
+          updatedAt: at,
+        }),
       );
       return id;
     };
@@ -458,5 +454,106 @@ describe('data quality and fatigue per period', () => {
   it('series of months cross the year', async () => {
     const r = (await quality('period=2027-02&periods=4')).body;
     expect(r.periods).toEqual(['2026-11', '2026-12', '2027-01', '2027-02']);
+  });
+});
+
+describe('the exceptions log', () => {
+  let x: Fixture;
+  let alertId: string;
+  let responseId: string;
+  let planId: string;
+  beforeAll(async () => {
+    x = await makeTenant('Exceptions');
+    const xtp = await makeTouchpoint(x.tenantId);
+    const d = db(x.tenantId);
+    const ruleId = newId('arl');
+    alertId = newId('alr');
+    responseId = newId('rsp');
+    const now = Date.now();
+    await d.batch([
+      d
+        .insert(alertRules)
+        .values({ id: ruleId, tenantId: x.tenantId, unitId: x.units.berlin!, windowDays: 7, baselineDays: 28, minDropPoints: 10, alpha: 0.05, minN: 30, createdAt: now, updatedAt: now }),
+      d.insert(alerts).values({
+        id: alertId,
+        tenantId: x.tenantId,
+        ruleId,
+        unitId: x.units.berlin!,
+        status: 'open',
+        evidence: { dropPoints: 12.5, p: 0.01 },
+        createdAt: now - 3_600_000,
+        updatedAt: now - 3_600_000,
+      }),
+      d.insert(responses).values({
+        id: responseId,
+        tenantId: x.tenantId,
+        touchpointId: xtp.id,
+        unitId: x.units.berlin!,
+        surveyId: xtp.surveyId,
+        surveyVersion: 1,
+        channel: 'link',
+        locale: 'en',
+        score: 2,
+        counted: true,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    ] as never);
+    // Through the API, as they happen: the EMEA manager records the root cause and opens a plan; the admin excludes an answer,
+    // reconciles an export with a row we do not have, reconciles a clean (empty) one, and changes sampling rates.
+    expect((await call('PATCH', `/api/v1/alerts/${alertId}`, { token: x.tokens.manager, body: { rootCause: 'Technician shortage', correctiveAction: 'Two hires' } })).status).toBe(200);
+    const plan = await call('POST', '/api/v1/action-plans', { token: x.tokens.manager, body: { unitId: x.units.berlin, title: 'Staff the Berlin desk', alertId } });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(201);
+    planId = plan.body.id;
+    expect((await call('POST', `/api/v1/responses/${responseId}/exclude`, { token: x.tokens.admin, body: { reason: 'Answered by the technician' } })).status).toBe(200);
+    const csv = (body: string) => call('POST', '/api/v1/reconciliations', { token: x.tokens.admin, rawBody: body, headers: { 'content-type': 'text/csv' } });
+    expect((await csv('external_id,score,date\nnobody-here,9,2026-11-02\n')).status).toBe(200);
+    expect((await csv('external_id,score,date\n')).status).toBe(200);
+    expect((await call('POST', `/api/v1/touchpoints/${xtp.id}/sampling`, { token: x.tokens.admin, body: { sampling: { smb: 0.5 }, reason: 'Q4 review' } })).status).toBe(200);
+  });
+
+  const log = (query: string, token = x.tokens.admin) => call('GET', `/api/v1/governance/exceptions?${query}`, { token });
+
+  it('lists drops, mismatches, recalculations and survey changes at the root, with causes, plans and who recorded what', async () => {
+    const res = await log('');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const kinds = res.body.items.map((i: { kind: string }) => i.kind).sort();
+    // One drop, one reconciliation with a row missing here (the empty one is no exception), one exclusion, one sampling change.
+    expect(kinds).toEqual(['drop', 'recalculation', 'reconciliation', 'survey_change']);
+    const drop = res.body.items.find((i: { kind: string }) => i.kind === 'drop');
+    expect(drop).toMatchObject({
+      id: alertId,
+      unitId: x.units.berlin,
+      status: 'open',
+      rootCause: 'Technician shortage',
+      correctiveAction: 'Two hires',
+      plans: [{ id: planId, title: 'Staff the Berlin desk', status: 'planned' }],
+      summary: 'Significant drop of 12.5 points',
+    });
+    expect(drop.trail).toEqual([expect.objectContaining({ action: 'alert.annotate', actorType: 'user', actorId: x.userIds.manager, actorName: 'manager' })]);
+    const excluded = res.body.items.find((i: { kind: string }) => i.kind === 'recalculation');
+    expect(excluded).toMatchObject({ unitId: x.units.berlin, rootCause: 'Answered by the technician', trail: [expect.objectContaining({ action: 'response.exclude', actorId: x.userIds.admin })] });
+    const rec = res.body.items.find((i: { kind: string }) => i.kind === 'reconciliation');
+    expect(rec).toMatchObject({ unitId: null, summary: 'Reconciliation: 0 scores differ, 1 missing here, 0 missing there, of 1 rows' });
+    expect(res.body.items.find((i: { kind: string }) => i.kind === 'survey_change')).toMatchObject({ unitId: null, rootCause: 'Q4 review' });
+  });
+
+  it('filters by kind and by who recorded; a manager sees the subtree without tenant-wide changes; another subtree sees nothing', async () => {
+    expect((await log('kind=drop')).body.items.map((i: { id: string }) => i.id)).toEqual([alertId]);
+    expect((await log(`recordedBy=${x.userIds.manager}`)).body.items.map((i: { id: string }) => i.id)).toEqual([alertId]);
+    const emea = await log(`unitId=${x.units.emea}`, x.tokens.manager);
+    expect(emea.status).toBe(200);
+    expect(emea.body.items.map((i: { kind: string }) => i.kind).sort()).toEqual(['drop', 'recalculation']);
+    const ny = await log('', x.tokens.siteManager);
+    expect(ny.status).toBe(200);
+    expect(ny.body.items).toEqual([]);
+    // A range before everything: empty.
+    expect((await log('from=2020-01-01&to=2020-12-31')).body.items).toEqual([]);
+  });
+
+  it('bad input 400, out of reach 404, roles without alerts 403', async () => {
+    for (const query of ['kind=rumour', 'from=2026-02-30', 'from=2026-03-02&to=2026-03-01', 'limit=0', 'bogus=1']) expect((await log(query)).status, query).toBe(400);
+    expect((await log(`unitId=${x.units.americas}`, x.tokens.manager)).status).toBe(404);
+    expect((await log('', x.tokens.viewer)).status).toBe(403);
   });
 });

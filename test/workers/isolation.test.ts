@@ -1098,6 +1098,27 @@ const CASES: IsolationCase[] = [
     },
   },
   {
+    op: 'GET /api/v1/governance/exceptions',
+    name: "A's region (?unitId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/governance/exceptions?unitId=${x.unit}`, 'GET'),
+  },
+  {
+    op: 'GET /api/v1/governance/exceptions',
+    name: "B's own root: nothing of A's alerts, exclusions or changes; A's user as recordedBy finds nothing",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/governance/exceptions', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.unitId).toBe(B.units.root);
+      expectNoLeak(res, '');
+      const byA = await call('GET', `/api/v1/governance/exceptions?recordedBy=${aIds.admin}`, { token: bToken[cred] });
+      expect(byA.status).toBe(200);
+      expect(byA.body.items).toEqual([]);
+    },
+  },
+  {
     op: 'POST /api/v1/touchpoints/{id}/sampling',
     name: "A's touchpoint",
     kind: 'foreign-id',

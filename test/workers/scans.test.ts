@@ -172,6 +172,8 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/governance/representativeness?unitId=${t.units.root}&period=${quarterNow}`,
       `/api/v1/governance/representativeness?unitId=${t.units.emea}&period=${quarterNow}&touchpointId=${s.touchpointId}`,
       `/api/v1/governance/quality?unitId=${t.units.root}&period=${quarterNow}`,
+      `/api/v1/governance/exceptions?unitId=${t.units.root}`,
+      `/api/v1/governance/exceptions?unitId=${t.units.emea}&from=2026-01-01&to=2026-12-31&kind=recalculation`,
       `/api/v1/governance/quality?unitId=${t.units.emea}&period=${quarterNow.slice(0, 4)}-${String(new Date().getUTCMonth() + 1).padStart(2, '0')}&periods=3`,
     ];
     for (const path of reads) {
