@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, or } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, or } from 'drizzle-orm';
 import { can } from '../auth/policy';
 import { actionPlans, alerts, auditLog, responses, targets, units, users } from '../db/schema';
 import type { Deps } from '../lib/deps';
