@@ -4,7 +4,7 @@ import { alertRules, alerts, auditLog, cases, contacts, events, invitations, res
 import { decide, samplePoint, type History } from '../../src/events/eligibility';
 import { newId } from '../../src/lib/ids';
 import type { TouchpointRules } from '../../src/touchpoints/rules';
-import { makeTouchpoint } from './program-fixture';
+import { makeContact, makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, uniq, type Fixture } from './support';
 
 /**
@@ -510,6 +510,8 @@ describe('the exceptions log', () => {
     expect((await csv('external_id,score,date\nnobody-here,9,2026-11-02\n')).status).toBe(200);
     expect((await csv('external_id,score,date\n')).status).toBe(200);
     expect((await call('POST', `/api/v1/touchpoints/${xtp.id}/sampling`, { token: x.tokens.admin, body: { sampling: { smb: 0.5 }, reason: 'Q4 review' } })).status).toBe(200);
+    const contact = await makeContact(x.tokens.admin);
+    expect((await call('POST', `/api/v1/contacts/${contact.externalId}/reweight`, { token: x.tokens.admin, body: { lifetimeValue: 2, reason: 'CRM value corrected' } })).status).toBe(200);
   });
 
   const log = (query: string, token = x.tokens.admin) => call('GET', `/api/v1/governance/exceptions?${query}`, { token });
@@ -518,8 +520,8 @@ describe('the exceptions log', () => {
     const res = await log('');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const kinds = res.body.items.map((i: { kind: string }) => i.kind).sort();
-    // One drop, one reconciliation with a row missing here (the empty one is no exception), one exclusion, one sampling change.
-    expect(kinds).toEqual(['drop', 'recalculation', 'reconciliation', 'survey_change']);
+    // One drop, one reconciliation with a row missing here (the empty one is no exception), an exclusion and a reweighting, one sampling change.
+    expect(kinds).toEqual(['drop', 'recalculation', 'recalculation', 'reconciliation', 'survey_change']);
     const drop = res.body.items.find((i: { kind: string }) => i.kind === 'drop');
     expect(drop).toMatchObject({
       id: alertId,
@@ -531,7 +533,9 @@ describe('the exceptions log', () => {
       summary: 'Significant drop of 12.5 points',
     });
     expect(drop.trail).toEqual([expect.objectContaining({ action: 'alert.annotate', actorType: 'user', actorId: x.userIds.manager, actorName: 'manager' })]);
-    const excluded = res.body.items.find((i: { kind: string }) => i.kind === 'recalculation');
+    const reweighted = res.body.items.find((i: { kind: string; unitId: string | null }) => i.kind === 'recalculation' && i.unitId === null);
+    expect(reweighted).toMatchObject({ rootCause: 'CRM value corrected', summary: "A contact's answers reweighted (0 answers)" });
+    const excluded = res.body.items.find((i: { kind: string; unitId: string | null }) => i.kind === 'recalculation' && i.unitId !== null);
     expect(excluded).toMatchObject({ unitId: x.units.berlin, rootCause: 'Answered by the technician', trail: [expect.objectContaining({ action: 'response.exclude', actorId: x.userIds.admin })] });
     const rec = res.body.items.find((i: { kind: string }) => i.kind === 'reconciliation');
     expect(rec).toMatchObject({ unitId: null, summary: 'Reconciliation: 0 scores differ, 1 missing here, 0 missing there, of 1 rows' });
