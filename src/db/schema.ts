@@ -317,7 +317,12 @@ export const events = sqliteTable(
     invitationId: text('invitation_id'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('events_tenant_event').on(t.tenantId, t.eventId), index('events_tenant_contact_occurred').on(t.tenantId, t.contactId, t.occurredAt)],
+  (t) => [
+    uniqueIndex('events_tenant_event').on(t.tenantId, t.eventId),
+    index('events_tenant_contact_occurred').on(t.tenantId, t.contactId, t.occurredAt),
+    // The governance review's decisions of a subtree in a period (src/governance/quality.ts).
+    index('events_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
+  ],
 );
 
 export const INVITATION_STATUSES = ['scheduled', 'sending', 'sent', 'answered', 'failed', 'dead', 'expired', 'cancelled'] as const;
@@ -357,6 +362,8 @@ export const invitations = sqliteTable(
     index('invitations_tenant_status_due').on(t.tenantId, t.status, t.dueAt),
     index('invitations_tenant_contact_created').on(t.tenantId, t.contactId, t.createdAt),
     index('invitations_tenant_touchpoint_created').on(t.tenantId, t.touchpointId, t.createdAt),
+    // The governance review's invitations of a subtree in a period (src/governance/): each unit's by creation time.
+    index('invitations_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
     // The every-minute scan's expiry and reminder picks: without them it walks every open invitation.
     index('invitations_tenant_status_expires').on(t.tenantId, t.status, t.expiresAt),
     index('invitations_tenant_status_reminder').on(t.tenantId, t.status, t.reminderDueAt),

@@ -1,4 +1,5 @@
 import { and, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { TenantDb } from '../db/tenant-db';
 import { responses, units } from '../db/schema';
 import { inSubtree } from '../org/units';
@@ -23,15 +24,15 @@ export function dayStart(day: string, timeZone: string): number {
 export const underAny = (paths: string[]): SQL => or(...paths.map(inSubtree))!;
 
 /**
- * Answers created on the local days [from, to] of their unit's time zone, the day the scores
+ * Answers (or the rows of another `column` of creation, joined to `units`) created on the local days [from, to] of their unit's time zone, the day the scores
  * count them on (docs/measurement.md), as exact bounds per time zone present in the subtrees:
  * the database filters and pages precisely, nothing is re-checked row by row.
  */
-export async function createdOnLocalDays(t: TenantDb, paths: string[], from?: string, to?: string): Promise<SQL | undefined> {
+export async function createdOnLocalDays(t: TenantDb, paths: string[], from?: string, to?: string, column: SQLiteColumn = responses.createdAt): Promise<SQL | undefined> {
   if (!from && !to) return undefined;
   const zones = await t.selectDistinct({ tz: units.timezone }).from(units).where(underAny(paths));
   if (zones.length === 0) return undefined;
-  return or(...zones.map(({ tz }) => and(eq(units.timezone, tz), from ? gte(responses.createdAt, dayStart(from, tz)) : undefined, to ? lt(responses.createdAt, dayStart(addDay(to), tz)) : undefined)));
+  return or(...zones.map(({ tz }) => and(eq(units.timezone, tz), from ? gte(column, dayStart(from, tz)) : undefined, to ? lt(column, dayStart(addDay(to), tz)) : undefined)));
 }
 
 /** The part of each subtree in `paths` that lies under `unitPath` (a reach clipped to one unit). */

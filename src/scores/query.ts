@@ -70,7 +70,7 @@ const TENURE_BUCKETS: [number, string][] = [
 ];
 
 /** The group of an answer's contact in a contact cut, as SQL (the same rule as `contactKey`). */
-function contactKeySql(groupBy: (typeof CONTACT_GROUPS)[number]): SQL<string> {
+export function contactKeySql(groupBy: (typeof CONTACT_GROUPS)[number]): SQL<string> {
   if (groupBy === 'tenure') {
     const m = contacts.tenureMonths;
     return sql<string>`case when ${m} is null then 'unknown' ${sql.join(
@@ -376,9 +376,25 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope & { groupBy: (ty
 }
 
 /**
+ * The weight post-stratification gives each answer of a segment (shares renormalised over the
+ * segments present with answers; a segment without a share weighs 0): share·n / n_segment, so
+ * the weights sum to n. One rule for the scores API and the representativeness review.
+ */
+export function poststratWeights(cells: Cells, shares: Record<string, number> | undefined): Map<string, number> {
+  const size = (c: Tally) => c.promoters + c.passives + c.detractors;
+  let n = 0;
+  for (const c of cells.values()) n += size(c);
+  const present = [...cells.entries()].filter(([s, c]) => (shares?.[s] ?? 0) > 0 && size(c) > 0);
+  const shareSum = present.reduce((a, [s]) => a + shares![s]!, 0);
+  const out = new Map<string, number>();
+  for (const [s, c] of cells) out.set(s, present.some(([p]) => p === s) ? ((shares![s]! / shareSum) * n) / size(c) : 0);
+  return out;
+}
+
+/**
  * One tally from a group's per-segment cells, weighted as asked: `none` counts answers;
  * `ltv` uses the lifetime-value sums; `poststrat` weighs each segment to its population share
- * (shares renormalised over the segments present; answers of segments without a share weigh 0).
+ * (`poststratWeights`).
  */
 export function weighTally(cells: Cells, weight: Weighting, shares?: Record<string, number>): Tally {
   let t = emptyTally();
@@ -386,12 +402,12 @@ export function weighTally(cells: Cells, weight: Weighting, shares?: Record<stri
   if (weight === 'ltv') return t;
   const n = t.promoters + t.passives + t.detractors;
   if (weight === 'none') return { ...t, w: n, w2: n, wPromoters: t.promoters, wDetractors: t.detractors };
-  const present = [...cells.entries()].filter(([s, c]) => (shares?.[s] ?? 0) > 0 && c.promoters + c.passives + c.detractors > 0);
-  const shareSum = present.reduce((a, [s]) => a + shares![s]!, 0);
+  const weights = poststratWeights(cells, shares);
   const out = { ...t, w: 0, w2: 0, wPromoters: 0, wDetractors: 0 };
-  for (const [s, c] of present) {
+  for (const [s, c] of cells) {
+    const ws = weights.get(s)!;
+    if (ws === 0) continue;
     const ns = c.promoters + c.passives + c.detractors;
-    const ws = ((shares![s]! / shareSum) * n) / ns;
     out.w += ws * ns;
     out.w2 += ws * ws * ns;
     out.wPromoters += ws * c.promoters;

@@ -1523,6 +1523,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/governance/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The exceptions log: significant drops, reconciliation mismatches, recalculations, survey and sampling changes and rebaselines, with root causes, plans and the audit trail */
+        get: operations["getGovernanceExceptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/governance/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data quality and fatigue per period: flagged, excluded and included answers, skips by delivery rule, bounces and dead deliveries, over-surveyed contacts, late and dropped follow-ups, each with its trend */
+        get: operations["getGovernanceQuality"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/governance/representativeness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invited against respondents per group in a period: response rates with intervals, under-represented groups, post-stratification weights and a sampling suggestion */
+        get: operations["getGovernanceRepresentativeness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/touchpoints/{id}/sampling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sets a touchpoint's sampling rates per segment (e.g. the review's suggestion); audited with the reason */
+        post: operations["createTouchpointSampling"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3691,6 +3759,178 @@ export interface components {
             } | null;
             /** @enum {string} */
             reason?: "no_weights" | "nps_suppressed" | "no_weighted_components";
+        };
+        GovernanceExceptions: {
+            unitId: string;
+            items: components["schemas"]["GovernanceException"][];
+            truncated: boolean;
+        };
+        GovernanceException: {
+            /** @enum {string} */
+            kind: "drop" | "reconciliation" | "recalculation" | "survey_change" | "rebaseline";
+            /** @description The alert id, or the audit row id of the change */
+            id: string;
+            /** @description null: a tenant-wide change */
+            unitId: string | null;
+            occurredAt: string;
+            summary: string;
+            /**
+             * @description Drops: whether the score recovered
+             * @enum {string|null}
+             */
+            status: "open" | "recovered" | null;
+            /** @description Drops: the recorded root cause; changes: the reason given with them */
+            rootCause: string | null;
+            correctiveAction: string | null;
+            /** @description Action plans answering the alert */
+            plans: {
+                id: string;
+                title: string;
+                status: string;
+            }[];
+            /** @description Who recorded what: the audit rows behind the item, oldest first */
+            trail: {
+                action: string;
+                at: string;
+                actorType: string;
+                actorId: string | null;
+                actorName: string | null;
+            }[];
+        };
+        DataQuality: {
+            unitId: string;
+            period: string;
+            periods: string[];
+            confidence: number;
+            /** @description The tenant's fatigue window that `overSurveyed` is measured against */
+            fatigueDays: number;
+            metrics: {
+                /** @description `flagged.<rule>`, `excludedByRule`, `includedByAdmin`, `excludedByAdmin`, `skipped.<reason>`, `bounced`, `dead`, `overSurveyed`, `firstContactLate`, `dropped` */
+                key: string;
+                /**
+                 * @description What the rate is taken over: answers, eligibility decisions, invitations (not cancelled) or recovery cases, created in the period
+                 * @enum {string}
+                 */
+                base: "answers" | "decisions" | "invitations" | "cases";
+                label: string;
+                series: {
+                    period: string;
+                    count: number;
+                    base: number;
+                    rate: number | null;
+                }[];
+                /** @description The last period against the one before (pooled two-proportion z test); null when either has no base */
+                trend: {
+                    points: number;
+                    z: number;
+                    p: number;
+                    /** @enum {string} */
+                    direction: "up" | "down" | "flat";
+                } | null;
+            }[];
+        };
+        Representativeness: {
+            unitId: string;
+            period: string;
+            from: string;
+            to: string;
+            touchpointId: string | null;
+            confidence: number;
+            minInvited: number;
+            invited: number;
+            responded: number;
+            rate: number;
+            ci: {
+                low: number;
+                high: number;
+                level: number;
+            } | null;
+            groups: components["schemas"]["RepresentativenessGroup"][];
+            underRepresented: {
+                /** @enum {string} */
+                dimension: "segment" | "tenure" | "contractSize" | "supportTier" | "region" | "channel" | "locale";
+                key: string;
+            }[];
+            /** @description The weights `weight=poststrat` of the scores API applies to these answers, and what they cost */
+            poststratification: {
+                /**
+                 * @description `settings`: the tenant's population shares; `invited`: none set, the period's invited mix by segment
+                 * @enum {string}
+                 */
+                shares: "settings" | "invited";
+                /** @description Counted answers with a score in the period */
+                n: number;
+                /** @description Kish effective n of the post-stratified weights */
+                effectiveN: number;
+                /** @description n / effective n: how many answers weighting costs per effective answer */
+                designEffect: number | null;
+                segments: {
+                    segment: string;
+                    respondents: number;
+                    share: number;
+                    weight: number;
+                }[];
+            };
+            /** @description With `touchpointId`: sampling rates per segment that would restore the balance; null without a touchpoint or with fewer than two segments to balance */
+            suggestion: {
+                /** @description The touchpoint's sampling rule after the change (to POST to its `/sampling`) */
+                sampling: {
+                    [key: string]: number;
+                };
+                segments: {
+                    segment: string;
+                    currentRate: number;
+                    suggestedRate: number;
+                    responseRate: number;
+                    eligibleShare: number;
+                    expectedRespondentShare: number;
+                }[];
+                /** @description Expected invitations of a wave under the suggested rates, over today's */
+                invitationsRatio: number;
+            } | null;
+        };
+        RepresentativenessGroup: {
+            /** @enum {string} */
+            dimension: "segment" | "tenure" | "contractSize" | "supportTier" | "region" | "channel" | "locale";
+            /** @description The group: a segment, tenure bucket, contract size, support tier, region unit id, channel or locale; `unknown` when absent */
+            key: string;
+            /** @description Regions: the region unit's name */
+            label?: string;
+            /** @description Invitations delivered in the period (sent, answered or expired) */
+            invited: number;
+            /** @description Of them, answered with a score */
+            responded: number;
+            /** @description Response rate, responded / invited */
+            rate: number;
+            /** @description Wilson score interval of the rate; null without invitations */
+            ci: {
+                low: number;
+                high: number;
+                level: number;
+            } | null;
+            invitedShare: number;
+            respondentShare: number;
+            /** @description The group's rate against the rest of its dimension (pooled two-proportion z test); null when not tested */
+            test: {
+                z: number;
+                p: number;
+                /** @description Holm-adjusted over every group tested in this answer */
+                pAdjusted: number;
+            } | null;
+            /**
+             * @description Fewer than `minInvited` invitations in the group or in the rest
+             * @enum {string}
+             */
+            untestedReason?: "below_min_n";
+            /** @description Answers significantly less than the rest (z < 0, adjusted p below 1 − confidence) */
+            underRepresented: boolean;
+        };
+        ApplySampling: {
+            /** @description Share of eligible contacts invited per segment (`*`: any other segment); replaces the rule */
+            sampling: {
+                [key: string]: number;
+            };
+            reason: string;
         };
     };
     responses: never;
@@ -12824,6 +13064,345 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGovernanceExceptions: {
+        parameters: {
+            query?: {
+                /** @description The unit reviewed with its subtree; default the root (or the caller's one subtree). Tenant-wide changes are listed for the root only */
+                unitId?: string;
+                /** @description First local day (the unit's time zone), inclusive */
+                from?: string;
+                /** @description Last local day, inclusive */
+                to?: string;
+                kind?: "drop" | "reconciliation" | "recalculation" | "survey_change" | "rebaseline";
+                /** @description Only items whose trail holds this user (or API key) id */
+                recordedBy?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GovernanceExceptions"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGovernanceQuality: {
+        parameters: {
+            query: {
+                /** @description The unit reviewed with its subtree; default the root (or the caller's one subtree) */
+                unitId?: string;
+                /** @description The last period of the series: a quarter `YYYY-Qn` or a month `YYYY-MM` */
+                period: string;
+                /** @description How many periods of the same kind, ending with `period` */
+                periods?: number;
+                /** @description A trend is `up` or `down` when its change is significant at 1 − confidence */
+                confidence?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series and trends */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataQuality"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGovernanceRepresentativeness: {
+        parameters: {
+            query: {
+                /** @description The unit reviewed with its subtree; default the root (or the caller's one subtree) */
+                unitId?: string;
+                /** @description A quarter `YYYY-Qn` or a month `YYYY-MM` */
+                period: string;
+                /** @description Only invitations of this touchpoint; also yields the sampling suggestion for its rules */
+                touchpointId?: string;
+                /** @description Confidence of the intervals; 1 − confidence is the significance level of the tests */
+                confidence?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review of representativeness */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Representativeness"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTouchpointSampling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplySampling"];
+            };
+        };
+        responses: {
+            /** @description Applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        touchpointId: string;
+                        sampling: {
+                            [key: string]: number;
+                        };
+                        previous: {
+                            [key: string]: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1586,6 +1586,68 @@ for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
   );
 }
 
+// ---- Governance ------------------------------------------------------------------------------
+
+/** Representativeness reads invitations: the invitation readers, within their reach. */
+for (const unit of ['berlin', 'newYork', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/governance/representativeness',
+    `${LABEL[unit]}'s quarter`,
+    (login) => invitationStatus(login, unit),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/governance/representativeness?unitId=${U(unit)}&period=2026-Q1`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), from: '2026-01-01', to: '2026-03-31' });
+    },
+  );
+}
+/** Data quality reads answers, decisions and invitations: the invitation readers, within their reach. */
+for (const unit of ['emea', 'newYork', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/governance/quality',
+    `${LABEL[unit]}'s quarters`,
+    (login) => invitationStatus(login, unit),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/governance/quality?unitId=${U(unit)}&period=2026-Q1&periods=2`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), periods: ['2025-Q4', '2026-Q1'] });
+    },
+  );
+}
+/** The exceptions log: whoever reads alerts, within reach. */
+for (const unit of ['emea', 'newYork', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/governance/exceptions',
+    `${LABEL[unit]}'s exceptions`,
+    (login) => (!SEES[login].includes(unit) ? 404 : ALERT_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/governance/exceptions?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), truncated: false });
+    },
+  );
+}
+/** Sampling rates are program design: admins on the root. */
+matrix(
+  'POST /api/v1/touchpoints/{id}/sampling',
+  'a touchpoint',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const { touchpoint } = await designTargets();
+    const before = (await call('GET', `/api/v1/touchpoints/${touchpoint.id}`, { token: admin() })).body;
+    const res = await call('POST', `/api/v1/touchpoints/${touchpoint.id}/sampling`, { token: tokenOf(login), body: { sampling: { gold: 0.5 }, reason: 'authz' } });
+    expectOutcome(res, expected);
+    const after = (await call('GET', `/api/v1/touchpoints/${touchpoint.id}`, { token: admin() })).body;
+    if (expected === 200) {
+      expect(after.rules.sampling).toEqual({ gold: 0.5 });
+      await expectAudited(res, login, 'touchpoint.sampling', touchpoint.id);
+    } else {
+      refused.push({ name: `${login} POST /api/v1/touchpoints/{id}/sampling`, requestId: res.headers.get('x-request-id')! });
+      expect(after).toEqual(before);
+    }
+  },
+);
+
 // -------------------------------------------------------------------------------------------
 
 beforeAll(async () => {

@@ -38,7 +38,7 @@ function designed(n: number): Designed[] {
 const analysesOf = (ids: string[]) =>
   db(t.tenantId).select({ id: commentAnalyses.id, themes: commentAnalyses.themes, analysedAt: commentAnalyses.analysedAt }).from(commentAnalyses).where(inArray(commentAnalyses.id, ids));
 
-/** Opens the tenant's backfill range over its answers, as migration 0023 does for the answers stored before the analysis. */
+/** Opens the tenant's backfill range over its answers, as migration 0024 does for the answers stored before the analysis. */
 async function openRange(tenantId: string, dueAt: number) {
   const [r] = (await db(tenantId).all(sql`select min(rowid) - 1 as seq, max(rowid) as through from responses where tenant_id = ${tenantId} and comment is not null`)) as {
     seq: number;

@@ -1053,6 +1053,79 @@ const CASES: IsolationCase[] = [
   { op: 'GET /api/v1/drivers', name: "A's region", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/drivers', name: "A's touchpoint", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/drivers?unitId=${B.units.root}&touchpointId=${x.touchpoint}`, 'GET') },
 
+  // Governance: representativeness and sampling
+  {
+    op: 'GET /api/v1/governance/representativeness',
+    name: "A's region (?unitId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/governance/representativeness?unitId=${x.unit}&period=2026-Q1`, 'GET'),
+  },
+  {
+    op: 'GET /api/v1/governance/representativeness',
+    name: "A's touchpoint (?touchpointId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/governance/representativeness?touchpointId=${x.touchpoint}&period=2026-Q1`, 'GET'),
+  },
+  {
+    op: 'GET /api/v1/governance/representativeness',
+    name: "B's own root: nothing of A's invitations or regions",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/governance/representativeness?period=2026-Q1', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.unitId).toBe(B.units.root);
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'GET /api/v1/governance/quality',
+    name: "A's region (?unitId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/governance/quality?unitId=${x.unit}&period=2026-Q1`, 'GET'),
+  },
+  {
+    op: 'GET /api/v1/governance/quality',
+    name: "B's own root: nothing of A's answers, decisions, invitations or cases",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/governance/quality?period=2026-Q1', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.unitId).toBe(B.units.root);
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'GET /api/v1/governance/exceptions',
+    name: "A's region (?unitId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/governance/exceptions?unitId=${x.unit}`, 'GET'),
+  },
+  {
+    op: 'GET /api/v1/governance/exceptions',
+    name: "B's own root: nothing of A's alerts, exclusions or changes; A's user as recordedBy finds nothing",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/governance/exceptions', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.unitId).toBe(B.units.root);
+      expectNoLeak(res, '');
+      const byA = await call('GET', `/api/v1/governance/exceptions?recordedBy=${aIds.admin}`, { token: bToken[cred] });
+      expect(byA.status).toBe(200);
+      expect(byA.body.items).toEqual([]);
+    },
+  },
+  {
+    op: 'POST /api/v1/touchpoints/{id}/sampling',
+    name: "A's touchpoint",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}/sampling`, 'POST', { sampling: { '*': 0 }, reason: 'pwned' }),
+  },
+
   // The whole tenant: B's archive is B's, with nothing of A.
   {
     op: 'GET /api/v1/tenant/export',

@@ -138,6 +138,8 @@ describe('no statement on a request or cron path scans a whole table', () => {
       ).status,
     ).toBe(200);
     const annotation = (await call('POST', '/api/v1/annotations', { token: t.tokens.admin, body: { unitId: t.units.berlin, date: '2026-03-02', kind: 'release', title: 'Scan release' } })).body;
+    const today = new Date();
+    const quarterNow = `${today.getUTCFullYear()}-Q${Math.floor(today.getUTCMonth() / 3) + 1}`;
     const reads = [
       `/api/v1/composites/${t.units.berlin}`,
       `/api/v1/drivers?unitId=${t.units.root}`,
@@ -166,6 +168,13 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/themes?unitId=${t.units.root}`,
       `/api/v1/themes?unitId=${t.units.emea}&category=detractor`,
       `/api/v1/theme-library`,
+      // Governance: the quarter of the invitations above, by every dimension, and for one touchpoint (its sampling suggestion).
+      `/api/v1/governance/representativeness?unitId=${t.units.root}&period=${quarterNow}`,
+      `/api/v1/governance/representativeness?unitId=${t.units.emea}&period=${quarterNow}&touchpointId=${s.touchpointId}`,
+      `/api/v1/governance/quality?unitId=${t.units.root}&period=${quarterNow}`,
+      `/api/v1/governance/exceptions?unitId=${t.units.root}`,
+      `/api/v1/governance/exceptions?unitId=${t.units.emea}&from=2026-01-01&to=2026-12-31&kind=recalculation`,
+      `/api/v1/governance/quality?unitId=${t.units.emea}&period=${quarterNow.slice(0, 4)}-${String(new Date().getUTCMonth() + 1).padStart(2, '0')}&periods=3`,
     ];
     for (const path of reads) {
       const res = await call('GET', path, { token: t.tokens.admin });

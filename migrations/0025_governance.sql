@@ -1,0 +1,2 @@
+CREATE INDEX `events_tenant_unit_created` ON `events` (`tenant_id`,`unit_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `invitations_tenant_unit_created` ON `invitations` (`tenant_id`,`unit_id`,`created_at`);
