@@ -43,6 +43,7 @@ import { tenantRoutes } from './tenancy/routes';
 import { measureRoutes } from './measures/routes';
 import { driverRoutes } from './drivers/routes';
 import { compositeRoutes } from './composites/routes';
+import { accountRoutes } from './accounts/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -93,6 +94,7 @@ export function createApp() {
   app.route('/', measureRoutes);
   app.route('/', driverRoutes);
   app.route('/', compositeRoutes);
+  app.route('/', accountRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);
   return app;
