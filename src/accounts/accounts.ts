@@ -6,7 +6,8 @@ import { commit } from '../db/client';
 import { accounts, users } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
-import { ApiError, forbidden, notFound } from '../lib/errors';
+import { ApiError, conflict, forbidden, notFound } from '../lib/errors';
+import { isUniqueViolation } from '../db/errors';
 import { newId } from '../lib/ids';
 import { getUnit } from '../org/units';
 import { getSettings } from '../settings/settings';
@@ -89,13 +90,20 @@ export async function putAccount(d: Deps, externalId: string, input: AccountInpu
     attributes: input.attributes ?? {},
   };
   const after: AccountRow = { ...(before ?? { id: newId('acc'), tenantId: d.actor.tenantId, externalId, createdAt: now }), ...fields, updatedAt: now };
-  await commit(t, [
-    t
-      .insert(accounts)
-      .values({ id: after.id, externalId, ...fields, createdAt: after.createdAt, updatedAt: now })
-      .onConflictDoUpdate({ target: [accounts.tenantId, accounts.externalId], set: { ...fields, updatedAt: now } }),
-    ...(await audit(d, { action: before ? 'account.update' : 'account.create', targetType: 'account', targetId: after.id, before, after, details: { externalId } })),
-  ]);
+  // An insert or a plain update, not an upsert: SQLite plans an upsert that changes a foreign key
+  // column (unit, owner) with a scan of every table referencing accounts.
+  const write = before
+    ? t
+        .update(accounts)
+        .set({ ...fields, updatedAt: now })
+        .where(eq(accounts.id, before.id))
+    : t.insert(accounts).values({ id: after.id, externalId, ...fields, createdAt: after.createdAt, updatedAt: now });
+  try {
+    await commit(t, [write, ...(await audit(d, { action: before ? 'account.update' : 'account.create', targetType: 'account', targetId: after.id, before, after, details: { externalId } }))]);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`account "${externalId}" was created meanwhile: send it again`);
+    throw err;
+  }
   return { account: presentAccount(after), created: !before };
 }
 

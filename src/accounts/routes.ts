@@ -144,7 +144,7 @@ const routes = {
     summary: 'Create or replace a B2B account by its external id',
     description: 'Contact admin (admin on the root). Every field is set: an optional field left out is cleared. The unit and owner must exist (422). 201 when created, 200 when replaced; audited.',
     request: { params: ExternalIdParam, body: jsonBody(AccountInput) },
-    responses: { 200: json(Account, 'Replaced'), 201: json(Account, 'Created'), ...errors(...AUTHED, 422) },
+    responses: { 200: json(Account, 'Replaced'), 201: json(Account, 'Created'), ...errors(...AUTHED, 409, 422) },
   }),
   get: createRoute({
     tags,
