@@ -50,15 +50,7 @@ export async function stakeholderAnswers(t: TenantDb, accountExternalId: string,
     const rows = await t
       .select({ contactId: responses.contactId, score: responses.score, at: responses.createdAt })
       .from(responses)
-      .where(
-        and(
-          inArray(responses.contactId, ids.slice(i, i + 500)),
-          gte(responses.createdAt, range.from),
-          lt(responses.createdAt, range.to),
-          eq(responses.counted, true),
-          isNotNull(responses.score),
-        ),
-      )
+      .where(and(inArray(responses.contactId, ids.slice(i, i + 500)), gte(responses.createdAt, range.from), lt(responses.createdAt, range.to), eq(responses.counted, true), isNotNull(responses.score)))
       .orderBy(asc(responses.createdAt));
     for (const r of rows) out.push({ contactId: r.contactId!, role: roles.get(r.contactId!) as StakeholderRole, score: r.score!, at: r.at });
   }

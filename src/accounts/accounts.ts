@@ -128,10 +128,7 @@ export async function accountIds(t: TenantDb, externalIds: string[]) {
   const out = new Map<string, { id: string; createdAt: number }>();
   for (let i = 0; i < externalIds.length; i += 500) {
     const chunk = externalIds.slice(i, i + 500);
-    const rows = await t
-      .select({ id: accounts.id, externalId: accounts.externalId, createdAt: accounts.createdAt })
-      .from(accounts)
-      .where(inArray(accounts.externalId, chunk));
+    const rows = await t.select({ id: accounts.id, externalId: accounts.externalId, createdAt: accounts.createdAt }).from(accounts).where(inArray(accounts.externalId, chunk));
     for (const r of rows) out.set(r.externalId, { id: r.id, createdAt: r.createdAt });
   }
   return out;

@@ -61,7 +61,10 @@ const UpdateSettings = z
         riskThreshold: z.number().gt(0).lt(1).optional(),
       })
       .optional()
-      .openapi({ description: 'Account settings (docs/accounts.md); fields not given keep their value. Role weights 0..100 (default 3, 2, 1), horizon 7..730 days (default 90), threshold in (0, 1) (default 0.5).' }),
+      .openapi({
+        description:
+          'Account settings (docs/accounts.md); fields not given keep their value. Role weights 0..100 (default 3, 2, 1), horizon 7..730 days (default 90), threshold in (0, 1) (default 0.5).',
+      }),
     retention: z
       .strictObject({ commentDays: retentionDays.optional(), contactDays: retentionDays.optional() })
       .optional()

@@ -14,7 +14,8 @@ let t: Fixture;
 let s: SurveySetup;
 const tag = uniq();
 const admin = () => t.tokens.admin;
-const rowsOf = async (table: typeof accounts | typeof accountOutcomes | typeof accountSignalValues) => (await db(t.tenantId).select({ n: count() }).from(table).where(eq(table.tenantId, t.tenantId)))[0]!.n;
+const rowsOf = async (table: typeof accounts | typeof accountOutcomes | typeof accountSignalValues) =>
+  (await db(t.tenantId).select({ n: count() }).from(table).where(eq(table.tenantId, t.tenantId)))[0]!.n;
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -33,7 +34,16 @@ describe('accounts as records', () => {
       body: { name: 'Acme', unitId: t.units.berlin, ownerUserId: t.userIds.manager, annualRevenue: 120_000, renewalDate: '2027-03-31', segment: 'enterprise', attributes: { tier: 'gold' } },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body).toMatchObject({ externalId: id, name: 'Acme', unitId: t.units.berlin, ownerUserId: t.userIds.manager, annualRevenue: 120_000, renewalDate: '2027-03-31', segment: 'enterprise', attributes: { tier: 'gold' } });
+    expect(created.body).toMatchObject({
+      externalId: id,
+      name: 'Acme',
+      unitId: t.units.berlin,
+      ownerUserId: t.userIds.manager,
+      annualRevenue: 120_000,
+      renewalDate: '2027-03-31',
+      segment: 'enterprise',
+      attributes: { tier: 'gold' },
+    });
     const replaced = await call('PUT', `/api/v1/accounts/${id}`, { token: admin(), body: { name: 'Acme Corp', unitId: t.units.paris } });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ externalId: id, name: 'Acme Corp', unitId: t.units.paris, ownerUserId: null, annualRevenue: null, segment: null, attributes: {} });

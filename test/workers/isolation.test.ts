@@ -1393,7 +1393,9 @@ beforeAll(async () => {
       expect(put.status).toBe(201);
     }
     expect((await call('POST', `/api/v1/accounts/${ids[0]}/outcomes`, { token: f.tokens.admin, body: { type: 'renewed', occurredAt: '2025-01-01T00:00:00Z' } })).status).toBe(201);
-    expect((await call('POST', '/api/v1/measures', { token: f.tokens.admin, body: { key: signal, name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account' } })).status).toBe(201);
+    expect((await call('POST', '/api/v1/measures', { token: f.tokens.admin, body: { key: signal, name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account' } })).status).toBe(
+      201,
+    );
     const loaded = await call('PUT', '/api/v1/accounts/signals', { token: f.tokens.admin, body: { values: [{ accountId: ids[0], signal, date: '2025-01-01', value: 5 }] } });
     expect(loaded.body).toEqual({ accepted: 1, rejected: [] });
   }

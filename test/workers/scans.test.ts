@@ -123,10 +123,14 @@ describe('no statement on a request or cron path scans a whole table', () => {
     for (let i = 0; i < 2; i++) expect((await call('POST', '/api/v1/responses/import', { token: t.tokens.admin, body: imported })).body.rejected).toBe(0);
 
     // A B2B account: the contact above is its decision maker; an outcome and a signal value.
-    expect((await call('PUT', '/api/v1/accounts/scan-acct', { token: t.tokens.admin, body: { name: 'Scan', unitId: t.units.berlin, ownerUserId: t.userIds.manager, annualRevenue: 1000 } })).status).toBe(201);
+    expect(
+      (await call('PUT', '/api/v1/accounts/scan-acct', { token: t.tokens.admin, body: { name: 'Scan', unitId: t.units.berlin, ownerUserId: t.userIds.manager, annualRevenue: 1000 } })).status,
+    ).toBe(201);
     expect((await call('PUT', `/api/v1/contacts/${contact.externalId}`, { token: t.tokens.admin, body: { accountId: 'scan-acct', stakeholderRole: 'decision_maker' } })).status).toBe(200);
     expect((await call('POST', '/api/v1/accounts/scan-acct/outcomes', { token: t.tokens.admin, body: { type: 'renewed', occurredAt: '2025-06-01T00:00:00Z' } })).status).toBe(201);
-    expect((await call('POST', '/api/v1/measures', { token: t.tokens.admin, body: { key: 'scanLogins', name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account' } })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/measures', { token: t.tokens.admin, body: { key: 'scanLogins', name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account' } })).status,
+    ).toBe(201);
     const signals = await call('PUT', '/api/v1/accounts/signals', { token: t.tokens.admin, body: { values: [{ accountId: 'scan-acct', signal: 'scanLogins', date: '2025-01-01', value: 4 }] } });
     expect(signals.body).toEqual({ accepted: 1, rejected: [] });
 
