@@ -6,6 +6,7 @@ import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
 import { putAccount, readAccount } from './accounts';
 import { addOutcome } from './outcomes';
+import { atRisk, modelCard, requestTraining } from './risk';
 import { MAX_SIGNAL_VALUES, putSignals } from './signals';
 
 const tags = ['accounts'];
@@ -120,7 +121,112 @@ const SignalsResult = z
   })
   .openapi('AccountSignalsResult');
 
+const Reason = z.object({ feature: z.string(), contribution: z.number().openapi({ description: 'logistic: βⱼ·zⱼ, the log-odds this feature adds against the average account; rules: the points of the rule hit' }) });
+const AtRiskQuery = z.strictObject({
+  unitId: z.string().min(1).max(64).optional().openapi({ description: "Accounts of this unit's subtree; default the root" }),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const AtRisk = z
+  .object({
+    model: z.object({
+      kind: z.enum(['logistic', 'rules']).openapi({ description: '`rules` until 30 churns are recorded (a rules score, not an estimated probability)' }),
+      auc: z.number().optional().openapi({ description: 'AUC on the held-out newest months at training' }),
+      trainedAt: z.string().optional().openapi({ format: 'date-time' }),
+    }),
+    items: z.array(
+      z.object({
+        accountId: z.string(),
+        name: z.string(),
+        probability: z.number(),
+        revenueAtRisk: z.number().openapi({ description: 'probability × annual revenue' }),
+        reasons: z.array(Reason),
+        ownerUserId: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi('AccountsAtRisk');
+
+const Interval2 = z.object({ low: z.number(), high: z.number() });
+const Calibration = z.object({ low: z.number(), high: z.number(), n: z.number().int(), meanPredicted: z.number(), observedRate: z.number() });
+const ChurnCard = z
+  .object({
+    kind: z.enum(['logistic', 'rules']),
+    trainedAt: z.string(),
+    horizonDays: z.number().int(),
+    features: z.array(z.string()).optional(),
+    lambda: z.number().optional(),
+    coefficients: z.array(z.object({ feature: z.string(), beta: z.number(), ci: Interval2 })).optional(),
+    intervals: z.object({ method: z.enum(['bootstrap', 'wald']), resamples: z.number().int().nullable(), level: z.number(), seed: z.number().int() }).optional(),
+    standardisation: z.object({ mean: z.array(z.number()), sd: z.array(z.number()) }).optional(),
+    imputation: z.array(z.number()).optional(),
+    rows: z.number().int().optional(),
+    accounts: z.number().int().optional(),
+    churns: z.number().int(),
+    lastLabelledMonth: z.string().optional(),
+    validation: z
+      .object({
+        trainFrom: z.string(),
+        trainTo: z.string(),
+        testFrom: z.string(),
+        testTo: z.string(),
+        trainRows: z.number().int(),
+        testRows: z.number().int(),
+        testChurns: z.number().int(),
+        auc: z.number().nullable(),
+        brier: z.number().nullable(),
+        calibration: z.array(Calibration),
+      })
+      .nullable()
+      .optional(),
+    validationNote: z.string().optional(),
+    drift: z
+      .object({ auc: z.number().nullable(), trainingAuc: z.number().nullable(), rows: z.number().int(), churns: z.number().int(), measuredAt: z.string(), drifted: z.boolean() })
+      .nullable()
+      .optional(),
+    converged: z.boolean().optional(),
+    minChurns: z.number().int().optional(),
+    rules: z.array(z.object({ feature: z.string(), when: z.string(), points: z.number() })).optional(),
+    base: z.number().optional(),
+    note: z.string().optional(),
+  })
+  .openapi('ChurnModelCard');
+const ModelCard = z
+  .object({ status: z.enum(['ready', 'pending', 'untrained']), card: ChurnCard.nullable() })
+  .openapi('ChurnModel', { description: 'The kept card; `pending` while a training runs, `untrained` before the first' });
+const Training = z.object({ status: z.literal('pending'), retryAfterSeconds: z.number().int() }).openapi('ChurnTraining');
+
 const routes = {
+  atRisk: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/accounts/at-risk',
+    summary: 'Accounts by revenue at risk: the probability of churning within the horizon, its reasons, the owner',
+    description: 'score.read on the unit (a manager: its subtree). From the risks the churn job kept (docs/accounts.md "Churn model").',
+    request: { query: AtRiskQuery },
+    responses: { 200: json(AtRisk, 'The accounts at risk'), ...errors(...AUTHED) },
+  }),
+  model: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/models/churn',
+    summary: 'The churn model card: features, coefficients with bootstrap intervals, AUC, Brier score, calibration bins, drift',
+    description: 'Anyone who reads scores. A rules card before 30 churns.',
+    responses: { 200: json(ModelCard, 'The model card'), ...errors(...AUTHED) },
+  }),
+  train: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'post',
+    path: '/api/v1/models/churn/train',
+    summary: 'Train the churn model now (a queue job) and score the accounts',
+    description: 'Contact admin (admin on the root). Audited. The card shows `pending` until the job has run.',
+    responses: { 202: json(Training, 'Training queued'), ...errors(...AUTHED) },
+  }),
   signals: createRoute({
     tags,
     security,
@@ -171,7 +277,14 @@ const routes = {
 };
 
 export const accountRoutes = createRouter()
-  // The fixed paths first: `signals` is no account.
+  // The fixed paths first: `signals` and `at-risk` are no accounts.
+  .openapi(routes.atRisk, async (c) => c.json(await atRisk(deps(c), c.req.valid('query')), 200))
+  .openapi(routes.model, async (c) => c.json(await modelCard(deps(c)), 200))
+  .openapi(routes.train, async (c) => {
+    const out = await requestTraining(deps(c));
+    c.header('retry-after', String(out.retryAfterSeconds));
+    return c.json(out, 202);
+  })
   .openapi(routes.signals, async (c) => c.json(await putSignals(deps(c), c.req.valid('json').values), 200))
   .openapi(routes.put, async (c) => {
     const { account, created } = await putAccount(deps(c), c.req.valid('param').externalId, c.req.valid('json'));

@@ -1,0 +1,131 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handleChurnTrain } from '../../src/accounts/job';
+import type { Env } from '../../src/env';
+import { plantAccounts, type PlantedAccount } from './accounts-fixture';
+import { makeSurvey } from './capture-fixture';
+import { call, type Fixture, makeTenant } from './support';
+
+/*
+ * The churn model through the Worker: planted accounts in the database (accounts-fixture.ts), the
+ * `churn.train` job, the model card and the at-risk list. The model must rank the accounts whose
+ * hidden health is low first; the rules score stands below 30 churns.
+ */
+
+const train = (tenantId: string) => handleChurnTrain({ type: 'churn.train', tenantId, idempotencyKey: `churn.train:${tenantId}:test` }, env as unknown as Env);
+
+/** AUC by brute force over every (positive, negative) pair: ties count one half. */
+function pairAuc(scores: number[], labels: boolean[]): number {
+  let wins = 0;
+  let pairs = 0;
+  scores.forEach((a, i) => {
+    if (!labels[i]) return;
+    scores.forEach((b, j) => {
+      if (labels[j]) return;
+      pairs++;
+      wins += a > b ? 1 : a === b ? 0.5 : 0;
+    });
+  });
+  return wins / pairs;
+}
+
+describe('from 30 churns on: a validated logistic model, the at-risk list by revenue at risk', () => {
+  let t: Fixture;
+  let planted: PlantedAccount[];
+  const now = Date.now();
+
+  beforeAll(async () => {
+    t = await makeTenant('Churn');
+    const s = await makeSurvey(t.tenantId);
+    planted = await plantAccounts(t.tenantId, s, { accounts: 300, months: 26, now, seed: 5, units: [t.units.berlin!, t.units.paris!, t.units.newYork!], owner: t.userIds.manager!, signal: 'logins' });
+  }, 120_000);
+
+  it('before a training: untrained, and an empty list under the rules label', async () => {
+    expect((await call('GET', '/api/v1/models/churn', { token: t.tokens.admin })).body).toEqual({ status: 'untrained', card: null });
+    expect((await call('GET', '/api/v1/accounts/at-risk', { token: t.tokens.admin })).body).toEqual({ model: { kind: 'rules' }, items: [] });
+  });
+
+  it('trains: held-out AUC above 0.75, and the same data gives the same card', async () => {
+    expect(planted.filter((p) => p.churned).length).toBeGreaterThanOrEqual(30);
+    await train(t.tenantId);
+    const first = (await call('GET', '/api/v1/models/churn', { token: t.tokens.analyst })).body;
+    expect(first.status).toBe('ready');
+    expect(first.card.kind).toBe('logistic');
+    expect(first.card.validation.auc).toBeGreaterThan(0.75);
+    expect(first.card.features).toEqual(['accountNps', 'decisionMakerScore', 'npsSlope', 'detractorShare', 'noRecentAnswers', 'openCases', 'lateCases', 'tenureMonths', 'logRevenue', 'signalChange.logins']);
+    expect(first.card.coefficients).toHaveLength(11);
+    for (const c of first.card.coefficients) expect(c.ci.low).toBeLessThanOrEqual(c.ci.high);
+    expect(first.card.validation.calibration.reduce((n: number, b: { n: number }) => n + b.n, 0)).toBe(first.card.validation.testRows);
+    await train(t.tenantId);
+    const again = (await call('GET', '/api/v1/models/churn', { token: t.tokens.admin })).body;
+    const { trainedAt: _a, drift: _d, ...rest } = again.card;
+    const { trainedAt: _b, drift: _e, ...restFirst } = first.card;
+    expect(rest).toEqual(restFirst);
+    // The second training measured the first model's drift: no new outcomes since, so no rows.
+    expect(again.card.drift).toMatchObject({ rows: 0, auc: null, drifted: false });
+  });
+
+  it('ranks the planted low-health accounts first, sorted by revenue at risk with reasons and owner', async () => {
+    const res = await call('GET', '/api/v1/accounts/at-risk?limit=500', { token: t.tokens.admin });
+    expect(res.status).toBe(200);
+    expect(res.body.model).toMatchObject({ kind: 'logistic', auc: expect.any(Number), trainedAt: expect.any(String) });
+    const items = res.body.items as { accountId: string; probability: number; revenueAtRisk: number; reasons: { feature: string; contribution: number }[]; ownerUserId: string }[];
+    const alive = planted.filter((p) => !p.churned);
+    expect(items).toHaveLength(alive.length);
+    for (let i = 1; i < items.length; i++) expect(items[i - 1]!.revenueAtRisk).toBeGreaterThanOrEqual(items[i]!.revenueAtRisk);
+    const byId = new Map(planted.map((p) => [p.externalId, p]));
+    for (const item of items) {
+      expect(item.revenueAtRisk).toBeCloseTo(item.probability * byId.get(item.accountId)!.revenue, 6);
+      expect(item.ownerUserId).toBe(t.userIds.manager);
+      expect(item.reasons.length).toBeLessThanOrEqual(3);
+      for (const r of item.reasons) expect(r.contribution).toBeGreaterThan(0);
+    }
+    // The probability ranks the accounts whose hidden health ended below −1 above the others.
+    expect(pairAuc(items.map((i) => i.probability), items.map((i) => byId.get(i.accountId)!.health < -1))).toBeGreaterThan(0.75);
+  });
+
+  it('is read within reach: a unit filter, the EMEA manager sees EMEA accounts only, outside reach 404', async () => {
+    const emea = await call('GET', `/api/v1/accounts/at-risk?unitId=${t.units.emea}&limit=500`, { token: t.tokens.manager });
+    expect(emea.status).toBe(200);
+    const units = new Map(planted.map((p) => [p.externalId, p.unitId]));
+    expect(emea.body.items.length).toBeGreaterThan(0);
+    for (const i of emea.body.items) expect([t.units.berlin, t.units.paris]).toContain(units.get(i.accountId));
+    expect((await call('GET', `/api/v1/accounts/at-risk?unitId=${t.units.newYork}`, { token: t.tokens.manager })).status).toBe(404);
+    expect((await call('GET', `/api/v1/accounts/at-risk?unitId=${t.units.berlin}`, { token: t.tokens.agent })).status).toBe(403);
+  });
+
+  it('the at-risk list answers in under 200 ms at the median', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t0 = performance.now();
+      expect((await call('GET', '/api/v1/accounts/at-risk?limit=50', { token: t.tokens.admin })).status).toBe(200);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    expect(times[7]!).toBeLessThan(200);
+  });
+});
+
+describe('below 30 churns: the rules score, labelled as such', () => {
+  it('lays a rules card and scores the accounts by its rules', async () => {
+    const t = await makeTenant('ChurnFew');
+    const s = await makeSurvey(t.tenantId);
+    const planted = await plantAccounts(t.tenantId, s, { accounts: 40, months: 12, now: Date.now(), seed: 9, units: [t.units.berlin!], owner: t.userIds.manager!, signal: 'logins' });
+    expect(planted.filter((p) => p.churned).length).toBeLessThan(30);
+    await train(t.tenantId);
+    const card = (await call('GET', '/api/v1/models/churn', { token: t.tokens.admin })).body.card;
+    expect(card).toMatchObject({ kind: 'rules', minChurns: 30, base: 0.05 });
+    expect(card.note).toMatch(/^A rules score, not a probability/);
+    const list = (await call('GET', '/api/v1/accounts/at-risk', { token: t.tokens.admin })).body;
+    expect(list.model).toEqual({ kind: 'rules', trainedAt: expect.any(String) });
+    for (const item of list.items) expect(item.probability).toBeCloseTo(Math.min(0.95, 0.05 + item.reasons.reduce((a: number, r: { contribution: number }) => a + r.contribution, 0)), 10);
+  });
+
+  it('POST /api/v1/models/churn/train queues a training (202); a manager may not (403)', async () => {
+    const t = await makeTenant('ChurnQueue');
+    const res = await call('POST', '/api/v1/models/churn/train', { token: t.tokens.admin });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ status: 'pending', retryAfterSeconds: 30 });
+    expect((await call('POST', '/api/v1/models/churn/train', { token: t.tokens.manager })).status).toBe(403);
+  });
+});
