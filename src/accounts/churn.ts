@@ -388,7 +388,12 @@ export function riskNow(card: ChurnCard, h: AccountHistory, now: number, signalK
     const reasons = rulesHit(x);
     return { probability: Math.min(0.95, RULES_BASE + reasons.reduce((s, r) => s + r.contribution, 0)), reasons };
   }
-  const x = featuresAt(h, now, card.features.filter((f) => f.startsWith('signalChange.')).map((f) => f.slice('signalChange.'.length)), weights);
+  const x = featuresAt(
+    h,
+    now,
+    card.features.filter((f) => f.startsWith('signalChange.')).map((f) => f.slice('signalChange.'.length)),
+    weights,
+  );
   const row = Float64Array.from(card.features, (n, j) => x[n] ?? card.imputation[j]!);
   const fit = fitOf(card);
   const reasons = contributions(fit, card.features, row)
@@ -408,7 +413,14 @@ export function measureDrift(card: LogisticCard, histories: readonly AccountHist
   const probs = d.rows.map((r) => predict(fit, r));
   const a = auc(probs, d.y);
   const trainingAuc = card.validation?.auc ?? null;
-  return { auc: a, trainingAuc, rows: rows.length, churns: rows.reduce((s, r) => s + r.y, 0), measuredAt: new Date(now).toISOString(), drifted: a !== null && trainingAuc !== null && a < trainingAuc - 0.1 };
+  return {
+    auc: a,
+    trainingAuc,
+    rows: rows.length,
+    churns: rows.reduce((s, r) => s + r.y, 0),
+    measuredAt: new Date(now).toISOString(),
+    drifted: a !== null && trainingAuc !== null && a < trainingAuc - 0.1,
+  };
 }
 
 /** The feature names of a tenant: the base features and one change per declared account signal. */
@@ -421,6 +433,7 @@ export function trainChurn(histories: readonly AccountHistory[], signalKeys: rea
   const names = featureNames(signalKeys);
   const rows = labelledRows(histories, now, settings.horizonDays, signalKeys, settings.roleWeights);
   const positives = rows.reduce((s, r) => s + r.y, 0);
-  if (positives === 0 || positives === rows.length) return { card: { ...rulesCard(churns, settings.horizonDays, now), note: 'Churns are recorded, but none falls within the horizon of a labelled month end: the rules score stands.' } };
+  if (positives === 0 || positives === rows.length)
+    return { card: { ...rulesCard(churns, settings.horizonDays, now), note: 'Churns are recorded, but none falls within the horizon of a labelled month end: the rules score stands.' } };
   return { card: trainLogistic(rows, names, histories.length, settings.horizonDays, now).card };
 }

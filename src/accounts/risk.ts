@@ -84,7 +84,11 @@ export async function loadHistories(t: TenantDb, now: number): Promise<{ histori
     const h = byExternal.get(r.accountKey!);
     if (h) h.answers.push({ contactId: r.contactId!, role: r.role ?? 'user', score: r.score!, at: r.at, caseOpenedAt: r.caseOpenedAt, caseDoneAt: r.caseDoneAt, caseDueAt: r.caseDueAt });
   }
-  for (const s of signals) byId.get(s.accountId)?.signals.get(s.key)?.push({ at: Date.parse(`${s.day}T00:00:00Z`), value: s.value });
+  for (const s of signals)
+    byId
+      .get(s.accountId)
+      ?.signals.get(s.key)
+      ?.push({ at: Date.parse(`${s.day}T00:00:00Z`), value: s.value });
   for (const o of outcomes) byId.get(o.accountId)?.outcomes.push({ type: o.type, at: o.occurredAt });
   return { histories: [...byId.values()], signalKeys };
 }

@@ -121,7 +121,10 @@ const SignalsResult = z
   })
   .openapi('AccountSignalsResult');
 
-const Reason = z.object({ feature: z.string(), contribution: z.number().openapi({ description: 'logistic: βⱼ·zⱼ, the log-odds this feature adds against the average account; rules: the points of the rule hit' }) });
+const Reason = z.object({
+  feature: z.string(),
+  contribution: z.number().openapi({ description: 'logistic: βⱼ·zⱼ, the log-odds this feature adds against the average account; rules: the points of the rule hit' }),
+});
 const AtRiskQuery = z.strictObject({
   unitId: z.string().min(1).max(64).optional().openapi({ description: "Accounts of this unit's subtree; default the root" }),
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -1523,6 +1523,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/at-risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accounts by revenue at risk: the probability of churning within the horizon, its reasons, the owner
+         * @description score.read on the unit (a manager: its subtree). From the risks the churn job kept (docs/accounts.md "Churn model").
+         */
+        get: operations["getAccountsAtRisk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/churn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The churn model card: features, coefficients with bootstrap intervals, AUC, Brier score, calibration bins, drift
+         * @description Anyone who reads scores. A rules card before 30 churns.
+         */
+        get: operations["getModelsChurn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/churn/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train the churn model now (a queue job) and score the accounts
+         * @description Contact admin (admin on the root). Audited. The card shows `pending` until the job has run.
+         */
+        post: operations["createModelsChurnTrain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/signals": {
         parameters: {
             query?: never;
@@ -3762,6 +3822,111 @@ export interface components {
             } | null;
             /** @enum {string} */
             reason?: "no_weights" | "nps_suppressed" | "no_weighted_components";
+        };
+        AccountsAtRisk: {
+            model: {
+                /**
+                 * @description `rules` until 30 churns are recorded (a rules score, not an estimated probability)
+                 * @enum {string}
+                 */
+                kind: "logistic" | "rules";
+                /** @description AUC on the held-out newest months at training */
+                auc?: number;
+                /** Format: date-time */
+                trainedAt?: string;
+            };
+            items: {
+                accountId: string;
+                name: string;
+                probability: number;
+                /** @description probability × annual revenue */
+                revenueAtRisk: number;
+                reasons: {
+                    feature: string;
+                    /** @description logistic: βⱼ·zⱼ, the log-odds this feature adds against the average account; rules: the points of the rule hit */
+                    contribution: number;
+                }[];
+                ownerUserId: string | null;
+            }[];
+        };
+        /** @description The kept card; `pending` while a training runs, `untrained` before the first */
+        ChurnModel: {
+            /** @enum {string} */
+            status: "ready" | "pending" | "untrained";
+            card: components["schemas"]["ChurnModelCard"];
+        };
+        ChurnModelCard: {
+            /** @enum {string} */
+            kind: "logistic" | "rules";
+            trainedAt: string;
+            horizonDays: number;
+            features?: string[];
+            lambda?: number;
+            coefficients?: {
+                feature: string;
+                beta: number;
+                ci: {
+                    low: number;
+                    high: number;
+                };
+            }[];
+            intervals?: {
+                /** @enum {string} */
+                method: "bootstrap" | "wald";
+                resamples: number | null;
+                level: number;
+                seed: number;
+            };
+            standardisation?: {
+                mean: number[];
+                sd: number[];
+            };
+            imputation?: number[];
+            rows?: number;
+            accounts?: number;
+            churns: number;
+            lastLabelledMonth?: string;
+            validation?: {
+                trainFrom: string;
+                trainTo: string;
+                testFrom: string;
+                testTo: string;
+                trainRows: number;
+                testRows: number;
+                testChurns: number;
+                auc: number | null;
+                brier: number | null;
+                calibration: {
+                    low: number;
+                    high: number;
+                    n: number;
+                    meanPredicted: number;
+                    observedRate: number;
+                }[];
+            } | null;
+            validationNote?: string;
+            drift?: {
+                auc: number | null;
+                trainingAuc: number | null;
+                rows: number;
+                churns: number;
+                measuredAt: string;
+                drifted: boolean;
+            } | null;
+            converged?: boolean;
+            minChurns?: number;
+            rules?: {
+                feature: string;
+                when: string;
+                points: number;
+            }[];
+            base?: number;
+            note?: string;
+        } | null;
+        ChurnTraining: {
+            /** @enum {string} */
+            status: "pending";
+            retryAfterSeconds: number;
         };
         AccountSignalsResult: {
             accepted: number;
@@ -13035,6 +13200,232 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAccountsAtRisk: {
+        parameters: {
+            query?: {
+                /** @description Accounts of this unit's subtree; default the root */
+                unitId?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The accounts at risk */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsAtRisk"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getModelsChurn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model card */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnModel"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createModelsChurnTrain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Training queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnTraining"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

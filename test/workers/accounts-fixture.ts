@@ -40,7 +40,9 @@ export async function plantAccounts(
   const monthStart = (m: number) => Date.UTC(start.getUTCFullYear(), start.getUTCMonth() - opts.months + m, 1);
   const tag = uniq();
   const measureId = newId('msr');
-  await commit(d, [d.insert(measures).values({ id: measureId, tenantId, key: opts.signal, name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account', createdAt: opts.now, updatedAt: opts.now })]);
+  await commit(d, [
+    d.insert(measures).values({ id: measureId, tenantId, key: opts.signal, name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account', createdAt: opts.now, updatedAt: opts.now }),
+  ]);
   const accountRows: (typeof accounts.$inferInsert)[] = [];
   const contactRows: (typeof contacts.$inferInsert)[] = [];
   const responseRows: (typeof responses.$inferInsert)[] = [];
@@ -67,7 +69,24 @@ export async function plantAccounts(
         people.forEach((cid, k) => {
           const at = monthStart(m) + (5 + k) * 86_400_000;
           const score = Math.max(0, Math.min(10, Math.round(7.5 + 1.8 * h + 1.5 * normal())));
-          responseRows.push({ id: newId('rsp'), tenantId, touchpointId: s.touchpointId, unitId, contactId: cid, surveyId: s.surveyId, surveyVersion: 1, channel: 'email', locale: 'en', score, answers: {}, qualityFlags: [], counted: true, answeredAt: at, createdAt: at, updatedAt: at });
+          responseRows.push({
+            id: newId('rsp'),
+            tenantId,
+            touchpointId: s.touchpointId,
+            unitId,
+            contactId: cid,
+            surveyId: s.surveyId,
+            surveyVersion: 1,
+            channel: 'email',
+            locale: 'en',
+            score,
+            answers: {},
+            qualityFlags: [],
+            counted: true,
+            answeredAt: at,
+            createdAt: at,
+            updatedAt: at,
+          });
         });
       }
       for (let w = 0; w < 4; w++) {

@@ -1653,6 +1653,38 @@ matrix(
   },
 );
 
+/** The at-risk list: score readers of the unit; the model card: score readers anywhere; a training: the contact admin. */
+for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/accounts/at-risk',
+    LABEL[unit],
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/accounts/at-risk?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body.model.kind).toBe('rules');
+    },
+  );
+}
+matrix(
+  'GET /api/v1/models/churn',
+  'the card',
+  (login) => (SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/models/churn', { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'POST /api/v1/models/churn/train',
+  'a training',
+  (login) => tenantStatus(login, 202),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/models/churn/train', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected !== 202) refused.push({ name: `${login} POST /api/v1/models/churn/train`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+
 // -------------------------------------------------------------------------------------------
 
 beforeAll(async () => {

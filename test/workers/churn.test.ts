@@ -52,7 +52,18 @@ describe('from 30 churns on: a validated logistic model, the at-risk list by rev
     expect(first.status).toBe('ready');
     expect(first.card.kind).toBe('logistic');
     expect(first.card.validation.auc).toBeGreaterThan(0.75);
-    expect(first.card.features).toEqual(['accountNps', 'decisionMakerScore', 'npsSlope', 'detractorShare', 'noRecentAnswers', 'openCases', 'lateCases', 'tenureMonths', 'logRevenue', 'signalChange.logins']);
+    expect(first.card.features).toEqual([
+      'accountNps',
+      'decisionMakerScore',
+      'npsSlope',
+      'detractorShare',
+      'noRecentAnswers',
+      'openCases',
+      'lateCases',
+      'tenureMonths',
+      'logRevenue',
+      'signalChange.logins',
+    ]);
     expect(first.card.coefficients).toHaveLength(11);
     for (const c of first.card.coefficients) expect(c.ci.low).toBeLessThanOrEqual(c.ci.high);
     expect(first.card.validation.calibration.reduce((n: number, b: { n: number }) => n + b.n, 0)).toBe(first.card.validation.testRows);
@@ -81,7 +92,12 @@ describe('from 30 churns on: a validated logistic model, the at-risk list by rev
       for (const r of item.reasons) expect(r.contribution).toBeGreaterThan(0);
     }
     // The probability ranks the accounts whose hidden health ended below −1 above the others.
-    expect(pairAuc(items.map((i) => i.probability), items.map((i) => byId.get(i.accountId)!.health < -1))).toBeGreaterThan(0.75);
+    expect(
+      pairAuc(
+        items.map((i) => i.probability),
+        items.map((i) => byId.get(i.accountId)!.health < -1),
+      ),
+    ).toBeGreaterThan(0.75);
   });
 
   it('is read within reach: a unit filter, the EMEA manager sees EMEA accounts only, outside reach 404', async () => {

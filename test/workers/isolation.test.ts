@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cases, events, replyTemplates, responses, units } from '../../src/db/schema';
 import { alerts, devOutbox, webhookDeliveries } from '../../src/db/schema';
 import { webhookEvent } from '../../src/webhooks/emit';
+import { handleChurnTrain } from '../../src/accounts/job';
 import { newId } from '../../src/lib/ids';
 import { makeSentInvitation } from './invitation-fixture';
 import { call, db, PASSWORD, makeTenant, uniq, type CallResult, type Fixture } from './support';
@@ -120,6 +121,7 @@ let bMeasure: string;
 let bAccount: string;
 let bSignal: string;
 let aAccount2: unknown;
+let aChurnModel: unknown;
 let aHooks: unknown;
 const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
@@ -1112,6 +1114,31 @@ const CASES: IsolationCase[] = [
     },
   },
 
+  { op: 'GET /api/v1/accounts/at-risk', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/accounts/at-risk?unitId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/accounts/at-risk', name: 'list', kind: 'list', path: '/api/v1/accounts/at-risk?limit=500', mustContain: () => [bAccount] },
+  {
+    op: 'GET /api/v1/models/churn',
+    name: "B's card: nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/models/churn', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.card.kind).toBe('rules');
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'POST /api/v1/models/churn/train',
+    name: "B's training: A's model untouched",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('POST', '/api/v1/models/churn/train', { token: bToken[cred] });
+      expect(res.status).toBe(202);
+      expect((await call('GET', '/api/v1/models/churn', { token: A.tokens.admin })).body).toEqual(aChurnModel);
+    },
+  },
+
   // The whole tenant: B's archive is B's, with nothing of A.
   {
     op: 'GET /api/v1/tenant/export',
@@ -1400,6 +1427,9 @@ beforeAll(async () => {
     expect(loaded.body).toEqual({ accepted: 1, rejected: [] });
   }
   aAccount2 = (await call('GET', `/api/v1/accounts/${aAccountTwo}`, { token: A.tokens.admin })).body;
+  // Each tenant's churn job has run: a rules card and its accounts' risks.
+  for (const f of [A, B]) await handleChurnTrain({ type: 'churn.train', tenantId: f.tenantId, idempotencyKey: `churn.train:${f.tenantId}:iso` }, env as never);
+  aChurnModel = (await call('GET', '/api/v1/models/churn', { token: A.tokens.admin })).body;
 
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);

@@ -3,6 +3,7 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/env';
+import { handleChurnTrain } from '../../src/accounts/job';
 import { SCHEDULES } from '../../src/jobs/cron';
 import worker from '../../src/worker';
 import { anonymousLink, anonymousState, invitationState, makeContact, makeInvitation, makeSurvey, send, sent, type SurveySetup } from './capture-fixture';
@@ -133,6 +134,8 @@ describe('no statement on a request or cron path scans a whole table', () => {
     ).toBe(201);
     const signals = await call('PUT', '/api/v1/accounts/signals', { token: t.tokens.admin, body: { values: [{ accountId: 'scan-acct', signal: 'scanLogins', date: '2025-01-01', value: 4 }] } });
     expect(signals.body).toEqual({ accepted: 1, rejected: [] });
+    // The churn job over the tenant's accounts (a queue job: it reads through indexes too).
+    await handleChurnTrain({ type: 'churn.train', tenantId: t.tenantId, idempotencyKey: `churn.train:${t.tenantId}:scan` }, env as never);
 
     // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations; drivers, KPI correlation, the quadrant.
     expect(
@@ -179,6 +182,9 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/themes?unitId=${t.units.emea}&category=detractor`,
       `/api/v1/theme-library`,
       '/api/v1/accounts/scan-acct',
+      '/api/v1/accounts/at-risk',
+      `/api/v1/accounts/at-risk?unitId=${t.units.emea}&limit=10`,
+      '/api/v1/models/churn',
     ];
     for (const path of reads) {
       const res = await call('GET', path, { token: t.tokens.admin });
