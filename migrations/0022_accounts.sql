@@ -66,10 +66,12 @@ CREATE TABLE `churn_models` (
 	`status` text NOT NULL,
 	`card` text,
 	`trained_at` integer,
+	`due_at` integer,
 	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
 	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `churn_models_tenant` ON `churn_models` (`tenant_id`);--> statement-breakpoint
+CREATE INDEX `churn_models_due` ON `churn_models` (`due_at`) WHERE due_at is not null;--> statement-breakpoint
 ALTER TABLE `contacts` ADD `stakeholder_role` text;--> statement-breakpoint
 CREATE INDEX `responses_tenant_contact_created` ON `responses` (`tenant_id`,`contact_id`,`created_at`) WHERE contact_id is not null;

@@ -12,6 +12,7 @@ import { newId } from '../lib/ids';
 import { getUnit } from '../org/units';
 import { getSettings } from '../settings/settings';
 import { accountNps, type AccountNps } from './account-nps';
+import { layModelDue } from './model-due';
 
 /*
  * B2B customer accounts (docs/accounts.md): a record per account, addressed by the caller's own
@@ -99,7 +100,11 @@ export async function putAccount(d: Deps, externalId: string, input: AccountInpu
         .where(eq(accounts.id, before.id))
     : t.insert(accounts).values({ id: after.id, externalId, ...fields, createdAt: after.createdAt, updatedAt: now });
   try {
-    await commit(t, [write, ...(await audit(d, { action: before ? 'account.update' : 'account.create', targetType: 'account', targetId: after.id, before, after, details: { externalId } }))]);
+    await commit(t, [
+      write,
+      ...(before ? [] : [layModelDue(t, now)]),
+      ...(await audit(d, { action: before ? 'account.update' : 'account.create', targetType: 'account', targetId: after.id, before, after, details: { externalId } })),
+    ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict(`account "${externalId}" was created meanwhile: send it again`);
     throw err;

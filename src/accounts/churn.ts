@@ -311,7 +311,7 @@ export function trainLogistic(rows: readonly LabelledRow[], names: string[], acc
   const fit = fitLogistic(d, LAMBDA);
   const useBootstrap = rows.length <= BOOTSTRAP_MAX_ROWS;
   const ci = useBootstrap ? bootstrapIntervals(d, fit, LAMBDA, BOOTSTRAP, SEED) : waldIntervals(d, fit, LAMBDA, 0.95);
-  const lastT = Math.max(...rows.map((r) => r.t));
+  const lastT = rows.reduce((m, r) => Math.max(m, r.t), Number.NEGATIVE_INFINITY);
   const card: LogisticCard = {
     kind: 'logistic',
     trainedAt: new Date(now).toISOString(),

@@ -225,7 +225,7 @@ export function bootstrapIntervals(d: Design, fit: LogisticFit, lambda: number, 
     w.fill(0);
     for (let k = 0; k < groups.length; k++) for (const i of groups[Math.floor(rand() * groups.length)]!) w[i]!++;
     const refit = newton(z, d.y, w, lambda, fit.beta, 25);
-    refit.beta.forEach((v, j) => draws[j]!.push(v));
+    for (const [j, v] of refit.beta.entries()) draws[j]!.push(v);
   }
   const q = (xs: number[], p: number) => {
     const s = [...xs].sort((x, y) => x - y);

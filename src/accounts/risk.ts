@@ -23,6 +23,16 @@ import { type AccountHistory, type ChurnCard, HISTORY_MONTHS, measureDrift, risk
 
 const RISK_ROWS_PER_UPSERT = 400;
 
+/** The first instant of the next month (UTC): when a model trained now is due again. */
+const nextMonth = (now: number) => {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+};
+
+/** The statement that lays a tenant's churn model due now when it has none yet (the first account does). */
+export const layModelDue = (t: TenantDb, now: number) =>
+  t.insert(churnModels).values({ kind: 'rules', status: 'pending', card: null, trainedAt: null, dueAt: now, updatedAt: now }).onConflictDoNothing();
+
 export interface ChurnTrainMessage {
   type: 'churn.train';
   tenantId: string;
@@ -110,8 +120,11 @@ export async function trainAndScore(t: TenantDb, now: number): Promise<ChurnCard
   const statements: BatchItem<'sqlite'>[] = [
     t
       .insert(churnModels)
-      .values({ kind: card.kind, status: 'ready', card: card as unknown as Record<string, unknown>, trainedAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: [churnModels.tenantId], set: { kind: card.kind, status: 'ready', card: card as unknown as Record<string, unknown>, trainedAt: now, updatedAt: now } }),
+      .values({ kind: card.kind, status: 'ready', card: card as unknown as Record<string, unknown>, trainedAt: now, dueAt: nextMonth(now), updatedAt: now })
+      .onConflictDoUpdate({
+        target: [churnModels.tenantId],
+        set: { kind: card.kind, status: 'ready', card: card as unknown as Record<string, unknown>, trainedAt: now, dueAt: nextMonth(now), updatedAt: now },
+      }),
   ];
   const risks = histories
     .filter((h) => !h.outcomes.some((o) => o.type === 'churned'))

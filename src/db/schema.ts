@@ -1315,9 +1315,12 @@ export const churnModels = sqliteTable(
     status: text('status', { enum: ['pending', 'ready'] }).notNull(),
     card: text('card', { mode: 'json' }).$type<Record<string, unknown>>(),
     trainedAt: integer('trained_at', { mode: 'number' }),
+    /** When the daily cron next sends its training (the first of the next month after each training; the first account sets it). */
+    dueAt: integer('due_at', { mode: 'number' }),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('churn_models_tenant').on(t.tenantId)],
+  // The daily due-work probe and sweep (src/jobs/due-work.ts, src/accounts/due-models.ts): models due for training, across tenants.
+  (t) => [uniqueIndex('churn_models_tenant').on(t.tenantId), index('churn_models_due').on(t.dueAt).where(sql`due_at is not null`)],
 );
 
 /** Each account's latest churn probability, its reasons, and whether it is over the tenant's threshold (predictive alerts). */

@@ -19,6 +19,7 @@ import { NOTICE_RETRY_MS } from '../cases/due-cases';
 import {
   alertsDue,
   caseNotificationsDue,
+  churnTrainingDue,
   credentialsDue,
   deliveriesDue,
   digestsDue,
@@ -34,6 +35,7 @@ import {
   webhooksDue,
 } from './due-work';
 import { closeDueTargets } from '../targets/close';
+import { sendDueTrainings } from '../accounts/retrain';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -88,6 +90,7 @@ export const SCHEDULED: Record<string, Record<string, ScheduledJob>> = {
     credentials: { run: purgeExpiredCredentials, due: (now) => credentialsDue(now, LOGIN_COUNTER_TTL_MS) },
     retention: { run: purgeExpiredPersonalData, due: retentionDue },
     targets: { run: closeDueTargets, due: targetsClosingDue },
+    churn: { run: sendDueTrainings, due: churnTrainingDue },
   },
   [SCHEDULES.everyFiveMinutes]: {
     escalation: { run: escalateCases, due: (now) => escalationDue(now, NOTICE_RETRY_MS) },

@@ -1,10 +1,12 @@
 import { env } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { churnModels } from '../../src/db/schema';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handleChurnTrain } from '../../src/accounts/job';
 import type { Env } from '../../src/env';
 import { plantAccounts, type PlantedAccount } from './accounts-fixture';
 import { makeSurvey } from './capture-fixture';
-import { call, type Fixture, makeTenant } from './support';
+import { call, db, type Fixture, makeTenant, runCron } from './support';
 
 /*
  * The churn model through the Worker: planted accounts in the database (accounts-fixture.ts), the
@@ -135,6 +137,25 @@ describe('below 30 churns: the rules score, labelled as such', () => {
     const list = (await call('GET', '/api/v1/accounts/at-risk', { token: t.tokens.admin })).body;
     expect(list.model).toEqual({ kind: 'rules', trainedAt: expect.any(String) });
     for (const item of list.items) expect(item.probability).toBeCloseTo(Math.min(0.95, 0.05 + item.reasons.reduce((a: number, r: { contribution: number }) => a + r.contribution, 0)), 10);
+  });
+
+  it('the first account lays the model due: the daily cron sends its training, which makes it due the next month', async () => {
+    const t = await makeTenant('ChurnCron');
+    expect((await call('PUT', '/api/v1/accounts/first', { token: t.tokens.admin, body: { name: 'First', unitId: t.units.berlin } })).status).toBe(201);
+    const sent: { tenantId?: string }[] = [];
+    const e = { ...env, WORKFLOW_QUEUE: { send: async (m: never) => void sent.push(m), sendBatch: async (ms: { body: never }[]) => void sent.push(...ms.map((m) => m.body)) } } as unknown as Env;
+    const now = Date.now();
+    await runCron('0 3 * * *', now, e);
+    const mine = sent.filter((m) => m.tenantId === t.tenantId);
+    expect(mine).toEqual([{ type: 'churn.train', tenantId: t.tenantId, idempotencyKey: `churn.train:${t.tenantId}:${new Date(now).toISOString().slice(0, 10)}` }]);
+    await handleChurnTrain(mine[0] as never, env as unknown as Env);
+    expect((await call('GET', '/api/v1/models/churn', { token: t.tokens.admin })).body).toMatchObject({ status: 'ready', card: { kind: 'rules', churns: 0 } });
+    const [row] = await db(t.tenantId).select().from(churnModels).where(eq(churnModels.tenantId, t.tenantId));
+    const d = new Date(now);
+    expect(row!.dueAt).toBe(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+    sent.length = 0;
+    await runCron('0 3 * * *', now + 60_000, e);
+    expect(sent.filter((m) => m.tenantId === t.tenantId)).toEqual([]);
   });
 
   it('POST /api/v1/models/churn/train queues a training (202); a manager may not (403)', async () => {

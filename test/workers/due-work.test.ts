@@ -17,6 +17,7 @@ import {
   rollupWatermarks,
   savedReports,
   targets,
+  churnModels,
   sessions,
   surveys,
   tenants,
@@ -118,6 +119,7 @@ afterEach(async () => {
     a.delete(alertRules),
     a.delete(savedReports),
     a.delete(targets),
+    a.delete(churnModels),
     a.delete(sessions),
     a.delete(rateLimits),
     a.delete(roleGrants).where(eq(roleGrants.role, 'manager')),
@@ -320,6 +322,16 @@ describe('each job has a probe: its work alone makes it due, when the job would 
     await a.insert(targets).values({ id: newId('tgt'), ...target, period: '2025', closesAt: null }); // frozen already
     expect(await allDue(T0)).toEqual([]);
     expect(await allDue(T0 + MINUTE)).toEqual([`${EVERY.day} targets`]);
+  });
+
+  it('churn: a churn model due for training; the job sends it to the queue and leases it a day', async () => {
+    await a.insert(churnModels).values({ tenantId, kind: 'rules', status: 'pending', dueAt: T0 + MINUTE });
+    expect(await allDue(T0)).toEqual([]);
+    expect(await allDue(T0 + MINUTE)).toEqual([`${EVERY.day} churn`]);
+    await runJob(EVERY.day, 'churn', T0 + MINUTE, quietEnv);
+    expect(recorded).toEqual([{ type: 'churn.train', tenantId, idempotencyKey: `churn.train:${tenantId}:${new Date(T0 + MINUTE).toISOString().slice(0, 10)}` }]);
+    expect(await allDue(T0 + MINUTE)).toEqual([]);
+    expect(await allDue(T0 + MINUTE + 86_400_000)).toEqual([`${EVERY.day} churn`]);
   });
 
   it('retention: a tenant with a retention period', async () => {
