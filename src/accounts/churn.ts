@@ -210,6 +210,20 @@ export interface LogisticCard {
   validationNote?: string;
   drift: Drift | null;
   converged: boolean;
+  /** What NPS is worth: the modelled effect of 10 more points of account NPS, by segment. */
+  impact?: NpsImpact;
+}
+
+export interface ImpactRange {
+  value: number;
+  low: number;
+  high: number;
+}
+
+export interface NpsImpact {
+  points: number;
+  computedAt: string;
+  segments: { segment: string; accounts: number; revenue: number; probability: number; deltaProbability: ImpactRange; deltaRevenueAtRisk: ImpactRange }[];
 }
 
 export interface Drift {
@@ -436,4 +450,52 @@ export function trainChurn(histories: readonly AccountHistory[], signalKeys: rea
   if (positives === 0 || positives === rows.length)
     return { card: { ...rulesCard(churns, settings.horizonDays, now), note: 'Churns are recorded, but none falls within the horizon of a labelled month end: the rules score stands.' } };
   return { card: trainLogistic(rows, names, histories.length, settings.horizonDays, now).card };
+}
+
+/**
+ * The modelled effect of `points` more account NPS on each current account's churn probability,
+ * summed by segment (an account without one is `unknown`): the mean change in probability and
+ * the change in revenue at risk (Σ Δp × annual revenue; negative is revenue kept). Only account
+ * NPS moves (the other features stay as they are), NPS capped at 100. The range recomputes the
+ * change at the ends of the account-NPS coefficient's interval, the others at their estimates:
+ * it carries that coefficient's uncertainty, not the whole model's.
+ */
+export function npsImpact(card: LogisticCard, histories: readonly AccountHistory[], now: number, weights: AccountSettings['roleWeights'], points = 10): NpsImpact {
+  const j = card.features.indexOf('accountNps');
+  const keys = card.features.filter((f) => f.startsWith('signalChange.')).map((f) => f.slice('signalChange.'.length));
+  const base = fitOf(card);
+  const variant = (b: number): LogisticFit => ({ ...base, beta: base.beta.map((v, k) => (k === j + 1 ? b : v)) });
+  const coefficient = card.coefficients[j + 1]!;
+  const fits = [base, variant(coefficient.ci.low), variant(coefficient.ci.high)];
+  const bySegment = new Map<string, { accounts: number; revenue: number; p: number; dp: number[]; dr: number[] }>();
+  for (const h of histories) {
+    if (h.outcomes.some((o) => o.type === 'churned')) continue;
+    const x = featuresAt(h, now, keys, weights);
+    const row = Float64Array.from(card.features, (n, k) => x[n] ?? card.imputation[k]!);
+    const up = Float64Array.from(row);
+    up[j] = Math.min(100, row[j]! + points);
+    const revenue = h.annualRevenue ?? 0;
+    const seg = h.segment ?? 'unknown';
+    const acc = bySegment.get(seg) ?? { accounts: 0, revenue: 0, p: 0, dp: [0, 0, 0], dr: [0, 0, 0] };
+    acc.accounts++;
+    acc.revenue += revenue;
+    acc.p += predict(base, row);
+    fits.forEach((f, k) => {
+      const d = predict(f, up) - predict(f, row);
+      acc.dp[k]! += d;
+      acc.dr[k]! += d * revenue;
+    });
+    bySegment.set(seg, acc);
+  }
+  const range = (xs: number[], n: number): ImpactRange => {
+    const [v, a, b] = xs.map((x) => x / n) as [number, number, number];
+    return { value: v, low: Math.min(a, b, v), high: Math.max(a, b, v) };
+  };
+  return {
+    points,
+    computedAt: new Date(now).toISOString(),
+    segments: [...bySegment.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([segment, a]) => ({ segment, accounts: a.accounts, revenue: a.revenue, probability: a.p / a.accounts, deltaProbability: range(a.dp, a.accounts), deltaRevenueAtRisk: range(a.dr, 1) })),
+  };
 }

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { audit } from '../audit/record';
 import { can } from '../auth/policy';
-import { requireAnywhere } from '../auth/tenant-wide';
+import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
 import { commit } from '../db/client';
 import { accountOutcomes, accountRisks, accounts, accountSignalValues, cases, churnModels, contacts, measures, responses, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
@@ -12,7 +12,7 @@ import { forbidden, notFound } from '../lib/errors';
 import { inSubtree } from '../org/units';
 import { getSettings } from '../settings/settings';
 import { requireAccountAdmin } from './accounts';
-import { type AccountHistory, type ChurnCard, HISTORY_MONTHS, measureDrift, riskNow, trainChurn } from './churn';
+import { type AccountHistory, type ChurnCard, HISTORY_MONTHS, measureDrift, npsImpact, riskNow, trainChurn } from './churn';
 
 /*
  * The churn model's storage and reads (docs/accounts.md "Churn model"): the queue job loads the
@@ -116,6 +116,7 @@ export async function trainAndScore(t: TenantDb, now: number): Promise<ChurnCard
   let { card } = trainChurn(histories, signalKeys, settings.accounts, now);
   const before = previous?.card as ChurnCard | null | undefined;
   if (card.kind === 'logistic' && before?.kind === 'logistic') card = { ...card, drift: measureDrift(before, histories, now, settings.accounts.roleWeights) };
+  if (card.kind === 'logistic') card = { ...card, impact: npsImpact(card, histories, now, settings.accounts.roleWeights) };
   const existing = new Map((await t.select({ accountId: accountRisks.accountId, atRisk: accountRisks.atRisk, crossedAt: accountRisks.crossedAt }).from(accountRisks)).map((r) => [r.accountId, r]));
   const statements: BatchItem<'sqlite'>[] = [
     t
@@ -219,4 +220,18 @@ export async function atRisk(d: Deps, q: { unitId?: string; limit: number }) {
     },
     items,
   };
+}
+
+/**
+ * What NPS is worth (tenant-wide score readers): the modelled change in churn probability and
+ * revenue at risk for 10 more points of account NPS, by segment, from the last training. Needs the
+ * logistic model: before it, `available: false` and why.
+ */
+export async function npsImpactReport(d: Deps, q: { segment?: string }) {
+  await requireTenantWide(d, 'score.read', 'the NPS impact across accounts');
+  const [row] = await d.t.select({ card: churnModels.card }).from(churnModels);
+  const card = row?.card as unknown as ChurnCard | null | undefined;
+  if (card?.kind !== 'logistic' || !card.impact) return { available: false as const, reason: 'needs the logistic churn model (30 churns, a training since)', points: 10, items: [] };
+  const items = card.impact.segments.filter((s) => q.segment === undefined || s.segment === q.segment);
+  return { available: true as const, trainedAt: card.trainedAt, points: card.impact.points, auc: card.validation?.auc ?? null, items };
 }

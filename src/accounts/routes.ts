@@ -6,7 +6,7 @@ import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
 import { putAccount, readAccount } from './accounts';
 import { addOutcome } from './outcomes';
-import { atRisk, modelCard, requestTraining } from './risk';
+import { atRisk, modelCard, npsImpactReport, requestTraining } from './risk';
 import { MAX_SIGNAL_VALUES, putSignals } from './signals';
 
 const tags = ['accounts'];
@@ -198,7 +198,40 @@ const ModelCard = z
   .openapi('ChurnModel', { description: 'The kept card; `pending` while a training runs, `untrained` before the first' });
 const Training = z.object({ status: z.literal('pending'), retryAfterSeconds: z.number().int() }).openapi('ChurnTraining');
 
+const Range = z.object({ value: z.number(), low: z.number(), high: z.number() });
+const ImpactQuery = z.strictObject({ segment: z.string().min(1).max(100).optional().openapi({ description: "Only this segment (the account's `segment`; `unknown` for none)" }) });
+const Impact = z
+  .object({
+    available: z.boolean(),
+    reason: z.string().optional(),
+    trainedAt: z.string().optional(),
+    auc: z.number().nullable().optional(),
+    points: z.number().int(),
+    items: z.array(
+      z.object({
+        segment: z.string(),
+        accounts: z.number().int(),
+        revenue: z.number(),
+        probability: z.number().openapi({ description: 'Mean churn probability within the horizon now' }),
+        deltaProbability: Range.openapi({ description: 'Mean change in that probability with 10 more points of account NPS; the range from the ends of the NPS coefficient interval' }),
+        deltaRevenueAtRisk: Range.openapi({ description: 'Change in Σ probability × annual revenue (negative: revenue kept)' }),
+      }),
+    ),
+  })
+  .openapi('NpsImpact');
+
 const routes = {
+  impact: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/analytics/nps-impact',
+    summary: 'What NPS is worth: the modelled change in churn probability and revenue at risk for 10 more points of account NPS, by segment',
+    description: 'Score readers on the root. From the last training of the logistic churn model (docs/accounts.md "What NPS is worth"); `available: false` before it.',
+    request: { query: ImpactQuery },
+    responses: { 200: json(Impact, 'The effect by segment'), ...errors(...AUTHED) },
+  }),
   atRisk: createRoute({
     tags,
     security,
@@ -281,6 +314,7 @@ const routes = {
 
 export const accountRoutes = createRouter()
   // The fixed paths first: `signals` and `at-risk` are no accounts.
+  .openapi(routes.impact, async (c) => c.json(await npsImpactReport(deps(c), c.req.valid('query')), 200))
   .openapi(routes.atRisk, async (c) => c.json(await atRisk(deps(c), c.req.valid('query')), 200))
   .openapi(routes.model, async (c) => c.json(await modelCard(deps(c)), 200))
   .openapi(routes.train, async (c) => {

@@ -1523,6 +1523,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/nps-impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What NPS is worth: the modelled change in churn probability and revenue at risk for 10 more points of account NPS, by segment
+         * @description Score readers on the root. From the last training of the logistic churn model (docs/accounts.md "What NPS is worth"); `available: false` before it.
+         */
+        get: operations["getAnalyticsNpsImpact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/at-risk": {
         parameters: {
             query?: never;
@@ -3822,6 +3842,32 @@ export interface components {
             } | null;
             /** @enum {string} */
             reason?: "no_weights" | "nps_suppressed" | "no_weighted_components";
+        };
+        NpsImpact: {
+            available: boolean;
+            reason?: string;
+            trainedAt?: string;
+            auc?: number | null;
+            points: number;
+            items: {
+                segment: string;
+                accounts: number;
+                revenue: number;
+                /** @description Mean churn probability within the horizon now */
+                probability: number;
+                /** @description Mean change in that probability with 10 more points of account NPS; the range from the ends of the NPS coefficient interval */
+                deltaProbability: {
+                    value: number;
+                    low: number;
+                    high: number;
+                };
+                /** @description Change in Σ probability × annual revenue (negative: revenue kept) */
+                deltaRevenueAtRisk: {
+                    value: number;
+                    low: number;
+                    high: number;
+                };
+            }[];
         };
         AccountsAtRisk: {
             model: {
@@ -13200,6 +13246,83 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAnalyticsNpsImpact: {
+        parameters: {
+            query?: {
+                /** @description Only this segment (the account's `segment`; `unknown` for none) */
+                segment?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The effect by segment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NpsImpact"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1667,6 +1667,14 @@ for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
   );
 }
 matrix(
+  'GET /api/v1/analytics/nps-impact',
+  'every segment',
+  (login) => (['admin', 'analyst', 'viewer'].includes(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/analytics/nps-impact', { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
   'GET /api/v1/models/churn',
   'the card',
   (login) => (SCORE_READERS.has(login) ? 200 : 403),

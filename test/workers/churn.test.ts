@@ -71,9 +71,11 @@ describe('from 30 churns on: a validated logistic model, the at-risk list by rev
     expect(first.card.validation.calibration.reduce((n: number, b: { n: number }) => n + b.n, 0)).toBe(first.card.validation.testRows);
     await train(t.tenantId);
     const again = (await call('GET', '/api/v1/models/churn', { token: t.tokens.admin })).body;
-    const { trainedAt: _a, drift: _d, ...rest } = again.card;
-    const { trainedAt: _b, drift: _e, ...restFirst } = first.card;
+    const { trainedAt: _a, drift: _d, impact: impactAgain, ...rest } = again.card;
+    const { trainedAt: _b, drift: _e, impact: impactFirst, ...restFirst } = first.card;
     expect(rest).toEqual(restFirst);
+    // The impact is of today's features (tenure moves with the clock): the same segments, not the same decimals.
+    expect(impactAgain.segments.map((x: { segment: string }) => x.segment)).toEqual(impactFirst.segments.map((x: { segment: string }) => x.segment));
     // The second training measured the first model's drift: no new outcomes since, so no rows.
     expect(again.card.drift).toMatchObject({ rows: 0, auc: null, drifted: false });
   });
@@ -100,6 +102,23 @@ describe('from 30 churns on: a validated logistic model, the at-risk list by rev
         items.map((i) => byId.get(i.accountId)!.health < -1),
       ),
     ).toBeGreaterThan(0.75);
+  });
+
+  it('what NPS is worth: 10 more points lower the modelled churn probability in every segment, with a range', async () => {
+    const res = await call('GET', '/api/v1/analytics/nps-impact', { token: t.tokens.analyst });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ available: true, points: 10 });
+    // The planted accounts have no segment: one row, every current account in it.
+    expect(res.body.items).toHaveLength(1);
+    const [all] = res.body.items;
+    expect(all).toMatchObject({ segment: 'unknown', accounts: planted.filter((p) => !p.churned).length });
+    expect(all.revenue).toBe(planted.filter((p) => !p.churned).reduce((s, p) => s + p.revenue, 0));
+    expect(all.deltaProbability.value).toBeLessThan(0);
+    expect(all.deltaProbability.low).toBeLessThanOrEqual(all.deltaProbability.value);
+    expect(all.deltaProbability.high).toBeGreaterThanOrEqual(all.deltaProbability.value);
+    expect(all.deltaRevenueAtRisk.value).toBeLessThan(0);
+    expect((await call('GET', '/api/v1/analytics/nps-impact?segment=enterprise', { token: t.tokens.admin })).body.items).toEqual([]);
+    expect((await call('GET', '/api/v1/analytics/nps-impact', { token: t.tokens.manager })).status).toBe(403);
   });
 
   it('is read within reach: a unit filter, the EMEA manager sees EMEA accounts only, outside reach 404', async () => {

@@ -1117,6 +1117,17 @@ const CASES: IsolationCase[] = [
   { op: 'GET /api/v1/accounts/at-risk', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/accounts/at-risk?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/accounts/at-risk', name: 'list', kind: 'list', path: '/api/v1/accounts/at-risk?limit=500', mustContain: () => [bAccount] },
   {
+    op: 'GET /api/v1/analytics/nps-impact',
+    name: "B's impact: nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/analytics/nps-impact', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ available: false, items: [] });
+      expectNoLeak(res, '');
+    },
+  },
+  {
     op: 'GET /api/v1/models/churn',
     name: "B's card: nothing of A",
     kind: 'custom',

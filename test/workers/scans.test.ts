@@ -185,6 +185,7 @@ describe('no statement on a request or cron path scans a whole table', () => {
       '/api/v1/accounts/at-risk',
       `/api/v1/accounts/at-risk?unitId=${t.units.emea}&limit=10`,
       '/api/v1/models/churn',
+      '/api/v1/analytics/nps-impact?segment=enterprise',
     ];
     for (const path of reads) {
       const res = await call('GET', path, { token: t.tokens.admin });
