@@ -141,7 +141,8 @@ function diff(before: Settings, after: Settings): string[] {
     const b = after[key];
     if (typeof a === 'object' && typeof b === 'object') {
       for (const field of new Set([...Object.keys(a), ...Object.keys(b)])) {
-        if ((a as Record<string, unknown>)[field] !== (b as Record<string, unknown>)[field]) out.push(`${key}.${field}`);
+        // By value: a field may itself be an object (accounts.roleWeights).
+        if (JSON.stringify((a as Record<string, unknown>)[field]) !== JSON.stringify((b as Record<string, unknown>)[field])) out.push(`${key}.${field}`);
       }
     } else if (a !== b) out.push(key);
   }
