@@ -31,7 +31,10 @@ export async function putComposite(d: Deps, unitId: string, w: CompositeWeights)
   if (!can(d.actor, 'measure.write', unit.path)) throw forbidden('composite weights need the admin role on the unit or above it');
   const issues: { path: string; message: string }[] = [];
   const keys = w.measures.map((m) => m.key);
-  const known = keys.length ? new Set((await d.t.select({ key: measures.key }).from(measures).where(inArray(measures.key, keys))).map((m) => m.key)) : new Set<string>();
+  // Account signals are series per account, not per unit: they do not enter a unit's index.
+  const known = keys.length
+    ? new Set((await d.t.select({ key: measures.key, source: measures.source }).from(measures).where(inArray(measures.key, keys))).filter((m) => m.source !== 'account').map((m) => m.key))
+    : new Set<string>();
   w.measures.forEach((m, i) => {
     if (!known.has(m.key)) issues.push({ path: `body.measures.${i}.key`, message: `no measure "${m.key}"` });
     else if (keys.indexOf(m.key) !== i) issues.push({ path: `body.measures.${i}.key`, message: 'each measure once' });

@@ -4,7 +4,7 @@ import { audit } from '../audit/record';
 import { requireTenantWide } from '../auth/tenant-wide';
 import { commit } from '../db/client';
 import type { TenantDb } from '../db/tenant-db';
-import { contacts } from '../db/schema';
+import { contacts, STAKEHOLDER_ROLES } from '../db/schema';
 import type { Deps } from '../lib/deps';
 import { notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
@@ -56,7 +56,12 @@ export const ContactInput = z
     tenureMonths: z.number().int().min(0).max(1200).nullable().optional(),
     contractSize: text(100).nullable().optional(),
     supportTier: text(100).nullable().optional(),
-    accountId: text(128).nullable().optional().openapi({ description: 'The B2B account: every contact with one is a stakeholder in account waves' }),
+    accountId: text(128).nullable().optional().openapi({ description: "The B2B account's external id: every contact with one is a stakeholder in account waves and account NPS" }),
+    stakeholderRole: z
+      .enum(STAKEHOLDER_ROLES)
+      .nullable()
+      .optional()
+      .openapi({ description: "The contact's role in its account; it weighs the contact's answer in account NPS (docs/accounts.md). No role counts as `user`." }),
     isEmployee: z.boolean().optional(),
     isTest: z.boolean().optional(),
     optedOut: z.boolean().optional().openapi({ description: 'true records the opt-out time (the first one is kept); false clears it' }),
@@ -95,6 +100,7 @@ export const ContactSchema = z
     contractSize: z.string().nullable(),
     supportTier: z.string().nullable(),
     accountId: z.string().nullable(),
+    stakeholderRole: z.enum(STAKEHOLDER_ROLES).nullable(),
     isEmployee: z.boolean(),
     isTest: z.boolean(),
     optedOut: z.boolean(),
@@ -117,6 +123,7 @@ export const presentContact = (r: ContactRow): z.infer<typeof ContactSchema> => 
   contractSize: r.contractSize,
   supportTier: r.supportTier,
   accountId: r.accountId,
+  stakeholderRole: r.stakeholderRole,
   isEmployee: r.isEmployee,
   isTest: r.isTest,
   optedOut: r.optedOutAt !== null,
@@ -155,6 +162,7 @@ export function applyInput(tenantId: string, externalId: string, before: Contact
     contractSize: null,
     supportTier: null,
     accountId: null,
+    stakeholderRole: null,
     isEmployee: false,
     isTest: false,
     optedOutAt: null,

@@ -273,6 +273,10 @@ export const touchpoints = sqliteTable(
   (t) => [uniqueIndex('touchpoints_tenant_key').on(t.tenantId, t.key)],
 );
 
+/** Stakeholder roles of a B2B account's contacts (docs/accounts.md). */
+export const STAKEHOLDER_ROLES = ['decision_maker', 'influencer', 'user'] as const;
+export type StakeholderRole = (typeof STAKEHOLDER_ROLES)[number];
+
 export const contacts = sqliteTable(
   'contacts',
   {
@@ -287,7 +291,10 @@ export const contacts = sqliteTable(
     tenureMonths: integer('tenure_months', { mode: 'number' }),
     contractSize: text('contract_size'),
     supportTier: text('support_tier'),
+    /** The external id of the B2B account (accounts.external_id) the contact is a stakeholder of. */
     accountId: text('account_id'),
+    /** The contact's stakeholder role in its account: it weighs the contact's answer in account NPS. */
+    stakeholderRole: text('stakeholder_role', { enum: STAKEHOLDER_ROLES }),
     isEmployee: integer('is_employee', { mode: 'boolean' }).notNull().default(false),
     isTest: integer('is_test', { mode: 'boolean' }).notNull().default(false),
     optedOutAt: integer('opted_out_at', { mode: 'number' }),
@@ -450,6 +457,8 @@ export const responses = sqliteTable(
     // (tenant_id, rowid): every index ends in the rowid, so this one serves the fold's range
     // `tenant_id = ? and rowid > watermark` without scanning the tenant's history.
     index('responses_tenant_seq').on(t.tenantId),
+    // Partial: an account's history reads its contacts' answers; anonymous answers add no entry.
+    index('responses_tenant_contact_created').on(t.tenantId, t.contactId, t.createdAt).where(sql`contact_id is not null`),
   ],
 );
 
@@ -1182,7 +1191,7 @@ export const targetAttainments = sqliteTable(
 // the key-driver results kept until new answers arrive.
 
 export const MEASURE_DIRECTIONS = ['higher_is_better', 'lower_is_better'] as const;
-export const MEASURE_SOURCES = ['event', 'unit'] as const;
+export const MEASURE_SOURCES = ['event', 'unit', 'account'] as const;
 
 /**
  * An operational measure: an event attribute (`source = event`: the numeric attribute of that key
@@ -1263,4 +1272,108 @@ export const compositeIndices = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('composite_indices_tenant_unit').on(t.tenantId, t.unitId)],
+);
+
+/**
+ * A B2B customer account (docs/accounts.md): its contacts name it by `external_id`
+ * (contacts.account_id); its unit decides who reads it.
+ */
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    externalId: text('external_id').notNull(),
+    name: text('name').notNull(),
+    ownerUserId: text('owner_user_id').references(() => users.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    annualRevenue: real('annual_revenue'),
+    /** YYYY-MM-DD. */
+    renewalDate: text('renewal_date'),
+    segment: text('segment'),
+    attributes: text('attributes', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('accounts_tenant_external').on(t.tenantId, t.externalId), index('accounts_tenant_unit').on(t.tenantId, t.unitId)],
+);
+
+export const ACCOUNT_OUTCOMES = ['renewed', 'churned', 'expanded', 'contracted'] as const;
+export type AccountOutcomeType = (typeof ACCOUNT_OUTCOMES)[number];
+
+/** What happened to an account: renewed, churned, expanded or contracted, when, and the revenue it moved. */
+export const accountOutcomes = sqliteTable(
+  'account_outcomes',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    type: text('type', { enum: ACCOUNT_OUTCOMES }).notNull(),
+    occurredAt: integer('occurred_at', { mode: 'number' }).notNull(),
+    revenueDelta: real('revenue_delta'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('account_outcomes_tenant_account').on(t.tenantId, t.accountId, t.occurredAt), index('account_outcomes_tenant_type').on(t.tenantId, t.type, t.occurredAt)],
+);
+
+/** One day's value of an account signal (a measure with source `account`): idempotent per (account, signal, day). */
+export const accountSignalValues = sqliteTable(
+  'account_signal_values',
+  {
+    tenantId: tenantId(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    measureId: text('measure_id')
+      .notNull()
+      .references(() => measures.id),
+    /** YYYY-MM-DD. */
+    day: text('day').notNull(),
+    value: real('value').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('account_signal_values_cell').on(t.tenantId, t.accountId, t.measureId, t.day)],
+);
+
+/**
+ * The tenant's churn model (docs/accounts.md "Churn model"): one row per tenant, replaced by each
+ * training; `card` is the model card (features, coefficients with intervals, validation, drift).
+ */
+export const churnModels = sqliteTable(
+  'churn_models',
+  {
+    tenantId: tenantId(),
+    kind: text('kind', { enum: ['logistic', 'rules'] }).notNull(),
+    status: text('status', { enum: ['pending', 'ready'] }).notNull(),
+    card: text('card', { mode: 'json' }).$type<Record<string, unknown>>(),
+    trainedAt: integer('trained_at', { mode: 'number' }),
+    /** When the daily cron next sends its training (the first of the next month after each training; the first account sets it). */
+    dueAt: integer('due_at', { mode: 'number' }),
+    updatedAt: updatedAt(),
+  },
+  // The daily due-work probe and sweep (src/jobs/due-work.ts, src/accounts/due-models.ts): models due for training, across tenants.
+  (t) => [uniqueIndex('churn_models_tenant').on(t.tenantId), index('churn_models_due').on(t.dueAt).where(sql`due_at is not null`)],
+);
+
+/** Each account's latest churn probability, its reasons, and whether it is over the tenant's threshold (predictive alerts). */
+export const accountRisks = sqliteTable(
+  'account_risks',
+  {
+    tenantId: tenantId(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    probability: real('probability').notNull(),
+    revenueAtRisk: real('revenue_at_risk').notNull(),
+    reasons: text('reasons', { mode: 'json' }).$type<{ feature: string; contribution: number }[]>().notNull(),
+    /** Over the threshold now; `crossedAt` is when it last went over (one alert per crossing). */
+    atRisk: integer('at_risk', { mode: 'boolean' }).notNull(),
+    crossedAt: integer('crossed_at', { mode: 'number' }),
+    computedAt: integer('computed_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [uniqueIndex('account_risks_tenant_account').on(t.tenantId, t.accountId), index('account_risks_tenant_revenue').on(t.tenantId, t.revenueAtRisk)],
 );

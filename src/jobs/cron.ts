@@ -20,6 +20,7 @@ import {
   alertsDue,
   caseNotificationsDue,
   commentBackfillDue,
+  churnTrainingDue,
   credentialsDue,
   deliveriesDue,
   digestsDue,
@@ -36,6 +37,7 @@ import {
 } from './due-work';
 import { closeDueTargets } from '../targets/close';
 import { backfillComments } from '../comments/backfill';
+import { sendDueTrainings } from '../accounts/retrain';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -91,6 +93,7 @@ export const SCHEDULED: Record<string, Record<string, ScheduledJob>> = {
     credentials: { run: purgeExpiredCredentials, due: (now) => credentialsDue(now, LOGIN_COUNTER_TTL_MS) },
     retention: { run: purgeExpiredPersonalData, due: retentionDue },
     targets: { run: closeDueTargets, due: targetsClosingDue },
+    churn: { run: sendDueTrainings, due: churnTrainingDue },
   },
   [SCHEDULES.everyFiveMinutes]: {
     escalation: { run: escalateCases, due: (now) => escalationDue(now, NOTICE_RETRY_MS) },

@@ -4,6 +4,7 @@ import {
   alertRules,
   cases,
   commentBackfill,
+  churnModels,
   cronMarks,
   invitations,
   RETENTION_SET,
@@ -157,6 +158,9 @@ export const credentialsDue = (now: number, counterTtlMs: number): Probe =>
  * job runs (and erases nothing when nothing is past it).
  */
 export const retentionDue = (): Probe => sql`exists (select 1 from ${tenants} where ${sql.raw(RETENTION_SET)} = 1)`;
+
+/** Daily, src/accounts/retrain.ts: a churn model due for training (churn_models_due). */
+export const churnTrainingDue = (now: number): Probe => sql`exists (select 1 from ${churnModels} where ${churnModels.dueAt} is not null and ${churnModels.dueAt} <= ${now})`;
 
 /** Daily, src/targets/close.ts: a target period past its close, its attainment not yet frozen (targets_closing). */
 export const targetsClosingDue = (now: number): Probe => sql`exists (select 1 from ${targets} where ${targets.closesAt} is not null and ${targets.closesAt} <= ${now})`;

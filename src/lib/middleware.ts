@@ -42,6 +42,8 @@ export const BODY_RULES: readonly { method: string; path: string; types: readonl
   { method: 'POST', path: '/api/v1/responses/import', types: [JSON_TYPE], maxBytes: 8 * 1024 * 1024 },
   // Daily values of a unit measure: JSON or CSV, up to 10,000 rows.
   { method: 'PUT', path: '/api/v1/measures/{key}/values', types: [JSON_TYPE, 'text/csv'], maxBytes: 2 * 1024 * 1024 },
+  // Daily behaviour signals of accounts: JSON, up to 10,000 rows.
+  { method: 'PUT', path: '/api/v1/accounts/signals', types: [JSON_TYPE], maxBytes: 2 * 1024 * 1024 },
   // Another survey vendor's export to reconcile with: CSV, up to 50,000 rows.
   { method: 'POST', path: '/api/v1/reconciliations', types: ['text/csv'], maxBytes: 5 * 1024 * 1024 },
 ];

@@ -47,6 +47,7 @@ async function resolve(d: Deps, key: string, q: SeriesQuery, defaultDays: number
   if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
   if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
   const measure = await measureByKey(t, key);
+  if (measure.source === 'account') throw new ApiError('UNPROCESSABLE', `"${key}" is an account signal: it is a series per account, not per unit (docs/accounts.md)`);
   const to = q.to ?? localDay(Date.now(), unit.timezone);
   const from = q.from ?? addDays(to, -defaultDays);
   if (from > to) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', [{ path: 'query.from', message: 'must not be after `to`' }]);

@@ -31,7 +31,10 @@ const NewMeasure = z
     name: z.string().trim().min(1).max(120),
     unit: z.string().trim().min(1).max(40).openapi({ description: 'What the numbers are in: hours, minutes, %, 0/1…' }),
     direction: z.enum(MEASURE_DIRECTIONS),
-    source: z.enum(MEASURE_SOURCES).openapi({ description: '`event`: a numeric event attribute, linked to the answer its event invited; `unit`: a daily series per unit' }),
+    source: z.enum(MEASURE_SOURCES).openapi({
+      description:
+        '`event`: a numeric event attribute, linked to the answer its event invited; `unit`: a daily series per unit; `account`: a daily behaviour signal per B2B account (docs/accounts.md)',
+    }),
   })
   .openapi('NewMeasure');
 

@@ -78,6 +78,7 @@ export async function putValues(d: Deps, key: string, input: { type: 'json'; val
         });
   if (raw.length > MAX_VALUES) throw new ApiError('PAYLOAD_TOO_LARGE', `at most ${MAX_VALUES} values a call; this one has ${raw.length}: split it`);
   const measure = await measureByKey(t, key);
+  if (measure.source === 'account') throw new ApiError('UNPROCESSABLE', `"${key}" is an account signal: load its values with PUT /api/v1/accounts/signals`);
   if (measure.source !== 'unit') throw new ApiError('UNPROCESSABLE', `"${key}" is an event measure: its values come with the events (attributes.${key})`);
 
   const ids = [...new Set(raw.flatMap((r) => (typeof r.unitId === 'string' && r.unitId.length <= 64 ? [r.unitId] : [])))];

@@ -22,6 +22,13 @@ const SettingsView = z
       .object({ commentDays: z.number().int().nullable(), contactDays: z.number().int().nullable() })
       .openapi({ description: "Days after which answers' free text, and contacts' personal data without activity, are erased; null keeps forever" }),
     populationShares: z.record(z.string(), z.number()).nullable().openapi({ description: 'Population share of each segment, for `weight=poststrat` (docs/measurement.md); null: none set' }),
+    accounts: z
+      .object({
+        roleWeights: z.object({ decision_maker: z.number(), influencer: z.number(), user: z.number() }),
+        horizonDays: z.number().int(),
+        riskThreshold: z.number(),
+      })
+      .openapi({ description: 'B2B accounts (docs/accounts.md): stakeholder weights in account NPS, the churn horizon in days, the probability over which an account alerts' }),
   })
   .openapi('Settings');
 
@@ -44,6 +51,19 @@ const UpdateSettings = z
       .optional()
       .openapi({
         description: 'Share of each customer segment in the population (0..1; renormalised over the segments present) for `weight=poststrat`; replaces the stored shares; `null` removes them',
+      }),
+    accounts: z
+      .strictObject({
+        roleWeights: z
+          .strictObject({ decision_maker: z.number().min(0).max(100).optional(), influencer: z.number().min(0).max(100).optional(), user: z.number().min(0).max(100).optional() })
+          .optional(),
+        horizonDays: z.number().int().min(7).max(730).optional(),
+        riskThreshold: z.number().gt(0).lt(1).optional(),
+      })
+      .optional()
+      .openapi({
+        description:
+          'Account settings (docs/accounts.md); fields not given keep their value. Role weights 0..100 (default 3, 2, 1), horizon 7..730 days (default 90), threshold in (0, 1) (default 0.5).',
       }),
     retention: z
       .strictObject({ commentDays: retentionDays.optional(), contactDays: retentionDays.optional() })

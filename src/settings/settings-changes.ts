@@ -28,6 +28,7 @@ function present(s: Settings) {
     widget: s.widget ? { publicKey: s.widget.publicKey, secret: mask(s.widget.secret) } : null,
     retention: s.retention,
     populationShares: s.populationShares ?? null,
+    accounts: s.accounts,
   };
 }
 
@@ -80,6 +81,11 @@ export async function changeSettings(d: Deps, patch: SettingsPatch) {
   for (const [key, value] of Object.entries(patch)) {
     if (key === 'retention') {
       changes.retention = { ...before.retention, ...(value as object) };
+      continue;
+    }
+    if (key === 'accounts') {
+      const given = value as Partial<Settings['accounts']>;
+      changes.accounts = { ...before.accounts, ...given, roleWeights: { ...before.accounts.roleWeights, ...given.roleWeights } };
       continue;
     }
     if (!(key in PROVIDERS) || value === null) {
@@ -135,7 +141,8 @@ function diff(before: Settings, after: Settings): string[] {
     const b = after[key];
     if (typeof a === 'object' && typeof b === 'object') {
       for (const field of new Set([...Object.keys(a), ...Object.keys(b)])) {
-        if ((a as Record<string, unknown>)[field] !== (b as Record<string, unknown>)[field]) out.push(`${key}.${field}`);
+        // By value: a field may itself be an object (accounts.roleWeights).
+        if (JSON.stringify((a as Record<string, unknown>)[field]) !== JSON.stringify((b as Record<string, unknown>)[field])) out.push(`${key}.${field}`);
       }
     } else if (a !== b) out.push(key);
   }

@@ -4,6 +4,16 @@ import { BusinessCalendarSchema, CasePhonesSchema, CaseTargetsSchema, RoutingRul
 import { tenants } from '../db/schema';
 import { RetentionSchema } from './retention';
 
+const roleWeight = z.number().min(0).max(100);
+/** Account settings: each stakeholder role's weight in account NPS, the churn horizon in days, the probability that alerts. */
+export const AccountSettingsSchema = z.object({
+  roleWeights: z.object({ decision_maker: roleWeight, influencer: roleWeight, user: roleWeight }),
+  horizonDays: z.number().int().min(7).max(730),
+  riskThreshold: z.number().gt(0).lt(1),
+});
+export type AccountSettings = z.infer<typeof AccountSettingsSchema>;
+export const ACCOUNT_DEFAULTS: AccountSettings = { roleWeights: { decision_maker: 3, influencer: 2, user: 1 }, horizonDays: 90, riskThreshold: 0.5 };
+
 /**
  * A tenant's program settings, kept as JSON on the tenant row and always read through this
  * schema, so a missing field takes its default and an old row keeps working.
@@ -39,6 +49,8 @@ export const SettingsSchema = z.object({
   caseNotifyGraceMinutes: z.number().int().min(0).max(1440).default(10),
   /** How long answers' free text and contacts' personal data are kept (src/settings/retention.ts); null keeps forever. */
   retention: RetentionSchema.default({ commentDays: null, contactDays: null }),
+  /** B2B accounts (docs/accounts.md): stakeholder weights in account NPS, the churn horizon and the alert threshold. */
+  accounts: AccountSettingsSchema.default(ACCOUNT_DEFAULTS),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

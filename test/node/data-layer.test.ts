@@ -27,6 +27,7 @@ const DATA_LAYER = new Set(['src/db/client.ts', 'src/db/directory.ts', 'src/db/p
  * a sweep still goes through a TenantDb it builds for the tenant.
  */
 const NAMED_SWEEPS: Record<string, string> = {
+  'src/accounts/due-models.ts': 'the daily churn retraining: finds the churn models due across the tenants of a data database (each is leased and sent through its TenantDb)',
   'src/alerts/due-rules.ts': 'the hourly alert evaluation: finds the active rules of every tenant of a data database',
   'src/auth/sign-in.ts': "before the tenant is known: accounts by email (login_emails, the directory's identities), sign-in counters (rate_limits), an API key by id (single database)",
   'src/cases/due-cases.ts': 'the case sweeps find late cases and due owner notifications across the tenants of a data database',

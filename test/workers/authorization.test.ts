@@ -1648,6 +1648,113 @@ matrix(
   },
 );
 
+// ---- B2B accounts ------------------------------------------------------------------------------
+
+/** Accounts, outcomes and signals are written tenant-wide (the contact admin); an account is read with score.read on its unit. */
+matrix(
+  'PUT /api/v1/accounts/{externalId}',
+  'an account in Berlin',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const res = await call('PUT', `/api/v1/accounts/authz-${login}-${uniq()}`, { token: tokenOf(login), body: { name: 'Acme', unitId: U('berlin') } });
+    expectOutcome(res, expected);
+    if (expected !== 201) refused.push({ name: `${login} PUT /api/v1/accounts/{externalId}`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+const sharedAccounts = new Map<UnitKey, Promise<string>>();
+const accountOn = (unit: UnitKey) => {
+  if (!sharedAccounts.has(unit))
+    sharedAccounts.set(
+      unit,
+      (async () => {
+        const id = `authz-${unit}-${uniq()}`;
+        expect((await call('PUT', `/api/v1/accounts/${id}`, { token: admin(), body: { name: `Account on ${LABEL[unit]}`, unitId: U(unit) } })).status).toBe(201);
+        return id;
+      })(),
+    );
+  return sharedAccounts.get(unit)!;
+};
+for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/accounts/{externalId}',
+    `an account on ${LABEL[unit]}`,
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/accounts/${await accountOn(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), nps: { n: 0, suppressed: true } });
+    },
+  );
+}
+matrix(
+  'POST /api/v1/accounts/{id}/outcomes',
+  'a renewal of an account in Berlin',
+  (login) => tenantStatus(login, 201),
+  async (login, expected) => {
+    const res = await call('POST', `/api/v1/accounts/${await accountOn('berlin')}/outcomes`, { token: tokenOf(login), body: { type: 'renewed', occurredAt: '2026-01-01T00:00:00Z' } });
+    expectOutcome(res, expected);
+    if (expected !== 201) refused.push({ name: `${login} POST /api/v1/accounts/{id}/outcomes`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+let sharedSignal: Promise<string> | undefined;
+matrix(
+  'PUT /api/v1/accounts/signals',
+  'a login count of an account in Berlin',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    sharedSignal ??= (async () => {
+      const key = `logins_${uniq()}`;
+      expect((await call('POST', '/api/v1/measures', { token: admin(), body: { key, name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account' } })).status).toBe(201);
+      return key;
+    })();
+    const body = { values: [{ accountId: await accountOn('berlin'), signal: await sharedSignal, date: '2026-01-01', value: 3 }] };
+    const res = await call('PUT', '/api/v1/accounts/signals', { token: tokenOf(login), body });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body).toEqual({ accepted: 1, rejected: [] });
+    else refused.push({ name: `${login} PUT /api/v1/accounts/signals`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+
+/** The at-risk list: score readers of the unit; the model card: score readers anywhere; a training: the contact admin. */
+for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/accounts/at-risk',
+    LABEL[unit],
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/accounts/at-risk?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body.model.kind).toBe('rules');
+    },
+  );
+}
+matrix(
+  'GET /api/v1/analytics/nps-impact',
+  'every segment',
+  (login) => (['admin', 'analyst', 'viewer'].includes(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/analytics/nps-impact', { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'GET /api/v1/models/churn',
+  'the card',
+  (login) => (SCORE_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/models/churn', { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'POST /api/v1/models/churn/train',
+  'a training',
+  (login) => tenantStatus(login, 202),
+  async (login, expected) => {
+    const res = await call('POST', '/api/v1/models/churn/train', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected !== 202) refused.push({ name: `${login} POST /api/v1/models/churn/train`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+
 // -------------------------------------------------------------------------------------------
 
 beforeAll(async () => {

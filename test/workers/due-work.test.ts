@@ -18,6 +18,7 @@ import {
   rollupWatermarks,
   savedReports,
   targets,
+  churnModels,
   sessions,
   surveys,
   tenants,
@@ -120,6 +121,7 @@ afterEach(async () => {
     a.delete(savedReports),
     a.delete(targets),
     a.delete(commentBackfill),
+    a.delete(churnModels),
     a.delete(sessions),
     a.delete(rateLimits),
     a.delete(roleGrants).where(eq(roleGrants.role, 'manager')),
@@ -335,6 +337,16 @@ describe('each job has a probe: its work alone makes it due, when the job would 
     await runJob(EVERY.minute, 'commentBackfill', T0 + MINUTE);
     expect(await a.select().from(commentBackfill)).toMatchObject([{ seq, through: seq, dueAt: null }]);
     expect(await allDue(T0 + MINUTE)).toEqual([]);
+  });
+
+  it('churn: a churn model due for training; the job sends it to the queue and leases it a day', async () => {
+    await a.insert(churnModels).values({ tenantId, kind: 'rules', status: 'pending', dueAt: T0 + MINUTE });
+    expect(await allDue(T0)).toEqual([]);
+    expect(await allDue(T0 + MINUTE)).toEqual([`${EVERY.day} churn`]);
+    await runJob(EVERY.day, 'churn', T0 + MINUTE, quietEnv);
+    expect(recorded).toEqual([{ type: 'churn.train', tenantId, idempotencyKey: `churn.train:${tenantId}:${new Date(T0 + MINUTE).toISOString().slice(0, 10)}` }]);
+    expect(await allDue(T0 + MINUTE)).toEqual([]);
+    expect(await allDue(T0 + MINUTE + 86_400_000)).toEqual([`${EVERY.day} churn`]);
   });
 
   it('retention: a tenant with a retention period', async () => {

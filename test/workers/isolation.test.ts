@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cases, events, replyTemplates, responses, units } from '../../src/db/schema';
 import { alerts, devOutbox, webhookDeliveries } from '../../src/db/schema';
 import { webhookEvent } from '../../src/webhooks/emit';
+import { handleChurnTrain } from '../../src/accounts/job';
 import { newId } from '../../src/lib/ids';
 import { makeSentInvitation } from './invitation-fixture';
 import { call, db, PASSWORD, makeTenant, uniq, type CallResult, type Fixture } from './support';
@@ -72,6 +73,11 @@ interface Ids {
   target: string;
   /** A unit measure of A (addressed by its key, which B does not have). */
   measure: string;
+  /** A's B2B accounts (by external id): one with an outcome and a signal value, one B writes an account of its own under. */
+  account: string;
+  account2: string;
+  /** A's account signal (a measure with source `account`). */
+  signal: string;
 }
 let aIds: Ids;
 let ghost: Ids;
@@ -111,6 +117,11 @@ let bAnnotationId: string;
 let bTargetId: string;
 /** B's own unit measure. */
 let bMeasure: string;
+/** B's own account and account signal; A's second account as A reads it. */
+let bAccount: string;
+let bSignal: string;
+let aAccount2: unknown;
+let aChurnModel: unknown;
 let aHooks: unknown;
 const aHooksUnchanged = async () => expect((await call('GET', '/api/v1/webhooks', { token: A.tokens.admin })).body).toEqual(aHooks);
 
@@ -1018,7 +1029,7 @@ const CASES: IsolationCase[] = [
       const res = await call('POST', '/api/v1/measures', { token: bToken[cred], body: { key: `bnew_${uniq()}`, name: 'B', unit: 'h', direction: 'lower_is_better', source: 'event' } });
       expect(res.status).toBe(201);
       const aList = await call('GET', '/api/v1/measures', { token: A.tokens.admin });
-      expect(aList.body.items.map((m: any) => m.key)).toEqual([aIds.measure]);
+      expect(aList.body.items.map((m: any) => m.key)).toEqual([aIds.measure, aIds.signal]);
     },
   },
   { op: 'GET /api/v1/measures', name: 'list', kind: 'list', path: '/api/v1/measures', mustContain: () => [bMeasure] },
@@ -1124,6 +1135,91 @@ const CASES: IsolationCase[] = [
     kind: 'foreign-id',
     expect: 'not-found',
     request: (x) => json(`/api/v1/touchpoints/${x.touchpoint}/sampling`, 'POST', { sampling: { '*': 0 }, reason: 'pwned' }),
+  },
+  // B2B accounts, outcomes, signals
+  { op: 'GET /api/v1/accounts/{externalId}', name: "A's account", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/accounts/${x.account}`, 'GET') },
+  {
+    op: 'POST /api/v1/accounts/{id}/outcomes',
+    name: "A's account",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/accounts/${x.account}/outcomes`, 'POST', { type: 'churned', occurredAt: '2025-02-01T00:00:00Z' }),
+  },
+  {
+    op: 'PUT /api/v1/accounts/{externalId}',
+    name: "A's external id makes B's own account; A's is untouched",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('PUT', `/api/v1/accounts/${aIds.account2}`, { token: bToken[cred], body: { name: `B ${cred}`, unitId: B.units.paris } });
+      expect([200, 201]).toContain(res.status);
+      expect(res.body).toMatchObject({ externalId: aIds.account2, name: `B ${cred}`, unitId: B.units.paris });
+      expectNoLeak(res, aIds.account2);
+      expect((await call('GET', `/api/v1/accounts/${aIds.account2}`, { token: A.tokens.admin })).body).toEqual(aAccount2);
+    },
+  },
+  {
+    op: 'PUT /api/v1/accounts/{externalId}',
+    name: "B's account on A's unit, owned by A's user: not found (422), nothing written",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('PUT', `/api/v1/accounts/${bAccount}`, { token: bToken[cred], body: { name: 'B', unitId: aIds.unit, ownerUserId: aIds.user } });
+      const ghostly = await call('PUT', `/api/v1/accounts/${bAccount}`, { token: bToken[cred], body: { name: 'B', unitId: ghost.unit, ownerUserId: ghost.user } });
+      expect(res.status).toBe(422);
+      expect(normalise(res, aIds)).toEqual(normalise(ghostly, ghost));
+      expect((await call('GET', `/api/v1/accounts/${bAccount}`, { token: B.tokens.admin })).body.unitId).toBe(B.units.berlin);
+    },
+  },
+  {
+    op: 'PUT /api/v1/accounts/signals',
+    name: "A's account in a row: that row not found; A's signal: not declared (422); nothing of A written",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('PUT', '/api/v1/accounts/signals', { token: bToken[cred], body: { values: [{ accountId: aIds.account, signal: bSignal, date: '2025-01-02', value: 1 }] } });
+      const ghostly = await call('PUT', '/api/v1/accounts/signals', { token: bToken[cred], body: { values: [{ accountId: ghost.account, signal: bSignal, date: '2025-01-02', value: 1 }] } });
+      expect(res.status).toBe(200);
+      expect(normalise(res, aIds)).toEqual(normalise(ghostly, ghost));
+      expect(res.body).toEqual({ accepted: 0, rejected: [{ row: 1, accountId: aIds.account, signal: bSignal, date: '2025-01-02', reason: `account "${aIds.account}" not found` }] });
+      const foreign = await call('PUT', '/api/v1/accounts/signals', { token: bToken[cred], body: { values: [{ accountId: bAccount, signal: aIds.signal, date: '2025-01-02', value: 1 }] } });
+      expect(foreign.status).toBe(422);
+      expect(foreign.body.error.details).toEqual([{ path: 'body.values.0.signal', message: `signal "${aIds.signal}" is not declared` }]);
+    },
+  },
+
+  { op: 'GET /api/v1/accounts/at-risk', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/accounts/at-risk?unitId=${x.unit}`, 'GET') },
+  { op: 'GET /api/v1/accounts/at-risk', name: 'list', kind: 'list', path: '/api/v1/accounts/at-risk?limit=500', mustContain: () => [bAccount] },
+  {
+    op: 'GET /api/v1/analytics/nps-impact',
+    name: "B's impact: nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/analytics/nps-impact', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ available: false, items: [] });
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'GET /api/v1/models/churn',
+    name: "B's card: nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/models/churn', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.card.kind).toBe('rules');
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'POST /api/v1/models/churn/train',
+    name: "B's training: A's model untouched",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      const res = await call('POST', '/api/v1/models/churn/train', { token: bToken[cred] });
+      expect(res.status).toBe(202);
+      expect((await call('GET', '/api/v1/models/churn', { token: A.tokens.admin })).body).toEqual(aChurnModel);
+    },
   },
 
   // The whole tenant: B's archive is B's, with nothing of A.
@@ -1392,6 +1488,32 @@ beforeAll(async () => {
     expect((await call('PUT', `/api/v1/measures/${key}/values`, { token: f.tokens.admin, body: { values: [{ unitId: f.units.berlin, date: '2025-01-01', value: 90 }] } })).body.accepted).toBe(1);
   }
 
+  // B2B accounts: each tenant has its own, with an outcome and a value of its own account signal.
+  const aAccount = `acct_${uniq()}${uniq()}`;
+  const aAccountTwo = `acct_${uniq()}${uniq()}`;
+  const aSignal = `asig_${uniq()}${uniq()}`;
+  bAccount = `acct_${uniq()}${uniq()}`;
+  bSignal = `bsig_${uniq()}${uniq()}`;
+  for (const [f, ids, signal] of [
+    [A, [aAccount, aAccountTwo], aSignal],
+    [B, [bAccount], bSignal],
+  ] as const) {
+    for (const id of ids) {
+      const put = await call('PUT', `/api/v1/accounts/${id}`, { token: f.tokens.admin, body: { name: `Account ${id}`, unitId: f.units.berlin, ownerUserId: f.userIds.manager, annualRevenue: 1000 } });
+      expect(put.status).toBe(201);
+    }
+    expect((await call('POST', `/api/v1/accounts/${ids[0]}/outcomes`, { token: f.tokens.admin, body: { type: 'renewed', occurredAt: '2025-01-01T00:00:00Z' } })).status).toBe(201);
+    expect((await call('POST', '/api/v1/measures', { token: f.tokens.admin, body: { key: signal, name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account' } })).status).toBe(
+      201,
+    );
+    const loaded = await call('PUT', '/api/v1/accounts/signals', { token: f.tokens.admin, body: { values: [{ accountId: ids[0], signal, date: '2025-01-01', value: 5 }] } });
+    expect(loaded.body).toEqual({ accepted: 1, rejected: [] });
+  }
+  aAccount2 = (await call('GET', `/api/v1/accounts/${aAccountTwo}`, { token: A.tokens.admin })).body;
+  // Each tenant's churn job has run: a rules card and its accounts' risks.
+  for (const f of [A, B]) await handleChurnTrain({ type: 'churn.train', tenantId: f.tenantId, idempotencyKey: `churn.train:${f.tenantId}:iso` }, env as never);
+  aChurnModel = (await call('GET', '/api/v1/models/churn', { token: A.tokens.admin })).body;
+
   const aAudit = await call('GET', `/api/v1/audit-log?targetId=${leaf.body.id}`, { token: A.tokens.admin });
   expect(aAudit.body.items).toHaveLength(1);
   aIds = {
@@ -1422,6 +1544,9 @@ beforeAll(async () => {
     change: aChange.body.id,
     target: aTarget.body.id,
     measure: aMeasure,
+    account: aAccount,
+    account2: aAccountTwo,
+    signal: aSignal,
   };
   // Sanity: in A, every one of these exists (so a 404 to B is not simply a missing record).
   expect((await call('GET', `/api/v1/users/${aIds.grantUser}`, { token: A.tokens.admin })).body.grants).toEqual([{ unitId: aIds.unit, role: 'manager' }]);
@@ -1466,6 +1591,9 @@ beforeAll(async () => {
     aChange.body.title,
     aTarget.body.id,
     aMeasure,
+    // Not A's second account's id: B writes an account of its own under it.
+    aAccount,
+    aSignal,
     ...[aContact, aContactTwo].flatMap((id) => [`${id}@a.test`]),
     (aContact2 as { id: string }).id,
     ...aUnits.body.items.flatMap((u: any) => [u.id, u.path]),

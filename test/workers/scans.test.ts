@@ -3,6 +3,7 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/env';
+import { handleChurnTrain } from '../../src/accounts/job';
 import { SCHEDULES } from '../../src/jobs/cron';
 import worker from '../../src/worker';
 import { anonymousLink, anonymousState, invitationState, makeContact, makeInvitation, makeSurvey, send, sent, type SurveySetup } from './capture-fixture';
@@ -122,6 +123,20 @@ describe('no statement on a request or cron path scans a whole table', () => {
     };
     for (let i = 0; i < 2; i++) expect((await call('POST', '/api/v1/responses/import', { token: t.tokens.admin, body: imported })).body.rejected).toBe(0);
 
+    // A B2B account: the contact above is its decision maker; an outcome and a signal value.
+    expect(
+      (await call('PUT', '/api/v1/accounts/scan-acct', { token: t.tokens.admin, body: { name: 'Scan', unitId: t.units.berlin, ownerUserId: t.userIds.manager, annualRevenue: 1000 } })).status,
+    ).toBe(201);
+    expect((await call('PUT', `/api/v1/contacts/${contact.externalId}`, { token: t.tokens.admin, body: { accountId: 'scan-acct', stakeholderRole: 'decision_maker' } })).status).toBe(200);
+    expect((await call('POST', '/api/v1/accounts/scan-acct/outcomes', { token: t.tokens.admin, body: { type: 'renewed', occurredAt: '2025-06-01T00:00:00Z' } })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/measures', { token: t.tokens.admin, body: { key: 'scanLogins', name: 'Logins', unit: 'count', direction: 'higher_is_better', source: 'account' } })).status,
+    ).toBe(201);
+    const signals = await call('PUT', '/api/v1/accounts/signals', { token: t.tokens.admin, body: { values: [{ accountId: 'scan-acct', signal: 'scanLogins', date: '2025-01-01', value: 4 }] } });
+    expect(signals.body).toEqual({ accepted: 1, rejected: [] });
+    // The churn job over the tenant's accounts (a queue job: it reads through indexes too).
+    await handleChurnTrain({ type: 'churn.train', tenantId: t.tenantId, idempotencyKey: `churn.train:${t.tenantId}:scan` }, env as never);
+
     // Reading: scores (grouped, by period, compared, weighted), responses, cases, invitations; drivers, KPI correlation, the quadrant.
     expect(
       (
@@ -175,6 +190,11 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/governance/exceptions?unitId=${t.units.root}`,
       `/api/v1/governance/exceptions?unitId=${t.units.emea}&from=2026-01-01&to=2026-12-31&kind=recalculation`,
       `/api/v1/governance/quality?unitId=${t.units.emea}&period=${quarterNow.slice(0, 4)}-${String(new Date().getUTCMonth() + 1).padStart(2, '0')}&periods=3`,
+      '/api/v1/accounts/scan-acct',
+      '/api/v1/accounts/at-risk',
+      `/api/v1/accounts/at-risk?unitId=${t.units.emea}&limit=10`,
+      '/api/v1/models/churn',
+      '/api/v1/analytics/nps-impact?segment=enterprise',
     ];
     for (const path of reads) {
       const res = await call('GET', path, { token: t.tokens.admin });

@@ -41,6 +41,7 @@ describe('GET and PATCH /api/v1/settings', () => {
       widget: null,
       retention: { commentDays: null, contactDays: null },
       populationShares: null,
+      accounts: { roleWeights: { decision_maker: 3, influencer: 2, user: 1 }, horizonDays: 90, riskThreshold: 0.5 },
     });
   });
 
@@ -67,6 +68,7 @@ describe('GET and PATCH /api/v1/settings', () => {
       widget: null,
       retention: { commentDays: null, contactDays: null },
       populationShares: null,
+      accounts: { roleWeights: { decision_maker: 3, influencer: 2, user: 1 }, horizonDays: 90, riskThreshold: 0.5 },
     };
     expect(res.body).toEqual(expected);
     expect((await read()).body).toEqual(expected);

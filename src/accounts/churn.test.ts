@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT_DEFAULTS } from '../settings/settings';
+import { type AccountHistory, type LogisticCard, measureDrift, riskNow, trainChurn } from './churn';
+import { auc } from './logistic';
+
+/*
+ * The churn model on synthetic accounts with a planted mechanism. Each account has a latent health
+ * h that drifts month by month; its stakeholders' scores and its weekly logins follow h, and its
+ * monthly churn hazard is sigmoid(−4.2 − 1.6·h). The model never sees h: it must find it through
+ * the features. With `shiftAt`, churn after that month follows another latent (g) that no feature
+ * reflects, which the drift measure must show.
+ */
+
+const DAY = 86_400_000;
+const START = Date.UTC(2024, 0, 1);
+const monthStart = (m: number) => Date.UTC(2024, m, 1);
+
+/** A seeded stream independent of the module's (Park–Miller), and normal draws by Box–Muller. */
+function lcg(seed: number) {
+  let s = seed;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+}
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+interface World {
+  histories: AccountHistory[];
+  /** Each account's health at the last month simulated. */
+  health: number[];
+}
+
+function simulate(accounts: number, months: number, seed: number, opts: { shiftAt?: number; hazardShift?: number } = {}): World {
+  const rand = lcg(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+  const histories: AccountHistory[] = [];
+  const health: number[] = [];
+  for (let a = 0; a < accounts; a++) {
+    let h = normal();
+    let g = normal();
+    const roles = ['decision_maker', 'influencer', 'user'] as const;
+    const h0: AccountHistory = {
+      id: `acc_${a}`,
+      externalId: `a-${a}`,
+      name: `Account ${a}`,
+      ownerUserId: null,
+      annualRevenue: 10_000 + Math.floor(rand() * 90_000),
+      segment: null,
+      createdAt: START,
+      answers: [],
+      signals: new Map([['logins', []]]),
+      outcomes: [],
+    };
+    const offset = a % 3;
+    for (let m = 0; m < months; m++) {
+      h += 0.3 * normal();
+      g += 0.3 * normal();
+      if (m % 3 === offset) {
+        roles.forEach((role, k) => {
+          const score = Math.max(0, Math.min(10, Math.round(7.5 + 1.8 * h + 1.5 * normal())));
+          h0.answers.push({ contactId: `c-${a}-${k}`, role, score, at: monthStart(m) + (5 + k) * DAY, caseOpenedAt: null, caseDoneAt: null, caseDueAt: null });
+        });
+      }
+      for (let w = 0; w < 4; w++) h0.signals.get('logins')!.push({ at: monthStart(m) + w * 7 * DAY, value: Math.max(0, 50 + 15 * h + 5 * normal()) });
+      const driver = opts.shiftAt !== undefined && m >= opts.shiftAt ? g : h;
+      if (rand() < sigmoid(-4.2 - 1.6 * driver + (opts.hazardShift ?? 0))) {
+        h0.outcomes.push({ type: 'churned', at: monthStart(m) + 20 * DAY });
+        break;
+      }
+    }
+    histories.push(h0);
+    health.push(h);
+  }
+  return { histories, health };
+}
+
+/** The histories as they stood at `now`: nothing after it. */
+const asOf = (hs: AccountHistory[], now: number): AccountHistory[] =>
+  hs.map((h) => ({
+    ...h,
+    answers: h.answers.filter((x) => x.at < now),
+    signals: new Map([...h.signals].map(([k, v]) => [k, v.filter((x) => x.at < now)])),
+    outcomes: h.outcomes.filter((o) => o.at < now),
+  }));
+
+describe('the churn model on a planted mechanism', () => {
+  const world = simulate(500, 30, 7);
+  const now = monthStart(30);
+
+  it('uses the rules score, labelled as such, below 30 churns', () => {
+    const churned = world.histories.filter((h) => h.outcomes.length > 0);
+    const few = [...churned.slice(0, 29), ...world.histories.filter((h) => h.outcomes.length === 0).slice(0, 100)];
+    const { card } = trainChurn(few, ['logins'], ACCOUNT_DEFAULTS, now);
+    expect(card.kind).toBe('rules');
+    if (card.kind === 'rules') expect(card.note).toMatch(/^A rules score, not a probability/);
+  });
+
+  it('from 30 churns on: a logistic model whose held-out months have an AUC above 0.75, calibrated within reason', () => {
+    expect(world.histories.filter((h) => h.outcomes.length > 0).length).toBeGreaterThanOrEqual(30);
+    const { card } = trainChurn(world.histories, ['logins'], ACCOUNT_DEFAULTS, now);
+    expect(card.kind).toBe('logistic');
+    const c = card as LogisticCard;
+    expect(c.validation, c.validationNote).not.toBeNull();
+    expect(c.validation!.auc!).toBeGreaterThan(0.75);
+    expect(c.validation!.testChurns).toBeGreaterThan(5);
+    // Brier below the no-skill forecast (the base rate of the test months, b·(1 − b)).
+    const base = c.validation!.testChurns / c.validation!.testRows;
+    expect(c.validation!.brier!).toBeLessThan(base * (1 - base));
+    // Healthier accounts answer higher: the coefficient of account NPS is negative with an interval below 0.
+    const nps = c.coefficients.find((x) => x.feature === 'accountNps')!;
+    expect(nps.beta).toBeLessThan(0);
+    expect(nps.ci.high).toBeLessThan(0);
+    expect(c.intervals).toMatchObject({ method: 'bootstrap', resamples: 200 });
+    // Today's ranking puts the planted high-risk accounts first: their (hidden) health predicts the probability.
+    const alive = world.histories.map((h, i) => ({ h, health: world.health[i]! })).filter((x) => x.h.outcomes.length === 0);
+    const probs = alive.map((x) => riskNow(c, x.h, now, ['logins'], ACCOUNT_DEFAULTS.roleWeights).probability);
+    const lowHealth = alive.map((x) => (x.health < -1 ? 1 : 0));
+    expect(auc(probs, lowHealth)!).toBeGreaterThan(0.75);
+  });
+
+  it('retraining on the same data gives the same model (seeded bootstrap)', () => {
+    const a = trainChurn(world.histories, ['logins'], ACCOUNT_DEFAULTS, now).card;
+    const b = trainChurn(world.histories, ['logins'], ACCOUNT_DEFAULTS, now).card;
+    expect(b).toEqual(a);
+  });
+
+  it('a shifted mechanism shows as drift: the AUC on the new outcomes falls below the training AUC', () => {
+    const shifted = simulate(600, 36, 11, { shiftAt: 26 });
+    const trainedAt = monthStart(27);
+    const { card } = trainChurn(asOf(shifted.histories, trainedAt), ['logins'], ACCOUNT_DEFAULTS, trainedAt);
+    expect(card.kind).toBe('logistic');
+    const c = card as LogisticCard;
+    const later = monthStart(36);
+    const drift = measureDrift(c, shifted.histories, later, ACCOUNT_DEFAULTS.roleWeights);
+    expect(drift.rows).toBeGreaterThan(0);
+    expect(drift.churns).toBeGreaterThan(5);
+    expect(drift.trainingAuc!).toBeGreaterThan(0.7);
+    expect(drift.auc!).toBeLessThan(drift.trainingAuc! - 0.1);
+    expect(drift.drifted).toBe(true);
+    // Without the shift the same measure stays near the training AUC.
+    const steady = simulate(600, 36, 11);
+    const steadyCard = trainChurn(asOf(steady.histories, trainedAt), ['logins'], ACCOUNT_DEFAULTS, trainedAt).card as LogisticCard;
+    const steadyDrift = measureDrift(steadyCard, steady.histories, later, ACCOUNT_DEFAULTS.roleWeights);
+    expect(steadyDrift.drifted).toBe(false);
+  });
+});
