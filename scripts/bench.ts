@@ -442,7 +442,9 @@ async function measureCapture(org: Org, rng: Rng) {
   // Signed as the platform signs them: naming the survey version (capture's one-trip path once the isolate holds it) and the tenant's database.
   log(`capture: ${int(invitationsNeeded)} sent invitations and their signed links`);
   const invitations = insertSentInvitations(stack.dbFile, org, invitationsNeeded, rng);
-  const tokens = await Promise.all(invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyId: org.surveyId, surveyVersion: 1, databaseId: stack.databaseId }, i.expiresAt)));
+  const tokens = await Promise.all(
+    invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyId: org.surveyId, surveyVersion: 1, databaseId: stack.databaseId }, i.expiresAt)),
+  );
   const errors: string[] = [];
   const onError = (status: number, body: string) => {
     if (errors.length < 5) errors.push(`${status} ${body.slice(0, 200)}`);

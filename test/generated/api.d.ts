@@ -1591,6 +1591,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/nps-impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What NPS is worth: the modelled change in churn probability and revenue at risk for 10 more points of account NPS, by segment
+         * @description Score readers on the root. From the last training of the logistic churn model (docs/accounts.md "What NPS is worth"); `available: false` before it.
+         */
+        get: operations["getAnalyticsNpsImpact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/at-risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accounts by revenue at risk: the probability of churning within the horizon, its reasons, the owner
+         * @description score.read on the unit (a manager: its subtree). From the risks the churn job kept (docs/accounts.md "Churn model").
+         */
+        get: operations["getAccountsAtRisk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/churn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The churn model card: features, coefficients with bootstrap intervals, AUC, Brier score, calibration bins, drift
+         * @description Anyone who reads scores. A rules card before 30 churns.
+         */
+        get: operations["getModelsChurn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/churn/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train the churn model now (a queue job) and score the accounts
+         * @description Contact admin (admin on the root). Audited. The card shows `pending` until the job has run.
+         */
+        post: operations["createModelsChurnTrain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Load up to 10000 daily behaviour signal values of accounts
+         * @description Contact admin (admin on the root). Idempotent per (account, signal, date). A signal not declared (POST /api/v1/measures with `source: "account"`) refuses the call whole (422, nothing loaded); each other row that is not right (an unknown account, a date that is not a calendar day or out of range, a value that is not a number, a repeat) is listed with its reason and the others commit together, audited. Over 10000 rows: 413, nothing loaded.
+         */
+        put: operations["setAccountsSignals"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{externalId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One account with its role-weighted NPS, interval and n, and the NPS of each stakeholder role
+         * @description score.read on the account's unit; an account outside your reach is not found. docs/accounts.md "Account NPS".
+         */
+        get: operations["getAccount"];
+        /**
+         * Create or replace a B2B account by its external id
+         * @description Contact admin (admin on the root). Every field is set: an optional field left out is cleared. The unit and owner must exist (422). 201 when created, 200 when replaced; audited.
+         */
+        put: operations["setAccount"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record an outcome of an account: renewed, churned, expanded or contracted
+         * @description Contact admin (admin on the root). An unknown account is 404, an outcome in the future 422; nothing is written then. Audited.
+         */
+        post: operations["createAccountOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2092,6 +2236,8 @@ export interface components {
             contractSize: string | null;
             supportTier: string | null;
             accountId: string | null;
+            /** @enum {string|null} */
+            stakeholderRole: "decision_maker" | "influencer" | "user" | null;
             isEmployee: boolean;
             isTest: boolean;
             optedOut: boolean;
@@ -2116,8 +2262,13 @@ export interface components {
             tenureMonths?: number | null;
             contractSize?: string | null;
             supportTier?: string | null;
-            /** @description The B2B account: every contact with one is a stakeholder in account waves */
+            /** @description The B2B account's external id: every contact with one is a stakeholder in account waves and account NPS */
             accountId?: string | null;
+            /**
+             * @description The contact's role in its account; it weighs the contact's answer in account NPS (docs/accounts.md). No role counts as `user`.
+             * @enum {string|null}
+             */
+            stakeholderRole?: "decision_maker" | "influencer" | "user" | null;
             isEmployee?: boolean;
             isTest?: boolean;
             /** @description true records the opt-out time (the first one is kept); false clears it */
@@ -2592,6 +2743,16 @@ export interface components {
             populationShares: {
                 [key: string]: number;
             } | null;
+            /** @description B2B accounts (docs/accounts.md): stakeholder weights in account NPS, the churn horizon in days, the probability over which an account alerts */
+            accounts: {
+                roleWeights: {
+                    decision_maker: number;
+                    influencer: number;
+                    user: number;
+                };
+                horizonDays: number;
+                riskThreshold: number;
+            };
         };
         UpdateSettings: {
             fatigueDays?: number;
@@ -2628,6 +2789,16 @@ export interface components {
             populationShares?: {
                 [key: string]: number;
             } | null;
+            /** @description Account settings (docs/accounts.md); fields not given keep their value. Role weights 0..100 (default 3, 2, 1), horizon 7..730 days (default 90), threshold in (0, 1) (default 0.5). */
+            accounts?: {
+                roleWeights?: {
+                    decision_maker?: number;
+                    influencer?: number;
+                    user?: number;
+                };
+                horizonDays?: number;
+                riskThreshold?: number;
+            };
             /** @description Retention in days (30..3650, `null` keeps forever); a field not given keeps its value. Erased daily at 03:00 UTC. */
             retention?: {
                 commentDays?: number | null;
@@ -3570,7 +3741,7 @@ export interface components {
             /** @enum {string} */
             direction: "higher_is_better" | "lower_is_better";
             /** @enum {string} */
-            source: "event" | "unit";
+            source: "event" | "unit" | "account";
             createdAt: string;
         };
         NewMeasure: {
@@ -3585,10 +3756,10 @@ export interface components {
             /** @enum {string} */
             direction: "higher_is_better" | "lower_is_better";
             /**
-             * @description `event`: a numeric event attribute, linked to the answer its event invited; `unit`: a daily series per unit
+             * @description `event`: a numeric event attribute, linked to the answer its event invited; `unit`: a daily series per unit; `account`: a daily behaviour signal per B2B account (docs/accounts.md)
              * @enum {string}
              */
-            source: "event" | "unit";
+            source: "event" | "unit" | "account";
         };
         MeasureValuesResult: {
             accepted: number;
@@ -3931,6 +4102,277 @@ export interface components {
                 [key: string]: number;
             };
             reason: string;
+        };
+        NpsImpact: {
+            available: boolean;
+            reason?: string;
+            trainedAt?: string;
+            auc?: number | null;
+            points: number;
+            items: {
+                segment: string;
+                accounts: number;
+                revenue: number;
+                /** @description Mean churn probability within the horizon now */
+                probability: number;
+                /** @description Mean change in that probability with 10 more points of account NPS; the range from the ends of the NPS coefficient interval */
+                deltaProbability: {
+                    value: number;
+                    low: number;
+                    high: number;
+                };
+                /** @description Change in Σ probability × annual revenue (negative: revenue kept) */
+                deltaRevenueAtRisk: {
+                    value: number;
+                    low: number;
+                    high: number;
+                };
+            }[];
+        };
+        AccountsAtRisk: {
+            model: {
+                /**
+                 * @description `rules` until 30 churns are recorded (a rules score, not an estimated probability)
+                 * @enum {string}
+                 */
+                kind: "logistic" | "rules";
+                /** @description AUC on the held-out newest months at training */
+                auc?: number;
+                /** Format: date-time */
+                trainedAt?: string;
+            };
+            items: {
+                accountId: string;
+                name: string;
+                probability: number;
+                /** @description probability × annual revenue */
+                revenueAtRisk: number;
+                reasons: {
+                    feature: string;
+                    /** @description logistic: βⱼ·zⱼ, the log-odds this feature adds against the average account; rules: the points of the rule hit */
+                    contribution: number;
+                }[];
+                ownerUserId: string | null;
+            }[];
+        };
+        /** @description The kept card; `pending` while a training runs, `untrained` before the first */
+        ChurnModel: {
+            /** @enum {string} */
+            status: "ready" | "pending" | "untrained";
+            card: components["schemas"]["ChurnModelCard"];
+        };
+        ChurnModelCard: {
+            /** @enum {string} */
+            kind: "logistic" | "rules";
+            trainedAt: string;
+            horizonDays: number;
+            features?: string[];
+            lambda?: number;
+            coefficients?: {
+                feature: string;
+                beta: number;
+                ci: {
+                    low: number;
+                    high: number;
+                };
+            }[];
+            intervals?: {
+                /** @enum {string} */
+                method: "bootstrap" | "wald";
+                resamples: number | null;
+                level: number;
+                seed: number;
+            };
+            standardisation?: {
+                mean: number[];
+                sd: number[];
+            };
+            imputation?: number[];
+            rows?: number;
+            accounts?: number;
+            churns: number;
+            lastLabelledMonth?: string;
+            validation?: {
+                trainFrom: string;
+                trainTo: string;
+                testFrom: string;
+                testTo: string;
+                trainRows: number;
+                testRows: number;
+                testChurns: number;
+                auc: number | null;
+                brier: number | null;
+                calibration: {
+                    low: number;
+                    high: number;
+                    n: number;
+                    meanPredicted: number;
+                    observedRate: number;
+                }[];
+            } | null;
+            validationNote?: string;
+            drift?: {
+                auc: number | null;
+                trainingAuc: number | null;
+                rows: number;
+                churns: number;
+                measuredAt: string;
+                drifted: boolean;
+            } | null;
+            converged?: boolean;
+            minChurns?: number;
+            rules?: {
+                feature: string;
+                when: string;
+                points: number;
+            }[];
+            base?: number;
+            note?: string;
+        } | null;
+        ChurnTraining: {
+            /** @enum {string} */
+            status: "pending";
+            retryAfterSeconds: number;
+        };
+        AccountSignalsResult: {
+            accepted: number;
+            rejected: {
+                /** @description The index in `values`, from 1 */
+                row: number;
+                accountId?: string;
+                signal?: string;
+                date?: string;
+                reason: string;
+            }[];
+        };
+        AccountSignalValues: {
+            values: components["schemas"]["AccountSignalValue"][];
+        };
+        AccountSignalValue: {
+            /** @description The account's external id */
+            accountId?: string;
+            /** @description A declared signal: a measure with source `account` */
+            signal?: string;
+            /** @description YYYY-MM-DD */
+            date?: string;
+            value?: number;
+        };
+        Account: {
+            externalId: string;
+            name: string;
+            ownerUserId: string | null;
+            unitId: string;
+            annualRevenue: number | null;
+            renewalDate: string | null;
+            segment: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        AccountInput: {
+            name: string;
+            /** @description The user who owns the account: told when it becomes at risk */
+            ownerUserId?: string | null;
+            /** @description The unit the account belongs to: who may read it follows from it */
+            unitId: string;
+            annualRevenue?: number | null;
+            /** Format: date */
+            renewalDate?: string | null;
+            segment?: string | null;
+            attributes?: {
+                [key: string]: unknown;
+            };
+        };
+        AccountWithNps: components["schemas"]["Account"] & {
+            nps: components["schemas"]["AccountNps"];
+        };
+        AccountNps: {
+            /** @description Role-weighted NPS of each stakeholder's latest answer in the window; null when suppressed */
+            nps: number | null;
+            /** @description Stakeholders with an answer in the window */
+            n: number;
+            /** @description Kish effective n of the role weights */
+            effectiveN: number;
+            /** @description Adjusted-Wald interval on the effective n */
+            ci: {
+                low: number;
+                high: number;
+                level: number;
+            } | null;
+            suppressed: boolean;
+            /**
+             * @description `below_min_n`: fewer stakeholders than the anonymity threshold (settings `minResponses`)
+             * @enum {string}
+             */
+            suppressedReason?: "no_answers" | "below_min_n";
+            /**
+             * @description Effective n below the reliability threshold
+             * @enum {boolean}
+             */
+            lowSample?: true;
+            weights: {
+                decision_maker: number;
+                influencer: number;
+                user: number;
+            };
+            byRole: {
+                decision_maker: {
+                    nps: number | null;
+                    n: number;
+                    ci: {
+                        low: number;
+                        high: number;
+                        level: number;
+                    } | null;
+                    suppressed: boolean;
+                };
+                influencer: {
+                    nps: number | null;
+                    n: number;
+                    ci: {
+                        low: number;
+                        high: number;
+                        level: number;
+                    } | null;
+                    suppressed: boolean;
+                };
+                user: {
+                    nps: number | null;
+                    n: number;
+                    ci: {
+                        low: number;
+                        high: number;
+                        level: number;
+                    } | null;
+                    suppressed: boolean;
+                };
+            };
+        };
+        AccountOutcome: {
+            id: string;
+            accountId: string;
+            /** @enum {string} */
+            type: "renewed" | "churned" | "expanded" | "contracted";
+            /** Format: date-time */
+            occurredAt: string;
+            revenueDelta: number | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AccountOutcomeInput: {
+            /** @enum {string} */
+            type: "renewed" | "churned" | "expanded" | "contracted";
+            /**
+             * Format: date-time
+             * @description When it happened; not in the future
+             */
+            occurredAt: string;
+            /** @description The change in annual revenue it brought (negative for a churn or contraction) */
+            revenueDelta?: number | null;
         };
     };
     responses: never;
@@ -11557,7 +11999,7 @@ export interface operations {
             query?: {
                 /** @description First day; default 90 days before `to` */
                 from?: string;
-                /** @description Last day, inclusive; default today (UTC) */
+                /** @description Last local day, inclusive; default the vendor unit's local today */
                 to?: string;
             };
             header?: never;
@@ -13403,6 +13845,674 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAnalyticsNpsImpact: {
+        parameters: {
+            query?: {
+                /** @description Only this segment (the account's `segment`; `unknown` for none) */
+                segment?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The effect by segment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NpsImpact"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAccountsAtRisk: {
+        parameters: {
+            query?: {
+                /** @description Accounts of this unit's subtree; default the root */
+                unitId?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The accounts at risk */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsAtRisk"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getModelsChurn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model card */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnModel"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createModelsChurnTrain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Training queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnTraining"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setAccountsSignals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountSignalValues"];
+            };
+        };
+        responses: {
+            /** @description What was loaded and what was refused */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountSignalsResult"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAccount: {
+        parameters: {
+            query?: {
+                /** @description The window: this many months back from now (default 12) */
+                months?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The account's id in the caller's systems (contacts name it in `accountId`) */
+                externalId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountWithNps"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id in the caller's systems (contacts name it in `accountId`) */
+                externalId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountInput"];
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAccountOutcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id in the caller's systems (its `externalId`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountOutcomeInput"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOutcome"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
