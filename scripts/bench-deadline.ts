@@ -46,9 +46,13 @@ async function round(mode: Sample['mode'], rng: Rng): Promise<Sample[]> {
   try {
     stack = await startStack(dataDir, () => {}, undefined, mode === 'none' ? { STORAGE_DEADLINE_MS: '0' } : {});
     const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: 20, contacts: 2000 }, rng);
+    // The stack's Worker finds tenants through its directory; links name the database as the platform signs them.
+    await stack.register({ id: org.tenantId, name: 'Bench Deadline', emails: [org.adminEmail] });
     const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: stack.libsqlUrl } as Env);
     const invitations = insertSentInvitations(stack.dbFile, org, 12_000, rng);
-    const tokens = await Promise.all(invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyId: org.surveyId, surveyVersion: 1 }, i.expiresAt)));
+    const tokens = await Promise.all(
+      invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyId: org.surveyId, surveyVersion: 1, databaseId: stack!.databaseId }, i.expiresAt)),
+    );
     const watch = new ProcessWatch(
       [
         { pid: stack.libsqlPid, role: 'libsql' },

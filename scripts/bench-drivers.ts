@@ -43,6 +43,8 @@ async function main() {
   try {
     const rng = new Rng(1313);
     const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: SITES, contacts: 2000 }, rng);
+    // The stack's Worker finds tenants through its directory.
+    await stack.register({ id: org.tenantId, name: 'Bench Drivers', emails: [org.adminEmail] });
     const login = await fetch(`${stack.workerUrl}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyse, MAX_ANALYSED } from './analyse';
+import { analyse } from './analyse';
 import { compileLibrary, compileTerm, matchThemes } from './match';
 import { STARTER } from './starter';
 
@@ -60,25 +60,5 @@ describe('comment analysis', () => {
     expect(compileTerm('time to wait', 'en')).toHaveProperty('error');
     expect(compileTerm('one two three four', 'en')).toHaveProperty('error');
     expect(compileTerm('Waiting time', 'en')).toEqual({ stems: ['wait', 'time'] });
-  });
-
-  it('costs well under 5 ms of CPU per comment', () => {
-    const comments = PAIRS.flatMap(([lang, a, b]) => [
-      [a, lang],
-      [b, lang],
-    ]);
-    // The longest comment analysed: MAX_ANALYSED characters (the rest is not read).
-    const long = 'We waited three hours for the technician, who then was not friendly at all and the invoice was wrong again. '.repeat(40).slice(0, MAX_ANALYSED);
-    for (let i = 0; i < 50; i++) analyse(comments[i % comments.length]![0]!, 'en'); // warm: JIT and the lazily built tables
-    const n = 2000;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) analyse(i % 10 === 0 ? long : comments[i % comments.length]![0]!, comments[i % comments.length]![1]!);
-    const perComment = (performance.now() - t0) / n;
-    const t1 = performance.now();
-    for (let i = 0; i < 100; i++) analyse(long, 'en');
-    const longest = (performance.now() - t1) / 100;
-    console.log(`analysis: ${perComment.toFixed(3)} ms per comment (one in ten ${long.length} characters); ${longest.toFixed(3)} ms for a comment of ${long.length}`);
-    expect(perComment).toBeLessThan(5);
-    expect(longest).toBeLessThan(5);
   });
 });

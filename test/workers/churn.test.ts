@@ -130,17 +130,6 @@ describe('from 30 churns on: a validated logistic model, the at-risk list by rev
     expect((await call('GET', `/api/v1/accounts/at-risk?unitId=${t.units.newYork}`, { token: t.tokens.manager })).status).toBe(404);
     expect((await call('GET', `/api/v1/accounts/at-risk?unitId=${t.units.berlin}`, { token: t.tokens.agent })).status).toBe(403);
   });
-
-  it('the at-risk list answers in under 200 ms at the median', async () => {
-    const times: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const t0 = performance.now();
-      expect((await call('GET', '/api/v1/accounts/at-risk?limit=50', { token: t.tokens.admin })).status).toBe(200);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    expect(times[7]!).toBeLessThan(200);
-  });
 });
 
 describe('below 30 churns: the rules score, labelled as such', () => {
