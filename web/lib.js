@@ -145,9 +145,11 @@ export function npsCell(item) {
 
 export const ANNOTATION_KINDS = { process_change: 'Process change', release: 'Release', outage: 'Outage', merger: 'Merger', other: 'Other' };
 
-/** The annotations whose day falls in a trend's period (`YYYY-MM`, or a day), each a link to its before-and-after comparison. */
-export function eventsCell(notes, period) {
-  const mine = period ? notes.filter((a) => a.date.startsWith(period)) : [];
+/** The annotations whose day falls in a trend's period (`YYYY-MM`, or a week's Monday with `days` 7), each a link to its before-and-after comparison. */
+export function eventsCell(notes, period, days = 0) {
+  // A month or quarter by its prefix; a week (its Monday) with `days` = 7.
+  const end = days ? new Date(Date.parse(`${period}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10) : '';
+  const mine = !period ? [] : days ? notes.filter((a) => a.date >= period && a.date < end) : notes.filter((a) => a.date.startsWith(period));
   return h(
     'td',
     {},

@@ -21,6 +21,7 @@ import {
   today,
   topUnit,
 } from '../lib.js';
+import { distributionChart, mixChart, sparkline, trendChart } from '../charts.js';
 
 const RANGES = { 90: 'Last 90 days', 180: 'Last 6 months', 365: 'Last 12 months' };
 
@@ -31,6 +32,8 @@ const COMPARE = [
   ['clusters', 'Peer clusters'],
 ];
 
+const PERIODS = { month: 'Month', week: 'Week' };
+
 const GROUPS = { unit: 'Unit', touchpoint: 'Touchpoint', channel: 'Channel', segment: 'Segment' };
 
 export default async function dashboard({ params }) {
@@ -39,13 +42,15 @@ export default async function dashboard({ params }) {
   const unit = (unitId && session().byId.get(unitId)) || topUnit();
   const group = GROUPS[by] ? by : 'unit';
   const days = Number(sessionStorage.getItem('range') ?? 180);
+  const period = PERIODS[sessionStorage.getItem('period')] ? sessionStorage.getItem('period') : 'month';
   const from = daysAgo(days - 1);
   const to = today();
   const q = `unitId=${unit.id}&from=${from}&to=${to}`;
-  const [total, trend, children, touchpoints, notes] = await Promise.all([
+  const [total, trend, children, sparks, touchpoints, notes] = await Promise.all([
     api('GET', `/api/v1/scores?${q}&compare=previous&distribution=true`),
-    api('GET', `/api/v1/scores?${q}&period=month`),
+    api('GET', `/api/v1/scores?${q}&period=${period}`),
     api('GET', `/api/v1/scores?${q}&groupBy=${group}&compare=previous`),
+    api('GET', `/api/v1/scores?${q}&groupBy=${group}&period=month`),
     group === 'touchpoint' ? api('GET', '/api/v1/touchpoints').catch(() => ({ items: [] })) : { items: [] },
     api('GET', `/api/v1/annotations?${q}`),
   ]);
@@ -56,6 +61,11 @@ export default async function dashboard({ params }) {
     { id: 'range', onchange: (e) => (sessionStorage.setItem('range', e.target.value), dashboard({ params })) },
     Object.entries(RANGES).map(([v, l]) => h('option', { value: v, selected: Number(v) === days }, l)),
   );
+  const periodSel = h(
+    'select',
+    { id: 'period', onchange: (e) => (sessionStorage.setItem('period', e.target.value), dashboard({ params })) },
+    Object.entries(PERIODS).map(([v, l]) => h('option', { value: v, selected: v === period }, l)),
+  );
   const groupSel = h(
     'select',
     { id: 'group', onchange: (e) => go(unit.id, e.target.value) },
@@ -63,7 +73,7 @@ export default async function dashboard({ params }) {
   );
   main.append(
     crumbs(unit),
-    h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)),
+    h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'period' }, 'Trend by', periodSel), h('label', { for: 'group' }, 'Break down by', groupSel)),
     h(
       'nav',
       { class: 'more', 'aria-label': 'Compare and targets' },
@@ -102,17 +112,31 @@ export default async function dashboard({ params }) {
       ),
     ),
   );
-  main.append(h('h2', {}, 'Score distribution'), distribution(all));
   main.append(
     h('h2', {}, 'Over time'),
+    trendChart(trend.items, notes.items, { unit: period }),
+    mixChart(trend.items, { unit: period }),
     table(
-      'NPS per month with its interval and n, and what happened',
-      ['Month', 'NPS', 'n', 'Events'],
-      trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)), eventsCell(notes.items, i.period))),
+      `NPS per ${period} with its interval and n, and what happened`,
+      [PERIODS[period], 'NPS', 'n', 'Events', 'Promoters · passives · detractors'],
+      trend.items.map((i) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, i.period ?? '—'),
+          npsCell(i),
+          h('td', { class: 'num' }, String(i.n)),
+          eventsCell(notes.items, i.period, period === 'week' ? 7 : 0),
+          h('td', { class: 'num' }, i.suppressed ? '—' : `${i.promoters} · ${i.passives} · ${i.detractors}`),
+        ),
+      ),
     ),
   );
+  main.append(h('h2', {}, 'Score distribution'), distribution(all));
   if (hasRole('admin', 'manager')) main.append(annotateForm(unit, params));
   const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
+  const months = [...new Set(sparks.items.map((i) => i.period).filter(Boolean))].sort();
+  const spark = new Map(sparks.items.filter((i) => !i.suppressed).map((i) => [`${i.key}\u0000${i.period}`, i.nps]));
   const rows = children.items
     .filter((i) => i.key !== 'all')
     .map((i) => {
@@ -123,12 +147,14 @@ export default async function dashboard({ params }) {
         label = child ? (child.id === unit.id ? `${child.name} (itself)` : child.name) : i.key;
         cell = child && child.id !== unit.id ? h('a', { href: `#/dashboard?unit=${child.id}` }, label) : label;
       } else if (group === 'touchpoint') cell = tpName.get(i.key) ?? i.key;
-      return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i));
+      const series = months.map((m) => spark.get(`${i.key}\u0000${m}`) ?? null);
+      const said = months.map((m, k) => `${m} ${series[k] === null ? '—' : fmtNps(series[k])}`).join(', ');
+      return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i), h('td', {}, sparkline(series), h('span', { class: 'sr-only' }, `NPS by month: ${said}`)));
     });
   const caption = group === 'unit' ? `Units under ${unit.name}` : `By ${GROUPS[group].toLowerCase()}`;
   main.append(
     h('h2', {}, `By ${GROUPS[group].toLowerCase()}`),
-    rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change'], rows) : h('p', {}, 'No answers in the period.'),
+    rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change', 'By month'], rows) : h('p', {}, 'No answers in the period.'),
   );
 }
 
@@ -167,20 +193,17 @@ function annotateForm(unit, params) {
   );
 }
 
-/** The 0–10 distribution from the API as a table; the bars only draw the counts (no scoring here). */
+/** The 0–10 distribution from the API: columns coloured by category, and the table of its counts (no scoring here). */
 function distribution(item) {
   if (!item.distribution) return h('p', { class: 'suppressed' }, item.n ? 'Too few answers to show the distribution.' : 'No answers in the period.');
-  const max = Math.max(1, ...item.distribution);
-  return table(
-    'Answers per score, 0 to 10',
-    ['Score', 'Answers (n)'],
-    item.distribution.map((count, score) =>
-      h(
-        'tr',
-        {},
-        h('th', { scope: 'row' }, String(score)),
-        h('td', { class: 'num' }, String(count), h('span', { class: 'bar', 'aria-hidden': 'true', style: `width:${((count / max) * 8).toFixed(2)}rem` })),
-      ),
+  return h(
+    'div',
+    {},
+    distributionChart(item.distribution),
+    table(
+      'Answers per score, 0 to 10',
+      ['Score', 'Answers (n)'],
+      item.distribution.map((count, score) => h('tr', {}, h('th', { scope: 'row' }, String(score)), h('td', { class: 'num' }, String(count)))),
     ),
   );
 }
