@@ -67,14 +67,71 @@ export const HISTORY_ANSWERS = 30_000;
  * the weaker vendor.
  */
 const PLACES: { unit: string; share: number; quality: number; locales: [string, number][] }[] = [
-  { unit: 'Berlin', share: 15, quality: 0.08, locales: [['de', 90], ['en', 10]] },
-  { unit: 'Paris', share: 11, quality: 0.06, locales: [['fr', 92], ['en', 8]] },
+  {
+    unit: 'Berlin',
+    share: 15,
+    quality: 0.08,
+    locales: [
+      ['de', 90],
+      ['en', 10],
+    ],
+  },
+  {
+    unit: 'Paris',
+    share: 11,
+    quality: 0.06,
+    locales: [
+      ['fr', 92],
+      ['en', 8],
+    ],
+  },
   { unit: 'London', share: 13, quality: 0.02, locales: [['en', 100]] },
-  { unit: 'New York', share: 15, quality: 0.04, locales: [['en', 75], ['es', 25]] },
-  { unit: 'São Paulo', share: 9, quality: 0.0, locales: [['pt', 80], ['es', 20]] },
-  { unit: 'Toronto', share: 10, quality: 0.05, locales: [['en', 70], ['fr', 30]] },
-  { unit: 'FastFix', share: 15, quality: 0.03, locales: [['de', 45], ['en', 35], ['fr', 20]] },
-  { unit: 'QuickServe', share: 12, quality: -0.12, locales: [['en', 65], ['es', 35]] },
+  {
+    unit: 'New York',
+    share: 15,
+    quality: 0.04,
+    locales: [
+      ['en', 75],
+      ['es', 25],
+    ],
+  },
+  {
+    unit: 'São Paulo',
+    share: 9,
+    quality: 0.0,
+    locales: [
+      ['pt', 80],
+      ['es', 20],
+    ],
+  },
+  {
+    unit: 'Toronto',
+    share: 10,
+    quality: 0.05,
+    locales: [
+      ['en', 70],
+      ['fr', 30],
+    ],
+  },
+  {
+    unit: 'FastFix',
+    share: 15,
+    quality: 0.03,
+    locales: [
+      ['de', 45],
+      ['en', 35],
+      ['fr', 20],
+    ],
+  },
+  {
+    unit: 'QuickServe',
+    share: 12,
+    quality: -0.12,
+    locales: [
+      ['en', 65],
+      ['es', 35],
+    ],
+  },
 ];
 /** Paris's process change: days before the seeding day. */
 export const PARIS_CHANGE_DAYS_AGO = 100;
@@ -88,24 +145,50 @@ const TOUCHPOINT_DEFS = [
 /** Recurring comments per language and category: the themes of the starter library recur in them. */
 const COMMENTS: Record<string, Record<'promoter' | 'passive' | 'detractor', string[]>> = {
   en: {
-    promoter: ['The technician was friendly and fixed it on the first visit.', 'Fast response and a very competent engineer.', 'Great communication, they kept me informed the whole time.', 'Punctual, polite and quick. Thank you!'],
+    promoter: [
+      'The technician was friendly and fixed it on the first visit.',
+      'Fast response and a very competent engineer.',
+      'Great communication, they kept me informed the whole time.',
+      'Punctual, polite and quick. Thank you!',
+    ],
     passive: ['Good repair, but the waiting time was long.', 'Fine overall, the appointment was rescheduled twice.', 'The technician was nice, the invoice was confusing.'],
-    detractor: ['Nobody called back and I had to wait a week.', 'The technician arrived late and the problem came back a day later.', 'Far too slow. Three appointments cancelled.', 'Overcharged on the invoice and no refund yet.', 'Rude on the phone and no update on my ticket.'],
+    detractor: [
+      'Nobody called back and I had to wait a week.',
+      'The technician arrived late and the problem came back a day later.',
+      'Far too slow. Three appointments cancelled.',
+      'Overcharged on the invoice and no refund yet.',
+      'Rude on the phone and no update on my ticket.',
+    ],
   },
   de: {
     promoter: ['Sehr freundlicher Techniker, alles beim ersten Termin repariert.', 'Schnelle Antwort und kompetenter Monteur.', 'Pünktlich und gut informiert. Danke!'],
     passive: ['Reparatur gut, aber die Wartezeit war lang.', 'Der Termin wurde zweimal verschoben.', 'Techniker nett, die Rechnung unverständlich.'],
-    detractor: ['Kein Rückruf, ich habe eine Woche gewartet.', 'Der Techniker kam verspätet und das Problem ist wieder da.', 'Viel zu langsam, drei Termine abgesagt.', 'Die Rechnung ist zu hoch und keine Erstattung.'],
+    detractor: [
+      'Kein Rückruf, ich habe eine Woche gewartet.',
+      'Der Techniker kam verspätet und das Problem ist wieder da.',
+      'Viel zu langsam, drei Termine abgesagt.',
+      'Die Rechnung ist zu hoch und keine Erstattung.',
+    ],
   },
   fr: {
     promoter: ['Technicien très aimable, réparation faite du premier coup.', 'Réponse rapide et intervenant compétent.', 'Ponctuel et bien informé, merci !'],
     passive: ['Bonne réparation, mais une longue attente.', 'Le rendez-vous a été déplacé deux fois.', 'Technicien sympathique, facture peu claire.'],
-    detractor: ['Personne ne m’a rappelé, une semaine d’attente.', 'Le technicien est arrivé en retard et la panne est revenue.', 'Beaucoup trop lent, trois rendez-vous annulés.', 'Facture trop élevée et aucun remboursement.'],
+    detractor: [
+      'Personne ne m’a rappelé, une semaine d’attente.',
+      'Le technicien est arrivé en retard et la panne est revenue.',
+      'Beaucoup trop lent, trois rendez-vous annulés.',
+      'Facture trop élevée et aucun remboursement.',
+    ],
   },
   es: {
     promoter: ['El técnico fue muy amable y lo reparó a la primera.', 'Respuesta rápida y un técnico competente.', 'Puntual y con buena comunicación, ¡gracias!'],
     passive: ['Buena reparación, pero la espera fue larga.', 'La cita se cambió dos veces.', 'El técnico fue amable, la factura confusa.'],
-    detractor: ['Nadie me devolvió la llamada, una semana de espera.', 'El técnico llegó tarde y la avería volvió.', 'Demasiado lento, tres citas canceladas.', 'Cobro excesivo en la factura y sin reembolso.'],
+    detractor: [
+      'Nadie me devolvió la llamada, una semana de espera.',
+      'El técnico llegó tarde y la avería volvió.',
+      'Demasiado lento, tres citas canceladas.',
+      'Cobro excesivo en la factura y sin reembolso.',
+    ],
   },
   pt: {
     promoter: ['O técnico foi muito simpático e resolveu na primeira visita.', 'Resposta rápida e técnico competente.'],
@@ -114,8 +197,64 @@ const COMMENTS: Record<string, Record<'promoter' | 'passive' | 'detractor', stri
   },
 };
 
-const FIRST = ['Anna', 'Ben', 'Clara', 'David', 'Elena', 'Felix', 'Grace', 'Hugo', 'Ines', 'Jakob', 'Laura', 'Marco', 'Nina', 'Omar', 'Paula', 'Quentin', 'Rosa', 'Samuel', 'Tara', 'Victor', 'Yara', 'Zoe', 'Lucas', 'Mia', 'Leon', 'Chloé', 'Mateo', 'Sara', 'Thomas', 'Julia'];
-const LAST = ['Müller', 'Schmidt', 'Dubois', 'Martin', 'Smith', 'Brown', 'García', 'López', 'Silva', 'Santos', 'Wilson', 'Roy', 'Bernard', 'Klein', 'Wagner', 'Moreau', 'Taylor', 'Nguyen', 'Costa', 'Fernández', 'Patel', 'Evans', 'Lefèvre', 'Becker'];
+const FIRST = [
+  'Anna',
+  'Ben',
+  'Clara',
+  'David',
+  'Elena',
+  'Felix',
+  'Grace',
+  'Hugo',
+  'Ines',
+  'Jakob',
+  'Laura',
+  'Marco',
+  'Nina',
+  'Omar',
+  'Paula',
+  'Quentin',
+  'Rosa',
+  'Samuel',
+  'Tara',
+  'Victor',
+  'Yara',
+  'Zoe',
+  'Lucas',
+  'Mia',
+  'Leon',
+  'Chloé',
+  'Mateo',
+  'Sara',
+  'Thomas',
+  'Julia',
+];
+const LAST = [
+  'Müller',
+  'Schmidt',
+  'Dubois',
+  'Martin',
+  'Smith',
+  'Brown',
+  'García',
+  'López',
+  'Silva',
+  'Santos',
+  'Wilson',
+  'Roy',
+  'Bernard',
+  'Klein',
+  'Wagner',
+  'Moreau',
+  'Taylor',
+  'Nguyen',
+  'Costa',
+  'Fernández',
+  'Patel',
+  'Evans',
+  'Lefèvre',
+  'Becker',
+];
 
 /** The demo survey in every locale its sites use (English and German from the standard survey). */
 export function demoSurvey(company: string): Definition {
@@ -232,7 +371,10 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
   }
   const definition = demoSurvey('Acme Field Services');
   setup.push(
-    t.update(surveys).set({ draft: definition as never, publishedVersion: 2, updatedAt: now }).where(eq(surveys.id, survey!.id)),
+    t
+      .update(surveys)
+      .set({ draft: definition as never, publishedVersion: 2, updatedAt: now })
+      .where(eq(surveys.id, survey!.id)),
     t.insert(surveyVersions).values({ id: idAt('srv_v', now, rng), surveyId: survey!.id, version: 2, definition: definition as never, publishedBy: admin.id, createdAt: now }),
   );
   const tps = [{ id: baseTp!.id, key: baseTp!.key, share: 40 }];
@@ -240,12 +382,43 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
     const id = idAt('tp', now, rng);
     tps.push({ id, key: d.key, share: d.share });
     setup.push(
-      t.insert(touchpoints).values({ id, key: d.key, name: d.name, kind: d.kind, surveyId: survey!.id, channels: d.channels, delayMinutes: 120, reminderAfterDays: 3, rules: { suppressAfterNegativeDays: 7 }, active: true, createdAt: now, updatedAt: now }),
+      t.insert(touchpoints).values({
+        id,
+        key: d.key,
+        name: d.name,
+        kind: d.kind,
+        surveyId: survey!.id,
+        channels: d.channels,
+        delayMinutes: 120,
+        reminderAfterDays: 3,
+        rules: { suppressAfterNegativeDays: 7 },
+        active: true,
+        createdAt: now,
+        updatedAt: now,
+      }),
     );
   }
   setup.push(
-    t.insert(vendorContracts).values({ id: idAt('vc', now, rng), unitId: unit('FastFix').id, ownerUserId: people.get('manager.emea@acme.test')!, firstContactHours: 24, resolutionHours: 120, compositeWeights: {}, createdAt: now, updatedAt: now }),
-    t.insert(vendorContracts).values({ id: idAt('vc', now, rng), unitId: unit('QuickServe').id, ownerUserId: people.get('manager.americas@acme.test')!, firstContactHours: 24, resolutionHours: 120, compositeWeights: {}, createdAt: now, updatedAt: now }),
+    t.insert(vendorContracts).values({
+      id: idAt('vc', now, rng),
+      unitId: unit('FastFix').id,
+      ownerUserId: people.get('manager.emea@acme.test')!,
+      firstContactHours: 24,
+      resolutionHours: 120,
+      compositeWeights: {},
+      createdAt: now,
+      updatedAt: now,
+    }),
+    t.insert(vendorContracts).values({
+      id: idAt('vc', now, rng),
+      unitId: unit('QuickServe').id,
+      ownerUserId: people.get('manager.americas@acme.test')!,
+      firstContactHours: 24,
+      resolutionHours: 120,
+      compositeWeights: {},
+      createdAt: now,
+      updatedAt: now,
+    }),
   );
   await commit(db, setup);
 
@@ -406,7 +579,21 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
         const evId = idAt('evt', sentAt, rng);
         const failed = rng.next() < 0.04;
         const expired = today - sentAt > 30 * DAY_MS;
-        eventRows.push({ id: evId, tenantId, eventId: `demo-${evId}`, type: 'ticket.resolved', occurredAt: sentAt, contactId: c.id, unitId: u.id, touchpointId: tp.id, attributes: { resolutionHours: hours }, decision: 'invite', reason: 'eligible', invitationId: id, createdAt: sentAt });
+        eventRows.push({
+          id: evId,
+          tenantId,
+          eventId: `demo-${evId}`,
+          type: 'ticket.resolved',
+          occurredAt: sentAt,
+          contactId: c.id,
+          unitId: u.id,
+          touchpointId: tp.id,
+          attributes: { resolutionHours: hours },
+          decision: 'invite',
+          reason: 'eligible',
+          invitationId: id,
+          createdAt: sentAt,
+        });
         invitationRows.push({
           id,
           tenantId,
@@ -471,9 +658,31 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
       });
       caseEventRows.push({ id: idAt('cev', at, rng), tenantId, caseId, type: 'opened', actorType: 'system', toStatus: 'open', createdAt: at });
       if (contactedAt)
-        caseEventRows.push({ id: idAt('cev', contactedAt, rng), tenantId, caseId, type: 'contacted', actorType: 'user', actorId: people.get(owners[place.unit]!)!, fromStatus: 'open', toStatus: 'contacted', note: 'Called the customer.', createdAt: contactedAt });
+        caseEventRows.push({
+          id: idAt('cev', contactedAt, rng),
+          tenantId,
+          caseId,
+          type: 'contacted',
+          actorType: 'user',
+          actorId: people.get(owners[place.unit]!)!,
+          fromStatus: 'open',
+          toStatus: 'contacted',
+          note: 'Called the customer.',
+          createdAt: contactedAt,
+        });
       if (resolvedAt)
-        caseEventRows.push({ id: idAt('cev', resolvedAt, rng), tenantId, caseId, type: 'resolved', actorType: 'user', actorId: people.get(owners[place.unit]!)!, fromStatus: 'contacted', toStatus: 'resolved', note: 'Fixed on a second visit.', createdAt: resolvedAt });
+        caseEventRows.push({
+          id: idAt('cev', resolvedAt, rng),
+          tenantId,
+          caseId,
+          type: 'resolved',
+          actorType: 'user',
+          actorId: people.get(owners[place.unit]!)!,
+          fromStatus: 'contacted',
+          toStatus: 'resolved',
+          note: 'Fixed on a second visit.',
+          createdAt: resolvedAt,
+        });
     }
   }
 
@@ -485,15 +694,15 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
     .map((r) => {
       const key = `${r.locale}\u0000${r.comment}`;
       let a = analysed.get(key);
-      if (!a) analysed.set(key, (a = responseAnalysis(lib, { id: r.id, unitId: r.unitId, score: r.score ?? null, counted: r.counted, comment: r.comment!, locale: r.locale, createdAt: r.createdAt! }, now)));
+      if (!a)
+        analysed.set(key, (a = responseAnalysis(lib, { id: r.id, unitId: r.unitId, score: r.score ?? null, counted: r.counted, comment: r.comment!, locale: r.locale, createdAt: r.createdAt! }, now)));
       return { ...a, id: r.id, responseId: r.id, unitId: r.unitId, score: r.score ?? null, counted: r.counted, createdAt: r.createdAt!, tenantId };
     });
 
   const lap = (what: string) => process.env.DEMO_HISTORY_TIMES && console.log(`${what}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   lap('generated');
   // Straight into the database file when it is at hand (the local stack's), else through the server.
-  const write = async (table: Table, rows: Record<string, unknown>[], per: number) =>
-    opts.file ? insertRows(opts.file, getTableName(table), ...driverRows(table, rows)) : bulk(db, table, rows, per);
+  const write = async (table: Table, rows: Record<string, unknown>[], per: number) => (opts.file ? insertRows(opts.file, getTableName(table), ...driverRows(table, rows)) : bulk(db, table, rows, per));
   await write(contacts, contactRows, 400);
   await write(events, eventRows, 300);
   await write(invitations, invitationRows, 250);
@@ -519,7 +728,20 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
   const london = unit('London');
   const day = (daysAgo: number, tz = 'UTC') => localDay(today - daysAgo * DAY_MS, tz);
   // Paris against a fixed baseline before its process change: the alert stays open until it is back.
-  const rule = { tenantId, touchpointId: null, windowDays: 28, baselineDays: 56, baselineFrom: null, baselineTo: null, minDropPoints: 10, alpha: 0.05, minN: 30, active: true, createdAt: now, updatedAt: now };
+  const rule = {
+    tenantId,
+    touchpointId: null,
+    windowDays: 28,
+    baselineDays: 56,
+    baselineFrom: null,
+    baselineTo: null,
+    minDropPoints: 10,
+    alpha: 0.05,
+    minN: 30,
+    active: true,
+    createdAt: now,
+    updatedAt: now,
+  };
   const parisRule = { ...rule, id: idAt('alrr', now, rng), unitId: paris.id, baselineDays: null, baselineFrom: day(PARIS_CHANGE_DAYS_AGO + 90), baselineTo: day(PARIS_CHANGE_DAYS_AGO + 1) };
   const londonRule = { ...rule, id: idAt('alrr', now, rng), unitId: london.id };
   const parisVerdict = await checkRule(t, parisRule as never, paris, today - (PARIS_CHANGE_DAYS_AGO - 30) * DAY_MS);
@@ -527,8 +749,26 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
   const londonVerdict = await checkRule(t, londonRule as never, london, londonThen);
   const raisedAt = today - (PARIS_CHANGE_DAYS_AGO - 30) * DAY_MS;
   const plans: BatchItem<'sqlite'>[] = [
-    t.insert(annotations).values({ id: idAt('ann', now, rng), unitId: paris.id, day: day(PARIS_CHANGE_DAYS_AGO, paris.timezone), kind: 'process_change', title: 'New dispatch process', appliesToSubtree: false, createdBy: admin.id, createdAt: now }),
-    t.insert(annotations).values({ id: idAt('ann', now, rng), unitId: london.id, day: day(LONDON_GAP.from, london.timezone), kind: 'other', title: 'Two technicians on leave', appliesToSubtree: false, createdBy: admin.id, createdAt: now }),
+    t.insert(annotations).values({
+      id: idAt('ann', now, rng),
+      unitId: paris.id,
+      day: day(PARIS_CHANGE_DAYS_AGO, paris.timezone),
+      kind: 'process_change',
+      title: 'New dispatch process',
+      appliesToSubtree: false,
+      createdBy: admin.id,
+      createdAt: now,
+    }),
+    t.insert(annotations).values({
+      id: idAt('ann', now, rng),
+      unitId: london.id,
+      day: day(LONDON_GAP.from, london.timezone),
+      kind: 'other',
+      title: 'Two technicians on leave',
+      appliesToSubtree: false,
+      createdBy: admin.id,
+      createdAt: now,
+    }),
     t.insert(alertRules).values([parisRule, londonRule]),
     t.insert(alerts).values({
       id: idAt('alr', raisedAt, rng),
@@ -600,15 +840,77 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
       },
     ]),
     t.insert(replyTemplates).values([
-      { id: idAt('rtp', now, rng), theme: 'Waiting time', locale: 'en', subject: 'About your wait, {contactName}', body: 'Dear {contactName},\n\nthank you for your score of {score}. You waited too long for us, and we are sorry. I will call you today to put it right.\n\n{ownerName}, {unitName}', createdAt: now, updatedAt: now },
-      { id: idAt('rtp', now, rng), theme: 'Waiting time', locale: 'de', subject: 'Ihre Wartezeit, {contactName}', body: 'Guten Tag {contactName},\n\ndanke für Ihre Bewertung ({score}). Sie haben zu lange gewartet, das tut uns leid. Ich rufe Sie heute an.\n\n{ownerName}, {unitName}', createdAt: now, updatedAt: now },
-      { id: idAt('rtp', now, rng), theme: 'Waiting time', locale: 'fr', subject: 'Votre attente, {contactName}', body: 'Bonjour {contactName},\n\nmerci pour votre note de {score}. Vous avez trop attendu, nous en sommes désolés. Je vous appelle aujourd’hui.\n\n{ownerName}, {unitName}', createdAt: now, updatedAt: now },
-      { id: idAt('rtp', now, rng), theme: 'Billing', locale: 'en', subject: 'Your invoice, {contactName}', body: 'Dear {contactName},\n\nwe are checking your invoice now and will correct it within two working days.\n\n{ownerName}, {unitName}', createdAt: now, updatedAt: now },
-      { id: idAt('rtp', now, rng), theme: 'Billing', locale: 'es', subject: 'Su factura, {contactName}', body: 'Estimado/a {contactName}:\n\nestamos revisando su factura y la corregiremos en dos días hábiles.\n\n{ownerName}, {unitName}', createdAt: now, updatedAt: now },
+      {
+        id: idAt('rtp', now, rng),
+        theme: 'Waiting time',
+        locale: 'en',
+        subject: 'About your wait, {contactName}',
+        body: 'Dear {contactName},\n\nthank you for your score of {score}. You waited too long for us, and we are sorry. I will call you today to put it right.\n\n{ownerName}, {unitName}',
+        createdAt: now,
+        updatedAt: now,
+      },
+      {
+        id: idAt('rtp', now, rng),
+        theme: 'Waiting time',
+        locale: 'de',
+        subject: 'Ihre Wartezeit, {contactName}',
+        body: 'Guten Tag {contactName},\n\ndanke für Ihre Bewertung ({score}). Sie haben zu lange gewartet, das tut uns leid. Ich rufe Sie heute an.\n\n{ownerName}, {unitName}',
+        createdAt: now,
+        updatedAt: now,
+      },
+      {
+        id: idAt('rtp', now, rng),
+        theme: 'Waiting time',
+        locale: 'fr',
+        subject: 'Votre attente, {contactName}',
+        body: 'Bonjour {contactName},\n\nmerci pour votre note de {score}. Vous avez trop attendu, nous en sommes désolés. Je vous appelle aujourd’hui.\n\n{ownerName}, {unitName}',
+        createdAt: now,
+        updatedAt: now,
+      },
+      {
+        id: idAt('rtp', now, rng),
+        theme: 'Billing',
+        locale: 'en',
+        subject: 'Your invoice, {contactName}',
+        body: 'Dear {contactName},\n\nwe are checking your invoice now and will correct it within two working days.\n\n{ownerName}, {unitName}',
+        createdAt: now,
+        updatedAt: now,
+      },
+      {
+        id: idAt('rtp', now, rng),
+        theme: 'Billing',
+        locale: 'es',
+        subject: 'Su factura, {contactName}',
+        body: 'Estimado/a {contactName}:\n\nestamos revisando su factura y la corregiremos en dos días hábiles.\n\n{ownerName}, {unitName}',
+        createdAt: now,
+        updatedAt: now,
+      },
     ]),
     t.insert(savedReports).values([
-      { id: idAt('rpt', now, rng), ownerType: 'user', ownerId: admin.id, unitId: unit('Acme Field Services').id, name: 'NPS by region, last 12 months', filters: { rangeDays: 365, period: 'month', groupBy: 'unit', weight: 'none', confidence: 0.95 }, schedule: null, nextRunAt: null, createdAt: now, updatedAt: now },
-      { id: idAt('rpt', now, rng), ownerType: 'user', ownerId: people.get('manager.emea@acme.test')!, unitId: unit('EMEA').id, name: 'EMEA sites, last 90 days', filters: { rangeDays: 90, period: 'week', groupBy: 'unit', weight: 'none', compare: 'previous', confidence: 0.95 }, schedule: null, nextRunAt: null, createdAt: now, updatedAt: now },
+      {
+        id: idAt('rpt', now, rng),
+        ownerType: 'user',
+        ownerId: admin.id,
+        unitId: unit('Acme Field Services').id,
+        name: 'NPS by region, last 12 months',
+        filters: { rangeDays: 365, period: 'month', groupBy: 'unit', weight: 'none', confidence: 0.95 },
+        schedule: null,
+        nextRunAt: null,
+        createdAt: now,
+        updatedAt: now,
+      },
+      {
+        id: idAt('rpt', now, rng),
+        ownerType: 'user',
+        ownerId: people.get('manager.emea@acme.test')!,
+        unitId: unit('EMEA').id,
+        name: 'EMEA sites, last 90 days',
+        filters: { rangeDays: 90, period: 'week', groupBy: 'unit', weight: 'none', compare: 'previous', confidence: 0.95 },
+        schedule: null,
+        nextRunAt: null,
+        createdAt: now,
+        updatedAt: now,
+      },
     ]),
   ];
   await commit(db, plans);

@@ -114,7 +114,14 @@ export function mixChart(items, { unit = 'month' } = {}) {
     );
   }
   return figure(
-    h('span', {}, legendItem('promoter', 'Promoters'), legendItem('passive', 'Passives'), legendItem('detractor', 'Detractors'), ` per ${unit}, as shares of the answers; the counts are in the table below.`),
+    h(
+      'span',
+      {},
+      legendItem('promoter', 'Promoters'),
+      legendItem('passive', 'Passives'),
+      legendItem('detractor', 'Detractors'),
+      ` per ${unit}, as shares of the answers; the counts are in the table below.`,
+    ),
     cols,
     'mix-chart',
   );
@@ -126,7 +133,7 @@ const legendItem = (c, label) => h('span', { class: 'key' }, h('span', { class: 
 export function distributionChart(counts) {
   const max = Math.max(1, ...counts);
   const cols = h('div', { class: 'dist-chart' });
-  counts.forEach((count, score) =>
+  for (const [score, count] of counts.entries())
     cols.append(
       h(
         'div',
@@ -134,9 +141,12 @@ export function distributionChart(counts) {
         h('div', { class: 'bars' }, h('span', { class: `seg ${categoryOfScore(score)}`, style: `height:${((100 * count) / max).toFixed(2)}%` })),
         h('small', {}, String(score)),
       ),
-    ),
+    );
+  return figure(
+    h('span', {}, 'Answers per score, coloured by category: ', legendItem('detractor', '0–6'), legendItem('passive', '7–8'), legendItem('promoter', '9–10'), '; the counts are in the table below.'),
+    cols,
+    'dist-chart',
   );
-  return figure(h('span', {}, 'Answers per score, coloured by category: ', legendItem('detractor', '0–6'), legendItem('passive', '7–8'), legendItem('promoter', '9–10'), '; the counts are in the table below.'), cols, 'dist-chart');
 }
 
 /** A sparkline of a group's NPS per period (suppressed periods leave a gap), for a table cell; hidden from screen readers (the row has the numbers). */

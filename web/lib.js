@@ -20,6 +20,7 @@ export function h(tag, attrs, ...children) {
 /** Whether a session may be open: the server's `nps_signed_in` hint (the session cookie itself is HttpOnly). */
 export const maybeSignedIn = () => document.cookie.split('; ').includes('nps_signed_in=1');
 /** The hint goes with the session (expired, or signed out). */
+// biome-ignore lint/suspicious/noDocumentCookie: one fixed cookie without a value; the Cookie Store API is not in every browser the portal serves
 export const forgetSession = () => (document.cookie = 'nps_signed_in=; Max-Age=0; path=/; SameSite=Lax');
 
 export const state = { session: null, notice: null, onUnauthorized: () => {}, route: 0 };

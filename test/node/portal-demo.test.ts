@@ -82,6 +82,32 @@ describe('the demo history', () => {
     expect(slow.d / slow.n).toBeGreaterThan(quickFix.d / quickFix.n + 0.05);
   });
 
+  it('program health: the invitation funnel of the API, recounted from the raw rows', async () => {
+    const token = await loginToken(stack.base, 'manager.emea@acme.test');
+    const units = (await callApi(stack.base, token, 'GET', '/api/v1/units')).items as { id: string; name: string; path: string }[];
+    const emea = units.find((u) => u.name === 'EMEA')!;
+    const [from, to] = [dayAgo(60), dayAgo(0)];
+    const funnel = await callApi(stack.base, token, 'GET', `/api/v1/program/funnel?unitId=${emea.id}&from=${from}&to=${to}`);
+    // The recount: EMEA's sites by name, every invitation due on those UTC days but cancelled ones.
+    const recount = async (extra: string) =>
+      (
+        await one<{ n: number }>(
+          `select count(*) as n from invitations i join units u on u.id = i.unit_id where u.name in ('Berlin', 'Paris', 'London') and i.status <> 'cancelled' and i.due_at >= ? and i.due_at < ? ${extra}`,
+          [Date.parse(`${from}T00:00:00Z`), Date.parse(`${to}T00:00:00Z`) + DAY],
+        )
+      ).n;
+    const invited = await recount('');
+    const delivered = await recount('and i.sent_at is not null');
+    const answered = await recount("and i.status = 'answered'");
+    expect(invited).toBeGreaterThan(1000);
+    expect(funnel.total).toEqual({ invited, delivered, answered, failed: await recount("and i.status in ('failed', 'dead')"), responseRate: answered / delivered });
+    // About a third of the delivered invitations were answered, as seeded.
+    expect(funnel.total.responseRate).toBeGreaterThan(0.25);
+    expect(funnel.total.responseRate).toBeLessThan(0.45);
+    expect(funnel.byTouchpoint.reduce((s: number, r: { invited: number }) => s + r.invited, 0)).toBe(invited);
+    expect(funnel.byChannel.reduce((s: number, r: { answered: number }) => s + r.answered, 0)).toBe(answered);
+  });
+
   it('has comments in English, German, French and Spanish with recurring themes, cases in every state, some late, and the rest of a program', async () => {
     const locales = (await db.execute('select locale, count(*) as n from responses where comment is not null group by locale')).rows.map((r) => r.locale);
     for (const l of ['en', 'de', 'fr', 'es']) expect(locales).toContain(l);
@@ -91,7 +117,8 @@ describe('the demo history', () => {
     expect(states.sort()).toEqual(['closed', 'contacted', 'open', 'resolved']);
     const late = await one<{ n: number }>("select count(*) as n from cases where status in ('open', 'contacted') and resolution_due_at < ?", [Date.now()]);
     expect(late.n).toBeGreaterThan(0);
-    for (const table of ['action_plans', 'alerts', 'reply_templates', 'saved_reports', 'annotations']) expect((await one<{ n: number }>(`select count(*) as n from ${table}`)).n, table).toBeGreaterThan(0);
+    for (const table of ['action_plans', 'alerts', 'reply_templates', 'saved_reports', 'annotations'])
+      expect((await one<{ n: number }>(`select count(*) as n from ${table}`)).n, table).toBeGreaterThan(0);
     const open = await one<{ n: number }>("select count(*) as n from alerts where status = 'open'");
     expect(open.n).toBe(1);
     // People have names; the survey speaks every locale its answers came in.
@@ -174,7 +201,7 @@ describe('every role over the demo history', () => {
     expect(cols.map((c) => c.c.replace('seg ', ''))).toEqual([...Array(7).fill('detractor'), 'passive', 'passive', 'promoter', 'promoter']);
     const counts = (await page.locator('table', { hasText: 'Answers per score' }).locator('tbody td').allTextContents()).map(Number);
     const max = Math.max(...counts);
-    cols.forEach((c, score) => expect(c.h).toBeCloseTo((100 * counts[score]!) / max, 1));
+    for (const [score, c] of cols.entries()) expect(c.h).toBeCloseTo((100 * counts[score]!) / max, 1);
     // The mix: one column per month with answers, its shares from the table's counts.
     const rows = await page
       .locator('table', { hasText: 'NPS per month' })
@@ -194,6 +221,11 @@ describe('every role over the demo history', () => {
     const units = page.locator('table', { hasText: 'Units under EMEA' });
     expect(await units.locator('svg.spark').count()).toBe(3);
     expect(await units.locator('tr', { hasText: 'Paris' }).locator('.sr-only').textContent()).toMatch(/^NPS by month: \d{4}-\d{2} -?\d/);
+    // Program health below the scores: the funnel, the open alert of Paris, the top themes.
+    const health = page.getByTestId('health');
+    await health.getByRole('heading', { name: 'Program health' }).waitFor();
+    expect(await health.locator('li', { hasText: 'Paris' }).count()).toBe(1);
+    expect(await health.locator('table', { hasText: 'Top themes' }).locator('tbody tr').count()).toBe(5);
     // Weeks instead of months.
     await page.getByLabel('Trend by').selectOption('week');
     await page.locator('table', { hasText: 'NPS per week' }).waitFor();

@@ -14,6 +14,7 @@ import {
   lowSampleMark,
   main,
   npsCell,
+  plural,
   session,
   setNotice,
   setTitle,
@@ -133,6 +134,12 @@ export default async function dashboard({ params }) {
     ),
   );
   main.append(h('h2', {}, 'Score distribution'), distribution(all));
+  // Program health comes after the scores, without holding them up.
+  const health = h('section', { 'aria-labelledby': 'health-heading', 'data-testid': 'health' });
+  if (hasRole('admin', 'analyst', 'manager')) {
+    main.append(health);
+    programHealth(health, unit, from, to);
+  }
   if (hasRole('admin', 'manager')) main.append(annotateForm(unit, params));
   const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
   const months = [...new Set(sparks.items.map((i) => i.period).filter(Boolean))].sort();
@@ -149,12 +156,106 @@ export default async function dashboard({ params }) {
       } else if (group === 'touchpoint') cell = tpName.get(i.key) ?? i.key;
       const series = months.map((m) => spark.get(`${i.key}\u0000${m}`) ?? null);
       const said = months.map((m, k) => `${m} ${series[k] === null ? '—' : fmtNps(series[k])}`).join(', ');
-      return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i), h('td', {}, sparkline(series), h('span', { class: 'sr-only' }, `NPS by month: ${said}`)));
+      return h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, cell),
+        npsCell(i),
+        h('td', { class: 'num' }, String(i.n)),
+        deltaCell(i),
+        h('td', {}, sparkline(series), h('span', { class: 'sr-only' }, `NPS by month: ${said}`)),
+      );
     });
   const caption = group === 'unit' ? `Units under ${unit.name}` : `By ${GROUPS[group].toLowerCase()}`;
   main.append(
     h('h2', {}, `By ${GROUPS[group].toLowerCase()}`),
     rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change', 'By month'], rows) : h('p', {}, 'No answers in the period.'),
+  );
+}
+
+/**
+ * Program health for admins, analysts and managers: invited → delivered → answered with the
+ * response rate by touchpoint and channel, the open alerts, the top themes, the cases late.
+ */
+async function programHealth(box, unit, from, to) {
+  const [funnel, alerts, themes, late] = await Promise.all([
+    api('GET', `/api/v1/program/funnel?unitId=${unit.id}&from=${from}&to=${to}`).catch(() => null),
+    api('GET', '/api/v1/alerts?status=open&limit=20').catch(() => ({ items: [] })),
+    api('GET', `/api/v1/themes?unitId=${unit.id}&from=${from}&to=${to}`).catch(() => ({ items: [] })),
+    api('GET', '/api/v1/cases?scope=subtree&overdue=true&limit=100').catch(() => ({ items: [] })),
+  ]);
+  if (!box.isConnected) return;
+  const pct = (r) => (r === null ? '—' : `${(100 * r).toFixed(1)}%`);
+  const names = session().byId;
+  const inReach = alerts.items.filter((a) => names.get(a.unitId)?.path?.startsWith(unit.path) ?? true);
+  box.append(h('h2', { id: 'health-heading' }, 'Program health'));
+  if (funnel) {
+    const t = funnel.total;
+    box.append(
+      h(
+        'div',
+        { class: 'cards' },
+        [
+          ['Invited', t.invited],
+          ['Delivered', t.delivered],
+          ['Answered', t.answered],
+        ].map(([label, n]) => h('div', { class: 'card' }, h('div', {}, label), h('div', { class: 'big' }, String(n)))),
+        h('div', { class: 'card' }, h('div', {}, 'Response rate'), h('div', { class: 'big' }, pct(t.responseRate)), h('div', {}, `${t.failed} failed for good`)),
+      ),
+      table(
+        'Response rate by touchpoint and channel (answered of delivered)',
+        ['Touchpoint or channel', 'Invited', 'Delivered', 'Answered', 'Rate'],
+        [...funnel.byTouchpoint.map((r) => [r.name ?? r.key ?? r.touchpointId, r]), ...funnel.byChannel.map((r) => [`Channel: ${r.channel}`, r])].map(([label, r]) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, label),
+            h('td', { class: 'num' }, String(r.invited)),
+            h('td', { class: 'num' }, String(r.delivered)),
+            h('td', { class: 'num' }, String(r.answered)),
+            h('td', { class: 'num' }, pct(r.responseRate)),
+          ),
+        ),
+      ),
+    );
+  }
+  box.append(
+    h('h3', {}, 'Open alerts'),
+    inReach.length
+      ? h(
+          'ul',
+          {},
+          inReach.map((a) =>
+            h(
+              'li',
+              {},
+              h('a', { href: `#/dashboard?unit=${a.unitId}` }, names.get(a.unitId)?.name ?? a.unitId),
+              `: a drop of ${fmtNps(a.evidence.dropPoints)} points since ${a.createdAt.slice(0, 10)}${a.rootCause ? ` (${a.rootCause})` : ''}`,
+            ),
+          ),
+        )
+      : h('p', {}, 'No open alerts.'),
+    h('h3', {}, 'Cases late'),
+    h('p', {}, late.items.length ? h('a', { href: '#/cases' }, `${plural(late.items.length, 'case')}${late.nextCursor ? ' or more' : ''} past a due time`) : 'No case is late.'),
+    h('h3', {}, 'Top themes'),
+    themes.items.length
+      ? table(
+          'Top themes of the comments, by impact on NPS',
+          ['Theme', 'Comments', 'NPS', 'Impact'],
+          themes.items
+            .slice(0, 5)
+            .map((i) =>
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'row' }, i.name),
+                h('td', { class: 'num' }, String(i.comments)),
+                h('td', { class: 'num' }, i.nps === null ? '—' : fmtNps(i.nps)),
+                h('td', { class: 'num' }, i.impact === null ? '—' : fmtNps(i.impact)),
+              ),
+            ),
+        )
+      : h('p', {}, 'No comments in the period.'),
   );
 }
 
