@@ -486,7 +486,6 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
     FastFix: 'vendor@fastfix.test',
     QuickServe: 'vendor@quickserve.test',
   };
-  let unanswered = 0;
   for (const at of times) {
     const pi = rng.weighted(placeCum);
     const place = PLACES[pi]!;
@@ -616,11 +615,12 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
           createdAt: sentAt,
           updatedAt: sentAt,
         });
-        unanswered++;
       }
     // Recovery cases for the counted detractors of the last 45 days: every state, some late.
     if (score !== null && score <= 6 && !flagged && daysAgo < 45) {
       const caseId = idAt('case', at, rng);
+      // Berlin's agent works some of Berlin's cases.
+      const owner = people.get(place.unit === 'Berlin' && rng.next() < 0.4 ? 'agent@acme.test' : owners[place.unit]!)!;
       const firstContactDueAt = at + 48 * 3_600_000;
       const resolutionDueAt = at + 7 * DAY_MS;
       const age = daysAgo;
@@ -640,7 +640,7 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
         unitId: u.id,
         touchpointId: tp.id,
         contactId: contact.id,
-        ownerUserId: people.get(owners[place.unit]!)!,
+        ownerUserId: owner,
         status,
         score,
         firstContactDueAt,
@@ -664,7 +664,7 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
           caseId,
           type: 'contacted',
           actorType: 'user',
-          actorId: people.get(owners[place.unit]!)!,
+          actorId: owner,
           fromStatus: 'open',
           toStatus: 'contacted',
           note: 'Called the customer.',
@@ -677,7 +677,7 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
           caseId,
           type: 'resolved',
           actorType: 'user',
-          actorId: people.get(owners[place.unit]!)!,
+          actorId: owner,
           fromStatus: 'contacted',
           toStatus: 'resolved',
           note: 'Fixed on a second visit.',
