@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HISTORY_ANSWERS, PARIS_CHANGE_DAYS_AGO } from '../../scripts/demo-history';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, SHOTS, signInAt } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, SHOTS, signInAt, waitFor } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /*
@@ -226,6 +226,7 @@ describe('every role over the demo history', () => {
     });
     // A sparkline per site, and its numbers for screen readers.
     const units = page.locator('table', { hasText: 'Units under EMEA' });
+    await units.locator('svg.spark').nth(2).waitFor();
     expect(await units.locator('svg.spark').count()).toBe(3);
     expect(await units.locator('tr', { hasText: 'Paris' }).locator('.sr-only').textContent()).toMatch(/^NPS by month: \d{4}-\d{2} -?\d/);
     // Program health below the scores: the funnel, the open alert of Paris, the top themes.
@@ -267,5 +268,22 @@ describe('every role over the demo history', () => {
     await page.goto(`${stack.base}/#/admin/api-keys`);
     await page.getByText('1 key', { exact: true }).waitFor();
     await context.close();
+  });
+
+  it('npm start speaks plainly: jobs in words, no offline stack traces, survey tokens cut, a line on shutdown', async () => {
+    // A survey link opened: its request line shows the token's first characters only.
+    const { id } = await one<{ id: string }>("select id from invitations where status = 'sent' limit 1");
+    const token = await loginToken(stack.base, 'admin@acme.test');
+    const { link } = await callApi(stack.base, token, 'GET', `/api/v1/invitations/${id}`);
+    expect((await fetch(link)).status).toBe(200);
+    const secret = new URL(link).pathname.slice(3);
+    await waitFor('the request line', async () => stack.output().includes(`/s/${secret.slice(0, 8)}…`));
+    const out = stack.output();
+    expect(out).not.toContain(secret);
+    expect(out).toContain('Jobs (driven by this process): every minute, every hour, daily at 03:00 UTC, every 5 minutes');
+    expect(out).not.toMatch(/^\s+at .*GetAddrInfoReqWrap/m);
+    expect(out).not.toMatch(/^cron .*: 200$/m);
+    await stack.stop();
+    expect(stack.output()).toMatch(/stopped: the Worker, the cron driver and the databases/);
   });
 });

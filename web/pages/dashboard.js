@@ -47,11 +47,10 @@ export default async function dashboard({ params }) {
   const from = daysAgo(days - 1);
   const to = today();
   const q = `unitId=${unit.id}&from=${from}&to=${to}`;
-  const [total, trend, children, sparks, touchpoints, notes] = await Promise.all([
+  const [total, trend, children, touchpoints, notes] = await Promise.all([
     api('GET', `/api/v1/scores?${q}&compare=previous&distribution=true`),
     api('GET', `/api/v1/scores?${q}&period=${period}`),
     api('GET', `/api/v1/scores?${q}&groupBy=${group}&compare=previous`),
-    api('GET', `/api/v1/scores?${q}&groupBy=${group}&period=month`),
     group === 'touchpoint' ? api('GET', '/api/v1/touchpoints').catch(() => ({ items: [] })) : { items: [] },
     api('GET', `/api/v1/annotations?${q}`),
   ]);
@@ -142,8 +141,8 @@ export default async function dashboard({ params }) {
   }
   if (hasRole('admin', 'manager')) main.append(annotateForm(unit, params));
   const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
-  const months = [...new Set(sparks.items.map((i) => i.period).filter(Boolean))].sort();
-  const spark = new Map(sparks.items.filter((i) => !i.suppressed).map((i) => [`${i.key}\u0000${i.period}`, i.nps]));
+  // The sparklines come after the rest of the page: their cells are filled when their scores arrive.
+  const sparkCells = new Map();
   const rows = children.items
     .filter((i) => i.key !== 'all')
     .map((i) => {
@@ -154,23 +153,29 @@ export default async function dashboard({ params }) {
         label = child ? (child.id === unit.id ? `${child.name} (itself)` : child.name) : i.key;
         cell = child && child.id !== unit.id ? h('a', { href: `#/dashboard?unit=${child.id}` }, label) : label;
       } else if (group === 'touchpoint') cell = tpName.get(i.key) ?? i.key;
-      const series = months.map((m) => spark.get(`${i.key}\u0000${m}`) ?? null);
-      const said = months.map((m, k) => `${m} ${series[k] === null ? '—' : fmtNps(series[k])}`).join(', ');
-      return h(
-        'tr',
-        {},
-        h('th', { scope: 'row' }, cell),
-        npsCell(i),
-        h('td', { class: 'num' }, String(i.n)),
-        deltaCell(i),
-        h('td', {}, sparkline(series), h('span', { class: 'sr-only' }, `NPS by month: ${said}`)),
-      );
+      const sparkCell = h('td', {});
+      sparkCells.set(i.key, sparkCell);
+      return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i), sparkCell);
     });
   const caption = group === 'unit' ? `Units under ${unit.name}` : `By ${GROUPS[group].toLowerCase()}`;
   main.append(
     h('h2', {}, `By ${GROUPS[group].toLowerCase()}`),
     rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change', 'By month'], rows) : h('p', {}, 'No answers in the period.'),
   );
+  if (rows.length) fillSparklines(sparkCells, `/api/v1/scores?${q}&groupBy=${group}&period=month`);
+}
+
+/** Each group's NPS per month as a sparkline in its row, with the numbers for screen readers. */
+async function fillSparklines(cells, path) {
+  const sparks = await api('GET', path).catch(() => null);
+  if (!sparks) return;
+  const months = [...new Set(sparks.items.map((i) => i.period).filter(Boolean))].sort();
+  const nps = new Map(sparks.items.filter((i) => !i.suppressed).map((i) => [`${i.key}\u0000${i.period}`, i.nps]));
+  for (const [key, cell] of cells) {
+    const series = months.map((m) => nps.get(`${key}\u0000${m}`) ?? null);
+    const said = months.map((m, k) => `${m} ${series[k] === null ? '—' : fmtNps(series[k])}`).join(', ');
+    cell.replaceChildren(sparkline(series), h('span', { class: 'sr-only' }, `NPS by month: ${said}`));
+  }
 }
 
 /**
