@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { commit, type Db } from '../src/db/client';
 import { openDb } from '../src/db/client';
@@ -5,6 +6,7 @@ import { listDatabases } from '../src/db/directory';
 import { deleteTenantRows } from '../src/tenancy/archive';
 import { registerTenant } from '../src/tenancy/directory-entry';
 import type { ScriptPlane } from './plane';
+import { HISTORY_PEOPLE, seedDemoHistory, type HistorySummary } from './demo-history';
 import { loginEmails, roleGrants, surveys, surveyVersions, touchpoints, units, users, type Role, type UnitKind } from '../src/db/schema';
 import { standardSurvey } from '../src/surveys/templates';
 import { hashPassword } from '../src/auth/password';
@@ -93,18 +95,21 @@ export async function seedDemoTenant(db: Db): Promise<{ created: boolean; tenant
  * The demo tenant on the local data plane: in the `eu` shared database, entered in the directory
  * with its three logins. Idempotent like seedDemoTenant.
  */
-export async function seedDemoPlane(plane: ScriptPlane): Promise<{ created: boolean; databaseUrl: string }> {
+export async function seedDemoPlane(plane: ScriptPlane, opts: { history?: boolean; dataDir?: string } = {}): Promise<{ created: boolean; databaseUrl: string; history?: HistorySummary }> {
   const eu = (await listDatabases(plane.directory)).find((d) => d.id === 'eu-shared-1');
   if (!eu) throw new Error('the local plane has no eu-shared-1 database');
   const db = openDb(eu.url);
   const seeded = await seedDemoTenant(db);
+  let history: HistorySummary | undefined;
   if (seeded.tenantId) {
     try {
-      await registerTenant(plane.directory, { id: seeded.tenantId, name: DEMO_TENANT, region: 'eu', databaseId: eu.id, emails: DEMO_LOGINS.map((l) => l.email) }, 'seed');
+      if (opts.history ?? true) history = await seedDemoHistory(eu.url, seeded.tenantId, { file: opts.dataDir ? join(opts.dataDir, `${eu.id}.db`) : undefined });
+      const emails = [...DEMO_LOGINS.map((l) => l.email), ...(history ? HISTORY_PEOPLE.map((p) => p.email) : [])];
+      await registerTenant(plane.directory, { id: seeded.tenantId, name: DEMO_TENANT, region: 'eu', databaseId: eu.id, emails }, 'seed');
     } catch (err) {
       await deleteTenantRows(db, seeded.tenantId);
       throw err;
     }
   }
-  return { created: seeded.created, databaseUrl: eu.url };
+  return { created: seeded.created, databaseUrl: eu.url, history };
 }

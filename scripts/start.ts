@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Cron } from 'croner';
 import { DEMO_LOGINS, DEMO_PASSWORD, seedDemoPlane } from './demo-tenant';
 import { startLibsqlCluster } from './libsql-cluster';
@@ -28,8 +29,16 @@ console.log(
     .map((d) => `${d.name} ${d.url}`)
     .join('; ')} (data in ${DATA_DIR}; faults on command: POST ${cluster.adminUrl}/v1/databases/<name>/fault)`,
 );
-const seeded = await seedDemoPlane(plane);
-console.log(seeded.created ? 'demo tenant seeded (region eu)' : 'demo tenant already present');
+// The demo tenant with its twelve months of history (docs/demo.md); DEMO_HISTORY=0 seeds the bare
+// tenant only (the portal suites seed their own few answers and check figures derived from them).
+const seeded = await seedDemoPlane(plane, { history: process.env.DEMO_HISTORY !== '0', dataDir: DATA_DIR });
+console.log(
+  !seeded.created
+    ? 'demo tenant already present'
+    : seeded.history
+      ? `demo tenant seeded (region eu): ${seeded.history.answers} answers over twelve months, ${seeded.history.invitations} invitations, ${seeded.history.cases} cases, in ${(seeded.history.ms / 1000).toFixed(1)} s`
+      : 'demo tenant seeded (region eu), without history',
+);
 
 // Local receivers a test runs on 127.0.0.1 (a webhook endpoint, a provider stand-in) are allowed
 // only when named (docs/delivery.md "Outbound requests"); nothing internal is reachable by default.
@@ -58,8 +67,10 @@ const wrangler: ChildProcess = spawn(
     '--test-scheduled',
     ...(process.env.INSPECTOR_PORT ? ['--inspector-port', process.env.INSPECTOR_PORT] : []),
   ],
-  { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
+relay(wrangler.stdout!, process.stdout);
+relay(wrangler.stderr!, process.stderr);
 
 // Drive each cron expression of wrangler.toml through wrangler dev's test endpoint. With static
 // assets configured, wrangler 4.86's /cdn-cgi/handler/scheduled reaches the assets router and
@@ -70,12 +81,42 @@ const crons = wranglerCrons().map(
       const url = scheduledUrl(workerUrl, expression);
       try {
         const res = await fetch(url);
-        console.log(`cron ${expression}: ${res.status}`);
+        if (!res.ok) console.log(`cron ${cronInWords(expression)} (${expression}): ${res.status}`);
       } catch (err) {
-        console.error(`cron ${expression} failed: ${String(err)}`);
+        console.error(`cron ${cronInWords(expression)} (${expression}) failed: ${String(err)}`);
       }
     }),
 );
+
+/**
+ * wrangler's output, line by line, less what only alarms: offline, its lookup of Cloudflare's
+ * `Request.cf` data fails with a stack trace (the warning before it says what happens, and stays);
+ * survey links in request lines show their token's first characters only (a token is a credential).
+ */
+function relay(from: NodeJS.ReadableStream, to: NodeJS.WritableStream) {
+  let inTrace = false;
+  createInterface({ input: from }).on('line', (line) => {
+    if (/^Error: getaddrinfo (ENOTFOUND|EAI_AGAIN)/.test(line)) return void (inTrace = true);
+    if (inTrace && /^\s+at /.test(line)) return;
+    inTrace = false;
+    to.write(`${redactTokens(line)}\n`);
+  });
+}
+
+/** `/s/<token>` with the token cut to its first 8 characters. */
+const redactTokens = (line: string) => line.replace(/\/s\/([A-Za-z0-9_-]{8})[A-Za-z0-9._~%-]+/g, '/s/$1…');
+
+/** A cron expression of wrangler.toml in words (the forms it uses; anything else as written). */
+function cronInWords(expression: string): string {
+  const [minute, hour, day, month, weekday] = expression.split(/\s+/);
+  if (day !== '*' || month !== '*' || weekday !== '*') return expression;
+  if (minute === '*' && hour === '*') return 'every minute';
+  const every = /^\*\/(\d+)$/.exec(minute ?? '');
+  if (every && hour === '*') return `every ${every[1]} minutes`;
+  if (/^\d+$/.test(minute ?? '') && hour === '*') return minute === '0' ? 'every hour' : `every hour at :${minute!.padStart(2, '0')}`;
+  if (/^\d+$/.test(minute ?? '') && /^\d+$/.test(hour ?? '')) return `daily at ${hour!.padStart(2, '0')}:${minute!.padStart(2, '0')} UTC`;
+  return expression;
+}
 
 let stopping = false;
 async function stop(code: number) {
@@ -91,6 +132,7 @@ async function stop(code: number) {
   }
   await cluster.close();
   clearState();
+  console.log(`stopped: the Worker, the cron driver and the databases (data kept in ${DATA_DIR})`);
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
@@ -123,6 +165,7 @@ console.log(`
   API reference: ${workerUrl}/api/docs
   Demo logins (password ${DEMO_PASSWORD}):
 ${DEMO_LOGINS.map((l) => `    ${l.email.padEnd(26)} ${l.role} of ${l.unit}`).join('\n')}
-  Cron: ${crons.length ? wranglerCrons().join(', ') : 'none'} (driven by this process)
+    and more people of the demo history (docs/demo.md)
+  Jobs (driven by this process): ${crons.length ? wranglerCrons().map(cronInWords).join(', ') : 'none'}
   Ctrl-C stops everything.
 `);

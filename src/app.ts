@@ -29,6 +29,7 @@ import { waveRoutes } from './waves/routes';
 import { caseRoutes } from './cases/routes';
 import { caseSettingsRoutes } from './cases/settings-routes';
 import { alertRoutes } from './alerts/routes';
+import { programRoutes } from './program/routes';
 import { webhookRoutes } from './webhooks/routes';
 import { actionPlanRoutes } from './action-plans/routes';
 import { themeRoutes } from './themes/routes';
@@ -72,6 +73,7 @@ export function createApp() {
   app.route('/', eventRoutes);
   app.route('/', waveRoutes);
   app.route('/', caseRoutes);
+  app.route('/', programRoutes);
   app.route('/', caseSettingsRoutes);
   app.route('/', settingsRoutes);
   app.route('/', invitationRoutes);

@@ -1,6 +1,6 @@
 // The portal: plain ES modules, hash routes, one module per page loaded when first visited.
 // Every number comes from the API (no scoring in the browser).
-import { api, attempt, errorBox, field, h, main, state, setTitle, Unauthorized } from './lib.js';
+import { api, attempt, errorBox, field, forgetSession, h, main, maybeSignedIn, state, setTitle, Unauthorized } from './lib.js';
 
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
@@ -80,6 +80,7 @@ function tenantChoice(tenants, signIn) {
 
 async function signOut() {
   await attempt(h('div'), () => api('POST', '/api/v1/auth/logout'));
+  forgetSession();
   state.session = null;
   location.hash = '';
   showSignIn();
@@ -97,6 +98,8 @@ function renderNav(current) {
 }
 
 async function start() {
+  // Nobody signed in: the form at once, without asking the API (no 401 in the console).
+  if (!maybeSignedIn()) return showSignIn();
   const [me, units] = await Promise.all([api('GET', '/api/v1/me'), api('GET', '/api/v1/units')]);
   const byId = new Map(units.items.map((u) => [u.id, u]));
   state.session = { me, units: units.items, byId, roles: new Set(me.grants.map((g) => g.role)) };

@@ -17,6 +17,12 @@ export function h(tag, attrs, ...children) {
 }
 
 /** The signed-in user ({ me, units, byId, roles }) and a message for the next page drawn. */
+/** Whether a session may be open: the server's `nps_signed_in` hint (the session cookie itself is HttpOnly). */
+export const maybeSignedIn = () => document.cookie.split('; ').includes('nps_signed_in=1');
+/** The hint goes with the session (expired, or signed out). */
+// biome-ignore lint/suspicious/noDocumentCookie: one fixed cookie without a value; the Cookie Store API is not in every browser the portal serves
+export const forgetSession = () => (document.cookie = 'nps_signed_in=; Max-Age=0; path=/; SameSite=Lax');
+
 export const state = { session: null, notice: null, onUnauthorized: () => {}, route: 0 };
 export const session = () => state.session;
 export const setNotice = (text) => (state.notice = text);
@@ -41,6 +47,7 @@ export async function api(method, path, body) {
   if (res.status === 401 && path !== '/api/v1/auth/login') {
     if (state.session) state.notice = 'Your session has expired. Please sign in again.';
     state.session = null;
+    forgetSession();
     state.onUnauthorized();
     throw new Unauthorized();
   }
@@ -75,6 +82,9 @@ export function today() {
 }
 export const daysAgo = (n) => new Date(Date.parse(`${today()}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
 export const unitName = (id) => state.session.byId.get(id)?.name ?? id;
+/** "1 key", "2 keys": a count with its noun (regular plurals). */
+export const plural = (n, noun) => `${n} ${n === 1 ? noun : `${noun}s`}`;
+
 export const hasRole = (...roles) => roles.some((r) => state.session.roles.has(r));
 
 export function setTitle(text) {
@@ -107,8 +117,16 @@ export async function attempt(out, action) {
 
 export const field = (id, label, input) => h('label', { for: id }, label, input);
 
-/** A captioned table in a scroll box that keyboard users can reach (focusable, labelled region). */
+/**
+ * A captioned table in a scroll box that keyboard users can reach (focusable, labelled region).
+ * A heading sits over its column: right-aligned where every cell below is a number (`.num`).
+ */
 export function table(caption, head, rows) {
+  const list = [rows].flat().filter(Boolean);
+  const numeric = head.map((_, k) => {
+    const cells = list.map((r) => r.children?.[k]).filter(Boolean);
+    return cells.length > 0 ? cells.every((c) => c.classList.contains('num')) : /NPS|n$|Change/.test(head[k]);
+  });
   return h(
     'div',
     { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
@@ -122,7 +140,7 @@ export function table(caption, head, rows) {
         h(
           'tr',
           {},
-          head.map((c) => h('th', { scope: 'col', class: /NPS|n$|Change/.test(c) ? 'num' : undefined }, c)),
+          head.map((c, k) => h('th', { scope: 'col', class: numeric[k] ? 'num' : undefined }, c)),
         ),
       ),
       h('tbody', {}, rows),
@@ -158,9 +176,11 @@ export function npsCell(item) {
 
 export const ANNOTATION_KINDS = { process_change: 'Process change', release: 'Release', outage: 'Outage', merger: 'Merger', other: 'Other' };
 
-/** The annotations whose day falls in a trend's period (`YYYY-MM`, or a day), each a link to its before-and-after comparison. */
-export function eventsCell(notes, period) {
-  const mine = period ? notes.filter((a) => a.date.startsWith(period)) : [];
+/** The annotations whose day falls in a trend's period (`YYYY-MM`, or a week's Monday with `days` 7), each a link to its before-and-after comparison. */
+export function eventsCell(notes, period, days = 0) {
+  // A month or quarter by its prefix; a week (its Monday) with `days` = 7.
+  const end = days ? new Date(Date.parse(`${period}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10) : '';
+  const mine = !period ? [] : days ? notes.filter((a) => a.date >= period && a.date < end) : notes.filter((a) => a.date.startsWith(period));
   return h(
     'td',
     {},

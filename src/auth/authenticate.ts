@@ -13,6 +13,8 @@ import { apiKeyOfSingleDatabase } from './sign-in';
 import type { Actor } from './policy';
 
 export const SESSION_COOKIE = 'nps_session';
+/** Set beside the session cookie, not HttpOnly, value `1`: tells the portal a session may be open (docs/portal.md). */
+export const SIGNED_IN_COOKIE = 'nps_signed_in';
 export const API_KEY_PREFIX = 'nps_';
 
 const unauthorized = (message = 'a valid session or API key is required') => new ApiError('UNAUTHORIZED', message, undefined, { 'www-authenticate': 'Bearer' });

@@ -3,7 +3,7 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import { createRouter, type AppContext } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { errors, json, jsonBody, security } from '../lib/openapi';
-import { authenticate, SESSION_COOKIE } from './authenticate';
+import { authenticate, SESSION_COOKIE, SIGNED_IN_COOKIE } from './authenticate';
 import { caller, signIn, signOut } from './sessions';
 
 const LoginBody = z
@@ -80,11 +80,15 @@ export const authRoutes = createRouter()
       path: '/',
       maxAge: config.sessionTtlSeconds,
     });
+    // A hint for the portal, readable by its script and holding nothing secret: a session may be
+    // open, so it asks /me at start; without it, it shows the sign-in form without a 401.
+    setCookie(c, SIGNED_IN_COOKIE, '1', { sameSite: 'Lax', secure: new URL(c.req.url).protocol === 'https:', path: '/', maxAge: config.sessionTtlSeconds });
     return c.json({ ...signedIn, expiresAt: new Date(signedIn.expiresAt).toISOString() }, 200);
   })
   .openapi(logout, async (c) => {
     await signOut(deps(c));
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    deleteCookie(c, SIGNED_IN_COOKIE, { path: '/' });
     return c.body(null, 204);
   })
   .openapi(me, async (c) => c.json(await caller(deps(c), c.get('plane')), 200));

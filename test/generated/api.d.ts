@@ -713,6 +713,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/program/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Program health: invited → delivered → answered for a subtree, by touchpoint and channel */
+        get: operations["getProgramFunnel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/case-settings": {
         parameters: {
             query?: never;
@@ -2635,6 +2652,48 @@ export interface components {
                 contactedWithinTarget: number;
                 resolvedWithinTarget: number;
             } | null;
+        };
+        ProgramFunnel: {
+            unitId: string;
+            from: string;
+            to: string;
+            total: {
+                /** @description Invitations due in the period (every status but cancelled) */
+                invited: number;
+                /** @description Sent successfully */
+                delivered: number;
+                answered: number;
+                /** @description Given up after their attempts */
+                failed: number;
+                /** @description answered / delivered; null when nothing was delivered */
+                responseRate: number | null;
+            };
+            byTouchpoint: {
+                touchpointId: string;
+                key: string | null;
+                name: string | null;
+                /** @description Invitations due in the period (every status but cancelled) */
+                invited: number;
+                /** @description Sent successfully */
+                delivered: number;
+                answered: number;
+                /** @description Given up after their attempts */
+                failed: number;
+                /** @description answered / delivered; null when nothing was delivered */
+                responseRate: number | null;
+            }[];
+            byChannel: {
+                channel: string;
+                /** @description Invitations due in the period (every status but cancelled) */
+                invited: number;
+                /** @description Sent successfully */
+                delivered: number;
+                answered: number;
+                /** @description Given up after their attempts */
+                failed: number;
+                /** @description answered / delivered; null when nothing was delivered */
+                responseRate: number | null;
+            }[];
         };
         CaseSettings: {
             caseTargets: {
@@ -8677,6 +8736,87 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getProgramFunnel: {
+        parameters: {
+            query: {
+                /** @description The unit, with its whole subtree */
+                unitId: string;
+                /** @description First UTC day the invitations were due, inclusive */
+                from: string;
+                /** @description Last UTC day, inclusive */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The funnel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgramFunnel"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

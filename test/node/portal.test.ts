@@ -245,6 +245,7 @@ describe('the portal in Chromium', () => {
     await page.goto(`${base}/#/admin`);
     await page.getByRole('heading', { name: 'Administration' }).waitFor();
     const sections = await page.locator('main ul a').evaluateAll((links) => links.map((a) => a.getAttribute('href')!));
+    // Twelve sections: the score thresholds and the theme library among them.
     expect(sections).toHaveLength(12);
     for (const hash of [...top, '#/admin', ...sections]) {
       // Loaded afresh by address: each page draws on its own, as after a bookmark.

@@ -31,7 +31,7 @@ export async function startStack(portBase: number, env: Record<string, string> =
   const child: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
     cwd: ROOT,
     // Its own debugger port: stacks of test files running side by side would all want 9229.
-    env: { ...process.env, ...env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data, INSPECTOR_PORT: String(await freePort()) },
+    env: { ...process.env, DEMO_HISTORY: '0', ...env, PORT: String(port), LIBSQL_PORT: '0', NPS_DATA_DIR: data, INSPECTOR_PORT: String(await freePort()) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

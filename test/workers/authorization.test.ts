@@ -538,6 +538,23 @@ matrix(
   },
 );
 
+// ---- Program health --------------------------------------------------------------------------
+
+/** The invitation funnel: who reads invitations (admin, analyst, manager), within reach; unseen units are 404. */
+const INVITATION_READERS = new Set<Login>(['admin', 'analyst', 'manager', 'siteManager']);
+for (const unit of ['emea', 'newYork', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/program/funnel',
+    `${LABEL[unit]}`,
+    (login) => (!SEES[login].includes(unit) ? 404 : INVITATION_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/program/funnel?unitId=${U(unit)}&from=2020-01-01&to=2020-12-31`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body.total).toMatchObject({ invited: expect.any(Number), answered: expect.any(Number) });
+    },
+  );
+}
+
 // ---- Scores --------------------------------------------------------------------------------
 
 /** Aggregated scores: every role but agent, within its reach (agents work cases, not trends). */

@@ -459,6 +459,27 @@ const CASES: IsolationCase[] = [
     },
   },
 
+  // Program health
+  {
+    op: 'GET /api/v1/program/funnel',
+    name: "A's region (?unitId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/program/funnel?unitId=${x.unit}&from=2020-01-01&to=2020-12-31`, 'GET'),
+  },
+  {
+    op: 'GET /api/v1/program/funnel',
+    name: "B's own funnel counts nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const today = new Date().toISOString().slice(0, 10);
+      const res = await call('GET', `/api/v1/program/funnel?unitId=${B.units.root}&from=${today.slice(0, 4)}-01-01&to=${today}`, { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      for (const tp of res.body.byTouchpoint) expect(tp.touchpointId).not.toBe(aIds.touchpoint);
+      expectNoLeak(res, '');
+    },
+  },
+
   // Exports
   { op: 'GET /api/v1/exports/responses.csv', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/exports/responses.csv?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/exports/scores.csv', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/exports/scores.csv?unitId=${x.unit}`, 'GET') },

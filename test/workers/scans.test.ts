@@ -179,6 +179,9 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/responses?unitId=${t.units.emea}`,
       `/api/v1/cases`,
       `/api/v1/invitations/${inv.id}`,
+      // Program health: the invitation funnel of the whole tenant and of a region.
+      `/api/v1/program/funnel?unitId=${t.units.root}&from=2020-01-01&to=2020-12-31`,
+      `/api/v1/program/funnel?unitId=${t.units.emea}&from=${new Date().toISOString().slice(0, 10)}&to=${new Date().toISOString().slice(0, 10)}`,
       // Themes from stored analyses (the comment above was analysed by its workflow message), for a region and by category.
       `/api/v1/themes?unitId=${t.units.root}`,
       `/api/v1/themes?unitId=${t.units.emea}&category=detractor`,

@@ -1,5 +1,5 @@
 // Cases inbox (mine, my team, overdue) and the case page with its timeline and status changes.
-import { api, attempt, errorBox, fmtDate, h, main, setNotice, setTitle, table, Unauthorized } from '../lib.js';
+import { api, attempt, errorBox, fmtDate, h, main, plural, setNotice, setTitle, table, Unauthorized } from '../lib.js';
 
 const TRANSITIONS = { open: ['contacted', 'closed'], contacted: ['resolved', 'closed'], resolved: ['open'], closed: ['open'] };
 
@@ -22,7 +22,7 @@ async function casesPage(params) {
   if (!list.items.length) return main.append(h('p', {}, 'No cases.'));
   main.append(
     table(
-      `${list.items.length} cases`,
+      `${plural(list.items.length, 'case')}`,
       ['Case', 'Unit', 'Score', 'Status', 'Resolve by'],
       list.items.map((k) =>
         h(

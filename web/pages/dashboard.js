@@ -14,6 +14,7 @@ import {
   lowSampleMark,
   main,
   npsCell,
+  plural,
   session,
   setNotice,
   setTitle,
@@ -21,6 +22,7 @@ import {
   today,
   topUnit,
 } from '../lib.js';
+import { distributionChart, mixChart, sparkline, trendChart } from '../charts.js';
 
 const RANGES = { 90: 'Last 90 days', 180: 'Last 6 months', 365: 'Last 12 months' };
 
@@ -31,6 +33,8 @@ const COMPARE = [
   ['clusters', 'Peer clusters'],
 ];
 
+const PERIODS = { month: 'Month', week: 'Week' };
+
 const GROUPS = { unit: 'Unit', touchpoint: 'Touchpoint', channel: 'Channel', segment: 'Segment' };
 
 export default async function dashboard({ params }) {
@@ -39,12 +43,13 @@ export default async function dashboard({ params }) {
   const unit = (unitId && session().byId.get(unitId)) || topUnit();
   const group = GROUPS[by] ? by : 'unit';
   const days = Number(sessionStorage.getItem('range') ?? 180);
+  const period = PERIODS[sessionStorage.getItem('period')] ? sessionStorage.getItem('period') : 'month';
   const from = daysAgo(days - 1);
   const to = today();
   const q = `unitId=${unit.id}&from=${from}&to=${to}`;
   const [total, trend, children, touchpoints, notes] = await Promise.all([
     api('GET', `/api/v1/scores?${q}&compare=previous&distribution=true`),
-    api('GET', `/api/v1/scores?${q}&period=month`),
+    api('GET', `/api/v1/scores?${q}&period=${period}`),
     api('GET', `/api/v1/scores?${q}&groupBy=${group}&compare=previous`),
     group === 'touchpoint' ? api('GET', '/api/v1/touchpoints').catch(() => ({ items: [] })) : { items: [] },
     api('GET', `/api/v1/annotations?${q}`),
@@ -56,6 +61,11 @@ export default async function dashboard({ params }) {
     { id: 'range', onchange: (e) => (sessionStorage.setItem('range', e.target.value), dashboard({ params })) },
     Object.entries(RANGES).map(([v, l]) => h('option', { value: v, selected: Number(v) === days }, l)),
   );
+  const periodSel = h(
+    'select',
+    { id: 'period', onchange: (e) => (sessionStorage.setItem('period', e.target.value), dashboard({ params })) },
+    Object.entries(PERIODS).map(([v, l]) => h('option', { value: v, selected: v === period }, l)),
+  );
   const groupSel = h(
     'select',
     { id: 'group', onchange: (e) => go(unit.id, e.target.value) },
@@ -63,7 +73,7 @@ export default async function dashboard({ params }) {
   );
   main.append(
     crumbs(unit),
-    h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'group' }, 'Break down by', groupSel)),
+    h('div', { class: 'row' }, h('label', { for: 'range' }, 'Period', range), h('label', { for: 'period' }, 'Trend by', periodSel), h('label', { for: 'group' }, 'Break down by', groupSel)),
     h(
       'nav',
       { class: 'more', 'aria-label': 'Compare and targets' },
@@ -102,17 +112,37 @@ export default async function dashboard({ params }) {
       ),
     ),
   );
-  main.append(h('h2', {}, 'Score distribution'), distribution(all));
   main.append(
     h('h2', {}, 'Over time'),
+    trendChart(trend.items, notes.items, { unit: period }),
+    mixChart(trend.items, { unit: period }),
     table(
-      'NPS per month with its interval and n, and what happened',
-      ['Month', 'NPS', 'n', 'Events'],
-      trend.items.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.period ?? '—'), npsCell(i), h('td', { class: 'num' }, String(i.n)), eventsCell(notes.items, i.period))),
+      `NPS per ${period} with its interval and n, and what happened`,
+      [PERIODS[period], 'NPS', 'n', 'Events', 'Promoters · passives · detractors'],
+      trend.items.map((i) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, i.period ?? '—'),
+          npsCell(i),
+          h('td', { class: 'num' }, String(i.n)),
+          eventsCell(notes.items, i.period, period === 'week' ? 7 : 0),
+          h('td', { class: 'num' }, i.suppressed ? '—' : `${i.promoters} · ${i.passives} · ${i.detractors}`),
+        ),
+      ),
     ),
   );
+  main.append(h('h2', {}, 'Score distribution'), distribution(all));
+  // Program health comes after the scores, without holding them up.
+  const health = h('section', { 'aria-labelledby': 'health-heading', 'data-testid': 'health' });
+  if (hasRole('admin', 'analyst', 'manager')) {
+    main.append(health);
+    programHealth(health, unit, from, to);
+  }
   if (hasRole('admin', 'manager')) main.append(annotateForm(unit, params));
   const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
+  // The sparklines come after the rest of the page: their cells are filled when their scores arrive.
+  const sparkCells = new Map();
   const rows = children.items
     .filter((i) => i.key !== 'all')
     .map((i) => {
@@ -123,12 +153,114 @@ export default async function dashboard({ params }) {
         label = child ? (child.id === unit.id ? `${child.name} (itself)` : child.name) : i.key;
         cell = child && child.id !== unit.id ? h('a', { href: `#/dashboard?unit=${child.id}` }, label) : label;
       } else if (group === 'touchpoint') cell = tpName.get(i.key) ?? i.key;
-      return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i));
+      const sparkCell = h('td', {});
+      sparkCells.set(i.key, sparkCell);
+      return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i), sparkCell);
     });
   const caption = group === 'unit' ? `Units under ${unit.name}` : `By ${GROUPS[group].toLowerCase()}`;
   main.append(
     h('h2', {}, `By ${GROUPS[group].toLowerCase()}`),
-    rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change'], rows) : h('p', {}, 'No answers in the period.'),
+    rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change', 'By month'], rows) : h('p', {}, 'No answers in the period.'),
+  );
+  if (rows.length) fillSparklines(sparkCells, `/api/v1/scores?${q}&groupBy=${group}&period=month`);
+}
+
+/** Each group's NPS per month as a sparkline in its row, with the numbers for screen readers. */
+async function fillSparklines(cells, path) {
+  const sparks = await api('GET', path).catch(() => null);
+  if (!sparks) return;
+  const months = [...new Set(sparks.items.map((i) => i.period).filter(Boolean))].sort();
+  const nps = new Map(sparks.items.filter((i) => !i.suppressed).map((i) => [`${i.key}\u0000${i.period}`, i.nps]));
+  for (const [key, cell] of cells) {
+    const series = months.map((m) => nps.get(`${key}\u0000${m}`) ?? null);
+    const said = months.map((m, k) => `${m} ${series[k] === null ? '—' : fmtNps(series[k])}`).join(', ');
+    cell.replaceChildren(sparkline(series), h('span', { class: 'sr-only' }, `NPS by month: ${said}`));
+  }
+}
+
+/**
+ * Program health for admins, analysts and managers: invited → delivered → answered with the
+ * response rate by touchpoint and channel, the open alerts, the top themes, the cases late.
+ */
+async function programHealth(box, unit, from, to) {
+  const [funnel, alerts, themes, late] = await Promise.all([
+    api('GET', `/api/v1/program/funnel?unitId=${unit.id}&from=${from}&to=${to}`).catch(() => null),
+    api('GET', '/api/v1/alerts?status=open&limit=20').catch(() => ({ items: [] })),
+    api('GET', `/api/v1/themes?unitId=${unit.id}&from=${from}&to=${to}`).catch(() => ({ items: [] })),
+    api('GET', '/api/v1/cases?scope=subtree&overdue=true&limit=100').catch(() => ({ items: [] })),
+  ]);
+  if (!box.isConnected) return;
+  const pct = (r) => (r === null ? '—' : `${(100 * r).toFixed(1)}%`);
+  const names = session().byId;
+  const inReach = alerts.items.filter((a) => names.get(a.unitId)?.path?.startsWith(unit.path) ?? true);
+  box.append(h('h2', { id: 'health-heading' }, 'Program health'));
+  if (funnel) {
+    const t = funnel.total;
+    box.append(
+      h(
+        'div',
+        { class: 'cards' },
+        [
+          ['Invited', t.invited],
+          ['Delivered', t.delivered],
+          ['Answered', t.answered],
+        ].map(([label, n]) => h('div', { class: 'card' }, h('div', {}, label), h('div', { class: 'big' }, String(n)))),
+        h('div', { class: 'card' }, h('div', {}, 'Response rate'), h('div', { class: 'big' }, pct(t.responseRate)), h('div', {}, `${t.failed} failed for good`)),
+      ),
+      table(
+        'Response rate by touchpoint and channel (answered of delivered)',
+        ['Touchpoint or channel', 'Invited', 'Delivered', 'Answered', 'Rate'],
+        [...funnel.byTouchpoint.map((r) => [r.name ?? r.key ?? r.touchpointId, r]), ...funnel.byChannel.map((r) => [`Channel: ${r.channel}`, r])].map(([label, r]) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, label),
+            h('td', { class: 'num' }, String(r.invited)),
+            h('td', { class: 'num' }, String(r.delivered)),
+            h('td', { class: 'num' }, String(r.answered)),
+            h('td', { class: 'num' }, pct(r.responseRate)),
+          ),
+        ),
+      ),
+    );
+  }
+  box.append(
+    h('h3', {}, 'Open alerts'),
+    inReach.length
+      ? h(
+          'ul',
+          {},
+          inReach.map((a) =>
+            h(
+              'li',
+              {},
+              h('a', { href: `#/dashboard?unit=${a.unitId}` }, names.get(a.unitId)?.name ?? a.unitId),
+              `: a drop of ${fmtNps(a.evidence.dropPoints)} points since ${a.createdAt.slice(0, 10)}${a.rootCause ? ` (${a.rootCause})` : ''}`,
+            ),
+          ),
+        )
+      : h('p', {}, 'No open alerts.'),
+    h('h3', {}, 'Cases late'),
+    h('p', {}, late.items.length ? h('a', { href: '#/cases' }, `${plural(late.items.length, 'case')}${late.nextCursor ? ' or more' : ''} past a due time`) : 'No case is late.'),
+    h('h3', {}, 'Top themes'),
+    themes.items.length
+      ? table(
+          'Top themes of the comments, by impact on NPS',
+          ['Theme', 'Comments', 'NPS', 'Impact'],
+          themes.items
+            .slice(0, 5)
+            .map((i) =>
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'row' }, i.name),
+                h('td', { class: 'num' }, String(i.comments)),
+                h('td', { class: 'num' }, i.nps === null ? '—' : fmtNps(i.nps)),
+                h('td', { class: 'num' }, i.impact === null ? '—' : fmtNps(i.impact)),
+              ),
+            ),
+        )
+      : h('p', {}, 'No comments in the period.'),
   );
 }
 
@@ -167,20 +299,17 @@ function annotateForm(unit, params) {
   );
 }
 
-/** The 0–10 distribution from the API as a table; the bars only draw the counts (no scoring here). */
+/** The 0–10 distribution from the API: columns coloured by category, and the table of its counts (no scoring here). */
 function distribution(item) {
   if (!item.distribution) return h('p', { class: 'suppressed' }, item.n ? 'Too few answers to show the distribution.' : 'No answers in the period.');
-  const max = Math.max(1, ...item.distribution);
-  return table(
-    'Answers per score, 0 to 10',
-    ['Score', 'Answers (n)'],
-    item.distribution.map((count, score) =>
-      h(
-        'tr',
-        {},
-        h('th', { scope: 'row' }, String(score)),
-        h('td', { class: 'num' }, String(count), h('span', { class: 'bar', 'aria-hidden': 'true', style: `width:${((count / max) * 8).toFixed(2)}rem` })),
-      ),
+  return h(
+    'div',
+    {},
+    distributionChart(item.distribution),
+    table(
+      'Answers per score, 0 to 10',
+      ['Score', 'Answers (n)'],
+      item.distribution.map((count, score) => h('tr', {}, h('th', { scope: 'row' }, String(score)), h('td', { class: 'num' }, String(count)))),
     ),
   );
 }

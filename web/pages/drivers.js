@@ -1,7 +1,7 @@
 // Key drivers: Johnson's relative weights of the event measures and numeric questions, as bars with
 // their 95% intervals; drivers not significant (no better than a random predictor) are marked.
 // Every number comes from GET /api/v1/drivers.
-import { api, attempt, daysAgo, field, fmtDate, h, main, managedUnits, setTitle, table, today, unitSelect } from '../lib.js';
+import { api, attempt, daysAgo, field, fmtDate, h, main, managedUnits, plural, setTitle, table, today, unitSelect } from '../lib.js';
 
 const REASONS = {
   below_min_n: 'Not shown: fewer than 100 answers have every driver.',
@@ -40,7 +40,7 @@ export default async function drivers({ params }) {
         out.append(h('p', { class: 'msg' }, 'This range is being computed. Try again in a few seconds.'));
         return;
       }
-      out.append(h('p', {}, `${res.n} answers with every driver; computed ${fmtDate(res.computedAt)}.`));
+      out.append(h('p', {}, `${plural(res.n, 'answer')} with every driver; computed ${fmtDate(res.computedAt)}.`));
       if (res.suppressed) {
         out.append(h('p', { class: 'msg suppressed', 'data-testid': 'drivers-suppressed' }, REASONS[res.suppressedReason] ?? res.suppressedReason));
         return;

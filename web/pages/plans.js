@@ -1,5 +1,5 @@
 // Action plans: list and board views, a new plan, a plan with its NPS before and after.
-import { api, daysAgo, errorBox, fmtDate, fmtNps, h, lowSampleMark, main, managedUnits, session, setNotice, setTitle, table, today, unitName, Unauthorized } from '../lib.js';
+import { api, daysAgo, errorBox, fmtDate, fmtNps, h, lowSampleMark, main, managedUnits, plural, session, setNotice, setTitle, table, today, Unauthorized, unitName } from '../lib.js';
 
 const PLAN_STATUSES = ['planned', 'in_progress', 'done', 'cancelled'];
 async function plansPage(params) {
@@ -37,7 +37,7 @@ async function plansPage(params) {
   else
     main.append(
       table(
-        `${list.items.length} plans`,
+        `${plural(list.items.length, 'plan')}`,
         ['Plan', 'Unit', 'Status', 'Due'],
         list.items.map((p) => h('tr', {}, h('th', { scope: 'row' }, link(p)), h('td', {}, p.unitName), h('td', {}, h('span', { class: 'tag' }, p.status)), h('td', {}, p.dueOn ?? '—'))),
       ),

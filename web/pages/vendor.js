@@ -1,6 +1,7 @@
 // The vendor's scorecard: the composite index with its components and weights, NPS with interval
 // and n, cases within target, the monthly trend. All numbers from GET /api/v1/vendors/{id}/scorecard.
 import { api, daysAgo, eventsCell, fmtNps, h, lowSampleMark, main, npsCell, setTitle, table, today, topUnit } from '../lib.js';
+import { trendChart } from '../charts.js';
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`);
 const COMPONENTS = [
@@ -60,6 +61,7 @@ export default async function vendor() {
       ),
     ),
     h('h2', {}, 'Trend'),
+    trendChart(card.trend, notes.items),
     table(
       'NPS per month, and what happened',
       ['Month', 'NPS', 'n', 'Events'],

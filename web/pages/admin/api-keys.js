@@ -1,5 +1,5 @@
 // API keys: the list (prefixes only, never secrets), a new key shown once, revoke after a confirm.
-import { api, attempt, field, fmtDate, h, main, setNotice, setTitle, shownOnce, state, table, topUnit, unitName, unitSelect } from '../../lib.js';
+import { api, attempt, field, fmtDate, h, main, plural, setNotice, setTitle, shownOnce, state, table, topUnit, unitName, unitSelect } from '../../lib.js';
 
 const ROLES = ['admin', 'analyst', 'manager', 'agent', 'vendor', 'viewer'];
 
@@ -60,7 +60,7 @@ async function keysPage(back, created) {
   else
     main.append(
       table(
-        `${items.length} keys`,
+        `${plural(items.length, 'key')}`,
         ['Key', 'Role and unit', 'Scopes', 'Created', 'Last used', 'Status', ''],
         items.map((k) =>
           h(

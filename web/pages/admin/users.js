@@ -1,6 +1,6 @@
 // Users and roles: the list with grants, a new user (its one-time password shown once), and per
 // user: grant a role on a unit, revoke a grant, rename, disable or re-enable.
-import { api, attempt, field, fmtDate, h, main, setNotice, setTitle, shownOnce, state, table, unitName, unitSelect } from '../../lib.js';
+import { api, attempt, field, fmtDate, h, main, plural, setNotice, setTitle, shownOnce, state, table, unitName, unitSelect } from '../../lib.js';
 
 const ROLES = ['admin', 'analyst', 'manager', 'agent', 'vendor', 'viewer'];
 const roleSelect = (id, selected) =>
@@ -19,7 +19,7 @@ async function usersPage(back, created) {
     main.append(shownOnce(`One-time password for ${created.email}`, created.password, 'Give it to the user now, over a safe channel: it is not shown again. They can sign in with it at once.'));
   main.append(
     table(
-      `${items.length} users`,
+      `${plural(items.length, 'user')}`,
       ['User', 'Status', 'Grants', 'Since'],
       items.map((u) =>
         h(

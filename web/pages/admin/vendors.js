@@ -1,6 +1,6 @@
 // Administration › Vendor contracts: each vendor's scorecard at a glance, and its case targets
 // and composite weights (PUT /api/v1/vendor-contracts/{unitId}). The API computes every number.
-import { api, attempt, field, fmtNps, h, lowSampleMark, main, setNotice, setTitle, state, table } from '../../lib.js';
+import { api, attempt, field, fmtNps, h, lowSampleMark, main, plural, setNotice, setTitle, state, table } from '../../lib.js';
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`);
 const num = (id, value, attrs = {}) => h('input', { id, type: 'number', value: value ?? '', inputmode: 'decimal', ...attrs });
@@ -15,7 +15,7 @@ export default async function vendors({ parts, back }) {
   const w = (c) => `${c.composite.weights.nps} : ${c.composite.weights.contactedWithinTarget} : ${c.composite.weights.resolvedWithinTarget}`;
   main.append(
     table(
-      `${units.length} vendors`,
+      `${plural(units.length, 'vendor')}`,
       ['Vendor', 'Composite', 'NPS', 'Contacted in time', 'Resolved in time', 'Weights (NPS : contacted : resolved)', 'Targets (h)'],
       cards.map((c) =>
         h(

@@ -1,6 +1,6 @@
 // Webhooks: endpoints, a new one (its signing secret shown once), events, pause and resume,
 // secret rotation, removal, and an endpoint's delivery log with replays.
-import { api, attempt, field, fmtDate, h, main, setNotice, setTitle, shownOnce, table } from '../../lib.js';
+import { api, attempt, field, fmtDate, h, main, plural, setNotice, setTitle, shownOnce, table } from '../../lib.js';
 
 /** The event types, as the API's OpenAPI document lists them (no second copy in the portal). */
 let eventTypes;
@@ -37,7 +37,7 @@ async function webhooksPage(back, created) {
   else
     main.append(
       table(
-        `${items.length} endpoints`,
+        `${plural(items.length, 'endpoint')}`,
         ['Endpoint', 'Events', 'State', ''],
         items.map((w) =>
           h(

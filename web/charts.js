@@ -1,0 +1,177 @@
+// Charts (docs/portal.md "Charts"): drawings of numbers the API gave, never a computation of
+// scores. Each chart is hidden from assistive technology and sits beside a table holding the same
+// numbers (the table is what a screen reader reads). The trend uses uPlot (web/vendor, served as a
+// static asset); the bars and sparklines are plain HTML and SVG.
+import uPlot from '/vendor/uPlot.esm.js';
+import { ANNOTATION_KINDS, fmtNps, h } from './lib.js';
+
+export const COLORS = { promoter: '#2e7d32', passive: '#b07d00', detractor: '#b3261e', line: '#12355b', band: 'rgba(91,143,199,0.28)' };
+const categoryOfScore = (s) => (s >= 9 ? 'promoter' : s >= 7 ? 'passive' : 'detractor');
+
+/** A period key of the scores API (`YYYY-MM`, a Monday `YYYY-MM-DD`, `YYYY-Qn`) as epoch seconds of its first day (UTC). */
+export function periodStart(period) {
+  const q = /^(\d{4})-Q([1-4])$/.exec(period);
+  if (q) return Date.UTC(Number(q[1]), (Number(q[2]) - 1) * 3, 1) / 1000;
+  const [y, m, d] = period.split('-').map(Number);
+  return Date.UTC(y, m - 1, d || 1) / 1000;
+}
+
+/** A figure for a chart: the drawing is aria-hidden, the caption says where its numbers are. */
+function figure(caption, drawing, testId) {
+  drawing.setAttribute('aria-hidden', 'true');
+  return h('figure', { class: 'chart', 'data-testid': testId }, drawing, h('figcaption', {}, caption));
+}
+
+/**
+ * The NPS trend: the line through each period's NPS, its interval as a band, n in the legend, the
+ * annotations as dashed lines with their titles. Suppressed periods leave a gap.
+ */
+export function trendChart(items, notes, { unit = 'month' } = {}) {
+  const rows = items.filter((i) => i.period);
+  const box = h('div', { class: 'trend-chart' });
+  if (rows.length === 0) return figure('No answers in the period.', box, 'trend-chart');
+  const x = rows.map((i) => periodStart(i.period));
+  const nps = rows.map((i) => (i.suppressed ? null : i.nps));
+  const low = rows.map((i) => (i.suppressed || !i.ci ? null : i.ci.low));
+  const high = rows.map((i) => (i.suppressed || !i.ci ? null : i.ci.high));
+  const n = rows.map((i) => i.n);
+  const marks = notes.map((a) => ({ at: Date.parse(`${a.date}T00:00:00Z`) / 1000, label: `${ANNOTATION_KINDS[a.kind] ?? a.kind}: ${a.title}` }));
+  const fmtPeriod = (s) => {
+    const d = new Date(s * 1000);
+    return unit === 'week' ? d.toISOString().slice(0, 10) : d.toLocaleDateString('en', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+  };
+  const opts = {
+    width: 600,
+    height: 260,
+    scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.max(-100, Math.floor(Math.min(min ?? 0, 0) / 10) * 10), Math.min(100, Math.ceil((max ?? 50) / 10) * 10 + 10)] }, n: {} },
+    // One tick per period, labelled as often as the width allows.
+    axes: [
+      {
+        splits: () => x,
+        values: (u, splits) => {
+          const step = Math.max(1, Math.ceil(splits.length / Math.max(1, Math.floor(u.bbox.width / devicePixelRatio / (unit === 'week' ? 90 : 70)))));
+          return splits.map((v, i) => ((splits.length - 1 - i) % step === 0 ? fmtPeriod(v) : ''));
+        },
+      },
+      { label: 'NPS', values: (_u, splits) => splits.map((v) => String(v)) },
+    ],
+    legend: { live: true },
+    series: [
+      { label: unit === 'week' ? 'Week of' : 'Month', value: (_u, v) => (v == null ? '—' : fmtPeriod(v)) },
+      { label: 'Interval low', stroke: 'rgba(91,143,199,0.7)', width: 1, value: (_u, v) => (v == null ? '—' : fmtNps(v)), points: { show: false } },
+      { label: 'Interval high', stroke: 'rgba(91,143,199,0.7)', width: 1, value: (_u, v) => (v == null ? '—' : fmtNps(v)), points: { show: false } },
+      { label: 'NPS', stroke: COLORS.line, width: 2.5, value: (_u, v, _s, idx) => (idx == null ? '—' : v == null ? 'too few answers' : fmtNps(v)), points: { size: 6, fill: COLORS.line } },
+      { label: 'n', scale: 'n', value: (_u, v) => (v == null ? '—' : String(v)), paths: () => null, points: { show: false } },
+    ],
+    bands: [{ series: [2, 1], fill: COLORS.band }],
+    hooks: {
+      draw: [
+        (u) => {
+          const { ctx, bbox } = u;
+          ctx.save();
+          ctx.setLineDash([5, 4]);
+          ctx.strokeStyle = '#8a4b00';
+          ctx.fillStyle = '#8a4b00';
+          ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
+          for (const m of marks) {
+            const px = u.valToPos(m.at, 'x', true);
+            if (px < bbox.left || px > bbox.left + bbox.width) continue;
+            ctx.beginPath();
+            ctx.moveTo(px, bbox.top);
+            ctx.lineTo(px, bbox.top + bbox.height);
+            ctx.stroke();
+            ctx.fillText(m.label, Math.min(px + 4, bbox.left + bbox.width - ctx.measureText(m.label).width), bbox.top + 14 * devicePixelRatio);
+          }
+          ctx.restore();
+        },
+      ],
+    },
+  };
+  const chart = new uPlot(opts, [x, low, high, nps, n], box);
+  const fit = () => box.clientWidth && chart.setSize({ width: box.clientWidth, height: box.clientWidth < 480 ? 200 : 260 });
+  new ResizeObserver(fit).observe(box);
+  requestAnimationFrame(fit);
+  return figure(`NPS per ${unit} with its 95% interval (band)${marks.length ? ' and what happened (dashed lines)' : ''}; the numbers are in the table below.`, box, 'trend-chart');
+}
+
+/** Promoters, passives and detractors per period as 100% stacked columns (shares of n). */
+export function mixChart(items, { unit = 'month' } = {}) {
+  const rows = items.filter((i) => i.period && i.n > 0 && !i.suppressed);
+  const cols = h('div', { class: 'mix-chart' });
+  for (const i of rows) {
+    const total = i.promoters + i.passives + i.detractors || 1;
+    cols.append(
+      h(
+        'div',
+        { class: 'mix-col', title: i.period },
+        h(
+          'div',
+          { class: 'bars' },
+          ['promoter', 'passive', 'detractor'].map((c) => h('span', { class: `seg ${c}`, style: `height:${((100 * i[`${c}s`]) / total).toFixed(2)}%` })),
+        ),
+        h('small', {}, unit === 'week' ? i.period.slice(5) : i.period.slice(2)),
+      ),
+    );
+  }
+  return figure(
+    h(
+      'span',
+      {},
+      legendItem('promoter', 'Promoters'),
+      legendItem('passive', 'Passives'),
+      legendItem('detractor', 'Detractors'),
+      ` per ${unit}, as shares of the answers; the counts are in the table below.`,
+    ),
+    cols,
+    'mix-chart',
+  );
+}
+
+const legendItem = (c, label) => h('span', { class: 'key' }, h('span', { class: `swatch ${c}` }), label, ' ');
+
+/** The 0–10 distribution as columns coloured by category (detractors 0–6, passives 7–8, promoters 9–10). */
+export function distributionChart(counts) {
+  const max = Math.max(1, ...counts);
+  const cols = h('div', { class: 'dist-chart' });
+  for (const [score, count] of counts.entries())
+    cols.append(
+      h(
+        'div',
+        { class: 'dist-col' },
+        h('div', { class: 'bars' }, h('span', { class: `seg ${categoryOfScore(score)}`, style: `height:${((100 * count) / max).toFixed(2)}%` })),
+        h('small', {}, String(score)),
+      ),
+    );
+  return figure(
+    h('span', {}, 'Answers per score, coloured by category: ', legendItem('detractor', '0–6'), legendItem('passive', '7–8'), legendItem('promoter', '9–10'), '; the counts are in the table below.'),
+    cols,
+    'dist-chart',
+  );
+}
+
+/** A sparkline of a group's NPS per period (suppressed periods leave a gap), for a table cell; hidden from screen readers (the row has the numbers). */
+export function sparkline(points) {
+  const w = 96;
+  const hgt = 24;
+  const shown = points.filter((p) => p !== null);
+  if (shown.length < 2) return h('span', { class: 'suppressed' }, '—');
+  const min = Math.min(...shown, 0);
+  const max = Math.max(...shown, 0);
+  const span = max - min || 1;
+  const xy = (v, i) => [((i / (points.length - 1)) * (w - 4) + 2).toFixed(1), (hgt - 2 - ((v - min) / span) * (hgt - 4)).toFixed(1)];
+  let d = '';
+  points.forEach((v, i) => {
+    if (v === null) return;
+    const [px, py] = xy(v, i);
+    d += `${d && points[i - 1] !== null ? 'L' : 'M'}${px} ${py}`;
+  });
+  const zero = xy(0, 0)[1];
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w} ${hgt}`);
+  svg.setAttribute('width', String(w));
+  svg.setAttribute('height', String(hgt));
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'spark');
+  svg.innerHTML = `<line x1="0" x2="${w}" y1="${zero}" y2="${zero}" stroke="#bbb" stroke-width="1"/><path d="${d}" fill="none" stroke="${COLORS.line}" stroke-width="1.5"/>`;
+  return svg;
+}
