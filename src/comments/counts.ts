@@ -82,6 +82,7 @@ type ThemeRow = { theme: string; comments: number; promoters: number; passives: 
 /** The two reads (per-theme counts, totals), to run in one batch. */
 export function countQueries(t: TenantDb, s: CountScope) {
   const now = currentPeriod(t, s);
+  // An analysis without a theme (most comments) adds no row: it is not even expanded.
   const perTheme = t.all<ThemeRow>(sql`
     select j.value as theme,
       sum(${now}) as comments,
@@ -92,7 +93,7 @@ export function countQueries(t: TenantDb, s: CountScope) {
       sum(${now} and ${ca.sentiment} is not null) as sentimentN,
       sum(not ${now}) as previous
     from ${FROM}, json_each(${ca.themes}) j
-    where ${inScope(t, s)}
+    where ${inScope(t, s)} and ${ca.themes} <> '[]'
     group by j.value`);
   const totals = t.all<{ comments: number | null; previous: number | null }>(sql`select sum(${now}) as comments, sum(not ${now}) as previous from ${FROM} where ${inScope(t, s)}`);
   return [perTheme, totals] as const;
