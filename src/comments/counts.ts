@@ -82,18 +82,20 @@ type ThemeRow = { theme: string; comments: number; promoters: number; passives: 
 /** The two reads (per-theme counts, totals), to run in one batch. */
 export function countQueries(t: TenantDb, s: CountScope) {
   const now = currentPeriod(t, s);
-  // An analysis without a theme (most comments) adds no row: it is not even expanded.
+  // An analysis without a theme (most comments) adds no row: it is not even expanded. Whether a
+  // row is of the current period is worked out once per row, not once per sum: `limit -1` keeps
+  // SQLite from flattening the subquery into the sums.
   const perTheme = t.all<ThemeRow>(sql`
     select j.value as theme,
-      sum(${now}) as comments,
-      sum(${now} and ${ca.score} >= 9) as promoters,
-      sum(${now} and ${ca.score} between 7 and 8) as passives,
-      sum(${now} and ${ca.score} <= 6) as detractors,
-      sum(case when ${now} then ${ca.sentiment} end) as sentimentSum,
-      sum(${now} and ${ca.sentiment} is not null) as sentimentN,
-      sum(not ${now}) as previous
-    from ${FROM}, json_each(${ca.themes}) j
-    where ${inScope(t, s)} and ${ca.themes} <> '[]'
+      sum(c.now) as comments,
+      sum(c.now and c.score >= 9) as promoters,
+      sum(c.now and c.score between 7 and 8) as passives,
+      sum(c.now and c.score <= 6) as detractors,
+      sum(case when c.now then c.sentiment end) as sentimentSum,
+      sum(c.now and c.sentiment is not null) as sentimentN,
+      sum(not c.now) as previous
+    from (select ${now} as now, ${ca.score} as score, ${ca.sentiment} as sentiment, ${ca.themes} as themes
+          from ${FROM} where ${inScope(t, s)} and ${ca.themes} <> '[]' limit -1) c, json_each(c.themes) j
     group by j.value`);
   const totals = t.all<{ comments: number | null; previous: number | null }>(sql`select sum(${now}) as comments, sum(not ${now}) as previous from ${FROM} where ${inScope(t, s)}`);
   return [perTheme, totals] as const;
