@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client/web';
 import { DAY_MS, idAt, insertRows, RESPONSE_COLUMNS, Rng, setupOrg } from './bench-data';
-import { diffStats, loadAverage, machine, startStack, type Stack } from './bench-stack';
+import { diffStats, enterOrg, loadAverage, machine, startStack, type Stack } from './bench-stack';
 import { ROOT } from './local-stack';
 
 const t00 = Date.now();
@@ -43,14 +43,7 @@ async function main() {
   try {
     const rng = new Rng(1313);
     const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: SITES, contacts: 2000 }, rng);
-    // The stack's Worker finds tenants through its directory.
-    await stack.register({ id: org.tenantId, name: 'Bench Drivers', emails: [org.adminEmail] });
-    const login = await fetch(`${stack.workerUrl}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: org.adminEmail, password: org.adminPassword }),
-    });
-    const token = ((await login.json()) as { token: string }).token;
+    const token = await enterOrg(stack, org, 'Bench Drivers');
     await json(stack, token, 'PATCH', '/api/v1/settings', { minResponses: PER_UNIT_MONTH });
     for (const [key, source, direction] of [
       ['resolutionHours', 'event', 'lower_is_better'],

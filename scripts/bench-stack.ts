@@ -465,3 +465,19 @@ export function machine() {
 }
 
 export const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/**
+ * Enters a bench tenant written straight into the files in the stack's directory (the Worker
+ * finds tenants there) and signs its admin in: the token, or an error saying why (a bench whose
+ * sign-in failed silently measured nothing but 401s).
+ */
+export async function enterOrg(stack: Stack, org: { tenantId: string; adminEmail: string; adminPassword: string }, name: string): Promise<string> {
+  await stack.register({ id: org.tenantId, name, emails: [org.adminEmail] });
+  const res = await fetch(`${stack.workerUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: org.adminEmail, password: org.adminPassword }),
+  });
+  if (res.status !== 200) throw new Error(`sign-in of the bench tenant failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}

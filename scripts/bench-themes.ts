@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyse, MAX_ANALYSED } from '../src/comments/analyse';
 import { DAY_MS, idAt, insertRows, Rng, setupOrg } from './bench-data';
-import { loadAverage, machine, startStack, type Stack } from './bench-stack';
+import { enterOrg, loadAverage, machine, startStack, type Stack } from './bench-stack';
 import { ROOT } from './local-stack';
 
 const t00 = Date.now();
@@ -68,14 +68,7 @@ async function main() {
   try {
     const rng = new Rng(1414);
     const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: 50, contacts: 200 }, rng);
-    // The stack's Worker finds tenants through its directory.
-    await stack.register({ id: org.tenantId, name: 'Bench Themes', emails: [org.adminEmail] });
-    const login = await fetch(`${stack.workerUrl}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: org.adminEmail, password: org.adminPassword }),
-    });
-    const token = ((await login.json()) as { token: string }).token;
+    const token = await enterOrg(stack, org, 'Bench Themes');
     // The starter library, made on first read: its ids tag the planted analyses.
     const lib = (await json(stack, token, '/api/v1/theme-library')).body as { version: number; items: { id: string; name: string }[] };
     const id = (name: string) => lib.items.find((x) => x.name === name)!.id;
