@@ -20,8 +20,8 @@ export async function bindTenant(c: AppContext, tenantId: string): Promise<Tenan
  * Binds a respondent's request (a survey link, a widget key) to the database its credential
  * names, without reading the directory (docs/architecture.md, "Survey links carry their
  * database"); a credential that names none (signed before), or a database the catalog does not
- * have, is bound through the directory. The caller asks `onLinkDatabase` whether a miss there
- * should be looked up again through the directory (the tenant moved since the link was signed).
+ * have, is bound through the directory. After a miss there, the caller asks `rebindMoved` whether to look
+ * again through the directory (the tenant moved since the link was signed).
  */
 export async function bindRespondent(c: AppContext, tenantId: string, databaseId: string | undefined): Promise<TenantDb | null> {
   const plane = c.get('plane');
@@ -31,7 +31,7 @@ export async function bindRespondent(c: AppContext, tenantId: string, databaseId
 }
 
 /** Whether the handle came from the credential's database id rather than the directory: a miss there may only mean the tenant moved. */
-export const onLinkDatabase = (c: AppContext) => c.get('boundByLink') === true;
+const onLinkDatabase = (c: AppContext) => c.get('boundByLink') === true;
 
 function bound(c: AppContext, db: Db, t: TenantDb, byLink = false): TenantDb {
   c.set('db', db);
