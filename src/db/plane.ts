@@ -123,7 +123,7 @@ export class DataPlane {
   /**
    * The data database a survey link or widget key names, by catalog id, without reading the
    * tenant's placement: answering a survey does not wait on the directory (docs/architecture.md,
-   * "Survey links carry their database"). The catalog is read at most once per isolate for an
+   * "Survey links and widget keys carry their database"). The catalog is read at most once per isolate for an
    * id (see `knownDatabases`); null for an id the catalog does not have. Whether the tenant is
    * still there, or its writes paused for a move, the data database itself says (`tenants`).
    */

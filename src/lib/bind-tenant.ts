@@ -18,8 +18,8 @@ export async function bindTenant(c: AppContext, tenantId: string): Promise<Tenan
 
 /**
  * Binds a respondent's request (a survey link, a widget key) to the database its credential
- * names, without reading the directory (docs/architecture.md, "Survey links carry their
- * database"); a credential that names none (signed before), or a database the catalog does not
+ * names, without reading the directory (docs/architecture.md, "Survey links and widget
+ * keys carry their database"); a credential that names none (signed before), or a database the catalog does not
  * have, is bound through the directory. After a miss there, the caller asks `rebindMoved` whether to look
  * again through the directory (the tenant moved since the link was signed).
  */
