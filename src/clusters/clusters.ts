@@ -12,6 +12,7 @@ import { addTallies, emptyTally, score, type Tally } from '../scoring/nps';
 import { npsTrend } from '../scoring/trend';
 import { getSettings } from '../settings/settings';
 import { cluster } from './kmeans';
+import { siteMeasures } from './site-measures';
 import { siteThemes } from './site-themes';
 
 /*
@@ -65,14 +66,14 @@ function monthsOf(from: string, to: string): string[] {
  * Words for a cluster from where its mean sits among all sites (z-scores) and, for the trend,
  * its sign: "declining and volatile, low-scoring, with many detractors".
  */
-function describe(z: SitePattern, raw: SitePattern, theme?: string): string {
+function describe(z: SitePattern, raw: SitePattern, theme?: string, measure?: string): string {
   const motion = [
     z.trend <= -0.5 && raw.trend < -1 ? 'declining' : z.trend >= 0.5 && raw.trend > 1 ? 'improving' : 'steady',
     z.volatility >= 0.5 ? 'volatile' : z.volatility <= -0.5 ? 'consistent' : null,
   ].filter(Boolean);
   const level = z.level >= 0.5 ? 'high-scoring' : z.level <= -0.5 ? 'low-scoring' : 'mid-level';
   const detractors = z.detractorShare >= 0.5 ? 'with many detractors' : z.detractorShare <= -0.5 ? 'with few detractors' : null;
-  return [motion.join(' and '), level, detractors, theme ? `detractors often mention ${theme}` : null].filter(Boolean).join(', ');
+  return [motion.join(' and '), level, detractors, theme ? `detractors often mention ${theme}` : null, measure ? `${measure} worse than at most sites` : null].filter(Boolean).join(', ');
 }
 
 /** Mid-rank percentile of `value` among `values` (itself included): 100·(below + ½·equal)/n. */
@@ -124,41 +125,51 @@ export async function peerClusters(d: Deps, q: ClustersQuery) {
     else clusterable.push({ site, ...p });
   }
 
-  // Themes as further features: the top library themes by detractor mentions, each site's
-  // detractor mentions per 100 analysed comments; a site with too few comments sits at the mean.
-  const found =
+  // Further features: what the site's detractors talk about (the top themes) and how it works
+  // (its operational measures' means); a site without a value sits at the mean of the others.
+  const ids = clusterable.map((c) => c.site.id);
+  const [found, operated] =
     clusterable.length >= 3
-      ? await siteThemes(
-          t,
-          unit.path,
-          from,
-          to,
-          clusterable.map((c) => c.site.id),
-        )
-      : { themes: [], shares: new Map<string, (number | null)[]>() };
-  const themeCols = found.themes
-    .map((th, j) => {
-      const known = clusterable.map((c) => found.shares.get(c.site.id)?.[j]).filter((v): v is number => v != null);
-      return { ...th, j, mean: known.length ? known.reduce((a, b) => a + b, 0) / known.length : null };
-    })
-    .filter((c): c is typeof c & { mean: number } => c.mean !== null);
+      ? await Promise.all([siteThemes(t, unit.path, from, to, ids), siteMeasures(t, unit.path, from, to, ids)])
+      : [
+          { themes: [], shares: new Map<string, (number | null)[]>() },
+          { measures: [], means: new Map<string, (number | null)[]>() },
+        ];
+  const withMean = <T>(items: T[], values: Map<string, (number | null)[]>) =>
+    items
+      .map((item, j) => {
+        const known = ids.map((id) => values.get(id)?.[j]).filter((v): v is number => v != null);
+        return { ...item, j, mean: known.length ? known.reduce((a, b) => a + b, 0) / known.length : null };
+      })
+      .filter((c): c is typeof c & { mean: number } => c.mean !== null);
+  const themeCols = withMean(found.themes, found.shares);
+  const measureCols = withMean(operated.measures, operated.means);
   const themeShares = (siteId: string) => themeCols.map((c) => ({ id: c.id, detractorShare: found.shares.get(siteId)?.[c.j] ?? null }));
-  const points = clusterable.map((c) => [...FEATURES.map((f) => c.pattern[f]), ...themeCols.map((col) => found.shares.get(c.site.id)?.[col.j] ?? col.mean)]);
+  const measureMeans = (siteId: string) => measureCols.map((c) => ({ key: c.key, mean: operated.means.get(siteId)?.[c.j] ?? null }));
+  const points = clusterable.map((c) => [
+    ...FEATURES.map((f) => c.pattern[f]),
+    ...themeCols.map((col) => found.shares.get(c.site.id)?.[col.j] ?? col.mean),
+    ...measureCols.map((col) => operated.means.get(c.site.id)?.[col.j] ?? col.mean),
+  ]);
   const themes = themeCols.map(({ id, name }) => ({ id, name }));
+  const measures = measureCols.map(({ key, name, unit, direction }) => ({ key, name, unit, direction }));
   const result = cluster(points);
   if (!result) {
     for (const c of clusterable) unclustered.push({ unitId: c.site.id, name: c.site.name, n: c.n, reason: 'too_few_sites' });
-    return { unitId: unit.id, from, to, k: null, silhouette: null, candidates: [], themes, clusters: [], unclustered };
+    return { unitId: unit.id, from, to, k: null, silhouette: null, candidates: [], themes, measures, clusters: [], unclustered };
   }
 
   // Standardised means per cluster for the words; clusters numbered by level, highest first.
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
   const stats = FEATURES.map((f, j) => ({ f, mean: mean(points.map((p) => p[j]!)), sd: sd(points.map((p) => p[j]!)) }));
-  const themeStats = themeCols.map((_, c) => {
-    const col = points.map((p) => p[FEATURES.length + c]!);
+  const columnStats = (offset: number) => {
+    const col = points.map((p) => p[offset]!);
     return { mean: mean(col), sd: sd(col) };
-  });
+  };
+  const themeStats = themeCols.map((_, c) => columnStats(FEATURES.length + c));
+  const measureOffset = FEATURES.length + themeCols.length;
+  const measureStats = measureCols.map((_, c) => columnStats(measureOffset + c));
   const rowOf = new Map(clusterable.map((c, i) => [c.site.id, points[i]!]));
   const groups = [...new Set(result.assignment)].map((label) => clusterable.filter((_, i) => result.assignment[i] === label));
   const centreOf = (members: typeof clusterable) => Object.fromEntries(FEATURES.map((f) => [f, mean(members.map((m) => m.pattern[f]))])) as unknown as SitePattern;
@@ -177,17 +188,26 @@ export async function peerClusters(d: Deps, q: ClustersQuery) {
       return { id: col.id, name: col.name, detractorShare: value, z: st.sd > 1e-12 ? (value - st.mean) / st.sd : 0 };
     });
     const named = themeCentre.filter((c) => c.z >= 0.5 && c.detractorShare > 0).sort((a, b) => b.z - a.z || a.id.localeCompare(b.id))[0];
+    // Each measure's mean over the members, and how much worse than all sites it is (z in the measure's bad direction).
+    const measureCentre = measureCols.map((col, c) => {
+      const value = mean(members.map((m) => rowOf.get(m.site.id)![measureOffset + c]!));
+      const st = measureStats[c]!;
+      const z = st.sd > 1e-12 ? (value - st.mean) / st.sd : 0;
+      return { key: col.key, name: col.name, mean: value, worse: col.direction === 'lower_is_better' ? z : -z };
+    });
+    const worst = measureCentre.filter((c) => c.worse >= 0.5).sort((a, b) => b.worse - a.worse || a.key.localeCompare(b.key))[0];
     clusters.push({
       id: index + 1,
-      description: describe(z, centre, named?.name),
+      description: describe(z, centre, named?.name, worst?.name),
       size: members.length,
-      centre: { ...centre, themes: themeCentre.map(({ id, detractorShare }) => ({ id, detractorShare })) },
+      centre: { ...centre, themes: themeCentre.map(({ id, detractorShare }) => ({ id, detractorShare })), measures: measureCentre.map(({ key, mean }) => ({ key, mean })) },
       sites: members.map((m) => ({
         unitId: m.site.id,
         name: m.site.name,
         n: m.n,
         ...m.pattern,
         themes: themeShares(m.site.id),
+        measures: measureMeans(m.site.id),
         percentile: percentile(m.pattern.level, levels),
       })),
       whatWorked: readsPlans
@@ -198,7 +218,7 @@ export async function peerClusters(d: Deps, q: ClustersQuery) {
         : null,
     });
   }
-  return { unitId: unit.id, from, to, k: groups.length, silhouette: result.silhouette, candidates: result.candidates, themes, clusters, unclustered };
+  return { unitId: unit.id, from, to, k: groups.length, silhouette: result.silhouette, candidates: result.candidates, themes, measures, clusters, unclustered };
 }
 
 /**

@@ -30,6 +30,10 @@ const Pattern = {
 const ThemeShares = z.array(z.object({ id: z.string(), detractorShare: z.number().nullable() })).openapi({
   description: "Per theme feature (`themes`): detractor comments mentioning it per 100 analysed comments; null for a site with fewer than 10 analysed comments (clustered at the sites' mean)",
 });
+const MeasureMeans = z.array(z.object({ key: z.string(), mean: z.number().nullable() })).openapi({
+  description:
+    "Per measure feature (`measures`): the site's mean over the range (an event measure over its answers, a unit measure over its days); null for a site with fewer than 10 values (clustered at the sites' mean)",
+});
 const Window = z.object({ from: z.string(), to: z.string(), nps: z.number(), n: z.number().int() });
 
 const Cluster = z
@@ -37,7 +41,7 @@ const Cluster = z
     id: z.number().int().openapi({ description: '1 for the highest-scoring cluster, and so on' }),
     description: z.string().openapi({ example: 'declining and volatile, low-scoring, with many detractors' }),
     size: z.number().int(),
-    centre: z.object({ ...Pattern, themes: ThemeShares }),
+    centre: z.object({ ...Pattern, themes: ThemeShares, measures: MeasureMeans }),
     sites: z.array(
       z.object({
         unitId: z.string(),
@@ -45,6 +49,7 @@ const Cluster = z
         n: z.number().int(),
         ...Pattern,
         themes: ThemeShares,
+        measures: MeasureMeans,
         percentile: z.number().openapi({ description: "The site's NPS as a percentile within its cluster (mid-rank)" }),
       }),
     ),
@@ -78,6 +83,9 @@ const Clusters = z
     themes: z
       .array(z.object({ id: z.string(), name: z.string() }))
       .openapi({ description: 'The library themes used as features: at most 3, the most mentioned by detractors across the sites (at least 10 mentions)' }),
+    measures: z
+      .array(z.object({ key: z.string(), name: z.string(), unit: z.string(), direction: z.enum(['higher_is_better', 'lower_is_better']) }))
+      .openapi({ description: "The operational measures used as features: the tenant's measures (event and unit), at most 4 by key, each with a value at one site at least" }),
     clusters: z.array(Cluster),
     unclustered: z.array(z.object({ unitId: z.string(), name: z.string(), n: z.number().int(), reason: z.enum(['too_few_answers', 'too_few_sites']) })),
   })
@@ -88,7 +96,7 @@ const clusters = createRoute({
   path: '/api/v1/clusters',
   tags: ['clusters'],
   summary:
-    "The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share) and their detractors' top themes, k by silhouette, with percentiles and what worked at peers",
+    "The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share), their detractors' top themes and their operational measures, k by silhouette, with percentiles and what worked at peers",
   security,
   middleware: [authenticate] as const,
   request: { query: ClustersQuery },

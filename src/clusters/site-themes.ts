@@ -26,7 +26,7 @@ export interface SiteThemes {
 }
 
 /** The site a unit belongs to: the site on its path (itself or an ancestor). */
-function siteOf(path: string, sites: Set<string>): string | undefined {
+export function siteOf(path: string, sites: Set<string>): string | undefined {
   return path
     .split('/')
     .filter(Boolean)

@@ -1371,7 +1371,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share) and their detractors' top themes, k by silhouette, with percentiles and what worked at peers */
+        /** The sites under a unit grouped by their NPS pattern (level, trend, volatility, detractor share), their detractors' top themes and their operational measures, k by silhouette, with percentiles and what worked at peers */
         get: operations["getClusters"];
         put?: never;
         post?: never;
@@ -3717,6 +3717,14 @@ export interface components {
                 id: string;
                 name: string;
             }[];
+            /** @description The operational measures used as features: the tenant's measures (event and unit), at most 4 by key, each with a value at one site at least */
+            measures: {
+                key: string;
+                name: string;
+                unit: string;
+                /** @enum {string} */
+                direction: "higher_is_better" | "lower_is_better";
+            }[];
             clusters: components["schemas"]["PeerCluster"][];
             unclustered: {
                 unitId: string;
@@ -3746,6 +3754,11 @@ export interface components {
                     id: string;
                     detractorShare: number | null;
                 }[];
+                /** @description Per measure feature (`measures`): the site's mean over the range (an event measure over its answers, a unit measure over its days); null for a site with fewer than 10 values (clustered at the sites' mean) */
+                measures: {
+                    key: string;
+                    mean: number | null;
+                }[];
             };
             sites: {
                 unitId: string;
@@ -3763,6 +3776,11 @@ export interface components {
                 themes: {
                     id: string;
                     detractorShare: number | null;
+                }[];
+                /** @description Per measure feature (`measures`): the site's mean over the range (an event measure over its answers, a unit measure over its days); null for a site with fewer than 10 values (clustered at the sites' mean) */
+                measures: {
+                    key: string;
+                    mean: number | null;
                 }[];
                 /** @description The site's NPS as a percentile within its cluster (mid-rank) */
                 percentile: number;
