@@ -70,8 +70,9 @@ async function main() {
       const invitationId = idAt('inv', at, rng);
       const eventId = `bench-${i}`;
       invitationRows.push([invitationId, org.tenantId, site.id, tp.id, org.surveyId, 1, 'email', 'sent', `event:${eventId}`, at, at + 30 * DAY_MS, at, at]);
+      const eventRowId = idAt('evt', at, rng);
       eventRows.push([
-        idAt('evt', at, rng),
+        eventRowId,
         org.tenantId,
         eventId,
         'ticket.resolved',
@@ -84,7 +85,7 @@ async function main() {
         invitationId,
         at,
       ]);
-      answerRows.push([idAt('rsp', at, rng), org.tenantId, invitationId, tp.id, site.id, null, org.surveyId, 1, 'email', 'en', score, null, '{}', '[]', 1, null, null, null, at, at, at]);
+      answerRows.push([idAt('rsp', at, rng), org.tenantId, invitationId, tp.id, site.id, null, org.surveyId, 1, 'email', 'en', score, null, '{}', '[]', 1, null, null, null, at, at, at, eventRowId]);
     }
     insertRows(
       stack.dbFile,
@@ -98,7 +99,8 @@ async function main() {
       ['id', 'tenant_id', 'event_id', 'type', 'occurred_at', 'unit_id', 'touchpoint_id', 'attributes', 'decision', 'reason', 'invitation_id', 'created_at'],
       eventRows,
     );
-    insertRows(stack.dbFile, 'responses', RESPONSE_COLUMNS, answerRows);
+    // Each answer names the event that invited it, as capture keeps it.
+    insertRows(stack.dbFile, 'responses', [...RESPONSE_COLUMNS, 'event_id'], answerRows);
 
     // (2) 500 units × 24 months: answers per unit and month and the unit measure's daily values.
     log(`writing ${SITES} units × ${MONTHS} months: ${fmt(SITES * MONTHS * PER_UNIT_MONTH)} answers, ${fmt(SITES * MONTHS * 30)} daily values`);

@@ -564,6 +564,7 @@ export async function seedDemoHistory(url: string, tenantId: string, opts: { fil
       counted: !flagged,
       segment: contact.segment,
       lifetimeValue: contact.lifetimeValue,
+      eventId,
       answeredAt: at,
       createdAt: at,
       updatedAt: at,

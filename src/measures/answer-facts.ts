@@ -1,21 +1,15 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/sqlite-core';
-import { commentAnalyses, events, invitations, responses, surveyVersions, units } from '../db/schema';
+import { commentAnalyses, events, responses, surveyVersions, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import { inSubtree } from '../org/units';
 import { createdOnLocalDays } from '../responses/local-range';
 
 /*
- * The operational facts of each answer: the numeric attributes of the event that invited it (an
- * invitation's source is `event:<eventId>`; an imported answer names its own event) and its
- * numeric follow-up answers (CSAT 1–5, CES 1–7). Nothing is copied at capture: the link is read
- * through the invitation's primary key and the events' (tenant, event id) index, so keeping event
- * measures costs no row written per answer (docs/drivers.md).
+ * The operational facts of each answer: the numeric attributes of its event (the one that invited
+ * it, which capture keeps on the answer, or an imported answer's own) and its numeric follow-up
+ * answers (CSAT 1–5, CES 1–7). The event is read by its primary key; nothing is copied, so keeping
+ * event measures costs no row written per answer (docs/drivers.md).
  */
-
-/** The event that invited an answer, and an imported answer's own event. */
-const invitedBy = alias(events, 'invited_by');
-const importedWith = alias(events, 'imported_with');
 
 /** A JSON value as a number: integers and reals as they are, true as 1 and false as 0, anything else null. */
 function numeric(json: SQL, path: string): SQL<number | null> {
@@ -24,8 +18,8 @@ function numeric(json: SQL, path: string): SQL<number | null> {
   >`case json_type(${json}, ${path}) when 'integer' then json_extract(${json}, ${path}) when 'real' then json_extract(${json}, ${path}) when 'true' then 1 when 'false' then 0 end`;
 }
 
-/** An event measure's value on an answer: from the event that invited it, else from the answer's imported event. */
-export const eventFact = (key: string) => sql<number | null>`coalesce(${numeric(sql`${invitedBy.attributes}`, `$.${key}`)}, ${numeric(sql`${importedWith.attributes}`, `$.${key}`)})`;
+/** An event measure's value on an answer, from its event. */
+export const eventFact = (key: string) => numeric(sql`${events.attributes}`, `$.${key}`);
 
 /**
  * Whether the answer's analysed comment mentions a library theme: 1 or 0, and null for an answer
@@ -48,7 +42,7 @@ export interface AnswerScope {
 
 /**
  * A select over the counted, scored answers of a subtree on the local days [from, to], joined
- * to their unit and to the events that carry their facts; `fields` picks what to read. Wrapped
+ * to their unit and to the event that carries their facts; `fields` picks what to read. Wrapped
  * (`{ query }`): a drizzle query is thenable and would run if returned bare from an async function.
  */
 export async function answersWithFacts(t: TenantDb, scope: AnswerScope, fields: Record<string, SQL>, opts: { analyses?: boolean } = {}) {
@@ -57,9 +51,7 @@ export async function answersWithFacts(t: TenantDb, scope: AnswerScope, fields: 
     .select(fields)
     .from(responses)
     .innerJoin(units, eq(units.id, responses.unitId))
-    .leftJoin(invitations, eq(invitations.id, responses.invitationId))
-    .leftJoin(invitedBy, eq(invitedBy.eventId, sql`case when ${invitations.source} like 'event:%' then substr(${invitations.source}, 7) end`))
-    .leftJoin(importedWith, eq(importedWith.id, responses.eventId))
+    .leftJoin(events, eq(events.id, responses.eventId))
     .$dynamic();
   // The stored analysis of the answer's comment (its id is the response's): one primary-key probe per answer.
   const query = (opts.analyses ? joined.leftJoin(commentAnalyses, and(eq(commentAnalyses.id, responses.id), eq(commentAnalyses.kind, 'response'))) : joined).where(

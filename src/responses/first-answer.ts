@@ -3,6 +3,7 @@ import { tenantSqlStatement } from '../db/prepared';
 import { contacts, invitations, responses, tenants, touchpoints, units } from '../db/schema';
 import type { Channel } from '../db/schema';
 import { chooseLocale } from '../surveys/definition';
+import { invitingEvent } from './target';
 import type { CachedSurvey } from '../surveys/published-cache';
 import { webhookWants } from '../webhooks/emit';
 
@@ -10,8 +11,8 @@ import { webhookWants } from '../webhooks/emit';
  * The first answer to an invitation in one round trip (docs/measurement.md, "Capture"): when the
  * isolate already holds the link's survey version (src/surveys/published-cache.ts), the answer is
  * checked against it before any storage call, and one statement reads the invitation and writes
- * the response: an insert from a select of the open invitation with its contact, choosing the
- * locale and the quality flags as capture's two-trip path does, and returning with the new row
+ * the response: an insert from a select of the open invitation with its contact (and the row id
+ * of the event that made it), choosing the locale and the quality flags as capture's two-trip path does, and returning with the new row
  * what its follow-up needs (the unit's path, the touchpoint's rules, whether a webhook wants it).
  * No row comes back when the invitation is answered already, closed, unknown, or its tenant's
  * writes are paused: capture then takes its two-trip path, which tells these apart.
@@ -41,6 +42,7 @@ export interface FirstAnswerRow {
   channel: Channel;
   locale: string;
   counted: number;
+  event_id: string | null;
   segment: string | null;
   lifetime_value: number | null;
   unit_path: string;
@@ -50,10 +52,10 @@ export interface FirstAnswerRow {
 
 export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
   (t) => sql`insert into ${responses} (id, tenant_id, invitation_id, touchpoint_id, unit_id, contact_id, survey_id, survey_version, channel, locale,
-      score, comment, answers, quality_flags, counted, segment, lifetime_value, answered_at, created_at, updated_at)
+      score, comment, answers, quality_flags, counted, event_id, segment, lifetime_value, answered_at, created_at, updated_at)
     select ${p('id')}, ${invitations.tenantId}, ${invitations.id}, ${invitations.touchpointId}, ${invitations.unitId}, ${invitations.contactId},
       ${invitations.surveyId}, ${invitations.surveyVersion}, ${invitations.channel}, ${locale},
-      ${p('score')}, ${p('comment')}, ${p('answers')}, ${flags}, not (${p('honeypot')} or ${isTest} or ${isEmployee}),
+      ${p('score')}, ${p('comment')}, ${p('answers')}, ${flags}, not (${p('honeypot')} or ${isTest} or ${isEmployee}), ${invitingEvent(t)},
       ${contacts.segment}, ${contacts.lifetimeValue}, ${p('now')}, ${p('now')}, ${p('now')}
     from ${invitations} left join ${contacts} on ${and(t.owns(contacts), eq(contacts.id, invitations.contactId))}
     where ${and(
@@ -66,7 +68,7 @@ export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
       sql`not exists ${t.select({ one: sql`1` }).from(tenants).where(sql`${tenants.writesPausedAt} is not null`)}`,
     )}
     on conflict (tenant_id, invitation_id) do nothing
-    returning id, unit_id, touchpoint_id, contact_id, survey_id, channel, locale, counted, segment, lifetime_value,
+    returning id, unit_id, touchpoint_id, contact_id, survey_id, channel, locale, counted, event_id, segment, lifetime_value,
       ${t
         .select({ path: units.path })
         .from(units)

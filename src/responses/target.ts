@@ -3,7 +3,7 @@ import { tenantStatement } from '../db/prepared';
 import type { TenantDb } from '../db/tenant-db';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookWants } from '../webhooks/emit';
-import { contacts, invitations, responses, revokedLinks, surveys, surveyVersions, tenants, touchpoints, units, type Channel } from '../db/schema';
+import { contacts, events, invitations, responses, revokedLinks, surveys, surveyVersions, tenants, touchpoints, units, type Channel } from '../db/schema';
 import type { Definition } from '../surveys/definition';
 import type { SurveyLinkClaims } from '../surveys/token';
 import type { TouchpointLink } from '../survey-page/touchpoint-token';
@@ -41,6 +41,8 @@ export interface SurveyTarget {
   /** The contact's locale (else the invitation's), first choice for the page. */
   preferredLocale: string | null;
   contact: { isTest: boolean; isEmployee: boolean } | null;
+  /** The event that invited the answer (its row id), kept on the response: its attributes are the answer's operational facts. */
+  eventId: string | null;
   /** The contact's segment and lifetime value now, kept on the response for the rollups. */
   segment: string | null;
   lifetimeValue: number | null;
@@ -61,6 +63,16 @@ const none = sql<number>`0`.mapWith(Number);
  * respondent bound by the link's database id, not the directory, learns it here (src/lib/bind-tenant.ts).
  */
 const writesPaused = (t: TenantDb) => sql<number>`exists ${t.select({ one: sql`1` }).from(tenants).where(isNotNull(tenants.writesPausedAt))}`.mapWith(Number);
+
+/**
+ * The row id of the event that made the invitation (`source = event:<event id>`), by the events'
+ * (tenant, event id) index; null for wave and widget invitations. Capture keeps it on the answer,
+ * so that reading an answer's operational facts is one primary-key lookup (docs/drivers.md).
+ */
+export const invitingEvent = (t: TenantDb) =>
+  sql<
+    string | null
+  >`case when ${invitations.source} like 'event:%' then ${t.select({ id: events.id }).from(events).where(eq(events.eventId, sql`substr(${invitations.source}, 7)`))} end`;
 
 /**
  * The invitation with its survey version, contact and response: one query. The token's
@@ -85,6 +97,7 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
       isEmployee: contacts.isEmployee,
       segment: contacts.segment,
       lifetimeValue: contacts.lifetimeValue,
+      eventId: invitingEvent(t),
       rules: touchpoints.rules,
       hooked: webhookWants(t, 'response.created'),
       paused: writesPaused(t),
@@ -131,6 +144,7 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     defaultLocale: row.defaultLocale,
     preferredLocale: row.contactLocale ?? row.invitationLocale,
     contact: row.isTest === null ? null : { isTest: row.isTest, isEmployee: row.isEmployee ?? false },
+    eventId: row.eventId,
     segment: row.segment,
     lifetimeValue: row.lifetimeValue,
     closed: row.status === 'cancelled' || (row.status === 'expired' && !replay) || row.expiresAt <= now,
@@ -188,6 +202,7 @@ export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<Retur
     defaultLocale: row.defaultLocale,
     preferredLocale: null,
     contact: null,
+    eventId: null,
     segment: null,
     lifetimeValue: null,
     closed: !row.active || row.version === null || row.revoked === 1,

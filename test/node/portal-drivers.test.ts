@@ -71,6 +71,7 @@ beforeAll(async () => {
     const score = Math.min(10, Math.max(0, Math.round(10 - hours / 8 + (next() - 0.5) * 3)));
     const contactId = newId('con');
     const invitationId = newId('inv');
+    const eventRowId = newId('evt');
     const eventId = `portal-${i}-${Math.random().toString(36).slice(2, 8)}`;
     const unitId = unitIds[sites[i % 3]!]!;
     statements.push(
@@ -92,7 +93,7 @@ beforeAll(async () => {
         updatedAt: at,
       }),
       db.insert(events).values({
-        id: newId('evt'),
+        id: eventRowId,
         tenantId,
         eventId,
         type: 'ticket.resolved',
@@ -119,6 +120,7 @@ beforeAll(async () => {
         locale: 'en',
         score,
         counted: true,
+        eventId: eventRowId,
         createdAt: at,
         updatedAt: at,
       }),

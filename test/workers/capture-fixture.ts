@@ -186,6 +186,8 @@ export async function makeInvitation(
     channel?: Channel;
     createdAt?: number;
     locale?: string;
+    /** Where the invitation came from (`event:<event id>`, `wave:…`); default a test source of its own. */
+    source?: string;
     /** The data database the link names (claim `db`); none: found through the directory. */
     databaseId?: string;
   } = {},
@@ -207,7 +209,7 @@ export async function makeInvitation(
       channel: opts.channel ?? 'email',
       locale: opts.locale ?? null,
       status: opts.status ?? 'sent',
-      source: `test:${uniq()}`,
+      source: opts.source ?? `test:${uniq()}`,
       dueAt: now,
       sentAt: now,
       expiresAt,

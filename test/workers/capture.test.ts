@@ -3,10 +3,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rateLimits, responses, rollups, touchpoints } from '../../src/db/schema';
+import { events, rateLimits, responses, rollups, touchpoints } from '../../src/db/schema';
 import { caseOf, deliverCaptured, subscribeAll } from './case-fixture';
 import { foldTenant } from '../../src/scores/fold';
-import { sha256Hex } from '../../src/lib/ids';
+import { newId, sha256Hex } from '../../src/lib/ids';
 import { QUALITY } from '../../src/responses/quality';
 import { forgetSurveys } from '../../src/surveys/published-cache';
 import worker from '../../src/worker';
@@ -795,6 +795,39 @@ describe('the first answer in one round trip', () => {
       expect(b.text.replace(own, '')).toBe(a.text.replace(own, ''));
     });
   }
+
+  it('both paths keep the row id of the event that invited the answer (its operational facts); a wave answer has none', async () => {
+    const u = await makeTenant('OneTrip');
+    const other = await makeTenant('OneTripOther');
+    const s = await makeSurvey(u.tenantId);
+    const event = (tenantId: string, eventId: string) => ({
+      id: newId('evt'),
+      tenantId,
+      eventId,
+      type: 'ticket.resolved',
+      occurredAt: Date.now(),
+      attributes: { resolutionHours: 5 },
+      decision: 'invite' as const,
+      reason: 'eligible',
+      createdAt: Date.now(),
+    });
+    // The other tenant has events with the very same integration ids: each answer finds its own tenant's.
+    const [e1, e2] = [event(u.tenantId, 'T-1'), event(u.tenantId, 'T-2')];
+    await db(u.tenantId).insert(events).values([e1, e2]);
+    await db(other.tenantId).insert(events).values([event(other.tenantId, 'T-1'), event(other.tenantId, 'T-2')]);
+    const cold = await makeInvitation(s, u.units.paris, { source: 'event:T-1' });
+    const warm = await makeInvitation(s, u.units.paris, { source: 'event:T-2' });
+    const wave = await makeInvitation(s, u.units.paris, { source: 'wave:w1:1' });
+    forgetSurveys();
+    expect((await send('POST', cold.path, { json: { score: 3 } })).status).toBe(200);
+    const before = await statementsOf();
+    expect((await send('POST', warm.path, { json: { score: 9 } })).status).toBe(200);
+    expect((await statementsOf()) - before).toBe(1);
+    expect((await send('POST', wave.path, { json: { score: 7 } })).status).toBe(200);
+    expect((await responseOf(u.tenantId, cold.id))[0]!.eventId).toBe(e1.id);
+    expect((await responseOf(u.tenantId, warm.id))[0]!.eventId).toBe(e2.id);
+    expect((await responseOf(u.tenantId, wave.id))[0]!.eventId).toBeNull();
+  });
 
   it('an answered, expired or cancelled invitation takes the two-trip path and answers as before', async () => {
     const u = await makeTenant('OneTrip');

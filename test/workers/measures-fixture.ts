@@ -6,7 +6,8 @@ import { db, uniq } from './support';
 
 /**
  * Answers as the event flow leaves them, written straight to the database: a contact, the event
- * with its attributes, the invitation it made (`source = event:<id>`) and the answer to it.
+ * with its attributes, the invitation it made (`source = event:<id>`) and the answer to it, which
+ * names its event as capture's answers do.
  */
 export interface PlantedAnswer {
   unitId: string;
@@ -28,6 +29,7 @@ export async function plantAnswers(tenantId: string, s: SurveySetup, planted: Pl
     const eventId = `ev-${tag}-${i}`;
     const invitationId = newId('inv');
     const responseId = newId('rsp');
+    const eventRowId = newId('evt');
     ids.push(responseId);
     statements.push(
       d.insert(contacts).values({ id: contactId, tenantId, externalId: `c-${tag}-${i}`, createdAt: a.at, updatedAt: a.at }),
@@ -49,7 +51,7 @@ export async function plantAnswers(tenantId: string, s: SurveySetup, planted: Pl
         updatedAt: a.at,
       }),
       d.insert(events).values({
-        id: newId('evt'),
+        id: eventRowId,
         tenantId,
         eventId,
         type: 'ticket.resolved',
@@ -79,6 +81,8 @@ export async function plantAnswers(tenantId: string, s: SurveySetup, planted: Pl
         answers: a.answers ?? {},
         qualityFlags: [],
         counted: a.counted ?? true,
+        // As capture keeps it: the row id of the event that invited the answer.
+        eventId: eventRowId,
         answeredAt: a.at,
         createdAt: a.at,
         updatedAt: a.at,
