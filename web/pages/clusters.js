@@ -15,7 +15,9 @@ export default async function clusters({ params }) {
       'p',
       {},
       `Sites under ${unit.name} from ${res.from} to ${res.to}, grouped by their NPS pattern: level, trend, volatility and share of detractors`,
-      res.themes?.length ? `, and what their detractors write about (${res.themes.map((t) => t.name).join(', ')}: detractor comments per 100 comments). ` : '. ',
+      res.themes?.length ? `, what their detractors write about (${res.themes.map((t) => t.name).join(', ')}: detractor comments per 100 comments)` : '',
+      res.measures?.length ? `, and how they work (${res.measures.map((m) => `${m.name}, ${m.unit}`).join('; ')}: the mean over the range)` : '',
+      '. ',
       res.k ? `${res.k} clusters fit best (silhouette ${res.silhouette.toFixed(2)}; near 1: clearly apart, under 0.25: little structure).` : 'Not enough sites to group.',
     ),
   );
@@ -24,7 +26,17 @@ export default async function clusters({ params }) {
       h('h2', {}, `Cluster ${c.id}: ${c.description}`),
       table(
         `Cluster ${c.id}: ${c.size} site${c.size === 1 ? '' : 's'}; percentile of each site's NPS within the cluster`,
-        ['Site', 'NPS', 'Trend per month', 'Volatility', 'Detractors per 100', ...(res.themes ?? []).map((t) => t.name), 'Percentile', 'n'],
+        [
+          'Site',
+          'NPS',
+          'Trend per month',
+          'Volatility',
+          'Detractors per 100',
+          ...(res.themes ?? []).map((t) => t.name),
+          ...(res.measures ?? []).map((m) => `${m.name} (${m.unit})`),
+          'Percentile',
+          'n',
+        ],
         c.sites.map((s) =>
           h(
             'tr',
@@ -37,6 +49,10 @@ export default async function clusters({ params }) {
             ...(res.themes ?? []).map((t) => {
               const v = s.themes?.find((x) => x.id === t.id)?.detractorShare;
               return h('td', { class: 'num' }, v == null ? '–' : fmtNps(v));
+            }),
+            ...(res.measures ?? []).map((m) => {
+              const v = s.measures?.find((x) => x.key === m.key)?.mean;
+              return h('td', { class: 'num' }, v == null ? '–' : v.toFixed(1));
             }),
             h('td', { class: 'num' }, `${Math.round(s.percentile)}`),
             h('td', { class: 'num' }, String(s.n)),
