@@ -420,10 +420,15 @@ export class ProcessWatch {
     }
   }
 
-  mark(label: string): void {
+  /** Resident memory (KiB) by role now (processes of one role added up). */
+  rss(): Record<string, number> {
     const rssKiB: Record<string, number> = {};
     for (const { pid, role } of this.pids()) rssKiB[role] = (rssKiB[role] ?? 0) + (readStatus(pid)?.rss ?? 0);
-    this.marks.push({ label, rssKiB });
+    return rssKiB;
+  }
+
+  mark(label: string): void {
+    this.marks.push({ label, rssKiB: this.rss() });
   }
 
   cpu(): CpuSnapshot {

@@ -20,6 +20,7 @@ import { PROBE_CONCURRENCY, SCHEDULED } from '../src/jobs/cron';
 import { dueWorkStatement } from '../src/jobs/due-work';
 import { answerRow, DAY_MS, idAt, insertFreshContacts, insertRows, insertSentInvitations, loadAnswers, RESPONSE_COLUMNS, Rng, setupOrg, withWriter, type Org } from './bench-data';
 import { httpClient, summarize, type Latencies } from './bench-http';
+import { costLines } from './bench-costs';
 import { cpuByRole, diffStats, loadAverage, machine, machineCpu, ProcessWatch, sleep, startStack, type DbStats, type PlaneDatabase, type ProbeTickResult, type ProcMemory } from './bench-stack';
 import { ROOT } from './local-stack';
 import { startProviderStub } from '../test/provider-stub';
@@ -1236,6 +1237,26 @@ function writeReport() {
     out(`| --- | ${roles.map(() => '---:').join(' | ')} |`);
     for (const m of sampler.marks) out(`| ${m.label} | ${roles.map((r) => fmt((m.rssKiB[r] ?? 0) / 1024, 0)).join(' | ')} |`);
     out();
+  }
+
+  const captureRuns = results.capture?.filter((r) => r.route === 'capture') ?? [];
+  if (results.e2e && captureRuns.length) {
+    const e2e = results.e2e;
+    const per = (k: 'rowsRead' | 'rowsWritten') => e2e.steps.reduce((a, x) => a + x.stats[k], 0) / e2e.answers;
+    const worker = 'workerd (runs the Worker)';
+    const answered = captureRuns.reduce((a, r) => a + r.latency.count, 0);
+    const cpuMs = captureRuns.reduce((a, r) => a + (r.cpu[worker] ?? 0) + (r.drain.cpu[worker] ?? 0), 0) / answered;
+    const idle = results.plane?.idle[0];
+    const probeRows = idle ? Object.values(idle.byDatabase).reduce((a, d) => a + d.rowsRead, 0) + idle.directory.rowsRead : 0;
+    const minutes = 30 * 24 * 60;
+    for (const line of costLines({ requests: 2, cpuMs, messages: 2, rowsRead: per('rowsRead'), rowsWritten: per('rowsWritten') }, { requests: minutes, rowsRead: minutes * probeRows }, [
+      'Requests: the survey page and its submit (the bench posts the submit only; the page is counted as one more request). Event ingest is batched (up to 1,000 events a request) and left out.',
+      `CPU: the capture runs' CPU of the workerd that runs the Worker, the follow-up it did meanwhile and after included, per answer captured (${int(answered)} answers). Local workerd CPU includes the runtime's own work, which Cloudflare does not bill: an upper bound.`,
+      "Queue messages: at most two per answer, the invitation's delivery and the answer's follow-up (sent for detractors, comments and webhooks only): an upper bound.",
+      `Rows: section (e), end to end from the event to the rollups (rows as the local server counts them: returned and changed rows, not the rows a statement scans). The Cron Trigger: ${int(minutes)} invocations a month, each probing every data database (${int(probeRows)} rows read in the idle tick of section (g)).`,
+      "One tenant of this size on one data database; storage (a few GB a year at these volumes) is within the plans' included storage and left out.",
+    ]))
+      out(line);
   }
 
   out('## Setup times (not measured as capture)');
