@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import { isStorageUnavailable, openDb, StorageUnavailable, type Db } from './client';
 import { openDirectory, type Directory } from './directory';
 import { DATA_SCHEMA_VERSION } from './schema-version';
@@ -41,14 +42,20 @@ export const DEFAULT_DATABASE = 'default';
 export const PLACEMENT_CACHE_MS = 30_000;
 const RETRY_AFTER_SECONDS = 30;
 
-const placements = new Map<string, { placement: Placement | null; until: number }>();
+/**
+ * Placements and API keys as the isolate last read them, each for PLACEMENT_CACHE_SECONDS. Their
+ * keys can come from what anyone sends (a widget key's tenant, an API key's id), so the caches are
+ * bounded: the least recently used entry goes first (lru-cache).
+ */
+const CACHED_MAX = 10_000;
+const placements = new LRUCache<string, { placement: Placement | null }>({ max: CACHED_MAX });
 /**
  * Data databases by directory and id, as the links and widget keys name them: an id's URL and region never
  * change, so an entry is kept for the isolate's life and the catalog is read again only for an
  * id not seen yet, or while a database is behind this code's schema (to see its upgrade).
  */
 const knownDatabases = new Map<string, { ref: DataDatabaseRef; readAt: number }>();
-const apiKeyTenants = new Map<string, { tenantId: string | null; until: number }>();
+const apiKeyTenants = new LRUCache<string, { tenantId: string | null }>({ max: CACHED_MAX });
 let catalogCache: { key: string; databases: DataDatabaseRef[]; until: number } | undefined;
 
 const unavailable = (message: string) => new ApiError('UNAVAILABLE', message, undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) });
@@ -83,7 +90,7 @@ export class DataPlane {
       return { tenantId, databaseId: DEFAULT_DATABASE, url: this.config.libsqlUrl!, region: this.config.defaultRegion, status: 'active', schemaVersion: DATA_SCHEMA_VERSION };
     }
     const hit = placements.get(tenantId);
-    if (hit && hit.until > Date.now()) return hit.placement;
+    if (hit) return hit.placement;
     const rs = await this.directory.$client.execute({
       sql: 'select t.status, t.region, d.id as database_id, d.url, d.schema_version from tenants t join data_databases d on d.id = t.database_id where t.id = ?',
       args: [tenantId],
@@ -92,8 +99,13 @@ export class DataPlane {
     const placement: Placement | null = row
       ? { tenantId, databaseId: String(row.database_id), url: String(row.url), region: String(row.region), status: row.status as Placement['status'], schemaVersion: Number(row.schema_version) }
       : null;
-    placements.set(tenantId, { placement, until: Date.now() + this.config.placementCacheMs });
+    this.remember(placements, tenantId, { placement });
     return placement;
+  }
+
+  /** Keeps an entry for PLACEMENT_CACHE_SECONDS; 0 keeps nothing (lru-cache reads a ttl of 0 as "forever"). */
+  private remember<V extends {}>(cache: LRUCache<string, V>, key: string, value: V): void {
+    if (this.config.placementCacheMs > 0) cache.set(key, value, { ttl: this.config.placementCacheMs });
   }
 
   /** Forgets what the isolate keeps of a tenant's placement (a move or a deletion run in this process, and tests). */
@@ -170,10 +182,10 @@ export class DataPlane {
   async tenantOfApiKey(keyId: string): Promise<string | null | undefined> {
     if (!this.directory) return undefined;
     const hit = apiKeyTenants.get(keyId);
-    if (hit && hit.until > Date.now()) return hit.tenantId;
+    if (hit) return hit.tenantId;
     const rs = await this.directory.$client.execute({ sql: 'select tenant_id from api_key_ids where key_id = ? and revoked_at is null', args: [keyId] });
     const tenantId = rs.rows[0] ? String(rs.rows[0].tenant_id) : null;
-    apiKeyTenants.set(keyId, { tenantId, until: Date.now() + this.config.placementCacheMs });
+    this.remember(apiKeyTenants, keyId, { tenantId });
     return tenantId;
   }
 
