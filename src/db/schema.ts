@@ -1400,3 +1400,21 @@ export const reviewPacks = sqliteTable(
   },
   (t) => [uniqueIndex('review_packs_tenant_unit_period').on(t.tenantId, t.unitId, t.period)],
 );
+
+/** The review packs mailed to managers (src/reviews/deliver.ts): one per manager, unit and quarter, written before the mail goes out. */
+export const reviewDeliveries = sqliteTable(
+  'review_deliveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    period: text('period').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('review_deliveries_tenant_period_user_unit').on(t.tenantId, t.period, t.userId, t.unitId)],
+);

@@ -114,11 +114,10 @@ const headlineOf = (s: Pack['score']) => ({ nps: s.nps, n: s.n, promoters: s.pro
  * live while the quarter is open, the saved pack once it closed (saved by the first read after
  * the close), with the corrections since.
  */
-export async function reviewPack(d: Deps, q: { period: string; unitId?: string }) {
+export async function reviewPack(d: Deps, q: { period: string; unitId?: string }, now = Date.now()) {
   const period = parseQuarter(q.period);
   const unit = await reportUnit(d, q.unitId);
   assertReviewReader(d.actor, unit);
-  const now = Date.now();
   const today = localDay(now, unit.timezone);
   if (period.from > today)
     throw new ApiError('UNPROCESSABLE', `the quarter ${period.key} has not started for ${unit.name}`, [{ path: 'path.period', message: `starts ${period.from}` }]);

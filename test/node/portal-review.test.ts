@@ -70,7 +70,7 @@ async function openPack(page: Page) {
 const overflow = (page: Page) =>
   page.evaluate(() => {
     const edge = document.querySelector('main')!.getBoundingClientRect().right + 0.5;
-    const out = [...document.querySelectorAll('main figure, main table, main canvas, main section, main .cards, main p')]
+    const out = Array.from(document.querySelectorAll('main figure, main table, main canvas, main section, main .cards, main p'))
       .filter((el) => el.getBoundingClientRect().right > edge)
       .map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)} > ${Math.round(edge)}`);
     return { out, scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth };
@@ -170,7 +170,10 @@ describe('the printable review pack', () => {
           height: vp.height,
           text: items.map((i: { str: string }) => i.str).join(' '),
           outside: items
-            .filter((i: { transform: number[]; width: number }) => i.transform[4] < -0.5 || i.transform[4] + i.width > vp.width + 0.5 || i.transform[5] < -0.5 || i.transform[5] > vp.height + 0.5)
+            .filter((i: { transform: number[]; width: number }) => {
+              const [x, y] = [i.transform[4] ?? 0, i.transform[5] ?? 0];
+              return x < -0.5 || x + i.width > vp.width + 0.5 || y < -0.5 || y > vp.height + 0.5;
+            })
             .map((i: { str: string }) => i.str),
           images,
           png: canvas.toDataURL('image/png').split(',')[1],
@@ -194,7 +197,7 @@ describe('the printable review pack', () => {
     expect(all).not.toContain('Signout');
     expect(all).not.toContain(flat('Print or save as PDF'));
     // Every chart's caption is printed (the captions are the charts' own, in web/pages/review.js and web/charts.js).
-    const captions = await page.evaluate(() => [...document.querySelectorAll('figure.chart figcaption')].map((c) => c.textContent ?? ''));
+    const captions = await page.evaluate(() => Array.from(document.querySelectorAll('figure.chart figcaption')).map((c) => c.textContent ?? ''));
     expect(captions).toHaveLength(CHARTS.length);
     for (const c of captions) expect(all, c).toContain(flat(c));
     // The trend is a uPlot canvas: printed as an image.

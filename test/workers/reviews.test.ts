@@ -1,9 +1,14 @@
+import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, contacts, invitations, responses, reviewPacks, targets } from '../../src/db/schema';
+import { commit } from '../../src/db/client';
+import { auditLog, contacts, invitations, responses, reviewDeliveries, reviewPacks, targets, tenants, units } from '../../src/db/schema';
+import type { Env } from '../../src/env';
 import { newId } from '../../src/lib/ids';
+import { reviewMailWindow } from '../../src/reviews/deliver';
 import { makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, uniq, type Fixture } from './support';
+import { providerSpace } from './provider';
+import { call, db, makeTenant, runCron, uniq, type Fixture } from './support';
 
 /**
  * The quarterly review pack (docs/governance.md "The quarterly review pack"). A planted 2026-Q3
@@ -267,5 +272,89 @@ describe('bad input and reach', () => {
     expect((await review('2026-Q3', '', t.tokens.viewer)).status).toBe(403);
     expect((await review('2026-Q3', `?unitId=${t.units.fastfix}`, t.tokens.vendor)).status).toBe(403);
     expect((await review('2026-Q3', `?unitId=${t.units.newYork}`, t.tokens.siteManager)).status).toBe(200);
+  });
+});
+
+describe('the review pack by email, to each manager for their own domain', () => {
+  /*
+   * A tenant of its own whose units are all on Kiritimati (UTC+14): 2026-Q3 closes there at local
+   * midnight of 8 October, 10:00 UTC on 7 October, and the pack is mailed from 08:00 local, 18:00
+   * UTC. Units elsewhere (the other suites' tenants, in UTC and in Europe or America) are not due
+   * before 8 October: at 18:30 UTC on 7 October this tenant's managers are the ones mailed.
+   */
+  let m: Fixture;
+  let mail: ReturnType<typeof providerSpace>;
+  const quiet = { send: async () => undefined, sendBatch: async () => undefined };
+  const hourly = (at: number) => runCron('0 * * * *', at, { ...(env as Env), WORKFLOW_QUEUE: quiet, DELIVERY_QUEUE: quiet } as unknown as Env);
+  const mails = async () => (await mail.requests()).map((r) => JSON.parse(r.body) as { to: string; subject: string; text: string });
+  const BERLIN = [10, 10, 10, 9, 9, 8, 7, 6, 3, 0];
+  const NEW_YORK = [10, 9, 6, 5, 4];
+
+  beforeAll(async () => {
+    m = await makeTenant('Review mail');
+    mail = providerSpace();
+    const mtp = await makeTouchpoint(m.tenantId);
+    const d = db(m.tenantId);
+    const answer = (unitId: string, score: number, k: number) => ({
+      id: newId('rsp'),
+      tenantId: m.tenantId,
+      touchpointId: mtp.id,
+      unitId,
+      surveyId: mtp.surveyId,
+      surveyVersion: 1,
+      channel: 'link' as const,
+      locale: 'en',
+      score,
+      counted: true,
+      createdAt: Date.parse('2026-08-10T12:00:00Z') + k * 60_000,
+      updatedAt: Date.parse('2026-08-10T12:00:00Z') + k * 60_000,
+    });
+    await commit(d, [
+      d.insert(responses).values([...BERLIN.map((s, k) => answer(m.units.berlin!, s, k)), ...NEW_YORK.map((s, k) => answer(m.units.newYork!, s, 20 + k))]),
+      d.update(units).set({ timezone: 'Pacific/Kiritimati' }).where(eq(units.tenantId, m.tenantId)),
+      d
+        .update(tenants)
+        .set({ settings: { email: { baseUrl: mail.url, apiKey: 'mail-key-reviews-00', from: 'review@acme.test' } } })
+        .where(eq(tenants.id, m.tenantId)),
+    ]);
+  });
+
+  it('waits for 08:00 on the close day where the units are, then mails each manager their pack once', async () => {
+    expect(reviewMailWindow(Date.parse('2026-10-07T18:30:00Z'))).toBe(true);
+    expect(reviewMailWindow(Date.parse('2026-12-05T12:00:00Z'))).toBe(false);
+    await hourly(Date.parse('2026-10-07T17:00:00Z'));
+    expect(await mails()).toEqual([]);
+
+    await hourly(Date.parse('2026-10-07T18:30:00Z'));
+    const sent = await mails();
+    // Only the managers: the EMEA manager (EMEA) and the New York site manager (New York); not the admin, analyst or viewer.
+    expect(sent.map((s) => s.to).sort()).toEqual([m.email('manager'), m.email('siteManager')].sort());
+    const emea = sent.find((s) => s.to === m.email('manager'))!;
+    expect(emea.subject).toBe('Quarterly review: EMEA, 2026-Q3');
+    // EMEA is Berlin's 10 answers: promoters 10,10,10,9,9 (5), detractors 6,3,0 (3): NPS 100·2/10 = 20.
+    expect(emea.text).toContain('NPS 20.0 (95% interval');
+    expect(emea.text).toContain('from 10 answers: 5 promoters, 2 passives, 3 detractors.');
+    expect(emea.text).toContain(`#/review?unit=${m.units.emea}&period=2026-Q3`);
+    const ny = sent.find((s) => s.to === m.email('siteManager'))!;
+    expect(ny.subject).toBe('Quarterly review: New York, 2026-Q3');
+    // New York: promoters 10, 9 (2), detractors 6, 5, 4 (3) of 5: NPS −20; nothing of EMEA in it.
+    expect(ny.text).toContain('from 5 answers: 2 promoters, 0 passives, 3 detractors.');
+    expect(ny.text).toContain('NPS -20.0');
+    expect(ny.text).not.toContain('EMEA');
+    expect(ny.text).not.toContain('Berlin');
+
+    // The mailed packs are the saved ones, read as each manager.
+    const saved = await db(m.tenantId).select().from(reviewPacks).where(eq(reviewPacks.tenantId, m.tenantId));
+    expect(saved.map((s) => s.unitId).sort()).toEqual([m.units.emea, m.units.newYork].sort());
+    const audits = await db(m.tenantId)
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.tenantId, m.tenantId), eq(auditLog.action, 'review.save')));
+    expect(audits.map((a) => (a.details as { readBy: string }).readBy).sort()).toEqual([m.userIds.manager, m.userIds.siteManager].sort());
+
+    // Later runs in the window send nothing more.
+    await hourly(Date.parse('2026-10-07T19:30:00Z'));
+    expect(await mails()).toHaveLength(2);
+    expect(await db(m.tenantId).select().from(reviewDeliveries).where(eq(reviewDeliveries.tenantId, m.tenantId))).toHaveLength(2);
   });
 });
