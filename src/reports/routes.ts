@@ -25,12 +25,10 @@ const Filters = z
 
 const Schedule = z
   .strictObject({
-    weekday: z
-      .union([z.number().int().min(0).max(6), z.enum(['daily', ...CYCLES])])
-      .openapi({
-        description:
-          '0 = Sunday … 6 = Saturday, `daily`, or the planning cycle: `monthly` (the first day of each month, the monthly business review) or `quarterly` (the first day of each quarter); a report on the cycle covers the calendar month or quarter just ended',
-      }),
+    weekday: z.union([z.number().int().min(0).max(6), z.enum(['daily', ...CYCLES])]).openapi({
+      description:
+        '0 = Sunday … 6 = Saturday, `daily`, or the planning cycle: `monthly` (the first day of each month, the monthly business review) or `quarterly` (the first day of each quarter); a report on the cycle covers the calendar month or quarter just ended',
+    }),
     hour: z.number().int().min(0).max(23).openapi({ description: 'Local hour the report is mailed' }),
     timezone: z.string().min(1).max(64).refine(isTimeZone, 'not an IANA time zone').optional().openapi({ description: "IANA time zone; default the unit's" }),
     recipients: z.array(z.email().max(254)).min(1).max(20),

@@ -85,7 +85,14 @@ export function packText(r: Awaited<ReturnType<typeof reviewPack>>, name: string
           .map((i) => `${i.name ?? i.driver} ${i.weight.toFixed(3)}${i.significant ? '' : ' (not significant)'}`)
           .join(', ')}.`,
   );
-  lines.push(p.themes.length ? `Themes by impact: ${p.themes.slice(0, 5).map((t) => `${t.name} (${t.impact >= 0 ? '+' : ''}${t.impact.toFixed(1)} points)`).join(', ')}.` : 'Themes: none in the comments.');
+  lines.push(
+    p.themes.length
+      ? `Themes by impact: ${p.themes
+          .slice(0, 5)
+          .map((t) => `${t.name} (${t.impact >= 0 ? '+' : ''}${t.impact.toFixed(1)} points)`)
+          .join(', ')}.`
+      : 'Themes: none in the comments.',
+  );
   lines.push(
     p.targets.length
       ? `Targets: ${p.targets.map((t) => `${t.unitName} ${f1(t.nps)} against ${f1(t.target.target)}: ${t.band ?? 'not measured'}${t.reached ? ` (${t.reached.replace('_', ' ')})` : ''}`).join('; ')}.`
@@ -96,7 +103,11 @@ export function packText(r: Awaited<ReturnType<typeof reviewPack>>, name: string
     `Representativeness: ${rep.invited} invited, ${rep.responded} answered (${pct(rep.rate)}); under-represented: ${rep.underRepresented.length ? rep.underRepresented.map((u) => `${u.dimension} ${u.key}`).join(', ') : 'none'}.`,
   );
   const flagged = p.quality.metrics.filter((m) => (m.series.at(-1)?.count ?? 0) > 0);
-  lines.push(flagged.length ? `Data quality in the quarter: ${flagged.map((m) => `${m.label.toLowerCase()} ${m.series.at(-1)!.count} (${pct(m.series.at(-1)!.rate)})`).join('; ')}.` : 'Data quality: nothing flagged, skipped or failed.');
+  lines.push(
+    flagged.length
+      ? `Data quality in the quarter: ${flagged.map((m) => `${m.label.toLowerCase()} ${m.series.at(-1)!.count} (${pct(m.series.at(-1)!.rate)})`).join('; ')}.`
+      : 'Data quality: nothing flagged, skipped or failed.',
+  );
   lines.push(`Exceptions recorded in the quarter: ${p.exceptions.items.length}${p.exceptions.truncated ? '+' : ''}.`);
   if (r.corrections.length) lines.push(`Corrections since the quarter closed: ${r.corrections.length} (the pack is as saved; see the page).`);
   const q = new URLSearchParams({ unit: r.unitId, period: r.period });

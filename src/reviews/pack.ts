@@ -119,8 +119,7 @@ export async function reviewPack(d: Deps, q: { period: string; unitId?: string }
   const unit = await reportUnit(d, q.unitId);
   assertReviewReader(d.actor, unit);
   const today = localDay(now, unit.timezone);
-  if (period.from > today)
-    throw new ApiError('UNPROCESSABLE', `the quarter ${period.key} has not started for ${unit.name}`, [{ path: 'path.period', message: `starts ${period.from}` }]);
+  if (period.from > today) throw new ApiError('UNPROCESSABLE', `the quarter ${period.key} has not started for ${unit.name}`, [{ path: 'path.period', message: `starts ${period.from}` }]);
   const closesAt = closingTime(period.to, unit.timezone);
   const head = { unitId: unit.id, unitName: unit.name, period: period.key, from: period.from, to: period.to, closesAt: new Date(closesAt).toISOString() };
   if (now < closesAt) {

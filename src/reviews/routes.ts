@@ -32,9 +32,7 @@ const Pack = z
       .object({ period: z.literal('month'), from: z.string(), to: z.string(), items: z.array(ScoreItem) })
       .openapi({ description: 'NPS by month with intervals over the four quarters ending with the reviewed one (as GET /api/v1/scores?period=month)' }),
     drivers: section('Key drivers of the quarter (as GET /api/v1/drivers: `n`, `r2`, `items` with weights and intervals, `suppressed`)'),
-    themes: z
-      .array(section('A theme as GET /api/v1/themes gives it, without terms and example comments'))
-      .openapi({ description: 'The ten themes of the quarter with the largest impact' }),
+    themes: z.array(section('A theme as GET /api/v1/themes gives it, without terms and example comments')).openapi({ description: 'The ten themes of the quarter with the largest impact' }),
     targets: z.array(section('A target of the subtree for the quarter with its attainment, as GET /api/v1/targets/attainment')),
     representativeness: section('As GET /api/v1/governance/representativeness for the quarter'),
     quality: section('As GET /api/v1/governance/quality for the four quarters ending with this one'),
@@ -68,7 +66,15 @@ const Review = z
       )
       .openapi({ description: "Exclusions and inclusions of the quarter's answers in the subtree made after the close, oldest first" }),
     current: z
-      .object({ nps: z.number().nullable(), n: z.number().int(), promoters: z.number().int(), passives: z.number().int(), detractors: z.number().int(), ci: Interval.nullable(), suppressed: z.boolean() })
+      .object({
+        nps: z.number().nullable(),
+        n: z.number().int(),
+        promoters: z.number().int(),
+        passives: z.number().int(),
+        detractors: z.number().int(),
+        ci: Interval.nullable(),
+        suppressed: z.boolean(),
+      })
       .nullable()
       .openapi({ description: "Closed packs: the quarter's score as counted today, when it differs from the saved one; else null" }),
   })

@@ -3415,8 +3415,8 @@ export interface components {
             confidence: number;
         };
         ReportSchedule: {
-            /** @description 0 = Sunday … 6 = Saturday, or `daily` */
-            weekday: number | "daily";
+            /** @description 0 = Sunday … 6 = Saturday, `daily`, or the planning cycle: `monthly` (the first day of each month, the monthly business review) or `quarterly` (the first day of each quarter); a report on the cycle covers the calendar month or quarter just ended */
+            weekday: number | ("daily" | "monthly" | "quarterly");
             /** @description Local hour the report is mailed */
             hour: number;
             /** @description IANA time zone; default the unit's */

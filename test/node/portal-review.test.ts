@@ -147,7 +147,6 @@ describe('the printable review pack', () => {
     await viewer.addScriptTag({ type: 'module', content: "import * as pdfjs from 'http://pdfjs.test/pdf.min.mjs'; window.pdfjs = pdfjs;" });
     await viewer.waitForFunction(() => 'pdfjs' in window);
     const pages = (await viewer.evaluate(async (b64) => {
-      // biome-ignore lint/suspicious/noExplicitAny: PDF.js as the page loaded it
       const pdfjs = (window as any).pdfjs;
       pdfjs.GlobalWorkerOptions.workerSrc = 'http://pdfjs.test/pdf.worker.min.mjs';
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

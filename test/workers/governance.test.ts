@@ -531,10 +531,12 @@ describe('the exceptions log', () => {
       createdAt: Date.parse(`${day}T12:00:00Z`),
       updatedAt: Date.parse(`${day}T12:00:00Z`),
     });
-    await d.insert(responses).values([
-      ...[10, 10, 9, 3, 2].map((sc, k) => answer(sc, `2026-08-${String(10 + k).padStart(2, '0')}`)),
-      ...[10, 9, 9, 9, 1].map((sc, k) => answer(sc, `2026-09-${String(20 + k).padStart(2, '0')}`)),
-    ]);
+    await d
+      .insert(responses)
+      .values([
+        ...[10, 10, 9, 3, 2].map((sc, k) => answer(sc, `2026-08-${String(10 + k).padStart(2, '0')}`)),
+        ...[10, 9, 9, 9, 1].map((sc, k) => answer(sc, `2026-09-${String(20 + k).padStart(2, '0')}`)),
+      ]);
     const target = await call('PUT', `/api/v1/units/${x.units.berlin}/targets`, { token: x.tokens.admin, body: { period: '2026', threshold: 0, target: 20, stretch: 40, basis: 'nps' } });
     expect(target.status, JSON.stringify(target.body)).toBeLessThan(300);
     const note = await call('POST', '/api/v1/annotations', { token: x.tokens.admin, body: { unitId: x.units.berlin, date: '2026-09-01', kind: 'process_change', title: 'New dispatch process' } });

@@ -327,7 +327,9 @@ describe('scheduled reports through the hourly cron', () => {
     await hourly(q);
     expect((await mailTo(recipient)).map((m) => m.subject)).toContain('EMEA quarterly (2025-01-01 to 2025-03-31)');
     for (const bad of ['yearly', 'Monthly', 8])
-      expect((await create(t.tokens.manager, { name: 'x', unitId: t.units.emea, filters: { rangeDays: 28 }, schedule: { weekday: bad, hour: 8, recipients: [recipient] } })).status, String(bad)).toBe(400);
+      expect((await create(t.tokens.manager, { name: 'x', unitId: t.units.emea, filters: { rangeDays: 28 }, schedule: { weekday: bad, hour: 8, recipients: [recipient] } })).status, String(bad)).toBe(
+        400,
+      );
   });
 
   it('the next occurrence: skipped and repeated hours, other zones, daily', () => {

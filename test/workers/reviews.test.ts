@@ -100,12 +100,22 @@ async function plant() {
         );
       }
     };
-    p.scores.forEach((s, k) => invite(s, k));
+    for (const [k, s] of p.scores.entries()) invite(s, k);
     for (let k = 0; k < UNANSWERED; k++) invite(null, k);
   }
   // A target of Berlin for the quarter (written as it stood before the close), and a sampling change audited in August.
   rows.push(
-    d.insert(targets).values({ id: newId('tgt'), tenantId: t.tenantId, unitId: t.units.berlin!, period: '2026-Q3', basis: 'nps', threshold: 0, target: 20, stretch: 40, closesAt: Date.parse('2026-10-08T00:00:00Z') }),
+    d.insert(targets).values({
+      id: newId('tgt'),
+      tenantId: t.tenantId,
+      unitId: t.units.berlin!,
+      period: '2026-Q3',
+      basis: 'nps',
+      threshold: 0,
+      target: 20,
+      stretch: 40,
+      closesAt: Date.parse('2026-10-08T00:00:00Z'),
+    }),
     d.insert(auditLog).values({
       id: newId('aud'),
       tenantId: t.tenantId,
@@ -250,7 +260,12 @@ describe('scope and open quarters', () => {
     const res = await review(quarter);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ period: quarter, status: 'open', savedAt: null, corrections: [], current: null });
-    expect(await db(t.tenantId).select().from(reviewPacks).where(and(eq(reviewPacks.tenantId, t.tenantId), eq(reviewPacks.period, quarter)))).toHaveLength(0);
+    expect(
+      await db(t.tenantId)
+        .select()
+        .from(reviewPacks)
+        .where(and(eq(reviewPacks.tenantId, t.tenantId), eq(reviewPacks.period, quarter))),
+    ).toHaveLength(0);
   });
 });
 

@@ -35,7 +35,9 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 
 const options = (list, selected) => list.map(([v, label]) => h('option', { value: v, selected: String(selected ?? '') === String(v) }, label));
 const scheduleText = (s) =>
-  s ? `${CYCLE_LABELS[s.weekday] ?? (s.weekday === 'daily' ? 'Daily' : `${WEEKDAYS[s.weekday]}s`)} at ${String(s.hour).padStart(2, '0')}:00 (${s.timezone}) to ${s.recipients.join(', ')}` : 'Not mailed';
+  s
+    ? `${CYCLE_LABELS[s.weekday] ?? (s.weekday === 'daily' ? 'Daily' : `${WEEKDAYS[s.weekday]}s`)} at ${String(s.hour).padStart(2, '0')}:00 (${s.timezone}) to ${s.recipients.join(', ')}`
+    : 'Not mailed';
 /** Units whose scores the caller reads, from the grants (the API still decides). */
 const reportUnits = () => managedUnits(['admin', 'analyst', 'manager', 'viewer']);
 
@@ -94,7 +96,11 @@ function reportForm(report, save, submitLabel) {
         if (f.compare.checked) filters.compare = 'previous';
         const body = { name: f.name.value.trim(), unitId: f.unitId.value, filters, schedule: null };
         if (f.mailed.checked) {
-          body.schedule = { weekday: Number.isNaN(Number(f.weekday.value)) ? f.weekday.value : Number(f.weekday.value), hour: Number(f.hour.value), recipients: f.recipients.value.split(/[\s,;]+/).filter(Boolean) };
+          body.schedule = {
+            weekday: Number.isNaN(Number(f.weekday.value)) ? f.weekday.value : Number(f.weekday.value),
+            hour: Number(f.hour.value),
+            recipients: f.recipients.value.split(/[\s,;]+/).filter(Boolean),
+          };
           if (f.timezone.value.trim()) body.schedule.timezone = f.timezone.value.trim();
         }
         attempt(out, () => save(body));

@@ -89,11 +89,19 @@ function section(title, testId, ...children) {
 
 function headline(r) {
   const s = r.pack.score;
-  const delta = s.delta ? `${s.delta.points >= 0 ? '+' : ''}${fmtNps(s.delta.points)} points against ${r.pack.previous.period} (p = ${s.delta.p.toFixed(3)})` : `no comparison with ${r.pack.previous.period}`;
+  const delta = s.delta
+    ? `${s.delta.points >= 0 ? '+' : ''}${fmtNps(s.delta.points)} points against ${r.pack.previous.period} (p = ${s.delta.p.toFixed(3)})`
+    : `no comparison with ${r.pack.previous.period}`;
   return h(
     'div',
     { class: 'cards' },
-    h('div', { class: 'card' }, h('div', {}, 'NPS'), h('div', { class: 'big', 'data-testid': 'review-nps' }, s.suppressed ? '—' : fmtNps(s.nps)), h('small', {}, s.ci ? `95% interval ${fmtNps(s.ci.low)} to ${fmtNps(s.ci.high)}` : 'too few answers')),
+    h(
+      'div',
+      { class: 'card' },
+      h('div', {}, 'NPS'),
+      h('div', { class: 'big', 'data-testid': 'review-nps' }, s.suppressed ? '—' : fmtNps(s.nps)),
+      h('small', {}, s.ci ? `95% interval ${fmtNps(s.ci.low)} to ${fmtNps(s.ci.high)}` : 'too few answers'),
+    ),
     h('div', { class: 'card' }, h('div', {}, 'Answers'), h('div', { class: 'big' }, String(s.n)), h('small', {}, `${s.promoters} promoters, ${s.passives} passives, ${s.detractors} detractors`)),
     h('div', { class: 'card' }, h('div', {}, 'Change'), h('div', { class: 'big' }, s.delta ? fmtNps(s.delta.points) : '—'), h('small', {}, delta)),
   );
@@ -111,7 +119,15 @@ function status(r) {
         'Corrections since the close',
         ['When', 'Change', 'Score', 'Reason', 'In the pack'],
         r.corrections.map((c) =>
-          h('tr', {}, h('td', {}, fmtDate(c.at)), h('td', {}, c.change), h('td', { class: 'num' }, c.score ?? '—'), h('td', {}, c.reason ?? '—'), h('td', {}, c.inPack ? 'yes (made before it was saved)' : 'no')),
+          h(
+            'tr',
+            {},
+            h('td', {}, fmtDate(c.at)),
+            h('td', {}, c.change),
+            h('td', { class: 'num' }, c.score ?? '—'),
+            h('td', {}, c.reason ?? '—'),
+            h('td', {}, c.inPack ? 'yes (made before it was saved)' : 'no'),
+          ),
         ),
       ),
     );
@@ -254,11 +270,20 @@ function representativenessSection(p) {
   return section(
     'Representativeness',
     'review-representativeness',
-    h('p', {}, `${plural(r.invited, 'invitation')} delivered, ${r.responded} answered: ${pct(r.rate)}. Under-represented: ${r.underRepresented.length ? r.underRepresented.map((u) => `${u.dimension} ${u.key}`).join(', ') : 'none'}.`),
+    h(
+      'p',
+      {},
+      `${plural(r.invited, 'invitation')} delivered, ${r.responded} answered: ${pct(r.rate)}. Under-represented: ${r.underRepresented.length ? r.underRepresented.map((u) => `${u.dimension} ${u.key}`).join(', ') : 'none'}.`,
+    ),
     groups.length
       ? barsChart(
           groups.map((g) => ({ label: label(g), value: g.rate, low: g.ci?.low, high: g.ci?.high, text: pct(g.rate), tone: g.underRepresented ? 'neg' : '' })),
-          { max: 1, marks: [{ at: r.rate, tone: 'target' }], caption: 'Response rate of each group with its 95% interval; the mark is the overall rate; red: under-represented. The numbers are in the table below.', testId: 'representativeness-chart' },
+          {
+            max: 1,
+            marks: [{ at: r.rate, tone: 'target' }],
+            caption: 'Response rate of each group with its 95% interval; the mark is the overall rate; red: under-represented. The numbers are in the table below.',
+            testId: 'representativeness-chart',
+          },
         )
       : h('p', { class: 'suppressed' }, 'No invitation was delivered in the quarter.'),
     table(
