@@ -221,3 +221,35 @@ describe('the printable review pack', () => {
     await shot(page, 'portal-review-corrections');
   }, 120_000);
 });
+
+describe('the governance page', () => {
+  it("shows EMEA's representativeness, data quality and exceptions of a quarter as the API gives them, filtered by kind", async () => {
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signInAt(base, context, 'manager.emea@acme.test');
+    await page.goto(`${base}/#/governance?unit=${unitIds.EMEA}&period=${PERIOD}`);
+    await page.locator('.review[data-ready="true"]').waitFor({ timeout: 60_000 });
+    const q = `unitId=${unitIds.EMEA}&period=${PERIOD}`;
+    const rep = await callApi(base, managerToken, 'GET', `/api/v1/governance/representativeness?${q}`);
+    const quality = await callApi(base, managerToken, 'GET', `/api/v1/governance/quality?${q}&periods=4`);
+    const exceptions = await callApi(base, managerToken, 'GET', `/api/v1/governance/exceptions?unitId=${unitIds.EMEA}&from=2026-07-01&to=2026-09-30&limit=200`);
+    const rows = (name: string) => page.getByRole('region', { name }).locator('tbody tr').count();
+    expect(await rows('Response rate by group')).toBe(rep.groups.filter((g: { invited: number }) => g.invited > 0).length);
+    expect(await rows('Rates per period')).toBe(quality.metrics.filter((m: { series: { count: number }[] }) => m.series.some((s) => s.count > 0)).length);
+    // The demo's EMEA has an alert on Paris in the quarter, at least.
+    expect(exceptions.items.length).toBeGreaterThan(0);
+    expect(await rows('Exceptions recorded in the period, newest first')).toBe(exceptions.items.length);
+    for (const id of ['representativeness-chart', 'quality-chart']) expect(await page.getByTestId(id).count(), id).toBe(1);
+    expect(await axeViolations(page), 'axe').toEqual([]);
+    await shot(page, 'portal-review-governance');
+
+    // Only the drops, by the form.
+    await page.locator('#gov-kind').selectOption('drop');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL(/kind=drop/);
+    await page.locator('.review[data-ready="true"]').waitFor();
+    const drops = exceptions.items.filter((i: { kind: string }) => i.kind === 'drop').length;
+    await expect.poll(() => (drops ? rows('Exceptions recorded in the period, newest first') : page.getByText('No exception was recorded in the period.').count())).toBe(drops || 1);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+});

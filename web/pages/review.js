@@ -17,8 +17,8 @@ const DRIVER_REASONS = {
 };
 
 /** The quarter a day falls in, and the quarters before it. */
-const quarterOf = (day) => `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) + 2) / 3)}`;
-function quarterBefore(q, steps = 1) {
+export const quarterOf = (day) => `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) + 2) / 3)}`;
+export function quarterBefore(q, steps = 1) {
   const i = Number(q.slice(0, 4)) * 4 + Number(q.slice(6)) - 1 - steps;
   return `${Math.floor(i / 4)}-Q${(i % 4) + 1}`;
 }
@@ -83,7 +83,7 @@ function rateLine(series) {
   return svg;
 }
 
-function section(title, testId, ...children) {
+export function section(title, testId, ...children) {
   return h('section', { class: 'review-section', 'data-testid': testId, 'aria-labelledby': `${testId}-h` }, h('h2', { id: `${testId}-h` }, title), ...children);
 }
 
@@ -263,7 +263,7 @@ function targetsSection(p) {
   );
 }
 
-function representativenessSection(p) {
+export function representativenessSection(p) {
   const r = p.representativeness;
   const groups = r.groups.filter((g) => g.invited > 0);
   const label = (g) => `${DIMENSIONS[g.dimension] ?? g.dimension}: ${g.label ?? g.key}`;
@@ -285,7 +285,7 @@ function representativenessSection(p) {
             testId: 'representativeness-chart',
           },
         )
-      : h('p', { class: 'suppressed' }, 'No invitation was delivered in the quarter.'),
+      : h('p', { class: 'suppressed' }, 'No invitation was delivered in the period.'),
     table(
       'Response rate by group',
       ['Group', 'Invited', 'Answered', 'Rate', 'Interval', 'Under-represented'],
@@ -306,7 +306,7 @@ function representativenessSection(p) {
   );
 }
 
-function qualitySection(p) {
+export function qualitySection(p) {
   const q = p.quality;
   const metrics = q.metrics.filter((m) => m.series.some((s) => s.count > 0));
   const box = h('div', { class: 'quality-lines' });
@@ -318,7 +318,7 @@ function qualitySection(p) {
       ? figure(`The rate of each rule over ${q.periods.join(', ')}; the numbers are in the table below.`, box, 'quality-chart')
       : h('p', {}, 'No answer flagged, no invitation skipped, bounced or dead, no late follow-up in these quarters.'),
     table(
-      'Rates per quarter',
+      'Rates per period',
       ['What', ...q.periods, 'Trend'],
       metrics.map((m) =>
         h(
@@ -333,14 +333,14 @@ function qualitySection(p) {
   );
 }
 
-function exceptionsSection(p) {
+export function exceptionsSection(p) {
   const items = p.exceptions.items;
   return section(
     'Exceptions',
     'review-exceptions',
     items.length
       ? table(
-          'Exceptions recorded in the quarter, newest first',
+          'Exceptions recorded in the period, newest first',
           ['When', 'Kind', 'What', 'Root cause', 'Action', 'Recorded by'],
           items.map((e) =>
             h(
@@ -355,7 +355,7 @@ function exceptionsSection(p) {
             ),
           ),
         )
-      : h('p', {}, 'No exception was recorded in the quarter.'),
+      : h('p', {}, 'No exception was recorded in the period.'),
   );
 }
 
