@@ -95,6 +95,9 @@ describe('no statement on a request or cron path scans a whole table', () => {
     await consumeQueued();
     for (const cron of Object.values(SCHEDULES)) await tick(cron);
     await consumeQueued();
+    // The hourly tick inside a quarter's review mailing window (20 October: 2026-Q3 closed everywhere): each manager's pack is read, saved and mailed.
+    await tick(SCHEDULES.hourly, Date.parse('2026-10-20T09:00:00Z'));
+    await consumeQueued();
 
     // Measures: a definition of each kind and a unit measure's daily values.
     for (const [key, source] of [
