@@ -42,7 +42,11 @@ export default async function governance({ params }) {
     period: h(
       'select',
       { id: 'gov-period' },
-      h('optgroup', { label: 'Quarters' }, Array.from({ length: 8 }, (_, i) => option(quarterBefore(current, i)))),
+      h(
+        'optgroup',
+        { label: 'Quarters' },
+        Array.from({ length: 8 }, (_, i) => option(quarterBefore(current, i))),
+      ),
       h(
         'optgroup',
         { label: 'Months' },
