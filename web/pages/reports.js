@@ -3,8 +3,8 @@
 // its CSV. Every number comes from the API.
 import { api, attempt, deltaCell, field, fmtDate, h, main, managedUnits, npsCell, setNotice, setTitle, state, table, unitName, unitSelect } from '../lib.js';
 
-/** The planning cycle: mailed on the first day of each month or quarter, covering the period just ended. */
-const CYCLE_OPTIONS = { monthly: 'Monthly business review (1st of the month, the month before)', quarterly: 'Quarterly review (1st of the quarter, the quarter before)' };
+/** The planning cycle: mailed on the first day of each month (the monthly business review) or quarter, covering the period just ended. Short labels: the select fits 360 px. */
+const CYCLE_OPTIONS = { monthly: 'Monthly (1st)', quarterly: 'Quarterly (1st)' };
 const CYCLE_LABELS = { monthly: 'Monthly, on the 1st,', quarterly: 'Quarterly, on the 1st,' };
 const RANGES = [7, 28, 90, 365];
 const GROUPS = [
