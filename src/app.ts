@@ -45,6 +45,7 @@ import { measureRoutes } from './measures/routes';
 import { driverRoutes } from './drivers/routes';
 import { compositeRoutes } from './composites/routes';
 import { governanceRoutes } from './governance/routes';
+import { reviewRoutes } from './reviews/routes';
 import { accountRoutes } from './accounts/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
@@ -98,6 +99,7 @@ export function createApp() {
   app.route('/', driverRoutes);
   app.route('/', compositeRoutes);
   app.route('/', governanceRoutes);
+  app.route('/', reviewRoutes);
   app.route('/', accountRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);

@@ -24,6 +24,8 @@ const PAGES = [
   { path: 'league', label: 'League table', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/league.js', nav: false },
   { path: 'targets', label: 'Targets', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/targets.js', nav: false },
   { path: 'clusters', label: 'Peer clusters', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/clusters.js', nav: false },
+  { path: 'governance', label: 'Program governance', roles: ['admin', 'analyst', 'manager'], module: './pages/governance.js', nav: false },
+  { path: 'review', label: 'Quarterly review', roles: ['admin', 'analyst', 'manager'], module: './pages/review.js', nav: false },
   { path: 'around', label: 'Before and after', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/around.js', nav: false },
 ];
 const allowedPages = () => PAGES.filter((p) => p.roles.some((r) => state.session.roles.has(r)));

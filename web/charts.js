@@ -43,6 +43,8 @@ export function trendChart(items, notes, { unit = 'month' } = {}) {
   const opts = {
     width: 600,
     height: 260,
+    // Room on the right for the last period's label (else cut at the canvas's edge).
+    padding: [null, 32, null, null],
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.max(-100, Math.floor(Math.min(min ?? 0, 0) / 10) * 10), Math.min(100, Math.ceil((max ?? 50) / 10) * 10 + 10)] }, n: {} },
     // One tick per period, labelled as often as the width allows.
     axes: [

@@ -1377,3 +1377,44 @@ export const accountRisks = sqliteTable(
   },
   (t) => [uniqueIndex('account_risks_tenant_account').on(t.tenantId, t.accountId), index('account_risks_tenant_revenue').on(t.tenantId, t.revenueAtRisk)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// The quarterly review pack (docs/governance.md "The quarterly review pack"): saved once per
+// unit and quarter when the quarter has closed, never changed afterwards; later corrections are
+// listed beside it.
+export const reviewPacks = sqliteTable(
+  'review_packs',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    /** The quarter, `YYYY-Qn`. */
+    period: text('period').notNull(),
+    /** When the quarter closed for the unit (its last local day plus the grace for late answers). */
+    closedAt: integer('closed_at', { mode: 'number' }).notNull(),
+    /** The pack as it was saved: the content of `GET /api/v1/reviews/{period}` at that moment. */
+    pack: text('pack', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('review_packs_tenant_unit_period').on(t.tenantId, t.unitId, t.period)],
+);
+
+/** The review packs mailed to managers (src/reviews/deliver.ts): one per manager, unit and quarter, written before the mail goes out. */
+export const reviewDeliveries = sqliteTable(
+  'review_deliveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    period: text('period').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    unitId: text('unit_id')
+      .notNull()
+      .references(() => units.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('review_deliveries_tenant_period_user_unit').on(t.tenantId, t.period, t.userId, t.unitId)],
+);

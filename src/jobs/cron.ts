@@ -30,12 +30,14 @@ import {
   markFolded,
   type Probe,
   reportsDue,
+  reviewsDue,
   retentionDue,
   targetsClosingDue,
   wavesDue,
   webhooksDue,
 } from './due-work';
 import { closeDueTargets } from '../targets/close';
+import { reviewMailWindow, sendReviewPacks } from '../reviews/deliver';
 import { backfillComments } from '../comments/backfill';
 import { sendDueTrainings } from '../accounts/retrain';
 
@@ -88,6 +90,7 @@ export const SCHEDULED: Record<string, Record<string, ScheduledJob>> = {
     alerts: { run: evaluateAlerts, due: alertsDue },
     digests: { run: sendDigests, due: digestsDue },
     reports: { run: sendDueReports, due: reportsDue },
+    reviews: { run: sendReviewPacks, due: (now) => reviewsDue(reviewMailWindow(now)) },
   },
   [SCHEDULES.daily]: {
     credentials: { run: purgeExpiredCredentials, due: (now) => credentialsDue(now, LOGIN_COUNTER_TTL_MS) },

@@ -142,6 +142,14 @@ export function digestWindow(now: number): boolean {
 export const digestsDue = (now: number): Probe => (digestWindow(now) ? sql`exists (select 1 from ${roleGrants} where ${roleGrants.role} = 'manager')` : sql`0`);
 
 /** Hourly, src/reports/send.ts: a saved report whose next run has come. */
+/**
+ * Hourly, src/reviews/deliver.ts: a manager, while a quarter's review mailing window is open
+ * (`open`, from reviewMailWindow: the 30 days after a quarter closes). Whether a manager's pack is
+ * due depends on their units' time zones and the deliveries already made: inside the window the
+ * job runs where there are managers (and mails each pack once).
+ */
+export const reviewsDue = (open: boolean): Probe => (open ? sql`exists (select 1 from ${roleGrants} where ${roleGrants.role} = 'manager')` : sql`0`);
+
 export const reportsDue = (now: number): Probe => sql`exists (select 1 from ${savedReports} where ${savedReports.nextRunAt} <= ${now})`;
 
 /** Daily: sessions past their expiry or revoked over a day ago, login counters past their window. */

@@ -7,7 +7,7 @@ import type { Unit } from '../org/units';
 import { CONTACT_GROUPS, ROLLUP_GROUPS } from '../scores/query';
 import { reportQuery, type SavedReport } from './run';
 import { createReport, deleteReport, getReport, listReports, runReport, updateReport } from './saved-reports';
-import { isTimeZone, type ReportSchedule } from './schedule';
+import { CYCLES, isTimeZone, type ReportSchedule } from './schedule';
 
 const tags = ['reports'];
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -25,7 +25,10 @@ const Filters = z
 
 const Schedule = z
   .strictObject({
-    weekday: z.union([z.number().int().min(0).max(6), z.literal('daily')]).openapi({ description: '0 = Sunday … 6 = Saturday, or `daily`' }),
+    weekday: z.union([z.number().int().min(0).max(6), z.enum(['daily', ...CYCLES])]).openapi({
+      description:
+        '0 = Sunday … 6 = Saturday, `daily`, or the planning cycle: `monthly` (the first day of each month, the monthly business review) or `quarterly` (the first day of each quarter); a report on the cycle covers the calendar month or quarter just ended',
+    }),
     hour: z.number().int().min(0).max(23).openapi({ description: 'Local hour the report is mailed' }),
     timezone: z.string().min(1).max(64).refine(isTimeZone, 'not an IANA time zone').optional().openapi({ description: "IANA time zone; default the unit's" }),
     recipients: z.array(z.email().max(254)).min(1).max(20),

@@ -5,7 +5,7 @@ import type { TenantDb } from '../db/tenant-db';
 import { scoresCsvBody } from '../exports/csv';
 import type { Deps } from '../lib/deps';
 import { scoreReport } from '../scores/report';
-import { resolveRange } from './schedule';
+import { cycleRange, isCycle, type ReportSchedule, resolveRange } from './schedule';
 
 export type SavedReport = typeof savedReports.$inferSelect;
 
@@ -20,9 +20,11 @@ export type ReportFilters = {
 };
 
 /** The GET /api/v1/scores query a report stands for at `now`: its range resolved to the unit's local days. */
-export function reportQuery(report: Pick<SavedReport, 'unitId' | 'filters'>, timeZone: string, now: number) {
+export function reportQuery(report: Pick<SavedReport, 'unitId' | 'filters'> & { schedule?: unknown }, timeZone: string, now: number) {
   const f = report.filters as unknown as ReportFilters;
-  const { from, to } = resolveRange(f.rangeDays, now, timeZone);
+  // On the planning cycle a report covers the month (or quarter) just ended; otherwise its last `rangeDays` days.
+  const cycle = (report.schedule as ReportSchedule | null | undefined)?.weekday;
+  const { from, to } = isCycle(cycle) ? cycleRange(cycle, now, timeZone) : resolveRange(f.rangeDays, now, timeZone);
   return {
     unitId: report.unitId,
     from,
@@ -39,7 +41,7 @@ export function reportQuery(report: Pick<SavedReport, 'unitId' | 'filters'>, tim
  * The report's CSV for an actor, by the exports code itself (scoreReport + scoresCsvBody):
  * the caller's own, or (the cron) the owner's of now.
  */
-export async function reportCsv(d: Pick<Deps, 't' | 'actor'>, report: Pick<SavedReport, 'unitId' | 'filters'>, timeZone: string, now: number) {
+export async function reportCsv(d: Pick<Deps, 't' | 'actor'>, report: Pick<SavedReport, 'unitId' | 'filters'> & { schedule?: unknown }, timeZone: string, now: number) {
   const query = reportQuery(report, timeZone, now);
   return { query, csv: scoresCsvBody(await scoreReport(d, query)) };
 }

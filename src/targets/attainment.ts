@@ -31,7 +31,7 @@ const differs = (a: Measured, b: Measured) => a.n !== b.n || a.promoters !== b.p
  * Exclusions and inclusions of answers of the unit's subtree and the period's local days,
  * audited after `since`: the corrections listed beside a frozen attainment.
  */
-async function correctionsSince(t: TenantDb, unit: Unit, range: { from: string; to: string }, since: number) {
+export async function correctionsSince(t: TenantDb, unit: Unit, range: { from: string; to: string }, since: number) {
   const rows = await t
     .select({
       at: auditLog.createdAt,

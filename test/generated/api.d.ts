@@ -1608,6 +1608,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reviews/{period}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The quarterly review pack of a unit: trend, distribution, drivers, themes, targets, representativeness, data quality and exceptions; saved once the quarter closed */
+        get: operations["getReview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/nps-impact": {
         parameters: {
             query?: never;
@@ -3398,8 +3415,8 @@ export interface components {
             confidence: number;
         };
         ReportSchedule: {
-            /** @description 0 = Sunday … 6 = Saturday, or `daily` */
-            weekday: number | "daily";
+            /** @description 0 = Sunday … 6 = Saturday, `daily`, or the planning cycle: `monthly` (the first day of each month, the monthly business review) or `quarterly` (the first day of each quarter); a report on the cycle covers the calendar month or quarter just ended */
+            weekday: number | ("daily" | "monthly" | "quarterly");
             /** @description Local hour the report is mailed */
             hour: number;
             /** @description IANA time zone; default the unit's */
@@ -4179,6 +4196,92 @@ export interface components {
                 [key: string]: number;
             };
             reason: string;
+        };
+        ReviewPack: {
+            unitId: string;
+            unitName: string;
+            period: string;
+            from: string;
+            to: string;
+            /** @description When the quarter closes for the unit: its last local day plus the targets' grace of 7 days for late answers */
+            closesAt: string;
+            /**
+             * @description `open`: computed now; `closed`: the pack saved at the first read after the close, never changed
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            savedAt: string | null;
+            /** @description When the numbers were computed */
+            generatedAt: string;
+            pack: components["schemas"]["ReviewPackContent"];
+            /** @description Exclusions and inclusions of the quarter's answers in the subtree made after the close, oldest first */
+            corrections: {
+                at: string;
+                /** @enum {string} */
+                change: "excluded" | "included";
+                responseId: string;
+                score: number | null;
+                reason: string | null;
+                actorId: string | null;
+                /** @description Made after the close but before the pack was saved, so already counted in it */
+                inPack: boolean;
+            }[];
+            /** @description Closed packs: the quarter's score as counted today, when it differs from the saved one; else null */
+            current: {
+                nps: number | null;
+                n: number;
+                promoters: number;
+                passives: number;
+                detractors: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                } | null;
+                suppressed: boolean;
+            } | null;
+        };
+        ReviewPackContent: {
+            score: components["schemas"]["Score"] & unknown;
+            /** @description Answers per score 0–10 in the quarter; null when suppressed */
+            distribution: number[] | null;
+            /** @description The quarter `score.delta` compares with */
+            previous: {
+                period: string;
+                from: string;
+                to: string;
+            };
+            /** @description NPS by month with intervals over the four quarters ending with the reviewed one (as GET /api/v1/scores?period=month) */
+            trend: {
+                /** @enum {string} */
+                period: "month";
+                from: string;
+                to: string;
+                items: components["schemas"]["Score"][];
+            };
+            /** @description Key drivers of the quarter (as GET /api/v1/drivers: `n`, `r2`, `items` with weights and intervals, `suppressed`) */
+            drivers: {
+                [key: string]: unknown;
+            };
+            /** @description The ten themes of the quarter with the largest impact */
+            themes: {
+                [key: string]: unknown;
+            }[];
+            targets: {
+                [key: string]: unknown;
+            }[];
+            /** @description As GET /api/v1/governance/representativeness for the quarter */
+            representativeness: {
+                [key: string]: unknown;
+            };
+            /** @description As GET /api/v1/governance/quality for the four quarters ending with this one */
+            quality: {
+                [key: string]: unknown;
+            };
+            /** @description As GET /api/v1/governance/exceptions over the quarter's days (at most 100 items) */
+            exceptions: {
+                [key: string]: unknown;
+            };
         };
         NpsImpact: {
             available: boolean;
@@ -14003,6 +14106,95 @@ export interface operations {
             };
             /** @description Body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReview: {
+        parameters: {
+            query?: {
+                /** @description The unit reviewed with its subtree; default the root (or the caller's one subtree) */
+                unitId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The quarter, `YYYY-Qn`; anything else is 422 */
+                period: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review pack */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewPack"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1644,6 +1644,19 @@ for (const unit of ['emea', 'newYork', 'fastfix'] as UnitKey[]) {
     },
   );
 }
+/** The review pack reads scores, invitations and alerts: admins, analysts and managers, within reach (docs/governance.md). */
+for (const unit of ['emea', 'newYork', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/reviews/{period}',
+    `${LABEL[unit]}'s review pack`,
+    (login) => (!SEES[login].includes(unit) ? 404 : ALERT_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/reviews/2026-Q1?unitId=${U(unit)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), period: '2026-Q1', status: 'closed' });
+    },
+  );
+}
 /** Sampling rates are program design: admins on the root. */
 matrix(
   'POST /api/v1/touchpoints/{id}/sampling',

@@ -462,6 +462,7 @@ describe('the exceptions log', () => {
   let alertId: string;
   let responseId: string;
   let planId: string;
+  let targetId: string;
   beforeAll(async () => {
     x = await makeTenant('Exceptions');
     const xtp = await makeTouchpoint(x.tenantId);
@@ -512,6 +513,40 @@ describe('the exceptions log', () => {
     expect((await call('POST', `/api/v1/touchpoints/${xtp.id}/sampling`, { token: x.tokens.admin, body: { sampling: { smb: 0.5 }, reason: 'Q4 review' } })).status).toBe(200);
     const contact = await makeContact(x.tokens.admin);
     expect((await call('POST', `/api/v1/contacts/${contact.externalId}/reweight`, { token: x.tokens.admin, body: { lifetimeValue: 2, reason: 'CRM value corrected' } })).status).toBe(200);
+
+    // A rebaseline, planted through the API: Berlin changes its dispatch on 1 September 2026. The four weeks before
+    // (4–31 August) have 10, 10, 9, 3, 2: NPS 100·(3 − 2)/5 = 20; after a two-week grace, the four weeks from 15 September
+    // have 10, 9, 9, 9, 1: NPS 100·(4 − 1)/5 = 60. The open 2026 target moves by 60 − 20 = 40 points.
+    const answer = (score: number, day: string) => ({
+      id: newId('rsp'),
+      tenantId: x.tenantId,
+      touchpointId: xtp.id,
+      unitId: x.units.berlin!,
+      surveyId: xtp.surveyId,
+      surveyVersion: 1,
+      channel: 'link' as const,
+      locale: 'en',
+      score,
+      counted: true,
+      createdAt: Date.parse(`${day}T12:00:00Z`),
+      updatedAt: Date.parse(`${day}T12:00:00Z`),
+    });
+    await d
+      .insert(responses)
+      .values([
+        ...[10, 10, 9, 3, 2].map((sc, k) => answer(sc, `2026-08-${String(10 + k).padStart(2, '0')}`)),
+        ...[10, 9, 9, 9, 1].map((sc, k) => answer(sc, `2026-09-${String(20 + k).padStart(2, '0')}`)),
+      ]);
+    const target = await call('PUT', `/api/v1/units/${x.units.berlin}/targets`, { token: x.tokens.admin, body: { period: '2026', threshold: 0, target: 20, stretch: 40, basis: 'nps' } });
+    expect(target.status, JSON.stringify(target.body)).toBeLessThan(300);
+    const note = await call('POST', '/api/v1/annotations', { token: x.tokens.admin, body: { unitId: x.units.berlin, date: '2026-09-01', kind: 'process_change', title: 'New dispatch process' } });
+    expect(note.status, JSON.stringify(note.body)).toBe(201);
+    const rebased = await call('POST', `/api/v1/units/${x.units.berlin}/targets/rebaseline`, {
+      token: x.tokens.admin,
+      body: { annotationId: note.body.id, reason: 'Dispatch moved to the central desk', graceWeeks: 2, weeks: 4 },
+    });
+    expect(rebased.status, JSON.stringify(rebased.body)).toBe(200);
+    targetId = target.body.id;
   });
 
   const log = (query: string, token = x.tokens.admin) => call('GET', `/api/v1/governance/exceptions?${query}`, { token });
@@ -520,8 +555,16 @@ describe('the exceptions log', () => {
     const res = await log('');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const kinds = res.body.items.map((i: { kind: string }) => i.kind).sort();
-    // One drop, one reconciliation with a row missing here (the empty one is no exception), an exclusion and a reweighting, one sampling change.
-    expect(kinds).toEqual(['drop', 'recalculation', 'recalculation', 'reconciliation', 'survey_change']);
+    // One drop, one reconciliation with a row missing here (the empty one is no exception), an exclusion and a reweighting, one sampling change, one rebaseline.
+    expect(kinds).toEqual(['drop', 'rebaseline', 'recalculation', 'recalculation', 'reconciliation', 'survey_change']);
+    const rebaseline = res.body.items.find((i: { kind: string }) => i.kind === 'rebaseline');
+    expect(rebaseline).toMatchObject({
+      unitId: x.units.berlin,
+      summary: 'Target rebaselined (shift 40 points)',
+      rootCause: 'Dispatch moved to the central desk',
+      trail: [expect.objectContaining({ action: 'target.rebaseline', actorType: 'user', actorId: x.userIds.admin })],
+    });
+    expect((await db(x.tenantId).select().from(auditLog).where(eq(auditLog.id, rebaseline.id)))[0]).toMatchObject({ targetId });
     const drop = res.body.items.find((i: { kind: string }) => i.kind === 'drop');
     expect(drop).toMatchObject({
       id: alertId,
@@ -547,7 +590,8 @@ describe('the exceptions log', () => {
     expect((await log(`recordedBy=${x.userIds.manager}`)).body.items.map((i: { id: string }) => i.id)).toEqual([alertId]);
     const emea = await log(`unitId=${x.units.emea}`, x.tokens.manager);
     expect(emea.status).toBe(200);
-    expect(emea.body.items.map((i: { kind: string }) => i.kind).sort()).toEqual(['drop', 'recalculation']);
+    expect(emea.body.items.map((i: { kind: string }) => i.kind).sort()).toEqual(['drop', 'rebaseline', 'recalculation']);
+    expect((await log('kind=rebaseline')).body.items.map((i: { unitId: string }) => i.unitId)).toEqual([x.units.berlin]);
     const ny = await log('', x.tokens.siteManager);
     expect(ny.status).toBe(200);
     expect(ny.body.items).toEqual([]);

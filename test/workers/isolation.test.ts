@@ -1151,6 +1151,24 @@ const CASES: IsolationCase[] = [
     },
   },
   {
+    op: 'GET /api/v1/reviews/{period}',
+    name: "A's region (?unitId)",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/reviews/2026-Q1?unitId=${x.unit}`, 'GET'),
+  },
+  {
+    op: 'GET /api/v1/reviews/{period}',
+    name: "B's own root: a saved pack with nothing of A's answers, invitations, targets or exceptions",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/reviews/2026-Q1', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ unitId: B.units.root, status: 'closed' });
+      expectNoLeak(res, '');
+    },
+  },
+  {
     op: 'POST /api/v1/touchpoints/{id}/sampling',
     name: "A's touchpoint",
     kind: 'foreign-id',

@@ -291,6 +291,47 @@ describe('scheduled reports through the hourly cron', () => {
     expect(row!.nextRunAt).toBe(Date.UTC(2025, 5, 3, 6));
   });
 
+  it('on the planning cycle: the monthly business review on the 1st covers the month before, the quarterly review the quarter before', async () => {
+    // Next occurrences by the calendar, written out: Berlin is CET (UTC+1) in February and January, CEST (UTC+2) from 30 March.
+    expect(new Date(nextOccurrence({ weekday: 'monthly', hour: 8, timezone: 'Europe/Berlin' }, Date.UTC(2025, 1, 10, 12))).toISOString()).toBe('2025-03-01T07:00:00.000Z');
+    expect(new Date(nextOccurrence({ weekday: 'monthly', hour: 8, timezone: 'Europe/Berlin' }, Date.UTC(2025, 11, 20))).toISOString()).toBe('2026-01-01T07:00:00.000Z');
+    expect(new Date(nextOccurrence({ weekday: 'quarterly', hour: 8, timezone: 'Europe/Berlin' }, Date.UTC(2025, 1, 10, 12))).toISOString()).toBe('2025-04-01T06:00:00.000Z');
+    // Exactly at an occurrence, the next one is a period on.
+    expect(new Date(nextOccurrence({ weekday: 'quarterly', hour: 8, timezone: 'Europe/Berlin' }, Date.UTC(2025, 3, 1, 6))).toISOString()).toBe('2025-07-01T06:00:00.000Z');
+
+    const recipient = 'mbr.reader@reports.test';
+    const made = await create(t.tokens.manager, {
+      name: 'EMEA monthly business review',
+      unitId: t.units.emea,
+      filters: { rangeDays: 28 },
+      schedule: { weekday: 'monthly', hour: 8, recipients: [recipient] },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.schedule).toMatchObject({ weekday: 'monthly', hour: 8, timezone: 'Europe/Berlin' });
+    const first = Date.UTC(2025, 2, 1, 7); // Saturday 1 March 2025, 08:00 CET
+    await db().update(savedReports).set({ nextRunAt: first }).where(eq(savedReports.id, made.body.id));
+    await hourly(first);
+    // February 2025 whole, whatever its rangeDays: the month just ended.
+    expect((await mailTo(recipient)).map((m) => m.subject)).toEqual(['EMEA monthly business review (2025-02-01 to 2025-02-28)']);
+    const [row] = await db().select().from(savedReports).where(eq(savedReports.id, made.body.id));
+    expect(new Date(row!.nextRunAt!).toISOString()).toBe('2025-04-01T06:00:00.000Z');
+
+    const quarterly = await create(t.tokens.manager, {
+      name: 'EMEA quarterly',
+      unitId: t.units.emea,
+      filters: { rangeDays: 90, period: 'month' },
+      schedule: { weekday: 'quarterly', hour: 8, recipients: [recipient] },
+    });
+    const q = Date.UTC(2025, 3, 1, 6); // 1 April 2025, 08:00 CEST
+    await db().update(savedReports).set({ nextRunAt: q }).where(eq(savedReports.id, quarterly.body.id));
+    await hourly(q);
+    expect((await mailTo(recipient)).map((m) => m.subject)).toContain('EMEA quarterly (2025-01-01 to 2025-03-31)');
+    for (const bad of ['yearly', 'Monthly', 8])
+      expect((await create(t.tokens.manager, { name: 'x', unitId: t.units.emea, filters: { rangeDays: 28 }, schedule: { weekday: bad, hour: 8, recipients: [recipient] } })).status, String(bad)).toBe(
+        400,
+      );
+  });
+
   it('the next occurrence: skipped and repeated hours, other zones, daily', () => {
     // 02:00 does not exist in Berlin on 30 March 2025: the moment after the gap, 03:00 CEST.
     expect(new Date(nextOccurrence({ weekday: 'daily', hour: 2, timezone: 'Europe/Berlin' }, Date.UTC(2025, 2, 29, 12))).toISOString()).toBe('2025-03-30T01:00:00.000Z');

@@ -95,6 +95,9 @@ describe('no statement on a request or cron path scans a whole table', () => {
     await consumeQueued();
     for (const cron of Object.values(SCHEDULES)) await tick(cron);
     await consumeQueued();
+    // The hourly tick inside a quarter's review mailing window (20 October: 2026-Q3 closed everywhere): each manager's pack is read, saved and mailed.
+    await tick(SCHEDULES.hourly, Date.parse('2026-10-20T09:00:00Z'));
+    await consumeQueued();
 
     // Measures: a definition of each kind and a unit measure's daily values.
     for (const [key, source] of [
@@ -193,6 +196,10 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/governance/exceptions?unitId=${t.units.root}`,
       `/api/v1/governance/exceptions?unitId=${t.units.emea}&from=2026-01-01&to=2026-12-31&kind=recalculation`,
       `/api/v1/governance/quality?unitId=${t.units.emea}&period=${quarterNow.slice(0, 4)}-${String(new Date().getUTCMonth() + 1).padStart(2, '0')}&periods=3`,
+      // The review pack: an open quarter (computed), a closed one (computed and saved at the first read, then read back with its corrections).
+      `/api/v1/reviews/${quarterNow}?unitId=${t.units.emea}`,
+      '/api/v1/reviews/2025-Q1',
+      '/api/v1/reviews/2025-Q1',
       '/api/v1/accounts/scan-acct',
       '/api/v1/accounts/at-risk',
       `/api/v1/accounts/at-risk?unitId=${t.units.emea}&limit=10`,

@@ -81,6 +81,9 @@ export default async function dashboard({ params }) {
         'ul',
         {},
         COMPARE.map(([page, label]) => h('li', {}, h('a', { href: `#/${page}?unit=${unit.id}` }, label))),
+        // The quarterly review pack: for the roles that read it (scores, invitations and alerts).
+        hasRole('admin', 'analyst', 'manager') ? h('li', {}, h('a', { href: `#/review?unit=${unit.id}` }, 'Quarterly review')) : '',
+        hasRole('admin', 'analyst', 'manager') ? h('li', {}, h('a', { href: `#/governance?unit=${unit.id}` }, 'Program governance')) : '',
       ),
     ),
   );

@@ -3,6 +3,9 @@
 // its CSV. Every number comes from the API.
 import { api, attempt, deltaCell, field, fmtDate, h, main, managedUnits, npsCell, setNotice, setTitle, state, table, unitName, unitSelect } from '../lib.js';
 
+/** The planning cycle: mailed on the first day of each month (the monthly business review) or quarter, covering the period just ended. Short labels: the select fits 360 px. */
+const CYCLE_OPTIONS = { monthly: 'Monthly (1st)', quarterly: 'Quarterly (1st)' };
+const CYCLE_LABELS = { monthly: 'Monthly, on the 1st,', quarterly: 'Quarterly, on the 1st,' };
 const RANGES = [7, 28, 90, 365];
 const GROUPS = [
   ['', 'None (one row)'],
@@ -32,7 +35,9 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 
 const options = (list, selected) => list.map(([v, label]) => h('option', { value: v, selected: String(selected ?? '') === String(v) }, label));
 const scheduleText = (s) =>
-  s ? `${s.weekday === 'daily' ? 'Daily' : `${WEEKDAYS[s.weekday]}s`} at ${String(s.hour).padStart(2, '0')}:00 (${s.timezone}) to ${s.recipients.join(', ')}` : 'Not mailed';
+  s
+    ? `${CYCLE_LABELS[s.weekday] ?? (s.weekday === 'daily' ? 'Daily' : `${WEEKDAYS[s.weekday]}s`)} at ${String(s.hour).padStart(2, '0')}:00 (${s.timezone}) to ${s.recipients.join(', ')}`
+    : 'Not mailed';
 /** Units whose scores the caller reads, from the grants (the API still decides). */
 const reportUnits = () => managedUnits(['admin', 'analyst', 'manager', 'viewer']);
 
@@ -57,7 +62,7 @@ function reportForm(report, save, submitLabel) {
     weight: h('select', { id: 'report-weight' }, options(WEIGHTS, f0.weight)),
     compare: h('input', { id: 'report-compare', type: 'checkbox', checked: f0.compare === 'previous' }),
     mailed: h('input', { id: 'report-mailed', type: 'checkbox', checked: !!s0 }),
-    weekday: h('select', { id: 'report-weekday' }, options([['daily', 'Every day'], ...WEEKDAYS.map((d, i) => [i, d])], s0?.weekday ?? 1)),
+    weekday: h('select', { id: 'report-weekday' }, options([['daily', 'Every day'], ...WEEKDAYS.map((d, i) => [i, d]), ...Object.entries(CYCLE_OPTIONS)], s0?.weekday ?? 1)),
     hour: h(
       'select',
       { id: 'report-hour' },
@@ -91,7 +96,11 @@ function reportForm(report, save, submitLabel) {
         if (f.compare.checked) filters.compare = 'previous';
         const body = { name: f.name.value.trim(), unitId: f.unitId.value, filters, schedule: null };
         if (f.mailed.checked) {
-          body.schedule = { weekday: f.weekday.value === 'daily' ? 'daily' : Number(f.weekday.value), hour: Number(f.hour.value), recipients: f.recipients.value.split(/[\s,;]+/).filter(Boolean) };
+          body.schedule = {
+            weekday: Number.isNaN(Number(f.weekday.value)) ? f.weekday.value : Number(f.weekday.value),
+            hour: Number(f.hour.value),
+            recipients: f.recipients.value.split(/[\s,;]+/).filter(Boolean),
+          };
           if (f.timezone.value.trim()) body.schedule.timezone = f.timezone.value.trim();
         }
         attempt(out, () => save(body));
