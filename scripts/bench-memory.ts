@@ -8,20 +8,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
 import { loadConfig, type Env } from '../src/env';
 import { signSurveyLink } from '../src/surveys/token';
 import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient } from './bench-http';
-import { enterOrg, loadAverage, machine, ProcessWatch, startStack } from './bench-stack';
+import { enterOrg, freePort, getOnce, loadAverage, machine, ProcessWatch, startStack } from './bench-stack';
 import { ROOT } from './local-stack';
 
-const { values: args } = parseArgs({ options: { minutes: { type: 'string' }, clients: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { minutes: { type: 'string' }, clients: { type: 'string' }, route: { type: 'string' } } });
+/** `capture` (answers to fresh invitations), or `noop` (a bare Hono route: what the runtime holds with no work of ours, the baseline). */
+const ROUTE = args.route === 'noop' ? 'noop' : 'capture';
 const MINUTES = Number(args.minutes ?? 10);
 const CLIENTS = Number(args.clients ?? 8);
 /** Growth of the Worker's resident memory after the first minute above which it is not flat. */
 const TARGET_MIB_PER_MINUTE = 1;
 /** Invitations signed beforehand: more than the run can answer at the capture rates measured by `npm run bench`. */
-const INVITATIONS = Math.ceil(MINUTES * 60 * 900);
+const INVITATIONS = Math.ceil(MINUTES * 60 * 600);
 const SCORE_MIX = [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
 const WORKER = 'workerd (runs the Worker)';
 
@@ -40,10 +43,41 @@ function slope(points: { x: number; y: number }[]): number {
   return sxx > 0 ? sxy / sxx : 0;
 }
 
+/**
+ * The Worker's JS heap, read through the runtime's inspector (Runtime.getHeapUsage): the memory
+ * Cloudflare limits per isolate (128 MB), apart from what the local runtime itself holds.
+ */
+async function heapReader(port: number) {
+  const targets = JSON.parse((await getOnce(`http://127.0.0.1:${port}/json`)).body) as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let seq = 0;
+  const pending = new Map<number, (result: unknown) => void>();
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
+  });
+  const read = () =>
+    new Promise<{ usedSize: number; totalSize: number } | null>((resolve) => {
+      const id = ++seq;
+      const timer = setTimeout(() => resolve(null), 5000);
+      pending.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r as { usedSize: number; totalSize: number });
+      });
+      ws.send(JSON.stringify({ id, method: 'Runtime.getHeapUsage' }));
+    });
+  return { read, close: () => ws.close() };
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'nps-bench-memory-'));
   const loadAtStart = loadAverage();
-  const stack = await startStack(dir, log);
+  const inspectorPort = await freePort();
+  const stack = await startStack(dir, log, inspectorPort);
   const watch = new ProcessWatch(
     [
       { pid: stack.libsqlPid, role: 'libSQL server (Node)' },
@@ -58,12 +92,16 @@ async function main() {
     await enterOrg(stack, org, 'Bench Memory');
     log(`${fmt(INVITATIONS)} sent invitations and their signed links`);
     const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: stack.libsqlUrl } as Env);
-    const invitations = insertSentInvitations(stack.dbFile, org, INVITATIONS, rng);
+    const invitations = ROUTE === 'noop' ? [] : insertSentInvitations(stack.dbFile, org, INVITATIONS, rng);
     const tokens = await Promise.all(
       invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyId: org.surveyId, surveyVersion: 1, databaseId: stack.databaseId }, i.expiresAt)),
     );
     let used = 0;
     const answer = () => {
+      if (ROUTE === 'noop') {
+        used++;
+        return { method: 'GET' as const, path: '/__bench/noop' };
+      }
       if (used >= tokens.length) return null;
       const i = used++;
       const score = SCORE_MIX[i % SCORE_MIX.length]!;
@@ -75,10 +113,17 @@ async function main() {
       };
     };
 
-    // Samples each second; a tick of the every-minute jobs each minute; the load meanwhile.
+    // Samples each second (the JS heap every 10 s); a tick of the every-minute jobs each minute; the load meanwhile.
+    const heap = await heapReader(inspectorPort);
     const samples: { s: number; rss: Record<string, number>; answered: number }[] = [];
+    const heaps: { s: number; usedMiB: number; totalMiB: number }[] = [];
     const start = performance.now();
     const sampler = setInterval(() => samples.push({ s: (performance.now() - start) / 1000, rss: watch.rss(), answered: used }), 1000);
+    const heapSampler = setInterval(async () => {
+      const s = (performance.now() - start) / 1000;
+      const u = await heap.read();
+      if (u) heaps.push({ s, usedMiB: mib(u.usedSize / 1024), totalMiB: mib(u.totalSize / 1024) });
+    }, 10_000);
     let ticking = true;
     const ticks = (async () => {
       while (ticking) {
@@ -90,9 +135,11 @@ async function main() {
     const latency = await http.run(CLIENTS, MINUTES * 60_000, answer);
     ticking = false;
     clearInterval(sampler);
+    clearInterval(heapSampler);
+    heap.close();
     await ticks.catch(() => undefined);
     log(`${fmt(latency.count)} answers, ${fmt(latency.rps, 0)} requests/s, p50 ${fmt(latency.p50, 1)} ms, ${latency.errors} errors ${JSON.stringify(latency.statuses)}`);
-    if (used >= tokens.length) throw new Error(`ran out of fresh invitations after ${used}: raise INVITATIONS`);
+    if (ROUTE === 'capture' && used >= tokens.length) throw new Error(`ran out of fresh invitations after ${used}: raise INVITATIONS`);
 
     // Per minute: the Worker's and the database server's resident memory; the growth after the first minute.
     const roles = [WORKER, 'libSQL server (Node)'];
@@ -104,33 +151,39 @@ async function main() {
         const v = inMinute.map((x) => mib(x.rss[role] ?? 0));
         return `${fmt(v.reduce((a, b) => a + b, 0) / v.length, 1)} / ${fmt(Math.max(...v), 1)}`;
       });
-      rows.push(`| ${m + 1} | ${fmt(inMinute.at(-1)!.answered - (samples.filter((x) => x.s < m * 60).at(-1)?.answered ?? 0))} | ${cells.join(' | ')} |`);
+      const js = heaps.filter((x) => x.s >= m * 60 && x.s < (m + 1) * 60);
+      const jsCell = js.length ? `${fmt(js.reduce((a, x) => a + x.usedMiB, 0) / js.length, 1)} / ${fmt(Math.max(...js.map((x) => x.usedMiB)), 1)}` : '–';
+      rows.push(`| ${m + 1} | ${fmt(inMinute.at(-1)!.answered - (samples.filter((x) => x.s < m * 60).at(-1)?.answered ?? 0))} | ${cells.join(' | ')} | ${jsCell} |`);
     }
     const warm = samples.filter((x) => x.s >= 60);
     const growth = (role: string) => slope(warm.map((x) => ({ x: x.s / 60, y: mib(x.rss[role] ?? 0) })));
     const workerGrowth = growth(WORKER);
     const pass = workerGrowth <= TARGET_MIB_PER_MINUTE;
+    const heapGrowth = slope(heaps.filter((x) => x.s >= 60).map((x) => ({ x: x.s / 60, y: x.usedMiB })));
+    const heapPeak = Math.max(0, ...heaps.map((x) => x.usedMiB));
     const m = machine();
     const commit = (await import('node:child_process')).execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     const lines = [
-      '# Memory over a long capture run: benchmark',
+      `# Memory over a long ${ROUTE === 'noop' ? 'run of the bare route (baseline)' : 'capture run'}: benchmark`,
       '',
       `\`npm run bench:memory${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (scripts/bench-memory.ts) on ${new Date().toISOString().slice(0, 10)}, commit \`${commit}\`; ${m.cpuModel}, ${fmt(m.memTotalGiB, 1)} GiB; Node ${process.version}. Load average ${loadAtStart} at the start, ${loadAverage()} at the end (other work on the machine slows every figure).`,
       '',
-      `One tenant on the local stack (libSQL server + wrangler dev; 500 sites, 50,000 contacts). ${CLIENTS} keep-alive clients post answers to fresh invitations (signed links naming the survey version and the database, a third with a comment) for ${MINUTES} minutes without pause; the follow-up queue runs in the same workerd meanwhile, and the every-minute jobs (fold, deliveries, scans) run once a minute as the Cron Trigger would. The resident memory (VmRSS) of each process is sampled each second.`,
+      `One tenant on the local stack (libSQL server + wrangler dev; 500 sites, 50,000 contacts). ${CLIENTS} keep-alive clients ${ROUTE === 'noop' ? 'call `GET /__bench/noop` (a bare Hono route: the baseline, what the runtime holds with no work of ours)' : 'post answers to fresh invitations (signed links naming the survey version and the database, a third with a comment)'} for ${MINUTES} minutes without pause; the follow-up queue runs in the same workerd meanwhile, and the every-minute jobs (fold, deliveries, scans) run once a minute as the Cron Trigger would. The resident memory (VmRSS) of each process is sampled each second, and the Worker's JS heap every 10 s through the runtime's inspector (the stack runs with it for this bench).`,
       '',
       `Answers: ${fmt(latency.count)} (${fmt(latency.rps, 0)} a second, p50 ${fmt(latency.p50, 1)} ms, p99 ${fmt(latency.p99, 1)} ms, ${latency.errors} errors).`,
       '',
-      `| minute | answers | ${roles.map((r) => `${r}: mean / peak MiB`).join(' | ')} |`,
-      '| ---: | ---: | ---: | ---: |',
+      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB |`,
+      '| ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
       `- Growth of the Worker's resident memory after the first minute (least-squares slope of the per-second samples): **${fmt(workerGrowth, 2)} MiB per minute**, target ≤ ${TARGET_MIB_PER_MINUTE} (flat): **${pass ? 'PASS' : 'FAIL'}**.`,
       `- The libSQL server's, for comparison: ${fmt(growth('libSQL server (Node)'), 2)} MiB per minute (its page cache and statement cache fill as the tables grow).`,
+      `- The Worker's JS heap in use (read through the runtime's inspector every 10 s: what Cloudflare limits to 128 MB per isolate): peak ${fmt(heapPeak, 1)} MiB, growth after the first minute ${fmt(heapGrowth, 2)} MiB per minute, target ≤ ${TARGET_MIB_PER_MINUTE}: **${heapGrowth <= TARGET_MIB_PER_MINUTE ? 'PASS' : 'FAIL'}**. Memory the resident figure holds beyond the heap belongs to the local runtime (workerd's own allocations: the local queue broker, sockets, the allocator's retained pages), not to the Worker's code.`,
       '',
     ];
-    writeFileSync(join(ROOT, 'bench', 'MEMORY.md'), lines.join('\n'));
-    log('wrote bench/MEMORY.md');
+    const out = join(ROOT, 'bench', ROUTE === 'noop' ? 'MEMORY-NOOP.md' : 'MEMORY.md');
+    writeFileSync(out, lines.join('\n'));
+    log(`wrote ${out}`);
     console.log(lines.join('\n'));
   } finally {
     http.close();
