@@ -1,0 +1,10 @@
+DROP INDEX `rollups_cell`;--> statement-breakpoint
+ALTER TABLE `rollups` ADD `vendor_id` text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE `rollups` ADD `agent_id` text DEFAULT '' NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX `rollups_cell_actor` ON `rollups` (`tenant_id`,`unit_id`,`day`,`touchpoint_id`,`channel`,`segment`,`locale`,`survey_id`,`survey_version`,`vendor_id`,`agent_id`);--> statement-breakpoint
+ALTER TABLE `events` ADD `vendor_id` text REFERENCES units(id);--> statement-breakpoint
+ALTER TABLE `events` ADD `agent_id` text;--> statement-breakpoint
+ALTER TABLE `invitations` ADD `vendor_id` text;--> statement-breakpoint
+ALTER TABLE `invitations` ADD `agent_id` text;--> statement-breakpoint
+ALTER TABLE `responses` ADD `vendor_id` text;--> statement-breakpoint
+ALTER TABLE `responses` ADD `agent_id` text;
