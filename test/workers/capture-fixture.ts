@@ -186,6 +186,9 @@ export async function makeInvitation(
     channel?: Channel;
     createdAt?: number;
     locale?: string;
+    /** The event's vendor unit and agent (docs/dimensions.md). */
+    vendorId?: string;
+    agentId?: string;
     /** The data database the link names (claim `db`); none: found through the directory. */
     databaseId?: string;
   } = {},
@@ -206,6 +209,8 @@ export async function makeInvitation(
       surveyVersion: 1,
       channel: opts.channel ?? 'email',
       locale: opts.locale ?? null,
+      vendorId: opts.vendorId ?? null,
+      agentId: opts.agentId ?? null,
       status: opts.status ?? 'sent',
       source: `test:${uniq()}`,
       dueAt: now,
