@@ -469,6 +469,8 @@ export const responses = sqliteTable(
     index('responses_tenant_seq').on(t.tenantId),
     // Partial: an account's history reads its contacts' answers; anonymous answers add no entry.
     index('responses_tenant_contact_created').on(t.tenantId, t.contactId, t.createdAt).where(sql`contact_id is not null`),
+    // Partial: a vendor's answers at every site, newest first (docs/dimensions.md); answers without a vendor add no entry.
+    index('responses_tenant_vendor_created').on(t.tenantId, t.vendorId, t.createdAt).where(sql`vendor_id is not null`),
   ],
 );
 

@@ -3039,6 +3039,10 @@ export interface components {
             answers: {
                 [key: string]: unknown;
             };
+            /** @description The vendor unit that performed the job, from its event (docs/dimensions.md) */
+            vendorId: string | null;
+            /** @description The agent who handled the job, from its event */
+            agentId: string | null;
         };
         Response: {
             id: string;
@@ -9652,6 +9656,8 @@ export interface operations {
                 to?: string;
                 /** @description A touchpoint key or id */
                 touchpoint?: string;
+                /** @description Only answers whose job this vendor unit performed (docs/dimensions.md); a vendor's users list their own vendor's answers at every unit, another vendor answers 404 */
+                vendorId?: string;
                 channel?: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
                 category?: "promoter" | "passive" | "detractor";
                 /** @description `true`: only answers not counted (excluded or flagged); `false`: only counted ones */

@@ -156,6 +156,31 @@ describe('a FastFix job at the Berlin site', () => {
     expect((await total(berlinManager, { unitId: t.units.paris, vendorId: t.units.fastfix })).status).toBe(404);
   });
 
+  it("the vendor's users list its answers at every site, without comments; another vendor's answer 404", async () => {
+    const inv = await servedAndAnswered(4, { vendorId: t.units.fastfix, agentId: 'ext:78' });
+    const [row] = await db(t.tenantId)
+      .select({ id: responses.id })
+      .from(responses)
+      .where(and(eq(responses.tenantId, t.tenantId), eq(responses.invitationId, inv.id)));
+    const list = (token: string, params: Record<string, string>) => call('GET', `/api/v1/responses?${new URLSearchParams({ limit: '200', ...params })}`, { token });
+    const mine = await list(t.tokens.vendor, { vendorId: t.units.fastfix! });
+    expect(mine.status, JSON.stringify(mine.body)).toBe(200);
+    const item = mine.body.items.find((i: { id: string }) => i.id === row!.id);
+    expect(item).toMatchObject({ unitId: t.units.berlin, vendorId: t.units.fastfix, agentId: 'ext:78', score: 4 });
+    expect(item).not.toHaveProperty('comment');
+    // Only FastFix's answers, wherever they were.
+    expect(mine.body.items.every((i: { vendorId: string }) => i.vendorId === t.units.fastfix)).toBe(true);
+    // Without the filter, the vendor's own subtree only (as before): the Berlin answer is not there.
+    const own = await list(t.tokens.vendor, {});
+    expect(own.status).toBe(200);
+    expect(own.body.items.some((i: { id: string }) => i.id === row!.id)).toBe(false);
+    expect((await list(t.tokens.otherVendor, { vendorId: t.units.fastfix! })).status).toBe(404);
+    expect((await list(t.tokens.vendor, { vendorId: t.units.quickserve! })).status).toBe(404);
+    // The Berlin manager lists it among Berlin's answers, with the comment rights a manager has.
+    const site = await list(berlinManager, { unitId: t.units.berlin! });
+    expect(site.body.items.find((i: { id: string }) => i.id === row!.id)).toMatchObject({ vendorId: t.units.fastfix });
+  });
+
   it('agent scores: keyed by agent id, `none` without one, hidden below the agent minimum', async () => {
     await servedAndAnswered(10, { vendorId: t.units.fastfix, agentId: 'ext:77' });
     await servedAndAnswered(3, { agentId: 'usr-solo' });
