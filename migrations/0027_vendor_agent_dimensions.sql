@@ -8,4 +8,5 @@ ALTER TABLE `invitations` ADD `vendor_id` text;--> statement-breakpoint
 ALTER TABLE `invitations` ADD `agent_id` text;--> statement-breakpoint
 ALTER TABLE `responses` ADD `vendor_id` text;--> statement-breakpoint
 ALTER TABLE `responses` ADD `agent_id` text;--> statement-breakpoint
-CREATE INDEX `responses_tenant_vendor_created` ON `responses` (`tenant_id`,`vendor_id`,`created_at`) WHERE vendor_id is not null;
+CREATE INDEX `responses_tenant_vendor_created` ON `responses` (`tenant_id`,`vendor_id`,`created_at`) WHERE vendor_id is not null;--> statement-breakpoint
+CREATE INDEX `rollup_dim_months_dim` ON `rollup_dim_months` (`tenant_id`,`ancestor_id`,`dim`,`month`);

@@ -985,7 +985,11 @@ export const rollupDimMonths = sqliteTable(
     segment: text('segment').notNull(),
     ...tallyColumns(),
   },
-  (t) => [uniqueIndex('rollup_dim_months_cell').on(t.tenantId, t.ancestorId, t.month, t.dim, t.value, t.segment)],
+  (t) => [
+    uniqueIndex('rollup_dim_months_cell').on(t.tenantId, t.ancestorId, t.month, t.dim, t.value, t.segment),
+    // One dimension's months of an ancestor: a cut by vendor or agent reads only its own rows, not every dimension's (docs/dimensions.md).
+    index('rollup_dim_months_dim').on(t.tenantId, t.ancestorId, t.dim, t.month),
+  ],
 );
 
 // ---------------------------------------------------------------------------------------------
