@@ -66,7 +66,7 @@ async function readCursor(d: Deps, cursor: string, filters: string): Promise<{ a
  */
 async function vendorReach({ t, actor }: Deps, vendorId: string, unitId: string | undefined): Promise<string[] | null> {
   const vendor = await getUnit(t, vendorId);
-  if (!vendor || vendor.kind !== 'vendor') throw notFound('vendor unit');
+  if (vendor?.kind !== 'vendor') throw notFound('vendor unit');
   if (!can(actor, 'response.read', vendor.path)) {
     if (actor.grants.every((g) => g.role === 'vendor')) throw notFound('vendor unit');
     return null;

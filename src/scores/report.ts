@@ -37,7 +37,7 @@ async function scoredUnit(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery): Promise
   const { t, actor } = d;
   if (q.vendorId !== undefined) {
     const vendor = await getUnit(t, q.vendorId);
-    if (!vendor || vendor.kind !== 'vendor') throw notFound('vendor unit');
+    if (vendor?.kind !== 'vendor') throw notFound('vendor unit');
     if (can(actor, 'score.read', vendor.path)) {
       const unit = q.unitId === undefined ? await getRoot(t) : await getUnit(t, q.unitId);
       if (!unit) throw notFound('unit');
@@ -60,7 +60,7 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
 
 /** The scores answer: its items, and with `around` the annotation and the windows compared. */
 export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQuery) {
-  const { t, actor } = d;
+  const { t } = d;
   const windows = query.around ? await aroundWindows(d, query) : undefined;
   const q: ScoresQuery = windows
     ? { ...query, unitId: windows.unitId, from: windows.around.after.from, to: windows.around.after.to, compare: `${windows.around.before.from}..${windows.around.before.to}` }
