@@ -195,5 +195,10 @@ describe('a FastFix job at the Berlin site', () => {
     expect(byKey.get('none')!.n).toBeGreaterThanOrEqual(1);
     const one = await scores(t.tokens.admin, { unitId: t.units.berlin, agentId: 'usr-solo' });
     expect(one.body.items).toMatchObject([{ key: 'all', n: 1, nps: null, suppressed: true }]);
+    // Shrinkage is of whole units toward their siblings: not of a vendor's or an agent's answers.
+    for (const extra of [{ vendorId: t.units.fastfix }, { agentId: 'ext:77' }, { groupBy: 'agent' }]) {
+      const shrunk = await scores(t.tokens.admin, { unitId: t.units.berlin, estimate: 'shrunk', ...extra });
+      expect(shrunk.status, JSON.stringify(extra)).toBe(422);
+    }
   });
 });
