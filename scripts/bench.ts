@@ -547,6 +547,8 @@ async function measureEndToEnd(org: Org, token: string, rng: Rng) {
       occurredAt,
       contactId,
       unitId: org.sites[i % org.sites.length]!.id,
+      // The agent who handled it (docs/dimensions.md): kept on the answer and in its day cell.
+      agentId: `agent-${i % 40}`,
       touchpoint,
       attributes: { ticketStatus: 'resolved' },
     }));

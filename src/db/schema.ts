@@ -318,6 +318,10 @@ export const events = sqliteTable(
     contactId: text('contact_id').references(() => contacts.id),
     unitId: text('unit_id').references(() => units.id),
     touchpointId: text('touchpoint_id').references(() => touchpoints.id),
+    /** The vendor unit that performed the work, independently of the site (`unitId`): docs/dimensions.md. */
+    vendorId: text('vendor_id').references(() => units.id),
+    /** Who handled it: a user id, or the integration's own agent id (mapped to a user later): docs/dimensions.md. */
+    agentId: text('agent_id'),
     attributes: text('attributes', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
     decision: text('decision', { enum: ['invite', 'skip'] }).notNull(),
     reason: text('reason').notNull(),
@@ -352,6 +356,9 @@ export const invitations = sqliteTable(
     surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
     channel: text('channel', { enum: CHANNELS }).notNull(),
     locale: text('locale'),
+    /** The event's vendor and agent (docs/dimensions.md): the answer copies them. */
+    vendorId: text('vendor_id'),
+    agentId: text('agent_id'),
     status: text('status', { enum: INVITATION_STATUSES }).notNull(),
     /** Where it came from: `event:<eventId>`, `wave:<waveId>:<run>`, `widget:<userId>`. */
     source: text('source').notNull(),
@@ -442,6 +449,9 @@ export const responses = sqliteTable(
     externalId: text('external_id'),
     /** An imported answer's own event (its operational facts); captured answers reach theirs through the invitation. */
     eventId: text('event_id'),
+    /** The vendor unit and the agent that served the answer's job, copied from its invitation (docs/dimensions.md); null when none was named. */
+    vendorId: text('vendor_id'),
+    agentId: text('agent_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -459,6 +469,8 @@ export const responses = sqliteTable(
     index('responses_tenant_seq').on(t.tenantId),
     // Partial: an account's history reads its contacts' answers; anonymous answers add no entry.
     index('responses_tenant_contact_created').on(t.tenantId, t.contactId, t.createdAt).where(sql`contact_id is not null`),
+    // Partial: a vendor's answers at every site, newest first (docs/dimensions.md); answers without a vendor add no entry.
+    index('responses_tenant_vendor_created').on(t.tenantId, t.vendorId, t.createdAt).where(sql`vendor_id is not null`),
   ],
 );
 
@@ -569,9 +581,15 @@ export const rollups = sqliteTable(
     locale: text('locale').notNull(),
     surveyId: text('survey_id').notNull(),
     surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
+    /** The vendor unit and the agent of the answers ('' when none was named): docs/dimensions.md. */
+    vendorId: text('vendor_id').notNull().default(''),
+    agentId: text('agent_id').notNull().default(''),
     ...tallyColumns(),
   },
-  (t) => [uniqueIndex('rollups_cell').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion), index('rollups_tenant_day').on(t.tenantId, t.day)],
+  (t) => [
+    uniqueIndex('rollups_cell_actor').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion, t.vendorId, t.agentId),
+    index('rollups_tenant_day').on(t.tenantId, t.day),
+  ],
 );
 
 /** How far each tenant's responses are folded into rollups: by insertion order (rowid), which a late row cannot slip under. */
@@ -947,11 +965,12 @@ export const rollupBranchMonths = sqliteTable(
 );
 
 /** The dimensions that subtree month totals are kept by (rollup_dim_months). */
-export const ROLLUP_DIMS = ['touchpoint', 'channel', 'locale'] as const;
+export const ROLLUP_DIMS = ['touchpoint', 'channel', 'locale', 'vendor', 'agent'] as const;
 
 /**
  * Subtree totals by dimension, per closed month: the answers of the units strictly below
- * `ancestor_id`, by touchpoint, channel or locale (`dim`, `value`) and segment. Built when a
+ * `ancestor_id`, by touchpoint, channel, locale, vendor or agent (`dim`, `value`; '' for answers
+ * without a vendor or agent) and segment. Built when a
  * month closes; a late answer, a correction or a unit move adjusts them. Scores grouped by one of
  * these dimensions read them instead of every day cell of the subtree.
  */
@@ -966,7 +985,11 @@ export const rollupDimMonths = sqliteTable(
     segment: text('segment').notNull(),
     ...tallyColumns(),
   },
-  (t) => [uniqueIndex('rollup_dim_months_cell').on(t.tenantId, t.ancestorId, t.month, t.dim, t.value, t.segment)],
+  (t) => [
+    uniqueIndex('rollup_dim_months_cell').on(t.tenantId, t.ancestorId, t.month, t.dim, t.value, t.segment),
+    // One dimension's months of an ancestor: a cut by vendor or agent reads only its own rows, not every dimension's (docs/dimensions.md).
+    index('rollup_dim_months_dim').on(t.tenantId, t.ancestorId, t.dim, t.month),
+  ],
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ export interface EventInput {
   occurredAt: string;
   contactId: string;
   unitId?: string;
+  vendorId?: string;
+  agentId?: string;
   touchpoint?: string;
   attributes?: Record<string, unknown>;
 }
@@ -37,7 +39,7 @@ function load(t: TenantDb, batch: EventInput[], now: number) {
   const ids = [...new Set(batch.map((e) => e.id))];
   const externalIds = [...new Set(batch.map((e) => e.contactId))];
   const keys = [...new Set(batch.flatMap((e) => (e.touchpoint ? [e.touchpoint] : [])))];
-  const unitIds = [...new Set(batch.flatMap((e) => (e.unitId ? [e.unitId] : [])))];
+  const unitIds = [...new Set(batch.flatMap((e) => [e.unitId, e.vendorId].filter((id): id is string => id !== undefined)))];
   const times = batch.map((e) => Date.parse(e.occurredAt));
   const contactScope = t.select({ id: contacts.id }).from(contacts).where(inArray(contacts.externalId, externalIds));
   const touchpointScope = t.select({ id: touchpoints.id }).from(touchpoints).where(inArray(touchpoints.key, keys));
@@ -45,7 +47,7 @@ function load(t: TenantDb, batch: EventInput[], now: number) {
     t.select({ eventId: events.eventId, decision: events.decision, reason: events.reason, invitationId: events.invitationId }).from(events).where(inArray(events.eventId, ids)),
     t.select().from(contacts).where(inArray(contacts.externalId, externalIds)),
     t.select({ touchpoint: touchpoints, publishedVersion: surveys.publishedVersion }).from(touchpoints).innerJoin(surveys, eq(surveys.id, touchpoints.surveyId)).where(inArray(touchpoints.key, keys)),
-    t.select({ id: units.id, path: units.path }).from(units).where(inArray(units.id, unitIds)),
+    t.select({ id: units.id, path: units.path, kind: units.kind }).from(units).where(inArray(units.id, unitIds)),
     t.select({ settings: tenants.settings }).from(tenants),
     ...historyQueries(t, contactScope, touchpointScope, { from: Math.min(...times), to: Math.max(...times) }, now),
   ]);
@@ -80,6 +82,7 @@ async function ingestOnce(d: Deps, batch: EventInput[]): Promise<EventResult[]> 
   const contactsByExternal = new Map(contactRows.map((c) => [c.externalId, c]));
   const programs = new Map(touchpointRows.map(({ touchpoint: t, publishedVersion }) => [t.key, { ...t, rules: readRules(t.id, t.rules), publishedVersion }]));
   const unitPaths = new Map(unitRows.map((u) => [u.id, u.path]));
+  const unitKinds = new Map(unitRows.map((u) => [u.id, u.kind]));
 
   // Checks first: which events are new and valid. Negative interactions of the batch are facts
   // with their own times, so every one of them counts, whatever its place in the batch.
@@ -100,6 +103,10 @@ async function ingestOnce(d: Deps, batch: EventInput[]): Promise<EventResult[]> 
     else if (e.touchpoint !== undefined && !programs.has(e.touchpoint)) checked.set(e.id, itemError(e.id, 'NOT_FOUND', `touchpoint "${e.touchpoint}" not found`));
     // A unit outside the caller's reach is not disclosed: it answers like a missing one.
     else if (e.unitId !== undefined && (unitPath === undefined || !can(actor, 'event.ingest', unitPath))) checked.set(e.id, itemError(e.id, 'NOT_FOUND', `unit "${e.unitId}" not found`));
+    // The vendor: a unit of this tenant in reach (else not found, like a unit), and a vendor unit (else 422).
+    else if (e.vendorId !== undefined && (!unitPaths.has(e.vendorId) || !can(actor, 'event.ingest', unitPaths.get(e.vendorId)!)))
+      checked.set(e.id, itemError(e.id, 'NOT_FOUND', `vendor unit "${e.vendorId}" not found`));
+    else if (e.vendorId !== undefined && unitKinds.get(e.vendorId) !== 'vendor') checked.set(e.id, itemError(e.id, 'UNPROCESSABLE', `unit "${e.vendorId}" is not a vendor unit`));
     else {
       checked.set(e.id, { input: e, at, contact });
       if (e.type === NEGATIVE_EVENT_TYPE) recordNegative(history, contact.id, at);
@@ -123,6 +130,8 @@ async function ingestOnce(d: Deps, batch: EventInput[]): Promise<EventResult[]> 
       occurredAt: at,
       contactId: contact.id,
       unitId: e.unitId ?? null,
+      vendorId: e.vendorId ?? null,
+      agentId: e.agentId ?? null,
       touchpointId: program?.id ?? null,
       attributes: e.attributes ?? {},
       decision: 'skip',
@@ -140,6 +149,8 @@ async function ingestOnce(d: Deps, batch: EventInput[]): Promise<EventResult[]> 
           touchpoint: program,
           surveyVersion: program.publishedVersion!,
           unitId: e.unitId!,
+          vendorId: e.vendorId ?? null,
+          agentId: e.agentId ?? null,
           channel: decision.channel,
           at,
           now,

@@ -16,6 +16,9 @@ export function scheduledInvitation(x: {
   touchpoint: { id: string; surveyId: string; delayMinutes: number };
   surveyVersion: number;
   unitId: string;
+  /** The event's vendor unit and agent (docs/dimensions.md); waves name none. */
+  vendorId?: string | null;
+  agentId?: string | null;
   channel: Channel;
   /** The occasion: the event's occurredAt or the wave run's time. */
   at: number;
@@ -29,6 +32,8 @@ export function scheduledInvitation(x: {
     tenantId: x.tenantId,
     contactId: x.contact.id,
     unitId: x.unitId,
+    vendorId: x.vendorId ?? null,
+    agentId: x.agentId ?? null,
     touchpointId: x.touchpoint.id,
     surveyId: x.touchpoint.surveyId,
     surveyVersion: x.surveyVersion,

@@ -26,6 +26,19 @@ const EventItem = z
     occurredAt: z.iso.datetime({ offset: true }).openapi({ description: 'When it happened; at most 24 h in the future' }),
     contactId: z.string().min(1).max(128).openapi({ description: "The contact's external id (PUT /api/v1/contacts/{externalId})" }),
     unitId: z.string().min(1).max(64).optional().openapi({ description: 'The unit accountable for the experience; needed with a touchpoint' }),
+    vendorId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: 'The vendor unit (kind `vendor`) that performed the work, whatever the site: the answer counts for the site and for the vendor (docs/dimensions.md)' }),
+    agentId: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+      .optional()
+      .openapi({ description: "Who handled it: a user id of the tenant, or the integration's own agent id, mapped to a user later (docs/dimensions.md)" }),
     touchpoint: z.string().min(1).max(60).optional().openapi({ description: "The touchpoint's key; without one the event is only recorded (decision skip, reason no_touchpoint)" }),
     attributes: z
       .record(z.string().min(1).max(100), z.unknown())
@@ -53,7 +66,7 @@ const ingest = createRoute({
   description:
     'Each event is decided by the delivery rules (docs/delivery-rules.md) and stored with its decision and reason; `invite` creates ' +
     'a scheduled invitation. Idempotent by event id. An event that cannot be taken (unknown contact, touchpoint or unit; more than 24 h ' +
-    'in the future) gets an `error` with its own 4xx status and writes nothing, while the others are processed. 200 when at least ' +
+    'in the future, a `vendorId` that is not a vendor unit) gets an `error` with its own 4xx status and writes nothing, while the others are processed. 200 when at least ' +
     'one event has a decision, else 422 (with the same body).',
   security,
   middleware: [authenticate] as const,

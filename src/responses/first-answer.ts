@@ -45,6 +45,8 @@ export interface FirstAnswerRow {
   event_id: string | null;
   segment: string | null;
   lifetime_value: number | null;
+  vendor_id: string | null;
+  agent_id: string | null;
   unit_path: string;
   rules: string | null;
   hooked: number;
@@ -52,11 +54,11 @@ export interface FirstAnswerRow {
 
 export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
   (t) => sql`insert into ${responses} (id, tenant_id, invitation_id, touchpoint_id, unit_id, contact_id, survey_id, survey_version, channel, locale,
-      score, comment, answers, quality_flags, counted, event_id, segment, lifetime_value, answered_at, created_at, updated_at)
+      score, comment, answers, quality_flags, counted, event_id, segment, lifetime_value, answered_at, created_at, updated_at, vendor_id, agent_id)
     select ${p('id')}, ${invitations.tenantId}, ${invitations.id}, ${invitations.touchpointId}, ${invitations.unitId}, ${invitations.contactId},
       ${invitations.surveyId}, ${invitations.surveyVersion}, ${invitations.channel}, ${locale},
       ${p('score')}, ${p('comment')}, ${p('answers')}, ${flags}, not (${p('honeypot')} or ${isTest} or ${isEmployee}), ${invitingEvent(t)},
-      ${contacts.segment}, ${contacts.lifetimeValue}, ${p('now')}, ${p('now')}, ${p('now')}
+      ${contacts.segment}, ${contacts.lifetimeValue}, ${p('now')}, ${p('now')}, ${p('now')}, ${invitations.vendorId}, ${invitations.agentId}
     from ${invitations} left join ${contacts} on ${and(t.owns(contacts), eq(contacts.id, invitations.contactId))}
     where ${and(
       t.owns(invitations),
@@ -68,7 +70,7 @@ export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
       sql`not exists ${t.select({ one: sql`1` }).from(tenants).where(sql`${tenants.writesPausedAt} is not null`)}`,
     )}
     on conflict (tenant_id, invitation_id) do nothing
-    returning id, unit_id, touchpoint_id, contact_id, survey_id, channel, locale, counted, event_id, segment, lifetime_value,
+    returning id, unit_id, touchpoint_id, contact_id, survey_id, channel, locale, counted, event_id, segment, lifetime_value, vendor_id, agent_id,
       ${t
         .select({ path: units.path })
         .from(units)

@@ -5,7 +5,7 @@ import { auditLog, responses, surveyVersions, touchpoints, units, type ResponseC
 import type { Deps } from '../lib/deps';
 import { ApiError, forbidden, notFound } from '../lib/errors';
 import { base64url } from '../lib/ids';
-import { getUnit } from '../org/units';
+import { getRoot, getUnit } from '../org/units';
 import { categorize, type Category } from '../scoring/nps';
 import { clip, createdOnLocalDays, intersect, underAny } from './local-range';
 import { visibleAnswers } from './moderation';
@@ -21,6 +21,7 @@ export interface ResponseFilters {
   from?: string;
   to?: string;
   touchpoint?: string;
+  vendorId?: string;
   channel?: ResponseChannel;
   category?: (typeof CATEGORIES)[number];
   excluded: 'true' | 'false' | 'all';
@@ -58,10 +59,29 @@ async function readCursor(d: Deps, cursor: string, filters: string): Promise<{ a
  * One page of answers within the caller's `response.read` reach, newest first. Comments and
  * free-text answers per row only where the caller reads verbatims, as for one response.
  */
+/**
+ * The subtrees a vendor filter lists (docs/dimensions.md): a reader of the vendor unit's
+ * responses lists its answers at every unit; callers with other grants within their own reach;
+ * a vendor unit that does not exist, or another vendor for a caller with vendor grants only, 404.
+ */
+async function vendorReach({ t, actor }: Deps, vendorId: string, unitId: string | undefined): Promise<string[] | null> {
+  const vendor = await getUnit(t, vendorId);
+  if (vendor?.kind !== 'vendor') throw notFound('vendor unit');
+  if (!can(actor, 'response.read', vendor.path)) {
+    if (actor.grants.every((g) => g.role === 'vendor')) throw notFound('vendor unit');
+    return null;
+  }
+  const unit = unitId === undefined ? await getRoot(t) : await getUnit(t, unitId);
+  if (!unit) throw notFound('unit');
+  return [unit.path];
+}
+
 export async function listResponses(d: Deps, q: ResponseFilters) {
   const { t, actor } = d;
   let paths = reach(actor, 'response.read');
-  if (q.unitId) {
+  const vendorPaths = q.vendorId === undefined ? null : await vendorReach(d, q.vendorId, q.unitId);
+  if (vendorPaths) paths = vendorPaths;
+  else if (q.unitId) {
     const unit = await getUnit(t, q.unitId);
     if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
     paths = clip(paths, unit.path);
@@ -93,6 +113,8 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
       answers: responses.answers,
       qualityFlags: responses.qualityFlags,
       counted: responses.counted,
+      vendorId: responses.vendorId,
+      agentId: responses.agentId,
       createdAt: responses.createdAt,
     })
     .from(responses)
@@ -104,6 +126,7 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
         await createdOnLocalDays(t, paths, q.from, q.to),
         q.touchpoint ? or(eq(touchpoints.key, q.touchpoint), eq(touchpoints.id, q.touchpoint)) : undefined,
         q.channel ? eq(responses.channel, q.channel) : undefined,
+        q.vendorId ? eq(responses.vendorId, q.vendorId) : undefined,
         q.category ? inArray(responses.score, scoresOf(q.category)) : undefined,
         q.excluded === 'all' ? undefined : eq(responses.counted, q.excluded === 'false'),
         q.hasComment === 'true' ? hasText : q.hasComment === 'false' ? sql`not (${hasText})` : undefined,
@@ -153,6 +176,8 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
       qualityFlags: r.qualityFlags as (typeof QUALITY_FLAGS)[number][],
       ...(verbatims ? { comment: r.comment } : {}),
       answers: visibleAnswers(definitionOf.get(`${r.surveyId}\u0000${r.surveyVersion}`) ?? null, r.answers, verbatims),
+      vendorId: r.vendorId,
+      agentId: r.agentId,
     };
   });
   const last = page[page.length - 1];

@@ -40,6 +40,9 @@ export const ResponsesQuery = z
     from: ScoresQuery.shape.from.openapi({ description: "First local day (the unit's time zone, as scores count), inclusive" }),
     to: ScoresQuery.shape.to.openapi({ description: 'Last local day, inclusive' }),
     touchpoint: z.string().min(1).max(64).optional().openapi({ description: 'A touchpoint key or id' }),
+    vendorId: z.string().min(1).max(64).optional().openapi({
+      description: "Only answers whose job this vendor unit performed (docs/dimensions.md); a vendor's users list their own vendor's answers at every unit, another vendor answers 404",
+    }),
     channel: z.enum(RESPONSE_CHANNELS).optional(),
     category: z.enum(CATEGORIES).optional(),
     excluded: z.enum(['true', 'false', 'all']).default('all').openapi({ description: '`true`: only answers not counted (excluded or flagged); `false`: only counted ones' }),
@@ -68,6 +71,8 @@ const ListItem = z
     qualityFlags: z.array(z.enum(QUALITY_FLAGS)),
     comment: z.string().nullable().optional().openapi({ description: 'Absent when the role does not read verbatims on the unit' }),
     answers: z.record(z.string(), z.unknown()).openapi({ description: 'Other answers; free-text ones only with verbatims' }),
+    vendorId: z.string().nullable().openapi({ description: 'The vendor unit that performed the job, from its event (docs/dimensions.md)' }),
+    agentId: z.string().nullable().openapi({ description: 'The agent who handled the job, from its event' }),
   })
   .openapi('ResponseListItem');
 

@@ -46,6 +46,9 @@ export interface SurveyTarget {
   /** The contact's segment and lifetime value now, kept on the response for the rollups. */
   segment: string | null;
   lifetimeValue: number | null;
+  /** The invitation's vendor unit and agent (docs/dimensions.md), kept on the response; null for anonymous links. */
+  vendorId: string | null;
+  agentId: string | null;
   /** Takes no answers: the invitation expired or was cancelled, the touchpoint is inactive or unpublished, the anonymous link revoked. */
   closed: boolean;
   /** What decides whether a new answer has a follow-up (src/cases/follow-up.ts): passives open cases here; a webhook wants `response.created`. */
@@ -90,6 +93,8 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
       surveyId: invitations.surveyId,
       channel: invitations.channel,
       invitationLocale: invitations.locale,
+      vendorId: invitations.vendorId,
+      agentId: invitations.agentId,
       definition: surveyVersions.definition,
       defaultLocale: surveys.defaultLocale,
       contactLocale: contacts.locale,
@@ -147,6 +152,8 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     eventId: row.eventId,
     segment: row.segment,
     lifetimeValue: row.lifetimeValue,
+    vendorId: row.vendorId,
+    agentId: row.agentId,
     closed: row.status === 'cancelled' || (row.status === 'expired' && !replay) || row.expiresAt <= now,
     followUp: followUpOf(row.rules, row.hooked),
     existing: row.responseId ? { id: row.responseId, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null,
@@ -205,6 +212,8 @@ export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<Retur
     eventId: null,
     segment: null,
     lifetimeValue: null,
+    vendorId: null,
+    agentId: null,
     closed: !row.active || row.version === null || row.revoked === 1,
     followUp: followUpOf(row.rules, row.hooked),
     existing: null,

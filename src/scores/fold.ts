@@ -19,6 +19,9 @@ export interface CellKey {
   locale: string;
   surveyId: string;
   surveyVersion: number;
+  /** The vendor unit and the agent of the answer's job; '' when none was named (docs/dimensions.md). */
+  vendorId: string;
+  agentId: string;
 }
 
 /** A cell's sums: a tally of the scoring module (lifetime values as weights) and the count of each score 0..10. */
@@ -36,7 +39,7 @@ export interface FoldRow extends Omit<CellKey, 'day'> {
   lifetimeValue: number | null;
 }
 
-const cellId = (k: CellKey) => JSON.stringify([k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion]);
+const cellId = (k: CellKey) => JSON.stringify([k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion, k.vendorId, k.agentId]);
 
 /** Sums answers into cells; only counted answers with a score add anything. */
 export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: CellSums }> {
@@ -52,6 +55,8 @@ export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: Cel
       locale: r.locale,
       surveyId: r.surveyId,
       surveyVersion: r.surveyVersion,
+      vendorId: r.vendorId,
+      agentId: r.agentId,
     };
     const id = cellId(key);
     let cell = cells.get(id);
@@ -90,6 +95,8 @@ export function foldRows(t: TenantDb) {
       locale: responses.locale,
       surveyId: responses.surveyId,
       surveyVersion: responses.surveyVersion,
+      vendorId: sql<string>`coalesce(${responses.vendorId}, '')`.as('vendor_id'),
+      agentId: sql<string>`coalesce(${responses.agentId}, '')`.as('agent_id'),
       score: responses.score,
       counted: responses.counted,
       lifetimeValue: responses.lifetimeValue,
@@ -108,14 +115,15 @@ interface Target {
   table: 'rollups' | 'rollup_months' | 'rollup_branch_days' | 'rollup_branch_months' | 'rollup_dim_months';
   keys: string[];
 }
-const DAY_CELLS: Target = { table: 'rollups', keys: ['unit_id', 'day', 'touchpoint_id', 'channel', 'segment', 'locale', 'survey_id', 'survey_version'] };
+const DAY_CELLS: Target = { table: 'rollups', keys: ['unit_id', 'day', 'touchpoint_id', 'channel', 'segment', 'locale', 'survey_id', 'survey_version', 'vendor_id', 'agent_id'] };
 const MONTHS: Target = { table: 'rollup_months', keys: ['unit_id', 'month', 'segment'] };
 const BRANCH_DAYS: Target = { table: 'rollup_branch_days', keys: ['ancestor_id', 'day', 'child_id', 'segment'] };
 const BRANCH_MONTHS: Target = { table: 'rollup_branch_months', keys: ['ancestor_id', 'month', 'child_id', 'segment'] };
 const DIM_MONTHS: Target = { table: 'rollup_dim_months', keys: ['ancestor_id', 'month', 'dim', 'value', 'segment'] };
 /** The day-cell column of each dimension of rollup_dim_months, and its value in a cell key. */
-const DIM_COLUMNS = { touchpoint: 'touchpoint_id', channel: 'channel', locale: 'locale' } as const;
-const dimValue = (k: CellKey, dim: (typeof ROLLUP_DIMS)[number]) => (dim === 'touchpoint' ? k.touchpointId : dim === 'channel' ? k.channel : k.locale);
+const DIM_COLUMNS = { touchpoint: 'touchpoint_id', channel: 'channel', locale: 'locale', vendor: 'vendor_id', agent: 'agent_id' } as const;
+const DIM_FIELDS = { touchpoint: 'touchpointId', channel: 'channel', locale: 'locale', vendor: 'vendorId', agent: 'agentId' } as const;
+const dimValue = (k: CellKey, dim: (typeof ROLLUP_DIMS)[number]) => String(k[DIM_FIELDS[dim]]);
 /** SQL: one row per dimension (`d.dim`), to cross join with day cells; and a day cell's value of `d.dim`. */
 const EACH_DIM = sql.raw(`(${ROLLUP_DIMS.map((d) => `select '${d}' as dim`).join(' union all ')}) d`);
 const dimValueOf = (cell: string) => sql.raw(`case d.dim ${ROLLUP_DIMS.map((d) => `when '${d}' then ${cell}.${DIM_COLUMNS[d]}`).join(' ')} end`);
@@ -225,7 +233,10 @@ function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (
   return { months: months.values(), branchDays: branchDays.values(), branchMonths: branchMonths.values(), dimMonths: dimMonths.values() };
 }
 
-const cellRow = ({ key: k, sums }: { key: CellKey; sums: CellSums }) => ({ key: [k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion], sums });
+const cellRow = ({ key: k, sums }: { key: CellKey; sums: CellSums }) => ({
+  key: [k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion, k.vendorId, k.agentId],
+  sums,
+});
 
 /** Rewrites a unit's month total for a segment as the sum of its day cells (after a correction). */
 const rebuildMonth = (t: TenantDb, unitId: string, month: string, segment: string, guard: FoldState, tenantId = t.tenantId) => [
@@ -330,6 +341,8 @@ export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3)
         eq(responses.surveyId, k.surveyId),
         eq(responses.surveyVersion, k.surveyVersion),
         sql`coalesce(${responses.segment}, '') = ${k.segment}`,
+        sql`coalesce(${responses.vendorId}, '') = ${k.vendorId}`,
+        sql`coalesce(${responses.agentId}, '') = ${k.agentId}`,
         sql`${responses.createdAt} between ${mid - 36 * 3600_000} and ${mid + 36 * 3600_000}`,
         sql`${responses}.rowid <= ${state.seq}`,
       ),
@@ -349,6 +362,7 @@ export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3)
     statements.push(
       t.run(sql`delete from rollups where tenant_id = ${tenantId} and unit_id = ${key.unitId} and day = ${key.day} and touchpoint_id = ${key.touchpointId}
         and channel = ${key.channel} and segment = ${key.segment} and locale = ${key.locale} and survey_id = ${key.surveyId} and survey_version = ${key.surveyVersion}
+        and vendor_id = ${key.vendorId} and agent_id = ${key.agentId}
         and ${guarded(tenantId, state)}`),
     );
     if (sums) statements.push(...upsert(t, DAY_CELLS, [cellRow({ key, sums })], state));
@@ -444,7 +458,7 @@ export function moveBranches(t: TenantDb, unit: { id: string; path: string }, ne
 }
 
 /** The cell an answer falls into. */
-export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue' | 'path'>): CellKey {
+export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue' | 'path' | 'vendorId' | 'agentId'> & { vendorId: string | null; agentId: string | null }): CellKey {
   return {
     unitId: row.unitId,
     day: localDay(row.createdAt, row.timezone),
@@ -454,6 +468,8 @@ export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetim
     locale: row.locale,
     surveyId: row.surveyId,
     surveyVersion: row.surveyVersion,
+    vendorId: row.vendorId ?? '',
+    agentId: row.agentId ?? '',
   };
 }
 
@@ -501,9 +517,9 @@ export async function closeMonths(t: TenantDb, now: number): Promise<string | nu
         select a.unit_id, u.parent_id from above a join units u on u.tenant_id = ${tenantId} and u.id = a.ancestor_id where u.parent_id is not null
       ),
       cells as (
-        select unit_id, substr(day, 1, 7) as month, touchpoint_id, channel, locale, segment, ${sql.raw(SUMS.map((c) => `sum(${c}) as ${c}`).join(', '))} from rollups
+        select unit_id, substr(day, 1, 7) as month, touchpoint_id, channel, locale, vendor_id, agent_id, segment, ${sql.raw(SUMS.map((c) => `sum(${c}) as ${c}`).join(', '))} from rollups
         where tenant_id = ${tenantId} and day > ${after} and day <= ${last}
-        group by unit_id, substr(day, 1, 7), touchpoint_id, channel, locale, segment
+        group by unit_id, substr(day, 1, 7), touchpoint_id, channel, locale, vendor_id, agent_id, segment
       )
       select ${tenantId}, a.ancestor_id, c.month, d.dim, ${dimValueOf('c')}, c.segment, ${dimSums}
       from cells c join above a on a.unit_id = c.unit_id cross join ${EACH_DIM}

@@ -14,13 +14,15 @@ import { gather, type Grouped, type ScoresScope, weighTally } from './query';
  */
 
 /** Which queries can be shrunk: units, unweighted. Anything else is a 422 naming the parameter. */
-export function assertShrinkable(q: { groupBy?: string; weight: string }) {
+export function assertShrinkable(q: { groupBy?: string; weight: string; vendorId?: string; agentId?: string }) {
   const problem =
-    q.groupBy !== undefined && q.groupBy !== 'unit'
-      ? 'shrinks units toward their sibling units: use no groupBy (the unit toward its siblings) or groupBy=unit (the children toward each other)'
-      : q.weight !== 'none'
-        ? 'is fitted on answer counts: use weight=none'
-        : null;
+    q.vendorId !== undefined || q.agentId !== undefined
+      ? 'shrinks whole units toward their siblings: not with vendorId or agentId'
+      : q.groupBy !== undefined && q.groupBy !== 'unit'
+        ? 'shrinks units toward their sibling units: use no groupBy (the unit toward its siblings) or groupBy=unit (the children toward each other)'
+        : q.weight !== 'none'
+          ? 'is fitted on answer counts: use weight=none'
+          : null;
   if (problem) throw new ApiError('UNPROCESSABLE', `estimate=shrunk ${problem}`, [{ path: 'query.estimate', message: problem }]);
 }
 

@@ -5,7 +5,9 @@ import { addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MI
 import { foldRows, foldStateOf, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
 
-export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale'] as const;
+export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale', 'vendor', 'agent'] as const;
+/** The groups whose answers may have no value: their items are keyed `none` (docs/dimensions.md). */
+export const ACTOR_GROUPS = ['vendor', 'agent'] as const;
 export const CONTACT_GROUPS = ['tenure', 'contractSize', 'supportTier', 'account'] as const;
 export type GroupBy = (typeof ROLLUP_GROUPS)[number] | (typeof CONTACT_GROUPS)[number];
 export const isContactCut = (g: GroupBy | undefined): g is (typeof CONTACT_GROUPS)[number] => (CONTACT_GROUPS as readonly (string | undefined)[]).includes(g);
@@ -23,7 +25,19 @@ export interface ScoresScope {
   period?: Period;
   groupBy?: GroupBy;
   weight: Weighting;
+  /** Only the answers whose job this vendor unit performed / this agent handled (docs/dimensions.md). */
+  vendorId?: string;
+  agentId?: string;
 }
+
+type Dim = (typeof ROLLUP_DIMS)[number];
+/** A day cell's column of each dimension, and of a group. */
+const CELL_DIM = { touchpoint: rollups.touchpointId, channel: rollups.channel, locale: rollups.locale, vendor: rollups.vendorId, agent: rollups.agentId } as const;
+/** The filters of a scope as (dimension, value) pairs. */
+const filtersOf = (q: ScoresScope): [Dim, string][] => [
+  ...(q.vendorId !== undefined ? [['vendor', q.vendorId] as [Dim, string]] : []),
+  ...(q.agentId !== undefined ? [['agent', q.agentId] as [Dim, string]] : []),
+];
 
 /** Counts and weighted sums per segment: weighting needs the segment mix of every group. */
 export type Cells = Map<string, Tally>;
@@ -114,7 +128,17 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
   if (isContactCut(q.groupBy)) return gatherFromResponses(t, { ...q, groupBy: q.groupBy }, out, dist);
 
   const { seq: watermark, closed } = await foldStateOf(t);
-  const reads = (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy) ? branchReads(t, q, closed, !!dist) : cellReads(t, q, closed, !!dist);
+  const filters = filtersOf(q);
+  const [only] = filters;
+  const reads =
+    filters.length === 0
+      ? (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy)
+        ? branchReads(t, q, closed, !!dist)
+        : cellReads(t, q, closed, !!dist, q.groupBy as Dim)
+      : // One filter, in total or grouped by its own dimension: that dimension's month totals. Else the day cells.
+        filters.length === 1 && (q.groupBy === undefined || q.groupBy === only![0])
+        ? cellReads(t, q, closed, !!dist, only![0], only![1])
+        : filteredCellReads(t, q, filters, !!dist);
   const [tail, ...parts] = await t.batch([
     foldRows(t)
       .where(and(subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
@@ -136,6 +160,7 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
   for (const r of tail as FoldRow[]) {
     const day = localDay(r.createdAt, r.timezone);
     if (day < q.from || day > q.to) continue;
+    if ((q.vendorId !== undefined && r.vendorId !== q.vendorId) || (q.agentId !== undefined && r.agentId !== q.agentId)) continue;
     const key =
       q.groupBy === 'unit'
         ? childOf(q.root.path, q.root.id, r.path)
@@ -147,7 +172,11 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
               ? r.segment
               : q.groupBy === 'locale'
                 ? r.locale
-                : '';
+                : q.groupBy === 'vendor'
+                  ? r.vendorId
+                  : q.groupBy === 'agent'
+                    ? r.agentId
+                    : '';
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
     if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
@@ -200,21 +229,23 @@ function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: b
 }
 
 /**
- * Reads for a touchpoint, channel or locale cut: closed whole months from the scored unit's
- * dimension totals (rollup_dim_months: the units strictly below it) plus its own day cells in
- * those months; the other days (edges, open months, day and week periods) from the subtree's
- * day cells.
+ * Reads for a cut by one dimension (touchpoint, channel, locale, vendor, agent), or for the
+ * answers of one value of it (`value`: a vendor or agent filter, in total or by that dimension):
+ * closed whole months from the scored unit's dimension totals (rollup_dim_months: the units
+ * strictly below it) plus its own day cells in those months; the other days (edges, open months,
+ * day and week periods) from the subtree's day cells.
  */
-function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean) {
-  const dim = q.groupBy as (typeof ROLLUP_DIMS)[number];
+function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean, dim: Dim, value?: string) {
   const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
-  const cellGroup = sql`${dim === 'touchpoint' ? rollups.touchpointId : dim === 'channel' ? rollups.channel : rollups.locale}`;
+  // Grouped by the dimension, or (a filter in total) one group.
+  const byDim = q.groupBy === dim;
+  const cellGroup = byDim ? sql`${CELL_DIM[dim]}` : sql`''`;
   const cells = (from: string, to: string, ownOnly: boolean) =>
     db
       .select({ group: sql<string>`${cellGroup}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
       .from(rollups)
       .innerJoin(units, eq(units.id, rollups.unitId))
-      .where(and(ownOnly ? eq(rollups.unitId, q.root.id) : subtree(q.root.path), sql`${rollups.day} between ${from} and ${to}`))
+      .where(and(ownOnly ? eq(rollups.unitId, q.root.id) : subtree(q.root.path), sql`${rollups.day} between ${from} and ${to}`, value === undefined ? undefined : eq(CELL_DIM[dim], value)))
       .groupBy(sql`g`, sql`p`, rollups.segment);
   const t = rollupDimMonths;
   return [
@@ -222,13 +253,43 @@ function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boo
     ...(span.months
       ? [
           db
-            .select({ group: sql<string>`${t.value}`.as('g'), period: sql<string>`${periodExpr(sql`${t.month}`, 'month', q.period)}`.as('p'), segment: t.segment, ...sums(t, withScores) })
+            .select({
+              group: sql<string>`${byDim ? sql`${t.value}` : sql`''`}`.as('g'),
+              period: sql<string>`${periodExpr(sql`${t.month}`, 'month', q.period)}`.as('p'),
+              segment: t.segment,
+              ...sums(t, withScores),
+            })
             .from(t)
-            .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), sql`${t.month} between ${span.months[0]} and ${span.months[1]}`))
+            .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), sql`${t.month} between ${span.months[0]} and ${span.months[1]}`))
             .groupBy(sql`g`, sql`p`, t.segment),
           cells(`${span.months[0]}-01`, `${span.months[1]}-31`, true),
         ]
       : []),
+  ];
+}
+
+/**
+ * Reads for a vendor or agent filter with any other grouping (or both filters): the subtree's
+ * day cells of the range whose vendor and agent match, grouped as asked. Exact like the rest;
+ * the cost follows the subtree's day cells in the range (docs/dimensions.md).
+ */
+function filteredCellReads(db: TenantDb, q: ScoresScope, filters: [Dim, string][], withScores: boolean) {
+  const rootLength = q.root.path.length;
+  const group =
+    q.groupBy === 'unit'
+      ? sql`case when ${units.path} = ${q.root.path} then ${q.root.id} else substr(${units.path}, ${rootLength + 1}, instr(substr(${units.path}, ${rootLength + 1}), '/') - 1) end`
+      : q.groupBy === 'segment'
+        ? sql`${rollups.segment}`
+        : q.groupBy === undefined
+          ? sql`''`
+          : sql`${CELL_DIM[q.groupBy as Dim]}`;
+  return [
+    db
+      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
+      .from(rollups)
+      .innerJoin(units, eq(units.id, rollups.unitId))
+      .where(and(subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`, ...filters.map(([dim, value]) => eq(CELL_DIM[dim], value))))
+      .groupBy(sql`g`, sql`p`, rollups.segment),
   ];
 }
 
@@ -305,7 +366,13 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope & { groupBy: (ty
   const spans = certainSpans(q.from, q.to, q.period);
   const at = responses.createdAt;
   const certain = or(...spans.map((s) => and(gte(at, s.start), lt(at, s.end)))) ?? sql`0`;
-  const scope = and(subtree(q.root.path), eq(responses.counted, true), sql`${responses.score} is not null`);
+  const scope = and(
+    subtree(q.root.path),
+    eq(responses.counted, true),
+    sql`${responses.score} is not null`,
+    q.vendorId === undefined ? undefined : eq(responses.vendorId, q.vendorId),
+    q.agentId === undefined ? undefined : eq(responses.agentId, q.agentId),
+  );
   const unitOf = eq(units.id, responses.unitId);
   const contactOf = eq(contacts.id, responses.contactId);
   const segment = sql<string>`coalesce(${responses.segment}, '')`;

@@ -1,13 +1,14 @@
 import { can } from '../auth/policy';
 import type { Deps } from '../lib/deps';
-import { ApiError } from '../lib/errors';
+import { ApiError, notFound } from '../lib/errors';
 import { reportUnit } from '../org/scope';
+import { getRoot, getUnit, type Unit } from '../org/units';
 import { difference, emptyTally, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
 import { visibleAnnotation } from '../annotations/annotations';
 import { localDay } from './local-day';
 import { assertShrinkable, readPeers, shrinker } from './peers';
-import { gather, isContactCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
+import { ACTOR_GROUPS, gather, isContactCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
 import type { ScoresQuery } from './scores-query';
 
 const DAY_MS = 86_400_000;
@@ -27,6 +28,29 @@ async function aroundWindows(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) {
 }
 
 /**
+ * The unit a query scores, and whether the caller may (docs/dimensions.md): score.read on it; or,
+ * with `vendorId`, score.read on that vendor unit, whose users read their vendor's answers at every
+ * unit of the tenant. A `vendorId` that is not a vendor unit answers 404, and so does another
+ * vendor for a caller who holds only vendor grants; others filter within their own reach.
+ */
+async function scoredUnit(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery): Promise<Unit> {
+  const { t, actor } = d;
+  if (q.vendorId !== undefined) {
+    const vendor = await getUnit(t, q.vendorId);
+    if (vendor?.kind !== 'vendor') throw notFound('vendor unit');
+    if (can(actor, 'score.read', vendor.path)) {
+      const unit = q.unitId === undefined ? await getRoot(t) : await getUnit(t, q.unitId);
+      if (!unit) throw notFound('unit');
+      return unit;
+    }
+    if (actor.grants.every((g) => g.role === 'vendor')) throw notFound('vendor unit');
+  }
+  const unit = await reportUnit(d, q.unitId);
+  if (!can(actor, 'score.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read scores');
+  return unit;
+}
+
+/**
  * The scores of a query for the caller: the unit must be in reach and the role read scores.
  * One implementation for the API and the CSV export.
  */
@@ -36,13 +60,12 @@ export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) 
 
 /** The scores answer: its items, and with `around` the annotation and the windows compared. */
 export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQuery) {
-  const { t, actor } = d;
+  const { t } = d;
   const windows = query.around ? await aroundWindows(d, query) : undefined;
   const q: ScoresQuery = windows
     ? { ...query, unitId: windows.unitId, from: windows.around.after.from, to: windows.around.after.to, compare: `${windows.around.before.from}..${windows.around.before.to}` }
     : query;
-  const [unit, settings] = await Promise.all([reportUnit(d, q.unitId), getSettings(t)]);
-  if (!can(actor, 'score.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read scores');
+  const [unit, settings] = await Promise.all([scoredUnit(d, q), getSettings(t)]);
   if (q.weight === 'poststrat' && !settings.populationShares) throw new ApiError('UNPROCESSABLE', 'post-stratification needs population shares per segment in the settings');
 
   // Today where the unit is: a unit east of UTC has its own today before UTC has.
@@ -56,7 +79,7 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
   }
   const shrunk = q.estimate === 'shrunk';
   if (shrunk) assertShrinkable(q);
-  const scope: ScoresScope = { root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight };
+  const scope: ScoresScope = { root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight, vendorId: q.vendorId, agentId: q.agentId };
   let compareTo: Grouped | undefined;
   const dist: Distribution | undefined = q.distribution === 'true' ? new Map() : undefined;
   const gathering = gather(t, scope, dist);
@@ -74,7 +97,10 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
 
   const weighted = q.weight !== 'none';
   const tally = (cells: Map<string, Tally>) => weighTally(cells, q.weight, settings.populationShares);
-  const opts = { confidence: q.confidence, weighted, minN: settings.minResponses, reliableN: settings.reliabilityThreshold };
+  // Agent scores: hidden below the agent minimum too (docs/dimensions.md).
+  const agentLevel = q.groupBy === 'agent' || q.agentId !== undefined;
+  const opts = { confidence: q.confidence, weighted, minN: agentLevel ? Math.max(settings.minResponses, settings.agentMinResponses) : settings.minResponses, reliableN: settings.reliabilityThreshold };
+  const noValue = (ACTOR_GROUPS as readonly (string | undefined)[]).includes(q.groupBy) ? 'none' : 'all';
   const shrink = shrunk ? shrinker(peers, q.confidence) : null;
   const items = [];
   const groups = current.size > 0 ? current : new Map([['', new Map([['', new Map<string, Tally>()]])]]);
@@ -92,7 +118,7 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
       // With `around`: the same group before the annotation, whatever the suppression of either side.
       const beforeScore = windows ? (sb ?? score(emptyTally(), opts)) : undefined;
       items.push({
-        key: group || 'all',
+        key: group || noValue,
         ...(q.period ? { period } : {}),
         nps: s.nps,
         n: s.n,

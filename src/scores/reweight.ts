@@ -41,6 +41,8 @@ export async function reweightContact(d: Deps, externalId: string, body: Reweigh
       locale: responses.locale,
       surveyId: responses.surveyId,
       surveyVersion: responses.surveyVersion,
+      vendorId: responses.vendorId,
+      agentId: responses.agentId,
     })
     .from(responses)
     .innerJoin(units, eq(units.id, responses.unitId))

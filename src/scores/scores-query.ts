@@ -29,6 +29,10 @@ export const ScoresQuery = z
     to: day.optional().openapi({ description: "Last local day, inclusive; default the scored unit's local today" }),
     period: z.enum(['day', 'week', 'month', 'quarter']).optional(),
     groupBy: z.enum([...ROLLUP_GROUPS, ...CONTACT_GROUPS]).optional(),
+    vendorId: z.string().min(1).max(64).optional().openapi({
+      description: "Only the answers whose job this vendor unit performed, at any site (docs/dimensions.md). A vendor's users read their own vendor's scores at every unit; another vendor answers 404",
+    }),
+    agentId: z.string().min(1).max(128).optional().openapi({ description: 'Only the answers whose job this agent handled; hidden below the agent minimum (settings `agentMinResponses`, default 30)' }),
     weight: z.enum(['none', 'ltv', 'poststrat']).default('none'),
     compare: z
       .string()
@@ -66,7 +70,9 @@ export type ScoresQuery = z.infer<typeof ScoresQuery>;
 
 export const ScoreItem = z
   .object({
-    key: z.string().openapi({ description: 'The group (a unit id, touchpoint id, channel, segment, locale, bucket or account), or `all`' }),
+    key: z
+      .string()
+      .openapi({ description: 'The group (a unit id, touchpoint id, channel, segment, locale, vendor unit id, agent id, bucket or account), or `all`; `none` for answers without a vendor or agent' }),
     period: z.string().optional().openapi({ description: 'Day, Monday of the week, YYYY-MM or YYYY-Qn' }),
     nps: z.number().nullable().openapi({ description: '−100..100, unrounded; null when suppressed' }),
     n: z.number().int(),

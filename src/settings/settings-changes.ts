@@ -21,6 +21,7 @@ function present(s: Settings) {
     fatigueDays: s.fatigueDays,
     minResponses: s.minResponses,
     reliabilityThreshold: s.reliabilityThreshold,
+    agentMinResponses: s.agentMinResponses,
     linkExpiryDays: s.linkExpiryDays,
     email: s.email ? { baseUrl: s.email.baseUrl, from: s.email.from, apiKey: mask(s.email.apiKey) } : null,
     sms: s.sms ? { baseUrl: s.sms.baseUrl, accountSid: s.sms.accountSid, from: s.sms.from, authToken: mask(s.sms.authToken) } : null,

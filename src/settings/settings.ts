@@ -26,6 +26,11 @@ export const SettingsSchema = z.object({
    * nothing but the counts shown (docs/measurement.md "Small samples").
    */
   minResponses: z.number().int().min(1).max(100_000).default(5),
+  /**
+   * Agent scores (`groupBy=agent`, `agentId=`) from fewer answers are hidden from everyone
+   * (docs/dimensions.md); the larger of this and `minResponses` applies.
+   */
+  agentMinResponses: z.number().int().min(1).max(100_000).default(30),
   /** The reliability threshold: scores shown from fewer answers carry `lowSample: true`. */
   reliabilityThreshold: z.number().int().min(1).max(100_000).default(30),
   /** Population share of each customer segment, for post-stratified scores (non-response correction). */

@@ -549,7 +549,7 @@ export interface paths {
         put?: never;
         /**
          * Operational events, up to 500 a call: each gets an eligibility decision
-         * @description Each event is decided by the delivery rules (docs/delivery-rules.md) and stored with its decision and reason; `invite` creates a scheduled invitation. Idempotent by event id. An event that cannot be taken (unknown contact, touchpoint or unit; more than 24 h in the future) gets an `error` with its own 4xx status and writes nothing, while the others are processed. 200 when at least one event has a decision, else 422 (with the same body).
+         * @description Each event is decided by the delivery rules (docs/delivery-rules.md) and stored with its decision and reason; `invite` creates a scheduled invitation. Idempotent by event id. An event that cannot be taken (unknown contact, touchpoint or unit; more than 24 h in the future, a `vendorId` that is not a vendor unit) gets an `error` with its own 4xx status and writes nothing, while the others are processed. 200 when at least one event has a decision, else 422 (with the same body).
          */
         post: operations["createEvent"];
         delete?: never;
@@ -2133,7 +2133,7 @@ export interface components {
             active?: boolean;
         };
         Score: {
-            /** @description The group (a unit id, touchpoint id, channel, segment, locale, bucket or account), or `all` */
+            /** @description The group (a unit id, touchpoint id, channel, segment, locale, vendor unit id, agent id, bucket or account), or `all`; `none` for answers without a vendor or agent */
             key: string;
             /** @description Day, Monday of the week, YYYY-MM or YYYY-Qn */
             period?: string;
@@ -2435,6 +2435,10 @@ export interface components {
                 contactId: string;
                 /** @description The unit accountable for the experience; needed with a touchpoint */
                 unitId?: string;
+                /** @description The vendor unit (kind `vendor`) that performed the work, whatever the site: the answer counts for the site and for the vendor (docs/dimensions.md) */
+                vendorId?: string;
+                /** @description Who handled it: a user id of the tenant, or the integration's own agent id, mapped to a user later (docs/dimensions.md) */
+                agentId?: string;
                 /** @description The touchpoint's key; without one the event is only recorded (decision skip, reason no_touchpoint) */
                 touchpoint?: string;
                 /** @description Free data; `ticketStatus` other than resolved or closed skips the event as unresolved */
@@ -2774,6 +2778,8 @@ export interface components {
             minResponses: number;
             /** @description The reliability threshold: a score shown from fewer answers carries `lowSample: true` */
             reliabilityThreshold: number;
+            /** @description Agent scores from fewer answers are shown to no one (docs/dimensions.md); the larger of this and `minResponses` applies */
+            agentMinResponses: number;
             linkExpiryDays: number;
             email: {
                 baseUrl: string;
@@ -2836,6 +2842,8 @@ export interface components {
             minResponses?: number;
             /** @description The reliability threshold (default 30); not below `minResponses` */
             reliabilityThreshold?: number;
+            /** @description The minimum of answers for an agent score to be shown (default 30) */
+            agentMinResponses?: number;
             linkExpiryDays?: number;
             /** @description Mail provider; `null` removes it. Fields not given keep their stored value. */
             email?: {
@@ -3048,6 +3056,10 @@ export interface components {
             answers: {
                 [key: string]: unknown;
             };
+            /** @description The vendor unit that performed the job, from its event (docs/dimensions.md) */
+            vendorId: string | null;
+            /** @description The agent who handled the job, from its event */
+            agentId: string | null;
         };
         Response: {
             id: string;
@@ -3400,7 +3412,7 @@ export interface components {
             /** @enum {string} */
             period?: "day" | "week" | "month" | "quarter";
             /** @enum {string} */
-            groupBy?: "unit" | "touchpoint" | "channel" | "segment" | "locale" | "tenure" | "contractSize" | "supportTier" | "account";
+            groupBy?: "unit" | "touchpoint" | "channel" | "segment" | "locale" | "vendor" | "agent" | "tenure" | "contractSize" | "supportTier" | "account";
             /**
              * @default none
              * @enum {string}
@@ -6959,7 +6971,11 @@ export interface operations {
                 /** @description Last local day, inclusive; default the scored unit's local today */
                 to?: string;
                 period?: "day" | "week" | "month" | "quarter";
-                groupBy?: "unit" | "touchpoint" | "channel" | "segment" | "locale" | "tenure" | "contractSize" | "supportTier" | "account";
+                groupBy?: "unit" | "touchpoint" | "channel" | "segment" | "locale" | "vendor" | "agent" | "tenure" | "contractSize" | "supportTier" | "account";
+                /** @description Only the answers whose job this vendor unit performed, at any site (docs/dimensions.md). A vendor's users read their own vendor's scores at every unit; another vendor answers 404 */
+                vendorId?: string;
+                /** @description Only the answers whose job this agent handled; hidden below the agent minimum (settings `agentMinResponses`, default 30) */
+                agentId?: string;
                 weight?: "none" | "ltv" | "poststrat";
                 /** @description `previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there */
                 compare?: string;
@@ -7140,7 +7156,11 @@ export interface operations {
                 /** @description Last local day, inclusive; default the scored unit's local today */
                 to?: string;
                 period?: "day" | "week" | "month" | "quarter";
-                groupBy?: "unit" | "touchpoint" | "channel" | "segment" | "locale" | "tenure" | "contractSize" | "supportTier" | "account";
+                groupBy?: "unit" | "touchpoint" | "channel" | "segment" | "locale" | "vendor" | "agent" | "tenure" | "contractSize" | "supportTier" | "account";
+                /** @description Only the answers whose job this vendor unit performed, at any site (docs/dimensions.md). A vendor's users read their own vendor's scores at every unit; another vendor answers 404 */
+                vendorId?: string;
+                /** @description Only the answers whose job this agent handled; hidden below the agent minimum (settings `agentMinResponses`, default 30) */
+                agentId?: string;
                 weight?: "none" | "ltv" | "poststrat";
                 /** @description `previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there */
                 compare?: string;
@@ -9757,6 +9777,8 @@ export interface operations {
                 to?: string;
                 /** @description A touchpoint key or id */
                 touchpoint?: string;
+                /** @description Only answers whose job this vendor unit performed (docs/dimensions.md); a vendor's users list their own vendor's answers at every unit, another vendor answers 404 */
+                vendorId?: string;
                 channel?: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
                 category?: "promoter" | "passive" | "detractor";
                 /** @description `true`: only answers not counted (excluded or flagged); `false`: only counted ones */

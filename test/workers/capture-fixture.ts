@@ -188,6 +188,9 @@ export async function makeInvitation(
     locale?: string;
     /** Where the invitation came from (`event:<event id>`, `wave:…`); default a test source of its own. */
     source?: string;
+    /** The event's vendor unit and agent (docs/dimensions.md). */
+    vendorId?: string;
+    agentId?: string;
     /** The data database the link names (claim `db`); none: found through the directory. */
     databaseId?: string;
   } = {},
@@ -208,6 +211,8 @@ export async function makeInvitation(
       surveyVersion: 1,
       channel: opts.channel ?? 'email',
       locale: opts.locale ?? null,
+      vendorId: opts.vendorId ?? null,
+      agentId: opts.agentId ?? null,
       status: opts.status ?? 'sent',
       source: opts.source ?? `test:${uniq()}`,
       dueAt: now,

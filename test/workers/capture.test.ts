@@ -744,6 +744,8 @@ describe('the first answer in one round trip', () => {
     body: (inv: Awaited<ReturnType<typeof makeInvitation>>) => Promise<Record<string, unknown>>;
     acceptLanguage?: string;
     form?: boolean;
+    /** The invitation names a vendor and an agent (docs/dimensions.md): the answer keeps both on either path. */
+    actor?: boolean;
   }
   const twins: Twin[] = [
     {
@@ -757,6 +759,7 @@ describe('the first answer in one round trip', () => {
     { label: 'an employee who filled the honeypot, by the page form', contact: { isEmployee: true }, form: true, body: async () => ({ score: '5', step: '1', website: 'x' }) },
     { label: "the page's own locale from its state", contact: { locale: 'de' }, body: async (inv) => ({ score: 8, state: await invitationState(inv, { l: 'ar' }) }) },
     { label: 'follow-up answers given with the score', contact: { locale: 'en' }, body: async () => ({ score: 9, answers: { sat: 5, way: 'chat' } }) },
+    { label: 'a job a vendor performed and an agent handled', contact: { locale: 'en' }, actor: true, body: async () => ({ score: 6, comment: 'late' }) },
   ];
 
   for (const twin of twins) {
@@ -765,7 +768,7 @@ describe('the first answer in one round trip', () => {
       const s = await makeSurvey(u.tenantId, { definition: fullSurvey() });
       const make = async () => {
         const contact = twin.contact ? await makeContact(u.tenantId, twin.contact) : null;
-        return makeInvitation(s, u.units.paris, { contactId: contact?.id ?? null, locale: twin.invitationLocale });
+        return makeInvitation(s, u.units.paris, { contactId: contact?.id ?? null, locale: twin.invitationLocale, ...(twin.actor ? { vendorId: u.units.fastfix, agentId: 'ext:agent-9' } : {}) });
       };
       const [cold, warm] = [await make(), await make()];
       const submit = async (inv: typeof cold) => {
@@ -787,6 +790,7 @@ describe('the first answer in one round trip', () => {
       const [rowA] = await responseOf(u.tenantId, cold.id);
       const [rowB] = await responseOf(u.tenantId, warm.id);
       expect(comparable(rowB!)).toEqual(comparable(rowA!));
+      expect([rowA!.vendorId, rowA!.agentId]).toEqual(twin.actor ? [u.units.fastfix, 'ext:agent-9'] : [null, null]);
       expect(rowB!.contactId).toBe((await invitationOf(u.tenantId, warm.id)).contactId);
       expect(sent.map((m) => ({ ...m.body, responseId: 'r', idempotencyKey: 'k' }))).toEqual(messagesA);
       expect((await invitationOf(u.tenantId, warm.id)).status).toBe('answered');

@@ -132,6 +132,9 @@ describe('GET /api/v1/responses', () => {
       qualityFlags: ['duplicate'],
       comment: 'Paris flagged',
       answers: { nps: 0, extra: 'extra paris' },
+      // No event named a vendor or an agent (docs/dimensions.md).
+      vendorId: null,
+      agentId: null,
     });
     for (const i of page.items) expect(i.category).toBe(rows.find((r) => r.id === i.id)!.cat);
   });

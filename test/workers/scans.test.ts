@@ -179,7 +179,13 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/targets/attainment?period=2025-03`,
       `/api/v1/targets/attainment?unitId=${t.units.emea}&period=2025&periods=3`,
       `/api/v1/scores?around=${annotation.id}&groupBy=unit&unitId=${t.units.emea}`,
+      // Vendors and agents (docs/dimensions.md): grouped by them, filtered in total, and filtered with another cut.
+      `/api/v1/scores?unitId=${t.units.root}&groupBy=vendor&from=2026-01-01&to=2026-06-30`,
+      `/api/v1/scores?unitId=${t.units.emea}&groupBy=agent&period=month`,
+      `/api/v1/scores?vendorId=${t.units.fastfix}&from=2026-01-01&to=2026-06-30`,
+      `/api/v1/scores?unitId=${t.units.root}&agentId=ext:1&groupBy=unit&period=week`,
       `/api/v1/responses?unitId=${t.units.emea}`,
+      `/api/v1/responses?vendorId=${t.units.fastfix}`,
       `/api/v1/cases`,
       `/api/v1/invitations/${inv.id}`,
       // Program health: the invitation funnel of the whole tenant and of a region.

@@ -64,7 +64,7 @@ beforeAll(async () => {
     // Show every score: the suppression rule has its own tests.
     d
       .update(tenants)
-      .set({ settings: { minResponses: 1, populationShares: { smb: 0.7, enterprise: 0.3 } } })
+      .set({ settings: { minResponses: 1, agentMinResponses: 1, populationShares: { smb: 0.7, enterprise: 0.3 } } })
       .where(eq(tenants.id, t.tenantId)),
   ]);
 });
@@ -80,6 +80,9 @@ interface Answer {
   ltv: number | null;
   counted: boolean;
   contact: number | null;
+  /** The vendor that did the job (docs/dimensions.md), whatever the unit, and the agent who handled it. */
+  vendor: 'fastfix' | 'quickserve' | null;
+  agent: string | null;
 }
 
 const answerArb = fc.record({
@@ -93,7 +96,11 @@ const answerArb = fc.record({
   ltv: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: null }),
   counted: fc.integer({ min: 0, max: 9 }).map((x) => x < 8),
   contact: fc.option(fc.integer({ min: 0, max: CONTACTS.length - 1 }), { nil: null }),
+  vendor: fc.constantFrom('fastfix' as const, 'quickserve' as const, null),
+  agent: fc.constantFrom('agent-a', 'agent-b', 'ext:77', null),
 });
+const VENDOR_FILTERS = [undefined, 'fastfix', 'quickserve'] as const;
+const AGENT_FILTERS = [undefined, 'agent-a', 'ext:77'] as const;
 
 async function insertAnswers(list: Answer[]) {
   const d = db();
@@ -111,6 +118,8 @@ async function insertAnswers(list: Answer[]) {
     counted: a.counted,
     segment: a.segment,
     lifetimeValue: a.ltv,
+    vendorId: a.vendor === null ? null : t.units[a.vendor]!,
+    agentId: a.agent,
     answeredAt: a.at,
     createdAt: a.at,
     updatedAt: a.at,
@@ -122,7 +131,7 @@ async function insertAnswers(list: Answer[]) {
 const fold = () => runCron('* * * * *');
 
 /** What the database holds, recounted by brute force. */
-async function recount(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; ltv?: boolean }) {
+async function recount(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; ltv?: boolean; vendor?: string; agent?: string }) {
   const rows = await db()
     .select({
       score: responses.score,
@@ -135,6 +144,8 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
       segment: responses.segment,
       locale: responses.locale,
       ltv: responses.lifetimeValue,
+      vendorId: responses.vendorId,
+      agentId: responses.agentId,
       contact: contacts,
     })
     .from(responses)
@@ -151,11 +162,17 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
     if (!r.counted || r.score === null || !r.path.startsWith(rootPath)) continue;
     const day = new Intl.DateTimeFormat('en-CA', { timeZone: r.tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(r.createdAt);
     if (day < q.from || day > q.to) continue;
+    // The vendor and agent filters: the answer's own vendor unit and agent, whatever its unit.
+    if (q.vendor !== undefined && r.vendorId !== t.units[q.vendor as keyof typeof t.units]) continue;
+    if (q.agent !== undefined && r.agentId !== q.agent) continue;
     let key = 'all';
     if (q.groupBy === 'unit') key = r.path === rootPath ? t.units[q.unit as keyof typeof t.units]! : r.path.slice(rootPath.length).split('/')[0]!;
     if (q.groupBy === 'channel') key = r.channel;
     if (q.groupBy === 'segment') key = r.segment ?? '';
     if (q.groupBy === 'touchpoint') key = r.touchpointId;
+    if (q.groupBy === 'locale') key = r.locale;
+    if (q.groupBy === 'vendor') key = r.vendorId ?? 'none';
+    if (q.groupBy === 'agent') key = r.agentId ?? 'none';
     // Contact cuts (docs/measurement.md): tenure in buckets <6m, 6-12m, 1-2y, 2-5y, 5y+; a missing attribute is 'unknown'.
     if (q.groupBy === 'tenure') {
       const m = r.contact?.tenureMonths ?? null;
@@ -183,11 +200,13 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
   return groups;
 }
 
-async function scores(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; weight?: string }) {
+async function scores(q: { unit: string; from: string; to: string; groupBy?: string; period?: string; weight?: string; vendor?: string; agent?: string }) {
   const params = new URLSearchParams({ unitId: t.units[q.unit as keyof typeof t.units]!, from: q.from, to: q.to });
   if (q.groupBy) params.set('groupBy', q.groupBy);
   if (q.period) params.set('period', q.period);
   if (q.weight) params.set('weight', q.weight);
+  if (q.vendor) params.set('vendorId', t.units[q.vendor as keyof typeof t.units]!);
+  if (q.agent) params.set('agentId', q.agent);
   params.set('distribution', 'true');
   const res = await call('GET', `/api/v1/scores?${params}`, { token: t.tokens.admin });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -245,6 +264,8 @@ describe('scores against a brute-force recount', () => {
           locale: r.locale,
           surveyId: r.surveyId,
           surveyVersion: r.surveyVersion,
+          vendorId: r.vendorId,
+          agentId: r.agentId,
         }),
       ),
     );
@@ -260,6 +281,42 @@ describe('scores against a brute-force recount', () => {
       }),
       { numRuns: 40, seed: 7 },
     );
+    // The vendor and agent dimensions: grouped by them, and each filter alone, together, and with every other cut.
+    const actorQueries = fc.sample(
+      fc.record({
+        unit: fc.constantFrom('root', 'emea', 'americas', 'berlin', 'fastfix'),
+        start: fc.integer({ min: -2, max: 40 }),
+        length: fc.integer({ min: 0, max: 62 }),
+        groupBy: fc.constantFrom(undefined, 'vendor', 'agent', 'unit', 'segment', 'touchpoint', 'locale', 'tenure'),
+        period: fc.constantFrom(undefined, 'month', 'week'),
+        ltv: fc.boolean(),
+        vendor: fc.constantFrom(...VENDOR_FILTERS),
+        agent: fc.constantFrom(...AGENT_FILTERS),
+      }),
+      { numRuns: 60, seed: 16 },
+    );
+    for (const q of actorQueries) {
+      const from = new Date(T0 + q.start * DAY).toISOString().slice(0, 10);
+      const to = new Date(T0 + (q.start + q.length) * DAY).toISOString().slice(0, 10);
+      const spec = { unit: q.unit, from, to, groupBy: q.groupBy, period: q.period, vendor: q.vendor, agent: q.agent };
+      const items = await scores({ ...spec, weight: q.ltv ? 'ltv' : 'none' });
+      expectMatches(items, await recount(spec), { period: !!q.period, ltv: q.ltv });
+    }
+    // Every vendor and agent cut over whole months (the month totals) and ragged edges (the day cells).
+    for (const groupBy of ['vendor', 'agent', undefined])
+      for (const [vendor, agent] of [
+        [undefined, undefined],
+        ['fastfix', undefined],
+        [undefined, 'agent-a'],
+        ['quickserve', 'ext:77'],
+      ] as const)
+        for (const [a, b] of [
+          [0, 60],
+          [3, 64],
+        ]) {
+          const spec = { unit: 'root', from: new Date(T0 + a! * DAY).toISOString().slice(0, 10), to: new Date(T0 + b! * DAY).toISOString().slice(0, 10), groupBy, period: 'month', vendor, agent };
+          expectMatches(await scores(spec), await recount(spec), { period: true });
+        }
     const contactCut = (g: string | undefined) => g === 'tenure' || g === 'contractSize' || g === 'supportTier' || g === 'account';
     for (const q of queries) {
       // A contact cut by day covers at most 31 days (422 beyond: score-numbers.test.ts).
@@ -290,10 +347,10 @@ describe('scores against a brute-force recount', () => {
           unit: fc.constantFrom('root', 'emea', 'americas', 'berlin'),
           start: fc.integer({ min: -2, max: 40 }),
           length: fc.integer({ min: 0, max: 62 }),
-          groupBy: fc.constantFrom(undefined, 'unit', 'segment', 'channel'),
+          groupBy: fc.constantFrom(undefined, 'unit', 'segment', 'channel', 'vendor', 'agent'),
           period: fc.constantFrom(undefined, 'month', 'day'),
         }),
-        { numRuns: 12, seed },
+        { numRuns: 16, seed },
       );
       for (const q of queries) {
         const spec = {
