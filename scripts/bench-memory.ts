@@ -90,7 +90,7 @@ async function main() {
     const rng = new Rng(1919);
     const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: 500, contacts: 50_000 }, rng);
     await enterOrg(stack, org, 'Bench Memory');
-    log(`${fmt(INVITATIONS)} sent invitations and their signed links`);
+    if (ROUTE === 'capture') log(`${fmt(INVITATIONS)} sent invitations and their signed links`);
     const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: stack.libsqlUrl } as Env);
     const invitations = ROUTE === 'noop' ? [] : insertSentInvitations(stack.dbFile, org, INVITATIONS, rng);
     const tokens = await Promise.all(
@@ -131,7 +131,7 @@ async function main() {
         if (ticking) await stack.tick();
       }
     })();
-    log(`capture: ${CLIENTS} clients for ${MINUTES} min`);
+    log(`${ROUTE}: ${CLIENTS} clients for ${MINUTES} min`);
     const latency = await http.run(CLIENTS, MINUTES * 60_000, answer);
     ticking = false;
     clearInterval(sampler);
