@@ -3012,12 +3012,18 @@ export interface components {
             touchpointId: string;
             /** @description The touchpoint key */
             touchpoint: string;
+            /** @description The touchpoint name */
+            touchpointName: string;
             /** @enum {string} */
             channel: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
             locale: string;
             score: number | null;
             /** @enum {string|null} */
             category: "promoter" | "passive" | "detractor" | null;
+            /** @description The customer's name (the contact's `name` attribute), null when unknown; absent when the role does not read verbatims on the unit */
+            contactName?: string | null;
+            /** @description The recovery case opened for the answer; null when none, or when the role does not read cases on the unit */
+            caseId: string | null;
             /** Format: date-time */
             answeredAt: string;
             /** @description Not counted in scores: excluded by an admin, or flagged on capture (see qualityFlags) */
@@ -7121,6 +7127,11 @@ export interface operations {
                 to?: string;
                 /** @description Also rows that do not count (flagged or excluded), with their flags */
                 includeUncounted?: "true" | "false";
+                /** @description A touchpoint key or id, as GET /api/v1/responses filters */
+                touchpoint?: string;
+                category?: "promoter" | "passive" | "detractor";
+                /** @description Words in the comment or the customer's name, as GET /api/v1/responses searches; only for roles that read verbatims on the unit (403 otherwise) */
+                q?: string;
             };
             header?: never;
             path?: never;
@@ -9642,6 +9653,8 @@ export interface operations {
                 excluded?: "true" | "false" | "all";
                 /** @description With (or without) a comment; limits the list to units where the caller reads verbatims */
                 hasComment?: "true" | "false";
+                /** @description Words to find in the comment or the customer's name: every word must occur (case-insensitive for ASCII letters). Like hasComment, limits the list to units where the caller reads verbatims (403 for roles that read none) */
+                q?: string;
                 /** @description `nextCursor` of the previous page, with the same filters */
                 cursor?: string;
                 limit?: number;

@@ -832,6 +832,34 @@ for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
   );
 }
 
+// Searching answers (?q) reads their comments and names: only roles that read verbatims.
+for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/responses',
+    `a search (?q) in ${LABEL[unit]}`,
+    (login) => (!SEES[login].includes(unit) ? 404 : VERBATIM_ROLES.has(GRANT[login].role) ? 200 : 403),
+    async (login, expected) => {
+      const r = await newResponse(unit === 'emea' ? 'paris' : unit);
+      const res = await call('GET', `/api/v1/responses?unitId=${U(unit)}&q=${encodeURIComponent(r.comment)}&excluded=all`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body.items.map((i: { id: string }) => i.id)).toEqual([r.id]);
+      else expect(JSON.stringify(res.body)).not.toContain(r.comment);
+    },
+  );
+  matrix(
+    'GET /api/v1/exports/responses.csv',
+    `a search (?q) in ${LABEL[unit]}`,
+    (login) => (!SEES[login].includes(unit) ? 404 : VERBATIM_ROLES.has(GRANT[login].role) ? 200 : 403),
+    async (login, expected) => {
+      const r = await newResponse(unit === 'emea' ? 'paris' : unit, true);
+      const res = await call('GET', `/api/v1/exports/responses.csv?unitId=${U(unit)}&q=${encodeURIComponent(r.comment)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(String(res.body)).toContain(r.id);
+      else expect(String(res.body)).not.toContain(r.comment);
+    },
+  );
+}
+
 for (const verb of ['include', 'exclude'] as const) {
   matrix(
     `POST /api/v1/responses/{id}/${verb}`,

@@ -563,6 +563,30 @@ const CASES: IsolationCase[] = [
       expectNoLeak(res, '');
     },
   },
+  {
+    op: 'GET /api/v1/responses',
+    name: "B's search for A's words (?q) finds nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', `/api/v1/responses?limit=200&excluded=all&q=${encodeURIComponent("A's verbatim")}`, { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((i: { id: string }) => i.id)).not.toContain(aIds.response);
+      expect(JSON.stringify(res.body)).not.toContain("A's verbatim");
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'GET /api/v1/exports/responses.csv',
+    name: "B's export searched for A's words (?q) holds nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', `/api/v1/exports/responses.csv?includeUncounted=true&q=${encodeURIComponent("A's verbatim")}`, { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(String(res.body)).not.toContain(aIds.response);
+      expect(String(res.body)).not.toContain("A's verbatim");
+      expectNoLeak(res, '');
+    },
+  },
   { op: 'GET /api/v1/themes', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/themes?unitId=${x.unit}`, 'GET') },
   {
     op: 'GET /api/v1/theme-library',
