@@ -975,6 +975,43 @@ for (const [unit, owner] of [
   );
 }
 
+/** Reassigning (and listing who may own a case) is for admins, managers and vendors over the unit: not for an owner alone. */
+const caseReassign = (login: Login, unit: UnitKey, owner: Login) => (caseRead(login, unit, owner) === 404 ? 404 : SEES[login].includes(unit) && CASE_WRITERS.has(GRANT[login].role) ? 200 : 403);
+for (const [unit, owner] of [
+  ['berlin', 'agent'],
+  ['fastfix', 'vendor'],
+] as [UnitKey, Login][]) {
+  matrix(
+    'GET /api/v1/cases/{id}/owners',
+    `a case in ${LABEL[unit]} owned by ${owner}`,
+    (login) => caseReassign(login, unit, owner),
+    async (login, expected) => {
+      const id = await newCase(unit, owner);
+      const res = await call('GET', `/api/v1/cases/${id}/owners`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body.items.map((o: { id: string }) => o.id)).toEqual(expect.arrayContaining([t.userIds.admin, t.userIds[owner]]));
+    },
+  );
+  matrix(
+    'PATCH /api/v1/cases/{id}',
+    `reassign a case in ${LABEL[unit]} owned by ${owner} to the admin`,
+    (login) => caseReassign(login, unit, owner),
+    async (login, expected) => {
+      const id = await newCase(unit, owner);
+      const res = await call('PATCH', `/api/v1/cases/${id}`, { token: tokenOf(login), body: { ownerUserId: t.userIds.admin } });
+      expectOutcome(res, expected);
+      const after = (await call('GET', `/api/v1/cases/${id}`, { token: admin() })).body;
+      if (expected === 200) {
+        expect(after.ownerUserId).toBe(t.userIds.admin);
+        await expectAudited(res, login, 'case.update', id);
+      } else {
+        refused.push({ name: `${login} PATCH /api/v1/cases/{id} (reassign)`, requestId: res.headers.get('x-request-id')! });
+        expect(after.ownerUserId).toBe(t.userIds[owner]);
+      }
+    },
+  );
+}
+
 matrix(
   'GET /api/v1/cases/{id}/reply',
   'a case in Berlin owned by manager',

@@ -763,6 +763,38 @@ const CASES: IsolationCase[] = [
     expect: 'not-found',
     request: (x) => json(`/api/v1/cases/${x.case}`, 'PATCH', { status: 'contacted', note: 'pwned' }),
   },
+  { op: 'GET /api/v1/cases/{id}/owners', name: "the owners of A's case", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}/owners`, 'GET') },
+  {
+    op: 'PATCH /api/v1/cases/{id}',
+    name: "reassign A's case to B's manager",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/cases/${x.case}`, 'PATCH', { ownerUserId: B.userIds.manager }),
+  },
+  {
+    op: 'PATCH /api/v1/cases/{id}',
+    name: "B's case reassigned to A's admin",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('PATCH', `/api/v1/cases/${bCaseId}`, { token: bToken[cred], body: { ownerUserId: A.userIds.admin } });
+      expect(res.status).toBe(422);
+      expectNoLeak(res, A.userIds.admin);
+      const after = await call('GET', `/api/v1/cases/${bCaseId}`, { token: B.tokens.admin });
+      expect(after.body.ownerUserId).toBe(B.userIds.manager);
+    },
+  },
+  {
+    op: 'GET /api/v1/cases/{id}/owners',
+    name: "B's case: none of A's people",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', `/api/v1/cases/${bCaseId}/owners`, { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeGreaterThan(0);
+      expectNoLeak(res, '');
+    },
+  },
+  { op: 'GET /api/v1/cases', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/cases/{id}/reply', name: "a reply for A's case", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}/reply?theme=iso`, 'GET') },
   { op: 'GET /api/v1/cases', name: "A's unit as the vendor filter (?vendorId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases?vendorId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/cases', name: 'list', kind: 'list', path: '/api/v1/cases', mustContain: () => [bCaseId] },

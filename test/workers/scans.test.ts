@@ -177,7 +177,11 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/targets/attainment?unitId=${t.units.emea}&period=2025&periods=3`,
       `/api/v1/scores?around=${annotation.id}&groupBy=unit&unitId=${t.units.emea}`,
       `/api/v1/responses?unitId=${t.units.emea}`,
+      `/api/v1/responses?q=${encodeURIComponent('late visit')}&excluded=false`,
+      `/api/v1/exports/responses.csv?q=late&category=detractor`,
       `/api/v1/cases`,
+      `/api/v1/cases?sort=due&unitId=${t.units.emea}&scoreMax=6&minAgeDays=1`,
+      `/api/v1/cases?sort=score&status=open&offset=10&maxAgeDays=30`,
       `/api/v1/invitations/${inv.id}`,
       // Program health: the invitation funnel of the whole tenant and of a region.
       `/api/v1/program/funnel?unitId=${t.units.root}&from=2020-01-01&to=2020-12-31`,
