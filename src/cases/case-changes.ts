@@ -58,7 +58,9 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
     if (!can(actor, 'case.write', row.unitPath)) throw forbidden('only an admin, manager or vendor over this unit may reassign the case');
     ownerRow = (await ownersOf(t, row.unitPath)).find((o) => o.id === newOwner);
     if (!ownerRow)
-      throw new ApiError('UNPROCESSABLE', 'the new owner cannot own this case', [{ path: 'body.ownerUserId', message: 'not an active admin, manager, vendor or agent with a grant on the unit or above it' }]);
+      throw new ApiError('UNPROCESSABLE', 'the new owner cannot own this case', [
+        { path: 'body.ownerUserId', message: 'not an active admin, manager, vendor or agent with a grant on the unit or above it' },
+      ]);
   }
   if (to && !TRANSITIONS[k.status].includes(to)) throw conflict(`a case that is ${k.status} cannot become ${to} (allowed: ${TRANSITIONS[k.status].join(', ')})`);
   if ((to === 'resolved' || to === 'closed') && !body.reason) throw new ApiError('UNPROCESSABLE', `marking a case ${to} needs a reason`, [{ path: 'body.reason', message: 'required' }]);

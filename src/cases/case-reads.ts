@@ -89,7 +89,12 @@ const DAY = 86_400_000;
  * sorting, and in JS for the list's `nextDueAt`.
  */
 const nextDueSql = sql`case when ${cases.status} = 'open' and ${cases.firstContactAt} is null and ${cases.firstContactDueAt} is not null then ${cases.firstContactDueAt} when ${cases.status} in ('open', 'contacted') then ${cases.resolutionDueAt} end`;
-export function nextDue(k: { status: string; firstContactAt: number | null; firstContactDueAt: number | null; resolutionDueAt: number | null }): { target: 'first_contact' | 'resolution'; at: number } | null {
+export function nextDue(k: {
+  status: string;
+  firstContactAt: number | null;
+  firstContactDueAt: number | null;
+  resolutionDueAt: number | null;
+}): { target: 'first_contact' | 'resolution'; at: number } | null {
   if (k.status === 'open' && k.firstContactAt === null && k.firstContactDueAt !== null) return { target: 'first_contact', at: k.firstContactDueAt };
   if ((k.status === 'open' || k.status === 'contacted') && k.resolutionDueAt !== null) return { target: 'resolution', at: k.resolutionDueAt };
   return null;

@@ -66,28 +66,30 @@ const EventSchema = z
   })
   .openapi('CaseEvent');
 
-const ListQuery = z.object({
-  scope: z.enum(['mine', 'subtree']).default('subtree').openapi({ description: '`mine`: cases I own; `subtree`: cases of units in my reach (and mine)' }),
-  status: z.enum(CASE_STATUSES).optional(),
-  overdue: z.enum(['true', 'false']).optional().openapi({ description: '`true`: open or contacted past a due time' }),
-  vendorId: z.string().min(1).max(64).optional().openapi({ description: 'A vendor unit: its cases only' }),
-  unitId: z.string().min(1).max(64).optional().openapi({ description: 'A unit in reach: the cases of its subtree (404 outside reach)' }),
-  scoreMin: z.coerce.number().int().min(0).max(10).optional().openapi({ description: 'Lowest score, inclusive' }),
-  scoreMax: z.coerce.number().int().min(0).max(10).optional().openapi({ description: 'Highest score, inclusive' }),
-  minAgeDays: z.coerce.number().int().min(0).max(3650).optional().openapi({ description: 'Opened at least this many days (of 24 h) ago' }),
-  maxAgeDays: z.coerce.number().int().min(0).max(3650).optional().openapi({ description: 'Opened at most this many days (of 24 h) ago' }),
-  sort: z
-    .enum(CASE_SORTS)
-    .default('newest')
-    .openapi({ description: '`newest` (default), `oldest`, `due` (the next target soonest: late ones first; resolved and closed last), `score` (lowest first)' }),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.string().min(1).max(64).optional().openapi({ description: 'Cursor of the newest-first order: the last id of the previous page (`nextCursor`)' }),
-  offset: z.coerce.number().int().min(0).max(100_000).optional().openapi({ description: 'Rows to skip, in any order (`nextOffset` of the previous page)' }),
-}).superRefine((q, ctx) => {
-  if (q.scoreMin !== undefined && q.scoreMax !== undefined && q.scoreMin > q.scoreMax) ctx.addIssue({ code: 'custom', path: ['scoreMin'], message: 'must not be above `scoreMax`' });
-  if (q.minAgeDays !== undefined && q.maxAgeDays !== undefined && q.minAgeDays > q.maxAgeDays) ctx.addIssue({ code: 'custom', path: ['minAgeDays'], message: 'must not be above `maxAgeDays`' });
-  if (q.before !== undefined && q.sort !== 'newest') ctx.addIssue({ code: 'custom', path: ['before'], message: 'pages the newest-first order only: use `offset`' });
-});
+const ListQuery = z
+  .object({
+    scope: z.enum(['mine', 'subtree']).default('subtree').openapi({ description: '`mine`: cases I own; `subtree`: cases of units in my reach (and mine)' }),
+    status: z.enum(CASE_STATUSES).optional(),
+    overdue: z.enum(['true', 'false']).optional().openapi({ description: '`true`: open or contacted past a due time' }),
+    vendorId: z.string().min(1).max(64).optional().openapi({ description: 'A vendor unit: its cases only' }),
+    unitId: z.string().min(1).max(64).optional().openapi({ description: 'A unit in reach: the cases of its subtree (404 outside reach)' }),
+    scoreMin: z.coerce.number().int().min(0).max(10).optional().openapi({ description: 'Lowest score, inclusive' }),
+    scoreMax: z.coerce.number().int().min(0).max(10).optional().openapi({ description: 'Highest score, inclusive' }),
+    minAgeDays: z.coerce.number().int().min(0).max(3650).optional().openapi({ description: 'Opened at least this many days (of 24 h) ago' }),
+    maxAgeDays: z.coerce.number().int().min(0).max(3650).optional().openapi({ description: 'Opened at most this many days (of 24 h) ago' }),
+    sort: z
+      .enum(CASE_SORTS)
+      .default('newest')
+      .openapi({ description: '`newest` (default), `oldest`, `due` (the next target soonest: late ones first; resolved and closed last), `score` (lowest first)' }),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    before: z.string().min(1).max(64).optional().openapi({ description: 'Cursor of the newest-first order: the last id of the previous page (`nextCursor`)' }),
+    offset: z.coerce.number().int().min(0).max(100_000).optional().openapi({ description: 'Rows to skip, in any order (`nextOffset` of the previous page)' }),
+  })
+  .superRefine((q, ctx) => {
+    if (q.scoreMin !== undefined && q.scoreMax !== undefined && q.scoreMin > q.scoreMax) ctx.addIssue({ code: 'custom', path: ['scoreMin'], message: 'must not be above `scoreMax`' });
+    if (q.minAgeDays !== undefined && q.maxAgeDays !== undefined && q.minAgeDays > q.maxAgeDays) ctx.addIssue({ code: 'custom', path: ['minAgeDays'], message: 'must not be above `maxAgeDays`' });
+    if (q.before !== undefined && q.sort !== 'newest') ctx.addIssue({ code: 'custom', path: ['before'], message: 'pages the newest-first order only: use `offset`' });
+  });
 
 const UpdateCase = z
   .strictObject({

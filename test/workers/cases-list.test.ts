@@ -97,7 +97,8 @@ describe('the case list', () => {
   });
 
   it('filters: unit subtree, score range, age in days; combined with status', async () => {
-    const expectFilter = async (query: string, keep: (s: Spec) => boolean, login: Login = 'admin') => expect(ks((await list(`${query}&limit=500`, login)).items), query).toEqual(newest(SPECS.filter(keep)));
+    const expectFilter = async (query: string, keep: (s: Spec) => boolean, login: Login = 'admin') =>
+      expect(ks((await list(`${query}&limit=500`, login)).items), query).toEqual(newest(SPECS.filter(keep)));
     await expectFilter(`unitId=${t.units.emea}`, (s) => s.unit === 'berlin' || s.unit === 'paris');
     await expectFilter(`unitId=${t.units.berlin}`, (s) => s.unit === 'berlin');
     await expectFilter('scoreMin=2&scoreMax=5', (s) => s.score >= 2 && s.score <= 5);

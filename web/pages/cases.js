@@ -156,7 +156,7 @@ async function reassignForm(k, reload) {
     h(
       'form',
       {
-        class: 'row',
+        class: 'row reassign',
         onsubmit: (e) => {
           e.preventDefault();
           attempt(out, async () => {
