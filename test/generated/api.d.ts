@@ -1180,7 +1180,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change status, owner, due date, windows, title or description; audited */
+        /** Change status, owner, due date, windows, title, description or theme; audited */
         patch: operations["updateActionPlan"];
         trace?: never;
     };
@@ -3214,6 +3214,8 @@ export interface components {
             theme: string | null;
             alertId: string | null;
             ownerUserId: string | null;
+            /** @description The owner's name (their email when they have none); null without an owner */
+            ownerName: string | null;
             /** @enum {string} */
             status: "planned" | "in_progress" | "done" | "cancelled";
             dueOn: string | null;
@@ -3305,6 +3307,8 @@ export interface components {
         UpdateActionPlan: {
             title?: string;
             description?: string | null;
+            /** @description The detractor theme it answers; null: none */
+            theme?: string | null;
             /** @enum {string} */
             status?: "planned" | "in_progress" | "done" | "cancelled";
             ownerUserId?: string | null;

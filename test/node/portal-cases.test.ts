@@ -169,3 +169,109 @@ describe('cases in Chromium', () => {
     await context.close();
   }, 60_000);
 });
+
+describe('action plans in Chromium', () => {
+  let planId: string;
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  /** Berlin's answers of a month ago, imported: 2 promoters (9, 10) and 3 detractors (2, 4, 6) of 5, so NPS (2 − 3) / 5 = −20. */
+  const EARLIER = [2, 4, 6, 9, 10];
+
+  it('EMEA manager at 1280 px: the before/after chart with its table, every field edited, the owner shown', async () => {
+    await api('PATCH', '/api/v1/settings', { minResponses: 3 });
+    const imported = await api('POST', '/api/v1/responses/import', {
+      responses: EARLIER.map((score, i) => ({
+        externalId: `plan-${i}`,
+        answeredAt: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+        unitId: unitIds.Berlin,
+        touchpoint: 'support-resolution',
+        channel: 'ivr',
+        score,
+      })),
+    });
+    expect(imported.results.every((r: { status?: string }) => r.status === 'imported')).toBe(true);
+    // Before: the month-old answers (a window of 40 to 20 days ago); after: today's Berlin answers (3, 5, 9: one promoter, two detractors of 3, NPS −33.3), the window a day either side so every time zone's today is in it.
+    planId = (await api('POST', '/api/v1/action-plans', { unitId: unitIds.Berlin, title: 'Draft plan', beforeFrom: day(-40), beforeTo: day(-20), afterFrom: day(-1), afterTo: day(1) })).id;
+    await waitFor('both windows scored', async () => {
+      const p = await api('GET', `/api/v1/action-plans/${planId}`);
+      return p.before?.n === EARLIER.length && p.after?.n === ANSWERS.Berlin!.length;
+    });
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signIn(context, 'manager.emea@acme.test');
+    await page.goto(`${base}/#/plans/${planId}`);
+    await page.getByRole('heading', { name: 'Draft plan' }).waitFor();
+    await page
+      .getByRole('button', { name: 'Save' })
+      .waitFor()
+      .catch(async (e) => {
+        throw new Error(`${e}\n${await page.locator('main').textContent()}\n${errors.join('\n')}`);
+      });
+    expect(await page.getByTestId('plan-owner').textContent()).toBe('nobody');
+    // The chart is drawn (uPlot's canvas), hidden from screen readers; its numbers are in the table.
+    const chart = page.getByTestId('before-after-chart');
+    expect(await chart.locator('canvas').count()).toBeGreaterThan(0);
+    expect(await chart.locator('[aria-hidden=true]').count()).toBe(1);
+    const table = page.getByRole('region', { name: 'NPS of the unit before and after the plan, with the 95% interval' });
+    const cells = async (row: string) =>
+      (
+        await table
+          .getByRole('row', { name: new RegExp(`^${row}`) })
+          .locator('td')
+          .allTextContents()
+      ).map((c) => c.trim());
+    expect(await cells('Before')).toEqual([`${day(-40)} to ${day(-20)}`, '-20.0', expect.stringMatching(/ to /), String(EARLIER.length)]);
+    expect(await cells('After')).toEqual([`${day(-1)} to ${day(1)}`, '-33.3', expect.stringMatching(/ to /), String(ANSWERS.Berlin!.length)]);
+    await expectFits(page);
+    await check(page, 'plan-chart');
+
+    // Every field, through the form: date pickers for the days.
+    await page.getByLabel('Title').fill('Book visits for the right day');
+    await page.getByLabel('Description').fill('Dispatch confirms each visit by phone the day before.');
+    await page.getByLabel('Theme').fill('Scheduling');
+    await page.getByLabel('Owner').selectOption({ label: 'manager.emea (manager.emea@acme.test)' });
+    await page.getByLabel('Status').selectOption('in_progress');
+    expect(await page.getByLabel('Due on').getAttribute('type')).toBe('date');
+    await page.getByLabel('Due on').fill(day(30));
+    await page.getByLabel('After: to').fill(day(2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Book visits for the right day' }).waitFor();
+    await page.getByTestId('plan-owner').filter({ hasText: 'manager.emea' }).waitFor();
+    const saved = await api('GET', `/api/v1/action-plans/${planId}`);
+    expect(saved).toMatchObject({
+      title: 'Book visits for the right day',
+      description: 'Dispatch confirms each visit by phone the day before.',
+      theme: 'Scheduling',
+      ownerName: 'manager.emea',
+      status: 'in_progress',
+      dueOn: day(30),
+      beforeFrom: day(-40),
+      afterTo: day(2),
+    });
+    // Emptied, the description is cleared.
+    await page.getByLabel('Description').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitFor('the description cleared', async () => (await api('GET', `/api/v1/action-plans/${planId}`)).description === null);
+    await check(page, 'plan-edited');
+
+    // The list shows the owner.
+    await page.getByRole('link', { name: 'All action plans' }).click();
+    await page.getByRole('heading', { name: 'Action plans' }).waitFor();
+    const row = page.getByRole('row', { name: /Book visits for the right day/ });
+    expect(await row.textContent()).toContain('manager.emea');
+    await check(page, 'plans-list');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('the plan at 360 px: chart and form fit the phone', async () => {
+    const context = await browser.newContext(PHONE);
+    const { page, errors } = await signIn(context, 'manager.emea@acme.test');
+    await page.goto(`${base}/#/plans/${planId}`);
+    await page.getByRole('heading', { name: 'Book visits for the right day' }).waitFor();
+    await page.getByRole('button', { name: 'Save' }).waitFor();
+    await page.getByTestId('before-after-chart').locator('canvas').first().waitFor();
+    await expectFits(page);
+    await check(page, 'plan-phone');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+});

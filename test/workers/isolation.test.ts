@@ -776,9 +776,9 @@ const CASES: IsolationCase[] = [
     name: "B's case reassigned to A's admin",
     kind: 'custom',
     run: async (cred) => {
-      const res = await call('PATCH', `/api/v1/cases/${bCaseId}`, { token: bToken[cred], body: { ownerUserId: A.userIds.admin } });
+      const res = await call('PATCH', `/api/v1/cases/${bCaseId}`, { token: bToken[cred], body: { ownerUserId: A.userIds.admin! } });
       expect(res.status).toBe(422);
-      expectNoLeak(res, A.userIds.admin);
+      expectNoLeak(res, A.userIds.admin!);
       const after = await call('GET', `/api/v1/cases/${bCaseId}`, { token: B.tokens.admin });
       expect(after.body.ownerUserId).toBe(B.userIds.manager);
     },
