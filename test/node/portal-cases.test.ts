@@ -275,3 +275,55 @@ describe('action plans in Chromium', () => {
     await context.close();
   }, 60_000);
 });
+
+describe("the manager's home and the phone navigation", () => {
+  it('EMEA manager at 1280 px: units ranked, the cases due next, the plans under way', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signIn(context, 'manager.emea@acme.test');
+    await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    const home = page.getByTestId('manager-home');
+    await home.getByRole('region', { name: 'Action plans under way' }).waitFor();
+    // Ranked over the last 180 days (minResponses 3 since the plans test): Berlin has today's 3, 5, 9 and the
+    // imported 2, 4, 6, 9, 10: 3 promoters and 5 detractors of 8, NPS (3 − 5) / 8 = −25.0; Paris only 1 and 6 (n = 2): too few, last.
+    const ranked = home.getByRole('region', { name: 'Units under EMEA ranked by NPS' }).locator('tbody tr');
+    expect(await ranked.count()).toBe(2);
+    expect(await ranked.nth(0).textContent()).toMatch(/^1Berlin-25\.0/);
+    expect(await ranked.nth(1).textContent()).toMatch(/^—Paristoo few answers/);
+    // The cases due next, in the API's order of the next target (cases-list.test.ts checks that order).
+    const due = (await callApi(base, await loginToken(base, 'manager.emea@acme.test'), 'GET', `/api/v1/cases?unitId=${unitIds.EMEA}&sort=due&limit=20`)).items
+      .filter((k: { nextDueAt: string | null }) => k.nextDueAt)
+      .slice(0, 5);
+    const dueRows = home.getByRole('region', { name: 'Cases due next' }).locator('tbody tr th');
+    expect((await dueRows.allTextContents()).map((t) => t.trim())).toEqual(due.map((k: { id: string; comment: string | null }) => (k.comment ? k.comment.slice(0, 40) : `Case ${k.id.slice(-6)}`)));
+    const plans = home.getByRole('region', { name: 'Action plans under way' });
+    expect(await plans.textContent()).toContain('Book visits for the right day');
+    expect(await plans.textContent()).toContain('manager.emea');
+    await expectFits(page);
+    await check(page, 'manager-home');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('EMEA manager at 360 px: the navigation is one row that scrolls on its own; the page never scrolls sideways', async () => {
+    const context = await browser.newContext(PHONE);
+    const { page, errors } = await signIn(context, 'manager.emea@acme.test');
+    await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await page.getByTestId('manager-home').getByRole('region', { name: 'Action plans under way' }).waitFor();
+    await expectFits(page);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    const [scroll, client, height] = await nav.evaluate((el) => [el.scrollWidth, el.clientWidth, el.getBoundingClientRect().height]);
+    expect(scroll).toBeGreaterThan(client);
+    // One row of links (a link is 2.75 rem at most with its padding), not a block of them.
+    expect(height).toBeLessThan(60);
+    await check(page, 'manager-home-phone');
+    await nav.getByRole('link', { name: 'Reports' }).click();
+    await page.getByRole('heading', { name: 'Reports' }).waitFor();
+    // The current page's link is in view in the row.
+    const box = (await nav.getByRole('link', { name: 'Reports' }).boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(360);
+    await expectFits(page);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
