@@ -285,7 +285,7 @@ describe("the manager's home and the phone navigation", () => {
     await home.getByRole('region', { name: 'Action plans under way' }).waitFor();
     // Ranked over the last 180 days (minResponses 3 since the plans test): Berlin has today's 3, 5, 9 and the
     // imported 2, 4, 6, 9, 10: 3 promoters and 5 detractors of 8, NPS (3 − 5) / 8 = −25.0; Paris only 1 and 6 (n = 2): too few, last.
-    const ranked = home.getByRole('region', { name: 'Units under EMEA ranked by NPS' }).locator('tbody tr');
+    const ranked = home.getByRole('region', { name: 'EMEA: your units ranked by NPS' }).locator('tbody tr');
     expect(await ranked.count()).toBe(2);
     expect(await ranked.nth(0).textContent()).toMatch(/^1Berlin-25\.0/);
     expect(await ranked.nth(1).textContent()).toMatch(/^—Paristoo few answers/);

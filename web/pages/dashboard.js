@@ -191,7 +191,7 @@ async function managerHome(box, unit, units) {
     h('h2', { id: 'mine-heading' }, `Your units, cases and plans`),
     ranked.length
       ? table(
-          `Units under ${unit.name} ranked by NPS`,
+          `${unit.name}: your units ranked by NPS`,
           ['Rank', 'Unit', 'NPS', 'n'],
           ranked.map((i, k) =>
             h(
