@@ -188,7 +188,7 @@ async function managerHome(box, unit, units) {
   const open = due.items.filter((k) => k.nextDueAt).slice(0, 5);
   const active = plans.items.filter((p) => p.status === 'planned' || p.status === 'in_progress');
   box.append(
-    h('h2', { id: 'mine-heading' }, `Your units, cases and plans`),
+    h('h2', { id: 'mine-heading' }, 'Your part of the organisation'),
     ranked.length
       ? table(
           `${unit.name}: your units ranked by NPS`,
