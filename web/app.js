@@ -97,6 +97,9 @@ function renderNav(current) {
       .map((p) => h('a', { href: `#/${p.path}`, 'aria-current': current === p.path ? 'page' : undefined }, p.label)),
   );
   who.replaceChildren(h('span', {}, state.session.me.user?.email ?? ''), h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'));
+  // On a phone the navigation is a row that scrolls on its own (portal.css): the current page in view.
+  const here = nav.querySelector('[aria-current=page]');
+  if (here && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = Math.max(0, here.offsetLeft - nav.offsetLeft - 24);
 }
 
 async function start() {

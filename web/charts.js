@@ -177,3 +177,63 @@ export function sparkline(points) {
   svg.innerHTML = `<line x1="0" x2="${w}" y1="${zero}" y2="${zero}" stroke="#bbb" stroke-width="1"/><path d="${d}" fill="none" stroke="${COLORS.line}" stroke-width="1.5"/>`;
   return svg;
 }
+
+/**
+ * An action plan's NPS before and after (docs/portal.md "Charts"): each window's NPS as a point
+ * with its 95% interval as a whisker, joined by a line; a window without enough answers leaves a
+ * gap. The numbers are in the table beside it.
+ */
+export function beforeAfterChart(windows) {
+  const box = h('div', { class: 'before-after-chart' });
+  const shown = windows.filter((w) => w.item && !w.item.suppressed);
+  if (shown.length === 0) return figure('Too few answers in both windows to draw them.', box, 'before-after-chart');
+  const x = windows.map((_, i) => i);
+  const nps = windows.map((w) => (w.item && !w.item.suppressed ? w.item.nps : null));
+  const lows = windows.map((w) => (w.item && !w.item.suppressed && w.item.ci ? w.item.ci.low : null));
+  const highs = windows.map((w) => (w.item && !w.item.suppressed && w.item.ci ? w.item.ci.high : null));
+  const values = [...lows, ...highs, ...nps].filter((v) => v !== null);
+  const yMin = Math.max(-100, Math.floor((Math.min(...values, 0) - 5) / 10) * 10);
+  const yMax = Math.min(100, Math.ceil((Math.max(...values, 0) + 5) / 10) * 10);
+  const opts = {
+    width: 400,
+    height: 220,
+    scales: { x: { time: false, range: [-0.5, windows.length - 0.5] }, y: { range: [yMin, yMax] } },
+    axes: [{ splits: () => x, values: (_u, splits) => splits.map((v) => windows[v]?.label ?? '') }, { label: 'NPS' }],
+    legend: { show: false },
+    series: [{}, { label: 'NPS', stroke: COLORS.line, width: 2, points: { size: 9, fill: COLORS.line } }],
+    hooks: {
+      draw: [
+        (u) => {
+          const { ctx } = u;
+          ctx.save();
+          ctx.strokeStyle = COLORS.line;
+          ctx.fillStyle = '#1b1b1b';
+          ctx.lineWidth = 2 * devicePixelRatio;
+          ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
+          windows.forEach((w, i) => {
+            const px = u.valToPos(i, 'x', true);
+            if (lows[i] !== null && highs[i] !== null) {
+              const [top, bottom] = [u.valToPos(highs[i], 'y', true), u.valToPos(lows[i], 'y', true)];
+              const cap = 6 * devicePixelRatio;
+              ctx.beginPath();
+              ctx.moveTo(px, top);
+              ctx.lineTo(px, bottom);
+              ctx.moveTo(px - cap, top);
+              ctx.lineTo(px + cap, top);
+              ctx.moveTo(px - cap, bottom);
+              ctx.lineTo(px + cap, bottom);
+              ctx.stroke();
+            }
+            if (nps[i] !== null) ctx.fillText(`${fmtNps(nps[i])} (n = ${w.item.n})`, px + 10 * devicePixelRatio, u.valToPos(nps[i], 'y', true) - 6 * devicePixelRatio);
+          });
+          ctx.restore();
+        },
+      ],
+    },
+  };
+  const chart = new uPlot(opts, [x, nps], box);
+  const fit = () => box.clientWidth && chart.setSize({ width: box.clientWidth, height: 220 });
+  new ResizeObserver(fit).observe(box);
+  requestAnimationFrame(fit);
+  return figure('NPS before and after with its 95% interval (whiskers); the numbers are in the table below.', box, 'before-after-chart');
+}

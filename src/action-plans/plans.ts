@@ -43,6 +43,7 @@ export interface NewPlan extends Partial<Record<WindowEnds, string>> {
 export interface PlanChange extends Partial<Record<WindowEnds, string | null>> {
   title?: string;
   description?: string | null;
+  theme?: string | null;
   status?: PlanStatus;
   ownerUserId?: string | null;
   dueOn?: string | null;
@@ -60,7 +61,7 @@ function windowIssues(w: Windows): { path: string; message: string }[] {
   return issues;
 }
 
-const present = (p: Plan, unitName: string) => ({
+const present = (p: Plan, unitName: string, owner: { name: string | null; email: string | null } | null = null) => ({
   id: p.id,
   unitId: p.unitId,
   unitName,
@@ -69,6 +70,8 @@ const present = (p: Plan, unitName: string) => ({
   theme: p.theme,
   alertId: p.alertId,
   ownerUserId: p.ownerUserId,
+  // The owner's name (the email when they have none); null without an owner.
+  ownerName: p.ownerUserId === null ? null : owner?.name || owner?.email || null,
   status: p.status,
   dueOn: p.dueOn,
   beforeFrom: p.beforeFrom,
@@ -94,15 +97,21 @@ async function planUnit({ t, actor }: Pick<Deps, 't' | 'actor'>, unitId: string)
 
 /** A plan whose unit is in the caller's read reach, with its unit; else 404. */
 async function visiblePlan({ t, actor }: Pick<Deps, 't' | 'actor'>, planId: string) {
-  const [row] = await t.select({ plan: actionPlans, unit: units }).from(actionPlans).innerJoin(units, eq(units.id, actionPlans.unitId)).where(eq(actionPlans.id, planId));
+  const [row] = await t
+    .select({ plan: actionPlans, unit: units, owner: { name: users.name, email: users.email } })
+    .from(actionPlans)
+    .innerJoin(units, eq(units.id, actionPlans.unitId))
+    .leftJoin(users, eq(users.id, actionPlans.ownerUserId))
+    .where(eq(actionPlans.id, planId));
   if (!row || !can(actor, 'unit.read', row.unit.path)) throw notFound('action plan');
   if (!can(actor, 'plan.read', row.unit.path)) throw forbidden('your role does not read action plans');
   return row;
 }
 
 async function assertOwner(t: TenantDb, userId: string) {
-  const [u] = await t.select({ id: users.id }).from(users).where(eq(users.id, userId));
+  const [u] = await t.select({ id: users.id, name: users.name, email: users.email }).from(users).where(eq(users.id, userId));
   if (!u) throw notFound('user');
+  return u;
 }
 
 async function windowScore(d: Pick<Deps, 't' | 'actor'>, unit: { id: string; path: string }, from: string | null, to: string | null, themeId: string | null) {
@@ -171,7 +180,7 @@ export async function createPlan(d: Deps, body: NewPlan) {
   if (!can(actor, 'plan.write', unit.path)) throw forbidden('action plans need the manager or admin role on the unit or above it');
   const issues = windowIssues(body);
   if (issues.length) throw new ApiError('VALIDATION_FAILED', 'invalid windows', issues);
-  if (body.ownerUserId) await assertOwner(t, body.ownerUserId);
+  const owner = body.ownerUserId ? await assertOwner(t, body.ownerUserId) : null;
   if (body.alertId) {
     const [a] = await t.select({ path: units.path }).from(alerts).innerJoin(units, eq(units.id, alerts.unitId)).where(eq(alerts.id, body.alertId));
     if (!a || !can(actor, 'alert.read', a.path)) throw notFound('alert');
@@ -198,7 +207,7 @@ export async function createPlan(d: Deps, body: NewPlan) {
   };
   const { tenantId: _tenant, ...row } = plan;
   await commit(t, [t.insert(actionPlans).values(row), ...(await audit(d, { action: 'action_plan.create', targetType: 'action_plan', targetId: plan.id, after: plan }))]);
-  return present(plan, unit.name);
+  return present(plan, unit.name, owner);
 }
 
 /** Plans of units in the caller's reach (under `unitId` if given), newest first, 500 at most. */
@@ -212,36 +221,37 @@ export async function listPlans(d: Deps, q: { unitId?: string; status?: PlanStat
   if (q.status) where.push(eq(actionPlans.status, q.status));
   if (q.ownerUserId) where.push(eq(actionPlans.ownerUserId, q.ownerUserId));
   const rows = await d.t
-    .select({ plan: actionPlans, unitName: units.name })
+    .select({ plan: actionPlans, unitName: units.name, owner: { name: users.name, email: users.email } })
     .from(actionPlans)
     .innerJoin(units, eq(units.id, actionPlans.unitId))
+    .leftJoin(users, eq(users.id, actionPlans.ownerUserId))
     .where(and(...where))
     .orderBy(desc(actionPlans.id))
     .limit(500);
-  return rows.map((r) => present(r.plan, r.unitName));
+  return rows.map((r) => present(r.plan, r.unitName, r.owner));
 }
 
 /** One plan with the NPS of its unit over the before and after windows (null without score.read on the unit). */
 export async function getPlan(d: Deps, id: string) {
-  const { plan, unit } = await visiblePlan(d, id);
+  const { plan, unit, owner } = await visiblePlan(d, id);
   const canScore = can(d.actor, 'score.read', unit.path);
   const themeId = canScore ? await planTheme(d, plan.theme) : null;
   const [before, after] = canScore ? await Promise.all([windowScore(d, unit, plan.beforeFrom, plan.beforeTo, themeId), windowScore(d, unit, plan.afterFrom, plan.afterTo, themeId)]) : [null, null];
-  return { ...present(plan, unit.name), before, after };
+  return { ...present(plan, unit.name, owner), before, after };
 }
 
-/** Changes status, owner, due date, windows, title or description of a plan the caller writes; audited. */
+/** Changes status, owner, due date, windows, title, description or theme of a plan the caller writes; audited. */
 export async function updatePlan(d: Deps, id: string, patch: PlanChange) {
   const { t, actor } = d;
-  const { plan, unit } = await visiblePlan(d, id);
+  const { plan, unit, owner: current } = await visiblePlan(d, id);
   if (!can(actor, 'plan.write', unit.path)) throw forbidden('action plans need the manager or admin role on the unit or above it');
-  if (patch.ownerUserId) await assertOwner(t, patch.ownerUserId);
+  const owner = patch.ownerUserId ? await assertOwner(t, patch.ownerUserId) : patch.ownerUserId === null ? null : current;
   const after: Plan = { ...plan };
   for (const [k, v] of Object.entries(patch)) if (v !== undefined) (after as Record<string, unknown>)[k] = v;
   const issues = windowIssues(after);
   if (issues.length) throw new ApiError('VALIDATION_FAILED', 'invalid windows', issues);
   after.updatedAt = Date.now();
-  const { id: _id, tenantId: _t, createdAt: _c, unitId: _u, theme: _th, alertId: _a, ...changes } = after;
+  const { id: _id, tenantId: _t, createdAt: _c, unitId: _u, alertId: _a, ...changes } = after;
   await commit(t, [
     t.update(actionPlans).set(changes).where(eq(actionPlans.id, plan.id)),
     ...(await audit(d, {
@@ -253,5 +263,5 @@ export async function updatePlan(d: Deps, id: string, patch: PlanChange) {
       details: { changed: Object.keys(patch), ...(patch.status && patch.status !== plan.status ? { fromStatus: plan.status, toStatus: patch.status } : {}) },
     })),
   ]);
-  return present(after, unit.name);
+  return present(after, unit.name, owner);
 }

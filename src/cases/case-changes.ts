@@ -12,7 +12,7 @@ import { newId } from '../lib/ids';
 import { getSettings } from '../settings/settings';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookEvent } from '../webhooks/emit';
-import { isOwner, visibleCase, type CaseStatus } from './case-reads';
+import { isOwner, ownersOf, visibleCase, type CaseStatus } from './case-reads';
 import { loadChain } from './routing';
 import { caseTargets, dueTimes } from './targets';
 
@@ -30,6 +30,8 @@ export interface CaseChange {
   rootCause?: string | null;
   tags?: string[];
   reason?: string;
+  /** Reassign: one of the people who can own the case (`caseOwners`). */
+  ownerUserId?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -46,7 +48,20 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
   const k = row.c;
   if (!(can(actor, 'case.write', row.unitPath) || isOwner(actor, k.ownerUserId))) throw forbidden('only the owner, or an admin, manager or vendor over this unit, may change the case');
   const to = body.status !== undefined && body.status !== k.status ? body.status : null;
-  if (body.status !== undefined && to === null && body.note === undefined && body.rootCause === undefined && body.tags === undefined) throw conflict(`the case is already ${k.status}`);
+  const newOwner = body.ownerUserId !== undefined && body.ownerUserId !== k.ownerUserId ? body.ownerUserId : null;
+  const nothingElse = body.note === undefined && body.rootCause === undefined && body.tags === undefined;
+  if (body.status !== undefined && to === null && newOwner === null && nothingElse) throw conflict(`the case is already ${k.status}`);
+  if (body.ownerUserId !== undefined && newOwner === null && to === null && nothingElse) throw conflict('the case already has this owner');
+  let ownerRow: { name: string; email: string } | undefined;
+  if (newOwner !== null) {
+    // Handing a case on is for those over the unit, not for an owner alone (an agent cannot pass it along).
+    if (!can(actor, 'case.write', row.unitPath)) throw forbidden('only an admin, manager or vendor over this unit may reassign the case');
+    ownerRow = (await ownersOf(t, row.unitPath)).find((o) => o.id === newOwner);
+    if (!ownerRow)
+      throw new ApiError('UNPROCESSABLE', 'the new owner cannot own this case', [
+        { path: 'body.ownerUserId', message: 'not an active admin, manager, vendor or agent with a grant on the unit or above it' },
+      ]);
+  }
   if (to && !TRANSITIONS[k.status].includes(to)) throw conflict(`a case that is ${k.status} cannot become ${to} (allowed: ${TRANSITIONS[k.status].join(', ')})`);
   if ((to === 'resolved' || to === 'closed') && !body.reason) throw new ApiError('UNPROCESSABLE', `marking a case ${to} needs a reason`, [{ path: 'body.reason', message: 'required' }]);
   const now = Date.now();
@@ -66,8 +81,9 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
   }
   if (body.rootCause !== undefined) set.rootCause = body.rootCause;
   if (body.tags !== undefined) set.tags = [...new Set(body.tags)];
+  if (newOwner !== null) set.ownerUserId = newOwner;
   const after = { ...k, ...set } as typeof k;
-  const eventType = to === null ? 'note' : to === 'open' ? 'reopened' : to;
+  const eventType = to === null ? (newOwner !== null ? 'reassigned' : 'note') : to === 'open' ? 'reopened' : to;
   const eventId = newId('cev');
   // A note is analysed as comments are (docs/themes.md), in the language of the case's answer when its own is unsure.
   const note = body.note?.trim()
@@ -99,7 +115,11 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
         toStatus: after.status,
         note: body.note ?? null,
         reason: body.reason ?? null,
-        details: { ...(body.rootCause !== undefined ? { rootCause: body.rootCause } : {}), ...(body.tags !== undefined ? { tags: set.tags } : {}) },
+        details: {
+          ...(body.rootCause !== undefined ? { rootCause: body.rootCause } : {}),
+          ...(body.tags !== undefined ? { tags: set.tags } : {}),
+          ...(newOwner !== null ? { fromOwnerUserId: k.ownerUserId, toOwnerUserId: newOwner } : {}),
+        },
         createdAt: now,
       }),
       ...(note ? [t.insert(commentAnalyses).values(note)] : []),
@@ -126,5 +146,5 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
     if (isUniqueViolation(err)) throw conflict('the case changed meanwhile; read it again');
     throw err;
   }
-  return { row, after };
+  return { row: ownerRow ? { ...row, ownerName: ownerRow.name, ownerEmail: ownerRow.email } : row, after };
 }

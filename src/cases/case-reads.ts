@@ -1,9 +1,9 @@
-import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { can, reach, seesRespondent, type Actor } from '../auth/policy';
-import { type CASE_STATUSES, caseEvents, cases, commentAnalyses, contacts, responses, themeLibrary, touchpoints, units } from '../db/schema';
+import { type CASE_STATUSES, caseEvents, cases, commentAnalyses, contacts, responses, roleGrants, themeLibrary, touchpoints, units, users } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
-import { ApiError, notFound } from '../lib/errors';
+import { ApiError, forbidden, notFound } from '../lib/errors';
 import { getUnit, inSubtree } from '../org/units';
 
 export type CaseStatus = (typeof CASE_STATUSES)[number];
@@ -22,12 +22,15 @@ function loadCase(t: TenantDb, id: string) {
       contact: { id: contacts.id, externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale, attributes: contacts.attributes },
       touchpointName: touchpoints.name,
       touchpointRules: touchpoints.rules,
+      ownerName: users.name,
+      ownerEmail: users.email,
     })
     .from(cases)
     .innerJoin(units, eq(units.id, cases.unitId))
     .leftJoin(responses, eq(responses.id, cases.responseId))
     .leftJoin(contacts, eq(contacts.id, cases.contactId))
     .leftJoin(touchpoints, eq(touchpoints.id, cases.touchpointId))
+    .leftJoin(users, eq(users.id, cases.ownerUserId))
     .where(eq(cases.id, id));
 }
 export type LoadedCase = Awaited<ReturnType<typeof loadCase>>[number];
@@ -59,13 +62,42 @@ export async function caseWithTimeline(d: Pick<Deps, 't' | 'actor'>, id: string)
   return { row, timeline, themes: seesRespondent(d.actor, row.unitPath, row.c.ownerUserId) ? tagged : [] };
 }
 
+/** The orders of the case list: newest (default, paged by `before` or `offset`), oldest, the next target soonest, the lowest score. */
+export const CASE_SORTS = ['newest', 'oldest', 'due', 'score'] as const;
+
 export interface CaseListQuery {
   scope: 'mine' | 'subtree';
   status?: CaseStatus;
   overdue?: 'true' | 'false';
   vendorId?: string;
+  unitId?: string;
+  scoreMin?: number;
+  scoreMax?: number;
+  minAgeDays?: number;
+  maxAgeDays?: number;
+  sort: (typeof CASE_SORTS)[number];
   limit: number;
   before?: string;
+  offset?: number;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * The next target of a case: the first contact while it is open and nobody has been in touch,
+ * else the resolution while it is open or contacted; none once resolved or closed. As SQL for
+ * sorting, and in JS for the list's `nextDueAt`.
+ */
+const nextDueSql = sql`case when ${cases.status} = 'open' and ${cases.firstContactAt} is null and ${cases.firstContactDueAt} is not null then ${cases.firstContactDueAt} when ${cases.status} in ('open', 'contacted') then ${cases.resolutionDueAt} end`;
+export function nextDue(k: {
+  status: string;
+  firstContactAt: number | null;
+  firstContactDueAt: number | null;
+  resolutionDueAt: number | null;
+}): { target: 'first_contact' | 'resolution'; at: number } | null {
+  if (k.status === 'open' && k.firstContactAt === null && k.firstContactDueAt !== null) return { target: 'first_contact', at: k.firstContactDueAt };
+  if ((k.status === 'open' || k.status === 'contacted') && k.resolutionDueAt !== null) return { target: 'resolution', at: k.resolutionDueAt };
+  return null;
 }
 
 /**
@@ -92,7 +124,27 @@ export async function listCases({ t, actor }: Pick<Deps, 't' | 'actor'>, q: Case
     if (vendor.kind !== 'vendor') throw new ApiError('VALIDATION_FAILED', 'vendorId names a unit that is not a vendor', [{ path: 'query.vendorId', message: 'not a vendor unit' }]);
     conditions.push(inSubtree(vendor.path));
   }
+  if (q.unitId) {
+    const unit = await getUnit(t, q.unitId);
+    if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
+    conditions.push(inSubtree(unit.path));
+  }
+  if (q.scoreMin !== undefined) conditions.push(gte(cases.score, q.scoreMin));
+  if (q.scoreMax !== undefined) conditions.push(lte(cases.score, q.scoreMax));
+  // Age: how long ago the case was opened, in whole days at the moment of the call.
+  if (q.minAgeDays !== undefined) conditions.push(lte(cases.createdAt, now - q.minAgeDays * DAY));
+  if (q.maxAgeDays !== undefined) conditions.push(gte(cases.createdAt, now - q.maxAgeDays * DAY));
   if (q.before) conditions.push(lt(cases.id, q.before));
+  const order =
+    q.sort === 'oldest'
+      ? [asc(cases.id)]
+      : q.sort === 'due'
+        ? // Cases without a target left (resolved, closed) last; then the newest.
+          [sql`(${nextDueSql}) is null`, asc(nextDueSql), desc(cases.id)]
+        : q.sort === 'score'
+          ? [asc(cases.score), desc(cases.id)]
+          : [desc(cases.id)];
+  const offset = q.offset ?? 0;
   const rows = await t
     .select({
       c: cases,
@@ -100,14 +152,46 @@ export async function listCases({ t, actor }: Pick<Deps, 't' | 'actor'>, q: Case
       unitName: units.name,
       comment: responses.comment,
       contact: { id: contacts.id, externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale },
+      ownerName: users.name,
+      ownerEmail: users.email,
     })
     .from(cases)
     .innerJoin(units, eq(units.id, cases.unitId))
     .leftJoin(responses, eq(responses.id, cases.responseId))
     .leftJoin(contacts, eq(contacts.id, cases.contactId))
+    .leftJoin(users, eq(users.id, cases.ownerUserId))
     .where(and(...conditions))
-    .orderBy(desc(cases.id))
-    .limit(q.limit + 1);
+    .orderBy(...order)
+    .limit(q.limit + 1)
+    .offset(offset);
   const page = rows.slice(0, q.limit);
-  return { page, nextCursor: rows.length > q.limit ? page[page.length - 1]!.c.id : null, now };
+  const more = rows.length > q.limit;
+  // `before` is the newest-first cursor (kept as it was); `nextOffset` pages any order.
+  return { page, nextCursor: more && q.sort === 'newest' ? page[page.length - 1]!.c.id : null, nextOffset: more ? offset + q.limit : null, now };
 }
+
+/**
+ * People who can own a case: active users with an admin, manager, vendor or agent grant on the
+ * case's unit or above it (their grant reaches the unit). Only those who may change the case
+ * (admin, manager, vendor over its unit) ask.
+ */
+export async function caseOwners(d: Pick<Deps, 't' | 'actor'>, id: string) {
+  const row = await visibleCase(d, id);
+  if (!can(d.actor, 'case.write', row.unitPath)) throw forbidden('choosing an owner needs the admin, manager or vendor role over the unit');
+  return ownersOf(d.t, row.unitPath);
+}
+
+export function ownersOf(t: TenantDb, unitPath: string) {
+  const ancestors = unitPath
+    .split('/')
+    .filter(Boolean)
+    .map((_, i, parts) => `/${parts.slice(0, i + 1).join('/')}/`);
+  return t
+    .selectDistinct({ id: users.id, name: users.name, email: users.email })
+    .from(roleGrants)
+    .innerJoin(units, eq(units.id, roleGrants.unitId))
+    .innerJoin(users, eq(users.id, roleGrants.userId))
+    .where(and(inArray(roleGrants.role, CASE_OWNER_ROLES), eq(users.status, 'active'), inArray(units.path, ancestors)))
+    .orderBy(asc(users.name), asc(users.email));
+}
+export const CASE_OWNER_ROLES = ['admin', 'manager', 'vendor', 'agent'] as const;

@@ -7,7 +7,7 @@ import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
 import { weightsOf } from '../vendors/composite';
 import { changeCase } from './case-changes';
-import { caseWithTimeline, listCases, type LoadedCase } from './case-reads';
+import { CASE_SORTS, caseOwners, caseWithTimeline, listCases, nextDue, type LoadedCase } from './case-reads';
 import { caseMetrics } from './metrics';
 import { caseReply, listTemplates, saveTemplate } from './templates';
 import { setVendorContract } from './vendor-contracts';
@@ -23,6 +23,7 @@ const CaseSchema = z
     unitName: z.string(),
     touchpointId: z.string(),
     ownerUserId: z.string().nullable(),
+    ownerName: z.string().nullable().openapi({ description: "The owner's name (their email when they have none); null without an owner" }),
     status: z.enum(CASE_STATUSES),
     score: z.number().int(),
     comment: z.string().nullable().openapi({ description: 'The verbatim: for roles that read verbatims and for the owner, else null' }),
@@ -36,6 +37,11 @@ const CaseSchema = z
     resolvedAt: z.string().nullable(),
     closedAt: z.string().nullable(),
     overdue: z.boolean(),
+    nextDueAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The next target: the first contact while open and untouched, else the resolution while open or contacted; null once resolved or closed. Past: the case is late' }),
+    nextTarget: z.enum(['first_contact', 'resolution']).nullable(),
     escalationLevel: z.number().int(),
     escalated: z.array(z.string()),
     rootCause: z.string().nullable(),
@@ -60,14 +66,30 @@ const EventSchema = z
   })
   .openapi('CaseEvent');
 
-const ListQuery = z.object({
-  scope: z.enum(['mine', 'subtree']).default('subtree').openapi({ description: '`mine`: cases I own; `subtree`: cases of units in my reach (and mine)' }),
-  status: z.enum(CASE_STATUSES).optional(),
-  overdue: z.enum(['true', 'false']).optional().openapi({ description: '`true`: open or contacted past a due time' }),
-  vendorId: z.string().min(1).max(64).optional().openapi({ description: 'A vendor unit: its cases only' }),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.string().min(1).max(64).optional().openapi({ description: 'Cursor: the last id of the previous page' }),
-});
+const ListQuery = z
+  .object({
+    scope: z.enum(['mine', 'subtree']).default('subtree').openapi({ description: '`mine`: cases I own; `subtree`: cases of units in my reach (and mine)' }),
+    status: z.enum(CASE_STATUSES).optional(),
+    overdue: z.enum(['true', 'false']).optional().openapi({ description: '`true`: open or contacted past a due time' }),
+    vendorId: z.string().min(1).max(64).optional().openapi({ description: 'A vendor unit: its cases only' }),
+    unitId: z.string().min(1).max(64).optional().openapi({ description: 'A unit in reach: the cases of its subtree (404 outside reach)' }),
+    scoreMin: z.coerce.number().int().min(0).max(10).optional().openapi({ description: 'Lowest score, inclusive' }),
+    scoreMax: z.coerce.number().int().min(0).max(10).optional().openapi({ description: 'Highest score, inclusive' }),
+    minAgeDays: z.coerce.number().int().min(0).max(3650).optional().openapi({ description: 'Opened at least this many days (of 24 h) ago' }),
+    maxAgeDays: z.coerce.number().int().min(0).max(3650).optional().openapi({ description: 'Opened at most this many days (of 24 h) ago' }),
+    sort: z
+      .enum(CASE_SORTS)
+      .default('newest')
+      .openapi({ description: '`newest` (default), `oldest`, `due` (the next target soonest: late ones first; resolved and closed last), `score` (lowest first)' }),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    before: z.string().min(1).max(64).optional().openapi({ description: 'Cursor of the newest-first order: the last id of the previous page (`nextCursor`)' }),
+    offset: z.coerce.number().int().min(0).max(100_000).optional().openapi({ description: 'Rows to skip, in any order (`nextOffset` of the previous page)' }),
+  })
+  .superRefine((q, ctx) => {
+    if (q.scoreMin !== undefined && q.scoreMax !== undefined && q.scoreMin > q.scoreMax) ctx.addIssue({ code: 'custom', path: ['scoreMin'], message: 'must not be above `scoreMax`' });
+    if (q.minAgeDays !== undefined && q.maxAgeDays !== undefined && q.minAgeDays > q.maxAgeDays) ctx.addIssue({ code: 'custom', path: ['minAgeDays'], message: 'must not be above `maxAgeDays`' });
+    if (q.before !== undefined && q.sort !== 'newest') ctx.addIssue({ code: 'custom', path: ['before'], message: 'pages the newest-first order only: use `offset`' });
+  });
 
 const UpdateCase = z
   .strictObject({
@@ -76,6 +98,12 @@ const UpdateCase = z
     rootCause: z.string().trim().min(1).max(500).nullable().optional(),
     tags: z.array(z.string().trim().min(1).max(64)).max(20).optional().openapi({ description: 'Root-cause tags; replaces the list' }),
     reason: z.string().trim().min(3).max(1000).optional().openapi({ description: 'Required to mark a case resolved or closed' }),
+    ownerUserId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: 'Reassign to one of GET /api/v1/cases/{id}/owners (admin, manager or vendor over the unit; 422 for anyone else as owner)' }),
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field')
   .openapi('UpdateCase');
@@ -153,11 +181,14 @@ const isOverdue = (x: { status: string; firstContactAt: number | null; firstCont
 
 function present(
   actor: Actor,
-  row: Pick<LoadedCase, 'c' | 'unitPath' | 'unitName' | 'comment'> & { contact: Pick<NonNullable<LoadedCase['contact']>, 'id' | 'externalId' | 'email' | 'phone' | 'locale'> | null },
+  row: Pick<LoadedCase, 'c' | 'unitPath' | 'unitName' | 'comment' | 'ownerName' | 'ownerEmail'> & {
+    contact: Pick<NonNullable<LoadedCase['contact']>, 'id' | 'externalId' | 'email' | 'phone' | 'locale'> | null;
+  },
   now = Date.now(),
 ) {
   const k = row.c;
   const verbatim = seesRespondent(actor, row.unitPath, k.ownerUserId);
+  const due = nextDue(k);
   return {
     id: k.id,
     responseId: k.responseId,
@@ -165,6 +196,7 @@ function present(
     unitName: row.unitName,
     touchpointId: k.touchpointId,
     ownerUserId: k.ownerUserId,
+    ownerName: k.ownerUserId === null ? null : row.ownerName || row.ownerEmail || null,
     status: k.status,
     score: k.score,
     comment: verbatim ? (row.comment ?? null) : null,
@@ -175,6 +207,8 @@ function present(
     resolvedAt: iso(k.resolvedAt),
     closedAt: iso(k.closedAt),
     overdue: isOverdue(k, now),
+    nextDueAt: due ? iso(due.at) : null,
+    nextTarget: due?.target ?? null,
     escalationLevel: k.escalationLevel,
     escalated: k.escalated,
     rootCause: k.rootCause,
@@ -219,7 +253,28 @@ const routes = {
     security,
     middleware: [authenticate] as const,
     request: { query: ListQuery },
-    responses: { 200: json(z.object({ items: z.array(CaseSchema), nextCursor: z.string().nullable() }), 'Newest first'), ...errors(...AUTHED) },
+    responses: {
+      200: json(
+        z.object({
+          items: z.array(CaseSchema),
+          nextCursor: z.string().nullable().openapi({ description: 'Newest-first order only: `before` of the next page' }),
+          nextOffset: z.number().int().nullable().openapi({ description: '`offset` of the next page, in any order; null on the last page' }),
+        }),
+        'In the order asked for (newest first by default)',
+      ),
+      ...errors(...AUTHED),
+    },
+  }),
+  owners: createRoute({
+    method: 'get',
+    path: '/api/v1/cases/{id}/owners',
+    tags,
+    summary: 'People who can own the case: active admins, managers, vendors and agents with a grant on its unit or above it',
+    description: 'For those who may reassign it (admin, manager or vendor over the unit); 403 for others who read it, 404 for a case out of reach.',
+    security,
+    middleware: [authenticate] as const,
+    request: { params: IdParam },
+    responses: { 200: json(z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), email: z.string() }).openapi('CaseOwner')) }), 'Possible owners'), ...errors(...AUTHED) },
   }),
   metrics: createRoute({
     method: 'get',
@@ -254,8 +309,9 @@ const routes = {
     method: 'patch',
     path: '/api/v1/cases/{id}',
     tags,
-    summary: 'Change status (open → contacted → resolved, or closed; reopen), add a note, root cause and tags',
-    description: 'Resolved and closed need a `reason` (422 without); a transition not allowed from the current status answers 409. Owner, or admin/manager/vendor in reach.',
+    summary: 'Change status (open → contacted → resolved, or closed; reopen), add a note, root cause and tags, reassign',
+    description:
+      'Resolved and closed need a `reason` (422 without); a transition not allowed from the current status answers 409. Owner, or admin/manager/vendor in reach. Reassigning (`ownerUserId`) is for admin/manager/vendor in reach only (403 for an owner alone); the new owner must be one of GET /api/v1/cases/{id}/owners (else 422); the timeline gets a `reassigned` event.',
     security,
     middleware: [authenticate] as const,
     request: { params: IdParam, body: jsonBody(UpdateCase) },
@@ -315,9 +371,10 @@ const routes = {
 
 export const caseRoutes = createRouter()
   .openapi(routes.list, async (c) => {
-    const { page, nextCursor, now } = await listCases(deps(c), c.req.valid('query'));
-    return c.json({ items: page.map((r) => present(c.get('actor'), r, now)), nextCursor }, 200);
+    const { page, nextCursor, nextOffset, now } = await listCases(deps(c), c.req.valid('query'));
+    return c.json({ items: page.map((r) => present(c.get('actor'), r, now)), nextCursor, nextOffset }, 200);
   })
+  .openapi(routes.owners, async (c) => c.json({ items: await caseOwners(deps(c), c.req.valid('param').id) }, 200))
   .openapi(routes.metrics, async (c) => c.json(await caseMetrics(deps(c), c.req.valid('query')), 200))
   .openapi(routes.get, async (c) => {
     const { row, timeline, themes } = await caseWithTimeline(deps(c), c.req.valid('param').id);

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import { can, seesRespondent } from '../auth/policy';
 import { contacts, responses, touchpoints, units } from '../db/schema';
 import type { Deps } from '../lib/deps';
@@ -8,6 +8,7 @@ import { categorize } from '../scoring/nps';
 import { localDay } from '../scores/local-day';
 import { scoreReport } from '../scores/report';
 import type { ScoresQuery } from '../scores/scores-query';
+import { type CATEGORIES, scoresOf, searchCondition } from '../responses/listing';
 import { csvLine, scoresCsvBody } from './csv';
 
 /** Rows read per round trip while streaming: memory stays constant whatever the export's size. */
@@ -44,6 +45,9 @@ export interface ResponsesExport {
   from?: string;
   to?: string;
   includeUncounted: 'true' | 'false';
+  touchpoint?: string;
+  category?: (typeof CATEGORIES)[number];
+  q?: string;
 }
 
 /**
@@ -56,6 +60,8 @@ export async function exportResponsesCsv(d: Deps, q: ResponsesExport): Promise<{
   const unit = await reportUnit(d, q.unitId);
   if (!can(actor, 'response.read', unit.path)) throw new ApiError('FORBIDDEN', 'your role does not read individual responses');
   const verbatims = seesRespondent(actor, unit.path);
+  // Searching comments and names discloses them: only where the whole unit's verbatims are read.
+  if (q.q && !verbatims) throw new ApiError('FORBIDDEN', 'your role does not read verbatims');
   const header = csvLine(verbatims ? [...COLUMNS, 'comment'] : COLUMNS);
   // Created within 14 h of the local range; the unit's local day is checked exactly per row.
   const start = q.from ? Date.parse(`${q.from}T00:00:00Z`) - 14 * 3600_000 : 0;
@@ -96,7 +102,17 @@ export async function exportResponsesCsv(d: Deps, q: ResponsesExport): Promise<{
         .innerJoin(units, eq(units.id, responses.unitId))
         .innerJoin(touchpoints, eq(touchpoints.id, responses.touchpointId))
         .leftJoin(contacts, eq(contacts.id, responses.contactId))
-        .where(and(sql`${responses}.rowid > ${after}`, subtree, sql`${responses.createdAt} between ${start} and ${end}`, q.includeUncounted === 'true' ? undefined : eq(responses.counted, true)))
+        .where(
+          and(
+            sql`${responses}.rowid > ${after}`,
+            subtree,
+            sql`${responses.createdAt} between ${start} and ${end}`,
+            q.includeUncounted === 'true' ? undefined : eq(responses.counted, true),
+            q.touchpoint ? or(eq(touchpoints.key, q.touchpoint), eq(touchpoints.id, q.touchpoint)) : undefined,
+            q.category ? inArray(responses.score, scoresOf(q.category)) : undefined,
+            q.q ? searchCondition(q.q) : undefined,
+          ),
+        )
         .orderBy(asc(sql`${responses}.rowid`))
         .limit(PAGE);
       let chunk = '';

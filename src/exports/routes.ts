@@ -4,6 +4,7 @@ import { createRouter } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, security } from '../lib/openapi';
 import { ScoresQuery } from '../scores/scores-query';
+import { CATEGORIES } from '../responses/listing';
 import { exportResponsesCsv, exportScoresCsv } from './csv-exports';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
@@ -12,6 +13,15 @@ const Query = z.object({
   from: day.optional(),
   to: day.optional(),
   includeUncounted: z.enum(['true', 'false']).default('false').openapi({ description: 'Also rows that do not count (flagged or excluded), with their flags' }),
+  touchpoint: z.string().min(1).max(64).optional().openapi({ description: 'A touchpoint key or id, as GET /api/v1/responses filters' }),
+  category: z.enum(CATEGORIES).optional(),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: "Words in the comment or the customer's name, as GET /api/v1/responses searches; only for roles that read verbatims on the unit (403 otherwise)" }),
 });
 
 const csv = { description: 'CSV (RFC 4180, UTF-8), streamed', content: { 'text/csv': { schema: z.string() } } };

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { can, reach, seesRespondent } from '../auth/policy';
 import { purposeKey } from '../auth/purpose-key';
-import { auditLog, responses, surveyVersions, touchpoints, units, type ResponseChannel } from '../db/schema';
+import { auditLog, cases, contacts, responses, surveyVersions, touchpoints, units, type ResponseChannel } from '../db/schema';
 import type { Deps } from '../lib/deps';
 import { ApiError, forbidden, notFound } from '../lib/errors';
 import { base64url } from '../lib/ids';
@@ -13,7 +13,7 @@ import type { QUALITY_FLAGS } from './quality';
 
 export const CATEGORIES = ['promoter', 'passive', 'detractor'] as const;
 /** The scores of a category, from the scoring module (the one place that knows 9-10 / 7-8 / 0-6). */
-const scoresOf = (category: Category) => Array.from({ length: 11 }, (_, s) => s).filter((s) => categorize(s) === category);
+export const scoresOf = (category: Category) => Array.from({ length: 11 }, (_, s) => s).filter((s) => categorize(s) === category);
 
 /** The filters of a page of answers (GET /api/v1/responses), validated. */
 export interface ResponseFilters {
@@ -26,6 +26,8 @@ export interface ResponseFilters {
   category?: (typeof CATEGORIES)[number];
   excluded: 'true' | 'false' | 'all';
   hasComment?: 'true' | 'false';
+  /** Words in the comment or the customer's name (case-insensitive); only where verbatims are read. */
+  q?: string;
   cursor?: string;
   limit: number;
 }
@@ -53,6 +55,20 @@ async function readCursor(d: Deps, cursor: string, filters: string): Promise<{ a
   const [at, id, sig] = parsed as [number, string, string];
   if (sig !== (await cursorSignature(d, at, id, filters))) throw bad;
   return { at, id };
+}
+
+/** The customer's name: the contact's `name` attribute (contacts joined). */
+const contactNameSql = sql<string | null>`json_extract(${contacts.attributes}, '$.name')`;
+
+/** Every word of the search in the comment or the customer's name, case-insensitive (LIKE with the wildcards escaped). */
+export function searchCondition(text: string, name = contactNameSql) {
+  const words = text.trim().split(/\s+/).filter(Boolean).slice(0, 8);
+  return and(
+    ...words.map((w) => {
+      const pattern = `%${w.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+      return sql`(lower(coalesce(${responses.comment}, '')) like ${pattern} escape '\\' or lower(coalesce(${name}, '')) like ${pattern} escape '\\')`;
+    }),
+  );
 }
 
 /**
@@ -87,8 +103,8 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
     paths = clip(paths, unit.path);
   }
   if (paths.length === 0) throw forbidden('your role does not read individual responses');
-  // Filtering on comments would disclose which answers have one: only where verbatims are read.
-  if (q.hasComment) {
+  // Filtering on comments (or searching them and the customer's name) would disclose what they say: only where verbatims are read.
+  if (q.hasComment || q.q) {
     paths = intersect(paths, reach(actor, 'verbatim.read'));
     if (paths.length === 0) throw forbidden('your role does not read verbatims');
   }
@@ -96,6 +112,8 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
   const filters = JSON.stringify(Object.entries(filterFields).sort(([a], [b]) => a.localeCompare(b)));
   const after = q.cursor ? await readCursor(d, q.cursor, filters) : undefined;
   const hasText = sql`${responses.comment} is not null and trim(${responses.comment}) <> ''`;
+  const name = contactNameSql;
+  const search = q.q ? searchCondition(q.q, name) : undefined;
   const rows = await t
     .select({
       id: responses.id,
@@ -104,6 +122,9 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
       unitPath: units.path,
       touchpointId: responses.touchpointId,
       touchpoint: touchpoints.key,
+      touchpointName: touchpoints.name,
+      contactName: name,
+      caseId: cases.id,
       surveyId: responses.surveyId,
       surveyVersion: responses.surveyVersion,
       channel: responses.channel,
@@ -120,9 +141,12 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
     .from(responses)
     .innerJoin(units, eq(units.id, responses.unitId))
     .innerJoin(touchpoints, eq(touchpoints.id, responses.touchpointId))
+    .leftJoin(contacts, eq(contacts.id, responses.contactId))
+    .leftJoin(cases, eq(cases.responseId, responses.id))
     .where(
       and(
         underAny(paths),
+        search,
         await createdOnLocalDays(t, paths, q.from, q.to),
         q.touchpoint ? or(eq(touchpoints.key, q.touchpoint), eq(touchpoints.id, q.touchpoint)) : undefined,
         q.channel ? eq(responses.channel, q.channel) : undefined,
@@ -166,6 +190,7 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
       unitName: r.unitName,
       touchpointId: r.touchpointId,
       touchpoint: r.touchpoint,
+      touchpointName: r.touchpointName,
       channel: r.channel,
       locale: r.locale,
       score: r.score,
@@ -174,7 +199,9 @@ export async function listResponses(d: Deps, q: ResponseFilters) {
       excluded: !r.counted,
       exclusionReason: reason,
       qualityFlags: r.qualityFlags as (typeof QUALITY_FLAGS)[number][],
-      ...(verbatims ? { comment: r.comment } : {}),
+      ...(verbatims ? { comment: r.comment, contactName: typeof r.contactName === 'string' && r.contactName.trim() ? r.contactName : null } : {}),
+      // The case only for those who may open it (a vendor reads its own unit's cases; analysts read every case in reach).
+      caseId: r.caseId && can(actor, 'case.read', r.unitPath) ? r.caseId : null,
       answers: visibleAnswers(definitionOf.get(`${r.surveyId}\u0000${r.surveyVersion}`) ?? null, r.answers, verbatims),
       vendorId: r.vendorId,
       agentId: r.agentId,

@@ -47,6 +47,10 @@ export const ResponsesQuery = z
     category: z.enum(CATEGORIES).optional(),
     excluded: z.enum(['true', 'false', 'all']).default('all').openapi({ description: '`true`: only answers not counted (excluded or flagged); `false`: only counted ones' }),
     hasComment: z.enum(['true', 'false']).optional().openapi({ description: 'With (or without) a comment; limits the list to units where the caller reads verbatims' }),
+    q: z.string().trim().min(1).max(200).optional().openapi({
+      description:
+        "Words to find in the comment or the customer's name: every word must occur (case-insensitive for ASCII letters). Like hasComment, limits the list to units where the caller reads verbatims (403 for roles that read none)",
+    }),
     cursor: z.string().min(1).max(400).optional().openapi({ description: '`nextCursor` of the previous page, with the same filters' }),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
@@ -61,10 +65,17 @@ const ListItem = z
     unitName: z.string(),
     touchpointId: z.string(),
     touchpoint: z.string().openapi({ description: 'The touchpoint key' }),
+    touchpointName: z.string().openapi({ description: 'The touchpoint name' }),
     channel: z.enum(RESPONSE_CHANNELS),
     locale: z.string(),
     score: z.number().int().nullable(),
     category: z.enum(CATEGORIES).nullable(),
+    contactName: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "The customer's name (the contact's `name` attribute), null when unknown; absent when the role does not read verbatims on the unit" }),
+    caseId: z.string().nullable().openapi({ description: 'The recovery case opened for the answer; null when none, or when the role does not read cases on the unit' }),
     answeredAt: z.string().openapi({ format: 'date-time' }),
     excluded: z.boolean().openapi({ description: 'Not counted in scores: excluded by an admin, or flagged on capture (see qualityFlags)' }),
     exclusionReason: z.string().nullable().openapi({ description: "The admin's reason when an admin excluded it" }),

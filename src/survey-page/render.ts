@@ -23,7 +23,8 @@ fieldset{border:0;margin:0 0 1.5rem;padding:0;min-width:0}
 legend,.q>label{display:block;font-weight:600;font-size:1.125rem;margin:0 0 .75rem;padding:0}
 .scale{display:grid;grid-template-columns:repeat(6,1fr);gap:.5rem}
 .scale.n5{grid-template-columns:repeat(5,1fr)}.scale.n7{grid-template-columns:repeat(7,1fr)}
-@media (min-width:34rem){.scale.n11{grid-template-columns:repeat(11,1fr);gap:.375rem}}
+.scale.n11{grid-template-columns:repeat(11,minmax(0,1fr));gap:.25rem}.scale.n11 .opt label{font-size:.9375rem}
+@media (min-width:34rem){.scale.n11{gap:.375rem}}
 .opt{position:relative}
 .opt input,.choice input{position:absolute;opacity:0;width:1px;height:1px;margin:0}
 .opt label{display:flex;align-items:center;justify-content:center;min-height:2.875rem;border:2px solid #5c6370;border-radius:.5rem;background:#fff;font-weight:600;cursor:pointer}

@@ -620,6 +620,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{id}/owners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * People who can own the case: active admins, managers, vendors and agents with a grant on its unit or above it
+         * @description For those who may reassign it (admin, manager or vendor over the unit); 403 for others who read it, 404 for a case out of reach.
+         */
+        get: operations["getCaseOwners"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/metrics": {
         parameters: {
             query?: never;
@@ -652,8 +672,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change status (open → contacted → resolved, or closed; reopen), add a note, root cause and tags
-         * @description Resolved and closed need a `reason` (422 without); a transition not allowed from the current status answers 409. Owner, or admin/manager/vendor in reach.
+         * Change status (open → contacted → resolved, or closed; reopen), add a note, root cause and tags, reassign
+         * @description Resolved and closed need a `reason` (422 without); a transition not allowed from the current status answers 409. Owner, or admin/manager/vendor in reach. Reassigning (`ownerUserId`) is for admin/manager/vendor in reach only (403 for an owner alone); the new owner must be one of GET /api/v1/cases/{id}/owners (else 422); the timeline gets a `reassigned` event.
          */
         patch: operations["updateCase"];
         trace?: never;
@@ -1160,7 +1180,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change status, owner, due date, windows, title or description; audited */
+        /** Change status, owner, due date, windows, title, description or theme; audited */
         patch: operations["updateActionPlan"];
         trace?: never;
     };
@@ -2496,6 +2516,8 @@ export interface components {
             unitName: string;
             touchpointId: string;
             ownerUserId: string | null;
+            /** @description The owner's name (their email when they have none); null without an owner */
+            ownerName: string | null;
             /** @enum {string} */
             status: "open" | "contacted" | "resolved" | "closed";
             score: number;
@@ -2515,12 +2537,21 @@ export interface components {
             resolvedAt: string | null;
             closedAt: string | null;
             overdue: boolean;
+            /** @description The next target: the first contact while open and untouched, else the resolution while open or contacted; null once resolved or closed. Past: the case is late */
+            nextDueAt: string | null;
+            /** @enum {string|null} */
+            nextTarget: "first_contact" | "resolution" | null;
             escalationLevel: number;
             escalated: string[];
             rootCause: string | null;
             tags: string[];
             createdAt: string;
             updatedAt: string;
+        };
+        CaseOwner: {
+            id: string;
+            name: string;
+            email: string;
         };
         CaseMetrics: {
             unitId: string;
@@ -2628,6 +2659,8 @@ export interface components {
             tags?: string[];
             /** @description Required to mark a case resolved or closed */
             reason?: string;
+            /** @description Reassign to one of GET /api/v1/cases/{id}/owners (admin, manager or vendor over the unit; 422 for anyone else as owner) */
+            ownerUserId?: string;
         };
         Reply: {
             caseId: string;
@@ -3037,12 +3070,18 @@ export interface components {
             touchpointId: string;
             /** @description The touchpoint key */
             touchpoint: string;
+            /** @description The touchpoint name */
+            touchpointName: string;
             /** @enum {string} */
             channel: "email" | "sms" | "webhook" | "link" | "in_app" | "ivr" | "paper" | "phone" | "in_person";
             locale: string;
             score: number | null;
             /** @enum {string|null} */
             category: "promoter" | "passive" | "detractor" | null;
+            /** @description The customer's name (the contact's `name` attribute), null when unknown; absent when the role does not read verbatims on the unit */
+            contactName?: string | null;
+            /** @description The recovery case opened for the answer; null when none, or when the role does not read cases on the unit */
+            caseId: string | null;
             /** Format: date-time */
             answeredAt: string;
             /** @description Not counted in scores: excluded by an admin, or flagged on capture (see qualityFlags) */
@@ -3204,6 +3243,8 @@ export interface components {
             theme: string | null;
             alertId: string | null;
             ownerUserId: string | null;
+            /** @description The owner's name (their email when they have none); null without an owner */
+            ownerName: string | null;
             /** @enum {string} */
             status: "planned" | "in_progress" | "done" | "cancelled";
             dueOn: string | null;
@@ -3295,6 +3336,8 @@ export interface components {
         UpdateActionPlan: {
             title?: string;
             description?: string | null;
+            /** @description The detractor theme it answers; null: none */
+            theme?: string | null;
             /** @enum {string} */
             status?: "planned" | "in_progress" | "done" | "cancelled";
             ownerUserId?: string | null;
@@ -7262,6 +7305,11 @@ export interface operations {
                 to?: string;
                 /** @description Also rows that do not count (flagged or excluded), with their flags */
                 includeUncounted?: "true" | "false";
+                /** @description A touchpoint key or id, as GET /api/v1/responses filters */
+                touchpoint?: string;
+                category?: "promoter" | "passive" | "detractor";
+                /** @description Words in the comment or the customer's name, as GET /api/v1/responses searches; only for roles that read verbatims on the unit (403 otherwise) */
+                q?: string;
             };
             header?: never;
             path?: never;
@@ -8215,9 +8263,23 @@ export interface operations {
                 overdue?: "true" | "false";
                 /** @description A vendor unit: its cases only */
                 vendorId?: string;
+                /** @description A unit in reach: the cases of its subtree (404 outside reach) */
+                unitId?: string;
+                /** @description Lowest score, inclusive */
+                scoreMin?: number | null;
+                /** @description Highest score, inclusive */
+                scoreMax?: number | null;
+                /** @description Opened at least this many days (of 24 h) ago */
+                minAgeDays?: number | null;
+                /** @description Opened at most this many days (of 24 h) ago */
+                maxAgeDays?: number | null;
+                /** @description `newest` (default), `oldest`, `due` (the next target soonest: late ones first; resolved and closed last), `score` (lowest first) */
+                sort?: "newest" | "oldest" | "due" | "score";
                 limit?: number;
-                /** @description Cursor: the last id of the previous page */
+                /** @description Cursor of the newest-first order: the last id of the previous page (`nextCursor`) */
                 before?: string;
+                /** @description Rows to skip, in any order (`nextOffset` of the previous page) */
+                offset?: number | null;
             };
             header?: never;
             path?: never;
@@ -8225,7 +8287,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Newest first */
+            /** @description In the order asked for (newest first by default) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8233,7 +8295,88 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Case"][];
+                        /** @description Newest-first order only: `before` of the next page */
                         nextCursor: string | null;
+                        /** @description `offset` of the next page, in any order; null on the last page */
+                        nextOffset: number | null;
+                    };
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCaseOwners: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Possible owners */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CaseOwner"][];
                     };
                 };
             };
@@ -9785,6 +9928,8 @@ export interface operations {
                 excluded?: "true" | "false" | "all";
                 /** @description With (or without) a comment; limits the list to units where the caller reads verbatims */
                 hasComment?: "true" | "false";
+                /** @description Words to find in the comment or the customer's name: every word must occur (case-insensitive for ASCII letters). Like hasComment, limits the list to units where the caller reads verbatims (403 for roles that read none) */
+                q?: string;
                 /** @description `nextCursor` of the previous page, with the same filters */
                 cursor?: string;
                 limit?: number;

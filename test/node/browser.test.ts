@@ -194,6 +194,14 @@ async function expectPhoneLayout(page: Page, scoreIds: string[]) {
     expect(box!.x).toBeGreaterThanOrEqual(0);
     expect(box!.x + box!.width).toBeLessThanOrEqual(360);
   }
+  // The 0–10 scale in one row, its end labels under 0 and under 10 (whichever side each is on).
+  if (scoreIds.includes('nps-0') && scoreIds.includes('nps-10')) {
+    const [zero, ten, low, high] = await Promise.all(['label[for="nps-0"]', 'label[for="nps-10"]', '#nps-low', '#nps-high'].map(async (sel) => (await page.locator(sel).boundingBox())!));
+    expect(Math.abs(zero!.y - ten!.y)).toBeLessThan(1);
+    const overlaps = (a: { x: number; width: number }, b: { x: number; width: number }) => a.x < b.x + b.width && b.x < a.x + a.width;
+    expect(overlaps(low!, zero!), 'the low end under 0').toBe(true);
+    expect(overlaps(high!, ten!), 'the high end under 10').toBe(true);
+  }
 }
 
 const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? null);

@@ -30,6 +30,8 @@ const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
   QuickServe: [{ score: 5, comment: 'QuickServe never showed up.' }],
 };
 const EMEA = [...ANSWERS.Berlin!, ...ANSWERS.Paris!];
+/** The robot's comment: its answer is flagged (honeypot) and hidden unless asked for. */
+const ROBOT = 'Buy cheap watches now';
 const comments = (list: { comment?: string }[]) => list.flatMap((a) => (a.comment ? [a.comment] : []));
 
 beforeAll(async () => {
@@ -39,6 +41,18 @@ beforeAll(async () => {
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
   await api('PATCH', '/api/v1/settings', { minResponses: 3 });
   await seedAnswers(api, unitIds, ANSWERS, { prefix: 'responses', subnet: 1, name: true });
+  // One answer a robot gave in Berlin: the hidden honeypot field filled, so flagged and not counted.
+  await api('PUT', '/api/v1/contacts/responses-robot', { email: 'robot@example.test', attributes: { name: 'Robbie Robot' } });
+  const robotEvent = await api('POST', '/api/v1/events', {
+    events: [{ id: 'responses-robot-event', type: 'ticket.resolved', occurredAt: new Date().toISOString(), contactId: 'responses-robot', unitId: unitIds.Berlin, touchpoint: 'support-resolution' }],
+  });
+  const robotLink = (await api('GET', `/api/v1/invitations/${robotEvent.results[0].invitationId}`)).link;
+  const robot = await fetch(robotLink, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': '10.0.1.250' },
+    body: JSON.stringify({ score: 0, comment: ROBOT, website: 'http://spam.test' }),
+  });
+  expect(robot.status, await robot.clone().text()).toBe(200);
   await api('POST', '/api/v1/reply-templates', { theme: 'late-visit', locale: 'en', subject: 'About your visit in {unitName}', body: 'Dear {contactName}, you gave us {score}. We are sorry.' });
   // Another person who can own a plan in Berlin: its site lead.
   leadId = (await api('POST', '/api/v1/users', { email: 'lead.berlin@acme.test', name: 'Berlin Lead', password: 'a-long-password-1', grants: [{ unitId: unitIds.Berlin, role: 'manager' }] })).id;
@@ -187,6 +201,80 @@ describe('responses, replies and plan sources in Chromium', () => {
     expect(await listText(page)).toContain('detractor');
     await expectFits(page);
     await check(page, 'vendor-detractors');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+  it('admin at 1280 px: touchpoint and customer names, the link to the case, flagged answers on request, search and its CSV', async () => {
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signIn(context, 'admin@acme.test');
+    await page.goto(`${base}/#/responses?unit=${unitIds.Berlin}`);
+    await page.getByRole('heading', { name: 'Responses' }).waitFor();
+    // Counted answers only by default: Berlin's five, not the robot's.
+    await waitFor("Berlin's counted answers", async () => (await answers(page).count()) === ANSWERS.Berlin!.length);
+    expect(await listText(page)).not.toContain(ROBOT);
+    // The touchpoint by its name (the demo's "Support ticket resolved"), the customers by theirs.
+    const touchpoints = (await api('GET', '/api/v1/touchpoints')).items as { key: string; name: string }[];
+    const tpName = touchpoints.find((t) => t.key === 'support-resolution')!.name;
+    expect(await page.locator('ol.answers .touchpoint').allTextContents()).toEqual(ANSWERS.Berlin!.map(() => tpName));
+    // seedAnswers names the customers "Customer <i>" in the order of ANSWERS: Berlin's are 0..4.
+    expect((await page.locator('ol.answers .customer').allTextContents()).sort()).toEqual(ANSWERS.Berlin!.map((_, i) => `Customer ${i}`).sort());
+    expect(await listText(page)).not.toMatch(/support-resolution|null|undefined/);
+    await expectFits(page);
+    await check(page, 'names');
+
+    // The flagged answer on request, its flag in words.
+    await page.getByLabel('Show').selectOption({ label: 'Not counted too' });
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await waitFor('the flagged answer too', async () => (await answers(page).count()) === ANSWERS.Berlin!.length + 1);
+    const robot = answers(page).filter({ hasText: ROBOT });
+    expect(await robot.textContent()).toContain('Not counted: a hidden field was filled in (a robot).');
+    expect(await robot.textContent()).toContain('Robbie Robot');
+    expect(await listText(page)).not.toContain('honeypot');
+    await check(page, 'flagged');
+
+    // The detractor's case, one click away.
+    const late = answers(page).filter({ hasText: 'The engineer came a day late.' });
+    await late.getByRole('link', { name: 'Open the case' }).click();
+    await page.getByRole('heading', { name: 'Case in Berlin' }).waitFor();
+    expect(await page.locator('main').textContent()).toContain('The engineer came a day late.');
+
+    // A search across everything in reach, and the same selection as CSV.
+    await page.goto(`${base}/#/responses`);
+    await page.getByRole('heading', { name: 'Responses' }).waitFor();
+    await page.getByLabel('Search').fill('door');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await waitFor('the search', async () => (await answers(page).count()) === 1);
+    expect(await listText(page)).toContain('FastFix broke the door.');
+    const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+    expect(href).toContain('q=door');
+    const res = await page.request.get(`${base}${href}`);
+    expect(res.status()).toBe(200);
+    const csv = (await res.text()).trim().split('\r\n');
+    expect(csv).toHaveLength(2);
+    expect(csv[1]).toContain('FastFix broke the door.');
+    expect(csv[1]).toContain(unitIds.FastFix);
+    await expectFits(page);
+    await check(page, 'search');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('EMEA manager at 360 px: a search by customer name, within EMEA, without sideways scrolling', async () => {
+    const context = await browser.newContext(PHONE);
+    const { page, errors } = await signIn(context, 'manager.emea@acme.test');
+    await page.goto(`${base}/#/responses?q=${encodeURIComponent('customer 3')}`);
+    await page.getByRole('heading', { name: 'Responses' }).waitFor();
+    // "Customer 3" is Berlin's detractor; no other EMEA customer's name or comment holds both words.
+    await waitFor('the one customer', async () => (await answers(page).count()) === 1);
+    expect(await listText(page)).toContain('The engineer came a day late.');
+    expect(await page.getByLabel('Search').inputValue()).toBe('customer 3');
+    expect(await answers(page).first().getByRole('link', { name: 'Open the case' }).count()).toBe(1);
+    await expectFits(page);
+    await check(page, 'manager-search-phone');
+    // FastFix's words are outside EMEA.
+    await page.getByLabel('Search').fill('door');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No answers match.').waitFor();
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);

@@ -156,4 +156,38 @@ describe('action plans', () => {
     const read = await call('GET', `/api/v1/action-plans/${created.body.id}`, { token: t.tokens.manager });
     expect(read.body).toMatchObject({ status: 'done', dueOn: null, ownerUserId: t.userIds.agent });
   });
+  it('every field a plan has after its unit and alert is editable; the owner reads back by name', async () => {
+    const created = await plan(t.tokens.manager, { unitId: t.units.paris, title: 'Draft', ownerUserId: t.userIds.manager });
+    // makeTenant names each user by its login.
+    expect(created.body.ownerName).toBe('manager');
+    const change = {
+      title: 'Shorter waits in Paris',
+      description: 'Two more engineers on Mondays.',
+      theme: 'waiting time',
+      status: 'in_progress',
+      ownerUserId: t.userIds.agent,
+      dueOn: '2026-05-31',
+      beforeFrom: '2026-01-01',
+      beforeTo: '2026-01-31',
+      afterFrom: '2026-02-01',
+      afterTo: '2026-02-28',
+    };
+    const res = await call('PATCH', `/api/v1/action-plans/${created.body.id}`, { token: t.tokens.manager, body: change });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ ...change, ownerName: 'agent' });
+    const read = await call('GET', `/api/v1/action-plans/${created.body.id}`, { token: t.tokens.manager });
+    expect(read.body).toMatchObject({ ...change, ownerName: 'agent' });
+    const listed = (await call('GET', `/api/v1/action-plans?unitId=${t.units.paris}`, { token: t.tokens.manager })).body.items.find((p: { id: string }) => p.id === created.body.id);
+    expect(listed).toMatchObject({ ...change, ownerName: 'agent' });
+    // Cleared: theme, description, owner.
+    const cleared = await call('PATCH', `/api/v1/action-plans/${created.body.id}`, { token: t.tokens.manager, body: { theme: null, description: null, ownerUserId: null } });
+    expect(cleared.body).toMatchObject({ theme: null, description: null, ownerUserId: null, ownerName: null, title: 'Shorter waits in Paris' });
+    for (const bad of [{ theme: '' }, { theme: 'x'.repeat(101) }, { unitId: t.units.berlin }, { alertId: 'alr_x' }]) {
+      const r = await call('PATCH', `/api/v1/action-plans/${created.body.id}`, { token: t.tokens.manager, body: bad });
+      expect(r.status, JSON.stringify(bad)).toBe(400);
+    }
+    const log = await call('GET', `/api/v1/audit-log?targetId=${created.body.id}`, { token: t.tokens.admin });
+    expect(log.body.items.map((r: any) => r.action)).toEqual(['action_plan.update', 'action_plan.update', 'action_plan.create']);
+    expect(log.body.items[1].details.changed).toEqual(Object.keys(change));
+  });
 });

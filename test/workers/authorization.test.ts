@@ -832,6 +832,34 @@ for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
   );
 }
 
+// Searching answers (?q) reads their comments and names: only roles that read verbatims.
+for (const unit of ['emea', 'fastfix'] as UnitKey[]) {
+  matrix(
+    'GET /api/v1/responses',
+    `a search (?q) in ${LABEL[unit]}`,
+    (login) => (!SEES[login].includes(unit) ? 404 : VERBATIM_ROLES.has(GRANT[login].role) ? 200 : 403),
+    async (login, expected) => {
+      const r = await newResponse(unit === 'emea' ? 'paris' : unit);
+      const res = await call('GET', `/api/v1/responses?unitId=${U(unit)}&q=${encodeURIComponent(r.comment)}&excluded=all`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body.items.map((i: { id: string }) => i.id)).toEqual([r.id]);
+      else expect(JSON.stringify(res.body)).not.toContain(r.comment);
+    },
+  );
+  matrix(
+    'GET /api/v1/exports/responses.csv',
+    `a search (?q) in ${LABEL[unit]}`,
+    (login) => (!SEES[login].includes(unit) ? 404 : VERBATIM_ROLES.has(GRANT[login].role) ? 200 : 403),
+    async (login, expected) => {
+      const r = await newResponse(unit === 'emea' ? 'paris' : unit, true);
+      const res = await call('GET', `/api/v1/exports/responses.csv?unitId=${U(unit)}&q=${encodeURIComponent(r.comment)}`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(String(res.body)).toContain(r.id);
+      else expect(String(res.body)).not.toContain(r.comment);
+    },
+  );
+}
+
 for (const verb of ['include', 'exclude'] as const) {
   matrix(
     `POST /api/v1/responses/{id}/${verb}`,
@@ -942,6 +970,43 @@ for (const [unit, owner] of [
       } else {
         refused.push({ name: `${login} PATCH /api/v1/cases/{id}`, requestId: res.headers.get('x-request-id')! });
         expect(after.status).toBe('open');
+      }
+    },
+  );
+}
+
+/** Reassigning (and listing who may own a case) is for admins, managers and vendors over the unit: not for an owner alone. */
+const caseReassign = (login: Login, unit: UnitKey, owner: Login) => (caseRead(login, unit, owner) === 404 ? 404 : SEES[login].includes(unit) && CASE_WRITERS.has(GRANT[login].role) ? 200 : 403);
+for (const [unit, owner] of [
+  ['berlin', 'agent'],
+  ['fastfix', 'vendor'],
+] as [UnitKey, Login][]) {
+  matrix(
+    'GET /api/v1/cases/{id}/owners',
+    `a case in ${LABEL[unit]} owned by ${owner}`,
+    (login) => caseReassign(login, unit, owner),
+    async (login, expected) => {
+      const id = await newCase(unit, owner);
+      const res = await call('GET', `/api/v1/cases/${id}/owners`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body.items.map((o: { id: string }) => o.id)).toEqual(expect.arrayContaining([t.userIds.admin, t.userIds[owner]]));
+    },
+  );
+  matrix(
+    'PATCH /api/v1/cases/{id}',
+    `reassign a case in ${LABEL[unit]} owned by ${owner} to the admin`,
+    (login) => caseReassign(login, unit, owner),
+    async (login, expected) => {
+      const id = await newCase(unit, owner);
+      const res = await call('PATCH', `/api/v1/cases/${id}`, { token: tokenOf(login), body: { ownerUserId: t.userIds.admin } });
+      expectOutcome(res, expected);
+      const after = (await call('GET', `/api/v1/cases/${id}`, { token: admin() })).body;
+      if (expected === 200) {
+        expect(after.ownerUserId).toBe(t.userIds.admin);
+        await expectAudited(res, login, 'case.update', id);
+      } else {
+        refused.push({ name: `${login} PATCH /api/v1/cases/{id} (reassign)`, requestId: res.headers.get('x-request-id')! });
+        expect(after.ownerUserId).toBe(t.userIds[owner]);
       }
     },
   );

@@ -75,6 +75,30 @@ describe('responses export', () => {
   });
 });
 
+describe("responses export with the Responses page's filters", () => {
+  it('category, touchpoint and the search narrow the rows as GET /api/v1/responses does', async () => {
+    const q = `?unitId=${t.units.berlin}`;
+    // Berlin's answer i has score i % 11 and comment "comment i": detractors are scores 0-6.
+    const detractors = Array.from({ length: 4500 }, (_, i) => i).filter((i) => i % 11 <= 6).length;
+    const cat = await exportCsv(t.tokens.admin, `${q}&category=detractor`);
+    expect(cat.rows).toHaveLength(detractors);
+    expect(cat.rows.every((r) => r.category === 'detractor')).toBe(true);
+    expect((await exportCsv(t.tokens.admin, `${q}&touchpoint=visit`)).rows).toHaveLength(4500);
+    expect((await exportCsv(t.tokens.admin, `${q}&touchpoint=nope`)).rows).toHaveLength(0);
+    // Every word must occur: "comment" and "12" (4500 comments, those whose number contains 12), and promoters among them.
+    const twelve = Array.from({ length: 4500 }, (_, i) => i).filter((i) => String(i).includes('12'));
+    const found = await exportCsv(t.tokens.admin, `${q}&q=${encodeURIComponent('Comment 12')}`);
+    expect(found.rows.map((r) => r.comment).sort()).toEqual(twelve.map((i) => `comment ${i}`).sort());
+    const promoters = await exportCsv(t.tokens.admin, `${q}&q=12&category=promoter`);
+    expect(promoters.rows).toHaveLength(twelve.filter((i) => i % 11 >= 9).length);
+    // Vendors read no verbatims: no search for them.
+    const vendor = await call('GET', `/api/v1/exports/responses.csv?q=door`, { token: t.tokens.vendor });
+    expect(vendor.status).toBe(403);
+    const bad = await call('GET', `/api/v1/exports/responses.csv?category=angry`, { token: t.tokens.admin });
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('scores export', () => {
   it('is the scores API as CSV', async () => {
     const api = await call('GET', `/api/v1/scores?groupBy=unit`, { token: t.tokens.admin });

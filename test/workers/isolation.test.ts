@@ -563,6 +563,30 @@ const CASES: IsolationCase[] = [
       expectNoLeak(res, '');
     },
   },
+  {
+    op: 'GET /api/v1/responses',
+    name: "B's search for A's words (?q) finds nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', `/api/v1/responses?limit=200&excluded=all&q=${encodeURIComponent("A's verbatim")}`, { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((i: { id: string }) => i.id)).not.toContain(aIds.response);
+      expect(JSON.stringify(res.body)).not.toContain("A's verbatim");
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'GET /api/v1/exports/responses.csv',
+    name: "B's export searched for A's words (?q) holds nothing of A",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', `/api/v1/exports/responses.csv?includeUncounted=true&q=${encodeURIComponent("A's verbatim")}`, { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(String(res.body)).not.toContain(aIds.response);
+      expect(String(res.body)).not.toContain("A's verbatim");
+      expectNoLeak(res, '');
+    },
+  },
   { op: 'GET /api/v1/themes', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/themes?unitId=${x.unit}`, 'GET') },
   {
     op: 'GET /api/v1/theme-library',
@@ -739,6 +763,38 @@ const CASES: IsolationCase[] = [
     expect: 'not-found',
     request: (x) => json(`/api/v1/cases/${x.case}`, 'PATCH', { status: 'contacted', note: 'pwned' }),
   },
+  { op: 'GET /api/v1/cases/{id}/owners', name: "the owners of A's case", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}/owners`, 'GET') },
+  {
+    op: 'PATCH /api/v1/cases/{id}',
+    name: "reassign A's case to B's manager",
+    kind: 'foreign-id',
+    expect: 'not-found',
+    request: (x) => json(`/api/v1/cases/${x.case}`, 'PATCH', { ownerUserId: B.userIds.manager }),
+  },
+  {
+    op: 'PATCH /api/v1/cases/{id}',
+    name: "B's case reassigned to A's admin",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('PATCH', `/api/v1/cases/${bCaseId}`, { token: bToken[cred], body: { ownerUserId: A.userIds.admin! } });
+      expect(res.status).toBe(422);
+      expectNoLeak(res, A.userIds.admin!);
+      const after = await call('GET', `/api/v1/cases/${bCaseId}`, { token: B.tokens.admin });
+      expect(after.body.ownerUserId).toBe(B.userIds.manager);
+    },
+  },
+  {
+    op: 'GET /api/v1/cases/{id}/owners',
+    name: "B's case: none of A's people",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', `/api/v1/cases/${bCaseId}/owners`, { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeGreaterThan(0);
+      expectNoLeak(res, '');
+    },
+  },
+  { op: 'GET /api/v1/cases', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/cases/{id}/reply', name: "a reply for A's case", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases/${x.case}/reply?theme=iso`, 'GET') },
   { op: 'GET /api/v1/cases', name: "A's unit as the vendor filter (?vendorId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/cases?vendorId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/cases', name: 'list', kind: 'list', path: '/api/v1/cases', mustContain: () => [bCaseId] },

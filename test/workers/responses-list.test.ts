@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
-import { responses, surveys, surveyVersions, touchpoints, units } from '../../src/db/schema';
+import { cases, contacts, responses, surveys, surveyVersions, touchpoints, units } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { standardSurvey } from '../../src/surveys/templates';
 import { call, db, makeTenant, type Fixture, type Login } from './support';
@@ -28,20 +28,24 @@ interface Row {
   comment?: string;
   counted?: boolean;
   flags?: string[];
+  /** The customer's name on the contact (attributes.name); no contact without it. */
+  customer?: string;
+  /** A recovery case was opened for it. */
+  case?: boolean;
 }
 
 const ROWS: Omit<Row, 'id'>[] = [
   { unit: 'berlin', score: 10, cat: 'promoter', at: '2026-01-05T10:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'Berlin was great' },
-  { unit: 'berlin', score: 3, cat: 'detractor', at: '2026-01-06T10:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'Berlin engineer late' },
+  { unit: 'berlin', score: 3, cat: 'detractor', at: '2026-01-06T10:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'Berlin engineer late', customer: 'Anna Schmidt', case: true },
   { unit: 'berlin', score: 7, cat: 'passive', at: '2026-01-07T10:00:00Z', touchpoint: 'call', channel: 'sms' },
   // 23:30 UTC is already 2026-01-11 in Berlin (UTC+1 in winter): the local day decides.
   { unit: 'berlin', score: 6, cat: 'detractor', at: '2026-01-10T23:30:00Z', touchpoint: 'call', channel: 'sms', comment: '   ' },
-  { unit: 'paris', score: 9, cat: 'promoter', at: '2026-01-08T09:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'Paris merci' },
+  { unit: 'paris', score: 9, cat: 'promoter', at: '2026-01-08T09:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'Paris merci', customer: 'Claire Late' },
   { unit: 'paris', score: 0, cat: 'detractor', at: '2026-01-09T09:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'Paris flagged', counted: false, flags: ['duplicate'] },
   { unit: 'emea', score: 8, cat: 'passive', at: '2026-01-09T12:00:00Z', touchpoint: 'call', channel: 'email' },
   { unit: 'newYork', score: 2, cat: 'detractor', at: '2026-01-06T15:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'New York never came' },
   { unit: 'newYork', score: 9, cat: 'promoter', at: '2026-01-07T15:00:00Z', touchpoint: 'call', channel: 'sms' },
-  { unit: 'fastfix', score: 4, cat: 'detractor', at: '2026-01-08T08:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'FastFix broke the door' },
+  { unit: 'fastfix', score: 4, cat: 'detractor', at: '2026-01-08T08:00:00Z', touchpoint: 'visit', channel: 'email', comment: 'FastFix broke the door 100%', customer: 'Bob Door', case: true },
   { unit: 'fastfix', score: 10, cat: 'promoter', at: '2026-01-08T08:00:00Z', touchpoint: 'visit', channel: 'email' },
   { unit: 'quickserve', score: 5, cat: 'detractor', at: '2026-01-09T08:00:00Z', touchpoint: 'call', channel: 'sms', comment: 'QuickServe no show' },
 ];
@@ -88,12 +92,15 @@ beforeAll(async () => {
     d.update(units).set({ timezone: 'Europe/Berlin' }).where(eq(units.id, t.units.berlin!)),
   ]);
   rows = ROWS.map((r) => ({ ...r, id: newId('rsp') }));
+  const contactOf = new Map(rows.filter((r) => r.customer).map((r) => [r.id, newId('ct')]));
+  await d.insert(contacts).values(rows.filter((r) => r.customer).map((r, k) => ({ id: contactOf.get(r.id)!, tenantId: t.tenantId, externalId: `list-${k}`, attributes: { name: r.customer } })));
   await d.insert(responses).values(
     rows.map((r) => ({
       id: r.id,
       tenantId: t.tenantId,
       touchpointId: tp[r.touchpoint],
       unitId: t.units[r.unit]!,
+      contactId: contactOf.get(r.id) ?? null,
       surveyId,
       surveyVersion: 1,
       channel: r.channel,
@@ -108,7 +115,15 @@ beforeAll(async () => {
       updatedAt: Date.parse(r.at),
     })),
   );
+  await d
+    .insert(cases)
+    .values(
+      rows
+        .filter((r) => r.case)
+        .map((r) => ({ id: caseIdOf(r), tenantId: t.tenantId, responseId: r.id, unitId: t.units[r.unit]!, touchpointId: tp[r.touchpoint], status: 'open' as const, score: r.score })),
+    );
 });
+const caseIdOf = (r: Row) => `case_${r.id}`;
 
 describe('GET /api/v1/responses', () => {
   it('the admin lists every answer, newest first, with unit, touchpoint, category and flags', async () => {
@@ -122,10 +137,13 @@ describe('GET /api/v1/responses', () => {
       unitName: 'Paris',
       touchpointId: expect.any(String),
       touchpoint: 'visit',
+      touchpointName: 'Visit',
       channel: 'email',
       locale: 'en',
       score: 0,
       category: 'detractor',
+      contactName: null,
+      caseId: null,
       answeredAt: '2026-01-09T09:00:00.000Z',
       excluded: true,
       exclusionReason: null,
@@ -298,6 +316,50 @@ describe('GET /api/v1/responses', () => {
     expect(JSON.stringify(got)).not.toContain('New York');
     // The vendor aiming at the other vendor's unit: 404 too.
     expect((await call('GET', `/api/v1/responses?unitId=${t.units.quickserve}`, { token: t.tokens.vendor })).status).toBe(404);
+  });
+
+  it("the touchpoint's name, the customer's name where verbatims are read, the case where cases are read", async () => {
+    const admin = await all(t.tokens.admin, '');
+    for (const item of admin) {
+      const row = rows.find((r) => r.id === item.id)!;
+      expect(item.touchpointName).toBe(row.touchpoint === 'visit' ? 'Visit' : 'Call');
+      expect(item.contactName).toBe(row.customer ?? null);
+      expect(item.caseId).toBe(row.case ? caseIdOf(row) : null);
+    }
+    // The vendor reads its own cases but not who answered: the case, no name (the field is absent).
+    const vendor = await all(t.tokens.vendor, '');
+    const door = rows.find((r) => r.customer === 'Bob Door')!;
+    expect(vendor.find((i) => i.id === door.id)).toMatchObject({ caseId: caseIdOf(door) });
+    for (const item of vendor) expect('contactName' in item).toBe(false);
+    expect(JSON.stringify(vendor)).not.toContain('Bob Door');
+  });
+
+  it('q finds every word in the comment or the name, case-insensitive, wildcards taken literally; only where verbatims are read', async () => {
+    const token = t.tokens.admin;
+    const has = (r: Row, w: string) => (r.comment ?? '').toLowerCase().includes(w) || (r.customer ?? '').toLowerCase().includes(w);
+    const expectSearch = async (q: string, words: string[]) => expect(ids(await all(token, `q=${encodeURIComponent(q)}`)), q).toEqual(ordered(rows.filter((r) => words.every((w) => has(r, w)))));
+    await expectSearch('berlin', ['berlin']);
+    await expectSearch('BERLIN late', ['berlin', 'late']);
+    // "late" is in a Berlin comment and in a Paris customer's name.
+    await expectSearch('late', ['late']);
+    expect((await all(token, 'q=late')).length).toBe(2);
+    await expectSearch('schmidt', ['schmidt']);
+    await expectSearch('100%', ['100%']);
+    // % and _ are not wildcards: "%" alone matches only the comment that has one.
+    await expectSearch('%', ['%']);
+    expect((await all(token, 'q=_')).length).toBe(0);
+    expect(ids(await all(token, `q=late&unitId=${t.units.paris}`))).toEqual([rows.find((r) => r.customer === 'Claire Late')!.id]);
+    // The manager searches EMEA only.
+    expect(ids(await all(t.tokens.manager, 'q=door'))).toEqual([]);
+    // Vendors do not read verbatims: searching them would disclose them.
+    const res = await call('GET', '/api/v1/responses?q=door', { token: t.tokens.vendor });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('FORBIDDEN');
+    for (const bad of ['q=', `q=${'x'.repeat(201)}`]) {
+      const r = await call('GET', `/api/v1/responses?${bad}`, { token });
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error.details[0].path).toBe('query.q');
+    }
   });
 
   it("an admin's exclusion shows with its reason; included again, it counts and the reason goes", async () => {

@@ -186,7 +186,11 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/scores?unitId=${t.units.root}&agentId=ext:1&groupBy=unit&period=week`,
       `/api/v1/responses?unitId=${t.units.emea}`,
       `/api/v1/responses?vendorId=${t.units.fastfix}`,
+      `/api/v1/responses?q=${encodeURIComponent('late visit')}&excluded=false`,
+      `/api/v1/exports/responses.csv?q=late&category=detractor`,
       `/api/v1/cases`,
+      `/api/v1/cases?sort=due&unitId=${t.units.emea}&scoreMax=6&minAgeDays=1`,
+      `/api/v1/cases?sort=score&status=open&offset=10&maxAgeDays=30`,
       `/api/v1/invitations/${inv.id}`,
       // Program health: the invitation funnel of the whole tenant and of a region.
       `/api/v1/program/funnel?unitId=${t.units.root}&from=2020-01-01&to=2020-12-31`,

@@ -23,6 +23,7 @@ import {
   topUnit,
 } from '../lib.js';
 import { distributionChart, mixChart, sparkline, trendChart } from '../charts.js';
+import { timeLeft } from './cases.js';
 
 const RANGES = { 90: 'Last 90 days', 180: 'Last 6 months', 365: 'Last 12 months' };
 
@@ -115,6 +116,12 @@ export default async function dashboard({ params }) {
       ),
     ),
   );
+  // A manager's home (not an admin's or analyst's): their units ranked, the cases due next, the plans under way.
+  if (hasRole('manager') && !hasRole('admin', 'analyst')) {
+    const mine = h('section', { 'aria-labelledby': 'mine-heading', 'data-testid': 'manager-home' });
+    main.append(mine);
+    managerHome(mine, unit, group === 'unit' ? children.items : null);
+  }
   main.append(
     h('h2', {}, 'Over time'),
     trendChart(trend.items, notes.items, { unit: period }),
@@ -166,6 +173,75 @@ export default async function dashboard({ params }) {
     rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change', 'By month'], rows) : h('p', {}, 'No answers in the period.'),
   );
   if (rows.length) fillSparklines(sparkCells, `/api/v1/scores?${q}&groupBy=${group}&period=month`);
+}
+
+/**
+ * A manager's home: the units under the unit ranked by NPS (suppressed ones last, by n), the
+ * cases whose next target comes soonest (late ones first), and the plans not yet done. Every
+ * number from the API.
+ */
+async function managerHome(box, unit, units) {
+  const [due, plans] = await Promise.all([
+    api('GET', `/api/v1/cases?scope=subtree&unitId=${unit.id}&sort=due&limit=20`).catch(() => ({ items: [] })),
+    api('GET', `/api/v1/action-plans?unitId=${unit.id}`).catch(() => ({ items: [] })),
+  ]);
+  if (!box.isConnected) return;
+  const names = session().byId;
+  const ranked = (units ?? []).filter((i) => i.key !== 'all' && i.key !== unit.id).sort((a, b) => (a.suppressed === b.suppressed ? (a.suppressed ? b.n - a.n : b.nps - a.nps) : a.suppressed ? 1 : -1));
+  const open = due.items.filter((k) => k.nextDueAt).slice(0, 5);
+  const active = plans.items.filter((p) => p.status === 'planned' || p.status === 'in_progress');
+  box.append(
+    h('h2', { id: 'mine-heading' }, 'Your part of the organisation'),
+    ranked.length
+      ? table(
+          `${unit.name}: your units ranked by NPS`,
+          ['Rank', 'Unit', 'NPS', 'n'],
+          ranked.map((i, k) =>
+            h(
+              'tr',
+              {},
+              h('td', { class: 'num' }, i.suppressed ? '—' : String(k + 1)),
+              h('th', { scope: 'row' }, h('a', { href: `#/dashboard?unit=${i.key}` }, names.get(i.key)?.name ?? i.key)),
+              npsCell(i),
+              h('td', { class: 'num' }, String(i.n)),
+            ),
+          ),
+        )
+      : '',
+    open.length
+      ? table(
+          'Cases due next',
+          ['Case', 'Unit', 'Owner', 'Time left'],
+          open.map((k) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, h('a', { href: `#/cases/${k.id}` }, k.comment ? k.comment.slice(0, 40) : `Case ${k.id.slice(-6)}`)),
+              h('td', {}, k.unitName),
+              h('td', {}, k.ownerName ?? 'nobody'),
+              h('td', { class: k.overdue ? 'late' : undefined }, timeLeft(k)),
+            ),
+          ),
+        )
+      : h('p', {}, 'No case is waiting.'),
+    active.length
+      ? table(
+          'Action plans under way',
+          ['Plan', 'Unit', 'Owner', 'Status', 'Due'],
+          active.map((p) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, h('a', { href: `#/plans/${p.id}` }, p.title)),
+              h('td', {}, p.unitName),
+              h('td', {}, p.ownerName ?? 'nobody'),
+              h('td', {}, p.status.replace('_', ' ')),
+              h('td', {}, p.dueOn ?? '—'),
+            ),
+          ),
+        )
+      : h('p', {}, 'No action plan under way.'),
+  );
 }
 
 /** Each group's NPS per month as a sparkline in its row, with the numbers for screen readers. */

@@ -1,4 +1,6 @@
-// Action plans: list and board views, a new plan, a plan with its NPS before and after.
+// Action plans: list and board views with their owners, a new plan, a plan with its NPS before and
+// after (a chart with its table) and every field editable.
+import { beforeAfterChart } from '../charts.js';
 import { api, daysAgo, errorBox, fmtDate, fmtNps, h, lowSampleMark, main, managedUnits, plural, session, setNotice, setTitle, table, today, Unauthorized, unitName } from '../lib.js';
 
 const PLAN_STATUSES = ['planned', 'in_progress', 'done', 'cancelled'];
@@ -28,7 +30,7 @@ async function plansPage(params) {
             h(
               'ul',
               {},
-              list.items.filter((p) => p.status === st).map((p) => h('li', {}, link(p), ` · ${p.unitName}${p.dueOn ? ` · due ${p.dueOn}` : ''}`)),
+              list.items.filter((p) => p.status === st).map((p) => h('li', {}, link(p), ` · ${p.unitName}${p.ownerName ? ` · ${p.ownerName}` : ''}${p.dueOn ? ` · due ${p.dueOn}` : ''}`)),
             ),
           ),
         ),
@@ -38,8 +40,18 @@ async function plansPage(params) {
     main.append(
       table(
         `${plural(list.items.length, 'plan')}`,
-        ['Plan', 'Unit', 'Status', 'Due'],
-        list.items.map((p) => h('tr', {}, h('th', { scope: 'row' }, link(p)), h('td', {}, p.unitName), h('td', {}, h('span', { class: 'tag' }, p.status)), h('td', {}, p.dueOn ?? '—'))),
+        ['Plan', 'Unit', 'Owner', 'Status', 'Due'],
+        list.items.map((p) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, link(p)),
+            h('td', {}, p.unitName),
+            h('td', {}, p.ownerName ?? 'nobody'),
+            h('td', {}, h('span', { class: 'tag' }, p.status)),
+            h('td', {}, p.dueOn ?? '—'),
+          ),
+        ),
       ),
     );
   const units = managedUnits();
@@ -52,6 +64,7 @@ async function plansPage(params) {
       units.map((u) => h('option', { value: u.id }, `${'· '.repeat(Math.max(0, u.depth - (units[0].depth ?? 0)))}${u.name}`)),
     ),
     title: h('input', { id: 'plan-title', required: true, maxlength: 200 }),
+    description: h('textarea', { id: 'plan-description', rows: 3, maxlength: 4000 }),
     theme: h('input', { id: 'plan-theme', maxlength: 100 }),
     ownerUserId: h('select', { id: 'plan-owner' }),
     dueOn: h('input', { id: 'plan-due', type: 'date' }),
@@ -156,6 +169,7 @@ async function plansPage(params) {
       field('plan-due', 'Due on', f.dueOn),
       h('div', { class: 'row' }, field('plan-before-from', 'Before: from', f.beforeFrom), field('plan-before-to', 'to', f.beforeTo)),
       h('div', { class: 'row' }, field('plan-after-from', 'After: from', f.afterFrom), field('plan-after-to', 'to', f.afterTo)),
+      field('plan-description', 'Description (optional)', f.description),
       h('button', { type: 'submit' }, 'Create plan'),
       out,
     ),
@@ -225,15 +239,97 @@ function windowCard(label, w) {
   );
 }
 
+/** The before/after windows as a table (what the chart shows, for screen readers and for reading). */
+function windowsTable(p) {
+  const rows = [
+    ['Before', p.before],
+    ['After', p.after],
+  ].map(([label, w]) =>
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, label),
+      h('td', {}, w ? `${w.from} to ${w.to}` : 'no window set'),
+      h('td', { class: 'num' }, !w ? '—' : w.suppressed ? (w.n ? 'too few answers' : 'no answers') : fmtNps(w.nps)),
+      h('td', { class: 'num' }, !w?.ci || w.suppressed ? '—' : `${fmtNps(w.ci.low)} to ${fmtNps(w.ci.high)}`),
+      h('td', { class: 'num' }, w ? String(w.n) : '—'),
+    ),
+  );
+  return table('NPS of the unit before and after the plan, with the 95% interval', ['Window', 'Days', 'NPS', 'Interval', 'n'], rows);
+}
+
+/** Every field of a plan but its unit and alert, for those who write plans on the unit. */
+function editForm(p, owners, reload) {
+  const out = h('div', { 'aria-live': 'polite' });
+  const input = (id, value, attrs = {}) => h('input', { id, value: value ?? '', ...attrs });
+  const f = {
+    title: input('edit-title', p.title, { required: true, maxlength: 200 }),
+    description: h('textarea', { id: 'edit-description', rows: 3, maxlength: 4000 }, p.description ?? ''),
+    theme: input('edit-theme', p.theme, { maxlength: 100 }),
+    ownerUserId: h(
+      'select',
+      { id: 'edit-owner' },
+      h('option', { value: '', selected: !p.ownerUserId }, 'nobody'),
+      // The current owner stays choosable even when no longer among the possible owners.
+      (owners.some((o) => o.id === p.ownerUserId) || !p.ownerUserId ? owners : [{ id: p.ownerUserId, name: p.ownerName ?? '', email: '' }, ...owners]).map((o) =>
+        h('option', { value: o.id, selected: o.id === p.ownerUserId }, o.email ? `${o.name || o.email} (${o.email})` : o.name),
+      ),
+    ),
+    status: h(
+      'select',
+      { id: 'plan-status' },
+      PLAN_STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, s.replace('_', ' '))),
+    ),
+    dueOn: input('edit-due', p.dueOn, { type: 'date' }),
+    beforeFrom: input('edit-before-from', p.beforeFrom, { type: 'date' }),
+    beforeTo: input('edit-before-to', p.beforeTo, { type: 'date' }),
+    afterFrom: input('edit-after-from', p.afterFrom, { type: 'date' }),
+    afterTo: input('edit-after-to', p.afterTo, { type: 'date' }),
+  };
+  const field = (id, label, el) => h('label', { for: id }, label, el);
+  return h(
+    'form',
+    {
+      class: 'stack plan-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        // Only what changed; an emptied optional field is cleared (null), the title is required.
+        const body = {};
+        for (const [k, el] of Object.entries(f)) {
+          const v = el.value.trim();
+          if (v !== (p[k] ?? '')) body[k] = v === '' && k !== 'title' ? null : v;
+        }
+        try {
+          if (!Object.keys(body).length) throw new Error('Nothing changed.');
+          await api('PATCH', `/api/v1/action-plans/${p.id}`, body);
+          setNotice('Saved.');
+          await reload();
+        } catch (err) {
+          if (!(err instanceof Unauthorized)) out.replaceChildren(errorBox(err));
+        }
+      },
+    },
+    field('edit-title', 'Title', f.title),
+    field('edit-description', 'Description', f.description),
+    field('edit-theme', 'Theme', f.theme),
+    field('edit-owner', 'Owner', f.ownerUserId),
+    field('plan-status', 'Status', f.status),
+    field('edit-due', 'Due on', f.dueOn),
+    h('div', { class: 'row' }, field('edit-before-from', 'Before: from', f.beforeFrom), field('edit-before-to', 'Before: to', f.beforeTo)),
+    h('div', { class: 'row' }, field('edit-after-from', 'After: from', f.afterFrom), field('edit-after-to', 'After: to', f.afterTo)),
+    h('button', { type: 'submit' }, 'Save'),
+    out,
+  );
+}
+
 async function planPage(id) {
   const p = await api('GET', `/api/v1/action-plans/${id}`);
-  setTitle(p.title);
-  const status = h(
-    'select',
-    { id: 'plan-status' },
-    PLAN_STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, s.replace('_', ' '))),
+  // Those who write plans on the unit may change it (the owners list answers 403 to others: no form).
+  const owners = await api('GET', `/api/v1/action-plans/owners?unitId=${encodeURIComponent(p.unitId)}`).then(
+    (r) => r.items,
+    () => null,
   );
-  const out = h('div', { 'aria-live': 'polite' });
+  setTitle(p.title);
   main.append(
     h('p', {}, h('a', { href: '#/plans' }, '← All action plans')),
     h(
@@ -241,37 +337,27 @@ async function planPage(id) {
       { class: 'facts' },
       h('dt', {}, 'Unit'),
       h('dd', {}, p.unitName),
+      h('dt', {}, 'Owner'),
+      h('dd', { 'data-testid': 'plan-owner' }, p.ownerName ?? 'nobody'),
       h('dt', {}, 'Status'),
       h('dd', { 'data-testid': 'plan-status' }, p.status),
       h('dt', {}, 'Theme'),
       h('dd', {}, p.theme ?? '—'),
       h('dt', {}, 'Due on'),
-      h('dd', {}, p.dueOn ?? '—'),
+      h('dd', { 'data-testid': 'plan-due' }, p.dueOn ?? '—'),
       h('dt', {}, 'Description'),
       h('dd', {}, p.description ?? '—'),
     ),
     h('h2', {}, 'NPS before and after'),
     h('div', { class: 'cards' }, windowCard('Before', p.before), windowCard('After', p.after)),
-    h('h2', {}, 'Update'),
-    h(
-      'form',
-      {
-        class: 'stack',
-        onsubmit: async (e) => {
-          e.preventDefault();
-          try {
-            await api('PATCH', `/api/v1/action-plans/${p.id}`, { status: status.value });
-            setNotice('Saved.');
-            await planPage(id);
-          } catch (err) {
-            if (!(err instanceof Unauthorized)) out.replaceChildren(errorBox(err));
-          }
-        },
-      },
-      h('label', { for: 'plan-status' }, 'Status', status),
-      h('button', { type: 'submit' }, 'Save'),
-      out,
-    ),
+    p.before || p.after
+      ? beforeAfterChart([
+          { label: 'Before', item: p.before },
+          { label: 'After', item: p.after },
+        ])
+      : h('p', {}, 'Set the before and after windows to compare the NPS.'),
+    windowsTable(p),
+    ...(owners ? [h('h2', {}, 'Update'), editForm(p, owners, () => planPage(id))] : []),
   );
 }
 

@@ -1,16 +1,42 @@
-// Responses: the answers in reach, filtered and paged; verbatims where the role reads them;
-// exclude / include with a reason for admins. The category and every count come from the API.
-import { api, attempt, fmtDate, h, hasRole, main, managedUnits, session, setTitle, unitSelect } from '../lib.js';
+// Responses: the answers in reach, filtered, searched and paged; verbatims and the customer's name
+// where the role reads them; the case of an answer; exclude / include with a reason for admins;
+// the same selection as CSV. Answers that do not count (flagged on capture or excluded) are left
+// out unless asked for. The category and every count come from the API.
+import { api, attempt, fmtDate, h, hasRole, main, managedUnits, session, setTitle, topUnit, unitSelect } from '../lib.js';
 
 const CATEGORIES = ['detractor', 'passive', 'promoter'];
+
+/** The quality flags in words (docs/capture.md), never their codes. */
+const FLAGS = {
+  honeypot: 'a hidden field was filled in (a robot)',
+  too_fast: 'sent too fast after the page opened',
+  duplicate: 'a second answer from the same address',
+  bulk: 'one of many answers from one address',
+  test_contact: 'a test contact',
+  employee_contact: 'an employee',
+};
+export const flagWords = (flags) => flags.map((f) => FLAGS[f] ?? f.replace(/_/g, ' ')).join('; ');
+
+/** Which answers the page shows by default: the counted ones (flagged and excluded ones on request). */
+const showing = (params) => params.get('excluded') ?? 'false';
 
 /** The API query of the page's hash parameters (only the filters the API knows). */
 function query(params) {
   const q = new URLSearchParams();
-  const map = { unit: 'unitId', from: 'from', to: 'to', category: 'category', touchpoint: 'touchpoint', excluded: 'excluded' };
+  const map = { unit: 'unitId', from: 'from', to: 'to', category: 'category', touchpoint: 'touchpoint', q: 'q' };
   for (const [p, k] of Object.entries(map)) if (params.get(p)) q.set(k, params.get(p));
+  q.set('excluded', showing(params));
   if (params.get('comment') === '1') q.set('hasComment', 'true');
   return q;
+}
+
+/** The CSV export of the same selection (GET /api/v1/exports/responses.csv, with the session cookie). */
+function csvLink(params) {
+  const q = new URLSearchParams();
+  q.set('unitId', params.get('unit') || topUnit().id);
+  for (const k of ['from', 'to', 'category', 'touchpoint', 'q']) if (params.get(k)) q.set(k, params.get(k));
+  if (showing(params) !== 'false') q.set('includeUncounted', 'true');
+  return h('a', { href: `/api/v1/exports/responses.csv?${q}`, download: 'responses.csv', class: 'button secondary' }, 'Download CSV');
 }
 
 function filters(params, touchpoints) {
@@ -30,10 +56,10 @@ function filters(params, touchpoints) {
     'select',
     { id: 'f-excluded' },
     [
-      ['all', 'Counted and not counted'],
-      ['false', 'Counted only'],
+      ['false', 'Counted answers'],
+      ['all', 'Not counted too'],
       ['true', 'Not counted only'],
-    ].map(([v, label]) => h('option', { value: v, selected: (params.get('excluded') ?? 'all') === v }, label)),
+    ].map(([v, label]) => h('option', { value: v, selected: showing(params) === v }, label)),
   );
   const touchpoint = touchpoints
     ? h(
@@ -43,8 +69,10 @@ function filters(params, touchpoints) {
         touchpoints.map((t) => h('option', { value: t.key, selected: params.get('touchpoint') === t.key }, t.name)),
       )
     : null;
-  // Only roles that read verbatims may filter on them (the API refuses the others).
-  const comment = hasRole('admin', 'analyst', 'manager') ? h('input', { id: 'f-comment', type: 'checkbox', checked: params.get('comment') === '1' }) : null;
+  // Only roles that read verbatims may filter on them or search them (the API refuses the others).
+  const verbatims = hasRole('admin', 'analyst', 'manager');
+  const comment = verbatims ? h('input', { id: 'f-comment', type: 'checkbox', checked: params.get('comment') === '1' }) : null;
+  const search = verbatims ? h('input', { id: 'f-q', type: 'search', maxlength: 200, value: params.get('q') ?? '', placeholder: 'Words in comments or names' }) : null;
   return h(
     'form',
     {
@@ -58,11 +86,13 @@ function filters(params, touchpoints) {
         if (to.value) p.set('to', to.value);
         if (category.value) p.set('category', category.value);
         if (touchpoint?.value) p.set('touchpoint', touchpoint.value);
-        if (excluded.value !== 'all') p.set('excluded', excluded.value);
+        if (excluded.value !== 'false') p.set('excluded', excluded.value);
         if (comment?.checked) p.set('comment', '1');
+        if (search?.value.trim()) p.set('q', search.value.trim());
         location.hash = `#/responses${p.toString() ? `?${p}` : ''}`;
       },
     },
+    search ? h('label', { for: 'f-q' }, 'Search', search) : null,
     h('label', { for: 'f-unit' }, 'Unit', unit),
     h('label', { for: 'f-from' }, 'From', from),
     h('label', { for: 'f-to' }, 'To', to),
@@ -116,13 +146,15 @@ function answerItem(item, moderatable) {
           ' ',
           h('span', {}, item.unitName),
           ' · ',
-          h('span', {}, item.touchpoint),
+          h('span', { class: 'touchpoint' }, item.touchpointName ?? item.touchpoint),
+          item.contactName ? [' · ', h('span', { class: 'customer' }, item.contactName)] : '',
           ' · ',
           h('time', { datetime: item.answeredAt }, fmtDate(item.answeredAt)),
-          item.excluded ? [' ', h('span', { class: 'tag overdue' }, 'excluded')] : '',
+          item.excluded ? [' ', h('span', { class: 'tag overdue' }, item.exclusionReason || !item.qualityFlags.length ? 'excluded' : 'flagged')] : '',
+          item.caseId ? [' ', h('a', { href: `#/cases/${item.caseId}`, class: 'case-link' }, 'Open the case')] : '',
         ),
         item.excluded && item.exclusionReason ? h('p', { class: 'help' }, `Reason: ${item.exclusionReason}`) : '',
-        item.excluded && !item.exclusionReason && item.qualityFlags.length ? h('p', { class: 'help' }, `Flagged: ${item.qualityFlags.join(', ')}`) : '',
+        item.excluded && !item.exclusionReason && item.qualityFlags.length ? h('p', { class: 'help' }, `Not counted: ${flagWords(item.qualityFlags)}.`) : '',
         item.comment ? h('blockquote', {}, item.comment) : '',
         moderation(item, moderatable, draw),
         notice ? h('p', { class: 'msg', role: 'status' }, notice) : '',
@@ -156,7 +188,7 @@ export default async function responses({ params }) {
     shown += page.items.length;
     cursor = page.nextCursor;
     more.hidden = !cursor;
-    count.textContent = shown === 0 ? 'No answers match.' : `${shown} answers shown${cursor ? ', more available' : ''}.`;
+    count.textContent = shown === 0 ? 'No answers match.' : `${shown === 1 ? '1 answer' : `${shown} answers`} shown${cursor ? ', more available' : ''}.`;
   };
   more.addEventListener('click', () =>
     attempt(out, async () => {
@@ -166,6 +198,6 @@ export default async function responses({ params }) {
       list.children[before]?.querySelector('strong')?.focus();
     }),
   );
-  main.append(filters(params, touchpoints), count, list, more, out);
+  main.append(filters(params, touchpoints), h('div', { class: 'row spread' }, count, csvLink(params)), list, more, out);
   add(first);
 }
