@@ -2470,14 +2470,24 @@ export interface components {
         };
         Case: {
             id: string;
-            responseId: string;
+            /**
+             * @description `detractor`: opened by an answer; `at_risk`: opened by an account whose churn probability crossed the threshold (docs/accounts.md)
+             * @enum {string}
+             */
+            kind: "detractor" | "at_risk";
+            /** @description The answer of a detractor case; null for an at-risk case */
+            responseId: string | null;
+            /** @description The account (its external id) of an at-risk case; null for a detractor case */
+            accountId: string | null;
             unitId: string;
             unitName: string;
-            touchpointId: string;
+            /** @description The answer's touchpoint; null for an at-risk case */
+            touchpointId: string | null;
             ownerUserId: string | null;
             /** @enum {string} */
             status: "open" | "contacted" | "resolved" | "closed";
-            score: number;
+            /** @description The detractor's score; null for an at-risk case */
+            score: number | null;
             /** @description The verbatim: for roles that read verbatims and for the owner, else null */
             comment: string | null;
             /** @description Like the comment: null without access or for an anonymous answer */
