@@ -4,7 +4,7 @@ import { audit } from '../audit/record';
 import { can } from '../auth/policy';
 import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
 import { commit } from '../db/client';
-import { accountOutcomes, accountRisks, accounts, accountSignalValues, cases, churnModels, contacts, measures, responses, units } from '../db/schema';
+import { accountOutcomes, accountRisks, accounts, accountSignalValues, cases, churnModels, commentAnalyses, contacts, measures, responses, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Env } from '../env';
 import type { Deps } from '../lib/deps';
@@ -63,10 +63,13 @@ export async function loadHistories(t: TenantDb, now: number): Promise<{ histori
         caseOpenedAt: cases.createdAt,
         caseDoneAt: sql<number | null>`coalesce(${cases.resolvedAt}, ${cases.closedAt})`,
         caseDueAt: cases.resolutionDueAt,
+        themes: sql<number>`coalesce(json_array_length(${commentAnalyses.themes}), 0)`,
       })
       .from(responses)
       .innerJoin(contacts, eq(contacts.id, responses.contactId))
       .leftJoin(cases, eq(cases.responseId, responses.id))
+      // The comment's analysis (its id is the answer's): how many library themes it mentions.
+      .leftJoin(commentAnalyses, eq(commentAnalyses.id, responses.id))
       .where(and(gte(responses.createdAt, from), isNotNull(contacts.accountId), eq(responses.counted, true), isNotNull(responses.score)))
       .orderBy(asc(responses.createdAt)),
     t
@@ -99,7 +102,17 @@ export async function loadHistories(t: TenantDb, now: number): Promise<{ histori
   }
   for (const r of answers) {
     const h = byExternal.get(r.accountKey!);
-    if (h) h.answers.push({ contactId: r.contactId!, role: r.role ?? 'user', score: r.score!, at: r.at, caseOpenedAt: r.caseOpenedAt, caseDoneAt: r.caseDoneAt, caseDueAt: r.caseDueAt });
+    if (h)
+      h.answers.push({
+        contactId: r.contactId!,
+        role: r.role ?? 'user',
+        score: r.score!,
+        at: r.at,
+        caseOpenedAt: r.caseOpenedAt,
+        caseDoneAt: r.caseDoneAt,
+        caseDueAt: r.caseDueAt,
+        themes: Number(r.themes),
+      });
   }
   for (const s of signals)
     byId

@@ -73,7 +73,7 @@ async function answer(account: string, score: number, at = Date.now() - 1) {
       id: newId('rsp'),
       tenantId: t.tenantId,
       touchpointId: s.touchpointId,
-      unitId: t.units.newYork,
+      unitId: t.units.newYork!,
       contactId: contactIds.get(account)!,
       surveyId: s.surveyId,
       surveyVersion: 1,
