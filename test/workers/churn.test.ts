@@ -197,45 +197,41 @@ describe('theme mentions: the comment analyses of detractor answers reach the mo
     ];
     for (const [score, at, themes] of answers) {
       const id = newId('rsp');
-      await d
-        .insert(responses)
-        .values({
-          id,
-          tenantId: t.tenantId,
-          touchpointId: s.touchpointId,
-          unitId: t.units.berlin!,
-          contactId: contact.body.id,
-          surveyId: s.surveyId,
-          surveyVersion: 1,
-          channel: 'email',
-          locale: 'en',
-          score,
-          comment: 'x',
-          answers: {},
-          qualityFlags: [],
-          counted: true,
-          answeredAt: at,
-          createdAt: at,
-          updatedAt: at,
-        });
-      await d
-        .insert(commentAnalyses)
-        .values({
-          id,
-          tenantId: t.tenantId,
-          kind: 'response',
-          responseId: id,
-          unitId: t.units.berlin!,
-          score,
-          counted: true,
-          language: 'en',
-          stems: '',
-          phrases: [],
-          themes,
-          libraryVersion: 1,
-          createdAt: at,
-          analysedAt: at,
-        });
+      await d.insert(responses).values({
+        id,
+        tenantId: t.tenantId,
+        touchpointId: s.touchpointId,
+        unitId: t.units.berlin!,
+        contactId: contact.body.id,
+        surveyId: s.surveyId,
+        surveyVersion: 1,
+        channel: 'email',
+        locale: 'en',
+        score,
+        comment: 'x',
+        answers: {},
+        qualityFlags: [],
+        counted: true,
+        answeredAt: at,
+        createdAt: at,
+        updatedAt: at,
+      });
+      await d.insert(commentAnalyses).values({
+        id,
+        tenantId: t.tenantId,
+        kind: 'response',
+        responseId: id,
+        unitId: t.units.berlin!,
+        score,
+        counted: true,
+        language: 'en',
+        stems: '',
+        phrases: [],
+        themes,
+        libraryVersion: 1,
+        createdAt: at,
+        analysedAt: at,
+      });
     }
     const { histories } = await loadHistories(new TenantDb(d, t.tenantId), now);
     expect(histories[0]!.answers.map((a) => a.themes)).toEqual([3, 2, 1]);
