@@ -17,6 +17,7 @@ const PAGES = [
   { path: 'themes', label: 'Themes', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/themes.js' },
   { path: 'plans', label: 'Action plans', roles: ['admin', 'analyst', 'manager'], module: './pages/plans.js' },
   { path: 'drivers', label: 'Drivers', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/drivers.js' },
+  { path: 'accounts', label: 'Accounts', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/accounts.js' },
   { path: 'measures', label: 'Measures', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/measures.js' },
   { path: 'reports', label: 'Reports', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/reports.js' },
   { path: 'admin', label: 'Administration', roles: ['admin'], module: './pages/admin.js' },
