@@ -77,24 +77,22 @@ beforeAll(async () => {
           const at = monthStart(m) + (5 + k) * DAY;
           const score = Math.max(0, Math.min(10, Math.round(7.5 + 1.8 * h + 1.5 * normal())));
           statements.push(
-            db
-              .insert(responses)
-              .values({
-                id: newId('rsp'),
-                tenantId,
-                touchpointId: tp!.id,
-                unitId,
-                contactId: cid,
-                surveyId: tp!.surveyId,
-                surveyVersion: 1,
-                channel: 'email',
-                locale: 'en',
-                score,
-                counted: true,
-                answeredAt: at,
-                createdAt: at,
-                updatedAt: at,
-              }),
+            db.insert(responses).values({
+              id: newId('rsp'),
+              tenantId,
+              touchpointId: tp!.id,
+              unitId,
+              contactId: cid,
+              surveyId: tp!.surveyId,
+              surveyVersion: 1,
+              channel: 'email',
+              locale: 'en',
+              score,
+              counted: true,
+              answeredAt: at,
+              createdAt: at,
+              updatedAt: at,
+            }),
           );
         }
       if (rand() < 1 / (1 + Math.exp(3.6 + 1.6 * h))) {

@@ -63,10 +63,13 @@ async function daily(): Promise<string[]> {
 const dayPasses = () => db(t.tenantId).update(churnModels).set({ scoreDueAt: Date.now() }).where(eq(churnModels.tenantId, t.tenantId));
 
 const contactIds = new Map<string, string>();
+/** When A's decision maker answered (for the history's recount). */
+const answeredA: number[] = [];
 let last = 0;
 /** An answer of the account's decision maker, newer than every earlier one. */
 async function answer(account: string, score: number, at = Date.now() - 1) {
   last = Math.max(at, last + 1);
+  if (account === A) answeredA.push(last);
   await db(t.tenantId)
     .insert(responses)
     .values({
@@ -254,6 +257,24 @@ describe('predictive alerts: each crossing of the threshold opens (or adds to) a
     expect(mine.map((c) => c.status)).toEqual(['closed', 'open']);
     await runCron(MINUTE, Date.now());
     expect((await mails()).filter((m) => m.to === t.email('analyst'))).toHaveLength(3);
+  });
+
+  it("the account's history shows its NPS per month and role, its cases and its risk", async () => {
+    const res = await call('GET', `/api/v1/accounts/${A}/history?months=3`, { token: t.tokens.analyst });
+    expect(res.status).toBe(200);
+    // A's decision maker answered once 20 days ago and five times since (2, 10, 2, 10, 2): recounted per UTC month.
+    const perMonth = new Map<string, number>();
+    for (const at of answeredA) perMonth.set(new Date(at).toISOString().slice(0, 7), (perMonth.get(new Date(at).toISOString().slice(0, 7)) ?? 0) + 1);
+    expect(res.body.nps.map((x: { month: string; role: string; n: number }) => [x.month, x.role, x.n])).toEqual([...perMonth.entries()].sort().map(([m, n]) => [m, 'decision_maker', n]));
+    expect(res.body.cases.map((c: { id: string }) => c.id).sort()).toEqual(
+      (await atRiskCases())
+        .filter((c) => c.accountId === caseA.accountId)
+        .map((c) => c.id)
+        .sort(),
+    );
+    expect(res.body.cases.every((c: { kind: string; score: number | null }) => c.kind === 'at_risk' && c.score === null)).toBe(true);
+    expect(res.body.risk).toMatchObject({ probability: expect.closeTo(0.55, 10), atRisk: true });
+    expect(res.body).toMatchObject({ account: { externalId: A, ownerUserId: t.userIds.analyst }, signals: [], outcomes: [] });
   });
 
   it('escalates as detractor cases do: past first contact, to the next person up, who is told of the account', async () => {

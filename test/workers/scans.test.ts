@@ -194,6 +194,7 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/governance/exceptions?unitId=${t.units.emea}&from=2026-01-01&to=2026-12-31&kind=recalculation`,
       `/api/v1/governance/quality?unitId=${t.units.emea}&period=${quarterNow.slice(0, 4)}-${String(new Date().getUTCMonth() + 1).padStart(2, '0')}&periods=3`,
       '/api/v1/accounts/scan-acct',
+      '/api/v1/accounts/scan-acct/history?months=24',
       '/api/v1/accounts/at-risk',
       `/api/v1/accounts/at-risk?unitId=${t.units.emea}&limit=10`,
       '/api/v1/models/churn',
