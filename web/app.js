@@ -25,6 +25,7 @@ const PAGES = [
   { path: 'league', label: 'League table', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/league.js', nav: false },
   { path: 'targets', label: 'Targets', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/targets.js', nav: false },
   { path: 'clusters', label: 'Peer clusters', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/clusters.js', nav: false },
+  { path: 'account', label: 'Account', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/account.js', nav: false },
   { path: 'around', label: 'Before and after', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/around.js', nav: false },
 ];
 const allowedPages = () => PAGES.filter((p) => p.roles.some((r) => state.session.roles.has(r)));

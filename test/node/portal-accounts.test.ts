@@ -179,4 +179,30 @@ describe('accounts at risk in the portal', () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);
+
+  for (const [label, size] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const)
+    it(`the account page at ${label === 'desktop' ? 1280 : 360} px: its risk with reasons, NPS per month and role, outcomes and cases`, async () => {
+      const context = await browser.newContext(size);
+      const { page, errors } = await signInAt(base, context, 'admin@acme.test');
+      await page.goto(`${base}/#/accounts`);
+      const first = page.locator('table', { hasText: 'Accounts at risk (churn model)' }).locator('tbody tr th a').first();
+      const name = await first.textContent();
+      await first.click();
+      await page.getByRole('heading', { name: name! }).waitFor();
+      const id = decodeURIComponent(new URL(page.url().replace('#/', '')).searchParams.get('id')!);
+      const res = await asPage(page, `/api/v1/accounts/${id}/history?months=12`);
+      expect(await page.getByTestId('account-risk').textContent()).toContain(`Churn probability ${pct(res.risk.probability)}`);
+      const nps = await rowsOf(page, `NPS of ${name} by month and role`);
+      expect(nps.map((r) => [r[0], r[3]])).toEqual(res.nps.map((x: any) => [x.month, String(x.n)]));
+      // Planted: each stakeholder answers every third month, so the window holds answers of all three roles.
+      expect(new Set(res.nps.map((x: any) => x.role))).toEqual(new Set(['decision_maker', 'influencer', 'user']));
+      if (res.cases.length) expect(await rowsOf(page, `Cases of ${name}`)).toHaveLength(res.cases.length);
+      if (label === 'phone') await expectFits(page);
+      await check(page, `account-${label}`);
+      expect(errors).toEqual([]);
+      await context.close();
+    }, 120_000);
 });

@@ -135,7 +135,7 @@ export default async function accounts({ params }) {
                 h(
                   'tr',
                   { 'data-account': a.accountId },
-                  h('th', { scope: 'row' }, a.name),
+                  h('th', { scope: 'row' }, h('a', { href: `#/account?id=${encodeURIComponent(a.accountId)}` }, a.name)),
                   h('td', { class: 'num' }, pct(a.probability)),
                   h('td', { class: 'num' }, money(a.revenueAtRisk)),
                   h('td', {}, a.reasons.length ? a.reasons.map((r) => `${feature(r.feature)} (+${r.contribution.toFixed(2)})`).join(', ') : '—'),
