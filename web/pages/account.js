@@ -11,11 +11,14 @@ export default async function account({ params }) {
   const id = params.get('id') ?? '';
   setTitle('Account');
   const out = h('div', { 'aria-live': 'polite' });
-  main.append(h('p', {}, h('a', { href: '#/accounts' }, 'All accounts at risk')), out);
+  const back = h('p', {}, h('a', { href: '#/accounts' }, 'All accounts at risk'));
+  main.append(back, out);
   await attempt(out, async () => {
     const res = await api('GET', `/api/v1/accounts/${encodeURIComponent(id)}/history?months=${params.get('months') ?? 12}`);
     const a = res.account;
+    // The title names the account (setTitle starts the page afresh: the parts go back under it).
     setTitle(a.name);
+    main.append(back, out);
     const r = res.risk;
     out.append(
       h(
