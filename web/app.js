@@ -17,6 +17,7 @@ const PAGES = [
   { path: 'themes', label: 'Themes', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/themes.js' },
   { path: 'plans', label: 'Action plans', roles: ['admin', 'analyst', 'manager'], module: './pages/plans.js' },
   { path: 'drivers', label: 'Drivers', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/drivers.js' },
+  { path: 'accounts', label: 'Accounts', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/accounts.js' },
   { path: 'measures', label: 'Measures', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/measures.js' },
   { path: 'reports', label: 'Reports', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/reports.js' },
   { path: 'admin', label: 'Administration', roles: ['admin'], module: './pages/admin.js' },
@@ -26,6 +27,7 @@ const PAGES = [
   { path: 'clusters', label: 'Peer clusters', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/clusters.js', nav: false },
   { path: 'governance', label: 'Program governance', roles: ['admin', 'analyst', 'manager'], module: './pages/governance.js', nav: false },
   { path: 'review', label: 'Quarterly review', roles: ['admin', 'analyst', 'manager'], module: './pages/review.js', nav: false },
+  { path: 'account', label: 'Account', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/account.js', nav: false },
   { path: 'around', label: 'Before and after', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/around.js', nav: false },
 ];
 const allowedPages = () => PAGES.filter((p) => p.roles.some((r) => state.session.roles.has(r)));

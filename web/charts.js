@@ -237,3 +237,40 @@ export function beforeAfterChart(windows) {
   requestAnimationFrame(fit);
   return figure('NPS before and after with its 95% interval (whiskers); the numbers are in the table below.', box, 'before-after-chart');
 }
+
+/**
+ * The churn model's calibration (docs/accounts.md "Validation by time"): each bin's mean predicted
+ * probability against the churn rate observed in it, on the held-out months, with the diagonal of
+ * perfect calibration. The bins' numbers (and n) are in the table beside it.
+ */
+export function calibrationChart(bins) {
+  const box = h('div', { class: 'calibration-chart' });
+  if (bins.length === 0) return figure('No held-out months to check the calibration on.', box, 'calibration-chart');
+  const rows = [...bins].sort((a, b) => a.meanPredicted - b.meanPredicted);
+  const x = rows.map((b) => b.meanPredicted);
+  const top = Math.min(1, Math.ceil(Math.max(...rows.map((b) => Math.max(b.meanPredicted, b.observedRate)), 0.1) * 10) / 10);
+  const pct = (v) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
+  const opts = {
+    width: 480,
+    height: 300,
+    scales: { x: { time: false, range: () => [0, top] }, y: { range: () => [0, top] } },
+    axes: [
+      { label: 'Predicted probability', values: (_u, splits) => splits.map((v) => `${Math.round(v * 100)}%`) },
+      { label: 'Observed churn rate', values: (_u, splits) => splits.map((v) => `${Math.round(v * 100)}%`) },
+    ],
+    series: [
+      { label: 'Predicted', value: (_u, v) => pct(v) },
+      { label: 'Observed', stroke: COLORS.line, width: 2, value: (_u, v) => pct(v), points: { size: 7, fill: COLORS.line } },
+      { label: 'Perfect calibration', stroke: '#8a8a8a', width: 1, dash: [5, 4], value: (_u, v) => pct(v), points: { show: false } },
+    ],
+  };
+  const chart = new uPlot(opts, [x, rows.map((b) => b.observedRate), x], box);
+  const fit = () => box.clientWidth && chart.setSize({ width: Math.min(box.clientWidth, 600), height: box.clientWidth < 480 ? 240 : 300 });
+  new ResizeObserver(fit).observe(box);
+  requestAnimationFrame(fit);
+  return figure(
+    'Observed churn rate against the predicted probability, per bin of the held-out months (the dashed line is perfect calibration); the numbers are in the table below.',
+    box,
+    'calibration-chart',
+  );
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT_DEFAULTS } from '../settings/settings';
-import { type AccountHistory, type LogisticCard, measureDrift, riskNow, trainChurn } from './churn';
+import { type AccountHistory, featuresAt, type LogisticCard, measureDrift, riskNow, trainChurn } from './churn';
 import { auc } from './logistic';
 
 /*
@@ -31,7 +31,12 @@ interface World {
   health: number[];
 }
 
-function simulate(accounts: number, months: number, seed: number, opts: { shiftAt?: number; hazardShift?: number } = {}): World {
+/**
+ * `themes`: each detractor answer's comment mentions 0 to 3 library themes (half mention none),
+ * independently of h, and each mention in the last six months adds `themes` to the churn
+ * hazard's log-odds: accounts whose detractors complain about named themes leave more.
+ */
+function simulate(accounts: number, months: number, seed: number, opts: { shiftAt?: number; hazardShift?: number; themes?: number; scoreBase?: number } = {}): World {
   const rand = lcg(seed);
   const normal = () => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
   const histories: AccountHistory[] = [];
@@ -58,13 +63,15 @@ function simulate(accounts: number, months: number, seed: number, opts: { shiftA
       g += 0.3 * normal();
       if (m % 3 === offset) {
         roles.forEach((role, k) => {
-          const score = Math.max(0, Math.min(10, Math.round(7.5 + 1.8 * h + 1.5 * normal())));
-          h0.answers.push({ contactId: `c-${a}-${k}`, role, score, at: monthStart(m) + (5 + k) * DAY, caseOpenedAt: null, caseDoneAt: null, caseDueAt: null });
+          const score = Math.max(0, Math.min(10, Math.round((opts.scoreBase ?? 7.5) + 1.8 * h + 1.5 * normal())));
+          const themes = opts.themes !== undefined && score <= 6 && rand() < 0.5 ? 1 + Math.floor(rand() * 3) : 0;
+          h0.answers.push({ contactId: `c-${a}-${k}`, role, score, at: monthStart(m) + (5 + k) * DAY, caseOpenedAt: null, caseDoneAt: null, caseDueAt: null, themes });
         });
       }
       for (let w = 0; w < 4; w++) h0.signals.get('logins')!.push({ at: monthStart(m) + w * 7 * DAY, value: Math.max(0, 50 + 15 * h + 5 * normal()) });
       const driver = opts.shiftAt !== undefined && m >= opts.shiftAt ? g : h;
-      if (rand() < sigmoid(-4.2 - 1.6 * driver + (opts.hazardShift ?? 0))) {
+      const mentions = h0.answers.filter((x) => x.at >= monthStart(m - 5)).reduce((s, x) => s + (x.themes ?? 0), 0);
+      if (rand() < sigmoid(-4.2 - 1.6 * driver + (opts.hazardShift ?? 0) + (opts.themes ?? 0) * mentions)) {
         h0.outcomes.push({ type: 'churned', at: monthStart(m) + 20 * DAY });
         break;
       }
@@ -143,5 +150,50 @@ describe('the churn model on a planted mechanism', () => {
     const steadyCard = trainChurn(asOf(steady.histories, trainedAt), ['logins'], ACCOUNT_DEFAULTS, trainedAt).card as LogisticCard;
     const steadyDrift = measureDrift(steadyCard, steady.histories, later, ACCOUNT_DEFAULTS.roleWeights);
     expect(steadyDrift.drifted).toBe(false);
+  });
+});
+
+describe('theme mentions as a feature', () => {
+  it("detractors' theme mentions of the last 90 days enter the model card, with a positive coefficient where they drive churn", () => {
+    const world = simulate(500, 30, 13, { themes: 1, scoreBase: 6 });
+    const now = monthStart(30);
+    const { card } = trainChurn(world.histories, ['logins'], ACCOUNT_DEFAULTS, now);
+    expect(card.kind).toBe('logistic');
+    const c = card as LogisticCard;
+    expect(c.features).toContain('detractorThemeMentions');
+    const mentions = c.coefficients.find((x) => x.feature === 'detractorThemeMentions')!;
+    // Planted: +1 log-odds a month per mention of the last six months; the feature (standardised) must carry it.
+    expect(mentions.beta).toBeGreaterThan(0);
+    expect(mentions.ci.low).toBeGreaterThan(0);
+    // Without the mechanism (mentions absent), the feature is constant 0 and learns nothing.
+    const plain = trainChurn(simulate(500, 30, 13, { scoreBase: 6 }).histories, ['logins'], ACCOUNT_DEFAULTS, now).card as LogisticCard;
+    expect(plain.coefficients.find((x) => x.feature === 'detractorThemeMentions')!.beta).toBe(0);
+  });
+
+  it('counts the mentions of detractor answers in the 90 days before t only (a hand count)', () => {
+    const t = monthStart(6);
+    const h: AccountHistory = {
+      id: 'acc',
+      externalId: 'a',
+      name: 'A',
+      ownerUserId: null,
+      annualRevenue: null,
+      segment: null,
+      createdAt: START,
+      answers: [
+        // 100 days before: outside the window.
+        { contactId: 'c1', role: 'user', score: 2, at: t - 100 * DAY, caseOpenedAt: null, caseDoneAt: null, caseDueAt: null, themes: 5 },
+        // A passive's comment: not a detractor's.
+        { contactId: 'c2', role: 'user', score: 7, at: t - 50 * DAY, caseOpenedAt: null, caseDoneAt: null, caseDueAt: null, themes: 4 },
+        // Two detractor answers inside: 2 + 1.
+        { contactId: 'c3', role: 'decision_maker', score: 6, at: t - 80 * DAY, caseOpenedAt: null, caseDoneAt: null, caseDueAt: null, themes: 2 },
+        { contactId: 'c1', role: 'user', score: 0, at: t - DAY, caseOpenedAt: null, caseDoneAt: null, caseDueAt: null, themes: 1 },
+        // At t itself: not before t.
+        { contactId: 'c1', role: 'user', score: 0, at: t, caseOpenedAt: null, caseDoneAt: null, caseDueAt: null, themes: 9 },
+      ],
+      signals: new Map(),
+      outcomes: [],
+    };
+    expect(featuresAt(h, t, [], ACCOUNT_DEFAULTS.roleWeights).detractorThemeMentions).toBe(3);
   });
 });

@@ -18,6 +18,8 @@ export const BOOTSTRAP = 200;
 export const SEED = 20_150_301;
 /** Above this many training rows the intervals are Wald intervals of the penalised fit (the bootstrap would not fit one job's CPU budget). */
 export const BOOTSTRAP_MAX_ROWS = 100_000;
+/** Days before a month end whose detractor comments' theme mentions count (the feature detractorThemeMentions). */
+export const THEME_WINDOW_DAYS = 90;
 /** Months of history the features and the training read. */
 export const HISTORY_MONTHS = 24;
 
@@ -29,8 +31,20 @@ export interface AccountHistory {
   annualRevenue: number | null;
   segment: string | null;
   createdAt: number;
-  /** Stakeholder answers, oldest first, each with its recovery case if one opened. */
-  answers: { contactId: string; role: 'decision_maker' | 'influencer' | 'user'; score: number; at: number; caseOpenedAt: number | null; caseDoneAt: number | null; caseDueAt: number | null }[];
+  /**
+   * Stakeholder answers, oldest first, each with its recovery case if one opened and `themes`, how
+   * many library themes its comment mentions (docs/themes.md; 0 or absent without a comment or analysis).
+   */
+  answers: {
+    contactId: string;
+    role: 'decision_maker' | 'influencer' | 'user';
+    score: number;
+    at: number;
+    caseOpenedAt: number | null;
+    caseDoneAt: number | null;
+    caseDueAt: number | null;
+    themes?: number;
+  }[];
   /** Daily signal values by signal key, oldest first. */
   signals: Map<string, { at: number; value: number }[]>;
   outcomes: { type: string; at: number }[];
@@ -46,7 +60,18 @@ const addMonths = (at: number, n: number) => {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1);
 };
 
-export const BASE_FEATURES = ['accountNps', 'decisionMakerScore', 'npsSlope', 'detractorShare', 'noRecentAnswers', 'openCases', 'lateCases', 'tenureMonths', 'logRevenue'] as const;
+export const BASE_FEATURES = [
+  'accountNps',
+  'decisionMakerScore',
+  'npsSlope',
+  'detractorShare',
+  'detractorThemeMentions',
+  'noRecentAnswers',
+  'openCases',
+  'lateCases',
+  'tenureMonths',
+  'logRevenue',
+] as const;
 export const signalFeature = (key: string) => `signalChange.${key}`;
 
 /** The first thing known of the account: its first answer, signal, outcome, or its record. */
@@ -65,6 +90,8 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
  * - accountNps, decisionMakerScore (mean 0–10 of decision makers), detractorShare: of each
  *   stakeholder's latest answer in the 365 days before t, weighted as account NPS;
  * - npsSlope: NPS points a month over the six months before t (the scoring module's trend);
+ * - detractorThemeMentions: library themes mentioned in the comments of the stakeholders'
+ *   detractor answers (0–6) of the 90 days before t, summed (an answer naming two themes counts two);
  * - openCases, lateCases: recovery cases of the stakeholders' answers open at t, and of them past due;
  * - signalChange.<key>: mean of the 30 days before t against the 60 days before those, (recent − prior)/(|prior| + 1);
  * - tenureMonths since the first activity; logRevenue = ln(1 + annual revenue).
@@ -74,9 +101,11 @@ export function featuresAt(h: AccountHistory, t: number, signalKeys: readonly st
   const monthly: Tally[] = Array.from({ length: 6 }, () => emptyTally());
   let open = 0;
   let late = 0;
+  let mentions = 0;
   const sixBack = addMonths(t, -6);
   for (const a of h.answers) {
     if (a.at >= t) break;
+    if (a.at >= t - THEME_WINDOW_DAYS * DAY && a.themes && categorize(a.score) === 'detractor') mentions += a.themes;
     if (a.at >= t - 365 * DAY) latest.set(a.contactId, a);
     if (a.at >= sixBack) {
       const k = Math.min(5, Math.floor((a.at - sixBack) / ((t - sixBack) / 6)));
@@ -102,6 +131,7 @@ export function featuresAt(h: AccountHistory, t: number, signalKeys: readonly st
     decisionMakerScore: mean(dm),
     npsSlope: trend ? trend.slope : 0,
     detractorShare: latest.size ? detractors / latest.size : null,
+    detractorThemeMentions: mentions,
     noRecentAnswers: latest.size ? 0 : 1,
     openCases: open,
     lateCases: late,

@@ -16,3 +16,16 @@ export function dueChurnModels(db: Db, now: number, limit: number) {
     .orderBy(asc(churnModels.dueAt))
     .limit(limit);
 }
+
+/**
+ * The tenants whose accounts are due for their daily re-scoring by `now` (each scoring sets the
+ * next UTC day), the earliest first: the cross-tenant read of the daily scoring (src/accounts/retrain.ts).
+ */
+export function dueChurnScorings(db: Db, now: number, limit: number) {
+  return db
+    .select({ tenantId: churnModels.tenantId })
+    .from(churnModels)
+    .where(and(isNotNull(churnModels.scoreDueAt), lte(churnModels.scoreDueAt, now), sql`${churnModels.tenantId} in (select ${tenants.id} from ${tenants})`))
+    .orderBy(asc(churnModels.scoreDueAt))
+    .limit(limit);
+}

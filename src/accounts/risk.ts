@@ -4,13 +4,14 @@ import { audit } from '../audit/record';
 import { can } from '../auth/policy';
 import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
 import { commit } from '../db/client';
-import { accountOutcomes, accountRisks, accounts, accountSignalValues, cases, churnModels, contacts, measures, responses, units } from '../db/schema';
+import { accountOutcomes, accountRisks, accounts, accountSignalValues, cases, churnModels, commentAnalyses, contacts, measures, responses, units } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Env } from '../env';
 import type { Deps } from '../lib/deps';
 import { forbidden, notFound } from '../lib/errors';
 import { inSubtree } from '../org/units';
-import { getSettings } from '../settings/settings';
+import { getSettings, type Settings } from '../settings/settings';
+import { type Crossing, crossingStatements } from './alerts';
 import { requireAccountAdmin } from './accounts';
 import { type AccountHistory, type ChurnCard, HISTORY_MONTHS, measureDrift, npsImpact, riskNow, trainChurn } from './churn';
 
@@ -39,6 +40,12 @@ export interface ChurnTrainMessage {
   idempotencyKey: string;
 }
 
+export interface ChurnScoreMessage {
+  type: 'churn.score';
+  tenantId: string;
+  idempotencyKey: string;
+}
+
 /** Every account's history over the months the features read (24 month ends and the year before the first). */
 export async function loadHistories(t: TenantDb, now: number): Promise<{ histories: AccountHistory[]; signalKeys: string[] }> {
   const start = new Date(now);
@@ -56,10 +63,13 @@ export async function loadHistories(t: TenantDb, now: number): Promise<{ histori
         caseOpenedAt: cases.createdAt,
         caseDoneAt: sql<number | null>`coalesce(${cases.resolvedAt}, ${cases.closedAt})`,
         caseDueAt: cases.resolutionDueAt,
+        themes: sql<number>`coalesce(json_array_length(${commentAnalyses.themes}), 0)`,
       })
       .from(responses)
       .innerJoin(contacts, eq(contacts.id, responses.contactId))
       .leftJoin(cases, eq(cases.responseId, responses.id))
+      // The comment's analysis (its id is the answer's): how many library themes it mentions.
+      .leftJoin(commentAnalyses, eq(commentAnalyses.id, responses.id))
       .where(and(gte(responses.createdAt, from), isNotNull(contacts.accountId), eq(responses.counted, true), isNotNull(responses.score)))
       .orderBy(asc(responses.createdAt)),
     t
@@ -92,7 +102,17 @@ export async function loadHistories(t: TenantDb, now: number): Promise<{ histori
   }
   for (const r of answers) {
     const h = byExternal.get(r.accountKey!);
-    if (h) h.answers.push({ contactId: r.contactId!, role: r.role ?? 'user', score: r.score!, at: r.at, caseOpenedAt: r.caseOpenedAt, caseDoneAt: r.caseDoneAt, caseDueAt: r.caseDueAt });
+    if (h)
+      h.answers.push({
+        contactId: r.contactId!,
+        role: r.role ?? 'user',
+        score: r.score!,
+        at: r.at,
+        caseOpenedAt: r.caseOpenedAt,
+        caseDoneAt: r.caseDoneAt,
+        caseDueAt: r.caseDueAt,
+        themes: Number(r.themes),
+      });
   }
   for (const s of signals)
     byId
@@ -117,25 +137,71 @@ export async function trainAndScore(t: TenantDb, now: number): Promise<ChurnCard
   const before = previous?.card as ChurnCard | null | undefined;
   if (card.kind === 'logistic' && before?.kind === 'logistic') card = { ...card, drift: measureDrift(before, histories, now, settings.accounts.roleWeights) };
   if (card.kind === 'logistic') card = { ...card, impact: npsImpact(card, histories, now, settings.accounts.roleWeights) };
-  const existing = new Map((await t.select({ accountId: accountRisks.accountId, atRisk: accountRisks.atRisk, crossedAt: accountRisks.crossedAt }).from(accountRisks)).map((r) => [r.accountId, r]));
-  const statements: BatchItem<'sqlite'>[] = [
+  const kept = { kind: card.kind, status: 'ready' as const, card: card as unknown as Record<string, unknown>, trainedAt: now, dueAt: nextMonth(now), scoreDueAt: nextDay(now), updatedAt: now };
+  await commit(t, [
     t
       .insert(churnModels)
-      .values({ kind: card.kind, status: 'ready', card: card as unknown as Record<string, unknown>, trainedAt: now, dueAt: nextMonth(now), updatedAt: now })
-      .onConflictDoUpdate({
-        target: [churnModels.tenantId],
-        set: { kind: card.kind, status: 'ready', card: card as unknown as Record<string, unknown>, trainedAt: now, dueAt: nextMonth(now), updatedAt: now },
-      }),
-  ];
+      .values(kept)
+      .onConflictDoUpdate({ target: [churnModels.tenantId], set: kept }),
+    ...(await scoreStatements(t, card, histories, signalKeys, settings, now)),
+  ]);
+  return card;
+}
+
+/** The first instant of the next UTC day: when accounts scored now are scored again (the daily cron at 03:00 finds them due). */
+const nextDay = (now: number) => {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+};
+
+/**
+ * Re-scores the tenant's accounts with the kept card (the daily `churn.score` job): the
+ * probabilities of today, and an alert for each account that crossed the threshold since the
+ * last scoring (src/accounts/alerts.ts). Without a trained card there is nothing to score with.
+ * Idempotent: a second run the same day finds no new crossing. Returns how many crossed.
+ */
+export async function rescore(t: TenantDb, now: number): Promise<{ scored: number; crossed: number } | null> {
+  const [model] = await t.select({ card: churnModels.card }).from(churnModels);
+  const card = model?.card as unknown as ChurnCard | null | undefined;
+  if (!card) {
+    await t.update(churnModels).set({ scoreDueAt: null });
+    return null;
+  }
+  const settings = await getSettings(t);
+  const { histories, signalKeys } = await loadHistories(t, now);
+  const statements = await scoreStatements(t, card, histories, signalKeys, settings, now);
+  await commit(t, [t.update(churnModels).set({ scoreDueAt: nextDay(now) }), ...statements]);
+  return { scored: statements.scored, crossed: statements.crossed };
+}
+
+/**
+ * The statements that keep each current account's risk under `card` (over the threshold or not,
+ * `crossedAt` set when it goes over), forget the risks of churned accounts, and open the at-risk
+ * cases of the accounts that went over since their last scoring (a crossing: not over before,
+ * or never scored). Falling back under and going over again is a new crossing.
+ */
+async function scoreStatements(
+  t: TenantDb,
+  card: ChurnCard,
+  histories: readonly AccountHistory[],
+  signalKeys: readonly string[],
+  settings: Settings,
+  now: number,
+): Promise<BatchItem<'sqlite'>[] & { scored: number; crossed: number }> {
+  const existing = new Map((await t.select({ accountId: accountRisks.accountId, atRisk: accountRisks.atRisk, crossedAt: accountRisks.crossedAt }).from(accountRisks)).map((r) => [r.accountId, r]));
+  const crossings: Crossing[] = [];
   const risks = histories
     .filter((h) => !h.outcomes.some((o) => o.type === 'churned'))
     .map((h) => {
       const r = riskNow(card, h, now, signalKeys, settings.accounts.roleWeights);
       const atRisk = r.probability >= settings.accounts.riskThreshold;
       const was = existing.get(h.id);
-      const crossedAt = atRisk ? (was?.atRisk ? was.crossedAt : now) : (was?.crossedAt ?? null);
+      const crossed = atRisk && !was?.atRisk;
+      if (crossed) crossings.push({ accountId: h.id, probability: r.probability, reasons: r.reasons });
+      const crossedAt = crossed ? now : (was?.crossedAt ?? null);
       return { accountId: h.id, probability: r.probability, revenueAtRisk: r.probability * (h.annualRevenue ?? 0), reasons: r.reasons, atRisk, crossedAt, computedAt: now };
     });
+  const statements: BatchItem<'sqlite'>[] = [];
   for (let i = 0; i < risks.length; i += RISK_ROWS_PER_UPSERT) {
     statements.push(
       t
@@ -156,8 +222,8 @@ export async function trainAndScore(t: TenantDb, now: number): Promise<ChurnCard
   }
   const churned = histories.filter((h) => h.outcomes.some((o) => o.type === 'churned')).map((h) => h.id);
   for (let i = 0; i < churned.length; i += 500) statements.push(t.delete(accountRisks).where(inArray(accountRisks.accountId, churned.slice(i, i + 500))));
-  await commit(t, statements);
-  return card;
+  statements.push(...(await crossingStatements(t, crossings, { settings, model: card.kind, now })));
+  return Object.assign(statements, { scored: risks.length, crossed: crossings.length });
 }
 
 /** Asks the workflow queue to train the tenant's model (root admin); the card shows `pending` meanwhile. Audited. */

@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
-import { ACCOUNT_OUTCOMES } from '../db/schema';
+import { ACCOUNT_OUTCOMES, CASE_KINDS, CASE_STATUSES, STAKEHOLDER_ROLES } from '../db/schema';
 import { createRouter } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
 import { putAccount, readAccount } from './accounts';
+import { accountHistory } from './history';
 import { addOutcome } from './outcomes';
 import { atRisk, modelCard, npsImpactReport, requestTraining } from './risk';
 import { MAX_SIGNAL_VALUES, putSignals } from './signals';
@@ -77,6 +78,41 @@ const AccountWithNps = Account.extend({ nps: AccountNps }).openapi('AccountWithN
 const AccountQuery = z.strictObject({
   months: z.coerce.number().int().min(1).max(36).default(12).openapi({ description: 'The window: this many months back from now (default 12)' }),
 });
+
+const History = z
+  .object({
+    account: Account,
+    months: z.number().int(),
+    risk: z
+      .object({
+        probability: z.number(),
+        revenueAtRisk: z.number(),
+        reasons: z.array(z.object({ feature: z.string(), contribution: z.number() })),
+        atRisk: z.boolean(),
+        crossedAt: z.string().nullable(),
+        computedAt: z.string(),
+      })
+      .nullable()
+      .openapi({ description: 'The latest scoring (null before the first, or once churned)' }),
+    nps: z
+      .array(z.object({ month: z.string(), role: z.enum(STAKEHOLDER_ROLES), nps: z.number().nullable(), n: z.number().int(), ci: Interval.nullable(), suppressed: z.boolean() }))
+      .openapi({ description: "Per month (UTC) and stakeholder role with answers: the NPS of that role's answers in the month, suppressed below the tenant's minimum" }),
+    signals: z.array(z.object({ signal: z.string(), name: z.string(), values: z.array(z.object({ date: z.string(), value: z.number() })) })),
+    outcomes: z.array(z.object({ type: z.enum(ACCOUNT_OUTCOMES), occurredAt: z.string(), revenueDelta: z.number().nullable() })),
+    cases: z.array(
+      z.object({
+        id: z.string(),
+        kind: z.enum(CASE_KINDS),
+        status: z.enum(CASE_STATUSES),
+        score: z.number().int().nullable(),
+        ownerUserId: z.string().nullable(),
+        createdAt: z.string(),
+        resolvedAt: z.string().nullable(),
+        closedAt: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi('AccountHistory');
 
 const OutcomeInput = z
   .strictObject({
@@ -299,6 +335,17 @@ const routes = {
     request: { params: ExternalIdParam, query: AccountQuery },
     responses: { 200: json(AccountWithNps, 'The account'), ...errors(...AUTHED) },
   }),
+  history: createRoute({
+    tags,
+    security,
+    middleware: [authenticate] as const,
+    method: 'get',
+    path: '/api/v1/accounts/{externalId}/history',
+    summary: "An account's page: NPS per month and stakeholder role, behaviour signals, outcomes, cases and its latest churn risk",
+    description: 'score.read on the account\'s unit; an account outside your reach is not found. docs/accounts.md "The account\'s history".',
+    request: { params: ExternalIdParam, query: AccountQuery },
+    responses: { 200: json(History, 'The account over time'), ...errors(...AUTHED) },
+  }),
   outcome: createRoute({
     tags,
     security,
@@ -328,4 +375,5 @@ export const accountRoutes = createRouter()
     return created ? c.json(account, 201) : c.json(account, 200);
   })
   .openapi(routes.get, async (c) => c.json(await readAccount(deps(c), c.req.valid('param').externalId, c.req.valid('query')), 200))
+  .openapi(routes.history, async (c) => c.json(await accountHistory(deps(c), c.req.valid('param').externalId, c.req.valid('query')), 200))
   .openapi(routes.outcome, async (c) => c.json(await addOutcome(deps(c), c.req.valid('param').id, c.req.valid('json')), 201));

@@ -86,17 +86,19 @@ export async function changeCase(d: Deps, id: string, body: CaseChange) {
   const eventType = to === null ? (newOwner !== null ? 'reassigned' : 'note') : to === 'open' ? 'reopened' : to;
   const eventId = newId('cev');
   // A note is analysed as comments are (docs/themes.md), in the language of the case's answer when its own is unsure.
-  const note = body.note?.trim()
-    ? noteAnalysis(await ensureLibrary(t, actor.tenantId), {
-        id: eventId,
-        caseId: k.id,
-        responseId: k.responseId,
-        unitId: k.unitId,
-        note: body.note,
-        locale: row.responseLocale ?? 'en',
-        createdAt: now,
-      })
-    : null;
+  // An at-risk case has no answer for its notes' analyses to hang on: they are kept, not analysed.
+  const note =
+    body.note?.trim() && k.responseId
+      ? noteAnalysis(await ensureLibrary(t, actor.tenantId), {
+          id: eventId,
+          caseId: k.id,
+          responseId: k.responseId,
+          unitId: k.unitId,
+          note: body.note,
+          locale: row.responseLocale ?? 'en',
+          createdAt: now,
+        })
+      : null;
   try {
     await commit(t, [
       // An optimistic lock: two changes made from the same read collide on this key, the second answers 409.

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { can, reach, seesRespondent, type Actor } from '../auth/policy';
-import { type CASE_STATUSES, caseEvents, cases, commentAnalyses, contacts, responses, roleGrants, themeLibrary, touchpoints, units, users } from '../db/schema';
+import { accounts, type CASE_STATUSES, caseEvents, cases, commentAnalyses, contacts, responses, roleGrants, themeLibrary, touchpoints, units, users } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
 import type { Deps } from '../lib/deps';
 import { ApiError, forbidden, notFound } from '../lib/errors';
@@ -20,6 +20,7 @@ function loadCase(t: TenantDb, id: string) {
       comment: responses.comment,
       responseLocale: responses.locale,
       contact: { id: contacts.id, externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale, attributes: contacts.attributes },
+      accountExternalId: accounts.externalId,
       touchpointName: touchpoints.name,
       touchpointRules: touchpoints.rules,
       ownerName: users.name,
@@ -31,6 +32,7 @@ function loadCase(t: TenantDb, id: string) {
     .leftJoin(contacts, eq(contacts.id, cases.contactId))
     .leftJoin(touchpoints, eq(touchpoints.id, cases.touchpointId))
     .leftJoin(users, eq(users.id, cases.ownerUserId))
+    .leftJoin(accounts, eq(accounts.id, cases.accountId))
     .where(eq(cases.id, id));
 }
 export type LoadedCase = Awaited<ReturnType<typeof loadCase>>[number];
@@ -55,7 +57,7 @@ export async function caseWithTimeline(d: Pick<Deps, 't' | 'actor'>, id: string)
       .select({ id: themeLibrary.id, name: themeLibrary.name })
       .from(commentAnalyses)
       .innerJoin(themeLibrary, sql`${themeLibrary.id} in (select value from json_each(${commentAnalyses.themes}))`)
-      .where(eq(commentAnalyses.id, row.c.responseId))
+      .where(eq(commentAnalyses.id, row.c.responseId ?? '')) // an at-risk case has no answer: no themes
       .orderBy(asc(themeLibrary.name)),
   ]);
   // The themes say what the comment is about: shown to those who see the comment.
@@ -154,12 +156,14 @@ export async function listCases({ t, actor }: Pick<Deps, 't' | 'actor'>, q: Case
       contact: { id: contacts.id, externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale },
       ownerName: users.name,
       ownerEmail: users.email,
+      accountExternalId: accounts.externalId,
     })
     .from(cases)
     .innerJoin(units, eq(units.id, cases.unitId))
     .leftJoin(responses, eq(responses.id, cases.responseId))
     .leftJoin(contacts, eq(contacts.id, cases.contactId))
     .leftJoin(users, eq(users.id, cases.ownerUserId))
+    .leftJoin(accounts, eq(accounts.id, cases.accountId))
     .where(and(...conditions))
     .orderBy(...order)
     .limit(q.limit + 1)

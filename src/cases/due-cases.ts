@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { cases, contacts, responses, tenants, units } from '../db/schema';
+import { accountRisks, accounts, cases, contacts, responses, tenants, units } from '../db/schema';
 
 /*
  * The cross-tenant finds of the case sweeps (a named sweep of test/node/data-layer.test.ts):
@@ -29,12 +29,16 @@ const casesInContext = (db: Db) =>
       settings: tenants.settings,
       comment: responses.comment,
       contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, attributes: contacts.attributes },
+      // An at-risk case's account and its latest risk (docs/accounts.md "Predictive alerts").
+      account: { name: accounts.name, probability: accountRisks.probability, reasons: accountRisks.reasons },
     })
     .from(cases)
     .innerJoin(tenants, eq(tenants.id, cases.tenantId))
     .innerJoin(units, and(eq(units.tenantId, cases.tenantId), eq(units.id, cases.unitId)))
     .leftJoin(responses, and(eq(responses.tenantId, cases.tenantId), eq(responses.id, cases.responseId)))
     .leftJoin(contacts, and(eq(contacts.tenantId, cases.tenantId), eq(contacts.id, cases.contactId)))
+    .leftJoin(accounts, and(eq(accounts.tenantId, cases.tenantId), eq(accounts.id, cases.accountId)))
+    .leftJoin(accountRisks, and(eq(accountRisks.tenantId, cases.tenantId), eq(accountRisks.accountId, cases.accountId)))
     .$dynamic();
 
 /** Late cases across tenants: one indexed range per tenant (tenant_id, status, resolution_due_at) or the first-contact condition. */

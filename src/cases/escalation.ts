@@ -88,6 +88,7 @@ async function notifyEscalation(t: TenantDb, config: Config, late: LateCase, own
     heading: breach === 'first_contact' ? 'Escalated: no first contact in time' : 'Escalated: not resolved in time',
     caseId: c.id,
     score: c.score,
+    account: c.kind === 'at_risk' && late.account?.name ? { name: late.account.name, probability: late.account.probability ?? 0, reasons: late.account.reasons ?? [] } : null,
     comment: late.comment,
     unitName: late.unitName,
     timeZone: late.unitTimezone,

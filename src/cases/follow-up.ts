@@ -209,7 +209,7 @@ export const openedKey = (responseId: string) => `response.captured:${responseId
 export function openedMessage(
   config: Config,
   x: {
-    c: { id: string; score: number; firstContactDueAt: number | null };
+    c: { id: string; score: number | null; firstContactDueAt: number | null };
     comment: string | null;
     answeredAt: number | null;
     unit: { name: string; timezone: string };

@@ -35,7 +35,9 @@ export interface CaseMessage {
 export function caseMessage(x: {
   heading: string;
   caseId: string;
-  score: number;
+  /** The detractor's score; null for an at-risk case, which names its account instead. */
+  score: number | null;
+  account?: AtRiskAccount | null;
   comment: string | null;
   unitName: string;
   /** The unit's time zone: times are shown in it. */
@@ -46,16 +48,33 @@ export function caseMessage(x: {
   dueAt?: number | null;
 }): CaseMessage {
   const who = x.contact ? [typeof x.contact.name === 'string' ? x.contact.name : null, x.contact.externalId, x.contact.email, x.contact.phone].filter(Boolean).join(', ') : 'anonymous';
+  const what = x.account ? `account ${x.account.name} at risk (${percent(x.account.probability)} churn probability)` : `score ${x.score}`;
   const lines = [
-    `${x.heading}: score ${x.score} at ${x.unitName}.`,
-    `Contact: ${who}`,
-    `Comment: ${x.comment?.trim() ? x.comment.trim() : '(none)'}`,
+    `${x.heading}: ${what} at ${x.unitName}.`,
+    ...(x.account
+      ? [
+          `Churn probability: ${percent(x.account.probability)}${x.account.horizonDays ? ` within ${x.account.horizonDays} days` : ''}${x.account.threshold ? `, over the threshold of ${percent(x.account.threshold)}` : ''}${x.account.model ? ` (${x.account.model === 'rules' ? 'the rules score, not a fitted model' : 'the churn model'})` : ''}.`,
+          `Reasons: ${x.account.reasons.length ? x.account.reasons.map((r) => `${r.feature} (+${r.contribution.toFixed(2)})`).join(', ') : '(none given)'}`,
+        ]
+      : [`Contact: ${who}`, `Comment: ${x.comment?.trim() ? x.comment.trim() : '(none)'}`]),
     ...(x.answeredAt ? [`Answered: ${localTime(x.answeredAt, x.timeZone)}`] : []),
     ...(x.dueAt ? [`First contact due: ${localTime(x.dueAt, x.timeZone)}`] : []),
     `Case: ${x.link}`,
   ];
-  const sms = `${x.heading}: score ${x.score} at ${x.unitName}. ${x.link}`;
-  return { subject: `${x.heading}: score ${x.score} at ${x.unitName}`, text: lines.join('\n\n'), sms: sms.slice(0, 600) };
+  const sms = `${x.heading}: ${what} at ${x.unitName}. ${x.link}`;
+  return { subject: `${x.heading}: ${what} at ${x.unitName}`, text: lines.join('\n\n'), sms: sms.slice(0, 600) };
+}
+
+const percent = (p: number) => `${Math.round(p * 100)}%`;
+
+/** What an at-risk case's messages say of its account (kept in the case's `opened` or `risk_crossed` event). */
+export interface AtRiskAccount {
+  name: string;
+  probability: number;
+  threshold?: number;
+  horizonDays?: number;
+  model?: 'logistic' | 'rules';
+  reasons: { feature: string; contribution: number }[];
 }
 
 /** Thrown when a channel failed in a way worth retrying: the queue redelivers and the step is tried again. */

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authenticate } from '../auth/authenticate';
 import { seesRespondent, type Actor } from '../auth/policy';
-import { CASE_STATUSES, type caseEvents, type replyTemplates } from '../db/schema';
+import { CASE_KINDS, CASE_STATUSES, type caseEvents, type replyTemplates } from '../db/schema';
 import { createRouter } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, IdParam, json, jsonBody, security } from '../lib/openapi';
@@ -18,14 +18,16 @@ const tags = ['cases'];
 const CaseSchema = z
   .object({
     id: z.string(),
-    responseId: z.string(),
+    kind: z.enum(CASE_KINDS).openapi({ description: '`detractor`: opened by an answer; `at_risk`: opened by an account whose churn probability crossed the threshold (docs/accounts.md)' }),
+    responseId: z.string().nullable().openapi({ description: 'The answer of a detractor case; null for an at-risk case' }),
+    accountId: z.string().nullable().openapi({ description: 'The account (its external id) of an at-risk case; null for a detractor case' }),
     unitId: z.string(),
     unitName: z.string(),
-    touchpointId: z.string(),
+    touchpointId: z.string().nullable().openapi({ description: "The answer's touchpoint; null for an at-risk case" }),
     ownerUserId: z.string().nullable(),
     ownerName: z.string().nullable().openapi({ description: "The owner's name (their email when they have none); null without an owner" }),
     status: z.enum(CASE_STATUSES),
-    score: z.number().int(),
+    score: z.number().int().nullable().openapi({ description: "The detractor's score; null for an at-risk case" }),
     comment: z.string().nullable().openapi({ description: 'The verbatim: for roles that read verbatims and for the owner, else null' }),
     contact: z
       .object({ id: z.string(), externalId: z.string(), email: z.string().nullable(), phone: z.string().nullable(), locale: z.string().nullable() })
@@ -181,7 +183,7 @@ const isOverdue = (x: { status: string; firstContactAt: number | null; firstCont
 
 function present(
   actor: Actor,
-  row: Pick<LoadedCase, 'c' | 'unitPath' | 'unitName' | 'comment' | 'ownerName' | 'ownerEmail'> & {
+  row: Pick<LoadedCase, 'c' | 'unitPath' | 'unitName' | 'comment' | 'ownerName' | 'ownerEmail' | 'accountExternalId'> & {
     contact: Pick<NonNullable<LoadedCase['contact']>, 'id' | 'externalId' | 'email' | 'phone' | 'locale'> | null;
   },
   now = Date.now(),
@@ -191,7 +193,9 @@ function present(
   const due = nextDue(k);
   return {
     id: k.id,
+    kind: k.kind,
     responseId: k.responseId,
+    accountId: row.accountExternalId ?? null,
     unitId: k.unitId,
     unitName: row.unitName,
     touchpointId: k.touchpointId,

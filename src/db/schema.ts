@@ -632,6 +632,7 @@ export const cronMarks = sqliteTable('cron_marks', {
 // Closing the loop: recovery cases, alerts on significant drops, outgoing webhooks, digests.
 
 export const CASE_STATUSES = ['open', 'contacted', 'resolved', 'closed'] as const;
+export const CASE_KINDS = ['detractor', 'at_risk'] as const;
 
 /** A recovery case opened by a detractor's answer, owned by the manager or vendor who can act. */
 export const cases = sqliteTable(
@@ -639,18 +640,23 @@ export const cases = sqliteTable(
   {
     id: text('id').primaryKey(),
     tenantId: tenantId(),
-    responseId: text('response_id')
-      .notNull()
-      .references(() => responses.id),
+    /** What opened it: a detractor's answer (`detractor`, the answer named) or an account's churn probability crossing the tenant's threshold (`at_risk`, the account named; docs/accounts.md "Predictive alerts"). */
+    kind: text('kind', { enum: CASE_KINDS }).notNull().default('detractor'),
+    /** The answer of a `detractor` case; null for an `at_risk` case. */
+    responseId: text('response_id').references(() => responses.id),
+    /** The account of an `at_risk` case; null for a `detractor` case. */
+    accountId: text('account_id').references(() => accounts.id),
     unitId: text('unit_id')
       .notNull()
       .references(() => units.id),
-    touchpointId: text('touchpoint_id').notNull(),
+    /** The answer's touchpoint; null for an `at_risk` case. */
+    touchpointId: text('touchpoint_id'),
     contactId: text('contact_id'),
     /** The user accountable now (changes on escalation); null when nobody could be found. */
     ownerUserId: text('owner_user_id').references(() => users.id),
     status: text('status', { enum: CASE_STATUSES }).notNull(),
-    score: integer('score', { mode: 'number' }).notNull(),
+    /** The detractor's score; null for an `at_risk` case. */
+    score: integer('score', { mode: 'number' }),
     firstContactDueAt: integer('first_contact_due_at', { mode: 'number' }),
     resolutionDueAt: integer('resolution_due_at', { mode: 'number' }),
     firstContactAt: integer('first_contact_at', { mode: 'number' }),
@@ -683,6 +689,8 @@ export const cases = sqliteTable(
     index('cases_status_resolution_due').on(t.status, t.resolutionDueAt),
     index('cases_escalated_status_updated').on(t.status, t.updatedAt).where(sql`${t.escalationLevel} > 0`),
     index('cases_response').on(t.responseId),
+    // The account's at-risk cases (predictive alerts: one open case per account gets each new crossing).
+    index('cases_tenant_account').on(t.tenantId, t.accountId, t.status),
     // The due-work probes (src/jobs/due-work.ts): notifications due, and cases late for a breach not yet escalated.
     index('cases_notify_due').on(t.notifyDueAt).where(sql`${t.notifyDueAt} is not null`),
     index('cases_first_contact_late').on(t.firstContactDueAt).where(sql`${t.status} = 'open' and ${t.firstContactAt} is null and instr(${t.escalated}, '"first_contact"') = 0`),
@@ -1376,10 +1384,16 @@ export const churnModels = sqliteTable(
     trainedAt: integer('trained_at', { mode: 'number' }),
     /** When the daily cron next sends its training (the first of the next month after each training; the first account sets it). */
     dueAt: integer('due_at', { mode: 'number' }),
+    /** When the daily cron next re-scores the accounts with the kept card (a day after each scoring; predictive alerts). */
+    scoreDueAt: integer('score_due_at', { mode: 'number' }),
     updatedAt: updatedAt(),
   },
   // The daily due-work probe and sweep (src/jobs/due-work.ts, src/accounts/due-models.ts): models due for training, across tenants.
-  (t) => [uniqueIndex('churn_models_tenant').on(t.tenantId), index('churn_models_due').on(t.dueAt).where(sql`due_at is not null`)],
+  (t) => [
+    uniqueIndex('churn_models_tenant').on(t.tenantId),
+    index('churn_models_due').on(t.dueAt).where(sql`due_at is not null`),
+    index('churn_models_score_due').on(t.scoreDueAt).where(sql`score_due_at is not null`),
+  ],
 );
 
 /** Each account's latest churn probability, its reasons, and whether it is over the tenant's threshold (predictive alerts). */

@@ -20,6 +20,7 @@ import {
   alertsDue,
   caseNotificationsDue,
   commentBackfillDue,
+  churnScoringDue,
   churnTrainingDue,
   credentialsDue,
   deliveriesDue,
@@ -39,7 +40,7 @@ import {
 import { closeDueTargets } from '../targets/close';
 import { reviewMailWindow, sendReviewPacks } from '../reviews/deliver';
 import { backfillComments } from '../comments/backfill';
-import { sendDueTrainings } from '../accounts/retrain';
+import { sendDueScorings, sendDueTrainings } from '../accounts/retrain';
 
 /** The cron expressions of wrangler.toml, each with the jobs it runs. Every job is idempotent. */
 export const SCHEDULES = {
@@ -97,6 +98,7 @@ export const SCHEDULED: Record<string, Record<string, ScheduledJob>> = {
     retention: { run: purgeExpiredPersonalData, due: retentionDue },
     targets: { run: closeDueTargets, due: targetsClosingDue },
     churn: { run: sendDueTrainings, due: churnTrainingDue },
+    churnScoring: { run: sendDueScorings, due: churnScoringDue },
   },
   [SCHEDULES.everyFiveMinutes]: {
     escalation: { run: escalateCases, due: (now) => escalationDue(now, NOTICE_RETRY_MS) },

@@ -170,6 +170,9 @@ export const retentionDue = (): Probe => sql`exists (select 1 from ${tenants} wh
 /** Daily, src/accounts/retrain.ts: a churn model due for training (churn_models_due). */
 export const churnTrainingDue = (now: number): Probe => sql`exists (select 1 from ${churnModels} where ${churnModels.dueAt} is not null and ${churnModels.dueAt} <= ${now})`;
 
+/** Daily, src/accounts/retrain.ts `sendDueScorings`: a tenant whose accounts are due for their daily re-scoring (churn_models_score_due). */
+export const churnScoringDue = (now: number): Probe => sql`exists (select 1 from ${churnModels} where ${churnModels.scoreDueAt} is not null and ${churnModels.scoreDueAt} <= ${now})`;
+
 /** Daily, src/targets/close.ts: a target period past its close, its attainment not yet frozen (targets_closing). */
 export const targetsClosingDue = (now: number): Probe => sql`exists (select 1 from ${targets} where ${targets.closesAt} is not null and ${targets.closesAt} <= ${now})`;
 

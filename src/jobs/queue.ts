@@ -7,7 +7,7 @@ import { isStorageUnavailable } from '../db/client';
 import { deliverWebhook } from '../webhooks/dispatch';
 import { handleLateComment, handleRetag } from '../comments/retag';
 import { handleDriversCompute } from '../drivers/job';
-import { handleChurnTrain } from '../accounts/job';
+import { handleChurnScore, handleChurnTrain } from '../accounts/job';
 
 /**
  * Messages on the delivery and workflow queues: typed, each with an idempotency key so a
@@ -32,6 +32,7 @@ export const HANDLERS: Record<string, Handler> = {
   'cron.tick': (m, env) => runDatabaseJobs(m as CronTick, env),
   'drivers.compute': handleDriversCompute,
   'churn.train': handleChurnTrain,
+  'churn.score': handleChurnScore,
 };
 
 /** Delay before the n-th retry: 10 s doubling, at most 15 minutes. */

@@ -82,10 +82,11 @@ export async function contactHoldings(t: TenantDb, contact: Contact) {
     })),
     cases: caseRows.map((k) => ({
       id: k.id,
-      responseId: k.responseId,
+      // The cases of a contact are detractor cases (an at-risk case names an account, no contact or answer).
+      responseId: k.responseId!,
       unitId: k.unitId,
       status: k.status,
-      score: k.score,
+      score: k.score!,
       rootCause: k.rootCause,
       tags: k.tags,
       createdAt: iso(k.createdAt)!,

@@ -1769,6 +1769,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{externalId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's page: NPS per month and stakeholder role, behaviour signals, outcomes, cases and its latest churn risk
+         * @description score.read on the account's unit; an account outside your reach is not found. docs/accounts.md "The account's history".
+         */
+        get: operations["getAccountHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{id}/outcomes": {
         parameters: {
             query?: never;
@@ -2511,16 +2531,26 @@ export interface components {
         };
         Case: {
             id: string;
-            responseId: string;
+            /**
+             * @description `detractor`: opened by an answer; `at_risk`: opened by an account whose churn probability crossed the threshold (docs/accounts.md)
+             * @enum {string}
+             */
+            kind: "detractor" | "at_risk";
+            /** @description The answer of a detractor case; null for an at-risk case */
+            responseId: string | null;
+            /** @description The account (its external id) of an at-risk case; null for a detractor case */
+            accountId: string | null;
             unitId: string;
             unitName: string;
-            touchpointId: string;
+            /** @description The answer's touchpoint; null for an at-risk case */
+            touchpointId: string | null;
             ownerUserId: string | null;
             /** @description The owner's name (their email when they have none); null without an owner */
             ownerName: string | null;
             /** @enum {string} */
             status: "open" | "contacted" | "resolved" | "closed";
-            score: number;
+            /** @description The detractor's score; null for an at-risk case */
+            score: number | null;
             /** @description The verbatim: for roles that read verbatims and for the owner, else null */
             comment: string | null;
             /** @description Like the comment: null without access or for an anonymous answer */
@@ -4586,6 +4616,62 @@ export interface components {
                     suppressed: boolean;
                 };
             };
+        };
+        AccountHistory: {
+            account: components["schemas"]["Account"];
+            months: number;
+            /** @description The latest scoring (null before the first, or once churned) */
+            risk: {
+                probability: number;
+                revenueAtRisk: number;
+                reasons: {
+                    feature: string;
+                    contribution: number;
+                }[];
+                atRisk: boolean;
+                crossedAt: string | null;
+                computedAt: string;
+            } | null;
+            /** @description Per month (UTC) and stakeholder role with answers: the NPS of that role's answers in the month, suppressed below the tenant's minimum */
+            nps: {
+                month: string;
+                /** @enum {string} */
+                role: "decision_maker" | "influencer" | "user";
+                nps: number | null;
+                n: number;
+                ci: {
+                    low: number;
+                    high: number;
+                    level: number;
+                } | null;
+                suppressed: boolean;
+            }[];
+            signals: {
+                signal: string;
+                name: string;
+                values: {
+                    date: string;
+                    value: number;
+                }[];
+            }[];
+            outcomes: {
+                /** @enum {string} */
+                type: "renewed" | "churned" | "expanded" | "contracted";
+                occurredAt: string;
+                revenueDelta: number | null;
+            }[];
+            cases: {
+                id: string;
+                /** @enum {string} */
+                kind: "detractor" | "at_risk";
+                /** @enum {string} */
+                status: "open" | "contacted" | "resolved" | "closed";
+                score: number | null;
+                ownerUserId: string | null;
+                createdAt: string;
+                resolvedAt: string | null;
+                closedAt: string | null;
+            }[];
         };
         AccountOutcome: {
             id: string;
@@ -14940,6 +15026,86 @@ export interface operations {
             };
             /** @description Valid input the current state cannot take */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAccountHistory: {
+        parameters: {
+            query?: {
+                /** @description The window: this many months back from now (default 12) */
+                months?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The account's id in the caller's systems (contacts name it in `accountId`) */
+                externalId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account over time */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountHistory"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

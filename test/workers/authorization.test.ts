@@ -1780,6 +1780,16 @@ for (const unit of ['berlin', 'fastfix'] as UnitKey[]) {
       if (expected === 200) expect(res.body).toMatchObject({ unitId: U(unit), nps: { n: 0, suppressed: true } });
     },
   );
+  matrix(
+    'GET /api/v1/accounts/{externalId}/history',
+    `the history of an account on ${LABEL[unit]}`,
+    (login) => (!SEES[login].includes(unit) ? 404 : SCORE_READERS.has(login) ? 200 : 403),
+    async (login, expected) => {
+      const res = await call('GET', `/api/v1/accounts/${await accountOn(unit)}/history`, { token: tokenOf(login) });
+      expectOutcome(res, expected);
+      if (expected === 200) expect(res.body).toMatchObject({ account: { unitId: U(unit) }, nps: [], signals: [], outcomes: [], cases: [] });
+    },
+  );
 }
 matrix(
   'POST /api/v1/accounts/{id}/outcomes',

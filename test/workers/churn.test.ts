@@ -1,6 +1,11 @@
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
-import { churnModels } from '../../src/db/schema';
+import { churnModels, commentAnalyses, responses } from '../../src/db/schema';
+import { featuresAt } from '../../src/accounts/churn';
+import { loadHistories } from '../../src/accounts/risk';
+import { TenantDb } from '../../src/db/tenant-db';
+import { newId } from '../../src/lib/ids';
+import { ACCOUNT_DEFAULTS } from '../../src/settings/settings';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handleChurnTrain } from '../../src/accounts/job';
 import type { Env } from '../../src/env';
@@ -59,6 +64,7 @@ describe('from 30 churns on: a validated logistic model, the at-risk list by rev
       'decisionMakerScore',
       'npsSlope',
       'detractorShare',
+      'detractorThemeMentions',
       'noRecentAnswers',
       'openCases',
       'lateCases',
@@ -66,7 +72,7 @@ describe('from 30 churns on: a validated logistic model, the at-risk list by rev
       'logRevenue',
       'signalChange.logins',
     ]);
-    expect(first.card.coefficients).toHaveLength(11);
+    expect(first.card.coefficients).toHaveLength(12);
     for (const c of first.card.coefficients) expect(c.ci.low).toBeLessThanOrEqual(c.ci.high);
     expect(first.card.validation.calibration.reduce((n: number, b: { n: number }) => n + b.n, 0)).toBe(first.card.validation.testRows);
     await train(t.tenantId);
@@ -172,5 +178,64 @@ describe('below 30 churns: the rules score, labelled as such', () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'pending', retryAfterSeconds: 30 });
     expect((await call('POST', '/api/v1/models/churn/train', { token: t.tokens.manager })).status).toBe(403);
+  });
+});
+
+describe('theme mentions: the comment analyses of detractor answers reach the model', () => {
+  it("an account's history carries the themes its stakeholders' comments mention; the feature counts the detractors' of 90 days", async () => {
+    const t = await makeTenant('ChurnThemes');
+    const s = await makeSurvey(t.tenantId);
+    expect((await call('PUT', '/api/v1/accounts/themed', { token: t.tokens.admin, body: { name: 'Themed', unitId: t.units.berlin } })).status).toBe(201);
+    const contact = await call('PUT', '/api/v1/contacts/themed-dm', { token: t.tokens.admin, body: { accountId: 'themed', stakeholderRole: 'decision_maker' } });
+    const now = Date.now();
+    const d = db(t.tenantId);
+    // A detractor (3) naming two themes 10 days ago, a promoter (9) naming one 5 days ago, a detractor (1) naming three 200 days ago.
+    const answers: [number, number, string[]][] = [
+      [3, now - 10 * 86_400_000, ['thm_a', 'thm_b']],
+      [9, now - 5 * 86_400_000, ['thm_c']],
+      [1, now - 200 * 86_400_000, ['thm_a', 'thm_b', 'thm_c']],
+    ];
+    for (const [score, at, themes] of answers) {
+      const id = newId('rsp');
+      await d.insert(responses).values({
+        id,
+        tenantId: t.tenantId,
+        touchpointId: s.touchpointId,
+        unitId: t.units.berlin!,
+        contactId: contact.body.id,
+        surveyId: s.surveyId,
+        surveyVersion: 1,
+        channel: 'email',
+        locale: 'en',
+        score,
+        comment: 'x',
+        answers: {},
+        qualityFlags: [],
+        counted: true,
+        answeredAt: at,
+        createdAt: at,
+        updatedAt: at,
+      });
+      await d.insert(commentAnalyses).values({
+        id,
+        tenantId: t.tenantId,
+        kind: 'response',
+        responseId: id,
+        unitId: t.units.berlin!,
+        score,
+        counted: true,
+        language: 'en',
+        stems: '',
+        phrases: [],
+        themes,
+        libraryVersion: 1,
+        createdAt: at,
+        analysedAt: at,
+      });
+    }
+    const { histories } = await loadHistories(new TenantDb(d, t.tenantId), now);
+    expect(histories[0]!.answers.map((a) => a.themes)).toEqual([3, 2, 1]);
+    // Only the detractor of 10 days ago is in the window and a detractor's: 2.
+    expect(featuresAt(histories[0]!, now, [], ACCOUNT_DEFAULTS.roleWeights).detractorThemeMentions).toBe(2);
   });
 });

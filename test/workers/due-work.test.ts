@@ -349,6 +349,16 @@ describe('each job has a probe: its work alone makes it due, when the job would 
     expect(await allDue(T0 + MINUTE + 86_400_000)).toEqual([`${EVERY.day} churn`]);
   });
 
+  it('churn scoring: accounts due for their daily re-scoring; the job sends churn.score and leases it a day', async () => {
+    await a.insert(churnModels).values({ tenantId, kind: 'rules', status: 'ready', scoreDueAt: T0 + MINUTE });
+    expect(await allDue(T0)).toEqual([]);
+    expect(await allDue(T0 + MINUTE)).toEqual([`${EVERY.day} churnScoring`]);
+    await runJob(EVERY.day, 'churnScoring', T0 + MINUTE, quietEnv);
+    expect(recorded).toEqual([{ type: 'churn.score', tenantId, idempotencyKey: `churn.score:${tenantId}:${new Date(T0 + MINUTE).toISOString().slice(0, 10)}` }]);
+    expect(await allDue(T0 + MINUTE)).toEqual([]);
+    expect(await allDue(T0 + MINUTE + 86_400_000)).toEqual([`${EVERY.day} churnScoring`]);
+  });
+
   it('retention: a tenant with a retention period', async () => {
     await a.update(tenants).set({ settings: { retention: { commentDays: null, contactDays: null } } });
     expect(await allDue(T0)).toEqual([]);

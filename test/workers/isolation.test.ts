@@ -1233,6 +1233,7 @@ const CASES: IsolationCase[] = [
   },
   // B2B accounts, outcomes, signals
   { op: 'GET /api/v1/accounts/{externalId}', name: "A's account", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/accounts/${x.account}`, 'GET') },
+  { op: 'GET /api/v1/accounts/{externalId}/history', name: "A's account's history", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/accounts/${x.account}/history`, 'GET') },
   {
     op: 'POST /api/v1/accounts/{id}/outcomes',
     name: "A's account",

@@ -211,6 +211,7 @@ describe('no statement on a request or cron path scans a whole table', () => {
       '/api/v1/reviews/2025-Q1',
       '/api/v1/reviews/2025-Q1',
       '/api/v1/accounts/scan-acct',
+      '/api/v1/accounts/scan-acct/history?months=24',
       '/api/v1/accounts/at-risk',
       `/api/v1/accounts/at-risk?unitId=${t.units.emea}&limit=10`,
       '/api/v1/models/churn',

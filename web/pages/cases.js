@@ -94,9 +94,9 @@ const caseRow = (k, now) =>
   h(
     'tr',
     {},
-    h('th', { scope: 'row' }, h('a', { href: `#/cases/${k.id}` }, k.comment ? k.comment.slice(0, 40) : `Case ${k.id.slice(-6)}`)),
+    h('th', { scope: 'row' }, h('a', { href: `#/cases/${k.id}` }, k.kind === 'at_risk' ? `Account at risk: ${k.accountId}` : k.comment ? k.comment.slice(0, 40) : `Case ${k.id.slice(-6)}`)),
     h('td', {}, k.unitName),
-    h('td', { class: 'num' }, String(k.score)),
+    h('td', { class: 'num' }, k.score === null ? '—' : String(k.score)),
     h('td', {}, h('span', { class: 'tag' }, k.status), k.overdue ? [' ', h('span', { class: 'tag overdue' }, 'overdue')] : ''),
     h('td', { class: 'owner' }, k.ownerName ?? 'nobody'),
     h('td', { class: k.overdue ? 'late' : undefined }, timeLeft(k, now)),
@@ -184,8 +184,9 @@ async function casePage(id) {
       { class: 'facts' },
       h('dt', {}, 'Status'),
       h('dd', { 'data-testid': 'case-status' }, k.status, k.overdue ? ' (overdue)' : ''),
-      h('dt', {}, 'Score'),
-      h('dd', {}, String(k.score)),
+      ...(k.kind === 'at_risk'
+        ? [h('dt', {}, 'Account at risk'), h('dd', {}, h('a', { href: `#/account?id=${encodeURIComponent(k.accountId)}` }, k.accountId))]
+        : [h('dt', {}, 'Score'), h('dd', {}, String(k.score))]),
       h('dt', {}, 'Comment'),
       h('dd', {}, k.comment ?? '—'),
       h('dt', {}, 'Contact'),
