@@ -71,20 +71,7 @@ async function main() {
       const eventId = `bench-${i}`;
       invitationRows.push([invitationId, org.tenantId, site.id, tp.id, org.surveyId, 1, 'email', 'sent', `event:${eventId}`, at, at + 30 * DAY_MS, at, at]);
       const eventRowId = idAt('evt', at, rng);
-      eventRows.push([
-        eventRowId,
-        org.tenantId,
-        eventId,
-        'ticket.resolved',
-        at,
-        site.id,
-        tp.id,
-        JSON.stringify({ resolutionHours: hours, reopened }),
-        'invite',
-        'eligible',
-        invitationId,
-        at,
-      ]);
+      eventRows.push([eventRowId, org.tenantId, eventId, 'ticket.resolved', at, site.id, tp.id, JSON.stringify({ resolutionHours: hours, reopened }), 'invite', 'eligible', invitationId, at]);
       answerRows.push([idAt('rsp', at, rng), org.tenantId, invitationId, tp.id, site.id, null, org.surveyId, 1, 'email', 'en', score, null, '{}', '[]', 1, null, null, null, at, at, at, eventRowId]);
     }
     insertRows(

@@ -47,12 +47,7 @@ export interface AnswerScope {
  */
 export async function answersWithFacts(t: TenantDb, scope: AnswerScope, fields: Record<string, SQL>, opts: { analyses?: boolean } = {}) {
   const days = await createdOnLocalDays(t, [scope.path], scope.from, scope.to);
-  const joined = t
-    .select(fields)
-    .from(responses)
-    .innerJoin(units, eq(units.id, responses.unitId))
-    .leftJoin(events, eq(events.id, responses.eventId))
-    .$dynamic();
+  const joined = t.select(fields).from(responses).innerJoin(units, eq(units.id, responses.unitId)).leftJoin(events, eq(events.id, responses.eventId)).$dynamic();
   // The stored analysis of the answer's comment (its id is the response's): one primary-key probe per answer.
   const query = (opts.analyses ? joined.leftJoin(commentAnalyses, and(eq(commentAnalyses.id, responses.id), eq(commentAnalyses.kind, 'response'))) : joined).where(
     and(inSubtree(scope.path), days, eq(responses.counted, true), sql`${responses.score} is not null`, scope.touchpointId ? eq(responses.touchpointId, scope.touchpointId) : undefined),

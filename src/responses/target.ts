@@ -73,9 +73,10 @@ const writesPaused = (t: TenantDb) => sql<number>`exists ${t.select({ one: sql`1
  * so that reading an answer's operational facts is one primary-key lookup (docs/drivers.md).
  */
 export const invitingEvent = (t: TenantDb) =>
-  sql<
-    string | null
-  >`case when ${invitations.source} like 'event:%' then ${t.select({ id: events.id }).from(events).where(eq(events.eventId, sql`substr(${invitations.source}, 7)`))} end`;
+  sql<string | null>`case when ${invitations.source} like 'event:%' then ${t
+    .select({ id: events.id })
+    .from(events)
+    .where(eq(events.eventId, sql`substr(${invitations.source}, 7)`))} end`;
 
 /**
  * The invitation with its survey version, contact and response: one query. The token's

@@ -818,7 +818,9 @@ describe('the first answer in one round trip', () => {
     // The other tenant has events with the very same integration ids: each answer finds its own tenant's.
     const [e1, e2] = [event(u.tenantId, 'T-1'), event(u.tenantId, 'T-2')];
     await db(u.tenantId).insert(events).values([e1, e2]);
-    await db(other.tenantId).insert(events).values([event(other.tenantId, 'T-1'), event(other.tenantId, 'T-2')]);
+    await db(other.tenantId)
+      .insert(events)
+      .values([event(other.tenantId, 'T-1'), event(other.tenantId, 'T-2')]);
     const cold = await makeInvitation(s, u.units.paris, { source: 'event:T-1' });
     const warm = await makeInvitation(s, u.units.paris, { source: 'event:T-2' });
     const wave = await makeInvitation(s, u.units.paris, { source: 'wave:w1:1' });
