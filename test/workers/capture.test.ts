@@ -784,15 +784,26 @@ describe('the first answer in one round trip', () => {
       sent.length = 0;
       const before = await statementsOf();
       const b = await submit(warm);
-      // One pipeline request: the statement that reads the invitation and writes the answer.
-      expect((await statementsOf()) - before).toBe(1);
+      const requests = [(await statementsOf()) - before];
       expect(b.status, b.text).toBe(200);
+      const messagesB = sent.map((m) => ({ ...m.body, responseId: 'r', idempotencyKey: 'k' }));
+      // One pipeline request: the statement that reads the invitation and writes the answer.
+      // Other test files share the database server and its counter, so their requests can land
+      // in the window: they only add. The path's own count is the least over a few warm answers
+      // (the two-trip path never counts fewer than 2).
+      for (let i = 0; requests.at(-1) !== 1 && i < 4; i++) {
+        const extra = await make();
+        const s0 = await statementsOf();
+        expect((await submit(extra)).status).toBe(200);
+        requests.push((await statementsOf()) - s0);
+      }
+      expect(Math.min(...requests)).toBe(1);
       const [rowA] = await responseOf(u.tenantId, cold.id);
       const [rowB] = await responseOf(u.tenantId, warm.id);
       expect(comparable(rowB!)).toEqual(comparable(rowA!));
       expect([rowA!.vendorId, rowA!.agentId]).toEqual(twin.actor ? [u.units.fastfix, 'ext:agent-9'] : [null, null]);
       expect(rowB!.contactId).toBe((await invitationOf(u.tenantId, warm.id)).contactId);
-      expect(sent.map((m) => ({ ...m.body, responseId: 'r', idempotencyKey: 'k' }))).toEqual(messagesA);
+      expect(messagesB).toEqual(messagesA);
       expect((await invitationOf(u.tenantId, warm.id)).status).toBe('answered');
       // The page or JSON answer itself: the same apart from the response's id and signed state.
       const own = /rsp_\w+|"state":"[^"]+"|name="state" value="[^"]+"|nonce-[\w+/=-]+|nonce="[^"]+"|\/s\/[\w.-]+/g;
@@ -825,10 +836,9 @@ describe('the first answer in one round trip', () => {
     const warm = await makeInvitation(s, u.units.paris, { source: 'event:T-2' });
     const wave = await makeInvitation(s, u.units.paris, { source: 'wave:w1:1' });
     forgetSurveys();
+    // Cold: the two-trip path; warm: the one-statement path (the twins above count its requests).
     expect((await send('POST', cold.path, { json: { score: 3 } })).status).toBe(200);
-    const before = await statementsOf();
     expect((await send('POST', warm.path, { json: { score: 9 } })).status).toBe(200);
-    expect((await statementsOf()) - before).toBe(1);
     expect((await send('POST', wave.path, { json: { score: 7 } })).status).toBe(200);
     expect((await responseOf(u.tenantId, cold.id))[0]!.eventId).toBe(e1.id);
     expect((await responseOf(u.tenantId, warm.id))[0]!.eventId).toBe(e2.id);
