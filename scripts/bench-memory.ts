@@ -8,12 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import { loadConfig, type Env } from '../src/env';
 import { signSurveyLink } from '../src/surveys/token';
 import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient } from './bench-http';
-import { enterOrg, freePort, getOnce, loadAverage, machine, ProcessWatch, startStack } from './bench-stack';
+import { enterOrg, freePort, inspectorSession, loadAverage, machine, ProcessWatch, startStack } from './bench-stack';
 import { ROOT } from './local-stack';
 
 const { values: args } = parseArgs({ options: { minutes: { type: 'string' }, clients: { type: 'string' }, route: { type: 'string' } } });
@@ -48,29 +47,9 @@ function slope(points: { x: number; y: number }[]): number {
  * Cloudflare limits per isolate (128 MB), apart from what the local runtime itself holds.
  */
 async function heapReader(port: number) {
-  const targets = JSON.parse((await getOnce(`http://127.0.0.1:${port}/json`)).body) as { webSocketDebuggerUrl: string }[];
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  let seq = 0;
-  const pending = new Map<number, (result: unknown) => void>();
-  ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
-  });
-  const read = () =>
-    new Promise<{ usedSize: number; totalSize: number } | null>((resolve) => {
-      const id = ++seq;
-      const timer = setTimeout(() => resolve(null), 5000);
-      pending.set(id, (r) => {
-        clearTimeout(timer);
-        resolve(r as { usedSize: number; totalSize: number });
-      });
-      ws.send(JSON.stringify({ id, method: 'Runtime.getHeapUsage' }));
-    });
-  return { read, close: () => ws.close() };
+  const inspector = await inspectorSession(port);
+  const read = async () => (await inspector.call('Runtime.getHeapUsage', {}, 5000)) as { usedSize: number; totalSize: number } | null;
+  return { read, close: inspector.close };
 }
 
 async function main() {

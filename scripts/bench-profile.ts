@@ -12,12 +12,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import { loadConfig, type Env } from '../src/env';
 import { signSurveyLink } from '../src/surveys/token';
 import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient, type Call } from './bench-http';
-import { freePort, getOnce, PLANE_DATABASES, startStack } from './bench-stack';
+import { freePort, inspectorSession, PLANE_DATABASES, startStack } from './bench-stack';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,28 +61,15 @@ try {
   await http.run(16, 2000, next);
   await stack.quiesce();
 
-  const targets = JSON.parse((await getOnce(`http://127.0.0.1:${inspectorPort}/json`)).body) as { webSocketDebuggerUrl: string }[];
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
-  let seq = 0;
-  const pending = new Map<number, (result: unknown) => void>();
-  ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
-  });
-  const call = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolve) => {
-      const id = ++seq;
-      pending.set(id, resolve);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
+  const inspector = await inspectorSession(inspectorPort);
+  const { call } = inspector;
   await call('Profiler.enable');
   await call('Profiler.setSamplingInterval', { interval: 100 });
   await call('Profiler.start');
   const latency = await http.run(16, Number(args.seconds) * 1000, next);
   await stack.quiesce();
   const { profile } = (await call('Profiler.stop')) as { profile: { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[] } };
-  ws.close();
+  inspector.close();
   http.close();
   writeFileSync(args.out!, JSON.stringify(profile));
   log(`${args.route}: ${latency.rps.toFixed(0)} requests/s; profile in ${args.out}`);

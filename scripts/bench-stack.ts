@@ -4,6 +4,7 @@
 // database's counters answer GET <url>/stats), the migrations, and `wrangler dev` (workerd with
 // local Queues) with DIRECTORY_URL on a frozen copy of the Worker's sources, so that edits to the
 // working tree during a run do not reload the Worker mid-measurement.
+import WebSocket from 'ws';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -485,4 +486,35 @@ export async function enterOrg(stack: Stack, org: { tenantId: string; adminEmail
   });
   if (res.status !== 200) throw new Error(`sign-in of the bench tenant failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
+}
+
+/**
+ * A DevTools protocol session with the Worker's runtime (a stack started with an inspector port):
+ * `call` sends one method and resolves with its result, or with null after `timeoutMs` when given.
+ */
+export async function inspectorSession(port: number) {
+  const targets = JSON.parse((await getOnce(`http://${HOST}:${port}/json`)).body) as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let seq = 0;
+  const pending = new Map<number, (result: unknown) => void>();
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
+  });
+  const call = (method: string, params: Record<string, unknown> = {}, timeoutMs?: number) =>
+    new Promise<unknown>((resolve) => {
+      const id = ++seq;
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => resolve(null), timeoutMs);
+      pending.set(id, (result) => {
+        clearTimeout(timer);
+        pending.delete(id);
+        resolve(result);
+      });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return { call, close: () => ws.close() };
 }
