@@ -143,6 +143,8 @@ export interface Org {
   regions: { id: string; name: string; tz: string; offset: number; lang: string }[];
   sites: { id: string; region: number; quality: number }[];
   siteWeights: Float64Array;
+  /** Vendor units (beside the regions) that perform some of the sites' jobs (docs/dimensions.md). */
+  vendors: string[];
   surveyId: string;
   touchpoints: { id: string; key: string }[];
   contacts: { id: string; segment: string; ltv: number; lang: string; email: string }[];
@@ -170,7 +172,20 @@ export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: n
   const surveyId = idAt('srv', now, rng);
   const definition = benchSurvey() as unknown as Record<string, unknown>;
   const tps = TOUCHPOINTS.map((t) => ({ id: idAt('tp', now, rng), key: t.key }));
+  // Fixed ids: drawing them from `rng` would change every other figure's data.
+  const vendors = ['unit_bench_vendor_a', 'unit_bench_vendor_b', 'unit_bench_vendor_c'];
   const unitRows = [
+    ...vendors.map((id, i) => ({
+      id,
+      tenantId: tenant.tenantId,
+      parentId: tenant.rootUnitId,
+      name: `Vendor ${'ABC'[i]}`,
+      kind: 'vendor' as const,
+      path: `${tenant.rootPath}${id}/`,
+      timezone: 'UTC',
+      createdAt: now,
+      updatedAt: now,
+    })),
     ...regions.map((r) => ({
       id: r.id,
       tenantId: tenant.tenantId,
@@ -237,7 +252,7 @@ export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: n
     rows.push(contactRow(tenant.tenantId, c, `crm-${i}`, now, rng));
   }
   insertRows(file, 'contacts', CONTACT_COLUMNS, rows);
-  return { tenantId: tenant.tenantId, rootId: tenant.rootUnitId, rootPath: tenant.rootPath, adminEmail, adminPassword, regions, sites, siteWeights, surveyId, touchpoints: tps, contacts };
+  return { tenantId: tenant.tenantId, rootId: tenant.rootUnitId, rootPath: tenant.rootPath, adminEmail, adminPassword, regions, sites, siteWeights, vendors, surveyId, touchpoints: tps, contacts };
 }
 
 const CONTACT_COLUMNS = [
@@ -357,6 +372,8 @@ export const RESPONSE_COLUMNS = [
   'client_hash',
   'segment',
   'lifetime_value',
+  'vendor_id',
+  'agent_id',
   'answered_at',
   'created_at',
   'updated_at',
@@ -391,6 +408,11 @@ export function answerRow(org: Org, at: number, rng: Rng): unknown[] {
   const flags = flag < 0.02 ? ['too_fast'] : flag < 0.03 ? ['bulk'] : [];
   const category = score === null ? null : score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
   const comment = category && rng.next() < 0.35 ? rng.pick(COMMENTS[category]) : null;
+  // Who did the job, from a hash of the time rather than `rng` (the other columns stay as they were):
+  // a vendor on 40 % of the jobs with a contact, one of the site's 8 agents on 90 %.
+  const h = Math.imul((at % 4_294_967_296) | 0, 2_654_435_761) >>> 0;
+  const vendorId = contact && h % 10 < 4 ? org.vendors[(h >>> 8) % org.vendors.length]! : null;
+  const agentId = contact && h % 10 !== 9 ? `agt-${siteIndex}-${(h >>> 16) % 8}` : null;
   return [
     idAt('rsp', at, rng),
     org.tenantId,
@@ -410,6 +432,8 @@ export function answerRow(org: Org, at: number, rng: Rng): unknown[] {
     hex64(rng),
     contact?.segment ?? null,
     contact?.ltv ?? null,
+    vendorId,
+    agentId,
     at,
     at,
     at,

@@ -72,7 +72,32 @@ async function main() {
       invitationRows.push([invitationId, org.tenantId, site.id, tp.id, org.surveyId, 1, 'email', 'sent', `event:${eventId}`, at, at + 30 * DAY_MS, at, at]);
       const eventRowId = idAt('evt', at, rng);
       eventRows.push([eventRowId, org.tenantId, eventId, 'ticket.resolved', at, site.id, tp.id, JSON.stringify({ resolutionHours: hours, reopened }), 'invite', 'eligible', invitationId, at]);
-      answerRows.push([idAt('rsp', at, rng), org.tenantId, invitationId, tp.id, site.id, null, org.surveyId, 1, 'email', 'en', score, null, '{}', '[]', 1, null, null, null, at, at, at, eventRowId]);
+      answerRows.push([
+        idAt('rsp', at, rng),
+        org.tenantId,
+        invitationId,
+        tp.id,
+        site.id,
+        null,
+        org.surveyId,
+        1,
+        'email',
+        'en',
+        score,
+        null,
+        '{}',
+        '[]',
+        1,
+        null,
+        null,
+        null,
+        null,
+        null,
+        at,
+        at,
+        at,
+        eventRowId,
+      ]);
     }
     insertRows(
       stack.dbFile,
@@ -113,7 +138,7 @@ async function main() {
         for (let a = 0; a < PER_UNIT_MONTH; a++) {
           const at = start + Math.floor(rng.next() * (end - start - 3600_000));
           const score = Math.min(10, Math.max(0, Math.round((lead - 80) / 2 + rng.normal() * 2)));
-          flatAnswers.push([idAt('rsp', at, rng), org.tenantId, null, tp.id, u.id, null, org.surveyId, 1, 'link', 'en', score, null, '{}', '[]', 1, null, null, null, at, at, at]);
+          flatAnswers.push([idAt('rsp', at, rng), org.tenantId, null, tp.id, u.id, null, org.surveyId, 1, 'link', 'en', score, null, '{}', '[]', 1, null, null, null, null, null, at, at, at]);
         }
       }
     }

@@ -148,7 +148,8 @@ const results: {
   memory: ProcMemory[];
   notes: string[];
   plane: PlaneResults | null;
-} = { plane: null, started: t00, load: [], folds: [], scores: [], tail: [], idleTick: null, busyTick: null, capture: null, e2e: null, portal: null, analysis: [], memory: [], notes: [] };
+  cuts: CutRun[];
+} = { cuts: [], plane: null, started: t00, load: [], folds: [], scores: [], tail: [], idleTick: null, busyTick: null, capture: null, e2e: null, portal: null, analysis: [], memory: [], notes: [] };
 
 // ---------------------------------------------------------------------------------------------
 
@@ -183,6 +184,7 @@ async function run() {
     results.load.push({ answers: n, ms: performance.now() - t0 });
     results.folds.push(await foldWholeHistory(org, checkpoint));
     results.scores.push(await measureScores(org, token, checkpoint));
+    if (checkpoint === TOTAL) results.cuts = await measureCuts(org, token);
     await measureTail(org, rng, checkpoint, checkpoint === TOTAL ? TAIL_RUNS : 3);
     sampler.mark(`${int(checkpoint)} answers loaded, folded, scored`);
   }
@@ -394,6 +396,52 @@ async function measureScores(org: Org, token: string, answers: number): Promise<
     readsPerRequest: stats.rowsRead / ms.length,
     sqlOnlyMs,
   };
+}
+
+/** The cuts and periods of `GET /api/v1/scores` (docs/measurement.md), each timed at the root over two years. */
+const CUT_GROUPS = ['', 'unit', 'touchpoint', 'channel', 'segment', 'locale', 'tenure', 'contractSize', 'supportTier', 'account', 'vendor', 'agent'] as const;
+const CUT_PERIODS = ['', 'day', 'week', 'month'] as const;
+const CUT_REQUESTS = 7;
+const CUT_TARGET_MS = 200;
+
+interface CutRun {
+  groupBy: string;
+  period: string;
+  /** The range asked for, in days: two years, or the API's bound where it refuses two years (422). */
+  days: number;
+  refused?: string;
+  p50: number;
+  groups: number;
+}
+
+/** Issue 19, item 2: every groupBy × period at the root, sequential requests after one warm-up each. */
+async function measureCuts(org: Org, token: string): Promise<CutRun[]> {
+  const { from, to } = scoresWindow();
+  const headers = { authorization: `Bearer ${token}` };
+  const runs: CutRun[] = [];
+  for (const groupBy of CUT_GROUPS)
+    for (const period of CUT_PERIODS) {
+      const query = (start: string) => `/api/v1/scores?unitId=${org.rootId}&from=${start}&to=${to}${groupBy ? `&groupBy=${groupBy}` : ''}${period ? `&period=${period}` : ''}`;
+      let path = query(from);
+      let days = 730;
+      let refused: string | undefined;
+      let first = await http.send({ method: 'GET', path, headers });
+      if (first.status === 422) {
+        // The API bounds this cut's range (docs/measurement.md): time the longest range it takes.
+        refused = (JSON.parse(first.body) as { error: { message: string } }).error.message;
+        days = 31;
+        path = query(iso(Date.parse(`${to}T00:00:00Z`) - 30 * DAY_MS));
+        first = await http.send({ method: 'GET', path, headers });
+      }
+      if (first.status !== 200) throw new Error(`scores ${path} failed: ${first.status} ${first.body.slice(0, 300)}`);
+      const groups = new Set((JSON.parse(first.body) as { items: { key: string }[] }).items.map((i) => i.key)).size;
+      const ms: number[] = [];
+      for (let i = 0; i < CUT_REQUESTS; i++) ms.push((await http.send({ method: 'GET', path, headers })).ms);
+      const p50 = [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+      runs.push({ groupBy, period, days, refused, p50, groups });
+      log(`  cut ${groupBy || '(none)'} × ${period || '(none)'}: p50 ${fmt(p50)} ms, ${groups} groups${refused ? ` (${days} days: ${refused})` : ''}`);
+    }
+  return runs;
 }
 
 /** Inserts `n` answers created within the last minute, as if captured just now. */
@@ -709,7 +757,7 @@ async function seedPlane(rng: Rng): Promise<SmallTenant[]> {
 /** One answer of a small tenant at `at`, as a responses row (RESPONSE_COLUMNS). */
 function smallAnswer(t: SmallTenant, at: number, rng: Rng): unknown[] {
   const score = SCORE_MIX[rng.int(SCORE_MIX.length)]!;
-  return [idAt('rsp', at, rng), t.id, null, t.touchpointId, t.rootId, null, t.surveyId, 1, 'link', 'en', score, null, '{}', '[]', 1, null, null, null, at, at, at];
+  return [idAt('rsp', at, rng), t.id, null, t.touchpointId, t.rootId, null, t.surveyId, 1, 'link', 'en', score, null, '{}', '[]', 1, null, null, null, null, null, at, at, at];
 }
 
 const EVERY_MINUTE = '* * * * *';
@@ -994,6 +1042,31 @@ function writeReport() {
     verdict(`(c) scores at 1M (quick run: ${fmt(lastScores.latency.p50)} ms p50 at ${int(lastScores.answers)}, ${fmt(growth, 2)}× of 10k)`, null);
   }
   out();
+
+  if (results.cuts.length > 0) {
+    out('## (c2) Every cut: `GET /api/v1/scores?unitId=<root>&from=<2 years ago>&to=<today>&groupBy=<cut>&period=<period>`');
+    out();
+    out(
+      `At ${int(TOTAL)} answers, after the whole history was folded; ${CUT_REQUESTS} sequential requests each after one warm-up, as the tenant admin. p50 per cut (rows) and period (columns), with the number of groups. Target: every cell under ${CUT_TARGET_MS} ms (issue 19, item 2). The answers name a vendor (3 vendor units, 40 % of the jobs with a contact) and an agent (8 per site, 90 %).`,
+    );
+    out();
+    out(`| groupBy | ${CUT_PERIODS.map((p) => `period=${p || '(none)'}`).join(' | ')} |`);
+    out(`| --- | ${CUT_PERIODS.map(() => '---:').join(' | ')} |`);
+    for (const g of CUT_GROUPS) {
+      const cells = CUT_PERIODS.map((p) => {
+        const r = results.cuts.find((c) => c.groupBy === g && c.period === p)!;
+        return `${fmt(r.p50)} ms (${int(r.groups)})${r.days !== 730 ? ` over ${r.days} days¹` : ''}${r.p50 < CUT_TARGET_MS ? '' : ' **FAIL**'}`;
+      });
+      out(`| ${g || '(none)'} | ${cells.join(' | ')} |`);
+    }
+    out();
+    const bounded = results.cuts.find((c) => c.refused);
+    if (bounded) out(`¹ Two years answer 422 for this cut by day (${bounded.refused}); the figure is for the longest range the API takes.`);
+    const failing = results.cuts.filter((c) => c.p50 >= CUT_TARGET_MS);
+    out(`- cells under ${CUT_TARGET_MS} ms: ${results.cuts.length - failing.length} of ${results.cuts.length}: ${pass(failing.length === 0)}`);
+    verdict(`(c2) every cut × period at 1M under ${CUT_TARGET_MS} ms (${results.cuts.length - failing.length} of ${results.cuts.length})`, failing.length === 0);
+    out();
+  }
 
   out('## (b) Rollups');
   out();

@@ -471,6 +471,8 @@ export const responses = sqliteTable(
     index('responses_tenant_contact_created').on(t.tenantId, t.contactId, t.createdAt).where(sql`contact_id is not null`),
     // Partial: a vendor's answers at every site, newest first (docs/dimensions.md); answers without a vendor add no entry.
     index('responses_tenant_vendor_created').on(t.tenantId, t.vendorId, t.createdAt).where(sql`vendor_id is not null`),
+    // Partial: an agent's answers (agent scores read them, not the rollups: docs/dimensions.md).
+    index('responses_tenant_agent_created').on(t.tenantId, t.agentId, t.createdAt).where(sql`agent_id is not null`),
   ],
 );
 
@@ -581,13 +583,15 @@ export const rollups = sqliteTable(
     locale: text('locale').notNull(),
     surveyId: text('survey_id').notNull(),
     surveyVersion: integer('survey_version', { mode: 'number' }).notNull(),
-    /** The vendor unit and the agent of the answers ('' when none was named): docs/dimensions.md. */
+    /**
+     * The vendor unit of the answers ('' when none was named): docs/dimensions.md. The agent is
+     * not a cell dimension: with it a cell would hold about one answer (agent reads use the answers).
+     */
     vendorId: text('vendor_id').notNull().default(''),
-    agentId: text('agent_id').notNull().default(''),
     ...tallyColumns(),
   },
   (t) => [
-    uniqueIndex('rollups_cell_actor').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion, t.vendorId, t.agentId),
+    uniqueIndex('rollups_cell_vendor').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion, t.vendorId),
     index('rollups_tenant_day').on(t.tenantId, t.day),
   ],
 );
@@ -972,15 +976,33 @@ export const rollupBranchMonths = sqliteTable(
   (t) => [uniqueIndex('rollup_branch_months_cell').on(t.tenantId, t.ancestorId, t.month, t.childId, t.segment)],
 );
 
-/** The dimensions that subtree month totals are kept by (rollup_dim_months). */
-export const ROLLUP_DIMS = ['touchpoint', 'channel', 'locale', 'vendor', 'agent'] as const;
+/** The dimensions that subtree totals are kept by (rollup_dim_days, rollup_dim_months). */
+export const ROLLUP_DIMS = ['touchpoint', 'channel', 'locale', 'vendor'] as const;
 
 /**
- * Subtree totals by dimension, per closed month: the answers of the units strictly below
- * `ancestor_id`, by touchpoint, channel, locale, vendor or agent (`dim`, `value`; '' for answers
- * without a vendor or agent) and segment. Built when a
- * month closes; a late answer, a correction or a unit move adjusts them. Scores grouped by one of
- * these dimensions read them instead of every day cell of the subtree.
+ * Subtree totals by dimension, per local day: the answers of the units strictly below
+ * `ancestor_id`, by touchpoint, channel, locale or vendor (`dim`, `value`; '' for answers without
+ * a vendor) and segment. Written by the fold beside the branch days, so a cut by one of these
+ * dimensions by day or week, and the days at either end of a range, read a few rows per value
+ * and day instead of every day cell of the subtree (docs/measurement.md).
+ */
+export const rollupDimDays = sqliteTable(
+  'rollup_dim_days',
+  {
+    tenantId: tenantId(),
+    ancestorId: text('ancestor_id').notNull(),
+    day: text('day').notNull(),
+    dim: text('dim', { enum: ROLLUP_DIMS }).notNull(),
+    value: text('value').notNull(),
+    segment: text('segment').notNull(),
+    ...tallyColumns(),
+  },
+  (t) => [uniqueIndex('rollup_dim_days_cell').on(t.tenantId, t.ancestorId, t.dim, t.day, t.value, t.segment)],
+);
+
+/**
+ * The same totals per closed month, built from the dim days when a month closes; a late answer,
+ * a correction or a unit move adjusts them. Long ranges read them.
  */
 export const rollupDimMonths = sqliteTable(
   'rollup_dim_months',
@@ -995,7 +1017,7 @@ export const rollupDimMonths = sqliteTable(
   },
   (t) => [
     uniqueIndex('rollup_dim_months_cell').on(t.tenantId, t.ancestorId, t.month, t.dim, t.value, t.segment),
-    // One dimension's months of an ancestor: a cut by vendor or agent reads only its own rows, not every dimension's (docs/dimensions.md).
+    // One dimension's months of an ancestor: a cut by vendor reads only its own rows, not every dimension's (docs/dimensions.md).
     index('rollup_dim_months_dim').on(t.tenantId, t.ancestorId, t.dim, t.month),
   ],
 );

@@ -19,9 +19,8 @@ export interface CellKey {
   locale: string;
   surveyId: string;
   surveyVersion: number;
-  /** The vendor unit and the agent of the answer's job; '' when none was named (docs/dimensions.md). */
+  /** The vendor unit of the answer's job; '' when none was named (docs/dimensions.md). The agent is not a cell dimension. */
   vendorId: string;
-  agentId: string;
 }
 
 /** A cell's sums: a tally of the scoring module (lifetime values as weights) and the count of each score 0..10. */
@@ -39,7 +38,7 @@ export interface FoldRow extends Omit<CellKey, 'day'> {
   lifetimeValue: number | null;
 }
 
-const cellId = (k: CellKey) => JSON.stringify([k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion, k.vendorId, k.agentId]);
+const cellId = (k: CellKey) => JSON.stringify([k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion, k.vendorId]);
 
 /** Sums answers into cells; only counted answers with a score add anything. */
 export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: CellSums }> {
@@ -56,7 +55,6 @@ export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: Cel
       surveyId: r.surveyId,
       surveyVersion: r.surveyVersion,
       vendorId: r.vendorId,
-      agentId: r.agentId,
     };
     const id = cellId(key);
     let cell = cells.get(id);
@@ -96,7 +94,6 @@ export function foldRows(t: TenantDb) {
       surveyId: responses.surveyId,
       surveyVersion: responses.surveyVersion,
       vendorId: sql<string>`coalesce(${responses.vendorId}, '')`.as('vendor_id'),
-      agentId: sql<string>`coalesce(${responses.agentId}, '')`.as('agent_id'),
       score: responses.score,
       counted: responses.counted,
       lifetimeValue: responses.lifetimeValue,
@@ -112,17 +109,18 @@ const UPSERT_ROWS = 1000;
 
 /** A rollup table, its key columns in the order of its unique index (after tenant_id). */
 interface Target {
-  table: 'rollups' | 'rollup_months' | 'rollup_branch_days' | 'rollup_branch_months' | 'rollup_dim_months';
+  table: 'rollups' | 'rollup_months' | 'rollup_branch_days' | 'rollup_branch_months' | 'rollup_dim_days' | 'rollup_dim_months';
   keys: string[];
 }
-const DAY_CELLS: Target = { table: 'rollups', keys: ['unit_id', 'day', 'touchpoint_id', 'channel', 'segment', 'locale', 'survey_id', 'survey_version', 'vendor_id', 'agent_id'] };
+const DAY_CELLS: Target = { table: 'rollups', keys: ['unit_id', 'day', 'touchpoint_id', 'channel', 'segment', 'locale', 'survey_id', 'survey_version', 'vendor_id'] };
 const MONTHS: Target = { table: 'rollup_months', keys: ['unit_id', 'month', 'segment'] };
 const BRANCH_DAYS: Target = { table: 'rollup_branch_days', keys: ['ancestor_id', 'day', 'child_id', 'segment'] };
 const BRANCH_MONTHS: Target = { table: 'rollup_branch_months', keys: ['ancestor_id', 'month', 'child_id', 'segment'] };
+const DIM_DAYS: Target = { table: 'rollup_dim_days', keys: ['ancestor_id', 'dim', 'day', 'value', 'segment'] };
 const DIM_MONTHS: Target = { table: 'rollup_dim_months', keys: ['ancestor_id', 'month', 'dim', 'value', 'segment'] };
-/** The day-cell column of each dimension of rollup_dim_months, and its value in a cell key. */
-const DIM_COLUMNS = { touchpoint: 'touchpoint_id', channel: 'channel', locale: 'locale', vendor: 'vendor_id', agent: 'agent_id' } as const;
-const DIM_FIELDS = { touchpoint: 'touchpointId', channel: 'channel', locale: 'locale', vendor: 'vendorId', agent: 'agentId' } as const;
+/** The day-cell column of each dimension of rollup_dim_days and _months, and its value in a cell key. */
+const DIM_COLUMNS = { touchpoint: 'touchpoint_id', channel: 'channel', locale: 'locale', vendor: 'vendor_id' } as const;
+const DIM_FIELDS = { touchpoint: 'touchpointId', channel: 'channel', locale: 'locale', vendor: 'vendorId' } as const;
 const dimValue = (k: CellKey, dim: (typeof ROLLUP_DIMS)[number]) => String(k[DIM_FIELDS[dim]]);
 /** SQL: one row per dimension (`d.dim`), to cross join with day cells; and a day cell's value of `d.dim`. */
 const EACH_DIM = sql.raw(`(${ROLLUP_DIMS.map((d) => `select '${d}' as dim`).join(' union all ')}) d`);
@@ -213,11 +211,12 @@ const pathTo = (path: string, id: string) => path.slice(0, path.indexOf(`/${id}/
 /** The units strictly above the unit of a path, root first. */
 const ancestorsOf = (path: string) => idsOf(path).slice(0, -1);
 
-/** Month totals, branch totals (per day, and per month for closed months only) and dimension month totals of a set of day cells. */
+/** Month totals, branch totals and dimension totals (per day, and per month for closed months only) of a set of day cells. */
 function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (unitId: string) => string, closed: string) {
   const months: Totals = new Map();
   const branchDays: Totals = new Map();
   const branchMonths: Totals = new Map();
+  const dimDays: Totals = new Map();
   const dimMonths: Totals = new Map();
   for (const { key, sums } of cells) {
     const month = key.day.slice(0, 7);
@@ -228,13 +227,17 @@ function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (
       addTo(branchDays, [ancestor, key.day, child, key.segment], sums);
       if (isClosed) addTo(branchMonths, [ancestor, month, child, key.segment], sums);
     }
-    if (isClosed) for (const ancestor of ancestorsOf(pathOf(key.unitId))) for (const dim of ROLLUP_DIMS) addTo(dimMonths, [ancestor, month, dim, dimValue(key, dim), key.segment], sums);
+    for (const ancestor of ancestorsOf(pathOf(key.unitId)))
+      for (const dim of ROLLUP_DIMS) {
+        addTo(dimDays, [ancestor, dim, key.day, dimValue(key, dim), key.segment], sums);
+        if (isClosed) addTo(dimMonths, [ancestor, month, dim, dimValue(key, dim), key.segment], sums);
+      }
   }
-  return { months: months.values(), branchDays: branchDays.values(), branchMonths: branchMonths.values(), dimMonths: dimMonths.values() };
+  return { months: months.values(), branchDays: branchDays.values(), branchMonths: branchMonths.values(), dimDays: dimDays.values(), dimMonths: dimMonths.values() };
 }
 
 const cellRow = ({ key: k, sums }: { key: CellKey; sums: CellSums }) => ({
-  key: [k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion, k.vendorId, k.agentId],
+  key: [k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion, k.vendorId],
   sums,
 });
 
@@ -263,12 +266,13 @@ export async function foldTenant(t: TenantDb, now: number): Promise<{ folded: nu
   const to = rows[rows.length - 1]!.seq;
   const cells = sumCells(rows);
   const paths = new Map(rows.map((r) => [r.unitId, r.path]));
-  const { months, branchDays, branchMonths, dimMonths } = aggregates(cells.values(), (id) => paths.get(id)!, from.closed);
+  const { months, branchDays, branchMonths, dimDays, dimMonths } = aggregates(cells.values(), (id) => paths.get(id)!, from.closed);
   const statements: BatchItem<'sqlite'>[] = [
     ...upsert(t, DAY_CELLS, [...cells.values()].map(cellRow), from),
     ...upsert(t, MONTHS, months, from),
     ...upsert(t, BRANCH_DAYS, branchDays, from),
     ...upsert(t, BRANCH_MONTHS, branchMonths, from),
+    ...upsert(t, DIM_DAYS, dimDays, from),
     ...upsert(t, DIM_MONTHS, dimMonths, from),
   ];
   statements.push(
@@ -299,18 +303,20 @@ function rebuildBranch(t: TenantDb, level: 'day' | 'month', ancestor: string, ch
   ];
 }
 
-/** Rewrites one dimension month total of an ancestor from the day cells of the units strictly below it. */
-function rebuildDim(t: TenantDb, ancestor: { id: string; path: string }, month: string, dim: (typeof ROLLUP_DIMS)[number], value: string, segment: string, guard: FoldState) {
+/** Rewrites one dimension total of an ancestor (a day's, or a month's) from the day cells of the units strictly below it. */
+function rebuildDim(t: TenantDb, level: 'day' | 'month', ancestor: { id: string; path: string }, at: string, dim: (typeof ROLLUP_DIMS)[number], value: string, segment: string, guard: FoldState) {
   const tenantId = t.tenantId;
   const col = sql.raw(`r.${DIM_COLUMNS[dim]}`);
+  const [table, from, to] = level === 'day' ? ['rollup_dim_days', at, at] : ['rollup_dim_months', `${at}-01`, `${at}-31`];
+  const atCol = sql.raw(level);
   return [
     t.run(
-      sql`delete from rollup_dim_months where tenant_id = ${tenantId} and ancestor_id = ${ancestor.id} and month = ${month} and dim = ${dim} and value = ${value} and segment = ${segment} and ${guarded(tenantId, guard)}`,
+      sql`delete from ${sql.raw(table)} where tenant_id = ${tenantId} and ancestor_id = ${ancestor.id} and ${atCol} = ${at} and dim = ${dim} and value = ${value} and segment = ${segment} and ${guarded(tenantId, guard)}`,
     ),
-    t.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
-      select r.tenant_id, ${ancestor.id}, ${month}, ${dim}, ${value}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
+    t.run(sql`insert into ${sql.raw(table)} (tenant_id, ancestor_id, ${atCol}, dim, value, segment, ${sql.raw(SUMS.join(', '))})
+      select r.tenant_id, ${ancestor.id}, ${at}, ${dim}, ${value}, ${segment}, ${sql.raw(SUMS.map((c) => `sum(r.${c})`).join(', '))}
       from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id
-      where r.tenant_id = ${tenantId} and r.day between ${`${month}-01`} and ${`${month}-31`} and ${col} = ${value} and r.segment = ${segment}
+      where r.tenant_id = ${tenantId} and r.day between ${from} and ${to} and ${col} = ${value} and r.segment = ${segment}
         and u.path > ${ancestor.path} and u.path < ${`${ancestor.path.slice(0, -1)}0`} and ${guarded(tenantId, guard)}
       group by r.tenant_id`),
   ];
@@ -342,7 +348,6 @@ export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3)
         eq(responses.surveyVersion, k.surveyVersion),
         sql`coalesce(${responses.segment}, '') = ${k.segment}`,
         sql`coalesce(${responses.vendorId}, '') = ${k.vendorId}`,
-        sql`coalesce(${responses.agentId}, '') = ${k.agentId}`,
         sql`${responses.createdAt} between ${mid - 36 * 3600_000} and ${mid + 36 * 3600_000}`,
         sql`${responses}.rowid <= ${state.seq}`,
       ),
@@ -362,7 +367,7 @@ export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3)
     statements.push(
       t.run(sql`delete from rollups where tenant_id = ${tenantId} and unit_id = ${key.unitId} and day = ${key.day} and touchpoint_id = ${key.touchpointId}
         and channel = ${key.channel} and segment = ${key.segment} and locale = ${key.locale} and survey_id = ${key.surveyId} and survey_version = ${key.surveyVersion}
-        and vendor_id = ${key.vendorId} and agent_id = ${key.agentId}
+        and vendor_id = ${key.vendorId}
         and ${guarded(tenantId, state)}`),
     );
     if (sums) statements.push(...upsert(t, DAY_CELLS, [cellRow({ key, sums })], state));
@@ -385,10 +390,12 @@ export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3)
       if (k.day.slice(0, 7) <= state.closed) once(['bm', ancestor, child, k.day.slice(0, 7), k.segment], () => rebuildBranch(t, 'month', ancestor, node, k.day.slice(0, 7), k.segment, state));
     }
     const month = k.day.slice(0, 7);
-    if (month > state.closed) continue;
     for (const ancestor of ancestorsOf(path)) {
       const node = { id: ancestor, path: pathTo(path, ancestor) };
-      for (const dim of ROLLUP_DIMS) once(['dm', ancestor, month, dim, dimValue(k, dim), k.segment], () => rebuildDim(t, node, month, dim, dimValue(k, dim), k.segment, state));
+      for (const dim of ROLLUP_DIMS) {
+        once(['dd', ancestor, k.day, dim, dimValue(k, dim), k.segment], () => rebuildDim(t, 'day', node, k.day, dim, dimValue(k, dim), k.segment, state));
+        if (month <= state.closed) once(['dm', ancestor, month, dim, dimValue(k, dim), k.segment], () => rebuildDim(t, 'month', node, month, dim, dimValue(k, dim), k.segment, state));
+      }
     }
   }
   await commit(t, statements);
@@ -424,9 +431,15 @@ export function moveBranches(t: TenantDb, unit: { id: string; path: string }, ne
           on conflict (tenant_id, ancestor_id, ${col}, child_id, segment) do update set ${sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '))}`);
       });
     });
-  // The subtree's answers of closed months, by dimension, leave every old ancestor's totals and join every new one's.
+  // The subtree's answers by dimension leave every old ancestor's totals and join every new one's: every day, and the closed months.
   const shiftDims = (ids: string[], sign: 1 | -1) =>
-    ids.map((ancestor) =>
+    ids.flatMap((ancestor) => [
+      t.run(sql`insert into rollup_dim_days (tenant_id, ancestor_id, day, dim, value, segment, ${sql.raw(SUMS.join(', '))})
+        select r.tenant_id, ${ancestor}, r.day, d.dim, ${dimValueOf('r')}, r.segment, ${sql.raw(SUMS.map((c) => `${sign} * sum(r.${c})`).join(', '))}
+        from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id cross join ${EACH_DIM}
+        where r.tenant_id = ${tenantId} and u.path >= ${unit.path} and u.path < ${end}
+        group by r.tenant_id, 3, 4, 5, r.segment
+        on conflict (tenant_id, ancestor_id, dim, day, value, segment) do update set ${sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '))}`),
       t.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
         select r.tenant_id, ${ancestor}, substr(r.day, 1, 7), d.dim, ${dimValueOf('r')}, r.segment, ${sql.raw(SUMS.map((c) => `${sign} * sum(r.${c})`).join(', '))}
         from rollups r join units u on u.id = r.unit_id and u.tenant_id = r.tenant_id cross join ${EACH_DIM}
@@ -434,7 +447,7 @@ export function moveBranches(t: TenantDb, unit: { id: string; path: string }, ne
           and substr(r.day, 1, 7) <= (select months_closed_through from rollup_watermarks where tenant_id = ${tenantId})
         group by r.tenant_id, 3, 4, 5, r.segment
         on conflict (tenant_id, ancestor_id, month, dim, value, segment) do update set ${sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '))}`),
-    );
+    ]);
   const oldChain = idsOf(unit.path).slice(0, -1);
   const newChain = idsOf(newPath).slice(0, -1);
   const touched = [...new Set([...oldChain, ...newChain])];
@@ -444,7 +457,7 @@ export function moveBranches(t: TenantDb, unit: { id: string; path: string }, ne
     ...shiftDims(oldChain, -1),
     ...shiftDims(newChain, 1),
     // Totals emptied by the move (all counts zero) go; their weights are zero up to rounding.
-    ...['rollup_branch_days', 'rollup_branch_months', 'rollup_dim_months'].map((table) =>
+    ...['rollup_branch_days', 'rollup_branch_months', 'rollup_dim_days', 'rollup_dim_months'].map((table) =>
       t.run(
         sql`delete from ${sql.raw(table)} where tenant_id = ${tenantId} and ancestor_id in (${sql.join(
           touched.map((a) => sql`${a}`),
@@ -458,7 +471,7 @@ export function moveBranches(t: TenantDb, unit: { id: string; path: string }, ne
 }
 
 /** The cell an answer falls into. */
-export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue' | 'path' | 'vendorId' | 'agentId'> & { vendorId: string | null; agentId: string | null }): CellKey {
+export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue' | 'path' | 'vendorId'> & { vendorId: string | null }): CellKey {
   return {
     unitId: row.unitId,
     day: localDay(row.createdAt, row.timezone),
@@ -469,7 +482,6 @@ export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetim
     surveyId: row.surveyId,
     surveyVersion: row.surveyVersion,
     vendorId: row.vendorId ?? '',
-    agentId: row.agentId ?? '',
   };
 }
 
@@ -498,7 +510,6 @@ export async function closeMonths(t: TenantDb, now: number): Promise<string | nu
   const sums = sql.raw(SUMS.map((c) => `sum(${c})`).join(', '));
   const cols = sql.raw(SUMS.join(', '));
   const replace = sql.raw(SUMS.map((c) => `${c} = excluded.${c}`).join(', '));
-  const dimSums = sql.raw(SUMS.map((c) => `sum(c.${c})`).join(', '));
   await commit(t, [
     t.run(sql`insert into rollup_months (tenant_id, unit_id, month, segment, ${cols})
       select tenant_id, unit_id, substr(day, 1, 7), segment, ${sums} from rollups
@@ -511,20 +522,9 @@ export async function closeMonths(t: TenantDb, now: number): Promise<string | nu
       group by tenant_id, ancestor_id, substr(day, 1, 7), child_id, segment
       on conflict (tenant_id, ancestor_id, month, child_id, segment) do update set ${replace}`),
     t.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${cols})
-      with recursive above (unit_id, ancestor_id) as (
-        select id, parent_id from units where tenant_id = ${tenantId} and parent_id is not null
-        union all
-        select a.unit_id, u.parent_id from above a join units u on u.tenant_id = ${tenantId} and u.id = a.ancestor_id where u.parent_id is not null
-      ),
-      cells as (
-        select unit_id, substr(day, 1, 7) as month, touchpoint_id, channel, locale, vendor_id, agent_id, segment, ${sql.raw(SUMS.map((c) => `sum(${c}) as ${c}`).join(', '))} from rollups
-        where tenant_id = ${tenantId} and day > ${after} and day <= ${last}
-        group by unit_id, substr(day, 1, 7), touchpoint_id, channel, locale, vendor_id, agent_id, segment
-      )
-      select ${tenantId}, a.ancestor_id, c.month, d.dim, ${dimValueOf('c')}, c.segment, ${dimSums}
-      from cells c join above a on a.unit_id = c.unit_id cross join ${EACH_DIM}
-      where ${guarded(tenantId, state)}
-      group by a.ancestor_id, c.month, d.dim, 5, c.segment
+      select tenant_id, ancestor_id, substr(day, 1, 7), dim, value, segment, ${sums} from rollup_dim_days
+      where tenant_id = ${tenantId} and day > ${after} and day <= ${last} and ${guarded(tenantId, state)}
+      group by tenant_id, ancestor_id, substr(day, 1, 7), dim, value, segment
       on conflict (tenant_id, ancestor_id, month, dim, value, segment) do update set ${replace}`),
     t.run(sql`update rollup_watermarks set months_closed_through = ${through} where tenant_id = ${tenantId} and ${guarded(tenantId, state)}`),
   ]);

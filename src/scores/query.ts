@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { TenantDb } from '../db/tenant-db';
-import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
+import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimDays, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
 import { foldRows, foldStateOf, type FoldRow } from './fold';
 import { localDay, periodOf } from './local-day';
@@ -11,6 +11,8 @@ export const ACTOR_GROUPS = ['vendor', 'agent'] as const;
 export const CONTACT_GROUPS = ['tenure', 'contractSize', 'supportTier', 'account'] as const;
 export type GroupBy = (typeof ROLLUP_GROUPS)[number] | (typeof CONTACT_GROUPS)[number];
 export const isContactCut = (g: GroupBy | undefined): g is (typeof CONTACT_GROUPS)[number] => (CONTACT_GROUPS as readonly (string | undefined)[]).includes(g);
+/** Cuts read from the answers themselves, not the rollups: contact attributes and the agent (docs/dimensions.md). */
+const fromAnswers = (q: ScoresScope) => isContactCut(q.groupBy) || q.groupBy === 'agent' || q.agentId !== undefined;
 /** Contact cuts by day read every answer of the range into the Worker: at most this many days (docs/measurement.md). */
 export const MAX_CONTACT_CUT_DAYS = 31;
 export type Period = 'day' | 'week' | 'month' | 'quarter';
@@ -32,12 +34,7 @@ export interface ScoresScope {
 
 type Dim = (typeof ROLLUP_DIMS)[number];
 /** A day cell's column of each dimension, and of a group. */
-const CELL_DIM = { touchpoint: rollups.touchpointId, channel: rollups.channel, locale: rollups.locale, vendor: rollups.vendorId, agent: rollups.agentId } as const;
-/** The filters of a scope as (dimension, value) pairs. */
-const filtersOf = (q: ScoresScope): [Dim, string][] => [
-  ...(q.vendorId !== undefined ? [['vendor', q.vendorId] as [Dim, string]] : []),
-  ...(q.agentId !== undefined ? [['agent', q.agentId] as [Dim, string]] : []),
-];
+const CELL_DIM = { touchpoint: rollups.touchpointId, channel: rollups.channel, locale: rollups.locale, vendor: rollups.vendorId } as const;
 
 /** Counts and weighted sums per segment: weighting needs the segment mix of every group. */
 export type Cells = Map<string, Tally>;
@@ -125,20 +122,18 @@ const answerTally = (score: number, lifetimeValue: number | null) => scoreTally(
  */
 export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): Promise<Grouped> {
   const out: Grouped = new Map();
-  if (isContactCut(q.groupBy)) return gatherFromResponses(t, { ...q, groupBy: q.groupBy }, out, dist);
+  if (fromAnswers(q)) return gatherFromResponses(t, q, out, dist);
 
   const { seq: watermark, closed } = await foldStateOf(t);
-  const filters = filtersOf(q);
-  const [only] = filters;
   const reads =
-    filters.length === 0
+    q.vendorId === undefined
       ? (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy)
         ? branchReads(t, q, closed, !!dist)
         : cellReads(t, q, closed, !!dist, q.groupBy as Dim)
-      : // One filter, in total or grouped by its own dimension: that dimension's month totals. Else the day cells.
-        filters.length === 1 && (q.groupBy === undefined || q.groupBy === only![0])
-        ? cellReads(t, q, closed, !!dist, only![0], only![1])
-        : filteredCellReads(t, q, filters, !!dist);
+      : // A vendor filter, in total or grouped by vendor: the vendor's dimension totals. Else the day cells.
+        q.groupBy === undefined || q.groupBy === 'vendor'
+        ? cellReads(t, q, closed, !!dist, 'vendor', q.vendorId)
+        : filteredCellReads(t, q, q.vendorId, !!dist);
   const [tail, ...parts] = await t.batch([
     foldRows(t)
       .where(and(subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
@@ -160,7 +155,7 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
   for (const r of tail as FoldRow[]) {
     const day = localDay(r.createdAt, r.timezone);
     if (day < q.from || day > q.to) continue;
-    if ((q.vendorId !== undefined && r.vendorId !== q.vendorId) || (q.agentId !== undefined && r.agentId !== q.agentId)) continue;
+    if (q.vendorId !== undefined && r.vendorId !== q.vendorId) continue;
     const key =
       q.groupBy === 'unit'
         ? childOf(q.root.path, q.root.id, r.path)
@@ -174,9 +169,7 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
                 ? r.locale
                 : q.groupBy === 'vendor'
                   ? r.vendorId
-                  : q.groupBy === 'agent'
-                    ? r.agentId
-                    : '';
+                  : '';
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
     if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
@@ -229,72 +222,61 @@ function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: b
 }
 
 /**
- * Reads for a cut by one dimension (touchpoint, channel, locale, vendor, agent), or for the
- * answers of one value of it (`value`: a vendor or agent filter, in total or by that dimension):
- * closed whole months from the scored unit's dimension totals (rollup_dim_months: the units
- * strictly below it) plus its own day cells in those months; the other days (edges, open months,
- * day and week periods) from the subtree's day cells.
+ * Reads for a cut by one dimension (touchpoint, channel, locale, vendor), or for the answers of
+ * one value of it (`value`: a vendor filter, in total or by vendor): the scored unit's dimension
+ * totals (rollup_dim_days and rollup_dim_months: the units strictly below it), closed whole months
+ * from the month totals and the other days (edges, open months, day and week periods) from the
+ * day totals, plus the scored unit's own day cells. A few rows per value and day or month,
+ * whatever the number of sites or answers below.
  */
 function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean, dim: Dim, value?: string) {
   const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
   // Grouped by the dimension, or (a filter in total) one group.
   const byDim = q.groupBy === dim;
-  const cellGroup = byDim ? sql`${CELL_DIM[dim]}` : sql`''`;
-  const cells = (from: string, to: string, ownOnly: boolean) =>
-    db
-      .select({ group: sql<string>`${cellGroup}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
-      .from(rollups)
-      .innerJoin(units, eq(units.id, rollups.unitId))
-      .where(and(ownOnly ? eq(rollups.unitId, q.root.id) : subtree(q.root.path), sql`${rollups.day} between ${from} and ${to}`, value === undefined ? undefined : eq(CELL_DIM[dim], value)))
-      .groupBy(sql`g`, sql`p`, rollups.segment);
-  const t = rollupDimMonths;
-  return [
-    ...span.days.map(([from, to]) => cells(from, to, false)),
-    ...(span.months
-      ? [
-          db
-            .select({
-              group: sql<string>`${byDim ? sql`${t.value}` : sql`''`}`.as('g'),
-              period: sql<string>`${periodExpr(sql`${t.month}`, 'month', q.period)}`.as('p'),
-              segment: t.segment,
-              ...sums(t, withScores),
-            })
-            .from(t)
-            .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), sql`${t.month} between ${span.months[0]} and ${span.months[1]}`))
-            .groupBy(sql`g`, sql`p`, t.segment),
-          cells(`${span.months[0]}-01`, `${span.months[1]}-31`, true),
-        ]
-      : []),
-  ];
+  const own = db
+    .select({
+      group: sql<string>`${byDim ? sql`${CELL_DIM[dim]}` : sql`''`}`.as('g'),
+      period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'),
+      segment: rollups.segment,
+      ...sums(rollups, withScores),
+    })
+    .from(rollups)
+    .where(and(eq(rollups.unitId, q.root.id), sql`${rollups.day} between ${q.from} and ${q.to}`, value === undefined ? undefined : eq(CELL_DIM[dim], value)))
+    .groupBy(sql`g`, sql`p`, rollups.segment);
+  const below = (t: typeof rollupDimDays | typeof rollupDimMonths, level: 'day' | 'month', [from, to]: [string, string]) => {
+    const at = level === 'day' ? (t as typeof rollupDimDays).day : (t as typeof rollupDimMonths).month;
+    return db
+      .select({ group: sql<string>`${byDim ? sql`${t.value}` : sql`''`}`.as('g'), period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'), segment: t.segment, ...sums(t, withScores) })
+      .from(t)
+      .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), sql`${at} between ${from} and ${to}`))
+      .groupBy(sql`g`, sql`p`, t.segment);
+  };
+  return [own, ...span.days.map((range) => below(rollupDimDays, 'day', range)), ...(span.months ? [below(rollupDimMonths, 'month', span.months)] : [])];
 }
 
+/** The child of the scored unit an answer's unit lies under (or the scored unit itself), in SQL: `childOf`. */
+const childSql = (root: ScoresScope['root']) =>
+  sql<string>`case when ${units.path} = ${root.path} then ${root.id} else substr(${units.path}, ${root.path.length + 1}, instr(substr(${units.path}, ${root.path.length + 1}), '/') - 1) end`;
+
 /**
- * Reads for a vendor or agent filter with any other grouping (or both filters): the subtree's
- * day cells of the range whose vendor and agent match, grouped as asked. Exact like the rest;
- * the cost follows the subtree's day cells in the range (docs/dimensions.md).
+ * Reads for a vendor filter with any other grouping: the subtree's day cells of the range whose
+ * vendor matches, grouped as asked. Exact like the rest; the cost follows the subtree's day cells
+ * in the range (docs/dimensions.md).
  */
-function filteredCellReads(db: TenantDb, q: ScoresScope, filters: [Dim, string][], withScores: boolean) {
-  const rootLength = q.root.path.length;
-  const group =
-    q.groupBy === 'unit'
-      ? sql`case when ${units.path} = ${q.root.path} then ${q.root.id} else substr(${units.path}, ${rootLength + 1}, instr(substr(${units.path}, ${rootLength + 1}), '/') - 1) end`
-      : q.groupBy === 'segment'
-        ? sql`${rollups.segment}`
-        : q.groupBy === undefined
-          ? sql`''`
-          : sql`${CELL_DIM[q.groupBy as Dim]}`;
+function filteredCellReads(db: TenantDb, q: ScoresScope, vendorId: string, withScores: boolean) {
+  const group = q.groupBy === 'unit' ? childSql(q.root) : q.groupBy === 'segment' ? sql`${rollups.segment}` : sql`${CELL_DIM[q.groupBy as Dim]}`;
   return [
     db
       .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
       .from(rollups)
       .innerJoin(units, eq(units.id, rollups.unitId))
-      .where(and(subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`, ...filters.map(([dim, value]) => eq(CELL_DIM[dim], value))))
+      .where(and(subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`, eq(rollups.vendorId, vendorId)))
       .groupBy(sql`g`, sql`p`, rollups.segment),
   ];
 }
 
 /** Sums of a rollup table's counts and weights. */
-const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimMonths, withScores: boolean) => ({
+const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimDays | typeof rollupDimMonths, withScores: boolean) => ({
   promoters: sql<number>`sum(${t.promoters})`,
   passives: sql<number>`sum(${t.passives})`,
   detractors: sql<number>`sum(${t.detractors})`,
@@ -355,14 +337,41 @@ function certainSpans(from: string, to: string, period?: Period): { start: numbe
   });
 }
 
+/** An answer's group in a cut read from the answers, in SQL (`answerKey` is the same rule for one row). */
+function answerKeySql(q: ScoresScope): SQL<string> {
+  const g = q.groupBy;
+  if (isContactCut(g)) return contactKeySql(g);
+  if (g === 'unit') return childSql(q.root);
+  if (g === 'touchpoint') return sql<string>`${responses.touchpointId}`;
+  if (g === 'channel') return sql<string>`${responses.channel}`;
+  if (g === 'locale') return sql<string>`${responses.locale}`;
+  if (g === 'segment') return sql<string>`coalesce(${responses.segment}, '')`;
+  if (g === 'vendor') return sql<string>`coalesce(${responses.vendorId}, '')`;
+  if (g === 'agent') return sql<string>`coalesce(${responses.agentId}, '')`;
+  return sql<string>`''`;
+}
+
+type AnswerRow = { path: string; touchpointId: string; channel: string; locale: string; segment: string; vendorId: string | null; agentId: string | null } & Parameters<typeof contactKey>[1];
+
+function answerKey(q: ScoresScope, r: AnswerRow): string {
+  const g = q.groupBy;
+  if (isContactCut(g)) return contactKey(g, r);
+  if (g === 'unit') return childOf(q.root.path, q.root.id, r.path);
+  if (g === 'touchpoint' || g === 'channel' || g === 'locale' || g === 'segment') return r[g === 'touchpoint' ? 'touchpointId' : g];
+  if (g === 'vendor') return r.vendorId ?? '';
+  if (g === 'agent') return r.agentId ?? '';
+  return '';
+}
+
 /**
- * Contact cuts: the answers of the scope joined to their contacts. Those whose local period is
- * certain (`certainSpans`) are counted in SQL by group, segment, period and score, with their
- * lifetime-value weights: the cost no longer follows the answers out of the database. Only the
+ * Cuts read from the answers (contact attributes, the agent: `fromAnswers`): the answers of the
+ * scope, joined to their contacts for a contact cut. Those whose local period is certain
+ * (`certainSpans`) are counted in SQL by group, segment, period and score, with their
+ * lifetime-value weights: the cost does not follow the answers out of the database. Only the
  * answers within 14 hours of a range end or period start are read raw and placed by their
- * unit's local day.
+ * unit's local day. An agent filter reads that agent's answers through their own index.
  */
-async function gatherFromResponses(db: TenantDb, q: ScoresScope & { groupBy: (typeof CONTACT_GROUPS)[number] }, out: Grouped, dist?: Distribution): Promise<Grouped> {
+async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, dist?: Distribution): Promise<Grouped> {
   const spans = certainSpans(q.from, q.to, q.period);
   const at = responses.createdAt;
   const certain = or(...spans.map((s) => and(gte(at, s.start), lt(at, s.end)))) ?? sql`0`;
@@ -375,6 +384,7 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope & { groupBy: (ty
   );
   const unitOf = eq(units.id, responses.unitId);
   const contactOf = eq(contacts.id, responses.contactId);
+  const withContacts = isContactCut(q.groupBy);
   const segment = sql<string>`coalesce(${responses.segment}, '')`;
   // The scoring module's answerWeight, in SQL: a value within the weight bounds, else 0.
   const weight = sql`case when ${responses.lifetimeValue} between ${WEIGHT_MIN} and ${WEIGHT_MAX} then ${responses.lifetimeValue} else 0 end`;
@@ -384,43 +394,43 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope & { groupBy: (ty
         sql` `,
       )} end`
     : sql<string>`''`;
+  const edgeRows = db
+    .select({
+      createdAt: at,
+      timezone: units.timezone,
+      path: units.path,
+      touchpointId: responses.touchpointId,
+      channel: responses.channel,
+      locale: responses.locale,
+      vendorId: responses.vendorId,
+      agentId: responses.agentId,
+      segment,
+      score: responses.score,
+      lifetimeValue: responses.lifetimeValue,
+      ...(withContacts ? { tenureMonths: contacts.tenureMonths, contractSize: contacts.contractSize, supportTier: contacts.supportTier, accountId: contacts.accountId } : {}),
+    })
+    .from(responses)
+    .innerJoin(units, unitOf)
+    .$dynamic();
+  const countedRows = db
+    .select({
+      group: answerKeySql(q),
+      segment,
+      period: periodKey,
+      score: sql<number>`${responses.score}`,
+      n: sql<number>`count(*)`,
+      w: sql<number>`sum(${weight})`,
+      w2: sql<number>`sum(${weight} * ${weight})`,
+    })
+    .from(responses)
+    .innerJoin(units, unitOf)
+    .$dynamic();
   const [edges, counted = []] = await db.batch([
-    db
-      .select({
-        createdAt: at,
-        timezone: units.timezone,
-        segment,
-        score: responses.score,
-        lifetimeValue: responses.lifetimeValue,
-        tenureMonths: contacts.tenureMonths,
-        contractSize: contacts.contractSize,
-        supportTier: contacts.supportTier,
-        accountId: contacts.accountId,
-      })
-      .from(responses)
-      .innerJoin(units, unitOf)
-      .leftJoin(contacts, contactOf)
-      .where(and(scope, sql`${at} between ${Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS} and ${Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS}`, sql`not (${certain})`)),
+    (withContacts ? edgeRows.leftJoin(contacts, contactOf) : edgeRows).where(
+      and(scope, sql`${at} between ${Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS} and ${Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS}`, sql`not (${certain})`),
+    ),
     // With day periods no span is certain: everything is read raw.
-    ...(spans.length === 0
-      ? []
-      : [
-          db
-            .select({
-              group: contactKeySql(q.groupBy),
-              segment,
-              period: periodKey,
-              score: sql<number>`${responses.score}`,
-              n: sql<number>`count(*)`,
-              w: sql<number>`sum(${weight})`,
-              w2: sql<number>`sum(${weight} * ${weight})`,
-            })
-            .from(responses)
-            .innerJoin(units, unitOf)
-            .leftJoin(contacts, contactOf)
-            .where(and(scope, certain))
-            .groupBy(sql`1, 2, 3, 4`),
-        ]),
+    ...(spans.length === 0 ? [] : [(withContacts ? countedRows.leftJoin(contacts, contactOf) : countedRows).where(and(scope, certain)).groupBy(sql`1, 2, 3, 4`)]),
   ]);
   for (const r of counted) {
     put(out, r.group, r.period, r.segment, scoreTally(r.score, r.n, r.w, r.w2));
@@ -432,10 +442,10 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope & { groupBy: (ty
         oneScore(r.score).map((x) => x * r.n),
       );
   }
-  for (const r of edges) {
+  for (const r of edges as (AnswerRow & { createdAt: number; timezone: string; score: number | null; lifetimeValue: number | null })[]) {
     const day = localDay(r.createdAt, r.timezone);
     if (day < q.from || day > q.to) continue;
-    const key = contactKey(q.groupBy, r);
+    const key = answerKey(q, r);
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
     if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }

@@ -71,9 +71,11 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
   // Today where the unit is: a unit east of UTC has its own today before UTC has.
   const to = q.to ?? localDay(Date.now(), unit.timezone);
   const from = q.from ?? addDays(to, -89);
-  if (q.period === 'day' && q.groupBy && isContactCut(q.groupBy) && Date.parse(to) - Date.parse(from) >= MAX_CONTACT_CUT_DAYS * DAY_MS) {
-    // Every such answer is placed by its unit's local day in the Worker: the range bounds the work.
-    throw new ApiError('UNPROCESSABLE', `a contact cut (${q.groupBy}) by day covers at most ${MAX_CONTACT_CUT_DAYS} days; use a shorter range or a week, month or quarter period`, [
+  // Cuts read from the answers place each answer by its unit's local day in the Worker when grouped by day: the range
+  // bounds the work, unless one agent's answers are asked for.
+  const answersByDay = q.period === 'day' && (isContactCut(q.groupBy) || q.groupBy === 'agent') && q.agentId === undefined;
+  if (answersByDay && Date.parse(to) - Date.parse(from) >= MAX_CONTACT_CUT_DAYS * DAY_MS) {
+    throw new ApiError('UNPROCESSABLE', `a cut by ${q.groupBy} by day covers at most ${MAX_CONTACT_CUT_DAYS} days; use a shorter range or a week, month or quarter period`, [
       { path: 'query.period', message: `day periods with groupBy=${q.groupBy}: at most ${MAX_CONTACT_CUT_DAYS} days` },
     ]);
   }

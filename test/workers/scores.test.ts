@@ -265,7 +265,6 @@ describe('scores against a brute-force recount', () => {
           surveyId: r.surveyId,
           surveyVersion: r.surveyVersion,
           vendorId: r.vendorId,
-          agentId: r.agentId,
         }),
       ),
     );
