@@ -2,7 +2,7 @@
 // (docs/dimensions.md) at N answers (default 1,000,000), in process on a temporary libSQL file.
 // The answers are written straight to `responses`; the real fold (`foldTenant`, `closeMonths`)
 // builds the rollups; the real `gather` (src/scores/query.ts) is timed for `groupBy=vendor`,
-// `groupBy=agent` and a vendor filter, over the API's default 90 days and over two years. Not
+// `groupBy=agent`, a vendor filter and an agent filter, over the API's default 90 days and over two years. Not
 // through the Worker (that is `npm run bench`): this times the reads the route makes.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,7 +118,7 @@ async function main() {
     await closeMonths(t, now);
     const count = async (table: string) => Number((await client.execute({ sql: `select count(*) as n from ${table} where tenant_id = ?`, args: [tenantId] })).rows[0]!.n);
     log(
-      `folded and months closed in ${((performance.now() - folding) / 1000).toFixed(1)} s: ${(await count('rollups')).toLocaleString('en')} day cells, ${(await count('rollup_dim_months')).toLocaleString('en')} dimension month rows`,
+      `folded and months closed in ${((performance.now() - folding) / 1000).toFixed(1)} s: ${(await count('rollups')).toLocaleString('en')} day cells, ${(await count('rollup_dim_days')).toLocaleString('en')} dimension day rows, ${(await count('rollup_dim_months')).toLocaleString('en')} dimension month rows`,
     );
 
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -142,6 +142,12 @@ async function main() {
       ['groupBy=agent at a region (50 sites), 90 days', { groupBy: 'agent' }, day(now - 89 * DAY), region],
       ['groupBy=agent at a site, 90 days', { groupBy: 'agent' }, day(now - 89 * DAY), site],
       ['groupBy=agent at a site, two years', { groupBy: 'agent' }, day(now - 729 * DAY), site],
+      // A contact cut: the same path as the agent's (the bench's answers have no contact: one group).
+      ['groupBy=tenure, two years', { groupBy: 'tenure' }, day(now - 729 * DAY), { id: 'u_root', path: '/u_root/' }],
+      ['groupBy=tenure by week, two years', { groupBy: 'tenure', period: 'week' }, day(now - 729 * DAY), { id: 'u_root', path: '/u_root/' }],
+      // An agent's own page: one agent's answers wherever they were served.
+      ['agentId=<agent>, 90 days', { agentId: 'a_0_0' }, day(now - 89 * DAY), { id: 'u_root', path: '/u_root/' }],
+      ['agentId=<agent> by week, two years', { agentId: 'a_0_0', period: 'week' }, day(now - 729 * DAY), { id: 'u_root', path: '/u_root/' }],
     ];
     for (const [name, extra, from, root] of scoped) {
       const scope: ScoresScope = { root, from, to, weight: 'none', ...extra };

@@ -1,9 +1,10 @@
 import { and, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { TenantDb } from '../db/tenant-db';
 import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimDays, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
 import { foldRows, foldStateOf, type FoldRow } from './fold';
-import { localDay, periodOf } from './local-day';
+import { localDay, offsetsOver, periodOf } from './local-day';
 
 export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale', 'vendor', 'agent'] as const;
 /** The groups whose answers may have no value: their items are keyed `none` (docs/dimensions.md). */
@@ -90,11 +91,6 @@ export function contactKeySql(groupBy: (typeof CONTACT_GROUPS)[number]): SQL<str
     )} else '5y+' end`;
   }
   return sql<string>`coalesce(${groupBy === 'contractSize' ? contacts.contractSize : groupBy === 'supportTier' ? contacts.supportTier : contacts.accountId}, 'unknown')`;
-}
-
-function contactKey(groupBy: (typeof CONTACT_GROUPS)[number], c: { tenureMonths: number | null; contractSize: string | null; supportTier: string | null; accountId: string | null }): string {
-  if (groupBy === 'tenure') return c.tenureMonths === null ? 'unknown' : (TENURE_BUCKETS.find(([below]) => c.tenureMonths! < below)?.[1] ?? '5y+');
-  return (groupBy === 'contractSize' ? c.contractSize : groupBy === 'supportTier' ? c.supportTier : c.accountId) ?? 'unknown';
 }
 
 /** `n` answers of one score whose lifetime-value weights sum to `w` (their squares to `w2`). */
@@ -210,10 +206,15 @@ function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: b
     const branch = 'ancestorId' in t;
     const unitCol = branch ? sql`${(t as typeof rollupBranchDays).childId}` : sql`${(t as typeof rollups).unitId}`;
     return db
-      .select({ group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'), period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'), segment: t.segment, ...sums(t, withScores) })
+      .select({
+        group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'),
+        period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'),
+        segment: segmentOf(q, t.segment),
+        ...sums(t, withScores),
+      })
       .from(t)
       .where(and(branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), sql`${at} between ${from} and ${to}`))
-      .groupBy(sql`g`, sql`p`, t.segment);
+      .groupBy(sql`g`, sql`p`, sql`s`);
   };
   return [
     ...span.days.flatMap((range) => [read(rollupBranchDays, 'day', range), read(rollups, 'day', range)]),
@@ -237,19 +238,24 @@ function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boo
     .select({
       group: sql<string>`${byDim ? sql`${CELL_DIM[dim]}` : sql`''`}`.as('g'),
       period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'),
-      segment: rollups.segment,
+      segment: segmentOf(q, rollups.segment),
       ...sums(rollups, withScores),
     })
     .from(rollups)
     .where(and(eq(rollups.unitId, q.root.id), sql`${rollups.day} between ${q.from} and ${q.to}`, value === undefined ? undefined : eq(CELL_DIM[dim], value)))
-    .groupBy(sql`g`, sql`p`, rollups.segment);
+    .groupBy(sql`g`, sql`p`, sql`s`);
   const below = (t: typeof rollupDimDays | typeof rollupDimMonths, level: 'day' | 'month', [from, to]: [string, string]) => {
     const at = level === 'day' ? (t as typeof rollupDimDays).day : (t as typeof rollupDimMonths).month;
     return db
-      .select({ group: sql<string>`${byDim ? sql`${t.value}` : sql`''`}`.as('g'), period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'), segment: t.segment, ...sums(t, withScores) })
+      .select({
+        group: sql<string>`${byDim ? sql`${t.value}` : sql`''`}`.as('g'),
+        period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'),
+        segment: segmentOf(q, t.segment),
+        ...sums(t, withScores),
+      })
       .from(t)
       .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), sql`${at} between ${from} and ${to}`))
-      .groupBy(sql`g`, sql`p`, t.segment);
+      .groupBy(sql`g`, sql`p`, sql`s`);
   };
   return [own, ...span.days.map((range) => below(rollupDimDays, 'day', range)), ...(span.months ? [below(rollupDimMonths, 'month', span.months)] : [])];
 }
@@ -267,13 +273,24 @@ function filteredCellReads(db: TenantDb, q: ScoresScope, vendorId: string, withS
   const group = q.groupBy === 'unit' ? childSql(q.root) : q.groupBy === 'segment' ? sql`${rollups.segment}` : sql`${CELL_DIM[q.groupBy as Dim]}`;
   return [
     db
-      .select({ group: sql<string>`${group}`.as('g'), period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'), segment: rollups.segment, ...sums(rollups, withScores) })
+      .select({
+        group: sql<string>`${group}`.as('g'),
+        period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'),
+        segment: segmentOf(q, rollups.segment),
+        ...sums(rollups, withScores),
+      })
       .from(rollups)
       .innerJoin(units, eq(units.id, rollups.unitId))
       .where(and(subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`, eq(rollups.vendorId, vendorId)))
-      .groupBy(sql`g`, sql`p`, rollups.segment),
+      .groupBy(sql`g`, sql`p`, sql`s`),
   ];
 }
+
+/**
+ * The segment column of a read, or '' where the segments are not needed: only post-stratified
+ * weights and the segment cut tell them apart, and without them a read returns a fifth of the rows.
+ */
+const segmentOf = (q: ScoresScope, col: SQL | AnySQLiteColumn) => sql<string>`${q.weight === 'poststrat' || q.groupBy === 'segment' ? col : sql`''`}`.as('s');
 
 /** Sums of a rollup table's counts and weights. */
 const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimDays | typeof rollupDimMonths, withScores: boolean) => ({
@@ -316,25 +333,34 @@ export function monthSpan(from: string, to: string): { months?: [string, string]
   return { months: [first, last], days };
 }
 
+/** The scores 0..10. */
+const SCORES = Array.from({ length: 11 }, (_, i) => i);
+
 /** A local day is at most 14 hours off its UTC day, in every time zone. */
 const ZONE_MS = 14 * 3600_000;
 const DAY_MS = 86_400_000;
-const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /**
- * The UTC spans of a local-day range in which every answer has the same local period whatever
- * its unit's time zone: at least 14 hours from the range's ends and from every period start
- * inside it. With `day` periods there are none.
+ * An answer's local day in SQL: its time plus its unit's UTC offset at that time, from the
+ * offsets of the zones present (`offsetsOver`: a CASE on the zone, then on the time for zones
+ * that change their offset in the window). The same day as `localDay` (test/workers/scores.test.ts).
  */
-function certainSpans(from: string, to: string, period?: Period): { start: number; end: number; period: string }[] {
-  const first = Date.parse(`${from}T00:00:00Z`);
-  const end = Date.parse(`${to}T00:00:00Z`) + DAY_MS;
-  const starts = [first];
-  if (period) for (let d = first + DAY_MS; d < end; d += DAY_MS) if (periodOf(utcDay(d), period) !== periodOf(utcDay(d - DAY_MS), period)) starts.push(d);
-  return starts.flatMap((s, i) => {
-    const span = { start: s + ZONE_MS, end: (starts[i + 1] ?? end) - ZONE_MS, period: period ? periodOf(utcDay(s), period) : '' };
-    return span.start < span.end ? [span] : [];
-  });
+function localDaySql(at: SQL, zones: { zone: string; offsets: { start: number; offset: number }[] }[]): SQL<string> {
+  const offsetIn = (offsets: { start: number; offset: number }[]) =>
+    offsets.length === 1
+      ? sql`${offsets[0]!.offset}`
+      : sql`case ${sql.join(
+          offsets
+            .slice(1)
+            .reverse()
+            .map((o) => sql`when ${at} >= ${o.start} then ${o.offset}`),
+          sql` `,
+        )} else ${offsets[0]!.offset} end`;
+  const offset = sql`case ${units.timezone} ${sql.join(
+    zones.map((z) => sql`when ${z.zone} then ${offsetIn(z.offsets)}`),
+    sql` `,
+  )} end`;
+  return sql<string>`date((${at} + ${offset}) / 1000, 'unixepoch')`;
 }
 
 /** An answer's group in a cut read from the answers, in SQL (`answerKey` is the same rule for one row). */
@@ -351,103 +377,72 @@ function answerKeySql(q: ScoresScope): SQL<string> {
   return sql<string>`''`;
 }
 
-type AnswerRow = { path: string; touchpointId: string; channel: string; locale: string; segment: string; vendorId: string | null; agentId: string | null } & Parameters<typeof contactKey>[1];
-
-function answerKey(q: ScoresScope, r: AnswerRow): string {
-  const g = q.groupBy;
-  if (isContactCut(g)) return contactKey(g, r);
-  if (g === 'unit') return childOf(q.root.path, q.root.id, r.path);
-  if (g === 'touchpoint' || g === 'channel' || g === 'locale' || g === 'segment') return r[g === 'touchpoint' ? 'touchpointId' : g];
-  if (g === 'vendor') return r.vendorId ?? '';
-  if (g === 'agent') return r.agentId ?? '';
-  return '';
-}
-
 /**
  * Cuts read from the answers (contact attributes, the agent: `fromAnswers`): the answers of the
- * scope, joined to their contacts for a contact cut. Those whose local period is certain
- * (`certainSpans`) are counted in SQL by group, segment, period and score, with their
- * lifetime-value weights: the cost does not follow the answers out of the database. Only the
- * answers within 14 hours of a range end or period start are read raw and placed by their
- * unit's local day. An agent filter reads that agent's answers through their own index.
+ * scope, joined to their contacts for a contact cut, counted in SQL by group, period, segment and
+ * score with their lifetime-value weights. Each answer's local day is computed in SQL from its
+ * unit's time zone (`localDaySql`), so no answer is read into the Worker. An agent filter reads
+ * that agent's answers through their own index.
  */
 async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, dist?: Distribution): Promise<Grouped> {
-  const spans = certainSpans(q.from, q.to, q.period);
+  const windowFrom = Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS;
+  const windowTo = Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS;
+  const zoneRows = await db.selectDistinct({ zone: units.timezone }).from(units).where(subtree(q.root.path));
+  if (zoneRows.length === 0) return out;
+  const zones = zoneRows.map(({ zone }) => ({ zone, offsets: offsetsOver(zone, windowFrom, windowTo) }));
   const at = responses.createdAt;
-  const certain = or(...spans.map((s) => and(gte(at, s.start), lt(at, s.end)))) ?? sql`0`;
-  const scope = and(
+  const day = localDaySql(sql`${at}`, zones);
+  // The scoring module's answerWeight, in SQL: a value within the weight bounds, else 0.
+  const weight = sql`case when ${responses.lifetimeValue} between ${WEIGHT_MIN} and ${WEIGHT_MAX} then ${responses.lifetimeValue} else 0 end`;
+  // The scoring module's categories, as lists of scores: one rule, applied in SQL.
+  const scoresOf = (category: ReturnType<typeof categorize>) => SCORES.filter((x) => categorize(x) === category);
+  const isIn = (category: ReturnType<typeof categorize>) => sql`${responses.score} in (${sql.raw(scoresOf(category).join(', '))})`;
+  const select = {
+    group: answerKeySql(q),
+    segment: sql<string>`${q.weight === 'poststrat' || q.groupBy === 'segment' ? sql`coalesce(${responses.segment}, '')` : sql`''`}`,
+    period: sql<string>`${periodExpr(day, 'day', q.period)}`,
+    promoters: sql<number>`sum(${isIn('promoter')})`,
+    passives: sql<number>`sum(${isIn('passive')})`,
+    detractors: sql<number>`sum(${isIn('detractor')})`,
+    w: sql<number>`sum(${weight})`,
+    w2: sql<number>`sum(${weight} * ${weight})`,
+    wPromoters: sql<number>`sum(case when ${isIn('promoter')} then ${weight} else 0 end)`,
+    wDetractors: sql<number>`sum(case when ${isIn('detractor')} then ${weight} else 0 end)`,
+    // The 0–10 counts only when a distribution is asked for.
+    ...(dist ? (Object.fromEntries(SCORES.map((x) => [`score${x}`, sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`])) as Record<string, SQL<number>>) : {}),
+  };
+  const where = and(
     subtree(q.root.path),
+    // Below the root: unit by unit of the subtree through (tenant, unit, created_at), which SQLite
+    // otherwise passes over for the whole tenant's answers of the range. The root reads the range in
+    // time order (the order answers are stored in); one agent's answers come through their own index.
+    q.agentId !== undefined
+      ? eq(responses.agentId, q.agentId)
+      : q.root.path.indexOf('/', 1) === q.root.path.length - 1
+        ? undefined
+        : inArray(responses.unitId, db.select({ id: units.id }).from(units).where(subtree(q.root.path))),
     eq(responses.counted, true),
     sql`${responses.score} is not null`,
     q.vendorId === undefined ? undefined : eq(responses.vendorId, q.vendorId),
-    q.agentId === undefined ? undefined : eq(responses.agentId, q.agentId),
+    sql`${at} between ${windowFrom} and ${windowTo}`,
+    sql`${day} between ${q.from} and ${q.to}`,
   );
-  const unitOf = eq(units.id, responses.unitId);
-  const contactOf = eq(contacts.id, responses.contactId);
-  const withContacts = isContactCut(q.groupBy);
-  const segment = sql<string>`coalesce(${responses.segment}, '')`;
-  // The scoring module's answerWeight, in SQL: a value within the weight bounds, else 0.
-  const weight = sql`case when ${responses.lifetimeValue} between ${WEIGHT_MIN} and ${WEIGHT_MAX} then ${responses.lifetimeValue} else 0 end`;
-  const periodKey = q.period
-    ? sql<string>`case ${sql.join(
-        spans.map((s) => sql`when ${at} < ${s.end} then ${s.period}`),
-        sql` `,
-      )} end`
-    : sql<string>`''`;
-  const edgeRows = db
-    .select({
-      createdAt: at,
-      timezone: units.timezone,
-      path: units.path,
-      touchpointId: responses.touchpointId,
-      channel: responses.channel,
-      locale: responses.locale,
-      vendorId: responses.vendorId,
-      agentId: responses.agentId,
-      segment,
-      score: responses.score,
-      lifetimeValue: responses.lifetimeValue,
-      ...(withContacts ? { tenureMonths: contacts.tenureMonths, contractSize: contacts.contractSize, supportTier: contacts.supportTier, accountId: contacts.accountId } : {}),
-    })
-    .from(responses)
-    .innerJoin(units, unitOf)
-    .$dynamic();
-  const countedRows = db
-    .select({
-      group: answerKeySql(q),
-      segment,
-      period: periodKey,
-      score: sql<number>`${responses.score}`,
-      n: sql<number>`count(*)`,
-      w: sql<number>`sum(${weight})`,
-      w2: sql<number>`sum(${weight} * ${weight})`,
-    })
-    .from(responses)
-    .innerJoin(units, unitOf)
-    .$dynamic();
-  const [edges, counted = []] = await db.batch([
-    (withContacts ? edgeRows.leftJoin(contacts, contactOf) : edgeRows).where(
-      and(scope, sql`${at} between ${Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS} and ${Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS}`, sql`not (${certain})`),
-    ),
-    // With day periods no span is certain: everything is read raw.
-    ...(spans.length === 0 ? [] : [(withContacts ? countedRows.leftJoin(contacts, contactOf) : countedRows).where(and(scope, certain)).groupBy(sql`1, 2, 3, 4`)]),
-  ]);
+  const rows = db.select(select).from(responses).innerJoin(units, eq(units.id, responses.unitId)).$dynamic();
+  const counted = (await (isContactCut(q.groupBy) ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows).where(where).groupBy(sql`1, 2, 3`)) as ({
+    group: string;
+    segment: string;
+    period: string;
+  } & Tally &
+    Record<string, number>)[];
   for (const r of counted) {
-    put(out, r.group, r.period, r.segment, scoreTally(r.score, r.n, r.w, r.w2));
+    put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
     if (dist)
       tallyScores(
         dist,
         r.group,
         r.period,
-        oneScore(r.score).map((x) => x * r.n),
+        SCORES.map((x) => r[`score${x}`]!),
       );
-  }
-  for (const r of edges as (AnswerRow & { createdAt: number; timezone: string; score: number | null; lifetimeValue: number | null })[]) {
-    const day = localDay(r.createdAt, r.timezone);
-    if (day < q.from || day > q.to) continue;
-    const key = answerKey(q, r);
-    put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
-    if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
   return out;
 }

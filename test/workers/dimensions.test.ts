@@ -90,7 +90,9 @@ describe('events name a vendor and an agent', () => {
     expect(inv).toEqual({ vendorId: t.units.fastfix, agentId: 'ext:77', unitId: t.units.berlin });
     // Nothing at all written when no event of the batch can be taken.
     const before = await db(t.tenantId).select().from(invitations).where(eq(invitations.tenantId, t.tenantId));
-    const refused = await ingest([event(contact.externalId, { vendorId: t.units.quickserve!.replace(/.$/, 'x') })]);
+    // An id that is no unit: the vendor's own with its last character changed (to one it is not).
+    const quickserve = t.units.quickserve!;
+    const refused = await ingest([event(contact.externalId, { vendorId: `${quickserve.slice(0, -1)}${quickserve.endsWith('0') ? '1' : '0'}` })]);
     expect(refused.status).toBe(422);
     expect(await db(t.tenantId).select().from(invitations).where(eq(invitations.tenantId, t.tenantId))).toHaveLength(before.length);
     // The agent id is an id, not free text.
