@@ -56,8 +56,7 @@ async function agentNames({ t }: Pick<Deps, 't'>, ids: string[]): Promise<Map<st
   return out;
 }
 
-const flaggedFirst = <T extends { signals: Signal[]; answers: number }>(a: T, b: T) =>
-  b.signals.filter((s) => s.flagged).length - a.signals.filter((s) => s.flagged).length || b.answers - a.answers;
+const flaggedFirst = <T extends { signals: Signal[]; answers: number }>(a: T, b: T) => b.signals.filter((s) => s.flagged).length - a.signals.filter((s) => s.flagged).length || b.answers - a.answers;
 
 /** The integrity signals of the unit's subtree (default: the root, or the caller's one subtree) over the window. */
 export async function integrityReport(d: Deps, q: IntegrityQuery) {
@@ -145,7 +144,10 @@ export async function integrityReport(d: Deps, q: IntegrityQuery) {
   const unitSubjects = group((x) => x.unitId);
   const agentSignals = signalsOf(agentSubjects);
   const unitSignals = signalsOf(unitSubjects);
-  const names = await agentNames(d, agentSubjects.map((s) => s.key));
+  const names = await agentNames(
+    d,
+    agentSubjects.map((s) => s.key),
+  );
   const unitsById = new Map(subtree.map((u) => [u.id, u]));
 
   const agents = agentSubjects

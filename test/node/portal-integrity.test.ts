@@ -18,6 +18,9 @@ let adminToken: string;
 let agentUserId: string;
 const unitIds: Record<string, string> = {};
 const AGENT_IP = '10.77.0.7';
+const ANALYST = 'integrity.analyst@acme.test';
+const AGENT = 'integrity.agent@acme.test';
+const PASSWORD = 'demo-pass-1234';
 const STEERED = 32;
 const PEER_SCORES = [9, 7, 10, 8, 6, 9, 3, 8, 10, 9]; // two 10s in ten
 
@@ -29,12 +32,15 @@ beforeAll(async () => {
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;
-  agentUserId = (await api('GET', '/api/v1/users')).items.find((u: { email: string }) => u.email === 'agent@acme.test').id;
+  // The bare demo tenant has no analyst or agent: one of each, as an admin adds them.
+  const root = (await api('GET', '/api/v1/units')).items.find((u: { parentId: string | null }) => u.parentId === null).id;
+  await api('POST', '/api/v1/users', { email: ANALYST, name: 'Ines Analyst', password: PASSWORD, grants: [{ unitId: root, role: 'analyst' }] });
+  agentUserId = (await api('POST', '/api/v1/users', { email: AGENT, name: 'Noah Agent', password: PASSWORD, grants: [{ unitId: unitIds.Berlin, role: 'agent' }] })).id;
   // The agent signs in from their own network.
   const login = await fetch(`${base}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'cf-connecting-ip': AGENT_IP },
-    body: JSON.stringify({ email: 'agent@acme.test', password: 'demo-pass-1234' }),
+    body: JSON.stringify({ email: AGENT, password: PASSWORD }),
   });
   expect(login.status).toBe(200);
   // 32 steered jobs and 40 of an ordinary colleague (an external agent id), each its own customer.
@@ -74,10 +80,10 @@ afterAll(async () => {
 describe('the Integrity page', () => {
   it('as the analyst: in the navigation; the steering agent flagged with its evidence, the colleague not, numbers as the API gives them', async () => {
     const context = await browser.newContext(DESKTOP);
-    const { page, errors } = await signInAt(base, context, 'analyst@acme.test');
+    const { page, errors } = await signInAt(base, context, ANALYST, PASSWORD);
     await page.getByRole('link', { name: 'Integrity' }).click();
     await page.locator('[aria-live][data-ready=true]').waitFor();
-    const analystToken = await loginToken(base, 'analyst@acme.test');
+    const analystToken = await loginToken(base, ANALYST, PASSWORD);
     const unitId = await page.locator('#int-unit').inputValue();
     const from = await page.locator('#int-from').inputValue();
     const to = await page.locator('#int-to').inputValue();
@@ -88,19 +94,19 @@ describe('the Integrity page', () => {
     // By the plan: all 32 answers from the agent's network, every one a 10, two minutes after the service.
     const own = steer.locator('li[data-signal=own_network]');
     await expect(own.getAttribute('data-status')).resolves.toBe('flagged');
-    await expect(own.innerText()).resolves.toContain(`${STEERED} of ${STEERED}`);
+    await expect(own.textContent()).resolves.toContain(`${STEERED} of ${STEERED}`);
     await expect(steer.locator('li[data-signal=bursts]').getAttribute('data-status')).resolves.toBe('flagged');
-    await expect(steer.locator('li[data-signal=tens]').innerText()).resolves.toContain(`${STEERED} of ${STEERED}`);
+    await expect(steer.locator('li[data-signal=tens]').textContent()).resolves.toContain(`${STEERED} of ${STEERED}`);
     // Its examples are the API's.
     const apiSteer = report.agents.find((a: { agentId: string }) => a.agentId === agentUserId);
     const ownApi = apiSteer.signals.find((s: { signal: string }) => s.signal === 'own_network');
-    await expect(own.locator('code').allInnerTexts()).resolves.toEqual(ownApi.examples);
+    await expect(own.locator('code').allTextContents()).resolves.toEqual(ownApi.examples);
     // The colleague: 40 answers, eight 10s, hours after the service, from their customers' own networks: nothing flagged.
     const colleague = page.locator('details[data-kind=agent][data-id="ext:colleague"]');
     await expect(colleague.getAttribute('data-flagged')).resolves.toBe('false');
     await expect(colleague.locator('li[data-status=flagged]').count()).resolves.toBe(0);
-    await expect(colleague.locator('summary').innerText()).resolves.toContain('40 answers');
-    await expect(page.locator('#int-summary').innerText()).resolves.toContain(`${report.answers} answers`);
+    await expect(colleague.locator('summary').textContent()).resolves.toContain('40 answers');
+    await expect(page.locator('#int-summary').textContent()).resolves.toContain(`${report.answers} answers`);
     await check(page, 'analyst');
     expect(errors).toEqual([]);
     await context.close();
@@ -119,7 +125,7 @@ describe('the Integrity page', () => {
   });
 
   it('not in the navigation of the agent, a manager or a vendor', async () => {
-    for (const email of ['agent@acme.test', 'manager.emea@acme.test', 'vendor@fastfix.test']) {
+    for (const email of [AGENT, 'manager.emea@acme.test', 'vendor@fastfix.test']) {
       const context = await browser.newContext(DESKTOP);
       const { page } = await signInAt(base, context, email);
       await expect(page.getByRole('link', { name: 'Integrity' }).count(), email).resolves.toBe(0);

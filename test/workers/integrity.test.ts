@@ -51,7 +51,10 @@ beforeAll(async () => {
   // Two agents with accounts, each signing in from their own network.
   for (const who of ['steer', 'honest'] as const) {
     const email = `${who}.${uniq()}@integrity.test`;
-    const made = await call('POST', '/api/v1/users', { token: t.tokens.admin, body: { email, name: who, password: PASSWORD, grants: [{ unitId: who === 'steer' ? t.units.berlin : t.units.paris, role: 'agent' }] } });
+    const made = await call('POST', '/api/v1/users', {
+      token: t.tokens.admin,
+      body: { email, name: who, password: PASSWORD, grants: [{ unitId: who === 'steer' ? t.units.berlin : t.units.paris, role: 'agent' }] },
+    });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const login = await call('POST', '/api/v1/auth/login', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': agentIp[who] } });
     expect(login.status).toBe(200);
@@ -133,7 +136,10 @@ const signal = (subject: { signals: { signal: string }[] }, name: string) => sub
 
 describe('what is stored: fingerprints, never addresses', () => {
   it("the agent's sign-in keeps a keyed network fingerprint on the session and in sign_in_networks; the answer keeps the respondent's", async () => {
-    const [session] = await db(t.tenantId).select().from(sessions).where(and(eq(sessions.tenantId, t.tenantId), eq(sessions.userId, agentUser.steer.id)));
+    const [session] = await db(t.tenantId)
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.tenantId, t.tenantId), eq(sessions.userId, agentUser.steer.id)));
     expect(session!.networkHash).toMatch(/^[0-9a-f]{64}$/);
     const nets = await db(t.tenantId)
       .select()
@@ -143,10 +149,7 @@ describe('what is stored: fingerprints, never addresses', () => {
     const steered = await db(t.tenantId).select({ networkHash: responses.networkHash }).from(responses).where(eq(responses.id, answered[agentUser.steer.id]![0]!));
     // Same network (the steering agent's address) gives the same fingerprint; the honest agent's customers, other ones.
     expect(steered[0]!.networkHash).toBe(session!.networkHash);
-    const honest = await db(t.tenantId)
-      .select({ networkHash: responses.networkHash })
-      .from(responses)
-      .where(inArray(responses.id, answered[agentUser.honest.id]!));
+    const honest = await db(t.tenantId).select({ networkHash: responses.networkHash }).from(responses).where(inArray(responses.id, answered[agentUser.honest.id]!));
     expect(honest.every((r) => r.networkHash !== null && r.networkHash !== session!.networkHash)).toBe(true);
     // No raw address in either row.
     expect(JSON.stringify([session, nets, steered])).not.toContain('203.0.113');
@@ -219,7 +222,7 @@ describe('GET /api/v1/integrity', () => {
 
   it('per unit: Berlin (where the steering agent works) is flagged for its own-network answers and bursts; Paris and New York are not', async () => {
     const body = (await report()).body;
-    const site = (id: string) => body.sites.find((s: any) => s.unitId === id);
+    const site = (id: string | undefined) => body.sites.find((s: any) => s.unitId === id);
     const berlin = site(t.units.berlin);
     expect(berlin.answers).toBe(34 + 2 * 16);
     expect(signal(berlin, 'own_network')).toMatchObject({ flagged: true, count: 34 });

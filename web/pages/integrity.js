@@ -6,7 +6,7 @@ import { api, attempt, daysAgo, h, main, managedUnits, setTitle, today, unitSele
 const LABELS = {
   response_rate: ['Response rate', 'invitations answered'],
   tens: ['Share of 10s', 'answers scoring 10'],
-  own_network: ["From the agent's own network", "answers sent from a network the agent signs in from"],
+  own_network: ["From the agent's own network", 'answers sent from a network the agent signs in from'],
   bursts: ['Bursts right after the service', 'answers within minutes after the service'],
   near_duplicates: ['Near-identical comments', 'comments in clusters of near-identical ones'],
 };
@@ -17,7 +17,7 @@ const fmtP = (p) => (p === null ? '—' : p < 0.001 ? p.toExponential(1) : p.toF
 
 function signalItem(s, method) {
   const [name, counted] = LABELS[s.signal];
-  const verdict = s.status === 'flagged' ? 'Flagged' : s.status === 'too_few' ? `Not tested (fewer than ${method.minN})` : 'Not flagged';
+  const verdict = s.status === 'flagged' ? 'Flagged' : s.status === 'too_few' ? `Not tested (fewer than ${method.minN}, or no peers)` : 'Not flagged';
   const detail = [
     `${s.count} of ${s.total} ${counted} (${pct(s.rate)}); peers ${s.peerCount} of ${s.peerTotal} (${pct(s.peerRate)}).`,
     s.testedRate !== null ? ` Tested against ${pct(s.testedRate)}: p = ${fmtP(s.p)}, Holm-adjusted ${fmtP(s.pAdjusted)}.` : '',
@@ -28,7 +28,14 @@ function signalItem(s, method) {
     { class: s.flagged ? 'signal flagged' : 'signal', 'data-signal': s.signal, 'data-status': s.status },
     h('strong', {}, `${name}: ${verdict}. `),
     detail,
-    s.examples.length ? h('span', { class: 'examples' }, ' Examples: ', s.examples.map((id, i) => [i ? ', ' : '', h('code', {}, id)])) : '',
+    s.examples.length
+      ? h(
+          'span',
+          { class: 'examples' },
+          ' Examples: ',
+          s.examples.flatMap((id, i) => [i ? ', ' : '', h('code', {}, id)]),
+        )
+      : '',
   );
 }
 
@@ -87,7 +94,11 @@ export default async function integrity({ params }) {
     const flaggedAgents = r.agents.filter((a) => a.flagged).length;
     const flaggedSites = r.sites.filter((s) => s.flagged).length;
     out.append(
-      h('p', { id: 'int-summary' }, `${r.from} to ${r.to} (${r.days} days): ${r.answers} answers, ${flaggedAgents} of ${r.agents.length} agents and ${flaggedSites} of ${r.sites.length} units flagged.`),
+      h(
+        'p',
+        { id: 'int-summary' },
+        `${r.from} to ${r.to} (${r.days} days): ${r.answers} answers, ${flaggedAgents} of ${r.agents.length} agents and ${flaggedSites} of ${r.sites.length} units flagged.`,
+      ),
       h(
         'section',
         { 'aria-labelledby': 'int-agents' },
