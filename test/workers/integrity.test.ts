@@ -4,7 +4,8 @@ import { invitations, responses, sessions, signInNetworks } from '../../src/db/s
 import { signSurveyLink } from '../../src/surveys/token';
 import { config, send } from './capture-fixture';
 import { makeKey, makeTouchpoint } from './program-fixture';
-import { call, db, makeTenant, PASSWORD, uniq, type Fixture } from './support';
+import { newId } from '../../src/lib/ids';
+import { call, db, makeTenant, PASSWORD, runCron, uniq, type Fixture } from './support';
 
 /*
  * Safeguards against gaming (docs/integrity.md). One tenant with a planted steering agent (their
@@ -153,6 +154,26 @@ describe('what is stored: fingerprints, never addresses', () => {
     expect(honest.every((r) => r.networkHash !== null && r.networkHash !== session!.networkHash)).toBe(true);
     // No raw address in either row.
     expect(JSON.stringify([session, nets, steered])).not.toContain('203.0.113');
+  });
+});
+
+describe('sign-in networks are kept 180 days after their last sign-in', () => {
+  it('the daily credentials purge deletes an older one and keeps a recent one', async () => {
+    const now = Date.now();
+    const d = db(t.tenantId);
+    const [old, recent] = [`old${uniq()}`.padEnd(64, '0'), `new${uniq()}`.padEnd(64, '0')];
+    await d.insert(signInNetworks).values([
+      { tenantId: t.tenantId, userId: agentUser.honest.id, networkHash: old, firstAt: now - 400 * 86_400_000, lastAt: now - 181 * 86_400_000 },
+      { tenantId: t.tenantId, userId: agentUser.honest.id, networkHash: recent, firstAt: now - 400 * 86_400_000, lastAt: now - 179 * 86_400_000 },
+    ]);
+    // An expired session makes the daily credentials job due (its probe), as any day with sign-ins does.
+    await d.insert(sessions).values({ id: newId('ses'), tenantId: t.tenantId, userId: agentUser.honest.id, expiresAt: now - 60_000, createdAt: now - 120_000 });
+    await runCron('0 3 * * *', now);
+    const left = await d
+      .select({ networkHash: signInNetworks.networkHash })
+      .from(signInNetworks)
+      .where(and(eq(signInNetworks.tenantId, t.tenantId), inArray(signInNetworks.networkHash, [old, recent])));
+    expect(left.map((r) => r.networkHash)).toEqual([recent]);
   });
 });
 
