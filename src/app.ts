@@ -47,6 +47,7 @@ import { compositeRoutes } from './composites/routes';
 import { governanceRoutes } from './governance/routes';
 import { reviewRoutes } from './reviews/routes';
 import { accountRoutes } from './accounts/routes';
+import { integrityRoutes } from './integrity/routes';
 
 /** The Hono app: request services, body rules, every feature's routes, one error envelope. */
 export function createApp() {
@@ -101,6 +102,7 @@ export function createApp() {
   app.route('/', governanceRoutes);
   app.route('/', reviewRoutes);
   app.route('/', accountRoutes);
+  app.route('/', integrityRoutes);
   app.route('/', benchRoutes); // dev-only baselines of `npm run bench`: 404 unless BENCH=1 outside production
   mountDocs(app);
   return app;

@@ -20,6 +20,7 @@ const PAGES = [
   { path: 'accounts', label: 'Accounts', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/accounts.js' },
   { path: 'measures', label: 'Measures', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/measures.js' },
   { path: 'reports', label: 'Reports', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/reports.js' },
+  { path: 'integrity', label: 'Integrity', roles: ['admin', 'analyst'], module: './pages/integrity.js' },
   { path: 'admin', label: 'Administration', roles: ['admin'], module: './pages/admin.js' },
   // Reached from the dashboard's "Compare and targets" links, not from the navigation (it stays short at 360 px).
   { path: 'league', label: 'League table', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/league.js', nav: false },

@@ -61,7 +61,9 @@ export type Action =
   | 'measure.manage'
   | 'measure.write'
   /** Answers collected elsewhere (a previous vendor, IVR, paper) for units in reach. */
-  | 'response.import';
+  | 'response.import'
+  /** The integrity signals (gaming safeguards) of agents and units in reach: never the agents', managers' or vendors' (docs/integrity.md). */
+  | 'integrity.read';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -99,8 +101,9 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'measure.manage',
     'measure.write',
     'response.import',
+    'integrity.read',
   ]),
-  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
+  analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read', 'integrity.read']),
   manager: new Set<Action>([
     'unit.read',
     'score.read',

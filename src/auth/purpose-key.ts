@@ -3,7 +3,7 @@ const encoder = new TextEncoder();
 const keys = new Map<string, CryptoKey>();
 
 /** Every MAC the platform makes other than a JWT, by purpose; each gets a key of its own. */
-export type KeyPurpose = 'responses-cursor' | 'form-state' | 'client-address' | 'contact-erasure';
+export type KeyPurpose = 'responses-cursor' | 'form-state' | 'client-address' | 'contact-erasure' | 'network-fingerprint';
 
 /**
  * The HMAC-SHA256 key of one purpose, derived from a JWT_KEYS secret with HKDF-SHA256 and the

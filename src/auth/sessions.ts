@@ -2,12 +2,13 @@ import { eq } from 'drizzle-orm';
 import { auditStatement } from '../audit/record';
 import { commit } from '../db/client';
 import type { DataPlane } from '../db/plane';
-import { sessions, tenants, users } from '../db/schema';
+import { sessions, signInNetworks, tenants, users } from '../db/schema';
 import type { AppContext } from '../lib/create-app';
 import type { Deps } from '../lib/deps';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { signSession } from './jwt';
+import { networkHash } from './network';
 import { DECOY_HASH, verifyPassword } from './password';
 import { type Account, accountsOfEmail, loginCounters } from './sign-in';
 
@@ -81,8 +82,18 @@ export async function signIn(c: AppContext, input: SignInInput) {
   const sessionId = newId('ses');
   const expiresAt = now + config.sessionTtlSeconds * 1000;
   const token = await signSession(config, { sub: user.id, tid: tenant.id, sid: sessionId }, expiresAt);
+  // The network's keyed fingerprint (never the address): the integrity signals compare answers with it (docs/integrity.md).
+  const network = await networkHash(config, tenant.id, input.ip);
   await commit(t, [
-    t.insert(sessions).values({ id: sessionId, userId: user.id, expiresAt, createdAt: now }),
+    t.insert(sessions).values({ id: sessionId, userId: user.id, expiresAt, createdAt: now, networkHash: network }),
+    ...(network
+      ? [
+          t
+            .insert(signInNetworks)
+            .values({ userId: user.id, networkHash: network, firstAt: now, lastAt: now })
+            .onConflictDoUpdate({ target: [signInNetworks.tenantId, signInNetworks.userId, signInNetworks.networkHash], set: { lastAt: now } }),
+        ]
+      : []),
     // Without a directory the counters share the tenant's database and this one batch.
     ...(counters.shared ? counters.statements() : []),
     ...(await auditStatement(t, {

@@ -129,6 +129,8 @@ export const sessions = sqliteTable(
       .references(() => users.id),
     expiresAt: integer('expires_at', { mode: 'number' }).notNull(),
     revokedAt: integer('revoked_at', { mode: 'number' }),
+    /** Keyed fingerprint of the network signed in from (src/auth/network.ts; docs/integrity.md); null without a usable address. Never the address. */
+    networkHash: text('network_hash'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -137,6 +139,31 @@ export const sessions = sqliteTable(
     // The daily purge finds expired and long-revoked sessions of every tenant through these.
     index('sessions_expires').on(t.expiresAt),
     index('sessions_revoked').on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
+  ],
+);
+
+/**
+ * The networks a user signed in from (keyed fingerprints, src/auth/network.ts), one row per user
+ * and network with the first and last sign-in from it: the integrity signal "answers sent from the
+ * agent's own network" (docs/integrity.md) compares answers of the last 90 days with these, which
+ * outlive the sessions (purged a day after they end). Written in the batch of the sign-in; rows
+ * not seen for 180 days are deleted by the daily credentials purge.
+ */
+export const signInNetworks = sqliteTable(
+  'sign_in_networks',
+  {
+    tenantId: tenantId(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    networkHash: text('network_hash').notNull(),
+    firstAt: integer('first_at', { mode: 'number' }).notNull(),
+    lastAt: integer('last_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.userId, t.networkHash] }),
+    // The daily purge of networks not seen for the retention period, across tenants.
+    index('sign_in_networks_last').on(t.lastAt),
   ],
 );
 
@@ -452,6 +479,8 @@ export const responses = sqliteTable(
     /** The vendor unit and the agent that served the answer's job, copied from its invitation (docs/dimensions.md); null when none was named. */
     vendorId: text('vendor_id'),
     agentId: text('agent_id'),
+    /** Invitation answers: keyed fingerprint of the respondent's network (src/auth/network.ts), for the integrity signals (docs/integrity.md); null for anonymous answers (they keep `client_hash`) and without a usable address. */
+    networkHash: text('network_hash'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

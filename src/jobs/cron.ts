@@ -1,8 +1,9 @@
 import { and, isNotNull, lt, or } from 'drizzle-orm';
 import { dataPlane, type DatabaseRun } from '../db/plane';
-import { rateLimits, sessions } from '../db/schema';
+import { rateLimits, sessions, signInNetworks } from '../db/schema';
 import { loadConfig, type Env } from '../env';
 import { LOGIN_COUNTER_TTL_MS } from '../auth/rate-limit';
+import { SIGN_IN_NETWORK_TTL_MS } from '../auth/network';
 import { enqueueDueDeliveries } from '../delivery/scan';
 import { foldAll } from '../scores/fold';
 import { runDueWaves } from '../waves/run';
@@ -52,11 +53,13 @@ export const SCHEDULES = {
 
 type Job = (run: DatabaseRun, scheduledTime: number) => Promise<void>;
 
-/** Daily: forget sessions past their expiry (or revoked over a day ago) and stale login counters. */
+/** Daily: forget sessions past their expiry (or revoked over a day ago), stale login counters and sign-in networks not seen for 180 days. */
 const purgeExpiredCredentials: Job = async ({ db }, now) => {
   await db.batch([
     db.delete(sessions).where(or(lt(sessions.expiresAt, now), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, now - 86_400_000)))),
     db.delete(rateLimits).where(lt(rateLimits.windowStart, now - LOGIN_COUNTER_TTL_MS)),
+    // Sign-in network fingerprints not seen for their retention period (docs/integrity.md).
+    db.delete(signInNetworks).where(lt(signInNetworks.lastAt, now - SIGN_IN_NETWORK_TTL_MS)),
   ]);
 };
 

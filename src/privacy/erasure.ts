@@ -162,7 +162,7 @@ export async function erasureStatements(
     t.delete(deliveryAttempts).where(inArray(deliveryAttempts.invitationId, invitationIds)),
     t.delete(devOutbox).where(or(inArray(devOutbox.invitationId, invitationIds), recipients.length ? inArray(devOutbox.recipient, recipients) : undefined)),
     t.update(events).set({ contactId: null, attributes: {}, invitationId: null }).where(eq(events.contactId, contact.id)),
-    t.update(responses).set({ contactId: null, invitationId: null, comment: null, clientHash: null, updatedAt: now }).where(mine),
+    t.update(responses).set({ contactId: null, invitationId: null, comment: null, clientHash: null, networkHash: null, updatedAt: now }).where(mine),
     t.delete(invitations).where(eq(invitations.contactId, contact.id)),
     // Earlier audit rows about the contact keep their action and time, not the external id.
     t

@@ -44,6 +44,8 @@ export interface ResponseBufferedMessage {
   client?: { key: string; hash: string };
   /** Anonymous links: the page's nonce (or the one chosen for a submit without a page), the response's key. */
   nonce?: string;
+  /** Invitation links: the keyed fingerprint of the respondent's network (src/auth/network.ts), null without one. */
+  network?: string | null;
   /** The write was sent and did not answer in time: it may have landed, its follow-up not sent. */
   maybeWritten: boolean;
 }
@@ -69,6 +71,7 @@ export interface BufferContext {
   state: FormState | null;
   client?: { key: string; hash: string };
   nonce?: string;
+  network?: string | null;
   maybeWritten: boolean;
 }
 
@@ -117,6 +120,7 @@ export async function bufferAnswer(link: VerifiedLink, input: CaptureInput, cx: 
     submittedAt: cx.now,
     ...(cx.client ? { client: cx.client } : {}),
     ...(nonce ? { nonce } : {}),
+    ...(cx.network ? { network: cx.network } : {}),
     maybeWritten: cx.maybeWritten,
   };
   if (!cx.env.WORKFLOW_QUEUE) throw new Error('WORKFLOW_QUEUE is not bound: the answer cannot be buffered');

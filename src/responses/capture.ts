@@ -14,6 +14,7 @@ import { cachedSurvey, rememberSurvey } from '../surveys/published-cache';
 import { bufferAnswer, cannotWriteNow, type BufferContext, type BufferedOutcome } from './buffer';
 import { countHit } from '../auth/rate-limit';
 import { formNonce, signFormState, verifyFormState, type FormState } from './form-state';
+import { networkHash } from '../auth/network';
 import { addressKey, clientHash, QUALITY, qualityFlags, type AnonymousSignals, type QualityFlag } from './quality';
 import {
   anonymousResponseQuery,
@@ -61,7 +62,7 @@ export interface CaptureRequest {
    * address and the nonce chosen when it came, and `now` is when it came. Storage failures then
    * throw (the queue retries the message) instead of buffering again.
    */
-  replay?: { client?: { key: string; hash: string }; nonce?: string };
+  replay?: { client?: { key: string; hash: string }; nonce?: string; network?: string | null };
 }
 
 /** Whether the submit changed the response: created it, added to it, or changed nothing. */
@@ -145,6 +146,7 @@ const answerValues = {
   qualityFlags: p('qualityFlags'),
   counted: p('counted'),
   clientHash: p('clientHash'),
+  networkHash: p('networkHash'),
   formNonce: p('formNonce'),
   eventId: p('eventId'),
   segment: p('segment'),
@@ -195,10 +197,17 @@ const addsSomething = (comment: SQL, answers: SQL) =>
  * else, or a failure of the buffer's own replay (the queue retries it), is thrown. Only ever
  * called on a failure: capture's healthy path does no work for the buffer.
  */
-function buffer(err: unknown, link: VerifiedLink, input: CaptureInput, req: CaptureRequest, state: FormState | null, cx: Pick<BufferContext, 'client' | 'nonce' | 'maybeWritten'>) {
+function buffer(err: unknown, link: VerifiedLink, input: CaptureInput, req: CaptureRequest, state: FormState | null, cx: Pick<BufferContext, 'client' | 'nonce' | 'maybeWritten' | 'network'>) {
   if (req.replay || !cannotWriteNow(err)) throw err;
   return bufferAnswer(link, input, { config: req.config, env: req.env, acceptLanguage: req.acceptLanguage, now: req.now, state, ...cx });
 }
+
+/**
+ * An invitation answer's network fingerprint (src/auth/network.ts; docs/integrity.md): from the
+ * client's address, or, for a buffered answer written later, the one computed when it came.
+ */
+const respondentNetwork = (link: VerifiedLink, req: CaptureRequest): Promise<string | null> =>
+  link.kind !== 'invitation' ? Promise.resolve(null) : req.replay ? Promise.resolve(req.replay.network ?? null) : networkHash(req.config, link.claims.tenantId, req.ip);
 
 /** What the buffer carries of an anonymous answer: the address's keyed hashes and the page's nonce. */
 const clientOf = (a: AnonymousAnswer | null) => (a ? { client: { key: a.key, hash: a.hash }, nonce: a.nonce } : {});
@@ -224,11 +233,11 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   const { t, config, now } = req;
   const tenantId = link.claims.tenantId;
   const subject = linkSubject(link);
-  const state = await verifyFormState(config, subject, input.state);
+  const [state, network] = await Promise.all([verifyFormState(config, subject, input.state), respondentNetwork(link, req)]);
 
   // The first answer to an invitation whose survey version this isolate holds: one round trip.
   if (link.kind === 'invitation' && !req.replay) {
-    const first = await captureFirst(link, input, req, state);
+    const first = await captureFirst(link, input, req, state, network);
     if (first) return first;
   }
 
@@ -243,7 +252,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     try {
       rows = await invitationSubmitTarget(t, { invitationId, surveyVersion });
     } catch (err) {
-      return buffer(err, link, input, req, state, { maybeWritten: false });
+      return buffer(err, link, input, req, state, { network, maybeWritten: false });
     }
     target = invitationTarget(link.claims, rows, now, req.replay !== undefined);
     existing = target?.existing ?? null;
@@ -274,7 +283,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
   }
   if (!target) return { kind: 'invalid-link' };
   // The tenant is being moved or deleted (its database says so): nothing is written here now.
-  if (target.writesPaused) return buffer(moving(), link, input, req, state, { ...clientOf(anonymous), maybeWritten: false });
+  if (target.writesPaused) return buffer(moving(), link, input, req, state, { ...clientOf(anonymous), network, maybeWritten: false });
   const locale = localeOf(target, state, req.acceptLanguage);
   // The state handed back: the render time and version of the page, the response once there is one.
   const nextState = async (responseId?: string) =>
@@ -312,7 +321,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
         .where(and(eq(responses.id, existing.id), addsSomething(sql`${checked.comment}`, sql`${answersJson}`)))
         .returning(RETURNING);
     } catch (err) {
-      return buffer(err, link, input, req, state, { ...clientOf(anonymous), maybeWritten: true });
+      return buffer(err, link, input, req, state, { ...clientOf(anonymous), network, maybeWritten: true });
     }
     // A comment after the score: analysed by the workflow (the answer's follow-up may have run).
     if (row && !existing.comment && row.comment) await enqueueCaptured(req.env, commentMessage(tenantId, row.id));
@@ -338,6 +347,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
     qualityFlags: flags,
     counted: flags.length === 0,
     clientHash: anonymous?.hash ?? null,
+    networkHash: network,
     formNonce: anonymous?.nonce ?? null,
     eventId: target.eventId,
     segment: target.segment,
@@ -362,7 +372,7 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
       return saved('unchanged', winner!);
     }
   } catch (err) {
-    return buffer(err, link, input, req, state, { ...clientOf(anonymous), maybeWritten: true });
+    return buffer(err, link, input, req, state, { ...clientOf(anonymous), network, maybeWritten: true });
   }
   if (row.id !== id) {
     if (checked.comment !== null) await enqueueCaptured(req.env, commentMessage(tenantId, row.id));
@@ -380,7 +390,13 @@ export async function capture(link: VerifiedLink, input: CaptureInput, req: Capt
  * sends the submit down the two-trip path (no version at hand, no score, an issue to report, or
  * no row written: answered already, closed, unknown, paused), which tells those cases apart.
  */
-async function captureFirst(link: Extract<VerifiedLink, { kind: 'invitation' }>, input: CaptureInput, req: CaptureRequest, state: FormState | null): Promise<CaptureOutcome | null> {
+async function captureFirst(
+  link: Extract<VerifiedLink, { kind: 'invitation' }>,
+  input: CaptureInput,
+  req: CaptureRequest,
+  state: FormState | null,
+  network: string | null,
+): Promise<CaptureOutcome | null> {
   const { t, config, now } = req;
   const { claims } = link;
   const survey = cachedSurvey(claims.tenantId, claims);
@@ -402,11 +418,12 @@ async function captureFirst(link: Extract<VerifiedLink, { kind: 'invitation' }>,
       comment: checked.comment,
       answers: JSON.stringify(checked.answers),
       honeypot: input.honeypot ? 1 : 0,
+      network,
       now,
       ...localeValues(survey, state?.l, req.acceptLanguage),
     });
   } catch (err) {
-    return buffer(err, link, input, req, state, { maybeWritten: true });
+    return buffer(err, link, input, req, state, { network, maybeWritten: true });
   }
   if (!row) return null;
   const target: SurveyTarget = {

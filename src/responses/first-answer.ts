@@ -54,11 +54,11 @@ export interface FirstAnswerRow {
 
 export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
   (t) => sql`insert into ${responses} (id, tenant_id, invitation_id, touchpoint_id, unit_id, contact_id, survey_id, survey_version, channel, locale,
-      score, comment, answers, quality_flags, counted, event_id, segment, lifetime_value, answered_at, created_at, updated_at, vendor_id, agent_id)
+      score, comment, answers, quality_flags, counted, event_id, segment, lifetime_value, answered_at, created_at, updated_at, vendor_id, agent_id, network_hash)
     select ${p('id')}, ${invitations.tenantId}, ${invitations.id}, ${invitations.touchpointId}, ${invitations.unitId}, ${invitations.contactId},
       ${invitations.surveyId}, ${invitations.surveyVersion}, ${invitations.channel}, ${locale},
       ${p('score')}, ${p('comment')}, ${p('answers')}, ${flags}, not (${p('honeypot')} or ${isTest} or ${isEmployee}), ${invitingEvent(t)},
-      ${contacts.segment}, ${contacts.lifetimeValue}, ${p('now')}, ${p('now')}, ${p('now')}, ${invitations.vendorId}, ${invitations.agentId}
+      ${contacts.segment}, ${contacts.lifetimeValue}, ${p('now')}, ${p('now')}, ${p('now')}, ${invitations.vendorId}, ${invitations.agentId}, ${p('network')}
     from ${invitations} left join ${contacts} on ${and(t.owns(contacts), eq(contacts.id, invitations.contactId))}
     where ${and(
       t.owns(invitations),

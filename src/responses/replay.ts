@@ -40,6 +40,7 @@ const Message = z.object({
   submittedAt: z.number().int(),
   client: z.object({ key: z.string(), hash: z.string() }).optional(),
   nonce: z.string().optional(),
+  network: z.string().nullable().optional(),
   maybeWritten: z.boolean(),
 });
 
@@ -80,7 +81,8 @@ export async function handleResponseBuffered(message: JobMessage, env: Env): Pro
     enforceRequired: false,
     stateless: true,
   });
-  const run = () => capture(m.link, input(), { t, config, env, ip: '', acceptLanguage: m.acceptLanguage, now: m.submittedAt, replay: { client: m.client, nonce: m.nonce } });
+  const run = () =>
+    capture(m.link, input(), { t, config, env, ip: '', acceptLanguage: m.acceptLanguage, now: m.submittedAt, replay: { client: m.client, nonce: m.nonce, network: m.network ?? null } });
 
   let outcome: CaptureOutcome = await run();
   if (outcome.kind === 'invalid') {

@@ -1809,6 +1809,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Signals of gaming per agent and per unit over a window, with their evidence (admins and analysts)
+         * @description Response rates and shares of 10s far above peers (exact one-sided binomial tests against the pooled peer rate plus a margin, Holm-adjusted), answers from the agent’s own sign-in network, answers in bursts right after the service and near-identical comments (docs/integrity.md). Informational: no signal changes a score. Never shown to agents, managers or vendors (403).
+         */
+        get: operations["getIntegrity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4694,6 +4714,79 @@ export interface components {
             occurredAt: string;
             /** @description The change in annual revenue it brought (negative for a churn or contraction) */
             revenueDelta?: number | null;
+        };
+        IntegrityReport: {
+            unitId: string;
+            from: string;
+            to: string;
+            days: number;
+            /** @description Counted answers with a score in the window and subtree */
+            answers: number;
+            method: {
+                alpha: number;
+                /** @enum {string} */
+                correction: "holm";
+                margin: number;
+                minN: number;
+                burstMinutes: number;
+                ownNetworkMin: number;
+                duplicateMin: number;
+                duplicateShare: number;
+            };
+            /** @description Flagged first, then by answers */
+            agents: components["schemas"]["IntegrityAgent"][];
+            /** @description Units with answers or invitations in the window, flagged first, then by answers */
+            sites: components["schemas"]["IntegritySite"][];
+        };
+        IntegrityAgent: {
+            agentId: string;
+            /** @description The user's name when the agent id is a user of the tenant */
+            name: string | null;
+            answers: number;
+            invitations: number;
+            /** @description Units where the agent’s answers of the window belong */
+            units: string[];
+            flagged: boolean;
+            signals: components["schemas"]["IntegritySignal"][];
+        };
+        IntegritySignal: {
+            /**
+             * @description `response_rate`: answered / issued invitations; `tens`: share of 10s among answers; `own_network`: answers sent from a network the agent signed in from; `bursts`: answers within minutes after the event; `near_duplicates`: comments in clusters of near-identical comments
+             * @enum {string}
+             */
+            signal: "response_rate" | "tens" | "own_network" | "bursts" | "near_duplicates";
+            /**
+             * @description `too_few`: below the minimum n (or without peers), not tested
+             * @enum {string}
+             */
+            status: "flagged" | "not_flagged" | "too_few";
+            flagged: boolean;
+            count: number;
+            total: number;
+            rate: number | null;
+            peerCount: number;
+            peerTotal: number;
+            /** @description Pooled over every other agent (unit) of the report */
+            peerRate: number | null;
+            /** @description The rate tested against: the peer rate plus the margin (null for counted signals) */
+            testedRate: number | null;
+            /** @description One-sided exact binomial p-value of count/total against testedRate */
+            p: number | null;
+            /** @description Holm-adjusted across the agents (units) tested for this signal */
+            pAdjusted: number | null;
+            /** @description near_duplicates: the clusters of at least three near-identical comments */
+            clusters?: number;
+            /** @description Response ids behind the count (at most five, newest first) */
+            examples: string[];
+        };
+        IntegritySite: {
+            unitId: string;
+            name: string;
+            kind: string;
+            answers: number;
+            invitations: number;
+            flagged: boolean;
+            signals: components["schemas"]["IntegritySignal"][];
         };
     };
     responses: never;
@@ -15138,6 +15231,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountOutcome"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getIntegrity: {
+        parameters: {
+            query?: {
+                /** @description The unit whose subtree is examined (default: the root, or your one subtree) */
+                unitId?: string;
+                /** @description First day (UTC) of the window; default: 89 days before `to` (a 90-day window) */
+                from?: string;
+                /** @description Last day (UTC) of the window, included; default: today */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signals */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrityReport"];
                 };
             };
             /** @description Malformed or invalid input; `details` lists field paths */

@@ -1860,6 +1860,27 @@ matrix(
   },
 );
 
+// ---- Integrity signals (docs/integrity.md): admins and analysts only --------------------------
+
+/** Never the agents', managers', vendors' or viewers': 403 whatever unit they name, so nothing is disclosed. */
+const INTEGRITY_READERS = new Set<Login>(['admin', 'analyst']);
+matrix(
+  'GET /api/v1/integrity',
+  'the whole tenant',
+  (login) => (INTEGRITY_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/integrity', { token: tokenOf(login) }), expected);
+  },
+);
+matrix(
+  'GET /api/v1/integrity',
+  'Berlin',
+  (login) => (INTEGRITY_READERS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    expectOutcome(await call('GET', `/api/v1/integrity?unitId=${U('berlin')}`, { token: tokenOf(login) }), expected);
+  },
+);
+
 // -------------------------------------------------------------------------------------------
 
 beforeAll(async () => {

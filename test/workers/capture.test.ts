@@ -771,10 +771,12 @@ describe('the first answer in one round trip', () => {
         return makeInvitation(s, u.units.paris, { contactId: contact?.id ?? null, locale: twin.invitationLocale, ...(twin.actor ? { vendorId: u.units.fastfix, agentId: 'ext:agent-9' } : {}) });
       };
       const [cold, warm] = [await make(), await make()];
+      const twinIp = freshIp();
       const submit = async (inv: typeof cold) => {
         const body = await twin.body(inv);
         const headers = twin.acceptLanguage ? { 'accept-language': twin.acceptLanguage } : undefined;
-        return twin.form ? send('POST', inv.path, { form: body as Record<string, string>, headers }) : send('POST', inv.path, { json: body, headers });
+        // One respondent network for both paths: each keeps its fingerprint (docs/integrity.md).
+        return twin.form ? send('POST', inv.path, { form: body as Record<string, string>, headers, ip: twinIp }) : send('POST', inv.path, { json: body, headers, ip: twinIp });
       };
       forgetSurveys();
       sent.length = 0;
@@ -802,6 +804,9 @@ describe('the first answer in one round trip', () => {
       const [rowB] = await responseOf(u.tenantId, warm.id);
       expect(comparable(rowB!)).toEqual(comparable(rowA!));
       expect([rowA!.vendorId, rowA!.agentId]).toEqual(twin.actor ? [u.units.fastfix, 'ext:agent-9'] : [null, null]);
+      // The respondent's network fingerprint, the same on both paths, never the address.
+      expect(rowA!.networkHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(rowA)).not.toContain(twinIp);
       expect(rowB!.contactId).toBe((await invitationOf(u.tenantId, warm.id)).contactId);
       expect(messagesB).toEqual(messagesA);
       expect((await invitationOf(u.tenantId, warm.id)).status).toBe('answered');

@@ -955,6 +955,9 @@ const CASES: IsolationCase[] = [
     request: (x) => json('/api/v1/action-plans', 'POST', { unitId: B.units.berlin, title: 'pwned', ownerUserId: x.user }),
   },
   { op: 'GET /api/v1/action-plans', name: 'list', kind: 'list', path: '/api/v1/action-plans', mustContain: () => [bPlanId] },
+  // Integrity signals (docs/integrity.md): B's report names B's root and nothing of A's; A's unit is not found.
+  { op: 'GET /api/v1/integrity', name: 'the whole tenant', kind: 'list', path: '/api/v1/integrity', mustContain: () => [B.units.root!] },
+  { op: 'GET /api/v1/integrity', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/integrity?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/action-plans', name: "filtered by A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/action-plans', name: "filtered by A's owner (?ownerUserId)", kind: 'foreign-id', expect: 'empty', request: (x) => json(`/api/v1/action-plans?ownerUserId=${x.grantUser}`, 'GET') },
   { op: 'GET /api/v1/action-plans/{id}', name: "A's plan", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/action-plans/${x.plan}`, 'GET') },

@@ -216,6 +216,9 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/accounts/at-risk?unitId=${t.units.emea}&limit=10`,
       '/api/v1/models/churn',
       '/api/v1/analytics/nps-impact?segment=enterprise',
+      // Integrity signals (docs/integrity.md): the tenant's default window, and a region over a fixed one.
+      `/api/v1/integrity?unitId=${t.units.root}`,
+      `/api/v1/integrity?unitId=${t.units.emea}&from=2026-01-01&to=2026-06-30`,
     ];
     for (const path of reads) {
       const res = await call('GET', path, { token: t.tokens.admin });
