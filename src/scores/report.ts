@@ -3,7 +3,7 @@ import type { Deps } from '../lib/deps';
 import { ApiError, notFound } from '../lib/errors';
 import { reportUnit } from '../org/scope';
 import { getRoot, getUnit, type Unit } from '../org/units';
-import { difference, emptyTally, score, type Tally } from '../scoring/nps';
+import { addTallies, difference, emptyTally, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
 import { visibleAnnotation } from '../annotations/annotations';
 import { localDay } from './local-day';
@@ -149,4 +149,55 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
     }
   }
   return { items, ...(windows ? { around: windows.around } : {}) };
+}
+
+/** The fields of a score item (GET /api/v1/scores) from a score, without the optional cuts. */
+function plainItem(key: string, period: string | undefined, s: ReturnType<typeof score>) {
+  return {
+    key,
+    ...(period !== undefined ? { period } : {}),
+    nps: s.nps,
+    n: s.n,
+    promoters: s.promoters,
+    passives: s.passives,
+    detractors: s.detractors,
+    ci: s.ci,
+    suppressed: s.suppressed,
+    ...(s.suppressedReason ? { suppressedReason: s.suppressedReason } : {}),
+    ...(s.lowSample ? { lowSample: true as const } : {}),
+  };
+}
+
+/**
+ * A vendor's answers across the tenant (docs/dimensions.md "Vendor scorecards across sites"): the
+ * answers whose event named the vendor, at every unit (the vendor dimension), plus the answers
+ * filed under the vendor unit's own subtree that name no vendor (the answers from before the
+ * dimension). The two sets are disjoint, so nothing counts twice: an answer filed under the vendor
+ * unit that names this vendor is in the first set only, one that names another vendor counts for
+ * that vendor. Unweighted; one item per period (or one item keyed `all` without a period). The
+ * caller has checked that the actor reads this vendor's scores.
+ */
+export async function vendorServedScores(d: Pick<Deps, 't'>, vendor: Unit, range: { from: string; to: string; period?: 'month'; confidence?: number }) {
+  const { t } = d;
+  const [found, settings] = await Promise.all([getRoot(t), getSettings(t)]);
+  const root = found!;
+  const base = { from: range.from, to: range.to, period: range.period, weight: 'none' as const };
+  const [served, filed] = await Promise.all([
+    gather(t, { ...base, root: { id: root.id, path: root.path }, vendorId: vendor.id }),
+    // Grouped by vendor: the group '' holds the answers that name no vendor.
+    gather(t, { ...base, root: { id: vendor.id, path: vendor.path }, groupBy: 'vendor' }),
+  ]);
+  const byPeriod = new Map<string, Tally>();
+  // The live tail keys an answer without a vendor by null, the day cells by ''.
+  const noVendor = [...filed.entries()].filter(([group]) => !group).map(([, part]) => part);
+  for (const part of [served.get(''), ...noVendor]) {
+    for (const [period, cells] of part ?? []) {
+      let sum = byPeriod.get(period) ?? emptyTally();
+      for (const tally of cells.values()) sum = addTallies(sum, tally);
+      byPeriod.set(period, sum);
+    }
+  }
+  const opts = { confidence: range.confidence ?? 0.95, weighted: false, minN: settings.minResponses, reliableN: settings.reliabilityThreshold };
+  if (!range.period) return [plainItem('all', undefined, score(byPeriod.get('') ?? emptyTally(), opts))];
+  return [...byPeriod.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([period, tally]) => plainItem('all', period, score(tally, opts)));
 }
