@@ -61,7 +61,9 @@ export type Action =
   | 'measure.manage'
   | 'measure.write'
   /** Answers collected elsewhere (a previous vendor, IVR, paper) for units in reach. */
-  | 'response.import';
+  | 'response.import'
+  /** Agent-level views (score, cases, comments) of the agents granted on units in reach: team leads (docs/dimensions.md "Agent views"). */
+  | 'agent.read';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -99,6 +101,7 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'measure.manage',
     'measure.write',
     'response.import',
+    'agent.read',
   ]),
   analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read']),
   manager: new Set<Action>([
@@ -116,6 +119,7 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'plan.read',
     'plan.write',
     'annotation.write',
+    'agent.read',
   ]),
   agent: new Set<Action>(['unit.read', 'template.read']),
   vendor: new Set<Action>(['unit.read', 'score.read', 'response.read', 'case.read', 'case.write', 'template.read']),

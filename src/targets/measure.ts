@@ -39,7 +39,7 @@ export interface Measured {
   passives: number;
   detractors: number;
   suppressed: boolean;
-  suppressedReason?: 'no_answers' | 'below_min_n';
+  suppressedReason?: 'no_answers' | 'below_min_n' | 'not_for_individual_evaluation';
   lowSample?: true;
   /** On the basis' scale: the NPS, or the composite index 0–100. */
   value: number | null;
