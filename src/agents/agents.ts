@@ -70,12 +70,7 @@ async function answersOf(t: TenantDb, agentIds: string[], grants: Grant[], start
     .innerJoin(responses, eq(responses.unitId, units.id))
     .leftJoin(cases, eq(cases.responseId, responses.id))
     .where(
-      and(
-        or(...paths.map((p) => and(gte(units.path, p), lt(units.path, `${p.slice(0, -1)}0`)))),
-        gte(responses.createdAt, start),
-        inArray(responses.agentId, agentIds),
-        eq(responses.counted, true),
-      ),
+      and(or(...paths.map((p) => and(gte(units.path, p), lt(units.path, `${p.slice(0, -1)}0`)))), gte(responses.createdAt, start), inArray(responses.agentId, agentIds), eq(responses.counted, true)),
     )
     .orderBy(desc(responses.createdAt))
     .limit(LIST_LIMIT);

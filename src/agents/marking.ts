@@ -48,10 +48,7 @@ export async function agentIdsOf(t: TenantDb, userIds: string[]): Promise<Map<st
 export async function hiddenAgentIds(t: TenantDb, marking: Marking): Promise<Set<string>> {
   if (marking.roles.length === 0 && marking.unitIds.length === 0) return new Set();
   const paths = await markedPaths(t, marking);
-  const grants = await t
-    .select({ userId: roleGrants.userId, role: roleGrants.role, unitPath: units.path })
-    .from(roleGrants)
-    .innerJoin(units, eq(units.id, roleGrants.unitId));
+  const grants = await t.select({ userId: roleGrants.userId, role: roleGrants.role, unitPath: units.path }).from(roleGrants).innerJoin(units, eq(units.id, roleGrants.unitId));
   const byUser = new Map<string, { role: string; unitPath: string }[]>();
   for (const g of grants) byUser.set(g.userId, [...(byUser.get(g.userId) ?? []), g]);
   const users = [...byUser.entries()].filter(([, gs]) => isMarked(gs, marking, paths)).map(([id]) => id);

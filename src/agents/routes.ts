@@ -13,13 +13,10 @@ const agentId = z
   .max(128)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
   .openapi({ param: { name: 'agentId', in: 'path' }, description: 'A user id, or an external agent id mapped to a user' });
-const Hidden = z
-  .enum(['below_minimum', 'not_for_individual_evaluation'])
-  .nullable()
-  .openapi({
-    description:
-      '`below_minimum`: fewer answers than the agent minimum (the counts are shown, not the score); `not_for_individual_evaluation`: the agent holds a role or works in a unit marked so in the settings (nothing is shown); null: shown',
-  });
+const Hidden = z.enum(['below_minimum', 'not_for_individual_evaluation']).nullable().openapi({
+  description:
+    '`below_minimum`: fewer answers than the agent minimum (the counts are shown, not the score); `not_for_individual_evaluation`: the agent holds a role or works in a unit marked so in the settings (nothing is shown); null: shown',
+});
 const AgentScore = ScoreItem.nullable().openapi({ description: "The agent's answers at every unit over the window; null when the agent is not for individual evaluation" });
 const when = z.string().nullable();
 

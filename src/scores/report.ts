@@ -156,7 +156,9 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
 }
 
 /** An agent score not for individual evaluation: its counts, no score, no interval. */
-function notForEvaluation(s: ReturnType<typeof score>): Omit<ReturnType<typeof score>, 'suppressedReason'> & { suppressedReason?: ReturnType<typeof score>['suppressedReason'] | 'not_for_individual_evaluation' } {
+function notForEvaluation(
+  s: ReturnType<typeof score>,
+): Omit<ReturnType<typeof score>, 'suppressedReason'> & { suppressedReason?: ReturnType<typeof score>['suppressedReason'] | 'not_for_individual_evaluation' } {
   const { lowSample: _low, ...rest } = s;
   return { ...rest, nps: null, ci: null, suppressed: true, suppressedReason: 'not_for_individual_evaluation' };
 }
@@ -233,6 +235,17 @@ export async function agentScores(d: Pick<Deps, 't'>, agents: Map<string, string
   const minimum = Math.max(settings.minResponses, settings.agentMinResponses);
   const opts = { confidence: 0.95, weighted: false, minN: minimum, reliableN: settings.reliabilityThreshold };
   const items = new Map<string, ReturnType<typeof plainItem>>();
-  for (const [key, list] of agents) items.set(key, plainItem('all', undefined, score(list.reduce((a, id) => addTallies(a, byId.get(id) ?? emptyTally()), emptyTally()), opts)));
+  for (const [key, list] of agents)
+    items.set(
+      key,
+      plainItem(
+        'all',
+        undefined,
+        score(
+          list.reduce((a, id) => addTallies(a, byId.get(id) ?? emptyTally()), emptyTally()),
+          opts,
+        ),
+      ),
+    );
   return { minimum, items };
 }

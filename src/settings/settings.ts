@@ -36,9 +36,7 @@ export const SettingsSchema = z.object({
    * views"): an agent holding such a role, or granted on such a unit or below it, has no agent-level
    * score shown to anyone (counts only), their own page saying why.
    */
-  notForIndividualEvaluation: z
-    .object({ roles: z.array(z.enum(ROLES)).max(6).default([]), unitIds: z.array(z.string().min(1).max(64)).max(500).default([]) })
-    .default({ roles: [], unitIds: [] }),
+  notForIndividualEvaluation: z.object({ roles: z.array(z.enum(ROLES)).max(6).default([]), unitIds: z.array(z.string().min(1).max(64)).max(500).default([]) }).default({ roles: [], unitIds: [] }),
   /** The reliability threshold: scores shown from fewer answers carry `lowSample: true`. */
   reliabilityThreshold: z.number().int().min(1).max(100_000).default(30),
   /** Population share of each customer segment, for post-stratified scores (non-response correction). */

@@ -100,10 +100,7 @@ export async function measure(d: Pick<Deps, 't' | 'actor'>, unit: Unit, target: 
     return { ...range, ...scoreFields(item), value: c.value, valueCi, ...judge(c.value, valueCi, target) };
   }
   // A vendor's NPS target reads the answers it served at every site (as its scorecard, docs/dimensions.md).
-  const [item] =
-    unit.kind === 'vendor'
-      ? await vendorServedScores(d, unit, range)
-      : await scoreReport(d, { unitId: unit.id, from: range.from, to: range.to, weight: 'none', confidence: 0.95 });
+  const [item] = unit.kind === 'vendor' ? await vendorServedScores(d, unit, range) : await scoreReport(d, { unitId: unit.id, from: range.from, to: range.to, weight: 'none', confidence: 0.95 });
   return { ...range, ...scoreFields(item!), value: item!.nps, valueCi: item!.ci, ...judge(item!.nps, item!.ci, target) };
 }
 

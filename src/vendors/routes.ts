@@ -24,7 +24,7 @@ const Scorecard = z
     to: z.string(),
     nps: ScoreItem.openapi({
       description:
-        "The vendor's answers over the range: those whose event named the vendor, at every site, plus those filed under the vendor unit that name no vendor (docs/dimensions.md \"Vendor scorecards across sites\")",
+        'The vendor\'s answers over the range: those whose event named the vendor, at every site, plus those filed under the vendor unit that name no vendor (docs/dimensions.md "Vendor scorecards across sites")',
     }),
     contactedWithinTarget: share.openapi({ description: 'Share of cases first contacted within target (as GET /api/v1/cases/metrics)' }),
     resolvedWithinTarget: share.openapi({ description: 'Share of cases resolved within target' }),

@@ -65,10 +65,7 @@ beforeAll(async () => {
   const comments: Record<number, string> = { 0: 'Noah was patient and quick', 25: 'Took three visits' };
   await d
     .insert(responses)
-    .values([
-      ...[10, 10, 10, 9, 3, 8].map((s) => answer(s, { vendorId: unitIds.FastFix })),
-      ...agentScores.map((s, k) => answer(s, { agentId, ...(comments[k] ? { comment: comments[k] } : {}) })),
-    ]);
+    .values([...[10, 10, 10, 9, 3, 8].map((s) => answer(s, { vendorId: unitIds.FastFix })), ...agentScores.map((s, k) => answer(s, { agentId, ...(comments[k] ? { comment: comments[k] } : {}) }))]);
   browser = await launchChromium();
 }, 180_000);
 
