@@ -1,9 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
-import { cases, responses, tenants } from '../../src/db/schema';
+import { and } from 'drizzle-orm';
+import { cases, invitations, responses, tenants } from '../../src/db/schema';
+import { signSurveyLink } from '../../src/surveys/token';
+import { config, send as answerLink } from './capture-fixture';
 import { newId } from '../../src/lib/ids';
-import { makeTouchpoint } from './program-fixture';
+import { makeContact, makeKey, makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, PASSWORD, runCron, uniq, type Fixture } from './support';
 
 /**
@@ -33,7 +36,7 @@ let berlinManager: string;
 const FROM = '2025-05-01';
 const TO = '2025-05-31';
 const WHEN = Date.parse('2025-05-10T12:00:00Z');
-const card = (token: string, unit = t.units.fastfix) => call('GET', `/api/v1/vendors/${unit}/scorecard?from=${FROM}&to=${TO}`, { token });
+const card = (token: string, unit = t.units.fastfix, range = `from=${FROM}&to=${TO}`) => call('GET', `/api/v1/vendors/${unit}/scorecard?${range}`, { token });
 const total = async (token: string, params: Record<string, string>) => {
   const res = await call('GET', `/api/v1/scores?${new URLSearchParams({ from: FROM, to: TO, ...params })}`, { token });
   return res.status === 200 ? (res.body.items as { n: number }[]).reduce((a, i) => a + i.n, 0) : res.status;
@@ -152,5 +155,58 @@ describe('a vendor scorecard across sites', () => {
     expect(got.status, JSON.stringify(got.body)).toBe(200);
     // NPS 10 from n 10 (as the scorecard): the target band (10) by the point estimate.
     expect(got.body.items[0]).toMatchObject({ n: 10, nps: 10, band: 'target' });
+  });
+});
+
+describe('through the real path: an event names the site, the vendor and the agent', () => {
+  it("a FastFix job at Berlin answered today: in FastFix's scorecard at Berlin, for FastFix's user only, in Berlin's scores, on the agent's page", async () => {
+    const key = await makeKey(t.tokens.admin);
+    const tp = await makeTouchpoint(t.tenantId, { delayMinutes: 0 });
+    // The default range (the 90 days to today) holds none of the answers above (2025).
+    const before = await card(t.tokens.vendor, t.units.fastfix, '');
+    expect(before.body.nps.n).toBe(0);
+    const berlinBefore = await total(berlinManager, { unitId: t.units.berlin!, from: before.body.from, to: before.body.to });
+    const contact = await makeContact(t.tokens.admin);
+    const ingest = await call('POST', '/api/v1/events', {
+      token: key,
+      body: {
+        events: [
+          {
+            id: `ev-${uniq()}`,
+            type: 'job.done',
+            occurredAt: new Date(Date.now() - 60_000).toISOString(),
+            contactId: contact.externalId,
+            unitId: t.units.berlin,
+            vendorId: t.units.fastfix,
+            agentId: t.userIds.agent,
+            touchpoint: tp.key,
+          },
+        ],
+      },
+    });
+    expect(ingest.status, JSON.stringify(ingest.body)).toBe(200);
+    const invitationId = ingest.body.results[0].invitationId as string;
+    const [inv] = await db(t.tenantId)
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, t.tenantId), eq(invitations.id, invitationId)));
+    const token = await signSurveyLink(config(), { tenantId: t.tenantId, invitationId, surveyId: inv!.surveyId, surveyVersion: inv!.surveyVersion }, inv!.expiresAt);
+    expect((await answerLink('POST', `/s/${token}`, { json: { score: 10 } })).status).toBe(200);
+
+    for (const pass of ['live tail', 'rollups']) {
+      if (pass === 'rollups') await runCron('* * * * *');
+      const after = await card(t.tokens.vendor, t.units.fastfix, '');
+      expect(after.status).toBe(200);
+      // One answer (a promoter), below the minimum of 2: counted, not shown.
+      expect(after.body.nps).toMatchObject({ n: 1, promoters: 1, suppressed: true });
+      expect(after.body.regions.map((r: { unitId: string; score: { n: number } }) => [r.unitId, r.score.n])).toEqual([[t.units.emea, 1]]);
+      expect(after.body.sites.map((r: { unitId: string; score: { n: number } }) => [r.unitId, r.score.n])).toEqual([[t.units.berlin, 1]]);
+      expect((await card(t.tokens.otherVendor, t.units.fastfix, '')).status).toBe(404);
+      expect((await card(t.tokens.otherVendor, t.units.quickserve, '')).body.nps.n).toBe(0);
+      expect(await total(berlinManager, { unitId: t.units.berlin!, from: before.body.from, to: before.body.to })).toBe(Number(berlinBefore) + 1);
+      // The agent who handled it: counted on their page, below the agent minimum (default 30).
+      const mine = await call('GET', '/api/v1/agents/me', { token: t.tokens.agent });
+      expect(mine.body).toMatchObject({ hidden: 'below_minimum', minimum: 30, score: { n: 1, nps: null, suppressed: true } });
+    }
   });
 });
