@@ -125,7 +125,24 @@ describe('vendors and agents in the portal', () => {
   }, 60_000);
 
   it('Berlin marked not for individual evaluation: the agent is told why nothing is shown; the lead sees no score', async () => {
-    await api('PATCH', '/api/v1/settings', { notForIndividualEvaluation: { roles: [], unitIds: [unitIds.Berlin] } });
+    // The admin marks Berlin in Administration → Agents, at 360 px, and maps an external agent id.
+    const adminContext = await browser.newContext(PHONE);
+    const signedAdmin = await signInAt(base, adminContext, 'admin@acme.test');
+    await signedAdmin.page.goto(`${base}/#/admin/agents`);
+    await signedAdmin.page.getByRole('heading', { name: 'Agents' }).waitFor();
+    await signedAdmin.page.getByRole('group', { name: 'Units (with everything below)' }).getByLabel('Berlin').check();
+    await signedAdmin.page.getByRole('button', { name: 'Save', exact: true }).click();
+    await signedAdmin.page.getByText('Saved.').waitFor();
+    expect((await api('GET', '/api/v1/settings')).notForIndividualEvaluation).toEqual({ roles: [], unitIds: [unitIds.Berlin] });
+    await signedAdmin.page.getByLabel('Agent id (as your ticket system sends it)').fill('tix-42');
+    await signedAdmin.page.getByLabel('Person').selectOption({ label: 'Noah Schulz (agent@acme.test)' });
+    await signedAdmin.page.getByRole('button', { name: 'Save mapping' }).click();
+    await signedAdmin.page.locator('table', { hasText: 'Mapped agent ids' }).getByText('tix-42').waitFor();
+    await expectFits(signedAdmin.page);
+    await check(signedAdmin.page, 'admin-agents-phone');
+    expect(signedAdmin.errors).toEqual([]);
+    await adminContext.close();
+
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signInAt(base, context, 'agent@acme.test');
     await page.goto(`${base}/#/me`);
