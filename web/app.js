@@ -12,10 +12,11 @@ const who = document.getElementById('who');
 const PAGES = [
   { path: 'dashboard', label: 'Dashboard', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/dashboard.js' },
   { path: 'vendor', label: 'Scorecard', roles: ['vendor'], module: './pages/vendor.js' },
-  { path: 'me', label: 'My page', roles: ['agent'], module: './pages/agent.js' },
-  { path: 'team', label: 'Team', roles: ['admin', 'manager'], module: './pages/team.js' },
   { path: 'responses', label: 'Responses', roles: ['admin', 'analyst', 'manager', 'vendor'], module: './pages/responses.js' },
   { path: 'cases', label: 'Cases', roles: ['admin', 'analyst', 'manager', 'vendor', 'agent'], module: './pages/cases.js' },
+  // After Cases: an agent still lands on their cases; their page and the team page are one click away.
+  { path: 'me', label: 'My page', roles: ['agent'], module: './pages/agent.js' },
+  { path: 'team', label: 'Team', roles: ['admin', 'manager'], module: './pages/team.js' },
   { path: 'themes', label: 'Themes', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/themes.js' },
   { path: 'plans', label: 'Action plans', roles: ['admin', 'analyst', 'manager'], module: './pages/plans.js' },
   { path: 'drivers', label: 'Drivers', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/drivers.js' },
