@@ -40,6 +40,7 @@ import { clusterRoutes } from './clusters/routes';
 import { benchRoutes } from './bench/routes';
 import { reportRoutes } from './reports/routes';
 import { vendorRoutes } from './vendors/routes';
+import { agentRoutes } from './agents/routes';
 import { tenantRoutes } from './tenancy/routes';
 import { measureRoutes } from './measures/routes';
 import { driverRoutes } from './drivers/routes';
@@ -92,6 +93,7 @@ export function createApp() {
   app.route('/', themeLibraryRoutes);
   app.route('/', reportRoutes);
   app.route('/', vendorRoutes);
+  app.route('/', agentRoutes);
   app.route('/', annotationRoutes);
   app.route('/', targetRoutes);
   app.route('/', clusterRoutes);

@@ -14,6 +14,9 @@ const PAGES = [
   { path: 'vendor', label: 'Scorecard', roles: ['vendor'], module: './pages/vendor.js' },
   { path: 'responses', label: 'Responses', roles: ['admin', 'analyst', 'manager', 'vendor'], module: './pages/responses.js' },
   { path: 'cases', label: 'Cases', roles: ['admin', 'analyst', 'manager', 'vendor', 'agent'], module: './pages/cases.js' },
+  // After Cases: an agent still lands on their cases; their page and the team page are one click away.
+  { path: 'me', label: 'My page', roles: ['agent'], module: './pages/agent.js' },
+  { path: 'team', label: 'Team', roles: ['admin', 'manager'], module: './pages/team.js' },
   { path: 'themes', label: 'Themes', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/themes.js' },
   { path: 'plans', label: 'Action plans', roles: ['admin', 'analyst', 'manager'], module: './pages/plans.js' },
   { path: 'drivers', label: 'Drivers', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/drivers.js' },
@@ -29,6 +32,7 @@ const PAGES = [
   { path: 'governance', label: 'Program governance', roles: ['admin', 'analyst', 'manager'], module: './pages/governance.js', nav: false },
   { path: 'review', label: 'Quarterly review', roles: ['admin', 'analyst', 'manager'], module: './pages/review.js', nav: false },
   { path: 'account', label: 'Account', roles: ['admin', 'analyst', 'manager', 'viewer'], module: './pages/account.js', nav: false },
+  { path: 'agent', label: 'Agent', roles: ['admin', 'manager'], module: './pages/agent.js', nav: false },
   { path: 'around', label: 'Before and after', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/around.js', nav: false },
 ];
 const allowedPages = () => PAGES.filter((p) => p.roles.some((r) => state.session.roles.has(r)));

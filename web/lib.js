@@ -167,8 +167,10 @@ export function lowSampleMark(item) {
   return item.lowSample ? h('small', { class: 'low-sample', title: 'Fewer answers than the reliability threshold: read with care' }, ' low sample') : '';
 }
 
+const SUPPRESSED = { no_answers: 'no answers', below_min_n: 'too few answers', not_for_individual_evaluation: 'not for individual evaluation' };
+
 export function npsCell(item) {
-  if (item.suppressed) return h('td', { class: 'num suppressed' }, item.suppressedReason === 'no_answers' ? 'no answers' : `too few answers`);
+  if (item.suppressed) return h('td', { class: 'num suppressed' }, SUPPRESSED[item.suppressedReason] ?? 'too few answers');
   return h('td', { class: 'num' }, fmtNps(item.nps), ' ', h('small', {}, `[${fmtNps(item.ci.low)}, ${fmtNps(item.ci.high)}]`), lowSampleMark(item), band(item));
 }
 

@@ -84,7 +84,7 @@ const WindowScore = z
     n: z.number().int(),
     ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
     suppressed: z.boolean(),
-    suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
+    suppressedReason: z.enum(['no_answers', 'below_min_n', 'not_for_individual_evaluation']).optional(),
     lowSample: z.literal(true).optional().openapi({ description: 'Shown from fewer answers than the reliability threshold' }),
     theme: z
       .object({ comments: z.number().int(), share: z.number() })

@@ -63,7 +63,9 @@ export type Action =
   /** Answers collected elsewhere (a previous vendor, IVR, paper) for units in reach. */
   | 'response.import'
   /** The integrity signals (gaming safeguards) of agents and units in reach: never the agents', managers' or vendors' (docs/integrity.md). */
-  | 'integrity.read';
+  | 'integrity.read'
+  /** Agent-level views (score, cases, comments) of the agents granted on units in reach: team leads (docs/dimensions.md "Agent views"). */
+  | 'agent.read';
 
 const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -102,6 +104,7 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'measure.write',
     'response.import',
     'integrity.read',
+    'agent.read',
   ]),
   analyst: new Set<Action>(['unit.read', 'score.read', 'response.read', 'verbatim.read', 'program.read', 'invitation.read', 'alert.read', 'case.read', 'template.read', 'plan.read', 'integrity.read']),
   manager: new Set<Action>([
@@ -119,6 +122,7 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'plan.read',
     'plan.write',
     'annotation.write',
+    'agent.read',
   ]),
   agent: new Set<Action>(['unit.read', 'template.read']),
   vendor: new Set<Action>(['unit.read', 'score.read', 'response.read', 'case.read', 'case.write', 'template.read']),

@@ -1506,3 +1506,22 @@ export const reviewDeliveries = sqliteTable(
   },
   (t) => [uniqueIndex('review_deliveries_tenant_period_user_unit').on(t.tenantId, t.period, t.userId, t.unitId)],
 );
+
+/**
+ * An integration's own agent id (a ticket system's agent number) mapped to a user of the tenant
+ * (docs/dimensions.md "Agent views"). A user id is its own agent id and needs no row. A mapping
+ * changes no stored answer: the agent views read the answers of every id mapped to the user.
+ */
+export const agentMappings = sqliteTable(
+  'agent_mappings',
+  {
+    tenantId: tenantId(),
+    agentId: text('agent_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.agentId] }), index('agent_mappings_tenant_user').on(t.tenantId, t.userId)],
+);

@@ -3,10 +3,11 @@ import type { Deps } from '../lib/deps';
 import { ApiError, notFound } from '../lib/errors';
 import { reportUnit } from '../org/scope';
 import { getRoot, getUnit, type Unit } from '../org/units';
-import { difference, emptyTally, score, type Tally } from '../scoring/nps';
+import { addTallies, difference, emptyTally, score, type Tally } from '../scoring/nps';
 import { getSettings } from '../settings/settings';
 import { visibleAnnotation } from '../annotations/annotations';
 import { localDay } from './local-day';
+import { hiddenAgentIds } from '../agents/marking';
 import { assertShrinkable, readPeers, shrinker } from './peers';
 import { ACTOR_GROUPS, gather, isContactCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
 import type { ScoresQuery } from './scores-query';
@@ -103,22 +104,25 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
   const agentLevel = q.groupBy === 'agent' || q.agentId !== undefined;
   const opts = { confidence: q.confidence, weighted, minN: agentLevel ? Math.max(settings.minResponses, settings.agentMinResponses) : settings.minResponses, reliableN: settings.reliabilityThreshold };
   const noValue = (ACTOR_GROUPS as readonly (string | undefined)[]).includes(q.groupBy) ? 'none' : 'all';
+  // Agents not for individual evaluation (a tenant setting): counts only, whoever asks (docs/dimensions.md).
+  const hidden = agentLevel ? await hiddenAgentIds(t, settings.notForIndividualEvaluation) : new Set<string>();
   const shrink = shrunk ? shrinker(peers, q.confidence) : null;
   const items = [];
   const groups = current.size > 0 ? current : new Map([['', new Map([['', new Map<string, Tally>()]])]]);
   for (const [group, byPeriod] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     for (const [period, cells] of [...byPeriod.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const t = tally(cells);
-      const s = score(t, opts);
+      const marked = hidden.size > 0 && hidden.has(q.groupBy === 'agent' ? group : (q.agentId ?? ''));
+      const s: ReturnType<typeof notForEvaluation> = marked ? notForEvaluation(score(t, opts)) : score(t, opts);
       let delta: { points: number; p: number } | undefined;
       const before = compareTo?.get(group)?.get('');
       const sb = before ? score(tally(before), opts) : undefined;
-      if (before && sb && !s.suppressed) {
+      if (before && sb && !s.suppressed && !marked) {
         const d = sb.suppressed ? null : difference(t, tally(before), { weighted });
         if (d) delta = { points: d.points, p: d.p };
       }
       // With `around`: the same group before the annotation, whatever the suppression of either side.
-      const beforeScore = windows ? (sb ?? score(emptyTally(), opts)) : undefined;
+      const beforeScore = windows ? (marked ? notForEvaluation(sb ?? score(emptyTally(), opts)) : (sb ?? score(emptyTally(), opts))) : undefined;
       items.push({
         key: group || noValue,
         ...(q.period ? { period } : {}),
@@ -151,4 +155,99 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
     }
   }
   return { items, ...(windows ? { around: windows.around } : {}) };
+}
+
+/** An agent score not for individual evaluation: its counts, no score, no interval. */
+function notForEvaluation(
+  s: ReturnType<typeof score>,
+): Omit<ReturnType<typeof score>, 'suppressedReason'> & { suppressedReason?: ReturnType<typeof score>['suppressedReason'] | 'not_for_individual_evaluation' } {
+  const { lowSample: _low, ...rest } = s;
+  return { ...rest, nps: null, ci: null, suppressed: true, suppressedReason: 'not_for_individual_evaluation' };
+}
+
+/** The fields of a score item (GET /api/v1/scores) from a score, without the optional cuts. */
+function plainItem(key: string, period: string | undefined, s: ReturnType<typeof score>) {
+  return {
+    key,
+    ...(period !== undefined ? { period } : {}),
+    nps: s.nps,
+    n: s.n,
+    promoters: s.promoters,
+    passives: s.passives,
+    detractors: s.detractors,
+    ci: s.ci,
+    suppressed: s.suppressed,
+    ...(s.suppressedReason ? { suppressedReason: s.suppressedReason } : {}),
+    ...(s.lowSample ? { lowSample: true as const } : {}),
+  };
+}
+
+/**
+ * A vendor's answers across the tenant (docs/dimensions.md "Vendor scorecards across sites"): the
+ * answers whose event named the vendor, at every unit (the vendor dimension), plus the answers
+ * filed under the vendor unit's own subtree that name no vendor (the answers from before the
+ * dimension). The two sets are disjoint, so nothing counts twice: an answer filed under the vendor
+ * unit that names this vendor is in the first set only, one that names another vendor counts for
+ * that vendor. Unweighted; one item per period (or one item keyed `all` without a period). The
+ * caller has checked that the actor reads this vendor's scores.
+ */
+export async function vendorServedScores(d: Pick<Deps, 't'>, vendor: Unit, range: { from: string; to: string; period?: 'month'; confidence?: number }) {
+  const { t } = d;
+  const [found, settings] = await Promise.all([getRoot(t), getSettings(t)]);
+  const root = found!;
+  const base = { from: range.from, to: range.to, period: range.period, weight: 'none' as const };
+  const [served, filed] = await Promise.all([
+    gather(t, { ...base, root: { id: root.id, path: root.path }, vendorId: vendor.id }),
+    // Grouped by vendor: the group '' holds the answers that name no vendor.
+    gather(t, { ...base, root: { id: vendor.id, path: vendor.path }, groupBy: 'vendor' }),
+  ]);
+  const byPeriod = new Map<string, Tally>();
+  // The live tail keys an answer without a vendor by null, the day cells by ''.
+  const noVendor = [...filed.entries()].filter(([group]) => !group).map(([, part]) => part);
+  for (const part of [served.get(''), ...noVendor]) {
+    for (const [period, cells] of part ?? []) {
+      let sum = byPeriod.get(period) ?? emptyTally();
+      for (const tally of cells.values()) sum = addTallies(sum, tally);
+      byPeriod.set(period, sum);
+    }
+  }
+  const opts = { confidence: range.confidence ?? 0.95, weighted: false, minN: settings.minResponses, reliableN: settings.reliabilityThreshold };
+  if (!range.period) return [plainItem('all', undefined, score(byPeriod.get('') ?? emptyTally(), opts))];
+  return [...byPeriod.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([period, tally]) => plainItem('all', period, score(tally, opts)));
+}
+
+/**
+ * Agent-level scores of people (docs/dimensions.md "Agent views"): for each key, the answers of
+ * every agent id given for it (a user's own id and the external ids mapped to it), at every unit of
+ * the tenant over [from, to], unweighted, hidden below the larger of `minResponses` and
+ * `agentMinResponses`. The caller has checked who may read them.
+ */
+export async function agentScores(d: Pick<Deps, 't'>, agents: Map<string, string[]>, range: { from: string; to: string }) {
+  const { t } = d;
+  const [found, settings] = await Promise.all([getRoot(t), getSettings(t)]);
+  const root = found!;
+  const ids = [...new Set([...agents.values()].flat())];
+  const gathered = await Promise.all(ids.map((agentId) => gather(t, { root: { id: root.id, path: root.path }, from: range.from, to: range.to, weight: 'none', agentId })));
+  const byId = new Map<string, Tally>();
+  ids.forEach((id, k) => {
+    let sum = emptyTally();
+    for (const byPeriod of gathered[k]!.values()) for (const cells of byPeriod.values()) for (const tally of cells.values()) sum = addTallies(sum, tally);
+    byId.set(id, sum);
+  });
+  const minimum = Math.max(settings.minResponses, settings.agentMinResponses);
+  const opts = { confidence: 0.95, weighted: false, minN: minimum, reliableN: settings.reliabilityThreshold };
+  const items = new Map<string, ReturnType<typeof plainItem>>();
+  for (const [key, list] of agents)
+    items.set(
+      key,
+      plainItem(
+        'all',
+        undefined,
+        score(
+          list.reduce((a, id) => addTallies(a, byId.get(id) ?? emptyTally()), emptyTally()),
+          opts,
+        ),
+      ),
+    );
+  return { minimum, items };
 }

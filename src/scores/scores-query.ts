@@ -82,7 +82,10 @@ export const ScoreItem = z
     ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
     effectiveN: z.number().optional(),
     suppressed: z.boolean(),
-    suppressedReason: z.enum(['no_answers', 'below_min_n']).optional().openapi({ description: '`below_min_n`: fewer answers than the anonymity threshold (settings `minResponses`)' }),
+    suppressedReason: z.enum(['no_answers', 'below_min_n', 'not_for_individual_evaluation']).optional().openapi({
+      description:
+        '`below_min_n`: fewer answers than the anonymity threshold (settings `minResponses`; for agent scores also `agentMinResponses`); `not_for_individual_evaluation`: an agent score of an agent whose role or unit is marked so (docs/dimensions.md)',
+    }),
     lowSample: z
       .literal(true)
       .optional()
@@ -105,7 +108,7 @@ export const ScoreItem = z
         n: z.number().int(),
         ci: z.object({ low: z.number(), high: z.number(), level: z.number() }).nullable(),
         suppressed: z.boolean(),
-        suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
+        suppressedReason: z.enum(['no_answers', 'below_min_n', 'not_for_individual_evaluation']).optional(),
         lowSample: z.literal(true).optional(),
       })
       .optional()

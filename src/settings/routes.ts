@@ -4,6 +4,7 @@ import { createRouter } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
 import { retentionDays } from './retention';
+import { ROLES } from '../db/schema';
 import { SettingsSchema } from './settings';
 import { changeSettings, newWidgetKey, PROVIDERS, readSettings } from './settings-changes';
 
@@ -14,6 +15,9 @@ const SettingsView = z
     minResponses: z.number().int().openapi({ description: 'The anonymity threshold: below this many answers (effective n when weighted) a score is not shown (`suppressed`)' }),
     reliabilityThreshold: z.number().int().openapi({ description: 'The reliability threshold: a score shown from fewer answers carries `lowSample: true`' }),
     agentMinResponses: z.number().int().openapi({ description: 'Agent scores from fewer answers are shown to no one (docs/dimensions.md); the larger of this and `minResponses` applies' }),
+    notForIndividualEvaluation: z
+      .object({ roles: z.array(z.enum(ROLES)), unitIds: z.array(z.string()) })
+      .openapi({ description: 'Roles and units whose agents have no agent-level score shown to anyone (docs/dimensions.md "Agent views")' }),
     linkExpiryDays: z.number().int(),
     email: z.object({ baseUrl: z.string(), from: z.string(), apiKey: masked }).nullable(),
     sms: z.object({ baseUrl: z.string(), accountSid: z.string(), from: z.string(), authToken: masked }).nullable(),
@@ -40,6 +44,13 @@ const UpdateSettings = z
     minResponses: shape.minResponses.unwrap().optional().openapi({ description: 'The anonymity threshold (default 5)' }),
     reliabilityThreshold: shape.reliabilityThreshold.unwrap().optional().openapi({ description: 'The reliability threshold (default 30); not below `minResponses`' }),
     agentMinResponses: shape.agentMinResponses.unwrap().optional().openapi({ description: 'The minimum of answers for an agent score to be shown (default 30)' }),
+    notForIndividualEvaluation: z
+      .strictObject({ roles: z.array(z.enum(ROLES)).max(6), unitIds: z.array(z.string().min(1).max(64)).max(500) })
+      .optional()
+      .openapi({
+        description:
+          'Roles and units (with their subtrees) whose agents are not for individual evaluation: their agent-level scores are shown to no one, counts only (docs/dimensions.md). Replaces the stored marking; audited',
+      }),
     linkExpiryDays: shape.linkExpiryDays.unwrap().optional(),
     email: PROVIDERS.email.partial().nullable().optional().openapi({ description: 'Mail provider; `null` removes it. Fields not given keep their stored value.' }),
     sms: PROVIDERS.sms.partial().nullable().optional().openapi({ description: 'SMS provider; `null` removes it' }),

@@ -1,9 +1,9 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { audit } from '../audit/record';
 import { requireTenantWide } from '../auth/tenant-wide';
 import { commit } from '../db/client';
-import { tenants } from '../db/schema';
+import { tenants, units } from '../db/schema';
 import type { Deps } from '../lib/deps';
 import { ApiError, type ErrorDetail } from '../lib/errors';
 import { hex } from '../lib/ids';
@@ -22,6 +22,7 @@ function present(s: Settings) {
     minResponses: s.minResponses,
     reliabilityThreshold: s.reliabilityThreshold,
     agentMinResponses: s.agentMinResponses,
+    notForIndividualEvaluation: s.notForIndividualEvaluation,
     linkExpiryDays: s.linkExpiryDays,
     email: s.email ? { baseUrl: s.email.baseUrl, from: s.email.from, apiKey: mask(s.email.apiKey) } : null,
     sms: s.sms ? { baseUrl: s.sms.baseUrl, accountSid: s.sms.accountSid, from: s.sms.from, authToken: mask(s.sms.authToken) } : null,
@@ -112,6 +113,19 @@ export async function changeSettings(d: Deps, patch: SettingsPatch) {
     throw new ApiError('UNPROCESSABLE', 'the reliability threshold must not be below the anonymity threshold (minResponses)', [
       { path: 'body.reliabilityThreshold', message: `must be at least minResponses (${after.minResponses})` },
     ]);
+  }
+  // Units marked not for individual evaluation must be units of the tenant.
+  if ('notForIndividualEvaluation' in patch && after.notForIndividualEvaluation.unitIds.length) {
+    const ids = [...new Set(after.notForIndividualEvaluation.unitIds)];
+    const found = await t.select({ id: units.id }).from(units).where(inArray(units.id, ids));
+    const known = new Set(found.map((u) => u.id));
+    const missing = ids.filter((id) => !known.has(id));
+    if (missing.length)
+      throw new ApiError(
+        'UNPROCESSABLE',
+        'units marked not for individual evaluation must be units of the tenant',
+        missing.map((id) => ({ path: 'body.notForIndividualEvaluation.unitIds', message: `no unit ${id}` })),
+      );
   }
   const changed = diff(before, after);
   await commit(t, [

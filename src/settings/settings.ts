@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TenantDb } from '../db/tenant-db';
 import { BusinessCalendarSchema, CasePhonesSchema, CaseTargetsSchema, RoutingRulesSchema } from '../cases/config';
-import { tenants } from '../db/schema';
+import { ROLES, tenants } from '../db/schema';
 import { RetentionSchema } from './retention';
 
 const roleWeight = z.number().min(0).max(100);
@@ -31,6 +31,12 @@ export const SettingsSchema = z.object({
    * (docs/dimensions.md); the larger of this and `minResponses` applies.
    */
   agentMinResponses: z.number().int().min(1).max(100_000).default(30),
+  /**
+   * Roles and units whose agents are not for individual evaluation (docs/dimensions.md "Agent
+   * views"): an agent holding such a role, or granted on such a unit or below it, has no agent-level
+   * score shown to anyone (counts only), their own page saying why.
+   */
+  notForIndividualEvaluation: z.object({ roles: z.array(z.enum(ROLES)).max(6).default([]), unitIds: z.array(z.string().min(1).max(64)).max(500).default([]) }).default({ roles: [], unitIds: [] }),
   /** The reliability threshold: scores shown from fewer answers carry `lowSample: true`. */
   reliabilityThreshold: z.number().int().min(1).max(100_000).default(30),
   /** Population share of each customer segment, for post-stratified scores (non-response correction). */

@@ -1,7 +1,7 @@
 import type { Deps } from '../lib/deps';
 import type { Unit } from '../org/units';
 import { localDay } from '../scores/local-day';
-import { scoreReport } from '../scores/report';
+import { scoreReport, vendorServedScores } from '../scores/report';
 import { vendorScorecard } from '../vendors/scorecard';
 import type { Period } from './periods';
 
@@ -39,7 +39,7 @@ export interface Measured {
   passives: number;
   detractors: number;
   suppressed: boolean;
-  suppressedReason?: 'no_answers' | 'below_min_n';
+  suppressedReason?: 'no_answers' | 'below_min_n' | 'not_for_individual_evaluation';
   lowSample?: true;
   /** On the basis' scale: the NPS, or the composite index 0–100. */
   value: number | null;
@@ -99,7 +99,8 @@ export async function measure(d: Pick<Deps, 't' | 'actor'>, unit: Unit, target: 
     const valueCi = c.value !== null && item.ci ? { low: at(item.ci.low), high: at(item.ci.high), level: item.ci.level } : null;
     return { ...range, ...scoreFields(item), value: c.value, valueCi, ...judge(c.value, valueCi, target) };
   }
-  const [item] = await scoreReport(d, { unitId: unit.id, from: range.from, to: range.to, weight: 'none', confidence: 0.95 });
+  // A vendor's NPS target reads the answers it served at every site (as its scorecard, docs/dimensions.md).
+  const [item] = unit.kind === 'vendor' ? await vendorServedScores(d, unit, range) : await scoreReport(d, { unitId: unit.id, from: range.from, to: range.to, weight: 'none', confidence: 0.95 });
   return { ...range, ...scoreFields(item!), value: item!.nps, valueCi: item!.ci, ...judge(item!.nps, item!.ci, target) };
 }
 

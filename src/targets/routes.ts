@@ -65,7 +65,7 @@ const Measured = {
   passives: z.number().int(),
   detractors: z.number().int(),
   suppressed: z.boolean(),
-  suppressedReason: z.enum(['no_answers', 'below_min_n']).optional(),
+  suppressedReason: z.enum(['no_answers', 'below_min_n', 'not_for_individual_evaluation']).optional(),
   lowSample: z.literal(true).optional(),
   value: z.number().nullable().openapi({ description: 'On the basis scale: the NPS, or the composite index' }),
   valueCi: interval.nullable(),

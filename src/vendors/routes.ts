@@ -12,13 +12,20 @@ const share = z.number().min(0).max(1).nullable();
 const component = z.number().min(0).max(100).nullable();
 const Weights = z.object({ nps: z.number(), contactedWithinTarget: z.number(), resolvedWithinTarget: z.number() }).openapi('CompositeWeights');
 
+const Where = z
+  .object({ unitId: z.string(), name: z.string(), kind: z.string(), score: ScoreItem })
+  .openapi('VendorWhere', { description: "The vendor's answers at one unit, suppressed below the tenant's minimum like any score" });
+
 const Scorecard = z
   .object({
     unitId: z.string(),
     name: z.string(),
     from: z.string(),
     to: z.string(),
-    nps: ScoreItem.openapi({ description: 'The vendor subtree over the range, exactly as an item of GET /api/v1/scores' }),
+    nps: ScoreItem.openapi({
+      description:
+        'The vendor\'s answers over the range: those whose event named the vendor, at every site, plus those filed under the vendor unit that name no vendor (docs/dimensions.md "Vendor scorecards across sites")',
+    }),
     contactedWithinTarget: share.openapi({ description: 'Share of cases first contacted within target (as GET /api/v1/cases/metrics)' }),
     resolvedWithinTarget: share.openapi({ description: 'Share of cases resolved within target' }),
     casesInWindow: z.number().int().openapi({ description: 'Cases opened in the range (UTC days, as the case metrics count them)' }),
@@ -31,7 +38,9 @@ const Scorecard = z
     targets: z
       .object({ firstContactHours: z.number().int().nullable(), resolutionHours: z.number().int().nullable() })
       .openapi({ description: "The contract's case targets (null: the tenant's defaults apply)" }),
-    trend: z.array(ScoreItem).openapi({ description: 'Monthly scores over the range, as GET /api/v1/scores?period=month' }),
+    trend: z.array(ScoreItem).openapi({ description: 'Monthly scores of the same answers over the range (months with answers)' }),
+    regions: z.array(Where).openapi({ description: "The vendor's NPS in each region (the root's children) where it served answers, as GET /api/v1/scores?vendorId=&groupBy=unit" }),
+    sites: z.array(Where.extend({ regionId: z.string() })).openapi({ description: "The vendor's NPS at each site (a region's children) where it served answers" }),
   })
   .openapi('VendorScorecard');
 

@@ -1314,6 +1314,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own agent page
+         * @description The NPS with its interval over the rolling window (90 days), the cases opened on their answers and their comments (docs/dimensions.md "Agent views"). Hidden below the agent minimum and for agents not for individual evaluation, with the reason. Any signed-in user: their own id and the external ids mapped to them.
+         */
+        get: operations["getAgentsMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A team lead's agents and their scores
+         * @description The users with an agent grant on the unit or below it, each with their NPS over the window, hidden below the agent minimum and for agents not for individual evaluation. agent.read on the unit (managers, admins).
+         */
+        get: operations["listAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-mappings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mappings of external agent ids to users
+         * @description Admins on the root.
+         */
+        get: operations["getAgentMappings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{agentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An agent's page, for the agent or their team lead
+         * @description The NPS with its interval over the rolling window (90 days), the cases opened on their answers and their comments (docs/dimensions.md "Agent views"). Hidden below the agent minimum and for agents not for individual evaluation, with the reason. The agent themself, or a team lead (agent.read: a manager or admin over a unit the agent works in), who sees the cases and comments of units in their reach; anyone else 404.
+         */
+        get: operations["getAgent"];
+        /**
+         * Map an external agent id to a user
+         * @description Admins on the root; audited. `userId: null` removes the mapping. A user id is its own agent id (422). No stored answer changes.
+         */
+        put: operations["setAgent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/annotations": {
         parameters: {
             query?: never;
@@ -2211,10 +2295,10 @@ export interface components {
             effectiveN?: number;
             suppressed: boolean;
             /**
-             * @description `below_min_n`: fewer answers than the anonymity threshold (settings `minResponses`)
+             * @description `below_min_n`: fewer answers than the anonymity threshold (settings `minResponses`; for agent scores also `agentMinResponses`); `not_for_individual_evaluation`: an agent score of an agent whose role or unit is marked so (docs/dimensions.md)
              * @enum {string}
              */
-            suppressedReason?: "no_answers" | "below_min_n";
+            suppressedReason?: "no_answers" | "below_min_n" | "not_for_individual_evaluation";
             /**
              * @description Shown, but from fewer answers (effective n when weighted) than the reliability threshold (settings `reliabilityThreshold`): read with care
              * @enum {boolean}
@@ -2245,7 +2329,7 @@ export interface components {
                 } | null;
                 suppressed: boolean;
                 /** @enum {string} */
-                suppressedReason?: "no_answers" | "below_min_n";
+                suppressedReason?: "no_answers" | "below_min_n" | "not_for_individual_evaluation";
                 /** @enum {boolean} */
                 lowSample?: true;
             };
@@ -2863,6 +2947,11 @@ export interface components {
             reliabilityThreshold: number;
             /** @description Agent scores from fewer answers are shown to no one (docs/dimensions.md); the larger of this and `minResponses` applies */
             agentMinResponses: number;
+            /** @description Roles and units whose agents have no agent-level score shown to anyone (docs/dimensions.md "Agent views") */
+            notForIndividualEvaluation: {
+                roles: ("admin" | "analyst" | "manager" | "agent" | "vendor" | "viewer")[];
+                unitIds: string[];
+            };
             linkExpiryDays: number;
             email: {
                 baseUrl: string;
@@ -2927,6 +3016,11 @@ export interface components {
             reliabilityThreshold?: number;
             /** @description The minimum of answers for an agent score to be shown (default 30) */
             agentMinResponses?: number;
+            /** @description Roles and units (with their subtrees) whose agents are not for individual evaluation: their agent-level scores are shown to no one, counts only (docs/dimensions.md). Replaces the stored marking; audited */
+            notForIndividualEvaluation?: {
+                roles: ("admin" | "analyst" | "manager" | "agent" | "vendor" | "viewer")[];
+                unitIds: string[];
+            };
             linkExpiryDays?: number;
             /** @description Mail provider; `null` removes it. Fields not given keep their stored value. */
             email?: {
@@ -3345,7 +3439,7 @@ export interface components {
                 } | null;
                 suppressed: boolean;
                 /** @enum {string} */
-                suppressedReason?: "no_answers" | "below_min_n";
+                suppressedReason?: "no_answers" | "below_min_n" | "not_for_individual_evaluation";
                 /**
                  * @description Shown from fewer answers than the reliability threshold
                  * @enum {boolean}
@@ -3370,7 +3464,7 @@ export interface components {
                 } | null;
                 suppressed: boolean;
                 /** @enum {string} */
-                suppressedReason?: "no_answers" | "below_min_n";
+                suppressedReason?: "no_answers" | "below_min_n" | "not_for_individual_evaluation";
                 /**
                  * @description Shown from fewer answers than the reliability threshold
                  * @enum {boolean}
@@ -3568,13 +3662,96 @@ export interface components {
                 firstContactHours: number | null;
                 resolutionHours: number | null;
             };
-            /** @description Monthly scores over the range, as GET /api/v1/scores?period=month */
+            /** @description Monthly scores of the same answers over the range (months with answers) */
             trend: components["schemas"]["Score"][];
+            /** @description The vendor's NPS in each region (the root's children) where it served answers, as GET /api/v1/scores?vendorId=&groupBy=unit */
+            regions: components["schemas"]["VendorWhere"][];
+            /** @description The vendor's NPS at each site (a region's children) where it served answers */
+            sites: (components["schemas"]["VendorWhere"] & {
+                regionId: string;
+            })[];
         };
         CompositeWeights: {
             nps: number;
             contactedWithinTarget: number;
             resolvedWithinTarget: number;
+        };
+        /** @description The vendor's answers at one unit, suppressed below the tenant's minimum like any score */
+        VendorWhere: {
+            unitId: string;
+            name: string;
+            kind: string;
+            score: components["schemas"]["Score"];
+        };
+        AgentView: {
+            agent: {
+                userId: string;
+                name: string;
+                agentIds: string[];
+                unitIds: string[];
+            };
+            from: string;
+            to: string;
+            /** @description The rolling window: the last 90 UTC days, today included */
+            windowDays: number;
+            /** @description Answers needed for an agent score to be shown: the larger of `minResponses` and `agentMinResponses` */
+            minimum: number;
+            score: components["schemas"]["Score"] & (Record<string, never> | null);
+            /**
+             * @description `below_minimum`: fewer answers than the agent minimum (the counts are shown, not the score); `not_for_individual_evaluation`: the agent holds a role or works in a unit marked so in the settings (nothing is shown); null: shown
+             * @enum {string|null}
+             */
+            hidden: "below_minimum" | "not_for_individual_evaluation" | null;
+            cases: {
+                id: string;
+                unitId: string;
+                unitName: string;
+                status: string;
+                createdAt: string;
+                firstContactDueAt: string | null;
+                firstContactAt: string | null;
+                resolutionDueAt: string | null;
+                resolvedAt: string | null;
+            }[];
+            comments: {
+                responseId: string;
+                unitId: string;
+                unitName: string;
+                /** @description null while the agent's score is hidden */
+                score: number | null;
+                comment: string;
+                createdAt: string;
+            }[];
+        };
+        AgentTeam: {
+            unitId: string;
+            from: string;
+            to: string;
+            windowDays: number;
+            minimum: number;
+            items: {
+                userId: string;
+                name: string;
+                unitIds: string[];
+                agentIds: string[];
+                score: components["schemas"]["Score"] & (Record<string, never> | null);
+                /**
+                 * @description `below_minimum`: fewer answers than the agent minimum (the counts are shown, not the score); `not_for_individual_evaluation`: the agent holds a role or works in a unit marked so in the settings (nothing is shown); null: shown
+                 * @enum {string|null}
+                 */
+                hidden: "below_minimum" | "not_for_individual_evaluation" | null;
+            }[];
+        };
+        AgentMappings: {
+            items: components["schemas"]["AgentMapping"][];
+        };
+        AgentMapping: {
+            agentId: string;
+            userId: string | null;
+            updatedAt: string | null;
+        };
+        MapAgent: {
+            userId: string | null;
         };
         Annotation: {
             id: string;
@@ -3707,7 +3884,7 @@ export interface components {
             detractors: number;
             suppressed: boolean;
             /** @enum {string} */
-            suppressedReason?: "no_answers" | "below_min_n";
+            suppressedReason?: "no_answers" | "below_min_n" | "not_for_individual_evaluation";
             /** @enum {boolean} */
             lowSample?: true;
             /** @description On the basis scale: the NPS, or the composite index */
@@ -3750,7 +3927,7 @@ export interface components {
                 detractors: number;
                 suppressed: boolean;
                 /** @enum {string} */
-                suppressedReason?: "no_answers" | "below_min_n";
+                suppressedReason?: "no_answers" | "below_min_n" | "not_for_individual_evaluation";
                 /** @enum {boolean} */
                 lowSample?: true;
                 /** @description On the basis scale: the NPS, or the composite index */
@@ -12624,6 +12801,398 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VendorScorecard"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid input the current state cannot take */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAgentsMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentView"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAgents: {
+        parameters: {
+            query?: {
+                /** @description The team unit; default the first unit of your reach */
+                unitId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The team */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentTeam"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAgentMappings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mappings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMappings"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id, or an external agent id mapped to a user */
+                agentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentView"];
+                };
+            };
+            /** @description Malformed or invalid input; `details` lists field paths */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (also for records of other tenants) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id, or an external agent id mapped to a user */
+                agentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MapAgent"];
+            };
+        };
+        responses: {
+            /** @description The mapping as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentMapping"];
                 };
             };
             /** @description Malformed or invalid input; `details` lists field paths */

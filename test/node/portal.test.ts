@@ -78,7 +78,7 @@ describe('the portal in Chromium', () => {
 
     const { page, errors } = await signIn(context, 'admin@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: Acme Field Services' }).waitFor();
-    expect(await navLinks(page)).toEqual(['Dashboard', 'Responses', 'Cases', 'Themes', 'Action plans', 'Drivers', 'Accounts', 'Measures', 'Reports', 'Administration']);
+    expect(await navLinks(page)).toEqual(['Dashboard', 'Responses', 'Cases', 'Team', 'Themes', 'Action plans', 'Drivers', 'Accounts', 'Measures', 'Reports', 'Administration']);
     const byUnit = page.locator('table', { hasText: 'Units under Acme Field Services' });
     for (const name of ['EMEA', 'Americas', 'FastFix', 'QuickServe']) expect(await byUnit.getByRole('rowheader', { name }).count()).toBe(1);
     expect(await byUnit.locator('tbody tr').count()).toBe(4);
@@ -245,8 +245,9 @@ describe('the portal in Chromium', () => {
     await page.goto(`${base}/#/admin`);
     await page.getByRole('heading', { name: 'Administration' }).waitFor();
     const sections = await page.locator('main ul a').evaluateAll((links) => links.map((a) => a.getAttribute('href')!));
-    // Twelve sections: the score thresholds and the theme library among them.
-    expect(sections).toHaveLength(12);
+    // Thirteen sections: the score thresholds, the theme library and the agents among them.
+    expect(sections).toHaveLength(13);
+    expect(sections).toContain('#/admin/agents');
     for (const hash of [...top, '#/admin', ...sections]) {
       // Loaded afresh by address: each page draws on its own, as after a bookmark.
       await page.goto('about:blank');
@@ -258,7 +259,7 @@ describe('the portal in Chromium', () => {
     }
     expect(errors).toEqual([]);
     await context.close();
-  }, 120_000);
+  }, 180_000);
 
   it('an expired session brings back the sign-in with a message; sign out ends the session', async () => {
     const context = await browser.newContext(DESKTOP);

@@ -1569,6 +1569,62 @@ for (const unit of ['fastfix', 'quickserve'] as UnitKey[]) {
   );
 }
 
+// ---- Agent views (docs/dimensions.md "Agent views") ---------------------------------------------
+
+/** Agent-level views of others: admins and managers (agent.read) over a unit the agent works in. */
+const TEAM_LEADS = new Set<Login>(['admin', 'manager', 'siteManager']);
+matrix(
+  'GET /api/v1/agents/me',
+  'their own page',
+  () => 200,
+  async (login, expected) => {
+    const res = await call('GET', '/api/v1/agents/me', { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    expect(res.body.agent.userId).toBe(t.userIds[login]);
+  },
+);
+matrix(
+  'GET /api/v1/agents/{agentId}',
+  "Berlin's agent",
+  // The agent themself, or a lead over Berlin; anyone else is not told the agent exists.
+  (login) => (login === 'agent' || (TEAM_LEADS.has(login) && SEES[login].includes('berlin')) ? 200 : 404),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/agents/${t.userIds.agent}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body.agent.userId).toBe(t.userIds.agent);
+  },
+);
+matrix(
+  'GET /api/v1/agents',
+  "Berlin's team",
+  (login) => (!SEES[login].includes('berlin') ? 404 : TEAM_LEADS.has(login) ? 200 : 403),
+  async (login, expected) => {
+    const res = await call('GET', `/api/v1/agents?unitId=${U('berlin')}`, { token: tokenOf(login) });
+    expectOutcome(res, expected);
+    if (expected === 200) expect(res.body.items.map((i: { userId: string }) => i.userId)).toContain(t.userIds.agent);
+  },
+);
+matrix(
+  'PUT /api/v1/agents/{agentId}',
+  'an external agent id',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    const agentId = `ext-${login}-${uniq()}`;
+    const res = await call('PUT', `/api/v1/agents/${agentId}`, { token: tokenOf(login), body: { userId: t.userIds.agent } });
+    expectOutcome(res, expected);
+    if (expected === 200) await expectAudited(res, login, 'agent_mapping.update', agentId);
+    else refused.push({ name: `${login} PUT /api/v1/agents/{agentId}`, requestId: res.headers.get('x-request-id')! });
+  },
+);
+matrix(
+  'GET /api/v1/agent-mappings',
+  'the mappings',
+  (login) => tenantStatus(login, 200),
+  async (login, expected) => {
+    expectOutcome(await call('GET', '/api/v1/agent-mappings', { token: tokenOf(login) }), expected);
+  },
+);
+
 // ---- Measures, KPI correlation, key drivers ---------------------------------------------------
 
 /** Defining measures: admin on the root. Loading values: admins (each row within reach). Reading them: score readers within reach. */

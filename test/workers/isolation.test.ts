@@ -1063,6 +1063,38 @@ const CASES: IsolationCase[] = [
   { op: 'GET /api/v1/clusters', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/clusters?unitId=${x.unit}`, 'GET') },
   { op: 'GET /api/v1/vendors/{unitId}/scorecard', name: "A's vendor", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/vendors/${x.vendor}/scorecard`, 'GET') },
 
+  // Agent views and the agent id mapping
+  { op: 'GET /api/v1/agents/{agentId}', name: "A's user as an agent", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/agents/${x.grantUser}`, 'GET') },
+  { op: 'GET /api/v1/agents', name: "B's own agents", kind: 'list', path: '/api/v1/agents', mustContain: () => [B.userIds.agent!] },
+  { op: 'GET /api/v1/agents', name: "A's region (?unitId)", kind: 'foreign-id', expect: 'not-found', request: (x) => json(`/api/v1/agents?unitId=${x.unit}`, 'GET') },
+  { op: 'PUT /api/v1/agents/{agentId}', name: "an external id to A's user", kind: 'foreign-id', expect: 'not-found', request: (x) => json('/api/v1/agents/b-ext-1', 'PUT', { userId: x.user }) },
+  {
+    op: 'GET /api/v1/agents/me',
+    name: "B's own page only",
+    kind: 'custom',
+    run: async (cred) => {
+      const res = await call('GET', '/api/v1/agents/me', { token: bToken[cred] });
+      // An API key is no person: no agent page.
+      if (cred === 'api key') return expectNotFound(res);
+      expect(res.status).toBe(200);
+      expect(res.body.agent.userId).toBe(B.userIds.admin);
+      expectNoLeak(res, '');
+    },
+  },
+  {
+    op: 'GET /api/v1/agent-mappings',
+    name: "B's mapping, none of A's",
+    kind: 'custom',
+    changesB: true,
+    run: async (cred) => {
+      expect((await call('PUT', '/api/v1/agents/b-ext-list', { token: bToken[cred], body: { userId: B.userIds.agent } })).status).toBe(200);
+      const res = await call('GET', '/api/v1/agent-mappings', { token: bToken[cred] });
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((i: { agentId: string }) => i.agentId)).toContain('b-ext-list');
+      expectNoLeak(res, '');
+    },
+  },
+
   // Measures, KPI correlation, the quadrant and key drivers
   {
     op: 'PUT /api/v1/measures/{key}/values',

@@ -184,6 +184,11 @@ describe('no statement on a request or cron path scans a whole table', () => {
       `/api/v1/scores?unitId=${t.units.emea}&groupBy=agent&period=month`,
       `/api/v1/scores?vendorId=${t.units.fastfix}&from=2026-01-01&to=2026-06-30`,
       `/api/v1/scores?unitId=${t.units.root}&agentId=ext:1&groupBy=unit&period=week`,
+      // The vendor scorecard across sites and the agent views (docs/dimensions.md).
+      `/api/v1/vendors/${t.units.fastfix}/scorecard?from=2026-01-01&to=2026-06-30`,
+      `/api/v1/agents/${t.userIds.agent}`,
+      `/api/v1/agents?unitId=${t.units.emea}`,
+      '/api/v1/agent-mappings',
       `/api/v1/responses?unitId=${t.units.emea}`,
       `/api/v1/responses?vendorId=${t.units.fastfix}`,
       `/api/v1/responses?q=${encodeURIComponent('late visit')}&excluded=false`,
@@ -224,6 +229,9 @@ describe('no statement on a request or cron path scans a whole table', () => {
       const res = await call('GET', path, { token: t.tokens.admin });
       expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
     }
+    // The agent's own page, with its cases and comments; a mapping written.
+    expect((await call('GET', '/api/v1/agents/me', { token: t.tokens.agent })).status).toBe(200);
+    expect((await call('PUT', '/api/v1/agents/scan-ext-1', { token: t.tokens.admin, body: { userId: t.userIds.agent } })).status).toBe(200);
     // A library edit and the re-tag it asks the workflow for.
     const theme = await call('POST', '/api/v1/theme-library', { token: t.tokens.admin, body: { name: 'Rudeness', terms: { en: ['rude'] } } });
     expect(theme.status, JSON.stringify(theme.body)).toBe(201);

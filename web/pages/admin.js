@@ -10,6 +10,7 @@ const SECTIONS = [
   { path: 'alert-rules', label: 'Alert rules', about: 'Significant drops that raise an alert, per unit.' },
   { path: 'vendors', label: 'Vendor contracts', about: 'Case targets and the weights of each vendor\u2019s composite index.' },
   { path: 'webhooks', label: 'Webhooks', about: 'Signed events out: endpoints, secrets, the delivery log and replays.' },
+  { path: 'agents', label: 'Agents', about: 'Roles and units not for individual evaluation; agent ids of your systems mapped to people.' },
   { path: 'thresholds', label: 'Score thresholds', about: 'How many answers a score needs to be shown, and to be shown without a low-sample mark.' },
   { path: 'themes', label: 'Theme library', about: 'Comment themes and their terms per language; starts from the service-operations library.' },
   { path: 'retention', label: 'Retention', about: 'How long answers\u2019 personal data and comments are kept.' },

@@ -1,8 +1,9 @@
 // The vendor's scorecard: the composite index with its components and weights, NPS with interval
-// and n, cases within target, the monthly trend. All numbers from GET /api/v1/vendors/{id}/scorecard.
+// and n, cases within target, the NPS per region and per site, the monthly trend. All numbers from GET /api/v1/vendors/{id}/scorecard.
 import { api, daysAgo, eventsCell, fmtNps, h, lowSampleMark, main, npsCell, setTitle, table, today, topUnit } from '../lib.js';
 import { trendChart } from '../charts.js';
 
+const whereN = (regions) => regions.reduce((a, r) => a + r.score.n, 0);
 const pct = (v) => (v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`);
 const COMPONENTS = [
   ['nps', 'NPS, as (NPS + 100) / 2'],
@@ -58,6 +59,25 @@ export default async function vendor() {
           h('td', { class: 'num' }, composite.components[k] === null ? '—' : fmtNps(composite.components[k])),
           h('td', { class: 'num' }, String(composite.weights[k])),
         ),
+      ),
+    ),
+    h('h2', {}, 'Where the answers were'),
+    h(
+      'p',
+      {},
+      'Every answer whose job your company did, at every site. Answers filed under your company itself before sites were named count in the total but at no site',
+      card.nps.n > whereN(card.regions) ? ` (${card.nps.n - whereN(card.regions)} in this period).` : '.',
+    ),
+    table(
+      'NPS per region',
+      ['Region', 'NPS [interval]', 'n'],
+      card.regions.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.name), npsCell(r.score), h('td', { class: 'num' }, String(r.score.n)))),
+    ),
+    table(
+      'NPS per site',
+      ['Site', 'Region', 'NPS [interval]', 'n'],
+      card.sites.map((s) =>
+        h('tr', {}, h('th', { scope: 'row' }, s.name), h('td', {}, card.regions.find((r) => r.unitId === s.regionId)?.name ?? '—'), npsCell(s.score), h('td', { class: 'num' }, String(s.score.n))),
       ),
     ),
     h('h2', {}, 'Trend'),
