@@ -18,6 +18,7 @@ import { addressKey, clientHash, QUALITY, qualityFlags, type AnonymousSignals, t
 import {
   anonymousResponseQuery,
   followUpOf,
+  respondentLook,
   invitationTarget,
   invitationSubmitTarget,
   linkSubject,
@@ -432,6 +433,7 @@ async function captureFirst(link: Extract<VerifiedLink, { kind: 'invitation' }>,
     followUp: followUpOf(row.rules === null ? null : JSON.parse(row.rules), row.hooked),
     existing: null,
     writesPaused: false,
+    look: respondentLook(row.settings, row.rules === null ? null : JSON.parse(row.rules)),
   };
   const counted = row.counted === 1;
   const expectsCase = opensCase({ score, counted }, target.followUp.includePassives);
