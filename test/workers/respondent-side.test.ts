@@ -90,7 +90,7 @@ describe('branding settings', () => {
   });
 });
 
-describe('the survey page in the tenant\'s look', () => {
+describe("the survey page in the tenant's look", () => {
   it('shows the logo (its origin allowed by the CSP) and the colours; without branding neither', async () => {
     await patch({ branding: { logoUrl: 'https://cdn.acme.test/logo.png', logoAlt: 'Acme', primaryColor: '#0b5394', backgroundColor: '#ffffff' } });
     const inv = await makeInvitation(std, t.units.berlin);
@@ -196,7 +196,15 @@ describe('the HTML invitation email', () => {
     const contactId = `con_${uniq()}`;
     await db()
       .insert(contacts)
-      .values({ id: contactId, tenantId: t.tenantId, externalId: `crm-${uniq()}`, email: `ana-${uniq()}@example.test`, attributes: { firstName: 'Ana' }, createdAt: Date.now(), updatedAt: Date.now() });
+      .values({
+        id: contactId,
+        tenantId: t.tenantId,
+        externalId: `crm-${uniq()}`,
+        email: `ana-${uniq()}@example.test`,
+        attributes: { firstName: 'Ana' },
+        createdAt: Date.now(),
+        updatedAt: Date.now(),
+      });
     const inv = await makeInvitation(std, t.units.berlin, { contactId, status: 'sent' });
     // The delivery consumer sends only a `sending` invitation: set it so, as the due scan would.
     await db().run(`update invitations set status = 'sending', sent_at = null where id = '${inv.id}'`);
