@@ -62,9 +62,15 @@ async function open(page: Page, hash: string) {
     .then(() => true)
     .catch(() => false);
   if (!redrawn) await page.reload();
-  await page.locator('main h1').first().waitFor();
+  const titled = await page
+    .locator('main h1')
+    .first()
+    .waitFor({ timeout: 15_000 })
+    .then(() => true)
+    .catch(() => false);
   await page.waitForLoadState('networkidle');
   await page.waitForTimeout(300);
+  return { titled, redrawn };
 }
 
 /** How wide the document is against the viewport (the numbers of the assertion). */
@@ -126,6 +132,7 @@ describe('the portal at 360 px', () => {
     expect(pages.map((p) => p.path)).toEqual(expect.arrayContaining(['dashboard', 'cases', 'responses', 'admin', 'governance', 'account']));
     const overflow: { role: string; page: string; scroll: number; viewport: number }[] = [];
     const visited: string[] = [];
+    const untitled: string[] = [];
     for (const [role, email] of LOGINS) {
       const context = await browser.newContext(PHONE);
       const { page, errors } = await signInAt(base, context, email);
@@ -137,7 +144,8 @@ describe('the portal at 360 px', () => {
         const hash = queue.shift()!;
         if (seen.has(hash)) continue;
         seen.add(hash);
-        await open(page, hash);
+        const opened = await open(page, hash);
+        if (!opened.titled) untitled.push(`${role} ${hash} (${new URL(page.url()).hash})`);
         const w = await widths(page);
         visited.push(`${role} ${hash}`);
         if (w.scroll > w.viewport) {
