@@ -52,7 +52,11 @@ const LOGINS: [role: string, email: string][] = [
  * and no request in flight.
  */
 async function open(page: Page, hash: string) {
-  await page.evaluate(() => document.getElementById('main')?.append(Object.assign(document.createElement('i'), { id: 'old-page' })));
+  await page.evaluate(() => {
+    const marker = document.createElement('i');
+    marker.id = 'old-page';
+    document.getElementById('main')?.appendChild(marker);
+  });
   if (new URL(page.url()).hash === hash) await page.reload();
   else await page.goto(`${base}/${hash}`);
   // A page that keeps the document's main as it was (or a route that lands where it was): loaded afresh.
