@@ -161,12 +161,14 @@ describe('the portal at 360 px', () => {
       expect(errors, role).toEqual([]);
       await context.close();
     }
-    // The roles reached every page of theirs, a case and an account among them.
+    // The roles reached every page of theirs, detail pages among them (the demo has no account
+    // records: the account page at 360 px is checked in portal-accounts.test.ts).
     expect(visited.length, visited.join('\n')).toBeGreaterThan(40);
     expect(overflow).toEqual([]);
-    expect(
-      visited.filter((v) => /^admin #\/(cases\/|account\?)/.test(v)),
-      visited.join('\n'),
-    ).toHaveLength(2);
+    for (const detail of ['cases/', 'plans/', 'reports/', 'around?id='])
+      expect(
+        visited.some((v) => v.startsWith(`admin #/${detail}`)),
+        detail,
+      ).toBe(true);
   }, 600_000);
 });
