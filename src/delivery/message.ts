@@ -60,7 +60,8 @@ function html(p: HtmlParts): string {
   const anchor = `<a href="${escapeHtml(p.link)}" style="color:${primary}">${escapeHtml(p.link)}</a>`;
   const paragraphs = p.body
     .split(/\n{2,}/)
-    .map((para) => `<p style="margin:0 0 16px">${escapeHtml(para).split(escapeHtml(p.link)).join(anchor).replace(/\n/g, '<br>')}</p>`)
+    // A long link breaks where it must (a phone's screen is narrower than a signed link).
+    .map((para) => `<p style="margin:0 0 16px;word-wrap:break-word;overflow-wrap:anywhere">${escapeHtml(para).split(escapeHtml(p.link)).join(anchor).replace(/\n/g, '<br>')}</p>`)
     .join('');
   const logo = b?.logoUrl?.startsWith('https:')
     ? `<p style="margin:0 0 20px"><img src="${escapeHtml(b.logoUrl)}" alt="${escapeHtml(b.logoAlt ?? '')}" height="48" style="display:block;height:48px;width:auto;max-width:200px;border:0"></p>`
