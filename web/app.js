@@ -4,6 +4,28 @@ import { api, attempt, errorBox, field, forgetSession, h, main, maybeSignedIn, s
 
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
+const menu = document.getElementById('menu');
+
+/**
+ * On a phone (under 600 px, portal.css) the navigation folds behind the Menu button: it toggles
+ * `aria-expanded` and the list; Escape closes it and gives focus back to the button; choosing a
+ * page closes it. Wider, the button is not shown and the links always are.
+ */
+function setMenu(open) {
+  menu.setAttribute('aria-expanded', String(open));
+  nav.classList.toggle('open', open);
+}
+menu.addEventListener('click', () => {
+  const open = menu.getAttribute('aria-expanded') !== 'true';
+  setMenu(open);
+  if (open) nav.querySelector('a')?.focus();
+});
+nav.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && menu.getAttribute('aria-expanded') === 'true') {
+    setMenu(false);
+    menu.focus();
+  }
+});
 
 /**
  * The pages: `#/<path>` loads `module` and calls its default export with { parts, params }.
@@ -45,6 +67,7 @@ function showSignIn() {
   if (main.querySelector('#password') && !state.notice) return;
   nav.replaceChildren();
   who.replaceChildren();
+  menu.hidden = true;
   setTitle('Sign in');
   const email = h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
@@ -104,9 +127,9 @@ function renderNav(current) {
       .map((p) => h('a', { href: `#/${p.path}`, 'aria-current': current === p.path ? 'page' : undefined }, p.label)),
   );
   who.replaceChildren(h('span', {}, state.session.me.user?.email ?? ''), h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'));
-  // On a phone the navigation is a row that scrolls on its own (portal.css): the current page in view.
-  const here = nav.querySelector('[aria-current=page]');
-  if (here && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = Math.max(0, here.offsetLeft - nav.offsetLeft - 24);
+  // A page chosen: the phone's menu folds away.
+  menu.hidden = false;
+  setMenu(false);
 }
 
 async function start() {

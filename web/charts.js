@@ -274,3 +274,94 @@ export function calibrationChart(bins) {
     'calibration-chart',
   );
 }
+
+/** The stakeholder roles of account NPS, each with its own colour and dash (never told apart by colour alone). */
+const ROLE_STYLES = {
+  decision_maker: { label: 'Decision maker', stroke: '#12355b', dash: undefined },
+  influencer: { label: 'Influencer', stroke: '#8a4b00', dash: [8, 4] },
+  user: { label: 'User', stroke: '#2e7d32', dash: [2, 3] },
+};
+
+/**
+ * An account's NPS per month and stakeholder role (docs/accounts.md "The account's history"):
+ * one line per role, solid, dashed and dotted; a month with too few answers of a role leaves a
+ * gap. The numbers (with n) are in the table below.
+ */
+export function roleTrendChart(rows) {
+  const box = h('div', { class: 'role-trend-chart' });
+  const months = [...new Set(rows.map((r) => r.month))].sort();
+  const roles = Object.keys(ROLE_STYLES).filter((role) => rows.some((r) => r.role === role && !r.suppressed && r.nps !== null));
+  if (months.length === 0 || roles.length === 0) return figure('Too few answers of any role to draw.', box, 'role-trend-chart');
+  const x = months.map((m) => periodStart(m));
+  const at = new Map(rows.map((r) => [`${r.month}|${r.role}`, r]));
+  const line = (role) =>
+    months.map((m) => {
+      const r = at.get(`${m}|${role}`);
+      return r && !r.suppressed ? r.nps : null;
+    });
+  const fmtMonth = (s) => new Date(s * 1000).toLocaleDateString('en', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const opts = {
+    width: 600,
+    height: 260,
+    padding: [null, 32, null, null],
+    scales: { x: { time: true }, y: { range: () => [-100, 100] } },
+    axes: [
+      {
+        splits: () => x,
+        values: (u, splits) => {
+          const step = Math.max(1, Math.ceil(splits.length / Math.max(1, Math.floor(u.bbox.width / devicePixelRatio / 70))));
+          return splits.map((v, i) => ((splits.length - 1 - i) % step === 0 ? fmtMonth(v) : ''));
+        },
+      },
+      { label: 'NPS' },
+    ],
+    series: [
+      { label: 'Month', value: (_u, v) => (v == null ? '—' : fmtMonth(v)) },
+      ...roles.map((role) => ({
+        label: ROLE_STYLES[role].label,
+        stroke: ROLE_STYLES[role].stroke,
+        dash: ROLE_STYLES[role].dash,
+        width: 2,
+        spanGaps: false,
+        value: (_u, v) => (v == null ? 'too few answers' : fmtNps(v)),
+        points: { size: 6, fill: ROLE_STYLES[role].stroke },
+      })),
+    ],
+  };
+  const chart = new uPlot(opts, [x, ...roles.map(line)], box);
+  const fit = () => box.clientWidth && chart.setSize({ width: box.clientWidth, height: box.clientWidth < 480 ? 200 : 260 });
+  new ResizeObserver(fit).observe(box);
+  requestAnimationFrame(fit);
+  return figure('NPS per month of each stakeholder role (decision makers solid, influencers dashed, users dotted); the numbers are in the table below.', box, 'role-trend-chart');
+}
+
+/**
+ * An account's behaviour signals (docs/accounts.md): one small chart per signal, its daily values
+ * over the window (each signal on its own scale: logins and tickets do not share an axis). The
+ * first, latest and latest value are in the table below.
+ */
+export function signalsChart(signals) {
+  const wrap = h('div', { class: 'signal-charts' });
+  const shown = signals.filter((s) => s.values.length > 0);
+  if (shown.length === 0) return figure('No signal values in the window.', wrap, 'signals-chart');
+  for (const s of shown) {
+    const box = h('div', { class: 'signal-chart', 'data-signal': s.name });
+    const x = s.values.map((v) => Date.parse(`${v.date}T00:00:00Z`) / 1000);
+    const y = s.values.map((v) => v.value);
+    const opts = {
+      title: s.name,
+      width: 300,
+      height: 150,
+      scales: { x: { time: true } },
+      axes: [{ values: (_u, splits) => splits.map((v) => new Date(v * 1000).toLocaleDateString('en', { month: 'short', day: 'numeric', timeZone: 'UTC' })) }, {}],
+      legend: { show: false },
+      series: [{}, { label: s.name, stroke: COLORS.line, width: 1.5, points: { show: s.values.length <= 40, size: 4, fill: COLORS.line } }],
+    };
+    const chart = new uPlot(opts, [x, y], box);
+    const fit = () => box.clientWidth && chart.setSize({ width: box.clientWidth, height: 150 });
+    new ResizeObserver(fit).observe(box);
+    requestAnimationFrame(fit);
+    wrap.append(box);
+  }
+  return figure('Daily values of each behaviour signal, one chart per signal on its own scale; the first and latest values are in the table below.', wrap, 'signals-chart');
+}

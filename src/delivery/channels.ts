@@ -37,15 +37,17 @@ const hasLineBreak = (value: string) => /[\r\n]/.test(value);
 export async function sendEmail(
   policy: OutboundPolicy,
   provider: NonNullable<Settings['email']>,
-  m: { to: string; subject: string; text: string; html: string; invitationId: string; idempotencyKey: string },
+  m: { to: string; subject: string; text: string; html: string; invitationId: string; idempotencyKey: string; fromName?: string },
 ): Promise<SendResult> {
+  // The tenant's sender name (validated: no quotes, angle brackets or line breaks) as the display name.
+  const from = m.fromName ? `"${headerText(m.fromName)}" <${provider.from}>` : provider.from;
   // An address with a line break is not an address; a subject with one loses it (header injection).
   if (hasLineBreak(m.to) || hasLineBreak(provider.from)) return permanentFailure('a mail address contains a line break');
   return post(
     policy,
     `${trimSlash(provider.baseUrl)}/messages`,
     { authorization: `Bearer ${provider.apiKey}`, 'content-type': 'application/json', 'idempotency-key': m.idempotencyKey },
-    JSON.stringify({ from: provider.from, to: m.to, subject: headerText(m.subject), text: m.text, html: m.html, tags: { invitationId: m.invitationId } }),
+    JSON.stringify({ from, to: m.to, subject: headerText(m.subject), text: m.text, html: m.html, tags: { invitationId: m.invitationId } }),
   );
 }
 

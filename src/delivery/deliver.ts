@@ -11,7 +11,7 @@ import { outboundPolicy } from '../lib/outbound';
 import { SettingsSchema } from '../settings/settings';
 import { permanentFailure, sendEmail, sendSms, sendWebhook, sent, type SendResult } from './channels';
 import { invitationLink } from './link';
-import { composeMessage, type DeliveryKind } from './message';
+import { composeMessage, greetingName, type DeliveryKind } from './message';
 
 /** Tries of one kind (invitation or reminder) before giving up: the invitation ends `dead`. */
 const MAX_TRIES = 5;
@@ -72,7 +72,7 @@ function load(t: TenantDb, kind: DeliveryKind, id: string) {
     t
       .select({
         invitation: invitations,
-        contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale },
+        contact: { externalId: contacts.externalId, email: contacts.email, phone: contacts.phone, locale: contacts.locale, attributes: contacts.attributes },
         touchpointKey: touchpoints.key,
         reminderAfterDays: touchpoints.reminderAfterDays,
         definition: surveyVersions.definition,
@@ -102,7 +102,15 @@ async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: str
   if (!row.definition || !row.defaultLocale || !row.touchpointKey) return { result: permanentFailure('the survey version or touchpoint no longer exists') };
   const settings = SettingsSchema.parse(row.settings);
   const link = await invitationLink(config, inv, databaseId);
-  const message = composeMessage({ definition: row.definition, defaultLocale: row.defaultLocale, preferredLocale: inv.locale ?? row.contact?.locale ?? null, link, kind });
+  const message = composeMessage({
+    definition: row.definition,
+    defaultLocale: row.defaultLocale,
+    preferredLocale: inv.locale ?? row.contact?.locale ?? null,
+    link,
+    kind,
+    name: greetingName(row.contact?.attributes),
+    branding: settings.branding,
+  });
   const development = config.environment === 'development';
   const outbox = (recipient: string, subject: string | null, body: string): OutboxRow => ({
     id: newId('out'),
@@ -118,7 +126,8 @@ async function attempt(config: Config, row: Loaded, kind: DeliveryKind, key: str
     case 'email': {
       const to = row.contact?.email;
       if (!to) return { result: permanentFailure('the contact has no email address') };
-      if (settings.email) return { result: await sendEmail(outboundPolicy(config), settings.email, { to, ...message, invitationId: inv.id, idempotencyKey: key }) };
+      if (settings.email)
+        return { result: await sendEmail(outboundPolicy(config), settings.email, { to, ...message, fromName: settings.branding?.senderName, invitationId: inv.id, idempotencyKey: key }) };
       if (development) return { result: sent(), outbox: outbox(to, message.subject, message.text) };
       return { result: permanentFailure('no email provider is configured (settings.email)') };
     }

@@ -19,6 +19,7 @@ import { addressKey, clientHash, QUALITY, qualityFlags, type AnonymousSignals, t
 import {
   anonymousResponseQuery,
   followUpOf,
+  respondentLook,
   invitationTarget,
   invitationSubmitTarget,
   linkSubject,
@@ -449,6 +450,7 @@ async function captureFirst(
     followUp: followUpOf(row.rules === null ? null : JSON.parse(row.rules), row.hooked),
     existing: null,
     writesPaused: false,
+    look: respondentLook(row.settings, row.rules === null ? null : JSON.parse(row.rules)),
   };
   const counted = row.counted === 1;
   const expectsCase = opensCase({ score, counted }, target.followUp.includePassives);

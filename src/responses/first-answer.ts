@@ -50,6 +50,8 @@ export interface FirstAnswerRow {
   unit_path: string;
   rules: string | null;
   hooked: number;
+  /** The tenant's settings (JSON): the thank-you page's branding and follow-up promise. */
+  settings: string | null;
 }
 
 export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
@@ -79,7 +81,8 @@ export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
         .select({ rules: touchpoints.rules })
         .from(touchpoints)
         .where(eq(touchpoints.id, sql`${responses}.touchpoint_id`))} as rules,
-      ${webhookWants(t, 'response.created')} as hooked`,
+      ${webhookWants(t, 'response.created')} as hooked,
+      ${t.select({ settings: tenants.settings }).from(tenants)} as settings`,
 );
 
 /** What the statement binds for the locale: the page's own (from its state), else the maps `chooseLocale` would walk. Kept per cached version. */

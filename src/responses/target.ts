@@ -1,6 +1,8 @@
 import { and, eq, isNotNull, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { tenantStatement } from '../db/prepared';
 import type { TenantDb } from '../db/tenant-db';
+import type { Branding } from '../settings/branding';
+import { SettingsSchema } from '../settings/settings';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookWants } from '../webhooks/emit';
 import { contacts, events, invitations, responses, revokedLinks, surveys, surveyVersions, tenants, touchpoints, units, type Channel } from '../db/schema';
@@ -21,6 +23,35 @@ export interface StoredResponse {
   comment: string | null;
   answers: Record<string, unknown>;
 }
+
+/**
+ * The respondent side's look and promise, from the tenant's settings and the touchpoint's rules:
+ * the branding, and the first-contact target a detractor is told about (the touchpoint's, else
+ * the tenant's; docs/survey.md "Thank-you page"), counted in business hours when the tenant has a calendar.
+ */
+export interface RespondentLook {
+  branding: Branding | undefined;
+  firstContactHours: number;
+  businessHours: boolean;
+}
+
+export function respondentLook(rawSettings: unknown, rules: unknown): RespondentLook {
+  let raw: unknown = rawSettings;
+  if (typeof raw === 'string') {
+    try {
+      raw = JSON.parse(raw);
+    } catch {
+      raw = {};
+    }
+  }
+  const settings = SettingsSchema.safeParse(raw ?? {});
+  const s = settings.success ? settings.data : SettingsSchema.parse({});
+  const touchpoint = TouchpointRulesSchema.safeParse(rules ?? {}).data?.firstContactHours;
+  return { branding: s.branding, firstContactHours: touchpoint ?? s.caseTargets.firstContactHours, businessHours: !!s.businessCalendar };
+}
+
+/** The tenant's settings (its own row), read beside a target. */
+const tenantSettings = (t: TenantDb) => sql<unknown>`${t.select({ settings: tenants.settings }).from(tenants)}`;
 
 export const followUpOf = (rules: unknown, hooked: number | boolean) => ({ includePassives: TouchpointRulesSchema.safeParse(rules ?? {}).data?.includePassives ?? false, webhooks: Boolean(hooked) });
 
@@ -57,6 +88,8 @@ export interface SurveyTarget {
   existing: StoredResponse | null;
   /** The tenant's writes are paused (moved or deleted meanwhile): an answer waits in the buffer. */
   writesPaused: boolean;
+  /** The tenant's branding and the follow-up promise of the thank-you page. */
+  look: RespondentLook;
 }
 
 const none = sql<number>`0`.mapWith(Number);
@@ -107,6 +140,7 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
       rules: touchpoints.rules,
       hooked: webhookWants(t, 'response.created'),
       paused: writesPaused(t),
+      settings: tenantSettings(t),
       responseId: responses.id,
       score: responses.score,
       comment: responses.comment,
@@ -159,6 +193,7 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     followUp: followUpOf(row.rules, row.hooked),
     existing: row.responseId ? { id: row.responseId, score: row.score, comment: row.comment, answers: row.answers ?? {} } : null,
     writesPaused: row.paused === 1,
+    look: respondentLook(row.settings, row.rules),
   };
 }
 
@@ -185,6 +220,7 @@ export function touchpointTargetQuery(t: TenantDb, link: TouchpointLink, version
       sameTouchpoint: client ? anonymousAnswersToTouchpoint(t, claims.touchpointId, client) : none,
       revoked: sql<number>`exists ${t.select({ one: sql`1` }).from(revokedLinks).where(eq(revokedLinks.id, link.linkId))}`.mapWith(Number),
       paused: writesPaused(t),
+      settings: tenantSettings(t),
     })
     .from(touchpoints)
     .innerJoin(units, eq(units.id, claims.unitId))
@@ -219,6 +255,7 @@ export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<Retur
     followUp: followUpOf(row.rules, row.hooked),
     existing: null,
     writesPaused: row.paused === 1,
+    look: respondentLook(row.settings, row.rules),
   };
 }
 

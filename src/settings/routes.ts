@@ -3,6 +3,7 @@ import { authenticate } from '../auth/authenticate';
 import { createRouter } from '../lib/create-app';
 import { deps } from '../lib/deps';
 import { AUTHED, errors, json, jsonBody, security } from '../lib/openapi';
+import { BrandingSchema } from './branding';
 import { retentionDays } from './retention';
 import { ROLES } from '../db/schema';
 import { SettingsSchema } from './settings';
@@ -34,6 +35,16 @@ const SettingsView = z
         riskThreshold: z.number(),
       })
       .openapi({ description: 'B2B accounts (docs/accounts.md): stakeholder weights in account NPS, the churn horizon in days, the probability over which an account alerts' }),
+    branding: z
+      .object({
+        logoUrl: z.string().optional(),
+        logoAlt: z.string().optional(),
+        primaryColor: z.string().optional(),
+        backgroundColor: z.string().optional(),
+        senderName: z.string().optional(),
+      })
+      .nullable()
+      .openapi({ description: 'The respondent side\'s look (docs/survey.md "Branding"): logo, colours, the emails\' sender name; null: the defaults' }),
   })
   .openapi('Settings');
 
@@ -77,6 +88,20 @@ const UpdateSettings = z
       .openapi({
         description:
           'Account settings (docs/accounts.md); fields not given keep their value. Role weights 0..100 (default 3, 2, 1), horizon 7..730 days (default 90), threshold in (0, 1) (default 0.5).',
+      }),
+    branding: z
+      .strictObject({
+        logoUrl: BrandingSchema.shape.logoUrl.unwrap().nullable().optional(),
+        logoAlt: BrandingSchema.shape.logoAlt.unwrap().nullable().optional(),
+        primaryColor: BrandingSchema.shape.primaryColor.unwrap().nullable().optional(),
+        backgroundColor: BrandingSchema.shape.backgroundColor.unwrap().nullable().optional(),
+        senderName: BrandingSchema.shape.senderName.unwrap().nullable().optional(),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'The survey page\'s and emails\' look (docs/survey.md "Branding"): `logoUrl` an https URL or a base64 data URL of a PNG, JPEG, GIF or WebP image (at most 32,768 characters), `logoAlt`, `primaryColor` and `backgroundColor` as #rrggbb (white on the primary 4.5:1, the page text on the background 4.5:1, the primary on the background 3:1, else 422), `senderName`. Merged onto the stored branding; a field given as null is removed; `null` removes the branding.',
       }),
     retention: z
       .strictObject({ commentDays: retentionDays.optional(), contactDays: retentionDays.optional() })

@@ -8,6 +8,7 @@ import type { Deps } from '../lib/deps';
 import { ApiError, type ErrorDetail } from '../lib/errors';
 import { hex } from '../lib/ids';
 import { assertOutbound, outboundPolicy } from '../lib/outbound';
+import { BrandingSchema, contrastProblems } from './branding';
 import { getSettings, SettingsSchema, type Settings } from './settings';
 
 /** Secrets show their last 4 characters when long enough that this gives nothing away. */
@@ -31,6 +32,7 @@ function present(s: Settings) {
     retention: s.retention,
     populationShares: s.populationShares ?? null,
     accounts: s.accounts,
+    branding: s.branding ?? null,
   };
 }
 
@@ -78,6 +80,7 @@ export async function changeSettings(d: Deps, patch: SettingsPatch) {
   const before = await getSettings(t);
   const changes: Record<string, unknown> = {};
   const problems: ErrorDetail[] = [];
+  const contrastIssues: ErrorDetail[] = [];
   // Provider addresses the Worker will call: checked now (422) and again at every call.
   const addresses: Record<string, string> = {};
   for (const [key, value] of Object.entries(patch)) {
@@ -88,6 +91,15 @@ export async function changeSettings(d: Deps, patch: SettingsPatch) {
     if (key === 'accounts') {
       const given = value as Partial<Settings['accounts']>;
       changes.accounts = { ...before.accounts, ...given, roleWeights: { ...before.accounts.roleWeights, ...given.roleWeights } };
+      continue;
+    }
+    if (key === 'branding' && value !== null) {
+      // Merged onto the stored branding; a field given as null is removed. Checked whole, contrast included.
+      const merged = Object.fromEntries(Object.entries({ ...before.branding, ...(value as object) }).filter(([, v]) => v !== null));
+      const parsed = BrandingSchema.safeParse(merged);
+      if (!parsed.success) problems.push(...parsed.error.issues.map((i) => ({ path: ['body', 'branding', ...i.path.map(String)].join('.'), message: i.message })));
+      else contrastIssues.push(...contrastProblems(parsed.data));
+      changes.branding = parsed.data;
       continue;
     }
     if (!(key in PROVIDERS) || value === null) {
@@ -104,6 +116,7 @@ export async function changeSettings(d: Deps, patch: SettingsPatch) {
     }
   }
   if (problems.length) throw new ApiError('VALIDATION_FAILED', 'the request is not valid', problems);
+  if (contrastIssues.length) throw new ApiError('UNPROCESSABLE', 'the colours do not contrast enough to be read (WCAG 2.1 AA)', contrastIssues);
   assertOutbound(addresses, outboundPolicy(d.config));
 
   const after = SettingsSchema.parse(Object.fromEntries(Object.entries({ ...before, ...changes }).filter(([, v]) => v !== undefined)));

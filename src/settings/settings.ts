@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TenantDb } from '../db/tenant-db';
 import { BusinessCalendarSchema, CasePhonesSchema, CaseTargetsSchema, RoutingRulesSchema } from '../cases/config';
 import { ROLES, tenants } from '../db/schema';
+import { BrandingSchema } from './branding';
 import { RetentionSchema } from './retention';
 
 const roleWeight = z.number().min(0).max(100);
@@ -62,6 +63,8 @@ export const SettingsSchema = z.object({
   retention: RetentionSchema.default({ commentDays: null, contactDays: null }),
   /** B2B accounts (docs/accounts.md): stakeholder weights in account NPS, the churn horizon and the alert threshold. */
   accounts: AccountSettingsSchema.default(ACCOUNT_DEFAULTS),
+  /** The respondent side's look (docs/survey.md "Branding"): logo, colours (contrast-checked), the emails' sender name. */
+  branding: BrandingSchema.optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

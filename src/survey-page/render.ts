@@ -1,7 +1,9 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { commentQuestion, followUps, type Issue } from '../responses/answers';
-import type { Category } from '../scoring/nps';
+import { categorize, type Category } from '../scoring/nps';
+import type { RespondentLook } from '../responses/target';
+import { DEFAULT_BACKGROUND, DEFAULT_PRIMARY, type Branding } from '../settings/branding';
 import { CATEGORIES, direction, type Definition, type Question } from '../surveys/definition';
 import { PAGE_SCRIPT } from './script';
 import { STRINGS, stringsLocale, type PageStrings } from './strings';
@@ -41,7 +43,26 @@ button{display:block;width:100%;min-height:3rem;padding:.75rem 1.5rem;font:inher
 .status:empty{display:none}
 .preview{border:2px dashed #5c6370;background:#fff;padding:.5rem .75rem;border-radius:.5rem;margin:0 0 1rem}
 .hp{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-[hidden]{display:none!important}`;
+[hidden]{display:none!important}
+.brand{margin:0 0 1rem}.brand img{display:block;max-height:3rem;max-width:12rem;width:auto;height:auto}
+.thanks{font-size:1.125rem}`;
+
+/**
+ * The tenant's colours over the page's: validated #rrggbb (src/settings/branding.ts), so they go
+ * into the stylesheet as they are; their contrast was checked when they were set.
+ */
+function brandCss(b: Branding | undefined): string {
+  if (!b?.primaryColor && !b?.backgroundColor) return '';
+  const primary = b.primaryColor ?? DEFAULT_PRIMARY;
+  const background = b.backgroundColor ?? DEFAULT_BACKGROUND;
+  return `body{background:${background}}button{background:${primary}}.opt input:checked+label,.choice input:checked+label{background:${primary};border-color:${primary}}`;
+}
+
+/** The tenant's logo on top of the page: its alt text is the company's name, else it is decorative. */
+function brandLogo(b: Branding | undefined) {
+  if (!b?.logoUrl) return '';
+  return html`<div class="brand"><img src="${b.logoUrl}" alt="${b.logoAlt ?? ''}"></div>`;
+}
 
 export interface PageView {
   definition: Definition;
@@ -58,6 +79,8 @@ export interface PageView {
    * follow-up shown, and a form that cannot submit (no action, no script, the button disabled).
    */
   preview?: { banner: string };
+  /** The tenant's branding and follow-up promise (absent: the page's own look). */
+  look?: RespondentLook;
 }
 
 /** The survey's text for a key in the page's locale, else in the survey's default locale. */
@@ -65,7 +88,7 @@ export function surveyText(def: Definition, locale: string, defaultLocale: strin
   return def.translations?.[locale]?.[key] ?? def.translations?.[defaultLocale]?.[key] ?? '';
 }
 
-function layout(opts: { locale: string; title: string; nonce: string; body: Html; script?: boolean }) {
+function layout(opts: { locale: string; title: string; nonce: string; body: Html; script?: boolean; branding?: Branding }) {
   return html`<!doctype html>
 <html lang="${opts.locale}" dir="${direction(opts.locale)}">
 <head>
@@ -73,11 +96,11 @@ function layout(opts: { locale: string; title: string; nonce: string; body: Html
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex,nofollow">
 <title>${opts.title}</title>
-<style nonce="${opts.nonce}">${raw(CSS)}</style>
+<style nonce="${opts.nonce}">${raw(CSS)}${raw(brandCss(opts.branding))}</style>
 </head>
 <body>
 <main>
-${opts.body}
+${brandLogo(opts.branding)}${opts.body}
 </main>
 ${opts.script ? html`<script nonce="${opts.nonce}">${raw(PAGE_SCRIPT)}</script>` : ''}
 </body>
@@ -220,6 +243,7 @@ export function scorePage(v: PageView, opts: { issues?: Issue[]; values?: Values
     title: t('page.title'),
     nonce: v.nonce,
     script: !v.preview,
+    branding: v.look?.branding,
     body: html`${v.preview ? html`<p class="preview" role="note" lang="en" dir="ltr">${v.preview.banner}</p>` : ''}<h1>${t('page.title')}</h1>
 ${errorSummary(issues, s)}
 <form id="f"${v.preview ? '' : html` method="post" action="${v.action}"`} novalidate>
@@ -242,6 +266,7 @@ export function followUpPage(v: PageView, opts: { score: number; category: Categ
     locale: v.locale,
     title: t('page.title'),
     nonce: v.nonce,
+    branding: v.look?.branding,
     body: html`<h1>${t('page.title')}</h1>
 ${errorSummary(issues, s)}
 <p class="saved">${s.yourScore.replace('{score}', String(opts.score))}</p>
@@ -253,18 +278,51 @@ ${followUps(v.definition, opts.category).map((q) => question(q, v, opts.category
   });
 }
 
-export function thanksPage(v: Pick<PageView, 'definition' | 'defaultLocale' | 'locale' | 'nonce'>, score: number | null) {
+/**
+ * The first-contact target in words, in the page's locale: whole days when the hours are a
+ * multiple of 24 (and not business hours), else hours ("48 hours" is "2 days", "36 hours" stays).
+ */
+export function followUpTime(locale: string, hours: number, businessHours: boolean): string {
+  const days = !businessHours && hours >= 48 && hours % 24 === 0;
+  const unit = days ? 'day' : 'hour';
+  try {
+    return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(days ? hours / 24 : hours);
+  } catch {
+    return new Intl.NumberFormat('en', { style: 'unit', unit, unitDisplay: 'long' }).format(days ? hours / 24 : hours);
+  }
+}
+
+/**
+ * The thank-you line of a category: the survey's own `thanks.<category>` in the page's locale,
+ * else the page's words. A detractor's names the first-contact target (`{time}`) when the answer
+ * was just given (`fresh`); when the page is opened again later, "soon" (the target counts from the answer).
+ */
+export function thanksLine(v: Pick<PageView, 'definition' | 'defaultLocale' | 'locale' | 'look'>, category: Category, fresh: boolean): string {
+  const s = STRINGS[stringsLocale(v.locale, null)]!;
+  const own = surveyText(v.definition, v.locale, v.defaultLocale, `thanks.${category}`);
+  const look = v.look ?? { firstContactHours: 48, businessHours: false, branding: undefined };
+  const time = followUpTime(v.locale, look.firstContactHours, look.businessHours);
+  if (category !== 'detractor') return own || (category === 'passive' ? s.thanksPassive : s.thanksPromoter);
+  if (own) return own.includes('{time}') && !fresh ? s.thanksDetractorLater : own.split('{time}').join(time);
+  if (!fresh) return s.thanksDetractorLater;
+  return (look.businessHours ? s.thanksDetractorBusiness : s.thanksDetractor).split('{time}').join(time);
+}
+
+/** The thank-you page: the survey's thanks, the score, and the line of its category (docs/survey.md "Thank-you page"). */
+export function thanksPage(v: Pick<PageView, 'definition' | 'defaultLocale' | 'locale' | 'nonce' | 'look'>, score: number | null, fresh = false) {
   const s = STRINGS[stringsLocale(v.locale, null)]!;
   const t = (key: string) => surveyText(v.definition, v.locale, v.defaultLocale, key);
   return layout({
     locale: v.locale,
     title: t('page.thanks'),
     nonce: v.nonce,
+    branding: v.look?.branding,
     body: html`<h1>${t('page.thanks')}</h1>${
       score === null
         ? ''
         : html`
-<p>${s.yourScore.replace('{score}', String(score))}</p>`
+<p>${s.yourScore.replace('{score}', String(score))}</p>
+<p class="thanks" data-category="${categorize(score)}">${thanksLine(v, categorize(score), fresh)}</p>`
     }`,
   });
 }

@@ -20,6 +20,8 @@ import { STORAGE_RETRY_AFTER_SECONDS } from '../lib/create-app';
 import { bindRespondent, rebindMoved } from '../lib/bind-tenant';
 import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksNotice, thanksPage, type PageView } from './render';
 import { STRINGS, stringsLocale } from './strings';
+import type { RespondentLook } from '../responses/target';
+import { logoSource } from '../settings/branding';
 import { TOUCHPOINT_LINK_AUDIENCE, verifyTouchpointLink } from './touchpoint-token';
 
 /** Survey submits are small: a score, a comment of at most 2,000 characters, a few answers. */
@@ -59,14 +61,16 @@ const pageState = (config: Config, link: VerifiedLink, target: { surveyVersion: 
   signFormState(config, linkSubject(link), { t: now, v: target.surveyVersion, l: locale, ...(link.kind === 'touchpoint' ? { n: formNonce() } : {}) });
 
 /** An HTML answer with the page's headers: no caching, no referrer (the token is in the URL), a strict CSP. */
-function page(c: AppContext, body: string | Promise<string>, status: ContentfulStatusCode, nonce: string) {
+function page(c: AppContext, body: string | Promise<string>, status: ContentfulStatusCode, nonce: string, look?: RespondentLook) {
+  // The tenant's logo: its origin (or data: for a data URL) and nothing else besides the page's own.
+  const logo = logoSource(look?.branding);
   c.header('cache-control', 'no-store');
   c.header('referrer-policy', 'no-referrer');
   c.header('x-content-type-options', 'nosniff');
   c.header('x-frame-options', 'DENY');
   c.header(
     'content-security-policy',
-    `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'`,
+    `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; img-src 'self'${logo ? ` ${logo}` : ''}; base-uri 'none'; frame-ancestors 'none'`,
   );
   return c.html(body, status);
 }
@@ -101,7 +105,7 @@ function hiddenValues(c: AppContext, target: { definition: Definition }) {
 }
 
 function view(c: AppContext, target: SurveyTarget, locale: string, state: string, nonce: string, hidden?: Record<string, string>): PageView {
-  return { definition: target.definition, defaultLocale: target.defaultLocale, locale, action: `/s/${c.req.param('token')}`, state, nonce, hiddenValues: hidden };
+  return { definition: target.definition, defaultLocale: target.defaultLocale, locale, action: `/s/${c.req.param('token')}`, state, nonce, hiddenValues: hidden, look: target.look };
 }
 
 /** Whether page two still has something to ask: follow-ups exist for the category and the comment is still missing. */
@@ -176,13 +180,15 @@ async function showPage(c: AppContext) {
     const state = await pageState(config, checked.link, target, locale, now);
     const v = view(c, target, locale, state, nonce, hiddenValues(c, target));
     if (!target.closed && wantsFollowUp(target, existing.score, existing.comment)) {
-      return page(c, followUpPage(v, { score: existing.score, category: categorize(existing.score), values: existing }), 200, nonce);
+      return page(c, followUpPage(v, { score: existing.score, category: categorize(existing.score), values: existing }), 200, nonce, target.look);
     }
-    return page(c, thanksPage(v, existing.score), 200, nonce);
+    return page(c, thanksPage(v, existing.score), 200, nonce, target.look);
   }
   if (target.closed) return linkFailure(c, 'expired', false, { target, locale });
   const state = await pageState(config, checked.link, target, locale, now);
-  return page(c, scorePage(view(c, target, locale, state, nonce, hiddenValues(c, target))), 200, nonce);
+  // `?score=N` (a number of the email's scale): the page opens with that score chosen, saved when the respondent sends it.
+  const chosen = /^(10|[0-9])$/.test(c.req.query('score') ?? '') ? Number(c.req.query('score')) : undefined;
+  return page(c, scorePage(view(c, target, locale, state, nonce, hiddenValues(c, target)), { values: { score: chosen } }), 200, nonce, target.look);
 }
 
 type Fields = { get(name: string): string | undefined; getAll(name: string): string[] };
@@ -259,7 +265,7 @@ async function submit(c: AppContext) {
       const locale = chooseLocale(Object.keys(target.definition.translations ?? {}), target.defaultLocale, target.preferredLocale, c.req.header('accept-language'));
       const nonce = nonceOf();
       const state = await pageState(config, checked.link, target, locale, now);
-      return page(c, scorePage(view(c, target, locale, state, nonce), { issues: [formIssue] }), 400, nonce);
+      return page(c, scorePage(view(c, target, locale, state, nonce), { issues: [formIssue] }), 400, nonce, target.look);
     }
     const req = { config, env: c.env, ip: c.req.header('cf-connecting-ip') ?? '', acceptLanguage, now };
     outcome = await capture(checked.link, input, { ...req, t });
@@ -330,21 +336,22 @@ function answerPage(c: AppContext, o: CaptureOutcome, input: CaptureInput) {
       return page(c, noticePage({ locale: stringsLocale(null, c.req.header('accept-language')), nonce, title: s.rateLimited, text: s.rateLimited }), 429, nonce);
     }
     case 'needs-score':
-      return page(c, scorePage(view(c, o.target, o.locale, o.state, nonce), { issues: [{ path: 'score', message: 'required' }] }), 422, nonce);
+      return page(c, scorePage(view(c, o.target, o.locale, o.state, nonce), { issues: [{ path: 'score', message: 'required' }] }), 422, nonce, o.target.look);
     case 'invalid': {
       const status = o.issues.every((i) => i.message === 'required') ? 422 : 400;
       const v = view(c, o.target, o.locale, o.state, nonce);
       const values = { comment: input.comment ?? null, answers: typeof input.answers === 'function' ? input.answers(o.target.definition) : input.answers };
-      if (o.existing?.score != null && o.category) return page(c, followUpPage(v, { score: o.existing.score, category: o.category, issues: o.issues, values }), status, nonce);
-      return page(c, scorePage(v, { issues: o.issues, values: { ...values, score: input.score } }), status, nonce);
+      if (o.existing?.score != null && o.category) return page(c, followUpPage(v, { score: o.existing.score, category: o.category, issues: o.issues, values }), status, nonce, o.target.look);
+      return page(c, scorePage(v, { issues: o.issues, values: { ...values, score: input.score } }), status, nonce, o.target.look);
     }
     case 'saved': {
       const v = view(c, o.target, o.locale, o.state, nonce);
       // Page one's plain POST (no script) goes on to page two; page two (or the script's final submit) ends.
       if (!input.enforceRequired && wantsFollowUp(o.target, o.response.score, o.response.comment)) {
-        return page(c, followUpPage(v, { score: o.response.score, category: o.category, values: o.response }), 200, nonce);
+        return page(c, followUpPage(v, { score: o.response.score, category: o.category, values: o.response }), 200, nonce, o.target.look);
       }
-      return page(c, thanksPage(v, o.response.score), 200, nonce);
+      // Just answered: a detractor is told the first-contact target.
+      return page(c, thanksPage(v, o.response.score, true), 200, nonce, o.target.look);
     }
     case 'buffered':
       return bufferedPage(c, o, input, nonce);

@@ -24,6 +24,22 @@ export interface PageStrings {
   busyBody: string;
   /** The thank-you when the survey's own words are not at hand (an answer buffered in an outage). */
   thanks: string;
+  /**
+   * The thank-you page's words for each category (a survey's `thanks.<category>` replaces them):
+   * a detractor is told when someone will contact them, `{time}` the case's first-contact target
+   * ("48 hours", "2 days"), the business variant when the tenant counts in business hours;
+   * `thanksDetractorLater` when the time is not known (the page opened again later).
+   */
+  thanksDetractor: string;
+  thanksDetractorBusiness: string;
+  thanksDetractorLater: string;
+  thanksPassive: string;
+  thanksPromoter: string;
+  /** The HTML invitation: the greeting (`{name}` the contact's first name, the other without one), the scale's hint, the plain link's lead. */
+  emailGreeting: string;
+  emailGreetingNoName: string;
+  emailScaleHint: string;
+  emailOrOpen: string;
 }
 
 export const STRINGS: Record<string, PageStrings> = {
@@ -44,6 +60,15 @@ export const STRINGS: Record<string, PageStrings> = {
     busyTitle: 'Please try again in a minute',
     busyBody: 'We cannot open this survey right now. Your link is fine: please open it again in a minute.',
     thanks: 'Thank you for your feedback.',
+    thanksDetractor: 'We are sorry we let you down. Someone from our team will contact you within {time}.',
+    thanksDetractorBusiness: 'We are sorry we let you down. Someone from our team will contact you within {time} of business hours.',
+    thanksDetractorLater: 'We are sorry we let you down. Someone from our team will contact you soon.',
+    thanksPassive: 'Thank you. Your answer helps us see what would make us a 10 for you.',
+    thanksPromoter: 'Thank you! We are glad you would recommend us.',
+    emailGreeting: 'Hello {name},',
+    emailGreetingNoName: 'Hello,',
+    emailScaleHint: 'Choose a number: the survey opens with your score selected.',
+    emailOrOpen: 'Or open the survey:',
   },
   de: {
     invalidTitle: 'Dieser Link ist ungültig',
@@ -62,6 +87,15 @@ export const STRINGS: Record<string, PageStrings> = {
     busyTitle: 'Bitte versuchen Sie es in einer Minute erneut',
     busyBody: 'Wir können diese Umfrage gerade nicht öffnen. Ihr Link ist in Ordnung: Bitte öffnen Sie ihn in einer Minute erneut.',
     thanks: 'Vielen Dank für Ihr Feedback.',
+    thanksDetractor: 'Es tut uns leid, dass wir Sie enttäuscht haben. Jemand aus unserem Team meldet sich innerhalb von {time} bei Ihnen.',
+    thanksDetractorBusiness: 'Es tut uns leid, dass wir Sie enttäuscht haben. Jemand aus unserem Team meldet sich innerhalb von {time} Geschäftszeit bei Ihnen.',
+    thanksDetractorLater: 'Es tut uns leid, dass wir Sie enttäuscht haben. Jemand aus unserem Team meldet sich bald bei Ihnen.',
+    thanksPassive: 'Vielen Dank. Ihre Antwort zeigt uns, was zur 10 fehlt.',
+    thanksPromoter: 'Vielen Dank! Es freut uns, dass Sie uns empfehlen würden.',
+    emailGreeting: 'Hallo {name},',
+    emailGreetingNoName: 'Hallo,',
+    emailScaleHint: 'Wählen Sie eine Zahl: Die Umfrage öffnet sich mit Ihrer Bewertung.',
+    emailOrOpen: 'Oder öffnen Sie die Umfrage:',
   },
   fr: {
     invalidTitle: "Ce lien n'est pas valide",
@@ -80,6 +114,15 @@ export const STRINGS: Record<string, PageStrings> = {
     busyTitle: 'Veuillez réessayer dans une minute',
     busyBody: "Nous ne pouvons pas ouvrir cette enquête pour le moment. Votre lien est correct : veuillez l'ouvrir à nouveau dans une minute.",
     thanks: 'Merci pour votre avis.',
+    thanksDetractor: 'Nous sommes désolés de vous avoir déçu. Un membre de notre équipe vous contactera dans un délai de {time}.',
+    thanksDetractorBusiness: 'Nous sommes désolés de vous avoir déçu. Un membre de notre équipe vous contactera dans un délai de {time} ouvrées.',
+    thanksDetractorLater: 'Nous sommes désolés de vous avoir déçu. Un membre de notre équipe vous contactera bientôt.',
+    thanksPassive: 'Merci. Votre réponse nous aide à voir ce qui mériterait un 10.',
+    thanksPromoter: 'Merci ! Nous sommes heureux que vous nous recommandiez.',
+    emailGreeting: 'Bonjour {name},',
+    emailGreetingNoName: 'Bonjour,',
+    emailScaleHint: "Choisissez une note : l'enquête s'ouvre avec votre note sélectionnée.",
+    emailOrOpen: "Ou ouvrez l'enquête :",
   },
   es: {
     invalidTitle: 'Este enlace no es válido',
@@ -98,6 +141,15 @@ export const STRINGS: Record<string, PageStrings> = {
     busyTitle: 'Inténtelo de nuevo en un minuto',
     busyBody: 'No podemos abrir esta encuesta en este momento. Su enlace es correcto: vuelva a abrirlo en un minuto.',
     thanks: 'Gracias por su opinión.',
+    thanksDetractor: 'Sentimos haberle decepcionado. Alguien de nuestro equipo se pondrá en contacto con usted en un plazo de {time}.',
+    thanksDetractorBusiness: 'Sentimos haberle decepcionado. Alguien de nuestro equipo se pondrá en contacto con usted en un plazo de {time} de horario laboral.',
+    thanksDetractorLater: 'Sentimos haberle decepcionado. Alguien de nuestro equipo se pondrá en contacto con usted pronto.',
+    thanksPassive: 'Gracias. Su respuesta nos ayuda a ver qué nos falta para un 10.',
+    thanksPromoter: '¡Gracias! Nos alegra que nos recomendaría.',
+    emailGreeting: 'Hola, {name}:',
+    emailGreetingNoName: 'Hola:',
+    emailScaleHint: 'Elija un número: la encuesta se abre con su puntuación seleccionada.',
+    emailOrOpen: 'O abra la encuesta:',
   },
   ar: {
     invalidTitle: 'هذا الرابط غير صالح',
@@ -116,6 +168,15 @@ export const STRINGS: Record<string, PageStrings> = {
     busyTitle: 'يُرجى المحاولة مرة أخرى بعد دقيقة',
     busyBody: 'لا يمكننا فتح هذا الاستطلاع الآن. رابطك سليم: يُرجى فتحه مرة أخرى بعد دقيقة.',
     thanks: 'شكرًا لملاحظاتك.',
+    thanksDetractor: 'نأسف لأننا خيّبنا ظنك. سيتواصل معك أحد أعضاء فريقنا خلال {time}.',
+    thanksDetractorBusiness: 'نأسف لأننا خيّبنا ظنك. سيتواصل معك أحد أعضاء فريقنا خلال {time} من ساعات العمل.',
+    thanksDetractorLater: 'نأسف لأننا خيّبنا ظنك. سيتواصل معك أحد أعضاء فريقنا قريبًا.',
+    thanksPassive: 'شكرًا لك. تساعدنا إجابتك على معرفة ما ينقصنا لنستحق 10.',
+    thanksPromoter: 'شكرًا لك! يسعدنا أنك ستوصي بنا.',
+    emailGreeting: 'مرحبًا {name}،',
+    emailGreetingNoName: 'مرحبًا،',
+    emailScaleHint: 'اختر رقمًا: يُفتح الاستطلاع وقد حُدِّد تقييمك.',
+    emailOrOpen: 'أو افتح الاستطلاع:',
   },
   he: {
     invalidTitle: 'הקישור אינו תקין',
@@ -134,6 +195,15 @@ export const STRINGS: Record<string, PageStrings> = {
     busyTitle: 'יש לנסות שוב בעוד דקה',
     busyBody: 'לא ניתן לפתוח את הסקר כרגע. הקישור תקין: יש לפתוח אותו שוב בעוד דקה.',
     thanks: 'תודה על המשוב.',
+    thanksDetractor: 'אנו מצטערים שאכזבנו אותך. נציג מהצוות שלנו ייצור איתך קשר בתוך {time}.',
+    thanksDetractorBusiness: 'אנו מצטערים שאכזבנו אותך. נציג מהצוות שלנו ייצור איתך קשר בתוך {time} של שעות עבודה.',
+    thanksDetractorLater: 'אנו מצטערים שאכזבנו אותך. נציג מהצוות שלנו ייצור איתך קשר בקרוב.',
+    thanksPassive: 'תודה. התשובה שלך עוזרת לנו להבין מה חסר כדי לקבל 10.',
+    thanksPromoter: 'תודה! אנו שמחים שהיית ממליץ עלינו.',
+    emailGreeting: 'שלום {name},',
+    emailGreetingNoName: 'שלום,',
+    emailScaleHint: 'יש לבחור מספר: הסקר ייפתח עם הציון שבחרת.',
+    emailOrOpen: 'או לפתוח את הסקר:',
   },
 };
 

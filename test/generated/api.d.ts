@@ -3007,6 +3007,14 @@ export interface components {
                 horizonDays: number;
                 riskThreshold: number;
             };
+            /** @description The respondent side's look (docs/survey.md "Branding"): logo, colours, the emails' sender name; null: the defaults */
+            branding: {
+                logoUrl?: string;
+                logoAlt?: string;
+                primaryColor?: string;
+                backgroundColor?: string;
+                senderName?: string;
+            } | null;
         };
         UpdateSettings: {
             fatigueDays?: number;
@@ -3060,6 +3068,14 @@ export interface components {
                 horizonDays?: number;
                 riskThreshold?: number;
             };
+            /** @description The survey page's and emails' look (docs/survey.md "Branding"): `logoUrl` an https URL or a base64 data URL of a PNG, JPEG, GIF or WebP image (at most 32,768 characters), `logoAlt`, `primaryColor` and `backgroundColor` as #rrggbb (white on the primary 4.5:1, the page text on the background 4.5:1, the primary on the background 3:1, else 422), `senderName`. Merged onto the stored branding; a field given as null is removed; `null` removes the branding. */
+            branding?: {
+                logoUrl?: string | null;
+                logoAlt?: string | null;
+                primaryColor?: string | null;
+                backgroundColor?: string | null;
+                senderName?: string | null;
+            } | null;
             /** @description Retention in days (30..3650, `null` keeps forever); a field not given keeps its value. Erased daily at 03:00 UTC. */
             retention?: {
                 commentDays?: number | null;

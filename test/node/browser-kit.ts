@@ -127,3 +127,9 @@ export async function seedAnswers(api: Api, unitIds: Record<string, string>, ans
     }),
   );
 }
+
+/** Opens the phone's Menu (shown under 600 px) so the navigation's links can be reached; wider, does nothing. */
+export async function openMenu(page: Page) {
+  const menu = page.locator('#menu');
+  if ((await menu.isVisible()) && (await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
+}

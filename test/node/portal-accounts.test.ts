@@ -205,4 +205,65 @@ describe('accounts at risk in the portal', () => {
       expect(errors).toEqual([]);
       await context.close();
     }, 120_000);
+
+  it('the account page draws NPS per stakeholder role and the behaviour signals as charts, the tables kept for screen readers', async () => {
+    // Two signals, declared and loaded for one account: 30 days of logins falling, tickets rising.
+    for (const key of ['logins', 'tickets']) {
+      await api('POST', '/api/v1/measures', {
+        key,
+        name: key === 'logins' ? 'Logins' : 'Tickets',
+        unit: 'count',
+        direction: key === 'logins' ? 'higher_is_better' : 'lower_is_better',
+        source: 'account',
+      });
+    }
+    const id = 'portal-acc-7';
+    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    const values = Array.from({ length: 30 }, (_, k) => {
+      const date = new Date(today - (29 - k) * DAY).toISOString().slice(0, 10);
+      return [
+        { accountId: id, signal: 'logins', date, value: 60 - k },
+        { accountId: id, signal: 'tickets', date, value: Math.floor(k / 5) },
+      ];
+    }).flat();
+    const loaded = await api('PUT', '/api/v1/accounts/signals', { values });
+    expect(loaded.rejected, JSON.stringify(loaded)).toEqual([]);
+    // A stakeholder role answers once a month at most here: with the default minimum of 5 every
+    // month of a role is suppressed (the chart says so and draws nothing). A minimum of 1 shows them.
+    const minimum = (await api('GET', '/api/v1/settings')).minResponses;
+    await api('PATCH', '/api/v1/settings', { minResponses: 1 });
+
+    for (const size of [DESKTOP, PHONE]) {
+      const context = await browser.newContext(size);
+      const { page, errors } = await signInAt(base, context, 'admin@acme.test');
+      await page.goto(`${base}/#/account?id=${id}`);
+      await page.getByRole('heading', { name: 'Customer 7' }).waitFor();
+      const res = await asPage(page, `/api/v1/accounts/${id}/history?months=12`);
+      // The role chart: drawn (a canvas), hidden from assistive technology, one line per role with answers.
+      const roles = page.getByTestId('role-trend-chart');
+      await roles.locator('canvas').first().waitFor();
+      expect(await roles.locator('div.role-trend-chart').getAttribute('aria-hidden')).toBe('true');
+      const drawn = new Set(res.nps.filter((x: any) => !x.suppressed).map((x: any) => x.role));
+      const names: Record<string, string> = { decision_maker: 'Decision maker', influencer: 'Influencer', user: 'User' };
+      const legend = await roles.locator('.u-legend .u-series .u-label').allTextContents();
+      expect(legend.slice(1).sort()).toEqual([...drawn].map((r) => names[r as string]).sort());
+      // The signals: one chart per signal, each with its canvas.
+      const signals = page.getByTestId('signals-chart');
+      expect(await signals.locator('[data-signal]').evaluateAll((els) => els.map((e) => e.getAttribute('data-signal')))).toEqual(res.signals.map((x: any) => x.name));
+      expect(await signals.locator('canvas').count()).toBeGreaterThanOrEqual(2);
+      expect(await signals.locator('div.signal-charts').getAttribute('aria-hidden')).toBe('true');
+      // The tables stay: the NPS rows as the API gives them; the signals' latest values.
+      expect((await rowsOf(page, 'NPS of Customer 7 by month and role')).map((r) => [r[0], r[3]])).toEqual(res.nps.map((x: any) => [x.month, String(x.n)]));
+      const signalRows = await rowsOf(page, 'Signals of Customer 7');
+      expect(signalRows.map((r) => [r[0], r[1], r[4]]).sort()).toEqual([
+        ['Logins', '30', '31'],
+        ['Tickets', '30', '5'],
+      ]);
+      if (size === PHONE) await expectFits(page);
+      await check(page, `account-charts-${size === PHONE ? 'phone' : 'desktop'}`);
+      expect(errors).toEqual([]);
+      await context.close();
+    }
+    await api('PATCH', '/api/v1/settings', { minResponses: minimum });
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -130,6 +130,7 @@ describe('cases in Chromium', () => {
   it('FastFix vendor at 360 px: its case, fitting the screen, with the reassignment it may make', async () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'vendor@fastfix.test');
+    await openMenu(page);
     await page.getByRole('link', { name: 'Cases', exact: true }).click();
     await page.getByRole('heading', { name: 'Cases' }).waitFor();
     await waitFor("FastFix's case", async () => (await rows(page).count()) === detractors(['FastFix']).length);
@@ -304,24 +305,25 @@ describe("the manager's home and the phone navigation", () => {
     await context.close();
   }, 60_000);
 
-  it('EMEA manager at 360 px: the navigation is one row that scrolls on its own; the page never scrolls sideways', async () => {
+  it('EMEA manager at 360 px: the navigation folds behind the Menu button; the page never scrolls sideways', async () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'manager.emea@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
     await page.getByTestId('manager-home').getByRole('region', { name: 'Action plans under way' }).waitFor();
     await expectFits(page);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    const [scroll, client, height] = await nav.evaluate((el) => [el.scrollWidth, el.clientWidth, el.getBoundingClientRect().height]);
-    expect(scroll).toBeGreaterThan(client);
-    // One row of links (a link is 2.75 rem at most with its padding), not a block of them.
-    expect(height).toBeLessThan(60);
+    const menu = page.getByRole('button', { name: 'Menu' });
+    // Folded: the links take no room until the button opens them.
+    expect(await nav.isVisible()).toBe(false);
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
     await check(page, 'manager-home-phone');
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
     await nav.getByRole('link', { name: 'Reports' }).click();
     await page.getByRole('heading', { name: 'Reports' }).waitFor();
-    // The current page's link is in view in the row.
-    const box = (await nav.getByRole('link', { name: 'Reports' }).boundingBox())!;
-    expect(box.x).toBeGreaterThanOrEqual(0);
-    expect(box.x + box.width).toBeLessThanOrEqual(360);
+    // The page chosen, the menu folds away again.
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    expect(await nav.isVisible()).toBe(false);
     await expectFits(page);
     expect(errors).toEqual([]);
     await context.close();

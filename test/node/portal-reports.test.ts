@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client';
 import { responses, touchpoints } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, openMenu } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -82,6 +82,7 @@ describe('saved reports and vendor scorecards in the portal', () => {
   it('the EMEA manager at 360 px saves a weekly report on EMEA, reads it and downloads its CSV', async () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'manager.emea@acme.test');
+    await openMenu(page);
     await page.getByRole('link', { name: 'Reports' }).click();
     await page.getByRole('heading', { name: 'Reports' }).waitFor();
     expect(await page.locator('main').textContent()).toContain('No saved reports yet.');

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -171,6 +171,7 @@ describe('responses, replies and plan sources in Chromium', () => {
   it('FastFix vendor at 360 px by keyboard: its own answers only, no comments', async () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'vendor@fastfix.test');
+    await openMenu(page);
     await page.getByRole('link', { name: 'Responses' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Responses' }).waitFor();

@@ -253,3 +253,47 @@ describe('the governance page', () => {
     await context.close();
   }, 120_000);
 });
+
+describe("the governance page's sampling suggestion", () => {
+  it("an admin applies the suggestion to the touchpoint's rules, with a confirmation; the rule changes and the change is audited", async () => {
+    const [touchpoint] = (await admin('GET', '/api/v1/touchpoints')).items as { id: string; name: string; rules: { sampling?: Record<string, number> } }[];
+    const root = (await admin('GET', '/api/v1/units')).items.find((u: { parentId: string | null }) => !u.parentId).id as string;
+    const q = `unitId=${root}&period=${PERIOD}&touchpointId=${touchpoint!.id}`;
+    const rep = await admin('GET', `/api/v1/governance/representativeness?${q}`);
+    // The demo's contacts are in three segments (smb twice as likely): the review has a suggestion to make.
+    expect(rep.suggestion, JSON.stringify(rep)).not.toBeNull();
+    const before = touchpoint!.rules.sampling ?? null;
+    expect(before).not.toEqual(rep.suggestion.sampling);
+
+    const context = await browser.newContext(DESKTOP);
+    const { page, errors } = await signInAt(base, context, 'admin@acme.test');
+    await page.goto(`${base}/#/governance?unit=${root}&period=${PERIOD}&touchpoint=${touchpoint!.id}`);
+    await page.locator('.review[data-ready="true"]').waitFor({ timeout: 60_000 });
+    const region = page.getByTestId('sampling-suggestion');
+    // One row per segment, the suggested rates as the API gives them.
+    const rows = region.getByRole('region', { name: 'Sampling rate per segment, today and suggested' }).locator('tbody tr');
+    expect(await rows.count()).toBe(rep.suggestion.segments.length);
+    for (const [k, s] of (rep.suggestion.segments as { segment: string; suggestedRate: number }[]).entries()) {
+      expect(await rows.nth(k).locator('th').textContent()).toBe(s.segment);
+      expect(await rows.nth(k).locator('td').nth(1).textContent()).toBe(`${(s.suggestedRate * 100).toFixed(1)}%`);
+    }
+    await page.getByLabel('Reason (for the audit log)').fill('Q3 review: smb answers less');
+    await page.getByRole('button', { name: "Apply to the touchpoint's rules" }).click();
+    // A confirmation first: cancelling changes nothing.
+    await region.getByRole('button', { name: 'Cancel' }).click();
+    expect((await admin('GET', `/api/v1/touchpoints/${touchpoint!.id}`)).rules.sampling ?? null).toEqual(before);
+    await page.getByRole('button', { name: "Apply to the touchpoint's rules" }).click();
+    expect(await region.getByText(`Replace the sampling rule of ${touchpoint!.name}?`).isVisible()).toBe(true);
+    expect(await axeViolations(page), 'axe').toEqual([]);
+    await region.getByRole('button', { name: 'Yes, apply' }).click();
+    await page.getByTestId('sampling-applied').waitFor();
+    await shot(page, 'portal-review-sampling-applied');
+
+    // The touchpoint's rule is the suggestion now, and the audit log has the change with its reason.
+    expect((await admin('GET', `/api/v1/touchpoints/${touchpoint!.id}`)).rules.sampling).toEqual(rep.suggestion.sampling);
+    const audit = await admin('GET', `/api/v1/audit-log?targetType=touchpoint&targetId=${touchpoint!.id}&limit=20`);
+    expect(audit.items.find((a: { action: string }) => a.action === 'touchpoint.sampling')?.details).toMatchObject({ reason: 'Q3 review: smb answers less', sampling: rep.suggestion.sampling });
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+});

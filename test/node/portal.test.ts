@@ -9,7 +9,7 @@ import { openDirectory } from '../../src/db/directory';
 import { registerTenant } from '../../src/tenancy/directory-entry';
 import { createTenant } from '../../src/org/tenants';
 import { ROOT } from '../../scripts/local-stack';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -145,6 +145,7 @@ describe('the portal in Chromium', () => {
     await page.getByRole('heading', { name: 'Dashboard: Berlin' }).waitFor();
     await check(page, 'manager-dashboard-berlin');
 
+    await openMenu(page);
     await page.getByRole('link', { name: 'Cases' }).click();
     await page.getByRole('heading', { name: 'Cases' }).waitFor();
     const cases = await mainText(page);
@@ -154,6 +155,7 @@ describe('the portal in Chromium', () => {
     await expectFits(page);
     await check(page, 'manager-cases');
 
+    await openMenu(page);
     await page.getByRole('link', { name: 'Action plans' }).click();
     await page.getByRole('heading', { name: 'Action plans' }).waitFor();
     await check(page, 'manager-plans');
@@ -199,6 +201,7 @@ describe('the portal in Chromium', () => {
     expect(await page.content()).not.toContain('QuickServe');
     await expectFits(page);
     await check(page, 'vendor-scorecard');
+    await openMenu(page);
     await page.getByRole('link', { name: 'Cases', exact: true }).click();
     await page.getByRole('heading', { name: 'Cases' }).waitFor();
     const text = await mainText(page);
@@ -223,6 +226,7 @@ describe('the portal in Chromium', () => {
       await route.continue();
     });
     const { page, errors } = await signIn(context, 'vendor@fastfix.test');
+    await openMenu(page);
     const responses = page.getByRole('link', { name: 'Responses' });
     await responses.focus();
     const focused = () => page.evaluate(() => document.activeElement?.textContent ?? null);

@@ -54,7 +54,7 @@ const DEFINITION = {
       'why.label.passive': 'What would make it a 10?',
       'why.label.promoter': 'What did you like?',
       'invite.subject': 'A quick question from Acme',
-      'invite.body': 'Hello,\n\nplease rate us: {link}\n\nThanks',
+      'invite.body': 'Please rate us: {link}\n\nThanks',
       'invite.sms': 'Acme: rate us at {link}',
       'reminder.subject': 'Reminder: a quick question from Acme',
       'reminder.body': 'Still a minute for us? {link}',
@@ -255,8 +255,9 @@ describe('email, SMS and webhook requests', () => {
       from: 'surveys@acme.test',
       to: contact.email,
       subject: 'Eine kurze Frage von Acme',
-      text: `Bitte bewerten Sie uns: ${link}`,
-      html: expect.stringContaining(`<a href="${link}">${link}</a>`),
+      // The greeting first (no name on the contact: the German greeting without one), then the survey's text.
+      text: `Hallo,\n\nBitte bewerten Sie uns: ${link}`,
+      html: expect.stringContaining(`<a href="${link}" style="color:#1d4ed8">${link}</a>`),
       tags: { invitationId: inv.id },
     });
     expect(body.html).toContain('<html lang="de" dir="ltr">');
@@ -587,7 +588,7 @@ describe('reminders', () => {
     expect(reqs).toHaveLength(2);
     const reminder = JSON.parse(reqs[1]!.body);
     const link = linkIn(JSON.parse(reqs[0]!.body).text);
-    expect(reminder).toMatchObject({ subject: 'Reminder: a quick question from Acme', text: `Still a minute for us? ${link}`, tags: { invitationId: inv.id } });
+    expect(reminder).toMatchObject({ subject: 'Reminder: a quick question from Acme', text: `Hello,\n\nStill a minute for us? ${link}`, tags: { invitationId: inv.id } });
     expect(reqs[1]!.headers['idempotency-key']).toBe(`invitation.remind:${inv.id}`);
 
     const api = await apiGet(inv.id);

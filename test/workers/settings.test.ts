@@ -44,6 +44,7 @@ describe('GET and PATCH /api/v1/settings', () => {
       retention: { commentDays: null, contactDays: null },
       populationShares: null,
       accounts: { roleWeights: { decision_maker: 3, influencer: 2, user: 1 }, horizonDays: 90, riskThreshold: 0.5 },
+      branding: null,
     });
   });
 
@@ -73,6 +74,7 @@ describe('GET and PATCH /api/v1/settings', () => {
       retention: { commentDays: null, contactDays: null },
       populationShares: null,
       accounts: { roleWeights: { decision_maker: 3, influencer: 2, user: 1 }, horizonDays: 90, riskThreshold: 0.5 },
+      branding: null,
     };
     expect(res.body).toEqual(expected);
     expect((await read()).body).toEqual(expected);

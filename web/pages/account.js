@@ -1,6 +1,7 @@
 // One account (docs/accounts.md "The account's history"): its churn risk with the reasons, its NPS
 // per month and stakeholder role, its behaviour signals, outcomes and cases. Every number comes
 // from GET /api/v1/accounts/{externalId}/history.
+import { roleTrendChart, signalsChart } from '../charts.js';
 import { api, attempt, fmtDate, fmtNps, h, main, setTitle, table, unitName } from '../lib.js';
 
 const ROLES = { decision_maker: 'Decision maker', influencer: 'Influencer', user: 'User' };
@@ -36,6 +37,7 @@ export default async function account({ params }) {
           )
         : h('p', { class: 'msg', 'data-testid': 'account-risk' }, 'Not scored yet.'),
       h('h2', {}, 'NPS per month and stakeholder role'),
+      ...(res.nps.length ? [roleTrendChart(res.nps)] : []),
       res.nps.length
         ? table(
             `NPS of ${a.name} by month and role`,
@@ -53,6 +55,7 @@ export default async function account({ params }) {
           )
         : h('p', { class: 'msg' }, 'No stakeholder answered in the window.'),
       h('h2', {}, 'Behaviour signals'),
+      ...(res.signals.length ? [signalsChart(res.signals)] : []),
       res.signals.length
         ? table(
             `Signals of ${a.name}`,

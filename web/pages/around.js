@@ -17,6 +17,12 @@ function windowCard(label, w, item) {
 
 export default async function around({ params }) {
   const id = params.get('id');
+  // The page starts afresh at once (never an error under the previous page's content).
+  setTitle('Before and after');
+  if (!id) {
+    main.append(h('p', { class: 'msg' }, "Choose an event first: the Events column of the dashboard's trend tables links each one to its before and after."));
+    return;
+  }
   const weeks = WEEKS.includes(Number(params.get('weeks'))) ? Number(params.get('weeks')) : 4;
   const total = await api('GET', `/api/v1/scores?around=${encodeURIComponent(id)}&aroundWeeks=${weeks}`);
   const a = total.around.annotation;
