@@ -244,7 +244,7 @@ async function measurePortal(org: Org) {
       await context.addInitScript(() => {
         document.addEventListener('submit', () => performance.mark('submit'), true);
         new MutationObserver((_, obs) => {
-          if (![...document.querySelectorAll('caption')].some((c) => c.textContent?.startsWith('Units under'))) return;
+          if (!Array.from(document.querySelectorAll('caption')).some((c) => c.textContent?.startsWith('Units under'))) return;
           obs.disconnect();
           performance.mark('inserted');
           // The next frame drawn: a task queued from inside the next animation frame runs after its paint.
@@ -278,7 +278,8 @@ async function measurePortal(org: Org) {
       const t3 = performance.now();
       if (i > 0) signIn.push(t1 - t0), dashboard.push(t3 - t2); // the first warms wrangler's bundle
       // A string, not a function: tsx would wrap named functions in a helper the page does not have.
-      waterfall = (await page.evaluate(`(() => {
+      waterfall = (await page.evaluate(`(async () => {
+        for (let i = 0; i < 200 && !performance.getEntriesByName('drawn').length; i++) await new Promise((r) => setTimeout(r, 10));
         const at = (name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
         const submit = at('submit');
         const drawn = at('drawn');

@@ -257,7 +257,7 @@ export async function modelCard(d: Deps) {
  * them is served from there alone (a walk of the index, whatever the number of accounts); a
  * smaller one is read from its own accounts (an index walk of the subtree).
  */
-export const RISK_WINDOW = 2000;
+export const RISK_WINDOW = 1000;
 
 /**
  * The accounts of a unit's subtree by revenue at risk (probability × annual revenue), largest
