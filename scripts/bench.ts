@@ -33,9 +33,13 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     keep: { type: 'boolean', default: false },
     out: { type: 'string' },
+    /** `--only f`: section (f) alone (the tenant, the answers loaded and folded, the portal); its report goes to bench/PORTAL.md unless --out says otherwise. */
+    only: { type: 'string' },
   },
   strict: true,
 });
+const ONLY = args.only;
+if (ONLY !== undefined && ONLY !== 'f') throw new Error(`--only ${ONLY}: only section f can run alone (--only f)`);
 const QUICK = args.quick!;
 const TOTAL = Number(args.answers ?? (QUICK ? 100_000 : 1_000_000));
 const CHECKPOINTS = [...new Set([...[10_000, 100_000, 1_000_000].filter((c) => c < TOTAL), TOTAL])];
@@ -53,7 +57,7 @@ const TAIL = 1000;
 const TAIL_RUNS = 5;
 const SCORE_REQUESTS = 50;
 const SCORE_BUDGET_MS = 60_000;
-const OUT = args.out ?? join(ROOT, 'bench', 'RESULTS.md');
+const OUT = args.out ?? join(ROOT, 'bench', ONLY ? 'PORTAL.md' : 'RESULTS.md');
 const COMMAND = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
 const TARGETS = {
@@ -143,7 +147,7 @@ const results: {
   capture: CaptureRun[] | null;
   busyTick: { ms: number; openInvitations: number } | null;
   e2e: { answers: number; steps: Step[]; outbox: number } | null;
-  portal: { signIn: number[]; dashboard: number[]; js: number } | null;
+  portal: { signIn: number[]; dashboard: number[]; inPage: number[]; js: number; waterfall: string[] } | null;
   analysis: string[];
   memory: ProcMemory[];
   notes: string[];
@@ -156,6 +160,7 @@ const results: {
 // ---------------------------------------------------------------------------------------------
 
 async function run() {
+  if (ONLY === 'f') return runPortalOnly();
   const rng = new Rng(20_260_401);
   log(`setting up one tenant: ${SITES} sites in 10 regions, 3 touchpoints, a published survey, ${int(CONTACTS)} contacts`);
   const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: SITES, contacts: CONTACTS }, rng);
@@ -199,6 +204,21 @@ async function run() {
   sampler.mark('after the data plane ticks');
 }
 
+/** `--only f`: the same tenant and history as the full run (its checkpoints skipped), folded, then (f). */
+async function runPortalOnly() {
+  const rng = new Rng(20_260_401);
+  log(`setting up one tenant: ${SITES} sites in 10 regions, 3 touchpoints, a published survey, ${int(CONTACTS)} contacts`);
+  const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: SITES, contacts: CONTACTS }, rng);
+  await stack.register({ id: org.tenantId, name: 'Bench Field Services', emails: [org.adminEmail] });
+  const now = Date.now();
+  log(`loading ${int(TOTAL)} answers spread over two years`);
+  const t0 = performance.now();
+  loadAnswers(stack.dbFile, org, TOTAL, now - 729 * DAY_MS, now - 5 * 60_000, rng, () => {});
+  results.load.push({ answers: TOTAL, ms: performance.now() - t0 });
+  results.folds.push(await foldWholeHistory(org, TOTAL));
+  await measurePortal(org);
+}
+
 /**
  * (f) The portal's first load in Debian's Chromium, a fresh browser context each time (empty
  * cache): to the sign-in form, and from submitting it to the admin's dashboard drawn over the
@@ -212,12 +232,27 @@ async function measurePortal(org: Org) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   const signIn: number[] = [];
   const dashboard: number[] = [];
+  /** The same, in the page's own clock: from the submit event to the frame that shows the table (no driver round trips). */
+  const inPage: number[] = [];
   let js = 0;
+  /** The requests of the last run from the click on "Sign in" to the dashboard drawn: where the time goes. */
+  let waterfall: string[] = [];
   try {
     for (let i = 0; i < 7; i++) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       let bytes = 0;
+      // In the page's own clock: the submit, the moment the table is in the document, every request (Resource Timing).
+      await context.addInitScript(() => {
+        document.addEventListener('submit', () => performance.mark('submit'), true);
+        new MutationObserver((_, obs) => {
+          if (!Array.from(document.querySelectorAll('caption')).some((c) => c.textContent?.startsWith('Units under'))) return;
+          obs.disconnect();
+          performance.mark('inserted');
+          // The next frame drawn: a task queued from inside the next animation frame runs after its paint.
+          requestAnimationFrame(() => setTimeout(() => performance.mark('drawn')));
+        }).observe(document, { childList: true, subtree: true });
+      });
       page.on('response', async (r) => {
         if (r.url().endsWith('.js')) bytes += Number(r.headers()['content-length'] ?? (await r.body().catch(() => Buffer.alloc(0))).length);
       });
@@ -244,14 +279,34 @@ async function measurePortal(org: Org) {
         });
       const t3 = performance.now();
       if (i > 0) signIn.push(t1 - t0), dashboard.push(t3 - t2); // the first warms wrangler's bundle
+      // A string, not a function: tsx would wrap named functions in a helper the page does not have.
+      waterfall = (await page.evaluate(`(async () => {
+        for (let i = 0; i < 200 && !performance.getEntriesByName('drawn').length; i++) await new Promise((r) => setTimeout(r, 10));
+        const at = (name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
+        const submit = at('submit');
+        const drawn = at('drawn');
+        const inserted = at('inserted');
+        const ms = (x) => String(Math.round(x - submit)).padStart(5);
+        const lines = performance.getEntriesByType('resource')
+          .filter((e) => e.startTime >= submit)
+          .map((e) => ms(e.startTime) + ' → ' + (e.responseEnd > drawn ? '(after)' : ms(e.responseEnd)) + ' ms  ' + new URL(e.name).pathname + new URL(e.name).search);
+        return [...lines, ms(inserted) + ' ms  the table "Units under …" in the document', ms(drawn) + ' ms  the next frame painted (the page\\'s clock: submit to drawn)', String(drawn - submit)];
+      })()`)) as string[];
+      const pageMs = Number(waterfall.pop());
+      if (i > 0) inPage.push(pageMs);
+      waterfall = waterfall.map((l) => l.replaceAll(org.rootId, '<root>'));
+      waterfall.push(`${String(Math.round(t3 - t2)).padStart(5)} ms  seen drawn by the driver (from before the click)`);
       js = Math.max(js, bytes);
       await context.close();
     }
   } finally {
     await browser.close();
   }
-  results.portal = { signIn, dashboard, js };
-  log(`  sign-in page ${fmt(median(signIn))} ms, dashboard after sign-in ${fmt(median(dashboard))} ms (medians of ${signIn.length})`);
+  results.portal = { signIn, dashboard, inPage, js, waterfall };
+  for (const line of waterfall) log(`  ${line}`);
+  log(
+    `  sign-in page ${fmt(median(signIn))} ms, dashboard after sign-in ${fmt(median(dashboard))} ms, in the page's clock ${fmt(median(inPage))} ms (medians of ${signIn.length}; load average ${loadAverage()})`,
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -1024,7 +1079,7 @@ function writeReport() {
   out('# Benchmark results');
   out();
   out(
-    `Generated by \`${COMMAND}\` (scripts/bench.ts; see bench/README.md). ${QUICK ? '**Quick run**: fewer answers than the issue asks for; the 1M figures need the full run (on a quiet machine: see the load average below). The last full run is in the git history of this file.' : 'Full run.'}`,
+    `Generated by \`${COMMAND}\` (scripts/bench.ts; see bench/README.md). ${ONLY ? `**Section (${ONLY}) alone** (\`--only\`): the tenant and its history as in the full run, the other sections not run. ` : ''}${QUICK ? '**Quick run**: fewer answers than the issue asks for; the 1M figures need the full run (on a quiet machine: see the load average below). The last full run is in the git history of this file.' : 'Full run.'}`,
   );
   out();
   out('| | |');
@@ -1327,10 +1382,26 @@ function writeReport() {
     out('| --- | ---: | ---: | ---: |');
     out(`| navigation to the sign-in form, ready to type | ${p.signIn.length} | ${fmt(median(p.signIn))} ms | ${fmt(Math.max(...p.signIn))} ms |`);
     out(
-      `| submit to the admin's dashboard drawn (root over 180 days: total with comparison and distribution, trend, regions) | ${p.dashboard.length} | ${fmt(median(p.dashboard))} ms | ${fmt(Math.max(...p.dashboard))} ms |`,
+      `| submit to the admin's dashboard drawn (root over 180 days: total with comparison and distribution, trend, regions), as the driver sees it: from before its click to its wait seeing the table | ${p.dashboard.length} | ${fmt(median(p.dashboard))} ms | ${fmt(Math.max(...p.dashboard))} ms |`,
+    );
+    out(
+      `| the same in the page's own clock: from the form's submit event to the first frame painted with the table (no driver round trips) | ${p.inPage.length} | ${fmt(median(p.inPage))} ms | ${fmt(Math.max(...p.inPage))} ms |`,
     );
     out();
-    verdict(`(f) portal first load < 1000 ms (sign-in form ${fmt(median(p.signIn))} ms, dashboard ${fmt(median(p.dashboard))} ms)`, median(p.signIn) < 1000 && median(p.dashboard) < 1000);
+    out(
+      "The driver's figure includes Playwright's own work around the page: the click's checks (visible, stable over two frames, hit target) before the browser receives it, and the polling of the wait, each a DevTools round trip from the Node driver; on a busy machine that alone adds hundreds of milliseconds. The page's clock counts what the user waits for.",
+    );
+    out();
+    out('The requests of the last run from the click on "Sign in" (started → finished, ms after the click; "after": finished once the dashboard was drawn):');
+    out();
+    out('```');
+    for (const line of p.waterfall) out(line);
+    out('```');
+    out();
+    verdict(
+      `(f) portal first load < 1000 ms (sign-in form ${fmt(median(p.signIn))} ms, dashboard ${fmt(median(p.dashboard))} ms as the driver sees it, ${fmt(median(p.inPage))} ms in the page's clock)`,
+      median(p.signIn) < 1000 && median(p.dashboard) < 1000,
+    );
     out();
   }
   out('## (d) Peak memory per process');

@@ -57,6 +57,8 @@ const PAGES = [
   { path: 'agent', label: 'Agent', roles: ['admin', 'manager'], module: './pages/agent.js', nav: false },
   { path: 'around', label: 'Before and after', roles: ['admin', 'analyst', 'manager', 'viewer', 'vendor'], module: './pages/around.js', nav: false },
 ];
+/** The page most roles land on (admins, analysts, managers, viewers). */
+const HOME_MODULE = './pages/dashboard.js';
 const allowedPages = () => PAGES.filter((p) => p.roles.some((r) => state.session.roles.has(r)));
 const home = () => `#/${allowedPages()[0]?.path ?? 'cases'}`;
 
@@ -135,6 +137,8 @@ function renderNav(current) {
 async function start() {
   // Nobody signed in: the form at once, without asking the API (no 401 in the console).
   if (!maybeSignedIn()) return showSignIn();
+  // The home's module (fetched already: index.html preloads it) is evaluated while /me and /units are on their way.
+  import(HOME_MODULE).catch(() => {});
   const [me, units] = await Promise.all([api('GET', '/api/v1/me'), api('GET', '/api/v1/units')]);
   const byId = new Map(units.items.map((u) => [u.id, u]));
   state.session = { me, units: units.items, byId, roles: new Set(me.grants.map((g) => g.role)) };

@@ -252,6 +252,14 @@ export async function modelCard(d: Deps) {
 }
 
 /**
+ * How far down the tenant's revenue-at-risk index the list first looks: the accounts with the
+ * RISK_WINDOW largest revenues at risk of the whole tenant. A subtree holding at least `limit` of
+ * them is served from there alone (a walk of the index, whatever the number of accounts); a
+ * smaller one is read from its own accounts (an index walk of the subtree).
+ */
+export const RISK_WINDOW = 1000;
+
+/**
  * The accounts of a unit's subtree by revenue at risk (probability × annual revenue), largest
  * first, with their reasons and owners: score.read on the unit (default the root).
  */
@@ -260,29 +268,63 @@ export async function atRisk(d: Deps, q: { unitId?: string; limit: number }) {
   const [unit] = q.unitId ? await t.select().from(units).where(eq(units.id, q.unitId)) : await t.select().from(units).where(sql`${units.parentId} is null`);
   if (!unit || !can(actor, 'unit.read', unit.path)) throw notFound('unit');
   if (!can(actor, 'score.read', unit.path)) throw forbidden('your role does not read scores of this unit');
-  const [model] = await t.select({ kind: churnModels.kind, card: churnModels.card, trainedAt: churnModels.trainedAt }).from(churnModels);
-  const card = model?.card as unknown as ChurnCard | null | undefined;
-  const items = await t
-    .select({
-      accountId: accounts.externalId,
-      name: accounts.name,
-      probability: accountRisks.probability,
-      revenueAtRisk: accountRisks.revenueAtRisk,
-      reasons: accountRisks.reasons,
-      ownerUserId: accounts.ownerUserId,
-    })
+  const columns = {
+    accountId: accounts.externalId,
+    name: accounts.name,
+    probability: accountRisks.probability,
+    revenueAtRisk: accountRisks.revenueAtRisk,
+    reasons: accountRisks.reasons,
+    ownerUserId: accounts.ownerUserId,
+  };
+  const order = [desc(accountRisks.revenueAtRisk), desc(accountRisks.probability)] as const;
+  const end = `${unit.path.slice(0, -1)}0`;
+  // The RISK_WINDOW-th largest revenue at risk of the tenant (none: the tenant has fewer risks, the window is all of them).
+  const floor = t
+    .select({ revenueAtRisk: accountRisks.revenueAtRisk })
     .from(accountRisks)
-    .innerJoin(accounts, eq(accounts.id, accountRisks.accountId))
-    .innerJoin(units, eq(units.id, accounts.unitId))
-    .where(inSubtree(unit.path))
-    .orderBy(desc(accountRisks.revenueAtRisk), desc(accountRisks.probability))
-    .limit(q.limit);
-  const auc = card?.kind === 'logistic' ? card.validation?.auc : undefined;
+    .orderBy(desc(accountRisks.revenueAtRisk))
+    .limit(1)
+    .offset(RISK_WINDOW - 1);
+  const [model, windowFloor, inWindow] = await t.batch([
+    // The card's kind and AUC alone (the whole card holds the calibration, the intervals, the impact).
+    t
+      .select({
+        kind: sql<string | null>`json_extract(${churnModels.card}, '$.kind')`,
+        auc: sql<number | null>`json_extract(${churnModels.card}, '$.validation.auc')`,
+        trainedAt: churnModels.trainedAt,
+      })
+      .from(churnModels),
+    floor,
+    // Down the revenue index from the largest: the unit's path is tested on each row (`+`: not the
+    // path index, which would read the whole subtree and sort it).
+    t
+      .select(columns)
+      .from(accountRisks)
+      .innerJoin(accounts, eq(accounts.id, accountRisks.accountId))
+      .innerJoin(units, eq(units.id, accounts.unitId))
+      .where(and(gte(accountRisks.revenueAtRisk, sql`coalesce((${floor}), -1)`), sql`+${units.path} >= ${unit.path}`, sql`+${units.path} < ${end}`))
+      .orderBy(...order)
+      .limit(q.limit),
+  ]);
+  const items =
+    inWindow.length === q.limit || windowFloor.length === 0
+      ? inWindow
+      : // Fewer than `limit` of the subtree's accounts among the tenant's largest: the subtree's own accounts, sorted.
+        await t
+          .select(columns)
+          .from(accountRisks)
+          .innerJoin(accounts, eq(accounts.id, accountRisks.accountId))
+          .innerJoin(units, eq(units.id, accounts.unitId))
+          .where(inSubtree(unit.path))
+          .orderBy(...order)
+          .limit(q.limit);
+  const [card] = model;
+  const auc = card?.kind === 'logistic' ? card.auc : null;
   return {
     model: {
-      kind: card?.kind ?? 'rules',
+      kind: (card?.kind ?? 'rules') as ChurnCard['kind'],
       ...(auc !== undefined && auc !== null ? { auc } : {}),
-      ...(model?.trainedAt ? { trainedAt: new Date(model.trainedAt).toISOString() } : {}),
+      ...(card?.trainedAt ? { trainedAt: new Date(card.trainedAt).toISOString() } : {}),
     },
     items,
   };
