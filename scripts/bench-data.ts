@@ -172,8 +172,8 @@ export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: n
   const surveyId = idAt('srv', now, rng);
   const definition = benchSurvey() as unknown as Record<string, unknown>;
   const tps = TOUCHPOINTS.map((t) => ({ id: idAt('tp', now, rng), key: t.key }));
-  // Fixed ids: drawing them from `rng` would change every other figure's data.
-  const vendors = ['unit_bench_vendor_a', 'unit_bench_vendor_b', 'unit_bench_vendor_c'];
+  // Ids from the root's, not drawn from `rng` (that would change every other figure's data).
+  const vendors = ['a', 'b', 'c'].map((x) => `${tenant.rootUnitId}_vendor_${x}`);
   const unitRows = [
     ...vendors.map((id, i) => ({
       id,

@@ -78,7 +78,7 @@ describe('the portal in Chromium', () => {
 
     const { page, errors } = await signIn(context, 'admin@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: Acme Field Services' }).waitFor();
-    expect(await navLinks(page)).toEqual(['Dashboard', 'Responses', 'Cases', 'Team', 'Themes', 'Action plans', 'Drivers', 'Accounts', 'Measures', 'Reports', 'Administration']);
+    expect(await navLinks(page)).toEqual(['Dashboard', 'Responses', 'Cases', 'Team', 'Themes', 'Action plans', 'Drivers', 'Accounts', 'Measures', 'Reports', 'Integrity', 'Administration']);
     const byUnit = page.locator('table', { hasText: 'Units under Acme Field Services' });
     for (const name of ['EMEA', 'Americas', 'FastFix', 'QuickServe']) expect(await byUnit.getByRole('rowheader', { name }).count()).toBe(1);
     expect(await byUnit.locator('tbody tr').count()).toBe(4);
