@@ -231,7 +231,7 @@ function errorSummary(issues: Issue[], s: PageStrings) {
 }
 
 /** Page one: the score, and (for the script) every follow-up question, hidden and disabled until a score is saved. */
-export function scorePage(v: PageView, opts: { issues?: Issue[]; values?: Values & { score?: number } } = {}) {
+export function scorePage(v: PageView, opts: { issues?: Issue[]; values?: Values & { score?: number }; landed?: boolean } = {}) {
   const s = STRINGS[stringsLocale(v.locale, null)]!;
   const t = (key: string) => surveyText(v.definition, v.locale, v.defaultLocale, key);
   const issues = opts.issues ?? [];
@@ -246,7 +246,7 @@ export function scorePage(v: PageView, opts: { issues?: Issue[]; values?: Values
     branding: v.look?.branding,
     body: html`${v.preview ? html`<p class="preview" role="note" lang="en" dir="ltr">${v.preview.banner}</p>` : ''}<h1>${t('page.title')}</h1>
 ${errorSummary(issues, s)}
-<form id="f"${v.preview ? '' : html` method="post" action="${v.action}"`} novalidate>
+<form id="f"${v.preview ? '' : html` method="post" action="${v.action}"`}${opts.landed ? raw(' data-landed') : ''} novalidate>
 ${hiddenInputs(v, 1)}${honeypot}
 ${scale({ name: 'score', id: nps.id, from: 0, to: 10, legend: t(`${nps.id}.label`), low: t(`${nps.id}.low`), high: t(`${nps.id}.high`), checked: opts.values?.score, error: fieldError(issues, 'score', nps.id, s), required: true })}
 <p id="live" class="status saved" role="status" data-saved="${s.saved}"></p>

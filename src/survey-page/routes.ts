@@ -186,9 +186,10 @@ async function showPage(c: AppContext) {
   }
   if (target.closed) return linkFailure(c, 'expired', false, { target, locale });
   const state = await pageState(config, checked.link, target, locale, now);
-  // `?score=N` (a number of the email's scale): the page opens with that score chosen, saved when the respondent sends it.
+  // `?score=N` (a number of the email's scale): the page opens with that score chosen, and its script saves it on
+  // landing (one click in the email). A link scanner that fetches the page without running scripts saves nothing.
   const chosen = /^(10|[0-9])$/.test(c.req.query('score') ?? '') ? Number(c.req.query('score')) : undefined;
-  return page(c, scorePage(view(c, target, locale, state, nonce, hiddenValues(c, target)), { values: { score: chosen } }), 200, nonce, target.look);
+  return page(c, scorePage(view(c, target, locale, state, nonce, hiddenValues(c, target)), { values: { score: chosen }, landed: chosen !== undefined }), 200, nonce, target.look);
 }
 
 type Fields = { get(name: string): string | undefined; getAll(name: string): string[] };

@@ -3,7 +3,8 @@
  * score and the server answers with page two; with it, a tap on a score saves it at once
  * (JSON POST to the same URL) and reveals the follow-up questions of the score's category on
  * the same page. Arrow keys only move through the scale (they check radios as they go), so a
- * keyboard user's score is saved on Space, or on Enter / the button, never on the way.
+ * keyboard user's score is saved on Space, or on Enter / the button, never on the way. A page
+ * opened from a score link of the email (`data-landed`) saves that score on landing.
  */
 export const PAGE_SCRIPT = `(function(){
 var f=document.getElementById('f'),fu=document.getElementById('fu');
@@ -28,4 +29,5 @@ return fetch(f.action,{method:'POST',headers:{'content-type':'application/json',
 }
 f.addEventListener('change',function(e){if(e.target.name==='score'&&!key)save(false)});
 f.addEventListener('submit',function(e){if(el.step.value!=='1')return;e.preventDefault();save(true).then(function(ok){if(!ok)f.submit()})});
+if(f.hasAttribute('data-landed'))save(false);
 })();`;

@@ -259,6 +259,32 @@ describe('the hosted survey page in Chromium', () => {
     await context.close();
   }, 60_000);
 
+  it('a score link of the email saves that score on landing; a link scanner that runs no script saves nothing', async () => {
+    const inv = await invitationLink();
+    // A mail scanner fetches every link of the email without running scripts: the page opens, nothing is saved.
+    const scanner = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
+    const fetched = await scanner.newPage();
+    await fetched.goto(`${inv.url}?score=3`);
+    await fetched.locator('#nps-3:checked').waitFor({ state: 'attached' });
+    await fetched.waitForTimeout(READ_MS);
+    expect(await responseOfInvitation(inv.id)).toBeUndefined();
+    await scanner.close();
+
+    // The respondent's one click on 9 in the email: saved on landing, the promoter's comment prompt shown.
+    const context = await browser.newContext({ ...PHONE, locale: 'en-US', bypassCSP: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${inv.url}?score=9`);
+    await page.locator('textarea#q-reason').waitFor({ state: 'visible' });
+    const saved = await waitFor('the score saved on landing', async () => responseOfInvitation(inv.id));
+    expect(saved).toMatchObject({ score: 9, comment: null });
+    await shot(page, 'en-js-score-link-landed');
+    await expectAccessible(page, 'score link landed');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('German, without JavaScript, keyboard only: a plain form post shows page two, another saves the comment', async () => {
     const inv = await invitationLink();
     const context = await browser.newContext({ ...PHONE, locale: 'de-DE', javaScriptEnabled: false });
