@@ -11,7 +11,7 @@ import { startStack, type StartedStack } from './started-stack';
  * behind a Menu button (keyboard, aria-expanded), and every page each role can reach (every
  * entry of web/app.js's PAGES the role is allowed, the Administration sections, and the first
  * detail page each list links to) fits: the document's scrollWidth is at most the viewport's
- * width. Screenshots `test-results/screenshots/portal-phone-*`.
+ * width. A screenshot of every page visited: `test-results/screenshots/portal-phone-<role>-<page>`.
  */
 
 let stack: StartedStack;
@@ -152,10 +152,9 @@ describe('the portal at 360 px', () => {
         if (!opened.titled) untitled.push(`${role} ${hash} (${new URL(page.url()).hash})`);
         const w = await widths(page);
         visited.push(`${role} ${hash}`);
-        if (w.scroll > w.viewport) {
-          overflow.push({ role, page: hash, ...w });
-          await shot(page, `portal-phone-overflow-${role}-${hash.replace(/[^\w-]+/g, '_')}`);
-        }
+        // Every page a role reaches, kept in test-results; an overflowing one named as such.
+        await shot(page, `portal-phone-${w.scroll > w.viewport ? 'overflow-' : ''}${role}-${hash.replace(/[^\w-]+/g, '_')}`);
+        if (w.scroll > w.viewport) overflow.push({ role, page: hash, ...w });
         if (!hash.includes('/', 2) && !hash.includes('?')) queue.push(...(await detailLinks(page, hash.slice(2))));
       }
       expect(errors, role).toEqual([]);
