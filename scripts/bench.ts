@@ -410,7 +410,7 @@ const timeSql = (sql: string, params: unknown[], runs = 5) => {
       rows = (stmt.all(...params) as unknown[]).length;
       ms.push(performance.now() - t0);
     }
-    return { ms: ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!, rows };
+    return { ms: median(ms), rows };
   });
 };
 
@@ -504,7 +504,7 @@ async function measureCuts(org: Org, token: string): Promise<CutRun[]> {
     const groups = (JSON.parse(first.body) as { items: unknown[] }).items.length;
     const ms: number[] = [];
     for (let i = 0; i < CUT_REQUESTS; i++) ms.push((await http.send({ method: 'GET', path, headers })).ms);
-    const p50 = [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+    const p50 = median(ms);
     runs.push({ view, groupBy: '', period: '', days: 0, p50, groups });
     log(`  ${view}: p50 ${fmt(p50)} ms, ${groups} items`);
   }
@@ -532,7 +532,7 @@ async function measureCuts(org: Org, token: string): Promise<CutRun[]> {
       const groups = new Set((JSON.parse(first.body) as { items: { key: string }[] }).items.map((i) => i.key)).size;
       const ms: number[] = [];
       for (let i = 0; i < CUT_REQUESTS; i++) ms.push((await http.send({ method: 'GET', path, headers })).ms);
-      const p50 = [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+      const p50 = median(ms);
       runs.push({ groupBy, period, days, refused, p50, groups });
       log(`  cut ${groupBy || '(none)'} × ${period || '(none)'}: p50 ${fmt(p50)} ms, ${groups} groups${refused ? ` (${days} days: ${refused})` : ''}`);
     }

@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { TenantDb } from '../db/tenant-db';
 import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimDays, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
-import { addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
+import { addAnswer, addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
 import { foldRows, foldStateOf, type FoldRow } from './fold';
 import { localDay, offsetsOver, periodOf } from './local-day';
 
@@ -93,22 +93,8 @@ export function contactKeySql(groupBy: (typeof CONTACT_GROUPS)[number]): SQL<str
   return sql<string>`coalesce(${groupBy === 'contractSize' ? contacts.contractSize : groupBy === 'supportTier' ? contacts.supportTier : contacts.accountId}, 'unknown')`;
 }
 
-/** `n` answers of one score whose lifetime-value weights sum to `w` (their squares to `w2`). */
-function scoreTally(score: number, n: number, w: number, w2: number): Tally {
-  const c = categorize(score);
-  return {
-    promoters: c === 'promoter' ? n : 0,
-    passives: c === 'passive' ? n : 0,
-    detractors: c === 'detractor' ? n : 0,
-    w,
-    w2,
-    wPromoters: c === 'promoter' ? w : 0,
-    wDetractors: c === 'detractor' ? w : 0,
-  };
-}
-
 /** One answer as a tally: counts, and its lifetime-value weight. */
-const answerTally = (score: number, lifetimeValue: number | null) => scoreTally(score, 1, answerWeight(lifetimeValue), answerWeight(lifetimeValue) ** 2);
+const answerTally = (score: number, lifetimeValue: number | null) => addAnswer(emptyTally(), score, answerWeight(lifetimeValue));
 
 /**
  * The answers of a scope, grouped: from the rollups up to the watermark (summed in SQL, so the
@@ -290,7 +276,8 @@ function filteredCellReads(db: TenantDb, q: ScoresScope, vendorId: string, withS
  * The segment column of a read, or '' where the segments are not needed: only post-stratified
  * weights and the segment cut tell them apart, and without them a read returns a fifth of the rows.
  */
-const segmentOf = (q: ScoresScope, col: SQL | AnySQLiteColumn) => sql<string>`${q.weight === 'poststrat' || q.groupBy === 'segment' ? col : sql`''`}`.as('s');
+const needsSegments = (q: ScoresScope) => q.weight === 'poststrat' || q.groupBy === 'segment';
+const segmentOf = (q: ScoresScope, col: SQL | AnySQLiteColumn) => sql<string>`${needsSegments(q) ? col : sql`''`}`.as('s');
 
 /** Sums of a rollup table's counts and weights. */
 const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimDays | typeof rollupDimMonths, withScores: boolean) => ({
@@ -399,7 +386,7 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, d
   const isIn = (category: ReturnType<typeof categorize>) => sql`${responses.score} in (${sql.raw(scoresOf(category).join(', '))})`;
   const select = {
     group: answerKeySql(q),
-    segment: sql<string>`${q.weight === 'poststrat' || q.groupBy === 'segment' ? sql`coalesce(${responses.segment}, '')` : sql`''`}`,
+    segment: sql<string>`${needsSegments(q) ? sql`coalesce(${responses.segment}, '')` : sql`''`}`,
     period: sql<string>`${periodExpr(day, 'day', q.period)}`,
     promoters: sql<number>`sum(${isIn('promoter')})`,
     passives: sql<number>`sum(${isIn('passive')})`,

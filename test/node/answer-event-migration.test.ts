@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
+import { applyMigration as apply, migrateUpTo } from './migrations-kit';
 
 /*
  * Migration 0027 gives the answers captured before it the row id of the event that invited them,
@@ -9,20 +8,12 @@ import { describe, expect, it } from 'vitest';
  * holding such answers, each expected link written out by hand from the rows planted.
  */
 
-const MIGRATIONS = join(import.meta.dirname, '..', '..', 'migrations');
 const MIGRATION = '0027_answer_event.sql';
-
-function apply(db: Database.Database, file: string) {
-  for (const statement of readFileSync(join(MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) if (statement.trim()) db.exec(statement);
-}
 
 describe('migration 0027: the inviting event kept on the answers captured before', () => {
   it('an event invitation’s answer gets its event’s row id; wave, widget, anonymous and imported answers keep theirs', () => {
     const db = new Database(':memory:');
-    const files = readdirSync(MIGRATIONS)
-      .filter((f) => f.endsWith('.sql'))
-      .sort();
-    for (const f of files.filter((f) => f < MIGRATION)) apply(db, f);
+    migrateUpTo(db, MIGRATION);
     db.exec('pragma foreign_keys = off');
     const event = db.prepare(
       `insert into events (id, tenant_id, event_id, type, occurred_at, attributes, decision, reason, created_at) values (?, ?, ?, 'ticket.resolved', 0, '{}', 'invite', 'eligible', 0)`,

@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
+import { applyMigration as apply, migrateUpTo } from './migrations-kit';
 
 /*
  * Migration 0027 rebuilds `cases` so a case may name an account instead of an answer (predictive
@@ -11,20 +10,12 @@ import { describe, expect, it } from 'vitest';
  * still works after the rebuild.
  */
 
-const MIGRATIONS = join(import.meta.dirname, '..', '..', 'migrations');
 const REBUILD = '0030_at_risk_cases.sql';
-
-function apply(db: Database.Database, file: string) {
-  for (const statement of readFileSync(join(MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) if (statement.trim()) db.exec(statement);
-}
 
 describe('migration 0027: cases without an answer', () => {
   it('keeps the existing cases and their events, relaxes the answer, and the late-comment trigger survives', () => {
     const db = new Database(':memory:');
-    const files = readdirSync(MIGRATIONS)
-      .filter((f) => f.endsWith('.sql'))
-      .sort();
-    for (const f of files.filter((f) => f < REBUILD)) apply(db, f);
+    migrateUpTo(db, REBUILD);
     // The fixture leaves out the survey and touchpoint the answer names; the migration turns the keys on again.
     db.exec('pragma foreign_keys = off');
     db.exec(`insert into tenants (id, name, created_at, updated_at) values ('ten', 'T', 0, 0);

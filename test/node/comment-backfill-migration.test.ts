@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
+import { applyMigration as apply, migrateUpTo } from './migrations-kit';
 
 /*
  * Migration 0024 opens the comment backfill's range for the answers stored before comments were
@@ -9,20 +8,12 @@ import { describe, expect, it } from 'vitest';
  * expected ranges recounted from the rows written.
  */
 
-const MIGRATIONS = join(import.meta.dirname, '..', '..', 'migrations');
 const BACKFILL = '0024_comment_backfill_existing.sql';
-
-function apply(db: Database.Database, file: string) {
-  for (const statement of readFileSync(join(MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) if (statement.trim()) db.exec(statement);
-}
 
 describe('migration 0024: the backfill range of the answers stored before the analysis', () => {
   it('each tenant with a comment gets (first commented rowid − 1, newest commented rowid], due; a tenant without comments gets none', () => {
     const db = new Database(':memory:');
-    const files = readdirSync(MIGRATIONS)
-      .filter((f) => f.endsWith('.sql'))
-      .sort();
-    for (const f of files.filter((f) => f < BACKFILL)) apply(db, f);
+    migrateUpTo(db, BACKFILL);
     db.exec('pragma foreign_keys = off');
     for (const id of ['ten_a', 'ten_b', 'ten_c']) db.prepare('insert into tenants (id, name, created_at, updated_at) values (?, ?, 0, 0)').run(id, id);
     const answer = db.prepare(

@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
+import { applyMigration as apply, migrateUpTo } from './migrations-kit';
 
 /*
  * Migration 0031 takes the agent out of the day cells' key and builds the subtree day totals by
@@ -10,20 +9,12 @@ import { describe, expect, it } from 'vitest';
  * hand from the cells planted.
  */
 
-const MIGRATIONS = join(import.meta.dirname, '..', '..', 'migrations');
 const MIGRATION = '0031_rollup_dim_days.sql';
-
-function apply(db: Database.Database, file: string) {
-  for (const statement of readFileSync(join(MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) if (statement.trim()) db.exec(statement);
-}
 
 describe('migration 0031: day cells without the agent, and the dimension day totals of what was folded', () => {
   it('cells that differ only by agent become one; every ancestor gets the day totals of the units below it, per tenant', () => {
     const db = new Database(':memory:');
-    const files = readdirSync(MIGRATIONS)
-      .filter((f) => f.endsWith('.sql'))
-      .sort();
-    for (const f of files.filter((f) => f < MIGRATION)) apply(db, f);
+    migrateUpTo(db, MIGRATION);
     db.exec('pragma foreign_keys = off');
     const unit = db.prepare(`insert into units (id, tenant_id, parent_id, name, kind, path) values (?, ?, ?, ?, 'site', ?)`);
     // Tenant A: root > emea > berlin. Tenant B: root > paris (the same unit names, its own ids).
