@@ -1,4 +1,4 @@
-// `npx tsx scripts/bench-dimensions.ts [--answers N] [--runs R]`: scores by vendor and by agent
+// `npx tsx scripts/bench-dimensions.ts [--answers N] [--runs R] [--keep]`: scores by vendor and by agent
 // (docs/dimensions.md) at N answers (default 1,000,000), in process on a temporary libSQL file.
 // The answers are written straight to `responses`; the real fold (`foldTenant`, `closeMonths`)
 // builds the rollups; the real `gather` (src/scores/query.ts) is timed for `groupBy=vendor`,
@@ -16,7 +16,7 @@ import { closeMonths, FOLD_BATCH, foldTenant } from '../src/scores/fold';
 import { gather, type ScoresScope } from '../src/scores/query';
 import { ROOT } from './local-stack';
 
-const { values: args } = parseArgs({ options: { answers: { type: 'string' }, runs: { type: 'string' } }, strict: true });
+const { values: args } = parseArgs({ options: { answers: { type: 'string' }, runs: { type: 'string' }, keep: { type: 'boolean', default: false } }, strict: true });
 const TOTAL = Number(args.answers ?? 1_000_000);
 const RUNS = Number(args.runs ?? 21);
 const DAY = 86_400_000;
@@ -166,7 +166,8 @@ async function main() {
     }
   } finally {
     client.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (args.keep) log(`kept: ${join(dir, 'data.db')}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

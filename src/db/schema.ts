@@ -488,7 +488,10 @@ export const responses = sqliteTable(
     uniqueIndex('responses_tenant_invitation').on(t.tenantId, t.invitationId),
     // Partial: captured answers (no external id) add no entry.
     uniqueIndex('responses_tenant_external').on(t.tenantId, t.externalId).where(sql`external_id is not null`),
-    index('responses_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
+    // Covering for the cuts counted from the answers (src/scores/query.ts, gatherFromResponses): the
+    // columns after created_at are what a count by agent, vendor, contact or segment reads, so a
+    // subtree's answers are counted from the index alone, without a lookup into the table per answer.
+    index('responses_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt, t.counted, t.score, t.lifetimeValue, t.segment, t.agentId, t.vendorId, t.contactId),
     index('responses_tenant_created').on(t.tenantId, t.createdAt),
     index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt),
     // Partial: invitation answers (no nonce) add no entry on capture's hot path.
@@ -499,9 +502,10 @@ export const responses = sqliteTable(
     // Partial: an account's history reads its contacts' answers; anonymous answers add no entry.
     index('responses_tenant_contact_created').on(t.tenantId, t.contactId, t.createdAt).where(sql`contact_id is not null`),
     // Partial: a vendor's answers at every site, newest first (docs/dimensions.md); answers without a vendor add no entry.
-    index('responses_tenant_vendor_created').on(t.tenantId, t.vendorId, t.createdAt).where(sql`vendor_id is not null`),
-    // Partial: an agent's answers (agent scores read them, not the rollups: docs/dimensions.md).
-    index('responses_tenant_agent_created').on(t.tenantId, t.agentId, t.createdAt).where(sql`agent_id is not null`),
+    // Covering, like the unit index, for a vendor's answers counted by site or agent.
+    index('responses_tenant_vendor_created').on(t.tenantId, t.vendorId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment, t.agentId).where(sql`vendor_id is not null`),
+    // Partial: an agent's answers (agent scores read them, not the rollups: docs/dimensions.md); covering, like the unit index.
+    index('responses_tenant_agent_created').on(t.tenantId, t.agentId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment).where(sql`agent_id is not null`),
   ],
 );
 

@@ -12,8 +12,11 @@ export const ACTOR_GROUPS = ['vendor', 'agent'] as const;
 export const CONTACT_GROUPS = ['tenure', 'contractSize', 'supportTier', 'account'] as const;
 export type GroupBy = (typeof ROLLUP_GROUPS)[number] | (typeof CONTACT_GROUPS)[number];
 export const isContactCut = (g: GroupBy | undefined): g is (typeof CONTACT_GROUPS)[number] => (CONTACT_GROUPS as readonly (string | undefined)[]).includes(g);
-/** Cuts read from the answers themselves, not the rollups: contact attributes and the agent (docs/dimensions.md). */
-const fromAnswers = (q: ScoresScope) => isContactCut(q.groupBy) || q.groupBy === 'agent' || q.agentId !== undefined;
+/**
+ * Cuts read from the answers themselves, not the rollups: contact attributes, the agent, and a
+ * vendor's answers by unit (docs/dimensions.md). Counted from covering indexes of the answers.
+ */
+const fromAnswers = (q: ScoresScope) => isContactCut(q.groupBy) || q.groupBy === 'agent' || q.agentId !== undefined || (q.vendorId !== undefined && q.groupBy === 'unit');
 /** Contact cuts by day read every answer of the range into the Worker: at most this many days (docs/measurement.md). */
 export const MAX_CONTACT_CUT_DAYS = 31;
 export type Period = 'day' | 'week' | 'month' | 'quarter';
@@ -332,7 +335,7 @@ const DAY_MS = 86_400_000;
  * offsets of the zones present (`offsetsOver`: a CASE on the zone, then on the time for zones
  * that change their offset in the window). The same day as `localDay` (test/workers/scores.test.ts).
  */
-function localDaySql(at: SQL, zones: { zone: string; offsets: { start: number; offset: number }[] }[]): SQL<string> {
+function localDaySql(at: SQL, zone: SQL, zones: { zone: string; offsets: { start: number; offset: number }[] }[]): SQL<string> {
   const offsetIn = (offsets: { start: number; offset: number }[]) =>
     offsets.length === 1
       ? sql`${offsets[0]!.offset}`
@@ -343,7 +346,7 @@ function localDaySql(at: SQL, zones: { zone: string; offsets: { start: number; o
             .map((o) => sql`when ${at} >= ${o.start} then ${o.offset}`),
           sql` `,
         )} else ${offsets[0]!.offset} end`;
-  const offset = sql`case ${units.timezone} ${sql.join(
+  const offset = sql`case ${zone} ${sql.join(
     zones.map((z) => sql`when ${z.zone} then ${offsetIn(z.offsets)}`),
     sql` `,
   )} end`;
@@ -365,11 +368,11 @@ function answerKeySql(q: ScoresScope): SQL<string> {
 }
 
 /**
- * Cuts read from the answers (contact attributes, the agent: `fromAnswers`): the answers of the
- * scope, joined to their contacts for a contact cut, counted in SQL by group, period, segment and
- * score with their lifetime-value weights. Each answer's local day is computed in SQL from its
- * unit's time zone (`localDaySql`), so no answer is read into the Worker. An agent filter reads
- * that agent's answers through their own index.
+ * Cuts read from the answers (contact attributes, the agent, a vendor by unit: `fromAnswers`): the
+ * answers of the scope, joined to their contacts for a contact cut, counted in SQL by group,
+ * period, segment and score with their lifetime-value weights, from covering indexes. Each
+ * answer's local day is computed in SQL from its unit's time zone (`localDaySql`), so no answer
+ * is read into the Worker. An agent filter reads that agent's answers through their own index.
  */
 async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, dist?: Distribution): Promise<Grouped> {
   const windowFrom = Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS;
@@ -378,7 +381,11 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, d
   if (zoneRows.length === 0) return out;
   const zones = zoneRows.map(({ zone }) => ({ zone, offsets: offsetsOver(zone, windowFrom, windowTo) }));
   const at = responses.createdAt;
-  const day = localDaySql(sql`${at}`, zones);
+  // The unit's row is joined for a cut by child unit (its path) or a period (every answer's local
+  // day); a count in total looks its time zone up only for the answers near the ends.
+  const joinUnits = q.groupBy === 'unit' || q.period !== undefined;
+  const zone = joinUnits ? sql`${units.timezone}` : sql`(${db.select({ zone: units.timezone }).from(units).where(eq(units.id, responses.unitId))})`;
+  const day = localDaySql(sql`${at}`, zone, zones);
   // The scoring module's answerWeight, in SQL: a value within the weight bounds, else 0.
   const weight = sql`case when ${responses.lifetimeValue} between ${WEIGHT_MIN} and ${WEIGHT_MAX} then ${responses.lifetimeValue} else 0 end`;
   // The scoring module's categories, as lists of scores: one rule, applied in SQL.
@@ -398,23 +405,24 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, d
     // The 0–10 counts only when a distribution is asked for.
     ...(dist ? (Object.fromEntries(SCORES.map((x) => [`score${x}`, sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`])) as Record<string, SQL<number>>) : {}),
   };
+  // Answers at least 14 hours inside the range are inside it in every time zone: their local day is
+  // computed only for a period's key, so a count in total computes it only near the ends.
+  const surelyIn = sql`${at} >= ${windowFrom + 2 * ZONE_MS} and ${at} < ${windowTo - 2 * ZONE_MS}`;
+  const isRoot = q.root.path.indexOf('/', 1) === q.root.path.length - 1;
   const where = and(
-    subtree(q.root.path),
-    // Below the root: unit by unit of the subtree through (tenant, unit, created_at), which SQLite
-    // otherwise passes over for the whole tenant's answers of the range. The root reads the range in
-    // time order (the order answers are stored in); one agent's answers come through their own index.
-    q.agentId !== undefined
-      ? eq(responses.agentId, q.agentId)
-      : q.root.path.indexOf('/', 1) === q.root.path.length - 1
-        ? undefined
-        : inArray(responses.unitId, db.select({ id: units.id }).from(units).where(subtree(q.root.path))),
+    // Unit by unit of the subtree through (tenant, unit, created_at, …), which covers what the count
+    // reads: no lookup into the table per answer. One agent's answers come through their own
+    // index (covering too), within the subtree unless it is the whole tenant.
+    q.agentId !== undefined && isRoot ? undefined : inArray(responses.unitId, db.select({ id: units.id }).from(units).where(subtree(q.root.path))),
+    q.agentId === undefined ? undefined : eq(responses.agentId, q.agentId),
     eq(responses.counted, true),
     sql`${responses.score} is not null`,
     q.vendorId === undefined ? undefined : eq(responses.vendorId, q.vendorId),
     sql`${at} between ${windowFrom} and ${windowTo}`,
-    sql`${day} between ${q.from} and ${q.to}`,
+    q.period === undefined ? sql`(${surelyIn} or ${day} between ${q.from} and ${q.to})` : sql`${day} between ${q.from} and ${q.to}`,
   );
-  const rows = db.select(select).from(responses).innerJoin(units, eq(units.id, responses.unitId)).$dynamic();
+  const base = db.select(select).from(responses).$dynamic();
+  const rows = joinUnits ? base.innerJoin(units, eq(units.id, responses.unitId)) : base;
   const counted = (await (isContactCut(q.groupBy) ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows).where(where).groupBy(sql`1, 2, 3`)) as ({
     group: string;
     segment: string;

@@ -302,21 +302,25 @@ describe('scores against a brute-force recount', () => {
       const items = await scores({ ...spec, weight: q.ltv ? 'ltv' : 'none' });
       expectMatches(items, await recount(spec), { period: !!q.period, ltv: q.ltv });
     }
-    // Every vendor and agent cut over whole months (the month totals) and ragged edges (the day cells).
-    for (const groupBy of ['vendor', 'agent', undefined])
-      for (const [vendor, agent] of [
-        [undefined, undefined],
-        ['fastfix', undefined],
-        [undefined, 'agent-a'],
-        ['quickserve', 'ext:77'],
-      ] as const)
-        for (const [a, b] of [
-          [0, 60],
-          [3, 64],
-        ]) {
-          const spec = { unit: 'root', from: new Date(T0 + a! * DAY).toISOString().slice(0, 10), to: new Date(T0 + b! * DAY).toISOString().slice(0, 10), groupBy, period: 'month', vendor, agent };
-          expectMatches(await scores(spec), await recount(spec), { period: true });
-        }
+    // Every vendor and agent cut over whole months (the month totals) and ragged edges (the day cells),
+    // at the root and below it (the answers counted from the unit, vendor and agent indexes), by month
+    // and in total (where only the answers near the ends have their local day computed).
+    for (const unit of ['root', 'emea'])
+      for (const groupBy of ['vendor', 'agent', 'unit', undefined])
+        for (const [vendor, agent] of [
+          [undefined, undefined],
+          ['fastfix', undefined],
+          [undefined, 'agent-a'],
+          ['quickserve', 'ext:77'],
+        ] as const)
+          for (const [a, b] of [
+            [0, 60],
+            [3, 64],
+          ])
+            for (const period of ['month', undefined]) {
+              const spec = { unit, from: new Date(T0 + a! * DAY).toISOString().slice(0, 10), to: new Date(T0 + b! * DAY).toISOString().slice(0, 10), groupBy, period, vendor, agent };
+              expectMatches(await scores(spec), await recount(spec), { period: !!period });
+            }
     const contactCut = (g: string | undefined) => g === 'tenure' || g === 'contractSize' || g === 'supportTier' || g === 'account';
     for (const q of queries) {
       // A contact cut by day covers at most 31 days (422 beyond: score-numbers.test.ts).
