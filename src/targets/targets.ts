@@ -11,7 +11,9 @@ import { newId } from '../lib/ids';
 import { inSubtree, type Unit } from '../org/units';
 import { dayStart } from '../responses/local-range';
 import { localDay } from '../scores/local-day';
-import { scoreReport } from '../scores/report';
+import { weighTally } from '../scores/query';
+import { scoreReport, vendorServedScores } from '../scores/report';
+import { difference, emptyTally } from '../scoring/nps';
 import { parsePeriod } from './periods';
 
 /*
@@ -136,6 +138,23 @@ export interface RebaselineInput {
 }
 
 /**
+ * A unit's NPS before and after a change, and the difference with its significance. A vendor's
+ * are the answers it served at every site, as its scorecard and its targets count them
+ * (`vendorServedScores`, docs/dimensions.md); any other unit's, its subtree's.
+ */
+async function windowScores(d: Deps, unit: Unit, before: { from: string; to: string }, after: { from: string; to: string }) {
+  if (unit.kind !== 'vendor') {
+    const query = { unitId: unit.id, weight: 'none' as const, confidence: 0.95 };
+    const [[was], [now]] = await Promise.all([scoreReport(d, { ...query, ...before }), scoreReport(d, { ...query, ...after, compare: `${before.from}..${before.to}` })]);
+    return { was, now, change: now!.delta ?? null };
+  }
+  const [[was], [now]] = await Promise.all([vendorServedScores(d, unit, before), vendorServedScores(d, unit, after)]);
+  const counts = (i: NonNullable<typeof was>) => weighTally(new Map([['', { ...emptyTally(), promoters: i.promoters, passives: i.passives, detractors: i.detractors }]]), 'none');
+  const diff = was!.suppressed || now!.suppressed ? null : difference(counts(now!), counts(was!));
+  return { was, now, change: diff ? { points: diff.points, p: diff.p } : null };
+}
+
+/**
  * Rebaselines a unit's open NPS targets after a process change: the new baseline is the unit's
  * NPS over `weeks` weeks after a grace of `graceWeeks` weeks from the annotated day, the old one
  * the stored baseline or else the NPS of the `weeks` weeks before the day; every open target whose
@@ -158,8 +177,7 @@ export async function rebaseline(d: Deps, unitId: string, body: RebaselineInput)
   if (after.to >= today) {
     throw new ApiError('UNPROCESSABLE', `the weeks after the grace period end on ${after.to}: rebaseline once they have passed`, [{ path: 'body.weeks', message: `the window ends ${after.to}` }]);
   }
-  const query = { unitId: unit.id, weight: 'none' as const, confidence: 0.95 };
-  const [[was], [now]] = await Promise.all([scoreReport(d, { ...query, ...before }), scoreReport(d, { ...query, ...after, compare: `${before.from}..${before.to}` })]);
+  const { was, now, change } = await windowScores(d, unit, before, after);
   if (was!.suppressed || now!.suppressed) {
     throw new ApiError('UNPROCESSABLE', 'too few answers before or after the change to rebaseline on', [
       { path: 'body.weeks', message: `before: ${was!.n} answers, after: ${now!.n} answers (the anonymity threshold applies)` },
@@ -212,7 +230,7 @@ export async function rebaseline(d: Deps, unitId: string, body: RebaselineInput)
     annotation: { id: note.id, date: note.date, kind: note.kind, title: note.title },
     before: window(before, was),
     after: window(after, now),
-    change: now!.delta ?? null,
+    change,
     targets: changed.map(({ after: a, shift }) => ({ ...presentTarget(a, unit.name), shift })),
   };
 }

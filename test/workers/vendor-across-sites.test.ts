@@ -156,6 +156,56 @@ describe('a vendor scorecard across sites', () => {
     // NPS 10 from n 10 (as the scorecard): the target band (10) by the point estimate.
     expect(got.body.items[0]).toMatchObject({ n: 10, nps: 10, band: 'target' });
   });
+
+  it("a vendor's target is rebaselined on the answers it served at every site", async () => {
+    // FastFix changes its process on 1 August 2025. The four weeks before (4–31 July): FastFix jobs at
+    // Berlin 10, 10, 3, 2: P 2, D 2, n 4, NPS 0. After a two-week grace, the four weeks from 15 August:
+    // FastFix jobs at Berlin 10, 10, 9, 3 and a legacy answer filed under FastFix naming no vendor, 8:
+    // P 3, passive 1, D 1, n 5, NPS 100 · (3 − 1) / 5 = 40. Not FastFix's: a QuickServe job at Berlin
+    // (0) and a Berlin answer naming no vendor (0). The open 2025 target moves by 40 − 0 = 40 points.
+    // (FastFix's own subtree holds only the legacy answer: 0 answers before, so a rebaseline on it
+    // would be refused as too few.)
+    const tp = await makeTouchpoint(t.tenantId);
+    const { berlin, fastfix, quickserve } = t.units as Record<string, string>;
+    const at = (day: string) => Date.parse(`${day}T12:00:00Z`);
+    const row = (unitId: string, score: number, vendorId: string | null, day: string) => ({
+      id: newId('rsp'),
+      tenantId: t.tenantId,
+      touchpointId: tp.id,
+      unitId,
+      surveyId: tp.surveyId,
+      surveyVersion: 1,
+      channel: 'link' as const,
+      locale: 'en',
+      score,
+      counted: true,
+      vendorId,
+      createdAt: at(day),
+      updatedAt: at(day),
+    });
+    await db(t.tenantId)
+      .insert(responses)
+      .values([
+        ...[10, 10, 3, 2].map((s, k) => row(berlin!, s, fastfix!, `2025-07-${10 + k}`)),
+        ...[10, 10, 9, 3].map((s, k) => row(berlin!, s, fastfix!, `2025-08-${20 + k}`)),
+        row(fastfix!, 8, null, '2025-08-25'),
+        row(berlin!, 0, quickserve!, '2025-08-26'),
+        row(berlin!, 0, null, '2025-08-27'),
+      ]);
+    const target = await call('PUT', `/api/v1/units/${fastfix}/targets`, { token: t.tokens.admin, body: { period: '2025', threshold: 0, target: 10, stretch: 30, basis: 'nps' } });
+    expect(target.status, JSON.stringify(target.body)).toBeLessThan(300);
+    const note = await call('POST', '/api/v1/annotations', { token: t.tokens.admin, body: { unitId: fastfix, date: '2025-08-01', kind: 'process_change', title: 'New parts supplier' } });
+    expect(note.status, JSON.stringify(note.body)).toBe(201);
+    const rebased = await call('POST', `/api/v1/units/${fastfix}/targets/rebaseline`, {
+      token: t.tokens.admin,
+      body: { annotationId: note.body.id, reason: 'Parts now from the central store', graceWeeks: 2, weeks: 4 },
+    });
+    expect(rebased.status, JSON.stringify(rebased.body)).toBe(200);
+    expect(rebased.body.before).toMatchObject({ from: '2025-07-04', to: '2025-07-31', n: 4, nps: 0 });
+    expect(rebased.body.after).toMatchObject({ from: '2025-08-15', to: '2025-09-11', n: 5, nps: 40 });
+    expect(rebased.body.change.points).toBeCloseTo(40, 9);
+    expect(rebased.body.targets).toEqual([expect.objectContaining({ period: '2025', threshold: 40, target: 50, stretch: 70, shift: 40 })]);
+  });
 });
 
 describe('through the real path: an event names the site, the vendor and the agent', () => {
