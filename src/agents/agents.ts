@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNotNull, lt, or } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, lt } from 'drizzle-orm';
 import { audit } from '../audit/record';
 import { can, reach } from '../auth/policy';
 import { requireTenantWide } from '../auth/tenant-wide';
@@ -45,10 +45,11 @@ async function userOfAgent(t: TenantDb, agentId: string) {
   return user ?? null;
 }
 
-/** The answers of an agent's ids in the window at the units they work in, newest first, with their cases. */
-async function answersOf(t: TenantDb, agentIds: string[], grants: Grant[], start: number) {
-  const paths = [...new Set(grants.map((g) => g.unitPath))];
-  if (paths.length === 0) return [];
+/**
+ * The answers of an agent's ids in the window wherever they served (their own index on answers),
+ * newest first, with their cases. Who may read which is decided per answer's unit by the caller.
+ */
+async function answersOf(t: TenantDb, agentIds: string[], start: number) {
   return t
     .select({
       responseId: responses.id,
@@ -66,12 +67,10 @@ async function answersOf(t: TenantDb, agentIds: string[], grants: Grant[], start
       resolutionDueAt: cases.resolutionDueAt,
       resolvedAt: cases.resolvedAt,
     })
-    .from(units)
-    .innerJoin(responses, eq(responses.unitId, units.id))
+    .from(responses)
+    .innerJoin(units, eq(units.id, responses.unitId))
     .leftJoin(cases, eq(cases.responseId, responses.id))
-    .where(
-      and(or(...paths.map((p) => and(gte(units.path, p), lt(units.path, `${p.slice(0, -1)}0`)))), gte(responses.createdAt, start), inArray(responses.agentId, agentIds), eq(responses.counted, true)),
-    )
+    .where(and(inArray(responses.agentId, agentIds), gte(responses.createdAt, start), eq(responses.counted, true)))
     .orderBy(desc(responses.createdAt))
     .limit(LIST_LIMIT);
 }
@@ -93,7 +92,7 @@ export async function agentView(d: Pick<Deps, 't' | 'actor'>, agentId: string | 
   const agentIds = ids.get(user.id)!;
   const window = windowOf(Date.now());
   const marking = settings.notForIndividualEvaluation;
-  const [paths, scored, rows] = await Promise.all([markedPaths(t, marking), agentScores(d, new Map([[user.id, agentIds]]), window), answersOf(t, agentIds, work, window.start)]);
+  const [paths, scored, rows] = await Promise.all([markedPaths(t, marking), agentScores(d, new Map([[user.id, agentIds]]), window), answersOf(t, agentIds, window.start)]);
   const marked = isMarked(grants, marking, paths);
   const item = scored.items.get(user.id)!;
   const hidden = marked ? ('not_for_individual_evaluation' as const) : item.suppressed ? ('below_minimum' as const) : null;

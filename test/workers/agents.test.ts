@@ -180,6 +180,43 @@ describe("a team lead's view", () => {
   });
 });
 
+describe('answers an agent served outside their units', () => {
+  it("are on the agent's own page wherever they were served; a lead sees the comments of units the lead reads", async () => {
+    // Paris's agent covers a shift in New York: an answer with a comment and no score (so agent2's
+    // n stays 2), at a unit none of agent2's grants reach.
+    const tp = await makeTouchpoint(t.tenantId);
+    const when = Date.now() - 2 * 86_400_000;
+    await db(t.tenantId)
+      .insert(responses)
+      .values({
+        id: newId('rsp'),
+        tenantId: t.tenantId,
+        touchpointId: tp.id,
+        unitId: t.units.newYork!,
+        surveyId: tp.surveyId,
+        surveyVersion: 1,
+        channel: 'link',
+        locale: 'en',
+        score: null,
+        comment: 'Covered the New York desk',
+        counted: true,
+        agentId: agent2.id,
+        createdAt: when,
+        updatedAt: when,
+      });
+    const own = (await me(agent2.token)).body;
+    expect(own.comments.map((c: { comment: string; unitId: string }) => [c.comment, c.unitId]).sort()).toEqual([
+      ['Covered the New York desk', t.units.newYork],
+      ['Great', t.units.paris],
+    ]);
+    expect(own.score).toMatchObject({ n: 2 });
+    // EMEA's manager leads Paris but does not read New York: Paris's comment only. The admin reads both.
+    const lead = await get(`/api/v1/agents/${agent2.id}`, t.tokens.manager);
+    expect(lead.body.comments.map((c: { comment: string }) => c.comment)).toEqual(['Great']);
+    expect((await get(`/api/v1/agents/${agent2.id}`, t.tokens.admin)).body.comments).toHaveLength(2);
+  });
+});
+
 describe('not for individual evaluation', () => {
   it('a marked unit hides its agents everywhere (counts only in the scores API); a marked role hides every agent', async () => {
     expect((await settings({ notForIndividualEvaluation: { roles: [], unitIds: ['unit_nope'] } })).status).toBe(422);
