@@ -147,7 +147,8 @@ export interface Org {
   vendors: string[];
   surveyId: string;
   touchpoints: { id: string; key: string }[];
-  contacts: { id: string; segment: string; ltv: number; lang: string; email: string }[];
+  /** The contacts, with the attributes their answers keep (set by `contactRow`). */
+  contacts: { id: string; segment: string; ltv: number; lang: string; email: string; tenureMonths?: number; contractSize?: string; supportTier?: string }[];
 }
 
 /** The bench survey: the standard one, with French texts too (copied from English). */
@@ -278,26 +279,11 @@ const CONTACT_COLUMNS = [
 
 function contactRow(tenantId: string, c: Org['contacts'][number], externalId: string, now: number, rng: Rng): unknown[] {
   const tiers = ['basic', 'standard', 'premium'];
-  return [
-    c.id,
-    tenantId,
-    externalId,
-    c.email,
-    `+4930${String(1_000_000 + rng.int(8_999_999))}`,
-    c.lang,
-    c.segment,
-    c.ltv,
-    rng.int(120),
-    c.ltv > 20_000 ? 'large' : c.ltv > 5_000 ? 'medium' : 'small',
-    rng.pick(tiers),
-    `acct-${rng.int(20_000)}`,
-    0,
-    0,
-    null,
-    '{}',
-    now,
-    now,
-  ];
+  const phone = `+4930${String(1_000_000 + rng.int(8_999_999))}`;
+  c.tenureMonths = rng.int(120);
+  c.contractSize = c.ltv > 20_000 ? 'large' : c.ltv > 5_000 ? 'medium' : 'small';
+  c.supportTier = rng.pick(tiers);
+  return [c.id, tenantId, externalId, c.email, phone, c.lang, c.segment, c.ltv, c.tenureMonths, c.contractSize, c.supportTier, `acct-${rng.int(20_000)}`, 0, 0, null, '{}', now, now];
 }
 
 /** Contacts for the end-to-end count: never invited, reachable by email. */
@@ -372,6 +358,9 @@ export const RESPONSE_COLUMNS = [
   'client_hash',
   'segment',
   'lifetime_value',
+  'tenure_months',
+  'contract_size',
+  'support_tier',
   'vendor_id',
   'agent_id',
   'answered_at',
@@ -432,6 +421,9 @@ export function answerRow(org: Org, at: number, rng: Rng): unknown[] {
     hex64(rng),
     contact?.segment ?? null,
     contact?.ltv ?? null,
+    contact?.tenureMonths ?? null,
+    contact?.contractSize ?? null,
+    contact?.supportTier ?? null,
     vendorId,
     agentId,
     at,

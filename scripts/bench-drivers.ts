@@ -93,6 +93,9 @@ async function main() {
         null,
         null,
         null,
+        null,
+        null,
+        null,
         at,
         at,
         at,
@@ -138,7 +141,34 @@ async function main() {
         for (let a = 0; a < PER_UNIT_MONTH; a++) {
           const at = start + Math.floor(rng.next() * (end - start - 3600_000));
           const score = Math.min(10, Math.max(0, Math.round((lead - 80) / 2 + rng.normal() * 2)));
-          flatAnswers.push([idAt('rsp', at, rng), org.tenantId, null, tp.id, u.id, null, org.surveyId, 1, 'link', 'en', score, null, '{}', '[]', 1, null, null, null, null, null, at, at, at]);
+          flatAnswers.push([
+            idAt('rsp', at, rng),
+            org.tenantId,
+            null,
+            tp.id,
+            u.id,
+            null,
+            org.surveyId,
+            1,
+            'link',
+            'en',
+            score,
+            null,
+            '{}',
+            '[]',
+            1,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            at,
+            at,
+            at,
+          ]);
         }
       }
     }

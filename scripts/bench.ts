@@ -852,7 +852,7 @@ async function seedPlane(rng: Rng): Promise<SmallTenant[]> {
 /** One answer of a small tenant at `at`, as a responses row (RESPONSE_COLUMNS). */
 function smallAnswer(t: SmallTenant, at: number, rng: Rng): unknown[] {
   const score = SCORE_MIX[rng.int(SCORE_MIX.length)]!;
-  return [idAt('rsp', at, rng), t.id, null, t.touchpointId, t.rootId, null, t.surveyId, 1, 'link', 'en', score, null, '{}', '[]', 1, null, null, null, null, null, at, at, at];
+  return [idAt('rsp', at, rng), t.id, null, t.touchpointId, t.rootId, null, t.surveyId, 1, 'link', 'en', score, null, '{}', '[]', 1, null, null, null, null, null, null, null, null, at, at, at];
 }
 
 const EVERY_MINUTE = '* * * * *';

@@ -471,6 +471,13 @@ export const responses = sqliteTable(
     /** The contact's segment and lifetime value when the answer came, so rollups and the live tail agree. */
     segment: text('segment'),
     lifetimeValue: real('lifetime_value'),
+    /**
+     * The contact's tenure, contract size and support tier when the answer came: the contact cuts
+     * of the scores count them as they stood then, like the segment (docs/dimensions.md).
+     */
+    tenureMonths: integer('tenure_months', { mode: 'number' }),
+    contractSize: text('contract_size'),
+    supportTier: text('support_tier'),
     answeredAt: integer('answered_at', { mode: 'number' }),
     /** Answers collected elsewhere and imported: the other system's id (a replay of it changes nothing). Null for captured answers. */
     externalId: text('external_id'),
@@ -647,9 +654,17 @@ export const rollupWatermarks = sqliteTable(
      * the day rows until they close (`closeMonths`), which keeps the fold to about one row per answer.
      */
     monthsClosedThrough: text('months_closed_through').notNull().default(''),
+    /**
+     * The highest responses.rowid in the contact dimension totals (tenure, contract size, support
+     * tier in rollup_dim_days and _months). Equal to response_seq once caught up; behind it after
+     * the migration that added them and after a unit move, while the fold rebuilds them batch by
+     * batch (src/scores/fold.ts); the contact cuts read the answers until then.
+     */
+    contactDimsSeq: integer('contact_dims_seq', { mode: 'number' }).notNull().default(0),
   },
-  // The every-minute due-work probe (src/jobs/due-work.ts): a tenant with months to close.
-  (t) => [index('rollup_watermarks_months_closed').on(t.monthsClosedThrough)],
+  // The every-minute due-work probe (src/jobs/due-work.ts): a tenant with months to close; a
+  // tenant whose contact totals are being rebuilt (on the comparison, so the probe is one seek).
+  (t) => [index('rollup_watermarks_months_closed').on(t.monthsClosedThrough), index('rollup_watermarks_contact_dims_behind').on(sql`(contact_dims_seq < response_seq)`)],
 );
 
 /**
@@ -1009,8 +1024,13 @@ export const rollupBranchMonths = sqliteTable(
   (t) => [uniqueIndex('rollup_branch_months_cell').on(t.tenantId, t.ancestorId, t.month, t.childId, t.segment)],
 );
 
-/** The dimensions that subtree totals are kept by (rollup_dim_days, rollup_dim_months). */
+/** The dimensions of the day cells that subtree totals are kept by (rollup_dim_days, rollup_dim_months). */
 export const ROLLUP_DIMS = ['touchpoint', 'channel', 'locale', 'vendor'] as const;
+/**
+ * The contact's attributes that subtree totals are kept by too, from the answers themselves (the
+ * day cells do not carry them), without segments: `contact_dims_seq` says how far they are built.
+ */
+export const CONTACT_DIMS = ['tenure', 'contractSize', 'supportTier'] as const;
 
 /**
  * Subtree totals by dimension, per local day: the answers of the units strictly below
@@ -1025,7 +1045,7 @@ export const rollupDimDays = sqliteTable(
     tenantId: tenantId(),
     ancestorId: text('ancestor_id').notNull(),
     day: text('day').notNull(),
-    dim: text('dim', { enum: ROLLUP_DIMS }).notNull(),
+    dim: text('dim', { enum: [...ROLLUP_DIMS, ...CONTACT_DIMS] }).notNull(),
     value: text('value').notNull(),
     segment: text('segment').notNull(),
     ...tallyColumns(),
@@ -1043,7 +1063,7 @@ export const rollupDimMonths = sqliteTable(
     tenantId: tenantId(),
     ancestorId: text('ancestor_id').notNull(),
     month: text('month').notNull(),
-    dim: text('dim', { enum: ROLLUP_DIMS }).notNull(),
+    dim: text('dim', { enum: [...ROLLUP_DIMS, ...CONTACT_DIMS] }).notNull(),
     value: text('value').notNull(),
     segment: text('segment').notNull(),
     ...tallyColumns(),

@@ -60,8 +60,8 @@ export const deliveriesDue = (now: number, leaseMs: number): Probe =>
 const FOLD = 'fold';
 
 /**
- * Every minute, src/scores/fold.ts `foldAll`: an answer past its tenant's watermark, or a tenant
- * with months to close (`closedThrough`: lastClosedMonth(now)). The first needs a walk over the
+ * Every minute, src/scores/fold.ts `foldAll`: an answer past its tenant's watermark, a tenant
+ * with months to close (`closedThrough`: lastClosedMonth(now)) or contact totals to rebuild. The first needs a walk over the
  * tenants (each one's watermark), so the database keeps a mark instead (`markFolded`, after each
  * fold): every answer up to rowid `seq` is folded. Due when an answer lies past the mark (rowids
  * grow), or when the answer the mark names is gone or another (a rowid reused after the newest
@@ -73,6 +73,8 @@ export const foldDue = (closedThrough: string): Probe =>
     sql`exists (select 1 from ${cronMarks} where ${cronMarks.job} = ${FOLD} and ${cronMarks.seq} > 0
       and not exists (select 1 from ${responses} where ${responses}.rowid = ${cronMarks.seq} and ${responses.id} = ${cronMarks.ref}))`,
     sql`exists (select 1 from ${rollupWatermarks} where ${rollupWatermarks.monthsClosedThrough} < ${closedThrough})`,
+    // Contact dimension totals being rebuilt (src/scores/fold.ts): one row per tenant to look at.
+    sql`exists (select 1 from ${rollupWatermarks} where (contact_dims_seq < response_seq) = 1)`,
   );
 
 /**

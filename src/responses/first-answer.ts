@@ -45,6 +45,9 @@ export interface FirstAnswerRow {
   event_id: string | null;
   segment: string | null;
   lifetime_value: number | null;
+  tenure_months: number | null;
+  contract_size: string | null;
+  support_tier: string | null;
   vendor_id: string | null;
   agent_id: string | null;
   unit_path: string;
@@ -56,11 +59,11 @@ export interface FirstAnswerRow {
 
 export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
   (t) => sql`insert into ${responses} (id, tenant_id, invitation_id, touchpoint_id, unit_id, contact_id, survey_id, survey_version, channel, locale,
-      score, comment, answers, quality_flags, counted, event_id, segment, lifetime_value, answered_at, created_at, updated_at, vendor_id, agent_id, network_hash)
+      score, comment, answers, quality_flags, counted, event_id, segment, lifetime_value, tenure_months, contract_size, support_tier, answered_at, created_at, updated_at, vendor_id, agent_id, network_hash)
     select ${p('id')}, ${invitations.tenantId}, ${invitations.id}, ${invitations.touchpointId}, ${invitations.unitId}, ${invitations.contactId},
       ${invitations.surveyId}, ${invitations.surveyVersion}, ${invitations.channel}, ${locale},
       ${p('score')}, ${p('comment')}, ${p('answers')}, ${flags}, not (${p('honeypot')} or ${isTest} or ${isEmployee}), ${invitingEvent(t)},
-      ${contacts.segment}, ${contacts.lifetimeValue}, ${p('now')}, ${p('now')}, ${p('now')}, ${invitations.vendorId}, ${invitations.agentId}, ${p('network')}
+      ${contacts.segment}, ${contacts.lifetimeValue}, ${contacts.tenureMonths}, ${contacts.contractSize}, ${contacts.supportTier}, ${p('now')}, ${p('now')}, ${p('now')}, ${invitations.vendorId}, ${invitations.agentId}, ${p('network')}
     from ${invitations} left join ${contacts} on ${and(t.owns(contacts), eq(contacts.id, invitations.contactId))}
     where ${and(
       t.owns(invitations),
@@ -72,7 +75,7 @@ export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
       sql`not exists ${t.select({ one: sql`1` }).from(tenants).where(sql`${tenants.writesPausedAt} is not null`)}`,
     )}
     on conflict (tenant_id, invitation_id) do nothing
-    returning id, unit_id, touchpoint_id, contact_id, survey_id, channel, locale, counted, event_id, segment, lifetime_value, vendor_id, agent_id,
+    returning id, unit_id, touchpoint_id, contact_id, survey_id, channel, locale, counted, event_id, segment, lifetime_value, tenure_months, contract_size, support_tier, vendor_id, agent_id,
       ${t
         .select({ path: units.path })
         .from(units)

@@ -192,6 +192,9 @@ async function importOnce(d: Deps, rows: unknown[]) {
         counted: flags.length === 0,
         segment: contact?.segment ?? null,
         lifetimeValue: contact?.lifetimeValue ?? null,
+        tenureMonths: contact?.tenureMonths ?? null,
+        contractSize: contact?.contractSize ?? null,
+        supportTier: contact?.supportTier ?? null,
         answeredAt: at,
         // Dated when it was answered: the fold counts it on that local day, as a late answer.
         createdAt: at,

@@ -77,6 +77,10 @@ export interface SurveyTarget {
   /** The contact's segment and lifetime value now, kept on the response for the rollups. */
   segment: string | null;
   lifetimeValue: number | null;
+  /** The contact's tenure, contract size and support tier now, kept on the response for the contact cuts. */
+  tenureMonths: number | null;
+  contractSize: string | null;
+  supportTier: string | null;
   /** The invitation's vendor unit and agent (docs/dimensions.md), kept on the response; null for anonymous links. */
   vendorId: string | null;
   agentId: string | null;
@@ -136,6 +140,9 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
       isEmployee: contacts.isEmployee,
       segment: contacts.segment,
       lifetimeValue: contacts.lifetimeValue,
+      tenureMonths: contacts.tenureMonths,
+      contractSize: contacts.contractSize,
+      supportTier: contacts.supportTier,
       eventId: invitingEvent(t),
       rules: touchpoints.rules,
       hooked: webhookWants(t, 'response.created'),
@@ -187,6 +194,9 @@ export function invitationTarget(claims: SurveyLinkClaims, rows: Awaited<ReturnT
     eventId: row.eventId,
     segment: row.segment,
     lifetimeValue: row.lifetimeValue,
+    tenureMonths: row.tenureMonths,
+    contractSize: row.contractSize,
+    supportTier: row.supportTier,
     vendorId: row.vendorId,
     agentId: row.agentId,
     closed: row.status === 'cancelled' || (row.status === 'expired' && !replay) || row.expiresAt <= now,
@@ -249,6 +259,9 @@ export function touchpointTarget({ claims }: TouchpointLink, rows: Awaited<Retur
     eventId: null,
     segment: null,
     lifetimeValue: null,
+    tenureMonths: null,
+    contractSize: null,
+    supportTier: null,
     vendorId: null,
     agentId: null,
     closed: !row.active || row.version === null || row.revoked === 1,

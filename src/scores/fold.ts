@@ -2,8 +2,9 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
 import { TenantDb } from '../db/tenant-db';
-import { responses, ROLLUP_DIMS, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
+import { CONTACT_DIMS, responses, ROLLUP_DIMS, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
 import { answerWeight, categorize, type Tally } from '../scoring/nps';
+import { type ContactAttributes, contactValue } from './contact-cuts';
 import { localDay } from './local-day';
 
 /** How many new responses one fold reads: a tick folds at most this many per tenant. */
@@ -27,7 +28,7 @@ export interface CellKey {
 export type CellSums = Tally & { scores: number[] };
 
 /** An answer as the rollups see it. */
-export interface FoldRow extends Omit<CellKey, 'day'> {
+export interface FoldRow extends Omit<CellKey, 'day'>, ContactAttributes {
   seq: number;
   createdAt: number;
   timezone: string;
@@ -39,6 +40,25 @@ export interface FoldRow extends Omit<CellKey, 'day'> {
 }
 
 const cellId = (k: CellKey) => JSON.stringify([k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion, k.vendorId]);
+
+const emptySums = (): CellSums => ({ promoters: 0, passives: 0, detractors: 0, w: 0, w2: 0, wPromoters: 0, wDetractors: 0, scores: new Array<number>(11).fill(0) });
+
+/** Adds one answer to a cell's sums. */
+function addToSums(s: CellSums, score: number, lifetimeValue: number | null) {
+  const category = categorize(score);
+  // The lifetime value the answer came with; unknown or out of bounds weighs 0.
+  const w = answerWeight(lifetimeValue);
+  s.scores[score]!++;
+  s.w += w;
+  s.w2 += w * w;
+  if (category === 'promoter') {
+    s.promoters++;
+    s.wPromoters += w;
+  } else if (category === 'detractor') {
+    s.detractors++;
+    s.wDetractors += w;
+  } else s.passives++;
+}
 
 /** Sums answers into cells; only counted answers with a score add anything. */
 export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: CellSums }> {
@@ -58,21 +78,8 @@ export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: Cel
     };
     const id = cellId(key);
     let cell = cells.get(id);
-    if (!cell) cells.set(id, (cell = { key, sums: { promoters: 0, passives: 0, detractors: 0, w: 0, w2: 0, wPromoters: 0, wDetractors: 0, scores: new Array<number>(11).fill(0) } }));
-    const category = categorize(r.score);
-    // The lifetime value the answer came with; unknown or out of bounds weighs 0.
-    const w = answerWeight(r.lifetimeValue);
-    const s = cell.sums;
-    s.scores[r.score]!++;
-    s.w += w;
-    s.w2 += w * w;
-    if (category === 'promoter') {
-      s.promoters++;
-      s.wPromoters += w;
-    } else if (category === 'detractor') {
-      s.detractors++;
-      s.wDetractors += w;
-    } else s.passives++;
+    if (!cell) cells.set(id, (cell = { key, sums: emptySums() }));
+    addToSums(cell.sums, r.score, r.lifetimeValue);
   }
   return cells;
 }
@@ -97,6 +104,9 @@ export function foldRows(t: TenantDb) {
       score: responses.score,
       counted: responses.counted,
       lifetimeValue: responses.lifetimeValue,
+      tenureMonths: responses.tenureMonths,
+      contractSize: responses.contractSize,
+      supportTier: responses.supportTier,
     })
     .from(responses)
     .innerJoin(units, and(eq(units.id, responses.unitId), eq(units.tenantId, responses.tenantId)))
@@ -177,19 +187,21 @@ export interface FoldState {
   tree: number;
   /** Months up to this one (YYYY-MM; '' none) have their month rows built. */
   closed: string;
+  /** The highest rowid in the contact dimension totals: `seq` once caught up (schema: contact_dims_seq). */
+  dims: number;
 }
 
 export async function foldStateOf(t: TenantDb): Promise<FoldState> {
   const tenantId = t.tenantId;
   const [row] = await t
-    .select({ seq: rollupWatermarks.responseSeq, tree: rollupWatermarks.treeVersion, closed: rollupWatermarks.monthsClosedThrough })
+    .select({ seq: rollupWatermarks.responseSeq, tree: rollupWatermarks.treeVersion, closed: rollupWatermarks.monthsClosedThrough, dims: rollupWatermarks.contactDimsSeq })
     .from(rollupWatermarks)
     .where(eq(rollupWatermarks.tenantId, tenantId));
-  return row ?? { seq: 0, tree: 0, closed: '' };
+  return row ?? { seq: 0, tree: 0, closed: '', dims: 0 };
 }
 
 const guarded = (tenantId: TenantDb['tenantId'], g: FoldState) =>
-  sql`coalesce((select response_seq = ${g.seq} and tree_version = ${g.tree} and months_closed_through = ${g.closed} from rollup_watermarks where tenant_id = ${tenantId}), ${g.seq} = 0 and ${g.tree} = 0 and ${g.closed} = '')`;
+  sql`coalesce((select response_seq = ${g.seq} and tree_version = ${g.tree} and months_closed_through = ${g.closed} and contact_dims_seq = ${g.dims} from rollup_watermarks where tenant_id = ${tenantId}), ${g.seq} = 0 and ${g.tree} = 0 and ${g.closed} = '' and ${g.dims} = 0)`;
 
 /** The unit ids of a materialised path, root first. */
 const idsOf = (path: string) => path.split('/').filter(Boolean);
@@ -236,6 +248,51 @@ function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (
   return { months: months.values(), branchDays: branchDays.values(), branchMonths: branchMonths.values(), dimDays: dimDays.values(), dimMonths: dimMonths.values() };
 }
 
+/**
+ * The contact dimension totals of a set of answers (per ancestor, local day, dimension and value;
+ * per closed month too), from the answers themselves: the day cells do not carry the contact's
+ * attributes. Without segments: a cut weighted by segment reads the answers (src/scores/query.ts).
+ */
+function contactAggregates(rows: FoldRow[], closed: string, ancestorsOfRow = (r: FoldRow) => ancestorsOf(r.path)) {
+  const days: Totals = new Map();
+  const months: Totals = new Map();
+  for (const r of rows) {
+    if (!r.counted || r.score === null) continue;
+    const day = localDay(r.createdAt, r.timezone);
+    const month = day.slice(0, 7);
+    const sums = emptySums();
+    addToSums(sums, r.score, r.lifetimeValue);
+    for (const ancestor of ancestorsOfRow(r))
+      for (const dim of CONTACT_DIMS) {
+        const value = contactValue(r, dim);
+        addTo(days, [ancestor, dim, day, value, ''], sums);
+        if (month <= closed) addTo(months, [ancestor, month, dim, value, ''], sums);
+      }
+  }
+  return { days: days.values(), months: months.values() };
+}
+
+/**
+ * One batch of the contact dimension totals' rebuild (after the migration that added them, or a
+ * unit move): the folded answers after `contact_dims_seq`, up to FOLD_BATCH of them, added like a
+ * fold adds them, in one guarded batch that advances the mark. Returns how many it read.
+ */
+async function catchUpContactDims(t: TenantDb, from: FoldState): Promise<number> {
+  const tenantId = t.tenantId;
+  const rows = (await foldRows(t)
+    .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from.dims}`, sql`${responses}.rowid <= ${from.seq}`))
+    .orderBy(sql`${responses}.rowid`)
+    .limit(FOLD_BATCH)) as FoldRow[];
+  const to = rows.length < FOLD_BATCH ? from.seq : rows[rows.length - 1]!.seq;
+  const { days, months } = contactAggregates(rows, from.closed);
+  await commit(t, [
+    ...upsert(t, DIM_DAYS, days, from),
+    ...upsert(t, DIM_MONTHS, months, from),
+    t.run(sql`update rollup_watermarks set contact_dims_seq = ${to} where tenant_id = ${tenantId} and ${guarded(tenantId, from)}`),
+  ]);
+  return rows.length;
+}
+
 const cellRow = ({ key: k, sums }: { key: CellKey; sums: CellSums }) => ({
   key: [k.unitId, k.day, k.touchpointId, k.channel, k.segment, k.locale, k.surveyId, k.surveyVersion, k.vendorId],
   sums,
@@ -257,7 +314,14 @@ const rebuildMonth = (t: TenantDb, unitId: string, month: string, segment: strin
  */
 export async function foldTenant(t: TenantDb, now: number): Promise<{ folded: number; watermark: number }> {
   const tenantId = t.tenantId;
-  const from = await foldStateOf(t);
+  let from = await foldStateOf(t);
+  if (from.dims < from.seq) {
+    // The contact totals are being rebuilt: a batch of that first, then (once caught up) the new answers.
+    const read = await catchUpContactDims(t, from);
+    if (read === FOLD_BATCH) return { folded: read, watermark: from.seq };
+    from = await foldStateOf(t);
+    if (from.dims < from.seq) return { folded: read, watermark: from.seq };
+  }
   const rows = (await foldRows(t)
     .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from.seq}`))
     .orderBy(sql`${responses}.rowid`)
@@ -267,6 +331,7 @@ export async function foldTenant(t: TenantDb, now: number): Promise<{ folded: nu
   const cells = sumCells(rows);
   const paths = new Map(rows.map((r) => [r.unitId, r.path]));
   const { months, branchDays, branchMonths, dimDays, dimMonths } = aggregates(cells.values(), (id) => paths.get(id)!, from.closed);
+  const contact = contactAggregates(rows, from.closed);
   const statements: BatchItem<'sqlite'>[] = [
     ...upsert(t, DAY_CELLS, [...cells.values()].map(cellRow), from),
     ...upsert(t, MONTHS, months, from),
@@ -274,12 +339,15 @@ export async function foldTenant(t: TenantDb, now: number): Promise<{ folded: nu
     ...upsert(t, BRANCH_MONTHS, branchMonths, from),
     ...upsert(t, DIM_DAYS, dimDays, from),
     ...upsert(t, DIM_MONTHS, dimMonths, from),
+    ...upsert(t, DIM_DAYS, contact.days, from),
+    ...upsert(t, DIM_MONTHS, contact.months, from),
   ];
+  // The contact totals were caught up (above): they advance with the fold.
   statements.push(
     t
       .insert(rollupWatermarks)
-      .values({ responseSeq: to, foldedAt: now, treeVersion: from.tree, monthsClosedThrough: from.closed })
-      .onConflictDoUpdate({ target: rollupWatermarks.tenantId, set: { responseSeq: to, foldedAt: now }, setWhere: guarded(tenantId, from) }),
+      .values({ responseSeq: to, foldedAt: now, treeVersion: from.tree, monthsClosedThrough: from.closed, contactDimsSeq: to })
+      .onConflictDoUpdate({ target: rollupWatermarks.tenantId, set: { responseSeq: to, foldedAt: now, contactDimsSeq: to }, setWhere: guarded(tenantId, from) }),
   );
   await commit(t, statements);
   return { folded: rows.length, watermark: to };
@@ -353,6 +421,9 @@ export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3)
       ),
     );
   });
+  // The contact totals of every (ancestor, day) the cells lie under: rebuilt from the subtree's
+  // answers of that day (the day cells do not carry the contact's attributes).
+  const ancestorDays = new Map<string, { ancestor: string; day: string }>();
   const [unitRows, ...results] = (await t.batch([
     t
       .select({ id: units.id, path: units.path })
@@ -398,11 +469,69 @@ export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3)
       }
     }
   }
+  for (const k of unique.values()) {
+    const path = pathOf.get(k.unitId);
+    if (path) for (const ancestor of ancestorsOf(path)) ancestorDays.set(`${ancestor} ${k.day}`, { ancestor, day: k.day });
+  }
+  statements.push(...(await rebuildContactDims(t, [...ancestorDays.values()], state)));
   await commit(t, statements);
   // Every statement was guarded by the fold state read above: if a fold or a unit move changed
   // it meanwhile, nothing was written, and the cells are recomputed against the new one.
   const after = await foldStateOf(t);
   if (after.seq !== state.seq || after.tree !== state.tree || after.closed !== state.closed) return recomputeCells(t, keys, attempts - 1);
+}
+
+/**
+ * Rewrites the contact dimension totals of some (ancestor, local day) pairs, and of their months
+ * when closed, from the answers strictly below each ancestor that the totals hold (rowid up to
+ * `contact_dims_seq`): read here, written by the statements returned, guarded by `state`.
+ */
+async function rebuildContactDims(t: TenantDb, pairs: { ancestor: string; day: string }[], state: FoldState): Promise<BatchItem<'sqlite'>[]> {
+  const tenantId = t.tenantId;
+  if (pairs.length === 0 || state.dims === 0) return [];
+  const ancestors = await t
+    .select({ id: units.id, path: units.path })
+    .from(units)
+    .where(inArray(units.id, [...new Set(pairs.map((p) => p.ancestor))]));
+  const pathOf = new Map(ancestors.map((a) => [a.id, a.path]));
+  const found = pairs.filter((p) => pathOf.has(p.ancestor));
+  if (found.length === 0) return [];
+  const reads = found.map(({ ancestor, day }) => {
+    const path = pathOf.get(ancestor)!;
+    const start = Date.parse(`${day}T00:00:00Z`);
+    return foldRows(t).where(
+      and(
+        eq(responses.tenantId, tenantId),
+        sql`${units.path} > ${path} and ${units.path} < ${`${path.slice(0, -1)}0`}`,
+        sql`${responses.createdAt} between ${start - 14 * 3600_000} and ${start + 38 * 3600_000}`,
+        sql`${responses}.rowid <= ${state.dims}`,
+      ),
+    );
+  });
+  const results = (await t.batch(reads as unknown as [(typeof reads)[number]])) as unknown as FoldRow[][];
+  const dims = sql.raw(CONTACT_DIMS.map((d) => `'${d}'`).join(', '));
+  const statements: BatchItem<'sqlite'>[] = [];
+  const months = new Set<string>();
+  found.forEach(({ ancestor, day }, i) => {
+    // Only the ancestor's own totals of that day: the answers' other ancestors and days are dropped.
+    const rows = results[i]!.filter((r) => localDay(r.createdAt, r.timezone) === day);
+    statements.push(
+      t.run(sql`delete from rollup_dim_days where tenant_id = ${tenantId} and ancestor_id = ${ancestor} and day = ${day} and dim in (${dims}) and ${guarded(tenantId, state)}`),
+      ...upsert(t, DIM_DAYS, contactAggregates(rows, '', () => [ancestor]).days, state),
+    );
+    if (day.slice(0, 7) <= state.closed) months.add(`${ancestor} ${day.slice(0, 7)}`);
+  });
+  for (const key of months) {
+    const [ancestor, month] = key.split(' ') as [string, string];
+    statements.push(
+      t.run(sql`delete from rollup_dim_months where tenant_id = ${tenantId} and ancestor_id = ${ancestor} and month = ${month} and dim in (${dims}) and ${guarded(tenantId, state)}`),
+      t.run(sql`insert into rollup_dim_months (tenant_id, ancestor_id, month, dim, value, segment, ${sql.raw(SUMS.join(', '))})
+        select tenant_id, ancestor_id, ${month}, dim, value, segment, ${sql.raw(SUMS.map((c) => `sum(${c})`).join(', '))} from rollup_dim_days
+        where tenant_id = ${tenantId} and ancestor_id = ${ancestor} and dim in (${dims}) and day between ${`${month}-01`} and ${`${month}-31`} and ${guarded(tenantId, state)}
+        group by tenant_id, ancestor_id, dim, value, segment`),
+    );
+  }
+  return statements;
 }
 
 /**
@@ -465,13 +594,17 @@ export function moveBranches(t: TenantDb, unit: { id: string; path: string }, ne
         )}) and promoters = 0 and passives = 0 and detractors = 0`,
       ),
     ),
+    // The contact totals (kept per ancestor from the answers, not per unit) are rebuilt by the fold
+    // from the first answer, batch by batch; the contact cuts read the answers meanwhile.
+    t.run(sql`delete from rollup_dim_days where tenant_id = ${tenantId} and dim in (${sql.raw(CONTACT_DIMS.map((d) => `'${d}'`).join(', '))})`),
+    t.run(sql`delete from rollup_dim_months where tenant_id = ${tenantId} and dim in (${sql.raw(CONTACT_DIMS.map((d) => `'${d}'`).join(', '))})`),
     t.run(sql`insert into rollup_watermarks (tenant_id, response_seq, folded_at, tree_version) values (${tenantId}, 0, ${now}, 1)
-      on conflict (tenant_id) do update set tree_version = tree_version + 1`),
+      on conflict (tenant_id) do update set tree_version = tree_version + 1, contact_dims_seq = 0`),
   ];
 }
 
 /** The cell an answer falls into. */
-export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue' | 'path' | 'vendorId'> & { vendorId: string | null }): CellKey {
+export function cellOf(row: Omit<FoldRow, 'seq' | 'score' | 'counted' | 'lifetimeValue' | 'path' | 'vendorId' | keyof ContactAttributes> & { vendorId: string | null }): CellKey {
   return {
     unitId: row.unitId,
     day: localDay(row.createdAt, row.timezone),
@@ -531,10 +664,11 @@ export async function closeMonths(t: TenantDb, now: number): Promise<string | nu
   return through;
 }
 
-/** Folds every tenant with new answers; a tenant with a large backlog continues next tick. Then closes finished months. */
+/** Folds every tenant with new answers (or contact totals to rebuild); a tenant with a large backlog continues next tick. Then closes finished months. */
 export async function foldAll(db: Db, now: number): Promise<void> {
   const pending = await db.all<{ tenant_id: string }>(
-    sql`select t.id as tenant_id from tenants t where exists (select 1 from responses r where r.tenant_id = t.id and r.rowid > coalesce((select response_seq from rollup_watermarks w where w.tenant_id = t.id), 0))`,
+    sql`select t.id as tenant_id from tenants t where exists (select 1 from responses r where r.tenant_id = t.id and r.rowid > coalesce((select response_seq from rollup_watermarks w where w.tenant_id = t.id), 0))
+      or exists (select 1 from rollup_watermarks w where w.tenant_id = t.id and w.contact_dims_seq < w.response_seq)`,
   );
   for (const { tenant_id: tenantId } of pending) {
     for (let i = 0; i < FOLDS_PER_TICK; i++) {

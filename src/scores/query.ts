@@ -1,8 +1,9 @@
 import { and, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { TenantDb } from '../db/tenant-db';
-import { contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimDays, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
+import { CONTACT_DIMS, contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimDays, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
 import { addAnswer, addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
+import { type ContactDim, contactValue, contactValueSql } from './contact-cuts';
 import { foldRows, foldStateOf, type FoldRow } from './fold';
 import { localDay, offsetsOver, periodOf } from './local-day';
 
@@ -12,12 +13,14 @@ export const ACTOR_GROUPS = ['vendor', 'agent'] as const;
 export const CONTACT_GROUPS = ['tenure', 'contractSize', 'supportTier', 'account'] as const;
 export type GroupBy = (typeof ROLLUP_GROUPS)[number] | (typeof CONTACT_GROUPS)[number];
 export const isContactCut = (g: GroupBy | undefined): g is (typeof CONTACT_GROUPS)[number] => (CONTACT_GROUPS as readonly (string | undefined)[]).includes(g);
+/** The contact cuts kept as subtree totals (tenure, contract size, support tier); the account is not. */
+export const isContactDim = (g: GroupBy | undefined): g is ContactDim => (CONTACT_DIMS as readonly (string | undefined)[]).includes(g);
 /**
- * Cuts read from the answers themselves, not the rollups: contact attributes, the agent, and a
- * vendor's answers by unit (docs/dimensions.md). Counted from covering indexes of the answers.
+ * Cuts read from the answers themselves, not the rollups: the account, the agent, and a vendor's
+ * answers by unit (docs/dimensions.md). Counted from covering indexes of the answers.
  */
-const fromAnswers = (q: ScoresScope) => isContactCut(q.groupBy) || q.groupBy === 'agent' || q.agentId !== undefined || (q.vendorId !== undefined && q.groupBy === 'unit');
-/** Contact cuts by day read every answer of the range into the Worker: at most this many days (docs/measurement.md). */
+const fromAnswers = (q: ScoresScope) => q.groupBy === 'account' || q.groupBy === 'agent' || q.agentId !== undefined || (q.vendorId !== undefined && q.groupBy === 'unit');
+/** Cuts counted from the answers by day (the account, the agent; a contact cut weighted by segment): at most this many days (docs/measurement.md). */
 export const MAX_CONTACT_CUT_DAYS = 31;
 export type Period = 'day' | 'week' | 'month' | 'quarter';
 export type Weighting = 'none' | 'ltv' | 'poststrat';
@@ -76,24 +79,9 @@ function childOf(rootPath: string, rootId: string, path: string): string {
   return rest.slice(0, rest.indexOf('/'));
 }
 
-/** Tenure buckets: [months below which, label]; the rest is '5y+', no tenure is 'unknown'. */
-const TENURE_BUCKETS: [number, string][] = [
-  [6, '<6m'],
-  [12, '6-12m'],
-  [24, '1-2y'],
-  [60, '2-5y'],
-];
-
-/** The group of an answer's contact in a contact cut, as SQL (the same rule as `contactKey`). */
-export function contactKeySql(groupBy: (typeof CONTACT_GROUPS)[number]): SQL<string> {
-  if (groupBy === 'tenure') {
-    const m = contacts.tenureMonths;
-    return sql<string>`case when ${m} is null then 'unknown' ${sql.join(
-      TENURE_BUCKETS.map(([below, label]) => sql`when ${m} < ${below} then ${label}`),
-      sql` `,
-    )} else '5y+' end`;
-  }
-  return sql<string>`coalesce(${groupBy === 'contractSize' ? contacts.contractSize : groupBy === 'supportTier' ? contacts.supportTier : contacts.accountId}, 'unknown')`;
+/** The group of an answer's contact in a contact cut, as SQL over the contact's current attributes (the representativeness review compares contacts). */
+export function contactKeySql(groupBy: ContactDim): SQL<string> {
+  return contactValueSql(groupBy, contacts);
 }
 
 /** One answer as a tally: counts, and its lifetime-value weight. */
@@ -109,9 +97,15 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
   const out: Grouped = new Map();
   if (fromAnswers(q)) return gatherFromResponses(t, q, out, dist);
 
-  const { seq: watermark, closed } = await foldStateOf(t);
-  const reads =
-    q.vendorId === undefined
+  const { seq: watermark, closed, dims } = await foldStateOf(t);
+  // A contact cut: the subtree totals below the scored unit once they are built, with its own
+  // answers counted from the answers; weighted by segment or with a vendor filter (the totals have
+  // neither), or while the totals are rebuilt, every answer is counted (docs/dimensions.md).
+  const contactDim = isContactDim(q.groupBy);
+  if (contactDim && (dims < watermark || needsSegments(q) || q.vendorId !== undefined)) return gatherFromResponses(t, q, out, dist);
+  const reads = contactDim
+    ? dimTotalReads(t, q, closed, !!dist, q.groupBy as ContactDim)
+    : q.vendorId === undefined
       ? (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy)
         ? branchReads(t, q, closed, !!dist)
         : cellReads(t, q, closed, !!dist, q.groupBy as Dim)
@@ -119,12 +113,16 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
         q.groupBy === undefined || q.groupBy === 'vendor'
         ? cellReads(t, q, closed, !!dist, 'vendor', q.vendorId)
         : filteredCellReads(t, q, q.vendorId, !!dist);
-  const [tail, ...parts] = await t.batch([
-    foldRows(t)
-      .where(and(subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
-      .orderBy(sql`${responses}.rowid`),
-    ...reads,
-  ] as unknown as [ReturnType<typeof foldRows>]);
+  const [[tail, ...parts]] = await Promise.all([
+    t.batch([
+      foldRows(t)
+        .where(and(subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
+        .orderBy(sql`${responses}.rowid`),
+      ...reads,
+    ] as unknown as [ReturnType<typeof foldRows>]),
+    // The scored unit's own folded answers by contact (the totals hold the units below it).
+    contactDim ? gatherFromResponses(t, q, out, dist, watermark) : undefined,
+  ]);
   const summed = (parts as unknown[]).flat() as ({ group: string; period: string; segment: string } & Tally & Record<(typeof SCORE_COLUMNS)[number], number>)[];
   for (const r of summed) {
     put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
@@ -154,7 +152,9 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
                 ? r.locale
                 : q.groupBy === 'vendor'
                   ? r.vendorId
-                  : '';
+                  : contactDim
+                    ? contactValue(r, q.groupBy as ContactDim)
+                    : '';
     put(out, key, q.period ? periodOf(day, q.period) : '', r.segment, answerTally(r.score!, r.lifetimeValue));
     if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
@@ -220,7 +220,6 @@ function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: b
  * whatever the number of sites or answers below.
  */
 function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean, dim: Dim, value?: string) {
-  const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
   // Grouped by the dimension, or (a filter in total) one group.
   const byDim = q.groupBy === dim;
   const own = db
@@ -233,6 +232,17 @@ function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boo
     .from(rollups)
     .where(and(eq(rollups.unitId, q.root.id), sql`${rollups.day} between ${q.from} and ${q.to}`, value === undefined ? undefined : eq(CELL_DIM[dim], value)))
     .groupBy(sql`g`, sql`p`, sql`s`);
+  return [own, ...dimTotalReads(db, q, closed, withScores, dim, value)];
+}
+
+/**
+ * The scored unit's dimension totals (the units strictly below it) of a range: closed whole months
+ * from rollup_dim_months, the other days from rollup_dim_days. Grouped by the dimension's value, or
+ * (`value`: a filter in total) one group.
+ */
+function dimTotalReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean, dim: Dim | ContactDim, value?: string) {
+  const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
+  const byDim = q.groupBy === dim;
   const below = (t: typeof rollupDimDays | typeof rollupDimMonths, level: 'day' | 'month', [from, to]: [string, string]) => {
     const at = level === 'day' ? (t as typeof rollupDimDays).day : (t as typeof rollupDimMonths).month;
     return db
@@ -246,7 +256,7 @@ function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boo
       .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), sql`${at} between ${from} and ${to}`))
       .groupBy(sql`g`, sql`p`, sql`s`);
   };
-  return [own, ...span.days.map((range) => below(rollupDimDays, 'day', range)), ...(span.months ? [below(rollupDimMonths, 'month', span.months)] : [])];
+  return [...span.days.map((range) => below(rollupDimDays, 'day', range)), ...(span.months ? [below(rollupDimMonths, 'month', span.months)] : [])];
 }
 
 /** The child of the scored unit an answer's unit lies under (or the scored unit itself), in SQL: `childOf`. */
@@ -356,7 +366,8 @@ function localDaySql(at: SQL, zone: SQL, zones: { zone: string; offsets: { start
 /** An answer's group in a cut read from the answers, in SQL (`answerKey` is the same rule for one row). */
 function answerKeySql(q: ScoresScope): SQL<string> {
   const g = q.groupBy;
-  if (isContactCut(g)) return contactKeySql(g);
+  if (isContactDim(g)) return contactValueSql(g, responses);
+  if (g === 'account') return sql<string>`coalesce(${contacts.accountId}, 'unknown')`;
   if (g === 'unit') return childSql(q.root);
   if (g === 'touchpoint') return sql<string>`${responses.touchpointId}`;
   if (g === 'channel') return sql<string>`${responses.channel}`;
@@ -368,13 +379,15 @@ function answerKeySql(q: ScoresScope): SQL<string> {
 }
 
 /**
- * Cuts read from the answers (contact attributes, the agent, a vendor by unit: `fromAnswers`): the
- * answers of the scope, joined to their contacts for a contact cut, counted in SQL by group,
- * period, segment and score with their lifetime-value weights, from covering indexes. Each
- * answer's local day is computed in SQL from its unit's time zone (`localDaySql`), so no answer
- * is read into the Worker. An agent filter reads that agent's answers through their own index.
+ * Cuts read from the answers (the account, the agent, a vendor by unit: `fromAnswers`; the contact
+ * attributes the answers keep, while their totals are rebuilt): the answers of the scope (joined to
+ * their contacts for the account), counted in SQL by group, period, segment and score with their
+ * lifetime-value weights, from covering indexes. Each answer's local day is computed in SQL from
+ * its unit's time zone (`localDaySql`), so no answer is read into the Worker. An agent filter reads
+ * that agent's answers through their own index. `ownUpTo`: only the scored unit's own answers up
+ * to that rowid (the rest of a contact cut comes from the totals).
  */
-async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, dist?: Distribution): Promise<Grouped> {
+async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, dist?: Distribution, ownUpTo?: number): Promise<Grouped> {
   const windowFrom = Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS;
   const windowTo = Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS;
   const zoneRows = await db.selectDistinct({ zone: units.timezone }).from(units).where(subtree(q.root.path));
@@ -413,7 +426,11 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, d
     // Unit by unit of the subtree through (tenant, unit, created_at, …), which covers what the count
     // reads: no lookup into the table per answer. One agent's answers come through their own
     // index (covering too), within the subtree unless it is the whole tenant.
-    q.agentId !== undefined && isRoot ? undefined : inArray(responses.unitId, db.select({ id: units.id }).from(units).where(subtree(q.root.path))),
+    ownUpTo !== undefined
+      ? and(eq(responses.unitId, q.root.id), sql`${responses}.rowid <= ${ownUpTo}`)
+      : q.agentId !== undefined && isRoot
+        ? undefined
+        : inArray(responses.unitId, db.select({ id: units.id }).from(units).where(subtree(q.root.path))),
     q.agentId === undefined ? undefined : eq(responses.agentId, q.agentId),
     eq(responses.counted, true),
     sql`${responses.score} is not null`,
@@ -423,7 +440,7 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, d
   );
   const base = db.select(select).from(responses).$dynamic();
   const rows = joinUnits ? base.innerJoin(units, eq(units.id, responses.unitId)) : base;
-  const counted = (await (isContactCut(q.groupBy) ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows).where(where).groupBy(sql`1, 2, 3`)) as ({
+  const counted = (await (q.groupBy === 'account' ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows).where(where).groupBy(sql`1, 2, 3`)) as ({
     group: string;
     segment: string;
     period: string;

@@ -9,7 +9,7 @@ import { visibleAnnotation } from '../annotations/annotations';
 import { localDay } from './local-day';
 import { hiddenAgentIds } from '../agents/marking';
 import { assertShrinkable, readPeers, shrinker } from './peers';
-import { ACTOR_GROUPS, gather, isContactCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
+import { ACTOR_GROUPS, gather, isContactDim, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
 import type { ScoresQuery } from './scores-query';
 
 const DAY_MS = 86_400_000;
@@ -72,9 +72,10 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
   // Today where the unit is: a unit east of UTC has its own today before UTC has.
   const to = q.to ?? localDay(Date.now(), unit.timezone);
   const from = q.from ?? addDays(to, -89);
-  // Cuts read from the answers place each answer by its unit's local day in the Worker when grouped by day: the range
-  // bounds the work, unless one agent's answers are asked for.
-  const answersByDay = q.period === 'day' && (isContactCut(q.groupBy) || q.groupBy === 'agent') && q.agentId === undefined;
+  // Cuts counted from the answers, by day: the range bounds the work, unless one agent's answers are asked for. The
+  // contact attributes kept as totals are read from the answers only when weighted by segment or filtered by vendor.
+  const fromAnswers = q.groupBy === 'account' || q.groupBy === 'agent' || (isContactDim(q.groupBy) && (q.weight === 'poststrat' || q.vendorId !== undefined));
+  const answersByDay = q.period === 'day' && fromAnswers && q.agentId === undefined;
   if (answersByDay && Date.parse(to) - Date.parse(from) >= MAX_CONTACT_CUT_DAYS * DAY_MS) {
     throw new ApiError('UNPROCESSABLE', `a cut by ${q.groupBy} by day covers at most ${MAX_CONTACT_CUT_DAYS} days; use a shorter range or a week, month or quarter period`, [
       { path: 'query.period', message: `day periods with groupBy=${q.groupBy}: at most ${MAX_CONTACT_CUT_DAYS} days` },

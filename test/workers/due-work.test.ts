@@ -206,6 +206,13 @@ describe('each job has a probe: its work alone makes it due, when the job would 
     expect(await allDue(T0)).toEqual([`${EVERY.minute} fold`]);
     await runJob(EVERY.minute, 'fold', T0);
     expect(await allDue(T0)).toEqual([]);
+    // A tenant whose contact totals are being rebuilt (after a unit move): every answer folded, the totals behind.
+    await a.update(rollupWatermarks).set({ contactDimsSeq: 0 });
+    expect(await allDue(T0)).toEqual([`${EVERY.minute} fold`]);
+    await runJob(EVERY.minute, 'fold', T0);
+    expect(await allDue(T0)).toEqual([]);
+    const [w] = await a.select().from(rollupWatermarks);
+    expect(w!.contactDimsSeq).toBe(w!.responseSeq);
   });
 
   it('fold: the mark never moves past an answer not folded yet (one that came during the fold, or past its budget)', async () => {

@@ -1,9 +1,9 @@
 import { TenantDb } from '../../src/db/tenant-db';
 import fc from 'fast-check';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
-import { contacts, responses, rollupMonths, rollups, surveys, surveyVersions, tenants, touchpoints, units } from '../../src/db/schema';
+import { CONTACT_DIMS, contacts, responses, rollupDimDays, rollupDimMonths, rollupMonths, rollups, rollupWatermarks, surveys, surveyVersions, tenants, touchpoints, units } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { closeMonths, lastClosedMonth, recomputeCells, cellOf } from '../../src/scores/fold';
 import { standardSurvey } from '../../src/surveys/templates';
@@ -81,6 +81,11 @@ interface Answer {
   ltv: number | null;
   counted: boolean;
   contact: number | null;
+  /**
+   * The contact's attributes when the answer came, kept on the answer (the contact cuts count
+   * these): drawn from the pool apart from the contact, as if the contact changed since.
+   */
+  asOf: number;
   /** The vendor that did the job (docs/dimensions.md), whatever the unit, and the agent who handled it. */
   vendor: 'fastfix' | 'quickserve' | null;
   agent: string | null;
@@ -97,6 +102,7 @@ const answerArb = fc.record({
   ltv: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: null }),
   counted: fc.integer({ min: 0, max: 9 }).map((x) => x < 8),
   contact: fc.option(fc.integer({ min: 0, max: CONTACTS.length - 1 }), { nil: null }),
+  asOf: fc.integer({ min: 0, max: CONTACTS.length - 1 }),
   vendor: fc.constantFrom('fastfix' as const, 'quickserve' as const, null),
   agent: fc.constantFrom('agent-a', 'agent-b', 'ext:77', null),
 });
@@ -111,6 +117,7 @@ async function insertAnswers(list: Answer[]) {
     touchpointId: touchpointIds[a.touchpoint]!,
     unitId: t.units[a.unit]!,
     contactId: a.contact === null ? null : contactIds[a.contact]!,
+    ...(a.contact === null ? {} : { tenureMonths: CONTACTS[a.asOf]!.tenureMonths, contractSize: CONTACTS[a.asOf]!.contractSize, supportTier: CONTACTS[a.asOf]!.supportTier }),
     surveyId,
     surveyVersion: 1,
     channel: a.channel,
@@ -147,6 +154,9 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
       ltv: responses.lifetimeValue,
       vendorId: responses.vendorId,
       agentId: responses.agentId,
+      tenureMonths: responses.tenureMonths,
+      contractSize: responses.contractSize,
+      supportTier: responses.supportTier,
       contact: contacts,
     })
     .from(responses)
@@ -174,13 +184,14 @@ async function recount(q: { unit: string; from: string; to: string; groupBy?: st
     if (q.groupBy === 'locale') key = r.locale;
     if (q.groupBy === 'vendor') key = r.vendorId ?? 'none';
     if (q.groupBy === 'agent') key = r.agentId ?? 'none';
-    // Contact cuts (docs/measurement.md): tenure in buckets <6m, 6-12m, 1-2y, 2-5y, 5y+; a missing attribute is 'unknown'.
+    // Contact cuts (docs/dimensions.md): tenure in buckets <6m, 6-12m, 1-2y, 2-5y, 5y+, contract size and support tier
+    // as the answer keeps them (the contact as it stood then); the account is the contact's now. Missing: 'unknown'.
     if (q.groupBy === 'tenure') {
-      const m = r.contact?.tenureMonths ?? null;
+      const m = r.tenureMonths;
       key = m === null ? 'unknown' : m < 6 ? '<6m' : m < 12 ? '6-12m' : m < 24 ? '1-2y' : m < 60 ? '2-5y' : '5y+';
     }
-    if (q.groupBy === 'contractSize') key = r.contact?.contractSize ?? 'unknown';
-    if (q.groupBy === 'supportTier') key = r.contact?.supportTier ?? 'unknown';
+    if (q.groupBy === 'contractSize') key = r.contractSize ?? 'unknown';
+    if (q.groupBy === 'supportTier') key = r.supportTier ?? 'unknown';
     if (q.groupBy === 'account') key = r.contact?.accountId ?? 'unknown';
     if (q.period === 'month') key += `|${day.slice(0, 7)}`;
     if (q.period === 'week') {
@@ -337,6 +348,32 @@ describe('scores against a brute-force recount', () => {
         const spec = { unit: 'root', from: new Date(T0 + 3 * DAY).toISOString().slice(0, 10), to: new Date(T0 + (period === 'day' ? 33 : 64) * DAY).toISOString().slice(0, 10), groupBy, period };
         expectMatches(await scores({ ...spec, weight: 'ltv' }), await recount(spec), { period: !!period, ltv: true });
       }
+    // The contact totals rebuilt from the first answer (after the migration that added them, or a unit
+    // move): while behind, the contact cuts count the answers; a fold catches up, then folds the new ones.
+    const contactSpecs = ['tenure', 'contractSize', 'supportTier'].flatMap((groupBy) =>
+      (['week', 'day', undefined] as const).map((period) => ({
+        unit: 'root',
+        from: new Date(T0 + 3 * DAY).toISOString().slice(0, 10),
+        to: new Date(T0 + 64 * DAY).toISOString().slice(0, 10),
+        groupBy,
+        period,
+      })),
+    );
+    const contactRows = () =>
+      d
+        .select({ n: sql<number>`count(*)` })
+        .from(rollupDimDays)
+        .where(and(eq(rollupDimDays.tenantId, t.tenantId), inArray(rollupDimDays.dim, [...CONTACT_DIMS])));
+    expect((await contactRows())[0]!.n).toBeGreaterThan(0);
+    await d.update(rollupWatermarks).set({ contactDimsSeq: 0 }).where(eq(rollupWatermarks.tenantId, t.tenantId));
+    await d.delete(rollupDimDays).where(and(eq(rollupDimDays.tenantId, t.tenantId), inArray(rollupDimDays.dim, [...CONTACT_DIMS])));
+    await d.delete(rollupDimMonths).where(and(eq(rollupDimMonths.tenantId, t.tenantId), inArray(rollupDimMonths.dim, [...CONTACT_DIMS])));
+    for (const spec of contactSpecs) expectMatches(await scores({ ...spec, weight: 'ltv' }), await recount(spec), { period: !!spec.period, ltv: true });
+    await fold();
+    const [mark] = await d.select().from(rollupWatermarks).where(eq(rollupWatermarks.tenantId, t.tenantId));
+    expect(mark!.contactDimsSeq).toBe(mark!.responseSeq);
+    expect((await contactRows())[0]!.n).toBeGreaterThan(0);
+    for (const spec of contactSpecs) expectMatches(await scores({ ...spec, weight: 'ltv' }), await recount(spec), { period: !!spec.period, ltv: true });
     // A property test of many requests: its time follows the machine's load, not a target.
   }, 120_000);
 
