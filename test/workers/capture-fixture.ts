@@ -143,7 +143,18 @@ export async function makeSurvey(tenantId: string, opts: { definition?: Definiti
 
 export async function makeContact(
   tenantId: string,
-  opts: { locale?: string; isTest?: boolean; isEmployee?: boolean; externalId?: string; optedOut?: boolean; segment?: string; lifetimeValue?: number } = {},
+  opts: {
+    locale?: string;
+    isTest?: boolean;
+    isEmployee?: boolean;
+    externalId?: string;
+    optedOut?: boolean;
+    segment?: string;
+    lifetimeValue?: number;
+    tenureMonths?: number;
+    contractSize?: string;
+    supportTier?: string;
+  } = {},
 ) {
   const id = newId('con');
   const now = Date.now();
@@ -161,6 +172,9 @@ export async function makeContact(
       optedOutAt: opts.optedOut ? now : null,
       segment: opts.segment ?? null,
       lifetimeValue: opts.lifetimeValue ?? null,
+      tenureMonths: opts.tenureMonths ?? null,
+      contractSize: opts.contractSize ?? null,
+      supportTier: opts.supportTier ?? null,
       createdAt: now,
       updatedAt: now,
     });

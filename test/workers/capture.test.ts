@@ -46,7 +46,7 @@ const capturedFor = (id: string) => sent.filter((m) => m.body.responseId === id)
 
 describe('capture by JSON', () => {
   it('records the first score: one response, the invitation answered, one message on the workflow queue', async () => {
-    const contact = await makeContact(t.tenantId, { locale: 'de', segment: 'smb', lifetimeValue: 1200 });
+    const contact = await makeContact(t.tenantId, { locale: 'de', segment: 'smb', lifetimeValue: 1200, tenureMonths: 7, contractSize: 'medium', supportTier: 'premium' });
     const inv = await makeInvitation(std, t.units.berlin, { contactId: contact.id });
     const ip = freshIp();
     const res = await send('POST', inv.path, { json: { score: 3, state: await invitationState(inv) }, ip, userAgent: 'UA-1' });
@@ -70,6 +70,10 @@ describe('capture by JSON', () => {
       surveyVersion: 1,
       segment: 'smb',
       lifetimeValue: 1200,
+      // The contact as it stood when the answer came: the contact cuts count these (docs/dimensions.md).
+      tenureMonths: 7,
+      contractSize: 'medium',
+      supportTier: 'premium',
     });
     // A personal invitation's answer keeps no client fingerprint; the address itself is nowhere.
     expect(row!.clientHash).toBeNull();
@@ -750,7 +754,7 @@ describe('the first answer in one round trip', () => {
   const twins: Twin[] = [
     {
       label: "a contact's regional locale (de-AT → de), a detractor with a comment",
-      contact: { locale: 'de-AT', segment: 'smb', lifetimeValue: 900 },
+      contact: { locale: 'de-AT', segment: 'smb', lifetimeValue: 900, tenureMonths: 30, contractSize: 'large', supportTier: 'basic' },
       body: async () => ({ score: 2, comment: 'zu langsam' }),
     },
     { label: "the invitation's locale without a contact, a promoter", invitationLocale: 'ar', body: async () => ({ score: 10 }) },
@@ -804,6 +808,8 @@ describe('the first answer in one round trip', () => {
       const [rowB] = await responseOf(u.tenantId, warm.id);
       expect(comparable(rowB!)).toEqual(comparable(rowA!));
       expect([rowA!.vendorId, rowA!.agentId]).toEqual(twin.actor ? [u.units.fastfix, 'ext:agent-9'] : [null, null]);
+      // The contact's attributes as they stood, on both paths (compared above).
+      expect([rowA!.tenureMonths, rowA!.contractSize, rowA!.supportTier]).toEqual([twin.contact?.tenureMonths ?? null, twin.contact?.contractSize ?? null, twin.contact?.supportTier ?? null]);
       // The respondent's network fingerprint, the same on both paths, never the address.
       expect(rowA!.networkHash).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(rowA)).not.toContain(twinIp);
