@@ -1,7 +1,21 @@
 import { and, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { TenantDb } from '../db/tenant-db';
-import { CONTACT_DIMS, contacts, responses, rollupBranchDays, rollupBranchMonths, rollupDimDays, rollupDimMonths, rollupMonths, type ROLLUP_DIMS, rollups, SCORE_COLUMNS, units } from '../db/schema';
+import {
+  CONTACT_DIMS,
+  contacts,
+  responses,
+  rollupWatermarks,
+  rollupBranchDays,
+  rollupBranchMonths,
+  rollupDimDays,
+  rollupDimMonths,
+  rollupMonths,
+  type ROLLUP_DIMS,
+  rollups,
+  SCORE_COLUMNS,
+  units,
+} from '../db/schema';
 import { addAnswer, addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
 import { type ContactDim, contactValue, contactValueSql } from './contact-cuts';
 import { foldRows, foldStateOf, type FoldRow } from './fold';
@@ -97,12 +111,15 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
   const out: Grouped = new Map();
   if (fromAnswers(q)) return gatherFromResponses(t, q, out, dist);
 
-  const { seq: watermark, closed, dims } = await foldStateOf(t);
   // A contact cut: the subtree totals below the scored unit once they are built, with its own
   // answers counted from the answers; weighted by segment or with a vendor filter (the totals have
   // neither), or while the totals are rebuilt, every answer is counted (docs/dimensions.md).
   const contactDim = isContactDim(q.groupBy);
+  const [{ seq: watermark, closed, dims }, zones] = await Promise.all([foldStateOf(t), contactDim ? zonesOf(t, q) : []]);
   if (contactDim && (dims < watermark || needsSegments(q) || q.vendorId !== undefined)) return gatherFromResponses(t, q, out, dist);
+  // The watermark as the batch's own snapshot sees it: a fold that commits after `foldStateOf`
+  // moves the rollups and the tail's start together, so no answer is counted twice or missed.
+  const folded = sql`coalesce((${t.select({ seq: rollupWatermarks.responseSeq }).from(rollupWatermarks)}), 0)`;
   const reads = contactDim
     ? dimTotalReads(t, q, closed, !!dist, q.groupBy as ContactDim)
     : q.vendorId === undefined
@@ -113,16 +130,17 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
         q.groupBy === undefined || q.groupBy === 'vendor'
         ? cellReads(t, q, closed, !!dist, 'vendor', q.vendorId)
         : filteredCellReads(t, q, q.vendorId, !!dist);
-  const [[tail, ...parts]] = await Promise.all([
-    t.batch([
-      foldRows(t)
-        .where(and(subtree(q.root.path), sql`${responses}.rowid > ${watermark}`, eq(responses.counted, true), sql`${responses.score} is not null`))
-        .orderBy(sql`${responses}.rowid`),
-      ...reads,
-    ] as unknown as [ReturnType<typeof foldRows>]),
-    // The scored unit's own folded answers by contact (the totals hold the units below it).
-    contactDim ? gatherFromResponses(t, q, out, dist, watermark) : undefined,
-  ]);
+  // The scored unit's own folded answers by contact (the totals hold the units below it).
+  const own = contactDim && zones.length > 0 ? [countAnswers(t, q, zones, !!dist, folded)] : [];
+  const [tail, ...rest] = await t.batch([
+    foldRows(t)
+      .where(and(subtree(q.root.path), sql`${responses}.rowid > ${folded}`, eq(responses.counted, true), sql`${responses.score} is not null`))
+      .orderBy(sql`${responses}.rowid`),
+    ...own,
+    ...reads,
+  ] as unknown as [ReturnType<typeof foldRows>]);
+  if (own.length > 0) putCounts(out, rest.shift() as unknown as Counted[], dist);
+  const parts = rest;
   const summed = (parts as unknown[]).flat() as ({ group: string; period: string; segment: string } & Tally & Record<(typeof SCORE_COLUMNS)[number], number>)[];
   for (const r of summed) {
     put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
@@ -384,15 +402,45 @@ function answerKeySql(q: ScoresScope): SQL<string> {
  * their contacts for the account), counted in SQL by group, period, segment and score with their
  * lifetime-value weights, from covering indexes. Each answer's local day is computed in SQL from
  * its unit's time zone (`localDaySql`), so no answer is read into the Worker. An agent filter reads
- * that agent's answers through their own index. `ownUpTo`: only the scored unit's own answers up
- * to that rowid (the rest of a contact cut comes from the totals).
+ * that agent's answers through their own index.
  */
-async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, dist?: Distribution, ownUpTo?: number): Promise<Grouped> {
+async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, dist?: Distribution): Promise<Grouped> {
+  const zones = await zonesOf(db, q);
+  if (zones.length === 0) return out;
+  putCounts(out, (await countAnswers(db, q, zones, !!dist)) as Counted[], dist);
+  return out;
+}
+
+type Zones = { zone: string; offsets: { start: number; offset: number }[] }[];
+/** What `countAnswers` returns: one row per group, period and segment. */
+type Counted = { group: string; segment: string; period: string } & Tally & Record<string, number>;
+
+/** The time zones of a scope's units with their UTC offsets over its range (`offsetsOver`). */
+async function zonesOf(db: TenantDb, q: ScoresScope): Promise<Zones> {
   const windowFrom = Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS;
   const windowTo = Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS;
   const zoneRows = await db.selectDistinct({ zone: units.timezone }).from(units).where(subtree(q.root.path));
-  if (zoneRows.length === 0) return out;
-  const zones = zoneRows.map(({ zone }) => ({ zone, offsets: offsetsOver(zone, windowFrom, windowTo) }));
+  return zoneRows.map(({ zone }) => ({ zone, offsets: offsetsOver(zone, windowFrom, windowTo) }));
+}
+
+/** Adds `countAnswers` rows to the groups (and the distribution). */
+function putCounts(out: Grouped, counted: Counted[], dist?: Distribution) {
+  for (const r of counted) {
+    put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
+    if (dist)
+      tallyScores(
+        dist,
+        r.group,
+        r.period,
+        SCORES.map((x) => r[`score${x}`]!),
+      );
+  }
+}
+
+/** The query of `gatherFromResponses`; `ownUpTo`: the scored unit's own answers up to that rowid only. */
+function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: boolean, ownUpTo?: SQL) {
+  const windowFrom = Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS;
+  const windowTo = Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS;
   const at = responses.createdAt;
   // The unit's row is joined for a cut by child unit (its path) or a period (every answer's local
   // day); a count in total looks its time zone up only for the answers near the ends.
@@ -416,7 +464,7 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, d
     wPromoters: sql<number>`sum(case when ${isIn('promoter')} then ${weight} else 0 end)`,
     wDetractors: sql<number>`sum(case when ${isIn('detractor')} then ${weight} else 0 end)`,
     // The 0–10 counts only when a distribution is asked for.
-    ...(dist ? (Object.fromEntries(SCORES.map((x) => [`score${x}`, sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`])) as Record<string, SQL<number>>) : {}),
+    ...(withScores ? (Object.fromEntries(SCORES.map((x) => [`score${x}`, sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`])) as Record<string, SQL<number>>) : {}),
   };
   // Answers at least 14 hours inside the range are inside it in every time zone: their local day is
   // computed only for a period's key, so a count in total computes it only near the ends.
@@ -440,23 +488,7 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, d
   );
   const base = db.select(select).from(responses).$dynamic();
   const rows = joinUnits ? base.innerJoin(units, eq(units.id, responses.unitId)) : base;
-  const counted = (await (q.groupBy === 'account' ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows).where(where).groupBy(sql`1, 2, 3`)) as ({
-    group: string;
-    segment: string;
-    period: string;
-  } & Tally &
-    Record<string, number>)[];
-  for (const r of counted) {
-    put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
-    if (dist)
-      tallyScores(
-        dist,
-        r.group,
-        r.period,
-        SCORES.map((x) => r[`score${x}`]!),
-      );
-  }
-  return out;
+  return (q.groupBy === 'account' ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows).where(where).groupBy(sql`1, 2, 3`);
 }
 
 /**
