@@ -18,8 +18,9 @@ const REASONS = {
 export default async function vendor() {
   const unit = topUnit();
   // Both calls at once; the cards are drawn and painted from the scorecard, the trend's annotations are awaited after.
+  const cardCall = api('GET', `/api/v1/vendors/${unit.id}/scorecard?from=${daysAgo(179)}&to=${today()}`);
   const notesCall = quiet(api('GET', `/api/v1/annotations?unitId=${unit.id}&from=${daysAgo(179)}&to=${today()}`));
-  const card = await api('GET', `/api/v1/vendors/${unit.id}/scorecard?from=${daysAgo(179)}&to=${today()}`);
+  const card = await cardCall;
   setTitle(`Scorecard: ${card.name}`);
   const { composite, nps } = card;
   main.append(
