@@ -2,8 +2,10 @@
 // (issue 18, bench (f) for every role). `npm start`'s own stack (scripts/start.ts) on a
 // temporary data folder seeds the demo tenant with its twelve months; then, for each role, 6
 // fresh Chromium contexts sign in (the first warms wrangler's bundle and is not counted). Timed
-// in the page's own clock: from the sign-in form's submit to the end of the last API response
-// the home asked for before the network went quiet (later ones included). Writes bench/HOMES.md.
+// in the page's own clock from the sign-in form's submit: to the frame that paints the home's
+// first content (the element the page marks `data-first-content`; the verdict), and to the end of
+// the last API response the home asked for before the network went quiet. HOMES_TRACE=1 prints
+// each role's requests (start → end) of its last load. Writes bench/HOMES.md.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,12 @@ const ROLES: [string, string][] = [
 const RUNS = 6;
 const TARGET_MS = 1000;
 const CHROMIUM = '/usr/bin/chromium';
+
+/** The median (the upper one of an even count) and the maximum; NaN (a missing mark) sorts last and fails the verdict. */
+function stats(ms: number[]) {
+  const sorted = [...ms].sort((a, b) => (Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b));
+  return { p50: sorted[Math.floor(sorted.length / 2)]!, max: sorted.some(Number.isNaN) ? NaN : sorted[sorted.length - 1]! };
+}
 
 async function main() {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing`);
@@ -53,7 +61,8 @@ async function main() {
   let failing = 0;
   try {
     for (const [role, email] of ROLES) {
-      const ms: number[] = [];
+      const firsts: number[] = [];
+      const lasts: number[] = [];
       let landed = '';
       for (let i = 0; i < RUNS; i++) {
         const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -64,22 +73,34 @@ async function main() {
         await page.getByLabel('Password').fill(DEMO_PASSWORD);
         await page.getByLabel('Password').press('Enter');
         await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 60_000 });
+        await page.locator('[data-first-content]').first().waitFor({ timeout: 60_000 });
         await page.waitForLoadState('networkidle');
         // A string, not a function: tsx would wrap named functions in a helper the page does not have.
         const took = (await page.evaluate(`new Promise((done) => requestAnimationFrame(() => setTimeout(() => {
           const submit = performance.getEntriesByName('submit')[0]?.startTime ?? NaN;
+          const first = performance.getEntriesByName('first-content').find((m) => m.startTime >= submit)?.startTime ?? NaN;
           const api = performance.getEntriesByType('resource').filter((r) => r.name.includes('/api/') && r.startTime >= submit);
-          done(Math.max(...api.map((r) => r.responseEnd)) - submit);
-        })))`)) as number;
+          done({
+            first: first - submit,
+            last: Math.max(...api.map((r) => r.responseEnd)) - submit,
+            requests: api.map((r) => ({ path: r.name.replace(/^https?:\\/\\/[^/]+/, ''), start: r.startTime - submit, end: r.responseEnd - submit })),
+          });
+        })))`)) as { first: number; last: number; requests: { path: string; start: number; end: number }[] };
+        if (process.env.HOMES_TRACE && i === RUNS - 1) {
+          console.log(`${role}: first content ${took.first.toFixed(0)} ms, last API response ${took.last.toFixed(0)} ms`);
+          for (const r of took.requests.sort((a, b) => a.start - b.start)) console.log(`  ${r.start.toFixed(0).padStart(5)} → ${r.end.toFixed(0).padStart(5)}  ${r.path}`);
+        }
         landed = new URL(page.url()).hash;
-        if (i > 0) ms.push(took);
+        if (i > 0) firsts.push(took.first), lasts.push(took.last);
         await context.close();
       }
-      const sorted = [...ms].sort((a, b) => a - b);
-      const p50 = sorted[Math.floor(sorted.length / 2)]!;
-      if (p50 >= TARGET_MS) failing++;
-      rows.push(`| ${role} | \`${landed}\` | ${p50.toFixed(1)} ms | ${sorted[sorted.length - 1]!.toFixed(1)} ms | ${p50 < TARGET_MS ? '**PASS**' : '**FAIL**'} |`);
-      console.log(`${role}: p50 ${p50.toFixed(1)} ms`);
+      const first = stats(firsts);
+      const last = stats(lasts);
+      if (!(first.p50 < TARGET_MS)) failing++;
+      rows.push(
+        `| ${role} | \`${landed}\` | ${first.p50.toFixed(1)} ms | ${first.max.toFixed(1)} ms | ${last.p50.toFixed(1)} ms | ${last.max.toFixed(1)} ms | ${first.p50 < TARGET_MS ? '**PASS**' : '**FAIL**'} |`,
+      );
+      console.log(`${role}: first content p50 ${first.p50.toFixed(1)} ms, last API response p50 ${last.p50.toFixed(1)} ms`);
     }
   } finally {
     await browser.close();
@@ -100,13 +121,18 @@ async function main() {
       '',
       `Generated by \`npm run bench:homes\` (scripts/bench-homes.ts) at \`${commit}\`, ${new Date().toISOString()}; load average ${loadAtStart} at start, ${loadAverage()} at the end (2 cores).`,
       '',
-      `\`npm start\`'s stack with the demo tenant's twelve months (docs/demo.md), Chromium at 1280 px, ${RUNS} fresh contexts per role (the first not counted). Timed in the page's own clock from the sign-in form's submit to the end of the last API response of the home (every request the home made, the ones after its first table included). Target: under ${TARGET_MS} ms (issue 18).`,
+      `\`npm start\`'s stack with the demo tenant's twelve months (docs/demo.md), Chromium at 1280 px, ${RUNS} fresh contexts per role (the first not counted). Both columns are timed in the page's own clock from the sign-in form's submit (its \`submit\` event), so they include the sign-in itself, reading the session (\`/me\`, \`/units\`) and loading the page's modules:`,
       '',
-      '| role | home | p50 | max | verdict |',
-      '| --- | --- | ---: | ---: | --- |',
+      "- **first content**: until the home's first meaningful content is painted: the first task after the frame that paints the element the page marks with `data-first-content` (web/lib.js `firstContent`): the dashboard's NPS, answers and change cards, the vendor's scorecard cards, the agent's cases table. The verdict is on its median.",
+      "- **last API response**: until the end of the last API response the home asked for before the network went quiet (program health, sparklines, a manager's cases and plans included): an upper bound, the page being complete.",
+      '',
+      `Target: first content under ${TARGET_MS} ms (issue 18, bench (f)). p50 is the median of the ${RUNS - 1} counted loads, max the slowest of them.`,
+      '',
+      '| role | home | first content p50 | first content max | last API response p50 | last API response max | verdict |',
+      '| --- | --- | ---: | ---: | ---: | ---: | --- |',
       ...rows,
       '',
-      `- every role's home under ${TARGET_MS} ms: ${failing === 0 ? '**PASS**' : `**FAIL** (${failing} of ${ROLES.length})`}`,
+      `- every role's home drawn under ${TARGET_MS} ms: ${failing === 0 ? '**PASS**' : `**FAIL** (${failing} of ${ROLES.length})`}`,
       '',
     ].join('\n'),
   );

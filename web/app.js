@@ -137,13 +137,23 @@ function renderNav(current) {
 async function start() {
   // Nobody signed in: the form at once, without asking the API (no 401 in the console).
   if (!maybeSignedIn()) return showSignIn();
-  // The home's module (fetched already: index.html preloads it) is evaluated while /me and /units are on their way.
+  // The home's module (fetched already: index.html preloads it) is evaluated while /me and /units are on their way;
+  // a role with another home has its module fetched as soon as /me says which.
   import(HOME_MODULE).catch(() => {});
-  const [me, units] = await Promise.all([api('GET', '/api/v1/me'), api('GET', '/api/v1/units')]);
+  const meCall = api('GET', '/api/v1/me');
+  meCall
+    .then((me) => {
+      const roles = new Set(me.grants.map((g) => g.role));
+      const first = PAGES.find((p) => p.roles.some((r) => roles.has(r)));
+      if (first && first.module !== HOME_MODULE) import(first.module).catch(() => {});
+    })
+    .catch(() => {});
+  const [me, units] = await Promise.all([meCall, api('GET', '/api/v1/units')]);
   const byId = new Map(units.items.map((u) => [u.id, u]));
   state.session = { me, units: units.items, byId, roles: new Set(me.grants.map((g) => g.role)) };
-  if (!location.hash || location.hash === '#') location.hash = home();
-  else route();
+  // The home drawn at once (not a task later, from the hash change), its address replacing the bare one in the history.
+  if (!location.hash || location.hash === '#') history.replaceState(null, '', home());
+  route();
 }
 
 async function route() {

@@ -75,10 +75,16 @@ export function today() {
   const now = new Date();
   let day = now.toISOString().slice(0, 10);
   for (const tz of new Set((state.session?.units ?? []).map((u) => u.timezone).filter(Boolean))) {
-    const local = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+    const local = dayFormat(tz).format(now);
     if (local > day) day = local;
   }
   return day;
+}
+/** One formatter per time zone, made once: building one is slow, and every page asks for today (twice on the dashboard). */
+const dayFormats = new Map();
+function dayFormat(tz) {
+  if (!dayFormats.has(tz)) dayFormats.set(tz, new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }));
+  return dayFormats.get(tz);
 }
 export const daysAgo = (n) => new Date(Date.parse(`${today()}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
 export const unitName = (id) => state.session.byId.get(id)?.name ?? id;
@@ -91,6 +97,8 @@ export function setTitle(text) {
   document.title = `${text} · NPS Program`;
   const heading = h('h1', {}, text);
   main.replaceChildren(heading);
+  // A page drawn in parts marks itself busy again (the dashboard): a new page starts whole.
+  main.removeAttribute('aria-busy');
   if (state.notice) main.append(h('p', { class: 'msg', role: 'status' }, state.notice)), (state.notice = null);
   // The new page takes the focus (a screen reader announces it), unless the user has already put
   // it somewhere else while the page loaded, e.g. on a link of the navigation: never snatch it.
@@ -98,6 +106,30 @@ export function setTitle(text) {
   if (!active || active === document.body || active === main) main.focus();
   return heading;
 }
+
+/**
+ * Marks a page's first meaningful content (its first figures or table) as drawn: the element gets
+ * `data-first-content`, and the page's clock a `first-content` mark in the first task after the
+ * frame that paints it (bench:homes times a home's first load by it; docs/demo.md). Returns the element.
+ */
+export function firstContent(el) {
+  el.setAttribute('data-first-content', '');
+  requestAnimationFrame(() => setTimeout(() => performance.mark('first-content'), 0));
+  return el;
+}
+
+/** A promise whose rejection is handled where it is awaited, later: no "unhandled rejection" meanwhile. */
+export function quiet(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
+/** After the browser has painted what is in the document (the next frame, then a task; at most 100 ms, as a hidden tab has no frames). */
+export const nextFrame = () =>
+  new Promise((done) => {
+    requestAnimationFrame(() => setTimeout(done, 0));
+    setTimeout(done, 100);
+  });
 
 export function errorBox(err) {
   // Field errors are a list; other details (e.g. retryAfterSeconds) are not shown.

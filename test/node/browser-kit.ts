@@ -28,7 +28,10 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-export const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+export const shot = async (page: Page, name: string) => {
+  await settled(page);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+};
 
 /** The serious and critical axe-core violations of the page as it is. */
 export async function axeViolations(page: Page, options: { iframes?: boolean } = {}) {
@@ -43,12 +46,20 @@ export async function axeViolations(page: Page, options: { iframes?: boolean } =
 export const axeCheck =
   (prefix: string, options: { iframes?: boolean } = {}) =>
   async (page: Page, name: string) => {
+    await settled(page);
     expect(await axeViolations(page, options), `${name}: axe violations`).toEqual([]);
     await shot(page, `${prefix}-${name}`);
   };
 
+/**
+ * The page drawn whole: a page drawn in parts (the dashboard, the vendor's scorecard: first figures
+ * first) marks the document's main `aria-busy` until its last part is in.
+ */
+export const settled = (page: Page) => page.waitForFunction(() => !document.querySelector('main[aria-busy]'), undefined, { timeout: 30_000 });
+
 /** No sideways scrolling at the context's width. */
 export async function expectFits(page: Page) {
+  await settled(page);
   const [scroll, client] = await page.locator('html').evaluate((el) => [el.scrollWidth, el.clientWidth]);
   expect(scroll).toBeLessThanOrEqual(client);
 }

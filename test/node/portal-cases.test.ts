@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu, settled } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -282,6 +282,7 @@ describe("the manager's home and the phone navigation", () => {
     const context = await browser.newContext(DESKTOP);
     const { page, errors } = await signIn(context, 'manager.emea@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await settled(page);
     const home = page.getByTestId('manager-home');
     await home.getByRole('region', { name: 'Action plans under way' }).waitFor();
     // Ranked over the last 180 days (minResponses 3 since the plans test): Berlin has today's 3, 5, 9 and the
@@ -309,6 +310,7 @@ describe("the manager's home and the phone navigation", () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'manager.emea@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await settled(page);
     await page.getByTestId('manager-home').getByRole('region', { name: 'Action plans under way' }).waitFor();
     await expectFits(page);
     const nav = page.getByRole('navigation', { name: 'Main' });

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HISTORY_ANSWERS, PARIS_CHANGE_DAYS_AGO } from '../../scripts/demo-history';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, SHOTS, signInAt, waitFor } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, SHOTS, signInAt, waitFor, settled } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /*
@@ -198,6 +198,7 @@ describe('every role over the demo history', () => {
     const context = await browser.newContext(DESKTOP);
     const { page } = await signInAt(stack.base, context, 'manager.emea@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await settled(page);
     const dist = page.getByTestId('dist-chart');
     await dist.waitFor();
     // Eleven columns; 0–6 red, 7–8 amber, 9–10 green, their heights in the order of the table's counts.
@@ -250,6 +251,7 @@ describe('every role over the demo history', () => {
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByLabel('Password').press('Enter');
     await page.getByRole('heading', { name: 'Dashboard: Acme Field Services' }).waitFor();
+    await settled(page);
     expect(logged).toEqual([]);
     // Every heading of the breakdown aligned as the cells of its column.
     const units = page.locator('table', { hasText: 'Units under Acme Field Services' });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client';
 import { responses, touchpoints } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, openMenu } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, openMenu, settled } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -182,6 +182,7 @@ describe('saved reports and vendor scorecards in the portal', () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'vendor@fastfix.test');
     await page.getByRole('heading', { name: 'Scorecard: FastFix' }).waitFor();
+    await settled(page);
     expect(await page.locator('#nav a').allTextContents()).not.toContain('Reports');
     // Golden: NPS (2 − 1) / 3 · 100 = 33.3; only the NPS component has data: (33.3 + 100) / 2 = 66.7.
     expect((await page.getByTestId('composite').textContent())?.trim()).toBe('66.7');

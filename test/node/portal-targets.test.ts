@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client';
 import { responses, touchpoints } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt, settled } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -171,12 +171,14 @@ describe('annotations in the portal', () => {
     await page.waitForLoadState('networkidle');
     await page.goto(`${base}/#/dashboard?unit=${unitIds['New York']}`);
     await page.getByRole('heading', { name: 'Dashboard: New York' }).waitFor();
+    await settled(page);
     const day = new Date(Date.now() - 14 * 86_400_000).toISOString().slice(0, 10);
     await page.getByLabel('Day', { exact: true }).fill(day);
     await page.locator('#ann-kind').selectOption({ label: 'Process change' });
     await page.getByLabel('Title', { exact: true }).fill('New scheduling');
     await page.getByRole('button', { name: 'Add annotation' }).click();
     await page.getByText('Annotated New York.').waitFor();
+    await settled(page);
     const [note] = (await api('GET', `/api/v1/annotations?unitId=${unitIds['New York']}`)).items;
     expect(note).toMatchObject({ date: day, kind: 'process_change', title: 'New scheduling' });
     // The trend's month of that day carries it.
@@ -216,6 +218,7 @@ describe('targets in the portal', () => {
     const quarter = `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) + 2) / 3)}`;
     await page.goto(`${base}/#/dashboard?unit=${unitIds.EMEA}`);
     await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await settled(page);
     await page.getByRole('navigation', { name: 'Compare and targets' }).getByRole('link', { name: 'Targets' }).click();
     await page.getByRole('heading', { name: /^Targets: EMEA/ }).waitFor();
     // The page opens on the current quarter; two days back may be the quarter before.

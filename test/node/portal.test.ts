@@ -9,7 +9,7 @@ import { openDirectory } from '../../src/db/directory';
 import { registerTenant } from '../../src/tenancy/directory-entry';
 import { createTenant } from '../../src/org/tenants';
 import { ROOT } from '../../scripts/local-stack';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu, settled } from './browser-kit';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -78,6 +78,7 @@ describe('the portal in Chromium', () => {
 
     const { page, errors } = await signIn(context, 'admin@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: Acme Field Services' }).waitFor();
+    await settled(page);
     expect(await navLinks(page)).toEqual(['Dashboard', 'Responses', 'Cases', 'Team', 'Themes', 'Action plans', 'Drivers', 'Accounts', 'Measures', 'Reports', 'Integrity', 'Administration']);
     const byUnit = page.locator('table', { hasText: 'Units under Acme Field Services' });
     for (const name of ['EMEA', 'Americas', 'FastFix', 'QuickServe']) expect(await byUnit.getByRole('rowheader', { name }).count()).toBe(1);
@@ -97,6 +98,7 @@ describe('the portal in Chromium', () => {
     // Drill down: EMEA → Berlin and Paris; Paris is under the minimum n and shown as such.
     await byUnit.getByRole('link', { name: 'EMEA' }).click();
     await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await settled(page);
     const emea = page.locator('table', { hasText: 'Units under EMEA' });
     const paris = emea.locator('tr', { hasText: 'Paris' });
     expect(await paris.textContent()).toContain('too few answers');
@@ -137,12 +139,14 @@ describe('the portal in Chromium', () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'manager.emea@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await settled(page);
     await expectFits(page);
     const text = await mainText(page);
     for (const hidden of ['Americas', 'New York', 'QuickServe', 'FastFix', 'Acme Field Services']) expect(text).not.toContain(hidden);
     await check(page, 'manager-dashboard');
     await page.locator('table', { hasText: 'Units under EMEA' }).getByRole('link', { name: 'Berlin' }).click();
     await page.getByRole('heading', { name: 'Dashboard: Berlin' }).waitFor();
+    await settled(page);
     await check(page, 'manager-dashboard-berlin');
 
     await openMenu(page);
@@ -196,6 +200,7 @@ describe('the portal in Chromium', () => {
     const context = await browser.newContext(PHONE);
     const { page, errors } = await signIn(context, 'vendor@fastfix.test');
     await page.getByRole('heading', { name: 'Scorecard: FastFix' }).waitFor();
+    await settled(page);
     expect(await navLinks(page)).toEqual(['Scorecard', 'Responses', 'Cases']);
     expect(await page.locator('.card', { hasText: 'Answers (n)' }).textContent()).toContain('3');
     expect(await page.content()).not.toContain('QuickServe');
@@ -233,6 +238,7 @@ describe('the portal in Chromium', () => {
     expect(await focused()).toBe('Responses');
     release();
     await page.getByRole('heading', { name: 'Scorecard: FastFix' }).waitFor();
+    await settled(page);
     expect(await focused()).toBe('Responses');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Responses' }).waitFor();
@@ -269,6 +275,7 @@ describe('the portal in Chromium', () => {
     const context = await browser.newContext(DESKTOP);
     const { page } = await signIn(context, 'manager.emea@acme.test');
     await page.getByRole('heading', { name: 'Dashboard: EMEA' }).waitFor();
+    await settled(page);
     expect((await context.cookies()).find((c) => c.name === 'nps_session')?.httpOnly).toBe(true);
     expect(await page.evaluate(() => JSON.stringify(localStorage))).toBe('{}');
     await context.clearCookies();

@@ -1,7 +1,7 @@
 // Cases inbox (mine, my team; filtered by status, unit, score and age; sorted; the owner and the
 // time left to the next target) and the case page: its timeline, status changes explained, root
 // cause and tags, and reassignment.
-import { api, attempt, errorBox, fmtDate, h, main, plural, session, setNotice, setTitle, table, Unauthorized, unitSelect } from '../lib.js';
+import { api, attempt, errorBox, firstContent, fmtDate, h, main, plural, session, setNotice, setTitle, table, Unauthorized, unitSelect } from '../lib.js';
 
 const TRANSITIONS = { open: ['contacted', 'closed'], contacted: ['resolved', 'closed'], resolved: ['open'], closed: ['open'] };
 const STATUS_WORDS = { contacted: 'contacted (you reached the customer)', resolved: 'resolved (the problem is fixed)', closed: 'closed (nothing more can be done)', open: 'open again (reopen)' };
@@ -108,14 +108,16 @@ async function casesPage(params) {
   const list = await api('GET', `/api/v1/cases?${q}`);
   setTitle('Cases');
   main.append(caseFilters(params));
-  if (!list.items.length) return main.append(h('p', { role: 'status' }, 'No cases match.'));
+  if (!list.items.length) return main.append(firstContent(h('p', { role: 'status' }, 'No cases match.')));
   const now = Date.now();
   const body = [];
   let count = list.items.length;
-  const wrap = table(
-    `${plural(count, 'case')}${list.nextOffset !== null ? ', more below' : ''}`,
-    ['Case', 'Unit', 'Score', 'Status', 'Owner', 'Time left', 'Opened'],
-    list.items.map((k) => caseRow(k, now)),
+  const wrap = firstContent(
+    table(
+      `${plural(count, 'case')}${list.nextOffset !== null ? ', more below' : ''}`,
+      ['Case', 'Unit', 'Score', 'Status', 'Owner', 'Time left', 'Opened'],
+      list.items.map((k) => caseRow(k, now)),
+    ),
   );
   body.push(wrap);
   let next = list.nextOffset;

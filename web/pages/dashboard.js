@@ -8,6 +8,9 @@ import {
   deltaCell,
   eventsCell,
   field,
+  firstContent,
+  nextFrame,
+  quiet,
   fmtNps,
   h,
   hasRole,
@@ -47,14 +50,24 @@ export default async function dashboard({ params }) {
   const from = daysAgo(days - 1);
   const to = today();
   const q = `unitId=${unit.id}&from=${from}&to=${to}`;
-  const [total, trend, children, touchpoints, notes] = await Promise.all([
-    api('GET', `/api/v1/scores?${q}&compare=previous&distribution=true`),
-    api('GET', `/api/v1/scores?${q}&period=${period}`),
-    api('GET', `/api/v1/scores?${q}&groupBy=${group}&compare=previous`),
-    group === 'touchpoint' ? api('GET', '/api/v1/touchpoints').catch(() => ({ items: [] })) : { items: [] },
-    api('GET', `/api/v1/annotations?${q}`),
-  ]);
+  // Every call of the page's scores at once; each part is drawn when its own answer arrives (the
+  // NPS cards first), not after the slowest. A rejection is handled where the part is drawn.
+  const total = api('GET', `/api/v1/scores?${q}&compare=previous&distribution=true`);
+  const trend = quiet(api('GET', `/api/v1/scores?${q}&period=${period}`));
+  const children = quiet(api('GET', `/api/v1/scores?${q}&groupBy=${group}&compare=previous`));
+  const touchpoints = group === 'touchpoint' ? api('GET', '/api/v1/touchpoints').catch(() => ({ items: [] })) : { items: [] };
+  const notes = quiet(api('GET', `/api/v1/annotations?${q}`));
+  const all = (await total).items[0];
+  // The rest of the home (program health, a manager's part, the sparklines) is asked for once the
+  // cards' scores are in: before, it would share the server with the calls the first figures wait for.
+  const managerOnly = hasRole('manager') && !hasRole('admin', 'analyst');
+  const health = hasRole('admin', 'analyst', 'manager') ? healthCalls(unit, from, to) : null;
+  const mine = managerOnly ? managerCalls(unit) : null;
+  const sparks = api('GET', `/api/v1/scores?${q}&groupBy=${group}&period=month`).catch(() => null);
   setTitle(`Dashboard: ${unit.name}`);
+  // Drawn in parts: busy until the last (tests and screen readers wait for the whole page).
+  const drawing = ++drawings;
+  main.setAttribute('aria-busy', 'true');
   const go = (u, g) => (location.hash = `#/dashboard?unit=${u}${g === 'unit' ? '' : `&by=${g}`}`);
   const range = h(
     'select',
@@ -86,73 +99,92 @@ export default async function dashboard({ params }) {
         hasRole('admin', 'analyst', 'manager') ? h('li', {}, h('a', { href: `#/governance?unit=${unit.id}` }, 'Program governance')) : '',
       ),
     ),
-  );
-  const all = total.items[0];
-  main.append(
-    h(
-      'div',
-      { class: 'cards' },
+    firstContent(
       h(
         'div',
-        { class: 'card' },
-        h('div', {}, 'NPS'),
-        h('div', { class: `big${all.suppressed ? ' suppressed' : ''}`, 'data-testid': 'nps' }, all.suppressed ? 'Too few answers' : fmtNps(all.nps)),
-        all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`, lowSampleMark(all)) : '',
-      ),
-      h(
-        'div',
-        { class: 'card' },
-        h('div', {}, 'Answers (n)'),
-        h('div', { class: 'big' }, String(all.n)),
-        h('div', {}, `${all.promoters} promoters · ${all.passives} passives · ${all.detractors} detractors`),
-      ),
-      h(
-        'div',
-        { class: 'card' },
-        h('div', {}, 'Change vs previous period'),
-        h('div', { class: 'big' }, all.delta ? `${all.delta.points > 0 ? '+' : ''}${fmtNps(all.delta.points)}` : '—'),
-        all.delta ? h('div', {}, all.delta.p < 0.05 ? '★ significant' : 'not significant') : h('div', {}, 'not comparable'),
+        { class: 'cards' },
+        h(
+          'div',
+          { class: 'card' },
+          h('div', {}, 'NPS'),
+          h('div', { class: `big${all.suppressed ? ' suppressed' : ''}`, 'data-testid': 'nps' }, all.suppressed ? 'Too few answers' : fmtNps(all.nps)),
+          all.ci ? h('div', {}, `95% interval ${fmtNps(all.ci.low)} to ${fmtNps(all.ci.high)}`, lowSampleMark(all)) : '',
+        ),
+        h(
+          'div',
+          { class: 'card' },
+          h('div', {}, 'Answers (n)'),
+          h('div', { class: 'big' }, String(all.n)),
+          h('div', {}, `${all.promoters} promoters · ${all.passives} passives · ${all.detractors} detractors`),
+        ),
+        h(
+          'div',
+          { class: 'card' },
+          h('div', {}, 'Change vs previous period'),
+          h('div', { class: 'big' }, all.delta ? `${all.delta.points > 0 ? '+' : ''}${fmtNps(all.delta.points)}` : '—'),
+          all.delta ? h('div', {}, all.delta.p < 0.05 ? '★ significant' : 'not significant') : h('div', {}, 'not comparable'),
+        ),
       ),
     ),
   );
+  // The places of the parts, in the page's order; each filled when its answers arrive.
   // A manager's home (not an admin's or analyst's): their units ranked, the cases due next, the plans under way.
-  if (hasRole('manager') && !hasRole('admin', 'analyst')) {
-    const mine = h('section', { 'aria-labelledby': 'mine-heading', 'data-testid': 'manager-home' });
-    main.append(mine);
-    managerHome(mine, unit, group === 'unit' ? children.items : null);
+  const mineBox = managerOnly ? h('section', { 'aria-labelledby': 'mine-heading', 'data-testid': 'manager-home' }) : null;
+  const overTime = h('div', {});
+  const distributionBox = h('div', {});
+  // Program health comes after the scores, without holding them up.
+  const healthBox = health ? h('section', { 'aria-labelledby': 'health-heading', 'data-testid': 'health' }) : null;
+  const byGroup = h('div', {});
+  main.append(...[mineBox, overTime, distributionBox, healthBox, hasRole('admin', 'manager') ? annotateForm(unit, params) : null, byGroup].filter(Boolean));
+  // The cards are painted before the charts and tables below are built.
+  await nextFrame();
+  const parts = [
+    Promise.all([trend, notes]).then(([trend, notes]) => overTime.append(...overTimePart(trend.items, notes.items, period))),
+    (async () => distributionBox.append(h('h2', {}, 'Score distribution'), distribution(all)))(),
+    Promise.all([children, touchpoints]).then(([children, touchpoints]) => byGroup.append(...breakdownPart(unit, group, children.items, touchpoints.items, sparks))),
+    mineBox ? Promise.all([mine, group === 'unit' ? children.then((c) => c.items) : null]).then(([calls, units]) => managerHome(mineBox, unit, units, calls)) : null,
+    healthBox ? health.then((calls) => programHealth(healthBox, unit, calls)) : null,
+  ];
+  try {
+    await Promise.all(parts);
+  } finally {
+    // Not when the dashboard is being drawn again meanwhile (another period, an annotation added).
+    if (drawing === drawings) main.removeAttribute('aria-busy');
   }
-  main.append(
+}
+
+/** How many times the dashboard was drawn: only the latest clears the page's busy state. */
+let drawings = 0;
+
+/** The trend of the unit: the NPS with its band, the mix, and their table with the annotations. */
+function overTimePart(items, notes, period) {
+  return [
     h('h2', {}, 'Over time'),
-    trendChart(trend.items, notes.items, { unit: period }),
-    mixChart(trend.items, { unit: period }),
+    trendChart(items, notes, { unit: period }),
+    mixChart(items, { unit: period }),
     table(
       `NPS per ${period} with its interval and n, and what happened`,
       [PERIODS[period], 'NPS', 'n', 'Events', 'Promoters · passives · detractors'],
-      trend.items.map((i) =>
+      items.map((i) =>
         h(
           'tr',
           {},
           h('th', { scope: 'row' }, i.period ?? '—'),
           npsCell(i),
           h('td', { class: 'num' }, String(i.n)),
-          eventsCell(notes.items, i.period, period === 'week' ? 7 : 0),
+          eventsCell(notes, i.period, period === 'week' ? 7 : 0),
           h('td', { class: 'num' }, i.suppressed ? '—' : `${i.promoters} · ${i.passives} · ${i.detractors}`),
         ),
       ),
     ),
-  );
-  main.append(h('h2', {}, 'Score distribution'), distribution(all));
-  // Program health comes after the scores, without holding them up.
-  const health = h('section', { 'aria-labelledby': 'health-heading', 'data-testid': 'health' });
-  if (hasRole('admin', 'analyst', 'manager')) {
-    main.append(health);
-    programHealth(health, unit, from, to);
-  }
-  if (hasRole('admin', 'manager')) main.append(annotateForm(unit, params));
-  const tpName = new Map(touchpoints.items.map((t) => [t.id, t.name]));
-  // The sparklines come after the rest of the page: their cells are filled when their scores arrive.
+  ];
+}
+
+/** The breakdown by unit, touchpoint, channel or segment; its sparklines filled when their scores arrive. */
+function breakdownPart(unit, group, items, touchpoints, sparks) {
+  const tpName = new Map(touchpoints.map((t) => [t.id, t.name]));
   const sparkCells = new Map();
-  const rows = children.items
+  const rows = items
     .filter((i) => i.key !== 'all')
     .map((i) => {
       let label = i.key || '(none)';
@@ -167,11 +199,20 @@ export default async function dashboard({ params }) {
       return h('tr', {}, h('th', { scope: 'row' }, cell), npsCell(i), h('td', { class: 'num' }, String(i.n)), deltaCell(i), sparkCell);
     });
   const caption = group === 'unit' ? `Units under ${unit.name}` : `By ${GROUPS[group].toLowerCase()}`;
-  main.append(
+  if (rows.length) fillSparklines(sparkCells, sparks);
+  return [
     h('h2', {}, `By ${GROUPS[group].toLowerCase()}`),
     rows.length ? table(`${caption}; ★ marks a significant change (p < 0.05)`, [GROUPS[group], 'NPS', 'n', 'Change', 'By month'], rows) : h('p', {}, 'No answers in the period.'),
-  );
-  if (rows.length) fillSparklines(sparkCells, `/api/v1/scores?${q}&groupBy=${group}&period=month`);
+  ];
+}
+
+/** A manager's calls: the cases due next, the plans; the cases page's module only for the time left of each case. */
+function managerCalls(unit) {
+  return Promise.all([
+    api('GET', `/api/v1/cases?scope=subtree&unitId=${unit.id}&sort=due&limit=20`).catch(() => ({ items: [] })),
+    api('GET', `/api/v1/action-plans?unitId=${unit.id}`).catch(() => ({ items: [] })),
+    import('./cases.js'),
+  ]);
 }
 
 /**
@@ -179,13 +220,7 @@ export default async function dashboard({ params }) {
  * cases whose next target comes soonest (late ones first), and the plans not yet done. Every
  * number from the API.
  */
-async function managerHome(box, unit, units) {
-  // The cases page's module only for the time left of each case: loaded beside the calls, not before the dashboard's own.
-  const [due, plans, { timeLeft }] = await Promise.all([
-    api('GET', `/api/v1/cases?scope=subtree&unitId=${unit.id}&sort=due&limit=20`).catch(() => ({ items: [] })),
-    api('GET', `/api/v1/action-plans?unitId=${unit.id}`).catch(() => ({ items: [] })),
-    import('./cases.js'),
-  ]);
+function managerHome(box, unit, units, [due, plans, { timeLeft }]) {
   if (!box.isConnected) return;
   const names = session().byId;
   const ranked = (units ?? []).filter((i) => i.key !== 'all' && i.key !== unit.id).sort((a, b) => (a.suppressed === b.suppressed ? (a.suppressed ? b.n - a.n : b.nps - a.nps) : a.suppressed ? 1 : -1));
@@ -246,8 +281,8 @@ async function managerHome(box, unit, units) {
 }
 
 /** Each group's NPS per month as a sparkline in its row, with the numbers for screen readers. */
-async function fillSparklines(cells, path) {
-  const sparks = await api('GET', path).catch(() => null);
+async function fillSparklines(cells, answer) {
+  const sparks = await answer;
   if (!sparks) return;
   const months = [...new Set(sparks.items.map((i) => i.period).filter(Boolean))].sort();
   const nps = new Map(sparks.items.filter((i) => !i.suppressed).map((i) => [`${i.key}\u0000${i.period}`, i.nps]));
@@ -258,17 +293,22 @@ async function fillSparklines(cells, path) {
   }
 }
 
-/**
- * Program health for admins, analysts and managers: invited → delivered → answered with the
- * response rate by touchpoint and channel, the open alerts, the top themes, the cases late.
- */
-async function programHealth(box, unit, from, to) {
-  const [funnel, alerts, themes, late] = await Promise.all([
+/** The calls of program health (each answers something, an empty list at worst: never a rejection). */
+function healthCalls(unit, from, to) {
+  return Promise.all([
     api('GET', `/api/v1/program/funnel?unitId=${unit.id}&from=${from}&to=${to}`).catch(() => null),
     api('GET', '/api/v1/alerts?status=open&limit=20').catch(() => ({ items: [] })),
     api('GET', `/api/v1/themes?unitId=${unit.id}&from=${from}&to=${to}`).catch(() => ({ items: [] })),
     api('GET', '/api/v1/cases?scope=subtree&overdue=true&limit=100').catch(() => ({ items: [] })),
   ]);
+}
+
+/**
+ * Program health for admins, analysts and managers, from its calls (healthCalls): invited →
+ * delivered → answered with the response rate by touchpoint and channel, the open alerts, the
+ * top themes, the cases late.
+ */
+function programHealth(box, unit, [funnel, alerts, themes, late]) {
   if (!box.isConnected) return;
   const pct = (r) => (r === null ? '—' : `${(100 * r).toFixed(1)}%`);
   const names = session().byId;

@@ -1,6 +1,6 @@
 // The vendor's scorecard: the composite index with its components and weights, NPS with interval
 // and n, cases within target, the NPS per region and per site, the monthly trend. All numbers from GET /api/v1/vendors/{id}/scorecard.
-import { api, daysAgo, eventsCell, fmtNps, h, lowSampleMark, main, npsCell, setTitle, table, today, topUnit } from '../lib.js';
+import { api, daysAgo, eventsCell, firstContent, fmtNps, h, lowSampleMark, main, nextFrame, npsCell, quiet, setTitle, table, today, topUnit } from '../lib.js';
 import { trendChart } from '../charts.js';
 
 const whereN = (regions) => regions.reduce((a, r) => a + r.score.n, 0);
@@ -17,35 +17,50 @@ const REASONS = {
 
 export default async function vendor() {
   const unit = topUnit();
-  const [card, notes] = await Promise.all([
-    api('GET', `/api/v1/vendors/${unit.id}/scorecard?from=${daysAgo(179)}&to=${today()}`),
-    api('GET', `/api/v1/annotations?unitId=${unit.id}&from=${daysAgo(179)}&to=${today()}`),
-  ]);
+  // Both calls at once; the cards are drawn and painted from the scorecard, the trend's annotations are awaited after.
+  const cardCall = api('GET', `/api/v1/vendors/${unit.id}/scorecard?from=${daysAgo(179)}&to=${today()}`);
+  const notesCall = quiet(api('GET', `/api/v1/annotations?unitId=${unit.id}&from=${daysAgo(179)}&to=${today()}`));
+  const card = await cardCall;
   setTitle(`Scorecard: ${card.name}`);
   const { composite, nps } = card;
   main.append(
     h('p', {}, `${card.from} to ${card.to}`),
-    h(
-      'div',
-      { class: 'cards' },
+    firstContent(
       h(
         'div',
-        { class: 'card' },
-        h('div', {}, 'Composite index (0–100)'),
-        h('div', { class: `big${composite.value === null ? ' suppressed' : ''}`, 'data-testid': 'composite' }, composite.value === null ? 'Not ranked' : fmtNps(composite.value)),
-        composite.reason ? h('div', {}, REASONS[composite.reason] ?? composite.reason) : '',
+        { class: 'cards' },
+        h(
+          'div',
+          { class: 'card' },
+          h('div', {}, 'Composite index (0–100)'),
+          h('div', { class: `big${composite.value === null ? ' suppressed' : ''}`, 'data-testid': 'composite' }, composite.value === null ? 'Not ranked' : fmtNps(composite.value)),
+          composite.reason ? h('div', {}, REASONS[composite.reason] ?? composite.reason) : '',
+        ),
+        h(
+          'div',
+          { class: 'card' },
+          h('div', {}, 'NPS (6 months)'),
+          h('div', { class: `big${nps.suppressed ? ' suppressed' : ''}` }, nps.suppressed ? 'Too few answers' : fmtNps(nps.nps)),
+          nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`, lowSampleMark(nps)) : '',
+        ),
+        h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(nps.n))),
+        h('div', { class: 'card' }, h('div', {}, 'Cases contacted within target'), h('div', { class: 'big' }, pct(card.contactedWithinTarget))),
+        h('div', { class: 'card' }, h('div', {}, 'Cases resolved within target'), h('div', { class: 'big' }, pct(card.resolvedWithinTarget))),
       ),
-      h(
-        'div',
-        { class: 'card' },
-        h('div', {}, 'NPS (6 months)'),
-        h('div', { class: `big${nps.suppressed ? ' suppressed' : ''}` }, nps.suppressed ? 'Too few answers' : fmtNps(nps.nps)),
-        nps.ci ? h('div', {}, `interval ${fmtNps(nps.ci.low)} to ${fmtNps(nps.ci.high)}`, lowSampleMark(nps)) : '',
-      ),
-      h('div', { class: 'card' }, h('div', {}, 'Answers (n)'), h('div', { class: 'big' }, String(nps.n))),
-      h('div', { class: 'card' }, h('div', {}, 'Cases contacted within target'), h('div', { class: 'big' }, pct(card.contactedWithinTarget))),
-      h('div', { class: 'card' }, h('div', {}, 'Cases resolved within target'), h('div', { class: 'big' }, pct(card.resolvedWithinTarget))),
     ),
+  );
+  // The rest once the cards are painted: busy until then (tests and screen readers wait for the whole page).
+  const drawn = main.lastElementChild;
+  main.setAttribute('aria-busy', 'true');
+  await nextFrame();
+  let notes;
+  try {
+    notes = await notesCall;
+  } finally {
+    // Not on a page drawn meanwhile.
+    if (drawn.isConnected) main.removeAttribute('aria-busy');
+  }
+  main.append(
     h('h2', {}, 'How the composite is made'),
     h('p', {}, 'The weighted mean of the components that have data, each on 0 to 100. The weights are set in your contract.'),
     table(
