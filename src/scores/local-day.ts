@@ -35,27 +35,50 @@ export function offsetAt(ms: number, timeZone: string): number {
   return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!) - minute;
 }
 
+/** A change of a zone's offset: its first minute and the new offset. */
+type Change = { start: number; offset: number };
+const yearChanges = new Map<string, Change[]>();
+
 /**
- * A time zone's offsets over [from, to): the first interval starts at `from`, each next one at a
- * change of offset (daylight saving time), found to the minute. Sampled every 12 hours: zones
- * change their offset at most a few times a year.
+ * The offset changes of a time zone within a UTC year, (1 January, next 1 January], found to the
+ * minute by sampling every 12 hours (zones change their offset at most a few times a year) and
+ * bisecting where the offset differs. Kept per isolate: the time-zone data does not change while
+ * it runs, and long ranges ask for the same years again.
  */
-export function offsetsOver(timeZone: string, from: number, to: number): { start: number; offset: number }[] {
+function changesIn(timeZone: string, year: number): Change[] {
+  const key = `${timeZone}|${year}`;
+  const known = yearChanges.get(key);
+  if (known) return known;
   const STEP = 12 * 3600_000;
-  const out = [{ start: from, offset: offsetAt(from, timeZone) }];
-  for (let t = from; t < to; t += STEP) {
-    const next = Math.min(t + STEP, to);
-    const offset = offsetAt(next, timeZone);
-    if (offset === out[out.length - 1]!.offset) continue;
+  const end = Date.UTC(year + 1, 0, 1);
+  const changes: Change[] = [];
+  let offset = offsetAt(Date.UTC(year, 0, 1), timeZone);
+  for (let t = Date.UTC(year, 0, 1); t < end; t += STEP) {
+    const next = Math.min(t + STEP, end);
+    const at = offsetAt(next, timeZone);
+    if (at === offset) continue;
     // The first minute of the new offset lies in (t, next].
     let lo = t;
     let hi = next;
     while (hi - lo > 60_000) {
       const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
-      if (offsetAt(mid, timeZone) === offset) hi = mid;
+      if (offsetAt(mid, timeZone) === at) hi = mid;
       else lo = mid;
     }
-    out.push({ start: hi, offset });
+    changes.push({ start: hi, offset: at });
+    offset = at;
   }
+  yearChanges.set(key, changes);
+  return changes;
+}
+
+/**
+ * A time zone's offsets over [from, to): the first interval starts at `from`, each next one at a
+ * change of offset (daylight saving time), to the minute (`changesIn`, per year).
+ */
+export function offsetsOver(timeZone: string, from: number, to: number): { start: number; offset: number }[] {
+  const out = [{ start: from, offset: offsetAt(from, timeZone) }];
+  for (let year = new Date(from).getUTCFullYear(); year <= new Date(to).getUTCFullYear(); year++)
+    for (const c of changesIn(timeZone, year)) if (c.start > from && c.start <= to && c.offset !== out[out.length - 1]!.offset) out.push(c);
   return out;
 }
