@@ -26,7 +26,7 @@ beforeAll(async () => {
     .set({ settings: { minResponses: 5 } })
     .where(eq(tenants.id, t.tenantId));
   for (const [id, extra] of [
-    [`cust-${stamp}`, {}],
+    [`cust-${stamp}`, { tenureMonths: 14, contractSize: 'large', supportTier: 'premium' }],
     [`tester-${stamp}`, { isTest: true }],
   ] as const) {
     expect((await call('PUT', `/api/v1/contacts/${id}`, { token: t.tokens.admin, body: { email: `${id}@import.test`, locale: 'de', ...extra } })).status).toBe(201);
@@ -106,7 +106,15 @@ describe('answers collected elsewhere', () => {
     expect(statuses).toEqual([400, 400, 404, 404, 422, 400, 422, 400, 404]);
     for (const b of bad) expect((byId.get(b.externalId) as any).error.status).toBeGreaterThanOrEqual(400);
     const written = await db(t.tenantId)
-      .select({ externalId: responses.externalId, channel: responses.channel, locale: responses.locale, createdAt: responses.createdAt })
+      .select({
+        externalId: responses.externalId,
+        channel: responses.channel,
+        locale: responses.locale,
+        createdAt: responses.createdAt,
+        tenureMonths: responses.tenureMonths,
+        contractSize: responses.contractSize,
+        supportTier: responses.supportTier,
+      })
       .from(responses)
       .where(
         and(
@@ -121,6 +129,8 @@ describe('answers collected elsewhere', () => {
     // Dated when answered, in the contact's language where the survey has it, on its channel.
     const first = written.find((w) => w.externalId === good[0]!.externalId)!;
     expect(first).toMatchObject({ channel: 'ivr', locale: 'de', createdAt: Date.parse(good[0]!.answeredAt) });
+    // The contact's attributes as they stand at the import, kept on the answer for the contact cuts (docs/dimensions.md).
+    expect(first).toMatchObject({ tenureMonths: 14, contractSize: 'large', supportTier: 'premium' });
     const audit = await db(t.tenantId)
       .select()
       .from(auditLog)
