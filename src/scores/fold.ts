@@ -3,7 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
 import { TenantDb } from '../db/tenant-db';
 import { CONTACT_DIMS, responses, ROLLUP_DIMS, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
-import { answerWeight, categorize, type Tally } from '../scoring/nps';
+import { addAnswer, answerWeight, type Tally } from '../scoring/nps';
 import { type ContactAttributes, contactValue } from './contact-cuts';
 import { localDay } from './local-day';
 
@@ -43,21 +43,10 @@ const cellId = (k: CellKey) => JSON.stringify([k.unitId, k.day, k.touchpointId, 
 
 const emptySums = (): CellSums => ({ promoters: 0, passives: 0, detractors: 0, w: 0, w2: 0, wPromoters: 0, wDetractors: 0, scores: new Array<number>(11).fill(0) });
 
-/** Adds one answer to a cell's sums. */
+/** Adds one answer to a cell's sums: the scoring module's tally (its lifetime value as weight; unknown or out of bounds weighs 0) and its score's count. */
 function addToSums(s: CellSums, score: number, lifetimeValue: number | null) {
-  const category = categorize(score);
-  // The lifetime value the answer came with; unknown or out of bounds weighs 0.
-  const w = answerWeight(lifetimeValue);
+  Object.assign(s, addAnswer(s, score, answerWeight(lifetimeValue)));
   s.scores[score]!++;
-  s.w += w;
-  s.w2 += w * w;
-  if (category === 'promoter') {
-    s.promoters++;
-    s.wPromoters += w;
-  } else if (category === 'detractor') {
-    s.detractors++;
-    s.wDetractors += w;
-  } else s.passives++;
 }
 
 /** Sums answers into cells; only counted answers with a score add anything. */

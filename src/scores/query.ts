@@ -139,19 +139,7 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
     ...own,
     ...reads,
   ] as unknown as [ReturnType<typeof foldRows>]);
-  if (own.length > 0) putCounts(out, rest.shift() as unknown as Counted[], dist);
-  const parts = rest;
-  const summed = (parts as unknown[]).flat() as ({ group: string; period: string; segment: string } & Tally & Record<(typeof SCORE_COLUMNS)[number], number>)[];
-  for (const r of summed) {
-    put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
-    if (dist)
-      tallyScores(
-        dist,
-        r.group,
-        r.period,
-        SCORE_COLUMNS.map((c) => r[c]),
-      );
-  }
+  putCounts(out, (rest as unknown[]).flat() as Counted[], dist);
 
   for (const r of tail as FoldRow[]) {
     const day = localDay(r.createdAt, r.timezone);
@@ -412,8 +400,8 @@ async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, d
 }
 
 type Zones = { zone: string; offsets: { start: number; offset: number }[] }[];
-/** What `countAnswers` returns: one row per group, period and segment. */
-type Counted = { group: string; segment: string; period: string } & Tally & Record<string, number>;
+/** What a summing read returns (`countAnswers`, the rollup reads): one row per group, period and segment, with the 0–10 counts when asked for. */
+type Counted = { group: string; segment: string; period: string } & Tally & Record<(typeof SCORE_COLUMNS)[number], number>;
 
 /** The time zones of a scope's units with their UTC offsets over its range (`offsetsOver`). */
 async function zonesOf(db: TenantDb, q: ScoresScope): Promise<Zones> {
@@ -423,7 +411,7 @@ async function zonesOf(db: TenantDb, q: ScoresScope): Promise<Zones> {
   return zoneRows.map(({ zone }) => ({ zone, offsets: offsetsOver(zone, windowFrom, windowTo) }));
 }
 
-/** Adds `countAnswers` rows to the groups (and the distribution). */
+/** Adds summed rows to the groups (and the distribution). */
 function putCounts(out: Grouped, counted: Counted[], dist?: Distribution) {
   for (const r of counted) {
     put(out, r.group, r.period, r.segment, { promoters: r.promoters, passives: r.passives, detractors: r.detractors, w: r.w, w2: r.w2, wPromoters: r.wPromoters, wDetractors: r.wDetractors });
@@ -432,7 +420,7 @@ function putCounts(out: Grouped, counted: Counted[], dist?: Distribution) {
         dist,
         r.group,
         r.period,
-        SCORES.map((x) => r[`score${x}`]!),
+        SCORE_COLUMNS.map((c) => r[c]),
       );
   }
 }
@@ -464,7 +452,7 @@ function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: bo
     wPromoters: sql<number>`sum(case when ${isIn('promoter')} then ${weight} else 0 end)`,
     wDetractors: sql<number>`sum(case when ${isIn('detractor')} then ${weight} else 0 end)`,
     // The 0–10 counts only when a distribution is asked for.
-    ...(withScores ? (Object.fromEntries(SCORES.map((x) => [`score${x}`, sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`])) as Record<string, SQL<number>>) : {}),
+    ...(withScores ? (Object.fromEntries(SCORES.map((x) => [SCORE_COLUMNS[x], sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`])) as Record<string, SQL<number>>) : {}),
   };
   // Answers at least 14 hours inside the range are inside it in every time zone: their local day is
   // computed only for a period's key, so a count in total computes it only near the ends.

@@ -42,25 +42,28 @@ const total = async (token: string, params: Record<string, string>) => {
   return res.status === 200 ? (res.body.items as { n: number }[]).reduce((a, i) => a + i.n, 0) : res.status;
 };
 
+/** A counted answer at a unit, naming a vendor or none, answered at `at`. */
+const answerRow = (tp: { id: string; surveyId: string }, unitId: string, score: number, vendorId: string | null, at = WHEN) => ({
+  id: newId('rsp'),
+  tenantId: t.tenantId,
+  touchpointId: tp.id,
+  unitId,
+  surveyId: tp.surveyId,
+  surveyVersion: 1,
+  channel: 'link' as const,
+  locale: 'en',
+  score,
+  counted: true,
+  vendorId,
+  createdAt: at,
+  updatedAt: at,
+});
+
 beforeAll(async () => {
   t = await makeTenant('AcrossSites');
   const tp = await makeTouchpoint(t.tenantId);
   const d = db(t.tenantId);
-  const answer = (unitId: string, score: number, vendorId: string | null) => ({
-    id: newId('rsp'),
-    tenantId: t.tenantId,
-    touchpointId: tp.id,
-    unitId,
-    surveyId: tp.surveyId,
-    surveyVersion: 1,
-    channel: 'link' as const,
-    locale: 'en',
-    score,
-    counted: true,
-    vendorId,
-    createdAt: WHEN,
-    updatedAt: WHEN,
-  });
+  const answer = (unitId: string, score: number, vendorId: string | null) => answerRow(tp, unitId, score, vendorId);
   const { berlin, paris, newYork, fastfix, quickserve } = t.units as Record<string, string>;
   const ffBerlin = [10, 10, 9, 3].map((s) => answer(berlin!, s, fastfix!));
   const legacy = [8, 2].map((s) => answer(fastfix!, s, null));
@@ -167,22 +170,7 @@ describe('a vendor scorecard across sites', () => {
     // would be refused as too few.)
     const tp = await makeTouchpoint(t.tenantId);
     const { berlin, fastfix, quickserve } = t.units as Record<string, string>;
-    const at = (day: string) => Date.parse(`${day}T12:00:00Z`);
-    const row = (unitId: string, score: number, vendorId: string | null, day: string) => ({
-      id: newId('rsp'),
-      tenantId: t.tenantId,
-      touchpointId: tp.id,
-      unitId,
-      surveyId: tp.surveyId,
-      surveyVersion: 1,
-      channel: 'link' as const,
-      locale: 'en',
-      score,
-      counted: true,
-      vendorId,
-      createdAt: at(day),
-      updatedAt: at(day),
-    });
+    const row = (unitId: string, score: number, vendorId: string | null, day: string) => answerRow(tp, unitId, score, vendorId, Date.parse(`${day}T12:00:00Z`));
     await db(t.tenantId)
       .insert(responses)
       .values([
