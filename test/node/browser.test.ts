@@ -95,7 +95,7 @@ const MULTI_DEFINITION = {
 };
 
 beforeAll(async () => {
-  stack = await startStack(19_000);
+  stack = await startStack();
   base = stack.base;
   db = openDb(stack.libsqlUrl);
 

@@ -177,7 +177,7 @@ describe('cron schedule', () => {
 
 describe('npm start', () => {
   it('runs the product on a fresh data folder: healthy, demo logins work, Ctrl-C stops everything', async () => {
-    const stack = await startStack(18_000);
+    const stack = await startStack();
     const output = stack.output();
     try {
       const base = stack.base;

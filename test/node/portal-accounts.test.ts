@@ -35,7 +35,7 @@ function lcg(seed: number) {
 }
 
 beforeAll(async () => {
-  stack = await startStack(29_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

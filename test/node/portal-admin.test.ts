@@ -41,7 +41,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/nps-events`;
-  stack = await startStack(23_000, { OUTBOUND_ALLOW: new URL(receiverUrl).origin });
+  stack = await startStack({ OUTBOUND_ALLOW: new URL(receiverUrl).origin });
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

@@ -33,7 +33,7 @@ const rowsOf = (page: Page, caption: string) =>
     .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent?.trim() ?? '')));
 
 beforeAll(async () => {
-  stack = await startStack(35_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

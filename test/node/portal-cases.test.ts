@@ -34,7 +34,7 @@ const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
 const detractors = (units: string[]) => units.flatMap((u) => ANSWERS[u]!.filter((a) => a.score <= 6));
 
 beforeAll(async () => {
-  stack = await startStack(31_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

@@ -23,7 +23,7 @@ const DAY = 86_400_000;
 const dayAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString().slice(0, 10);
 
 beforeAll(async () => {
-  stack = await startStack(24_000, { DEMO_HISTORY: '1' });
+  stack = await startStack({ DEMO_HISTORY: '1' });
   db = createClient({ url: stack.libsqlUrl, intMode: 'number' });
   browser = await launchChromium();
 }, 180_000);

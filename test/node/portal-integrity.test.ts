@@ -28,7 +28,7 @@ const check = axeCheck('portal-integrity');
 const api = (method: string, path: string, body?: unknown) => callApi(base, adminToken, method, path, body);
 
 beforeAll(async () => {
-  stack = await startStack(32_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

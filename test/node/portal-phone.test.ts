@@ -20,7 +20,7 @@ let browser: Browser;
 const check = axeCheck('portal-phone');
 
 beforeAll(async () => {
-  stack = await startStack(32_000, { DEMO_HISTORY: '1' });
+  stack = await startStack({ DEMO_HISTORY: '1' });
   base = stack.base;
   browser = await launchChromium();
 }, 240_000);

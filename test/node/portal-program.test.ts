@@ -23,7 +23,7 @@ const signIn = (context: BrowserContext) => signInAt(base, context, 'admin@acme.
 const api = (method: string, path: string, body?: unknown) => callApi(base, adminToken, method, path, body);
 
 beforeAll(async () => {
-  stack = await startStack(26_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   browser = await launchChromium();

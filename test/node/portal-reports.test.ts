@@ -33,7 +33,7 @@ const api = (method: string, path: string, body?: unknown) => callApi(base, admi
 const unitIds: Record<string, string> = {};
 
 beforeAll(async () => {
-  stack = await startStack(24_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

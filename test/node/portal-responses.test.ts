@@ -35,7 +35,7 @@ const ROBOT = 'Buy cheap watches now';
 const comments = (list: { comment?: string }[]) => list.flatMap((a) => (a.comment ? [a.comment] : []));
 
 beforeAll(async () => {
-  stack = await startStack(25_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

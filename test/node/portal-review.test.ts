@@ -39,7 +39,7 @@ const unitIds: Record<string, string> = {};
 const admin = (method: string, path: string, body?: unknown) => callApi(base, adminToken, method, path, body);
 
 beforeAll(async () => {
-  stack = await startStack(29_000, { DEMO_HISTORY: '1' });
+  stack = await startStack({ DEMO_HISTORY: '1' });
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   managerToken = await loginToken(base, 'manager.emea@acme.test');

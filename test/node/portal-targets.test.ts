@@ -54,7 +54,7 @@ async function plant(counts: Record<string, [number, number, number]>, at: numbe
 }
 
 beforeAll(async () => {
-  stack = await startStack(27_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

@@ -42,7 +42,7 @@ const ANSWERS: Record<string, { score: number; comment?: string }[]> = {
 };
 
 beforeAll(async () => {
-  stack = await startStack(27_000);
+  stack = await startStack();
   base = stack.base;
   adminToken = await loginToken(base, 'admin@acme.test');
   for (const u of (await api('GET', '/api/v1/units')).items) unitIds[u.name] = u.id;

@@ -21,13 +21,25 @@ export interface StartedStack {
 }
 
 /**
- * `npm start` (scripts/start.ts) on a temporary data folder and a random port, as a fresh
+ * `npm start` (scripts/start.ts) on a temporary data folder and a free port, as a fresh
  * machine would run it; resolves once it prints that it is ready. `env`: more of its
  * environment, e.g. OUTBOUND_ALLOW for a test's own receiver on 127.0.0.1.
  */
-export async function startStack(portBase: number, env: Record<string, string> = {}): Promise<StartedStack> {
+export async function startStack(env: Record<string, string> = {}): Promise<StartedStack> {
+  // A port found free can be taken by another test file's process before wrangler binds it;
+  // then wrangler exits at once, and another free port is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env);
+    } catch (err) {
+      if (attempt === 3 || !String(err).includes('Address already in use')) throw err;
+    }
+  }
+}
+
+async function startOnce(env: Record<string, string>): Promise<StartedStack> {
   const data = mkdtempSync(join(tmpdir(), 'nps-stack-'));
-  const port = portBase + Math.floor(Math.random() * 1000);
+  const port = await freePort();
   const child: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
     cwd: ROOT,
     // Its own debugger port: stacks of test files running side by side would all want 9229.

@@ -41,7 +41,7 @@ async function rowsOf(url: string, tenant: string) {
 const urlOf = async (databaseId: string) => String((await plane.directory.$client.execute({ sql: 'select url from data_databases where id = ?', args: [databaseId] })).rows[0]!.url);
 
 beforeAll(async () => {
-  stack = await startStack(21_000, { PLACEMENT_CACHE_SECONDS: '1' });
+  stack = await startStack({ PLACEMENT_CACHE_SECONDS: '1' });
   state = JSON.parse(readFileSync(join(stack.dataDir, 'local-stack.json'), 'utf8')) as LocalStackState;
   plane = { directory: openDirectory(state.directoryUrl!), directoryUrl: state.directoryUrl!, createDatabase: (name) => createRemoteDatabase(state.adminUrl!, name), tokenFor: () => undefined };
   token = await loginToken(stack.base, 'admin@acme.test');
