@@ -50,14 +50,33 @@ export function getOnce(url: string): Promise<{ status: number; body: string }> 
 }
 
 export interface DbStats {
+  /** Rows returned, plus rows changed by UPDATE and DELETE. */
   rowsRead: number;
+  /** Rows scanned, as libSQL counts them and Turso bills them as "rows read" (scripts/libsql-server/rows-scanned.ts). */
+  rowsScanned: number;
   rowsWritten: number;
   statements: number;
   requests: number;
 }
 
+export interface StatementScan {
+  runs: number;
+  scanned: number;
+}
+export type StatementScans = Map<string, StatementScan>;
+
+/** The statements that scanned the most rows between two snapshots, the most first. */
+export function topScans(a: StatementScans, b: StatementScans, n: number): ({ sql: string } & StatementScan)[] {
+  return [...b]
+    .map(([sql, v]) => ({ sql, runs: v.runs - (a.get(sql)?.runs ?? 0), scanned: v.scanned - (a.get(sql)?.scanned ?? 0) }))
+    .filter((x) => x.scanned > 0)
+    .sort((x, y) => y.scanned - x.scanned)
+    .slice(0, n);
+}
+
 export const diffStats = (a: DbStats, b: DbStats): DbStats => ({
   rowsRead: b.rowsRead - a.rowsRead,
+  rowsScanned: b.rowsScanned - a.rowsScanned,
   rowsWritten: b.rowsWritten - a.rowsWritten,
   statements: b.statements - a.statements,
   requests: b.requests - a.requests,
@@ -94,6 +113,8 @@ export interface Stack {
   stats(): Promise<DbStats>;
   /** The counters of any database of the cluster (the directory's, another data database's). */
   statsOf(url: string): Promise<DbStats>;
+  /** The bench tenant's database: runs and rows scanned by SQL text since it started (`GET /stats/statements`). */
+  scannedByStatement(): Promise<StatementScans>;
   /** Enters a tenant written straight into a data database in the directory (placement, sign-in identities). */
   register(tenant: { id: string; name: string; emails: string[] }, databaseId?: string): Promise<void>;
   /** Waits until the counters stop moving for `quietMs` (queue consumers done). */
@@ -225,6 +246,8 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
 
   const statsOf = async (url: string): Promise<DbStats> => JSON.parse((await getOnce(`${url}/stats`)).body) as DbStats;
   const stats = () => statsOf(home.url);
+  const scannedByStatement = async () =>
+    new Map((JSON.parse((await getOnce(`${home.url}/stats/statements`)).body) as { statements: ({ sql: string } & StatementScan)[] }).statements.map(({ sql, ...v }) => [sql, v]));
   const cron = async (query: string) => {
     const t0 = performance.now();
     // The jobs themselves, run to the end (src/bench/routes.ts): the scheduled handler only fans the ticks out to the queue.
@@ -246,6 +269,7 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
     wranglerPid,
     stats,
     statsOf,
+    scannedByStatement,
     async register(tenant, databaseId = home.id) {
       const region = databases.find((d) => d.id === databaseId)!.region;
       await registerTenant(directory, { id: tenant.id, name: tenant.name, region, databaseId, emails: tenant.emails }, 'bench');

@@ -23,7 +23,8 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'libsql';
-import { Connection, resolveSql, StmtError, type Stats } from './libsql-server/connection';
+import { Connection, NO_STATS, resolveSql, StmtError, type ScannedBy, type Stats } from './libsql-server/connection';
+import { rowsScannedReader } from './libsql-server/rows-scanned';
 import { decodePipeline, ProtocolError, type StreamRequest } from './libsql-server/protocol';
 import { ScanWatch, SMALL_TABLES, type TableScan } from './libsql-server/scans';
 import { Faults, type Fault, type FaultReport } from './libsql-server/faults';
@@ -46,10 +47,11 @@ export interface LibsqlServerOptions {
 export interface LibsqlServer {
   url: string; // e.g. 'http://127.0.0.1:43123'
   port: number;
-  /** Since start or the last reset: rows read and written (see Connection.run for how they are
-   *  estimated), statements executed and Hrana pipeline requests served. A reset also clears
-   *  the table scans found. */
-  stats(): { rowsRead: number; rowsWritten: number; statements: number; requests: number };
+  /** Since start or the last reset: rows read (returned and changed), rows scanned as libSQL
+   *  counts them (when `scannedCounted`: see libsql-server/rows-scanned.ts), rows written,
+   *  statements executed and Hrana pipeline requests served. A reset also clears the table scans
+   *  found. */
+  stats(): Stats & { scannedCounted: boolean };
   resetStats(): void;
   /** With `flagScans`, since start or the last reset: each distinct statement whose plan scans a table. */
   scans(): TableScan[];
@@ -129,6 +131,7 @@ const ROUTES: Record<string, string> = {
   '/v3/pipeline': 'POST',
   '/health': 'GET',
   '/stats': 'GET',
+  '/stats/statements': 'GET',
   '/scans': 'GET',
 };
 
@@ -136,8 +139,11 @@ class HranaServer {
   private readonly streams = new Map<string, Stream>();
   private readonly expired = new Map<string, number>(); // stream key -> expiry time, oldest first
   private readonly batonKey = randomBytes(32);
-  private readonly counters: Stats = { rowsRead: 0, rowsWritten: 0, statements: 0, requests: 0 };
+  private readonly counters: Stats = { ...NO_STATS };
   private readonly connection: Connection;
+  private readonly scanned: (() => number) | undefined;
+  private readonly scannedCounted: boolean;
+  private readonly scannedBy: ScannedBy = new Map();
   // The stream allowed to use the connection: the one running a request or holding a transaction.
   private owner: Stream | null = null;
   private ownerTxSince: number | null = null;
@@ -151,15 +157,23 @@ class HranaServer {
     private readonly log: (line: string) => void,
     readonly scanWatch?: ScanWatch,
   ) {
-    this.connection = new Connection(db, this.counters, scanWatch);
+    this.scanned = rowsScannedReader(db, log);
+    this.scannedCounted = this.scanned !== undefined;
+    this.connection = new Connection(db, this.counters, scanWatch, this.scanned, this.scannedBy);
   }
 
-  stats(): Stats {
-    return { ...this.counters };
+  stats(): Stats & { scannedCounted: boolean } {
+    return { ...this.counters, scannedCounted: this.scannedCounted };
+  }
+
+  /** Since start or the last reset, each statement's runs and rows scanned, the most scanned first. */
+  scannedByStatement(): { sql: string; runs: number; scanned: number }[] {
+    return [...this.scannedBy].map(([sql, v]) => ({ sql, ...v })).sort((a, b) => b.scanned - a.scanned);
   }
 
   resetStats(): void {
-    Object.assign(this.counters, { rowsRead: 0, rowsWritten: 0, statements: 0, requests: 0 });
+    Object.assign(this.counters, NO_STATS);
+    this.scannedBy.clear();
     this.scanWatch?.reset();
   }
 
@@ -178,6 +192,8 @@ class HranaServer {
           return send(res, 200);
         case '/stats':
           return sendJson(res, 200, this.stats());
+        case '/stats/statements':
+          return sendJson(res, 200, { statements: this.scannedByStatement() });
         case '/scans':
           return sendJson(res, 200, { scans: this.scanWatch?.found ?? null });
       }

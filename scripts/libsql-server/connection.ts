@@ -58,11 +58,21 @@ export interface DescribeResult {
 }
 
 export interface Stats {
+  /** Rows returned, plus the rows an UPDATE or DELETE (or a trigger) changed. */
   rowsRead: number;
+  /** Rows scanned, as libSQL counts them for billing (./rows-scanned.ts); 0 when not counted. */
+  rowsScanned: number;
   rowsWritten: number;
   statements: number;
   requests: number;
 }
+
+export const NO_STATS: Readonly<Stats> = { rowsRead: 0, rowsScanned: 0, rowsWritten: 0, statements: 0, requests: 0 };
+
+/** Runs and rows scanned by SQL text: which statements the scans come from. */
+export type ScannedBy = Map<string, { runs: number; scanned: number }>;
+/** Distinct SQL texts kept in ScannedBy; texts beyond it are not itemized (the totals still count them). */
+const SCANNED_BY_TEXTS = 5000;
 
 interface Query {
   info: StatementInfo;
@@ -251,6 +261,8 @@ export class Connection {
     private readonly db: Database.Database,
     private readonly stats: Stats,
     private readonly scans?: ScanWatch,
+    private readonly scanned?: () => number,
+    private readonly scannedBy?: ScannedBy,
   ) {
     db.defaultSafeIntegers(true); // integers as bigint: INTEGER stays apart from REAL, beyond 2^53 too
     this.changes = db.prepare('SELECT changes(), last_insert_rowid()').raw(true);
@@ -381,11 +393,11 @@ export class Connection {
     if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
   }
 
-  // One step, as program.rs Vm::execute_query. rows_read / rows_written stand in for libsql's
-  // per-statement counters, which the `libsql` package does not expose: rows returned, plus the
-  // rows an UPDATE or DELETE changed (it had to read them); rows written are the changed rows.
-  // Rows scanned to find them (a full-table scan, an aggregate's input) are not counted; the
-  // optional ScanWatch (./scans.ts) reports statements whose plan scans a table instead.
+  // One step, as program.rs Vm::execute_query. rows_read is libSQL's own count of the rows the
+  // statement scanned when the extension is loaded (./rows-scanned.ts), as sqld reports it;
+  // stats also keep the rows returned plus the rows an UPDATE or DELETE changed. rows_written are
+  // the changed rows (libSQL's own count adds each index entry). The optional ScanWatch
+  // (./scans.ts) reports statements whose plan scans a whole table.
   private run(query: Query): StmtResult {
     const started = performance.now();
     this.stats.statements++;
@@ -412,8 +424,10 @@ export class Connection {
         for (const _ of prepared.stmt.iterate(values)) returned++;
       }
     } catch (error) {
+      this.scanned?.(); // a failed statement's scan is not the next one's
       throw sqliteError(error);
     }
+    const scanned = this.scanned?.();
 
     let affected = 0;
     let triggered = 0;
@@ -427,6 +441,14 @@ export class Connection {
     // Rows a trigger changed count as written and as read (it found them), like an UPDATE's own.
     const rowsRead = returned + (query.info.isIud && !query.info.isInsert ? affected : 0) + triggered;
     this.stats.rowsRead += rowsRead;
+    this.stats.rowsScanned += scanned ?? 0;
+    if (this.scannedBy && scanned !== undefined) {
+      const entry = this.scannedBy.get(query.info.text);
+      if (entry) {
+        entry.runs++;
+        entry.scanned += scanned;
+      } else if (this.scannedBy.size < SCANNED_BY_TEXTS) this.scannedBy.set(query.info.text, { runs: 1, scanned });
+    }
     this.stats.rowsWritten += affected + triggered;
 
     return {
@@ -435,7 +457,7 @@ export class Connection {
       affected_row_count: affected,
       last_insert_rowid: lastInsertRowid,
       replication_index: null,
-      rows_read: rowsRead,
+      rows_read: scanned ?? rowsRead,
       rows_written: affected + triggered,
       query_duration_ms: performance.now() - started,
     };

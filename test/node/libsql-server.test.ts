@@ -375,7 +375,8 @@ describe('protocol', () => {
     await db.execute('INSERT INTO tally VALUES (1), (2), (3)');
     await db.execute('SELECT v FROM tally');
     await db.execute('UPDATE tally SET v = v + 1 WHERE v > 1');
-    expect(server.stats()).toEqual({ rowsRead: 3 + 2, rowsWritten: 3 + 2, statements: 3, requests: 3 });
+    // Scanned: the SELECT visits the 3 rows, the UPDATE (no index) visits all 3 to find its 2.
+    expect(server.stats()).toEqual({ rowsRead: 3 + 2, rowsScanned: 3 + 3, scannedCounted: true, rowsWritten: 3 + 2, statements: 3, requests: 3 });
     const viaHttp = (await (await fetch(`${server.url}/stats`)).json()) as { statements: number };
     expect(viaHttp.statements).toBe(3);
   });
@@ -389,7 +390,28 @@ describe('protocol', () => {
     const insert = await db.execute('INSERT INTO item VALUES (1), (2), (2)');
     // 3 items inserted; the trigger ran three times, changing one box row each time.
     expect(insert.rowsAffected).toBe(3);
-    expect(server.stats()).toEqual({ rowsRead: 3, rowsWritten: 3 + 3, statements: 1, requests: 1 });
+    expect(server.stats()).toMatchObject({ rowsRead: 3, rowsWritten: 3 + 3, statements: 1, requests: 1 });
+  });
+
+  it('counts the rows a statement scans as libSQL does for billing, not the rows it returns', async () => {
+    await db.executeMultiple(`CREATE TABLE visit (id INTEGER PRIMARY KEY, site INTEGER, score INTEGER);
+      CREATE INDEX visit_site ON visit (site);`);
+    // 1,000 visits over 10 sites: 100 a site.
+    await db.execute('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) INSERT INTO visit SELECT i, i % 10, i % 11 FROM n');
+    const scanned = async (sql: string) => {
+      server.resetStats();
+      const rows = (await db.execute(sql)).rows.length;
+      return { rows, scanned: server.stats().rowsScanned };
+    };
+    // An aggregate returns one row and reads every visit.
+    expect(await scanned('SELECT sum(score) FROM visit')).toEqual({ rows: 1, scanned: 1000 });
+    // A seek on the site index reads the site's 100 entries; the cursor's step past the last one
+    // lands on the next site's first entry, which the counter also sees.
+    expect(await scanned('SELECT count(*) FROM visit WHERE site = 3')).toEqual({ rows: 1, scanned: 101 });
+    // The same filter without the index: every row.
+    expect(await scanned('SELECT id FROM visit WHERE score = 3')).toEqual({ rows: 91, scanned: 1000 });
+    // A primary-key lookup: one row.
+    expect(await scanned('SELECT * FROM visit WHERE id = 500')).toEqual({ rows: 1, scanned: 1 });
   });
 });
 
