@@ -1,6 +1,6 @@
-import { and, count, eq, gte, inArray, lte, max, ne, type SQLWrapper } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, lte, max, ne, sql, type SQLWrapper } from 'drizzle-orm';
 import type { TenantDb } from '../db/tenant-db';
-import { events, invitations, type Channel } from '../db/schema';
+import { events, invitations, touchpoints, type Channel } from '../db/schema';
 import { hex } from '../lib/ids';
 import type { Settings } from '../settings/settings';
 import { TouchpointRulesSchema, type TouchpointRules } from '../touchpoints/rules';
@@ -176,10 +176,24 @@ export function historyQueries(t: TenantDb, contactIds: string[] | SQLWrapper, t
       .select({ contactId: events.contactId, at: events.occurredAt })
       .from(events)
       .where(and(inArray(events.contactId, contactIds), eq(events.type, NEGATIVE_EVENT_TYPE), gte(events.occurredAt, span.from - MAX_NEGATIVE_DAYS * DAY_MS), lte(events.occurredAt, span.to))),
+    // Today's invitations are counted only for touchpoints with a daily cap: the count reads
+    // every invitation of the day (Turso bills each), and a cap bounds how many there are.
     t
       .select({ touchpointId: invitations.touchpointId, n: count() })
       .from(invitations)
-      .where(and(inArray(invitations.touchpointId, touchpointIds), gte(invitations.createdAt, utcDayStart(now)), ne(invitations.status, 'cancelled')))
+      .where(
+        and(
+          inArray(
+            invitations.touchpointId,
+            t
+              .select({ id: touchpoints.id })
+              .from(touchpoints)
+              .where(and(inArray(touchpoints.id, touchpointIds), sql`json_extract(${touchpoints.rules}, '$.dailyCap') is not null`)),
+          ),
+          gte(invitations.createdAt, utcDayStart(now)),
+          ne(invitations.status, 'cancelled'),
+        ),
+      )
       .groupBy(invitations.touchpointId),
   ] as const;
 }
