@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, ne, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { audit, auditStatement } from '../audit/record';
 import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
@@ -39,11 +39,18 @@ const LIBRARY_CACHE_MAX = 1000;
  */
 export function libraryQueries(t: TenantDb) {
   const known = libraryCache.get(String(t.tenantId)) ?? null;
-  // A rename changes no version (no tag moves) but the state's updated_at: either makes the themes read again.
-  const changed = known
-    ? sql`(select ${themeLibraryState.version} || ':' || ${themeLibraryState.updatedAt} from ${themeLibraryState} where ${t.owns(themeLibraryState)}) is not ${`${known.version}:${known.stamp}`}`
-    : undefined;
-  const statements = [t.select().from(themeLibraryState), t.select().from(themeLibrary).where(changed).orderBy(asc(themeLibrary.name))] as const;
+  // A rename changes no version (no tag moves) but the state's updated_at: either makes the themes
+  // read again. The state row leads the join, so that an unchanged library reads that one row and
+  // no theme (a condition on the themes' own select still walked every theme: Turso bills each).
+  const themes = known
+    ? t
+        .select(getTableColumns(themeLibrary))
+        .from(themeLibraryState)
+        .innerJoin(themeLibrary, sql`true`)
+        .where(sql`(${themeLibraryState.version} || ':' || ${themeLibraryState.updatedAt}) is not ${`${known.version}:${known.stamp}`}`)
+        .orderBy(asc(themeLibrary.name))
+    : t.select().from(themeLibrary).orderBy(asc(themeLibrary.name));
+  const statements = [t.select().from(themeLibraryState), themes] as const;
   return Object.assign(statements, { known });
 }
 

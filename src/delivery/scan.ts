@@ -1,6 +1,6 @@
 import type { DatabaseRun } from '../db/plane';
 import { and, asc, eq, gt, inArray, isNull, lte, sql, type SQLWrapper } from 'drizzle-orm';
-import { deliveryAttempts, invitations, tenants } from '../db/schema';
+import { deliveryAttempts, invitations } from '../db/schema';
 import { deliveryMessage, LEASE_MS, recordedTries, type DeliveryMessage } from './deliver';
 
 /** Invitations (and, separately, reminders and recoveries) handled per run; the rest wait a minute. */
@@ -8,13 +8,12 @@ const PER_RUN = 500;
 /** Cloudflare Queues take at most 100 messages per sendBatch. */
 const QUEUE_BATCH = 100;
 
-/**
- * Rows of a tenant of this database, checked row by row: each pick walks a partial index of the
- * due rows across tenants (migration 0017, as the due-work probe does), so an idle minute reads
- * next to nothing (Turso bills every row scanned; walking each tenant's index cost about two rows
- * per tenant and status a minute).
+/*
+ * Each pick walks a partial index of the due rows across the tenants of the database (migration
+ * 0017, as the due-work probe does), so an idle minute reads next to nothing: Turso bills every
+ * row scanned, and walking each tenant's index cost about two rows per tenant and status a
+ * minute. Every invitation belongs to a tenant of this database (its tenant_id is a foreign key).
  */
-const ofATenant = sql`exists (select 1 from ${tenants} where ${tenants.id} = ${invitations.tenantId})`;
 /** Literal statuses: a partial index serves a query only when the query names its condition. */
 const OPEN = sql`${invitations.status} in ('scheduled', 'sending', 'sent')`;
 const SCHEDULED = sql`${invitations.status} = 'scheduled'`;
@@ -48,7 +47,7 @@ export async function enqueueDueDeliveries({ env, db }: DatabaseRun, now: number
       db
         .select({ id: invitations.id })
         .from(invitations)
-        .where(and(ofATenant, ...conditions))
+        .where(and(...conditions))
         .orderBy(asc(order))
         .limit(PER_RUN),
     );
@@ -58,7 +57,7 @@ export async function enqueueDueDeliveries({ env, db }: DatabaseRun, now: number
     db
       .update(invitations)
       .set({ status: 'expired', updatedAt: now })
-      .where(and(OPEN, lte(invitations.expiresAt, now), ofATenant)),
+      .where(and(OPEN, lte(invitations.expiresAt, now))),
     // Each pick in the order of its index: the oldest due first.
     db
       .update(invitations)

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { FOLD_MARK, heldFoldMark } from '../db/fold-mark';
 import {
   alertRules,
   cases,
@@ -32,7 +33,7 @@ import {
  *
  * Literal values stay literal in the SQL: a partial index serves a query only when the query
  * names its condition. The indexes are those of migration 0017 (src/db/schema.ts).
- * This module imports the schema only: the jobs (src/jobs/cron.ts) give what their probes need
+ * This module imports the schema (and the fold's mark, src/db/fold-mark.ts) only: the jobs (src/jobs/cron.ts) give what their probes need
  * to know of them (leases, retry windows), so jobs and probes cannot drift apart silently.
  */
 
@@ -56,9 +57,6 @@ export const deliveriesDue = (now: number, leaseMs: number): Probe =>
     sql`exists (select 1 from ${invitations} where ${invitations.status} = 'sent' and ${invitations.remindedAt} is null and ${invitations.reminderDueAt} <= ${now} and ${invitations.expiresAt} > ${now})`,
   );
 
-/** The mark of the fold in cron_marks. */
-const FOLD = 'fold';
-
 /**
  * Every minute, src/scores/fold.ts `foldAll`: an answer past its tenant's watermark, a tenant
  * with months to close (`closedThrough`: lastClosedMonth(now)) or contact totals to rebuild. The first needs a walk over the
@@ -69,8 +67,8 @@ const FOLD = 'fold';
  */
 export const foldDue = (closedThrough: string): Probe =>
   any(
-    sql`exists (select 1 from ${responses} where ${responses}.rowid > coalesce((select ${cronMarks.seq} from ${cronMarks} where ${cronMarks.job} = ${FOLD}), 0))`,
-    sql`exists (select 1 from ${cronMarks} where ${cronMarks.job} = ${FOLD} and ${cronMarks.seq} > 0
+    sql`exists (select 1 from ${responses} where ${responses}.rowid > coalesce((select ${cronMarks.seq} from ${cronMarks} where ${cronMarks.job} = ${FOLD_MARK}), 0))`,
+    sql`exists (select 1 from ${cronMarks} where ${cronMarks.job} = ${FOLD_MARK} and ${cronMarks.seq} > 0
       and not exists (select 1 from ${responses} where ${responses}.rowid = ${cronMarks.seq} and ${responses.id} = ${cronMarks.ref}))`,
     sql`exists (select 1 from ${rollupWatermarks} where ${rollupWatermarks.monthsClosedThrough} < ${closedThrough})`,
     // Contact dimension totals being rebuilt (src/scores/fold.ts): one row per tenant to look at.
@@ -80,17 +78,19 @@ export const foldDue = (closedThrough: string): Probe =>
 /**
  * After a fold: marks the newest answer folded when every answer up to it is at or under its
  * tenant's watermark, checked in the same statement (so answers that came in during the fold,
- * or a fold cut short by its per-tick budget, leave the mark where it was). Walks the tenants
- * as the fold itself does; it runs only on a tick that folded.
+ * or a fold cut short by its per-tick budget, leave the mark where it was). While the mark holds
+ * only the answers past it are checked; without one, every tenant's (a walk over the tenants).
+ * A CROSS JOIN keeps its empty left side the outer loop, so the branch not taken reads no row.
  */
 export async function markFolded(db: Db, now: number): Promise<void> {
+  const unfolded = (p: string) => sql.raw(`p.rowid <= x.top and p.rowid > coalesce((select w.response_seq from rollup_watermarks w where w.tenant_id = ${p}), 0)`);
   await db.run(sql`insert into ${cronMarks} (job, seq, ref, at)
-    select ${FOLD}, coalesce(r.rowid, 0), coalesce(r.id, ''), ${now}
+    select ${FOLD_MARK}, coalesce(r.rowid, 0), coalesce(r.id, ''), ${now}
     from (select max(rowid) as top from ${responses}) x left join ${responses} r on r.rowid = x.top
-    where not exists (
-      select 1 from ${tenants} t where exists (
-        select 1 from ${responses} p where p.tenant_id = t.id and p.rowid <= x.top
-          and p.rowid > coalesce((select w.response_seq from ${rollupWatermarks} w where w.tenant_id = t.id), 0)))
+    where not exists (select 1 from (${heldFoldMark}) k cross join ${responses} p where p.rowid > k.seq and ${unfolded('p.tenant_id')})
+      and not exists (
+        select 1 from (select 1 where not exists (${heldFoldMark})) g cross join ${tenants} t
+        where exists (select 1 from ${responses} p where p.tenant_id = t.id and ${unfolded('t.id')}))
     on conflict (job) do update set seq = excluded.seq, ref = excluded.ref, at = excluded.at`);
 }
 

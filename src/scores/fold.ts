@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { commit, type Db } from '../db/client';
+import { heldFoldMark } from '../db/fold-mark';
 import { TenantDb } from '../db/tenant-db';
 import { CONTACT_DIMS, responses, ROLLUP_DIMS, rollupWatermarks, SCORE_COLUMNS, units } from '../db/schema';
 import { addAnswer, answerWeight, type Tally } from '../scoring/nps';
@@ -655,9 +656,17 @@ export async function closeMonths(t: TenantDb, now: number): Promise<string | nu
 
 /** Folds every tenant with new answers (or contact totals to rebuild); a tenant with a large backlog continues next tick. Then closes finished months. */
 export async function foldAll(db: Db, now: number): Promise<void> {
+  // The tenants of the answers past the fold's mark while it holds; without one, each tenant's
+  // answers past its watermark (a walk over the tenants). A CROSS JOIN keeps its left side the
+  // outer loop: an empty one (the mark held, or not) ends the branch before it reads a row.
+  // And the tenants whose contact totals are being rebuilt, through the index on that comparison.
   const pending = await db.all<{ tenant_id: string }>(
-    sql`select t.id as tenant_id from tenants t where exists (select 1 from responses r where r.tenant_id = t.id and r.rowid > coalesce((select response_seq from rollup_watermarks w where w.tenant_id = t.id), 0))
-      or exists (select 1 from rollup_watermarks w where w.tenant_id = t.id and w.contact_dims_seq < w.response_seq)`,
+    sql`select distinct p.tenant_id from (${heldFoldMark}) k cross join responses p where p.rowid > k.seq
+      union
+      select t.id from (select 1 where not exists (${heldFoldMark})) g cross join tenants t
+        where exists (select 1 from responses r where r.tenant_id = t.id and r.rowid > coalesce((select response_seq from rollup_watermarks w where w.tenant_id = t.id), 0))
+      union
+      select tenant_id from rollup_watermarks where (contact_dims_seq < response_seq) = 1`,
   );
   for (const { tenant_id: tenantId } of pending) {
     for (let i = 0; i < FOLDS_PER_TICK; i++) {
