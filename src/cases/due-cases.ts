@@ -97,8 +97,9 @@ export function claimDueNotifications(db: Db, now: number, leaseUntil: number) {
           db
             .select({ id: cases.id })
             .from(cases)
-            // Every tenant, one probe each on the (tenant_id, notify_due_at) index.
-            .where(and(sql`${cases.tenantId} in (select ${tenants.id} from ${tenants})`, lte(cases.notifyDueAt, now)))
+            // The partial index of cases with a notification due, across tenants: reads only what
+            // is due (walking each tenant's index read about two rows per tenant; Turso bills each).
+            .where(lte(cases.notifyDueAt, now))
             .orderBy(asc(cases.notifyDueAt))
             .limit(NOTIFICATIONS_PER_TICK),
         ),

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { commentBackfill, tenants } from '../db/schema';
+import { commentBackfill } from '../db/schema';
 
 /**
  * The tenants of a data database with answers left to backfill (`due_at` set), the longest waiting
@@ -8,10 +8,5 @@ import { commentBackfill, tenants } from '../db/schema';
  * (src/comments/backfill.ts). Each tenant is then worked through its own TenantDb.
  */
 export function tenantsToBackfill(db: Db, now: number, limit: number) {
-  return db
-    .select({ tenantId: commentBackfill.tenantId })
-    .from(commentBackfill)
-    .where(sql`${commentBackfill.dueAt} <= ${now} and ${commentBackfill.tenantId} in (select ${tenants.id} from ${tenants})`)
-    .orderBy(commentBackfill.dueAt)
-    .limit(limit);
+  return db.select({ tenantId: commentBackfill.tenantId }).from(commentBackfill).where(sql`${commentBackfill.dueAt} <= ${now}`).orderBy(commentBackfill.dueAt).limit(limit);
 }
