@@ -41,11 +41,13 @@ const triesOfEach = recordedTries(sql`${deliveryAttempts.tenantId} = ${invitatio
 export async function enqueueDueDeliveries({ env, db }: DatabaseRun, now: number): Promise<void> {
   const queue = env.DELIVERY_QUEUE;
   if (!queue) throw new Error('the DELIVERY_QUEUE binding is missing');
+  // By rowid: the update then finds each row without a seek into the primary key's index.
+  const rowid = sql`${invitations}.rowid`;
   const pick = (order: SQLWrapper, ...conditions: Parameters<typeof and>) =>
     inArray(
-      invitations.id,
+      rowid,
       db
-        .select({ id: invitations.id })
+        .select({ rowid })
         .from(invitations)
         .where(and(...conditions))
         .orderBy(asc(order))

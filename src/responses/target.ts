@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { tenantStatement } from '../db/prepared';
 import type { TenantDb } from '../db/tenant-db';
 import type { Branding } from '../settings/branding';
@@ -50,8 +50,12 @@ export function respondentLook(rawSettings: unknown, rules: unknown): Respondent
   return { branding: s.branding, firstContactHours: touchpoint ?? s.caseTargets.firstContactHours, businessHours: !!s.businessCalendar };
 }
 
-/** The tenant's settings (its own row), read beside a target. */
-const tenantSettings = (t: TenantDb) => sql<unknown>`${t.select({ settings: tenants.settings }).from(tenants)}`;
+/**
+ * The tenant's own row, joined to a target's query (the handle scopes it to the tenant): its
+ * settings and whether its writes are paused, read once (two subqueries read it twice, and
+ * Turso bills each row scanned).
+ */
+const ofTheTenant = sql`true`;
 
 export const followUpOf = (rules: unknown, hooked: number | boolean) => ({ includePassives: TouchpointRulesSchema.safeParse(rules ?? {}).data?.includePassives ?? false, webhooks: Boolean(hooked) });
 
@@ -102,7 +106,7 @@ const none = sql<number>`0`.mapWith(Number);
  * Whether the tenant's writes are paused in this database (a move or a deletion under way): a
  * respondent bound by the link's database id, not the directory, learns it here (src/lib/bind-tenant.ts).
  */
-const writesPaused = (t: TenantDb) => sql<number>`exists ${t.select({ one: sql`1` }).from(tenants).where(isNotNull(tenants.writesPausedAt))}`.mapWith(Number);
+const writesPaused = sql<number>`${tenants.writesPausedAt} is not null`.mapWith(Number);
 
 /**
  * The row id of the event that made the invitation (`source = event:<event id>`), by the events'
@@ -146,8 +150,8 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
       eventId: invitingEvent(t),
       rules: touchpoints.rules,
       hooked: webhookWants(t, 'response.created'),
-      paused: writesPaused(t),
-      settings: tenantSettings(t),
+      paused: writesPaused,
+      settings: tenants.settings,
       responseId: responses.id,
       score: responses.score,
       comment: responses.comment,
@@ -160,6 +164,7 @@ export function invitationTargetQuery(t: TenantDb, claims: { [K in 'invitationId
     .leftJoin(contacts, eq(contacts.id, invitations.contactId))
     .leftJoin(responses, eq(responses.invitationId, invitations.id))
     .leftJoin(touchpoints, eq(touchpoints.id, invitations.touchpointId))
+    .innerJoin(tenants, ofTheTenant)
     .where(and(eq(invitations.id, claims.invitationId), eq(invitations.surveyVersion, claims.surveyVersion)));
 }
 
@@ -229,13 +234,14 @@ export function touchpointTargetQuery(t: TenantDb, link: TouchpointLink, version
       recentFromClient: client ? answersFromClient(t, client) : none,
       sameTouchpoint: client ? anonymousAnswersToTouchpoint(t, claims.touchpointId, client) : none,
       revoked: sql<number>`exists ${t.select({ one: sql`1` }).from(revokedLinks).where(eq(revokedLinks.id, link.linkId))}`.mapWith(Number),
-      paused: writesPaused(t),
-      settings: tenantSettings(t),
+      paused: writesPaused,
+      settings: tenants.settings,
     })
     .from(touchpoints)
     .innerJoin(units, eq(units.id, claims.unitId))
     .innerJoin(surveys, eq(surveys.id, touchpoints.surveyId))
     .leftJoin(surveyVersions, and(eq(surveyVersions.surveyId, touchpoints.surveyId), versionMatch))
+    .innerJoin(tenants, ofTheTenant)
     .where(eq(touchpoints.id, claims.touchpointId));
 }
 
