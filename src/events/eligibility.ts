@@ -1,6 +1,6 @@
 import { and, count, eq, gte, inArray, lte, max, ne, sql, type SQLWrapper } from 'drizzle-orm';
 import type { TenantDb } from '../db/tenant-db';
-import { events, invitations, touchpoints, type Channel } from '../db/schema';
+import { contacts, events, invitations, touchpoints, type Channel } from '../db/schema';
 import { hex } from '../lib/ids';
 import type { Settings } from '../settings/settings';
 import { TouchpointRulesSchema, type TouchpointRules } from '../touchpoints/rules';
@@ -160,51 +160,57 @@ export function readRules(touchpointId: string, raw: unknown): TouchpointRules {
 const MAX_NEGATIVE_DAYS = 365;
 
 /**
- * The queries that load a History, to run in the same db.batch as the rest of a decision's
- * reads. `contactIds` and `touchpointIds` are id lists or subqueries selecting ids; `from`
- * and `to` bound the occasions decided (negative interactions are loaded from the longest
- * suppression window before `from`).
+ * A contact's history as two columns of a select of contacts, each a correlated subquery on the
+ * contact's own index range: the last invitation (not cancelled) and the negative interactions
+ * from the longest suppression window before `span.from` to `span.to` (the occasions decided).
+ * Read with the contacts themselves, they cost a seek or two per contact; as separate queries
+ * each read the contacts again (Turso bills each row scanned).
  */
-export function historyQueries(t: TenantDb, contactIds: string[] | SQLWrapper, touchpointIds: string[] | SQLWrapper, span: { from: number; to: number }, now: number) {
-  return [
-    t
-      .select({ contactId: invitations.contactId, at: max(invitations.createdAt) })
+export function contactHistory(t: TenantDb, span: { from: number; to: number }) {
+  return {
+    lastInvitedAt: sql<number | null>`(${t
+      .select({ at: max(invitations.createdAt) })
       .from(invitations)
-      .where(and(inArray(invitations.contactId, contactIds), ne(invitations.status, 'cancelled')))
-      .groupBy(invitations.contactId),
-    t
-      .select({ contactId: events.contactId, at: events.occurredAt })
+      .where(and(eq(invitations.contactId, contacts.id), ne(invitations.status, 'cancelled')))})`,
+    negatives: sql<string>`(${t
+      .select({ at: sql`json_group_array(${events.occurredAt})` })
       .from(events)
-      .where(and(inArray(events.contactId, contactIds), eq(events.type, NEGATIVE_EVENT_TYPE), gte(events.occurredAt, span.from - MAX_NEGATIVE_DAYS * DAY_MS), lte(events.occurredAt, span.to))),
-    // Today's invitations are counted only for touchpoints with a daily cap: the count reads
-    // every invitation of the day (Turso bills each), and a cap bounds how many there are.
-    t
-      .select({ touchpointId: invitations.touchpointId, n: count() })
-      .from(invitations)
-      .where(
-        and(
-          inArray(
-            invitations.touchpointId,
-            t
-              .select({ id: touchpoints.id })
-              .from(touchpoints)
-              .where(and(inArray(touchpoints.id, touchpointIds), sql`json_extract(${touchpoints.rules}, '$.dailyCap') is not null`)),
-          ),
-          gte(invitations.createdAt, utcDayStart(now)),
-          ne(invitations.status, 'cancelled'),
-        ),
-      )
-      .groupBy(invitations.touchpointId),
-  ] as const;
+      .where(and(eq(events.contactId, contacts.id), eq(events.type, NEGATIVE_EVENT_TYPE), gte(events.occurredAt, span.from - MAX_NEGATIVE_DAYS * DAY_MS), lte(events.occurredAt, span.to)))})`,
+  };
 }
 
-type HistoryRows = [{ contactId: string | null; at: number | null }[], { contactId: string | null; at: number }[], { touchpointId: string; n: number }[]];
+/**
+ * Invitations created today per touchpoint (`touchpointIds`: an id list or a subquery selecting
+ * ids), for the daily cap. Counted only for touchpoints with a cap: the count reads every
+ * invitation of the day, and a cap bounds how many there are.
+ */
+export function invitedTodayQuery(t: TenantDb, touchpointIds: string[] | SQLWrapper, now: number) {
+  return t
+    .select({ touchpointId: invitations.touchpointId, n: count() })
+    .from(invitations)
+    .where(
+      and(
+        inArray(
+          invitations.touchpointId,
+          t
+            .select({ id: touchpoints.id })
+            .from(touchpoints)
+            .where(and(inArray(touchpoints.id, touchpointIds), sql`json_extract(${touchpoints.rules}, '$.dailyCap') is not null`)),
+        ),
+        gte(invitations.createdAt, utcDayStart(now)),
+        ne(invitations.status, 'cancelled'),
+      ),
+    )
+    .groupBy(invitations.touchpointId);
+}
 
-/** The History from the rows of `historyQueries`. */
-export function toHistory([last, negatives, today]: HistoryRows): History {
+/** The History from contacts read with `contactHistory` and the rows of `invitedTodayQuery`. */
+export function toHistory(contactRows: { id: string; lastInvitedAt: number | null; negatives: string }[], today: { touchpointId: string; n: number }[]): History {
   const history: History = { lastInvitedAt: new Map(), negativesAt: new Map(), invitedToday: new Map() };
-  for (const r of last) if (r.contactId && r.at !== null) history.lastInvitedAt.set(r.contactId, r.at);
-  for (const r of negatives) if (r.contactId) recordNegative(history, r.contactId, r.at);
+  for (const c of contactRows) {
+    if (c.lastInvitedAt !== null) history.lastInvitedAt.set(c.id, Number(c.lastInvitedAt));
+    for (const at of JSON.parse(c.negatives) as number[]) recordNegative(history, c.id, at);
+  }
   for (const r of today) history.invitedToday.set(r.touchpointId, r.n);
   return history;
 }

@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm';
+import { eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { audit } from '../audit/record';
 import { can } from '../auth/policy';
@@ -10,7 +10,7 @@ import type { Deps } from '../lib/deps';
 import { ERROR_STATUS, type ErrorCode } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { SettingsSchema } from '../settings/settings';
-import { decide, historyQueries, NEGATIVE_EVENT_TYPE, readRules, recordInvitation, recordNegative, samplePoint, toHistory, type Reason } from './eligibility';
+import { contactHistory, decide, invitedTodayQuery, NEGATIVE_EVENT_TYPE, readRules, recordInvitation, recordNegative, samplePoint, toHistory, type Reason } from './eligibility';
 import { chunked, scheduledInvitation, type NewInvitation } from './invitation';
 
 /** An event may lie at most this far in the future (clock skew); later is refused per item. */
@@ -41,15 +41,18 @@ function load(t: TenantDb, batch: EventInput[], now: number) {
   const keys = [...new Set(batch.flatMap((e) => (e.touchpoint ? [e.touchpoint] : [])))];
   const unitIds = [...new Set(batch.flatMap((e) => [e.unitId, e.vendorId].filter((id): id is string => id !== undefined)))];
   const times = batch.map((e) => Date.parse(e.occurredAt));
-  const contactScope = t.select({ id: contacts.id }).from(contacts).where(inArray(contacts.externalId, externalIds));
   const touchpointScope = t.select({ id: touchpoints.id }).from(touchpoints).where(inArray(touchpoints.key, keys));
   return t.batch([
     t.select({ eventId: events.eventId, decision: events.decision, reason: events.reason, invitationId: events.invitationId }).from(events).where(inArray(events.eventId, ids)),
-    t.select().from(contacts).where(inArray(contacts.externalId, externalIds)),
+    // Each contact with its history (eligibility.ts contactHistory).
+    t
+      .select({ ...getTableColumns(contacts), ...contactHistory(t, { from: Math.min(...times), to: Math.max(...times) }) })
+      .from(contacts)
+      .where(inArray(contacts.externalId, externalIds)),
     t.select({ touchpoint: touchpoints, publishedVersion: surveys.publishedVersion }).from(touchpoints).innerJoin(surveys, eq(surveys.id, touchpoints.surveyId)).where(inArray(touchpoints.key, keys)),
     t.select({ id: units.id, path: units.path, kind: units.kind }).from(units).where(inArray(units.id, unitIds)),
     t.select({ settings: tenants.settings }).from(tenants),
-    ...historyQueries(t, contactScope, touchpointScope, { from: Math.min(...times), to: Math.max(...times) }, now),
+    invitedTodayQuery(t, touchpointScope, now),
   ]);
 }
 
@@ -75,9 +78,9 @@ async function ingestOnce(d: Deps, batch: EventInput[]): Promise<EventResult[]> 
   const { t, actor } = d;
   const tenantId = actor.tenantId;
   const now = Date.now();
-  const [stored, contactRows, touchpointRows, unitRows, [tenant], ...pastRows] = await load(t, batch, now);
+  const [stored, contactRows, touchpointRows, unitRows, [tenant], today] = await load(t, batch, now);
   const settings = SettingsSchema.parse(tenant?.settings ?? {});
-  const history = toHistory(pastRows);
+  const history = toHistory(contactRows, today);
   const replays = new Map(stored.map((e) => [e.eventId, e]));
   const contactsByExternal = new Map(contactRows.map((c) => [c.externalId, c]));
   const programs = new Map(touchpointRows.map(({ touchpoint: t, publishedVersion }) => [t.key, { ...t, rules: readRules(t.id, t.rules), publishedVersion }]));

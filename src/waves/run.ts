@@ -1,12 +1,12 @@
 import { TenantDb, type TenantInsert } from '../db/tenant-db';
 import type { DatabaseRun } from '../db/plane';
-import { and, asc, eq, isNotNull, notExists, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, isNotNull, notExists, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditStatement } from '../audit/record';
 import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { contacts, events, invitations, waves } from '../db/schema';
-import { decide, historyQueries, readRules, recordInvitation, samplePoint, toHistory } from '../events/eligibility';
+import { contactHistory, decide, invitedTodayQuery, readRules, recordInvitation, samplePoint, toHistory } from '../events/eligibility';
 import { chunked, scheduledInvitation, type NewInvitation } from '../events/invitation';
 import { newId } from '../lib/ids';
 import { SettingsSchema } from '../settings/settings';
@@ -43,8 +43,9 @@ async function stepWave(t: TenantDb, due: DueWave, scheduledTime: number, budget
     .select({ one: sql`1` })
     .from(events)
     .where(eq(events.eventId, sql`${`${key}:`} || ${contacts.id}`));
+  // Each contact with its history (eligibility.ts contactHistory), looking back from the run's time.
   const pending = await t
-    .select()
+    .select({ ...getTableColumns(contacts), ...contactHistory(t, { from: runAt, to: runAt }) })
     .from(contacts)
     .where(and(audienceFilter(wave.audience as Audience), notExists(decided)))
     .orderBy(asc(contacts.id))
@@ -57,14 +58,7 @@ async function stepWave(t: TenantDb, due: DueWave, scheduledTime: number, budget
   const eventRows: TenantInsert<typeof events>[] = [];
   const invitationRows: NewInvitation[] = [];
   if (pending.length > 0) {
-    const [last, negatives, today] = historyQueries(
-      t,
-      pending.map((c) => c.id),
-      [touchpoint.id],
-      { from: runAt, to: runAt },
-      now,
-    );
-    const history = toHistory(await t.batch([last, negatives, today]));
+    const history = toHistory(pending, await invitedTodayQuery(t, [touchpoint.id], now));
     for (const contact of pending) {
       // No event, so `unresolved` never applies; `recent_negative` looks back from the run's time.
       const decision = decide({ recipient: contact, program, occasion: { at: runAt, samplePoint: await samplePoint(tenantId, contact.id, key) } }, history, settings, now);
