@@ -146,8 +146,22 @@ function frozenApp(dataDir: string): string {
   return app;
 }
 
-/** `vars`: more Worker vars, e.g. OUTBOUND_ALLOW for the bench's provider stand-in. */
-export async function startStack(dataDir: string, log: (line: string) => void, inspectorPort?: number, vars: Record<string, string> = {}, plane = PLANE_DATABASES): Promise<Stack> {
+/**
+ * `vars`: more Worker vars, e.g. OUTBOUND_ALLOW for the bench's provider stand-in.
+ * `localObservability`: wrangler's local observability (on by default in `wrangler dev`: every
+ * invocation of the Worker streamed as a trace to a collector worker in the same workerd, which
+ * writes its spans and logs to a SQLite Durable Object and never deletes them). Production has
+ * none of it, so the bench runs without it (X_LOCAL_OBSERVABILITY=false) unless asked
+ * (bench/README.md, "Reading the results").
+ */
+export async function startStack(
+  dataDir: string,
+  log: (line: string) => void,
+  inspectorPort?: number,
+  vars: Record<string, string> = {},
+  plane = PLANE_DATABASES,
+  { localObservability = false }: { localObservability?: boolean } = {},
+): Promise<Stack> {
   const clusterDir = join(dataDir, 'plane');
   const workerPort = await freePort();
   const logFile = createWriteStream(join(dataDir, 'stack.log'));
@@ -204,7 +218,7 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
     cwd: app,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', X_LOCAL_OBSERVABILITY: localObservability ? 'true' : 'false' },
   });
   wrangler.stdout!.pipe(logFile);
   wrangler.stderr!.pipe(logFile);
@@ -426,6 +440,13 @@ export class ProcessWatch {
     const rssKiB: Record<string, number> = {};
     for (const { pid, role } of this.pids()) rssKiB[role] = (rssKiB[role] ?? 0) + (readStatus(pid)?.rss ?? 0);
     return rssKiB;
+  }
+
+  /** The processes of one role now. */
+  pidsOf(role: string): number[] {
+    return this.pids()
+      .filter((p) => p.role === role)
+      .map((p) => p.pid);
   }
 
   mark(label: string): void {
