@@ -33,7 +33,10 @@ function counting(ms: number, fail?: (m: JobMessage) => Error | undefined) {
 }
 
 async function run(messages: { id: string; body: JobMessage }[]) {
-  const batch = createMessageBatch('nps-workflow', messages.map((m) => ({ ...m, timestamp: new Date(), attempts: 1 })));
+  const batch = createMessageBatch(
+    'nps-workflow',
+    messages.map((m) => ({ ...m, timestamp: new Date(), attempts: 1 })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch as never, env as never);
   return getQueueResult(batch, ctx);
