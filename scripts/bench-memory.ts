@@ -12,7 +12,7 @@ import { loadConfig, type Env } from '../src/env';
 import { signSurveyLink } from '../src/surveys/token';
 import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient } from './bench-http';
-import { enterOrg, freePort, getOnce, inspectorSession, loadAverage, machine, ProcessWatch, startStack } from './bench-stack';
+import { enterOrg, freePort, getOnce, inspectorSession, isolateHeaps, loadAverage, machine, ProcessWatch, runtimeIsolates, startStack } from './bench-stack';
 import { ROOT } from './local-stack';
 
 const { values: args } = parseArgs({
@@ -133,6 +133,9 @@ async function main() {
 
     // Samples each second (the JS heap every 10 s); a tick of the every-minute jobs each minute; the load meanwhile.
     const heap = inspectorPort ? await heapReader(inspectorPort) : undefined;
+    // Every isolate of the Worker's workerd (wrangler's own workers beside ours), read through the runtime's inspector.
+    const isolates = inspectorPort ? await runtimeIsolates(watch.pidsOf(WORKER)[0]!) : [];
+    const allHeaps: { s: number; usedMiB: number; totalMiB: number; each: Record<string, number> }[] = [];
     const samples: { s: number; rss: Record<string, number>; answered: number; worker?: Rollup }[] = [];
     const heaps: { s: number; usedMiB: number; totalMiB: number }[] = [];
     const start = performance.now();
@@ -156,6 +159,10 @@ async function main() {
         const s = (performance.now() - start) / 1000;
         const u = await heap?.read();
         if (u) heaps.push({ s, usedMiB: mib(u.usedSize / 1024), totalMiB: mib(u.totalSize / 1024) });
+        if (isolates.length) {
+          const all = await isolateHeaps(isolates);
+          allHeaps.push({ s, usedMiB: mib(all.usedSize / 1024), totalMiB: mib(all.totalSize / 1024), each: Object.fromEntries(all.each.map((x) => [x.title, mib(x.totalSize / 1024)])) });
+        }
       },
       (HEAP_EVERY || 10) * 1000,
     );
@@ -173,7 +180,7 @@ async function main() {
     clearInterval(heapSampler);
     clearInterval(backlogSampler);
     heap?.close();
-    if (args.samples) writeFileSync(args.samples, JSON.stringify({ args, samples, heaps, backlogs }));
+    if (args.samples) writeFileSync(args.samples, JSON.stringify({ args, samples, heaps, allHeaps, backlogs }));
     await ticks.catch(() => undefined);
     // The follow-up queue's backlog: how long the database takes to go quiet once the load stops.
     const drainStart = performance.now();
@@ -204,8 +211,9 @@ async function main() {
       const js = heaps.filter((x) => x.s >= m * 60 && x.s < (m + 1) * 60);
       const jsCell = js.length ? `${fmt(js.reduce((a, x) => a + x.usedMiB, 0) / js.length, 1)} / ${fmt(Math.max(...js.map((x) => x.usedMiB)), 1)}` : '–';
       const backlog = backlogs.filter((x) => x.s < (m + 1) * 60).at(-1);
+      const all = allHeaps.filter((x) => x.s < (m + 1) * 60).at(-1);
       rows.push(
-        `| ${m + 1} | ${fmt(inMinute.at(-1)!.answered - (samples.filter((x) => x.s < m * 60).at(-1)?.answered ?? 0))} | ${cells.join(' | ')} | ${jsCell} | ${backlog ? fmt(backlog.backlog) : '–'} |`,
+        `| ${m + 1} | ${fmt(inMinute.at(-1)!.answered - (samples.filter((x) => x.s < m * 60).at(-1)?.answered ?? 0))} | ${cells.join(' | ')} | ${jsCell} | ${all ? `${fmt(all.usedMiB, 0)} / ${fmt(all.totalMiB, 0)}` : '–'} | ${backlog ? fmt(backlog.backlog) : '–'} |`,
       );
     }
     // Growth: the least-squares slope of the per-second samples from a given minute on. The verdict reads the
@@ -235,8 +243,8 @@ async function main() {
       '',
       `Answers: ${fmt(latency.count)} (${fmt(latency.rps, 0)} a second, p50 ${fmt(latency.p50, 1)} ms, p99 ${fmt(latency.p99, 1)} ms, ${latency.errors} errors).`,
       '',
-      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB | workflow queue backlog at the minute's end |`,
-      '| ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB | JS heaps of all ${isolates.length} isolates of that workerd at the minute's end: in use / allocated MiB | workflow queue backlog at the minute's end |`,
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
       `- **Verdict**: growth of the Worker's resident memory over the second half of the run (minute ${SETTLED_FROM} to ${MINUTES}; least-squares slope of the per-second samples): **${fmt(settled, 2)} MiB per minute**, target ≤ ${TARGET_MIB_PER_MINUTE} (flat): **${pass ? 'PASS' : 'FAIL'}**.`,

@@ -539,3 +539,56 @@ export async function inspectorSession(port: number) {
     });
   return { call, close: () => ws.close() };
 }
+
+/**
+ * Every isolate of a workerd started with an inspector (wrangler starts the runtime with one of its
+ * own when the bench asks for an inspector port): found on the ports the process listens on.
+ */
+export async function runtimeIsolates(pid: number): Promise<{ title: string; url: string }[]> {
+  const ports = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`pid=${pid},`))
+    .map((l) => Number(/:(\d+)\s/.exec(l)?.[1]));
+  const targets: { title: string; url: string }[] = [];
+  for (const port of ports) {
+    try {
+      const res = await getOnce(`http://${HOST}:${port}/json`);
+      if (res.status === 200)
+        for (const t of JSON.parse(res.body) as { title: string; webSocketDebuggerUrl: string }[]) targets.push({ title: t.title.replace('workerd: worker ', ''), url: t.webSocketDebuggerUrl });
+    } catch {
+      /* not an inspector */
+    }
+  }
+  return targets;
+}
+
+/** The JS heap of each isolate (Runtime.getHeapUsage on a fresh session), and their sum; an isolate that does not answer in 5 s is left out. */
+export async function isolateHeaps(targets: { title: string; url: string }[]) {
+  const each: { title: string; usedSize: number; totalSize: number }[] = [];
+  for (const t of targets) {
+    const ws = new WebSocket(t.url);
+    try {
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const h = await new Promise<{ usedSize: number; totalSize: number } | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), 5000);
+        ws.on('message', (d) => {
+          const m = JSON.parse(String(d)) as { id?: number; result?: { usedSize: number; totalSize: number } };
+          if (m.id === 1) {
+            clearTimeout(timer);
+            resolve(m.result ?? null);
+          }
+        });
+        ws.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage', params: {} }));
+      });
+      if (h) each.push({ title: t.title, usedSize: h.usedSize, totalSize: h.totalSize });
+    } catch {
+      /* gone or busy */
+    } finally {
+      ws.close();
+    }
+  }
+  return { each, usedSize: each.reduce((a, x) => a + x.usedSize, 0), totalSize: each.reduce((a, x) => a + x.totalSize, 0) };
+}
