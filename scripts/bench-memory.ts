@@ -134,7 +134,8 @@ async function main() {
     // Samples each second (the JS heap every 10 s); a tick of the every-minute jobs each minute; the load meanwhile.
     const heap = inspectorPort ? await heapReader(inspectorPort) : undefined;
     // Every isolate of the Worker's workerd (wrangler's own workers beside ours), read through the runtime's inspector.
-    const isolates = inspectorPort ? await runtimeIsolates(watch.pidsOf(WORKER)[0]!) : [];
+    // The Worker's own isolate is left out: a second session on it would take the one wrangler's inspector proxy holds (the heap read above).
+    const isolates = inspectorPort ? (await runtimeIsolates(watch.pidsOf(WORKER)[0]!)).filter((t) => !t.title.startsWith('core:user:nps-platform')) : [];
     const allHeaps: { s: number; usedMiB: number; totalMiB: number; each: Record<string, number> }[] = [];
     const samples: { s: number; rss: Record<string, number>; answered: number; worker?: Rollup }[] = [];
     const heaps: { s: number; usedMiB: number; totalMiB: number }[] = [];
@@ -243,7 +244,7 @@ async function main() {
       '',
       `Answers: ${fmt(latency.count)} (${fmt(latency.rps, 0)} a second, p50 ${fmt(latency.p50, 1)} ms, p99 ${fmt(latency.p99, 1)} ms, ${latency.errors} errors).`,
       '',
-      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB | JS heaps of all ${isolates.length} isolates of that workerd at the minute's end: in use / allocated MiB | workflow queue backlog at the minute's end |`,
+      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB | JS heaps of wrangler's ${isolates.length} other isolates in that workerd at the minute's end: in use / allocated MiB | workflow queue backlog at the minute's end |`,
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
@@ -253,6 +254,15 @@ async function main() {
       HEAP_EVERY
         ? `- The Worker's JS heap in use (what Cloudflare limits to 128 MB per isolate): peak ${fmt(heapPeak, 1)} MiB, growth over the second half ${fmt(heapSettled, 2)} MiB per minute, target ≤ ${TARGET_MIB_PER_MINUTE}: **${heapSettled <= TARGET_MIB_PER_MINUTE ? 'PASS' : 'FAIL'}** (from the end of minute 1: ${fmt(heapSlopeFrom(1), 2)} MiB per minute).`
         : `- The Worker's JS heap: not read (\`--heap off\`).`,
+      allHeaps.length
+        ? `- wrangler's ${isolates.length} other isolates in that workerd (its entry worker, static assets router and service, queue brokers…), their JS heaps added up: ${fmt(allHeaps[0]!.totalMiB, 0)} MiB allocated at the first read, ${fmt(allHeaps.at(-1)!.totalMiB, 0)} MiB at the last; growth of the allocated heaps over the second half ${fmt(slope(allHeaps.filter((x) => x.s >= SETTLED_FROM * 60).map((x) => ({ x: x.s / 60, y: x.totalMiB }))), 2)} MiB per minute. The largest at the last read: ${Object.entries(
+            allHeaps.at(-1)!.each,
+          )
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 5)
+            .map(([k, v]) => `${k} ${fmt(v, 0)}`)
+            .join(', ')} MiB.`
+        : `- wrangler's other isolates: not read (no inspector).`,
       `- What the Worker's workerd holds at the end (/proc/<pid>/smaps_rollup): ${last ? `${fmt(mib(last.Anonymous ?? 0), 0)} MiB anonymous, ${fmt(mib(last.Pss_File ?? 0), 0)} MiB file-backed (its own share), ${fmt(mib(last.Pss_Shmem ?? 0), 0)} MiB shared memory` : 'not read'}.`,
       `- The workflow queue: ${lastBacklog ? `${fmt(lastBacklog.backlog)} messages waiting at the last read` : 'backlog not read'}; the database went quiet ${fmt(drainS, 1)} s after the load stopped (the consumer's remaining backlog). wrangler's local storage at the end: ${
         Object.entries(persisted)
