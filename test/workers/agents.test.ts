@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
 import { auditLog, cases, responses, tenants } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { makeTouchpoint } from './program-fixture';
+import { answerRow, makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, PASSWORD, runCron, uniq, type Fixture } from './support';
 
 /*
@@ -40,22 +40,7 @@ beforeAll(async () => {
   Object.assign(agent3, await user(t.units.newYork!, 'agent'));
   const tp = await makeTouchpoint(t.tenantId);
   const yesterday = Date.now() - 86_400_000;
-  const answer = (unitId: string, score: number, agentId: string, comment: string | null = null, when = yesterday) => ({
-    id: newId('rsp'),
-    tenantId: t.tenantId,
-    touchpointId: tp.id,
-    unitId,
-    surveyId: tp.surveyId,
-    surveyVersion: 1,
-    channel: 'link' as const,
-    locale: 'en',
-    score,
-    comment,
-    counted: true,
-    agentId,
-    createdAt: when,
-    updatedAt: when,
-  });
+  const answer = (unitId: string, score: number, agentId: string, comment: string | null = null, when = yesterday) => answerRow(t.tenantId, tp, unitId, score, when, { comment, agentId });
   const a = t.userIds.agent!;
   const rows = [
     answer(t.units.berlin!, 10, a, 'Quick and kind'),

@@ -3,8 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alerts, responses, tenants, webhookDeliveries } from '../../src/db/schema';
 import type { Env } from '../../src/env';
-import { newId } from '../../src/lib/ids';
-import { makeTouchpoint } from './program-fixture';
+import { answerRow, makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
 import { call, db, makeTenant, type Fixture, runCron } from './support';
 
@@ -29,20 +28,7 @@ let tp2: { id: string; surveyId: string };
 let mail: ReturnType<typeof providerSpace>;
 
 async function answers(unit: keyof Fixture['units'], tp: { id: string; surveyId: string }, score: number, count: number, at: number) {
-  const rows = Array.from({ length: count }, (_, i) => ({
-    id: newId('rsp'),
-    tenantId: t.tenantId,
-    touchpointId: tp.id,
-    unitId: t.units[unit]!,
-    surveyId: tp.surveyId,
-    surveyVersion: 1,
-    channel: 'link' as const,
-    locale: 'en',
-    score,
-    counted: true,
-    createdAt: at + i * 1000,
-    updatedAt: at,
-  }));
+  const rows = Array.from({ length: count }, (_, i) => answerRow(t.tenantId, tp, t.units[unit]!, score, at, { createdAt: at + i * 1000 }));
   await db().insert(responses).values(rows);
 }
 

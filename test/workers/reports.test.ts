@@ -6,7 +6,7 @@ import { JOBS, SCHEDULES } from '../../src/jobs/cron';
 import { sendDueReports } from '../../src/reports/send';
 import { newId } from '../../src/lib/ids';
 import { nextOccurrence } from '../../src/reports/schedule';
-import { makeTouchpoint } from './program-fixture';
+import { answerRow, makeTouchpoint } from './program-fixture';
 import { providerSpace } from './provider';
 import { call, db, makeTenant, type Fixture, jobRun } from './support';
 
@@ -68,20 +68,7 @@ beforeAll(async () => {
   // 10:00 UTC is 11:00 or 12:00 in Berlin: the same local day.
   const rows = ANSWERS.map(([ago, score], i) => {
     const at = Date.parse(`${shift(today, -ago)}T10:00:00Z`);
-    return {
-      id: newId('rsp'),
-      tenantId: t.tenantId,
-      touchpointId: tp.id,
-      unitId: i % 2 ? t.units.paris! : t.units.berlin!,
-      surveyId: tp.surveyId,
-      surveyVersion: 1,
-      channel: 'link' as const,
-      locale: 'en',
-      score,
-      counted: true,
-      createdAt: at,
-      updatedAt: at,
-    };
+    return answerRow(t.tenantId, tp, i % 2 ? t.units.paris! : t.units.berlin!, score, at);
   });
   // Today's answer (a minute ago, Berlin's today): in no report, as today is not complete.
   const justNow = Date.now() - 60_000;

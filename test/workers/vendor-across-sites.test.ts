@@ -6,7 +6,7 @@ import { cases, invitations, responses, tenants } from '../../src/db/schema';
 import { signSurveyLink } from '../../src/surveys/token';
 import { config, send as answerLink } from './capture-fixture';
 import { newId } from '../../src/lib/ids';
-import { makeContact, makeKey, makeTouchpoint } from './program-fixture';
+import { answerRow, makeContact, makeKey, makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, PASSWORD, runCron, uniq, type Fixture } from './support';
 
 /**
@@ -43,27 +43,13 @@ const total = async (token: string, params: Record<string, string>) => {
 };
 
 /** A counted answer at a unit, naming a vendor or none, answered at `at`. */
-const answerRow = (tp: { id: string; surveyId: string }, unitId: string, score: number, vendorId: string | null, at = WHEN) => ({
-  id: newId('rsp'),
-  tenantId: t.tenantId,
-  touchpointId: tp.id,
-  unitId,
-  surveyId: tp.surveyId,
-  surveyVersion: 1,
-  channel: 'link' as const,
-  locale: 'en',
-  score,
-  counted: true,
-  vendorId,
-  createdAt: at,
-  updatedAt: at,
-});
+const vendorAnswer = (tp: { id: string; surveyId: string }, unitId: string, score: number, vendorId: string | null, at = WHEN) => answerRow(t.tenantId, tp, unitId, score, at, { vendorId });
 
 beforeAll(async () => {
   t = await makeTenant('AcrossSites');
   const tp = await makeTouchpoint(t.tenantId);
   const d = db(t.tenantId);
-  const answer = (unitId: string, score: number, vendorId: string | null) => answerRow(tp, unitId, score, vendorId);
+  const answer = (unitId: string, score: number, vendorId: string | null) => vendorAnswer(tp, unitId, score, vendorId);
   const { berlin, paris, newYork, fastfix, quickserve } = t.units as Record<string, string>;
   const ffBerlin = [10, 10, 9, 3].map((s) => answer(berlin!, s, fastfix!));
   const legacy = [8, 2].map((s) => answer(fastfix!, s, null));
@@ -170,7 +156,7 @@ describe('a vendor scorecard across sites', () => {
     // would be refused as too few.)
     const tp = await makeTouchpoint(t.tenantId);
     const { berlin, fastfix, quickserve } = t.units as Record<string, string>;
-    const row = (unitId: string, score: number, vendorId: string | null, day: string) => answerRow(tp, unitId, score, vendorId, Date.parse(`${day}T12:00:00Z`));
+    const row = (unitId: string, score: number, vendorId: string | null, day: string) => vendorAnswer(tp, unitId, score, vendorId, Date.parse(`${day}T12:00:00Z`));
     await db(t.tenantId)
       .insert(responses)
       .values([

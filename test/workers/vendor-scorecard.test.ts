@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { commit } from '../../src/db/client';
 import { auditLog, cases, responses, tenants, vendorContracts } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
-import { makeTouchpoint } from './program-fixture';
+import { answerRow, makeTouchpoint } from './program-fixture';
 import { call, db, makeTenant, type Fixture } from './support';
 
 /**
@@ -36,20 +36,7 @@ beforeAll(async () => {
   t = await makeTenant('Scorecard');
   const tp = await makeTouchpoint(t.tenantId);
   const d = db();
-  const answer = (unitId: string, score: number, when: string) => ({
-    id: newId('rsp'),
-    tenantId: t.tenantId,
-    touchpointId: tp.id,
-    unitId,
-    surveyId: tp.surveyId,
-    surveyVersion: 1,
-    channel: 'link' as const,
-    locale: 'en',
-    score,
-    counted: true,
-    createdAt: at(when),
-    updatedAt: at(when),
-  });
+  const answer = (unitId: string, score: number, when: string) => answerRow(t.tenantId, tp, unitId, score, at(when));
   const ff = t.units.fastfix!;
   const rows = [
     ...[10, 10, 9, 8, 3].map((s) => answer(ff, s, '2025-01-15T12:00:00Z')),
