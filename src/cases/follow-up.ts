@@ -1,12 +1,11 @@
 import { TenantDb } from '../db/tenant-db';
 import { dataPlane } from '../db/plane';
-import { eq } from 'drizzle-orm';
-import type { BatchItem } from 'drizzle-orm/batch';
+import { eq, sql } from 'drizzle-orm';
+import { runBatch, tenantBatchStatement } from '../db/prepared';
 import { auditStatement } from '../audit/record';
-import { commit } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { caseEvents, cases, commentAnalyses, contacts, responses, tenants, touchpoints, units } from '../db/schema';
-import { ensureLibrary, libraryFrom, libraryQueries } from '../comments/library';
+import { ensureLibrary, libraryFrom, libraryReads } from '../comments/library';
 import { insertAnalysis, responseAnalysis } from '../comments/tags';
 import type { Config } from '../env';
 import { newId } from '../lib/ids';
@@ -15,7 +14,7 @@ import { SettingsSchema } from '../settings/settings';
 import { TouchpointRulesSchema } from '../touchpoints/rules';
 import { webhookEvent, webhookWants } from '../webhooks/emit';
 import { caseLink, caseMessage, notifyOwner } from './notify';
-import { chainOf, chainQueries, loadChain, routeOwner, type Chain } from './routing';
+import { chainOf, chainReads, loadChain, routeOwner, type Chain } from './routing';
 import { caseTargets, dueTimes } from './targets';
 
 /** Whether an answer opens a case: a counted detractor, or a counted passive when the touchpoint says so. */
@@ -25,7 +24,8 @@ export function opensCase(r: { score: number | null; counted: boolean }, include
   return category === 'detractor' || (includePassives && category === 'passive');
 }
 
-const load = (t: TenantDb, responseId: string) =>
+/** The answer with its unit, contact, touchpoint rules and tenant settings: built once per isolate (src/db/prepared.ts). */
+const answerRead = tenantBatchStatement((t) =>
   t
     .select({
       r: responses,
@@ -55,7 +55,9 @@ const load = (t: TenantDb, responseId: string) =>
     .leftJoin(contacts, eq(contacts.id, responses.contactId))
     .leftJoin(touchpoints, eq(touchpoints.id, responses.touchpointId))
     .leftJoin(commentAnalyses, eq(commentAnalyses.id, responses.id))
-    .where(eq(responses.id, responseId));
+    .where(eq(responses.id, sql.placeholder('responseId')))
+    .prepare(),
+);
 
 /**
  * The follow-up of one captured answer, exactly once in effect (docs/cases.md "Idempotency"):
@@ -74,23 +76,23 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const t = new TenantDb(db, tenantId);
   // Capture names the unit's path when it expects a case: the answer and its unit's chain then come in one round trip.
   // The theme library comes in the same round trip: the comment is analysed and tagged here (docs/themes.md).
-  let row: Awaited<ReturnType<typeof load>>[number] | undefined;
+  const answer = answerRead(t, { responseId });
+  const library = libraryReads(t);
+  let row: ReturnType<typeof answer.read>[number] | undefined;
   let prefetched: Chain | undefined;
-  let libraryRows: [Awaited<ReturnType<typeof libraryQueries>[0]>, Awaited<ReturnType<typeof libraryQueries>[1]>];
-  const libraryReads = libraryQueries(t);
-  const [stateRead, themesRead] = libraryReads;
+  let libraryRows: [ReturnType<(typeof library)[0]['read']>, ReturnType<(typeof library)[1]['read']>];
   if (unitPath) {
-    const [rows, state, themes, ...chainRows] = await t.batch([load(t, responseId), stateRead, themesRead, ...chainQueries(t, unitPath)]);
+    const [rows, state, themes, ...chainRows] = await runBatch(t, [answer, library[0], library[1], ...chainReads(t, unitPath)]);
     [row, prefetched, libraryRows] = [rows[0], chainOf(chainRows), [state, themes]];
   } else {
-    const [rows, state, themes] = await t.batch([load(t, responseId), stateRead, themesRead]);
+    const [rows, state, themes] = await runBatch(t, [answer, library[0], library[1]]);
     [row, libraryRows] = [rows[0], [state, themes]];
   }
   if (!row) throw new Error(`response ${responseId} of tenant ${tenantId} not found`);
   const r = row.r;
   // The comment's analysis, stored with the answer (one row), in the batch below.
   const analysis =
-    r.comment?.trim() && !row.analysed ? responseAnalysis(await ensureLibrary(t, tenantId, libraryFrom(tenantId, ...libraryRows, libraryReads.known)), { ...r, comment: r.comment }, Date.now()) : null;
+    r.comment?.trim() && !row.analysed ? responseAnalysis(await ensureLibrary(t, tenantId, libraryFrom(tenantId, ...libraryRows, library.known)), { ...r, comment: r.comment }, Date.now()) : null;
   const analysisStatements = analysis ? [insertAnalysis(t, analysis)] : [];
   const settings = SettingsSchema.parse(row.settings ?? {});
   const rules = TouchpointRulesSchema.safeParse(row.rules ?? {});
@@ -117,7 +119,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   // Most answers open no case: their follow-up is the event alone, with no step row to write.
   if (!opensCase(r, touchpointRules.includePassives ?? false)) {
     const statements = [...(row.hooked ? [createdEvent] : []), ...analysisStatements];
-    return void (statements.length ? await commit(t, statements) : undefined);
+    return void (statements.length ? await runBatch(t, statements) : undefined);
   }
 
   // A unit moved since capture has another chain: read afresh.
@@ -145,7 +147,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
     createdAt: openedAt,
     updatedAt: now,
   };
-  const statements: BatchItem<'sqlite'>[] = [
+  const statements = [
     t.insert(cases).values(record),
     t.insert(caseEvents).values({
       id: newId('cev'),
@@ -185,7 +187,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   ];
   let opened = true;
   try {
-    await commit(t, statements);
+    await runBatch(t, statements);
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     opened = false;

@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { runBatch, tenantBatchStatement } from '../db/prepared';
 import type { TenantDb } from '../db/tenant-db';
 import { roleGrants, units, users, vendorContracts, type Role } from '../db/schema';
 import type { RoutingRule } from './config';
@@ -30,17 +31,31 @@ export interface Chain {
   contract: { unitId: string; owner: Person | null; firstContactHours: number | null; resolutionHours: number | null } | null;
 }
 
-/** The three statements that read the chain of a unit: its units, their grants, the vendor contracts on it. */
-export function chainQueries(t: TenantDb, unitPath: string) {
-  const ids = pathIds(unitPath);
-  return [
-    t.select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone }).from(units).where(inArray(units.id, ids)),
+/** Placeholders for the ids of a chain `depth` units long: one statement per depth, built once. */
+const idSlots = (depth: number) => Array.from({ length: depth }, (_, i) => sql.placeholder(`u${i}`));
+
+const chainUnitsRead = tenantBatchStatement(
+  (t, depth: number) =>
+    t
+      .select({ id: units.id, name: units.name, kind: units.kind, path: units.path, timezone: units.timezone })
+      .from(units)
+      .where(inArray(units.id, idSlots(depth)))
+      .prepare(),
+  (depth) => depth,
+);
+const chainGrantsRead = tenantBatchStatement(
+  (t, depth: number) =>
     t
       .select({ unitId: roleGrants.unitId, role: roleGrants.role, id: users.id, email: users.email, name: users.name })
       .from(roleGrants)
       .innerJoin(users, eq(users.id, roleGrants.userId))
-      .where(and(inArray(roleGrants.unitId, ids), inArray(roleGrants.role, ['admin', 'manager', 'vendor']), eq(users.status, 'active')))
-      .orderBy(asc(roleGrants.createdAt), asc(roleGrants.id)),
+      .where(and(inArray(roleGrants.unitId, idSlots(depth)), inArray(roleGrants.role, ['admin', 'manager', 'vendor']), eq(users.status, 'active')))
+      .orderBy(asc(roleGrants.createdAt), asc(roleGrants.id))
+      .prepare(),
+  (depth) => depth,
+);
+const chainContractsRead = tenantBatchStatement(
+  (t, depth: number) =>
     t
       .select({
         unitId: vendorContracts.unitId,
@@ -52,14 +67,22 @@ export function chainQueries(t: TenantDb, unitPath: string) {
       })
       .from(vendorContracts)
       .leftJoin(users, and(eq(users.id, vendorContracts.ownerUserId), eq(users.status, 'active')))
-      .where(inArray(vendorContracts.unitId, ids)),
-  ] as const;
+      .where(inArray(vendorContracts.unitId, idSlots(depth)))
+      .prepare(),
+  (depth) => depth,
+);
+
+/** The three reads of the chain of a unit, for a batch (runBatch): its units, their grants, the vendor contracts on it. */
+export function chainReads(t: TenantDb, unitPath: string) {
+  const ids = pathIds(unitPath);
+  const values = Object.fromEntries(ids.map((id, i) => [`u${i}`, id]));
+  return [chainUnitsRead(t, values, ids.length), chainGrantsRead(t, values, ids.length), chainContractsRead(t, values, ids.length)] as const;
 }
 
-type ChainStatements = ReturnType<typeof chainQueries>;
-type ChainRows = readonly [Awaited<ChainStatements[0]>, Awaited<ChainStatements[1]>, Awaited<ChainStatements[2]>];
+type ChainReads = ReturnType<typeof chainReads>;
+type ChainRows = readonly [ReturnType<ChainReads[0]['read']>, ReturnType<ChainReads[1]['read']>, ReturnType<ChainReads[2]['read']>];
 
-/** The chain from the rows of `chainQueries`. */
+/** The chain from the rows of `chainReads`. */
 export function chainOf([unitRows, grantRows, contractRows]: ChainRows): Chain {
   const chainUnits = [...unitRows].sort((a, b) => a.path.length - b.path.length);
   const vendor = [...chainUnits].reverse().find((u) => u.kind === 'vendor');
@@ -75,7 +98,7 @@ export function chainOf([unitRows, grantRows, contractRows]: ChainRows): Chain {
 
 /** The chain of a unit, in one round trip (three statements in one batch). */
 export async function loadChain(t: TenantDb, unitPath: string): Promise<Chain> {
-  return chainOf(await t.batch(chainQueries(t, unitPath)));
+  return chainOf(await runBatch(t, chainReads(t, unitPath)));
 }
 
 const first = (chain: Chain, unitId: string, role: Role) => chain.granted.find((g) => g.unitId === unitId && g.role === role)?.user;

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
-import { commit } from '../db/client';
+import { runBatch } from '../db/prepared';
 import type { DatabaseRun } from '../db/plane';
 import { commentAnalyses, commentBackfill, responses } from '../db/schema';
 import { TenantDb } from '../db/tenant-db';
@@ -68,7 +68,7 @@ export async function backfillTenant(t: TenantDb, tenantId: string, budget = PER
       .set({ seq: rows.length < CHUNK ? mark.through : last, updatedAt: now })
       .where(eq(commentBackfill.seq, mark.seq));
     // The loop's next turn sees the end and clears due_at.
-    await commit(t, [...inserts, move]);
+    await runBatch(t, [...inserts, move]);
     analysed += todo.length;
   }
 }

@@ -5,6 +5,7 @@ import { requireAnywhere, requireTenantWide } from '../auth/tenant-wide';
 import { commit } from '../db/client';
 import { surveys, themeLibrary, themeLibraryState } from '../db/schema';
 import type { TenantDb } from '../db/tenant-db';
+import { runBatch, tenantBatchStatement } from '../db/prepared';
 import type { Deps } from '../lib/deps';
 import { ApiError, conflict, notFound, type ErrorDetail } from '../lib/errors';
 import { newId } from '../lib/ids';
@@ -33,25 +34,30 @@ export interface Library {
 const libraryCache = new Map<string, Library>();
 const LIBRARY_CACHE_MAX = 1000;
 
+const stateRead = tenantBatchStatement((t) => t.select().from(themeLibraryState).prepare());
+const allThemesRead = tenantBatchStatement((t) => t.select().from(themeLibrary).orderBy(asc(themeLibrary.name)).prepare());
+// A rename changes no version (no tag moves) but the state's updated_at: either makes the themes
+// read again. The state row leads the join, so that an unchanged library reads that one row and
+// no theme (a condition on the themes' own select still walked every theme: Turso bills each).
+const changedThemesRead = tenantBatchStatement((t) =>
+  t
+    .select(getTableColumns(themeLibrary))
+    .from(themeLibraryState)
+    .innerJoin(themeLibrary, sql`true`)
+    .where(sql`(${themeLibraryState.version} || ':' || ${themeLibraryState.updatedAt}) is not ${sql.placeholder('known')}`)
+    .orderBy(asc(themeLibrary.name))
+    .prepare(),
+);
+
 /**
- * The two reads of a library, to run in a caller's batch: the state row, and the themes only when
- * the version differs from the one this isolate knows (`known`, handed back to libraryFrom).
+ * The two reads of a library, to run in a caller's batch (runBatch): the state row, and the
+ * themes only when the version differs from the one this isolate knows (`known`, handed back to
+ * libraryFrom).
  */
-export function libraryQueries(t: TenantDb) {
+export function libraryReads(t: TenantDb) {
   const known = libraryCache.get(String(t.tenantId)) ?? null;
-  // A rename changes no version (no tag moves) but the state's updated_at: either makes the themes
-  // read again. The state row leads the join, so that an unchanged library reads that one row and
-  // no theme (a condition on the themes' own select still walked every theme: Turso bills each).
-  const themes = known
-    ? t
-        .select(getTableColumns(themeLibrary))
-        .from(themeLibraryState)
-        .innerJoin(themeLibrary, sql`true`)
-        .where(sql`(${themeLibraryState.version} || ':' || ${themeLibraryState.updatedAt}) is not ${`${known.version}:${known.stamp}`}`)
-        .orderBy(asc(themeLibrary.name))
-    : t.select().from(themeLibrary).orderBy(asc(themeLibrary.name));
-  const statements = [t.select().from(themeLibraryState), themes] as const;
-  return Object.assign(statements, { known });
+  const themes = known ? changedThemesRead(t, { known: `${known.version}:${known.stamp}` }) : allThemesRead(t, {});
+  return Object.assign([stateRead(t, {}), themes] as const, { known });
 }
 
 /** The library from its two reads; null when the tenant has none yet (see ensureLibrary). */
@@ -88,8 +94,8 @@ async function surveyLanguages(t: TenantDb): Promise<string[]> {
  */
 export async function ensureLibrary(t: TenantDb, tenantId: string, known?: Library | null): Promise<Library> {
   if (known) return known;
-  const reads = libraryQueries(t);
-  const [state, themes] = await t.batch([reads[0], reads[1]]);
+  const reads = libraryReads(t);
+  const [state, themes] = await runBatch(t, [reads[0], reads[1]]);
   const found = libraryFrom(tenantId, state, themes, reads.known);
   if (found) return found;
   const wanted = (await surveyLanguages(t)).filter((l) => STARTER_LANGUAGES.includes(l));
@@ -114,8 +120,8 @@ export async function ensureLibrary(t: TenantDb, tenantId: string, known?: Libra
       after: { languages, themes: rows.map((r) => r.name) },
     })),
   ]);
-  const again = libraryQueries(t);
-  const [state2, themes2] = await t.batch([again[0], again[1]]);
+  const again = libraryReads(t);
+  const [state2, themes2] = await runBatch(t, [again[0], again[1]]);
   return libraryFrom(tenantId, state2, themes2, again.known)!;
 }
 

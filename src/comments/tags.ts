@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
-import { commit } from '../db/client';
 import { dataPlane } from '../db/plane';
 import { commentAnalyses, responses } from '../db/schema';
-import { TenantDb } from '../db/tenant-db';
+import { TenantDb, type TenantInsert } from '../db/tenant-db';
+import { placeholders, runBatch, tenantBatchStatement } from '../db/prepared';
 import type { Config } from '../env';
 import { analyse } from './analyse';
 import { ensureLibrary, type Library } from './library';
@@ -49,8 +49,34 @@ export function responseAnalysis(lib: Library, r: Commented, now = Date.now()) {
   };
 }
 
-/** The insert of a response's analysis; a second one for the same comment adds nothing. */
-export const insertAnalysis = (t: TenantDb, row: ReturnType<typeof responseAnalysis>) => t.insert(commentAnalyses).values(row).onConflictDoNothing();
+const ANALYSIS_COLUMNS = [
+  'id',
+  'kind',
+  'responseId',
+  'caseId',
+  'unitId',
+  'score',
+  'counted',
+  'language',
+  'sentiment',
+  'stems',
+  'words',
+  'phrases',
+  'themes',
+  'libraryVersion',
+  'createdAt',
+  'analysedAt',
+] as const;
+const analysisInsert = tenantBatchStatement((t) =>
+  t
+    .insert(commentAnalyses)
+    .values(placeholders(ANALYSIS_COLUMNS) as unknown as TenantInsert<typeof commentAnalyses>)
+    .onConflictDoNothing()
+    .prepare(),
+);
+
+/** The insert of a response's analysis, for a batch (runBatch); a second one for the same comment adds nothing. */
+export const insertAnalysis = (t: TenantDb, row: Record<(typeof ANALYSIS_COLUMNS)[number], unknown> & ReturnType<typeof responseAnalysis>) => analysisInsert(t, row);
 
 /** The row of a case note: analysed as a comment is, in the language of the case's answer when the note's own is unsure. */
 export function noteAnalysis(lib: Library, n: { id: string; caseId: string; responseId: string; unitId: string; note: string; locale: string; createdAt: number }, now = Date.now()) {
@@ -96,7 +122,7 @@ export async function analyseLateComment(config: Config, tenantId: string, respo
   if (!row.comment?.trim()) return;
   const lib = await ensureLibrary(t, tenantId);
   const analysis = responseAnalysis(lib, { ...row, comment: row.comment });
-  await commit(t, [insertAnalysis(t, analysis)]);
+  await runBatch(t, [insertAnalysis(t, analysis)]);
   // A routing rule by theme may now send the case (opened by the score alone) elsewhere.
   await rerouteByTheme(t, responseId, analysis.themes);
 }

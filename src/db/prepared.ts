@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Client, InValue } from '@libsql/client/web';
+import type { Client, InStatement, InValue, ResultSet } from '@libsql/client/web';
 import { drizzle } from 'drizzle-orm/libsql/web';
-import { fillPlaceholders, sql, type SQL } from 'drizzle-orm';
+import { fillPlaceholders, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from './client';
 import { TenantDb } from './tenant-db';
@@ -72,4 +73,60 @@ export function tenantSqlStatement<R>(build: (t: TenantDb) => SQL): (t: TenantDb
     const rs = await t.client.execute({ sql: query.sql, args: fillPlaceholders(query.params, { ...values, tenant: t.tenantId }) as InValue[] });
     return rs.rows as unknown as R[];
   };
+}
+
+/** A statement of a batch: its SQL with the values bound, and how its result becomes rows. */
+export interface BatchStatement<R> {
+  statement: InStatement;
+  read(result: ResultSet): R;
+}
+
+/** What a drizzle `.prepare()` gives that a batch needs: the SQL with its placeholders, and the row mapping. */
+interface Prepared {
+  getQuery(): { sql: string; params: unknown[] };
+  mapResult(response: unknown, isFromBatch?: boolean): unknown;
+  execute(values?: Record<string, unknown>): Promise<unknown>;
+}
+
+type RowsOf<P extends Prepared> = Awaited<ReturnType<P['execute']>>;
+
+const bound = <P extends Prepared>(prepared: P, values: Record<string, unknown>): BatchStatement<RowsOf<P>> => {
+  const query = prepared.getQuery();
+  return { statement: { sql: query.sql, args: fillPlaceholders(query.params, values) as InValue[] }, read: (rs) => prepared.mapResult(rs, true) as RowsOf<P> };
+};
+
+/**
+ * A statement of tenant data for a batch, built once per isolate like `tenantStatement` (drizzle
+ * builds a batch's statements afresh on every call: the answer follow-up spent most of its
+ * Worker CPU there, scripts/bench-profile.ts). `key` tells apart the shapes one builder makes
+ * (say, the number of ids in an IN list): each is built once.
+ */
+export function tenantBatchStatement<P extends Prepared, A extends unknown[] = []>(
+  build: (t: TenantDb, ...shape: A) => P,
+  key: (...shape: A) => string | number = () => 0,
+): (t: TenantDb, values: Record<string, unknown>, ...shape: A) => BatchStatement<RowsOf<P>> {
+  const built = new Map<string | number, P>();
+  return (t, values, ...shape) => {
+    const k = key(...shape);
+    let prepared = built.get(k);
+    if (!prepared) built.set(k, (prepared = build(new TenantDb((shared ??= drizzle(forwarding)), sql.placeholder('tenant')), ...shape)));
+    return bound(prepared, { ...values, tenant: t.tenantId });
+  };
+}
+
+/** Placeholders named as the keys: an insert's values prepared once, bound per call to a row with those keys. */
+export const placeholders = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) as unknown as Record<K, Placeholder>;
+
+type Statement = BatchStatement<unknown> | BatchItem<'sqlite'>;
+type ResultOf<S> = S extends BatchStatement<infer R> ? R : unknown;
+
+/**
+ * Statements in one round trip and one implicit transaction, as drizzle's batch runs them (all
+ * or nothing); each one's rows in order. A drizzle query among them is built here, as drizzle's
+ * own batch builds it (`_prepare`).
+ */
+export async function runBatch<const T extends readonly Statement[]>(t: TenantDb, statements: T): Promise<{ -readonly [K in keyof T]: ResultOf<T[K]> }> {
+  const parts = statements.map((s) => ('statement' in s ? s : bound((s as unknown as { _prepare(): Prepared })._prepare(), {})));
+  const results = await t.client.batch(parts.map((p) => p.statement));
+  return results.map((rs, i) => parts[i]!.read(rs)) as { -readonly [K in keyof T]: ResultOf<T[K]> };
 }

@@ -12,7 +12,8 @@ import { difference, emptyTally, score } from '../scoring/nps';
 import { getSettings, type Settings } from '../settings/settings';
 import { managerGrants, writtenDigests } from './due-managers';
 import { countQueries, countsFrom, periodScope } from '../comments/counts';
-import { libraryFrom, libraryQueries } from '../comments/library';
+import { libraryFrom, libraryReads } from '../comments/library';
+import { runBatch } from '../db/prepared';
 
 /** Managers handled per run; any left over are picked up by the next hourly run the same Monday. */
 const PER_RUN = 200;
@@ -45,12 +46,13 @@ async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Se
   const last = { from: addDays(monday, -7), to: addDays(monday, -1) };
   const before = { from: addDays(monday, -14), to: addDays(monday, -8) };
   const scope = { root: { id: unit.id, path: unit.path }, weight: 'none' as const };
-  const libraryReads = libraryQueries(t);
-  const [cur, prev, comments, [caseCounts]] = await Promise.all([
+  const library = libraryReads(t);
+  const [cur, prev, comments, [state, themeRows], [caseCounts]] = await Promise.all([
     gather(t, { ...scope, ...last }),
     gather(t, { ...scope, ...before }),
     // The week's detractor themes from stored tags (docs/themes.md), with the library's names.
-    periodScope(t, unit.path, last.from, last.to, 'detractor').then((scope) => t.batch([...countQueries(t, scope), libraryReads[0], libraryReads[1]])),
+    periodScope(t, unit.path, last.from, last.to, 'detractor').then((scope) => t.batch([...countQueries(t, scope)])),
+    runBatch(t, [library[0], library[1]]),
     t
       .select({
         open: sql<number>`count(*)`,
@@ -80,9 +82,9 @@ async function unitSection(t: TenantDb, unit: Unit, monday: string, settings: Se
         : `  Change vs the week before: not enough answers that week (n = ${sp.n})`,
     );
   }
-  const [rows, totalRows, state, library] = comments;
+  const [rows, totalRows] = comments;
   const { themes, totals } = countsFrom(rows, totalRows);
-  const names = new Map((libraryFrom(String(t.tenantId), state, library, libraryReads.known)?.themes ?? []).map((th) => [th.id, th.name]));
+  const names = new Map((libraryFrom(String(t.tenantId), state, themeRows, library.known)?.themes ?? []).map((th) => [th.id, th.name]));
   const top = themes
     .filter((th) => th.comments > 0 && names.has(th.theme))
     .sort((a, b) => b.comments - a.comments || names.get(a.theme)!.localeCompare(names.get(b.theme)!))

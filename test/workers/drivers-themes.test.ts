@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureLibrary } from '../../src/comments/library';
 import { retagTenant } from '../../src/comments/retag';
 import { insertAnalysis, responseAnalysis } from '../../src/comments/tags';
-import { commit } from '../../src/db/client';
+import { runBatch } from '../../src/db/prepared';
 import { responses } from '../../src/db/schema';
 import { TenantDb } from '../../src/db/tenant-db';
 import { inArray } from 'drizzle-orm';
@@ -66,7 +66,7 @@ async function analyse(ids: string[]) {
     .from(responses)
     .where(inArray(responses.id, ids));
   const inserts = rows.filter((r) => r.comment).map((r) => insertAnalysis(td, responseAnalysis(lib, { ...r, comment: r.comment! })));
-  for (let i = 0; i < inserts.length; i += 200) await commit(td, inserts.slice(i, i + 200));
+  for (let i = 0; i < inserts.length; i += 200) await runBatch(td, inserts.slice(i, i + 200));
 }
 
 beforeAll(async () => {

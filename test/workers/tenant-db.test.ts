@@ -1,6 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tenantStatement } from '../../src/db/prepared';
+import { placeholders, runBatch, tenantBatchStatement, tenantStatement } from '../../src/db/prepared';
 import { replyTemplates, tenants, units } from '../../src/db/schema';
 import { TenantDb, type TenantInsert } from '../../src/db/tenant-db';
 import { newId } from '../../src/lib/ids';
@@ -87,5 +87,43 @@ describe('the tenant-scoped handle', () => {
     const b = new TenantDb(db(B.tenantId), B.tenantId);
     expect(await byTheme(a, { theme })).toEqual([{ id: ids.a }]);
     expect(await byTheme(b, { theme })).toEqual([{ id: ids.b }]);
+  });
+
+  it("a batch of statements prepared once binds each handle's tenant, builds each shape once, and writes all or nothing", async () => {
+    // The same ids asked by both tenants: each sees its own template only; a list of one and of two ids are two shapes.
+    const byIds = tenantBatchStatement(
+      (t, n: number) =>
+        t
+          .select({ id: replyTemplates.id, tenantId: replyTemplates.tenantId })
+          .from(replyTemplates)
+          .where(
+            inArray(
+              replyTemplates.id,
+              Array.from({ length: n }, (_, i) => sql.placeholder(`id${i}`)),
+            ),
+          )
+          .prepare(),
+      (n) => n,
+    );
+    const both = { id0: ids.a, id1: ids.b };
+    const b = new TenantDb(db(B.tenantId), B.tenantId);
+    const [mineA, oneA] = await runBatch(a, [byIds(a, both, 2), byIds(a, { id0: ids.b }, 1)]);
+    expect(mineA).toEqual([{ id: ids.a, tenantId: A.tenantId }]);
+    expect(oneA).toEqual([]); // B's id, asked by A
+    const [[mineB]] = await runBatch(b, [byIds(b, both, 2)]);
+    expect(mineB).toEqual({ id: ids.b, tenantId: B.tenantId });
+    // An insert prepared once carries the calling handle's tenant; the batch fails whole on a duplicate id.
+    const insert = tenantBatchStatement((t) =>
+      t
+        .insert(replyTemplates)
+        .values(placeholders(['id', 'theme', 'locale', 'subject', 'body'] as const) as unknown as TenantInsert<typeof replyTemplates>)
+        .prepare(),
+    );
+    const fresh = newId('rtpl');
+    const row = { theme, locale: 'fr', subject: 'A2', body: 'A2' };
+    await expect(runBatch(a, [insert(a, { ...row, id: fresh }), insert(a, { ...row, id: ids.a })])).rejects.toThrow();
+    expect(await rowOf(fresh, A.tenantId)).toBeUndefined();
+    await runBatch(a, [insert(a, { ...row, id: fresh }), a.update(replyTemplates).set({ subject: 'A3' }).where(eq(replyTemplates.id, fresh))]);
+    expect(await rowOf(fresh, A.tenantId)).toMatchObject({ tenantId: A.tenantId, subject: 'A3' });
   });
 });
