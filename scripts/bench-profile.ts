@@ -6,7 +6,7 @@
  *
  *   npx tsx scripts/bench-profile.ts [--seconds 10] [--route capture|insert] [--promoters] [--out /tmp/capture.cpuprofile]
  *
- * `--promoters`: every answer a 10, so no follow-up runs (capture's own cost alone).
+ * `--promoters`: every answer a 10 without a comment, so no follow-up runs (capture's own cost alone).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,7 @@ try {
       method: 'POST',
       path: `/s/${tokens[i]}`,
       headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `bench-respondent/${i}` },
-      body: JSON.stringify(i % 3 === 0 ? { score: SCORE_MIX[i % SCORE_MIX.length], comment: 'Quick and friendly service.' } : { score: SCORE_MIX[i % SCORE_MIX.length] }),
+      body: JSON.stringify(i % 3 === 0 && !args.promoters ? { score: SCORE_MIX[i % SCORE_MIX.length], comment: 'Quick and friendly service.' } : { score: SCORE_MIX[i % SCORE_MIX.length] }),
     };
   };
   const http = httpClient(stack.workerUrl, 16);
