@@ -44,7 +44,10 @@ try {
   await stack.register({ id: org.tenantId, name: 'Bench Field Services', emails: [org.adminEmail] });
   const invitations = insertSentInvitations(stack.dbFile, org, 8000, new Rng(8));
   const config = loadConfig({ ENVIRONMENT: 'development', LIBSQL_URL: stack.libsqlUrl } as Env);
-  const tokens = await Promise.all(invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyVersion: 1 }, i.expiresAt)));
+  // Signed as the platform and `npm run bench` sign them: naming the survey version and the database (capture's one-trip path once the isolate holds the version).
+  const tokens = await Promise.all(
+    invitations.map((i) => signSurveyLink(config, { tenantId: org.tenantId, invitationId: i.id, surveyId: org.surveyId, surveyVersion: 1, databaseId: stack.databaseId }, i.expiresAt)),
+  );
   let used = 0;
   const next = (): Call | null => {
     if (args.route === 'insert') return { method: 'POST', path: `/__bench/insert?tenant=${org.tenantId}` };

@@ -36,8 +36,8 @@ export async function signToken(config: Config, audience: string, subject: strin
 
 export type TokenCheck = { ok: true; payload: JWTPayload & Record<string, unknown> } | { ok: false; reason: 'expired' | 'invalid' };
 
-/** Verifies signature (HS256 only: `alg: none` and others are refused), issuer, audience and expiry. */
-export async function verifyToken(config: Config, audience: string, token: string): Promise<TokenCheck> {
+/** Verifies signature (HS256 only: `alg: none` and others are refused), issuer, audience (one of them, when several) and expiry. */
+export async function verifyToken(config: Config, audience: string | string[], token: string): Promise<TokenCheck> {
   try {
     const { payload } = await jwtVerify<Record<string, unknown>>(
       token,

@@ -433,6 +433,7 @@ async function captureFirst(
     return buffer(err, link, input, req, state, { network, maybeWritten: true });
   }
   if (!row) return null;
+  const rules: unknown = row.rules === null ? null : JSON.parse(row.rules);
   const target: SurveyTarget = {
     tenantId: claims.tenantId,
     invitationId: claims.invitationId,
@@ -456,10 +457,13 @@ async function captureFirst(
     vendorId: row.vendor_id,
     agentId: row.agent_id,
     closed: false,
-    followUp: followUpOf(row.rules === null ? null : JSON.parse(row.rules), row.hooked),
+    followUp: followUpOf(rules, row.hooked),
     existing: null,
     writesPaused: false,
-    look: respondentLook(row.settings, row.rules === null ? null : JSON.parse(row.rules)),
+    // Read by a page only (its branding and promise): a JSON answer never parses the settings.
+    get look() {
+      return respondentLook(row.settings, rules);
+    },
   };
   const counted = row.counted === 1;
   const expectsCase = opensCase({ score, counted }, target.followUp.includePassives);

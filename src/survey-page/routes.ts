@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { verifyToken } from '../auth/jwt';
 import { z } from 'zod';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -14,7 +14,7 @@ import { base64url } from '../lib/ids';
 import { categorize } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { rememberSurvey, type CachedSurvey } from '../surveys/published-cache';
-import { verifySurveyLink } from '../surveys/token';
+import { SURVEY_LINK_AUDIENCE, surveyLinkOf } from '../surveys/token';
 import type { Config } from '../env';
 import { STORAGE_RETRY_AFTER_SECONDS } from '../lib/create-app';
 import { bindRespondent, rebindMoved } from '../lib/bind-tenant';
@@ -22,7 +22,7 @@ import { followUpPage, messagePage, noticePage, scorePage, surveyText, thanksNot
 import { STRINGS, stringsLocale } from './strings';
 import type { RespondentLook } from '../responses/target';
 import { logoSource } from '../settings/branding';
-import { TOUCHPOINT_LINK_AUDIENCE, verifyTouchpointLink } from './touchpoint-token';
+import { TOUCHPOINT_LINK_AUDIENCE, touchpointLinkOf } from './touchpoint-token';
 
 /** Survey submits are small: a score, a comment of at most 2,000 characters, a few answers. */
 export const SURVEY_BODY_LIMIT = 16 * 1024;
@@ -39,19 +39,15 @@ export const CaptureBody = z.strictObject({
 /** Either link kind: an invitation's, or an anonymous touchpoint link. Tells expired (its signature holds) from invalid. */
 export async function verifyLink(config: Config, token: string): Promise<{ ok: true; link: VerifiedLink } | { ok: false; reason: 'expired' | 'invalid' }> {
   if (token.length > 2048) return { ok: false, reason: 'invalid' };
-  // The audience (read before the signature is checked) names the kind: one verification, not two.
-  let audience: unknown;
-  try {
-    audience = decodeJwt(token).aud;
-  } catch {
-    return { ok: false, reason: 'invalid' };
+  // Either kind's audience passes one verification; the verified audience then names the kind.
+  const check = await verifyToken(config, [SURVEY_LINK_AUDIENCE, TOUCHPOINT_LINK_AUDIENCE], token);
+  if (!check.ok) return check;
+  if (check.payload.aud === TOUCHPOINT_LINK_AUDIENCE) {
+    const tp = await touchpointLinkOf(check.payload, token);
+    return tp.ok ? { ok: true, link: { kind: 'touchpoint', claims: tp.claims, linkId: tp.linkId, expiresAt: tp.expiresAt } } : tp;
   }
-  if (audience === TOUCHPOINT_LINK_AUDIENCE) {
-    const tp = await verifyTouchpointLink(config, token);
-    return tp.ok ? { ok: true, link: { kind: 'touchpoint', claims: tp.claims, linkId: tp.linkId, expiresAt: tp.expiresAt } } : { ok: false, reason: tp.reason === 'expired' ? 'expired' : 'invalid' };
-  }
-  const inv = await verifySurveyLink(config, token);
-  return inv.ok ? { ok: true, link: { kind: 'invitation', claims: inv.claims } } : { ok: false, reason: inv.reason === 'expired' ? 'expired' : 'invalid' };
+  const inv = surveyLinkOf(check.payload);
+  return inv.ok ? { ok: true, link: { kind: 'invitation', claims: inv.claims } } : inv;
 }
 
 const nonceOf = () => base64url(crypto.getRandomValues(new Uint8Array(16)));

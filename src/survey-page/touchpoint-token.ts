@@ -52,8 +52,12 @@ export const signTouchpointLink = (config: Config, claims: TouchpointLinkClaims,
 /** Verifies an anonymous link token: expired (signature fine, past its time) or invalid (anything else). */
 export async function verifyTouchpointLink(config: Config, token: string): Promise<TouchpointLinkCheck> {
   const check = await verifyToken(config, TOUCHPOINT_LINK_AUDIENCE, token);
-  if (!check.ok) return check;
-  const { tid, unit, sub, exp, db } = check.payload;
+  return check.ok ? touchpointLinkOf(check.payload, token) : check;
+}
+
+/** The claims of a verified anonymous link's payload; invalid when one is missing or of the wrong type. */
+export async function touchpointLinkOf(payload: Record<string, unknown>, token: string): Promise<TouchpointLinkCheck> {
+  const { tid, unit, sub, exp, db } = payload;
   if (typeof tid !== 'string' || typeof unit !== 'string' || typeof sub !== 'string' || typeof exp !== 'number' || (db !== undefined && typeof db !== 'string'))
     return { ok: false, reason: 'invalid' };
   return { ok: true, claims: { tenantId: tid, touchpointId: sub, unitId: unit, ...(db ? { databaseId: db } : {}) }, linkId: await linkIdOf(token), expiresAt: exp * 1000 };

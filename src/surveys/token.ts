@@ -1,7 +1,8 @@
 import { signToken, verifyToken } from '../auth/jwt';
 import type { Config } from '../env';
 
-const AUDIENCE = 'survey';
+export const SURVEY_LINK_AUDIENCE = 'survey';
+const AUDIENCE = SURVEY_LINK_AUDIENCE;
 
 /** What a survey link names: the tenant, the invitation and the survey version it shows. */
 export interface SurveyLinkClaims {
@@ -38,8 +39,12 @@ export const signSurveyLink = (config: Config, claims: SurveyLinkClaims, expires
 /** Verifies a link token; tells an expired one (a friendly "this survey has closed") from a forged or altered one. */
 export async function verifySurveyLink(config: Config, token: string): Promise<SurveyLinkCheck> {
   const check = await verifyToken(config, AUDIENCE, token);
-  if (!check.ok) return check;
-  const { tid, sv, sub, sid, db } = check.payload;
+  return check.ok ? surveyLinkOf(check.payload) : check;
+}
+
+/** The claims of a verified survey link's payload; invalid when one is missing or of the wrong type. */
+export function surveyLinkOf(payload: Record<string, unknown>): SurveyLinkCheck {
+  const { tid, sv, sub, sid, db } = payload;
   if (typeof tid !== 'string' || typeof sv !== 'number' || typeof sub !== 'string' || (sid !== undefined && typeof sid !== 'string') || (db !== undefined && typeof db !== 'string')) {
     return { ok: false, reason: 'invalid' };
   }
