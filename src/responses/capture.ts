@@ -75,8 +75,11 @@ export type CaptureOutcome =
   | { kind: 'rate-limited'; retryAfterMs: number }
   | { kind: 'needs-score'; target: SurveyTarget; locale: string; state: string }
   | { kind: 'invalid'; issues: Issue[]; target: SurveyTarget; locale: string; state: string; category: Category | null; existing: StoredResponse | null }
-  | { kind: 'saved'; status: CaptureStatus; response: StoredResponse & { score: number }; category: Category; target: SurveyTarget; locale: string; state: string }
+  | { kind: 'saved'; status: CaptureStatus; response: StoredResponse & { score: number }; category: Category; target: AnsweredTarget; locale: string; state: string }
   | BufferedOutcome;
+
+/** What an answer's outcome tells of its target: the page shown next, and the follow-up it asks for. */
+export type AnsweredTarget = Pick<SurveyTarget, 'tenantId' | 'invitationId' | 'surveyId' | 'surveyVersion' | 'definition' | 'defaultLocale' | 'look' | 'followUp' | 'unitPath'>;
 
 /** The workflow message of a captured answer; the follow-up (cases, alerts) consumes it. */
 export interface ResponseCapturedMessage {
@@ -434,37 +437,21 @@ async function captureFirst(
   }
   if (!row) return null;
   const rules: unknown = row.rules === null ? null : JSON.parse(row.rules);
-  const target: SurveyTarget = {
+  const target: AnsweredTarget = {
     tenantId: claims.tenantId,
     invitationId: claims.invitationId,
-    touchpointId: row.touchpoint_id,
-    unitId: row.unit_id,
-    unitPath: row.unit_path,
-    contactId: row.contact_id,
     surveyId: survey.surveyId,
     surveyVersion: survey.version,
-    channel: row.channel,
+    unitPath: row.unit_path,
     definition: survey.definition,
     defaultLocale: survey.defaultLocale,
-    preferredLocale: null,
-    contact: null,
-    eventId: row.event_id,
-    segment: row.segment,
-    lifetimeValue: row.lifetime_value,
-    tenureMonths: row.tenure_months,
-    contractSize: row.contract_size,
-    supportTier: row.support_tier,
-    vendorId: row.vendor_id,
-    agentId: row.agent_id,
-    closed: false,
     followUp: followUpOf(rules, row.hooked),
-    existing: null,
-    writesPaused: false,
     // Read by a page only (its branding and promise): a JSON answer never parses the settings.
     get look() {
       return respondentLook(row.settings, rules);
     },
   };
+
   const counted = row.counted === 1;
   const expectsCase = opensCase({ score, counted }, target.followUp.includePassives);
   if (expectsCase || target.followUp.webhooks || checked.comment !== null) await enqueueCaptured(req.env, capturedMessage(claims.tenantId, id, expectsCase ? target.unitPath : undefined));

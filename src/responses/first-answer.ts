@@ -1,7 +1,6 @@
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { tenantSqlStatement } from '../db/prepared';
 import { contacts, invitations, responses, tenants, touchpoints, units } from '../db/schema';
-import type { Channel } from '../db/schema';
 import { chooseLocale } from '../surveys/definition';
 import { invitingEvent } from './target';
 import type { CachedSurvey } from '../surveys/published-cache';
@@ -33,23 +32,11 @@ const isTest = sql`coalesce(${contacts.isTest}, 0)`;
 const isEmployee = sql`coalesce(${contacts.isEmployee}, 0)`;
 const flags = sql`'[' || rtrim(iif(${p('honeypot')}, '"honeypot",', '') || iif(${isTest}, '"test_contact",', '') || iif(${isEmployee}, '"employee_contact",', ''), ',') || ']'`;
 
+/** What the write returns: only what the answer's outcome and its follow-up message need (every column returned is encoded, sent and decoded). */
 export interface FirstAnswerRow {
   id: string;
-  unit_id: string;
-  touchpoint_id: string;
-  contact_id: string | null;
-  survey_id: string;
-  channel: Channel;
   locale: string;
   counted: number;
-  event_id: string | null;
-  segment: string | null;
-  lifetime_value: number | null;
-  tenure_months: number | null;
-  contract_size: string | null;
-  support_tier: string | null;
-  vendor_id: string | null;
-  agent_id: string | null;
   unit_path: string;
   rules: string | null;
   hooked: number;
@@ -75,7 +62,7 @@ export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
       sql`not exists ${t.select({ one: sql`1` }).from(tenants).where(sql`${tenants.writesPausedAt} is not null`)}`,
     )}
     on conflict (tenant_id, invitation_id) do nothing
-    returning id, unit_id, touchpoint_id, contact_id, survey_id, channel, locale, counted, event_id, segment, lifetime_value, tenure_months, contract_size, support_tier, vendor_id, agent_id,
+    returning id, locale, counted,
       ${t
         .select({ path: units.path })
         .from(units)

@@ -100,7 +100,7 @@ function hiddenValues(c: AppContext, target: { definition: Definition }) {
   return out;
 }
 
-function view(c: AppContext, target: SurveyTarget, locale: string, state: string, nonce: string, hidden?: Record<string, string>): PageView {
+function view(c: AppContext, target: Pick<SurveyTarget, 'definition' | 'defaultLocale' | 'look'>, locale: string, state: string, nonce: string, hidden?: Record<string, string>): PageView {
   return { definition: target.definition, defaultLocale: target.defaultLocale, locale, action: `/s/${c.req.param('token')}`, state, nonce, hiddenValues: hidden, look: target.look };
 }
 
