@@ -430,6 +430,8 @@ async function captureFirst(
       honeypot: input.honeypot ? 1 : 0,
       network,
       now,
+      // A JSON answer shows no page: the tenant's settings (its look) are not read.
+      page: input.stateless ? 0 : 1,
       ...localeValues(survey, state?.l, req.acceptLanguage),
     });
   } catch (err) {

@@ -40,7 +40,7 @@ export interface FirstAnswerRow {
   unit_path: string;
   rules: string | null;
   hooked: number;
-  /** The tenant's settings (JSON): the thank-you page's branding and follow-up promise. */
+  /** The tenant's settings (JSON): the thank-you page's branding and follow-up promise; read for a page only (`page`). */
   settings: string | null;
 }
 
@@ -72,7 +72,7 @@ export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
         .from(touchpoints)
         .where(eq(touchpoints.id, sql`${responses}.touchpoint_id`))} as rules,
       ${webhookWants(t, 'response.created')} as hooked,
-      ${t.select({ settings: tenants.settings }).from(tenants)} as settings`,
+      case when ${p('page')} then ${t.select({ settings: tenants.settings }).from(tenants)} end as settings`,
 );
 
 /** What the statement binds for the locale: the page's own (from its state), else the maps `chooseLocale` would walk. Kept per cached version. */
