@@ -98,27 +98,28 @@ export async function followUp(config: Config, tenantId: string, responseId: str
   const rules = TouchpointRulesSchema.safeParse(row.rules ?? {});
   const touchpointRules = rules.success ? rules.data : {};
   const openedAt = r.answeredAt ?? r.createdAt;
-  // Keyed by the response: emitted again on a redelivery, it adds nothing.
-  const createdEvent = webhookEvent(
-    t,
-    'response.created',
-    {
-      id: r.id,
-      touchpointId: r.touchpointId,
-      unitId: r.unitId,
-      contactId: r.contactId,
-      score: r.score,
-      counted: r.counted,
-      locale: r.locale,
-      answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null,
-    },
-    Date.now(),
-    r.id,
-  );
+  // Keyed by the response: emitted again on a redelivery, it adds nothing. Built only when a webhook wants it.
+  const createdEvent = () =>
+    webhookEvent(
+      t,
+      'response.created',
+      {
+        id: r.id,
+        touchpointId: r.touchpointId,
+        unitId: r.unitId,
+        contactId: r.contactId,
+        score: r.score,
+        counted: r.counted,
+        locale: r.locale,
+        answeredAt: r.answeredAt ? new Date(r.answeredAt).toISOString() : null,
+      },
+      Date.now(),
+      r.id,
+    );
 
   // Most answers open no case: their follow-up is the event alone, with no step row to write.
   if (!opensCase(r, touchpointRules.includePassives ?? false)) {
-    const statements = [...(row.hooked ? [createdEvent] : []), ...analysisStatements];
+    const statements = [...(row.hooked ? [createdEvent()] : []), ...analysisStatements];
     return void (statements.length ? await runBatch(t, statements) : undefined);
   }
 
@@ -167,7 +168,7 @@ export async function followUp(config: Config, tenantId: string, responseId: str
       after: { ...record, tenantId }, // the row as stored
       details: { responseId: r.id, routing: reason },
     })),
-    createdEvent,
+    ...(row.hooked ? [createdEvent()] : []),
     ...analysisStatements,
     webhookEvent(
       t,
