@@ -7,7 +7,7 @@
 // `wrangler dev` as the earlier runs did.
 // Flat means no growth beyond noise once warm: the least-squares slope of the Worker's resident
 // memory after the first minute, in MiB per minute. A script, not a test; writes bench/MEMORY.md.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     minutes: { type: 'string' },
     clients: { type: 'string' },
     runtime: { type: 'string' },
+    snapshots: { type: 'string' },
     route: { type: 'string' },
     heap: { type: 'string' },
     samples: { type: 'string' },
@@ -33,6 +34,11 @@ const { values: args } = parseArgs({
 const RUNTIME: Runtime = args.runtime === 'wrangler' ? 'wrangler' : 'miniflare';
 /** Who the other isolates in the Worker's workerd belong to. */
 const OWNER = RUNTIME === 'wrangler' ? "wrangler's" : "Miniflare's";
+/**
+ * A folder: heap snapshots of the Worker's isolate at the start of the second half and 20 s before the load ends, to
+ * compare with scripts/heap-diff.ts (what the live heap gained). A diagnostic: each snapshot stops the isolate for seconds.
+ */
+const SNAPSHOTS = args.snapshots;
 /** `on`: wrangler's local observability as `wrangler dev` has it by default (a trace of every invocation kept in a SQLite Durable Object in the same workerd). */
 const OBSERVABILITY = args.observability === 'on';
 /** Seconds between reads of the JS heap through the inspector; `off`: the stack runs without the inspector. */
@@ -103,7 +109,14 @@ function slope(points: { x: number; y: number }[]): number {
 async function heapReader(port: number) {
   const inspector = await inspectorSession(port);
   const read = async () => (await inspector.call('Runtime.getHeapUsage', {}, 5000)) as { usedSize: number; totalSize: number } | null;
-  return { read, close: inspector.close };
+  /** A heap snapshot (the runtime collects garbage first, so it holds the live objects) written to `file`. */
+  const snapshot = async (file: string) => {
+    const out = createWriteStream(file);
+    inspector.on('HeapProfiler.addHeapSnapshotChunk', (p) => out.write((p as { chunk: string }).chunk));
+    await inspector.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    await new Promise((r) => out.end(r));
+  };
+  return { read, snapshot, close: inspector.close };
 }
 
 async function main() {
@@ -189,19 +202,34 @@ async function main() {
         if (ticking) await stack.tick();
       }
     })();
+    const snapshotsTaken: Promise<void>[] = [];
+    const snapshotTimers =
+      SNAPSHOTS && heap
+        ? [SETTLED_FROM * 60, MINUTES * 60 - 20].map((at) =>
+            setTimeout(() => {
+              const file = join(SNAPSHOTS, `worker-${at}s.heapsnapshot`);
+              const t0 = performance.now();
+              mkdirSync(SNAPSHOTS, { recursive: true });
+              snapshotsTaken.push(heap.snapshot(file).then(() => log(`heap snapshot of the Worker's isolate at ${at} s: ${file} (${fmt((performance.now() - t0) / 1000, 1)} s)`)));
+            }, at * 1000),
+          )
+        : [];
     log(`${ROUTE}: ${CLIENTS} clients for ${MINUTES} min; ${isolates.length} other isolates in the Worker's workerd: ${isolates.map((t) => t.title).join(', ')}`);
     const latency = await http.run(CLIENTS, MINUTES * 60_000, answer);
+    const loadStopped = performance.now();
     ticking = false;
+    for (const t of snapshotTimers) clearTimeout(t);
     clearInterval(sampler);
     clearInterval(heapSampler);
     clearInterval(backlogSampler);
+    await Promise.all(snapshotsTaken);
     heap?.close();
     if (args.samples) writeFileSync(args.samples, JSON.stringify({ args, samples, heaps, allHeaps, backlogs }));
     await ticks.catch(() => undefined);
-    // The follow-up queue's backlog: how long the database takes to go quiet once the load stops.
-    const drainStart = performance.now();
+    // The follow-up queue's backlog: how long the database takes to go quiet once the load stops (counted from the
+    // load's end, not from here: waiting for the ticks' loop above can take up to a minute).
     await stack.quiesce(3000, 600_000);
-    const drainS = Math.max(0, (performance.now() - drainStart - 3000) / 1000);
+    const drainS = Math.max(0, (performance.now() - loadStopped - 3000) / 1000);
     const persisted = persistedKiB(join(dir, 'wrangler'));
     log(
       `follow-up backlog drained ${fmt(drainS, 1)} s after the load stopped; ${OWNER} local storage: ${Object.entries(persisted)

@@ -548,7 +548,8 @@ export async function enterOrg(stack: Stack, org: { tenantId: string; adminEmail
 
 /**
  * A DevTools protocol session with the Worker's runtime (a stack started with an inspector port):
- * `call` sends one method and resolves with its result, or with null after `timeoutMs` when given.
+ * `call` sends one method and resolves with its result, or with null after `timeoutMs` when given;
+ * `on` handles an event.
  */
 export async function inspectorSession(port: number) {
   const targets = JSON.parse((await getOnce(`http://${HOST}:${port}/json`)).body) as { title: string; webSocketDebuggerUrl: string }[];
@@ -561,9 +562,11 @@ export async function inspectorSession(port: number) {
   });
   let seq = 0;
   const pending = new Map<number, (result: unknown) => void>();
+  const listeners = new Map<string, (params: unknown) => void>();
   ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown; method?: string; params?: unknown };
     if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
+    else if (msg.method) listeners.get(msg.method)?.(msg.params);
   });
   const call = (method: string, params: Record<string, unknown> = {}, timeoutMs?: number) =>
     new Promise<unknown>((resolve) => {
@@ -576,7 +579,9 @@ export async function inspectorSession(port: number) {
       });
       ws.send(JSON.stringify({ id, method, params }));
     });
-  return { call, close: () => ws.close() };
+  /** One handler per event (e.g. HeapProfiler.addHeapSnapshotChunk); a later one replaces it. */
+  const on = (method: string, handler: (params: unknown) => void) => listeners.set(method, handler);
+  return { call, on, close: () => ws.close() };
 }
 
 /**
