@@ -56,7 +56,7 @@ async function round(mode: Sample['mode'], rng: Rng): Promise<Sample[]> {
     const watch = new ProcessWatch(
       [
         { pid: stack.libsqlPid, role: 'libsql' },
-        { pid: stack.wranglerPid, role: 'wrangler' },
+        { pid: stack.runtimePid, role: 'wrangler' },
       ],
       stack.workerPort,
     );

@@ -23,7 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), 'nps-bench-isolates-'));
 // With an inspector port, wrangler starts the runtime with its own inspector too, on a port of its choosing.
 const stack = await startStack(dir, console.log, await freePort(), {}, [{ id: 'eu-shared-1', region: 'eu' }], { localObservability: args.observability === 'on' });
 try {
-  const watch = new ProcessWatch([{ pid: stack.wranglerPid, role: 'wrangler' }], stack.workerPort);
+  const watch = new ProcessWatch([{ pid: stack.runtimePid, role: 'wrangler' }], stack.workerPort);
   const pid = watch.pidsOf('workerd (runs the Worker)')[0]!;
   const targets = await runtimeIsolates(pid);
   console.log(`${targets.length} isolates in workerd ${pid}: ${targets.map((t) => t.title).join(', ')}`);

@@ -1,10 +1,13 @@
-// `npm run bench:memory [-- --minutes 10 --clients 8]`: issue 19 item 5. The Worker's memory over a
-// long capture run: answers to fresh invitations posted without pause for the given minutes (the
-// follow-up queue runs meanwhile in the same workerd, the every-minute jobs once a minute as the
-// Cron Trigger would), the resident memory of every process of the stack sampled each second.
+// `npm run bench:memory [-- --minutes 10 --clients 8 --runtime miniflare|wrangler]`: issue 19 item 5. The
+// Worker's memory over a long capture run: answers to fresh invitations posted without pause for the
+// given minutes (the follow-up queue runs meanwhile in the same workerd, the every-minute jobs once a
+// minute as the Cron Trigger would), the resident memory of every process of the stack sampled each
+// second. The Worker runs in workerd through Miniflare alone (scripts/worker-miniflare.ts), so that
+// workerd holds the Worker and Miniflare's few workers, not wrangler's; `--runtime wrangler`: under
+// `wrangler dev` as the earlier runs did.
 // Flat means no growth beyond noise once warm: the least-squares slope of the Worker's resident
 // memory after the first minute, in MiB per minute. A script, not a test; writes bench/MEMORY.md.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,12 +15,30 @@ import { loadConfig, type Env } from '../src/env';
 import { signSurveyLink } from '../src/surveys/token';
 import { insertSentInvitations, Rng, setupOrg } from './bench-data';
 import { httpClient } from './bench-http';
-import { enterOrg, freePort, getOnce, inspectorSession, isolateHeaps, loadAverage, machine, ProcessWatch, runtimeIsolates, startStack } from './bench-stack';
+import { enterOrg, freePort, getOnce, inspectorSession, isolateHeaps, loadAverage, machine, ProcessWatch, type Runtime, runtimeIsolates, startStack } from './bench-stack';
 import { ROOT } from './local-stack';
 
 const { values: args } = parseArgs({
-  options: { minutes: { type: 'string' }, clients: { type: 'string' }, route: { type: 'string' }, heap: { type: 'string' }, samples: { type: 'string' }, observability: { type: 'string' } },
+  options: {
+    minutes: { type: 'string' },
+    clients: { type: 'string' },
+    runtime: { type: 'string' },
+    snapshots: { type: 'string' },
+    route: { type: 'string' },
+    heap: { type: 'string' },
+    samples: { type: 'string' },
+    observability: { type: 'string' },
+  },
 });
+/** What runs the Worker's workerd: Miniflare alone (the default), or `wrangler dev`. */
+const RUNTIME: Runtime = args.runtime === 'wrangler' ? 'wrangler' : 'miniflare';
+/** Who the other isolates in the Worker's workerd belong to. */
+const OWNER = RUNTIME === 'wrangler' ? "wrangler's" : "Miniflare's";
+/**
+ * A folder: heap snapshots of the Worker's isolate at the start of the second half and 20 s before the load ends, to
+ * compare with scripts/heap-diff.ts (what the live heap gained). A diagnostic: each snapshot stops the isolate for seconds.
+ */
+const SNAPSHOTS = args.snapshots;
 /** `on`: wrangler's local observability as `wrangler dev` has it by default (a trace of every invocation kept in a SQLite Durable Object in the same workerd). */
 const OBSERVABILITY = args.observability === 'on';
 /** Seconds between reads of the JS heap through the inspector; `off`: the stack runs without the inspector. */
@@ -40,7 +61,7 @@ const log = (line: string) => console.log(`[bench:memory ${((Date.now() - t00) /
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const mib = (kib: number) => kib / 1024;
 
-/** KiB on disk under each folder of wrangler's local storage (queues, Durable Objects, the local observability's traces…). */
+/** KiB on disk under each folder of the runtime's local storage, wrangler's or Miniflare's (queues, Durable Objects, the local observability's traces…). */
 function persistedKiB(root: string): Record<string, number> {
   const size = (p: string): number => {
     const st = statSync(p);
@@ -88,18 +109,25 @@ function slope(points: { x: number; y: number }[]): number {
 async function heapReader(port: number) {
   const inspector = await inspectorSession(port);
   const read = async () => (await inspector.call('Runtime.getHeapUsage', {}, 5000)) as { usedSize: number; totalSize: number } | null;
-  return { read, close: inspector.close };
+  /** A heap snapshot (the runtime collects garbage first, so it holds the live objects) written to `file`. */
+  const snapshot = async (file: string) => {
+    const out = createWriteStream(file);
+    inspector.on('HeapProfiler.addHeapSnapshotChunk', (p) => out.write((p as { chunk: string }).chunk));
+    await inspector.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    await new Promise((r) => out.end(r));
+  };
+  return { read, snapshot, close: inspector.close };
 }
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'nps-bench-memory-'));
   const loadAtStart = loadAverage();
   const inspectorPort = HEAP_EVERY ? await freePort() : undefined;
-  const stack = await startStack(dir, log, inspectorPort, {}, undefined, { localObservability: OBSERVABILITY });
+  const stack = await startStack(dir, log, inspectorPort, {}, undefined, { localObservability: OBSERVABILITY, runtime: RUNTIME });
   const watch = new ProcessWatch(
     [
       { pid: stack.libsqlPid, role: 'libSQL server (Node)' },
-      { pid: stack.wranglerPid, role: 'wrangler' },
+      { pid: stack.runtimePid, role: RUNTIME },
     ],
     stack.workerPort,
   );
@@ -133,8 +161,8 @@ async function main() {
 
     // Samples each second (the JS heap every 10 s); a tick of the every-minute jobs each minute; the load meanwhile.
     const heap = inspectorPort ? await heapReader(inspectorPort) : undefined;
-    // Every isolate of the Worker's workerd (wrangler's own workers beside ours), read through the runtime's inspector.
-    // The Worker's own isolate is left out: a second session on it would take the one wrangler's inspector proxy holds (the heap read above).
+    // Every other isolate of the Worker's workerd (wrangler's or Miniflare's own workers beside ours), read through the runtime's
+    // inspector. The Worker's own isolate is read above (under wrangler, a second session on it would take the one its inspector proxy holds).
     const isolates = inspectorPort ? (await runtimeIsolates(watch.pidsOf(WORKER)[0]!)).filter((t) => !t.title.startsWith('core:user:nps-platform')) : [];
     const allHeaps: { s: number; usedMiB: number; totalMiB: number; each: Record<string, number> }[] = [];
     const samples: { s: number; rss: Record<string, number>; answered: number; worker?: Rollup }[] = [];
@@ -174,27 +202,42 @@ async function main() {
         if (ticking) await stack.tick();
       }
     })();
-    log(`${ROUTE}: ${CLIENTS} clients for ${MINUTES} min`);
+    const snapshotsTaken: Promise<void>[] = [];
+    const snapshotTimers =
+      SNAPSHOTS && heap
+        ? [SETTLED_FROM * 60, MINUTES * 60 - 20].map((at) =>
+            setTimeout(() => {
+              const file = join(SNAPSHOTS, `worker-${at}s.heapsnapshot`);
+              const t0 = performance.now();
+              mkdirSync(SNAPSHOTS, { recursive: true });
+              snapshotsTaken.push(heap.snapshot(file).then(() => log(`heap snapshot of the Worker's isolate at ${at} s: ${file} (${fmt((performance.now() - t0) / 1000, 1)} s)`)));
+            }, at * 1000),
+          )
+        : [];
+    log(`${ROUTE}: ${CLIENTS} clients for ${MINUTES} min; ${isolates.length} other isolates in the Worker's workerd: ${isolates.map((t) => t.title).join(', ')}`);
     const latency = await http.run(CLIENTS, MINUTES * 60_000, answer);
+    const loadStopped = performance.now();
     ticking = false;
+    for (const t of snapshotTimers) clearTimeout(t);
     clearInterval(sampler);
     clearInterval(heapSampler);
     clearInterval(backlogSampler);
+    await Promise.all(snapshotsTaken);
     heap?.close();
     if (args.samples) writeFileSync(args.samples, JSON.stringify({ args, samples, heaps, allHeaps, backlogs }));
     await ticks.catch(() => undefined);
-    // The follow-up queue's backlog: how long the database takes to go quiet once the load stops.
-    const drainStart = performance.now();
+    // The follow-up queue's backlog: how long the database takes to go quiet once the load stops (counted from the
+    // load's end, not from here: waiting for the ticks' loop above can take up to a minute).
     await stack.quiesce(3000, 600_000);
-    const drainS = Math.max(0, (performance.now() - drainStart - 3000) / 1000);
+    const drainS = Math.max(0, (performance.now() - loadStopped - 3000) / 1000);
     const persisted = persistedKiB(join(dir, 'wrangler'));
     log(
-      `follow-up backlog drained ${fmt(drainS, 1)} s after the load stopped; wrangler's local storage: ${Object.entries(persisted)
+      `follow-up backlog drained ${fmt(drainS, 1)} s after the load stopped; ${OWNER} local storage: ${Object.entries(persisted)
         .map(([k, v]) => `${k} ${fmt(v / 1024, 1)} MiB`)
         .join(', ')}`,
     );
     log(`${fmt(latency.count)} answers, ${fmt(latency.rps, 0)} requests/s, p50 ${fmt(latency.p50, 1)} ms, ${latency.errors} errors ${JSON.stringify(latency.statuses)}`);
-    log(`the stack's log (wrangler's and workerd's output): ${fmt(statSync(join(dir, 'stack.log')).size / 1024, 0)} KiB`);
+    log(`the stack's log (the runtime's and workerd's output): ${fmt(statSync(join(dir, 'stack.log')).size / 1024, 0)} KiB`);
     if (args.samples) copyFileSync(join(dir, 'stack.log'), `${args.samples}.stack.log`);
     log(`workflow queue backlog every 10 s: ${backlogs.map((b) => b.backlog).join(' ')}`);
     if (ROUTE === 'capture' && used >= tokens.length) throw new Error(`ran out of fresh invitations after ${used}: raise INVITATIONS`);
@@ -240,11 +283,11 @@ async function main() {
       '',
       `\`npm run bench:memory${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (scripts/bench-memory.ts) on ${new Date().toISOString().slice(0, 10)}, commit \`${commit}\`; ${m.cpuModel}, ${fmt(m.memTotalGiB, 1)} GiB; Node ${process.version}. Load average ${loadAtStart} at the start, ${loadAverage()} at the end (other work on the machine slows every figure).`,
       '',
-      `One tenant on the local stack (libSQL server + wrangler dev; 500 sites, 50,000 contacts). ${CLIENTS} keep-alive clients ${ROUTE === 'noop' ? 'call `GET /__bench/noop` (a bare Hono route: the baseline, what the runtime holds with no work of ours)' : 'post answers to fresh invitations (signed links naming the survey version and the database, a third with a comment)'} for ${MINUTES} minutes without pause; the follow-up queue runs in the same workerd meanwhile, and the every-minute jobs (fold, deliveries, scans) run once a minute as the Cron Trigger would. The resident memory (VmRSS) of each process is sampled each second; ${HEAP_EVERY ? `the Worker's JS heap every ${HEAP_EVERY} s through the runtime's inspector (the stack runs with it for this bench)` : 'the stack runs without the inspector, so the JS heap is not read'}; the workflow queue's backlog every 10 s (\`/healthz\`). wrangler's local observability ${OBSERVABILITY ? 'on (`--observability on`: every invocation traced into a SQLite Durable Object in the same workerd, as `wrangler dev` does by default)' : 'off, as production has none (bench/README.md)'}.`,
+      `One tenant on the local stack (libSQL server + ${RUNTIME === 'wrangler' ? '`wrangler dev` (`--runtime wrangler`)' : "the Worker in workerd through Miniflare's API alone, no wrangler (the bundle `wrangler deploy` uploads, the bindings of wrangler.toml but the static assets; scripts/worker-miniflare.ts)"}; 500 sites, 50,000 contacts). ${CLIENTS} keep-alive clients ${ROUTE === 'noop' ? 'call `GET /__bench/noop` (a bare Hono route: the baseline, what the runtime holds with no work of ours)' : 'post answers to fresh invitations (signed links naming the survey version and the database, a third with a comment)'} for ${MINUTES} minutes without pause; the follow-up queue runs in the same workerd meanwhile, and the every-minute jobs (fold, deliveries, scans) run once a minute as the Cron Trigger would. The resident memory (VmRSS) of each process is sampled each second; ${HEAP_EVERY ? `the Worker's JS heap every ${HEAP_EVERY} s through the runtime's inspector (the stack runs with it for this bench)` : 'the stack runs without the inspector, so the JS heap is not read'}; the workflow queue's backlog every 10 s (\`/healthz\`). ${RUNTIME === 'miniflare' ? "No local observability or local explorer (Miniflare's, off)." : `wrangler's local observability ${OBSERVABILITY ? 'on (`--observability on`: every invocation traced into a SQLite Durable Object in the same workerd, as `wrangler dev` does by default)' : 'off, as production has none (bench/README.md)'}.`}`,
       '',
       `Answers: ${fmt(latency.count)} (${fmt(latency.rps, 0)} a second, p50 ${fmt(latency.p50, 1)} ms, p99 ${fmt(latency.p99, 1)} ms, ${latency.errors} errors).`,
       '',
-      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB | JS heaps of wrangler's ${isolates.length} other isolates in that workerd at the minute's end: in use / allocated MiB | workflow queue backlog at the minute's end |`,
+      `| minute | answers | ${roles.map((r) => `${r} resident: mean / peak MiB`).join(' | ')} | the Worker's JS heap in use: mean / peak MiB | JS heaps of ${OWNER} ${isolates.length} other isolates in that workerd at the minute's end: in use / allocated MiB | workflow queue backlog at the minute's end |`,
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
@@ -255,16 +298,16 @@ async function main() {
         ? `- The Worker's JS heap in use (what Cloudflare limits to 128 MB per isolate): peak ${fmt(heapPeak, 1)} MiB, growth over the second half ${fmt(heapSettled, 2)} MiB per minute, target ≤ ${TARGET_MIB_PER_MINUTE}: **${heapSettled <= TARGET_MIB_PER_MINUTE ? 'PASS' : 'FAIL'}** (from the end of minute 1: ${fmt(heapSlopeFrom(1), 2)} MiB per minute).`
         : `- The Worker's JS heap: not read (\`--heap off\`).`,
       allHeaps.length
-        ? `- wrangler's ${isolates.length} other isolates in that workerd (its entry worker, static assets router and service, queue brokers…), their JS heaps added up: ${fmt(allHeaps[0]!.totalMiB, 0)} MiB allocated at the first read, ${fmt(allHeaps.at(-1)!.totalMiB, 0)} MiB at the last; growth of the allocated heaps over the second half ${fmt(slope(allHeaps.filter((x) => x.s >= SETTLED_FROM * 60).map((x) => ({ x: x.s / 60, y: x.totalMiB }))), 2)} MiB per minute. The largest at the last read: ${Object.entries(
+        ? `- ${OWNER} ${isolates.length} other isolates in that workerd (${RUNTIME === 'wrangler' ? 'its entry worker, static assets router and service, queue brokers…' : 'its entry worker, queue brokers, cache, outbound and email workers'}), their JS heaps added up: ${fmt(allHeaps[0]!.totalMiB, 0)} MiB allocated at the first read, ${fmt(allHeaps.at(-1)!.totalMiB, 0)} MiB at the last; growth of the allocated heaps over the second half ${fmt(slope(allHeaps.filter((x) => x.s >= SETTLED_FROM * 60).map((x) => ({ x: x.s / 60, y: x.totalMiB }))), 2)} MiB per minute. The largest at the last read: ${Object.entries(
             allHeaps.at(-1)!.each,
           )
             .sort((a, b) => b[1] - a[1])
             .slice(0, 5)
             .map(([k, v]) => `${k} ${fmt(v, 0)}`)
             .join(', ')} MiB.`
-        : `- wrangler's other isolates: not read (no inspector).`,
+        : `- ${OWNER} other isolates: not read (no inspector).`,
       `- What the Worker's workerd holds at the end (/proc/<pid>/smaps_rollup): ${last ? `${fmt(mib(last.Anonymous ?? 0), 0)} MiB anonymous, ${fmt(mib(last.Pss_File ?? 0), 0)} MiB file-backed (its own share), ${fmt(mib(last.Pss_Shmem ?? 0), 0)} MiB shared memory` : 'not read'}.`,
-      `- The workflow queue: ${lastBacklog ? `${fmt(lastBacklog.backlog)} messages waiting at the last read` : 'backlog not read'}; the database went quiet ${fmt(drainS, 1)} s after the load stopped (the consumer's remaining backlog). wrangler's local storage at the end: ${
+      `- The workflow queue: ${lastBacklog ? `${fmt(lastBacklog.backlog)} messages waiting at the last read` : 'backlog not read'}; the database went quiet ${fmt(drainS, 1)} s after the load stopped (the consumer's remaining backlog). ${OWNER} local storage at the end: ${
         Object.entries(persisted)
           .map(([k, v]) => `${k} ${fmt(v / 1024, 1)} MiB`)
           .join(', ') || 'none'

@@ -108,7 +108,10 @@ export interface Stack {
   workerUrl: string;
   /** The libSQL cluster: every database of the plane, the directory included, in one process. */
   libsqlPid: number;
-  wranglerPid: number;
+  /** What runs the Worker's workerd: `wrangler dev`, or Miniflare alone (scripts/worker-miniflare.ts). */
+  runtime: Runtime;
+  /** The Node process of that runtime (its workerd processes are its children). */
+  runtimePid: number;
   /** The counters of the bench tenant's database (rows read and written, statements, pipeline requests) since it started. */
   stats(): Promise<DbStats>;
   /** The counters of any database of the cluster (the directory's, another data database's). */
@@ -168,6 +171,13 @@ function frozenApp(dataDir: string): string {
 }
 
 /**
+ * `wrangler`: `wrangler dev` (scripts/worker-dev.ts), as every bench but bench:memory runs it.
+ * `miniflare`: the Worker in workerd through Miniflare's API, without wrangler's proxy and its
+ * workers in front of ours (scripts/worker-miniflare.ts; no static assets).
+ */
+export type Runtime = 'wrangler' | 'miniflare';
+
+/**
  * `vars`: more Worker vars, e.g. OUTBOUND_ALLOW for the bench's provider stand-in.
  * `localObservability`: wrangler's local observability (on by default in `wrangler dev`: every
  * invocation of the Worker streamed as a trace to a collector worker in the same workerd, which
@@ -181,7 +191,7 @@ export async function startStack(
   inspectorPort?: number,
   vars: Record<string, string> = {},
   plane = PLANE_DATABASES,
-  { localObservability = false }: { localObservability?: boolean } = {},
+  { localObservability = false, runtime = 'wrangler' }: { localObservability?: boolean; runtime?: Runtime } = {},
 ): Promise<Stack> {
   const clusterDir = join(dataDir, 'plane');
   const workerPort = await freePort();
@@ -227,7 +237,7 @@ export async function startStack(
 
   const workerUrl = `http://${HOST}:${workerPort}`;
   const app = frozenApp(dataDir);
-  // wrangler dev without its DevTools inspector (scripts/worker-dev.ts says why).
+  // wrangler dev without its DevTools inspector (scripts/worker-dev.ts says why), or Miniflare alone.
   const options = {
     ip: HOST,
     port: workerPort,
@@ -235,7 +245,7 @@ export async function startStack(
     persistTo: join(dataDir, 'wrangler'),
     inspectorPort,
   };
-  wrangler = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/worker-dev.ts'), JSON.stringify(options)], {
+  wrangler = spawn(process.execPath, ['--import', 'tsx', join(ROOT, runtime === 'miniflare' ? 'scripts/worker-miniflare.ts' : 'scripts/worker-dev.ts'), JSON.stringify(options)], {
     cwd: app,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -246,7 +256,7 @@ export async function startStack(
   let exited = false;
   wrangler.once('exit', () => (exited = true));
   for (let i = 0; ; i++) {
-    if (exited) abort(new Error(`wrangler dev exited; see ${join(dataDir, 'stack.log')}`));
+    if (exited) abort(new Error(`${runtime} exited; see ${join(dataDir, 'stack.log')}`));
     try {
       if ((await getOnce(`${workerUrl}/healthz`)).status === 200) break;
     } catch {
@@ -255,8 +265,8 @@ export async function startStack(
     if (i > 600) abort(new Error(`the Worker did not become healthy; see ${join(dataDir, 'stack.log')}`));
     await sleep(200);
   }
-  const wranglerPid = wrangler.pid!;
-  log(`wrangler dev ${workerUrl} (pid ${wrangler.pid}) with DIRECTORY_URL ${directoryUrl}, on a frozen copy of src/ in ${app}`);
+  const runtimePid = wrangler.pid!;
+  log(`${runtime === 'miniflare' ? 'Miniflare' : 'wrangler dev'} ${workerUrl} (pid ${runtimePid}) with DIRECTORY_URL ${directoryUrl}, on a frozen copy of src/ in ${app}`);
 
   const statsOf = async (url: string): Promise<DbStats> => JSON.parse((await getOnce(`${url}/stats`)).body) as DbStats;
   const stats = () => statsOf(home.url);
@@ -280,7 +290,8 @@ export async function startStack(
     databases,
     workerUrl,
     libsqlPid: libsql.pid!,
-    wranglerPid,
+    runtime,
+    runtimePid,
     stats,
     statsOf,
     scannedByStatement,
@@ -312,7 +323,7 @@ export async function startStack(
     async stop() {
       if (!exited) {
         try {
-          process.kill(-wranglerPid, 'SIGTERM'); // its process group: wrangler and its workerd
+          process.kill(-runtimePid, 'SIGTERM'); // its process group: wrangler or Miniflare, and its workerd
         } catch {
           /* gone */
         }
@@ -410,7 +421,8 @@ export type CpuSnapshot = Map<number, { role: string; ms: number }>;
 /**
  * The bench's processes: peak memory sampled every second (VmHWM), CPU time on demand. Roles
  * are told apart by command line, and the two workerd processes of `wrangler dev` by who
- * listens on the Worker's port (wrangler's proxy; the other one runs the Worker).
+ * listens on the Worker's port (wrangler's proxy; the other one runs the Worker). Under a root of
+ * role `miniflare` (scripts/worker-miniflare.ts) the one workerd runs the Worker.
  */
 export class ProcessWatch {
   private readonly peak = new Map<number, ProcMemory>();
@@ -427,7 +439,7 @@ export class ProcessWatch {
   private pids(): { pid: number; role: string }[] {
     const out: { pid: number; role: string }[] = [];
     for (const { pid: root, role } of this.roots) {
-      if (role !== 'wrangler') {
+      if (role !== 'wrangler' && role !== 'miniflare') {
         out.push({ pid: root, role });
         continue;
       }
@@ -435,7 +447,8 @@ export class ProcessWatch {
         let r = this.roles.get(pid);
         if (!r) {
           const cmd = cmdline(pid);
-          if (/workerd/.test(cmd)) {
+          if (role === 'miniflare') r = /workerd/.test(cmd) ? 'workerd (runs the Worker)' : /worker-miniflare\.ts/.test(cmd) ? 'Miniflare (Node)' : `Miniflare child (${readStatus(pid)?.name ?? '?'})`;
+          else if (/workerd/.test(cmd)) {
             const proxy = listener(this.workerPort);
             r = proxy === null ? 'workerd' : proxy === pid ? "workerd (wrangler's proxy)" : 'workerd (runs the Worker)';
           } else if (/esbuild/.test(cmd)) r = "esbuild (wrangler's bundler)";
@@ -535,20 +548,25 @@ export async function enterOrg(stack: Stack, org: { tenantId: string; adminEmail
 
 /**
  * A DevTools protocol session with the Worker's runtime (a stack started with an inspector port):
- * `call` sends one method and resolves with its result, or with null after `timeoutMs` when given.
+ * `call` sends one method and resolves with its result, or with null after `timeoutMs` when given;
+ * `on` handles an event.
  */
 export async function inspectorSession(port: number) {
-  const targets = JSON.parse((await getOnce(`http://${HOST}:${port}/json`)).body) as { webSocketDebuggerUrl: string }[];
-  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
+  const targets = JSON.parse((await getOnce(`http://${HOST}:${port}/json`)).body) as { title: string; webSocketDebuggerUrl: string }[];
+  // The runtime's own inspector (Miniflare) lists every isolate; wrangler's proxy, the Worker's alone.
+  const worker = targets.find((t) => t.title.includes('core:user:')) ?? targets[0]!;
+  const ws = new WebSocket(worker.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
   let seq = 0;
   const pending = new Map<number, (result: unknown) => void>();
+  const listeners = new Map<string, (params: unknown) => void>();
   ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown; method?: string; params?: unknown };
     if (msg.id !== undefined) pending.get(msg.id)?.(msg.result);
+    else if (msg.method) listeners.get(msg.method)?.(msg.params);
   });
   const call = (method: string, params: Record<string, unknown> = {}, timeoutMs?: number) =>
     new Promise<unknown>((resolve) => {
@@ -561,12 +579,15 @@ export async function inspectorSession(port: number) {
       });
       ws.send(JSON.stringify({ id, method, params }));
     });
-  return { call, close: () => ws.close() };
+  /** One handler per event (e.g. HeapProfiler.addHeapSnapshotChunk); a later one replaces it. */
+  const on = (method: string, handler: (params: unknown) => void) => listeners.set(method, handler);
+  return { call, on, close: () => ws.close() };
 }
 
 /**
  * Every isolate of a workerd started with an inspector (wrangler starts the runtime with one of its
- * own when the bench asks for an inspector port): found on the ports the process listens on.
+ * own when the bench asks for an inspector port; Miniflare's runtime listens on that port itself):
+ * found on the ports the process listens on.
  */
 export async function runtimeIsolates(pid: number): Promise<{ title: string; url: string }[]> {
   const ports = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })

@@ -1613,7 +1613,7 @@ const sampler = new ProcessWatch(
     { pid: process.pid, role: 'bench driver (Node)' },
     { pid: process.ppid, role: 'tsx launcher of the driver (Node)' },
     { pid: stack.libsqlPid, role: 'libSQL server (Node)' },
-    { pid: stack.wranglerPid, role: 'wrangler' },
+    { pid: stack.runtimePid, role: 'wrangler' },
   ],
   stack.workerPort,
 );
