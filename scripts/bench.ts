@@ -1773,7 +1773,7 @@ function writeScaleReport() {
       scale.other.rows,
     )
       .map(([t, n]) => `${int(n)} ${t}`)
-      .join(', ')} (one value per site and day for each of the two unit measures; one outcome per account).`,
+      .join(', ')} (one value per site and week for each of the two unit measures; one outcome per account).`,
   );
   out();
   out('## Load');
