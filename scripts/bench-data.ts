@@ -75,7 +75,7 @@ const hex64 = (rng: Rng) => {
 };
 
 /** Regions: time zone, its standard UTC offset in hours (for business hours), contacts' language. */
-const REGIONS = [
+export const REGIONS = [
   { name: 'Germany', tz: 'Europe/Berlin', offset: 1, lang: 'de' },
   { name: 'United Kingdom', tz: 'Europe/London', offset: 0, lang: 'en' },
   { name: 'France', tz: 'Europe/Paris', offset: 1, lang: 'fr' },
@@ -160,13 +160,18 @@ function benchSurvey(): Definition {
 const RESPONSE_LOCALES = new Set(['en', 'de', 'fr']);
 
 /** Tenant, root, regions and sites, survey and touchpoints through the server; contacts straight into the file. */
-export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: number; contacts: number }, rng: Rng): Promise<Org> {
+export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: number; contacts: number; regions?: number; accounts?: number }, rng: Rng): Promise<Org> {
   const db = openDb(libsqlUrl);
   const adminEmail = 'admin@bench.test';
   const adminPassword = 'bench-pass-1234';
   const tenant = await createTenant(db, { name: 'Bench Field Services', adminEmail, adminPassword, timezone: 'UTC' });
   const now = Date.now();
-  const regions = REGIONS.map((r) => ({ ...r, id: idAt('unit', now, rng) }));
+  // More than ten regions (`--scale`) reuse the ten time zones, each name numbered.
+  const regionCount = opts.regions ?? REGIONS.length;
+  const regions = Array.from({ length: regionCount }, (_, i) => {
+    const r = REGIONS[i % REGIONS.length]!;
+    return { ...r, name: regionCount > REGIONS.length ? `${r.name} ${Math.floor(i / REGIONS.length) + 1}` : r.name, id: idAt('unit', now, rng) };
+  });
   const sites = Array.from({ length: opts.sites }, (_, i) => ({ id: idAt('unit', now, rng), region: i % regions.length, quality: Math.max(-0.25, Math.min(0.25, rng.normal() * 0.1)) }));
   // Busy and quiet sites: Zipf-like volumes, shuffled across regions by the site order above.
   const siteWeights = cumulative(sites.map((_, i) => 1 / (1 + ((i * 7919) % sites.length)) ** 0.6));
@@ -250,7 +255,7 @@ export async function setupOrg(libsqlUrl: string, file: string, opts: { sites: n
     const lang = regions[sites[rng.int(sites.length)]!.region]!.lang;
     const c = { id: idAt('ct', now - DAY_MS * 800, rng), segment, ltv, lang, email: `customer${i}@example.test` };
     contacts.push(c);
-    rows.push(contactRow(tenant.tenantId, c, `crm-${i}`, now, rng));
+    rows.push(contactRow(tenant.tenantId, c, `crm-${i}`, now, rng, opts.accounts));
   }
   insertRows(file, 'contacts', CONTACT_COLUMNS, rows);
   return { tenantId: tenant.tenantId, rootId: tenant.rootUnitId, rootPath: tenant.rootPath, adminEmail, adminPassword, regions, sites, siteWeights, vendors, surveyId, touchpoints: tps, contacts };
@@ -277,13 +282,14 @@ const CONTACT_COLUMNS = [
   'updated_at',
 ];
 
-function contactRow(tenantId: string, c: Org['contacts'][number], externalId: string, now: number, rng: Rng): unknown[] {
+/** Contacts name one of `accounts` accounts (`acct-<n>`) by external id. */
+function contactRow(tenantId: string, c: Org['contacts'][number], externalId: string, now: number, rng: Rng, accounts = 20_000): unknown[] {
   const tiers = ['basic', 'standard', 'premium'];
   const phone = `+4930${String(1_000_000 + rng.int(8_999_999))}`;
   c.tenureMonths = rng.int(120);
   c.contractSize = c.ltv > 20_000 ? 'large' : c.ltv > 5_000 ? 'medium' : 'small';
   c.supportTier = rng.pick(tiers);
-  return [c.id, tenantId, externalId, c.email, phone, c.lang, c.segment, c.ltv, c.tenureMonths, c.contractSize, c.supportTier, `acct-${rng.int(20_000)}`, 0, 0, null, '{}', now, now];
+  return [c.id, tenantId, externalId, c.email, phone, c.lang, c.segment, c.ltv, c.tenureMonths, c.contractSize, c.supportTier, `acct-${rng.int(accounts)}`, 0, 0, null, '{}', now, now];
 }
 
 /** Contacts for the end-to-end count: never invited, reachable by email. */

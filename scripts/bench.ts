@@ -18,6 +18,10 @@ import { gather } from '../src/scores/query';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import { PROBE_CONCURRENCY, SCHEDULED } from '../src/jobs/cron';
 import { dueWorkStatement } from '../src/jobs/due-work';
+import { type LoadTimes, loadAndFold, loadOtherRows } from './bench-scale';
+import { SUMS } from '../src/scores/fold';
+import { FOLD_MARK } from '../src/db/fold-mark';
+import os from 'node:os';
 import { answerRow, DAY_MS, idAt, insertFreshContacts, insertRows, insertSentInvitations, loadAnswers, RESPONSE_COLUMNS, Rng, setupOrg, withWriter, type Org } from './bench-data';
 import { httpClient, summarize, type Latencies } from './bench-http';
 import { costLines } from './bench-costs';
@@ -53,21 +57,38 @@ const { values: args } = parseArgs({
      * `--only a`: section (a) alone (the tenant without history, capture next to its floors); its report goes to bench/CAPTURE.md unless --out says otherwise.
      */
     only: { type: 'string' },
+    /** `--scale 10m`: the scale run (bench/README.md "Scale"): 5,000 sites in 50 regions, checkpoints 1M and the total, its report in bench/SCALE.md. */
+    scale: { type: 'string' },
+    /** With --scale: at the first checkpoint, fold the history again through the Worker's cron and compare every rollup row with the loader's. */
+    'verify-fold': { type: 'boolean', default: false },
   },
   strict: true,
 });
 const ONLY = args.only;
 if (ONLY !== undefined && ONLY !== 'f' && ONLY !== 'a') throw new Error(`--only ${ONLY}: only sections a and f can run alone (--only a, --only f)`);
 const QUICK = args.quick!;
-const TOTAL = Number(args.answers ?? (QUICK ? 100_000 : 1_000_000));
-const CHECKPOINTS = [...new Set([...[10_000, 100_000, 1_000_000].filter((c) => c < TOTAL), TOTAL])];
+/** `--scale 10m` (or 1m, 500k, a plain number): the total answers of the scale run. */
+const SCALE = args.scale === undefined ? undefined : parseCount(args.scale);
+function parseCount(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
+  if (!m) throw new Error(`--scale ${text}: a count like 10m, 1m or 500k`);
+  return Math.round(Number(m[1]) * { '': 1, k: 1_000, m: 1_000_000 }[m[2]!.toLowerCase() as '' | 'k' | 'm']);
+}
+if (SCALE !== undefined && (ONLY !== undefined || QUICK || args.answers !== undefined)) throw new Error('--scale runs alone: no --only, --quick or --answers');
+const TOTAL = SCALE ?? Number(args.answers ?? (QUICK ? 100_000 : 1_000_000));
+const CHECKPOINTS = SCALE ? [...new Set([...[1_000_000].filter((c) => c < TOTAL), TOTAL])] : [...new Set([...[10_000, 100_000, 1_000_000].filter((c) => c < TOTAL), TOTAL])];
 const CLIENTS = Number(args.clients ?? 16);
 const SECONDS = Number(args.seconds ?? (QUICK ? 10 : 20));
 const CAPTURE_ROUNDS = QUICK ? 1 : 2;
 /** Scores of the captured answers: half promoters, 30 % passives, 20 % detractors (NPS +30). */
 const SCORE_MIX = [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
-const SITES = 500;
-const CONTACTS = QUICK ? 20_000 : 50_000;
+const SITES = SCALE ? 5_000 : 500;
+const REGION_COUNT = SCALE ? 50 : 10;
+// The scale run keeps the full run's proportions: 50,000 contacts and 20,000 accounts per 1M answers.
+const CONTACTS = SCALE ? Math.round(TOTAL / 20) : QUICK ? 20_000 : 50_000;
+const ACCOUNTS = SCALE ? Math.round(TOTAL / 50) : 20_000;
+/** Scale run: requests for a site's scores (at least 20). */
+const SITE_REQUESTS = 30;
 /** Small tenants of the plane besides the bench's own: 1,000 tenants over the 10 data databases. */
 const SMALL_TENANTS = 999;
 const E2E_ANSWERS = 500; // one POST /api/v1/events batch (its maximum)
@@ -75,7 +96,7 @@ const TAIL = 1000;
 const TAIL_RUNS = 5;
 const SCORE_REQUESTS = 50;
 const SCORE_BUDGET_MS = 60_000;
-const OUT = args.out ?? join(ROOT, 'bench', ONLY === 'f' ? 'PORTAL.md' : ONLY === 'a' ? 'CAPTURE.md' : 'RESULTS.md');
+const OUT = args.out ?? join(ROOT, 'bench', ONLY === 'f' ? 'PORTAL.md' : ONLY === 'a' ? 'CAPTURE.md' : SCALE ? 'SCALE.md' : 'RESULTS.md');
 const COMMAND = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
 const TARGETS = {
@@ -191,6 +212,7 @@ const results: {
 async function run() {
   if (ONLY === 'f') return runPortalOnly();
   if (ONLY === 'a') return runCaptureOnly();
+  if (SCALE) return runScale();
   if (!((await stack.stats()) as DbStats & { scannedCounted?: boolean }).scannedCounted)
     throw new Error('the local libSQL server does not count rows scanned here: it needs a C compiler (`cc`) to build scripts/libsql-server/rows-scanned.c');
   const rng = new Rng(20_260_401);
@@ -418,19 +440,24 @@ const scoresWindow = () => {
 };
 
 /** Counted answers with a score whose local day lies in [from, to]: what the scores must sum to. */
-function expectedN(org: Org, from: string, to: string): number {
+function expectedN(org: Org, from: string, to: string, unitId?: string): number {
   // Every loaded answer is within two years, so only the last hours can fall after `to` locally.
   const edge = Date.parse(`${to}T00:00:00Z`) + DAY_MS - 15 * 3_600_000;
-  const scored = count('select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null', org.tenantId);
+  // One site's answers (`unitId`), or the whole tenant's.
+  const at = unitId ? ' and unit_id = ?' : '';
+  const unit = unitId ? [unitId] : [];
+  const scored = count(`select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null${at}`, org.tenantId, ...unit);
   const late = all<{ at: number; tz: string }>(
-    'select r.created_at as at, u.timezone as tz from responses r join units u on u.id = r.unit_id where r.tenant_id = ? and r.counted = 1 and r.score is not null and r.created_at >= ?',
+    `select r.created_at as at, u.timezone as tz from responses r join units u on u.id = r.unit_id where r.tenant_id = ? and r.counted = 1 and r.score is not null and r.created_at >= ?${unitId ? ' and r.unit_id = ?' : ''}`,
     org.tenantId,
     edge,
+    ...unit,
   );
   const early = count(
-    'select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null and created_at < ?',
+    `select count(*) as n from responses where tenant_id = ? and counted = 1 and score is not null and created_at < ?${at}`,
     org.tenantId,
     Date.parse(`${from}T00:00:00Z`) + 15 * 3_600_000,
+    ...unit,
   );
   if (early > 0) results.notes.push(`${early} answers lie near the start of the scores window; the n check may be off by them.`);
   return scored - late.filter((r) => localDay(Number(r.at), r.tz) > to).length;
@@ -1600,11 +1627,264 @@ function writeReport() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// `--scale`: issue 19, item 1 (bench/README.md "Scale").
+
+const scale: {
+  loadAvg: string[];
+  setup: { ms: number; contacts: number; accounts: number };
+  other: { ms: number; rows: Record<string, number> };
+  checkpoints: { answers: number; added: number; times: LoadTimes; tickMs: number; root: ScoresRun; site: SiteRun; pendingAfter: number }[];
+  verify: { answers: number; workerFold: FoldRun; tables: { table: string; loader: number; worker: number; mismatched: number }[] } | null;
+  busySite: { id: string; name: string; region: string } | null;
+} = { loadAvg: [], setup: { ms: 0, contacts: 0, accounts: 0 }, other: { ms: 0, rows: {} }, checkpoints: [], verify: null, busySite: null };
+
+interface SiteRun {
+  answers: number;
+  latency: Latencies;
+  nReported: number;
+  nExpected: number;
+  siteAnswers: number;
+}
+
+const SCALE_TARGETS = { loadMinutes: 30, rootP50: 50, siteP50: 20, growth: 2 };
+
+/** Setup + other rows + every checkpoint's answers and fold: the load the issue times (measurements and the fold check excluded). */
+const scaleLoadMs = () => scale.setup.ms + scale.other.ms + scale.checkpoints.reduce((a, c) => a + c.times.wall + c.tickMs, 0);
+
+async function runScale() {
+  scale.loadAvg.push(loadAverage());
+  const rng = new Rng(20_260_401);
+  log(`scale run: one tenant, ${int(SITES)} sites in ${REGION_COUNT} regions, ${int(CONTACTS)} contacts, ${int(ACCOUNTS)} accounts; ${int(TOTAL)} answers over two years`);
+  let t0 = performance.now();
+  const org = await setupOrg(stack.libsqlUrl, stack.dbFile, { sites: SITES, contacts: CONTACTS, regions: REGION_COUNT, accounts: ACCOUNTS }, rng);
+  await stack.register({ id: org.tenantId, name: 'Bench Field Services', emails: [org.adminEmail] });
+  scale.setup = { ms: performance.now() - t0, contacts: CONTACTS, accounts: ACCOUNTS };
+  log(`  tenant, units and contacts in ${fmt(scale.setup.ms / 1000)} s`);
+  t0 = performance.now();
+  const rows = loadOtherRows(stack.dbFile, org, ACCOUNTS, 730, rng);
+  scale.other = { ms: performance.now() - t0, rows };
+  log(
+    `  ${Object.entries(rows)
+      .map(([t, n]) => `${int(n)} ${t}`)
+      .join(', ')} in ${fmt(scale.other.ms / 1000)} s`,
+  );
+  const token = await login(org);
+  // The busiest site: the first, by the Zipf-like weights (scripts/bench-data.ts setupOrg).
+  const site = org.sites[0]!;
+  scale.busySite = { id: site.id, name: `${org.regions[site.region]!.name} site 001`, region: org.regions[site.region]!.name };
+  const now = Date.now();
+  let loaded = 0;
+  for (const checkpoint of CHECKPOINTS) {
+    const n = checkpoint - loaded;
+    log(`loading and folding ${int(n)} answers over two years (${int(loaded)} → ${int(checkpoint)})`);
+    let last = 0;
+    const t1 = performance.now();
+    const times = await loadAndFold(stack.dbFile, org, n, now - 729 * DAY_MS, now - 5 * 60_000, rng, (done) => {
+      if (done - last >= 500_000 || done === n) {
+        log(`  ${int(loaded + done)} answers loaded and folded (${fmt((performance.now() - t1) / 1000)} s)`);
+        last = done;
+      }
+    });
+    loaded = checkpoint;
+    log(
+      `  ${fmt(times.wall / 1000)} s: the writer inserted answers ${fmt(times.insert / 1000)} s, built their indexes ${fmt(times.indexes / 1000)} s, upserted ${int(times.rollupRows)} rollup rows ${fmt(times.foldWrite / 1000)} s, waited ${fmt(times.waiting / 1000)} s; the workers generated ${fmt(times.generate / 1000)} s, summed ${fmt(times.foldSum / 1000)} s`,
+    );
+    // The Worker's cron on top: nothing left to fold (the watermark is at the last answer), the fold mark moved on.
+    const tick = await stack.tick();
+    const pendingAfter = pending(org);
+    if (pendingAfter > 0) throw new Error(`${pendingAfter} answers left past the watermark after the load`);
+    if (args['verify-fold'] && checkpoint === CHECKPOINTS[0]) scale.verify = await verifyFold(org, checkpoint);
+    const root = await measureScores(org, token, checkpoint);
+    const siteRun = await measureSite(org, token, site.id, checkpoint);
+    scale.checkpoints.push({ answers: checkpoint, added: n, times, tickMs: tick, root, site: siteRun, pendingAfter });
+    sampler.mark(`${int(checkpoint)} answers loaded, folded, scored`);
+    log(`  load so far ${fmt(scaleLoadMs() / 60_000, 2)} min; load average ${loadAverage()}`);
+  }
+  scale.loadAvg.push(loadAverage());
+}
+
+/** A site's scores over two years (no grouping), sequentially, its n checked against a raw count. */
+async function measureSite(org: Org, token: string, siteId: string, answers: number): Promise<SiteRun> {
+  const { from, to } = scoresWindow();
+  const path = `/api/v1/scores?unitId=${siteId}&from=${from}&to=${to}`;
+  const headers = { authorization: `Bearer ${token}` };
+  const first = await http.send({ method: 'GET', path, headers });
+  if (first.status !== 200) throw new Error(`site scores failed: ${first.status} ${first.body}`);
+  const nReported = (JSON.parse(first.body) as { items: { n: number }[] }).items.reduce((a, i) => a + i.n, 0);
+  const nExpected = expectedN(org, from, to, siteId);
+  if (nReported !== nExpected) results.notes.push(`Site scores at ${int(answers)}: n = ${nReported}, the raw answers ${nExpected}.`);
+  for (let i = 0; i < 2; i++) await http.send({ method: 'GET', path, headers }); // warm-up
+  const ms: number[] = [];
+  const t0 = performance.now();
+  while (ms.length < SITE_REQUESTS) {
+    const r = await http.send({ method: 'GET', path, headers });
+    if (r.status !== 200) throw new Error(`site scores failed: ${r.status}`);
+    ms.push(r.ms);
+  }
+  const latency = summarize(ms, performance.now() - t0, 0, { 200: ms.length });
+  const siteAnswers = count('select count(*) as n from responses where tenant_id = ? and unit_id = ?', org.tenantId, siteId);
+  log(
+    `  a site's scores at ${int(answers)} answers (${int(siteAnswers)} at the site): p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms over ${ms.length} requests; n = ${int(nReported)} (raw ${int(nExpected)})`,
+  );
+  return { answers, latency, nReported, nExpected, siteAnswers };
+}
+
+const ROLLUP_TABLES = ['rollups', 'rollup_months', 'rollup_branch_days', 'rollup_branch_months', 'rollup_dim_days', 'rollup_dim_months'];
+
+/**
+ * `--verify-fold`: the loader's rollup rows kept aside, the whole history folded again from an
+ * empty watermark through the Worker's cron, and every row compared: the key columns equal, the
+ * counts equal, the weights within 1e-9 relative (their sums are added in another order).
+ */
+async function verifyFold(org: Org, answers: number) {
+  log("verifying the loader's fold: the same history folded through the Worker, every rollup row compared");
+  const columns = (table: string) => all<{ name: string }>(`select name from pragma_table_info('${table}')`).map((c) => c.name);
+  withWriter(stack.dbFile, (w) => {
+    for (const t of ROLLUP_TABLES) w.exec(`drop table if exists "scale_${t}"; create table "scale_${t}" as select * from "${t}" where tenant_id = '${org.tenantId}'`);
+    // The fold's mark says every answer is folded: without it the cron looks for answers past each tenant's watermark.
+    w.prepare('delete from cron_marks where job = ?').run(FOLD_MARK);
+  });
+  const workerFold = await foldWholeHistory(org, answers);
+  const tables = ROLLUP_TABLES.map((table) => {
+    const cols = columns(table);
+    const keys = cols.filter((c) => !SUMS.includes(c) && c !== 'updated_at' && c !== 'created_at');
+    const weights = ['w', 'w2', 'w_promoters', 'w_detractors'];
+    const differs = SUMS.map((c) => (weights.includes(c) ? `abs(a.${c} - b.${c}) > 1e-9 * max(1, abs(a.${c}))` : `a.${c} != b.${c}`)).join(' or ');
+    const on = keys.map((k) => `b.${k} = a.${k}`).join(' and ');
+    const loader = count(`select count(*) as n from "scale_${table}"`);
+    const worker = count(`select count(*) as n from "${table}" where tenant_id = ?`, org.tenantId);
+    // Keys are unique on both sides (the table's unique index): the loader's rows missing from the
+    // Worker's or with other sums, and the Worker's rows the loader did not write (its rows less the matched ones).
+    const missing = count(`select count(*) as n from "scale_${table}" a left join "${table}" b on ${on} where b.tenant_id is null`);
+    const differing = count(`select count(*) as n from "scale_${table}" a join "${table}" b on ${on} where ${differs}`);
+    const mismatched = missing + differing + (worker - (loader - missing));
+    log(`  ${table}: loader ${int(loader)} rows, Worker ${int(worker)}, mismatched ${int(mismatched)}`);
+    return { table, loader, worker, mismatched };
+  });
+  withWriter(stack.dbFile, (w) => {
+    for (const t of ROLLUP_TABLES) w.exec(`drop table "scale_${t}"`);
+  });
+  return { answers, workerFold, tables };
+}
+
+function writeScaleReport() {
+  const m = machine();
+  const commit = versionOf('git', ['rev-parse', 'HEAD']);
+  const dirty = versionOf('git', ['status', '--porcelain']) !== '' ? ' (dirty: the working tree has uncommitted changes)' : '';
+  const lines: string[] = [];
+  const out = (s = '') => lines.push(s);
+  const verdicts: string[] = [];
+  const verdict = (what: string, ok: boolean) => verdicts.push(`- ${what}: ${pass(ok)}`);
+  const s = (ms: number) => `${fmt(ms / 1000)} s`;
+  const loadMs = scaleLoadMs();
+  const first = scale.checkpoints[0];
+  const lastRun = scale.checkpoints[scale.checkpoints.length - 1];
+  out('# Scale run (issue 19, item 1)');
+  out();
+  out(
+    `Generated by \`${COMMAND}\` (scripts/bench.ts, scripts/bench-scale.ts; see bench/README.md, "Scale") at commit \`${commit}\`${dirty}, ${new Date(results.started).toISOString().slice(0, 16).replace('T', ' ')} UTC, on ${m.cpuModel}, ${os.cpus().length} cores, ${fmt(m.memTotalGiB)} GiB, Node ${process.version}. The other helpers and the lead share the machine.`,
+  );
+  out();
+  out(
+    `Load average (1, 5, 15 min): ${scale.loadAvg[0] ?? loadAtStart} at the start, ${scale.loadAvg[1] ?? loadAverage()} at the end. The whole run took ${fmt((Date.now() - results.started) / 60_000)} min.`,
+  );
+  out();
+  out(
+    `One tenant: ${int(SITES)} sites in ${REGION_COUNT} regions (the 10 time zones of the full run, each used ${REGION_COUNT / 10} times), ${int(scale.setup.contacts)} contacts naming ${int(scale.setup.accounts)} accounts, and ${int(TOTAL)} answers over the last two years (a third of the scored ones with a comment), as the full run has them per 1M answers: 50,000 contacts and 20,000 accounts. Besides: ${Object.entries(
+      scale.other.rows,
+    )
+      .map(([t, n]) => `${int(n)} ${t}`)
+      .join(', ')} (one value per site and week for each of the two unit measures; one outcome per account).`,
+  );
+  out();
+  out('## Load');
+  out();
+  out(
+    "Written straight into the database file (scripts/bench-scale.ts) on one connection (cache 4 GB, synchronous off, foreign keys not checked, temp store in memory; WAL as the server needs), 100,000 answers a transaction in time order (ids are time-ordered: primary-key order), the answers' indexes dropped during the load and built again after it. Two worker threads generate the chunks and sum each into rollup rows with the fold's own code (src/scores/fold.ts `foldedTotals`: the rows a Worker fold upserts, months closed as the cron closes them now) while the main thread writes the previous chunk: its answers, its rollup rows (upserts adding to the sums) and the watermark in one transaction. Then one cron tick through the Worker (nothing left to fold). The workers' times overlap the writer's; the wall time is what counts.",
+  );
+  out();
+  out(
+    '| step | answers | wall | writer: answers | writer: their indexes built | writer: rollup rows | writer waiting for the workers | workers: generate | workers: fold sum | rollup rows upserted | cron tick |',
+  );
+  out('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of scale.checkpoints)
+    out(
+      `| ${int(c.answers - c.added)} → ${int(c.answers)} | ${int(c.added)} | **${s(c.times.wall)}** | ${s(c.times.insert)} | ${s(c.times.indexes)} | ${s(c.times.foldWrite)} | ${s(c.times.waiting)} | ${s(c.times.generate)} | ${s(c.times.foldSum)} | ${int(c.times.rollupRows)} | ${fmt(c.tickMs)} ms |`,
+    );
+  out();
+  out(`- tenant, units and contacts (through the server, contacts into the file): ${s(scale.setup.ms)}`);
+  out(`- other rows (accounts, outcomes, measures and their values): ${s(scale.other.ms)}`);
+  out(`- **load in all: ${fmt(loadMs / 60_000, 2)} min** (target under ${SCALE_TARGETS.loadMinutes} min; the measurements and the fold check not included)`);
+  verdict(`load of ${int(TOTAL)} answers and the rows beside them < ${SCALE_TARGETS.loadMinutes} min (${fmt(loadMs / 60_000, 2)} min)`, loadMs < SCALE_TARGETS.loadMinutes * 60_000);
+  out();
+  if (scale.verify) {
+    const v = scale.verify;
+    out(`## The loader's fold checked against the Worker's (\`--verify-fold\`, at ${int(v.answers)} answers)`);
+    out();
+    out(
+      `The loader's rollup rows were kept aside, the rollups emptied and the whole history folded again through the Worker's cron (\`/__bench/cron\`, as section (b) of the full run): ${s(v.workerFold.ms)}, ${v.workerFold.ticks} ticks, ${fmt(v.answers / (v.workerFold.ms / 1000), 0)} answers/s. Every row compared on its key columns; counts equal, weights within 1e-9 relative (summed in another order).`,
+    );
+    out();
+    out('| table | rows (loader) | rows (Worker) | rows missing or different |');
+    out('|---|---|---|---|');
+    for (const t of v.tables) out(`| ${t.table} | ${int(t.loader)} | ${int(t.worker)} | ${int(t.mismatched)} |`);
+    out();
+    verdict(
+      `the loader's rollups equal the Worker's fold at ${int(v.answers)} (${v.tables.reduce((a, t) => a + t.mismatched, 0)} rows differ)`,
+      v.tables.every((t) => t.mismatched === 0 && t.loader === t.worker),
+    );
+  }
+  out('## Scores');
+  out();
+  out(
+    `\`GET /api/v1/scores\` over two years through wrangler dev, as the tenant admin, sequentially after two warm-up requests: the root grouped by region (\`groupBy=unit\`, the full run's section (c): up to ${SCORE_REQUESTS} requests), and the busiest site, ${scale.busySite?.name ?? '?'} (the first by the Zipf-like volumes; \`unitId=<site>\`, no grouping, ${SITE_REQUESTS} requests). Each answer's n is checked against a raw count of the answers.`,
+  );
+  out();
+  out('| answers | what | requests | p50 | p90 | p99 | n in the answer | raw count |');
+  out('|---|---|---|---|---|---|---|---|');
+  for (const c of scale.checkpoints) {
+    out(
+      `| ${int(c.answers)} | root by region (${c.root.groups} groups) | ${c.root.latency.count} | ${fmt(c.root.latency.p50)} ms | ${fmt(c.root.latency.p90)} ms | ${fmt(c.root.latency.p99)} ms | ${int(c.root.nReported)} | ${int(c.root.nExpected)} |`,
+    );
+    out(
+      `| ${int(c.answers)} | the site (${int(c.site.siteAnswers)} answers there) | ${c.site.latency.count} | ${fmt(c.site.latency.p50)} ms | ${fmt(c.site.latency.p90)} ms | ${fmt(c.site.latency.p99)} ms | ${int(c.site.nReported)} | ${int(c.site.nExpected)} |`,
+    );
+  }
+  out();
+  if (lastRun) {
+    verdict(`root by region p50 < ${SCALE_TARGETS.rootP50} ms at ${int(lastRun.answers)} (${fmt(lastRun.root.latency.p50)} ms)`, lastRun.root.latency.p50 < SCALE_TARGETS.rootP50);
+    verdict(`site p50 < ${SCALE_TARGETS.siteP50} ms at ${int(lastRun.answers)} (${fmt(lastRun.site.latency.p50)} ms)`, lastRun.site.latency.p50 < SCALE_TARGETS.siteP50);
+    if (first && first !== lastRun) {
+      const r = lastRun.root.latency.p50 / first.root.latency.p50;
+      const q = lastRun.site.latency.p50 / first.site.latency.p50;
+      verdict(`root by region within ${SCALE_TARGETS.growth}× of ${int(first.answers)} (${fmt(r, 2)}×)`, r <= SCALE_TARGETS.growth);
+      verdict(`site within ${SCALE_TARGETS.growth}× of ${int(first.answers)} (${fmt(q, 2)}×)`, q <= SCALE_TARGETS.growth);
+    }
+    for (const c of scale.checkpoints) verdict(`n = raw count at ${int(c.answers)} (root and site)`, c.root.nReported === c.root.nExpected && c.site.nReported === c.site.nExpected);
+  }
+  out('## Verdicts');
+  out();
+  for (const v of verdicts) out(v);
+  out();
+  if (results.notes.length) {
+    out('## Notes');
+    out();
+    for (const n of results.notes) out(`- ${n}`);
+    out();
+  }
+  mkdirSync(join(OUT, '..'), { recursive: true });
+  writeFileSync(OUT, lines.join('\n'));
+  console.log(
+    `\nSummary (scale run, ${fmt((Date.now() - results.started) / 60_000)} min)\n${verdicts.join('\n')}${results.notes.length ? `\nnotes:\n${results.notes.map((n) => `  - ${n}`).join('\n')}` : ''}\n\nwritten to ${OUT}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Last, so that every declaration above is initialised before the run starts.
 
 const dataDir = mkdtempSync(join(tmpdir(), 'nps-bench-'));
 const loadAtStart = loadAverage();
-log(`${QUICK ? 'quick run' : 'full run'}: ${int(TOTAL)} answers, checkpoints ${CHECKPOINTS.map(int).join(', ')}; data in ${dataDir}`);
+log(`${SCALE ? 'scale run' : QUICK ? 'quick run' : 'full run'}: ${int(TOTAL)} answers, checkpoints ${CHECKPOINTS.map(int).join(', ')}; data in ${dataDir}`);
 // The mail provider's stand-in, on 127.0.0.1: the Worker may call it because the stack allows its origin.
 const provider = await startProviderStub();
 const stack = await startStack(dataDir, log, undefined, { OUTBOUND_ALLOW: provider.url });
@@ -1644,7 +1924,7 @@ try {
   http.close();
   await stack.stop();
   await provider.close();
-  if (!interrupted) writeReport();
+  if (!interrupted) SCALE ? writeScaleReport() : writeReport();
   if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
   else log(`data kept in ${dataDir}`);
 }
