@@ -1608,21 +1608,17 @@ function writeReport() {
     }
   }
 
-  out('## Verdicts');
-  out();
-  for (const v of verdicts) out(v);
-  out();
-  if (results.notes.length) {
-    out('## Notes');
-    out();
-    for (const n of results.notes) out(`- ${n}`);
-    out();
-  }
+  finishReport(lines, verdicts, QUICK ? 'quick run' : 'full run');
+}
 
+/** A report's verdicts and notes, written to OUT, and the summary printed. */
+function finishReport(lines: string[], verdicts: string[], run: string) {
+  lines.push('## Verdicts', '', ...verdicts, '');
+  if (results.notes.length) lines.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
   mkdirSync(join(OUT, '..'), { recursive: true });
   writeFileSync(OUT, lines.join('\n'));
   console.log(
-    `\nSummary (${QUICK ? 'quick run' : 'full run'}, ${fmt((Date.now() - results.started) / 60_000)} min)\n${verdicts.join('\n')}${results.notes.length ? `\nnotes:\n${results.notes.map((n) => `  - ${n}`).join('\n')}` : ''}\n\nwritten to ${OUT}`,
+    `\nSummary (${run}, ${fmt((Date.now() - results.started) / 60_000)} min)\n${verdicts.join('\n')}${results.notes.length ? `\nnotes:\n${results.notes.map((n) => `  - ${n}`).join('\n')}` : ''}\n\nwritten to ${OUT}`,
   );
 }
 
@@ -1862,21 +1858,7 @@ function writeScaleReport() {
     }
     for (const c of scale.checkpoints) verdict(`n = raw count at ${int(c.answers)} (root and site)`, c.root.nReported === c.root.nExpected && c.site.nReported === c.site.nExpected);
   }
-  out('## Verdicts');
-  out();
-  for (const v of verdicts) out(v);
-  out();
-  if (results.notes.length) {
-    out('## Notes');
-    out();
-    for (const n of results.notes) out(`- ${n}`);
-    out();
-  }
-  mkdirSync(join(OUT, '..'), { recursive: true });
-  writeFileSync(OUT, lines.join('\n'));
-  console.log(
-    `\nSummary (scale run, ${fmt((Date.now() - results.started) / 60_000)} min)\n${verdicts.join('\n')}${results.notes.length ? `\nnotes:\n${results.notes.map((n) => `  - ${n}`).join('\n')}` : ''}\n\nwritten to ${OUT}`,
-  );
+  finishReport(lines, verdicts, 'scale run');
 }
 
 // ---------------------------------------------------------------------------------------------

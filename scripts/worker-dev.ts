@@ -15,16 +15,17 @@
  */
 import { unstable_startWorker } from 'wrangler';
 
-interface Options {
+/** What the bench stack passes (scripts/bench-stack.ts), here and to scripts/worker-miniflare.ts. */
+export interface WorkerOptions {
   ip: string;
   port: number;
   vars: Record<string, string>;
   persistTo: string;
-  /** Keep the inspector, on this port (for a CPU profile of the Worker). */
+  /** The runtime's inspector on this port (a CPU profile of the Worker, its heap); none when absent. */
   inspectorPort?: number;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as Options;
+const options = JSON.parse(process.argv[2] ?? '{}') as WorkerOptions;
 const worker = await unstable_startWorker({
   config: 'wrangler.toml',
   bindings: Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: 'plain_text' as const, value }])),

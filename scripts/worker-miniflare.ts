@@ -16,17 +16,9 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import type { WorkerOptions } from './worker-dev';
 
-interface Options {
-  ip: string;
-  port: number;
-  vars: Record<string, string>;
-  persistTo: string;
-  /** The runtime's own inspector on this port: every isolate of the workerd, ours included. */
-  inspectorPort?: number;
-}
-
-const options = JSON.parse(process.argv[2] ?? '{}') as Options;
+const options = JSON.parse(process.argv[2] ?? '{}') as WorkerOptions;
 
 // Miniflare as wrangler runs it: the copy wrangler depends on (the project has no Miniflare of its own).
 const { Miniflare, convertV4MiniflareOptions } = createRequire(createRequire(import.meta.url).resolve('wrangler'))('miniflare') as typeof import('../node_modules/wrangler/node_modules/miniflare');

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client';
 import { responses, touchpoints } from '../../src/db/schema';
-import { newId } from '../../src/lib/ids';
+import { answerRow } from '../answer-row';
 import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, signInAt } from './browser-kit';
 import { DEMO_PASSWORD } from '../../scripts/demo-tenant';
 import { startStack, type StartedStack } from './started-stack';
@@ -46,21 +46,7 @@ beforeAll(async () => {
     .from(touchpoints)
     .where(and(eq(touchpoints.tenantId, tenantId), eq(touchpoints.key, 'support-resolution')));
   const at = Date.now() - 2 * 86_400_000;
-  const answer = (score: number, extra: { vendorId?: string; agentId?: string; comment?: string }) => ({
-    id: newId('rsp'),
-    tenantId,
-    touchpointId: tp!.id,
-    unitId: unitIds.Berlin!,
-    surveyId: tp!.surveyId,
-    surveyVersion: 1,
-    channel: 'link' as const,
-    locale: 'en',
-    score,
-    counted: true,
-    createdAt: at,
-    updatedAt: at,
-    ...extra,
-  });
+  const answer = (score: number, extra: { vendorId?: string; agentId?: string; comment?: string }) => answerRow(tenantId, tp!, unitIds.Berlin!, score, at, extra);
   const agentScores = [...Array(20).fill(10), ...Array(5).fill(8), ...Array(5).fill(3)] as number[];
   const comments: Record<number, string> = { 0: 'Noah was patient and quick', 25: 'Took three visits' };
   await d

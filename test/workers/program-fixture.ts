@@ -1,38 +1,12 @@
 import { asc, eq } from 'drizzle-orm';
 import { commit } from '../../src/db/client';
-import { events, invitations, type responses, surveys, surveyVersions, touchpoints, type Channel } from '../../src/db/schema';
+import { events, invitations, surveys, surveyVersions, touchpoints, type Channel } from '../../src/db/schema';
 import { newId } from '../../src/lib/ids';
 import { standardSurvey } from '../../src/surveys/templates';
 import type { TouchpointRules } from '../../src/touchpoints/rules';
 import { call, db, uniq } from './support';
 
-/**
- * A counted answer of a touchpoint's survey (version 1, by link, in English) at a unit, given at
- * `at`, for a suite to insert straight into \`responses\`; `extra` sets any other column (a
- * vendor, an agent, a comment, another creation time).
- */
-export const answerRow = (
-  tenantId: string,
-  tp: { id: string; surveyId: string },
-  unitId: string,
-  score: number,
-  at: number,
-  extra: Partial<typeof responses.$inferInsert> = {},
-): typeof responses.$inferInsert => ({
-  id: newId('rsp'),
-  tenantId,
-  touchpointId: tp.id,
-  unitId,
-  surveyId: tp.surveyId,
-  surveyVersion: 1,
-  channel: 'link',
-  locale: 'en',
-  score,
-  counted: true,
-  createdAt: at,
-  updatedAt: at,
-  ...extra,
-});
+export { answerRow } from '../answer-row';
 
 /**
  * Surveys and touchpoints written straight to the database (a published version unless told
