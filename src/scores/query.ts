@@ -136,10 +136,9 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): 
     foldRows(t)
       .where(and(subtree(q.root.path), sql`${responses}.rowid > ${folded}`, eq(responses.counted, true), sql`${responses.score} is not null`))
       .orderBy(sql`${responses}.rowid`),
-    ...own,
-    ...reads,
+    ...[...own, ...reads].map((read) => packed(t, q, read, !!dist)),
   ] as unknown as [ReturnType<typeof foldRows>]);
-  putCounts(out, (rest as unknown[]).flat() as Counted[], dist);
+  for (const rows of rest as Packed[]) putCounts(out, unpacked(q, rows, !!dist), dist);
 
   for (const r of tail as FoldRow[]) {
     const day = localDay(r.createdAt, r.timezone);
@@ -209,7 +208,7 @@ function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: b
       })
       .from(t)
       .where(and(branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), sql`${at} between ${from} and ${to}`))
-      .groupBy(sql`g`, sql`p`, sql`s`);
+      .groupBy(branch ? groupTerms(q, q.groupBy === 'unit' || q.groupBy === 'segment') : ALL_TERMS);
   };
   return [
     ...span.days.flatMap((range) => [read(rollupBranchDays, 'day', range), read(rollups, 'day', range)]),
@@ -237,7 +236,7 @@ function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boo
     })
     .from(rollups)
     .where(and(eq(rollups.unitId, q.root.id), sql`${rollups.day} between ${q.from} and ${q.to}`, value === undefined ? undefined : eq(CELL_DIM[dim], value)))
-    .groupBy(sql`g`, sql`p`, sql`s`);
+    .groupBy(ALL_TERMS);
   return [own, ...dimTotalReads(db, q, closed, withScores, dim, value)];
 }
 
@@ -260,7 +259,7 @@ function dimTotalReads(db: TenantDb, q: ScoresScope, closed: string, withScores:
       })
       .from(t)
       .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), sql`${at} between ${from} and ${to}`))
-      .groupBy(sql`g`, sql`p`, sql`s`);
+      .groupBy(groupTerms(q, byDim));
   };
   return [...span.days.map((range) => below(rollupDimDays, 'day', range)), ...(span.months ? [below(rollupDimMonths, 'month', span.months)] : [])];
 }
@@ -287,8 +286,25 @@ function filteredCellReads(db: TenantDb, q: ScoresScope, vendorId: string, withS
       .from(rollups)
       .innerJoin(units, eq(units.id, rollups.unitId))
       .where(and(subtree(q.root.path), sql`${rollups.day} between ${q.from} and ${q.to}`, eq(rollups.vendorId, vendorId)))
-      .groupBy(sql`g`, sql`p`, sql`s`),
+      .groupBy(ALL_TERMS),
   ];
+}
+
+/**
+ * A totals read's GROUP BY (rollup_branch_*, rollup_dim_*: keyed by ancestor): period, group,
+ * segment, the order of their keys (day, then child or value, then segment), without the terms
+ * constant for the query. SQLite then takes the groups of a day period in the key's order instead
+ * of sorting every row into a temporary B-tree (unit by day at the root over two years: 86 → 24 ms
+ * for 36,405 rows). One term stays when all are constant, so an empty read returns no row.
+ */
+/**
+ * The GROUP BY of reads of the unit's own cells (rollups, rollup_months): a few rows, and a grouping
+ * by day alone would make SQLite read every cell of the tenant in day order (rollups_tenant_day).
+ */
+const ALL_TERMS = sql`g, p, s`;
+function groupTerms(q: ScoresScope, byGroup: boolean): SQL {
+  const terms = [q.period === undefined ? undefined : sql`p`, byGroup ? sql`g` : undefined, needsSegments(q) ? sql`s` : undefined].filter((x): x is SQL => x !== undefined);
+  return terms.length === 0 ? sql`g` : sql.join(terms, sql`, `);
 }
 
 /**
@@ -300,15 +316,15 @@ const segmentOf = (q: ScoresScope, col: SQL | AnySQLiteColumn) => sql<string>`${
 
 /** Sums of a rollup table's counts and weights. */
 const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimDays | typeof rollupDimMonths, withScores: boolean) => ({
-  promoters: sql<number>`sum(${t.promoters})`,
-  passives: sql<number>`sum(${t.passives})`,
-  detractors: sql<number>`sum(${t.detractors})`,
-  w: sql<number>`sum(${t.w})`,
-  w2: sql<number>`sum(${t.w2})`,
-  wPromoters: sql<number>`sum(${t.wPromoters})`,
-  wDetractors: sql<number>`sum(${t.wDetractors})`,
+  promoters: sql<number>`sum(${t.promoters})`.as('promoters'),
+  passives: sql<number>`sum(${t.passives})`.as('passives'),
+  detractors: sql<number>`sum(${t.detractors})`.as('detractors'),
+  w: sql<number>`sum(${t.w})`.as('w'),
+  w2: sql<number>`sum(${t.w2})`.as('w2'),
+  wPromoters: sql<number>`sum(${t.wPromoters})`.as('w_promoters'),
+  wDetractors: sql<number>`sum(${t.wDetractors})`.as('w_detractors'),
   // The 0–10 counts only when a distribution is asked for: the common score query sums seven columns.
-  ...(withScores ? (Object.fromEntries(SCORE_COLUMNS.map((c) => [c, sql<number>`sum(${t[c]})`])) as Record<(typeof SCORE_COLUMNS)[number], SQL<number>>) : {}),
+  ...(withScores ? (Object.fromEntries(SCORE_COLUMNS.map((c) => [c, sql<number>`sum(${t[c]})`.as(c)])) as Record<(typeof SCORE_COLUMNS)[number], SQL.Aliased<number>>) : {}),
 });
 
 const monthOf = (y: number, m: number) => new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
@@ -395,7 +411,7 @@ function answerKeySql(q: ScoresScope): SQL<string> {
 async function gatherFromResponses(db: TenantDb, q: ScoresScope, out: Grouped, dist?: Distribution): Promise<Grouped> {
   const zones = await zonesOf(db, q);
   if (zones.length === 0) return out;
-  putCounts(out, (await countAnswers(db, q, zones, !!dist)) as Counted[], dist);
+  putCounts(out, unpacked(q, (await packed(db, q, countAnswers(db, q, zones, !!dist), !!dist)) as unknown as Packed, !!dist), dist);
   return out;
 }
 
@@ -409,6 +425,43 @@ async function zonesOf(db: TenantDb, q: ScoresScope): Promise<Zones> {
   const windowTo = Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS;
   const zoneRows = await db.selectDistinct({ zone: units.timezone }).from(units).where(subtree(q.root.path));
   return zoneRows.map(({ zone }) => ({ zone, offsets: offsetsOver(zone, windowFrom, windowTo) }));
+}
+
+/** A summing read's rows, packed in one JSON text (`packed`). */
+type Packed = [{ packed: string }];
+/** The columns a packed read carries, in their order: the counts, then the weighted sums written out in full (`packed`). */
+const COUNTS = ['g', 'p', 's', 'promoters', 'passives', 'detractors'];
+const WEIGHTED_SUMS = ['w', 'w2', 'w_promoters', 'w_detractors'].map((c) => `printf('%!.17g', ${c})`);
+
+/**
+ * A summing read (one row per group, period and segment) as one row holding them all in one JSON
+ * text. Each value of a row otherwise crosses the wire as an object of its own and becomes a
+ * property of a row object in the driver and again in the query builder: for the 7,290 rows of a
+ * root's children by day over two years, that was two thirds of the request's time (218 → 76 ms).
+ * The counts go as JSON integers. The lifetime-value sums go only when `weight=ltv` reads them
+ * (the other weightings start from the counts: `weighTally`), as text of 17 significant digits,
+ * which gives back the same double (SQLite writes a real in JSON with 15).
+ */
+function packed<T extends { as: (alias: string) => unknown }>(db: TenantDb, q: ScoresScope, read: T, withScores: boolean): T {
+  const columns = [...COUNTS, ...(q.weight === 'ltv' ? WEIGHTED_SUMS : []), ...(withScores ? SCORE_COLUMNS.map((c) => `"${c}"`) : [])].join(', ');
+  return db.select({ packed: sql<string>`json_group_array(json_array(${sql.raw(columns)}))` }).from(read.as('r') as never) as unknown as T;
+}
+
+/** The rows of a packed summing read (`packed`); without lifetime-value sums, each answer weighs 1. */
+function unpacked(q: ScoresScope, rows: Packed, withScores: boolean): Counted[] {
+  const ltv = q.weight === 'ltv';
+  const scoresAt = COUNTS.length + (ltv ? WEIGHTED_SUMS.length : 0);
+  return (JSON.parse(rows[0].packed) as (string | number)[][]).map((r) => {
+    const [group, period, segment, promoters, passives, detractors] = r as [string, string, string, number, number, number];
+    const n = promoters + passives + detractors;
+    const [w, w2, wPromoters, wDetractors] = ltv ? r.slice(COUNTS.length, scoresAt).map(Number) : [n, n, promoters, detractors];
+    const row = { group, period, segment, promoters, passives, detractors, w, w2, wPromoters, wDetractors } as Counted;
+    if (withScores)
+      SCORE_COLUMNS.forEach((c, i) => {
+        row[c] = r[scoresAt + i] as number;
+      });
+    return row;
+  });
 }
 
 /** Adds summed rows to the groups (and the distribution). */
@@ -441,18 +494,20 @@ function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: bo
   const scoresOf = (category: ReturnType<typeof categorize>) => SCORES.filter((x) => categorize(x) === category);
   const isIn = (category: ReturnType<typeof categorize>) => sql`${responses.score} in (${sql.raw(scoresOf(category).join(', '))})`;
   const select = {
-    group: answerKeySql(q),
-    segment: sql<string>`${needsSegments(q) ? sql`coalesce(${responses.segment}, '')` : sql`''`}`,
-    period: sql<string>`${periodExpr(day, 'day', q.period)}`,
-    promoters: sql<number>`sum(${isIn('promoter')})`,
-    passives: sql<number>`sum(${isIn('passive')})`,
-    detractors: sql<number>`sum(${isIn('detractor')})`,
-    w: sql<number>`sum(${weight})`,
-    w2: sql<number>`sum(${weight} * ${weight})`,
-    wPromoters: sql<number>`sum(case when ${isIn('promoter')} then ${weight} else 0 end)`,
-    wDetractors: sql<number>`sum(case when ${isIn('detractor')} then ${weight} else 0 end)`,
+    group: sql<string>`${answerKeySql(q)}`.as('g'),
+    segment: sql<string>`${needsSegments(q) ? sql`coalesce(${responses.segment}, '')` : sql`''`}`.as('s'),
+    period: sql<string>`${periodExpr(day, 'day', q.period)}`.as('p'),
+    promoters: sql<number>`sum(${isIn('promoter')})`.as('promoters'),
+    passives: sql<number>`sum(${isIn('passive')})`.as('passives'),
+    detractors: sql<number>`sum(${isIn('detractor')})`.as('detractors'),
+    w: sql<number>`sum(${weight})`.as('w'),
+    w2: sql<number>`sum(${weight} * ${weight})`.as('w2'),
+    wPromoters: sql<number>`sum(case when ${isIn('promoter')} then ${weight} else 0 end)`.as('w_promoters'),
+    wDetractors: sql<number>`sum(case when ${isIn('detractor')} then ${weight} else 0 end)`.as('w_detractors'),
     // The 0–10 counts only when a distribution is asked for.
-    ...(withScores ? (Object.fromEntries(SCORES.map((x) => [SCORE_COLUMNS[x], sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`])) as Record<string, SQL<number>>) : {}),
+    ...(withScores
+      ? (Object.fromEntries(SCORES.map((x) => [SCORE_COLUMNS[x], sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`.as(SCORE_COLUMNS[x]!)])) as Record<string, SQL.Aliased<number>>)
+      : {}),
   };
   // Answers at least 14 hours inside the range are inside it in every time zone: their local day is
   // computed only for a period's key, so a count in total computes it only near the ends.
