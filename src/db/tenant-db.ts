@@ -42,7 +42,7 @@ type Joinable = Record<'innerJoin' | 'leftJoin', (table: unknown, on?: SQL) => u
 
 function scopeWhere(builder: Wherever, own: SQL) {
   const where = builder.where.bind(builder);
-  builder.config.where = own;
+  builder.config.where = builder.config.where ? and(builder.config.where, own) : own;
   builder.where = (w?: SQL) => {
     if (w !== undefined && !is(w, SQL)) throw new Error('TenantDb: give `where` an SQL condition, not a callback');
     return where(w ? and(own, w) : own);
@@ -87,8 +87,18 @@ export class TenantDb {
           return original(joined, own ? (on ? and(eq(own, this.tenantId), on) : eq(own, this.tenantId)) : on);
         };
       }
-      // A right, full or cross join would bring rows in without a tenant condition of their own.
-      for (const join of ['rightJoin', 'fullJoin', 'crossJoin'] as const) {
+      // A cross join has no ON: its table's tenant condition goes to the where. (SQLite keeps a
+      // cross join's tables in their order: a read that must start from one of them says so.)
+      const crossJoin = (query as unknown as { crossJoin: (t: unknown) => unknown }).crossJoin.bind(query);
+      (query as unknown as { crossJoin: (t: unknown) => unknown }).crossJoin = (joined: unknown) => {
+        const own = tenantColumn(joined);
+        if (!own) throw new Error('TenantDb: a cross join takes a table with tenant data');
+        crossJoin(joined);
+        scopeWhere(query, eq(own, this.tenantId));
+        return query;
+      };
+      // A right or full join would bring rows in without a tenant condition of their own.
+      for (const join of ['rightJoin', 'fullJoin'] as const) {
         (query as unknown as Record<string, unknown>)[join] = () => {
           throw new Error(`TenantDb: ${join} is not scoped; use innerJoin or leftJoin`);
         };

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, exists, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { TenantDb } from '../db/tenant-db';
 import {
@@ -107,8 +107,9 @@ const answerTally = (score: number, lifetimeValue: number | null) => addAnswer(e
  * Contact cuts (tenure, contract size, support tier, account) are not rollup dimensions and are
  * read from the responses themselves.
  */
-export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution): Promise<Grouped> {
+export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution, span?: KeySpan): Promise<Grouped> {
   const out: Grouped = new Map();
+  if (span && isPagedCut(q.groupBy)) return isRootScope(q) ? gatherKeyed(t, q, span, out, dist) : inSpan(q, await gatherFromResponses(t, q, out, dist), span);
   if (fromAnswers(q)) return gatherFromResponses(t, q, out, dist);
 
   // A contact cut: the subtree totals below the scored unit once they are built, with its own
@@ -400,6 +401,137 @@ function answerKeySql(q: ScoresScope): SQL<string> {
   return sql<string>`''`;
 }
 
+/** The cuts whose groups come a page at a time (`gatherPage`): a tenant has thousands of accounts and agents. */
+export const PAGED_CUTS = ['account', 'agent'] as const;
+export const isPagedCut = (g: GroupBy | undefined): g is (typeof PAGED_CUTS)[number] => g === 'account' || g === 'agent';
+/** The group of a paged cut's answers without a key (no agent; no contact, or a contact without an account): it comes after every key. */
+const REMAINDER = { account: 'unknown', agent: '' } as const;
+const isRootScope = (q: ScoresScope) => q.root.path.indexOf('/', 1) === q.root.path.length - 1;
+
+/** A page of groups: at most `limit` after the key `after`, in the keys' binary order. */
+export interface GroupPageRequest {
+  after?: string;
+  limit: number;
+}
+
+/**
+ * The keys a page covers, for reading the same groups elsewhere (the compared range): the keyed
+ * groups after `after` through `through` (none when null), and the remainder group when the page
+ * is the last.
+ */
+export interface KeySpan {
+  after?: string;
+  through: string | null;
+  remainder: boolean;
+}
+
+export interface GroupPage {
+  groups: Grouped;
+  /** The groups in the page's order: keys in binary order, a paged cut's remainder last. */
+  order: string[];
+  /** `after` of the next page; null on the last. */
+  next: string | null;
+  span: KeySpan;
+}
+
+const binary = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * A page of a scope's groups (docs/measurement.md, paging). The account and the agent at the
+ * root: the next `limit` keys with answers in the range, found through the key's own index, then
+ * the answers of those keys alone, so a page costs what its groups hold, whatever the tenant's
+ * size; the remainder (answers without an agent or an account) is counted on the last page only.
+ * Within a subtree, and for the other cuts, every group of the scope is gathered and the page cut
+ * from them: their cost follows the subtree, or the rollups.
+ */
+export async function gatherPage(t: TenantDb, q: ScoresScope, page: GroupPageRequest, dist?: Distribution): Promise<GroupPage> {
+  if (isPagedCut(q.groupBy) && isRootScope(q)) {
+    const zones = await zonesOf(t, q);
+    const keys = zones.length === 0 ? [] : await keysAfter(t, q, zones, page.after ?? '', page.limit + 1);
+    const more = keys.length > page.limit;
+    const span: KeySpan = { after: page.after, through: keys.slice(0, page.limit).at(-1) ?? null, remainder: !more };
+    const groups = await gatherKeyed(t, q, span, new Map(), dist, zones);
+    const order = [...keys.slice(0, page.limit), ...(more ? [] : [REMAINDER[q.groupBy]])].filter((k) => groups.has(k));
+    return { groups, order, next: more ? span.through : null, span };
+  }
+  const all = await gather(t, q, dist);
+  const remainder = isPagedCut(q.groupBy) ? REMAINDER[q.groupBy] : undefined;
+  const keys = [...all.keys()].filter((k) => k !== remainder && (page.after === undefined || k > page.after)).sort(binary);
+  const more = keys.length > page.limit;
+  const order = keys.slice(0, page.limit);
+  if (!more && remainder !== undefined && all.has(remainder)) order.push(remainder);
+  const through = keys.slice(0, page.limit).at(-1) ?? null;
+  return { groups: new Map(order.map((k) => [k, all.get(k)!])), order, next: more ? through : null, span: { after: page.after, through, remainder: !more } };
+}
+
+/** The groups of a span (`KeySpan`) among every group of a scope. */
+function inSpan(q: ScoresScope, all: Grouped, span: KeySpan): Grouped {
+  const remainder = isPagedCut(q.groupBy) ? REMAINDER[q.groupBy] : undefined;
+  const keep = (k: string) => (k === remainder ? span.remainder : span.through !== null && (span.after === undefined || k > span.after) && k <= span.through);
+  return new Map([...all].filter(([k]) => keep(k)));
+}
+
+/**
+ * The answers of a span of a paged cut at the root (`gatherPage`): the keyed groups through the
+ * key's index (the agent's covering index; the account's contacts, then their answers), and the
+ * remainder's answers when the span has it.
+ */
+async function gatherKeyed(t: TenantDb, q: ScoresScope, span: KeySpan, out: Grouped, dist?: Distribution, known?: Zones): Promise<Grouped> {
+  const zones = known ?? (await zonesOf(t, q));
+  if (zones.length === 0) return out;
+  const reads = [
+    ...(span.through === null ? [] : [countAnswers(t, q, zones, !!dist, undefined, { after: span.after ?? '', through: span.through })]),
+    ...(span.remainder ? remainderReads(t, q, zones, !!dist) : []),
+  ];
+  if (reads.length === 0) return out;
+  const results = (await t.batch(reads.map((read) => packed(t, q, read, !!dist)) as unknown as [ReturnType<typeof countAnswers>])) as unknown as Packed[];
+  for (const rows of results) putCounts(out, unpacked(q, rows, !!dist), dist);
+  return out;
+}
+
+/**
+ * The reads of a paged cut's remainder at the root: the answers without an agent (through the
+ * subtree's covering index, which holds the agent); for the account, the answers without a contact
+ * (the same way) and the answers of contacts without an account (through the contacts' account
+ * index). Each answer is in exactly one of them.
+ */
+function remainderReads(t: TenantDb, q: ScoresScope, zones: Zones, withScores: boolean) {
+  if (q.groupBy === 'agent') return [countAnswers(t, q, zones, withScores, undefined, 'no agent')];
+  return [countAnswers(t, q, zones, withScores, undefined, 'no contact'), countAnswers(t, q, zones, withScores, undefined, 'no account')];
+}
+
+/** The next `n` keys of a paged cut after `after` with answers in the scope, in binary order, through the key's index. */
+async function keysAfter(t: TenantDb, q: ScoresScope, zones: Zones, after: string, n: number): Promise<string[]> {
+  const inRange = answerFilters(t, q, zones, sql`(${t.select({ zone: units.timezone }).from(units).where(eq(units.id, responses.unitId))})`, true);
+  if (q.groupBy === 'agent') {
+    const rows = await t
+      .selectDistinct({ key: sql<string>`${responses.agentId}` })
+      .from(responses)
+      .where(and(sql`${responses.agentId} > ${after}`, inRange))
+      .orderBy(responses.agentId)
+      .limit(n);
+    return rows.map((r) => r.key);
+  }
+  const rows = await t
+    .selectDistinct({ key: sql<string>`${contacts.accountId}` })
+    .from(contacts)
+    .where(
+      and(
+        sql`${contacts.accountId} > ${after}`,
+        sql`${contacts.accountId} <> ${REMAINDER.account}`,
+        exists(
+          t
+            .select({ one: sql`1` })
+            .from(responses)
+            .where(and(eq(responses.contactId, contacts.id), inRange)),
+        ),
+      ),
+    )
+    .orderBy(contacts.accountId)
+    .limit(n);
+  return rows.map((r) => r.key);
+}
+
 /**
  * Cuts read from the answers (the account, the agent, a vendor by unit: `fromAnswers`; the contact
  * attributes the answers keep, while their totals are rebuilt): the answers of the scope (joined to
@@ -478,23 +610,53 @@ function putCounts(out: Grouped, counted: Counted[], dist?: Distribution) {
   }
 }
 
-/** The query of `gatherFromResponses`; `ownUpTo`: the scored unit's own answers up to that rowid only. */
-function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: boolean, ownUpTo?: SQL) {
+/**
+ * The answers a count reads, besides their units or keys: counted, with a score, of the vendor and
+ * agent asked for, and on a local day of the range. `zone` is the answer's unit's time zone in SQL;
+ * `anyPeriod`: the day is computed only near the ends of the range (a count in total, a key probe).
+ */
+function answerFilters(db: TenantDb, q: ScoresScope, zones: Zones, zone: SQL, anyPeriod: boolean) {
   const windowFrom = Date.parse(`${q.from}T00:00:00Z`) - ZONE_MS;
   const windowTo = Date.parse(`${q.to}T00:00:00Z`) + DAY_MS + ZONE_MS;
   const at = responses.createdAt;
+  const day = localDaySql(sql`${at}`, zone, zones);
+  // Answers at least 14 hours inside the range are inside it in every time zone: their local day is
+  // computed only for a period's key, so a count in total computes it only near the ends.
+  const surelyIn = sql`${at} >= ${windowFrom + 2 * ZONE_MS} and ${at} < ${windowTo - 2 * ZONE_MS}`;
+  return and(
+    q.agentId === undefined ? undefined : eq(responses.agentId, q.agentId),
+    eq(responses.counted, true),
+    sql`${responses.score} is not null`,
+    q.vendorId === undefined ? undefined : eq(responses.vendorId, q.vendorId),
+    sql`${at} between ${windowFrom} and ${windowTo}`,
+    anyPeriod ? sql`(${surelyIn} or ${day} between ${q.from} and ${q.to})` : sql`${day} between ${q.from} and ${q.to}`,
+  )!;
+}
+
+/**
+ * Which answers of a paged cut a count reads (`gatherPage`): the keys after `after` through
+ * `through`; or a part of the remainder.
+ */
+type KeyRead = { after: string; through: string } | 'no agent' | 'no contact' | 'no account';
+
+/**
+ * The query of `gatherFromResponses`; `ownUpTo`: the scored unit's own answers up to that rowid
+ * only; `keys`: a span or the remainder of a paged cut at the root (`gatherKeyed`).
+ */
+function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: boolean, ownUpTo?: SQL, keys?: KeyRead) {
   // The unit's row is joined for a cut by child unit (its path) or a period (every answer's local
   // day); a count in total looks its time zone up only for the answers near the ends.
   const joinUnits = q.groupBy === 'unit' || q.period !== undefined;
   const zone = joinUnits ? sql`${units.timezone}` : sql`(${db.select({ zone: units.timezone }).from(units).where(eq(units.id, responses.unitId))})`;
-  const day = localDaySql(sql`${at}`, zone, zones);
+  const day = localDaySql(sql`${responses.createdAt}`, zone, zones);
   // The scoring module's answerWeight, in SQL: a value within the weight bounds, else 0.
   const weight = sql`case when ${responses.lifetimeValue} between ${WEIGHT_MIN} and ${WEIGHT_MAX} then ${responses.lifetimeValue} else 0 end`;
   // The scoring module's categories, as lists of scores: one rule, applied in SQL.
   const scoresOf = (category: ReturnType<typeof categorize>) => SCORES.filter((x) => categorize(x) === category);
   const isIn = (category: ReturnType<typeof categorize>) => sql`${responses.score} in (${sql.raw(scoresOf(category).join(', '))})`;
+  const remainder = typeof keys === 'string' && isPagedCut(q.groupBy);
   const select = {
-    group: sql<string>`${answerKeySql(q)}`.as('g'),
+    group: sql<string>`${remainder ? sql`${REMAINDER[q.groupBy as (typeof PAGED_CUTS)[number]]}` : answerKeySql(q)}`.as('g'),
     segment: sql<string>`${needsSegments(q) ? sql`coalesce(${responses.segment}, '')` : sql`''`}`.as('s'),
     period: sql<string>`${periodExpr(day, 'day', q.period)}`.as('p'),
     promoters: sql<number>`sum(${isIn('promoter')})`.as('promoters'),
@@ -509,29 +671,36 @@ function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: bo
       ? (Object.fromEntries(SCORES.map((x) => [SCORE_COLUMNS[x], sql<number>`sum(${responses.score} = ${sql.raw(String(x))})`.as(SCORE_COLUMNS[x]!)])) as Record<string, SQL.Aliased<number>>)
       : {}),
   };
-  // Answers at least 14 hours inside the range are inside it in every time zone: their local day is
-  // computed only for a period's key, so a count in total computes it only near the ends.
-  const surelyIn = sql`${at} >= ${windowFrom + 2 * ZONE_MS} and ${at} < ${windowTo - 2 * ZONE_MS}`;
-  const isRoot = q.root.path.indexOf('/', 1) === q.root.path.length - 1;
-  const where = and(
-    // Unit by unit of the subtree through (tenant, unit, created_at, …), which covers what the count
-    // reads: no lookup into the table per answer. One agent's answers come through their own
-    // index (covering too), within the subtree unless it is the whole tenant.
+  const inSubtree = inArray(responses.unitId, db.select({ id: units.id }).from(units).where(subtree(q.root.path)));
+  // Which answers: unit by unit of the subtree through (tenant, unit, created_at, …), which covers
+  // what the count reads, so no lookup into the table per answer; one agent's answers, or a span of
+  // agents', through the agent's index (covering too) when the scope is the whole tenant; a span of
+  // accounts through their contacts; the remainder of a paged cut as `remainderReads` says.
+  const which =
     ownUpTo !== undefined
       ? and(eq(responses.unitId, q.root.id), sql`${responses}.rowid <= ${ownUpTo}`)
-      : q.agentId !== undefined && isRoot
-        ? undefined
-        : inArray(responses.unitId, db.select({ id: units.id }).from(units).where(subtree(q.root.path))),
-    q.agentId === undefined ? undefined : eq(responses.agentId, q.agentId),
-    eq(responses.counted, true),
-    sql`${responses.score} is not null`,
-    q.vendorId === undefined ? undefined : eq(responses.vendorId, q.vendorId),
-    sql`${at} between ${windowFrom} and ${windowTo}`,
-    q.period === undefined ? sql`(${surelyIn} or ${day} between ${q.from} and ${q.to})` : sql`${day} between ${q.from} and ${q.to}`,
-  );
-  const base = db.select(select).from(responses).$dynamic();
+      : keys === undefined
+        ? q.agentId !== undefined && isRootScope(q)
+          ? undefined
+          : inSubtree
+        : keys === 'no agent'
+          ? and(inSubtree, sql`${responses.agentId} is null`)
+          : keys === 'no contact'
+            ? and(inSubtree, sql`${responses.contactId} is null`)
+            : keys === 'no account'
+              ? sql`(${contacts.accountId} is null or ${contacts.accountId} = ${REMAINDER.account})`
+              : q.groupBy === 'agent'
+                ? sql`${responses.agentId} > ${keys.after} and ${responses.agentId} <= ${keys.through}`
+                : sql`${contacts.accountId} > ${keys.after} and ${contacts.accountId} <= ${keys.through} and ${contacts.accountId} <> ${REMAINDER.account}`;
+  // A span of accounts, and the contacts without one, start from the contacts: a cross join keeps
+  // them the outer loop (SQLite, without statistics, would rather walk the answers by time), and
+  // each contact's answers come through (tenant, contact, created_at). The other account reads keep
+  // the answers without a contact (left join, under `unknown`).
+  const byContacts = q.groupBy === 'account' && keys !== undefined && keys !== 'no contact';
+  const base = byContacts ? db.select(select).from(contacts).crossJoin(responses).$dynamic() : db.select(select).from(responses).$dynamic();
   const rows = joinUnits ? base.innerJoin(units, eq(units.id, responses.unitId)) : base;
-  return (q.groupBy === 'account' ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows).where(where).groupBy(sql`1, 2, 3`);
+  const joined = q.groupBy === 'account' && keys === undefined ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows;
+  return joined.where(and(byContacts ? eq(responses.contactId, contacts.id) : undefined, which, answerFilters(db, q, zones, zone, q.period === undefined))).groupBy(sql`1, 2, 3`);
 }
 
 /**

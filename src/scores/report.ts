@@ -9,7 +9,7 @@ import { visibleAnnotation } from '../annotations/annotations';
 import { localDay } from './local-day';
 import { hiddenAgentIds } from '../agents/marking';
 import { assertShrinkable, readPeers, shrinker } from './peers';
-import { ACTOR_GROUPS, gather, isContactDim, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type ScoresScope } from './query';
+import { ACTOR_GROUPS, gather, gatherPage, isContactDim, isPagedCut, MAX_CONTACT_CUT_DAYS, weighTally, type Distribution, type Grouped, type GroupPage, type ScoresScope } from './query';
 import type { ScoresQuery } from './scores-query';
 
 const DAY_MS = 86_400_000;
@@ -56,11 +56,18 @@ async function scoredUnit(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery): Promise
  * One implementation for the API and the CSV export.
  */
 export async function scoreReport(d: Pick<Deps, 't' | 'actor'>, q: ScoresQuery) {
-  return (await scoresAnswer(d, q)).items;
+  return (await scoresAnswer(d, q, { everyGroup: true })).items;
 }
 
-/** The scores answer: its items, and with `around` the annotation and the windows compared. */
-export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQuery) {
+/** Groups per page of a paged cut (account, agent) when the query gives no `limit` (docs/measurement.md). */
+export const DEFAULT_PAGE = 100;
+
+/**
+ * The scores answer: its items, and with `around` the annotation and the windows compared. A page
+ * of groups with `limit` (by default for the account and agent cuts, unless `everyGroup`: the CSV
+ * exports), and then `nextCursor`.
+ */
+export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQuery, { everyGroup = false } = {}) {
   const { t } = d;
   const windows = query.around ? await aroundWindows(d, query) : undefined;
   const q: ScoresQuery = windows
@@ -86,7 +93,9 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
   const scope: ScoresScope = { root: { id: unit.id, path: unit.path }, from, to, period: q.period, groupBy: q.groupBy, weight: q.weight, vendorId: q.vendorId, agentId: q.agentId };
   let compareTo: Grouped | undefined;
   const dist: Distribution | undefined = q.distribution === 'true' ? new Map() : undefined;
-  const gathering = gather(t, scope, dist);
+  const limit = q.limit ?? (isPagedCut(q.groupBy) && !everyGroup ? DEFAULT_PAGE : undefined);
+  const paging: Promise<GroupPage> | undefined = q.groupBy !== undefined && limit !== undefined ? gatherPage(t, scope, { after: q.after, limit }, dist) : undefined;
+  const gathering = paging ? paging.then((p) => p.groups) : gather(t, scope, dist);
   const [current, peers] = await Promise.all([
     gathering,
     // Only with estimate=shrunk: the peers' tallies (the common query reads nothing more).
@@ -95,9 +104,11 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
       if (!q.compare) return;
       const days = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
       const [cFrom, cTo] = q.compare === 'previous' ? [addDays(from, -days), addDays(from, -1)] : (q.compare.split('..') as [string, string]);
-      compareTo = await gather(t, { ...scope, from: cFrom, to: cTo, period: undefined });
+      // A page compares its own groups: the keys it covers (the compared range may have others).
+      compareTo = await gather(t, { ...scope, from: cFrom, to: cTo, period: undefined }, undefined, paging && (await paging).span);
     })(),
   ]);
+  const page = paging && (await paging);
 
   const weighted = q.weight !== 'none';
   const tally = (cells: Map<string, Tally>) => weighTally(cells, q.weight, settings.populationShares);
@@ -109,8 +120,12 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
   const hidden = agentLevel ? await hiddenAgentIds(t, settings.notForIndividualEvaluation) : new Set<string>();
   const shrink = shrunk ? shrinker(peers, q.confidence) : null;
   const items = [];
-  const groups = current.size > 0 ? current : new Map([['', new Map([['', new Map<string, Tally>()]])]]);
-  for (const [group, byPeriod] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  // No answers at all: one item saying so. A page has its own order (binary, a paged cut's
+  // remainder last); a page after the first may be empty.
+  const none = current.size === 0 && q.after === undefined;
+  const groups = none ? new Map([['', new Map([['', new Map<string, Tally>()]])]]) : current;
+  const ordered = page && !none ? page.order.map((k) => [k, groups.get(k)!] as const) : [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+  for (const [group, byPeriod] of ordered) {
     for (const [period, cells] of [...byPeriod.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const t = tally(cells);
       const marked = hidden.size > 0 && hidden.has(q.groupBy === 'agent' ? group : (q.agentId ?? ''));
@@ -155,7 +170,7 @@ export async function scoresAnswer(d: Pick<Deps, 't' | 'actor'>, query: ScoresQu
       });
     }
   }
-  return { items, ...(windows ? { around: windows.around } : {}) };
+  return { items, ...(page ? { nextCursor: page.next } : {}), ...(windows ? { around: windows.around } : {}) };
 }
 
 /** An agent score not for individual evaluation: its counts, no score, no interval. */

@@ -15,7 +15,17 @@ const scores = createRoute({
   security,
   middleware: [authenticate] as const,
   request: { query: ScoresQuery },
-  responses: { 200: json(z.object({ items: z.array(ScoreItem), around: AroundSchema.optional() }), 'Scores'), ...errors(...AUTHED) },
+  responses: {
+    200: json(
+      z.object({
+        items: z.array(ScoreItem),
+        nextCursor: z.string().nullable().optional().openapi({ description: 'With a page of groups (`limit`, or the account and agent cuts): `after` of the next page; null on the last' }),
+        around: AroundSchema.optional(),
+      }),
+      'Scores',
+    ),
+    ...errors(...AUTHED),
+  },
 });
 
 export const scoreRoutes = createRouter().openapi(scores, async (c) => c.json(await scoresAnswer(deps(c), c.req.valid('query')), 200));

@@ -33,6 +33,11 @@ export const ScoresQuery = z
       description: "Only the answers whose job this vendor unit performed, at any site (docs/dimensions.md). A vendor's users read their own vendor's scores at every unit; another vendor answers 404",
     }),
     agentId: z.string().min(1).max(128).optional().openapi({ description: 'Only the answers whose job this agent handled; hidden below the agent minimum (settings `agentMinResponses`, default 30)' }),
+    limit: z.coerce.number().int().min(1).max(1000).optional().openapi({
+      description:
+        'Groups per page (each with all its periods), in the binary order of their keys. Default: 100 for `groupBy=account` and `groupBy=agent` (the answers without an account or agent come last, on the last page), every group for the other cuts. The answer then has `nextCursor`',
+    }),
+    after: z.string().min(1).max(128).optional().openapi({ description: 'The page after this group key: `nextCursor` of the previous page' }),
     weight: z.enum(['none', 'ltv', 'poststrat']).default('none'),
     compare: z
       .string()
@@ -56,6 +61,8 @@ export const ScoresQuery = z
       const clash = (['from', 'to', 'compare', 'period'] as const).filter((k) => q[k] !== undefined);
       if (clash.length) ctx.addIssue({ code: 'custom', path: ['around'], message: `sets the range itself: not with ${clash.join(', ')}` });
     } else if (q.aroundWeeks !== undefined) ctx.addIssue({ code: 'custom', path: ['aroundWeeks'], message: 'only with `around`' });
+    for (const k of ['limit', 'after'] as const)
+      if (q[k] !== undefined && q.groupBy === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'pages the groups of a `groupBy`: only with it' });
     if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after `to`' });
     else if (q.from && q.to && rangeProblem(q.from, q.to)) ctx.addIssue({ code: 'custom', path: ['from'], message: rangeProblem(q.from, q.to)! });
     // A compared range follows the rules of from/to: calendar days, in order, within the cap.

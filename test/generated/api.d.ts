@@ -7391,6 +7391,10 @@ export interface operations {
                 vendorId?: string;
                 /** @description Only the answers whose job this agent handled; hidden below the agent minimum (settings `agentMinResponses`, default 30) */
                 agentId?: string;
+                /** @description Groups per page (each with all its periods), in the binary order of their keys. Default: 100 for `groupBy=account` and `groupBy=agent` (the answers without an account or agent come last, on the last page), every group for the other cuts. The answer then has `nextCursor` */
+                limit?: number;
+                /** @description The page after this group key: `nextCursor` of the previous page */
+                after?: string;
                 weight?: "none" | "ltv" | "poststrat";
                 /** @description `previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there */
                 compare?: string;
@@ -7418,6 +7422,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Score"][];
+                        /** @description With a page of groups (`limit`, or the account and agent cuts): `after` of the next page; null on the last */
+                        nextCursor?: string | null;
                         around?: components["schemas"]["ScoresAround"];
                     };
                 };
@@ -7576,6 +7582,10 @@ export interface operations {
                 vendorId?: string;
                 /** @description Only the answers whose job this agent handled; hidden below the agent minimum (settings `agentMinResponses`, default 30) */
                 agentId?: string;
+                /** @description Groups per page (each with all its periods), in the binary order of their keys. Default: 100 for `groupBy=account` and `groupBy=agent` (the answers without an account or agent come last, on the last page), every group for the other cuts. The answer then has `nextCursor` */
+                limit?: number;
+                /** @description The page after this group key: `nextCursor` of the previous page */
+                after?: string;
                 weight?: "none" | "ltv" | "poststrat";
                 /** @description `previous` (the same number of days just before) or `<from>..<to>` (calendar days, in order, at most three years): each item gets the change against its group there */
                 compare?: string;

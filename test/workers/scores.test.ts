@@ -225,6 +225,18 @@ async function scores(q: { unit: string; from: string; to: string; groupBy?: str
   return res.body.items as any[];
 }
 
+/** One page of GET /api/v1/scores as the API answers it (items and nextCursor). */
+async function scoresPage(q: { unit: string; from: string; to: string; groupBy: string; period?: string; compare?: string; limit?: number; after?: string }) {
+  const params = new URLSearchParams({ unitId: t.units[q.unit as keyof typeof t.units]!, from: q.from, to: q.to, groupBy: q.groupBy, distribution: 'true' });
+  if (q.period) params.set('period', q.period);
+  if (q.compare) params.set('compare', q.compare);
+  if (q.limit !== undefined) params.set('limit', String(q.limit));
+  if (q.after !== undefined) params.set('after', q.after);
+  const res = await call('GET', `/api/v1/scores?${params}`, { token: t.tokens.admin });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body as { items: any[]; nextCursor: string | null };
+}
+
 function expectMatches(items: any[], truth: Awaited<ReturnType<typeof recount>>, opts: { period?: boolean; ltv?: boolean }) {
   const seen = items.filter((i) => i.n > 0);
   expect(seen.length).toBe(truth.size);
@@ -348,6 +360,64 @@ describe('scores against a brute-force recount', () => {
         const spec = { unit: 'root', from: new Date(T0 + 3 * DAY).toISOString().slice(0, 10), to: new Date(T0 + (period === 'day' ? 33 : 64) * DAY).toISOString().slice(0, 10), groupBy, period };
         expectMatches(await scores({ ...spec, weight: 'ltv' }), await recount(spec), { period: !!period, ltv: true });
       }
+    // Paging (docs/measurement.md): the account and agent cuts a page of groups at a time, at the root
+    // (the keys walked through their indexes, the remainder read on the last page) and below it (every
+    // group of the subtree, then the page). Walked to the end with small pages, they are the recount's
+    // groups exactly, each once, in the keys' binary order with the remainder last, every page within
+    // its limit but the last (which may add the remainder) and the cursor ending in null.
+    const remainderOf = { account: 'unknown', agent: 'none' } as const;
+    for (const unit of ['root', 'emea'])
+      for (const groupBy of ['account', 'agent'] as const)
+        for (const period of [undefined, 'month', 'week', 'day'] as const)
+          for (const limit of [1, 2]) {
+            const spec = { unit, from: new Date(T0 + 3 * DAY).toISOString().slice(0, 10), to: new Date(T0 + (period === 'day' ? 33 : 64) * DAY).toISOString().slice(0, 10), groupBy, period };
+            const walked: any[] = [];
+            const keys: string[] = [];
+            let after: string | null | undefined;
+            for (let pages = 0; after !== null; pages++) {
+              expect(pages, 'the pages end').toBeLessThan(20);
+              const page = await scoresPage({ ...spec, limit, after });
+              const pageKeys = [...new Set(page.items.map((i: any) => i.key as string))];
+              expect(pageKeys.length).toBeLessThanOrEqual(page.nextCursor === null ? limit + 1 : limit);
+              if (page.nextCursor !== null) expect(page.nextCursor).toBe(pageKeys.at(-1));
+              walked.push(...page.items);
+              keys.push(...pageKeys);
+              after = page.nextCursor;
+            }
+            expect(new Set(keys).size, `${unit} ${groupBy} ${period}: each group once`).toBe(keys.length);
+            const keyed = keys.filter((k) => k !== remainderOf[groupBy]);
+            expect(keyed).toEqual([...keyed].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+            if (keys.includes(remainderOf[groupBy])) expect(keys.at(-1)).toBe(remainderOf[groupBy]);
+            expectMatches(walked, await recount(spec), { period: !!period });
+          }
+    // A page compared with the previous range: each of its groups has the delta it has in the whole answer.
+    for (const unit of ['root', 'emea'])
+      for (const groupBy of ['account', 'agent'] as const) {
+        const spec = { unit, from: new Date(T0 + 33 * DAY).toISOString().slice(0, 10), to: new Date(T0 + 64 * DAY).toISOString().slice(0, 10), groupBy, compare: 'previous' };
+        const whole = await scoresPage(spec);
+        expect(whole.nextCursor).toBeNull();
+        let after: string | null | undefined;
+        let seen = 0;
+        while (after !== null) {
+          const page = await scoresPage({ ...spec, limit: 1, after });
+          for (const item of page.items) expect(item).toEqual(whole.items.find((i: any) => i.key === item.key));
+          seen += page.items.length;
+          after = page.nextCursor;
+        }
+        expect(seen).toBe(whole.items.length);
+      }
+    // A cut that is not paged by default answers every group without a cursor, and a page with one when asked.
+    const range = `from=${new Date(T0).toISOString().slice(0, 10)}&to=${new Date(T0 + 64 * DAY).toISOString().slice(0, 10)}`;
+    const all = (await call('GET', `/api/v1/scores?groupBy=touchpoint&${range}`, { token: t.tokens.admin })).body;
+    expect(all.nextCursor).toBeUndefined();
+    expect(all.items.length).toBeGreaterThan(1);
+    const first = (await call('GET', `/api/v1/scores?groupBy=touchpoint&${range}&limit=1`, { token: t.tokens.admin })).body;
+    const keys = all.items.map((i: any) => i.key as string).sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(first.items.map((i: any) => i.key)).toEqual(keys.slice(0, 1));
+    expect(first.nextCursor).toBe(keys[0]);
+    const rest = (await call('GET', `/api/v1/scores?groupBy=touchpoint&${range}&limit=1000&after=${encodeURIComponent(first.nextCursor)}`, { token: t.tokens.admin })).body;
+    expect(rest.items.map((i: any) => i.key)).toEqual(keys.slice(1));
+    expect(rest.nextCursor).toBeNull();
     // The contact totals rebuilt from the first answer (after the migration that added them, or a unit
     // move): while behind, the contact cuts count the answers; a fold catches up, then folds the new ones.
     const contactSpecs = ['tenure', 'contractSize', 'supportTier'].flatMap((groupBy) =>
@@ -482,6 +552,13 @@ describe('scores against a brute-force recount', () => {
 });
 
 describe('suppression, intervals and comparison', () => {
+  it('refuses a page of groups without a groupBy, and a limit out of 1..1000 (400)', async () => {
+    for (const qs of ['limit=5', 'after=acct-1', 'groupBy=account&limit=0', 'groupBy=agent&limit=1001', 'groupBy=agent&limit=two', 'groupBy=agent&after=']) {
+      const res = await call('GET', `/api/v1/scores?${qs}`, { token: t.tokens.admin });
+      expect([qs, res.status, res.body.error.code]).toEqual([qs, 400, 'VALIDATION_FAILED']);
+    }
+  });
+
   it('hides a score below the minimum n, shows n, and compares with the previous period', async () => {
     const f = await makeTenant('Small');
     const d = db();

@@ -41,7 +41,15 @@ describe('the tenant-scoped handle', () => {
     const rows = await a.select({ unitTenant: units.tenantId }).from(replyTemplates).leftJoin(units, sql`1 = 1`).where(eq(replyTemplates.id, ids.a));
     expect(rows.length).toBeGreaterThan(0);
     expect(new Set(rows.map((r) => r.unitTenant))).toEqual(new Set([A.tenantId]));
-    expect(() => a.select().from(replyTemplates).crossJoin(units)).toThrow(/not scoped/);
+    expect(() => a.select().from(replyTemplates).rightJoin(units, sql`1 = 1`)).toThrow(/not scoped/);
+    // A cross join (no ON): both tables' tenant conditions go to the where, with or without one of the caller's.
+    for (const where of [undefined, eq(replyTemplates.id, ids.a)]) {
+      const crossed = await a.select({ own: replyTemplates.tenantId, unitTenant: units.tenantId }).from(replyTemplates).crossJoin(units).where(where);
+      expect(crossed.length).toBeGreaterThan(0);
+      expect(new Set(crossed.flatMap((r) => [r.own, r.unitTenant]))).toEqual(new Set([A.tenantId]));
+    }
+    const unwhered = await a.select({ own: replyTemplates.tenantId, unitTenant: units.tenantId }).from(replyTemplates).crossJoin(units);
+    expect(new Set(unwhered.flatMap((r) => [r.own, r.unitTenant]))).toEqual(new Set([A.tenantId]));
   });
 
   it("an update or delete aimed at another tenant's row changes nothing", async () => {
