@@ -479,6 +479,13 @@ export class ProcessWatch {
     return rssKiB;
   }
 
+  /** The peak resident set so far (VmHWM) of each role's processes, added up, KiB. */
+  hwm(): Record<string, number> {
+    const hwmKiB: Record<string, number> = {};
+    for (const { pid, role } of this.pids()) hwmKiB[role] = (hwmKiB[role] ?? 0) + (readStatus(pid)?.hwm ?? 0);
+    return hwmKiB;
+  }
+
   /** The processes of one role now. */
   pidsOf(role: string): number[] {
     return this.pids()
