@@ -513,6 +513,11 @@ export const responses = sqliteTable(
     index('responses_tenant_vendor_created').on(t.tenantId, t.vendorId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment, t.agentId).where(sql`vendor_id is not null`),
     // Partial: an agent's answers (agent scores read them, not the rollups: docs/dimensions.md); covering, like the unit index.
     index('responses_tenant_agent_created').on(t.tenantId, t.agentId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment).where(sql`agent_id is not null`),
+    // Partial and covering: the answers without an agent, and those without a contact, by time: the
+    // last page of the agent and account cuts counts them (docs/measurement.md, paging) without
+    // reading every answer of the range. An answer enters at most one of each pair with the two above.
+    index('responses_tenant_no_agent').on(t.tenantId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment).where(sql`agent_id is null`),
+    index('responses_tenant_no_contact').on(t.tenantId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment).where(sql`contact_id is null`),
   ],
 );
 

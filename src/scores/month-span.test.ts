@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lastClosedMonth } from './fold';
-import { closedSpan, monthSpan } from './query';
+import { monthSpan } from './query';
 
 describe('a range as whole months and leftover days', () => {
   it('whole months only when the range starts on a 1st and ends on a month end', () => {
@@ -30,26 +30,7 @@ describe('a range as whole months and leftover days', () => {
   });
 });
 
-describe('only closed months are read as months', () => {
-  it('open months after the last closed one come from the day rows', () => {
-    expect(closedSpan('2025-12-15', '2026-03-10', '2026-01')).toEqual({
-      months: ['2026-01', '2026-01'],
-      days: [
-        ['2025-12-15', '2025-12-31'],
-        ['2026-03-01', '2026-03-10'],
-        ['2026-02-01', '2026-02-28'],
-      ],
-    });
-    expect(closedSpan('2025-12-15', '2026-03-10', '')).toEqual({
-      days: [
-        ['2025-12-15', '2025-12-31'],
-        ['2026-03-01', '2026-03-10'],
-        ['2026-01-01', '2026-02-28'],
-      ],
-    });
-    expect(closedSpan('2025-12-15', '2026-03-10', '2026-02')).toEqual(monthSpan('2025-12-15', '2026-03-10'));
-    expect(closedSpan('2026-03-05', '2026-03-20', '')).toEqual({ days: [['2026-03-05', '2026-03-20']] });
-  });
+describe('the months closed', () => {
   it('the last closed month is the one before the month 14 hours ago', () => {
     expect(lastClosedMonth(Date.parse('2026-03-01T13:59:00Z'))).toBe('2026-01');
     expect(lastClosedMonth(Date.parse('2026-03-01T14:00:00Z'))).toBe('2026-02');

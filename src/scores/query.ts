@@ -116,20 +116,20 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution, s
   // answers counted from the answers; weighted by segment or with a vendor filter (the totals have
   // neither), or while the totals are rebuilt, every answer is counted (docs/dimensions.md).
   const contactDim = isContactDim(q.groupBy);
-  const [{ seq: watermark, closed, dims }, zones] = await Promise.all([foldStateOf(t), contactDim ? zonesOf(t, q) : []]);
-  if (contactDim && (dims < watermark || needsSegments(q) || q.vendorId !== undefined)) return gatherFromResponses(t, q, out, dist);
+  const [state, zones] = contactDim ? await Promise.all([foldStateOf(t), zonesOf(t, q)]) : [undefined, []];
+  if (state && (state.dims < state.seq || needsSegments(q) || q.vendorId !== undefined)) return gatherFromResponses(t, q, out, dist);
   // The watermark as the batch's own snapshot sees it: a fold that commits after `foldStateOf`
   // moves the rollups and the tail's start together, so no answer is counted twice or missed.
   const folded = sql`coalesce((${t.select({ seq: rollupWatermarks.responseSeq }).from(rollupWatermarks)}), 0)`;
   const reads = contactDim
-    ? dimTotalReads(t, q, closed, !!dist, q.groupBy as ContactDim)
+    ? dimTotalReads(t, q, !!dist, q.groupBy as ContactDim)
     : q.vendorId === undefined
       ? (ROLLUP_GROUPS_BY_BRANCH as readonly (GroupBy | undefined)[]).includes(q.groupBy)
-        ? branchReads(t, q, closed, !!dist)
-        : cellReads(t, q, closed, !!dist, q.groupBy as Dim)
+        ? branchReads(t, q, !!dist)
+        : cellReads(t, q, !!dist, q.groupBy as Dim)
       : // A vendor filter, in total or grouped by vendor: the vendor's dimension totals. Else the day cells.
         q.groupBy === undefined || q.groupBy === 'vendor'
-        ? cellReads(t, q, closed, !!dist, 'vendor', q.vendorId)
+        ? cellReads(t, q, !!dist, 'vendor', q.vendorId)
         : filteredCellReads(t, q, q.vendorId, !!dist);
   // The scored unit's own folded answers by contact (the totals hold the units below it).
   const own = contactDim && zones.length > 0 ? [countAnswers(t, q, zones, !!dist, folded)] : [];
@@ -185,8 +185,7 @@ function periodExpr(col: SQL, level: 'day' | 'month', period: Period | undefined
  * from month totals, the days at either end from day totals: a few rows per child and month,
  * whatever the number of sites or answers below.
  */
-function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean) {
-  const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
+function branchReads(db: TenantDb, q: ScoresScope, withScores: boolean) {
   const group = (unitCol: SQL, segmentCol: SQL) => (q.groupBy === 'unit' ? unitCol : q.groupBy === 'segment' ? segmentCol : sql`''`);
   const own = (unitCol: SQL) =>
     inArray(
@@ -196,25 +195,47 @@ function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: b
         .from(units)
         .where(or(eq(units.id, q.root.id), eq(units.parentId, q.root.id))),
     );
-  const read = (t: typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollups | typeof rollupMonths, level: 'day' | 'month', [from, to]: [string, string]) => {
-    const at = level === 'day' ? (t as typeof rollups).day : (t as typeof rollupMonths).month;
+  const read = (t: typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollups | typeof rollupMonths, part: Part) => {
+    const at = part.level === 'day' ? (t as typeof rollups).day : (t as typeof rollupMonths).month;
     const branch = 'ancestorId' in t;
     const unitCol = branch ? sql`${(t as typeof rollupBranchDays).childId}` : sql`${(t as typeof rollups).unitId}`;
     return db
       .select({
         group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'),
-        period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'),
+        period: sql<string>`${periodExpr(sql`${at}`, part.level, q.period)}`.as('p'),
         segment: segmentOf(q, t.segment),
         ...sums(t, withScores),
       })
       .from(t)
-      .where(and(branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), sql`${at} between ${from} and ${to}`))
+      .where(and(branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), partWhere(db, sql`${at}`, part)))
       .groupBy(branch ? groupTerms(q, q.groupBy === 'unit' || q.groupBy === 'segment') : ALL_TERMS);
   };
-  return [
-    ...span.days.flatMap((range) => [read(rollupBranchDays, 'day', range), read(rollups, 'day', range)]),
-    ...(span.months ? [read(rollupBranchMonths, 'month', span.months), read(rollupMonths, 'month', span.months)] : []),
-  ];
+  return spanParts(q).flatMap((part) => (part.level === 'day' ? [read(rollupBranchDays, part), read(rollups, part)] : [read(rollupBranchMonths, part), read(rollupMonths, part)]));
+}
+
+/**
+ * The parts of a range a totals read covers: the days at either end from the day totals; the whole
+ * months through the last closed one from the month totals (`closed`), and those after it from the
+ * day totals (`open`). Day and week periods read day totals only. The last closed month is read in
+ * SQL (`partWhere`), as the batch's own snapshot sees it (a month's close writes its totals and
+ * moves the mark in one batch), so a scores read needs no round trip to learn it first.
+ */
+type Part = { level: 'day' | 'month'; range: [string, string]; bound?: 'closed' | 'open' };
+function spanParts(q: ScoresScope): Part[] {
+  if (q.period === 'day' || q.period === 'week') return [{ level: 'day', range: [q.from, q.to] }];
+  const span = monthSpan(q.from, q.to);
+  const days = span.days.map((range): Part => ({ level: 'day', range }));
+  if (!span.months) return days;
+  const [first, last] = span.months;
+  return [...days, { level: 'month', range: span.months, bound: 'closed' }, { level: 'day', range: [`${first}-01`, lastDay(last)], bound: 'open' }];
+}
+
+/** A part's condition on a read's day or month column (`spanParts`). */
+function partWhere(db: TenantDb, at: SQL, part: Part): SQL {
+  const closed = sql`coalesce((${db.select({ through: rollupWatermarks.monthsClosedThrough }).from(rollupWatermarks)}), '')`;
+  // A day after the last closed month is after its '-99' (and every day is after '-99' when none is closed).
+  const bound = part.bound === 'closed' ? sql`${at} <= ${closed}` : part.bound === 'open' ? sql`${at} > (${closed} || '-99')` : undefined;
+  return and(sql`${at} between ${part.range[0]} and ${part.range[1]}`, bound)!;
 }
 
 /**
@@ -225,7 +246,7 @@ function branchReads(db: TenantDb, q: ScoresScope, closed: string, withScores: b
  * day totals, plus the scored unit's own day cells. A few rows per value and day or month,
  * whatever the number of sites or answers below.
  */
-function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean, dim: Dim, value?: string) {
+function cellReads(db: TenantDb, q: ScoresScope, withScores: boolean, dim: Dim, value?: string) {
   // Grouped by the dimension, or (a filter in total) one group.
   const byDim = q.groupBy === dim;
   const own = db
@@ -238,7 +259,7 @@ function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boo
     .from(rollups)
     .where(and(eq(rollups.unitId, q.root.id), sql`${rollups.day} between ${q.from} and ${q.to}`, value === undefined ? undefined : eq(CELL_DIM[dim], value)))
     .groupBy(ALL_TERMS);
-  return [own, ...dimTotalReads(db, q, closed, withScores, dim, value)];
+  return [own, ...dimTotalReads(db, q, withScores, dim, value)];
 }
 
 /**
@@ -246,23 +267,22 @@ function cellReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boo
  * from rollup_dim_months, the other days from rollup_dim_days. Grouped by the dimension's value, or
  * (`value`: a filter in total) one group.
  */
-function dimTotalReads(db: TenantDb, q: ScoresScope, closed: string, withScores: boolean, dim: Dim | ContactDim, value?: string) {
-  const span = q.period === undefined || q.period === 'month' || q.period === 'quarter' ? closedSpan(q.from, q.to, closed) : { days: [[q.from, q.to] as [string, string]] };
+function dimTotalReads(db: TenantDb, q: ScoresScope, withScores: boolean, dim: Dim | ContactDim, value?: string) {
   const byDim = q.groupBy === dim;
-  const below = (t: typeof rollupDimDays | typeof rollupDimMonths, level: 'day' | 'month', [from, to]: [string, string]) => {
-    const at = level === 'day' ? (t as typeof rollupDimDays).day : (t as typeof rollupDimMonths).month;
+  return spanParts(q).map((part) => {
+    const t = part.level === 'day' ? rollupDimDays : rollupDimMonths;
+    const at = part.level === 'day' ? rollupDimDays.day : rollupDimMonths.month;
     return db
       .select({
         group: sql<string>`${byDim ? sql`${t.value}` : sql`''`}`.as('g'),
-        period: sql<string>`${periodExpr(sql`${at}`, level, q.period)}`.as('p'),
+        period: sql<string>`${periodExpr(sql`${at}`, part.level, q.period)}`.as('p'),
         segment: segmentOf(q, t.segment),
         ...sums(t, withScores),
       })
       .from(t)
-      .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), sql`${at} between ${from} and ${to}`))
+      .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), partWhere(db, sql`${at}`, part)))
       .groupBy(groupTerms(q, byDim));
-  };
-  return [...span.days.map((range) => below(rollupDimDays, 'day', range)), ...(span.months ? [below(rollupDimMonths, 'month', span.months)] : [])];
+  });
 }
 
 /** The child of the scored unit an answer's unit lies under (or the scored unit itself), in SQL: `childOf`. */
@@ -331,19 +351,6 @@ const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays 
 const monthOf = (y: number, m: number) => new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
 const shiftMonth = (month: string, by: number) => monthOf(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + by);
 const lastDay = (month: string) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).toISOString().slice(0, 10);
-
-/**
- * Like `monthSpan`, but only months whose month rows are built (up to `closed`) are read as
- * months; the open months after them are read from the day rows.
- */
-export function closedSpan(from: string, to: string, closed: string): { months?: [string, string]; days: [string, string][] } {
-  const span = monthSpan(from, to);
-  if (!span.months || span.months[1] <= closed) return span;
-  const [first, last] = span.months;
-  const openFrom = first > closed ? first : shiftMonth(closed, 1);
-  const days: [string, string][] = [...span.days, [`${openFrom}-01`, lastDay(last)]];
-  return first > closed ? { days } : { months: [first, closed], days };
-}
 
 /** A range of local days as the whole months inside it and the leftover days at either end. */
 export function monthSpan(from: string, to: string): { months?: [string, string]; days: [string, string][] } {
@@ -490,10 +497,10 @@ async function gatherKeyed(t: TenantDb, q: ScoresScope, span: KeySpan, out: Grou
 }
 
 /**
- * The reads of a paged cut's remainder at the root: the answers without an agent (through the
- * subtree's covering index, which holds the agent); for the account, the answers without a contact
- * (the same way) and the answers of contacts without an account (through the contacts' account
- * index). Each answer is in exactly one of them.
+ * The reads of a paged cut's remainder at the root: the answers without an agent (through their
+ * own partial covering index, responses_tenant_no_agent); for the account, the answers without a
+ * contact (responses_tenant_no_contact) and the answers of contacts without an account (through
+ * the contacts' account index). Each answer is in exactly one of them.
  */
 function remainderReads(t: TenantDb, q: ScoresScope, zones: Zones, withScores: boolean) {
   if (q.groupBy === 'agent') return [countAnswers(t, q, zones, withScores, undefined, 'no agent')];
@@ -675,7 +682,8 @@ function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: bo
   // Which answers: unit by unit of the subtree through (tenant, unit, created_at, …), which covers
   // what the count reads, so no lookup into the table per answer; one agent's answers, or a span of
   // agents', through the agent's index (covering too) when the scope is the whole tenant; a span of
-  // accounts through their contacts; the remainder of a paged cut as `remainderReads` says.
+  // accounts through their contacts; the remainder of a paged cut as `remainderReads` says (the
+  // whole tenant: no subtree condition, so its partial indexes serve it).
   const which =
     ownUpTo !== undefined
       ? and(eq(responses.unitId, q.root.id), sql`${responses}.rowid <= ${ownUpTo}`)
@@ -684,9 +692,9 @@ function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: bo
           ? undefined
           : inSubtree
         : keys === 'no agent'
-          ? and(inSubtree, sql`${responses.agentId} is null`)
+          ? and(isRootScope(q) ? undefined : inSubtree, sql`${responses.agentId} is null`)
           : keys === 'no contact'
-            ? and(inSubtree, sql`${responses.contactId} is null`)
+            ? and(isRootScope(q) ? undefined : inSubtree, sql`${responses.contactId} is null`)
             : keys === 'no account'
               ? sql`(${contacts.accountId} is null or ${contacts.accountId} = ${REMAINDER.account})`
               : q.groupBy === 'agent'

@@ -164,7 +164,14 @@ async function reportPage(id) {
   const r = await api('GET', `/api/v1/reports/${id}`);
   const q = new URLSearchParams({ unitId: r.unitId, from: r.range.from, to: r.range.to, weight: r.filters.weight, confidence: String(r.filters.confidence) });
   for (const k of ['groupBy', 'period', 'compare']) if (r.filters[k]) q.set(k, r.filters[k]);
+  // Every group of the report: the account and agent cuts come a page at a time (nextCursor).
   const scores = await api('GET', `/api/v1/scores?${q}`);
+  for (let after = scores.nextCursor; after; ) {
+    q.set('after', after);
+    const page = await api('GET', `/api/v1/scores?${q}`);
+    scores.items.push(...page.items);
+    after = page.nextCursor;
+  }
   setTitle(r.name);
   const groupLabel = (key) => (r.filters.groupBy === 'unit' ? unitName(key) : key === 'all' ? r.unitName : key);
   const head = [r.filters.groupBy ? 'Group' : 'Unit', ...(r.filters.period ? ['Period'] : []), 'NPS', 'n', ...(r.filters.compare ? ['Change'] : [])];
