@@ -1,2 +1,2 @@
-CREATE INDEX `responses_tenant_no_agent` ON `responses` (`tenant_id`,`created_at`,`unit_id`,`counted`,`score`,`lifetime_value`,`segment`) WHERE agent_id is null;--> statement-breakpoint
-CREATE INDEX `responses_tenant_no_contact` ON `responses` (`tenant_id`,`created_at`,`unit_id`,`counted`,`score`,`lifetime_value`,`segment`) WHERE contact_id is null;
+CREATE INDEX `responses_tenant_no_agent` ON `responses` (`tenant_id`,`created_at`,`unit_id`,`counted`,`score`,`lifetime_value`,`segment`,`agent_id`) WHERE agent_id is null;--> statement-breakpoint
+CREATE INDEX `responses_tenant_no_contact` ON `responses` (`tenant_id`,`created_at`,`unit_id`,`counted`,`score`,`lifetime_value`,`segment`,`contact_id`) WHERE contact_id is null;

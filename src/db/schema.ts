@@ -516,8 +516,9 @@ export const responses = sqliteTable(
     // Partial and covering: the answers without an agent, and those without a contact, by time: the
     // last page of the agent and account cuts counts them (docs/measurement.md, paging) without
     // reading every answer of the range. An answer enters at most one of each pair with the two above.
-    index('responses_tenant_no_agent').on(t.tenantId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment).where(sql`agent_id is null`),
-    index('responses_tenant_no_contact').on(t.tenantId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment).where(sql`contact_id is null`),
+    // (The null column closes each: SQLite reads a column its WHERE names, the partial index's own condition included.)
+    index('responses_tenant_no_agent').on(t.tenantId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment, t.agentId).where(sql`agent_id is null`),
+    index('responses_tenant_no_contact').on(t.tenantId, t.createdAt, t.unitId, t.counted, t.score, t.lifetimeValue, t.segment, t.contactId).where(sql`contact_id is null`),
   ],
 );
 

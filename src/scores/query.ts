@@ -230,12 +230,18 @@ function spanParts(q: ScoresScope): Part[] {
   return [...days, { level: 'month', range: span.months, bound: 'closed' }, { level: 'day', range: [`${first}-01`, lastDay(last)], bound: 'open' }];
 }
 
-/** A part's condition on a read's day or month column (`spanParts`). */
+/**
+ * A part's condition on a read's day or month column (`spanParts`): one range, whose bound moved by
+ * the last closed month is one expression (min, max), so SQLite takes it as the index's range rather
+ * than one of two bounds and the other as a filter over every row of the part.
+ */
 function partWhere(db: TenantDb, at: SQL, part: Part): SQL {
   const closed = sql`coalesce((${db.select({ through: rollupWatermarks.monthsClosedThrough }).from(rollupWatermarks)}), '')`;
-  // A day after the last closed month is after its '-99' (and every day is after '-99' when none is closed).
-  const bound = part.bound === 'closed' ? sql`${at} <= ${closed}` : part.bound === 'open' ? sql`${at} > (${closed} || '-99')` : undefined;
-  return and(sql`${at} between ${part.range[0]} and ${part.range[1]}`, bound)!;
+  const [from, to] = part.range;
+  // The first day after the last closed month is after its '-99' (and every day is after '-99' when none is closed).
+  if (part.bound === 'closed') return sql`${at} between ${from} and min(${to}, ${closed})`;
+  if (part.bound === 'open') return sql`${at} between max(${from}, ${closed} || '-99') and ${to}`;
+  return sql`${at} between ${from} and ${to}`;
 }
 
 /**
@@ -662,8 +668,17 @@ function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: bo
   const scoresOf = (category: ReturnType<typeof categorize>) => SCORES.filter((x) => categorize(x) === category);
   const isIn = (category: ReturnType<typeof categorize>) => sql`${responses.score} in (${sql.raw(scoresOf(category).join(', '))})`;
   const remainder = typeof keys === 'string' && isPagedCut(q.groupBy);
+  // A span of keys groups by the key column itself (never null there), in the order its index
+  // gives, so SQLite need not sort the answers; the remainder is one group.
+  const key = remainder
+    ? sql`${REMAINDER[q.groupBy as (typeof PAGED_CUTS)[number]]}`
+    : keys !== undefined
+      ? q.groupBy === 'agent'
+        ? sql`${responses.agentId}`
+        : sql`${contacts.accountId}`
+      : answerKeySql(q);
   const select = {
-    group: sql<string>`${remainder ? sql`${REMAINDER[q.groupBy as (typeof PAGED_CUTS)[number]]}` : answerKeySql(q)}`.as('g'),
+    group: sql<string>`${key}`.as('g'),
     segment: sql<string>`${needsSegments(q) ? sql`coalesce(${responses.segment}, '')` : sql`''`}`.as('s'),
     period: sql<string>`${periodExpr(day, 'day', q.period)}`.as('p'),
     promoters: sql<number>`sum(${isIn('promoter')})`.as('promoters'),
@@ -708,7 +723,14 @@ function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: bo
   const base = byContacts ? db.select(select).from(contacts).crossJoin(responses).$dynamic() : db.select(select).from(responses).$dynamic();
   const rows = joinUnits ? base.innerJoin(units, eq(units.id, responses.unitId)) : base;
   const joined = q.groupBy === 'account' && keys === undefined ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows;
-  return joined.where(and(byContacts ? eq(responses.contactId, contacts.id) : undefined, which, answerFilters(db, q, zones, zone, q.period === undefined))).groupBy(sql`1, 2, 3`);
+  const counted = joined.where(and(byContacts ? eq(responses.contactId, contacts.id) : undefined, which, answerFilters(db, q, zones, zone, q.period === undefined)));
+  // Grouped by the terms that vary only: a constant term still has SQLite sort every answer into a
+  // temporary B-tree (the agent remainder at the root: 161 ms of 206,000 answers). Without any, one
+  // row, kept only when it counted an answer.
+  const terms = [remainder || q.groupBy === undefined ? undefined : sql`g`, q.period === undefined ? undefined : sql`p`, needsSegments(q) ? sql`s` : undefined].filter(
+    (x): x is SQL => x !== undefined,
+  );
+  return terms.length > 0 ? counted.groupBy(sql.join(terms, sql`, `)) : counted.having(sql`count(*) > 0`);
 }
 
 /**
