@@ -113,6 +113,8 @@ const TARGETS = {
 const OPEN_INVITATIONS = 25_000;
 
 const t00 = Date.now();
+/** The code a run measures: HEAD, and whether the working tree differed from it, when the stack froze its copy of src/ (at the start, not when the report is written). */
+const CODE = { commit: versionOf('git', ['rev-parse', 'HEAD']), dirty: versionOf('git', ['status', '--porcelain']) !== '' ? ' (dirty: the working tree had uncommitted changes at the start)' : '' };
 const log = (line: string) => console.log(`[bench ${((Date.now() - t00) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -1245,8 +1247,7 @@ function versionOf(cmd: string, argv: string[]): string {
 
 function writeReport() {
   const m = machine();
-  const commit = versionOf('git', ['rev-parse', 'HEAD']);
-  const dirty = versionOf('git', ['status', '--porcelain']) !== '' ? ' (dirty: the working tree has uncommitted changes)' : '';
+  const { commit, dirty } = CODE;
   const wranglerVersion = versionOf(join(ROOT, 'node_modules/.bin/wrangler'), ['--version']);
   const lines: string[] = [];
   const out = (s = '') => lines.push(s);
@@ -1836,8 +1837,7 @@ async function verifyFold(org: Org, answers: number) {
 
 function writeScaleReport() {
   const m = machine();
-  const commit = versionOf('git', ['rev-parse', 'HEAD']);
-  const dirty = versionOf('git', ['status', '--porcelain']) !== '' ? ' (dirty: the working tree has uncommitted changes)' : '';
+  const { commit, dirty } = CODE;
   const lines: string[] = [];
   const out = (s = '') => lines.push(s);
   const verdicts: string[] = [];
