@@ -271,7 +271,8 @@ describe('every role over the demo history', () => {
 
   it('npm start speaks plainly: jobs in words, no offline stack traces, survey tokens cut, a line on shutdown', async () => {
     // A survey link opened: its request line shows the token's first characters only.
-    const { id } = await one<{ id: string }>("select id from invitations where status = 'sent' limit 1");
+    // One still open an hour from now: a sent invitation past its expiry answers 410 until the cron marks it expired.
+    const { id } = await one<{ id: string }>("select id from invitations where status = 'sent' and expires_at > ? limit 1", [Date.now() + 3_600_000]);
     const token = await loginToken(stack.base, 'admin@acme.test');
     const { link } = await callApi(stack.base, token, 'GET', `/api/v1/invitations/${id}`);
     expect((await fetch(link)).status).toBe(200);
