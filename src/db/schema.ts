@@ -636,8 +636,11 @@ export const rollups = sqliteTable(
     vendorId: text('vendor_id').notNull().default(''),
     ...tallyColumns(),
   },
+  // Keyed by the cell, and stored in the key's order (WITHOUT ROWID, written in the migration: drizzle
+  // has no option for it): a unit's cells of a range of days are neighbours on a few pages, not one
+  // row per page found through an index (a busy site's edge days at 10M answers: 3.4 → 0.6 ms).
   (t) => [
-    uniqueIndex('rollups_cell_vendor').on(t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion, t.vendorId),
+    primaryKey({ name: 'rollups_cell', columns: [t.tenantId, t.unitId, t.day, t.touchpointId, t.channel, t.segment, t.locale, t.surveyId, t.surveyVersion, t.vendorId] }),
     index('rollups_tenant_day').on(t.tenantId, t.day),
   ],
 );

@@ -1,5 +1,5 @@
 import { and, eq, exists, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type { AnySQLiteColumn, SQLiteSelect } from 'drizzle-orm/sqlite-core';
 import type { TenantDb } from '../db/tenant-db';
 import {
   CONTACT_DIMS,
@@ -198,11 +198,11 @@ function branchReads(db: TenantDb, q: ScoresScope, withScores: boolean) {
         .where(eq(units.id, q.root.id))
         .unionAll(db.select({ id: units.id }).from(units).where(eq(units.parentId, q.root.id))),
     );
-  const read = (t: typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollups | typeof rollupMonths, part: Part) => {
+  const totals = (t: typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollups | typeof rollupMonths, part: Part) => {
     const at = part.level === 'day' ? (t as typeof rollups).day : (t as typeof rollupMonths).month;
     const branch = 'ancestorId' in t;
     const unitCol = branch ? sql`${(t as typeof rollupBranchDays).childId}` : sql`${(t as typeof rollups).unitId}`;
-    return db
+    const read = db
       .select({
         group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'),
         period: sql<string>`${periodExpr(sql`${at}`, part.level, q.period)}`.as('p'),
@@ -211,9 +211,10 @@ function branchReads(db: TenantDb, q: ScoresScope, withScores: boolean) {
       })
       .from(t)
       .where(and(branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), partWhere(db, sql`${at}`, part)))
-      .groupBy(branch ? groupTerms(q, q.groupBy === 'unit' || q.groupBy === 'segment') : ALL_TERMS);
+      .$dynamic();
+    return branch ? groupedBy(read, totalsTerms(q, q.groupBy === 'unit' || q.groupBy === 'segment')) : read.groupBy(ALL_TERMS);
   };
-  return spanParts(q).flatMap((part) => (part.level === 'day' ? [read(rollupBranchDays, part), read(rollups, part)] : [read(rollupBranchMonths, part), read(rollupMonths, part)]));
+  return spanParts(q).flatMap((part) => (part.level === 'day' ? [totals(rollupBranchDays, part), totals(rollups, part)] : [totals(rollupBranchMonths, part), totals(rollupMonths, part)]));
 }
 
 /**
@@ -281,7 +282,7 @@ function dimTotalReads(db: TenantDb, q: ScoresScope, withScores: boolean, dim: D
   return spanParts(q).map((part) => {
     const t = part.level === 'day' ? rollupDimDays : rollupDimMonths;
     const at = part.level === 'day' ? rollupDimDays.day : rollupDimMonths.month;
-    return db
+    const read = db
       .select({
         group: sql<string>`${byDim ? sql`${t.value}` : sql`''`}`.as('g'),
         period: sql<string>`${periodExpr(sql`${at}`, part.level, q.period)}`.as('p'),
@@ -290,7 +291,8 @@ function dimTotalReads(db: TenantDb, q: ScoresScope, withScores: boolean, dim: D
       })
       .from(t)
       .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), partWhere(db, sql`${at}`, part)))
-      .groupBy(groupTerms(q, byDim));
+      .$dynamic();
+    return groupedBy(read, totalsTerms(q, byDim));
   });
 }
 
@@ -321,21 +323,26 @@ function filteredCellReads(db: TenantDb, q: ScoresScope, vendorId: string, withS
 }
 
 /**
- * A totals read's GROUP BY (rollup_branch_*, rollup_dim_*: keyed by ancestor): period, group,
- * segment, the order of their keys (day, then child or value, then segment), without the terms
- * constant for the query. SQLite then takes the groups of a day period in the key's order instead
- * of sorting every row into a temporary B-tree (unit by day at the root over two years: 86 → 24 ms
- * for 36,405 rows). One term stays when all are constant, so an empty read returns no row.
- */
-/**
  * The GROUP BY of reads of the unit's own cells (rollups, rollup_months): a few rows, and a grouping
  * by day alone would make SQLite read every cell of the tenant in day order (rollups_tenant_day).
  */
 const ALL_TERMS = sql`g, p, s`;
-function groupTerms(q: ScoresScope, byGroup: boolean): SQL {
-  const terms = [q.period === undefined ? undefined : sql`p`, byGroup ? sql`g` : undefined, needsSegments(q) ? sql`s` : undefined].filter((x): x is SQL => x !== undefined);
-  return terms.length === 0 ? sql`g` : sql.join(terms, sql`, `);
+
+/**
+ * A summing read grouped by the terms that vary for the query only, in the order of the keys of
+ * what it reads (the totals, rollup_branch_* and rollup_dim_*: day, then child or value, then
+ * segment). A constant term still has SQLite sort every row into a temporary B-tree (unit by day
+ * at the root over two years: 86 → 24 ms for 36,405 rows; the agent remainder at the root: 161 ms
+ * of 206,000 answers). Without any term, one row, kept only when it summed something, so an empty
+ * read returns no row.
+ */
+function groupedBy<T extends SQLiteSelect>(read: T, terms: (SQL | undefined)[]) {
+  const varying = terms.filter((x): x is SQL => x !== undefined);
+  return varying.length > 0 ? read.groupBy(sql.join(varying, sql`, `)) : read.having(sql`count(*) > 0`);
 }
+
+/** A totals read's varying terms (`groupedBy`): the period, the group when grouped, the segment when needed. */
+const totalsTerms = (q: ScoresScope, byGroup: boolean) => [q.period === undefined ? undefined : sql`p`, byGroup ? sql`g` : undefined, needsSegments(q) ? sql`s` : undefined];
 
 /**
  * The segment column of a read, or '' where the segments are not needed: only post-stratified
@@ -474,10 +481,10 @@ export async function gatherPage(t: TenantDb, q: ScoresScope, page: GroupPageReq
   const remainder = isPagedCut(q.groupBy) ? REMAINDER[q.groupBy] : undefined;
   const keys = [...all.keys()].filter((k) => k !== remainder && (page.after === undefined || k > page.after)).sort(binary);
   const more = keys.length > page.limit;
-  const order = keys.slice(0, page.limit);
-  if (!more && remainder !== undefined && all.has(remainder)) order.push(remainder);
-  const through = keys.slice(0, page.limit).at(-1) ?? null;
-  return { groups: new Map(order.map((k) => [k, all.get(k)!])), order, next: more ? through : null, span: { after: page.after, through, remainder: !more } };
+  const span: KeySpan = { after: page.after, through: keys.slice(0, page.limit).at(-1) ?? null, remainder: !more };
+  const groups = inSpan(q, all, span);
+  const order = [...keys.slice(0, page.limit), ...(remainder === undefined || more ? [] : [remainder])].filter((k) => groups.has(k));
+  return { groups, order, next: more ? span.through : null, span };
 }
 
 /** The groups of a span (`KeySpan`) among every group of a scope. */
@@ -727,13 +734,7 @@ function countAnswers(db: TenantDb, q: ScoresScope, zones: Zones, withScores: bo
   const rows = joinUnits ? base.innerJoin(units, eq(units.id, responses.unitId)) : base;
   const joined = q.groupBy === 'account' && keys === undefined ? rows.leftJoin(contacts, eq(contacts.id, responses.contactId)) : rows;
   const counted = joined.where(and(byContacts ? eq(responses.contactId, contacts.id) : undefined, which, answerFilters(q, zones, zone, q.period === undefined)));
-  // Grouped by the terms that vary only: a constant term still has SQLite sort every answer into a
-  // temporary B-tree (the agent remainder at the root: 161 ms of 206,000 answers). Without any, one
-  // row, kept only when it counted an answer.
-  const terms = [remainder || q.groupBy === undefined ? undefined : sql`g`, q.period === undefined ? undefined : sql`p`, needsSegments(q) ? sql`s` : undefined].filter(
-    (x): x is SQL => x !== undefined,
-  );
-  return terms.length > 0 ? counted.groupBy(sql.join(terms, sql`, `)) : counted.having(sql`count(*) > 0`);
+  return groupedBy(counted, [remainder || q.groupBy === undefined ? undefined : sql`g`, q.period === undefined ? undefined : sql`p`, needsSegments(q) ? sql`s` : undefined]);
 }
 
 /**

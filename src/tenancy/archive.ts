@@ -19,6 +19,8 @@ interface TenantTable {
   name: string;
   /** The column naming the owning tenant: `id` for the tenants table itself. */
   tenantColumn: string;
+  /** The columns of its composite primary key, if it has one: a table stored without rowid is paged by them. */
+  key: string[];
 }
 
 /** Tables that carry tenant rows, parents before children (by their declared foreign keys). */
@@ -37,7 +39,7 @@ export const TENANT_TABLES: readonly TenantTable[] = (() => {
       if (parent !== name && owned.some((o) => o.name === parent)) visit(parent, path);
     }
     placed.add(name);
-    ordered.push({ name, tenantColumn: name === 'tenants' ? 'id' : 'tenant_id' });
+    ordered.push({ name, tenantColumn: name === 'tenants' ? 'id' : 'tenant_id', key: config.primaryKeys[0]?.columns.map((c) => c.name) ?? [] });
   };
   for (const c of owned) visit(c.name, new Set());
   return ordered;
@@ -64,23 +66,38 @@ const MOD = 1n << 256n;
 /** One row as archived: columns in the database's order, values as stored. */
 const rowJson = (row: Record<string, unknown>) => JSON.stringify(row);
 
-/** Every row of the tenant in one table, page by page (keyset on rowid: no OFFSET rescans). */
-async function* tableRows(client: Client, table: TenantTable, tenantId: string): AsyncGenerator<Record<string, unknown>> {
-  let after = -1;
+/** The tables a database stores without rowid (the rollups' day cells: src/db/schema.ts), paged by their key. */
+async function withoutRowid(client: Client): Promise<Set<string>> {
+  const rs = await client.execute("select name from pragma_table_list where type = 'table' and wr = 1");
+  return new Set(rs.rows.map((r) => String(r.name)));
+}
+
+/**
+ * Every row of the tenant in one table, page by page, by keyset (no OFFSET rescans): on rowid, or
+ * on the primary key for a table stored without one.
+ */
+async function* tableRows(client: Client, table: TenantTable, tenantId: string, clustered: Set<string>): AsyncGenerator<Record<string, unknown>> {
+  const byKey = clustered.has(table.name);
+  if (byKey && table.key.length === 0) throw new Error(`${table.name} is stored without rowid but its schema names no primary key`);
+  const order = byKey ? table.key.map((c) => `"${c}"`).join(', ') : 'rowid';
+  const past = byKey ? `(${order}) > (${table.key.map(() => '?').join(', ')})` : 'rowid > ?';
+  let after: unknown[] | undefined;
   for (;;) {
     const rs = await client.execute({
-      sql: `select rowid as __rowid, * from "${table.name}" where "${table.tenantColumn}" = ? and rowid > ? order by rowid limit ${PAGE}`,
-      args: [tenantId, after],
+      sql: `select ${byKey ? '' : 'rowid as __rowid, '}* from "${table.name}" where "${table.tenantColumn}" = ?${after ? ` and ${past}` : ''} order by ${order} limit ${PAGE}`,
+      args: [tenantId, ...((after ?? []) as never[])],
     });
+    let last: Record<string, unknown> | undefined;
     for (const r of rs.rows) {
       const row: Record<string, unknown> = {};
       rs.columns.forEach((col, i) => {
         if (col !== '__rowid') row[col] = r[i] ?? null;
       });
+      last = byKey ? row : { __rowid: r[0] };
       yield row;
     }
-    if (rs.rows.length < PAGE) return;
-    after = Number(rs.rows[rs.rows.length - 1]![0]);
+    if (rs.rows.length < PAGE || !last) return;
+    after = byKey ? table.key.map((c) => last[c]) : [Number(last.__rowid)];
   }
 }
 
@@ -104,9 +121,10 @@ export function tenantArchive(db: Db, tenantId: string): AsyncGenerator<ArchiveL
 async function* archiveLines(client: Client, tenantId: string): AsyncGenerator<ArchiveLine> {
   yield { archive: 'nps-tenant', version: 1, tenantId, schemaVersion: DATA_SCHEMA_VERSION };
   const tables: Record<string, TableDigest> = {};
+  const clustered = await withoutRowid(client);
   for (const table of TENANT_TABLES) {
     const digest = new Digest();
-    for await (const row of tableRows(client, table, tenantId)) {
+    for await (const row of tableRows(client, table, tenantId, clustered)) {
       digest.add(rowJson(row));
       yield { table: table.name, row };
     }
@@ -143,9 +161,10 @@ function linesStream(lines: AsyncGenerator<ArchiveLine>): ReadableStream<Uint8Ar
 /** Counts and checksums of what a database holds of a tenant, computed as the export computes them. */
 export async function tenantDigest(db: Db, tenantId: string): Promise<Record<string, TableDigest>> {
   const tables: Record<string, TableDigest> = {};
+  const clustered = await withoutRowid(db.$client);
   for (const table of TENANT_TABLES) {
     const digest = new Digest();
-    for await (const row of tableRows(db.$client, table, tenantId)) digest.add(rowJson(row));
+    for await (const row of tableRows(db.$client, table, tenantId, clustered)) digest.add(rowJson(row));
     tables[table.name] = digest.value();
   }
   return tables;
