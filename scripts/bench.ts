@@ -1422,6 +1422,10 @@ function writeReport() {
     const ratio = best('capture') / best('insert');
     out();
     out(`- capture / storage floor, requests per second (best run of each): **${fmt(ratio, 2)}**, target ≥ ${TARGETS.captureRatio}: ${pass(ratio >= TARGETS.captureRatio)}`);
+    // Each round's pair ran back to back, so the same other work hit both: the spread of these is the run's noise.
+    const rps = (k: RouteKey, round: number) => runs.find((r) => r.route === k && r.round === round)?.latency.rps;
+    const paired = [...new Set(runs.map((r) => r.round))].map((round) => (rps('capture', round) ?? Number.NaN) / (rps('insert', round) ?? Number.NaN)).filter(Number.isFinite);
+    if (paired.length > 1) out(`- round by round (capture / the storage floor of the same round): ${paired.map((x) => fmt(x, 2)).join(', ')}`);
     out(
       `- with its follow-ups in the same workerd (the score mix): ${fmt(best('captureMix') / best('insert'), 2)} of the storage floor; capture / framework floor: ${fmt(best('capture') / best('noop'), 2)}; storage floor / framework floor: ${fmt(best('insert') / best('noop'), 2)}`,
     );
