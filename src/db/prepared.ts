@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Client, InStatement, InValue, ResultSet } from '@libsql/client/web';
 import { drizzle } from 'drizzle-orm/libsql/web';
-import { fillPlaceholders, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { fillPlaceholders, Placeholder, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from './client';
@@ -60,6 +60,28 @@ export function tenantStatement<P extends Executable>(prepare: (t: TenantDb) => 
   };
 }
 
+/** Marks each parameter with its position, for `numbered` to renumber. */
+class NumberedDialect extends SQLiteSyncDialect {
+  override escapeParam(num: number) {
+    return `\ue000${num}\ue001`;
+  }
+}
+
+/**
+ * The text with numbered parameters (`?1`), a placeholder used in several places (the tenant,
+ * the time) bound once: fewer arguments to encode, send and bind on every run.
+ */
+function numbered(query: { sql: string; params: unknown[] }) {
+  const params: unknown[] = [];
+  const text = query.sql.replace(/\ue000(\d+)\ue001/g, (_, n: string) => {
+    const param = query.params[Number(n)];
+    let at = param instanceof Placeholder ? params.findIndex((p) => p instanceof Placeholder && p.name === param.name) : -1;
+    if (at < 0) at = params.push(param) - 1;
+    return `?${at + 1}`;
+  });
+  return { sql: text, params };
+}
+
 /**
  * Raw SQL of tenant data whose text is built once per isolate, placeholders (and the tenant)
  * bound per call, run on the calling handle's client: for a statement drizzle's builders cannot
@@ -69,7 +91,7 @@ export function tenantStatement<P extends Executable>(prepare: (t: TenantDb) => 
 export function tenantSqlStatement<R>(build: (t: TenantDb) => SQL): (t: TenantDb, values: Record<string, unknown>) => Promise<R[]> {
   let query: { sql: string; params: unknown[] } | undefined;
   return async (t, values) => {
-    query ??= new SQLiteSyncDialect().sqlToQuery(build(new TenantDb((shared ??= drizzle(forwarding)), sql.placeholder('tenant'))));
+    query ??= numbered(new NumberedDialect().sqlToQuery(build(new TenantDb((shared ??= drizzle(forwarding)), sql.placeholder('tenant')))));
     const rs = await t.client.execute({ sql: query.sql, args: fillPlaceholders(query.params, { ...values, tenant: t.tenantId }) as InValue[] });
     return rs.rows as unknown as R[];
   };

@@ -400,15 +400,15 @@ export const invitations = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index('invitations_tenant_status_due').on(t.tenantId, t.status, t.dueAt),
+    // The program funnel's invitations due in a period (src/program/funnel.ts), which reads each row's status
+    // anyway. Not keyed by status: answering an invitation (capture's hot path) changes its status, not its place here.
+    index('invitations_tenant_due').on(t.tenantId, t.dueAt),
     index('invitations_tenant_contact_created').on(t.tenantId, t.contactId, t.createdAt),
     index('invitations_tenant_touchpoint_created').on(t.tenantId, t.touchpointId, t.createdAt),
     // The governance review's invitations of a subtree in a period (src/governance/): each unit's by creation time.
     index('invitations_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt),
-    // The every-minute scan's expiry and reminder picks: without them it walks every open invitation.
-    index('invitations_tenant_status_expires').on(t.tenantId, t.status, t.expiresAt),
-    index('invitations_tenant_status_reminder').on(t.tenantId, t.status, t.reminderDueAt),
-    // The every-minute due-work probe (src/jobs/due-work.ts), across tenants: open invitations only.
+    // The every-minute due-work probe (src/jobs/due-work.ts) and the delivery scan's picks (src/delivery/scan.ts),
+    // across tenants: the due rows only. An answer leaves the open ones; no index keyed by status moves.
     index('invitations_open_expires').on(t.expiresAt).where(sql`${t.status} in ('scheduled', 'sending', 'sent')`),
     index('invitations_scheduled_due').on(t.dueAt).where(sql`${t.status} = 'scheduled'`),
     index('invitations_sending_updated').on(t.updatedAt).where(sql`${t.status} = 'sending'`),
@@ -500,7 +500,8 @@ export const responses = sqliteTable(
     // subtree's answers are counted from the index alone, without a lookup into the table per answer.
     index('responses_tenant_unit_created').on(t.tenantId, t.unitId, t.createdAt, t.counted, t.score, t.lifetimeValue, t.segment, t.agentId, t.vendorId, t.contactId),
     index('responses_tenant_created').on(t.tenantId, t.createdAt),
-    index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt),
+    // Partial: only anonymous answers carry a client hash (src/responses/quality.ts); invitation answers add no entry.
+    index('responses_tenant_client_created').on(t.tenantId, t.clientHash, t.createdAt).where(sql`client_hash is not null`),
     // Partial: invitation answers (no nonce) add no entry on capture's hot path.
     uniqueIndex('responses_tenant_form_nonce').on(t.tenantId, t.formNonce).where(sql`form_nonce is not null`),
     // (tenant_id, rowid): every index ends in the rowid, so this one serves the fold's range

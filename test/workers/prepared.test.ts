@@ -2,7 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/client';
-import { statement } from '../../src/db/prepared';
+import { statement, tenantSqlStatement } from '../../src/db/prepared';
+import { TenantDb } from '../../src/db/tenant-db';
 import { tenants } from '../../src/db/schema';
 import { db, makeTenant } from './support';
 
@@ -35,5 +36,27 @@ describe('prepared statements', () => {
 
   it('a value not given is an error, not a null', async () => {
     await expect(tenantName(db(), {})).rejects.toThrow(/placeholder "id"/);
+  });
+
+  it('raw SQL binds each placeholder once, however often it appears, and leaves literals alone', async () => {
+    const a = await makeTenant('Prepared raw');
+    // The tenant twice (through the handle), `x` three times, a literal value and a question mark inside a string.
+    const probe = tenantSqlStatement<{ name: string; xs: string; mark: string; kind: string }>(
+      (t) =>
+        sql`select (select ${tenants.name} from ${tenants} where ${tenants.id} = ${t.tenantId} and ${tenants.id} = ${t.tenantId}) as name,
+          ${sql.placeholder('x')} || ${sql.placeholder('x')} || ${sql.placeholder('x')} as xs, 'why?' as mark, ${'literal'} as kind`,
+    );
+    const sent: { sql: string; args: unknown[] }[] = [];
+    const watched = new Proxy(db().$client, {
+      get: (target, key) => (key === 'execute' ? (s: { sql: string; args: unknown[] }) => (sent.push(s), target.execute(s as never)) : Reflect.get(target, key)),
+    });
+    const handle = new TenantDb({ $client: watched } as never, a.tenantId);
+    expect(await probe(handle, { x: 'ab' })).toEqual([{ name: a.name, xs: 'ababab', mark: 'why?', kind: 'literal' }]);
+    // Three distinct values: the tenant, x and the literal; each sent once and numbered in the text.
+    expect(sent[0]!.args).toEqual([a.tenantId, 'ab', 'literal']);
+    expect(sent[0]!.sql.match(/\?\d+/g)).toEqual(['?1', '?1', '?2', '?2', '?2', '?3']);
+    // Another tenant's handle reads its own row through the statement built once.
+    const b = await makeTenant('Prepared raw B');
+    expect(await probe(new TenantDb(db(), b.tenantId), { x: 'c' })).toEqual([{ name: b.name, xs: 'ccc', mark: 'why?', kind: 'literal' }]);
   });
 });
