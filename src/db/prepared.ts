@@ -60,7 +60,7 @@ export function tenantStatement<P extends Executable>(prepare: (t: TenantDb) => 
   };
 }
 
-/** Marks each parameter with its position, for `numbered` to renumber. */
+/** Marks each parameter with its position between two private-use characters (no SQL text holds them), for `numbered` to renumber. */
 class NumberedDialect extends SQLiteSyncDialect {
   override escapeParam(num: number) {
     return `\ue000${num}\ue001`;
