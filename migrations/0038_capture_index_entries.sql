@@ -1,4 +1,4 @@
--- Fewer index entries moved by an answer (docs/measurement.md, "Capture"): the funnel reads invitations by (tenant, due_at),
+-- Fewer index entries moved by an answer (docs/capture.md, "Idempotency: one response per invitation"): the funnel reads invitations by (tenant, due_at),
 -- not by status; the scans' expiry and reminder picks already use the partial indexes of 0017; only anonymous answers carry a client hash.
 DROP INDEX `invitations_tenant_status_due`;--> statement-breakpoint
 DROP INDEX `invitations_tenant_status_expires`;--> statement-breakpoint

@@ -7,7 +7,7 @@ import type { CachedSurvey } from '../surveys/published-cache';
 import { webhookWants } from '../webhooks/emit';
 
 /*
- * The first answer to an invitation in one round trip (docs/measurement.md, "Capture"): when the
+ * The first answer to an invitation in one round trip (docs/capture.md, "Idempotency: one response per invitation"): when the
  * isolate already holds the link's survey version (src/surveys/published-cache.ts), the answer is
  * checked against it before any storage call, and one statement reads the invitation and writes
  * the response: an insert from a select of the open invitation with its contact (and the row id

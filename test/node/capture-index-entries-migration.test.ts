@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { applyMigration as apply, migrateUpTo } from './migrations-kit';
 
 /*
- * Migration 0038 cuts the index entries an answer moves (docs/measurement.md, "Capture"): an
+ * Migration 0038 cuts the index entries an answer moves (docs/capture.md, "Idempotency: one response per invitation"): an
  * answered invitation changes status, so no invitations index is keyed by status any more (the
  * scans' picks walk the partial indexes of 0017, the funnel reads by due date); only anonymous
  * answers carry a client hash, so that index is partial. The reads these indexes served must
