@@ -1,7 +1,7 @@
 import { verifyToken } from '../auth/jwt';
 import { z } from 'zod';
 import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
+import { openCors } from '../lib/open-cors';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { answersFromForm, followUps, commentQuestion, asked, type Issue } from '../responses/answers';
@@ -381,7 +381,7 @@ async function guarded(c: AppContext, run: (c: AppContext) => Promise<Response>)
  * without credentials so the widget can post from any host page.
  */
 export const surveyPageRoutes = createRouter();
-surveyPageRoutes.use('/s/*', cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'accept'], maxAge: 600 }));
+surveyPageRoutes.use('/s/*', openCors(['GET', 'POST'], ['content-type', 'accept']));
 surveyPageRoutes.use(
   '/s/*',
   bodyLimit({

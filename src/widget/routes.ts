@@ -1,5 +1,5 @@
 import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
+import { openCors } from '../lib/open-cors';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createRouter, type AppContext, type AppEnv } from '../lib/create-app';
@@ -28,7 +28,7 @@ widgetRoutes.get('/widget.js', (c) => {
   return c.body(WIDGET_SCRIPT);
 });
 
-widgetRoutes.use('/w/*', cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['content-type'], maxAge: 600 }));
+widgetRoutes.use('/w/*', openCors(['POST'], ['content-type']));
 widgetRoutes.use('/w/*', bodyLimit({ maxSize: 4096, onError: (c: Context<AppEnv>) => jsonError(c, 413, 'PAYLOAD_TOO_LARGE', 'the request body exceeds 4096 bytes') }));
 
 widgetRoutes.post('/w/session', async (c) => {

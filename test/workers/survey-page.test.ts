@@ -257,6 +257,24 @@ describe('widget', () => {
     expect(capture.headers.get('access-control-allow-origin')).toBe('*');
   });
 
+  it('the answers themselves, errors included, allow any origin without credentials (a host page reads them)', async () => {
+    const origin = { origin: 'https://app.customer.example' };
+    const opened = await session(`user-${uniq()}`, {}, origin);
+    const answers = {
+      'widget session': [opened, 200],
+      'widget session, malformed': [await send('POST', '/w/session', { rawBody: '{', headers: { ...origin, 'content-type': 'application/json' } }), 400],
+      'survey page': [await send('GET', `/s/${opened.body.token}`, { headers: origin }), 200],
+      answer: [await send('POST', `/s/${opened.body.token}`, { json: { score: 9 }, headers: { ...origin, accept: 'application/json' } }), 200],
+      'answer, invalid': [await send('POST', `/s/${opened.body.token}`, { json: { score: 11 }, headers: { ...origin, accept: 'application/json' } }), 400],
+      'answer, unknown link': [await send('POST', '/s/not-a-link', { json: { score: 9 }, headers: { ...origin, accept: 'application/json' } }), 404],
+    } as const;
+    for (const [what, [res, status]] of Object.entries(answers)) {
+      expect(res.status, `${what}: ${res.text}`).toBe(status);
+      expect(res.headers.get('access-control-allow-origin'), what).toBe('*');
+      expect(res.headers.get('access-control-allow-credentials'), what).toBeNull();
+    }
+  });
+
   it('a signed user gets an in-app invitation and texts; the same hour it resumes; once answered, fatigue hides it', async () => {
     const userId = `user-${uniq()}`;
     const first = await session(userId, {}, { 'accept-language': 'de' });
