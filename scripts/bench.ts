@@ -79,7 +79,7 @@ const TOTAL = SCALE ?? Number(args.answers ?? (QUICK ? 100_000 : 1_000_000));
 const CHECKPOINTS = SCALE ? [...new Set([...[1_000_000].filter((c) => c < TOTAL), TOTAL])] : [...new Set([...[10_000, 100_000, 1_000_000].filter((c) => c < TOTAL), TOTAL])];
 const CLIENTS = Number(args.clients ?? 16);
 const SECONDS = Number(args.seconds ?? (QUICK ? 10 : 20));
-const CAPTURE_ROUNDS = QUICK ? 1 : 2;
+const CAPTURE_ROUNDS = QUICK ? 1 : 3;
 /** Scores of the captured answers: half promoters, 30 % passives, 20 % detractors (NPS +30). */
 const SCORE_MIX = [10, 9, 8, 10, 6, 9, 7, 10, 3, 8];
 const SITES = SCALE ? 5_000 : 500;
@@ -1400,6 +1400,9 @@ function writeReport() {
   out();
   if (results.capture?.length) {
     const runs = results.capture;
+    const WORKER = 'workerd (runs the Worker)';
+    /** A run's CPU time per request: of every process, or of one. */
+    const runCpu = (r: (typeof runs)[number], role?: string) => (role ? (r.cpu[role] ?? 0) : Object.values(r.cpu).reduce((a, b) => a + b, 0)) / r.latency.count;
     const NAMES: Record<RouteKey, string> = {
       noop: '`GET /__bench/noop`',
       insert: '`POST /__bench/insert`',
@@ -1410,12 +1413,14 @@ function writeReport() {
       `${CLIENTS} concurrent keep-alive clients, ${SECONDS} s a run after a 2 s warm-up, ${CAPTURE_ROUNDS} round(s) of the four runs in turn, same workerd, same wrangler dev: ${NAMES.noop} (a bare Hono route: the framework floor), ${NAMES.insert} (one INSERT through the request's database client: the storage floor), then capture: \`POST /s/{token}\` with JSON for a fresh invitation each (links signed as delivery signs them, naming the survey version and the database; a distinct user agent per respondent), twice. **No follow-up**: \`{"score": 10}\`, an answer that opens no case and has no comment, so nothing is enqueued and the run measures the capture request alone, as production runs it (the follow-up is a queue consumer's invocation of its own, on other machines). **With follow-ups**: the bench's score mix (20 % detractors, each opening a case whose owner is emailed) with a comment on a third: their follow-ups run in the same workerd on the same two cores during the run; the target is read on the first, the second shows what the follow-up costs here.`,
     );
     out();
-    out('| route | round | requests/s | p50 | p90 | p99 | errors | per request: pipeline requests / statements / rows written / rows scanned | other work on the machine |');
-    out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+    out(
+      "| route | round | requests/s | p50 | p90 | p99 | errors | per request: pipeline requests / statements / rows written / rows scanned | CPU per request: all processes / the Worker's workerd | other work on the machine |",
+    );
+    out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |');
     for (const r of runs) {
       const per = (k: keyof DbStats) => fmt(r.db[k] / r.latency.count, 2);
       out(
-        `| ${NAMES[r.route]} | ${r.round} | ${fmt(r.latency.rps, 0)} | ${fmt(r.latency.p50)} ms | ${fmt(r.latency.p90)} ms | ${fmt(r.latency.p99)} ms | ${r.latency.errors} | ${per('requests')} / ${per('statements')} / ${per('rowsWritten')} / ${per('rowsScanned')} | ${fmt(100 * r.otherBusy, 0)} % |`,
+        `| ${NAMES[r.route]} | ${r.round} | ${fmt(r.latency.rps, 0)} | ${fmt(r.latency.p50)} ms | ${fmt(r.latency.p90)} ms | ${fmt(r.latency.p99)} ms | ${r.latency.errors} | ${per('requests')} / ${per('statements')} / ${per('rowsWritten')} / ${per('rowsScanned')} | ${fmt(runCpu(r), 2)} / ${fmt(runCpu(r, WORKER), 2)} ms | ${fmt(100 * r.otherBusy, 0)} % |`,
       );
     }
     const best = (k: RouteKey) => Math.max(...runs.filter((r) => r.route === k).map((r) => r.latency.rps));
@@ -1443,7 +1448,7 @@ function writeReport() {
     );
     verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor's requests/s (${fmt(ratio, 2)})`, ratio >= TARGETS.captureRatio);
     out();
-    out('CPU time per request by process, from /proc/<pid>/stat over the measured runs (all rounds): less sensitive than requests/s to other work on the machine.');
+    out('CPU time per request by process, from /proc/<pid>/stat, over all the measured runs together.');
     out();
     const roles = [...new Set(runs.flatMap((r) => Object.keys(r.cpu)))].filter((role) => runs.some((r) => (r.cpu[role] ?? 0) / r.latency.count > 0.005));
     const cpuPer = (k: RouteKey) => {
@@ -1458,14 +1463,17 @@ function writeReport() {
     for (const k of ['noop', 'insert', 'capture', 'captureMix'] as const) {
       const c = cpuPer(k);
       totals[k] = Object.values(c).reduce((a, b) => a + b, 0);
-      worker[k] = c['workerd (runs the Worker)'] ?? NaN;
+      worker[k] = c[WORKER] ?? NaN;
       out(`| ${NAMES[k]} | ${roles.map((role) => `${fmt(c[role] ?? 0, 2)} ms`).join(' | ')} | ${fmt(totals[k]!, 2)} ms |`);
     }
     out();
-    const cpuRatio = totals.insert! / totals.capture!;
-    const workerRatio = worker.insert! / worker.capture!;
+    // Read like requests/s, from the best run of each: other work on the shared cores only ever adds
+    // CPU time (every process of a run slows at once), so each route's lowest is its own cost.
+    const leastCpu = (k: RouteKey, role?: string) => Math.min(...runs.filter((r) => r.route === k).map((r) => runCpu(r, role)));
+    const cpuRatio = leastCpu('insert') / leastCpu('capture');
+    const workerRatio = leastCpu('insert', WORKER) / leastCpu('capture', WORKER);
     out(
-      `- CPU per request, storage floor / capture: **${fmt(cpuRatio, 2)}** over all processes, target ≥ ${TARGETS.captureRatio}: ${pass(cpuRatio >= TARGETS.captureRatio)}; ${fmt(workerRatio, 2)} in the workerd that runs the Worker. With its follow-ups (their CPU during the runs, not the drains after them): ${fmt(totals.insert! / totals.captureMix!, 2)} and ${fmt(worker.insert! / worker.captureMix!, 2)}.`,
+      `- CPU per request, storage floor / capture (the best run of each, as for requests/s: ${fmt(leastCpu('insert'), 2)} / ${fmt(leastCpu('capture'), 2)} ms): **${fmt(cpuRatio, 2)}** over all processes, target ≥ ${TARGETS.captureRatio}: ${pass(cpuRatio >= TARGETS.captureRatio)}; ${fmt(workerRatio, 2)} in the workerd that runs the Worker. Over all rounds together (the table above): ${fmt(totals.insert! / totals.capture!, 2)} and ${fmt(worker.insert! / worker.capture!, 2)}. With its follow-ups (their CPU during the runs, not the drains after them): ${fmt(totals.insert! / totals.captureMix!, 2)} and ${fmt(worker.insert! / worker.captureMix!, 2)}.`,
     );
     verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor's CPU per request (${fmt(cpuRatio, 2)})`, cpuRatio >= TARGETS.captureRatio);
   } else out('Not measured (the run stopped before).');
