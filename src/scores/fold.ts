@@ -50,14 +50,17 @@ function addToSums(s: CellSums, score: number, lifetimeValue: number | null) {
   s.scores[score]!++;
 }
 
+/** An answer's local day, the day cells' and the contact totals' (a fold reads it for both). */
+const answerDay = (r: FoldRow) => localDay(r.createdAt, r.timezone);
+
 /** Sums answers into cells; only counted answers with a score add anything. */
-export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: CellSums }> {
+export function sumCells(rows: FoldRow[], dayOf = answerDay): Map<string, { key: CellKey; sums: CellSums }> {
   const cells = new Map<string, { key: CellKey; sums: CellSums }>();
   for (const r of rows) {
     if (!r.counted || r.score === null) continue;
     const key: CellKey = {
       unitId: r.unitId,
-      day: localDay(r.createdAt, r.timezone),
+      day: dayOf(r),
       touchpointId: r.touchpointId,
       channel: r.channel,
       segment: r.segment,
@@ -74,35 +77,54 @@ export function sumCells(rows: FoldRow[]): Map<string, { key: CellKey; sums: Cel
   return cells;
 }
 
-/** Responses of a tenant as fold rows, in insertion order, with their unit's time zone. */
+/**
+ * An answer as `foldRows` packs it: one JSON array, in this order. The driver builds an object
+ * with a property per column for every row it decodes, and drizzle maps each field, so one
+ * column instead of eighteen is most of the CPU a fold spends reading thousands of answers
+ * (docs/measurement.md, "The fold").
+ */
+function foldRowOf(packed: string): FoldRow {
+  const [seq, unitId, createdAt, timezone, path, touchpointId, channel, segment, locale, surveyId, surveyVersion, vendorId, score, counted, lifetimeValue, tenureMonths, contractSize, supportTier] =
+    JSON.parse(packed);
+  return {
+    seq,
+    unitId,
+    createdAt,
+    timezone,
+    path,
+    touchpointId,
+    channel,
+    segment,
+    locale,
+    surveyId,
+    surveyVersion,
+    vendorId,
+    score,
+    counted: counted === 1,
+    lifetimeValue,
+    tenureMonths,
+    contractSize,
+    supportTier,
+  };
+}
+
+/** Responses of a tenant as fold rows (`{ row }`), in insertion order, with their unit's path and time zone. */
 export function foldRows(t: TenantDb) {
   const tenantId = t.tenantId;
   return t
     .select({
-      seq: sql<number>`${responses}.rowid`.as('seq'),
-      unitId: responses.unitId,
-      createdAt: responses.createdAt,
-      timezone: units.timezone,
-      path: units.path,
-      touchpointId: responses.touchpointId,
-      channel: responses.channel,
-      segment: sql<string>`coalesce(${responses.segment}, '')`.as('segment'),
-      locale: responses.locale,
-      surveyId: responses.surveyId,
-      surveyVersion: responses.surveyVersion,
-      vendorId: sql<string>`coalesce(${responses.vendorId}, '')`.as('vendor_id'),
-      score: responses.score,
-      counted: responses.counted,
-      lifetimeValue: responses.lifetimeValue,
-      tenureMonths: responses.tenureMonths,
-      contractSize: responses.contractSize,
-      supportTier: responses.supportTier,
+      row: sql<FoldRow>`json_array(${responses}.rowid, ${responses.unitId}, ${responses.createdAt}, ${units.timezone}, ${units.path}, ${responses.touchpointId},
+        ${responses.channel}, coalesce(${responses.segment}, ''), ${responses.locale}, ${responses.surveyId}, ${responses.surveyVersion}, coalesce(${responses.vendorId}, ''),
+        ${responses.score}, ${responses.counted}, ${responses.lifetimeValue}, ${responses.tenureMonths}, ${responses.contractSize}, ${responses.supportTier})`.mapWith(foldRowOf),
     })
     .from(responses)
     .innerJoin(units, and(eq(units.id, responses.unitId), eq(units.tenantId, responses.tenantId)))
     .where(eq(responses.tenantId, tenantId))
     .$dynamic();
 }
+
+/** The fold rows of a `foldRows` result. */
+export const foldRowsOf = (result: unknown) => (result as { row: FoldRow }[]).map((r) => r.row);
 
 /** Rows per upsert statement (they travel as one JSON parameter). */
 const UPSERT_ROWS = 1000;
@@ -246,12 +268,12 @@ function aggregates(cells: Iterable<{ key: CellKey; sums: CellSums }>, pathOf: (
  * per closed month too), from the answers themselves: the day cells do not carry the contact's
  * attributes. Without segments: a cut weighted by segment reads the answers (src/scores/query.ts).
  */
-function contactAggregates(rows: FoldRow[], closed: string, ancestorsOfRow = (r: FoldRow) => ancestorsOf(r.path)) {
+function contactAggregates(rows: FoldRow[], closed: string, ancestorsOfRow = (r: FoldRow) => ancestorsOf(r.path), dayOf = answerDay) {
   const days: Totals = new Map();
   const months: Totals = new Map();
   for (const r of rows) {
     if (!r.counted || r.score === null) continue;
-    const day = localDay(r.createdAt, r.timezone);
+    const day = dayOf(r);
     const month = day.slice(0, 7);
     const sums = emptySums();
     addToSums(sums, r.score, r.lifetimeValue);
@@ -272,10 +294,12 @@ function contactAggregates(rows: FoldRow[], closed: string, ancestorsOfRow = (r:
  */
 async function catchUpContactDims(t: TenantDb, from: FoldState): Promise<number> {
   const tenantId = t.tenantId;
-  const rows = (await foldRows(t)
-    .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from.dims}`, sql`${responses}.rowid <= ${from.seq}`))
-    .orderBy(sql`${responses}.rowid`)
-    .limit(FOLD_BATCH)) as FoldRow[];
+  const rows = foldRowsOf(
+    await foldRows(t)
+      .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from.dims}`, sql`${responses}.rowid <= ${from.seq}`))
+      .orderBy(sql`${responses}.rowid`)
+      .limit(FOLD_BATCH),
+  );
   const to = rows.length < FOLD_BATCH ? from.seq : rows[rows.length - 1]!.seq;
   const { days, months } = contactAggregates(rows, from.closed);
   await commit(t, [
@@ -306,10 +330,12 @@ const rebuildMonth = (t: TenantDb, unitId: string, month: string, segment: strin
  * fold upserts these rows, and the bench's bulk loader (scripts/bench-scale.ts) writes the same.
  */
 export function foldedTotals(rows: FoldRow[], closed: string): { target: Target; rows: Iterable<{ key: (string | number)[]; sums: CellSums }> }[] {
-  const cells = sumCells(rows);
+  const days = new Map(rows.map((r) => [r, answerDay(r)]));
+  const dayOf = (r: FoldRow) => days.get(r)!;
+  const cells = sumCells(rows, dayOf);
   const paths = new Map(rows.map((r) => [r.unitId, r.path]));
   const { months, branchDays, branchMonths, dimDays, dimMonths } = aggregates(cells.values(), (id) => paths.get(id)!, closed);
-  const contact = contactAggregates(rows, closed);
+  const contact = contactAggregates(rows, closed, undefined, dayOf);
   return [
     { target: DAY_CELLS, rows: [...cells.values()].map(cellRow) },
     { target: MONTHS, rows: months },
@@ -337,10 +363,12 @@ export async function foldTenant(t: TenantDb, now: number): Promise<{ folded: nu
     from = await foldStateOf(t);
     if (from.dims < from.seq) return { folded: read, watermark: from.seq };
   }
-  const rows = (await foldRows(t)
-    .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from.seq}`))
-    .orderBy(sql`${responses}.rowid`)
-    .limit(FOLD_BATCH)) as FoldRow[];
+  const rows = foldRowsOf(
+    await foldRows(t)
+      .where(and(eq(responses.tenantId, tenantId), sql`${responses}.rowid > ${from.seq}`))
+      .orderBy(sql`${responses}.rowid`)
+      .limit(FOLD_BATCH),
+  );
   if (rows.length === 0) return { folded: 0, watermark: from.seq };
   const to = rows[rows.length - 1]!.seq;
   const statements: BatchItem<'sqlite'>[] = foldedTotals(rows, from.closed).flatMap(({ target, rows }) => upsert(t, target, rows, from));
@@ -426,13 +454,14 @@ export async function recomputeCells(t: TenantDb, keys: CellKey[], attempts = 3)
   // The contact totals of every (ancestor, day) the cells lie under: rebuilt from the subtree's
   // answers of that day (the day cells do not carry the contact's attributes).
   const ancestorDays = new Map<string, { ancestor: string; day: string }>();
-  const [unitRows, ...results] = (await t.batch([
+  const [unitRows, ...read] = (await t.batch([
     t
       .select({ id: units.id, path: units.path })
       .from(units)
       .where(and(eq(units.tenantId, tenantId), inArray(units.id, [...new Set(keys.map((k) => k.unitId))]))),
     ...reads,
-  ] as unknown as [(typeof reads)[number]])) as unknown as [{ id: string; path: string }[], ...FoldRow[][]];
+  ] as unknown as [(typeof reads)[number]])) as unknown as [{ id: string; path: string }[], ...unknown[]];
+  const results = read.map(foldRowsOf);
   const pathOf = new Map(unitRows.map((u) => [u.id, u.path]));
   const statements: BatchItem<'sqlite'>[] = [];
   [...unique.entries()].forEach(([id, key], i) => {
@@ -510,7 +539,7 @@ async function rebuildContactDims(t: TenantDb, pairs: { ancestor: string; day: s
       ),
     );
   });
-  const results = (await t.batch(reads as unknown as [(typeof reads)[number]])) as unknown as FoldRow[][];
+  const results = ((await t.batch(reads as unknown as [(typeof reads)[number]])) as unknown[]).map(foldRowsOf);
   const dims = sql.raw(CONTACT_DIMS.map((d) => `'${d}'`).join(', '));
   const statements: BatchItem<'sqlite'>[] = [];
   const months = new Set<string>();

@@ -18,7 +18,7 @@ import {
 } from '../db/schema';
 import { addAnswer, addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
 import { type ContactDim, contactValue, contactValueSql } from './contact-cuts';
-import { foldRows, foldStateOf, type FoldRow } from './fold';
+import { foldRows, foldRowsOf, foldStateOf } from './fold';
 import { localDay, offsetsOver, periodOf } from './local-day';
 
 export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale', 'vendor', 'agent'] as const;
@@ -141,7 +141,7 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution, s
   ] as unknown as [ReturnType<typeof foldRows>]);
   for (const rows of rest as Packed[]) putCounts(out, unpacked(q, rows, !!dist), dist);
 
-  for (const r of tail as FoldRow[]) {
+  for (const r of foldRowsOf(tail)) {
     const day = localDay(r.createdAt, r.timezone);
     if (day < q.from || day > q.to) continue;
     if (q.vendorId !== undefined && r.vendorId !== q.vendorId) continue;
