@@ -112,13 +112,6 @@ export type Answer = { score: number; comment?: string };
 type Api = (method: string, path: string, body?: unknown) => Promise<any>;
 
 /**
- * Today as a unit in `timeZone` counts it (YYYY-MM-DD): the API's `from` and `to` are the unit's
- * local days, so a test that asks for "today's answers" must not use the UTC date (from 23:00
- * UTC in winter, Berlin is already on the next day).
- */
-export const localDay = (timeZone: string, at = new Date()) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-
-/**
  * Answers through the public API, as customers give them: a contact and an event each, then the
  * invitation's link answered as JSON (each from its own address, so no bulk flag).
  */

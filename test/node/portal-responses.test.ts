@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, localDay, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu } from './browser-kit';
+import { localDay } from '../../src/scores/local-day';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -67,7 +68,7 @@ afterAll(async () => {
 
 const answers = (page: Page) => page.locator('ol.answers > li');
 const listText = async (page: Page) => (await page.locator('ol.answers').textContent()) ?? '';
-const today = () => localDay('Europe/Berlin'); // Berlin's own day (scripts/demo-tenant.ts)
+const today = () => localDay(Date.now(), 'Europe/Berlin'); // Berlin's own day (scripts/demo-tenant.ts): the API's from/to are the unit's local days
 async function berlinN() {
   const scores = await api('GET', `/api/v1/scores?unitId=${unitIds.Berlin}&from=${today()}&to=${today()}`);
   return scores.items[0].n as number;

@@ -9,7 +9,8 @@ import { openDirectory } from '../../src/db/directory';
 import { registerTenant } from '../../src/tenancy/directory-entry';
 import { createTenant } from '../../src/org/tenants';
 import { ROOT } from '../../scripts/local-stack';
-import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, localDay, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu, settled } from './browser-kit';
+import { axeCheck, callApi, DESKTOP, expectFits, launchChromium, loginToken, PHONE, seedAnswers, signInAt, waitFor, openMenu, settled } from './browser-kit';
+import { localDay } from '../../src/scores/local-day';
 import { startStack, type StartedStack } from './started-stack';
 
 /**
@@ -171,7 +172,7 @@ describe('the portal in Chromium', () => {
     await page.keyboard.type('Call back late visits within a day');
     await page.keyboard.press('Tab');
     await page.keyboard.type('punctuality');
-    const day = localDay('Europe/Berlin'); // Berlin's own day (scripts/demo-tenant.ts)
+    const day = localDay(Date.now(), 'Europe/Berlin'); // Berlin's own day (scripts/demo-tenant.ts): the API's from/to are the unit's local days
     for (const field of ['Before: from', 'After: from']) await page.getByLabel(field).fill(day);
     for (const field of ['to']) for (const el of await page.getByLabel(field, { exact: true }).all()) await el.fill(day);
     await page.getByRole('button', { name: 'Create plan' }).focus();
