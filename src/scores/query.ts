@@ -137,7 +137,7 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution, s
     foldRows(t)
       .where(and(subtree(q.root.path), sql`${responses}.rowid > ${folded}`, eq(responses.counted, true), sql`${responses.score} is not null`))
       .orderBy(sql`${responses}.rowid`),
-    ...[...own, ...reads].map((read) => packed(t, q, read, !!dist)),
+    ...[...own, ...(q.period === 'week' ? reads.map((read) => weekly(t, q, read, !!dist)) : reads)].map((read) => packed(t, q, read, !!dist)),
   ] as unknown as [ReturnType<typeof foldRows>]);
   for (const rows of rest as Packed[]) putCounts(out, unpacked(q, rows, !!dist), dist);
 
@@ -165,6 +165,29 @@ export async function gather(t: TenantDb, q: ScoresScope, dist?: Distribution, s
     if (dist) tallyScores(dist, key, q.period ? periodOf(day, q.period) : '', oneScore(r.score!));
   }
   return out;
+}
+
+/**
+ * The period the rollup reads group their cells by: a week's cells by day, in the order of the
+ * cells' index (no sort), then summed into weeks (`weekly`). Worked out per cell, the week made
+ * SQLite parse every cell's day and sort every cell (the root by week over two years at 1M:
+ * 48 → 17 ms of SQLite CPU for 36,500 cells).
+ */
+const cellPeriod = (q: ScoresScope): Period | undefined => (q.period === 'week' ? 'day' : q.period);
+
+/** A rollup read's day rows (`cellPeriod`) summed into weeks: the same columns, one row per group, week and segment. */
+function weekly<T extends { as: (alias: string) => unknown }>(db: TenantDb, q: ScoresScope, read: T, withScores: boolean): T {
+  const week = sql`date("d"."p", '-6 days', 'weekday 1')`;
+  const columns = ['promoters', 'passives', 'detractors', ...(q.weight === 'ltv' ? ['w', 'w2', 'w_promoters', 'w_detractors'] : []), ...(withScores ? SCORE_COLUMNS : [])];
+  return db
+    .select({
+      group: sql<string>`"d"."g"`.as('g'),
+      period: sql<string>`${week}`.as('p'),
+      segment: sql<string>`"d"."s"`.as('s'),
+      ...Object.fromEntries(columns.map((c) => [c, sql<number>`sum("d".${sql.identifier(c)})`.as(c)])),
+    })
+    .from(read.as('d') as never)
+    .groupBy(sql`"d"."g", ${week}, "d"."s"`) as unknown as T;
 }
 
 /** Groupings the branch totals serve: by child unit, by segment, or none. */
@@ -205,9 +228,9 @@ function branchReads(db: TenantDb, q: ScoresScope, withScores: boolean) {
     const read = db
       .select({
         group: sql<string>`${group(unitCol, sql`${t.segment}`)}`.as('g'),
-        period: sql<string>`${periodExpr(sql`${at}`, part.level, q.period)}`.as('p'),
+        period: sql<string>`${periodExpr(sql`${at}`, part.level, cellPeriod(q))}`.as('p'),
         segment: segmentOf(q, t.segment),
-        ...sums(t, withScores),
+        ...sums(t, q, withScores),
       })
       .from(t)
       .where(and(branch ? eq((t as typeof rollupBranchDays).ancestorId, q.root.id) : own(unitCol), partWhere(db, sql`${at}`, part)))
@@ -262,9 +285,9 @@ function cellReads(db: TenantDb, q: ScoresScope, withScores: boolean, dim: Dim, 
   const own = db
     .select({
       group: sql<string>`${byDim ? sql`${CELL_DIM[dim]}` : sql`''`}`.as('g'),
-      period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'),
+      period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', cellPeriod(q))}`.as('p'),
       segment: segmentOf(q, rollups.segment),
-      ...sums(rollups, withScores),
+      ...sums(rollups, q, withScores),
     })
     .from(rollups)
     .where(and(eq(rollups.unitId, q.root.id), sql`${rollups.day} between ${q.from} and ${q.to}`, value === undefined ? undefined : eq(CELL_DIM[dim], value)))
@@ -285,9 +308,9 @@ function dimTotalReads(db: TenantDb, q: ScoresScope, withScores: boolean, dim: D
     const read = db
       .select({
         group: sql<string>`${byDim ? sql`${t.value}` : sql`''`}`.as('g'),
-        period: sql<string>`${periodExpr(sql`${at}`, part.level, q.period)}`.as('p'),
+        period: sql<string>`${periodExpr(sql`${at}`, part.level, cellPeriod(q))}`.as('p'),
         segment: segmentOf(q, t.segment),
-        ...sums(t, withScores),
+        ...sums(t, q, withScores),
       })
       .from(t)
       .where(and(eq(t.ancestorId, q.root.id), eq(t.dim, dim), value === undefined ? undefined : eq(t.value, value), partWhere(db, sql`${at}`, part)))
@@ -311,9 +334,9 @@ function filteredCellReads(db: TenantDb, q: ScoresScope, vendorId: string, withS
     db
       .select({
         group: sql<string>`${group}`.as('g'),
-        period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', q.period)}`.as('p'),
+        period: sql<string>`${periodExpr(sql`${rollups.day}`, 'day', cellPeriod(q))}`.as('p'),
         segment: segmentOf(q, rollups.segment),
-        ...sums(rollups, withScores),
+        ...sums(rollups, q, withScores),
       })
       .from(rollups)
       .innerJoin(units, eq(units.id, rollups.unitId))
@@ -352,14 +375,19 @@ const needsSegments = (q: ScoresScope) => q.weight === 'poststrat' || q.groupBy 
 const segmentOf = (q: ScoresScope, col: SQL | AnySQLiteColumn) => sql<string>`${needsSegments(q) ? col : sql`''`}`.as('s');
 
 /** Sums of a rollup table's counts and weights. */
-const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimDays | typeof rollupDimMonths, withScores: boolean) => ({
+const sums = (t: typeof rollups | typeof rollupMonths | typeof rollupBranchDays | typeof rollupBranchMonths | typeof rollupDimDays | typeof rollupDimMonths, q: ScoresScope, withScores: boolean) => ({
   promoters: sql<number>`sum(${t.promoters})`.as('promoters'),
   passives: sql<number>`sum(${t.passives})`.as('passives'),
   detractors: sql<number>`sum(${t.detractors})`.as('detractors'),
-  w: sql<number>`sum(${t.w})`.as('w'),
-  w2: sql<number>`sum(${t.w2})`.as('w2'),
-  wPromoters: sql<number>`sum(${t.wPromoters})`.as('w_promoters'),
-  wDetractors: sql<number>`sum(${t.wDetractors})`.as('w_detractors'),
+  // The lifetime-value sums only when `weight=ltv` reads them (`packed`): SQLite sums every column of a read.
+  ...(q.weight === 'ltv'
+    ? {
+        w: sql<number>`sum(${t.w})`.as('w'),
+        w2: sql<number>`sum(${t.w2})`.as('w2'),
+        wPromoters: sql<number>`sum(${t.wPromoters})`.as('w_promoters'),
+        wDetractors: sql<number>`sum(${t.wDetractors})`.as('w_detractors'),
+      }
+    : {}),
   // The 0–10 counts only when a distribution is asked for: the common score query sums seven columns.
   ...(withScores ? (Object.fromEntries(SCORE_COLUMNS.map((c) => [c, sql<number>`sum(${t[c]})`.as(c)])) as Record<(typeof SCORE_COLUMNS)[number], SQL.Aliased<number>>) : {}),
 });
