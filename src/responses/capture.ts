@@ -9,7 +9,7 @@ import { categorize, type Category } from '../scoring/nps';
 import { chooseLocale, type Definition } from '../surveys/definition';
 import { checkAnswers, type Issue } from './answers';
 import { moving } from '../db/plane';
-import { insertFirstAnswer, localeValues, type FirstAnswerRow } from './first-answer';
+import { firstAnswerRowOf, insertFirstAnswer, localeValues, type FirstAnswerRow } from './first-answer';
 import { cachedSurvey, rememberSurvey } from '../surveys/published-cache';
 import { bufferAnswer, cannotWriteNow, type BufferContext, type BufferedOutcome } from './buffer';
 import { countHit } from '../auth/rate-limit';
@@ -419,21 +419,23 @@ async function captureFirst(
   const id = newId('rsp');
   let row: FirstAnswerRow | undefined;
   try {
-    [row] = await insertFirstAnswer(t, {
-      id,
-      invitationId: claims.invitationId,
-      surveyId: survey.surveyId,
-      surveyVersion: survey.version,
-      score,
-      comment: checked.comment,
-      answers: JSON.stringify(checked.answers),
-      honeypot: input.honeypot ? 1 : 0,
-      network,
-      now,
-      // A JSON answer shows no page: the tenant's settings (its look) are not read.
-      page: input.stateless ? 0 : 1,
-      ...localeValues(survey, state?.l, req.acceptLanguage),
-    });
+    row = firstAnswerRowOf(
+      await insertFirstAnswer(t, {
+        id,
+        invitationId: claims.invitationId,
+        surveyId: survey.surveyId,
+        surveyVersion: survey.version,
+        score,
+        comment: checked.comment,
+        answers: JSON.stringify(checked.answers),
+        honeypot: input.honeypot ? 1 : 0,
+        network,
+        now,
+        // A JSON answer shows no page: the tenant's settings (its look) are not read.
+        page: input.stateless ? 0 : 1,
+        ...localeValues(survey, state?.l, req.acceptLanguage),
+      }),
+    );
   } catch (err) {
     return buffer(err, link, input, req, state, { network, maybeWritten: true });
   }

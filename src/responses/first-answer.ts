@@ -32,7 +32,7 @@ const isTest = sql`coalesce(${contacts.isTest}, 0)`;
 const isEmployee = sql`coalesce(${contacts.isEmployee}, 0)`;
 const flags = sql`'[' || rtrim(iif(${p('honeypot')}, '"honeypot",', '') || iif(${isTest}, '"test_contact",', '') || iif(${isEmployee}, '"employee_contact",', ''), ',') || ']'`;
 
-/** What the write returns: only what the answer's outcome and its follow-up message need (every column returned is encoded, sent and decoded). */
+/** What the write returns: only what the answer's outcome and its follow-up message need, as one JSON array (`firstAnswerRowOf`). */
 export interface FirstAnswerRow {
   id: string;
   locale: string;
@@ -44,7 +44,7 @@ export interface FirstAnswerRow {
   settings: string | null;
 }
 
-export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
+export const insertFirstAnswer = tenantSqlStatement<{ row: string }>(
   (t) => sql`insert into ${responses} (id, tenant_id, invitation_id, touchpoint_id, unit_id, contact_id, survey_id, survey_version, channel, locale,
       score, comment, answers, quality_flags, counted, event_id, segment, lifetime_value, tenure_months, contract_size, support_tier, answered_at, created_at, updated_at, vendor_id, agent_id, network_hash)
     select ${p('id')}, ${invitations.tenantId}, ${invitations.id}, ${invitations.touchpointId}, ${invitations.unitId}, ${invitations.contactId},
@@ -62,18 +62,28 @@ export const insertFirstAnswer = tenantSqlStatement<FirstAnswerRow>(
       sql`not exists ${t.select({ one: sql`1` }).from(tenants).where(sql`${tenants.writesPausedAt} is not null`)}`,
     )}
     on conflict (tenant_id, invitation_id) do nothing
-    returning id, locale, counted,
+    returning json_array(id, locale, counted,
       ${t
         .select({ path: units.path })
         .from(units)
-        .where(eq(units.id, sql`${responses}.unit_id`))} as unit_path,
+        .where(eq(units.id, sql`${responses}.unit_id`))},
       ${t
         .select({ rules: touchpoints.rules })
         .from(touchpoints)
-        .where(eq(touchpoints.id, sql`${responses}.touchpoint_id`))} as rules,
-      ${webhookWants(t, 'response.created')} as hooked,
-      case when ${p('page')} then ${t.select({ settings: tenants.settings }).from(tenants)} end as settings`,
+        .where(eq(touchpoints.id, sql`${responses}.touchpoint_id`))},
+      ${webhookWants(t, 'response.created')},
+      case when ${p('page')} then ${t.select({ settings: tenants.settings }).from(tenants)} end) as row`,
 );
+
+/**
+ * The written row, if any. It comes back as one JSON column: the driver builds an object with a
+ * property per column of every row it decodes, and the column list travels with the answer.
+ */
+export function firstAnswerRowOf(rows: { row: string }[]): FirstAnswerRow | undefined {
+  if (rows.length === 0) return undefined;
+  const [id, locale, counted, unit_path, rules, hooked, settings] = JSON.parse(rows[0]!.row) as [string, string, number, string, string | null, number, string | null];
+  return { id, locale, counted, unit_path, rules, hooked, settings };
+}
 
 /** What the statement binds for the locale: the page's own (from its state), else the maps `chooseLocale` would walk. Kept per cached version. */
 const localeMaps = new WeakMap<CachedSurvey, { available: string[]; exact: string; language: string }>();
