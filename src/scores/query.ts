@@ -177,7 +177,7 @@ const cellPeriod = (q: ScoresScope): Period | undefined => (q.period === 'week' 
 
 /** A rollup read's day rows (`cellPeriod`) summed into weeks: the same columns, one row per group, week and segment. */
 function weekly<T extends { as: (alias: string) => unknown }>(db: TenantDb, q: ScoresScope, read: T, withScores: boolean): T {
-  const week = sql`date("d"."p", '-6 days', 'weekday 1')`;
+  const week = periodExpr(sql`"d"."p"`, 'day', 'week');
   const columns = ['promoters', 'passives', 'detractors', ...(q.weight === 'ltv' ? ['w', 'w2', 'w_promoters', 'w_detractors'] : []), ...(withScores ? SCORE_COLUMNS : [])];
   return db
     .select({
