@@ -579,13 +579,20 @@ function remainderReads(t: TenantDb, q: ScoresScope, zones: Zones, withScores: b
 async function keysAfter(t: TenantDb, q: ScoresScope, zones: Zones, after: string, n: number): Promise<string[]> {
   const inRange = answerFilters(q, zones, sql`(${t.select({ zone: units.timezone }).from(units).where(eq(units.id, responses.unitId))})`);
   if (q.groupBy === 'agent') {
-    const rows = await t
-      .selectDistinct({ key: sql<string>`${responses.agentId}` })
-      .from(responses)
-      .where(and(sql`${responses.agentId} > ${after}`, inRange))
-      .orderBy(responses.agentId)
-      .limit(n);
-    return rows.map((r) => r.key);
+    // Agent by agent: each step seeks the first answer in range of the next agent through the
+    // agent's index, so the page's keys cost a probe each, not a walk of every answer of theirs (a
+    // DISTINCT over the index reads them all: 22,000 answers for the bench's first page).
+    const next = (prev: SQL) =>
+      t
+        .select({ key: responses.agentId })
+        .from(responses)
+        .where(and(sql`${responses.agentId} > ${prev}`, inRange))
+        .orderBy(responses.agentId)
+        .limit(1);
+    const rows = await t.all<{ key: string | null }>(
+      sql`with recursive k(key) as (select (${next(sql`${after}`)}) union all select (${next(sql`k.key`)}) from k where k.key is not null limit ${n}) select key from k where key is not null`,
+    );
+    return rows.map((r) => r.key!);
   }
   const rows = await t
     .selectDistinct({ key: sql<string>`${contacts.accountId}` })
