@@ -18,7 +18,7 @@ import {
 } from '../db/schema';
 import { addAnswer, addTallies, answerWeight, categorize, emptyTally, WEIGHT_MAX, WEIGHT_MIN, type Tally } from '../scoring/nps';
 import { type ContactDim, contactValue, contactValueSql } from './contact-cuts';
-import { foldRows, foldRowsOf, foldStateOf } from './fold';
+import { foldRows, foldRowsOf, foldStateOf, SUMS } from './fold';
 import { localDay, offsetsOver, periodOf } from './local-day';
 
 export const ROLLUP_GROUPS = ['unit', 'touchpoint', 'channel', 'segment', 'locale', 'vendor', 'agent'] as const;
@@ -178,7 +178,8 @@ const cellPeriod = (q: ScoresScope): Period | undefined => (q.period === 'week' 
 /** A rollup read's day rows (`cellPeriod`) summed into weeks: the same columns, one row per group, week and segment. */
 function weekly<T extends { as: (alias: string) => unknown }>(db: TenantDb, q: ScoresScope, read: T, withScores: boolean): T {
   const week = periodExpr(sql`"d"."p"`, 'day', 'week');
-  const columns = ['promoters', 'passives', 'detractors', ...(q.weight === 'ltv' ? ['w', 'w2', 'w_promoters', 'w_detractors'] : []), ...(withScores ? SCORE_COLUMNS : [])];
+  // The columns `sums` reads: the lifetime-value sums (w…) with weight=ltv, the 0–10 counts (score_…) with a distribution.
+  const columns = SUMS.filter((c) => (q.weight === 'ltv' || !c.startsWith('w')) && (withScores || !c.startsWith('score_')));
   return db
     .select({
       group: sql<string>`"d"."g"`.as('g'),
@@ -581,7 +582,7 @@ async function keysAfter(t: TenantDb, q: ScoresScope, zones: Zones, after: strin
   if (q.groupBy === 'agent') {
     // Agent by agent: each step seeks the first answer in range of the next agent through the
     // agent's index, so the page's keys cost a probe each, not a walk of every answer of theirs (a
-    // DISTINCT over the index reads them all: 22,000 answers for the bench's first page).
+    // DISTINCT over the index reads them all: the bench's first page at 1M counts 38,450 of them).
     const next = (prev: SQL) =>
       t
         .select({ key: responses.agentId })
