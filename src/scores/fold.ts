@@ -174,13 +174,20 @@ function addTo(totals: Totals, key: (string | number)[], sums: CellSums) {
  * build them. INSERT … SELECT … WHERE: every statement checks that the fold state is still the
  * one this fold started from, so two overlapping folds (or a fold and a unit move or a month
  * closing) cannot count the same answers twice.
+ *
+ * Each row is made JSONB once (`jsonb(value)`) and its columns read from that binary form
+ * (`v ->> i`): `json_extract` on the row's text looked the text up in SQLite's JSON cache again
+ * for each of its 27 columns, half of the upsert's CPU (docs/measurement.md, "The fold"). The
+ * OFFSET keeps the subquery from being flattened into the outer SELECT, where `jsonb()` would run
+ * once per column (sqlite.org/optoverview.html, flattening restriction 14); it runs as a
+ * co-routine, without a temporary table whose rows would count as scanned.
  */
 function upsert(t: TenantDb, target: Target, rows: Iterable<{ key: (string | number)[]; sums: CellSums }>, guard: FoldState) {
   const tenantId = t.tenantId;
   const list = [...rows];
   const names = [...target.keys, ...SUMS];
   const columns = sql.raw(['tenant_id', ...names].join(', '));
-  const picks = sql.raw(names.map((_, i) => `json_extract(value, '$[${i}]')`).join(', '));
+  const picks = sql.raw(names.map((_, i) => `v ->> ${i}`).join(', '));
   const conflict = sql.raw(['tenant_id', ...target.keys].join(', '));
   const add = sql.raw(SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', '));
   const statements = [];
@@ -188,7 +195,7 @@ function upsert(t: TenantDb, target: Target, rows: Iterable<{ key: (string | num
     const json = JSON.stringify(list.slice(i, i + UPSERT_ROWS).map(({ key, sums }) => [...key, ...sumValues(sums)]));
     statements.push(
       t.run(sql`insert into ${sql.raw(target.table)} (${columns})
-        select ${tenantId}, ${picks} from json_each(${json})
+        select ${tenantId}, ${picks} from (select jsonb(value) as v from json_each(${json}) limit -1 offset 0)
         where ${guarded(tenantId, guard)}
         on conflict (${conflict}) do update set ${add}`),
     );
