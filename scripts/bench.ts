@@ -1424,9 +1424,10 @@ function writeReport() {
       );
     }
     const best = (k: RouteKey) => Math.max(...runs.filter((r) => r.route === k).map((r) => r.latency.rps));
+    // Three places: a ratio shown as the target's 0.80 may still fall short of it.
     const ratio = best('capture') / best('insert');
     out();
-    out(`- capture / storage floor, requests per second (best run of each): **${fmt(ratio, 2)}**, target ≥ ${TARGETS.captureRatio}: ${pass(ratio >= TARGETS.captureRatio)}`);
+    out(`- capture / storage floor, requests per second (best run of each): **${fmt(ratio, 3)}**, target ≥ ${TARGETS.captureRatio}: ${pass(ratio >= TARGETS.captureRatio)}`);
     // Each round's pair ran back to back, so the same other work hit both: the spread of these is the run's noise.
     const rps = (k: RouteKey, round: number) => runs.find((r) => r.route === k && r.round === round)?.latency.rps;
     const paired = [...new Set(runs.map((r) => r.round))].map((round) => (rps('capture', round) ?? Number.NaN) / (rps('insert', round) ?? Number.NaN)).filter(Number.isFinite);
@@ -1446,7 +1447,7 @@ function writeReport() {
     out(
       `- With the directory in place (DIRECTORY_URL; the tenant in \`${stack.databaseId}\`, one of ${stack.databases.length} data databases): the survey link names its tenant and its database (claim \`db\`), so answering reads nothing from the directory: the capture runs read it ${dirStatements} time(s) for ${int(answered + alone.reduce((a, r) => a + r.latency.count, 0))} answers (${[...alone, ...captures].map((r) => r.directory.statements).join(', ')} statements in the runs); the storage floor's INSERT goes to the tenant's database found through the directory's placement, kept per isolate (PLACEMENT_CACHE_SECONDS, 30 s).`,
     );
-    verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor's requests/s (${fmt(ratio, 2)})`, ratio >= TARGETS.captureRatio);
+    verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor's requests/s (${fmt(ratio, 3)})`, ratio >= TARGETS.captureRatio);
     out();
     out('CPU time per request by process, from /proc/<pid>/stat, over all the measured runs together.');
     out();
@@ -1473,9 +1474,9 @@ function writeReport() {
     const cpuRatio = leastCpu('insert') / leastCpu('capture');
     const workerRatio = leastCpu('insert', WORKER) / leastCpu('capture', WORKER);
     out(
-      `- CPU per request, storage floor / capture (the best run of each, as for requests/s: ${fmt(leastCpu('insert'), 2)} / ${fmt(leastCpu('capture'), 2)} ms): **${fmt(cpuRatio, 2)}** over all processes, target ≥ ${TARGETS.captureRatio}: ${pass(cpuRatio >= TARGETS.captureRatio)}; ${fmt(workerRatio, 2)} in the workerd that runs the Worker. Over all rounds together (the table above): ${fmt(totals.insert! / totals.capture!, 2)} and ${fmt(worker.insert! / worker.capture!, 2)}. With its follow-ups (their CPU during the runs, not the drains after them): ${fmt(totals.insert! / totals.captureMix!, 2)} and ${fmt(worker.insert! / worker.captureMix!, 2)}.`,
+      `- CPU per request, storage floor / capture (the best run of each, as for requests/s: ${fmt(leastCpu('insert'), 2)} / ${fmt(leastCpu('capture'), 2)} ms): **${fmt(cpuRatio, 3)}** over all processes, target ≥ ${TARGETS.captureRatio}: ${pass(cpuRatio >= TARGETS.captureRatio)}; ${fmt(workerRatio, 2)} in the workerd that runs the Worker. Over all rounds together (the table above): ${fmt(totals.insert! / totals.capture!, 2)} and ${fmt(worker.insert! / worker.capture!, 2)}. With its follow-ups (their CPU during the runs, not the drains after them): ${fmt(totals.insert! / totals.captureMix!, 2)} and ${fmt(worker.insert! / worker.captureMix!, 2)}.`,
     );
-    verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor's CPU per request (${fmt(cpuRatio, 2)})`, cpuRatio >= TARGETS.captureRatio);
+    verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor's CPU per request (${fmt(cpuRatio, 3)})`, cpuRatio >= TARGETS.captureRatio);
   } else out('Not measured (the run stopped before).');
   out();
 
