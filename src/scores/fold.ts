@@ -184,7 +184,7 @@ class Totals {
       this.all.push(total);
       return;
     }
-    // Indexed loops: a fold calls this about 15 times per answer.
+    // Indexed loops: the fold's hot path.
     const into = t.sums;
     for (let f = 0; f < TALLY_FIELDS.length; f++) into[TALLY_FIELDS[f]!] += sums[TALLY_FIELDS[f]!];
     for (let i = 0; i < sums.scores.length; i++) into.scores[i]! += sums.scores[i]!;
