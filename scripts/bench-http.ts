@@ -68,7 +68,7 @@ export function httpClient(baseUrl: string, maxSockets: number) {
    * `clients` concurrent loops until `durationMs` passed or `next` returns null (no more work).
    * Only answers with a 2xx status count as done; others are errors (their statuses listed).
    */
-  async function run(clients: number, durationMs: number, next: (i: number) => Call | null, onError?: (status: number, body: string) => void): Promise<Latencies> {
+  async function run(clients: number, durationMs: number, next: (i: number) => Call | null, onError?: (status: number, body: string) => void): Promise<Latencies & { samples: number[] }> {
     const ms: number[] = [];
     const statuses: Record<string, number> = {};
     let errors = 0;
@@ -96,7 +96,7 @@ export function httpClient(baseUrl: string, maxSockets: number) {
         }
       }),
     );
-    return summarize(ms, performance.now() - t0, errors, statuses);
+    return { ...summarize(ms, performance.now() - t0, errors, statuses), samples: ms };
   }
 
   return { send, run, close: () => agent.destroy() };

@@ -74,6 +74,16 @@ export function topScans(a: StatementScans, b: StatementScans, n: number): ({ sq
     .slice(0, n);
 }
 
+export const NO_DB_STATS: Readonly<DbStats> = { rowsRead: 0, rowsScanned: 0, rowsWritten: 0, statements: 0, requests: 0 };
+
+export const sumStats = (a: DbStats, b: DbStats): DbStats => ({
+  rowsRead: a.rowsRead + b.rowsRead,
+  rowsScanned: a.rowsScanned + b.rowsScanned,
+  rowsWritten: a.rowsWritten + b.rowsWritten,
+  statements: a.statements + b.statements,
+  requests: a.requests + b.requests,
+});
+
 export const diffStats = (a: DbStats, b: DbStats): DbStats => ({
   rowsRead: b.rowsRead - a.rowsRead,
   rowsScanned: b.rowsScanned - a.rowsScanned,
