@@ -1503,9 +1503,9 @@ function writeReport() {
       `- The runs with follow-ups include the \`response.captured\` and \`comment.analyse\` consumer (cases, notifications, comment analyses), which runs in the same workerd meanwhile and shares its two cores; what it had not done when a run ended took ${captures.map((r) => `${fmt(r.drain.ms / 1000, 1)} s`).join(' and ')} more (${fmt(drainCpu, 2)} ms CPU and ${fmt(drainReq, 2)} pipeline requests per answer), before the next run started.`,
     );
     const alone = runs.filter((r) => r.route === 'capture');
-    const dirStatements = [...alone, ...captures].reduce((a, r) => a + r.directory.statements, 0);
+    const dirStatements = (rs: CaptureRun[]) => rs.reduce((a, r) => a + r.directory.statements, 0);
     out(
-      `- With the directory in place (DIRECTORY_URL; the tenant in \`${stack.databaseId}\`, one of ${stack.databases.length} data databases): the survey link names its tenant and its database (claim \`db\`), so answering reads nothing from the directory: the capture runs read it ${dirStatements} time(s) for ${int(answered + alone.reduce((a, r) => a + r.latency.count, 0))} answers (${[...alone, ...captures].map((r) => r.directory.statements).join(', ')} statements in the runs); the storage floor's INSERT goes to the tenant's database found through the directory's placement, kept per isolate (PLACEMENT_CACHE_SECONDS, 30 s).`,
+      `- With the directory in place (DIRECTORY_URL; the tenant in \`${stack.databaseId}\`, one of ${stack.databases.length} data databases): the survey link names its tenant and its database (claim \`db\`), so answering reads nothing from the directory: the runs of capture alone read it ${dirStatements(alone)} time(s) for ${int(alone.reduce((a, r) => a + r.latency.count, 0))} answers (${alone.map((r) => r.directory.statements).join(', ')} statements in the runs); the runs with follow-ups ${dirStatements(captures)} time(s) for ${int(answered)} answers (${captures.map((r) => r.directory.statements).join(', ')}: the follow-up's messages name the tenant, whose placement each isolate keeps for PLACEMENT_CACHE_SECONDS, 30 s). The storage floor's INSERT goes to the tenant's database found through that placement too.`,
     );
     verdict(`(a) capture ≥ ${TARGETS.captureRatio} × storage floor's requests/s (${fmt(ratio, 3)})`, ratio >= TARGETS.captureRatio);
     out();
