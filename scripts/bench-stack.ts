@@ -74,8 +74,6 @@ export function topScans(a: StatementScans, b: StatementScans, n: number): ({ sq
     .slice(0, n);
 }
 
-export const NO_DB_STATS: Readonly<DbStats> = { rowsRead: 0, rowsScanned: 0, rowsWritten: 0, statements: 0, requests: 0 };
-
 export const sumStats = (a: DbStats, b: DbStats): DbStats => ({
   rowsRead: a.rowsRead + b.rowsRead,
   rowsScanned: a.rowsScanned + b.rowsScanned,

@@ -28,7 +28,6 @@ import { costLines } from './bench-costs';
 import {
   cpuByRole,
   diffStats,
-  NO_DB_STATS,
   sumStats,
   topScans,
   type StatementScan,
@@ -43,6 +42,7 @@ import {
   type ProbeTickResult,
   type ProcMemory,
 } from './bench-stack';
+import { NO_STATS } from './libsql-server/connection';
 import { ROOT } from './local-stack';
 import { startProviderStub } from '../test/provider-stub';
 
@@ -772,7 +772,7 @@ async function measureCapture(org: Org, rng: Rng) {
       for (const [route, next] of routes) {
         const r = await slice(next, (SECONDS * 1000) / slices);
         last = r.c1;
-        const a = acc.get(route) ?? { samples: [], elapsed: 0, errors: 0, statuses: {}, db: { ...NO_DB_STATS }, directory: { ...NO_DB_STATS }, cpu: {}, other: { busy: 0, total: 0 } };
+        const a = acc.get(route) ?? { samples: [], elapsed: 0, errors: 0, statuses: {}, db: { ...NO_STATS }, directory: { ...NO_STATS }, cpu: {}, other: { busy: 0, total: 0 } };
         a.samples.push(...r.latency.samples);
         a.elapsed += r.latency.elapsedMs;
         a.errors += r.latency.errors;
@@ -798,7 +798,7 @@ async function measureCapture(org: Org, rng: Rng) {
         db: a.db,
         cpu: a.cpu,
         otherBusy: a.other.busy / a.other.total,
-        drain: route === routes.at(-1)![0] ? drain : { ms: 0, db: { ...NO_DB_STATS }, cpu: {} },
+        drain: route === routes.at(-1)![0] ? drain : { ms: 0, db: { ...NO_STATS }, cpu: {} },
         directory: a.directory,
       });
       log(
@@ -1488,7 +1488,7 @@ function writeReport() {
     out(
       `- capture / storage floor, requests per second (all rounds together, the two in alternating slices): **${fmt(ratio, 3)}**, target ≥ ${TARGETS.captureRatio}: ${pass(ratio >= TARGETS.captureRatio)}; the best run of each (the rule until 2026-12-06): ${fmt(best('capture') / best('insert'), 3)}`,
     );
-    // Each round's pair ran back to back, so the same other work hit both: the spread of these is the run's noise.
+    // Each round's pair ran in alternating slices, so the same drift hit both: the spread of these is the run's noise.
     const rps = (k: RouteKey, round: number) => runs.find((r) => r.route === k && r.round === round)?.latency.rps;
     const paired = [...new Set(runs.map((r) => r.round))].map((round) => (rps('capture', round) ?? Number.NaN) / (rps('insert', round) ?? Number.NaN)).filter(Number.isFinite);
     if (paired.length > 1) out(`- round by round (capture / the storage floor of the same round, sliced in turn): ${paired.map((x) => fmt(x, 2)).join(', ')}`);
